@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cellsync, the field client. The table below is the whole command set;
+ * each command lives in its own cmd_<verb>.c as it is written.
+ */
+#include "cellsync/cli.h"
+
+static const struct cs_cmd commands[] = {
+    {"help", NULL, "show help for cellsync or one of its commands", "[<command>]"},
+    {"version", NULL, "print the version", ""},
+};
+
+static const struct cs_cli cli = {
+    "cellsync",
+    "The field client: keeps a cell's membership records on this computer and\n"
+    "syncs them with the hub whenever a link comes up.",
+    commands,
+    sizeof(commands) / sizeof(commands[0]),
+};
+
+int
+main(int argc, char **argv)
+{
+    return cs_cli_main(&cli, argc, argv);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Envelopes: the bytes that carry one change set on any transport, a TCP
+ * frame or a file on a USB stick. The change set is compressed with zstd
+ * (when that makes it smaller), encrypted with XChaCha20-Poly1305 under a
+ * fresh key agreed with an ephemeral X25519 key and the recipient's key, and
+ * the whole envelope is signed by the origin's Ed25519 key. One signature per
+ * change set, never per change.
+ *
+ * Layout (integers little-endian), FORMAT 1:
+ *   0   4  magic "CSE" + format version byte
+ *   4   1  flags: bit 0 = zstd; other bits must be 0
+ *   5   3  zero
+ *   8  32  origin Ed25519 public key
+ *  40  16  recipient key id
+ *  56   8  seq_first
+ *  64   8  seq_last
+ *  72   4  plain size (the change set, before compression)
+ *  76   4  body size (the compressed or plain bytes, before encryption)
+ *  80  32  ephemeral X25519 public key
+ * 112   n  ciphertext: body size + 16 bytes of tag; the header is its AD
+ * 112+n 64 Ed25519 signature of bytes 0 .. 112+n
+ *
+ * Open checks sizes first, then the signature, then the recipient, then
+ * decrypts, then decompresses with the declared size as a hard bound.
+ */
+#ifndef CELLSYNC_ENVELOPE_H
+#define CELLSYNC_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cellsync/id.h"
+#include "cellsync/key.h"
+
+#define CS_ENVELOPE_FORMAT    1 /* bump on change */
+#define CS_ENVELOPE_HEADER    112
+#define CS_ENVELOPE_OVERHEAD  (CS_ENVELOPE_HEADER + 16 + CS_SIG_LEN)
+#define CS_ENVELOPE_MAX_PLAIN (16u << 20) /* = CS_CHANGESET_MAX_BYTES */
+#define CS_ENVELOPE_F_ZSTD    0x01u
+
+struct cs_envelope_info {
+    uint8_t origin_pk[CS_PK_LEN];
+    struct cs_id recipient;
+    uint64_t seq_first;
+    uint64_t seq_last;
+    uint32_t plain_size;
+    uint32_t body_size;
+    uint8_t flags;
+};
+
+/*
+ * Seals plain (an encoded change set) from k to the recipient's public key.
+ * OUT: *out is malloc'd, caller frees with free().
+ */
+int cs_envelope_seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN],
+                     uint64_t seq_first, uint64_t seq_last, const uint8_t *plain, size_t plain_len,
+                     uint8_t **out, size_t *outlen);
+
+/*
+ * Reads and checks the header without verifying anything else: sizes must
+ * add up to len exactly. For routing a frame or a bundle entry.
+ */
+int cs_envelope_peek(const uint8_t *env, size_t len, struct cs_envelope_info *info);
+
+/*
+ * Opens an envelope addressed to k. OUT: *plain is malloc'd, caller frees
+ * with free(); info (optional) gets the header. Codes: CS_ETRUNCATED,
+ * CS_EVERSION, CS_EMALFORMED, CS_ETOOBIG, CS_ESIGNATURE, CS_ERECIPIENT,
+ * CS_EDECRYPT, CS_EBOMB, CS_ECOMPRESS.
+ */
+int cs_envelope_open(const struct cs_key *k, const uint8_t *env, size_t len, uint8_t **plain,
+                     size_t *plain_len, struct cs_envelope_info *info);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Row and device ids: 16-byte UUIDv7 (48-bit Unix milliseconds, version,
+ * 74 random bits from libsodium), made on the device with no coordination.
+ * memcmp order is creation order: across devices to the millisecond, and
+ * strictly within one process (rand_a is a counter, RFC 9562 method 1).
+ */
+#ifndef CELLSYNC_ID_H
+#define CELLSYNC_ID_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CS_ID_LEN     16
+#define CS_ID_HEX_LEN 36 /* 8-4-4-4-12 with dashes, without the NUL */
+
+struct cs_id {
+    uint8_t b[CS_ID_LEN];
+};
+
+/* A new UUIDv7 stamped with the wall clock. Needs cs_init(). */
+void cs_id_new(struct cs_id *out);
+
+/* A UUIDv7 for the low 48 bits of unix_ms (tests and generators). */
+void cs_id_new_at(struct cs_id *out, uint64_t unix_ms);
+
+/* Canonical text form, lower case with dashes; out has CS_ID_HEX_LEN + 1 bytes. */
+void cs_id_to_hex(const struct cs_id *id, char out[CS_ID_HEX_LEN + 1]);
+
+/*
+ * Parses 32 hex digits, with or without the four dashes of the canonical form.
+ * Returns 0, or CS_EINVAL with *out unchanged: the caller quotes its input.
+ */
+int cs_id_from_hex(struct cs_id *out, const char *s, size_t len);
+
+/* -1, 0 or 1, as memcmp. */
+int cs_id_cmp(const struct cs_id *a, const struct cs_id *b);
+int cs_id_is_zero(const struct cs_id *id);
+
+/* The Unix milliseconds stamped in a UUIDv7. */
+uint64_t cs_id_unix_ms(const struct cs_id *id);
+
+#endif

@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Change set codec. A set keeps its changes as fixed-size records plus one
+ * byte arena for names and values, and interns table/column names and origin
+ * ids so each is sent once. Decoding is strict: the bytes are first walked by
+ * cs__mp_check() under hard limits, then unpacked whole by msgpack-c, then
+ * read through typed getters that check every type, index and bound. A set
+ * that fails anywhere is freed and never returned in part.
+ */
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellsync/changeset.h"
+#include "cellsync/error.h"
+#include "internal.h"
+
+#define NONE UINT32_MAX
+
+struct rec {
+    uint32_t table, column; /* name indexes */
+    uint32_t origin, prev_origin; /* origin indexes; prev_origin NONE without prev */
+    struct cs_id row;
+    uint64_t hlc, prev_hlc, cl;
+    union {
+        int64_t i;
+        double f;
+    } v;
+    uint32_t voff, vlen; /* text and blob bytes in the arena */
+    uint8_t vtype;
+};
+
+/*
+ * Interned byte strings: offsets into the arena, found through an
+ * open-addressing table of indexes (a power of two, at most half full).
+ */
+struct dict {
+    uint32_t *off; /* entry -> arena offset */
+    uint32_t *len;
+    uint32_t count, cap;
+    uint32_t *slots; /* hash slot -> entry + 1, 0 = empty */
+    uint32_t nslots;
+};
+
+struct cs_changeset {
+    struct cs_changeset_header h;
+    struct rec *recs;
+    size_t nrecs, caprecs;
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    struct dict names, origins;
+};
+
+static uint32_t
+hash_bytes(const uint8_t *p, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static int
+arena_put(struct cs_changeset *cs, const void *p, size_t n, int nul, uint32_t *off)
+{
+    size_t need = n + (nul ? 1 : 0);
+    if (cs->arena_len + need > UINT32_MAX)
+        return CS_ETOOBIG;
+    if (cs->arena_len + need > cs->arena_cap) {
+        size_t cap = cs->arena_cap ? cs->arena_cap : 1024;
+        while (cap < cs->arena_len + need)
+            cap *= 2;
+        uint8_t *a = realloc(cs->arena, cap);
+        if (a == NULL)
+            return CS_ENOMEM;
+        cs->arena = a;
+        cs->arena_cap = cap;
+    }
+    if (n > 0)
+        memcpy(cs->arena + cs->arena_len, p, n);
+    if (nul)
+        cs->arena[cs->arena_len + n] = 0;
+    *off = (uint32_t)cs->arena_len;
+    cs->arena_len += need;
+    return 0;
+}
+
+static void
+dict_release(struct dict *d)
+{
+    free(d->off);
+    free(d->len);
+    free(d->slots);
+    memset(d, 0, sizeof(*d));
+}
+
+static int
+dict_rehash(struct dict *d, const uint8_t *arena)
+{
+    uint32_t n = d->nslots ? d->nslots * 2 : 64;
+    uint32_t *slots = calloc(n, sizeof(*slots));
+    if (slots == NULL)
+        return CS_ENOMEM;
+    for (uint32_t e = 0; e < d->count; e++) {
+        uint32_t s = hash_bytes(arena + d->off[e], d->len[e]) & (n - 1);
+        while (slots[s] != 0)
+            s = (s + 1) & (n - 1);
+        slots[s] = e + 1;
+    }
+    free(d->slots);
+    d->slots = slots;
+    d->nslots = n;
+    return 0;
+}
+
+/*
+ * Finds p/n in d, or adds it when add is set. *ix gets the entry index.
+ * Returns 0, CS_EDUPLICATE when !add and it exists (decoders refuse
+ * repeated dictionary entries), or CS_ETOOBIG past max entries.
+ */
+static int
+dict_intern(struct cs_changeset *cs, struct dict *d, const void *p, size_t n, int nul,
+            uint32_t max, int must_be_new, uint32_t *ix)
+{
+    int ret;
+    if (d->nslots == 0 && (ret = dict_rehash(d, cs->arena)) != 0)
+        return ret;
+    uint32_t s = hash_bytes(p, n) & (d->nslots - 1);
+    while (d->slots[s] != 0) {
+        uint32_t e = d->slots[s] - 1;
+        if (d->len[e] == n && memcmp(cs->arena + d->off[e], p, n) == 0) {
+            if (must_be_new)
+                return CS_EDUPLICATE;
+            *ix = e;
+            return 0;
+        }
+        s = (s + 1) & (d->nslots - 1);
+    }
+    if (d->count >= max)
+        return CS_ETOOBIG;
+    if (d->count == d->cap) {
+        uint32_t cap = d->cap ? d->cap * 2 : 16;
+        uint32_t *o = realloc(d->off, cap * sizeof(*o));
+        if (o == NULL)
+            return CS_ENOMEM;
+        d->off = o;
+        uint32_t *l = realloc(d->len, cap * sizeof(*l));
+        if (l == NULL)
+            return CS_ENOMEM;
+        d->len = l;
+        d->cap = cap;
+    }
+    uint32_t off;
+    if ((ret = arena_put(cs, p, n, nul, &off)) != 0)
+        return ret;
+    uint32_t e = d->count++;
+    d->off[e] = off;
+    d->len[e] = (uint32_t)n;
+    d->slots[s] = e + 1;
+    *ix = e;
+    if (d->count * 2 > d->nslots)
+        return dict_rehash(d, cs->arena);
+    return 0;
+}
+
+/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
+static int
+utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp, min;
+        if ((c & 0xe0) == 0xc0)
+            k = 1, cp = c & 0x1f, min = 0x80;
+        else if ((c & 0xf0) == 0xe0)
+            k = 2, cp = c & 0x0f, min = 0x800;
+        else if ((c & 0xf8) == 0xf0)
+            k = 3, cp = c & 0x07, min = 0x10000;
+        else
+            return 0;
+        if (n - i - 1 < k)
+            return 0;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (s[i + j] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+static int
+name_valid(const char *p, size_t n)
+{
+    return n > 0 && n <= CS_NAME_MAX && memchr(p, 0, n) == NULL &&
+           utf8_valid((const uint8_t *)p, n);
+}
+
+int
+cs_changeset_new(struct cs_changeset **out, const struct cs_changeset_header *h)
+{
+    *out = NULL;
+    struct cs_changeset *cs = calloc(1, sizeof(*cs));
+    if (cs == NULL)
+        return CS_ENOMEM;
+    if (h != NULL)
+        cs->h = *h;
+    cs->h.version = CS_CHANGESET_FORMAT;
+    *out = cs;
+    return 0;
+}
+
+void
+cs_changeset_free(struct cs_changeset *cs)
+{
+    if (cs == NULL)
+        return;
+    dict_release(&cs->names);
+    dict_release(&cs->origins);
+    free(cs->recs);
+    free(cs->arena);
+    free(cs);
+}
+
+const struct cs_changeset_header *
+cs_changeset_header(const struct cs_changeset *cs)
+{
+    return &cs->h;
+}
+
+void
+cs_changeset_set_seq(struct cs_changeset *cs, uint64_t first, uint64_t last)
+{
+    cs->h.seq_first = first;
+    cs->h.seq_last = last;
+}
+
+size_t
+cs_changeset_count(const struct cs_changeset *cs)
+{
+    return cs->nrecs;
+}
+
+static int
+rec_push(struct cs_changeset *cs, struct rec **r)
+{
+    if (cs->nrecs >= CS_CHANGESET_MAX_CHANGES)
+        return CS_ETOOBIG;
+    if (cs->nrecs == cs->caprecs) {
+        size_t cap = cs->caprecs ? cs->caprecs * 2 : 64;
+        struct rec *n = realloc(cs->recs, cap * sizeof(*n));
+        if (n == NULL)
+            return CS_ENOMEM;
+        cs->recs = n;
+        cs->caprecs = cap;
+    }
+    *r = &cs->recs[cs->nrecs];
+    memset(*r, 0, sizeof(**r));
+    return 0;
+}
+
+int
+cs_changeset_add(struct cs_changeset *cs, const struct cs_change *c)
+{
+    int ret;
+    struct rec *r;
+
+    if (c->table == NULL || c->column == NULL)
+        return CS_EINVAL;
+    size_t tl = strlen(c->table), cl = strlen(c->column);
+    if (!name_valid(c->table, tl) || !name_valid(c->column, cl))
+        return CS_EINVAL;
+    if (c->hlc == 0 || c->prev_hlc >= c->hlc)
+        return CS_EINVAL;
+    if (c->value.type == CS_VTEXT || c->value.type == CS_VBLOB) {
+        if (c->value.n > CS_VALUE_MAX)
+            return CS_ETOOBIG;
+        if (c->value.n > 0 && c->value.p == NULL)
+            return CS_EINVAL;
+        if (c->value.type == CS_VTEXT && !utf8_valid(c->value.p, c->value.n))
+            return CS_EINVAL;
+    } else if (c->value.type != CS_VNIL && c->value.type != CS_VINT &&
+               c->value.type != CS_VFLOAT) {
+        return CS_EINVAL;
+    }
+    if ((ret = rec_push(cs, &r)) != 0)
+        return ret;
+    if ((ret = dict_intern(cs, &cs->names, c->table, tl, 1, CS_CHANGESET_MAX_NAMES, 0,
+                           &r->table)) != 0 ||
+        (ret = dict_intern(cs, &cs->names, c->column, cl, 1, CS_CHANGESET_MAX_NAMES, 0,
+                           &r->column)) != 0 ||
+        (ret = dict_intern(cs, &cs->origins, c->origin.b, CS_ID_LEN, 0,
+                           CS_CHANGESET_MAX_ORIGINS, 0, &r->origin)) != 0)
+        return ret;
+    r->prev_origin = NONE;
+    if (c->prev_hlc != 0 && (ret = dict_intern(cs, &cs->origins, c->prev_origin.b, CS_ID_LEN, 0,
+                                               CS_CHANGESET_MAX_ORIGINS, 0,
+                                               &r->prev_origin)) != 0)
+        return ret;
+    r->row = c->row;
+    r->hlc = c->hlc;
+    r->prev_hlc = c->prev_hlc;
+    r->cl = c->cl;
+    r->vtype = (uint8_t)c->value.type;
+    if (c->value.type == CS_VINT)
+        r->v.i = c->value.i;
+    else if (c->value.type == CS_VFLOAT)
+        r->v.f = c->value.f;
+    else if (c->value.type == CS_VTEXT || c->value.type == CS_VBLOB) {
+        if ((ret = arena_put(cs, c->value.p, c->value.n, 0, &r->voff)) != 0)
+            return ret;
+        r->vlen = (uint32_t)c->value.n;
+    }
+    /* Count the record only once everything it refers to is in place. */
+    cs->nrecs++;
+    return 0;
+}
+
+void
+cs_changeset_get(const struct cs_changeset *cs, size_t i, struct cs_change *out)
+{
+    const struct rec *r = &cs->recs[i];
+    memset(out, 0, sizeof(*out));
+    out->table = (const char *)cs->arena + cs->names.off[r->table];
+    out->column = (const char *)cs->arena + cs->names.off[r->column];
+    out->row = r->row;
+    out->hlc = r->hlc;
+    memcpy(out->origin.b, cs->arena + cs->origins.off[r->origin], CS_ID_LEN);
+    out->prev_hlc = r->prev_hlc;
+    if (r->prev_origin != NONE)
+        memcpy(out->prev_origin.b, cs->arena + cs->origins.off[r->prev_origin], CS_ID_LEN);
+    out->cl = r->cl;
+    out->value.type = (enum cs_vtype)r->vtype;
+    if (r->vtype == CS_VINT)
+        out->value.i = r->v.i;
+    else if (r->vtype == CS_VFLOAT)
+        out->value.f = r->v.f;
+    else if (r->vtype == CS_VTEXT || r->vtype == CS_VBLOB) {
+        out->value.p = cs->arena + r->voff;
+        out->value.n = r->vlen;
+    }
+}
+
+int
+cs_change_equal(const struct cs_change *a, const struct cs_change *b)
+{
+    if (strcmp(a->table, b->table) != 0 || strcmp(a->column, b->column) != 0 ||
+        cs_id_cmp(&a->row, &b->row) != 0 || a->hlc != b->hlc ||
+        cs_id_cmp(&a->origin, &b->origin) != 0 || a->prev_hlc != b->prev_hlc ||
+        a->cl != b->cl || a->value.type != b->value.type)
+        return 0;
+    if (a->prev_hlc != 0 && cs_id_cmp(&a->prev_origin, &b->prev_origin) != 0)
+        return 0;
+    switch (a->value.type) {
+    case CS_VINT:
+        return a->value.i == b->value.i;
+    case CS_VFLOAT:
+        return memcmp(&a->value.f, &b->value.f, sizeof(double)) == 0;
+    case CS_VTEXT:
+    case CS_VBLOB:
+        return a->value.n == b->value.n &&
+               (a->value.n == 0 || memcmp(a->value.p, b->value.p, a->value.n) == 0);
+    default:
+        return 1;
+    }
+}
+
+/* ---- encoding ---- */
+
+static int
+pack_id(msgpack_packer *pk, const uint8_t *b)
+{
+    return msgpack_pack_bin(pk, CS_ID_LEN) || msgpack_pack_bin_body(pk, b, CS_ID_LEN);
+}
+
+static int
+pack_rec(msgpack_packer *pk, const struct cs_changeset *cs, const struct rec *r)
+{
+    int e = msgpack_pack_array(pk, 9) || msgpack_pack_uint32(pk, r->table) ||
+            pack_id(pk, r->row.b) || msgpack_pack_uint32(pk, r->column);
+    switch (r->vtype) {
+    case CS_VNIL:
+        e = e || msgpack_pack_nil(pk);
+        break;
+    case CS_VINT:
+        e = e || msgpack_pack_int64(pk, r->v.i);
+        break;
+    case CS_VFLOAT:
+        e = e || msgpack_pack_double(pk, r->v.f);
+        break;
+    case CS_VTEXT:
+        e = e || msgpack_pack_str(pk, r->vlen) ||
+            msgpack_pack_str_body(pk, cs->arena + r->voff, r->vlen);
+        break;
+    case CS_VBLOB:
+        e = e || msgpack_pack_bin(pk, r->vlen) ||
+            msgpack_pack_bin_body(pk, cs->arena + r->voff, r->vlen);
+        break;
+    }
+    return e || msgpack_pack_uint64(pk, r->hlc) || msgpack_pack_uint32(pk, r->origin) ||
+           msgpack_pack_uint64(pk, r->prev_hlc) ||
+           msgpack_pack_uint32(pk, r->prev_origin == NONE ? 0 : r->prev_origin) ||
+           msgpack_pack_uint64(pk, r->cl);
+}
+
+int
+cs_changeset_encode(const struct cs_changeset *cs, uint8_t **out, size_t *outlen)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    int ret = CS_ENOMEM;
+
+    *out = NULL;
+    *outlen = 0;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+
+    const struct cs_changeset_header *h = &cs->h;
+    if (msgpack_pack_array(&pk, 9) || msgpack_pack_uint32(&pk, CS_CHANGESET_FORMAT) ||
+        pack_id(&pk, h->origin.b) || msgpack_pack_uint64(&pk, h->seq_first) ||
+        msgpack_pack_uint64(&pk, h->seq_last) || msgpack_pack_uint32(&pk, h->schema) ||
+        msgpack_pack_uint64(&pk, h->hub_time) || msgpack_pack_array(&pk, cs->names.count))
+        goto out;
+    for (uint32_t i = 0; i < cs->names.count; i++)
+        if (msgpack_pack_str(&pk, cs->names.len[i]) ||
+            msgpack_pack_str_body(&pk, cs->arena + cs->names.off[i], cs->names.len[i]))
+            goto out;
+    if (msgpack_pack_array(&pk, cs->origins.count))
+        goto out;
+    for (uint32_t i = 0; i < cs->origins.count; i++)
+        if (pack_id(&pk, cs->arena + cs->origins.off[i]))
+            goto out;
+    if (msgpack_pack_array(&pk, (uint32_t)cs->nrecs))
+        goto out;
+    for (size_t i = 0; i < cs->nrecs; i++)
+        if (pack_rec(&pk, cs, &cs->recs[i]))
+            goto out;
+    /* Never emit what a peer's decoder would refuse. */
+    if (sb.size > CS_CHANGESET_MAX_BYTES) {
+        ret = CS_ETOOBIG;
+        goto out;
+    }
+    *outlen = sb.size;
+    *out = (uint8_t *)msgpack_sbuffer_release(&sb);
+    ret = 0;
+out:
+    msgpack_sbuffer_destroy(&sb);
+    return ret;
+}
+
+/* ---- decoding ---- */
+
+struct dec {
+    char *err;
+    size_t errlen;
+};
+
+static int
+get_uint(struct dec *d, const msgpack_object *o, uint64_t max, uint64_t *v, const char *what)
+{
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return cs__err(d->err, d->errlen, CS_ETYPE, "%s is not an unsigned integer", what);
+    if (o->via.u64 > max)
+        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%s %llu is over the limit %llu", what,
+                    (unsigned long long)o->via.u64, (unsigned long long)max);
+    *v = o->via.u64;
+    return 0;
+}
+
+static int
+get_id(struct dec *d, const msgpack_object *o, struct cs_id *id, const char *what)
+{
+    if (o->type != MSGPACK_OBJECT_BIN)
+        return cs__err(d->err, d->errlen, CS_ETYPE, "%s is not binary", what);
+    if (o->via.bin.size != CS_ID_LEN)
+        return cs__err(d->err, d->errlen, CS_EMALFORMED, "%s has %u bytes, not %d", what, o->via.bin.size,
+                    CS_ID_LEN);
+    memcpy(id->b, o->via.bin.ptr, CS_ID_LEN);
+    return 0;
+}
+
+static int
+get_array(struct dec *d, const msgpack_object *o, const msgpack_object_array **a,
+          const char *what)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return cs__err(d->err, d->errlen, CS_ETYPE, "%s is not an array", what);
+    *a = &o->via.array;
+    return 0;
+}
+
+static int
+get_index(struct dec *d, const msgpack_object *o, uint32_t count, uint32_t *ix, size_t i,
+          const char *what)
+{
+    uint64_t v;
+    int ret = get_uint(d, o, UINT32_MAX, &v, what);
+    if (ret != 0)
+        return ret;
+    if (v >= count)
+        return cs__err(d->err, d->errlen, CS_EMALFORMED, "change %zu: %s %llu is out of range (%u entries)", i,
+                    what, (unsigned long long)v, count);
+    *ix = (uint32_t)v;
+    return 0;
+}
+
+static int
+decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, struct rec *r,
+             size_t i)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        r->vtype = CS_VNIL;
+        return 0;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        if (o->via.u64 > INT64_MAX)
+            return cs__err(d->err, d->errlen, CS_ETOOBIG, "change %zu: integer value is out of range", i);
+        r->vtype = CS_VINT;
+        r->v.i = (int64_t)o->via.u64;
+        return 0;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        r->vtype = CS_VINT;
+        r->v.i = o->via.i64;
+        return 0;
+    case MSGPACK_OBJECT_FLOAT64:
+        r->vtype = CS_VFLOAT;
+        r->v.f = o->via.f64;
+        return 0;
+    case MSGPACK_OBJECT_STR:
+        if (!utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
+            return cs__err(d->err, d->errlen, CS_EMALFORMED, "change %zu: text value is not valid UTF-8", i);
+        r->vtype = CS_VTEXT;
+        r->vlen = o->via.str.size;
+        return arena_put(cs, o->via.str.ptr, o->via.str.size, 0, &r->voff);
+    case MSGPACK_OBJECT_BIN:
+        r->vtype = CS_VBLOB;
+        r->vlen = o->via.bin.size;
+        return arena_put(cs, o->via.bin.ptr, o->via.bin.size, 0, &r->voff);
+    default:
+        return cs__err(d->err, d->errlen, CS_ETYPE, "change %zu: value is not nil, integer, float, text or blob",
+                    i);
+    }
+}
+
+static int
+decode_change(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, size_t i)
+{
+    const msgpack_object_array *a;
+    struct rec *r;
+    uint64_t prev_origin;
+    int ret;
+
+    if ((ret = get_array(d, o, &a, "change")) != 0)
+        return ret;
+    if (a->size != 9)
+        return cs__err(d->err, d->errlen, CS_ECOUNT, "change %zu has %u fields, not 9", i, a->size);
+    if ((ret = rec_push(cs, &r)) != 0)
+        return ret;
+    const msgpack_object *f = a->ptr;
+    if ((ret = get_index(d, &f[0], cs->names.count, &r->table, i, "table index")) != 0 ||
+        (ret = get_id(d, &f[1], &r->row, "row id")) != 0 ||
+        (ret = get_index(d, &f[2], cs->names.count, &r->column, i, "column index")) != 0 ||
+        (ret = decode_value(d, cs, &f[3], r, i)) != 0 ||
+        (ret = get_uint(d, &f[4], UINT64_MAX, &r->hlc, "hlc")) != 0 ||
+        (ret = get_index(d, &f[5], cs->origins.count, &r->origin, i, "origin index")) != 0 ||
+        (ret = get_uint(d, &f[6], UINT64_MAX, &r->prev_hlc, "prev hlc")) != 0 ||
+        (ret = get_uint(d, &f[7], UINT32_MAX, &prev_origin, "prev origin index")) != 0 ||
+        (ret = get_uint(d, &f[8], UINT64_MAX, &r->cl, "causal length")) != 0)
+        return ret;
+    if (r->hlc == 0 || r->prev_hlc >= r->hlc)
+        return cs__err(d->err, d->errlen, CS_EMALFORMED, "change %zu: prev hlc is not older than its hlc", i);
+    if (r->prev_hlc == 0) {
+        if (prev_origin != 0)
+            return cs__err(d->err, d->errlen, CS_EMALFORMED, "change %zu: prev origin without a prev hlc", i);
+        r->prev_origin = NONE;
+    } else {
+        if (prev_origin >= cs->origins.count)
+            return cs__err(d->err, d->errlen, CS_EMALFORMED, "change %zu: prev origin index is out of range", i);
+        r->prev_origin = (uint32_t)prev_origin;
+    }
+    cs->nrecs++;
+    return 0;
+}
+
+static int
+decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
+{
+    const msgpack_object_array *a, *names, *origins, *changes;
+    uint64_t v;
+    int ret;
+
+    if ((ret = get_array(d, root, &a, "change set")) != 0)
+        return ret;
+    if (a->size < 1)
+        return cs__err(d->err, d->errlen, CS_ECOUNT, "change set is empty");
+    /* The version comes first so a newer format is named as such, not as garbage. */
+    if ((ret = get_uint(d, &a->ptr[0], UINT32_MAX, &v, "format version")) != 0)
+        return ret;
+    if (v != CS_CHANGESET_FORMAT)
+        return cs__err(d->err, d->errlen, CS_EVERSION, "change set format %llu is not supported (this is %d)",
+                    (unsigned long long)v, CS_CHANGESET_FORMAT);
+    if (a->size != 9)
+        return cs__err(d->err, d->errlen, CS_ECOUNT, "change set has %u fields, not 9", a->size);
+    const msgpack_object *f = a->ptr;
+    cs->h.version = (uint32_t)v;
+    if ((ret = get_id(d, &f[1], &cs->h.origin, "origin")) != 0 ||
+        (ret = get_uint(d, &f[2], UINT64_MAX, &cs->h.seq_first, "first seq")) != 0 ||
+        (ret = get_uint(d, &f[3], UINT64_MAX, &cs->h.seq_last, "last seq")) != 0 ||
+        (ret = get_uint(d, &f[4], UINT32_MAX, &v, "schema version")) != 0)
+        return ret;
+    cs->h.schema = (uint32_t)v;
+    if ((ret = get_uint(d, &f[5], UINT64_MAX, &cs->h.hub_time, "hub time")) != 0)
+        return ret;
+    if (cs->h.seq_first > cs->h.seq_last)
+        return cs__err(d->err, d->errlen, CS_EMALFORMED, "first seq %llu is after last seq %llu",
+                    (unsigned long long)cs->h.seq_first, (unsigned long long)cs->h.seq_last);
+
+    if ((ret = get_array(d, &f[6], &names, "name list")) != 0)
+        return ret;
+    if (names->size > CS_CHANGESET_MAX_NAMES)
+        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u names is over the limit %u", names->size,
+                    CS_CHANGESET_MAX_NAMES);
+    for (uint32_t i = 0; i < names->size; i++) {
+        const msgpack_object *n = &names->ptr[i];
+        uint32_t ix;
+        if (n->type != MSGPACK_OBJECT_STR)
+            return cs__err(d->err, d->errlen, CS_ETYPE, "name %u is not text", i);
+        if (!name_valid(n->via.str.ptr, n->via.str.size))
+            return cs__err(d->err, d->errlen, CS_EMALFORMED, "name %u is empty, too long or not UTF-8", i);
+        ret = dict_intern(cs, &cs->names, n->via.str.ptr, n->via.str.size, 1, UINT32_MAX, 1,
+                          &ix);
+        if (ret == CS_EDUPLICATE)
+            return cs__err(d->err, d->errlen, ret, "name %u is listed twice", i);
+        if (ret != 0)
+            return ret;
+    }
+
+    if ((ret = get_array(d, &f[7], &origins, "origin list")) != 0)
+        return ret;
+    if (origins->size > CS_CHANGESET_MAX_ORIGINS)
+        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u origins is over the limit %u", origins->size,
+                    CS_CHANGESET_MAX_ORIGINS);
+    for (uint32_t i = 0; i < origins->size; i++) {
+        struct cs_id id;
+        uint32_t ix;
+        if ((ret = get_id(d, &origins->ptr[i], &id, "origin")) != 0)
+            return ret;
+        ret = dict_intern(cs, &cs->origins, id.b, CS_ID_LEN, 0, UINT32_MAX, 1, &ix);
+        if (ret == CS_EDUPLICATE)
+            return cs__err(d->err, d->errlen, ret, "origin %u is listed twice", i);
+        if (ret != 0)
+            return ret;
+    }
+
+    if ((ret = get_array(d, &f[8], &changes, "change list")) != 0)
+        return ret;
+    if (changes->size > CS_CHANGESET_MAX_CHANGES)
+        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u changes is over the limit %u", changes->size,
+                    CS_CHANGESET_MAX_CHANGES);
+    if (changes->size > 0) {
+        cs->recs = malloc(changes->size * sizeof(*cs->recs));
+        if (cs->recs == NULL)
+            return CS_ENOMEM;
+        cs->caprecs = changes->size;
+    }
+    for (uint32_t i = 0; i < changes->size; i++)
+        if ((ret = decode_change(d, cs, &changes->ptr[i], i)) != 0)
+            return ret;
+    return 0;
+}
+
+int
+cs_changeset_decode(struct cs_changeset **out, const uint8_t *buf, size_t len, char *err,
+                    size_t errlen)
+{
+    struct dec d = {err, errlen};
+    struct cs_changeset *cs = NULL;
+    msgpack_unpacked up;
+    size_t off = 0;
+    int ret;
+
+    *out = NULL;
+    if (err != NULL && errlen > 0)
+        err[0] = 0;
+    msgpack_unpacked_init(&up);
+    if (len > CS_CHANGESET_MAX_BYTES) {
+        ret = cs__err(err, errlen, CS_ETOOBIG, "change set of %zu bytes is over the limit %u", len,
+                   CS_CHANGESET_MAX_BYTES);
+        goto out;
+    }
+    /* Depth 3: the set, its change list, one change. A value is never a container. */
+    ret = cs__mp_check(buf, len, 3, CS_CHANGESET_MAX_CHANGES, CS_VALUE_MAX);
+    if (ret != 0) {
+        cs__err(err, errlen, ret, "change set is not well formed: %s", cs_strerror(ret));
+        goto out;
+    }
+    msgpack_unpack_return ur = msgpack_unpack_next(&up, (const char *)buf, len, &off);
+    if (ur == MSGPACK_UNPACK_NOMEM_ERROR) {
+        ret = CS_ENOMEM;
+        goto out;
+    }
+    if (ur != MSGPACK_UNPACK_SUCCESS || off != len) {
+        ret = cs__err(err, errlen, CS_EMALFORMED, "change set cannot be unpacked");
+        goto out;
+    }
+    if ((ret = cs_changeset_new(&cs, NULL)) != 0)
+        goto out;
+    if ((ret = decode_root(&d, cs, &up.data)) != 0)
+        goto out;
+    *out = cs;
+    cs = NULL;
+out:
+    if (ret != 0 && err != NULL && errlen > 0 && err[0] == 0)
+        snprintf(err, errlen, "%s", cs_strerror(ret));
+    cs_changeset_free(cs);
+    msgpack_unpacked_destroy(&up);
+    return ret;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Messages and names for the error table in cellsync/error.h. Negative errno
+ * values fall through to strerror(), so one call prints any code we return.
+ */
+#define _GNU_SOURCE /* strerrorname_np */
+#include <errno.h>
+#include <string.h>
+
+#include "cellsync/error.h"
+
+const char *
+cs_strerror(int err)
+{
+    switch (err) {
+    case 0:
+        return "success";
+#define XX(name, val, msg)                                                                         \
+    case CS_E##name:                                                                               \
+        return msg;
+        CS_ERRNO_MAP(XX)
+#undef XX
+    default:
+        if (err < 0 && err > -1000)
+            return strerror(-err);
+        return "unknown error";
+    }
+}
+
+const char *
+cs_err_name(int err)
+{
+    switch (err) {
+    case 0:
+        return "OK";
+#define XX(name, val, msg)                                                                         \
+    case CS_E##name:                                                                               \
+        return "CS_E" #name;
+        CS_ERRNO_MAP(XX)
+#undef XX
+    default:
+        if (err < 0 && err > -1000) {
+            const char *n = strerrorname_np(-err);
+            if (n != NULL)
+                return n;
+        }
+        return "UNKNOWN";
+    }
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared inside the proto library (cs__ names, not installed).
+ */
+#ifndef CELLSYNC_INTERNAL_H
+#define CELLSYNC_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cellsync/key.h"
+
+#define CS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* snprintf into an optional err buffer; returns code, for `return cs__err(...)`. */
+int cs__err(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Writes data to path atomically: temp file in the same directory with the
+ * given mode, fsync, rename, fsync of the directory. With exclusive set, an
+ * existing path is CS_EEXISTS. The temp file is unlinked on failure.
+ */
+int cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                          int exclusive, char *err, size_t errlen);
+
+/*
+ * Reads a whole file of at most max bytes. OUT: *out malloc'd (NUL added
+ * after the data, not counted), caller frees with free().
+ */
+int cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char *err,
+                  size_t errlen);
+
+/*
+ * Walks len bytes of msgpack without building anything and checks that they
+ * are exactly one object, no deeper than max_depth, with every array/map count
+ * at most max_count and every str/bin/ext at most max_str bytes. Runs before
+ * msgpack_unpack_next so a header claiming 2^31 elements cannot make the
+ * unpacker allocate for them.
+ */
+int cs__mp_check(const uint8_t *buf, size_t len, unsigned max_depth, uint32_t max_count,
+                 uint32_t max_str);
+
+/*
+ * X25519 of our key (its X25519 form) with a peer's X25519 public key, for
+ * envelope opening, where the ephemeral key has no Ed25519 form. CS_ECRYPTO
+ * for a low-order point.
+ */
+int cs__key_dh_x25519(const struct cs_key *k, const uint8_t x_pk[32], uint8_t shared[32]);
+
+/* Envelope sealing with a fixed ephemeral seed, for test vectors. */
+int cs__envelope_seal_seeded(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN],
+                             uint64_t seq_first, uint64_t seq_last, const uint8_t *plain,
+                             size_t plain_len, const uint8_t eph_seed[32], uint8_t **out,
+                             size_t *outlen);
+
+static inline void
+cs__put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void
+cs__put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint32_t
+cs__get_le32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline uint64_t
+cs__get_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#endif

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ed25519 identity keys and their files. The 64-byte libsodium secret key
+ * (seed followed by public key) lives in sodium_malloc memory, kept read-only
+ * between uses and wiped by sodium_free. Key files are the small text format
+ * documented in cellsync/key.h; the loader accepts that exact format only and
+ * re-derives the key pair from the seed, so an edited file is refused rather
+ * than signing with a public key that does not belong to it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "cellsync/error.h"
+#include "cellsync/key.h"
+#include "internal.h"
+
+#define SK_LEN        crypto_sign_SECRETKEYBYTES /* seed || pk */
+#define SK_HEADER     "cellsync-secret-key 1\n"
+#define PK_HEADER     "cellsync-public-key 1\n"
+#define SK_HEADER_LEN (sizeof(SK_HEADER) - 1)
+#define PK_HEADER_LEN (sizeof(PK_HEADER) - 1)
+#define SK_FILE_LEN   (SK_HEADER_LEN + 2 * SK_LEN + 1)
+#define PK_FILE_LEN   (PK_HEADER_LEN + 2 * CS_PK_LEN + 1)
+/* Far above either format: a bigger file is refused before it is read. */
+#define KEY_FILE_MAX 4096
+
+struct cs_key {
+    uint8_t pk[CS_PK_LEN];
+    uint8_t *sk; /* SK_LEN bytes of sodium_malloc memory, read-only outside key_new */
+};
+
+/* A key with writable secret memory; the caller fills sk and calls key_seal_sk. */
+static int
+key_new(struct cs_key **out)
+{
+    struct cs_key *k = calloc(1, sizeof(*k));
+    if (k == NULL)
+        return CS_ENOMEM;
+    k->sk = sodium_malloc(SK_LEN);
+    if (k->sk == NULL) {
+        free(k);
+        return CS_ENOMEM;
+    }
+    *out = k;
+    return 0;
+}
+
+/* Nothing writes the secret after construction; a stray write now faults. */
+static void
+key_seal_sk(struct cs_key *k)
+{
+    sodium_mprotect_readonly(k->sk);
+}
+
+int
+cs_key_generate(struct cs_key **out)
+{
+    struct cs_key *k = NULL;
+    int ret = key_new(&k);
+
+    *out = NULL;
+    if (ret < 0)
+        goto out;
+    if (crypto_sign_keypair(k->pk, k->sk) != 0) {
+        ret = CS_ECRYPTO;
+        goto out;
+    }
+    key_seal_sk(k);
+    *out = k;
+    k = NULL;
+    ret = 0;
+out:
+    cs_key_free(k);
+    return ret;
+}
+
+int
+cs_key_from_seed(struct cs_key **out, const uint8_t seed[32])
+{
+    struct cs_key *k = NULL;
+    int ret = key_new(&k);
+
+    *out = NULL;
+    if (ret < 0)
+        goto out;
+    if (crypto_sign_seed_keypair(k->pk, k->sk, seed) != 0) {
+        ret = CS_ECRYPTO;
+        goto out;
+    }
+    key_seal_sk(k);
+    *out = k;
+    k = NULL;
+    ret = 0;
+out:
+    cs_key_free(k);
+    return ret;
+}
+
+void
+cs_key_free(struct cs_key *k)
+{
+    if (k == NULL)
+        return;
+    /* sodium_free makes the pages writable again and wipes them. */
+    sodium_free(k->sk);
+    free(k);
+}
+
+const uint8_t *
+cs_key_pk(const struct cs_key *k)
+{
+    return k->pk;
+}
+
+void
+cs_pk_id(const uint8_t pk[CS_PK_LEN], struct cs_id *out)
+{
+    crypto_generichash(out->b, sizeof(out->b), pk, CS_PK_LEN, NULL, 0);
+}
+
+void
+cs_key_id(const struct cs_key *k, struct cs_id *out)
+{
+    cs_pk_id(k->pk, out);
+}
+
+void
+cs_key_sign(const struct cs_key *k, uint8_t sig[CS_SIG_LEN], const uint8_t *msg, size_t len)
+{
+    crypto_sign_detached(sig, NULL, msg, len, k->sk);
+}
+
+int
+cs_sig_verify(const uint8_t pk[CS_PK_LEN], const uint8_t sig[CS_SIG_LEN], const uint8_t *msg,
+              size_t len)
+{
+    /* libsodium refuses small-order keys and non-canonical signatures here. */
+    if (crypto_sign_verify_detached(sig, msg, len, pk) != 0)
+        return CS_ESIGNATURE;
+    return 0;
+}
+
+int
+cs__key_dh_x25519(const struct cs_key *k, const uint8_t x_pk[32], uint8_t shared[32])
+{
+    int ret = CS_ECRYPTO;
+    uint8_t x_sk[crypto_scalarmult_SCALARBYTES];
+
+    if (crypto_sign_ed25519_sk_to_curve25519(x_sk, k->sk) != 0)
+        goto out;
+    /* Non-zero for a low-order point, whose "shared secret" anyone knows. */
+    if (crypto_scalarmult(shared, x_sk, x_pk) != 0)
+        goto out;
+    ret = 0;
+out:
+    sodium_memzero(x_sk, sizeof(x_sk));
+    if (ret < 0)
+        sodium_memzero(shared, 32);
+    return ret;
+}
+
+int
+cs_key_dh(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint8_t shared[32])
+{
+    uint8_t x_pk[crypto_scalarmult_BYTES];
+
+    if (crypto_sign_ed25519_pk_to_curve25519(x_pk, peer_pk) != 0) {
+        sodium_memzero(shared, 32);
+        return CS_ECRYPTO;
+    }
+    return cs__key_dh_x25519(k, x_pk, shared);
+}
+
+int
+cs_key_save(const struct cs_key *k, const char *path, char *err, size_t errlen)
+{
+    /* The hex form is as secret as the key: on the stack, wiped before return. */
+    char buf[SK_FILE_LEN + 1];
+
+    memcpy(buf, SK_HEADER, SK_HEADER_LEN);
+    sodium_bin2hex(buf + SK_HEADER_LEN, 2 * SK_LEN + 1, k->sk, SK_LEN);
+    buf[SK_FILE_LEN - 1] = '\n';
+    int ret = cs__write_file_atomic(path, buf, SK_FILE_LEN, 0600, 1, err, errlen);
+    sodium_memzero(buf, sizeof(buf));
+    return ret;
+}
+
+/*
+ * Checks "header" + hex + "\n" with exactly 2 * binlen hex digits and decodes
+ * them into bin. 0 or -1; bin may be partly written on failure.
+ */
+static int
+parse_key_text(const uint8_t *buf, size_t len, const char *header, size_t header_len,
+               uint8_t *bin, size_t binlen)
+{
+    size_t hexlen = 2 * binlen;
+    size_t decoded = 0;
+
+    if (len != header_len + hexlen + 1 || memcmp(buf, header, header_len) != 0 ||
+        buf[len - 1] != '\n')
+        return -1;
+    /* Without an ignore set or an end pointer, any non-hex digit is an error. */
+    if (sodium_hex2bin(bin, binlen, (const char *)buf + header_len, hexlen, NULL, &decoded,
+                       NULL) != 0 ||
+        decoded != binlen)
+        return -1;
+    return 0;
+}
+
+int
+cs_key_load(struct cs_key **out, const char *path, char *err, size_t errlen)
+{
+    int ret = 0;
+    struct cs_key *k = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    struct stat st;
+    uint8_t seed[crypto_sign_SEEDBYTES];
+    uint8_t pk[CS_PK_LEN];
+    uint8_t *sk = NULL;
+
+    *out = NULL;
+    /*
+     * The mode is checked before the secret is read, as ssh does. A path that
+     * is swapped between stat and open belongs to someone who controls the
+     * directory, and so the key, already.
+     */
+    if (stat(path, &st) < 0) {
+        ret = cs__err(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ret = cs__err(err, errlen, CS_EKEYFILE, "secret key file '%s' is not a regular file",
+                      path);
+        goto out;
+    }
+    if ((st.st_mode & 077) != 0) {
+        ret = cs__err(err, errlen, CS_EKEYPERM,
+                      "secret key file '%s' has mode %04o, open to group or others: "
+                      "run chmod 600 '%s'",
+                      path, (unsigned)(st.st_mode & 07777), path);
+        goto out;
+    }
+    ret = cs__read_file(path, KEY_FILE_MAX, &buf, &len, err, errlen);
+    if (ret == CS_ETOOBIG) {
+        ret = cs__err(err, errlen, CS_EKEYFILE, "malformed secret key file '%s': too long",
+                      path);
+        goto out;
+    }
+    if (ret < 0)
+        goto out;
+
+    ret = key_new(&k);
+    if (ret < 0) {
+        ret = cs__err(err, errlen, ret, "cannot load '%s': out of memory", path);
+        goto out;
+    }
+    if (parse_key_text(buf, len, SK_HEADER, SK_HEADER_LEN, k->sk, SK_LEN) < 0) {
+        ret = cs__err(err, errlen, CS_EKEYFILE,
+                      "malformed secret key file '%s': expected \"cellsync-secret-key 1\" "
+                      "and %u hex digits",
+                      path, (unsigned)(2 * SK_LEN));
+        goto out;
+    }
+
+    /*
+     * The file holds seed || pk. The pk half is only a copy, so it is derived
+     * again from the seed and both halves must agree: an edit to either one
+     * shows here instead of as signatures nobody can verify.
+     */
+    sk = sodium_malloc(SK_LEN);
+    if (sk == NULL) {
+        ret = cs__err(err, errlen, CS_ENOMEM, "cannot load '%s': out of memory", path);
+        goto out;
+    }
+    crypto_sign_ed25519_sk_to_seed(seed, k->sk);
+    if (crypto_sign_seed_keypair(pk, sk, seed) != 0) {
+        ret = cs__err(err, errlen, CS_ECRYPTO, "cannot load '%s': key derivation failed", path);
+        goto out;
+    }
+    if (sodium_memcmp(sk, k->sk, SK_LEN) != 0) {
+        ret = cs__err(err, errlen, CS_EKEYFILE,
+                      "malformed secret key file '%s': the public half does not match the "
+                      "secret half",
+                      path);
+        goto out;
+    }
+    memcpy(k->pk, pk, CS_PK_LEN);
+    key_seal_sk(k);
+    *out = k;
+    k = NULL;
+    ret = 0;
+out:
+    sodium_memzero(seed, sizeof(seed));
+    sodium_free(sk);
+    if (buf != NULL) {
+        sodium_memzero(buf, len);
+        free(buf);
+    }
+    cs_key_free(k);
+    return ret;
+}
+
+int
+cs_pk_save(const uint8_t pk[CS_PK_LEN], const char *path, char *err, size_t errlen)
+{
+    char buf[PK_FILE_LEN + 1];
+
+    memcpy(buf, PK_HEADER, PK_HEADER_LEN);
+    sodium_bin2hex(buf + PK_HEADER_LEN, 2 * CS_PK_LEN + 1, pk, CS_PK_LEN);
+    buf[PK_FILE_LEN - 1] = '\n';
+    return cs__write_file_atomic(path, buf, PK_FILE_LEN, 0644, 0, err, errlen);
+}
+
+int
+cs_pk_load(uint8_t pk[CS_PK_LEN], const char *path, char *err, size_t errlen)
+{
+    int ret = 0;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    uint8_t tmp[CS_PK_LEN];
+    uint8_t x_pk[crypto_scalarmult_BYTES];
+
+    ret = cs__read_file(path, KEY_FILE_MAX, &buf, &len, err, errlen);
+    if (ret == CS_ETOOBIG) {
+        ret = cs__err(err, errlen, CS_EKEYFILE, "malformed public key file '%s': too long",
+                      path);
+        goto out;
+    }
+    if (ret < 0)
+        goto out;
+    if (parse_key_text(buf, len, PK_HEADER, PK_HEADER_LEN, tmp, CS_PK_LEN) < 0) {
+        ret = cs__err(err, errlen, CS_EKEYFILE,
+                      "malformed public key file '%s': expected \"cellsync-public-key 1\" "
+                      "and %u hex digits",
+                      path, (unsigned)(2 * CS_PK_LEN));
+        goto out;
+    }
+    /*
+     * A pinned key that is not a usable point (small order, not on the curve)
+     * would only fail later, at the first handshake: refuse it here.
+     */
+    if (crypto_sign_ed25519_pk_to_curve25519(x_pk, tmp) != 0) {
+        ret = cs__err(err, errlen, CS_EKEYFILE,
+                      "malformed public key file '%s': not a valid Ed25519 public key", path);
+        goto out;
+    }
+    /* Only a fully valid key reaches the caller's buffer. */
+    memcpy(pk, tmp, CS_PK_LEN);
+    ret = 0;
+out:
+    free(buf);
+    return ret;
+}
