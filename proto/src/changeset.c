@@ -273,7 +273,7 @@ int
 cs_changeset_add(struct cs_changeset *cs, const struct cs_change *c)
 {
     int ret;
-    struct rec *r;
+    struct rec *r = NULL;
 
     if (c->table == NULL || c->column == NULL)
         return CS_EINVAL;
@@ -503,7 +503,7 @@ static int
 get_index(struct dec *d, const msgpack_object *o, uint32_t count, uint32_t *ix, size_t i,
           const char *what)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int ret = get_uint(d, o, UINT32_MAX, &v, what);
     if (ret != 0)
         return ret;
@@ -555,9 +555,9 @@ decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, st
 static int
 decode_change(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, size_t i)
 {
-    const msgpack_object_array *a;
-    struct rec *r;
-    uint64_t prev_origin;
+    const msgpack_object_array *a = NULL;
+    struct rec *r = NULL;
+    uint64_t prev_origin = 0;
     int ret;
 
     if ((ret = get_array(d, o, &a, "change")) != 0)
@@ -595,8 +595,8 @@ decode_change(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, s
 static int
 decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
 {
-    const msgpack_object_array *a, *names, *origins, *changes;
-    uint64_t v;
+    const msgpack_object_array *a = NULL, *names = NULL, *origins = NULL, *changes = NULL;
+    uint64_t v = 0;
     int ret;
 
     if ((ret = get_array(d, root, &a, "change set")) != 0)

@@ -63,7 +63,7 @@ cs_cli_main(const struct cs_cli *cli, int argc, char **argv)
             show_usage(cli, stdout);
             return CS_EXIT_OK;
         }
-        const struct cs_cmd *c = find_cmd(cli, argv[2]);
+        const struct cs_cmd *c = find_cmd(cli, is_help(argv[2]) ? "help" : argv[2]);
         if (c == NULL)
             return unknown(cli, argv[2]);
         cs_cli_cmd_usage(cli, c, stdout);

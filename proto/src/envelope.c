@@ -63,8 +63,7 @@ derive_key(const uint8_t shared[32], const uint8_t eph_pk[32], const uint8_t rcp
     crypto_generichash_state st;
     uint8_t okm[crypto_generichash_BYTES_MAX];
 
-    crypto_generichash_init(&st, (const uint8_t *)KDF_DOMAIN, sizeof(KDF_DOMAIN) - 1,
-                            sizeof(okm));
+    crypto_generichash_init(&st, (const uint8_t *)KDF_DOMAIN, sizeof(KDF_DOMAIN) - 1, sizeof(okm));
     crypto_generichash_update(&st, shared, 32);
     crypto_generichash_update(&st, eph_pk, 32);
     crypto_generichash_update(&st, rcpt_x, 32);
@@ -116,6 +115,10 @@ parse_header(const uint8_t *env, size_t len, struct cs_envelope_info *info)
     if (len > need)
         return CS_ETRAILING;
 
+    /* The same rule the change set decoder applies to the set inside. */
+    if (cs__get_le64(env + OFF_SEQ_FIRST) > cs__get_le64(env + OFF_SEQ_LAST))
+        return CS_EMALFORMED;
+
     memcpy(info->origin_pk, env + OFF_ORIGIN, CS_PK_LEN);
     memcpy(info->recipient.b, env + OFF_RECIPIENT, CS_ID_LEN);
     info->seq_first = cs__get_le64(env + OFF_SEQ_FIRST);
@@ -149,7 +152,7 @@ seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq
         ret = CS_ETOOBIG;
         goto out;
     }
-    if (plain == NULL && plain_len > 0) {
+    if ((plain == NULL && plain_len > 0) || seq_first > seq_last) {
         ret = CS_EINVAL;
         goto out;
     }
@@ -161,15 +164,18 @@ seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq
     const uint8_t *body = plain != NULL ? plain : empty;
     size_t body_len = plain_len;
     uint8_t flags = 0;
-    if (plain_len > 0) {
-        size_t bound = ZSTD_compressBound(plain_len);
-        comp = malloc(bound);
+    if (plain_len > 1) {
+        /*
+         * Room for plain_len - 1 bytes only: a frame that does not fit would
+         * not shrink the body, and zstd then fails with dstSize_tooSmall. Any
+         * zstd error only costs the saving: the body goes out uncompressed.
+         */
+        comp = malloc(plain_len - 1);
         if (comp == NULL) {
             ret = CS_ENOMEM;
             goto out;
         }
-        /* A zstd error only costs the saving: the body goes out uncompressed. */
-        size_t c = ZSTD_compress(comp, bound, plain, plain_len, ZSTD_LEVEL);
+        size_t c = ZSTD_compress(comp, plain_len - 1, plain, plain_len, ZSTD_LEVEL);
         if (!ZSTD_isError(c) && c < plain_len) {
             body = comp;
             body_len = c;
@@ -208,9 +214,8 @@ seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq
     cs__put_le32(env + OFF_BODY, (uint32_t)body_len);
     memcpy(env + OFF_EPH, eph_pk, sizeof(eph_pk));
 
-    unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(env + CS_ENVELOPE_HEADER, &clen, body, body_len,
-                                               env, CS_ENVELOPE_HEADER, NULL, nonce, key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(env + CS_ENVELOPE_HEADER, NULL, body, body_len, env,
+                                               CS_ENVELOPE_HEADER, NULL, nonce, key);
     /* The signature covers the header and the ciphertext: everything before it. */
     cs_key_sign(k, env + total - CS_SIG_LEN, env, total - CS_SIG_LEN);
 
@@ -229,9 +234,9 @@ out:
 }
 
 int
-cs_envelope_seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN],
-                 uint64_t seq_first, uint64_t seq_last, const uint8_t *plain, size_t plain_len,
-                 uint8_t **out, size_t *outlen)
+cs_envelope_seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq_first,
+                 uint64_t seq_last, const uint8_t *plain, size_t plain_len, uint8_t **out,
+                 size_t *outlen)
 {
     return seal(k, recipient_pk, seq_first, seq_last, plain, plain_len, NULL, out, outlen);
 }

@@ -99,8 +99,8 @@ out:;
 }
 
 int
-cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
-                      int exclusive, char *err, size_t errlen)
+cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, int exclusive,
+                      char *err, size_t errlen)
 {
     int ret = CS_ENOMEM;
     int fd = -1;
@@ -187,8 +187,7 @@ out:;
 }
 
 int
-cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char *err,
-              size_t errlen)
+cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char *err, size_t errlen)
 {
     int ret = CS_ENOMEM;
     uint8_t *buf = NULL;

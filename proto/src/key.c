@@ -194,8 +194,8 @@ cs_key_save(const struct cs_key *k, const char *path, char *err, size_t errlen)
  * them into bin. 0 or -1; bin may be partly written on failure.
  */
 static int
-parse_key_text(const uint8_t *buf, size_t len, const char *header, size_t header_len,
-               uint8_t *bin, size_t binlen)
+parse_key_text(const uint8_t *buf, size_t len, const char *header, size_t header_len, uint8_t *bin,
+               size_t binlen)
 {
     size_t hexlen = 2 * binlen;
     size_t decoded = 0;
@@ -204,9 +204,8 @@ parse_key_text(const uint8_t *buf, size_t len, const char *header, size_t header
         buf[len - 1] != '\n')
         return -1;
     /* Without an ignore set or an end pointer, any non-hex digit is an error. */
-    if (sodium_hex2bin(bin, binlen, (const char *)buf + header_len, hexlen, NULL, &decoded,
-                       NULL) != 0 ||
-        decoded != binlen)
+    const char *hex = (const char *)buf + header_len;
+    if (sodium_hex2bin(bin, binlen, hex, hexlen, NULL, &decoded, NULL) != 0 || decoded != binlen)
         return -1;
     return 0;
 }
@@ -234,8 +233,7 @@ cs_key_load(struct cs_key **out, const char *path, char *err, size_t errlen)
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        ret = cs__err(err, errlen, CS_EKEYFILE, "secret key file '%s' is not a regular file",
-                      path);
+        ret = cs__err(err, errlen, CS_EKEYFILE, "secret key file '%s' is not a regular file", path);
         goto out;
     }
     if ((st.st_mode & 077) != 0) {
@@ -247,8 +245,7 @@ cs_key_load(struct cs_key **out, const char *path, char *err, size_t errlen)
     }
     ret = cs__read_file(path, KEY_FILE_MAX, &buf, &len, err, errlen);
     if (ret == CS_ETOOBIG) {
-        ret = cs__err(err, errlen, CS_EKEYFILE, "malformed secret key file '%s': too long",
-                      path);
+        ret = cs__err(err, errlen, CS_EKEYFILE, "malformed secret key file '%s': too long", path);
         goto out;
     }
     if (ret < 0)
@@ -327,8 +324,7 @@ cs_pk_load(uint8_t pk[CS_PK_LEN], const char *path, char *err, size_t errlen)
 
     ret = cs__read_file(path, KEY_FILE_MAX, &buf, &len, err, errlen);
     if (ret == CS_ETOOBIG) {
-        ret = cs__err(err, errlen, CS_EKEYFILE, "malformed public key file '%s': too long",
-                      path);
+        ret = cs__err(err, errlen, CS_EKEYFILE, "malformed public key file '%s': too long", path);
         goto out;
     }
     if (ret < 0)

@@ -576,8 +576,7 @@ test_write_file_atomic(void **state)
     /* The message names the file and the system's reason. */
     path_in(missing, sizeof(missing), "no/such/dir/file");
     errno = 0;
-    assert_int_equal(cs__write_file_atomic(missing, data, 6, 0600, 0, err, sizeof(err)),
-                     -ENOENT);
+    assert_int_equal(cs__write_file_atomic(missing, data, 6, 0600, 0, err, sizeof(err)), -ENOENT);
     assert_int_equal(errno, ENOENT);
     char want[600];
     snprintf(want, sizeof(want), "cannot write '%s': %s", missing, strerror(ENOENT));

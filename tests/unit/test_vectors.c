@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Committed test vectors (tests/vectors/*.hex) freeze the wire formats: the
+ * Committed test vectors (the .hex files in tests/vectors) freeze the wire formats: the
  * reference change set must encode to exactly changeset.hex, and sealing it
  * with the fixed seeds must give exactly envelope.hex, which must open to
  * it. A change of either format fails here first; then bump the format

@@ -23,6 +23,8 @@
  *
  * Open checks sizes first, then the signature, then the recipient, then
  * decrypts, then decompresses with the declared size as a hard bound.
+ * A valid signature proves only that the key in the header signed: the
+ * caller must check info.origin_pk against the device it expects.
  */
 #ifndef CELLSYNC_ENVELOPE_H
 #define CELLSYNC_ENVELOPE_H
@@ -64,10 +66,11 @@ int cs_envelope_seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LE
 int cs_envelope_peek(const uint8_t *env, size_t len, struct cs_envelope_info *info);
 
 /*
- * Opens an envelope addressed to k. OUT: *plain is malloc'd, caller frees
- * with free(); info (optional) gets the header. Codes: CS_ETRUNCATED,
+ * Opens an envelope addressed to k. OUT: *plain is malloc'd (never NULL on
+ * success, even for 0 bytes), caller frees with free(); info (optional)
+ * gets the header, zeroed on failure. Codes: CS_ETRUNCATED, CS_ETRAILING,
  * CS_EVERSION, CS_EMALFORMED, CS_ETOOBIG, CS_ESIGNATURE, CS_ERECIPIENT,
- * CS_EDECRYPT, CS_EBOMB, CS_ECOMPRESS.
+ * CS_EDECRYPT, CS_EBOMB, CS_ECOMPRESS, CS_ENOMEM, CS_ECRYPTO.
  */
 int cs_envelope_open(const struct cs_key *k, const uint8_t *env, size_t len, uint8_t **plain,
                      size_t *plain_len, struct cs_envelope_info *info);

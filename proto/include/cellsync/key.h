@@ -6,7 +6,8 @@
  * of BLAKE2b(public key): it names recipients in envelope headers and is the
  * device's origin id in registers, so an origin is bound to its key.
  *
- * Key files are text, written 0600 through temp file + fsync + rename:
+ * Key files are text, written through temp file + fsync + rename, the
+ * secret key 0600 and never over an existing file, the public key 0644:
  *   secret: "cellsync-secret-key 1\n" <128 hex digits of the Ed25519 secret> "\n"
  *   public: "cellsync-public-key 1\n" <64 hex digits> "\n"
  */
