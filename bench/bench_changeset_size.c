@@ -63,8 +63,9 @@ main(int argc, char **argv)
     const char *vectors = argc == 3 && strcmp(argv[1], "--vectors") == 0 ? argv[2] : NULL;
     struct cs_key *cell = NULL, *hub = NULL;
     struct cs_changeset *cs = NULL;
-    uint8_t *mp = NULL, *env = NULL, *zs = NULL;
-    size_t mplen, envlen;
+    struct cs_changeset *opened = NULL;
+    uint8_t *mp = NULL, *env = NULL, *zs = NULL, *plain = NULL;
+    size_t mplen, envlen, plainlen;
     struct cs_id origin;
     struct cs_envelope_info info;
     static char text[1 << 16];
@@ -80,10 +81,24 @@ main(int argc, char **argv)
     cs_key_id(cell, &origin);
     if ((ret = cs_test_sample(&cs, &origin)) != 0 ||
         (ret = cs_changeset_encode(cs, &mp, &mplen)) != 0 ||
-        (ret = cs__envelope_seal_seeded(cell, cs_key_pk(hub), 1, 100, mp, mplen, cs_test_eph_seed, &env,
-                                        &envlen)) != 0 ||
+        (ret = cs__envelope_seal_seeded(cell, cs_key_pk(hub), 1, 100, mp, mplen, cs_test_eph_seed,
+                                        &env, &envlen)) != 0 ||
         (ret = cs_envelope_peek(env, envlen, &info)) != 0)
         goto out;
+    /* The hub's side: verify, decrypt, decompress, decode, compare. */
+    if ((ret = cs_envelope_open(hub, env, envlen, &plain, &plainlen, &info)) != 0 ||
+        (ret = cs_changeset_decode(&opened, plain, plainlen, NULL, 0)) != 0)
+        goto out;
+    for (size_t i = 0; i < cs_changeset_count(cs); i++) {
+        struct cs_change a, b;
+        cs_changeset_get(cs, i, &a);
+        cs_changeset_get(opened, i, &b);
+        if (cs_changeset_count(opened) != cs_changeset_count(cs) || !cs_change_equal(&a, &b)) {
+            fprintf(stderr, "bench_changeset_size: change %zu differs after the round trip\n", i);
+            ret = -1;
+            goto out;
+        }
+    }
 
     size_t tlen = plain_text(cs, text, sizeof(text));
     size_t cap = ZSTD_compressBound(tlen);
@@ -97,6 +112,8 @@ main(int argc, char **argv)
            info.body_size, (double)info.body_size / n, (double)mplen / info.body_size);
     printf("  sealed envelope        %6zu bytes  %6.1f bytes/change  (+%d fixed)\n", envlen,
            (double)envlen / n, CS_ENVELOPE_OVERHEAD);
+    printf("  opened by the hub      signature ok, %zu changes decoded and equal\n",
+           cs_changeset_count(opened));
     printf("  plain text             %6zu bytes\n", tlen);
     printf("  zstd -19 of plain text %6zu bytes  (envelope is %.2fx of it)\n", ztext,
            (double)envlen / ztext);
@@ -107,6 +124,8 @@ out:
     if (ret != 0 && ret != -1)
         fprintf(stderr, "bench_changeset_size: %s\n", cs_strerror(ret));
     free(zs);
+    free(plain);
+    cs_changeset_free(opened);
     free(env);
     free(mp);
     cs_changeset_free(cs);

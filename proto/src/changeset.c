@@ -19,7 +19,7 @@
 #define NONE UINT32_MAX
 
 struct rec {
-    uint32_t table, column; /* name indexes */
+    uint32_t table, column;       /* name indexes */
     uint32_t origin, prev_origin; /* origin indexes; prev_origin NONE without prev */
     struct cs_id row;
     uint64_t hlc, prev_hlc, cl;
@@ -120,8 +120,8 @@ dict_rehash(struct dict *d, const uint8_t *arena)
  * repeated dictionary entries), or CS_ETOOBIG past max entries.
  */
 static int
-dict_intern(struct cs_changeset *cs, struct dict *d, const void *p, size_t n, int nul,
-            uint32_t max, int must_be_new, uint32_t *ix)
+dict_intern(struct cs_changeset *cs, struct dict *d, const void *p, size_t n, int nul, uint32_t max,
+            int must_be_new, uint32_t *ix)
 {
     int ret;
     if (d->nslots == 0 && (ret = dict_rehash(d, cs->arena)) != 0)
@@ -289,8 +289,7 @@ cs_changeset_add(struct cs_changeset *cs, const struct cs_change *c)
             return CS_EINVAL;
         if (c->value.type == CS_VTEXT && !utf8_valid(c->value.p, c->value.n))
             return CS_EINVAL;
-    } else if (c->value.type != CS_VNIL && c->value.type != CS_VINT &&
-               c->value.type != CS_VFLOAT) {
+    } else if (c->value.type != CS_VNIL && c->value.type != CS_VINT && c->value.type != CS_VFLOAT) {
         return CS_EINVAL;
     }
     if ((ret = rec_push(cs, &r)) != 0)
@@ -299,13 +298,12 @@ cs_changeset_add(struct cs_changeset *cs, const struct cs_change *c)
                            &r->table)) != 0 ||
         (ret = dict_intern(cs, &cs->names, c->column, cl, 1, CS_CHANGESET_MAX_NAMES, 0,
                            &r->column)) != 0 ||
-        (ret = dict_intern(cs, &cs->origins, c->origin.b, CS_ID_LEN, 0,
-                           CS_CHANGESET_MAX_ORIGINS, 0, &r->origin)) != 0)
+        (ret = dict_intern(cs, &cs->origins, c->origin.b, CS_ID_LEN, 0, CS_CHANGESET_MAX_ORIGINS, 0,
+                           &r->origin)) != 0)
         return ret;
     r->prev_origin = NONE;
     if (c->prev_hlc != 0 && (ret = dict_intern(cs, &cs->origins, c->prev_origin.b, CS_ID_LEN, 0,
-                                               CS_CHANGESET_MAX_ORIGINS, 0,
-                                               &r->prev_origin)) != 0)
+                                               CS_CHANGESET_MAX_ORIGINS, 0, &r->prev_origin)) != 0)
         return ret;
     r->row = c->row;
     r->hlc = c->hlc;
@@ -356,8 +354,8 @@ cs_change_equal(const struct cs_change *a, const struct cs_change *b)
 {
     if (strcmp(a->table, b->table) != 0 || strcmp(a->column, b->column) != 0 ||
         cs_id_cmp(&a->row, &b->row) != 0 || a->hlc != b->hlc ||
-        cs_id_cmp(&a->origin, &b->origin) != 0 || a->prev_hlc != b->prev_hlc ||
-        a->cl != b->cl || a->value.type != b->value.type)
+        cs_id_cmp(&a->origin, &b->origin) != 0 || a->prev_hlc != b->prev_hlc || a->cl != b->cl ||
+        a->value.type != b->value.type)
         return 0;
     if (a->prev_hlc != 0 && cs_id_cmp(&a->prev_origin, &b->prev_origin) != 0)
         return 0;
@@ -472,7 +470,7 @@ get_uint(struct dec *d, const msgpack_object *o, uint64_t max, uint64_t *v, cons
         return cs__err(d->err, d->errlen, CS_ETYPE, "%s is not an unsigned integer", what);
     if (o->via.u64 > max)
         return cs__err(d->err, d->errlen, CS_ETOOBIG, "%s %llu is over the limit %llu", what,
-                    (unsigned long long)o->via.u64, (unsigned long long)max);
+                       (unsigned long long)o->via.u64, (unsigned long long)max);
     *v = o->via.u64;
     return 0;
 }
@@ -483,15 +481,14 @@ get_id(struct dec *d, const msgpack_object *o, struct cs_id *id, const char *wha
     if (o->type != MSGPACK_OBJECT_BIN)
         return cs__err(d->err, d->errlen, CS_ETYPE, "%s is not binary", what);
     if (o->via.bin.size != CS_ID_LEN)
-        return cs__err(d->err, d->errlen, CS_EMALFORMED, "%s has %u bytes, not %d", what, o->via.bin.size,
-                    CS_ID_LEN);
+        return cs__err(d->err, d->errlen, CS_EMALFORMED, "%s has %u bytes, not %d", what,
+                       o->via.bin.size, CS_ID_LEN);
     memcpy(id->b, o->via.bin.ptr, CS_ID_LEN);
     return 0;
 }
 
 static int
-get_array(struct dec *d, const msgpack_object *o, const msgpack_object_array **a,
-          const char *what)
+get_array(struct dec *d, const msgpack_object *o, const msgpack_object_array **a, const char *what)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY)
         return cs__err(d->err, d->errlen, CS_ETYPE, "%s is not an array", what);
@@ -508,8 +505,9 @@ get_index(struct dec *d, const msgpack_object *o, uint32_t count, uint32_t *ix, 
     if (ret != 0)
         return ret;
     if (v >= count)
-        return cs__err(d->err, d->errlen, CS_EMALFORMED, "change %zu: %s %llu is out of range (%u entries)", i,
-                    what, (unsigned long long)v, count);
+        return cs__err(d->err, d->errlen, CS_EMALFORMED,
+                       "change %zu: %s %llu is out of range (%u entries)", i, what,
+                       (unsigned long long)v, count);
     *ix = (uint32_t)v;
     return 0;
 }
@@ -524,7 +522,8 @@ decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, st
         return 0;
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
         if (o->via.u64 > INT64_MAX)
-            return cs__err(d->err, d->errlen, CS_ETOOBIG, "change %zu: integer value is out of range", i);
+            return cs__err(d->err, d->errlen, CS_ETOOBIG,
+                           "change %zu: integer value is out of range", i);
         r->vtype = CS_VINT;
         r->v.i = (int64_t)o->via.u64;
         return 0;
@@ -538,7 +537,8 @@ decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, st
         return 0;
     case MSGPACK_OBJECT_STR:
         if (!utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
-            return cs__err(d->err, d->errlen, CS_EMALFORMED, "change %zu: text value is not valid UTF-8", i);
+            return cs__err(d->err, d->errlen, CS_EMALFORMED,
+                           "change %zu: text value is not valid UTF-8", i);
         r->vtype = CS_VTEXT;
         r->vlen = o->via.str.size;
         return arena_put(cs, o->via.str.ptr, o->via.str.size, 0, &r->voff);
@@ -547,8 +547,8 @@ decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, st
         r->vlen = o->via.bin.size;
         return arena_put(cs, o->via.bin.ptr, o->via.bin.size, 0, &r->voff);
     default:
-        return cs__err(d->err, d->errlen, CS_ETYPE, "change %zu: value is not nil, integer, float, text or blob",
-                    i);
+        return cs__err(d->err, d->errlen, CS_ETYPE,
+                       "change %zu: value is not nil, integer, float, text or blob", i);
     }
 }
 
@@ -578,14 +578,17 @@ decode_change(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, s
         (ret = get_uint(d, &f[8], UINT64_MAX, &r->cl, "causal length")) != 0)
         return ret;
     if (r->hlc == 0 || r->prev_hlc >= r->hlc)
-        return cs__err(d->err, d->errlen, CS_EMALFORMED, "change %zu: prev hlc is not older than its hlc", i);
+        return cs__err(d->err, d->errlen, CS_EMALFORMED,
+                       "change %zu: prev hlc is not older than its hlc", i);
     if (r->prev_hlc == 0) {
         if (prev_origin != 0)
-            return cs__err(d->err, d->errlen, CS_EMALFORMED, "change %zu: prev origin without a prev hlc", i);
+            return cs__err(d->err, d->errlen, CS_EMALFORMED,
+                           "change %zu: prev origin without a prev hlc", i);
         r->prev_origin = NONE;
     } else {
         if (prev_origin >= cs->origins.count)
-            return cs__err(d->err, d->errlen, CS_EMALFORMED, "change %zu: prev origin index is out of range", i);
+            return cs__err(d->err, d->errlen, CS_EMALFORMED,
+                           "change %zu: prev origin index is out of range", i);
         r->prev_origin = (uint32_t)prev_origin;
     }
     cs->nrecs++;
@@ -607,8 +610,9 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
     if ((ret = get_uint(d, &a->ptr[0], UINT32_MAX, &v, "format version")) != 0)
         return ret;
     if (v != CS_CHANGESET_FORMAT)
-        return cs__err(d->err, d->errlen, CS_EVERSION, "change set format %llu is not supported (this is %d)",
-                    (unsigned long long)v, CS_CHANGESET_FORMAT);
+        return cs__err(d->err, d->errlen, CS_EVERSION,
+                       "change set format %llu is not supported (this is %d)",
+                       (unsigned long long)v, CS_CHANGESET_FORMAT);
     if (a->size != 9)
         return cs__err(d->err, d->errlen, CS_ECOUNT, "change set has %u fields, not 9", a->size);
     const msgpack_object *f = a->ptr;
@@ -623,22 +627,22 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
         return ret;
     if (cs->h.seq_first > cs->h.seq_last)
         return cs__err(d->err, d->errlen, CS_EMALFORMED, "first seq %llu is after last seq %llu",
-                    (unsigned long long)cs->h.seq_first, (unsigned long long)cs->h.seq_last);
+                       (unsigned long long)cs->h.seq_first, (unsigned long long)cs->h.seq_last);
 
     if ((ret = get_array(d, &f[6], &names, "name list")) != 0)
         return ret;
     if (names->size > CS_CHANGESET_MAX_NAMES)
         return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u names is over the limit %u", names->size,
-                    CS_CHANGESET_MAX_NAMES);
+                       CS_CHANGESET_MAX_NAMES);
     for (uint32_t i = 0; i < names->size; i++) {
         const msgpack_object *n = &names->ptr[i];
         uint32_t ix;
         if (n->type != MSGPACK_OBJECT_STR)
             return cs__err(d->err, d->errlen, CS_ETYPE, "name %u is not text", i);
         if (!name_valid(n->via.str.ptr, n->via.str.size))
-            return cs__err(d->err, d->errlen, CS_EMALFORMED, "name %u is empty, too long or not UTF-8", i);
-        ret = dict_intern(cs, &cs->names, n->via.str.ptr, n->via.str.size, 1, UINT32_MAX, 1,
-                          &ix);
+            return cs__err(d->err, d->errlen, CS_EMALFORMED,
+                           "name %u is empty, too long or not UTF-8", i);
+        ret = dict_intern(cs, &cs->names, n->via.str.ptr, n->via.str.size, 1, UINT32_MAX, 1, &ix);
         if (ret == CS_EDUPLICATE)
             return cs__err(d->err, d->errlen, ret, "name %u is listed twice", i);
         if (ret != 0)
@@ -648,8 +652,8 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
     if ((ret = get_array(d, &f[7], &origins, "origin list")) != 0)
         return ret;
     if (origins->size > CS_CHANGESET_MAX_ORIGINS)
-        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u origins is over the limit %u", origins->size,
-                    CS_CHANGESET_MAX_ORIGINS);
+        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u origins is over the limit %u",
+                       origins->size, CS_CHANGESET_MAX_ORIGINS);
     for (uint32_t i = 0; i < origins->size; i++) {
         struct cs_id id;
         uint32_t ix;
@@ -665,8 +669,8 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
     if ((ret = get_array(d, &f[8], &changes, "change list")) != 0)
         return ret;
     if (changes->size > CS_CHANGESET_MAX_CHANGES)
-        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u changes is over the limit %u", changes->size,
-                    CS_CHANGESET_MAX_CHANGES);
+        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u changes is over the limit %u",
+                       changes->size, CS_CHANGESET_MAX_CHANGES);
     if (changes->size > 0) {
         cs->recs = malloc(changes->size * sizeof(*cs->recs));
         if (cs->recs == NULL)
@@ -695,7 +699,7 @@ cs_changeset_decode(struct cs_changeset **out, const uint8_t *buf, size_t len, c
     msgpack_unpacked_init(&up);
     if (len > CS_CHANGESET_MAX_BYTES) {
         ret = cs__err(err, errlen, CS_ETOOBIG, "change set of %zu bytes is over the limit %u", len,
-                   CS_CHANGESET_MAX_BYTES);
+                      CS_CHANGESET_MAX_BYTES);
         goto out;
     }
     /* Depth 3: the set, its change list, one change. A value is never a container. */

@@ -19,8 +19,8 @@ is_help(const char *s)
 static void
 show_usage(const struct cs_cli *cli, FILE *f)
 {
-    fprintf(f, "usage: %s [--version] [--help] <command> [<args>]\n\n%s\n\ncommands:\n",
-            cli->prog, cli->about);
+    fprintf(f, "usage: %s [--version] [--help] <command> [<args>]\n\n%s\n\ncommands:\n", cli->prog,
+            cli->about);
     for (size_t i = 0; i < cli->ncmds; i++)
         fprintf(f, "  %-10s %s\n", cli->cmds[i].name, cli->cmds[i].summary);
     fprintf(f, "\nRun '%s help <command>' for the options of one command.\n", cli->prog);

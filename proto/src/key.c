@@ -56,8 +56,9 @@ key_seal_sk(struct cs_key *k)
     sodium_mprotect_readonly(k->sk);
 }
 
-int
-cs_key_generate(struct cs_key **out)
+/* seed NULL: a fresh random key pair. */
+static int
+key_make(struct cs_key **out, const uint8_t *seed)
 {
     struct cs_key *k = NULL;
     int ret = key_new(&k);
@@ -65,7 +66,8 @@ cs_key_generate(struct cs_key **out)
     *out = NULL;
     if (ret < 0)
         goto out;
-    if (crypto_sign_keypair(k->pk, k->sk) != 0) {
+    if ((seed ? crypto_sign_seed_keypair(k->pk, k->sk, seed) : crypto_sign_keypair(k->pk, k->sk)) !=
+        0) {
         ret = CS_ECRYPTO;
         goto out;
     }
@@ -79,25 +81,15 @@ out:
 }
 
 int
+cs_key_generate(struct cs_key **out)
+{
+    return key_make(out, NULL);
+}
+
+int
 cs_key_from_seed(struct cs_key **out, const uint8_t seed[32])
 {
-    struct cs_key *k = NULL;
-    int ret = key_new(&k);
-
-    *out = NULL;
-    if (ret < 0)
-        goto out;
-    if (crypto_sign_seed_keypair(k->pk, k->sk, seed) != 0) {
-        ret = CS_ECRYPTO;
-        goto out;
-    }
-    key_seal_sk(k);
-    *out = k;
-    k = NULL;
-    ret = 0;
-out:
-    cs_key_free(k);
-    return ret;
+    return key_make(out, seed);
 }
 
 void

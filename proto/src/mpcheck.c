@@ -45,9 +45,9 @@ cs__mp_check(const uint8_t *buf, size_t len, unsigned max_depth, uint32_t max_co
         uint8_t b = buf[pos++];
         unsigned lenbytes = 0; /* size of the big-endian length that follows */
         uint64_t skip = 0;     /* payload bytes after the length */
-        uint64_t count = 0; /* elements of an array, pairs of a map */
-        int container = 0;  /* 1 array, 2 map: objects per element */
-        int sized = 0;      /* 1 str/bin, 2 ext (a type byte follows the length) */
+        uint64_t count = 0;    /* elements of an array, pairs of a map */
+        int container = 0;     /* 1 array, 2 map: objects per element */
+        int sized = 0;         /* 1 str/bin, 2 ext (a type byte follows the length) */
 
         if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
             /* fixint, nil, bool */
@@ -59,28 +59,78 @@ cs__mp_check(const uint8_t *buf, size_t len, unsigned max_depth, uint32_t max_co
             skip = b & 0x1fu;
         } else {
             switch (b) {
-            case 0xc4: case 0xd9: lenbytes = 1, sized = 1; break;
-            case 0xc5: case 0xda: lenbytes = 2, sized = 1; break;
-            case 0xc6: case 0xdb: lenbytes = 4, sized = 1; break;
-            case 0xc7: lenbytes = 1, sized = 2; break; /* ext: length, then type byte */
-            case 0xc8: lenbytes = 2, sized = 2; break;
-            case 0xc9: lenbytes = 4, sized = 2; break;
-            case 0xca: skip = 4; break;
-            case 0xcb: skip = 8; break;
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xce: case 0xd2: skip = 4; break;
-            case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: skip = 2; break;
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            case 0xdc: lenbytes = 2, container = 1; break;
-            case 0xdd: lenbytes = 4, container = 1; break;
-            case 0xde: lenbytes = 2, container = 2; break;
-            case 0xdf: lenbytes = 4, container = 2; break;
-            default: return CS_EMALFORMED; /* 0xc1 is never used */
+            case 0xc4:
+            case 0xd9:
+                lenbytes = 1, sized = 1;
+                break;
+            case 0xc5:
+            case 0xda:
+                lenbytes = 2, sized = 1;
+                break;
+            case 0xc6:
+            case 0xdb:
+                lenbytes = 4, sized = 1;
+                break;
+            case 0xc7:
+                lenbytes = 1, sized = 2;
+                break; /* ext: length, then type byte */
+            case 0xc8:
+                lenbytes = 2, sized = 2;
+                break;
+            case 0xc9:
+                lenbytes = 4, sized = 2;
+                break;
+            case 0xca:
+                skip = 4;
+                break;
+            case 0xcb:
+                skip = 8;
+                break;
+            case 0xcc:
+            case 0xd0:
+                skip = 1;
+                break;
+            case 0xcd:
+            case 0xd1:
+                skip = 2;
+                break;
+            case 0xce:
+            case 0xd2:
+                skip = 4;
+                break;
+            case 0xcf:
+            case 0xd3:
+                skip = 8;
+                break;
+            case 0xd4:
+                skip = 2;
+                break;
+            case 0xd5:
+                skip = 3;
+                break;
+            case 0xd6:
+                skip = 5;
+                break;
+            case 0xd7:
+                skip = 9;
+                break;
+            case 0xd8:
+                skip = 17;
+                break;
+            case 0xdc:
+                lenbytes = 2, container = 1;
+                break;
+            case 0xdd:
+                lenbytes = 4, container = 1;
+                break;
+            case 0xde:
+                lenbytes = 2, container = 2;
+                break;
+            case 0xdf:
+                lenbytes = 4, container = 2;
+                break;
+            default:
+                return CS_EMALFORMED; /* 0xc1 is never used */
             }
         }
         if (lenbytes) {

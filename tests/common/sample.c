@@ -18,12 +18,14 @@ const uint8_t cs_test_eph_seed[32] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 
                                       3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
 
 static const char *const names[] = {
-    "Nguyễn Thị Hồng Nhung", "Lò Văn Sỹ", "Hoàng Thị Mai", "Vàng A Páo", "Đinh Văn Thắng",
-    "Triệu Thị Lan", "Sùng A Chứ", "Phạm Quốc Khánh", "Lường Thị Hoa", "Hà Văn Dũng",
+    "Nguyễn Thị Hồng Nhung", "Lò Văn Sỹ",  "Hoàng Thị Mai",   "Vàng A Páo",    "Đinh Văn Thắng",
+    "Triệu Thị Lan",         "Sùng A Chứ", "Phạm Quốc Khánh", "Lường Thị Hoa", "Hà Văn Dũng",
 };
 static const char *const hometowns[] = {
-    "Xã Mường Lý, huyện Mường Lát, tỉnh Thanh Hóa", "Xã Phú Lương, tỉnh Thái Nguyên",
-    "Đặc khu Cô Tô, tỉnh Quảng Ninh", "Xã Tả Van, thị xã Sa Pa, tỉnh Lào Cai",
+    "Xã Mường Lý, huyện Mường Lát, tỉnh Thanh Hóa",
+    "Xã Phú Lương, tỉnh Thái Nguyên",
+    "Đặc khu Cô Tô, tỉnh Quảng Ninh",
+    "Xã Tả Van, thị xã Sa Pa, tỉnh Lào Cai",
     "Xã Tam Hải, huyện Núi Thành, tỉnh Quảng Nam",
 };
 static const char *const ethnicities[] = {"Kinh", "Thái", "Tày", "Mông", "Dao", "Mường"};

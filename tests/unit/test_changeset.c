@@ -86,8 +86,8 @@ test_value_types(void **state)
 {
     (void)state;
     struct cs_changeset *cs = new_set();
-    static const int64_t ints[] = {0, 1, -1, 127, 128, -32, -33, 65535, 65536, INT32_MIN,
-                                   INT64_MAX, INT64_MIN};
+    static const int64_t ints[] = {0,   1,     -1,    127,       128,       -32,
+                                   -33, 65535, 65536, INT32_MIN, INT64_MAX, INT64_MIN};
     static const double floats[] = {0.0, -0.0, 1.5, -1e300, 5e-324, INFINITY, -INFINITY};
     const char *vi = "Nguyễn Văn Sỹ, Bản Khe Ván, xã Mường Lý";
     static const uint8_t blob[] = {0, 1, 2, 0xff, 0, 0xc1};
@@ -516,14 +516,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_value_types),
-        cmocka_unit_test(test_empty_set),
-        cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_maximal_set),
-        cmocka_unit_test(test_add_refuses),
-        cmocka_unit_test(test_hand_packed_valid),
-        cmocka_unit_test(test_decode_errors),
-        cmocka_unit_test(test_trailing_and_truncated),
+        cmocka_unit_test(test_value_types),   cmocka_unit_test(test_empty_set),
+        cmocka_unit_test(test_deterministic), cmocka_unit_test(test_maximal_set),
+        cmocka_unit_test(test_add_refuses),   cmocka_unit_test(test_hand_packed_valid),
+        cmocka_unit_test(test_decode_errors), cmocka_unit_test(test_trailing_and_truncated),
         cmocka_unit_test(test_decode_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

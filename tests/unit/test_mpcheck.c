@@ -95,8 +95,7 @@ test_accepts_everything(void **state)
 
     /* Every prefix is truncated, and one more byte is trailing. */
     for (size_t n = 0; n < sb.size; n += (n < 400 ? 1 : 997))
-        assert_int_equal(cs__mp_check((const uint8_t *)sb.data, n, 3, 100, 100000),
-                         CS_ETRUNCATED);
+        assert_int_equal(cs__mp_check((const uint8_t *)sb.data, n, 3, 100, 100000), CS_ETRUNCATED);
     msgpack_sbuffer_write(&sb, "\xc0", 1);
     assert_int_equal(check(&sb, 3, 100, 100000), CS_ETRAILING);
     msgpack_sbuffer_destroy(&sb);

@@ -28,11 +28,11 @@
 
 /* Decoder limits. A chunk is ~16 KiB; a set is at most one bundle's worth. */
 #define CS_CHANGESET_MAX_BYTES   (16u << 20) /* encoded size */
-#define CS_CHANGESET_MAX_CHANGES (1u << 19) /* 27 bytes at least each: fits MAX_BYTES */
+#define CS_CHANGESET_MAX_CHANGES (1u << 19)  /* 27 bytes at least each: fits MAX_BYTES */
 #define CS_CHANGESET_MAX_NAMES   4096u
 #define CS_CHANGESET_MAX_ORIGINS 65536u
-#define CS_NAME_MAX              64u         /* table or column name, bytes */
-#define CS_VALUE_MAX             (4u << 20)  /* one text or blob value */
+#define CS_NAME_MAX              64u        /* table or column name, bytes */
+#define CS_VALUE_MAX             (4u << 20) /* one text or blob value */
 
 enum cs_vtype {
     CS_VNIL = 0,
@@ -69,7 +69,7 @@ struct cs_change {
 };
 
 struct cs_changeset_header {
-    uint32_t version; /* CS_CHANGESET_FORMAT on encode; checked on decode */
+    uint32_t version;    /* CS_CHANGESET_FORMAT on encode; checked on decode */
     struct cs_id origin; /* the replica that sent the set */
     uint64_t seq_first;  /* the sender's seqs this set covers, inclusive */
     uint64_t seq_last;

@@ -9,28 +9,28 @@
 #define CELLSYNC_ERROR_H
 
 /* Append only: the numbers travel in refusal messages between versions. */
-#define CS_ERRNO_MAP(XX)                                                                   \
-    XX(NOMEM, -1000, "out of memory")                                                      \
-    XX(INVAL, -1001, "invalid argument")                                                   \
-    XX(DRIFT, -1002, "remote clock is further ahead than the allowed drift")               \
-    XX(CLOCK, -1003, "clock is out of range")                                              \
-    XX(MALFORMED, -1004, "malformed message")                                              \
-    XX(TYPE, -1005, "field has the wrong type")                                            \
-    XX(COUNT, -1006, "count does not match the contents")                                  \
-    XX(TOOBIG, -1007, "size is over the limit")                                            \
-    XX(TRAILING, -1008, "trailing bytes after the message")                                \
-    XX(VERSION, -1009, "unknown format version")                                           \
-    XX(NESTING, -1010, "nesting is too deep")                                              \
-    XX(TRUNCATED, -1011, "message is truncated")                                           \
-    XX(BOMB, -1012, "decompressed size is over the limit")                                 \
-    XX(COMPRESS, -1013, "compressed data is corrupt")                                      \
-    XX(SIGNATURE, -1014, "signature does not verify")                                      \
-    XX(DECRYPT, -1015, "cannot decrypt: data was altered or sent to another key")          \
-    XX(RECIPIENT, -1016, "addressed to a different key")                                   \
-    XX(KEYFILE, -1017, "malformed key file")                                               \
-    XX(KEYPERM, -1018, "secret key file is readable by others")                            \
-    XX(EXISTS, -1019, "already exists")                                                    \
-    XX(DUPLICATE, -1020, "duplicate entry")                                                \
+#define CS_ERRNO_MAP(XX)                                                                           \
+    XX(NOMEM, -1000, "out of memory")                                                              \
+    XX(INVAL, -1001, "invalid argument")                                                           \
+    XX(DRIFT, -1002, "remote clock is further ahead than the allowed drift")                       \
+    XX(CLOCK, -1003, "clock is out of range")                                                      \
+    XX(MALFORMED, -1004, "malformed message")                                                      \
+    XX(TYPE, -1005, "field has the wrong type")                                                    \
+    XX(COUNT, -1006, "count does not match the contents")                                          \
+    XX(TOOBIG, -1007, "size is over the limit")                                                    \
+    XX(TRAILING, -1008, "trailing bytes after the message")                                        \
+    XX(VERSION, -1009, "unknown format version")                                                   \
+    XX(NESTING, -1010, "nesting is too deep")                                                      \
+    XX(TRUNCATED, -1011, "message is truncated")                                                   \
+    XX(BOMB, -1012, "decompressed size is over the limit")                                         \
+    XX(COMPRESS, -1013, "compressed data is corrupt")                                              \
+    XX(SIGNATURE, -1014, "signature does not verify")                                              \
+    XX(DECRYPT, -1015, "cannot decrypt: data was altered or sent to another key")                  \
+    XX(RECIPIENT, -1016, "addressed to a different key")                                           \
+    XX(KEYFILE, -1017, "malformed key file")                                                       \
+    XX(KEYPERM, -1018, "secret key file is readable by others")                                    \
+    XX(EXISTS, -1019, "already exists")                                                            \
+    XX(DUPLICATE, -1020, "duplicate entry")                                                        \
     XX(CRYPTO, -1021, "cryptographic library failure")
 
 enum cs_errno {

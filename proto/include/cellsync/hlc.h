@@ -11,9 +11,9 @@
 
 #include <stdint.h>
 
-#define CS_HLC_COUNTER_BITS 16
-#define CS_HLC_COUNTER_MAX  0xffffu
-#define CS_HLC_MS_MAX       ((UINT64_C(1) << 48) - 1)
+#define CS_HLC_COUNTER_BITS     16
+#define CS_HLC_COUNTER_MAX      0xffffu
+#define CS_HLC_MS_MAX           ((UINT64_C(1) << 48) - 1)
 #define CS_HLC_DRIFT_DEFAULT_MS (24u * 3600u * 1000u)
 
 static inline uint64_t
