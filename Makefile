@@ -12,12 +12,12 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Libraries the product links, then the tools that build it.
 DEBS  = libsqlite3-dev libsodium-dev libuv1-dev libmsgpack-dev libcmocka-dev libzstd-dev
-TOOLS = cmake make gcc libc6-dev pkg-config
+TOOLS = cmake make gcc libc6-dev pkg-config gettext
 SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-fast test-asan demo bench fuzz format clean
+.PHONY: all deps build test test-fast test-asan demo bench fuzz format pot clean
 
 all: build
 
@@ -69,6 +69,21 @@ fuzz:
 	    echo "== $$f for $(FUZZ_SECONDS) s"; \
 	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	        $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+# Translators' refresh: po/POTFILES lists the sources with marked strings,
+# po/cellsync.pot gets every _() and N_() string, and po/*.po gain the new
+# ones (untranslated or fuzzy, which the po_complete test reports). Keep the
+# xgettext options alike in tests/cli/test_po_complete.sh.
+POT_SOURCES = $(sort $(wildcard proto/src/*.c client/*.c daemon/*.c))
+pot: deps
+	grep -l -E '\<N?_\(' $(POT_SOURCES) >po/POTFILES
+	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ \
+	    --add-comments=TRANSLATORS: --package-name=cellsync \
+	    --files-from=po/POTFILES -o po/cellsync.pot
+	@for po in po/*.po; do \
+	    echo "msgmerge $$po"; \
+	    msgmerge --quiet --update --backup=none --previous $$po po/cellsync.pot || exit 1; \
 	done
 
 format:

@@ -4,16 +4,17 @@
  * each command lives in its own cmd_<verb>.c as it is written.
  */
 #include "cellsync/cli.h"
+#include "cellsync/i18n.h"
 
 static const struct cs_cmd commands[] = {
-    {"help", NULL, "show help for cellsync or one of its commands", "[<command>]"},
-    {"version", NULL, "print the version", ""},
+    {"help", NULL, N_("show help for cellsync or one of its commands"), "[<command>]"},
+    {"version", NULL, N_("print the version"), ""},
 };
 
 static const struct cs_cli cli = {
     "cellsync",
-    "The field client: keeps a cell's membership records on this computer and\n"
-    "syncs them with the hub whenever a link comes up.",
+    N_("The field client: keeps a cell's membership records on this computer and\n"
+       "syncs them with the hub whenever a link comes up."),
     commands,
     sizeof(commands) / sizeof(commands[0]),
 };

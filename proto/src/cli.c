@@ -8,6 +8,7 @@
 
 #include "cellsync/cli.h"
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/version.h"
 
 static int
@@ -19,11 +20,16 @@ is_help(const char *s)
 static void
 show_usage(const struct cs_cli *cli, FILE *f)
 {
-    fprintf(f, "usage: %s [--version] [--help] <command> [<args>]\n\n%s\n\ncommands:\n", cli->prog,
-            cli->about);
+    /* The tables hold N_() literals: they are translated here, as printed. */
+    /* TRANSLATORS: %s is the program; the options keep their English names. */
+    fprintf(f, _("usage: %s [--version] [--help] <command> [<args>]"), cli->prog);
+    fprintf(f, "\n\n%s\n\n%s\n", _(cli->about), _("commands:"));
     for (size_t i = 0; i < cli->ncmds; i++)
-        fprintf(f, "  %-10s %s\n", cli->cmds[i].name, cli->cmds[i].summary);
-    fprintf(f, "\nRun '%s help <command>' for the options of one command.\n", cli->prog);
+        fprintf(f, "  %-10s %s\n", cli->cmds[i].name, _(cli->cmds[i].summary));
+    fputc('\n', f);
+    /* TRANSLATORS: '%s help' is typed as is: translate only <command>. */
+    fprintf(f, _("Run '%s help <command>' for the options of one command."), cli->prog);
+    fputc('\n', f);
 }
 
 static const struct cs_cmd *
@@ -38,14 +44,16 @@ find_cmd(const struct cs_cli *cli, const char *name)
 void
 cs_cli_cmd_usage(const struct cs_cli *cli, const struct cs_cmd *c, FILE *f)
 {
-    fprintf(f, "usage: %s %s%s%s\n\n%s\n", cli->prog, c->name, c->usage[0] ? " " : "", c->usage,
-            c->summary);
+    /* TRANSLATORS: program, command, a space or nothing, the command's arguments. */
+    fprintf(f, _("usage: %s %s%s%s"), cli->prog, c->name, c->usage[0] ? " " : "", c->usage);
+    fprintf(f, "\n\n%s\n", _(c->summary));
 }
 
 static int
 unknown(const struct cs_cli *cli, const char *name)
 {
-    fprintf(stderr, "%s: unknown command '%s'\n\n", cli->prog, name);
+    fprintf(stderr, _("%s: unknown command '%s'"), cli->prog, name);
+    fputs("\n\n", stderr);
     show_usage(cli, stderr);
     return CS_EXIT_USAGE;
 }
@@ -53,6 +61,7 @@ unknown(const struct cs_cli *cli, const char *name)
 int
 cs_cli_main(const struct cs_cli *cli, int argc, char **argv)
 {
+    cs_i18n_init();
     if (argc < 2) {
         show_usage(cli, stderr);
         return CS_EXIT_USAGE;
@@ -71,7 +80,9 @@ cs_cli_main(const struct cs_cli *cli, int argc, char **argv)
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
         if (argc > 2) {
-            fprintf(stderr, "usage: %s %s\n", cli->prog, name);
+            /* TRANSLATORS: the program and "version" or "--version". */
+            fprintf(stderr, _("usage: %s %s"), cli->prog, name);
+            fputc('\n', stderr);
             return CS_EXIT_USAGE;
         }
         printf("%s %s\n", cli->prog, CS_VERSION_STRING);
@@ -86,7 +97,8 @@ cs_cli_main(const struct cs_cli *cli, int argc, char **argv)
     }
     int ret = cs_init();
     if (ret != 0) {
-        fprintf(stderr, "%s: cannot start: %s\n", cli->prog, cs_strerror(ret));
+        fprintf(stderr, _("%s: cannot start: %s"), cli->prog, cs_strerror(ret));
+        fputc('\n', stderr);
         return CS_EXIT_FAILURE;
     }
     return c->fn(argc - 1, argv + 1);

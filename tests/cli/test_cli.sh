@@ -3,6 +3,10 @@
 # The binaries' front door: --version and --help go to stdout with exit 0,
 # usage errors go to stderr with exit 2 and name what was wrong.
 set -u
+# The patterns below are English: whatever locale ran ctest, use the source text.
+LC_ALL=C
+export LC_ALL
+unset LANGUAGE
 fails=0 passes=0
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT

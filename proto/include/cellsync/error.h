@@ -31,7 +31,17 @@
     XX(KEYPERM, -1018, "secret key file is readable by others")                                    \
     XX(EXISTS, -1019, "already exists")                                                            \
     XX(DUPLICATE, -1020, "duplicate entry")                                                        \
-    XX(CRYPTO, -1021, "cryptographic library failure")
+    XX(CRYPTO, -1021, "cryptographic library failure")                                             \
+    XX(SQLITE, -1022, "database error")                                                            \
+    XX(BUSY, -1023, "the database is in use by another program")                                   \
+    XX(READONLY, -1024, "the database cannot be written")                                          \
+    XX(FULL, -1025, "the disk is full")                                                            \
+    XX(CORRUPT, -1026, "the database file is damaged")                                             \
+    XX(NOTFOUND, -1027, "no such record")                                                          \
+    XX(AMBIGUOUS, -1028, "more than one record matches")                                           \
+    XX(RULE, -1029, "a rule of the admission procedure is not met")                                \
+    XX(STAGE, -1030, "the candidate is not at the stage this needs")                               \
+    XX(SITE, -1031, "the database belongs to another device")
 
 enum cs_errno {
 #define XX(name, val, msg) CS_E##name = (val),

@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Query results on the terminal (output.h). A table has to see every row
+ * before it can print the first, so out_table() copies the cells out of the
+ * statement, measures them in terminal columns, then prints. Widths come
+ * from wcwidth() when the locale is UTF-8 and from a small built-in table
+ * otherwise, so that Vietnamese names line up even under LANG=C.
+ */
+#define _XOPEN_SOURCE 700 /* wcwidth() */
+
+#include <errno.h>
+#include <langinfo.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "output.h"
+
+enum cell_kind { CELL_NULL, CELL_NUM, CELL_TEXT };
+
+struct cell {
+    char *text; /* owned; NULL for CELL_NULL */
+    size_t len;
+    size_t width;
+    enum cell_kind kind;
+};
+
+/* Filled by fail_sqlite(); the client is single-threaded. */
+static char errmsg[256];
+
+const char *
+out_errmsg(void)
+{
+    return errmsg;
+}
+
+static int
+fail_sqlite(sqlite3_stmt *st)
+{
+    snprintf(errmsg, sizeof(errmsg), "%s", sqlite3_errmsg(sqlite3_db_handle(st)));
+    return CS_ESQLITE;
+}
+
+struct range {
+    uint32_t lo, hi;
+};
+
+/* Code points that take no column: combining marks (Vietnamese tones), joiners. */
+static const struct range zero_width[] = {
+    {0x0300, 0x036f}, {0x1ab0, 0x1aff}, {0x1dc0, 0x1dff}, {0x200b, 0x200f},
+    {0x20d0, 0x20ff}, {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f},
+};
+
+/* East Asian wide and fullwidth code points: two columns. */
+static const struct range double_width[] = {
+    {0x1100, 0x115f},   {0x2e80, 0x303e},   {0x3041, 0x33ff},   {0x3400, 0x4dbf},
+    {0x4e00, 0x9fff},   {0xa000, 0xa4cf},   {0xac00, 0xd7a3},   {0xf900, 0xfaff},
+    {0xfe30, 0xfe4f},   {0xff00, 0xff60},   {0xffe0, 0xffe6},   {0x1f300, 0x1f64f},
+    {0x1f900, 0x1f9ff}, {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
+};
+
+static bool
+in_ranges(uint32_t cp, const struct range *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cp >= r[i].lo && cp <= r[i].hi)
+            return true;
+    return false;
+}
+
+/* Width of one code point without the C library: see the file comment. */
+static int
+table_width(uint32_t cp)
+{
+    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+        return 0;
+    if (in_ranges(cp, zero_width, sizeof(zero_width) / sizeof(zero_width[0])))
+        return 0;
+    if (in_ranges(cp, double_width, sizeof(double_width) / sizeof(double_width[0])))
+        return 2;
+    return 1;
+}
+
+/* Decodes one UTF-8 sequence; returns its length, 0 when s does not start a valid one. */
+static size_t
+utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t n;
+    uint32_t c;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    } else if ((s[0] & 0xe0) == 0xc0) {
+        n = 2, c = s[0] & 0x1f;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        n = 3, c = s[0] & 0x0f;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        n = 4, c = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (n > len)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    /* Overlong forms, surrogates and values past U+10FFFF are not text. */
+    if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return n;
+}
+
+static bool
+locale_is_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0;
+}
+
+/* A byte that is not valid UTF-8 still prints as something: one column. */
+static size_t
+width_of(const char *s, size_t len, bool use_wc)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t w = 0;
+    mbstate_t ps;
+    memset(&ps, 0, sizeof(ps));
+    while (len > 0) {
+        size_t n;
+        int cw;
+        if (use_wc) {
+            wchar_t wc;
+            n = mbrtowc(&wc, (const char *)p, len, &ps);
+            if (n == (size_t)-1 || n == (size_t)-2) {
+                memset(&ps, 0, sizeof(ps));
+                n = 1, cw = 1;
+            } else {
+                if (n == 0) /* an embedded NUL */
+                    n = 1;
+                cw = wcwidth(wc);
+                if (cw < 0) /* not printable here: ask the table */
+                    cw = table_width((uint32_t)wc);
+            }
+        } else {
+            uint32_t cp;
+            n = utf8_decode(p, len, &cp);
+            if (n == 0)
+                n = 1, cw = 1;
+            else
+                cw = table_width(cp);
+        }
+        w += (size_t)cw;
+        p += n;
+        len -= n;
+    }
+    return w;
+}
+
+size_t
+out_width(const char *s, size_t len)
+{
+    return width_of(s, len, locale_is_utf8());
+}
+
+/* Copies column i of the current row into c; 0 or CS_ENOMEM. */
+static int
+cell_load(struct cell *c, sqlite3_stmt *st, int i, bool use_wc)
+{
+    static const char hex[] = "0123456789abcdef";
+    int type = sqlite3_column_type(st, i);
+    memset(c, 0, sizeof(*c));
+    if (type == SQLITE_NULL) {
+        c->kind = CELL_NULL;
+        c->width = 1; /* "-" */
+        return 0;
+    }
+    if (type == SQLITE_BLOB) {
+        const unsigned char *b = sqlite3_column_blob(st, i);
+        size_t n = (size_t)sqlite3_column_bytes(st, i);
+        c->text = malloc(2 * n + 1);
+        if (c->text == NULL)
+            return CS_ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+            c->text[2 * k] = hex[b[k] >> 4];
+            c->text[2 * k + 1] = hex[b[k] & 15];
+        }
+        c->text[2 * n] = '\0';
+        c->len = 2 * n;
+        c->kind = CELL_TEXT;
+        c->width = c->len;
+        return 0;
+    }
+    /* SQLite's own rendering of numbers: locale-free, 1.5 not 1,5. */
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    if (t == NULL)
+        return CS_ENOMEM; /* the value was not NULL, so only OOM gets here */
+    c->len = (size_t)sqlite3_column_bytes(st, i);
+    c->text = malloc(c->len + 1);
+    if (c->text == NULL)
+        return CS_ENOMEM;
+    memcpy(c->text, t, c->len + 1);
+    c->kind = type == SQLITE_TEXT ? CELL_TEXT : CELL_NUM;
+    c->width = width_of(c->text, c->len, use_wc);
+    return 0;
+}
+
+static void
+pad(FILE *f, size_t n)
+{
+    while (n-- > 0)
+        fputc(' ', f);
+}
+
+/* Label i: headers[i] translated, or the column's name. NULL only on OOM. */
+static const char *
+label_of(sqlite3_stmt *st, const char *const *labels, int i)
+{
+    if (labels != NULL && labels[i] != NULL)
+        return labels[i][0] != '\0' ? _(labels[i]) : ""; /* _("") is the PO header */
+    return sqlite3_column_name(st, i);
+}
+
+/* 0, or -errno / -EIO when a write to f failed somewhere. */
+static int
+flush_status(FILE *f)
+{
+    if (fflush(f) != 0)
+        return errno != 0 ? -errno : -EIO;
+    return ferror(f) ? -EIO : 0;
+}
+
+/*
+ * Prints one line of cells: right-aligned cells are padded on the left,
+ * left-aligned ones on the right, except the last so no line ends in blanks.
+ */
+static void
+print_line(FILE *f, const struct cell *cells, const size_t *widths, const bool *numcol,
+           size_t ncols)
+{
+    for (size_t i = 0; i < ncols; i++) {
+        const struct cell *c = &cells[i];
+        bool right = c->kind == CELL_NUM || (c->kind == CELL_NULL && numcol[i]);
+        size_t gap = widths[i] - c->width;
+        if (i > 0)
+            fputs("  ", f);
+        if (right)
+            pad(f, gap);
+        if (c->kind == CELL_NULL)
+            fputc('-', f);
+        else
+            fwrite(c->text, 1, c->len, f);
+        if (!right && i + 1 < ncols)
+            pad(f, gap);
+    }
+    fputc('\n', f);
+}
+
+int
+out_table(FILE *f, sqlite3_stmt *st, const char *const *headers)
+{
+    int ret = CS_ENOMEM;
+    bool use_wc = locale_is_utf8();
+    size_t ncols = (size_t)sqlite3_column_count(st);
+    size_t nrows = 0, cap = 0;
+    struct cell *cells = NULL; /* row-major; row 0 is the header */
+    size_t *widths = calloc(ncols + 1, sizeof(*widths));
+    bool *numcol = calloc(ncols + 1, sizeof(*numcol));
+    bool *anynum = calloc(ncols + 1, sizeof(*anynum));
+    if (widths == NULL || numcol == NULL || anynum == NULL)
+        goto out;
+
+    for (;;) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            ret = fail_sqlite(st);
+            goto out;
+        }
+        if (nrows + 2 > cap) { /* room for this row and the header */
+            size_t ncap = cap ? 2 * cap : 16;
+            struct cell *n = realloc(cells, ncap * ncols * sizeof(*cells));
+            if (n == NULL)
+                goto out;
+            cells = n;
+            cap = ncap;
+        }
+        struct cell *row = &cells[(nrows + 1) * ncols];
+        for (size_t i = 0; i < ncols; i++) {
+            int r = cell_load(&row[i], st, (int)i, use_wc);
+            if (r != 0) {
+                for (size_t k = 0; k < i; k++)
+                    free(row[k].text);
+                ret = r;
+                goto out;
+            }
+        }
+        nrows++;
+    }
+    if (cells == NULL && ncols > 0) {
+        cells = calloc(ncols, sizeof(*cells));
+        if (cells == NULL)
+            goto out;
+    }
+
+    /* A column is numeric when it has numbers and nothing but numbers and NULL. */
+    for (size_t i = 0; i < ncols; i++)
+        numcol[i] = true;
+    for (size_t r = 1; r <= nrows; r++) {
+        for (size_t i = 0; i < ncols; i++) {
+            const struct cell *c = &cells[r * ncols + i];
+            if (c->kind == CELL_TEXT)
+                numcol[i] = false;
+            if (c->kind == CELL_NUM)
+                anynum[i] = true;
+            if (c->width > widths[i])
+                widths[i] = c->width;
+        }
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        const char *h = label_of(st, headers, (int)i);
+        if (h == NULL)
+            goto out;
+        numcol[i] = numcol[i] && anynum[i];
+        /* The header borrows its text: the cell is never freed. */
+        struct cell *c = &cells[i];
+        c->text = (char *)h;
+        c->len = strlen(h);
+        c->width = width_of(h, c->len, use_wc);
+        c->kind = numcol[i] ? CELL_NUM : CELL_TEXT;
+        if (c->width > widths[i])
+            widths[i] = c->width;
+    }
+
+    if (ncols > 0)
+        for (size_t r = 0; r <= nrows; r++)
+            print_line(f, &cells[r * ncols], widths, numcol, ncols);
+    ret = flush_status(f);
+
+out:
+    /* Whole rows only: a row that failed half-way freed its own cells. */
+    for (size_t r = 1; r <= nrows; r++)
+        for (size_t i = 0; i < ncols; i++)
+            free(cells[r * ncols + i].text);
+    free(cells);
+    free(widths);
+    free(numcol);
+    free(anynum);
+    sqlite3_reset(st); /* its error, if any, was taken from the step */
+    return ret;
+}
+
+int
+out_json(FILE *f, sqlite3_stmt *st)
+{
+    int ret;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        if (t == NULL && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            ret = CS_ENOMEM;
+            goto out;
+        }
+        fputs(t != NULL ? t : "null", f);
+        fputc('\n', f);
+        ret = flush_status(f);
+    } else if (rc == SQLITE_DONE) {
+        ret = CS_ENOTFOUND;
+    } else {
+        ret = fail_sqlite(st);
+    }
+out:
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels)
+{
+    int ret = CS_ENOMEM;
+    bool use_wc = locale_is_utf8();
+    size_t ncols = (size_t)sqlite3_column_count(st);
+    size_t maxw = 0;
+    struct cell *vals = calloc(ncols + 1, sizeof(*vals));
+    const char **names = calloc(ncols + 1, sizeof(*names));
+    size_t *nw = calloc(ncols + 1, sizeof(*nw));
+    size_t loaded = 0;
+    if (vals == NULL || names == NULL || nw == NULL)
+        goto out;
+
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        ret = CS_ENOTFOUND;
+        goto out;
+    }
+    if (rc != SQLITE_ROW) {
+        ret = fail_sqlite(st);
+        goto out;
+    }
+    for (; loaded < ncols; loaded++) {
+        int r = cell_load(&vals[loaded], st, (int)loaded, use_wc);
+        if (r != 0) {
+            ret = r;
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        names[i] = label_of(st, labels, (int)i);
+        if (names[i] == NULL)
+            goto out;
+        nw[i] = width_of(names[i], strlen(names[i]), use_wc);
+        if (nw[i] > maxw)
+            maxw = nw[i];
+    }
+    for (size_t i = 0; i < ncols; i++) {
+        fprintf(f, "%s:", names[i]);
+        pad(f, maxw - nw[i] + 1);
+        if (vals[i].kind == CELL_NULL)
+            fputc('-', f);
+        else
+            fwrite(vals[i].text, 1, vals[i].len, f);
+        fputc('\n', f);
+    }
+    ret = flush_status(f);
+
+out:
+    for (size_t i = 0; i < loaded; i++)
+        free(vals[i].text);
+    free(vals);
+    free(names);
+    free(nw);
+    sqlite3_reset(st);
+    return ret;
+}

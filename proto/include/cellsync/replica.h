@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The replica: one SQLite file holding every register value this device or
+ * hub has learned, the merge rule, and the domain tables kept in step with
+ * the winning values. Used by both the field client and the hub daemon.
+ *
+ * Every value of a register (table, row, column) that reaches a replica is
+ * kept as a version with its identity (hlc, origin), the (hlc, origin) it
+ * replaced (prev), the row's causal length and a local dense seq. Of the
+ * versions of one register:
+ *   - the largest (hlc, origin) is current: it is what the domain tables show;
+ *   - a version is superseded when a later write saw it: some version names
+ *     it as prev, or a later version comes from the same origin;
+ *   - every other version is an open conflict: a concurrent edit that lost.
+ * That state is a function of the set of versions alone, so any order of
+ * arrival, and any number of duplicates, ends in the same state, and no
+ * typed value is ever dropped. Versions travel whole between replicas, so
+ * conflicts show up wherever the versions go. A row is live while the
+ * largest causal length seen for it is odd.
+ *
+ * Domain tables (cellsync/schema.h) are plain SQLite tables with an `id`
+ * BLOB primary key, a `cl` column and one column per register column. Any
+ * current value whose table and column exist there is copied in the same
+ * transaction; others are stored and forwarded untouched.
+ */
+#ifndef CELLSYNC_REPLICA_H
+#define CELLSYNC_REPLICA_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cellsync/changeset.h"
+#include "cellsync/hlc.h"
+#include "cellsync/id.h"
+
+/* The reserved column of a row's life: its value is the new causal length. */
+#define CS_COL_LIFE "_cl"
+
+/* Version states, as stored. */
+enum cs_vstate {
+    CS_VS_CURRENT = 0,
+    CS_VS_CONFLICT = 1,
+    CS_VS_SUPERSEDED = 2,
+};
+
+struct cs_replica;
+
+/* Flags of cs_replica_open. */
+#define CS_REPLICA_CREATE 0x1 /* create the file; CS_EEXISTS if it exists */
+
+/*
+ * Opens (or with CS_REPLICA_CREATE creates) the replica at path, in WAL
+ * mode. site is this replica's origin id: required on create, checked
+ * against the stored one otherwise (NULL: take the stored one).
+ * OUT: *out, caller frees with cs_replica_close(); NULL on failure.
+ */
+int cs_replica_open(struct cs_replica **out, const char *path, int flags, const struct cs_id *site,
+                    char *err, size_t errlen);
+void cs_replica_close(struct cs_replica *r);
+
+/* The connection, for reading domain tables. Do not write registers through it. */
+sqlite3 *cs_replica_db(struct cs_replica *r);
+const struct cs_id *cs_replica_site(const struct cs_replica *r);
+struct cs_hlc *cs_replica_clock(struct cs_replica *r);
+
+/* The highest seq this replica has assigned (0 when empty). */
+uint64_t cs_replica_seq(struct cs_replica *r);
+
+/*
+ * Local writes. begin opens a write transaction (BEGIN IMMEDIATE) and takes
+ * one hlc stamp for everything written in it; commit makes it durable and
+ * advances the stored clock. On any error the caller calls rollback: nothing
+ * of the transaction stays.
+ */
+int cs_replica_begin(struct cs_replica *r, char *err, size_t errlen);
+int cs_replica_set(struct cs_replica *r, const char *table, const struct cs_id *row,
+                   const char *column, const struct cs_value *v, char *err, size_t errlen);
+int cs_replica_set_text(struct cs_replica *r, const char *table, const struct cs_id *row,
+                        const char *column, const char *text, char *err, size_t errlen);
+/* Row life: delete makes the causal length even, undelete odd again. */
+int cs_replica_delete_row(struct cs_replica *r, const char *table, const struct cs_id *row,
+                          char *err, size_t errlen);
+int cs_replica_undelete_row(struct cs_replica *r, const char *table, const struct cs_id *row,
+                            char *err, size_t errlen);
+int cs_replica_commit(struct cs_replica *r, char *err, size_t errlen);
+void cs_replica_rollback(struct cs_replica *r);
+
+/*
+ * Resolves every open conflict of one register by writing value as the new
+ * current value, in a transaction of its own: one version per open conflict
+ * that names it as prev, then the final one naming the current version.
+ * CS_EINVAL if the register has no open conflict.
+ */
+int cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *row,
+                       const char *column, const struct cs_value *v, char *err, size_t errlen);
+
+struct cs_apply_stats {
+    size_t received;   /* changes in the set */
+    size_t applied;    /* new versions stored */
+    size_t duplicates; /* already known: nothing happened */
+    size_t conflicts;  /* versions that became open conflicts (new or displaced) */
+};
+
+/*
+ * Merges a change set in one transaction: all of it or, on error, none.
+ * Takes each change's hlc into the clock (CS_EDRIFT refuses the whole set
+ * when one is too far ahead). st is optional.
+ */
+int cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
+                     struct cs_apply_stats *st, char *err, size_t errlen);
+
+/*
+ * The versions with seq > after, in seq order, as a change set from this
+ * replica, at most max_changes of them (0: no limit), never cutting one
+ * local transaction in two unless it alone is over the limit. The header's
+ * seq range is what the set covers. OUT: *out, cs_changeset_free().
+ */
+int cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_changes,
+                             struct cs_changeset **out, char *err, size_t errlen);
+
+/* Open conflicts, for status lines. */
+int cs_replica_conflict_count(struct cs_replica *r, uint64_t *count);
+
+/*
+ * BLAKE2b-256 over every version (identity, prev, cl, value, state) in a
+ * canonical order. Equal hashes mean equal replicated state, whatever the
+ * local seqs and the order things arrived in.
+ */
+int cs_replica_hash(struct cs_replica *r, uint8_t out[32]);
+
+/* Small local settings (not replicated): text by key; get gives -ENOENT when unset. */
+int cs_replica_meta_get(struct cs_replica *r, const char *key, char *buf, size_t buflen);
+int cs_replica_meta_set(struct cs_replica *r, const char *key, const char *value);
+
+#endif

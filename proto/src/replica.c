@@ -1,0 +1,1366 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The replica store and its merge rule (see cellsync/replica.h for the
+ * rule itself). Everything a replica learns is a row of cs_ver; the state
+ * column (current, conflict, superseded) is kept so that it always equals
+ * what the whole set of versions implies, whatever order they came in:
+ *
+ *   x arrives, not known yet:
+ *     x is superseded if a known version names x as prev or is a later
+ *       write of x's origin;
+ *     versions x names as prev, and earlier writes of x's origin, become
+ *       superseded (x's writer saw them);
+ *     if x beats the current version, x is current and the old current is
+ *       a conflict (it cannot be superseded: nothing known is larger);
+ *     otherwise x is superseded or, if nothing saw it, a conflict.
+ *
+ * Names and origins are interned to small integers (cs_name, cs_site) so a
+ * version row is a few dozen bytes. The current value of every register
+ * whose table and column exist in the domain schema is copied there in the
+ * same transaction; the row's causal length likewise.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cellsync/error.h"
+#include "cellsync/replica.h"
+#include "cellsync/schema.h"
+#include "internal.h"
+
+static const char store_sql[] =
+    "CREATE TABLE IF NOT EXISTS cs_meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS cs_name (ix INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE IF NOT EXISTS cs_site (ix INTEGER PRIMARY KEY, uuid BLOB NOT NULL UNIQUE);"
+    /* seq is the rowid: assigned inside the writing transaction, never reused
+     * because versions are never deleted. val has no type: no conversions. */
+    "CREATE TABLE IF NOT EXISTS cs_ver ("
+    " seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, row BLOB NOT NULL, col INTEGER NOT NULL,"
+    " hlc INTEGER NOT NULL, site INTEGER NOT NULL, prev_hlc INTEGER NOT NULL,"
+    " prev_site INTEGER NOT NULL, cl INTEGER NOT NULL, state INTEGER NOT NULL, val);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS cs_ver_id ON cs_ver(tbl, row, col, hlc, site);"
+    "CREATE INDEX IF NOT EXISTS cs_ver_prev ON cs_ver(tbl, row, col, prev_hlc, prev_site)"
+    " WHERE prev_hlc != 0;"
+    "CREATE INDEX IF NOT EXISTS cs_ver_conflict ON cs_ver(state) WHERE state = 1;"
+    "CREATE TABLE IF NOT EXISTS cs_row ("
+    " tbl INTEGER NOT NULL, row BLOB NOT NULL, cl INTEGER NOT NULL, PRIMARY KEY (tbl, row))"
+    " WITHOUT ROWID;";
+
+enum {
+    ST_META_GET,
+    ST_META_SET,
+    ST_NAME_GET,
+    ST_NAME_ADD,
+    ST_SITE_ADD,
+    ST_VER_FIND,
+    ST_VER_CURRENT,
+    ST_VER_SEEN_BY_PREV,
+    ST_VER_SEEN_BY_SITE,
+    ST_VER_SUPERSEDE,
+    ST_VER_SET_STATE,
+    ST_VER_SET_VAL,
+    ST_VER_INSERT,
+    ST_VER_OPEN,
+    ST_ROW_GET,
+    ST_ROW_RAISE,
+    ST_SINCE,
+    ST_MAX_SEQ,
+    ST_CONFLICTS,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_META_GET] = "SELECT value FROM cs_meta WHERE key = ?1",
+    [ST_META_SET] = "INSERT INTO cs_meta(key, value) VALUES (?1, ?2)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_NAME_GET] = "SELECT ix FROM cs_name WHERE name = ?1",
+    [ST_NAME_ADD] = "INSERT INTO cs_name(name) VALUES (?1)",
+    [ST_SITE_ADD] = "INSERT INTO cs_site(uuid) VALUES (?1)",
+    [ST_VER_FIND] = "SELECT seq FROM cs_ver"
+                    " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND hlc = ?4 AND site = ?5",
+    [ST_VER_CURRENT] = "SELECT seq, hlc, site FROM cs_ver"
+                       " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 0",
+    [ST_VER_SEEN_BY_PREV] = "SELECT 1 FROM cs_ver WHERE tbl = ?1 AND row = ?2 AND col = ?3"
+                            " AND prev_hlc = ?4 AND prev_site = ?5 AND prev_hlc != 0 LIMIT 1",
+    [ST_VER_SEEN_BY_SITE] = "SELECT 1 FROM cs_ver WHERE tbl = ?1 AND row = ?2 AND col = ?3"
+                            " AND hlc > ?4 AND site = ?5 LIMIT 1",
+    [ST_VER_SUPERSEDE] = "UPDATE cs_ver SET state = 2 WHERE tbl = ?1 AND row = ?2 AND col = ?3"
+                         " AND state != 2 AND ((hlc = ?4 AND site = ?5) OR (hlc < ?6 AND site = ?7))",
+    [ST_VER_SET_STATE] = "UPDATE cs_ver SET state = ?2 WHERE seq = ?1",
+    [ST_VER_SET_VAL] = "UPDATE cs_ver SET val = ?2 WHERE seq = ?1",
+    [ST_VER_INSERT] = "INSERT INTO cs_ver(tbl, row, col, hlc, site, prev_hlc, prev_site, cl,"
+                      " state, val) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_VER_OPEN] = "SELECT seq, hlc, site FROM cs_ver"
+                    " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 1 ORDER BY hlc, site",
+    [ST_ROW_GET] = "SELECT cl FROM cs_row WHERE tbl = ?1 AND row = ?2",
+    [ST_ROW_RAISE] = "INSERT INTO cs_row(tbl, row, cl) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT(tbl, row) DO UPDATE SET cl = excluded.cl"
+                     " WHERE excluded.cl > cs_row.cl",
+    [ST_SINCE] = "SELECT v.seq, t.name, v.row, c.name, v.val, v.hlc, s.uuid, v.prev_hlc, p.uuid,"
+                 " v.cl FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
+                 " JOIN cs_name c ON c.ix = v.col JOIN cs_site s ON s.ix = v.site"
+                 " LEFT JOIN cs_site p ON p.ix = v.prev_site"
+                 " WHERE v.seq > ?1 ORDER BY v.seq",
+    [ST_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM cs_ver",
+    [ST_CONFLICTS] = "SELECT count(*) FROM cs_ver WHERE state = 1",
+};
+
+/*
+ * What the merge path knows about a (table, column) pair of the domain
+ * schema: the prepared upsert of the column, or that there is none.
+ */
+struct dcol {
+    int64_t tbl, col;
+    sqlite3_stmt *upsert; /* NULL: not a domain column */
+    int known;
+};
+
+struct cs_replica {
+    sqlite3 *db;
+    char *path;
+    struct cs_id site;
+    int64_t site_ix;
+    struct cs_hlc clock;
+    uint64_t tx_hlc; /* the open local transaction's stamp, 0 when none */
+    int in_tx;
+    sqlite3_stmt *stmt[ST__COUNT];
+    struct cs_id *sites; /* site ix -> uuid; ix 0 is unused */
+    size_t nsites, capsites;
+    struct dcol *dcols; /* open addressing on (tbl, col), power of two */
+    size_t ndcols, capdcols;
+    struct dcol *dtbls; /* (tbl, 0) -> upsert of the row's cl */
+    size_t ndtbls, capdtbls;
+};
+
+/* ---- errors ---- */
+
+static int
+sql_code(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return CS_EBUSY;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        return CS_EREADONLY;
+    case SQLITE_FULL:
+        return CS_EFULL;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return CS_ECORRUPT;
+    case SQLITE_NOMEM:
+        return CS_ENOMEM;
+    default:
+        return CS_ESQLITE;
+    }
+}
+
+/* Maps an SQLite failure to our code, with sqlite3_errmsg copied at once. */
+static int
+sql_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what)
+{
+    return cs__err(err, errlen, sql_code(rc), "cannot %s '%s': %s", what, r->path,
+                   sqlite3_errmsg(r->db));
+}
+
+static sqlite3_stmt *
+stmt_get(struct cs_replica *r, int id)
+{
+    if (r->stmt[id] == NULL) {
+        if (sqlite3_prepare_v3(r->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &r->stmt[id],
+                               NULL) != SQLITE_OK)
+            return NULL;
+    } else {
+        sqlite3_reset(r->stmt[id]);
+        sqlite3_clear_bindings(r->stmt[id]);
+    }
+    return r->stmt[id];
+}
+
+/* Steps a statement expected to finish without rows; returns an SQLite rc. */
+static int
+step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    int rc2 = sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        rc = SQLITE_OK;
+    if (rc == SQLITE_OK)
+        rc = rc2;
+    return rc;
+}
+
+/* ---- names and sites ---- */
+
+static int
+name_ix(struct cs_replica *r, const char *name, int64_t *ix)
+{
+    sqlite3_stmt *st = stmt_get(r, ST_NAME_GET);
+    if (st == NULL)
+        return SQLITE_ERROR;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ix = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return SQLITE_OK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    if ((st = stmt_get(r, ST_NAME_ADD)) == NULL)
+        return SQLITE_ERROR;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        return rc;
+    *ix = sqlite3_last_insert_rowid(r->db);
+    return SQLITE_OK;
+}
+
+static int
+sites_load(struct cs_replica *r)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(r->db, "SELECT ix, uuid FROM cs_site ORDER BY ix", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    r->nsites = 1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t ix = sqlite3_column_int64(st, 0);
+        if (ix < 1 || ix > 1 << 24 || sqlite3_column_bytes(st, 1) != CS_ID_LEN) {
+            rc = SQLITE_CORRUPT;
+            break;
+        }
+        if ((size_t)ix >= r->capsites) {
+            size_t cap = r->capsites ? r->capsites : 64;
+            while (cap <= (size_t)ix)
+                cap *= 2;
+            struct cs_id *n = realloc(r->sites, cap * sizeof(*n));
+            if (n == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            memset(n + r->capsites, 0, (cap - r->capsites) * sizeof(*n));
+            r->sites = n;
+            r->capsites = cap;
+        }
+        memcpy(r->sites[ix].b, sqlite3_column_blob(st, 1), CS_ID_LEN);
+        if ((size_t)ix >= r->nsites)
+            r->nsites = (size_t)ix + 1;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int
+site_ix(struct cs_replica *r, const struct cs_id *id, int64_t *ix)
+{
+    for (size_t i = 1; i < r->nsites; i++)
+        if (memcmp(r->sites[i].b, id->b, CS_ID_LEN) == 0) {
+            *ix = (int64_t)i;
+            return SQLITE_OK;
+        }
+    sqlite3_stmt *st = stmt_get(r, ST_SITE_ADD);
+    if (st == NULL)
+        return SQLITE_ERROR;
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = step_done(st);
+    if (rc != SQLITE_OK)
+        return rc;
+    /* Reload rather than guess: a rolled-back transaction may have left a gap. */
+    if ((rc = sites_load(r)) != SQLITE_OK)
+        return rc;
+    *ix = sqlite3_last_insert_rowid(r->db);
+    return SQLITE_OK;
+}
+
+/*
+ * (hlc, origin) order: the larger stamp wins, ties broken by the origin id
+ * bytes, so every replica picks the same winner.
+ */
+static int
+stamp_cmp(struct cs_replica *r, uint64_t ha, int64_t sa, uint64_t hb, int64_t sb)
+{
+    if (ha != hb)
+        return ha < hb ? -1 : 1;
+    if (sa == sb)
+        return 0;
+    return memcmp(r->sites[sa].b, r->sites[sb].b, CS_ID_LEN) < 0 ? -1 : 1;
+}
+
+/* ---- domain tables ---- */
+
+/* Register names that may become SQL identifiers of domain tables. */
+static int
+ident_ok(const char *s)
+{
+    if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    return strncmp(s, "cs_", 3) != 0 && strncmp(s, "search_", 7) != 0 &&
+           strncmp(s, "sqlite_", 7) != 0;
+}
+
+static int
+column_exists(struct cs_replica *r, const char *table, const char *column, int *yes)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        r->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    *yes = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static struct dcol *
+dmap_slot(struct dcol **tab, size_t *n, size_t *cap, int64_t tbl, int64_t col)
+{
+    if (*n * 2 >= *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        struct dcol *nt = calloc(ncap, sizeof(*nt));
+        if (nt == NULL)
+            return NULL;
+        for (size_t i = 0; i < *cap; i++) {
+            if (!(*tab)[i].known)
+                continue;
+            size_t h = (size_t)((*tab)[i].tbl * 31 + (*tab)[i].col) & (ncap - 1);
+            while (nt[h].known)
+                h = (h + 1) & (ncap - 1);
+            nt[h] = (*tab)[i];
+        }
+        free(*tab);
+        *tab = nt;
+        *cap = ncap;
+    }
+    size_t h = (size_t)(tbl * 31 + col) & (*cap - 1);
+    while ((*tab)[h].known && ((*tab)[h].tbl != tbl || (*tab)[h].col != col))
+        h = (h + 1) & (*cap - 1);
+    if (!(*tab)[h].known) {
+        (*tab)[h].tbl = tbl;
+        (*tab)[h].col = col;
+        (*n)++;
+    }
+    return &(*tab)[h];
+}
+
+/*
+ * The prepared upsert for a domain column (or the row's cl when column is
+ * "cl"), NULL in *out when the pair is not in the domain schema.
+ */
+static int
+domain_stmt(struct cs_replica *r, int64_t tbl, int64_t col, const char *table,
+            const char *column, sqlite3_stmt **out)
+{
+    int is_cl = strcmp(column, "cl") == 0 && col == 0;
+    struct dcol *d = is_cl ? dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0)
+                           : dmap_slot(&r->dcols, &r->ndcols, &r->capdcols, tbl, col);
+    if (d == NULL)
+        return SQLITE_NOMEM;
+    if (!d->known) {
+        int yes = 0, rc;
+        d->known = 1;
+        d->upsert = NULL;
+        /* Registers never write the key or the causal length column directly. */
+        if (ident_ok(table) && ident_ok(column) &&
+            (is_cl || (strcmp(column, "id") != 0 && strcmp(column, "cl") != 0))) {
+            if ((rc = column_exists(r, table, column, &yes)) != SQLITE_OK) {
+                d->known = 0;
+                return rc;
+            }
+        }
+        if (yes) {
+            char sql[256];
+            /* A row appears in its table with its first value, never before. */
+            if (is_cl)
+                snprintf(sql, sizeof(sql), "UPDATE \"%s\" SET cl = ?2 WHERE id = ?1", table);
+            else
+                snprintf(sql, sizeof(sql),
+                         "INSERT INTO \"%s\"(id, \"%s\", cl) VALUES (?1, ?2, ?3)"
+                         " ON CONFLICT(id) DO UPDATE SET \"%s\" = excluded.\"%s\"",
+                         table, column, column, column);
+            rc = sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &d->upsert, NULL);
+            if (rc != SQLITE_OK) {
+                d->known = 0;
+                return rc;
+            }
+        }
+    }
+    *out = d->upsert;
+    return SQLITE_OK;
+}
+
+/* Looks a name up by index (for the domain path, which needs the text). */
+static int
+name_text(struct cs_replica *r, int64_t ix, char *buf, size_t len)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(r->db, "SELECT name FROM cs_name WHERE ix = ?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, ix);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_CORRUPT;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Copies a register's new current value into its domain column, if any. */
+static int
+domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col,
+           sqlite3_value *val, int64_t cl)
+{
+    char table[CS_NAME_MAX + 1], column[CS_NAME_MAX + 1];
+    sqlite3_stmt *up = NULL;
+    struct dcol *d = dmap_slot(&r->dcols, &r->ndcols, &r->capdcols, tbl, col);
+    if (d == NULL)
+        return SQLITE_NOMEM;
+    if (d->known) {
+        up = d->upsert;
+    } else {
+        int rc;
+        if ((rc = name_text(r, tbl, table, sizeof(table))) != SQLITE_OK ||
+            (rc = name_text(r, col, column, sizeof(column))) != SQLITE_OK ||
+            (rc = domain_stmt(r, tbl, col, table, column, &up)) != SQLITE_OK)
+            return rc;
+    }
+    if (up == NULL)
+        return SQLITE_OK;
+    sqlite3_reset(up);
+    sqlite3_bind_blob(up, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_value(up, 2, val);
+    sqlite3_bind_int64(up, 3, cl);
+    return step_done(up);
+}
+
+static int
+domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t cl)
+{
+    char table[CS_NAME_MAX + 1];
+    sqlite3_stmt *up = NULL;
+    struct dcol *d = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0);
+    if (d == NULL)
+        return SQLITE_NOMEM;
+    if (d->known) {
+        up = d->upsert;
+    } else {
+        int rc;
+        if ((rc = name_text(r, tbl, table, sizeof(table))) != SQLITE_OK ||
+            (rc = domain_stmt(r, tbl, 0, table, "cl", &up)) != SQLITE_OK)
+            return rc;
+    }
+    if (up == NULL)
+        return SQLITE_OK;
+    sqlite3_reset(up);
+    sqlite3_bind_blob(up, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(up, 2, cl);
+    return step_done(up);
+}
+
+static int
+row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl)
+{
+    sqlite3_stmt *st = stmt_get(r, ST_ROW_GET);
+    if (st == NULL)
+        return SQLITE_ERROR;
+    sqlite3_bind_int64(st, 1, tbl);
+    sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *cl = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* ---- the merge rule ---- */
+
+struct ver {
+    int64_t tbl, col, site, prev_site;
+    struct cs_id row;
+    uint64_t hlc, prev_hlc, cl;
+};
+
+static int
+exists(sqlite3_stmt *st, int *yes)
+{
+    int rc = sqlite3_step(st);
+    *yes = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void
+bind_reg(sqlite3_stmt *st, const struct ver *v)
+{
+    sqlite3_bind_int64(st, 1, v->tbl);
+    sqlite3_bind_blob(st, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, v->col);
+}
+
+/* The register's current version, *seq = 0 when it has none. */
+static int
+current(struct cs_replica *r, const struct ver *v, int64_t *seq, uint64_t *hlc, int64_t *site)
+{
+    sqlite3_stmt *st = stmt_get(r, ST_VER_CURRENT);
+    if (st == NULL)
+        return SQLITE_ERROR;
+    bind_reg(st, v);
+    int rc = sqlite3_step(st);
+    *seq = 0;
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        *hlc = (uint64_t)sqlite3_column_int64(st, 1);
+        *site = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
+ * Stores version v with value val. *state gets its resulting state, or -1
+ * for a duplicate (nothing changed); *conflicts counts the versions that
+ * became open conflicts (v itself, or the current value v displaced).
+ */
+static int
+merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *state,
+          size_t *conflicts)
+{
+    sqlite3_stmt *st;
+    int rc, yes;
+
+    *state = -1;
+    if ((st = stmt_get(r, ST_VER_FIND)) == NULL)
+        return SQLITE_ERROR;
+    bind_reg(st, v);
+    sqlite3_bind_int64(st, 4, (int64_t)v->hlc);
+    sqlite3_bind_int64(st, 5, v->site);
+    if ((rc = exists(st, &yes)) != SQLITE_OK || yes)
+        return rc;
+
+    /* Did a known write see this one? */
+    int seen = 0;
+    if ((st = stmt_get(r, ST_VER_SEEN_BY_PREV)) == NULL)
+        return SQLITE_ERROR;
+    bind_reg(st, v);
+    sqlite3_bind_int64(st, 4, (int64_t)v->hlc);
+    sqlite3_bind_int64(st, 5, v->site);
+    if ((rc = exists(st, &seen)) != SQLITE_OK)
+        return rc;
+    if (!seen) {
+        if ((st = stmt_get(r, ST_VER_SEEN_BY_SITE)) == NULL)
+            return SQLITE_ERROR;
+        bind_reg(st, v);
+        sqlite3_bind_int64(st, 4, (int64_t)v->hlc);
+        sqlite3_bind_int64(st, 5, v->site);
+        if ((rc = exists(st, &seen)) != SQLITE_OK)
+            return rc;
+    }
+
+    /* What this write saw is settled. */
+    if ((st = stmt_get(r, ST_VER_SUPERSEDE)) == NULL)
+        return SQLITE_ERROR;
+    bind_reg(st, v);
+    sqlite3_bind_int64(st, 4, (int64_t)v->prev_hlc);
+    sqlite3_bind_int64(st, 5, v->prev_hlc ? v->prev_site : -1);
+    sqlite3_bind_int64(st, 6, (int64_t)v->hlc);
+    sqlite3_bind_int64(st, 7, v->site);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        return rc;
+
+    int64_t cseq;
+    uint64_t chlc = 0;
+    int64_t csite = 0;
+    if ((rc = current(r, v, &cseq, &chlc, &csite)) != SQLITE_OK)
+        return rc;
+    int wins = cseq == 0 || stamp_cmp(r, v->hlc, v->site, chlc, csite) > 0;
+    if (wins && cseq != 0) {
+        if ((st = stmt_get(r, ST_VER_SET_STATE)) == NULL)
+            return SQLITE_ERROR;
+        sqlite3_bind_int64(st, 1, cseq);
+        sqlite3_bind_int(st, 2, CS_VS_CONFLICT);
+        if ((rc = step_done(st)) != SQLITE_OK)
+            return rc;
+    }
+    *state = wins ? CS_VS_CURRENT : seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
+
+    if ((st = stmt_get(r, ST_VER_INSERT)) == NULL)
+        return SQLITE_ERROR;
+    bind_reg(st, v);
+    sqlite3_bind_int64(st, 4, (int64_t)v->hlc);
+    sqlite3_bind_int64(st, 5, v->site);
+    sqlite3_bind_int64(st, 6, (int64_t)v->prev_hlc);
+    sqlite3_bind_int64(st, 7, v->prev_hlc ? v->prev_site : 0);
+    sqlite3_bind_int64(st, 8, (int64_t)v->cl);
+    sqlite3_bind_int(st, 9, *state);
+    sqlite3_bind_value(st, 10, val);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        return rc;
+
+    /* Row life: the largest causal length seen wins. */
+    if ((st = stmt_get(r, ST_ROW_RAISE)) == NULL)
+        return SQLITE_ERROR;
+    sqlite3_bind_int64(st, 1, v->tbl);
+    sqlite3_bind_blob(st, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (int64_t)v->cl);
+    if ((rc = step_done(st)) != SQLITE_OK)
+        return rc;
+    if (sqlite3_changes(r->db) > 0 && (rc = domain_cl(r, v->tbl, &v->row, (int64_t)v->cl)) != 0)
+        return rc;
+    if (wins) {
+        uint64_t cl;
+        if ((rc = row_cl(r, v->tbl, &v->row, &cl)) != SQLITE_OK ||
+            (rc = domain_set(r, v->tbl, &v->row, v->col, val, (int64_t)cl)) != SQLITE_OK)
+            return rc;
+    }
+    *conflicts += (*state == CS_VS_CONFLICT) + (wins && cseq != 0);
+    return SQLITE_OK;
+}
+
+/* ---- open and close ---- */
+
+static int
+exec(struct cs_replica *r, const char *sql, char *err, size_t errlen, const char *what)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(r->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        int code = cs__err(err, errlen, sql_code(rc), "cannot %s '%s': %s", what, r->path,
+                           msg ? msg : sqlite3_errmsg(r->db));
+        sqlite3_free(msg);
+        return code;
+    }
+    return 0;
+}
+
+static int
+meta_get_raw(struct cs_replica *r, const char *key, char *buf, size_t buflen)
+{
+    sqlite3_stmt *st = stmt_get(r, ST_META_GET);
+    if (st == NULL)
+        return sql_code(sqlite3_errcode(r->db));
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int ret;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(buf, buflen, "%s", t ? (const char *)t : "");
+        ret = 0;
+    } else {
+        ret = rc == SQLITE_DONE ? -ENOENT : sql_code(rc);
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+cs_replica_meta_get(struct cs_replica *r, const char *key, char *buf, size_t buflen)
+{
+    return meta_get_raw(r, key, buf, buflen);
+}
+
+int
+cs_replica_meta_set(struct cs_replica *r, const char *key, const char *value)
+{
+    sqlite3_stmt *st = stmt_get(r, ST_META_SET);
+    if (st == NULL)
+        return sql_code(sqlite3_errcode(r->db));
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    int rc = step_done(st);
+    return rc == SQLITE_OK ? 0 : sql_code(rc);
+}
+
+void
+cs_replica_close(struct cs_replica *r)
+{
+    if (r == NULL)
+        return;
+    if (r->in_tx)
+        cs_replica_rollback(r);
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(r->stmt[i]);
+    for (size_t i = 0; i < r->capdcols; i++)
+        sqlite3_finalize(r->dcols[i].upsert);
+    for (size_t i = 0; i < r->capdtbls; i++)
+        sqlite3_finalize(r->dtbls[i].upsert);
+    sqlite3_close(r->db);
+    free(r->dcols);
+    free(r->dtbls);
+    free(r->sites);
+    free(r->path);
+    free(r);
+}
+
+int
+cs_replica_open(struct cs_replica **out, const char *path, int flags, const struct cs_id *site,
+                char *err, size_t errlen)
+{
+    struct cs_replica *r = NULL;
+    int create = flags & CS_REPLICA_CREATE;
+    char buf[64];
+    int ret, rc;
+
+    *out = NULL;
+    if (create && site == NULL)
+        return cs__err(err, errlen, CS_EINVAL, "a new replica needs its site id");
+    if (create && access(path, F_OK) == 0)
+        return cs__err(err, errlen, CS_EEXISTS, "'%s' already exists", path);
+    if (!create && access(path, F_OK) != 0)
+        return cs__err(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+    if ((r = calloc(1, sizeof(*r))) == NULL || (r->path = strdup(path)) == NULL) {
+        ret = CS_ENOMEM;
+        goto out;
+    }
+    rc = sqlite3_open_v2(path, &r->db,
+                         SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
+                             SQLITE_OPEN_NOMUTEX,
+                         NULL);
+    if (rc != SQLITE_OK) {
+        ret = r->db ? sql_fail(r, rc, err, errlen, "open")
+                    : cs__err(err, errlen, CS_ENOMEM, "cannot open '%s'", path);
+        goto out;
+    }
+    sqlite3_extended_result_codes(r->db, 0);
+    sqlite3_busy_timeout(r->db, 3000);
+    if ((ret = exec(r, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", err, errlen,
+                    "open")) != 0)
+        goto out;
+    if (create) {
+        if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "create")) != 0 ||
+            (ret = exec(r, store_sql, err, errlen, "create")) != 0 ||
+            (ret = cs_schema_apply(r->db, err, errlen)) != 0)
+            goto out;
+        char hex[CS_ID_HEX_LEN + 1];
+        cs_id_to_hex(site, hex);
+        snprintf(buf, sizeof(buf), "%d", CS_SCHEMA_VERSION);
+        if ((ret = cs_replica_meta_set(r, "site", hex)) != 0 ||
+            (ret = cs_replica_meta_set(r, "schema", buf)) != 0 ||
+            (ret = exec(r, "COMMIT", err, errlen, "create")) != 0) {
+            if (ret != 0 && err && err[0] == 0)
+                cs__err(err, errlen, ret, "cannot create '%s': %s", path, cs_strerror(ret));
+            goto out;
+        }
+        r->site = *site;
+    } else {
+        /* A file that is not a replica says so rather than being turned into one. */
+        if ((ret = meta_get_raw(r, "site", buf, sizeof(buf))) != 0) {
+            ret = cs__err(err, errlen, ret == -ENOENT ? CS_ECORRUPT : ret,
+                          "'%s' is not a cellsync replica (%s)", path,
+                          ret == -ENOENT ? "no site id" : sqlite3_errmsg(r->db));
+            goto out;
+        }
+        if (cs_id_from_hex(&r->site, buf, strlen(buf)) != 0) {
+            ret = cs__err(err, errlen, CS_ECORRUPT, "'%s' has a damaged site id", path);
+            goto out;
+        }
+        if (site != NULL && cs_id_cmp(site, &r->site) != 0) {
+            ret = cs__err(err, errlen, CS_ESITE, "'%s' belongs to another device", path);
+            goto out;
+        }
+        /* Additive schema changes: a newer program adds what is missing. */
+        if ((ret = exec(r, store_sql, err, errlen, "upgrade")) != 0 ||
+            (ret = cs_schema_apply(r->db, err, errlen)) != 0)
+            goto out;
+    }
+    if ((rc = sites_load(r)) != SQLITE_OK) {
+        ret = sql_fail(r, rc, err, errlen, "read");
+        goto out;
+    }
+    cs_hlc_init(&r->clock, CS_HLC_DRIFT_DEFAULT_MS);
+    if (meta_get_raw(r, "hlc", buf, sizeof(buf)) == 0)
+        r->clock.last = strtoull(buf, NULL, 10);
+    if (meta_get_raw(r, "clock_offset_ms", buf, sizeof(buf)) == 0)
+        r->clock.offset_ms = strtoll(buf, NULL, 10);
+    if ((rc = site_ix(r, &r->site, &r->site_ix)) != SQLITE_OK) {
+        ret = sql_fail(r, rc, err, errlen, "read");
+        goto out;
+    }
+    *out = r;
+    r = NULL;
+    ret = 0;
+out:
+    cs_replica_close(r);
+    return ret;
+}
+
+sqlite3 *
+cs_replica_db(struct cs_replica *r)
+{
+    return r->db;
+}
+
+const struct cs_id *
+cs_replica_site(const struct cs_replica *r)
+{
+    return &r->site;
+}
+
+struct cs_hlc *
+cs_replica_clock(struct cs_replica *r)
+{
+    return &r->clock;
+}
+
+uint64_t
+cs_replica_seq(struct cs_replica *r)
+{
+    sqlite3_stmt *st = stmt_get(r, ST_MAX_SEQ);
+    uint64_t seq = 0;
+    if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+        seq = (uint64_t)sqlite3_column_int64(st, 0);
+    if (st != NULL)
+        sqlite3_reset(st);
+    return seq;
+}
+
+int
+cs_replica_conflict_count(struct cs_replica *r, uint64_t *count)
+{
+    sqlite3_stmt *st = stmt_get(r, ST_CONFLICTS);
+    if (st == NULL)
+        return sql_code(sqlite3_errcode(r->db));
+    int rc = sqlite3_step(st);
+    *count = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : sql_code(rc);
+}
+
+/* ---- transactions ---- */
+
+static int
+save_clock(struct cs_replica *r)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)r->clock.last);
+    return cs_replica_meta_set(r, "hlc", buf);
+}
+
+int
+cs_replica_begin(struct cs_replica *r, char *err, size_t errlen)
+{
+    if (r->in_tx)
+        return cs__err(err, errlen, CS_EINVAL, "a transaction is already open");
+    int ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to");
+    if (ret != 0)
+        return ret;
+    r->in_tx = 1;
+    if ((ret = cs_hlc_send(&r->clock, &r->tx_hlc)) != 0) {
+        cs_replica_rollback(r);
+        return cs__err(err, errlen, ret, "cannot stamp the change: %s", cs_strerror(ret));
+    }
+    return 0;
+}
+
+void
+cs_replica_rollback(struct cs_replica *r)
+{
+    if (!r->in_tx)
+        return;
+    sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    r->in_tx = 0;
+    r->tx_hlc = 0;
+    /* Interned sites of the rolled-back transaction are gone again. */
+    sites_load(r);
+    for (size_t i = 0; i < r->capdcols; i++)
+        sqlite3_reset(r->dcols[i].upsert);
+}
+
+int
+cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
+{
+    if (!r->in_tx)
+        return cs__err(err, errlen, CS_EINVAL, "no transaction is open");
+    int ret = save_clock(r);
+    if (ret != 0)
+        return cs__err(err, errlen, ret, "cannot write to '%s': %s", r->path,
+                       sqlite3_errmsg(r->db));
+    if ((ret = exec(r, "COMMIT", err, errlen, "write to")) != 0)
+        return ret;
+    r->in_tx = 0;
+    r->tx_hlc = 0;
+    return 0;
+}
+
+/* Turns a cs_value into an sqlite3_value through a reusable SELECT ?. */
+static int
+with_value(struct cs_replica *r, const struct cs_value *v, sqlite3_stmt **holder)
+{
+    int rc = sqlite3_prepare_v2(r->db, "SELECT ?1", -1, holder, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    switch (v->type) {
+    case CS_VNIL:
+        sqlite3_bind_null(*holder, 1);
+        break;
+    case CS_VINT:
+        sqlite3_bind_int64(*holder, 1, v->i);
+        break;
+    case CS_VFLOAT:
+        sqlite3_bind_double(*holder, 1, v->f);
+        break;
+    case CS_VTEXT:
+        sqlite3_bind_text(*holder, 1, v->n ? v->p : "", (int)v->n, SQLITE_STATIC);
+        break;
+    case CS_VBLOB:
+        sqlite3_bind_blob(*holder, 1, v->n ? v->p : "", (int)v->n, SQLITE_STATIC);
+        break;
+    }
+    rc = sqlite3_step(*holder);
+    return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/*
+ * One local write of the open transaction. A register written twice in one
+ * transaction keeps one version (same stamp), with the last value.
+ */
+static int
+local_write(struct cs_replica *r, const char *table, const struct cs_id *row, const char *column,
+            const struct cs_value *v, uint64_t cl_override, uint64_t hlc, char *err,
+            size_t errlen)
+{
+    struct ver x = {0};
+    sqlite3_stmt *holder = NULL;
+    int rc, state;
+
+    if (!r->in_tx)
+        return cs__err(err, errlen, CS_EINVAL, "no transaction is open");
+    if (strlen(table) == 0 || strlen(table) > CS_NAME_MAX || strlen(column) == 0 ||
+        strlen(column) > CS_NAME_MAX)
+        return cs__err(err, errlen, CS_EINVAL, "bad table or column name");
+    if ((v->type == CS_VTEXT || v->type == CS_VBLOB) && v->n > CS_VALUE_MAX)
+        return cs__err(err, errlen, CS_ETOOBIG, "value of '%s' is over %u bytes", column,
+                       CS_VALUE_MAX);
+    x.row = *row;
+    x.hlc = hlc;
+    x.site = r->site_ix;
+    if ((rc = name_ix(r, table, &x.tbl)) != SQLITE_OK ||
+        (rc = name_ix(r, column, &x.col)) != SQLITE_OK || (rc = row_cl(r, x.tbl, row, &x.cl)))
+        goto out;
+    x.cl = cl_override ? cl_override : x.cl ? x.cl : 1;
+
+    int64_t cseq;
+    uint64_t chlc = 0;
+    int64_t csite = 0;
+    if ((rc = current(r, &x, &cseq, &chlc, &csite)) != SQLITE_OK ||
+        (rc = with_value(r, v, &holder)) != SQLITE_OK)
+        goto out;
+    sqlite3_value *val = sqlite3_column_value(holder, 0);
+    if (cseq != 0 && chlc == hlc && csite == r->site_ix) {
+        sqlite3_stmt *st = stmt_get(r, ST_VER_SET_VAL);
+        if (st == NULL) {
+            rc = SQLITE_ERROR;
+            goto out;
+        }
+        sqlite3_bind_int64(st, 1, cseq);
+        sqlite3_bind_value(st, 2, val);
+        if ((rc = step_done(st)) != SQLITE_OK ||
+            (rc = domain_set(r, x.tbl, &x.row, x.col, val, (int64_t)x.cl)) != SQLITE_OK)
+            goto out;
+    } else {
+        if (cseq != 0) {
+            x.prev_hlc = chlc;
+            x.prev_site = csite;
+        }
+        size_t ignored = 0;
+        if ((rc = merge_one(r, &x, val, &state, &ignored)) != SQLITE_OK)
+            goto out;
+    }
+out:
+    sqlite3_finalize(holder);
+    if (rc != SQLITE_OK)
+        return sql_fail(r, rc, err, errlen, "write to");
+    return 0;
+}
+
+int
+cs_replica_set(struct cs_replica *r, const char *table, const struct cs_id *row,
+               const char *column, const struct cs_value *v, char *err, size_t errlen)
+{
+    if (strcmp(column, CS_COL_LIFE) == 0)
+        return cs__err(err, errlen, CS_EINVAL, "row life is changed by delete and undelete");
+    return local_write(r, table, row, column, v, 0, r->tx_hlc, err, errlen);
+}
+
+int
+cs_replica_set_text(struct cs_replica *r, const char *table, const struct cs_id *row,
+                    const char *column, const char *text, char *err, size_t errlen)
+{
+    struct cs_value v = {.type = CS_VNIL};
+    if (text != NULL) {
+        v.type = CS_VTEXT;
+        v.p = text;
+        v.n = strlen(text);
+    }
+    return cs_replica_set(r, table, row, column, &v, err, errlen);
+}
+
+static int
+set_life(struct cs_replica *r, const char *table, const struct cs_id *row, int live, char *err,
+         size_t errlen)
+{
+    int64_t tbl;
+    uint64_t cl;
+    int rc;
+    if (!r->in_tx)
+        return cs__err(err, errlen, CS_EINVAL, "no transaction is open");
+    if ((rc = name_ix(r, table, &tbl)) != SQLITE_OK || (rc = row_cl(r, tbl, row, &cl)))
+        return sql_fail(r, rc, err, errlen, "write to");
+    if (cl == 0)
+        return cs__err(err, errlen, CS_ENOTFOUND, "no such row in '%s'", table);
+    if ((cl % 2 == 1) == live)
+        return 0; /* already so */
+    struct cs_value v = {.type = CS_VINT, .i = (int64_t)cl + 1};
+    return local_write(r, table, row, CS_COL_LIFE, &v, cl + 1, r->tx_hlc, err, errlen);
+}
+
+int
+cs_replica_delete_row(struct cs_replica *r, const char *table, const struct cs_id *row, char *err,
+                      size_t errlen)
+{
+    return set_life(r, table, row, 0, err, errlen);
+}
+
+int
+cs_replica_undelete_row(struct cs_replica *r, const char *table, const struct cs_id *row,
+                        char *err, size_t errlen)
+{
+    return set_life(r, table, row, 1, err, errlen);
+}
+
+int
+cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *row,
+                   const char *column, const struct cs_value *v, char *err, size_t errlen)
+{
+    struct ver x = {0};
+    int64_t *open = NULL;
+    size_t nopen = 0, cap = 0;
+    int rc, ret;
+
+    if ((ret = cs_replica_begin(r, err, errlen)) != 0)
+        return ret;
+    if ((rc = name_ix(r, table, &x.tbl)) != SQLITE_OK ||
+        (rc = name_ix(r, column, &x.col)) != SQLITE_OK) {
+        ret = sql_fail(r, rc, err, errlen, "read");
+        goto out;
+    }
+    x.row = *row;
+    sqlite3_stmt *st = stmt_get(r, ST_VER_OPEN);
+    if (st == NULL) {
+        ret = sql_fail(r, SQLITE_ERROR, err, errlen, "read");
+        goto out;
+    }
+    bind_reg(st, &x);
+    /* Collect first: each write below changes the states being read. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (nopen + 2 > cap) {
+            cap = cap ? cap * 2 : 8;
+            int64_t *n = realloc(open, cap * sizeof(*n));
+            if (n == NULL) {
+                sqlite3_reset(st);
+                ret = CS_ENOMEM;
+                goto out;
+            }
+            open = n;
+        }
+        open[nopen++] = sqlite3_column_int64(st, 1);
+        open[nopen++] = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        ret = sql_fail(r, rc, err, errlen, "read");
+        goto out;
+    }
+    if (nopen == 0) {
+        ret = cs__err(err, errlen, CS_EINVAL, "'%s' of this record has no open conflict", column);
+        goto out;
+    }
+    /* The value on show now: the last write names it, whatever happens in between. */
+    int64_t cseq, csite = 0;
+    uint64_t chlc = 0;
+    if ((rc = current(r, &x, &cseq, &chlc, &csite)) != SQLITE_OK) {
+        ret = sql_fail(r, rc, err, errlen, "read");
+        goto out;
+    }
+    /*
+     * One version per losing value names it as prev; each is superseded by
+     * the next write of this site, and the last one names the current value.
+     */
+    for (size_t i = 0; i <= nopen; i += 2) {
+        uint64_t hlc = r->tx_hlc;
+        if (i > 0 && (ret = cs_hlc_send(&r->clock, &hlc)) != 0)
+            goto out;
+        struct ver w = x;
+        sqlite3_stmt *holder = NULL;
+        int state;
+        size_t ignored = 0;
+        w.hlc = hlc;
+        w.site = r->site_ix;
+        if ((rc = row_cl(r, w.tbl, row, &w.cl)) != SQLITE_OK) {
+            ret = sql_fail(r, rc, err, errlen, "read");
+            goto out;
+        }
+        if (w.cl == 0)
+            w.cl = 1;
+        if (i < nopen) {
+            w.prev_hlc = (uint64_t)open[i];
+            w.prev_site = open[i + 1];
+        } else if (cseq != 0) {
+            w.prev_hlc = chlc;
+            w.prev_site = csite;
+        }
+        if ((rc = with_value(r, v, &holder)) == SQLITE_OK)
+            rc = merge_one(r, &w, sqlite3_column_value(holder, 0), &state, &ignored);
+        sqlite3_finalize(holder);
+        if (rc != SQLITE_OK) {
+            ret = sql_fail(r, rc, err, errlen, "write to");
+            goto out;
+        }
+    }
+    ret = cs_replica_commit(r, err, errlen);
+out:
+    if (ret != 0)
+        cs_replica_rollback(r);
+    free(open);
+    return ret;
+}
+
+/* ---- change sets ---- */
+
+int
+cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_apply_stats *st,
+                 char *err, size_t errlen)
+{
+    struct cs_apply_stats s = {0};
+    sqlite3_stmt *holder = NULL;
+    int ret, rc = SQLITE_OK;
+
+    s.received = cs_changeset_count(cs);
+    if (r->in_tx)
+        return cs__err(err, errlen, CS_EINVAL, "a transaction is already open");
+    /* Refuse the whole set before touching anything if one stamp is too far ahead. */
+    for (size_t i = 0; i < s.received; i++) {
+        struct cs_change c;
+        cs_changeset_get(cs, i, &c);
+        if (cs_hlc_check(&r->clock, c.hlc) != 0)
+            return cs__err(err, errlen, CS_EDRIFT,
+                           "change %zu is stamped %llu s ahead of this clock (the limit is %llu s)",
+                           i, (unsigned long long)((cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_hlc_now(&r->clock))) / 1000),
+                           (unsigned long long)(r->clock.max_drift_ms / 1000));
+    }
+    if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
+        return ret;
+    r->in_tx = 1;
+    if ((rc = sqlite3_prepare_v2(r->db, "SELECT ?1", -1, &holder, NULL)) != SQLITE_OK)
+        goto fail;
+    for (size_t i = 0; i < s.received; i++) {
+        struct cs_change c;
+        struct ver x = {0};
+        uint64_t ignored;
+        int state;
+        cs_changeset_get(cs, i, &c);
+        if ((ret = cs_hlc_recv(&r->clock, c.hlc, &ignored)) != 0) {
+            cs__err(err, errlen, ret, "change %zu: %s", i, cs_strerror(ret));
+            goto out;
+        }
+        x.row = c.row;
+        x.hlc = c.hlc;
+        x.prev_hlc = c.prev_hlc;
+        x.cl = c.cl;
+        if ((rc = name_ix(r, c.table, &x.tbl)) != SQLITE_OK ||
+            (rc = name_ix(r, c.column, &x.col)) != SQLITE_OK ||
+            (rc = site_ix(r, &c.origin, &x.site)) != SQLITE_OK ||
+            (c.prev_hlc && (rc = site_ix(r, &c.prev_origin, &x.prev_site)) != SQLITE_OK))
+            goto fail;
+        sqlite3_reset(holder);
+        switch (c.value.type) {
+        case CS_VNIL:
+            sqlite3_bind_null(holder, 1);
+            break;
+        case CS_VINT:
+            sqlite3_bind_int64(holder, 1, c.value.i);
+            break;
+        case CS_VFLOAT:
+            sqlite3_bind_double(holder, 1, c.value.f);
+            break;
+        case CS_VTEXT:
+            sqlite3_bind_text(holder, 1, c.value.n ? c.value.p : "", (int)c.value.n,
+                              SQLITE_STATIC);
+            break;
+        case CS_VBLOB:
+            sqlite3_bind_blob(holder, 1, c.value.n ? c.value.p : "", (int)c.value.n,
+                              SQLITE_STATIC);
+            break;
+        }
+        if ((rc = sqlite3_step(holder)) != SQLITE_ROW)
+            goto fail;
+        if ((rc = merge_one(r, &x, sqlite3_column_value(holder, 0), &state, &s.conflicts)) !=
+            SQLITE_OK)
+            goto fail;
+        if (state < 0)
+            s.duplicates++;
+        else
+            s.applied++;
+    }
+    sqlite3_finalize(holder);
+    holder = NULL;
+    if ((ret = cs_replica_commit(r, err, errlen)) != 0)
+        goto out;
+    if (st != NULL)
+        *st = s;
+    return 0;
+fail:
+    ret = sql_fail(r, rc, err, errlen, "merge into");
+out:
+    sqlite3_finalize(holder);
+    cs_replica_rollback(r);
+    return ret;
+}
+
+int
+cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_changes,
+                         struct cs_changeset **out, char *err, size_t errlen)
+{
+    struct cs_changeset_header h = {0};
+    struct cs_changeset *cs = NULL;
+    sqlite3_stmt *st = NULL;
+    uint64_t last = after, run_hlc = 0;
+    struct cs_id run_site = {{0}};
+    int ret, rc;
+
+    *out = NULL;
+    h.origin = r->site;
+    h.schema = CS_SCHEMA_VERSION;
+    if ((ret = cs_changeset_new(&cs, &h)) != 0)
+        return ret;
+    if ((st = stmt_get(r, ST_SINCE)) == NULL) {
+        ret = sql_fail(r, sqlite3_errcode(r->db), err, errlen, "read");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, (int64_t)after);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cs_change c = {0};
+        c.table = (const char *)sqlite3_column_text(st, 1);
+        c.column = (const char *)sqlite3_column_text(st, 3);
+        if (sqlite3_column_bytes(st, 2) != CS_ID_LEN || sqlite3_column_bytes(st, 6) != CS_ID_LEN) {
+            ret = cs__err(err, errlen, CS_ECORRUPT, "'%s' has a damaged version", r->path);
+            goto out;
+        }
+        memcpy(c.row.b, sqlite3_column_blob(st, 2), CS_ID_LEN);
+        c.hlc = (uint64_t)sqlite3_column_int64(st, 5);
+        memcpy(c.origin.b, sqlite3_column_blob(st, 6), CS_ID_LEN);
+        c.prev_hlc = (uint64_t)sqlite3_column_int64(st, 7);
+        if (c.prev_hlc != 0 && sqlite3_column_bytes(st, 8) == CS_ID_LEN)
+            memcpy(c.prev_origin.b, sqlite3_column_blob(st, 8), CS_ID_LEN);
+        c.cl = (uint64_t)sqlite3_column_int64(st, 9);
+        /* Cut only between local transactions (runs of one stamp and origin). */
+        int same_run = c.hlc == run_hlc && cs_id_cmp(&c.origin, &run_site) == 0;
+        if (max_changes && cs_changeset_count(cs) >= max_changes && !same_run)
+            break;
+        run_hlc = c.hlc;
+        run_site = c.origin;
+        switch (sqlite3_column_type(st, 4)) {
+        case SQLITE_INTEGER:
+            c.value.type = CS_VINT;
+            c.value.i = sqlite3_column_int64(st, 4);
+            break;
+        case SQLITE_FLOAT:
+            c.value.type = CS_VFLOAT;
+            c.value.f = sqlite3_column_double(st, 4);
+            break;
+        case SQLITE_TEXT:
+            c.value.type = CS_VTEXT;
+            c.value.p = sqlite3_column_text(st, 4);
+            c.value.n = (size_t)sqlite3_column_bytes(st, 4);
+            break;
+        case SQLITE_BLOB:
+            c.value.type = CS_VBLOB;
+            c.value.p = sqlite3_column_blob(st, 4);
+            c.value.n = (size_t)sqlite3_column_bytes(st, 4);
+            break;
+        default:
+            c.value.type = CS_VNIL;
+        }
+        if ((ret = cs_changeset_add(cs, &c)) != 0) {
+            cs__err(err, errlen, ret, "cannot add version %lld to a change set: %s",
+                    (long long)sqlite3_column_int64(st, 0), cs_strerror(ret));
+            goto out;
+        }
+        last = (uint64_t)sqlite3_column_int64(st, 0);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ret = sql_fail(r, rc, err, errlen, "read");
+        goto out;
+    }
+    cs_changeset_set_seq(cs, last > after ? after + 1 : after, last);
+    *out = cs;
+    cs = NULL;
+    ret = 0;
+out:
+    if (st != NULL)
+        sqlite3_reset(st);
+    cs_changeset_free(cs);
+    return ret;
+}
+
+/* ---- state hash ---- */
+
+int
+cs_replica_hash(struct cs_replica *r, uint8_t out[32])
+{
+    sqlite3_stmt *st;
+    crypto_generichash_state h;
+    int rc = sqlite3_prepare_v2(
+        r->db,
+        "SELECT t.name, v.row, c.name, v.hlc, s.uuid, v.prev_hlc, coalesce(p.uuid, x''), v.cl,"
+        " v.state, typeof(v.val), CAST(v.val AS BLOB)"
+        " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
+        " JOIN cs_site s ON s.ix = v.site LEFT JOIN cs_site p ON p.ix = v.prev_site"
+        " ORDER BY t.name, v.row, c.name, v.hlc, s.uuid",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sql_code(rc);
+    crypto_generichash_init(&h, NULL, 0, 32);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < 11; i++) {
+            /* Length-prefixed fields, so no two rows hash alike by shifting bytes. */
+            uint8_t len[4];
+            const void *p;
+            int n;
+            if (sqlite3_column_type(st, i) == SQLITE_INTEGER) {
+                uint8_t b[8];
+                cs__put_le64(b, (uint64_t)sqlite3_column_int64(st, i));
+                p = b;
+                n = 8;
+                cs__put_le32(len, (uint32_t)n);
+                crypto_generichash_update(&h, len, 4);
+                crypto_generichash_update(&h, p, (size_t)n);
+                continue;
+            }
+            p = sqlite3_column_blob(st, i);
+            n = sqlite3_column_bytes(st, i);
+            cs__put_le32(len, (uint32_t)n);
+            crypto_generichash_update(&h, len, 4);
+            if (n > 0)
+                crypto_generichash_update(&h, p, (size_t)n);
+        }
+    }
+    sqlite3_finalize(st);
+    crypto_generichash_final(&h, out, 32);
+    return rc == SQLITE_DONE ? 0 : sql_code(rc);
+}

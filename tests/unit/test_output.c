@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the client's output helpers: tables line up by what a
+ * terminal shows (Vietnamese tones in precomposed or combining form, wide
+ * CJK), numbers sit on the right, NULL is "-", JSON comes out of SQLite
+ * untouched, and show-style records align their translated labels. Each
+ * layout is checked in the C locale (built-in width table) and in C.UTF-8
+ * (wcwidth), which must agree.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "cellsync/error.h"
+#include "output.h"
+
+/* "Nguyễn" spelt with combining circumflex and tilde: 8 code points, 6 columns. */
+#define COMBINING "Nguye\xcc\x82\xcc\x83n"
+
+static sqlite3 *
+open_db(void)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    const char *sql = "CREATE TABLE member(id INTEGER PRIMARY KEY, name TEXT, score REAL,"
+                      "                    note TEXT);"
+                      "INSERT INTO member VALUES (1, 'Nguyễn Văn Sỹ', 12.5, 'chi bộ');"
+                      "INSERT INTO member VALUES (22, '" COMBINING "', NULL, NULL);"
+                      "INSERT INTO member VALUES (333, '山田', 7, 'x');";
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    return db;
+}
+
+static sqlite3_stmt *
+prepare(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    return st;
+}
+
+/* Output of one helper call as a string; the caller frees it. */
+struct capture {
+    char *buf;
+    size_t len;
+    FILE *f;
+};
+
+static void
+capture_open(struct capture *c)
+{
+    c->buf = NULL;
+    c->len = 0;
+    c->f = open_memstream(&c->buf, &c->len);
+    assert_non_null(c->f);
+}
+
+static char *
+capture_close(struct capture *c)
+{
+    assert_int_equal(fclose(c->f), 0);
+    return c->buf;
+}
+
+/* Runs the checks of one test in C and, where glibc has it, in C.UTF-8. */
+static void
+in_both_locales(void (*check)(void))
+{
+    assert_non_null(setlocale(LC_CTYPE, "C"));
+    check();
+    if (setlocale(LC_CTYPE, "C.UTF-8") != NULL) {
+        check();
+        setlocale(LC_CTYPE, "C");
+    }
+}
+
+static void
+check_table(void)
+{
+    static const char *const headers[] = {"ID", "Name", "Score", "Note"};
+    /* Name is 13 columns wide ("Nguyễn Văn Sỹ"); ID and Score are numeric. */
+    static const char want[] = " ID  Name           Score  Note\n"
+                               "  1  Nguyễn Văn Sỹ   12.5  chi bộ\n"
+                               " 22  " COMBINING "             -  -\n"
+                               "333  山田             7.0  x\n";
+    sqlite3 *db = open_db();
+    sqlite3_stmt *st = prepare(db, "SELECT id, name, score, note FROM member ORDER BY id");
+    struct capture c;
+    capture_open(&c);
+    assert_int_equal(out_table(c.f, st, headers), 0);
+    char *got = capture_close(&c);
+    assert_string_equal(got, want);
+    free(got);
+
+    /* The statement was reset: it runs again, with column names as headers. */
+    capture_open(&c);
+    assert_int_equal(out_table(c.f, st, NULL), 0);
+    got = capture_close(&c);
+    assert_string_equal(got, " id  name           score  note\n"
+                             "  1  Nguyễn Văn Sỹ   12.5  chi bộ\n"
+                             " 22  " COMBINING "             -  -\n"
+                             "333  山田             7.0  x\n");
+    free(got);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void
+test_table(void **state)
+{
+    (void)state;
+    in_both_locales(check_table);
+}
+
+static void
+test_table_mixed_and_empty(void **state)
+{
+    (void)state;
+    sqlite3 *db = open_db();
+    /* A number in a text column is right-aligned, the column is not. */
+    sqlite3_stmt *st = prepare(db, "SELECT 'bộ' AS a, x'00ff' AS b UNION ALL SELECT 1234, NULL");
+    struct capture c;
+    capture_open(&c);
+    assert_int_equal(out_table(c.f, st, NULL), 0);
+    char *got = capture_close(&c);
+    assert_string_equal(got, "a     b\n"
+                             "bộ    00ff\n"
+                             "1234  -\n");
+    free(got);
+    sqlite3_finalize(st);
+
+    /* No rows: the header alone, as wide as itself. */
+    static const char *const headers[] = {"Name", NULL};
+    st = prepare(db, "SELECT name, id FROM member WHERE id < 0");
+    capture_open(&c);
+    assert_int_equal(out_table(c.f, st, headers), 0);
+    got = capture_close(&c);
+    assert_string_equal(got, "Name  id\n");
+    free(got);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void
+test_table_error(void **state)
+{
+    (void)state;
+    sqlite3 *db = open_db();
+    /* Two rows come out before the third fails: nothing is printed or leaked. */
+    sqlite3_stmt *st = prepare(
+        db, "SELECT abs(column1), 'text' FROM (VALUES (1), (2), (-9223372036854775807 - 1))");
+    struct capture c;
+    capture_open(&c);
+    assert_int_equal(out_table(c.f, st, NULL), CS_ESQLITE);
+    assert_non_null(strstr(out_errmsg(), "integer overflow"));
+    char *got = capture_close(&c);
+    assert_string_equal(got, "");
+    free(got);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void
+test_json(void **state)
+{
+    (void)state;
+    sqlite3 *db = open_db();
+    sqlite3_stmt *st = prepare(db, "SELECT json_group_array(json_object('id', id, 'name', name,"
+                                   "                                    'score', score))"
+                                   "  FROM (SELECT * FROM member WHERE id > ?1 ORDER BY id)");
+    assert_int_equal(sqlite3_bind_int(st, 1, 0), SQLITE_OK);
+    struct capture c;
+    capture_open(&c);
+    assert_int_equal(out_json(c.f, st), 0);
+    char *got = capture_close(&c);
+    assert_string_equal(got, "[{\"id\":1,\"name\":\"Nguyễn Văn Sỹ\",\"score\":12.5},"
+                             "{\"id\":22,\"name\":\"" COMBINING "\",\"score\":null},"
+                             "{\"id\":333,\"name\":\"山田\",\"score\":7.0}]\n");
+    free(got);
+
+    /* An empty list is still a list. */
+    assert_int_equal(sqlite3_bind_int(st, 1, 1000), SQLITE_OK);
+    capture_open(&c);
+    assert_int_equal(out_json(c.f, st), 0);
+    got = capture_close(&c);
+    assert_string_equal(got, "[]\n");
+    free(got);
+    sqlite3_finalize(st);
+
+    /* A show with no match has no row at all. */
+    st = prepare(db, "SELECT json_object('id', id) FROM member WHERE id = 4");
+    capture_open(&c);
+    assert_int_equal(out_json(c.f, st), CS_ENOTFOUND);
+    got = capture_close(&c);
+    assert_string_equal(got, "");
+    free(got);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void
+check_kv(void)
+{
+    /* Label widths 2, 9, 4, 7: values start one column after "Họ và tên:". */
+    static const char *const labels[] = {"Mã", "Họ và tên", "Điểm", "Ghi chú"};
+    sqlite3 *db = open_db();
+    sqlite3_stmt *st = prepare(db, "SELECT id, name, score, note FROM member WHERE id = ?1");
+    assert_int_equal(sqlite3_bind_int(st, 1, 22), SQLITE_OK);
+    struct capture c;
+    capture_open(&c);
+    assert_int_equal(out_kv(c.f, st, labels), 0);
+    char *got = capture_close(&c);
+    assert_string_equal(got, "Mã:        22\n"
+                             "Họ và tên: " COMBINING "\n"
+                             "Điểm:      -\n"
+                             "Ghi chú:   -\n");
+    free(got);
+
+    assert_int_equal(sqlite3_bind_int(st, 1, 1), SQLITE_OK);
+    capture_open(&c);
+    assert_int_equal(out_kv(c.f, st, NULL), 0);
+    got = capture_close(&c);
+    assert_string_equal(got, "id:    1\n"
+                             "name:  Nguyễn Văn Sỹ\n"
+                             "score: 12.5\n"
+                             "note:  chi bộ\n");
+    free(got);
+
+    assert_int_equal(sqlite3_bind_int(st, 1, 4), SQLITE_OK);
+    capture_open(&c);
+    assert_int_equal(out_kv(c.f, st, labels), CS_ENOTFOUND);
+    got = capture_close(&c);
+    assert_string_equal(got, "");
+    free(got);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void
+test_kv(void **state)
+{
+    (void)state;
+    in_both_locales(check_kv);
+}
+
+static void
+check_width(void)
+{
+    assert_int_equal(out_width("Nguyễn Văn Sỹ", strlen("Nguyễn Văn Sỹ")), 13);
+    assert_int_equal(out_width(COMBINING, strlen(COMBINING)), 6);
+    assert_int_equal(out_width("山田", strlen("山田")), 4);
+    assert_int_equal(out_width("a\xff"
+                               "b",
+                               3),
+                     3);                           /* a stray byte takes one column */
+    assert_int_equal(out_width("\xe1\xbb", 2), 2); /* so does a cut sequence */
+    assert_int_equal(out_width("", 0), 0);
+}
+
+static void
+test_width(void **state)
+{
+    (void)state;
+    in_both_locales(check_width);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),       cmocka_unit_test(test_table_mixed_and_empty),
+        cmocka_unit_test(test_table_error), cmocka_unit_test(test_json),
+        cmocka_unit_test(test_kv),          cmocka_unit_test(test_width),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

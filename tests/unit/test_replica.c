@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The replica and its merge rule, on real SQLite databases: the four cases
+ * of the rule, delete against a concurrent edit, undelete, conflict
+ * resolution, unknown tables, clock drift, change-set cutting, and a
+ * property test: the same versions from three devices applied in 200
+ * random orders with duplicates always end in the same state, and that
+ * state matches an independent oracle computed from the set of versions.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cellsync/error.h"
+#include "cellsync/replica.h"
+#include "cellsync/version.h"
+
+static char tmpdir[] = "/tmp/cs_replica_XXXXXX";
+
+static struct cs_replica *
+open_mem(uint8_t site_fill)
+{
+    struct cs_replica *r;
+    struct cs_id site;
+    char err[256];
+    memset(site.b, site_fill, sizeof(site.b));
+    assert_int_equal(cs_replica_open(&r, ":memory:", CS_REPLICA_CREATE, &site, err, sizeof(err)),
+                     0);
+    return r;
+}
+
+static void
+set_text(struct cs_replica *r, const struct cs_id *row, const char *col, const char *text)
+{
+    char err[256];
+    assert_int_equal(cs_replica_begin(r, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_set_text(r, "candidate", row, col, text, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_commit(r, err, sizeof(err)), 0);
+}
+
+/* Everything `from` has, applied to `to`. */
+static void
+pull(struct cs_replica *to, struct cs_replica *from, struct cs_apply_stats *st)
+{
+    struct cs_changeset *cs;
+    char err[256];
+    assert_int_equal(cs_replica_changes_since(from, 0, 0, &cs, err, sizeof(err)), 0);
+    int ret = cs_replica_apply(to, cs, st, err, sizeof(err));
+    if (ret != 0)
+        fail_msg("apply: %s", err);
+    cs_changeset_free(cs);
+}
+
+static char *
+domain_text(struct cs_replica *r, const struct cs_id *row, const char *col)
+{
+    static char buf[256];
+    char sql[128];
+    sqlite3_stmt *st;
+    snprintf(sql, sizeof(sql), "SELECT %s FROM candidate WHERE id = ?1", col);
+    assert_int_equal(sqlite3_prepare_v2(cs_replica_db(r), sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    buf[0] = 0;
+    char *ret = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(st, 0));
+        ret = buf;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int64_t
+domain_cl(struct cs_replica *r, const struct cs_id *row)
+{
+    sqlite3_stmt *st;
+    int64_t cl = -1;
+    assert_int_equal(sqlite3_prepare_v2(cs_replica_db(r), "SELECT cl FROM candidate WHERE id = ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        cl = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return cl;
+}
+
+static uint64_t
+conflicts(struct cs_replica *r)
+{
+    uint64_t n;
+    assert_int_equal(cs_replica_conflict_count(r, &n), 0);
+    return n;
+}
+
+static void
+assert_same_state(struct cs_replica *a, struct cs_replica *b)
+{
+    uint8_t ha[32], hb[32];
+    assert_int_equal(cs_replica_hash(a, ha), 0);
+    assert_int_equal(cs_replica_hash(b, hb), 0);
+    assert_memory_equal(ha, hb, 32);
+}
+
+static void
+test_open_and_refusals(void **state)
+{
+    (void)state;
+    char path[256], err[256];
+    struct cs_replica *r;
+    struct cs_id site, other;
+    memset(site.b, 1, 16);
+    memset(other.b, 2, 16);
+    snprintf(path, sizeof(path), "%s/a.db", tmpdir);
+    assert_int_equal(cs_replica_open(&r, path, CS_REPLICA_CREATE, &site, err, sizeof(err)), 0);
+    struct cs_id row;
+    cs_id_new(&row);
+    set_text(r, &row, "full_name", "Lò Văn Sỹ");
+    cs_replica_close(r);
+
+    assert_int_equal(cs_replica_open(&r, path, CS_REPLICA_CREATE, &site, err, sizeof(err)),
+                     CS_EEXISTS);
+    assert_null(r);
+    assert_int_equal(cs_replica_open(&r, path, 0, &other, err, sizeof(err)), CS_ESITE);
+    assert_non_null(strstr(err, "another device"));
+    assert_int_equal(cs_replica_open(&r, path, 0, NULL, err, sizeof(err)), 0);
+    assert_memory_equal(cs_replica_site(r)->b, site.b, 16);
+    assert_string_equal(domain_text(r, &row, "full_name"), "Lò Văn Sỹ");
+    cs_replica_close(r);
+
+    /* A file that is not a database, and a database that is not a replica. */
+    char junk[256];
+    snprintf(junk, sizeof(junk), "%s/junk.db", tmpdir);
+    FILE *f = fopen(junk, "w");
+    fputs("this is not a database, it is a shopping list\n", f);
+    fclose(f);
+    assert_int_equal(cs_replica_open(&r, junk, 0, NULL, err, sizeof(err)), CS_ECORRUPT);
+    snprintf(junk, sizeof(junk), "%s/other.db", tmpdir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(junk, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_not_equal(cs_replica_open(&r, junk, 0, NULL, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "not a cellsync replica"));
+    snprintf(junk, sizeof(junk), "%s/missing.db", tmpdir);
+    assert_true(cs_replica_open(&r, junk, 0, NULL, err, sizeof(err)) < 0);
+}
+
+/* Rule 1 and 2: a new register is stored; the same version again is a no-op. */
+static void
+test_store_and_duplicate(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(1), *b = open_mem(2);
+    struct cs_apply_stats st;
+    struct cs_id row;
+    cs_id_new(&row);
+    set_text(a, &row, "full_name", "Hoàng Thị Mai");
+    set_text(a, &row, "phone", "0912345678");
+    pull(b, a, &st);
+    assert_int_equal(st.received, 2);
+    assert_int_equal(st.applied, 2);
+    assert_string_equal(domain_text(b, &row, "full_name"), "Hoàng Thị Mai");
+    uint64_t seq = cs_replica_seq(b);
+    pull(b, a, &st);
+    assert_int_equal(st.applied, 0);
+    assert_int_equal(st.duplicates, 2);
+    assert_int_equal(cs_replica_seq(b), seq);
+    assert_same_state(a, b);
+    cs_replica_close(a);
+    cs_replica_close(b);
+}
+
+/* Rule 3 and 4: the larger stamp wins in any order; a concurrent loser is a conflict. */
+static void
+test_concurrent_edit(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(1), *b = open_mem(2), *c = open_mem(3);
+    struct cs_apply_stats st;
+    struct cs_id row;
+    cs_id_new(&row);
+    set_text(a, &row, "full_name", "Vàng A Páo");
+    pull(b, a, &st);
+    /* Both edit the same field without seeing each other; b's stamp is later. */
+    set_text(a, &row, "full_name", "Vàng A Pao");
+    set_text(b, &row, "full_name", "Vàng A Páo (Pá Vầu)");
+    pull(a, b, &st);
+    assert_int_equal(st.conflicts, 1);
+    pull(b, a, &st);
+    assert_int_equal(st.conflicts, 1);
+    pull(c, b, &st);
+    assert_string_equal(domain_text(a, &row, "full_name"), "Vàng A Páo (Pá Vầu)");
+    assert_string_equal(domain_text(b, &row, "full_name"), "Vàng A Páo (Pá Vầu)");
+    assert_string_equal(domain_text(c, &row, "full_name"), "Vàng A Páo (Pá Vầu)");
+    assert_int_equal(conflicts(a), 1);
+    assert_int_equal(conflicts(b), 1);
+    assert_int_equal(conflicts(c), 1); /* c got both versions from b */
+    assert_same_state(a, b);
+    assert_same_state(b, c);
+
+    /* Different fields edited concurrently both survive, with no conflict. */
+    set_text(a, &row, "phone", "0911111111");
+    set_text(b, &row, "hometown", "Xã Tả Van");
+    pull(a, b, &st);
+    pull(b, a, &st);
+    assert_int_equal(conflicts(a), 1);
+    assert_string_equal(domain_text(a, &row, "phone"), "0911111111");
+    assert_string_equal(domain_text(a, &row, "hometown"), "Xã Tả Van");
+    assert_same_state(a, b);
+
+    /* A sequential edit (b saw a's value) is no conflict. */
+    set_text(a, &row, "phone", "0922222222");
+    pull(b, a, &st);
+    set_text(b, &row, "phone", "0933333333");
+    pull(a, b, &st);
+    assert_int_equal(st.conflicts, 0);
+    assert_int_equal(conflicts(a), 1);
+
+    /* Resolving on one device converges everywhere. */
+    char err[256];
+    struct cs_value v = {.type = CS_VTEXT, .p = "Vàng A Páo", .n = strlen("Vàng A Páo")};
+    assert_int_equal(cs_replica_resolve(c, "candidate", &row, "full_name", &v, err, sizeof(err)),
+                     0);
+    assert_int_equal(conflicts(c), 0);
+    assert_int_equal(cs_replica_resolve(c, "candidate", &row, "full_name", &v, err, sizeof(err)),
+                     CS_EINVAL);
+    pull(a, c, &st);
+    pull(b, a, &st);
+    pull(c, a, &st);
+    assert_int_equal(conflicts(a), 0);
+    assert_int_equal(conflicts(b), 0);
+    assert_string_equal(domain_text(b, &row, "full_name"), "Vàng A Páo");
+    assert_same_state(a, b);
+    assert_same_state(a, c);
+    cs_replica_close(a);
+    cs_replica_close(b);
+    cs_replica_close(c);
+}
+
+static void
+test_delete_vs_edit_and_undelete(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(1), *b = open_mem(2);
+    struct cs_apply_stats st;
+    struct cs_id row;
+    char err[256];
+    cs_id_new(&row);
+    set_text(a, &row, "full_name", "Triệu Thị Lan");
+    pull(b, a, &st);
+    assert_int_equal(domain_cl(b, &row), 1);
+
+    /* a deletes while b edits: the row is deleted, the edit is kept. */
+    assert_int_equal(cs_replica_begin(a, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_delete_row(a, "candidate", &row, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_commit(a, err, sizeof(err)), 0);
+    set_text(b, &row, "phone", "0977000111");
+    pull(a, b, &st);
+    pull(b, a, &st);
+    assert_int_equal(domain_cl(a, &row), 2);
+    assert_int_equal(domain_cl(b, &row), 2);
+    assert_string_equal(domain_text(a, &row, "phone"), "0977000111");
+    assert_same_state(a, b);
+
+    /* Undelete on b brings the row back with the edit, everywhere. */
+    assert_int_equal(cs_replica_begin(b, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_undelete_row(b, "candidate", &row, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_commit(b, err, sizeof(err)), 0);
+    pull(a, b, &st);
+    assert_int_equal(domain_cl(a, &row), 3);
+    assert_string_equal(domain_text(a, &row, "phone"), "0977000111");
+
+    /* Concurrent delete on both sides converges to one deletion. */
+    assert_int_equal(cs_replica_begin(a, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_delete_row(a, "candidate", &row, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_commit(a, err, sizeof(err)), 0);
+    pull(b, a, &st);
+    assert_int_equal(cs_replica_begin(b, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_delete_row(b, "candidate", &row, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_commit(b, err, sizeof(err)), 0);
+    pull(a, b, &st);
+    assert_int_equal(domain_cl(a, &row), 4);
+    assert_int_equal(domain_cl(b, &row), 4);
+    assert_same_state(a, b);
+
+    struct cs_id none;
+    cs_id_new(&none);
+    assert_int_equal(cs_replica_begin(a, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_delete_row(a, "candidate", &none, err, sizeof(err)),
+                     CS_ENOTFOUND);
+    cs_replica_rollback(a);
+    cs_replica_close(a);
+    cs_replica_close(b);
+}
+
+static struct cs_changeset *
+one_change(const char *table, const char *column, const struct cs_id *row, const char *text,
+           uint64_t hlc, uint8_t origin_fill)
+{
+    struct cs_changeset *cs;
+    struct cs_changeset_header h = {0};
+    struct cs_change c = {0};
+    memset(h.origin.b, origin_fill, 16);
+    assert_int_equal(cs_changeset_new(&cs, &h), 0);
+    c.table = table;
+    c.column = column;
+    c.row = *row;
+    c.value.type = CS_VTEXT;
+    c.value.p = text;
+    c.value.n = strlen(text);
+    c.hlc = hlc;
+    c.origin = h.origin;
+    c.cl = 1;
+    assert_int_equal(cs_changeset_add(cs, &c), 0);
+    return cs;
+}
+
+static void
+test_unknown_and_reserved(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(1), *b = open_mem(2);
+    struct cs_apply_stats st;
+    char err[256];
+    struct cs_id row;
+    cs_id_new(&row);
+    uint64_t now = cs_hlc_now(cs_replica_clock(a));
+
+    /* A table from a newer schema: stored and forwarded, nothing else touched. */
+    struct cs_changeset *cs = one_change("future_table", "x", &row, "hello", now, 7);
+    assert_int_equal(cs_replica_apply(a, cs, &st, err, sizeof(err)), 0);
+    cs_changeset_free(cs);
+    pull(b, a, &st);
+    assert_int_equal(st.applied, 1);
+    assert_same_state(a, b);
+
+    /* Registers named id or cl, or naming internal tables, never reach SQL. */
+    cs = one_change("candidate", "id", &row, "overwrite", now + 1, 7);
+    assert_int_equal(cs_replica_apply(a, cs, &st, err, sizeof(err)), 0);
+    cs_changeset_free(cs);
+    cs = one_change("cs_meta", "value", &row, "x", now + 2, 7);
+    assert_int_equal(cs_replica_apply(a, cs, &st, err, sizeof(err)), 0);
+    cs_changeset_free(cs);
+    cs = one_change("candidate\"; DROP TABLE member; --", "x", &row, "x", now + 3, 7);
+    assert_int_equal(cs_replica_apply(a, cs, &st, err, sizeof(err)), 0);
+    cs_changeset_free(cs);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(cs_replica_db(a),
+                                        "SELECT (SELECT count(*) FROM candidate),"
+                                        " (SELECT count(*) FROM member),"
+                                        " (SELECT value FROM cs_meta WHERE key = 'site')",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 0);
+    assert_int_equal(sqlite3_column_int(q, 1), 0);
+    assert_string_equal((const char *)sqlite3_column_text(q, 2),
+                        "01010101-0101-0101-0101-010101010101");
+    sqlite3_finalize(q);
+    cs_replica_close(a);
+    cs_replica_close(b);
+}
+
+static void
+test_drift_refused(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(1);
+    char err[256];
+    struct cs_id row;
+    cs_id_new(&row);
+    uint64_t seq = cs_replica_seq(a);
+    uint64_t now = cs_hlc_now(cs_replica_clock(a));
+    uint64_t ahead = now + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS + 60000, 0);
+    struct cs_changeset *cs = one_change("candidate", "full_name", &row, "x", ahead, 9);
+    assert_int_equal(cs_replica_apply(a, cs, NULL, err, sizeof(err)), CS_EDRIFT);
+    assert_non_null(strstr(err, "ahead"));
+    assert_int_equal(cs_replica_seq(a), seq);
+    assert_null(domain_text(a, &row, "full_name"));
+    cs_changeset_free(cs);
+    cs_replica_close(a);
+}
+
+static void
+test_changes_since_cuts(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(1);
+    char err[256];
+    struct cs_changeset *cs;
+    /* Five transactions of three writes each. */
+    for (int t = 0; t < 5; t++) {
+        struct cs_id row;
+        cs_id_new(&row);
+        assert_int_equal(cs_replica_begin(a, err, sizeof(err)), 0);
+        assert_int_equal(cs_replica_set_text(a, "candidate", &row, "full_name", "A", err, 256), 0);
+        assert_int_equal(cs_replica_set_text(a, "candidate", &row, "phone", "1", err, 256), 0);
+        assert_int_equal(cs_replica_set_text(a, "candidate", &row, "sex", "male", err, 256), 0);
+        /* A second write to one register in the same transaction keeps one version. */
+        assert_int_equal(cs_replica_set_text(a, "candidate", &row, "phone", "2", err, 256), 0);
+        assert_int_equal(cs_replica_commit(a, err, sizeof(err)), 0);
+    }
+    assert_int_equal(cs_replica_seq(a), 15);
+    /* A limit of 4 takes two whole transactions (6), never 4 or 5. */
+    assert_int_equal(cs_replica_changes_since(a, 0, 4, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_changeset_count(cs), 6);
+    assert_int_equal(cs_changeset_header(cs)->seq_first, 1);
+    assert_int_equal(cs_changeset_header(cs)->seq_last, 6);
+    struct cs_change c;
+    cs_changeset_get(cs, 1, &c);
+    assert_string_equal(c.column, "phone");
+    assert_int_equal(c.value.n, 1);
+    assert_memory_equal(c.value.p, "2", 1);
+    cs_changeset_free(cs);
+    assert_int_equal(cs_replica_changes_since(a, 6, 0, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_changeset_count(cs), 9);
+    assert_int_equal(cs_changeset_header(cs)->seq_first, 7);
+    assert_int_equal(cs_changeset_header(cs)->seq_last, 15);
+    cs_changeset_free(cs);
+    assert_int_equal(cs_replica_changes_since(a, 15, 0, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_changeset_count(cs), 0);
+    cs_changeset_free(cs);
+    cs_replica_close(a);
+}
+
+/* ---- property test ---- */
+
+struct pv { /* a version as the oracle sees it */
+    struct cs_change c;
+    char col[16];
+};
+
+static int
+id_cmp(const struct cs_id *a, const struct cs_id *b)
+{
+    return memcmp(a->b, b->b, 16);
+}
+
+/* The state the rule implies for version i of the set, computed from the set alone. */
+static int
+oracle_state(const struct pv *v, size_t n, size_t i)
+{
+    const struct cs_change *x = &v[i].c;
+    int is_max = 1, seen = 0;
+    for (size_t j = 0; j < n; j++) {
+        const struct cs_change *u = &v[j].c;
+        if (j == i || strcmp(u->column, x->column) != 0 || id_cmp(&u->row, &x->row) != 0)
+            continue;
+        if (u->hlc > x->hlc || (u->hlc == x->hlc && id_cmp(&u->origin, &x->origin) > 0))
+            is_max = 0;
+        if ((u->prev_hlc == x->hlc && id_cmp(&u->prev_origin, &x->origin) == 0) ||
+            (id_cmp(&u->origin, &x->origin) == 0 && u->hlc > x->hlc))
+            seen = 1;
+    }
+    return is_max ? CS_VS_CURRENT : seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
+}
+
+static void
+test_property_orders(void **state)
+{
+    (void)state;
+    enum { DEVICES = 3, OPS = 120, ORDERS = 200 };
+    struct cs_replica *dev[DEVICES];
+    struct cs_id rows[3];
+    static const char *const cols[] = {"full_name", "phone", "stage"};
+    char err[256];
+    uint32_t seed = 20261122;
+
+    for (int i = 0; i < DEVICES; i++)
+        dev[i] = open_mem((uint8_t)(0x10 + i));
+    for (int i = 0; i < 3; i++)
+        cs_id_new(&rows[i]);
+    srand(seed);
+    for (int op = 0; op < OPS; op++) {
+        int d = rand() % DEVICES;
+        int kind = rand() % 10;
+        if (kind == 0) { /* partial sync between two devices */
+            int from = rand() % DEVICES;
+            if (from != d)
+                pull(dev[d], dev[from], NULL);
+            continue;
+        }
+        const struct cs_id *row = &rows[rand() % 3];
+        assert_int_equal(cs_replica_begin(dev[d], err, sizeof(err)), 0);
+        if (kind == 1) {
+            int r = rand() % 2 ? cs_replica_delete_row(dev[d], "candidate", row, err, 256)
+                               : cs_replica_undelete_row(dev[d], "candidate", row, err, 256);
+            assert_true(r == 0 || r == CS_ENOTFOUND);
+        } else {
+            char text[32];
+            snprintf(text, sizeof(text), "d%d op%d", d, op);
+            assert_int_equal(cs_replica_set_text(dev[d], "candidate", row, cols[rand() % 3], text,
+                                                 err, sizeof(err)),
+                             0);
+        }
+        assert_int_equal(cs_replica_commit(dev[d], err, sizeof(err)), 0);
+    }
+
+    /* The union of every version written anywhere. */
+    struct cs_replica *all = open_mem(0x7f);
+    for (int i = 0; i < DEVICES; i++)
+        pull(all, dev[i], NULL);
+    struct cs_changeset *u;
+    assert_int_equal(cs_replica_changes_since(all, 0, 0, &u, err, sizeof(err)), 0);
+    size_t n = cs_changeset_count(u);
+    assert_true(n > 60);
+    struct pv *v = calloc(n, sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        cs_changeset_get(u, i, &v[i].c);
+    size_t nconf = 0;
+    for (size_t i = 0; i < n; i++)
+        nconf += oracle_state(v, n, i) == CS_VS_CONFLICT;
+    assert_true(nconf > 0); /* the workload does make concurrent same-field edits */
+    uint8_t want[32];
+    assert_int_equal(cs_replica_hash(all, want), 0);
+
+    size_t *order = malloc(2 * n * sizeof(*order));
+    for (int o = 0; o < ORDERS; o++) {
+        /* A shuffled order with about one in five versions delivered twice. */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            order[m++] = i;
+            if (rand() % 5 == 0)
+                order[m++] = i;
+        }
+        for (size_t i = m - 1; i > 0; i--) {
+            size_t j = (size_t)rand() % (i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        struct cs_replica *r = open_mem(0x7f);
+        for (size_t i = 0; i < m;) {
+            size_t chunk = 1 + (size_t)rand() % 17;
+            struct cs_changeset *cs;
+            struct cs_changeset_header h = {0};
+            assert_int_equal(cs_changeset_new(&cs, &h), 0);
+            for (size_t k = 0; k < chunk && i < m; k++, i++)
+                assert_int_equal(cs_changeset_add(cs, &v[order[i]].c), 0);
+            assert_int_equal(cs_replica_apply(r, cs, NULL, err, sizeof(err)), 0);
+            cs_changeset_free(cs);
+        }
+        uint8_t got[32];
+        assert_int_equal(cs_replica_hash(r, got), 0);
+        if (memcmp(got, want, 32) != 0)
+            fail_msg("order %d (seed %u) ends in a different state", o, seed);
+        if (o == 0) {
+            /* Every version is stored, in the state the oracle gives it. */
+            sqlite3_stmt *q;
+            assert_int_equal(sqlite3_prepare_v2(cs_replica_db(r),
+                                                "SELECT v.state FROM cs_ver v"
+                                                " JOIN cs_name c ON c.ix = v.col"
+                                                " JOIN cs_site s ON s.ix = v.site"
+                                                " WHERE v.row = ?1 AND c.name = ?2"
+                                                " AND v.hlc = ?3 AND s.uuid = ?4",
+                                                -1, &q, NULL),
+                             SQLITE_OK);
+            for (size_t i = 0; i < n; i++) {
+                sqlite3_reset(q);
+                sqlite3_bind_blob(q, 1, v[i].c.row.b, 16, SQLITE_STATIC);
+                sqlite3_bind_text(q, 2, v[i].c.column, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(q, 3, (int64_t)v[i].c.hlc);
+                sqlite3_bind_blob(q, 4, v[i].c.origin.b, 16, SQLITE_STATIC);
+                assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+                assert_int_equal(sqlite3_column_int(q, 0), oracle_state(v, n, i));
+            }
+            sqlite3_finalize(q);
+        }
+        cs_replica_close(r);
+    }
+    /* And the devices, once they have everything, agree with it too. */
+    for (int i = 0; i < DEVICES; i++) {
+        pull(dev[i], all, NULL);
+        uint8_t got[32];
+        assert_int_equal(cs_replica_hash(dev[i], got), 0);
+        assert_memory_equal(got, want, 32);
+        cs_replica_close(dev[i]);
+    }
+    free(order);
+    free(v);
+    cs_changeset_free(u);
+    cs_replica_close(all);
+}
+
+static int
+setup(void **state)
+{
+    (void)state;
+    if (cs_init() != 0 || mkdtemp(tmpdir) == NULL)
+        return -1;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_and_refusals),
+        cmocka_unit_test(test_store_and_duplicate),
+        cmocka_unit_test(test_concurrent_edit),
+        cmocka_unit_test(test_delete_vs_edit_and_undelete),
+        cmocka_unit_test(test_unknown_and_reserved),
+        cmocka_unit_test(test_drift_refused),
+        cmocka_unit_test(test_changes_since_cuts),
+        cmocka_unit_test(test_property_orders),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
