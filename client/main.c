@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cellsync, the field client. The table below is the whole command set;
- * each command lives in its own cmd_<verb>.c as it is written.
+ * each command lives in its own cmd_<verb>.c.
  */
 #include "cellsync/cli.h"
 #include "cellsync/i18n.h"
+#include "commands.h"
 
 static const struct cs_cmd commands[] = {
+    {"init", cmd_init, N_("create this device's key and record store"), "[--org CODE]"},
+    {"candidate", cmd_candidate, N_("record candidates and move them through the admission steps"),
+     "add|list|show|edit|advance|withdraw"},
     {"help", NULL, N_("show help for cellsync or one of its commands"), "[<command>]"},
     {"version", NULL, N_("print the version"), ""},
 };

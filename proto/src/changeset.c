@@ -467,9 +467,9 @@ static int
 get_uint(struct dec *d, const msgpack_object *o, uint64_t max, uint64_t *v, const char *what)
 {
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return cs__err(d->err, d->errlen, CS_ETYPE, "%s is not an unsigned integer", what);
+        return cs_errf(d->err, d->errlen, CS_ETYPE, "%s is not an unsigned integer", what);
     if (o->via.u64 > max)
-        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%s %llu is over the limit %llu", what,
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%s %llu is over the limit %llu", what,
                        (unsigned long long)o->via.u64, (unsigned long long)max);
     *v = o->via.u64;
     return 0;
@@ -479,9 +479,9 @@ static int
 get_id(struct dec *d, const msgpack_object *o, struct cs_id *id, const char *what)
 {
     if (o->type != MSGPACK_OBJECT_BIN)
-        return cs__err(d->err, d->errlen, CS_ETYPE, "%s is not binary", what);
+        return cs_errf(d->err, d->errlen, CS_ETYPE, "%s is not binary", what);
     if (o->via.bin.size != CS_ID_LEN)
-        return cs__err(d->err, d->errlen, CS_EMALFORMED, "%s has %u bytes, not %d", what,
+        return cs_errf(d->err, d->errlen, CS_EMALFORMED, "%s has %u bytes, not %d", what,
                        o->via.bin.size, CS_ID_LEN);
     memcpy(id->b, o->via.bin.ptr, CS_ID_LEN);
     return 0;
@@ -491,7 +491,7 @@ static int
 get_array(struct dec *d, const msgpack_object *o, const msgpack_object_array **a, const char *what)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY)
-        return cs__err(d->err, d->errlen, CS_ETYPE, "%s is not an array", what);
+        return cs_errf(d->err, d->errlen, CS_ETYPE, "%s is not an array", what);
     *a = &o->via.array;
     return 0;
 }
@@ -505,7 +505,7 @@ get_index(struct dec *d, const msgpack_object *o, uint32_t count, uint32_t *ix, 
     if (ret != 0)
         return ret;
     if (v >= count)
-        return cs__err(d->err, d->errlen, CS_EMALFORMED,
+        return cs_errf(d->err, d->errlen, CS_EMALFORMED,
                        "change %zu: %s %llu is out of range (%u entries)", i, what,
                        (unsigned long long)v, count);
     *ix = (uint32_t)v;
@@ -522,7 +522,7 @@ decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, st
         return 0;
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
         if (o->via.u64 > INT64_MAX)
-            return cs__err(d->err, d->errlen, CS_ETOOBIG,
+            return cs_errf(d->err, d->errlen, CS_ETOOBIG,
                            "change %zu: integer value is out of range", i);
         r->vtype = CS_VINT;
         r->v.i = (int64_t)o->via.u64;
@@ -537,7 +537,7 @@ decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, st
         return 0;
     case MSGPACK_OBJECT_STR:
         if (!utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
-            return cs__err(d->err, d->errlen, CS_EMALFORMED,
+            return cs_errf(d->err, d->errlen, CS_EMALFORMED,
                            "change %zu: text value is not valid UTF-8", i);
         r->vtype = CS_VTEXT;
         r->vlen = o->via.str.size;
@@ -547,7 +547,7 @@ decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, st
         r->vlen = o->via.bin.size;
         return arena_put(cs, o->via.bin.ptr, o->via.bin.size, 0, &r->voff);
     default:
-        return cs__err(d->err, d->errlen, CS_ETYPE,
+        return cs_errf(d->err, d->errlen, CS_ETYPE,
                        "change %zu: value is not nil, integer, float, text or blob", i);
     }
 }
@@ -563,7 +563,7 @@ decode_change(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, s
     if ((ret = get_array(d, o, &a, "change")) != 0)
         return ret;
     if (a->size != 9)
-        return cs__err(d->err, d->errlen, CS_ECOUNT, "change %zu has %u fields, not 9", i, a->size);
+        return cs_errf(d->err, d->errlen, CS_ECOUNT, "change %zu has %u fields, not 9", i, a->size);
     if ((ret = rec_push(cs, &r)) != 0)
         return ret;
     const msgpack_object *f = a->ptr;
@@ -578,16 +578,16 @@ decode_change(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, s
         (ret = get_uint(d, &f[8], UINT64_MAX, &r->cl, "causal length")) != 0)
         return ret;
     if (r->hlc == 0 || r->prev_hlc >= r->hlc)
-        return cs__err(d->err, d->errlen, CS_EMALFORMED,
+        return cs_errf(d->err, d->errlen, CS_EMALFORMED,
                        "change %zu: prev hlc is not older than its hlc", i);
     if (r->prev_hlc == 0) {
         if (prev_origin != 0)
-            return cs__err(d->err, d->errlen, CS_EMALFORMED,
+            return cs_errf(d->err, d->errlen, CS_EMALFORMED,
                            "change %zu: prev origin without a prev hlc", i);
         r->prev_origin = NONE;
     } else {
         if (prev_origin >= cs->origins.count)
-            return cs__err(d->err, d->errlen, CS_EMALFORMED,
+            return cs_errf(d->err, d->errlen, CS_EMALFORMED,
                            "change %zu: prev origin index is out of range", i);
         r->prev_origin = (uint32_t)prev_origin;
     }
@@ -605,16 +605,16 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
     if ((ret = get_array(d, root, &a, "change set")) != 0)
         return ret;
     if (a->size < 1)
-        return cs__err(d->err, d->errlen, CS_ECOUNT, "change set is empty");
+        return cs_errf(d->err, d->errlen, CS_ECOUNT, "change set is empty");
     /* The version comes first so a newer format is named as such, not as garbage. */
     if ((ret = get_uint(d, &a->ptr[0], UINT32_MAX, &v, "format version")) != 0)
         return ret;
     if (v != CS_CHANGESET_FORMAT)
-        return cs__err(d->err, d->errlen, CS_EVERSION,
+        return cs_errf(d->err, d->errlen, CS_EVERSION,
                        "change set format %llu is not supported (this is %d)",
                        (unsigned long long)v, CS_CHANGESET_FORMAT);
     if (a->size != 9)
-        return cs__err(d->err, d->errlen, CS_ECOUNT, "change set has %u fields, not 9", a->size);
+        return cs_errf(d->err, d->errlen, CS_ECOUNT, "change set has %u fields, not 9", a->size);
     const msgpack_object *f = a->ptr;
     cs->h.version = (uint32_t)v;
     if ((ret = get_id(d, &f[1], &cs->h.origin, "origin")) != 0 ||
@@ -626,25 +626,25 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
     if ((ret = get_uint(d, &f[5], UINT64_MAX, &cs->h.hub_time, "hub time")) != 0)
         return ret;
     if (cs->h.seq_first > cs->h.seq_last)
-        return cs__err(d->err, d->errlen, CS_EMALFORMED, "first seq %llu is after last seq %llu",
+        return cs_errf(d->err, d->errlen, CS_EMALFORMED, "first seq %llu is after last seq %llu",
                        (unsigned long long)cs->h.seq_first, (unsigned long long)cs->h.seq_last);
 
     if ((ret = get_array(d, &f[6], &names, "name list")) != 0)
         return ret;
     if (names->size > CS_CHANGESET_MAX_NAMES)
-        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u names is over the limit %u", names->size,
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u names is over the limit %u", names->size,
                        CS_CHANGESET_MAX_NAMES);
     for (uint32_t i = 0; i < names->size; i++) {
         const msgpack_object *n = &names->ptr[i];
         uint32_t ix;
         if (n->type != MSGPACK_OBJECT_STR)
-            return cs__err(d->err, d->errlen, CS_ETYPE, "name %u is not text", i);
+            return cs_errf(d->err, d->errlen, CS_ETYPE, "name %u is not text", i);
         if (!name_valid(n->via.str.ptr, n->via.str.size))
-            return cs__err(d->err, d->errlen, CS_EMALFORMED,
+            return cs_errf(d->err, d->errlen, CS_EMALFORMED,
                            "name %u is empty, too long or not UTF-8", i);
         ret = dict_intern(cs, &cs->names, n->via.str.ptr, n->via.str.size, 1, UINT32_MAX, 1, &ix);
         if (ret == CS_EDUPLICATE)
-            return cs__err(d->err, d->errlen, ret, "name %u is listed twice", i);
+            return cs_errf(d->err, d->errlen, ret, "name %u is listed twice", i);
         if (ret != 0)
             return ret;
     }
@@ -652,7 +652,7 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
     if ((ret = get_array(d, &f[7], &origins, "origin list")) != 0)
         return ret;
     if (origins->size > CS_CHANGESET_MAX_ORIGINS)
-        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u origins is over the limit %u",
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u origins is over the limit %u",
                        origins->size, CS_CHANGESET_MAX_ORIGINS);
     for (uint32_t i = 0; i < origins->size; i++) {
         struct cs_id id;
@@ -661,7 +661,7 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
             return ret;
         ret = dict_intern(cs, &cs->origins, id.b, CS_ID_LEN, 0, UINT32_MAX, 1, &ix);
         if (ret == CS_EDUPLICATE)
-            return cs__err(d->err, d->errlen, ret, "origin %u is listed twice", i);
+            return cs_errf(d->err, d->errlen, ret, "origin %u is listed twice", i);
         if (ret != 0)
             return ret;
     }
@@ -669,7 +669,7 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
     if ((ret = get_array(d, &f[8], &changes, "change list")) != 0)
         return ret;
     if (changes->size > CS_CHANGESET_MAX_CHANGES)
-        return cs__err(d->err, d->errlen, CS_ETOOBIG, "%u changes is over the limit %u",
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u changes is over the limit %u",
                        changes->size, CS_CHANGESET_MAX_CHANGES);
     if (changes->size > 0) {
         cs->recs = malloc(changes->size * sizeof(*cs->recs));
@@ -698,14 +698,14 @@ cs_changeset_decode(struct cs_changeset **out, const uint8_t *buf, size_t len, c
         err[0] = 0;
     msgpack_unpacked_init(&up);
     if (len > CS_CHANGESET_MAX_BYTES) {
-        ret = cs__err(err, errlen, CS_ETOOBIG, "change set of %zu bytes is over the limit %u", len,
+        ret = cs_errf(err, errlen, CS_ETOOBIG, "change set of %zu bytes is over the limit %u", len,
                       CS_CHANGESET_MAX_BYTES);
         goto out;
     }
     /* Depth 3: the set, its change list, one change. A value is never a container. */
     ret = cs__mp_check(buf, len, 3, CS_CHANGESET_MAX_CHANGES, CS_VALUE_MAX);
     if (ret != 0) {
-        cs__err(err, errlen, ret, "change set is not well formed: %s", cs_strerror(ret));
+        cs_errf(err, errlen, ret, "change set is not well formed: %s", cs_strerror(ret));
         goto out;
     }
     msgpack_unpack_return ur = msgpack_unpack_next(&up, (const char *)buf, len, &off);
@@ -714,7 +714,7 @@ cs_changeset_decode(struct cs_changeset **out, const uint8_t *buf, size_t len, c
         goto out;
     }
     if (ur != MSGPACK_UNPACK_SUCCESS || off != len) {
-        ret = cs__err(err, errlen, CS_EMALFORMED, "change set cannot be unpacked");
+        ret = cs_errf(err, errlen, CS_EMALFORMED, "change set cannot be unpacked");
         goto out;
     }
     if ((ret = cs_changeset_new(&cs, NULL)) != 0)

@@ -5,6 +5,8 @@
  */
 #define _GNU_SOURCE /* strerrorname_np */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cellsync/error.h"
@@ -46,4 +48,20 @@ cs_err_name(int err)
         }
         return "UNKNOWN";
     }
+}
+
+int
+cs_errf(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    /* Callers format strerror(errno) and then return -errno: keep it. */
+    int saved = errno;
+
+    if (err != NULL && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    errno = saved;
+    return code;
 }

@@ -4,7 +4,6 @@
  * files, bundles): an atomic write through a temp file in the same directory
  * (fsync, rename, fsync of the directory), so a crash leaves either the old
  * file or the new one, never half of either; and a bounded whole-file read.
- * Also cs__err(), the one way detail reaches a caller's err buffer.
  */
 #define _GNU_SOURCE /* renameat2, mkostemp */
 #include <errno.h>
@@ -20,22 +19,6 @@
 #include "internal.h"
 
 #define TMP_SUFFIX ".tmpXXXXXX"
-
-int
-cs__err(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    /* Callers format strerror(errno) and then return -errno: keep it. */
-    int saved = errno;
-
-    if (err != NULL && errlen > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    errno = saved;
-    return code;
-}
 
 /*
  * Moves tmp to path unless path exists, without a window in which a file that
@@ -109,7 +92,7 @@ cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned m
     char *tmp = malloc(plen + sizeof(TMP_SUFFIX));
 
     if (tmp == NULL) {
-        ret = cs__err(err, errlen, CS_ENOMEM, "cannot write '%s': out of memory", path);
+        ret = cs_errf(err, errlen, CS_ENOMEM, "cannot write '%s': out of memory", path);
         goto out;
     }
     memcpy(tmp, path, plen);
@@ -118,12 +101,12 @@ cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned m
     /* mkostemp makes the file 0600, so a secret is never readable by others. */
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        ret = cs__err(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
         goto out;
     }
     tmp_exists = 1;
     if (fchmod(fd, (mode_t)mode) < 0) {
-        ret = cs__err(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
         goto out;
     }
 
@@ -134,7 +117,7 @@ cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned m
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            ret = cs__err(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
+            ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
             goto out;
         }
         p += n;
@@ -143,34 +126,34 @@ cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned m
 
     /* The data must be on disk before the name points at it. */
     if (fsync(fd) < 0) {
-        ret = cs__err(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
         goto out;
     }
     int rc = close(fd);
     fd = -1;
     if (rc < 0) {
-        ret = cs__err(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
         goto out;
     }
 
     if (exclusive) {
         rc = rename_noreplace(tmp, path);
         if (rc == -EEXIST) {
-            ret = cs__err(err, errlen, CS_EEXISTS, "cannot write '%s': file exists", path);
+            ret = cs_errf(err, errlen, CS_EEXISTS, "cannot write '%s': file exists", path);
             goto out;
         }
     } else {
         rc = rename(tmp, path) < 0 ? -errno : 0;
     }
     if (rc < 0) {
-        ret = cs__err(err, errlen, rc, "cannot write '%s': %s", path, strerror(-rc));
+        ret = cs_errf(err, errlen, rc, "cannot write '%s': %s", path, strerror(-rc));
         goto out;
     }
     tmp_exists = 0;
 
     rc = sync_dir_of(path);
     if (rc < 0) {
-        ret = cs__err(err, errlen, rc, "cannot sync the directory of '%s': %s", path,
+        ret = cs_errf(err, errlen, rc, "cannot sync the directory of '%s': %s", path,
                       cs_strerror(rc));
         goto out;
     }
@@ -198,15 +181,15 @@ cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char 
 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        ret = cs__err(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
         goto out;
     }
     if (fstat(fd, &st) < 0) {
-        ret = cs__err(err, errlen, -errno, "cannot read '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, "cannot read '%s': %s", path, strerror(errno));
         goto out;
     }
     if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
-        ret = cs__err(err, errlen, CS_ETOOBIG, "cannot read '%s': %jd bytes, the limit is %zu",
+        ret = cs_errf(err, errlen, CS_ETOOBIG, "cannot read '%s': %jd bytes, the limit is %zu",
                       path, (intmax_t)st.st_size, max);
         goto out;
     }
@@ -221,14 +204,14 @@ cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char 
     /* cap data bytes, one to detect growth, one for the NUL. */
     buf = malloc(cap + 2);
     if (buf == NULL) {
-        ret = cs__err(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
+        ret = cs_errf(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
         goto out;
     }
     size_t n = 0;
     for (;;) {
         if (n == cap + 1) {
             if (cap >= max) {
-                ret = cs__err(err, errlen, CS_ETOOBIG,
+                ret = cs_errf(err, errlen, CS_ETOOBIG,
                               "cannot read '%s': over the limit of %zu bytes", path, max);
                 goto out;
             }
@@ -238,7 +221,7 @@ cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char 
                 cap = max;
             uint8_t *nbuf = realloc(buf, cap + 2);
             if (nbuf == NULL) {
-                ret = cs__err(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
+                ret = cs_errf(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
                 goto out;
             }
             buf = nbuf;
@@ -247,7 +230,7 @@ cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char 
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            ret = cs__err(err, errlen, -errno, "cannot read '%s': %s", path, strerror(errno));
+            ret = cs_errf(err, errlen, -errno, "cannot read '%s': %s", path, strerror(errno));
             goto out;
         }
         if (r == 0)

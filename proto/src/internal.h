@@ -13,10 +13,6 @@
 
 #define CS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* snprintf into an optional err buffer; returns code, for `return cs__err(...)`. */
-int cs__err(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 /*
  * Writes data to path atomically: temp file in the same directory with the
  * given mode, fsync, rename, fsync of the directory. With exclusive set, an

@@ -165,7 +165,7 @@ sql_code(int rc)
 static int
 sql_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what)
 {
-    return cs__err(err, errlen, sql_code(rc), "cannot %s '%s': %s", what, r->path,
+    return cs_errf(err, errlen, sql_code(rc), "cannot %s '%s': %s", what, r->path,
                    sqlite3_errmsg(r->db));
 }
 
@@ -640,7 +640,7 @@ exec(struct cs_replica *r, const char *sql, char *err, size_t errlen, const char
     char *msg = NULL;
     int rc = sqlite3_exec(r->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        int code = cs__err(err, errlen, sql_code(rc), "cannot %s '%s': %s", what, r->path,
+        int code = cs_errf(err, errlen, sql_code(rc), "cannot %s '%s': %s", what, r->path,
                            msg ? msg : sqlite3_errmsg(r->db));
         sqlite3_free(msg);
         return code;
@@ -718,11 +718,11 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
 
     *out = NULL;
     if (create && site == NULL)
-        return cs__err(err, errlen, CS_EINVAL, "a new replica needs its site id");
+        return cs_errf(err, errlen, CS_EINVAL, "a new replica needs its site id");
     if (create && access(path, F_OK) == 0)
-        return cs__err(err, errlen, CS_EEXISTS, "'%s' already exists", path);
+        return cs_errf(err, errlen, CS_EEXISTS, "'%s' already exists", path);
     if (!create && access(path, F_OK) != 0)
-        return cs__err(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+        return cs_errf(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
     if ((r = calloc(1, sizeof(*r))) == NULL || (r->path = strdup(path)) == NULL) {
         ret = CS_ENOMEM;
         goto out;
@@ -733,7 +733,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
                          NULL);
     if (rc != SQLITE_OK) {
         ret = r->db ? sql_fail(r, rc, err, errlen, "open")
-                    : cs__err(err, errlen, CS_ENOMEM, "cannot open '%s'", path);
+                    : cs_errf(err, errlen, CS_ENOMEM, "cannot open '%s'", path);
         goto out;
     }
     sqlite3_extended_result_codes(r->db, 0);
@@ -753,24 +753,24 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
             (ret = cs_replica_meta_set(r, "schema", buf)) != 0 ||
             (ret = exec(r, "COMMIT", err, errlen, "create")) != 0) {
             if (ret != 0 && err && err[0] == 0)
-                cs__err(err, errlen, ret, "cannot create '%s': %s", path, cs_strerror(ret));
+                cs_errf(err, errlen, ret, "cannot create '%s': %s", path, cs_strerror(ret));
             goto out;
         }
         r->site = *site;
     } else {
         /* A file that is not a replica says so rather than being turned into one. */
         if ((ret = meta_get_raw(r, "site", buf, sizeof(buf))) != 0) {
-            ret = cs__err(err, errlen, ret == -ENOENT ? CS_ECORRUPT : ret,
+            ret = cs_errf(err, errlen, ret == -ENOENT ? CS_ECORRUPT : ret,
                           "'%s' is not a cellsync replica (%s)", path,
                           ret == -ENOENT ? "no site id" : sqlite3_errmsg(r->db));
             goto out;
         }
         if (cs_id_from_hex(&r->site, buf, strlen(buf)) != 0) {
-            ret = cs__err(err, errlen, CS_ECORRUPT, "'%s' has a damaged site id", path);
+            ret = cs_errf(err, errlen, CS_ECORRUPT, "'%s' has a damaged site id", path);
             goto out;
         }
         if (site != NULL && cs_id_cmp(site, &r->site) != 0) {
-            ret = cs__err(err, errlen, CS_ESITE, "'%s' belongs to another device", path);
+            ret = cs_errf(err, errlen, CS_ESITE, "'%s' belongs to another device", path);
             goto out;
         }
         /* Additive schema changes: a newer program adds what is missing. */
@@ -855,14 +855,14 @@ int
 cs_replica_begin(struct cs_replica *r, char *err, size_t errlen)
 {
     if (r->in_tx)
-        return cs__err(err, errlen, CS_EINVAL, "a transaction is already open");
+        return cs_errf(err, errlen, CS_EINVAL, "a transaction is already open");
     int ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to");
     if (ret != 0)
         return ret;
     r->in_tx = 1;
     if ((ret = cs_hlc_send(&r->clock, &r->tx_hlc)) != 0) {
         cs_replica_rollback(r);
-        return cs__err(err, errlen, ret, "cannot stamp the change: %s", cs_strerror(ret));
+        return cs_errf(err, errlen, ret, "cannot stamp the change: %s", cs_strerror(ret));
     }
     return 0;
 }
@@ -885,10 +885,10 @@ int
 cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
 {
     if (!r->in_tx)
-        return cs__err(err, errlen, CS_EINVAL, "no transaction is open");
+        return cs_errf(err, errlen, CS_EINVAL, "no transaction is open");
     int ret = save_clock(r);
     if (ret != 0)
-        return cs__err(err, errlen, ret, "cannot write to '%s': %s", r->path,
+        return cs_errf(err, errlen, ret, "cannot write to '%s': %s", r->path,
                        sqlite3_errmsg(r->db));
     if ((ret = exec(r, "COMMIT", err, errlen, "write to")) != 0)
         return ret;
@@ -939,12 +939,12 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
     int rc, state;
 
     if (!r->in_tx)
-        return cs__err(err, errlen, CS_EINVAL, "no transaction is open");
+        return cs_errf(err, errlen, CS_EINVAL, "no transaction is open");
     if (strlen(table) == 0 || strlen(table) > CS_NAME_MAX || strlen(column) == 0 ||
         strlen(column) > CS_NAME_MAX)
-        return cs__err(err, errlen, CS_EINVAL, "bad table or column name");
+        return cs_errf(err, errlen, CS_EINVAL, "bad table or column name");
     if ((v->type == CS_VTEXT || v->type == CS_VBLOB) && v->n > CS_VALUE_MAX)
-        return cs__err(err, errlen, CS_ETOOBIG, "value of '%s' is over %u bytes", column,
+        return cs_errf(err, errlen, CS_ETOOBIG, "value of '%s' is over %u bytes", column,
                        CS_VALUE_MAX);
     x.row = *row;
     x.hlc = hlc;
@@ -993,7 +993,7 @@ cs_replica_set(struct cs_replica *r, const char *table, const struct cs_id *row,
                const char *column, const struct cs_value *v, char *err, size_t errlen)
 {
     if (strcmp(column, CS_COL_LIFE) == 0)
-        return cs__err(err, errlen, CS_EINVAL, "row life is changed by delete and undelete");
+        return cs_errf(err, errlen, CS_EINVAL, "row life is changed by delete and undelete");
     return local_write(r, table, row, column, v, 0, r->tx_hlc, err, errlen);
 }
 
@@ -1018,11 +1018,11 @@ set_life(struct cs_replica *r, const char *table, const struct cs_id *row, int l
     uint64_t cl;
     int rc;
     if (!r->in_tx)
-        return cs__err(err, errlen, CS_EINVAL, "no transaction is open");
+        return cs_errf(err, errlen, CS_EINVAL, "no transaction is open");
     if ((rc = name_ix(r, table, &tbl)) != SQLITE_OK || (rc = row_cl(r, tbl, row, &cl)))
         return sql_fail(r, rc, err, errlen, "write to");
     if (cl == 0)
-        return cs__err(err, errlen, CS_ENOTFOUND, "no such row in '%s'", table);
+        return cs_errf(err, errlen, CS_ENOTFOUND, "no such row in '%s'", table);
     if ((cl % 2 == 1) == live)
         return 0; /* already so */
     struct cs_value v = {.type = CS_VINT, .i = (int64_t)cl + 1};
@@ -1087,7 +1087,7 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
         goto out;
     }
     if (nopen == 0) {
-        ret = cs__err(err, errlen, CS_EINVAL, "'%s' of this record has no open conflict", column);
+        ret = cs_errf(err, errlen, CS_EINVAL, "'%s' of this record has no open conflict", column);
         goto out;
     }
     /* The value on show now: the last write names it, whatever happens in between. */
@@ -1152,13 +1152,13 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_
 
     s.received = cs_changeset_count(cs);
     if (r->in_tx)
-        return cs__err(err, errlen, CS_EINVAL, "a transaction is already open");
+        return cs_errf(err, errlen, CS_EINVAL, "a transaction is already open");
     /* Refuse the whole set before touching anything if one stamp is too far ahead. */
     for (size_t i = 0; i < s.received; i++) {
         struct cs_change c;
         cs_changeset_get(cs, i, &c);
         if (cs_hlc_check(&r->clock, c.hlc) != 0)
-            return cs__err(err, errlen, CS_EDRIFT,
+            return cs_errf(err, errlen, CS_EDRIFT,
                            "change %zu is stamped %llu s ahead of this clock (the limit is %llu s)",
                            i, (unsigned long long)((cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_hlc_now(&r->clock))) / 1000),
                            (unsigned long long)(r->clock.max_drift_ms / 1000));
@@ -1175,7 +1175,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_
         int state;
         cs_changeset_get(cs, i, &c);
         if ((ret = cs_hlc_recv(&r->clock, c.hlc, &ignored)) != 0) {
-            cs__err(err, errlen, ret, "change %zu: %s", i, cs_strerror(ret));
+            cs_errf(err, errlen, ret, "change %zu: %s", i, cs_strerror(ret));
             goto out;
         }
         x.row = c.row;
@@ -1258,7 +1258,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_change
         c.table = (const char *)sqlite3_column_text(st, 1);
         c.column = (const char *)sqlite3_column_text(st, 3);
         if (sqlite3_column_bytes(st, 2) != CS_ID_LEN || sqlite3_column_bytes(st, 6) != CS_ID_LEN) {
-            ret = cs__err(err, errlen, CS_ECORRUPT, "'%s' has a damaged version", r->path);
+            ret = cs_errf(err, errlen, CS_ECORRUPT, "'%s' has a damaged version", r->path);
             goto out;
         }
         memcpy(c.row.b, sqlite3_column_blob(st, 2), CS_ID_LEN);
@@ -1297,7 +1297,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_change
             c.value.type = CS_VNIL;
         }
         if ((ret = cs_changeset_add(cs, &c)) != 0) {
-            cs__err(err, errlen, ret, "cannot add version %lld to a change set: %s",
+            cs_errf(err, errlen, ret, "cannot add version %lld to a change set: %s",
                     (long long)sqlite3_column_int64(st, 0), cs_strerror(ret));
             goto out;
         }

@@ -138,20 +138,20 @@ cs_date_parse(const char *s, int32_t *out, char *err, size_t errlen)
 
     *out = CS_DATE_NONE;
     if (s == NULL || *s == '\0') {
-        ret = cs__err(err, errlen, CS_EINVAL, "%s", _("no date given"));
+        ret = cs_errf(err, errlen, CS_EINVAL, "%s", _("no date given"));
         goto out;
     }
     if (!parse_form(s, &c)) {
-        ret = cs__err(err, errlen, CS_EINVAL,
+        ret = cs_errf(err, errlen, CS_EINVAL,
                       _("'%.40s' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY"), s);
         goto out;
     }
     if (c.m < 1 || c.m > 12 || c.d < 1 || c.d > cs_date_days_in_month(c.y, c.m)) {
-        ret = cs__err(err, errlen, CS_EINVAL, _("'%s' is not a day of the calendar"), s);
+        ret = cs_errf(err, errlen, CS_EINVAL, _("'%s' is not a day of the calendar"), s);
         goto out;
     }
     if (c.y < CS_DATE_YEAR_MIN || c.y > CS_DATE_YEAR_MAX) {
-        ret = cs__err(err, errlen, CS_EINVAL, _("'%s' is outside the years %d to %d"), s,
+        ret = cs_errf(err, errlen, CS_EINVAL, _("'%s' is outside the years %d to %d"), s,
                       CS_DATE_YEAR_MIN, CS_DATE_YEAR_MAX);
         goto out;
     }
@@ -185,14 +185,14 @@ cs_date_today(int32_t *out, char *err, size_t errlen)
         char why[128];
         ret = cs_date_parse(env, out, why, sizeof(why));
         if (ret < 0)
-            ret = cs__err(err, errlen, ret, _("cannot use CELLSYNC_TODAY: %s"), why);
+            ret = cs_errf(err, errlen, ret, _("cannot use CELLSYNC_TODAY: %s"), why);
         goto out;
     }
 
     time_t t = time(NULL);
     struct tm tm;
     if (t == (time_t)-1 || localtime_r(&t, &tm) == NULL) {
-        ret = cs__err(err, errlen, CS_ECLOCK, "%s", _("cannot read today's date from the clock"));
+        ret = cs_errf(err, errlen, CS_ECLOCK, "%s", _("cannot read today's date from the clock"));
         goto out;
     }
     *out = cs_date_from_civil((struct cs_date){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday});
@@ -318,7 +318,7 @@ cs_date_holidays_load(struct cs_date_holidays *h, const char *path, char *err, s
     size_t len = 0;
 
     if (h == NULL || path == NULL) {
-        ret = cs__err(err, errlen, CS_EINVAL, "%s", _("no holiday file given"));
+        ret = cs_errf(err, errlen, CS_EINVAL, "%s", _("no holiday file given"));
         goto out;
     }
     ret = cs__read_file(path, HOLIDAY_FILE_MAX, &buf, &len, err, errlen);
@@ -361,7 +361,7 @@ cs_date_holidays_load(struct cs_date_holidays *h, const char *path, char *err, s
         }
         if (day == CS_DATE_NONE) {
             h->n = keep;
-            ret = cs__err(err, errlen, CS_EINVAL,
+            ret = cs_errf(err, errlen, CS_EINVAL,
                           _("cannot load holidays from '%s': line %u: '%.*s' is not a date; "
                             "write it as YYYY-MM-DD or DD/MM/YYYY"),
                           path, line, (int)(n > 40 ? 40 : n), s);
@@ -371,7 +371,7 @@ cs_date_holidays_load(struct cs_date_holidays *h, const char *path, char *err, s
         if (ret < 0) {
             h->n = keep;
             ret =
-                cs__err(err, errlen, ret, _("cannot load holidays from '%s': out of memory"), path);
+                cs_errf(err, errlen, ret, _("cannot load holidays from '%s': out of memory"), path);
             goto out;
         }
         h->days[h->n++] = day;
@@ -544,7 +544,7 @@ check_order(struct advance *a, char *err, size_t errlen)
         if (prev == CS_DATE_NONE)
             continue;
         if (a->on < prev)
-            return cs__err(err, errlen, CS_ERULE,
+            return cs_errf(err, errlen, CS_ERULE,
                            _("the date %s is before %s, when the candidate reached the stage "
                              "'%s'; a stage cannot come before the one it follows"),
                            cs_date_format(a->on, a->d1), cs_date_format(prev, a->d2),
@@ -558,7 +558,7 @@ static int
 check_helper(struct advance *a, char *err, size_t errlen)
 {
     if (!a->f->helper_assigned)
-        return cs__err(err, errlen, CS_ERULE, "%s",
+        return cs_errf(err, errlen, CS_ERULE, "%s",
                        _("no helper is assigned; choose an official member to help the "
                          "candidate first"));
     return 0;
@@ -574,10 +574,10 @@ check_age(struct advance *a, char *err, size_t errlen)
 {
     int32_t birth = a->f->birth;
     if (birth == CS_DATE_NONE)
-        return cs__err(err, errlen, CS_ERULE, "%s",
+        return cs_errf(err, errlen, CS_ERULE, "%s",
                        _("the birth date is not recorded; the age rule needs it"));
     if (birth > a->on)
-        return cs__err(err, errlen, CS_ERULE, _("the birth date %s is after %s"),
+        return cs_errf(err, errlen, CS_ERULE, _("the birth date %s is after %s"),
                        cs_date_format(birth, a->d1), cs_date_format(a->on, a->d2));
     int months = cs_date_months_between(birth, a->on);
     if (months >= AGE_MIN_MONTHS && months < AGE_LIMIT_MONTHS)
@@ -586,7 +586,7 @@ check_age(struct advance *a, char *err, size_t errlen)
      * Plurals call dngettext() by name: xgettext knows it by default but does
      * not expand macros, so a wrapper would hide the strings from `make pot`.
      */
-    return cs__err(
+    return cs_errf(
         err, errlen, CS_ERULE,
         dngettext(CS_TEXT_DOMAIN,
                   "the candidate is %d years and %d month old on %s; the rule needs 18 to 60 "
@@ -613,10 +613,10 @@ check_sponsors(struct advance *a, char *err, size_t errlen)
     if (official >= sponsors_needed(a->f))
         return 0;
     if (a->f->youth_union_resolution)
-        return cs__err(err, errlen, CS_ERULE, "%s",
+        return cs_errf(err, errlen, CS_ERULE, "%s",
                        _("no sponsor is an official member; the rule needs one official member "
                          "besides the youth union resolution"));
-    return cs__err(
+    return cs_errf(
         err, errlen, CS_ERULE,
         dngettext(CS_TEXT_DOMAIN,
                   "%d sponsor is an official member; the rule needs 2, or 1 with a youth "
@@ -650,7 +650,7 @@ check_sponsor_months(struct advance *a, char *err, size_t errlen)
     if (first_short < 0 || qualified >= sponsors_needed(a->f))
         return 0;
     int m = a->f->sponsor[first_short].months_known;
-    return cs__err(
+    return cs_errf(
         err, errlen, CS_ERULE,
         dngettext(CS_TEXT_DOMAIN,
                   "sponsor %d has known the candidate for %d month; the rule needs 12 months",
@@ -665,17 +665,17 @@ check_class_certificate(struct advance *a, char *err, size_t errlen)
 {
     int32_t cert = a->f->class_certificate;
     if (cert == CS_DATE_NONE)
-        return cs__err(err, errlen, CS_ERULE, "%s",
+        return cs_errf(err, errlen, CS_ERULE, "%s",
                        _("no awareness class certificate date is recorded"));
     if (cert > a->on)
-        return cs__err(err, errlen, CS_ERULE,
+        return cs_errf(err, errlen, CS_ERULE,
                        _("the awareness class certificate date %s is after the cell resolution "
                          "on %s"),
                        cs_date_format(cert, a->d1), cs_date_format(a->on, a->d2));
     int months = cs_date_months_between(cert, a->on);
     if (months < CERTIFICATE_MONTHS)
         return 0;
-    return cs__err(err, errlen, CS_ERULE,
+    return cs_errf(err, errlen, CS_ERULE,
                    _("the awareness class certificate of %s is %d months old on %s; it must be "
                      "younger than 60 months"),
                    cs_date_format(cert, a->d1), months, cs_date_format(a->on, a->d2));
@@ -686,17 +686,17 @@ check_ceremony_deadline(struct advance *a, char *err, size_t errlen)
 {
     int32_t decision = a->f->stage_date[CS_STAGE_DECISION];
     if (decision == CS_DATE_NONE)
-        return cs__err(err, errlen, CS_ERULE, "%s",
+        return cs_errf(err, errlen, CS_ERULE, "%s",
                        _("the admission decision date is not recorded; the ceremony deadline "
                          "counts from it"));
     if (a->on <= decision)
-        return cs__err(err, errlen, CS_ERULE,
+        return cs_errf(err, errlen, CS_ERULE,
                        _("the ceremony on %s must come after the admission decision of %s"),
                        cs_date_format(a->on, a->d1), cs_date_format(decision, a->d2));
     int32_t last = cs_date_add_working_days(a->h, decision, CEREMONY_WORKDAYS);
     if (a->on <= last)
         return 0;
-    return cs__err(err, errlen, CS_ERULE,
+    return cs_errf(err, errlen, CS_ERULE,
                    _("the ceremony on %s is more than 30 working days after the admission "
                      "decision of %s; the last day was %s"),
                    cs_date_format(a->on, a->d1), cs_date_format(decision, a->d2),
@@ -708,7 +708,7 @@ need_ceremony(struct advance *a, int32_t *ceremony, char *err, size_t errlen)
 {
     *ceremony = a->f->stage_date[CS_STAGE_CEREMONY];
     if (*ceremony == CS_DATE_NONE)
-        return cs__err(err, errlen, CS_ERULE, "%s",
+        return cs_errf(err, errlen, CS_ERULE, "%s",
                        _("the ceremony date is not recorded; probation counts from it"));
     return 0;
 }
@@ -724,7 +724,7 @@ check_probation(struct advance *a, char *err, size_t errlen)
     int32_t end = cs_date_add_months(ceremony, PROBATION_MONTHS);
     if (a->on >= end)
         return 0;
-    return cs__err(err, errlen, CS_ERULE,
+    return cs_errf(err, errlen, CS_ERULE,
                    _("probation ends on %s, 12 months after the ceremony of %s; %s is too early"),
                    cs_date_format(end, a->d1), cs_date_format(ceremony, a->d2),
                    cs_date_format(a->on, a->d3));
@@ -741,7 +741,7 @@ check_conversion_deadline(struct advance *a, char *err, size_t errlen)
     int32_t last = cs_date_add_working_days(a->h, end, CONVERSION_WORKDAYS);
     if (a->on <= last)
         return 0;
-    return cs__err(err, errlen, CS_ERULE,
+    return cs_errf(err, errlen, CS_ERULE,
                    _("%s is more than 30 working days after probation ended on %s; the last day "
                      "was %s"),
                    cs_date_format(a->on, a->d1), cs_date_format(end, a->d2),
@@ -773,14 +773,14 @@ static int
 check_stage(const struct cs_rules_facts *f, enum cs_stage target, char *err, size_t errlen)
 {
     if (f->stage == CS_STAGE_WITHDRAWN)
-        return cs__err(err, errlen, CS_ESTAGE, "%s",
+        return cs_errf(err, errlen, CS_ESTAGE, "%s",
                        _("the candidate has withdrawn; no stage can follow"));
     if (f->stage == CS_STAGE_OFFICIAL)
-        return cs__err(err, errlen, CS_ESTAGE, "%s",
+        return cs_errf(err, errlen, CS_ESTAGE, "%s",
                        _("the candidate is already an official member; no stage can follow"));
     if (target == CS_STAGE_WITHDRAWN || target == f->stage + 1)
         return 0;
-    return cs__err(err, errlen, CS_ESTAGE,
+    return cs_errf(err, errlen, CS_ESTAGE,
                    _("the candidate is at the stage '%s'; the next stage is '%s', not '%s'"),
                    stage_label(f->stage), stage_label(f->stage + 1), stage_label(target));
 }
@@ -796,16 +796,16 @@ cs_rules_check_advance(const struct cs_rules_facts *f, enum cs_stage target, int
     if (rule != NULL)
         *rule = NULL;
     if (f == NULL || (unsigned)target > CS_STAGE_WITHDRAWN) {
-        ret = cs__err(err, errlen, CS_EINVAL, "%s", _("no such stage"));
+        ret = cs_errf(err, errlen, CS_EINVAL, "%s", _("no such stage"));
         goto out;
     }
     if (!in_range(on)) {
-        ret = cs__err(err, errlen, CS_EINVAL, _("the date must be in the years %d to %d"),
+        ret = cs_errf(err, errlen, CS_EINVAL, _("the date must be in the years %d to %d"),
                       CS_DATE_YEAR_MIN, CS_DATE_YEAR_MAX);
         goto out;
     }
     if (!facts_valid(f)) {
-        ret = cs__err(err, errlen, CS_EINVAL, "%s",
+        ret = cs_errf(err, errlen, CS_EINVAL, "%s",
                       _("the candidate's record has a stage or date out of range"));
         goto out;
     }

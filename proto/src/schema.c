@@ -34,26 +34,27 @@
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS org_unit ("
     " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " code TEXT, parent BLOB, level TEXT, kind TEXT, name TEXT);"
+    " code TEXT, parent TEXT, level TEXT, kind TEXT, name TEXT);"
     "CREATE TABLE IF NOT EXISTS member ("
     " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
     " full_name TEXT, birth_name TEXT, sex TEXT, birth_date TEXT, birth_place TEXT,"
     " ethnicity TEXT, religion TEXT, hometown TEXT, residence TEXT, citizen_id TEXT, phone TEXT,"
-    " card_no TEXT, record_no TEXT, org_unit BLOB, decision_on TEXT, ceremony_on TEXT,"
+    " card_no TEXT, record_no TEXT, org_unit TEXT, decision_on TEXT, ceremony_on TEXT,"
     " official_on TEXT, status TEXT, education TEXT, theory_level TEXT, occupation TEXT,"
     " note TEXT);"
     "CREATE TABLE IF NOT EXISTS candidate ("
     " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
     " full_name TEXT, birth_name TEXT, sex TEXT, birth_date TEXT, ethnicity TEXT, religion TEXT,"
     " hometown TEXT, citizen_id TEXT, phone TEXT, education TEXT, occupation TEXT,"
-    " org_unit BLOB, source TEXT, helper BLOB, sponsor1 BLOB, sponsor2 BLOB,"
+    " org_unit TEXT, source TEXT, helper BLOB, sponsor1 BLOB, sponsor2 BLOB,"
+    " sponsor1_months INTEGER, sponsor2_months INTEGER,"
     " youth_union_resolution_on TEXT, stage TEXT, identified_on TEXT, helper_on TEXT,"
     " class_on TEXT, applied_on TEXT, verified_on TEXT, cell_resolution_on TEXT,"
     " grassroots_resolution_on TEXT, decision_on TEXT, ceremony_on TEXT, official_on TEXT,"
     " withdrawn_on TEXT, withdrawn_reason TEXT, member BLOB, note TEXT);"
     "CREATE TABLE IF NOT EXISTS meeting ("
     " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " org_unit BLOB, held_on TEXT, kind TEXT, agenda TEXT, minutes TEXT, resolutions TEXT);"
+    " org_unit TEXT, held_on TEXT, kind TEXT, agenda TEXT, minutes TEXT, resolutions TEXT);"
     "CREATE TABLE IF NOT EXISTS attendance ("
     " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
     " meeting BLOB, member BLOB, present INTEGER, reason TEXT);"
@@ -62,14 +63,14 @@ static const char schema_sql[] =
     " meeting BLOB, candidate BLOB, strengths TEXT, weaknesses TEXT, next_steps TEXT);"
     "CREATE TABLE IF NOT EXISTS target ("
     " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " org_unit BLOB, year INTEGER, admissions INTEGER, students INTEGER,"
+    " org_unit TEXT, year INTEGER, admissions INTEGER, students INTEGER,"
     " non_state_workers INTEGER);"
     "CREATE TABLE IF NOT EXISTS rating ("
     " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
     " member BLOB, year INTEGER, grade TEXT);"
     "CREATE TABLE IF NOT EXISTS transfer ("
     " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " member BLOB, from_unit BLOB, to_unit BLOB, kind TEXT, decided_on TEXT, moved_on TEXT);"
+    " member BLOB, from_unit TEXT, to_unit TEXT, kind TEXT, decided_on TEXT, moved_on TEXT);"
     "CREATE TABLE IF NOT EXISTS exception ("
     " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
     " candidate BLOB, rule TEXT, stage TEXT, reason TEXT, recorded_on TEXT);"
@@ -88,7 +89,7 @@ cs_schema_apply(sqlite3 *db, char *err, size_t errlen)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int ret = cs__err(err, errlen, CS_ESQLITE, "cannot create the domain tables: %s",
+        int ret = cs_errf(err, errlen, CS_ESQLITE, "cannot create the domain tables: %s",
                           msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return ret;

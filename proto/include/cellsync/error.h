@@ -8,6 +8,8 @@
 #ifndef CELLSYNC_ERROR_H
 #define CELLSYNC_ERROR_H
 
+#include <stddef.h>
+
 /* Append only: the numbers travel in refusal messages between versions. */
 #define CS_ERRNO_MAP(XX)                                                                           \
     XX(NOMEM, -1000, "out of memory")                                                              \
@@ -54,5 +56,13 @@ const char *cs_strerror(int err);
 
 /* The symbolic name ("CS_ETOOBIG", "ENOENT"), for logs and tests. */
 const char *cs_err_name(int err);
+
+/*
+ * The one way detail reaches a caller: snprintf into an optional err buffer
+ * (NULL or 0 length: nothing) and return code, so `return cs_errf(...)`.
+ * errno is kept, for callers that format strerror(errno) and return -errno.
+ */
+int cs_errf(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

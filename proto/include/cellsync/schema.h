@@ -4,7 +4,8 @@
  * replica keeps in step with the winning register values, and the codes
  * stored in them. Stored values are codes ("youth_union", "official");
  * labels are translated where they are shown. Dates are ISO text
- * (YYYY-MM-DD); ids are 16-byte UUIDv7 blobs.
+ * (YYYY-MM-DD); record ids are 16-byte UUIDv7 blobs; org units are named
+ * by the short text codes the organisation committee uses (org_unit.code).
  *
  * Additive changes only: a new table or column bumps CS_SCHEMA_VERSION, and
  * an older replica still stores and forwards the registers it does not know.

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every `cellsync` command shares: the data directory and the open
+ * replica, messages and exit codes, code lists with translated labels,
+ * record fields described as data (one table drives add, edit, show and
+ * --json), and finding a record from the short id a person types.
+ *
+ * Exit codes (STYLE.md): 0 done, 1 failed, 2 usage error. Messages go to
+ * stderr as "cellsync: <what failed>: <why>", lower case, subjects quoted.
+ */
+#ifndef CELLSYNC_CLIENT_H
+#define CELLSYNC_CLIENT_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "cellsync/cli.h"
+#include "cellsync/id.h"
+#include "cellsync/replica.h"
+#include "cellsync/rules.h"
+
+#define CLIENT_REPLICA "replica.db"
+#define CLIENT_KEY     "device.key"
+#define CLIENT_PUB     "device.pub"
+#define CLIENT_HOLIDAYS "holidays"
+
+struct client {
+    char home[PATH_MAX];
+    struct cs_replica *rep;
+    sqlite3 *db;
+    struct cs_date_holidays *hol; /* fixed holidays plus $home/holidays */
+    int32_t today;                /* cs_date_today(): $CELLSYNC_TODAY for tests */
+};
+
+/* $CELLSYNC_HOME, else ~/.local/share/cellsync. 0 or -1 with a message printed. */
+int client_home(char *buf, size_t len);
+void client_path(const struct client *c, const char *name, char *buf, size_t len);
+
+/*
+ * Opens the replica of the data directory, the holiday list and today's
+ * date; prints what went wrong and returns CS_EXIT_FAILURE if it cannot.
+ */
+int client_open(struct client *c);
+void client_close(struct client *c);
+
+/* "cellsync: <message>" on stderr; return CS_EXIT_FAILURE / CS_EXIT_USAGE. */
+int client_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int client_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- codes and labels ---- */
+
+struct code_label {
+    const char *code;
+    const char *label; /* N_() English; shown through _() */
+};
+
+/*
+ * The code lists: "sex", "source", "stage", "member_status", "meeting_kind",
+ * "grade", "level". NULL if the list or code is unknown.
+ */
+const struct code_label *code_list(const char *list);
+const char *code_label(const char *list, const char *code);
+/* Writes "a, b, c" of a list's codes, for messages. */
+void code_list_text(const char *list, char *buf, size_t len);
+
+/* ---- fields ---- */
+
+enum field_type {
+    FT_TEXT, /* free text */
+    FT_DATE, /* YYYY-MM-DD or DD/MM/YYYY typed, stored as YYYY-MM-DD */
+    FT_CODE, /* one of a code list */
+    FT_REF,  /* the id of a live record of another table (its short id typed) */
+    FT_INT,
+};
+
+struct field {
+    const char *opt;    /* the long option, without dashes: "birth-date" */
+    const char *column; /* the register column: "birth_date" */
+    enum field_type type;
+    const char *arg;    /* FT_CODE: the code list; FT_REF: the table */
+    const char *label;  /* N_() */
+};
+
+struct entity {
+    const char *table;
+    const struct field *fields;
+    size_t nfields;
+};
+
+extern const struct entity ent_candidate, ent_member, ent_meeting;
+
+const struct field *entity_field(const struct entity *e, const char *column);
+
+/* Extra options a command takes besides an entity's fields. */
+struct opt {
+    const char *name; /* without dashes */
+    int has_arg;      /* 0 flag, 1 required argument */
+    const char *help; /* N_() */
+};
+
+/*
+ * Parses argv (argv[0] is the verb) for the entity's fields and the extra
+ * options. fv[i] gets field i's text (NULL if not given), ov[j] extra j's
+ * text ("" for a given flag). *rest is the index of the first operand.
+ * Returns 0, or CS_EXIT_USAGE after printing why.
+ */
+int parse_args(int argc, char **argv, const char *cmd, const struct entity *e, const char **fv,
+               const struct opt *extra, size_t nextra, const char **ov, int *rest);
+
+/* Prints the options of an entity and the extras, for --help. */
+void print_options(FILE *f, const struct entity *e, const struct opt *extra, size_t nextra);
+
+/*
+ * Checks and writes the given fields of one record in the open transaction.
+ * Dates are normalised, codes checked, references resolved. On a bad value
+ * returns CS_EINVAL with err naming the field and the value.
+ */
+int write_fields(struct client *c, const struct entity *e, const struct cs_id *row,
+                 const char **fv, char *err, size_t errlen);
+
+/*
+ * Finds a live record of table from what a person typed: a whole id, or
+ * the last 4 to 32 hex digits of one (list commands show 8). CS_ENOTFOUND
+ * or CS_EAMBIGUOUS with a message in err.
+ */
+int record_find(struct client *c, const char *table, const char *text, struct cs_id *out,
+                char *err, size_t errlen);
+
+/*
+ * The SQL expression of a record as a JSON object (id and every field,
+ * codes as codes, references as ids) over the table aliased as alias.
+ */
+int entity_json_expr(const struct entity *e, const char *alias, char *buf, size_t len);
+
+/* Prints one record: "label: value" lines, or with json its JSON object. */
+int record_show(struct client *c, const struct entity *e, const struct cs_id *row, int json);
+
+/* The text of a record's column ("" if unset) into buf; 0 or CS_ENOTFOUND. */
+int record_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
+                char *buf, size_t len);
+
+/*
+ * Reads free text for an option value: "-" is standard input, "@FILE" a
+ * file, anything else the text itself. OUT: *out malloc'd, caller frees.
+ */
+int read_text(const char *arg, char **out, char *err, size_t errlen);
+
+/* ---- candidates ---- */
+
+/* The candidate column holding the date a stage was reached ("class_on", ...). */
+const char *stage_column(enum cs_stage s);
+
+/*
+ * Fills the facts the rules need (rules.h) from a candidate's record: its
+ * stage and stage dates, birth date, class certificate, helper, sponsors
+ * with whether each is an official member, youth-union resolution.
+ * 0, CS_ENOTFOUND, or CS_ESQLITE.
+ */
+int candidate_facts(struct client *c, const struct cs_id *id, struct cs_rules_facts *f);
+
+/* ---- sub-verbs (`cellsync candidate add ...`) ---- */
+
+struct verb_args {
+    const char **fv; /* per entity field, NULL if not given */
+    const char **ov; /* per extra option, NULL if not given, "" for a given flag */
+    int argc;        /* the operands: argv[0..argc) */
+    char **argv;
+};
+
+struct verb {
+    const char *name;
+    int (*fn)(struct client *c, const struct verb_args *a);
+    const struct entity *e; /* fields it takes as options, or NULL */
+    const struct opt *extra;
+    size_t nextra;
+    const char *operands; /* usage of the operands: "ID", "" */
+    int min_operands, max_operands;
+    const char *summary; /* N_() */
+};
+
+/*
+ * Runs `cellsync CMD VERB [options] [operands]`: argv[0] is CMD. Handles
+ * --help for the command and each verb, checks options and the operand
+ * count, opens the data directory, calls the verb, closes.
+ */
+int run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, char **argv);
+
+/*
+ * SQL functions the commands' queries use, registered by client_open:
+ *   short_id(id)       the 8 hex digits a person types
+ *   label(list, code)  the translated label of a code
+ *   uuid(id)           the canonical text of an id
+ */
+
+#endif

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync candidate`: the outstanding masses a cell develops, from being
+ * identified to official membership. add/edit/show/list work on the
+ * identity fields (entities.c); advance moves a candidate one stage on,
+ * with the date and what the stage needs (helper, sponsors), after checking
+ * the rules of the procedure (rules.h). A rule that fails stops the advance
+ * with the rule's own message, unless --force with a --reason records an
+ * exception, which is kept and shown in reports. At the ceremony the
+ * candidate becomes a probationary member; at official, an official one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "cellsync/schema.h"
+#include "client.h"
+#include "output.h"
+
+static const struct opt json_opt[] = {{"json", 0, N_("print JSON")}};
+static const struct opt list_opts[] = {
+    {"json", 0, N_("print JSON")},
+    {"stage", 1, N_("only candidates at this stage")},
+    {"all", 0, N_("include withdrawn candidates and official members")},
+};
+enum { ADV_TO, ADV_DATE, ADV_HELPER, ADV_SPONSOR, ADV_SPONSOR2, ADV_YOUTH, ADV_FORCE, ADV_REASON };
+static const struct opt advance_opts[] = {
+    [ADV_TO] = {"to", 1, N_("the stage to move to (only the next stage is allowed)")},
+    [ADV_DATE] = {"date", 1, N_("the date the stage was reached (default today)")},
+    [ADV_HELPER] = {"helper", 1, N_("the official member assigned to help (helper stage)")},
+    [ADV_SPONSOR] = {"sponsor", 1, N_("the first sponsoring member")},
+    [ADV_SPONSOR2] = {"sponsor2", 1, N_("the second sponsoring member")},
+    [ADV_YOUTH] = {"youth-union-resolution", 1,
+                   N_("date of the youth union's resolution introducing the candidate")},
+    [ADV_FORCE] = {"force", 0, N_("record an exception instead of refusing when a rule fails")},
+    [ADV_REASON] = {"reason", 1, N_("why the exception is made (needed with --force)")},
+};
+static const struct opt withdraw_opts[] = {
+    {"date", 1, N_("the date of withdrawal (default today)")},
+    {"reason", 1, N_("why the candidate withdraws")},
+};
+
+/* Errors of one step, printed once with the command's name. */
+static int
+fail_with(const char *err, int ret)
+{
+    return client_fail("%s", err[0] ? err : cs_strerror(ret));
+}
+
+static int
+cand_add(struct client *c, const struct verb_args *a)
+{
+    char err[512] = "", org[64] = "", today[CS_DATE_BUFSZ];
+    struct cs_id id;
+    int ret;
+
+    const struct field *name = entity_field(&ent_candidate, "full_name");
+    if (a->fv[name - ent_candidate.fields] == NULL || a->fv[name - ent_candidate.fields][0] == 0)
+        return client_usage(_("candidate add: --name is required"));
+    cs_id_new(&id);
+    cs_date_format(c->today, today);
+    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
+        return fail_with(err, ret);
+    if ((ret = write_fields(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0 ||
+        (ret = cs_replica_set_text(c->rep, "candidate", &id, "stage", "identified", err,
+                                   sizeof(err))) != 0 ||
+        (ret = cs_replica_set_text(c->rep, "candidate", &id, "identified_on", today, err,
+                                   sizeof(err))) != 0)
+        goto fail;
+    /* The cell's own code, unless --org said otherwise. */
+    if (a->fv[entity_field(&ent_candidate, "org_unit") - ent_candidate.fields] == NULL &&
+        cs_replica_meta_get(c->rep, "org", org, sizeof(org)) == 0 &&
+        (ret = cs_replica_set_text(c->rep, "candidate", &id, "org_unit", org, err, sizeof(err))))
+        goto fail;
+    if ((ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0)
+        goto fail;
+    char hex[CS_ID_HEX_LEN + 1];
+    cs_id_to_hex(&id, hex);
+    printf(_("added candidate %s\n"), hex + CS_ID_HEX_LEN - 8);
+    return CS_EXIT_OK;
+fail:
+    cs_replica_rollback(c->rep);
+    return fail_with(err, ret);
+}
+
+static int
+cand_edit(struct client *c, const struct verb_args *a)
+{
+    char err[512] = "";
+    struct cs_id id;
+    int ret, any = 0;
+
+    for (size_t i = 0; i < ent_candidate.nfields; i++)
+        any |= a->fv[i] != NULL;
+    if (!any)
+        return client_usage(_("candidate edit: give at least one field to change"));
+    if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
+        return fail_with(err, ret);
+    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
+        return fail_with(err, ret);
+    if ((ret = write_fields(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0 ||
+        (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
+        cs_replica_rollback(c->rep);
+        return fail_with(err, ret);
+    }
+    printf(_("changed candidate %s\n"), a->argv[0]);
+    return CS_EXIT_OK;
+}
+
+static const char show_extra_sql[] =
+    "SELECT %s FROM candidate k LEFT JOIN member h ON h.id = k.helper"
+    " LEFT JOIN member s1 ON s1.id = k.sponsor1 LEFT JOIN member s2 ON s2.id = k.sponsor2"
+    " WHERE k.id = ?1";
+
+static int
+cand_show(struct client *c, const struct verb_args *a)
+{
+    char err[512] = "", sql[8192];
+    struct cs_id id;
+    sqlite3_stmt *st = NULL;
+    int ret, json = a->ov[0] != NULL;
+
+    if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
+        return fail_with(err, ret);
+    if (json) {
+        /* One object built by SQLite: the identity fields, then the procedure. */
+        char rec[2048];
+        if (entity_json_expr(&ent_candidate, "k", rec, sizeof(rec)) != 0)
+            return client_fail("%s", cs_strerror(CS_ETOOBIG));
+        char what[4096];
+        snprintf(
+            what, sizeof(what),
+            "json_object('record', %s, 'procedure', json_object('stage', k.stage,"
+            " 'helper', uuid(k.helper), 'helper_name', h.full_name, 'sponsor1', uuid(k.sponsor1),"
+            " 'sponsor2', uuid(k.sponsor2),"
+            " 'youth_union_resolution_on', k.youth_union_resolution_on,"
+            " 'identified_on', k.identified_on, 'helper_on', k.helper_on, 'class_on', k.class_on,"
+            " 'applied_on', k.applied_on, 'verified_on', k.verified_on,"
+            " 'cell_resolution_on', k.cell_resolution_on,"
+            " 'grassroots_resolution_on', k.grassroots_resolution_on,"
+            " 'decision_on', k.decision_on, 'ceremony_on', k.ceremony_on,"
+            " 'official_on', k.official_on, 'withdrawn_on', k.withdrawn_on,"
+            " 'withdrawn_reason', k.withdrawn_reason, 'member', uuid(k.member),"
+            " 'exceptions', (SELECT json_group_array(json_object('rule', e.rule, 'stage', e.stage,"
+            " 'reason', e.reason, 'recorded_on', e.recorded_on)) FROM exception e"
+            " WHERE e.candidate = k.id AND e.cl %% 2 = 1)))",
+            rec);
+        snprintf(sql, sizeof(sql), show_extra_sql, what);
+    } else {
+        if ((ret = record_show(c, &ent_candidate, &id, 0)) != 0)
+            return ret;
+        snprintf(sql, sizeof(sql), show_extra_sql,
+                 "label('stage', k.stage), h.full_name, s1.full_name, s2.full_name,"
+                 " k.youth_union_resolution_on, k.identified_on, k.helper_on, k.class_on,"
+                 " k.applied_on, k.verified_on, k.cell_resolution_on, k.grassroots_resolution_on,"
+                 " k.decision_on, k.ceremony_on, k.official_on, k.withdrawn_on,"
+                 " k.withdrawn_reason");
+    }
+    static const char *const labels[] = {
+        N_("stage"),           N_("helper"),           N_("sponsor"),
+        N_("second sponsor"),  N_("youth union resolution"), N_("identified on"),
+        N_("helper assigned on"), N_("awareness class certificate"), N_("applied on"),
+        N_("biography verified on"), N_("cell resolution on"), N_("grassroots resolution on"),
+        N_("admission decision on"), N_("ceremony on"), N_("official member on"),
+        N_("withdrawn on"),    N_("reason for withdrawal"),
+    };
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return client_fail("%s", sqlite3_errmsg(c->db));
+    sqlite3_bind_blob(st, 1, id.b, CS_ID_LEN, SQLITE_STATIC);
+    ret = json ? out_json(stdout, st) : out_kv(stdout, st, labels);
+    sqlite3_finalize(st);
+    if (ret != 0)
+        return client_fail("%s", out_errmsg());
+    if (json)
+        return CS_EXIT_OK;
+    /* Exceptions recorded with --force stay visible on the record. */
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT e.recorded_on, label('stage', e.stage), e.rule, e.reason"
+                           " FROM exception e WHERE e.candidate = ?1 AND e.cl % 2 = 1"
+                           " ORDER BY e.recorded_on",
+                           -1, &st, NULL) != SQLITE_OK)
+        return client_fail("%s", sqlite3_errmsg(c->db));
+    sqlite3_bind_blob(st, 1, id.b, CS_ID_LEN, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        static const char *const eh[] = {N_("date"), N_("stage"), N_("rule"), N_("reason")};
+        sqlite3_reset(st);
+        printf("\n%s\n", _("exceptions to the rules:"));
+        ret = out_table(stdout, st, eh);
+    } else {
+        ret = 0;
+    }
+    sqlite3_finalize(st);
+    return ret == 0 ? CS_EXIT_OK : client_fail("%s", out_errmsg());
+}
+
+static int
+cand_list(struct client *c, const struct verb_args *a)
+{
+    const char *stage = a->ov[1];
+    int json = a->ov[0] != NULL, all = a->ov[2] != NULL;
+    sqlite3_stmt *st = NULL;
+    char sql[1024];
+    int ret;
+
+    if (stage != NULL && cs_stage_from_code(stage) < 0) {
+        char list[512];
+        code_list_text("stage", list, sizeof(list));
+        return client_fail(_("'%s' is not a stage; stages are: %s"), stage, list);
+    }
+    /* Stage order for sorting is the order of the code list. */
+    static const char where[] =
+        " FROM candidate WHERE cl % 2 = 1 AND (?1 IS NULL OR stage = ?1)"
+        " AND (?2 OR ?1 IS NOT NULL OR stage NOT IN ('withdrawn', 'official'))";
+    if (json)
+        snprintf(sql, sizeof(sql),
+                 "SELECT json_group_array(json_object('id', uuid(id), 'full_name', full_name,"
+                 " 'birth_date', birth_date, 'source', source, 'stage', stage, 'org_unit',"
+                 " org_unit)) FROM (SELECT *%s ORDER BY full_name)",
+                 where);
+    else
+        snprintf(sql, sizeof(sql),
+                 "SELECT short_id(id), full_name, birth_date, label('source', source),"
+                 " label('stage', stage)%s ORDER BY full_name",
+                 where);
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return client_fail("%s", sqlite3_errmsg(c->db));
+    if (stage != NULL)
+        sqlite3_bind_text(st, 1, stage, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, all);
+    static const char *const headers[] = {N_("id"), N_("name"), N_("born"), N_("source"),
+                                          N_("stage")};
+    ret = json ? out_json(stdout, st) : out_table(stdout, st, headers);
+    sqlite3_finalize(st);
+    return ret == 0 ? CS_EXIT_OK : client_fail("%s", out_errmsg());
+}
+
+/* Records an exception to a rule on the candidate, in the open transaction. */
+static int
+record_exception(struct client *c, const struct cs_id *cand, const char *rule, enum cs_stage to,
+                 const char *reason, char *err, size_t errlen)
+{
+    struct cs_id id;
+    struct cs_value v = {.type = CS_VBLOB, .p = cand->b, .n = CS_ID_LEN};
+    char today[CS_DATE_BUFSZ];
+    int ret;
+    cs_id_new(&id);
+    cs_date_format(c->today, today);
+    if ((ret = cs_replica_set(c->rep, "exception", &id, "candidate", &v, err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(c->rep, "exception", &id, "rule", rule, err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(c->rep, "exception", &id, "stage", cs_stage_code(to), err,
+                                   errlen)) != 0 ||
+        (ret = cs_replica_set_text(c->rep, "exception", &id, "reason", reason, err, errlen)) ||
+        (ret = cs_replica_set_text(c->rep, "exception", &id, "recorded_on", today, err, errlen)))
+        return ret;
+    return 0;
+}
+
+static int
+set_ref(struct client *c, const char *table, const struct cs_id *row, const char *column,
+        const struct cs_id *ref, char *err, size_t errlen)
+{
+    struct cs_value v = {.type = CS_VBLOB, .p = ref->b, .n = CS_ID_LEN};
+    return cs_replica_set(c->rep, table, row, column, &v, err, errlen);
+}
+
+/* A member's status, to tell an official member from a probationary one. */
+static int
+is_official(struct client *c, const struct cs_id *member)
+{
+    char status[32];
+    return record_text(c, "member", member, "status", status, sizeof(status)) == 0 &&
+           strcmp(status, "official") == 0;
+}
+
+/*
+ * At the ceremony the candidate becomes a probationary member: a member
+ * record with the identity copied over, linked from the candidate. At
+ * official membership that record turns official.
+ */
+static int
+promote(struct client *c, const struct cs_id *cand, enum cs_stage to, const char *date, char *err,
+        size_t errlen)
+{
+    struct cs_id member;
+    char buf[64];
+    int ret;
+
+    if (to == CS_STAGE_OFFICIAL) {
+        sqlite3_stmt *st;
+        int found = 0;
+        if (sqlite3_prepare_v2(c->db, "SELECT member FROM candidate WHERE id = ?1", -1, &st,
+                               NULL) != SQLITE_OK)
+            return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(c->db));
+        sqlite3_bind_blob(st, 1, cand->b, CS_ID_LEN, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CS_ID_LEN) {
+            memcpy(member.b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+            found = 1;
+        }
+        sqlite3_finalize(st);
+        if (!found)
+            return 0; /* admitted before this device kept its record: nothing to update */
+        if ((ret = cs_replica_set_text(c->rep, "member", &member, "status", "official", err,
+                                       errlen)) != 0 ||
+            (ret = cs_replica_set_text(c->rep, "member", &member, "official_on", date, err,
+                                       errlen)) != 0)
+            return ret;
+        return 0;
+    }
+    cs_id_new(&member);
+    static const char *const copy[] = {"full_name", "birth_name", "sex",        "birth_date",
+                                       "ethnicity", "religion",   "hometown",   "citizen_id",
+                                       "phone",     "education",  "occupation", "org_unit"};
+    for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
+        char value[1024];
+        if (record_text(c, "candidate", cand, copy[i], value, sizeof(value)) == 0 &&
+            value[0] != 0 &&
+            (ret = cs_replica_set_text(c->rep, "member", &member, copy[i], value, err, errlen)))
+            return ret;
+    }
+    if ((ret = record_text(c, "candidate", cand, "decision_on", buf, sizeof(buf))) != 0 ||
+        (buf[0] && (ret = cs_replica_set_text(c->rep, "member", &member, "decision_on", buf, err,
+                                              errlen))) ||
+        (ret = cs_replica_set_text(c->rep, "member", &member, "ceremony_on", date, err, errlen)) ||
+        (ret = cs_replica_set_text(c->rep, "member", &member, "status", "probationary", err,
+                                   errlen)) ||
+        (ret = set_ref(c, "candidate", cand, "member", &member, err, errlen)))
+        return ret;
+    return 0;
+}
+
+static int
+cand_advance(struct client *c, const struct verb_args *a)
+{
+    const char *const *o = a->ov;
+    char err[1024] = "", datebuf[CS_DATE_BUFSZ], stagebuf[32];
+    struct cs_rules_facts f;
+    struct cs_id id, helper, sp1, sp2;
+    int32_t on = c->today, youth = CS_DATE_NONE;
+    unsigned waived = 0;
+    int ret;
+
+    if (o[ADV_FORCE] != NULL && (o[ADV_REASON] == NULL || o[ADV_REASON][0] == 0))
+        return client_usage(_("candidate advance: --force needs a --reason"));
+    if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
+        return fail_with(err, ret);
+    if ((ret = candidate_facts(c, &id, &f)) != 0)
+        return fail_with(err, ret);
+    if (record_text(c, "candidate", &id, "stage", stagebuf, sizeof(stagebuf)) != 0)
+        return client_fail(_("candidate '%s' has no stage"), a->argv[0]);
+    if (f.stage == CS_STAGE_OFFICIAL || f.stage == CS_STAGE_WITHDRAWN)
+        return client_fail(_("candidate '%s' is %s: there is no further stage"), a->argv[0],
+                           code_label("stage", stagebuf));
+    enum cs_stage to = (enum cs_stage)(f.stage + 1);
+    if (o[ADV_TO] != NULL) {
+        int t = cs_stage_from_code(o[ADV_TO]);
+        if (t < 0) {
+            char list[512];
+            code_list_text("stage", list, sizeof(list));
+            return client_fail(_("'%s' is not a stage; stages are: %s"), o[ADV_TO], list);
+        }
+        if (t != (int)to)
+            return client_fail(_("candidate '%s' is at '%s': the next stage is '%s', not '%s'"),
+                               a->argv[0], code_label("stage", stagebuf),
+                               code_label("stage", cs_stage_code(to)),
+                               code_label("stage", o[ADV_TO]));
+    }
+    if (o[ADV_DATE] != NULL && cs_date_parse(o[ADV_DATE], &on, err, sizeof(err)) != 0)
+        return client_fail(_("--date: %s"), err);
+    if (o[ADV_YOUTH] != NULL && cs_date_parse(o[ADV_YOUTH], &youth, err, sizeof(err)) != 0)
+        return client_fail(_("--youth-union-resolution: %s"), err);
+
+    /* What this advance brings: the helper, the sponsors. */
+    if (to == CS_STAGE_HELPER && o[ADV_HELPER] == NULL && !f.helper_assigned)
+        return client_usage(_("candidate advance: the helper stage needs --helper MEMBER"));
+    if (o[ADV_HELPER] != NULL) {
+        if ((ret = record_find(c, "member", o[ADV_HELPER], &helper, err, sizeof(err))) != 0)
+            return fail_with(err, ret);
+        f.helper_assigned = true;
+    }
+    if (o[ADV_SPONSOR] != NULL) {
+        if ((ret = record_find(c, "member", o[ADV_SPONSOR], &sp1, err, sizeof(err))) != 0)
+            return fail_with(err, ret);
+        f.sponsor[0].present = true;
+        f.sponsor[0].official_member = is_official(c, &sp1);
+        f.sponsor[0].months_known = -1;
+    }
+    if (o[ADV_SPONSOR2] != NULL) {
+        if ((ret = record_find(c, "member", o[ADV_SPONSOR2], &sp2, err, sizeof(err))) != 0)
+            return fail_with(err, ret);
+        if (o[ADV_SPONSOR] != NULL && cs_id_cmp(&sp1, &sp2) == 0)
+            return client_fail(_("the two sponsors must be different members"));
+        f.sponsor[1].present = true;
+        f.sponsor[1].official_member = is_official(c, &sp2);
+        f.sponsor[1].months_known = -1;
+    }
+    if (youth != CS_DATE_NONE)
+        f.youth_union_resolution = true;
+
+    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
+        return fail_with(err, ret);
+    for (;;) {
+        const char *rule = NULL;
+        err[0] = 0;
+        ret = cs_rules_check_advance(&f, to, on, c->hol, waived, &rule, err, sizeof(err));
+        if (ret == 0)
+            break;
+        if (ret != CS_ERULE || o[ADV_FORCE] == NULL) {
+            cs_replica_rollback(c->rep);
+            if (ret == CS_ERULE)
+                return client_fail(_("cannot advance candidate '%s': %s (use --force with a "
+                                     "--reason to record an exception)"),
+                                   a->argv[0], err);
+            return client_fail(_("cannot advance candidate '%s': %s"), a->argv[0], err);
+        }
+        int r = cs_rules_from_code(rule);
+        if (r < 0 || (waived & CS_RULE_MASK(r))) {
+            cs_replica_rollback(c->rep);
+            return client_fail("%s", err);
+        }
+        waived |= CS_RULE_MASK(r);
+        fprintf(stderr, _("cellsync: exception recorded: %s\n"), err);
+        if ((ret = record_exception(c, &id, rule, to, o[ADV_REASON], err, sizeof(err))) != 0)
+            goto fail;
+    }
+    cs_date_format(on, datebuf);
+    if ((ret = cs_replica_set_text(c->rep, "candidate", &id, "stage", cs_stage_code(to), err,
+                                   sizeof(err))) != 0 ||
+        (ret = cs_replica_set_text(c->rep, "candidate", &id, stage_column(to), datebuf, err,
+                                   sizeof(err))) != 0 ||
+        (o[ADV_HELPER] != NULL &&
+         (ret = set_ref(c, "candidate", &id, "helper", &helper, err, sizeof(err))) != 0) ||
+        (o[ADV_SPONSOR] != NULL &&
+         (ret = set_ref(c, "candidate", &id, "sponsor1", &sp1, err, sizeof(err))) != 0) ||
+        (o[ADV_SPONSOR2] != NULL &&
+         (ret = set_ref(c, "candidate", &id, "sponsor2", &sp2, err, sizeof(err))) != 0))
+        goto fail;
+    if (youth != CS_DATE_NONE) {
+        char ybuf[CS_DATE_BUFSZ];
+        cs_date_format(youth, ybuf);
+        if ((ret = cs_replica_set_text(c->rep, "candidate", &id, "youth_union_resolution_on",
+                                       ybuf, err, sizeof(err))) != 0)
+            goto fail;
+    }
+    if ((to == CS_STAGE_CEREMONY || to == CS_STAGE_OFFICIAL) &&
+        (ret = promote(c, &id, to, datebuf, err, sizeof(err))) != 0)
+        goto fail;
+    if ((ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0)
+        goto fail;
+    printf(_("candidate %s is now at '%s' (%s)\n"), a->argv[0],
+           code_label("stage", cs_stage_code(to)), datebuf);
+    return CS_EXIT_OK;
+fail:
+    cs_replica_rollback(c->rep);
+    return fail_with(err, ret);
+}
+
+static int
+cand_withdraw(struct client *c, const struct verb_args *a)
+{
+    char err[512] = "", stage[32], datebuf[CS_DATE_BUFSZ];
+    struct cs_id id;
+    int32_t on = c->today;
+    int ret;
+
+    if (a->ov[1] == NULL || a->ov[1][0] == 0)
+        return client_usage(_("candidate withdraw: --reason is required"));
+    if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
+        return fail_with(err, ret);
+    if (a->ov[0] != NULL && cs_date_parse(a->ov[0], &on, err, sizeof(err)) != 0)
+        return client_fail(_("--date: %s"), err);
+    if (record_text(c, "candidate", &id, "stage", stage, sizeof(stage)) == 0 &&
+        (strcmp(stage, "withdrawn") == 0 || strcmp(stage, "official") == 0))
+        return client_fail(_("candidate '%s' is %s: it cannot be withdrawn"), a->argv[0],
+                           code_label("stage", stage));
+    cs_date_format(on, datebuf);
+    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
+        return fail_with(err, ret);
+    if ((ret = cs_replica_set_text(c->rep, "candidate", &id, "stage", "withdrawn", err,
+                                   sizeof(err))) != 0 ||
+        (ret = cs_replica_set_text(c->rep, "candidate", &id, "withdrawn_on", datebuf, err,
+                                   sizeof(err))) != 0 ||
+        (ret = cs_replica_set_text(c->rep, "candidate", &id, "withdrawn_reason", a->ov[1], err,
+                                   sizeof(err))) != 0 ||
+        (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
+        cs_replica_rollback(c->rep);
+        return fail_with(err, ret);
+    }
+    printf(_("candidate %s withdrawn (%s)\n"), a->argv[0], datebuf);
+    return CS_EXIT_OK;
+}
+
+static const struct verb verbs[] = {
+    {"add", cand_add, &ent_candidate, NULL, 0, "", 0, 0, N_("record a new candidate")},
+    {"list", cand_list, NULL, list_opts, 3, "", 0, 0, N_("list candidates and their stage")},
+    {"show", cand_show, NULL, json_opt, 1, "ID", 1, 1, N_("show one candidate")},
+    {"edit", cand_edit, &ent_candidate, NULL, 0, "ID", 1, 1,
+     N_("change a candidate's identity fields")},
+    {"advance", cand_advance, NULL, advance_opts, 8, "ID", 1, 1,
+     N_("move a candidate to the next stage, checking the rules")},
+    {"withdraw", cand_withdraw, NULL, withdraw_opts, 2, "ID", 1, 1,
+     N_("record that a candidate withdrew")},
+};
+
+int
+cmd_candidate(int argc, char **argv)
+{
+    return run_verbs("candidate", verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
+}

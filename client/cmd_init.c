@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync init`: makes the data directory, this device's key pair and an
+ * empty replica whose origin id is the key's id. It never overwrites: a
+ * second init on the same directory stops and says where the records are.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "cellsync/key.h"
+#include "client.h"
+
+static const struct opt init_opts[] = {
+    {"org", 1, N_("the code of this cell, as the organisation committee writes it")},
+    {"help", 0, N_("show this help")},
+};
+
+/* mkdir -p with mode 0700 for the last component (the records are personal data). */
+static int
+make_dirs(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+    struct client c = {0};
+    const char *ov[2];
+    char key_path[PATH_MAX + 32], pub_path[PATH_MAX + 32], db_path[PATH_MAX + 32], err[512];
+    struct cs_key *k = NULL;
+    struct cs_replica *r = NULL;
+    struct cs_id site;
+    int rest, ret;
+
+    if ((ret = parse_args(argc, argv, "init", NULL, NULL, init_opts, 2, ov, &rest)) != 0)
+        return ret;
+    if (ov[1] != NULL) {
+        printf("%s\n\n%s\n", _("usage: cellsync init [--org CODE]"),
+               _("Creates this device's key and its empty record store in $CELLSYNC_HOME\n"
+                 "(default ~/.local/share/cellsync)."));
+        print_options(stdout, NULL, init_opts, 2);
+        return CS_EXIT_OK;
+    }
+    if (rest != argc)
+        return client_usage(_("init: unexpected argument '%s'"), argv[rest]);
+    if (client_home(c.home, sizeof(c.home)) != 0)
+        return CS_EXIT_FAILURE;
+    client_path(&c, CLIENT_KEY, key_path, sizeof(key_path));
+    client_path(&c, CLIENT_PUB, pub_path, sizeof(pub_path));
+    client_path(&c, CLIENT_REPLICA, db_path, sizeof(db_path));
+    if (access(db_path, F_OK) == 0 || access(key_path, F_OK) == 0)
+        return client_fail(_("'%s' already holds this device's records; nothing was changed"),
+                           c.home);
+    if ((ret = make_dirs(c.home)) != 0)
+        return client_fail(_("cannot create '%s': %s"), c.home, cs_strerror(ret));
+    if ((ret = cs_key_generate(&k)) != 0 || (ret = cs_key_save(k, key_path, err, sizeof(err))) ||
+        (ret = cs_pk_save(cs_key_pk(k), pub_path, err, sizeof(err)))) {
+        unlink(key_path);
+        cs_key_free(k);
+        return client_fail("%s", ret == CS_ECRYPTO ? cs_strerror(ret) : err);
+    }
+    cs_key_id(k, &site);
+    cs_key_free(k);
+    if ((ret = cs_replica_open(&r, db_path, CS_REPLICA_CREATE, &site, err, sizeof(err))) != 0 ||
+        (ov[0] != NULL && (ret = cs_replica_meta_set(r, "org", ov[0])) != 0)) {
+        cs_replica_close(r);
+        unlink(db_path);
+        unlink(key_path);
+        unlink(pub_path);
+        return client_fail("%s", err[0] ? err : cs_strerror(ret));
+    }
+    cs_replica_close(r);
+    char hex[CS_ID_HEX_LEN + 1];
+    cs_id_to_hex(&site, hex);
+    printf(_("created the records of device %s in %s\n"), hex, c.home);
+    return CS_EXIT_OK;
+}
