@@ -22,9 +22,9 @@
 #include "cellsync/replica.h"
 #include "cellsync/rules.h"
 
-#define CLIENT_REPLICA "replica.db"
-#define CLIENT_KEY     "device.key"
-#define CLIENT_PUB     "device.pub"
+#define CLIENT_REPLICA  "replica.db"
+#define CLIENT_KEY      "device.key"
+#define CLIENT_PUB      "device.pub"
 #define CLIENT_HOLIDAYS "holidays"
 
 struct client {
@@ -80,8 +80,8 @@ struct field {
     const char *opt;    /* the long option, without dashes: "birth-date" */
     const char *column; /* the register column: "birth_date" */
     enum field_type type;
-    const char *arg;    /* FT_CODE: the code list; FT_REF: the table */
-    const char *label;  /* N_() */
+    const char *arg;   /* FT_CODE: the code list; FT_REF: the table */
+    const char *label; /* N_() */
 };
 
 struct entity {
@@ -118,16 +118,16 @@ void print_options(FILE *f, const struct entity *e, const struct opt *extra, siz
  * Dates are normalised, codes checked, references resolved. On a bad value
  * returns CS_EINVAL with err naming the field and the value.
  */
-int write_fields(struct client *c, const struct entity *e, const struct cs_id *row,
-                 const char **fv, char *err, size_t errlen);
+int write_fields(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
+                 char *err, size_t errlen);
 
 /*
  * Finds a live record of table from what a person typed: a whole id, or
  * the last 4 to 32 hex digits of one (list commands show 8). CS_ENOTFOUND
  * or CS_EAMBIGUOUS with a message in err.
  */
-int record_find(struct client *c, const char *table, const char *text, struct cs_id *out,
-                char *err, size_t errlen);
+int record_find(struct client *c, const char *table, const char *text, struct cs_id *out, char *err,
+                size_t errlen);
 
 /*
  * The SQL expression of a record as a JSON object (id and every field,
@@ -194,5 +194,38 @@ int run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, cha
  *   label(list, code)  the translated label of a code
  *   uuid(id)           the canonical text of an id
  */
+
+/*
+ * ---- typed values and the due list ----
+ * (used by write_fields, `conflicts resolve --value`, `due` and `status`)
+ */
+
+/* Room for what a typed value may point into. Do not copy it while in use. */
+struct field_buf {
+    char date[CS_DATE_BUFSZ];
+    struct cs_id ref;
+};
+
+/*
+ * Checks and converts what a person typed for field f, as write_fields()
+ * stores it: dates normalised to YYYY-MM-DD, codes checked against their
+ * list, references resolved from a short id; "" is nil (clears the field).
+ * *out may point into text or buf, which must outlive it. CS_EINVAL (or
+ * record_find()'s codes) with err naming the field and the value.
+ */
+int field_value(struct client *c, const struct field *f, const char *text, struct field_buf *buf,
+                struct cs_value *out, char *err, size_t errlen);
+
+/*
+ * Fills the table temp.due_rows with every deadline of every live candidate
+ * that is not yet official or withdrawn, from candidate_facts() and
+ * cs_rules_due() on c->today:
+ *   due_rows(candidate BLOB, name TEXT, kind TEXT, kind_label TEXT,
+ *            due TEXT (YYYY-MM-DD), days_left INTEGER (negative: overdue))
+ * kind is cs_rules_due()'s code, kind_label its translation. An earlier
+ * due_rows is replaced. A candidate whose dates are out of range is left out
+ * with a warning on stderr. 0, or CS_ESQLITE / CS_ENOMEM with err set.
+ */
+int due_rows_fill(struct client *c, char *err, size_t errlen);
 
 #endif

@@ -158,12 +158,23 @@ cand_show(struct client *c, const struct verb_args *a)
                  " k.withdrawn_reason");
     }
     static const char *const labels[] = {
-        N_("stage"),           N_("helper"),           N_("sponsor"),
-        N_("second sponsor"),  N_("youth union resolution"), N_("identified on"),
-        N_("helper assigned on"), N_("awareness class certificate"), N_("applied on"),
-        N_("biography verified on"), N_("cell resolution on"), N_("grassroots resolution on"),
-        N_("admission decision on"), N_("ceremony on"), N_("official member on"),
-        N_("withdrawn on"),    N_("reason for withdrawal"),
+        N_("stage"),
+        N_("helper"),
+        N_("sponsor"),
+        N_("second sponsor"),
+        N_("youth union resolution"),
+        N_("identified on"),
+        N_("helper assigned on"),
+        N_("awareness class certificate"),
+        N_("applied on"),
+        N_("biography verified on"),
+        N_("cell resolution on"),
+        N_("grassroots resolution on"),
+        N_("admission decision on"),
+        N_("ceremony on"),
+        N_("official member on"),
+        N_("withdrawn on"),
+        N_("reason for withdrawal"),
     };
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return client_fail("%s", sqlite3_errmsg(c->db));
@@ -319,8 +330,8 @@ promote(struct client *c, const struct cs_id *cand, enum cs_stage to, const char
             return ret;
     }
     if ((ret = record_text(c, "candidate", cand, "decision_on", buf, sizeof(buf))) != 0 ||
-        (buf[0] && (ret = cs_replica_set_text(c->rep, "member", &member, "decision_on", buf, err,
-                                              errlen))) ||
+        (buf[0] &&
+         (ret = cs_replica_set_text(c->rep, "member", &member, "decision_on", buf, err, errlen))) ||
         (ret = cs_replica_set_text(c->rep, "member", &member, "ceremony_on", date, err, errlen)) ||
         (ret = cs_replica_set_text(c->rep, "member", &member, "status", "probationary", err,
                                    errlen)) ||
@@ -438,8 +449,8 @@ cand_advance(struct client *c, const struct verb_args *a)
     if (youth != CS_DATE_NONE) {
         char ybuf[CS_DATE_BUFSZ];
         cs_date_format(youth, ybuf);
-        if ((ret = cs_replica_set_text(c->rep, "candidate", &id, "youth_union_resolution_on",
-                                       ybuf, err, sizeof(err))) != 0)
+        if ((ret = cs_replica_set_text(c->rep, "candidate", &id, "youth_union_resolution_on", ybuf,
+                                       err, sizeof(err))) != 0)
             goto fail;
     }
     if ((to == CS_STAGE_CEREMONY || to == CS_STAGE_OFFICIAL) &&

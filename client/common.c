@@ -52,37 +52,34 @@ client_usage(const char *fmt, ...)
 
 static const struct code_label sexes[] = {
     {"male", N_("male")}, {"female", N_("female")}, {NULL, NULL}};
-static const struct code_label sources[] = {
-    {"youth_union", N_("youth union member")},
-    {"militia", N_("militia")},
-    {"teacher", N_("teacher")},
-    {"student", N_("student")},
-    {"non_state_worker", N_("non-state enterprise worker")},
-    {"demobilised_soldier", N_("demobilised soldier")},
-    {"religious_follower", N_("religious follower")},
-    {"farmer_business", N_("farmer or business person")},
-    {"other", N_("other")},
-    {NULL, NULL}};
-static const struct code_label stages[] = {
-    {"identified", N_("identified")},
-    {"helper_assigned", N_("helper assigned")},
-    {"class_passed", N_("awareness class passed")},
-    {"applied", N_("applied")},
-    {"biography_verified", N_("biography verified")},
-    {"cell_resolution", N_("cell resolution")},
-    {"grassroots_resolution", N_("grassroots resolution")},
-    {"decision", N_("admission decision")},
-    {"ceremony", N_("admitted, on probation")},
-    {"official", N_("official member")},
-    {"withdrawn", N_("withdrawn")},
-    {NULL, NULL}};
-static const struct code_label member_statuses[] = {
-    {"probationary", N_("probationary")},
-    {"official", N_("official")},
-    {"transferred_out", N_("transferred out")},
-    {"struck_off", N_("struck off")},
-    {"deceased", N_("deceased")},
-    {NULL, NULL}};
+static const struct code_label sources[] = {{"youth_union", N_("youth union member")},
+                                            {"militia", N_("militia")},
+                                            {"teacher", N_("teacher")},
+                                            {"student", N_("student")},
+                                            {"non_state_worker", N_("non-state enterprise worker")},
+                                            {"demobilised_soldier", N_("demobilised soldier")},
+                                            {"religious_follower", N_("religious follower")},
+                                            {"farmer_business", N_("farmer or business person")},
+                                            {"other", N_("other")},
+                                            {NULL, NULL}};
+static const struct code_label stages[] = {{"identified", N_("identified")},
+                                           {"helper_assigned", N_("helper assigned")},
+                                           {"class_passed", N_("awareness class passed")},
+                                           {"applied", N_("applied")},
+                                           {"biography_verified", N_("biography verified")},
+                                           {"cell_resolution", N_("cell resolution")},
+                                           {"grassroots_resolution", N_("grassroots resolution")},
+                                           {"decision", N_("admission decision")},
+                                           {"ceremony", N_("admitted, on probation")},
+                                           {"official", N_("official member")},
+                                           {"withdrawn", N_("withdrawn")},
+                                           {NULL, NULL}};
+static const struct code_label member_statuses[] = {{"probationary", N_("probationary")},
+                                                    {"official", N_("official")},
+                                                    {"transferred_out", N_("transferred out")},
+                                                    {"struck_off", N_("struck off")},
+                                                    {"deceased", N_("deceased")},
+                                                    {NULL, NULL}};
 static const struct code_label meeting_kinds[] = {
     {"regular", N_("regular monthly")}, {"thematic", N_("thematic")}, {NULL, NULL}};
 static const struct code_label grades[] = {{"excellent", N_("excellent")},
@@ -102,8 +99,12 @@ static const struct {
     const char *name;
     const struct code_label *items;
 } lists[] = {
-    {"sex", sexes},           {"source", sources},    {"stage", stages},
-    {"member_status", member_statuses}, {"meeting_kind", meeting_kinds}, {"grade", grades},
+    {"sex", sexes},
+    {"source", sources},
+    {"stage", stages},
+    {"member_status", member_statuses},
+    {"meeting_kind", meeting_kinds},
+    {"grade", grades},
     {"level", levels},
 };
 
@@ -230,8 +231,7 @@ client_open(struct client *c)
         return CS_EXIT_FAILURE;
     client_path(c, CLIENT_REPLICA, path, sizeof(path));
     if (access(path, F_OK) != 0) {
-        client_fail(_("no records here yet: '%s' does not exist; run 'cellsync init' first"),
-                    path);
+        client_fail(_("no records here yet: '%s' does not exist; run 'cellsync init' first"), path);
         return CS_EXIT_FAILURE;
     }
     if ((ret = cs_replica_open(&c->rep, path, 0, NULL, err, sizeof(err))) != 0) {
@@ -348,65 +348,14 @@ write_fields(struct client *c, const struct entity *e, const struct cs_id *row, 
 {
     for (size_t i = 0; i < e->nfields; i++) {
         const struct field *f = &e->fields[i];
-        const char *v = fv[i];
-        struct cs_value val = {.type = CS_VNIL};
-        char date[CS_DATE_BUFSZ], list[256];
-        struct cs_id ref;
-        int32_t day;
+        struct field_buf buf;
+        struct cs_value val;
         int ret;
 
-        if (v == NULL)
+        if (fv[i] == NULL)
             continue;
-        /* An empty value clears the field. */
-        if (v[0] != 0) {
-            switch (f->type) {
-            case FT_TEXT:
-                val.type = CS_VTEXT;
-                val.p = v;
-                val.n = strlen(v);
-                break;
-            case FT_DATE:
-                if (cs_date_parse(v, &day, NULL, 0) != 0)
-                    return cs_errf(err, errlen, CS_EINVAL,
-                                          _("%s: '%s' is not a date (write YYYY-MM-DD or "
-                                            "DD/MM/YYYY)"),
-                                          _(f->label), v);
-                cs_date_format(day, date);
-                val.type = CS_VTEXT;
-                val.p = date;
-                val.n = strlen(date);
-                break;
-            case FT_CODE:
-                if (code_label(f->arg, v) == NULL) {
-                    code_list_text(f->arg, list, sizeof(list));
-                    return cs_errf(err, errlen, CS_EINVAL,
-                                          _("%s: '%s' is not one of: %s"), _(f->label), v, list);
-                }
-                val.type = CS_VTEXT;
-                val.p = v;
-                val.n = strlen(v);
-                break;
-            case FT_REF:
-                if ((ret = record_find(c, f->arg, v, &ref, err, errlen)) != 0)
-                    return ret;
-                val.type = CS_VBLOB;
-                val.p = ref.b;
-                val.n = CS_ID_LEN;
-                break;
-            case FT_INT: {
-                char *end;
-                errno = 0;
-                long long x = strtoll(v, &end, 10);
-                if (errno != 0 || *end != 0 || end == v)
-                    return cs_errf(err, errlen, CS_EINVAL,
-                                          _("%s: '%s' is not a whole number"), _(f->label), v);
-                val.type = CS_VINT;
-                val.i = x;
-                break;
-            }
-            }
-        }
-        if ((ret = cs_replica_set(c->rep, e->table, row, f->column, &val, err, errlen)) != 0)
+        if ((ret = field_value(c, f, fv[i], &buf, &val, err, errlen)) != 0 ||
+            (ret = cs_replica_set(c->rep, e->table, row, f->column, &val, err, errlen)) != 0)
             return ret;
     }
     return 0;
@@ -430,15 +379,13 @@ record_find(struct client *c, const char *table, const char *text, struct cs_id 
             continue;
         if (!isxdigit((unsigned char)*p))
             return cs_errf(err, errlen, CS_EINVAL,
-                                  _("'%s' is not a record id (ids are hex digits, as in lists)"),
-                                  text);
+                           _("'%s' is not a record id (ids are hex digits, as in lists)"), text);
         hex[n++] = (char)toupper((unsigned char)*p);
     }
     hex[n] = 0;
     if (n < 4 || strlen(text) > 36)
         return cs_errf(err, errlen, CS_EINVAL,
-                              _("'%s' is not a record id (give at least 4 of its hex digits)"),
-                              text);
+                       _("'%s' is not a record id (give at least 4 of its hex digits)"), text);
     snprintf(sql, sizeof(sql),
              "SELECT id FROM \"%s\" WHERE cl %% 2 = 1 AND substr(hex(id), -?2) = ?1 LIMIT 2",
              table);
@@ -457,8 +404,8 @@ record_find(struct client *c, const char *table, const char *text, struct cs_id 
         ret = cs_errf(err, errlen, CS_ENOTFOUND, _("no %s with id '%s'"), _(table), text);
     else if (found > 1)
         ret = cs_errf(err, errlen, CS_EAMBIGUOUS,
-                             _("more than one %s has an id ending in '%s': give more digits"),
-                             _(table), text);
+                      _("more than one %s has an id ending in '%s': give more digits"), _(table),
+                      text);
     else
         ret = 0;
     return ret;
@@ -576,14 +523,13 @@ read_text(const char *arg, char **out, char *err, size_t errlen)
     }
     f = strcmp(arg, "-") == 0 ? stdin : fopen(arg + 1, "r");
     if (f == NULL)
-        return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), arg + 1,
-                              strerror(errno));
+        return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), arg + 1, strerror(errno));
     for (;;) {
         if (len + 4096 + 1 > cap) {
             cap = cap ? cap * 2 : 8192;
             if (cap > CS_VALUE_MAX + 1) {
-                ret = cs_errf(err, errlen, CS_ETOOBIG, _("'%s' is longer than %u bytes"),
-                                     arg, CS_VALUE_MAX);
+                ret = cs_errf(err, errlen, CS_ETOOBIG, _("'%s' is longer than %u bytes"), arg,
+                              CS_VALUE_MAX);
                 goto out;
             }
             char *nb = realloc(buf, cap);
@@ -749,5 +695,167 @@ run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, char **
     struct verb_args a = {fv, ov, nops, argv + rest};
     ret = v->fn(&c, &a);
     client_close(&c);
+    return ret;
+}
+
+/*
+ * ---- typed values and the due list ----
+ * Added for `due`, `status` and `conflicts`: field_value() is what
+ * write_fields() does to one typed value, so `conflicts resolve --value`
+ * checks a value the same way `edit` does; due_rows_fill() is the one due
+ * computation behind `due` and the overdue count of `status`.
+ */
+
+int
+field_value(struct client *c, const struct field *f, const char *text, struct field_buf *buf,
+            struct cs_value *out, char *err, size_t errlen)
+{
+    char list[256];
+    int32_t day;
+    int ret;
+
+    *out = (struct cs_value){.type = CS_VNIL};
+    /* An empty value clears the field. */
+    if (text[0] == 0)
+        return 0;
+    switch (f->type) {
+    case FT_TEXT:
+        out->type = CS_VTEXT;
+        out->p = text;
+        out->n = strlen(text);
+        break;
+    case FT_DATE:
+        if (cs_date_parse(text, &day, NULL, 0) != 0)
+            return cs_errf(err, errlen, CS_EINVAL,
+                           _("%s: '%s' is not a date (write YYYY-MM-DD or DD/MM/YYYY)"),
+                           _(f->label), text);
+        cs_date_format(day, buf->date);
+        out->type = CS_VTEXT;
+        out->p = buf->date;
+        out->n = strlen(buf->date);
+        break;
+    case FT_CODE:
+        if (code_label(f->arg, text) == NULL) {
+            code_list_text(f->arg, list, sizeof(list));
+            return cs_errf(err, errlen, CS_EINVAL, _("%s: '%s' is not one of: %s"), _(f->label),
+                           text, list);
+        }
+        out->type = CS_VTEXT;
+        out->p = text;
+        out->n = strlen(text);
+        break;
+    case FT_REF:
+        if ((ret = record_find(c, f->arg, text, &buf->ref, err, errlen)) != 0)
+            return ret;
+        out->type = CS_VBLOB;
+        out->p = buf->ref.b;
+        out->n = CS_ID_LEN;
+        break;
+    case FT_INT: {
+        char *end;
+        errno = 0;
+        long long x = strtoll(text, &end, 10);
+        if (errno != 0 || *end != 0 || end == text)
+            return cs_errf(err, errlen, CS_EINVAL, _("%s: '%s' is not a whole number"), _(f->label),
+                           text);
+        out->type = CS_VINT;
+        out->i = x;
+        break;
+    }
+    }
+    return 0;
+}
+
+/* The deadlines cs_rules_due() names, with what a secretary reads for each. */
+static const struct code_label due_kinds[] = {
+    {"certificate_expiry", N_("class certificate expires")},
+    {"decision", N_("admission decision")},
+    {"ceremony", N_("admission ceremony")},
+    {"probation_end", N_("probation ends")},
+    {"conversion", N_("conversion to official member")},
+    {NULL, NULL},
+};
+
+static const char *
+due_kind_label(const char *kind)
+{
+    for (const struct code_label *k = due_kinds; k->code != NULL; k++)
+        if (strcmp(k->code, kind) == 0)
+            return _(k->label);
+    return kind;
+}
+
+int
+due_rows_fill(struct client *c, char *err, size_t errlen)
+{
+    sqlite3_stmt *cand = NULL, *ins = NULL;
+    char *msg = NULL;
+    int ret = CS_ESQLITE, rc;
+
+    /* A candidate that is official or withdrawn has no deadline left. */
+    if (sqlite3_exec(c->db,
+                     "DROP TABLE IF EXISTS temp.due_rows;"
+                     "CREATE TEMP TABLE due_rows (candidate BLOB NOT NULL, name TEXT,"
+                     " kind TEXT NOT NULL, kind_label TEXT NOT NULL, due TEXT NOT NULL,"
+                     " days_left INTEGER NOT NULL)",
+                     NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db,
+                           "SELECT id, full_name FROM candidate WHERE cl % 2 = 1"
+                           " AND coalesce(stage, '') NOT IN ('official', 'withdrawn')",
+                           -1, &cand, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, "INSERT INTO temp.due_rows VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1,
+                           &ins, NULL) != SQLITE_OK) {
+        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot list the deadlines: %s"),
+                      msg ? msg : sqlite3_errmsg(c->db));
+        goto out;
+    }
+    while ((rc = sqlite3_step(cand)) == SQLITE_ROW) {
+        struct cs_rules_facts f;
+        struct cs_rules_due due[CS_RULES_DUE_MAX];
+        struct cs_id id;
+        char date[CS_DATE_BUFSZ];
+
+        if (sqlite3_column_bytes(cand, 0) != CS_ID_LEN)
+            continue;
+        memcpy(id.b, sqlite3_column_blob(cand, 0), CS_ID_LEN);
+        if ((ret = candidate_facts(c, &id, &f)) != 0) {
+            cs_errf(err, errlen, ret, _("cannot read a candidate: %s"), cs_strerror(ret));
+            goto out;
+        }
+        int n = cs_rules_due(&f, c->today, c->hol, due, CS_RULES_DUE_MAX);
+        if (n < 0) {
+            /* One record with dates out of range must not hide everyone else's deadlines. */
+            char hex[CS_ID_HEX_LEN + 1];
+            cs_id_to_hex(&id, hex);
+            client_fail(_("candidate %s: its dates are out of range; it is left out of the "
+                          "deadlines"),
+                        hex + CS_ID_HEX_LEN - 8);
+            continue;
+        }
+        for (int i = 0; i < n && i < CS_RULES_DUE_MAX; i++) {
+            sqlite3_reset(ins);
+            sqlite3_bind_blob(ins, 1, id.b, CS_ID_LEN, SQLITE_STATIC);
+            sqlite3_bind_value(ins, 2, sqlite3_column_value(cand, 1));
+            sqlite3_bind_text(ins, 3, due[i].kind, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 4, due_kind_label(due[i].kind), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(ins, 5, cs_date_format(due[i].due, date), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int(ins, 6, due[i].days_left);
+            if (sqlite3_step(ins) != SQLITE_DONE) {
+                ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot list the deadlines: %s"),
+                              sqlite3_errmsg(c->db));
+                goto out;
+            }
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot list the deadlines: %s"),
+                      sqlite3_errmsg(c->db));
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_free(msg);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(cand);
     return ret;
 }

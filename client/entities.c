@@ -23,7 +23,9 @@
         {"citizen-id", "citizen_id", FT_TEXT, NULL, N_("citizen id")},                             \
         {"phone", "phone", FT_TEXT, NULL, N_("phone")},                                            \
         {"education", "education", FT_TEXT, NULL, N_("education")},                                \
-        {"occupation", "occupation", FT_TEXT, NULL, N_("occupation")}
+    {                                                                                              \
+        "occupation", "occupation", FT_TEXT, NULL, N_("occupation")                                \
+    }
 
 static const struct field candidate_fields[] = {
     PERSON_FIELDS,

@@ -89,8 +89,9 @@ static const char *const stmt_sql[ST__COUNT] = {
                             " AND prev_hlc = ?4 AND prev_site = ?5 AND prev_hlc != 0 LIMIT 1",
     [ST_VER_SEEN_BY_SITE] = "SELECT 1 FROM cs_ver WHERE tbl = ?1 AND row = ?2 AND col = ?3"
                             " AND hlc > ?4 AND site = ?5 LIMIT 1",
-    [ST_VER_SUPERSEDE] = "UPDATE cs_ver SET state = 2 WHERE tbl = ?1 AND row = ?2 AND col = ?3"
-                         " AND state != 2 AND ((hlc = ?4 AND site = ?5) OR (hlc < ?6 AND site = ?7))",
+    [ST_VER_SUPERSEDE] =
+        "UPDATE cs_ver SET state = 2 WHERE tbl = ?1 AND row = ?2 AND col = ?3"
+        " AND state != 2 AND ((hlc = ?4 AND site = ?5) OR (hlc < ?6 AND site = ?7))",
     [ST_VER_SET_STATE] = "UPDATE cs_ver SET state = ?2 WHERE seq = ?1",
     [ST_VER_SET_VAL] = "UPDATE cs_ver SET val = ?2 WHERE seq = ?1",
     [ST_VER_INSERT] = "INSERT INTO cs_ver(tbl, row, col, hlc, site, prev_hlc, prev_site, cl,"
@@ -165,7 +166,12 @@ sql_code(int rc)
 static int
 sql_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what)
 {
-    return cs_errf(err, errlen, sql_code(rc), "cannot %s '%s': %s", what, r->path,
+    int code = sql_code(rc);
+    if (code == CS_ESQLITE)
+        return cs_errf(err, errlen, code, "cannot %s '%s': %s", what, r->path,
+                       sqlite3_errmsg(r->db));
+    /* Say it in words a secretary can act on, and keep SQLite's for the log. */
+    return cs_errf(err, errlen, code, "cannot %s '%s': %s (%s)", what, r->path, cs_strerror(code),
                    sqlite3_errmsg(r->db));
 }
 
@@ -313,8 +319,8 @@ static int
 column_exists(struct cs_replica *r, const char *table, const char *column, int *yes)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(
-        r->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(r->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
+                                &st, NULL);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -361,8 +367,8 @@ dmap_slot(struct dcol **tab, size_t *n, size_t *cap, int64_t tbl, int64_t col)
  * "cl"), NULL in *out when the pair is not in the domain schema.
  */
 static int
-domain_stmt(struct cs_replica *r, int64_t tbl, int64_t col, const char *table,
-            const char *column, sqlite3_stmt **out)
+domain_stmt(struct cs_replica *r, int64_t tbl, int64_t col, const char *table, const char *column,
+            sqlite3_stmt **out)
 {
     int is_cl = strcmp(column, "cl") == 0 && col == 0;
     struct dcol *d = is_cl ? dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0)
@@ -640,8 +646,13 @@ exec(struct cs_replica *r, const char *sql, char *err, size_t errlen, const char
     char *msg = NULL;
     int rc = sqlite3_exec(r->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        int code = cs_errf(err, errlen, sql_code(rc), "cannot %s '%s': %s", what, r->path,
-                           msg ? msg : sqlite3_errmsg(r->db));
+        int code = sql_code(rc);
+        if (code == CS_ESQLITE)
+            cs_errf(err, errlen, code, "cannot %s '%s': %s", what, r->path,
+                    msg ? msg : sqlite3_errmsg(r->db));
+        else
+            cs_errf(err, errlen, code, "cannot %s '%s': %s (%s)", what, r->path, cs_strerror(code),
+                    msg ? msg : sqlite3_errmsg(r->db));
         sqlite3_free(msg);
         return code;
     }
@@ -727,10 +738,9 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         ret = CS_ENOMEM;
         goto out;
     }
-    rc = sqlite3_open_v2(path, &r->db,
-                         SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
-                             SQLITE_OPEN_NOMUTEX,
-                         NULL);
+    rc = sqlite3_open_v2(
+        path, &r->db,
+        SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         ret = r->db ? sql_fail(r, rc, err, errlen, "open")
                     : cs_errf(err, errlen, CS_ENOMEM, "cannot open '%s'", path);
@@ -931,8 +941,7 @@ with_value(struct cs_replica *r, const struct cs_value *v, sqlite3_stmt **holder
  */
 static int
 local_write(struct cs_replica *r, const char *table, const struct cs_id *row, const char *column,
-            const struct cs_value *v, uint64_t cl_override, uint64_t hlc, char *err,
-            size_t errlen)
+            const struct cs_value *v, uint64_t cl_override, uint64_t hlc, char *err, size_t errlen)
 {
     struct ver x = {0};
     sqlite3_stmt *holder = NULL;
@@ -989,8 +998,8 @@ out:
 }
 
 int
-cs_replica_set(struct cs_replica *r, const char *table, const struct cs_id *row,
-               const char *column, const struct cs_value *v, char *err, size_t errlen)
+cs_replica_set(struct cs_replica *r, const char *table, const struct cs_id *row, const char *column,
+               const struct cs_value *v, char *err, size_t errlen)
 {
     if (strcmp(column, CS_COL_LIFE) == 0)
         return cs_errf(err, errlen, CS_EINVAL, "row life is changed by delete and undelete");
@@ -1037,8 +1046,8 @@ cs_replica_delete_row(struct cs_replica *r, const char *table, const struct cs_i
 }
 
 int
-cs_replica_undelete_row(struct cs_replica *r, const char *table, const struct cs_id *row,
-                        char *err, size_t errlen)
+cs_replica_undelete_row(struct cs_replica *r, const char *table, const struct cs_id *row, char *err,
+                        size_t errlen)
 {
     return set_life(r, table, row, 1, err, errlen);
 }
@@ -1158,10 +1167,11 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_
         struct cs_change c;
         cs_changeset_get(cs, i, &c);
         if (cs_hlc_check(&r->clock, c.hlc) != 0)
-            return cs_errf(err, errlen, CS_EDRIFT,
-                           "change %zu is stamped %llu s ahead of this clock (the limit is %llu s)",
-                           i, (unsigned long long)((cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_hlc_now(&r->clock))) / 1000),
-                           (unsigned long long)(r->clock.max_drift_ms / 1000));
+            return cs_errf(
+                err, errlen, CS_EDRIFT,
+                "change %zu is stamped %llu s ahead of this clock (the limit is %llu s)", i,
+                (unsigned long long)((cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_hlc_now(&r->clock))) / 1000),
+                (unsigned long long)(r->clock.max_drift_ms / 1000));
     }
     if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
         return ret;
@@ -1199,12 +1209,10 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_
             sqlite3_bind_double(holder, 1, c.value.f);
             break;
         case CS_VTEXT:
-            sqlite3_bind_text(holder, 1, c.value.n ? c.value.p : "", (int)c.value.n,
-                              SQLITE_STATIC);
+            sqlite3_bind_text(holder, 1, c.value.n ? c.value.p : "", (int)c.value.n, SQLITE_STATIC);
             break;
         case CS_VBLOB:
-            sqlite3_bind_blob(holder, 1, c.value.n ? c.value.p : "", (int)c.value.n,
-                              SQLITE_STATIC);
+            sqlite3_bind_blob(holder, 1, c.value.n ? c.value.p : "", (int)c.value.n, SQLITE_STATIC);
             break;
         }
         if ((rc = sqlite3_step(holder)) != SQLITE_ROW)

@@ -28,8 +28,9 @@
     " INSERT INTO search_" tbl "(rowid, body) VALUES (NEW.rowid, " body "); END;"
 
 #define PERSON_BODY                                                                                \
-    FOLD("NEW.full_name") "||' '||" FOLD("NEW.birth_name") "||' '||" FOLD(                         \
-        "NEW.hometown") "||' '||" FOLD("NEW.citizen_id") "||' '||" FOLD("NEW.phone")
+    FOLD("NEW.full_name")                                                                          \
+    "||' '||" FOLD("NEW.birth_name") "||' '||" FOLD("NEW.hometown") "||' '||" FOLD(                \
+        "NEW.citizen_id") "||' '||" FOLD("NEW.phone")
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS org_unit ("
@@ -78,11 +79,11 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS member_org ON member(org_unit, status);"
     "CREATE INDEX IF NOT EXISTS attendance_meeting ON attendance(meeting);"
     "CREATE INDEX IF NOT EXISTS assessment_candidate ON assessment(candidate);"
-    "CREATE INDEX IF NOT EXISTS exception_candidate ON exception(candidate);"
-    SEARCH("candidate", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY)
-    SEARCH("member", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY)
-    SEARCH("meeting", "agenda, minutes, resolutions",
-           FOLD("NEW.agenda") "||' '||" FOLD("NEW.minutes") "||' '||" FOLD("NEW.resolutions"));
+    "CREATE INDEX IF NOT EXISTS exception_candidate ON exception(candidate);" SEARCH(
+        "candidate", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY)
+        SEARCH("member", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY) SEARCH(
+            "meeting", "agenda, minutes, resolutions",
+            FOLD("NEW.agenda") "||' '||" FOLD("NEW.minutes") "||' '||" FOLD("NEW.resolutions"));
 
 int
 cs_schema_apply(sqlite3 *db, char *err, size_t errlen)

@@ -295,8 +295,7 @@ test_delete_vs_edit_and_undelete(void **state)
     struct cs_id none;
     cs_id_new(&none);
     assert_int_equal(cs_replica_begin(a, err, sizeof(err)), 0);
-    assert_int_equal(cs_replica_delete_row(a, "candidate", &none, err, sizeof(err)),
-                     CS_ENOTFOUND);
+    assert_int_equal(cs_replica_delete_row(a, "candidate", &none, err, sizeof(err)), CS_ENOTFOUND);
     cs_replica_rollback(a);
     cs_replica_close(a);
     cs_replica_close(b);

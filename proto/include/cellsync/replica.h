@@ -107,8 +107,8 @@ struct cs_apply_stats {
  * Takes each change's hlc into the clock (CS_EDRIFT refuses the whole set
  * when one is too far ahead). st is optional.
  */
-int cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
-                     struct cs_apply_stats *st, char *err, size_t errlen);
+int cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_apply_stats *st,
+                     char *err, size_t errlen);
 
 /*
  * The versions with seq > after, in seq order, as a change set from this

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync conflicts`: the fields that were edited on two devices without
+ * either seeing the other's edit. The merge rule keeps both values (the
+ * larger stamp is shown, the other is an open conflict in cs_ver, state 1);
+ * `list` shows them side by side and `resolve` writes the value a person
+ * chooses as a new replicated write, so every replica sees it settled.
+ *
+ * A conflict is named by the local seq of the losing version: stable on
+ * this device, which is where it is resolved, and short to type.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "client.h"
+#include "output.h"
+
+/* Values longer than this are cut in the table; --json has them whole. */
+#define VALUE_SHOWN 40
+
+/* The tables a person edits, with the label that names a record of each. */
+static const struct {
+    const struct entity *e;
+    const char *label; /* N_() */
+} tables[] = {
+    {&ent_candidate, N_("candidate")},
+    {&ent_member, N_("member")},
+    {&ent_meeting, N_("meeting")},
+};
+
+/*
+ * Columns of a candidate that `candidate advance` and `withdraw` write
+ * rather than add/edit, so they are not among the entity's fields; a
+ * conflict on them needs a label and a type all the same.
+ */
+static const struct field procedure_fields[] = {
+    {NULL, "stage", FT_CODE, "stage", N_("stage")},
+    {NULL, "helper", FT_REF, "member", N_("helper")},
+    {NULL, "sponsor1", FT_REF, "member", N_("sponsor")},
+    {NULL, "sponsor2", FT_REF, "member", N_("second sponsor")},
+    {NULL, "sponsor1_months", FT_INT, NULL, N_("months the sponsor has known the candidate")},
+    {NULL, "sponsor2_months", FT_INT, NULL,
+     N_("months the second sponsor has known the candidate")},
+    {NULL, "youth_union_resolution_on", FT_DATE, NULL, N_("youth union resolution")},
+    {NULL, "identified_on", FT_DATE, NULL, N_("identified on")},
+    {NULL, "helper_on", FT_DATE, NULL, N_("helper assigned on")},
+    {NULL, "class_on", FT_DATE, NULL, N_("awareness class certificate")},
+    {NULL, "applied_on", FT_DATE, NULL, N_("applied on")},
+    {NULL, "verified_on", FT_DATE, NULL, N_("biography verified on")},
+    {NULL, "cell_resolution_on", FT_DATE, NULL, N_("cell resolution on")},
+    {NULL, "grassroots_resolution_on", FT_DATE, NULL, N_("grassroots resolution on")},
+    {NULL, "decision_on", FT_DATE, NULL, N_("admission decision on")},
+    {NULL, "ceremony_on", FT_DATE, NULL, N_("ceremony on")},
+    {NULL, "official_on", FT_DATE, NULL, N_("official member on")},
+    {NULL, "withdrawn_on", FT_DATE, NULL, N_("withdrawn on")},
+    {NULL, "withdrawn_reason", FT_TEXT, NULL, N_("reason for withdrawal")},
+    {NULL, "member", FT_REF, "member", N_("member record")},
+};
+
+static const struct entity ent_procedure = {"candidate", procedure_fields,
+                                            sizeof(procedure_fields) / sizeof(procedure_fields[0])};
+
+/* What is known of (table, column): NULL for a column of another version or table. */
+static const struct field *
+find_field(const char *table, const char *column)
+{
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        if (strcmp(tables[i].e->table, table) != 0)
+            continue;
+        const struct field *f = entity_field(tables[i].e, column);
+        if (f == NULL && strcmp(table, ent_procedure.table) == 0)
+            f = entity_field(&ent_procedure, column);
+        return f;
+    }
+    return NULL;
+}
+
+/* ---- SQL functions for the queries below ---- */
+
+/* reg_table(table): the translated name of a record of that table. */
+static void
+sql_reg_table(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    for (size_t i = 0; t != NULL && i < sizeof(tables) / sizeof(tables[0]); i++)
+        if (strcmp(tables[i].e->table, t) == 0) {
+            sqlite3_result_text(ctx, _(tables[i].label), -1, SQLITE_TRANSIENT);
+            return;
+        }
+    sqlite3_result_value(ctx, argv[0]);
+}
+
+/* reg_field(table, column): the field's translated label, else the column's name. */
+static void
+sql_reg_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    const char *c = (const char *)sqlite3_value_text(argv[1]);
+    const struct field *f = t && c ? find_field(t, c) : NULL;
+    if (f != NULL)
+        sqlite3_result_text(ctx, _(f->label), -1, SQLITE_TRANSIENT);
+    else if (c != NULL && strcmp(c, CS_COL_LIFE) == 0)
+        sqlite3_result_text(ctx, _("deleted or not"), -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_result_value(ctx, argv[1]);
+}
+
+/*
+ * reg_value(table, column, value): a stored value as a person reads it in a
+ * table: a code's label, a reference's short id, text on one line and cut
+ * to VALUE_SHOWN characters.
+ */
+static void
+sql_reg_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    const char *c = (const char *)sqlite3_value_text(argv[1]);
+    sqlite3_value *v = argv[2];
+    const struct field *f = t && c ? find_field(t, c) : NULL;
+
+    switch (sqlite3_value_type(v)) {
+    case SQLITE_NULL:
+        sqlite3_result_null(ctx);
+        return;
+    case SQLITE_BLOB: {
+        /* Ids show as in lists (the last 8 hex digits); anything else as hex. */
+        int n = sqlite3_value_bytes(v);
+        const unsigned char *b = sqlite3_value_blob(v);
+        int from = n == CS_ID_LEN ? n - 4 : 0;
+        char *hex = sqlite3_malloc(2 * (n - from) + 1);
+        if (hex == NULL) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+        for (int i = from; i < n; i++)
+            snprintf(hex + 2 * (i - from), 3, "%02x", b[i]);
+        hex[2 * (n - from)] = 0;
+        sqlite3_result_text(ctx, hex, -1, sqlite3_free);
+        return;
+    }
+    case SQLITE_INTEGER:
+        if (c != NULL && strcmp(c, CS_COL_LIFE) == 0) {
+            /* A row's life: an even causal length is deleted. */
+            sqlite3_result_text(ctx, sqlite3_value_int64(v) % 2 ? _("not deleted") : _("deleted"),
+                                -1, SQLITE_TRANSIENT);
+            return;
+        }
+        sqlite3_result_value(ctx, v);
+        return;
+    case SQLITE_FLOAT:
+        sqlite3_result_value(ctx, v);
+        return;
+    }
+    const char *s = (const char *)sqlite3_value_text(v);
+    const char *l = f && f->type == FT_CODE && s ? code_label(f->arg, s) : NULL;
+    if (l != NULL) {
+        sqlite3_result_text(ctx, l, -1, SQLITE_TRANSIENT);
+        return;
+    }
+    if (s == NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    size_t n = strlen(s), out = 0, chars = 0;
+    char *buf = sqlite3_malloc64(n + 4);
+    if (buf == NULL) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        /* Count characters, not bytes: a UTF-8 continuation byte starts none. */
+        if ((ch & 0xc0) != 0x80 && chars++ == VALUE_SHOWN) {
+            memcpy(buf + out, "\xe2\x80\xa6", 3); /* … */
+            out += 3;
+            break;
+        }
+        buf[out++] = ch == '\n' || ch == '\r' || ch == '\t' ? ' ' : (char)ch;
+    }
+    buf[out] = 0;
+    sqlite3_result_text(ctx, buf, -1, sqlite3_free);
+}
+
+static int
+add_functions(struct client *c)
+{
+    if (sqlite3_create_function(c->db, "reg_table", 1, SQLITE_UTF8, NULL, sql_reg_table, NULL,
+                                NULL) != SQLITE_OK ||
+        sqlite3_create_function(c->db, "reg_field", 2, SQLITE_UTF8, NULL, sql_reg_field, NULL,
+                                NULL) != SQLITE_OK ||
+        sqlite3_create_function(c->db, "reg_value", 3, SQLITE_UTF8, NULL, sql_reg_value, NULL,
+                                NULL) != SQLITE_OK)
+        return client_fail(_("cannot list the conflicts: %s"), sqlite3_errmsg(c->db));
+    return 0;
+}
+
+/* ---- queries ---- */
+
+/*
+ * Every open conflict with the register's current value. The record's name
+ * comes from the tables that have a full name (added by record_name()).
+ */
+#define CONFLICTS_FROM                                                                             \
+    " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name k ON k.ix = v.col"                 \
+    " JOIN cs_site s ON s.ix = v.site"                                                             \
+    " LEFT JOIN cs_ver cur ON cur.tbl = v.tbl AND cur.row = v.row AND cur.col = v.col"             \
+    " AND cur.state = 0 LEFT JOIN cs_site cs ON cs.ix = cur.site"
+
+#define CONFLICTS_COLS                                                                             \
+    "v.seq AS seq, t.name AS tname, v.row AS row, k.name AS cname, v.val AS val,"                  \
+    " s.uuid AS site, v.hlc AS hlc, cur.val AS cval, cs.uuid AS csite, cur.hlc AS chlc"
+
+/* A stored value in JSON: ids in their canonical text, other blobs in hex. */
+#define JSON_VALUE(x)                                                                              \
+    "CASE typeof(" x ") WHEN 'blob' THEN coalesce(uuid(" x "), hex(" x ")) ELSE " x " END"
+/* When a version was written: its hlc's milliseconds (the top 48 bits). */
+#define LOCAL_TIME(x) "strftime('%Y-%m-%d %H:%M', (" x " >> 16) / 1000, 'unixepoch', 'localtime')"
+#define UTC_TIME(x)   "strftime('%Y-%m-%dT%H:%M:%SZ', (" x " >> 16) / 1000, 'unixepoch')"
+
+static const char list_table_sql[] =
+    "SELECT seq, reg_table(tname) || ' ' || short_id(row), rname, reg_field(tname, cname),"
+    " reg_value(tname, cname, cval), short_id(csite), " LOCAL_TIME(
+        "chlc") ","
+                " reg_value(tname, cname, val), short_id(site), " LOCAL_TIME(
+                    "hlc") " FROM x ORDER BY seq";
+
+static const char list_json_sql[] =
+    "SELECT json_group_array(json_object('conflict', seq, 'table', tname, 'record', uuid(row),"
+    " 'name', rname, 'column', cname, 'field', reg_field(tname, cname),"
+    " 'current', json_object('value', " JSON_VALUE(
+        "cval") ", 'device', uuid(csite),"
+                " 'written', " UTC_TIME(
+                    "chlc") "),"
+                            " 'other', json_object('value', " JSON_VALUE(
+                                "val") ", 'device', uuid(site),"
+                                       " 'written', " UTC_TIME(
+                                           "hlc") ")))"
+                                                  " FROM (SELECT * FROM x ORDER BY seq)";
+
+static const char *const list_headers[] = {
+    N_("conflict"), N_("record"),  N_("name"),        N_("field"),  N_("current value"),
+    N_("device"),   N_("written"), N_("other value"), N_("device"), N_("written"),
+};
+
+/*
+ * "CASE t.name WHEN 'candidate' THEN (SELECT full_name ...) ... END": the
+ * name of the record a register belongs to, for tables that have one.
+ */
+static void
+record_name(char *buf, size_t len)
+{
+    size_t n = (size_t)snprintf(buf, len, "CASE t.name");
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && n < len; i++)
+        if (entity_field(tables[i].e, "full_name") != NULL)
+            n += (size_t)snprintf(buf + n, len - n,
+                                  " WHEN '%s' THEN (SELECT full_name FROM \"%s\" WHERE id = v.row)",
+                                  tables[i].e->table, tables[i].e->table);
+    if (n < len)
+        snprintf(buf + n, len - n, " END");
+}
+
+/* "WITH x AS (every open conflict) <tail>", where tail reads from x. */
+static int
+prepare_conflicts(struct client *c, const char *where, const char *tail, sqlite3_stmt **st)
+{
+    char name[1024], sql[4096];
+    record_name(name, sizeof(name));
+    int n = snprintf(sql, sizeof(sql),
+                     "WITH x AS (SELECT " CONFLICTS_COLS ", %s AS rname" CONFLICTS_FROM
+                     " WHERE v.state = 1%s) %s",
+                     name, where, tail);
+    if (n < 0 || (size_t)n >= sizeof(sql) ||
+        sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
+        return client_fail(_("cannot list the conflicts: %s"), sqlite3_errmsg(c->db));
+    return 0;
+}
+
+static int
+conf_list(struct client *c, const struct verb_args *a)
+{
+    sqlite3_stmt *st = NULL;
+    int json = a->ov[0] != NULL, ret;
+
+    if ((ret = add_functions(c)) != 0 ||
+        (ret = prepare_conflicts(c, "", json ? list_json_sql : list_table_sql, &st)) != 0)
+        return ret;
+    int rc = json ? out_json(stdout, st) : out_table(stdout, st, list_headers);
+    if (rc != 0)
+        ret = client_fail(_("cannot list the conflicts: %s"),
+                          rc == CS_ESQLITE ? out_errmsg() : cs_strerror(rc));
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- resolve ---- */
+
+enum { RES_PICK, RES_VALUE };
+
+/* A copy of a stored value, so it outlives the statement it was read with. */
+static int
+value_copy(sqlite3_stmt *st, int i, struct cs_value *out, void **mem)
+{
+    *out = (struct cs_value){.type = CS_VNIL};
+    *mem = NULL;
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER:
+        out->type = CS_VINT;
+        out->i = sqlite3_column_int64(st, i);
+        break;
+    case SQLITE_FLOAT:
+        out->type = CS_VFLOAT;
+        out->f = sqlite3_column_double(st, i);
+        break;
+    case SQLITE_TEXT:
+    case SQLITE_BLOB: {
+        int text = sqlite3_column_type(st, i) == SQLITE_TEXT;
+        const void *p =
+            text ? (const void *)sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
+        size_t n = (size_t)sqlite3_column_bytes(st, i);
+        if ((*mem = malloc(n + 1)) == NULL)
+            return CS_ENOMEM;
+        if (n > 0)
+            memcpy(*mem, p, n);
+        ((char *)*mem)[n] = 0;
+        out->type = text ? CS_VTEXT : CS_VBLOB;
+        out->p = *mem;
+        out->n = n;
+        break;
+    }
+    }
+    return 0;
+}
+
+static int
+conf_resolve(struct client *c, const struct verb_args *a)
+{
+    const char *pick = a->ov[RES_PICK], *text = a->ov[RES_VALUE], *arg = a->argv[0];
+    sqlite3_stmt *st = NULL;
+    struct cs_value val = {.type = CS_VNIL};
+    struct field_buf fbuf;
+    struct cs_id row;
+    void *mem = NULL;
+    char table[64], column[64], record[256], err[1024] = "";
+    long long seq = 0, others = 0;
+    int ret;
+
+    if ((pick == NULL) == (text == NULL))
+        return client_usage(_("conflicts resolve: give either --pick current|other or --value "
+                              "TEXT"));
+    if (pick != NULL && strcmp(pick, "current") != 0 && strcmp(pick, "other") != 0)
+        return client_usage(_("conflicts resolve: --pick takes 'current' or 'other', not '%s'"),
+                            pick);
+    /* Digits only: strtoll would also take signs and spaces. */
+    size_t digits = strspn(arg, "0123456789");
+    if (digits == 0 || digits > 18 || arg[digits] != 0 || (seq = strtoll(arg, NULL, 10)) == 0)
+        return client_fail(_("'%s' is not a conflict number (see 'cellsync conflicts list')"), arg);
+    if ((ret = add_functions(c)) != 0)
+        return ret;
+
+    /* The conflict, its record and how many open conflicts its field has. */
+    ret = prepare_conflicts(
+        c, " AND v.seq = ?1",
+        "SELECT tname, row, cname, val, cval, reg_table(tname) || ' ' || short_id(row), rname,"
+        " (SELECT count(*) - 1 FROM cs_ver o JOIN cs_name ot ON ot.ix = o.tbl"
+        " JOIN cs_name oc ON oc.ix = o.col WHERE o.state = 1 AND ot.name = tname"
+        " AND o.row = x.row AND oc.name = cname) FROM x",
+        &st);
+    if (ret != 0)
+        return ret;
+    ret = CS_EXIT_FAILURE;
+    sqlite3_bind_int64(st, 1, seq);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        if (rc == SQLITE_DONE)
+            client_fail(_("there is no open conflict %s (see 'cellsync conflicts list')"), arg);
+        else
+            client_fail(_("cannot read conflict %s: %s"), arg, sqlite3_errmsg(c->db));
+        goto out;
+    }
+    snprintf(table, sizeof(table), "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(column, sizeof(column), "%s", (const char *)sqlite3_column_text(st, 2));
+    if (sqlite3_column_bytes(st, 1) != CS_ID_LEN) {
+        client_fail(_("conflict %s belongs to a damaged record"), arg);
+        goto out;
+    }
+    memcpy(row.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
+    const char *rname = (const char *)sqlite3_column_text(st, 6);
+    snprintf(record, sizeof(record), "%s%s%s%s", (const char *)sqlite3_column_text(st, 5),
+             rname ? " (" : "", rname ? rname : "", rname ? ")" : "");
+    others = sqlite3_column_int64(st, 7);
+
+    if (pick != NULL) {
+        if ((rc = value_copy(st, strcmp(pick, "other") == 0 ? 3 : 4, &val, &mem)) != 0) {
+            client_fail("%s", cs_strerror(rc));
+            goto out;
+        }
+    } else {
+        /* A typed value is checked as `edit` checks it; an unknown column by what it holds. */
+        const struct field *f = find_field(table, column);
+        struct field guess = {NULL, column, FT_TEXT, NULL, column};
+        if (f == NULL) {
+            int t = sqlite3_column_type(st, 4);
+            if (t == SQLITE_BLOB || strcmp(column, CS_COL_LIFE) == 0) {
+                client_fail(_("this field cannot be typed in: choose one of the two values with "
+                              "--pick"));
+                goto out;
+            }
+            guess.type = t == SQLITE_INTEGER ? FT_INT : FT_TEXT;
+            f = &guess;
+        }
+        if ((rc = field_value(c, f, text, &fbuf, &val, err, sizeof(err))) != 0) {
+            client_fail("%s", err[0] ? err : cs_strerror(rc));
+            goto out;
+        }
+    }
+    sqlite3_reset(st);
+
+    if ((rc = cs_replica_resolve(c->rep, table, &row, column, &val, err, sizeof(err))) != 0) {
+        client_fail(_("cannot resolve conflict %s: %s"), arg, err[0] ? err : cs_strerror(rc));
+        goto out;
+    }
+
+    /* Say what the field holds now, as the list shows values. */
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT reg_field(?1, ?3), reg_value(?1, ?3, v.val) FROM cs_ver v"
+                           " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name k ON k.ix = v.col"
+                           " WHERE t.name = ?1 AND v.row = ?2 AND k.name = ?3 AND v.state = 0",
+                           -1, &st, NULL) != SQLITE_OK) {
+        client_fail(_("cannot read conflict %s: %s"), arg, sqlite3_errmsg(c->db));
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, row.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, column, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *field = (const char *)sqlite3_column_text(st, 0);
+        const char *shown = (const char *)sqlite3_column_text(st, 1);
+        if (shown != NULL)
+            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field, value. */
+            printf(_("resolved conflict %s: %s, %s is now '%s'\n"), arg, record, field, shown);
+        else
+            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field. */
+            printf(_("resolved conflict %s: %s, %s is now empty\n"), arg, record, field);
+    }
+    if (others > 0)
+        printf(_("other conflicting values of this field resolved with it: %lld\n"), others);
+    ret = CS_EXIT_OK;
+out:
+    sqlite3_finalize(st);
+    free(mem);
+    return ret;
+}
+
+static const struct opt list_opts[] = {
+    {"json", 0, N_("print a JSON array instead of a table")},
+};
+
+static const struct opt resolve_opts[] = {
+    [RES_PICK] = {"pick", 1, N_("current: keep the value shown now; other: take the other value")},
+    [RES_VALUE] = {"value", 1, N_("set this value instead of either (\"\" clears the field)")},
+};
+
+static const struct verb verbs[] = {
+    {"list", conf_list, NULL, list_opts, sizeof(list_opts) / sizeof(list_opts[0]), "", 0, 0,
+     N_("list the fields edited on two devices at once, with both values")},
+    {"resolve", conf_resolve, NULL, resolve_opts, sizeof(resolve_opts) / sizeof(resolve_opts[0]),
+     "CONFLICT", 1, 1, N_("keep one value of a conflict, or set a new one")},
+};
+
+int
+cmd_conflicts(int argc, char **argv)
+{
+    return run_verbs("conflicts", verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync due`: the deadlines of the admission procedure that run for the
+ * cell's candidates (ceremony within 30 working days of the decision, end
+ * of probation, conversion, ...), soonest first, overdue ones marked. The
+ * dates come from the rules in C (due_rows_fill), so they are put in a
+ * temporary table and both the table and the JSON are printed from there.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "client.h"
+#include "output.h"
+
+enum { OPT_JSON, OPT_WITHIN, OPT_HELP, OPT__COUNT };
+
+static const struct opt due_opts[OPT__COUNT] = {
+    [OPT_JSON] = {"json", 0, N_("print a JSON array instead of a table")},
+    [OPT_WITHIN] = {"within", 1, N_("only deadlines within this many days (overdue ones always)")},
+    [OPT_HELP] = {"help", 0, N_("show this help")},
+};
+
+/* ?1 is --within (NULL: all); ordered soonest first. */
+#define DUE_ROWS                                                                                   \
+    "SELECT candidate, name, kind, kind_label, due, days_left FROM temp.due_rows"                  \
+    " WHERE days_left < 0 OR ?1 IS NULL OR days_left <= ?1"                                        \
+    " ORDER BY due, name, candidate, kind"
+
+static const char due_table_sql[] = "SELECT short_id(candidate), name, kind_label, due, days_left,"
+                                    " CASE WHEN days_left < 0 THEN ?2 END FROM (" DUE_ROWS ")";
+
+static const char due_json_sql[] =
+    "SELECT json_group_array(json_object('id', uuid(candidate), 'name', name, 'kind', kind,"
+    " 'deadline', kind_label, 'due', due, 'days_left', days_left,"
+    " 'overdue', json(CASE WHEN days_left < 0 THEN 'true' ELSE 'false' END)))"
+    " FROM (" DUE_ROWS ")";
+
+static const char *const due_headers[] = {
+    N_("id"), N_("name"), N_("deadline"), N_("due"), N_("days left"), N_("note"),
+};
+
+int
+cmd_due(int argc, char **argv)
+{
+    const char *ov[OPT__COUNT];
+    struct client c;
+    sqlite3_stmt *st = NULL;
+    char err[512] = "";
+    long long within = -1;
+    int rest, ret;
+
+    if ((ret = parse_args(argc, argv, "due", NULL, NULL, due_opts, OPT__COUNT, ov, &rest)) != 0)
+        return ret;
+    if (ov[OPT_HELP] != NULL) {
+        printf("%s\n\n%s\n", _("usage: cellsync due [--json] [--within DAYS]"),
+               _("Lists the deadlines of the admission procedure for every candidate in\n"
+                 "progress, soonest first; overdue ones are marked."));
+        print_options(stdout, NULL, due_opts, OPT__COUNT);
+        return CS_EXIT_OK;
+    }
+    if (rest != argc)
+        return client_usage(_("due: unexpected argument '%s'"), argv[rest]);
+    if (ov[OPT_WITHIN] != NULL) {
+        char *end;
+        errno = 0;
+        within = strtoll(ov[OPT_WITHIN], &end, 10);
+        if (errno != 0 || end == ov[OPT_WITHIN] || *end != 0 || within < 0 || within > 100000)
+            return client_usage(_("due: --within needs a number of days, not '%s'"),
+                                ov[OPT_WITHIN]);
+    }
+    if ((ret = client_open(&c)) != 0)
+        return ret;
+    ret = CS_EXIT_FAILURE;
+    if (due_rows_fill(&c, err, sizeof(err)) != 0) {
+        client_fail("%s", err);
+        goto out;
+    }
+    int json = ov[OPT_JSON] != NULL;
+    if (sqlite3_prepare_v2(c.db, json ? due_json_sql : due_table_sql, -1, &st, NULL) != SQLITE_OK) {
+        client_fail(_("cannot list the deadlines: %s"), sqlite3_errmsg(c.db));
+        goto out;
+    }
+    if (within >= 0)
+        sqlite3_bind_int64(st, 1, within);
+    if (!json)
+        sqlite3_bind_text(st, 2, _("overdue"), -1, SQLITE_TRANSIENT);
+    int rc = json ? out_json(stdout, st) : out_table(stdout, st, due_headers);
+    if (rc != 0) {
+        client_fail(_("cannot list the deadlines: %s"),
+                    rc == CS_ESQLITE ? out_errmsg() : cs_strerror(rc));
+        goto out;
+    }
+    ret = CS_EXIT_OK;
+out:
+    sqlite3_finalize(st);
+    client_close(&c);
+    return ret;
+}

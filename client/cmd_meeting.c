@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync meeting add|list|show|assess|attend`: the cell's meetings, who
+ * came to them, and what the meeting said about each candidate. Meetings
+ * take the fields of ent_meeting; attendance and assessment rows are small
+ * enough to be written here register by register.
+ *
+ * Long texts (agenda, minutes, resolutions, assessments) go through
+ * read_text(), so "-" reads standard input and "@FILE" a file. Minutes are
+ * what a secretary types at length: when none are given on the command line
+ * and a person sits at the terminal, $EDITOR opens on a temporary file, and
+ * that file is kept if the meeting cannot be stored, so no typing is lost.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "client.h"
+#include "output.h"
+
+static const struct opt json_opts[] = {
+    {"json", 0, N_("print JSON instead of a table")},
+};
+static const struct opt assess_opts[] = {
+    {"strengths", 1, N_("strengths of the candidate (\"-\" reads standard input, @FILE a file)")},
+    {"weaknesses", 1, N_("weaknesses to work on (\"-\" reads standard input, @FILE a file)")},
+    {"next-steps", 1,
+     N_("what the candidate does next (\"-\" reads standard input, @FILE a file)")},
+};
+static const char *const assess_columns[] = {"strengths", "weaknesses", "next_steps"};
+static const struct opt attend_opts[] = {
+    {"present", 0, N_("the member came")},
+    {"absent", 0, N_("the member did not come")},
+    {"reason", 1, N_("why the member was absent")},
+};
+
+/* Drops trailing blanks and newlines of text read from a file or terminal. */
+static void
+trim_end(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = 0;
+}
+
+/*
+ * Reads the texts of options through read_text(). Only one of them may
+ * read standard input: a second "-" would silently get nothing.
+ * OUT: owned[i] for each non-NULL in[i], caller frees.
+ */
+static int
+read_texts(const char *const *in, char **owned, size_t n, const char *what)
+{
+    char err[512];
+    int stdin_used = 0, ret;
+
+    for (size_t i = 0; i < n; i++) {
+        owned[i] = NULL;
+        if (in[i] != NULL && strcmp(in[i], "-") == 0 && stdin_used++)
+            return client_usage(_("%s: only one option can read standard input"), what);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] == NULL)
+            continue;
+        if ((ret = read_text(in[i], &owned[i], err, sizeof(err))) != 0)
+            return client_fail("%s", ret == CS_ENOMEM ? cs_strerror(ret) : err);
+        if (strcmp(in[i], "-") == 0 || in[i][0] == '@')
+            trim_end(owned[i]);
+    }
+    return 0;
+}
+
+static void
+free_texts(char **owned, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(owned[i]);
+}
+
+/*
+ * Opens $EDITOR on a new temporary file and reads back what was written.
+ * path gets the file's name; the caller removes it once the minutes are
+ * stored. OUT: *out malloc'd (NULL when nothing was written), caller frees.
+ */
+static int
+edit_text(char *path, size_t pathlen, char **out)
+{
+    const char *dir = getenv("TMPDIR");
+    char err[512];
+    int fd, status;
+    pid_t pid;
+
+    *out = NULL;
+    if (dir == NULL || dir[0] == 0)
+        dir = "/tmp";
+    snprintf(path, pathlen, "%s/cellsync-minutes-XXXXXX", dir);
+    if ((fd = mkstemp(path)) < 0)
+        return client_fail(_("cannot create a temporary file in '%s': %s"), dir, strerror(errno));
+    close(fd);
+    /* Through the shell, as git does, so EDITOR may carry arguments. */
+    if ((pid = fork()) < 0) {
+        unlink(path);
+        return client_fail(_("cannot start the editor: %s"), strerror(errno));
+    }
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", "$EDITOR \"$1\"", "sh", path, (char *)NULL);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            unlink(path);
+            return client_fail(_("cannot start the editor: %s"), strerror(errno));
+        }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        client_fail(_("the editor '%s' failed; nothing was stored (the text is in '%s')"),
+                    getenv("EDITOR"), path);
+        return CS_EXIT_FAILURE;
+    }
+    char arg[PATH_MAX + 2];
+    snprintf(arg, sizeof(arg), "@%s", path);
+    int ret = read_text(arg, out, err, sizeof(err));
+    if (ret != 0)
+        return client_fail("%s", ret == CS_ENOMEM ? cs_strerror(ret) : err);
+    trim_end(*out);
+    if ((*out)[0] == 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return 0;
+}
+
+/* Runs a prepared query through out_json() or out_table(), and finalizes it. */
+static int
+print_query(sqlite3_stmt *st, int json, const char *const *headers)
+{
+    int ret = json ? out_json(stdout, st) : out_table(stdout, st, headers);
+    sqlite3_finalize(st);
+    if (ret != 0)
+        return client_fail("%s", ret == CS_ESQLITE ? out_errmsg() : cs_strerror(ret));
+    return CS_EXIT_OK;
+}
+
+static int
+prepare(struct client *c, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
+        return client_fail("%s", sqlite3_errmsg(c->db));
+    return 0;
+}
+
+/* ---- add ---- */
+
+static int
+meeting_add(struct client *c, const struct verb_args *a)
+{
+    enum { F_DATE, F_KIND, F_AGENDA, F_MINUTES, F_RESOLUTIONS, NTEXT = 3 };
+    static const char *const cols[] = {"held_on", "kind", "agenda", "minutes", "resolutions"};
+    const char *fv[64], *texts[NTEXT];
+    char *owned[NTEXT] = {NULL}, *edited = NULL, tmp[PATH_MAX] = "", err[512] = "";
+    size_t idx[5];
+    struct cs_id id;
+    int ret;
+
+    for (size_t i = 0; i < 5; i++)
+        idx[i] = (size_t)(entity_field(&ent_meeting, cols[i]) - ent_meeting.fields);
+    memcpy(fv, a->fv, ent_meeting.nfields * sizeof(*fv));
+    if (fv[idx[F_DATE]] == NULL || fv[idx[F_DATE]][0] == 0)
+        return client_usage(_("meeting add: '--date' is required"));
+    if (fv[idx[F_KIND]] == NULL)
+        fv[idx[F_KIND]] = "regular";
+    /* Check what is typed on the line before anyone writes minutes in an editor. */
+    for (size_t i = 0; i < ent_meeting.nfields; i++) {
+        struct field_buf buf;
+        struct cs_value v;
+        if (fv[i] != NULL && ent_meeting.fields[i].type != FT_TEXT &&
+            field_value(c, &ent_meeting.fields[i], fv[i], &buf, &v, err, sizeof(err)) != 0)
+            return client_fail("%s", err);
+    }
+    for (size_t i = 0; i < NTEXT; i++)
+        texts[i] = fv[idx[F_AGENDA + i]];
+    if ((ret = read_texts(texts, owned, NTEXT, "meeting add")) != 0)
+        goto out;
+    for (size_t i = 0; i < NTEXT; i++)
+        if (owned[i] != NULL)
+            fv[idx[F_AGENDA + i]] = owned[i];
+    /* Never wait on a pipe or file: only a person at a terminal gets the editor. */
+    const char *editor = getenv("EDITOR");
+    if (fv[idx[F_MINUTES]] == NULL && isatty(STDIN_FILENO) && editor != NULL && editor[0] != 0) {
+        if ((ret = edit_text(tmp, sizeof(tmp), &edited)) != 0)
+            goto out;
+        fv[idx[F_MINUTES]] = edited;
+    }
+
+    cs_id_new(&id);
+    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0 ||
+        (ret = write_fields(c, &ent_meeting, &id, fv, err, sizeof(err))) != 0 ||
+        (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
+        cs_replica_rollback(c->rep);
+        client_fail("%s", err[0] ? err : cs_strerror(ret));
+        if (tmp[0] != 0)
+            client_fail(_("the minutes you wrote are kept in '%s'"), tmp);
+        ret = CS_EXIT_FAILURE;
+        goto out;
+    }
+    if (tmp[0] != 0)
+        unlink(tmp);
+    char hex[CS_ID_HEX_LEN + 1];
+    cs_id_to_hex(&id, hex);
+    printf(_("added meeting %s\n"), hex + CS_ID_HEX_LEN - 8);
+    ret = CS_EXIT_OK;
+out:
+    free(edited);
+    free_texts(owned, NTEXT);
+    return ret;
+}
+
+/* ---- list and show ---- */
+
+static int
+meeting_list(struct client *c, const struct verb_args *a)
+{
+    static const char *const headers[] = {N_("id"),      N_("date"),        N_("kind"),
+                                          N_("present"), N_("assessments"), N_("agenda")};
+#define MEETING_COUNTS                                                                             \
+    "(SELECT count(*) FROM attendance a WHERE a.meeting = m.id AND a.cl % 2 = 1"                   \
+    "  AND a.present = 1) AS present,"                                                             \
+    " (SELECT count(*) FROM assessment s WHERE s.meeting = m.id AND s.cl % 2 = 1) AS assessed"
+    static const char sql_plain[] =
+        "SELECT short_id(m.id), m.held_on, label('meeting_kind', m.kind), " MEETING_COUNTS ","
+        " substr(replace(replace(coalesce(m.agenda, ''), char(13), ''), char(10), ' '), 1, 40)"
+        "  FROM meeting m WHERE m.cl % 2 = 1 ORDER BY m.held_on DESC, m.id DESC";
+    static const char sql_json[] =
+        "SELECT json_group_array(json_object('id', uuid(id), 'short_id', short_id(id),"
+        " 'held_on', held_on, 'kind', kind, 'present', present, 'assessments', assessed,"
+        " 'agenda', agenda))"
+        "  FROM (SELECT m.id, m.held_on, m.kind, m.agenda, " MEETING_COUNTS
+        "          FROM meeting m WHERE m.cl % 2 = 1 ORDER BY m.held_on DESC, m.id DESC)";
+#undef MEETING_COUNTS
+    int json = a->ov[0] != NULL;
+    sqlite3_stmt *st;
+
+    if (prepare(c, json ? sql_json : sql_plain, &st) != 0)
+        return CS_EXIT_FAILURE;
+    return print_query(st, json, headers);
+}
+
+static int
+meeting_show_json(struct client *c, const struct cs_id *id)
+{
+    /* The keys of the meeting itself are record_show()'s: the column names. */
+    static const char sql[] =
+        "SELECT json_object('id', uuid(m.id), 'held_on', m.held_on, 'kind', m.kind,"
+        " 'org_unit', m.org_unit, 'agenda', m.agenda, 'minutes', m.minutes,"
+        " 'resolutions', m.resolutions,"
+        " 'attendance', (SELECT json_group_array(json_object('member', uuid(x.member),"
+        "     'full_name', x.full_name,"
+        "     'present', CASE WHEN x.present THEN json('true') ELSE json('false') END,"
+        "     'reason', x.reason))"
+        "   FROM (SELECT a.member, p.full_name, a.present, a.reason FROM attendance a"
+        "           LEFT JOIN member p ON p.id = a.member"
+        "          WHERE a.meeting = m.id AND a.cl % 2 = 1 ORDER BY p.full_name, a.id) x),"
+        " 'assessments', (SELECT json_group_array(json_object('id', uuid(y.id),"
+        "     'candidate', uuid(y.candidate), 'full_name', y.full_name,"
+        "     'strengths', y.strengths, 'weaknesses', y.weaknesses,"
+        "     'next_steps', y.next_steps))"
+        "   FROM (SELECT s.id, s.candidate, k.full_name, s.strengths, s.weaknesses,"
+        "                s.next_steps FROM assessment s LEFT JOIN candidate k ON k.id = s.candidate"
+        "          WHERE s.meeting = m.id AND s.cl % 2 = 1 ORDER BY k.full_name, s.id) y))"
+        "  FROM meeting m WHERE m.id = ?1";
+    sqlite3_stmt *st;
+
+    if (prepare(c, sql, &st) != 0)
+        return CS_EXIT_FAILURE;
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    return print_query(st, 1, NULL);
+}
+
+static int
+meeting_show(struct client *c, const struct verb_args *a)
+{
+    static const char *const att_headers[] = {N_("member"), N_("attendance"), N_("reason")};
+    static const char *const ass_headers[] = {N_("candidate"), N_("strengths"), N_("weaknesses"),
+                                              N_("next steps")};
+    /* One line per row in a table: newlines inside a text become spaces. */
+#define LINE(x) "replace(replace(" x ", char(13), ''), char(10), ' ')"
+    static const char att_sql[] =
+        "SELECT coalesce(p.full_name, short_id(a.member)),"
+        " CASE WHEN a.present THEN ?2 ELSE ?3 END, " LINE(
+            "a.reason") "  FROM attendance a LEFT JOIN member p ON p.id = a.member"
+                        " WHERE a.meeting = ?1 AND a.cl % 2 = 1 ORDER BY p.full_name, a.id";
+    static const char ass_sql[] =
+        "SELECT coalesce(k.full_name, short_id(s.candidate)), " LINE("s.strengths") ", " LINE(
+            "s.weaknesses") ", " LINE("s.next_steps") "  FROM assessment s LEFT JOIN candidate k "
+                                                      "ON k.id = s.candidate"
+                                                      " WHERE s.meeting = ?1 AND s.cl % 2 = 1 "
+                                                      "ORDER BY k.full_name, s.id";
+#undef LINE
+    struct cs_id id;
+    char err[256];
+    sqlite3_stmt *st;
+    int ret;
+
+    if (record_find(c, "meeting", a->argv[0], &id, err, sizeof(err)) != 0)
+        return client_fail("%s", err);
+    if (a->ov[0] != NULL)
+        return meeting_show_json(c, &id);
+    if ((ret = record_show(c, &ent_meeting, &id, 0)) != 0)
+        return ret;
+    printf("\n%s\n", _("attendance:"));
+    if (prepare(c, att_sql, &st) != 0)
+        return CS_EXIT_FAILURE;
+    sqlite3_bind_blob(st, 1, id.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, _("present"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, _("absent"), -1, SQLITE_STATIC);
+    if ((ret = print_query(st, 0, att_headers)) != 0)
+        return ret;
+    printf("\n%s\n", _("assessments:"));
+    if (prepare(c, ass_sql, &st) != 0)
+        return CS_EXIT_FAILURE;
+    sqlite3_bind_blob(st, 1, id.b, CS_ID_LEN, SQLITE_STATIC);
+    return print_query(st, 0, ass_headers);
+}
+
+/* ---- assess and attend ---- */
+
+/* Sets one register of a row; a NULL or empty text is left unset. */
+static int
+set_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
+         const char *text, char *err, size_t errlen)
+{
+    if (text == NULL || text[0] == 0)
+        return 0;
+    return cs_replica_set_text(c->rep, table, row, column, text, err, errlen);
+}
+
+static int
+meeting_assess(struct client *c, const struct verb_args *a)
+{
+    enum { N = 3 };
+    char *texts[N] = {NULL}, err[512] = "", name[256];
+    struct cs_id meeting, candidate, id;
+    int ret;
+
+    if (a->ov[0] == NULL && a->ov[1] == NULL && a->ov[2] == NULL)
+        return client_usage(_("meeting assess: give '--strengths', '--weaknesses' or "
+                              "'--next-steps' (see 'cellsync meeting assess --help')"));
+    if (record_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
+        record_find(c, "candidate", a->argv[1], &candidate, err, sizeof(err)) != 0)
+        return client_fail("%s", err);
+    if ((ret = read_texts(a->ov, texts, N, "meeting assess")) != 0)
+        goto out;
+
+    struct cs_value mv = {.type = CS_VBLOB, .p = meeting.b, .n = CS_ID_LEN};
+    struct cs_value cv = {.type = CS_VBLOB, .p = candidate.b, .n = CS_ID_LEN};
+    cs_id_new(&id);
+    ret = cs_replica_begin(c->rep, err, sizeof(err));
+    if (ret == 0)
+        ret = cs_replica_set(c->rep, "assessment", &id, "meeting", &mv, err, sizeof(err));
+    if (ret == 0)
+        ret = cs_replica_set(c->rep, "assessment", &id, "candidate", &cv, err, sizeof(err));
+    for (size_t i = 0; i < N && ret == 0; i++)
+        ret = set_text(c, "assessment", &id, assess_columns[i], texts[i], err, sizeof(err));
+    if (ret == 0)
+        ret = cs_replica_commit(c->rep, err, sizeof(err));
+    if (ret != 0) {
+        cs_replica_rollback(c->rep);
+        ret = client_fail("%s", err[0] ? err : cs_strerror(ret));
+        goto out;
+    }
+    record_text(c, "candidate", &candidate, "full_name", name, sizeof(name));
+    char hex[CS_ID_HEX_LEN + 1];
+    cs_id_to_hex(&id, hex);
+    printf(_("added assessment %s of '%s'\n"), hex + CS_ID_HEX_LEN - 8, name);
+    ret = CS_EXIT_OK;
+out:
+    free_texts(texts, N);
+    return ret;
+}
+
+/* The live attendance row of (meeting, member), if there is one. */
+static int
+find_attendance(struct client *c, const struct cs_id *meeting, const struct cs_id *member,
+                struct cs_id *out, int *found)
+{
+    static const char sql[] = "SELECT id FROM attendance WHERE meeting = ?1 AND member = ?2"
+                              " AND cl % 2 = 1 ORDER BY id LIMIT 1";
+    sqlite3_stmt *st;
+    int rc;
+
+    *found = 0;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_blob(st, 1, meeting->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, member->b, CS_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CS_ID_LEN) {
+        memcpy(out->b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+        *found = 1;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CS_ESQLITE;
+}
+
+static int
+meeting_attend(struct client *c, const struct verb_args *a)
+{
+    const char *reason = a->ov[2];
+    int present = a->ov[0] != NULL, found, ret;
+    struct cs_id meeting, member, id;
+    char err[512] = "", name[256], date[CS_DATE_BUFSZ];
+
+    if (present == (a->ov[1] != NULL))
+        return client_usage(_("meeting attend: give either '--present' or '--absent'"));
+    if (record_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
+        record_find(c, "member", a->argv[1], &member, err, sizeof(err)) != 0)
+        return client_fail("%s", err);
+
+    struct cs_value mv = {.type = CS_VBLOB, .p = meeting.b, .n = CS_ID_LEN};
+    struct cs_value pv = {.type = CS_VBLOB, .p = member.b, .n = CS_ID_LEN};
+    struct cs_value yes = {.type = CS_VINT, .i = present};
+    struct cs_value rv = {.type = CS_VNIL};
+    if (reason != NULL && reason[0] != 0)
+        rv = (struct cs_value){.type = CS_VTEXT, .p = reason, .n = strlen(reason)};
+    /* Look for an earlier row inside the write transaction, so two runs cannot both add one. */
+    ret = cs_replica_begin(c->rep, err, sizeof(err));
+    if (ret == 0 && (ret = find_attendance(c, &meeting, &member, &id, &found)) != 0)
+        snprintf(err, sizeof(err), "%s", sqlite3_errmsg(c->db));
+    if (ret == 0 && !found) {
+        cs_id_new(&id);
+        ret = cs_replica_set(c->rep, "attendance", &id, "meeting", &mv, err, sizeof(err));
+        if (ret == 0)
+            ret = cs_replica_set(c->rep, "attendance", &id, "member", &pv, err, sizeof(err));
+    }
+    if (ret == 0)
+        ret = cs_replica_set(c->rep, "attendance", &id, "present", &yes, err, sizeof(err));
+    /* The reason is the one given now: a new run without one clears an old one. */
+    if (ret == 0 && (found || rv.type != CS_VNIL))
+        ret = cs_replica_set(c->rep, "attendance", &id, "reason", &rv, err, sizeof(err));
+    if (ret == 0)
+        ret = cs_replica_commit(c->rep, err, sizeof(err));
+    if (ret != 0) {
+        cs_replica_rollback(c->rep);
+        return client_fail("%s", err[0] ? err : cs_strerror(ret));
+    }
+    record_text(c, "member", &member, "full_name", name, sizeof(name));
+    record_text(c, "meeting", &meeting, "held_on", date, sizeof(date));
+    if (present)
+        printf(_("recorded '%s' as present at the meeting of %s\n"), name, date);
+    else
+        printf(_("recorded '%s' as absent from the meeting of %s\n"), name, date);
+    return CS_EXIT_OK;
+}
+
+static const struct verb verbs[] = {
+    {"add", meeting_add, &ent_meeting, NULL, 0, "", 0, 0,
+     N_("record a meeting (--date is required; --agenda, --minutes and --resolutions take "
+        "\"-\" for standard input or @FILE)")},
+    {"list", meeting_list, NULL, json_opts, 1, "", 0, 0, N_("list the meetings, newest first")},
+    {"show", meeting_show, NULL, json_opts, 1, "ID", 1, 1,
+     N_("show a meeting with its attendance and assessments")},
+    {"assess", meeting_assess, NULL, assess_opts, 3, "MEETING CANDIDATE", 2, 2,
+     N_("record what a meeting said about a candidate")},
+    {"attend", meeting_attend, NULL, attend_opts, 3, "MEETING MEMBER", 2, 2,
+     N_("record that a member came to a meeting or not")},
+};
+
+int
+cmd_meeting(int argc, char **argv)
+{
+    return run_verbs("meeting", verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
+}

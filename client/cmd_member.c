@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync member add|list|show|edit`: the party members of this cell. The
+ * fields are those of ent_member (entities.c); every write is one replica
+ * transaction, so a bad value in any field leaves nothing behind.
+ */
+#include <string.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "client.h"
+#include "output.h"
+
+static const struct opt list_opts[] = {
+    {"json", 0, N_("print JSON instead of a table")},
+    {"status", 1, N_("only members with this status code")},
+};
+static const struct opt show_opts[] = {
+    {"json", 0, N_("print JSON instead of labelled lines")},
+};
+
+/* The index of a field in ent_member, for the checks that name one. */
+static size_t
+field_index(const char *column)
+{
+    return (size_t)(entity_field(&ent_member, column) - ent_member.fields);
+}
+
+/* Writes the given fields of one member in a transaction of its own. */
+static int
+write_member(struct client *c, const struct cs_id *id, const char **fv)
+{
+    char err[512] = "";
+    int ret;
+
+    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
+        return client_fail("%s", err[0] ? err : cs_strerror(ret));
+    if ((ret = write_fields(c, &ent_member, id, fv, err, sizeof(err))) != 0 ||
+        (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
+        cs_replica_rollback(c->rep);
+        return client_fail("%s", err[0] ? err : cs_strerror(ret));
+    }
+    return CS_EXIT_OK;
+}
+
+static int
+member_add(struct client *c, const struct verb_args *a)
+{
+    const char *name = a->fv[field_index("full_name")];
+    struct cs_id id;
+    char hex[CS_ID_HEX_LEN + 1];
+    int ret;
+
+    if (name == NULL || name[0] == 0)
+        return client_usage(_("member add: '--name' is required"));
+    cs_id_new(&id);
+    if ((ret = write_member(c, &id, a->fv)) != 0)
+        return ret;
+    cs_id_to_hex(&id, hex);
+    printf(_("added member %s\n"), hex + CS_ID_HEX_LEN - 8);
+    return CS_EXIT_OK;
+}
+
+static int
+member_list(struct client *c, const struct verb_args *a)
+{
+    static const char *const headers[] = {N_("id"), N_("name"), N_("status"), N_("date of birth"),
+                                          N_("party card number")};
+    static const char sql_plain[] =
+        "SELECT short_id(id), full_name, label('member_status', status), birth_date, card_no"
+        "  FROM member WHERE cl % 2 = 1 AND (?1 IS NULL OR status = ?1)"
+        " ORDER BY full_name, id";
+    /* json_group_array() keeps the order of the subquery's rows. */
+    static const char sql_json[] =
+        "SELECT json_group_array(json_object('id', uuid(id), 'short_id', short_id(id),"
+        " 'full_name', full_name, 'status', status, 'birth_date', birth_date,"
+        " 'card_no', card_no))"
+        "  FROM (SELECT * FROM member WHERE cl % 2 = 1 AND (?1 IS NULL OR status = ?1)"
+        "         ORDER BY full_name, id)";
+    const char *status = a->ov[1];
+    int json = a->ov[0] != NULL;
+    sqlite3_stmt *st = NULL;
+    int ret;
+
+    struct field_buf buf;
+    struct cs_value v;
+    char err[512];
+    if (status != NULL && field_value(c, entity_field(&ent_member, "status"), status, &buf, &v, err,
+                                      sizeof(err)) != 0)
+        return client_fail("%s", err);
+    if (sqlite3_prepare_v2(c->db, json ? sql_json : sql_plain, -1, &st, NULL) != SQLITE_OK)
+        return client_fail("%s", sqlite3_errmsg(c->db));
+    if (status != NULL)
+        sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    ret = json ? out_json(stdout, st) : out_table(stdout, st, headers);
+    sqlite3_finalize(st);
+    if (ret != 0)
+        return client_fail("%s", ret == CS_ESQLITE ? out_errmsg() : cs_strerror(ret));
+    return CS_EXIT_OK;
+}
+
+static int
+member_show(struct client *c, const struct verb_args *a)
+{
+    struct cs_id id;
+    char err[256];
+
+    if (record_find(c, "member", a->argv[0], &id, err, sizeof(err)) != 0)
+        return client_fail("%s", err);
+    return record_show(c, &ent_member, &id, a->ov[0] != NULL);
+}
+
+static int
+member_edit(struct client *c, const struct verb_args *a)
+{
+    const char *name = a->fv[field_index("full_name")];
+    struct cs_id id;
+    char err[256], hex[CS_ID_HEX_LEN + 1];
+    size_t given = 0;
+    int ret;
+
+    for (size_t i = 0; i < ent_member.nfields; i++)
+        given += a->fv[i] != NULL;
+    if (given == 0)
+        return client_usage(_("member edit: give at least one field to change (see 'cellsync "
+                              "member edit --help')"));
+    if (name != NULL && name[0] == 0)
+        return client_usage(_("member edit: '--name' cannot be empty"));
+    if (record_find(c, "member", a->argv[0], &id, err, sizeof(err)) != 0)
+        return client_fail("%s", err);
+    if ((ret = write_member(c, &id, a->fv)) != 0)
+        return ret;
+    cs_id_to_hex(&id, hex);
+    printf(_("updated member %s\n"), hex + CS_ID_HEX_LEN - 8);
+    return CS_EXIT_OK;
+}
+
+static const struct verb verbs[] = {
+    {"add", member_add, &ent_member, NULL, 0, "", 0, 0, N_("add a member (--name is required)")},
+    {"list", member_list, NULL, list_opts, 2, "", 0, 0, N_("list the members, by name")},
+    {"show", member_show, NULL, show_opts, 1, "ID", 1, 1, N_("show every field of a member")},
+    {"edit", member_edit, &ent_member, NULL, 0, "ID", 1, 1,
+     N_("change the given fields of a member (an empty value clears one)")},
+};
+
+int
+cmd_member(int argc, char **argv)
+{
+    return run_verbs("member", verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync status`: what a secretary checks first. Which device and data
+ * directory this is, how many records it holds, what the hub has not yet
+ * acknowledged, when the hub was last reached, and the two things that need
+ * a person: open conflicts and overdue deadlines (DESIGN.md: conflicts are
+ * shown, never hidden). The overdue count is the `due` computation itself.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "client.h"
+#include "output.h"
+
+enum { OPT_JSON, OPT_HELP, OPT__COUNT };
+
+static const struct opt status_opts[OPT__COUNT] = {
+    [OPT_JSON] = {"json", 0, N_("print a JSON object instead of lines")},
+    [OPT_HELP] = {"help", 0, N_("show this help")},
+};
+
+/*
+ * The counts. Candidates in progress are those not yet official nor
+ * withdrawn (an admitted candidate is counted as a member); members are
+ * those still on the cell's books.
+ *   ?1 this device's id, ?2 the hub's acknowledged seq
+ */
+#define COUNT_CANDIDATES                                                                           \
+    "(SELECT count(*) FROM candidate WHERE cl % 2 = 1"                                             \
+    " AND coalesce(stage, '') NOT IN ('official', 'withdrawn'))"
+#define COUNT_MEMBERS                                                                              \
+    "(SELECT count(*) FROM member WHERE cl % 2 = 1"                                                \
+    " AND coalesce(status, '') NOT IN ('transferred_out', 'struck_off', 'deceased'))"
+#define COUNT_MEETINGS "(SELECT count(*) FROM meeting WHERE cl % 2 = 1)"
+#define COUNT_UNACKED                                                                              \
+    "(SELECT count(*) FROM cs_ver v JOIN cs_site s ON s.ix = v.site"                               \
+    " WHERE s.uuid = ?1 AND v.seq > ?2)"
+#define COUNT_OVERDUE "(SELECT count(*) FROM temp.due_rows WHERE days_left < 0)"
+
+/* ?3 data directory, ?4 cell code, ?5 last contact, ?6 open conflicts */
+static const char status_kv_sql[] =
+    "SELECT uuid(?1), ?3, ?4, " COUNT_CANDIDATES ", " COUNT_MEMBERS ", " COUNT_MEETINGS
+    ", " COUNT_UNACKED ", ?5, ?6, " COUNT_OVERDUE;
+
+static const char status_json_sql[] =
+    "SELECT json_object('device', uuid(?1), 'home', ?3, 'org', ?4,"
+    " 'candidates', " COUNT_CANDIDATES ", 'members', " COUNT_MEMBERS ", 'meetings', " COUNT_MEETINGS
+    ", 'unacknowledged', " COUNT_UNACKED
+    ", 'last_contact', ?5, 'conflicts', ?6, 'overdue', " COUNT_OVERDUE ")";
+
+static const char *const status_labels[] = {
+    N_("device"),
+    N_("data directory"),
+    N_("cell"),
+    N_("candidates in progress"),
+    N_("members"),
+    N_("meetings"),
+    N_("changes the hub has not acknowledged"),
+    N_("last contact with the hub"),
+    N_("open conflicts"),
+    N_("overdue deadlines"),
+};
+
+int
+cmd_status(int argc, char **argv)
+{
+    const char *ov[OPT__COUNT];
+    struct client c;
+    sqlite3_stmt *st = NULL;
+    char err[512] = "", org[256], ack[32], contact[256];
+    uint64_t conflicts = 0;
+    int rest, ret;
+
+    if ((ret = parse_args(argc, argv, "status", NULL, NULL, status_opts, OPT__COUNT, ov, &rest)) !=
+        0)
+        return ret;
+    if (ov[OPT_HELP] != NULL) {
+        printf("%s\n\n%s\n", _("usage: cellsync status [--json]"),
+               _("Shows this device, its records, the changes the hub has not yet\n"
+                 "acknowledged, open conflicts and overdue deadlines."));
+        print_options(stdout, NULL, status_opts, OPT__COUNT);
+        return CS_EXIT_OK;
+    }
+    if (rest != argc)
+        return client_usage(_("status: unexpected argument '%s'"), argv[rest]);
+    if ((ret = client_open(&c)) != 0)
+        return ret;
+    ret = CS_EXIT_FAILURE;
+
+    int json = ov[OPT_JSON] != NULL;
+    int has_org = cs_replica_meta_get(c.rep, "org", org, sizeof(org)) == 0 && org[0] != 0;
+    int has_contact = cs_replica_meta_get(c.rep, "last_contact", contact, sizeof(contact)) == 0 &&
+                      contact[0] != 0;
+    /* Nothing acknowledged yet (or a value this version cannot read): count everything. */
+    long long acked = 0;
+    if (cs_replica_meta_get(c.rep, "hub_ack_seq", ack, sizeof(ack)) == 0) {
+        char *end;
+        errno = 0;
+        acked = strtoll(ack, &end, 10);
+        if (errno != 0 || end == ack || *end != 0 || acked < 0)
+            acked = 0;
+    }
+    int rc = cs_replica_conflict_count(c.rep, &conflicts);
+    if (rc != 0) {
+        client_fail(_("cannot count the open conflicts: %s"), cs_strerror(rc));
+        goto out;
+    }
+    if (due_rows_fill(&c, err, sizeof(err)) != 0) {
+        client_fail("%s", err);
+        goto out;
+    }
+    if (sqlite3_prepare_v2(c.db, json ? status_json_sql : status_kv_sql, -1, &st, NULL) !=
+        SQLITE_OK) {
+        client_fail(_("cannot read the status: %s"), sqlite3_errmsg(c.db));
+        goto out;
+    }
+    sqlite3_bind_blob(st, 1, cs_replica_site(c.rep)->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, acked);
+    sqlite3_bind_text(st, 3, c.home, -1, SQLITE_STATIC);
+    if (has_org)
+        sqlite3_bind_text(st, 4, org, -1, SQLITE_STATIC);
+    if (has_contact)
+        sqlite3_bind_text(st, 5, contact, -1, SQLITE_STATIC);
+    else if (!json)
+        sqlite3_bind_text(st, 5, _("never"), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)conflicts);
+    rc = json ? out_json(stdout, st) : out_kv(stdout, st, status_labels);
+    if (rc != 0) {
+        client_fail(_("cannot read the status: %s"),
+                    rc == CS_ESQLITE ? out_errmsg() : cs_strerror(rc));
+        goto out;
+    }
+    ret = CS_EXIT_OK;
+out:
+    sqlite3_finalize(st);
+    client_close(&c);
+    return ret;
+}
