@@ -1152,9 +1152,11 @@ out:
 /* ---- change sets ---- */
 
 int
-cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_apply_stats *st,
-                 char *err, size_t errlen)
+cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
+                 const struct cs_apply_opts *opts, struct cs_apply_stats *st, char *err,
+                 size_t errlen)
 {
+    static const struct cs_apply_opts none = {0};
     struct cs_apply_stats s = {0};
     sqlite3_stmt *holder = NULL;
     int ret, rc = SQLITE_OK;
@@ -1162,8 +1164,10 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_
     s.received = cs_changeset_count(cs);
     if (r->in_tx)
         return cs_errf(err, errlen, CS_EINVAL, "a transaction is already open");
+    if (opts == NULL)
+        opts = &none;
     /* Refuse the whole set before touching anything if one stamp is too far ahead. */
-    for (size_t i = 0; i < s.received; i++) {
+    for (size_t i = 0; i < s.received && !opts->per_change_drift; i++) {
         struct cs_change c;
         cs_changeset_get(cs, i, &c);
         if (cs_hlc_check(&r->clock, c.hlc) != 0)
@@ -1184,6 +1188,19 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_
         uint64_t ignored;
         int state;
         cs_changeset_get(cs, i, &c);
+        if (opts->accept != NULL) {
+            char reason[256] = "";
+            if (opts->accept(opts->ud, &c, i, reason, sizeof(reason)) != 0) {
+                s.refused++;
+                if (opts->refused != NULL && (ret = opts->refused(opts->ud, &c, reason)) != 0) {
+                    cs_errf(err, errlen, ret, "cannot record a refused change: %s",
+                            sqlite3_errmsg(r->db));
+                    goto out;
+                }
+                continue;
+            }
+        }
+        /* An accepted stamp is within the drift bound, so recv cannot refuse it. */
         if ((ret = cs_hlc_recv(&r->clock, c.hlc, &ignored)) != 0) {
             cs_errf(err, errlen, ret, "change %zu: %s", i, cs_strerror(ret));
             goto out;
@@ -1227,6 +1244,8 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_
     }
     sqlite3_finalize(holder);
     holder = NULL;
+    if (opts->before_commit != NULL && (rc = opts->before_commit(opts->ud, r->db)) != 0)
+        goto fail;
     if ((ret = cs_replica_commit(r, err, errlen)) != 0)
         goto out;
     if (st != NULL)
@@ -1240,18 +1259,26 @@ out:
     return ret;
 }
 
+/* What a version adds to an encoded change set, near enough to cut chunks by. */
+#define VERSION_OVERHEAD 48
+
 int
-cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_changes,
-                         struct cs_changeset **out, char *err, size_t errlen)
+cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
+                         const struct cs_since_filter *filter, struct cs_changeset **out,
+                         char *err, size_t errlen)
 {
+    static const struct cs_since_filter none = {0};
     struct cs_changeset_header h = {0};
     struct cs_changeset *cs = NULL;
     sqlite3_stmt *st = NULL;
     uint64_t last = after, run_hlc = 0;
     struct cs_id run_site = {{0}};
+    size_t bytes = 0;
     int ret, rc;
 
     *out = NULL;
+    if (filter == NULL)
+        filter = &none;
     h.origin = r->site;
     h.schema = CS_SCHEMA_VERSION;
     if ((ret = cs_changeset_new(&cs, &h)) != 0)
@@ -1263,6 +1290,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_change
     sqlite3_bind_int64(st, 1, (int64_t)after);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct cs_change c = {0};
+        uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
         c.table = (const char *)sqlite3_column_text(st, 1);
         c.column = (const char *)sqlite3_column_text(st, 3);
         if (sqlite3_column_bytes(st, 2) != CS_ID_LEN || sqlite3_column_bytes(st, 6) != CS_ID_LEN) {
@@ -1276,12 +1304,20 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_change
         if (c.prev_hlc != 0 && sqlite3_column_bytes(st, 8) == CS_ID_LEN)
             memcpy(c.prev_origin.b, sqlite3_column_blob(st, 8), CS_ID_LEN);
         c.cl = (uint64_t)sqlite3_column_int64(st, 9);
+        int vbytes = sqlite3_column_bytes(st, 4);
         /* Cut only between local transactions (runs of one stamp and origin). */
         int same_run = c.hlc == run_hlc && cs_id_cmp(&c.origin, &run_site) == 0;
-        if (max_changes && cs_changeset_count(cs) >= max_changes && !same_run)
+        if (max_bytes && cs_changeset_count(cs) > 0 &&
+            bytes + VERSION_OVERHEAD + (size_t)vbytes > max_bytes && !same_run)
             break;
         run_hlc = c.hlc;
         run_site = c.origin;
+        last = seq;
+        /* Filtered versions are covered by the seq range all the same. */
+        if ((filter->only_origin && cs_id_cmp(&c.origin, filter->only_origin) != 0) ||
+            (filter->not_origin && cs_id_cmp(&c.origin, filter->not_origin) == 0) ||
+            (filter->row_ok && !filter->row_ok(filter->ud, c.table, &c.row)))
+            continue;
         switch (sqlite3_column_type(st, 4)) {
         case SQLITE_INTEGER:
             c.value.type = CS_VINT;
@@ -1305,11 +1341,11 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_change
             c.value.type = CS_VNIL;
         }
         if ((ret = cs_changeset_add(cs, &c)) != 0) {
-            cs_errf(err, errlen, ret, "cannot add version %lld to a change set: %s",
-                    (long long)sqlite3_column_int64(st, 0), cs_strerror(ret));
+            cs_errf(err, errlen, ret, "cannot add version %llu to a change set: %s",
+                    (unsigned long long)seq, cs_strerror(ret));
             goto out;
         }
-        last = (uint64_t)sqlite3_column_int64(st, 0);
+        bytes += VERSION_OVERHEAD + (size_t)vbytes;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         ret = sql_fail(r, rc, err, errlen, "read");

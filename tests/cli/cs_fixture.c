@@ -193,9 +193,9 @@ ship(struct cs_replica *a, struct cs_replica *b, uint64_t after)
 {
     struct cs_changeset *cs;
     int ret;
-    if ((ret = cs_replica_changes_since(a, after, 0, &cs, err, sizeof(err))) != 0)
+    if ((ret = cs_replica_changes_since(a, after, 0, NULL, &cs, err, sizeof(err))) != 0)
         die("changes", ret);
-    ret = cs_replica_apply(b, cs, NULL, err, sizeof(err));
+    ret = cs_replica_apply(b, cs, NULL, NULL, err, sizeof(err));
     cs_changeset_free(cs);
     if (ret != 0)
         die("apply", ret);

@@ -52,8 +52,8 @@ pull(struct cs_replica *to, struct cs_replica *from, struct cs_apply_stats *st)
 {
     struct cs_changeset *cs;
     char err[256];
-    assert_int_equal(cs_replica_changes_since(from, 0, 0, &cs, err, sizeof(err)), 0);
-    int ret = cs_replica_apply(to, cs, st, err, sizeof(err));
+    assert_int_equal(cs_replica_changes_since(from, 0, 0, NULL, &cs, err, sizeof(err)), 0);
+    int ret = cs_replica_apply(to, cs, NULL, st, err, sizeof(err));
     if (ret != 0)
         fail_msg("apply: %s", err);
     cs_changeset_free(cs);
@@ -336,7 +336,7 @@ test_unknown_and_reserved(void **state)
 
     /* A table from a newer schema: stored and forwarded, nothing else touched. */
     struct cs_changeset *cs = one_change("future_table", "x", &row, "hello", now, 7);
-    assert_int_equal(cs_replica_apply(a, cs, &st, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_apply(a, cs, NULL, &st, err, sizeof(err)), 0);
     cs_changeset_free(cs);
     pull(b, a, &st);
     assert_int_equal(st.applied, 1);
@@ -344,13 +344,13 @@ test_unknown_and_reserved(void **state)
 
     /* Registers named id or cl, or naming internal tables, never reach SQL. */
     cs = one_change("candidate", "id", &row, "overwrite", now + 1, 7);
-    assert_int_equal(cs_replica_apply(a, cs, &st, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_apply(a, cs, NULL, &st, err, sizeof(err)), 0);
     cs_changeset_free(cs);
     cs = one_change("cs_meta", "value", &row, "x", now + 2, 7);
-    assert_int_equal(cs_replica_apply(a, cs, &st, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_apply(a, cs, NULL, &st, err, sizeof(err)), 0);
     cs_changeset_free(cs);
     cs = one_change("candidate\"; DROP TABLE member; --", "x", &row, "x", now + 3, 7);
-    assert_int_equal(cs_replica_apply(a, cs, &st, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_apply(a, cs, NULL, &st, err, sizeof(err)), 0);
     cs_changeset_free(cs);
     sqlite3_stmt *q;
     assert_int_equal(sqlite3_prepare_v2(cs_replica_db(a),
@@ -381,7 +381,7 @@ test_drift_refused(void **state)
     uint64_t now = cs_hlc_now(cs_replica_clock(a));
     uint64_t ahead = now + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS + 60000, 0);
     struct cs_changeset *cs = one_change("candidate", "full_name", &row, "x", ahead, 9);
-    assert_int_equal(cs_replica_apply(a, cs, NULL, err, sizeof(err)), CS_EDRIFT);
+    assert_int_equal(cs_replica_apply(a, cs, NULL, NULL, err, sizeof(err)), CS_EDRIFT);
     assert_non_null(strstr(err, "ahead"));
     assert_int_equal(cs_replica_seq(a), seq);
     assert_null(domain_text(a, &row, "full_name"));
@@ -409,8 +409,12 @@ test_changes_since_cuts(void **state)
         assert_int_equal(cs_replica_commit(a, err, sizeof(err)), 0);
     }
     assert_int_equal(cs_replica_seq(a), 15);
-    /* A limit of 4 takes two whole transactions (6), never 4 or 5. */
-    assert_int_equal(cs_replica_changes_since(a, 0, 4, &cs, err, sizeof(err)), 0);
+    /* A limit smaller than one transaction still takes that whole transaction. */
+    assert_int_equal(cs_replica_changes_since(a, 0, 60, NULL, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_changeset_count(cs), 3);
+    cs_changeset_free(cs);
+    /* Two transactions are about 300 bytes: 320 takes them whole (6), never 4 or 5. */
+    assert_int_equal(cs_replica_changes_since(a, 0, 320, NULL, &cs, err, sizeof(err)), 0);
     assert_int_equal(cs_changeset_count(cs), 6);
     assert_int_equal(cs_changeset_header(cs)->seq_first, 1);
     assert_int_equal(cs_changeset_header(cs)->seq_last, 6);
@@ -420,15 +424,106 @@ test_changes_since_cuts(void **state)
     assert_int_equal(c.value.n, 1);
     assert_memory_equal(c.value.p, "2", 1);
     cs_changeset_free(cs);
-    assert_int_equal(cs_replica_changes_since(a, 6, 0, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_changes_since(a, 6, 0, NULL, &cs, err, sizeof(err)), 0);
     assert_int_equal(cs_changeset_count(cs), 9);
     assert_int_equal(cs_changeset_header(cs)->seq_first, 7);
     assert_int_equal(cs_changeset_header(cs)->seq_last, 15);
     cs_changeset_free(cs);
-    assert_int_equal(cs_replica_changes_since(a, 15, 0, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_changes_since(a, 15, 0, NULL, &cs, err, sizeof(err)), 0);
     assert_int_equal(cs_changeset_count(cs), 0);
     cs_changeset_free(cs);
     cs_replica_close(a);
+}
+
+static int
+refuse_phone(void *ud, const struct cs_change *c, size_t i, char *reason, size_t len)
+{
+    (void)ud;
+    (void)i;
+    if (strcmp(c->column, "phone") != 0)
+        return 0;
+    snprintf(reason, len, "no phones");
+    return 1;
+}
+
+static int
+count_refusal(void *ud, const struct cs_change *c, const char *reason)
+{
+    (void)c;
+    assert_string_equal(reason, "no phones");
+    ++*(int *)ud;
+    return 0;
+}
+
+static int
+fail_commit(void *ud, sqlite3 *db)
+{
+    (void)ud;
+    (void)db;
+    return SQLITE_FULL;
+}
+
+static int
+skip_row(void *ud, const char *table, const struct cs_id *row)
+{
+    (void)table;
+    return cs_id_cmp(row, ud) != 0;
+}
+
+static void
+test_filters_and_hooks(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(1), *b = open_mem(2), *c = open_mem(3);
+    struct cs_apply_stats st;
+    struct cs_changeset *cs;
+    char err[256];
+    struct cs_id r1, r2;
+    cs_id_new(&r1);
+    cs_id_new(&r2);
+    set_text(a, &r1, "full_name", "A");
+    set_text(a, &r1, "phone", "1");
+    set_text(b, &r2, "full_name", "B");
+    pull(a, b, NULL);
+
+    /* Only a's own writes; then everything but a's; then all but one row. */
+    struct cs_since_filter own = {.only_origin = cs_replica_site(a)};
+    assert_int_equal(cs_replica_changes_since(a, 0, 0, &own, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_changeset_count(cs), 2);
+    assert_int_equal(cs_changeset_header(cs)->seq_last, 3); /* b's version is covered */
+    cs_changeset_free(cs);
+    struct cs_since_filter others = {.not_origin = cs_replica_site(a)};
+    assert_int_equal(cs_replica_changes_since(a, 0, 0, &others, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_changeset_count(cs), 1);
+    cs_changeset_free(cs);
+    struct cs_since_filter rows = {.row_ok = skip_row, .ud = &r1};
+    assert_int_equal(cs_replica_changes_since(a, 0, 0, &rows, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_changeset_count(cs), 1);
+    cs_changeset_free(cs);
+
+    /* accept refuses one change, the rest goes in; refused is told about it. */
+    int refusals = 0;
+    struct cs_apply_opts opts = {.accept = refuse_phone, .refused = count_refusal,
+                                 .ud = &refusals};
+    assert_int_equal(cs_replica_changes_since(a, 0, 0, NULL, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_apply(c, cs, &opts, &st, err, sizeof(err)), 0);
+    assert_int_equal(st.refused, 1);
+    assert_int_equal(st.applied, 2);
+    assert_int_equal(refusals, 1);
+    assert_null(domain_text(c, &r1, "phone"));
+    assert_string_equal(domain_text(c, &r1, "full_name"), "A");
+
+    /* A failing before_commit leaves nothing behind. */
+    struct cs_replica *d = open_mem(4);
+    struct cs_apply_opts failing = {.before_commit = fail_commit};
+    assert_int_equal(cs_replica_apply(d, cs, &failing, &st, err, sizeof(err)), CS_EFULL);
+    assert_int_equal(cs_replica_seq(d), 0);
+    assert_null(domain_text(d, &r1, "full_name"));
+    cs_changeset_free(cs);
+    cs_replica_close(a);
+    cs_replica_close(b);
+    cs_replica_close(c);
+    cs_replica_close(d);
 }
 
 /* ---- property test ---- */
@@ -509,7 +604,7 @@ test_property_orders(void **state)
     for (int i = 0; i < DEVICES; i++)
         pull(all, dev[i], NULL);
     struct cs_changeset *u;
-    assert_int_equal(cs_replica_changes_since(all, 0, 0, &u, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_changes_since(all, 0, 0, NULL, &u, err, sizeof(err)), 0);
     size_t n = cs_changeset_count(u);
     assert_true(n > 60);
     struct pv *v = calloc(n, sizeof(*v));
@@ -544,7 +639,7 @@ test_property_orders(void **state)
             assert_int_equal(cs_changeset_new(&cs, &h), 0);
             for (size_t k = 0; k < chunk && i < m; k++, i++)
                 assert_int_equal(cs_changeset_add(cs, &v[order[i]].c), 0);
-            assert_int_equal(cs_replica_apply(r, cs, NULL, err, sizeof(err)), 0);
+            assert_int_equal(cs_replica_apply(r, cs, NULL, NULL, err, sizeof(err)), 0);
             cs_changeset_free(cs);
         }
         uint8_t got[32];
@@ -618,6 +713,7 @@ main(void)
         cmocka_unit_test(test_unknown_and_reserved),
         cmocka_unit_test(test_drift_refused),
         cmocka_unit_test(test_changes_since_cuts),
+        cmocka_unit_test(test_filters_and_hooks),
         cmocka_unit_test(test_property_orders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

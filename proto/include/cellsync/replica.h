@@ -100,24 +100,59 @@ struct cs_apply_stats {
     size_t applied;    /* new versions stored */
     size_t duplicates; /* already known: nothing happened */
     size_t conflicts;  /* versions that became open conflicts (new or displaced) */
+    size_t refused;    /* turned away by opts->accept */
+};
+
+/* What a caller adds to a merge (all optional). */
+struct cs_apply_opts {
+    /*
+     * Called for each change before it is stored: 0 to accept it, or
+     * nonzero to refuse it with a reason (the hub's authorization). A
+     * refused change is not stored; the rest of the set goes on.
+     */
+    int (*accept)(void *ud, const struct cs_change *c, size_t index, char *reason, size_t len);
+    /* Called with each refusal, inside the transaction (to log it). */
+    int (*refused)(void *ud, const struct cs_change *c, const char *reason);
+    /*
+     * Called once after the last change, inside the same transaction, so a
+     * cursor that covers the set commits with it or not at all.
+     */
+    int (*before_commit)(void *ud, sqlite3 *db);
+    void *ud;
+    /* Set to check each stamp in accept instead of refusing the whole set on drift. */
+    int per_change_drift;
 };
 
 /*
  * Merges a change set in one transaction: all of it or, on error, none.
- * Takes each change's hlc into the clock (CS_EDRIFT refuses the whole set
- * when one is too far ahead). st is optional.
+ * Takes each change's hlc into the clock. Without per_change_drift, one
+ * stamp further ahead than the drift bound refuses the whole set with
+ * CS_EDRIFT. opts and st are optional.
  */
-int cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs, struct cs_apply_stats *st,
-                     char *err, size_t errlen);
+int cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
+                     const struct cs_apply_opts *opts, struct cs_apply_stats *st, char *err,
+                     size_t errlen);
+
+/* Which versions a change set for a peer carries (all optional). */
+struct cs_since_filter {
+    const struct cs_id *only_origin; /* a device sends only its own writes */
+    const struct cs_id *not_origin;  /* the hub never echoes a device's writes back */
+    /* 1 to send versions of this row (the hub's scope), 0 to skip them. */
+    int (*row_ok)(void *ud, const char *table, const struct cs_id *row);
+    void *ud;
+};
 
 /*
- * The versions with seq > after, in seq order, as a change set from this
- * replica, at most max_changes of them (0: no limit), never cutting one
- * local transaction in two unless it alone is over the limit. The header's
- * seq range is what the set covers. OUT: *out, cs_changeset_free().
+ * The versions with seq > after that pass the filter, in seq order, as a
+ * change set from this replica of about max_bytes encoded (0: no limit),
+ * never cutting one local transaction in two unless it alone is over the
+ * limit. The header's seq range is what the set covers, skipped versions
+ * included, so the peer's cursor moves past them. OUT: *out, free with
+ * cs_changeset_free().
  */
-int cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_changes,
-                             struct cs_changeset **out, char *err, size_t errlen);
+int cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
+                             const struct cs_since_filter *filter, struct cs_changeset **out,
+                             char *err, size_t errlen);
 
 /* Open conflicts, for status lines. */
 int cs_replica_conflict_count(struct cs_replica *r, uint64_t *count);
