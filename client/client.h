@@ -188,6 +188,9 @@ struct verb {
  */
 int run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, char **argv);
 
+/* The same for a command that is one verb: `cellsync sync [options]`. */
+int run_single(const char *cmd, const struct verb *v, int argc, char **argv);
+
 /*
  * SQL functions the commands' queries use, registered by client_open:
  *   short_id(id)       the 8 hex digits a person types

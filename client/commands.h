@@ -11,5 +11,7 @@ int cmd_search(int argc, char **argv);
 int cmd_due(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 
 #endif

@@ -1,12 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cellsyncd, the hub daemon. The table below is the whole command set;
- * each command lives in its own cmd_<verb>.c as it is written.
+ * each command lives in its own cmd_<verb>.c. What every command shares
+ * (failing, usage errors, the configuration file) is here too.
  */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "cellsync/cli.h"
 #include "cellsync/i18n.h"
+#include "commands.h"
 
 static const struct cs_cmd commands[] = {
+    {"init", cmd_init, N_("create the hub: its key, its record store and the org tree it serves"),
+     "--org-tree FILE.csv [--state DIR] [--config FILE]"},
+    {"enroll", cmd_enroll, N_("make a one-time enrollment file and short code for a device"),
+     "--org ID --role cell|committee|hub --name TEXT --out FILE [--addr HOST:PORT] [--days N]"},
+    {"devices", cmd_devices, N_("list the enrolled devices"),
+     "[--json] [--state DIR] [--config FILE]"},
+    {"revoke", cmd_revoke, N_("revoke a device so that it can no longer sync"),
+     "DEVICE [--state DIR] [--config FILE]"},
+    {"serve", cmd_serve, N_("run the hub: accept live syncs from enrolled devices"),
+     "[--state DIR] [--listen ADDR:PORT] [--config FILE]"},
     {"help", NULL, N_("show help for cellsyncd or one of its commands"), "[<command>]"},
     {"version", NULL, N_("print the version"), ""},
 };
@@ -18,6 +34,54 @@ static const struct cs_cli cli = {
     commands,
     sizeof(commands) / sizeof(commands[0]),
 };
+
+int
+cmd_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("cellsyncd: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CS_EXIT_FAILURE;
+}
+
+int
+cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "cellsyncd: %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    /* TRANSLATORS: the command, as in 'cellsyncd enroll --help'. */
+    fprintf(stderr, _("Run 'cellsyncd %s --help' for its options."), cmd);
+    fputc('\n', stderr);
+    return CS_EXIT_USAGE;
+}
+
+int
+cmd_bad_option(const char *cmd, int ch, char **argv)
+{
+    if (ch == ':')
+        return cmd_usage_error(cmd, _("option '%s' needs a value"), argv[optind - 1]);
+    return cmd_usage_error(cmd, _("unknown option '%s'"), argv[optind - 1]);
+}
+
+int
+cmd_config(struct conf *c, const char *config_path, const char *state)
+{
+    char err[1024];
+    conf_defaults(c);
+    if (conf_load(c, config_path ? config_path : CONF_DEFAULT_PATH, config_path != NULL, err,
+                  sizeof(err)) != 0)
+        return cmd_fail("%s", err);
+    if (state != NULL)
+        snprintf(c->state, sizeof(c->state), "%s", state);
+    return 0;
+}
 
 int
 main(int argc, char **argv)

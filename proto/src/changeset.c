@@ -164,46 +164,11 @@ dict_intern(struct cs_changeset *cs, struct dict *d, const void *p, size_t n, in
     return 0;
 }
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-static int
-utf8_valid(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t cp, min;
-        if ((c & 0xe0) == 0xc0)
-            k = 1, cp = c & 0x1f, min = 0x80;
-        else if ((c & 0xf0) == 0xe0)
-            k = 2, cp = c & 0x0f, min = 0x800;
-        else if ((c & 0xf8) == 0xf0)
-            k = 3, cp = c & 0x07, min = 0x10000;
-        else
-            return 0;
-        if (n - i - 1 < k)
-            return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
 static int
 name_valid(const char *p, size_t n)
 {
     return n > 0 && n <= CS_NAME_MAX && memchr(p, 0, n) == NULL &&
-           utf8_valid((const uint8_t *)p, n);
+           cs__utf8_valid((const uint8_t *)p, n);
 }
 
 int
@@ -287,7 +252,7 @@ cs_changeset_add(struct cs_changeset *cs, const struct cs_change *c)
             return CS_ETOOBIG;
         if (c->value.n > 0 && c->value.p == NULL)
             return CS_EINVAL;
-        if (c->value.type == CS_VTEXT && !utf8_valid(c->value.p, c->value.n))
+        if (c->value.type == CS_VTEXT && !cs__utf8_valid(c->value.p, c->value.n))
             return CS_EINVAL;
     } else if (c->value.type != CS_VNIL && c->value.type != CS_VINT && c->value.type != CS_VFLOAT) {
         return CS_EINVAL;
@@ -458,50 +423,12 @@ out:
 
 /* ---- decoding ---- */
 
-struct dec {
-    char *err;
-    size_t errlen;
-};
-
 static int
-get_uint(struct dec *d, const msgpack_object *o, uint64_t max, uint64_t *v, const char *what)
-{
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return cs_errf(d->err, d->errlen, CS_ETYPE, "%s is not an unsigned integer", what);
-    if (o->via.u64 > max)
-        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%s %llu is over the limit %llu", what,
-                       (unsigned long long)o->via.u64, (unsigned long long)max);
-    *v = o->via.u64;
-    return 0;
-}
-
-static int
-get_id(struct dec *d, const msgpack_object *o, struct cs_id *id, const char *what)
-{
-    if (o->type != MSGPACK_OBJECT_BIN)
-        return cs_errf(d->err, d->errlen, CS_ETYPE, "%s is not binary", what);
-    if (o->via.bin.size != CS_ID_LEN)
-        return cs_errf(d->err, d->errlen, CS_EMALFORMED, "%s has %u bytes, not %d", what,
-                       o->via.bin.size, CS_ID_LEN);
-    memcpy(id->b, o->via.bin.ptr, CS_ID_LEN);
-    return 0;
-}
-
-static int
-get_array(struct dec *d, const msgpack_object *o, const msgpack_object_array **a, const char *what)
-{
-    if (o->type != MSGPACK_OBJECT_ARRAY)
-        return cs_errf(d->err, d->errlen, CS_ETYPE, "%s is not an array", what);
-    *a = &o->via.array;
-    return 0;
-}
-
-static int
-get_index(struct dec *d, const msgpack_object *o, uint32_t count, uint32_t *ix, size_t i,
-          const char *what)
+get_index(const struct cs__mpdec *d, const msgpack_object *o, uint32_t count, uint32_t *ix,
+          size_t i, const char *what)
 {
     uint64_t v = 0;
-    int ret = get_uint(d, o, UINT32_MAX, &v, what);
+    int ret = cs__mp_uint(d, o, UINT32_MAX, &v, what);
     if (ret != 0)
         return ret;
     if (v >= count)
@@ -513,8 +440,8 @@ get_index(struct dec *d, const msgpack_object *o, uint32_t count, uint32_t *ix, 
 }
 
 static int
-decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, struct rec *r,
-             size_t i)
+decode_value(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_object *o,
+             struct rec *r, size_t i)
 {
     switch (o->type) {
     case MSGPACK_OBJECT_NIL:
@@ -536,7 +463,7 @@ decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, st
         r->v.f = o->via.f64;
         return 0;
     case MSGPACK_OBJECT_STR:
-        if (!utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
+        if (!cs__utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
             return cs_errf(d->err, d->errlen, CS_EMALFORMED,
                            "change %zu: text value is not valid UTF-8", i);
         r->vtype = CS_VTEXT;
@@ -553,29 +480,29 @@ decode_value(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, st
 }
 
 static int
-decode_change(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, size_t i)
+decode_change(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_object *o, size_t i)
 {
-    const msgpack_object_array *a = NULL;
+    const msgpack_object *f = NULL;
+    uint32_t nf = 0;
     struct rec *r = NULL;
     uint64_t prev_origin = 0;
     int ret;
 
-    if ((ret = get_array(d, o, &a, "change")) != 0)
+    if ((ret = cs__mp_array(d, o, &f, &nf, "change")) != 0)
         return ret;
-    if (a->size != 9)
-        return cs_errf(d->err, d->errlen, CS_ECOUNT, "change %zu has %u fields, not 9", i, a->size);
+    if (nf != 9)
+        return cs_errf(d->err, d->errlen, CS_ECOUNT, "change %zu has %u fields, not 9", i, nf);
     if ((ret = rec_push(cs, &r)) != 0)
         return ret;
-    const msgpack_object *f = a->ptr;
     if ((ret = get_index(d, &f[0], cs->names.count, &r->table, i, "table index")) != 0 ||
-        (ret = get_id(d, &f[1], &r->row, "row id")) != 0 ||
+        (ret = cs__mp_bin_exact(d, &f[1], r->row.b, CS_ID_LEN, "row id")) != 0 ||
         (ret = get_index(d, &f[2], cs->names.count, &r->column, i, "column index")) != 0 ||
         (ret = decode_value(d, cs, &f[3], r, i)) != 0 ||
-        (ret = get_uint(d, &f[4], UINT64_MAX, &r->hlc, "hlc")) != 0 ||
+        (ret = cs__mp_uint(d, &f[4], UINT64_MAX, &r->hlc, "hlc")) != 0 ||
         (ret = get_index(d, &f[5], cs->origins.count, &r->origin, i, "origin index")) != 0 ||
-        (ret = get_uint(d, &f[6], UINT64_MAX, &r->prev_hlc, "prev hlc")) != 0 ||
-        (ret = get_uint(d, &f[7], UINT32_MAX, &prev_origin, "prev origin index")) != 0 ||
-        (ret = get_uint(d, &f[8], UINT64_MAX, &r->cl, "causal length")) != 0)
+        (ret = cs__mp_uint(d, &f[6], UINT64_MAX, &r->prev_hlc, "prev hlc")) != 0 ||
+        (ret = cs__mp_uint(d, &f[7], UINT32_MAX, &prev_origin, "prev origin index")) != 0 ||
+        (ret = cs__mp_uint(d, &f[8], UINT64_MAX, &r->cl, "causal length")) != 0)
         return ret;
     if (r->hlc == 0 || r->prev_hlc >= r->hlc)
         return cs_errf(d->err, d->errlen, CS_EMALFORMED,
@@ -596,46 +523,46 @@ decode_change(struct dec *d, struct cs_changeset *cs, const msgpack_object *o, s
 }
 
 static int
-decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
+decode_root(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_object *root)
 {
-    const msgpack_object_array *a = NULL, *names = NULL, *origins = NULL, *changes = NULL;
+    const msgpack_object *f = NULL, *names = NULL, *origins = NULL, *changes = NULL;
+    uint32_t nf = 0, nnames = 0, norigins = 0, nchanges = 0;
     uint64_t v = 0;
     int ret;
 
-    if ((ret = get_array(d, root, &a, "change set")) != 0)
+    if ((ret = cs__mp_array(d, root, &f, &nf, "change set")) != 0)
         return ret;
-    if (a->size < 1)
+    if (nf < 1)
         return cs_errf(d->err, d->errlen, CS_ECOUNT, "change set is empty");
     /* The version comes first so a newer format is named as such, not as garbage. */
-    if ((ret = get_uint(d, &a->ptr[0], UINT32_MAX, &v, "format version")) != 0)
+    if ((ret = cs__mp_uint(d, &f[0], UINT32_MAX, &v, "format version")) != 0)
         return ret;
     if (v != CS_CHANGESET_FORMAT)
         return cs_errf(d->err, d->errlen, CS_EVERSION,
                        "change set format %llu is not supported (this is %d)",
                        (unsigned long long)v, CS_CHANGESET_FORMAT);
-    if (a->size != 9)
-        return cs_errf(d->err, d->errlen, CS_ECOUNT, "change set has %u fields, not 9", a->size);
-    const msgpack_object *f = a->ptr;
+    if (nf != 9)
+        return cs_errf(d->err, d->errlen, CS_ECOUNT, "change set has %u fields, not 9", nf);
     cs->h.version = (uint32_t)v;
-    if ((ret = get_id(d, &f[1], &cs->h.origin, "origin")) != 0 ||
-        (ret = get_uint(d, &f[2], UINT64_MAX, &cs->h.seq_first, "first seq")) != 0 ||
-        (ret = get_uint(d, &f[3], UINT64_MAX, &cs->h.seq_last, "last seq")) != 0 ||
-        (ret = get_uint(d, &f[4], UINT32_MAX, &v, "schema version")) != 0)
+    if ((ret = cs__mp_bin_exact(d, &f[1], cs->h.origin.b, CS_ID_LEN, "origin")) != 0 ||
+        (ret = cs__mp_uint(d, &f[2], UINT64_MAX, &cs->h.seq_first, "first seq")) != 0 ||
+        (ret = cs__mp_uint(d, &f[3], UINT64_MAX, &cs->h.seq_last, "last seq")) != 0 ||
+        (ret = cs__mp_uint(d, &f[4], UINT32_MAX, &v, "schema version")) != 0)
         return ret;
     cs->h.schema = (uint32_t)v;
-    if ((ret = get_uint(d, &f[5], UINT64_MAX, &cs->h.hub_time, "hub time")) != 0)
+    if ((ret = cs__mp_uint(d, &f[5], UINT64_MAX, &cs->h.hub_time, "hub time")) != 0)
         return ret;
     if (cs->h.seq_first > cs->h.seq_last)
         return cs_errf(d->err, d->errlen, CS_EMALFORMED, "first seq %llu is after last seq %llu",
                        (unsigned long long)cs->h.seq_first, (unsigned long long)cs->h.seq_last);
 
-    if ((ret = get_array(d, &f[6], &names, "name list")) != 0)
+    if ((ret = cs__mp_array(d, &f[6], &names, &nnames, "name list")) != 0)
         return ret;
-    if (names->size > CS_CHANGESET_MAX_NAMES)
-        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u names is over the limit %u", names->size,
+    if (nnames > CS_CHANGESET_MAX_NAMES)
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u names is over the limit %u", nnames,
                        CS_CHANGESET_MAX_NAMES);
-    for (uint32_t i = 0; i < names->size; i++) {
-        const msgpack_object *n = &names->ptr[i];
+    for (uint32_t i = 0; i < nnames; i++) {
+        const msgpack_object *n = &names[i];
         uint32_t ix;
         if (n->type != MSGPACK_OBJECT_STR)
             return cs_errf(d->err, d->errlen, CS_ETYPE, "name %u is not text", i);
@@ -649,15 +576,15 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
             return ret;
     }
 
-    if ((ret = get_array(d, &f[7], &origins, "origin list")) != 0)
+    if ((ret = cs__mp_array(d, &f[7], &origins, &norigins, "origin list")) != 0)
         return ret;
-    if (origins->size > CS_CHANGESET_MAX_ORIGINS)
-        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u origins is over the limit %u",
-                       origins->size, CS_CHANGESET_MAX_ORIGINS);
-    for (uint32_t i = 0; i < origins->size; i++) {
+    if (norigins > CS_CHANGESET_MAX_ORIGINS)
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u origins is over the limit %u", norigins,
+                       CS_CHANGESET_MAX_ORIGINS);
+    for (uint32_t i = 0; i < norigins; i++) {
         struct cs_id id;
         uint32_t ix;
-        if ((ret = get_id(d, &origins->ptr[i], &id, "origin")) != 0)
+        if ((ret = cs__mp_bin_exact(d, &origins[i], id.b, CS_ID_LEN, "origin")) != 0)
             return ret;
         ret = dict_intern(cs, &cs->origins, id.b, CS_ID_LEN, 0, UINT32_MAX, 1, &ix);
         if (ret == CS_EDUPLICATE)
@@ -666,19 +593,19 @@ decode_root(struct dec *d, struct cs_changeset *cs, const msgpack_object *root)
             return ret;
     }
 
-    if ((ret = get_array(d, &f[8], &changes, "change list")) != 0)
+    if ((ret = cs__mp_array(d, &f[8], &changes, &nchanges, "change list")) != 0)
         return ret;
-    if (changes->size > CS_CHANGESET_MAX_CHANGES)
-        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u changes is over the limit %u",
-                       changes->size, CS_CHANGESET_MAX_CHANGES);
-    if (changes->size > 0) {
-        cs->recs = malloc(changes->size * sizeof(*cs->recs));
+    if (nchanges > CS_CHANGESET_MAX_CHANGES)
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u changes is over the limit %u", nchanges,
+                       CS_CHANGESET_MAX_CHANGES);
+    if (nchanges > 0) {
+        cs->recs = malloc(nchanges * sizeof(*cs->recs));
         if (cs->recs == NULL)
             return CS_ENOMEM;
-        cs->caprecs = changes->size;
+        cs->caprecs = nchanges;
     }
-    for (uint32_t i = 0; i < changes->size; i++)
-        if ((ret = decode_change(d, cs, &changes->ptr[i], i)) != 0)
+    for (uint32_t i = 0; i < nchanges; i++)
+        if ((ret = decode_change(d, cs, &changes[i], i)) != 0)
             return ret;
     return 0;
 }
@@ -687,10 +614,9 @@ int
 cs_changeset_decode(struct cs_changeset **out, const uint8_t *buf, size_t len, char *err,
                     size_t errlen)
 {
-    struct dec d = {err, errlen};
+    struct cs__mpdec d = {err, errlen};
     struct cs_changeset *cs = NULL;
     msgpack_unpacked up;
-    size_t off = 0;
     int ret;
 
     *out = NULL;
@@ -703,20 +629,9 @@ cs_changeset_decode(struct cs_changeset **out, const uint8_t *buf, size_t len, c
         goto out;
     }
     /* Depth 3: the set, its change list, one change. A value is never a container. */
-    ret = cs__mp_check(buf, len, 3, CS_CHANGESET_MAX_CHANGES, CS_VALUE_MAX);
-    if (ret != 0) {
-        cs_errf(err, errlen, ret, "change set is not well formed: %s", cs_strerror(ret));
+    ret = cs__mp_unpack(&d, &up, buf, len, 3, CS_CHANGESET_MAX_CHANGES, CS_VALUE_MAX, "change set");
+    if (ret != 0)
         goto out;
-    }
-    msgpack_unpack_return ur = msgpack_unpack_next(&up, (const char *)buf, len, &off);
-    if (ur == MSGPACK_UNPACK_NOMEM_ERROR) {
-        ret = CS_ENOMEM;
-        goto out;
-    }
-    if (ur != MSGPACK_UNPACK_SUCCESS || off != len) {
-        ret = cs_errf(err, errlen, CS_EMALFORMED, "change set cannot be unpacked");
-        goto out;
-    }
     if ((ret = cs_changeset_new(&cs, NULL)) != 0)
         goto out;
     if ((ret = decode_root(&d, cs, &up.data)) != 0)

@@ -39,6 +39,44 @@ int cs__mp_check(const uint8_t *buf, size_t len, unsigned max_depth, uint32_t ma
                  uint32_t max_str);
 
 /*
+ * Strict msgpack decoding (mp.c), shared by every decoder. The getters check
+ * the type and bounds of one object and copy nothing on failure; each
+ * refusal has its own code and, if d->err is set, a sentence naming `what`.
+ */
+struct msgpack_object;
+struct msgpack_unpacked;
+struct cs__mpdec {
+    char *err; /* optional detail, may be NULL */
+    size_t errlen;
+};
+
+/* 1 if s is strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
+int cs__utf8_valid(const uint8_t *s, size_t n);
+/*
+ * cs__mp_check() under the given limits, then msgpack_unpack_next() into an
+ * initialised up, which must use all len bytes. The caller destroys up on
+ * every path.
+ */
+int cs__mp_unpack(const struct cs__mpdec *d, struct msgpack_unpacked *up, const uint8_t *buf,
+                  size_t len, unsigned max_depth, uint32_t max_count, uint32_t max_str,
+                  const char *what);
+/* An unsigned integer at most max: CS_ETYPE, CS_ETOOBIG. */
+int cs__mp_uint(const struct cs__mpdec *d, const struct msgpack_object *o, uint64_t max,
+                uint64_t *v, const char *what);
+/* An array: its items (borrowed from o) and count. CS_ETYPE. */
+int cs__mp_array(const struct cs__mpdec *d, const struct msgpack_object *o,
+                 const struct msgpack_object **items, uint32_t *n, const char *what);
+/* Binary of exactly n bytes, copied to out: CS_ETYPE, CS_EMALFORMED. */
+int cs__mp_bin_exact(const struct cs__mpdec *d, const struct msgpack_object *o, void *out, size_t n,
+                     const char *what);
+/*
+ * Text into a char[cap], NUL-terminated, only if it fits with its NUL
+ * (CS_ETOOBIG) and is UTF-8 without an inner NUL (CS_EMALFORMED); CS_ETYPE.
+ */
+int cs__mp_str(const struct cs__mpdec *d, const struct msgpack_object *o, char *out, size_t cap,
+               const char *what);
+
+/*
  * X25519 of our key (its X25519 form) with a peer's X25519 public key, for
  * envelope opening, where the ephemeral key has no Ed25519 form. CS_ECRYPTO
  * for a low-order point.

@@ -312,7 +312,7 @@ ident_ok(const char *s)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
             return 0;
     return strncmp(s, "cs_", 3) != 0 && strncmp(s, "search_", 7) != 0 &&
-           strncmp(s, "sqlite_", 7) != 0;
+           strncmp(s, "sqlite_", 7) != 0 && strncmp(s, "hub_", 4) != 0;
 }
 
 static int
@@ -1190,7 +1190,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         cs_changeset_get(cs, i, &c);
         if (opts->accept != NULL) {
             char reason[256] = "";
-            if (opts->accept(opts->ud, &c, i, reason, sizeof(reason)) != 0) {
+            if (opts->accept(opts->ud, cs, i, reason, sizeof(reason)) != 0) {
                 s.refused++;
                 if (opts->refused != NULL && (ret = opts->refused(opts->ud, &c, reason)) != 0) {
                     cs_errf(err, errlen, ret, "cannot record a refused change: %s",
@@ -1264,8 +1264,8 @@ out:
 
 int
 cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
-                         const struct cs_since_filter *filter, struct cs_changeset **out,
-                         char *err, size_t errlen)
+                         const struct cs_since_filter *filter, struct cs_changeset **out, char *err,
+                         size_t errlen)
 {
     static const struct cs_since_filter none = {0};
     struct cs_changeset_header h = {0};

@@ -436,11 +436,12 @@ test_changes_since_cuts(void **state)
 }
 
 static int
-refuse_phone(void *ud, const struct cs_change *c, size_t i, char *reason, size_t len)
+refuse_phone(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
 {
+    struct cs_change c;
     (void)ud;
-    (void)i;
-    if (strcmp(c->column, "phone") != 0)
+    cs_changeset_get(cs, i, &c);
+    if (strcmp(c.column, "phone") != 0)
         return 0;
     snprintf(reason, len, "no phones");
     return 1;
@@ -503,8 +504,7 @@ test_filters_and_hooks(void **state)
 
     /* accept refuses one change, the rest goes in; refused is told about it. */
     int refusals = 0;
-    struct cs_apply_opts opts = {.accept = refuse_phone, .refused = count_refusal,
-                                 .ud = &refusals};
+    struct cs_apply_opts opts = {.accept = refuse_phone, .refused = count_refusal, .ud = &refusals};
     assert_int_equal(cs_replica_changes_since(a, 0, 0, NULL, &cs, err, sizeof(err)), 0);
     assert_int_equal(cs_replica_apply(c, cs, &opts, &st, err, sizeof(err)), 0);
     assert_int_equal(st.refused, 1);

@@ -110,7 +110,7 @@ struct cs_apply_opts {
      * nonzero to refuse it with a reason (the hub's authorization). A
      * refused change is not stored; the rest of the set goes on.
      */
-    int (*accept)(void *ud, const struct cs_change *c, size_t index, char *reason, size_t len);
+    int (*accept)(void *ud, const struct cs_changeset *cs, size_t index, char *reason, size_t len);
     /* Called with each refusal, inside the transaction (to log it). */
     int (*refused)(void *ud, const struct cs_change *c, const char *reason);
     /*

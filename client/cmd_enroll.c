@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync enroll`: binds this device to its hub. From an enrollment file
+ * (hub address, hub key, unit, role, one-time secret) nothing needs the
+ * network. From a short code read over the phone, the device asks the hub
+ * at --hub for its key and keeps it only if it matches the 5 bytes of key
+ * id inside the code. Either way the device registers its own key with
+ * the hub on its first sync (or first bundle), presenting the secret once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cellsync/enroll.h"
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "cellsync/wire.h"
+#include "client.h"
+#include "link.h"
+
+static const struct opt enroll_opts[] = {
+    {"code", 1, N_("the short code the hub's administrator read out")},
+    {"hub", 1, N_("the hub's address HOST:PORT (needed with --code)")},
+    {"name", 1, N_("a name for this device, shown at the hub")},
+};
+
+/* Asks the hub for its key (a one-byte request frame) and returns it. */
+static int
+fetch_hub_key(const char *addr, uint8_t pk[CS_PK_LEN], char *err, size_t errlen)
+{
+    struct link l = {.fd = -1, .timeout = 30};
+    struct tally t = {0};
+    uint8_t req = CS_WIRE_KEY_REQUEST, *frame;
+    size_t flen;
+    int ret;
+
+    if ((ret = link_connect(&l, addr, err, errlen)) != 0 || (ret = link_queue(&l, &req, 1)) != 0 ||
+        (ret = link_pump(&l, CS_WIRE_MAX_PREAUTH, 1, &frame, &flen, &t, err, errlen)) != 0)
+        goto out;
+    if (flen != 1 + CS_PK_LEN || frame[0] != CS_WIRE_KEY_REPLY) {
+        ret = cs_errf(err, errlen, CS_EMALFORMED, _("'%s' did not answer as a cellsync hub"),
+                      addr);
+        goto out;
+    }
+    memcpy(pk, frame + 1, CS_PK_LEN);
+out:
+    link_close(&l);
+    return ret;
+}
+
+static int
+enroll_run(struct client *c, const struct verb_args *a)
+{
+    struct cs_enrollment e = {0};
+    char err[1024] = "", hex[CS_PK_LEN * 2 + 1], prev[CS_PK_LEN * 2 + 1] = "";
+    const char *code = a->ov[0], *hub = a->ov[1], *name = a->ov[2];
+    int ret;
+
+    if ((code == NULL) == (a->argc == 0))
+        return client_usage(_("enroll: give an enrollment FILE or --code CODE, one of them"));
+    if (code != NULL && hub == NULL)
+        return client_usage(_("enroll: --code needs --hub HOST:PORT"));
+    if (cs_replica_meta_get(c->rep, "hub_pk", prev, sizeof(prev)) == 0 && prev[0] != 0)
+        return client_fail(_("this device is already enrolled with a hub; its records belong to "
+                             "that hub"));
+    if (code != NULL) {
+        uint8_t id5[CS_ENROLL_CODE_HUB];
+        struct cs_id id;
+        if (cs_enroll_code_parse(code, id5, e.secret) != 0)
+            return client_fail(_("'%s' is not an enrollment code (16 letters and digits, as "
+                                 "XXXX-XXXX-XXXX-XXXX)"),
+                               code);
+        if ((ret = fetch_hub_key(hub, e.hub_pk, err, sizeof(err))) != 0)
+            return client_fail("%s", err);
+        cs_pk_id(e.hub_pk, &id);
+        if (sodium_memcmp(id.b, id5, CS_ENROLL_CODE_HUB) != 0)
+            return client_fail(_("the hub at '%s' is not the one that made this code: its key "
+                                 "does not match; check the address and the code"),
+                               hub);
+        snprintf(e.addr, sizeof(e.addr), "%s", hub);
+    } else {
+        if ((ret = cs_enrollment_read(a->argv[0], &e, err, sizeof(err))) != 0)
+            return client_fail("%s", err);
+        if (e.expires != 0 && e.expires < (int64_t)time(NULL))
+            return client_fail(_("this enrollment expired; ask the hub's administrator for a "
+                                 "new one"));
+        if (hub != NULL)
+            snprintf(e.addr, sizeof(e.addr), "%s", hub);
+    }
+    sodium_bin2hex(hex, sizeof(hex), e.hub_pk, CS_PK_LEN);
+    char secret[CS_ENROLL_SECRET_LEN * 2 + 1];
+    sodium_bin2hex(secret, sizeof(secret), e.secret, sizeof(e.secret));
+    if ((ret = cs_replica_meta_set(c->rep, "hub_addr", e.addr)) != 0 ||
+        (ret = cs_replica_meta_set(c->rep, "hub_pk", hex)) != 0 ||
+        (ret = cs_replica_meta_set(c->rep, "enroll_secret", secret)) != 0 ||
+        (e.org[0] && (ret = cs_replica_meta_set(c->rep, "org", e.org)) != 0) ||
+        (e.role[0] && (ret = cs_replica_meta_set(c->rep, "role", e.role)) != 0) ||
+        ((name || e.name[0]) &&
+         (ret = cs_replica_meta_set(c->rep, "device_name", name ? name : e.name)) != 0)) {
+        sodium_memzero(secret, sizeof(secret));
+        return client_fail(_("cannot save the enrollment: %s"), cs_strerror(ret));
+    }
+    sodium_memzero(secret, sizeof(secret));
+    sodium_memzero(e.secret, sizeof(e.secret));
+    if (e.org[0])
+        printf(_("enrolled with the hub at %s as unit %s (%s); run 'cellsync sync' to register "
+                 "this device\n"),
+               e.addr, e.org, e.role);
+    else
+        printf(_("enrolled with the hub at %s; run 'cellsync sync' to register this device\n"),
+               e.addr);
+    return CS_EXIT_OK;
+}
+
+static const struct verb verbs[] = {
+    {"with", enroll_run, NULL, enroll_opts, 3, "[FILE]", 0, 1,
+     N_("enroll this device with its hub")},
+};
+
+int
+cmd_enroll(int argc, char **argv)
+{
+    return run_single("enroll", &verbs[0], argc, argv);
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device's end of a link to the hub (see link.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "link.h"
+
+
+
+
+int
+link_connect(struct link *l, const char *addr, char *err, size_t errlen)
+{
+    char host[256], *port;
+    struct addrinfo hints = {0}, *res = NULL, *ai;
+    int ret = -1;
+
+    snprintf(host, sizeof(host), "%s", addr);
+    port = strrchr(host, ':');
+    if (port == NULL || port == host || port[1] == 0)
+        return cs_errf(err, errlen, CS_EINVAL, _("'%s' is not HOST:PORT"), addr);
+    *port++ = 0;
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = 0;
+    }
+    hints.ai_socktype = SOCK_STREAM;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0)
+        return cs_errf(err, errlen, CS_EINVAL, _("cannot find the hub '%s': %s"), addr,
+                       gai_strerror(gai));
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+            close(fd);
+            continue;
+        }
+        struct pollfd p = {fd, POLLOUT, 0};
+        int soerr = 0;
+        socklen_t sl = sizeof(soerr);
+        if (poll(&p, 1, l->timeout * 1000) == 1 &&
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0) {
+            l->fd = fd;
+            ret = 0;
+            break;
+        }
+        errno = soerr ? soerr : ETIMEDOUT;
+        close(fd);
+    }
+    if (ret != 0)
+        ret = cs_errf(err, errlen, -errno, _("cannot reach the hub at '%s': %s"), addr,
+                      strerror(errno));
+    freeaddrinfo(res);
+    return ret;
+}
+
+/* Queues one frame: the length prefix and the (sealed, once in session) bytes. */
+int
+link_queue(struct link *l, const uint8_t *msg, size_t len)
+{
+    size_t flen = len + (l->sess_ready ? CS_SESSION_OVERHEAD : 0);
+    if (l->outlen + CS_WIRE_HEADER + flen > l->outcap) {
+        size_t cap = l->outcap ? l->outcap : 65536;
+        while (cap < l->outlen + CS_WIRE_HEADER + flen)
+            cap *= 2;
+        uint8_t *n = realloc(l->out, cap);
+        if (n == NULL)
+            return CS_ENOMEM;
+        l->out = n;
+        l->outcap = cap;
+    }
+    uint8_t *p = l->out + l->outlen;
+    cs_wire_frame_put(p, (uint32_t)flen);
+    if (l->sess_ready) {
+        int ret = cs_session_seal(&l->sess, msg, len, p + CS_WIRE_HEADER);
+        if (ret != 0)
+            return ret;
+    } else {
+        memcpy(p + CS_WIRE_HEADER, msg, len);
+    }
+    l->outlen += CS_WIRE_HEADER + flen;
+    return 0;
+}
+
+int
+link_queue_msg(struct link *l, const struct cs_msg *m)
+{
+    uint8_t *buf;
+    size_t len;
+    int ret = cs_msg_encode(m, &buf, &len);
+    if (ret == 0)
+        ret = link_queue(l, buf, len);
+    free(buf);
+    return ret;
+}
+
+/*
+ * Moves bytes both ways until a whole frame has arrived (returned in
+ * frame and flen, valid until the next call) or, with want_frame 0, until
+ * nothing is left to send. 0, or an error with a message.
+ */
+int
+link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t *flen,
+          struct tally *t, char *err, size_t errlen)
+{
+    for (;;) {
+        if (want_frame && l->inlen >= CS_WIRE_HEADER) {
+            uint32_t len;
+            if (cs_wire_frame_len(l->in, max, &len) != 0)
+                return cs_errf(err, errlen, CS_ETOOBIG, _("the hub sent a frame that is too big"));
+            if (l->inlen >= CS_WIRE_HEADER + len) {
+                *frame = l->in + CS_WIRE_HEADER;
+                *flen = len;
+                return 0;
+            }
+        }
+        if (!want_frame && l->outoff == l->outlen)
+            return 0;
+        struct pollfd p = {l->fd, POLLIN | (l->outoff < l->outlen ? POLLOUT : 0), 0};
+        int n = poll(&p, 1, l->timeout * 1000);
+        if (n == 0)
+            return cs_errf(err, errlen, -ETIMEDOUT,
+                           _("the hub stopped answering; run 'cellsync sync' again to resume"));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return cs_errf(err, errlen, -errno, "poll: %s", strerror(errno));
+        }
+        if (p.revents & POLLOUT) {
+            ssize_t w = send(l->fd, l->out + l->outoff, l->outlen - l->outoff, MSG_NOSIGNAL);
+            if (w < 0 && errno != EAGAIN && errno != EINTR)
+                return cs_errf(err, errlen, -errno,
+                               _("the link to the hub broke (%s); run 'cellsync sync' again to "
+                                 "resume"),
+                               strerror(errno));
+            if (w > 0) {
+                l->outoff += (size_t)w;
+                t->sent_bytes += (size_t)w;
+                if (l->outoff == l->outlen)
+                    l->outoff = l->outlen = 0;
+            }
+        }
+        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+            if (l->incap - l->inlen < 65536) {
+                size_t cap = l->incap ? l->incap * 2 : 131072;
+                uint8_t *nb = realloc(l->in, cap);
+                if (nb == NULL)
+                    return CS_ENOMEM;
+                l->in = nb;
+                l->incap = cap;
+            }
+            ssize_t r = recv(l->fd, l->in + l->inlen, l->incap - l->inlen, 0);
+            if (r == 0)
+                return cs_errf(err, errlen, -ECONNRESET,
+                               _("the hub closed the link; run 'cellsync sync' again to resume"));
+            if (r < 0 && errno != EAGAIN && errno != EINTR)
+                return cs_errf(err, errlen, -errno,
+                               _("the link to the hub broke (%s); run 'cellsync sync' again to "
+                                 "resume"),
+                               strerror(errno));
+            if (r > 0) {
+                l->inlen += (size_t)r;
+                t->recv_bytes += (size_t)r;
+            }
+        }
+    }
+}
+
+/* Drops the frame handed out by link_pump from the input buffer. */
+void
+link_consume(struct link *l, size_t flen)
+{
+    size_t n = CS_WIRE_HEADER + flen;
+    memmove(l->in, l->in + n, l->inlen - n);
+    l->inlen -= n;
+}
+
+void
+link_close(struct link *l)
+{
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+    free(l->in);
+    free(l->out);
+    l->in = l->out = NULL;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsyncd devices` lists the enrolled devices; `cellsyncd revoke`
+ * revokes one, named by its name or by the beginning or end of its id. A
+ * revoked device is refused at its next handshake.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "cellsync/cli.h"
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "commands.h"
+#include "hub.h"
+
+static const char state_help[] =
+    N_("  --state DIR    the state directory (default /var/lib/cellsyncd)\n"
+       "  --config FILE  the configuration file (default /etc/cellsync/cellsyncd.conf)\n"
+       "  --help         show this help");
+
+static void
+devices_usage(FILE *f)
+{
+    fprintf(f, "%s\n\n%s\n\n%s\n%s\n",
+            _("usage: cellsyncd devices [--json] [--state DIR] [--config FILE]"),
+            _("Lists the enrolled devices: id, name, org unit, role, when each was enrolled,\n"
+              "last synced and revoked."),
+            _("options:\n"
+              "  --json         print a JSON array instead of a table"),
+            _(state_help));
+}
+
+int
+cmd_devices(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"state", required_argument, NULL, 's'},
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *state = NULL, *config = NULL;
+    struct conf conf;
+    struct hub *h = NULL;
+    char err[1024];
+    int ch, json = 0;
+
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'j':
+            json = 1;
+            break;
+        case 's':
+            state = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'h':
+            devices_usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return cmd_bad_option("devices", ch, argv);
+        }
+    }
+    if (optind != argc)
+        return cmd_usage_error("devices", _("unexpected argument '%s'"), argv[optind]);
+    if (cmd_config(&conf, config, state) != 0)
+        return CS_EXIT_FAILURE;
+    if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
+        return cmd_fail("%s", err);
+    int ret = hub_devices_print(h, stdout, json, err, sizeof(err));
+    hub_close(h);
+    return ret == 0 ? CS_EXIT_OK : cmd_fail("%s", err);
+}
+
+static void
+revoke_usage(FILE *f)
+{
+    fprintf(f, "%s\n\n%s\n\n%s\n",
+            _("usage: cellsyncd revoke DEVICE [--state DIR] [--config FILE]"),
+            _("Revokes a device: the hub refuses it from its next sync on. DEVICE is the\n"
+              "device's name, or at least 4 hex digits that begin or end its id (as\n"
+              "'cellsyncd devices' shows it)."),
+            _(state_help));
+}
+
+int
+cmd_revoke(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"state", required_argument, NULL, 's'},
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *state = NULL, *config = NULL;
+    struct conf conf;
+    struct hub *h = NULL;
+    struct hub_device d;
+    char err[1024], hex[CS_ID_HEX_LEN + 1];
+    int ch;
+
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        switch (ch) {
+        case 's':
+            state = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'h':
+            revoke_usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return cmd_bad_option("revoke", ch, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cmd_usage_error("revoke", "%s",
+                               argc - optind == 0 ? _("name the device to revoke")
+                                                  : _("name one device at a time"));
+    if (cmd_config(&conf, config, state) != 0)
+        return CS_EXIT_FAILURE;
+    if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
+        return cmd_fail("%s", err);
+    int64_t start = (int64_t)time(NULL);
+    int ret = hub_device_revoke(h, argv[optind], &d, err, sizeof(err));
+    hub_close(h);
+    if (ret != 0)
+        return cmd_fail("%s", err);
+    cs_id_to_hex(&d.id, hex);
+    if (d.revoked_at < start)
+        printf(_("device %s (%s, unit %s) was already revoked\n"), hex, d.name[0] ? d.name : "-",
+               d.org);
+    else
+        printf(_("revoked device %s (%s, unit %s): the hub refuses it from its next sync on\n"),
+               hex, d.name[0] ? d.name : "-", d.org);
+    return CS_EXIT_OK;
+}

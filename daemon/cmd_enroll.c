@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsyncd enroll`: a one-time enrollment for one device, for one org
+ * unit and role: a file to carry to the device (mode 0600) and the same
+ * enrollment as a short code that can be read out over the phone. Both work
+ * once and expire after --days.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cellsync/cli.h"
+#include "cellsync/i18n.h"
+#include "commands.h"
+#include "hub.h"
+
+#define DEFAULT_DAYS 7
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "%s\n\n%s\n\n%s\n",
+            _("usage: cellsyncd enroll --org ID --role cell|committee|hub --name TEXT --out FILE\n"
+              "  [--addr HOST:PORT] [--days N] [--state DIR] [--config FILE]"),
+            _("Makes a one-time enrollment for one device of one org unit: a file to carry\n"
+              "to the device and a short code to read out instead. The device may write the\n"
+              "records of its unit and the units below it, as its role allows."),
+            _("options:\n"
+              "  --org ID          the org unit code of the device\n"
+              "  --role ROLE       cell, committee or hub\n"
+              "  --name TEXT       the device's name, as the device list shows it\n"
+              "  --out FILE        where to write the enrollment file (never overwritten)\n"
+              "  --addr HOST:PORT  how the device reaches this hub (default: this host's\n"
+              "                    name and the port of 'listen' in the configuration)\n"
+              "  --days N          how long it stays valid, 1 to 365 (default 7)\n"
+              "  --state DIR       the state directory (default /var/lib/cellsyncd)\n"
+              "  --config FILE     the configuration file (default "
+              "/etc/cellsync/cellsyncd.conf)\n"
+              "  --help            show this help"));
+}
+
+/* This host's name and the port the configuration listens on. */
+static void
+default_addr(const struct conf *c, char *out, size_t len)
+{
+    char host[256] = "localhost";
+    const char *port = strrchr(c->listen, ':');
+    if (gethostname(host, sizeof(host)) != 0 || host[0] == 0)
+        snprintf(host, sizeof(host), "%s", "localhost");
+    host[sizeof(host) - 1] = 0;
+    if (port != NULL && port[1] != 0)
+        snprintf(out, len, "%s:%s", host, port + 1);
+    else
+        snprintf(out, len, "%s:%d", host, HUB_DEFAULT_PORT);
+}
+
+int
+cmd_enroll(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"org", required_argument, NULL, 'o'},   {"role", required_argument, NULL, 'r'},
+        {"name", required_argument, NULL, 'n'},  {"out", required_argument, NULL, 'O'},
+        {"addr", required_argument, NULL, 'a'},  {"days", required_argument, NULL, 'd'},
+        {"state", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *org = NULL, *role = NULL, *name = NULL, *out = NULL, *addr = NULL;
+    const char *state = NULL, *config = NULL;
+    unsigned days = DEFAULT_DAYS;
+    struct conf conf;
+    struct hub *h = NULL;
+    char err[1024], code[CS_ENROLL_CODE_LEN + 1], addr_buf[300], until[64];
+    int64_t expires = 0;
+    int ch;
+
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'o':
+            org = optarg;
+            break;
+        case 'r':
+            role = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'O':
+            out = optarg;
+            break;
+        case 'a':
+            addr = optarg;
+            break;
+        case 'd': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end != 0 || v < 1 || v > 365)
+                return cmd_usage_error("enroll", _("--days needs a number from 1 to 365, not '%s'"),
+                                       optarg);
+            days = (unsigned)v;
+            break;
+        }
+        case 's':
+            state = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return cmd_bad_option("enroll", ch, argv);
+        }
+    }
+    if (optind != argc)
+        return cmd_usage_error("enroll", _("unexpected argument '%s'"), argv[optind]);
+    if (org == NULL || role == NULL || name == NULL || out == NULL)
+        return cmd_usage_error("enroll", "%s", _("--org, --role, --name and --out are required"));
+    if (!cs_enroll_role_ok(role))
+        return cmd_usage_error("enroll", _("--role must be cell, committee or hub, not '%s'"),
+                               role);
+    if (cmd_config(&conf, config, state) != 0)
+        return CS_EXIT_FAILURE;
+    if (addr == NULL) {
+        default_addr(&conf, addr_buf, sizeof(addr_buf));
+        addr = addr_buf;
+    }
+    if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
+        return cmd_fail("%s", err);
+    if (hub_enroll_create(h, org, role, name, addr, days, out, code, sizeof(code), &expires, err,
+                          sizeof(err)) != 0) {
+        hub_close(h);
+        return cmd_fail("%s", err);
+    }
+    hub_close(h);
+
+    time_t t = (time_t)expires;
+    struct tm tm;
+    if (localtime_r(&t, &tm) == NULL || strftime(until, sizeof(until), "%Y-%m-%d %H:%M", &tm) == 0)
+        snprintf(until, sizeof(until), "%lld", (long long)expires);
+    printf(_("enrollment of '%s' (unit %s, role %s) written to '%s'\n"), name, org, role, out);
+    printf(_("short code: %s\n"), code);
+    printf(_("It works once, until %s. On the device, run\n"
+             "  cellsync enroll %s\n"
+             "with the file copied there, or give the code and this hub's address instead:\n"
+             "  cellsync enroll --code %s --hub %s\n"
+             "Keep the file and the code secret until the device has used them.\n"),
+           until, out, code, addr);
+    return CS_EXIT_OK;
+}

@@ -1,0 +1,1057 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsyncd serve`: the hub's libuv server. The event loop only moves
+ * bytes, checks frame lengths and runs the session cipher; every piece of
+ * database or signature work (the handshake's device lookup, merging a
+ * chunk, making the next chunk for a device) is a job on one worker, run in
+ * arrival order through the one connection to the hub's replica. So the
+ * loop stays responsive while a large change set merges, and the replica
+ * sees one writer.
+ *
+ * A connection goes HELLO (pre-authentication: small frames, a short
+ * timeout) -> HEADER (the device's stream header) -> SESSION. In SESSION
+ * the device's chunks are merged and acknowledged one by one while the
+ * hub's chunks for the device's scope stream back, paced by how many bytes
+ * wait to be written. One close path, conn_close(), logs why.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "cellsync/sync.h"
+#include "cellsync/wire.h"
+#include "commands.h"
+#include "config.h"
+#include "hub.h"
+
+#define WRITE_HIGH     (512u << 10) /* stop making chunks for a device above this */
+#define WRITE_HARD_CAP (8u << 20)   /* a peer this far behind is dropped */
+#define JOBS_HIGH      8            /* stop reading a device with this many jobs queued */
+
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
+
+enum conn_state { C_HELLO, C_HEADER, C_SESSION, C_CLOSING };
+
+struct server;
+
+struct conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    struct server *srv;
+    enum conn_state state;
+    int refs; /* the handles, and every job in the queue */
+    int handles_open;
+    char peer[64];
+    char who[16]; /* the device's short id, for logs */
+    uint8_t *rbuf;
+    size_t rlen, rcap;
+    size_t queued; /* bytes handed to uv_write and not yet written */
+    int jobs, reading, chunk_out_busy, down_done, up_done, finishing;
+    struct cs_hs hs;
+    struct cs_session sess;
+    struct hub_device dev;
+    struct hub_scope *scope;
+    uint64_t down_after; /* the hub seq sent to this device so far */
+    size_t up_changes, down_changes, refused, conflicts;
+};
+
+enum job_kind { J_HELLO, J_CHUNK_IN, J_CHUNK_OUT, J_ACK_IN, J_BYE };
+
+struct job {
+    uv_work_t work;
+    struct job *next;
+    struct conn *conn;
+    enum job_kind kind;
+    int ret;
+    char err[512];
+    /* J_HELLO: msg1 in; msg2 out */
+    uint8_t *in;
+    size_t inlen;
+    uint8_t out[CS_WIRE_MAX_PREAUTH];
+    size_t outlen;
+    int close_after;
+    /* J_CHUNK_IN */
+    uint64_t seq_last;
+    struct cs_apply_stats st;
+    struct cs_refusal *refused;
+    size_t nrefused;
+    /* J_CHUNK_OUT */
+    struct cs_chunk chunk;
+    /* J_ACK_IN */
+    uint64_t ack;
+};
+
+struct server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    uv_signal_t sigterm, sigint, sighup;
+    struct conf conf;
+    const char *conf_path;
+    int conf_required;
+    struct hub *hub;
+    struct job *head, *tail; /* jobs waiting for the worker */
+    int worker_busy;
+    size_t nconns;
+    int stopping;
+};
+
+/* ---- logging: one line per event ---- */
+
+static void
+logf_(const char *level, const struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+logf_(const char *level, const struct conn *c, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "cellsyncd: %s", level);
+    if (c != NULL)
+        fprintf(stderr, " peer=%s device=%s", c->peer, c->who[0] ? c->who : "-");
+    fputc(' ', stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---- the worker: one job at a time, in order ---- */
+
+static void job_start_next(struct server *s);
+
+static void
+job_work(uv_work_t *w)
+{
+    struct job *j = container_of(w, struct job, work);
+    struct conn *c = j->conn;
+    struct hub *h = c->srv->hub;
+    j->ret = 0;
+    switch (j->kind) {
+    case J_HELLO: {
+        struct cs_hello hello;
+        struct cs_welcome wel = {0};
+        int rc = cs_hs_hub_read(&c->hs, hub_key(h), j->in, j->inlen, &hello);
+        if (rc == CS_EVERSION) {
+            j->outlen = cs_hs_version_reply(j->out);
+            j->close_after = 1;
+            snprintf(j->err, sizeof(j->err), "protocol version mismatch");
+            break;
+        }
+        if (rc != 0) {
+            j->ret = rc;
+            snprintf(j->err, sizeof(j->err), "handshake refused: %s", cs_strerror(rc));
+            break;
+        }
+        wel.status = (uint32_t)hub_admit(h, c->hs.peer_pk, &hello, &c->dev, wel.message,
+                                         sizeof(wel.message));
+        wel.hub_time = cs_hlc_now(cs_replica_clock(hub_replica(h)));
+        if (wel.status == CS_WELCOME_OK) {
+            wel.up_seq = c->dev.up_seq;
+            snprintf(wel.org, sizeof(wel.org), "%s", c->dev.org);
+            snprintf(wel.role, sizeof(wel.role), "%s", c->dev.role);
+            c->down_after = hello.hub_seq;
+            if ((rc = hub_scope_load(h, c->dev.org, &c->scope)) != 0) {
+                wel.status = CS_WELCOME_BUSY;
+                snprintf(wel.message, sizeof(wel.message), "the hub cannot read its org tree");
+            } else {
+                hub_device_touch(h, &c->dev.id, (int64_t)time(NULL));
+            }
+        }
+        if (wel.status != CS_WELCOME_OK) {
+            j->close_after = 1;
+            snprintf(j->err, sizeof(j->err), "device refused: %s", wel.message);
+        }
+        if ((rc = cs_hs_hub_reply(&c->hs, &wel, j->out, sizeof(j->out), &j->outlen)) != 0) {
+            j->ret = rc;
+            snprintf(j->err, sizeof(j->err), "cannot answer the handshake: %s", cs_strerror(rc));
+        }
+        break;
+    }
+    case J_CHUNK_IN:
+    case J_CHUNK_OUT:
+        break; /* see job_work_any */
+    case J_ACK_IN:
+        j->ret = hub_device_set_down_seq(h, &c->dev.id, j->ack);
+        break;
+    case J_BYE:
+        hub_device_touch(h, &c->dev.id, (int64_t)time(NULL));
+        break;
+    }
+}
+
+/* ---- merging a device's chunk (worker thread) ---- */
+
+struct chunk_ctx {
+    struct hub *h;
+    struct conn *c;
+    struct job *j;
+    uint64_t seq_last;
+    const uint8_t *env;
+    size_t envlen;
+    struct cs_envelope_info info;
+    int db_error;
+};
+
+static int
+chunk_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
+{
+    struct chunk_ctx *x = ud;
+    int rc = hub_authorize(x->h, &x->c->dev, x->c->scope, cs, i, reason, len);
+    /* The hub could not check: the whole chunk fails, nothing is refused for it. */
+    if (rc < 0 && x->db_error == 0)
+        x->db_error = rc;
+    return rc;
+}
+
+static int
+chunk_refused(void *ud, const struct cs_change *ch, const char *reason)
+{
+    struct chunk_ctx *x = ud;
+    struct job *j = x->j;
+    if (j->nrefused < CS_MSG_REFUSED_MAX) {
+        struct cs_refusal *r = realloc(j->refused, (j->nrefused + 1) * sizeof(*r));
+        if (r == NULL)
+            return SQLITE_NOMEM;
+        j->refused = r;
+        r = &j->refused[j->nrefused++];
+        memset(r, 0, sizeof(*r));
+        snprintf(r->table, sizeof(r->table), "%s", ch->table);
+        snprintf(r->column, sizeof(r->column), "%s", ch->column);
+        r->row = ch->row;
+        r->hlc = ch->hlc;
+        r->origin = ch->origin;
+        snprintf(r->reason, sizeof(r->reason), "%s", reason);
+    }
+    return hub_refusal(x->h, &x->c->dev, ch, reason) == 0 ? 0 : SQLITE_ERROR;
+}
+
+/* The cursor and the audit line commit with the merge, or neither does. */
+static int
+chunk_commit(void *ud, sqlite3 *db)
+{
+    struct chunk_ctx *x = ud;
+    (void)db;
+    if (x->db_error != 0)
+        return SQLITE_ERROR;
+    size_t n = x->j->st.received;
+    if (x->c->dev.up_seq < x->seq_last &&
+        hub_device_set_up_seq(x->h, &x->c->dev.id, x->seq_last) != 0)
+        return SQLITE_ERROR;
+    return hub_audit(x->h, &x->c->dev, x->j->nrefused ? "partly refused" : "accepted", &x->info,
+                     n, x->j->nrefused, NULL, x->env, x->envlen) == 0
+               ? 0
+               : SQLITE_ERROR;
+}
+
+static void
+chunk_in_work(struct job *j)
+{
+    struct conn *c = j->conn;
+    struct hub *h = c->srv->hub;
+    struct chunk_ctx x = {.h = h, .c = c, .j = j, .env = j->in, .envlen = j->inlen};
+    struct cs_apply_opts opts = {.accept = chunk_accept,
+                                 .refused = chunk_refused,
+                                 .before_commit = chunk_commit,
+                                 .ud = &x,
+                                 .per_change_drift = 1};
+
+    if ((j->ret = cs_envelope_peek(j->in, j->inlen, &x.info)) != 0) {
+        snprintf(j->err, sizeof(j->err), "chunk refused: %s", cs_strerror(j->ret));
+        return;
+    }
+    /* Chunks come in order from the device's cursor: a gap means something was skipped. */
+    if (x.info.seq_first > c->dev.up_seq + 1) {
+        j->ret = CS_EMALFORMED;
+        snprintf(j->err, sizeof(j->err), "chunk starts at seq %llu, after a gap from %llu",
+                 (unsigned long long)x.info.seq_first, (unsigned long long)c->dev.up_seq);
+        return;
+    }
+    x.seq_last = x.info.seq_last;
+    j->st.received = 0;
+    j->ret = cs_sync_take_chunk(hub_replica(h), hub_key(h), c->dev.pk, j->in, j->inlen, &opts,
+                                &j->st, &x.info, j->err, sizeof(j->err));
+    hub_authorize_done(h);
+    if (j->ret != 0) {
+        hub_audit(h, &c->dev, "refused", &x.info, 0, 0, j->err, j->in, j->inlen);
+        return;
+    }
+    if (x.seq_last > c->dev.up_seq)
+        c->dev.up_seq = x.seq_last;
+    j->seq_last = x.seq_last;
+}
+
+struct scope_ctx {
+    struct hub *h;
+    struct conn *c;
+};
+
+static int
+scope_row_ok(void *ud, const char *table, const struct cs_id *row)
+{
+    struct scope_ctx *x = ud;
+    return hub_row_in_scope(x->h, x->c->scope, table, row);
+}
+
+static void
+chunk_out_work(struct job *j)
+{
+    struct conn *c = j->conn;
+    struct hub *h = c->srv->hub;
+    struct scope_ctx x = {h, c};
+    struct cs_since_filter f = {.not_origin = &c->dev.id, .row_ok = scope_row_ok, .ud = &x};
+    j->ret = cs_sync_make_chunk(hub_replica(h), hub_key(h), c->dev.pk, c->down_after, &f,
+                                CS_SYNC_CHUNK, &j->chunk, j->err, sizeof(j->err));
+}
+
+static void
+job_work_any(uv_work_t *w)
+{
+    struct job *j = container_of(w, struct job, work);
+    if (j->kind == J_CHUNK_IN)
+        chunk_in_work(j);
+    else if (j->kind == J_CHUNK_OUT)
+        chunk_out_work(j);
+    else
+        job_work(w);
+}
+
+static void conn_unref(struct conn *c);
+static void conn_close(struct conn *c, const char *reason);
+static void job_done_conn(struct job *j);
+
+static void
+job_after(uv_work_t *w, int status)
+{
+    struct job *j = container_of(w, struct job, work);
+    struct server *s = j->conn->srv;
+    (void)status;
+    s->worker_busy = 0;
+    job_done_conn(j);
+    job_start_next(s);
+}
+
+static void
+job_start_next(struct server *s)
+{
+    if (s->worker_busy || s->head == NULL)
+        return;
+    struct job *j = s->head;
+    s->head = j->next;
+    if (s->head == NULL)
+        s->tail = NULL;
+    s->worker_busy = 1;
+    uv_queue_work(s->loop, &j->work, job_work_any, job_after);
+}
+
+static struct job *
+job_new(struct conn *c, enum job_kind kind)
+{
+    struct job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return NULL;
+    j->conn = c;
+    j->kind = kind;
+    c->refs++;
+    c->jobs++;
+    return j;
+}
+
+static void
+job_push(struct job *j)
+{
+    struct server *s = j->conn->srv;
+    if (s->tail)
+        s->tail->next = j;
+    else
+        s->head = j;
+    s->tail = j;
+    job_start_next(s);
+}
+
+static void
+job_free(struct job *j)
+{
+    free(j->in);
+    free(j->refused);
+    free(j->chunk.env);
+    free(j);
+}
+
+/* ---- writing ---- */
+
+struct wreq {
+    uv_write_t req;
+    struct conn *c;
+    size_t len;
+    uint8_t data[];
+};
+
+static void maybe_chunk_out(struct conn *c);
+
+static void
+write_cb(uv_write_t *req, int status)
+{
+    struct wreq *w = container_of(req, struct wreq, req);
+    struct conn *c = w->c;
+    c->queued -= w->len;
+    free(w);
+    if (status < 0 && status != UV_ECANCELED)
+        conn_close(c, uv_strerror(status));
+    else if (c->state == C_SESSION)
+        maybe_chunk_out(c);
+    conn_unref(c);
+}
+
+/* Sends one frame: plain before the session, sealed in it. */
+static int
+conn_send(struct conn *c, const uint8_t *msg, size_t len, int seal)
+{
+    size_t flen = len + (seal ? CS_SESSION_OVERHEAD : 0);
+    if (c->state == C_CLOSING)
+        return 0;
+    if (c->queued + flen > WRITE_HARD_CAP) {
+        conn_close(c, "the device reads too slowly");
+        return -1;
+    }
+    struct wreq *w = malloc(sizeof(*w) + CS_WIRE_HEADER + flen);
+    if (w == NULL) {
+        conn_close(c, "out of memory");
+        return -1;
+    }
+    cs_wire_frame_put(w->data, (uint32_t)flen);
+    if (seal)
+        cs_session_seal(&c->sess, msg, len, w->data + CS_WIRE_HEADER);
+    else
+        memcpy(w->data + CS_WIRE_HEADER, msg, len);
+    w->c = c;
+    w->len = CS_WIRE_HEADER + flen;
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
+    if (rc < 0) {
+        free(w);
+        conn_close(c, uv_strerror(rc));
+        return -1;
+    }
+    c->queued += w->len;
+    c->refs++;
+    return 0;
+}
+
+static int
+conn_send_msg(struct conn *c, const struct cs_msg *m)
+{
+    uint8_t *buf;
+    size_t len;
+    if (cs_msg_encode(m, &buf, &len) != 0) {
+        conn_close(c, "cannot encode a message");
+        return -1;
+    }
+    int ret = conn_send(c, buf, len, 1);
+    free(buf);
+    return ret;
+}
+
+/* ---- closing ---- */
+
+static void
+handle_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    c->handles_open--;
+    conn_unref(c);
+}
+
+static void
+conn_unref(struct conn *c)
+{
+    if (--c->refs > 0)
+        return;
+    struct server *s = c->srv;
+    hub_scope_free(c->scope);
+    sodium_memzero(&c->hs, sizeof(c->hs));
+    sodium_memzero(&c->sess, sizeof(c->sess));
+    free(c->rbuf);
+    free(c);
+    s->nconns--;
+}
+
+static void
+conn_close(struct conn *c, const char *reason)
+{
+    if (c->state == C_CLOSING)
+        return;
+    c->state = C_CLOSING;
+    if (reason != NULL)
+        logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu",
+              reason, c->up_changes, c->down_changes, c->conflicts, c->refused);
+    if (c->who[0]) {
+        struct job *j = job_new(c, J_BYE);
+        if (j != NULL)
+            job_push(j);
+    }
+    uv_close((uv_handle_t *)&c->tcp, handle_closed);
+    uv_close((uv_handle_t *)&c->timer, handle_closed);
+}
+
+static void
+shutdown_cb(uv_shutdown_t *req, int status)
+{
+    struct conn *c = req->data;
+    (void)status;
+    free(req);
+    conn_close(c, NULL);
+    conn_unref(c);
+}
+
+/*
+ * Closes after what is queued has been written (a refusal, an error), so
+ * the device learns why. Reading stops at once.
+ */
+static void
+conn_finish(struct conn *c, const char *reason)
+{
+    if (c->state == C_CLOSING)
+        return;
+    uv_shutdown_t *req = malloc(sizeof(*req));
+    if (req != NULL)
+        req->data = c;
+    if (req == NULL || uv_shutdown(req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0) {
+        free(req);
+        conn_close(c, reason);
+        return;
+    }
+    c->refs++;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = 0;
+    logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu", reason,
+          c->up_changes, c->down_changes, c->conflicts, c->refused);
+    c->finishing = 1;
+}
+
+static void
+timer_cb(uv_timer_t *t)
+{
+    struct conn *c = t->data;
+    conn_close(c, c->state == C_HELLO ? "no handshake in time" : "idle too long");
+}
+
+static void
+timer_arm(struct conn *c)
+{
+    unsigned secs = c->state == C_HELLO || c->state == C_HEADER ? c->srv->conf.handshake_timeout
+                                                                 : c->srv->conf.idle_timeout;
+    uv_timer_start(&c->timer, timer_cb, (uint64_t)secs * 1000, 0);
+}
+
+/* ---- the streams ---- */
+
+static void
+read_resume(struct conn *c);
+
+static void
+maybe_chunk_out(struct conn *c)
+{
+    if (c->state != C_SESSION || c->chunk_out_busy || c->down_done || c->queued > WRITE_HIGH)
+        return;
+    struct job *j = job_new(c, J_CHUNK_OUT);
+    if (j == NULL) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    c->chunk_out_busy = 1;
+    job_push(j);
+}
+
+static void
+job_done_conn(struct job *j)
+{
+    struct conn *c = j->conn;
+    c->jobs--;
+    if (c->state == C_CLOSING || c->finishing)
+        goto out;
+    switch (j->kind) {
+    case J_HELLO:
+        if (j->ret != 0) {
+            conn_close(c, j->err);
+            break;
+        }
+        if (j->outlen > 0)
+            conn_send(c, j->out, j->outlen, 0);
+        if (j->close_after) {
+            conn_finish(c, j->err);
+            break;
+        }
+        /* The same 8 digits `cellsyncd devices` shows. */
+        snprintf(c->who, sizeof(c->who), "%02x%02x%02x%02x", c->dev.id.b[0], c->dev.id.b[1],
+                 c->dev.id.b[2], c->dev.id.b[3]);
+        {
+            uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+            if (cs_session_init(&c->sess, &c->hs, hdr) != 0) {
+                conn_close(c, "cannot start the session");
+                break;
+            }
+            conn_send(c, hdr, sizeof(hdr), 0);
+        }
+        c->state = C_HEADER;
+        logf_("info", c, "event=hello org=%s role=%s", c->dev.org, c->dev.role);
+        read_resume(c);
+        break;
+    case J_CHUNK_IN: {
+        if (j->ret != 0) {
+            struct cs_msg m = {.type = CS_MSG_ERROR, .code = (uint32_t)-j->ret};
+            snprintf(m.message, sizeof(m.message), "%.*s", (int)sizeof(m.message) - 1, j->err);
+            conn_send_msg(c, &m);
+            conn_finish(c, j->err);
+            break;
+        }
+        c->up_changes += j->st.applied;
+        c->conflicts += j->st.conflicts;
+        c->refused += j->nrefused;
+        if (j->nrefused > 0) {
+            struct cs_msg r = {.type = CS_MSG_REFUSED, .refused = j->refused,
+                               .nrefused = j->nrefused, .seq_last = j->seq_last};
+            logf_("warn", c, "event=refused count=%zu first=\"%s\"", j->nrefused,
+                  j->refused[0].reason);
+            conn_send_msg(c, &r);
+        }
+        struct cs_msg ack = {.type = CS_MSG_ACK, .seq = j->seq_last,
+                             .hub_time = cs_hlc_now(cs_replica_clock(hub_replica(c->srv->hub)))};
+        conn_send_msg(c, &ack);
+        maybe_chunk_out(c);
+        read_resume(c);
+        break;
+    }
+    case J_CHUNK_OUT:
+        c->chunk_out_busy = 0;
+        if (j->ret != 0) {
+            conn_close(c, j->err);
+            break;
+        }
+        if (j->chunk.seq_last > c->down_after) {
+            struct cs_msg m = {.type = CS_MSG_CHUNK, .env = j->chunk.env,
+                               .envlen = j->chunk.envlen};
+            conn_send_msg(c, &m);
+            c->down_after = j->chunk.seq_last;
+            c->down_changes += j->chunk.changes;
+        }
+        if (j->chunk.last) {
+            struct cs_msg d = {.type = CS_MSG_DONE, .seq = c->down_after};
+            conn_send_msg(c, &d);
+            c->down_done = 1;
+        } else {
+            maybe_chunk_out(c);
+        }
+        break;
+    case J_ACK_IN:
+    case J_BYE:
+        break;
+    }
+out:
+    if (c->srv->stopping && c->jobs == 0)
+        conn_close(c, "the hub is stopping");
+    job_free(j);
+    conn_unref(c);
+}
+
+static void
+handle_message(struct conn *c, const uint8_t *frame, size_t flen)
+{
+    uint8_t *plain = malloc(flen + 1);
+    size_t plen;
+    struct cs_msg m = {0};
+    if (plain == NULL) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    int rc = cs_session_open(&c->sess, frame, flen, plain, &plen);
+    if (rc == 0)
+        rc = cs_msg_decode(&m, plain, plen);
+    if (rc != 0) {
+        free(plain);
+        conn_close(c, "garbled session data");
+        return;
+    }
+    struct job *j;
+    switch (m.type) {
+    case CS_MSG_CHUNK:
+        if (c->up_done) {
+            conn_close(c, "chunk after done");
+            break;
+        }
+        if ((j = job_new(c, J_CHUNK_IN)) == NULL || (j->in = malloc(m.envlen)) == NULL) {
+            if (j)
+                job_free(j), c->jobs--, c->refs--;
+            conn_close(c, "out of memory");
+            break;
+        }
+        memcpy(j->in, m.env, m.envlen);
+        j->inlen = m.envlen;
+        job_push(j);
+        break;
+    case CS_MSG_ACK:
+        if ((j = job_new(c, J_ACK_IN)) != NULL) {
+            j->ack = m.seq;
+            job_push(j);
+        }
+        break;
+    case CS_MSG_DONE:
+        c->up_done = 1;
+        break;
+    case CS_MSG_ERROR:
+        logf_("warn", c, "event=device-error message=\"%s\"", m.message);
+        conn_close(c, "the device stopped");
+        break;
+    default:
+        conn_close(c, "unexpected message");
+        break;
+    }
+    cs_msg_release(&m);
+    free(plain);
+}
+
+/* Takes whole frames off the read buffer; stops when one is incomplete. */
+static void
+process_frames(struct conn *c)
+{
+    size_t off = 0;
+    while (c->state != C_CLOSING && c->rlen - off >= CS_WIRE_HEADER) {
+        uint32_t max = c->state == C_SESSION ? CS_WIRE_MAX_FRAME : CS_WIRE_MAX_PREAUTH;
+        uint32_t len;
+        if (cs_wire_frame_len(c->rbuf + off, max, &len) != 0) {
+            conn_close(c, "frame over the size limit");
+            return;
+        }
+        if (c->rlen - off < CS_WIRE_HEADER + len)
+            break;
+        const uint8_t *f = c->rbuf + off + CS_WIRE_HEADER;
+        off += CS_WIRE_HEADER + len;
+        if (c->state == C_HELLO && len == 1 && f[0] == CS_WIRE_KEY_REQUEST) {
+            /* Enrollment by code: the key is public, and immutable once loaded. */
+            uint8_t reply[1 + CS_PK_LEN] = {CS_WIRE_KEY_REPLY};
+            memcpy(reply + 1, cs_key_pk(hub_key(c->srv->hub)), CS_PK_LEN);
+            conn_send(c, reply, sizeof(reply), 0);
+            conn_finish(c, "key request");
+            break;
+        } else if (c->state == C_HELLO) {
+            struct job *j = job_new(c, J_HELLO);
+            if (j == NULL || (j->in = malloc(len ? len : 1)) == NULL) {
+                conn_close(c, "out of memory");
+                break;
+            }
+            memcpy(j->in, f, len);
+            j->inlen = len;
+            /* Nothing more until the hub has answered. */
+            uv_read_stop((uv_stream_t *)&c->tcp);
+            c->reading = 0;
+            job_push(j);
+            break;
+        } else if (c->state == C_HEADER) {
+            if (cs_session_accept(&c->sess, &c->hs, f, len) != 0) {
+                conn_close(c, "bad stream header");
+                break;
+            }
+            sodium_memzero(&c->hs, sizeof(c->hs));
+            c->state = C_SESSION;
+            timer_arm(c);
+            maybe_chunk_out(c);
+        } else {
+            handle_message(c, f, len);
+            if (c->jobs >= JOBS_HIGH && c->reading) {
+                uv_read_stop((uv_stream_t *)&c->tcp);
+                c->reading = 0;
+            }
+        }
+    }
+    if (off > 0 && c->rbuf != NULL) {
+        memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+        c->rlen -= off;
+    }
+}
+
+static void
+alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct conn *c = h->data;
+    size_t max = CS_WIRE_HEADER + (c->state == C_SESSION ? CS_WIRE_MAX_FRAME : CS_WIRE_MAX_PREAUTH);
+    (void)suggested;
+    if (c->rcap - c->rlen < 65536 && c->rcap < max + 65536) {
+        size_t cap = c->rcap ? c->rcap * 2 : 16384;
+        if (cap > max + 65536)
+            cap = max + 65536;
+        uint8_t *n = realloc(c->rbuf, cap);
+        if (n != NULL) {
+            c->rbuf = n;
+            c->rcap = cap;
+        }
+    }
+    *buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
+}
+
+static void
+read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = st->data;
+    (void)buf;
+    if (nread == 0)
+        return; /* EAGAIN, not EOF */
+    if (nread < 0) {
+        conn_close(c, nread == UV_EOF ? (c->down_done && c->up_done ? "done" : "the device hung up")
+                                      : uv_strerror((int)nread));
+        return;
+    }
+    c->rlen += (size_t)nread;
+    if (c->state != C_HELLO)
+        timer_arm(c);
+    process_frames(c);
+}
+
+static void
+read_resume(struct conn *c)
+{
+    if (c->reading || c->state == C_CLOSING || c->finishing || c->jobs >= JOBS_HIGH)
+        return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0)
+        c->reading = 1;
+    /* Frames that arrived while reading was paused are in the buffer already. */
+    process_frames(c);
+}
+
+static void
+on_connection(uv_stream_t *l, int status)
+{
+    struct server *s = l->data;
+    if (status < 0) {
+        logf_("warn", NULL, "event=accept-failed error=\"%s\"", uv_strerror(status));
+        return;
+    }
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return;
+    c->srv = s;
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    c->refs = 2;
+    c->handles_open = 2;
+    s->nconns++;
+    if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0) {
+        conn_close(c, NULL);
+        return;
+    }
+    struct sockaddr_storage ss;
+    int sl = sizeof(ss);
+    snprintf(c->peer, sizeof(c->peer), "?");
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+        char ip[48] = "";
+        if (ss.ss_family == AF_INET)
+            uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
+        else
+            uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
+        snprintf(c->peer, sizeof(c->peer), "%s", ip);
+    }
+    if (s->stopping || s->nconns > s->conf.max_connections) {
+        conn_close(c, "too many connections");
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->state = C_HELLO;
+    timer_arm(c);
+    read_resume(c);
+}
+
+/* ---- signals ---- */
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+    struct server *s = arg;
+    if (h->type != UV_TCP || h == (uv_handle_t *)&s->listener || uv_is_closing(h))
+        return;
+    struct conn *c = h->data;
+    if (c->jobs == 0)
+        conn_close(c, "the hub is stopping");
+}
+
+static void
+on_signal(uv_signal_t *sig, int signum)
+{
+    struct server *s = sig->data;
+    if (signum == SIGHUP) {
+        struct conf n = s->conf;
+        char err[512];
+        if (conf_load(&n, s->conf_path, s->conf_required, err, sizeof(err)) != 0) {
+            logf_("error", NULL, "event=reload-failed error=\"%s\"", err);
+            return;
+        }
+        /* The listening address and state directory need a restart to change. */
+        snprintf(n.listen, sizeof(n.listen), "%s", s->conf.listen);
+        snprintf(n.state, sizeof(n.state), "%s", s->conf.state);
+        s->conf = n;
+        cs_replica_clock(hub_replica(s->hub))->max_drift_ms =
+            (uint64_t)n.max_drift_hours * 3600 * 1000;
+        logf_("info", NULL, "event=reload");
+        return;
+    }
+    if (s->stopping)
+        return;
+    s->stopping = 1;
+    logf_("info", NULL, "event=stopping signal=%d connections=%zu", signum, s->nconns);
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    uv_close((uv_handle_t *)&s->sigterm, NULL);
+    uv_close((uv_handle_t *)&s->sigint, NULL);
+    uv_close((uv_handle_t *)&s->sighup, NULL);
+    /* Idle connections close now; busy ones when their last job is done. */
+    uv_walk(s->loop, close_walk, s);
+}
+
+/* ---- the command ---- */
+
+static int
+parse_listen(const char *addr, struct sockaddr_storage *ss)
+{
+    char host[128], *port;
+    snprintf(host, sizeof(host), "%s", addr);
+    port = strrchr(host, ':');
+    if (port == NULL)
+        return UV_EINVAL;
+    *port++ = 0;
+    int p = atoi(port);
+    if (p < 0 || p > 65535)
+        return UV_EINVAL;
+    if (host[0] == '[') {
+        host[strlen(host) - 1] = 0;
+        return uv_ip6_addr(host + 1, p, (struct sockaddr_in6 *)ss);
+    }
+    return uv_ip4_addr(host, p, (struct sockaddr_in *)ss);
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "%s", _("usage: cellsyncd serve [--state DIR] [--listen ADDR:PORT] [--config FILE]\n"
+                       "  [--port-file FILE]\n\n"
+                       "Runs the hub: accepts live syncs from enrolled devices. SIGTERM stops it\n"
+                       "after in-flight merges finish; SIGHUP reloads the configuration.\n"));
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"state", required_argument, NULL, 's'},  {"listen", required_argument, NULL, 'l'},
+        {"config", required_argument, NULL, 'c'}, {"port-file", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    struct server s = {0};
+    const char *state = NULL, *listen = NULL, *port_file = NULL;
+    char err[1024];
+    int ch, rc;
+
+    s.conf_path = CONF_DEFAULT_PATH;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (ch) {
+        case 's':
+            state = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'c':
+            s.conf_path = optarg;
+            s.conf_required = 1;
+            break;
+        case 'p':
+            port_file = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            fprintf(stderr, _("cellsyncd: serve: bad option '%s'\n"), argv[optind - 1]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, _("cellsyncd: serve: unexpected argument '%s'\n"), argv[optind]);
+        return 2;
+    }
+    conf_defaults(&s.conf);
+    if (conf_load(&s.conf, s.conf_path, s.conf_required, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cellsyncd: %s\n", err);
+        return 1;
+    }
+    if (state)
+        snprintf(s.conf.state, sizeof(s.conf.state), "%s", state);
+    if (listen)
+        snprintf(s.conf.listen, sizeof(s.conf.listen), "%s", listen);
+    if (hub_open(&s.hub, s.conf.state, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cellsyncd: %s\n", err);
+        return 1;
+    }
+    cs_replica_clock(hub_replica(s.hub))->max_drift_ms =
+        (uint64_t)s.conf.max_drift_hours * 3600 * 1000;
+
+    s.loop = uv_default_loop();
+    struct sockaddr_storage ss = {0};
+    if ((rc = parse_listen(s.conf.listen, &ss)) != 0) {
+        fprintf(stderr, _("cellsyncd: cannot listen on '%s': not ADDR:PORT\n"), s.conf.listen);
+        hub_close(s.hub);
+        return 1;
+    }
+    uv_tcp_init(s.loop, &s.listener);
+    s.listener.data = &s;
+    if ((rc = uv_tcp_bind(&s.listener, (struct sockaddr *)&ss, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)&s.listener, 1024, on_connection)) != 0) {
+        fprintf(stderr, _("cellsyncd: cannot listen on '%s': %s\n"), s.conf.listen,
+                uv_strerror(rc));
+        uv_close((uv_handle_t *)&s.listener, NULL);
+        uv_run(s.loop, UV_RUN_DEFAULT);
+        uv_loop_close(s.loop);
+        hub_close(s.hub);
+        return 1;
+    }
+    struct sockaddr_storage bound;
+    int blen = sizeof(bound);
+    int port = 0;
+    if (uv_tcp_getsockname(&s.listener, (struct sockaddr *)&bound, &blen) == 0)
+        port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                                : ((struct sockaddr_in6 *)&bound)->sin6_port);
+    /* Tests listen on port 0 and read back the port the system chose. */
+    if (port_file != NULL) {
+        char tmp[PATH_MAX + 8];
+        snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
+        FILE *pf = fopen(tmp, "w");
+        if (pf == NULL || fprintf(pf, "%d\n", port) < 0 || fclose(pf) != 0 ||
+            rename(tmp, port_file) != 0) {
+            fprintf(stderr, _("cellsyncd: cannot write '%s': %s\n"), port_file, strerror(errno));
+            return 1;
+        }
+    }
+    uv_signal_init(s.loop, &s.sigterm);
+    uv_signal_init(s.loop, &s.sigint);
+    uv_signal_init(s.loop, &s.sighup);
+    s.sigterm.data = s.sigint.data = s.sighup.data = &s;
+    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s.sigint, on_signal, SIGINT);
+    uv_signal_start(&s.sighup, on_signal, SIGHUP);
+    logf_("info", NULL, "event=listening addr=%s port=%d state=%s", s.conf.listen, port,
+          s.conf.state);
+
+    /* Returns once the listener, the signals and every connection are closed. */
+    uv_run(s.loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(s.loop);
+    hub_close(s.hub);
+    logf_("info", NULL, "event=stopped");
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cellsyncd's configuration: one file of `key = value` lines (# comments),
+ * then the command-line flags over it. Every key, its default and its
+ * meaning are in packaging/cellsyncd.conf.
+ */
+#ifndef CELLSYNC_DAEMON_CONFIG_H
+#define CELLSYNC_DAEMON_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#define CONF_DEFAULT_PATH "/etc/cellsync/cellsyncd.conf"
+
+struct conf {
+    char state[PATH_MAX];       /* state = /var/lib/cellsyncd */
+    char listen[128];           /* listen = 0.0.0.0:7461 */
+    unsigned max_drift_hours;   /* max_drift_hours = 24 */
+    unsigned handshake_timeout; /* handshake_timeout = 10 (seconds) */
+    unsigned idle_timeout;      /* idle_timeout = 120 (seconds) */
+    unsigned max_connections;   /* max_connections = 2048 */
+};
+
+void conf_defaults(struct conf *c);
+
+/*
+ * Reads path over c. A missing file is an error only when required (the
+ * user named it with --config). Unknown keys and bad values name the line.
+ */
+int conf_load(struct conf *c, const char *path, int required, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hub's own state, beside its replica: its key, the org tree it serves,
+ * the devices it has enrolled (with their scope, role and sync cursors),
+ * one-time enrollments, who may write what, and the audit trail. Everything
+ * lives in the state directory:
+ *   hub.key, hub.pub      the hub's Ed25519 key pair (0600 / 0644)
+ *   replica.db            the hub replica (cellsync/replica.h) plus the
+ *                         hub_* tables below, which are never replicated
+ *                         (the replica refuses registers on hub_* tables)
+ * A struct hub is used from one thread at a time (the daemon runs all its
+ * database work on one worker, in order), through the replica's one
+ * connection.
+ */
+#ifndef CELLSYNC_HUB_H
+#define CELLSYNC_HUB_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cellsync/changeset.h"
+#include "cellsync/enroll.h"
+#include "cellsync/envelope.h"
+#include "cellsync/key.h"
+#include "cellsync/replica.h"
+#include "cellsync/wire.h"
+
+#define HUB_KEY           "hub.key"
+#define HUB_PUB           "hub.pub"
+#define HUB_REPLICA       "replica.db"
+#define HUB_DEFAULT_STATE "/var/lib/cellsyncd"
+#define HUB_DEFAULT_PORT  7461
+
+struct hub;
+
+/*
+ * `cellsyncd init`: creates the state directory (0700, with its parents),
+ * the key pair, the replica, and the org tree from a CSV file with the
+ * header line id,parent,level,kind,name (ids are the committee's short
+ * codes, names in Vietnamese, the root's parent empty; the root is the
+ * hub's own unit). Fields may be double-quoted ("" inside is one quote);
+ * a UTF-8 byte-order mark and empty lines are skipped. level is one of
+ * centre, province, district, commune, grassroots, cell. Every unit becomes
+ * registers of table org_unit (row hub_org_row_id(code); columns code,
+ * parent, level, kind, name) in one local transaction, and the root's code
+ * is kept in meta 'root_org'.
+ * Refuses (CS_EEXISTS) when hub.key, hub.pub or replica.db exists, changing
+ * nothing. A bad CSV is refused before anything is created; its errors name
+ * the file and the line. Any later failure removes what was created.
+ */
+int hub_init(const char *state, const char *org_csv, char *err, size_t errlen);
+
+/* Loads hub.key (which must be 0600) and the replica; errors name the path. */
+int hub_open(struct hub **out, const char *state, char *err, size_t errlen);
+void hub_close(struct hub *h);
+
+const struct cs_key *hub_key(const struct hub *h);
+struct cs_replica *hub_replica(struct hub *h);
+const char *hub_root_org(const struct hub *h);
+
+/*
+ * The row id of an org unit: derived from its code (BLAKE2b-128 of
+ * "org_unit:" + code, shaped as a UUIDv8), so every replica agrees and a
+ * code names exactly one row.
+ */
+void hub_org_row_id(const char *code, struct cs_id *out);
+
+/* ---- enrollment ---- */
+
+#define HUB_ROLE_CELL      "cell"
+#define HUB_ROLE_COMMITTEE "committee"
+#define HUB_ROLE_HUB       "hub"
+
+/*
+ * `cellsyncd enroll`: a one-time enrollment for one live org unit and role,
+ * valid for ttl_days (1..365). Written to out_path as an enrollment file
+ * (cellsync/enroll.h; mode 0600, never over an existing file) unless
+ * out_path is NULL, and given as a short code in code (codelen at least
+ * CS_ENROLL_CODE_LEN + 1) unless code is NULL. With a code the secret has
+ * the code's 5 random bytes (the file then carries the same secret); with
+ * code NULL it has 32. Only a hash of the secret is stored. name may be
+ * NULL or "": the device's hello then names it. *expires (optional) gets
+ * the expiry in Unix seconds.
+ */
+int hub_enroll_create(struct hub *h, const char *org, const char *role, const char *name,
+                      const char *addr, unsigned ttl_days, const char *out_path, char *code,
+                      size_t codelen, int64_t *expires, char *err, size_t errlen);
+
+/* ---- devices ---- */
+
+struct hub_device {
+    struct cs_id id; /* = cs_pk_id(pk) */
+    uint8_t pk[CS_PK_LEN];
+    char org[64];
+    char role[16];
+    char name[64];
+    int64_t enrolled_at, last_contact, revoked_at; /* Unix seconds, 0 = never */
+    uint64_t up_seq;                               /* highest seq of the device merged here */
+    uint64_t down_seq;                             /* highest hub seq the device has applied */
+};
+
+/*
+ * The handshake's decision for a device key: known and not revoked (fills
+ * d), or enrolled now with the hello's one-time secret (the secret is then
+ * used up; fills d), or refused with a welcome status (CS_WELCOME_UNKNOWN,
+ * _REVOKED, _ENROLL) and a message for the person. A database failure is
+ * CS_WELCOME_BUSY with a message. Returns the status, never negative.
+ */
+int hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+              struct hub_device *d, char *msg, size_t msglen);
+
+/* A device by id (for bundles, which come without a handshake): 0 or CS_ENOTFOUND. */
+int hub_device_get(struct hub *h, const struct cs_id *id, struct hub_device *d);
+
+/* These three give CS_ENOTFOUND for an unknown device. */
+int hub_device_touch(struct hub *h, const struct cs_id *id, int64_t now);
+/* In the merge transaction (apply's before_commit): the device's cursors. */
+int hub_device_set_up_seq(struct hub *h, const struct cs_id *id, uint64_t seq);
+int hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq);
+
+/*
+ * `cellsyncd devices [--json]`: a table (short id = the first 8 hex digits,
+ * name, org, role, enrolled, last contact, revoked; times in local time) or
+ * a JSON array made by SQLite (ids in full, times ISO 8601 UTC or null).
+ */
+int hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen);
+/*
+ * `cellsyncd revoke DEVICE`: which is the exact name, or at least 4 hex
+ * digits that begin or end the id (dashes ignored). CS_ENOTFOUND, or
+ * CS_EAMBIGUOUS with the candidates listed in err. Revoking a revoked
+ * device keeps the first time. d (optional) gets the device.
+ */
+int hub_device_revoke(struct hub *h, const char *which, struct hub_device *d, char *err,
+                      size_t errlen);
+
+/* ---- scope and authorization ---- */
+
+/*
+ * The org codes of a live unit's subtree (writable and readable), and of
+ * its ancestors up to the root (readable: their names). CS_ENOTFOUND if
+ * org is not a live unit. OUT: *out, free with hub_scope_free().
+ */
+struct hub_scope;
+int hub_scope_load(struct hub *h, const char *org, struct hub_scope **out);
+void hub_scope_free(struct hub_scope *s);
+/* 1 if org is in the subtree. */
+int hub_scope_has(const struct hub_scope *s, const char *org);
+/* 1 if org is in the subtree or one of its ancestors. */
+int hub_scope_can_read(const struct hub_scope *s, const char *org);
+
+/*
+ * May this device write change i of the set? 0, 1 with a reason for the
+ * person, or a negative code when the hub could not check (reason says
+ * why; the merge should then fail rather than refuse). In order:
+ *  - the origin must be the device itself (a hub role may forward others');
+ *  - the stamp may not be further ahead of the hub's clock than the drift;
+ *  - the table and column must be open to its role: "cell" writes
+ *    candidate, member, meeting, attendance, assessment, exception and
+ *    rating, but not candidate.decision_on or member.decision_on;
+ *    "committee" and "hub" write every domain table; only "hub" writes
+ *    tables this hub does not know (their rows are not placed in the tree);
+ *  - the row must lie in its subtree. A row's unit: for candidate, member,
+ *    meeting and target the org_unit the set gives it (its last such change
+ *    in the set) and the hub's current value, both; a row with neither is
+ *    the device's own unit if the hub has never seen it, else the unit of
+ *    the device that first sent it (the hub's root unit if that was no
+ *    device). attendance and assessment go with their meeting, exception
+ *    with its candidate, rating and transfer with their member, the same
+ *    way (the reference the set gives, and the hub's). An org_unit row is
+ *    its code; a new one needs its code, an id that is hub_org_row_id() of
+ *    it and a parent in the subtree (or new in the same set under one),
+ *    and an existing one keeps its code and may move only within the
+ *    subtree.
+ * Per-set lookups: hub_authorize_prepare() indexes the set once (no
+ * database work); hub_authorize() calls it itself when the set, device or
+ * scope differ from the prepared ones, and drops the lookups after the
+ * set's last change. Per-row verdicts are kept for the whole set, so a row
+ * is judged as the hub had it when the set's first change of it came.
+ * hub_authorize_done() drops them early (call it when a merge stops half
+ * way, before the set is freed).
+ */
+int hub_authorize_prepare(struct hub *h, const struct hub_device *d, const struct hub_scope *s,
+                          const struct cs_changeset *cs);
+int hub_authorize(struct hub *h, const struct hub_device *d, const struct hub_scope *s,
+                  const struct cs_changeset *cs, size_t i, char *reason, size_t len);
+void hub_authorize_done(struct hub *h);
+
+/*
+ * Does a row, as the hub has it now, lie in the scope? (downstream filter)
+ * The same placement as above from the hub's rows alone; org_unit rows are
+ * readable in the subtree and among the ancestors; rows the hub cannot
+ * place (unknown tables, a missing parent record) are not sent.
+ */
+int hub_row_in_scope(struct hub *h, const struct hub_scope *s, const char *table,
+                     const struct cs_id *row);
+
+/* ---- audit ---- */
+
+/*
+ * Appends to the audit trail (a table whose rows cannot be updated or
+ * deleted): every change set accepted or refused, with the envelope (and
+ * so its signature), so any record's history can be proven later.
+ * verdict: "accepted", "partly refused", "refused". d may be NULL: the
+ * device is then the envelope's signer. info, reason and env may be NULL.
+ */
+int hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
+              const struct cs_envelope_info *info, size_t changes, size_t refused,
+              const char *reason, const uint8_t *env, size_t envlen);
+/* Keeps one refused change for review, with its reason. */
+int hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c,
+                const char *reason);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Chunks: the unit both transports move. A chunk is one change set of about
+ * CS_SYNC_CHUNK bytes, cut at local-transaction boundaries, sealed in an
+ * envelope from the sender's key to the receiver's. The receiver opens it,
+ * checks who signed it, and merges it in one transaction together with the
+ * cursor that covers it, then acknowledges its last seq. The live link and
+ * the USB-stick bundle use the same two calls.
+ */
+#ifndef CELLSYNC_SYNC_H
+#define CELLSYNC_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cellsync/envelope.h"
+#include "cellsync/key.h"
+#include "cellsync/replica.h"
+
+#define CS_SYNC_CHUNK (16u << 10)
+
+struct cs_chunk {
+    uint8_t *env; /* the sealed envelope, malloc'd: free() */
+    size_t envlen;
+    uint64_t seq_first, seq_last; /* what it covers of the sender's seqs */
+    size_t changes;               /* changes inside (0: only moves the cursor) */
+    int last;                     /* nothing after it, as of now */
+};
+
+/*
+ * The next chunk after the sender's seq `after`, sealed from k to peer_pk.
+ * An empty chunk (changes == 0, last set) means there is nothing to send.
+ */
+int cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k,
+                       const uint8_t peer_pk[CS_PK_LEN], uint64_t after,
+                       const struct cs_since_filter *filter, size_t max_bytes,
+                       struct cs_chunk *out, char *err, size_t errlen);
+
+/*
+ * Opens a chunk addressed to k, refuses it unless signed by from_pk, and
+ * merges it with opts (cursor hooks, authorization). info gets the header.
+ */
+int cs_sync_take_chunk(struct cs_replica *r, const struct cs_key *k,
+                       const uint8_t from_pk[CS_PK_LEN], const uint8_t *env, size_t envlen,
+                       const struct cs_apply_opts *opts, struct cs_apply_stats *st,
+                       struct cs_envelope_info *info, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The live protocol between a device and its hub, without any I/O: frames,
+ * the handshake, the encrypted session, and the messages inside it. The
+ * daemon (libuv) and the field client (a blocking socket) both drive it.
+ *
+ * Frames: a 4-byte big-endian length, then that many bytes. The length is
+ * checked before anything is read: CS_WIRE_MAX_PREAUTH before the handshake
+ * completes, CS_WIRE_MAX_FRAME after.
+ *
+ * Handshake: one round trip, Noise IK in spirit, from libsodium parts. The
+ * device knows the hub's Ed25519 key (pinned at enrollment); keys are used
+ * in their X25519 form.
+ *   msg1 (device -> hub) = version(1) || e (32) || ct1 || ct2
+ *     h0  = BLAKE2b-256("cellsync handshake 1" || hub pk)   (the digit is CS_WIRE_VERSION)
+ *     k1  = BLAKE2b-256(h0 || e || DH(e, S_hub))
+ *     ct1 = AEAD(k1, device Ed25519 pk)                        (48 bytes)
+ *     k2  = BLAKE2b-256(k1 || ct1 || DH(S_dev, S_hub))
+ *     ct2 = AEAD(k2, hello payload: msgpack)
+ *   msg2 (hub -> device) = e' (32) || ct3
+ *     k3  = BLAKE2b-256(k2 || ct2 || e' || DH(e', e) || DH(e', S_dev))
+ *     ct3 = AEAD(k3, welcome payload: msgpack)
+ *   session keys = BLAKE2b-256(k3 || "c2s"), BLAKE2b-256(k3 || "s2c"),
+ *   each starting a crypto_secretstream whose 24-byte header is the first
+ *   frame in its direction.
+ * Only the holder of S_hub can read ct1 or make k2; only the holder of
+ * S_dev can make k2; DH(e', e) gives forward secrecy; a replayed msg1 meets
+ * a fresh e' and yields nothing. AEAD is XChaCha20-Poly1305 with a zero
+ * nonce: every key above is used once.
+ *
+ * A msg1 whose version byte the hub does not know is answered with the
+ * plain frame 0xff || hub version and the connection is closed.
+ */
+#ifndef CELLSYNC_WIRE_H
+#define CELLSYNC_WIRE_H
+
+#include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cellsync/id.h"
+#include "cellsync/key.h"
+
+/* Bump on any change of the handshake, the session or the messages. */
+#define CS_WIRE_VERSION 1
+
+#define CS_WIRE_MAX_PREAUTH   4096u      /* msg1, msg2, the version reply */
+#define CS_WIRE_MAX_FRAME     (1u << 20) /* one session frame, tag included */
+#define CS_WIRE_HEADER        4u         /* the length prefix */
+#define CS_WIRE_VERSION_REPLY 0xffu
+/*
+ * Before a handshake, a one-byte frame CS_WIRE_KEY_REQUEST asks the hub for
+ * its public key: the plain reply is CS_WIRE_KEY_REPLY || key (33 bytes).
+ * Only enrollment by short code uses it, and checks the key against the 5
+ * bytes of key id the code carries.
+ */
+#define CS_WIRE_KEY_REQUEST 0x00u
+#define CS_WIRE_KEY_REPLY   0xfeu
+
+/* Frame length from the 4-byte prefix; CS_ETOOBIG if over max. */
+int cs_wire_frame_len(const uint8_t hdr[CS_WIRE_HEADER], uint32_t max, uint32_t *len);
+void cs_wire_frame_put(uint8_t hdr[CS_WIRE_HEADER], uint32_t len);
+
+/* ---- hello and welcome: the handshake payloads ---- */
+
+struct cs_hello {
+    uint64_t hub_seq;   /* the hub seq this device has applied */
+    uint8_t secret[32]; /* one-time enrollment secret, if has_secret */
+    int has_secret;
+    char name[64]; /* the device's name, at enrollment */
+};
+
+/* Status codes of a welcome, 0 = go on. Numbered; append only. */
+#define CS_WELCOME_OK      0
+#define CS_WELCOME_UNKNOWN 1 /* not enrolled, and no valid secret */
+#define CS_WELCOME_REVOKED 2
+#define CS_WELCOME_ENROLL  3 /* the secret is wrong, used or expired */
+#define CS_WELCOME_BUSY    4 /* the hub cannot take the sync now */
+
+struct cs_welcome {
+    uint32_t status;
+    char message[128]; /* for the person, when status != 0 */
+    uint64_t hub_time; /* the hub's clock, an HLC stamp */
+    uint64_t up_seq;   /* the highest seq of this device the hub has merged */
+    char org[64];      /* the device's org unit code */
+    char role[16];     /* "cell", "committee", "hub" */
+};
+
+/* ---- handshake state ---- */
+
+/*
+ * Embedded by the caller, filled by the functions below; only peer_pk is for
+ * the caller to read. It holds secrets: cs_hs_release() wipes it.
+ */
+struct cs_hs {
+    int step;                   /* private: how far the handshake has come */
+    uint8_t e_pk[32], e_sk[32]; /* device: our ephemeral, until msg2 */
+    uint8_t peer_e[32];         /* hub: the device's ephemeral, until msg2 is built */
+    uint8_t peer_pk[CS_PK_LEN]; /* hub: the device's key, once msg1 is read */
+    /* BLAKE2b state after k2 || ct2, from which k3 is finished (kept as bytes:
+     * the state type wants an alignment that malloc does not give) */
+    uint8_t k3_pre[sizeof(crypto_generichash_state)];
+    uint8_t tx[32], rx[32]; /* session keys once done */
+};
+
+/*
+ * Device side. Builds msg1 into out (cap at least CS_WIRE_MAX_PREAUTH) and
+ * keeps what msg2 needs in hs.
+ */
+int cs_hs_device_start(struct cs_hs *hs, const struct cs_key *dev, const uint8_t hub_pk[CS_PK_LEN],
+                       const struct cs_hello *hello, uint8_t *out, size_t cap, size_t *outlen);
+/*
+ * Device side: reads msg2. CS_EVERSION for a version reply (the hub's
+ * version in *hub_version, which may be NULL), CS_EDECRYPT when it is not
+ * from the pinned hub. On failure hs is left as it was. A welcome whose
+ * status is not CS_WELCOME_OK is still 0 with *w filled (show w->message),
+ * but sets no session keys.
+ */
+int cs_hs_device_finish(struct cs_hs *hs, const struct cs_key *dev, const uint8_t hub_pk[CS_PK_LEN],
+                        const uint8_t *msg, size_t len, struct cs_welcome *w,
+                        unsigned *hub_version);
+
+/*
+ * Hub side, step 1: reads msg1, learns the device's key (hs->peer_pk) and
+ * its hello. CS_EVERSION: answer with cs_hs_version_reply(). CS_EDECRYPT:
+ * not for this hub or altered. Nothing is sent on failure.
+ */
+int cs_hs_hub_read(struct cs_hs *hs, const struct cs_key *hub, const uint8_t *msg, size_t len,
+                   struct cs_hello *hello);
+/*
+ * Hub side, step 2: builds msg2 (cap at least CS_WIRE_MAX_PREAUTH) with the
+ * verdict; on status OK the session keys are set. hs->peer_pk stays.
+ */
+int cs_hs_hub_reply(struct cs_hs *hs, const struct cs_welcome *w, uint8_t *out, size_t cap,
+                    size_t *outlen);
+size_t cs_hs_version_reply(uint8_t out[2]);
+/* Wipes hs (ephemeral and session keys); accepts NULL. */
+void cs_hs_release(struct cs_hs *hs);
+
+/* ---- the session: secretstream each way ---- */
+
+struct cs_session {
+    crypto_secretstream_xchacha20poly1305_state tx, rx;
+    int rx_ready; /* the peer's header has been read */
+};
+
+/*
+ * Starts sending: the 24-byte header to send as our first frame. Call it
+ * first (it resets s), after a handshake that ended with session keys
+ * (else CS_EINVAL). hs may be released once both init and accept are done.
+ */
+int cs_session_init(struct cs_session *s, const struct cs_hs *hs,
+                    uint8_t header[crypto_secretstream_xchacha20poly1305_HEADERBYTES]);
+/* Reads the peer's first frame (its header). CS_EMALFORMED for a wrong size. */
+int cs_session_accept(struct cs_session *s, const struct cs_hs *hs, const uint8_t *hdr, size_t len);
+/* Seals a message: out has len + CS_SESSION_OVERHEAD bytes; CS_ETOOBIG over a frame. */
+#define CS_SESSION_OVERHEAD crypto_secretstream_xchacha20poly1305_ABYTES
+int cs_session_seal(struct cs_session *s, const uint8_t *msg, size_t len, uint8_t *out);
+/*
+ * Opens one into out (len - CS_SESSION_OVERHEAD bytes): CS_EDECRYPT if
+ * altered, replayed, reordered or truncated; CS_ETOOBIG over
+ * CS_WIRE_MAX_FRAME. A failure leaves s as it was; close the connection.
+ */
+int cs_session_open(struct cs_session *s, const uint8_t *in, size_t len, uint8_t *out,
+                    size_t *outlen);
+/* Wipes both stream states; accepts NULL. */
+void cs_session_release(struct cs_session *s);
+
+/* ---- messages inside the session (msgpack arrays) ---- */
+
+enum cs_msg_type {
+    /* 1-15: sync; bump CS_WIRE_VERSION on change */
+    CS_MSG_CHUNK = 1,   /* an envelope with one chunk of changes */
+    CS_MSG_ACK = 2,     /* the receiver durably merged up to seq */
+    CS_MSG_REFUSED = 3, /* changes refused, with their identities and reasons */
+    CS_MSG_DONE = 4,    /* the sender has nothing more to send */
+    CS_MSG_ERROR = 5,   /* fatal: the sender closes after it */
+};
+
+#define CS_MSG_REFUSED_MAX 4096u
+
+struct cs_refusal {
+    char table[65], column[65];
+    struct cs_id row;
+    uint64_t hlc;
+    struct cs_id origin;
+    char reason[128];
+};
+
+struct cs_msg {
+    enum cs_msg_type type;
+    /* CHUNK: the envelope bytes (borrowed from the decoded buffer) */
+    const uint8_t *env;
+    size_t envlen;
+    /* ACK: seq merged, and the hub's time (0 from a device); DONE: last seq sent */
+    uint64_t seq;
+    uint64_t hub_time;
+    /* REFUSED: the seq range of the chunk and the refusals (owned, cs_msg_release) */
+    uint64_t seq_first, seq_last;
+    struct cs_refusal *refused;
+    size_t nrefused;
+    /* ERROR */
+    uint32_t code;
+    char message[256];
+};
+
+/*
+ * [type, fields...]: CHUNK [1, env], ACK [2, seq, hub_time], REFUSED [3,
+ * seq_first, seq_last, [[table, column, row, hlc, origin, reason], ...]],
+ * DONE [4, seq], ERROR [5, code, message]. CS_EINVAL for a string that is
+ * not NUL-terminated UTF-8 inside its field or seq_first > seq_last;
+ * CS_ETOOBIG if it would not fit in one session frame.
+ * OUT: *out malloc'd, caller frees with free().
+ */
+int cs_msg_encode(const struct cs_msg *m, uint8_t **out, size_t *outlen);
+/*
+ * Strict, like every decoder here; env points into buf. *m is overwritten
+ * (release a previous one first) and owns nothing after a failure.
+ */
+int cs_msg_decode(struct cs_msg *m, const uint8_t *buf, size_t len);
+void cs_msg_release(struct cs_msg *m);
+
+#endif

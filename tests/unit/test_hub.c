@@ -1,0 +1,1135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hub's store (daemon/hub.c) on real SQLite files in a temp directory:
+ * init from an org-tree CSV (and every way a CSV is refused, by line),
+ * enrollment files and short codes, admission of devices, scopes,
+ * authorization of changes (directly and through a real merge), the
+ * downstream filter, the append-only audit trail, and the device list.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cellsync/enroll.h"
+#include "cellsync/error.h"
+#include "cellsync/version.h"
+#include "hub.h"
+
+static char base[] = "/tmp/cs_hub_XXXXXX";
+static unsigned serial;
+
+/* A province, one commune, two grassroots organisations, four cells. */
+static const char tree_csv[] =
+    "id,parent,level,kind,name\n"
+    "QN,,province,,\"Tỉnh Quảng Nam\"\n"
+    "NT,QN,commune,,\"Đảng bộ xã Núi Thành\"\n"
+    "NT-TH,NT,grassroots,village,\"Đảng bộ thôn Tam Hải, xã Núi Thành\"\n"
+    "NT-TX,NT,grassroots,school,\"Chi bộ trường \"\"Tam Xuân\"\", Núi Thành\"\n"
+    "NT-TH-1,NT-TH,cell,village,\"Chi bộ thôn 1, Tam Hải\"\n"
+    "NT-TH-2,NT-TH,cell,village,\"Chi bộ thôn 2, Tam Hải\"\n"
+    "NT-TX-1,NT-TX,cell,school,Chi bộ giáo viên\n"
+    "NT-TX-2,NT-TX,cell,school,\"Chi bộ học sinh, sinh viên\"\n";
+
+/* A fresh path under the test's temp directory. */
+static const char *
+fresh(const char *what)
+{
+    static char buf[8][512];
+    static int next;
+    char *p = buf[next++ % 8];
+    snprintf(p, 512, "%s/%u-%s", base, serial++, what);
+    return p;
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static struct hub *
+make_hub(const char **state_out)
+{
+    const char *csv = fresh("tree.csv");
+    const char *state = fresh("state");
+    char err[512] = "";
+    struct hub *h;
+    write_text(csv, tree_csv);
+    if (hub_init(state, csv, err, sizeof(err)) != 0)
+        fail_msg("init: %s", err);
+    if (hub_open(&h, state, err, sizeof(err)) != 0)
+        fail_msg("open: %s", err);
+    if (state_out != NULL)
+        *state_out = state;
+    return h;
+}
+
+static sqlite3 *
+db_of(struct hub *h)
+{
+    return cs_replica_db(hub_replica(h));
+}
+
+static char *
+sql_text(sqlite3 *db, const char *sql)
+{
+    static char buf[1024];
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    buf[0] = 0;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return buf;
+}
+
+static int64_t
+sql_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static mode_t
+mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+/* ---- init ---- */
+
+static void
+test_init_tree(void **state)
+{
+    (void)state;
+    const char *dir;
+    char path[600];
+    struct hub *h = make_hub(&dir);
+    sqlite3 *db = db_of(h);
+
+    assert_int_equal(mode_of(dir), 0700);
+    snprintf(path, sizeof(path), "%s/%s", dir, HUB_KEY);
+    assert_int_equal(mode_of(path), 0600);
+    snprintf(path, sizeof(path), "%s/%s", dir, HUB_PUB);
+    assert_int_equal(mode_of(path), 0644);
+    assert_string_equal(hub_root_org(h), "QN");
+
+    /* The replica's origin is the hub key's id. */
+    struct cs_id kid;
+    cs_key_id(hub_key(h), &kid);
+    assert_int_equal(cs_id_cmp(&kid, cs_replica_site(hub_replica(h))), 0);
+
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM org_unit WHERE cl % 2 = 1"), 8);
+    assert_string_equal(sql_text(db, "SELECT name FROM org_unit WHERE code = 'NT-TH'"),
+                        "Đảng bộ thôn Tam Hải, xã Núi Thành");
+    assert_string_equal(sql_text(db, "SELECT name FROM org_unit WHERE code = 'NT-TX'"),
+                        "Chi bộ trường \"Tam Xuân\", Núi Thành");
+    assert_string_equal(sql_text(db, "SELECT parent FROM org_unit WHERE code = 'NT-TX-2'"),
+                        "NT-TX");
+    assert_string_equal(sql_text(db, "SELECT level FROM org_unit WHERE code = 'NT-TX-2'"), "cell");
+    assert_int_equal(sql_int(db, "SELECT parent IS NULL FROM org_unit WHERE code = 'QN'"), 1);
+    /* Registers, all of one local transaction: one stamp. */
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM cs_ver"), 8 * 5);
+    assert_int_equal(sql_int(db, "SELECT count(DISTINCT hlc) FROM cs_ver"), 1);
+
+    /* Row ids come from the codes: UUIDv8 shape, the same everywhere. */
+    struct cs_id id, again;
+    hub_org_row_id("NT-TH-1", &id);
+    hub_org_row_id("NT-TH-1", &again);
+    assert_memory_equal(id.b, again.b, CS_ID_LEN);
+    assert_int_equal(id.b[6] >> 4, 8);
+    assert_int_equal(id.b[8] >> 6, 2);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT code FROM org_unit WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_blob(st, 1, id.b, CS_ID_LEN, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "NT-TH-1");
+    sqlite3_finalize(st);
+
+    /* The hub's tables exist and are not registers. */
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                 " ('hub_device', 'hub_enroll', 'hub_audit', 'hub_refused')"),
+                     4);
+    hub_close(h);
+}
+
+/* The CSV is refused with the file and line named, and nothing is created. */
+static void
+expect_csv_error(const char *csv_text, const char *want_line, const char *want_text)
+{
+    const char *csv = fresh("bad.csv");
+    const char *dir = fresh("never");
+    char err[512] = "";
+    write_text(csv, csv_text);
+    assert_int_equal(hub_init(dir, csv, err, sizeof(err)), CS_EMALFORMED);
+    if (strstr(err, csv) == NULL || strstr(err, want_line) == NULL ||
+        strstr(err, want_text) == NULL)
+        fail_msg("want '%s' and '%s' in: %s", want_line, want_text, err);
+    assert_int_equal(access(dir, F_OK), -1);
+}
+
+static void
+test_csv_errors(void **state)
+{
+    (void)state;
+    expect_csv_error("QN,,province,,Quảng Nam\n", "line 1", "header");
+    expect_csv_error("", "line 1", "header");
+    expect_csv_error("id,parent,level,kind,name\n"
+                     "QN,,province,,Quảng Nam\n"
+                     "NT,XX,commune,,Núi Thành\n",
+                     "line 3", "parent 'XX'");
+    expect_csv_error("id,parent,level,kind,name\n"
+                     "QN,,province,,Quảng Nam\n"
+                     "A,B,commune,,A\n"
+                     "B,C,commune,,B\n"
+                     "C,A,commune,,C\n",
+                     "line 3", "cycle");
+    expect_csv_error("id,parent,level,kind,name\n"
+                     "QN,,province,,Quảng Nam\n"
+                     "NT,QN,commune,,Núi Thành\n"
+                     "NT,QN,commune,,\"Núi Thành, again\"\n",
+                     "line 4", "already used on line 3");
+    expect_csv_error("id,parent,level,kind,name\n"
+                     "QN,,province,,Quảng Nam\n"
+                     "NT,QN,ward,,Núi Thành\n",
+                     "line 3", "level 'ward'");
+    expect_csv_error("id,parent,level,kind,name\n"
+                     "QN,,province,,Quảng Nam\n"
+                     "NT,QN,commune,,Chi bộ, thôn 1\n",
+                     "line 3", "more than 5 fields");
+    expect_csv_error("id,parent,level,kind,name\n"
+                     "QN,,province,,Quảng Nam\n"
+                     "NT,,commune,,Núi Thành\n",
+                     "line 3", "only the root");
+    expect_csv_error("id,parent,level,kind,name\n"
+                     "QN,,province,,\"Quảng Nam\n",
+                     "line 2", "not closed");
+    expect_csv_error("id,parent,level,kind,name\n"
+                     "QN,,province,,Qu\xe1ng Nam\n",
+                     "line 2", "UTF-8");
+}
+
+static void
+test_init_twice(void **state)
+{
+    (void)state;
+    const char *dir, *csv = fresh("other.csv");
+    char err[512] = "", keyfile[600];
+    uint8_t before[32], after[32];
+    struct hub *h = make_hub(&dir);
+    assert_int_equal(cs_replica_hash(hub_replica(h), before), 0);
+    uint8_t pk[CS_PK_LEN];
+    memcpy(pk, cs_key_pk(hub_key(h)), CS_PK_LEN);
+    hub_close(h);
+
+    write_text(csv, "id,parent,level,kind,name\nX,,province,,Other\n");
+    assert_int_equal(hub_init(dir, csv, err, sizeof(err)), CS_EEXISTS);
+    assert_non_null(strstr(err, "already holds a hub"));
+    assert_non_null(strstr(err, "nothing was changed"));
+
+    snprintf(keyfile, sizeof(keyfile), "%s/%s", dir, HUB_KEY);
+    assert_int_equal(hub_open(&h, dir, err, sizeof(err)), 0);
+    assert_memory_equal(cs_key_pk(hub_key(h)), pk, CS_PK_LEN);
+    assert_int_equal(cs_replica_hash(hub_replica(h), after), 0);
+    assert_memory_equal(before, after, 32);
+    assert_string_equal(hub_root_org(h), "QN");
+    hub_close(h);
+
+    /* A key open to others is refused, naming the file. */
+    assert_int_equal(chmod(keyfile, 0644), 0);
+    assert_int_equal(hub_open(&h, dir, err, sizeof(err)), CS_EKEYPERM);
+    assert_null(h);
+    assert_non_null(strstr(err, keyfile));
+    assert_int_equal(chmod(keyfile, 0600), 0);
+    /* A missing state directory names the path. */
+    assert_int_not_equal(hub_open(&h, fresh("nowhere"), err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "nowhere"));
+}
+
+/* ---- enrollment files and codes ---- */
+
+static void
+test_enrollment_file(void **state)
+{
+    (void)state;
+    struct cs_enrollment e = {0}, back;
+    const char *path = fresh("dev.enroll");
+    char err[512] = "";
+
+    snprintf(e.addr, sizeof(e.addr), "hub.nuithanh.vn:7461");
+    randombytes_buf(e.hub_pk, sizeof(e.hub_pk));
+    snprintf(e.org, sizeof(e.org), "NT-TH-1");
+    snprintf(e.role, sizeof(e.role), "cell");
+    snprintf(e.name, sizeof(e.name), "Máy chi bộ thôn 1");
+    cs_enroll_secret_new(e.secret, 0);
+    e.expires = 1800000000;
+    assert_int_equal(cs_enrollment_write(&e, path, err, sizeof(err)), 0);
+    assert_int_equal(mode_of(path), 0600);
+    assert_int_equal(cs_enrollment_read(path, &back, err, sizeof(err)), 0);
+    assert_memory_equal(&e, &back, sizeof(e));
+    /* Never over an existing file. */
+    assert_int_equal(cs_enrollment_write(&e, path, err, sizeof(err)), CS_EEXISTS);
+
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"# c\naddr = a:1\ncolour = red\n", "line 3: unknown key 'colour'"},
+        {"# c\naddr = a:1\naddr = b:2\n", "line 3: 'addr' is already on line 2"},
+        {"# c\naddr a:1\n", "line 2: expected 'key = value'"},
+        {"# c\nhub_pk = 12zz\n", "line 2: hub_pk must be 64 hex digits"},
+        {"# c\nsecret = 0011\n", "line 2: secret must be 64 hex digits"},
+        {"# c\nrole = chief\n", "line 2: role must be"},
+        {"# c\nexpires = soon\n", "line 2: expires"},
+        {"# c\naddr = a:1\n", "no 'hub_pk' line"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *p = fresh("bad.enroll");
+        write_text(p, bad[i].text);
+        assert_int_equal(cs_enrollment_read(p, &back, err, sizeof(err)), CS_EMALFORMED);
+        if (strstr(err, bad[i].want) == NULL || strstr(err, p) == NULL)
+            fail_msg("want '%s' in: %s", bad[i].want, err);
+    }
+}
+
+static void
+test_code(void **state)
+{
+    (void)state;
+    struct cs_id hub_id;
+    uint8_t secret[32], back[32], id5[5];
+    char code[CS_ENROLL_CODE_LEN + 1], typed[64];
+
+    randombytes_buf(hub_id.b, sizeof(hub_id.b));
+    for (int round = 0; round < 200; round++) {
+        cs_enroll_secret_new(secret, 1);
+        assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), 0);
+        assert_int_equal(strlen(code), CS_ENROLL_CODE_LEN);
+        assert_int_equal(code[4], '-');
+        assert_int_equal(code[9], '-');
+        assert_int_equal(code[14], '-');
+        assert_int_equal(cs_enroll_code_parse(code, id5, back), 0);
+        assert_memory_equal(id5, hub_id.b, 5);
+        assert_memory_equal(back, secret, 32);
+        /* As a person types it: lower case, no dashes, look-alikes. */
+        size_t n = 0;
+        for (const char *p = code; *p; p++) {
+            if (*p == '-')
+                continue;
+            char c = *p;
+            if (c == '0' && round % 2)
+                c = 'o';
+            else if (c == '1')
+                c = round % 3 == 0 ? 'I' : round % 3 == 1 ? 'l' : 'L';
+            else if (c >= 'A' && c <= 'Z')
+                c = (char)(c - 'A' + 'a');
+            typed[n++] = c;
+        }
+        typed[n] = 0;
+        assert_int_equal(cs_enroll_code_parse(typed, id5, back), 0);
+        assert_memory_equal(back, secret, 32);
+    }
+    assert_int_equal(cs_enroll_code_parse("0000-0000-0000-000U", id5, back), CS_EINVAL);
+    assert_int_equal(cs_enroll_code_parse("0000-0000-0000-000", id5, back), CS_EINVAL);
+    assert_int_equal(cs_enroll_code_parse("0000-0000-0000-00000", id5, back), CS_EINVAL);
+    assert_int_equal(cs_enroll_code_parse("", id5, back), CS_EINVAL);
+    /* A known value: 10 zero bytes, and 0xff.. */
+    memset(hub_id.b, 0, sizeof(hub_id.b));
+    memset(secret, 0, sizeof(secret));
+    assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), 0);
+    assert_string_equal(code, "0000-0000-0000-0000");
+    memset(hub_id.b, 0xff, sizeof(hub_id.b));
+    memset(secret, 0xff, 5);
+    assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), 0);
+    assert_string_equal(code, "ZZZZ-ZZZZ-ZZZZ-ZZZZ");
+    /* A full 32-byte secret cannot be a code. */
+    cs_enroll_secret_new(secret, 0);
+    secret[31] |= 1;
+    assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), CS_EINVAL);
+}
+
+/* ---- admission ---- */
+
+static void
+new_pk(uint8_t pk[CS_PK_LEN])
+{
+    struct cs_key *k;
+    assert_int_equal(cs_key_generate(&k), 0);
+    memcpy(pk, cs_key_pk(k), CS_PK_LEN);
+    cs_key_free(k);
+}
+
+/* An enrollment with a file; the hello carries the file's secret. */
+static void
+enroll(struct hub *h, const char *org, const char *role, const char *name, struct cs_hello *hello)
+{
+    struct cs_enrollment e;
+    const char *path = fresh("x.enroll");
+    char err[512] = "", code[CS_ENROLL_CODE_LEN + 1];
+    if (hub_enroll_create(h, org, role, name, "hub:7461", 7, path, code, sizeof(code), NULL, err,
+                          sizeof(err)) != 0)
+        fail_msg("enroll: %s", err);
+    assert_int_equal(mode_of(path), 0600);
+    assert_int_equal(cs_enrollment_read(path, &e, err, sizeof(err)), 0);
+    assert_string_equal(e.org, org);
+    assert_string_equal(e.role, role);
+    assert_memory_equal(e.hub_pk, cs_key_pk(hub_key(h)), CS_PK_LEN);
+    /* The code gives the same secret, and the hub's id. */
+    uint8_t id5[5], secret[32];
+    struct cs_id hub_id;
+    cs_key_id(hub_key(h), &hub_id);
+    assert_int_equal(cs_enroll_code_parse(code, id5, secret), 0);
+    assert_memory_equal(id5, hub_id.b, 5);
+    assert_memory_equal(secret, e.secret, 32);
+    memset(hello, 0, sizeof(*hello));
+    memcpy(hello->secret, e.secret, 32);
+    hello->has_secret = 1;
+}
+
+static void
+test_admit(void **state)
+{
+    (void)state;
+    struct hub *h = make_hub(NULL);
+    struct cs_hello hello = {0}, none = {0};
+    struct hub_device d;
+    uint8_t pk[CS_PK_LEN], pk2[CS_PK_LEN];
+    char msg[128], err[512];
+
+    new_pk(pk);
+    new_pk(pk2);
+    assert_int_equal(hub_admit(h, pk, &none, &d, msg, sizeof(msg)), CS_WELCOME_UNKNOWN);
+    assert_non_null(strstr(msg, "not enrolled"));
+
+    enroll(h, "NT-TH-1", "cell", "Máy thôn 1", &hello);
+    /* Only the hash is stored. */
+    assert_int_equal(sql_int(db_of(h), "SELECT length(secret_hash) FROM hub_enroll"), 32);
+    struct cs_hello wrong = hello;
+    wrong.secret[0] ^= 1;
+    assert_int_equal(hub_admit(h, pk, &wrong, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
+
+    assert_int_equal(hub_admit(h, pk, &hello, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    struct cs_id id;
+    cs_pk_id(pk, &id);
+    assert_int_equal(cs_id_cmp(&d.id, &id), 0);
+    assert_string_equal(d.org, "NT-TH-1");
+    assert_string_equal(d.role, "cell");
+    assert_string_equal(d.name, "Máy thôn 1");
+    assert_int_not_equal(d.enrolled_at, 0);
+    /* Known now, with or without the secret. */
+    assert_int_equal(hub_admit(h, pk, &none, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    assert_int_equal(hub_admit(h, pk, &hello, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    /* The secret is used up. */
+    assert_int_equal(hub_admit(h, pk2, &hello, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
+    assert_non_null(strstr(msg, "wrong, already used or expired"));
+
+    /* Expired. */
+    struct cs_hello old;
+    enroll(h, "NT-TH-2", "cell", NULL, &old);
+    assert_int_equal(sqlite3_exec(db_of(h),
+                                  "UPDATE hub_enroll SET expires = 1000 WHERE used_by IS NULL",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(hub_admit(h, pk2, &old, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
+
+    /* With no name in the enrollment, the hello names the device. */
+    enroll(h, "NT-TH-2", "cell", "", &hello);
+    snprintf(hello.name, sizeof(hello.name), "Laptop thôn 2");
+    assert_int_equal(hub_admit(h, pk2, &hello, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    assert_string_equal(d.name, "Laptop thôn 2");
+    assert_string_equal(d.org, "NT-TH-2");
+
+    /* Cursors and contact. */
+    assert_int_equal(hub_device_set_up_seq(h, &d.id, 42), 0);
+    assert_int_equal(hub_device_set_down_seq(h, &d.id, 7), 0);
+    assert_int_equal(hub_device_touch(h, &d.id, 1700000000), 0);
+    struct hub_device g;
+    assert_int_equal(hub_device_get(h, &d.id, &g), 0);
+    assert_int_equal(g.up_seq, 42);
+    assert_int_equal(g.down_seq, 7);
+    assert_int_equal(g.last_contact, 1700000000);
+    struct cs_id nobody;
+    memset(nobody.b, 0x5a, sizeof(nobody.b));
+    assert_int_equal(hub_device_touch(h, &nobody, 1), CS_ENOTFOUND);
+    assert_int_equal(hub_device_get(h, &nobody, &g), CS_ENOTFOUND);
+
+    /* Revoked. */
+    assert_int_equal(hub_device_revoke(h, "Laptop thôn 2", NULL, err, sizeof(err)), 0);
+    assert_int_equal(hub_admit(h, pk2, &none, &d, msg, sizeof(msg)), CS_WELCOME_REVOKED);
+    assert_non_null(strstr(msg, "revoked"));
+
+    /* Refused inputs of enroll. */
+    assert_int_equal(hub_enroll_create(h, "NOPE", "cell", "x", "hub:1", 7, NULL, NULL, 0, NULL, err,
+                                       sizeof(err)),
+                     CS_ENOTFOUND);
+    assert_int_equal(
+        hub_enroll_create(h, "NT", "boss", "x", "hub:1", 7, NULL, NULL, 0, NULL, err, sizeof(err)),
+        CS_EINVAL);
+    assert_int_equal(
+        hub_enroll_create(h, "NT", "cell", "x", "hub:1", 0, NULL, NULL, 0, NULL, err, sizeof(err)),
+        CS_EINVAL);
+    hub_close(h);
+}
+
+/* ---- scope ---- */
+
+static void
+test_scope(void **state)
+{
+    (void)state;
+    struct hub *h = make_hub(NULL);
+    struct hub_scope *s;
+
+    assert_int_equal(hub_scope_load(h, "NT", &s), 0);
+    assert_true(hub_scope_has(s, "NT"));
+    assert_true(hub_scope_has(s, "NT-TH-1"));
+    assert_true(hub_scope_has(s, "NT-TX-2"));
+    assert_false(hub_scope_has(s, "QN"));
+    assert_true(hub_scope_can_read(s, "QN"));
+    hub_scope_free(s);
+
+    assert_int_equal(hub_scope_load(h, "NT-TH", &s), 0);
+    assert_true(hub_scope_has(s, "NT-TH-1"));
+    assert_true(hub_scope_has(s, "NT-TH-2"));
+    assert_false(hub_scope_has(s, "NT-TX"));
+    assert_false(hub_scope_has(s, "NT-TX-1"));
+    assert_false(hub_scope_has(s, "NT"));
+    assert_true(hub_scope_can_read(s, "NT"));
+    assert_true(hub_scope_can_read(s, "QN"));
+    assert_false(hub_scope_can_read(s, "NT-TX"));
+    hub_scope_free(s);
+
+    assert_int_equal(hub_scope_load(h, "NT-TX-1", &s), 0);
+    assert_true(hub_scope_has(s, "NT-TX-1"));
+    assert_false(hub_scope_has(s, "NT-TX-2"));
+    hub_scope_free(s);
+
+    assert_int_equal(hub_scope_load(h, "NOPE", &s), CS_ENOTFOUND);
+    assert_null(s);
+    hub_scope_free(NULL);
+    hub_close(h);
+}
+
+/* ---- authorization ---- */
+
+struct fix {
+    struct hub *h;
+    struct hub_device cell, cell2, committee;
+    struct hub_scope *s_cell, *s_cell2, *s_committee;
+    uint64_t now;
+    uint16_t counter;
+};
+
+static void
+fix_init(struct fix *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->h = make_hub(NULL);
+    const struct {
+        struct hub_device *d;
+        const char *org, *role;
+        struct hub_scope **s;
+    } devs[] = {
+        {&f->cell, "NT-TH-1", "cell", &f->s_cell},
+        {&f->cell2, "NT-TH-2", "cell", &f->s_cell2},
+        {&f->committee, "NT", "committee", &f->s_committee},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        struct cs_hello hello;
+        char msg[128];
+        uint8_t pk[CS_PK_LEN];
+        new_pk(pk);
+        enroll(f->h, devs[i].org, devs[i].role, devs[i].org, &hello);
+        assert_int_equal(hub_admit(f->h, pk, &hello, devs[i].d, msg, sizeof(msg)), CS_WELCOME_OK);
+        assert_int_equal(hub_scope_load(f->h, devs[i].org, devs[i].s), 0);
+    }
+    f->now = cs_hlc_wall_ms(NULL);
+}
+
+static void
+fix_release(struct fix *f)
+{
+    hub_scope_free(f->s_cell);
+    hub_scope_free(f->s_cell2);
+    hub_scope_free(f->s_committee);
+    hub_close(f->h);
+}
+
+static struct cs_changeset *
+set_new(const struct hub_device *d)
+{
+    struct cs_changeset_header hd = {0};
+    struct cs_changeset *cs;
+    hd.origin = d->id;
+    hd.schema = 1;
+    assert_int_equal(cs_changeset_new(&cs, &hd), 0);
+    return cs;
+}
+
+static void
+add(struct fix *f, struct cs_changeset *cs, const struct cs_id *origin, const char *table,
+    const struct cs_id *row, const char *column, const struct cs_value *v)
+{
+    struct cs_change c = {0};
+    c.table = table;
+    c.column = column;
+    c.row = *row;
+    c.value = *v;
+    c.hlc = cs_hlc_make(f->now, ++f->counter);
+    c.origin = *origin;
+    c.cl = 1;
+    assert_int_equal(cs_changeset_add(cs, &c), 0);
+}
+
+static void
+add_text(struct fix *f, struct cs_changeset *cs, const struct hub_device *d, const char *table,
+         const struct cs_id *row, const char *column, const char *text)
+{
+    struct cs_value v = {.type = CS_VTEXT, .p = text, .n = strlen(text)};
+    add(f, cs, &d->id, table, row, column, &v);
+}
+
+static void
+add_ref(struct fix *f, struct cs_changeset *cs, const struct hub_device *d, const char *table,
+        const struct cs_id *row, const char *column, const struct cs_id *ref)
+{
+    struct cs_value v = {.type = CS_VBLOB, .p = ref->b, .n = CS_ID_LEN};
+    add(f, cs, &d->id, table, row, column, &v);
+}
+
+/* Authorizes every change; returns how many were refused, the last reason in why. */
+static size_t
+judge(struct fix *f, const struct hub_device *d, const struct hub_scope *s,
+      const struct cs_changeset *cs, char *why, size_t len)
+{
+    size_t refused = 0;
+    why[0] = 0;
+    for (size_t i = 0; i < cs_changeset_count(cs); i++) {
+        char reason[256] = "";
+        int ret = hub_authorize(f->h, d, s, cs, i, reason, sizeof(reason));
+        assert_true(ret >= 0);
+        if (ret != 0) {
+            assert_true(reason[0] != 0);
+            refused++;
+            snprintf(why, len, "%s", reason);
+        }
+    }
+    return refused;
+}
+
+/* A record the hub itself writes (a transfer in, a target). */
+static void
+hub_writes(struct hub *h, const char *table, const struct cs_id *row, const char *column,
+           const struct cs_value *v)
+{
+    char err[256];
+    assert_int_equal(cs_replica_begin(hub_replica(h), err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_set(hub_replica(h), table, row, column, v, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_commit(hub_replica(h), err, sizeof(err)), 0);
+}
+
+static void
+hub_writes_text(struct hub *h, const char *table, const struct cs_id *row, const char *column,
+                const char *text)
+{
+    struct cs_value v = {.type = CS_VTEXT, .p = text, .n = strlen(text)};
+    hub_writes(h, table, row, column, &v);
+}
+
+static void
+test_authorize(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_changeset *cs;
+    struct cs_id r1, r2, m_other, m_own, a1, a2;
+    char why[256];
+    fix_init(&f);
+
+    /* A cell writes a candidate of its own unit. */
+    cs_id_new(&r1);
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "candidate", &r1, "full_name", "Nguyễn Văn An");
+    add_text(&f, cs, &f.cell, "candidate", &r1, "org_unit", "NT-TH-1");
+    add_text(&f, cs, &f.cell, "candidate", &r1, "stage", "identified");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 0);
+    cs_changeset_free(cs);
+
+    /* ... and one of the sibling cell: refused, with the reason. */
+    cs_id_new(&r2);
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "candidate", &r2, "full_name", "Trần Thị Bình");
+    add_text(&f, cs, &f.cell, "candidate", &r2, "org_unit", "NT-TH-2");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 2);
+    assert_string_equal(why, "record of unit 'NT-TH-2' is outside this device's unit 'NT-TH-1'");
+    cs_changeset_free(cs);
+
+    /* A new row without any org is placed in the device's unit. */
+    cs = set_new(&f.cell);
+    cs_id_new(&r2);
+    add_text(&f, cs, &f.cell, "member", &r2, "full_name", "Lê Văn Cường");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 0);
+    cs_changeset_free(cs);
+
+    /* A cell may not write targets, the org tree or admission decisions. */
+    cs = set_new(&f.cell);
+    cs_id_new(&r2);
+    add_text(&f, cs, &f.cell, "target", &r2, "org_unit", "NT-TH-1");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "a cell may not write 'target'");
+    cs_changeset_free(cs);
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "candidate", &r1, "decision_on", "2026-01-05");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "candidate.decision_on"));
+    cs_changeset_free(cs);
+    cs = set_new(&f.cell);
+    struct cs_id unit_row;
+    hub_org_row_id("NT-TH-1", &unit_row);
+    add_text(&f, cs, &f.cell, "org_unit", &unit_row, "name", "Chi bộ mới");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "a cell may not write 'org_unit'");
+    cs_changeset_free(cs);
+    /* A table this hub does not know: only a hub may write it. */
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "future_table", &r1, "x", "y");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    cs_changeset_free(cs);
+    cs = set_new(&f.committee);
+    add_text(&f, cs, &f.committee, "future_table", &r1, "x", "y");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "only a hub"));
+    cs_changeset_free(cs);
+
+    /* The committee writes targets below it, but not at the province. */
+    cs = set_new(&f.committee);
+    cs_id_new(&r2);
+    add_text(&f, cs, &f.committee, "target", &r2, "org_unit", "NT-TH-1");
+    cs_id_new(&a1);
+    add_text(&f, cs, &f.committee, "target", &a1, "org_unit", "QN");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "record of unit 'QN' is outside this device's unit 'NT'");
+    cs_changeset_free(cs);
+
+    /* Attendance goes with its meeting: the hub's, or one in the same set. */
+    cs_id_new(&m_other);
+    hub_writes_text(f.h, "meeting", &m_other, "org_unit", "NT-TH-2");
+    cs = set_new(&f.cell);
+    cs_id_new(&a1);
+    add_ref(&f, cs, &f.cell, "attendance", &a1, "meeting", &m_other);
+    struct cs_value yes = {.type = CS_VINT, .i = 1};
+    add(&f, cs, &f.cell.id, "attendance", &a1, "present", &yes);
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 2);
+    assert_string_equal(why, "record of unit 'NT-TH-2' is outside this device's unit 'NT-TH-1'");
+    cs_changeset_free(cs);
+    cs = set_new(&f.cell);
+    cs_id_new(&m_own);
+    cs_id_new(&a2);
+    add_text(&f, cs, &f.cell, "meeting", &m_own, "org_unit", "NT-TH-1");
+    add_ref(&f, cs, &f.cell, "attendance", &a2, "meeting", &m_own);
+    add(&f, cs, &f.cell.id, "attendance", &a2, "present", &yes);
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 0);
+    /* The other cell sees the same set as outside its unit. */
+    assert_int_equal(judge(&f, &f.cell2, f.s_cell2, cs, why, sizeof(why)), 3);
+    cs_changeset_free(cs);
+
+    /* Written by another device. */
+    cs = set_new(&f.cell);
+    add(&f, cs, &f.cell2.id, "candidate", &r1, "phone",
+        &(struct cs_value){.type = CS_VTEXT, .p = "0905", .n = 4});
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "change was written by another device");
+    cs_changeset_free(cs);
+
+    /* Stamped two days ahead of the hub's clock. */
+    cs = set_new(&f.cell);
+    struct cs_change c = {0};
+    c.table = "candidate";
+    c.column = "phone";
+    c.row = r1;
+    c.value = (struct cs_value){.type = CS_VTEXT, .p = "0905", .n = 4};
+    c.hlc = cs_hlc_make(f.now + 48ull * 3600 * 1000, 0);
+    c.origin = f.cell.id;
+    c.cl = 1;
+    assert_int_equal(cs_changeset_add(cs, &c), 0);
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "clock is 48 hours ahead of the hub");
+    cs_changeset_free(cs);
+
+    /* A record the hub has in another unit can be neither edited nor pulled over. */
+    struct cs_id theirs;
+    cs_id_new(&theirs);
+    hub_writes_text(f.h, "member", &theirs, "org_unit", "NT-TH-2");
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "member", &theirs, "phone", "0123");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    cs_changeset_free(cs);
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "member", &theirs, "org_unit", "NT-TH-1");
+    add_text(&f, cs, &f.cell, "member", &theirs, "phone", "0123");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 2);
+    assert_string_equal(why, "record of unit 'NT-TH-2' is outside this device's unit 'NT-TH-1'");
+    /* The committee may move it between its cells, but not with the cell's changes. */
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 2);
+    assert_string_equal(why, "change was written by another device");
+    cs_changeset_free(cs);
+    cs = set_new(&f.committee);
+    add_text(&f, cs, &f.committee, "member", &theirs, "org_unit", "NT-TH-1");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 0);
+    cs_changeset_free(cs);
+
+    /* The committee adds a cell under its unit; the id must follow the code. */
+    struct cs_id new_unit, wrong_id;
+    hub_org_row_id("NT-TX-3", &new_unit);
+    cs = set_new(&f.committee);
+    add_text(&f, cs, &f.committee, "org_unit", &new_unit, "code", "NT-TX-3");
+    add_text(&f, cs, &f.committee, "org_unit", &new_unit, "parent", "NT-TX");
+    add_text(&f, cs, &f.committee, "org_unit", &new_unit, "level", "cell");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 0);
+    cs_changeset_free(cs);
+    cs_id_new(&wrong_id);
+    cs = set_new(&f.committee);
+    add_text(&f, cs, &f.committee, "org_unit", &wrong_id, "code", "NT-TX-4");
+    add_text(&f, cs, &f.committee, "org_unit", &wrong_id, "parent", "NT-TX");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 2);
+    assert_non_null(strstr(why, "does not match its code"));
+    cs_changeset_free(cs);
+    /* ... and may not hang its own unit elsewhere. */
+    struct cs_id nt_row;
+    hub_org_row_id("NT", &nt_row);
+    cs = set_new(&f.committee);
+    add_text(&f, cs, &f.committee, "org_unit", &nt_row, "parent", "XX");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "record of unit 'XX' is outside this device's unit 'NT'");
+    cs_changeset_free(cs);
+
+    fix_release(&f);
+}
+
+/* The merge path: hub_authorize as the accept hook of a real apply. */
+struct merge_ud {
+    struct fix *f;
+    const struct hub_device *d;
+    const struct hub_scope *s;
+    size_t refusals;
+};
+
+static int
+merge_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
+{
+    struct merge_ud *m = ud;
+    return hub_authorize(m->f->h, m->d, m->s, cs, i, reason, len);
+}
+
+static int
+merge_refused(void *ud, const struct cs_change *c, const char *reason)
+{
+    struct merge_ud *m = ud;
+    m->refusals++;
+    return hub_refusal(m->f->h, m->d, c, reason);
+}
+
+static void
+test_authorize_in_merge(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_id mine, theirs;
+    char err[256];
+    fix_init(&f);
+
+    struct cs_changeset *cs = set_new(&f.cell);
+    cs_id_new(&mine);
+    cs_id_new(&theirs);
+    add_text(&f, cs, &f.cell, "candidate", &mine, "full_name", "Phạm Văn Dũng");
+    add_text(&f, cs, &f.cell, "candidate", &mine, "org_unit", "NT-TH-1");
+    add_text(&f, cs, &f.cell, "candidate", &theirs, "full_name", "Võ Thị Em");
+    add_text(&f, cs, &f.cell, "candidate", &theirs, "org_unit", "NT-TX-1");
+    add_text(&f, cs, &f.cell, "candidate", &mine, "decision_on", "2026-02-01");
+    cs_changeset_set_seq(cs, 1, 5);
+
+    struct merge_ud m = {&f, &f.cell, f.s_cell, 0};
+    struct cs_apply_opts opts = {
+        .accept = merge_accept, .refused = merge_refused, .ud = &m, .per_change_drift = 1};
+    struct cs_apply_stats st;
+    if (cs_replica_apply(hub_replica(f.h), cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("apply: %s", err);
+    assert_int_equal(st.received, 5);
+    assert_int_equal(st.applied, 2);
+    assert_int_equal(st.refused, 3);
+    assert_int_equal(m.refusals, 3);
+    sqlite3 *db = db_of(f.h);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM candidate"), 1);
+    assert_string_equal(sql_text(db, "SELECT full_name FROM candidate"), "Phạm Văn Dũng");
+    assert_int_equal(sql_int(db, "SELECT decision_on IS NULL FROM candidate"), 1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_refused"), 3);
+    assert_non_null(strstr(sql_text(db, "SELECT group_concat(reason, '|') FROM hub_refused"),
+                           "outside this device's unit"));
+    /* Refused values are kept for review. */
+    assert_string_equal(sql_text(db, "SELECT val FROM hub_refused WHERE col = 'full_name'"),
+                        "Võ Thị Em");
+    cs_changeset_free(cs);
+
+    /* The row now at the hub is judged by the hub's value too. */
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "candidate", &mine, "phone", "0905 123 456");
+    char why[256];
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 0);
+    assert_int_equal(judge(&f, &f.cell2, f.s_cell2, cs, why, sizeof(why)), 1);
+    cs_changeset_free(cs);
+
+    /* A record sent without a unit stays with the unit of the device that sent it. */
+    struct cs_id loose;
+    cs_id_new(&loose);
+    cs = set_new(&f.cell2);
+    add_text(&f, cs, &f.cell2, "member", &loose, "full_name", "Đỗ Văn Giang");
+    m.d = &f.cell2;
+    m.s = f.s_cell2;
+    assert_int_equal(cs_replica_apply(hub_replica(f.h), cs, &opts, &st, err, sizeof(err)), 0);
+    assert_int_equal(st.applied, 1);
+    cs_changeset_free(cs);
+    assert_true(hub_row_in_scope(f.h, f.s_cell2, "member", &loose));
+    assert_false(hub_row_in_scope(f.h, f.s_cell, "member", &loose));
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "member", &loose, "org_unit", "NT-TH-1");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "record of unit 'NT-TH-2' is outside this device's unit 'NT-TH-1'");
+    assert_int_equal(judge(&f, &f.cell2, f.s_cell2, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "change was written by another device");
+    cs_changeset_free(cs);
+    fix_release(&f);
+}
+
+static void
+test_row_in_scope(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_id cand, meet, att, rating, member, orphan;
+    fix_init(&f);
+
+    cs_id_new(&cand);
+    hub_writes_text(f.h, "candidate", &cand, "org_unit", "NT-TH-2");
+    assert_false(hub_row_in_scope(f.h, f.s_cell, "candidate", &cand));
+    assert_true(hub_row_in_scope(f.h, f.s_cell2, "candidate", &cand));
+    assert_true(hub_row_in_scope(f.h, f.s_committee, "candidate", &cand));
+
+    cs_id_new(&meet);
+    cs_id_new(&att);
+    hub_writes_text(f.h, "meeting", &meet, "org_unit", "NT-TH-1");
+    struct cs_value ref = {.type = CS_VBLOB, .p = meet.b, .n = CS_ID_LEN};
+    hub_writes(f.h, "attendance", &att, "meeting", &ref);
+    assert_true(hub_row_in_scope(f.h, f.s_cell, "attendance", &att));
+    assert_false(hub_row_in_scope(f.h, f.s_cell2, "attendance", &att));
+
+    cs_id_new(&member);
+    cs_id_new(&rating);
+    hub_writes_text(f.h, "member", &member, "org_unit", "NT-TX-1");
+    ref.p = member.b;
+    hub_writes(f.h, "rating", &rating, "member", &ref);
+    assert_false(hub_row_in_scope(f.h, f.s_cell, "rating", &rating));
+    assert_true(hub_row_in_scope(f.h, f.s_committee, "rating", &rating));
+
+    /* The org tree: the own subtree and the ancestors, not the siblings. */
+    struct cs_id u;
+    hub_org_row_id("NT-TH-1", &u);
+    assert_true(hub_row_in_scope(f.h, f.s_cell, "org_unit", &u));
+    hub_org_row_id("QN", &u);
+    assert_true(hub_row_in_scope(f.h, f.s_cell, "org_unit", &u));
+    hub_org_row_id("NT-TH", &u);
+    assert_true(hub_row_in_scope(f.h, f.s_cell, "org_unit", &u));
+    hub_org_row_id("NT-TH-2", &u);
+    assert_false(hub_row_in_scope(f.h, f.s_cell, "org_unit", &u));
+    hub_org_row_id("NT-TX", &u);
+    assert_false(hub_row_in_scope(f.h, f.s_cell, "org_unit", &u));
+
+    /* What the hub cannot place is not sent. */
+    cs_id_new(&orphan);
+    assert_false(hub_row_in_scope(f.h, f.s_committee, "candidate", &orphan));
+    assert_false(hub_row_in_scope(f.h, f.s_committee, "future_table", &orphan));
+    /* A row without an org the hub wrote itself belongs to the hub's root. */
+    hub_writes_text(f.h, "candidate", &orphan, "full_name", "Không đơn vị");
+    assert_false(hub_row_in_scope(f.h, f.s_committee, "candidate", &orphan));
+    fix_release(&f);
+}
+
+/* ---- audit ---- */
+
+static void
+test_audit(void **state)
+{
+    (void)state;
+    struct fix f;
+    fix_init(&f);
+    struct cs_envelope_info info = {0};
+    uint8_t env[100];
+    memcpy(info.origin_pk, f.cell.pk, CS_PK_LEN);
+    info.seq_first = 1;
+    info.seq_last = 9;
+    randombytes_buf(env, sizeof(env));
+    assert_int_equal(hub_audit(f.h, &f.cell, "accepted", &info, 9, 0, NULL, env, sizeof(env)), 0);
+    assert_int_equal(hub_audit(f.h, NULL, "refused", &info, 0, 0, "bad signature", NULL, 0), 0);
+    sqlite3 *db = db_of(f.h);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit"), 2);
+    assert_int_equal(sql_int(db, "SELECT count(DISTINCT device) FROM hub_audit"), 1);
+    assert_int_equal(sql_int(db, "SELECT length(envelope) FROM hub_audit WHERE id = 1"), 100);
+    assert_int_equal(sql_int(db, "SELECT seq_last FROM hub_audit WHERE id = 1"), 9);
+
+    char *msg = NULL;
+    assert_int_not_equal(
+        sqlite3_exec(db, "UPDATE hub_audit SET verdict = 'accepted'", NULL, NULL, &msg), SQLITE_OK);
+    assert_non_null(strstr(msg, "append-only"));
+    sqlite3_free(msg);
+    msg = NULL;
+    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM hub_audit", NULL, NULL, &msg), SQLITE_OK);
+    assert_non_null(strstr(msg, "append-only"));
+    sqlite3_free(msg);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit"), 2);
+
+    /* A device cannot write the hub's tables through a register. */
+    struct fix *fp = &f;
+    struct cs_changeset *cs = set_new(&f.committee);
+    struct cs_id r;
+    cs_id_new(&r);
+    add_text(fp, cs, &f.committee, "hub_device", &r, "role", "hub");
+    char err[256];
+    assert_int_equal(cs_replica_apply(hub_replica(f.h), cs, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_device WHERE role = 'hub'"), 0);
+    cs_changeset_free(cs);
+    fix_release(&f);
+}
+
+/* ---- the device list ---- */
+
+static char *
+capture(struct hub *h, int json)
+{
+    char *buf = NULL, err[256];
+    size_t len = 0;
+    FILE *mf = open_memstream(&buf, &len);
+    assert_non_null(mf);
+    assert_int_equal(hub_devices_print(h, mf, json, err, sizeof(err)), 0);
+    assert_int_equal(fclose(mf), 0);
+    return buf;
+}
+
+static void
+test_devices(void **state)
+{
+    (void)state;
+    struct fix f;
+    char err[512], hex[2 * CS_ID_LEN + 1];
+    fix_init(&f);
+    sqlite3 *db = db_of(f.h);
+
+    char *text = capture(f.h, 0);
+    assert_non_null(strstr(text, "NT-TH-1"));
+    assert_non_null(strstr(text, "committee"));
+    assert_non_null(strstr(text, "last contact"));
+    free(text);
+
+    char *json = capture(f.h, 1);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT json_valid(?1), json_array_length(?1)", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    assert_int_equal(sqlite3_column_int(st, 1), 3);
+    sqlite3_finalize(st);
+    free(json);
+
+    /* By a unique end of the id. */
+    struct hub_device d;
+    sodium_bin2hex(hex, sizeof(hex), f.cell.id.b, CS_ID_LEN);
+    assert_int_equal(hub_device_revoke(f.h, hex + 2 * CS_ID_LEN - 8, &d, err, sizeof(err)), 0);
+    assert_int_equal(cs_id_cmp(&d.id, &f.cell.id), 0);
+    assert_int_not_equal(d.revoked_at, 0);
+    /* By the beginning, with dashes, in upper case. */
+    char canon[CS_ID_HEX_LEN + 1];
+    cs_id_to_hex(&f.cell2.id, canon);
+    canon[13] = 0;
+    for (char *p = canon; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    assert_int_equal(hub_device_revoke(f.h, canon, &d, err, sizeof(err)), 0);
+    assert_int_equal(cs_id_cmp(&d.id, &f.cell2.id), 0);
+    /* By name. */
+    assert_int_equal(hub_device_revoke(f.h, "NT", &d, err, sizeof(err)), 0);
+    assert_int_equal(cs_id_cmp(&d.id, &f.committee.id), 0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_device WHERE revoked_at IS NULL"), 0);
+
+    /* Two devices of one name: ambiguous, both listed. */
+    for (int i = 0; i < 2; i++) {
+        struct cs_hello hello;
+        uint8_t pk[CS_PK_LEN];
+        char msg[128];
+        new_pk(pk);
+        enroll(f.h, "NT-TX-1", "cell", "Máy trường", &hello);
+        assert_int_equal(hub_admit(f.h, pk, &hello, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    }
+    assert_int_equal(hub_device_revoke(f.h, "Máy trường", &d, err, sizeof(err)), CS_EAMBIGUOUS);
+    assert_non_null(strstr(err, "more than one device"));
+    assert_int_equal(hub_device_revoke(f.h, "Máy", &d, err, sizeof(err)), CS_ENOTFOUND);
+    assert_int_equal(hub_device_revoke(f.h, "zz", &d, err, sizeof(err)), CS_ENOTFOUND);
+
+    text = capture(f.h, 0);
+    assert_non_null(strstr(text, "Máy trường"));
+    free(text);
+    fix_release(&f);
+}
+
+static int
+rm_tree(const char *path)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+    return system(cmd);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_init_tree),
+        cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test(test_init_twice),
+        cmocka_unit_test(test_enrollment_file),
+        cmocka_unit_test(test_code),
+        cmocka_unit_test(test_admit),
+        cmocka_unit_test(test_scope),
+        cmocka_unit_test(test_authorize),
+        cmocka_unit_test(test_authorize_in_merge),
+        cmocka_unit_test(test_row_in_scope),
+        cmocka_unit_test(test_audit),
+        cmocka_unit_test(test_devices),
+    };
+    if (cs_init() != 0 || mkdtemp(base) == NULL)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (failed == 0)
+        rm_tree(base);
+    return failed;
+}
