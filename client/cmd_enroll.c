@@ -39,8 +39,7 @@ fetch_hub_key(const char *addr, uint8_t pk[CS_PK_LEN], char *err, size_t errlen)
         (ret = link_pump(&l, CS_WIRE_MAX_PREAUTH, 1, &frame, &flen, &t, err, errlen)) != 0)
         goto out;
     if (flen != 1 + CS_PK_LEN || frame[0] != CS_WIRE_KEY_REPLY) {
-        ret = cs_errf(err, errlen, CS_EMALFORMED, _("'%s' did not answer as a cellsync hub"),
-                      addr);
+        ret = cs_errf(err, errlen, CS_EMALFORMED, _("'%s' did not answer as a cellsync hub"), addr);
         goto out;
     }
     memcpy(pk, frame + 1, CS_PK_LEN);

@@ -118,9 +118,17 @@ sync_run(struct client *c, const struct verb_args *a)
     if ((rc = link_connect(&l, addr, err, sizeof(err))) != 0)
         goto fail;
     if ((rc = cs_hs_device_start(&hs, dev, hub_pk, &hello, msg1, sizeof(msg1), &len)) != 0 ||
-        (rc = link_queue(&l, msg1, len)) != 0 ||
-        (rc = link_pump(&l, CS_WIRE_MAX_PREAUTH, 1, &frame, &flen, &t, err, sizeof(err))) != 0)
+        (rc = link_queue(&l, msg1, len)) != 0)
         goto fail;
+    if ((rc = link_pump(&l, CS_WIRE_MAX_PREAUTH, 1, &frame, &flen, &t, err, sizeof(err))) != 0) {
+        /* A hub that cannot read our first message hangs up without a word. */
+        if (rc == -ECONNRESET)
+            cs_errf(err, sizeof(err), rc,
+                    _("the hub at '%s' hung up during the handshake: it is not the hub this "
+                      "device was enrolled with (its key differs), or it is too old"),
+                    addr);
+        goto fail;
+    }
     rc = cs_hs_device_finish(&hs, dev, hub_pk, frame, flen, &w, &hub_version);
     link_consume(&l, flen);
     if (rc == CS_EVERSION) {

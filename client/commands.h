@@ -13,5 +13,6 @@ int cmd_status(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_target(int argc, char **argv);
 
 #endif

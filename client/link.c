@@ -16,9 +16,6 @@
 #include "cellsync/i18n.h"
 #include "link.h"
 
-
-
-
 int
 link_connect(struct link *l, const char *addr, char *err, size_t errlen)
 {

@@ -23,6 +23,7 @@ static const struct cs_cmd commands[] = {
      "[--json]"},
     {"conflicts", cmd_conflicts, N_("list and resolve fields edited on two devices at once"),
      "list [--json] | resolve CONFLICT (--pick current|other | --value TEXT)"},
+    {"target", cmd_target, N_("show the admission targets the committee set"), "list [--json]"},
     {"enroll", cmd_enroll, N_("bind this device to its hub with an enrollment file or code"),
      "FILE | --code CODE --hub HOST:PORT [--name NAME]"},
     {"sync", cmd_sync, N_("send this device's changes to the hub and receive the hub's"),

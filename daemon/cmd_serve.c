@@ -105,8 +105,7 @@ struct server {
 
 /* ---- logging: one line per event ---- */
 
-static void
-logf_(const char *level, const struct conn *c, const char *fmt, ...)
+static void logf_(const char *level, const struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -245,8 +244,8 @@ chunk_commit(void *ud, sqlite3 *db)
     if (x->c->dev.up_seq < x->seq_last &&
         hub_device_set_up_seq(x->h, &x->c->dev.id, x->seq_last) != 0)
         return SQLITE_ERROR;
-    return hub_audit(x->h, &x->c->dev, x->j->nrefused ? "partly refused" : "accepted", &x->info,
-                     n, x->j->nrefused, NULL, x->env, x->envlen) == 0
+    return hub_audit(x->h, &x->c->dev, x->j->nrefused ? "partly refused" : "accepted", &x->info, n,
+                     x->j->nrefused, NULL, x->env, x->envlen) == 0
                ? 0
                : SQLITE_ERROR;
 }
@@ -547,14 +546,13 @@ static void
 timer_arm(struct conn *c)
 {
     unsigned secs = c->state == C_HELLO || c->state == C_HEADER ? c->srv->conf.handshake_timeout
-                                                                 : c->srv->conf.idle_timeout;
+                                                                : c->srv->conf.idle_timeout;
     uv_timer_start(&c->timer, timer_cb, (uint64_t)secs * 1000, 0);
 }
 
 /* ---- the streams ---- */
 
-static void
-read_resume(struct conn *c);
+static void read_resume(struct conn *c);
 
 static void
 maybe_chunk_out(struct conn *c)
@@ -616,13 +614,16 @@ job_done_conn(struct job *j)
         c->conflicts += j->st.conflicts;
         c->refused += j->nrefused;
         if (j->nrefused > 0) {
-            struct cs_msg r = {.type = CS_MSG_REFUSED, .refused = j->refused,
-                               .nrefused = j->nrefused, .seq_last = j->seq_last};
+            struct cs_msg r = {.type = CS_MSG_REFUSED,
+                               .refused = j->refused,
+                               .nrefused = j->nrefused,
+                               .seq_last = j->seq_last};
             logf_("warn", c, "event=refused count=%zu first=\"%s\"", j->nrefused,
                   j->refused[0].reason);
             conn_send_msg(c, &r);
         }
-        struct cs_msg ack = {.type = CS_MSG_ACK, .seq = j->seq_last,
+        struct cs_msg ack = {.type = CS_MSG_ACK,
+                             .seq = j->seq_last,
                              .hub_time = cs_hlc_now(cs_replica_clock(hub_replica(c->srv->hub)))};
         conn_send_msg(c, &ack);
         maybe_chunk_out(c);
@@ -636,8 +637,8 @@ job_done_conn(struct job *j)
             break;
         }
         if (j->chunk.seq_last > c->down_after) {
-            struct cs_msg m = {.type = CS_MSG_CHUNK, .env = j->chunk.env,
-                               .envlen = j->chunk.envlen};
+            struct cs_msg m = {
+                .type = CS_MSG_CHUNK, .env = j->chunk.env, .envlen = j->chunk.envlen};
             conn_send_msg(c, &m);
             c->down_after = j->chunk.seq_last;
             c->down_changes += j->chunk.changes;
@@ -936,10 +937,11 @@ parse_listen(const char *addr, struct sockaddr_storage *ss)
 static void
 usage(FILE *f)
 {
-    fprintf(f, "%s", _("usage: cellsyncd serve [--state DIR] [--listen ADDR:PORT] [--config FILE]\n"
-                       "  [--port-file FILE]\n\n"
-                       "Runs the hub: accepts live syncs from enrolled devices. SIGTERM stops it\n"
-                       "after in-flight merges finish; SIGHUP reloads the configuration.\n"));
+    fprintf(f, "%s",
+            _("usage: cellsyncd serve [--state DIR] [--listen ADDR:PORT] [--config FILE]\n"
+              "  [--port-file FILE]\n\n"
+              "Runs the hub: accepts live syncs from enrolled devices. SIGTERM stops it\n"
+              "after in-flight merges finish; SIGHUP reloads the configuration.\n"));
 }
 
 int

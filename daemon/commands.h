@@ -14,6 +14,7 @@ int cmd_enroll(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_target(int argc, char **argv);
 
 /* Prints "cellsyncd: <message>" to stderr; returns CS_EXIT_FAILURE. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

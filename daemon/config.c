@@ -78,7 +78,8 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
         char *key = trim(p), *val = trim(eq + 1);
         int bad = 0;
         if (strcmp(key, "state") == 0)
-            bad = *val == 0 || snprintf(c->state, sizeof(c->state), "%s", val) >= (int)sizeof(c->state);
+            bad = *val == 0 ||
+                  snprintf(c->state, sizeof(c->state), "%s", val) >= (int)sizeof(c->state);
         else if (strcmp(key, "listen") == 0)
             bad = strchr(val, ':') == NULL ||
                   snprintf(c->listen, sizeof(c->listen), "%s", val) >= (int)sizeof(c->listen);

@@ -379,14 +379,9 @@ id_hex32(const struct cs_id *id, char out[2 * CS_ID_LEN + 1])
 void
 hub_org_row_id(const char *code, struct cs_id *out)
 {
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, CS_ID_LEN);
-    crypto_generichash_update(&st, (const unsigned char *)"org_unit:", 9);
-    crypto_generichash_update(&st, (const unsigned char *)code, strlen(code));
-    crypto_generichash_final(&st, out->b, CS_ID_LEN);
-    /* Shaped as an RFC 9562 UUIDv8 (custom), so it never looks like a made-up v7. */
-    out->b[6] = (uint8_t)((out->b[6] & 0x0f) | 0x80);
-    out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80);
+    char name[128];
+    snprintf(name, sizeof(name), "org_unit:%s", code);
+    cs_id_derive(out, name);
 }
 
 static int

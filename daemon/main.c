@@ -21,6 +21,8 @@ static const struct cs_cmd commands[] = {
      "[--json] [--state DIR] [--config FILE]"},
     {"revoke", cmd_revoke, N_("revoke a device so that it can no longer sync"),
      "DEVICE [--state DIR] [--config FILE]"},
+    {"target", cmd_target, N_("set a unit's admission target for a year"),
+     "--org ID --year YEAR --admissions N [--students N] [--non-state N]"},
     {"serve", cmd_serve, N_("run the hub: accept live syncs from enrolled devices"),
      "[--state DIR] [--listen ADDR:PORT] [--config FILE]"},
     {"help", NULL, N_("show help for cellsyncd or one of its commands"), "[<command>]"},

@@ -193,3 +193,11 @@ cs_id_unix_ms(const struct cs_id *id)
         ms = (ms << 8) | id->b[i];
     return ms;
 }
+
+void
+cs_id_derive(struct cs_id *out, const char *name)
+{
+    crypto_generichash(out->b, CS_ID_LEN, (const unsigned char *)name, strlen(name), NULL, 0);
+    out->b[6] = (uint8_t)((out->b[6] & 0x0f) | 0x80);
+    out->b[8] = (uint8_t)((out->b[8] & 0x3f) | 0x80);
+}

@@ -12,6 +12,8 @@
  *   cs_fixture delete TABLE ID
  *   cs_fixture get TABLE ID COLUMN                       prints the value
  *   cs_fixture conflict TABLE ID COLUMN HERE OTHER
+ *   cs_fixture hash DB                                   prints the state hash
+ *   cs_fixture sql DB QUERY                              prints column 0 of each row
  *
  * A VALUE of digits is stored as an integer; "@<n>w", "@<n>d" and "@<n>m"
  * are the date n working days, days or months from today ($CELLSYNC_TODAY,
@@ -248,6 +250,43 @@ conflict(char **argv)
     return 0;
 }
 
+/* Any replica file, not only $CELLSYNC_HOME's: the hub's too. */
+static int
+hash(const char *path)
+{
+    struct cs_replica *r;
+    uint8_t h[32];
+    int ret = cs_replica_open(&r, path, 0, NULL, err, sizeof(err));
+    if (ret != 0)
+        die(path, ret);
+    if ((ret = cs_replica_hash(r, h)) != 0)
+        die("hash", ret);
+    for (int i = 0; i < 32; i++)
+        printf("%02x", h[i]);
+    printf("\n");
+    cs_replica_close(r);
+    return 0;
+}
+
+static int
+sql(const char *path, const char *query)
+{
+    struct cs_replica *r;
+    sqlite3_stmt *st;
+    int ret = cs_replica_open(&r, path, 0, NULL, err, sizeof(err));
+    if (ret != 0)
+        die(path, ret);
+    if (sqlite3_prepare_v2(cs_replica_db(r), query, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "cs_fixture: %s\n", sqlite3_errmsg(cs_replica_db(r)));
+        exit(1);
+    }
+    while (sqlite3_step(st) == SQLITE_ROW)
+        printf("%s\n", sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+    sqlite3_finalize(st);
+    cs_replica_close(r);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -265,6 +304,10 @@ main(int argc, char **argv)
         return get(argv + 2);
     if (argc == 7 && strcmp(argv[1], "conflict") == 0)
         return conflict(argv + 2);
-    fprintf(stderr, "usage: cs_fixture candidate|member|delete|get|conflict ...\n");
+    if (argc == 3 && strcmp(argv[1], "hash") == 0)
+        return hash(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "sql") == 0)
+        return sql(argv[2], argv[3]);
+    fprintf(stderr, "usage: cs_fixture candidate|member|delete|get|conflict|hash|sql ...\n");
     return 2;
 }

@@ -24,6 +24,13 @@ void cs_id_new(struct cs_id *out);
 /* A UUIDv7 for the low 48 bits of unix_ms (tests and generators). */
 void cs_id_new_at(struct cs_id *out, uint64_t unix_ms);
 
+/*
+ * The id of a record every replica must name alike without talking to each
+ * other (an org unit by its code, a unit's target for a year): BLAKE2b-128
+ * of the name, shaped as a UUIDv8 so it never passes for a made-up v7.
+ */
+void cs_id_derive(struct cs_id *out, const char *name);
+
 /* Canonical text form, lower case with dashes; out has CS_ID_HEX_LEN + 1 bytes. */
 void cs_id_to_hex(const struct cs_id *id, char out[CS_ID_HEX_LEN + 1]);
 

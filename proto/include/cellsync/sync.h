@@ -33,8 +33,8 @@ struct cs_chunk {
  */
 int cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k,
                        const uint8_t peer_pk[CS_PK_LEN], uint64_t after,
-                       const struct cs_since_filter *filter, size_t max_bytes,
-                       struct cs_chunk *out, char *err, size_t errlen);
+                       const struct cs_since_filter *filter, size_t max_bytes, struct cs_chunk *out,
+                       char *err, size_t errlen);
 
 /*
  * Opens a chunk addressed to k, refuses it unless signed by from_pk, and

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsyncd target`: the committee sets a unit's admission target for a
+ * year, with its sub-targets (students, non-state enterprise workers). The
+ * target is a hub-written record: cells receive it and cannot change it.
+ * One record per unit and year (its id is derived from both), so setting
+ * it again corrects it rather than adding a second one.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cellsync/cli.h"
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "commands.h"
+#include "hub.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "%s\n\n%s\n\n%s\n",
+            _("usage: cellsyncd target --org ID --year YEAR --admissions N [--students N]\n"
+              "  [--non-state N] [--state DIR] [--config FILE]"),
+            _("Sets a unit's admission target for a year; the unit's devices receive it with\n"
+              "their next sync."),
+            _("options:\n"
+              "  --org ID         the unit's code in the org tree\n"
+              "  --year YEAR      the year the target is for\n"
+              "  --admissions N   new members to admit in the year\n"
+              "  --students N     of them, students\n"
+              "  --non-state N    of them, workers of non-state enterprises\n"
+              "  --state DIR      the state directory (default /var/lib/cellsyncd)\n"
+              "  --config FILE    the configuration file"));
+}
+
+static int
+count_arg(const char *what, const char *v, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno != 0 || end == v || *end != 0 || n < 0 || n > 1000000)
+        return cmd_usage_error("target", _("%s: '%s' is not a count"), what, v);
+    *out = n;
+    return 0;
+}
+
+int
+cmd_target(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"org", required_argument, NULL, 'o'},        {"year", required_argument, NULL, 'y'},
+        {"admissions", required_argument, NULL, 'a'}, {"students", required_argument, NULL, 's'},
+        {"non-state", required_argument, NULL, 'n'},  {"state", required_argument, NULL, 'S'},
+        {"config", required_argument, NULL, 'c'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *org = NULL, *state = NULL, *config = NULL;
+    long year = -1, counts[3] = {-1, -1, -1};
+    static const char *const cols[3] = {"admissions", "students", "non_state_workers"};
+    struct conf conf;
+    struct hub *h = NULL;
+    struct hub_scope *scope = NULL;
+    char err[1024] = "";
+    int ch, ret;
+
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'o':
+            org = optarg;
+            break;
+        case 'y':
+            if ((ret = count_arg("--year", optarg, &year)) != 0)
+                return ret;
+            break;
+        case 'a':
+        case 's':
+        case 'n': {
+            int i = ch == 'a' ? 0 : ch == 's' ? 1 : 2;
+            if ((ret = count_arg(lo[i + 2].name, optarg, &counts[i])) != 0)
+                return ret;
+            break;
+        }
+        case 'S':
+            state = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return cmd_bad_option("target", ch, argv);
+        }
+    }
+    if (optind != argc)
+        return cmd_usage_error("target", _("unexpected argument '%s'"), argv[optind]);
+    if (org == NULL || year < 2000 || year > 2200 || counts[0] < 0)
+        return cmd_usage_error("target", "%s",
+                               _("--org, --year (2000 to 2200) and --admissions are required"));
+    if (cmd_config(&conf, config, state) != 0)
+        return CS_EXIT_FAILURE;
+    if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
+        return cmd_fail("%s", err);
+    if (hub_scope_load(h, org, &scope) != 0) {
+        hub_close(h);
+        return cmd_fail(_("there is no unit '%s' in the org tree"), org);
+    }
+    hub_scope_free(scope);
+
+    struct cs_replica *r = hub_replica(h);
+    struct cs_id id;
+    char name[160];
+    snprintf(name, sizeof(name), "target:%s:%ld", org, year);
+    cs_id_derive(&id, name);
+    struct cs_value y = {.type = CS_VINT, .i = year};
+    if ((ret = cs_replica_begin(r, err, sizeof(err))) != 0 ||
+        (ret = cs_replica_set_text(r, "target", &id, "org_unit", org, err, sizeof(err))) != 0 ||
+        (ret = cs_replica_set(r, "target", &id, "year", &y, err, sizeof(err))) != 0)
+        goto fail;
+    for (int i = 0; i < 3; i++) {
+        if (counts[i] < 0)
+            continue;
+        struct cs_value v = {.type = CS_VINT, .i = counts[i]};
+        if ((ret = cs_replica_set(r, "target", &id, cols[i], &v, err, sizeof(err))) != 0)
+            goto fail;
+    }
+    if ((ret = cs_replica_commit(r, err, sizeof(err))) != 0)
+        goto fail;
+    printf(_("target for %s in %ld: %ld admissions\n"), org, year, counts[0]);
+    hub_close(h);
+    return CS_EXIT_OK;
+fail:
+    cs_replica_rollback(r);
+    hub_close(h);
+    return cmd_fail("%s", err);
+}

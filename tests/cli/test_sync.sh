@@ -1,0 +1,158 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Live sync through the real binaries on loopback: a hub (cellsyncd serve on
+# port 0) and field devices in temp directories. Two cells record offline
+# and sync; two laptops of one cell converge to the same state; a target set
+# at the hub reaches its cell and no other; a field edited on two devices
+# offline becomes a conflict that shows on both and resolves everywhere;
+# writes outside a device's unit, revoked devices, reused enrollments and a
+# hub with the wrong key are refused with a reason and change nothing.
+set -u
+cellsync=$1 cellsyncd=$2 fixture=$3
+fails=0 passes=0
+dir=$(mktemp -d)
+out=$dir/out err=$dir/err
+hubpid=
+cleanup() {
+    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
+unset LANGUAGE
+
+ok() { passes=$((passes + 1)); }
+bad() {
+    echo "FAIL: $*"
+    sed 's/^/  stdout: /' "$out"
+    sed 's/^/  stderr: /' "$err"
+    fails=$((fails + 1))
+}
+# on DEVICE CODE PATTERN -- ARGS: run cellsync for a device, check exit and output.
+on() {
+    dev=$1 code=$2 pattern=$3
+    shift 4
+    CELLSYNC_HOME="$dir/$dev" "$cellsync" "$@" >"$out" 2>"$err"
+    got=$?
+    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
+        bad "[$dev] cellsync $* -> exit $got (want $code), no '$pattern'"
+    else
+        ok
+    fi
+}
+hub() { "$cellsyncd" "$@" --state "$dir/hub" >"$out" 2>"$err"; }
+added_id() { sed -n 's/^added [a-z]* \([0-9a-f]\{8\}\)$/\1/p' "$out"; }
+hash() { "$fixture" hash "$dir/$1/replica.db"; }
+same_state() {
+    a=$(hash "$1") b=$(hash "$2")
+    [ -n "$a" ] && [ "$a" = "$b" ] && ok || bad "$1 and $2 differ: $a / $b"
+}
+
+cat >"$dir/tree.csv" <<'EOF'
+id,parent,level,kind,name
+XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
+CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván"
+CB-02,XA-ML,cell,village,"Chi bộ bản Pù Quăn, xóm 2"
+EOF
+hub init --org-tree "$dir/tree.csv" && ok || bad "hub init"
+"$cellsyncd" serve --state "$dir/hub" --listen 127.0.0.1:0 --port-file "$dir/port" 2>"$dir/hub.log" &
+hubpid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$dir/port" ] && break; sleep 0.2; done
+addr=127.0.0.1:$(cat "$dir/port")
+
+# Three devices: two laptops of cell 1 (a, a2), one of cell 2 (b).
+for d in a:CB-01 a2:CB-01 b:CB-02; do
+    name=${d%%:*} org=${d#*:}
+    hub enroll --org "$org" --role cell --name "máy $name" --addr "$addr" --out "$dir/$name.enroll" &&
+        ok || bad "enroll $name"
+    on "$name" 0 "created" -- init
+    on "$name" 0 "enrolled" -- enroll "$dir/$name.enroll"
+done
+
+# Offline work on each, then sync.
+on a 0 "added candidate" -- candidate add --name "Nguyễn Văn Sỹ" --birth-date 2000-03-15 --sex male
+k=$(added_id)
+on a 0 "added member" -- member add --name "Đinh Văn Thắng" --status official
+on b 0 "added candidate" -- candidate add --name "Lò Thị Hoa" --birth-date 1999-05-01
+on a 0 "sent 8 changes" -- sync
+on b 0 "synced" -- sync
+on a2 0 "synced" -- sync
+on a2 0 "Nguyễn Văn Sỹ" -- candidate list
+on a2 0 "Đinh Văn Thắng" -- member list
+on b 1 "no candidate" -- candidate show "$k"
+same_state a a2
+# The enrollment was used once; using it again is refused.
+on a 0 "synced" -- sync
+[ "$(hash a)" = "$(hash a2)" ] && ok || bad "a and a2 differ after a second sync"
+
+# A target set at the hub reaches cell 1 only.
+hub target --org CB-01 --year 2026 --admissions 5 --students 1 && ok || bad "hub target"
+on a 0 "synced" -- sync
+on a 0 "CB-01" -- target list
+on b 0 "synced" -- sync
+CELLSYNC_HOME="$dir/b" "$cellsync" target list --json >"$out" 2>"$err"
+[ "$(cat "$out")" = "[]" ] && ok || bad "cell 2 received cell 1's target"
+
+# The same field edited on both laptops of cell 1 while offline.
+on a 0 "changed" -- candidate edit "$k" --phone 0911000111
+on a2 0 "changed" -- candidate edit "$k" --phone 0922000222
+on a 0 "synced" -- sync
+on a2 0 "conflicts 1" -- sync
+on a 0 "synced" -- sync
+on a 0 "0911000111" -- conflicts list
+on a2 0 "0922000222" -- conflicts list
+[ "$("$fixture" sql "$dir/hub/replica.db" 'SELECT count(*) FROM cs_ver WHERE state = 1')" = 1 ] &&
+    ok || bad "the hub does not hold the conflict"
+n=$(CELLSYNC_HOME="$dir/a" "$cellsync" conflicts list --json | sed -n 's/.*"conflict":\([0-9]*\).*/\1/p')
+on a 0 "" -- conflicts resolve "${n:-0}" --value 0933000333
+on a 0 "synced" -- sync
+on a2 0 "synced" -- sync
+on a2 0 "0933000333" -- candidate show "$k"
+CELLSYNC_HOME="$dir/a2" "$cellsync" conflicts list --json >"$out" 2>"$err"
+[ "$(cat "$out")" = "[]" ] && ok || bad "the conflict is still open on a2"
+same_state a a2
+
+# A cell moving a record into the other cell's unit is refused, and kept for review.
+before=$(hash b)
+on a 0 "changed" -- candidate edit "$k" --org CB-02
+on a 0 "refused 1" -- sync
+on b 0 "synced" -- sync
+[ "$(hash b)" = "$before" ] && ok || bad "cell 2 received a refused change"
+[ "$("$fixture" sql "$dir/hub/replica.db" 'SELECT count(*) FROM hub_refused')" -ge 1 ] &&
+    ok || bad "the refusal was not kept at the hub"
+
+# A revoked device is turned away with the reason; nothing it holds is taken.
+hub revoke "máy b" && ok || bad "revoke"
+on b 0 "added candidate" -- candidate add --name "Không Được Gửi"
+on b 1 "revoked" -- sync
+[ "$("$fixture" sql "$dir/hub/replica.db" "SELECT count(*) FROM candidate WHERE full_name = 'Không Được Gửi'")" = 0 ] &&
+    ok || bad "a revoked device's record reached the hub"
+
+# An enrollment file used twice, by a second device, is refused.
+on c 0 "created" -- init
+on c 0 "enrolled" -- enroll "$dir/a.enroll"
+on c 1 "enrollment" -- sync
+
+# A hub that does not hold the pinned key: another hub's enrollment, this address.
+mkdir -p "$dir/other"
+"$cellsyncd" init --state "$dir/other/hub" --org-tree "$dir/tree.csv" >/dev/null 2>&1
+"$cellsyncd" enroll --state "$dir/other/hub" --org CB-01 --role cell --name x \
+    --addr "$addr" --out "$dir/other.enroll" >/dev/null 2>&1
+on d 0 "created" -- init
+on d 0 "enrolled" -- enroll "$dir/other.enroll"
+on d 1 "not the hub this device was enrolled with" -- sync
+
+# No hub listening: a clear message, nothing changed.
+on a 0 "added" -- member add --name "Hà Văn Dũng"
+on a 1 "cannot reach the hub" -- sync --hub 127.0.0.1:1
+
+# The hub stops on SIGTERM with exit 0.
+kill -TERM "$hubpid"
+wait "$hubpid"
+rc=$?
+hubpid=
+[ "$rc" -eq 0 ] && ok || bad "cellsyncd exited $rc on SIGTERM"
+grep -q "event=stopped" "$dir/hub.log" && ok || bad "no stop line in the log"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
