@@ -40,16 +40,16 @@ static const struct opt status_opts[OPT__COUNT] = {
     " WHERE s.uuid = ?1 AND v.seq > ?2)"
 #define COUNT_OVERDUE "(SELECT count(*) FROM temp.due_rows WHERE days_left < 0)"
 
-/* ?3 data directory, ?4 cell code, ?5 last contact, ?6 open conflicts */
+/* ?3 data directory, ?4 cell code, ?5 last contact (Unix seconds), ?6 open conflicts */
 static const char status_kv_sql[] =
     "SELECT uuid(?1), ?3, ?4, " COUNT_CANDIDATES ", " COUNT_MEMBERS ", " COUNT_MEETINGS
-    ", " COUNT_UNACKED ", ?5, ?6, " COUNT_OVERDUE;
+    ", " COUNT_UNACKED ", coalesce(datetime(?5, 'unixepoch', 'localtime'), ?5), ?6, " COUNT_OVERDUE;
 
 static const char status_json_sql[] =
     "SELECT json_object('device', uuid(?1), 'home', ?3, 'org', ?4,"
     " 'candidates', " COUNT_CANDIDATES ", 'members', " COUNT_MEMBERS ", 'meetings', " COUNT_MEETINGS
     ", 'unacknowledged', " COUNT_UNACKED
-    ", 'last_contact', ?5, 'conflicts', ?6, 'overdue', " COUNT_OVERDUE ")";
+    ", 'last_contact', datetime(?5, 'unixepoch'), 'conflicts', ?6, 'overdue', " COUNT_OVERDUE ")";
 
 static const char *const status_labels[] = {
     N_("device"),

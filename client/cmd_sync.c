@@ -247,7 +247,6 @@ sync_run(struct client *c, const struct verb_args *a)
             if (rc == 0) {
                 struct cs_msg ack = {.type = CS_MSG_ACK, .seq = info.seq_last};
                 t.recv_changes += st.applied;
-                t.conflicts += st.conflicts;
                 rc = link_queue_msg(&l, &ack);
             }
             break;
@@ -274,9 +273,12 @@ sync_run(struct client *c, const struct verb_args *a)
     cs_replica_meta_set(c->rep, "last_contact", when);
     if (tty)
         fputc('\n', stderr);
-    printf(_("synced with %s: sent %zu changes, received %zu, conflicts %zu, refused %zu, "
-             "hub clock %+.1f s from this one\n"),
-           addr, t.sent_changes, t.recv_changes, t.conflicts, t.refused, offset / 1000.0);
+    uint64_t open = 0;
+    cs_replica_conflict_count(c->rep, &open);
+    printf(_("synced with %s: sent %zu changes (%.1f KiB), received %zu (%.1f KiB), refused %zu, "
+             "open conflicts %llu, hub clock %+.1f s from this one\n"),
+           addr, t.sent_changes, t.sent_bytes / 1024.0, t.recv_changes, t.recv_bytes / 1024.0,
+           t.refused, (unsigned long long)open, offset / 1000.0);
     ret = CS_EXIT_OK;
     goto out;
 fail:

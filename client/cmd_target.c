@@ -44,7 +44,7 @@ target_list(struct client *c, const struct verb_args *a)
         return client_fail("%s", sqlite3_errmsg(c->db));
     if (a->ov[1] != NULL)
         sqlite3_bind_text(st, 1, a->ov[1], -1, SQLITE_STATIC);
-    static const char *const headers[] = {N_("unit"),     N_("year"),    N_("target"),
+    static const char *const headers[] = {N_("unit"),     N_("year"),     N_("target"),
                                           N_("admitted"), N_("students"), N_("non-state")};
     int ret = json ? out_json(stdout, st) : out_table(stdout, st, headers);
     sqlite3_finalize(st);

@@ -25,7 +25,7 @@ struct link {
 
 /* What moved, for the progress line and the summary. */
 struct tally {
-    size_t sent_changes, recv_changes, conflicts, refused;
+    size_t sent_changes, recv_changes, refused;
     size_t sent_bytes, recv_bytes;
 };
 

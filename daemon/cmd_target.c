@@ -51,10 +51,14 @@ int
 cmd_target(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"org", required_argument, NULL, 'o'},        {"year", required_argument, NULL, 'y'},
-        {"admissions", required_argument, NULL, 'a'}, {"students", required_argument, NULL, 's'},
-        {"non-state", required_argument, NULL, 'n'},  {"state", required_argument, NULL, 'S'},
-        {"config", required_argument, NULL, 'c'},     {"help", no_argument, NULL, 'h'},
+        {"org", required_argument, NULL, 'o'},
+        {"year", required_argument, NULL, 'y'},
+        {"admissions", required_argument, NULL, 'a'},
+        {"students", required_argument, NULL, 's'},
+        {"non-state", required_argument, NULL, 'n'},
+        {"state", required_argument, NULL, 'S'},
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *org = NULL, *state = NULL, *config = NULL;

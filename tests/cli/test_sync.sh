@@ -97,7 +97,7 @@ CELLSYNC_HOME="$dir/b" "$cellsync" target list --json >"$out" 2>"$err"
 on a 0 "changed" -- candidate edit "$k" --phone 0911000111
 on a2 0 "changed" -- candidate edit "$k" --phone 0922000222
 on a 0 "synced" -- sync
-on a2 0 "conflicts 1" -- sync
+on a2 0 "open conflicts 1" -- sync
 on a 0 "synced" -- sync
 on a 0 "0911000111" -- conflicts list
 on a2 0 "0922000222" -- conflicts list
