@@ -161,6 +161,19 @@ sync_run(struct client *c, const struct verb_args *a)
     cs_replica_meta_set(c->rep, "role", w.role);
     if (hello.has_secret)
         cs_replica_meta_set(c->rep, "enroll_secret", "");
+    /*
+     * Writes stamped while this computer's clock ran ahead would be refused:
+     * those the hub has not acknowledged take the hub's time before they go.
+     */
+    size_t restamped = 0;
+    uint64_t limit = w.hub_time + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS / 2, 0);
+    if ((rc = cs_replica_restamp(c->rep, w.up_seq, limit, &restamped, err, sizeof(err))) != 0)
+        goto fail;
+    if (restamped > 0)
+        fprintf(stderr,
+                _("cellsync: %zu changes were written while this computer's clock was ahead; "
+                  "they now carry the hub's time\n"),
+                restamped);
 
     uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
     if ((rc = cs_session_init(&l.sess, &hs, hdr)) != 0 || (rc = link_queue(&l, hdr, sizeof(hdr))))

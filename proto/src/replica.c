@@ -1362,6 +1362,217 @@ out:
     return ret;
 }
 
+/* ---- a clock that ran ahead ---- */
+
+struct rv { /* one version of a register, for working its state out again */
+    int64_t seq, site, prev_site;
+    uint64_t hlc, prev_hlc;
+    int state;
+};
+
+/*
+ * Works out the states of every version of one register from the set of
+ * versions alone (the rule in replica.h), and copies a new current value
+ * to the domain table.
+ */
+static int
+recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col)
+{
+    sqlite3_stmt *st = NULL, *up = NULL;
+    struct rv *v = NULL;
+    size_t n = 0, cap = 0, best = 0;
+    int rc;
+
+    rc = sqlite3_prepare_v2(r->db,
+                            "SELECT seq, site, prev_site, hlc, prev_hlc, state FROM cs_ver"
+                            " WHERE tbl = ?1 AND row = ?2 AND col = ?3",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, tbl);
+    sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, col);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct rv *nv = realloc(v, cap * sizeof(*nv));
+            if (nv == NULL) {
+                rc = SQLITE_NOMEM;
+                goto out;
+            }
+            v = nv;
+        }
+        v[n].seq = sqlite3_column_int64(st, 0);
+        v[n].site = sqlite3_column_int64(st, 1);
+        v[n].prev_site = sqlite3_column_int64(st, 2);
+        v[n].hlc = (uint64_t)sqlite3_column_int64(st, 3);
+        v[n].prev_hlc = (uint64_t)sqlite3_column_int64(st, 4);
+        v[n].state = sqlite3_column_int(st, 5);
+        if (n > 0 && stamp_cmp(r, v[n].hlc, v[n].site, v[best].hlc, v[best].site) > 0)
+            best = n;
+        n++;
+    }
+    if (rc != SQLITE_DONE)
+        goto out;
+    rc = sqlite3_prepare_v2(r->db, "UPDATE cs_ver SET state = ?2 WHERE seq = ?1", -1, &up, NULL);
+    if (rc != SQLITE_OK)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen =
+                j != i &&
+                ((v[j].prev_hlc == v[i].hlc && v[j].prev_site == v[i].site && v[j].prev_hlc != 0) ||
+                 (v[j].site == v[i].site && v[j].hlc > v[i].hlc));
+        int state = i == best ? CS_VS_CURRENT : seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
+        if (state == v[i].state)
+            continue;
+        sqlite3_reset(up);
+        sqlite3_bind_int64(up, 1, v[i].seq);
+        sqlite3_bind_int(up, 2, state);
+        if ((rc = step_done(up)) != SQLITE_OK)
+            goto out;
+    }
+    rc = SQLITE_OK;
+    if (n > 0 && v[best].state != CS_VS_CURRENT) {
+        /* The winner changed: show its value. */
+        sqlite3_stmt *q;
+        uint64_t cl;
+        if ((rc = sqlite3_prepare_v2(r->db, "SELECT val FROM cs_ver WHERE seq = ?1", -1, &q,
+                                     NULL)) != SQLITE_OK)
+            goto out;
+        sqlite3_bind_int64(q, 1, v[best].seq);
+        if ((rc = sqlite3_step(q)) == SQLITE_ROW && (rc = row_cl(r, tbl, row, &cl)) == SQLITE_OK)
+            rc = domain_set(r, tbl, row, col, sqlite3_column_value(q, 0), (int64_t)cl);
+        else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+            rc = SQLITE_CORRUPT;
+        sqlite3_finalize(q);
+    }
+out:
+    sqlite3_finalize(st);
+    sqlite3_finalize(up);
+    free(v);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int
+cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, char *err,
+                   size_t errlen)
+{
+    struct rs {
+        int64_t seq, tbl, col;
+        struct cs_id row;
+        uint64_t old, new;
+    } *v = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    int ret, rc;
+
+    *count = 0;
+    if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
+        return ret;
+    r->in_tx = 1;
+    rc = sqlite3_prepare_v2(r->db,
+                            "SELECT seq, tbl, row, col, hlc FROM cs_ver WHERE site = ?1"
+                            " AND seq > ?2 AND hlc > ?3 ORDER BY seq",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, r->site_ix);
+    sqlite3_bind_int64(st, 2, (int64_t)after);
+    sqlite3_bind_int64(st, 3, (int64_t)limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct rs *nv = realloc(v, cap * sizeof(*nv));
+            if (nv == NULL) {
+                rc = SQLITE_NOMEM;
+                goto fail;
+            }
+            v = nv;
+        }
+        v[n].seq = sqlite3_column_int64(st, 0);
+        v[n].tbl = sqlite3_column_int64(st, 1);
+        memcpy(v[n].row.b, sqlite3_column_blob(st, 2), CS_ID_LEN);
+        v[n].col = sqlite3_column_int64(st, 3);
+        v[n].old = (uint64_t)sqlite3_column_int64(st, 4);
+        n++;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE)
+        goto fail;
+    if (n == 0) {
+        cs_replica_rollback(r);
+        return 0;
+    }
+    /* Wind the clock back to the newest sane stamp; send() then follows the corrected clock. */
+    rc = sqlite3_prepare_v2(r->db, "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE hlc <= ?1", -1,
+                            &st, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(st, 1, (int64_t)limit);
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+        goto fail;
+    r->clock.last = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+
+    rc = sqlite3_prepare_v2(r->db,
+                            "UPDATE cs_ver SET prev_hlc = ?4 WHERE tbl = ?1 AND row = ?2"
+                            " AND col = ?3 AND prev_hlc = ?5 AND prev_site = ?6;",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_stmt *set = NULL;
+    if ((rc = sqlite3_prepare_v2(r->db, "UPDATE cs_ver SET hlc = ?2 WHERE seq = ?1", -1, &set,
+                                 NULL)) != SQLITE_OK)
+        goto fail;
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        /* One old stamp was one local transaction: it keeps one new stamp. */
+        v[i].new = 0;
+        for (size_t j = 0; j < i; j++)
+            if (v[j].old == v[i].old)
+                v[i].new = v[j].new;
+        if (v[i].new == 0 && (ret = cs_hlc_send(&r->clock, &v[i].new)) != 0) {
+            sqlite3_finalize(set);
+            goto out;
+        }
+        sqlite3_reset(set);
+        sqlite3_bind_int64(set, 1, v[i].seq);
+        sqlite3_bind_int64(set, 2, (int64_t)v[i].new);
+        if ((rc = step_done(set)) != SQLITE_OK)
+            break;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, v[i].tbl);
+        sqlite3_bind_blob(st, 2, v[i].row.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, v[i].col);
+        sqlite3_bind_int64(st, 4, (int64_t)v[i].new);
+        sqlite3_bind_int64(st, 5, (int64_t)v[i].old);
+        sqlite3_bind_int64(st, 6, r->site_ix);
+        rc = step_done(st);
+    }
+    sqlite3_finalize(set);
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
+        rc = recompute(r, v[i].tbl, &v[i].row, v[i].col);
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((ret = cs_replica_commit(r, err, errlen)) != 0)
+        goto out;
+    *count = n;
+    free(v);
+    return 0;
+fail:
+    ret = sql_fail(r, rc, err, errlen, "re-stamp in");
+out:
+    sqlite3_finalize(st);
+    cs_replica_rollback(r);
+    free(v);
+    return ret;
+}
+
 /* ---- state hash ---- */
 
 int

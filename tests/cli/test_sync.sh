@@ -112,6 +112,18 @@ CELLSYNC_HOME="$dir/a2" "$cellsync" conflicts list --json >"$out" 2>"$err"
 [ "$(cat "$out")" = "[]" ] && ok || bad "the conflict is still open on a2"
 same_state a a2
 
+# A laptop whose clock runs 3 days ahead: its writes take the hub's time before they go.
+"$fixture" sql "$dir/a2/replica.db" \
+    "INSERT OR REPLACE INTO cs_meta(key, value) VALUES ('clock_offset_ms', '259200000')" >/dev/null
+on a2 0 "changed" -- candidate edit "$k" --hometown "Bản Khe Ván"
+on a2 0 "clock was ahead" -- sync
+on a2 0 "refused 0" -- sync
+[ "$("$fixture" sql "$dir/hub/replica.db" \
+    "SELECT (max(hlc) >> 16) < (strftime('%s', 'now') + 3600) * 1000 FROM cs_ver")" = 1 ] &&
+    ok || bad "a stamp from the future reached the hub"
+on a 0 "synced" -- sync
+on a 0 "Bản Khe Ván" -- candidate show "$k"
+
 # A cell moving a record into the other cell's unit is refused, and kept for review.
 before=$(hash b)
 on a 0 "changed" -- candidate edit "$k" --org CB-02

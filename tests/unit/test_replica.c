@@ -526,6 +526,59 @@ test_filters_and_hooks(void **state)
     cs_replica_close(d);
 }
 
+/* A clock 3 days ahead: re-stamped writes keep their chains and converge. */
+static void
+test_restamp(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(1), *b = open_mem(2);
+    char err[256];
+    struct cs_id row;
+    size_t n;
+    cs_id_new(&row);
+    cs_replica_clock(a)->offset_ms = 3 * 24 * 3600 * 1000LL;
+    set_text(a, &row, "full_name", "A1");
+    set_text(a, &row, "phone", "1");
+    set_text(a, &row, "full_name", "A2");
+    /* A peer with a sane clock refuses those stamps outright. */
+    struct cs_changeset *cs;
+    assert_int_equal(cs_replica_changes_since(a, 0, 0, NULL, &cs, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_apply(b, cs, NULL, NULL, err, sizeof(err)), CS_EDRIFT);
+    cs_changeset_free(cs);
+    uint64_t before = cs_replica_seq(a);
+
+    /* The hub's time is now; a's offset is corrected before re-stamping. */
+    cs_replica_clock(a)->offset_ms = 0;
+    uint64_t limit = cs_hlc_now(cs_replica_clock(a)) + cs_hlc_make(3600 * 1000, 0);
+    assert_int_equal(cs_replica_restamp(a, 0, limit, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(cs_replica_seq(a), before);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(cs_replica_db(a),
+                                        "SELECT count(*) FROM cs_ver WHERE hlc > ?1", -1, &q, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(q, 1, (int64_t)limit);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
+    assert_string_equal(domain_text(a, &row, "full_name"), "A2");
+    assert_int_equal(conflicts(a), 0);
+    /* Nothing left to do the second time. */
+    assert_int_equal(cs_replica_restamp(a, 0, limit, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 0);
+
+    /* Now they travel, and meet a concurrent edit as any other write would. */
+    struct cs_replica *c = open_mem(3);
+    set_text(c, &row, "full_name", "C");
+    pull(a, c, NULL);
+    pull(c, a, NULL);
+    assert_int_equal(conflicts(a), 1);
+    assert_same_state(a, c);
+    cs_replica_close(a);
+    cs_replica_close(b);
+    cs_replica_close(c);
+}
+
 /* ---- property test ---- */
 
 struct pv { /* a version as the oracle sees it */
@@ -714,6 +767,7 @@ main(void)
         cmocka_unit_test(test_drift_refused),
         cmocka_unit_test(test_changes_since_cuts),
         cmocka_unit_test(test_filters_and_hooks),
+        cmocka_unit_test(test_restamp),
         cmocka_unit_test(test_property_orders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

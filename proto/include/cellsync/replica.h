@@ -154,6 +154,18 @@ int cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_by
                              const struct cs_since_filter *filter, struct cs_changeset **out,
                              char *err, size_t errlen);
 
+/*
+ * For a clock that ran ahead: re-stamps this replica's own versions with
+ * seq > after whose stamp is beyond limit, in one transaction. Each local
+ * transaction gets one new stamp from the clock (whose offset the caller
+ * has corrected from the hub's time), versions that named an old stamp as
+ * prev follow it, the states of the registers involved are worked out
+ * again, and the clock is wound back. Only for versions no peer has
+ * acknowledged: nobody else knows the old stamps. *count: how many.
+ */
+int cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count,
+                       char *err, size_t errlen);
+
 /* Open conflicts, for status lines. */
 int cs_replica_conflict_count(struct cs_replica *r, uint64_t *count);
 
