@@ -31,6 +31,7 @@
 #include "commands.h"
 #include "config.h"
 #include "hub.h"
+#include "peer.h"
 
 #define WRITE_HIGH     (512u << 10) /* stop making chunks for a device above this */
 #define WRITE_HARD_CAP (8u << 20)   /* a peer this far behind is dropped */
@@ -49,17 +50,15 @@ struct conn {
     enum conn_state state;
     int refs; /* the handles, and every job in the queue */
     int handles_open;
-    char peer[64];
-    char who[16]; /* the device's short id, for logs */
+    char addr[64]; /* the peer's IP, for logs */
+    char who[16];  /* the device's short id, for logs */
     uint8_t *rbuf;
     size_t rlen, rcap;
     size_t queued; /* bytes handed to uv_write and not yet written */
     int jobs, reading, chunk_out_busy, down_done, up_done, finishing;
     struct cs_hs hs;
     struct cs_session sess;
-    struct hub_device dev;
-    struct hub_scope *scope;
-    uint64_t down_after; /* the hub seq sent to this device so far */
+    struct hub_peer peer; /* set by the hello job */
     size_t up_changes, down_changes, refused, conflicts;
 };
 
@@ -79,10 +78,7 @@ struct job {
     size_t outlen;
     int close_after;
     /* J_CHUNK_IN */
-    uint64_t seq_last;
-    struct cs_apply_stats st;
-    struct cs_refusal *refused;
-    size_t nrefused;
+    struct hub_merge merge;
     /* J_CHUNK_OUT */
     struct cs_chunk chunk;
     /* J_ACK_IN */
@@ -114,7 +110,7 @@ logf_(const char *level, const struct conn *c, const char *fmt, ...)
     va_list ap;
     fprintf(stderr, "cellsyncd: %s", level);
     if (c != NULL)
-        fprintf(stderr, " peer=%s device=%s", c->peer, c->who[0] ? c->who : "-");
+        fprintf(stderr, " peer=%s device=%s", c->addr, c->who[0] ? c->who : "-");
     fputc(' ', stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -136,7 +132,7 @@ job_work(uv_work_t *w)
     switch (j->kind) {
     case J_HELLO: {
         struct cs_hello hello;
-        struct cs_welcome wel = {0};
+        struct cs_welcome wel;
         int rc = cs_hs_hub_read(&c->hs, hub_key(h), j->in, j->inlen, &hello);
         if (rc == CS_EVERSION) {
             j->outlen = cs_hs_version_reply(j->out);
@@ -149,22 +145,7 @@ job_work(uv_work_t *w)
             snprintf(j->err, sizeof(j->err), "handshake refused: %s", cs_strerror(rc));
             break;
         }
-        wel.status = (uint32_t)hub_admit(h, c->hs.peer_pk, &hello, &c->dev, wel.message,
-                                         sizeof(wel.message));
-        wel.hub_time = cs_hlc_now(cs_replica_clock(hub_replica(h)));
-        if (wel.status == CS_WELCOME_OK) {
-            wel.up_seq = c->dev.up_seq;
-            snprintf(wel.org, sizeof(wel.org), "%s", c->dev.org);
-            snprintf(wel.role, sizeof(wel.role), "%s", c->dev.role);
-            c->down_after = hello.hub_seq;
-            if ((rc = hub_scope_load(h, c->dev.org, &c->scope)) != 0) {
-                wel.status = CS_WELCOME_BUSY;
-                snprintf(wel.message, sizeof(wel.message), "the hub cannot read its org tree");
-            } else {
-                hub_device_touch(h, &c->dev.id, (int64_t)time(NULL));
-            }
-        }
-        if (wel.status != CS_WELCOME_OK) {
+        if (hub_peer_admit(h, c->hs.peer_pk, &hello, &c->peer, &wel) != CS_WELCOME_OK) {
             j->close_after = 1;
             snprintf(j->err, sizeof(j->err), "device refused: %s", wel.message);
         }
@@ -175,151 +156,18 @@ job_work(uv_work_t *w)
         break;
     }
     case J_CHUNK_IN:
+        j->ret = hub_peer_merge(h, &c->peer, j->in, j->inlen, &j->merge, j->err, sizeof(j->err));
+        break;
     case J_CHUNK_OUT:
-        break; /* see job_work_any */
+        j->ret = hub_peer_next_chunk(h, &c->peer, &j->chunk, j->err, sizeof(j->err));
+        break;
     case J_ACK_IN:
-        j->ret = hub_device_set_down_seq(h, &c->dev.id, j->ack);
+        j->ret = hub_device_set_down_seq(h, &c->peer.dev.id, j->ack);
         break;
     case J_BYE:
-        hub_device_touch(h, &c->dev.id, (int64_t)time(NULL));
+        hub_device_touch(h, &c->peer.dev.id, (int64_t)time(NULL));
         break;
     }
-}
-
-/* ---- merging a device's chunk (worker thread) ---- */
-
-struct chunk_ctx {
-    struct hub *h;
-    struct conn *c;
-    struct job *j;
-    uint64_t seq_last;
-    const uint8_t *env;
-    size_t envlen;
-    struct cs_envelope_info info;
-    int db_error;
-};
-
-static int
-chunk_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
-{
-    struct chunk_ctx *x = ud;
-    int rc = hub_authorize(x->h, &x->c->dev, x->c->scope, cs, i, reason, len);
-    /* The hub could not check: the whole chunk fails, nothing is refused for it. */
-    if (rc < 0 && x->db_error == 0)
-        x->db_error = rc;
-    return rc;
-}
-
-static int
-chunk_refused(void *ud, const struct cs_change *ch, const char *reason)
-{
-    struct chunk_ctx *x = ud;
-    struct job *j = x->j;
-    if (j->nrefused < CS_MSG_REFUSED_MAX) {
-        struct cs_refusal *r = realloc(j->refused, (j->nrefused + 1) * sizeof(*r));
-        if (r == NULL)
-            return SQLITE_NOMEM;
-        j->refused = r;
-        r = &j->refused[j->nrefused++];
-        memset(r, 0, sizeof(*r));
-        snprintf(r->table, sizeof(r->table), "%s", ch->table);
-        snprintf(r->column, sizeof(r->column), "%s", ch->column);
-        r->row = ch->row;
-        r->hlc = ch->hlc;
-        r->origin = ch->origin;
-        snprintf(r->reason, sizeof(r->reason), "%s", reason);
-    }
-    return hub_refusal(x->h, &x->c->dev, ch, reason) == 0 ? 0 : SQLITE_ERROR;
-}
-
-/* The cursor and the audit line commit with the merge, or neither does. */
-static int
-chunk_commit(void *ud, sqlite3 *db)
-{
-    struct chunk_ctx *x = ud;
-    (void)db;
-    if (x->db_error != 0)
-        return SQLITE_ERROR;
-    size_t n = x->j->st.received;
-    if (x->c->dev.up_seq < x->seq_last &&
-        hub_device_set_up_seq(x->h, &x->c->dev.id, x->seq_last) != 0)
-        return SQLITE_ERROR;
-    return hub_audit(x->h, &x->c->dev, x->j->nrefused ? "partly refused" : "accepted", &x->info, n,
-                     x->j->nrefused, NULL, x->env, x->envlen) == 0
-               ? 0
-               : SQLITE_ERROR;
-}
-
-static void
-chunk_in_work(struct job *j)
-{
-    struct conn *c = j->conn;
-    struct hub *h = c->srv->hub;
-    struct chunk_ctx x = {.h = h, .c = c, .j = j, .env = j->in, .envlen = j->inlen};
-    struct cs_apply_opts opts = {.accept = chunk_accept,
-                                 .refused = chunk_refused,
-                                 .before_commit = chunk_commit,
-                                 .ud = &x,
-                                 .per_change_drift = 1};
-
-    if ((j->ret = cs_envelope_peek(j->in, j->inlen, &x.info)) != 0) {
-        snprintf(j->err, sizeof(j->err), "chunk refused: %s", cs_strerror(j->ret));
-        return;
-    }
-    /* Chunks come in order from the device's cursor: a gap means something was skipped. */
-    if (x.info.seq_first > c->dev.up_seq + 1) {
-        j->ret = CS_EMALFORMED;
-        snprintf(j->err, sizeof(j->err), "chunk starts at seq %llu, after a gap from %llu",
-                 (unsigned long long)x.info.seq_first, (unsigned long long)c->dev.up_seq);
-        return;
-    }
-    x.seq_last = x.info.seq_last;
-    j->st.received = 0;
-    j->ret = cs_sync_take_chunk(hub_replica(h), hub_key(h), c->dev.pk, j->in, j->inlen, &opts,
-                                &j->st, &x.info, j->err, sizeof(j->err));
-    hub_authorize_done(h);
-    if (j->ret != 0) {
-        hub_audit(h, &c->dev, "refused", &x.info, 0, 0, j->err, j->in, j->inlen);
-        return;
-    }
-    if (x.seq_last > c->dev.up_seq)
-        c->dev.up_seq = x.seq_last;
-    j->seq_last = x.seq_last;
-}
-
-struct scope_ctx {
-    struct hub *h;
-    struct conn *c;
-};
-
-static int
-scope_row_ok(void *ud, const char *table, const struct cs_id *row)
-{
-    struct scope_ctx *x = ud;
-    return hub_row_in_scope(x->h, x->c->scope, table, row);
-}
-
-static void
-chunk_out_work(struct job *j)
-{
-    struct conn *c = j->conn;
-    struct hub *h = c->srv->hub;
-    struct scope_ctx x = {h, c};
-    struct cs_since_filter f = {.not_origin = &c->dev.id, .row_ok = scope_row_ok, .ud = &x};
-    j->ret = cs_sync_make_chunk(hub_replica(h), hub_key(h), c->dev.pk, c->down_after, &f,
-                                CS_SYNC_CHUNK, &j->chunk, j->err, sizeof(j->err));
-}
-
-static void
-job_work_any(uv_work_t *w)
-{
-    struct job *j = container_of(w, struct job, work);
-    if (j->kind == J_CHUNK_IN)
-        chunk_in_work(j);
-    else if (j->kind == J_CHUNK_OUT)
-        chunk_out_work(j);
-    else
-        job_work(w);
 }
 
 static void conn_unref(struct conn *c);
@@ -347,7 +195,7 @@ job_start_next(struct server *s)
     if (s->head == NULL)
         s->tail = NULL;
     s->worker_busy = 1;
-    uv_queue_work(s->loop, &j->work, job_work_any, job_after);
+    uv_queue_work(s->loop, &j->work, job_work, job_after);
 }
 
 static struct job *
@@ -379,7 +227,7 @@ static void
 job_free(struct job *j)
 {
     free(j->in);
-    free(j->refused);
+    hub_merge_release(&j->merge);
     free(j->chunk.env);
     free(j);
 }
@@ -474,7 +322,7 @@ conn_unref(struct conn *c)
     if (--c->refs > 0)
         return;
     struct server *s = c->srv;
-    hub_scope_free(c->scope);
+    hub_peer_release(&c->peer);
     sodium_memzero(&c->hs, sizeof(c->hs));
     sodium_memzero(&c->sess, sizeof(c->sess));
     free(c->rbuf);
@@ -588,8 +436,8 @@ job_done_conn(struct job *j)
             break;
         }
         /* The same 8 digits `cellsyncd devices` shows. */
-        snprintf(c->who, sizeof(c->who), "%02x%02x%02x%02x", c->dev.id.b[0], c->dev.id.b[1],
-                 c->dev.id.b[2], c->dev.id.b[3]);
+        snprintf(c->who, sizeof(c->who), "%02x%02x%02x%02x", c->peer.dev.id.b[0],
+                 c->peer.dev.id.b[1], c->peer.dev.id.b[2], c->peer.dev.id.b[3]);
         {
             uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
             if (cs_session_init(&c->sess, &c->hs, hdr) != 0) {
@@ -599,7 +447,7 @@ job_done_conn(struct job *j)
             conn_send(c, hdr, sizeof(hdr), 0);
         }
         c->state = C_HEADER;
-        logf_("info", c, "event=hello org=%s role=%s", c->dev.org, c->dev.role);
+        logf_("info", c, "event=hello org=%s role=%s", c->peer.dev.org, c->peer.dev.role);
         read_resume(c);
         break;
     case J_CHUNK_IN: {
@@ -610,20 +458,20 @@ job_done_conn(struct job *j)
             conn_finish(c, j->err);
             break;
         }
-        c->up_changes += j->st.applied;
-        c->conflicts += j->st.conflicts;
-        c->refused += j->nrefused;
-        if (j->nrefused > 0) {
+        c->up_changes += j->merge.st.applied;
+        c->conflicts += j->merge.st.conflicts;
+        c->refused += j->merge.nrefused;
+        if (j->merge.nrefused > 0) {
             struct cs_msg r = {.type = CS_MSG_REFUSED,
-                               .refused = j->refused,
-                               .nrefused = j->nrefused,
-                               .seq_last = j->seq_last};
-            logf_("warn", c, "event=refused count=%zu first=\"%s\"", j->nrefused,
-                  j->refused[0].reason);
+                               .refused = j->merge.refused,
+                               .nrefused = j->merge.nrefused,
+                               .seq_last = j->merge.seq_last};
+            logf_("warn", c, "event=refused count=%zu first=\"%s\"", j->merge.nrefused,
+                  j->merge.refused[0].reason);
             conn_send_msg(c, &r);
         }
         struct cs_msg ack = {.type = CS_MSG_ACK,
-                             .seq = j->seq_last,
+                             .seq = j->merge.seq_last,
                              .hub_time = cs_hlc_now(cs_replica_clock(hub_replica(c->srv->hub)))};
         conn_send_msg(c, &ack);
         maybe_chunk_out(c);
@@ -636,15 +484,15 @@ job_done_conn(struct job *j)
             conn_close(c, j->err);
             break;
         }
-        if (j->chunk.seq_last > c->down_after) {
+        if (j->chunk.seq_last > c->peer.down_after) {
             struct cs_msg m = {
                 .type = CS_MSG_CHUNK, .env = j->chunk.env, .envlen = j->chunk.envlen};
             conn_send_msg(c, &m);
-            c->down_after = j->chunk.seq_last;
+            c->peer.down_after = j->chunk.seq_last;
             c->down_changes += j->chunk.changes;
         }
         if (j->chunk.last) {
-            struct cs_msg d = {.type = CS_MSG_DONE, .seq = c->down_after};
+            struct cs_msg d = {.type = CS_MSG_DONE, .seq = c->peer.down_after};
             conn_send_msg(c, &d);
             c->down_done = 1;
         } else {
@@ -849,14 +697,14 @@ on_connection(uv_stream_t *l, int status)
     }
     struct sockaddr_storage ss;
     int sl = sizeof(ss);
-    snprintf(c->peer, sizeof(c->peer), "?");
+    snprintf(c->addr, sizeof(c->addr), "?");
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
         char ip[48] = "";
         if (ss.ss_family == AF_INET)
             uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
         else
             uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
-        snprintf(c->peer, sizeof(c->peer), "%s", ip);
+        snprintf(c->addr, sizeof(c->addr), "%s", ip);
     }
     if (s->stopping || s->nconns > s->conf.max_connections) {
         conn_close(c, "too many connections");

@@ -33,7 +33,7 @@ die(const char *what, int ret)
 }
 
 static const char *const family[] = {"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Lò", "Đinh", "Hà"};
-static const char *const given[] = {"Văn Sỹ",  "Thị Hoa",   "Văn Thắng", "Thị Ánh",
+static const char *const given[] = {"Văn Sỹ",   "Thị Hoa",    "Văn Thắng", "Thị Ánh",
                                     "Văn Dũng", "Thị Phượng", "Đức Mạnh",  "Thị Hường"};
 static const char *const place[] = {"Bản Khe Ván, xã Mường Lý, huyện Mường Lát, tỉnh Thanh Hóa",
                                     "Bản Pù Quăn, xóm 2, xã Mường Lý, huyện Mường Lát",

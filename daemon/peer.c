@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Serving one device, for any transport (see peer.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cellsync/error.h"
+#include "peer.h"
+
+int
+hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+               struct hub_peer *p, struct cs_welcome *w)
+{
+    memset(p, 0, sizeof(*p));
+    memset(w, 0, sizeof(*w));
+    w->status = (uint32_t)hub_admit(h, pk, hello, &p->dev, w->message, sizeof(w->message));
+    w->hub_time = cs_hlc_now(cs_replica_clock(hub_replica(h)));
+    if (w->status != CS_WELCOME_OK)
+        return (int)w->status;
+    w->up_seq = p->dev.up_seq;
+    snprintf(w->org, sizeof(w->org), "%s", p->dev.org);
+    snprintf(w->role, sizeof(w->role), "%s", p->dev.role);
+    p->down_after = hello->hub_seq;
+    if (hub_scope_load(h, p->dev.org, &p->scope) != 0) {
+        w->status = CS_WELCOME_BUSY;
+        snprintf(w->message, sizeof(w->message), "the hub cannot read its org tree");
+        return (int)w->status;
+    }
+    hub_device_touch(h, &p->dev.id, (int64_t)time(NULL));
+    return CS_WELCOME_OK;
+}
+
+void
+hub_peer_release(struct hub_peer *p)
+{
+    hub_scope_free(p->scope);
+    p->scope = NULL;
+}
+
+void
+hub_merge_release(struct hub_merge *m)
+{
+    free(m->refused);
+    memset(m, 0, sizeof(*m));
+}
+
+struct merge_ctx {
+    struct hub *h;
+    struct hub_peer *p;
+    struct hub_merge *m;
+    const uint8_t *env;
+    size_t envlen;
+    struct cs_envelope_info info;
+    int db_error;
+};
+
+static int
+merge_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
+{
+    struct merge_ctx *x = ud;
+    int rc = hub_authorize(x->h, &x->p->dev, x->p->scope, cs, i, reason, len);
+    /* The hub could not check: the whole chunk fails, nothing is refused for it. */
+    if (rc < 0 && x->db_error == 0)
+        x->db_error = rc;
+    return rc;
+}
+
+static int
+merge_refused(void *ud, const struct cs_change *ch, const char *reason)
+{
+    struct merge_ctx *x = ud;
+    struct hub_merge *m = x->m;
+    if (m->nrefused < CS_MSG_REFUSED_MAX) {
+        struct cs_refusal *r = realloc(m->refused, (m->nrefused + 1) * sizeof(*r));
+        if (r == NULL)
+            return SQLITE_NOMEM;
+        m->refused = r;
+        r = &m->refused[m->nrefused++];
+        memset(r, 0, sizeof(*r));
+        snprintf(r->table, sizeof(r->table), "%s", ch->table);
+        snprintf(r->column, sizeof(r->column), "%s", ch->column);
+        r->row = ch->row;
+        r->hlc = ch->hlc;
+        r->origin = ch->origin;
+        snprintf(r->reason, sizeof(r->reason), "%s", reason);
+    }
+    return hub_refusal(x->h, &x->p->dev, ch, reason) == 0 ? 0 : SQLITE_ERROR;
+}
+
+/* The cursor and the audit line commit with the merge, or neither does. */
+static int
+merge_commit(void *ud, sqlite3 *db)
+{
+    struct merge_ctx *x = ud;
+    (void)db;
+    if (x->db_error != 0)
+        return SQLITE_ERROR;
+    /* A chunk that starts past the cursor (a gap) merges, but the cursor waits for the gap. */
+    if (x->p->dev.up_seq < x->info.seq_last && x->info.seq_first <= x->p->dev.up_seq + 1 &&
+        hub_device_set_up_seq(x->h, &x->p->dev.id, x->info.seq_last) != 0)
+        return SQLITE_ERROR;
+    return hub_audit(x->h, &x->p->dev, x->m->nrefused ? "partly refused" : "accepted", &x->info,
+                     x->m->st.received, x->m->nrefused, NULL, x->env, x->envlen) == 0
+               ? 0
+               : SQLITE_ERROR;
+}
+
+int
+hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen,
+               struct hub_merge *m, char *err, size_t errlen)
+{
+    struct merge_ctx x = {.h = h, .p = p, .m = m, .env = env, .envlen = envlen};
+    struct cs_apply_opts opts = {.accept = merge_accept,
+                                 .refused = merge_refused,
+                                 .before_commit = merge_commit,
+                                 .ud = &x,
+                                 .per_change_drift = 1};
+    int ret;
+
+    memset(m, 0, sizeof(*m));
+    if ((ret = cs_envelope_peek(env, envlen, &x.info)) != 0)
+        return cs_errf(err, errlen, ret, "chunk refused: %s", cs_strerror(ret));
+    ret = cs_sync_take_chunk(hub_replica(h), hub_key(h), p->dev.pk, env, envlen, &opts, &m->st,
+                             &x.info, err, errlen);
+    hub_authorize_done(h);
+    if (ret != 0) {
+        hub_audit(h, &p->dev, "refused", &x.info, 0, 0, err, env, envlen);
+        return ret;
+    }
+    if (x.info.seq_last > p->dev.up_seq && x.info.seq_first <= p->dev.up_seq + 1)
+        p->dev.up_seq = x.info.seq_last;
+    m->seq_last = x.info.seq_last;
+    return 0;
+}
+
+struct scope_ctx {
+    struct hub *h;
+    struct hub_peer *p;
+};
+
+static int
+scope_row_ok(void *ud, const char *table, const struct cs_id *row)
+{
+    struct scope_ctx *x = ud;
+    return hub_row_in_scope(x->h, x->p->scope, table, row);
+}
+
+int
+hub_peer_next_chunk(struct hub *h, struct hub_peer *p, struct cs_chunk *out, char *err,
+                    size_t errlen)
+{
+    struct scope_ctx x = {h, p};
+    struct cs_since_filter f = {.not_origin = &p->dev.id, .row_ok = scope_row_ok, .ud = &x};
+    return cs_sync_make_chunk(hub_replica(h), hub_key(h), p->dev.pk, p->down_after, &f,
+                              CS_SYNC_CHUNK, out, err, errlen);
+}

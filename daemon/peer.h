@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A device as the hub serves it, whatever carries the bytes (a live TCP
+ * session or a bundle on a USB stick): admitting it, merging its chunks
+ * with authorization, cursor and audit in one transaction, and making the
+ * chunks of its scope it has not seen. Runs where the hub's replica is
+ * used: the daemon's worker, or an admin command.
+ */
+#ifndef CELLSYNC_DAEMON_PEER_H
+#define CELLSYNC_DAEMON_PEER_H
+
+#include "cellsync/sync.h"
+#include "cellsync/wire.h"
+#include "hub.h"
+
+struct hub_peer {
+    struct hub_device dev;
+    struct hub_scope *scope;
+    uint64_t down_after; /* the hub seq the device has (or has been sent) */
+};
+
+/*
+ * Admits the device with this key and hello (hub_admit), loads its scope,
+ * and fills the welcome. Returns the welcome status; p is usable only on
+ * CS_WELCOME_OK.
+ */
+int hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+                   struct hub_peer *p, struct cs_welcome *w);
+void hub_peer_release(struct hub_peer *p);
+
+struct hub_merge {
+    uint64_t seq_last;
+    struct cs_apply_stats st;
+    struct cs_refusal *refused; /* at most CS_MSG_REFUSED_MAX, for the device */
+    size_t nrefused;
+};
+
+/*
+ * Merges one chunk (an envelope from the device): every change authorized
+ * (hub_authorize), refusals kept for review, and the device's cursor and the
+ * audit line committed with the merge. A chunk that cannot be opened, or
+ * that starts after a gap, is refused whole and audited.
+ */
+int hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen,
+                   struct hub_merge *m, char *err, size_t errlen);
+void hub_merge_release(struct hub_merge *m);
+
+/* The next chunk of the device's scope after p->down_after (not its own writes). */
+int hub_peer_next_chunk(struct hub *h, struct hub_peer *p, struct cs_chunk *out, char *err,
+                        size_t errlen);
+
+#endif
