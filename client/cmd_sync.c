@@ -190,23 +190,30 @@ sync_run(struct client *c, const struct verb_args *a)
     /* Stream: our chunks out while the hub's come in. */
     const struct cs_id *self = cs_replica_site(c->rep);
     struct cs_since_filter own = {.only_origin = self};
-    uint64_t up_sent = w.up_seq, up_acked = w.up_seq;
+    /*
+     * up_sent: how far our chunks reach; up_wait: the last seq of a chunk
+     * actually sent, whose ACK we wait for. A chunk with no change of ours
+     * is not sent at all: DONE carries the cursor past it.
+     */
+    uint64_t up_sent = w.up_seq, up_acked = w.up_seq, up_wait = w.up_seq;
     int up_done = 0, down_done = 0;
-    while (!(up_done && up_acked >= up_sent && down_done)) {
+    while (!(up_done && up_acked >= up_wait && down_done)) {
         while (!up_done && l.outlen - l.outoff < OUT_HIGH) {
             struct cs_chunk ch;
             struct cs_msg m = {0};
             if ((rc = cs_sync_make_chunk(c->rep, dev, hub_pk, up_sent, &own, CS_SYNC_CHUNK, &ch,
                                          err, sizeof(err))) != 0)
                 goto fail;
-            if (ch.seq_last > up_sent) {
+            if (ch.changes > 0) {
                 m.type = CS_MSG_CHUNK;
                 m.env = ch.env;
                 m.envlen = ch.envlen;
                 rc = link_queue_msg(&l, &m);
-                up_sent = ch.seq_last;
+                up_wait = ch.seq_last;
                 t.sent_changes += ch.changes;
             }
+            if (ch.seq_last > up_sent)
+                up_sent = ch.seq_last;
             free(ch.env);
             if (rc != 0)
                 goto fail;
@@ -265,6 +272,9 @@ sync_run(struct client *c, const struct verb_args *a)
             break;
         }
         case CS_MSG_DONE:
+            /* Every chunk before it is applied: the cursor may pass what held nothing for us. */
+            if (m.seq > meta_u64(c->rep, "hub_seq"))
+                meta_put_u64(c->rep, "hub_seq", m.seq);
             down_done = 1;
             break;
         case CS_MSG_ERROR:

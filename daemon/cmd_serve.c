@@ -62,7 +62,7 @@ struct conn {
     size_t up_changes, down_changes, refused, conflicts;
 };
 
-enum job_kind { J_HELLO, J_CHUNK_IN, J_CHUNK_OUT, J_ACK_IN, J_BYE };
+enum job_kind { J_HELLO, J_CHUNK_IN, J_CHUNK_OUT, J_ACK_IN, J_DONE_IN, J_BYE };
 
 struct job {
     uv_work_t work;
@@ -163,6 +163,13 @@ job_work(uv_work_t *w)
         break;
     case J_ACK_IN:
         j->ret = hub_device_set_down_seq(h, &c->peer.dev.id, j->ack);
+        break;
+    case J_DONE_IN:
+        if (j->ack > c->peer.dev.up_seq) {
+            j->ret = hub_device_set_up_seq(h, &c->peer.dev.id, j->ack);
+            if (j->ret == 0)
+                c->peer.dev.up_seq = j->ack;
+        }
         break;
     case J_BYE:
         hub_device_touch(h, &c->peer.dev.id, (int64_t)time(NULL));
@@ -484,13 +491,15 @@ job_done_conn(struct job *j)
             conn_close(c, j->err);
             break;
         }
-        if (j->chunk.seq_last > c->peer.down_after) {
+        /* A chunk with nothing for this device is not sent: DONE moves its cursor. */
+        if (j->chunk.changes > 0) {
             struct cs_msg m = {
                 .type = CS_MSG_CHUNK, .env = j->chunk.env, .envlen = j->chunk.envlen};
             conn_send_msg(c, &m);
-            c->peer.down_after = j->chunk.seq_last;
             c->down_changes += j->chunk.changes;
         }
+        if (j->chunk.seq_last > c->peer.down_after)
+            c->peer.down_after = j->chunk.seq_last;
         if (j->chunk.last) {
             struct cs_msg d = {.type = CS_MSG_DONE, .seq = c->peer.down_after};
             conn_send_msg(c, &d);
@@ -500,6 +509,7 @@ job_done_conn(struct job *j)
         }
         break;
     case J_ACK_IN:
+    case J_DONE_IN:
     case J_BYE:
         break;
     }
@@ -553,6 +563,11 @@ handle_message(struct conn *c, const uint8_t *frame, size_t flen)
         break;
     case CS_MSG_DONE:
         c->up_done = 1;
+        /* After the merges queued before it: the device's cursor passes its empty chunks. */
+        if ((j = job_new(c, J_DONE_IN)) != NULL) {
+            j->ack = m.seq;
+            job_push(j);
+        }
         break;
     case CS_MSG_ERROR:
         logf_("warn", c, "event=device-error message=\"%s\"", m.message);
