@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "cellsync/cli.h"
+#include "cellsync/codes.h"
 #include "cellsync/id.h"
 #include "cellsync/replica.h"
 #include "cellsync/rules.h"
@@ -52,16 +53,12 @@ int client_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- codes and labels ---- */
 
-struct code_label {
-    const char *code;
-    const char *label; /* N_() English; shown through _() */
-};
-
 /*
- * The code lists: "sex", "source", "stage", "member_status", "meeting_kind",
- * "grade", "level". NULL if the list or code is unknown.
+ * The code lists of cellsync/codes.h: "sex", "source", "stage",
+ * "member_status", "meeting_kind", "grade", "level". NULL if the list or
+ * code is unknown.
  */
-const struct code_label *code_list(const char *list);
+const struct cs_code_label *code_list(const char *list);
 const char *code_label(const char *list, const char *code);
 /* Writes "a, b, c" of a list's codes, for messages. */
 void code_list_text(const char *list, char *buf, size_t len);
@@ -150,15 +147,10 @@ int read_text(const char *arg, char **out, char *err, size_t errlen);
 
 /* ---- candidates ---- */
 
-/* The candidate column holding the date a stage was reached ("class_on", ...). */
+/* cs_candidate_stage_column(): the column of a stage's date ("class_on", ...). */
 const char *stage_column(enum cs_stage s);
 
-/*
- * Fills the facts the rules need (rules.h) from a candidate's record: its
- * stage and stage dates, birth date, class certificate, helper, sponsors
- * with whether each is an official member, youth-union resolution.
- * 0, CS_ENOTFOUND, or CS_ESQLITE.
- */
+/* cs_candidate_facts() on the client's replica: 0, CS_ENOTFOUND, or CS_ESQLITE. */
 int candidate_facts(struct client *c, const struct cs_id *id, struct cs_rules_facts *f);
 
 /* ---- sub-verbs (`cellsync candidate add ...`) ---- */
@@ -221,13 +213,10 @@ int field_value(struct client *c, const struct field *f, const char *text, struc
 
 /*
  * Fills the table temp.due_rows with every deadline of every live candidate
- * that is not yet official or withdrawn, from candidate_facts() and
- * cs_rules_due() on c->today:
- *   due_rows(candidate BLOB, name TEXT, kind TEXT, kind_label TEXT,
- *            due TEXT (YYYY-MM-DD), days_left INTEGER (negative: overdue))
- * kind is cs_rules_due()'s code, kind_label its translation. An earlier
- * due_rows is replaced. A candidate whose dates are out of range is left out
- * with a warning on stderr. 0, or CS_ESQLITE / CS_ENOMEM with err set.
+ * that is not yet official or withdrawn: cs_candidate_due_fill() on
+ * c->today and c->hol (its columns are described there). A candidate whose
+ * dates are out of range is left out with a warning on stderr. 0, or
+ * CS_ESQLITE with err set.
  */
 int due_rows_fill(struct client *c, char *err, size_t errlen);
 

@@ -25,6 +25,7 @@
 #include "cellsync/sync.h"
 #include "cellsync/wire.h"
 #include "client.h"
+#include "device.h"
 #include "link.h"
 
 #define OUT_HIGH (256u << 10) /* stop making chunks while this much waits to be sent */
@@ -44,44 +45,13 @@ progress(const struct tally *t, int on)
             t->sent_changes, t->sent_bytes / 1024.0, t->recv_changes, t->recv_bytes / 1024.0);
 }
 
-struct down_ctx {
-    struct cs_replica *rep;
-    uint64_t seq;
-};
-
-/* The hub seq applied here commits with the chunk it covers, or not at all. */
-static int
-save_hub_seq(void *ud, sqlite3 *db)
-{
-    struct down_ctx *d = ud;
-    char buf[32];
-    (void)db;
-    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)d->seq);
-    return cs_replica_meta_set(d->rep, "hub_seq", buf) == 0 ? 0 : SQLITE_ERROR;
-}
-
-static uint64_t
-meta_u64(struct cs_replica *r, const char *key)
-{
-    char buf[32];
-    return cs_replica_meta_get(r, key, buf, sizeof(buf)) == 0 ? strtoull(buf, NULL, 10) : 0;
-}
-
-static void
-meta_put_u64(struct cs_replica *r, const char *key, uint64_t v)
-{
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-    cs_replica_meta_set(r, key, buf);
-}
-
 static int
 sync_run(struct client *c, const struct verb_args *a)
 {
-    char addr[256] = "", hex[CS_PK_LEN * 2 + 1] = "", secret_hex[65] = "", keypath[PATH_MAX + 32];
+    char addr[256] = "", keypath[PATH_MAX + 32];
     char err[1024] = "";
-    uint8_t hub_pk[CS_PK_LEN], msg1[CS_WIRE_MAX_PREAUTH];
-    struct cs_key *dev = NULL;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH];
+    struct device d = {0};
     struct cs_hello hello = {0};
     struct cs_welcome w = {0};
     struct cs_hs hs;
@@ -98,38 +68,27 @@ sync_run(struct client *c, const struct verb_args *a)
         snprintf(addr, sizeof(addr), "%s", a->ov[0]);
     else if (cs_replica_meta_get(c->rep, "hub_addr", addr, sizeof(addr)) != 0 || addr[0] == 0)
         return client_fail(_("no hub address: give --hub HOST:PORT, or enroll first"));
-    if (cs_replica_meta_get(c->rep, "hub_pk", hex, sizeof(hex)) != 0 ||
-        sodium_hex2bin(hub_pk, sizeof(hub_pk), hex, strlen(hex), NULL, &len, NULL) != 0 ||
-        len != CS_PK_LEN)
-        return client_fail(_("this device is not enrolled with a hub: run 'cellsync enroll' "
-                             "first"));
     client_path(c, CLIENT_KEY, keypath, sizeof(keypath));
-    if ((rc = cs_key_load(&dev, keypath, err, sizeof(err))) != 0)
+    if ((rc = device_open(&d, c->rep, keypath, err, sizeof(err))) != 0)
         return client_fail("%s", err);
-
-    hello.hub_seq = meta_u64(c->rep, "hub_seq");
-    if (cs_replica_meta_get(c->rep, "enroll_secret", secret_hex, sizeof(secret_hex)) == 0 &&
-        sodium_hex2bin(hello.secret, sizeof(hello.secret), secret_hex, strlen(secret_hex), NULL,
-                       &len, NULL) == 0 &&
-        len == sizeof(hello.secret))
-        hello.has_secret = 1;
-    cs_replica_meta_get(c->rep, "device_name", hello.name, sizeof(hello.name));
 
     if ((rc = link_connect(&l, addr, err, sizeof(err))) != 0)
         goto fail;
-    if ((rc = cs_hs_device_start(&hs, dev, hub_pk, &hello, msg1, sizeof(msg1), &len)) != 0 ||
-        (rc = link_queue(&l, msg1, len)) != 0)
+    device_hello(&d, &hello);
+    rc = cs_hs_device_start(&hs, d.key, d.hub_pk, &hello, msg1, sizeof(msg1), &len);
+    sodium_memzero(&hello, sizeof(hello));
+    if (rc != 0 || (rc = link_queue(&l, msg1, len)) != 0)
         goto fail;
     if ((rc = link_pump(&l, CS_WIRE_MAX_PREAUTH, 1, &frame, &flen, &t, err, sizeof(err))) != 0) {
         /* A hub that cannot read our first message hangs up without a word. */
-        if (rc == -ECONNRESET)
+        if (rc == -EPIPE && t.recv_bytes == 0)
             cs_errf(err, sizeof(err), rc,
                     _("the hub at '%s' hung up during the handshake: it is not the hub this "
                       "device was enrolled with (its key differs), or it is too old"),
                     addr);
         goto fail;
     }
-    rc = cs_hs_device_finish(&hs, dev, hub_pk, frame, flen, &w, &hub_version);
+    rc = cs_hs_device_finish(&hs, d.key, d.hub_pk, frame, flen, &w, &hub_version);
     link_consume(&l, flen);
     if (rc == CS_EVERSION) {
         client_fail(_("the hub speaks protocol version %u, this program version %u: update "
@@ -148,32 +107,12 @@ sync_run(struct client *c, const struct verb_args *a)
         goto out;
     }
 
-    /* The hub's clock is the reference: keep the offset for every later stamp. */
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t wall = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    int64_t offset = (int64_t)cs_hlc_ms(w.hub_time) - wall;
-    cs_replica_clock(c->rep)->offset_ms = offset;
-    char obuf[32];
-    snprintf(obuf, sizeof(obuf), "%lld", (long long)offset);
-    cs_replica_meta_set(c->rep, "clock_offset_ms", obuf);
-    cs_replica_meta_set(c->rep, "org", w.org);
-    cs_replica_meta_set(c->rep, "role", w.role);
-    if (hello.has_secret)
-        cs_replica_meta_set(c->rep, "enroll_secret", "");
-    /*
-     * Writes stamped while this computer's clock ran ahead would be refused:
-     * those the hub has not acknowledged take the hub's time before they go.
-     */
-    size_t restamped = 0;
-    uint64_t limit = w.hub_time + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS / 2, 0);
-    if ((rc = cs_replica_restamp(c->rep, w.up_seq, limit, &restamped, err, sizeof(err))) != 0)
+    if ((rc = device_welcome(&d, &w, DEVICE_LIVE, NULL, err, sizeof(err))) != 0)
         goto fail;
-    if (restamped > 0)
-        fprintf(stderr,
-                _("cellsync: %zu changes were written while this computer's clock was ahead; "
-                  "they now carry the hub's time\n"),
-                restamped);
+    int64_t offset = cs_replica_clock(c->rep)->offset_ms;
+    size_t restamped = 0;
+    if ((rc = device_restamp(&d, w.up_seq, w.hub_time, &restamped, err, sizeof(err))) != 0)
+        goto fail;
 
     uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
     if ((rc = cs_session_init(&l.sess, &hs, hdr)) != 0 || (rc = link_queue(&l, hdr, sizeof(hdr))))
@@ -197,11 +136,22 @@ sync_run(struct client *c, const struct verb_args *a)
      */
     uint64_t up_sent = w.up_seq, up_acked = w.up_seq, up_wait = w.up_seq;
     int up_done = 0, down_done = 0;
+    /*
+     * At most about one chunk's worth of bytes unacknowledged on the wire:
+     * what a dropped link loses, and sends again, is bounded by it, while
+     * chunks (which compress well) still stream without a round trip each.
+     */
+    struct {
+        uint64_t seq;
+        size_t bytes;
+    } flight[64];
+    size_t nflight = 0, flight_bytes = 0;
     while (!(up_done && up_acked >= up_wait && down_done)) {
-        while (!up_done && l.outlen - l.outoff < OUT_HIGH) {
+        while (!up_done && l.outlen - l.outoff < OUT_HIGH && nflight < 64 &&
+               (nflight == 0 || flight_bytes < CS_SYNC_CHUNK)) {
             struct cs_chunk ch;
             struct cs_msg m = {0};
-            if ((rc = cs_sync_make_chunk(c->rep, dev, hub_pk, up_sent, &own, CS_SYNC_CHUNK, &ch,
+            if ((rc = cs_sync_make_chunk(c->rep, d.key, d.hub_pk, up_sent, &own, CS_SYNC_CHUNK, &ch,
                                          err, sizeof(err))) != 0)
                 goto fail;
             if (ch.changes > 0) {
@@ -211,6 +161,10 @@ sync_run(struct client *c, const struct verb_args *a)
                 rc = link_queue_msg(&l, &m);
                 up_wait = ch.seq_last;
                 t.sent_changes += ch.changes;
+                flight[nflight].seq = ch.seq_last;
+                flight[nflight].bytes = ch.envlen;
+                flight_bytes += ch.envlen;
+                nflight++;
             }
             if (ch.seq_last > up_sent)
                 up_sent = ch.seq_last;
@@ -246,7 +200,11 @@ sync_run(struct client *c, const struct verb_args *a)
         case CS_MSG_ACK:
             if (m.seq > up_acked)
                 up_acked = m.seq;
-            meta_put_u64(c->rep, "hub_ack_seq", up_acked);
+            while (nflight > 0 && flight[0].seq <= up_acked) {
+                flight_bytes -= flight[0].bytes;
+                memmove(flight, flight + 1, --nflight * sizeof(flight[0]));
+            }
+            device_ack(&d, up_acked);
             break;
         case CS_MSG_REFUSED:
             for (size_t i = 0; i < m.nrefused; i++)
@@ -256,14 +214,10 @@ sync_run(struct client *c, const struct verb_args *a)
             t.refused += m.nrefused;
             break;
         case CS_MSG_CHUNK: {
-            struct down_ctx d = {c->rep, 0};
-            struct cs_apply_opts opts = {.before_commit = save_hub_seq, .ud = &d};
             struct cs_envelope_info info;
             struct cs_apply_stats st;
-            if (cs_envelope_peek(m.env, m.envlen, &info) == 0)
-                d.seq = info.seq_last;
-            rc = cs_sync_take_chunk(c->rep, dev, hub_pk, m.env, m.envlen, &opts, &st, &info, err,
-                                    sizeof(err));
+            int skipped;
+            rc = device_take_chunk(&d, m.env, m.envlen, &st, &info, &skipped, err, sizeof(err));
             if (rc == 0) {
                 struct cs_msg ack = {.type = CS_MSG_ACK, .seq = info.seq_last};
                 t.recv_changes += st.applied;
@@ -273,8 +227,7 @@ sync_run(struct client *c, const struct verb_args *a)
         }
         case CS_MSG_DONE:
             /* Every chunk before it is applied: the cursor may pass what held nothing for us. */
-            if (m.seq > meta_u64(c->rep, "hub_seq"))
-                meta_put_u64(c->rep, "hub_seq", m.seq);
+            device_pass_hub_seq(&d, m.seq);
             down_done = 1;
             break;
         case CS_MSG_ERROR:
@@ -310,7 +263,7 @@ fail:
     client_fail("%s", err[0] ? err : cs_strerror(rc));
 out:
     link_close(&l);
-    cs_key_free(dev);
+    device_release(&d);
     return ret;
 }
 

@@ -14,5 +14,7 @@ int cmd_conflicts(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_target(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cellsync/candidate.h"
+#include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "client.h"
@@ -48,138 +50,24 @@ client_usage(const char *fmt, ...)
     return CS_EXIT_USAGE;
 }
 
-/* ---- code lists ---- */
+/* ---- code lists (cellsync/codes.h) ---- */
 
-static const struct code_label sexes[] = {
-    {"male", N_("male")}, {"female", N_("female")}, {NULL, NULL}};
-static const struct code_label sources[] = {{"youth_union", N_("youth union member")},
-                                            {"militia", N_("militia")},
-                                            {"teacher", N_("teacher")},
-                                            {"student", N_("student")},
-                                            {"non_state_worker", N_("non-state enterprise worker")},
-                                            {"demobilised_soldier", N_("demobilised soldier")},
-                                            {"religious_follower", N_("religious follower")},
-                                            {"farmer_business", N_("farmer or business person")},
-                                            {"other", N_("other")},
-                                            {NULL, NULL}};
-static const struct code_label stages[] = {{"identified", N_("identified")},
-                                           {"helper_assigned", N_("helper assigned")},
-                                           {"class_passed", N_("awareness class passed")},
-                                           {"applied", N_("applied")},
-                                           {"biography_verified", N_("biography verified")},
-                                           {"cell_resolution", N_("cell resolution")},
-                                           {"grassroots_resolution", N_("grassroots resolution")},
-                                           {"decision", N_("admission decision")},
-                                           {"ceremony", N_("admitted, on probation")},
-                                           {"official", N_("official member")},
-                                           {"withdrawn", N_("withdrawn")},
-                                           {NULL, NULL}};
-static const struct code_label member_statuses[] = {{"probationary", N_("probationary")},
-                                                    {"official", N_("official")},
-                                                    {"transferred_out", N_("transferred out")},
-                                                    {"struck_off", N_("struck off")},
-                                                    {"deceased", N_("deceased")},
-                                                    {NULL, NULL}};
-static const struct code_label meeting_kinds[] = {
-    {"regular", N_("regular monthly")}, {"thematic", N_("thematic")}, {NULL, NULL}};
-static const struct code_label grades[] = {{"excellent", N_("excellent")},
-                                           {"good", N_("good")},
-                                           {"complete", N_("complete")},
-                                           {"not_complete", N_("not complete")},
-                                           {NULL, NULL}};
-static const struct code_label levels[] = {{"centre", N_("centre")},
-                                           {"province", N_("province")},
-                                           {"district", N_("district")},
-                                           {"commune", N_("commune or ward")},
-                                           {"grassroots", N_("grassroots organisation")},
-                                           {"cell", N_("cell")},
-                                           {NULL, NULL}};
-
-static const struct {
-    const char *name;
-    const struct code_label *items;
-} lists[] = {
-    {"sex", sexes},
-    {"source", sources},
-    {"stage", stages},
-    {"member_status", member_statuses},
-    {"meeting_kind", meeting_kinds},
-    {"grade", grades},
-    {"level", levels},
-};
-
-const struct code_label *
+const struct cs_code_label *
 code_list(const char *list)
 {
-    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-        if (strcmp(lists[i].name, list) == 0)
-            return lists[i].items;
-    return NULL;
+    return cs_code_list(list);
 }
 
 const char *
 code_label(const char *list, const char *code)
 {
-    const struct code_label *l = code_list(list);
-    for (; l != NULL && l->code != NULL; l++)
-        if (strcmp(l->code, code) == 0)
-            return _(l->label);
-    return NULL;
+    return cs_code_label(list, code);
 }
 
 void
 code_list_text(const char *list, char *buf, size_t len)
 {
-    const struct code_label *l = code_list(list);
-    size_t n = 0;
-    buf[0] = 0;
-    for (; l != NULL && l->code != NULL && n < len; l++)
-        n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", l->code);
-}
-
-/* ---- SQL functions for the commands' queries ---- */
-
-static void
-sql_short_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || sqlite3_value_bytes(argv[0]) != CS_ID_LEN) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    char hex[CS_ID_HEX_LEN + 1];
-    struct cs_id id;
-    memcpy(id.b, sqlite3_value_blob(argv[0]), CS_ID_LEN);
-    cs_id_to_hex(&id, hex);
-    sqlite3_result_text(ctx, hex + CS_ID_HEX_LEN - 8, 8, SQLITE_TRANSIENT);
-}
-
-static void
-sql_uuid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || sqlite3_value_bytes(argv[0]) != CS_ID_LEN) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    char hex[CS_ID_HEX_LEN + 1];
-    struct cs_id id;
-    memcpy(id.b, sqlite3_value_blob(argv[0]), CS_ID_LEN);
-    cs_id_to_hex(&id, hex);
-    sqlite3_result_text(ctx, hex, CS_ID_HEX_LEN, SQLITE_TRANSIENT);
-}
-
-static void
-sql_label(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    const char *list = (const char *)sqlite3_value_text(argv[0]);
-    const char *code = (const char *)sqlite3_value_text(argv[1]);
-    const char *l = list && code ? code_label(list, code) : NULL;
-    if (l != NULL)
-        sqlite3_result_text(ctx, l, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_result_value(ctx, argv[1]); /* unknown codes show as they are */
+    cs_code_list_text(list, buf, len);
 }
 
 /* ---- the data directory ---- */
@@ -239,12 +127,7 @@ client_open(struct client *c)
         return CS_EXIT_FAILURE;
     }
     c->db = cs_replica_db(c->rep);
-    sqlite3_create_function(c->db, "short_id", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            sql_short_id, NULL, NULL);
-    sqlite3_create_function(c->db, "uuid", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_uuid,
-                            NULL, NULL);
-    sqlite3_create_function(c->db, "label", 2, SQLITE_UTF8, NULL, sql_label, NULL, NULL);
-    if ((ret = cs_date_holidays_new(&c->hol)) != 0) {
+    if ((ret = cs_codes_sql_register(c->db)) != 0 || (ret = cs_date_holidays_new(&c->hol)) != 0) {
         client_close(c);
         return client_fail("%s", cs_strerror(ret));
     }
@@ -558,79 +441,18 @@ out:
     return ret;
 }
 
-/* ---- candidates ---- */
-
-static const char *const stage_columns[CS_STAGE__COUNT + 1] = {
-    [CS_STAGE_IDENTIFIED] = "identified_on",
-    [CS_STAGE_HELPER] = "helper_on",
-    [CS_STAGE_CLASS] = "class_on",
-    [CS_STAGE_APPLIED] = "applied_on",
-    [CS_STAGE_VERIFIED] = "verified_on",
-    [CS_STAGE_CELL] = "cell_resolution_on",
-    [CS_STAGE_GRASSROOTS] = "grassroots_resolution_on",
-    [CS_STAGE_DECISION] = "decision_on",
-    [CS_STAGE_CEREMONY] = "ceremony_on",
-    [CS_STAGE_OFFICIAL] = "official_on",
-    [CS_STAGE_WITHDRAWN] = "withdrawn_on",
-};
+/* ---- candidates (cellsync/candidate.h) ---- */
 
 const char *
 stage_column(enum cs_stage s)
 {
-    return (unsigned)s <= CS_STAGE_WITHDRAWN ? stage_columns[s] : NULL;
-}
-
-static int32_t
-column_date(sqlite3_stmt *st, int i)
-{
-    int32_t day;
-    const char *t = (const char *)sqlite3_column_text(st, i);
-    return t != NULL && cs_date_parse(t, &day, NULL, 0) == 0 ? day : CS_DATE_NONE;
+    return cs_candidate_stage_column(s);
 }
 
 int
 candidate_facts(struct client *c, const struct cs_id *id, struct cs_rules_facts *f)
 {
-    sqlite3_stmt *st;
-    char sql[1024];
-    size_t n;
-    int ret = CS_ENOTFOUND;
-
-    n = (size_t)snprintf(sql, sizeof(sql),
-                         "SELECT k.stage, k.birth_date, k.helper IS NOT NULL,"
-                         " k.sponsor1 IS NOT NULL, s1.status = 'official', k.sponsor1_months,"
-                         " k.sponsor2 IS NOT NULL, s2.status = 'official', k.sponsor2_months,"
-                         " k.youth_union_resolution_on IS NOT NULL");
-    for (int s = 0; s < CS_STAGE__COUNT; s++)
-        n += (size_t)snprintf(sql + n, sizeof(sql) - n, ", k.%s", stage_column((enum cs_stage)s));
-    snprintf(sql + n, sizeof(sql) - n,
-             " FROM candidate k LEFT JOIN member s1 ON s1.id = k.sponsor1"
-             " LEFT JOIN member s2 ON s2.id = k.sponsor2 WHERE k.id = ?1");
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return CS_ESQLITE;
-    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
-    cs_rules_facts_init(f);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *stage = (const char *)sqlite3_column_text(st, 0);
-        int s = stage ? cs_stage_from_code(stage) : -1;
-        f->stage = s < 0 ? CS_STAGE_IDENTIFIED : (enum cs_stage)s;
-        f->birth = column_date(st, 1);
-        f->helper_assigned = sqlite3_column_int(st, 2);
-        for (int i = 0; i < CS_RULES_SPONSORS; i++) {
-            f->sponsor[i].present = sqlite3_column_int(st, 3 + 3 * i);
-            f->sponsor[i].official_member = sqlite3_column_int(st, 4 + 3 * i);
-            f->sponsor[i].months_known = sqlite3_column_type(st, 5 + 3 * i) == SQLITE_NULL
-                                             ? -1
-                                             : sqlite3_column_int(st, 5 + 3 * i);
-        }
-        f->youth_union_resolution = sqlite3_column_int(st, 9);
-        for (int i = 0; i < CS_STAGE__COUNT; i++)
-            f->stage_date[i] = column_date(st, 10 + i);
-        f->class_certificate = f->stage_date[CS_STAGE_CLASS];
-        ret = 0;
-    }
-    sqlite3_finalize(st);
-    return ret;
+    return cs_candidate_facts(c->db, id, f);
 }
 
 /* ---- sub-verbs ---- */
@@ -703,7 +525,8 @@ run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, char **
  * Added for `due`, `status` and `conflicts`: field_value() is what
  * write_fields() does to one typed value, so `conflicts resolve --value`
  * checks a value the same way `edit` does; due_rows_fill() is the one due
- * computation behind `due` and the overdue count of `status`.
+ * computation (cs_candidate_due_fill(), shared with the reports) behind
+ * `due` and the overdue count of `status`.
  */
 
 int
@@ -766,98 +589,21 @@ field_value(struct client *c, const struct field *f, const char *text, struct fi
     return 0;
 }
 
-/* The deadlines cs_rules_due() names, with what a secretary reads for each. */
-static const struct code_label due_kinds[] = {
-    {"certificate_expiry", N_("class certificate expires")},
-    {"decision", N_("admission decision")},
-    {"ceremony", N_("admission ceremony")},
-    {"probation_end", N_("probation ends")},
-    {"conversion", N_("conversion to official member")},
-    {NULL, NULL},
-};
-
-static const char *
-due_kind_label(const char *kind)
+/* One record with dates out of range must not hide everyone else's deadlines. */
+static void
+due_skipped(void *ud, const struct cs_id *id)
 {
-    for (const struct code_label *k = due_kinds; k->code != NULL; k++)
-        if (strcmp(k->code, kind) == 0)
-            return _(k->label);
-    return kind;
+    char hex[CS_ID_HEX_LEN + 1];
+    (void)ud;
+    cs_id_to_hex(id, hex);
+    client_fail(_("candidate %s: its dates are out of range; it is left out of the deadlines"),
+                hex + CS_ID_HEX_LEN - 8);
 }
 
 int
 due_rows_fill(struct client *c, char *err, size_t errlen)
 {
-    sqlite3_stmt *cand = NULL, *ins = NULL;
-    char *msg = NULL;
-    int ret = CS_ESQLITE, rc;
-
-    /* A candidate that is official or withdrawn has no deadline left. */
-    if (sqlite3_exec(c->db,
-                     "DROP TABLE IF EXISTS temp.due_rows;"
-                     "CREATE TEMP TABLE due_rows (candidate BLOB NOT NULL, name TEXT,"
-                     " kind TEXT NOT NULL, kind_label TEXT NOT NULL, due TEXT NOT NULL,"
-                     " days_left INTEGER NOT NULL)",
-                     NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db,
-                           "SELECT id, full_name FROM candidate WHERE cl % 2 = 1"
-                           " AND coalesce(stage, '') NOT IN ('official', 'withdrawn')",
-                           -1, &cand, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(c->db, "INSERT INTO temp.due_rows VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1,
-                           &ins, NULL) != SQLITE_OK) {
-        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot list the deadlines: %s"),
-                      msg ? msg : sqlite3_errmsg(c->db));
-        goto out;
-    }
-    while ((rc = sqlite3_step(cand)) == SQLITE_ROW) {
-        struct cs_rules_facts f;
-        struct cs_rules_due due[CS_RULES_DUE_MAX];
-        struct cs_id id;
-        char date[CS_DATE_BUFSZ];
-
-        if (sqlite3_column_bytes(cand, 0) != CS_ID_LEN)
-            continue;
-        memcpy(id.b, sqlite3_column_blob(cand, 0), CS_ID_LEN);
-        if ((ret = candidate_facts(c, &id, &f)) != 0) {
-            cs_errf(err, errlen, ret, _("cannot read a candidate: %s"), cs_strerror(ret));
-            goto out;
-        }
-        int n = cs_rules_due(&f, c->today, c->hol, due, CS_RULES_DUE_MAX);
-        if (n < 0) {
-            /* One record with dates out of range must not hide everyone else's deadlines. */
-            char hex[CS_ID_HEX_LEN + 1];
-            cs_id_to_hex(&id, hex);
-            client_fail(_("candidate %s: its dates are out of range; it is left out of the "
-                          "deadlines"),
-                        hex + CS_ID_HEX_LEN - 8);
-            continue;
-        }
-        for (int i = 0; i < n && i < CS_RULES_DUE_MAX; i++) {
-            sqlite3_reset(ins);
-            sqlite3_bind_blob(ins, 1, id.b, CS_ID_LEN, SQLITE_STATIC);
-            sqlite3_bind_value(ins, 2, sqlite3_column_value(cand, 1));
-            sqlite3_bind_text(ins, 3, due[i].kind, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 4, due_kind_label(due[i].kind), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(ins, 5, cs_date_format(due[i].due, date), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int(ins, 6, due[i].days_left);
-            if (sqlite3_step(ins) != SQLITE_DONE) {
-                ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot list the deadlines: %s"),
-                              sqlite3_errmsg(c->db));
-                goto out;
-            }
-        }
-    }
-    if (rc != SQLITE_DONE) {
-        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot list the deadlines: %s"),
-                      sqlite3_errmsg(c->db));
-        goto out;
-    }
-    ret = 0;
-out:
-    sqlite3_free(msg);
-    sqlite3_finalize(ins);
-    sqlite3_finalize(cand);
-    return ret;
+    return cs_candidate_due_fill(c->db, c->today, c->hol, due_skipped, NULL, err, errlen);
 }
 
 int

@@ -161,8 +161,9 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
                 l->incap = cap;
             }
             ssize_t r = recv(l->fd, l->in + l->inlen, l->incap - l->inlen, 0);
+            /* A clean close is -EPIPE; a reset comes below as -ECONNRESET. */
             if (r == 0)
-                return cs_errf(err, errlen, -ECONNRESET,
+                return cs_errf(err, errlen, -EPIPE,
                                _("the hub closed the link; run 'cellsync sync' again to resume"));
             if (r < 0 && errno != EAGAIN && errno != EINTR)
                 return cs_errf(err, errlen, -errno,

@@ -28,6 +28,10 @@ static const struct cs_cmd commands[] = {
      "FILE | --code CODE --hub HOST:PORT [--name NAME]"},
     {"sync", cmd_sync, N_("send this device's changes to the hub and receive the hub's"),
      "[--hub HOST:PORT] [--timeout SECONDS] [--quiet]"},
+    {"bundle", cmd_bundle, N_("carry changes to and from the hub on a USB stick"),
+     "export FILE | import REPLY [--quiet]"},
+    {"report", cmd_report, N_("report on this unit's targets, candidates, deadlines and members"),
+     "KIND [--org ID] [--year YEAR] [--format table|json|csv|html] [--out FILE]"},
     {"help", NULL, N_("show help for cellsync or one of its commands"), "[<command>]"},
     {"version", NULL, N_("print the version"), ""},
 };

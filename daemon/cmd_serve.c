@@ -13,7 +13,11 @@
  * the device's chunks are merged and acknowledged one by one while the
  * hub's chunks for the device's scope stream back, paced by how many bytes
  * wait to be written. One close path, conn_close(), logs why.
+ *
+ * With an inbox configured, USB-stick bundles dropped into it are imported
+ * by the same worker, between the sessions' jobs (see "the inbox" below).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <uv.h>
 
@@ -31,6 +36,8 @@
 #include "commands.h"
 #include "config.h"
 #include "hub.h"
+#include "import.h"
+#include "ops.h"
 #include "peer.h"
 
 #define WRITE_HIGH     (512u << 10) /* stop making chunks for a device above this */
@@ -62,12 +69,15 @@ struct conn {
     size_t up_changes, down_changes, refused, conflicts;
 };
 
-enum job_kind { J_HELLO, J_CHUNK_IN, J_CHUNK_OUT, J_ACK_IN, J_DONE_IN, J_BYE };
+enum job_kind { J_HELLO, J_CHUNK_IN, J_CHUNK_OUT, J_ACK_IN, J_DONE_IN, J_BYE, J_IMPORT };
+
+struct inbox_job;
 
 struct job {
     uv_work_t work;
     struct job *next;
-    struct conn *conn;
+    struct server *srv;
+    struct conn *conn; /* NULL for J_IMPORT */
     enum job_kind kind;
     int ret;
     char err[512];
@@ -83,6 +93,16 @@ struct job {
     struct cs_chunk chunk;
     /* J_ACK_IN */
     uint64_t ack;
+    /* J_IMPORT: a bundle of the inbox */
+    struct inbox_job *imp;
+};
+
+/* The inbox's handles (see "the inbox" below); in use when `inbox` is configured. */
+struct inbox {
+    uv_fs_event_t ev;
+    uv_timer_t timer;
+    int on;   /* the handles are open */
+    int busy; /* an import is queued or running */
 };
 
 struct server {
@@ -97,6 +117,7 @@ struct server {
     int worker_busy;
     size_t nconns;
     int stopping;
+    struct inbox inbox;
 };
 
 /* ---- logging: one line per event ---- */
@@ -121,13 +142,15 @@ logf_(const char *level, const struct conn *c, const char *fmt, ...)
 /* ---- the worker: one job at a time, in order ---- */
 
 static void job_start_next(struct server *s);
+static void inbox_work(struct job *j);
+static void inbox_done(struct job *j);
 
 static void
 job_work(uv_work_t *w)
 {
     struct job *j = container_of(w, struct job, work);
     struct conn *c = j->conn;
-    struct hub *h = c->srv->hub;
+    struct hub *h = j->srv->hub;
     j->ret = 0;
     switch (j->kind) {
     case J_HELLO: {
@@ -174,6 +197,9 @@ job_work(uv_work_t *w)
     case J_BYE:
         hub_device_touch(h, &c->peer.dev.id, (int64_t)time(NULL));
         break;
+    case J_IMPORT:
+        inbox_work(j);
+        break;
     }
 }
 
@@ -185,10 +211,13 @@ static void
 job_after(uv_work_t *w, int status)
 {
     struct job *j = container_of(w, struct job, work);
-    struct server *s = j->conn->srv;
+    struct server *s = j->srv;
     (void)status;
     s->worker_busy = 0;
-    job_done_conn(j);
+    if (j->kind == J_IMPORT)
+        inbox_done(j);
+    else
+        job_done_conn(j);
     job_start_next(s);
 }
 
@@ -211,6 +240,7 @@ job_new(struct conn *c, enum job_kind kind)
     struct job *j = calloc(1, sizeof(*j));
     if (j == NULL)
         return NULL;
+    j->srv = c->srv;
     j->conn = c;
     j->kind = kind;
     c->refs++;
@@ -221,7 +251,7 @@ job_new(struct conn *c, enum job_kind kind)
 static void
 job_push(struct job *j)
 {
-    struct server *s = j->conn->srv;
+    struct server *s = j->srv;
     if (s->tail)
         s->tail->next = j;
     else
@@ -236,6 +266,7 @@ job_free(struct job *j)
     free(j->in);
     hub_merge_release(&j->merge);
     free(j->chunk.env);
+    free(j->imp);
     free(j);
 }
 
@@ -511,6 +542,7 @@ job_done_conn(struct job *j)
     case J_ACK_IN:
     case J_DONE_IN:
     case J_BYE:
+    case J_IMPORT:
         break;
     }
 out:
@@ -731,6 +763,230 @@ on_connection(uv_stream_t *l, int status)
     read_resume(c);
 }
 
+/* ---- the inbox: bundles dropped into a directory ---- */
+
+/*
+ * With `inbox = DIR` configured, bundles dropped into DIR (by a relay
+ * machine, or copied off a stick) are imported as `cellsyncd import` would
+ * import them, but as jobs of the one worker, in turn with the live
+ * sessions' jobs, so an import never runs beside a live merge. Nothing
+ * polls: uv_fs_event says when DIR changes, and a timer lets a file settle
+ * first (INBOX_SETTLE_MS after the last event, and its mtime at least that
+ * old), so a bundle still being copied is not read half-way. One bundle is
+ * imported at a time; its reply goes next to it as NAME.reply and the
+ * bundle to DIR/done/, or to DIR/refused/ when it was refused (the reason
+ * is in the log), so nothing is imported twice or retried forever. A
+ * failure of the hub's own leaves the bundle where it is, to be tried again
+ * after INBOX_RETRY_MS or the next change in DIR.
+ */
+#define INBOX_SETTLE_MS 1000
+#define INBOX_RETRY_MS  60000
+#define BUNDLE_SUFFIX   ".bundle"
+
+struct inbox_job {
+    char name[256];        /* NAME.bundle */
+    char dir[PATH_MAX];    /* copied from the configuration: the worker never reads it */
+    char reply_name[256];  /* NAME.reply */
+    struct hub_import res; /* what the import did */
+    const char *moved;     /* "done", "refused", or NULL: left in place */
+    int move_err;          /* errno of a failed move */
+};
+
+static int
+is_bundle_name(const char *name)
+{
+    size_t n = strlen(name), k = sizeof(BUNDLE_SUFFIX) - 1;
+    return name[0] != '.' && n > k && n < sizeof(((struct inbox_job *)0)->name) &&
+           strcmp(name + n - k, BUNDLE_SUFFIX) == 0;
+}
+
+/* On the worker: import, then move the bundle out of the way. */
+static void
+inbox_work(struct job *j)
+{
+    struct inbox_job *ij = j->imp;
+    char path[PATH_MAX + 256], to[PATH_MAX + 300];
+
+    snprintf(path, sizeof(path), "%s/%s", ij->dir, ij->name);
+    j->ret =
+        hub_import(j->srv->hub, path, ij->dir, ij->reply_name, &ij->res, j->err, sizeof(j->err));
+    if (j->ret != 0 && !ij->res.refused)
+        return;
+    const char *sub = j->ret == 0 ? "done" : "refused";
+    snprintf(to, sizeof(to), "%s/%s", ij->dir, sub);
+    if (mkdir(to, 0755) != 0 && errno != EEXIST) {
+        ij->move_err = errno;
+        return;
+    }
+    snprintf(to, sizeof(to), "%s/%s/%s", ij->dir, sub, ij->name);
+    if (rename(path, to) != 0) {
+        ij->move_err = errno;
+        return;
+    }
+    ij->moved = sub;
+}
+
+static void inbox_scan(uv_timer_t *t);
+
+/* Back on the loop: log it, then look for the next one. */
+static void
+inbox_done(struct job *j)
+{
+    struct server *s = j->srv;
+    struct inbox_job *ij = j->imp;
+    const struct hub_import *r = &ij->res;
+    int again = 0;
+
+    s->inbox.busy = 0;
+    if (j->ret == 0)
+        logf_("info", NULL,
+              "event=import file=\"%s\" device=%s org=%s new=%zu refused=%zu conflicts=%zu "
+              "old_chunks=%zu down=%zu reply=\"%s\"",
+              ij->name, r->device, r->org, r->applied, r->refused_changes, r->conflicts,
+              r->old_chunks, r->down_changes, ij->reply_name);
+    else if (r->refused)
+        logf_("warn", NULL, "event=import-refused file=\"%s\" device=%s reason=\"%s\"", ij->name,
+              r->device[0] ? r->device : "-", j->err);
+    else {
+        logf_("error", NULL, "event=import-failed file=\"%s\" error=\"%s\" retry_in=%ds", ij->name,
+              j->err, INBOX_RETRY_MS / 1000);
+        again = 1;
+    }
+    if (ij->move_err != 0) {
+        logf_("error", NULL, "event=import-move-failed file=\"%s\" error=\"%s\" retry_in=%ds",
+              ij->name, strerror(ij->move_err), INBOX_RETRY_MS / 1000);
+        again = 1;
+    }
+    /* A bundle that could not leave the inbox waits, rather than go round and round. */
+    if (s->inbox.on && !s->stopping)
+        uv_timer_start(&s->inbox.timer, inbox_scan, again ? INBOX_RETRY_MS : 0, 0);
+    job_free(j);
+}
+
+/* The settled bundle that sorts first goes to the worker; fresh ones are looked at again. */
+static void
+inbox_scan(uv_timer_t *t)
+{
+    struct server *s = t->data;
+    char pick[256] = "", path[PATH_MAX + 256];
+    int fresh = 0;
+
+    if (s->stopping || s->inbox.busy)
+        return;
+    DIR *d = opendir(s->conf.inbox);
+    if (d == NULL) {
+        logf_("error", NULL, "event=inbox-unreadable dir=\"%s\" error=\"%s\"", s->conf.inbox,
+              strerror(errno));
+        return;
+    }
+    uint64_t now = cs_hlc_wall_ms(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (!is_bundle_name(e->d_name))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", s->conf.inbox, e->d_name);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        uint64_t mtime =
+            (uint64_t)st.st_mtim.tv_sec * 1000 + (uint64_t)st.st_mtim.tv_nsec / 1000000;
+        if (mtime + INBOX_SETTLE_MS > now) {
+            fresh = 1;
+            continue;
+        }
+        if (pick[0] == 0 || strcmp(e->d_name, pick) < 0)
+            snprintf(pick, sizeof(pick), "%s", e->d_name);
+    }
+    closedir(d);
+    if (pick[0] == 0) {
+        if (fresh)
+            uv_timer_start(t, inbox_scan, INBOX_SETTLE_MS, 0);
+        return;
+    }
+    struct job *j = calloc(1, sizeof(*j));
+    struct inbox_job *ij = calloc(1, sizeof(*ij));
+    if (j == NULL || ij == NULL) {
+        free(j);
+        free(ij);
+        logf_("error", NULL, "event=import-failed file=\"%s\" error=\"out of memory\"", pick);
+        uv_timer_start(t, inbox_scan, INBOX_RETRY_MS, 0);
+        return;
+    }
+    snprintf(ij->name, sizeof(ij->name), "%s", pick);
+    snprintf(ij->dir, sizeof(ij->dir), "%s", s->conf.inbox);
+    snprintf(ij->reply_name, sizeof(ij->reply_name), "%.*s.reply",
+             (int)(strlen(pick) - (sizeof(BUNDLE_SUFFIX) - 1)), pick);
+    j->srv = s;
+    j->kind = J_IMPORT;
+    j->imp = ij;
+    s->inbox.busy = 1;
+    job_push(j);
+}
+
+static void
+inbox_event(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    struct server *s = h->data;
+    (void)events;
+    if (status < 0) {
+        logf_("warn", NULL, "event=inbox-watch-error error=\"%s\"", uv_strerror(status));
+        return;
+    }
+    /* Our own replies and moves are no news; anything else restarts the settling time. */
+    if (filename != NULL && !is_bundle_name(filename))
+        return;
+    if (!s->inbox.busy)
+        uv_timer_start(&s->inbox.timer, inbox_scan, INBOX_SETTLE_MS, 0);
+}
+
+/* Checked before the server starts: a configured inbox must be a directory. */
+static int
+inbox_check(const struct conf *c)
+{
+    struct stat st;
+    if (c->inbox[0] == 0)
+        return 0;
+    const char *why = stat(c->inbox, &st) != 0 ? strerror(errno)
+                      : !S_ISDIR(st.st_mode)   ? _("not a directory")
+                                               : NULL;
+    if (why != NULL) {
+        fprintf(stderr, _("cellsyncd: cannot use the inbox '%s': %s\n"), c->inbox, why);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+inbox_start(struct server *s)
+{
+    if (s->conf.inbox[0] == 0)
+        return;
+    uv_fs_event_init(s->loop, &s->inbox.ev);
+    uv_timer_init(s->loop, &s->inbox.timer);
+    s->inbox.ev.data = s->inbox.timer.data = s;
+    s->inbox.on = 1;
+    int rc = uv_fs_event_start(&s->inbox.ev, inbox_event, s->conf.inbox, 0);
+    if (rc != 0) {
+        /* The hub still serves live syncs; the log says why the inbox does not. */
+        logf_("error", NULL, "event=inbox-unwatchable dir=\"%s\" error=\"%s\"", s->conf.inbox,
+              uv_strerror(rc));
+        return;
+    }
+    logf_("info", NULL, "event=inbox dir=\"%s\"", s->conf.inbox);
+    /* Bundles that came while the hub was down. */
+    uv_timer_start(&s->inbox.timer, inbox_scan, 0, 0);
+}
+
+static void
+inbox_stop(struct server *s)
+{
+    if (!s->inbox.on)
+        return;
+    s->inbox.on = 0;
+    uv_close((uv_handle_t *)&s->inbox.ev, NULL);
+    uv_close((uv_handle_t *)&s->inbox.timer, NULL);
+}
+
 /* ---- signals ---- */
 
 static void
@@ -755,9 +1011,10 @@ on_signal(uv_signal_t *sig, int signum)
             logf_("error", NULL, "event=reload-failed error=\"%s\"", err);
             return;
         }
-        /* The listening address and state directory need a restart to change. */
+        /* The listening address, state directory and inbox need a restart to change. */
         snprintf(n.listen, sizeof(n.listen), "%s", s->conf.listen);
         snprintf(n.state, sizeof(n.state), "%s", s->conf.state);
+        snprintf(n.inbox, sizeof(n.inbox), "%s", s->conf.inbox);
         s->conf = n;
         cs_replica_clock(hub_replica(s->hub))->max_drift_ms =
             (uint64_t)n.max_drift_hours * 3600 * 1000;
@@ -772,6 +1029,7 @@ on_signal(uv_signal_t *sig, int signum)
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sighup, NULL);
+    inbox_stop(s);
     /* Idle connections close now; busy ones when their last job is done. */
     uv_walk(s->loop, close_walk, s);
 }
@@ -803,8 +1061,9 @@ usage(FILE *f)
     fprintf(f, "%s",
             _("usage: cellsyncd serve [--state DIR] [--listen ADDR:PORT] [--config FILE]\n"
               "  [--port-file FILE]\n\n"
-              "Runs the hub: accepts live syncs from enrolled devices. SIGTERM stops it\n"
-              "after in-flight merges finish; SIGHUP reloads the configuration.\n"));
+              "Runs the hub: accepts live syncs from enrolled devices and, when the\n"
+              "configuration names an inbox, imports the bundles dropped there. SIGTERM stops\n"
+              "it after in-flight merges finish; SIGHUP reloads the configuration.\n"));
 }
 
 int
@@ -860,6 +1119,18 @@ cmd_serve(int argc, char **argv)
         snprintf(s.conf.state, sizeof(s.conf.state), "%s", state);
     if (listen)
         snprintf(s.conf.listen, sizeof(s.conf.listen), "%s", listen);
+    if (inbox_check(&s.conf) != 0)
+        return 1;
+    /*
+     * The serve lock (ops.h): held until the process exits, so that
+     * `cellsyncd restore` refuses while this hub serves and a second serve
+     * of the same state fails. Without a state directory hub_open says why.
+     */
+    int lock_fd = -1;
+    if ((rc = ops_lock(s.conf.state, &lock_fd, err, sizeof(err))) != 0 && rc != -ENOENT) {
+        fprintf(stderr, "cellsyncd: %s\n", err);
+        return 1;
+    }
     if (hub_open(&s.hub, s.conf.state, err, sizeof(err)) != 0) {
         fprintf(stderr, "cellsyncd: %s\n", err);
         return 1;
@@ -867,6 +1138,8 @@ cmd_serve(int argc, char **argv)
     cs_replica_clock(hub_replica(s.hub))->max_drift_ms =
         (uint64_t)s.conf.max_drift_hours * 3600 * 1000;
 
+    /* A device that resets its link must cost a write error, not the hub. */
+    signal(SIGPIPE, SIG_IGN);
     s.loop = uv_default_loop();
     struct sockaddr_storage ss = {0};
     if ((rc = parse_listen(s.conf.listen, &ss)) != 0) {
@@ -910,6 +1183,7 @@ cmd_serve(int argc, char **argv)
     uv_signal_start(&s.sigterm, on_signal, SIGTERM);
     uv_signal_start(&s.sigint, on_signal, SIGINT);
     uv_signal_start(&s.sighup, on_signal, SIGHUP);
+    inbox_start(&s);
     logf_("info", NULL, "event=listening addr=%s port=%d state=%s", s.conf.listen, port,
           s.conf.state);
 

@@ -15,6 +15,11 @@ int cmd_devices(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_target(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 /* Prints "cellsyncd: <message>" to stderr; returns CS_EXIT_FAILURE. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -91,6 +91,12 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
             bad = number(val, 5, 86400, &c->idle_timeout);
         else if (strcmp(key, "max_connections") == 0)
             bad = number(val, 1, 1000000, &c->max_connections);
+        else if (strcmp(key, "inbox") == 0)
+            bad = *val == 0 ||
+                  snprintf(c->inbox, sizeof(c->inbox), "%s", val) >= (int)sizeof(c->inbox);
+        else if (strcmp(key, "holidays") == 0)
+            bad = *val == 0 || snprintf(c->holidays, sizeof(c->holidays), "%s", val) >=
+                                   (int)sizeof(c->holidays);
         else {
             ret = cs_errf(err, errlen, CS_EINVAL, "%s:%d: unknown key '%s'", path, lineno, key);
             break;

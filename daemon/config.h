@@ -19,6 +19,8 @@ struct conf {
     unsigned handshake_timeout; /* handshake_timeout = 10 (seconds) */
     unsigned idle_timeout;      /* idle_timeout = 120 (seconds) */
     unsigned max_connections;   /* max_connections = 2048 */
+    char inbox[PATH_MAX];       /* inbox = DIR: bundles to import ("" = none) */
+    char holidays[PATH_MAX];    /* holidays = FILE: extra public holidays ("" = none) */
 };
 
 void conf_defaults(struct conf *c);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Whole-file helpers for the few files cellsync writes outside SQLite (key
- * files, bundles): an atomic write through a temp file in the same directory
+ * files, bundles, reports): an atomic write through a temp file in the same directory
  * (fsync, rename, fsync of the directory), so a crash leaves either the old
  * file or the new one, never half of either; and a bounded whole-file read.
  */
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cellsync/error.h"
+#include "cellsync/file.h"
 #include "internal.h"
 
 #define TMP_SUFFIX ".tmpXXXXXX"
@@ -249,4 +250,11 @@ out:;
     free(buf);
     errno = saved;
     return ret;
+}
+
+int
+cs_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode, char *err,
+                     size_t errlen)
+{
+    return cs__write_file_atomic(path, data, len, mode, 0, err, errlen);
 }

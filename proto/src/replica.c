@@ -1256,6 +1256,9 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
     }
     sqlite3_finalize(holder);
     holder = NULL;
+    /* The hook sees the counts of what it commits with (the audit line does). */
+    if (st != NULL)
+        *st = s;
     if (opts->before_commit != NULL && (rc = opts->before_commit(opts->ud, r->db)) != 0)
         goto fail;
     if ((ret = cs_replica_commit(r, err, errlen)) != 0)

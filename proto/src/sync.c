@@ -43,20 +43,22 @@ out:
     return ret;
 }
 
-int
-cs_sync_take_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN],
-                   const uint8_t *env, size_t envlen, const struct cs_apply_opts *opts,
-                   struct cs_apply_stats *st, struct cs_envelope_info *info, char *err,
-                   size_t errlen)
+/*
+ * Opens a chunk addressed to k, refuses it unless signed by from_pk, and
+ * decodes the change set inside, whose seq range must be the envelope's.
+ * OUT: *out, free with cs_changeset_free(); info is filled.
+ */
+static int
+open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,
+           size_t envlen, struct cs_changeset **out, struct cs_envelope_info *info, char *err,
+           size_t errlen)
 {
-    struct cs_envelope_info tmp;
     struct cs_changeset *cs = NULL;
     uint8_t *plain = NULL;
     size_t plainlen;
     int ret;
 
-    if (info == NULL)
-        info = &tmp;
+    *out = NULL;
     if ((ret = cs_envelope_open(k, env, envlen, &plain, &plainlen, info)) != 0)
         return cs_errf(err, errlen, ret, "change set refused: %s", cs_strerror(ret));
     /* A good signature proves only who signed: it must be the peer we expect. */
@@ -72,9 +74,38 @@ cs_sync_take_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t f
                       "change set refused: its seq range differs from its envelope's");
         goto out;
     }
-    ret = cs_replica_apply(r, cs, opts, st, err, errlen);
+    *out = cs;
+    cs = NULL;
 out:
     free(plain);
+    cs_changeset_free(cs);
+    return ret;
+}
+
+int
+cs_sync_check_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,
+                    size_t envlen, struct cs_envelope_info *info, char *err, size_t errlen)
+{
+    struct cs_envelope_info tmp;
+    struct cs_changeset *cs = NULL;
+
+    int ret = open_chunk(k, from_pk, env, envlen, &cs, info != NULL ? info : &tmp, err, errlen);
+    cs_changeset_free(cs);
+    return ret;
+}
+
+int
+cs_sync_take_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN],
+                   const uint8_t *env, size_t envlen, const struct cs_apply_opts *opts,
+                   struct cs_apply_stats *st, struct cs_envelope_info *info, char *err,
+                   size_t errlen)
+{
+    struct cs_envelope_info tmp;
+    struct cs_changeset *cs = NULL;
+
+    int ret = open_chunk(k, from_pk, env, envlen, &cs, info != NULL ? info : &tmp, err, errlen);
+    if (ret == 0)
+        ret = cs_replica_apply(r, cs, opts, st, err, errlen);
     cs_changeset_free(cs);
     return ret;
 }

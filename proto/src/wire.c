@@ -232,10 +232,10 @@ unseal(uint8_t *out, const uint8_t *c, size_t clen, const uint8_t key[KEY_LEN])
     return 0;
 }
 
-/* ---- hello and welcome ---- */
+/* ---- hello and welcome (also carried by bundles, cellsync/bundle.h) ---- */
 
-static int
-hello_encode(const struct cs_hello *h, uint8_t *out, size_t cap, size_t *outlen)
+int
+cs_hello_encode(const struct cs_hello *h, uint8_t *out, size_t cap, size_t *outlen)
 {
     size_t nname;
     if (text_len(h->name, sizeof(h->name), &nname) != 0)
@@ -255,8 +255,8 @@ hello_encode(const struct cs_hello *h, uint8_t *out, size_t cap, size_t *outlen)
     return 0;
 }
 
-static int
-hello_decode(const uint8_t *buf, size_t len, struct cs_hello *h)
+int
+cs_hello_decode(const uint8_t *buf, size_t len, struct cs_hello *h)
 {
     struct cs__mpdec d = {NULL, 0};
     struct cs_hello t;
@@ -267,6 +267,10 @@ hello_decode(const uint8_t *buf, size_t len, struct cs_hello *h)
 
     memset(&t, 0, sizeof(t));
     msgpack_unpacked_init(&up);
+    if (len > CS_WIRE_MAX_PREAUTH) {
+        ret = CS_ETOOBIG;
+        goto out;
+    }
     ret = cs__mp_unpack(&d, &up, buf, len, PAYLOAD_DEPTH, PAYLOAD_COUNT, CS_WIRE_MAX_PREAUTH,
                         "hello");
     if (ret != 0)
@@ -293,8 +297,8 @@ out:
     return ret;
 }
 
-static int
-welcome_encode(const struct cs_welcome *w, uint8_t *out, size_t cap, size_t *outlen)
+int
+cs_welcome_encode(const struct cs_welcome *w, uint8_t *out, size_t cap, size_t *outlen)
 {
     size_t nmsg, norg, nrole;
     if (text_len(w->message, sizeof(w->message), &nmsg) != 0 ||
@@ -313,8 +317,8 @@ welcome_encode(const struct cs_welcome *w, uint8_t *out, size_t cap, size_t *out
     return 0;
 }
 
-static int
-welcome_decode(const uint8_t *buf, size_t len, struct cs_welcome *w)
+int
+cs_welcome_decode(const uint8_t *buf, size_t len, struct cs_welcome *w)
 {
     struct cs__mpdec d = {NULL, 0};
     struct cs_welcome t;
@@ -326,6 +330,10 @@ welcome_decode(const uint8_t *buf, size_t len, struct cs_welcome *w)
 
     memset(&t, 0, sizeof(t));
     msgpack_unpacked_init(&up);
+    if (len > CS_WIRE_MAX_PREAUTH) {
+        ret = CS_ETOOBIG;
+        goto out;
+    }
     ret = cs__mp_unpack(&d, &up, buf, len, PAYLOAD_DEPTH, PAYLOAD_COUNT, CS_WIRE_MAX_PREAUTH,
                         "welcome");
     if (ret != 0)
@@ -370,7 +378,7 @@ cs_hs_device_start(struct cs_hs *hs, const struct cs_key *dev, const uint8_t hub
 
     cs_hs_release(hs);
     *outlen = 0;
-    ret = hello_encode(hello, payload, CS_WIRE_MAX_PREAUTH - MSG1_MIN, &plen);
+    ret = cs_hello_encode(hello, payload, CS_WIRE_MAX_PREAUTH - MSG1_MIN, &plen);
     if (ret != 0)
         goto out;
     size_t total = MSG1_MIN + plen;
@@ -451,7 +459,7 @@ cs_hs_device_finish(struct cs_hs *hs, const struct cs_key *dev, const uint8_t hu
     k3_finish(hs, e2, dh_ee, dh_es, k3);
     if ((ret = unseal(payload, ct3, ct3len, k3)) != 0)
         goto out;
-    if ((ret = welcome_decode(payload, ct3len - TAG_LEN, &t)) != 0)
+    if ((ret = cs_welcome_decode(payload, ct3len - TAG_LEN, &t)) != 0)
         goto out;
 
     /* The ephemeral and the chain are spent either way; keys only for a go-ahead. */
@@ -510,7 +518,7 @@ cs_hs_hub_read(struct cs_hs *hs, const struct cs_key *hub, const uint8_t *msg, s
     derive3(k1, ct1, CT1_LEN, dh, k2);
     if ((ret = unseal(payload, ct2, ct2len, k2)) != 0)
         goto out;
-    if ((ret = hello_decode(payload, ct2len - TAG_LEN, &t)) != 0)
+    if ((ret = cs_hello_decode(payload, ct2len - TAG_LEN, &t)) != 0)
         goto out;
 
     memcpy(hs->peer_e, e, KEY_LEN);
@@ -540,7 +548,7 @@ cs_hs_hub_reply(struct cs_hs *hs, const struct cs_welcome *w, uint8_t *out, size
     *outlen = 0;
     if (hs->step != HS_READ)
         return CS_EINVAL;
-    ret = welcome_encode(w, payload, CS_WIRE_MAX_PREAUTH - MSG2_MIN, &plen);
+    ret = cs_welcome_encode(w, payload, CS_WIRE_MAX_PREAUTH - MSG2_MIN, &plen);
     if (ret != 0)
         goto out;
     size_t total = MSG2_MIN + plen;

@@ -417,8 +417,7 @@ pair_pump(struct pair *p)
         return;
     if (cut) {
         char why[64];
-        snprintf(why, sizeof(why), "cut after %llu bytes",
-                 (unsigned long long)p->px->cut_after);
+        snprintf(why, sizeof(why), "cut after %llu bytes", (unsigned long long)p->px->cut_after);
         pair_close(p, 1, why);
         return;
     }
@@ -603,10 +602,14 @@ int
 main(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"target", required_argument, NULL, 't'},    {"port-file", required_argument, NULL, 'p'},
-        {"cut-after", required_argument, NULL, 'c'}, {"rate", required_argument, NULL, 'r'},
-        {"rtt-ms", required_argument, NULL, 'd'},    {"stats", required_argument, NULL, 's'},
-        {"max-seconds", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+        {"target", required_argument, NULL, 't'},
+        {"port-file", required_argument, NULL, 'p'},
+        {"cut-after", required_argument, NULL, 'c'},
+        {"rate", required_argument, NULL, 'r'},
+        {"rtt-ms", required_argument, NULL, 'd'},
+        {"stats", required_argument, NULL, 's'},
+        {"max-seconds", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct proxy px = {0};

@@ -45,4 +45,14 @@ int cs_sync_take_chunk(struct cs_replica *r, const struct cs_key *k,
                        const struct cs_apply_opts *opts, struct cs_apply_stats *st,
                        struct cs_envelope_info *info, char *err, size_t errlen);
 
+/*
+ * The checks of cs_sync_take_chunk without the merge: opens the chunk,
+ * checks its signer and decodes it. For a carrier that must refuse a whole
+ * file before it stores any part of it (bundles). info (optional) gets the
+ * header.
+ */
+int cs_sync_check_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN],
+                        const uint8_t *env, size_t envlen, struct cs_envelope_info *info, char *err,
+                        size_t errlen);
+
 #endif

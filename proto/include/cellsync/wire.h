@@ -86,6 +86,21 @@ struct cs_welcome {
     char role[16];     /* "cell", "committee", "hub" */
 };
 
+/*
+ * The two payloads alone, as msgpack arrays: hello [hub_seq, secret or nil,
+ * name], welcome [status, message, hub_time, up_seq, org, role]. The
+ * handshake carries them inside its AEAD messages; a USB-stick bundle
+ * (cellsync/bundle.h) carries the same bytes inside envelopes. Encoders
+ * write into out (cap bytes): CS_EINVAL for a text field that is not
+ * NUL-terminated UTF-8 inside its array, CS_ETOOBIG when it does not fit.
+ * Decoders are strict (types, counts, sizes, every byte used; CS_ETOOBIG
+ * over CS_WIRE_MAX_PREAUTH) and fill *h / *w only on success.
+ */
+int cs_hello_encode(const struct cs_hello *h, uint8_t *out, size_t cap, size_t *outlen);
+int cs_hello_decode(const uint8_t *buf, size_t len, struct cs_hello *h);
+int cs_welcome_encode(const struct cs_welcome *w, uint8_t *out, size_t cap, size_t *outlen);
+int cs_welcome_decode(const uint8_t *buf, size_t len, struct cs_welcome *w);
+
 /* ---- handshake state ---- */
 
 /*

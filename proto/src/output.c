@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Query results on the terminal (output.h). A table has to see every row
+ * Query results on the terminal (cellsync/output.h): the client's lists and
+ * the reports of both ends. A table has to see every row
  * before it can print the first, so out_table() copies the cells out of the
  * statement, measures them in terminal columns, then prints. Widths come
  * from wcwidth() when the locale is UTF-8 and from a small built-in table
@@ -18,7 +19,7 @@
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
-#include "output.h"
+#include "cellsync/output.h"
 
 enum cell_kind { CELL_NULL, CELL_NUM, CELL_TEXT };
 
@@ -29,11 +30,11 @@ struct cell {
     enum cell_kind kind;
 };
 
-/* Filled by fail_sqlite(); the client is single-threaded. */
-static char errmsg[256];
+/* Filled by fail_sqlite(); one per thread, as sqlite3_errmsg() is per connection. */
+static _Thread_local char errmsg[256];
 
 const char *
-out_errmsg(void)
+cs_out_errmsg(void)
 {
     return errmsg;
 }
@@ -165,7 +166,7 @@ width_of(const char *s, size_t len, bool use_wc)
 }
 
 size_t
-out_width(const char *s, size_t len)
+cs_out_width(const char *s, size_t len)
 {
     return width_of(s, len, locale_is_utf8());
 }
@@ -264,7 +265,7 @@ print_line(FILE *f, const struct cell *cells, const size_t *widths, const bool *
 }
 
 int
-out_table(FILE *f, sqlite3_stmt *st, const char *const *headers)
+cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers)
 {
     int ret = CS_ENOMEM;
     bool use_wc = locale_is_utf8();
@@ -359,7 +360,7 @@ out:
 }
 
 int
-out_json(FILE *f, sqlite3_stmt *st)
+cs_out_json(FILE *f, sqlite3_stmt *st)
 {
     int ret;
     int rc = sqlite3_step(st);
@@ -383,7 +384,7 @@ out:
 }
 
 int
-out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels)
+cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels)
 {
     int ret = CS_ENOMEM;
     bool use_wc = locale_is_utf8();

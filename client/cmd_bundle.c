@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync bundle export|import`: the USB-stick sync, for cells that never
+ * get a usable link. Export writes this device's changes the hub has not
+ * acknowledged into one file, with the hello a live sync would send; the
+ * hub (`cellsyncd import`, or its inbox) merges it and writes a reply,
+ * which import applies here. Neither moves a cursor on its own word: only
+ * the hub's acknowledgment in a reply does, so a lost or twice-carried
+ * stick costs nothing. The work is in device.c, shared with `cellsync sync`.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "client.h"
+#include "device.h"
+
+/* Below this a bundle is written too fast for a progress line to help. */
+#define PROGRESS_MIN (1u << 20)
+
+static const struct opt bundle_opts[] = {
+    {"quiet", 0, N_("no progress bar")},
+};
+
+struct show {
+    int tty, shown, reading;
+};
+
+static void
+show_progress(void *ud, const struct device_tally *t)
+{
+    struct show *s = ud;
+    if (!s->tty || t->bytes < PROGRESS_MIN)
+        return;
+    if (s->reading)
+        fprintf(stderr, _("\r  read %zu chunks (%.1f MiB), received %zu changes  "), t->chunks,
+                t->bytes / 1048576.0, t->changes);
+    else
+        fprintf(stderr, _("\r  wrote %zu changes in %zu chunks (%.1f MiB)  "), t->changes,
+                t->chunks, t->bytes / 1048576.0);
+    s->shown = 1;
+}
+
+static void
+show_refused(void *ud, const struct cs_refusal *r)
+{
+    struct show *s = ud;
+    fprintf(stderr, _("%scellsync: the hub refused a change to %s.%s: %s\n"), s->shown ? "\n" : "",
+            r->table, r->column, r->reason);
+    s->shown = 0;
+}
+
+static int
+open_device(struct client *c, struct device *d)
+{
+    char keypath[PATH_MAX + 32], err[1024];
+    client_path(c, CLIENT_KEY, keypath, sizeof(keypath));
+    if (device_open(d, c->rep, keypath, err, sizeof(err)) != 0)
+        return client_fail("%s", err);
+    return 0;
+}
+
+static int
+bundle_export(struct client *c, const struct verb_args *a)
+{
+    struct device d;
+    struct device_tally t;
+    struct show s = {isatty(2) && a->ov[0] == NULL, 0, 0};
+    struct device_report rep = {show_progress, NULL, &s};
+    char err[1024] = "";
+    const char *path = a->argv[0];
+
+    if (open_device(c, &d) != 0)
+        return CS_EXIT_FAILURE;
+    int rc = device_export(&d, path, &rep, &t, err, sizeof(err));
+    device_release(&d);
+    if (s.shown)
+        fputc('\n', stderr);
+    if (rc != 0)
+        return client_fail("%s", err);
+    printf(_("wrote %zu changes in %zu chunks to '%s' (%llu bytes)\n"), t.changes, t.chunks, path,
+           (unsigned long long)t.bytes);
+    return CS_EXIT_OK;
+}
+
+static int
+bundle_import(struct client *c, const struct verb_args *a)
+{
+    struct device d;
+    struct device_tally t;
+    struct show s = {isatty(2) && a->ov[0] == NULL, 0, 1};
+    struct device_report rep = {show_progress, show_refused, &s};
+    char err[1024] = "", path[PATH_MAX + 16];
+    struct stat st;
+
+    /* A directory (the stick itself): this device's reply in it, named as the hub names it. */
+    snprintf(path, sizeof(path), "%s", a->argv[0]);
+    if (stat(a->argv[0], &st) == 0 && S_ISDIR(st.st_mode)) {
+        const uint8_t *id = cs_replica_site(c->rep)->b;
+        snprintf(path, sizeof(path), "%s/%02x%02x%02x%02x.reply", a->argv[0], id[0], id[1], id[2],
+                 id[3]);
+    }
+    if (open_device(c, &d) != 0)
+        return CS_EXIT_FAILURE;
+    int rc = device_import(&d, path, &rep, &t, err, sizeof(err));
+    device_release(&d);
+    if (s.shown)
+        fputc('\n', stderr);
+    if (rc != 0)
+        return client_fail("%s", err);
+    if (t.nothing_new) {
+        printf(_("nothing new in '%s'\n"), path);
+        return CS_EXIT_OK;
+    }
+    uint64_t open = 0;
+    cs_replica_conflict_count(c->rep, &open);
+    printf(
+        _("read '%s': received %zu changes in %zu chunks (%zu chunks already here), refused %zu, "
+          "open conflicts %llu\n"),
+        path, t.changes, t.chunks - t.skipped, t.skipped, t.refused, (unsigned long long)open);
+    return CS_EXIT_OK;
+}
+
+static const struct verb verbs[] = {
+    {"export", bundle_export, NULL, bundle_opts, 1, "FILE", 1, 1,
+     N_("write this device's changes the hub has not acknowledged to FILE, for the hub")},
+    {"import", bundle_import, NULL, bundle_opts, 1, "REPLY", 1, 1,
+     N_("apply the hub's reply (a file, or the stick's directory holding this device's reply)")},
+};
+
+int
+cmd_bundle(int argc, char **argv)
+{
+    return run_verbs("bundle", verbs, sizeof(verbs) / sizeof(verbs[0]), argc, argv);
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync report KIND`: the cell's own view of the committee's reports
+ * (cellsync/report.h), from this device's replica: its targets and
+ * admissions, its candidates by stage, its deadlines, its members. The
+ * sync report needs the hub's device list, so it is made at the hub. By
+ * default the report covers this device's unit (from enrollment).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "cellsync/report.h"
+#include "client.h"
+
+enum { OPT_ORG, OPT_YEAR, OPT_FORMAT, OPT_OUT, OPT_SECTION, OPT_SQL, OPT_HELP, OPT__COUNT };
+
+static const struct opt report_opts[OPT__COUNT] = {
+    [OPT_ORG] = {"org", 1, N_("only this unit and the units below it (default: this device's)")},
+    [OPT_YEAR] = {"year", 1, N_("the year of targets, admissions and ratings (default: this year)")},
+    [OPT_FORMAT] = {"format", 1, N_("table (default), json, csv (one section) or html (one page)")},
+    [OPT_OUT] = {"out", 1, N_("write to this file (atomically) instead of standard output")},
+    [OPT_SECTION] = {"section", 1, N_("only this section of the report (CSV: default the first)")},
+    [OPT_SQL] = {"sql", 0, N_("print the queries of the report instead of running them")},
+    [OPT_HELP] = {"help", 0, N_("show this help")},
+};
+
+int
+cmd_report(int argc, char **argv)
+{
+    const char *ov[OPT__COUNT];
+    struct cs_report_params p = {0};
+    struct client c;
+    char err[1024] = "", org[64];
+    int rest, ret, fmt = CS_REPORT_TABLE;
+    long year = 0;
+
+    if ((ret = parse_args(argc, argv, "report", NULL, NULL, report_opts, OPT__COUNT, ov, &rest)) !=
+        0)
+        return ret;
+    if (ov[OPT_HELP] != NULL) {
+        printf("%s\n\n%s\n",
+               _("usage: cellsync report targets|pipeline|due|members|all [--org ID]\n"
+                 "  [--year YEAR] [--format table|json|csv|html] [--out FILE] [--section NAME]\n"
+                 "  [--sql]"),
+               _("Reports on the records of this device: targets and admissions, candidates by\n"
+                 "stage, deadlines and membership. Each number comes from a documented query;\n"
+                 "--sql prints them. The report on devices and sync is made at the hub."));
+        print_options(stdout, NULL, report_opts, OPT__COUNT);
+        return CS_EXIT_OK;
+    }
+    if (rest >= argc)
+        return client_usage(_("report: which report? targets, pipeline, due, members or all"));
+    if (rest + 1 < argc)
+        return client_usage(_("report: unexpected argument '%s'"), argv[rest + 1]);
+    int kind = cs_report_kind_from_name(argv[rest]);
+    if (kind == CS_REPORT_SYNC)
+        return client_usage(_("report: the sync report is made at the hub: run 'cellsyncd report "
+                              "sync' there"));
+    if (kind < 0)
+        return client_usage(
+            _("report: '%s' is not a report: targets, pipeline, due, members or all"), argv[rest]);
+    if (ov[OPT_FORMAT] != NULL && (fmt = cs_report_format_from_name(ov[OPT_FORMAT])) < 0)
+        return client_usage(_("report: --format: '%s' is not one of table, json, csv, html"),
+                            ov[OPT_FORMAT]);
+    if (fmt == CS_REPORT_CSV && kind == CS_REPORT_ALL)
+        return client_usage(
+            _("report: a CSV file holds one table: choose one report, not 'all'"));
+    if (ov[OPT_YEAR] != NULL) {
+        char *end;
+        errno = 0;
+        year = strtol(ov[OPT_YEAR], &end, 10);
+        if (errno != 0 || end == ov[OPT_YEAR] || *end != 0 || year < 2000 || year > 2200)
+            return client_usage(_("report: --year: '%s' is not a year from 2000 to 2200"),
+                                ov[OPT_YEAR]);
+    }
+    p.section = ov[OPT_SECTION];
+    if (p.section != NULL) {
+        char list[256];
+        if (kind == CS_REPORT_ALL)
+            return client_usage(_("report: --section needs one report, not 'all'"));
+        if (!cs_report_has_section(kind, p.section, list, sizeof(list)))
+            return client_usage(_("report: the %s report has no section '%s' (it has: %s)"),
+                                argv[rest], p.section, list);
+    }
+    if (ov[OPT_SQL] != NULL)
+        return cs_report_print_sql(stdout, kind) == 0 ? CS_EXIT_OK
+                                                      : client_fail("%s", cs_strerror(-EIO));
+
+    if ((ret = client_open(&c)) != 0)
+        return ret;
+    p.today = c.today;
+    p.year = year != 0 ? (int)year : cs_date_to_civil(c.today).y;
+    p.hol = c.hol;
+    if (ov[OPT_ORG] != NULL) {
+        p.root = ov[OPT_ORG];
+        p.root_required = 1;
+    } else if (cs_replica_meta_get(c.rep, "org", org, sizeof(org)) == 0 && org[0] != 0) {
+        /* This device's unit, even before its first sync brought the org tree. */
+        p.root = org;
+    }
+    ret = CS_EXIT_OK;
+    if (cs_report_write(c.rep, kind, fmt, &p, ov[OPT_OUT], err, sizeof(err)) != 0)
+        ret = client_fail("%s", err);
+    client_close(&c);
+    return ret;
+}

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * This device's side of its hub (see device.h): one way to present a hello,
+ * take a welcome and apply the hub's chunks, used by the live sync and by
+ * bundles alike, and the bundle export and import built on them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cellsync/bundle.h"
+#include "cellsync/enroll.h"
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "cellsync/sync.h"
+#include "device.h"
+
+int
+device_open(struct device *d, struct cs_replica *rep, const char *keypath, char *err, size_t errlen)
+{
+    char hex[CS_PK_LEN * 2 + 1] = "";
+    size_t len = 0;
+
+    memset(d, 0, sizeof(*d));
+    if (cs_replica_meta_get(rep, "hub_pk", hex, sizeof(hex)) != 0 ||
+        sodium_hex2bin(d->hub_pk, sizeof(d->hub_pk), hex, strlen(hex), NULL, &len, NULL) != 0 ||
+        len != CS_PK_LEN)
+        return cs_errf(err, errlen, CS_ENOTFOUND, "%s",
+                       _("this device is not enrolled with a hub: run 'cellsync enroll' first"));
+    int ret = cs_key_load(&d->key, keypath, err, errlen);
+    if (ret != 0)
+        return ret;
+    d->rep = rep;
+    return 0;
+}
+
+void
+device_release(struct device *d)
+{
+    cs_key_free(d->key);
+    d->key = NULL;
+}
+
+uint64_t
+device_meta_u64(struct cs_replica *r, const char *key)
+{
+    char buf[32];
+    return cs_replica_meta_get(r, key, buf, sizeof(buf)) == 0 ? strtoull(buf, NULL, 10) : 0;
+}
+
+static int
+meta_put_u64(struct cs_replica *r, const char *key, uint64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+    return cs_replica_meta_set(r, key, buf);
+}
+
+/* Sets a text value, saying whether it changed. */
+static int
+meta_update(struct cs_replica *r, const char *key, const char *value, int *changed)
+{
+    char old[256];
+    if (cs_replica_meta_get(r, key, old, sizeof(old)) == 0 && strcmp(old, value) == 0)
+        return 0;
+    *changed = 1;
+    return cs_replica_meta_set(r, key, value);
+}
+
+void
+device_hello(struct device *d, struct cs_hello *h)
+{
+    char secret_hex[CS_ENROLL_SECRET_LEN * 2 + 1] = "";
+    size_t len = 0;
+
+    memset(h, 0, sizeof(*h));
+    h->hub_seq = device_meta_u64(d->rep, "hub_seq");
+    if (cs_replica_meta_get(d->rep, "enroll_secret", secret_hex, sizeof(secret_hex)) == 0 &&
+        sodium_hex2bin(h->secret, sizeof(h->secret), secret_hex, strlen(secret_hex), NULL, &len,
+                       NULL) == 0 &&
+        len == sizeof(h->secret))
+        h->has_secret = 1;
+    sodium_memzero(secret_hex, sizeof(secret_hex));
+    cs_replica_meta_get(d->rep, "device_name", h->name, sizeof(h->name));
+}
+
+int
+device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via, int *changed,
+               char *err, size_t errlen)
+{
+    struct cs_hlc *clk = cs_replica_clock(d->rep);
+    char buf[CS_ENROLL_SECRET_LEN * 2 + 1];
+    int any = 0, ret = 0;
+
+    /* The hub's clock is the reference: keep the offset for every later stamp. */
+    int64_t wall = (int64_t)(clk->clock != NULL ? clk->clock(clk->clock_ud) : cs_hlc_wall_ms(NULL));
+    int64_t hub_ms = (int64_t)cs_hlc_ms(w->hub_time);
+    int64_t offset = hub_ms - wall;
+    if (via == DEVICE_BUNDLE) {
+        int64_t ours = wall + clk->offset_ms;
+        if (ours >= hub_ms && ours - hub_ms <= (int64_t)(clk->max_drift_ms / 2))
+            offset = clk->offset_ms;
+    }
+    int known = cs_replica_meta_get(d->rep, "clock_offset_ms", buf, sizeof(buf)) == 0;
+    if (!known || offset != clk->offset_ms) {
+        clk->offset_ms = offset;
+        snprintf(buf, sizeof(buf), "%lld", (long long)offset);
+        if ((ret = cs_replica_meta_set(d->rep, "clock_offset_ms", buf)) != 0)
+            goto fail;
+    }
+    if ((ret = meta_update(d->rep, "org", w->org, &any)) != 0 ||
+        (ret = meta_update(d->rep, "role", w->role, &any)) != 0)
+        goto fail;
+    /* An OK welcome means the hub has registered this key: the secret is spent. */
+    if (cs_replica_meta_get(d->rep, "enroll_secret", buf, sizeof(buf)) == 0 && buf[0] != 0) {
+        any = 1;
+        if ((ret = cs_replica_meta_set(d->rep, "enroll_secret", "")) != 0)
+            goto fail;
+    }
+    sodium_memzero(buf, sizeof(buf));
+    if (w->up_seq > device_meta_u64(d->rep, "hub_ack_seq")) {
+        any = 1;
+        if ((ret = meta_put_u64(d->rep, "hub_ack_seq", w->up_seq)) != 0)
+            goto fail;
+    }
+    /* A live sync notes its contact when it ends; a reply, when the hub wrote it. */
+    if (via == DEVICE_BUNDLE && hub_ms > 0 &&
+        (uint64_t)hub_ms / 1000 > device_meta_u64(d->rep, "last_contact") &&
+        (ret = meta_put_u64(d->rep, "last_contact", (uint64_t)hub_ms / 1000)) != 0)
+        goto fail;
+    if (changed != NULL)
+        *changed = any;
+    return 0;
+fail:
+    sodium_memzero(buf, sizeof(buf));
+    return cs_errf(err, errlen, ret, _("cannot save what the hub said: %s"), cs_strerror(ret));
+}
+
+int
+device_restamp(struct device *d, uint64_t after, uint64_t hub_time, size_t *count, char *err,
+               size_t errlen)
+{
+    /*
+     * Writes stamped while this computer's clock ran ahead would be refused:
+     * those the hub has not acknowledged take the hub's time before they go.
+     */
+    uint64_t limit = hub_time + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS / 2, 0);
+    int ret = cs_replica_restamp(d->rep, after, limit, count, err, errlen);
+    if (ret == 0 && *count > 0)
+        fprintf(stderr,
+                _("cellsync: %zu changes were written while this computer's clock was ahead; "
+                  "they now carry the hub's time\n"),
+                *count);
+    return ret;
+}
+
+int
+device_ack(struct device *d, uint64_t seq)
+{
+    if (seq <= device_meta_u64(d->rep, "hub_ack_seq"))
+        return 0;
+    return meta_put_u64(d->rep, "hub_ack_seq", seq);
+}
+
+struct hub_seq_ctx {
+    struct cs_replica *rep;
+    uint64_t seq;
+};
+
+/* The hub seq applied here commits with the chunk it covers, or not at all. */
+static int
+save_hub_seq(void *ud, sqlite3 *db)
+{
+    struct hub_seq_ctx *x = ud;
+    (void)db;
+    return meta_put_u64(x->rep, "hub_seq", x->seq) == 0 ? 0 : SQLITE_ERROR;
+}
+
+int
+device_take_chunk(struct device *d, const uint8_t *env, size_t len, struct cs_apply_stats *st,
+                  struct cs_envelope_info *info, int *skipped, char *err, size_t errlen)
+{
+    struct hub_seq_ctx x = {d->rep, 0};
+    struct cs_apply_opts opts = {.before_commit = save_hub_seq, .ud = &x};
+
+    memset(st, 0, sizeof(*st));
+    *skipped = 0;
+    if (cs_envelope_peek(env, len, info) == 0) {
+        /* Already here by another route (a live sync, an earlier reply): nothing to do. */
+        if (info->seq_last <= device_meta_u64(d->rep, "hub_seq")) {
+            *skipped = 1;
+            return 0;
+        }
+        x.seq = info->seq_last;
+    }
+    return cs_sync_take_chunk(d->rep, d->key, d->hub_pk, env, len, &opts, st, info, err, errlen);
+}
+
+int
+device_pass_hub_seq(struct device *d, uint64_t seq)
+{
+    if (seq <= device_meta_u64(d->rep, "hub_seq"))
+        return 0;
+    return meta_put_u64(d->rep, "hub_seq", seq);
+}
+
+/* ---- bundles ---- */
+
+static void
+report(const struct device_report *rep, const struct device_tally *t)
+{
+    if (rep != NULL && rep->progress != NULL)
+        rep->progress(rep->ud, t);
+}
+
+int
+device_export(struct device *d, const char *path, const struct device_report *rep,
+              struct device_tally *t, char *err, size_t errlen)
+{
+    struct cs_bundle_writer *w = NULL;
+    struct cs_hello hello;
+    uint8_t *env = NULL;
+    size_t envlen = 0;
+    char buf[32];
+    int ret;
+
+    memset(t, 0, sizeof(*t));
+    device_hello(d, &hello);
+    uint64_t after = device_meta_u64(d->rep, "hub_ack_seq");
+    /* With the offset known, stamps can be put right as a live sync would; without, as they are. */
+    if (cs_replica_meta_get(d->rep, "clock_offset_ms", buf, sizeof(buf)) == 0 &&
+        (ret = device_restamp(d, after, cs_hlc_now(cs_replica_clock(d->rep)), &t->restamp, err,
+                              errlen)) != 0)
+        goto out;
+    if ((ret = cs_bundle_writer_new(&w, path, 0, err, errlen)) != 0)
+        goto out;
+    if ((ret = cs_bundle_seal_hello(d->key, d->hub_pk, &hello, &env, &envlen)) != 0) {
+        cs_errf(err, errlen, ret, _("cannot seal the hello: %s"), cs_strerror(ret));
+        goto out;
+    }
+    if ((ret = cs_bundle_writer_add(w, env, envlen, err, errlen)) != 0)
+        goto out;
+
+    const struct cs_since_filter own = {.only_origin = cs_replica_site(d->rep)};
+    for (;;) {
+        struct cs_chunk ch;
+        if ((ret = cs_sync_make_chunk(d->rep, d->key, d->hub_pk, after, &own, CS_SYNC_CHUNK, &ch,
+                                      err, errlen)) != 0)
+            goto out;
+        /* A chunk of no changes still moves the hub's cursor past others' versions. */
+        if (ch.seq_last > after) {
+            ret = cs_bundle_writer_add(w, ch.env, ch.envlen, err, errlen);
+            after = ch.seq_last;
+            t->chunks++;
+            t->changes += ch.changes;
+        } else if (!ch.last) {
+            ret = cs_errf(err, errlen, CS_EINVAL, "%s", _("the change log does not move on"));
+        }
+        free(ch.env);
+        if (ret != 0)
+            goto out;
+        t->bytes = cs_bundle_writer_size(w);
+        report(rep, t);
+        if (ch.last)
+            break;
+    }
+    t->bytes = cs_bundle_writer_size(w);
+    ret = cs_bundle_writer_commit(w, err, errlen);
+    w = NULL;
+out:
+    sodium_memzero(&hello, sizeof(hello));
+    free(env);
+    cs_bundle_writer_free(w);
+    return ret;
+}
+
+/* Names what is wrong with a reply's first entry, for the person holding the stick. */
+static int
+welcome_error(struct device *d, const char *path, const uint8_t *env, size_t len, int code,
+              char *err, size_t errlen)
+{
+    struct cs_envelope_info info;
+    if (code == CS_ERECIPIENT)
+        return cs_errf(err, errlen, code, _("'%s' is a reply for another device"), path);
+    if (cs_envelope_peek(env, len, &info) == 0 &&
+        sodium_memcmp(info.origin_pk, d->hub_pk, CS_PK_LEN) != 0)
+        return cs_errf(err, errlen, CS_ESIGNATURE,
+                       _("'%s' is not from the hub this device was enrolled with"), path);
+    return cs_errf(err, errlen, code, _("'%s' is damaged: %s"), path, cs_strerror(code));
+}
+
+/* Pass one: the whole reply, checked without changing anything. */
+static int
+import_check(struct device *d, const char *path, struct cs_bundle_reader *b, struct cs_welcome *w,
+             char *err, size_t errlen)
+{
+    const uint8_t *env;
+    size_t len;
+    uint32_t ix;
+    uint64_t have = device_meta_u64(d->rep, "hub_seq");
+    int ret;
+
+    if (!(cs_bundle_reader_flags(b) & CS_BUNDLE_F_REPLY))
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("'%s' is not a reply from the hub: it is a bundle to carry to the hub"),
+                       path);
+    while ((ret = cs_bundle_reader_next(b, &env, &len, &ix, err, errlen)) == 1) {
+        int control = cs_bundle_entry_is_control(env, len);
+        if (ix == 0) {
+            if (control != 1)
+                return cs_errf(err, errlen, CS_EMALFORMED,
+                               _("'%s' is damaged: it does not start with the hub's welcome"),
+                               path);
+            if ((ret = cs_bundle_open_welcome(d->key, d->hub_pk, env, len, w)) != 0)
+                return welcome_error(d, path, env, len, ret, err, errlen);
+            continue;
+        }
+        if (control < 0)
+            return cs_errf(err, errlen, control, _("'%s' is damaged: %s"), path,
+                           cs_strerror(control));
+        if (control == 1) {
+            uint8_t *payload = NULL;
+            size_t plen = 0;
+            struct cs_msg m;
+            ret = cs_bundle_open_control(d->key, d->hub_pk, CS_BUNDLE_REFUSED, env, len, &payload,
+                                         &plen, NULL);
+            if (ret == 0 && (ret = cs_msg_decode(&m, payload, plen)) == 0) {
+                if (m.type != CS_MSG_REFUSED)
+                    ret = CS_EMALFORMED;
+                cs_msg_release(&m);
+            }
+            free(payload);
+            if (ret != 0)
+                return cs_errf(err, errlen, ret, _("'%s' is damaged: %s"), path, cs_strerror(ret));
+            continue;
+        }
+        struct cs_envelope_info info;
+        char why[512];
+        if ((ret = cs_sync_check_chunk(d->key, d->hub_pk, env, len, &info, why, sizeof(why))) != 0)
+            return cs_errf(err, errlen, ret, _("'%s' is damaged: %s"), path, why);
+        /* Applying past a gap would move hub_seq over changes never received. */
+        if (info.seq_first > have + 1)
+            return cs_errf(err, errlen, CS_EINVAL,
+                           _("'%s' starts after what this device has received: export a new "
+                             "bundle and take its reply"),
+                           path);
+        if (info.seq_last > have)
+            have = info.seq_last;
+    }
+    if (ret < 0)
+        return ret;
+    if (w->status != CS_WELCOME_OK)
+        return cs_errf(err, errlen, CS_EINVAL, _("the hub refused this device: %s"), w->message);
+    return 0;
+}
+
+int
+device_import(struct device *d, const char *path, const struct device_report *rep,
+              struct device_tally *t, char *err, size_t errlen)
+{
+    struct cs_bundle_reader *b = NULL;
+    struct cs_welcome w;
+    const uint8_t *env;
+    size_t len;
+    uint32_t ix;
+    int ret, changed = 0;
+
+    memset(t, 0, sizeof(*t));
+    memset(&w, 0, sizeof(w));
+    if ((ret = cs_bundle_reader_new(&b, path, err, errlen)) != 0 ||
+        (ret = import_check(d, path, b, &w, err, errlen)) != 0 ||
+        (ret = cs_bundle_reader_rewind(b, err, errlen)) != 0)
+        goto out;
+    /* Refusals are news only with an acknowledgment this device has not seen. */
+    int news = w.up_seq > device_meta_u64(d->rep, "hub_ack_seq");
+    if ((ret = device_welcome(d, &w, DEVICE_BUNDLE, &changed, err, errlen)) != 0)
+        goto out;
+    while ((ret = cs_bundle_reader_next(b, &env, &len, &ix, err, errlen)) == 1) {
+        t->bytes += len + 4;
+        if (ix == 0)
+            continue;
+        if (cs_bundle_entry_is_control(env, len) == 1) {
+            uint8_t *payload = NULL;
+            size_t plen = 0;
+            struct cs_msg m;
+            if (!news)
+                continue;
+            if ((ret = cs_bundle_open_control(d->key, d->hub_pk, CS_BUNDLE_REFUSED, env, len,
+                                              &payload, &plen, NULL)) == 0 &&
+                (ret = cs_msg_decode(&m, payload, plen)) == 0) {
+                for (size_t i = 0; i < m.nrefused; i++)
+                    if (rep != NULL && rep->refused != NULL)
+                        rep->refused(rep->ud, &m.refused[i]);
+                t->refused += m.nrefused;
+                cs_msg_release(&m);
+            }
+            free(payload);
+            if (ret != 0)
+                goto out;
+            continue;
+        }
+        struct cs_apply_stats st;
+        struct cs_envelope_info info;
+        int skipped = 0;
+        if ((ret = device_take_chunk(d, env, len, &st, &info, &skipped, err, errlen)) != 0)
+            goto out;
+        t->chunks++;
+        t->skipped += (size_t)skipped;
+        t->changes += st.applied;
+        report(rep, t);
+    }
+    if (ret < 0)
+        goto out;
+    t->bytes += CS_BUNDLE_HEADER;
+    /* Passing the cursor over versions that held nothing for this device is no news. */
+    t->nothing_new = !changed && t->changes == 0;
+    ret = 0;
+out:
+    cs_bundle_reader_free(b);
+    return ret;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * This device's side of its hub, whatever carries the bytes (the live link
+ * of `cellsync sync` or a bundle on a USB stick): its key and the pinned
+ * hub key, the hello it presents, what a welcome changes here, applying the
+ * hub's chunks with the cursor that covers them, and bundle export and
+ * import. Only the proto library is used here, no CLI, so the bundle-size
+ * bench runs the very export `cellsync bundle export` runs.
+ *
+ * What it keeps in the replica's meta table:
+ *   hub_pk           the pinned hub key (hex), from enrollment
+ *   enroll_secret    the one-time secret (hex) until a welcome is OK, then ""
+ *   device_name      the name the hello gives
+ *   hub_seq          the hub seq applied here, committed with the chunk it covers
+ *   hub_ack_seq      the highest seq of this device the hub has acknowledged
+ *   clock_offset_ms  the hub's time minus this computer's (read by the replica)
+ *   org, role        this device's unit and role, from the welcome
+ *   last_contact     Unix seconds of the last word from the hub
+ */
+#ifndef CELLSYNC_CLIENT_DEVICE_H
+#define CELLSYNC_CLIENT_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cellsync/envelope.h"
+#include "cellsync/key.h"
+#include "cellsync/replica.h"
+#include "cellsync/wire.h"
+
+struct device {
+    struct cs_replica *rep; /* borrowed */
+    struct cs_key *key;     /* owned: device_release() frees it */
+    uint8_t hub_pk[CS_PK_LEN];
+};
+
+/*
+ * Loads the pinned hub key from meta and this device's key from keypath.
+ * CS_ENOTFOUND (err says to enroll) when no hub is pinned.
+ */
+int device_open(struct device *d, struct cs_replica *rep, const char *keypath, char *err,
+                size_t errlen);
+/* Frees the key; accepts a zeroed or released device. */
+void device_release(struct device *d);
+
+/* A meta value as a number, 0 when unset or unreadable. */
+uint64_t device_meta_u64(struct cs_replica *r, const char *key);
+
+/* The hello: hub_seq, the name and, until registered, the secret. Wipe it after use. */
+void device_hello(struct device *d, struct cs_hello *h);
+
+/* How a welcome reached us: it sets the clock differently (see device_welcome). */
+enum device_via { DEVICE_LIVE, DEVICE_BUNDLE };
+
+/*
+ * Takes in a welcome with status OK: the clock offset, org and role, the
+ * enrollment secret cleared (the hub has registered this key), hub_ack_seq
+ * raised to up_seq, last_contact. A live welcome is the hub's time now, so
+ * the offset is set from it. A bundle's welcome is as old as the stick's
+ * trip, so it only proves the true time is at least hub_time: the offset
+ * is set when this clock is behind hub_time, or more than half the drift
+ * bound ahead of it (the hub would refuse such stamps, and a wrong clock is
+ * likelier than a trip that long); in between it is kept. *changed
+ * (optional) is set when a cursor, the secret, org or role changed.
+ */
+int device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via, int *changed,
+                   char *err, size_t errlen);
+
+/*
+ * Re-stamps own writes after `after` that are further than half the drift
+ * bound ahead of hub_time (the hub would refuse them), with a note on
+ * stderr. Only for writes the hub has not acknowledged.
+ */
+int device_restamp(struct device *d, uint64_t after, uint64_t hub_time, size_t *count, char *err,
+                   size_t errlen);
+
+/* Raises hub_ack_seq to seq (never lowers it). */
+int device_ack(struct device *d, uint64_t seq);
+
+/*
+ * Applies one chunk of the hub's (signed by the pinned hub, addressed to
+ * this device), moving hub_seq to its last seq in the same transaction. A
+ * chunk wholly at or below hub_seq came before by another route: it is
+ * skipped (*skipped = 1, info still filled from its header).
+ */
+int device_take_chunk(struct device *d, const uint8_t *env, size_t len, struct cs_apply_stats *st,
+                      struct cs_envelope_info *info, int *skipped, char *err, size_t errlen);
+
+/*
+ * Moves hub_seq to seq if that is further: the hub's DONE, once every chunk
+ * before it is applied, carries the cursor past versions with nothing for
+ * this device.
+ */
+int device_pass_hub_seq(struct device *d, uint64_t seq);
+
+/* ---- bundles ---- */
+
+/* What a bundle export or import did, for the progress line and the summary. */
+struct device_tally {
+    size_t changes;  /* export: changes written; import: new changes applied */
+    size_t chunks;   /* chunks written or read */
+    size_t skipped;  /* import: chunks this device already had */
+    size_t refused;  /* import: changes the hub refused (news only) */
+    size_t restamp;  /* export: writes re-stamped first */
+    uint64_t bytes;  /* bundle bytes written or read */
+    int nothing_new; /* import: the reply changed nothing here */
+};
+
+struct device_report {
+    void (*progress)(void *ud, const struct device_tally *t); /* after each chunk */
+    void (*refused)(void *ud, const struct cs_refusal *r);    /* one refused change */
+    void *ud;
+};
+
+/*
+ * `cellsync bundle export`: writes path (atomically) with a hello and every
+ * change of this device after hub_ack_seq, in chunks sealed to the pinned
+ * hub. Moves no cursor: only the hub's acknowledgment does. When the clock
+ * offset is known, writes stamped too far ahead are re-stamped first (as a
+ * live sync does); when it is not, they go as they are. rep (optional)
+ * hears about progress.
+ */
+int device_export(struct device *d, const char *path, const struct device_report *rep,
+                  struct device_tally *t, char *err, size_t errlen);
+
+/*
+ * `cellsync bundle import`: checks the whole reply first (its welcome
+ * signed by the pinned hub and addressed to this device, every entry,
+ * chunks without a gap after hub_seq, no damage), changing nothing if any
+ * of it is wrong; then takes the welcome, reports the refusals (only when
+ * the reply acknowledges something new) and applies the chunks as a live
+ * sync does. Importing it again, or after a live sync, brings no change
+ * and no acknowledgment: t->nothing_new says so.
+ */
+int device_import(struct device *d, const char *path, const struct device_report *rep,
+                  struct device_tally *t, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsyncd import`: the commune office's end of the USB stick. Each
+ * bundle a cell exported is merged (import.c: checked whole first, then
+ * served as a live session serves a device) and answered with a reply
+ * bundle for that device. One bad bundle on a stick does not hold back the
+ * others: it is reported with its reason and the rest still go in.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cellsync/cli.h"
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "commands.h"
+#include "hub.h"
+#include "import.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "%s\n\n%s\n\n%s\n",
+            _("usage: cellsyncd import FILE... [--reply-dir DIR] [--state DIR] [--config FILE]"),
+            _("Merges bundles written by 'cellsync bundle export' (a stick may carry several\n"
+              "cells' bundles) and writes for each device a reply, named after its short id\n"
+              "('1a2b3c4d.reply'), for 'cellsync bundle import'. A bundle that is cut short,\n"
+              "altered, meant for another hub, of a newer format, or from an unknown or\n"
+              "revoked device is refused with its reason and changes nothing; the others\n"
+              "still go in. Importing a bundle again changes nothing. While 'cellsyncd serve'\n"
+              "runs, its inbox (see the configuration file) does the same."),
+            _("options:\n"
+              "  --reply-dir DIR  where to write the replies (default: beside each bundle)\n"
+              "  --state DIR      the state directory (default /var/lib/cellsyncd)\n"
+              "  --config FILE    the configuration file"));
+}
+
+/* One line per bundle: what came in, and what goes back. */
+static void
+summary(const char *path, const struct hub_import *r)
+{
+    if (r->applied == 0 && r->refused_changes == 0)
+        printf(_("nothing new in '%s' from device %s (%s); reply '%s' with %zu changes\n"), path,
+               r->device, r->org, r->reply, r->down_changes);
+    else
+        printf(_("imported '%s' from device %s (%s): %zu new changes, %zu refused, %zu conflicts, "
+                 "%zu of %zu chunks already here; reply '%s' with %zu changes\n"),
+               path, r->device, r->org, r->applied, r->refused_changes, r->conflicts, r->old_chunks,
+               r->chunks, r->reply, r->down_changes);
+}
+
+int
+cmd_import(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"reply-dir", required_argument, NULL, 'r'},
+        {"state", required_argument, NULL, 's'},
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *reply_dir = NULL, *state = NULL, *config = NULL;
+    struct conf conf;
+    struct hub *h = NULL;
+    char err[1024] = "";
+    int ch;
+
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'r':
+            reply_dir = optarg;
+            break;
+        case 's':
+            state = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return cmd_bad_option("import", ch, argv);
+        }
+    }
+    if (optind == argc)
+        return cmd_usage_error("import", "%s", _("give at least one bundle FILE"));
+    if (cmd_config(&conf, config, state) != 0)
+        return CS_EXIT_FAILURE;
+    if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
+        return cmd_fail("%s", err);
+    cs_replica_clock(hub_replica(h))->max_drift_ms = (uint64_t)conf.max_drift_hours * 3600 * 1000;
+
+    size_t done = 0, refused = 0, failed = 0;
+    for (int i = optind; i < argc; i++) {
+        struct hub_import r;
+        if (hub_import(h, argv[i], reply_dir, NULL, &r, err, sizeof(err)) == 0) {
+            summary(argv[i], &r);
+            done++;
+        } else if (r.refused) {
+            cmd_fail(_("bundle refused: %s"), err);
+            refused++;
+        } else {
+            cmd_fail("%s", err);
+            failed++;
+        }
+    }
+    hub_close(h);
+    if (argc - optind > 1)
+        printf(_("%zu bundles imported, %zu refused, %zu failed\n"), done, refused, failed);
+    return refused + failed == 0 ? CS_EXIT_OK : CS_EXIT_FAILURE;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsyncd report KIND`: the committee's reports on the hub's replica
+ * (cellsync/report.h): targets, pipeline, due, members, sync, or all of
+ * them, as a table, JSON, CSV or one HTML page. Deadlines count working
+ * days with the holiday file of the configuration (holidays = FILE).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cellsync/cli.h"
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "cellsync/report.h"
+#include "commands.h"
+#include "hub.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "%s\n\n%s\n\n%s\n",
+            _("usage: cellsyncd report targets|pipeline|due|members|sync|all [--org ID]\n"
+              "  [--year YEAR] [--format table|json|csv|html] [--out FILE] [--section NAME]\n"
+              "  [--sql] [--state DIR] [--config FILE]"),
+            _("Reports on the records the hub holds: targets and admissions, candidates by\n"
+              "stage, deadlines, membership, and the devices' sync state. Each number comes\n"
+              "from a documented query; --sql prints them."),
+            _("options:\n"
+              "  --org ID         only this unit and the units below it (default: the whole tree)\n"
+              "  --year YEAR      the year of targets, admissions and ratings (default: this year)\n"
+              "  --format FORMAT  table (default), json, csv (one section) or html (one page)\n"
+              "  --out FILE       write to FILE (atomically) instead of standard output\n"
+              "  --section NAME   only this section of the report (CSV: default the first)\n"
+              "  --sql            print the queries of the report instead of running them\n"
+              "  --state DIR      the state directory (default /var/lib/cellsyncd)\n"
+              "  --config FILE    the configuration file"));
+}
+
+int
+cmd_report(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"org", required_argument, NULL, 'o'},     {"year", required_argument, NULL, 'y'},
+        {"format", required_argument, NULL, 'f'},  {"out", required_argument, NULL, 'O'},
+        {"section", required_argument, NULL, 'x'}, {"sql", no_argument, NULL, 'q'},
+        {"state", required_argument, NULL, 'S'},   {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    struct cs_report_params p = {0};
+    const char *out = NULL, *state = NULL, *config = NULL;
+    int fmt = CS_REPORT_TABLE, sql = 0, ch, ret = CS_EXIT_FAILURE;
+    long year = 0;
+    struct conf conf;
+    struct hub *h = NULL;
+    struct cs_date_holidays *hol = NULL;
+    char err[1024] = "";
+
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'o':
+            p.root = optarg;
+            p.root_required = 1;
+            break;
+        case 'y': {
+            char *end;
+            errno = 0;
+            year = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != 0 || year < 2000 || year > 2200)
+                return cmd_usage_error("report", _("--year: '%s' is not a year from 2000 to 2200"),
+                                       optarg);
+            break;
+        }
+        case 'f':
+            if ((fmt = cs_report_format_from_name(optarg)) < 0)
+                return cmd_usage_error("report",
+                                       _("--format: '%s' is not one of table, json, csv, html"),
+                                       optarg);
+            break;
+        case 'O':
+            out = optarg;
+            break;
+        case 'x':
+            p.section = optarg;
+            break;
+        case 'q':
+            sql = 1;
+            break;
+        case 'S':
+            state = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return cmd_bad_option("report", ch, argv);
+        }
+    }
+    if (optind >= argc)
+        return cmd_usage_error("report", "%s",
+                               _("which report? targets, pipeline, due, members, sync or all"));
+    if (optind + 1 < argc)
+        return cmd_usage_error("report", _("unexpected argument '%s'"), argv[optind + 1]);
+    int kind = cs_report_kind_from_name(argv[optind]);
+    if (kind < 0)
+        return cmd_usage_error("report",
+                               _("'%s' is not a report: targets, pipeline, due, members, sync or "
+                                 "all"),
+                               argv[optind]);
+    if (fmt == CS_REPORT_CSV && kind == CS_REPORT_ALL)
+        return cmd_usage_error("report", "%s",
+                               _("a CSV file holds one table: choose one report, not 'all'"));
+    if (p.section != NULL) {
+        char list[256];
+        if (kind == CS_REPORT_ALL)
+            return cmd_usage_error("report", "%s", _("--section needs one report, not 'all'"));
+        if (!cs_report_has_section(kind, p.section, list, sizeof(list)))
+            return cmd_usage_error("report", _("the %s report has no section '%s' (it has: %s)"),
+                                   argv[optind], p.section, list);
+    }
+    if (sql)
+        return cs_report_print_sql(stdout, kind) == 0 ? CS_EXIT_OK
+                                                      : cmd_fail("%s", cs_strerror(-EIO));
+
+    if (cmd_config(&conf, config, state) != 0)
+        return CS_EXIT_FAILURE;
+    if ((ret = cs_date_holidays_new(&hol)) != 0) {
+        ret = cmd_fail("%s", cs_strerror(ret));
+        goto out;
+    }
+    if (conf.holidays[0] != 0 &&
+        cs_date_holidays_load(hol, conf.holidays, err, sizeof(err)) != 0) {
+        ret = cmd_fail("%s", err);
+        goto out;
+    }
+    if (cs_date_today(&p.today, err, sizeof(err)) != 0) {
+        ret = cmd_fail("%s", err);
+        goto out;
+    }
+    p.year = year != 0 ? (int)year : cs_date_to_civil(p.today).y;
+    p.hol = hol;
+    if (hub_open(&h, conf.state, err, sizeof(err)) != 0) {
+        ret = cmd_fail("%s", err);
+        goto out;
+    }
+    if (cs_report_write(hub_replica(h), kind, fmt, &p, out, err, sizeof(err)) != 0) {
+        ret = cmd_fail("%s", err);
+        goto out;
+    }
+    ret = CS_EXIT_OK;
+out:
+    hub_close(h);
+    cs_date_holidays_free(hol);
+    return ret;
+}

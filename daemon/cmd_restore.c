@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsyncd restore DIR`: puts a backup made by `cellsyncd backup` back
+ * as the hub's state. It holds the serve lock throughout (ops.h), so it
+ * refuses while a daemon serves the state directory and no daemon can start
+ * half way. In order, so that a failure at any step leaves the old state in
+ * place:
+ *  1. the backup is checked: PRAGMA integrity_check, the key pair, and that
+ *     the replica belongs to that key;
+ *  2. its files are copied into <state>/restore.tmp-PID and opened there
+ *     as the hub would open them (hub_open);
+ *  3. the current files are moved aside into <state>/before-restore-<time>/
+ *     and the new ones renamed in (all on one file system); a failed rename
+ *     moves everything back.
+ * Nothing is deleted: the replaced state stays in before-restore-<time>.
+ * Run as root, the new files are given to the owner of the state directory
+ * (the daemon's user), as the files they replace were.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cellsync/cli.h"
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "commands.h"
+#include "hub.h"
+#include "ops.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "%s\n\n%s\n\n%s\n", _("usage: cellsyncd restore DIR [--state DIR] [--config FILE]"),
+            _("Replaces the hub's state with the backup in DIR (made by 'cellsyncd backup').\n"
+              "Refuses while 'cellsyncd serve' runs on the state directory: stop it first\n"
+              "(systemctl stop cellsyncd). The backup is checked before anything changes;\n"
+              "the files it replaces are moved to <state>/before-restore-<time>/."),
+            _("options:\n"
+              "  --state DIR    the state directory (default /var/lib/cellsyncd)\n"
+              "  --config FILE  the configuration file (default /etc/cellsync/cellsyncd.conf)\n"
+              "  --help         show this help"));
+}
+
+/* The files that make a hub's state, in the order they are moved. */
+static const char *const state_files[] = {
+    HUB_REPLICA, HUB_REPLICA "-wal", HUB_REPLICA "-shm", HUB_KEY, HUB_PUB,
+};
+#define NFILES (sizeof(state_files) / sizeof(state_files[0]))
+#define NNEW   3 /* the first ones of a backup: replica.db, then hub.key and hub.pub below */
+
+static const struct {
+    const char *name;
+    mode_t mode;
+} backup_files[NNEW] = {{HUB_REPLICA, 0600}, {HUB_KEY, 0600}, {HUB_PUB, 0644}};
+
+static int
+move(const char *from_dir, const char *to_dir, const char *name, char *err, size_t errlen)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    if (ops_path(from, sizeof(from), from_dir, name) != 0 ||
+        ops_path(to, sizeof(to), to_dir, name) != 0)
+        return cs_errf(err, errlen, CS_EINVAL, "'%s': path too long", from_dir);
+    if (rename(from, to) != 0)
+        return cs_errf(err, errlen, -errno, "cannot move '%s' to '%s': %s", from, to,
+                       strerror(errno));
+    return 0;
+}
+
+/* Empties and removes the staging directory (hub_open may have left SQLite's side files). */
+static void
+remove_stage(const char *stage)
+{
+    char path[PATH_MAX];
+    int e = errno;
+    for (size_t i = 0; i < NFILES; i++)
+        if (ops_path(path, sizeof(path), stage, state_files[i]) == 0)
+            unlink(path);
+    rmdir(stage);
+    errno = e;
+}
+
+/* 1. The backup, checked where it lies; nothing is written there. */
+static int
+check_source(const char *src, char *err, size_t errlen)
+{
+    char path[PATH_MAX], key_id[CS_ID_HEX_LEN + 1], site[CS_ID_HEX_LEN + 1];
+    struct stat st;
+    int ret;
+
+    if (stat(src, &st) != 0)
+        return cs_errf(err, errlen, -errno, "cannot read '%s': %s", src, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return cs_errf(err, errlen, CS_EINVAL,
+                       "'%s' is not a backup directory (made by 'cellsyncd backup')", src);
+    if (ops_path(path, sizeof(path), src, HUB_REPLICA "-wal") != 0)
+        return cs_errf(err, errlen, CS_EINVAL, "'%s': path too long", src);
+    /* A live state directory copied by hand: its WAL holds writes replica.db does not. */
+    if (stat(path, &st) == 0 && st.st_size > 0)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       "'%s' has a write-ahead log: it is not a backup (make one with "
+                       "'cellsyncd backup')",
+                       src);
+    if ((ret = ops_keys_check(src, key_id, sizeof(key_id), err, errlen)) != 0)
+        return ret;
+    ops_path(path, sizeof(path), src, HUB_REPLICA);
+    if ((ret = ops_db_check(path, site, sizeof(site), err, errlen)) != 0)
+        return ret;
+    if (strcmp(site, key_id) != 0)
+        return cs_errf(err, errlen, CS_ESITE, "'%s' belongs to another key than '%s/%s'", path,
+                       src, HUB_KEY);
+    return 0;
+}
+
+/* 2. The backup's files copied into stage, given to owner, and opened as the hub would. */
+static int
+stage_copy(const char *src, const char *stage, const struct stat *owner, char *err, size_t errlen)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    struct hub *h = NULL;
+    int ret;
+
+    for (size_t i = 0; i < NNEW; i++) {
+        if (ops_path(from, sizeof(from), src, backup_files[i].name) != 0 ||
+            ops_path(to, sizeof(to), stage, backup_files[i].name) != 0)
+            return cs_errf(err, errlen, CS_EINVAL, "'%s': path too long", stage);
+        if ((ret = ops_copy_file(from, to, backup_files[i].mode, err, errlen)) != 0)
+            return ret;
+        if (geteuid() == 0 && chown(to, owner->st_uid, owner->st_gid) != 0)
+            return cs_errf(err, errlen, -errno, "cannot give '%s' to the owner of the state: %s",
+                           to, strerror(errno));
+    }
+    /* This also turns the copy back to WAL mode, and upgrades it if this program is newer. */
+    if ((ret = hub_open(&h, stage, err, errlen)) != 0)
+        return ret;
+    hub_close(h);
+    return ops_sync_dir(stage, err, errlen);
+}
+
+/*
+ * 3. The current files into aside, the staged ones into state. On failure
+ * everything goes back where it was, as far as the file system lets it.
+ */
+static int
+swap_in(const char *state, const char *stage, const char *aside, int *moved_aside, char *err,
+        size_t errlen)
+{
+    char path[PATH_MAX];
+    int aside_done[NFILES] = {0};
+    size_t in_done = 0;
+    int ret = 0;
+
+    *moved_aside = 0;
+    for (size_t i = 0; i < NFILES; i++) {
+        if (ops_path(path, sizeof(path), state, state_files[i]) != 0 || access(path, F_OK) != 0)
+            continue;
+        if ((ret = move(state, aside, state_files[i], err, errlen)) != 0)
+            goto undo;
+        aside_done[i] = 1;
+        (*moved_aside)++;
+    }
+    for (; in_done < NNEW; in_done++)
+        if ((ret = move(stage, state, backup_files[in_done].name, err, errlen)) != 0)
+            goto undo;
+    if ((ret = ops_sync_dir(state, err, errlen)) == 0)
+        return 0;
+undo:
+    while (in_done-- > 0)
+        move(state, stage, backup_files[in_done].name, NULL, 0);
+    for (size_t i = 0; i < NFILES; i++)
+        if (aside_done[i])
+            move(aside, state, state_files[i], NULL, 0);
+    *moved_aside = 0;
+    return ret;
+}
+
+int
+cmd_restore(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"state", required_argument, NULL, 's'},
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *state = NULL, *config = NULL, *src;
+    char stage[PATH_MAX], aside[PATH_MAX], err[1024] = "";
+    struct conf conf;
+    struct stat owner;
+    int ch, lock = -1, ret = CS_EXIT_FAILURE, moved = 0, made_aside = 0, made_stage = 0;
+
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        switch (ch) {
+        case 's':
+            state = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return cmd_bad_option("restore", ch, argv);
+        }
+    }
+    if (optind == argc)
+        return cmd_usage_error("restore", "%s", _("give the backup DIR to restore"));
+    if (optind + 1 != argc)
+        return cmd_usage_error("restore", _("unexpected argument '%s'"), argv[optind + 1]);
+    src = argv[optind];
+    if (cmd_config(&conf, config, state) != 0)
+        return CS_EXIT_FAILURE;
+
+    /* A new machine may have no state directory yet: it is made as `cellsyncd init` would. */
+    if (mkdir(conf.state, 0700) != 0 && errno != EEXIST)
+        return cmd_fail(_("cannot create '%s': %s"), conf.state, strerror(errno));
+    if (stat(conf.state, &owner) != 0)
+        return cmd_fail(_("cannot use the state directory '%s': %s"), conf.state,
+                        strerror(errno));
+    if (!S_ISDIR(owner.st_mode))
+        return cmd_fail(_("cannot use the state directory '%s': %s"), conf.state,
+                        _("not a directory"));
+    int rc = ops_lock(conf.state, &lock, err, sizeof(err));
+    if (rc == CS_EBUSY)
+        return cmd_fail(_("cannot restore into '%s': a cellsyncd is serving it; stop it first "
+                          "(systemctl stop cellsyncd)"),
+                        conf.state);
+    if (rc != 0)
+        return cmd_fail("%s", err);
+
+    if (check_source(src, err, sizeof(err)) != 0)
+        goto out;
+    if (snprintf(stage, sizeof(stage), "%s/restore.tmp-%ld", conf.state, (long)getpid()) >=
+        (int)sizeof(stage)) {
+        cs_errf(err, sizeof(err), CS_EINVAL, "'%s': path too long", conf.state);
+        goto out;
+    }
+    if (mkdir(stage, 0700) != 0) {
+        cs_errf(err, sizeof(err), -errno, "cannot create '%s': %s", stage, strerror(errno));
+        goto out;
+    }
+    made_stage = 1;
+    if (stage_copy(src, stage, &owner, err, sizeof(err)) != 0)
+        goto out;
+
+    /* before-restore-20260302T101500, or -2, -3... when restores come within one second. */
+    char when[32];
+    time_t now = time(NULL);
+    strftime(when, sizeof(when), "%Y%m%dT%H%M%S", localtime(&now));
+    for (int i = 1; !made_aside && i < 100; i++) {
+        int len = i == 1 ? snprintf(aside, sizeof(aside), "%s/before-restore-%s", conf.state, when)
+                         : snprintf(aside, sizeof(aside), "%s/before-restore-%s-%d", conf.state,
+                                    when, i);
+        if (len >= (int)sizeof(aside))
+            break;
+        if (mkdir(aside, 0700) == 0)
+            made_aside = 1;
+        else if (errno != EEXIST)
+            break;
+    }
+    if (!made_aside) {
+        cs_errf(err, sizeof(err), -errno, "cannot create '%s': %s", aside, strerror(errno));
+        goto out;
+    }
+    if (geteuid() == 0 && chown(aside, owner.st_uid, owner.st_gid) != 0) {
+        cs_errf(err, sizeof(err), -errno, "cannot give '%s' to the owner of the state: %s", aside,
+                strerror(errno));
+        goto out;
+    }
+    if (swap_in(conf.state, stage, aside, &moved, err, sizeof(err)) != 0)
+        goto out;
+    if (moved > 0)
+        printf(_("restored '%s' into '%s'; the state it replaced is in '%s'\n"), src, conf.state,
+               aside);
+    else
+        printf(_("restored '%s' into '%s'\n"), src, conf.state);
+    ret = CS_EXIT_OK;
+out:
+    if (made_stage)
+        remove_stage(stage);
+    if (made_aside && moved == 0)
+        rmdir(aside);
+    /* The lock goes last: no daemon may start on a state that is half moved. */
+    close(lock);
+    if (ret != CS_EXIT_OK)
+        return cmd_fail(_("restore failed, the state is unchanged: %s"), err);
+    return ret;
+}

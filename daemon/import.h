@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hub's end of a USB-stick bundle (cellsync/bundle.h): checking one
+ * exported bundle whole, serving its device with the calls a live session
+ * uses (hub_peer_admit, hub_peer_merge, hub_peer_next_chunk, peer.h) and
+ * writing the device's reply. Runs where the hub's replica is used:
+ * `cellsyncd import`, or the server's worker for its inbox.
+ */
+#ifndef CELLSYNC_DAEMON_IMPORT_H
+#define CELLSYNC_DAEMON_IMPORT_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "hub.h"
+
+/* The reply's name when the caller gives none: the device's short id, as `devices` shows it. */
+#define HUB_REPLY_SUFFIX ".reply"
+
+struct hub_import {
+    char device[9];       /* the device's short id (8 hex digits), "" before its hello is read */
+    char org[64];         /* its unit, once admitted */
+    char reply[PATH_MAX]; /* the reply written, "" if none */
+    int refused;          /* the bundle was refused for what it is: nothing was stored */
+    size_t chunks;        /* chunks in the bundle */
+    size_t old_chunks;    /* of them, merged before (an earlier stick, a live sync) */
+    size_t applied, duplicates, conflicts, refused_changes;
+    size_t down_chunks, down_changes; /* what the reply carries */
+};
+
+/*
+ * Imports the bundle at path and writes the reply into reply_dir (NULL:
+ * the bundle's directory) as reply_name (NULL: "<device>.reply"), through
+ * a temp file and a rename.
+ *
+ * The whole bundle is checked before anything is stored: its framing, the
+ * hello (addressed to this hub's key; its signer is the device), and every
+ * chunk (signed by that same device, whole, decodable). Then the device is
+ * admitted with its hello, so a device enrolled from a file registers with
+ * its first bundle and a revoked or unknown one is turned away; chunks the
+ * hub merged before are passed over, the others merged one transaction
+ * each; and the reply gets the welcome (up_seq after the merges, the hub's
+ * time, org, role), the refusals, and the chunks of the device's scope
+ * after the hello's hub_seq, sealed to the device.
+ *
+ * 0, or a negative code with err saying why. res->refused tells a refused
+ * bundle (truncated, altered, foreign, from an unknown or revoked device,
+ * of a future format: nothing stored) from a failure of the hub's own
+ * (its database or disk), after which chunks merged so far stay merged,
+ * which is harmless: merging is idempotent and the next bundle resumes.
+ */
+int hub_import(struct hub *h, const char *path, const char *reply_dir, const char *reply_name,
+               struct hub_import *res, char *err, size_t errlen);
+
+#endif

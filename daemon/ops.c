@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers of the operations commands (see ops.h): the serve lock, the checks
+ * a state directory must pass before a hub can serve from it or a backup
+ * can be trusted, and durable file copies. Nothing here writes to a
+ * database: checks open it read-only, so that `cellsyncd check` run by root
+ * beside a serving daemon changes nothing the daemon relies on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cellsync/error.h"
+#include "cellsync/id.h"
+#include "cellsync/key.h"
+#include "hub.h"
+#include "ops.h"
+
+int
+ops_path(char *buf, size_t len, const char *dir, const char *name)
+{
+    int n = snprintf(buf, len, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= len ? CS_EINVAL : 0;
+}
+
+int
+ops_lock(const char *state, int *fd, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    struct stat dir, st;
+    int ret;
+
+    *fd = -1;
+    if (ops_path(path, sizeof(path), state, OPS_LOCK) != 0)
+        return cs_errf(err, errlen, CS_EINVAL, "state directory '%s': path too long", state);
+    /* A read-only descriptor is enough for flock, and works whoever owns the file. */
+    int f = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (f < 0)
+        return cs_errf(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+    if (geteuid() == 0 && stat(state, &dir) == 0 && fstat(f, &st) == 0 &&
+        (st.st_uid != dir.st_uid || st.st_gid != dir.st_gid) &&
+        fchown(f, dir.st_uid, dir.st_gid) != 0) {
+        ret = cs_errf(err, errlen, -errno, "cannot give '%s' to the owner of '%s': %s", path,
+                      state, strerror(errno));
+        close(f);
+        return ret;
+    }
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(f);
+        if (e == EWOULDBLOCK)
+            return cs_errf(err, errlen, CS_EBUSY, "'%s' is in use by a running cellsyncd", state);
+        return cs_errf(err, errlen, -e, "cannot lock '%s': %s", path, strerror(e));
+    }
+    *fd = f;
+    return 0;
+}
+
+int
+ops_serving(const char *state)
+{
+    char path[PATH_MAX];
+    int ret;
+
+    if (ops_path(path, sizeof(path), state, OPS_LOCK) != 0)
+        return CS_EINVAL;
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (f < 0)
+        return errno == ENOENT ? 0 : -errno;
+    /*
+     * A shared lock is granted unless someone holds the exclusive one. It is
+     * let go at once: a serve starting in that instant would fail, so keep
+     * the window short.
+     */
+    if (flock(f, LOCK_SH | LOCK_NB) == 0)
+        ret = 0;
+    else
+        ret = errno == EWOULDBLOCK ? 1 : -errno;
+    close(f);
+    return ret;
+}
+
+int
+ops_db_check(const char *path, char *site, size_t sitelen, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    struct stat sb;
+    int ret = -1, rc;
+
+    if (site != NULL && sitelen > 0)
+        site[0] = 0;
+    /* sqlite3_open_v2 would happily open a missing file as an empty database. */
+    if (stat(path, &sb) != 0)
+        return cs_errf(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        ret = cs_errf(err, errlen, CS_ESQLITE, "cannot open '%s': %s", path,
+                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        goto out;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(10)", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        ret = cs_errf(err, errlen, rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? CS_ECORRUPT
+                                                                                : CS_ESQLITE,
+                      "'%s': %s", path, sqlite3_errmsg(db));
+        goto out;
+    }
+    /* One row "ok", or up to 10 rows naming what is damaged: keep the first. */
+    char first[256] = "";
+    int rows = 0, ok = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        if (rows++ == 0) {
+            snprintf(first, sizeof(first), "%s", t ? t : "");
+            ok = t != NULL && strcmp(t, "ok") == 0;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        ret = cs_errf(err, errlen, rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? CS_ECORRUPT
+                                                                                : CS_ESQLITE,
+                      "'%s': %s", path, sqlite3_errmsg(db));
+        goto out;
+    }
+    if (!ok || rows != 1) {
+        ret = cs_errf(err, errlen, CS_ECORRUPT, "'%s' is damaged: %s%s", path, first,
+                      rows > 1 ? " (and more)" : "");
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (site != NULL) {
+        rc = sqlite3_prepare_v2(db, "SELECT value FROM cs_meta WHERE key = 'site'", -1, &st, NULL);
+        if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
+            sqlite3_column_type(st, 0) != SQLITE_TEXT) {
+            ret = cs_errf(err, errlen, CS_ECORRUPT, "'%s' is not a cellsync replica", path);
+            goto out;
+        }
+        snprintf(site, sitelen, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ret;
+}
+
+int
+ops_keys_check(const char *dir, char *id, size_t idlen, char *err, size_t errlen)
+{
+    char key_path[PATH_MAX], pub_path[PATH_MAX];
+    struct cs_key *k = NULL;
+    uint8_t pk[CS_PK_LEN];
+    struct stat st;
+    int ret;
+
+    if (ops_path(key_path, sizeof(key_path), dir, HUB_KEY) != 0 ||
+        ops_path(pub_path, sizeof(pub_path), dir, HUB_PUB) != 0)
+        return cs_errf(err, errlen, CS_EINVAL, "'%s': path too long", dir);
+    if (stat(key_path, &st) != 0)
+        return cs_errf(err, errlen, -errno, "cannot read '%s': %s", key_path, strerror(errno));
+    if ((st.st_mode & 0777) != 0600)
+        return cs_errf(err, errlen, CS_EKEYPERM, "'%s' has mode %04o, must be 0600 (chmod 600 it)",
+                       key_path, (unsigned)(st.st_mode & 0777));
+    if ((ret = cs_key_load(&k, key_path, err, errlen)) != 0)
+        return ret;
+    if ((ret = cs_pk_load(pk, pub_path, err, errlen)) != 0)
+        goto out;
+    if (sodium_memcmp(pk, cs_key_pk(k), CS_PK_LEN) != 0) {
+        ret = cs_errf(err, errlen, CS_EKEYFILE, "'%s' is not the public half of '%s'", pub_path,
+                      key_path);
+        goto out;
+    }
+    if (id != NULL) {
+        struct cs_id kid;
+        char hex[CS_ID_HEX_LEN + 1];
+        cs_key_id(k, &kid);
+        cs_id_to_hex(&kid, hex);
+        snprintf(id, idlen, "%s", hex);
+    }
+    ret = 0;
+out:
+    cs_key_free(k);
+    return ret;
+}
+
+int
+ops_copy_file(const char *from, const char *to, mode_t mode, char *err, size_t errlen)
+{
+    char buf[65536];
+    int in = -1, out = -1, ret = -1;
+
+    if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+        return cs_errf(err, errlen, -errno, "cannot read '%s': %s", from, strerror(errno));
+    if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
+        ret = cs_errf(err, errlen, -errno, "cannot create '%s': %s", to, strerror(errno));
+        close(in);
+        return ret;
+    }
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            ret = cs_errf(err, errlen, -errno, "cannot read '%s': %s", from, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", to, strerror(errno));
+                goto out;
+            }
+            off += w;
+        }
+    }
+    /* The umask may have narrowed mode; a key must come out 0600 and the rest as asked. */
+    if (fchmod(out, mode) != 0 || fsync(out) != 0) {
+        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", to, strerror(errno));
+        goto out;
+    }
+    ret = 0;
+out:
+    close(in);
+    if (close(out) != 0 && ret == 0)
+        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", to, strerror(errno));
+    if (ret != 0) {
+        int e = errno;
+        unlink(to);
+        errno = e;
+    }
+    return ret;
+}
+
+int
+ops_sync_dir(const char *dir, char *err, size_t errlen)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        int ret = cs_errf(err, errlen, -errno, "cannot sync '%s': %s", dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return ret;
+    }
+    close(fd);
+    return 0;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Candidates as the rules see them (cellsync/rules.h), read from the domain
+ * tables: the facts of one candidate, and the due list of every candidate in
+ * progress. The field client (candidate advance, due, status) and the
+ * reports of both ends (cellsync/report.h) read them here, so a deadline is
+ * computed one way only.
+ */
+#ifndef CELLSYNC_CANDIDATE_H
+#define CELLSYNC_CANDIDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "cellsync/id.h"
+#include "cellsync/rules.h"
+#include "cellsync/schema.h"
+
+/* The candidate column holding the date a stage was reached ("class_on", ...); NULL if none. */
+const char *cs_candidate_stage_column(enum cs_stage s);
+
+/*
+ * Fills the facts the rules need from a candidate's record: its stage and
+ * stage dates, birth date, class certificate, helper, sponsors with whether
+ * each is an official member, youth-union resolution. A missing or unknown
+ * stage reads as identified; an unreadable date as not recorded.
+ * 0, CS_ENOTFOUND, or CS_ESQLITE.
+ */
+int cs_candidate_facts(sqlite3 *db, const struct cs_id *id, struct cs_rules_facts *f);
+
+/*
+ * Fills the table temp.due_rows with every deadline of every live candidate
+ * that is not yet official or withdrawn, from cs_rules_due() on today:
+ *   due_rows(candidate BLOB, name TEXT, org_unit TEXT, kind TEXT,
+ *            kind_label TEXT, due TEXT (YYYY-MM-DD),
+ *            days_left INTEGER (negative: overdue))
+ * org_unit is the candidate's unit: the cell responsible for the deadline.
+ * kind is cs_rules_due()'s code, kind_label its translation. An earlier
+ * due_rows is replaced. A candidate whose dates are out of range is left
+ * out and, if skipped is not NULL, passed to it, so one bad record does not
+ * hide everyone else's deadlines. 0, or CS_ESQLITE with err set.
+ */
+int cs_candidate_due_fill(sqlite3 *db, int32_t today, const struct cs_date_holidays *h,
+                          void (*skipped)(void *ud, const struct cs_id *candidate), void *ud,
+                          char *err, size_t errlen);
+
+#endif

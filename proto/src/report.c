@@ -1,0 +1,1011 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The report engine (cellsync/report.h): runs the named queries of
+ * report_queries.c and renders what they return. Renderers never compute:
+ * a table or HTML cell is a value a query returned, with codes turned into
+ * labels and a unit's name indented by its depth; JSON is a json_object()
+ * around the same queries; CSV prints one query's rows as they are. So a
+ * figure on the page is always the figure of the documented query.
+ *
+ * Output is built in memory (open_memstream) and written at the end, so a
+ * report to a file is written atomically and a failure half-way leaves no
+ * half report.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellsync/candidate.h"
+#include "cellsync/codes.h"
+#include "cellsync/error.h"
+#include "cellsync/file.h"
+#include "cellsync/i18n.h"
+#include "cellsync/output.h"
+#include "cellsync/report.h"
+#include "internal.h"
+
+static const char *const kind_names[CS_REPORT__COUNT + 1] = {
+    [CS_REPORT_TARGETS] = "targets", [CS_REPORT_PIPELINE] = "pipeline", [CS_REPORT_DUE] = "due",
+    [CS_REPORT_MEMBERS] = "members", [CS_REPORT_SYNC] = "sync",         [CS_REPORT_ALL] = "all",
+};
+
+static const char *const kind_titles[CS_REPORT__COUNT] = {
+    [CS_REPORT_TARGETS] = N_("Targets and admissions"),
+    [CS_REPORT_PIPELINE] = N_("Candidates in the pipeline"),
+    [CS_REPORT_DUE] = N_("Deadlines of the admission procedure"),
+    [CS_REPORT_MEMBERS] = N_("Membership"),
+    [CS_REPORT_SYNC] = N_("Devices and sync"),
+};
+
+static const char *const format_names[] = {
+    [CS_REPORT_TABLE] = "table",
+    [CS_REPORT_JSON] = "json",
+    [CS_REPORT_CSV] = "csv",
+    [CS_REPORT_HTML] = "html",
+};
+
+const char *
+cs_report_kind_name(enum cs_report_kind k)
+{
+    return (unsigned)k <= CS_REPORT_ALL ? kind_names[k] : NULL;
+}
+
+int
+cs_report_kind_from_name(const char *name)
+{
+    for (int k = 0; k <= CS_REPORT_ALL; k++)
+        if (strcmp(kind_names[k], name) == 0)
+            return k;
+    return -1;
+}
+
+const char *
+cs_report_format_name(enum cs_report_format f)
+{
+    return (unsigned)f < CS_ARRAY_SIZE(format_names) ? format_names[f] : NULL;
+}
+
+int
+cs_report_format_from_name(const char *name)
+{
+    for (size_t f = 0; f < CS_ARRAY_SIZE(format_names); f++)
+        if (strcmp(format_names[f], name) == 0)
+            return (int)f;
+    return -1;
+}
+
+/* Columns whose codes tables and HTML show as labels (JSON and CSV keep the codes). */
+static const struct {
+    const char *column, *list;
+} coded[] = {
+    {"level", "level"},         {"stage", "stage"},       {"source", "source"},
+    {"deadline", "due_kind"},   {"status", "due_status"},
+};
+
+static const char *
+coded_list(const char *column)
+{
+    for (size_t i = 0; i < CS_ARRAY_SIZE(coded); i++)
+        if (strcmp(coded[i].column, column) == 0)
+            return coded[i].list;
+    return NULL;
+}
+
+/* ---- one run ---- */
+
+struct run {
+    sqlite3 *db;
+    const struct cs_report_params *p;
+    FILE *f;
+    char today[CS_DATE_BUFSZ];
+    char units[512]; /* the root(s) as a person reads them */
+    char *err;
+    size_t errlen;
+};
+
+static int
+sql_fail(struct run *x, const char *what)
+{
+    return cs_errf(x->err, x->errlen, CS_ESQLITE, _("cannot make the report (%s): %s"), what,
+                   sqlite3_errmsg(x->db));
+}
+
+static int
+write_fail(struct run *x)
+{
+    int e = errno != 0 ? -errno : -EIO;
+    return cs_errf(x->err, x->errlen, e, _("cannot write the report: %s"), cs_strerror(e));
+}
+
+/* Binds the report parameters by name; others stay NULL. */
+static void
+bind_params(struct run *x, sqlite3_stmt *st)
+{
+    int n = sqlite3_bind_parameter_count(st);
+    for (int i = 1; i <= n; i++) {
+        const char *name = sqlite3_bind_parameter_name(st, i);
+        if (name == NULL)
+            continue;
+        if (strcmp(name, ":root") == 0 && x->p->root != NULL)
+            sqlite3_bind_text(st, i, x->p->root, -1, SQLITE_STATIC);
+        else if (strcmp(name, ":year") == 0)
+            sqlite3_bind_int(st, i, x->p->year);
+        else if (strcmp(name, ":today") == 0)
+            sqlite3_bind_text(st, i, x->today, -1, SQLITE_STATIC);
+    }
+}
+
+static int
+prepare(struct run *x, const char *sql, sqlite3_stmt **st, const char *what)
+{
+    if (sqlite3_prepare_v2(x->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return sql_fail(x, what);
+    }
+    bind_params(x, *st);
+    return 0;
+}
+
+/* sqlite3_str_finish() of a built statement; NULL (and err set) when building failed. */
+static char *
+str_finish(struct run *x, sqlite3_str *s)
+{
+    if (sqlite3_str_errcode(s) != SQLITE_OK) {
+        sqlite3_free(sqlite3_str_finish(s));
+        cs_errf(x->err, x->errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+        return NULL;
+    }
+    return sqlite3_str_finish(s);
+}
+
+/* The named queries of a kind, in order; the chart is not a section. */
+static int
+is_section(const struct cs_report_query *q, enum cs_report_kind kind, const char *only)
+{
+    return q->kind == kind && strcmp(q->section, "chart") != 0 &&
+           (only == NULL || strcmp(q->section, only) == 0);
+}
+
+static const struct cs_report_query *
+chart_of(enum cs_report_kind kind)
+{
+    size_t n;
+    const struct cs_report_query *q = cs_report_queries(&n);
+    for (size_t i = 0; i < n; i++)
+        if (q[i].kind == kind && strcmp(q[i].section, "chart") == 0)
+            return &q[i];
+    return NULL;
+}
+
+/* The result columns of a query, by preparing it. OUT: *names, free with free(). */
+static int
+columns_of(struct run *x, const char *sql, char ***names, int *count)
+{
+    sqlite3_stmt *st;
+    int ret;
+    *names = NULL;
+    if ((ret = prepare(x, sql, &st, "columns")) != 0)
+        return ret;
+    int n = sqlite3_column_count(st);
+    size_t size = (size_t)n * sizeof(char *);
+    for (int i = 0; i < n; i++)
+        size += strlen(sqlite3_column_name(st, i)) + 1;
+    char **v = malloc(size + 1);
+    if (v == NULL) {
+        sqlite3_finalize(st);
+        return cs_errf(x->err, x->errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+    }
+    char *p = (char *)(v + n);
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(sqlite3_column_name(st, i)) + 1;
+        memcpy(p, sqlite3_column_name(st, i), len);
+        v[i] = p;
+        p += len;
+    }
+    sqlite3_finalize(st);
+    *names = v;
+    *count = n;
+    return 0;
+}
+
+static int
+has_column(char **names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * What a table shows of a query: codes as labels; depth dropped, and with
+ * indent the name indented two spaces a level (HTML indents with CSS: then
+ * depth stays, as column 0). OUT: *sql, free with sqlite3_free().
+ */
+static int
+display_sql(struct run *x, const struct cs_report_query *q, int indent, char **sql, int *has_depth)
+{
+    char **cols;
+    int n, ret;
+    if ((ret = columns_of(x, q->sql, &cols, &n)) != 0)
+        return ret;
+    *has_depth = has_column(cols, n, "depth");
+    sqlite3_str *s = sqlite3_str_new(x->db);
+    sqlite3_str_appendall(s, "SELECT ");
+    int first = 1;
+    if (*has_depth && !indent) {
+        sqlite3_str_appendall(s, "\"depth\"");
+        first = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *c = cols[i], *list = coded_list(c);
+        if (strcmp(c, "depth") == 0)
+            continue;
+        if (!first)
+            sqlite3_str_appendall(s, ", ");
+        first = 0;
+        if (indent && *has_depth && strcmp(c, "name") == 0)
+            sqlite3_str_appendf(s,
+                                "CASE WHEN \"name\" IS NULL THEN NULL ELSE"
+                                " substr('%24s', 1, 2 * min(\"depth\", 12)) || \"name\" END",
+                                "");
+        else if (list != NULL)
+            sqlite3_str_appendf(s, "label(%Q, \"%w\")", list, c);
+        else
+            sqlite3_str_appendf(s, "\"%w\"", c);
+    }
+    sqlite3_str_appendf(s, " FROM (%s)", q->sql);
+    free(cols);
+    *sql = str_finish(x, s);
+    return *sql != NULL ? 0 : CS_ENOMEM;
+}
+
+/* The headers of the displayed columns: the query's, without depth's. */
+static void
+display_headers(const struct cs_report_query *q, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (const char *const *h = q->headers; *h != NULL && n + 1 < max; h++)
+        if ((*h)[0] != 0)
+            out[n++] = *h;
+    out[n] = NULL;
+}
+
+/* ---- setting up ---- */
+
+static int
+check_root(struct run *x)
+{
+    static const char sql[] =
+        "SELECT EXISTS (SELECT 1 FROM org_unit WHERE cl % 2 = 1 AND code = :root)"
+        " OR EXISTS (SELECT 1 FROM candidate WHERE cl % 2 = 1 AND org_unit = :root)"
+        " OR EXISTS (SELECT 1 FROM member WHERE cl % 2 = 1 AND org_unit = :root)";
+    sqlite3_stmt *st;
+    int ret;
+    if (x->p->root == NULL || !x->p->root_required)
+        return 0;
+    if ((ret = prepare(x, sql, &st, "units")) != 0)
+        return ret;
+    int rc = sqlite3_step(st), found = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return sql_fail(x, "units");
+    if (!found)
+        return cs_errf(x->err, x->errlen, CS_ENOTFOUND, _("there is no unit '%s' in the org tree"),
+                       x->p->root);
+    return 0;
+}
+
+/* x->units: "Name (CODE)" of each root, for the heading. */
+static int
+find_units(struct run *x)
+{
+    size_t n;
+    const struct cs_report_query *q = cs_report_queries(&n);
+    sqlite3_stmt *st;
+    int ret;
+    /* The first query opens with the units' CTE (UNITS in report_queries.c); reuse it. */
+    const char *with = q[0].sql, *end = strstr(with, "),\ntree(");
+    if (end == NULL)
+        return cs_errf(x->err, x->errlen, CS_EINVAL, "the units query has changed");
+    sqlite3_str *s = sqlite3_str_new(x->db);
+    sqlite3_str_append(s, with, (int)(end - with + 1));
+    sqlite3_str_appendall(s, "\nSELECT group_concat(CASE WHEN name IS NULL THEN code"
+                             " ELSE name || ' (' || code || ')' END, ', ')"
+                             " FROM (SELECT * FROM unit WHERE depth = 0 ORDER BY path)");
+    char *sql = str_finish(x, s);
+    if (sql == NULL)
+        return CS_ENOMEM;
+    ret = prepare(x, sql, &st, "units");
+    sqlite3_free(sql);
+    if (ret != 0)
+        return ret;
+    int rc = sqlite3_step(st);
+    const char *t = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    snprintf(x->units, sizeof(x->units), "%s", t ? t : (x->p->root ? x->p->root : "-"));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : sql_fail(x, "units");
+}
+
+int
+cs_report_is_hub(struct cs_replica *r)
+{
+    sqlite3_stmt *st;
+    int yes = 0;
+    if (sqlite3_prepare_v2(cs_replica_db(r),
+                           "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                           " AND name IN ('hub_device', 'hub_refused')",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        yes = sqlite3_column_int(st, 0) == 2;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* ---- table ---- */
+
+static int
+render_table_kind(struct run *x, enum cs_report_kind kind)
+{
+    size_t n;
+    const struct cs_report_query *q = cs_report_queries(&n);
+    int ret = 0;
+
+    fprintf(x->f, "%s\n", _(kind_titles[kind]));
+    /* TRANSLATORS: the heading line of a report: the unit(s), the year and today's date. */
+    fprintf(x->f, _("unit: %s; year %d; as of %s\n"), x->units, x->p->year, x->today);
+    for (size_t i = 0; i < n && ret == 0; i++) {
+        if (!is_section(&q[i], kind, x->p->section))
+            continue;
+        char *sql = NULL;
+        const char *headers[32];
+        sqlite3_stmt *st = NULL;
+        int depth;
+        if ((ret = display_sql(x, &q[i], 1, &sql, &depth)) != 0)
+            break;
+        ret = prepare(x, sql, &st, q[i].section);
+        sqlite3_free(sql);
+        if (ret != 0)
+            break;
+        display_headers(&q[i], headers, CS_ARRAY_SIZE(headers));
+        fprintf(x->f, "\n%s\n", _(q[i].title));
+        int rc = cs_out_table(x->f, st, headers);
+        sqlite3_finalize(st);
+        if (rc == CS_ESQLITE)
+            ret = cs_errf(x->err, x->errlen, rc, _("cannot make the report (%s): %s"),
+                          q[i].section, cs_out_errmsg());
+        else if (rc != 0)
+            ret = cs_errf(x->err, x->errlen, rc, _("cannot write the report: %s"),
+                          cs_strerror(rc));
+    }
+    return ret;
+}
+
+/* ---- JSON ---- */
+
+/* Appends the json_object() of one report to s. */
+static int
+json_kind(struct run *x, sqlite3_str *s, enum cs_report_kind kind)
+{
+    size_t n;
+    const struct cs_report_query *q = cs_report_queries(&n);
+    int ret = 0, first = 1;
+
+    sqlite3_str_appendf(s,
+                        "json_object('report', %Q, 'title', %Q, 'unit', :root,"
+                        " 'units', %Q, 'year', :year, 'today', :today, 'sections', json_object(",
+                        kind_names[kind], _(kind_titles[kind]), x->units);
+    for (size_t i = 0; i < n; i++) {
+        if (!is_section(&q[i], kind, x->p->section))
+            continue;
+        char **cols;
+        int nc;
+        if ((ret = columns_of(x, q[i].sql, &cols, &nc)) != 0)
+            return ret;
+        sqlite3_str_appendf(s, "%s%Q, (SELECT json_group_array(json_object(", first ? "" : ", ",
+                            q[i].section);
+        for (int c = 0; c < nc; c++)
+            sqlite3_str_appendf(s, "%s%Q, \"%w\"", c ? ", " : "", cols[c], cols[c]);
+        sqlite3_str_appendf(s, ")) FROM (%s))", q[i].sql);
+        free(cols);
+        first = 0;
+    }
+    sqlite3_str_appendall(s, ")");
+    const struct cs_report_query *chart = chart_of(kind);
+    if (x->p->section == NULL && chart != NULL)
+        sqlite3_str_appendf(s,
+                            ", 'chart', json_object('title', %Q, 'bars', (SELECT"
+                            " json_group_array(json_object('label', label, 'value', value,"
+                            " 'mark', mark, 'note', note)) FROM (%s)))",
+                            _(chart->title), chart->sql);
+    sqlite3_str_appendall(s, ")");
+    return 0;
+}
+
+static int
+render_json(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many)
+{
+    sqlite3_stmt *st = NULL;
+    int ret;
+    sqlite3_str *s = sqlite3_str_new(x->db);
+    sqlite3_str_appendall(s, many ? "SELECT json_array(" : "SELECT ");
+    for (size_t i = 0; i < nk; i++) {
+        if (i > 0)
+            sqlite3_str_appendall(s, ", ");
+        if ((ret = json_kind(x, s, kinds[i])) != 0) {
+            sqlite3_free(sqlite3_str_finish(s));
+            return ret;
+        }
+    }
+    if (many)
+        sqlite3_str_appendall(s, ")");
+    char *sql = str_finish(x, s);
+    if (sql == NULL)
+        return CS_ENOMEM;
+    ret = prepare(x, sql, &st, "json");
+    sqlite3_free(sql);
+    if (ret != 0)
+        return ret;
+    int rc = cs_out_json(x->f, st);
+    sqlite3_finalize(st);
+    if (rc == CS_ESQLITE)
+        return cs_errf(x->err, x->errlen, rc, _("cannot make the report (%s): %s"), "json",
+                       cs_out_errmsg());
+    if (rc != 0)
+        return cs_errf(x->err, x->errlen, rc, _("cannot write the report: %s"), cs_strerror(rc));
+    return 0;
+}
+
+/* ---- CSV (RFC 4180) ---- */
+
+/* A field, quoted when it holds a comma, a quote or a line break; quotes doubled. */
+static void
+csv_field(FILE *f, const char *s)
+{
+    if (s == NULL)
+        return;
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static int
+render_csv(struct run *x, enum cs_report_kind kind)
+{
+    size_t n;
+    const struct cs_report_query *q = cs_report_queries(&n), *sec = NULL;
+    sqlite3_stmt *st = NULL;
+    int ret, rc;
+
+    for (size_t i = 0; i < n && sec == NULL; i++)
+        if (is_section(&q[i], kind, x->p->section))
+            sec = &q[i];
+    if (sec == NULL)
+        return cs_errf(x->err, x->errlen, CS_EINVAL, "no section");
+    if ((ret = prepare(x, sec->sql, &st, sec->section)) != 0)
+        return ret;
+    int nc = sqlite3_column_count(st);
+    for (int c = 0; c < nc; c++) {
+        if (c > 0)
+            fputc(',', x->f);
+        csv_field(x->f, sqlite3_column_name(st, c));
+    }
+    fputs("\r\n", x->f);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < nc; c++) {
+            if (c > 0)
+                fputc(',', x->f);
+            csv_field(x->f, (const char *)sqlite3_column_text(st, c));
+        }
+        fputs("\r\n", x->f);
+    }
+    if (rc != SQLITE_DONE)
+        ret = sql_fail(x, sec->section);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* ---- HTML ---- */
+
+/* Text for HTML content and attribute values: & < > " ' escaped. */
+static void
+html_text(FILE *f, const char *s)
+{
+    for (; s != NULL && *s; s++) {
+        switch (*s) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
+/* At most max characters of UTF-8 text s into buf, "…" added when cut. */
+static const char *
+html_cut(const char *s, size_t max, char *buf, size_t len)
+{
+    size_t chars = 0, i = 0;
+    for (; s[i] && i + 4 < len; i++) {
+        if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max)
+            break;
+        buf[i] = s[i];
+    }
+    if (s[i] != 0 && i + 4 <= len) {
+        /* Step back over a cut sequence, then add the ellipsis. */
+        while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80)
+            i--;
+        memcpy(buf + i, "\xe2\x80\xa6", 3);
+        i += 3;
+    }
+    buf[i] = 0;
+    return buf;
+}
+
+/*
+ * Inline CSS: readable on a phone (the viewport meta, a max width, tables
+ * and charts scroll sideways inside their box rather than shrinking their
+ * text), printable on A4 (each report on a new page, headings kept with
+ * what follows, a table's head repeated on each page, charts fitted to the
+ * page).
+ */
+static const char html_css[] =
+    ":root{--ink:#1b1b1b;--muted:#5d6166;--bar:#b3261e;--mark:#1f4fbf;--rule:#dcdcdc}"
+    "*{box-sizing:border-box}"
+    "body{margin:0;background:#fff;color:var(--ink);"
+    "font:15px/1.45 'Noto Sans','DejaVu Sans','Segoe UI',Roboto,Arial,sans-serif}"
+    "main{max-width:64rem;margin:0 auto;padding:1rem}"
+    "h1{font-size:1.45rem;margin:.2rem 0}"
+    "h2{font-size:1.2rem;margin:2rem 0 .6rem;padding-bottom:.2rem;border-bottom:2px solid var(--bar)}"
+    "h3{font-size:1rem;margin:1.2rem 0 .4rem}"
+    ".meta,figcaption,footer{color:var(--muted);font-size:.85rem}"
+    "figure{margin:0 0 1rem}"
+    ".scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}"
+    ".chart svg{display:block;width:100%;min-width:30rem;max-width:35rem;height:auto}"
+    ".chart text{font-family:inherit;font-size:12px;fill:var(--ink)}"
+    ".chart .bar{fill:var(--bar)}.chart .mark{stroke:var(--mark);stroke-width:2}"
+    "table{border-collapse:collapse;width:100%;font-size:.85rem}"
+    "th,td{padding:.25rem .45rem;border-bottom:1px solid var(--rule);text-align:left;"
+    "white-space:nowrap;vertical-align:top}"
+    "th{background:#f3f3f3}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.none{color:var(--muted);font-style:italic}"
+    "@media (max-width:40rem){body{font-size:14px}main{padding:.5rem}"
+    "table{font-size:.8rem}h1{font-size:1.25rem}}"
+    "@media print{@page{size:A4;margin:14mm 12mm}"
+    "body{font-size:9pt}main{max-width:none;padding:0}"
+    "section.report{break-before:page;page-break-before:always}"
+    "section.report:first-of-type{break-before:auto;page-break-before:auto}"
+    "h2,h3{break-after:avoid;page-break-after:avoid}"
+    "figure,tr{break-inside:avoid;page-break-inside:avoid}"
+    "thead{display:table-header-group}.scroll{overflow:visible}"
+    ".chart svg{min-width:0;width:auto;max-width:100%;max-height:240mm}"
+    "table{font-size:7.5pt}th,td{padding:.1rem .25rem;white-space:normal}}";
+
+/* Chart geometry, in SVG user units. */
+#define CH_W       560
+#define CH_LABEL_W 214 /* labels end here, right-aligned */
+#define CH_BAR_X   222
+#define CH_BAR_W   226
+#define CH_ROW     20
+#define CH_PAD     6
+
+struct bar {
+    char *label, *note;
+    double value, mark;
+    int has_mark;
+};
+
+static void
+bars_free(struct bar *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(b[i].label);
+        free(b[i].note);
+    }
+    free(b);
+}
+
+/* Reads the chart query's rows; rows without a value are left out. */
+static int
+bars_load(struct run *x, const struct cs_report_query *q, struct bar **out, size_t *count)
+{
+    sqlite3_stmt *st;
+    struct bar *b = NULL;
+    size_t n = 0, cap = 0;
+    int ret, rc;
+
+    *out = NULL;
+    *count = 0;
+    if ((ret = prepare(x, q->sql, &st, "chart")) != 0)
+        return ret;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            struct bar *nb = realloc(b, ncap * sizeof(*b));
+            if (nb == NULL) {
+                ret = cs_errf(x->err, x->errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+                goto out;
+            }
+            b = nb;
+            cap = ncap;
+        }
+        const char *label = (const char *)sqlite3_column_text(st, 0);
+        const char *value = (const char *)sqlite3_column_text(st, 1);
+        const char *note = (const char *)sqlite3_column_text(st, 3);
+        struct bar *r = &b[n];
+        r->label = strdup(label ? label : "");
+        r->note = strdup(note ? note : value ? value : "");
+        r->value = sqlite3_column_double(st, 1);
+        r->has_mark = sqlite3_column_type(st, 2) != SQLITE_NULL;
+        r->mark = sqlite3_column_double(st, 2);
+        n++;
+        if (r->label == NULL || r->note == NULL) {
+            ret = cs_errf(x->err, x->errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        ret = sql_fail(x, "chart");
+        goto out;
+    }
+    *out = b;
+    *count = n;
+    b = NULL;
+    n = 0;
+out:
+    bars_free(b, n);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* A horizontal bar chart: one row per bar, label left, bar, then its note. */
+static int
+html_chart(struct run *x, const struct cs_report_query *q)
+{
+    struct bar *b;
+    size_t n;
+    int ret;
+    char cut[160];
+
+    if ((ret = bars_load(x, q, &b, &n)) != 0)
+        return ret;
+    double max = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].value > max)
+            max = b[i].value;
+        if (b[i].has_mark && b[i].mark > max)
+            max = b[i].mark;
+    }
+    if (max <= 0)
+        max = 1;
+    int h = 2 * CH_PAD + (int)(n > 0 ? n : 1) * CH_ROW;
+    FILE *f = x->f;
+    fputs("<figure class=\"chart\"><div class=\"scroll\">", f);
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\""
+            " height=\"%d\" role=\"img\" aria-label=\"",
+            CH_W, h, CH_W, h);
+    html_text(f, _(q->title));
+    fputs("\">", f);
+    if (n == 0) {
+        fprintf(f, "<text x=\"%d\" y=\"%d\">", CH_PAD, CH_PAD + 14);
+        html_text(f, _("nothing to show"));
+        fputs("</text>", f);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int y = CH_PAD + (int)i * CH_ROW;
+        double w = b[i].value > 0 ? CH_BAR_W * b[i].value / max : 0;
+        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", CH_LABEL_W, y + 14);
+        html_text(f, html_cut(b[i].label, 28, cut, sizeof(cut)));
+        fprintf(f, "</text><rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\"/>",
+                CH_BAR_X, y + 3, w, CH_ROW - 6);
+        if (b[i].has_mark) {
+            double mx = CH_BAR_X + CH_BAR_W * (b[i].mark > 0 ? b[i].mark : 0) / max;
+            fprintf(f, "<line class=\"mark\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>", mx,
+                    y + 1, mx, y + CH_ROW - 1);
+        }
+        fprintf(f, "<text x=\"%.1f\" y=\"%d\">", CH_BAR_X + w + 4, y + 14);
+        html_text(f, html_cut(b[i].note, 24, cut, sizeof(cut)));
+        fputs("</text>", f);
+    }
+    fputs("</svg></div><figcaption>", f);
+    html_text(f, _(q->title));
+    fputs("</figcaption></figure>\n", f);
+    bars_free(b, n);
+    return 0;
+}
+
+static int
+html_table(struct run *x, const struct cs_report_query *q)
+{
+    char *sql;
+    sqlite3_stmt *st;
+    const char *headers[32];
+    int depth, ret, rc;
+    FILE *f = x->f;
+
+    if ((ret = display_sql(x, q, 0, &sql, &depth)) != 0)
+        return ret;
+    ret = prepare(x, sql, &st, q->section);
+    sqlite3_free(sql);
+    if (ret != 0)
+        return ret;
+    display_headers(q, headers, CS_ARRAY_SIZE(headers));
+    int nc = sqlite3_column_count(st), first = depth ? 1 : 0, rows = 0;
+    if (nc > 64)
+        nc = 64;
+    /*
+     * A column is numeric (right-aligned, header and "-" too) when it holds
+     * numbers and no text: a first pass over the rows finds out.
+     */
+    char num[64] = {0}, text[64] = {0};
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        for (int c = 0; c < nc; c++) {
+            int type = sqlite3_column_type(st, c);
+            num[c] |= type == SQLITE_INTEGER || type == SQLITE_FLOAT;
+            text[c] |= type == SQLITE_TEXT || type == SQLITE_BLOB;
+        }
+    for (int c = 0; c < nc; c++)
+        num[c] = num[c] && !text[c];
+    sqlite3_reset(st);
+    fputs("<h3>", f);
+    html_text(f, _(q->title));
+    fputs("</h3>\n<div class=\"scroll\"><table><thead><tr>", f);
+    for (int c = first, h = 0; c < nc; c++, h++) {
+        fputs(num[c] ? "<th class=\"n\">" : "<th>", f);
+        html_text(f, headers[h] ? _(headers[h]) : sqlite3_column_name(st, c));
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead><tbody>\n", f);
+    for (rc = rc == SQLITE_DONE ? sqlite3_step(st) : rc; rc == SQLITE_ROW;
+         rc = sqlite3_step(st), rows++) {
+        int indent = depth ? sqlite3_column_int(st, 0) : 0;
+        fputs("<tr>", f);
+        for (int c = first; c < nc; c++) {
+            const char *t = (const char *)sqlite3_column_text(st, c);
+            if (num[c])
+                fputs("<td class=\"n\">", f);
+            else if (indent > 0 && strcmp(sqlite3_column_name(st, c), "name") == 0)
+                fprintf(f, "<td style=\"padding-left:%.2frem\">",
+                        0.45 + 0.9 * (indent > 12 ? 12 : indent));
+            else
+                fputs("<td>", f);
+            html_text(f, t == NULL ? "-" : t);
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    if (rc == SQLITE_DONE && rows == 0) {
+        fprintf(f, "<tr><td class=\"none\" colspan=\"%d\">", nc - first);
+        html_text(f, _("no records"));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table></div>\n", f);
+    ret = rc == SQLITE_DONE ? 0 : sql_fail(x, q->section);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int
+html_kind(struct run *x, enum cs_report_kind kind)
+{
+    size_t n;
+    const struct cs_report_query *q = cs_report_queries(&n), *chart = chart_of(kind);
+    int ret = 0;
+
+    fprintf(x->f, "<section class=\"report\" id=\"%s\"><h2>", kind_names[kind]);
+    html_text(x->f, _(kind_titles[kind]));
+    fputs("</h2>\n", x->f);
+    if (x->p->section == NULL && chart != NULL && (ret = html_chart(x, chart)) != 0)
+        return ret;
+    for (size_t i = 0; i < n && ret == 0; i++)
+        if (is_section(&q[i], kind, x->p->section))
+            ret = html_table(x, &q[i]);
+    fputs("</section>\n", x->f);
+    return ret;
+}
+
+static int
+render_html(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many)
+{
+    FILE *f = x->f;
+    const char *title = many ? _("Membership development report") : _(kind_titles[kinds[0]]);
+    int ret = 0;
+
+    /* TRANSLATORS: the language code of the translation (for HTML lang=""): "vi" in vi.po. */
+    fputs("<!DOCTYPE html>\n<html lang=\"", f);
+    html_text(f, _("en"));
+    fputs("\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+          f);
+    html_text(f, title);
+    fprintf(f, "</title>\n<style>%s</style></head>\n<body><main>\n<header><h1>", html_css);
+    html_text(f, _("Membership development report"));
+    fputs("</h1><p class=\"meta\">", f);
+    html_text(f, _("unit:"));
+    fputc(' ', f);
+    html_text(f, x->units);
+    fputs(" &middot; ", f);
+    fprintf(f, _("year %d"), x->p->year);
+    fputs(" &middot; ", f);
+    html_text(f, _("as of"));
+    fprintf(f, " %s</p></header>\n", x->today);
+    for (size_t i = 0; i < nk && ret == 0; i++)
+        ret = html_kind(x, kinds[i]);
+    fputs("<footer><p>", f);
+    html_text(f, _("Every number on this page is the result of a documented query on the "
+                   "records of this replica (docs/REPORTS.md; 'report --sql' prints them)."));
+    fputs("</p></footer>\n</main></body></html>\n", f);
+    return ret;
+}
+
+/* ---- entry points ---- */
+
+int
+cs_report_has_section(enum cs_report_kind kind, const char *name, char *list, size_t len)
+{
+    size_t n, used = 0;
+    const struct cs_report_query *q = cs_report_queries(&n);
+    int found = 0;
+    if (list != NULL && len > 0)
+        list[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kind == CS_REPORT_ALL || !is_section(&q[i], kind, NULL))
+            continue;
+        found |= strcmp(q[i].section, name) == 0;
+        if (list != NULL && used < len) {
+            int w = snprintf(list + used, len - used, "%s%s", used ? ", " : "", q[i].section);
+            used = w < 0 ? len : used + (size_t)w;
+        }
+    }
+    return found;
+}
+
+static int
+render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt, int hub)
+{
+    enum cs_report_kind kinds[CS_REPORT__COUNT];
+    size_t nk = 0;
+    int many = kind == CS_REPORT_ALL, ret = 0;
+
+    if (many) {
+        for (int k = 0; k < CS_REPORT__COUNT; k++)
+            if (k != CS_REPORT_SYNC || hub)
+                kinds[nk++] = (enum cs_report_kind)k;
+    } else {
+        kinds[nk++] = kind;
+    }
+    if (many && fmt == CS_REPORT_CSV)
+        return cs_errf(x->err, x->errlen, CS_EINVAL,
+                       "%s", _("a CSV file holds one table: choose one report, not 'all'"));
+    if (x->p->section != NULL) {
+        char list[256];
+        if (many)
+            return cs_errf(x->err, x->errlen, CS_EINVAL, "%s",
+                           _("--section needs one report, not 'all'"));
+        if (!cs_report_has_section(kind, x->p->section, list, sizeof(list)))
+            return cs_errf(x->err, x->errlen, CS_EINVAL,
+                           _("the %s report has no section '%s' (it has: %s)"), kind_names[kind],
+                           x->p->section, list);
+    }
+    switch (fmt) {
+    case CS_REPORT_TABLE:
+        for (size_t i = 0; i < nk && ret == 0; i++) {
+            if (i > 0)
+                fputs("\n\n", x->f);
+            ret = render_table_kind(x, kinds[i]);
+        }
+        return ret;
+    case CS_REPORT_JSON:
+        return render_json(x, kinds, nk, many);
+    case CS_REPORT_CSV:
+        return render_csv(x, kind);
+    case CS_REPORT_HTML:
+        return render_html(x, kinds, nk, many);
+    }
+    return cs_errf(x->err, x->errlen, CS_EINVAL, "unknown format");
+}
+
+int
+cs_report_render(struct cs_replica *r, enum cs_report_kind kind, enum cs_report_format fmt,
+                 const struct cs_report_params *p, FILE *out, char *err, size_t errlen)
+{
+    struct run x = {.db = cs_replica_db(r), .p = p, .f = out, .err = err, .errlen = errlen};
+    int ret, hub = cs_report_is_hub(r);
+
+    if ((unsigned)kind > CS_REPORT_ALL || (unsigned)fmt >= CS_ARRAY_SIZE(format_names))
+        return cs_errf(err, errlen, CS_EINVAL, "unknown report or format");
+    if (kind == CS_REPORT_SYNC && !hub)
+        return cs_errf(err, errlen, CS_EINVAL, "%s",
+                       _("the sync report is made at the hub: this replica has no devices"));
+    cs_date_format(p->today, x.today);
+    if ((ret = cs_codes_sql_register(x.db)) != 0)
+        return cs_errf(err, errlen, ret, _("cannot make the report (%s): %s"), "functions",
+                       sqlite3_errmsg(x.db));
+    /* One read transaction: every section sees the same records. */
+    if (sqlite3_exec(x.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return sql_fail(&x, "begin");
+    if ((ret = check_root(&x)) != 0 || (ret = find_units(&x)) != 0)
+        goto out;
+    if ((kind == CS_REPORT_DUE || kind == CS_REPORT_ALL) &&
+        (ret = cs_candidate_due_fill(x.db, p->today, p->hol, NULL, NULL, err, errlen)) != 0)
+        goto out;
+    ret = render(&x, kind, fmt, hub);
+    if (ret == 0 && (fflush(out) != 0 || ferror(out)))
+        ret = write_fail(&x);
+out:
+    /* Nothing was written but the temp table: roll back, and drop it with the transaction. */
+    sqlite3_exec(x.db, "ROLLBACK", NULL, NULL, NULL);
+    return ret;
+}
+
+int
+cs_report_write(struct cs_replica *r, enum cs_report_kind kind, enum cs_report_format fmt,
+                const struct cs_report_params *p, const char *path, char *err, size_t errlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int ret;
+    FILE *mem = open_memstream(&buf, &len);
+
+    if (mem == NULL)
+        return cs_errf(err, errlen, -errno, _("cannot write the report: %s"), strerror(errno));
+    ret = cs_report_render(r, kind, fmt, p, mem, err, errlen);
+    if (fclose(mem) != 0 && ret == 0)
+        ret = cs_errf(err, errlen, CS_ENOMEM, _("cannot write the report: %s"),
+                      cs_strerror(CS_ENOMEM));
+    if (ret != 0)
+        goto out;
+    if (path == NULL || strcmp(path, "-") == 0) {
+        if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
+            int e = errno != 0 ? -errno : -EIO;
+            ret = cs_errf(err, errlen, e, _("cannot write the report: %s"), cs_strerror(e));
+        }
+    } else {
+        ret = cs_file_write_atomic(path, buf, len, 0644, err, errlen);
+    }
+out:
+    free(buf);
+    return ret;
+}
+
+int
+cs_report_print_sql(FILE *f, enum cs_report_kind kind)
+{
+    size_t n;
+    const struct cs_report_query *q = cs_report_queries(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (kind != CS_REPORT_ALL && q[i].kind != kind)
+            continue;
+        fprintf(f, "-- %s.%s: %s\n%s;\n\n", kind_names[q[i].kind], q[i].section, q[i].title,
+                q[i].sql);
+    }
+    if (fflush(f) != 0 || ferror(f))
+        return errno != 0 ? -errno : -EIO;
+    return 0;
+}

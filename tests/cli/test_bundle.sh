@@ -1,0 +1,302 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# USB-stick sync through the real binaries: devices export bundles
+# (cellsync bundle export), the hub merges them and writes replies
+# (cellsyncd import, or the inbox of cellsyncd serve), the devices apply
+# the replies (cellsync bundle import). Cells that only ever sync by stick
+# converge with the hub and with each other; one stick carries several
+# cells' bundles; the same change arriving by stick and live is applied
+# once; old bundles and replies change nothing and say so; truncated,
+# altered, foreign, revoked, unknown and future-format bundles are refused
+# with their reason while the rest of the stick still goes in.
+set -u
+cellsync=$1 cellsyncd=$2 fixture=$3
+fails=0 passes=0
+dir=$(mktemp -d)
+out=$dir/out err=$dir/err
+hubpid=
+cleanup() {
+    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
+unset LANGUAGE
+
+ok() { passes=$((passes + 1)); }
+bad() {
+    echo "FAIL: $*"
+    sed 's/^/  stdout: /' "$out"
+    sed 's/^/  stderr: /' "$err"
+    fails=$((fails + 1))
+}
+# on DEVICE CODE PATTERN -- ARGS: run cellsync for a device, check exit and output.
+on() {
+    dev=$1 code=$2 pattern=$3
+    shift 4
+    CELLSYNC_HOME="$dir/$dev" "$cellsync" "$@" >"$out" 2>"$err"
+    got=$?
+    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
+        bad "[$dev] cellsync $* -> exit $got (want $code), no '$pattern'"
+    else
+        ok
+    fi
+}
+# hubdo CODE PATTERN -- ARGS: run cellsyncd on the hub's state, check exit and output.
+hubdo() {
+    code=$1 pattern=$2
+    shift 3
+    "$cellsyncd" "$@" --state "$dir/hub" >"$out" 2>"$err"
+    got=$?
+    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
+        bad "cellsyncd $* -> exit $got (want $code), no '$pattern'"
+    else
+        ok
+    fi
+}
+# has PATTERN: the last command's output holds it.
+has() { cat "$out" "$err" | grep -q -- "$1" && ok || bad "no '$1' in the output"; }
+hash() { "$fixture" hash "$dir/$1/replica.db"; }
+sql() { "$fixture" sql "$1" "$2"; }
+hubsql() { sql "$dir/hub/replica.db" "$1"; }
+meta() { sql "$dir/$1/replica.db" "SELECT value FROM cs_meta WHERE key = '$2'"; }
+candidates() { hubsql "SELECT count(*) FROM candidate WHERE full_name = '$1'"; }
+# The hub's replicated state and its refusal log, to show an import changed nothing.
+hub_state() { echo "$(hubsql 'SELECT count(*) FROM cs_ver')/$(hubsql 'SELECT count(*) FROM hub_refused')/$(hubsql 'SELECT count(*) FROM hub_device')"; }
+# A device's short id, as the hub names its reply.
+short() { CELLSYNC_HOME="$dir/$1" "$cellsync" status | sed -n 's/^device: *\([0-9a-f]\{8\}\).*/\1/p'; }
+# The count of the last export's summary line.
+wrote() { sed -n 's/^wrote \([0-9]*\) changes.*/\1/p' "$out"; }
+# flip FILE OFFSET: xor one byte with 1.
+flip() {
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
+cat >"$dir/tree.csv" <<'EOF'
+id,parent,level,kind,name
+XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
+CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván"
+CB-02,XA-ML,cell,village,"Chi bộ bản Pù Quăn, xóm 2"
+EOF
+hubdo 0 "created" -- init --org-tree "$dir/tree.csv"
+mkdir -p "$dir/stick"
+stick=$dir/stick
+
+# Devices enrolled from files alone, never online: two laptops of cell 1 (s1,
+# s2), one of cell 2 (k); m of cell 1 syncs live too; t and u are for refusals.
+for d in s1:CB-01 s2:CB-01 k:CB-02 m:CB-01 t:CB-01 r:CB-02; do
+    name=${d%%:*} org=${d#*:}
+    hubdo 0 "written" -- enroll --org "$org" --role cell --name "máy $name" --addr 127.0.0.1:1 \
+        --out "$dir/$name.enroll"
+    on "$name" 0 "created" -- init
+    on "$name" 0 "enrolled" -- enroll "$dir/$name.enroll"
+done
+
+# ---- a stick with several cells' bundles ----
+on s1 0 "added candidate" -- candidate add --name "Nguyễn Văn Sỹ" --birth-date 2000-03-15 --sex male
+on s1 0 "added member" -- member add --name "Đinh Văn Thắng" --status official
+on s2 0 "added candidate" -- candidate add --name "Hà Thị Mai" --birth-date 2001-07-02
+on k 0 "added candidate" -- candidate add --name "Lò Thị Hoa" --birth-date 1999-05-01
+on s1 0 "wrote [0-9]* changes in 1 chunks to '$stick/s1.bundle' ([0-9]* bytes)" -- bundle export "$stick/s1.bundle"
+n1=$(wrote)
+# Exporting moves no cursor: the changes still wait for the hub's word.
+[ -z "$(meta s1 hub_ack_seq)" ] && ok || bad "export moved hub_ack_seq"
+on s1 0 "not acknowledged: *$n1\$" -- status
+on s2 0 "wrote" -- bundle export "$stick/s2.bundle"
+on k 0 "wrote" -- bundle export "$stick/k.bundle"
+ls "$stick"/*.tmp* >/dev/null 2>&1 && bad "a temp file was left on the stick" || ok
+hubdo 0 "3 bundles imported, 0 refused" -- import "$stick/s1.bundle" "$stick/s2.bundle" "$stick/k.bundle"
+has "imported '$stick/s1.bundle' from device $(short s1) (CB-01): $n1 new changes"
+has "imported '$stick/k.bundle' from device $(short k) (CB-02)"
+for d in s1 s2 k; do
+    [ -s "$stick/$(short $d).reply" ] && ok || bad "no reply for $d"
+done
+[ "$(candidates 'Nguyễn Văn Sỹ')" = 1 ] && [ "$(candidates 'Lò Thị Hoa')" = 1 ] &&
+    ok || bad "the hub lacks the stick's records"
+# Registered by their first bundle: the one-time secret was presented and spent.
+hubdo 0 "máy s1" -- devices
+hubdo 0 "máy k" -- devices
+# A reply is for its own device only.
+on s1 1 "reply for another device" -- bundle import "$stick/$(short k).reply"
+on s1 1 "not a reply from the hub" -- bundle import "$stick/s1.bundle"
+for d in s1 s2 k; do
+    on "$d" 0 "read '$stick/$(short $d).reply'" -- bundle import "$stick"
+done
+[ -z "$(meta s1 enroll_secret)" ] && ok || bad "the enrollment secret was kept after the welcome"
+on s1 0 "not acknowledged: *0" -- status
+on s1 0 "CB-01" -- status
+# s2's reply was written after s1's bundle went in: it has s1's records, not k's.
+on s2 0 "Nguyễn Văn Sỹ" -- candidate list
+on s2 0 "Đinh Văn Thắng" -- member list
+CELLSYNC_HOME="$dir/s2" "$cellsync" candidate list >"$out" 2>"$err"
+grep -q "Lò Thị Hoa" "$out" && bad "cell 1 received cell 2's record" || ok
+
+# ---- old bundles and replies change nothing, and say so ----
+before=$(hub_state)
+hubdo 0 "nothing new in '$stick/s1.bundle'" -- import "$stick/s1.bundle"
+[ "$(hub_state)" = "$before" ] && ok || bad "importing a bundle twice changed the hub: $before -> $(hub_state)"
+before=$(hash s2)
+on s2 0 "nothing new in '$stick/$(short s2).reply'" -- bundle import "$stick/$(short s2).reply"
+[ "$(hash s2)" = "$before" ] && ok || bad "importing a reply twice changed the device"
+
+# ---- a target set at the hub reaches cell 1 through replies, and not cell 2 ----
+hubdo 0 "target for CB-01" -- target --org CB-01 --year 2026 --admissions 5 --students 1
+for d in s1 s2 k; do
+    on "$d" 0 "wrote" -- bundle export "$stick/$d.bundle"
+done
+hubdo 0 "3 bundles imported" -- import "$stick/s1.bundle" "$stick/s2.bundle" "$stick/k.bundle"
+for d in s1 s2 k; do
+    on "$d" 0 "" -- bundle import "$stick"
+done
+on s1 0 "CB-01" -- target list
+on s2 0 "CB-01" -- target list
+CELLSYNC_HOME="$dir/k" "$cellsync" target list --json >"$out" 2>"$err"
+[ "$(cat "$out")" = "[]" ] && ok || bad "cell 2 received cell 1's target"
+on s1 0 "Hà Thị Mai" -- candidate list
+# Two stick-only laptops of one cell end in the same state.
+a=$(hash s1) b=$(hash s2)
+[ -n "$a" ] && [ "$a" = "$b" ] && ok || bad "s1 and s2 differ: $a / $b"
+# An edit on one laptop travels by stick to the other.
+k1=$(CELLSYNC_HOME="$dir/s1" "$cellsync" candidate list --json | sed -n 's/.*"id":"\([0-9a-f-]*\)".*"full_name":"Nguyễn Văn Sỹ".*/\1/p' | head -1)
+on s1 0 "changed" -- candidate edit "${k1:-none}" --phone 0911000111
+on s1 0 "wrote 1 changes" -- bundle export "$stick/s1.bundle"
+hubdo 0 "1 new changes" -- import "$stick/s1.bundle"
+on s1 0 "received 0 changes" -- bundle import "$stick"
+on s2 0 "wrote 0 changes" -- bundle export "$stick/s2.bundle"
+hubdo 0 "reply '$stick/$(short s2).reply' with 1 changes" -- import "$stick/s2.bundle"
+on s2 0 "received 1 changes" -- bundle import "$stick"
+on s2 0 "0911000111" -- candidate show "${k1:-none}"
+a=$(hash s1) b=$(hash s2)
+[ -n "$a" ] && [ "$a" = "$b" ] && ok || bad "s1 and s2 differ after an edit: $a / $b"
+
+# A change outside the device's unit is refused at the hub; the reply says so, once.
+on s1 0 "changed" -- candidate edit "${k1:-none}" --org CB-02
+on s1 0 "wrote 1 changes" -- bundle export "$stick/s1.bundle"
+hubdo 0 "0 new changes, 1 refused" -- import "$stick/s1.bundle"
+[ "$(hubsql "SELECT count(*) FROM hub_refused WHERE col = 'org_unit'")" = 1 ] &&
+    ok || bad "the refusal was not kept at the hub"
+on s1 0 "the hub refused a change to candidate.org_unit" -- bundle import "$stick"
+has "refused 1, open conflicts"
+on s1 0 "nothing new in" -- bundle import "$stick"
+grep -q "refused a change" "$err" && bad "an old reply repeated its refusals" || ok
+
+# ---- the hub's server: live syncs and an inbox ----
+mkdir -p "$dir/inbox"
+cat >"$dir/hub.conf" <<EOF
+state = $dir/hub
+listen = 127.0.0.1:0
+inbox = $dir/inbox
+EOF
+"$cellsyncd" serve --config "$dir/hub.conf" --port-file "$dir/port" 2>"$dir/hub.log" &
+hubpid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -s "$dir/port" ] && break; sleep 0.2; done
+addr=127.0.0.1:$(cat "$dir/port")
+
+# ---- the same change by stick and live is applied once ----
+on m 0 "added candidate" -- candidate add --name "Trần Văn Lượng" --birth-date 2002-01-20
+on m 0 "wrote" -- bundle export "$stick/m.bundle"
+on m 0 "synced" -- sync --hub "$addr"
+[ "$(candidates 'Trần Văn Lượng')" = 1 ] && ok || bad "the live sync did not bring m's record"
+before=$(hub_state)
+hubdo 0 "nothing new in '$stick/m.bundle'" -- import "$stick/m.bundle"
+has "reply '$stick/$(short m).reply'"
+[ "$(hub_state)" = "$before" ] && ok || bad "the stick re-applied a live change: $before -> $(hub_state)"
+[ "$(candidates 'Trần Văn Lượng')" = 1 ] && ok || bad "the record is at the hub twice"
+before=$(hash m)
+on m 0 "nothing new in" -- bundle import "$stick"
+[ "$(hash m)" = "$before" ] && ok || bad "an old reply changed the device after a live sync"
+
+# ---- refusals: each with its reason; the rest of the stick still goes in ----
+on t 0 "added candidate" -- candidate add --name "Bị Cắt Ngắn" --birth-date 2000-01-01
+on t 0 "wrote" -- bundle export "$dir/t.bundle"
+size=$(wc -c <"$dir/t.bundle")
+head -c $((size - 7)) "$dir/t.bundle" >"$stick/cut.bundle"
+cp "$dir/t.bundle" "$stick/flip.bundle"
+flip "$stick/flip.bundle" $((size - 100))
+cp "$dir/t.bundle" "$stick/future.bundle"
+printf '\002' | dd of="$stick/future.bundle" bs=1 seek=3 conv=notrunc 2>/dev/null
+# r registers with its first bundle, is revoked, then writes and exports.
+on r 0 "wrote" -- bundle export "$stick/r.bundle"
+hubdo 0 "reply '$stick/$(short r).reply'" -- import "$stick/r.bundle"
+hubdo 0 "revoked" -- revoke "máy r"
+on r 0 "added candidate" -- candidate add --name "Đã Thu Hồi" --birth-date 2000-01-01
+on r 0 "wrote" -- bundle export "$stick/r.bundle"
+# o belongs to another hub; u presents an enrollment that was already used.
+"$cellsyncd" init --state "$dir/other" --org-tree "$dir/tree.csv" >/dev/null 2>&1
+"$cellsyncd" enroll --state "$dir/other" --org CB-01 --role cell --name o --addr 127.0.0.1:1 \
+    --out "$dir/o.enroll" >/dev/null 2>&1
+on o 0 "created" -- init
+on o 0 "enrolled" -- enroll "$dir/o.enroll"
+on o 0 "added candidate" -- candidate add --name "Hub Khác" --birth-date 2000-01-01
+on o 0 "wrote" -- bundle export "$stick/o.bundle"
+on u 0 "created" -- init
+on u 0 "enrolled" -- enroll "$dir/s1.enroll"
+on u 0 "added candidate" -- candidate add --name "Không Rõ" --birth-date 2000-01-01
+on u 0 "wrote" -- bundle export "$stick/u.bundle"
+on s2 0 "added candidate" -- candidate add --name "Vẫn Được Nhận" --birth-date 2003-03-03
+on s2 0 "wrote" -- bundle export "$stick/s2.bundle"
+n2=$(wrote)
+before=$(hub_state)
+r_reply=$(cksum <"$stick/$(short r).reply")
+hubdo 1 "1 bundles imported, 6 refused, 0 failed" -- import "$stick/cut.bundle" "$stick/flip.bundle" \
+    "$stick/future.bundle" "$stick/r.bundle" "$stick/o.bundle" "$stick/u.bundle" "$stick/s2.bundle"
+has "bundle refused: '$stick/cut.bundle' is not a whole bundle: message is truncated"
+has "bundle refused: '$stick/flip.bundle' is damaged: change set refused: signature does not verify"
+has "bundle refused: '$stick/future.bundle' is a bundle of format 2"
+has "bundle refused: '$stick/r.bundle': device $(short r) refused: this device was revoked"
+has "bundle refused: '$stick/o.bundle' is addressed to another hub"
+has "bundle refused: '$stick/u.bundle': device $(short u) refused: the enrollment code is wrong, already used or expired"
+has "imported '$stick/s2.bundle'"
+[ "$(candidates 'Vẫn Được Nhận')" = 1 ] && ok || bad "the good bundle beside the refused ones did not go in"
+for n in "Bị Cắt Ngắn" "Đã Thu Hồi" "Hub Khác" "Không Rõ"; do
+    [ "$(candidates "$n")" = 0 ] && ok || bad "a refused bundle stored '$n'"
+done
+# Only s2's changes went in: its versions, no refusal logged, no device added.
+after=$(hub_state)
+[ "${after#*/}" = "${before#*/}" ] && [ "${after%%/*}" -eq $((${before%%/*} + n2)) ] &&
+    ok || bad "refused bundles changed the hub: $before -> $after (+$n2 expected)"
+[ "$(cksum <"$stick/$(short r).reply")" = "$r_reply" ] && ok || bad "a revoked device got a reply"
+# The intact bundle whose copies were refused goes in.
+hubdo 0 "imported '$dir/t.bundle'" -- import "$dir/t.bundle" --reply-dir "$stick"
+[ "$(candidates 'Bị Cắt Ngắn')" = 1 ] && ok || bad "the intact bundle did not go in"
+on t 0 "read" -- bundle import "$stick"
+# A damaged reply is refused on the device and changes nothing there.
+cp "$stick/$(short s2).reply" "$dir/s2.reply"
+flip "$dir/s2.reply" 200
+before=$(hash s2)
+on s2 1 "damaged" -- bundle import "$dir/s2.reply"
+[ "$(hash s2)" = "$before" ] && ok || bad "a damaged reply changed the device"
+on s2 0 "received" -- bundle import "$stick"
+
+# ---- the inbox: a dropped bundle is imported, answered and moved to done/ ----
+on s1 0 "added candidate" -- candidate add --name "Qua Hộp Thư" --birth-date 2004-04-04
+on s1 0 "wrote" -- bundle export "$dir/s1-inbox.bundle"
+cp "$dir/s1-inbox.bundle" "$dir/inbox/s1.bundle"
+cp "$stick/cut.bundle" "$dir/inbox/cut.bundle"
+for _ in $(seq 1 100); do
+    [ -s "$dir/inbox/s1.reply" ] && [ -e "$dir/inbox/done/s1.bundle" ] &&
+        [ -e "$dir/inbox/refused/cut.bundle" ] && break
+    sleep 0.2
+done
+[ -s "$dir/inbox/s1.reply" ] && ok || bad "the inbox wrote no reply"
+[ -e "$dir/inbox/done/s1.bundle" ] && [ ! -e "$dir/inbox/s1.bundle" ] &&
+    ok || bad "the inbox did not move the bundle to done/"
+[ -e "$dir/inbox/refused/cut.bundle" ] && ok || bad "the inbox did not set the cut bundle aside"
+grep -q "event=import file=\"s1.bundle\"" "$dir/hub.log" && ok || bad "no import line in the log"
+grep -q "event=import-refused file=\"cut.bundle\".*truncated" "$dir/hub.log" &&
+    ok || bad "no refusal line in the log"
+[ "$(candidates 'Qua Hộp Thư')" = 1 ] && ok || bad "the inbox did not merge the bundle"
+on s1 0 "read" -- bundle import "$dir/inbox/s1.reply"
+# The hub still serves live syncs after the inbox's work.
+on s2 0 "synced" -- sync --hub "$addr"
+on s2 0 "Qua Hộp Thư" -- candidate list
+
+kill -TERM "$hubpid"
+wait "$hubpid"
+rc=$?
+hubpid=
+[ "$rc" -eq 0 ] && ok || bad "cellsyncd exited $rc on SIGTERM"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,184 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The operations commands through the real binaries: `cellsyncd backup`
+# while a real `cellsyncd serve` runs and a device syncs into it, the copy's
+# integrity, `restore` refused while serving and working once stopped (the
+# replaced state kept aside, the devices' changes made after the backup sent
+# again), and `check` passing, then failing on a key readable by others, a
+# damaged database, a bad configuration file and a port in use.
+set -u
+cellsync=$1 cellsyncd=$2 fixture=$3 bulk=$4
+fails=0 passes=0
+dir=$(mktemp -d)
+out=$dir/out err=$dir/err
+hubpid=
+cleanup() {
+    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
+unset LANGUAGE
+
+ok() { passes=$((passes + 1)); }
+bad() {
+    echo "FAIL: $*"
+    sed 's/^/  stdout: /' "$out"
+    sed 's/^/  stderr: /' "$err"
+    fails=$((fails + 1))
+}
+# hubcmd CODE PATTERN -- ARGS: run cellsyncd, check its exit code and output.
+hubcmd() {
+    code=$1 pattern=$2
+    shift 3
+    "$cellsyncd" "$@" >"$out" 2>"$err"
+    got=$?
+    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
+        bad "cellsyncd $* -> exit $got (want $code), no '$pattern'"
+    else
+        ok
+    fi
+}
+# on DEVICE CODE PATTERN -- ARGS: the same for a device's cellsync.
+on() {
+    dev=$1 code=$2 pattern=$3
+    shift 4
+    CELLSYNC_HOME="$dir/$dev" "$cellsync" "$@" >"$out" 2>"$err"
+    got=$?
+    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
+        bad "[$dev] cellsync $* -> exit $got (want $code), no '$pattern'"
+    else
+        ok
+    fi
+}
+# The fixture opens a database read-write: look at copies, never at a backup itself.
+inspect() {
+    rm -rf "$dir/inspect"
+    cp -r "$1" "$dir/inspect"
+    "$fixture" sql "$dir/inspect/replica.db" "$2"
+}
+hash_of() {
+    rm -rf "$dir/inspect"
+    cp -r "$1" "$dir/inspect"
+    "$fixture" hash "$dir/inspect/replica.db"
+}
+start_hub() {
+    rm -f "$dir/port"
+    "$cellsyncd" serve --config "$dir/hub.conf" --port-file "$dir/port" 2>>"$dir/hub.log" &
+    hubpid=$!
+    for _ in $(seq 1 50); do [ -s "$dir/port" ] && break; sleep 0.1; done
+    addr=127.0.0.1:$(cat "$dir/port")
+}
+stop_hub() {
+    kill -TERM "$hubpid"
+    wait "$hubpid"
+    rc=$?
+    hubpid=
+    [ "$rc" -eq 0 ] && ok || bad "cellsyncd serve exited $rc on SIGTERM"
+}
+candidates() { "$fixture" sql "$dir/$1/replica.db" 'SELECT count(*) FROM candidate'; }
+
+cat >"$dir/tree.csv" <<'EOF'
+id,parent,level,kind,name
+XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
+CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván"
+EOF
+# Port 0: the check of the listening address must not depend on a free 7461.
+printf 'state = %s\nlisten = 127.0.0.1:0\n' "$dir/hub" >"$dir/hub.conf"
+conf="--config $dir/hub.conf"
+
+hubcmd 0 "created the hub" -- init --org-tree "$dir/tree.csv" $conf
+hubcmd 0 "all 5 checks ok" -- check $conf
+start_hub
+hubcmd 0 "enrollment" -- enroll $conf --org CB-01 --role cell --name "máy a" --addr "$addr" \
+    --out "$dir/a.enroll"
+on a 0 "created" -- init
+on a 0 "enrolled" -- enroll "$dir/a.enroll"
+on a 0 "added candidate" -- candidate add --name "Nguyễn Văn Sỹ" --birth-date 2000-03-15
+on a 0 "synced" -- sync
+
+# A backup while the hub serves and merges a large sync: a consistent copy all the same.
+CELLSYNC_HOME="$dir/a" "$bulk" candidates 1500 >/dev/null 2>"$err" && ok || bad "cs_bulk"
+CELLSYNC_HOME="$dir/a" "$cellsync" sync >"$dir/sync.out" 2>&1 &
+syncpid=$!
+hubcmd 0 "integrity ok" -- backup "$dir/bk1" $conf
+wait "$syncpid" && ok || bad "the sync during the backup failed: $(cat "$dir/sync.out")"
+[ "$(inspect "$dir/bk1" 'PRAGMA integrity_check')" = ok ] && ok || bad "bk1 is damaged"
+n=$(inspect "$dir/bk1" 'SELECT count(*) FROM candidate')
+[ "${n:-0}" -ge 1 ] && [ "$n" -le 1501 ] && ok || bad "bk1 holds $n candidates"
+[ "$(stat -c %a "$dir/bk1/hub.key")" = 600 ] && ok || bad "the backup's key is not 0600"
+[ "$(stat -c %a "$dir/bk1")" = 700 ] && ok || bad "the backup directory is not 0700"
+ls "$dir" | grep -q 'tmp-' && bad "a temp directory was left behind" || ok
+hubcmd 0 "integrity ok" -- backup "$dir/bk2" $conf
+[ "$(inspect "$dir/bk2" 'SELECT count(*) FROM candidate')" = 1501 ] && ok ||
+    bad "bk2 does not hold the 1501 candidates"
+bk2_hash=$(hash_of "$dir/bk2")
+
+# A backup never goes over an existing directory; usage errors exit 2.
+hubcmd 1 "already exists" -- backup "$dir/bk1" $conf
+hubcmd 2 "give the DIR" -- backup $conf
+hubcmd 2 "give the backup DIR" -- restore $conf
+
+# While serving: check passes (the port is this hub's), restore and a second serve refused.
+hubcmd 0 "in use by the cellsyncd serving" -- check $conf
+hubcmd 1 "stop it first" -- restore "$dir/bk2" $conf
+ls "$dir/hub" | grep -q before-restore && bad "a refused restore moved files" || ok
+hubcmd 1 "in use by a running cellsyncd" -- serve $conf --listen 127.0.0.1:0
+
+# Another state directory asking for the serving hub's port fails the port check.
+hubcmd 0 "restored" -- restore "$dir/bk1" $conf --state "$dir/other"
+printf 'listen = %s\n' "$addr" >"$dir/other.conf"
+hubcmd 1 "FAILED: cannot listen" -- check --state "$dir/other" --config "$dir/other.conf"
+
+# A change after bk2, then the hub stops and bk2 comes back.
+on a 0 "added candidate" -- candidate add --name "Lò Thị Hoa" --birth-date 1999-05-01
+on a 0 "synced" -- sync
+stop_hub
+hubcmd 0 "the state it replaced is in" -- restore "$dir/bk2" $conf
+aside=$(ls -d "$dir"/hub/before-restore-* 2>/dev/null | head -1)
+[ -n "$aside" ] && [ -f "$aside/replica.db" ] && [ -f "$aside/hub.key" ] && ok ||
+    bad "the replaced state was not kept aside"
+[ "$(hash_of "$dir/hub")" = "$bk2_hash" ] && ok || bad "the restored replica is not bk2"
+[ "$(candidates hub)" = 1501 ] && ok || bad "the restored hub does not hold bk2's candidates"
+hubcmd 0 "all 5 checks ok" -- check $conf
+
+# The device sends again what the restored hub lacks; a new device then receives it.
+start_hub
+on a 0 "synced" -- sync --hub "$addr"
+[ "$(candidates hub)" = 1502 ] && ok || bad "the change made after the backup did not come back"
+hubcmd 0 "enrollment" -- enroll $conf --org CB-01 --role cell --name "máy a2" --addr "$addr" \
+    --out "$dir/a2.enroll"
+on a2 0 "created" -- init
+on a2 0 "enrolled" -- enroll "$dir/a2.enroll"
+on a2 0 "synced" -- sync
+on a2 0 "Lò Thị Hoa" -- candidate list
+stop_hub
+
+# check fails on a secret key others can read, and says which and why.
+chmod 644 "$dir/hub/hub.key"
+hubcmd 1 "hub.key' has mode 0644, must be 0600" -- check $conf
+grep -q "^replica .*: ok$" "$out" && ok || bad "one failed check stopped the others"
+chmod 600 "$dir/hub/hub.key"
+hubcmd 0 "all 5 checks ok" -- check $conf
+
+# A damaged database: check fails, a backup of it fails and leaves nothing, a restore
+# from a damaged backup changes nothing.
+mkdir "$dir/bad"
+cp "$dir/hub/hub.key" "$dir/hub/hub.pub" "$dir/hub/replica.db" "$dir/bad/"
+dd if=/dev/urandom of="$dir/bad/replica.db" bs=4096 seek=3 count=4 conv=notrunc 2>/dev/null
+hubcmd 1 "replica .*FAILED" -- check $conf --state "$dir/bad"
+hubcmd 1 "backup failed" -- backup "$dir/bk3" $conf --state "$dir/bad"
+[ -e "$dir/bk3" ] && bad "a failed backup left its directory" || ok
+ls "$dir" | grep -q 'tmp-' && bad "a failed backup left its temp directory" || ok
+before=$(hash_of "$dir/hub")
+hubcmd 1 "the state is unchanged" -- restore "$dir/bad" $conf
+[ "$(hash_of "$dir/hub")" = "$before" ] && ok || bad "a refused restore changed the hub"
+hubcmd 1 "not a backup directory" -- restore "$dir/tree.csv" $conf
+
+# A configuration file with a typo fails its line; the other checks still run.
+printf 'state = %s\nlisten = 127.0.0.1:0\nlisen = 1\n' "$dir/hub" >"$dir/typo.conf"
+hubcmd 1 "typo.conf:3: unknown key 'lisen'" -- check --config "$dir/typo.conf" --state "$dir/hub"
+grep -q "^key pair .*: ok$" "$out" && ok || bad "a bad configuration stopped the other checks"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
