@@ -98,21 +98,22 @@ rng_pick(const int *weights, int n)
 /* ---- names ---- */
 
 static const char *const families[] = {
-    "Nguyễn", "Nguyễn", "Nguyễn", "Trần", "Trần", "Lê", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan",
-    "Võ",     "Vũ",     "Đặng",   "Bùi",  "Đỗ",   "Hồ", "Ngô", "Dương", "Lý",   "Trương", "Đinh",
+    "Nguyễn", "Nguyễn", "Nguyễn", "Trần", "Trần", "Lê", "Lê",  "Phạm",  "Huỳnh", "Hoàng",  "Phan",
+    "Võ",     "Vũ",     "Đặng",   "Bùi",  "Đỗ",   "Hồ", "Ngô", "Dương", "Lý",    "Trương", "Đinh",
 };
-static const char *const middles_m[] = {"Văn", "Văn", "Hữu", "Đức", "Minh", "Quốc", "Công", "Thanh"};
+static const char *const middles_m[] = {"Văn",  "Văn",  "Hữu",  "Đức",
+                                        "Minh", "Quốc", "Công", "Thanh"};
 static const char *const middles_f[] = {"Thị", "Thị", "Thị", "Ngọc", "Thu", "Thanh", "Kim", "Mỹ"};
-static const char *const givens_m[] = {"An",   "Bình", "Cường", "Dũng", "Hải",  "Hùng", "Khoa",
-                                       "Long", "Minh", "Nam",   "Phong", "Quang", "Sơn", "Tâm",
-                                       "Thắng", "Tiến", "Trung", "Tuấn", "Việt", "Vinh"};
-static const char *const givens_f[] = {"Anh",  "Bích", "Chi",  "Dung", "Hà",   "Hạnh", "Hoa",
-                                       "Hương", "Lan",  "Linh", "Mai",  "Ngân", "Nhung", "Oanh",
+static const char *const givens_m[] = {"An",    "Bình", "Cường", "Dũng",  "Hải",   "Hùng", "Khoa",
+                                       "Long",  "Minh", "Nam",   "Phong", "Quang", "Sơn",  "Tâm",
+                                       "Thắng", "Tiến", "Trung", "Tuấn",  "Việt",  "Vinh"};
+static const char *const givens_f[] = {"Anh",    "Bích",  "Chi",  "Dung",  "Hà",    "Hạnh",  "Hoa",
+                                       "Hương",  "Lan",   "Linh", "Mai",   "Ngân",  "Nhung", "Oanh",
                                        "Phương", "Quyên", "Thảo", "Trang", "Tuyết", "Yến"};
 /* Place names: two syllables from here. */
 static const char *const place_syl[] = {
-    "Tam", "Bình", "An",   "Hòa",  "Phú",  "Thạnh", "Xuân", "Mỹ",   "Tân",  "Hiệp", "Đông",
-    "Tây", "Nam",  "Bắc",  "Thọ",  "Lộc",  "Phước", "Sơn",  "Trà",  "Kỳ",   "Quang", "Vinh",
+    "Tam", "Bình", "An",    "Hòa",  "Phú",  "Thạnh", "Xuân", "Mỹ",    "Tân", "Hiệp",  "Đông",
+    "Tây", "Nam",  "Bắc",   "Thọ",  "Lộc",  "Phước", "Sơn",  "Trà",   "Kỳ",  "Quang", "Vinh",
     "Hải", "Thái", "Trung", "Hưng", "Long", "Thuận", "Đức",  "Nghĩa", "Lập", "Hưng",
 };
 
@@ -207,8 +208,8 @@ make_tree(const char *csv, int ngrass, int ncell)
         snprintf(u->code, sizeof(u->code), "NT%02d", g + 1);
         place_name(place, sizeof(place));
         static const char *const prefix[K__COUNT] = {
-            "Đảng bộ xã ",          "Chi bộ Trường THPT ", "Chi bộ Công ty Cổ phần ",
-            "Đảng bộ cơ quan UBND ", "Đảng bộ Công an xã ",  "Chi bộ Quân sự xã ",
+            "Đảng bộ xã ",           "Chi bộ Trường THPT ", "Chi bộ Công ty Cổ phần ",
+            "Đảng bộ cơ quan UBND ", "Đảng bộ Công an xã ", "Chi bộ Quân sự xã ",
         };
         snprintf(name, sizeof(name), "%s%s", prefix[u->kind], place);
         org_line(f, u->code, "NT", "grassroots", kind_codes[u->kind], name);
@@ -342,7 +343,8 @@ make_members(int n, int32_t today, int year)
             int other = 1945 + rng_below(61);
             by = other < by ? other : by;
         }
-        int32_t birth = cs_date_from_civil((struct cs_date){by, rng_range(1, 12), rng_range(1, 28)});
+        int32_t birth =
+            cs_date_from_civil((struct cs_date){by, rng_range(1, 12), rng_range(1, 28)});
         if (birth > latest_birth)
             birth = latest_birth;
         int status = rng_pick(status_weights, S__COUNT);
@@ -408,10 +410,14 @@ official_of(int cell)
 
 /* ---- candidates ---- */
 
-static const char *const sources[] = {"youth_union",        "militia",
-                                      "teacher",            "student",
-                                      "non_state_worker",   "demobilised_soldier",
-                                      "religious_follower", "farmer_business",
+static const char *const sources[] = {"youth_union",
+                                      "militia",
+                                      "teacher",
+                                      "student",
+                                      "non_state_worker",
+                                      "demobilised_soldier",
+                                      "religious_follower",
+                                      "farmer_business",
                                       "other"};
 static const int source_weights[] = {30, 6, 8, 10, 12, 7, 4, 15, 8};
 
@@ -444,9 +450,15 @@ age_of_latest(int s)
 }
 
 static const char *const stage_cols[CS_STAGE__COUNT] = {
-    "identified_on",   "helper_on",          "class_on",
-    "applied_on",      "verified_on",        "cell_resolution_on",
-    "grassroots_resolution_on", "decision_on", "ceremony_on",
+    "identified_on",
+    "helper_on",
+    "class_on",
+    "applied_on",
+    "verified_on",
+    "cell_resolution_on",
+    "grassroots_resolution_on",
+    "decision_on",
+    "ceremony_on",
     "official_on",
 };
 
@@ -717,11 +729,16 @@ int
 main(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"state", required_argument, NULL, 's'},      {"seed", required_argument, NULL, 'S'},
-        {"grassroots", required_argument, NULL, 'g'}, {"cells", required_argument, NULL, 'c'},
-        {"members", required_argument, NULL, 'm'},    {"candidates", required_argument, NULL, 'k'},
-        {"today", required_argument, NULL, 't'},      {"year", required_argument, NULL, 'y'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
+        {"state", required_argument, NULL, 's'},
+        {"seed", required_argument, NULL, 'S'},
+        {"grassroots", required_argument, NULL, 'g'},
+        {"cells", required_argument, NULL, 'c'},
+        {"members", required_argument, NULL, 'm'},
+        {"candidates", required_argument, NULL, 'k'},
+        {"today", required_argument, NULL, 't'},
+        {"year", required_argument, NULL, 'y'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *state = NULL, *today_arg = NULL, *seed_arg = NULL;
     int ngrass = 60, ncell = 250, nmemb = 5000, ncand = 600, year = 0, ch, ret;

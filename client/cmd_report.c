@@ -19,7 +19,8 @@ enum { OPT_ORG, OPT_YEAR, OPT_FORMAT, OPT_OUT, OPT_SECTION, OPT_SQL, OPT_HELP, O
 
 static const struct opt report_opts[OPT__COUNT] = {
     [OPT_ORG] = {"org", 1, N_("only this unit and the units below it (default: this device's)")},
-    [OPT_YEAR] = {"year", 1, N_("the year of targets, admissions and ratings (default: this year)")},
+    [OPT_YEAR] = {"year", 1,
+                  N_("the year of targets, admissions and ratings (default: this year)")},
     [OPT_FORMAT] = {"format", 1, N_("table (default), json, csv (one section) or html (one page)")},
     [OPT_OUT] = {"out", 1, N_("write to this file (atomically) instead of standard output")},
     [OPT_SECTION] = {"section", 1, N_("only this section of the report (CSV: default the first)")},
@@ -66,8 +67,7 @@ cmd_report(int argc, char **argv)
         return client_usage(_("report: --format: '%s' is not one of table, json, csv, html"),
                             ov[OPT_FORMAT]);
     if (fmt == CS_REPORT_CSV && kind == CS_REPORT_ALL)
-        return client_usage(
-            _("report: a CSV file holds one table: choose one report, not 'all'"));
+        return client_usage(_("report: a CSV file holds one table: choose one report, not 'all'"));
     if (ov[OPT_YEAR] != NULL) {
         char *end;
         errno = 0;

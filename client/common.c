@@ -466,6 +466,8 @@ verbs_usage(FILE *f, const char *cmd, const struct verb *verbs, size_t n)
     fprintf(f, _("\nRun 'cellsync %s <verb> --help' for the options of one verb.\n"), cmd);
 }
 
+static int single_verb; /* set while run_single runs its one verb */
+
 int
 run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, char **argv)
 {
@@ -493,8 +495,13 @@ run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, char **
     argc--, argv++;
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf(_("usage: cellsync %s %s [<options>]%s%s\n\n%s\n"), cmd, v->name,
-                   v->operands[0] ? " " : "", v->operands, _(v->summary));
+            /* A one-verb command (run_single) is shown without its hidden verb. */
+            if (single_verb)
+                printf(_("usage: cellsync %s [<options>]%s%s\n\n%s\n"), cmd,
+                       v->operands[0] ? " " : "", v->operands, _(v->summary));
+            else
+                printf(_("usage: cellsync %s %s [<options>]%s%s\n\n%s\n"), cmd, v->name,
+                       v->operands[0] ? " " : "", v->operands, _(v->summary));
             print_options(stdout, v->e, v->extra, v->nextra);
             return CS_EXIT_OK;
         }
@@ -617,7 +624,9 @@ run_single(const char *cmd, const struct verb *v, int argc, char **argv)
     av[1] = (char *)v->name;
     for (int i = 1; i < argc; i++)
         av[i + 1] = argv[i];
+    single_verb = 1;
     int ret = run_verbs(cmd, v, 1, argc + 1, av);
+    single_verb = 0;
     free(av);
     return ret;
 }

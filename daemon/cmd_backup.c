@@ -34,8 +34,7 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f, "%s\n\n%s\n\n%s\n",
-            _("usage: cellsyncd backup DIR [--state DIR] [--config FILE]"),
+    fprintf(f, "%s\n\n%s\n\n%s\n", _("usage: cellsyncd backup DIR [--state DIR] [--config FILE]"),
             _("Copies the hub's state into DIR, a new directory: replica.db (a consistent\n"
               "copy, taken while 'cellsyncd serve' may be running), hub.key and hub.pub.\n"
               "The copy must pass an integrity check before DIR appears. Whoever has DIR\n"

@@ -22,6 +22,7 @@
 #include "cellsync/cli.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/rules.h"
 #include "commands.h"
 #include "hub.h"
 #include "ops.h"
@@ -33,8 +34,9 @@ usage(FILE *f)
             _("Checks what the hub needs to serve, one line each: the configuration file,\n"
               "the state directory and who owns its files, the key pair (hub.key readable\n"
               "and mode 0600, hub.pub its public half), the replica (PRAGMA integrity_check,\n"
-              "and that it belongs to the key), the inbox if one is set, and that the\n"
-              "listening address is free (or held by the cellsyncd serving this state).\n"
+              "and that it belongs to the key), the inbox and holidays file if set, and\n"
+              "that the listening address is free (or held by the cellsyncd serving this\n"
+              "state).\n"
               "Exits 0 when every check is ok, 1 otherwise. Changes nothing."),
             _("options:\n"
               "  --state DIR    the state directory (default /var/lib/cellsyncd)\n"
@@ -72,8 +74,7 @@ static void
 check_state(struct report *r, const char *state)
 {
     static const char *const files[] = {
-        HUB_KEY,  HUB_PUB, HUB_REPLICA, HUB_REPLICA "-wal", HUB_REPLICA "-shm",
-        OPS_LOCK,
+        HUB_KEY, HUB_PUB, HUB_REPLICA, HUB_REPLICA "-wal", HUB_REPLICA "-shm", OPS_LOCK,
     };
     char what[PATH_MAX + 64], path[PATH_MAX];
     struct stat dir, st;
@@ -148,8 +149,8 @@ check_listen(struct report *r, const struct conf *c)
     }
     /* As serve binds it (libuv sets SO_REUSEADDR): a port in TIME_WAIT is no obstacle. */
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
-    socklen_t len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                             : sizeof(struct sockaddr_in);
+    socklen_t len =
+        ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
         bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 1) != 0)
         report_line(r, what, _("cannot listen: %s"), strerror(errno));
@@ -240,6 +241,19 @@ cmd_check(int argc, char **argv)
             report_line(&r, what, "%s", strerror(errno));
         else
             report_line(&r, what, "%s", "");
+    }
+
+    if (conf.holidays[0] != 0) {
+        struct cs_date_holidays *hol = NULL;
+        snprintf(what, sizeof(what), _("holidays '%s'"), conf.holidays);
+        int rc = cs_date_holidays_new(&hol);
+        if (rc != 0)
+            report_line(&r, what, "%s", cs_strerror(rc));
+        else if (cs_date_holidays_load(hol, conf.holidays, err, sizeof(err)) != 0)
+            report_line(&r, what, "%s", err);
+        else
+            report_line(&r, what, "%s", "");
+        cs_date_holidays_free(hol);
     }
 
     check_listen(&r, &conf);

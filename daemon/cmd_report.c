@@ -20,22 +20,23 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f, "%s\n\n%s\n\n%s\n",
-            _("usage: cellsyncd report targets|pipeline|due|members|sync|all [--org ID]\n"
-              "  [--year YEAR] [--format table|json|csv|html] [--out FILE] [--section NAME]\n"
-              "  [--sql] [--state DIR] [--config FILE]"),
-            _("Reports on the records the hub holds: targets and admissions, candidates by\n"
-              "stage, deadlines, membership, and the devices' sync state. Each number comes\n"
-              "from a documented query; --sql prints them."),
-            _("options:\n"
-              "  --org ID         only this unit and the units below it (default: the whole tree)\n"
-              "  --year YEAR      the year of targets, admissions and ratings (default: this year)\n"
-              "  --format FORMAT  table (default), json, csv (one section) or html (one page)\n"
-              "  --out FILE       write to FILE (atomically) instead of standard output\n"
-              "  --section NAME   only this section of the report (CSV: default the first)\n"
-              "  --sql            print the queries of the report instead of running them\n"
-              "  --state DIR      the state directory (default /var/lib/cellsyncd)\n"
-              "  --config FILE    the configuration file"));
+    fprintf(
+        f, "%s\n\n%s\n\n%s\n",
+        _("usage: cellsyncd report targets|pipeline|due|members|sync|all [--org ID]\n"
+          "  [--year YEAR] [--format table|json|csv|html] [--out FILE] [--section NAME]\n"
+          "  [--sql] [--state DIR] [--config FILE]"),
+        _("Reports on the records the hub holds: targets and admissions, candidates by\n"
+          "stage, deadlines, membership, and the devices' sync state. Each number comes\n"
+          "from a documented query; --sql prints them."),
+        _("options:\n"
+          "  --org ID         only this unit and the units below it (default: the whole tree)\n"
+          "  --year YEAR      the year of targets, admissions and ratings (default: this year)\n"
+          "  --format FORMAT  table (default), json, csv (one section) or html (one page)\n"
+          "  --out FILE       write to FILE (atomically) instead of standard output\n"
+          "  --section NAME   only this section of the report (CSV: default the first)\n"
+          "  --sql            print the queries of the report instead of running them\n"
+          "  --state DIR      the state directory (default /var/lib/cellsyncd)\n"
+          "  --config FILE    the configuration file"));
 }
 
 int
@@ -76,9 +77,8 @@ cmd_report(int argc, char **argv)
         }
         case 'f':
             if ((fmt = cs_report_format_from_name(optarg)) < 0)
-                return cmd_usage_error("report",
-                                       _("--format: '%s' is not one of table, json, csv, html"),
-                                       optarg);
+                return cmd_usage_error(
+                    "report", _("--format: '%s' is not one of table, json, csv, html"), optarg);
             break;
         case 'O':
             out = optarg;
@@ -134,8 +134,7 @@ cmd_report(int argc, char **argv)
         ret = cmd_fail("%s", cs_strerror(ret));
         goto out;
     }
-    if (conf.holidays[0] != 0 &&
-        cs_date_holidays_load(hol, conf.holidays, err, sizeof(err)) != 0) {
+    if (conf.holidays[0] != 0 && cs_date_holidays_load(hol, conf.holidays, err, sizeof(err)) != 0) {
         ret = cmd_fail("%s", err);
         goto out;
     }

@@ -9,9 +9,10 @@
  *     the replica belongs to that key;
  *  2. its files are copied into <state>/restore.tmp-PID and opened there
  *     as the hub would open them (hub_open);
- *  3. the current files are moved aside into <state>/before-restore-<time>/
- *     and the new ones renamed in (all on one file system); a failed rename
- *     moves everything back.
+ *  3. the current files (replica.db with its -wal and -shm, the key pair)
+ *     are moved aside into <state>/before-restore-<time>/ and the staged
+ *     ones renamed in (all on one file system); a failed rename moves
+ *     everything back.
  * Nothing is deleted: the replaced state stays in before-restore-<time>.
  * Run as root, the new files are given to the owner of the state directory
  * (the daemon's user), as the files they replace were.
@@ -50,7 +51,7 @@ static const char *const state_files[] = {
     HUB_REPLICA, HUB_REPLICA "-wal", HUB_REPLICA "-shm", HUB_KEY, HUB_PUB,
 };
 #define NFILES (sizeof(state_files) / sizeof(state_files[0]))
-#define NNEW   3 /* the first ones of a backup: replica.db, then hub.key and hub.pub below */
+#define NNEW   3 /* the files of a backup, with their modes: */
 
 static const struct {
     const char *name;
@@ -110,8 +111,8 @@ check_source(const char *src, char *err, size_t errlen)
     if ((ret = ops_db_check(path, site, sizeof(site), err, errlen)) != 0)
         return ret;
     if (strcmp(site, key_id) != 0)
-        return cs_errf(err, errlen, CS_ESITE, "'%s' belongs to another key than '%s/%s'", path,
-                       src, HUB_KEY);
+        return cs_errf(err, errlen, CS_ESITE, "'%s' belongs to another key than '%s/%s'", path, src,
+                       HUB_KEY);
     return 0;
 }
 
@@ -137,6 +138,14 @@ stage_copy(const char *src, const char *stage, const struct stat *owner, char *e
     if ((ret = hub_open(&h, stage, err, errlen)) != 0)
         return ret;
     hub_close(h);
+    /*
+     * The replica does not checkpoint when it closes, so what hub_open wrote
+     * may be in the staged WAL only: merge it, so that replica.db alone holds
+     * the restored state (swap_in still moves any side file that remains).
+     */
+    if (ops_path(to, sizeof(to), stage, HUB_REPLICA) != 0 ||
+        (ret = ops_db_checkpoint(to, err, errlen)) != 0)
+        return ret;
     return ops_sync_dir(stage, err, errlen);
 }
 
@@ -151,6 +160,7 @@ swap_in(const char *state, const char *stage, const char *aside, int *moved_asid
     char path[PATH_MAX];
     int aside_done[NFILES] = {0};
     size_t in_done = 0;
+    unsigned in_done_mask = 0; /* which of state_files came in from stage */
     int ret = 0;
 
     *moved_aside = 0;
@@ -162,14 +172,20 @@ swap_in(const char *state, const char *stage, const char *aside, int *moved_asid
         aside_done[i] = 1;
         (*moved_aside)++;
     }
-    for (; in_done < NNEW; in_done++)
-        if ((ret = move(stage, state, backup_files[in_done].name, err, errlen)) != 0)
+    for (; in_done < NFILES; in_done++) {
+        if (ops_path(path, sizeof(path), stage, state_files[in_done]) != 0 ||
+            access(path, F_OK) != 0)
+            continue;
+        if ((ret = move(stage, state, state_files[in_done], err, errlen)) != 0)
             goto undo;
+        in_done_mask |= 1u << in_done;
+    }
     if ((ret = ops_sync_dir(state, err, errlen)) == 0)
         return 0;
 undo:
-    while (in_done-- > 0)
-        move(state, stage, backup_files[in_done].name, NULL, 0);
+    for (size_t i = 0; i < NFILES; i++)
+        if (in_done_mask & (1u << i))
+            move(state, stage, state_files[i], NULL, 0);
     for (size_t i = 0; i < NFILES; i++)
         if (aside_done[i])
             move(aside, state, state_files[i], NULL, 0);
@@ -221,8 +237,7 @@ cmd_restore(int argc, char **argv)
     if (mkdir(conf.state, 0700) != 0 && errno != EEXIST)
         return cmd_fail(_("cannot create '%s': %s"), conf.state, strerror(errno));
     if (stat(conf.state, &owner) != 0)
-        return cmd_fail(_("cannot use the state directory '%s': %s"), conf.state,
-                        strerror(errno));
+        return cmd_fail(_("cannot use the state directory '%s': %s"), conf.state, strerror(errno));
     if (!S_ISDIR(owner.st_mode))
         return cmd_fail(_("cannot use the state directory '%s': %s"), conf.state,
                         _("not a directory"));
@@ -254,9 +269,9 @@ cmd_restore(int argc, char **argv)
     time_t now = time(NULL);
     strftime(when, sizeof(when), "%Y%m%dT%H%M%S", localtime(&now));
     for (int i = 1; !made_aside && i < 100; i++) {
-        int len = i == 1 ? snprintf(aside, sizeof(aside), "%s/before-restore-%s", conf.state, when)
-                         : snprintf(aside, sizeof(aside), "%s/before-restore-%s-%d", conf.state,
-                                    when, i);
+        int len =
+            i == 1 ? snprintf(aside, sizeof(aside), "%s/before-restore-%s", conf.state, when)
+                   : snprintf(aside, sizeof(aside), "%s/before-restore-%s-%d", conf.state, when, i);
         if (len >= (int)sizeof(aside))
             break;
         if (mkdir(aside, 0700) == 0)

@@ -95,8 +95,8 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
             bad = *val == 0 ||
                   snprintf(c->inbox, sizeof(c->inbox), "%s", val) >= (int)sizeof(c->inbox);
         else if (strcmp(key, "holidays") == 0)
-            bad = *val == 0 || snprintf(c->holidays, sizeof(c->holidays), "%s", val) >=
-                                   (int)sizeof(c->holidays);
+            bad = *val == 0 ||
+                  snprintf(c->holidays, sizeof(c->holidays), "%s", val) >= (int)sizeof(c->holidays);
         else {
             ret = cs_errf(err, errlen, CS_EINVAL, "%s:%d: unknown key '%s'", path, lineno, key);
             break;

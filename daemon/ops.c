@@ -46,8 +46,8 @@ ops_lock(const char *state, int *fd, char *err, size_t errlen)
     if (geteuid() == 0 && stat(state, &dir) == 0 && fstat(f, &st) == 0 &&
         (st.st_uid != dir.st_uid || st.st_gid != dir.st_gid) &&
         fchown(f, dir.st_uid, dir.st_gid) != 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot give '%s' to the owner of '%s': %s", path,
-                      state, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, "cannot give '%s' to the owner of '%s': %s", path, state,
+                      strerror(errno));
         close(f);
         return ret;
     }
@@ -108,8 +108,8 @@ ops_db_check(const char *path, char *site, size_t sitelen, char *err, size_t err
     sqlite3_busy_timeout(db, 10000);
     rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(10)", -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        ret = cs_errf(err, errlen, rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? CS_ECORRUPT
-                                                                                : CS_ESQLITE,
+        ret = cs_errf(err, errlen,
+                      rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? CS_ECORRUPT : CS_ESQLITE,
                       "'%s': %s", path, sqlite3_errmsg(db));
         goto out;
     }
@@ -124,8 +124,8 @@ ops_db_check(const char *path, char *site, size_t sitelen, char *err, size_t err
         }
     }
     if (rc != SQLITE_DONE) {
-        ret = cs_errf(err, errlen, rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? CS_ECORRUPT
-                                                                                : CS_ESQLITE,
+        ret = cs_errf(err, errlen,
+                      rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? CS_ECORRUPT : CS_ESQLITE,
                       "'%s': %s", path, sqlite3_errmsg(db));
         goto out;
     }
@@ -149,6 +149,36 @@ ops_db_check(const char *path, char *site, size_t sitelen, char *err, size_t err
 out:
     sqlite3_finalize(st);
     sqlite3_close(db);
+    return ret;
+}
+
+int
+ops_db_checkpoint(const char *path, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int ret = -1, rc;
+
+    rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    /* One row: busy (1 when the checkpoint could not finish), log frames, checkpointed. */
+    if (rc != SQLITE_ROW || sqlite3_column_int(st, 0) != 0) {
+        ret = cs_errf(err, errlen, rc == SQLITE_ROW ? CS_EBUSY : CS_ESQLITE,
+                      "cannot checkpoint '%s': %s", path,
+                      rc == SQLITE_ROW ? "the database is in use"
+                      : db             ? sqlite3_errmsg(db)
+                                       : sqlite3_errstr(rc));
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    /* The last connection to close removes the (now empty) WAL. */
+    if (sqlite3_close(db) != SQLITE_OK && ret == 0)
+        ret = cs_errf(err, errlen, CS_ESQLITE, "cannot close '%s'", path);
     return ret;
 }
 

@@ -35,6 +35,12 @@ int ops_serving(const char *state);
 int ops_db_check(const char *path, char *site, size_t sitelen, char *err, size_t errlen);
 
 /*
+ * Merges the WAL of the database at path into it and removes the WAL, so
+ * that the one file holds everything. For a database no process has open.
+ */
+int ops_db_checkpoint(const char *path, char *err, size_t errlen);
+
+/*
  * The key pair in dir: hub.key mode 0600 (CS_EKEYPERM naming the mode
  * otherwise) and loadable, hub.pub loadable and the public half of hub.key.
  * id (optional, CS_ID_HEX_LEN + 1 bytes) gets the key's id as hex.

@@ -103,13 +103,13 @@ cs_candidate_facts(sqlite3 *db, const struct cs_id *id, struct cs_rules_facts *f
 
 int
 cs_candidate_due_fill(sqlite3 *db, int32_t today, const struct cs_date_holidays *h,
-                      void (*skipped)(void *ud, const struct cs_id *candidate), void *ud,
-                      char *err, size_t errlen)
+                      void (*skipped)(void *ud, const struct cs_id *candidate), void *ud, char *err,
+                      size_t errlen)
 {
     /* A candidate that is official or withdrawn has no deadline left. */
-    static const char scan_sql[] = "SELECT k.id, k.full_name, k.org_unit, " FACTS_COLS FACTS_FROM
-                                   " WHERE k.cl % 2 = 1"
-                                   " AND coalesce(k.stage, '') NOT IN ('official', 'withdrawn')";
+    static const char scan_sql[] =
+        "SELECT k.id, k.full_name, k.org_unit, " FACTS_COLS FACTS_FROM " WHERE k.cl % 2 = 1"
+        " AND coalesce(k.stage, '') NOT IN ('official', 'withdrawn')";
     sqlite3_stmt *cand = NULL, *ins = NULL;
     char *msg = NULL;
     int ret = CS_ESQLITE, rc;
@@ -121,8 +121,8 @@ cs_candidate_due_fill(sqlite3 *db, int32_t today, const struct cs_date_holidays 
                      " due TEXT NOT NULL, days_left INTEGER NOT NULL)",
                      NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_prepare_v2(db, scan_sql, -1, &cand, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "INSERT INTO temp.due_rows VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                           -1, &ins, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v2(db, "INSERT INTO temp.due_rows VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1,
+                           &ins, NULL) != SQLITE_OK) {
         ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot list the deadlines: %s"),
                       msg ? msg : sqlite3_errmsg(db));
         goto out;

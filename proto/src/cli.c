@@ -91,10 +91,7 @@ cs_cli_main(const struct cs_cli *cli, int argc, char **argv)
     const struct cs_cmd *c = find_cmd(cli, name);
     if (c == NULL)
         return unknown(cli, name);
-    if (argc > 2 && is_help(argv[2])) {
-        cs_cli_cmd_usage(cli, c, stdout);
-        return CS_EXIT_OK;
-    }
+    /* `PROG CMD --help` is the command's own: it knows its options. */
     int ret = cs_init();
     if (ret != 0) {
         fprintf(stderr, _("%s: cannot start: %s"), cli->prog, cs_strerror(ret));

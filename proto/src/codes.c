@@ -39,10 +39,12 @@ static const struct cs_code_label stages[] = {
     {"official", N_("official member")},
     {"withdrawn", N_("withdrawn")},
     {NULL, NULL}};
-static const struct cs_code_label member_statuses[] = {
-    {"probationary", N_("probationary")},       {"official", N_("official")},
-    {"transferred_out", N_("transferred out")}, {"struck_off", N_("struck off")},
-    {"deceased", N_("deceased")},               {NULL, NULL}};
+static const struct cs_code_label member_statuses[] = {{"probationary", N_("probationary")},
+                                                       {"official", N_("official")},
+                                                       {"transferred_out", N_("transferred out")},
+                                                       {"struck_off", N_("struck off")},
+                                                       {"deceased", N_("deceased")},
+                                                       {NULL, NULL}};
 static const struct cs_code_label meeting_kinds[] = {
     {"regular", N_("regular monthly")}, {"thematic", N_("thematic")}, {NULL, NULL}};
 static const struct cs_code_label grades[] = {{"excellent", N_("excellent")},
@@ -75,7 +77,7 @@ static const struct cs_code_label due_statuses[] = {
     {NULL, NULL},
 };
 static const struct cs_code_label age_bands[] = {
-    {"under_30", N_("under 30")}, {"30_45", N_("30-45")},   {"46_60", N_("46-60")},
+    {"under_30", N_("under 30")}, {"30_45", N_("30-45")}, {"46_60", N_("46-60")},
     {"over_60", N_("over 60")},   {NULL, NULL},
 };
 static const struct cs_code_label contact_bands[] = {
@@ -91,10 +93,17 @@ static const struct {
     const char *name;
     const struct cs_code_label *items;
 } lists[] = {
-    {"sex", sexes},     {"source", sources}, {"stage", stages}, {"member_status", member_statuses},
-    {"meeting_kind", meeting_kinds},         {"grade", grades}, {"level", levels},
-    {"due_kind", due_kinds},         {"due_status", due_statuses},
-    {"age_band", age_bands},         {"contact_band", contact_bands},
+    {"sex", sexes},
+    {"source", sources},
+    {"stage", stages},
+    {"member_status", member_statuses},
+    {"meeting_kind", meeting_kinds},
+    {"grade", grades},
+    {"level", levels},
+    {"due_kind", due_kinds},
+    {"due_status", due_statuses},
+    {"age_band", age_bands},
+    {"contact_band", contact_bands},
 };
 
 const struct cs_code_label *

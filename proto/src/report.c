@@ -79,8 +79,8 @@ cs_report_format_from_name(const char *name)
 static const struct {
     const char *column, *list;
 } coded[] = {
-    {"level", "level"},         {"stage", "stage"},       {"source", "source"},
-    {"deadline", "due_kind"},   {"status", "due_status"},
+    {"level", "level"},       {"stage", "stage"},       {"source", "source"},
+    {"deadline", "due_kind"}, {"status", "due_status"},
 };
 
 static const char *
@@ -374,11 +374,10 @@ render_table_kind(struct run *x, enum cs_report_kind kind)
         int rc = cs_out_table(x->f, st, headers);
         sqlite3_finalize(st);
         if (rc == CS_ESQLITE)
-            ret = cs_errf(x->err, x->errlen, rc, _("cannot make the report (%s): %s"),
-                          q[i].section, cs_out_errmsg());
+            ret = cs_errf(x->err, x->errlen, rc, _("cannot make the report (%s): %s"), q[i].section,
+                          cs_out_errmsg());
         else if (rc != 0)
-            ret = cs_errf(x->err, x->errlen, rc, _("cannot write the report: %s"),
-                          cs_strerror(rc));
+            ret = cs_errf(x->err, x->errlen, rc, _("cannot write the report: %s"), cs_strerror(rc));
     }
     return ret;
 }
@@ -579,7 +578,8 @@ static const char html_css[] =
     "font:15px/1.45 'Noto Sans','DejaVu Sans','Segoe UI',Roboto,Arial,sans-serif}"
     "main{max-width:64rem;margin:0 auto;padding:1rem}"
     "h1{font-size:1.45rem;margin:.2rem 0}"
-    "h2{font-size:1.2rem;margin:2rem 0 .6rem;padding-bottom:.2rem;border-bottom:2px solid var(--bar)}"
+    "h2{font-size:1.2rem;margin:2rem 0 .6rem;padding-bottom:.2rem;border-bottom:2px solid "
+    "var(--bar)}"
     "h3{font-size:1rem;margin:1.2rem 0 .4rem}"
     ".meta,figcaption,footer{color:var(--muted);font-size:.85rem}"
     "figure{margin:0 0 1rem}"
@@ -837,8 +837,8 @@ render_html(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many
     const char *title = many ? _("Membership development report") : _(kind_titles[kinds[0]]);
     int ret = 0;
 
-    /* TRANSLATORS: the language code of the translation (for HTML lang=""): "vi" in vi.po. */
     fputs("<!DOCTYPE html>\n<html lang=\"", f);
+    /* TRANSLATORS: the language code of the translation (for HTML lang=""): "vi" in vi.po. */
     html_text(f, _("en"));
     fputs("\"><head><meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
@@ -901,8 +901,8 @@ render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt, int h
         kinds[nk++] = kind;
     }
     if (many && fmt == CS_REPORT_CSV)
-        return cs_errf(x->err, x->errlen, CS_EINVAL,
-                       "%s", _("a CSV file holds one table: choose one report, not 'all'"));
+        return cs_errf(x->err, x->errlen, CS_EINVAL, "%s",
+                       _("a CSV file holds one table: choose one report, not 'all'"));
     if (x->p->section != NULL) {
         char list[256];
         if (many)

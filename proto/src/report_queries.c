@@ -56,8 +56,6 @@
 
 /* The first columns of every per-unit section. */
 #define UNIT_COLS "SELECT u.code AS unit, u.name AS name, u.level AS level, u.depth AS depth,\n"
-#define UNIT_HEADERS N_("unit"), N_("name"), N_("level"), ""
-
 #define IN_YEAR(col) "substr(" col ", 1, 4) = printf('%04d', :year)"
 
 /* ---- targets ---- */
@@ -68,51 +66,46 @@
  */
 #define TARGETS_SQL                                                                                \
     UNITS ",\n"                                                                                    \
-          "share(part) AS (\n"                                                                     \
-          "  SELECT max(0.0, min(1.0,\n"                                                           \
-          "         (julianday(:today) - julianday(printf('%04d-01-01', :year)) + 1)\n"            \
-          "         / (julianday(printf('%04d-01-01', :year + 1))\n"                               \
-          "            - julianday(printf('%04d-01-01', :year)))))),\n"                            \
-          "per(code, admitted, ceremonies, students, non_state) AS (\n"                            \
-          "  SELECT org_unit,\n"                                                                   \
-          "         sum(" IN_YEAR("decision_on") "),\n"                                            \
-          "         sum(" IN_YEAR("ceremony_on") "),\n"                                            \
-          "         sum(" IN_YEAR("decision_on") " AND source = 'student'),\n"                     \
-          "         sum(" IN_YEAR("decision_on") " AND source = 'non_state_worker')\n"             \
-          "    FROM candidate WHERE cl % 2 = 1 GROUP BY org_unit),\n"                              \
-          "agg(code, admitted, ceremonies, students, non_state) AS (\n"                            \
-          "  SELECT t.anc, sum(p.admitted), sum(p.ceremonies), sum(p.students), sum(p.non_state)\n" \
-          "    FROM tree t JOIN per p ON p.code = t.code GROUP BY t.anc),\n"                       \
-          "goal(code, admissions, students, non_state) AS (\n"                                     \
-          "  SELECT org_unit, max(admissions), max(students), max(non_state_workers)\n"            \
-          "    FROM target WHERE cl % 2 = 1 AND year = :year GROUP BY org_unit)\n" UNIT_COLS       \
-          "       g.admissions AS target,\n"                                                       \
-          "       coalesce(a.admitted, 0) AS admitted,\n"                                          \
-          "       coalesce(a.ceremonies, 0) AS ceremonies,\n"                                      \
-          "       round(100.0 * coalesce(a.admitted, 0) / nullif(g.admissions, 0), 1)"            \
-          " AS achieved_pct,\n"                                                                    \
-          "       round(g.admissions * s.part, 1) AS expected,\n"                                  \
-          "       round(100.0 * coalesce(a.admitted, 0) / nullif(g.admissions * s.part, 0), 1)"   \
-          " AS pace_pct,\n"                                                                        \
-          "       g.students AS students_target,\n"                                                \
-          "       coalesce(a.students, 0) AS students_admitted,\n"                                 \
-          "       round(100.0 * coalesce(a.students, 0) / nullif(g.students, 0), 1)"               \
-          " AS students_pct,\n"                                                                    \
-          "       g.non_state AS non_state_target,\n"                                              \
-          "       coalesce(a.non_state, 0) AS non_state_admitted,\n"                               \
-          "       round(100.0 * coalesce(a.non_state, 0) / nullif(g.non_state, 0), 1)"            \
-          " AS non_state_pct\n"                                                                    \
-          "  FROM unit u CROSS JOIN share s\n"                                                     \
-          "  LEFT JOIN agg a ON a.code = u.code\n"                                                 \
-          "  LEFT JOIN goal g ON g.code = u.code\n"                                                \
-          " ORDER BY u.path"
+    "share(part) AS (\n"                                                                           \
+    "  SELECT max(0.0, min(1.0,\n"                                                                 \
+    "         (julianday(:today) - julianday(printf('%04d-01-01', :year)) + 1)\n"                  \
+    "         / (julianday(printf('%04d-01-01', :year + 1))\n"                                     \
+    "            - julianday(printf('%04d-01-01', :year)))))),\n"                                  \
+    "per(code, admitted, ceremonies, students, non_state) AS (\n"                                  \
+    "  SELECT org_unit,\n"                                                                         \
+    "         sum(" IN_YEAR("decision_on") "),\n"                                                  \
+    "         sum(" IN_YEAR("ceremony_on") "),\n"                                                  \
+    "         sum(" IN_YEAR("decision_on") " AND source = 'student'),\n"                           \
+    "         sum(" IN_YEAR("decision_on") " AND source = 'non_state_worker')\n"                   \
+    "    FROM candidate WHERE cl % 2 = 1 GROUP BY org_unit),\n"                                    \
+    "agg(code, admitted, ceremonies, students, non_state) AS (\n"                                  \
+    "  SELECT t.anc, sum(p.admitted), sum(p.ceremonies), sum(p.students), sum(p.non_state)\n"      \
+    "    FROM tree t JOIN per p ON p.code = t.code GROUP BY t.anc),\n"                             \
+    "goal(code, admissions, students, non_state) AS (\n"                                           \
+    "  SELECT org_unit, max(admissions), max(students), max(non_state_workers)\n"                  \
+    "    FROM target WHERE cl % 2 = 1 AND year = :year GROUP BY org_unit)\n"                       \
+    UNIT_COLS                                                                                      \
+    "       g.admissions AS target,\n"                                                             \
+    "       coalesce(a.admitted, 0) AS admitted,\n"                                                \
+    "       coalesce(a.ceremonies, 0) AS ceremonies,\n"                                            \
+    "       round(100.0 * coalesce(a.admitted, 0) / nullif(g.admissions, 0), 1)"                   \
+    " AS achieved_pct,\n"                                                                          \
+    "       round(g.admissions * s.part, 1) AS expected,\n"                                        \
+    "       round(100.0 * coalesce(a.admitted, 0) / nullif(g.admissions * s.part, 0), 1)"          \
+    " AS pace_pct,\n"                                                                              \
+    "       g.students AS students_target,\n"                                                      \
+    "       coalesce(a.students, 0) AS students_admitted,\n"                                       \
+    "       round(100.0 * coalesce(a.students, 0) / nullif(g.students, 0), 1)"                     \
+    " AS students_pct,\n"                                                                          \
+    "       g.non_state AS non_state_target,\n"                                                    \
+    "       coalesce(a.non_state, 0) AS non_state_admitted,\n"                                     \
+    "       round(100.0 * coalesce(a.non_state, 0) / nullif(g.non_state, 0), 1)"                   \
+    " AS non_state_pct\n"                                                                          \
+    "  FROM unit u CROSS JOIN share s\n"                                                           \
+    "  LEFT JOIN agg a ON a.code = u.code\n"                                                       \
+    "  LEFT JOIN goal g ON g.code = u.code\n"                                                      \
+    " ORDER BY u.path"
 
-static const char *const targets_headers[] = {
-    UNIT_HEADERS,        N_("target"),    N_("admitted"),  N_("ceremonies"),
-    N_("% achieved"),    N_("expected"),  N_("% of pace"), N_("students target"),
-    N_("students"),      N_("% students"), N_("non-state target"), N_("non-state"),
-    N_("% non-state"),   NULL,
-};
 
 /* The root and the units right under it that have a target. */
 static const char targets_chart_sql[] =
@@ -152,12 +145,6 @@ static const char pipeline_stages_sql[] =
     "  FROM unit u LEFT JOIN agg a ON a.code = u.code\n"
     " GROUP BY u.path ORDER BY u.path";
 
-static const char *const pipeline_stages_headers[] = {
-    UNIT_HEADERS,       N_("candidates"), N_("in progress"), N_("identified"),
-    N_("helper"),       N_("class"),      N_("applied"),     N_("verified"),
-    N_("cell res."),    N_("grassroots res."), N_("decision"), N_("ceremony"),
-    N_("official"),     N_("withdrawn"),  NULL,
-};
 
 /* The candidates of the subtree: the units' own candidates, once each. */
 #define SUBTREE_CANDIDATES                                                                         \
@@ -173,9 +160,6 @@ static const char pipeline_sources_sql[] =
           "       sum(" IN_YEAR("decision_on") ") AS admitted\n"
           "  FROM k GROUP BY 1 ORDER BY candidates DESC, source";
 
-static const char *const pipeline_sources_headers[] = {
-    N_("source"), N_("candidates"), N_("in progress"), N_("admitted this year"), NULL,
-};
 
 #define SPAN(ord, stage, from, to)                                                                 \
     "  SELECT " #ord ", '" stage "', julianday(" to ") - julianday(" from ") FROM k"
@@ -202,9 +186,6 @@ static const char pipeline_days_sql[] =
     "       CAST(max(days) AS INTEGER) AS max_days\n"
     "  FROM span GROUP BY ord ORDER BY ord";
 
-static const char *const pipeline_days_headers[] = {
-    N_("stage"), N_("candidates"), N_("average days"), N_("fewest"), N_("most"), NULL,
-};
 
 #define STAGE_LIST                                                                                 \
     "stages(ord, stage) AS (VALUES (1, 'identified'), (2, 'helper_assigned'),\n"                   \
@@ -242,10 +223,6 @@ static const char due_deadlines_sql[] =
     " WHERE d.days_left <= 60\n"
     " ORDER BY u.path, d.due, d.name, d.candidate, d.kind";
 
-static const char *const due_deadlines_headers[] = {
-    N_("cell"),     N_("cell name"), N_("id"),        N_("name"),
-    N_("deadline"), N_("due"),       N_("days left"), N_("status"), NULL,
-};
 
 static const char due_units_sql[] =
     UNITS ",\n"
@@ -263,9 +240,6 @@ static const char due_units_sql[] =
     "  FROM unit u LEFT JOIN agg a ON a.code = u.code\n"
     " ORDER BY u.path";
 
-static const char *const due_units_headers[] = {
-    UNIT_HEADERS, N_("overdue"), N_("within 60 days"), N_("later"), NULL,
-};
 
 static const char due_chart_sql[] =
     UNITS ",\n"
@@ -313,10 +287,6 @@ static const char members_status_sql[] =
     "  FROM unit u LEFT JOIN agg a ON a.code = u.code\n"
     " GROUP BY u.path ORDER BY u.path";
 
-static const char *const members_status_headers[] = {
-    UNIT_HEADERS,         N_("records"),    N_("members"),  N_("probationary"), N_("official"),
-    N_("transferred out"), N_("struck off"), N_("deceased"), NULL,
-};
 
 static const char members_age_sql[] =
     UNITS ",\n"
@@ -344,10 +314,6 @@ static const char members_age_sql[] =
     "  FROM unit u LEFT JOIN agg a ON a.code = u.code\n"
     " ORDER BY u.path";
 
-static const char *const members_age_headers[] = {
-    UNIT_HEADERS,   N_("members"),     N_("under 30"), N_("30-45"), N_("46-60"), N_("over 60"),
-    N_("unknown"),  N_("average age"), N_("% under 35"), NULL,
-};
 
 /* Party age: from the ceremony, or the admission decision where no ceremony date is recorded. */
 static const char members_party_age_sql[] =
@@ -375,10 +341,6 @@ static const char members_party_age_sql[] =
           "  FROM unit u LEFT JOIN agg a ON a.code = u.code\n"
           " ORDER BY u.path";
 
-static const char *const members_party_age_headers[] = {
-    UNIT_HEADERS,   N_("members"),  N_("under 5 years"), N_("5-9"), N_("10-19"), N_("20-29"),
-    N_("30 and over"), N_("unknown"), N_("average years"), NULL,
-};
 
 /*
  * The cap on excellent ratings. Guidance 21-HD/BTCTW (2019) caps
@@ -414,11 +376,6 @@ static const char members_ratings_sql[] =
           "       max(0, ex - (ex + good) * 20 / 100) AS over_cap\n"
           "  FROM v ORDER BY path";
 
-static const char *const members_ratings_headers[] = {
-    UNIT_HEADERS,      N_("rated"),         N_("excellent"),      N_("good"),
-    N_("complete"),    N_("not complete"),  N_("% excellent"),    N_("% of good or better"),
-    N_("cap"),         N_("over the cap"),  NULL,
-};
 
 static const char members_chart_sql[] =
     UNITS ",\n"
@@ -472,41 +429,36 @@ static const char members_chart_sql[] =
  */
 #define SYNC_SQL                                                                                   \
     UNITS ",\n"                                                                                    \
-          "everywhere(anc, code, depth) AS (\n"                                                    \
-          "  SELECT code, code, 0 FROM live\n"                                                     \
-          "  UNION ALL\n"                                                                          \
-          "  SELECT e.anc, l.code, e.depth + 1 FROM everywhere e JOIN live l ON l.parent = e.code\n" \
-          "   WHERE e.depth < 32),\n" CONFLICT_UNITS ",\n"                                         \
-          "open(org, n) AS (\n"                                                                    \
-          "  SELECT e.anc, count(*) FROM conflict c JOIN everywhere e ON e.code = c.code\n"        \
-          "   GROUP BY e.anc),\n"                                                                  \
-          "refused(device, n) AS (SELECT device, count(*) FROM hub_refused GROUP BY device),\n"   \
-          "hub(seq) AS (SELECT coalesce(max(seq), 0) FROM cs_ver)\n"                               \
-          "SELECT lower(substr(hex(d.id), 1, 8)) AS device, d.name AS name, d.org AS unit,\n"     \
-          "       d.role AS role,\n"                                                               \
-          "       CASE WHEN d.last_contact > 0\n"                                                  \
-          "            THEN strftime('%Y-%m-%d %H:%M', d.last_contact, 'unixepoch') END"           \
-          " AS last_contact,\n"                                                                    \
-          "       CASE WHEN d.last_contact > 0\n"                                                  \
-          "            THEN CAST(julianday(:today)\n"                                              \
-          "                      - julianday(d.last_contact, 'unixepoch', 'start of day')"         \
-          " AS INTEGER) END AS days_since,\n"                                                      \
-          "       CASE WHEN d.revoked_at > 0 THEN date(d.revoked_at, 'unixepoch') END"             \
-          " AS revoked,\n"                                                                         \
-          "       h.seq AS hub_seq, d.down_seq AS applied, max(0, h.seq - d.down_seq)"             \
-          " AS pending,\n"                                                                         \
-          "       coalesce(o.n, 0) AS conflicts, coalesce(r.n, 0) AS refusals\n"                   \
-          "  FROM hub_device d CROSS JOIN hub h\n"                                                 \
-          "  LEFT JOIN open o ON o.org = d.org\n"                                                  \
-          "  LEFT JOIN refused r ON r.device = d.id\n"                                             \
-          " WHERE d.org IN (SELECT code FROM unit)\n"                                              \
-          " ORDER BY d.org, d.name, d.id"
+    "everywhere(anc, code, depth) AS (\n"                                                          \
+    "  SELECT code, code, 0 FROM live\n"                                                           \
+    "  UNION ALL\n"                                                                                \
+    "  SELECT e.anc, l.code, e.depth + 1 FROM everywhere e JOIN live l ON l.parent = e.code\n"     \
+    "   WHERE e.depth < 32),\n" CONFLICT_UNITS ",\n"                                               \
+    "open(org, n) AS (\n"                                                                          \
+    "  SELECT e.anc, count(*) FROM conflict c JOIN everywhere e ON e.code = c.code\n"              \
+    "   GROUP BY e.anc),\n"                                                                        \
+    "refused(device, n) AS (SELECT device, count(*) FROM hub_refused GROUP BY device),\n"          \
+    "hub(seq) AS (SELECT coalesce(max(seq), 0) FROM cs_ver)\n"                                     \
+    "SELECT lower(substr(hex(d.id), 1, 8)) AS device, d.name AS name, d.org AS unit,\n"            \
+    "       d.role AS role,\n"                                                                     \
+    "       CASE WHEN d.last_contact > 0\n"                                                        \
+    "            THEN strftime('%Y-%m-%d %H:%M', d.last_contact, 'unixepoch') END"                 \
+    " AS last_contact,\n"                                                                          \
+    "       CASE WHEN d.last_contact > 0\n"                                                        \
+    "            THEN CAST(julianday(:today)\n"                                                    \
+    "                      - julianday(d.last_contact, 'unixepoch', 'start of day')"               \
+    " AS INTEGER) END AS days_since,\n"                                                            \
+    "       CASE WHEN d.revoked_at > 0 THEN date(d.revoked_at, 'unixepoch') END"                   \
+    " AS revoked,\n"                                                                               \
+    "       h.seq AS hub_seq, d.down_seq AS applied, max(0, h.seq - d.down_seq)"                   \
+    " AS pending,\n"                                                                               \
+    "       coalesce(o.n, 0) AS conflicts, coalesce(r.n, 0) AS refusals\n"                         \
+    "  FROM hub_device d CROSS JOIN hub h\n"                                                       \
+    "  LEFT JOIN open o ON o.org = d.org\n"                                                        \
+    "  LEFT JOIN refused r ON r.device = d.id\n"                                                   \
+    " WHERE d.org IN (SELECT code FROM unit)\n"                                                    \
+    " ORDER BY d.org, d.name, d.id"
 
-static const char *const sync_devices_headers[] = {
-    N_("device"),   N_("name"),     N_("unit"),    N_("role"),      N_("last contact"),
-    N_("days ago"), N_("revoked"),  N_("hub seq"), N_("applied"),   N_("pending"),
-    N_("conflicts"), N_("refusals"), NULL,
-};
 
 static const char sync_chart_sql[] =
     "WITH bands(ord, band) AS (VALUES (1, 'today'), (2, 'week'), (3, 'month'), (4, 'older'),\n"
@@ -528,8 +480,79 @@ static const char sync_chart_sql[] =
 
 /* ---- the table ---- */
 
-static const char *const chart_headers[] = {N_("label"), N_("value"), N_("mark"), N_("note"),
-                                            NULL};
+/* Column headings (N_()): one per result column of each query, "" for depth. */
+#define UNIT_HEADERS N_("unit"), N_("name"), N_("level"), ""
+
+static const char *const targets_headers[] = {
+    UNIT_HEADERS,           N_("target"),
+    N_("admitted"),         N_("ceremonies"),
+    N_("% achieved"),       N_("expected"),
+    N_("% of pace"),        N_("students target"),
+    N_("students"),         N_("% students"),
+    N_("non-state target"), N_("non-state"),
+    N_("% non-state"),      NULL,
+};
+
+static const char *const pipeline_stages_headers[] = {
+    UNIT_HEADERS,   N_("candidates"), N_("in progress"), N_("identified"), N_("helper"),
+    N_("class"),    N_("applied"),    N_("verified"),    N_("cell res."),  N_("grassroots res."),
+    N_("decision"), N_("ceremony"),   N_("official"),    N_("withdrawn"),  NULL,
+};
+
+static const char *const pipeline_sources_headers[] = {
+    N_("source"), N_("candidates"), N_("in progress"), N_("admitted this year"), NULL,
+};
+
+static const char *const pipeline_days_headers[] = {
+    N_("stage"), N_("candidates"), N_("average days"), N_("fewest"), N_("most"), NULL,
+};
+
+static const char *const due_deadlines_headers[] = {
+    N_("cell"), N_("cell name"), N_("id"),     N_("name"), N_("deadline"),
+    N_("due"),  N_("days left"), N_("status"), NULL,
+};
+
+static const char *const due_units_headers[] = {
+    UNIT_HEADERS, N_("overdue"), N_("within 60 days"), N_("later"), NULL,
+};
+
+static const char *const members_status_headers[] = {
+    UNIT_HEADERS,       N_("records"),  N_("members"),
+    N_("probationary"), N_("official"), N_("transferred out"),
+    N_("struck off"),   N_("deceased"), NULL,
+};
+
+static const char *const members_age_headers[] = {
+    UNIT_HEADERS,  N_("members"), N_("under 30"),    N_("30-45"),      N_("46-60"),
+    N_("over 60"), N_("unknown"), N_("average age"), N_("% under 35"), NULL,
+};
+
+static const char *const members_party_age_headers[] = {
+    UNIT_HEADERS, N_("members"),     N_("under 5 years"), N_("5-9"),           N_("10-19"),
+    N_("20-29"),  N_("30 and over"), N_("unknown"),       N_("average years"), NULL,
+};
+
+static const char *const members_ratings_headers[] = {
+    UNIT_HEADERS,
+    N_("rated"),
+    N_("excellent"),
+    N_("good"),
+    N_("complete"),
+    N_("not complete"),
+    N_("% excellent"),
+    N_("% of good or better"),
+    N_("cap"),
+    N_("over the cap"),
+    NULL,
+};
+
+static const char *const sync_devices_headers[] = {
+    N_("device"),    N_("name"),     N_("unit"),    N_("role"),    N_("last contact"),
+    N_("days ago"),  N_("revoked"),  N_("hub seq"), N_("applied"), N_("pending"),
+    N_("conflicts"), N_("refusals"), NULL,
+};
+
+static const char *const chart_headers[] = {N_("label"), N_("value"), N_("mark"), N_("note"), NULL};
 
 static const struct cs_report_query queries[] = {
     {CS_REPORT_TARGETS, "units", N_("Admission targets by unit"), TARGETS_SQL, targets_headers},
@@ -547,8 +570,8 @@ static const struct cs_report_query queries[] = {
     {CS_REPORT_DUE, "deadlines", N_("Overdue and upcoming deadlines by cell"), due_deadlines_sql,
      due_deadlines_headers},
     {CS_REPORT_DUE, "units", N_("Deadlines by unit"), due_units_sql, due_units_headers},
-    {CS_REPORT_DUE, "chart", N_("Overdue deadlines of each kind (overdue / due within 60 days)"), due_chart_sql,
-     chart_headers},
+    {CS_REPORT_DUE, "chart", N_("Overdue deadlines of each kind (overdue / due within 60 days)"),
+     due_chart_sql, chart_headers},
     {CS_REPORT_MEMBERS, "status", N_("Members by status"), members_status_sql,
      members_status_headers},
     {CS_REPORT_MEMBERS, "age", N_("Members by age"), members_age_sql, members_age_headers},
@@ -558,8 +581,8 @@ static const struct cs_report_query queries[] = {
      members_ratings_headers},
     {CS_REPORT_MEMBERS, "chart", N_("Members by age"), members_chart_sql, chart_headers},
     {CS_REPORT_SYNC, "devices", N_("Devices"), SYNC_SQL, sync_devices_headers},
-    {CS_REPORT_SYNC, "chart", N_("Devices by last contact (revoked ones left out)"),
-     sync_chart_sql, chart_headers},
+    {CS_REPORT_SYNC, "chart", N_("Devices by last contact (revoked ones left out)"), sync_chart_sql,
+     chart_headers},
 };
 
 const struct cs_report_query *

@@ -132,12 +132,12 @@ build(void)
            "non_state_worker", "stage", "decision", "decision_on", "2025-06-01", NULL);
     record("candidate", "k5", NULL, "full_name", "Hoàng Văn Năm", "org_unit", "C3", "source",
            "student", "stage", "identified", "identified_on", "2025-06-20", NULL);
-    record("candidate", "k6", NULL, "full_name", "Võ Thị Sáu", "org_unit", "C2", "source",
-           "other", "stage", "withdrawn", "identified_on", "2025-01-01", "helper_on",
-           "2025-02-01", "withdrawn_on", "2025-04-01", NULL);
+    record("candidate", "k6", NULL, "full_name", "Võ Thị Sáu", "org_unit", "C2", "source", "other",
+           "stage", "withdrawn", "identified_on", "2025-01-01", "helper_on", "2025-02-01",
+           "withdrawn_on", "2025-04-01", NULL);
     /* k7: deleted, so it counts nowhere. */
-    record("candidate", "k7", &k7, "full_name", "Đỗ Văn Bảy", "org_unit", "C1", "source",
-           "student", "stage", "decision", "decision_on", "2025-05-05", NULL);
+    record("candidate", "k7", &k7, "full_name", "Đỗ Văn Bảy", "org_unit", "C1", "source", "student",
+           "stage", "decision", "decision_on", "2025-05-05", NULL);
     assert_int_equal(cs_replica_begin(rep, err, sizeof(err)), 0);
     assert_int_equal(cs_replica_delete_row(rep, "candidate", &k7, err, sizeof(err)), 0);
     assert_int_equal(cs_replica_commit(rep, err, sizeof(err)), 0);
@@ -201,19 +201,19 @@ params(void)
  * ("null" for JSON null, "missing" for no such row).
  */
 static char *
-field(const char *json, const char *section, const char *keycol, const char *key,
-      const char *col)
+field(const char *json, const char *section, const char *keycol, const char *key, const char *col)
 {
     static char out[128];
     sqlite3 *db;
     sqlite3_stmt *st;
     char path[64], kp[64], cp[64];
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT coalesce(json_extract(value, ?4), 'null')"
-                                        " FROM json_each(?1, ?2) WHERE json_extract(value, ?3) = ?5",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT coalesce(json_extract(value, ?4), 'null')"
+                           " FROM json_each(?1, ?2) WHERE json_extract(value, ?3) = ?5",
+                           -1, &st, NULL),
+        SQLITE_OK);
     snprintf(path, sizeof(path), "$.sections.%s", section);
     snprintf(kp, sizeof(kp), "$.%s", keycol);
     snprintf(cp, sizeof(cp), "$.%s", col);
@@ -325,9 +325,9 @@ test_targets(void **state)
     CHECK(j, "units", "unit", "H", "target", "missing");
     free(j);
     p.root = "NOPE";
-    assert_int_equal(cs_report_render(rep, CS_REPORT_TARGETS, CS_REPORT_JSON, &p, stderr, err,
-                                      sizeof(err)),
-                     CS_ENOTFOUND);
+    assert_int_equal(
+        cs_report_render(rep, CS_REPORT_TARGETS, CS_REPORT_JSON, &p, stderr, err, sizeof(err)),
+        CS_ENOTFOUND);
     assert_non_null(strstr(err, "NOPE"));
 }
 
@@ -379,9 +379,9 @@ test_pipeline(void **state)
     free(c);
     p.section = "nope";
     FILE *devnull = fopen("/dev/null", "w");
-    assert_int_equal(cs_report_render(rep, CS_REPORT_PIPELINE, CS_REPORT_CSV, &p, devnull, err,
-                                      sizeof(err)),
-                     CS_EINVAL);
+    assert_int_equal(
+        cs_report_render(rep, CS_REPORT_PIPELINE, CS_REPORT_CSV, &p, devnull, err, sizeof(err)),
+        CS_EINVAL);
     assert_non_null(strstr(err, "stages, sources, days"));
     fclose(devnull);
 }

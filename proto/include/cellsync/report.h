@@ -98,8 +98,7 @@ int cs_report_render(struct cs_replica *r, enum cs_report_kind kind, enum cs_rep
  * standard output when path is NULL or "-".
  */
 int cs_report_write(struct cs_replica *r, enum cs_report_kind kind, enum cs_report_format fmt,
-                    const struct cs_report_params *p, const char *path, char *err,
-                    size_t errlen);
+                    const struct cs_report_params *p, const char *path, char *err, size_t errlen);
 
 /*
  * 1 if the report (not CS_REPORT_ALL) has a section of that name, else 0;
