@@ -158,9 +158,7 @@ swap_in(const char *state, const char *stage, const char *aside, int *moved_asid
         size_t errlen)
 {
     char path[PATH_MAX];
-    int aside_done[NFILES] = {0};
-    size_t in_done = 0;
-    unsigned in_done_mask = 0; /* which of state_files came in from stage */
+    unsigned out_mask = 0, in_mask = 0; /* which of state_files were moved, each way */
     int ret = 0;
 
     *moved_aside = 0;
@@ -169,25 +167,24 @@ swap_in(const char *state, const char *stage, const char *aside, int *moved_asid
             continue;
         if ((ret = move(state, aside, state_files[i], err, errlen)) != 0)
             goto undo;
-        aside_done[i] = 1;
+        out_mask |= 1u << i;
         (*moved_aside)++;
     }
-    for (; in_done < NFILES; in_done++) {
-        if (ops_path(path, sizeof(path), stage, state_files[in_done]) != 0 ||
-            access(path, F_OK) != 0)
+    for (size_t i = 0; i < NFILES; i++) {
+        if (ops_path(path, sizeof(path), stage, state_files[i]) != 0 || access(path, F_OK) != 0)
             continue;
-        if ((ret = move(stage, state, state_files[in_done], err, errlen)) != 0)
+        if ((ret = move(stage, state, state_files[i], err, errlen)) != 0)
             goto undo;
-        in_done_mask |= 1u << in_done;
+        in_mask |= 1u << i;
     }
     if ((ret = ops_sync_dir(state, err, errlen)) == 0)
         return 0;
 undo:
     for (size_t i = 0; i < NFILES; i++)
-        if (in_done_mask & (1u << i))
+        if (in_mask & (1u << i))
             move(state, stage, state_files[i], NULL, 0);
     for (size_t i = 0; i < NFILES; i++)
-        if (aside_done[i])
+        if (out_mask & (1u << i))
             move(aside, state, state_files[i], NULL, 0);
     *moved_aside = 0;
     return ret;

@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Randomized convergence of the real replica, in one process, without the
+ * network: a province (upper) hub, a commune hub and devices in 2-3 cells
+ * write, delete, undelete and resolve conflicts on a small shared set of
+ * registers, so concurrent same-field edits are common. Change sets travel
+ * the way the product moves them, with the same cursors and filters:
+ *   - live sync (device<->hub, hub<->upper): in order, no duplicates, but it
+ *     may be cut between the two directions; the device first learns the
+ *     hub's time and what the hub has merged (the welcome), takes the hub's
+ *     time as its clock offset and re-stamps its unacknowledged versions
+ *     that ran ahead (client/cmd_sync.c, client/device.c);
+ *   - bundles (both directions): encoded sets put in a per-run queue and
+ *     delivered late, out of order, twice or never; the receiver's cursor
+ *     comes back in an acknowledgement that can be lost too. A device
+ *     re-stamps against its own clock before export, as device_export does.
+ * Device clocks are skewed by up to +-2 years and jump, also backward. A
+ * set with a stamp too far ahead is refused whole with CS_EDRIFT.
+ *
+ * Every device holds the whole data (no scope filter), so at the end, after
+ * the queue is drained and live rounds run until nothing moves, every
+ * replica's hash must be the same, and every value ever written must be
+ * present everywhere as a version (current, conflict or superseded).
+ *
+ * Not modelled: the hub's per-change drift refusal with the cursor moving
+ * past the refused change (daemon/peer.c), authorization and scope.
+ *
+ * Usage: test_sim [--seeds N] [--first S] [--seed S] [-v]
+ * Each failing seed is printed; --seed S replays one run with a trace.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellsync/changeset.h"
+#include "cellsync/error.h"
+#include "cellsync/hlc.h"
+#include "cellsync/id.h"
+#include "cellsync/replica.h"
+#include "cellsync/version.h"
+
+#define MAXN      10
+#define UPPER     0
+#define HUB       1
+#define NROWS     6
+#define YEAR_MS   (365LL * 24 * 3600 * 1000)
+#define HOUR_MS   (3600LL * 1000)
+#define START_MS  UINT64_C(1700000000000)
+
+/* Seeds that once failed stay here and run first, as regressions. */
+static const uint64_t regressions[] = {0};
+
+struct node {
+    struct cs_replica *r;
+    struct cs_id site;
+    int64_t skew_ms; /* this computer's clock minus true time */
+    int offset_known;
+    struct sim *sim;
+};
+
+struct msg {
+    int from, to;
+    int is_ack;
+    uint64_t ack; /* the receiver's cursor, for an ack */
+    uint8_t *buf; /* an encoded change set, for data */
+    size_t len;
+};
+
+struct written {
+    int node;
+    int table, col;
+    unsigned row;
+    char val[32];
+};
+
+struct sim {
+    uint64_t seed, rng, now;
+    int n, verbose;
+    struct node nd[MAXN];
+    uint64_t cur[MAXN][MAXN];   /* cur[to][from]: from's seqs merged by to, no gap */
+    uint64_t known[MAXN][MAXN]; /* known[from][to]: what from believes cur[to][from] is */
+    struct msg *q;
+    size_t nq, capq;
+    struct written *w;
+    size_t nw, capw;
+    unsigned vctr;
+    /* tallies */
+    size_t writes, deletes, undeletes, resolves, lives, bundles, delivered, dropped, dups,
+        edrift, restamped;
+    char why[512];
+    jmp_buf fail; /* an operation that fails ends the run, not the program */
+};
+
+static const char *const tables[] = {"candidate", "sim_note"};
+static const char *const cols[2][3] = {{"full_name", "phone", "stage"}, {"body", "tag", "stage"}};
+
+static void
+die(const char *what, int rc, const char *err)
+{
+    fprintf(stderr, "test_sim: %s: %s (%s)\n", what, cs_strerror(rc), err ? err : "");
+    exit(1);
+}
+
+/* Ends this run as failed with a reason (and the seed goes on the list). */
+static void
+fail(struct sim *s, const char *what, int rc, const char *err)
+{
+    snprintf(s->why, sizeof(s->why), "%s: %s (%s)", what, cs_strerror(rc), err ? err : "");
+    longjmp(s->fail, 1);
+}
+
+static uint64_t
+rnd(struct sim *s)
+{
+    /* splitmix64: small, and the same on every platform. */
+    uint64_t z = (s->rng += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static unsigned
+pick(struct sim *s, unsigned n)
+{
+    return (unsigned)(rnd(s) % n);
+}
+
+static int
+chance(struct sim *s, unsigned percent)
+{
+    return pick(s, 100) < percent;
+}
+
+static void
+trace(struct sim *s, const char *fmt, ...)
+{
+    if (!s->verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    printf("  [t=%" PRIu64 "] ", s->now - START_MS);
+    vprintf(fmt, ap);
+    putchar('\n');
+    va_end(ap);
+}
+
+static uint64_t
+sim_clock(void *ud)
+{
+    struct node *n = ud;
+    return (uint64_t)((int64_t)n->sim->now + n->skew_ms);
+}
+
+static void
+row_id(unsigned row, struct cs_id *out)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "sim-row-%u", row);
+    cs_id_derive(out, name);
+}
+
+static int
+is_device(int i)
+{
+    return i > HUB;
+}
+
+/* A device's clock: mostly right, some far off, rarely just past the restamp limit. */
+static int64_t
+random_skew(struct sim *s)
+{
+    switch (pick(s, 8)) {
+    case 0:
+        return (int64_t)(rnd(s) % (2 * YEAR_MS)) - 0; /* up to 2 years ahead */
+    case 1:
+        return -(int64_t)(rnd(s) % (2 * YEAR_MS)); /* up to 2 years behind */
+    case 2:
+        return 12 * HOUR_MS + (int64_t)(rnd(s) % (14 * HOUR_MS)); /* near the drift bound */
+    default:
+        return (int64_t)(rnd(s) % 60000) - 30000;
+    }
+}
+
+static void
+record(struct sim *s, const struct written *w)
+{
+    if (s->nw == s->capw) {
+        s->capw = s->capw ? 2 * s->capw : 256;
+        s->w = realloc(s->w, s->capw * sizeof(*s->w));
+        if (s->w == NULL)
+            fail(s, "out of memory", CS_ENOMEM, NULL);
+    }
+    s->w[s->nw++] = *w;
+}
+
+static void
+enqueue(struct sim *s, const struct msg *m)
+{
+    if (s->nq == s->capq) {
+        s->capq = s->capq ? 2 * s->capq : 64;
+        s->q = realloc(s->q, s->capq * sizeof(*s->q));
+        if (s->q == NULL)
+            fail(s, "out of memory", CS_ENOMEM, NULL);
+    }
+    s->q[s->nq++] = *m;
+}
+
+/* ---- local operations ---- */
+
+static void
+op_write(struct sim *s, int i)
+{
+    struct cs_replica *r = s->nd[i].r;
+    char err[256];
+    struct written pend[4];
+    int npend = 0, rc;
+
+    if ((rc = cs_replica_begin(r, err, sizeof(err))) != 0)
+        fail(s, "begin", rc, err);
+    int nops = 1 + (int)pick(s, 3);
+    for (int k = 0; k < nops; k++) {
+        unsigned row = pick(s, NROWS);
+        struct cs_id id;
+        row_id(row, &id);
+        int t = (int)pick(s, 2);
+        unsigned what = pick(s, 10);
+        if (what == 0) {
+            rc = cs_replica_delete_row(r, tables[t], &id, err, sizeof(err));
+            s->deletes += rc == 0;
+            trace(s, "node %d deletes %s/%u: %s", i, tables[t], row, cs_strerror(rc));
+        } else if (what == 1) {
+            rc = cs_replica_undelete_row(r, tables[t], &id, err, sizeof(err));
+            s->undeletes += rc == 0;
+            trace(s, "node %d undeletes %s/%u: %s", i, tables[t], row, cs_strerror(rc));
+        } else {
+            struct written *w = &pend[npend];
+            w->node = i;
+            w->table = t;
+            w->row = row;
+            w->col = (int)pick(s, 3);
+            snprintf(w->val, sizeof(w->val), "v%u", ++s->vctr);
+            rc = cs_replica_set_text(r, tables[t], &id, cols[t][w->col], w->val, err, sizeof(err));
+            /* Within one transaction the last write of a register is the only one. */
+            for (int j = 0; rc == 0 && j < npend; j++)
+                if (pend[j].table == t && pend[j].row == row && pend[j].col == w->col) {
+                    pend[j] = *w;
+                    rc = 1;
+                }
+            if (rc == 0)
+                npend++;
+            rc = rc == 1 ? 0 : rc;
+            trace(s, "node %d sets %s/%u.%s = %s: %s", i, tables[t], row, cols[t][w->col], w->val,
+                  cs_strerror(rc));
+        }
+        /* Deleting a deleted or unknown row is refused: the transaction goes on without it. */
+        if (rc != 0 && rc != CS_EINVAL && rc != CS_ENOTFOUND)
+            fail(s, "write", rc, err);
+    }
+    if ((rc = cs_replica_commit(r, err, sizeof(err))) != 0)
+        fail(s, "commit", rc, err);
+    for (int k = 0; k < npend; k++)
+        record(s, &pend[k]);
+    s->writes += (size_t)npend;
+}
+
+static void
+op_resolve(struct sim *s, int i)
+{
+    sqlite3 *db = cs_replica_db(s->nd[i].r);
+    sqlite3_stmt *st;
+    const char *sql = "SELECT t.name, v.row, c.name FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
+                      " JOIN cs_name c ON c.ix = v.col WHERE v.state = 1 AND c.name != '_cl'"
+                      " ORDER BY v.seq LIMIT 1 OFFSET ?";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail(s, "prepare", CS_EINVAL, sqlite3_errmsg(db));
+    sqlite3_bind_int(st, 1, (int)pick(s, 3));
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        struct written w = {.node = i};
+        const char *tn = (const char *)sqlite3_column_text(st, 0);
+        const char *cn = (const char *)sqlite3_column_text(st, 2);
+        struct cs_id id;
+        memcpy(id.b, sqlite3_column_blob(st, 1), sizeof(id.b));
+        w.table = strcmp(tn, tables[0]) == 0 ? 0 : 1;
+        for (w.col = 0; strcmp(cols[w.table][w.col], cn) != 0; w.col++)
+            ;
+        for (w.row = 0; w.row < NROWS; w.row++) {
+            struct cs_id x;
+            row_id(w.row, &x);
+            if (cs_id_cmp(&x, &id) == 0)
+                break;
+        }
+        snprintf(w.val, sizeof(w.val), "r%u", ++s->vctr);
+        struct cs_value v = {.type = CS_VTEXT, .p = w.val, .n = strlen(w.val)};
+        char err[256];
+        int rc = cs_replica_resolve(s->nd[i].r, tn, &id, cn, &v, err, sizeof(err));
+        if (rc != 0)
+            fail(s, "resolve", rc, err);
+        trace(s, "node %d resolves %s/%u.%s = %s", i, tn, w.row, cn, w.val);
+        record(s, &w);
+        s->resolves++;
+    }
+    sqlite3_finalize(st);
+}
+
+/* ---- moving change sets ---- */
+
+static void
+filter_for(struct sim *s, int from, int to, struct cs_since_filter *f)
+{
+    memset(f, 0, sizeof(*f));
+    if (is_device(from))
+        f->only_origin = &s->nd[from].site; /* a device sends only its own writes */
+    else
+        f->not_origin = &s->nd[to].site; /* never echo a peer's own writes back */
+}
+
+/* Merges a set at to; on success moves to's cursor of from when there is no gap. */
+static int
+take(struct sim *s, int from, int to, const struct cs_changeset *cs)
+{
+    char err[256];
+    struct cs_apply_stats st;
+    int rc = cs_replica_apply(s->nd[to].r, cs, NULL, &st, err, sizeof(err));
+    const struct cs_changeset_header *h = cs_changeset_header(cs);
+    trace(s, "%d -> %d: seqs %" PRIu64 "..%" PRIu64 ", %zu changes: %s", from, to, h->seq_first,
+          h->seq_last, cs_changeset_count(cs), rc == 0 ? "merged" : err);
+    if (rc == CS_EDRIFT) {
+        s->edrift++;
+        return rc;
+    }
+    if (rc != 0)
+        fail(s, "apply", rc, err);
+    if (h->seq_first <= s->cur[to][from] + 1 && h->seq_last > s->cur[to][from])
+        s->cur[to][from] = h->seq_last;
+    return 0;
+}
+
+static size_t
+chunk_bytes(struct sim *s)
+{
+    return chance(s, 50) ? 0 : 200 + pick(s, 4000);
+}
+
+static void
+restamp(struct sim *s, int d, uint64_t after, uint64_t ref)
+{
+    char err[256];
+    size_t count = 0;
+    uint64_t limit = ref + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS / 2, 0);
+    int rc = cs_replica_restamp(s->nd[d].r, after, limit, &count, err, sizeof(err));
+    if (rc != 0)
+        fail(s, "restamp", rc, err);
+    if (count > 0)
+        trace(s, "device %d restamps %zu versions after seq %" PRIu64, d, count, after);
+    s->restamped += count;
+}
+
+/* Sends everything from after on, in chunks, directly; 0, or the first error. */
+static int
+stream(struct sim *s, int from, int to, size_t max)
+{
+    struct cs_since_filter f;
+    filter_for(s, from, to, &f);
+    while (cs_replica_seq(s->nd[from].r) > s->known[from][to]) {
+        struct cs_changeset *cs = NULL;
+        char err[256];
+        int rc = cs_replica_changes_since(s->nd[from].r, s->known[from][to], max, &f, &cs, err,
+                                          sizeof(err));
+        if (rc != 0)
+            fail(s, "changes_since", rc, err);
+        uint64_t before = s->known[from][to];
+        rc = take(s, from, to, cs);
+        cs_changeset_free(cs);
+        if (rc != 0)
+            return rc;
+        s->known[from][to] = s->cur[to][from];
+        if (s->known[from][to] == before)
+            fail(s, "stream does not move on", CS_EINVAL, NULL);
+    }
+    return 0;
+}
+
+/*
+ * A live sync between a (device or lower hub) and b (its hub): the welcome
+ * first, then a's chunks up, then b's down; cut at random unless final.
+ */
+static void
+op_live(struct sim *s, int a, int b, int final)
+{
+    s->lives++;
+    trace(s, "live sync %d <-> %d", a, b);
+    /* Hello and welcome: each side learns the other's cursor, a learns b's time. */
+    s->known[a][b] = s->cur[b][a];
+    s->known[b][a] = s->cur[a][b];
+    if (is_device(a)) {
+        struct cs_hlc *hub = cs_replica_clock(s->nd[b].r), *clk = cs_replica_clock(s->nd[a].r);
+        uint64_t hub_time = cs_hlc_now(hub);
+        clk->offset_ms = (int64_t)cs_hlc_ms(hub_time) - (int64_t)sim_clock(&s->nd[a]);
+        s->nd[a].offset_known = 1;
+        restamp(s, a, s->known[a][b], hub_time);
+    }
+    if (!final && chance(s, 10))
+        return;
+    if (stream(s, a, b, chunk_bytes(s)) != 0 && final)
+        fail(s, "final sync refused up", CS_EDRIFT, NULL);
+    if (!final && chance(s, 10))
+        return;
+    if (stream(s, b, a, chunk_bytes(s)) != 0 && final)
+        fail(s, "final sync refused down", CS_EDRIFT, NULL);
+}
+
+/* A bundle from one side to the other, into the queue. */
+static void
+op_bundle(struct sim *s, int from, int to)
+{
+    struct cs_since_filter f;
+    struct cs_changeset *cs = NULL;
+    char err[256];
+    int rc;
+
+    if (is_device(from) && s->nd[from].offset_known)
+        restamp(s, from, s->known[from][to], cs_hlc_now(cs_replica_clock(s->nd[from].r)));
+    filter_for(s, from, to, &f);
+    if ((rc = cs_replica_changes_since(s->nd[from].r, s->known[from][to], chunk_bytes(s), &f, &cs,
+                                       err, sizeof(err))) != 0)
+        fail(s, "changes_since", rc, err);
+    struct msg m = {.from = from, .to = to};
+    if ((rc = cs_changeset_encode(cs, &m.buf, &m.len)) != 0)
+        fail(s, "encode", rc, NULL);
+    trace(s, "bundle %d -> %d: seqs %" PRIu64 "..%" PRIu64 ", %zu changes queued", from, to,
+          cs_changeset_header(cs)->seq_first, cs_changeset_header(cs)->seq_last,
+          cs_changeset_count(cs));
+    cs_changeset_free(cs);
+    enqueue(s, &m);
+    s->bundles++;
+}
+
+static void
+deliver(struct sim *s, size_t k, int keep)
+{
+    struct msg m = s->q[k];
+    if (!keep)
+        s->q[k] = s->q[--s->nq];
+    if (m.is_ack) {
+        if (m.ack > s->known[m.from][m.to])
+            s->known[m.from][m.to] = m.ack;
+    } else {
+        struct cs_changeset *cs = NULL;
+        char err[256];
+        int rc = cs_changeset_decode(&cs, m.buf, m.len, err, sizeof(err));
+        if (rc != 0)
+            fail(s, "decode", rc, err);
+        /* Merged before, by an earlier bundle or a live sync: skipped (daemon/import.c). */
+        if (cs_changeset_header(cs)->seq_last <= s->cur[m.to][m.from]) {
+            trace(s, "%d -> %d: seqs ..%" PRIu64 " merged before: skipped", m.from, m.to,
+                  cs_changeset_header(cs)->seq_last);
+            rc = 0;
+        } else {
+            rc = take(s, m.from, m.to, cs);
+        }
+        cs_changeset_free(cs);
+        if (rc == 0) {
+            /* The reply carries the cursor back (a reply bundle or the next hello). */
+            struct msg ack = {.from = m.from, .to = m.to, .is_ack = 1, .ack = s->cur[m.to][m.from]};
+            enqueue(s, &ack);
+        }
+        s->delivered++;
+    }
+    if (!keep)
+        free(m.buf);
+}
+
+static void
+op_queue(struct sim *s)
+{
+    if (s->nq == 0)
+        return;
+    size_t k = pick(s, (unsigned)s->nq);
+    unsigned what = pick(s, 10);
+    if (what == 0) {
+        trace(s, "a message %d -> %d is lost", s->q[k].from, s->q[k].to);
+        free(s->q[k].buf);
+        s->q[k] = s->q[--s->nq];
+        s->dropped++;
+    } else if (what == 1) {
+        s->dups++;
+        deliver(s, k, 1);
+    } else {
+        deliver(s, k, 0);
+    }
+}
+
+/* ---- checks ---- */
+
+/* With a trace: every version of one register in every replica, to read a failure. */
+static void
+dump_register(struct sim *s, int table, unsigned row, int col)
+{
+    const char *sql = "SELECT v.seq, v.hlc, hex(o.uuid), v.prev_hlc, v.cl, v.state, v.val"
+                      " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
+                      " JOIN cs_site o ON o.ix = v.site WHERE t.name = ?1 AND v.row = ?2"
+                      " AND c.name = ?3 ORDER BY v.hlc";
+    struct cs_id id;
+    row_id(row, &id);
+    if (!s->verbose)
+        return;
+    for (int i = 0; i < s->n; i++) {
+        sqlite3 *db = cs_replica_db(s->nd[i].r);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            fail(s, "prepare", CS_EINVAL, sqlite3_errmsg(db));
+        sqlite3_bind_text(st, 1, tables[table], -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, id.b, sizeof(id.b), SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, cols[table][col], -1, SQLITE_STATIC);
+        printf("  replica %d, %s/%u.%s:\n", i, tables[table], row, cols[table][col]);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            printf("    seq %lld hlc %llu site %.6s prev %llu cl %lld state %d val %s\n",
+                   sqlite3_column_int64(st, 0), (unsigned long long)sqlite3_column_int64(st, 1),
+                   sqlite3_column_text(st, 2), (unsigned long long)sqlite3_column_int64(st, 3),
+                   sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5),
+                   sqlite3_column_text(st, 6));
+        sqlite3_finalize(st);
+    }
+}
+
+static int
+check(struct sim *s)
+{
+    uint8_t h0[32], h[32];
+    if (cs_replica_hash(s->nd[0].r, h0) != 0)
+        fail(s, "hash", CS_EINVAL, NULL);
+    for (int i = 1; i < s->n; i++) {
+        if (cs_replica_hash(s->nd[i].r, h) != 0)
+            fail(s, "hash", CS_EINVAL, NULL);
+        if (memcmp(h, h0, sizeof(h)) != 0) {
+            snprintf(s->why, sizeof(s->why),
+                     "replica %d differs from replica 0 (%" PRIu64 " vs %" PRIu64 " seqs)", i,
+                     cs_replica_seq(s->nd[i].r), cs_replica_seq(s->nd[0].r));
+            return -1;
+        }
+    }
+    const char *sql = "SELECT count(*) FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
+                      " JOIN cs_name c ON c.ix = v.col JOIN cs_site o ON o.ix = v.site"
+                      " WHERE t.name = ?1 AND v.row = ?2 AND c.name = ?3 AND o.uuid = ?4"
+                      " AND v.val = ?5";
+    for (int i = 0; i < s->n; i++) {
+        sqlite3 *db = cs_replica_db(s->nd[i].r);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            fail(s, "prepare", CS_EINVAL, sqlite3_errmsg(db));
+        for (size_t k = 0; k < s->nw; k++) {
+            const struct written *w = &s->w[k];
+            struct cs_id id;
+            row_id(w->row, &id);
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, tables[w->table], -1, SQLITE_STATIC);
+            sqlite3_bind_blob(st, 2, id.b, sizeof(id.b), SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, cols[w->table][w->col], -1, SQLITE_STATIC);
+            sqlite3_bind_blob(st, 4, s->nd[w->node].site.b, sizeof(id.b), SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, w->val, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) < 1) {
+                snprintf(s->why, sizeof(s->why), "replica %d lacks %s/%u.%s = %s written by %d",
+                         i, tables[w->table], w->row, cols[w->table][w->col], w->val, w->node);
+                sqlite3_finalize(st);
+                dump_register(s, w->table, w->row, w->col);
+                return -1;
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    return 0;
+}
+
+static int
+hashes_of(struct sim *s, uint8_t out[MAXN][32])
+{
+    for (int i = 0; i < s->n; i++)
+        if (cs_replica_hash(s->nd[i].r, out[i]) != 0)
+            return -1;
+    return 0;
+}
+
+/* ---- one run ---- */
+
+static int
+run(uint64_t seed, int verbose)
+{
+    struct sim *s = calloc(1, sizeof(*s));
+    char err[256];
+    int ret;
+
+    if (s == NULL)
+        die("out of memory", CS_ENOMEM, NULL);
+    s->seed = seed;
+    s->rng = seed * UINT64_C(0x2545f4914f6cdd1d) + 1;
+    s->verbose = verbose;
+    s->now = START_MS;
+    int rounds = 0;
+    if (setjmp(s->fail) != 0) {
+        ret = -1;
+        goto out;
+    }
+    int ncells = 2 + (int)pick(s, 2);
+    s->n = 2 + ncells + (int)pick(s, 3); /* at least one device per cell */
+    for (int i = 0; i < s->n; i++) {
+        struct node *nd = &s->nd[i];
+        char name[32];
+        snprintf(name, sizeof(name), "sim-site-%d", i);
+        cs_id_derive(&nd->site, name);
+        nd->sim = s;
+        if ((ret = cs_replica_open(&nd->r, ":memory:", CS_REPLICA_CREATE, &nd->site, err,
+                                   sizeof(err))) != 0)
+            fail(s, "open", ret, err);
+        struct cs_hlc *clk = cs_replica_clock(nd->r);
+        clk->clock = sim_clock;
+        clk->clock_ud = nd;
+        nd->skew_ms = is_device(i) ? random_skew(s) : (int64_t)pick(s, 2000) - 1000;
+    }
+    printf("seed %" PRIu64 ": %d devices in %d cells\n", seed, s->n - 2, ncells);
+
+    int steps = 60 + (int)pick(s, 60);
+    for (int k = 0; k < steps; k++) {
+        s->now += pick(s, 10 * 60 * 1000);
+        int d = 2 + (int)pick(s, (unsigned)(s->n - 2));
+        unsigned what = pick(s, 100);
+        if (what < 30)
+            op_write(s, d);
+        else if (what < 33)
+            op_write(s, chance(s, 50) ? HUB : UPPER);
+        else if (what < 38)
+            op_resolve(s, (int)pick(s, (unsigned)s->n));
+        else if (what < 48)
+            op_live(s, d, HUB, 0);
+        else if (what < 53)
+            op_live(s, HUB, UPPER, 0);
+        else if (what < 60)
+            op_bundle(s, d, HUB);
+        else if (what < 65)
+            op_bundle(s, HUB, d);
+        else if (what < 70)
+            op_bundle(s, what & 1 ? HUB : UPPER, what & 1 ? UPPER : HUB);
+        else if (what < 93)
+            op_queue(s);
+        else {
+            int64_t old = s->nd[d].skew_ms;
+            s->nd[d].skew_ms = random_skew(s);
+            trace(s, "device %d clock jumps by %" PRId64 " ms", d, s->nd[d].skew_ms - old);
+        }
+    }
+    /* Every bundle still on the way arrives (in any order), then live rounds until quiet. */
+    while (s->nq > 0) {
+        size_t k = pick(s, (unsigned)s->nq);
+        deliver(s, k, 0);
+    }
+    uint8_t before[MAXN][32], after[MAXN][32];
+    do {
+        if (rounds++ > 8) {
+            snprintf(s->why, sizeof(s->why), "no quiescence after 8 rounds");
+            ret = -1;
+            goto out;
+        }
+        s->now += 60 * 1000;
+        if (hashes_of(s, before) != 0)
+            fail(s, "hash", CS_EINVAL, NULL);
+        op_live(s, HUB, UPPER, 1);
+        for (int d = 2; d < s->n; d++)
+            op_live(s, d, HUB, 1);
+        op_live(s, HUB, UPPER, 1);
+        if (hashes_of(s, after) != 0)
+            fail(s, "hash", CS_EINVAL, NULL);
+    } while (memcmp(before, after, sizeof(before[0]) * (size_t)s->n) != 0);
+    ret = check(s);
+out:
+    printf("seed %" PRIu64 ": %s: %zu values, %zu deletes, %zu undeletes, %zu resolves, %zu live,"
+           " %zu bundles (%zu delivered, %zu lost, %zu twice), %zu drift refusals, %zu restamped,"
+           " %d final rounds%s%s\n",
+           seed, ret == 0 ? "ok" : "FAILED", s->writes, s->deletes, s->undeletes, s->resolves,
+           s->lives, s->bundles, s->delivered, s->dropped, s->dups, s->edrift, s->restamped,
+           rounds, ret == 0 ? "" : ": ", ret == 0 ? "" : s->why);
+    for (int i = 0; i < s->n; i++)
+        cs_replica_close(s->nd[i].r);
+    for (size_t k = 0; k < s->nq; k++)
+        free(s->q[k].buf);
+    free(s->q);
+    free(s->w);
+    free(s);
+    return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"seeds", required_argument, NULL, 'n'},
+                                         {"first", required_argument, NULL, 'f'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {NULL, 0, NULL, 0}};
+    uint64_t nseeds = 200, first = 1, one = 0;
+    int have_one = 0, verbose = 0, c;
+
+    while ((c = getopt_long(argc, argv, "n:f:s:v", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            nseeds = strtoull(optarg, NULL, 10);
+            break;
+        case 'f':
+            first = strtoull(optarg, NULL, 10);
+            break;
+        case 's':
+            one = strtoull(optarg, NULL, 10);
+            have_one = 1;
+            break;
+        case 'v':
+            verbose = 1;
+            break;
+        default:
+            fprintf(stderr, "usage: test_sim [--seeds N] [--first S] [--seed S] [-v]\n");
+            return 2;
+        }
+    }
+    if (cs_init() != 0) {
+        fprintf(stderr, "test_sim: cannot initialize\n");
+        return 1;
+    }
+    if (have_one)
+        return run(one, 1) == 0 ? 0 : 1;
+
+    size_t passed = 0, failed = 0;
+    for (size_t k = 0; k < sizeof(regressions) / sizeof(regressions[0]); k++) {
+        if (regressions[k] == 0)
+            continue;
+        if (run(regressions[k], 0) == 0)
+            passed++;
+        else
+            failed++;
+    }
+    for (uint64_t seed = first; seed < first + nseeds; seed++) {
+        if (run(seed, verbose) == 0)
+            passed++;
+        else
+            failed++;
+    }
+    printf("%zu passed, %zu failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
