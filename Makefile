@@ -24,7 +24,7 @@ SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-fast test-asan test-packages package demo bench fuzz format pot clean
+.PHONY: all deps build test test-fast test-asan test-packages package demo bench fuzz soak format pot clean
 
 all: build
 
@@ -106,6 +106,10 @@ fuzz:
 	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	        $(FUZZ_BUILD)/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
 	done
+
+# Randomized convergence (tests/sim/sim.c) on 10,000 seeds: failing seeds and a summary.
+soak: build
+	$(BUILD)/tests/test_sim --seeds 10000 --quiet
 
 # Translators' refresh: po/POTFILES lists the sources with marked strings,
 # po/cellsync.pot gets every _() and N_() string, and po/*.po gain the new

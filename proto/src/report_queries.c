@@ -486,11 +486,19 @@ static const char sync_chart_sql[] =
 static const char *const targets_headers[] = {
     UNIT_HEADERS,           N_("target"),
     N_("admitted"),         N_("ceremonies"),
-    N_("% achieved"),       N_("expected"),
-    N_("% of pace"),        N_("students target"),
-    N_("students"),         N_("% students"),
+    /* xgettext:no-c-format */
+    N_("% achieved"),
+    N_("expected"),
+    /* xgettext:no-c-format */
+    N_("% of pace"),
+    N_("students target"),
+    N_("students"),
+    /* xgettext:no-c-format */
+    N_("% students"),
     N_("non-state target"), N_("non-state"),
-    N_("% non-state"),      NULL,
+    /* xgettext:no-c-format */
+    N_("% non-state"),
+    NULL,
 };
 
 static const char *const pipeline_stages_headers[] = {
@@ -524,7 +532,12 @@ static const char *const members_status_headers[] = {
 
 static const char *const members_age_headers[] = {
     UNIT_HEADERS,  N_("members"), N_("under 30"),    N_("30-45"),      N_("46-60"),
-    N_("over 60"), N_("unknown"), N_("average age"), N_("% under 35"), NULL,
+    N_("over 60"),
+    N_("unknown"),
+    N_("average age"),
+    /* xgettext:no-c-format */
+    N_("% under 35"),
+    NULL,
 };
 
 static const char *const members_party_age_headers[] = {
@@ -539,7 +552,9 @@ static const char *const members_ratings_headers[] = {
     N_("good"),
     N_("complete"),
     N_("not complete"),
+    /* xgettext:no-c-format */
     N_("% excellent"),
+    /* xgettext:no-c-format */
     N_("% of good or better"),
     N_("cap"),
     N_("over the cap"),
@@ -557,6 +572,7 @@ static const char *const chart_headers[] = {N_("label"), N_("value"), N_("mark")
 static const struct cs_report_query queries[] = {
     {CS_REPORT_TARGETS, "units", N_("Admission targets by unit"), TARGETS_SQL, targets_headers},
     {CS_REPORT_TARGETS, "chart",
+     /* xgettext:no-c-format */
      N_("Admitted as % of the year's target; the line marks the share of the year gone by"),
      targets_chart_sql, chart_headers},
     {CS_REPORT_PIPELINE, "stages", N_("Candidates by stage and unit"), pipeline_stages_sql,

@@ -25,7 +25,7 @@
  * Not modelled: the hub's per-change drift refusal with the cursor moving
  * past the refused change (daemon/peer.c), authorization and scope.
  *
- * Usage: test_sim [--seeds N] [--first S] [--seed S] [-v]
+ * Usage: test_sim [--seeds N] [--first S] [--seed S] [-v] [-q]
  * Each failing seed is printed; --seed S replays one run with a trace.
  */
 #include <getopt.h>
@@ -51,8 +51,17 @@
 #define HOUR_MS   (3600LL * 1000)
 #define START_MS  UINT64_C(1700000000000)
 
-/* Seeds that once failed stay here and run first, as regressions. */
-static const uint64_t regressions[] = {0};
+/*
+ * Seeds that once failed stay here and run first (when not in the range
+ * asked for), as regressions. Both failed on the first run of this file:
+ *   2: a device re-stamps after its clock jumped back; the new stamp is
+ *      below the prev stamp of the version it replaced, and
+ *      cs_replica_changes_since refuses the device's log from then on;
+ *   29: a bundle exported before a live sync that re-stamps (and is cut
+ *      before sending) is imported afterwards: the hub keeps the old stamps
+ *      the device no longer has, and the replicas never converge.
+ */
+static const uint64_t regressions[] = {2, 29};
 
 struct node {
     struct cs_replica *r;
@@ -586,6 +595,8 @@ hashes_of(struct sim *s, uint8_t out[MAXN][32])
 
 /* ---- one run ---- */
 
+static int quiet; /* --quiet: print failing seeds and the summary only */
+
 static int
 run(uint64_t seed, int verbose)
 {
@@ -620,7 +631,8 @@ run(uint64_t seed, int verbose)
         clk->clock_ud = nd;
         nd->skew_ms = is_device(i) ? random_skew(s) : (int64_t)pick(s, 2000) - 1000;
     }
-    printf("seed %" PRIu64 ": %d devices in %d cells\n", seed, s->n - 2, ncells);
+    if (verbose)
+        printf("seed %" PRIu64 ": %d devices in %d cells\n", seed, s->n - 2, ncells);
 
     int steps = 60 + (int)pick(s, 60);
     for (int k = 0; k < steps; k++) {
@@ -675,7 +687,8 @@ run(uint64_t seed, int verbose)
     } while (memcmp(before, after, sizeof(before[0]) * (size_t)s->n) != 0);
     ret = check(s);
 out:
-    printf("seed %" PRIu64 ": %s: %zu values, %zu deletes, %zu undeletes, %zu resolves, %zu live,"
+    if (ret != 0 || !quiet)
+        printf("seed %" PRIu64 ": %s: %zu values, %zu deletes, %zu undeletes, %zu resolves, %zu live,"
            " %zu bundles (%zu delivered, %zu lost, %zu twice), %zu drift refusals, %zu restamped,"
            " %d final rounds%s%s\n",
            seed, ret == 0 ? "ok" : "FAILED", s->writes, s->deletes, s->undeletes, s->resolves,
@@ -698,11 +711,12 @@ main(int argc, char **argv)
                                          {"first", required_argument, NULL, 'f'},
                                          {"seed", required_argument, NULL, 's'},
                                          {"verbose", no_argument, NULL, 'v'},
+                                         {"quiet", no_argument, NULL, 'q'},
                                          {NULL, 0, NULL, 0}};
     uint64_t nseeds = 200, first = 1, one = 0;
     int have_one = 0, verbose = 0, c;
 
-    while ((c = getopt_long(argc, argv, "n:f:s:v", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:f:s:vq", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             nseeds = strtoull(optarg, NULL, 10);
@@ -717,8 +731,11 @@ main(int argc, char **argv)
         case 'v':
             verbose = 1;
             break;
+        case 'q':
+            quiet = 1;
+            break;
         default:
-            fprintf(stderr, "usage: test_sim [--seeds N] [--first S] [--seed S] [-v]\n");
+            fprintf(stderr, "usage: test_sim [--seeds N] [--first S] [--seed S] [-v] [-q]\n");
             return 2;
         }
     }
@@ -729,21 +746,26 @@ main(int argc, char **argv)
     if (have_one)
         return run(one, 1) == 0 ? 0 : 1;
 
-    size_t passed = 0, failed = 0;
-    for (size_t k = 0; k < sizeof(regressions) / sizeof(regressions[0]); k++) {
-        if (regressions[k] == 0)
-            continue;
-        if (run(regressions[k], 0) == 0)
+    size_t passed = 0, failed = 0, shown = 0;
+    char list[512] = "";
+    for (size_t k = 0; k < sizeof(regressions) / sizeof(regressions[0]) + nseeds; k++) {
+        uint64_t seed;
+        if (k < sizeof(regressions) / sizeof(regressions[0])) {
+            seed = regressions[k];
+            if (seed >= first && seed < first + nseeds)
+                continue;
+        } else {
+            seed = first + (k - sizeof(regressions) / sizeof(regressions[0]));
+        }
+        if (run(seed, verbose) == 0) {
             passed++;
-        else
+        } else {
             failed++;
+            if (shown++ < 40)
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), " %" PRIu64, seed);
+        }
     }
-    for (uint64_t seed = first; seed < first + nseeds; seed++) {
-        if (run(seed, verbose) == 0)
-            passed++;
-        else
-            failed++;
-    }
-    printf("%zu passed, %zu failed\n", passed, failed);
+    printf("%zu passed, %zu failed%s%s%s\n", passed, failed, failed ? " (seeds" : "", list,
+           failed > 40 ? " ...)" : failed ? ")" : "");
     return failed == 0 ? 0 : 1;
 }
