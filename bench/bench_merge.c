@@ -173,8 +173,8 @@ make_chunks(struct cs_replica *r, const struct cs_key *dev, const uint8_t hub_pk
     memset(out, 0, sizeof(*out));
     for (;;) {
         struct cs_chunk c;
-        int ret = cs_sync_make_chunk(r, dev, hub_pk, after, &f, CS_SYNC_CHUNK, &c, err,
-                                     sizeof(err));
+        int ret =
+            cs_sync_make_chunk(r, dev, hub_pk, after, &f, CS_SYNC_CHUNK, &c, err, sizeof(err));
         if (ret != 0)
             die("make chunk", ret);
         if (c.changes == 0) {
@@ -182,8 +182,8 @@ make_chunks(struct cs_replica *r, const struct cs_key *dev, const uint8_t hub_pk
             break;
         }
         struct cs_changeset *cs;
-        if ((ret = cs_replica_changes_since(r, after, CS_SYNC_CHUNK, &f, &cs, err,
-                                            sizeof(err))) != 0)
+        if ((ret = cs_replica_changes_since(r, after, CS_SYNC_CHUNK, &f, &cs, err, sizeof(err))) !=
+            0)
             die("changes", ret);
         if (cs_changeset_count(cs) != c.changes) {
             fprintf(stderr, "bench_merge: chunk and change set differ\n");
@@ -219,10 +219,11 @@ make_hub(const char *state, const struct cs_key *dev, struct hub **hout, struct 
     char csv[2 * PATH_MAX];
     snprintf(csv, sizeof(csv), "%s.csv", state);
     FILE *f = fopen(csv, "w");
-    if (f == NULL || fputs("id,parent,level,kind,name\n"
-                           "XA-ML,,commune,commune,\"Đảng bộ xã Mường Lý\"\n"
-                           "CB-01,XA-ML,cell,village,\"Chi bộ bản Khe Ván\"\n",
-                           f) < 0 ||
+    if (f == NULL ||
+        fputs("id,parent,level,kind,name\n"
+              "XA-ML,,commune,commune,\"Đảng bộ xã Mường Lý\"\n"
+              "CB-01,XA-ML,cell,village,\"Chi bộ bản Khe Ván\"\n",
+              f) < 0 ||
         fclose(f) != 0)
         die(csv, -1);
     int ret = hub_init(state, csv, err, sizeof(err));
@@ -415,8 +416,8 @@ make_changesets(const struct chunks *ch)
     if (out == NULL || sqlite3_open(":memory:", &db) != SQLITE_OK)
         die("memory", CS_ENOMEM);
     exec_sql(db, reg_schema);
-    if (sqlite3_prepare_v2(db, "INSERT INTO reg VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "INSERT INTO reg VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) !=
+        SQLITE_OK)
         die_sql(db, "insert");
     for (size_t k = 0; k < ch->n; k++) {
         sqlite3_session *s;
@@ -578,8 +579,7 @@ main(int argc, char **argv)
         t0 = now_s();
         for (size_t i = 0; i < c.n; i++) {
             struct hub_merge m;
-            if ((ret = hub_peer_merge(h, &p, c.c[i].env, c.c[i].envlen, &m, err,
-                                      sizeof(err))) != 0)
+            if ((ret = hub_peer_merge(h, &p, c.c[i].env, c.c[i].envlen, &m, err, sizeof(err))) != 0)
                 die("hub_peer_merge", ret);
             if (m.st.refused != 0) {
                 fprintf(stderr, "bench_merge: the hub refused %zu changes\n", m.st.refused);

@@ -147,6 +147,13 @@ device_restamp(struct device *d, uint64_t after, uint64_t hub_time, size_t *coun
      * those the hub has not acknowledged take the hub's time before they go.
      */
     uint64_t limit = hub_time + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS / 2, 0);
+    /*
+     * What went out on a stick keeps its stamps: the hub may import that
+     * bundle later and must find the same versions this device has.
+     */
+    uint64_t exported = device_meta_u64(d->rep, "exported_seq");
+    if (after < exported)
+        after = exported;
     int ret = cs_replica_restamp(d->rep, after, limit, count, err, errlen);
     if (ret == 0 && *count > 0)
         fprintf(stderr,
@@ -269,6 +276,12 @@ device_export(struct device *d, const char *path, const struct device_report *re
     t->bytes = cs_bundle_writer_size(w);
     ret = cs_bundle_writer_commit(w, err, errlen);
     w = NULL;
+    /* Once on the stick, these stamps are known outside: never re-stamp them. */
+    if (ret == 0 && after > device_meta_u64(d->rep, "exported_seq")) {
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long)after);
+        if (cs_replica_meta_set(d->rep, "exported_seq", buf) != 0)
+            ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot remember what was exported"));
+    }
 out:
     sodium_memzero(&hello, sizeof(hello));
     free(env);

@@ -1488,8 +1488,8 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
         return ret;
     r->in_tx = 1;
     rc = sqlite3_prepare_v2(r->db,
-                            "SELECT seq, tbl, row, col, hlc FROM cs_ver WHERE site = ?1"
-                            " AND seq > ?2 AND hlc > ?3 ORDER BY seq",
+                            "SELECT seq, tbl, row, col, hlc FROM cs_ver"
+                            " WHERE site = ?1 AND seq > ?2 AND hlc > ?3 ORDER BY seq",
                             -1, &st, NULL);
     if (rc != SQLITE_OK)
         goto fail;
@@ -1521,12 +1521,20 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
         cs_replica_rollback(r);
         return 0;
     }
-    /* Wind the clock back to the newest sane stamp; send() then follows the corrected clock. */
-    rc = sqlite3_prepare_v2(r->db, "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE hlc <= ?1", -1,
-                            &st, NULL);
+    /*
+     * Wind the clock back past our own stamps that are being replaced, but
+     * never below a stamp we keep: every write must stay later than all it
+     * has seen, whoever made it.
+     */
+    rc = sqlite3_prepare_v2(r->db,
+                            "SELECT coalesce(max(hlc), 0) FROM cs_ver"
+                            " WHERE NOT (site = ?1 AND seq > ?2 AND hlc > ?3)",
+                            -1, &st, NULL);
     if (rc != SQLITE_OK)
         goto fail;
-    sqlite3_bind_int64(st, 1, (int64_t)limit);
+    sqlite3_bind_int64(st, 1, r->site_ix);
+    sqlite3_bind_int64(st, 2, (int64_t)after);
+    sqlite3_bind_int64(st, 3, (int64_t)limit);
     if ((rc = sqlite3_step(st)) != SQLITE_ROW)
         goto fail;
     r->clock.last = (uint64_t)sqlite3_column_int64(st, 0);
@@ -1543,15 +1551,49 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
     if ((rc = sqlite3_prepare_v2(r->db, "UPDATE cs_ver SET hlc = ?2 WHERE seq = ?1", -1, &set,
                                  NULL)) != SQLITE_OK)
         goto fail;
+    /*
+     * Above everything that stays in the register (what it replaced, and any
+     * version not re-stamped): the order among them, and so the winner, is
+     * kept, and no new stamp can meet an old one.
+     */
+    sqlite3_stmt *top = NULL;
+    if ((rc = sqlite3_prepare_v2(r->db,
+                                 "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE tbl = ?1"
+                                 " AND row = ?2 AND col = ?3 AND NOT (site = ?4 AND seq > ?5"
+                                 " AND hlc > ?6)",
+                                 -1, &top, NULL)) != SQLITE_OK) {
+        sqlite3_finalize(set);
+        goto fail;
+    }
     for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
         /* One old stamp was one local transaction: it keeps one new stamp. */
         v[i].new = 0;
         for (size_t j = 0; j < i; j++)
             if (v[j].old == v[i].old)
                 v[i].new = v[j].new;
-        if (v[i].new == 0 && (ret = cs_hlc_send(&r->clock, &v[i].new)) != 0) {
-            sqlite3_finalize(set);
-            goto out;
+        if (v[i].new == 0) {
+            for (size_t j = i; j < n && v[j].old == v[i].old && rc == SQLITE_OK; j++) {
+                sqlite3_reset(top);
+                sqlite3_bind_int64(top, 1, v[j].tbl);
+                sqlite3_bind_blob(top, 2, v[j].row.b, CS_ID_LEN, SQLITE_STATIC);
+                sqlite3_bind_int64(top, 3, v[j].col);
+                sqlite3_bind_int64(top, 4, r->site_ix);
+                sqlite3_bind_int64(top, 5, (int64_t)after);
+                sqlite3_bind_int64(top, 6, (int64_t)limit);
+                if ((rc = sqlite3_step(top)) == SQLITE_ROW) {
+                    uint64_t m = (uint64_t)sqlite3_column_int64(top, 0);
+                    if (r->clock.last < m)
+                        r->clock.last = m;
+                    rc = SQLITE_OK;
+                }
+            }
+            if (rc != SQLITE_OK)
+                break;
+            if ((ret = cs_hlc_send(&r->clock, &v[i].new)) != 0) {
+                sqlite3_finalize(top);
+                sqlite3_finalize(set);
+                goto out;
+            }
         }
         sqlite3_reset(set);
         sqlite3_bind_int64(set, 1, v[i].seq);
@@ -1567,6 +1609,7 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
         sqlite3_bind_int64(st, 6, r->site_ix);
         rc = step_done(st);
     }
+    sqlite3_finalize(top);
     sqlite3_finalize(set);
     for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
         rc = recompute(r, v[i].tbl, &v[i].row, v[i].col);

@@ -484,8 +484,10 @@ static const char sync_chart_sql[] =
 #define UNIT_HEADERS N_("unit"), N_("name"), N_("level"), ""
 
 static const char *const targets_headers[] = {
-    UNIT_HEADERS,           N_("target"),
-    N_("admitted"),         N_("ceremonies"),
+    UNIT_HEADERS,
+    N_("target"),
+    N_("admitted"),
+    N_("ceremonies"),
     /* xgettext:no-c-format */
     N_("% achieved"),
     N_("expected"),
@@ -495,7 +497,8 @@ static const char *const targets_headers[] = {
     N_("students"),
     /* xgettext:no-c-format */
     N_("% students"),
-    N_("non-state target"), N_("non-state"),
+    N_("non-state target"),
+    N_("non-state"),
     /* xgettext:no-c-format */
     N_("% non-state"),
     NULL,
@@ -531,7 +534,11 @@ static const char *const members_status_headers[] = {
 };
 
 static const char *const members_age_headers[] = {
-    UNIT_HEADERS,  N_("members"), N_("under 30"),    N_("30-45"),      N_("46-60"),
+    UNIT_HEADERS,
+    N_("members"),
+    N_("under 30"),
+    N_("30-45"),
+    N_("46-60"),
     N_("over 60"),
     N_("unknown"),
     N_("average age"),

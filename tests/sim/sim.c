@@ -43,13 +43,13 @@
 #include "cellsync/replica.h"
 #include "cellsync/version.h"
 
-#define MAXN      10
-#define UPPER     0
-#define HUB       1
-#define NROWS     6
-#define YEAR_MS   (365LL * 24 * 3600 * 1000)
-#define HOUR_MS   (3600LL * 1000)
-#define START_MS  UINT64_C(1700000000000)
+#define MAXN     10
+#define UPPER    0
+#define HUB      1
+#define NROWS    6
+#define YEAR_MS  (365LL * 24 * 3600 * 1000)
+#define HOUR_MS  (3600LL * 1000)
+#define START_MS UINT64_C(1700000000000)
 
 /*
  * Seeds that once failed stay here and run first (when not in the range
@@ -68,6 +68,7 @@ struct node {
     struct cs_id site;
     int64_t skew_ms; /* this computer's clock minus true time */
     int offset_known;
+    uint64_t exported; /* highest seq put in a bundle: never re-stamped */
     struct sim *sim;
 };
 
@@ -98,8 +99,8 @@ struct sim {
     size_t nw, capw;
     unsigned vctr;
     /* tallies */
-    size_t writes, deletes, undeletes, resolves, lives, bundles, delivered, dropped, dups,
-        edrift, restamped;
+    size_t writes, deletes, undeletes, resolves, lives, bundles, delivered, dropped, dups, edrift,
+        restamped;
     char why[512];
     jmp_buf fail; /* an operation that fails ends the run, not the program */
 };
@@ -360,6 +361,9 @@ restamp(struct sim *s, int d, uint64_t after, uint64_t ref)
     char err[256];
     size_t count = 0;
     uint64_t limit = ref + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS / 2, 0);
+    /* As client/device.c does: what went out on a stick keeps its stamps. */
+    if (after < s->nd[d].exported)
+        after = s->nd[d].exported;
     int rc = cs_replica_restamp(s->nd[d].r, after, limit, &count, err, sizeof(err));
     if (rc != 0)
         fail(s, "restamp", rc, err);
@@ -438,6 +442,8 @@ op_bundle(struct sim *s, int from, int to)
                                        err, sizeof(err))) != 0)
         fail(s, "changes_since", rc, err);
     struct msg m = {.from = from, .to = to};
+    if (is_device(from) && cs_changeset_header(cs)->seq_last > s->nd[from].exported)
+        s->nd[from].exported = cs_changeset_header(cs)->seq_last;
     if ((rc = cs_changeset_encode(cs, &m.buf, &m.len)) != 0)
         fail(s, "encode", rc, NULL);
     trace(s, "bundle %d -> %d: seqs %" PRIu64 "..%" PRIu64 ", %zu changes queued", from, to,
@@ -572,8 +578,8 @@ check(struct sim *s)
             sqlite3_bind_blob(st, 4, s->nd[w->node].site.b, sizeof(id.b), SQLITE_STATIC);
             sqlite3_bind_text(st, 5, w->val, -1, SQLITE_STATIC);
             if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) < 1) {
-                snprintf(s->why, sizeof(s->why), "replica %d lacks %s/%u.%s = %s written by %d",
-                         i, tables[w->table], w->row, cols[w->table][w->col], w->val, w->node);
+                snprintf(s->why, sizeof(s->why), "replica %d lacks %s/%u.%s = %s written by %d", i,
+                         tables[w->table], w->row, cols[w->table][w->col], w->val, w->node);
                 sqlite3_finalize(st);
                 dump_register(s, w->table, w->row, w->col);
                 return -1;
@@ -688,12 +694,13 @@ run(uint64_t seed, int verbose)
     ret = check(s);
 out:
     if (ret != 0 || !quiet)
-        printf("seed %" PRIu64 ": %s: %zu values, %zu deletes, %zu undeletes, %zu resolves, %zu live,"
-           " %zu bundles (%zu delivered, %zu lost, %zu twice), %zu drift refusals, %zu restamped,"
-           " %d final rounds%s%s\n",
-           seed, ret == 0 ? "ok" : "FAILED", s->writes, s->deletes, s->undeletes, s->resolves,
-           s->lives, s->bundles, s->delivered, s->dropped, s->dups, s->edrift, s->restamped,
-           rounds, ret == 0 ? "" : ": ", ret == 0 ? "" : s->why);
+        printf(
+            "seed %" PRIu64 ": %s: %zu values, %zu deletes, %zu undeletes, %zu resolves, %zu live,"
+            " %zu bundles (%zu delivered, %zu lost, %zu twice), %zu drift refusals, %zu restamped,"
+            " %d final rounds%s%s\n",
+            seed, ret == 0 ? "ok" : "FAILED", s->writes, s->deletes, s->undeletes, s->resolves,
+            s->lives, s->bundles, s->delivered, s->dropped, s->dups, s->edrift, s->restamped,
+            rounds, ret == 0 ? "" : ": ", ret == 0 ? "" : s->why);
     for (int i = 0; i < s->n; i++)
         cs_replica_close(s->nd[i].r);
     for (size_t k = 0; k < s->nq; k++)
@@ -707,12 +714,10 @@ out:
 int
 main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"seeds", required_argument, NULL, 'n'},
-                                         {"first", required_argument, NULL, 'f'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"verbose", no_argument, NULL, 'v'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"seeds", required_argument, NULL, 'n'}, {"first", required_argument, NULL, 'f'},
+        {"seed", required_argument, NULL, 's'},  {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},       {NULL, 0, NULL, 0}};
     uint64_t nseeds = 200, first = 1, one = 0;
     int have_one = 0, verbose = 0, c;
 
@@ -766,6 +771,8 @@ main(int argc, char **argv)
         }
     }
     printf("%zu passed, %zu failed%s%s%s\n", passed, failed, failed ? " (seeds" : "", list,
-           failed > 40 ? " ...)" : failed ? ")" : "");
+           failed > 40 ? " ...)"
+           : failed    ? ")"
+                       : "");
     return failed == 0 ? 0 : 1;
 }
