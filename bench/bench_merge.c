@@ -410,7 +410,7 @@ struct blob {
 static struct blob *
 make_changesets(const struct chunks *ch)
 {
-    sqlite3 *db;
+    sqlite3 *db = NULL;
     sqlite3_stmt *st;
     struct blob *out = calloc(ch->n, sizeof(*out));
     if (out == NULL || sqlite3_open(":memory:", &db) != SQLITE_OK)

@@ -22,6 +22,8 @@
 
 /* ---- messages ---- */
 
+static void vmsg(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static void
 vmsg(const char *fmt, va_list ap)
 {

@@ -145,6 +145,8 @@ chance(struct sim *s, unsigned percent)
     return pick(s, 100) < percent;
 }
 
+static void trace(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void
 trace(struct sim *s, const char *fmt, ...)
 {
