@@ -33,7 +33,7 @@ bench_check(const char *what, int ret)
 
 void
 bench_set_text(struct cs_replica *r, const char *table, const struct cs_id *row, const char *col,
-         const char *text)
+               const char *text)
 {
     bench_check(col, cs_replica_set_text(r, table, row, col, text, bench_err, sizeof(bench_err)));
 }
@@ -153,10 +153,10 @@ bench_month(struct cs_replica *r)
     bench_set_text(r, "meeting", &meeting, "held_on", "2026-03-02");
     bench_set_text(r, "meeting", &meeting, "kind", "regular");
     bench_set_text(r, "meeting", &meeting, "agenda",
-             "Đánh giá tháng 2; phát triển đảng viên; nhiệm vụ tháng 3");
+                   "Đánh giá tháng 2; phát triển đảng viên; nhiệm vụ tháng 3");
     bench_set_text(r, "meeting", &meeting, "minutes", bench_minutes);
     bench_set_text(r, "meeting", &meeting, "resolutions",
-             "Hoàn thiện hồ sơ kết nạp đồng chí Lò Văn Thành trước ngày 30/3/2026");
+                   "Hoàn thiện hồ sơ kết nạp đồng chí Lò Văn Thành trước ngày 30/3/2026");
     bench_check("commit", cs_replica_commit(r, bench_err, sizeof(bench_err)));
     bench_check("begin", cs_replica_begin(r, bench_err, sizeof(bench_err)));
     for (unsigned i = 0; i < 20; i++) {
@@ -176,13 +176,13 @@ bench_month(struct cs_replica *r)
         set_ref(r, "assessment", &a, "meeting", &meeting);
         set_ref(r, "assessment", &a, "candidate", &cand[i]);
         bench_set_text(r, "assessment", &a, "strengths",
-                 "Nhiệt tình trong công tác đoàn, gương mẫu chấp hành chủ trương của Đảng, "
-                 "chính sách pháp luật của Nhà nước, được quần chúng tín nhiệm");
+                       "Nhiệt tình trong công tác đoàn, gương mẫu chấp hành chủ trương của Đảng, "
+                       "chính sách pháp luật của Nhà nước, được quần chúng tín nhiệm");
         bench_set_text(r, "assessment", &a, "weaknesses",
-                 i % 2 ? "Còn rụt rè khi phát biểu ý kiến trong các buổi họp"
-                       : "Hiểu biết về Điều lệ Đảng còn hạn chế");
+                       i % 2 ? "Còn rụt rè khi phát biểu ý kiến trong các buổi họp"
+                             : "Hiểu biết về Điều lệ Đảng còn hạn chế");
         bench_set_text(r, "assessment", &a, "next_steps",
-                 "Tiếp tục rèn luyện, đăng ký học lớp nhận thức về Đảng trong tháng 4");
+                       "Tiếp tục rèn luyện, đăng ký học lớp nhận thức về Đảng trong tháng 4");
         bench_check("commit", cs_replica_commit(r, bench_err, sizeof(bench_err)));
     }
 }

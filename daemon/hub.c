@@ -27,6 +27,7 @@
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/util.h"
 #include "hub.h"
 
 #define ORG_MAX       64  /* an org code with its NUL, as in struct hub_device */
@@ -222,33 +223,11 @@ struct hub_scope {
 
 /* ---- small helpers ---- */
 
-static int
-sql_code(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return CS_EBUSY;
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-        return CS_EREADONLY;
-    case SQLITE_FULL:
-        return CS_EFULL;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        return CS_ECORRUPT;
-    case SQLITE_NOMEM:
-        return CS_ENOMEM;
-    default:
-        return CS_ESQLITE;
-    }
-}
-
 /* An SQLite failure with sqlite3_errmsg() copied at once. */
 static int
 db_fail(struct hub *h, int rc, char *err, size_t errlen, const char *what)
 {
-    return cs_errf(err, errlen, sql_code(rc), "cannot %s '%s': %s", what, h->dbpath,
+    return cs_errf(err, errlen, cs_sqlite_code(rc), "cannot %s '%s': %s", what, h->dbpath,
                    sqlite3_errmsg(h->db));
 }
 
@@ -310,41 +289,6 @@ col_text(sqlite3_stmt *st, int i, char *buf, size_t cap)
     snprintf(buf, cap, "%s", t ? (const char *)t : "");
 }
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-static int
-utf8_ok(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t len;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            len = 2, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 static int
 has_control(const char *s)
 {
@@ -361,7 +305,7 @@ text_ok(const char *s, size_t max, int may_be_empty)
     size_t n = strlen(s);
     if (n == 0)
         return may_be_empty;
-    return n < max && utf8_ok((const unsigned char *)s, n) && !has_control(s);
+    return n < max && cs_utf8_valid((const unsigned char *)s, n) && !has_control(s);
 }
 
 static int
@@ -644,7 +588,7 @@ csv_read(const char *path, struct tree *t, char *err, size_t errlen)
         char *p = line;
         if (lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0) /* saved by a spreadsheet */
             p += 3;
-        if (!utf8_ok((const unsigned char *)p, strlen(p))) {
+        if (!cs_utf8_valid((const unsigned char *)p, strlen(p))) {
             ret =
                 cs_errf(err, errlen, CS_EMALFORMED, "'%s', line %u: not UTF-8 text", path, lineno);
             goto out;
@@ -1066,12 +1010,12 @@ hub_device_get(struct hub *h, const struct cs_id *id, struct hub_device *d)
 {
     sqlite3_stmt *st = stmt_get(h, ST_DEV_GET);
     if (st == NULL)
-        return sql_code(sqlite3_errcode(h->db));
+        return cs_sqlite_code(sqlite3_errcode(h->db));
     sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     int ret = rc == SQLITE_ROW    ? device_row(st, d)
               : rc == SQLITE_DONE ? CS_ENOTFOUND
-                                  : sql_code(rc);
+                                  : cs_sqlite_code(rc);
     sqlite3_reset(st);
     return ret;
 }
@@ -1220,12 +1164,12 @@ device_update(struct hub *h, int which, const struct cs_id *id, int64_t v)
 {
     sqlite3_stmt *st = stmt_get(h, which);
     if (st == NULL)
-        return sql_code(sqlite3_errcode(h->db));
+        return cs_sqlite_code(sqlite3_errcode(h->db));
     sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, v);
     int rc = step_done(st);
     if (rc != SQLITE_OK)
-        return sql_code(rc);
+        return cs_sqlite_code(rc);
     return sqlite3_changes(h->db) == 1 ? 0 : CS_ENOTFOUND;
 }
 
@@ -1461,7 +1405,7 @@ codes_load(struct hub *h, int which, const char *org, char ***out, size_t *nout)
     *out = NULL;
     *nout = 0;
     if (st == NULL)
-        return sql_code(sqlite3_errcode(h->db));
+        return cs_sqlite_code(sqlite3_errcode(h->db));
     sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *code = (const char *)sqlite3_column_text(st, 0);
@@ -1485,7 +1429,7 @@ codes_load(struct hub *h, int which, const char *org, char ***out, size_t *nout)
     }
     sqlite3_reset(st);
     if (ret == 0 && rc != SQLITE_DONE)
-        ret = sql_code(rc);
+        ret = cs_sqlite_code(rc);
     if (ret != 0) {
         for (size_t i = 0; i < n; i++)
             free(v[i]);
@@ -1633,7 +1577,7 @@ creator_org(struct hub *h, int t, const struct cs_id *row, struct orgs *o, int *
 {
     sqlite3_stmt *st = stmt_get(h, ST_CREATOR);
     if (st == NULL)
-        return sql_code(sqlite3_errcode(h->db));
+        return cs_sqlite_code(sqlite3_errcode(h->db));
     sqlite3_bind_text(st, 1, tables[t].name, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -1646,7 +1590,7 @@ creator_org(struct hub *h, int t, const struct cs_id *row, struct orgs *o, int *
             orgs_add(o, h->root, strlen(h->root), tables[t].key);
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_code(rc);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
 }
 
 #define TYPE_TOO_LONG 100 /* beside SQLite's types: too long to be a code or an id */
@@ -1662,7 +1606,7 @@ hub_key_value(struct hub *h, int t, const struct cs_id *row, int *type, uint8_t 
 {
     sqlite3_stmt *st = look_get(h, t);
     if (st == NULL)
-        return sql_code(sqlite3_errcode(h->db));
+        return cs_sqlite_code(sqlite3_errcode(h->db));
     sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     *type = SQLITE_NULL;
@@ -1680,7 +1624,7 @@ hub_key_value(struct hub *h, int t, const struct cs_id *row, int *type, uint8_t 
         }
     }
     sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_code(rc);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
 }
 
 /*
@@ -2086,7 +2030,7 @@ hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
     struct cs_id dev;
     sqlite3_stmt *st = stmt_get(h, ST_AUDIT_ADD);
     if (st == NULL)
-        return sql_code(sqlite3_errcode(h->db));
+        return cs_sqlite_code(sqlite3_errcode(h->db));
     sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
     if (d != NULL) {
         sqlite3_bind_blob(st, 2, d->id.b, CS_ID_LEN, SQLITE_TRANSIENT);
@@ -2106,7 +2050,7 @@ hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
     if (env != NULL)
         sqlite3_bind_blob64(st, 9, env, envlen, SQLITE_STATIC);
     int rc = step_done(st);
-    return rc == SQLITE_OK ? 0 : sql_code(rc);
+    return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
 
 int
@@ -2115,7 +2059,7 @@ hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c
 {
     sqlite3_stmt *st = stmt_get(h, ST_REFUSED_ADD);
     if (st == NULL)
-        return sql_code(sqlite3_errcode(h->db));
+        return cs_sqlite_code(sqlite3_errcode(h->db));
     sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
     if (d != NULL)
         sqlite3_bind_blob(st, 2, d->id.b, CS_ID_LEN, SQLITE_STATIC);
@@ -2143,5 +2087,5 @@ hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c
     }
     sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
     int rc = step_done(st);
-    return rc == SQLITE_OK ? 0 : sql_code(rc);
+    return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }

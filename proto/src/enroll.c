@@ -40,41 +40,6 @@ cs_enroll_role_ok(const char *role)
     return strcmp(role, "cell") == 0 || strcmp(role, "committee") == 0 || strcmp(role, "hub") == 0;
 }
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-static int
-utf8_ok(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t len;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            len = 2, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += len;
-    }
-    return 1;
-}
-
 /*
  * A value the file can carry and give back unchanged: UTF-8, no control
  * characters, no spaces at either end (the reader trims them).
@@ -85,7 +50,7 @@ value_ok(const char *v, int may_be_empty)
     size_t n = strlen(v);
     if (n == 0)
         return may_be_empty;
-    if (v[0] == ' ' || v[n - 1] == ' ' || !utf8_ok((const unsigned char *)v, n))
+    if (v[0] == ' ' || v[n - 1] == ' ' || !cs__utf8_valid((const unsigned char *)v, n))
         return 0;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "cellsync/error.h"
+#include "cellsync/util.h"
 
 const char *
 cs_strerror(int err)
@@ -64,4 +67,26 @@ cs_errf(char *err, size_t errlen, int code, const char *fmt, ...)
     }
     errno = saved;
     return code;
+}
+
+int
+cs_sqlite_code(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return CS_EBUSY;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        return CS_EREADONLY;
+    case SQLITE_FULL:
+        return CS_EFULL;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return CS_ECORRUPT;
+    case SQLITE_NOMEM:
+        return CS_ENOMEM;
+    default:
+        return CS_ESQLITE;
+    }
 }

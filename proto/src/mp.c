@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cellsync/error.h"
+#include "cellsync/util.h"
 #include "internal.h"
 
 int
@@ -124,4 +125,10 @@ cs__mp_str(const struct cs__mpdec *d, const struct msgpack_object *o, char *out,
     }
     out[n] = 0;
     return 0;
+}
+
+int
+cs_utf8_valid(const void *s, size_t n)
+{
+    return cs__utf8_valid(s, n);
 }

@@ -31,6 +31,7 @@
 #include "cellsync/error.h"
 #include "cellsync/replica.h"
 #include "cellsync/schema.h"
+#include "cellsync/util.h"
 #include "internal.h"
 
 static const char store_sql[] =
@@ -140,33 +141,11 @@ struct cs_replica {
 
 /* ---- errors ---- */
 
-static int
-sql_code(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return CS_EBUSY;
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-        return CS_EREADONLY;
-    case SQLITE_FULL:
-        return CS_EFULL;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        return CS_ECORRUPT;
-    case SQLITE_NOMEM:
-        return CS_ENOMEM;
-    default:
-        return CS_ESQLITE;
-    }
-}
-
 /* Maps an SQLite failure to our code, with sqlite3_errmsg copied at once. */
 static int
 sql_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what)
 {
-    int code = sql_code(rc);
+    int code = cs_sqlite_code(rc);
     if (code == CS_ESQLITE)
         return cs_errf(err, errlen, code, "cannot %s '%s': %s", what, r->path,
                        sqlite3_errmsg(r->db));
@@ -646,7 +625,7 @@ exec(struct cs_replica *r, const char *sql, char *err, size_t errlen, const char
     char *msg = NULL;
     int rc = sqlite3_exec(r->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        int code = sql_code(rc);
+        int code = cs_sqlite_code(rc);
         if (code == CS_ESQLITE)
             cs_errf(err, errlen, code, "cannot %s '%s': %s", what, r->path,
                     msg ? msg : sqlite3_errmsg(r->db));
@@ -664,7 +643,7 @@ meta_get_raw(struct cs_replica *r, const char *key, char *buf, size_t buflen)
 {
     sqlite3_stmt *st = stmt_get(r, ST_META_GET);
     if (st == NULL)
-        return sql_code(sqlite3_errcode(r->db));
+        return cs_sqlite_code(sqlite3_errcode(r->db));
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     int ret;
@@ -673,7 +652,7 @@ meta_get_raw(struct cs_replica *r, const char *key, char *buf, size_t buflen)
         snprintf(buf, buflen, "%s", t ? (const char *)t : "");
         ret = 0;
     } else {
-        ret = rc == SQLITE_DONE ? -ENOENT : sql_code(rc);
+        ret = rc == SQLITE_DONE ? -ENOENT : cs_sqlite_code(rc);
     }
     sqlite3_reset(st);
     return ret;
@@ -690,11 +669,11 @@ cs_replica_meta_set(struct cs_replica *r, const char *key, const char *value)
 {
     sqlite3_stmt *st = stmt_get(r, ST_META_SET);
     if (st == NULL)
-        return sql_code(sqlite3_errcode(r->db));
+        return cs_sqlite_code(sqlite3_errcode(r->db));
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     int rc = step_done(st);
-    return rc == SQLITE_OK ? 0 : sql_code(rc);
+    return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
 
 void
@@ -856,11 +835,11 @@ cs_replica_conflict_count(struct cs_replica *r, uint64_t *count)
 {
     sqlite3_stmt *st = stmt_get(r, ST_CONFLICTS);
     if (st == NULL)
-        return sql_code(sqlite3_errcode(r->db));
+        return cs_sqlite_code(sqlite3_errcode(r->db));
     int rc = sqlite3_step(st);
     *count = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : sql_code(rc);
+    return rc == SQLITE_ROW ? 0 : cs_sqlite_code(rc);
 }
 
 /* ---- transactions ---- */
@@ -1647,7 +1626,7 @@ cs_replica_hash(struct cs_replica *r, uint8_t out[32])
         " ORDER BY t.name, v.row, c.name, v.hlc, s.uuid",
         -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sql_code(rc);
+        return cs_sqlite_code(rc);
     crypto_generichash_init(&h, NULL, 0, 32);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         for (int i = 0; i < 11; i++) {
@@ -1675,5 +1654,5 @@ cs_replica_hash(struct cs_replica *r, uint8_t out[32])
     }
     sqlite3_finalize(st);
     crypto_generichash_final(&h, out, 32);
-    return rc == SQLITE_DONE ? 0 : sql_code(rc);
+    return rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
 }

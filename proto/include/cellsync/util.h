@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small checks and mappings every part needs alike: the UTF-8 rule for
+ * text that crosses a boundary, and SQLite's result codes in our terms.
+ */
+#ifndef CELLSYNC_UTIL_H
+#define CELLSYNC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
+int cs_utf8_valid(const void *s, size_t n);
+
+/* An SQLite result code as one of ours: CS_EBUSY, CS_EFULL, CS_ECORRUPT, ... */
+int cs_sqlite_code(int rc);
+
+#endif
