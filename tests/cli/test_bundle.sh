@@ -11,37 +11,7 @@
 # with their reason while the rest of the stick still goes in.
 set -u
 cellsync=$1 cellsyncd=$2 fixture=$3
-fails=0 passes=0
-dir=$(mktemp -d)
-out=$dir/out err=$dir/err
-hubpid=
-cleanup() {
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
-unset LANGUAGE
-
-ok() { passes=$((passes + 1)); }
-bad() {
-    echo "FAIL: $*"
-    sed 's/^/  stdout: /' "$out"
-    sed 's/^/  stderr: /' "$err"
-    fails=$((fails + 1))
-}
-# on DEVICE CODE PATTERN -- ARGS: run cellsync for a device, check exit and output.
-on() {
-    dev=$1 code=$2 pattern=$3
-    shift 4
-    CELLSYNC_HOME="$dir/$dev" "$cellsync" "$@" >"$out" 2>"$err"
-    got=$?
-    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
-        bad "[$dev] cellsync $* -> exit $got (want $code), no '$pattern'"
-    else
-        ok
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 # hubdo CODE PATTERN -- ARGS: run cellsyncd on the hub's state, check exit and output.
 hubdo() {
     code=$1 pattern=$2
@@ -298,5 +268,4 @@ rc=$?
 hubpid=
 [ "$rc" -eq 0 ] && ok || bad "cellsyncd exited $rc on SIGTERM"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+summary

@@ -8,25 +8,7 @@
 # damaged database, a bad configuration file and a port in use.
 set -u
 cellsync=$1 cellsyncd=$2 fixture=$3 bulk=$4
-fails=0 passes=0
-dir=$(mktemp -d)
-out=$dir/out err=$dir/err
-hubpid=
-cleanup() {
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
-unset LANGUAGE
-
-ok() { passes=$((passes + 1)); }
-bad() {
-    echo "FAIL: $*"
-    sed 's/^/  stdout: /' "$out"
-    sed 's/^/  stderr: /' "$err"
-    fails=$((fails + 1))
-}
+. "$(dirname "$0")/lib.sh"
 # hubcmd CODE PATTERN -- ARGS: run cellsyncd, check its exit code and output.
 hubcmd() {
     code=$1 pattern=$2
@@ -189,5 +171,4 @@ printf 'state = %s\nlisten = 127.0.0.1:0\nlisen = 1\n' "$dir/hub" >"$dir/typo.co
 hubcmd 1 "typo.conf:3: unknown key 'lisen'" -- check --config "$dir/typo.conf" --state "$dir/hub"
 grep -q "^key pair .*: ok$" "$out" && ok || bad "a bad configuration stopped the other checks"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+summary

@@ -9,37 +9,7 @@
 # hub with the wrong key are refused with a reason and change nothing.
 set -u
 cellsync=$1 cellsyncd=$2 fixture=$3
-fails=0 passes=0
-dir=$(mktemp -d)
-out=$dir/out err=$dir/err
-hubpid=
-cleanup() {
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
-unset LANGUAGE
-
-ok() { passes=$((passes + 1)); }
-bad() {
-    echo "FAIL: $*"
-    sed 's/^/  stdout: /' "$out"
-    sed 's/^/  stderr: /' "$err"
-    fails=$((fails + 1))
-}
-# on DEVICE CODE PATTERN -- ARGS: run cellsync for a device, check exit and output.
-on() {
-    dev=$1 code=$2 pattern=$3
-    shift 4
-    CELLSYNC_HOME="$dir/$dev" "$cellsync" "$@" >"$out" 2>"$err"
-    got=$?
-    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
-        bad "[$dev] cellsync $* -> exit $got (want $code), no '$pattern'"
-    else
-        ok
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 hub() { "$cellsyncd" "$@" --state "$dir/hub" >"$out" 2>"$err"; }
 added_id() { sed -n 's/^added [a-z]* \([0-9a-f]\{8\}\)$/\1/p' "$out"; }
 hash() { "$fixture" hash "$dir/$1/replica.db"; }
@@ -55,10 +25,7 @@ CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván"
 CB-02,XA-ML,cell,village,"Chi bộ bản Pù Quăn, xóm 2"
 EOF
 hub init --org-tree "$dir/tree.csv" && ok || bad "hub init"
-"$cellsyncd" serve --state "$dir/hub" --listen 127.0.0.1:0 --port-file "$dir/port" 2>"$dir/hub.log" &
-hubpid=$!
-for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$dir/port" ] && break; sleep 0.2; done
-addr=127.0.0.1:$(cat "$dir/port")
+start_hub "$dir/hub"
 
 # Three devices: two laptops of cell 1 (a, a2), one of cell 2 (b).
 for d in a:CB-01 a2:CB-01 b:CB-02; do
@@ -166,5 +133,4 @@ hubpid=
 [ "$rc" -eq 0 ] && ok || bad "cellsyncd exited $rc on SIGTERM"
 grep -q "event=stopped" "$dir/hub.log" && ok || bad "no stop line in the log"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+summary
