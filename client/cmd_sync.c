@@ -206,13 +206,16 @@ sync_run(struct client *c, const struct verb_args *a)
             }
             device_ack(&d, up_acked);
             break;
-        case CS_MSG_REFUSED:
+        case CS_MSG_REFUSED: {
+            size_t again = 0;
             for (size_t i = 0; i < m.nrefused; i++)
                 fprintf(stderr, _("%scellsync: the hub refused a change to %s.%s: %s\n"),
                         tty ? "\n" : "", m.refused[i].table, m.refused[i].column,
                         m.refused[i].reason);
             t.refused += m.nrefused;
+            rc = device_reissue(&d, m.refused, m.nrefused, w.hub_time, &again, err, sizeof(err));
             break;
+        }
         case CS_MSG_CHUNK: {
             struct cs_envelope_info info;
             struct cs_apply_stats st;

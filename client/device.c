@@ -407,6 +407,8 @@ device_import(struct device *d, const char *path, const struct device_report *re
                     if (rep != NULL && rep->refused != NULL)
                         rep->refused(rep->ud, &m.refused[i]);
                 t->refused += m.nrefused;
+                size_t again = 0;
+                ret = device_reissue(d, m.refused, m.nrefused, w.hub_time, &again, err, errlen);
                 cs_msg_release(&m);
             }
             free(payload);
@@ -432,5 +434,41 @@ device_import(struct device *d, const char *path, const struct device_report *re
     ret = 0;
 out:
     cs_bundle_reader_free(b);
+    return ret;
+}
+
+int
+device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t hub_time,
+               size_t *count, char *err, size_t errlen)
+{
+    /*
+     * Only writes refused for a stamp too far ahead are worth sending again:
+     * given the hub's time they go in; a write outside this unit never would.
+     */
+    uint64_t limit = hub_time + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS / 2, 0);
+    struct cs_refused_id *ids = calloc(n ? n : 1, sizeof(*ids));
+    size_t m = 0;
+    int ret;
+
+    *count = 0;
+    if (ids == NULL)
+        return cs_errf(err, errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].hlc <= limit || cs_id_cmp(&r[i].origin, cs_replica_site(d->rep)) != 0)
+            continue;
+        ids[m].table = r[i].table;
+        ids[m].column = r[i].column;
+        ids[m].row = r[i].row;
+        ids[m].hlc = r[i].hlc;
+        ids[m].origin = r[i].origin;
+        m++;
+    }
+    ret = m ? cs_replica_reissue(d->rep, ids, m, count, err, errlen) : 0;
+    free(ids);
+    if (ret == 0 && *count > 0)
+        fprintf(stderr,
+                _("cellsync: %zu changes refused because this computer's clock was ahead now "
+                  "carry the hub's time; they go with the next sync\n"),
+                *count);
     return ret;
 }

@@ -135,4 +135,12 @@ int device_export(struct device *d, const char *path, const struct device_report
 int device_import(struct device *d, const char *path, const struct device_report *rep,
                   struct device_tally *t, char *err, size_t errlen);
 
+/*
+ * Writes of this device the hub refused because their stamp was too far
+ * ahead (r, from a REFUSED message or a reply's refused entry) get the
+ * hub's time and a new seq (cs_replica_reissue), to be sent again.
+ */
+int device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t hub_time,
+                   size_t *count, char *err, size_t errlen);
+
 #endif

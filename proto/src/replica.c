@@ -1449,14 +1449,23 @@ out:
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-int
-cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, char *err,
-                   size_t errlen)
+/*
+ * The versions re-stamped: our own after `after` beyond `limit`, and those
+ * listed in temp.cs_reissue (refused by the hub for their stamps), which
+ * also move to new seqs so that they are sent again.
+ */
+#define RESTAMPED                                                                                  \
+    "site = ?1 AND ((seq > ?2 AND hlc > ?3) OR seq IN (SELECT seq FROM temp.cs_reissue))"
+
+static int
+restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, char *err,
+        size_t errlen)
 {
     struct rs {
         int64_t seq, tbl, col;
         struct cs_id row;
         uint64_t old, new;
+        int move; /* to a new seq: it is to be sent again */
     } *v = NULL;
     size_t n = 0, cap = 0;
     sqlite3_stmt *st = NULL;
@@ -1466,10 +1475,11 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
     if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
         return ret;
     r->in_tx = 1;
-    rc = sqlite3_prepare_v2(r->db,
-                            "SELECT seq, tbl, row, col, hlc FROM cs_ver"
-                            " WHERE site = ?1 AND seq > ?2 AND hlc > ?3 ORDER BY seq",
-                            -1, &st, NULL);
+    rc = sqlite3_prepare_v2(
+        r->db,
+        "SELECT seq, tbl, row, col, hlc, seq IN (SELECT seq FROM temp.cs_reissue)"
+        " FROM cs_ver WHERE " RESTAMPED " ORDER BY seq",
+        -1, &st, NULL);
     if (rc != SQLITE_OK)
         goto fail;
     sqlite3_bind_int64(st, 1, r->site_ix);
@@ -1490,6 +1500,7 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
         memcpy(v[n].row.b, sqlite3_column_blob(st, 2), CS_ID_LEN);
         v[n].col = sqlite3_column_int64(st, 3);
         v[n].old = (uint64_t)sqlite3_column_int64(st, 4);
+        v[n].move = sqlite3_column_int(st, 5);
         n++;
     }
     sqlite3_finalize(st);
@@ -1505,10 +1516,8 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
      * never below a stamp we keep: every write must stay later than all it
      * has seen, whoever made it.
      */
-    rc = sqlite3_prepare_v2(r->db,
-                            "SELECT coalesce(max(hlc), 0) FROM cs_ver"
-                            " WHERE NOT (site = ?1 AND seq > ?2 AND hlc > ?3)",
-                            -1, &st, NULL);
+    rc = sqlite3_prepare_v2(
+        r->db, "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE NOT (" RESTAMPED ")", -1, &st, NULL);
     if (rc != SQLITE_OK)
         goto fail;
     sqlite3_bind_int64(st, 1, r->site_ix);
@@ -1537,9 +1546,8 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
      */
     sqlite3_stmt *top = NULL;
     if ((rc = sqlite3_prepare_v2(r->db,
-                                 "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE tbl = ?1"
-                                 " AND row = ?2 AND col = ?3 AND NOT (site = ?4 AND seq > ?5"
-                                 " AND hlc > ?6)",
+                                 "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE tbl = ?4"
+                                 " AND row = ?5 AND col = ?6 AND NOT (" RESTAMPED ")",
                                  -1, &top, NULL)) != SQLITE_OK) {
         sqlite3_finalize(set);
         goto fail;
@@ -1553,12 +1561,12 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
         if (v[i].new == 0) {
             for (size_t j = i; j < n && v[j].old == v[i].old && rc == SQLITE_OK; j++) {
                 sqlite3_reset(top);
-                sqlite3_bind_int64(top, 1, v[j].tbl);
-                sqlite3_bind_blob(top, 2, v[j].row.b, CS_ID_LEN, SQLITE_STATIC);
-                sqlite3_bind_int64(top, 3, v[j].col);
-                sqlite3_bind_int64(top, 4, r->site_ix);
-                sqlite3_bind_int64(top, 5, (int64_t)after);
-                sqlite3_bind_int64(top, 6, (int64_t)limit);
+                sqlite3_bind_int64(top, 1, r->site_ix);
+                sqlite3_bind_int64(top, 2, (int64_t)after);
+                sqlite3_bind_int64(top, 3, (int64_t)limit);
+                sqlite3_bind_int64(top, 4, v[j].tbl);
+                sqlite3_bind_blob(top, 5, v[j].row.b, CS_ID_LEN, SQLITE_STATIC);
+                sqlite3_bind_int64(top, 6, v[j].col);
                 if ((rc = sqlite3_step(top)) == SQLITE_ROW) {
                     uint64_t m = (uint64_t)sqlite3_column_int64(top, 0);
                     if (r->clock.last < m)
@@ -1590,6 +1598,22 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
     }
     sqlite3_finalize(top);
     sqlite3_finalize(set);
+    set = NULL;
+    if (rc == SQLITE_OK &&
+        (rc = sqlite3_prepare_v2(r->db,
+                                 "UPDATE cs_ver SET seq = (SELECT max(seq) + 1 FROM cs_ver)"
+                                 " WHERE seq = ?1",
+                                 -1, &set, NULL)) == SQLITE_OK) {
+        /* In seq order, so a moved local transaction stays in one piece. */
+        for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+            if (!v[i].move)
+                continue;
+            sqlite3_reset(set);
+            sqlite3_bind_int64(set, 1, v[i].seq);
+            rc = step_done(set);
+        }
+        sqlite3_finalize(set);
+    }
     for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
         rc = recompute(r, v[i].tbl, &v[i].row, v[i].col);
     if (rc != SQLITE_OK)
@@ -1608,6 +1632,58 @@ out:
     cs_replica_rollback(r);
     free(v);
     return ret;
+}
+
+static int
+reissue_table(struct cs_replica *r)
+{
+    return sqlite3_exec(r->db,
+                        "CREATE TEMP TABLE IF NOT EXISTS cs_reissue (seq INTEGER PRIMARY KEY);"
+                        " DELETE FROM temp.cs_reissue",
+                        NULL, NULL, NULL);
+}
+
+int
+cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, char *err,
+                   size_t errlen)
+{
+    int rc = reissue_table(r);
+    if (rc != SQLITE_OK)
+        return sql_fail(r, rc, err, errlen, "re-stamp in");
+    return restamp(r, after, limit, count, err, errlen);
+}
+
+int
+cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t n, size_t *count,
+                   char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = reissue_table(r);
+    *count = 0;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(r->db,
+                                "INSERT OR IGNORE INTO temp.cs_reissue SELECT v.seq FROM cs_ver v"
+                                " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
+                                " WHERE t.name = ?1 AND v.row = ?2 AND c.name = ?3 AND v.hlc = ?4"
+                                " AND v.site = ?5",
+                                -1, &st, NULL);
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        /* Only our own writes: the refusal of another device's is not ours to act on. */
+        if (cs_id_cmp(&ids[i].origin, &r->site) != 0)
+            continue;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, ids[i].table, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, ids[i].row.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, ids[i].column, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (int64_t)ids[i].hlc);
+        sqlite3_bind_int64(st, 5, r->site_ix);
+        rc = step_done(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK)
+        return sql_fail(r, rc, err, errlen, "re-stamp in");
+    /* Nothing else: `after` past every seq, the limit above every stamp. */
+    return restamp(r, UINT64_MAX >> 1, UINT64_MAX >> 1, count, err, errlen);
 }
 
 /* ---- state hash ---- */

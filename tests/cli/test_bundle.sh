@@ -262,6 +262,24 @@ on s1 0 "read" -- bundle import "$dir/inbox/s1.reply"
 on s2 0 "synced" -- sync --hub "$addr"
 on s2 0 "Qua Hộp Thư" -- candidate list
 
+# A never-online laptop whose clock runs 10 days ahead: its first stick is
+# refused for the stamps and kept for review; the reply gives it the hub's
+# time, it re-issues those writes, and the next stick goes in.
+hubdo 0 "written" -- enroll --org CB-01 --role cell --name "máy f" --addr 127.0.0.1:1 \
+    --out "$dir/f.enroll"
+on f 0 "created" -- init
+on f 0 "enrolled" -- enroll "$dir/f.enroll"
+"$fixture" sql "$dir/f/replica.db" \
+    "INSERT OR REPLACE INTO cs_meta(key, value) VALUES ('clock_offset_ms', '864000000')" >/dev/null
+on f 0 "added candidate" -- candidate add --name "Đồng Hồ Nhanh" --birth-date 2000-01-01
+on f 0 "wrote" -- bundle export "$stick/f.bundle"
+hubdo 0 "" -- import "$stick/f.bundle" --reply-dir "$stick"
+[ "$(candidates 'Đồng Hồ Nhanh')" = 0 ] && ok || bad "a stamp 10 days ahead was merged"
+on f 0 "carry the hub's time" -- bundle import "$stick/$(short f).reply"
+on f 0 "wrote" -- bundle export "$stick/f2.bundle"
+hubdo 0 "" -- import "$stick/f2.bundle" --reply-dir "$stick"
+[ "$(candidates 'Đồng Hồ Nhanh')" = 1 ] && ok || bad "the re-issued write did not go in"
+
 kill -TERM "$hubpid"
 wait "$hubpid"
 rc=$?

@@ -70,6 +70,13 @@ struct node {
     int offset_known;
     uint64_t exported; /* highest seq put in a bundle: never re-stamped */
     struct sim *sim;
+    /* Writes of this device a hub refused for their stamps, not yet told to it. */
+    struct refusal {
+        char table[CS_NAME_MAX + 1], column[CS_NAME_MAX + 1];
+        struct cs_id row;
+        uint64_t hlc;
+    } * refused;
+    size_t nrefused;
 };
 
 struct msg {
@@ -330,13 +337,84 @@ filter_for(struct sim *s, int from, int to, struct cs_since_filter *f)
         f->not_origin = &s->nd[to].site; /* never echo a peer's own writes back */
 }
 
+struct hub_ctx {
+    struct sim *s;
+    int to;
+};
+
+/* A hub refuses a stamp too far ahead one change at a time (daemon/hub.c). */
+static int
+hub_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
+{
+    struct hub_ctx *x = ud;
+    struct cs_change c;
+    cs_changeset_get(cs, i, &c);
+    if (cs_hlc_check(cs_replica_clock(x->s->nd[x->to].r), c.hlc) == 0)
+        return 0;
+    snprintf(reason, len, "clock ahead");
+    return 1;
+}
+
+/* ...and the device that wrote it hears of it with the next reply. */
+static int
+hub_refused(void *ud, const struct cs_change *c, const char *reason)
+{
+    struct hub_ctx *x = ud;
+    (void)reason;
+    for (int d = 0; d < x->s->n; d++) {
+        struct node *nd = &x->s->nd[d];
+        if (cs_id_cmp(&nd->site, &c->origin) != 0)
+            continue;
+        struct refusal *r = realloc(nd->refused, (nd->nrefused + 1) * sizeof(*r));
+        if (r == NULL)
+            return SQLITE_NOMEM;
+        nd->refused = r;
+        r = &r[nd->nrefused++];
+        snprintf(r->table, sizeof(r->table), "%s", c->table);
+        snprintf(r->column, sizeof(r->column), "%s", c->column);
+        r->row = c->row;
+        r->hlc = c->hlc;
+    }
+    return 0;
+}
+
+/* The device re-issues its refused writes with the corrected clock (client/device.c). */
+static void
+reissue(struct sim *s, int d)
+{
+    struct node *nd = &s->nd[d];
+    if (nd->nrefused == 0)
+        return;
+    struct cs_refused_id *ids = calloc(nd->nrefused, sizeof(*ids));
+    char err[256];
+    size_t count = 0;
+    if (ids == NULL)
+        fail(s, "reissue", CS_ENOMEM, NULL);
+    for (size_t i = 0; i < nd->nrefused; i++) {
+        ids[i].table = nd->refused[i].table;
+        ids[i].column = nd->refused[i].column;
+        ids[i].row = nd->refused[i].row;
+        ids[i].hlc = nd->refused[i].hlc;
+        ids[i].origin = nd->site;
+    }
+    int rc = cs_replica_reissue(nd->r, ids, nd->nrefused, &count, err, sizeof(err));
+    free(ids);
+    if (rc != 0)
+        fail(s, "reissue", rc, err);
+    trace(s, "device %d re-issues %zu of %zu refused writes", d, count, nd->nrefused);
+    nd->nrefused = 0;
+}
+
 /* Merges a set at to; on success moves to's cursor of from when there is no gap. */
 static int
 take(struct sim *s, int from, int to, const struct cs_changeset *cs)
 {
     char err[256];
     struct cs_apply_stats st;
-    int rc = cs_replica_apply(s->nd[to].r, cs, NULL, &st, err, sizeof(err));
+    struct hub_ctx x = {s, to};
+    struct cs_apply_opts hub = {
+        .accept = hub_accept, .refused = hub_refused, .ud = &x, .per_change_drift = 1};
+    int rc = cs_replica_apply(s->nd[to].r, cs, is_device(to) ? NULL : &hub, &st, err, sizeof(err));
     const struct cs_changeset_header *h = cs_changeset_header(cs);
     trace(s, "%d -> %d: seqs %" PRIu64 "..%" PRIu64 ", %zu changes: %s", from, to, h->seq_first,
           h->seq_last, cs_changeset_count(cs), rc == 0 ? "merged" : err);
@@ -416,6 +494,7 @@ op_live(struct sim *s, int a, int b, int final)
         uint64_t hub_time = cs_hlc_now(hub);
         clk->offset_ms = (int64_t)cs_hlc_ms(hub_time) - (int64_t)sim_clock(&s->nd[a]);
         s->nd[a].offset_known = 1;
+        reissue(s, a);
         restamp(s, a, s->known[a][b], hub_time);
     }
     if (!final && chance(s, 10))
@@ -480,6 +559,9 @@ deliver(struct sim *s, size_t k, int keep)
             rc = take(s, m.from, m.to, cs);
         }
         cs_changeset_free(cs);
+        /* A reply from a hub tells a device what was refused. */
+        if (rc == 0 && is_device(m.to) && !is_device(m.from))
+            reissue(s, m.to);
         if (rc == 0) {
             /* The reply carries the cursor back (a reply bundle or the next hello). */
             struct msg ack = {.from = m.from, .to = m.to, .is_ack = 1, .ack = s->cur[m.to][m.from]};
