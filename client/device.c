@@ -463,7 +463,11 @@ device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t 
         ids[m].origin = r[i].origin;
         m++;
     }
-    ret = m ? cs_replica_reissue(d->rep, ids, m, count, err, errlen) : 0;
+    uint64_t after = device_meta_u64(d->rep, "hub_ack_seq");
+    uint64_t exported = device_meta_u64(d->rep, "exported_seq");
+    if (after < exported)
+        after = exported;
+    ret = m ? cs_replica_reissue(d->rep, ids, m, after, limit, count, err, errlen) : 0;
     free(ids);
     if (ret == 0 && *count > 0)
         fprintf(stderr,

@@ -1478,7 +1478,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
     rc = sqlite3_prepare_v2(
         r->db,
         "SELECT seq, tbl, row, col, hlc, seq IN (SELECT seq FROM temp.cs_reissue)"
-        " FROM cs_ver WHERE " RESTAMPED " ORDER BY seq",
+        " FROM cs_ver WHERE " RESTAMPED " ORDER BY hlc, seq",
         -1, &st, NULL);
     if (rc != SQLITE_OK)
         goto fail;
@@ -1552,6 +1552,20 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
         sqlite3_finalize(set);
         goto fail;
     }
+    /*
+     * In the order of the old stamps, which is the order the writes saw each
+     * other in (seqs are not, once a re-issued write has moved on).
+     */
+    sqlite3_stmt *upper = NULL;
+    if ((rc = sqlite3_prepare_v2(r->db,
+                                 "SELECT min(hlc) FROM cs_ver WHERE tbl = ?4 AND row = ?5"
+                                 " AND col = ?6 AND prev_hlc = ?7 AND prev_site = ?1"
+                                 " AND NOT (" RESTAMPED ")",
+                                 -1, &upper, NULL)) != SQLITE_OK) {
+        sqlite3_finalize(top);
+        sqlite3_finalize(set);
+        goto fail;
+    }
     for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
         /* One old stamp was one local transaction: it keeps one new stamp. */
         v[i].new = 0;
@@ -1577,10 +1591,38 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
             if (rc != SQLITE_OK)
                 break;
             if ((ret = cs_hlc_send(&r->clock, &v[i].new)) != 0) {
+                sqlite3_finalize(upper);
                 sqlite3_finalize(top);
                 sqlite3_finalize(set);
                 goto out;
             }
+            /*
+             * A write that stays as it is and saw this one must stay later:
+             * if the new stamp would pass it, this transaction keeps its
+             * stamps (the hub may refuse it again; it is kept for review).
+             */
+            for (size_t j = i; j < n && v[j].old == v[i].old && rc == SQLITE_OK; j++) {
+                sqlite3_reset(upper);
+                sqlite3_bind_int64(upper, 1, r->site_ix);
+                sqlite3_bind_int64(upper, 2, (int64_t)after);
+                sqlite3_bind_int64(upper, 3, (int64_t)limit);
+                sqlite3_bind_int64(upper, 4, v[j].tbl);
+                sqlite3_bind_blob(upper, 5, v[j].row.b, CS_ID_LEN, SQLITE_STATIC);
+                sqlite3_bind_int64(upper, 6, v[j].col);
+                sqlite3_bind_int64(upper, 7, (int64_t)v[j].old);
+                if ((rc = sqlite3_step(upper)) == SQLITE_ROW) {
+                    if (sqlite3_column_type(upper, 0) != SQLITE_NULL &&
+                        (uint64_t)sqlite3_column_int64(upper, 0) <= v[i].new)
+                        v[i].new = v[i].old;
+                    rc = SQLITE_OK;
+                }
+            }
+            if (rc != SQLITE_OK)
+                break;
+        }
+        if (v[i].new == v[i].old) {
+            v[i].move = 0;
+            continue;
         }
         sqlite3_reset(set);
         sqlite3_bind_int64(set, 1, v[i].seq);
@@ -1596,6 +1638,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
         sqlite3_bind_int64(st, 6, r->site_ix);
         rc = step_done(st);
     }
+    sqlite3_finalize(upper);
     sqlite3_finalize(top);
     sqlite3_finalize(set);
     set = NULL;
@@ -1654,8 +1697,8 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
 }
 
 int
-cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t n, size_t *count,
-                   char *err, size_t errlen)
+cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t n, uint64_t after,
+                   uint64_t limit, size_t *count, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     int rc = reissue_table(r);
@@ -1682,8 +1725,11 @@ cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t
     sqlite3_finalize(st);
     if (rc != SQLITE_OK)
         return sql_fail(r, rc, err, errlen, "re-stamp in");
-    /* Nothing else: `after` past every seq, the limit above every stamp. */
-    return restamp(r, UINT64_MAX >> 1, UINT64_MAX >> 1, count, err, errlen);
+    /*
+     * With the ordinary re-stamping in the same pass, so every write keeps
+     * its place after the writes it saw, whichever list each is on.
+     */
+    return restamp(r, after, limit, count, err, errlen);
 }
 
 /* ---- state hash ---- */

@@ -380,11 +380,14 @@ hub_refused(void *ud, const struct cs_change *c, const char *reason)
 
 /* The device re-issues its refused writes with the corrected clock (client/device.c). */
 static void
-reissue(struct sim *s, int d)
+reissue(struct sim *s, int d, uint64_t after, uint64_t ref)
 {
     struct node *nd = &s->nd[d];
+    uint64_t limit = ref + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS / 2, 0);
     if (nd->nrefused == 0)
         return;
+    if (after < nd->exported)
+        after = nd->exported;
     struct cs_refused_id *ids = calloc(nd->nrefused, sizeof(*ids));
     char err[256];
     size_t count = 0;
@@ -397,7 +400,7 @@ reissue(struct sim *s, int d)
         ids[i].hlc = nd->refused[i].hlc;
         ids[i].origin = nd->site;
     }
-    int rc = cs_replica_reissue(nd->r, ids, nd->nrefused, &count, err, sizeof(err));
+    int rc = cs_replica_reissue(nd->r, ids, nd->nrefused, after, limit, &count, err, sizeof(err));
     free(ids);
     if (rc != 0)
         fail(s, "reissue", rc, err);
@@ -494,8 +497,10 @@ op_live(struct sim *s, int a, int b, int final)
         uint64_t hub_time = cs_hlc_now(hub);
         clk->offset_ms = (int64_t)cs_hlc_ms(hub_time) - (int64_t)sim_clock(&s->nd[a]);
         s->nd[a].offset_known = 1;
-        reissue(s, a);
-        restamp(s, a, s->known[a][b], hub_time);
+        if (s->nd[a].nrefused > 0)
+            reissue(s, a, s->known[a][b], hub_time);
+        else
+            restamp(s, a, s->known[a][b], hub_time);
     }
     if (!final && chance(s, 10))
         return;
@@ -560,8 +565,8 @@ deliver(struct sim *s, size_t k, int keep)
         }
         cs_changeset_free(cs);
         /* A reply from a hub tells a device what was refused. */
-        if (rc == 0 && is_device(m.to) && !is_device(m.from))
-            reissue(s, m.to);
+        if (rc == 0 && is_device(m.to) && !is_device(m.from) && s->nd[m.to].offset_known)
+            reissue(s, m.to, s->known[m.to][m.from], cs_hlc_now(cs_replica_clock(s->nd[m.from].r)));
         if (rc == 0) {
             /* The reply carries the cursor back (a reply bundle or the next hello). */
             struct msg ack = {.from = m.from, .to = m.to, .is_ack = 1, .ack = s->cur[m.to][m.from]};

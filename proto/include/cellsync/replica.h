@@ -175,14 +175,15 @@ struct cs_refused_id {
 };
 
 /*
- * For writes the hub refused because their stamp was too far ahead (and
- * that could not be re-stamped before: they had gone out on a stick): each
- * of ours among ids gets a stamp from the corrected clock and a new seq,
- * so the next sync sends it again. The hub's cursor is past the old seq,
- * so a stale copy of the stick cannot bring the old stamp back.
+ * cs_replica_restamp(r, after, limit), and in the same pass the writes the
+ * hub refused because their stamp was too far ahead (that could not be
+ * re-stamped before: they had gone out on a stick): each of ours among ids
+ * gets a stamp from the corrected clock and a new seq, so the next sync
+ * sends it again. The hub's cursor is past the old seq, so a stale copy of
+ * the stick cannot bring the old stamp back.
  */
 int cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t n,
-                       size_t *count, char *err, size_t errlen);
+                       uint64_t after, uint64_t limit, size_t *count, char *err, size_t errlen);
 
 /* Open conflicts, for status lines. */
 int cs_replica_conflict_count(struct cs_replica *r, uint64_t *count);
