@@ -255,6 +255,25 @@ cs_hello_encode(const struct cs_hello *h, uint8_t *out, size_t cap, size_t *outl
     return 0;
 }
 
+/*
+ * The common start of decoding a handshake payload: the size bound, the
+ * structural pre-check and unpacking, and an array of exactly `fields`.
+ */
+static int
+payload_open(struct cs__mpdec *d, msgpack_unpacked *up, const uint8_t *buf, size_t len,
+             uint32_t fields, const msgpack_object **f, const char *what)
+{
+    uint32_t n = 0;
+    int ret;
+    if (len > CS_WIRE_MAX_PREAUTH)
+        return CS_ETOOBIG;
+    if ((ret = cs__mp_unpack(d, up, buf, len, PAYLOAD_DEPTH, PAYLOAD_COUNT, CS_WIRE_MAX_PREAUTH,
+                             what)) != 0 ||
+        (ret = cs__mp_array(d, &up->data, f, &n, what)) != 0)
+        return ret;
+    return n == fields ? 0 : CS_ECOUNT;
+}
+
 int
 cs_hello_decode(const uint8_t *buf, size_t len, struct cs_hello *h)
 {
@@ -262,25 +281,12 @@ cs_hello_decode(const uint8_t *buf, size_t len, struct cs_hello *h)
     struct cs_hello t;
     msgpack_unpacked up;
     const msgpack_object *f = NULL;
-    uint32_t n = 0;
     int ret;
 
     memset(&t, 0, sizeof(t));
     msgpack_unpacked_init(&up);
-    if (len > CS_WIRE_MAX_PREAUTH) {
-        ret = CS_ETOOBIG;
+    if ((ret = payload_open(&d, &up, buf, len, HELLO_FIELDS, &f, "hello")) != 0)
         goto out;
-    }
-    ret = cs__mp_unpack(&d, &up, buf, len, PAYLOAD_DEPTH, PAYLOAD_COUNT, CS_WIRE_MAX_PREAUTH,
-                        "hello");
-    if (ret != 0)
-        goto out;
-    if ((ret = cs__mp_array(&d, &up.data, &f, &n, "hello")) != 0)
-        goto out;
-    if (n != HELLO_FIELDS) {
-        ret = CS_ECOUNT;
-        goto out;
-    }
     if ((ret = cs__mp_uint(&d, &f[0], UINT64_MAX, &t.hub_seq, "hub seq")) != 0)
         goto out;
     if (f[1].type != MSGPACK_OBJECT_NIL) {
@@ -324,26 +330,13 @@ cs_welcome_decode(const uint8_t *buf, size_t len, struct cs_welcome *w)
     struct cs_welcome t;
     msgpack_unpacked up;
     const msgpack_object *f = NULL;
-    uint32_t n = 0;
     uint64_t status = 0;
     int ret;
 
     memset(&t, 0, sizeof(t));
     msgpack_unpacked_init(&up);
-    if (len > CS_WIRE_MAX_PREAUTH) {
-        ret = CS_ETOOBIG;
+    if ((ret = payload_open(&d, &up, buf, len, WELCOME_FIELDS, &f, "welcome")) != 0)
         goto out;
-    }
-    ret = cs__mp_unpack(&d, &up, buf, len, PAYLOAD_DEPTH, PAYLOAD_COUNT, CS_WIRE_MAX_PREAUTH,
-                        "welcome");
-    if (ret != 0)
-        goto out;
-    if ((ret = cs__mp_array(&d, &up.data, &f, &n, "welcome")) != 0)
-        goto out;
-    if (n != WELCOME_FIELDS) {
-        ret = CS_ECOUNT;
-        goto out;
-    }
     if ((ret = cs__mp_uint(&d, &f[0], UINT32_MAX, &status, "status")) != 0 ||
         (ret = cs__mp_str(&d, &f[1], t.message, sizeof(t.message), "message")) != 0 ||
         (ret = cs__mp_uint(&d, &f[2], UINT64_MAX, &t.hub_time, "hub time")) != 0 ||
