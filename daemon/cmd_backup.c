@@ -144,50 +144,30 @@ human_size(char *buf, size_t len, off_t n)
 int
 cmd_backup(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"state", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *state = NULL, *config = NULL;
     char dir[PATH_MAX], tmp[PATH_MAX], parent[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
     char key_id[CS_ID_HEX_LEN + 1], site[CS_ID_HEX_LEN + 1], err[1024] = "", size[32];
     struct conf conf;
     struct stat st;
-    int ch, made_tmp = 0;
+    int made_tmp = 0;
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 's':
-            state = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option("backup", ch, argv);
-        }
-    }
-    if (optind == argc)
+    int first, done = cmd_state_args("backup", argc, argv, usage, &state, &config, &first);
+    if (done >= 0)
+        return done;
+    if (first == argc)
         return cmd_usage_error("backup", "%s", _("give the DIR to write the backup to"));
-    if (optind + 1 != argc)
-        return cmd_usage_error("backup", _("unexpected argument '%s'"), argv[optind + 1]);
+    if (first + 1 != argc)
+        return cmd_usage_error("backup", _("unexpected argument '%s'"), argv[first + 1]);
     if (cmd_config(&conf, config, state) != 0)
         return CS_EXIT_FAILURE;
 
     /* DIR without trailing slashes, its parent, and the temp name beside it. */
-    snprintf(dir, sizeof(dir), "%s", argv[optind]);
+    snprintf(dir, sizeof(dir), "%s", argv[first]);
     size_t n = strlen(dir);
     while (n > 1 && dir[n - 1] == '/')
         dir[--n] = 0;
     if (n == 0 || snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dir, (long)getpid()) >= (int)sizeof(tmp))
-        return cmd_usage_error("backup", _("'%s' is not a usable directory name"), argv[optind]);
+        return cmd_usage_error("backup", _("'%s' is not a usable directory name"), argv[first]);
     char *slash = strrchr(dir, '/');
     if (slash == NULL)
         snprintf(parent, sizeof(parent), ".");

@@ -163,39 +163,18 @@ check_listen(struct report *r, const struct conf *c)
 int
 cmd_check(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"state", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *state = NULL, *config = NULL;
     char what[PATH_MAX + 64], path[PATH_MAX], err[1024];
     char key_id[CS_ID_HEX_LEN + 1] = "", site[CS_ID_HEX_LEN + 1];
     struct report r = {0};
     struct conf conf;
     struct stat st;
-    int ch;
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 's':
-            state = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option("check", ch, argv);
-        }
-    }
-    if (optind != argc)
-        return cmd_usage_error("check", _("unexpected argument '%s'"), argv[optind]);
+    int first, done = cmd_state_args("check", argc, argv, usage, &state, &config, &first);
+    if (done >= 0)
+        return done;
+    if (first != argc)
+        return cmd_usage_error("check", _("unexpected argument '%s'"), argv[first]);
 
     /* A bad file fails its line; the other checks go on with the defaults and the flags. */
     const char *conf_path = config ? config : CONF_DEFAULT_PATH;

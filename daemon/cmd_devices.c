@@ -92,46 +92,25 @@ revoke_usage(FILE *f)
 int
 cmd_revoke(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"state", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *state = NULL, *config = NULL;
     struct conf conf;
     struct hub *h = NULL;
     struct hub_device d;
     char err[1024], hex[CS_ID_HEX_LEN + 1];
-    int ch;
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 's':
-            state = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'h':
-            revoke_usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option("revoke", ch, argv);
-        }
-    }
-    if (argc - optind != 1)
+    int first, done = cmd_state_args("revoke", argc, argv, revoke_usage, &state, &config, &first);
+    if (done >= 0)
+        return done;
+    if (argc - first != 1)
         return cmd_usage_error("revoke", "%s",
-                               argc - optind == 0 ? _("name the device to revoke")
-                                                  : _("name one device at a time"));
+                               argc - first == 0 ? _("name the device to revoke")
+                                                 : _("name one device at a time"));
     if (cmd_config(&conf, config, state) != 0)
         return CS_EXIT_FAILURE;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
         return cmd_fail("%s", err);
     int64_t start = (int64_t)time(NULL);
-    int ret = hub_device_revoke(h, argv[optind], &d, err, sizeof(err));
+    int ret = hub_device_revoke(h, argv[first], &d, err, sizeof(err));
     hub_close(h);
     if (ret != 0)
         return cmd_fail("%s", err);

@@ -193,40 +193,20 @@ undo:
 int
 cmd_restore(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"state", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *state = NULL, *config = NULL, *src;
     char stage[PATH_MAX], aside[PATH_MAX], err[1024] = "";
     struct conf conf;
     struct stat owner;
-    int ch, lock = -1, ret = CS_EXIT_FAILURE, moved = 0, made_aside = 0, made_stage = 0;
+    int lock = -1, ret = CS_EXIT_FAILURE, moved = 0, made_aside = 0, made_stage = 0;
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 's':
-            state = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option("restore", ch, argv);
-        }
-    }
-    if (optind == argc)
+    int first, done = cmd_state_args("restore", argc, argv, usage, &state, &config, &first);
+    if (done >= 0)
+        return done;
+    if (first == argc)
         return cmd_usage_error("restore", "%s", _("give the backup DIR to restore"));
-    if (optind + 1 != argc)
-        return cmd_usage_error("restore", _("unexpected argument '%s'"), argv[optind + 1]);
-    src = argv[optind];
+    if (first + 1 != argc)
+        return cmd_usage_error("restore", _("unexpected argument '%s'"), argv[first + 1]);
+    src = argv[first];
     if (cmd_config(&conf, config, state) != 0)
         return CS_EXIT_FAILURE;
 

@@ -40,4 +40,12 @@ int cmd_config(struct conf *c, const char *config_path, const char *state);
 /* getopt_long's view of a bad option, as a usage error of cmd (CS_EXIT_USAGE). */
 int cmd_bad_option(const char *cmd, int ch, char **argv);
 
+/*
+ * The options of a command that takes only --state, --config and --help.
+ * Returns -1 to go on (its operands start at argv[*first]), or the exit
+ * code to return at once (--help shown, or a bad option).
+ */
+int cmd_state_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+                   const char **state, const char **config, int *first);
+
 #endif

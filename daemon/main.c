@@ -100,3 +100,37 @@ main(int argc, char **argv)
 {
     return cs_cli_main(&cli, argc, argv);
 }
+
+int
+cmd_state_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **state,
+               const char **config, int *first)
+{
+    static const struct option lo[] = {
+        {"state", required_argument, NULL, 's'},
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+
+    *state = *config = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
+        switch (ch) {
+        case 's':
+            *state = optarg;
+            break;
+        case 'c':
+            *config = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CS_EXIT_OK;
+        default:
+            return cmd_bad_option(cmd, ch, argv);
+        }
+    }
+    *first = optind;
+    return -1;
+}
