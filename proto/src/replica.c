@@ -139,6 +139,21 @@ struct cs_replica {
     size_t ndtbls, capdtbls;
 };
 
+/* Room for one more element of an array of n: 0, or -1 (v unchanged) out of memory. */
+static int
+grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : first;
+    void *nv = realloc(*v, c * size);
+    if (nv == NULL)
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
 /* ---- errors ---- */
 
 /* Maps an SQLite failure to our code, with sqlite3_errmsg copied at once. */
@@ -1387,14 +1402,9 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
     sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, col);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct rv *nv = realloc(v, cap * sizeof(*nv));
-            if (nv == NULL) {
-                rc = SQLITE_NOMEM;
-                goto out;
-            }
-            v = nv;
+        if (grow((void **)&v, &cap, n, sizeof(*v), 8) != 0) {
+            rc = SQLITE_NOMEM;
+            goto out;
         }
         v[n].seq = sqlite3_column_int64(st, 0);
         v[n].site = sqlite3_column_int64(st, 1);
@@ -1486,14 +1496,9 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
     sqlite3_bind_int64(st, 2, (int64_t)after);
     sqlite3_bind_int64(st, 3, (int64_t)limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct rs *nv = realloc(v, cap * sizeof(*nv));
-            if (nv == NULL) {
-                rc = SQLITE_NOMEM;
-                goto fail;
-            }
-            v = nv;
+        if (grow((void **)&v, &cap, n, sizeof(*v), 64) != 0) {
+            rc = SQLITE_NOMEM;
+            goto fail;
         }
         v[n].seq = sqlite3_column_int64(st, 0);
         v[n].tbl = sqlite3_column_int64(st, 1);
