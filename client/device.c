@@ -444,6 +444,8 @@ device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t 
     /*
      * Only writes refused for a stamp too far ahead are worth sending again:
      * given the hub's time they go in; a write outside this unit never would.
+     * The hub refuses that stamp for good, so it is acted on whenever the
+     * refusal comes, though the clocks may have met by then.
      */
     uint64_t limit = hub_time + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS / 2, 0);
     struct cs_refused_id *ids = calloc(n ? n : 1, sizeof(*ids));
@@ -454,7 +456,7 @@ device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t 
     if (ids == NULL)
         return cs_errf(err, errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
     for (size_t i = 0; i < n; i++) {
-        if (r[i].hlc <= limit || cs_id_cmp(&r[i].origin, cs_replica_site(d->rep)) != 0)
+        if (r[i].kind != CS_REFUSAL_CLOCK || cs_id_cmp(&r[i].origin, cs_replica_site(d->rep)) != 0)
             continue;
         ids[m].table = r[i].table;
         ids[m].column = r[i].column;

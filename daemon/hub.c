@@ -54,7 +54,10 @@ static const char hub_sql[] =
     "CREATE TRIGGER IF NOT EXISTS hub_audit_no_delete BEFORE DELETE ON hub_audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
     "CREATE TABLE IF NOT EXISTS hub_refused (id INTEGER PRIMARY KEY, at INTEGER, device BLOB,"
-    " tbl TEXT, row BLOB, col TEXT, hlc INTEGER, origin BLOB, val, reason TEXT);"
+    " tbl TEXT, row BLOB, col TEXT, hlc INTEGER, origin BLOB, val, reason TEXT,"
+    " kind INTEGER NOT NULL DEFAULT 1);"
+    /* A stamp refused once is refused again: found by the change's identity. */
+    "CREATE INDEX IF NOT EXISTS hub_refused_id ON hub_refused(row, hlc);"
     /* Local indexes on the replicated org tree: scopes walk it by parent and code. */
     "CREATE INDEX IF NOT EXISTS hub_org_parent ON org_unit(parent);"
     "CREATE INDEX IF NOT EXISTS hub_org_code ON org_unit(code);";
@@ -129,6 +132,7 @@ enum {
     ST_CREATOR,
     ST_AUDIT_ADD,
     ST_REFUSED_ADD,
+    ST_REFUSED_CLOCK,
     ST__COUNT
 };
 
@@ -175,7 +179,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_AUDIT_ADD] = "INSERT INTO hub_audit (at, device, verdict, seq_first, seq_last, changes,"
                      " refused, reason, envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_REFUSED_ADD] = "INSERT INTO hub_refused (at, device, tbl, row, col, hlc, origin, val,"
-                       " reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                       " reason, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_REFUSED_CLOCK] = "SELECT reason FROM hub_refused WHERE row = ?1 AND hlc = ?2"
+                         " AND origin = ?3 AND tbl = ?4 AND col = ?5 AND kind = 2 LIMIT 1",
 };
 
 /* ---- per-set authorization lookups ---- */
@@ -1724,7 +1730,7 @@ set_text(const struct authz *az, size_t ix, char *out, size_t cap)
 #define REFUSE(...)                                                                                \
     do {                                                                                           \
         snprintf(reason, len, __VA_ARGS__);                                                        \
-        return 1;                                                                                  \
+        return CS_REFUSAL_OTHER;                                                                   \
     } while (0)
 
 /* May a unit be the parent of a unit the device writes? New units of the same set count. */
@@ -1946,13 +1952,42 @@ authorize(struct hub *h, const struct hub_device *d, size_t i, char *reason, siz
     int is_hub = strcmp(d->role, HUB_ROLE_HUB) == 0;
     if (!is_hub && cs_id_cmp(&c.origin, &d->id) != 0)
         REFUSE("%s", _("change was written by another device"));
+    /*
+     * A stamp refused for the clock stays refused, though the hub's clock
+     * has caught up with it since: its writer has been told and issues the
+     * write again with a new stamp (or has replaced it), so taking the old
+     * one from a stale stick would keep a version the writer has not.
+     */
+    sqlite3_stmt *st = stmt_get(h, ST_REFUSED_CLOCK);
+    if (st == NULL) {
+        snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    }
+    sqlite3_bind_blob(st, 1, c.row.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)c.hlc);
+    sqlite3_bind_blob(st, 3, c.origin.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c.table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, c.column, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(reason, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return CS_REFUSAL_CLOCK;
+    if (rc != SQLITE_DONE) {
+        snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+        return cs_sqlite_code(rc);
+    }
     struct cs_hlc *clock = cs_replica_clock(h->r);
-    if (cs_hlc_check(clock, c.hlc) != 0) {
+    int relayed = cs_id_cmp(&c.origin, &d->id) != 0;
+    if ((relayed ? cs_hlc_check_relayed(clock, c.hlc) : cs_hlc_check(clock, c.hlc)) != 0) {
         uint64_t ahead = cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_hlc_now(clock));
         unsigned long long hours = (ahead + 3599999) / 3600000;
-        REFUSE(dngettext(CS_TEXT_DOMAIN, "clock is %llu hour ahead of the hub",
-                         "clock is %llu hours ahead of the hub", hours),
-               hours);
+        snprintf(reason, len,
+                 dngettext(CS_TEXT_DOMAIN, "clock is %llu hour ahead of the hub",
+                           "clock is %llu hours ahead of the hub", hours),
+                 hours);
+        return CS_REFUSAL_CLOCK;
     }
     int t = az->tix[i];
     if ((ret = role_allows(d, t, &c, reason, len)) != 0)
@@ -2054,7 +2089,7 @@ hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
 }
 
 int
-hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c,
+hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c, int kind,
             const char *reason)
 {
     sqlite3_stmt *st = stmt_get(h, ST_REFUSED_ADD);
@@ -2086,6 +2121,7 @@ hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c
         break;
     }
     sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER);
     int rc = step_done(st);
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }

@@ -206,8 +206,8 @@ int hub_row_in_scope(struct hub *h, const struct hub_scope *s, const char *table
 int hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
               const struct cs_envelope_info *info, size_t changes, size_t refused,
               const char *reason, const uint8_t *env, size_t envlen);
-/* Keeps one refused change for review, with its reason. */
-int hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c,
+/* Keeps one refused change for review, with its kind (enum cs_refusal_kind) and reason. */
+int hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c, int kind,
                 const char *reason);
 
 #endif

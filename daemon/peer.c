@@ -69,7 +69,7 @@ merge_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, si
 }
 
 static int
-merge_refused(void *ud, const struct cs_change *ch, const char *reason)
+merge_refused(void *ud, const struct cs_change *ch, int kind, const char *reason)
 {
     struct merge_ctx *x = ud;
     struct hub_merge *m = x->m;
@@ -86,8 +86,9 @@ merge_refused(void *ud, const struct cs_change *ch, const char *reason)
         r->hlc = ch->hlc;
         r->origin = ch->origin;
         snprintf(r->reason, sizeof(r->reason), "%s", reason);
+        r->kind = kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER;
     }
-    return hub_refusal(x->h, &x->p->dev, ch, reason) == 0 ? 0 : SQLITE_ERROR;
+    return hub_refusal(x->h, &x->p->dev, ch, kind, reason) == 0 ? 0 : SQLITE_ERROR;
 }
 
 /* The cursor and the audit line commit with the merge, or neither does. */

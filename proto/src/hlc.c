@@ -109,12 +109,21 @@ cs_hlc_send(struct cs_hlc *h, uint64_t *out)
     return advance(h, h->last, physical_ms(h), out);
 }
 
-int
-cs_hlc_recv(struct cs_hlc *h, uint64_t remote, uint64_t *out)
+/* The bound for a relayed stamp, without overflow for a huge ("no limit") bound. */
+static uint64_t
+relay_drift(const struct cs_hlc *h)
+{
+    return h->max_drift_ms > UINT64_MAX / CS_HLC_RELAY_FACTOR
+               ? UINT64_MAX
+               : h->max_drift_ms * CS_HLC_RELAY_FACTOR;
+}
+
+static int
+recv_within(struct cs_hlc *h, uint64_t remote, uint64_t max_drift_ms, uint64_t *out)
 {
     uint64_t pt = physical_ms(h);
 
-    if (!within_drift(remote, pt, h->max_drift_ms))
+    if (!within_drift(remote, pt, max_drift_ms))
         return CS_EDRIFT;
     /*
      * Stamps compare as integers, so the larger of the two carries both the
@@ -126,7 +135,25 @@ cs_hlc_recv(struct cs_hlc *h, uint64_t remote, uint64_t *out)
 }
 
 int
+cs_hlc_recv(struct cs_hlc *h, uint64_t remote, uint64_t *out)
+{
+    return recv_within(h, remote, h->max_drift_ms, out);
+}
+
+int
+cs_hlc_recv_relayed(struct cs_hlc *h, uint64_t remote, uint64_t *out)
+{
+    return recv_within(h, remote, relay_drift(h), out);
+}
+
+int
 cs_hlc_check(const struct cs_hlc *h, uint64_t remote)
 {
     return within_drift(remote, physical_ms(h), h->max_drift_ms) ? 0 : CS_EDRIFT;
+}
+
+int
+cs_hlc_check_relayed(const struct cs_hlc *h, uint64_t remote)
+{
+    return within_drift(remote, physical_ms(h), relay_drift(h)) ? 0 : CS_EDRIFT;
 }

@@ -1196,9 +1196,11 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         cs_changeset_get(cs, i, &c);
         if (opts->accept != NULL) {
             char reason[256] = "";
-            if (opts->accept(opts->ud, cs, i, reason, sizeof(reason)) != 0) {
+            int kind = opts->accept(opts->ud, cs, i, reason, sizeof(reason));
+            if (kind != 0) {
                 s.refused++;
-                if (opts->refused != NULL && (ret = opts->refused(opts->ud, &c, reason)) != 0) {
+                if (opts->refused != NULL &&
+                    (ret = opts->refused(opts->ud, &c, kind, reason)) != 0) {
                     cs_errf(err, errlen, ret, "cannot record a refused change: %s",
                             sqlite3_errmsg(r->db));
                     goto out;
@@ -1206,8 +1208,12 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
                 continue;
             }
         }
-        /* An accepted stamp is within the drift bound, so recv cannot refuse it. */
-        if ((ret = cs_hlc_recv(&r->clock, c.hlc, &ignored)) != 0) {
+        /*
+         * An accepted stamp is within the drift bound, so recv cannot refuse
+         * it; one judged change by change may be a relayed one.
+         */
+        if ((ret = opts->per_change_drift ? cs_hlc_recv_relayed(&r->clock, c.hlc, &ignored)
+                                          : cs_hlc_recv(&r->clock, c.hlc, &ignored)) != 0) {
             cs_errf(err, errlen, ret, "change %zu: %s", i, cs_strerror(ret));
             goto out;
         }
@@ -1350,8 +1356,10 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
             c.value.type = CS_VNIL;
         }
         if ((ret = cs_changeset_add(cs, &c)) != 0) {
-            cs_errf(err, errlen, ret, "cannot add version %llu to a change set: %s",
-                    (unsigned long long)seq, cs_strerror(ret));
+            cs_errf(err, errlen, ret,
+                    "cannot add version %llu (%s.%s, stamp %llu after %llu) to a change set: %s",
+                    (unsigned long long)seq, c.table, c.column, (unsigned long long)c.hlc,
+                    (unsigned long long)c.prev_hlc, cs_strerror(ret));
             goto out;
         }
         bytes += VERSION_OVERHEAD + (size_t)vbytes;
@@ -1472,23 +1480,33 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
         size_t errlen)
 {
     struct rs {
-        int64_t seq, tbl, col;
+        int64_t seq, tbl, col, prev_site;
         struct cs_id row;
-        uint64_t old, new;
-        int move; /* to a new seq: it is to be sent again */
+        uint64_t old, new, prev;
+        int move;   /* to a new seq: it is to be sent again */
+        int pinned; /* keeps its stamp: a write that keeps its own saw it */
     } *v = NULL;
     size_t n = 0, cap = 0;
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *set = NULL, *seen = NULL;
     int ret, rc;
 
     *count = 0;
     if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
         return ret;
     r->in_tx = 1;
+    /* Writes dropped below, kept here with the values and what they saw. */
+    if ((rc = sqlite3_exec(r->db,
+                           "CREATE TABLE IF NOT EXISTS cs_dropped (tbl INTEGER NOT NULL,"
+                           " row BLOB NOT NULL, col INTEGER NOT NULL, hlc INTEGER NOT NULL,"
+                           " site INTEGER NOT NULL, prev_hlc INTEGER NOT NULL,"
+                           " prev_site INTEGER NOT NULL, seq INTEGER NOT NULL, val,"
+                           " PRIMARY KEY (tbl, row, col, hlc, site)) WITHOUT ROWID",
+                           NULL, NULL, NULL)) != SQLITE_OK)
+        goto fail;
     rc = sqlite3_prepare_v2(
         r->db,
-        "SELECT seq, tbl, row, col, hlc, seq IN (SELECT seq FROM temp.cs_reissue)"
-        " FROM cs_ver WHERE " RESTAMPED " ORDER BY hlc, seq",
+        "SELECT seq, tbl, row, col, hlc, seq IN (SELECT seq FROM temp.cs_reissue),"
+        " prev_hlc, prev_site FROM cs_ver WHERE " RESTAMPED " ORDER BY hlc, seq",
         -1, &st, NULL);
     if (rc != SQLITE_OK)
         goto fail;
@@ -1506,6 +1524,9 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
         v[n].col = sqlite3_column_int64(st, 3);
         v[n].old = (uint64_t)sqlite3_column_int64(st, 4);
         v[n].move = sqlite3_column_int(st, 5);
+        v[n].prev = (uint64_t)sqlite3_column_int64(st, 6);
+        v[n].prev_site = sqlite3_column_int64(st, 7);
+        v[n].pinned = 0;
         n++;
     }
     sqlite3_finalize(st);
@@ -1517,9 +1538,59 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
         return 0;
     }
     /*
+     * A write that keeps its stamp and saw one of these must stay later, so
+     * that one is pinned: it keeps its stamp too, and so does what it saw.
+     * From the latest down, since a write sees only earlier ones. A pinned
+     * write keeps the rest of its local transaction (one old stamp) with it,
+     * except the writes the hub refused: a refusal is final for that stamp
+     * (the hub refuses it again), so a refused write moves on to a new stamp
+     * or, pinned, is dropped. Its value was replaced here by the write that
+     * saw it, and the hub keeps the refused one for review.
+     */
+    rc = sqlite3_prepare_v2(r->db,
+                            "SELECT 1 FROM cs_ver WHERE tbl = ?4 AND row = ?5 AND col = ?6"
+                            " AND prev_hlc = ?7 AND prev_site = ?1 AND NOT (" RESTAMPED ")",
+                            -1, &seen, NULL);
+    if (rc != SQLITE_OK)
+        goto fail;
+    for (size_t e = n; e > 0 && rc == SQLITE_OK;) {
+        size_t g = e - 1; /* the group [g, e) shares one old stamp */
+        while (g > 0 && v[g - 1].old == v[e - 1].old)
+            g--;
+        int group = 0;
+        for (size_t j = g; j < e && rc == SQLITE_OK; j++) {
+            int pin = 0;
+            for (size_t k = e; k < n && !pin; k++)
+                pin = v[k].pinned && v[k].tbl == v[j].tbl && v[k].col == v[j].col &&
+                      v[k].prev == v[j].old && v[k].prev_site == r->site_ix &&
+                      cs_id_cmp(&v[k].row, &v[j].row) == 0;
+            if (!pin) {
+                sqlite3_reset(seen);
+                sqlite3_bind_int64(seen, 1, r->site_ix);
+                sqlite3_bind_int64(seen, 2, (int64_t)after);
+                sqlite3_bind_int64(seen, 3, (int64_t)limit);
+                sqlite3_bind_int64(seen, 4, v[j].tbl);
+                sqlite3_bind_blob(seen, 5, v[j].row.b, CS_ID_LEN, SQLITE_STATIC);
+                sqlite3_bind_int64(seen, 6, v[j].col);
+                sqlite3_bind_int64(seen, 7, (int64_t)v[j].old);
+                rc = sqlite3_step(seen);
+                pin = rc == SQLITE_ROW;
+                rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+            }
+            v[j].pinned = pin;
+            group |= pin && !v[j].move;
+        }
+        for (size_t j = g; j < e; j++)
+            v[j].pinned |= group && !v[j].move;
+        e = g;
+    }
+    sqlite3_finalize(seen);
+    if (rc != SQLITE_OK)
+        goto fail;
+    /*
      * Wind the clock back past our own stamps that are being replaced, but
      * never below a stamp we keep: every write must stay later than all it
-     * has seen, whoever made it.
+     * has seen, whoever made it. A pinned stamp is below a kept one.
      */
     rc = sqlite3_prepare_v2(
         r->db, "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE NOT (" RESTAMPED ")", -1, &st, NULL);
@@ -1534,101 +1605,84 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
     sqlite3_finalize(st);
     st = NULL;
 
-    rc = sqlite3_prepare_v2(r->db,
-                            "UPDATE cs_ver SET prev_hlc = ?4 WHERE tbl = ?1 AND row = ?2"
-                            " AND col = ?3 AND prev_hlc = ?5 AND prev_site = ?6;",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        goto fail;
-    sqlite3_stmt *set = NULL;
-    if ((rc = sqlite3_prepare_v2(r->db, "UPDATE cs_ver SET hlc = ?2 WHERE seq = ?1", -1, &set,
-                                 NULL)) != SQLITE_OK)
-        goto fail;
-    /*
-     * Above everything that stays in the register (what it replaced, and any
-     * version not re-stamped): the order among them, and so the winner, is
-     * kept, and no new stamp can meet an old one.
-     */
-    sqlite3_stmt *top = NULL;
-    if ((rc = sqlite3_prepare_v2(r->db,
-                                 "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE tbl = ?4"
-                                 " AND row = ?5 AND col = ?6 AND NOT (" RESTAMPED ")",
-                                 -1, &top, NULL)) != SQLITE_OK) {
-        sqlite3_finalize(set);
-        goto fail;
-    }
     /*
      * In the order of the old stamps, which is the order the writes saw each
-     * other in (seqs are not, once a re-issued write has moved on).
+     * other in (seqs are not, once a re-issued write has moved on). Each new
+     * stamp is above every stamp kept, so the order among a register's
+     * versions, and so its winner, is kept, and no new stamp meets an old one.
      */
-    sqlite3_stmt *upper = NULL;
-    if ((rc = sqlite3_prepare_v2(r->db,
-                                 "SELECT min(hlc) FROM cs_ver WHERE tbl = ?4 AND row = ?5"
-                                 " AND col = ?6 AND prev_hlc = ?7 AND prev_site = ?1"
-                                 " AND NOT (" RESTAMPED ")",
-                                 -1, &upper, NULL)) != SQLITE_OK) {
-        sqlite3_finalize(top);
-        sqlite3_finalize(set);
-        goto fail;
-    }
-    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
-        /* One old stamp was one local transaction: it keeps one new stamp. */
-        v[i].new = 0;
-        for (size_t j = 0; j < i; j++)
-            if (v[j].old == v[i].old)
-                v[i].new = v[j].new;
-        if (v[i].new == 0) {
-            for (size_t j = i; j < n && v[j].old == v[i].old && rc == SQLITE_OK; j++) {
-                sqlite3_reset(top);
-                sqlite3_bind_int64(top, 1, r->site_ix);
-                sqlite3_bind_int64(top, 2, (int64_t)after);
-                sqlite3_bind_int64(top, 3, (int64_t)limit);
-                sqlite3_bind_int64(top, 4, v[j].tbl);
-                sqlite3_bind_blob(top, 5, v[j].row.b, CS_ID_LEN, SQLITE_STATIC);
-                sqlite3_bind_int64(top, 6, v[j].col);
-                if ((rc = sqlite3_step(top)) == SQLITE_ROW) {
-                    uint64_t m = (uint64_t)sqlite3_column_int64(top, 0);
-                    if (r->clock.last < m)
-                        r->clock.last = m;
-                    rc = SQLITE_OK;
-                }
-            }
-            if (rc != SQLITE_OK)
-                break;
-            if ((ret = cs_hlc_send(&r->clock, &v[i].new)) != 0) {
-                sqlite3_finalize(upper);
-                sqlite3_finalize(top);
-                sqlite3_finalize(set);
-                goto out;
-            }
-            /*
-             * A write that stays as it is and saw this one must stay later:
-             * if the new stamp would pass it, this transaction keeps its
-             * stamps (the hub may refuse it again; it is kept for review).
-             */
-            for (size_t j = i; j < n && v[j].old == v[i].old && rc == SQLITE_OK; j++) {
-                sqlite3_reset(upper);
-                sqlite3_bind_int64(upper, 1, r->site_ix);
-                sqlite3_bind_int64(upper, 2, (int64_t)after);
-                sqlite3_bind_int64(upper, 3, (int64_t)limit);
-                sqlite3_bind_int64(upper, 4, v[j].tbl);
-                sqlite3_bind_blob(upper, 5, v[j].row.b, CS_ID_LEN, SQLITE_STATIC);
-                sqlite3_bind_int64(upper, 6, v[j].col);
-                sqlite3_bind_int64(upper, 7, (int64_t)v[j].old);
-                if ((rc = sqlite3_step(upper)) == SQLITE_ROW) {
-                    if (sqlite3_column_type(upper, 0) != SQLITE_NULL &&
-                        (uint64_t)sqlite3_column_int64(upper, 0) <= v[i].new)
-                        v[i].new = v[i].old;
-                    rc = SQLITE_OK;
-                }
-            }
-            if (rc != SQLITE_OK)
-                break;
-        }
-        if (v[i].new == v[i].old) {
-            v[i].move = 0;
+    for (size_t i = 0, j; i < n; i++) {
+        if (v[i].pinned)
             continue;
+        for (j = i; j > 0 && v[j - 1].old == v[i].old && v[j - 1].pinned; j--)
+            ;
+        if (j > 0 && v[j - 1].old == v[i].old)
+            v[i].new = v[j - 1].new;
+        else if ((ret = cs_hlc_send(&r->clock, &v[i].new)) != 0)
+            goto out;
+    }
+    /*
+     * A write that gets a new stamp and saw a dropped one names what that
+     * one saw instead: the dropped stamp may be far ahead, and no replica
+     * has it.
+     */
+    rc = sqlite3_prepare_v2(r->db,
+                            "WITH RECURSIVE up(h, s) AS (SELECT ?4, ?5 UNION"
+                            " SELECT d.prev_hlc, d.prev_site FROM cs_dropped d, up"
+                            " WHERE d.tbl = ?1 AND d.row = ?2 AND d.col = ?3 AND d.hlc = up.h"
+                            " AND d.site = up.s)"
+                            " SELECT h, s FROM up WHERE NOT EXISTS (SELECT 1 FROM cs_dropped d"
+                            " WHERE d.tbl = ?1 AND d.row = ?2 AND d.col = ?3 AND d.hlc = up.h"
+                            " AND d.site = up.s)",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(r->db,
+                                "UPDATE cs_ver SET prev_hlc = ?2, prev_site = ?3 WHERE seq = ?1",
+                                -1, &set, NULL);
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        if (v[i].pinned || v[i].prev == 0)
+            continue;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, v[i].tbl);
+        sqlite3_bind_blob(st, 2, v[i].row.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, v[i].col);
+        sqlite3_bind_int64(st, 4, (int64_t)v[i].prev);
+        sqlite3_bind_int64(st, 5, v[i].prev_site);
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+            rc = rc == SQLITE_DONE ? SQLITE_CORRUPT : rc;
+            break;
         }
+        uint64_t ph = (uint64_t)sqlite3_column_int64(st, 0);
+        int64_t ps = sqlite3_column_int64(st, 1);
+        rc = SQLITE_OK;
+        if (ph == v[i].prev && ps == v[i].prev_site)
+            continue;
+        sqlite3_reset(set);
+        sqlite3_bind_int64(set, 1, v[i].seq);
+        sqlite3_bind_int64(set, 2, (int64_t)ph);
+        sqlite3_bind_int64(set, 3, ps);
+        rc = step_done(set);
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(set);
+    st = set = NULL;
+    if (rc != SQLITE_OK)
+        goto fail;
+    /*
+     * New stamps can equal old ones not yet replaced, so they go in through
+     * negative marks: first every moved stamp and every reference to one,
+     * then all of them turned.
+     */
+    rc = sqlite3_prepare_v2(r->db,
+                            "UPDATE cs_ver SET prev_hlc = -?4 WHERE tbl = ?1 AND row = ?2"
+                            " AND col = ?3 AND prev_hlc = ?5 AND prev_site = ?6;",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc =
+            sqlite3_prepare_v2(r->db, "UPDATE cs_ver SET hlc = -?2 WHERE seq = ?1", -1, &set, NULL);
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        if (v[i].pinned)
+            continue;
         sqlite3_reset(set);
         sqlite3_bind_int64(set, 1, v[i].seq);
         sqlite3_bind_int64(set, 2, (int64_t)v[i].new);
@@ -1643,10 +1697,14 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
         sqlite3_bind_int64(st, 6, r->site_ix);
         rc = step_done(st);
     }
-    sqlite3_finalize(upper);
-    sqlite3_finalize(top);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(r->db,
+                          "UPDATE cs_ver SET hlc = -hlc WHERE hlc < 0;"
+                          "UPDATE cs_ver SET prev_hlc = -prev_hlc WHERE prev_hlc < 0",
+                          NULL, NULL, NULL);
     sqlite3_finalize(set);
-    set = NULL;
+    sqlite3_finalize(st);
+    st = set = NULL;
     if (rc == SQLITE_OK &&
         (rc = sqlite3_prepare_v2(r->db,
                                  "UPDATE cs_ver SET seq = (SELECT max(seq) + 1 FROM cs_ver)"
@@ -1654,20 +1712,42 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
                                  -1, &set, NULL)) == SQLITE_OK) {
         /* In seq order, so a moved local transaction stays in one piece. */
         for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
-            if (!v[i].move)
+            if (!v[i].move || v[i].pinned)
                 continue;
             sqlite3_reset(set);
             sqlite3_bind_int64(set, 1, v[i].seq);
             rc = step_done(set);
         }
         sqlite3_finalize(set);
+        set = NULL;
+    }
+    if (rc == SQLITE_OK &&
+        (rc =
+             sqlite3_prepare_v2(r->db,
+                                "INSERT OR REPLACE INTO cs_dropped SELECT tbl, row, col, hlc, site,"
+                                " prev_hlc, prev_site, seq, val FROM cs_ver WHERE seq = ?1;",
+                                -1, &set, NULL)) == SQLITE_OK &&
+        (rc = sqlite3_prepare_v2(r->db, "DELETE FROM cs_ver WHERE seq = ?1", -1, &st, NULL)) ==
+            SQLITE_OK) {
+        for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+            if (!v[i].move || !v[i].pinned)
+                continue;
+            sqlite3_reset(set);
+            sqlite3_bind_int64(set, 1, v[i].seq);
+            if ((rc = step_done(set)) != SQLITE_OK)
+                break;
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, v[i].seq);
+            rc = step_done(st);
+        }
     }
     for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
         rc = recompute(r, v[i].tbl, &v[i].row, v[i].col);
     if (rc != SQLITE_OK)
         goto fail;
+    sqlite3_finalize(set);
     sqlite3_finalize(st);
-    st = NULL;
+    st = set = NULL;
     if ((ret = cs_replica_commit(r, err, errlen)) != 0)
         goto out;
     *count = n;
@@ -1676,6 +1756,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
 fail:
     ret = sql_fail(r, rc, err, errlen, "re-stamp in");
 out:
+    sqlite3_finalize(set);
     sqlite3_finalize(st);
     cs_replica_rollback(r);
     free(v);

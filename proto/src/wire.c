@@ -49,7 +49,7 @@ enum {
 /* hello: [hub_seq, secret or nil, name]; welcome: [status, message, hub_time, up_seq, org, role] */
 #define HELLO_FIELDS   3u
 #define WELCOME_FIELDS 6u
-#define REFUSAL_FIELDS 6u
+#define REFUSAL_FIELDS 7u
 /*
  * Limits for the structural walk of a payload. They are wider than any valid
  * payload so that a wrong count or an over-long string reaches the decoder
@@ -715,7 +715,7 @@ pack_refusal(msgpack_packer *pk, const struct cs_refusal *r)
            pack_text(pk, r->column, nc) || msgpack_pack_bin(pk, CS_ID_LEN) ||
            msgpack_pack_bin_body(pk, r->row.b, CS_ID_LEN) || msgpack_pack_uint64(pk, r->hlc) ||
            msgpack_pack_bin(pk, CS_ID_LEN) || msgpack_pack_bin_body(pk, r->origin.b, CS_ID_LEN) ||
-           pack_text(pk, r->reason, nr);
+           pack_text(pk, r->reason, nr) || msgpack_pack_uint8(pk, r->kind);
 }
 
 int
@@ -779,6 +779,7 @@ decode_refusal(const struct cs__mpdec *d, const msgpack_object *o, struct cs_ref
 {
     const msgpack_object *f = NULL;
     uint32_t n = 0;
+    uint64_t kind = 0;
     int ret;
 
     if ((ret = cs__mp_array(d, o, &f, &n, "refusal")) != 0)
@@ -790,8 +791,10 @@ decode_refusal(const struct cs__mpdec *d, const msgpack_object *o, struct cs_ref
         (ret = cs__mp_bin_exact(d, &f[2], r->row.b, CS_ID_LEN, "row id")) != 0 ||
         (ret = cs__mp_uint(d, &f[3], UINT64_MAX, &r->hlc, "hlc")) != 0 ||
         (ret = cs__mp_bin_exact(d, &f[4], r->origin.b, CS_ID_LEN, "origin")) != 0 ||
-        (ret = cs__mp_str(d, &f[5], r->reason, sizeof(r->reason), "reason")) != 0)
+        (ret = cs__mp_str(d, &f[5], r->reason, sizeof(r->reason), "reason")) != 0 ||
+        (ret = cs__mp_uint(d, &f[6], UINT8_MAX, &kind, "refusal kind")) != 0)
         return ret;
+    r->kind = kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER;
     return 0;
 }
 

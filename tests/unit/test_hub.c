@@ -843,11 +843,11 @@ merge_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, si
 }
 
 static int
-merge_refused(void *ud, const struct cs_change *c, const char *reason)
+merge_refused(void *ud, const struct cs_change *c, int kind, const char *reason)
 {
     struct merge_ud *m = ud;
     m->refusals++;
-    return hub_refusal(m->f->h, m->d, c, reason);
+    return hub_refusal(m->f->h, m->d, c, kind, reason);
 }
 
 static void
@@ -917,6 +917,78 @@ test_authorize_in_merge(void **state)
     assert_string_equal(why, "record of unit 'NT-TH-2' is outside this device's unit 'NT-TH-1'");
     assert_int_equal(judge(&f, &f.cell2, f.s_cell2, cs, why, sizeof(why)), 1);
     assert_string_equal(why, "change was written by another device");
+    cs_changeset_free(cs);
+    fix_release(&f);
+}
+
+/*
+ * A stamp refused for the clock stays refused when the hub's clock has
+ * caught up (a stale stick brings it again after its writer was told and
+ * issued it anew); the same write with a new stamp goes in.
+ */
+static void
+test_clock_refusal_is_final(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_id row;
+    char err[256];
+    fix_init(&f);
+    cs_id_new(&row);
+
+    struct cs_changeset *cs = set_new(&f.cell);
+    struct cs_change c = {0};
+    c.table = "candidate";
+    c.column = "full_name";
+    c.row = row;
+    c.value = (struct cs_value){.type = CS_VTEXT, .p = "Lò Văn Pả", .n = strlen("Lò Văn Pả")};
+    c.hlc = cs_hlc_make(f.now + 48ull * 3600 * 1000, 0);
+    c.origin = f.cell.id;
+    c.cl = 1;
+    assert_int_equal(cs_changeset_add(cs, &c), 0);
+    c.column = "org_unit";
+    c.value = (struct cs_value){.type = CS_VTEXT, .p = "NT-TH-1", .n = 7};
+    c.hlc = cs_hlc_make(f.now - 1000, 0);
+    assert_int_equal(cs_changeset_add(cs, &c), 0);
+    cs_changeset_set_seq(cs, 1, 2);
+
+    struct merge_ud m = {&f, &f.cell, f.s_cell, 0};
+    struct cs_apply_opts opts = {
+        .accept = merge_accept, .refused = merge_refused, .ud = &m, .per_change_drift = 1};
+    struct cs_apply_stats st;
+    if (cs_replica_apply(hub_replica(f.h), cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("apply: %s", err);
+    assert_int_equal(st.applied, 1);
+    assert_int_equal(st.refused, 1);
+    sqlite3 *db = db_of(f.h);
+    assert_int_equal(sql_int(db, "SELECT kind FROM hub_refused"), CS_REFUSAL_CLOCK);
+
+    /* Three days on, the stamp is within the bound, and still refused. */
+    struct cs_hlc *clock = cs_replica_clock(hub_replica(f.h));
+    clock->offset_ms += 72ll * 3600 * 1000;
+    char why[256];
+    assert_int_equal(hub_authorize(f.h, &f.cell, f.s_cell, cs, 0, why, sizeof(why)),
+                     CS_REFUSAL_CLOCK);
+    assert_string_equal(why, "clock is 48 hours ahead of the hub");
+    hub_authorize_done(f.h);
+    if (cs_replica_apply(hub_replica(f.h), cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("apply: %s", err);
+    assert_int_equal(st.refused, 1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM candidate WHERE full_name IS NOT NULL"), 0);
+    cs_changeset_free(cs);
+
+    /* Issued again with the hub's time: a new stamp, judged afresh. */
+    cs = set_new(&f.cell);
+    c.column = "full_name";
+    c.value = (struct cs_value){.type = CS_VTEXT, .p = "Lò Văn Pả", .n = strlen("Lò Văn Pả")};
+    c.hlc = cs_hlc_now(clock);
+    assert_int_equal(cs_changeset_add(cs, &c), 0);
+    cs_changeset_set_seq(cs, 3, 3);
+    if (cs_replica_apply(hub_replica(f.h), cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("apply: %s", err);
+    assert_int_equal(st.applied, 1);
+    assert_int_equal(st.refused, 0);
+    assert_string_equal(sql_text(db, "SELECT full_name FROM candidate"), "Lò Văn Pả");
     cs_changeset_free(cs);
     fix_release(&f);
 }
@@ -1122,6 +1194,7 @@ main(void)
         cmocka_unit_test(test_scope),
         cmocka_unit_test(test_authorize),
         cmocka_unit_test(test_authorize_in_merge),
+        cmocka_unit_test(test_clock_refusal_is_final),
         cmocka_unit_test(test_row_in_scope),
         cmocka_unit_test(test_audit),
         cmocka_unit_test(test_devices),

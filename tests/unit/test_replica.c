@@ -448,9 +448,10 @@ refuse_phone(void *ud, const struct cs_changeset *cs, size_t i, char *reason, si
 }
 
 static int
-count_refusal(void *ud, const struct cs_change *c, const char *reason)
+count_refusal(void *ud, const struct cs_change *c, int kind, const char *reason)
 {
     (void)c;
+    assert_int_equal(kind, 1);
     assert_string_equal(reason, "no phones");
     ++*(int *)ud;
     return 0;

@@ -1086,6 +1086,7 @@ make_refusal(struct cs_refusal *r, int i)
     r->hlc = 0x0192000000000000ull + (uint64_t)i;
     fill(r->origin.b, CS_ID_LEN, 60 + (uint32_t)i);
     snprintf(r->reason, sizeof(r->reason), "hàng %d nằm ngoài phạm vi của chi bộ", i);
+    r->kind = i == 1 ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER;
 }
 
 static void
@@ -1180,6 +1181,8 @@ pack_refusal(struct mp *m, size_t tablelen, size_t fields)
     mp_bin(m, id, CS_ID_LEN);
     if (fields > 5)
         mp_str(m, "", 0);
+    if (fields > 6)
+        msgpack_pack_uint64(&m->pk, CS_REFUSAL_CLOCK);
 }
 
 static void
@@ -1192,7 +1195,7 @@ pack_refused(struct mp *m, uint32_t count, size_t tablelen)
     msgpack_pack_uint64(&m->pk, 2);
     msgpack_pack_array(&m->pk, count);
     for (uint32_t i = 0; i < count; i++)
-        pack_refusal(m, tablelen, 6);
+        pack_refusal(m, tablelen, 7);
 }
 
 static void
@@ -1242,8 +1245,8 @@ test_msg_strict(void **state)
     msgpack_pack_uint64(&m.pk, 1);
     msgpack_pack_uint64(&m.pk, 2);
     msgpack_pack_array(&m.pk, 2);
+    pack_refusal(&m, 5, 7);
     pack_refusal(&m, 5, 6);
-    pack_refusal(&m, 5, 5);
     assert_int_equal(decode_mp(&m, &o), CS_ECOUNT);
     assert_null(o.refused); /* the first refusal was decoded, and is gone again */
     mp_init(&m);
@@ -1252,7 +1255,7 @@ test_msg_strict(void **state)
     msgpack_pack_uint64(&m.pk, 1);
     msgpack_pack_uint64(&m.pk, 2);
     msgpack_pack_array(&m.pk, 1);
-    pack_refusal(&m, 5, 7);
+    pack_refusal(&m, 5, 8);
     msgpack_pack_nil(&m.pk);
     assert_int_equal(decode_mp(&m, &o), CS_ECOUNT);
     mp_init(&m);
@@ -1337,14 +1340,31 @@ test_msg_strict(void **state)
     msgpack_pack_uint64(&m.pk, 1);
     msgpack_pack_uint64(&m.pk, 2);
     msgpack_pack_array(&m.pk, 1);
-    msgpack_pack_array(&m.pk, 6);
+    msgpack_pack_array(&m.pk, 7);
     mp_str(&m, "t", 1);
     mp_str(&m, "c", 1);
     mp_bin(&m, (const uint8_t *)"0123456789abcde", 15);
     msgpack_pack_uint64(&m.pk, 1);
     mp_bin(&m, (const uint8_t *)"0123456789abcdef", 16);
     mp_str(&m, "", 0);
+    msgpack_pack_uint64(&m.pk, CS_REFUSAL_OTHER);
     assert_int_equal(decode_mp(&m, &o), CS_EMALFORMED);
+    /* A kind that does not fit its byte. */
+    mp_init(&m);
+    msgpack_pack_array(&m.pk, 4);
+    msgpack_pack_uint64(&m.pk, CS_MSG_REFUSED);
+    msgpack_pack_uint64(&m.pk, 1);
+    msgpack_pack_uint64(&m.pk, 2);
+    msgpack_pack_array(&m.pk, 1);
+    msgpack_pack_array(&m.pk, 7);
+    mp_str(&m, "t", 1);
+    mp_str(&m, "c", 1);
+    mp_bin(&m, (const uint8_t *)"0123456789abcdef", 16);
+    msgpack_pack_uint64(&m.pk, 1);
+    mp_bin(&m, (const uint8_t *)"0123456789abcdef", 16);
+    mp_str(&m, "", 0);
+    msgpack_pack_uint64(&m.pk, 256);
+    assert_int_not_equal(decode_mp(&m, &o), 0);
 
     /* Over the frame size before anything is read. */
     uint8_t *huge = calloc(1, CS_WIRE_MAX_FRAME + 1);

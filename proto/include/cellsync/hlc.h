@@ -72,4 +72,15 @@ int cs_hlc_recv(struct cs_hlc *h, uint64_t remote, uint64_t *out);
 /* 0 if a peer's stamp is within the drift bound (the rule recv applies), else CS_EDRIFT. */
 int cs_hlc_check(const struct cs_hlc *h, uint64_t remote);
 
+/*
+ * A hub judges the stamp of a change it takes from its writer with the bound
+ * above. A change another hub relays was judged there, against that hub's
+ * clock, so it is allowed CS_HLC_RELAY_FACTOR times the bound: refusing it
+ * here would leave the two hubs apart for good, and its writer would never
+ * hear of it. The _relayed forms apply that bound.
+ */
+#define CS_HLC_RELAY_FACTOR 2
+int cs_hlc_check_relayed(const struct cs_hlc *h, uint64_t remote);
+int cs_hlc_recv_relayed(struct cs_hlc *h, uint64_t remote, uint64_t *out);
+
 #endif

@@ -106,20 +106,24 @@ struct cs_apply_stats {
 /* What a caller adds to a merge (all optional). */
 struct cs_apply_opts {
     /*
-     * Called for each change before it is stored: 0 to accept it, or
-     * nonzero to refuse it with a reason (the hub's authorization). A
-     * refused change is not stored; the rest of the set goes on.
+     * Called for each change before it is stored: 0 to accept it, or a
+     * positive kind (the caller's) to refuse it with a reason (the hub's
+     * authorization). A refused change is not stored; the rest of the set
+     * goes on. A negative value also refuses it; the caller tells apart.
      */
     int (*accept)(void *ud, const struct cs_changeset *cs, size_t index, char *reason, size_t len);
-    /* Called with each refusal, inside the transaction (to log it). */
-    int (*refused)(void *ud, const struct cs_change *c, const char *reason);
+    /* Called with each refusal and accept's value, inside the transaction (to log it). */
+    int (*refused)(void *ud, const struct cs_change *c, int kind, const char *reason);
     /*
      * Called once after the last change, inside the same transaction, so a
      * cursor that covers the set commits with it or not at all.
      */
     int (*before_commit)(void *ud, sqlite3 *db);
     void *ud;
-    /* Set to check each stamp in accept instead of refusing the whole set on drift. */
+    /*
+     * Set to check each stamp in accept instead of refusing the whole set on
+     * drift; accept may then let through stamps within the relayed bound.
+     */
     int per_change_drift;
 };
 

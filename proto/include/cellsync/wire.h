@@ -194,12 +194,24 @@ enum cs_msg_type {
 
 #define CS_MSG_REFUSED_MAX 4096u
 
+/*
+ * Why a change was refused, for the writer to act on: a stamp too far ahead
+ * is issued again with the hub's time (client/device.c); for anything else
+ * the change stays on the device and the hub keeps it for review. An
+ * unknown kind reads as CS_REFUSAL_OTHER.
+ */
+enum cs_refusal_kind {
+    CS_REFUSAL_OTHER = 1, /* scope, role, another device's change */
+    CS_REFUSAL_CLOCK = 2, /* stamped too far ahead of the hub's clock */
+};
+
 struct cs_refusal {
     char table[65], column[65];
     struct cs_id row;
     uint64_t hlc;
     struct cs_id origin;
     char reason[128];
+    uint8_t kind; /* enum cs_refusal_kind */
 };
 
 struct cs_msg {
@@ -221,7 +233,7 @@ struct cs_msg {
 
 /*
  * [type, fields...]: CHUNK [1, env], ACK [2, seq, hub_time], REFUSED [3,
- * seq_first, seq_last, [[table, column, row, hlc, origin, reason], ...]],
+ * seq_first, seq_last, [[table, column, row, hlc, origin, reason, kind], ...]],
  * DONE [4, seq], ERROR [5, code, message]. CS_EINVAL for a string that is
  * not NUL-terminated UTF-8 inside its field or seq_first > seq_last;
  * CS_ETOOBIG if it would not fit in one session frame.
