@@ -117,6 +117,8 @@ soak: build
 	$(BUILD)/tests/test_sim --seeds 10000 --quiet
 	CS_CRASH_TRIALS=100 sh tests/net/test_crash.sh $(BUILD)/client/cellsync \
 	    $(BUILD)/daemon/cellsyncd $(BUILD)/tests/cs_bulk $(BUILD)/tests/cs_fixture
+	CS_CLIENT_CRASH_TRIALS=100 sh tests/net/test_client_crash.sh $(BUILD)/client/cellsync \
+	    $(BUILD)/daemon/cellsyncd $(BUILD)/tests/cs_bulk $(BUILD)/tests/cs_fixture
 
 # Translators' refresh: po/POTFILES lists the sources with marked strings,
 # po/cellsync.pot gets every _() and N_() string, and po/*.po gain the new

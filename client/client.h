@@ -46,6 +46,13 @@ void client_path(const struct client *c, const char *name, char *buf, size_t len
  */
 int client_open(struct client *c);
 void client_close(struct client *c);
+/*
+ * PRAGMA quick_check of the replica, before a command that moves records
+ * to or from the hub (sync, bundle export and import): a damaged file is
+ * refused with a message naming it, before anything is sent or written.
+ * 0, or CS_EXIT_FAILURE with the message printed.
+ */
+int client_check_replica(struct client *c);
 
 /* "cellsync: <message>" on stderr; return CS_EXIT_FAILURE / CS_EXIT_USAGE. */
 int client_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

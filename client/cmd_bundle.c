@@ -57,6 +57,8 @@ static int
 open_device(struct client *c, struct device *d)
 {
     char keypath[PATH_MAX + 32], err[1024];
+    if (client_check_replica(c) != 0)
+        return CS_EXIT_FAILURE;
     client_path(c, CLIENT_KEY, keypath, sizeof(keypath));
     if (device_open(d, c->rep, keypath, err, sizeof(err)) != 0)
         return client_fail("%s", err);

@@ -68,6 +68,8 @@ sync_run(struct client *c, const struct verb_args *a)
         snprintf(addr, sizeof(addr), "%s", a->ov[0]);
     else if (cs_replica_meta_get(c->rep, "hub_addr", addr, sizeof(addr)) != 0 || addr[0] == 0)
         return client_fail(_("no hub address: give --hub HOST:PORT, or enroll first"));
+    if (client_check_replica(c) != 0)
+        return CS_EXIT_FAILURE;
     client_path(c, CLIENT_KEY, keypath, sizeof(keypath));
     if ((rc = device_open(&d, c->rep, keypath, err, sizeof(err))) != 0)
         return client_fail("%s", err);

@@ -146,6 +146,36 @@ client_open(struct client *c)
     return 0;
 }
 
+int
+client_check_replica(struct client *c)
+{
+    char path[PATH_MAX + 32], first[256] = "";
+    sqlite3_stmt *st = NULL;
+    int rc, rows = 0, ok = 0;
+
+    client_path(c, CLIENT_REPLICA, path, sizeof(path));
+    /* One row "ok", or what is damaged (the first of up to 10 findings is enough here). */
+    rc = sqlite3_prepare_v2(c->db, "PRAGMA quick_check(10)", -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (rows++ == 0) {
+            const char *t = (const char *)sqlite3_column_text(st, 0);
+            snprintf(first, sizeof(first), "%s", t ? t : "");
+            ok = t != NULL && strcmp(t, "ok") == 0;
+        }
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        snprintf(first, sizeof(first), "%s", sqlite3_errmsg(c->db));
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE && ok && rows == 1)
+        return 0;
+    if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB)
+        return client_fail(_("cannot read '%s': %s"), path, first);
+    return client_fail(_("'%s' is damaged (%s); nothing was sent or changed: keep a copy of the "
+                         "file and ask the hub's administrator"),
+                       path, first);
+}
+
 /* ---- fields ---- */
 
 const struct field *

@@ -274,14 +274,23 @@ device_export(struct device *d, const char *path, const struct device_report *re
             break;
     }
     t->bytes = cs_bundle_writer_size(w);
+    /*
+     * Once on the stick, these stamps are known outside: never re-stamp them.
+     * Noted before the commit gives the file its count and its name, so no
+     * crash can leave a whole bundle (named, or a temp file) whose stamps
+     * this device may still change. A crash before the rename only spares
+     * stamps no stick holds: if the hub refuses one for its clock, the
+     * refusal re-issues it (device_reissue), as for any exported write.
+     */
+    if (after > device_meta_u64(d->rep, "exported_seq")) {
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long)after);
+        if (cs_replica_meta_set(d->rep, "exported_seq", buf) != 0) {
+            ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot remember what was exported"));
+            goto out;
+        }
+    }
     ret = cs_bundle_writer_commit(w, err, errlen);
     w = NULL;
-    /* Once on the stick, these stamps are known outside: never re-stamp them. */
-    if (ret == 0 && after > device_meta_u64(d->rep, "exported_seq")) {
-        snprintf(buf, sizeof(buf), "%llu", (unsigned long long)after);
-        if (cs_replica_meta_set(d->rep, "exported_seq", buf) != 0)
-            ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot remember what was exported"));
-    }
 out:
     sodium_memzero(&hello, sizeof(hello));
     free(env);
@@ -398,15 +407,18 @@ device_import(struct device *d, const char *path, const struct device_report *re
             uint8_t *payload = NULL;
             size_t plen = 0;
             struct cs_msg m;
-            if (!news)
-                continue;
+            /*
+             * Acted on even without news (an import cut after the welcome
+             * moved the acknowledgment): issuing a refused write again
+             * finds nothing the second time. Shown only with news.
+             */
             if ((ret = cs_bundle_open_control(d->key, d->hub_pk, CS_BUNDLE_REFUSED, env, len,
                                               &payload, &plen, NULL)) == 0 &&
                 (ret = cs_msg_decode(&m, payload, plen)) == 0) {
-                for (size_t i = 0; i < m.nrefused; i++)
+                for (size_t i = 0; i < m.nrefused && news; i++)
                     if (rep != NULL && rep->refused != NULL)
                         rep->refused(rep->ud, &m.refused[i]);
-                t->refused += m.nrefused;
+                t->refused += news ? m.nrefused : 0;
                 size_t again = 0;
                 ret = device_reissue(d, m.refused, m.nrefused, w.hub_time, &again, err, errlen);
                 cs_msg_release(&m);

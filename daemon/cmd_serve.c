@@ -8,6 +8,19 @@
  * loop stays responsive while a large change set merges, and the replica
  * sees one writer.
  *
+ * Group commit: the worker takes the jobs queued (up to BATCH_MAX) as one
+ * batch and runs them in order, each merge its own transaction as before
+ * but committed without waiting for the disk (synchronous = NORMAL on the
+ * hub's connection); then it makes the write-ahead log durable once (the
+ * sync a FULL commit does) before any result of the batch reaches the loop.
+ * So an ACK, a welcome that enrolled a device, or a chunk made from another
+ * device's merge is sent only once what it reports is on disk, and the disk
+ * is waited for once per batch instead of once per transaction. If that
+ * sync fails, every job of the batch fails (ERROR, or the connection
+ * closed) and nothing of it is acknowledged: the devices send again, and
+ * merging what the hub already holds stores nothing twice. An inbox import
+ * runs with synchronous = FULL, since it writes its reply itself.
+ *
  * A connection goes HELLO (pre-authentication: small frames, a short
  * timeout) -> HEADER (the device's stream header) -> SESSION. In SESSION
  * the device's chunks are merged and acknowledged one by one while the
@@ -27,6 +40,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "cellsync/error.h"
@@ -43,6 +57,8 @@
 #define WRITE_HIGH     (512u << 10) /* stop making chunks for a device above this */
 #define WRITE_HARD_CAP (8u << 20)   /* a peer this far behind is dropped */
 #define JOBS_HIGH      8            /* stop reading a device with this many jobs queued */
+#define BATCH_MAX      128          /* jobs the worker takes at once, then one sync of the log */
+#define READ_ROOM      8192u        /* room for one read beyond what is buffered */
 
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
@@ -63,6 +79,7 @@ struct conn {
     size_t rlen, rcap;
     size_t queued; /* bytes handed to uv_write and not yet written */
     int jobs, reading, chunk_out_busy, down_done, up_done, finishing;
+    int up_failed; /* a chunk of this session failed to merge (set and read on the worker) */
     struct cs_hs hs;
     struct cs_session sess;
     struct hub_peer peer; /* set by the hello job */
@@ -74,7 +91,6 @@ enum job_kind { J_HELLO, J_CHUNK_IN, J_CHUNK_OUT, J_ACK_IN, J_DONE_IN, J_BYE, J_
 struct inbox_job;
 
 struct job {
-    uv_work_t work;
     struct job *next;
     struct server *srv;
     struct conn *conn; /* NULL for J_IMPORT */
@@ -115,6 +131,12 @@ struct server {
     struct hub *hub;
     struct job *head, *tail; /* jobs waiting for the worker */
     int worker_busy;
+    /* The batch on the worker (see "group commit" at the top). */
+    uv_work_t batch_req;
+    struct job *batch;
+    int group_commit; /* the log is synced once per batch; 0: every commit syncs (FULL) */
+    int batch_sync_rc;
+    unsigned long long jobs_done, batches, log_syncs;
     size_t nconns;
     int stopping;
     struct inbox inbox;
@@ -139,16 +161,15 @@ logf_(const char *level, const struct conn *c, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* ---- the worker: one job at a time, in order ---- */
+/* ---- the worker: batches of jobs in order, one sync of the log each ---- */
 
 static void job_start_next(struct server *s);
 static void inbox_work(struct job *j);
 static void inbox_done(struct job *j);
 
 static void
-job_work(uv_work_t *w)
+job_work(struct job *j)
 {
-    struct job *j = container_of(w, struct job, work);
     struct conn *c = j->conn;
     struct hub *h = j->srv->hub;
     j->ret = 0;
@@ -180,6 +201,8 @@ job_work(uv_work_t *w)
     }
     case J_CHUNK_IN:
         j->ret = hub_peer_merge(h, &c->peer, j->in, j->inlen, &j->merge, j->err, sizeof(j->err));
+        if (j->ret != 0)
+            c->up_failed = 1;
         break;
     case J_CHUNK_OUT:
         j->ret = hub_peer_next_chunk(h, &c->peer, &j->chunk, j->err, sizeof(j->err));
@@ -188,7 +211,14 @@ job_work(uv_work_t *w)
         j->ret = hub_device_set_down_seq(h, &c->peer.dev.id, j->ack);
         break;
     case J_DONE_IN:
-        if (j->ack > c->peer.dev.up_seq) {
+        /*
+         * DONE moves the cursor past the device's seqs that held nothing to
+         * send, once every chunk before it is merged. After a chunk that
+         * failed (a full disk, a busy or damaged replica, a refused
+         * envelope) it would move it past that chunk too, and the device
+         * would never send it again: the cursor stays where the merges left it.
+         */
+        if (!c->up_failed && j->ack > c->peer.dev.up_seq) {
             j->ret = hub_device_set_up_seq(h, &c->peer.dev.id, j->ack);
             if (j->ret == 0)
                 c->peer.dev.up_seq = j->ack;
@@ -197,9 +227,62 @@ job_work(uv_work_t *w)
     case J_BYE:
         hub_device_touch(h, &c->peer.dev.id, (int64_t)time(NULL));
         break;
-    case J_IMPORT:
+    case J_IMPORT: {
+        /* It writes its reply file itself: each of its commits must be on disk at once. */
+        sqlite3 *db = cs_replica_db(hub_replica(h));
+        if (j->srv->group_commit)
+            sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
         inbox_work(j);
+        if (j->srv->group_commit)
+            sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
         break;
+    }
+    }
+}
+
+/* The hub connection's data version: it moves with every commit, ours or another process's. */
+static unsigned
+data_version(sqlite3 *db)
+{
+    unsigned v = 0;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &v);
+    return v;
+}
+
+/*
+ * Makes every commit so far durable: the sync of the write-ahead log that a
+ * commit with synchronous = FULL does, done once for the batch. An SQLite
+ * result code.
+ */
+static int
+log_sync(sqlite3 *db)
+{
+    sqlite3_file *f = NULL;
+    int rc = sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (f == NULL || f->pMethods == NULL)
+        return SQLITE_IOERR;
+    return f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+}
+
+/* On the worker: the batch's jobs in order, then one sync if anything was written. */
+static void
+batch_work(uv_work_t *w)
+{
+    struct server *s = container_of(w, struct server, batch_req);
+    sqlite3 *db = cs_replica_db(hub_replica(s->hub));
+    unsigned before = data_version(db);
+    int wrote = 0;
+    for (struct job *j = s->batch; j != NULL; j = j->next) {
+        job_work(j);
+        /* Everything but making a chunk writes (cursors, last contact, merges). */
+        wrote |= j->kind != J_CHUNK_OUT;
+    }
+    s->batch_sync_rc = SQLITE_OK;
+    if (s->group_commit && (wrote || data_version(db) != before)) {
+        s->batch_sync_rc = log_sync(db);
+        s->log_syncs++;
     }
 }
 
@@ -207,17 +290,38 @@ static void conn_unref(struct conn *c);
 static void conn_close(struct conn *c, const char *reason);
 static void job_done_conn(struct job *j);
 
+/* Back on the loop: the results, in order, now that the batch is durable. */
 static void
-job_after(uv_work_t *w, int status)
+batch_after(uv_work_t *w, int status)
 {
-    struct job *j = container_of(w, struct job, work);
-    struct server *s = j->srv;
+    struct server *s = container_of(w, struct server, batch_req);
+    struct job *j = s->batch, *next;
+    unsigned n = 0;
     (void)status;
+    s->batch = NULL;
+    s->batches++;
+    if (s->batch_sync_rc != SQLITE_OK)
+        logf_("error", NULL,
+              "event=sync-failed error=\"%s\" detail=\"every job of the batch fails\"",
+              sqlite3_errstr(s->batch_sync_rc));
+    for (; j != NULL; j = next) {
+        next = j->next;
+        j->next = NULL;
+        n++;
+        /* Not durable: nothing of it may be reported (an import's own commits were synced). */
+        if (s->batch_sync_rc != SQLITE_OK && j->kind != J_IMPORT) {
+            j->ret = CS_ESQLITE;
+            snprintf(j->err, sizeof(j->err), "the hub cannot write to its disk: %s",
+                     sqlite3_errstr(s->batch_sync_rc));
+        }
+        if (j->kind == J_IMPORT)
+            inbox_done(j);
+        else
+            job_done_conn(j);
+    }
+    s->jobs_done += n;
+    /* The jobs these results queued go together as the next batch. */
     s->worker_busy = 0;
-    if (j->kind == J_IMPORT)
-        inbox_done(j);
-    else
-        job_done_conn(j);
     job_start_next(s);
 }
 
@@ -226,12 +330,16 @@ job_start_next(struct server *s)
 {
     if (s->worker_busy || s->head == NULL)
         return;
-    struct job *j = s->head;
-    s->head = j->next;
+    struct job *last = s->head;
+    for (int n = 1; n < BATCH_MAX && last->next != NULL; n++)
+        last = last->next;
+    s->batch = s->head;
+    s->head = last->next;
+    last->next = NULL;
     if (s->head == NULL)
         s->tail = NULL;
     s->worker_busy = 1;
-    uv_queue_work(s->loop, &j->work, job_work, job_after);
+    uv_queue_work(s->loop, &s->batch_req, batch_work, batch_after);
 }
 
 static struct job *
@@ -499,6 +607,10 @@ job_done_conn(struct job *j)
         c->up_changes += j->merge.st.applied;
         c->conflicts += j->merge.st.conflicts;
         c->refused += j->merge.nrefused;
+        /* A chunk the hub had merged before (sent again, or replayed): acknowledged, not stored. */
+        if (j->merge.st.received > 0 && j->merge.st.duplicates == j->merge.st.received)
+            logf_("warn", c, "event=duplicate-chunk last_seq=%llu changes=%zu stored=0",
+                  (unsigned long long)j->merge.seq_last, j->merge.st.received);
         if (j->merge.nrefused > 0) {
             struct cs_msg r = {.type = CS_MSG_REFUSED,
                                .refused = j->merge.refused,
@@ -519,7 +631,11 @@ job_done_conn(struct job *j)
     case J_CHUNK_OUT:
         c->chunk_out_busy = 0;
         if (j->ret != 0) {
-            conn_close(c, j->err);
+            /* The hub's own failure (a damaged or unreadable replica): the device hears why. */
+            struct cs_msg m = {.type = CS_MSG_ERROR, .code = (uint32_t)-j->ret};
+            snprintf(m.message, sizeof(m.message), "%.*s", (int)sizeof(m.message) - 1, j->err);
+            conn_send_msg(c, &m);
+            conn_finish(c, j->err);
             break;
         }
         /* A chunk with nothing for this device is not sent: DONE moves its cursor. */
@@ -670,22 +786,37 @@ process_frames(struct conn *c)
         memmove(c->rbuf, c->rbuf + off, c->rlen - off);
         c->rlen -= off;
     }
+    /* A device waiting for the hub holds no buffer: a thousand of them cost no memory. */
+    if (c->rlen == 0) {
+        free(c->rbuf);
+        c->rbuf = NULL;
+        c->rcap = 0;
+    }
 }
 
+/*
+ * Room for one read of READ_ROOM bytes beyond what is buffered, or for the
+ * rest of the frame being read once its length is known, so a large frame
+ * comes in a few reads; never more than a whole frame of the state's limit
+ * and READ_ROOM. The buffer is freed whenever it is empty (process_frames).
+ */
 static void
 alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct conn *c = h->data;
-    size_t max = CS_WIRE_HEADER + (c->state == C_SESSION ? CS_WIRE_MAX_FRAME : CS_WIRE_MAX_PREAUTH);
+    uint32_t maxlen = c->state == C_SESSION ? CS_WIRE_MAX_FRAME : CS_WIRE_MAX_PREAUTH, len;
+    size_t want = c->rlen + READ_ROOM;
     (void)suggested;
-    if (c->rcap - c->rlen < 65536 && c->rcap < max + 65536) {
-        size_t cap = c->rcap ? c->rcap * 2 : 16384;
-        if (cap > max + 65536)
-            cap = max + 65536;
-        uint8_t *n = realloc(c->rbuf, cap);
+    if (c->rlen >= CS_WIRE_HEADER && cs_wire_frame_len(c->rbuf, maxlen, &len) == 0 &&
+        CS_WIRE_HEADER + (size_t)len > c->rlen)
+        want = CS_WIRE_HEADER + (size_t)len + READ_ROOM;
+    if (want > CS_WIRE_HEADER + (size_t)maxlen + READ_ROOM)
+        want = CS_WIRE_HEADER + (size_t)maxlen + READ_ROOM;
+    if (c->rcap < want) {
+        uint8_t *n = realloc(c->rbuf, want);
         if (n != NULL) {
             c->rbuf = n;
-            c->rcap = cap;
+            c->rcap = want;
         }
     }
     *buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
@@ -699,8 +830,10 @@ read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return; /* EAGAIN, not EOF */
     if (nread < 0) {
-        conn_close(c, nread == UV_EOF ? (c->down_done && c->up_done ? "done" : "the device hung up")
-                                      : uv_strerror((int)nread));
+        conn_close(c, nread != UV_EOF              ? uv_strerror((int)nread)
+                      : c->rlen > 0                ? "the device hung up in the middle of a frame"
+                      : c->down_done && c->up_done ? "done"
+                                                   : "the device hung up");
         return;
     }
     c->rlen += (size_t)nread;
@@ -1036,6 +1169,27 @@ on_signal(uv_signal_t *sig, int signum)
 
 /* ---- the command ---- */
 
+/*
+ * Group commit needs the write-ahead log (the replica always opens in WAL
+ * mode): commits then stop waiting for the disk, and batch_work syncs the
+ * log once per batch. 1 when on; 0 leaves every commit synchronous = FULL.
+ */
+static int
+group_commit_start(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int wal = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        wal = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+    sqlite3_finalize(st);
+    if (!wal || sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+        logf_("warn", NULL, "event=no-group-commit reason=\"the replica is not in WAL mode\"");
+        return 0;
+    }
+    return 1;
+}
+
 static int
 parse_listen(const char *addr, struct sockaddr_storage *ss)
 {
@@ -1131,12 +1285,28 @@ cmd_serve(int argc, char **argv)
         fprintf(stderr, "cellsyncd: %s\n", err);
         return 1;
     }
+    /*
+     * A damaged replica is not served: every merge would fail on it, or
+     * worse, write beside the damage. One read of the file; other failures
+     * (a missing state, permissions) are hub_open's to explain.
+     */
+    char db_path[PATH_MAX];
+    if (ops_path(db_path, sizeof(db_path), s.conf.state, HUB_REPLICA) == 0 &&
+        access(db_path, F_OK) == 0 &&
+        ops_db_quick_check(db_path, err, sizeof(err)) == CS_ECORRUPT) {
+        fprintf(stderr,
+                _("cellsyncd: %s\ncellsyncd: the hub does not serve a damaged replica; restore a "
+                  "backup (cellsyncd restore DIR), see 'cellsyncd check'\n"),
+                err);
+        return 1;
+    }
     if (hub_open(&s.hub, s.conf.state, err, sizeof(err)) != 0) {
         fprintf(stderr, "cellsyncd: %s\n", err);
         return 1;
     }
     cs_replica_clock(hub_replica(s.hub))->max_drift_ms =
         (uint64_t)s.conf.max_drift_hours * 3600 * 1000;
+    s.group_commit = group_commit_start(cs_replica_db(hub_replica(s.hub)));
 
     /* A device that resets its link must cost a write error, not the hub. */
     signal(SIGPIPE, SIG_IGN);
@@ -1191,6 +1361,8 @@ cmd_serve(int argc, char **argv)
     uv_run(s.loop, UV_RUN_DEFAULT);
     rc = uv_loop_close(s.loop);
     hub_close(s.hub);
+    logf_("info", NULL, "event=worker jobs=%llu batches=%llu log_syncs=%llu group_commit=%d",
+          s.jobs_done, s.batches, s.log_syncs, s.group_commit);
     logf_("info", NULL, "event=stopped");
     return rc == 0 ? 0 : 1;
 }

@@ -727,7 +727,7 @@ hub_open(struct hub **out, const char *state, char *err, size_t errlen)
     if ((ret = cs_key_load(&k, key_path, err, errlen)) != 0)
         return ret;
     cs_key_id(k, &site);
-    if ((ret = cs_replica_open(&r, db_path, 0, &site, err, errlen)) != 0) {
+    if ((ret = cs_replica_open(&r, db_path, CS_REPLICA_NO_SEARCH, &site, err, errlen)) != 0) {
         cs_key_free(k);
         return ret;
     }
@@ -855,7 +855,8 @@ hub_init(const char *state, const char *org_csv, char *err, size_t errlen)
         (ret = cs_pk_save(cs_key_pk(k), pub_path, err, errlen)) != 0)
         goto out;
     cs_key_id(k, &site);
-    if ((ret = cs_replica_open(&r, db_path, CS_REPLICA_CREATE, &site, err, errlen)) != 0)
+    if ((ret = cs_replica_open(&r, db_path, CS_REPLICA_CREATE | CS_REPLICA_NO_SEARCH, &site, err,
+                               errlen)) != 0)
         goto out;
     ret = hub_assemble(&h, state, db_path, k, r, err, errlen);
     k = NULL;

@@ -86,8 +86,9 @@ ops_serving(const char *state)
     return ret;
 }
 
-int
-ops_db_check(const char *path, char *site, size_t sitelen, char *err, size_t errlen)
+/* PRAGMA integrity_check(10) or quick_check(10) on a read-only connection (see ops.h). */
+static int
+db_check(const char *path, const char *pragma, char *site, size_t sitelen, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
@@ -106,11 +107,12 @@ ops_db_check(const char *path, char *site, size_t sitelen, char *err, size_t err
         goto out;
     }
     sqlite3_busy_timeout(db, 10000);
-    rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(10)", -1, &st, NULL);
+    rc = sqlite3_prepare_v2(db, pragma, -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        ret = cs_errf(err, errlen,
-                      rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? CS_ECORRUPT : CS_ESQLITE,
-                      "'%s': %s", path, sqlite3_errmsg(db));
+        ret =
+            rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB
+                ? cs_errf(err, errlen, CS_ECORRUPT, "'%s' is damaged: %s", path, sqlite3_errmsg(db))
+                : cs_errf(err, errlen, CS_ESQLITE, "'%s': %s", path, sqlite3_errmsg(db));
         goto out;
     }
     /* One row "ok", or up to 10 rows naming what is damaged: keep the first. */
@@ -124,9 +126,10 @@ ops_db_check(const char *path, char *site, size_t sitelen, char *err, size_t err
         }
     }
     if (rc != SQLITE_DONE) {
-        ret = cs_errf(err, errlen,
-                      rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? CS_ECORRUPT : CS_ESQLITE,
-                      "'%s': %s", path, sqlite3_errmsg(db));
+        ret =
+            rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB
+                ? cs_errf(err, errlen, CS_ECORRUPT, "'%s' is damaged: %s", path, sqlite3_errmsg(db))
+                : cs_errf(err, errlen, CS_ESQLITE, "'%s': %s", path, sqlite3_errmsg(db));
         goto out;
     }
     if (!ok || rows != 1) {
@@ -150,6 +153,18 @@ out:
     sqlite3_finalize(st);
     sqlite3_close(db);
     return ret;
+}
+
+int
+ops_db_check(const char *path, char *site, size_t sitelen, char *err, size_t errlen)
+{
+    return db_check(path, "PRAGMA integrity_check(10)", site, sitelen, err, errlen);
+}
+
+int
+ops_db_quick_check(const char *path, char *err, size_t errlen)
+{
+    return db_check(path, "PRAGMA quick_check(10)", NULL, 0, err, errlen);
 }
 
 int

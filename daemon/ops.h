@@ -35,6 +35,13 @@ int ops_serving(const char *state);
 int ops_db_check(const char *path, char *site, size_t sitelen, char *err, size_t errlen);
 
 /*
+ * The same with PRAGMA quick_check: every page of every b-tree is read and
+ * checked, but indexes are not compared with their tables, so it costs
+ * about one read of the file. For `cellsyncd serve`, before it serves.
+ */
+int ops_db_quick_check(const char *path, char *err, size_t errlen);
+
+/*
  * Merges the WAL of the database at path into it and removes the WAL, so
  * that the one file holds everything. For a database no process has open.
  */

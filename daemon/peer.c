@@ -137,23 +137,40 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
     return 0;
 }
 
+/*
+ * The downstream filter, with the last row's verdict kept: the versions of
+ * one row come in a run (the columns of one local transaction), and nothing
+ * changes the hub while one change set is made, so asking again would give
+ * the same answer at the cost of a placement lookup per version.
+ */
 struct scope_ctx {
     struct hub *h;
     struct hub_peer *p;
+    char table[CS_NAME_MAX + 1];
+    struct cs_id row;
+    int verdict; /* -1: nothing kept yet */
 };
 
 static int
 scope_row_ok(void *ud, const char *table, const struct cs_id *row)
 {
     struct scope_ctx *x = ud;
-    return hub_row_in_scope(x->h, x->p->scope, table, row);
+    if (x->verdict >= 0 && cs_id_cmp(&x->row, row) == 0 && strcmp(x->table, table) == 0)
+        return x->verdict;
+    int v = hub_row_in_scope(x->h, x->p->scope, table, row);
+    if (strlen(table) < sizeof(x->table)) {
+        memcpy(x->table, table, strlen(table) + 1);
+        x->row = *row;
+        x->verdict = v;
+    }
+    return v;
 }
 
 int
 hub_peer_next_chunk(struct hub *h, struct hub_peer *p, struct cs_chunk *out, char *err,
                     size_t errlen)
 {
-    struct scope_ctx x = {h, p};
+    struct scope_ctx x = {.h = h, .p = p, .verdict = -1};
     struct cs_since_filter f = {.not_origin = &p->dev.id, .row_ok = scope_row_ok, .ud = &x};
     return cs_sync_make_chunk(hub_replica(h), hub_key(h), p->dev.pk, p->down_after, &f,
                               CS_SYNC_CHUNK, out, err, errlen);

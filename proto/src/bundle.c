@@ -146,7 +146,11 @@ cs_bundle_writer_new(struct cs_bundle_writer **out, const char *path, unsigned f
      * A stick's FAT may refuse modes; that costs nothing, so it is ignored.
      */
     (void)fchmod(w->fd, 0644);
-    /* The count stays 0 until commit: a temp file left by a crash never reads as whole. */
+    /*
+     * The count stays 0 until commit: a temp file left by a crash while
+     * entries are written never reads as whole. (One left by a crash inside
+     * the commit, between the count and the rename, is whole: every entry.)
+     */
     if ((ret = write_all(w->fd, hdr, sizeof(hdr))) < 0) {
         ret = cs_errf(err, errlen, -errno, _("cannot write '%s': %s"), path, strerror(errno));
         goto fail;

@@ -58,10 +58,8 @@ enum {
     ST_NAME_GET,
     ST_NAME_ADD,
     ST_SITE_ADD,
-    ST_VER_FIND,
+    ST_VER_REGISTER,
     ST_VER_CURRENT,
-    ST_VER_SEEN_BY_PREV,
-    ST_VER_SEEN_BY_SITE,
     ST_VER_SUPERSEDE,
     ST_VER_SET_STATE,
     ST_VER_SET_VAL,
@@ -82,14 +80,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_NAME_GET] = "SELECT ix FROM cs_name WHERE name = ?1",
     [ST_NAME_ADD] = "INSERT INTO cs_name(name) VALUES (?1)",
     [ST_SITE_ADD] = "INSERT INTO cs_site(uuid) VALUES (?1)",
-    [ST_VER_FIND] = "SELECT seq FROM cs_ver"
-                    " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND hlc = ?4 AND site = ?5",
+    [ST_VER_REGISTER] = "SELECT hlc, site, prev_hlc, prev_site, state, seq FROM cs_ver"
+                        " WHERE tbl = ?1 AND row = ?2 AND col = ?3",
     [ST_VER_CURRENT] = "SELECT seq, hlc, site FROM cs_ver"
                        " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 0",
-    [ST_VER_SEEN_BY_PREV] = "SELECT 1 FROM cs_ver WHERE tbl = ?1 AND row = ?2 AND col = ?3"
-                            " AND prev_hlc = ?4 AND prev_site = ?5 AND prev_hlc != 0 LIMIT 1",
-    [ST_VER_SEEN_BY_SITE] = "SELECT 1 FROM cs_ver WHERE tbl = ?1 AND row = ?2 AND col = ?3"
-                            " AND hlc > ?4 AND site = ?5 LIMIT 1",
     [ST_VER_SUPERSEDE] =
         "UPDATE cs_ver SET state = 2 WHERE tbl = ?1 AND row = ?2 AND col = ?3"
         " AND state != 2 AND ((hlc = ?4 AND site = ?5) OR (hlc < ?6 AND site = ?7))",
@@ -120,6 +114,24 @@ struct dcol {
     int64_t tbl, col;
     sqlite3_stmt *upsert; /* NULL: not a domain column */
     int known;
+    int pos;            /* a column: its place in the table's row upsert (1-based) */
+    int ncols;          /* a table: its domain columns (not id or cl) */
+    sqlite3_stmt *rows; /* a table: the upsert of a whole row, masked (rows_stmt) */
+};
+
+/*
+ * A domain row waiting for the end of a merged set (cs_replica_apply): the
+ * row is written once with every column the set changed, so its search
+ * entry is rebuilt once rather than once per register.
+ */
+struct pend {
+    int64_t tbl;
+    struct cs_id row;
+    uint64_t mask;       /* bit pos - 1: the column has a value in val */
+    sqlite3_value **val; /* [ncols of the table], owned */
+    int ncols;
+    uint64_t cl;   /* the row's causal length in cs_row, as the set leaves it */
+    int cl_raised; /* the set raised it: the domain row takes it */
 };
 
 struct cs_replica {
@@ -137,6 +149,16 @@ struct cs_replica {
     size_t ndcols, capdcols;
     struct dcol *dtbls; /* (tbl, 0) -> upsert of the row's cl */
     size_t ndtbls, capdtbls;
+    int batching;      /* inside cs_replica_apply: domain rows wait in pend */
+    struct pend *pend; /* the rows, in the order first touched */
+    size_t npend, cappend;
+    size_t *pidx;   /* open addressing on (tbl, row): 1 + index in pend, 0 empty */
+    size_t cappidx; /* power of two, or 0 */
+    /* cs_name looked up: a set names a few dozen tables and columns, thousands of times. */
+    struct {
+        char name[CS_NAME_MAX + 1];
+        int64_t ix; /* 0: empty */
+    } names[128];
 };
 
 /* Room for one more element of an array of n: 0, or -1 (v unchanged) out of memory. */
@@ -161,12 +183,14 @@ static int
 sql_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what)
 {
     int code = cs_sqlite_code(rc);
+    /* A statement reset since has cleared SQLite's message: name the code instead. */
+    const char *msg =
+        sqlite3_errcode(r->db) == SQLITE_OK ? sqlite3_errstr(rc) : sqlite3_errmsg(r->db);
     if (code == CS_ESQLITE)
-        return cs_errf(err, errlen, code, "cannot %s '%s': %s", what, r->path,
-                       sqlite3_errmsg(r->db));
+        return cs_errf(err, errlen, code, "cannot %s '%s': %s", what, r->path, msg);
     /* Say it in words a secretary can act on, and keep SQLite's for the log. */
     return cs_errf(err, errlen, code, "cannot %s '%s': %s (%s)", what, r->path, cs_strerror(code),
-                   sqlite3_errmsg(r->db));
+                   msg);
 }
 
 static sqlite3_stmt *
@@ -201,6 +225,15 @@ step_done(sqlite3_stmt *st)
 static int
 name_ix(struct cs_replica *r, const char *name, int64_t *ix)
 {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    size_t n = 0;
+    for (; name[n] != 0; n++)
+        h = (h ^ (uint8_t)name[n]) * 16777619u;
+    size_t slot = h % CS_ARRAY_SIZE(r->names);
+    if (r->names[slot].ix != 0 && strcmp(r->names[slot].name, name) == 0) {
+        *ix = r->names[slot].ix;
+        return SQLITE_OK;
+    }
     sqlite3_stmt *st = stmt_get(r, ST_NAME_GET);
     if (st == NULL)
         return SQLITE_ERROR;
@@ -209,17 +242,21 @@ name_ix(struct cs_replica *r, const char *name, int64_t *ix)
     if (rc == SQLITE_ROW) {
         *ix = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
-        return SQLITE_OK;
+    } else {
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return rc;
+        if ((st = stmt_get(r, ST_NAME_ADD)) == NULL)
+            return SQLITE_ERROR;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        if ((rc = step_done(st)) != SQLITE_OK)
+            return rc;
+        *ix = sqlite3_last_insert_rowid(r->db);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return rc;
-    if ((st = stmt_get(r, ST_NAME_ADD)) == NULL)
-        return SQLITE_ERROR;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if ((rc = step_done(st)) != SQLITE_OK)
-        return rc;
-    *ix = sqlite3_last_insert_rowid(r->db);
+    if (n < sizeof(r->names[slot].name)) {
+        memcpy(r->names[slot].name, name, n + 1);
+        r->names[slot].ix = *ix;
+    }
     return SQLITE_OK;
 }
 
@@ -325,6 +362,49 @@ column_exists(struct cs_replica *r, const char *table, const char *column, int *
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+static int row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl);
+
+/* Domain columns of a table are those but id and cl; at most this many go in a row upsert. */
+#define ROW_COLS_MAX 62
+#define DOMAIN_COLS  "FROM pragma_table_info(?1) WHERE name NOT IN ('id', 'cl')"
+
+static int
+column_count(struct cs_replica *r, const char *table, int *n)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(r->db, "SELECT count(*) " DOMAIN_COLS, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    if (*n > ROW_COLS_MAX)
+        *n = ROW_COLS_MAX;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+/* 0 past ROW_COLS_MAX: such a column is written on its own. */
+static int
+column_pos(struct cs_replica *r, const char *table, const char *column, int *pos)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(r->db,
+                                "SELECT count(*) " DOMAIN_COLS " AND cid <= (SELECT cid FROM"
+                                " pragma_table_info(?1) WHERE name = ?2)",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    *pos = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    if (*pos > ROW_COLS_MAX)
+        *pos = 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
 static struct dcol *
 dmap_slot(struct dcol **tab, size_t *n, size_t *cap, int64_t tbl, int64_t col)
 {
@@ -381,6 +461,11 @@ domain_stmt(struct cs_replica *r, int64_t tbl, int64_t col, const char *table, c
                 return rc;
             }
         }
+        if (yes && (rc = is_cl ? column_count(r, table, &d->ncols)
+                               : column_pos(r, table, column, &d->pos)) != SQLITE_OK) {
+            d->known = 0;
+            return rc;
+        }
         if (yes) {
             char sql[256];
             /* A row appears in its table with its first value, never before. */
@@ -422,6 +507,178 @@ name_text(struct cs_replica *r, int64_t ix, char *buf, size_t len)
     return rc;
 }
 
+/* The table's entry (the cl update and the row upsert), resolved. */
+static int
+table_entry(struct cs_replica *r, int64_t tbl, struct dcol **out)
+{
+    char table[CS_NAME_MAX + 1];
+    sqlite3_stmt *up;
+    struct dcol *t = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0);
+    int rc;
+    if (t == NULL)
+        return SQLITE_NOMEM;
+    if (!t->known && ((rc = name_text(r, tbl, table, sizeof(table))) != SQLITE_OK ||
+                      (rc = domain_stmt(r, tbl, 0, table, "cl", &up)) != SQLITE_OK))
+        return rc;
+    /* dmap_slot may have moved the entries: look it up again. */
+    *out = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0);
+    return SQLITE_OK;
+}
+
+/* The row upsert of a table: every domain column, each set only when its bit is in the mask. */
+static int
+rows_stmt(struct cs_replica *r, int64_t tbl, struct dcol *t)
+{
+    char table[CS_NAME_MAX + 1];
+    sqlite3_stmt *st;
+    int rc;
+    if (t->rows != NULL)
+        return SQLITE_OK;
+    if ((rc = name_text(r, tbl, table, sizeof(table))) != SQLITE_OK)
+        return rc;
+    if ((rc = sqlite3_prepare_v2(r->db, "SELECT name " DOMAIN_COLS " ORDER BY cid", -1, &st,
+                                 NULL)) != SQLITE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_str *ins = sqlite3_str_new(r->db), *set = sqlite3_str_new(r->db);
+    sqlite3_str_appendf(ins, "INSERT INTO \"%w\"(id, cl", table);
+    sqlite3_str_appendf(set, ") ON CONFLICT(id) DO UPDATE SET cl = excluded.cl");
+    int k = 0;
+    while (k < t->ncols && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *c = (const char *)sqlite3_column_text(st, 0);
+        sqlite3_str_appendf(ins, ", \"%w\"", c);
+        sqlite3_str_appendf(set,
+                            ", \"%w\" = CASE WHEN ?%d & %lld THEN excluded.\"%w\" ELSE \"%w\" END",
+                            c, t->ncols + 3, 1LL << k, c, c);
+        k++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_str_appendf(ins, ") VALUES (?1, ?2");
+    for (int i = 0; i < k; i++)
+        sqlite3_str_appendf(ins, ", ?%d", i + 3);
+    char *tail = sqlite3_str_finish(set);
+    if (tail != NULL)
+        sqlite3_str_appendall(ins, tail);
+    sqlite3_free(tail);
+    char *sql = sqlite3_str_finish(ins);
+    if (sql == NULL || tail == NULL) {
+        sqlite3_free(sql);
+        return SQLITE_NOMEM;
+    }
+    if (k != t->ncols) {
+        sqlite3_free(sql);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_SCHEMA : rc;
+    }
+    rc = sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &t->rows, NULL);
+    sqlite3_free(sql);
+    return rc;
+}
+
+/* The waiting row of (tbl, row), added when new; NULL out of memory. */
+static struct pend *
+pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols)
+{
+    uint64_t key;
+    /* The last bytes of a UUIDv7 are random; the first are a timestamp. */
+    memcpy(&key, row->b + CS_ID_LEN - 8, 8);
+    key ^= (uint64_t)tbl * UINT64_C(0x9e3779b97f4a7c15);
+    if ((r->npend + 1) * 2 > r->cappidx) {
+        size_t ncap = r->cappidx ? r->cappidx * 2 : 256;
+        size_t *nix = calloc(ncap, sizeof(*nix));
+        if (nix == NULL)
+            return NULL;
+        for (size_t i = 0; i < r->npend; i++) {
+            uint64_t k;
+            memcpy(&k, r->pend[i].row.b + CS_ID_LEN - 8, 8);
+            k ^= (uint64_t)r->pend[i].tbl * UINT64_C(0x9e3779b97f4a7c15);
+            size_t h = (size_t)k & (ncap - 1);
+            while (nix[h] != 0)
+                h = (h + 1) & (ncap - 1);
+            nix[h] = i + 1;
+        }
+        free(r->pidx);
+        r->pidx = nix;
+        r->cappidx = ncap;
+    }
+    size_t h = (size_t)key & (r->cappidx - 1);
+    for (; r->pidx[h] != 0; h = (h + 1) & (r->cappidx - 1)) {
+        struct pend *p = &r->pend[r->pidx[h] - 1];
+        if (p->tbl == tbl && cs_id_cmp(&p->row, row) == 0)
+            return p;
+    }
+    if (grow((void **)&r->pend, &r->cappend, r->npend, sizeof(*r->pend), 64) != 0)
+        return NULL;
+    struct pend *p = &r->pend[r->npend];
+    p->val = calloc(ncols > 0 ? (size_t)ncols : 1, sizeof(*p->val));
+    if (p->val == NULL)
+        return NULL;
+    p->tbl = tbl;
+    p->row = *row;
+    p->mask = 0;
+    p->ncols = ncols;
+    p->cl_raised = 0;
+    if (row_cl(r, tbl, row, &p->cl) != SQLITE_OK) {
+        free(p->val);
+        return NULL;
+    }
+    r->pidx[h] = ++r->npend;
+    return p;
+}
+
+static void
+pend_clear(struct cs_replica *r)
+{
+    for (size_t i = 0; i < r->npend; i++) {
+        for (int k = 0; k < r->pend[i].ncols; k++)
+            sqlite3_value_free(r->pend[i].val[k]);
+        free(r->pend[i].val);
+    }
+    r->npend = 0;
+    if (r->pidx != NULL)
+        memset(r->pidx, 0, r->cappidx * sizeof(*r->pidx));
+}
+
+/* Writes the waiting domain rows, each once. */
+static int
+pend_flush(struct cs_replica *r)
+{
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < r->npend && rc == SQLITE_OK; i++) {
+        struct pend *p = &r->pend[i];
+        struct dcol *t = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, p->tbl, 0);
+        uint64_t cl = p->cl;
+        if (t == NULL) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        if (p->mask == 0 && !p->cl_raised)
+            continue;
+        sqlite3_stmt *st = t->upsert;
+        if (p->mask != 0) {
+            if ((rc = rows_stmt(r, p->tbl, t)) != SQLITE_OK)
+                break;
+            st = t->rows;
+        }
+        if (st == NULL)
+            continue;
+        sqlite3_reset(st);
+        sqlite3_bind_blob(st, 1, p->row.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)cl);
+        if (p->mask != 0) {
+            for (int k = 0; k < p->ncols; k++) {
+                if (p->mask & (UINT64_C(1) << k))
+                    sqlite3_bind_value(st, k + 3, p->val[k]);
+                else
+                    sqlite3_bind_null(st, k + 3);
+            }
+            sqlite3_bind_int64(st, p->ncols + 3, (int64_t)p->mask);
+        }
+        rc = step_done(st);
+    }
+    pend_clear(r);
+    return rc;
+}
+
 /* Copies a register's new current value into its domain column, if any. */
 static int
 domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col,
@@ -443,6 +700,25 @@ domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t c
     }
     if (up == NULL)
         return SQLITE_OK;
+    d = dmap_slot(&r->dcols, &r->ndcols, &r->capdcols, tbl, col);
+    if (r->batching && d != NULL && d->pos > 0) {
+        struct dcol *t;
+        int rc = table_entry(r, tbl, &t);
+        if (rc != SQLITE_OK)
+            return rc;
+        if (t->upsert != NULL && d->pos <= t->ncols) {
+            struct pend *p = pend_get(r, tbl, row, t->ncols);
+            sqlite3_value *dup = sqlite3_value_dup(val);
+            if (p == NULL || dup == NULL) {
+                sqlite3_value_free(dup);
+                return SQLITE_NOMEM;
+            }
+            sqlite3_value_free(p->val[d->pos - 1]);
+            p->val[d->pos - 1] = dup;
+            p->mask |= UINT64_C(1) << (d->pos - 1);
+            return SQLITE_OK;
+        }
+    }
     sqlite3_reset(up);
     sqlite3_bind_blob(up, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_value(up, 2, val);
@@ -468,6 +744,15 @@ domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t cl
     }
     if (up == NULL)
         return SQLITE_OK;
+    if (r->batching) {
+        /* The waiting row takes the row's cl when it is written. */
+        d = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0);
+        struct pend *p = d == NULL ? NULL : pend_get(r, tbl, row, d->ncols);
+        if (p == NULL)
+            return SQLITE_NOMEM;
+        p->cl_raised = 1;
+        return SQLITE_OK;
+    }
     sqlite3_reset(up);
     sqlite3_bind_blob(up, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(up, 2, cl);
@@ -495,15 +780,6 @@ struct ver {
     struct cs_id row;
     uint64_t hlc, prev_hlc, cl;
 };
-
-static int
-exists(sqlite3_stmt *st, int *yes)
-{
-    int rc = sqlite3_step(st);
-    *yes = rc == SQLITE_ROW;
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
 
 static void
 bind_reg(sqlite3_stmt *st, const struct ver *v)
@@ -542,52 +818,64 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
           size_t *conflicts)
 {
     sqlite3_stmt *st;
-    int rc, yes;
+    int rc;
 
+    /*
+     * One pass over the register's versions (a handful): is v known, did a
+     * known write see it (names it as prev, or is a later one of its
+     * site), does it settle one (what it names, or an earlier one of its
+     * site), and which is current.
+     */
     *state = -1;
-    if ((st = stmt_get(r, ST_VER_FIND)) == NULL)
+    if ((st = stmt_get(r, ST_VER_REGISTER)) == NULL)
         return SQLITE_ERROR;
     bind_reg(st, v);
-    sqlite3_bind_int64(st, 4, (int64_t)v->hlc);
-    sqlite3_bind_int64(st, 5, v->site);
-    if ((rc = exists(st, &yes)) != SQLITE_OK || yes)
-        return rc;
-
-    /* Did a known write see this one? */
-    int seen = 0;
-    if ((st = stmt_get(r, ST_VER_SEEN_BY_PREV)) == NULL)
-        return SQLITE_ERROR;
-    bind_reg(st, v);
-    sqlite3_bind_int64(st, 4, (int64_t)v->hlc);
-    sqlite3_bind_int64(st, 5, v->site);
-    if ((rc = exists(st, &seen)) != SQLITE_OK)
-        return rc;
-    if (!seen) {
-        if ((st = stmt_get(r, ST_VER_SEEN_BY_SITE)) == NULL)
-            return SQLITE_ERROR;
-        bind_reg(st, v);
-        sqlite3_bind_int64(st, 4, (int64_t)v->hlc);
-        sqlite3_bind_int64(st, 5, v->site);
-        if ((rc = exists(st, &seen)) != SQLITE_OK)
-            return rc;
+    int seen = 0, settles = 0;
+    int64_t cseq = 0, csite = 0;
+    uint64_t chlc = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t hlc = (uint64_t)sqlite3_column_int64(st, 0);
+        int64_t site = sqlite3_column_int64(st, 1);
+        uint64_t prev_hlc = (uint64_t)sqlite3_column_int64(st, 2);
+        int64_t prev_site = sqlite3_column_int64(st, 3);
+        int vstate = sqlite3_column_int(st, 4);
+        if (hlc == v->hlc && site == v->site) {
+            sqlite3_reset(st);
+            return SQLITE_OK; /* a duplicate */
+        }
+        if ((prev_hlc != 0 && prev_hlc == v->hlc && prev_site == v->site) ||
+            (hlc > v->hlc && site == v->site))
+            seen = 1;
+        if (vstate != CS_VS_SUPERSEDED &&
+            ((v->prev_hlc != 0 && hlc == v->prev_hlc && site == v->prev_site) ||
+             (hlc < v->hlc && site == v->site)))
+            settles = 1;
+        if (vstate == CS_VS_CURRENT) {
+            cseq = sqlite3_column_int64(st, 5);
+            chlc = hlc;
+            csite = site;
+        }
     }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return rc;
 
     /* What this write saw is settled. */
-    if ((st = stmt_get(r, ST_VER_SUPERSEDE)) == NULL)
-        return SQLITE_ERROR;
-    bind_reg(st, v);
-    sqlite3_bind_int64(st, 4, (int64_t)v->prev_hlc);
-    sqlite3_bind_int64(st, 5, v->prev_hlc ? v->prev_site : -1);
-    sqlite3_bind_int64(st, 6, (int64_t)v->hlc);
-    sqlite3_bind_int64(st, 7, v->site);
-    if ((rc = step_done(st)) != SQLITE_OK)
-        return rc;
-
-    int64_t cseq;
-    uint64_t chlc = 0;
-    int64_t csite = 0;
-    if ((rc = current(r, v, &cseq, &chlc, &csite)) != SQLITE_OK)
-        return rc;
+    if (settles) {
+        if ((st = stmt_get(r, ST_VER_SUPERSEDE)) == NULL)
+            return SQLITE_ERROR;
+        bind_reg(st, v);
+        sqlite3_bind_int64(st, 4, (int64_t)v->prev_hlc);
+        sqlite3_bind_int64(st, 5, v->prev_hlc ? v->prev_site : -1);
+        sqlite3_bind_int64(st, 6, (int64_t)v->hlc);
+        sqlite3_bind_int64(st, 7, v->site);
+        if ((rc = step_done(st)) != SQLITE_OK)
+            return rc;
+        /* The current one may have been settled: it is no longer current. */
+        if (cseq != 0 && ((v->prev_hlc != 0 && chlc == v->prev_hlc && csite == v->prev_site) ||
+                          (chlc < v->hlc && csite == v->site)))
+            cseq = 0;
+    }
     int wins = cseq == 0 || stamp_cmp(r, v->hlc, v->site, chlc, csite) > 0;
     if (wins && cseq != 0) {
         if ((st = stmt_get(r, ST_VER_SET_STATE)) == NULL)
@@ -612,19 +900,31 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
     if ((rc = step_done(st)) != SQLITE_OK)
         return rc;
 
-    /* Row life: the largest causal length seen wins. */
-    if ((st = stmt_get(r, ST_ROW_RAISE)) == NULL)
-        return SQLITE_ERROR;
-    sqlite3_bind_int64(st, 1, v->tbl);
-    sqlite3_bind_blob(st, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (int64_t)v->cl);
-    if ((rc = step_done(st)) != SQLITE_OK)
-        return rc;
-    if (sqlite3_changes(r->db) > 0 && (rc = domain_cl(r, v->tbl, &v->row, (int64_t)v->cl)) != 0)
-        return rc;
+    /* Row life: the largest causal length seen wins (a set reads cs_row once per row). */
+    struct pend *p = NULL;
+    if (r->batching) {
+        struct dcol *t;
+        if ((rc = table_entry(r, v->tbl, &t)) != SQLITE_OK)
+            return rc;
+        if ((p = pend_get(r, v->tbl, &v->row, t->ncols)) == NULL)
+            return SQLITE_NOMEM;
+    }
+    if (p == NULL || v->cl > p->cl) {
+        if ((st = stmt_get(r, ST_ROW_RAISE)) == NULL)
+            return SQLITE_ERROR;
+        sqlite3_bind_int64(st, 1, v->tbl);
+        sqlite3_bind_blob(st, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (int64_t)v->cl);
+        if ((rc = step_done(st)) != SQLITE_OK)
+            return rc;
+        if (p != NULL)
+            p->cl = v->cl;
+        if (sqlite3_changes(r->db) > 0 && (rc = domain_cl(r, v->tbl, &v->row, (int64_t)v->cl)) != 0)
+            return rc;
+    }
     if (wins) {
-        uint64_t cl;
-        if ((rc = row_cl(r, v->tbl, &v->row, &cl)) != SQLITE_OK ||
+        uint64_t cl = 0; /* a batched row takes its cl when it is written */
+        if ((!r->batching && (rc = row_cl(r, v->tbl, &v->row, &cl)) != SQLITE_OK) ||
             (rc = domain_set(r, v->tbl, &v->row, v->col, val, (int64_t)cl)) != SQLITE_OK)
             return rc;
     }
@@ -702,9 +1002,14 @@ cs_replica_close(struct cs_replica *r)
         sqlite3_finalize(r->stmt[i]);
     for (size_t i = 0; i < r->capdcols; i++)
         sqlite3_finalize(r->dcols[i].upsert);
-    for (size_t i = 0; i < r->capdtbls; i++)
+    for (size_t i = 0; i < r->capdtbls; i++) {
         sqlite3_finalize(r->dtbls[i].upsert);
+        sqlite3_finalize(r->dtbls[i].rows);
+    }
+    pend_clear(r);
     sqlite3_close(r->db);
+    free(r->pend);
+    free(r->pidx);
     free(r->dcols);
     free(r->dtbls);
     free(r->sites);
@@ -717,7 +1022,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
                 char *err, size_t errlen)
 {
     struct cs_replica *r = NULL;
-    int create = flags & CS_REPLICA_CREATE;
+    int create = flags & CS_REPLICA_CREATE, search = !(flags & CS_REPLICA_NO_SEARCH);
     char buf[64];
     int ret, rc;
 
@@ -755,13 +1060,14 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
     if (create) {
         if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "create")) != 0 ||
             (ret = exec(r, store_sql, err, errlen, "create")) != 0 ||
-            (ret = cs_schema_apply(r->db, err, errlen)) != 0)
+            (ret = cs_schema_apply(r->db, search, err, errlen)) != 0)
             goto out;
         char hex[CS_ID_HEX_LEN + 1];
         cs_id_to_hex(site, hex);
         snprintf(buf, sizeof(buf), "%d", CS_SCHEMA_VERSION);
         if ((ret = cs_replica_meta_set(r, "site", hex)) != 0 ||
             (ret = cs_replica_meta_set(r, "schema", buf)) != 0 ||
+            (ret = cs_replica_meta_set(r, "search", search ? "1" : "0")) != 0 ||
             (ret = exec(r, "COMMIT", err, errlen, "create")) != 0) {
             if (ret != 0 && err && err[0] == 0)
                 cs_errf(err, errlen, ret, "cannot create '%s': %s", path, cs_strerror(ret));
@@ -784,14 +1090,29 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
             ret = cs_errf(err, errlen, CS_ESITE, "'%s' belongs to another device", path);
             goto out;
         }
-        /* Additive schema changes: a newer program adds what is missing, once. */
-        char ver[16];
-        if (meta_get_raw(r, "schema", ver, sizeof(ver)) != 0 || atoi(ver) < CS_SCHEMA_VERSION) {
+        /*
+         * Additive schema changes: a newer program adds what is missing,
+         * once. The search index stays as the store was made (a store
+         * without the key was made with it) unless NO_SEARCH drops it.
+         */
+        char ver[16], had[4];
+        if (meta_get_raw(r, "search", had, sizeof(had)) != 0)
+            snprintf(had, sizeof(had), "1");
+        int drop = search == 0 && atoi(had) != 0;
+        search = search && atoi(had) != 0;
+        if (meta_get_raw(r, "schema", ver, sizeof(ver)) != 0 || atoi(ver) < CS_SCHEMA_VERSION ||
+            drop) {
             snprintf(ver, sizeof(ver), "%d", CS_SCHEMA_VERSION);
-            if ((ret = exec(r, store_sql, err, errlen, "upgrade")) != 0 ||
-                (ret = cs_schema_apply(r->db, err, errlen)) != 0 ||
-                (ret = cs_replica_meta_set(r, "schema", ver)) != 0)
+            if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "upgrade")) != 0)
                 goto out;
+            if ((ret = exec(r, store_sql, err, errlen, "upgrade")) != 0 ||
+                (ret = cs_schema_apply(r->db, search, err, errlen)) != 0 ||
+                (ret = cs_replica_meta_set(r, "schema", ver)) != 0 ||
+                (ret = cs_replica_meta_set(r, "search", search ? "1" : "0")) != 0 ||
+                (ret = exec(r, "COMMIT", err, errlen, "upgrade")) != 0) {
+                sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+                goto out;
+            }
         }
     }
     if ((rc = sites_load(r)) != SQLITE_OK) {
@@ -891,10 +1212,17 @@ cs_replica_rollback(struct cs_replica *r)
     sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
     r->in_tx = 0;
     r->tx_hlc = 0;
-    /* Interned sites of the rolled-back transaction are gone again. */
+    r->batching = 0;
+    pend_clear(r);
+    /* Interned sites and names of the rolled-back transaction are gone again. */
     sites_load(r);
+    memset(r->names, 0, sizeof(r->names));
     for (size_t i = 0; i < r->capdcols; i++)
         sqlite3_reset(r->dcols[i].upsert);
+    for (size_t i = 0; i < r->capdtbls; i++) {
+        sqlite3_reset(r->dtbls[i].upsert);
+        sqlite3_reset(r->dtbls[i].rows);
+    }
 }
 
 int
@@ -902,6 +1230,10 @@ cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
 {
     if (!r->in_tx)
         return cs_errf(err, errlen, CS_EINVAL, "no transaction is open");
+    int rc = pend_flush(r);
+    r->batching = 0;
+    if (rc != SQLITE_OK)
+        return sql_fail(r, rc, err, errlen, "write to");
     int ret = save_clock(r);
     if (ret != 0)
         return cs_errf(err, errlen, ret, "cannot write to '%s': %s", r->path,
@@ -1186,6 +1518,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
     if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
         return ret;
     r->in_tx = 1;
+    r->batching = 1;
     if ((rc = sqlite3_prepare_v2(r->db, "SELECT ?1", -1, &holder, NULL)) != SQLITE_OK)
         goto fail;
     for (size_t i = 0; i < s.received; i++) {
@@ -1256,6 +1589,9 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
     }
     sqlite3_finalize(holder);
     holder = NULL;
+    r->batching = 0;
+    if ((rc = pend_flush(r)) != SQLITE_OK)
+        goto fail;
     /* The hook sees the counts of what it commits with (the audit line does). */
     if (st != NULL)
         *st = s;

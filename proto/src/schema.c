@@ -79,17 +79,28 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS member_org ON member(org_unit, status);"
     "CREATE INDEX IF NOT EXISTS attendance_meeting ON attendance(meeting);"
     "CREATE INDEX IF NOT EXISTS assessment_candidate ON assessment(candidate);"
-    "CREATE INDEX IF NOT EXISTS exception_candidate ON exception(candidate);" SEARCH(
-        "candidate", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY)
+    "CREATE INDEX IF NOT EXISTS exception_candidate ON exception(candidate);";
+
+static const char search_sql[] =
+    SEARCH("candidate", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY)
         SEARCH("member", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY) SEARCH(
             "meeting", "agenda, minutes, resolutions",
             FOLD("NEW.agenda") "||' '||" FOLD("NEW.minutes") "||' '||" FOLD("NEW.resolutions"));
 
+/* What a replica without search drops, if an older version made it. */
+static const char no_search_sql[] =
+    "DROP TRIGGER IF EXISTS search_candidate_ins; DROP TRIGGER IF EXISTS search_candidate_upd;"
+    "DROP TRIGGER IF EXISTS search_member_ins; DROP TRIGGER IF EXISTS search_member_upd;"
+    "DROP TRIGGER IF EXISTS search_meeting_ins; DROP TRIGGER IF EXISTS search_meeting_upd;"
+    "DROP TABLE IF EXISTS search_candidate; DROP TABLE IF EXISTS search_member;"
+    "DROP TABLE IF EXISTS search_meeting;";
+
 int
-cs_schema_apply(sqlite3 *db, char *err, size_t errlen)
+cs_schema_apply(sqlite3 *db, int search, char *err, size_t errlen)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, search ? search_sql : no_search_sql, NULL, NULL, &msg) != SQLITE_OK) {
         int ret = cs_errf(err, errlen, CS_ESQLITE, "cannot create the domain tables: %s",
                           msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);

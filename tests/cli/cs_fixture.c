@@ -12,6 +12,8 @@
  *   cs_fixture delete TABLE ID
  *   cs_fixture get TABLE ID COLUMN                       prints the value
  *   cs_fixture conflict TABLE ID COLUMN HERE OTHER
+ *   cs_fixture set TABLE ID COLUMN VALUE                 one write, as any command of
+ *                                                        this device would make it
  *   cs_fixture hash DB                                   prints the state hash
  *   cs_fixture sql DB QUERY                              prints column 0 of each row
  *
@@ -250,6 +252,18 @@ conflict(char **argv)
     return 0;
 }
 
+/* One register of an existing row, written the way a command would (what the CLI never writes). */
+static int
+set_one(char **argv)
+{
+    struct cs_replica *r = open_home();
+    struct cs_id id;
+    parse_id(argv[1], &id);
+    edit(r, argv[0], &id, argv[2], argv[3]);
+    cs_replica_close(r);
+    return 0;
+}
+
 /* Any replica file, not only $CELLSYNC_HOME's: the hub's too. */
 static int
 hash(const char *path)
@@ -304,10 +318,12 @@ main(int argc, char **argv)
         return get(argv + 2);
     if (argc == 7 && strcmp(argv[1], "conflict") == 0)
         return conflict(argv + 2);
+    if (argc == 6 && strcmp(argv[1], "set") == 0)
+        return set_one(argv + 2);
     if (argc == 3 && strcmp(argv[1], "hash") == 0)
         return hash(argv[2]);
     if (argc == 4 && strcmp(argv[1], "sql") == 0)
         return sql(argv[2], argv[3]);
-    fprintf(stderr, "usage: cs_fixture candidate|member|delete|get|conflict|hash|sql ...\n");
+    fprintf(stderr, "usage: cs_fixture candidate|member|delete|get|conflict|set|hash|sql ...\n");
     return 2;
 }

@@ -13,8 +13,29 @@
  *     slow [T]         a length prefix and body at one byte a second: closed by T + 2 s
  *     garbage          a 100-byte msg1 of random bytes: closed without a reply
  *     keyreq           the one-byte key request: a 33-byte reply starting 0xfe
- *     many N           N idle connections at once; a key request on another one
- *                      is still answered while they are open
+ *     many N [T]       N idle connections at once; a key request on another one
+ *                      is still answered while they are open; with T, each of
+ *                      them is then closed by the hub's handshake timeout T
+ *
+ * With the credentials of a real enrolled device (HOME is its data directory:
+ * device.key, and replica.db for the pinned hub key, its hello and the
+ * changes it has not synced), a real handshake first, then:
+ *     forge HOME       its unsynced changes in an envelope signed by another
+ *                      key: ERROR CS_ESIGNATURE "signed by another key", then EOF
+ *     badsig HOME      its own envelope with one signature byte flipped:
+ *                      ERROR CS_ESIGNATURE "signature does not verify", then EOF
+ *     truncate HOME    half of a frame carrying a real chunk, then it hangs up
+ *     bigframe HOME    a length prefix of CS_WIRE_MAX_FRAME + 1 in the session:
+ *                      closed within 2 s
+ *     replay HOME      a real chunk, acknowledged; the same envelope again in
+ *                      a new session: acknowledged again, the welcome already
+ *                      covering it (the hub stores it once)
+ *     replay-hello HOME  one msg1 sent on two connections: the second msg2
+ *                      has a fresh e' that only the original ephemeral opens,
+ *                      and a session made up without it is closed within 2 s
+ *     future HOME      its unsynced changes as they are (no re-stamping): a
+ *                      REFUSED of kind CS_REFUSAL_CLOCK for each, then an ACK
+ * The device's files are only read: its cursors do not move.
  *
  * Prints what happened; exits 0 when the hub behaved as expected, 1 when not,
  * 2 on a usage error. Plain sockets with poll and timeouts, and alarm(30)
@@ -35,10 +56,23 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <sodium.h>
+
+#include "cellsync/error.h"
+#include "cellsync/key.h"
+#include "cellsync/replica.h"
+#include "cellsync/sync.h"
+#include "cellsync/version.h"
+#include "cellsync/wire.h"
+
+/* Written out, so that a change in wire.h shows here as a failed build. */
 #define VERSION_REPLY 0xffu /* wire.h: CS_WIRE_VERSION_REPLY */
 #define WIRE_VERSION  1u    /* wire.h: CS_WIRE_VERSION */
 #define KEY_REPLY     0xfeu /* wire.h: CS_WIRE_KEY_REPLY */
 #define KEY_REPLY_LEN 33u   /* 0xfe || the hub's 32-byte key */
+_Static_assert(VERSION_REPLY == CS_WIRE_VERSION_REPLY && WIRE_VERSION == CS_WIRE_VERSION &&
+                   KEY_REPLY == CS_WIRE_KEY_REPLY && KEY_REPLY_LEN == 1 + CS_PK_LEN,
+               "cs_raw's wire constants differ from wire.h");
 
 static struct sockaddr_in target;
 
@@ -341,7 +375,7 @@ keyreq(const char *mode)
 }
 
 static int
-mode_many(int n)
+mode_many(int n, int hold)
 {
     int *fds = malloc((size_t)n * sizeof(*fds));
     int ret = 1, connected = 0, open_after = 0;
@@ -371,13 +405,615 @@ mode_many(int n)
     }
     printf("many: %d of %d idle connections still open after the key request (%.2f s)\n",
            open_after, n, (now_ms() - start) / 1000.0);
+    ret = verdict(connected == n && open_after == n && k == 0,
+                  "every connection accepted and the hub answered alongside them");
+    if (hold > 0) {
+        /* Each must be closed by the handshake timer: not before hold - 1 s, by hold + 3 s. */
+        int closed = 0, early = 0;
+        int64_t first = -1, last = -1;
+        for (int i = 0; i < n; i++) {
+            if (fds[i] < 0)
+                continue;
+            int64_t left = (int64_t)(hold + 3) * 1000 - (now_ms() - start);
+            struct seen s;
+            wait_close(fds[i], left > 0 ? (int)left : 0, &s);
+            if (!s.closed)
+                continue;
+            int64_t t = now_ms() - start;
+            closed++;
+            early += t < (int64_t)(hold - 1) * 1000;
+            if (first < 0)
+                first = t;
+            last = t;
+        }
+        printf("many: the hub closed %d of %d (first after %.1f s, last after %.1f s), %d too "
+               "early\n",
+               closed, n, first / 1000.0, last / 1000.0, early);
+        ret |= verdict(closed == n && early == 0,
+                       "every idle connection closed by the handshake timeout");
+    }
     for (int i = 0; i < n; i++) {
         if (fds[i] >= 0)
             close(fds[i]);
     }
-    ret = verdict(connected == n && open_after == n && k == 0,
-                  "every connection accepted and the hub answered alongside them");
     free(fds);
+    return ret;
+}
+
+/* ---- as a real device ---- */
+
+struct dev {
+    struct cs_replica *rep;
+    struct cs_key *key;
+    uint8_t hub_pk[CS_PK_LEN];
+    struct cs_hello hello;
+};
+
+static int
+dev_open(struct dev *d, const char *home)
+{
+    char path[4096], hex[2 * CS_PK_LEN + 1] = "", err[512] = "", buf[32] = "";
+    size_t len = 0;
+    int ret;
+
+    memset(d, 0, sizeof(*d));
+    snprintf(path, sizeof(path), "%s/replica.db", home);
+    if ((ret = cs_replica_open(&d->rep, path, 0, NULL, err, sizeof(err))) != 0) {
+        printf("cannot open the device's replica: %s\n", err);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/device.key", home);
+    if ((ret = cs_key_load(&d->key, path, err, sizeof(err))) != 0) {
+        printf("cannot load the device's key: %s\n", err);
+        return -1;
+    }
+    if (cs_replica_meta_get(d->rep, "hub_pk", hex, sizeof(hex)) != 0 ||
+        sodium_hex2bin(d->hub_pk, CS_PK_LEN, hex, strlen(hex), NULL, &len, NULL) != 0 ||
+        len != CS_PK_LEN) {
+        printf("the device in '%s' has no pinned hub key\n", home);
+        return -1;
+    }
+    /* The hello a sync would give (client/device.c): the secret until the hub has registered it. */
+    if (cs_replica_meta_get(d->rep, "hub_seq", buf, sizeof(buf)) == 0)
+        d->hello.hub_seq = strtoull(buf, NULL, 10);
+    char secret[2 * sizeof(d->hello.secret) + 1] = "";
+    if (cs_replica_meta_get(d->rep, "enroll_secret", secret, sizeof(secret)) == 0 &&
+        sodium_hex2bin(d->hello.secret, sizeof(d->hello.secret), secret, strlen(secret), NULL, &len,
+                       NULL) == 0 &&
+        len == sizeof(d->hello.secret))
+        d->hello.has_secret = 1;
+    cs_replica_meta_get(d->rep, "device_name", d->hello.name, sizeof(d->hello.name));
+    return 0;
+}
+
+static void
+dev_close(struct dev *d)
+{
+    cs_key_free(d->key);
+    cs_replica_close(d->rep);
+}
+
+/* A connection with a read buffer, and the session once the handshake is done. */
+struct link {
+    int fd;
+    uint8_t in[CS_WIRE_HEADER + CS_WIRE_MAX_FRAME];
+    size_t inlen;
+    struct cs_session sess;
+};
+
+static uint8_t plain_buf[CS_WIRE_MAX_FRAME];
+
+/*
+ * The next frame within ms: 1 (*f and *flen valid until the next call), 0
+ * when the hub closed the link first, -1 on a timeout or a frame over max.
+ */
+static int
+read_frame(struct link *l, uint32_t max, int ms, uint8_t *f, size_t *flen)
+{
+    int64_t start = now_ms();
+    for (;;) {
+        if (l->inlen >= CS_WIRE_HEADER) {
+            uint32_t len;
+            if (cs_wire_frame_len(l->in, max, &len) != 0) {
+                printf("the hub sent a frame over %u bytes\n", max);
+                return -1;
+            }
+            if (l->inlen >= CS_WIRE_HEADER + len) {
+                memcpy(f, l->in + CS_WIRE_HEADER, len);
+                *flen = len;
+                memmove(l->in, l->in + CS_WIRE_HEADER + len, l->inlen - CS_WIRE_HEADER - len);
+                l->inlen -= CS_WIRE_HEADER + len;
+                return 1;
+            }
+        }
+        int64_t left = ms - (now_ms() - start);
+        struct pollfd p = {l->fd, POLLIN, 0};
+        if (left <= 0 || poll(&p, 1, (int)left) == 0)
+            return -1;
+        ssize_t n = recv(l->fd, l->in + l->inlen, sizeof(l->in) - l->inlen, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0)
+            return 0;
+        l->inlen += (size_t)n;
+    }
+}
+
+static uint8_t frame_buf[CS_WIRE_MAX_FRAME];
+
+/* Sends one plain frame. */
+static int
+send_frame(struct link *l, const uint8_t *msg, size_t len)
+{
+    uint8_t *f = malloc(CS_WIRE_HEADER + len);
+    if (f == NULL)
+        return -1;
+    cs_wire_frame_put(f, (uint32_t)len);
+    memcpy(f + CS_WIRE_HEADER, msg, len);
+    int ret = send_all(l->fd, f, CS_WIRE_HEADER + len);
+    free(f);
+    return ret;
+}
+
+/* A session message as a whole frame (length prefix and sealed bytes). OUT: *out, free(). */
+static int
+seal_msg(struct link *l, const struct cs_msg *m, uint8_t **out, size_t *outlen)
+{
+    uint8_t *buf;
+    size_t len;
+    if (cs_msg_encode(m, &buf, &len) != 0)
+        return -1;
+    *out = malloc(CS_WIRE_HEADER + len + CS_SESSION_OVERHEAD);
+    if (*out == NULL) {
+        free(buf);
+        return -1;
+    }
+    cs_wire_frame_put(*out, (uint32_t)(len + CS_SESSION_OVERHEAD));
+    int ret = cs_session_seal(&l->sess, buf, len, *out + CS_WIRE_HEADER);
+    free(buf);
+    *outlen = CS_WIRE_HEADER + len + CS_SESSION_OVERHEAD;
+    return ret == 0 ? 0 : -1;
+}
+
+static int
+send_msg(struct link *l, const struct cs_msg *m)
+{
+    uint8_t *f;
+    size_t len;
+    if (seal_msg(l, m, &f, &len) != 0)
+        return -1;
+    int ret = send_all(l->fd, f, len);
+    free(f);
+    return ret;
+}
+
+/* The next session message within ms: 1 (*m to release), 0 when the hub closed, -1 otherwise. */
+static int
+recv_msg(struct link *l, int ms, struct cs_msg *m)
+{
+    size_t flen, plen;
+    int r = read_frame(l, CS_WIRE_MAX_FRAME, ms, frame_buf, &flen);
+    if (r <= 0)
+        return r;
+    if (cs_session_open(&l->sess, frame_buf, flen, plain_buf, &plen) != 0 ||
+        cs_msg_decode(m, plain_buf, plen) != 0) {
+        printf("garbled session data from the hub\n");
+        return -1;
+    }
+    return 1;
+}
+
+static const char *const msg_names[] = {"?", "CHUNK", "ACK", "REFUSED", "DONE", "ERROR"};
+
+/*
+ * The next message that is not the hub's own downstream (CHUNK, DONE: not
+ * acknowledged here, the device's cursor stays), within ms.
+ */
+static int
+recv_reply(struct link *l, int ms, struct cs_msg *m)
+{
+    int64_t start = now_ms();
+    for (;;) {
+        int64_t left = ms - (now_ms() - start);
+        int r = recv_msg(l, left > 0 ? (int)left : 0, m);
+        if (r <= 0)
+            return r;
+        if (m->type != CS_MSG_CHUNK && m->type != CS_MSG_DONE)
+            return 1;
+        cs_msg_release(m);
+    }
+}
+
+/*
+ * Connects and runs the device's handshake with msg1 (made here when *len1
+ * is 0, kept in msg1 for a replay). 0 with the session up and *w filled, -1
+ * with the reason printed.
+ */
+static int
+session_open(struct link *l, struct dev *d, uint8_t *msg1, size_t *len1, struct cs_welcome *w)
+{
+    struct cs_hs hs;
+    uint8_t f[CS_WIRE_MAX_PREAUTH];
+    size_t flen;
+    int rc;
+
+    memset(l, 0, sizeof(*l));
+    if ((l->fd = connect_to()) < 0)
+        return -1;
+    if ((rc = cs_hs_device_start(&hs, d->key, d->hub_pk, &d->hello, f, sizeof(f), &flen)) != 0) {
+        printf("cannot make msg1: %s\n", cs_strerror(rc));
+        return -1;
+    }
+    if (*len1 == 0) {
+        memcpy(msg1, f, flen);
+        *len1 = flen;
+    }
+    if (send_frame(l, msg1, *len1) != 0 ||
+        read_frame(l, CS_WIRE_MAX_PREAUTH, 3000, f, &flen) != 1) {
+        printf("no msg2 from the hub\n");
+        cs_hs_release(&hs);
+        return -1;
+    }
+    rc = cs_hs_device_finish(&hs, d->key, d->hub_pk, f, flen, w, NULL);
+    if (rc != 0 || w->status != CS_WELCOME_OK) {
+        printf("the handshake failed: %s\n", rc != 0 ? cs_strerror(rc) : w->message);
+        cs_hs_release(&hs);
+        return -1;
+    }
+    uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+    if (cs_session_init(&l->sess, &hs, hdr) != 0 || send_frame(l, hdr, sizeof(hdr)) != 0 ||
+        read_frame(l, CS_WIRE_MAX_PREAUTH, 3000, f, &flen) != 1 ||
+        cs_session_accept(&l->sess, &hs, f, flen) != 0) {
+        printf("the session did not start\n");
+        cs_hs_release(&hs);
+        return -1;
+    }
+    cs_hs_release(&hs);
+    return 0;
+}
+
+static void
+link_close(struct link *l)
+{
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+    cs_session_release(&l->sess);
+}
+
+/* The device's own changes after the hub's cursor, sealed by k (the device's key or not). */
+static int
+make_chunk(struct dev *d, const struct cs_key *k, uint64_t after, struct cs_chunk *ch)
+{
+    char err[512] = "";
+    struct cs_since_filter own = {.only_origin = cs_replica_site(d->rep)};
+    int rc =
+        cs_sync_make_chunk(d->rep, k, d->hub_pk, after, &own, CS_SYNC_CHUNK, ch, err, sizeof(err));
+    if (rc != 0) {
+        printf("cannot make a chunk: %s\n", err);
+        return -1;
+    }
+    if (ch->changes == 0) {
+        printf("the device has no unsynced changes to send\n");
+        free(ch->env);
+        return -1;
+    }
+    printf("a chunk of %zu changes, seq %llu-%llu, %zu bytes\n", ch->changes,
+           (unsigned long long)ch->seq_first, (unsigned long long)ch->seq_last, ch->envlen);
+    return 0;
+}
+
+/* Sends env as a CHUNK; the hub must answer ERROR code with want in its message, then EOF. */
+static int
+expect_error(struct link *l, const uint8_t *env, size_t envlen, int code, const char *want)
+{
+    struct cs_msg m = {.type = CS_MSG_CHUNK, .env = env, .envlen = envlen}, r = {0};
+    if (send_msg(l, &m) != 0) {
+        printf("the hub hung up before the chunk was sent\n");
+        return 1;
+    }
+    int got = recv_reply(l, 3000, &r);
+    struct cs_msg after = {0};
+    int eof = got == 1 && recv_reply(l, 2000, &after) == 0;
+    if (got == 1) {
+        printf("the hub answered %s", msg_names[r.type <= 5 ? r.type : 0]);
+        if (r.type == CS_MSG_ERROR)
+            printf(" code %u (%s): \"%s\"", r.code, cs_err_name(-(int)r.code), r.message);
+        printf("%s\n", eof ? ", then closed" : ", and did not close");
+    } else
+        printf("the hub %s without an answer\n", got == 0 ? "closed" : "timed out");
+    int ok = got == 1 && r.type == CS_MSG_ERROR && r.code == (uint32_t)-code &&
+             strstr(r.message, want) != NULL && eof;
+    cs_msg_release(&r);
+    cs_msg_release(&after);
+    char what[256];
+    snprintf(what, sizeof(what), "ERROR %s \"...%s...\", then EOF", cs_err_name(code), want);
+    return verdict(ok, what);
+}
+
+static int
+mode_forge(struct dev *d, int flip)
+{
+    static struct link l;
+    struct cs_welcome w;
+    struct cs_chunk ch;
+    struct cs_key *other = NULL;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH];
+    size_t len1 = 0;
+    int ret = 1;
+
+    if (session_open(&l, d, msg1, &len1, &w) != 0)
+        return 1;
+    if (!flip) {
+        /* The device's own changes, signed and sealed by a key the hub never enrolled. */
+        if (cs_key_generate(&other) != 0 || make_chunk(d, other, w.up_seq, &ch) != 0)
+            goto out;
+        ret = expect_error(&l, ch.env, ch.envlen, CS_ESIGNATURE, "signed by another key");
+    } else {
+        if (make_chunk(d, d->key, w.up_seq, &ch) != 0)
+            goto out;
+        ch.env[ch.envlen - 1] ^= 0x01; /* the last byte of the Ed25519 signature */
+        ret = expect_error(&l, ch.env, ch.envlen, CS_ESIGNATURE, "signature does not verify");
+    }
+    free(ch.env);
+out:
+    cs_key_free(other);
+    link_close(&l);
+    return ret;
+}
+
+static int
+mode_truncate(struct dev *d)
+{
+    static struct link l;
+    struct cs_welcome w;
+    struct cs_chunk ch;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH], *f;
+    size_t len1 = 0, flen;
+
+    if (session_open(&l, d, msg1, &len1, &w) != 0)
+        return 1;
+    if (make_chunk(d, d->key, w.up_seq, &ch) != 0) {
+        link_close(&l);
+        return 1;
+    }
+    struct cs_msg m = {.type = CS_MSG_CHUNK, .env = ch.env, .envlen = ch.envlen};
+    int rc = seal_msg(&l, &m, &f, &flen);
+    free(ch.env);
+    if (rc != 0) {
+        link_close(&l);
+        return 1;
+    }
+    /* The length prefix says flen - 4 bytes; half of them come, then the link is cut. */
+    size_t half = CS_WIRE_HEADER + (flen - CS_WIRE_HEADER) / 2;
+    rc = send_all(l.fd, f, half);
+    free(f);
+    printf("truncate: sent %zu of the %zu bytes of a chunk frame, then hung up\n", half, flen);
+    /* Let the bytes reach the hub before the FIN (they would anyway; this keeps the log honest). */
+    struct seen s;
+    wait_close(l.fd, 200, &s);
+    link_close(&l);
+    return verdict(rc == 0 && !s.closed, "the hub took the half frame and waited for the rest");
+}
+
+static int
+mode_bigframe(struct dev *d)
+{
+    static struct link l;
+    struct cs_welcome w;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH], f[4 + 100];
+    size_t len1 = 0;
+    struct seen s;
+
+    if (session_open(&l, d, msg1, &len1, &w) != 0)
+        return 1;
+    put_len(f, CS_WIRE_MAX_FRAME + 1);
+    for (size_t i = 4; i < sizeof(f); i++)
+        f[i] = random_byte();
+    int64_t start = now_ms();
+    int sent = send_all(l.fd, f, sizeof(f));
+    /* The hub's own frames (its DONE) may come first: read until EOF. */
+    wait_close(l.fd, 2000, &s);
+    s.when = now_ms() - start;
+    link_close(&l);
+    describe("bigframe", &s);
+    return verdict(sent == 0 && s.closed && s.when <= 2000,
+                   "a session frame over CS_WIRE_MAX_FRAME: closed within 2 s");
+}
+
+/* Sends env as a CHUNK and waits for its ACK: 0, or 1 with the reason printed. */
+static int
+expect_ack(struct link *l, const uint8_t *env, size_t envlen, uint64_t seq_last, const char *what)
+{
+    struct cs_msg m = {.type = CS_MSG_CHUNK, .env = env, .envlen = envlen}, r = {0};
+    if (send_msg(l, &m) != 0) {
+        printf("%s: the hub hung up before the chunk was sent\n", what);
+        return 1;
+    }
+    int got = recv_reply(l, 3000, &r);
+    int ok = got == 1 && r.type == CS_MSG_ACK && r.seq == seq_last;
+    if (got == 1)
+        printf("%s: the hub answered %s seq %llu%s%s\n", what, msg_names[r.type <= 5 ? r.type : 0],
+               (unsigned long long)r.seq, r.type == CS_MSG_ERROR ? ": " : "",
+               r.type == CS_MSG_ERROR ? r.message : "");
+    else
+        printf("%s: no answer from the hub\n", what);
+    cs_msg_release(&r);
+    return ok ? 0 : 1;
+}
+
+static int
+mode_replay(struct dev *d)
+{
+    static struct link l;
+    struct cs_welcome w1, w2;
+    struct cs_chunk ch;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH];
+    size_t len1 = 0;
+    int bad = 0;
+
+    if (session_open(&l, d, msg1, &len1, &w1) != 0)
+        return 1;
+    if (make_chunk(d, d->key, w1.up_seq, &ch) != 0) {
+        link_close(&l);
+        return 1;
+    }
+    bad |= expect_ack(&l, ch.env, ch.envlen, ch.seq_last, "replay: first session");
+    link_close(&l);
+    /* A new handshake (a new msg1), then the captured envelope, byte for byte. */
+    len1 = 0;
+    if (session_open(&l, d, msg1, &len1, &w2) != 0) {
+        free(ch.env);
+        return 1;
+    }
+    printf("replay: the second welcome says the hub has merged up to seq %llu\n",
+           (unsigned long long)w2.up_seq);
+    bad |= w2.up_seq < ch.seq_last;
+    bad |= expect_ack(&l, ch.env, ch.envlen, ch.seq_last, "replay: second session, same bytes");
+    link_close(&l);
+    free(ch.env);
+    return verdict(!bad, "both acknowledged; the second welcome already covered the chunk");
+}
+
+static int
+mode_replay_hello(struct dev *d)
+{
+    static struct link l1, l2;
+    struct cs_hs hs, other;
+    struct cs_welcome w;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH], m2a[CS_WIRE_MAX_PREAUTH], m2b[CS_WIRE_MAX_PREAUTH];
+    uint8_t junk[CS_WIRE_MAX_PREAUTH];
+    size_t len1, la = 0, lb = 0, lj;
+    int ok = 1;
+
+    memset(&l1, 0, sizeof(l1));
+    memset(&l2, 0, sizeof(l2));
+    if (cs_hs_device_start(&hs, d->key, d->hub_pk, &d->hello, msg1, sizeof(msg1), &len1) != 0)
+        return 1;
+    /* The device's own connection: msg1, msg2, and it opens. */
+    if ((l1.fd = connect_to()) < 0 || send_frame(&l1, msg1, len1) != 0 ||
+        read_frame(&l1, CS_WIRE_MAX_PREAUTH, 3000, m2a, &la) != 1) {
+        printf("replay-hello: no msg2 on the first connection\n");
+        return 1;
+    }
+    int rc = cs_hs_device_finish(&hs, d->key, d->hub_pk, m2a, la, &w, NULL);
+    printf("replay-hello: the device's own msg2 opens: %s\n", rc == 0 ? "yes" : cs_strerror(rc));
+    ok &= rc == 0 && w.status == CS_WELCOME_OK;
+    cs_hs_release(&hs);
+    link_close(&l1);
+
+    /* The same msg1 again, by someone who captured it and holds no ephemeral secret. */
+    if ((l2.fd = connect_to()) < 0 || send_frame(&l2, msg1, len1) != 0 ||
+        read_frame(&l2, CS_WIRE_MAX_PREAUTH, 3000, m2b, &lb) != 1) {
+        printf("replay-hello: no msg2 on the second connection\n");
+        return 1;
+    }
+    ok &= la >= 32 && lb >= 32 && memcmp(m2a, m2b, 32) != 0;
+    printf("replay-hello: the replay got a msg2 with %s e'\n",
+           la >= 32 && lb >= 32 && memcmp(m2a, m2b, 32) != 0 ? "a fresh" : "THE SAME");
+    /* Even with the device's long-term key, another ephemeral cannot open it. */
+    cs_hs_device_start(&other, d->key, d->hub_pk, &d->hello, junk, sizeof(junk), &lj);
+    rc = cs_hs_device_finish(&other, d->key, d->hub_pk, m2b, lb, &w, NULL);
+    printf("replay-hello: opening it without the original ephemeral: %s\n",
+           rc == 0 ? "OPENED" : cs_err_name(rc));
+    ok &= rc == CS_EDECRYPT;
+    cs_hs_release(&other);
+    /* The replayer goes on anyway: a stream header and a chunk under keys it made up. */
+    uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES], fake[200];
+    randombytes_buf(hdr, sizeof(hdr));
+    randombytes_buf(fake, sizeof(fake));
+    struct seen s;
+    int64_t start = now_ms();
+    int sent = send_frame(&l2, hdr, sizeof(hdr)) == 0 && send_frame(&l2, fake, sizeof(fake)) == 0;
+    wait_close(l2.fd, 2000, &s);
+    s.when = now_ms() - start;
+    link_close(&l2);
+    describe("replay-hello", &s);
+    ok &= sent && s.closed && s.when <= 2000;
+    return verdict(ok, "a replayed msg1 yields a msg2 nobody else can open; the made-up "
+                       "session is closed");
+}
+
+static int
+mode_future(struct dev *d)
+{
+    static struct link l;
+    struct cs_welcome w;
+    struct cs_chunk ch;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH];
+    size_t len1 = 0, clock = 0, other = 0;
+    int acked = 0;
+
+    if (session_open(&l, d, msg1, &len1, &w) != 0)
+        return 1;
+    if (make_chunk(d, d->key, w.up_seq, &ch) != 0) {
+        link_close(&l);
+        return 1;
+    }
+    struct cs_msg m = {.type = CS_MSG_CHUNK, .env = ch.env, .envlen = ch.envlen};
+    if (send_msg(&l, &m) != 0)
+        printf("future: the hub hung up before the chunk was sent\n");
+    for (;;) {
+        struct cs_msg r = {0};
+        if (recv_reply(&l, 3000, &r) != 1)
+            break;
+        if (r.type == CS_MSG_REFUSED) {
+            for (size_t i = 0; i < r.nrefused; i++) {
+                const struct cs_refusal *f = &r.refused[i];
+                printf("future: refused %s.%s, kind %u: %s\n", f->table, f->column, f->kind,
+                       f->reason);
+                if (f->kind == CS_REFUSAL_CLOCK)
+                    clock++;
+                else
+                    other++;
+            }
+        } else if (r.type == CS_MSG_ACK) {
+            printf("future: ACK seq %llu\n", (unsigned long long)r.seq);
+            acked = r.seq == ch.seq_last;
+        } else if (r.type == CS_MSG_ERROR)
+            printf("future: ERROR %u: %s\n", r.code, r.message);
+        int stop = r.type != CS_MSG_REFUSED;
+        cs_msg_release(&r);
+        if (stop)
+            break;
+    }
+    size_t n = ch.changes;
+    free(ch.env);
+    link_close(&l);
+    return verdict(acked && clock == n && other == 0,
+                   "every change refused for its clock (CS_REFUSAL_CLOCK), the chunk acknowledged");
+}
+
+static int
+device_mode(const char *mode, const char *home)
+{
+    struct dev d;
+    int ret = 1;
+    if (cs_init() != 0) {
+        printf("cannot start libsodium\n");
+        return 1;
+    }
+    if (dev_open(&d, home) != 0) {
+        dev_close(&d);
+        return 1;
+    }
+    if (strcmp(mode, "forge") == 0)
+        ret = mode_forge(&d, 0);
+    else if (strcmp(mode, "badsig") == 0)
+        ret = mode_forge(&d, 1);
+    else if (strcmp(mode, "truncate") == 0)
+        ret = mode_truncate(&d);
+    else if (strcmp(mode, "bigframe") == 0)
+        ret = mode_bigframe(&d);
+    else if (strcmp(mode, "replay") == 0)
+        ret = mode_replay(&d);
+    else if (strcmp(mode, "replay-hello") == 0)
+        ret = mode_replay_hello(&d);
+    else if (strcmp(mode, "future") == 0)
+        ret = mode_future(&d);
+    else
+        ret = 2;
+    dev_close(&d);
     return ret;
 }
 
@@ -396,9 +1032,11 @@ number(const char *v, int lo, int hi)
 int
 main(int argc, char **argv)
 {
-    if (argc < 3 || argc > 4) {
+    if (argc < 3 || argc > 5) {
         fprintf(stderr, "usage: cs_raw HOST:PORT version|oversize|preauth-big|idle [T]|slow "
-                        "[T]|garbage|keyreq|many N\n");
+                        "[T]|garbage|keyreq|many N [T]\n"
+                        "       cs_raw HOST:PORT forge|badsig|truncate|bigframe|replay|"
+                        "replay-hello|future HOME\n");
         return 2;
     }
     char host[64], *colon;
@@ -424,6 +1062,12 @@ main(int argc, char **argv)
     const char *mode = argv[2];
     int idle_or_slow = strcmp(mode, "idle") == 0 || strcmp(mode, "slow") == 0;
     int timeout = idle_or_slow && argc == 4 ? number(argv[3], 1, 25) : 10;
+    static const char *const device_modes[] = {
+        "forge", "badsig", "truncate", "bigframe", "replay", "replay-hello", "future",
+    };
+    for (size_t i = 0; i < sizeof(device_modes) / sizeof(device_modes[0]); i++)
+        if (strcmp(mode, device_modes[i]) == 0 && argc == 4)
+            return device_mode(mode, argv[3]);
     if (strcmp(mode, "version") == 0 && argc == 3)
         return mode_version();
     if (strcmp(mode, "oversize") == 0 && argc == 3)
@@ -438,8 +1082,8 @@ main(int argc, char **argv)
         return mode_garbage();
     if (strcmp(mode, "keyreq") == 0 && argc == 3)
         return keyreq("keyreq");
-    if (strcmp(mode, "many") == 0 && argc == 4)
-        return mode_many(number(argv[3], 1, 5000));
+    if (strcmp(mode, "many") == 0 && (argc == 4 || argc == 5))
+        return mode_many(number(argv[3], 1, 5000), argc == 5 ? number(argv[4], 1, 20) : 0);
     fprintf(stderr, "cs_raw: unknown mode '%s' or wrong arguments\n", mode);
     return 2;
 }

@@ -1,12 +1,30 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The hub against peers that do not follow the protocol: a newer version, a
-# length prefix of 2 GiB, a pre-handshake frame over CS_WIRE_MAX_PREAUTH, a
-# peer that connects and says nothing, one that trickles a byte a second,
-# random bytes as msg1, the key request, and 300 idle connections at once.
-# cs_raw checks each answer (wire.h) and that the hub hangs up in time; the
-# hub runs with handshake_timeout = 2 from a config file. Afterwards the
-# same hub still serves: a real device syncs, and SIGTERM stops it cleanly.
+# The hub against peers that do not follow the protocol, and against what
+# can go wrong beneath it. Each hostile input has its expected error (the
+# code or text a peer is answered with), proof that nothing stored changed
+# (the hub's state hash and counts before and after), and the line the hub
+# logged for it:
+#  - before a handshake (cs_raw): a newer version, a length prefix of 2 GiB,
+#    a pre-handshake frame over CS_WIRE_MAX_PREAUTH, random bytes as msg1, a
+#    peer that connects and says nothing, one that trickles a byte a second,
+#    1,000 idle connections at once (closed by handshake_timeout = 2 from a
+#    config file), the key request;
+#  - with a real device's key (cs_raw): a chunk signed by another key, one
+#    whose signature was altered, a frame cut half way after the handshake,
+#    a session frame over CS_WIRE_MAX_FRAME, a captured msg1 replayed, a
+#    captured chunk replayed in a new session (stored once), stamps 10 days
+#    ahead of the hub's clock;
+#  - real devices (cellsync): a revoked device, a device enrolled with
+#    another hub (the wrong hub key), a write outside the device's unit, a
+#    cell writing a committee-only column;
+#  - the hub's disk full during a merge: the daemon runs under `ulimit -f`
+#    with SIGXFSZ ignored, so its writes fail with EFBIG as at a full disk;
+#  - a replica damaged on disk (a b-tree page overwritten): the hub refuses
+#    to serve it, or stops a sync that meets the damage, and `cellsync`
+#    refuses to sync or export from a damaged replica; the file is left as
+#    it was.
+# Afterwards the hub still serves a real device, and SIGTERM stops it.
 set -u
 cellsync=$1 cellsyncd=$2 raw=$3 bulk=$4 fixture=$5
 fails=0 passes=0
@@ -30,6 +48,9 @@ bad() {
     [ -s "$err" ] && sed 's/^/  stderr: /' "$err"
     fails=$((fails + 1))
 }
+check() { # check STATUS MESSAGE: 0 passes, anything else fails
+    if [ "$1" -eq 0 ]; then ok; else bad "$2"; fi
+}
 hub_alive() {
     if kill -0 "$hubpid" 2>/dev/null; then
         ok
@@ -38,40 +59,140 @@ hub_alive() {
         tail -5 "$dir/hub.log" | sed 's/^/  hub: /'
     fi
 }
-# raw MODE [ARG]: runs cs_raw against the hub, prints its report.
+# raw MODE [ARG...]: runs cs_raw against the hub, prints its report.
 raw() {
     "$raw" "$addr" "$@" >"$out" 2>"$err"
     rc=$?
     sed 's/^/  /' "$out"
     if [ $rc -eq 0 ]; then ok; else bad "cs_raw $* exited $rc"; fi
 }
+# on DEVICE CODE PATTERN -- ARGS: cellsync for one device, its exit code and output checked.
+on() {
+    dev=$1 code=$2 pattern=$3
+    shift 4
+    CELLSYNC_HOME="$dir/$dev" "$cellsync" "$@" >"$out" 2>"$err"
+    got=$?
+    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
+        bad "[$dev] cellsync $* -> exit $got (want $code), no '$pattern'"
+    else
+        ok
+    fi
+}
+sql() { "$fixture" sql "$dir/$1/replica.db" "$2"; }
+hubsql() { sql hub "$1"; }
+# What the hub stores: its replicated state (hash and versions) and every device's cursor.
+hub_state() {
+    echo "hash=$("$fixture" hash "$dir/hub/replica.db") versions=$(hubsql 'SELECT count(*) FROM cs_ver')" \
+        "cursors=$(hubsql 'SELECT group_concat(up_seq) FROM (SELECT up_seq FROM hub_device ORDER BY id)')" \
+        "devices=$(hubsql 'SELECT count(*) FROM hub_device')"
+}
+# same_state BEFORE WHAT: the hub stores what it stored before.
+same_state() {
+    now=$(hub_state)
+    if [ "$now" = "$1" ]; then ok; else bad "$2 changed what the hub stores: $1 -> $now"; fi
+}
+count() { hubsql "SELECT count(*) FROM $1"; }
+# logged PATTERN [N] [LOG]: the hub's log has N (1) lines matching PATTERN, within 3 s.
+logged() {
+    n=${2:-1} log=${3:-$dir/hub.log}
+    i=0
+    while [ "$(grep -c -- "$1" "$log")" -lt "$n" ] && [ $i -lt 60 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    have=$(grep -c -- "$1" "$log")
+    if [ "$have" -ge "$n" ]; then ok; else bad "the hub logged $have of $n lines '$1'"; fi
+}
+wait_file() {
+    i=0
+    while [ ! -s "$1" ] && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    [ -s "$1" ]
+}
+# hub_start [LOG]: serves the hub's state with hub.conf; sets $addr.
+hub_start() {
+    rm -f "$dir/port"
+    "$cellsyncd" serve --config "$dir/hub.conf" --state "$dir/hub" --listen 127.0.0.1:0 \
+        --port-file "$dir/port" 2>>"${1:-$dir/hub.log}" &
+    hubpid=$!
+    if ! wait_file "$dir/port"; then
+        echo "FAIL: the hub did not start"
+        cat "${1:-$dir/hub.log}"
+        exit 1
+    fi
+    addr=127.0.0.1:$(cat "$dir/port")
+}
+hub_stop() {
+    kill -TERM "$hubpid"
+    wait "$hubpid"
+    rc=$?
+    hubpid=
+    check $rc "cellsyncd exited $rc on SIGTERM"
+}
+# The hub's WAL merged into replica.db and emptied, for a hub that is stopped.
+checkpoint() { sql "$1" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null; }
+# damage DB: overwrites the b-tree page header of the first leaf of cs_ver with 0xff.
+damage() {
+    page=$("$fixture" sql "$1" "SELECT pageno FROM dbstat WHERE name = 'cs_ver' AND pagetype = 'leaf' ORDER BY path LIMIT 1")
+    size=$("$fixture" sql "$1" 'PRAGMA page_size')
+    printf '\377\377\377\377\377\377\377\377' |
+        dd of="$1" bs=1 seek=$(((page - 1) * size)) conv=notrunc 2>/dev/null
+}
+short() { CELLSYNC_HOME="$dir/$1" "$cellsync" status | sed -n 's/^device: *\([0-9a-f]\{8\}\).*/\1/p'; }
 
 cat >"$dir/tree.csv" <<'EOF'
 id,parent,level,kind,name
 XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
 CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván"
+CB-02,XA-ML,cell,village,"Chi bộ bản Pù Quăn, xóm 2"
 EOF
 cat >"$dir/hub.conf" <<'EOF'
 # A short handshake timeout, so idle and slow peers are dropped within the test.
 handshake_timeout = 2
 EOF
-"$cellsyncd" init --state "$dir/hub" --org-tree "$dir/tree.csv" >"$out" 2>"$err" &&
-    ok || bad "hub init"
-"$cellsyncd" serve --config "$dir/hub.conf" --state "$dir/hub" --listen 127.0.0.1:0 \
-    --port-file "$dir/port" 2>"$dir/hub.log" &
-hubpid=$!
-i=0
-while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
-[ -s "$dir/port" ] || {
-    echo "FAIL: the hub did not start"
-    cat "$dir/hub.log"
-    exit 1
-}
-addr=127.0.0.1:$(cat "$dir/port")
+# 1,000 connections need that many descriptors in the hub (cs_raw raises its own).
+N_MANY=1000
+want=$((N_MANY + 100))
+have=$(ulimit -S -n)
+if [ "$have" != unlimited ] && [ "$have" -lt $want ]; then
+    ulimit -S -n $want 2>/dev/null || {
+        hard=$(ulimit -H -n)
+        N_MANY=$((hard - 100))
+        ulimit -S -n "$hard"
+        echo "NOTE: the hard limit of open files is $hard: $N_MANY idle connections instead of 1000"
+    }
+fi
+"$cellsyncd" init --state "$dir/hub" --org-tree "$dir/tree.csv" >"$out" 2>"$err"
+check $? "hub init"
+hub_start
 
+# Devices: a and b of cell CB-01, r of CB-02 (to be revoked), f of CB-01 (its
+# clock runs ahead), g of CB-01, o enrolled with another hub.
+for d in a:CB-01 b:CB-01 r:CB-02 f:CB-01 g:CB-01; do
+    name=${d%%:*} org=${d#*:}
+    "$cellsyncd" enroll --state "$dir/hub" --org "$org" --role cell --name "máy $name" \
+        --addr "$addr" --out "$dir/$name.enroll" >"$out" 2>"$err"
+    check $? "enroll $name at the hub"
+    on "$name" 0 "created" -- init
+    on "$name" 0 "enrolled" -- enroll "$dir/$name.enroll"
+done
+"$cellsyncd" init --state "$dir/other" --org-tree "$dir/tree.csv" >/dev/null 2>&1
+"$cellsyncd" enroll --state "$dir/other" --org CB-01 --role cell --name "máy o" \
+    --addr "$addr" --out "$dir/o.enroll" >/dev/null 2>&1
+on o 0 "created" -- init
+on o 0 "enrolled" -- enroll "$dir/o.enroll"
+CELLSYNC_HOME="$dir/a" "$bulk" candidates 3 >"$out" 2>"$err"
+check $? "cs_bulk"
+on a 0 "sent 21 changes" -- sync --quiet --timeout 20
+for d in b r f g; do
+    on $d 0 "synced" -- sync --quiet --timeout 20
+done
+[ "$(count candidate)" = 3 ] && ok || bad "the hub does not hold the 3 candidates"
+
+# ---- before any handshake ----
+s0=$(hub_state)
 # The slow ones run alongside the quick ones: each has its own connection.
 "$raw" "$addr" idle 2 >"$dir/idle.out" 2>&1 &
 idlepid=$!
@@ -91,34 +212,177 @@ for m in idle slow; do
     if [ $rc -eq 0 ]; then ok; else bad "cs_raw $m 2 exited $rc"; fi
 done
 hub_alive "idle and slow peers"
-echo "cs_raw many 300"
-raw many 300
-hub_alive "300 idle connections"
+echo "cs_raw many $N_MANY 2"
+raw many $N_MANY 2
+hub_alive "$N_MANY idle connections"
 echo "cs_raw keyreq (after all of them)"
 raw keyreq
-
+same_state "$s0" "the peers without a handshake"
 # Why the hub hung up, as it logged it.
-grep -q 'reason="protocol version mismatch"' "$dir/hub.log" && ok ||
-    bad "no version mismatch in the hub's log"
-[ "$(grep -c 'reason="frame over the size limit"' "$dir/hub.log")" -ge 2 ] && ok ||
-    bad "the oversize frames are not in the hub's log"
-[ "$(grep -c 'reason="no handshake in time"' "$dir/hub.log")" -ge 2 ] && ok ||
-    bad "the idle and slow peers were not dropped for the handshake timeout"
-grep -q 'reason="handshake refused' "$dir/hub.log" && ok || bad "the garbage msg1 was not refused"
+logged 'device=- event=close reason="protocol version mismatch"'
+logged 'device=- event=close reason="frame over the size limit"' 2
+logged 'device=- event=close reason="handshake refused: cannot decrypt' 1
+logged 'device=- event=close reason="no handshake in time"' $((N_MANY + 2))
+logged 'device=- event=close reason="key request"' 3
 
-# The same hub still serves a real device.
-"$cellsyncd" enroll --state "$dir/hub" --org CB-01 --role cell --name "máy a" --addr "$addr" \
-    --out "$dir/a.enroll" >"$out" 2>"$err" && ok || bad "enroll at the hub"
-CELLSYNC_HOME="$dir/a" "$cellsync" init >"$out" 2>"$err" && ok || bad "init"
-CELLSYNC_HOME="$dir/a" "$cellsync" enroll "$dir/a.enroll" >"$out" 2>"$err" && ok || bad "enroll"
-CELLSYNC_HOME="$dir/a" "$bulk" candidates 3 >"$out" 2>"$err" && ok || bad "cs_bulk"
-CELLSYNC_HOME="$dir/a" "$cellsync" sync --quiet --timeout 20 >"$out" 2>"$err"
+# ---- a real device's key, misused (cs_raw) ----
+ida=$(short a)
+CELLSYNC_HOME="$dir/a" "$bulk" candidates 2 >"$out" 2>"$err"
+check $? "cs_bulk 2 more on a"
+s1=$(hub_state)
+audit0=$(count "hub_audit WHERE verdict = 'refused'")
+echo "cs_raw forge (a's changes signed by another key)"
+raw forge "$dir/a"
+logged "device=$ida event=close reason=\"change set refused: signed by another key\""
+echo "cs_raw badsig (a's envelope, its signature altered)"
+raw badsig "$dir/a"
+logged "device=$ida event=close reason=\"change set refused: signature does not verify\""
+same_state "$s1" "forged and altered chunks"
+[ "$(count "hub_audit WHERE verdict = 'refused'")" = $((audit0 + 2)) ] && ok ||
+    bad "the refused chunks are not in the audit trail"
+echo "cs_raw truncate (a chunk frame cut half way)"
+raw truncate "$dir/a"
+logged "device=$ida event=close reason=\"the device hung up in the middle of a frame\""
+echo "cs_raw bigframe (a session frame over the limit)"
+raw bigframe "$dir/a"
+logged "device=$ida event=close reason=\"frame over the size limit\""
+echo "cs_raw replay-hello (a's msg1 sent twice)"
+raw replay-hello "$dir/a"
+logged "device=$ida event=close reason=\"garbled session data\""
+same_state "$s1" "a truncated stream, an oversize frame and a replayed handshake"
+echo "cs_raw replay (a's chunk, then the same bytes in a new session)"
+v0=$(count cs_ver)
+raw replay "$dir/a"
+logged "device=$ida event=duplicate-chunk last_seq=[0-9]* changes=14 stored=0"
+[ "$(count cs_ver)" = $((v0 + 14)) ] && [ "$(count candidate)" = 5 ] && ok ||
+    bad "the replayed chunk: $(count cs_ver) versions (want $((v0 + 14))), $(count candidate) candidates (want 5)"
+[ "$(hubsql "SELECT count(*) FROM (SELECT 1 FROM cs_ver GROUP BY tbl, row, col, hlc, site HAVING count(*) > 1)")" = 0 ] &&
+    ok || bad "a version is stored twice"
+# f's clock runs 10 days ahead; cs_raw sends its writes as stamped, without the client's re-stamping.
+sql f "INSERT OR REPLACE INTO cs_meta(key, value) VALUES ('clock_offset_ms', '864000000')" >/dev/null
+on f 0 "added candidate" -- candidate add --name "Đồng Hồ Nhanh" --birth-date 2000-01-01
+s2=$(hub_state) ref0=$(count hub_refused)
+echo "cs_raw future (f's writes stamped 10 days ahead)"
+raw future "$dir/f"
+logged "device=$(short f) event=refused count=5 first=\"clock is 240 hours ahead of the hub\""
+[ "$(hub_state | sed 's/ cursors=.*//')" = "$(echo "$s2" | sed 's/ cursors=.*//')" ] && ok ||
+    bad "stamps from the future changed the hub's state"
+[ "$(count "candidate WHERE full_name = 'Đồng Hồ Nhanh'")" = 0 ] &&
+    [ "$(count "hub_refused WHERE kind = 2")" = $((ref0 + 5)) ] && ok ||
+    bad "the future stamps were merged, or not kept for review"
+
+# ---- real devices the hub must turn away or partly refuse ----
+"$cellsyncd" revoke --state "$dir/hub" "máy r" >"$out" 2>"$err"
+check $? "revoke r"
+on r 0 "added candidate" -- candidate add --name "Không Được Gửi" --birth-date 2000-01-01
+s3=$(hub_state)
+on r 1 "the hub refused this device: this device was revoked at the hub on" -- sync --quiet
+logged "device=- event=close reason=\"device refused: this device was revoked at the hub on"
+on o 1 "hung up during the handshake: it is not the hub this device was enrolled with" -- sync --quiet
+logged 'device=- event=close reason="handshake refused: cannot decrypt' 2
+same_state "$s3" "a revoked device and one enrolled with another hub"
+[ "$(count "candidate WHERE full_name = 'Không Được Gửi'")" = 0 ] && ok ||
+    bad "a revoked device's record reached the hub"
+ida_rows=$(sql a "SELECT hex(id) FROM candidate ORDER BY id")
+k1=$(echo "$ida_rows" | sed -n 1p) k2=$(echo "$ida_rows" | sed -n 2p)
+ref0=$(count hub_refused)
+on a 0 "changed" -- candidate edit "$k1" --org CB-02
+on a 0 "the hub refused a change to candidate.org_unit: record of unit 'CB-02' is outside this device's unit 'CB-01'" -- sync --quiet
+grep -q "refused 1," "$out" && ok || bad "the out-of-scope write was not counted as refused"
+logged "device=$ida event=refused count=1 first=\"record of unit 'CB-02' is outside this device's unit 'CB-01'\""
+CELLSYNC_HOME="$dir/a" "$fixture" set candidate "$k2" decision_on 2026-03-01 >"$out" 2>"$err"
+check $? "cs_fixture set decision_on on a"
+on a 0 "the hub refused a change to candidate.decision_on: admission decisions are the committee's" -- sync --quiet
+logged "device=$ida event=refused count=1 first=\"admission decisions are the committee's: a cell may not write 'candidate.decision_on'\""
+[ "$(hub_state | sed 's/ cursors=.*//')" = "$(echo "$s3" | sed 's/ cursors=.*//')" ] && ok ||
+    bad "refused writes changed the hub's state"
+[ "$(count "candidate WHERE org_unit = 'CB-02' OR decision_on IS NOT NULL")" = 0 ] &&
+    [ "$(count hub_refused)" = $((ref0 + 2)) ] && ok ||
+    bad "a refused write is in the hub's records, or not kept for review"
+
+# ---- the disk fills during a merge ----
+# The daemon's files may not grow past 32 KiB (its log is another file, kept
+# short): the WAL, empty at the start, has room for the device's first touch
+# but not for a merge. SIGXFSZ is ignored, as a full disk sends no signal.
+hub_stop
+checkpoint hub
+rm -f "$dir/port"
+(
+    trap '' XFSZ
+    ulimit -f 64
+    exec "$cellsyncd" serve --config "$dir/hub.conf" --state "$dir/hub" --listen 127.0.0.1:0 \
+        --port-file "$dir/port"
+) 2>"$dir/full.log" &
+hubpid=$!
+wait_file "$dir/port" || { echo "FAIL: the limited hub did not start"; cat "$dir/full.log"; ls -la "$dir/hub"; exit 1; }
+addr=127.0.0.1:$(cat "$dir/port")
+CELLSYNC_HOME="$dir/a" "$bulk" candidates 30 >"$out" 2>"$err"
+check $? "cs_bulk 30 on a"
+s4=$(hub_state) c4=$(count candidate)
+on a 1 "the hub stopped the sync: cannot write to '$dir/hub/replica.db': disk I/O error" -- sync --quiet --hub "$addr"
+logged "device=$ida event=close reason=\"cannot write to '$dir/hub/replica.db': disk I/O error\"" 1 "$dir/full.log"
+same_state "$s4" "a merge on a full disk"
+[ "$(count candidate)" = "$c4" ] && ok || bad "a merge on a full disk stored candidates"
+hub_alive "a full disk"
+echo "cs_raw keyreq (the hub with a full disk)"
+raw keyreq
+hub_stop
+"$cellsyncd" check --state "$dir/hub" --config "$dir/hub.conf" >"$out" 2>"$err"
+grep -q "^replica '$dir/hub/replica.db': ok$" "$out" && ok ||
+    bad "the replica is not intact after the full disk"
+hub_start
+on a 0 "sent 210 changes" -- sync --quiet --hub "$addr"
+[ "$(count candidate)" = $((c4 + 30)) ] && ok || bad "after the disk full, the hub has $(count candidate) candidates, not $((c4 + 30))"
+
+# ---- a replica damaged on disk: the hub's ----
+hub_stop
+checkpoint hub
+cp "$dir/hub/replica.db" "$dir/good.db"
+damage "$dir/hub/replica.db"
+sum=$(cksum <"$dir/hub/replica.db")
+timeout 10 "$cellsyncd" serve --config "$dir/hub.conf" --state "$dir/hub" --listen 127.0.0.1:0 \
+    --port-file "$dir/port" >"$out" 2>"$err"
 rc=$?
-[ $rc -eq 0 ] && grep -q "sent 21 changes" "$out" && ok || bad "a real sync exited $rc"
-[ "$("$fixture" sql "$dir/hub/replica.db" 'SELECT count(*) FROM candidate')" = 3 ] && ok ||
-    bad "the hub does not hold the 3 candidates"
+[ $rc -eq 1 ] && grep -q "cellsyncd: '$dir/hub/replica.db' is damaged: database disk image is malformed" "$err" &&
+    grep -q "the hub does not serve a damaged replica" "$err" && ok ||
+    bad "cellsyncd serve on a damaged replica exited $rc without naming it"
+[ "$(cksum <"$dir/hub/replica.db")" = "$sum" ] && ok || bad "the refused serve changed the damaged file"
+"$cellsyncd" check --state "$dir/hub" --config "$dir/hub.conf" >"$out" 2>"$err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "^replica '$dir/hub/replica.db': FAILED: '$dir/hub/replica.db' is damaged" "$out" &&
+    ok || bad "cellsyncd check on a damaged replica exited $rc without naming it"
+# Damage that comes while it serves: the sync that meets it is stopped, with the reason.
+cp "$dir/good.db" "$dir/hub/replica.db"
+rm -f "$dir/hub/replica.db-wal" "$dir/hub/replica.db-shm"
+hub_start
+damage "$dir/hub/replica.db"
+sum=$(cksum <"$dir/hub/replica.db")
+# g asks for everything again, so the hub reads its versions from the first.
+sql g "UPDATE cs_meta SET value = '0' WHERE key = 'hub_seq'" >/dev/null
+on g 1 "the hub stopped the sync: cannot read '$dir/hub/replica.db': the database file is damaged" -- sync --quiet --hub "$addr"
+logged "event=close reason=\"cannot read '$dir/hub/replica.db': the database file is damaged (database disk image is malformed)\""
+hub_stop
+[ "$(cksum <"$dir/hub/replica.db")" = "$sum" ] && ok || bad "the hub wrote over its damaged file"
+cp "$dir/good.db" "$dir/hub/replica.db"
+rm -f "$dir/hub/replica.db-wal" "$dir/hub/replica.db-shm"
+hub_start
 
-# And stops on SIGTERM with exit 0.
+# ---- a replica damaged on disk: a device's ----
+checkpoint b
+damage "$dir/b/replica.db"
+sum=$(cksum <"$dir/b/replica.db")
+hellos=$(grep -c "event=hello" "$dir/hub.log")
+on b 1 "'$dir/b/replica.db' is damaged (.*); nothing was sent or changed" -- sync --quiet --hub "$addr"
+on b 1 "'$dir/b/replica.db' is damaged (.*); nothing was sent or changed" -- bundle export "$dir/b.bundle"
+[ ! -e "$dir/b.bundle" ] && ok || bad "a damaged replica was exported"
+[ "$(cksum <"$dir/b/replica.db")" = "$sum" ] && ok || bad "cellsync wrote to its damaged file"
+[ "$(grep -c "event=hello" "$dir/hub.log")" = "$hellos" ] && ok ||
+    bad "a device with a damaged replica reached the hub"
+
+# ---- the same hub still serves a real device, and stops on SIGTERM ----
+on g 0 "synced" -- sync --quiet --timeout 20 --hub "$addr"
+[ "$(sql g 'SELECT count(*) FROM candidate')" = "$(count "candidate WHERE org_unit = 'CB-01'")" ] &&
+    ok || bad "g did not receive its cell's candidates"
 kill -TERM "$hubpid"
 wait "$hubpid"
 rc=$?

@@ -59,6 +59,18 @@ pull(struct cs_replica *to, struct cs_replica *from, struct cs_apply_stats *st)
     cs_changeset_free(cs);
 }
 
+/* The one integer a query returns. */
+static int64_t
+count(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 static char *
 domain_text(struct cs_replica *r, const struct cs_id *row, const char *col)
 {
@@ -134,6 +146,17 @@ test_open_and_refusals(void **state)
     assert_int_equal(cs_replica_open(&r, path, 0, NULL, err, sizeof(err)), 0);
     assert_memory_equal(cs_replica_site(r)->b, site.b, 16);
     assert_string_equal(domain_text(r, &row, "full_name"), "Lò Văn Sỹ");
+    cs_replica_close(r);
+
+    /* A hub's store has no search index; opened as one, a store made with it loses it. */
+    const char *fts = "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'search_%'";
+    assert_int_equal(cs_replica_open(&r, path, CS_REPLICA_NO_SEARCH, NULL, err, sizeof(err)), 0);
+    assert_int_equal(count(cs_replica_db(r), fts), 0);
+    set_text(r, &row, "full_name", "Lò Văn Pả");
+    assert_string_equal(domain_text(r, &row, "full_name"), "Lò Văn Pả");
+    cs_replica_close(r);
+    assert_int_equal(cs_replica_open(&r, path, 0, NULL, err, sizeof(err)), 0);
+    assert_int_equal(count(cs_replica_db(r), fts), 0);
     cs_replica_close(r);
 
     /* A file that is not a database, and a database that is not a replica. */

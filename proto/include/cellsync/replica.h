@@ -48,6 +48,12 @@ struct cs_replica;
 
 /* Flags of cs_replica_open. */
 #define CS_REPLICA_CREATE 0x1 /* create the file; CS_EEXISTS if it exists */
+/*
+ * No full-text search index: a hub, which never searches. Keeping the index
+ * in step was about half the cost of a merge (BENCHMARKS.md, section 1).
+ * Made so, a store stays so; opened so, a store made with one drops it.
+ */
+#define CS_REPLICA_NO_SEARCH 0x2
 
 /*
  * Opens (or with CS_REPLICA_CREATE creates) the replica at path, in WAL
@@ -110,6 +116,10 @@ struct cs_apply_opts {
      * positive kind (the caller's) to refuse it with a reason (the hub's
      * authorization). A refused change is not stored; the rest of the set
      * goes on. A negative value also refuses it; the caller tells apart.
+     * Domain tables read here are as they were before the set: each row the
+     * set changes is written once, with all its new values, just before it
+     * commits (so its search entry is rebuilt once, not once per field);
+     * the set's own changes are in cs.
      */
     int (*accept)(void *ud, const struct cs_changeset *cs, size_t index, char *reason, size_t len);
     /* Called with each refusal and accept's value, inside the transaction (to log it). */

@@ -17,8 +17,11 @@
 
 #define CS_SCHEMA_VERSION 1
 
-/* Creates the domain tables, indexes and search index if missing. */
-int cs_schema_apply(sqlite3 *db, char *err, size_t errlen);
+/*
+ * Creates the domain tables and indexes if missing, and with search the
+ * full-text search index kept by triggers; without it, drops that index.
+ */
+int cs_schema_apply(sqlite3 *db, int search, char *err, size_t errlen);
 
 /* The candidate stages, in order; "withdrawn" is outside the order. */
 #define CS_STAGE_MAP(XX)                                                                           \
