@@ -398,7 +398,7 @@ write_cb(uv_write_t *req, int status)
     free(w);
     if (status < 0 && status != UV_ECANCELED)
         conn_close(c, uv_strerror(status));
-    else if (c->state == C_SESSION)
+    else
         maybe_chunk_out(c);
     conn_unref(c);
 }
@@ -551,7 +551,13 @@ static void read_resume(struct conn *c);
 static void
 maybe_chunk_out(struct conn *c)
 {
-    if (c->state != C_SESSION || c->chunk_out_busy || c->down_done || c->queued > WRITE_HIGH)
+    /*
+     * From the welcome on: the hub's stream is open once its header is
+     * sent, so its chunks go with the welcome rather than a round trip
+     * later, after the device's header.
+     */
+    if ((c->state != C_SESSION && c->state != C_HEADER) || c->chunk_out_busy || c->down_done ||
+        c->queued > WRITE_HIGH)
         return;
     struct job *j = job_new(c, J_CHUNK_OUT);
     if (j == NULL) {
@@ -595,6 +601,7 @@ job_done_conn(struct job *j)
         c->state = C_HEADER;
         logf_("info", c, "event=hello org=%s role=%s", c->peer.dev.org, c->peer.dev.role);
         read_resume(c);
+        maybe_chunk_out(c);
         break;
     case J_CHUNK_IN: {
         if (j->ret != 0) {

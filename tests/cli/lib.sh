@@ -36,7 +36,8 @@ on() {
     fi
 }
 
-# start_hub STATE [ARGS]: serves STATE on a free loopback port; sets $addr.
+# start_hub STATE [ARGS]: serves STATE on a free loopback port; sets $addr. Waits up to
+# 30 s for the port (a hub under valgrind, make test-valgrind, takes seconds to start).
 start_hub() {
     state=$1
     shift
@@ -44,7 +45,7 @@ start_hub() {
     "$cellsyncd" serve --state "$state" --listen 127.0.0.1:0 --port-file "$dir/port" "$@" \
         2>>"$dir/hub.log" &
     hubpid=$!
-    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    for _ in $(seq 1 150); do
         [ -s "$dir/port" ] && break
         sleep 0.2
     done
