@@ -376,6 +376,13 @@ cand_advance(struct client *c, const struct verb_args *a)
                                code_label("stage", cs_stage_code(to)),
                                code_label("stage", o[ADV_TO]));
     }
+    /* The hub would refuse it: say so now, not after the next sync. */
+    char role[16];
+    if (to == CS_STAGE_DECISION && cs_replica_meta_get(c->rep, "role", role, sizeof(role)) == 0 &&
+        strcmp(role, "cell") == 0)
+        return client_fail(_("the admission decision for candidate '%s' is the committee's: it "
+                             "reaches this device with a sync"),
+                           a->argv[0]);
     if (o[ADV_DATE] != NULL && cs_date_parse(o[ADV_DATE], &on, err, sizeof(err)) != 0)
         return client_fail(_("--date: %s"), err);
     if (o[ADV_YOUTH] != NULL && cs_date_parse(o[ADV_YOUTH], &youth, err, sizeof(err)) != 0)

@@ -1930,6 +1930,12 @@ role_allows(const struct hub_device *d, int t, const struct cs_change *c, char *
         if ((t == T_CANDIDATE || t == T_MEMBER) && strcmp(c->column, "decision_on") == 0)
             REFUSE(_("admission decisions are the committee's: a cell may not write '%s.%s'"),
                    c->table, c->column);
+        /* Nor the stage that records one (its date is refused above). */
+        if (t == T_CANDIDATE && strcmp(c->column, "stage") == 0 && c->value.type == CS_VTEXT &&
+            c->value.n == strlen("decision") && memcmp(c->value.p, "decision", c->value.n) == 0)
+            REFUSE(_("admission decisions are the committee's: a cell may not set a candidate's "
+                     "stage to '%s'"),
+                   "decision");
         return 0;
     }
     if (strcmp(d->role, HUB_ROLE_COMMITTEE) == 0) {

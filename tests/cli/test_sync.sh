@@ -125,6 +125,15 @@ on d 1 "not the hub this device was enrolled with" -- sync
 on a 0 "added" -- member add --name "Hà Văn Dũng"
 on a 1 "cannot reach the hub" -- sync --hub 127.0.0.1:1
 
+# The admission decision is the committee's: a cell's device says so at once,
+# rather than the hub refusing it at the next sync.
+kid=$("$fixture" sql "$dir/a/replica.db" "SELECT lower(hex(id)) FROM candidate WHERE lower(hex(id)) LIKE '%$k'")
+CELLSYNC_HOME="$dir/a" "$fixture" set candidate "$kid" stage grassroots_resolution &&
+    ok || bad "cs_fixture set stage ($kid)"
+before=$(hash a)
+on a 1 "is the committee's" -- candidate advance "$k"
+[ "$(hash a)" = "$before" ] && ok || bad "a refused advance changed the replica"
+
 # The hub stops on SIGTERM with exit 0.
 kill -TERM "$hubpid"
 wait "$hubpid"

@@ -704,6 +704,18 @@ test_authorize(void **state)
     assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
     assert_non_null(strstr(why, "candidate.decision_on"));
     cs_changeset_free(cs);
+    /* Nor the stage that records the decision; the next stage, a cell's own, is fine. */
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "candidate", &r1, "stage", "decision");
+    add_text(&f, cs, &f.cell, "candidate", &r1, "stage", "ceremony");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "admission decisions are the committee's: a cell may not set a "
+                             "candidate's stage to 'decision'");
+    cs_changeset_free(cs);
+    cs = set_new(&f.committee);
+    add_text(&f, cs, &f.committee, "candidate", &r1, "stage", "decision");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 0);
+    cs_changeset_free(cs);
     cs = set_new(&f.cell);
     struct cs_id unit_row;
     hub_org_row_id("NT-TH-1", &unit_row);
