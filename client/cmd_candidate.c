@@ -227,12 +227,12 @@ cand_list(struct client *c, const struct verb_args *a)
         snprintf(sql, sizeof(sql),
                  "SELECT json_group_array(json_object('id', uuid(id), 'full_name', full_name,"
                  " 'birth_date', birth_date, 'source', source, 'stage', stage, 'org_unit',"
-                 " org_unit)) FROM (SELECT *%s ORDER BY full_name)",
+                 " org_unit)) FROM (SELECT *%s ORDER BY full_name COLLATE vi)",
                  where);
     else
         snprintf(sql, sizeof(sql),
                  "SELECT short_id(id), full_name, birth_date, label('source', source),"
-                 " label('stage', stage)%s ORDER BY full_name",
+                 " label('stage', stage)%s ORDER BY full_name COLLATE vi",
                  where);
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return client_fail("%s", sqlite3_errmsg(c->db));

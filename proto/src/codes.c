@@ -195,7 +195,8 @@ cs_codes_sql_register(sqlite3 *db)
         sqlite3_create_function(db, "uuid", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_uuid,
                                 NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function(db, "label", 2, SQLITE_UTF8, NULL, sql_label, NULL, NULL) !=
-            SQLITE_OK)
+            SQLITE_OK ||
+        sqlite3_create_collation(db, "vi", SQLITE_UTF8, NULL, cs_collate_vi) != SQLITE_OK)
         return CS_ESQLITE;
     return 0;
 }

@@ -181,5 +181,13 @@ check "failed commands store nothing" cmp -s "$CELLSYNC_HOME/before.json" \
 expect 0 stdout "^$mt  2026-02-28" -- "$bin" meeting list
 check "failed meeting adds store nothing" test "$(wc -l <"$out")" -eq 2
 
+# Vietnamese order: Đ after D and before E, not after Y as in byte order.
+expect 0 stdout "^added member" -- "$bin" member add --name 'Yên Thị Mai'
+expect 0 stdout "^added member" -- "$bin" member add --name 'Dương Văn An'
+"$bin" member list >"$out" 2>"$err"
+check "member list in Vietnamese order" [ "$(grep -o -e 'Dương Văn An' -e 'Đinh Văn Thắng' \
+    -e 'Nguyễn Văn Sỹ' -e 'Yên Thị Mai' "$out" | tr '\n' '|')" = \
+    "Dương Văn An|Đinh Văn Thắng|Nguyễn Văn Sỹ|Yên Thị Mai|" ]
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

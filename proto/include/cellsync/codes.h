@@ -38,8 +38,16 @@ void cs_code_list_text(const char *list, char *buf, size_t len);
  *   label(list, code)  the translated label of a code (unknown codes as they are)
  *   short_id(id)       the last 8 hex digits of a 16-byte id, as lists show them
  *   uuid(id)           the canonical text of an id (lower case, with dashes)
+ *   COLLATE vi         Vietnamese order of names (cs_collate_vi below)
  * Other values give NULL for short_id and uuid. 0 or CS_ESQLITE.
  */
 int cs_codes_sql_register(sqlite3 *db);
+
+/*
+ * The collation "vi" that cs_codes_sql_register() adds: Vietnamese
+ * alphabetical order (a ă â b c d đ e ê ...; then tones, then case), for
+ * ORDER BY name COLLATE vi. An sqlite3 collation callback.
+ */
+int cs_collate_vi(void *ud, int na, const void *a, int nb, const void *b);
 
 #endif
