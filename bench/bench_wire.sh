@@ -5,18 +5,25 @@
 #   empty      a sync with nothing to send either way (the fixed part)
 #   month      the reference cell month (bench/cs_month.c) from device A
 #   month64    the same at 64 kbit/s (--rate 8000) and 600 ms RTT
-#   newdev64   first sync of fresh device B of a cell whose 300 members are at
-#              the hub, at 64 kbit/s and 600 ms RTT
+#   newdev64   first sync of fresh device B of a cell whose MEMBERS members
+#              (default 2000: 18,000 registers, ~120 KB down) are at the hub,
+#              at 64 kbit/s and 600 ms RTT
 #   month9k6 / newdev9k6  at 9.6 kbit/s (--rate 1200), 600 ms RTT, the proxy
-#              cutting every connection after 36000 bytes (30 s at 1200 B/s);
-#              `cellsync sync` is run again until it succeeds, total wall time
+#              cutting every connection CUT_MS after it opened (default
+#              30000: --cut-every-ms); `cellsync sync` is run again until it
+#              exits 0. Reported: attempts, cuts, wall time over all attempts,
+#              and bytes resent: the bytes of all attempts minus those of the
+#              same sync uncut (measured once on loopback beforehand).
+# A new device's sync must leave all MEMBERS members on B (checked each run).
 # Each is run RUNS times (default 5) from the same snapshot; prints one line
 # per run and the median, min, max.
-#   sh bench/bench_wire.sh BUILD_DIR [quick|slow|all]
+#   [RUNS=5] [MEMBERS=2000] [CUT_MS=30000] sh bench/bench_wire.sh BUILD_DIR [quick|slow|all]
 set -u
 build=${1:?usage: bench_wire.sh BUILD_DIR [quick|slow|all]}
 what=${2:-quick}
 RUNS=${RUNS:-5}
+MEMBERS=${MEMBERS:-2000}
+CUT_MS=${CUT_MS:-30000}
 cellsync=$build/client/cellsync cellsyncd=$build/daemon/cellsyncd proxy=$build/tests/cs_proxy
 month=$build/bench/cs_month
 dir=$(mktemp -d)
@@ -64,7 +71,7 @@ proxy_start() {
     wait_file "$dir/pport" || die "the proxy did not start"
     paddr=127.0.0.1:$(cat "$dir/pport")
 }
-# Sets up, down, turns, conns from the stats line.
+# Sets up, down, turns, conns, cuts from the stats line.
 proxy_stop() {
     kill -TERM "$proxypid"
     wait "$proxypid"
@@ -74,6 +81,7 @@ proxy_stop() {
     down=$(echo "$line" | sed -n 's/.* down=\([0-9]*\).*/\1/p')
     turns=$(echo "$line" | sed -n 's/.*turns=\([0-9]*\).*/\1/p')
     conns=$(echo "$line" | sed -n 's/.*connections=\([0-9]*\).*/\1/p')
+    cuts=$(echo "$line" | sed -n 's/.*cuts=\([0-9]*\).*/\1/p')
 }
 dosync() { # DEVICE: one sync through the proxy; sets sc
     CELLSYNC_HOME="$dir/$1" "$cellsync" sync --quiet --timeout 60 --hub "$paddr" \
@@ -94,7 +102,7 @@ stats() {
 }
 
 # ---- snapshots: s0 = hub, A synced once (enrolled), B enrolled, never synced;
-#      s1 = s0 + 300 members of CB-01 written on A and synced to the hub ----
+#      s1 = s0 + MEMBERS members of CB-01 written on A and synced to the hub ----
 cat >"$dir/tree.csv" <<'EOF'
 id,parent,level,kind,name
 XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
@@ -116,7 +124,7 @@ CELLSYNC_HOME="$dir/a" "$cellsync" sync --quiet --hub "$hubaddr" >/dev/null 2>"$
 hub_stop
 mkdir -p "$dir/s0" "$dir/s1"
 cp -a "$dir/hub" "$dir/a" "$dir/b" "$dir/s0/"
-CELLSYNC_HOME="$dir/a" "$month" members 300 >"$dir/members.txt" || die "cs_month members"
+CELLSYNC_HOME="$dir/a" "$month" members "$MEMBERS" >"$dir/members.txt" || die "cs_month members"
 hub_start
 CELLSYNC_HOME="$dir/a" "$cellsync" sync --quiet --hub "$hubaddr" >/dev/null 2>"$dir/err" ||
     die "members sync of A: $(cat "$dir/err")"
@@ -126,12 +134,19 @@ cp -a "$dir/hub" "$dir/a" "$dir/b" "$dir/s1/"
 restore s0
 CELLSYNC_HOME="$dir/a" "$month" month >"$dir/month.txt" || die "cs_month month"
 echo "cell month: $(cat "$dir/month.txt")"
-echo "300 members: $(cat "$dir/members.txt")"
+echo "$MEMBERS members: $(cat "$dir/members.txt")"
 z19=$(sed -n 's/.*zstd19=\([0-9]*\).*/\1/p' "$dir/month.txt")
+
+# B holds every member after a new device's sync (PREP none on s1).
+check_members() {
+    n=$(CELLSYNC_HOME="$dir/b" "$cellsync" member list --json 2>"$dir/err" | grep -o '"short_id"' |
+        wc -l)
+    [ "$n" -eq "$MEMBERS" ] || die "device B holds $n members after its sync, not $MEMBERS"
+}
 
 # one SNAP DEVICE PREP PROXYARGS...: restores SNAP, runs PREP on DEVICE, syncs it
 # through a fresh proxy (again until it succeeds when the proxy cuts); sets
-# up down turns conns ms attempts.
+# up down turns conns cuts ms attempts.
 one() {
     snap=$1 dev=$2 prep=$3
     shift 3
@@ -150,17 +165,29 @@ one() {
     ms=$(($(now_ms) - t0))
     proxy_stop
     hub_stop
+    [ "$snap" = s1 ] && check_members
+    :
 }
 
-series() { # NAME SNAP DEVICE PREP PROXYARGS...
+# reference SNAP DEVICE PREP: the bytes of the same sync uncut, on loopback; sets ref.
+reference() {
+    one "$@"
+    ref=$((up + down))
+    echo "  uncut reference (loopback): total=$ref up=$up down=$down turns=$turns"
+}
+
+series() { # NAME SNAP DEVICE PREP PROXYARGS...; with $ref set, bytes resent against it
     name=$1
     shift
-    T= U= D= R= W= A=
+    T= U= D= R= W= A= C= S=
     for k in $(seq 1 "$RUNS"); do
         one "$@"
+        resent=
+        [ -n "$ref" ] && resent=" resent=$((up + down - ref))" S="$S $((up + down - ref))"
         echo "  $name run $k: up=$up down=$down total=$((up + down)) turns=$turns" \
-            "connections=$conns attempts=$attempts wall=${ms}ms"
+            "connections=$conns cuts=$cuts attempts=$attempts wall=${ms}ms$resent"
         T="$T $((up + down))" U="$U $up" D="$D $down" R="$R $turns" W="$W $ms" A="$A $attempts"
+        C="$C $cuts"
     done
     # shellcheck disable=SC2086
     {
@@ -170,8 +197,12 @@ series() { # NAME SNAP DEVICE PREP PROXYARGS...
         stats "$name turns" $R
         stats "$name wall ms" $W
         stats "$name attempts" $A
+        stats "$name cuts" $C
+        [ -n "$ref" ] && stats "$name bytes resent" $S
     }
+    ref=
 }
+ref=
 
 echo "bench_wire: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
     "kernel $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ), RUNS=$RUNS"
@@ -186,10 +217,12 @@ fi
 if [ "$what" = slow ] || [ "$what" = all ]; then
     echo "cell month at 64 kbit/s, 600 ms RTT:"
     series month64 s0 a month --rate 8000 --rtt-ms 600
-    echo "new device (300 members of its cell at the hub) at 64 kbit/s, 600 ms RTT:"
+    echo "new device ($MEMBERS members of its cell at the hub) at 64 kbit/s, 600 ms RTT:"
     series newdev64 s1 b none --rate 8000 --rtt-ms 600
-    echo "cell month at 9.6 kbit/s, 600 ms RTT, cut after 36000 bytes per connection:"
-    series month9k6 s0 a month --rate 1200 --rtt-ms 600 --cut-after 36000
-    echo "new device at 9.6 kbit/s, 600 ms RTT, cut after 36000 bytes per connection:"
-    series newdev9k6 s1 b none --rate 1200 --rtt-ms 600 --cut-after 36000
+    echo "cell month at 9.6 kbit/s, 600 ms RTT, each connection cut $CUT_MS ms after it opened:"
+    reference s0 a month
+    series month9k6 s0 a month --rate 1200 --rtt-ms 600 --cut-every-ms "$CUT_MS"
+    echo "new device at 9.6 kbit/s, 600 ms RTT, each connection cut $CUT_MS ms after it opened:"
+    reference s1 b none
+    series newdev9k6 s1 b none --rate 1200 --rtt-ms 600 --cut-every-ms "$CUT_MS"
 fi

@@ -106,6 +106,8 @@ struct dev {
     uint64_t seq;     /* the last seq of its own writes */
     uint64_t hub_ack; /* the highest of its seqs the hub acknowledged */
     uint64_t hub_seq; /* the hub seq it has received */
+    uint8_t incarnation[CS_INCARNATION_LEN]; /* the hub's, hub_seq counts in it */
+    int has_incarnation;
     struct cs_id row; /* its candidate */
     int have_row;
     uint64_t col_hlc[NCOLS]; /* the last stamp it wrote per column */
@@ -553,6 +555,14 @@ on_frame(struct sync *s, const uint8_t *f, size_t len)
             fail_note(s, "the hub refused this device: %s", s->w.message);
             return CS_EINVAL;
         }
+        /* As client/device.c: a new incarnation brings the cursor it counts from. */
+        if (s->w.has_incarnation &&
+            (!s->d->has_incarnation ||
+             memcmp(s->d->incarnation, s->w.incarnation, CS_INCARNATION_LEN) != 0)) {
+            memcpy(s->d->incarnation, s->w.incarnation, CS_INCARNATION_LEN);
+            s->d->has_incarnation = 1;
+            s->d->hub_seq = s->w.down_seq;
+        }
         on_welcome(s);
         s->t_wel = uv_hrtime();
         uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
@@ -646,7 +656,8 @@ connect_cb(uv_connect_t *req, int status)
     uv_tcp_nodelay(&s->tcp, 1);
     s->t_conn = uv_hrtime();
     struct dev *d = s->d;
-    struct cs_hello hello = {.hub_seq = d->hub_seq};
+    struct cs_hello hello = {.hub_seq = d->hub_seq, .has_incarnation = d->has_incarnation};
+    memcpy(hello.incarnation, d->incarnation, CS_INCARNATION_LEN);
     uint8_t msg1[CS_WIRE_MAX_PREAUTH];
     size_t len;
     if (d->has_secret) {

@@ -32,6 +32,10 @@ void bm_die_sql(sqlite3 *db, const char *what) __attribute__((noreturn));
 void bm_exec(sqlite3 *db, const char *sql);
 int64_t bm_pragma_int(sqlite3 *db, const char *sql);
 double bm_now(void);
+/* This thread's CPU time in seconds (steadier than wall time on a shared machine). */
+double bm_cpu(void);
+/* The page-cache misses of a connection so far (SQLITE_DBSTATUS_CACHE_MISS). */
+int64_t bm_cache_misses(sqlite3 *db);
 /* Removes a database and its -wal and -shm files. */
 void bm_rm_db(const char *path);
 /* Prints "name median min max unit" of n values. */
@@ -81,6 +85,8 @@ void bm_rm_hub(const char *state);
 double bm_hub_merge(struct hub *h, struct hub_peer *p, const struct bm_chunks *c);
 
 /* The generic register table of the baselines: (tbl,row,col) primary key. */
+extern const char bm_reg_schema[];
+/* A fresh database at path (WAL, synchronous=NORMAL) with the register table. */
 sqlite3 *bm_open_reg(const char *path);
 void bm_bind_change(sqlite3_stmt *st, const struct cs_change *c);
 

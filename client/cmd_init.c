@@ -86,6 +86,11 @@ cmd_init(int argc, char **argv)
         unlink(pub_path);
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
     }
+    /*
+     * The new store's tables go into the database file now, so the first
+     * commands start with an empty log (see checkpoint_if_long in common.c).
+     */
+    sqlite3_wal_checkpoint_v2(cs_replica_db(r), NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     cs_replica_close(r);
     char hex[CS_ID_HEX_LEN + 1];
     cs_id_to_hex(&site, hex);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cellsync/candidate.h"
@@ -102,9 +103,39 @@ client_path(const struct client *c, const char *name, char *buf, size_t len)
     snprintf(buf, len, "%s/%s", c->home, name);
 }
 
+/*
+ * Every command is a new process, and a new SQLite connection does not
+ * know how much of the WAL an earlier one copied into the database: it
+ * reads the whole log again when it opens (recovery), and its automatic
+ * checkpoint never lets the log start over. Left alone, the log grows by
+ * every write (11 pages for a candidate) and the opening of every command
+ * with it; past 1,000 pages each commit also copies all of it again. So a
+ * command that finds the log over CLIENT_WAL_MAX copies it into the
+ * database and empties it when it closes. SQLite syncs the database before
+ * it cuts the log, so nothing committed is at risk. A process busy with
+ * the replica is not waited for: the next command tries again.
+ */
+#define CLIENT_WAL_MAX (256 * 1024)
+
+static void
+checkpoint_if_long(struct client *c)
+{
+    char path[PATH_MAX + 32];
+    struct stat st;
+
+    if (c->db == NULL || !sqlite3_get_autocommit(c->db))
+        return;
+    client_path(c, CLIENT_REPLICA "-wal", path, sizeof(path));
+    if (stat(path, &st) != 0 || st.st_size < CLIENT_WAL_MAX)
+        return;
+    sqlite3_busy_timeout(c->db, 0);
+    sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
 void
 client_close(struct client *c)
 {
+    checkpoint_if_long(c);
     cs_replica_close(c->rep);
     cs_date_holidays_free(c->hol);
     memset(c, 0, sizeof(*c));

@@ -69,6 +69,28 @@ meta_update(struct cs_replica *r, const char *key, const char *value, int *chang
     return cs_replica_meta_set(r, key, value);
 }
 
+/* The hub incarnation the stored hub_seq counts in: 1 and id, or 0 when there is none. */
+static int
+stored_incarnation(struct cs_replica *r, uint8_t id[CS_INCARNATION_LEN])
+{
+    char hex[2 * CS_INCARNATION_LEN + 1] = "";
+    size_t len = 0;
+    return cs_replica_meta_get(r, "hub_incarnation", hex, sizeof(hex)) == 0 &&
+           sodium_hex2bin(id, CS_INCARNATION_LEN, hex, strlen(hex), NULL, &len, NULL) == 0 &&
+           len == CS_INCARNATION_LEN;
+}
+
+/* Does this welcome come from another incarnation of the hub than the one stored here? */
+static int
+incarnation_changed(struct device *d, const struct cs_welcome *w)
+{
+    uint8_t have[CS_INCARNATION_LEN];
+    if (!w->has_incarnation)
+        return 0;
+    return !stored_incarnation(d->rep, have) ||
+           memcmp(have, w->incarnation, CS_INCARNATION_LEN) != 0;
+}
+
 void
 device_hello(struct device *d, struct cs_hello *h)
 {
@@ -77,6 +99,7 @@ device_hello(struct device *d, struct cs_hello *h)
 
     memset(h, 0, sizeof(*h));
     h->hub_seq = device_meta_u64(d->rep, "hub_seq");
+    h->has_incarnation = stored_incarnation(d->rep, h->incarnation);
     if (cs_replica_meta_get(d->rep, "enroll_secret", secret_hex, sizeof(secret_hex)) == 0 &&
         sodium_hex2bin(h->secret, sizeof(h->secret), secret_hex, strlen(secret_hex), NULL, &len,
                        NULL) == 0 &&
@@ -120,7 +143,51 @@ device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via
             goto fail;
     }
     sodium_memzero(buf, sizeof(buf));
-    if (w->up_seq > device_meta_u64(d->rep, "hub_ack_seq")) {
+    if (incarnation_changed(d, w)) {
+        /*
+         * The hub is another incarnation than the one our cursors count in:
+         * it was restored from a backup (or this device never had one, or
+         * this is a reply older than the last word from the hub). Its seqs
+         * after the backup are not the ones we were given, nor does it have
+         * our writes it acknowledged after the backup. In this order, so
+         * that a crash half way leaves cursors that are only too low:
+         *
+         * 1. Our writes up to hub_ack_seq were acknowledged by the earlier
+         *    incarnation, which may have passed them on to other devices.
+         *    The restored hub lacks those after its up_seq (they came after
+         *    the backup), and they go again, but with the stamps they had:
+         *    re-stamped, another device would keep the old version beside
+         *    the new one, and the old stamp, the larger (re-stamping only
+         *    lowers a stamp that ran ahead), would stay current there and
+         *    not here. Their stamps are known outside, as an export's are:
+         *    exported_seq, below which nothing is re-stamped, covers them.
+         *    Keeping them costs nothing: the hub accepted them when its
+         *    clock was earlier, so they are within its drift bound now. Only
+         *    under a restored hub whose clock went back would they have
+         *    been re-stamped; such a hub refuses them for their stamps
+         *    instead, and the refusal re-issues them (device_reissue), as
+         *    for any exported write.
+         * 2. hub_ack_seq comes down to the hub's up_seq, so a bundle export
+         *    carries again what the restored hub lacks (a live sync sends
+         *    from up_seq anyway).
+         * 3. hub_seq comes down to down_seq, the last seq the hub's
+         *    numbering shares with the one the hello counted in: this device
+         *    has every version the hub numbers up to it, and the hub sends
+         *    from it. Chunks at or below hub_seq are skipped, so a cursor
+         *    left higher would skip the hub's new versions.
+         * 4. The incarnation, last: from then on our hello counts in it.
+         */
+        uint64_t acked = device_meta_u64(d->rep, "hub_ack_seq");
+        char hex[2 * CS_INCARNATION_LEN + 1];
+        sodium_bin2hex(hex, sizeof(hex), w->incarnation, CS_INCARNATION_LEN);
+        any = 1;
+        if ((acked > device_meta_u64(d->rep, "exported_seq") &&
+             (ret = meta_put_u64(d->rep, "exported_seq", acked)) != 0) ||
+            (ret = meta_put_u64(d->rep, "hub_ack_seq", w->up_seq)) != 0 ||
+            (ret = meta_put_u64(d->rep, "hub_seq", w->down_seq)) != 0 ||
+            (ret = cs_replica_meta_set(d->rep, "hub_incarnation", hex)) != 0)
+            goto fail;
+    } else if (w->up_seq > device_meta_u64(d->rep, "hub_ack_seq")) {
         any = 1;
         if ((ret = meta_put_u64(d->rep, "hub_ack_seq", w->up_seq)) != 0)
             goto fail;
@@ -337,6 +404,9 @@ import_check(struct device *d, const char *path, struct cs_bundle_reader *b, str
                                path);
             if ((ret = cs_bundle_open_welcome(d->key, d->hub_pk, env, len, w)) != 0)
                 return welcome_error(d, path, env, len, ret, err, errlen);
+            /* From another incarnation of the hub, the chunks follow its down cursor. */
+            if (w->status == CS_WELCOME_OK && incarnation_changed(d, w))
+                have = w->down_seq;
             continue;
         }
         if (control < 0)
@@ -396,7 +466,7 @@ device_import(struct device *d, const char *path, const struct device_report *re
         (ret = cs_bundle_reader_rewind(b, err, errlen)) != 0)
         goto out;
     /* Refusals are news only with an acknowledgment this device has not seen. */
-    int news = w.up_seq > device_meta_u64(d->rep, "hub_ack_seq");
+    int news = w.up_seq > device_meta_u64(d->rep, "hub_ack_seq") || incarnation_changed(d, &w);
     if ((ret = device_welcome(d, &w, DEVICE_BUNDLE, &changed, err, errlen)) != 0)
         goto out;
     while ((ret = cs_bundle_reader_next(b, &env, &len, &ix, err, errlen)) == 1) {

@@ -12,7 +12,12 @@
  *   enroll_secret    the one-time secret (hex) until a welcome is OK, then ""
  *   device_name      the name the hello gives
  *   hub_seq          the hub seq applied here, committed with the chunk it covers
+ *   hub_incarnation  the hub incarnation (hex) hub_seq counts in, from the last
+ *                    OK welcome (cellsync/wire.h); none before the first
  *   hub_ack_seq      the highest seq of this device the hub has acknowledged
+ *   exported_seq     the highest seq of this device whose stamp is known outside
+ *                    (carried on a stick, or acknowledged by an earlier hub
+ *                    incarnation): nothing up to it is re-stamped
  *   clock_offset_ms  the hub's time minus this computer's (read by the replica)
  *   org, role        this device's unit and role, from the welcome
  *   last_contact     Unix seconds of the last word from the hub
@@ -46,7 +51,11 @@ void device_release(struct device *d);
 /* A meta value as a number, 0 when unset or unreadable. */
 uint64_t device_meta_u64(struct cs_replica *r, const char *key);
 
-/* The hello: hub_seq, the name and, until registered, the secret. Wipe it after use. */
+/*
+ * The hello: hub_seq with the hub incarnation it counts in (none before the
+ * first OK welcome), the name and, until registered, the secret. Wipe it
+ * after use.
+ */
 void device_hello(struct device *d, struct cs_hello *h);
 
 /* How a welcome reached us: it sets the clock differently (see device_welcome). */
@@ -55,7 +64,11 @@ enum device_via { DEVICE_LIVE, DEVICE_BUNDLE };
 /*
  * Takes in a welcome with status OK: the clock offset, org and role, the
  * enrollment secret cleared (the hub has registered this key), hub_ack_seq
- * raised to up_seq, last_contact. A live welcome is the hub's time now, so
+ * raised to up_seq, last_contact. A welcome of another hub incarnation
+ * than the stored one (a hub restored from a backup) sets the cursors to
+ * the hub's instead: hub_ack_seq to up_seq and hub_seq to down_seq, both
+ * possibly lower, with exported_seq raised to the old hub_ack_seq first (see
+ * device.c), then stores the incarnation. A live welcome is the hub's time now, so
  * the offset is set from it. A bundle's welcome is as old as the stick's
  * trip, so it only proves the true time is at least hub_time: the offset
  * is set when this clock is behind hub_time, or more than half the drift

@@ -3,6 +3,8 @@
  * cellsync, the field client. The table below is the whole command set;
  * each command lives in its own cmd_<verb>.c.
  */
+#include <sqlite3.h>
+
 #include "cellsync/cli.h"
 #include "cellsync/i18n.h"
 #include "commands.h"
@@ -47,5 +49,13 @@ static const struct cs_cli cli = {
 int
 main(int argc, char **argv)
 {
+    /*
+     * One thread and one connection: SQLite's mutexes and its count of
+     * allocated memory (a mutex per malloc) are not needed, and cost 12%
+     * of the instructions of `candidate add` (BENCHMARKS.md, section 6).
+     * Before any other SQLite call, or SQLite ignores it.
+     */
+    sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     return cs_cli_main(&cli, argc, argv);
 }

@@ -95,7 +95,12 @@ cmd_import(int argc, char **argv)
     size_t done = 0, refused = 0, failed = 0;
     for (int i = optind; i < argc; i++) {
         struct hub_import r;
-        if (hub_import(h, argv[i], reply_dir, NULL, &r, err, sizeof(err)) == 0) {
+        int rc = hub_import(h, argv[i], reply_dir, NULL, &r, err, sizeof(err));
+        /* As `cellsyncd serve` logs it: the device's cursor counted in another incarnation. */
+        if (r.restored[0])
+            fprintf(stderr, "cellsyncd: info event=restored-hub device=%s file=\"%s\" %s\n",
+                    r.device, argv[i], r.restored);
+        if (rc == 0) {
             summary(argv[i], &r);
             done++;
         } else if (r.refused) {

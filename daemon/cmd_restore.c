@@ -8,7 +8,10 @@
  *  1. the backup is checked: PRAGMA integrity_check, the key pair, and that
  *     the replica belongs to that key;
  *  2. its files are copied into <state>/restore.tmp-PID and opened there
- *     as the hub would open them (hub_open);
+ *     as the hub would open them (hub_open), and the copy gets a new hub
+ *     incarnation (hub.h): the devices that synced after the backup was
+ *     taken learn from it that the hub's numbering went back, and are sent
+ *     again what they may have received under the numbers it reuses;
  *  3. the current files (replica.db with its -wal and -shm, the key pair)
  *     are moved aside into <state>/before-restore-<time>/ and the staged
  *     ones renamed in (all on one file system); a failed rename moves
@@ -137,7 +140,15 @@ stage_copy(const char *src, const char *stage, const struct stat *owner, char *e
     /* This also turns the copy back to WAL mode, and upgrades it if this program is newer. */
     if ((ret = hub_open(&h, stage, err, errlen)) != 0)
         return ret;
+    /*
+     * A new incarnation: the restored hub numbers its new versions from where
+     * the backup stopped, reusing seqs devices may have received after it.
+     */
+    uint8_t inc[CS_INCARNATION_LEN];
+    ret = hub_incarnation_new(h, inc, NULL, err, errlen);
     hub_close(h);
+    if (ret != 0)
+        return ret;
     /*
      * The replica does not checkpoint when it closes, so what hub_open wrote
      * may be in the staged WAL only: merge it, so that replica.db alone holds

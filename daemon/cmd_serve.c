@@ -192,6 +192,10 @@ job_work(struct job *j)
         if (hub_peer_admit(h, c->hs.peer_pk, &hello, &c->peer, &wel) != CS_WELCOME_OK) {
             j->close_after = 1;
             snprintf(j->err, sizeof(j->err), "device refused: %s", wel.message);
+        } else if (hub_open_clock_refusals(h, &c->peer.dev, &j->merge.refused,
+                                           &j->merge.nrefused) != 0) {
+            /* Told at the next sync instead: this one goes on. */
+            j->merge.nrefused = 0;
         }
         if ((rc = cs_hs_hub_reply(&c->hs, &wel, j->out, sizeof(j->out), &j->outlen)) != 0) {
             j->ret = rc;
@@ -600,6 +604,16 @@ job_done_conn(struct job *j)
         }
         c->state = C_HEADER;
         logf_("info", c, "event=hello org=%s role=%s", c->peer.dev.org, c->peer.dev.role);
+        /* Its cursor counts in another incarnation (a restored hub): sent from what both share. */
+        if (c->peer.restored)
+            logf_("info", c, "event=restored-hub %s", c->peer.restored_log);
+        /* Writes refused for the clock that the device has not issued again: told once more. */
+        if (j->merge.nrefused > 0) {
+            struct cs_msg r = {
+                .type = CS_MSG_REFUSED, .refused = j->merge.refused, .nrefused = j->merge.nrefused};
+            logf_("info", c, "event=refused-again count=%zu", j->merge.nrefused);
+            conn_send_msg(c, &r);
+        }
         read_resume(c);
         maybe_chunk_out(c);
         break;
@@ -978,6 +992,9 @@ inbox_done(struct job *j)
     int again = 0;
 
     s->inbox.busy = 0;
+    if (r->restored[0])
+        logf_("info", NULL, "event=restored-hub device=%s file=\"%s\" %s", r->device, ij->name,
+              r->restored);
     if (j->ret == 0)
         logf_("info", NULL,
               "event=import file=\"%s\" device=%s org=%s new=%zu refused=%zu conflicts=%zu "

@@ -55,9 +55,17 @@ static const char hub_sql[] =
     " BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
     "CREATE TABLE IF NOT EXISTS hub_refused (id INTEGER PRIMARY KEY, at INTEGER, device BLOB,"
     " tbl TEXT, row BLOB, col TEXT, hlc INTEGER, origin BLOB, val, reason TEXT,"
-    " kind INTEGER NOT NULL DEFAULT 1);"
+    " kind INTEGER NOT NULL DEFAULT 1, seq INTEGER NOT NULL DEFAULT 0);"
     /* A stamp refused once is refused again: found by the change's identity. */
     "CREATE INDEX IF NOT EXISTS hub_refused_id ON hub_refused(row, hlc);"
+    "CREATE INDEX IF NOT EXISTS hub_refused_clock ON hub_refused(device) WHERE kind = 2;"
+    /*
+     * The hub's incarnations in order (n), the last current: one from init,
+     * one more from each restore; since_seq is the replica's highest seq when
+     * it began (see hub.h).
+     */
+    "CREATE TABLE IF NOT EXISTS hub_incarnation (n INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
+    " since_seq INTEGER NOT NULL, at INTEGER);"
     /* Local indexes on the replicated org tree: scopes walk it by parent and code. */
     "CREATE INDEX IF NOT EXISTS hub_org_parent ON org_unit(parent);"
     "CREATE INDEX IF NOT EXISTS hub_org_code ON org_unit(code);";
@@ -133,6 +141,10 @@ enum {
     ST_AUDIT_ADD,
     ST_REFUSED_ADD,
     ST_REFUSED_CLOCK,
+    ST_REFUSED_OPEN,
+    ST_INC_ALL,
+    ST_INC_ADD,
+    ST_INC_FIRST,
     ST__COUNT
 };
 
@@ -179,9 +191,31 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_AUDIT_ADD] = "INSERT INTO hub_audit (at, device, verdict, seq_first, seq_last, changes,"
                      " refused, reason, envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_REFUSED_ADD] = "INSERT INTO hub_refused (at, device, tbl, row, col, hlc, origin, val,"
-                       " reason, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                       " reason, kind, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                       " (SELECT coalesce(max(seq), 0) FROM cs_ver))",
+    /*
+     * A device's writes refused for the clock that it has not yet replaced:
+     * no write of the same device to the register has reached the hub since
+     * it was first refused (one issued again has a smaller stamp, so this
+     * goes by the hub's seq: r.seq is the hub's last at the refusal).
+     */
+    [ST_REFUSED_OPEN] =
+        "SELECT r.tbl, r.row, r.col, r.hlc, r.origin, r.reason FROM (SELECT tbl, row, col, hlc,"
+        " origin, max(reason) AS reason, min(seq) AS seq FROM hub_refused WHERE device = ?1"
+        " AND kind = 2 GROUP BY tbl, row, col, hlc, origin) r WHERE NOT EXISTS (SELECT 1"
+        " FROM cs_ver v WHERE v.tbl = (SELECT ix FROM cs_name WHERE name = r.tbl)"
+        " AND v.row = r.row AND v.col = (SELECT ix FROM cs_name WHERE name = r.col)"
+        " AND v.site = (SELECT ix FROM cs_site WHERE uuid = r.origin) AND v.seq > r.seq)"
+        " ORDER BY r.hlc LIMIT ?2",
     [ST_REFUSED_CLOCK] = "SELECT reason FROM hub_refused WHERE row = ?1 AND hlc = ?2"
                          " AND origin = ?3 AND tbl = ?4 AND col = ?5 AND kind = 2 LIMIT 1",
+    [ST_INC_ALL] = "SELECT id, since_seq FROM hub_incarnation ORDER BY n",
+    /* In one statement, so since_seq is the highest seq of the same snapshot. */
+    [ST_INC_ADD] = "INSERT INTO hub_incarnation (id, since_seq, at)"
+                   " VALUES (?1, (SELECT coalesce(max(seq), 0) FROM cs_ver), ?2)",
+    /* A hub made before incarnations: its first, numbering from the start. */
+    [ST_INC_FIRST] = "INSERT INTO hub_incarnation (id, since_seq, at) SELECT ?1, 0, ?2"
+                     " WHERE NOT EXISTS (SELECT 1 FROM hub_incarnation)",
 };
 
 /* ---- per-set authorization lookups ---- */
@@ -710,6 +744,128 @@ hub_root_org(const struct hub *h)
     return h->root;
 }
 
+/* ---- incarnations ---- */
+
+/* The first incarnation (since 0), unless the hub has one. */
+static int
+incarnation_first(struct hub *h, char *err, size_t errlen)
+{
+    uint8_t id[CS_INCARNATION_LEN];
+    sqlite3_stmt *st = stmt_get(h, ST_INC_FIRST);
+    if (st == NULL)
+        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+    randombytes_buf(id, sizeof(id));
+    sqlite3_bind_blob(st, 1, id, sizeof(id), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    int rc = step_done(st);
+    return rc == SQLITE_OK ? 0 : db_fail(h, rc, err, errlen, "write to");
+}
+
+/*
+ * Walks the history in order. With want (may be NULL): *found gets 1 when
+ * it is there, and *prefix the least since_seq of the incarnations after
+ * it (UINT64_MAX when it is the last). cur and *since get the last one.
+ * CS_ENOTFOUND for an empty history, CS_ECORRUPT for an id of the wrong size.
+ */
+static int
+incarnation_walk(struct hub *h, const uint8_t *want, int *found, uint64_t *prefix,
+                 uint8_t cur[CS_INCARNATION_LEN], uint64_t *since)
+{
+    sqlite3_stmt *st = stmt_get(h, ST_INC_ALL);
+    int rc, n = 0, ret = 0, in = 0;
+    uint64_t low = UINT64_MAX;
+
+    if (st == NULL)
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != CS_INCARNATION_LEN) {
+            ret = CS_ECORRUPT;
+            break;
+        }
+        const uint8_t *id = sqlite3_column_blob(st, 0);
+        uint64_t s = (uint64_t)sqlite3_column_int64(st, 1);
+        if (in && s < low)
+            low = s;
+        if (want != NULL && memcmp(id, want, CS_INCARNATION_LEN) == 0) {
+            in = 1;
+            low = UINT64_MAX;
+        }
+        memcpy(cur, id, CS_INCARNATION_LEN);
+        *since = s;
+        n++;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = cs_sqlite_code(rc);
+    sqlite3_reset(st);
+    if (ret == 0 && n == 0)
+        ret = CS_ENOTFOUND;
+    if (found != NULL)
+        *found = in;
+    if (prefix != NULL)
+        *prefix = low;
+    return ret;
+}
+
+int
+hub_incarnation(struct hub *h, uint8_t id[CS_INCARNATION_LEN], uint64_t *since)
+{
+    uint64_t s = 0;
+    int ret = incarnation_walk(h, NULL, NULL, NULL, id, &s);
+    if (ret == 0 && since != NULL)
+        *since = s;
+    return ret;
+}
+
+int
+hub_incarnation_new(struct hub *h, uint8_t id[CS_INCARNATION_LEN], uint64_t *since, char *err,
+                    size_t errlen)
+{
+    uint8_t cur[CS_INCARNATION_LEN];
+    uint64_t s = 0;
+    sqlite3_stmt *st = stmt_get(h, ST_INC_ADD);
+    int rc, ret;
+
+    if (st == NULL)
+        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+    randombytes_buf(id, CS_INCARNATION_LEN);
+    sqlite3_bind_blob(st, 1, id, CS_INCARNATION_LEN, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    if ((rc = step_done(st)) != SQLITE_OK)
+        return db_fail(h, rc, err, errlen, "write to");
+    if ((ret = incarnation_walk(h, NULL, NULL, NULL, cur, &s)) != 0)
+        return cs_errf(err, errlen, ret, "cannot read the incarnations of '%s': %s", h->dbpath,
+                       cs_strerror(ret));
+    if (memcmp(cur, id, CS_INCARNATION_LEN) != 0)
+        return cs_errf(err, errlen, CS_ECORRUPT, "'%s': the new incarnation is not the last",
+                       h->dbpath);
+    if (since != NULL)
+        *since = s;
+    return 0;
+}
+
+int
+hub_down_cursor(struct hub *h, const struct cs_hello *hello, uint8_t cur[CS_INCARNATION_LEN],
+                uint64_t *down)
+{
+    uint64_t since = 0, prefix = UINT64_MAX;
+    int found = 0;
+    int ret = incarnation_walk(h, hello->has_incarnation ? hello->incarnation : NULL, &found,
+                               &prefix, cur, &since);
+    if (ret != 0)
+        return ret;
+    if (hello->has_incarnation ? memcmp(hello->incarnation, cur, CS_INCARNATION_LEN) == 0
+                               : hello->hub_seq == 0) {
+        *down = hello->hub_seq;
+        return HUB_DOWN_SAME;
+    }
+    if (found) {
+        *down = hello->hub_seq < prefix ? hello->hub_seq : prefix;
+        return HUB_DOWN_EARLIER;
+    }
+    *down = 0;
+    return HUB_DOWN_UNKNOWN;
+}
+
 int
 hub_open(struct hub **out, const char *state, char *err, size_t errlen)
 {
@@ -735,6 +891,18 @@ hub_open(struct hub **out, const char *state, char *err, size_t errlen)
         return ret;
     if ((ret = exec(h, hub_sql, err, errlen, "open")) != 0)
         goto out;
+    /* A hub made before incarnations gets its first now (written only then). */
+    {
+        uint8_t cur[CS_INCARNATION_LEN];
+        ret = hub_incarnation(h, cur, NULL);
+        if (ret == CS_ENOTFOUND && (ret = incarnation_first(h, err, errlen)) != 0)
+            goto out;
+        if (ret != 0) {
+            ret = cs_errf(err, errlen, ret, "cannot read the incarnations of '%s': %s", db_path,
+                          cs_strerror(ret));
+            goto out;
+        }
+    }
     if (cs_replica_meta_get(h->r, "root_org", h->root, sizeof(h->root)) != 0 || h->root[0] == 0) {
         ret = cs_errf(err, errlen, CS_ECORRUPT,
                       "'%s' is not a hub's replica: it has no root org unit (run cellsyncd init)",
@@ -788,7 +956,8 @@ init_store(struct hub *h, const struct tree *t, char *err, size_t errlen)
 
     if ((ret = cs_replica_begin(h->r, err, errlen)) != 0)
         return ret;
-    if ((ret = exec(h, hub_sql, err, errlen, "create")) != 0)
+    if ((ret = exec(h, hub_sql, err, errlen, "create")) != 0 ||
+        (ret = incarnation_first(h, err, errlen)) != 0)
         goto out;
     for (size_t i = 0; i < t->n; i++) {
         const struct unit *u = &t->u[i];
@@ -2131,4 +2300,53 @@ hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c
     sqlite3_bind_int(st, 10, kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER);
     int rc = step_done(st);
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
+}
+
+int
+hub_open_clock_refusals(struct hub *h, const struct hub_device *d, struct cs_refusal **out,
+                        size_t *n)
+{
+    sqlite3_stmt *st = stmt_get(h, ST_REFUSED_OPEN);
+    struct cs_refusal *v = NULL;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (st == NULL)
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, CS_MSG_REFUSED_MAX);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 1) != CS_ID_LEN || sqlite3_column_bytes(st, 4) != CS_ID_LEN)
+            continue; /* not a change this hub could have refused */
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            struct cs_refusal *nv = realloc(v, ncap * sizeof(*nv));
+            if (nv == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        struct cs_refusal *r = &v[(*n)++];
+        memset(r, 0, sizeof(*r));
+        snprintf(r->table, sizeof(r->table), "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(r->column, sizeof(r->column), "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(r->reason, sizeof(r->reason), "%s",
+                 sqlite3_column_text(st, 5) ? (const char *)sqlite3_column_text(st, 5) : "");
+        memcpy(r->row.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
+        memcpy(r->origin.b, sqlite3_column_blob(st, 4), CS_ID_LEN);
+        r->hlc = (uint64_t)sqlite3_column_int64(st, 3);
+        r->kind = CS_REFUSAL_CLOCK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        *n = 0;
+        return rc == SQLITE_NOMEM ? CS_ENOMEM : cs_sqlite_code(rc);
+    }
+    *out = v;
+    return 0;
 }

@@ -6,7 +6,8 @@
  * lives in the state directory:
  *   hub.key, hub.pub      the hub's Ed25519 key pair (0600 / 0644)
  *   replica.db            the hub replica (cellsync/replica.h) plus the
- *                         hub_* tables below, which are never replicated
+ *                         hub_* tables below (devices, enrollments, audit,
+ *                         refusals, incarnations), which are never replicated
  *                         (the replica refuses registers on hub_* tables)
  * A struct hub is used from one thread at a time (the daemon runs all its
  * database work on one worker, in order), through the replica's one
@@ -64,6 +65,46 @@ const char *hub_root_org(const struct hub *h);
  * code names exactly one row.
  */
 void hub_org_row_id(const char *code, struct cs_id *out);
+
+/* ---- incarnations ---- */
+
+/*
+ * The hub's incarnations (cellsync/wire.h), kept in order in the table
+ * hub_incarnation (n, id, since_seq, at), the last one current: hub_init
+ * makes the first (since_seq 0), and `cellsyncd restore` one more in the
+ * restored replica (hub_incarnation_new). since_seq is the replica's
+ * highest seq when the incarnation began: the versions up to it are
+ * numbered as in the incarnation before it (the one the backup was taken
+ * in), those after it are new. A hub made before incarnations gets its
+ * first (since_seq 0) the first time it is opened. An incarnation the
+ * restored backup did not know (one that began after the backup was taken)
+ * is not in the history.
+ */
+
+/* The current incarnation, and its since_seq (optional). 0 or a negative code. */
+int hub_incarnation(struct hub *h, uint8_t id[CS_INCARNATION_LEN], uint64_t *since);
+/* A new current incarnation (random id, since_seq the replica's highest seq); id gets it. */
+int hub_incarnation_new(struct hub *h, uint8_t id[CS_INCARNATION_LEN], uint64_t *since, char *err,
+                        size_t errlen);
+
+/* How a hello's cursor relates to the hub's numbering (hub_down_cursor). */
+enum hub_down_how {
+    HUB_DOWN_SAME = 0,    /* the current incarnation, or a device that has nothing yet */
+    HUB_DOWN_EARLIER = 1, /* an earlier incarnation of the history */
+    HUB_DOWN_UNKNOWN = 2, /* one the hub does not know, or none while hub_seq > 0 */
+};
+
+/*
+ * The downstream cursor for a device's hello, and the current incarnation
+ * in cur. SAME: *down = hello->hub_seq. EARLIER: the device counts in an
+ * ancestor of the current numbering, which agrees with it up to the least
+ * since_seq of the incarnations after that one: *down = min(hub_seq, that).
+ * UNKNOWN: *down = 0 (the device gets everything of its scope again;
+ * merging what it has stores nothing). Returns the enum hub_down_how, or a
+ * negative code when the history cannot be read.
+ */
+int hub_down_cursor(struct hub *h, const struct cs_hello *hello, uint8_t cur[CS_INCARNATION_LEN],
+                    uint64_t *down);
 
 /* ---- enrollment ---- */
 
@@ -206,6 +247,15 @@ int hub_row_in_scope(struct hub *h, const struct hub_scope *s, const char *table
 int hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
               const struct cs_envelope_info *info, size_t changes, size_t refused,
               const char *reason, const uint8_t *env, size_t envlen);
+/*
+ * The device's writes refused for a stamp too far ahead that it has not
+ * replaced since (no later write of its own to the register reached the
+ * hub): told again at each sync and in each stick reply, since a REFUSED
+ * lost with a cut link would leave them on the device alone. At most
+ * CS_MSG_REFUSED_MAX, oldest first; *out is the caller's to free.
+ */
+int hub_open_clock_refusals(struct hub *h, const struct hub_device *d, struct cs_refusal **out,
+                            size_t *n);
 /* Keeps one refused change for review, with its kind (enum cs_refusal_kind) and reason. */
 int hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c, int kind,
                 const char *reason);

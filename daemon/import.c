@@ -121,6 +121,27 @@ check(struct hub *h, const char *path, struct cs_bundle_reader *b, struct cs_hel
 }
 
 /* Pass two: the device's chunks the hub has not merged yet. */
+/* A REFUSED message sealed for the device, for the reply. */
+static int
+push_refusals(struct hub *h, struct hub_peer *p, const struct cs_msg *r, struct envs *refusals,
+              char *err, size_t errlen)
+{
+    uint8_t *msg = NULL, *renv = NULL;
+    size_t mlen = 0, rlen = 0;
+    int ret;
+    if ((ret = cs_msg_encode(r, &msg, &mlen)) == 0 &&
+        (ret = cs_bundle_seal_control(hub_key(h), p->dev.pk, CS_BUNDLE_REFUSED, msg, mlen, &renv,
+                                      &rlen)) == 0 &&
+        (ret = envs_push(refusals, renv, rlen)) == 0)
+        renv = NULL;
+    free(msg);
+    free(renv);
+    if (ret != 0)
+        return cs_errf(err, errlen, ret, _("cannot keep the refusals for the reply: %s"),
+                       cs_strerror(ret));
+    return 0;
+}
+
 static int
 merge(struct hub *h, struct cs_bundle_reader *b, struct hub_peer *p, struct envs *refusals,
       struct hub_import *res, char *err, size_t errlen)
@@ -157,19 +178,9 @@ merge(struct hub *h, struct cs_bundle_reader *b, struct hub_peer *p, struct envs
                                .seq_last = m.seq_last,
                                .refused = m.refused,
                                .nrefused = m.nrefused};
-            uint8_t *msg = NULL, *renv = NULL;
-            size_t mlen = 0, rlen = 0;
-            if ((ret = cs_msg_encode(&r, &msg, &mlen)) == 0 &&
-                (ret = cs_bundle_seal_control(hub_key(h), p->dev.pk, CS_BUNDLE_REFUSED, msg, mlen,
-                                              &renv, &rlen)) == 0 &&
-                (ret = envs_push(refusals, renv, rlen)) == 0)
-                renv = NULL;
-            free(msg);
-            free(renv);
-            if (ret != 0) {
+            if ((ret = push_refusals(h, p, &r, refusals, err, errlen)) != 0) {
                 hub_merge_release(&m);
-                return cs_errf(err, errlen, ret, _("cannot keep the refusals for the reply: %s"),
-                               cs_strerror(ret));
+                return ret;
             }
         }
         hub_merge_release(&m);
@@ -177,10 +188,14 @@ merge(struct hub *h, struct cs_bundle_reader *b, struct hub_peer *p, struct envs
     return ret < 0 ? ret : 0;
 }
 
-/* The reply: welcome, refusals, then the device's scope after what it has. */
+/*
+ * The reply: welcome, refusals, then the device's scope after what it has.
+ * The welcome is the admission's (its incarnation and down cursor) with the
+ * time and the device's cursor as they are now.
+ */
 static int
-reply(struct hub *h, struct hub_peer *p, const struct envs *refusals, struct hub_import *res,
-      char *err, size_t errlen)
+reply(struct hub *h, struct hub_peer *p, const struct cs_welcome *admitted,
+      const struct envs *refusals, struct hub_import *res, char *err, size_t errlen)
 {
     struct cs_bundle_writer *w = NULL;
     struct cs_welcome wel = {.status = CS_WELCOME_OK};
@@ -188,6 +203,9 @@ reply(struct hub *h, struct hub_peer *p, const struct envs *refusals, struct hub
     size_t envlen = 0;
     int ret;
 
+    memcpy(wel.incarnation, admitted->incarnation, sizeof(wel.incarnation));
+    wel.has_incarnation = admitted->has_incarnation;
+    wel.down_seq = p->down_after;
     wel.hub_time = cs_hlc_now(cs_replica_clock(hub_replica(h)));
     wel.up_seq = p->dev.up_seq;
     snprintf(wel.org, sizeof(wel.org), "%s", p->dev.org);
@@ -265,12 +283,28 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
     }
     admitted = 1;
     snprintf(res->org, sizeof(res->org), "%s", p.dev.org);
+    if (p.restored)
+        snprintf(res->restored, sizeof(res->restored), "%s", p.restored_log);
 
-    if ((ret = merge(h, b, &p, &refusals, res, err, errlen)) != 0)
+    /*
+     * Writes refused for the clock at an earlier import or sync that the
+     * device has not issued again (its reply may have been lost): told again.
+     */
+    struct cs_refusal *open = NULL;
+    size_t nopen = 0;
+    if (hub_open_clock_refusals(h, &p.dev, &open, &nopen) == 0 && nopen > 0) {
+        struct cs_msg r = {.type = CS_MSG_REFUSED, .refused = open, .nrefused = nopen};
+        ret = push_refusals(h, &p, &r, &refusals, err, errlen);
+    }
+    free(open);
+    if (ret != 0 || (ret = merge(h, b, &p, &refusals, res, err, errlen)) != 0)
         goto out;
-    /* What the device has applied, as it said when it wrote the bundle. */
-    if (hello.hub_seq > p.dev.down_seq &&
-        (ret = hub_device_set_down_seq(h, &p.dev.id, hello.hub_seq)) != 0) {
+    /*
+     * What the device has applied, as it said when it wrote the bundle (in
+     * the hub's numbering: counted in another incarnation, what both share).
+     */
+    if (p.down_after > p.dev.down_seq &&
+        (ret = hub_device_set_down_seq(h, &p.dev.id, p.down_after)) != 0) {
         cs_errf(err, errlen, ret, _("cannot import '%s': %s"), path, cs_strerror(ret));
         goto out;
     }
@@ -292,7 +326,7 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
                       reply_dir);
         goto out;
     }
-    if ((ret = reply(h, &p, &refusals, res, err, errlen)) != 0)
+    if ((ret = reply(h, &p, &wel, &refusals, res, err, errlen)) != 0)
         res->reply[0] = 0;
 out:
     if (admitted)

@@ -26,6 +26,8 @@ struct hub_import {
     size_t old_chunks;    /* of them, merged before (an earlier stick, a live sync) */
     size_t applied, duplicates, conflicts, refused_changes;
     size_t down_chunks, down_changes; /* what the reply carries */
+    /* The hello counted in another incarnation of the hub (a restore): the log's fields. */
+    char restored[160];
 };
 
 /*
@@ -40,8 +42,10 @@ struct hub_import {
  * its first bundle and a revoked or unknown one is turned away; chunks the
  * hub merged before are passed over, the others merged one transaction
  * each; and the reply gets the welcome (up_seq after the merges, the hub's
- * time, org, role), the refusals, and the chunks of the device's scope
- * after the hello's hub_seq, sealed to the device.
+ * time, org, role, incarnation and down cursor), the refusals, and the
+ * chunks of the device's scope after that cursor (the hello's hub_seq, or
+ * less when it counts in another incarnation: hub_peer_admit), sealed to
+ * the device.
  *
  * 0, or a negative code with err saying why. res->refused tells a refused
  * bundle (truncated, altered, foreign, from an unknown or revoked device,

@@ -7,8 +7,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "cellsync/error.h"
 #include "peer.h"
+
+static void
+hex16(const uint8_t b[CS_INCARNATION_LEN], char out[2 * CS_INCARNATION_LEN + 1])
+{
+    sodium_bin2hex(out, 2 * CS_INCARNATION_LEN + 1, b, CS_INCARNATION_LEN);
+}
 
 int
 hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
@@ -23,7 +31,24 @@ hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello
     w->up_seq = p->dev.up_seq;
     snprintf(w->org, sizeof(w->org), "%s", p->dev.org);
     snprintf(w->role, sizeof(w->role), "%s", p->dev.role);
-    p->down_after = hello->hub_seq;
+    int how = hub_down_cursor(h, hello, w->incarnation, &p->down_after);
+    if (how < 0) {
+        w->status = CS_WELCOME_BUSY;
+        snprintf(w->message, sizeof(w->message), "the hub cannot read its incarnation");
+        return (int)w->status;
+    }
+    w->has_incarnation = 1;
+    w->down_seq = p->down_after;
+    if (how != HUB_DOWN_SAME) {
+        char from[2 * CS_INCARNATION_LEN + 1] = "none", to[2 * CS_INCARNATION_LEN + 1];
+        if (hello->has_incarnation)
+            hex16(hello->incarnation, from);
+        hex16(w->incarnation, to);
+        p->restored = how;
+        snprintf(p->restored_log, sizeof(p->restored_log),
+                 "from=%s to=%s hub_seq=%llu down_seq=%llu", from, to,
+                 (unsigned long long)hello->hub_seq, (unsigned long long)p->down_after);
+    }
     if (hub_scope_load(h, p->dev.org, &p->scope) != 0) {
         w->status = CS_WELCOME_BUSY;
         snprintf(w->message, sizeof(w->message), "the hub cannot read its org tree");

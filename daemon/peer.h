@@ -17,12 +17,23 @@ struct hub_peer {
     struct hub_device dev;
     struct hub_scope *scope;
     uint64_t down_after; /* the hub seq the device has (or has been sent) */
+    /*
+     * The hello's hub_seq counted in another incarnation than the hub's
+     * (enum hub_down_how, 0 when not), and what the log says of it:
+     * "from=<the hello's incarnation, or none> to=<the hub's> hub_seq=<the
+     * hello's> down_seq=<down_after>".
+     */
+    int restored;
+    char restored_log[160];
 };
 
 /*
  * Admits the device with this key and hello (hub_admit), loads its scope,
- * and fills the welcome. Returns the welcome status; p is usable only on
- * CS_WELCOME_OK.
+ * and fills the welcome. The downstream cursor comes from the hello's
+ * hub_seq and incarnation (hub_down_cursor): the welcome carries the hub's
+ * incarnation and that cursor (down_seq), so a device whose incarnation
+ * differs lowers its own to it. Returns the welcome status; p is usable
+ * only on CS_WELCOME_OK.
  */
 int hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
                    struct hub_peer *p, struct cs_welcome *w);

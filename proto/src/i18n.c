@@ -18,19 +18,23 @@ void
 cs_i18n_init(void)
 {
     /*
+     * Only the two categories the programs use: character classes and
+     * widths (LC_CTYPE) and messages (LC_MESSAGES). Loading all twelve took
+     * a quarter of a millisecond of every command (BENCHMARKS.md, section
+     * 6). The others stay "C": numbers are read and written in files, SQL
+     * and on the wire and keep the C decimal point (vi_VN writes 1,5) while
+     * messages are translated, and dates are only ever written as digits.
+     *
      * A locale named in the environment but not generated on this machine
      * (LANG=vi_VN.UTF-8 without the Debian package 'locales' set up) makes
      * setlocale() fail and leaves "C", in which glibc ignores LANGUAGE and
      * cannot measure UTF-8 text. C.UTF-8 is built into glibc: falling back
      * to it keeps LANGUAGE=vi working and the text UTF-8.
      */
-    if (setlocale(LC_ALL, "") == NULL)
-        setlocale(LC_ALL, "C.UTF-8");
-    /*
-     * Numbers are read and written in files, SQL and on the wire: they keep
-     * the C decimal point (vi_VN writes 1,5) while messages are translated.
-     */
-    setlocale(LC_NUMERIC, "C");
+    if (setlocale(LC_CTYPE, "") == NULL)
+        setlocale(LC_CTYPE, "C.UTF-8");
+    if (setlocale(LC_MESSAGES, "") == NULL)
+        setlocale(LC_MESSAGES, "C.UTF-8");
 
     const char *dir = getenv("CELLSYNC_LOCALEDIR");
     if (dir == NULL || dir[0] == '\0')

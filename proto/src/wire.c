@@ -46,9 +46,12 @@ enum {
     HS_DONE = 3, /* either side: session keys set */
 };
 
-/* hello: [hub_seq, secret or nil, name]; welcome: [status, message, hub_time, up_seq, org, role] */
-#define HELLO_FIELDS   3u
-#define WELCOME_FIELDS 6u
+/*
+ * hello: [hub_seq, secret or nil, name, incarnation or nil];
+ * welcome: [status, message, hub_time, up_seq, org, role, incarnation or nil, down_seq]
+ */
+#define HELLO_FIELDS   4u
+#define WELCOME_FIELDS 8u
 #define REFUSAL_FIELDS 7u
 /*
  * Limits for the structural walk of a payload. They are wider than any valid
@@ -126,6 +129,28 @@ static int
 pack_text(msgpack_packer *pk, const char *s, size_t n)
 {
     return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n);
+}
+
+/* A fixed-size binary field that may be absent: bin of exactly n bytes, or nil. */
+static int
+pack_opt_bin(msgpack_packer *pk, int has, const uint8_t *b, size_t n)
+{
+    if (!has)
+        return msgpack_pack_nil(pk);
+    return msgpack_pack_bin(pk, n) || msgpack_pack_bin_body(pk, b, n);
+}
+
+static int
+get_opt_bin(const struct cs__mpdec *d, const msgpack_object *o, uint8_t *b, size_t n, int *has,
+            const char *what)
+{
+    *has = 0;
+    if (o->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    int ret = cs__mp_bin_exact(d, o, b, n, what);
+    if (ret == 0)
+        *has = 1;
+    return ret;
 }
 
 static void
@@ -243,13 +268,10 @@ cs_hello_encode(const struct cs_hello *h, uint8_t *out, size_t cap, size_t *outl
     struct fixbuf fb = {out, 0, cap};
     msgpack_packer pk;
     msgpack_packer_init(&pk, &fb, fixbuf_write);
-    int e = msgpack_pack_array(&pk, HELLO_FIELDS) || msgpack_pack_uint64(&pk, h->hub_seq);
-    if (h->has_secret)
-        e = e || msgpack_pack_bin(&pk, sizeof(h->secret)) ||
-            msgpack_pack_bin_body(&pk, h->secret, sizeof(h->secret));
-    else
-        e = e || msgpack_pack_nil(&pk);
-    if (e || pack_text(&pk, h->name, nname))
+    if (msgpack_pack_array(&pk, HELLO_FIELDS) || msgpack_pack_uint64(&pk, h->hub_seq) ||
+        pack_opt_bin(&pk, h->has_secret, h->secret, sizeof(h->secret)) ||
+        pack_text(&pk, h->name, nname) ||
+        pack_opt_bin(&pk, h->has_incarnation, h->incarnation, sizeof(h->incarnation)))
         return CS_ETOOBIG;
     *outlen = fb.len;
     return 0;
@@ -289,12 +311,10 @@ cs_hello_decode(const uint8_t *buf, size_t len, struct cs_hello *h)
         goto out;
     if ((ret = cs__mp_uint(&d, &f[0], UINT64_MAX, &t.hub_seq, "hub seq")) != 0)
         goto out;
-    if (f[1].type != MSGPACK_OBJECT_NIL) {
-        if ((ret = cs__mp_bin_exact(&d, &f[1], t.secret, sizeof(t.secret), "secret")) != 0)
-            goto out;
-        t.has_secret = 1;
-    }
-    if ((ret = cs__mp_str(&d, &f[2], t.name, sizeof(t.name), "name")) != 0)
+    if ((ret = get_opt_bin(&d, &f[1], t.secret, sizeof(t.secret), &t.has_secret, "secret")) != 0 ||
+        (ret = cs__mp_str(&d, &f[2], t.name, sizeof(t.name), "name")) != 0 ||
+        (ret = get_opt_bin(&d, &f[3], t.incarnation, sizeof(t.incarnation), &t.has_incarnation,
+                           "incarnation")) != 0)
         goto out;
     *h = t;
 out:
@@ -317,7 +337,9 @@ cs_welcome_encode(const struct cs_welcome *w, uint8_t *out, size_t cap, size_t *
     if (msgpack_pack_array(&pk, WELCOME_FIELDS) || msgpack_pack_uint32(&pk, w->status) ||
         pack_text(&pk, w->message, nmsg) || msgpack_pack_uint64(&pk, w->hub_time) ||
         msgpack_pack_uint64(&pk, w->up_seq) || pack_text(&pk, w->org, norg) ||
-        pack_text(&pk, w->role, nrole))
+        pack_text(&pk, w->role, nrole) ||
+        pack_opt_bin(&pk, w->has_incarnation, w->incarnation, sizeof(w->incarnation)) ||
+        msgpack_pack_uint64(&pk, w->down_seq))
         return CS_ETOOBIG;
     *outlen = fb.len;
     return 0;
@@ -342,7 +364,10 @@ cs_welcome_decode(const uint8_t *buf, size_t len, struct cs_welcome *w)
         (ret = cs__mp_uint(&d, &f[2], UINT64_MAX, &t.hub_time, "hub time")) != 0 ||
         (ret = cs__mp_uint(&d, &f[3], UINT64_MAX, &t.up_seq, "up seq")) != 0 ||
         (ret = cs__mp_str(&d, &f[4], t.org, sizeof(t.org), "org")) != 0 ||
-        (ret = cs__mp_str(&d, &f[5], t.role, sizeof(t.role), "role")) != 0)
+        (ret = cs__mp_str(&d, &f[5], t.role, sizeof(t.role), "role")) != 0 ||
+        (ret = get_opt_bin(&d, &f[6], t.incarnation, sizeof(t.incarnation), &t.has_incarnation,
+                           "incarnation")) != 0 ||
+        (ret = cs__mp_uint(&d, &f[7], UINT64_MAX, &t.down_seq, "down seq")) != 0)
         goto out;
     t.status = (uint32_t)status;
     *w = t;

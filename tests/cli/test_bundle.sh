@@ -186,7 +186,7 @@ head -c $((size - 7)) "$dir/t.bundle" >"$stick/cut.bundle"
 cp "$dir/t.bundle" "$stick/flip.bundle"
 flip "$stick/flip.bundle" $((size - 100))
 cp "$dir/t.bundle" "$stick/future.bundle"
-printf '\002' | dd of="$stick/future.bundle" bs=1 seek=3 conv=notrunc 2>/dev/null
+printf '\003' | dd of="$stick/future.bundle" bs=1 seek=3 conv=notrunc 2>/dev/null
 # r registers with its first bundle, is revoked, then writes and exports.
 on r 0 "wrote" -- bundle export "$stick/r.bundle"
 hubdo 0 "reply '$stick/$(short r).reply'" -- import "$stick/r.bundle"
@@ -214,7 +214,7 @@ hubdo 1 "1 bundles imported, 6 refused, 0 failed" -- import "$stick/cut.bundle" 
     "$stick/future.bundle" "$stick/r.bundle" "$stick/o.bundle" "$stick/u.bundle" "$stick/s2.bundle"
 has "bundle refused: '$stick/cut.bundle' is not a whole bundle: message is truncated"
 has "bundle refused: '$stick/flip.bundle' is damaged: change set refused: signature does not verify"
-has "bundle refused: '$stick/future.bundle' is a bundle of format 2"
+has "bundle refused: '$stick/future.bundle' is a bundle of format 3"
 has "bundle refused: '$stick/r.bundle': device $(short r) refused: this device was revoked"
 has "bundle refused: '$stick/o.bundle' is addressed to another hub"
 has "bundle refused: '$stick/u.bundle': device $(short u) refused: the enrollment code is wrong, already used or expired"

@@ -74,14 +74,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cs_hello_decode(data + 1, size - 1, &h) == 0 &&
             (cs_hello_encode(&h, out, sizeof(out), &n) != 0 || cs_hello_decode(out, n, &h2) != 0 ||
              h.hub_seq != h2.hub_seq || h.has_secret != h2.has_secret ||
-             memcmp(h.secret, h2.secret, sizeof(h.secret)) != 0 || strcmp(h.name, h2.name) != 0))
+             memcmp(h.secret, h2.secret, sizeof(h.secret)) != 0 || strcmp(h.name, h2.name) != 0 ||
+             h.has_incarnation != h2.has_incarnation ||
+             memcmp(h.incarnation, h2.incarnation, sizeof(h.incarnation)) != 0))
             abort();
         if (cs_welcome_decode(data + 1, size - 1, &w) == 0 &&
             (cs_welcome_encode(&w, out, sizeof(out), &n) != 0 ||
              cs_welcome_decode(out, n, &w2) != 0 || w.status != w2.status ||
              w.hub_time != w2.hub_time || w.up_seq != w2.up_seq ||
              strcmp(w.message, w2.message) != 0 || strcmp(w.org, w2.org) != 0 ||
-             strcmp(w.role, w2.role) != 0))
+             strcmp(w.role, w2.role) != 0 || w.has_incarnation != w2.has_incarnation ||
+             memcmp(w.incarnation, w2.incarnation, sizeof(w.incarnation)) != 0 ||
+             w.down_seq != w2.down_seq))
             abort();
     }
     return 0;

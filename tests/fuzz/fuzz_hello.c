@@ -29,7 +29,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cs_hello_encode(&h, buf, sizeof(buf), &len) != 0 ||
             cs_hello_decode(buf, len, &again) != 0 || again.hub_seq != h.hub_seq ||
             again.has_secret != h.has_secret || strcmp(again.name, h.name) != 0 ||
-            (h.has_secret && memcmp(again.secret, h.secret, sizeof(h.secret)) != 0))
+            (h.has_secret && memcmp(again.secret, h.secret, sizeof(h.secret)) != 0) ||
+            again.has_incarnation != h.has_incarnation ||
+            memcmp(again.incarnation, h.incarnation, sizeof(h.incarnation)) != 0)
             abort();
     } else {
         struct cs_welcome w, again;
@@ -42,7 +44,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             cs_welcome_decode(buf, len, &again) != 0 || again.status != w.status ||
             again.hub_time != w.hub_time || again.up_seq != w.up_seq ||
             strcmp(again.message, w.message) != 0 || strcmp(again.org, w.org) != 0 ||
-            strcmp(again.role, w.role) != 0)
+            strcmp(again.role, w.role) != 0 || again.has_incarnation != w.has_incarnation ||
+            memcmp(again.incarnation, w.incarnation, sizeof(w.incarnation)) != 0 ||
+            again.down_seq != w.down_seq)
             abort();
     }
     return 0;

@@ -3,19 +3,26 @@
  * A TCP proxy on libuv for the network tests: it stands between a device
  * and the hub on loopback and makes the link behave like a bad one. It can
  * cut a connection abruptly after a number of bytes (a link that drops in
- * the middle of a sync), limit throughput (a slow uplink), delay delivery
- * (a satellite round trip), and count what passed, so a test can check how
- * many bytes a resumed sync sent again.
+ * the middle of a sync) or once it has been open a given time (a link that
+ * drops every so often, however slow), limit throughput (a slow uplink),
+ * delay delivery (a satellite round trip), and count what passed, so a test
+ * can check how many bytes a resumed sync sent again.
  *
  *   cs_proxy --target HOST:PORT --port-file F [--cut-after N]
- *            [--rate BYTES_PER_SEC] [--rtt-ms MS] [--stats FILE]
- *            [--max-seconds S]
+ *            [--cut-every-ms MS] [--rate BYTES_PER_SEC] [--rtt-ms MS]
+ *            [--stats FILE] [--max-seconds S]
+ *
+ * --cut-after N resets a connection when N bytes (both directions summed)
+ * have passed and more wait; --cut-every-ms MS resets each connection MS ms
+ * after it was accepted, whatever is in flight (bytes held by the proxy are
+ * lost, as on a link that drops). Both may be given; the first to come cuts.
  *
  * It listens on 127.0.0.1 port 0 and writes the port to F. On SIGTERM or
  * SIGINT it writes one line to the stats file,
- *   connections=C up=BYTES down=BYTES turns=T
+ *   connections=C up=BYTES down=BYTES turns=T cuts=K
  * (up: device to hub; a turn is a change of direction of the traffic in one
- * connection, summed over connections), closes everything and exits 0. It
+ * connection, summed over connections; cuts: connections the proxy cut),
+ * closes everything and exits 0. It
  * stops by itself after --max-seconds (default 120) and exits 1, so a test
  * that dies cannot leave it behind.
  */
@@ -72,6 +79,7 @@ struct pair {
     uv_tcp_t client;   /* accepted from the device */
     uv_tcp_t upstream; /* to the hub */
     uv_timer_t timer;  /* the next delivery time or token */
+    uv_timer_t cut;    /* --cut-every-ms: the connection's end */
     uv_connect_t connect_req;
     struct proxy *px;
     struct pair *prev, *next;
@@ -90,11 +98,12 @@ struct proxy {
     struct sockaddr_storage target;
     const char *stats_path;
     uint64_t cut_after; /* 0: never */
+    uint64_t cut_every; /* ms; 0: never */
     uint64_t rate;      /* bytes per second and direction; 0: unlimited */
     uint64_t half_rtt;  /* ms */
     struct pair *pairs;
     unsigned accepted, pairs_open;
-    uint64_t up, down, turns;
+    uint64_t up, down, turns, cuts;
     int stopping;
     int stopped_by_signal;
 };
@@ -153,6 +162,7 @@ pair_close(struct pair *p, int abrupt, const char *why)
     close_tcp(&p->client, abrupt);
     close_tcp(&p->upstream, abrupt);
     uv_close((uv_handle_t *)&p->timer, pair_handle_closed);
+    uv_close((uv_handle_t *)&p->cut, pair_handle_closed);
 }
 
 /* ---- reading ---- */
@@ -418,6 +428,7 @@ pair_pump(struct pair *p)
     if (cut) {
         char why[64];
         snprintf(why, sizeof(why), "cut after %llu bytes", (unsigned long long)p->px->cut_after);
+        p->px->cuts++;
         pair_close(p, 1, why);
         return;
     }
@@ -426,6 +437,19 @@ pair_pump(struct pair *p)
         uv_timer_start(&p->timer, pair_timer, wait, 0);
     else
         uv_timer_stop(&p->timer);
+}
+
+/* --cut-every-ms: the connection has been open its time; what is in flight is lost. */
+static void
+pair_cut_timer(uv_timer_t *t)
+{
+    struct pair *p = t->data;
+    char why[64];
+    if (p->closing)
+        return;
+    snprintf(why, sizeof(why), "cut after %llu ms", (unsigned long long)p->px->cut_every);
+    p->px->cuts++;
+    pair_close(p, 1, why);
 }
 
 /* ---- accepting ---- */
@@ -462,8 +486,9 @@ on_connection(uv_stream_t *l, int status)
     uv_tcp_init(&px->loop, &p->client);
     uv_tcp_init(&px->loop, &p->upstream);
     uv_timer_init(&px->loop, &p->timer);
-    p->client.data = p->upstream.data = p->timer.data = p;
-    p->handles_open = 3;
+    uv_timer_init(&px->loop, &p->cut);
+    p->client.data = p->upstream.data = p->timer.data = p->cut.data = p;
+    p->handles_open = 4;
     p->next = px->pairs;
     if (px->pairs)
         px->pairs->prev = p;
@@ -485,6 +510,8 @@ on_connection(uv_stream_t *l, int status)
         return;
     }
     uv_tcp_nodelay(&p->client, 1);
+    if (px->cut_every > 0)
+        uv_timer_start(&p->cut, pair_cut_timer, px->cut_every, 0);
 }
 
 /* ---- stopping ---- */
@@ -522,14 +549,15 @@ proxy_stop(struct proxy *px, const char *why)
     if (px->stopping)
         return;
     px->stopping = 1;
-    fprintf(stderr, "cs_proxy: stopping (%s): connections=%u up=%llu down=%llu turns=%llu\n", why,
-            px->accepted, (unsigned long long)px->up, (unsigned long long)px->down,
-            (unsigned long long)px->turns);
+    fprintf(stderr,
+            "cs_proxy: stopping (%s): connections=%u up=%llu down=%llu turns=%llu cuts=%llu\n",
+            why, px->accepted, (unsigned long long)px->up, (unsigned long long)px->down,
+            (unsigned long long)px->turns, (unsigned long long)px->cuts);
     if (px->stats_path != NULL) {
-        char line[160];
-        snprintf(line, sizeof(line), "connections=%u up=%llu down=%llu turns=%llu\n", px->accepted,
-                 (unsigned long long)px->up, (unsigned long long)px->down,
-                 (unsigned long long)px->turns);
+        char line[192];
+        snprintf(line, sizeof(line), "connections=%u up=%llu down=%llu turns=%llu cuts=%llu\n",
+                 px->accepted, (unsigned long long)px->up, (unsigned long long)px->down,
+                 (unsigned long long)px->turns, (unsigned long long)px->cuts);
         write_file(px->stats_path, line);
     }
     uv_close((uv_handle_t *)&px->listener, NULL);
@@ -595,7 +623,8 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: cs_proxy --target HOST:PORT --port-file F [--cut-after N]\n"
-               "  [--rate BYTES_PER_SEC] [--rtt-ms MS] [--stats FILE] [--max-seconds S]\n");
+               "  [--cut-every-ms MS] [--rate BYTES_PER_SEC] [--rtt-ms MS] [--stats FILE]\n"
+               "  [--max-seconds S]\n");
 }
 
 int
@@ -605,6 +634,7 @@ main(int argc, char **argv)
         {"target", required_argument, NULL, 't'},
         {"port-file", required_argument, NULL, 'p'},
         {"cut-after", required_argument, NULL, 'c'},
+        {"cut-every-ms", required_argument, NULL, 'e'},
         {"rate", required_argument, NULL, 'r'},
         {"rtt-ms", required_argument, NULL, 'd'},
         {"stats", required_argument, NULL, 's'},
@@ -627,6 +657,10 @@ main(int argc, char **argv)
             break;
         case 'c':
             if (number("--cut-after", optarg, &px.cut_after) != 0)
+                return 2;
+            break;
+        case 'e':
+            if (number("--cut-every-ms", optarg, &px.cut_every) != 0)
                 return 2;
             break;
         case 'r':

@@ -67,7 +67,7 @@
 
 /* Written out, so that a change in wire.h shows here as a failed build. */
 #define VERSION_REPLY 0xffu /* wire.h: CS_WIRE_VERSION_REPLY */
-#define WIRE_VERSION  1u    /* wire.h: CS_WIRE_VERSION */
+#define WIRE_VERSION  2u    /* wire.h: CS_WIRE_VERSION */
 #define KEY_REPLY     0xfeu /* wire.h: CS_WIRE_KEY_REPLY */
 #define KEY_REPLY_LEN 33u   /* 0xfe || the hub's 32-byte key */
 _Static_assert(VERSION_REPLY == CS_WIRE_VERSION_REPLY && WIRE_VERSION == CS_WIRE_VERSION &&
@@ -483,6 +483,12 @@ dev_open(struct dev *d, const char *home)
         len == sizeof(d->hello.secret))
         d->hello.has_secret = 1;
     cs_replica_meta_get(d->rep, "device_name", d->hello.name, sizeof(d->hello.name));
+    char inc[2 * CS_INCARNATION_LEN + 1] = "";
+    if (cs_replica_meta_get(d->rep, "hub_incarnation", inc, sizeof(inc)) == 0 &&
+        sodium_hex2bin(d->hello.incarnation, CS_INCARNATION_LEN, inc, strlen(inc), NULL, &len,
+                       NULL) == 0 &&
+        len == CS_INCARNATION_LEN)
+        d->hello.has_incarnation = 1;
     return 0;
 }
 

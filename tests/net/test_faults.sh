@@ -14,7 +14,10 @@
 # within one uninterrupted sync (U_full) + 20 KiB. At the end of each round
 # the hub holds all 2000 once and its rows equal A's; in three rounds device
 # B of the same cell syncs too (in the last one over a 600 ms, 128 KiB/s
-# link) and then has the same state hash as A.
+# link) and then has the same state hash as A. Last, the same sync over a
+# 32 KiB/s link that the proxy cuts every 1.5 s (--cut-every-ms), run again
+# until it succeeds: it completes, sending up at most U_full + 20 KiB per
+# attempt, and the hub holds every change once.
 set -u
 cellsync=$1 cellsyncd=$2 proxy=$3 bulk=$4 fixture=$5
 fails=0 passes=0
@@ -166,7 +169,7 @@ proxy_stop
 check $? "the uninterrupted sync failed (exit $sc)"
 u_full=$up d_full=$down
 total=$((u_full + d_full))
-echo "U_full=$u_full bytes up, $d_full down ($(sed -n 's/.*turns=//p' "$dir/stats") turns," \
+echo "U_full=$u_full bytes up, $d_full down ($(sed -n 's/.*turns=\([0-9]*\).*/\1/p' "$dir/stats") turns," \
     "$((t1 - t0)) s) for $N_CAND candidates, $N_CHANGES changes"
 [ "$(hub_count)" = $N_CAND ]
 check $? "the uninterrupted sync left $(hub_count) candidates at the hub"
@@ -257,6 +260,30 @@ for n in $cuts; do
     check $? "cut $n: A and B differ: $ha / $hb"
     hub_stop
 done
+
+# ---- a link that drops every 1.5 s, whatever is in flight (cs_proxy --cut-every-ms) ----
+# At 32 KiB/s the month takes several connections: each is cut, the sync is run
+# again until it exits 0, and every attempt keeps what the hub acknowledged.
+restore
+hub_start
+proxy_start --cut-every-ms 1500 --rate 32768
+attempts=0
+while :; do
+    attempts=$((attempts + 1))
+    dosync a "$paddr"
+    [ $sc -eq 0 ] || [ $attempts -ge 30 ] && break
+done
+proxy_stop
+cuts=$(sed -n 's/.* cuts=\([0-9]*\).*/\1/p' "$dir/stats")
+echo "cut every 1.5 s at 32 KiB/s: $attempts attempts, ${cuts:-?} cuts, up=$up down=$down" \
+    "(U_full $u_full)"
+[ $sc -eq 0 ] && [ $attempts -gt 1 ] && [ "${cuts:-0}" -ge 1 ]
+check $? "cut every 1.5 s: exit $sc after $attempts attempts, ${cuts:-?} cuts (want a success after cuts)"
+[ "$up" -le $((u_full + attempts * SLACK)) ]
+check $? "cut every 1.5 s: $up bytes up in $attempts attempts, over U_full $u_full + $attempts x $SLACK"
+hub_stop
+[ "$(hub_count)" = $N_CAND ] && [ "$(hub_versions)" = $N_CHANGES ]
+check $? "cut every 1.5 s: the hub holds $(hub_count) candidates, $(hub_versions) changes"
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -270,6 +270,17 @@ logged "device=$(short f) event=refused count=5 first=\"clock is 240 hours ahead
 [ "$(count "candidate WHERE full_name = 'Đồng Hồ Nhanh'")" = 0 ] &&
     [ "$(count "hub_refused WHERE kind = 2")" = $((ref0 + 5)) ] && ok ||
     bad "the future stamps were merged, or not kept for review"
+# The REFUSED reached cs_raw, not f: the hub tells f again at its next sync,
+# and f issues those writes anew with the hub's time; then nothing is open.
+on f 0 "clock is 240 hours ahead of the hub" -- sync --quiet --hub "$addr"
+logged "device=$(short f) event=refused-again count=5"
+on f 0 "synced" -- sync --quiet --hub "$addr"
+[ "$(count "candidate WHERE full_name = 'Đồng Hồ Nhanh'")" = 1 ] && ok ||
+    bad "f's writes refused for the clock did not reach the hub after it was told again"
+n=$(grep -c "device=$(short f) event=refused-again" "$dir/hub.log")
+on f 0 "refused 0," -- sync --quiet --hub "$addr"
+[ "$(grep -c "device=$(short f) event=refused-again" "$dir/hub.log")" = "$n" ] && ok ||
+    bad "the hub told f again of writes it had issued anew"
 
 # ---- real devices the hub must turn away or partly refuse ----
 "$cellsyncd" revoke --state "$dir/hub" "máy r" >"$out" 2>"$err"

@@ -166,7 +166,7 @@ test_round_trip(void **state)
     assert_int_equal(leftovers(), 0);
     good = read_all(path, &good_len);
     assert_int_equal(good_len, size);
-    assert_memory_equal(good, "CSB\x01\x00\x00\x00\x00\x00\x00\x00\x03", CS_BUNDLE_HEADER);
+    assert_memory_equal(good, "CSB\x02\x00\x00\x00\x00\x00\x00\x00\x03", CS_BUNDLE_HEADER);
 
     struct cs_bundle_reader *b = NULL;
     const uint8_t *env;

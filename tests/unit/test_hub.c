@@ -4,7 +4,8 @@
  * init from an org-tree CSV (and every way a CSV is refused, by line),
  * enrollment files and short codes, admission of devices, scopes,
  * authorization of changes (directly and through a real merge), the
- * downstream filter, the append-only audit trail, and the device list.
+ * downstream filter, the append-only audit trail, the device list, and the
+ * hub's incarnations with the downstream cursor they give a hello.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1185,6 +1186,103 @@ test_devices(void **state)
     fix_release(&f);
 }
 
+/* ---- incarnations ---- */
+
+static int
+down_for(struct hub *h, const uint8_t *inc, uint64_t hub_seq, uint64_t *down)
+{
+    struct cs_hello hello = {.hub_seq = hub_seq};
+    uint8_t cur[CS_INCARNATION_LEN];
+    if (inc != NULL) {
+        memcpy(hello.incarnation, inc, CS_INCARNATION_LEN);
+        hello.has_incarnation = 1;
+    }
+    *down = 12345;
+    return hub_down_cursor(h, &hello, cur, down);
+}
+
+static void
+test_incarnations(void **state)
+{
+    (void)state;
+    const char *st;
+    struct hub *h = make_hub(&st);
+    uint8_t i0[CS_INCARNATION_LEN], i1[CS_INCARNATION_LEN], i2[CS_INCARNATION_LEN];
+    uint8_t cur[CS_INCARNATION_LEN], other[CS_INCARNATION_LEN] = {1, 2, 3};
+    uint64_t since = 99, down, n1, n2;
+    char err[512] = "";
+    struct cs_id row;
+
+    /* init: one incarnation, numbering from the start. */
+    assert_int_equal(hub_incarnation(h, i0, &since), 0);
+    assert_int_equal(since, 0);
+    assert_int_equal(sql_int(db_of(h), "SELECT count(*) FROM hub_incarnation"), 1);
+    /* A new device, the current incarnation, none with a cursor, an unknown one. */
+    assert_int_equal(down_for(h, NULL, 0, &down), HUB_DOWN_SAME);
+    assert_int_equal(down, 0);
+    assert_int_equal(down_for(h, i0, 17, &down), HUB_DOWN_SAME);
+    assert_int_equal(down, 17);
+    assert_int_equal(down_for(h, NULL, 17, &down), HUB_DOWN_UNKNOWN);
+    assert_int_equal(down, 0);
+    assert_int_equal(down_for(h, other, 17, &down), HUB_DOWN_UNKNOWN);
+    assert_int_equal(down, 0);
+
+    /* A restore: the new incarnation begins at the replica's highest seq. */
+    n1 = cs_replica_seq(hub_replica(h));
+    assert_true(n1 > 0);
+    if (hub_incarnation_new(h, i1, &since, err, sizeof(err)) != 0)
+        fail_msg("new: %s", err);
+    assert_int_equal(since, n1);
+    assert_int_equal(hub_incarnation(h, cur, NULL), 0);
+    assert_memory_equal(cur, i1, CS_INCARNATION_LEN);
+    assert_memory_not_equal(i1, i0, CS_INCARNATION_LEN);
+    /* The earlier numbering is shared up to since: a cursor beyond comes down to it. */
+    assert_int_equal(down_for(h, i0, n1 + 10, &down), HUB_DOWN_EARLIER);
+    assert_int_equal(down, n1);
+    assert_int_equal(down_for(h, i0, 2, &down), HUB_DOWN_EARLIER);
+    assert_int_equal(down, 2);
+    assert_int_equal(down_for(h, i1, n1 + 10, &down), HUB_DOWN_SAME);
+    assert_int_equal(down, n1 + 10);
+
+    /* More versions, then another restore: the least since of the later ones counts. */
+    hub_org_row_id("NT-TH-1", &row);
+    hub_writes_text(h, "org_unit", &row, "name", "Chi bộ thôn Một");
+    hub_writes_text(h, "org_unit", &row, "name", "Chi bộ thôn 1");
+    n2 = cs_replica_seq(hub_replica(h));
+    assert_true(n2 > n1);
+    if (hub_incarnation_new(h, i2, &since, err, sizeof(err)) != 0)
+        fail_msg("new: %s", err);
+    assert_int_equal(since, n2);
+    assert_int_equal(down_for(h, i1, n2 + 5, &down), HUB_DOWN_EARLIER);
+    assert_int_equal(down, n2);
+    assert_int_equal(down_for(h, i0, n2 + 5, &down), HUB_DOWN_EARLIER);
+    assert_int_equal(down, n1);
+    assert_int_equal(down_for(h, i2, n2 + 5, &down), HUB_DOWN_SAME);
+    assert_int_equal(down, n2 + 5);
+
+    /* Opening again keeps the history as it is. */
+    hub_close(h);
+    if (hub_open(&h, st, err, sizeof(err)) != 0)
+        fail_msg("open: %s", err);
+    assert_int_equal(sql_int(db_of(h), "SELECT count(*) FROM hub_incarnation"), 3);
+    assert_int_equal(hub_incarnation(h, cur, &since), 0);
+    assert_memory_equal(cur, i2, CS_INCARNATION_LEN);
+    assert_int_equal(since, n2);
+
+    /* A hub made before incarnations gets its first when it is opened, since 0. */
+    assert_int_equal(sqlite3_exec(db_of(h), "DROP TABLE hub_incarnation", NULL, NULL, NULL),
+                     SQLITE_OK);
+    hub_close(h);
+    if (hub_open(&h, st, err, sizeof(err)) != 0)
+        fail_msg("open: %s", err);
+    assert_int_equal(sql_int(db_of(h), "SELECT count(*) FROM hub_incarnation"), 1);
+    assert_int_equal(hub_incarnation(h, cur, &since), 0);
+    assert_int_equal(since, 0);
+    assert_int_equal(down_for(h, i2, 9, &down), HUB_DOWN_UNKNOWN);
+    assert_int_equal(down, 0);
+    hub_close(h);
+}
+
 static int
 rm_tree(const char *path)
 {
@@ -1210,6 +1308,7 @@ main(void)
         cmocka_unit_test(test_row_in_scope),
         cmocka_unit_test(test_audit),
         cmocka_unit_test(test_devices),
+        cmocka_unit_test(test_incarnations),
     };
     if (cs_init() != 0 || mkdtemp(base) == NULL)
         return 1;

@@ -29,7 +29,7 @@
 #include "internal.h"
 
 /* Format constants from cellsync/wire.h: a change here is a protocol change. */
-#define LABEL    "cellsync handshake 1"
+#define LABEL    "cellsync handshake 2"
 #define TAG      16u
 #define MSG1_MIN (1u + 32u + 48u + TAG)
 #define MSG2_MIN (32u + TAG)
@@ -97,6 +97,8 @@ full_hello(struct cs_hello *h)
     h->has_secret = 1;
     fill(h->secret, sizeof(h->secret), 7);
     snprintf(h->name, sizeof(h->name), "%s", viet_name);
+    h->has_incarnation = 1;
+    fill(h->incarnation, sizeof(h->incarnation), 8);
 }
 
 static void
@@ -109,6 +111,9 @@ full_welcome(struct cs_welcome *w)
     w->up_seq = 4242;
     snprintf(w->org, sizeof(w->org), "QNA-NTH-TH-03");
     snprintf(w->role, sizeof(w->role), "cell");
+    w->has_incarnation = 1;
+    fill(w->incarnation, sizeof(w->incarnation), 9);
+    w->down_seq = 4141;
 }
 
 /* msg1 from a fresh device hs. */
@@ -188,7 +193,7 @@ forge_msg1(struct forged *f, const uint8_t claimed_pk[CS_PK_LEN], const struct c
     assert_int_equal(crypto_scalarmult(dh, f->e_sk, hub_x), 0);
     H(h0, (struct part[]){{LABEL, strlen(LABEL)}, {hub_pk, 32}}, 2);
     H(k1, (struct part[]){{h0, 32}, {f->e_pk, 32}, {dh, 32}}, 3);
-    f->msg[0] = 1;
+    f->msg[0] = CS_WIRE_VERSION;
     memcpy(f->msg + 1, f->e_pk, 32);
     uint8_t *ct1 = f->msg + 33, *ct2 = f->msg + 33 + 48;
     crypto_aead_xchacha20poly1305_ietf_encrypt(ct1, NULL, claimed_pk, 32, NULL, 0, NULL, zero_nonce,
@@ -392,6 +397,11 @@ test_handshake(void **state)
     assert_true(wo.up_seq == wi.up_seq);
     assert_string_equal(wo.org, wi.org);
     assert_string_equal(wo.role, "cell");
+    assert_int_equal(ho.has_incarnation, 1);
+    assert_memory_equal(ho.incarnation, hi.incarnation, CS_INCARNATION_LEN);
+    assert_int_equal(wo.has_incarnation, 1);
+    assert_memory_equal(wo.incarnation, wi.incarnation, CS_INCARNATION_LEN);
+    assert_true(wo.down_seq == wi.down_seq);
 
     /* One key per direction, the same at both ends. */
     assert_memory_equal(d.tx, h.rx, 32);
@@ -423,10 +433,14 @@ test_empty_sizes(void **state)
     memset(&wi, 0, sizeof(wi));
     handshake(&d, &h, &hi, &wi, &ho, &wo, &len1, &len2);
     print_message("msg1 %zu bytes, msg2 %zu bytes for an empty hello and welcome\n", len1, len2);
-    /* [0, nil, ""] is 4 bytes of msgpack, [0, "", 0, 0, "", ""] is 7. */
-    assert_int_equal(len1, MSG1_MIN + 4);
-    assert_int_equal(len2, MSG2_MIN + 7);
+    /* [0, nil, "", nil] is 5 bytes of msgpack, [0, "", 0, 0, "", "", nil, 0] is 9. */
+    assert_int_equal(len1, MSG1_MIN + 5);
+    assert_int_equal(len2, MSG2_MIN + 9);
     assert_int_equal(ho.has_secret, 0);
+    /* A zeroed struct is "no incarnation", and arrives as such. */
+    assert_int_equal(ho.has_incarnation, 0);
+    assert_int_equal(wo.has_incarnation, 0);
+    assert_int_equal(wo.down_seq, 0);
     assert_string_equal(ho.name, "");
     assert_string_equal(wo.org, "");
     assert_memory_equal(d.tx, h.rx, 32);
@@ -437,7 +451,7 @@ static void
 test_spec(void **state)
 {
     (void)state;
-    uint8_t empty_hello[] = {0x93, 0x00, 0xc0, 0xa0};
+    uint8_t empty_hello[] = {0x94, 0x00, 0xc0, 0xa0, 0xc0};
     uint8_t msg1[CS_WIRE_MAX_PREAUTH], msg2[CS_WIRE_MAX_PREAUTH], payload[CS_WIRE_MAX_PREAUTH];
     uint8_t k3[32], key[32];
     struct forged f;
@@ -458,16 +472,21 @@ test_spec(void **state)
     session_key(key, k3, "c2s");
     assert_memory_equal(h.rx, key, 32);
 
-    /* The welcome is [status, message, hub_time, up_seq, org, role], deterministically. */
+    /*
+     * The welcome is [status, message, hub_time, up_seq, org, role,
+     * incarnation, down_seq], deterministically.
+     */
     struct mp m;
     mp_init(&m);
-    msgpack_pack_array(&m.pk, 6);
+    msgpack_pack_array(&m.pk, 8);
     msgpack_pack_uint32(&m.pk, w.status);
     mp_str(&m, w.message, strlen(w.message));
     msgpack_pack_uint64(&m.pk, w.hub_time);
     msgpack_pack_uint64(&m.pk, w.up_seq);
     mp_str(&m, w.org, strlen(w.org));
     mp_str(&m, w.role, strlen(w.role));
+    mp_bin(&m, w.incarnation, sizeof(w.incarnation));
+    msgpack_pack_uint64(&m.pk, w.down_seq);
     assert_int_equal(len2 - MSG2_MIN, m.sb.size);
     assert_memory_equal(payload, m.sb.data, m.sb.size);
     msgpack_sbuffer_destroy(&m.sb);
@@ -475,14 +494,20 @@ test_spec(void **state)
     /* The device's msg1 is read by our hub, and our msg2 by the device. */
     start(&d, dev, hub, &(struct cs_hello){0}, msg1, &len1);
     assert_int_equal(msg1[0], CS_WIRE_VERSION);
-    assert_int_equal(len1, MSG1_MIN + 4);
-    uint8_t wpayload[] = {0x96, 0x00, 0xa0, 0x05, 0x06, 0xa1, 'X', 0xa3, 'h', 'u', 'b'};
+    assert_int_equal(len1, MSG1_MIN + 5);
+    uint8_t wpayload[] = {0x98, 0x00, 0xa0, 0x05, 0x06, 0xa1, 'X', 0xa3, 'h', 'u',
+                          'b',  0xc4, 0x10, 1,    2,    3,    4,   5,    6,   7,
+                          8,    9,    10,   11,   12,   13,   14,  15,   16,  0x07};
     forge_msg2(msg1, len1, hub, wpayload, sizeof(wpayload), msg2, &len2, k3);
     assert_int_equal(cs_hs_device_finish(&d, dev, cs_key_pk(hub), msg2, len2, &w, NULL), 0);
     assert_int_equal(w.hub_time, 5);
     assert_int_equal(w.up_seq, 6);
     assert_string_equal(w.org, "X");
     assert_string_equal(w.role, "hub");
+    assert_int_equal(w.has_incarnation, 1);
+    assert_int_equal(w.incarnation[0], 1);
+    assert_int_equal(w.incarnation[15], 16);
+    assert_int_equal(w.down_seq, 7);
     session_key(key, k3, "c2s");
     assert_memory_equal(d.tx, key, 32);
     session_key(key, k3, "s2c");
@@ -524,7 +549,7 @@ test_wrong_hub(void **state)
     /* A hub that answers the other hub's msg1 by its own key is refused too. */
     uint8_t k3[32];
     start(&da, dev, hub, &hello, msg1a, &len1a);
-    uint8_t wpayload[] = {0x96, 0x00, 0xa0, 0x00, 0x00, 0xa0, 0xa0};
+    uint8_t wpayload[] = {0x98, 0x00, 0xa0, 0x00, 0x00, 0xa0, 0xa0, 0xc0, 0x00};
     forge_msg2(msg1b, len1b, hub2, wpayload, sizeof(wpayload), msg2b, &len2b, k3);
     assert_int_equal(cs_hs_device_finish(&da, dev, cs_key_pk(hub), msg2b, len2b, &wo, NULL),
                      CS_EDECRYPT);
@@ -711,7 +736,7 @@ static void
 test_impostor(void **state)
 {
     (void)state;
-    uint8_t empty_hello[] = {0x93, 0x00, 0xc0, 0xa0};
+    uint8_t empty_hello[] = {0x94, 0x00, 0xc0, 0xa0, 0xc0};
     struct forged f;
     struct cs_hs h;
     struct cs_hello ho;
@@ -765,42 +790,70 @@ test_hello_strict(void **state)
         msgpack_sbuffer_destroy(&m.sb);                                                            \
     } while (0)
 
-    HELLO(0, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 9); mp_bin(&m, secret, 32);
-          mp_repeat(&m, 'n', 63));
+    uint8_t inc[17] = {0};
+    fill(inc, 16, 3);
+    HELLO(0, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 9); mp_bin(&m, secret, 32);
+          mp_repeat(&m, 'n', 63); mp_bin(&m, inc, 16));
     assert_int_equal(ho.has_secret, 1);
     assert_int_equal(strlen(ho.name), 63);
     assert_int_equal(ho.hub_seq, 9);
+    assert_int_equal(ho.has_incarnation, 1);
+    assert_memory_equal(ho.incarnation, inc, 16);
+    /* No incarnation: a device that has had no welcome yet. */
+    HELLO(0, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0); msgpack_pack_nil(&m.pk);
+          mp_str(&m, "", 0); msgpack_pack_nil(&m.pk));
+    assert_int_equal(ho.has_incarnation, 0);
+    assert_int_equal(ho.has_secret, 0);
     /* Wrong counts, trailing bytes, wrong types, over-long and bad text: each its code. */
-    HELLO(CS_ECOUNT, msgpack_pack_array(&m.pk, 2); msgpack_pack_uint64(&m.pk, 0);
+    HELLO(CS_ECOUNT, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
+          msgpack_pack_nil(&m.pk); mp_str(&m, "", 0));
+    HELLO(CS_ECOUNT, msgpack_pack_array(&m.pk, 5); msgpack_pack_uint64(&m.pk, 0);
+          msgpack_pack_nil(&m.pk); mp_str(&m, "", 0); msgpack_pack_nil(&m.pk);
           msgpack_pack_nil(&m.pk));
-    HELLO(CS_ECOUNT, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
-          msgpack_pack_nil(&m.pk); mp_str(&m, "", 0); msgpack_pack_nil(&m.pk));
-    HELLO(CS_ETRAILING, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
-          msgpack_pack_nil(&m.pk); mp_str(&m, "", 0); msgpack_pack_nil(&m.pk));
-    HELLO(CS_ETRUNCATED, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
+    HELLO(CS_ETRAILING, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
+          msgpack_pack_nil(&m.pk); mp_str(&m, "", 0); msgpack_pack_nil(&m.pk);
           msgpack_pack_nil(&m.pk));
+    HELLO(CS_ETRUNCATED, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
+          msgpack_pack_nil(&m.pk); mp_str(&m, "", 0));
     HELLO(CS_ETRUNCATED, (void)0);
     HELLO(CS_ETYPE, msgpack_pack_uint64(&m.pk, 0));
-    HELLO(CS_ETYPE, msgpack_pack_array(&m.pk, 3); mp_str(&m, "0", 1); msgpack_pack_nil(&m.pk);
-          mp_str(&m, "", 0));
-    HELLO(CS_ETYPE, msgpack_pack_array(&m.pk, 3); msgpack_pack_int64(&m.pk, -1);
-          msgpack_pack_nil(&m.pk); mp_str(&m, "", 0));
-    HELLO(CS_ETYPE, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
-          mp_str(&m, (const char *)secret, 32); mp_str(&m, "", 0));
-    HELLO(CS_ETYPE, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
-          msgpack_pack_nil(&m.pk); msgpack_pack_array(&m.pk, 0));
-    HELLO(CS_ETYPE, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
-          msgpack_pack_nil(&m.pk); mp_bin(&m, secret, 3));
-    HELLO(CS_EMALFORMED, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
-          mp_bin(&m, secret, 31); mp_str(&m, "", 0));
-    HELLO(CS_EMALFORMED, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
-          mp_bin(&m, secret, 33); mp_str(&m, "", 0));
-    HELLO(CS_ETOOBIG, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
-          msgpack_pack_nil(&m.pk); mp_repeat(&m, 'n', 64));
-    HELLO(CS_EMALFORMED, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
-          msgpack_pack_nil(&m.pk); mp_str(&m, "a\0b", 3));
-    HELLO(CS_EMALFORMED, msgpack_pack_array(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0);
-          msgpack_pack_nil(&m.pk); mp_str(&m, "\xc3\x28", 2));
+#define TAIL                                                                                       \
+    mp_str(&m, "", 0);                                                                             \
+    msgpack_pack_nil(&m.pk)
+    HELLO(CS_ETYPE, msgpack_pack_array(&m.pk, 4); mp_str(&m, "0", 1); msgpack_pack_nil(&m.pk);
+          TAIL);
+    HELLO(CS_ETYPE, msgpack_pack_array(&m.pk, 4); msgpack_pack_int64(&m.pk, -1);
+          msgpack_pack_nil(&m.pk); TAIL);
+    HELLO(CS_ETYPE, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
+          mp_str(&m, (const char *)secret, 32); TAIL);
+    HELLO(CS_ETYPE, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
+          msgpack_pack_nil(&m.pk); msgpack_pack_array(&m.pk, 0); msgpack_pack_nil(&m.pk));
+    HELLO(CS_ETYPE, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
+          msgpack_pack_nil(&m.pk); mp_bin(&m, secret, 3); msgpack_pack_nil(&m.pk));
+    HELLO(CS_EMALFORMED, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
+          mp_bin(&m, secret, 31); TAIL);
+    HELLO(CS_EMALFORMED, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
+          mp_bin(&m, secret, 33); TAIL);
+#undef TAIL
+    HELLO(CS_ETOOBIG, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
+          msgpack_pack_nil(&m.pk); mp_repeat(&m, 'n', 64); msgpack_pack_nil(&m.pk));
+    HELLO(CS_EMALFORMED, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
+          msgpack_pack_nil(&m.pk); mp_str(&m, "a\0b", 3); msgpack_pack_nil(&m.pk));
+    HELLO(CS_EMALFORMED, msgpack_pack_array(&m.pk, 4); msgpack_pack_uint64(&m.pk, 0);
+          msgpack_pack_nil(&m.pk); mp_str(&m, "\xc3\x28", 2); msgpack_pack_nil(&m.pk));
+    /* The incarnation is nil or bin of exactly 16 bytes. */
+#define HEAD                                                                                       \
+    msgpack_pack_array(&m.pk, 4);                                                                  \
+    msgpack_pack_uint64(&m.pk, 5);                                                                 \
+    msgpack_pack_nil(&m.pk);                                                                       \
+    mp_str(&m, "", 0)
+    HELLO(CS_EMALFORMED, HEAD; mp_bin(&m, inc, 15));
+    HELLO(CS_EMALFORMED, HEAD; mp_bin(&m, inc, 17));
+    HELLO(CS_EMALFORMED, HEAD; mp_bin(&m, inc, 0));
+    HELLO(CS_ETYPE, HEAD; mp_str(&m, (const char *)inc, 16));
+    HELLO(CS_ETYPE, HEAD; msgpack_pack_uint64(&m.pk, 0));
+    HELLO(CS_ETYPE, HEAD; msgpack_pack_false(&m.pk));
+#undef HEAD
     /* Nothing of a refused hello reaches the caller. */
     assert_int_equal(ho.name[0], 0x5a);
 #undef HELLO
@@ -822,6 +875,8 @@ test_hello_strict(void **state)
     assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), &hi, msg1, MSG1_MIN, &len1),
                      CS_EINVAL);
     assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), &hi, msg1, MSG1_MIN + 4, &len1),
+                     CS_EINVAL);
+    assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), &hi, msg1, MSG1_MIN + 5, &len1),
                      0);
 }
 
@@ -848,35 +903,62 @@ test_welcome_strict(void **state)
         msgpack_sbuffer_destroy(&m.sb);                                                            \
     } while (0)
 #define FIELDS6(status, msglen, orglen, rolelen)                                                   \
-    msgpack_pack_array(&m.pk, 6);                                                                  \
     msgpack_pack_uint64(&m.pk, status);                                                            \
     mp_repeat(&m, 'm', msglen);                                                                    \
     msgpack_pack_uint64(&m.pk, 1);                                                                 \
     msgpack_pack_uint64(&m.pk, 2);                                                                 \
     mp_repeat(&m, 'o', orglen);                                                                    \
     mp_repeat(&m, 'r', rolelen)
+#define FIELDS8(status, msglen, orglen, rolelen)                                                   \
+    msgpack_pack_array(&m.pk, 8);                                                                  \
+    FIELDS6(status, msglen, orglen, rolelen);                                                      \
+    mp_bin(&m, inc, 16);                                                                           \
+    msgpack_pack_uint64(&m.pk, 3)
+    uint8_t inc[17];
+    fill(inc, sizeof(inc), 4);
 
     WELCOME(CS_ECOUNT, msgpack_pack_array(&m.pk, 5); msgpack_pack_uint64(&m.pk, 0);
             mp_str(&m, "", 0); msgpack_pack_uint64(&m.pk, 1); msgpack_pack_uint64(&m.pk, 2);
             mp_str(&m, "", 0));
-    WELCOME(CS_ETRAILING, FIELDS6(0, 0, 0, 0); msgpack_pack_nil(&m.pk));
-    WELCOME(CS_ETOOBIG, FIELDS6(0x100000000ull, 0, 0, 0));
-    WELCOME(CS_ETOOBIG, FIELDS6(0, 128, 0, 0));
-    WELCOME(CS_ETOOBIG, FIELDS6(0, 0, 64, 0));
-    WELCOME(CS_ETOOBIG, FIELDS6(0, 0, 0, 16));
-    WELCOME(CS_ETYPE, msgpack_pack_array(&m.pk, 6); mp_str(&m, "0", 1); mp_str(&m, "", 0);
+    /* The welcome of version 1, without incarnation and down cursor. */
+    WELCOME(CS_ECOUNT, msgpack_pack_array(&m.pk, 6); FIELDS6(0, 0, 0, 0));
+    WELCOME(CS_ECOUNT, msgpack_pack_array(&m.pk, 7); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16));
+    WELCOME(CS_ECOUNT, msgpack_pack_array(&m.pk, 9); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16);
+            msgpack_pack_uint64(&m.pk, 3); msgpack_pack_nil(&m.pk));
+    WELCOME(CS_ETRAILING, FIELDS8(0, 0, 0, 0); msgpack_pack_nil(&m.pk));
+    WELCOME(CS_ETOOBIG, FIELDS8(0x100000000ull, 0, 0, 0));
+    WELCOME(CS_ETOOBIG, FIELDS8(0, 128, 0, 0));
+    WELCOME(CS_ETOOBIG, FIELDS8(0, 0, 64, 0));
+    WELCOME(CS_ETOOBIG, FIELDS8(0, 0, 0, 16));
+    WELCOME(CS_ETYPE, msgpack_pack_array(&m.pk, 8); mp_str(&m, "0", 1); mp_str(&m, "", 0);
             msgpack_pack_uint64(&m.pk, 1); msgpack_pack_uint64(&m.pk, 2); mp_str(&m, "", 0);
-            mp_str(&m, "", 0));
-    WELCOME(CS_ETYPE, msgpack_pack_array(&m.pk, 6); msgpack_pack_uint64(&m.pk, 0);
+            mp_str(&m, "", 0); msgpack_pack_nil(&m.pk); msgpack_pack_uint64(&m.pk, 0));
+    WELCOME(CS_ETYPE, msgpack_pack_array(&m.pk, 8); msgpack_pack_uint64(&m.pk, 0);
             msgpack_pack_nil(&m.pk); msgpack_pack_uint64(&m.pk, 1); msgpack_pack_uint64(&m.pk, 2);
-            mp_str(&m, "", 0); mp_str(&m, "", 0));
+            mp_str(&m, "", 0); mp_str(&m, "", 0); msgpack_pack_nil(&m.pk);
+            msgpack_pack_uint64(&m.pk, 0));
+    /* The incarnation: nil or bin of exactly 16 bytes; the down cursor: an unsigned integer. */
+    WELCOME(CS_EMALFORMED, msgpack_pack_array(&m.pk, 8); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 15);
+            msgpack_pack_uint64(&m.pk, 3));
+    WELCOME(CS_EMALFORMED, msgpack_pack_array(&m.pk, 8); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 17);
+            msgpack_pack_uint64(&m.pk, 3));
+    WELCOME(CS_ETYPE, msgpack_pack_array(&m.pk, 8); FIELDS6(0, 0, 0, 0);
+            mp_str(&m, (const char *)inc, 16); msgpack_pack_uint64(&m.pk, 3));
+    WELCOME(CS_ETYPE, msgpack_pack_array(&m.pk, 8); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16);
+            msgpack_pack_nil(&m.pk));
+    WELCOME(CS_ETYPE, msgpack_pack_array(&m.pk, 8); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16);
+            msgpack_pack_int64(&m.pk, -1));
     assert_int_equal(wo.org[0], 0x5a);
     assert_int_equal(d.step, 1);
     /* Every field at its largest fits, and the device is still able to take it. */
-    WELCOME(0, FIELDS6(UINT32_MAX, 127, 63, 15));
+    WELCOME(0, FIELDS8(UINT32_MAX, 127, 63, 15));
     assert_int_equal(wo.status, UINT32_MAX);
     assert_int_equal(strlen(wo.message), 127);
     assert_int_equal(strlen(wo.role), 15);
+    assert_int_equal(wo.has_incarnation, 1);
+    assert_memory_equal(wo.incarnation, inc, 16);
+    assert_int_equal(wo.down_seq, 3);
+#undef FIELDS8
 #undef FIELDS6
 #undef WELCOME
 

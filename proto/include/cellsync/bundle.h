@@ -8,7 +8,7 @@
  *                           chunks of the device's scope.
  * A stick can carry bundles of several cells; it can read none of them.
  *
- * Layout, FORMAT 1 (integers big-endian, as in wire frames):
+ * Layout, FORMAT 2 (integers big-endian, as in wire frames):
  *    0  3  magic "CSB"
  *    3  1  format version (CS_BUNDLE_FORMAT)
  *    4  1  flags: bit 0 = reply (hub -> device); the other bits are 0
@@ -56,7 +56,11 @@
 #include "cellsync/key.h"
 #include "cellsync/wire.h"
 
-#define CS_BUNDLE_FORMAT    1 /* bump on change */
+/*
+ * Bump on any change of the layout or of what the entries hold. 2: the
+ * hello and welcome of CS_WIRE_VERSION 2 (the hub's incarnation).
+ */
+#define CS_BUNDLE_FORMAT    2
 #define CS_BUNDLE_HEADER    12
 #define CS_BUNDLE_F_REPLY   0x01u
 #define CS_BUNDLE_MAX_FILE  ((size_t)256 << 20)

@@ -12,7 +12,7 @@
  * device knows the hub's Ed25519 key (pinned at enrollment); keys are used
  * in their X25519 form.
  *   msg1 (device -> hub) = version(1) || e (32) || ct1 || ct2
- *     h0  = BLAKE2b-256("cellsync handshake 1" || hub pk)   (the digit is CS_WIRE_VERSION)
+ *     h0  = BLAKE2b-256("cellsync handshake 2" || hub pk)   (the digit is CS_WIRE_VERSION)
  *     k1  = BLAKE2b-256(h0 || e || DH(e, S_hub))
  *     ct1 = AEAD(k1, device Ed25519 pk)                        (48 bytes)
  *     k2  = BLAKE2b-256(k1 || ct1 || DH(S_dev, S_hub))
@@ -41,8 +41,11 @@
 #include "cellsync/id.h"
 #include "cellsync/key.h"
 
-/* Bump on any change of the handshake, the session or the messages. */
-#define CS_WIRE_VERSION 1
+/*
+ * Bump on any change of the handshake, the session or the messages.
+ * 2: hello and welcome carry the hub's incarnation, the welcome its down cursor.
+ */
+#define CS_WIRE_VERSION 2
 
 #define CS_WIRE_MAX_PREAUTH   4096u      /* msg1, msg2, the version reply */
 #define CS_WIRE_MAX_FRAME     (1u << 20) /* one session frame, tag included */
@@ -63,11 +66,27 @@ void cs_wire_frame_put(uint8_t hdr[CS_WIRE_HEADER], uint32_t len);
 
 /* ---- hello and welcome: the handshake payloads ---- */
 
+/*
+ * A hub's incarnation: 16 random bytes made by `cellsyncd init`, and anew by
+ * every `cellsyncd restore`. The hub numbers the versions it holds (its
+ * seqs, which a device's hub_seq counts); a hub restored from a backup
+ * numbers its new versions from where the backup stopped, so seqs a device
+ * received from the hub before the restore may stand for other versions
+ * after it. A seq means something only with the incarnation it was counted
+ * in: the device says which one its hub_seq counts in, and the hub, when it
+ * is not its current one, sends from the last seq both numberings share
+ * (welcome.down_seq). Zero bytes with has_incarnation 0 is "none".
+ */
+#define CS_INCARNATION_LEN 16
+
 struct cs_hello {
     uint64_t hub_seq;   /* the hub seq this device has applied */
     uint8_t secret[32]; /* one-time enrollment secret, if has_secret */
     int has_secret;
     char name[64]; /* the device's name, at enrollment */
+    /* The incarnation hub_seq counts in (the last OK welcome's), if has_incarnation. */
+    uint8_t incarnation[CS_INCARNATION_LEN];
+    int has_incarnation;
 };
 
 /* Status codes of a welcome, 0 = go on. Numbered; append only. */
@@ -84,17 +103,29 @@ struct cs_welcome {
     uint64_t up_seq;   /* the highest seq of this device the hub has merged */
     char org[64];      /* the device's org unit code */
     char role[16];     /* "cell", "committee", "hub" */
+    /* The hub's current incarnation, if has_incarnation (every OK welcome has one). */
+    uint8_t incarnation[CS_INCARNATION_LEN];
+    int has_incarnation;
+    /*
+     * The hub seq after which the hub sends its versions: the hello's
+     * hub_seq when the hello's incarnation is the hub's, else the last seq
+     * both numberings share (0 when the hub cannot tell). A device whose
+     * incarnation differs takes it as its hub_seq.
+     */
+    uint64_t down_seq;
 };
 
 /*
  * The two payloads alone, as msgpack arrays: hello [hub_seq, secret or nil,
- * name], welcome [status, message, hub_time, up_seq, org, role]. The
- * handshake carries them inside its AEAD messages; a USB-stick bundle
- * (cellsync/bundle.h) carries the same bytes inside envelopes. Encoders
- * write into out (cap bytes): CS_EINVAL for a text field that is not
- * NUL-terminated UTF-8 inside its array, CS_ETOOBIG when it does not fit.
- * Decoders are strict (types, counts, sizes, every byte used; CS_ETOOBIG
- * over CS_WIRE_MAX_PREAUTH) and fill *h / *w only on success.
+ * name, incarnation or nil], welcome [status, message, hub_time, up_seq,
+ * org, role, incarnation or nil, down_seq] (secret and incarnation as bin
+ * of exactly their size). The handshake carries them inside its AEAD
+ * messages; a USB-stick bundle (cellsync/bundle.h) carries the same bytes
+ * inside envelopes. Encoders write into out (cap bytes): CS_EINVAL for a
+ * text field that is not NUL-terminated UTF-8 inside its array, CS_ETOOBIG
+ * when it does not fit. Decoders are strict (types, counts, sizes, every
+ * byte used; CS_ETOOBIG over CS_WIRE_MAX_PREAUTH) and fill *h / *w only on
+ * success.
  */
 int cs_hello_encode(const struct cs_hello *h, uint8_t *out, size_t cap, size_t *outlen);
 int cs_hello_decode(const uint8_t *buf, size_t len, struct cs_hello *h);
