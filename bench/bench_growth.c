@@ -50,12 +50,12 @@
 #define MAX_RUNS    8
 
 struct cp_result {
-    size_t regs;             /* registers merged at the checkpoint */
-    double hub_t, up_t;      /* seconds in the interval */
-    double hub_cpu, up_cpu;  /* CPU seconds in the interval */
+    size_t regs;               /* registers merged at the checkpoint */
+    double hub_t, up_t;        /* seconds in the interval */
+    double hub_cpu, up_cpu;    /* CPU seconds in the interval */
     int64_t hub_miss, up_miss; /* SQLite page-cache misses in the interval */
-    double hub_total;        /* cumulative hub seconds */
-    double hub_cpu_total;    /* cumulative hub CPU seconds */
+    double hub_total;          /* cumulative hub seconds */
+    double hub_cpu_total;      /* cumulative hub CPU seconds */
     double batch[MAX_BATCHES]; /* hub registers/s of each batch of the interval */
     int nbatch;
     struct bm_size hub, up;
@@ -173,7 +173,8 @@ main(int argc, char **argv)
         }
     }
     printf("bench_growth: %ld candidates of 7 registers written on the device in %.1f s;"
-           " checkpoints", ncand, bm_now() - t0);
+           " checkpoints",
+           ncand, bm_now() - t0);
     for (int i = 0; i < ncp; i++)
         printf(" %zu", cps[i]);
     char cache[32] = "SQLite's default";
@@ -253,11 +254,10 @@ main(int argc, char **argv)
                    " cache misses/reg hub %.3f (a) %.3f; hub db %.1f MiB (%.1f B/reg),"
                    " upsert db %.1f MiB (%.1f B/reg); %.0f s into the run\n",
                    k + 1, done, n / cr->hub_t, mmm(b1, sizeof(b1), cr->batch, cr->nbatch, 0),
-                   n / cr->up_t, cr->up_t / cr->hub_t, 1e6 * cr->hub_cpu / n,
-                   1e6 * cr->up_cpu / n, cr->hub_miss / n, cr->up_miss / n,
-                   (cr->hub.file + cr->hub.wal) / 1048576.0, (double)cr->hub.used / done,
-                   (cr->up.file + cr->up.wal) / 1048576.0, (double)cr->up.used / done,
-                   bm_now() - run_t0);
+                   n / cr->up_t, cr->up_t / cr->hub_t, 1e6 * cr->hub_cpu / n, 1e6 * cr->up_cpu / n,
+                   cr->hub_miss / n, cr->up_miss / n, (cr->hub.file + cr->hub.wal) / 1048576.0,
+                   (double)cr->hub.used / done, (cr->up.file + cr->up.wal) / 1048576.0,
+                   (double)cr->up.used / done, bm_now() - run_t0);
             if (k == 0)
                 bm_size_print(&cr->hub, done, value_bytes, 2 * 4096);
             fflush(stdout);

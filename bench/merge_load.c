@@ -294,8 +294,8 @@ bm_hub_merge(struct hub *h, struct hub_peer *p, const struct bm_chunks *c)
     double t0 = bm_now();
     for (size_t i = 0; i < c->n; i++) {
         struct hub_merge m;
-        if ((ret = hub_peer_merge(h, p, c->c[i].env, c->c[i].envlen, &m, bm_err,
-                                  sizeof(bm_err))) != 0)
+        if ((ret = hub_peer_merge(h, p, c->c[i].env, c->c[i].envlen, &m, bm_err, sizeof(bm_err))) !=
+            0)
             bm_die("hub_peer_merge", ret);
         if (m.st.refused != 0) {
             fprintf(stderr, "%s: the hub refused %zu changes\n", bm_prog, m.st.refused);
@@ -424,8 +424,9 @@ bm_db_size(sqlite3 *db, const char *path, struct bm_size *s)
     bm_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     s->file = file_size(path, "");
     s->wal = file_size(path, "-wal");
-    s->used = (bm_pragma_int(db, "PRAGMA page_count") - bm_pragma_int(db, "PRAGMA freelist_count")) *
-              bm_pragma_int(db, "PRAGMA page_size");
+    s->used =
+        (bm_pragma_int(db, "PRAGMA page_count") - bm_pragma_int(db, "PRAGMA freelist_count")) *
+        bm_pragma_int(db, "PRAGMA page_size");
     s->data = s->meta = -1;
     sqlite3_stmt *st;
     /* The b-tree's table: the sync's own (cs_*, hub_*) or the schema are metadata. */
