@@ -1,11 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The hub killed with SIGKILL in the middle of merging a large sync, again
-# and again (CS_CRASH_TRIALS, 10 by default; `make soak` runs more). After
-# each restart: the database passes PRAGMA integrity_check, every change the
-# hub had acknowledged to the device is there, and the device's next sync
-# goes on from there. At the end one clean sync completes and the hub holds
-# exactly the device's records, each once.
+# and again (CS_CRASH_TRIALS, 10 by default; `make soak` runs 100), each
+# trial from the same state so every kill lands in a sync of 21,000 changes,
+# at a different share of its length. After each kill: the database passes
+# PRAGMA integrity_check, every change the hub had acknowledged to the device
+# is there, and the device's next sync completes from there. At least half
+# the kills must land while the hub holds part of the changes. At the end
+# the hub holds exactly the device's records, each once.
 set -u
 cellsync=$1 cellsyncd=$2 bulk=$3 fixture=$4
 trials=${CS_CRASH_TRIALS:-10}
@@ -40,13 +42,41 @@ held_at_hub() {
             WHERE s.uuid IN (SELECT id FROM hub_device)"
 }
 
-i=0
+# Every trial starts from the same state, before the first sync (the hub and
+# the device stopped and copied), so each kill lands in a sync of all 21,000
+# changes: at a share of the time one uninterrupted sync takes, spread over
+# 2% to 96% across the trials.
+stop_hub() {
+    kill -TERM "$hubpid" 2>/dev/null
+    wait "$hubpid" 2>/dev/null
+    hubpid=
+}
+stop_hub
+cp -a "$dir/hub" "$dir/hub0"
+cp -a "$dir/a" "$dir/a0"
+reset() {
+    [ -n "$hubpid" ] && stop_hub
+    rm -rf "$dir/hub" "$dir/a"
+    cp -a "$dir/hub0" "$dir/hub"
+    cp -a "$dir/a0" "$dir/a"
+    start_hub "$dir/hub"
+}
+ms() { echo $(($(date +%s%N) / 1000000)); }
+reset
+t0=$(ms)
+on a 0 "synced" -- sync --quiet --hub "$addr"
+full=$(($(ms) - t0))
+echo "one uninterrupted sync of the device's changes: $full ms"
+
+i=0 mid=0
 while [ "$i" -lt "$trials" ]; do
     i=$((i + 1))
+    reset
     CELLSYNC_HOME="$dir/a" "$cellsync" sync --quiet --hub "$addr" >"$dir/sync.out" 2>&1 &
     syncpid=$!
-    # Somewhere in the merges: 20 to 400 ms into the sync.
-    sleep "0.$(printf '%03d' $((20 + (i * 97) % 380)))"
+    share=$((2 + (i * 37) % 95))
+    delay=$((full * share / 100))
+    sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
     kill -KILL "$hubpid" 2>/dev/null
     wait "$hubpid" 2>/dev/null
     hubpid=
@@ -54,9 +84,17 @@ while [ "$i" -lt "$trials" ]; do
     [ "$(hubsql 'PRAGMA integrity_check')" = ok ] && ok || bad "trial $i: integrity_check failed"
     a=$(acked_here) h=$(held_at_hub)
     [ "$h" -ge "$a" ] && ok || bad "trial $i: the hub holds $h of the $a changes it acknowledged"
-    echo "trial $i: killed with $h of the device's changes at the hub ($a acknowledged)"
+    [ "$h" -gt 0 ] && [ "$h" -lt 21000 ] && mid=$((mid + 1))
+    echo "trial $i: killed at $share% ($delay ms) with $h of the device's changes at the hub ($a acknowledged)"
+    # The next sync goes on from there and completes.
     start_hub "$dir/hub"
+    on a 0 "synced" -- sync --quiet --hub "$addr"
+    [ "$(held_at_hub)" = 21000 ] && ok || bad "trial $i: after the resumed sync the hub holds $(held_at_hub) of 21000"
 done
+echo "$mid of $trials kills landed while the hub held part of the changes"
+# Most kills must land inside the merges, or the test proves little.
+[ "$trials" -lt 10 ] || [ $((mid * 2)) -ge "$trials" ] && ok ||
+    bad "only $mid of $trials kills landed inside the merges"
 
 on a 0 "synced" -- sync --hub "$addr"
 [ "$(hubsql 'SELECT count(*) FROM candidate')" = "$total" ] &&
