@@ -3,12 +3,13 @@
 # The field client (BENCHMARKS.md, section 6): `cellsync candidate add`
 # latency, each run a fresh process on an initialised, never-synced device,
 # N=50 rounds; the stripped binary size; the peak RSS of an add.
-#   sh bench/bench_client.sh BUILD_DIR [BASELINE_BUILD_DIR]
+#   sh bench/bench_client.sh BUILD_DIR [OTHER_BUILD_DIR...]
 #
 # Each round runs, one after the other, the same commands, so the machine's
 # noise falls on all of them alike:
 #   add            BUILD's cellsync candidate add (its own data directory)
-#   add baseline   BASELINE's, when given (its own data directory)
+#   add OTHER      each other build's, when given (each its own data directory),
+#                  e.g. the build before a change
 #   /bin/true      what starting a process costs here
 #   floor          a minimal C program (compiled here) that opens a replica
 #                  made by the same `cellsync init` as cs_replica_open does
@@ -16,13 +17,17 @@
 #                  commits one row: SQLite's open, schema and one fsync'd
 #                  commit, the least an add can cost
 #   sqlite3 :memory: 'select 1'  the sqlite3 shell, if installed
+# WARM=n (default 0) first records n candidates with each build, untimed: a
+# device that has been used for a while rather than a new one.
 # Times are taken by a small C runner (fork, exec, wait4): wall time, CPU
 # time (user + system) and peak RSS (ru_maxrss) of each run, as median
 # [min..max], and the ratio of the add to each other command per round.
 set -u
-build=${1:?usage: bench_client.sh BUILD_DIR [BASELINE_BUILD_DIR]}
-base=${2:-}
+build=${1:?usage: bench_client.sh BUILD_DIR [OTHER_BUILD_DIR...]}
+shift
+others=$*
 N=${N:-50}
+WARM=${WARM:-0}
 cellsync=$build/client/cellsync
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -179,9 +184,10 @@ main(int argc, char **argv)
     return rc != SQLITE_OK;
 }
 EOF
-# shellcheck disable=SC2046
+sqlite_flags=$(pkg-config --cflags --libs sqlite3 2>/dev/null || echo -lsqlite3)
+# shellcheck disable=SC2086
 if ! $CC -O2 -o "$dir/runs" "$dir/runs.c" ||
-    ! $CC -O2 -o "$dir/floor-commit" "$dir/floor.c" $(pkg-config --cflags --libs sqlite3 2>/dev/null || echo -lsqlite3); then
+    ! $CC -O2 -o "$dir/floor-commit" "$dir/floor.c" $sqlite_flags; then
     echo "bench_client: cannot compile the runner (needs $CC and libsqlite3-dev)" >&2
     exit 1
 fi
@@ -189,22 +195,41 @@ fi
 CELLSYNC_HOME=$dir/home "$cellsync" init >/dev/null || exit 1
 CELLSYNC_HOME=$dir/floor-home "$cellsync" init >/dev/null || exit 1
 name="Nguyễn Văn Sỹ %i" town="Bản Khe Ván, xã Mường Lý, huyện Mường Lát, Thanh Hóa"
+warm() { # CELLSYNC HOME
+    i=0
+    while [ "$i" -lt "$WARM" ]; do
+        i=$((i + 1))
+        CELLSYNC_HOME=$2 "$1" candidate add --name "Lò Văn Pằng $i" --sex male \
+            --birth-date 2001-05-17 --hometown "$town" >/dev/null || exit 1
+    done
+}
+warm "$cellsync" "$dir/home"
 set -- add -- env CELLSYNC_HOME="$dir/home" "$cellsync" candidate add --name "$name" --sex male \
     --birth-date 1998-01-03 --hometown "$town" --phone 0912345678
-if [ -n "$base" ]; then
-    CELLSYNC_HOME=$dir/base "$base/client/cellsync" init >/dev/null || exit 1
-    set -- "$@" --- "add (baseline build)" -- env CELLSYNC_HOME="$dir/base" \
-        "$base/client/cellsync" candidate add --name "$name" --sex male --birth-date 1998-01-03 \
-        --hometown "$town" --phone 0912345678
-fi
+k=0
+for o in $others; do
+    k=$((k + 1))
+    CELLSYNC_HOME=$dir/other$k "$o/client/cellsync" init >/dev/null || exit 1
+    warm "$o/client/cellsync" "$dir/other$k"
+    set -- "$@" --- "add ($k)" -- env CELLSYNC_HOME="$dir/other$k" "$o/client/cellsync" \
+        candidate add --name "$name" --sex male --birth-date 1998-01-03 --hometown "$town" \
+        --phone 0912345678
+done
 set -- "$@" --- /bin/true -- /bin/true --- floor -- "$dir/floor-commit" "$dir/floor-home/replica.db"
 command -v sqlite3 >/dev/null && set -- "$@" --- "sqlite3 :memory:" -- sqlite3 :memory: "select 1"
 
 echo "bench_client: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
     "kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "  add: $cellsync${base:+ (baseline: $base/client/cellsync)}"
+echo "  add: $cellsync"
+[ "$WARM" -eq 0 ] || echo "  each data directory held $WARM candidates before the runs"
+k=0
+for o in $others; do
+    k=$((k + 1))
+    echo "  add ($k): $o/client/cellsync"
+done
 "$dir/runs" "$N" "$@"
-for h in home ${base:+base}; do
+k=0
+for h in home $(for o in $others; do k=$((k + 1)); echo other$k; done); do
     echo "  after the runs, $h: replica.db $(stat -c %s "$dir/$h/replica.db") bytes," \
         "replica.db-wal $(stat -c %s "$dir/$h/replica.db-wal" 2>/dev/null || echo 0) bytes"
 done
@@ -213,11 +238,27 @@ cp "$cellsync" "$dir/cellsync.stripped"
 strip "$dir/cellsync.stripped"
 echo "  binary $(stat -c %s "$cellsync") bytes; stripped $(stat -c %s "$dir/cellsync.stripped") bytes"
 echo "  linked: $(ldd "$cellsync" | awk '$1 !~ /vdso/ {print $1}' | tr '\n' ' ')"
-# What one add asks of the kernel: syscalls, and the syncs among them.
+# What adds ask of the kernel, one after the other, in the data directory
+# of the runs above: the syncs (fsync and fdatasync; a checkpoint shows as
+# extra ones) and the reads (pread64: most are the WAL read at open).
+kernel() { # LABEL CELLSYNC HOME
+    syncs= reads= calls=
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+        CELLSYNC_HOME=$3 strace -f -c -o "$dir/strace" "$2" candidate add \
+            --name "Hà Thị Mai $i" --sex female --hometown "$town" >/dev/null 2>&1
+        syncs="$syncs $(awk '$NF ~ /^f(data)?sync$/ { n += $4 } END { print n + 0 }' "$dir/strace")"
+        reads="$reads $(awk '$NF == "pread64" { n += $4 } END { print n + 0 }' "$dir/strace")"
+        calls="$calls $(awk '$NF == "total" { print $4 }' "$dir/strace")"
+    done
+    echo "  12 more adds, $1 (strace -c), syncs each:$syncs"
+    echo "    pread64 each:$reads"
+    echo "    syscalls each:$calls"
+}
 if command -v strace >/dev/null; then
-    CELLSYNC_HOME=$dir/home strace -f -c -o "$dir/strace" "$cellsync" candidate add \
-        --name "Hà Thị Mai" --sex female --hometown "$town" >/dev/null 2>&1
-    awk '$NF ~ /^(fsync|fdatasync|pwrite64|pread64|openat|mmap)$/ { printf "%s%s %s", s, $NF, $4; s = ", " }
-         $NF == "total" { t = $4 } END { printf "; %s syscalls in all\n", t }' "$dir/strace" |
-        sed 's/^/  one add (strace -c): /'
+    kernel add "$cellsync" "$dir/home"
+    k=0
+    for o in $others; do
+        k=$((k + 1))
+        kernel "add ($k)" "$o/client/cellsync" "$dir/other$k"
+    done
 fi

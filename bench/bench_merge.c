@@ -115,12 +115,9 @@ int
 main(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"registers", required_argument, NULL, 'n'},
-        {"runs", required_argument, NULL, 'r'},
-        {"dir", required_argument, NULL, 'd'},
-        {"hub-only", no_argument, NULL, 'H'},
-        {"full-sync", no_argument, NULL, 'F'},
-        {NULL, 0, NULL, 0},
+        {"registers", required_argument, NULL, 'n'}, {"runs", required_argument, NULL, 'r'},
+        {"dir", required_argument, NULL, 'd'},       {"hub-only", no_argument, NULL, 'H'},
+        {"full-sync", no_argument, NULL, 'F'},       {NULL, 0, NULL, 0},
     };
     long nregs = 100000;
     int runs = 5, hub_only = 0, full_sync = 0, ch;

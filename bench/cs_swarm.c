@@ -75,7 +75,7 @@
 #include "cellsync/wire.h"
 #include "hub.h"
 
-#define MAX_PENDING 32      /* unacknowledged changes a device keeps */
+#define MAX_PENDING     32 /* unacknowledged changes a device keeps */
 #define SYNC_TIMEOUT_MS 120000
 
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
@@ -103,9 +103,9 @@ struct dev {
     uint8_t secret[CS_ENROLL_SECRET_LEN];
     int has_secret;
     struct cs_hlc clock;
-    uint64_t seq;     /* the last seq of its own writes */
-    uint64_t hub_ack; /* the highest of its seqs the hub acknowledged */
-    uint64_t hub_seq; /* the hub seq it has received */
+    uint64_t seq;                            /* the last seq of its own writes */
+    uint64_t hub_ack;                        /* the highest of its seqs the hub acknowledged */
+    uint64_t hub_seq;                        /* the hub seq it has received */
     uint8_t incarnation[CS_INCARNATION_LEN]; /* the hub's, hub_seq counts in it */
     int has_incarnation;
     struct cs_id row; /* its candidate */
@@ -260,7 +260,7 @@ struct sync {
     struct cs_welcome w;
     uint64_t up_sent, up_wait, up_acked;
     int up_done, down_done, finishing, failed;
-    uint64_t t0;          /* uv_hrtime at the start */
+    uint64_t t0;            /* uv_hrtime at the start */
     uint64_t t_conn, t_wel; /* connected; welcome read */
     size_t sent, recv;
 };
@@ -290,8 +290,7 @@ static struct round cur;
 static int any_failed;
 static char hub_addr_text[128];
 
-static void
-fail_note(struct sync *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail_note(struct sync *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 fail_note(struct sync *s, const char *fmt, ...)
@@ -763,8 +762,8 @@ hub_cpu_ms(void)
     char *p = strrchr(buf, ')');
     unsigned long ut = 0, st = 0;
     /* After ") ": state(3) ... utime is field 14, stime 15. */
-    if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-                            &st) != 2)
+    if (p == NULL ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return -1;
     return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
 }
@@ -836,8 +835,7 @@ pool_print(const char *kind, const char *which, struct pool *p)
     printf("summary kind=%s rounds=%s ok=%d failed=%d wall_s=%.3f syncs_per_s=%.1f p50_ms=%.2f "
            "p90_ms=%.2f p99_ms=%.2f max_ms=%.2f",
            kind, which, p->ok, p->failed, p->wall, p->ok / p->wall, pct(p->lat, p->nlat, 50),
-           pct(p->lat, p->nlat, 90), pct(p->lat, p->nlat, 99),
-           p->nlat ? p->lat[p->nlat - 1] : 0.0);
+           pct(p->lat, p->nlat, 90), pct(p->lat, p->nlat, 99), p->nlat ? p->lat[p->nlat - 1] : 0.0);
     if (p->hub_ms >= 0)
         printf(" hub_cpu_ms=%ld hub_cpu_ms_per_sync=%.3f", p->hub_ms,
                p->ok ? (double)p->hub_ms / p->ok : 0.0);
@@ -1111,8 +1109,7 @@ number(const char *v, int lo, int hi, const char *what)
     char *end;
     long n = strtol(v, &end, 10);
     if (end == v || *end != 0 || n < lo || n > hi) {
-        fprintf(stderr, "cs_swarm: %s must be a number from %d to %d, not '%s'\n", what, lo, hi,
-                v);
+        fprintf(stderr, "cs_swarm: %s must be a number from %d to %d, not '%s'\n", what, lo, hi, v);
         exit(2);
     }
     return (int)n;
@@ -1122,11 +1119,16 @@ int
 main(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"hub", required_argument, NULL, 'a'},         {"state", required_argument, NULL, 's'},
-        {"devices", required_argument, NULL, 'n'},     {"concurrency", required_argument, NULL, 'c'},
-        {"rounds", required_argument, NULL, 'r'},      {"changes", required_argument, NULL, 'k'},
-        {"seq-devices", required_argument, NULL, 'q'}, {"hub-pid", required_argument, NULL, 'p'},
-        {"crypto-floor", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0},
+        {"hub", required_argument, NULL, 'a'},
+        {"state", required_argument, NULL, 's'},
+        {"devices", required_argument, NULL, 'n'},
+        {"concurrency", required_argument, NULL, 'c'},
+        {"rounds", required_argument, NULL, 'r'},
+        {"changes", required_argument, NULL, 'k'},
+        {"seq-devices", required_argument, NULL, 'q'},
+        {"hub-pid", required_argument, NULL, 'p'},
+        {"crypto-floor", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
     };
     const char *addr = NULL, *state = NULL;
     int ch, floor_n = 0;

@@ -106,16 +106,19 @@ client_path(const struct client *c, const char *name, char *buf, size_t len)
 /*
  * Every command is a new process, and a new SQLite connection does not
  * know how much of the WAL an earlier one copied into the database: it
- * reads the whole log again when it opens (recovery), and its automatic
- * checkpoint never lets the log start over. Left alone, the log grows by
- * every write (11 pages for a candidate) and the opening of every command
- * with it; past 1,000 pages each commit also copies all of it again. So a
- * command that finds the log over CLIENT_WAL_MAX copies it into the
- * database and empties it when it closes. SQLite syncs the database before
- * it cuts the log, so nothing committed is at risk. A process busy with
- * the replica is not waited for: the next command tries again.
+ * reads the whole log again when it opens (recovery, ~2 us a page here),
+ * and its automatic checkpoint never lets the log start over. Left alone,
+ * the log grows by every write (11 pages for a candidate) and the opening
+ * of every command with it; past 1,000 pages each commit also copies all
+ * of it into the database again, with two more syncs. So a command that
+ * finds the log over CLIENT_WAL_MAX copies it into the database and empties
+ * it when it closes. SQLite syncs the database before it cuts the log, so
+ * nothing committed is at risk. That costs about two syncs (the database,
+ * and the next commit's log header), so it is done about every 20 adds
+ * rather than every few (measured, BENCHMARKS.md section 6). A process busy
+ * with the replica is not waited for: the next command tries again.
  */
-#define CLIENT_WAL_MAX (256 * 1024)
+#define CLIENT_WAL_MAX (1024 * 1024)
 
 static void
 checkpoint_if_long(struct client *c)

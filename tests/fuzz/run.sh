@@ -15,7 +15,10 @@ if [ "${1:-}" = --fresh ]; then
     fresh=1
     shift
 fi
-[ $# -eq 3 ] || [ $# -eq 4 ] || { echo "usage: $0 [--fresh] BUILD SECONDS WORK [JOBS]" >&2; exit 2; }
+if [ $# -ne 3 ] && [ $# -ne 4 ]; then
+    echo "usage: $0 [--fresh] BUILD SECONDS WORK [JOBS]" >&2
+    exit 2
+fi
 build=$1 seconds=$2 work=$3 jobs=${4:-1}
 seeds=$(cd "$(dirname "$0")" && pwd)/corpus
 

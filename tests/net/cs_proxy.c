@@ -550,8 +550,8 @@ proxy_stop(struct proxy *px, const char *why)
         return;
     px->stopping = 1;
     fprintf(stderr,
-            "cs_proxy: stopping (%s): connections=%u up=%llu down=%llu turns=%llu cuts=%llu\n",
-            why, px->accepted, (unsigned long long)px->up, (unsigned long long)px->down,
+            "cs_proxy: stopping (%s): connections=%u up=%llu down=%llu turns=%llu cuts=%llu\n", why,
+            px->accepted, (unsigned long long)px->up, (unsigned long long)px->down,
             (unsigned long long)px->turns, (unsigned long long)px->cuts);
     if (px->stats_path != NULL) {
         char line[192];
