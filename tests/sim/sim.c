@@ -907,8 +907,10 @@ out:
             seed, ret == 0 ? "ok" : "FAILED", s->writes, s->deletes, s->undeletes, s->resolves,
             s->lives, s->bundles, s->delivered, s->dropped, s->dups, s->edrift, s->restamped,
             rounds, ret == 0 ? "" : ": ", ret == 0 ? "" : s->why);
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n; i++) {
         cs_replica_close(s->nd[i].r);
+        free(s->nd[i].refused);
+    }
     for (size_t k = 0; k < s->nq; k++)
         free(s->q[k].buf);
     free(s->q);
