@@ -142,6 +142,7 @@ enum {
     ST_REFUSED_ADD,
     ST_REFUSED_CLOCK,
     ST_REFUSED_OPEN,
+    ST_REFUSED_ANY,
     ST_INC_ALL,
     ST_INC_ADD,
     ST_INC_FIRST,
@@ -207,6 +208,7 @@ static const char *const stmt_sql[ST__COUNT] = {
         " AND v.row = r.row AND v.col = (SELECT ix FROM cs_name WHERE name = r.col)"
         " AND v.site = (SELECT ix FROM cs_site WHERE uuid = r.origin) AND v.seq > r.seq)"
         " ORDER BY r.hlc LIMIT ?2",
+    [ST_REFUSED_ANY] = "SELECT 1 FROM hub_refused WHERE device = ?1 AND kind = 2 LIMIT 1",
     [ST_REFUSED_CLOCK] = "SELECT reason FROM hub_refused WHERE row = ?1 AND hlc = ?2"
                          " AND origin = ?3 AND tbl = ?4 AND col = ?5 AND kind = 2 LIMIT 1",
     [ST_INC_ALL] = "SELECT id, since_seq FROM hub_incarnation ORDER BY n",
@@ -240,6 +242,7 @@ struct authz {
     signed char *tix; /* the table of each change, -1 when unknown */
     struct az_row *rows;
     size_t nrows;
+    int clock_refused; /* the sender has changes refused for the clock: look each up */
 };
 
 struct hub {
@@ -2051,6 +2054,21 @@ hub_authorize_prepare(struct hub *h, const struct hub_device *d, const struct hu
     az->n = n;
     az->d = d;
     az->s = s;
+    /* Almost always none: then no change of the set needs its own lookup. */
+    sqlite3_stmt *st = stmt_get(h, ST_REFUSED_ANY);
+    int rc = SQLITE_ERROR;
+    if (st != NULL) {
+        sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        az->clock_refused = rc == SQLITE_ROW;
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        free(az->rows);
+        free(az->tix);
+        free(az);
+        return cs_sqlite_code(rc);
+    }
     az_key(cs, n, &az->seq_first, &az->seq_last, &az->hlc_first, &az->hlc_last, &az->origin);
     /* One entry per change of a known table, sorted by (table, row, index), then merged. */
     size_t m = 0;
@@ -2134,25 +2152,27 @@ authorize(struct hub *h, const struct hub_device *d, size_t i, char *reason, siz
      * write again with a new stamp (or has replaced it), so taking the old
      * one from a stale stick would keep a version the writer has not.
      */
-    sqlite3_stmt *st = stmt_get(h, ST_REFUSED_CLOCK);
-    if (st == NULL) {
-        snprintf(reason, len, "%s", _("the hub cannot check this change now"));
-        return cs_sqlite_code(sqlite3_errcode(h->db));
-    }
-    sqlite3_bind_blob(st, 1, c.row.b, CS_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (int64_t)c.hlc);
-    sqlite3_bind_blob(st, 3, c.origin.b, CS_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, c.table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, c.column, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        snprintf(reason, len, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return CS_REFUSAL_CLOCK;
-    if (rc != SQLITE_DONE) {
-        snprintf(reason, len, "%s", _("the hub cannot check this change now"));
-        return cs_sqlite_code(rc);
+    if (az->clock_refused) {
+        sqlite3_stmt *st = stmt_get(h, ST_REFUSED_CLOCK);
+        if (st == NULL) {
+            snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+            return cs_sqlite_code(sqlite3_errcode(h->db));
+        }
+        sqlite3_bind_blob(st, 1, c.row.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)c.hlc);
+        sqlite3_bind_blob(st, 3, c.origin.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, c.table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, c.column, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            snprintf(reason, len, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW)
+            return CS_REFUSAL_CLOCK;
+        if (rc != SQLITE_DONE) {
+            snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+            return cs_sqlite_code(rc);
+        }
     }
     struct cs_hlc *clock = cs_replica_clock(h->r);
     int relayed = cs_id_cmp(&c.origin, &d->id) != 0;
