@@ -17,7 +17,8 @@
 
 /*
  * setlocale(LC_ALL, "") and bindtextdomain: from $CELLSYNC_LOCALEDIR when
- * set (tests, the build tree), else the install prefix's share/locale.
+ * set (tests), else from the build tree's locale/ for a binary run from the
+ * build tree, else the install prefix's share/locale.
  * LC_NUMERIC is put back to "C" so numbers never take a decimal comma.
  *
  * What a user sets to read Vietnamese:
