@@ -118,6 +118,14 @@ cs_id_to_hex(const struct cs_id *id, char out[CS_ID_HEX_LEN + 1])
     out[o] = '\0';
 }
 
+void
+cs_id_short(const struct cs_id *id, char out[CS_ID_SHORT_LEN + 1])
+{
+    char hex[CS_ID_HEX_LEN + 1];
+    cs_id_to_hex(id, hex);
+    memcpy(out, hex + CS_ID_HEX_LEN - CS_ID_SHORT_LEN, CS_ID_SHORT_LEN + 1);
+}
+
 /* Not isxdigit(): its answer depends on the locale. */
 static int
 hex_value(char c)

@@ -197,6 +197,11 @@ test_hex_rfc_vector(void **state)
     char hex[CS_ID_HEX_LEN + 1];
     cs_id_to_hex(&id, hex);
     assert_string_equal(hex, rfc_hex);
+
+    /* The short form is the random end, never the time at the front. */
+    char shrt[CS_ID_SHORT_LEN + 1];
+    cs_id_short(&id, shrt);
+    assert_string_equal(shrt, "0c07398f");
 }
 
 static void

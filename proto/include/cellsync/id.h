@@ -35,6 +35,15 @@ void cs_id_derive(struct cs_id *out, const char *name);
 void cs_id_to_hex(const struct cs_id *id, char out[CS_ID_HEX_LEN + 1]);
 
 /*
+ * The short form people read and type: the last 8 hex digits, the same for
+ * every kind of id (records, devices). The last ones: the first 12 of a
+ * UUIDv7 are its time, shared by everything made in the same minute, the last
+ * are random. Matching a typed short id is by suffix (or full prefix).
+ */
+#define CS_ID_SHORT_LEN 8
+void cs_id_short(const struct cs_id *id, char out[CS_ID_SHORT_LEN + 1]);
+
+/*
  * Parses 32 hex digits, with or without the four dashes of the canonical form.
  * Returns 0, or CS_EINVAL with *out unchanged: the caller quotes its input.
  */
