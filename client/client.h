@@ -98,25 +98,6 @@ extern const struct entity ent_candidate, ent_member, ent_meeting;
 
 const struct field *entity_field(const struct entity *e, const char *column);
 
-/* Extra options a command takes besides an entity's fields. */
-struct opt {
-    const char *name; /* without dashes */
-    int has_arg;      /* 0 flag, 1 required argument */
-    const char *help; /* N_() */
-};
-
-/*
- * Parses argv (argv[0] is the verb) for the entity's fields and the extra
- * options. fv[i] gets field i's text (NULL if not given), ov[j] extra j's
- * text ("" for a given flag). *rest is the index of the first operand.
- * Returns 0, or CS_EXIT_USAGE after printing why.
- */
-int parse_args(int argc, char **argv, const char *cmd, const struct entity *e, const char **fv,
-               const struct opt *extra, size_t nextra, const char **ov, int *rest);
-
-/* Prints the options of an entity and the extras, for --help. */
-void print_options(FILE *f, const struct entity *e, const struct opt *extra, size_t nextra);
-
 /*
  * Checks and writes the given fields of one record in the open transaction.
  * Dates are normalised, codes checked, references resolved. On a bad value
@@ -160,21 +141,30 @@ const char *stage_column(enum cs_stage s);
 /* cs_candidate_facts() on the client's replica: 0, CS_ENOTFOUND, or CS_ESQLITE. */
 int candidate_facts(struct client *c, const struct cs_id *id, struct cs_rules_facts *f);
 
-/* ---- sub-verbs (`cellsync candidate add ...`) ---- */
+/* ---- options and sub-verbs (`cellsync candidate add ...`) ---- */
+
+/*
+ * Parses the options of a command without verbs that checks them itself
+ * before it opens the data directory (argv[0] is the command). --help
+ * prints usage and about (both translated) and the options. Returns
+ * CS_CLI_GO_ON with the operands from argv[*rest], or the exit code.
+ */
+int client_args(const char *cmd, const char *usage, const char *about, int argc, char **argv,
+                const struct cs_cli_opt *opts, size_t nopts, const char **ov, int *rest);
 
 struct verb_args {
     const char **fv; /* per entity field, NULL if not given */
-    const char **ov; /* per extra option, NULL if not given, "" for a given flag */
+    const char **ov; /* per option of the verb's table, NULL if not given, "" for a given flag */
     int argc;        /* the operands: argv[0..argc) */
     char **argv;
 };
 
 struct verb {
-    const char *name;
+    const char *name; /* NULL for a command that is one verb (`cellsync sync`) */
     int (*fn)(struct client *c, const struct verb_args *a);
     const struct entity *e; /* fields it takes as options, or NULL */
-    const struct opt *extra;
-    size_t nextra;
+    const struct cs_cli_opt *opts;
+    size_t nopts;
     const char *operands; /* usage of the operands: "ID", "" */
     int min_operands, max_operands;
     const char *summary; /* N_() */
@@ -187,8 +177,8 @@ struct verb {
  */
 int run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, char **argv);
 
-/* The same for a command that is one verb: `cellsync sync [options]`. */
-int run_single(const char *cmd, const struct verb *v, int argc, char **argv);
+/* The same for one verb: argv[0] is its name, or the command's for a command that is one verb. */
+int run_verb(const char *cmd, const struct verb *v, int argc, char **argv);
 
 /*
  * SQL functions the commands' queries use, registered by client_open:

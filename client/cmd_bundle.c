@@ -21,8 +21,9 @@
 /* Below this a bundle is written too fast for a progress line to help. */
 #define PROGRESS_MIN (1u << 20)
 
-static const struct opt bundle_opts[] = {
-    {"quiet", 0, N_("no progress bar")},
+enum { OPT_QUIET, OPT__COUNT };
+static const struct cs_cli_opt bundle_opts[OPT__COUNT] = {
+    [OPT_QUIET] = {"quiet", 0, N_("no progress bar")},
 };
 
 struct show {
@@ -70,7 +71,7 @@ bundle_export(struct client *c, const struct verb_args *a)
 {
     struct device d;
     struct device_tally t;
-    struct show s = {isatty(2) && a->ov[0] == NULL, 0, 0};
+    struct show s = {isatty(2) && a->ov[OPT_QUIET] == NULL, 0, 0};
     struct device_report rep = {show_progress, NULL, &s};
     char err[1024] = "";
     const char *path = a->argv[0];
@@ -93,7 +94,7 @@ bundle_import(struct client *c, const struct verb_args *a)
 {
     struct device d;
     struct device_tally t;
-    struct show s = {isatty(2) && a->ov[0] == NULL, 0, 1};
+    struct show s = {isatty(2) && a->ov[OPT_QUIET] == NULL, 0, 1};
     struct device_report rep = {show_progress, show_refused, &s};
     char err[1024] = "", path[PATH_MAX + 16];
     struct stat st;
@@ -127,9 +128,9 @@ bundle_import(struct client *c, const struct verb_args *a)
 }
 
 static const struct verb verbs[] = {
-    {"export", bundle_export, NULL, bundle_opts, 1, "FILE", 1, 1,
+    {"export", bundle_export, NULL, bundle_opts, OPT__COUNT, "FILE", 1, 1,
      N_("write this device's changes the hub has not acknowledged to FILE, for the hub")},
-    {"import", bundle_import, NULL, bundle_opts, 1, "REPLY", 1, 1,
+    {"import", bundle_import, NULL, bundle_opts, OPT__COUNT, "REPLY", 1, 1,
      N_("apply the hub's reply (a file, or the stick's directory holding this device's reply)")},
 };
 

@@ -18,14 +18,27 @@
 #include "client.h"
 #include "output.h"
 
-static const struct opt json_opt[] = {{"json", 0, N_("print JSON")}};
-static const struct opt list_opts[] = {
-    {"json", 0, N_("print JSON")},
-    {"stage", 1, N_("only candidates at this stage")},
-    {"all", 0, N_("include withdrawn candidates and official members")},
+enum { SHOW_JSON, SHOW__COUNT };
+static const struct cs_cli_opt show_opts[SHOW__COUNT] = {
+    [SHOW_JSON] = {"json", 0, N_("print JSON")}};
+enum { LIST_JSON, LIST_STAGE, LIST_ALL, LIST__COUNT };
+static const struct cs_cli_opt list_opts[LIST__COUNT] = {
+    [LIST_JSON] = {"json", 0, N_("print JSON")},
+    [LIST_STAGE] = {"stage", 1, N_("only candidates at this stage")},
+    [LIST_ALL] = {"all", 0, N_("include withdrawn candidates and official members")},
 };
-enum { ADV_TO, ADV_DATE, ADV_HELPER, ADV_SPONSOR, ADV_SPONSOR2, ADV_YOUTH, ADV_FORCE, ADV_REASON };
-static const struct opt advance_opts[] = {
+enum {
+    ADV_TO,
+    ADV_DATE,
+    ADV_HELPER,
+    ADV_SPONSOR,
+    ADV_SPONSOR2,
+    ADV_YOUTH,
+    ADV_FORCE,
+    ADV_REASON,
+    ADV__COUNT
+};
+static const struct cs_cli_opt advance_opts[ADV__COUNT] = {
     [ADV_TO] = {"to", 1, N_("the stage to move to (only the next stage is allowed)")},
     [ADV_DATE] = {"date", 1, N_("the date the stage was reached (default today)")},
     [ADV_HELPER] = {"helper", 1, N_("the official member assigned to help (helper stage)")},
@@ -36,9 +49,10 @@ static const struct opt advance_opts[] = {
     [ADV_FORCE] = {"force", 0, N_("record an exception instead of refusing when a rule fails")},
     [ADV_REASON] = {"reason", 1, N_("why the exception is made (needed with --force)")},
 };
-static const struct opt withdraw_opts[] = {
-    {"date", 1, N_("the date of withdrawal (default today)")},
-    {"reason", 1, N_("why the candidate withdraws")},
+enum { WD_DATE, WD_REASON, WD__COUNT };
+static const struct cs_cli_opt withdraw_opts[WD__COUNT] = {
+    [WD_DATE] = {"date", 1, N_("the date of withdrawal (default today)")},
+    [WD_REASON] = {"reason", 1, N_("why the candidate withdraws")},
 };
 
 /* Errors of one step, printed once with the command's name. */
@@ -119,7 +133,7 @@ cand_show(struct client *c, const struct verb_args *a)
     char err[512] = "", sql[8192];
     struct cs_id id;
     sqlite3_stmt *st = NULL;
-    int ret, json = a->ov[0] != NULL;
+    int ret, json = a->ov[SHOW_JSON] != NULL;
 
     if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
@@ -208,8 +222,8 @@ cand_show(struct client *c, const struct verb_args *a)
 static int
 cand_list(struct client *c, const struct verb_args *a)
 {
-    const char *stage = a->ov[1];
-    int json = a->ov[0] != NULL, all = a->ov[2] != NULL;
+    const char *stage = a->ov[LIST_STAGE];
+    int json = a->ov[LIST_JSON] != NULL, all = a->ov[LIST_ALL] != NULL;
     sqlite3_stmt *st = NULL;
     char sql[1024];
     int ret;
@@ -481,11 +495,13 @@ cand_withdraw(struct client *c, const struct verb_args *a)
     int32_t on = c->today;
     int ret;
 
-    if (a->ov[1] == NULL || a->ov[1][0] == 0)
+    const char *reason = a->ov[WD_REASON], *date = a->ov[WD_DATE];
+
+    if (reason == NULL || reason[0] == 0)
         return client_usage(_("candidate withdraw: --reason is required"));
     if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
-    if (a->ov[0] != NULL && cs_date_parse(a->ov[0], &on, err, sizeof(err)) != 0)
+    if (date != NULL && cs_date_parse(date, &on, err, sizeof(err)) != 0)
         return client_fail(_("--date: %s"), err);
     if (record_text(c, "candidate", &id, "stage", stage, sizeof(stage)) == 0 &&
         (strcmp(stage, "withdrawn") == 0 || strcmp(stage, "official") == 0))
@@ -498,7 +514,7 @@ cand_withdraw(struct client *c, const struct verb_args *a)
                                    sizeof(err))) != 0 ||
         (ret = cs_replica_set_text(c->rep, "candidate", &id, "withdrawn_on", datebuf, err,
                                    sizeof(err))) != 0 ||
-        (ret = cs_replica_set_text(c->rep, "candidate", &id, "withdrawn_reason", a->ov[1], err,
+        (ret = cs_replica_set_text(c->rep, "candidate", &id, "withdrawn_reason", reason, err,
                                    sizeof(err))) != 0 ||
         (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
         cs_replica_rollback(c->rep);
@@ -510,13 +526,14 @@ cand_withdraw(struct client *c, const struct verb_args *a)
 
 static const struct verb verbs[] = {
     {"add", cand_add, &ent_candidate, NULL, 0, "", 0, 0, N_("record a new candidate")},
-    {"list", cand_list, NULL, list_opts, 3, "", 0, 0, N_("list candidates and their stage")},
-    {"show", cand_show, NULL, json_opt, 1, "ID", 1, 1, N_("show one candidate")},
+    {"list", cand_list, NULL, list_opts, LIST__COUNT, "", 0, 0,
+     N_("list candidates and their stage")},
+    {"show", cand_show, NULL, show_opts, SHOW__COUNT, "ID", 1, 1, N_("show one candidate")},
     {"edit", cand_edit, &ent_candidate, NULL, 0, "ID", 1, 1,
      N_("change a candidate's identity fields")},
-    {"advance", cand_advance, NULL, advance_opts, 8, "ID", 1, 1,
+    {"advance", cand_advance, NULL, advance_opts, ADV__COUNT, "ID", 1, 1,
      N_("move a candidate to the next stage, checking the rules")},
-    {"withdraw", cand_withdraw, NULL, withdraw_opts, 2, "ID", 1, 1,
+    {"withdraw", cand_withdraw, NULL, withdraw_opts, WD__COUNT, "ID", 1, 1,
      N_("record that a candidate withdrew")},
 };
 

@@ -280,11 +280,13 @@ prepare_conflicts(struct client *c, const char *where, const char *tail, sqlite3
     return 0;
 }
 
+enum { LIST_JSON, LIST__COUNT };
+
 static int
 conf_list(struct client *c, const struct verb_args *a)
 {
     sqlite3_stmt *st = NULL;
-    int json = a->ov[0] != NULL, ret;
+    int json = a->ov[LIST_JSON] != NULL, ret;
 
     if ((ret = add_functions(c)) != 0 ||
         (ret = prepare_conflicts(c, "", json ? list_json_sql : list_table_sql, &st)) != 0)
@@ -299,7 +301,7 @@ conf_list(struct client *c, const struct verb_args *a)
 
 /* ---- resolve ---- */
 
-enum { RES_PICK, RES_VALUE };
+enum { RES_PICK, RES_VALUE, RES__COUNT };
 
 /* A copy of a stored value, so it outlives the statement it was read with. */
 static int
@@ -458,20 +460,20 @@ out:
     return ret;
 }
 
-static const struct opt list_opts[] = {
-    {"json", 0, N_("print a JSON array instead of a table")},
+static const struct cs_cli_opt list_opts[LIST__COUNT] = {
+    [LIST_JSON] = {"json", 0, N_("print a JSON array instead of a table")},
 };
 
-static const struct opt resolve_opts[] = {
+static const struct cs_cli_opt resolve_opts[RES__COUNT] = {
     [RES_PICK] = {"pick", 1, N_("current: keep the value shown now; other: take the other value")},
     [RES_VALUE] = {"value", 1, N_("set this value instead of either (\"\" clears the field)")},
 };
 
 static const struct verb verbs[] = {
-    {"list", conf_list, NULL, list_opts, sizeof(list_opts) / sizeof(list_opts[0]), "", 0, 0,
+    {"list", conf_list, NULL, list_opts, LIST__COUNT, "", 0, 0,
      N_("list the fields edited on two devices at once, with both values")},
-    {"resolve", conf_resolve, NULL, resolve_opts, sizeof(resolve_opts) / sizeof(resolve_opts[0]),
-     "CONFLICT", 1, 1, N_("keep one value of a conflict, or set a new one")},
+    {"resolve", conf_resolve, NULL, resolve_opts, RES__COUNT, "CONFLICT", 1, 1,
+     N_("keep one value of a conflict, or set a new one")},
 };
 
 int

@@ -15,12 +15,11 @@
 #include "client.h"
 #include "output.h"
 
-enum { OPT_JSON, OPT_WITHIN, OPT_HELP, OPT__COUNT };
+enum { OPT_JSON, OPT_WITHIN, OPT__COUNT };
 
-static const struct opt due_opts[OPT__COUNT] = {
+static const struct cs_cli_opt due_opts[OPT__COUNT] = {
     [OPT_JSON] = {"json", 0, N_("print a JSON array instead of a table")},
     [OPT_WITHIN] = {"within", 1, N_("only deadlines within this many days (overdue ones always)")},
-    [OPT_HELP] = {"help", 0, N_("show this help")},
 };
 
 /* ?1 is --within (NULL: all); ordered soonest first. */
@@ -52,15 +51,12 @@ cmd_due(int argc, char **argv)
     long long within = -1;
     int rest, ret;
 
-    if ((ret = parse_args(argc, argv, "due", NULL, NULL, due_opts, OPT__COUNT, ov, &rest)) != 0)
+    ret = client_args("due", _("usage: cellsync due [--json] [--within DAYS]"),
+                      _("Lists the deadlines of the admission procedure for every candidate in\n"
+                        "progress, soonest first; overdue ones are marked."),
+                      argc, argv, due_opts, OPT__COUNT, ov, &rest);
+    if (ret != CS_CLI_GO_ON)
         return ret;
-    if (ov[OPT_HELP] != NULL) {
-        printf("%s\n\n%s\n", _("usage: cellsync due [--json] [--within DAYS]"),
-               _("Lists the deadlines of the admission procedure for every candidate in\n"
-                 "progress, soonest first; overdue ones are marked."));
-        print_options(stdout, NULL, due_opts, OPT__COUNT);
-        return CS_EXIT_OK;
-    }
     if (rest != argc)
         return client_usage(_("due: unexpected argument '%s'"), argv[rest]);
     if (ov[OPT_WITHIN] != NULL) {

@@ -19,10 +19,11 @@
 #include "client.h"
 #include "link.h"
 
-static const struct opt enroll_opts[] = {
-    {"code", 1, N_("the short code the hub's administrator read out")},
-    {"hub", 1, N_("the hub's address HOST:PORT (needed with --code)")},
-    {"name", 1, N_("a name for this device, shown at the hub")},
+enum { OPT_CODE, OPT_HUB, OPT_NAME, OPT__COUNT };
+static const struct cs_cli_opt enroll_opts[OPT__COUNT] = {
+    [OPT_CODE] = {"code", 1, N_("the short code the hub's administrator read out")},
+    [OPT_HUB] = {"hub", 1, N_("the hub's address HOST:PORT (needed with --code)")},
+    [OPT_NAME] = {"name", 1, N_("a name for this device, shown at the hub")},
 };
 
 /* Asks the hub for its key (a one-byte request frame) and returns it. */
@@ -53,7 +54,7 @@ enroll_run(struct client *c, const struct verb_args *a)
 {
     struct cs_enrollment e = {0};
     char err[1024] = "", hex[CS_PK_LEN * 2 + 1], prev[CS_PK_LEN * 2 + 1] = "";
-    const char *code = a->ov[0], *hub = a->ov[1], *name = a->ov[2];
+    const char *code = a->ov[OPT_CODE], *hub = a->ov[OPT_HUB], *name = a->ov[OPT_NAME];
     int ret;
 
     if ((code == NULL) == (a->argc == 0))
@@ -112,13 +113,14 @@ enroll_run(struct client *c, const struct verb_args *a)
     return CS_EXIT_OK;
 }
 
-static const struct verb verbs[] = {
-    {"with", enroll_run, NULL, enroll_opts, 3, "[FILE]", 0, 1,
-     N_("enroll this device with its hub")},
+static const struct verb enroll_verb = {
+    NULL,        enroll_run, NULL,
+    enroll_opts, OPT__COUNT, "[FILE]",
+    0,           1,          N_("enroll this device with its hub"),
 };
 
 int
 cmd_enroll(int argc, char **argv)
 {
-    return run_single("enroll", &verbs[0], argc, argv);
+    return run_verb("enroll", &enroll_verb, argc, argv);
 }

@@ -14,9 +14,9 @@
 #include "cellsync/key.h"
 #include "client.h"
 
-static const struct opt init_opts[] = {
-    {"org", 1, N_("the code of this cell, as the organisation committee writes it")},
-    {"help", 0, N_("show this help")},
+enum { OPT_ORG, OPT__COUNT };
+static const struct cs_cli_opt init_opts[OPT__COUNT] = {
+    [OPT_ORG] = {"org", 1, N_("the code of this cell, as the organisation committee writes it")},
 };
 
 /* mkdir -p with mode 0700 for the last component (the records are personal data). */
@@ -42,22 +42,19 @@ int
 cmd_init(int argc, char **argv)
 {
     struct client c = {0};
-    const char *ov[2];
+    const char *ov[OPT__COUNT];
     char key_path[PATH_MAX + 32], pub_path[PATH_MAX + 32], db_path[PATH_MAX + 32], err[512];
     struct cs_key *k = NULL;
     struct cs_replica *r = NULL;
     struct cs_id site;
     int rest, ret;
 
-    if ((ret = parse_args(argc, argv, "init", NULL, NULL, init_opts, 2, ov, &rest)) != 0)
+    ret = client_args("init", _("usage: cellsync init [--org CODE]"),
+                      _("Creates this device's key and its empty record store in $CELLSYNC_HOME\n"
+                        "(default ~/.local/share/cellsync)."),
+                      argc, argv, init_opts, OPT__COUNT, ov, &rest);
+    if (ret != CS_CLI_GO_ON)
         return ret;
-    if (ov[1] != NULL) {
-        printf("%s\n\n%s\n", _("usage: cellsync init [--org CODE]"),
-               _("Creates this device's key and its empty record store in $CELLSYNC_HOME\n"
-                 "(default ~/.local/share/cellsync)."));
-        print_options(stdout, NULL, init_opts, 2);
-        return CS_EXIT_OK;
-    }
     if (rest != argc)
         return client_usage(_("init: unexpected argument '%s'"), argv[rest]);
     if (client_home(c.home, sizeof(c.home)) != 0)
@@ -79,7 +76,7 @@ cmd_init(int argc, char **argv)
     cs_key_id(k, &site);
     cs_key_free(k);
     if ((ret = cs_replica_open(&r, db_path, CS_REPLICA_CREATE, &site, err, sizeof(err))) != 0 ||
-        (ov[0] != NULL && (ret = cs_replica_meta_set(r, "org", ov[0])) != 0)) {
+        (ov[OPT_ORG] != NULL && (ret = cs_replica_meta_set(r, "org", ov[OPT_ORG])) != 0)) {
         cs_replica_close(r);
         unlink(db_path);
         unlink(key_path);

@@ -22,20 +22,32 @@
 #include "client.h"
 #include "output.h"
 
-static const struct opt json_opts[] = {
-    {"json", 0, N_("print JSON instead of a table")},
+enum { OPT_JSON, OPT__COUNT };
+static const struct cs_cli_opt json_opts[OPT__COUNT] = {
+    [OPT_JSON] = {"json", 0, N_("print JSON instead of a table")},
 };
-static const struct opt assess_opts[] = {
-    {"strengths", 1, N_("strengths of the candidate (\"-\" reads standard input, @FILE a file)")},
-    {"weaknesses", 1, N_("weaknesses to work on (\"-\" reads standard input, @FILE a file)")},
-    {"next-steps", 1,
-     N_("what the candidate does next (\"-\" reads standard input, @FILE a file)")},
+/* The texts of an assessment, in the order of their columns. */
+enum { ASSESS_STRENGTHS, ASSESS_WEAKNESSES, ASSESS_NEXT_STEPS, ASSESS__COUNT };
+static const struct cs_cli_opt assess_opts[ASSESS__COUNT] = {
+    [ASSESS_STRENGTHS] =
+        {"strengths", 1,
+         N_("strengths of the candidate (\"-\" reads standard input, @FILE a file)")},
+    [ASSESS_WEAKNESSES] = {"weaknesses", 1,
+                           N_("weaknesses to work on (\"-\" reads standard input, @FILE a file)")},
+    [ASSESS_NEXT_STEPS] = {"next-steps", 1,
+                           N_("what the candidate does next (\"-\" reads standard input, @FILE a "
+                              "file)")},
 };
-static const char *const assess_columns[] = {"strengths", "weaknesses", "next_steps"};
-static const struct opt attend_opts[] = {
-    {"present", 0, N_("the member came")},
-    {"absent", 0, N_("the member did not come")},
-    {"reason", 1, N_("why the member was absent")},
+static const char *const assess_columns[ASSESS__COUNT] = {
+    [ASSESS_STRENGTHS] = "strengths",
+    [ASSESS_WEAKNESSES] = "weaknesses",
+    [ASSESS_NEXT_STEPS] = "next_steps",
+};
+enum { ATT_PRESENT, ATT_ABSENT, ATT_REASON, ATT__COUNT };
+static const struct cs_cli_opt attend_opts[ATT__COUNT] = {
+    [ATT_PRESENT] = {"present", 0, N_("the member came")},
+    [ATT_ABSENT] = {"absent", 0, N_("the member did not come")},
+    [ATT_REASON] = {"reason", 1, N_("why the member was absent")},
 };
 
 /* Drops trailing blanks and newlines of text read from a file or terminal. */
@@ -240,7 +252,7 @@ meeting_list(struct client *c, const struct verb_args *a)
         "  FROM (SELECT m.id, m.held_on, m.kind, m.agenda, " MEETING_COUNTS
         "          FROM meeting m WHERE m.cl % 2 = 1 ORDER BY m.held_on DESC, m.id DESC)";
 #undef MEETING_COUNTS
-    int json = a->ov[0] != NULL;
+    int json = a->ov[OPT_JSON] != NULL;
     sqlite3_stmt *st;
 
     if (prepare(c, json ? sql_json : sql_plain, &st) != 0)
@@ -309,7 +321,7 @@ meeting_show(struct client *c, const struct verb_args *a)
 
     if (record_find(c, "meeting", a->argv[0], &id, err, sizeof(err)) != 0)
         return client_fail("%s", err);
-    if (a->ov[0] != NULL)
+    if (a->ov[OPT_JSON] != NULL)
         return meeting_show_json(c, &id);
     if ((ret = record_show(c, &ent_meeting, &id, 0)) != 0)
         return ret;
@@ -343,18 +355,18 @@ set_text(struct client *c, const char *table, const struct cs_id *row, const cha
 static int
 meeting_assess(struct client *c, const struct verb_args *a)
 {
-    enum { N = 3 };
-    char *texts[N] = {NULL}, err[512] = "", name[256];
+    char *texts[ASSESS__COUNT] = {NULL}, err[512] = "", name[256];
     struct cs_id meeting, candidate, id;
     int ret;
 
-    if (a->ov[0] == NULL && a->ov[1] == NULL && a->ov[2] == NULL)
+    if (a->ov[ASSESS_STRENGTHS] == NULL && a->ov[ASSESS_WEAKNESSES] == NULL &&
+        a->ov[ASSESS_NEXT_STEPS] == NULL)
         return client_usage(_("meeting assess: give '--strengths', '--weaknesses' or "
                               "'--next-steps' (see 'cellsync meeting assess --help')"));
     if (record_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
         record_find(c, "candidate", a->argv[1], &candidate, err, sizeof(err)) != 0)
         return client_fail("%s", err);
-    if ((ret = read_texts(a->ov, texts, N, "meeting assess")) != 0)
+    if ((ret = read_texts(a->ov, texts, ASSESS__COUNT, "meeting assess")) != 0)
         goto out;
 
     struct cs_value mv = {.type = CS_VBLOB, .p = meeting.b, .n = CS_ID_LEN};
@@ -365,7 +377,7 @@ meeting_assess(struct client *c, const struct verb_args *a)
         ret = cs_replica_set(c->rep, "assessment", &id, "meeting", &mv, err, sizeof(err));
     if (ret == 0)
         ret = cs_replica_set(c->rep, "assessment", &id, "candidate", &cv, err, sizeof(err));
-    for (size_t i = 0; i < N && ret == 0; i++)
+    for (size_t i = 0; i < ASSESS__COUNT && ret == 0; i++)
         ret = set_text(c, "assessment", &id, assess_columns[i], texts[i], err, sizeof(err));
     if (ret == 0)
         ret = cs_replica_commit(c->rep, err, sizeof(err));
@@ -380,7 +392,7 @@ meeting_assess(struct client *c, const struct verb_args *a)
     printf(_("added assessment %s of '%s'\n"), hex + CS_ID_HEX_LEN - 8, name);
     ret = CS_EXIT_OK;
 out:
-    free_texts(texts, N);
+    free_texts(texts, ASSESS__COUNT);
     return ret;
 }
 
@@ -411,12 +423,12 @@ find_attendance(struct client *c, const struct cs_id *meeting, const struct cs_i
 static int
 meeting_attend(struct client *c, const struct verb_args *a)
 {
-    const char *reason = a->ov[2];
-    int present = a->ov[0] != NULL, found, ret;
+    const char *reason = a->ov[ATT_REASON];
+    int present = a->ov[ATT_PRESENT] != NULL, found, ret;
     struct cs_id meeting, member, id;
     char err[512] = "", name[256], date[CS_DATE_BUFSZ];
 
-    if (present == (a->ov[1] != NULL))
+    if (present == (a->ov[ATT_ABSENT] != NULL))
         return client_usage(_("meeting attend: give either '--present' or '--absent'"));
     if (record_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
         record_find(c, "member", a->argv[1], &member, err, sizeof(err)) != 0)
@@ -462,12 +474,13 @@ static const struct verb verbs[] = {
     {"add", meeting_add, &ent_meeting, NULL, 0, "", 0, 0,
      N_("record a meeting (--date is required; --agenda, --minutes and --resolutions take "
         "\"-\" for standard input or @FILE)")},
-    {"list", meeting_list, NULL, json_opts, 1, "", 0, 0, N_("list the meetings, newest first")},
-    {"show", meeting_show, NULL, json_opts, 1, "ID", 1, 1,
+    {"list", meeting_list, NULL, json_opts, OPT__COUNT, "", 0, 0,
+     N_("list the meetings, newest first")},
+    {"show", meeting_show, NULL, json_opts, OPT__COUNT, "ID", 1, 1,
      N_("show a meeting with its attendance and assessments")},
-    {"assess", meeting_assess, NULL, assess_opts, 3, "MEETING CANDIDATE", 2, 2,
+    {"assess", meeting_assess, NULL, assess_opts, ASSESS__COUNT, "MEETING CANDIDATE", 2, 2,
      N_("record what a meeting said about a candidate")},
-    {"attend", meeting_attend, NULL, attend_opts, 3, "MEETING MEMBER", 2, 2,
+    {"attend", meeting_attend, NULL, attend_opts, ATT__COUNT, "MEETING MEMBER", 2, 2,
      N_("record that a member came to a meeting or not")},
 };
 

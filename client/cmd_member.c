@@ -11,12 +11,14 @@
 #include "client.h"
 #include "output.h"
 
-static const struct opt list_opts[] = {
-    {"json", 0, N_("print JSON instead of a table")},
-    {"status", 1, N_("only members with this status code")},
+enum { LIST_JSON, LIST_STATUS, LIST__COUNT };
+static const struct cs_cli_opt list_opts[LIST__COUNT] = {
+    [LIST_JSON] = {"json", 0, N_("print JSON instead of a table")},
+    [LIST_STATUS] = {"status", 1, N_("only members with this status code")},
 };
-static const struct opt show_opts[] = {
-    {"json", 0, N_("print JSON instead of labelled lines")},
+enum { SHOW_JSON, SHOW__COUNT };
+static const struct cs_cli_opt show_opts[SHOW__COUNT] = {
+    [SHOW_JSON] = {"json", 0, N_("print JSON instead of labelled lines")},
 };
 
 /* The index of a field in ent_member, for the checks that name one. */
@@ -77,8 +79,8 @@ member_list(struct client *c, const struct verb_args *a)
         " 'card_no', card_no))"
         "  FROM (SELECT * FROM member WHERE cl % 2 = 1 AND (?1 IS NULL OR status = ?1)"
         "         ORDER BY full_name COLLATE vi, id)";
-    const char *status = a->ov[1];
-    int json = a->ov[0] != NULL;
+    const char *status = a->ov[LIST_STATUS];
+    int json = a->ov[LIST_JSON] != NULL;
     sqlite3_stmt *st = NULL;
     int ret;
 
@@ -107,7 +109,7 @@ member_show(struct client *c, const struct verb_args *a)
 
     if (record_find(c, "member", a->argv[0], &id, err, sizeof(err)) != 0)
         return client_fail("%s", err);
-    return record_show(c, &ent_member, &id, a->ov[0] != NULL);
+    return record_show(c, &ent_member, &id, a->ov[SHOW_JSON] != NULL);
 }
 
 static int
@@ -137,8 +139,9 @@ member_edit(struct client *c, const struct verb_args *a)
 
 static const struct verb verbs[] = {
     {"add", member_add, &ent_member, NULL, 0, "", 0, 0, N_("add a member (--name is required)")},
-    {"list", member_list, NULL, list_opts, 2, "", 0, 0, N_("list the members, by name")},
-    {"show", member_show, NULL, show_opts, 1, "ID", 1, 1, N_("show every field of a member")},
+    {"list", member_list, NULL, list_opts, LIST__COUNT, "", 0, 0, N_("list the members, by name")},
+    {"show", member_show, NULL, show_opts, SHOW__COUNT, "ID", 1, 1,
+     N_("show every field of a member")},
     {"edit", member_edit, &ent_member, NULL, 0, "ID", 1, 1,
      N_("change the given fields of a member (an empty value clears one)")},
 };

@@ -15,9 +15,9 @@
 #include "cellsync/report.h"
 #include "client.h"
 
-enum { OPT_ORG, OPT_YEAR, OPT_FORMAT, OPT_OUT, OPT_SECTION, OPT_SQL, OPT_HELP, OPT__COUNT };
+enum { OPT_ORG, OPT_YEAR, OPT_FORMAT, OPT_OUT, OPT_SECTION, OPT_SQL, OPT__COUNT };
 
-static const struct opt report_opts[OPT__COUNT] = {
+static const struct cs_cli_opt report_opts[OPT__COUNT] = {
     [OPT_ORG] = {"org", 1, N_("only this unit and the units below it (default: this device's)")},
     [OPT_YEAR] = {"year", 1,
                   N_("the year of targets, admissions and ratings (default: this year)")},
@@ -25,7 +25,6 @@ static const struct opt report_opts[OPT__COUNT] = {
     [OPT_OUT] = {"out", 1, N_("write to this file (atomically) instead of standard output")},
     [OPT_SECTION] = {"section", 1, N_("only this section of the report (CSV: default the first)")},
     [OPT_SQL] = {"sql", 0, N_("print the queries of the report instead of running them")},
-    [OPT_HELP] = {"help", 0, N_("show this help")},
 };
 
 int
@@ -38,20 +37,17 @@ cmd_report(int argc, char **argv)
     int rest, ret, fmt = CS_REPORT_TABLE;
     long year = 0;
 
-    if ((ret = parse_args(argc, argv, "report", NULL, NULL, report_opts, OPT__COUNT, ov, &rest)) !=
-        0)
+    ret = client_args(
+        "report",
+        _("usage: cellsync report targets|pipeline|due|members|all [--org ID]\n"
+          "  [--year YEAR] [--format table|json|csv|html] [--out FILE] [--section NAME]\n"
+          "  [--sql]"),
+        _("Reports on the records of this device: targets and admissions, candidates by\n"
+          "stage, deadlines and membership. Each number comes from a documented query;\n"
+          "--sql prints them. The report on devices and sync is made at the hub."),
+        argc, argv, report_opts, OPT__COUNT, ov, &rest);
+    if (ret != CS_CLI_GO_ON)
         return ret;
-    if (ov[OPT_HELP] != NULL) {
-        printf("%s\n\n%s\n",
-               _("usage: cellsync report targets|pipeline|due|members|all [--org ID]\n"
-                 "  [--year YEAR] [--format table|json|csv|html] [--out FILE] [--section NAME]\n"
-                 "  [--sql]"),
-               _("Reports on the records of this device: targets and admissions, candidates by\n"
-                 "stage, deadlines and membership. Each number comes from a documented query;\n"
-                 "--sql prints them. The report on devices and sync is made at the hub."));
-        print_options(stdout, NULL, report_opts, OPT__COUNT);
-        return CS_EXIT_OK;
-    }
     if (rest >= argc)
         return client_usage(_("report: which report? targets, pipeline, due, members or all"));
     if (rest + 1 < argc)

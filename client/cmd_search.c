@@ -21,9 +21,9 @@
 #include "client.h"
 #include "output.h"
 
-static const struct opt search_opts[] = {
-    {"json", 0, N_("print JSON instead of a table")},
-    {"help", 0, N_("show this help")},
+enum { OPT_JSON, OPT__COUNT };
+static const struct cs_cli_opt search_opts[OPT__COUNT] = {
+    [OPT_JSON] = {"json", 0, N_("print JSON instead of a table")},
 };
 
 /* Live rows whose search body matches ?1, with a rank that is better when lower. */
@@ -223,21 +223,18 @@ cmd_search(int argc, char **argv)
 {
     static const char *const headers[] = {N_("kind"), N_("id"), N_("name"), N_("match")};
     struct client c;
-    const char *ov[2];
+    const char *ov[OPT__COUNT];
     char *query = NULL;
     sqlite3_stmt *st = NULL;
     int rest, ret;
 
-    if ((ret = parse_args(argc, argv, "search", NULL, NULL, search_opts, 2, ov, &rest)) != 0)
+    ret = client_args("search", _("usage: cellsync search [--json] TEXT..."),
+                      _("Finds candidates, members and meetings by words of their names, home "
+                        "towns,\ncitizen ids, phones, agendas, minutes and resolutions. Tone "
+                        "marks are\noptional and the start of a word is enough."),
+                      argc, argv, search_opts, OPT__COUNT, ov, &rest);
+    if (ret != CS_CLI_GO_ON)
         return ret;
-    if (ov[1] != NULL) {
-        printf("%s\n\n%s\n", _("usage: cellsync search [--json] TEXT..."),
-               _("Finds candidates, members and meetings by words of their names, home towns,\n"
-                 "citizen ids, phones, agendas, minutes and resolutions. Tone marks are\n"
-                 "optional and the start of a word is enough."));
-        print_options(stdout, NULL, search_opts, 2);
-        return CS_EXIT_OK;
-    }
     if (rest == argc)
         return client_usage(_("search: missing TEXT (see 'cellsync search --help')"));
     if ((ret = build_query(argc - rest, argv + rest, &query)) != 0)
@@ -250,7 +247,7 @@ cmd_search(int argc, char **argv)
         free(query);
         return ret;
     }
-    int json = ov[0] != NULL;
+    int json = ov[OPT_JSON] != NULL;
     ret = CS_EXIT_FAILURE;
     if (sqlite3_create_function(c.db, "unfold", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                 sql_unfold, NULL, NULL) != SQLITE_OK) {

@@ -15,11 +15,10 @@
 #include "client.h"
 #include "output.h"
 
-enum { OPT_JSON, OPT_HELP, OPT__COUNT };
+enum { OPT_JSON, OPT__COUNT };
 
-static const struct opt status_opts[OPT__COUNT] = {
+static const struct cs_cli_opt status_opts[OPT__COUNT] = {
     [OPT_JSON] = {"json", 0, N_("print a JSON object instead of lines")},
-    [OPT_HELP] = {"help", 0, N_("show this help")},
 };
 
 /*
@@ -74,16 +73,12 @@ cmd_status(int argc, char **argv)
     uint64_t conflicts = 0;
     int rest, ret;
 
-    if ((ret = parse_args(argc, argv, "status", NULL, NULL, status_opts, OPT__COUNT, ov, &rest)) !=
-        0)
+    ret = client_args("status", _("usage: cellsync status [--json]"),
+                      _("Shows this device, its records, the changes the hub has not yet\n"
+                        "acknowledged, open conflicts and overdue deadlines."),
+                      argc, argv, status_opts, OPT__COUNT, ov, &rest);
+    if (ret != CS_CLI_GO_ON)
         return ret;
-    if (ov[OPT_HELP] != NULL) {
-        printf("%s\n\n%s\n", _("usage: cellsync status [--json]"),
-               _("Shows this device, its records, the changes the hub has not yet\n"
-                 "acknowledged, open conflicts and overdue deadlines."));
-        print_options(stdout, NULL, status_opts, OPT__COUNT);
-        return CS_EXIT_OK;
-    }
     if (rest != argc)
         return client_usage(_("status: unexpected argument '%s'"), argv[rest]);
     if ((ret = client_open(&c)) != 0)

@@ -30,10 +30,11 @@
 
 #define OUT_HIGH (256u << 10) /* stop making chunks while this much waits to be sent */
 
-static const struct opt sync_opts[] = {
-    {"hub", 1, N_("the hub's address HOST:PORT (default: the one from enrollment)")},
-    {"timeout", 1, N_("seconds to wait for the hub to answer (default 60)")},
-    {"quiet", 0, N_("no progress bar")},
+enum { OPT_HUB, OPT_TIMEOUT, OPT_QUIET, OPT__COUNT };
+static const struct cs_cli_opt sync_opts[OPT__COUNT] = {
+    [OPT_HUB] = {"hub", 1, N_("the hub's address HOST:PORT (default: the one from enrollment)")},
+    [OPT_TIMEOUT] = {"timeout", 1, N_("seconds to wait for the hub to answer (default 60)")},
+    [OPT_QUIET] = {"quiet", 0, N_("no progress bar")},
 };
 
 static void
@@ -57,15 +58,15 @@ sync_run(struct client *c, const struct verb_args *a)
     struct cs_hs hs;
     struct link l = {.fd = -1, .timeout = 60};
     struct tally t = {0};
-    int ret = CS_EXIT_FAILURE, rc, tty = isatty(2) && a->ov[2] == NULL;
+    int ret = CS_EXIT_FAILURE, rc, tty = isatty(2) && a->ov[OPT_QUIET] == NULL;
     uint8_t *frame;
     size_t flen, len;
     unsigned hub_version = 0;
 
-    if (a->ov[1] != NULL && (l.timeout = atoi(a->ov[1])) <= 0)
+    if (a->ov[OPT_TIMEOUT] != NULL && (l.timeout = atoi(a->ov[OPT_TIMEOUT])) <= 0)
         return client_usage(_("sync: --timeout needs a number of seconds"));
-    if (a->ov[0] != NULL)
-        snprintf(addr, sizeof(addr), "%s", a->ov[0]);
+    if (a->ov[OPT_HUB] != NULL)
+        snprintf(addr, sizeof(addr), "%s", a->ov[OPT_HUB]);
     else if (cs_replica_meta_get(c->rep, "hub_addr", addr, sizeof(addr)) != 0 || addr[0] == 0)
         return client_fail(_("no hub address: give --hub HOST:PORT, or enroll first"));
     if (client_check_replica(c) != 0)
@@ -272,12 +273,12 @@ out:
     return ret;
 }
 
-static const struct verb verbs[] = {
-    {"now", sync_run, NULL, sync_opts, 3, "", 0, 0, N_("sync with the hub now")},
+static const struct verb sync_verb = {
+    NULL, sync_run, NULL, sync_opts, OPT__COUNT, "", 0, 0, N_("sync with the hub now"),
 };
 
 int
 cmd_sync(int argc, char **argv)
 {
-    return run_single("sync", &verbs[0], argc, argv);
+    return run_verb("sync", &sync_verb, argc, argv);
 }

@@ -11,9 +11,10 @@
 #include "client.h"
 #include "output.h"
 
-static const struct opt list_opts[] = {
-    {"json", 0, N_("print JSON")},
-    {"year", 1, N_("only this year")},
+enum { OPT_JSON, OPT_YEAR, OPT__COUNT };
+static const struct cs_cli_opt list_opts[OPT__COUNT] = {
+    [OPT_JSON] = {"json", 0, N_("print JSON")},
+    [OPT_YEAR] = {"year", 1, N_("only this year")},
 };
 
 /* Decisions in the target's year and unit count as admitted. */
@@ -24,7 +25,7 @@ static const struct opt list_opts[] = {
 static int
 target_list(struct client *c, const struct verb_args *a)
 {
-    int json = a->ov[0] != NULL;
+    int json = a->ov[OPT_JSON] != NULL;
     sqlite3_stmt *st = NULL;
     static const char where[] = " FROM target t WHERE t.cl % 2 = 1 AND (?1 IS NULL OR t.year = ?1)";
     char sql[1024];
@@ -42,8 +43,8 @@ target_list(struct client *c, const struct verb_args *a)
                  ADMITTED, where);
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return client_fail("%s", sqlite3_errmsg(c->db));
-    if (a->ov[1] != NULL)
-        sqlite3_bind_text(st, 1, a->ov[1], -1, SQLITE_STATIC);
+    if (a->ov[OPT_YEAR] != NULL)
+        sqlite3_bind_text(st, 1, a->ov[OPT_YEAR], -1, SQLITE_STATIC);
     static const char *const headers[] = {N_("unit"),     N_("year"),     N_("target"),
                                           N_("admitted"), N_("students"), N_("non-state")};
     int ret = json ? out_json(stdout, st) : out_table(stdout, st, headers);
@@ -52,7 +53,7 @@ target_list(struct client *c, const struct verb_args *a)
 }
 
 static const struct verb verbs[] = {
-    {"list", target_list, NULL, list_opts, 2, "", 0, 0,
+    {"list", target_list, NULL, list_opts, OPT__COUNT, "", 0, 0,
      N_("list this unit's admission targets and how far the cell has come")},
 };
 

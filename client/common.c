@@ -6,7 +6,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,8 +220,11 @@ entity_field(const struct entity *e, const char *column)
     return NULL;
 }
 
-void
-print_options(FILE *f, const struct entity *e, const struct opt *extra, size_t nextra)
+static const struct cs_cli_opt help_opt[] = {{"help", 0, N_("show this help")}};
+
+/* The options of a command or verb for its --help: the entity's fields, the others, --help. */
+static void
+print_options(FILE *f, const struct entity *e, const struct cs_cli_opt *opts, size_t nopts)
 {
     fprintf(f, "\n%s\n", _("options:"));
     for (size_t i = 0; e != NULL && i < e->nfields; i++) {
@@ -241,54 +243,24 @@ print_options(FILE *f, const struct entity *e, const struct opt *extra, size_t n
         if (fd->type == FT_CODE)
             fprintf(f, "      (%s)\n", arg);
     }
-    for (size_t j = 0; j < nextra; j++)
-        fprintf(f, "  --%s%s\n      %s\n", extra[j].name, extra[j].has_arg ? " VALUE" : "",
-                _(extra[j].help));
+    cs_cli_print_options(f, opts, nopts);
+    cs_cli_print_options(f, help_opt, 1);
 }
 
 int
-parse_args(int argc, char **argv, const char *cmd, const struct entity *e, const char **fv,
-           const struct opt *extra, size_t nextra, const char **ov, int *rest)
+client_args(const char *cmd, const char *usage, const char *about, int argc, char **argv,
+            const struct cs_cli_opt *opts, size_t nopts, const char **ov, int *rest)
 {
-    size_t nf = e ? e->nfields : 0, n = nf + nextra;
-    struct option *lo = calloc(n + 1, sizeof(*lo));
-    int ret = 0;
+    struct cs_cli_group g = {opts, nopts, ov};
+    int help, ret;
 
-    if (lo == NULL)
-        return client_fail("%s", cs_strerror(CS_ENOMEM));
-    for (size_t i = 0; i < nf; i++) {
-        lo[i].name = e->fields[i].opt;
-        lo[i].has_arg = required_argument;
-        lo[i].val = 1000 + (int)i;
-        fv[i] = NULL;
-    }
-    for (size_t j = 0; j < nextra; j++) {
-        lo[nf + j].name = extra[j].name;
-        lo[nf + j].has_arg = extra[j].has_arg ? required_argument : no_argument;
-        lo[nf + j].val = 1000 + (int)(nf + j);
-        ov[j] = NULL;
-    }
-    optind = 1;
-    opterr = 0;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        if (ch >= 1000 && (size_t)(ch - 1000) < nf) {
-            fv[ch - 1000] = optarg;
-        } else if (ch >= 1000 && (size_t)(ch - 1000) < n) {
-            ov[ch - 1000 - nf] = lo[ch - 1000].has_arg ? optarg : "";
-        } else if (ch == ':') {
-            ret = client_usage(_("%s: option '%s' needs a value"), cmd, argv[optind - 1]);
-            goto out;
-        } else {
-            ret = client_usage(_("%s: unknown option '%s' (see 'cellsync %s --help')"), cmd,
-                               argv[optind - 1], cmd);
-            goto out;
-        }
-    }
-    *rest = optind;
-out:
-    free(lo);
-    return ret;
+    if ((ret = cs_cli_parse("cellsync", cmd, argc, argv, &g, 1, &help, rest)) != 0)
+        return ret;
+    if (!help)
+        return CS_CLI_GO_ON;
+    printf("%s\n\n%s\n", usage, about);
+    print_options(stdout, NULL, opts, nopts);
+    return CS_EXIT_OK;
 }
 
 int
@@ -532,15 +504,9 @@ verbs_usage(FILE *f, const char *cmd, const struct verb *verbs, size_t n)
     fprintf(f, _("\nRun 'cellsync %s <verb> --help' for the options of one verb.\n"), cmd);
 }
 
-static int single_verb; /* set while run_single runs its one verb */
-
 int
 run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, char **argv)
 {
-    const struct verb *v = NULL;
-    struct client c;
-    int ret, rest;
-
     if (argc < 2) {
         verbs_usage(stderr, cmd, verbs, n);
         return CS_EXIT_USAGE;
@@ -552,33 +518,36 @@ run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, char **
     }
     for (size_t i = 0; i < n; i++)
         if (strcmp(verbs[i].name, argv[1]) == 0)
-            v = &verbs[i];
-    if (v == NULL) {
-        client_usage(_("%s: unknown verb '%s'"), cmd, argv[1]);
-        verbs_usage(stderr, cmd, verbs, n);
-        return CS_EXIT_USAGE;
-    }
-    argc--, argv++;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            /* A one-verb command (run_single) is shown without its hidden verb. */
-            if (single_verb)
-                printf(_("usage: cellsync %s [<options>]%s%s\n\n%s\n"), cmd,
-                       v->operands[0] ? " " : "", v->operands, _(v->summary));
-            else
-                printf(_("usage: cellsync %s %s [<options>]%s%s\n\n%s\n"), cmd, v->name,
-                       v->operands[0] ? " " : "", v->operands, _(v->summary));
-            print_options(stdout, v->e, v->extra, v->nextra);
-            return CS_EXIT_OK;
-        }
+            return run_verb(cmd, &verbs[i], argc - 1, argv + 1);
+    client_usage(_("%s: unknown verb '%s'"), cmd, argv[1]);
+    verbs_usage(stderr, cmd, verbs, n);
+    return CS_EXIT_USAGE;
+}
 
-    const char *fv[64], *ov[16];
+int
+run_verb(const char *cmd, const struct verb *v, int argc, char **argv)
+{
+    const char *fv[CS_CLI_OPT_MAX], *ov[CS_CLI_OPT_MAX];
+    struct cs_cli_opt fields[CS_CLI_OPT_MAX];
+    size_t nf = v->e != NULL ? v->e->nfields : 0;
+    struct client c;
     char what[64];
-    snprintf(what, sizeof(what), "%s %s", cmd, v->name);
-    if ((v->e && v->e->nfields > 64) || v->nextra > 16)
+    int help, rest, ret;
+
+    snprintf(what, sizeof(what), "%s%s%s", cmd, v->name ? " " : "", v->name ? v->name : "");
+    if (nf > CS_CLI_OPT_MAX || v->nopts > CS_CLI_OPT_MAX)
         return client_fail("%s: too many options", what);
-    if ((ret = parse_args(argc, argv, what, v->e, fv, v->extra, v->nextra, ov, &rest)) != 0)
+    for (size_t i = 0; i < nf; i++)
+        fields[i] = (struct cs_cli_opt){v->e->fields[i].opt, 1, NULL};
+    struct cs_cli_group g[] = {{fields, nf, fv}, {v->opts, v->nopts, ov}};
+    if ((ret = cs_cli_parse("cellsync", what, argc, argv, g, 2, &help, &rest)) != 0)
         return ret;
+    if (help) {
+        printf(_("usage: cellsync %s [<options>]%s%s\n\n%s\n"), what, v->operands[0] ? " " : "",
+               v->operands, _(v->summary));
+        print_options(stdout, v->e, v->opts, v->nopts);
+        return CS_EXIT_OK;
+    }
     int nops = argc - rest;
     if (nops < v->min_operands)
         return client_usage(_("%s: missing %s (see 'cellsync %s --help')"), what, v->operands,
@@ -677,22 +646,4 @@ int
 due_rows_fill(struct client *c, char *err, size_t errlen)
 {
     return cs_candidate_due_fill(c->db, c->today, c->hol, due_skipped, NULL, err, errlen);
-}
-
-int
-run_single(const char *cmd, const struct verb *v, int argc, char **argv)
-{
-    /* `cellsync sync [options]` reads better than a verb: put the only one in. */
-    char **av = calloc((size_t)argc + 2, sizeof(*av));
-    if (av == NULL)
-        return client_fail("%s", cs_strerror(CS_ENOMEM));
-    av[0] = argv[0];
-    av[1] = (char *)v->name;
-    for (int i = 1; i < argc; i++)
-        av[i + 1] = argv[i];
-    single_verb = 1;
-    int ret = run_verbs(cmd, v, 1, argc + 1, av);
-    single_verb = 0;
-    free(av);
-    return ret;
 }

@@ -15,7 +15,6 @@
  * interrupted backup never leaves a DIR that looks complete.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,21 +143,21 @@ human_size(char *buf, size_t len, off_t n)
 int
 cmd_backup(int argc, char **argv)
 {
-    const char *state = NULL, *config = NULL;
+    const char *sopt[CMD_STATE__COUNT];
     char dir[PATH_MAX], tmp[PATH_MAX], parent[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
     char key_id[CS_ID_HEX_LEN + 1], site[CS_ID_HEX_LEN + 1], err[1024] = "", size[32];
     struct conf conf;
     struct stat st;
     int made_tmp = 0;
 
-    int first, done = cmd_state_args("backup", argc, argv, usage, &state, &config, &first);
-    if (done >= 0)
+    int first, done = cmd_args("backup", argc, argv, usage, NULL, 0, NULL, sopt, &first);
+    if (done != CS_CLI_GO_ON)
         return done;
     if (first == argc)
         return cmd_usage_error("backup", "%s", _("give the DIR to write the backup to"));
     if (first + 1 != argc)
         return cmd_usage_error("backup", _("unexpected argument '%s'"), argv[first + 1]);
-    if (cmd_config(&conf, config, state) != 0)
+    if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
 
     /* DIR without trailing slashes, its parent, and the temp name beside it. */

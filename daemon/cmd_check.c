@@ -9,7 +9,6 @@
  * by that daemon, which is fine.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,16 +162,17 @@ check_listen(struct report *r, const struct conf *c)
 int
 cmd_check(int argc, char **argv)
 {
-    const char *state = NULL, *config = NULL;
+    const char *sopt[CMD_STATE__COUNT];
     char what[PATH_MAX + 64], path[PATH_MAX], err[1024];
     char key_id[CS_ID_HEX_LEN + 1] = "", site[CS_ID_HEX_LEN + 1];
     struct report r = {0};
     struct conf conf;
     struct stat st;
 
-    int first, done = cmd_state_args("check", argc, argv, usage, &state, &config, &first);
-    if (done >= 0)
+    int first, done = cmd_args("check", argc, argv, usage, NULL, 0, NULL, sopt, &first);
+    if (done != CS_CLI_GO_ON)
         return done;
+    const char *state = sopt[CMD_STATE], *config = sopt[CMD_CONFIG];
     if (first != argc)
         return cmd_usage_error("check", _("unexpected argument '%s'"), argv[first]);
 

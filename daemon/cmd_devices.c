@@ -4,7 +4,6 @@
  * revokes one, named by its name or by the beginning or end of its id. A
  * revoked device is refused at its next handshake.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -34,46 +33,24 @@ devices_usage(FILE *f)
 int
 cmd_devices(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"state", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *state = NULL, *config = NULL;
+    enum { OPT_JSON, OPT__COUNT };
+    static const struct cs_cli_opt opts[OPT__COUNT] = {[OPT_JSON] = {"json", 0, NULL}};
+    const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
     struct conf conf;
     struct hub *h = NULL;
     char err[1024];
-    int ch, json = 0;
+    int rest;
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'j':
-            json = 1;
-            break;
-        case 's':
-            state = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'h':
-            devices_usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option("devices", ch, argv);
-        }
-    }
-    if (optind != argc)
-        return cmd_usage_error("devices", _("unexpected argument '%s'"), argv[optind]);
-    if (cmd_config(&conf, config, state) != 0)
+    int done = cmd_args("devices", argc, argv, devices_usage, opts, OPT__COUNT, ov, sopt, &rest);
+    if (done != CS_CLI_GO_ON)
+        return done;
+    if (rest != argc)
+        return cmd_usage_error("devices", _("unexpected argument '%s'"), argv[rest]);
+    if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
         return cmd_fail("%s", err);
-    int ret = hub_devices_print(h, stdout, json, err, sizeof(err));
+    int ret = hub_devices_print(h, stdout, ov[OPT_JSON] != NULL, err, sizeof(err));
     hub_close(h);
     return ret == 0 ? CS_EXIT_OK : cmd_fail("%s", err);
 }
@@ -92,20 +69,20 @@ revoke_usage(FILE *f)
 int
 cmd_revoke(int argc, char **argv)
 {
-    const char *state = NULL, *config = NULL;
+    const char *sopt[CMD_STATE__COUNT];
     struct conf conf;
     struct hub *h = NULL;
     struct hub_device d;
     char err[1024], hex[CS_ID_HEX_LEN + 1];
 
-    int first, done = cmd_state_args("revoke", argc, argv, revoke_usage, &state, &config, &first);
-    if (done >= 0)
+    int first, done = cmd_args("revoke", argc, argv, revoke_usage, NULL, 0, NULL, sopt, &first);
+    if (done != CS_CLI_GO_ON)
         return done;
     if (argc - first != 1)
         return cmd_usage_error("revoke", "%s",
                                argc - first == 0 ? _("name the device to revoke")
                                                  : _("name one device at a time"));
-    if (cmd_config(&conf, config, state) != 0)
+    if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
         return cmd_fail("%s", err);

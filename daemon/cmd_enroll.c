@@ -5,7 +5,6 @@
  * enrollment as a short code that can be read out over the phone. Both work
  * once and expire after --days.
  */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,71 +60,40 @@ default_addr(const struct conf *c, char *out, size_t len)
 int
 cmd_enroll(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"org", required_argument, NULL, 'o'},   {"role", required_argument, NULL, 'r'},
-        {"name", required_argument, NULL, 'n'},  {"out", required_argument, NULL, 'O'},
-        {"addr", required_argument, NULL, 'a'},  {"days", required_argument, NULL, 'd'},
-        {"state", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    enum { OPT_ORG, OPT_ROLE, OPT_NAME, OPT_OUT, OPT_ADDR, OPT_DAYS, OPT__COUNT };
+    static const struct cs_cli_opt opts[OPT__COUNT] = {
+        [OPT_ORG] = {"org", 1, NULL},   [OPT_ROLE] = {"role", 1, NULL},
+        [OPT_NAME] = {"name", 1, NULL}, [OPT_OUT] = {"out", 1, NULL},
+        [OPT_ADDR] = {"addr", 1, NULL}, [OPT_DAYS] = {"days", 1, NULL},
     };
-    const char *org = NULL, *role = NULL, *name = NULL, *out = NULL, *addr = NULL;
-    const char *state = NULL, *config = NULL;
+    const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
     unsigned days = DEFAULT_DAYS;
     struct conf conf;
     struct hub *h = NULL;
     char err[1024], code[CS_ENROLL_CODE_LEN + 1], addr_buf[300], until[64];
     int64_t expires = 0;
-    int ch;
+    int rest;
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'o':
-            org = optarg;
-            break;
-        case 'r':
-            role = optarg;
-            break;
-        case 'n':
-            name = optarg;
-            break;
-        case 'O':
-            out = optarg;
-            break;
-        case 'a':
-            addr = optarg;
-            break;
-        case 'd': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (optarg[0] < '0' || optarg[0] > '9' || *end != 0 || v < 1 || v > 365)
-                return cmd_usage_error("enroll", _("--days needs a number from 1 to 365, not '%s'"),
-                                       optarg);
-            days = (unsigned)v;
-            break;
-        }
-        case 's':
-            state = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option("enroll", ch, argv);
-        }
+    int done = cmd_args("enroll", argc, argv, usage, opts, OPT__COUNT, ov, sopt, &rest);
+    if (done != CS_CLI_GO_ON)
+        return done;
+    const char *org = ov[OPT_ORG], *role = ov[OPT_ROLE], *name = ov[OPT_NAME];
+    const char *out = ov[OPT_OUT], *addr = ov[OPT_ADDR], *d = ov[OPT_DAYS];
+    if (d != NULL) {
+        char *end;
+        unsigned long v = strtoul(d, &end, 10);
+        if (d[0] < '0' || d[0] > '9' || *end != 0 || v < 1 || v > 365)
+            return cmd_usage_error("enroll", _("--days needs a number from 1 to 365, not '%s'"), d);
+        days = (unsigned)v;
     }
-    if (optind != argc)
-        return cmd_usage_error("enroll", _("unexpected argument '%s'"), argv[optind]);
+    if (rest != argc)
+        return cmd_usage_error("enroll", _("unexpected argument '%s'"), argv[rest]);
     if (org == NULL || role == NULL || name == NULL || out == NULL)
         return cmd_usage_error("enroll", "%s", _("--org, --role, --name and --out are required"));
     if (!cs_enroll_role_ok(role))
         return cmd_usage_error("enroll", _("--role must be cell, committee or hub, not '%s'"),
                                role);
-    if (cmd_config(&conf, config, state) != 0)
+    if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
     if (addr == NULL) {
         default_addr(&conf, addr_buf, sizeof(addr_buf));

@@ -6,7 +6,6 @@
  * bundle for that device. One bad bundle on a stick does not hold back the
  * others: it is reported with its reason and the rest still go in.
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cellsync/cli.h"
@@ -51,49 +50,28 @@ summary(const char *path, const struct hub_import *r)
 int
 cmd_import(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"reply-dir", required_argument, NULL, 'r'},
-        {"state", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *reply_dir = NULL, *state = NULL, *config = NULL;
+    enum { OPT_REPLY_DIR, OPT__COUNT };
+    static const struct cs_cli_opt opts[OPT__COUNT] = {[OPT_REPLY_DIR] = {"reply-dir", 1, NULL}};
+    const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
     struct conf conf;
     struct hub *h = NULL;
     char err[1024] = "";
-    int ch;
+    int first;
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'r':
-            reply_dir = optarg;
-            break;
-        case 's':
-            state = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option("import", ch, argv);
-        }
-    }
-    if (optind == argc)
+    int ret = cmd_args("import", argc, argv, usage, opts, OPT__COUNT, ov, sopt, &first);
+    if (ret != CS_CLI_GO_ON)
+        return ret;
+    if (first == argc)
         return cmd_usage_error("import", "%s", _("give at least one bundle FILE"));
-    if (cmd_config(&conf, config, state) != 0)
+    const char *reply_dir = ov[OPT_REPLY_DIR];
+    if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
         return cmd_fail("%s", err);
     cs_replica_clock(hub_replica(h))->max_drift_ms = (uint64_t)conf.max_drift_hours * 3600 * 1000;
 
     size_t done = 0, refused = 0, failed = 0;
-    for (int i = optind; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         struct hub_import r;
         int rc = hub_import(h, argv[i], reply_dir, NULL, &r, err, sizeof(err));
         /* As `cellsyncd serve` logs it: the device's cursor counted in another incarnation. */
@@ -112,7 +90,7 @@ cmd_import(int argc, char **argv)
         }
     }
     hub_close(h);
-    if (argc - optind > 1)
+    if (argc - first > 1)
         printf(_("%zu bundles imported, %zu refused, %zu failed\n"), done, refused, failed);
     return refused + failed == 0 ? CS_EXIT_OK : CS_EXIT_FAILURE;
 }

@@ -5,7 +5,6 @@
  * organisation committee keeps (see hub_init()). It never overwrites an
  * existing hub, and a bad CSV line stops it before anything is created.
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cellsync/cli.h"
@@ -34,44 +33,23 @@ usage(FILE *f)
 int
 cmd_init(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"org-tree", required_argument, NULL, 'o'},
-        {"state", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *tree = NULL, *state = NULL, *config = NULL;
+    enum { OPT_ORG_TREE, OPT__COUNT };
+    static const struct cs_cli_opt opts[OPT__COUNT] = {[OPT_ORG_TREE] = {"org-tree", 1, NULL}};
+    const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
     struct conf conf;
     struct hub *h = NULL;
     char err[1024];
-    int ch;
+    int rest;
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'o':
-            tree = optarg;
-            break;
-        case 's':
-            state = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option("init", ch, argv);
-        }
-    }
-    if (optind != argc)
-        return cmd_usage_error("init", _("unexpected argument '%s'"), argv[optind]);
+    int done = cmd_args("init", argc, argv, usage, opts, OPT__COUNT, ov, sopt, &rest);
+    if (done != CS_CLI_GO_ON)
+        return done;
+    if (rest != argc)
+        return cmd_usage_error("init", _("unexpected argument '%s'"), argv[rest]);
+    const char *tree = ov[OPT_ORG_TREE];
     if (tree == NULL)
         return cmd_usage_error("init", "%s", _("--org-tree FILE.csv is required"));
-    if (cmd_config(&conf, config, state) != 0)
+    if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
     if (hub_init(conf.state, tree, err, sizeof(err)) != 0)
         return cmd_fail("%s", err);

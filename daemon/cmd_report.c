@@ -6,7 +6,6 @@
  * days with the holiday file of the configuration (holidays = FILE).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -42,77 +41,49 @@ usage(FILE *f)
 int
 cmd_report(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"org", required_argument, NULL, 'o'},     {"year", required_argument, NULL, 'y'},
-        {"format", required_argument, NULL, 'f'},  {"out", required_argument, NULL, 'O'},
-        {"section", required_argument, NULL, 'x'}, {"sql", no_argument, NULL, 'q'},
-        {"state", required_argument, NULL, 'S'},   {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    enum { OPT_ORG, OPT_YEAR, OPT_FORMAT, OPT_OUT, OPT_SECTION, OPT_SQL, OPT__COUNT };
+    static const struct cs_cli_opt opts[OPT__COUNT] = {
+        [OPT_ORG] = {"org", 1, NULL},         [OPT_YEAR] = {"year", 1, NULL},
+        [OPT_FORMAT] = {"format", 1, NULL},   [OPT_OUT] = {"out", 1, NULL},
+        [OPT_SECTION] = {"section", 1, NULL}, [OPT_SQL] = {"sql", 0, NULL},
     };
+    const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
     struct cs_report_params p = {0};
-    const char *out = NULL, *state = NULL, *config = NULL;
-    int fmt = CS_REPORT_TABLE, sql = 0, ch, ret = CS_EXIT_FAILURE;
+    int fmt = CS_REPORT_TABLE, first, ret = CS_EXIT_FAILURE;
     long year = 0;
     struct conf conf;
     struct hub *h = NULL;
     struct cs_date_holidays *hol = NULL;
     char err[1024] = "";
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'o':
-            p.root = optarg;
-            p.root_required = 1;
-            break;
-        case 'y': {
-            char *end;
-            errno = 0;
-            year = strtol(optarg, &end, 10);
-            if (errno != 0 || end == optarg || *end != 0 || year < 2000 || year > 2200)
-                return cmd_usage_error("report", _("--year: '%s' is not a year from 2000 to 2200"),
-                                       optarg);
-            break;
-        }
-        case 'f':
-            if ((fmt = cs_report_format_from_name(optarg)) < 0)
-                return cmd_usage_error(
-                    "report", _("--format: '%s' is not one of table, json, csv, html"), optarg);
-            break;
-        case 'O':
-            out = optarg;
-            break;
-        case 'x':
-            p.section = optarg;
-            break;
-        case 'q':
-            sql = 1;
-            break;
-        case 'S':
-            state = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option("report", ch, argv);
-        }
+    int done = cmd_args("report", argc, argv, usage, opts, OPT__COUNT, ov, sopt, &first);
+    if (done != CS_CLI_GO_ON)
+        return done;
+    if (ov[OPT_YEAR] != NULL) {
+        char *end;
+        errno = 0;
+        year = strtol(ov[OPT_YEAR], &end, 10);
+        if (errno != 0 || end == ov[OPT_YEAR] || *end != 0 || year < 2000 || year > 2200)
+            return cmd_usage_error("report", _("--year: '%s' is not a year from 2000 to 2200"),
+                                   ov[OPT_YEAR]);
     }
-    if (optind >= argc)
+    if (ov[OPT_FORMAT] != NULL && (fmt = cs_report_format_from_name(ov[OPT_FORMAT])) < 0)
+        return cmd_usage_error("report", _("--format: '%s' is not one of table, json, csv, html"),
+                               ov[OPT_FORMAT]);
+    p.root = ov[OPT_ORG];
+    p.root_required = p.root != NULL;
+    p.section = ov[OPT_SECTION];
+    if (first >= argc)
         return cmd_usage_error("report", "%s",
                                _("which report? targets, pipeline, due, members, sync or all"));
-    if (optind + 1 < argc)
-        return cmd_usage_error("report", _("unexpected argument '%s'"), argv[optind + 1]);
-    int kind = cs_report_kind_from_name(argv[optind]);
+    if (first + 1 < argc)
+        return cmd_usage_error("report", _("unexpected argument '%s'"), argv[first + 1]);
+    int kind = cs_report_kind_from_name(argv[first]);
     if (kind < 0)
         return cmd_usage_error("report",
                                _("'%s' is not a report: targets, pipeline, due, members, sync or "
                                  "all"),
-                               argv[optind]);
+                               argv[first]);
     if (fmt == CS_REPORT_CSV && kind == CS_REPORT_ALL)
         return cmd_usage_error("report", "%s",
                                _("a CSV file holds one table: choose one report, not 'all'"));
@@ -122,13 +93,13 @@ cmd_report(int argc, char **argv)
             return cmd_usage_error("report", "%s", _("--section needs one report, not 'all'"));
         if (!cs_report_has_section(kind, p.section, list, sizeof(list)))
             return cmd_usage_error("report", _("the %s report has no section '%s' (it has: %s)"),
-                                   argv[optind], p.section, list);
+                                   argv[first], p.section, list);
     }
-    if (sql)
+    if (ov[OPT_SQL] != NULL)
         return cs_report_print_sql(stdout, kind) == 0 ? CS_EXIT_OK
                                                       : cmd_fail("%s", cs_strerror(-EIO));
 
-    if (cmd_config(&conf, config, state) != 0)
+    if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
     if ((ret = cs_date_holidays_new(&hol)) != 0) {
         ret = cmd_fail("%s", cs_strerror(ret));
@@ -148,7 +119,7 @@ cmd_report(int argc, char **argv)
         ret = cmd_fail("%s", err);
         goto out;
     }
-    if (cs_report_write(hub_replica(h), kind, fmt, &p, out, err, sizeof(err)) != 0) {
+    if (cs_report_write(hub_replica(h), kind, fmt, &p, ov[OPT_OUT], err, sizeof(err)) != 0) {
         ret = cmd_fail("%s", err);
         goto out;
     }

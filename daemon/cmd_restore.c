@@ -21,7 +21,6 @@
  * (the daemon's user), as the files they replace were.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -204,21 +203,21 @@ undo:
 int
 cmd_restore(int argc, char **argv)
 {
-    const char *state = NULL, *config = NULL, *src;
+    const char *sopt[CMD_STATE__COUNT], *src;
     char stage[PATH_MAX], aside[PATH_MAX], err[1024] = "";
     struct conf conf;
     struct stat owner;
     int lock = -1, ret = CS_EXIT_FAILURE, moved = 0, made_aside = 0, made_stage = 0;
 
-    int first, done = cmd_state_args("restore", argc, argv, usage, &state, &config, &first);
-    if (done >= 0)
+    int first, done = cmd_args("restore", argc, argv, usage, NULL, 0, NULL, sopt, &first);
+    if (done != CS_CLI_GO_ON)
         return done;
     if (first == argc)
         return cmd_usage_error("restore", "%s", _("give the backup DIR to restore"));
     if (first + 1 != argc)
         return cmd_usage_error("restore", _("unexpected argument '%s'"), argv[first + 1]);
     src = argv[first];
-    if (cmd_config(&conf, config, state) != 0)
+    if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
 
     /* A new machine may have no state directory yet: it is made as `cellsyncd init` would. */

@@ -7,7 +7,6 @@
  * it again corrects it rather than adding a second one.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -50,64 +49,43 @@ count_arg(const char *what, const char *v, long *out)
 int
 cmd_target(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"org", required_argument, NULL, 'o'},
-        {"year", required_argument, NULL, 'y'},
-        {"admissions", required_argument, NULL, 'a'},
-        {"students", required_argument, NULL, 's'},
-        {"non-state", required_argument, NULL, 'n'},
-        {"state", required_argument, NULL, 'S'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    /* The counts first, in the order of their columns. */
+    enum { OPT_ADMISSIONS, OPT_STUDENTS, OPT_NON_STATE, OPT_ORG, OPT_YEAR, OPT__COUNT };
+    static const struct cs_cli_opt opts[OPT__COUNT] = {
+        [OPT_ADMISSIONS] = {"admissions", 1, NULL},
+        [OPT_STUDENTS] = {"students", 1, NULL},
+        [OPT_NON_STATE] = {"non-state", 1, NULL},
+        [OPT_ORG] = {"org", 1, NULL},
+        [OPT_YEAR] = {"year", 1, NULL},
     };
-    const char *org = NULL, *state = NULL, *config = NULL;
-    long year = -1, counts[3] = {-1, -1, -1};
-    static const char *const cols[3] = {"admissions", "students", "non_state_workers"};
+    static const char *const cols[OPT_ORG] = {
+        [OPT_ADMISSIONS] = "admissions",
+        [OPT_STUDENTS] = "students",
+        [OPT_NON_STATE] = "non_state_workers",
+    };
+    const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
+    long year = -1, counts[OPT_ORG] = {-1, -1, -1};
     struct conf conf;
     struct hub *h = NULL;
     struct hub_scope *scope = NULL;
     char err[1024] = "";
-    int ch, ret;
+    int rest, ret;
 
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 'o':
-            org = optarg;
-            break;
-        case 'y':
-            if ((ret = count_arg("--year", optarg, &year)) != 0)
-                return ret;
-            break;
-        case 'a':
-        case 's':
-        case 'n': {
-            int i = ch == 'a' ? 0 : ch == 's' ? 1 : 2;
-            if ((ret = count_arg(lo[i + 2].name, optarg, &counts[i])) != 0)
-                return ret;
-            break;
-        }
-        case 'S':
-            state = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option("target", ch, argv);
-        }
-    }
-    if (optind != argc)
-        return cmd_usage_error("target", _("unexpected argument '%s'"), argv[optind]);
-    if (org == NULL || year < 2000 || year > 2200 || counts[0] < 0)
+    int done = cmd_args("target", argc, argv, usage, opts, OPT__COUNT, ov, sopt, &rest);
+    if (done != CS_CLI_GO_ON)
+        return done;
+    const char *org = ov[OPT_ORG];
+    if (ov[OPT_YEAR] != NULL && (ret = count_arg("--year", ov[OPT_YEAR], &year)) != 0)
+        return ret;
+    for (int i = 0; i < OPT_ORG; i++)
+        if (ov[i] != NULL && (ret = count_arg(opts[i].name, ov[i], &counts[i])) != 0)
+            return ret;
+    if (rest != argc)
+        return cmd_usage_error("target", _("unexpected argument '%s'"), argv[rest]);
+    if (org == NULL || year < 2000 || year > 2200 || counts[OPT_ADMISSIONS] < 0)
         return cmd_usage_error("target", "%s",
                                _("--org, --year (2000 to 2200) and --admissions are required"));
-    if (cmd_config(&conf, config, state) != 0)
+    if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
         return cmd_fail("%s", err);
@@ -127,7 +105,7 @@ cmd_target(int argc, char **argv)
         (ret = cs_replica_set_text(r, "target", &id, "org_unit", org, err, sizeof(err))) != 0 ||
         (ret = cs_replica_set(r, "target", &id, "year", &y, err, sizeof(err))) != 0)
         goto fail;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < OPT_ORG; i++) {
         if (counts[i] < 0)
             continue;
         struct cs_value v = {.type = CS_VINT, .i = counts[i]};
@@ -136,7 +114,7 @@ cmd_target(int argc, char **argv)
     }
     if ((ret = cs_replica_commit(r, err, sizeof(err))) != 0)
         goto fail;
-    printf(_("target for %s in %ld: %ld admissions\n"), org, year, counts[0]);
+    printf(_("target for %s in %ld: %ld admissions\n"), org, year, counts[OPT_ADMISSIONS]);
     hub_close(h);
     return CS_EXIT_OK;
 fail:

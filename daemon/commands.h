@@ -7,6 +7,9 @@
 #ifndef CELLSYNC_DAEMON_COMMANDS_H
 #define CELLSYNC_DAEMON_COMMANDS_H
 
+#include <stdio.h>
+
+#include "cellsync/cli.h"
 #include "config.h"
 
 int cmd_init(int argc, char **argv);
@@ -30,22 +33,25 @@ int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/*
- * The configuration under the flags: the defaults, then config_path (or
- * CONF_DEFAULT_PATH when NULL; only a file named with --config must
- * exist), then state when set. Prints the failure; 0 or CS_EXIT_FAILURE.
- */
-int cmd_config(struct conf *c, const char *config_path, const char *state);
-
-/* getopt_long's view of a bad option, as a usage error of cmd (CS_EXIT_USAGE). */
-int cmd_bad_option(const char *cmd, int ch, char **argv);
+/* --state DIR and --config FILE, which every command but serve takes. */
+enum { CMD_STATE, CMD_CONFIG, CMD_STATE__COUNT };
 
 /*
- * The options of a command that takes only --state, --config and --help.
- * Returns -1 to go on (its operands start at argv[*first]), or the exit
- * code to return at once (--help shown, or a bad option).
+ * Parses a command's options: its own (opts, values into ov; none: NULL,
+ * 0, NULL) and --state and --config (into st). --help prints usage to
+ * stdout. Returns CS_CLI_GO_ON with the operands from argv[*rest], or the
+ * exit code to return at once (help shown, or a usage error printed).
  */
-int cmd_state_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
-                   const char **state, const char **config, int *first);
+int cmd_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+             const struct cs_cli_opt *opts, size_t nopts, const char **ov,
+             const char *st[CMD_STATE__COUNT], int *rest);
+
+/*
+ * The configuration under the flags: the defaults, then --config (or
+ * CONF_DEFAULT_PATH when not given; only a file named with --config must
+ * exist), then --state when given. Prints the failure; 0 or
+ * CS_EXIT_FAILURE.
+ */
+int cmd_config(struct conf *c, const char *const st[CMD_STATE__COUNT]);
 
 #endif

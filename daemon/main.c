@@ -2,9 +2,8 @@
 /*
  * cellsyncd, the hub daemon. The table below is the whole command set;
  * each command lives in its own cmd_<verb>.c. What every command shares
- * (failing, usage errors, the configuration file) is here too.
+ * (failing, usage errors, its options, the configuration file) is here too.
  */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -63,29 +62,40 @@ int
 cmd_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "cellsyncd: %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int ret = cs_cli_vusage_error("cellsyncd", cmd, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    /* TRANSLATORS: the command, as in 'cellsyncd enroll --help'. */
-    fprintf(stderr, _("Run 'cellsyncd %s --help' for its options."), cmd);
-    fputc('\n', stderr);
-    return CS_EXIT_USAGE;
+    return ret;
+}
+
+/* The options every command but serve takes besides its own (their help is each command's). */
+static const struct cs_cli_opt state_opts[CMD_STATE__COUNT] = {
+    [CMD_STATE] = {"state", 1, NULL},
+    [CMD_CONFIG] = {"config", 1, NULL},
+};
+
+int
+cmd_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *),
+         const struct cs_cli_opt *opts, size_t nopts, const char **ov,
+         const char *st[CMD_STATE__COUNT], int *rest)
+{
+    struct cs_cli_group g[] = {{opts, nopts, ov}, {state_opts, CMD_STATE__COUNT, st}};
+    int help, ret;
+
+    if ((ret = cs_cli_parse("cellsyncd", cmd, argc, argv, g, 2, &help, rest)) != 0)
+        return ret;
+    if (!help)
+        return CS_CLI_GO_ON;
+    usage(stdout);
+    return CS_EXIT_OK;
 }
 
 int
-cmd_bad_option(const char *cmd, int ch, char **argv)
+cmd_config(struct conf *c, const char *const st[CMD_STATE__COUNT])
 {
-    if (ch == ':')
-        return cmd_usage_error(cmd, _("option '%s' needs a value"), argv[optind - 1]);
-    return cmd_usage_error(cmd, _("unknown option '%s'"), argv[optind - 1]);
-}
-
-int
-cmd_config(struct conf *c, const char *config_path, const char *state)
-{
+    const char *config_path = st[CMD_CONFIG], *state = st[CMD_STATE];
     char err[1024];
+
     conf_defaults(c);
     if (conf_load(c, config_path ? config_path : CONF_DEFAULT_PATH, config_path != NULL, err,
                   sizeof(err)) != 0)
@@ -99,38 +109,4 @@ int
 main(int argc, char **argv)
 {
     return cs_cli_main(&cli, argc, argv);
-}
-
-int
-cmd_state_args(const char *cmd, int argc, char **argv, void (*usage)(FILE *), const char **state,
-               const char **config, int *first)
-{
-    static const struct option lo[] = {
-        {"state", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int ch;
-
-    *state = *config = NULL;
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
-        switch (ch) {
-        case 's':
-            *state = optarg;
-            break;
-        case 'c':
-            *config = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CS_EXIT_OK;
-        default:
-            return cmd_bad_option(cmd, ch, argv);
-        }
-    }
-    *first = optind;
-    return -1;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The subcommand dispatcher both binaries use, so that help, version and
- * usage errors look and exit the same in the field client and the daemon.
+ * The subcommand dispatcher and the option parser both binaries use, so
+ * that help, version, options and usage errors look and exit the same in
+ * the field client and the daemon.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -99,4 +101,91 @@ cs_cli_main(const struct cs_cli *cli, int argc, char **argv)
         return CS_EXIT_FAILURE;
     }
     return c->fn(argc - 1, argv + 1);
+}
+
+/* ---- options ---- */
+
+int
+cs_cli_vusage_error(const char *prog, const char *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: %s: ", prog, cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    /* TRANSLATORS: the program and the command, as in 'cellsyncd enroll --help'. */
+    fprintf(stderr, _("Run '%s %s --help' for its options."), prog, cmd);
+    fputc('\n', stderr);
+    return CS_EXIT_USAGE;
+}
+
+int
+cs_cli_usage_error(const char *prog, const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int ret = cs_cli_vusage_error(prog, cmd, fmt, ap);
+    va_end(ap);
+    return ret;
+}
+
+/* getopt_long's val for an option: its place over all groups, past any character. */
+#define OPT_VAL0 1000
+
+int
+cs_cli_parse(const char *prog, const char *cmd, int argc, char **argv,
+             const struct cs_cli_group *groups, size_t ngroups, int *help, int *rest)
+{
+    struct option lo[CS_CLI_OPT_MAX + 2];
+    size_t n = 0;
+
+    for (size_t g = 0; g < ngroups; g++) {
+        for (size_t i = 0; i < groups[g].n; i++) {
+            if (n == CS_CLI_OPT_MAX) {
+                fprintf(stderr, "%s: %s: %s\n", prog, cmd, cs_strerror(CS_ETOOBIG));
+                return CS_EXIT_FAILURE;
+            }
+            lo[n].name = groups[g].opts[i].name;
+            lo[n].has_arg = groups[g].opts[i].has_arg ? required_argument : no_argument;
+            lo[n].flag = NULL;
+            lo[n].val = OPT_VAL0 + (int)n;
+            n++;
+            groups[g].val[i] = NULL;
+        }
+    }
+    lo[n] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n + 1] = (struct option){NULL, 0, NULL, 0};
+
+    /* Every option is read, so that --help after a bad one still shows the help. */
+    const char *bad = NULL;
+    int bad_ch = 0, ch;
+    *help = 0;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+        if (ch == 'h') {
+            *help = 1;
+        } else if (ch >= OPT_VAL0 && (size_t)(ch - OPT_VAL0) < n) {
+            size_t k = (size_t)(ch - OPT_VAL0), g = 0;
+            while (k >= groups[g].n)
+                k -= groups[g++].n;
+            groups[g].val[k] = groups[g].opts[k].has_arg ? optarg : "";
+        } else if (bad == NULL) {
+            bad = argv[optind - 1];
+            bad_ch = ch;
+        }
+    }
+    *rest = optind;
+    if (*help || bad == NULL)
+        return 0;
+    if (bad_ch == ':')
+        return cs_cli_usage_error(prog, cmd, _("option '%s' needs a value"), bad);
+    return cs_cli_usage_error(prog, cmd, _("unknown option '%s'"), bad);
+}
+
+void
+cs_cli_print_options(FILE *f, const struct cs_cli_opt *opts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (opts[i].help != NULL)
+            fprintf(f, "  --%s%s\n      %s\n", opts[i].name, opts[i].has_arg ? " VALUE" : "",
+                    _(opts[i].help));
 }

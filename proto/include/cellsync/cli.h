@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Subcommand dispatch shared by `cellsync` and `cellsyncd`: a table of
- * {name, fn, summary}, `PROG help [CMD]`, `PROG CMD --help`, `--version`.
- * Each command gets its own argv (argv[0] is its name). Exit codes follow
- * STYLE.md: 0 done, 1 failed, 2 usage error.
+ * Subcommand dispatch and option parsing shared by `cellsync` and
+ * `cellsyncd`: a table of {name, fn, summary}, `PROG help [CMD]`,
+ * `PROG CMD --help`, `--version`, and one parser for every command's
+ * options, declared as tables. Each command gets its own argv (argv[0] is
+ * its name). Exit codes follow STYLE.md: 0 done, 1 failed, 2 usage error.
  */
 #ifndef CELLSYNC_CLI_H
 #define CELLSYNC_CLI_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #define CS_EXIT_OK      0
@@ -33,5 +35,55 @@ int cs_cli_main(const struct cs_cli *cli, int argc, char **argv);
 
 /* Prints a command's usage line and summary; used by its own --help. */
 void cs_cli_cmd_usage(const struct cs_cli *cli, const struct cs_cmd *c, FILE *f);
+
+/* ---- options ---- */
+
+/*
+ * One long option of a command. A command declares its options as a table
+ * indexed by its own enum ([OPT_JSON] = {"json", 0, N_("print JSON")}), so
+ * that its code reads each value by name.
+ */
+struct cs_cli_opt {
+    const char *name; /* without dashes: "reply-dir" */
+    int has_arg;      /* 0 a flag, 1 takes a value */
+    const char *help; /* N_(), for cs_cli_print_options(); NULL: not listed */
+};
+
+/* A table of options and where their values go: val[i] is opts[i]'s. */
+struct cs_cli_group {
+    const struct cs_cli_opt *opts;
+    size_t n;
+    const char **val; /* OUT: the value, "" for a given flag, NULL if absent */
+};
+
+/* What a command's option step returns when the command goes on (any other value is its exit code).
+ */
+#define CS_CLI_GO_ON (-1)
+
+/* The most options one command may take, over all its groups. */
+#define CS_CLI_OPT_MAX 96
+
+/*
+ * Parses the options of one command (argv[0] is its name; operands may come
+ * before, between and after options, as with getopt_long). `--help` or `-h`
+ * anywhere sets *help and wins over any bad option. *rest is the index of
+ * the first operand. Returns 0, or CS_EXIT_USAGE after printing what was
+ * wrong with cs_cli_usage_error(prog, cmd, ...). cmd is the command as the
+ * messages name it: "devices", "candidate add".
+ */
+int cs_cli_parse(const char *prog, const char *cmd, int argc, char **argv,
+                 const struct cs_cli_group *groups, size_t ngroups, int *help, int *rest);
+
+/*
+ * Prints "PROG: CMD: <message>" and "Run 'PROG CMD --help' for its
+ * options." to stderr; returns CS_EXIT_USAGE.
+ */
+int cs_cli_usage_error(const char *prog, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int cs_cli_vusage_error(const char *prog, const char *cmd, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+/* Prints "  --name VALUE" and its help below for each option that has help. */
+void cs_cli_print_options(FILE *f, const struct cs_cli_opt *opts, size_t n);
 
 #endif
