@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cellsync/error.h"
+#include "cellsync/file.h"
 #include "cellsync/i18n.h"
 #include "cellsync/key.h"
 #include "client.h"
@@ -18,25 +19,6 @@ enum { OPT_ORG, OPT__COUNT };
 static const struct cs_cli_opt init_opts[OPT__COUNT] = {
     [OPT_ORG] = {"org", 1, N_("the code of this cell, as the organisation committee writes it")},
 };
-
-/* mkdir -p with mode 0700 for the last component (the records are personal data). */
-static int
-make_dirs(const char *path)
-{
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
 
 int
 cmd_init(int argc, char **argv)
@@ -65,7 +47,8 @@ cmd_init(int argc, char **argv)
     if (access(db_path, F_OK) == 0 || access(key_path, F_OK) == 0)
         return client_fail(_("'%s' already holds this device's records; nothing was changed"),
                            c.home);
-    if ((ret = make_dirs(c.home)) != 0)
+    /* Mode 0700: the records are personal data. */
+    if ((ret = cs_file_mkdirs(c.home, 0700)) != 0)
         return client_fail(_("cannot create '%s': %s"), c.home, cs_strerror(ret));
     if ((ret = cs_key_generate(&k)) != 0 || (ret = cs_key_save(k, key_path, err, sizeof(err))) ||
         (ret = cs_pk_save(cs_key_pk(k), pub_path, err, sizeof(err)))) {

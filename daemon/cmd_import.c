@@ -10,6 +10,7 @@
 
 #include "cellsync/cli.h"
 #include "cellsync/error.h"
+#include "cellsync/file.h"
 #include "cellsync/i18n.h"
 #include "commands.h"
 #include "hub.h"
@@ -68,6 +69,11 @@ cmd_import(int argc, char **argv)
         return CS_EXIT_FAILURE;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
         return cmd_fail("%s", err);
+    /* Made before any bundle is merged: a reply with nowhere to go would come after the merge. */
+    if (reply_dir != NULL && (ret = cs_file_mkdirs(reply_dir, 0700)) != 0) {
+        hub_close(h);
+        return cmd_fail(_("cannot create '%s': %s"), reply_dir, cs_strerror(ret));
+    }
     cs_replica_clock(hub_replica(h))->max_drift_ms = (uint64_t)conf.max_drift_hours * 3600 * 1000;
 
     size_t done = 0, refused = 0, failed = 0;

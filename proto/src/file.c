@@ -8,6 +8,7 @@
 #define _GNU_SOURCE /* renameat2, mkostemp */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,4 +258,30 @@ cs_file_write_atomic(const char *path, const void *data, size_t len, unsigned mo
                      size_t errlen)
 {
     return cs__write_file_atomic(path, data, len, mode, 0, err, errlen);
+}
+
+int
+cs_file_mkdirs(const char *path, unsigned mode)
+{
+    char buf[PATH_MAX];
+    struct stat st;
+
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return -ENAMETOOLONG;
+    for (char *p = buf + 1;; p++) {
+        int last = *p == 0;
+        if (!last && *p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, last ? (mode_t)mode : 0755) != 0) {
+            if (errno != EEXIST)
+                return -errno;
+            if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        }
+        if (last)
+            break;
+        *p = '/';
+    }
+    return 0;
 }
