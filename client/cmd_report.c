@@ -7,8 +7,6 @@
  * default the report covers this device's unit (from enrollment).
  */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
@@ -34,8 +32,9 @@ cmd_report(int argc, char **argv)
     struct cs_report_params p = {0};
     struct client c;
     char err[1024] = "", org[64];
-    int rest, ret, fmt = CS_REPORT_TABLE;
-    long year = 0;
+    enum cs_report_kind kind;
+    enum cs_report_format fmt;
+    int rest, ret, year;
 
     ret = client_args(
         "report",
@@ -48,39 +47,12 @@ cmd_report(int argc, char **argv)
         argc, argv, report_opts, OPT__COUNT, ov, &rest);
     if (ret != CS_CLI_GO_ON)
         return ret;
-    if (rest >= argc)
-        return client_usage(_("report: which report? targets, pipeline, due, members or all"));
     if (rest + 1 < argc)
         return client_usage(_("report: unexpected argument '%s'"), argv[rest + 1]);
-    int kind = cs_report_kind_from_name(argv[rest]);
-    if (kind == CS_REPORT_SYNC)
-        return client_usage(_("report: the sync report is made at the hub: run 'cellsyncd report "
-                              "sync' there"));
-    if (kind < 0)
-        return client_usage(
-            _("report: '%s' is not a report: targets, pipeline, due, members or all"), argv[rest]);
-    if (ov[OPT_FORMAT] != NULL && (fmt = cs_report_format_from_name(ov[OPT_FORMAT])) < 0)
-        return client_usage(_("report: --format: '%s' is not one of table, json, csv, html"),
-                            ov[OPT_FORMAT]);
-    if (fmt == CS_REPORT_CSV && kind == CS_REPORT_ALL)
-        return client_usage(_("report: a CSV file holds one table: choose one report, not 'all'"));
-    if (ov[OPT_YEAR] != NULL) {
-        char *end;
-        errno = 0;
-        year = strtol(ov[OPT_YEAR], &end, 10);
-        if (errno != 0 || end == ov[OPT_YEAR] || *end != 0 || year < 2000 || year > 2200)
-            return client_usage(_("report: --year: '%s' is not a year from 2000 to 2200"),
-                                ov[OPT_YEAR]);
-    }
+    if (cs_report_request(rest < argc ? argv[rest] : NULL, ov[OPT_FORMAT], ov[OPT_YEAR],
+                          ov[OPT_SECTION], 0, &kind, &fmt, &year, err, sizeof(err)) != 0)
+        return client_usage("report: %s", err);
     p.section = ov[OPT_SECTION];
-    if (p.section != NULL) {
-        char list[256];
-        if (kind == CS_REPORT_ALL)
-            return client_usage(_("report: --section needs one report, not 'all'"));
-        if (!cs_report_has_section(kind, p.section, list, sizeof(list)))
-            return client_usage(_("report: the %s report has no section '%s' (it has: %s)"),
-                                argv[rest], p.section, list);
-    }
     if (ov[OPT_SQL] != NULL)
         return cs_report_print_sql(stdout, kind) == 0 ? CS_EXIT_OK
                                                       : client_fail("%s", cs_strerror(-EIO));
@@ -88,7 +60,7 @@ cmd_report(int argc, char **argv)
     if ((ret = client_open(&c)) != 0)
         return ret;
     p.today = c.today;
-    p.year = year != 0 ? (int)year : cs_date_to_civil(c.today).y;
+    p.year = year != 0 ? year : cs_date_to_civil(c.today).y;
     p.hol = c.hol;
     if (ov[OPT_ORG] != NULL) {
         p.root = ov[OPT_ORG];

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cellsync/cli.h"
 #include "cellsync/error.h"
@@ -49,8 +48,9 @@ cmd_report(int argc, char **argv)
     };
     const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
     struct cs_report_params p = {0};
-    int fmt = CS_REPORT_TABLE, first, ret = CS_EXIT_FAILURE;
-    long year = 0;
+    enum cs_report_kind kind;
+    enum cs_report_format fmt;
+    int first, year, ret = CS_EXIT_FAILURE;
     struct conf conf;
     struct hub *h = NULL;
     struct cs_date_holidays *hol = NULL;
@@ -59,42 +59,14 @@ cmd_report(int argc, char **argv)
     int done = cmd_args("report", argc, argv, usage, opts, OPT__COUNT, ov, sopt, &first);
     if (done != CS_CLI_GO_ON)
         return done;
-    if (ov[OPT_YEAR] != NULL) {
-        char *end;
-        errno = 0;
-        year = strtol(ov[OPT_YEAR], &end, 10);
-        if (errno != 0 || end == ov[OPT_YEAR] || *end != 0 || year < 2000 || year > 2200)
-            return cmd_usage_error("report", _("--year: '%s' is not a year from 2000 to 2200"),
-                                   ov[OPT_YEAR]);
-    }
-    if (ov[OPT_FORMAT] != NULL && (fmt = cs_report_format_from_name(ov[OPT_FORMAT])) < 0)
-        return cmd_usage_error("report", _("--format: '%s' is not one of table, json, csv, html"),
-                               ov[OPT_FORMAT]);
+    if (first + 1 < argc)
+        return cmd_usage_error("report", _("unexpected argument '%s'"), argv[first + 1]);
+    if (cs_report_request(first < argc ? argv[first] : NULL, ov[OPT_FORMAT], ov[OPT_YEAR],
+                          ov[OPT_SECTION], 1, &kind, &fmt, &year, err, sizeof(err)) != 0)
+        return cmd_usage_error("report", "%s", err);
     p.root = ov[OPT_ORG];
     p.root_required = p.root != NULL;
     p.section = ov[OPT_SECTION];
-    if (first >= argc)
-        return cmd_usage_error("report", "%s",
-                               _("which report? targets, pipeline, due, members, sync or all"));
-    if (first + 1 < argc)
-        return cmd_usage_error("report", _("unexpected argument '%s'"), argv[first + 1]);
-    int kind = cs_report_kind_from_name(argv[first]);
-    if (kind < 0)
-        return cmd_usage_error("report",
-                               _("'%s' is not a report: targets, pipeline, due, members, sync or "
-                                 "all"),
-                               argv[first]);
-    if (fmt == CS_REPORT_CSV && kind == CS_REPORT_ALL)
-        return cmd_usage_error("report", "%s",
-                               _("a CSV file holds one table: choose one report, not 'all'"));
-    if (p.section != NULL) {
-        char list[256];
-        if (kind == CS_REPORT_ALL)
-            return cmd_usage_error("report", "%s", _("--section needs one report, not 'all'"));
-        if (!cs_report_has_section(kind, p.section, list, sizeof(list)))
-            return cmd_usage_error("report", _("the %s report has no section '%s' (it has: %s)"),
-                                   argv[first], p.section, list);
-    }
     if (ov[OPT_SQL] != NULL)
         return cs_report_print_sql(stdout, kind) == 0 ? CS_EXIT_OK
                                                       : cmd_fail("%s", cs_strerror(-EIO));
@@ -113,7 +85,7 @@ cmd_report(int argc, char **argv)
         ret = cmd_fail("%s", err);
         goto out;
     }
-    p.year = year != 0 ? (int)year : cs_date_to_civil(p.today).y;
+    p.year = year != 0 ? year : cs_date_to_civil(p.today).y;
     p.hol = hol;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0) {
         ret = cmd_fail("%s", err);

@@ -886,6 +886,67 @@ cs_report_has_section(enum cs_report_kind kind, const char *name, char *list, si
     return found;
 }
 
+/* What no format or section can make of a kind: one check for the commands and render(). */
+static int
+check_shape(enum cs_report_kind kind, enum cs_report_format fmt, const char *section, char *err,
+            size_t errlen)
+{
+    char list[256];
+
+    if (kind == CS_REPORT_ALL && fmt == CS_REPORT_CSV)
+        return cs_errf(err, errlen, CS_EINVAL, "%s",
+                       _("a CSV file holds one table: choose one report, not 'all'"));
+    if (section == NULL)
+        return 0;
+    if (kind == CS_REPORT_ALL)
+        return cs_errf(err, errlen, CS_EINVAL, "%s", _("--section needs one report, not 'all'"));
+    if (!cs_report_has_section(kind, section, list, sizeof(list)))
+        return cs_errf(err, errlen, CS_EINVAL, _("the %s report has no section '%s' (it has: %s)"),
+                       kind_names[kind], section, list);
+    return 0;
+}
+
+int
+cs_report_request(const char *kind, const char *format, const char *year, const char *section,
+                  int at_hub, enum cs_report_kind *kind_out, enum cs_report_format *fmt_out,
+                  int *year_out, char *err, size_t errlen)
+{
+    int k = kind != NULL ? cs_report_kind_from_name(kind) : -1, f = CS_REPORT_TABLE;
+    long y = 0;
+
+    if (kind == NULL)
+        return cs_errf(err, errlen, CS_EINVAL, "%s",
+                       at_hub ? _("which report? targets, pipeline, due, members, sync or all")
+                              : _("which report? targets, pipeline, due, members or all"));
+    if (k == CS_REPORT_SYNC && !at_hub)
+        return cs_errf(err, errlen, CS_EINVAL, "%s",
+                       _("the sync report is made at the hub: run 'cellsyncd report sync' there"));
+    if (k < 0)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       at_hub ? _("'%s' is not a report: targets, pipeline, due, members, sync or "
+                                  "all")
+                              : _("'%s' is not a report: targets, pipeline, due, members or all"),
+                       kind);
+    if (format != NULL && (f = cs_report_format_from_name(format)) < 0)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("--format: '%s' is not one of table, json, csv, html"), format);
+    if (year != NULL) {
+        char *end;
+        errno = 0;
+        y = strtol(year, &end, 10);
+        if (errno != 0 || end == year || *end != 0 || y < 2000 || y > 2200)
+            return cs_errf(err, errlen, CS_EINVAL,
+                           _("--year: '%s' is not a year from 2000 to 2200"), year);
+    }
+    int ret = check_shape((enum cs_report_kind)k, (enum cs_report_format)f, section, err, errlen);
+    if (ret != 0)
+        return ret;
+    *kind_out = (enum cs_report_kind)k;
+    *fmt_out = (enum cs_report_format)f;
+    *year_out = (int)y;
+    return 0;
+}
+
 static int
 render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt, int hub)
 {
@@ -900,19 +961,8 @@ render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt, int h
     } else {
         kinds[nk++] = kind;
     }
-    if (many && fmt == CS_REPORT_CSV)
-        return cs_errf(x->err, x->errlen, CS_EINVAL, "%s",
-                       _("a CSV file holds one table: choose one report, not 'all'"));
-    if (x->p->section != NULL) {
-        char list[256];
-        if (many)
-            return cs_errf(x->err, x->errlen, CS_EINVAL, "%s",
-                           _("--section needs one report, not 'all'"));
-        if (!cs_report_has_section(kind, x->p->section, list, sizeof(list)))
-            return cs_errf(x->err, x->errlen, CS_EINVAL,
-                           _("the %s report has no section '%s' (it has: %s)"), kind_names[kind],
-                           x->p->section, list);
-    }
+    if ((ret = check_shape(kind, fmt, x->p->section, x->err, x->errlen)) != 0)
+        return ret;
     switch (fmt) {
     case CS_REPORT_TABLE:
         for (size_t i = 0; i < nk && ret == 0; i++) {

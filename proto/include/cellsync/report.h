@@ -107,6 +107,16 @@ int cs_report_write(struct cs_replica *r, enum cs_report_kind kind, enum cs_repo
  */
 int cs_report_has_section(enum cs_report_kind kind, const char *name, char *list, size_t len);
 
+/*
+ * Checks a report as a command line asks for it and converts it: the kind
+ * and the --format, --year and --section given (NULL when not). at_hub: the
+ * sync report can be made here. year is 0 when not given. Returns 0, or
+ * CS_EINVAL with err saying what is wrong, for a usage error.
+ */
+int cs_report_request(const char *kind, const char *format, const char *year, const char *section,
+                      int at_hub, enum cs_report_kind *kind_out, enum cs_report_format *fmt_out,
+                      int *year_out, char *err, size_t errlen);
+
 /* Prints the named queries of a report (all of them for CS_REPORT_ALL), as they are run. */
 int cs_report_print_sql(FILE *f, enum cs_report_kind kind);
 
