@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What every `cellsync` command shares: the data directory and the open
- * replica, messages and exit codes, code lists with translated labels,
- * record fields described as data (one table drives add, edit, show and
- * --json), and finding a record from the short id a person types.
+ * replica, messages and exit codes, record fields described as data (one
+ * table drives add, edit, show and --json), options and sub-verbs, and
+ * finding a record from the short id a person types.
  *
  * Exit codes (STYLE.md): 0 done, 1 failed, 2 usage error. Messages go to
  * stderr as "cellsync: <what failed>: <why>", lower case, subjects quoted.
@@ -57,18 +57,6 @@ int client_check_replica(struct client *c);
 /* "cellsync: <message>" on stderr; return CS_EXIT_FAILURE / CS_EXIT_USAGE. */
 int client_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int client_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* ---- codes and labels ---- */
-
-/*
- * The code lists of cellsync/codes.h: "sex", "source", "stage",
- * "member_status", "meeting_kind", "grade", "level". NULL if the list or
- * code is unknown.
- */
-const struct cs_code_label *code_list(const char *list);
-const char *code_label(const char *list, const char *code);
-/* Writes "a, b, c" of a list's codes, for messages. */
-void code_list_text(const char *list, char *buf, size_t len);
 
 /* ---- fields ---- */
 
@@ -133,14 +121,6 @@ int record_text(struct client *c, const char *table, const struct cs_id *row, co
  */
 int read_text(const char *arg, char **out, char *err, size_t errlen);
 
-/* ---- candidates ---- */
-
-/* cs_candidate_stage_column(): the column of a stage's date ("class_on", ...). */
-const char *stage_column(enum cs_stage s);
-
-/* cs_candidate_facts() on the client's replica: 0, CS_ENOTFOUND, or CS_ESQLITE. */
-int candidate_facts(struct client *c, const struct cs_id *id, struct cs_rules_facts *f);
-
 /* ---- options and sub-verbs (`cellsync candidate add ...`) ---- */
 
 /*
@@ -180,17 +160,7 @@ int run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, cha
 /* The same for one verb: argv[0] is its name, or the command's for a command that is one verb. */
 int run_verb(const char *cmd, const struct verb *v, int argc, char **argv);
 
-/*
- * SQL functions the commands' queries use, registered by client_open:
- *   short_id(id)       the 8 hex digits a person types
- *   label(list, code)  the translated label of a code
- *   uuid(id)           the canonical text of an id
- */
-
-/*
- * ---- typed values and the due list ----
- * (used by write_fields, `conflicts resolve --value`, `due` and `status`)
- */
+/* ---- typed values and the due list ---- */
 
 /* Room for what a typed value may point into. Do not copy it while in use. */
 struct field_buf {
@@ -209,12 +179,10 @@ int field_value(struct client *c, const struct field *f, const char *text, struc
                 struct cs_value *out, char *err, size_t errlen);
 
 /*
- * Fills the table temp.due_rows with every deadline of every live candidate
- * that is not yet official or withdrawn: cs_candidate_due_fill() on
- * c->today and c->hol (its columns are described there). A candidate whose
- * dates are out of range is left out with a warning on stderr. 0, or
- * CS_ESQLITE with err set.
+ * The skipped callback of cs_candidate_due_fill() for `due` and `status`: a
+ * candidate whose dates are out of range is left out of the deadlines with
+ * a warning on stderr, and does not hide everyone else's.
  */
-int due_rows_fill(struct client *c, char *err, size_t errlen);
+void client_due_skipped(void *ud, const struct cs_id *id);
 
 #endif

@@ -12,11 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cellsync/candidate.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/output.h"
 #include "cellsync/schema.h"
 #include "client.h"
-#include "output.h"
 
 enum { SHOW_JSON, SHOW__COUNT };
 static const struct cs_cli_opt show_opts[SHOW__COUNT] = {
@@ -193,10 +194,10 @@ cand_show(struct client *c, const struct verb_args *a)
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return client_fail("%s", sqlite3_errmsg(c->db));
     sqlite3_bind_blob(st, 1, id.b, CS_ID_LEN, SQLITE_STATIC);
-    ret = json ? out_json(stdout, st) : out_kv(stdout, st, labels);
+    ret = json ? cs_out_json(stdout, st) : cs_out_kv(stdout, st, labels);
     sqlite3_finalize(st);
     if (ret != 0)
-        return client_fail("%s", out_errmsg());
+        return client_fail("%s", cs_out_errmsg());
     if (json)
         return CS_EXIT_OK;
     /* Exceptions recorded with --force stay visible on the record. */
@@ -211,12 +212,12 @@ cand_show(struct client *c, const struct verb_args *a)
         static const char *const eh[] = {N_("date"), N_("stage"), N_("rule"), N_("reason")};
         sqlite3_reset(st);
         printf("\n%s\n", _("exceptions to the rules:"));
-        ret = out_table(stdout, st, eh);
+        ret = cs_out_table(stdout, st, eh);
     } else {
         ret = 0;
     }
     sqlite3_finalize(st);
-    return ret == 0 ? CS_EXIT_OK : client_fail("%s", out_errmsg());
+    return ret == 0 ? CS_EXIT_OK : client_fail("%s", cs_out_errmsg());
 }
 
 static int
@@ -230,7 +231,7 @@ cand_list(struct client *c, const struct verb_args *a)
 
     if (stage != NULL && cs_stage_from_code(stage) < 0) {
         char list[512];
-        code_list_text("stage", list, sizeof(list));
+        cs_code_list_text("stage", list, sizeof(list));
         return client_fail(_("'%s' is not a stage; stages are: %s"), stage, list);
     }
     /* Stage order for sorting is the order of the code list. */
@@ -255,9 +256,9 @@ cand_list(struct client *c, const struct verb_args *a)
     sqlite3_bind_int(st, 2, all);
     static const char *const headers[] = {N_("id"), N_("name"), N_("born"), N_("source"),
                                           N_("stage")};
-    ret = json ? out_json(stdout, st) : out_table(stdout, st, headers);
+    ret = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, headers);
     sqlite3_finalize(st);
-    return ret == 0 ? CS_EXIT_OK : client_fail("%s", out_errmsg());
+    return ret == 0 ? CS_EXIT_OK : client_fail("%s", cs_out_errmsg());
 }
 
 /* Records an exception to a rule on the candidate, in the open transaction. */
@@ -369,26 +370,26 @@ cand_advance(struct client *c, const struct verb_args *a)
         return client_usage(_("candidate advance: --force needs a --reason"));
     if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
-    if ((ret = candidate_facts(c, &id, &f)) != 0)
+    if ((ret = cs_candidate_facts(c->db, &id, &f)) != 0)
         return fail_with(err, ret);
     if (record_text(c, "candidate", &id, "stage", stagebuf, sizeof(stagebuf)) != 0)
         return client_fail(_("candidate '%s' has no stage"), a->argv[0]);
     if (f.stage == CS_STAGE_OFFICIAL || f.stage == CS_STAGE_WITHDRAWN)
         return client_fail(_("candidate '%s' is %s: there is no further stage"), a->argv[0],
-                           code_label("stage", stagebuf));
+                           cs_code_label("stage", stagebuf));
     enum cs_stage to = (enum cs_stage)(f.stage + 1);
     if (o[ADV_TO] != NULL) {
         int t = cs_stage_from_code(o[ADV_TO]);
         if (t < 0) {
             char list[512];
-            code_list_text("stage", list, sizeof(list));
+            cs_code_list_text("stage", list, sizeof(list));
             return client_fail(_("'%s' is not a stage; stages are: %s"), o[ADV_TO], list);
         }
         if (t != (int)to)
             return client_fail(_("candidate '%s' is at '%s': the next stage is '%s', not '%s'"),
-                               a->argv[0], code_label("stage", stagebuf),
-                               code_label("stage", cs_stage_code(to)),
-                               code_label("stage", o[ADV_TO]));
+                               a->argv[0], cs_code_label("stage", stagebuf),
+                               cs_code_label("stage", cs_stage_code(to)),
+                               cs_code_label("stage", o[ADV_TO]));
     }
     /* The hub would refuse it: say so now, not after the next sync. */
     char role[16];
@@ -458,8 +459,8 @@ cand_advance(struct client *c, const struct verb_args *a)
     cs_date_format(on, datebuf);
     if ((ret = cs_replica_set_text(c->rep, "candidate", &id, "stage", cs_stage_code(to), err,
                                    sizeof(err))) != 0 ||
-        (ret = cs_replica_set_text(c->rep, "candidate", &id, stage_column(to), datebuf, err,
-                                   sizeof(err))) != 0 ||
+        (ret = cs_replica_set_text(c->rep, "candidate", &id, cs_candidate_stage_column(to), datebuf,
+                                   err, sizeof(err))) != 0 ||
         (o[ADV_HELPER] != NULL &&
          (ret = set_ref(c, "candidate", &id, "helper", &helper, err, sizeof(err))) != 0) ||
         (o[ADV_SPONSOR] != NULL &&
@@ -480,7 +481,7 @@ cand_advance(struct client *c, const struct verb_args *a)
     if ((ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0)
         goto fail;
     printf(_("candidate %s is now at '%s' (%s)\n"), a->argv[0],
-           code_label("stage", cs_stage_code(to)), datebuf);
+           cs_code_label("stage", cs_stage_code(to)), datebuf);
     return CS_EXIT_OK;
 fail:
     cs_replica_rollback(c->rep);
@@ -506,7 +507,7 @@ cand_withdraw(struct client *c, const struct verb_args *a)
     if (record_text(c, "candidate", &id, "stage", stage, sizeof(stage)) == 0 &&
         (strcmp(stage, "withdrawn") == 0 || strcmp(stage, "official") == 0))
         return client_fail(_("candidate '%s' is %s: it cannot be withdrawn"), a->argv[0],
-                           code_label("stage", stage));
+                           cs_code_label("stage", stage));
     cs_date_format(on, datebuf);
     if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
         return fail_with(err, ret);

@@ -14,8 +14,8 @@
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/output.h"
 #include "client.h"
-#include "output.h"
 
 /* Values longer than this are cut in the table; --json has them whole. */
 #define VALUE_SHOWN 40
@@ -157,7 +157,7 @@ sql_reg_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return;
     }
     const char *s = (const char *)sqlite3_value_text(v);
-    const char *l = f && f->type == FT_CODE && s ? code_label(f->arg, s) : NULL;
+    const char *l = f && f->type == FT_CODE && s ? cs_code_label(f->arg, s) : NULL;
     if (l != NULL) {
         sqlite3_result_text(ctx, l, -1, SQLITE_TRANSIENT);
         return;
@@ -291,10 +291,10 @@ conf_list(struct client *c, const struct verb_args *a)
     if ((ret = add_functions(c)) != 0 ||
         (ret = prepare_conflicts(c, "", json ? list_json_sql : list_table_sql, &st)) != 0)
         return ret;
-    int rc = json ? out_json(stdout, st) : out_table(stdout, st, list_headers);
+    int rc = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, list_headers);
     if (rc != 0)
         ret = client_fail(_("cannot list the conflicts: %s"),
-                          rc == CS_ESQLITE ? out_errmsg() : cs_strerror(rc));
+                          rc == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(rc));
     sqlite3_finalize(st);
     return ret;
 }

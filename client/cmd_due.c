@@ -3,17 +3,18 @@
  * `cellsync due`: the deadlines of the admission procedure that run for the
  * cell's candidates (ceremony within 30 working days of the decision, end
  * of probation, conversion, ...), soonest first, overdue ones marked. The
- * dates come from the rules in C (due_rows_fill), so they are put in a
+ * dates come from the rules in C (cs_candidate_due_fill), so they are put in a
  * temporary table and both the table and the JSON are printed from there.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellsync/candidate.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/output.h"
 #include "client.h"
-#include "output.h"
 
 enum { OPT_JSON, OPT_WITHIN, OPT__COUNT };
 
@@ -70,7 +71,8 @@ cmd_due(int argc, char **argv)
     if ((ret = client_open(&c)) != 0)
         return ret;
     ret = CS_EXIT_FAILURE;
-    if (due_rows_fill(&c, err, sizeof(err)) != 0) {
+    if (cs_candidate_due_fill(c.db, c.today, c.hol, client_due_skipped, NULL, err, sizeof(err)) !=
+        0) {
         client_fail("%s", err);
         goto out;
     }
@@ -83,10 +85,10 @@ cmd_due(int argc, char **argv)
         sqlite3_bind_int64(st, 1, within);
     if (!json)
         sqlite3_bind_text(st, 2, _("overdue"), -1, SQLITE_TRANSIENT);
-    int rc = json ? out_json(stdout, st) : out_table(stdout, st, due_headers);
+    int rc = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, due_headers);
     if (rc != 0) {
         client_fail(_("cannot list the deadlines: %s"),
-                    rc == CS_ESQLITE ? out_errmsg() : cs_strerror(rc));
+                    rc == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(rc));
         goto out;
     }
     ret = CS_EXIT_OK;

@@ -19,8 +19,8 @@
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/output.h"
 #include "client.h"
-#include "output.h"
 
 enum { OPT_JSON, OPT__COUNT };
 static const struct cs_cli_opt json_opts[OPT__COUNT] = {
@@ -145,14 +145,14 @@ edit_text(char *path, size_t pathlen, char **out)
     return 0;
 }
 
-/* Runs a prepared query through out_json() or out_table(), and finalizes it. */
+/* Runs a prepared query through cs_out_json() or cs_out_table(), and finalizes it. */
 static int
 print_query(sqlite3_stmt *st, int json, const char *const *headers)
 {
-    int ret = json ? out_json(stdout, st) : out_table(stdout, st, headers);
+    int ret = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, headers);
     sqlite3_finalize(st);
     if (ret != 0)
-        return client_fail("%s", ret == CS_ESQLITE ? out_errmsg() : cs_strerror(ret));
+        return client_fail("%s", ret == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(ret));
     return CS_EXIT_OK;
 }
 

@@ -8,8 +8,8 @@
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/output.h"
 #include "client.h"
-#include "output.h"
 
 enum { LIST_JSON, LIST_STATUS, LIST__COUNT };
 static const struct cs_cli_opt list_opts[LIST__COUNT] = {
@@ -94,10 +94,10 @@ member_list(struct client *c, const struct verb_args *a)
         return client_fail("%s", sqlite3_errmsg(c->db));
     if (status != NULL)
         sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-    ret = json ? out_json(stdout, st) : out_table(stdout, st, headers);
+    ret = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, headers);
     sqlite3_finalize(st);
     if (ret != 0)
-        return client_fail("%s", ret == CS_ESQLITE ? out_errmsg() : cs_strerror(ret));
+        return client_fail("%s", ret == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(ret));
     return CS_EXIT_OK;
 }
 

@@ -18,8 +18,8 @@
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/output.h"
 #include "client.h"
-#include "output.h"
 
 enum { OPT_JSON, OPT__COUNT };
 static const struct cs_cli_opt search_opts[OPT__COUNT] = {
@@ -262,10 +262,10 @@ cmd_search(int argc, char **argv)
     sqlite3_bind_text(st, 2, _("candidate"), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, _("member"), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, _("meeting"), -1, SQLITE_STATIC);
-    int rc = json ? out_json(stdout, st) : out_table(stdout, st, headers);
+    int rc = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, headers);
     if (rc != 0) {
         client_fail(_("cannot search for '%s': %s"), query,
-                    rc == CS_ESQLITE ? out_errmsg() : cs_strerror(rc));
+                    rc == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(rc));
         goto out;
     }
     ret = CS_EXIT_OK;

@@ -10,10 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellsync/candidate.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/output.h"
 #include "client.h"
-#include "output.h"
 
 enum { OPT_JSON, OPT__COUNT };
 
@@ -103,7 +104,8 @@ cmd_status(int argc, char **argv)
         client_fail(_("cannot count the open conflicts: %s"), cs_strerror(rc));
         goto out;
     }
-    if (due_rows_fill(&c, err, sizeof(err)) != 0) {
+    if (cs_candidate_due_fill(c.db, c.today, c.hol, client_due_skipped, NULL, err, sizeof(err)) !=
+        0) {
         client_fail("%s", err);
         goto out;
     }
@@ -122,10 +124,10 @@ cmd_status(int argc, char **argv)
     else if (!json)
         sqlite3_bind_text(st, 5, _("never"), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)conflicts);
-    rc = json ? out_json(stdout, st) : out_kv(stdout, st, status_labels);
+    rc = json ? cs_out_json(stdout, st) : cs_out_kv(stdout, st, status_labels);
     if (rc != 0) {
         client_fail(_("cannot read the status: %s"),
-                    rc == CS_ESQLITE ? out_errmsg() : cs_strerror(rc));
+                    rc == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(rc));
         goto out;
     }
     ret = CS_EXIT_OK;

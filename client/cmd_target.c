@@ -8,8 +8,8 @@
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/output.h"
 #include "client.h"
-#include "output.h"
 
 enum { OPT_JSON, OPT_YEAR, OPT__COUNT };
 static const struct cs_cli_opt list_opts[OPT__COUNT] = {
@@ -47,9 +47,9 @@ target_list(struct client *c, const struct verb_args *a)
         sqlite3_bind_text(st, 1, a->ov[OPT_YEAR], -1, SQLITE_STATIC);
     static const char *const headers[] = {N_("unit"),     N_("year"),     N_("target"),
                                           N_("admitted"), N_("students"), N_("non-state")};
-    int ret = json ? out_json(stdout, st) : out_table(stdout, st, headers);
+    int ret = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, headers);
     sqlite3_finalize(st);
-    return ret == 0 ? CS_EXIT_OK : client_fail("%s", out_errmsg());
+    return ret == 0 ? CS_EXIT_OK : client_fail("%s", cs_out_errmsg());
 }
 
 static const struct verb verbs[] = {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The pieces every cellsync command uses (see client.h): opening the data
- * directory, messages, code lists, field-driven argument parsing and
- * writing, finding records by short id, and showing one record.
+ * directory, messages, field-driven options and writing, sub-verbs,
+ * finding records by short id, and showing one record.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,8 +17,8 @@
 #include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/output.h"
 #include "client.h"
-#include "output.h"
 
 /* ---- messages ---- */
 
@@ -50,26 +50,6 @@ client_usage(const char *fmt, ...)
     vmsg(fmt, ap);
     va_end(ap);
     return CS_EXIT_USAGE;
-}
-
-/* ---- code lists (cellsync/codes.h) ---- */
-
-const struct cs_code_label *
-code_list(const char *list)
-{
-    return cs_code_list(list);
-}
-
-const char *
-code_label(const char *list, const char *code)
-{
-    return cs_code_label(list, code);
-}
-
-void
-code_list_text(const char *list, char *buf, size_t len)
-{
-    cs_code_list_text(list, buf, len);
 }
 
 /* ---- the data directory ---- */
@@ -233,7 +213,7 @@ print_options(FILE *f, const struct entity *e, const struct cs_cli_opt *opts, si
         if (fd->type == FT_DATE)
             snprintf(arg, sizeof(arg), "%s", "YYYY-MM-DD");
         else if (fd->type == FT_CODE)
-            code_list_text(fd->arg, arg, sizeof(arg));
+            cs_code_list_text(fd->arg, arg, sizeof(arg));
         else if (fd->type == FT_REF)
             snprintf(arg, sizeof(arg), "%s", "ID");
         else if (fd->type == FT_INT)
@@ -416,8 +396,8 @@ record_show(struct client *c, const struct entity *e, const struct cs_id *row, i
         goto out;
     }
     sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
-    if ((json ? out_json(stdout, st) : out_kv(stdout, st, labels)) != 0) {
-        client_fail("%s", out_errmsg());
+    if ((json ? cs_out_json(stdout, st) : cs_out_kv(stdout, st, labels)) != 0) {
+        client_fail("%s", cs_out_errmsg());
         goto out;
     }
     ret = CS_EXIT_OK;
@@ -477,20 +457,6 @@ out:
         fclose(f);
     free(buf);
     return ret;
-}
-
-/* ---- candidates (cellsync/candidate.h) ---- */
-
-const char *
-stage_column(enum cs_stage s)
-{
-    return cs_candidate_stage_column(s);
-}
-
-int
-candidate_facts(struct client *c, const struct cs_id *id, struct cs_rules_facts *f)
-{
-    return cs_candidate_facts(c->db, id, f);
 }
 
 /* ---- sub-verbs ---- */
@@ -564,11 +530,8 @@ run_verb(const char *cmd, const struct verb *v, int argc, char **argv)
 
 /*
  * ---- typed values and the due list ----
- * Added for `due`, `status` and `conflicts`: field_value() is what
- * write_fields() does to one typed value, so `conflicts resolve --value`
- * checks a value the same way `edit` does; due_rows_fill() is the one due
- * computation (cs_candidate_due_fill(), shared with the reports) behind
- * `due` and the overdue count of `status`.
+ * field_value() is what write_fields() does to one typed value, so
+ * `conflicts resolve --value` checks a value the same way `edit` does.
  */
 
 int
@@ -600,8 +563,8 @@ field_value(struct client *c, const struct field *f, const char *text, struct fi
         out->n = strlen(buf->date);
         break;
     case FT_CODE:
-        if (code_label(f->arg, text) == NULL) {
-            code_list_text(f->arg, list, sizeof(list));
+        if (cs_code_label(f->arg, text) == NULL) {
+            cs_code_list_text(f->arg, list, sizeof(list));
             return cs_errf(err, errlen, CS_EINVAL, _("%s: '%s' is not one of: %s"), _(f->label),
                            text, list);
         }
@@ -631,19 +594,12 @@ field_value(struct client *c, const struct field *f, const char *text, struct fi
     return 0;
 }
 
-/* One record with dates out of range must not hide everyone else's deadlines. */
-static void
-due_skipped(void *ud, const struct cs_id *id)
+void
+client_due_skipped(void *ud, const struct cs_id *id)
 {
     char hex[CS_ID_HEX_LEN + 1];
     (void)ud;
     cs_id_to_hex(id, hex);
     client_fail(_("candidate %s: its dates are out of range; it is left out of the deadlines"),
                 hex + CS_ID_HEX_LEN - 8);
-}
-
-int
-due_rows_fill(struct client *c, char *err, size_t errlen)
-{
-    return cs_candidate_due_fill(c->db, c->today, c->hol, due_skipped, NULL, err, errlen);
 }

@@ -14,6 +14,7 @@
 
 #include "cellsync/changeset.h"
 #include "cellsync/error.h"
+#include "cellsync/util.h"
 #include "internal.h"
 
 #define NONE UINT32_MAX
@@ -168,7 +169,7 @@ static int
 name_valid(const char *p, size_t n)
 {
     return n > 0 && n <= CS_NAME_MAX && memchr(p, 0, n) == NULL &&
-           cs__utf8_valid((const uint8_t *)p, n);
+           cs_utf8_valid((const uint8_t *)p, n);
 }
 
 int
@@ -252,7 +253,7 @@ cs_changeset_add(struct cs_changeset *cs, const struct cs_change *c)
             return CS_ETOOBIG;
         if (c->value.n > 0 && c->value.p == NULL)
             return CS_EINVAL;
-        if (c->value.type == CS_VTEXT && !cs__utf8_valid(c->value.p, c->value.n))
+        if (c->value.type == CS_VTEXT && !cs_utf8_valid(c->value.p, c->value.n))
             return CS_EINVAL;
     } else if (c->value.type != CS_VNIL && c->value.type != CS_VINT && c->value.type != CS_VFLOAT) {
         return CS_EINVAL;
@@ -463,7 +464,7 @@ decode_value(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_o
         r->v.f = o->via.f64;
         return 0;
     case MSGPACK_OBJECT_STR:
-        if (!cs__utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
+        if (!cs_utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
             return cs_errf(d->err, d->errlen, CS_EMALFORMED,
                            "change %zu: text value is not valid UTF-8", i);
         r->vtype = CS_VTEXT;

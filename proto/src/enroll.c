@@ -14,6 +14,7 @@
 
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
+#include "cellsync/util.h"
 #include "internal.h"
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -50,7 +51,7 @@ value_ok(const char *v, int may_be_empty)
     size_t n = strlen(v);
     if (n == 0)
         return may_be_empty;
-    if (v[0] == ' ' || v[n - 1] == ' ' || !cs__utf8_valid((const unsigned char *)v, n))
+    if (v[0] == ' ' || v[n - 1] == ' ' || !cs_utf8_valid((const unsigned char *)v, n))
         return 0;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)

@@ -50,8 +50,6 @@ struct cs__mpdec {
     size_t errlen;
 };
 
-/* 1 if s is strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-int cs__utf8_valid(const uint8_t *s, size_t n);
 /*
  * cs__mp_check() under the given limits, then msgpack_unpack_next() into an
  * initialised up, which must use all len bytes. The caller destroys up on

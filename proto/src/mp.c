@@ -15,8 +15,9 @@
 #include "internal.h"
 
 int
-cs__utf8_valid(const uint8_t *s, size_t n)
+cs_utf8_valid(const void *p, size_t n)
 {
+    const uint8_t *s = p;
     size_t i = 0;
     while (i < n) {
         uint8_t c = s[i];
@@ -119,16 +120,10 @@ cs__mp_str(const struct cs__mpdec *d, const struct msgpack_object *o, char *out,
     if (n > 0) {
         /* An inner NUL would cut the C string short without anyone noticing. */
         if (memchr(o->via.str.ptr, 0, n) != NULL ||
-            !cs__utf8_valid((const uint8_t *)o->via.str.ptr, n))
+            !cs_utf8_valid((const uint8_t *)o->via.str.ptr, n))
             return cs_errf(d->err, d->errlen, CS_EMALFORMED, "%s is not valid UTF-8 text", what);
         memcpy(out, o->via.str.ptr, n);
     }
     out[n] = 0;
     return 0;
-}
-
-int
-cs_utf8_valid(const void *s, size_t n)
-{
-    return cs__utf8_valid(s, n);
 }

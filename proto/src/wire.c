@@ -24,6 +24,7 @@
 
 #include "cellsync/error.h"
 #include "cellsync/wire.h"
+#include "cellsync/util.h"
 #include "internal.h"
 
 #define KEY_LEN    32u /* every chain key, session key and X25519 key */
@@ -120,7 +121,7 @@ static int
 text_len(const char *s, size_t cap, size_t *n)
 {
     *n = strnlen(s, cap);
-    if (*n == cap || !cs__utf8_valid((const uint8_t *)s, *n))
+    if (*n == cap || !cs_utf8_valid((const uint8_t *)s, *n))
         return CS_EINVAL;
     return 0;
 }

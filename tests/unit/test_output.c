@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 
 #include "cellsync/error.h"
-#include "output.h"
+#include "cellsync/output.h"
 
 /* "Nguyễn" spelt with combining circumflex and tilde: 8 code points, 6 columns. */
 #define COMBINING "Nguye\xcc\x82\xcc\x83n"
@@ -96,14 +96,14 @@ check_table(void)
     sqlite3_stmt *st = prepare(db, "SELECT id, name, score, note FROM member ORDER BY id");
     struct capture c;
     capture_open(&c);
-    assert_int_equal(out_table(c.f, st, headers), 0);
+    assert_int_equal(cs_out_table(c.f, st, headers), 0);
     char *got = capture_close(&c);
     assert_string_equal(got, want);
     free(got);
 
     /* The statement was reset: it runs again, with column names as headers. */
     capture_open(&c);
-    assert_int_equal(out_table(c.f, st, NULL), 0);
+    assert_int_equal(cs_out_table(c.f, st, NULL), 0);
     got = capture_close(&c);
     assert_string_equal(got, " id  name           score  note\n"
                              "  1  Nguyễn Văn Sỹ   12.5  chi bộ\n"
@@ -130,7 +130,7 @@ test_table_mixed_and_empty(void **state)
     sqlite3_stmt *st = prepare(db, "SELECT 'bộ' AS a, x'00ff' AS b UNION ALL SELECT 1234, NULL");
     struct capture c;
     capture_open(&c);
-    assert_int_equal(out_table(c.f, st, NULL), 0);
+    assert_int_equal(cs_out_table(c.f, st, NULL), 0);
     char *got = capture_close(&c);
     assert_string_equal(got, "a     b\n"
                              "bộ    00ff\n"
@@ -142,7 +142,7 @@ test_table_mixed_and_empty(void **state)
     static const char *const headers[] = {"Name", NULL};
     st = prepare(db, "SELECT name, id FROM member WHERE id < 0");
     capture_open(&c);
-    assert_int_equal(out_table(c.f, st, headers), 0);
+    assert_int_equal(cs_out_table(c.f, st, headers), 0);
     got = capture_close(&c);
     assert_string_equal(got, "Name  id\n");
     free(got);
@@ -160,8 +160,8 @@ test_table_error(void **state)
         db, "SELECT abs(column1), 'text' FROM (VALUES (1), (2), (-9223372036854775807 - 1))");
     struct capture c;
     capture_open(&c);
-    assert_int_equal(out_table(c.f, st, NULL), CS_ESQLITE);
-    assert_non_null(strstr(out_errmsg(), "integer overflow"));
+    assert_int_equal(cs_out_table(c.f, st, NULL), CS_ESQLITE);
+    assert_non_null(strstr(cs_out_errmsg(), "integer overflow"));
     char *got = capture_close(&c);
     assert_string_equal(got, "");
     free(got);
@@ -180,7 +180,7 @@ test_json(void **state)
     assert_int_equal(sqlite3_bind_int(st, 1, 0), SQLITE_OK);
     struct capture c;
     capture_open(&c);
-    assert_int_equal(out_json(c.f, st), 0);
+    assert_int_equal(cs_out_json(c.f, st), 0);
     char *got = capture_close(&c);
     assert_string_equal(got, "[{\"id\":1,\"name\":\"Nguyễn Văn Sỹ\",\"score\":12.5},"
                              "{\"id\":22,\"name\":\"" COMBINING "\",\"score\":null},"
@@ -190,7 +190,7 @@ test_json(void **state)
     /* An empty list is still a list. */
     assert_int_equal(sqlite3_bind_int(st, 1, 1000), SQLITE_OK);
     capture_open(&c);
-    assert_int_equal(out_json(c.f, st), 0);
+    assert_int_equal(cs_out_json(c.f, st), 0);
     got = capture_close(&c);
     assert_string_equal(got, "[]\n");
     free(got);
@@ -199,7 +199,7 @@ test_json(void **state)
     /* A show with no match has no row at all. */
     st = prepare(db, "SELECT json_object('id', id) FROM member WHERE id = 4");
     capture_open(&c);
-    assert_int_equal(out_json(c.f, st), CS_ENOTFOUND);
+    assert_int_equal(cs_out_json(c.f, st), CS_ENOTFOUND);
     got = capture_close(&c);
     assert_string_equal(got, "");
     free(got);
@@ -217,7 +217,7 @@ check_kv(void)
     assert_int_equal(sqlite3_bind_int(st, 1, 22), SQLITE_OK);
     struct capture c;
     capture_open(&c);
-    assert_int_equal(out_kv(c.f, st, labels), 0);
+    assert_int_equal(cs_out_kv(c.f, st, labels), 0);
     char *got = capture_close(&c);
     assert_string_equal(got, "Mã:        22\n"
                              "Họ và tên: " COMBINING "\n"
@@ -227,7 +227,7 @@ check_kv(void)
 
     assert_int_equal(sqlite3_bind_int(st, 1, 1), SQLITE_OK);
     capture_open(&c);
-    assert_int_equal(out_kv(c.f, st, NULL), 0);
+    assert_int_equal(cs_out_kv(c.f, st, NULL), 0);
     got = capture_close(&c);
     assert_string_equal(got, "id:    1\n"
                              "name:  Nguyễn Văn Sỹ\n"
@@ -237,7 +237,7 @@ check_kv(void)
 
     assert_int_equal(sqlite3_bind_int(st, 1, 4), SQLITE_OK);
     capture_open(&c);
-    assert_int_equal(out_kv(c.f, st, labels), CS_ENOTFOUND);
+    assert_int_equal(cs_out_kv(c.f, st, labels), CS_ENOTFOUND);
     got = capture_close(&c);
     assert_string_equal(got, "");
     free(got);
@@ -255,15 +255,15 @@ test_kv(void **state)
 static void
 check_width(void)
 {
-    assert_int_equal(out_width("Nguyễn Văn Sỹ", strlen("Nguyễn Văn Sỹ")), 13);
-    assert_int_equal(out_width(COMBINING, strlen(COMBINING)), 6);
-    assert_int_equal(out_width("山田", strlen("山田")), 4);
-    assert_int_equal(out_width("a\xff"
-                               "b",
-                               3),
-                     3);                           /* a stray byte takes one column */
-    assert_int_equal(out_width("\xe1\xbb", 2), 2); /* so does a cut sequence */
-    assert_int_equal(out_width("", 0), 0);
+    assert_int_equal(cs_out_width("Nguyễn Văn Sỹ", strlen("Nguyễn Văn Sỹ")), 13);
+    assert_int_equal(cs_out_width(COMBINING, strlen(COMBINING)), 6);
+    assert_int_equal(cs_out_width("山田", strlen("山田")), 4);
+    assert_int_equal(cs_out_width("a\xff"
+                                  "b",
+                                  3),
+                     3);                              /* a stray byte takes one column */
+    assert_int_equal(cs_out_width("\xe1\xbb", 2), 2); /* so does a cut sequence */
+    assert_int_equal(cs_out_width("", 0), 0);
 }
 
 static void

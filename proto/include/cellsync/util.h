@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
+/* 1 if s is strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF; else 0. */
 int cs_utf8_valid(const void *s, size_t n);
 
 /* An SQLite result code as one of ours: CS_EBUSY, CS_EFULL, CS_ECORRUPT, ... */
