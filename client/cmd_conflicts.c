@@ -15,65 +15,38 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
+#include "cellsync/schema.h"
 #include "client.h"
 
 /* Values longer than this are cut in the table; --json has them whole. */
 #define VALUE_SHOWN 40
 
-/* The tables a person edits, with the label that names a record of each. */
-static const struct {
-    const struct entity *e;
-    const char *label; /* N_() */
-} tables[] = {
-    {&ent_candidate, N_("candidate")},
-    {&ent_member, N_("member")},
-    {&ent_meeting, N_("meeting")},
-};
-
 /*
- * Columns of a candidate that `candidate advance` and `withdraw` write
- * rather than add/edit, so they are not among the entity's fields; a
- * conflict on them needs a label and a type all the same.
+ * Every column of every table of the domain schema, as a field: a conflict
+ * on any of them has a label and a type, including those that commands
+ * such as `candidate advance` write rather than add/edit.
  */
-static const struct field procedure_fields[] = {
-    {NULL, "stage", FT_CODE, "stage", N_("stage")},
-    {NULL, "helper", FT_REF, "member", N_("helper")},
-    {NULL, "sponsor1", FT_REF, "member", N_("sponsor")},
-    {NULL, "sponsor2", FT_REF, "member", N_("second sponsor")},
-    {NULL, "sponsor1_months", FT_INT, NULL, N_("months the sponsor has known the candidate")},
-    {NULL, "sponsor2_months", FT_INT, NULL,
-     N_("months the second sponsor has known the candidate")},
-    {NULL, "youth_union_resolution_on", FT_DATE, NULL, N_("youth union resolution")},
-    {NULL, "identified_on", FT_DATE, NULL, N_("identified on")},
-    {NULL, "helper_on", FT_DATE, NULL, N_("helper assigned on")},
-    {NULL, "class_on", FT_DATE, NULL, N_("awareness class certificate")},
-    {NULL, "applied_on", FT_DATE, NULL, N_("applied on")},
-    {NULL, "verified_on", FT_DATE, NULL, N_("biography verified on")},
-    {NULL, "cell_resolution_on", FT_DATE, NULL, N_("cell resolution on")},
-    {NULL, "grassroots_resolution_on", FT_DATE, NULL, N_("grassroots resolution on")},
-    {NULL, "decision_on", FT_DATE, NULL, N_("admission decision on")},
-    {NULL, "ceremony_on", FT_DATE, NULL, N_("ceremony on")},
-    {NULL, "official_on", FT_DATE, NULL, N_("official member on")},
-    {NULL, "withdrawn_on", FT_DATE, NULL, N_("withdrawn on")},
-    {NULL, "withdrawn_reason", FT_TEXT, NULL, N_("reason for withdrawal")},
-    {NULL, "member", FT_REF, "member", N_("member record")},
-};
+#define FIELD(name, type, arg, writer, option, label) {option, name, FT_##type, arg, label},
+#define FIELDS(tbl, place, key, writer, label)                                                     \
+    static const struct field tbl##_fields[] = {CS_SCHEMA_FIELDS_##tbl(FIELD)                      \
+                                                    CS_SCHEMA_OTHER_##tbl(FIELD)};
+CS_SCHEMA_TABLES(FIELDS)
 
-static const struct entity ent_procedure = {"candidate", procedure_fields,
-                                            sizeof(procedure_fields) / sizeof(procedure_fields[0])};
+/* The tables, with the label that names a record of each. */
+#define TABLE(tbl, place, key, writer, label)                                                      \
+    {{#tbl, tbl##_fields, sizeof(tbl##_fields) / sizeof(tbl##_fields[0])}, label},
+static const struct {
+    struct entity e;
+    const char *label; /* N_() */
+} tables[] = {CS_SCHEMA_TABLES(TABLE)};
 
 /* What is known of (table, column): NULL for a column of another version or table. */
 static const struct field *
 find_field(const char *table, const char *column)
 {
-    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-        if (strcmp(tables[i].e->table, table) != 0)
-            continue;
-        const struct field *f = entity_field(tables[i].e, column);
-        if (f == NULL && strcmp(table, ent_procedure.table) == 0)
-            f = entity_field(&ent_procedure, column);
-        return f;
-    }
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+        if (strcmp(tables[i].e.table, table) == 0)
+            return entity_field(&tables[i].e, column);
     return NULL;
 }
 
@@ -86,7 +59,7 @@ sql_reg_table(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     (void)argc;
     const char *t = (const char *)sqlite3_value_text(argv[0]);
     for (size_t i = 0; t != NULL && i < sizeof(tables) / sizeof(tables[0]); i++)
-        if (strcmp(tables[i].e->table, t) == 0) {
+        if (strcmp(tables[i].e.table, t) == 0) {
             sqlite3_result_text(ctx, _(tables[i].label), -1, SQLITE_TRANSIENT);
             return;
         }
@@ -256,10 +229,10 @@ record_name(char *buf, size_t len)
 {
     size_t n = (size_t)snprintf(buf, len, "CASE t.name");
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && n < len; i++)
-        if (entity_field(tables[i].e, "full_name") != NULL)
+        if (entity_field(&tables[i].e, "full_name") != NULL)
             n += (size_t)snprintf(buf + n, len - n,
                                   " WHEN '%s' THEN (SELECT full_name FROM \"%s\" WHERE id = v.row)",
-                                  tables[i].e->table, tables[i].e->table);
+                                  tables[i].e.table, tables[i].e.table);
     if (n < len)
         snprintf(buf + n, len - n, " END");
 }

@@ -13,37 +13,28 @@
 #include "cellsync/i18n.h"
 #include "internal.h"
 
-static const char *const stage_columns[CS_STAGE__COUNT + 1] = {
-    [CS_STAGE_IDENTIFIED] = "identified_on",
-    [CS_STAGE_HELPER] = "helper_on",
-    [CS_STAGE_CLASS] = "class_on",
-    [CS_STAGE_APPLIED] = "applied_on",
-    [CS_STAGE_VERIFIED] = "verified_on",
-    [CS_STAGE_CELL] = "cell_resolution_on",
-    [CS_STAGE_GRASSROOTS] = "grassroots_resolution_on",
-    [CS_STAGE_DECISION] = "decision_on",
-    [CS_STAGE_CEREMONY] = "ceremony_on",
-    [CS_STAGE_OFFICIAL] = "official_on",
-    [CS_STAGE_WITHDRAWN] = "withdrawn_on",
+static const char *const stage_columns[] = {
+#define XX(name, code, column, label) [CS_STAGE_##name] = column,
+    CS_STAGE_MAP(XX)
+#undef XX
 };
 
 const char *
 cs_candidate_stage_column(enum cs_stage s)
 {
-    return (unsigned)s <= CS_STAGE_WITHDRAWN ? stage_columns[s] : NULL;
+    return (unsigned)s < CS_ARRAY_SIZE(stage_columns) ? stage_columns[s] : NULL;
 }
 
 /*
- * The facts of candidate k, from column FACTS_FIRST on; the stage dates are
- * in CS_STAGE_MAP order, as facts_read() takes them.
+ * The facts of candidate k as facts_read() takes them: these, then the
+ * date of every stage in CS_STAGE_MAP order (withdrawn's last, unread).
  */
+#define STAGE_DATE(name, code, column, label) ", k." column
 #define FACTS_COLS                                                                                 \
     "k.stage, k.birth_date, k.helper IS NOT NULL,"                                                 \
     " k.sponsor1 IS NOT NULL, s1.status = 'official', k.sponsor1_months,"                          \
     " k.sponsor2 IS NOT NULL, s2.status = 'official', k.sponsor2_months,"                          \
-    " k.youth_union_resolution_on IS NOT NULL, k.identified_on, k.helper_on, k.class_on,"          \
-    " k.applied_on, k.verified_on, k.cell_resolution_on, k.grassroots_resolution_on,"              \
-    " k.decision_on, k.ceremony_on, k.official_on"
+    " k.youth_union_resolution_on IS NOT NULL" CS_STAGE_MAP(STAGE_DATE)
 #define FACTS_FROM                                                                                 \
     " FROM candidate k LEFT JOIN member s1 ON s1.id = k.sponsor1"                                  \
     " LEFT JOIN member s2 ON s2.id = k.sponsor2"

@@ -11,6 +11,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/id.h"
+#include "cellsync/schema.h"
 #include "internal.h"
 
 static const struct cs_code_label sexes[] = {
@@ -26,19 +27,12 @@ static const struct cs_code_label sources[] = {
     {"farmer_business", N_("farmer or business person")},
     {"other", N_("other")},
     {NULL, NULL}};
+/* The stages in order, with their labels, from the descriptor (cellsync/schema.h). */
 static const struct cs_code_label stages[] = {
-    {"identified", N_("identified")},
-    {"helper_assigned", N_("helper assigned")},
-    {"class_passed", N_("awareness class passed")},
-    {"applied", N_("applied")},
-    {"biography_verified", N_("biography verified")},
-    {"cell_resolution", N_("cell resolution")},
-    {"grassroots_resolution", N_("grassroots resolution")},
-    {"decision", N_("admission decision")},
-    {"ceremony", N_("admitted, on probation")},
-    {"official", N_("official member")},
-    {"withdrawn", N_("withdrawn")},
-    {NULL, NULL}};
+#define XX(name, code, column, label) {code, label},
+    CS_STAGE_MAP(XX)
+#undef XX
+        {NULL, NULL}};
 static const struct cs_code_label member_statuses[] = {{"probationary", N_("probationary")},
                                                        {"official", N_("official")},
                                                        {"transferred_out", N_("transferred out")},

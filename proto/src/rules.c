@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/rules.h"
@@ -459,31 +460,11 @@ cs_rules_from_code(const char *code)
     return -1;
 }
 
-/*
- * What a secretary reads for each stage, in enum cs_stage order. Kept here
- * rather than using the stored codes ("biography_verified"), which read like
- * a program's words.
- */
-static const char *const stage_labels[] = {
-    N_("identified"),
-    N_("helper assigned"),
-    N_("awareness class passed"),
-    N_("application and biography"),
-    N_("biography verified"),
-    N_("cell resolution"),
-    N_("grassroots resolution"),
-    N_("admission decision"),
-    N_("ceremony"),
-    N_("official member"),
-    N_("withdrawn"),
-};
-_Static_assert(CS_ARRAY_SIZE(stage_labels) == CS_STAGE_WITHDRAWN + 1,
-               "a stage was added to schema.h: add its label here, in the same place");
-
+/* What a secretary reads for a stage: its label in the "stage" code list. */
 static const char *
 stage_label(enum cs_stage s)
 {
-    return _(stage_labels[s]);
+    return cs_code_label("stage", cs_stage_code(s));
 }
 
 void

@@ -1,16 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The domain tables (DESIGN.md, data model). The replica copies each
- * winning register value into the column of the same name here, in the same
- * transaction, so reads are plain SQL. Full-text search tables are kept in
- * step by triggers; they fold Vietnamese đ/Đ to d/D, which unicode61's
- * remove_diacritics leaves alone (Đ has no canonical decomposition).
+ * The domain tables (DESIGN.md, data model), made from the descriptor in
+ * cellsync/schema.h: their DDL, and the tables behind its lookups and the
+ * roles' write rules. The replica copies each winning register value into
+ * the column of the same name here, in the same transaction, so reads are
+ * plain SQL. Full-text search tables are kept in step by triggers; they
+ * fold Vietnamese đ/Đ to d/D, which unicode61's remove_diacritics leaves
+ * alone (Đ has no canonical decomposition).
  */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cellsync/candidate.h"
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/schema.h"
 #include "internal.h"
 
@@ -32,54 +36,27 @@
     "||' '||" FOLD("NEW.birth_name") "||' '||" FOLD("NEW.hometown") "||' '||" FOLD(                \
         "NEW.citizen_id") "||' '||" FOLD("NEW.phone")
 
+/* The SQL type that stores each type of the descriptor. */
+#define SQL_TEXT " TEXT"
+#define SQL_DATE " TEXT"
+#define SQL_CODE " TEXT"
+#define SQL_REF  " BLOB"
+#define SQL_INT  " INTEGER"
+
+/* One CREATE TABLE per table: id and cl, which the replica keeps, then its columns. */
+#define DDL_COLUMN(name, type, arg, writer, option, label) ", " name SQL_##type
+#define DDL_TABLE(name, place, key, writer, label)                                                 \
+    "CREATE TABLE IF NOT EXISTS " #name                                                            \
+    " (id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1" CS_SCHEMA_FIELDS_##name(DDL_COLUMN)     \
+        CS_SCHEMA_OTHER_##name(DDL_COLUMN) ");"
+#define TABLES_SQL CS_SCHEMA_TABLES(DDL_TABLE)
+
 static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS org_unit ("
-    " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " code TEXT, parent TEXT, level TEXT, kind TEXT, name TEXT);"
-    "CREATE TABLE IF NOT EXISTS member ("
-    " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " full_name TEXT, birth_name TEXT, sex TEXT, birth_date TEXT, birth_place TEXT,"
-    " ethnicity TEXT, religion TEXT, hometown TEXT, residence TEXT, citizen_id TEXT, phone TEXT,"
-    " card_no TEXT, record_no TEXT, org_unit TEXT, decision_on TEXT, ceremony_on TEXT,"
-    " official_on TEXT, status TEXT, education TEXT, theory_level TEXT, occupation TEXT,"
-    " note TEXT);"
-    "CREATE TABLE IF NOT EXISTS candidate ("
-    " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " full_name TEXT, birth_name TEXT, sex TEXT, birth_date TEXT, ethnicity TEXT, religion TEXT,"
-    " hometown TEXT, citizen_id TEXT, phone TEXT, education TEXT, occupation TEXT,"
-    " org_unit TEXT, source TEXT, helper BLOB, sponsor1 BLOB, sponsor2 BLOB,"
-    " sponsor1_months INTEGER, sponsor2_months INTEGER,"
-    " youth_union_resolution_on TEXT, stage TEXT, identified_on TEXT, helper_on TEXT,"
-    " class_on TEXT, applied_on TEXT, verified_on TEXT, cell_resolution_on TEXT,"
-    " grassroots_resolution_on TEXT, decision_on TEXT, ceremony_on TEXT, official_on TEXT,"
-    " withdrawn_on TEXT, withdrawn_reason TEXT, member BLOB, note TEXT);"
-    "CREATE TABLE IF NOT EXISTS meeting ("
-    " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " org_unit TEXT, held_on TEXT, kind TEXT, agenda TEXT, minutes TEXT, resolutions TEXT);"
-    "CREATE TABLE IF NOT EXISTS attendance ("
-    " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " meeting BLOB, member BLOB, present INTEGER, reason TEXT);"
-    "CREATE TABLE IF NOT EXISTS assessment ("
-    " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " meeting BLOB, candidate BLOB, strengths TEXT, weaknesses TEXT, next_steps TEXT);"
-    "CREATE TABLE IF NOT EXISTS target ("
-    " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " org_unit TEXT, year INTEGER, admissions INTEGER, students INTEGER,"
-    " non_state_workers INTEGER);"
-    "CREATE TABLE IF NOT EXISTS rating ("
-    " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " member BLOB, year INTEGER, grade TEXT);"
-    "CREATE TABLE IF NOT EXISTS transfer ("
-    " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " member BLOB, from_unit TEXT, to_unit TEXT, kind TEXT, decided_on TEXT, moved_on TEXT);"
-    "CREATE TABLE IF NOT EXISTS exception ("
-    " id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
-    " candidate BLOB, rule TEXT, stage TEXT, reason TEXT, recorded_on TEXT);"
-    "CREATE INDEX IF NOT EXISTS candidate_org ON candidate(org_unit, stage);"
-    "CREATE INDEX IF NOT EXISTS member_org ON member(org_unit, status);"
-    "CREATE INDEX IF NOT EXISTS attendance_meeting ON attendance(meeting);"
-    "CREATE INDEX IF NOT EXISTS assessment_candidate ON assessment(candidate);"
-    "CREATE INDEX IF NOT EXISTS exception_candidate ON exception(candidate);";
+    TABLES_SQL "CREATE INDEX IF NOT EXISTS candidate_org ON candidate(org_unit, stage);"
+               "CREATE INDEX IF NOT EXISTS member_org ON member(org_unit, status);"
+               "CREATE INDEX IF NOT EXISTS attendance_meeting ON attendance(meeting);"
+               "CREATE INDEX IF NOT EXISTS assessment_candidate ON assessment(candidate);"
+               "CREATE INDEX IF NOT EXISTS exception_candidate ON exception(candidate);";
 
 static const char search_sql[] =
     SEARCH("candidate", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY)
@@ -110,16 +87,15 @@ cs_schema_apply(sqlite3 *db, int search, char *err, size_t errlen)
 }
 
 static const char *const stage_codes[] = {
-#define XX(name, code) code,
+#define XX(name, code, column, label) [CS_STAGE_##name] = code,
     CS_STAGE_MAP(XX)
 #undef XX
-        "withdrawn",
 };
 
 const char *
 cs_stage_code(enum cs_stage s)
 {
-    if ((unsigned)s > CS_STAGE_WITHDRAWN)
+    if ((unsigned)s >= CS_ARRAY_SIZE(stage_codes))
         return NULL;
     return stage_codes[s];
 }
@@ -131,4 +107,84 @@ cs_stage_from_code(const char *code)
         if (strcmp(stage_codes[i], code) == 0)
             return (int)i;
     return -1;
+}
+
+/* ---- the descriptor as data ---- */
+
+/* clang-format off */
+#define COLUMN(name, type, arg, writer, option, label)                                             \
+    {name, CS_SCHEMA_##type, arg, CS_ROLE_##writer, option, label},
+#define COLUMNS(name, place, key, writer, label)                                                   \
+    static const struct cs_schema_column name##_columns[] = {                                      \
+        CS_SCHEMA_FIELDS_##name(COLUMN) CS_SCHEMA_OTHER_##name(COLUMN)};
+CS_SCHEMA_TABLES(COLUMNS)
+
+#define TABLE(name, place, key, writer, label)                                                     \
+    {#name, CS_SCHEMA_PLACE_##place, key, CS_ROLE_##writer, label,                                 \
+     name##_columns, CS_ARRAY_SIZE(name##_columns)},
+static const struct cs_schema_table tables[] = {CS_SCHEMA_TABLES(TABLE)};
+/* clang-format on */
+
+const struct cs_schema_table *
+cs_schema_tables(size_t *n)
+{
+    *n = CS_ARRAY_SIZE(tables);
+    return tables;
+}
+
+const struct cs_schema_table *
+cs_schema_table(const char *name)
+{
+    for (size_t i = 0; i < CS_ARRAY_SIZE(tables); i++)
+        if (strcmp(tables[i].name, name) == 0)
+            return &tables[i];
+    return NULL;
+}
+
+const struct cs_schema_column *
+cs_schema_column(const char *table, const char *column)
+{
+    const struct cs_schema_table *t = cs_schema_table(table);
+    for (size_t i = 0; t != NULL && i < t->ncolumns; i++)
+        if (strcmp(t->columns[i].name, column) == 0)
+            return &t->columns[i];
+    return NULL;
+}
+
+/* The role called name, or -1. */
+static int
+role_from_name(const char *name)
+{
+    static const char *const names[] = {
+        [CS_ROLE_CELL] = "cell", [CS_ROLE_COMMITTEE] = "committee", [CS_ROLE_HUB] = "hub"};
+    for (size_t i = 0; i < CS_ARRAY_SIZE(names); i++)
+        if (strcmp(names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool
+cs_schema_table_writable(const char *table, const char *role)
+{
+    int r = role_from_name(role);
+    if (r == CS_ROLE_HUB)
+        return true;
+    const struct cs_schema_table *t = cs_schema_table(table);
+    return r >= 0 && t != NULL && r >= (int)t->writer;
+}
+
+bool
+cs_schema_column_writable(const char *table, const char *column, const char *role)
+{
+    if (!cs_schema_table_writable(table, role))
+        return false;
+    const struct cs_schema_column *c = cs_schema_column(table, column);
+    return c == NULL || role_from_name(role) >= (int)c->writer;
+}
+
+bool
+cs_stage_writable(enum cs_stage s, const char *role)
+{
+    const char *column = cs_candidate_stage_column(s);
+    return column != NULL && cs_schema_column_writable("candidate", column, role);
 }

@@ -61,7 +61,7 @@ expect 2 "needs --helper" -- candidate advance "$k" --date 2025-01-10
 expect 1 "next stage" -- candidate advance "$k" --to decision --helper "$helper"
 expect 0 "helper assigned" -- candidate advance "$k" --helper "$helper" --date 2025-01-10
 expect 0 "awareness class passed" -- candidate advance "$k" --date 2025-02-01
-expect 0 "applied" -- candidate advance "$k" --date 2025-03-01
+expect 0 "application and biography" -- candidate advance "$k" --date 2025-03-01
 expect 0 "biography verified" -- candidate advance "$k" --date 2025-04-01
 
 # Cell resolution: one sponsor is not enough without a youth-union resolution.
@@ -83,7 +83,7 @@ expect 1 "force" -- candidate advance "$k" --date 2025-08-01
 cmp -s "$home/before.json" "$home/after.json" && ok || bad "a refused advance changed the record"
 # ...a --force needs a reason, and with one it is recorded as an exception.
 expect 2 "reason" -- candidate advance "$k" --date 2025-08-01 --force
-expect 0 "probation" -- candidate advance "$k" --date 2025-08-01 --force --reason "người được kết nạp ốm, hoãn lễ"
+expect 0 "now at 'ceremony'" -- candidate advance "$k" --date 2025-08-01 --force --reason "người được kết nạp ốm, hoãn lễ"
 expect 0 "ceremony_deadline" -- candidate show "$k" --json
 expect 0 "hoãn lễ" -- candidate show "$k"
 

@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$src"
 xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ \
     --add-comments=TRANSLATORS: --package-name=cellsync \
-    -o "$tmp/cellsync.pot" proto/src/*.c client/*.c daemon/*.c
+    -o "$tmp/cellsync.pot" proto/src/*.c proto/include/cellsync/schema.h client/*.c daemon/*.c
 msgmerge --quiet --previous -o "$tmp/merged.po" "$po" "$tmp/cellsync.pot"
 
 fails=0
