@@ -15,6 +15,7 @@
 #include "cellsync/candidate.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/meta.h"
 #include "cellsync/output.h"
 #include "cellsync/schema.h"
 #include "client.h"
@@ -393,8 +394,8 @@ cand_advance(struct client *c, const struct verb_args *a)
     }
     /* The hub would refuse it: say so now, not after the next sync. */
     char role[16];
-    if (to == CS_STAGE_DECISION && cs_replica_meta_get(c->rep, "role", role, sizeof(role)) == 0 &&
-        strcmp(role, "cell") == 0)
+    if (cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role)) == 0 && role[0] != 0 &&
+        !cs_stage_writable(to, role))
         return client_fail(_("the admission decision for candidate '%s' is the committee's: it "
                              "reaches this device with a sync"),
                            a->argv[0]);
