@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the org-tree CSV that `cellsyncd init` reads. The
- * reader (csv_read in daemon/hub.c) is static and hub_init would create keys
- * and a database per input, so this file includes hub.c and calls the reader
- * directly on a temp file holding the input: it must build a checked tree or
- * refuse with a message naming the file, and free everything either way.
- * Inputs over 4 KiB are skipped to keep runs fast.
+ * libFuzzer target for the org-tree CSV that `cellsyncd init` reads.
+ * hub_init would create keys and a database per input, so this calls the
+ * reader itself (csv_read, daemon/orgtree.c, declared in hub_internal.h) on
+ * a temp file holding the input: it must build a checked tree or refuse
+ * with a message naming the file, and free everything either way. Inputs
+ * over 4 KiB are skipped to keep runs fast.
  */
-#include "hub.c"
+#include <stdlib.h>
+
+#include "hub_internal.h"
 
 #include "fuzz/fuzz_file.h"
 

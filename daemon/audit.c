@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The audit trail (every change set accepted or refused, with its
+ * envelope) and the refused changes kept for review, among them the
+ * clock refusals a device is told again until it replaces them.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cellsync/error.h"
+#include "cellsync/util.h"
+#include "hub_internal.h"
+
+/* ---- audit ---- */
+
+int
+hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
+          const struct cs_envelope_info *info, size_t changes, size_t refused, const char *reason,
+          const uint8_t *env, size_t envlen)
+{
+    struct cs_id dev;
+    sqlite3_stmt *st = stmt_get(h, ST_AUDIT_ADD);
+    if (st == NULL)
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+    if (d != NULL) {
+        sqlite3_bind_blob(st, 2, d->id.b, CS_ID_LEN, SQLITE_TRANSIENT);
+    } else if (info != NULL) {
+        cs_pk_id(info->origin_pk, &dev);
+        sqlite3_bind_blob(st, 2, dev.b, CS_ID_LEN, SQLITE_TRANSIENT);
+    }
+    sqlite3_bind_text(st, 3, verdict, -1, SQLITE_STATIC);
+    if (info != NULL) {
+        sqlite3_bind_int64(st, 4, (int64_t)info->seq_first);
+        sqlite3_bind_int64(st, 5, (int64_t)info->seq_last);
+    }
+    sqlite3_bind_int64(st, 6, (int64_t)changes);
+    sqlite3_bind_int64(st, 7, (int64_t)refused);
+    if (reason != NULL)
+        sqlite3_bind_text(st, 8, reason, -1, SQLITE_STATIC);
+    if (env != NULL)
+        sqlite3_bind_blob64(st, 9, env, envlen, SQLITE_STATIC);
+    int rc = step_done(st);
+    return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
+}
+
+int
+hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c, int kind,
+            const char *reason)
+{
+    sqlite3_stmt *st = stmt_get(h, ST_REFUSED_ADD);
+    if (st == NULL)
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+    if (d != NULL)
+        sqlite3_bind_blob(st, 2, d->id.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->table, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, c->row.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, c->column, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (int64_t)c->hlc);
+    sqlite3_bind_blob(st, 7, c->origin.b, CS_ID_LEN, SQLITE_STATIC);
+    switch (c->value.type) {
+    case CS_VNIL:
+        break;
+    case CS_VINT:
+        sqlite3_bind_int64(st, 8, c->value.i);
+        break;
+    case CS_VFLOAT:
+        sqlite3_bind_double(st, 8, c->value.f);
+        break;
+    case CS_VTEXT:
+        sqlite3_bind_text64(st, 8, c->value.n ? c->value.p : "", c->value.n, SQLITE_STATIC,
+                            SQLITE_UTF8);
+        break;
+    case CS_VBLOB:
+        sqlite3_bind_blob64(st, 8, c->value.n ? c->value.p : "", c->value.n, SQLITE_STATIC);
+        break;
+    }
+    sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER);
+    int rc = step_done(st);
+    return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
+}
+
+int
+hub_open_clock_refusals(struct hub *h, const struct hub_device *d, struct cs_refusal **out,
+                        size_t *n)
+{
+    sqlite3_stmt *st = stmt_get(h, ST_REFUSED_OPEN);
+    struct cs_refusal *v = NULL;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (st == NULL)
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, CS_MSG_REFUSED_MAX);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 1) != CS_ID_LEN || sqlite3_column_bytes(st, 4) != CS_ID_LEN)
+            continue; /* not a change this hub could have refused */
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            struct cs_refusal *nv = realloc(v, ncap * sizeof(*nv));
+            if (nv == NULL) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        struct cs_refusal *r = &v[(*n)++];
+        memset(r, 0, sizeof(*r));
+        snprintf(r->table, sizeof(r->table), "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(r->column, sizeof(r->column), "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(r->reason, sizeof(r->reason), "%s",
+                 sqlite3_column_text(st, 5) ? (const char *)sqlite3_column_text(st, 5) : "");
+        memcpy(r->row.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
+        memcpy(r->origin.b, sqlite3_column_blob(st, 4), CS_ID_LEN);
+        r->hlc = (uint64_t)sqlite3_column_int64(st, 3);
+        r->kind = CS_REFUSAL_CLOCK;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        *n = 0;
+        return rc == SQLITE_NOMEM ? CS_ENOMEM : cs_sqlite_code(rc);
+    }
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scopes and authorization (see hub.h): a device's subtree of the org tree,
+ * and whether each change it sends lies in it and is open to its role.
+ *
+ * Authorization places every row in the org tree by the org codes it
+ * carries or inherits, and asks whether they all lie in the device's
+ * subtree. A row's unit is taken both from the change set and from the
+ * hub's current row, so a device can neither write into a record the hub
+ * has in another unit nor pull such a record into its own unit by setting
+ * its org_unit. The same placement from the hub's rows alone filters what
+ * goes down to a device (hub_row_in_scope).
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellsync/error.h"
+#include "cellsync/util.h"
+#include "cellsync/i18n.h"
+#include "hub_internal.h"
+
+/* ---- the domain tables, as authorization sees them ---- */
+
+enum kind {
+    K_UNIT,  /* org_unit: placed by its own code */
+    K_ORG,   /* has an org_unit column */
+    K_CHILD, /* placed by the record it refers to */
+};
+
+/* Keep in step with proto/src/schema.c. */
+static const struct table {
+    const char *name;
+    enum kind kind;
+    const char *key; /* the column that places the row */
+    int parent;      /* K_CHILD: the table key refers to */
+    int cell;        /* writable by role "cell" */
+} tables[T__COUNT] = {
+    [T_ORG_UNIT] = {"org_unit", K_UNIT, "code", -1, 0},
+    [T_CANDIDATE] = {"candidate", K_ORG, "org_unit", -1, 1},
+    [T_MEMBER] = {"member", K_ORG, "org_unit", -1, 1},
+    [T_MEETING] = {"meeting", K_ORG, "org_unit", -1, 1},
+    [T_TARGET] = {"target", K_ORG, "org_unit", -1, 0},
+    [T_ATTENDANCE] = {"attendance", K_CHILD, "meeting", T_MEETING, 1},
+    [T_ASSESSMENT] = {"assessment", K_CHILD, "meeting", T_MEETING, 1},
+    [T_EXCEPTION] = {"exception", K_CHILD, "candidate", T_CANDIDATE, 1},
+    [T_RATING] = {"rating", K_CHILD, "member", T_MEMBER, 1},
+    [T_TRANSFER] = {"transfer", K_CHILD, "member", T_MEMBER, 0},
+};
+
+static int
+table_ix(const char *name)
+{
+    for (int t = 0; t < T__COUNT; t++)
+        if (strcmp(tables[t].name, name) == 0)
+            return t;
+    return -1;
+}
+
+/* ---- per-set authorization lookups ---- */
+
+struct az_row {
+    struct cs_id row;
+    int tbl;
+    size_t key_ix;    /* 1 + index of the set's last change of the placing column, 0: none */
+    size_t parent_ix; /* org_unit: 1 + index of the last change of 'parent', 0: none */
+    int verdict;      /* 0: not judged yet, 1: in scope, 2: refused */
+    char *reason;
+};
+
+struct authz {
+    /* What the lookups were built for. */
+    const struct cs_changeset *cs;
+    size_t n;
+    uint64_t seq_first, seq_last, hlc_first, hlc_last;
+    struct cs_id origin;
+    const struct hub_device *d;
+    const struct hub_scope *s;
+    signed char *tix; /* the table of each change, -1 when unknown */
+    struct az_row *rows;
+    size_t nrows;
+    int clock_refused; /* the sender has changes refused for the clock: look each up */
+};
+
+struct hub_scope {
+    char **sub; /* sorted (strcmp = SQLite's BINARY order) */
+    size_t nsub;
+    char **anc; /* sorted */
+    size_t nanc;
+};
+
+static sqlite3_stmt *
+look_get(struct hub *h, int t)
+{
+    if (h->look[t] == NULL) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM \"%s\" WHERE id = ?1", tables[t].key,
+                 tables[t].name);
+        if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &h->look[t], NULL) !=
+            SQLITE_OK)
+            return NULL;
+    } else {
+        sqlite3_reset(h->look[t]);
+    }
+    return h->look[t];
+}
+
+/* ---- scope ---- */
+
+static int
+codes_load(struct hub *h, int which, const char *org, char ***out, size_t *nout)
+{
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    int rc, ret = 0;
+    sqlite3_stmt *st = stmt_get(h, which);
+
+    *out = NULL;
+    *nout = 0;
+    if (st == NULL)
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *code = (const char *)sqlite3_column_text(st, 0);
+        if (code == NULL)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **nv = realloc(v, ncap * sizeof(*nv));
+            if (nv == NULL) {
+                ret = CS_ENOMEM;
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        if ((v[n] = strdup(code)) == NULL) {
+            ret = CS_ENOMEM;
+            break;
+        }
+        n++;
+    }
+    sqlite3_reset(st);
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = cs_sqlite_code(rc);
+    if (ret != 0) {
+        for (size_t i = 0; i < n; i++)
+            free(v[i]);
+        free(v);
+        return ret;
+    }
+    *out = v;
+    *nout = n;
+    return 0;
+}
+
+void
+hub_scope_free(struct hub_scope *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->nsub; i++)
+        free(s->sub[i]);
+    for (size_t i = 0; i < s->nanc; i++)
+        free(s->anc[i]);
+    free(s->sub);
+    free(s->anc);
+    free(s);
+}
+
+int
+hub_scope_load(struct hub *h, const char *org, struct hub_scope **out)
+{
+    struct hub_scope *s = calloc(1, sizeof(*s));
+    int ret;
+
+    *out = NULL;
+    if (s == NULL)
+        return CS_ENOMEM;
+    if ((ret = codes_load(h, ST_SUBTREE, org, &s->sub, &s->nsub)) != 0 ||
+        (ret = codes_load(h, ST_ANCESTORS, org, &s->anc, &s->nanc)) != 0) {
+        hub_scope_free(s);
+        return ret;
+    }
+    if (s->nsub == 0) {
+        hub_scope_free(s);
+        return CS_ENOTFOUND;
+    }
+    *out = s;
+    return 0;
+}
+
+static int
+codes_has(char *const *v, size_t n, const char *code)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v[mid], code);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+int
+hub_scope_has(const struct hub_scope *s, const char *org)
+{
+    return codes_has(s->sub, s->nsub, org);
+}
+
+int
+hub_scope_can_read(const struct hub_scope *s, const char *org)
+{
+    return codes_has(s->sub, s->nsub, org) || codes_has(s->anc, s->nanc, org);
+}
+
+/* ---- placing rows in the tree ---- */
+
+#define ORGS_MAX 8
+
+/* The units a row belongs to; it is in scope only if all of them are. */
+struct orgs {
+    int n;
+    int unknown;     /* the hub cannot place it (downstream: not sent) */
+    const char *bad; /* the column holding a value of the wrong kind */
+    char v[ORGS_MAX][ORG_MAX];
+};
+
+static void
+orgs_add(struct orgs *o, const char *p, size_t n, const char *col)
+{
+    if (n == 0)
+        return;
+    if (n >= ORG_MAX || memchr(p, 0, n) != NULL) {
+        o->bad = col;
+        return;
+    }
+    for (int i = 0; i < o->n; i++)
+        if (strlen(o->v[i]) == n && memcmp(o->v[i], p, n) == 0)
+            return;
+    if (o->n == ORGS_MAX) {
+        o->bad = col;
+        return;
+    }
+    memcpy(o->v[o->n], p, n);
+    o->v[o->n++][n] = 0;
+}
+
+static int
+az_row_cmp(const void *a, const void *b)
+{
+    const struct az_row *x = a, *y = b;
+    if (x->tbl != y->tbl)
+        return x->tbl < y->tbl ? -1 : 1;
+    int c = memcmp(x->row.b, y->row.b, CS_ID_LEN);
+    if (c != 0)
+        return c;
+    /* key_ix holds the change index while sorting: keep set order within a row. */
+    return (x->key_ix > y->key_ix) - (x->key_ix < y->key_ix);
+}
+
+static struct az_row *
+az_find(const struct authz *az, int t, const struct cs_id *row)
+{
+    if (az == NULL)
+        return NULL;
+    size_t lo = 0, hi = az->nrows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct az_row *r = &az->rows[mid];
+        int c = r->tbl != t ? (r->tbl < t ? -1 : 1) : memcmp(r->row.b, row->b, CS_ID_LEN);
+        if (c == 0)
+            return &az->rows[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* The unit of the device that first sent a row; *found = 0 if the hub has no version of it. */
+static int
+creator_org(struct hub *h, int t, const struct cs_id *row, struct orgs *o, int *found)
+{
+    sqlite3_stmt *st = stmt_get(h, ST_CREATOR);
+    if (st == NULL)
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_bind_text(st, 1, tables[t].name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_TEXT)
+            orgs_add(o, (const char *)sqlite3_column_text(st, 0),
+                     (size_t)sqlite3_column_bytes(st, 0), tables[t].key);
+        else
+            orgs_add(o, h->root, strlen(h->root), tables[t].key);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
+}
+
+#define TYPE_TOO_LONG 100 /* beside SQLite's types: too long to be a code or an id */
+
+/*
+ * The hub's current value of a row's placing column: *type is the SQLite
+ * type (SQLITE_NULL also when there is no such row), the text or blob is
+ * copied into buf.
+ */
+static int
+hub_key_value(struct hub *h, int t, const struct cs_id *row, int *type, uint8_t *buf, size_t cap,
+              size_t *len)
+{
+    sqlite3_stmt *st = look_get(h, t);
+    if (st == NULL)
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *type = SQLITE_NULL;
+    *len = 0;
+    if (rc == SQLITE_ROW) {
+        *type = sqlite3_column_type(st, 0);
+        const void *p = *type == SQLITE_BLOB ? sqlite3_column_blob(st, 0)
+                                             : (const void *)sqlite3_column_text(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        if (n > cap) {
+            *type = TYPE_TOO_LONG;
+        } else if (p != NULL) {
+            memcpy(buf, p, n);
+            *len = n;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
+}
+
+/*
+ * Places a row of a K_ORG or K_CHILD table: adds its units to o. With az
+ * (upstream), the set's values count as well as the hub's, and a row the
+ * hub has never seen is the device's unit; without (downstream), only the
+ * hub's rows count and such a row is unknown.
+ */
+static int
+resolve(struct hub *h, const struct authz *az, int t, const struct cs_id *row, struct orgs *o,
+        int depth)
+{
+    const struct table *tb = &tables[t];
+    const struct az_row *r = az_find(az, t, row);
+    uint8_t buf[ORG_MAX];
+    size_t len;
+    int type, got = 0, found, ret;
+
+    if (depth > 2) {
+        o->bad = tb->key;
+        return 0;
+    }
+    if (r != NULL && r->key_ix != 0) {
+        struct cs_change c;
+        cs_changeset_get(az->cs, r->key_ix - 1, &c);
+        if (tb->kind == K_ORG && c.value.type == CS_VTEXT && c.value.n > 0) {
+            orgs_add(o, c.value.p, c.value.n, tb->key);
+            got = 1;
+        } else if (tb->kind == K_CHILD && c.value.type == CS_VBLOB && c.value.n == CS_ID_LEN) {
+            struct cs_id ref;
+            memcpy(ref.b, c.value.p, CS_ID_LEN);
+            if ((ret = resolve(h, az, tb->parent, &ref, o, depth + 1)) != 0)
+                return ret;
+            got = 1;
+        } else if (c.value.type != CS_VNIL && !(c.value.type == CS_VTEXT && c.value.n == 0)) {
+            o->bad = tb->key;
+        }
+    }
+    if ((ret = hub_key_value(h, t, row, &type, buf, sizeof(buf), &len)) != 0)
+        return ret;
+    if (tb->kind == K_ORG && type == SQLITE_TEXT && len > 0) {
+        orgs_add(o, (const char *)buf, len, tb->key);
+        return 0;
+    }
+    if (tb->kind == K_CHILD && type == SQLITE_BLOB && len == CS_ID_LEN) {
+        struct cs_id ref;
+        memcpy(ref.b, buf, CS_ID_LEN);
+        return resolve(h, az, tb->parent, &ref, o, depth + 1);
+    }
+    if (type != SQLITE_NULL && !(type == SQLITE_TEXT && len == 0)) {
+        o->bad = tb->key;
+        return 0;
+    }
+    /*
+     * The hub has no unit for the row: it stays with the device that first
+     * sent it, whatever the set says, so a record without a unit cannot be
+     * claimed by another unit.
+     */
+    if ((ret = creator_org(h, t, row, o, &found)) != 0)
+        return ret;
+    if (found || got)
+        return 0;
+    if (az != NULL)
+        orgs_add(o, az->d->org, strlen(az->d->org), tb->key);
+    else
+        o->unknown = 1;
+    return 0;
+}
+
+/* The hub's code of an org_unit row, "" when it has none. */
+static int
+hub_unit_code(struct hub *h, const struct cs_id *row, char code[ORG_MAX])
+{
+    size_t len;
+    int type;
+    int ret = hub_key_value(h, T_ORG_UNIT, row, &type, (uint8_t *)code, ORG_MAX - 1, &len);
+    code[type == SQLITE_TEXT ? len : 0] = 0;
+    return ret;
+}
+
+/* The text of change ix-1 of the set, "" when nil; -1 when not text or too long. */
+static int
+set_text(const struct authz *az, size_t ix, char *out, size_t cap)
+{
+    struct cs_change c;
+    cs_changeset_get(az->cs, ix - 1, &c);
+    out[0] = 0;
+    if (c.value.type == CS_VNIL)
+        return 0;
+    if (c.value.type != CS_VTEXT || c.value.n >= cap || memchr(c.value.p, 0, c.value.n))
+        return -1;
+    memcpy(out, c.value.p, c.value.n);
+    out[c.value.n] = 0;
+    return 0;
+}
+
+#define REFUSE(...)                                                                                \
+    do {                                                                                           \
+        snprintf(reason, len, __VA_ARGS__);                                                        \
+        return CS_REFUSAL_OTHER;                                                                   \
+    } while (0)
+
+/* May a unit be the parent of a unit the device writes? New units of the same set count. */
+static int
+parent_ok(struct hub *h, const struct authz *az, const char *parent, int depth, char *reason,
+          size_t len)
+{
+    char code[ORG_MAX], next[ORG_MAX];
+    struct cs_id pid;
+    int ret;
+
+    if (hub_scope_has(az->s, parent))
+        return 0;
+    hub_org_row_id(parent, &pid);
+    const struct az_row *pr = az_find(az, T_ORG_UNIT, &pid);
+    if (pr != NULL && pr->parent_ix != 0 && depth < 64) {
+        if ((ret = hub_unit_code(h, &pid, code)) != 0)
+            return ret;
+        if (code[0] == 0 && set_text(az, pr->parent_ix, next, sizeof(next)) == 0 && next[0])
+            return parent_ok(h, az, next, depth + 1, reason, len);
+    }
+    REFUSE(_("record of unit '%s' is outside this device's unit '%s'"), parent, az->d->org);
+}
+
+static int
+unit_verdict(struct hub *h, const struct authz *az, const struct az_row *r, char *reason,
+             size_t len)
+{
+    char hub_code[ORG_MAX], code[ORG_MAX], parent[ORG_MAX];
+    int ret;
+
+    if ((ret = hub_unit_code(h, &r->row, hub_code)) != 0)
+        return ret;
+    code[0] = 0;
+    if (r->key_ix != 0 && set_text(az, r->key_ix, code, sizeof(code)) != 0)
+        REFUSE(_("'%s' of an org unit must be a short code"), "code");
+    if (hub_code[0] != 0) {
+        if (!hub_scope_has(az->s, hub_code))
+            REFUSE(_("record of unit '%s' is outside this device's unit '%s'"), hub_code,
+                   az->d->org);
+        if (code[0] != 0 && strcmp(code, hub_code) != 0)
+            REFUSE(_("the code of org unit '%s' cannot change"), hub_code);
+        snprintf(code, sizeof(code), "%s", hub_code);
+    } else {
+        struct cs_id want;
+        if (code[0] == 0)
+            REFUSE("%s", _("a new org unit needs a code"));
+        hub_org_row_id(code, &want);
+        if (cs_id_cmp(&want, &r->row) != 0)
+            REFUSE(_("the record id of org unit '%s' does not match its code"), code);
+        if (r->parent_ix == 0)
+            REFUSE(_("the new org unit '%s' needs a parent unit"), code);
+    }
+    if (r->parent_ix != 0) {
+        if (set_text(az, r->parent_ix, parent, sizeof(parent)) != 0 || parent[0] == 0)
+            REFUSE(_("org unit '%s' needs a parent unit"), code);
+        if (strcmp(parent, code) == 0)
+            REFUSE(_("org unit '%s' cannot be its own parent"), code);
+        return parent_ok(h, az, parent, 0, reason, len);
+    }
+    return 0;
+}
+
+/* The verdict on a row of the set (not on one change): 0, 1 with reason, or < 0. */
+static int
+row_verdict(struct hub *h, const struct authz *az, const struct az_row *r, char *reason, size_t len)
+{
+    struct orgs o = {0};
+    int ret;
+
+    if (tables[r->tbl].kind == K_UNIT)
+        return unit_verdict(h, az, r, reason, len);
+    if ((ret = resolve(h, az, r->tbl, &r->row, &o, 0)) != 0)
+        return ret;
+    if (o.bad != NULL)
+        REFUSE(_("'%s' of this record does not hold a valid unit code or record id"), o.bad);
+    for (int i = 0; i < o.n; i++)
+        if (!hub_scope_has(az->s, o.v[i]))
+            REFUSE(_("record of unit '%s' is outside this device's unit '%s'"), o.v[i], az->d->org);
+    return 0;
+}
+
+/* ---- authorization ---- */
+
+void
+hub_authorize_done(struct hub *h)
+{
+    struct authz *az = h->az;
+    if (az == NULL)
+        return;
+    for (size_t i = 0; i < az->nrows; i++)
+        free(az->rows[i].reason);
+    free(az->rows);
+    free(az->tix);
+    free(az);
+    h->az = NULL;
+}
+
+/* What identifies a set beyond its address (a freed set's address is reused). */
+static void
+az_key(const struct cs_changeset *cs, size_t n, uint64_t *sf, uint64_t *sl, uint64_t *hf,
+       uint64_t *hl, struct cs_id *origin)
+{
+    const struct cs_changeset_header *hd = cs_changeset_header(cs);
+    struct cs_change c;
+    *sf = hd->seq_first;
+    *sl = hd->seq_last;
+    *origin = hd->origin;
+    *hf = *hl = 0;
+    if (n > 0) {
+        cs_changeset_get(cs, 0, &c);
+        *hf = c.hlc;
+        cs_changeset_get(cs, n - 1, &c);
+        *hl = c.hlc;
+    }
+}
+
+static int
+az_matches(const struct hub *h, const struct hub_device *d, const struct hub_scope *s,
+           const struct cs_changeset *cs)
+{
+    const struct authz *az = h->az;
+    if (az == NULL || az->cs != cs || az->d != d || az->s != s || az->n != cs_changeset_count(cs))
+        return 0;
+    uint64_t sf, sl, hf, hl;
+    struct cs_id origin;
+    az_key(cs, az->n, &sf, &sl, &hf, &hl, &origin);
+    return sf == az->seq_first && sl == az->seq_last && hf == az->hlc_first && hl == az->hlc_last &&
+           cs_id_cmp(&origin, &az->origin) == 0;
+}
+
+int
+hub_authorize_prepare(struct hub *h, const struct hub_device *d, const struct hub_scope *s,
+                      const struct cs_changeset *cs)
+{
+    struct authz *az;
+    size_t n = cs_changeset_count(cs);
+
+    hub_authorize_done(h);
+    if ((az = calloc(1, sizeof(*az))) == NULL || (az->tix = malloc(n ? n : 1)) == NULL ||
+        (az->rows = malloc((n ? n : 1) * sizeof(*az->rows))) == NULL) {
+        if (az != NULL)
+            free(az->tix);
+        free(az);
+        return CS_ENOMEM;
+    }
+    az->cs = cs;
+    az->n = n;
+    az->d = d;
+    az->s = s;
+    /* Almost always none: then no change of the set needs its own lookup. */
+    sqlite3_stmt *st = stmt_get(h, ST_REFUSED_ANY);
+    int rc = SQLITE_ERROR;
+    if (st != NULL) {
+        sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        az->clock_refused = rc == SQLITE_ROW;
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        free(az->rows);
+        free(az->tix);
+        free(az);
+        return cs_sqlite_code(rc);
+    }
+    az_key(cs, n, &az->seq_first, &az->seq_last, &az->hlc_first, &az->hlc_last, &az->origin);
+    /* One entry per change of a known table, sorted by (table, row, index), then merged. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct cs_change c;
+        cs_changeset_get(cs, i, &c);
+        int t = table_ix(c.table);
+        az->tix[i] = (signed char)t;
+        if (t < 0)
+            continue;
+        struct az_row *r = &az->rows[m++];
+        memset(r, 0, sizeof(*r));
+        r->tbl = t;
+        r->row = c.row;
+        r->key_ix = i;
+    }
+    qsort(az->rows, m, sizeof(*az->rows), az_row_cmp);
+    size_t out = 0;
+    for (size_t k = 0; k < m;) {
+        struct az_row row = az->rows[k];
+        row.key_ix = row.parent_ix = 0;
+        for (; k < m && az->rows[k].tbl == row.tbl &&
+               memcmp(az->rows[k].row.b, row.row.b, CS_ID_LEN) == 0;
+             k++) {
+            struct cs_change c;
+            size_t i = az->rows[k].key_ix;
+            cs_changeset_get(cs, i, &c);
+            if (strcmp(c.column, tables[row.tbl].key) == 0)
+                row.key_ix = i + 1;
+            else if (row.tbl == T_ORG_UNIT && strcmp(c.column, "parent") == 0)
+                row.parent_ix = i + 1;
+        }
+        az->rows[out++] = row;
+    }
+    az->nrows = out;
+    h->az = az;
+    return 0;
+}
+
+static int
+role_allows(const struct hub_device *d, int t, const struct cs_change *c, char *reason, size_t len)
+{
+    if (strcmp(d->role, HUB_ROLE_CELL) == 0) {
+        if (t < 0 || !tables[t].cell)
+            REFUSE(_("a cell may not write '%s'"), c->table);
+        if ((t == T_CANDIDATE || t == T_MEMBER) && strcmp(c->column, "decision_on") == 0)
+            REFUSE(_("admission decisions are the committee's: a cell may not write '%s.%s'"),
+                   c->table, c->column);
+        /* Nor the stage that records one (its date is refused above). */
+        if (t == T_CANDIDATE && strcmp(c->column, "stage") == 0 && c->value.type == CS_VTEXT &&
+            c->value.n == strlen("decision") && memcmp(c->value.p, "decision", c->value.n) == 0)
+            REFUSE(_("admission decisions are the committee's: a cell may not set a candidate's "
+                     "stage to '%s'"),
+                   "decision");
+        return 0;
+    }
+    if (strcmp(d->role, HUB_ROLE_COMMITTEE) == 0) {
+        if (t < 0)
+            REFUSE(_("this hub does not know the table '%s': only a hub may write it"), c->table);
+        return 0;
+    }
+    if (strcmp(d->role, HUB_ROLE_HUB) == 0)
+        return 0;
+    REFUSE(_("the role '%s' may not write anything"), d->role);
+}
+
+static int
+authorize(struct hub *h, const struct hub_device *d, size_t i, char *reason, size_t len)
+{
+    struct authz *az = h->az;
+    struct cs_change c;
+    int ret;
+
+    cs_changeset_get(az->cs, i, &c);
+    int is_hub = strcmp(d->role, HUB_ROLE_HUB) == 0;
+    if (!is_hub && cs_id_cmp(&c.origin, &d->id) != 0)
+        REFUSE("%s", _("change was written by another device"));
+    /*
+     * A stamp refused for the clock stays refused, though the hub's clock
+     * has caught up with it since: its writer has been told and issues the
+     * write again with a new stamp (or has replaced it), so taking the old
+     * one from a stale stick would keep a version the writer has not.
+     */
+    if (az->clock_refused) {
+        sqlite3_stmt *st = stmt_get(h, ST_REFUSED_CLOCK);
+        if (st == NULL) {
+            snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+            return cs_sqlite_code(sqlite3_errcode(h->db));
+        }
+        sqlite3_bind_blob(st, 1, c.row.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)c.hlc);
+        sqlite3_bind_blob(st, 3, c.origin.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, c.table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, c.column, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            snprintf(reason, len, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW)
+            return CS_REFUSAL_CLOCK;
+        if (rc != SQLITE_DONE) {
+            snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+            return cs_sqlite_code(rc);
+        }
+    }
+    struct cs_hlc *clock = cs_replica_clock(h->r);
+    int relayed = cs_id_cmp(&c.origin, &d->id) != 0;
+    if ((relayed ? cs_hlc_check_relayed(clock, c.hlc) : cs_hlc_check(clock, c.hlc)) != 0) {
+        uint64_t ahead = cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_hlc_now(clock));
+        unsigned long long hours = (ahead + 3599999) / 3600000;
+        snprintf(reason, len,
+                 dngettext(CS_TEXT_DOMAIN, "clock is %llu hour ahead of the hub",
+                           "clock is %llu hours ahead of the hub", hours),
+                 hours);
+        return CS_REFUSAL_CLOCK;
+    }
+    int t = az->tix[i];
+    if ((ret = role_allows(d, t, &c, reason, len)) != 0)
+        return ret;
+    if (t < 0)
+        return 0; /* a hub forwarding a table this hub does not know: not placed */
+    struct az_row *r = az_find(az, t, &c.row);
+    if (r->verdict == 0) {
+        char why[256] = "";
+        if ((ret = row_verdict(h, az, r, why, sizeof(why))) < 0) {
+            snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+            return ret;
+        }
+        r->verdict = ret == 0 ? 1 : 2;
+        if (ret != 0 && (r->reason = strdup(why)) == NULL) {
+            r->verdict = 0;
+            snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+            return CS_ENOMEM;
+        }
+    }
+    if (r->verdict == 2)
+        REFUSE("%s", r->reason);
+    return 0;
+}
+
+int
+hub_authorize(struct hub *h, const struct hub_device *d, const struct hub_scope *s,
+              const struct cs_changeset *cs, size_t i, char *reason, size_t len)
+{
+    int ret;
+
+    if (len > 0)
+        reason[0] = 0;
+    if (i >= cs_changeset_count(cs)) {
+        snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+        return CS_EINVAL;
+    }
+    if (!az_matches(h, d, s, cs) && (ret = hub_authorize_prepare(h, d, s, cs)) != 0) {
+        snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+        return ret;
+    }
+    ret = authorize(h, d, i, reason, len);
+    if (i + 1 == h->az->n)
+        hub_authorize_done(h);
+    return ret;
+}
+
+int
+hub_row_in_scope(struct hub *h, const struct hub_scope *s, const char *table,
+                 const struct cs_id *row)
+{
+    int t = table_ix(table);
+    if (t < 0)
+        return 0;
+    if (tables[t].kind == K_UNIT) {
+        char code[ORG_MAX];
+        return hub_unit_code(h, row, code) == 0 && code[0] != 0 && hub_scope_can_read(s, code);
+    }
+    struct orgs o = {0};
+    if (resolve(h, NULL, t, row, &o, 0) != 0 || o.unknown || o.bad != NULL || o.n == 0)
+        return 0;
+    for (int i = 0; i < o.n; i++)
+        if (!hub_scope_has(s, o.v[i]))
+            return 0;
+    return 1;
+}

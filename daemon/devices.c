@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The devices a hub serves: one-time enrollments (`cellsyncd enroll`), the
+ * handshake's admission of a device key (enrolling it with a one-time
+ * secret), the registry with its sync cursors, `cellsyncd devices` and
+ * `cellsyncd revoke`.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cellsync/enroll.h"
+#include "cellsync/error.h"
+#include "cellsync/util.h"
+#include "cellsync/i18n.h"
+#include "hub_internal.h"
+
+#define DAY 86400
+/* Copies a text column into buf (cap bytes), "" for NULL. */
+static void
+col_text(sqlite3_stmt *st, int i, char *buf, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(buf, cap, "%s", t ? (const char *)t : "");
+}
+
+static void
+id_hex32(const struct cs_id *id, char out[2 * CS_ID_LEN + 1])
+{
+    sodium_bin2hex(out, 2 * CS_ID_LEN + 1, id->b, CS_ID_LEN);
+}
+
+/* ---- enrollment ---- */
+
+int
+hub_enroll_create(struct hub *h, const char *org, const char *role, const char *name,
+                  const char *addr, unsigned ttl_days, const char *out_path, char *code,
+                  size_t codelen, int64_t *expires, char *err, size_t errlen)
+{
+    uint8_t secret[CS_ENROLL_SECRET_LEN], hash[32];
+    struct cs_enrollment *e = NULL;
+    sqlite3_stmt *st;
+    int ret, rc, in_tx = 0;
+
+    if (name == NULL)
+        name = "";
+    if (!cs_enroll_role_ok(role))
+        return cs_errf(err, errlen, CS_EINVAL, "unknown role '%s': use cell, committee or hub",
+                       role);
+    if (!text_ok(name, sizeof(e->name), 1) ||
+        (name[0] && (name[0] == ' ' || name[strlen(name) - 1] == ' ')))
+        return cs_errf(err, errlen, CS_EINVAL,
+                       "device name '%s' is too long (%zu bytes at most) or holds control "
+                       "characters",
+                       name, sizeof(e->name) - 1);
+    if (out_path != NULL &&
+        (addr == NULL || !text_ok(addr, sizeof(e->addr), 0) || strpbrk(addr, " \t") != NULL))
+        return cs_errf(err, errlen, CS_EINVAL, "bad hub address '%s': give HOST:PORT",
+                       addr ? addr : "");
+    if (ttl_days < 1 || ttl_days > 365)
+        return cs_errf(err, errlen, CS_EINVAL, "an enrollment is valid for 1 to 365 days, not %u",
+                       ttl_days);
+    if (code != NULL && codelen < CS_ENROLL_CODE_LEN + 1)
+        return cs_errf(err, errlen, CS_EINVAL, "no room for the code");
+    if ((st = stmt_get(h, ST_UNIT_LIVE)) == NULL)
+        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+    sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return cs_errf(err, errlen, CS_ENOTFOUND, "no org unit '%s' in the hub's org tree", org);
+    if (rc != SQLITE_ROW)
+        return db_fail(h, rc, err, errlen, "read");
+
+    cs_enroll_secret_new(secret, code != NULL);
+    crypto_generichash(hash, sizeof(hash), secret, sizeof(secret), NULL, 0);
+    int64_t now = (int64_t)time(NULL);
+    int64_t until = now + (int64_t)ttl_days * DAY;
+    if ((ret = exec(h, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
+        goto out;
+    in_tx = 1;
+    if ((st = stmt_get(h, ST_ENROLL_ADD)) == NULL) {
+        ret = db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+        goto out;
+    }
+    sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, org, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
+    if (name[0])
+        sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now);
+    sqlite3_bind_int64(st, 6, until);
+    if ((rc = step_done(st)) != SQLITE_OK) {
+        ret = db_fail(h, rc, err, errlen, "write to");
+        goto out;
+    }
+    /* The file first: a commit that fails takes it away again. */
+    if (out_path != NULL) {
+        if ((e = sodium_malloc(sizeof(*e))) == NULL) {
+            ret = cs_errf(err, errlen, CS_ENOMEM, "out of memory");
+            goto out;
+        }
+        memset(e, 0, sizeof(*e));
+        snprintf(e->addr, sizeof(e->addr), "%s", addr);
+        memcpy(e->hub_pk, cs_key_pk(h->key), CS_PK_LEN);
+        snprintf(e->org, sizeof(e->org), "%s", org);
+        snprintf(e->role, sizeof(e->role), "%s", role);
+        snprintf(e->name, sizeof(e->name), "%s", name);
+        memcpy(e->secret, secret, sizeof(secret));
+        e->expires = until;
+        if ((ret = cs_enrollment_write(e, out_path, err, errlen)) != 0)
+            goto out;
+    }
+    if ((ret = exec(h, "COMMIT", err, errlen, "write to")) != 0) {
+        if (out_path != NULL)
+            unlink(out_path);
+        goto out;
+    }
+    in_tx = 0;
+    if (code != NULL) {
+        struct cs_id hub_id;
+        cs_key_id(h->key, &hub_id);
+        cs_enroll_code_format(&hub_id, secret, code);
+    }
+    if (expires != NULL)
+        *expires = until;
+    ret = 0;
+out:
+    if (in_tx)
+        sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+    sodium_memzero(secret, sizeof(secret));
+    sodium_free(e);
+    return ret;
+}
+
+/* ---- devices ---- */
+
+static int
+device_row(sqlite3_stmt *st, struct hub_device *d)
+{
+    memset(d, 0, sizeof(*d));
+    if (sqlite3_column_bytes(st, 0) != CS_ID_LEN || sqlite3_column_bytes(st, 1) != CS_PK_LEN)
+        return CS_ECORRUPT;
+    memcpy(d->id.b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+    memcpy(d->pk, sqlite3_column_blob(st, 1), CS_PK_LEN);
+    col_text(st, 2, d->org, sizeof(d->org));
+    col_text(st, 3, d->role, sizeof(d->role));
+    col_text(st, 4, d->name, sizeof(d->name));
+    d->enrolled_at = sqlite3_column_int64(st, 5);
+    d->last_contact = sqlite3_column_int64(st, 6);
+    d->revoked_at = sqlite3_column_int64(st, 7);
+    d->up_seq = (uint64_t)sqlite3_column_int64(st, 8);
+    d->down_seq = (uint64_t)sqlite3_column_int64(st, 9);
+    return 0;
+}
+
+int
+hub_device_get(struct hub *h, const struct cs_id *id, struct hub_device *d)
+{
+    sqlite3_stmt *st = stmt_get(h, ST_DEV_GET);
+    if (st == NULL)
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int ret = rc == SQLITE_ROW    ? device_row(st, d)
+              : rc == SQLITE_DONE ? CS_ENOTFOUND
+                                  : cs_sqlite_code(rc);
+    sqlite3_reset(st);
+    return ret;
+}
+
+static void
+day_text(int64_t t, char *buf, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (localtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
+        snprintf(buf, len, "%lld", (long long)t);
+}
+
+/* Enrolls pk with the open enrollment whose hash is hash. A status. */
+static int
+enroll_device(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_id *id,
+              const uint8_t hash[32], const char *org, const char *role, const char *name,
+              struct hub_device *d)
+{
+    sqlite3_stmt *st;
+    int rc;
+    int64_t now = (int64_t)time(NULL);
+
+    if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return CS_WELCOME_BUSY;
+    if ((st = stmt_get(h, ST_ENROLL_USE)) == NULL)
+        goto busy;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, id->b, CS_ID_LEN, SQLITE_STATIC);
+    if (step_done(st) != SQLITE_OK)
+        goto busy;
+    if (sqlite3_changes(h->db) != 1) {
+        /* Used up between the look-up and now. */
+        sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+        return CS_WELCOME_ENROLL;
+    }
+    if ((st = stmt_get(h, ST_DEV_ADD)) == NULL)
+        goto busy;
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, pk, CS_PK_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, org, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, role, -1, SQLITE_STATIC);
+    if (name[0])
+        sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, now);
+    if ((rc = step_done(st)) != SQLITE_OK ||
+        sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto busy;
+    memset(d, 0, sizeof(*d));
+    d->id = *id;
+    memcpy(d->pk, pk, CS_PK_LEN);
+    snprintf(d->org, sizeof(d->org), "%s", org);
+    snprintf(d->role, sizeof(d->role), "%s", role);
+    snprintf(d->name, sizeof(d->name), "%s", name);
+    d->enrolled_at = d->last_contact = now;
+    return CS_WELCOME_OK;
+busy:
+    sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+    return CS_WELCOME_BUSY;
+}
+
+int
+hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+          struct hub_device *d, char *msg, size_t msglen)
+{
+    struct cs_id id;
+    int ret;
+
+    if (msglen > 0)
+        msg[0] = 0;
+    cs_pk_id(pk, &id);
+    ret = hub_device_get(h, &id, d);
+    if (ret == 0) {
+        if (sodium_memcmp(d->pk, pk, CS_PK_LEN) != 0) {
+            snprintf(msg, msglen, "%s", _("this device's key does not match the hub's record"));
+            return CS_WELCOME_UNKNOWN;
+        }
+        if (d->revoked_at != 0) {
+            char day[32];
+            day_text(d->revoked_at, day, sizeof(day));
+            snprintf(msg, msglen, _("this device was revoked at the hub on %s"), day);
+            return CS_WELCOME_REVOKED;
+        }
+        return CS_WELCOME_OK;
+    }
+    if (ret != CS_ENOTFOUND)
+        goto busy;
+    if (hello == NULL || !hello->has_secret) {
+        snprintf(msg, msglen, "%s",
+                 _("this device is not enrolled at this hub: ask the hub's administrator for "
+                   "an enrollment"));
+        return CS_WELCOME_UNKNOWN;
+    }
+
+    /*
+     * Compare the hash with every open enrollment in constant time rather
+     * than look it up, so nothing about the stored hashes leaks by timing.
+     */
+    uint8_t hash[32];
+    char org[ORG_MAX] = "", role[16] = "", name[64] = "";
+    int found = 0, rc;
+    crypto_generichash(hash, sizeof(hash), hello->secret, sizeof(hello->secret), NULL, 0);
+    sqlite3_stmt *st = stmt_get(h, ST_ENROLL_OPEN);
+    if (st == NULL)
+        goto busy;
+    sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) != 32)
+            continue;
+        if (sodium_memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0 && !found) {
+            found = 1;
+            col_text(st, 1, org, sizeof(org));
+            col_text(st, 2, role, sizeof(role));
+            col_text(st, 3, name, sizeof(name));
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        goto busy;
+    if (!found) {
+        snprintf(msg, msglen, "%s", _("the enrollment code is wrong, already used or expired"));
+        return CS_WELCOME_ENROLL;
+    }
+    /* The enrollment names the device; the device names itself only where it did not. */
+    if (name[0] == 0) {
+        size_t n = strnlen(hello->name, sizeof(hello->name));
+        if (n < sizeof(hello->name)) {
+            memcpy(name, hello->name, n + 1);
+            if (!text_ok(name, sizeof(name), 1))
+                name[0] = 0;
+        }
+    }
+    ret = enroll_device(h, pk, &id, hash, org, role, name, d);
+    if (ret == CS_WELCOME_ENROLL)
+        snprintf(msg, msglen, "%s", _("the enrollment code is wrong, already used or expired"));
+    else if (ret == CS_WELCOME_BUSY)
+        goto busy;
+    return ret;
+busy:
+    snprintf(msg, msglen, "%s", _("the hub cannot check this device now; try again later"));
+    return CS_WELCOME_BUSY;
+}
+
+static int
+device_update(struct hub *h, int which, const struct cs_id *id, int64_t v)
+{
+    sqlite3_stmt *st = stmt_get(h, which);
+    if (st == NULL)
+        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v);
+    int rc = step_done(st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    return sqlite3_changes(h->db) == 1 ? 0 : CS_ENOTFOUND;
+}
+
+int
+hub_device_touch(struct hub *h, const struct cs_id *id, int64_t now)
+{
+    return device_update(h, ST_DEV_TOUCH, id, now);
+}
+
+int
+hub_device_set_up_seq(struct hub *h, const struct cs_id *id, uint64_t seq)
+{
+    return device_update(h, ST_DEV_UP, id, (int64_t)seq);
+}
+
+int
+hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq)
+{
+    return device_update(h, ST_DEV_DOWN, id, (int64_t)seq);
+}
+
+/* Terminal columns of UTF-8 text: one per code point, none for combining marks. */
+static size_t
+text_width(const char *s)
+{
+    size_t w = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp = *p;
+        size_t len = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : 4;
+        if (len > 1) {
+            cp = *p & (0x3f >> (len - 1));
+            for (size_t k = 1; k < len && p[k]; k++)
+                cp = (cp << 6) | (p[k] & 0x3f);
+        }
+        for (size_t k = 0; k < len && *p; k++)
+            p++;
+        if (!((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
+              (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x20d0 && cp <= 0x20ff) ||
+              (cp >= 0xfe20 && cp <= 0xfe2f)))
+            w++;
+    }
+    return w;
+}
+
+static void
+when_text(int64_t t, const char *none, char *buf, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (t == 0 || localtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+        snprintf(buf, len, "%s", none);
+}
+
+#define DCOLS 7
+
+static int
+devices_table(struct hub *h, FILE *f, char *err, size_t errlen)
+{
+    const char *heads[DCOLS] = {_("device"),   _("name"),         _("org unit"), _("role"),
+                                _("enrolled"), _("last contact"), _("revoked")};
+    char(*cells)[DCOLS][72] = NULL;
+    size_t n = 0, cap = 0, width[DCOLS];
+    int ret = 0, rc;
+    sqlite3_stmt *st = stmt_get(h, ST_DEV_ALL);
+
+    if (st == NULL)
+        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct hub_device d;
+        char hex[2 * CS_ID_LEN + 1];
+        if (device_row(st, &d) != 0)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            void *nc = realloc(cells, ncap * sizeof(*cells));
+            if (nc == NULL) {
+                ret = cs_errf(err, errlen, CS_ENOMEM, "out of memory");
+                goto out;
+            }
+            cells = nc;
+            cap = ncap;
+        }
+        char(*c)[72] = cells[n++];
+        id_hex32(&d.id, hex);
+        snprintf(c[0], sizeof(c[0]), "%.8s", hex);
+        snprintf(c[1], sizeof(c[1]), "%s", d.name[0] ? d.name : "-");
+        snprintf(c[2], sizeof(c[2]), "%s", d.org);
+        snprintf(c[3], sizeof(c[3]), "%s", d.role);
+        when_text(d.enrolled_at, "-", c[4], sizeof(c[4]));
+        when_text(d.last_contact, _("never"), c[5], sizeof(c[5]));
+        when_text(d.revoked_at, "-", c[6], sizeof(c[6]));
+    }
+    if (rc != SQLITE_DONE) {
+        ret = db_fail(h, rc, err, errlen, "read");
+        goto out;
+    }
+    for (int j = 0; j < DCOLS; j++) {
+        width[j] = text_width(heads[j]);
+        for (size_t i = 0; i < n; i++)
+            if (text_width(cells[i][j]) > width[j])
+                width[j] = text_width(cells[i][j]);
+    }
+    for (size_t i = 0; i <= n; i++)
+        for (int j = 0; j < DCOLS; j++) {
+            const char *s = i == 0 ? heads[j] : cells[i - 1][j];
+            fputs(s, f);
+            if (j == DCOLS - 1)
+                fputc('\n', f);
+            else
+                fprintf(f, "%*s", (int)(width[j] - text_width(s) + 2), "");
+        }
+    if (fflush(f) != 0 || ferror(f))
+        ret = cs_errf(err, errlen, -EIO, "cannot write the list: %s", strerror(errno));
+out:
+    sqlite3_reset(st);
+    free(cells);
+    return ret;
+}
+
+#define UUID_SQL(x)                                                                                \
+    "lower(substr(hex(" x "),1,8)||'-'||substr(hex(" x "),9,4)||'-'||substr(hex(" x                \
+    "),13,4)||'-'||substr(hex(" x "),17,4)||'-'||substr(hex(" x "),21,12))"
+#define ISO_SQL(x)                                                                                 \
+    "CASE WHEN coalesce(" x ", 0) = 0 THEN NULL"                                                   \
+    " ELSE strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch') END"
+
+/* clang-format off */
+static const char devices_json_sql[] =
+    "SELECT json_group_array(json_object("
+    " 'id', " UUID_SQL("id") ","
+    " 'name', name, 'org', org, 'role', role,"
+    " 'enrolled_at', " ISO_SQL("enrolled_at") ","
+    " 'last_contact', " ISO_SQL("last_contact") ","
+    " 'revoked_at', " ISO_SQL("revoked_at") ","
+    " 'up_seq', up_seq, 'down_seq', down_seq))"
+    " FROM (SELECT * FROM hub_device ORDER BY org, name, id)";
+/* clang-format on */
+
+int
+hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen)
+{
+    if (!json)
+        return devices_table(h, f, err, errlen);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(h->db, devices_json_sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(h, rc, err, errlen, "read");
+    int ret = 0;
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+        ret = db_fail(h, rc, err, errlen, "read");
+    else if (fprintf(f, "%s\n", (const char *)sqlite3_column_text(st, 0)) < 0 || fflush(f) != 0)
+        ret = cs_errf(err, errlen, -EIO, "cannot write the list: %s", strerror(errno));
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* 1 if which, as hex digits (dashes ignored, at least 4), begins or ends hex32. */
+static int
+id_matches(const char *which, const char *hex32)
+{
+    char want[2 * CS_ID_LEN + 1];
+    size_t n = 0;
+    for (const char *p = which; *p; p++) {
+        if (*p == '-')
+            continue;
+        char c = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) || n == 2 * CS_ID_LEN)
+            return 0;
+        want[n++] = c;
+    }
+    if (n < 4)
+        return 0;
+    return memcmp(hex32, want, n) == 0 || memcmp(hex32 + 2 * CS_ID_LEN - n, want, n) == 0;
+}
+
+int
+hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char *err,
+                  size_t errlen)
+{
+    struct hub_device d, match = {0};
+    char list[512] = "";
+    size_t nmatch = 0, used = 0;
+    int rc, ret;
+    sqlite3_stmt *st = stmt_get(h, ST_DEV_ALL);
+
+    if (which[0] == 0)
+        return cs_errf(err, errlen, CS_EINVAL, "name a device by its name or id");
+    if (st == NULL)
+        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char hex[2 * CS_ID_LEN + 1];
+        if (device_row(st, &d) != 0)
+            continue;
+        id_hex32(&d.id, hex);
+        if (strcmp(d.name, which) != 0 && !id_matches(which, hex))
+            continue;
+        if (nmatch++ == 0)
+            match = d;
+        int n = snprintf(list + used, sizeof(list) - used, "%s%.8s (%s)", used ? ", " : "", hex,
+                         d.name[0] ? d.name : d.org);
+        if (n > 0 && used + (size_t)n < sizeof(list))
+            used += (size_t)n;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(h, rc, err, errlen, "read");
+    if (nmatch == 0)
+        return cs_errf(err, errlen, CS_ENOTFOUND,
+                       "no device is named '%s' or has an id beginning or ending so", which);
+    if (nmatch > 1)
+        return cs_errf(err, errlen, CS_EAMBIGUOUS,
+                       "'%s' matches more than one device: %s; give more of the id", which, list);
+    if ((ret = device_update(h, ST_DEV_REVOKE, &match.id, (int64_t)time(NULL))) != 0 &&
+        ret != CS_ENOTFOUND)
+        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+    /* CS_ENOTFOUND here: it was revoked already, and keeps its first time. */
+    if (out != NULL && (ret = hub_device_get(h, &match.id, out)) != 0)
+        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+    return 0;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the files of the hub (hub.c, orgtree.c, devices.c, authz.c, audit.c)
+ * share and nothing else sees: struct hub, the ids of its cached statements,
+ * the org tree as read from its CSV, and the few helpers more than one of
+ * them calls. The public API is hub.h.
+ */
+#ifndef CELLSYNC_HUB_INTERNAL_H
+#define CELLSYNC_HUB_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "hub.h"
+
+#define ORG_MAX 64 /* an org code with its NUL, as in struct hub_device */
+
+/* The domain tables authorization places (authz.c). */
+enum {
+    T_ORG_UNIT,
+    T_CANDIDATE,
+    T_MEMBER,
+    T_MEETING,
+    T_TARGET,
+    T_ATTENDANCE,
+    T_ASSESSMENT,
+    T_EXCEPTION,
+    T_RATING,
+    T_TRANSFER,
+    T__COUNT
+};
+
+/* ---- statements ---- */
+
+enum {
+    ST_DEV_GET,
+    ST_DEV_ADD,
+    ST_DEV_TOUCH,
+    ST_DEV_UP,
+    ST_DEV_DOWN,
+    ST_DEV_ALL,
+    ST_DEV_REVOKE,
+    ST_ENROLL_OPEN,
+    ST_ENROLL_USE,
+    ST_ENROLL_ADD,
+    ST_UNIT_LIVE,
+    ST_SUBTREE,
+    ST_ANCESTORS,
+    ST_CREATOR,
+    ST_AUDIT_ADD,
+    ST_REFUSED_ADD,
+    ST_REFUSED_CLOCK,
+    ST_REFUSED_OPEN,
+    ST_REFUSED_ANY,
+    ST_INC_ALL,
+    ST_INC_ADD,
+    ST_INC_FIRST,
+    ST__COUNT
+};
+
+struct hub {
+    char *state;
+    char *dbpath;
+    struct cs_key *key;
+    struct cs_replica *r;
+    sqlite3 *db;
+    char root[ORG_MAX];
+    sqlite3_stmt *stmt[ST__COUNT];
+    sqlite3_stmt *look[T__COUNT]; /* SELECT <key> FROM <table> WHERE id = ?1 */
+    struct authz *az;
+};
+
+/* ---- the org-tree CSV (orgtree.c) ---- */
+
+enum { F_ID, F_PARENT, F_LEVEL, F_KIND, F_NAME, F__COUNT };
+
+struct unit {
+    char *buf; /* the line's fields, NUL-separated; owns the strings below */
+    char *f[F__COUNT];
+    unsigned line;
+    size_t parent; /* index into the units, or SIZE_MAX for the root */
+    int mark;      /* cycle walk: 0 new, 1 on the current path, 2 reaches the root */
+};
+
+struct tree {
+    struct unit *u;
+    size_t n, cap;
+    struct unit **by_code; /* sorted by code, then line */
+    size_t root;
+};
+
+/*
+ * Reads and checks an org-tree CSV (the format of hub_init): 0 with t
+ * filled (free with tree_release), or a code with the file and line in err
+ * and t empty.
+ */
+int csv_read(const char *path, struct tree *t, char *err, size_t errlen);
+void tree_release(struct tree *t);
+
+/* ---- helpers (hub.c) ---- */
+
+/* An SQLite failure with sqlite3_errmsg() copied at once. */
+int db_fail(struct hub *h, int rc, char *err, size_t errlen, const char *what);
+/* A cached statement, reset and unbound; NULL when it cannot be prepared. */
+sqlite3_stmt *stmt_get(struct hub *h, int id);
+/* Steps a statement that returns no rows; an SQLite rc. */
+int step_done(sqlite3_stmt *st);
+int exec(struct hub *h, const char *sql, char *err, size_t errlen, const char *what);
+/* A short code or name as people type it: 1..max-1 bytes, UTF-8, no control characters. */
+int text_ok(const char *s, size_t max, int may_be_empty);
+
+#endif
