@@ -58,7 +58,7 @@ table_ix(const char *name)
     return -1;
 }
 
-/* ---- per-set authorization lookups ---- */
+/* ---- one change set's authorization (hub_authz_new) ---- */
 
 struct az_row {
     struct cs_id row;
@@ -69,12 +69,11 @@ struct az_row {
     char *reason;
 };
 
-struct authz {
-    /* What the lookups were built for. */
+struct hub_authz {
+    /* Borrowed: they outlive the object. */
+    struct hub *h;
     const struct cs_changeset *cs;
     size_t n;
-    uint64_t seq_first, seq_last, hlc_first, hlc_last;
-    struct cs_id origin;
     const struct hub_device *d;
     const struct hub_scope *s;
     signed char *tix; /* the table of each change, -1 when unknown */
@@ -266,7 +265,7 @@ az_row_cmp(const void *a, const void *b)
 }
 
 static struct az_row *
-az_find(const struct authz *az, int t, const struct cs_id *row)
+az_find(const struct hub_authz *az, int t, const struct cs_id *row)
 {
     if (az == NULL)
         return NULL;
@@ -348,7 +347,7 @@ hub_key_value(struct hub *h, int t, const struct cs_id *row, int *type, uint8_t 
  * hub's rows count and such a row is unknown.
  */
 static int
-resolve(struct hub *h, const struct authz *az, int t, const struct cs_id *row, struct orgs *o,
+resolve(struct hub *h, const struct hub_authz *az, int t, const struct cs_id *row, struct orgs *o,
         int depth)
 {
     const struct table *tb = &tables[t];
@@ -421,7 +420,7 @@ hub_unit_code(struct hub *h, const struct cs_id *row, char code[ORG_MAX])
 
 /* The text of change ix-1 of the set, "" when nil; -1 when not text or too long. */
 static int
-set_text(const struct authz *az, size_t ix, char *out, size_t cap)
+set_text(const struct hub_authz *az, size_t ix, char *out, size_t cap)
 {
     struct cs_change c;
     cs_changeset_get(az->cs, ix - 1, &c);
@@ -443,7 +442,7 @@ set_text(const struct authz *az, size_t ix, char *out, size_t cap)
 
 /* May a unit be the parent of a unit the device writes? New units of the same set count. */
 static int
-parent_ok(struct hub *h, const struct authz *az, const char *parent, int depth, char *reason,
+parent_ok(struct hub *h, const struct hub_authz *az, const char *parent, int depth, char *reason,
           size_t len)
 {
     char code[ORG_MAX], next[ORG_MAX];
@@ -464,7 +463,7 @@ parent_ok(struct hub *h, const struct authz *az, const char *parent, int depth, 
 }
 
 static int
-unit_verdict(struct hub *h, const struct authz *az, const struct az_row *r, char *reason,
+unit_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, char *reason,
              size_t len)
 {
     char hub_code[ORG_MAX], code[ORG_MAX], parent[ORG_MAX];
@@ -504,7 +503,8 @@ unit_verdict(struct hub *h, const struct authz *az, const struct az_row *r, char
 
 /* The verdict on a row of the set (not on one change): 0, 1 with reason, or < 0. */
 static int
-row_verdict(struct hub *h, const struct authz *az, const struct az_row *r, char *reason, size_t len)
+row_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, char *reason,
+            size_t len)
 {
     struct orgs o = {0};
     int ret;
@@ -524,9 +524,8 @@ row_verdict(struct hub *h, const struct authz *az, const struct az_row *r, char 
 /* ---- authorization ---- */
 
 void
-hub_authorize_done(struct hub *h)
+hub_authz_free(struct hub_authz *az)
 {
-    struct authz *az = h->az;
     if (az == NULL)
         return;
     for (size_t i = 0; i < az->nrows; i++)
@@ -534,57 +533,21 @@ hub_authorize_done(struct hub *h)
     free(az->rows);
     free(az->tix);
     free(az);
-    h->az = NULL;
-}
-
-/* What identifies a set beyond its address (a freed set's address is reused). */
-static void
-az_key(const struct cs_changeset *cs, size_t n, uint64_t *sf, uint64_t *sl, uint64_t *hf,
-       uint64_t *hl, struct cs_id *origin)
-{
-    const struct cs_changeset_header *hd = cs_changeset_header(cs);
-    struct cs_change c;
-    *sf = hd->seq_first;
-    *sl = hd->seq_last;
-    *origin = hd->origin;
-    *hf = *hl = 0;
-    if (n > 0) {
-        cs_changeset_get(cs, 0, &c);
-        *hf = c.hlc;
-        cs_changeset_get(cs, n - 1, &c);
-        *hl = c.hlc;
-    }
-}
-
-static int
-az_matches(const struct hub *h, const struct hub_device *d, const struct hub_scope *s,
-           const struct cs_changeset *cs)
-{
-    const struct authz *az = h->az;
-    if (az == NULL || az->cs != cs || az->d != d || az->s != s || az->n != cs_changeset_count(cs))
-        return 0;
-    uint64_t sf, sl, hf, hl;
-    struct cs_id origin;
-    az_key(cs, az->n, &sf, &sl, &hf, &hl, &origin);
-    return sf == az->seq_first && sl == az->seq_last && hf == az->hlc_first && hl == az->hlc_last &&
-           cs_id_cmp(&origin, &az->origin) == 0;
 }
 
 int
-hub_authorize_prepare(struct hub *h, const struct hub_device *d, const struct hub_scope *s,
-                      const struct cs_changeset *cs)
+hub_authz_new(struct hub *h, const struct hub_device *d, const struct hub_scope *s,
+              const struct cs_changeset *cs, struct hub_authz **out)
 {
-    struct authz *az;
     size_t n = cs_changeset_count(cs);
+    struct hub_authz *az = calloc(1, sizeof(*az));
+    int ret = CS_ENOMEM;
 
-    hub_authorize_done(h);
-    if ((az = calloc(1, sizeof(*az))) == NULL || (az->tix = malloc(n ? n : 1)) == NULL ||
-        (az->rows = malloc((n ? n : 1) * sizeof(*az->rows))) == NULL) {
-        if (az != NULL)
-            free(az->tix);
-        free(az);
-        return CS_ENOMEM;
-    }
+    *out = NULL;
+    if (az == NULL || (az->tix = malloc(n ? n : 1)) == NULL ||
+        (az->rows = malloc((n ? n : 1) * sizeof(*az->rows))) == NULL)
+        goto out;
+    az->h = h;
     az->cs = cs;
     az->n = n;
     az->d = d;
@@ -599,12 +562,9 @@ hub_authorize_prepare(struct hub *h, const struct hub_device *d, const struct hu
         sqlite3_reset(st);
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        free(az->rows);
-        free(az->tix);
-        free(az);
-        return cs_sqlite_code(rc);
+        ret = cs_sqlite_code(rc);
+        goto out;
     }
-    az_key(cs, n, &az->seq_first, &az->seq_last, &az->hlc_first, &az->hlc_last, &az->origin);
     /* One entry per change of a known table, sorted by (table, row, index), then merged. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -621,7 +581,7 @@ hub_authorize_prepare(struct hub *h, const struct hub_device *d, const struct hu
         r->key_ix = i;
     }
     qsort(az->rows, m, sizeof(*az->rows), az_row_cmp);
-    size_t out = 0;
+    size_t nrows = 0;
     for (size_t k = 0; k < m;) {
         struct az_row row = az->rows[k];
         row.key_ix = row.parent_ix = 0;
@@ -636,11 +596,15 @@ hub_authorize_prepare(struct hub *h, const struct hub_device *d, const struct hu
             else if (row.tbl == T_ORG_UNIT && strcmp(c.column, "parent") == 0)
                 row.parent_ix = i + 1;
         }
-        az->rows[out++] = row;
+        az->rows[nrows++] = row;
     }
-    az->nrows = out;
-    h->az = az;
-    return 0;
+    az->nrows = nrows;
+    *out = az;
+    az = NULL;
+    ret = 0;
+out:
+    hub_authz_free(az);
+    return ret;
 }
 
 static int
@@ -671,9 +635,10 @@ role_allows(const struct hub_device *d, int t, const struct cs_change *c, char *
 }
 
 static int
-authorize(struct hub *h, const struct hub_device *d, size_t i, char *reason, size_t len)
+authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
 {
-    struct authz *az = h->az;
+    struct hub *h = az->h;
+    const struct hub_device *d = az->d;
     struct cs_change c;
     int ret;
 
@@ -745,25 +710,15 @@ authorize(struct hub *h, const struct hub_device *d, size_t i, char *reason, siz
 }
 
 int
-hub_authorize(struct hub *h, const struct hub_device *d, const struct hub_scope *s,
-              const struct cs_changeset *cs, size_t i, char *reason, size_t len)
+hub_authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
 {
-    int ret;
-
     if (len > 0)
         reason[0] = 0;
-    if (i >= cs_changeset_count(cs)) {
+    if (i >= az->n) {
         snprintf(reason, len, "%s", _("the hub cannot check this change now"));
         return CS_EINVAL;
     }
-    if (!az_matches(h, d, s, cs) && (ret = hub_authorize_prepare(h, d, s, cs)) != 0) {
-        snprintf(reason, len, "%s", _("the hub cannot check this change now"));
-        return ret;
-    }
-    ret = authorize(h, d, i, reason, len);
-    if (i + 1 == h->az->n)
-        hub_authorize_done(h);
-    return ret;
+    return authorize(az, i, reason, len);
 }
 
 int

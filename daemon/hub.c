@@ -206,7 +206,6 @@ hub_close(struct hub *h)
 {
     if (h == NULL)
         return;
-    hub_authorize_done(h);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(h->stmt[i]);
     for (int t = 0; t < T__COUNT; t++)

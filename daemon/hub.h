@@ -212,19 +212,20 @@ int hub_scope_can_read(const struct hub_scope *s, const char *org);
  *    it and a parent in the subtree (or new in the same set under one),
  *    and an existing one keeps its code and may move only within the
  *    subtree.
- * Per-set lookups: hub_authorize_prepare() indexes the set once (no
- * database work); hub_authorize() calls it itself when the set, device or
- * scope differ from the prepared ones, and drops the lookups after the
- * set's last change. Per-row verdicts are kept for the whole set, so a row
- * is judged as the hub had it when the set's first change of it came.
- * hub_authorize_done() drops them early (call it when a merge stops half
- * way, before the set is freed).
+ * One struct hub_authz per change set: hub_authz_new() indexes the set
+ * once (its only database work: whether the device has changes refused for
+ * the clock), and the object keeps its per-row verdicts, so a row is judged
+ * as the hub had it when the set's first change of it came. Make it after
+ * the set is decoded, pass it to hub_authorize() for each change (the
+ * accept hook of cs_replica_apply), and free it with the set. h, d, s and
+ * cs are borrowed and must outlive it. OUT: *out, free with
+ * hub_authz_free().
  */
-int hub_authorize_prepare(struct hub *h, const struct hub_device *d, const struct hub_scope *s,
-                          const struct cs_changeset *cs);
-int hub_authorize(struct hub *h, const struct hub_device *d, const struct hub_scope *s,
-                  const struct cs_changeset *cs, size_t i, char *reason, size_t len);
-void hub_authorize_done(struct hub *h);
+struct hub_authz;
+int hub_authz_new(struct hub *h, const struct hub_device *d, const struct hub_scope *s,
+                  const struct cs_changeset *cs, struct hub_authz **out);
+void hub_authz_free(struct hub_authz *az);
+int hub_authorize(struct hub_authz *az, size_t i, char *reason, size_t len);
 
 /*
  * Does a row, as the hub has it now, lie in the scope? (downstream filter)

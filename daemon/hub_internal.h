@@ -67,7 +67,6 @@ struct hub {
     char root[ORG_MAX];
     sqlite3_stmt *stmt[ST__COUNT];
     sqlite3_stmt *look[T__COUNT]; /* SELECT <key> FROM <table> WHERE id = ?1 */
-    struct authz *az;
 };
 
 /* ---- the org-tree CSV (orgtree.c) ---- */

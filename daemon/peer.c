@@ -76,6 +76,7 @@ struct merge_ctx {
     struct hub *h;
     struct hub_peer *p;
     struct hub_merge *m;
+    struct hub_authz *az; /* made for the one change set this merges */
     const uint8_t *env;
     size_t envlen;
     struct cs_envelope_info info;
@@ -86,7 +87,8 @@ static int
 merge_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
 {
     struct merge_ctx *x = ud;
-    int rc = hub_authorize(x->h, &x->p->dev, x->p->scope, cs, i, reason, len);
+    (void)cs; /* x->az was made for it */
+    int rc = hub_authorize(x->az, i, reason, len);
     /* The hub could not check: the whole chunk fails, nothing is refused for it. */
     if (rc < 0 && x->db_error == 0)
         x->db_error = rc;
@@ -144,22 +146,30 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
                                  .before_commit = merge_commit,
                                  .ud = &x,
                                  .per_change_drift = 1};
+    struct cs_changeset *cs = NULL;
     int ret;
 
     memset(m, 0, sizeof(*m));
     if ((ret = cs_envelope_peek(env, envlen, &x.info)) != 0)
         return cs_errf(err, errlen, ret, "chunk refused: %s", cs_strerror(ret));
-    ret = cs_sync_take_chunk(hub_replica(h), hub_key(h), p->dev.pk, env, envlen, &opts, &m->st,
-                             &x.info, err, errlen);
-    hub_authorize_done(h);
-    if (ret != 0) {
-        hub_audit(h, &p->dev, "refused", &x.info, 0, 0, err, env, envlen);
-        return ret;
+    ret = cs_sync_open_chunk(hub_key(h), p->dev.pk, env, envlen, &cs, &x.info, err, errlen);
+    if (ret != 0)
+        goto out;
+    if ((ret = hub_authz_new(h, &p->dev, p->scope, cs, &x.az)) != 0) {
+        cs_errf(err, errlen, ret, "cannot check the chunk: %s", cs_strerror(ret));
+        goto out;
     }
+    if ((ret = cs_replica_apply(hub_replica(h), cs, &opts, &m->st, err, errlen)) != 0)
+        goto out;
     if (x.info.seq_last > p->dev.up_seq && x.info.seq_first <= p->dev.up_seq + 1)
         p->dev.up_seq = x.info.seq_last;
     m->seq_last = x.info.seq_last;
-    return 0;
+out:
+    if (ret != 0)
+        hub_audit(h, &p->dev, "refused", &x.info, 0, 0, err, env, envlen);
+    hub_authz_free(x.az);
+    cs_changeset_free(cs);
+    return ret;
 }
 
 /*

@@ -43,15 +43,10 @@ out:
     return ret;
 }
 
-/*
- * Opens a chunk addressed to k, refuses it unless signed by from_pk, and
- * decodes the change set inside, whose seq range must be the envelope's.
- * OUT: *out, free with cs_changeset_free(); info is filled.
- */
-static int
-open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,
-           size_t envlen, struct cs_changeset **out, struct cs_envelope_info *info, char *err,
-           size_t errlen)
+int
+cs_sync_open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,
+                   size_t envlen, struct cs_changeset **out, struct cs_envelope_info *info,
+                   char *err, size_t errlen)
 {
     struct cs_changeset *cs = NULL;
     uint8_t *plain = NULL;
@@ -89,7 +84,8 @@ cs_sync_check_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], co
     struct cs_envelope_info tmp;
     struct cs_changeset *cs = NULL;
 
-    int ret = open_chunk(k, from_pk, env, envlen, &cs, info != NULL ? info : &tmp, err, errlen);
+    int ret =
+        cs_sync_open_chunk(k, from_pk, env, envlen, &cs, info != NULL ? info : &tmp, err, errlen);
     cs_changeset_free(cs);
     return ret;
 }
@@ -103,7 +99,8 @@ cs_sync_take_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t f
     struct cs_envelope_info tmp;
     struct cs_changeset *cs = NULL;
 
-    int ret = open_chunk(k, from_pk, env, envlen, &cs, info != NULL ? info : &tmp, err, errlen);
+    int ret =
+        cs_sync_open_chunk(k, from_pk, env, envlen, &cs, info != NULL ? info : &tmp, err, errlen);
     if (ret == 0)
         ret = cs_replica_apply(r, cs, opts, st, err, errlen);
     cs_changeset_free(cs);

@@ -624,11 +624,13 @@ static size_t
 judge(struct fix *f, const struct hub_device *d, const struct hub_scope *s,
       const struct cs_changeset *cs, char *why, size_t len)
 {
+    struct hub_authz *az;
     size_t refused = 0;
     why[0] = 0;
+    assert_int_equal(hub_authz_new(f->h, d, s, cs, &az), 0);
     for (size_t i = 0; i < cs_changeset_count(cs); i++) {
         char reason[256] = "";
-        int ret = hub_authorize(f->h, d, s, cs, i, reason, sizeof(reason));
+        int ret = hub_authorize(az, i, reason, sizeof(reason));
         assert_true(ret >= 0);
         if (ret != 0) {
             assert_true(reason[0] != 0);
@@ -636,6 +638,7 @@ judge(struct fix *f, const struct hub_device *d, const struct hub_scope *s,
             snprintf(why, len, "%s", reason);
         }
     }
+    hub_authz_free(az);
     return refused;
 }
 
@@ -846,13 +849,27 @@ struct merge_ud {
     const struct hub_device *d;
     const struct hub_scope *s;
     size_t refusals;
+    struct hub_authz *az; /* made for the set being merged (merge_set) */
 };
 
 static int
 merge_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
 {
     struct merge_ud *m = ud;
-    return hub_authorize(m->f->h, m->d, m->s, cs, i, reason, len);
+    (void)cs;
+    return hub_authorize(m->az, i, reason, len);
+}
+
+/* Merges a set into the hub as hub_peer_merge does: its authorization made for it, then freed. */
+static int
+merge_set(struct merge_ud *m, const struct cs_changeset *cs, const struct cs_apply_opts *opts,
+          struct cs_apply_stats *st, char *err, size_t errlen)
+{
+    assert_int_equal(hub_authz_new(m->f->h, m->d, m->s, cs, &m->az), 0);
+    int ret = cs_replica_apply(hub_replica(m->f->h), cs, opts, st, err, errlen);
+    hub_authz_free(m->az);
+    m->az = NULL;
+    return ret;
 }
 
 static int
@@ -882,11 +899,11 @@ test_authorize_in_merge(void **state)
     add_text(&f, cs, &f.cell, "candidate", &mine, "decision_on", "2026-02-01");
     cs_changeset_set_seq(cs, 1, 5);
 
-    struct merge_ud m = {&f, &f.cell, f.s_cell, 0};
+    struct merge_ud m = {&f, &f.cell, f.s_cell, 0, NULL};
     struct cs_apply_opts opts = {
         .accept = merge_accept, .refused = merge_refused, .ud = &m, .per_change_drift = 1};
     struct cs_apply_stats st;
-    if (cs_replica_apply(hub_replica(f.h), cs, &opts, &st, err, sizeof(err)) != 0)
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
         fail_msg("apply: %s", err);
     assert_int_equal(st.received, 5);
     assert_int_equal(st.applied, 2);
@@ -919,7 +936,7 @@ test_authorize_in_merge(void **state)
     add_text(&f, cs, &f.cell2, "member", &loose, "full_name", "Đỗ Văn Giang");
     m.d = &f.cell2;
     m.s = f.s_cell2;
-    assert_int_equal(cs_replica_apply(hub_replica(f.h), cs, &opts, &st, err, sizeof(err)), 0);
+    assert_int_equal(merge_set(&m, cs, &opts, &st, err, sizeof(err)), 0);
     assert_int_equal(st.applied, 1);
     cs_changeset_free(cs);
     assert_true(hub_row_in_scope(f.h, f.s_cell2, "member", &loose));
@@ -965,11 +982,11 @@ test_clock_refusal_is_final(void **state)
     assert_int_equal(cs_changeset_add(cs, &c), 0);
     cs_changeset_set_seq(cs, 1, 2);
 
-    struct merge_ud m = {&f, &f.cell, f.s_cell, 0};
+    struct merge_ud m = {&f, &f.cell, f.s_cell, 0, NULL};
     struct cs_apply_opts opts = {
         .accept = merge_accept, .refused = merge_refused, .ud = &m, .per_change_drift = 1};
     struct cs_apply_stats st;
-    if (cs_replica_apply(hub_replica(f.h), cs, &opts, &st, err, sizeof(err)) != 0)
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
         fail_msg("apply: %s", err);
     assert_int_equal(st.applied, 1);
     assert_int_equal(st.refused, 1);
@@ -980,11 +997,13 @@ test_clock_refusal_is_final(void **state)
     struct cs_hlc *clock = cs_replica_clock(hub_replica(f.h));
     clock->offset_ms += 72ll * 3600 * 1000;
     char why[256];
-    assert_int_equal(hub_authorize(f.h, &f.cell, f.s_cell, cs, 0, why, sizeof(why)),
-                     CS_REFUSAL_CLOCK);
+    struct hub_authz *az;
+    assert_int_equal(hub_authz_new(f.h, &f.cell, f.s_cell, cs, &az), 0);
+    assert_int_equal(hub_authorize(az, 0, why, sizeof(why)), CS_REFUSAL_CLOCK);
     assert_string_equal(why, "clock is 48 hours ahead of the hub");
-    hub_authorize_done(f.h);
-    if (cs_replica_apply(hub_replica(f.h), cs, &opts, &st, err, sizeof(err)) != 0)
+    assert_int_equal(hub_authorize(az, cs_changeset_count(cs), why, sizeof(why)), CS_EINVAL);
+    hub_authz_free(az);
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
         fail_msg("apply: %s", err);
     assert_int_equal(st.refused, 1);
     assert_int_equal(sql_int(db, "SELECT count(*) FROM candidate WHERE full_name IS NOT NULL"), 0);
@@ -997,7 +1016,7 @@ test_clock_refusal_is_final(void **state)
     c.hlc = cs_hlc_now(clock);
     assert_int_equal(cs_changeset_add(cs, &c), 0);
     cs_changeset_set_seq(cs, 3, 3);
-    if (cs_replica_apply(hub_replica(f.h), cs, &opts, &st, err, sizeof(err)) != 0)
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
         fail_msg("apply: %s", err);
     assert_int_equal(st.applied, 1);
     assert_int_equal(st.refused, 0);

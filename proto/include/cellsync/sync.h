@@ -46,6 +46,18 @@ int cs_sync_take_chunk(struct cs_replica *r, const struct cs_key *k,
                        struct cs_envelope_info *info, char *err, size_t errlen);
 
 /*
+ * Opens a chunk addressed to k, refuses it unless signed by from_pk, and
+ * decodes the change set inside, whose seq range must be the envelope's:
+ * the first half of cs_sync_take_chunk, for a caller that prepares
+ * something per set (the hub's authorization) before it calls
+ * cs_replica_apply itself. info gets the header.
+ * OUT: *out, free with cs_changeset_free().
+ */
+int cs_sync_open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,
+                       size_t envlen, struct cs_changeset **out, struct cs_envelope_info *info,
+                       char *err, size_t errlen);
+
+/*
  * The checks of cs_sync_take_chunk without the merge: opens the chunk,
  * checks its signer and decodes it. For a carrier that must refuse a whole
  * file before it stores any part of it (bundles). info (optional) gets the
