@@ -14,10 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cellsync/codes.h"
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
 #include "cellsync/util.h"
 #include "cellsync/i18n.h"
+#include "cellsync/output.h"
 #include "hub_internal.h"
 
 #define DAY 86400
@@ -345,116 +347,52 @@ hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq)
     return device_update(h, ST_DEV_DOWN, id, (int64_t)seq);
 }
 
-/* Terminal columns of UTF-8 text: one per code point, none for combining marks. */
-static size_t
-text_width(const char *s)
+void
+hub_id_short(const struct cs_id *id, char out[HUB_ID_SHORT_LEN + 1])
 {
-    size_t w = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        uint32_t cp = *p;
-        size_t len = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : 4;
-        if (len > 1) {
-            cp = *p & (0x3f >> (len - 1));
-            for (size_t k = 1; k < len && p[k]; k++)
-                cp = (cp << 6) | (p[k] & 0x3f);
-        }
-        for (size_t k = 0; k < len && *p; k++)
-            p++;
-        if (!((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
-              (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x20d0 && cp <= 0x20ff) ||
-              (cp >= 0xfe20 && cp <= 0xfe2f)))
-            w++;
-    }
-    return w;
+    sodium_bin2hex(out, HUB_ID_SHORT_LEN + 1, id->b, HUB_ID_SHORT_LEN / 2);
 }
 
+/* device_id(id) in SQL: hub_id_short() of a 16-byte id, NULL for anything else. */
 static void
-when_text(int64_t t, const char *none, char *buf, size_t len)
+sql_device_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (t == 0 || localtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
-        snprintf(buf, len, "%s", none);
+    struct cs_id id;
+    char s[HUB_ID_SHORT_LEN + 1];
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || sqlite3_value_bytes(argv[0]) != CS_ID_LEN) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    memcpy(id.b, sqlite3_value_blob(argv[0]), CS_ID_LEN);
+    hub_id_short(&id, s);
+    sqlite3_result_text(ctx, s, HUB_ID_SHORT_LEN, SQLITE_TRANSIENT);
 }
 
-#define DCOLS 7
-
-static int
-devices_table(struct hub *h, FILE *f, char *err, size_t errlen)
-{
-    const char *heads[DCOLS] = {_("device"),   _("name"),         _("org unit"), _("role"),
-                                _("enrolled"), _("last contact"), _("revoked")};
-    char(*cells)[DCOLS][72] = NULL;
-    size_t n = 0, cap = 0, width[DCOLS];
-    int ret = 0, rc;
-    sqlite3_stmt *st = stmt_get(h, ST_DEV_ALL);
-
-    if (st == NULL)
-        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct hub_device d;
-        char hex[2 * CS_ID_LEN + 1];
-        if (device_row(st, &d) != 0)
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            void *nc = realloc(cells, ncap * sizeof(*cells));
-            if (nc == NULL) {
-                ret = cs_errf(err, errlen, CS_ENOMEM, "out of memory");
-                goto out;
-            }
-            cells = nc;
-            cap = ncap;
-        }
-        char(*c)[72] = cells[n++];
-        id_hex32(&d.id, hex);
-        snprintf(c[0], sizeof(c[0]), "%.8s", hex);
-        snprintf(c[1], sizeof(c[1]), "%s", d.name[0] ? d.name : "-");
-        snprintf(c[2], sizeof(c[2]), "%s", d.org);
-        snprintf(c[3], sizeof(c[3]), "%s", d.role);
-        when_text(d.enrolled_at, "-", c[4], sizeof(c[4]));
-        when_text(d.last_contact, _("never"), c[5], sizeof(c[5]));
-        when_text(d.revoked_at, "-", c[6], sizeof(c[6]));
-    }
-    if (rc != SQLITE_DONE) {
-        ret = db_fail(h, rc, err, errlen, "read");
-        goto out;
-    }
-    for (int j = 0; j < DCOLS; j++) {
-        width[j] = text_width(heads[j]);
-        for (size_t i = 0; i < n; i++)
-            if (text_width(cells[i][j]) > width[j])
-                width[j] = text_width(cells[i][j]);
-    }
-    for (size_t i = 0; i <= n; i++)
-        for (int j = 0; j < DCOLS; j++) {
-            const char *s = i == 0 ? heads[j] : cells[i - 1][j];
-            fputs(s, f);
-            if (j == DCOLS - 1)
-                fputc('\n', f);
-            else
-                fprintf(f, "%*s", (int)(width[j] - text_width(s) + 2), "");
-        }
-    if (fflush(f) != 0 || ferror(f))
-        ret = cs_errf(err, errlen, -EIO, "cannot write the list: %s", strerror(errno));
-out:
-    sqlite3_reset(st);
-    free(cells);
-    return ret;
-}
-
-#define UUID_SQL(x)                                                                                \
-    "lower(substr(hex(" x "),1,8)||'-'||substr(hex(" x "),9,4)||'-'||substr(hex(" x                \
-    "),13,4)||'-'||substr(hex(" x "),17,4)||'-'||substr(hex(" x "),21,12))"
+/* A time in Unix seconds as the table shows it (local time), NULL for 0 or NULL ("never"). */
+#define LOCAL_SQL(x)                                                                               \
+    "CASE WHEN coalesce(" x ", 0) = 0 THEN NULL"                                                   \
+    " ELSE strftime('%Y-%m-%d %H:%M', " x ", 'unixepoch', 'localtime') END"
 #define ISO_SQL(x)                                                                                 \
     "CASE WHEN coalesce(" x ", 0) = 0 THEN NULL"                                                   \
     " ELSE strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch') END"
 
+/*
+ * The table skips a row whose id or key has the wrong size, as device_row()
+ * does; ?1 is what a device never in contact shows.
+ */
 /* clang-format off */
+static const char devices_table_sql[] =
+    "SELECT device_id(id), nullif(name, ''), org, role,"
+    " " LOCAL_SQL("enrolled_at") ","
+    " coalesce(" LOCAL_SQL("last_contact") ", ?1),"
+    " " LOCAL_SQL("revoked_at")
+    " FROM hub_device WHERE length(id) = 16 AND length(pk) = 32 ORDER BY org, name, id";
+
 static const char devices_json_sql[] =
     "SELECT json_group_array(json_object("
-    " 'id', " UUID_SQL("id") ","
+    " 'id', uuid(id),"
     " 'name', name, 'org', org, 'role', role,"
     " 'enrolled_at', " ISO_SQL("enrolled_at") ","
     " 'last_contact', " ISO_SQL("last_contact") ","
@@ -466,17 +404,27 @@ static const char devices_json_sql[] =
 int
 hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen)
 {
-    if (!json)
-        return devices_table(h, f, err, errlen);
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(h->db, devices_json_sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
+    static const char *const heads[] = {N_("device"), N_("name"),     N_("org unit"),
+                                        N_("role"),   N_("enrolled"), N_("last contact"),
+                                        N_("revoked")};
+    sqlite3_stmt *st = NULL;
+    int ret, rc;
+
+    /* uuid() for the JSON, device_id() for the table: only this listing needs them. */
+    if (cs_codes_sql_register(h->db) != 0 ||
+        sqlite3_create_function(h->db, "device_id", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                sql_device_id, NULL, NULL) != SQLITE_OK)
+        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+    if ((rc = sqlite3_prepare_v2(h->db, json ? devices_json_sql : devices_table_sql, -1, &st,
+                                 NULL)) != SQLITE_OK)
         return db_fail(h, rc, err, errlen, "read");
-    int ret = 0;
-    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
-        ret = db_fail(h, rc, err, errlen, "read");
-    else if (fprintf(f, "%s\n", (const char *)sqlite3_column_text(st, 0)) < 0 || fflush(f) != 0)
-        ret = cs_errf(err, errlen, -EIO, "cannot write the list: %s", strerror(errno));
+    if (!json)
+        sqlite3_bind_text(st, 1, _("never"), -1, SQLITE_TRANSIENT);
+    ret = json ? cs_out_json(f, st) : cs_out_table(f, st, heads);
+    if (ret == CS_ESQLITE)
+        ret = cs_errf(err, errlen, ret, "cannot read '%s': %s", h->dbpath, cs_out_errmsg());
+    else if (ret != 0)
+        ret = cs_errf(err, errlen, ret, "cannot write the list: %s", cs_strerror(ret));
     sqlite3_finalize(st);
     return ret;
 }
@@ -523,7 +471,9 @@ hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char
             continue;
         if (nmatch++ == 0)
             match = d;
-        int n = snprintf(list + used, sizeof(list) - used, "%s%.8s (%s)", used ? ", " : "", hex,
+        char id[HUB_ID_SHORT_LEN + 1];
+        hub_id_short(&d.id, id);
+        int n = snprintf(list + used, sizeof(list) - used, "%s%s (%s)", used ? ", " : "", id,
                          d.name[0] ? d.name : d.org);
         if (n > 0 && used + (size_t)n < sizeof(list))
             used += (size_t)n;
