@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/util.h"
 #include "hub_internal.h"
@@ -32,9 +33,6 @@ hub_org_row_id(const char *code, struct cs_id *out)
 }
 
 /* ---- the org-tree CSV ---- */
-
-static const char *const levels[] = {"centre",  "province",   "district",
-                                     "commune", "grassroots", "cell"};
 
 void
 tree_release(struct tree *t)
@@ -127,14 +125,14 @@ unit_check(const struct unit *u, char *msg, size_t msglen)
                  u->f[F_PARENT], ORG_MAX - 1);
         return -1;
     }
+    /* The levels are the code list "level" (cellsync/codes.h), as the reports label them. */
     int level_ok = 0;
-    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-        level_ok |= strcmp(u->f[F_LEVEL], levels[i]) == 0;
+    for (const struct cs_code_label *l = cs_code_list("level"); l->code != NULL; l++)
+        level_ok |= strcmp(u->f[F_LEVEL], l->code) == 0;
     if (!level_ok) {
-        snprintf(msg, msglen,
-                 "level '%s' is not one of centre, province, district, commune, grassroots, "
-                 "cell",
-                 u->f[F_LEVEL]);
+        char known[128];
+        cs_code_list_text("level", known, sizeof(known));
+        snprintf(msg, msglen, "level '%s' is not one of %s", u->f[F_LEVEL], known);
         return -1;
     }
     if (!text_ok(u->f[F_KIND], ORG_MAX, 1)) {

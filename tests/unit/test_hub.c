@@ -215,7 +215,9 @@ test_csv_errors(void **state)
     expect_csv_error("id,parent,level,kind,name\n"
                      "QN,,province,,Quảng Nam\n"
                      "NT,QN,ward,,Núi Thành\n",
-                     "line 3", "level 'ward'");
+                     "line 3",
+                     "level 'ward' is not one of centre, province, district, commune, grassroots, "
+                     "cell");
     expect_csv_error("id,parent,level,kind,name\n"
                      "QN,,province,,Quảng Nam\n"
                      "NT,QN,commune,,Chi bộ, thôn 1\n",
