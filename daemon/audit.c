@@ -103,15 +103,9 @@ hub_open_clock_refusals(struct hub *h, const struct hub_device *d, struct cs_ref
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_bytes(st, 1) != CS_ID_LEN || sqlite3_column_bytes(st, 4) != CS_ID_LEN)
             continue; /* not a change this hub could have refused */
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            struct cs_refusal *nv = realloc(v, ncap * sizeof(*nv));
-            if (nv == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = nv;
-            cap = ncap;
+        if (cs__grow((void **)&v, &cap, *n, sizeof(*v), 8) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
         }
         struct cs_refusal *r = &v[(*n)++];
         memset(r, 0, sizeof(*r));

@@ -124,15 +124,9 @@ codes_load(struct hub *h, int which, const char *org, char ***out, size_t *nout)
         const char *code = (const char *)sqlite3_column_text(st, 0);
         if (code == NULL)
             continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **nv = realloc(v, ncap * sizeof(*nv));
-            if (nv == NULL) {
-                ret = CS_ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = ncap;
+        if (cs__grow((void **)&v, &cap, n, sizeof(*v), 16) != 0) {
+            ret = CS_ENOMEM;
+            break;
         }
         if ((v[n] = strdup(code)) == NULL) {
             ret = CS_ENOMEM;

@@ -285,15 +285,9 @@ csv_read(const char *path, struct tree *t, char *err, size_t errlen)
                           lineno, CSV_MAX_UNITS);
             goto out;
         }
-        if (t->n == t->cap) {
-            size_t ncap = t->cap ? t->cap * 2 : 64;
-            struct unit *nu = realloc(t->u, ncap * sizeof(*nu));
-            if (nu == NULL) {
-                ret = cs_errf(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
-                goto out;
-            }
-            t->u = nu;
-            t->cap = ncap;
+        if (cs__grow((void **)&t->u, &t->cap, t->n, sizeof(*t->u), 64) != 0) {
+            ret = cs_errf(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
+            goto out;
         }
         struct unit *u = &t->u[t->n++];
         memset(u, 0, sizeof(*u));

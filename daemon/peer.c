@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "cellsync/error.h"
+#include "hub_internal.h"
 #include "peer.h"
 
 static void
@@ -101,11 +102,10 @@ merge_refused(void *ud, const struct cs_change *ch, int kind, const char *reason
     struct merge_ctx *x = ud;
     struct hub_merge *m = x->m;
     if (m->nrefused < CS_MSG_REFUSED_MAX) {
-        struct cs_refusal *r = realloc(m->refused, (m->nrefused + 1) * sizeof(*r));
-        if (r == NULL)
+        if (cs__grow((void **)&m->refused, &m->caprefused, m->nrefused, sizeof(*m->refused), 8) !=
+            0)
             return SQLITE_NOMEM;
-        m->refused = r;
-        r = &m->refused[m->nrefused++];
+        struct cs_refusal *r = &m->refused[m->nrefused++];
         memset(r, 0, sizeof(*r));
         snprintf(r->table, sizeof(r->table), "%s", ch->table);
         snprintf(r->column, sizeof(r->column), "%s", ch->column);

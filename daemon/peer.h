@@ -43,7 +43,7 @@ struct hub_merge {
     uint64_t seq_last;
     struct cs_apply_stats st;
     struct cs_refusal *refused; /* at most CS_MSG_REFUSED_MAX, for the device */
-    size_t nrefused;
+    size_t nrefused, caprefused;
 };
 
 /*
