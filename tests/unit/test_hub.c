@@ -1157,13 +1157,20 @@ test_devices(void **state)
 
     char *json = capture(f.h, 1);
     sqlite3_stmt *st;
-    assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT json_valid(?1), json_array_length(?1)", -1, &st, NULL),
-        SQLITE_OK);
+    /* Ids in full, times in ISO 8601 UTC. */
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT json_valid(?1), json_array_length(?1),"
+                                        " (SELECT count(*) FROM json_each(?1) WHERE"
+                                        "  length(json_extract(value, '$.id')) = 36 AND"
+                                        "  json_extract(value, '$.enrolled_at')"
+                                        "   GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*Z')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
     sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 1);
     assert_int_equal(sqlite3_column_int(st, 1), 3);
+    assert_int_equal(sqlite3_column_int(st, 2), 3);
     sqlite3_finalize(st);
     free(json);
 
