@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A device's connection to `cellsyncd serve`. The event loop only moves
+ * bytes, checks frame lengths and runs the session cipher; the work goes
+ * to the worker (worker.c).
+ *
+ * A connection goes HELLO (pre-authentication: small frames, a short
+ * timeout) -> HEADER (the device's stream header) -> SESSION. In SESSION
+ * the device's chunks are merged and acknowledged one by one while the
+ * hub's chunks for the device's scope stream back, paced by how many bytes
+ * wait to be written. One close path, conn_close(), logs why.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cellsync/error.h"
+#include "cellsync/sync.h"
+#include "cellsync/wire.h"
+#include "conn.h"
+#include "hub.h"
+#include "peer.h"
+#include "serve.h"
+#include "worker.h"
+
+/* ---- logging: one line per event ---- */
+
+void
+logf_(const char *level, const struct conn *c, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "cellsyncd: %s", level);
+    if (c != NULL)
+        fprintf(stderr, " peer=%s device=%s", c->addr, c->who[0] ? c->who : "-");
+    fputc(' ', stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void conn_unref(struct conn *c);
+
+/* ---- writing ---- */
+
+struct wreq {
+    uv_write_t req;
+    struct conn *c;
+    size_t len;
+    uint8_t data[];
+};
+
+static void maybe_chunk_out(struct conn *c);
+
+static void
+write_cb(uv_write_t *req, int status)
+{
+    struct wreq *w = container_of(req, struct wreq, req);
+    struct conn *c = w->c;
+    c->queued -= w->len;
+    free(w);
+    if (status < 0 && status != UV_ECANCELED)
+        conn_close(c, uv_strerror(status));
+    else
+        maybe_chunk_out(c);
+    conn_unref(c);
+}
+
+/* Sends one frame: plain before the session, sealed in it. */
+static int
+conn_send(struct conn *c, const uint8_t *msg, size_t len, int seal)
+{
+    size_t flen = len + (seal ? CS_SESSION_OVERHEAD : 0);
+    if (c->state == C_CLOSING)
+        return 0;
+    if (c->queued + flen > WRITE_HARD_CAP) {
+        conn_close(c, "the device reads too slowly");
+        return -1;
+    }
+    struct wreq *w = malloc(sizeof(*w) + CS_WIRE_HEADER + flen);
+    if (w == NULL) {
+        conn_close(c, "out of memory");
+        return -1;
+    }
+    cs_wire_frame_put(w->data, (uint32_t)flen);
+    if (seal)
+        cs_session_seal(&c->sess, msg, len, w->data + CS_WIRE_HEADER);
+    else
+        memcpy(w->data + CS_WIRE_HEADER, msg, len);
+    w->c = c;
+    w->len = CS_WIRE_HEADER + flen;
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
+    if (rc < 0) {
+        free(w);
+        conn_close(c, uv_strerror(rc));
+        return -1;
+    }
+    c->queued += w->len;
+    c->refs++;
+    return 0;
+}
+
+static int
+conn_send_msg(struct conn *c, const struct cs_msg *m)
+{
+    uint8_t *buf;
+    size_t len;
+    if (cs_msg_encode(m, &buf, &len) != 0) {
+        conn_close(c, "cannot encode a message");
+        return -1;
+    }
+    int ret = conn_send(c, buf, len, 1);
+    free(buf);
+    return ret;
+}
+
+/* ---- closing ---- */
+
+static void
+handle_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    c->handles_open--;
+    conn_unref(c);
+}
+
+static void
+conn_unref(struct conn *c)
+{
+    if (--c->refs > 0)
+        return;
+    struct server *s = c->srv;
+    hub_peer_release(&c->peer);
+    sodium_memzero(&c->hs, sizeof(c->hs));
+    sodium_memzero(&c->sess, sizeof(c->sess));
+    free(c->rbuf);
+    free(c);
+    s->nconns--;
+}
+
+void
+conn_close(struct conn *c, const char *reason)
+{
+    if (c->state == C_CLOSING)
+        return;
+    c->state = C_CLOSING;
+    if (reason != NULL)
+        logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu",
+              reason, c->up_changes, c->down_changes, c->conflicts, c->refused);
+    if (c->who[0]) {
+        struct job *j = job_new(c, J_BYE);
+        if (j != NULL)
+            job_push(j);
+    }
+    uv_close((uv_handle_t *)&c->tcp, handle_closed);
+    uv_close((uv_handle_t *)&c->timer, handle_closed);
+}
+
+static void
+shutdown_cb(uv_shutdown_t *req, int status)
+{
+    struct conn *c = req->data;
+    (void)status;
+    free(req);
+    conn_close(c, NULL);
+    conn_unref(c);
+}
+
+/*
+ * Closes after what is queued has been written (a refusal, an error), so
+ * the device learns why. Reading stops at once.
+ */
+static void
+conn_finish(struct conn *c, const char *reason)
+{
+    if (c->state == C_CLOSING)
+        return;
+    uv_shutdown_t *req = malloc(sizeof(*req));
+    if (req != NULL)
+        req->data = c;
+    if (req == NULL || uv_shutdown(req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0) {
+        free(req);
+        conn_close(c, reason);
+        return;
+    }
+    c->refs++;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = 0;
+    logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu", reason,
+          c->up_changes, c->down_changes, c->conflicts, c->refused);
+    c->finishing = 1;
+}
+
+static void
+timer_cb(uv_timer_t *t)
+{
+    struct conn *c = t->data;
+    conn_close(c, c->state == C_HELLO ? "no handshake in time" : "idle too long");
+}
+
+static void
+timer_arm(struct conn *c)
+{
+    unsigned secs = c->state == C_HELLO || c->state == C_HEADER ? c->srv->conf.handshake_timeout
+                                                                : c->srv->conf.idle_timeout;
+    uv_timer_start(&c->timer, timer_cb, (uint64_t)secs * 1000, 0);
+}
+
+/* ---- the streams ---- */
+
+static void read_resume(struct conn *c);
+
+static void
+maybe_chunk_out(struct conn *c)
+{
+    /*
+     * From the welcome on: the hub's stream is open once its header is
+     * sent, so its chunks go with the welcome rather than a round trip
+     * later, after the device's header.
+     */
+    if ((c->state != C_SESSION && c->state != C_HEADER) || c->chunk_out_busy || c->down_done ||
+        c->queued > WRITE_HIGH)
+        return;
+    struct job *j = job_new(c, J_CHUNK_OUT);
+    if (j == NULL) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    c->chunk_out_busy = 1;
+    job_push(j);
+}
+
+void
+job_done_conn(struct job *j)
+{
+    struct conn *c = j->conn;
+    c->jobs--;
+    if (c->state == C_CLOSING || c->finishing)
+        goto out;
+    switch (j->kind) {
+    case J_HELLO:
+        if (j->ret != 0) {
+            conn_close(c, j->err);
+            break;
+        }
+        if (j->outlen > 0)
+            conn_send(c, j->out, j->outlen, 0);
+        if (j->close_after) {
+            conn_finish(c, j->err);
+            break;
+        }
+        /* The same 8 digits `cellsyncd devices` shows. */
+        snprintf(c->who, sizeof(c->who), "%02x%02x%02x%02x", c->peer.dev.id.b[0],
+                 c->peer.dev.id.b[1], c->peer.dev.id.b[2], c->peer.dev.id.b[3]);
+        {
+            uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+            if (cs_session_init(&c->sess, &c->hs, hdr) != 0) {
+                conn_close(c, "cannot start the session");
+                break;
+            }
+            conn_send(c, hdr, sizeof(hdr), 0);
+        }
+        c->state = C_HEADER;
+        logf_("info", c, "event=hello org=%s role=%s", c->peer.dev.org, c->peer.dev.role);
+        /* Its cursor counts in another incarnation (a restored hub): sent from what both share. */
+        if (c->peer.restored)
+            logf_("info", c, "event=restored-hub %s", c->peer.restored_log);
+        /* Writes refused for the clock that the device has not issued again: told once more. */
+        if (j->merge.nrefused > 0) {
+            struct cs_msg r = {
+                .type = CS_MSG_REFUSED, .refused = j->merge.refused, .nrefused = j->merge.nrefused};
+            logf_("info", c, "event=refused-again count=%zu", j->merge.nrefused);
+            conn_send_msg(c, &r);
+        }
+        read_resume(c);
+        maybe_chunk_out(c);
+        break;
+    case J_CHUNK_IN: {
+        if (j->ret != 0) {
+            struct cs_msg m = {.type = CS_MSG_ERROR, .code = (uint32_t)-j->ret};
+            snprintf(m.message, sizeof(m.message), "%.*s", (int)sizeof(m.message) - 1, j->err);
+            conn_send_msg(c, &m);
+            conn_finish(c, j->err);
+            break;
+        }
+        c->up_changes += j->merge.st.applied;
+        c->conflicts += j->merge.st.conflicts;
+        c->refused += j->merge.nrefused;
+        /* A chunk the hub had merged before (sent again, or replayed): acknowledged, not stored. */
+        if (j->merge.st.received > 0 && j->merge.st.duplicates == j->merge.st.received)
+            logf_("warn", c, "event=duplicate-chunk last_seq=%llu changes=%zu stored=0",
+                  (unsigned long long)j->merge.seq_last, j->merge.st.received);
+        if (j->merge.nrefused > 0) {
+            struct cs_msg r = {.type = CS_MSG_REFUSED,
+                               .refused = j->merge.refused,
+                               .nrefused = j->merge.nrefused,
+                               .seq_last = j->merge.seq_last};
+            logf_("warn", c, "event=refused count=%zu first=\"%s\"", j->merge.nrefused,
+                  j->merge.refused[0].reason);
+            conn_send_msg(c, &r);
+        }
+        struct cs_msg ack = {.type = CS_MSG_ACK,
+                             .seq = j->merge.seq_last,
+                             .hub_time = cs_hlc_now(cs_replica_clock(hub_replica(c->srv->hub)))};
+        conn_send_msg(c, &ack);
+        maybe_chunk_out(c);
+        read_resume(c);
+        break;
+    }
+    case J_CHUNK_OUT:
+        c->chunk_out_busy = 0;
+        if (j->ret != 0) {
+            /* The hub's own failure (a damaged or unreadable replica): the device hears why. */
+            struct cs_msg m = {.type = CS_MSG_ERROR, .code = (uint32_t)-j->ret};
+            snprintf(m.message, sizeof(m.message), "%.*s", (int)sizeof(m.message) - 1, j->err);
+            conn_send_msg(c, &m);
+            conn_finish(c, j->err);
+            break;
+        }
+        /* A chunk with nothing for this device is not sent: DONE moves its cursor. */
+        if (j->chunk.changes > 0) {
+            struct cs_msg m = {
+                .type = CS_MSG_CHUNK, .env = j->chunk.env, .envlen = j->chunk.envlen};
+            conn_send_msg(c, &m);
+            c->down_changes += j->chunk.changes;
+        }
+        if (j->chunk.seq_last > c->peer.down_after)
+            c->peer.down_after = j->chunk.seq_last;
+        if (j->chunk.last) {
+            struct cs_msg d = {.type = CS_MSG_DONE, .seq = c->peer.down_after};
+            conn_send_msg(c, &d);
+            c->down_done = 1;
+        } else {
+            maybe_chunk_out(c);
+        }
+        break;
+    case J_ACK_IN:
+    case J_DONE_IN:
+    case J_BYE:
+    case J_IMPORT:
+        break;
+    }
+out:
+    if (c->srv->stopping && c->jobs == 0)
+        conn_close(c, "the hub is stopping");
+    job_free(j);
+    conn_unref(c);
+}
+
+static void
+handle_message(struct conn *c, const uint8_t *frame, size_t flen)
+{
+    uint8_t *plain = malloc(flen + 1);
+    size_t plen;
+    struct cs_msg m = {0};
+    if (plain == NULL) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    int rc = cs_session_open(&c->sess, frame, flen, plain, &plen);
+    if (rc == 0)
+        rc = cs_msg_decode(&m, plain, plen);
+    if (rc != 0) {
+        free(plain);
+        conn_close(c, "garbled session data");
+        return;
+    }
+    struct job *j;
+    switch (m.type) {
+    case CS_MSG_CHUNK:
+        if (c->up_done) {
+            conn_close(c, "chunk after done");
+            break;
+        }
+        if ((j = job_new(c, J_CHUNK_IN)) == NULL || (j->in = malloc(m.envlen)) == NULL) {
+            if (j)
+                job_free(j), c->jobs--, c->refs--;
+            conn_close(c, "out of memory");
+            break;
+        }
+        memcpy(j->in, m.env, m.envlen);
+        j->inlen = m.envlen;
+        job_push(j);
+        break;
+    case CS_MSG_ACK:
+        if ((j = job_new(c, J_ACK_IN)) != NULL) {
+            j->ack = m.seq;
+            job_push(j);
+        }
+        break;
+    case CS_MSG_DONE:
+        c->up_done = 1;
+        /* After the merges queued before it: the device's cursor passes its empty chunks. */
+        if ((j = job_new(c, J_DONE_IN)) != NULL) {
+            j->ack = m.seq;
+            job_push(j);
+        }
+        break;
+    case CS_MSG_ERROR:
+        logf_("warn", c, "event=device-error message=\"%s\"", m.message);
+        conn_close(c, "the device stopped");
+        break;
+    default:
+        conn_close(c, "unexpected message");
+        break;
+    }
+    cs_msg_release(&m);
+    free(plain);
+}
+
+/* Takes whole frames off the read buffer; stops when one is incomplete. */
+static void
+process_frames(struct conn *c)
+{
+    size_t off = 0;
+    while (c->state != C_CLOSING && c->rlen - off >= CS_WIRE_HEADER) {
+        uint32_t max = c->state == C_SESSION ? CS_WIRE_MAX_FRAME : CS_WIRE_MAX_PREAUTH;
+        uint32_t len;
+        if (cs_wire_frame_len(c->rbuf + off, max, &len) != 0) {
+            conn_close(c, "frame over the size limit");
+            return;
+        }
+        if (c->rlen - off < CS_WIRE_HEADER + len)
+            break;
+        const uint8_t *f = c->rbuf + off + CS_WIRE_HEADER;
+        off += CS_WIRE_HEADER + len;
+        if (c->state == C_HELLO && len == 1 && f[0] == CS_WIRE_KEY_REQUEST) {
+            /* Enrollment by code: the key is public, and immutable once loaded. */
+            uint8_t reply[1 + CS_PK_LEN] = {CS_WIRE_KEY_REPLY};
+            memcpy(reply + 1, cs_key_pk(hub_key(c->srv->hub)), CS_PK_LEN);
+            conn_send(c, reply, sizeof(reply), 0);
+            conn_finish(c, "key request");
+            break;
+        } else if (c->state == C_HELLO) {
+            struct job *j = job_new(c, J_HELLO);
+            if (j == NULL || (j->in = malloc(len ? len : 1)) == NULL) {
+                conn_close(c, "out of memory");
+                break;
+            }
+            memcpy(j->in, f, len);
+            j->inlen = len;
+            /* Nothing more until the hub has answered. */
+            uv_read_stop((uv_stream_t *)&c->tcp);
+            c->reading = 0;
+            job_push(j);
+            break;
+        } else if (c->state == C_HEADER) {
+            if (cs_session_accept(&c->sess, &c->hs, f, len) != 0) {
+                conn_close(c, "bad stream header");
+                break;
+            }
+            sodium_memzero(&c->hs, sizeof(c->hs));
+            c->state = C_SESSION;
+            timer_arm(c);
+            maybe_chunk_out(c);
+        } else {
+            handle_message(c, f, len);
+            if (c->jobs >= JOBS_HIGH && c->reading) {
+                uv_read_stop((uv_stream_t *)&c->tcp);
+                c->reading = 0;
+            }
+        }
+    }
+    if (off > 0 && c->rbuf != NULL) {
+        memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+        c->rlen -= off;
+    }
+    /* A device waiting for the hub holds no buffer: a thousand of them cost no memory. */
+    if (c->rlen == 0) {
+        free(c->rbuf);
+        c->rbuf = NULL;
+        c->rcap = 0;
+    }
+}
+
+/*
+ * Room for one read of READ_ROOM bytes beyond what is buffered, or for the
+ * rest of the frame being read once its length is known, so a large frame
+ * comes in a few reads; never more than a whole frame of the state's limit
+ * and READ_ROOM. The buffer is freed whenever it is empty (process_frames).
+ */
+static void
+alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct conn *c = h->data;
+    uint32_t maxlen = c->state == C_SESSION ? CS_WIRE_MAX_FRAME : CS_WIRE_MAX_PREAUTH, len;
+    size_t want = c->rlen + READ_ROOM;
+    (void)suggested;
+    if (c->rlen >= CS_WIRE_HEADER && cs_wire_frame_len(c->rbuf, maxlen, &len) == 0 &&
+        CS_WIRE_HEADER + (size_t)len > c->rlen)
+        want = CS_WIRE_HEADER + (size_t)len + READ_ROOM;
+    if (want > CS_WIRE_HEADER + (size_t)maxlen + READ_ROOM)
+        want = CS_WIRE_HEADER + (size_t)maxlen + READ_ROOM;
+    if (c->rcap < want) {
+        uint8_t *n = realloc(c->rbuf, want);
+        if (n != NULL) {
+            c->rbuf = n;
+            c->rcap = want;
+        }
+    }
+    *buf = uv_buf_init((char *)c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
+}
+
+static void
+read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = st->data;
+    (void)buf;
+    if (nread == 0)
+        return; /* EAGAIN, not EOF */
+    if (nread < 0) {
+        conn_close(c, nread != UV_EOF              ? uv_strerror((int)nread)
+                      : c->rlen > 0                ? "the device hung up in the middle of a frame"
+                      : c->down_done && c->up_done ? "done"
+                                                   : "the device hung up");
+        return;
+    }
+    c->rlen += (size_t)nread;
+    if (c->state != C_HELLO)
+        timer_arm(c);
+    process_frames(c);
+}
+
+static void
+read_resume(struct conn *c)
+{
+    if (c->reading || c->state == C_CLOSING || c->finishing || c->jobs >= JOBS_HIGH)
+        return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0)
+        c->reading = 1;
+    /* Frames that arrived while reading was paused are in the buffer already. */
+    process_frames(c);
+}
+
+void
+on_connection(uv_stream_t *l, int status)
+{
+    struct server *s = l->data;
+    if (status < 0) {
+        logf_("warn", NULL, "event=accept-failed error=\"%s\"", uv_strerror(status));
+        return;
+    }
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return;
+    c->srv = s;
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    c->refs = 2;
+    c->handles_open = 2;
+    s->nconns++;
+    if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0) {
+        conn_close(c, NULL);
+        return;
+    }
+    struct sockaddr_storage ss;
+    int sl = sizeof(ss);
+    snprintf(c->addr, sizeof(c->addr), "?");
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+        char ip[48] = "";
+        if (ss.ss_family == AF_INET)
+            uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
+        else
+            uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
+        snprintf(c->addr, sizeof(c->addr), "%s", ip);
+    }
+    if (s->stopping || s->nconns > s->conf.max_connections) {
+        conn_close(c, "too many connections");
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->state = C_HELLO;
+    timer_arm(c);
+    read_resume(c);
+}

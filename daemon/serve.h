@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the parts of `cellsyncd serve` share: the server (the loop, the hub,
+ * the configuration, the worker's queue, the inbox), the log line and the
+ * limits. The command (cmd_serve.c) fills it; the connections (conn.c), the
+ * worker (worker.c) and the inbox (inbox.c) run on it.
+ */
+#ifndef CELLSYNC_DAEMON_SERVE_H
+#define CELLSYNC_DAEMON_SERVE_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "config.h"
+#include "hub.h"
+#include "inbox.h"
+
+#define WRITE_HIGH     (512u << 10) /* stop making chunks for a device above this */
+#define WRITE_HARD_CAP (8u << 20)   /* a peer this far behind is dropped */
+#define JOBS_HIGH      8            /* stop reading a device with this many jobs queued */
+#define BATCH_MAX      128          /* jobs the worker takes at once, then one sync of the log */
+#define READ_ROOM      8192u        /* room for one read beyond what is buffered */
+
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
+
+struct conn;
+struct job;
+
+struct server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    uv_signal_t sigterm, sigint, sighup;
+    struct conf conf;
+    const char *conf_path;
+    int conf_required;
+    struct hub *hub;
+    struct job *head, *tail; /* jobs waiting for the worker */
+    int worker_busy;
+    /* The batch on the worker (see "group commit" at the top). */
+    uv_work_t batch_req;
+    struct job *batch;
+    int group_commit; /* the log is synced once per batch; 0: every commit syncs (FULL) */
+    int batch_sync_rc;
+    unsigned long long jobs_done, batches, log_syncs;
+    size_t nconns;
+    int stopping;
+    struct inbox inbox;
+};
+
+/* ---- logging: one line per event ---- */
+
+void logf_(const char *level, const struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
