@@ -34,7 +34,7 @@ close_walk(uv_handle_t *h, void *arg)
     if (h->type != UV_TCP || h == (uv_handle_t *)&s->listener || uv_is_closing(h))
         return;
     struct conn *c = h->data;
-    if (c->jobs == 0)
+    if (c->jobs == 0 && c->state < C_CLOSING)
         conn_close(c, "the hub is stopping");
 }
 

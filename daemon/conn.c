@@ -41,8 +41,6 @@ logf_(const char *level, const struct conn *c, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static void conn_unref(struct conn *c);
-
 /* ---- writing ---- */
 
 struct wreq {
@@ -65,7 +63,6 @@ write_cb(uv_write_t *req, int status)
         conn_close(c, uv_strerror(status));
     else
         maybe_chunk_out(c);
-    conn_unref(c);
 }
 
 /* Sends one frame: plain before the session, sealed in it. */
@@ -73,7 +70,7 @@ static int
 conn_send(struct conn *c, const uint8_t *msg, size_t len, int seal)
 {
     size_t flen = len + (seal ? CS_SESSION_OVERHEAD : 0);
-    if (c->state == C_CLOSING)
+    if (c->state >= C_CLOSING)
         return 0;
     if (c->queued + flen > WRITE_HARD_CAP) {
         conn_close(c, "the device reads too slowly");
@@ -99,7 +96,6 @@ conn_send(struct conn *c, const uint8_t *msg, size_t len, int seal)
         return -1;
     }
     c->queued += w->len;
-    c->refs++;
     return 0;
 }
 
@@ -119,19 +115,11 @@ conn_send_msg(struct conn *c, const struct cs_msg *m)
 
 /* ---- closing ---- */
 
+/* The timer's close callback, the last of a connection. */
 static void
-handle_closed(uv_handle_t *h)
+conn_free(uv_handle_t *h)
 {
     struct conn *c = h->data;
-    c->handles_open--;
-    conn_unref(c);
-}
-
-static void
-conn_unref(struct conn *c)
-{
-    if (--c->refs > 0)
-        return;
     struct server *s = c->srv;
     hub_peer_release(&c->peer);
     sodium_memzero(&c->hs, sizeof(c->hs));
@@ -141,12 +129,30 @@ conn_unref(struct conn *c)
     s->nconns--;
 }
 
+/* Once the socket is closed and no job is left, the timer closes and frees the connection. */
+static void
+conn_free_when_done(struct conn *c)
+{
+    if (c->state == C_CLOSED && c->jobs == 0 && !uv_is_closing((uv_handle_t *)&c->timer))
+        uv_close((uv_handle_t *)&c->timer, conn_free);
+}
+
+static void
+tcp_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    c->state = C_CLOSED;
+    conn_free_when_done(c);
+}
+
+/* Closes the socket now, whatever is queued; logs why (no reason: logged before). */
 void
 conn_close(struct conn *c, const char *reason)
 {
-    if (c->state == C_CLOSING)
+    if (c->state >= C_CLOSING)
         return;
     c->state = C_CLOSING;
+    c->reading = 0;
     if (reason != NULL)
         logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu",
               reason, c->up_changes, c->down_changes, c->conflicts, c->refused);
@@ -155,8 +161,8 @@ conn_close(struct conn *c, const char *reason)
         if (j != NULL)
             job_push(j);
     }
-    uv_close((uv_handle_t *)&c->tcp, handle_closed);
-    uv_close((uv_handle_t *)&c->timer, handle_closed);
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->tcp, tcp_closed);
 }
 
 static void
@@ -166,7 +172,6 @@ shutdown_cb(uv_shutdown_t *req, int status)
     (void)status;
     free(req);
     conn_close(c, NULL);
-    conn_unref(c);
 }
 
 /*
@@ -176,7 +181,7 @@ shutdown_cb(uv_shutdown_t *req, int status)
 static void
 conn_finish(struct conn *c, const char *reason)
 {
-    if (c->state == C_CLOSING)
+    if (c->state >= C_DRAINING)
         return;
     uv_shutdown_t *req = malloc(sizeof(*req));
     if (req != NULL)
@@ -186,12 +191,21 @@ conn_finish(struct conn *c, const char *reason)
         conn_close(c, reason);
         return;
     }
-    c->refs++;
     uv_read_stop((uv_stream_t *)&c->tcp);
     c->reading = 0;
     logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu", reason,
           c->up_changes, c->down_changes, c->conflicts, c->refused);
-    c->finishing = 1;
+    c->state = C_DRAINING;
+}
+
+/* Tells the device why (an ERROR with the code), then closes once that is written. */
+static void
+conn_fail(struct conn *c, int code, const char *why)
+{
+    struct cs_msg m = {.type = CS_MSG_ERROR, .code = (uint32_t)-code};
+    snprintf(m.message, sizeof(m.message), "%.*s", (int)sizeof(m.message) - 1, why);
+    conn_send_msg(c, &m);
+    conn_finish(c, why);
 }
 
 static void
@@ -221,7 +235,7 @@ maybe_chunk_out(struct conn *c)
      * sent, so its chunks go with the welcome rather than a round trip
      * later, after the device's header.
      */
-    if ((c->state != C_SESSION && c->state != C_HEADER) || c->chunk_out_busy || c->down_done ||
+    if ((c->state != C_SESSION && c->state != C_HEADER) || c->down != DOWN_IDLE ||
         c->queued > WRITE_HIGH)
         return;
     struct job *j = job_new(c, J_CHUNK_OUT);
@@ -229,7 +243,7 @@ maybe_chunk_out(struct conn *c)
         conn_close(c, "out of memory");
         return;
     }
-    c->chunk_out_busy = 1;
+    c->down = DOWN_MAKING;
     job_push(j);
 }
 
@@ -238,7 +252,7 @@ job_done_conn(struct job *j)
 {
     struct conn *c = j->conn;
     c->jobs--;
-    if (c->state == C_CLOSING || c->finishing)
+    if (c->state >= C_DRAINING)
         goto out;
     switch (j->kind) {
     case J_HELLO:
@@ -280,10 +294,7 @@ job_done_conn(struct job *j)
         break;
     case J_CHUNK_IN: {
         if (j->ret != 0) {
-            struct cs_msg m = {.type = CS_MSG_ERROR, .code = (uint32_t)-j->ret};
-            snprintf(m.message, sizeof(m.message), "%.*s", (int)sizeof(m.message) - 1, j->err);
-            conn_send_msg(c, &m);
-            conn_finish(c, j->err);
+            conn_fail(c, j->ret, j->err);
             break;
         }
         c->up_changes += j->merge.st.applied;
@@ -311,13 +322,10 @@ job_done_conn(struct job *j)
         break;
     }
     case J_CHUNK_OUT:
-        c->chunk_out_busy = 0;
+        c->down = DOWN_IDLE;
         if (j->ret != 0) {
             /* The hub's own failure (a damaged or unreadable replica): the device hears why. */
-            struct cs_msg m = {.type = CS_MSG_ERROR, .code = (uint32_t)-j->ret};
-            snprintf(m.message, sizeof(m.message), "%.*s", (int)sizeof(m.message) - 1, j->err);
-            conn_send_msg(c, &m);
-            conn_finish(c, j->err);
+            conn_fail(c, j->ret, j->err);
             break;
         }
         /* A chunk with nothing for this device is not sent: DONE moves its cursor. */
@@ -332,7 +340,7 @@ job_done_conn(struct job *j)
         if (j->chunk.last) {
             struct cs_msg d = {.type = CS_MSG_DONE, .seq = c->peer.down_after};
             conn_send_msg(c, &d);
-            c->down_done = 1;
+            c->down = DOWN_DONE;
         } else {
             maybe_chunk_out(c);
         }
@@ -347,7 +355,7 @@ out:
     if (c->srv->stopping && c->jobs == 0)
         conn_close(c, "the hub is stopping");
     job_free(j);
-    conn_unref(c);
+    conn_free_when_done(c);
 }
 
 static void
@@ -371,13 +379,13 @@ handle_message(struct conn *c, const uint8_t *frame, size_t flen)
     struct job *j;
     switch (m.type) {
     case CS_MSG_CHUNK:
-        if (c->up_done) {
+        if (c->up == UP_DONE) {
             conn_close(c, "chunk after done");
             break;
         }
         if ((j = job_new(c, J_CHUNK_IN)) == NULL || (j->in = malloc(m.envlen)) == NULL) {
             if (j)
-                job_free(j), c->jobs--, c->refs--;
+                job_free(j), c->jobs--;
             conn_close(c, "out of memory");
             break;
         }
@@ -392,7 +400,7 @@ handle_message(struct conn *c, const uint8_t *frame, size_t flen)
         }
         break;
     case CS_MSG_DONE:
-        c->up_done = 1;
+        c->up = UP_DONE;
         /* After the merges queued before it: the device's cursor passes its empty chunks. */
         if ((j = job_new(c, J_DONE_IN)) != NULL) {
             j->ack = m.seq;
@@ -416,7 +424,7 @@ static void
 process_frames(struct conn *c)
 {
     size_t off = 0;
-    while (c->state != C_CLOSING && c->rlen - off >= CS_WIRE_HEADER) {
+    while (c->state < C_DRAINING && c->rlen - off >= CS_WIRE_HEADER) {
         uint32_t max = c->state == C_SESSION ? CS_WIRE_MAX_FRAME : CS_WIRE_MAX_PREAUTH;
         uint32_t len;
         if (cs_wire_frame_len(c->rbuf + off, max, &len) != 0) {
@@ -512,10 +520,10 @@ read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return; /* EAGAIN, not EOF */
     if (nread < 0) {
-        conn_close(c, nread != UV_EOF              ? uv_strerror((int)nread)
-                      : c->rlen > 0                ? "the device hung up in the middle of a frame"
-                      : c->down_done && c->up_done ? "done"
-                                                   : "the device hung up");
+        conn_close(c, nread != UV_EOF ? uv_strerror((int)nread)
+                      : c->rlen > 0   ? "the device hung up in the middle of a frame"
+                      : c->down == DOWN_DONE && c->up == UP_DONE ? "done"
+                                                                 : "the device hung up");
         return;
     }
     c->rlen += (size_t)nread;
@@ -527,7 +535,7 @@ read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 static void
 read_resume(struct conn *c)
 {
-    if (c->reading || c->state == C_CLOSING || c->finishing || c->jobs >= JOBS_HIGH)
+    if (c->reading || c->state >= C_DRAINING || c->jobs >= JOBS_HIGH)
         return;
     if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0)
         c->reading = 1;
@@ -550,8 +558,6 @@ on_connection(uv_stream_t *l, int status)
     uv_tcp_init(s->loop, &c->tcp);
     uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
-    c->refs = 2;
-    c->handles_open = 2;
     s->nconns++;
     if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0) {
         conn_close(c, NULL);

@@ -11,23 +11,55 @@
 #include "peer.h"
 #include "serve.h"
 
-enum conn_state { C_HELLO, C_HEADER, C_SESSION, C_CLOSING };
+/*
+ * A connection's life, one way: HELLO (before authentication: small frames,
+ * a short timeout) -> HEADER (welcome and the hub's stream header sent, the
+ * device's header awaited) -> SESSION -> DRAINING (an answer or an error is
+ * being written: nothing more is read or started, and the connection closes
+ * once it is written) -> CLOSING (the socket is being closed) -> CLOSED (the
+ * socket is closed; the connection waits only for its jobs on the worker).
+ * Every state before CLOSING may go to CLOSING at once (conn_close). In
+ * CLOSED with no job left the timer is closed, and its close callback
+ * (conn_free) is the one place that frees a connection.
+ */
+enum conn_state { C_HELLO, C_HEADER, C_SESSION, C_DRAINING, C_CLOSING, C_CLOSED };
+
+/*
+ * From the welcome on, the two directions of a session run apart, each to
+ * its own DONE and in either order: each has a small state of its own beside
+ * the connection's, rather than one state per combination.
+ */
+enum up_state { UP_OPEN, UP_DONE }; /* the device's chunks; UP_DONE once its DONE came */
+/* The hub's chunks; DOWN_MAKING while a J_CHUNK_OUT is queued or running. */
+enum down_state { DOWN_IDLE, DOWN_MAKING, DOWN_DONE };
 
 struct server;
 
 struct conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;
+    uv_timer_t timer; /* the handshake or idle timeout; closed last (see enum conn_state) */
     struct server *srv;
     enum conn_state state;
-    int refs; /* the handles, and every job in the queue */
-    int handles_open;
+    enum up_state up;
+    enum down_state down;
+    /*
+     * Not a state: reading pauses while a hello is answered and while
+     * JOBS_HIGH jobs wait (backpressure), in HELLO or SESSION alike, and
+     * resumes without the state changing. Never 1 from DRAINING on.
+     */
+    int reading;
+    /*
+     * The jobs of this connection queued or on the worker: the
+     * backpressure above, and the connection outlives them (CLOSED). Writes
+     * and the shutdown request need no count: libuv calls their callbacks
+     * (with UV_ECANCELED if need be) before the socket's close callback.
+     */
+    int jobs;
     char addr[64]; /* the peer's IP, for logs */
     char who[16];  /* the device's short id, for logs */
     uint8_t *rbuf;
     size_t rlen, rcap;
     size_t queued; /* bytes handed to uv_write and not yet written */
-    int jobs, reading, chunk_out_busy, down_done, up_done, finishing;
     int up_failed; /* a chunk of this session failed to merge (set and read on the worker) */
     struct cs_hs hs;
     struct cs_session sess;

@@ -219,7 +219,6 @@ job_new(struct conn *c, enum job_kind kind)
     j->srv = c->srv;
     j->conn = c;
     j->kind = kind;
-    c->refs++;
     c->jobs++;
     return j;
 }
