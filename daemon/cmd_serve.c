@@ -190,7 +190,8 @@ cmd_serve(int argc, char **argv)
     }
     cs_replica_clock(hub_replica(s.hub))->max_drift_ms =
         (uint64_t)s.conf.max_drift_hours * 3600 * 1000;
-    s.group_commit = group_commit_start(cs_replica_db(hub_replica(s.hub)));
+    s.worker.hub = s.hub;
+    s.worker.group_commit = group_commit_start(cs_replica_db(hub_replica(s.hub)));
 
     /* A device that resets its link must cost a write error, not the hub. */
     signal(SIGPIPE, SIG_IGN);
@@ -246,7 +247,7 @@ cmd_serve(int argc, char **argv)
     rc = uv_loop_close(s.loop);
     hub_close(s.hub);
     logf_("info", NULL, "event=worker jobs=%llu batches=%llu log_syncs=%llu group_commit=%d",
-          s.jobs_done, s.batches, s.log_syncs, s.group_commit);
+          s.worker.jobs_done, s.worker.batches, s.worker.log_syncs, s.worker.group_commit);
     logf_("info", NULL, "event=stopped");
     return rc == 0 ? 0 : 1;
 }

@@ -113,6 +113,27 @@ conn_send_msg(struct conn *c, const struct cs_msg *m)
     return ret;
 }
 
+/* ---- jobs ---- */
+
+/* A job of this connection's session; counted in c->jobs once pushed (conn_job_push). */
+static struct job *
+conn_job_new(struct conn *c, enum job_kind kind)
+{
+    struct job *j = job_new(c->srv, kind);
+    if (j == NULL)
+        return NULL;
+    j->conn = c;
+    j->dev = &c->dev;
+    return j;
+}
+
+static void
+conn_job_push(struct conn *c, struct job *j)
+{
+    c->jobs++;
+    job_push(j);
+}
+
 /* ---- closing ---- */
 
 /* The timer's close callback, the last of a connection. */
@@ -121,7 +142,8 @@ conn_free(uv_handle_t *h)
 {
     struct conn *c = h->data;
     struct server *s = c->srv;
-    hub_peer_release(&c->peer);
+    /* The worker's conn_dev: no job is left to use it. */
+    hub_peer_release(&c->dev.peer);
     sodium_memzero(&c->hs, sizeof(c->hs));
     sodium_memzero(&c->sess, sizeof(c->sess));
     free(c->rbuf);
@@ -157,9 +179,9 @@ conn_close(struct conn *c, const char *reason)
         logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu",
               reason, c->up_changes, c->down_changes, c->conflicts, c->refused);
     if (c->who[0]) {
-        struct job *j = job_new(c, J_BYE);
+        struct job *j = conn_job_new(c, J_BYE);
         if (j != NULL)
-            job_push(j);
+            conn_job_push(c, j);
     }
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->tcp, tcp_closed);
@@ -238,17 +260,115 @@ maybe_chunk_out(struct conn *c)
     if ((c->state != C_SESSION && c->state != C_HEADER) || c->down != DOWN_IDLE ||
         c->queued > WRITE_HIGH)
         return;
-    struct job *j = job_new(c, J_CHUNK_OUT);
+    struct job *j = conn_job_new(c, J_CHUNK_OUT);
     if (j == NULL) {
         conn_close(c, "out of memory");
         return;
     }
     c->down = DOWN_MAKING;
-    job_push(j);
+    conn_job_push(c, j);
 }
 
+/* The hub's answer to the hello is back: the welcome, and the session starts; or a refusal. */
+static void
+hello_done(struct conn *c, struct job *j)
+{
+    struct job_hello *o = &j->u.hello;
+    uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+    if (j->ret != 0) {
+        conn_close(c, j->err);
+        return;
+    }
+    if (o->msg2len > 0)
+        conn_send(c, o->msg2, o->msg2len, 0);
+    if (o->close_after) {
+        conn_finish(c, j->err);
+        return;
+    }
+    /* The same 8 digits `cellsyncd devices` shows. */
+    snprintf(c->who, sizeof(c->who), "%02x%02x%02x%02x", o->dev.id.b[0], o->dev.id.b[1],
+             o->dev.id.b[2], o->dev.id.b[3]);
+    c->hs = o->hs;
+    if (cs_session_init(&c->sess, &c->hs, hdr) != 0) {
+        conn_close(c, "cannot start the session");
+        return;
+    }
+    conn_send(c, hdr, sizeof(hdr), 0);
+    c->state = C_HEADER;
+    logf_("info", c, "event=hello org=%s role=%s", o->dev.org, o->dev.role);
+    /* Its cursor counts in another incarnation (a restored hub): sent from what both share. */
+    if (o->restored)
+        logf_("info", c, "event=restored-hub %s", o->restored_log);
+    /* Writes refused for the clock that the device has not issued again: told once more. */
+    if (o->nrefused > 0) {
+        struct cs_msg r = {.type = CS_MSG_REFUSED, .refused = o->refused, .nrefused = o->nrefused};
+        logf_("info", c, "event=refused-again count=%zu", o->nrefused);
+        conn_send_msg(c, &r);
+    }
+    read_resume(c);
+    maybe_chunk_out(c);
+}
+
+/* A chunk of the device is merged: what was refused, then the ACK. */
+static void
+chunk_in_done(struct conn *c, struct job *j)
+{
+    const struct hub_merge *m = &j->u.chunk_in.merge;
+    if (j->ret != 0) {
+        conn_fail(c, j->ret, j->err);
+        return;
+    }
+    c->up_changes += m->st.applied;
+    c->conflicts += m->st.conflicts;
+    c->refused += m->nrefused;
+    /* A chunk the hub had merged before (sent again, or replayed): acknowledged, not stored. */
+    if (m->st.received > 0 && m->st.duplicates == m->st.received)
+        logf_("warn", c, "event=duplicate-chunk last_seq=%llu changes=%zu stored=0",
+              (unsigned long long)m->seq_last, m->st.received);
+    if (m->nrefused > 0) {
+        struct cs_msg r = {.type = CS_MSG_REFUSED,
+                           .refused = m->refused,
+                           .nrefused = m->nrefused,
+                           .seq_last = m->seq_last};
+        logf_("warn", c, "event=refused count=%zu first=\"%s\"", m->nrefused, m->refused[0].reason);
+        conn_send_msg(c, &r);
+    }
+    struct cs_msg ack = {
+        .type = CS_MSG_ACK, .seq = m->seq_last, .hub_time = j->u.chunk_in.hub_time};
+    conn_send_msg(c, &ack);
+    maybe_chunk_out(c);
+    read_resume(c);
+}
+
+/* The hub's next chunk for the device is made: sent, then the next, or DONE. */
+static void
+chunk_out_done(struct conn *c, struct job *j)
+{
+    const struct job_chunk_out *o = &j->u.chunk_out;
+    c->down = DOWN_IDLE;
+    if (j->ret != 0) {
+        /* The hub's own failure (a damaged or unreadable replica): the device hears why. */
+        conn_fail(c, j->ret, j->err);
+        return;
+    }
+    /* A chunk with nothing for this device is not sent: DONE moves its cursor. */
+    if (o->chunk.changes > 0) {
+        struct cs_msg m = {.type = CS_MSG_CHUNK, .env = o->chunk.env, .envlen = o->chunk.envlen};
+        conn_send_msg(c, &m);
+        c->down_changes += o->chunk.changes;
+    }
+    if (o->chunk.last) {
+        struct cs_msg d = {.type = CS_MSG_DONE, .seq = o->down_after};
+        conn_send_msg(c, &d);
+        c->down = DOWN_DONE;
+    } else {
+        maybe_chunk_out(c);
+    }
+}
+
+/* Back on the loop (batch_after): a job of this connection is done. */
 void
-job_done_conn(struct job *j)
+conn_job_done(struct job *j)
 {
     struct conn *c = j->conn;
     c->jobs--;
@@ -256,94 +376,13 @@ job_done_conn(struct job *j)
         goto out;
     switch (j->kind) {
     case J_HELLO:
-        if (j->ret != 0) {
-            conn_close(c, j->err);
-            break;
-        }
-        if (j->outlen > 0)
-            conn_send(c, j->out, j->outlen, 0);
-        if (j->close_after) {
-            conn_finish(c, j->err);
-            break;
-        }
-        /* The same 8 digits `cellsyncd devices` shows. */
-        snprintf(c->who, sizeof(c->who), "%02x%02x%02x%02x", c->peer.dev.id.b[0],
-                 c->peer.dev.id.b[1], c->peer.dev.id.b[2], c->peer.dev.id.b[3]);
-        {
-            uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
-            if (cs_session_init(&c->sess, &c->hs, hdr) != 0) {
-                conn_close(c, "cannot start the session");
-                break;
-            }
-            conn_send(c, hdr, sizeof(hdr), 0);
-        }
-        c->state = C_HEADER;
-        logf_("info", c, "event=hello org=%s role=%s", c->peer.dev.org, c->peer.dev.role);
-        /* Its cursor counts in another incarnation (a restored hub): sent from what both share. */
-        if (c->peer.restored)
-            logf_("info", c, "event=restored-hub %s", c->peer.restored_log);
-        /* Writes refused for the clock that the device has not issued again: told once more. */
-        if (j->merge.nrefused > 0) {
-            struct cs_msg r = {
-                .type = CS_MSG_REFUSED, .refused = j->merge.refused, .nrefused = j->merge.nrefused};
-            logf_("info", c, "event=refused-again count=%zu", j->merge.nrefused);
-            conn_send_msg(c, &r);
-        }
-        read_resume(c);
-        maybe_chunk_out(c);
+        hello_done(c, j);
         break;
-    case J_CHUNK_IN: {
-        if (j->ret != 0) {
-            conn_fail(c, j->ret, j->err);
-            break;
-        }
-        c->up_changes += j->merge.st.applied;
-        c->conflicts += j->merge.st.conflicts;
-        c->refused += j->merge.nrefused;
-        /* A chunk the hub had merged before (sent again, or replayed): acknowledged, not stored. */
-        if (j->merge.st.received > 0 && j->merge.st.duplicates == j->merge.st.received)
-            logf_("warn", c, "event=duplicate-chunk last_seq=%llu changes=%zu stored=0",
-                  (unsigned long long)j->merge.seq_last, j->merge.st.received);
-        if (j->merge.nrefused > 0) {
-            struct cs_msg r = {.type = CS_MSG_REFUSED,
-                               .refused = j->merge.refused,
-                               .nrefused = j->merge.nrefused,
-                               .seq_last = j->merge.seq_last};
-            logf_("warn", c, "event=refused count=%zu first=\"%s\"", j->merge.nrefused,
-                  j->merge.refused[0].reason);
-            conn_send_msg(c, &r);
-        }
-        struct cs_msg ack = {.type = CS_MSG_ACK,
-                             .seq = j->merge.seq_last,
-                             .hub_time = cs_hlc_now(cs_replica_clock(hub_replica(c->srv->hub)))};
-        conn_send_msg(c, &ack);
-        maybe_chunk_out(c);
-        read_resume(c);
+    case J_CHUNK_IN:
+        chunk_in_done(c, j);
         break;
-    }
     case J_CHUNK_OUT:
-        c->down = DOWN_IDLE;
-        if (j->ret != 0) {
-            /* The hub's own failure (a damaged or unreadable replica): the device hears why. */
-            conn_fail(c, j->ret, j->err);
-            break;
-        }
-        /* A chunk with nothing for this device is not sent: DONE moves its cursor. */
-        if (j->chunk.changes > 0) {
-            struct cs_msg m = {
-                .type = CS_MSG_CHUNK, .env = j->chunk.env, .envlen = j->chunk.envlen};
-            conn_send_msg(c, &m);
-            c->down_changes += j->chunk.changes;
-        }
-        if (j->chunk.seq_last > c->peer.down_after)
-            c->peer.down_after = j->chunk.seq_last;
-        if (j->chunk.last) {
-            struct cs_msg d = {.type = CS_MSG_DONE, .seq = c->peer.down_after};
-            conn_send_msg(c, &d);
-            c->down = DOWN_DONE;
-        } else {
-            maybe_chunk_out(c);
-        }
+        chunk_out_done(c, j);
         break;
     case J_ACK_IN:
     case J_DONE_IN:
@@ -383,28 +422,28 @@ handle_message(struct conn *c, const uint8_t *frame, size_t flen)
             conn_close(c, "chunk after done");
             break;
         }
-        if ((j = job_new(c, J_CHUNK_IN)) == NULL || (j->in = malloc(m.envlen)) == NULL) {
-            if (j)
-                job_free(j), c->jobs--;
+        if ((j = conn_job_new(c, J_CHUNK_IN)) == NULL ||
+            (j->u.chunk_in.env = malloc(m.envlen)) == NULL) {
+            job_free(j);
             conn_close(c, "out of memory");
             break;
         }
-        memcpy(j->in, m.env, m.envlen);
-        j->inlen = m.envlen;
-        job_push(j);
+        memcpy(j->u.chunk_in.env, m.env, m.envlen);
+        j->u.chunk_in.envlen = m.envlen;
+        conn_job_push(c, j);
         break;
     case CS_MSG_ACK:
-        if ((j = job_new(c, J_ACK_IN)) != NULL) {
-            j->ack = m.seq;
-            job_push(j);
+        if ((j = conn_job_new(c, J_ACK_IN)) != NULL) {
+            j->u.seq = m.seq;
+            conn_job_push(c, j);
         }
         break;
     case CS_MSG_DONE:
         c->up = UP_DONE;
         /* After the merges queued before it: the device's cursor passes its empty chunks. */
-        if ((j = job_new(c, J_DONE_IN)) != NULL) {
-            j->ack = m.seq;
-            job_push(j);
+        if ((j = conn_job_new(c, J_DONE_IN)) != NULL) {
+            j->u.seq = m.seq;
+            conn_job_push(c, j);
         }
         break;
     case CS_MSG_ERROR:
@@ -443,17 +482,18 @@ process_frames(struct conn *c)
             conn_finish(c, "key request");
             break;
         } else if (c->state == C_HELLO) {
-            struct job *j = job_new(c, J_HELLO);
-            if (j == NULL || (j->in = malloc(len ? len : 1)) == NULL) {
+            struct job *j = conn_job_new(c, J_HELLO);
+            if (j == NULL || (j->u.hello.msg1 = malloc(len ? len : 1)) == NULL) {
+                job_free(j);
                 conn_close(c, "out of memory");
                 break;
             }
-            memcpy(j->in, f, len);
-            j->inlen = len;
+            memcpy(j->u.hello.msg1, f, len);
+            j->u.hello.msg1len = len;
             /* Nothing more until the hub has answered. */
             uv_read_stop((uv_stream_t *)&c->tcp);
             c->reading = 0;
-            job_push(j);
+            conn_job_push(c, j);
             break;
         } else if (c->state == C_HEADER) {
             if (cs_session_accept(&c->sess, &c->hs, f, len) != 0) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A device's connection to `cellsyncd serve` (see conn.c).
+ * A device's connection to `cellsyncd serve` (see conn.c). Its fields are
+ * the loop's, but for `dev`, the worker's.
  */
 #ifndef CELLSYNC_DAEMON_CONN_H
 #define CELLSYNC_DAEMON_CONN_H
@@ -10,6 +11,7 @@
 #include "cellsync/wire.h"
 #include "peer.h"
 #include "serve.h"
+#include "worker.h"
 
 /*
  * A connection's life, one way: HELLO (before authentication: small frames,
@@ -59,16 +61,16 @@ struct conn {
     char who[16];  /* the device's short id, for logs */
     uint8_t *rbuf;
     size_t rlen, rcap;
-    size_t queued; /* bytes handed to uv_write and not yet written */
-    int up_failed; /* a chunk of this session failed to merge (set and read on the worker) */
-    struct cs_hs hs;
+    size_t queued;   /* bytes handed to uv_write and not yet written */
+    struct cs_hs hs; /* from the hello job, until the device's header is read */
     struct cs_session sess;
-    struct hub_peer peer; /* set by the hello job */
     size_t up_changes, down_changes, refused, conflicts;
+    /* The worker's, never touched on the loop (see struct conn_dev). */
+    struct conn_dev dev;
 };
 
 void conn_close(struct conn *c, const char *reason);
-void job_done_conn(struct job *j);
+void conn_job_done(struct job *j);
 void on_connection(uv_stream_t *l, int status);
 
 #endif

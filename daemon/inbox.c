@@ -58,14 +58,13 @@ is_bundle_name(const char *name)
 
 /* On the worker: import, then move the bundle out of the way. */
 void
-inbox_work(struct job *j)
+inbox_work(struct hub *h, struct job *j)
 {
-    struct inbox_job *ij = j->imp;
+    struct inbox_job *ij = j->u.imp;
     char path[PATH_MAX + 256], to[PATH_MAX + 300];
 
     snprintf(path, sizeof(path), "%s/%s", ij->dir, ij->name);
-    j->ret =
-        hub_import(j->srv->hub, path, ij->dir, ij->reply_name, &ij->res, j->err, sizeof(j->err));
+    j->ret = hub_import(h, path, ij->dir, ij->reply_name, &ij->res, j->err, sizeof(j->err));
     if (j->ret != 0 && !ij->res.refused)
         return;
     const char *sub = j->ret == 0 ? "done" : "refused";
@@ -89,7 +88,7 @@ void
 inbox_done(struct job *j)
 {
     struct server *s = j->srv;
-    struct inbox_job *ij = j->imp;
+    struct inbox_job *ij = j->u.imp;
     const struct hub_import *r = &ij->res;
     int again = 0;
 
@@ -162,10 +161,10 @@ inbox_scan(uv_timer_t *t)
             uv_timer_start(t, inbox_scan, INBOX_SETTLE_MS, 0);
         return;
     }
-    struct job *j = calloc(1, sizeof(*j));
+    struct job *j = job_new(s, J_IMPORT);
     struct inbox_job *ij = calloc(1, sizeof(*ij));
     if (j == NULL || ij == NULL) {
-        free(j);
+        job_free(j);
         free(ij);
         logf_("error", NULL, "event=import-failed file=\"%s\" error=\"out of memory\"", pick);
         uv_timer_start(t, inbox_scan, INBOX_RETRY_MS, 0);
@@ -175,9 +174,7 @@ inbox_scan(uv_timer_t *t)
     snprintf(ij->dir, sizeof(ij->dir), "%s", s->conf.inbox);
     snprintf(ij->reply_name, sizeof(ij->reply_name), "%.*s.reply",
              (int)(strlen(pick) - (sizeof(BUNDLE_SUFFIX) - 1)), pick);
-    j->srv = s;
-    j->kind = J_IMPORT;
-    j->imp = ij;
+    j->u.imp = ij;
     s->inbox.busy = 1;
     job_push(j);
 }

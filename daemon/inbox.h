@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "config.h"
+#include "hub.h"
 
 struct server;
 struct job;
@@ -21,7 +22,7 @@ struct inbox {
     int busy; /* an import is queued or running */
 };
 
-void inbox_work(struct job *j);
+void inbox_work(struct hub *h, struct job *j);
 void inbox_done(struct job *j);
 int inbox_check(const struct conf *c);
 void inbox_start(struct server *s);

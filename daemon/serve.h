@@ -26,6 +26,27 @@
 struct conn;
 struct job;
 
+/*
+ * The worker's queue and batch (worker.c). hub and group_commit are set
+ * before the loop runs and only read after. The queue and the counts are the
+ * loop's; the batch and its sync's result are the worker's from
+ * uv_queue_work until batch_after.
+ */
+struct worker {
+    struct hub *hub;
+    int group_commit; /* the log is synced once per batch; 0: every commit syncs (FULL) */
+    /* The loop's. */
+    struct job *head, *tail; /* jobs waiting for the worker */
+    int busy;                /* a batch is on the worker */
+    unsigned long long jobs_done, batches;
+    /* The batch on the worker (see "group commit" in worker.c). */
+    uv_work_t req;
+    struct job *batch;
+    int sync_rc;
+    unsigned long long log_syncs;
+};
+
+/* The loop's, but for worker's batch (struct worker). */
 struct server {
     uv_loop_t *loop;
     uv_tcp_t listener;
@@ -34,14 +55,7 @@ struct server {
     const char *conf_path;
     int conf_required;
     struct hub *hub;
-    struct job *head, *tail; /* jobs waiting for the worker */
-    int worker_busy;
-    /* The batch on the worker (see "group commit" at the top). */
-    uv_work_t batch_req;
-    struct job *batch;
-    int group_commit; /* the log is synced once per batch; 0: every commit syncs (FULL) */
-    int batch_sync_rc;
-    unsigned long long jobs_done, batches, log_syncs;
+    struct worker worker;
     size_t nconns;
     int stopping;
     struct inbox inbox;

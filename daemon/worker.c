@@ -20,7 +20,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 #include <uv.h>
 
 #include "cellsync/error.h"
@@ -35,52 +38,72 @@
 
 static void job_start_next(struct server *s);
 
+/* The handshake: msg1 read, the device admitted or refused, msg2 made. */
 static void
-job_work(struct job *j)
+hello_work(struct hub *h, struct job *j)
 {
-    struct conn *c = j->conn;
-    struct hub *h = j->srv->hub;
+    struct job_hello *o = &j->u.hello;
+    struct hub_peer *p = &j->dev->peer;
+    struct cs_hello hello;
+    struct cs_welcome wel;
+    int rc = cs_hs_hub_read(&o->hs, hub_key(h), o->msg1, o->msg1len, &hello);
+    if (rc == CS_EVERSION) {
+        o->msg2len = cs_hs_version_reply(o->msg2);
+        o->close_after = 1;
+        snprintf(j->err, sizeof(j->err), "protocol version mismatch");
+        return;
+    }
+    if (rc != 0) {
+        j->ret = rc;
+        snprintf(j->err, sizeof(j->err), "handshake refused: %s", cs_strerror(rc));
+        return;
+    }
+    if (hub_peer_admit(h, o->hs.peer_pk, &hello, p, &wel) != CS_WELCOME_OK) {
+        o->close_after = 1;
+        snprintf(j->err, sizeof(j->err), "device refused: %s", wel.message);
+    } else {
+        if (hub_open_clock_refusals(h, &p->dev, &o->refused, &o->nrefused) != 0)
+            /* Told at the next sync instead: this one goes on. */
+            o->nrefused = 0;
+        o->dev = p->dev;
+        o->restored = p->restored;
+        memcpy(o->restored_log, p->restored_log, sizeof(o->restored_log));
+    }
+    if ((rc = cs_hs_hub_reply(&o->hs, &wel, o->msg2, sizeof(o->msg2), &o->msg2len)) != 0) {
+        j->ret = rc;
+        snprintf(j->err, sizeof(j->err), "cannot answer the handshake: %s", cs_strerror(rc));
+    }
+}
+
+/* On the worker: one job, writing its result and its session's conn_dev, nothing else. */
+static void
+job_work(struct worker *w, struct job *j)
+{
+    struct hub *h = w->hub;
+    struct conn_dev *d = j->dev;
     j->ret = 0;
     switch (j->kind) {
-    case J_HELLO: {
-        struct cs_hello hello;
-        struct cs_welcome wel;
-        int rc = cs_hs_hub_read(&c->hs, hub_key(h), j->in, j->inlen, &hello);
-        if (rc == CS_EVERSION) {
-            j->outlen = cs_hs_version_reply(j->out);
-            j->close_after = 1;
-            snprintf(j->err, sizeof(j->err), "protocol version mismatch");
-            break;
-        }
-        if (rc != 0) {
-            j->ret = rc;
-            snprintf(j->err, sizeof(j->err), "handshake refused: %s", cs_strerror(rc));
-            break;
-        }
-        if (hub_peer_admit(h, c->hs.peer_pk, &hello, &c->peer, &wel) != CS_WELCOME_OK) {
-            j->close_after = 1;
-            snprintf(j->err, sizeof(j->err), "device refused: %s", wel.message);
-        } else if (hub_open_clock_refusals(h, &c->peer.dev, &j->merge.refused,
-                                           &j->merge.nrefused) != 0) {
-            /* Told at the next sync instead: this one goes on. */
-            j->merge.nrefused = 0;
-        }
-        if ((rc = cs_hs_hub_reply(&c->hs, &wel, j->out, sizeof(j->out), &j->outlen)) != 0) {
-            j->ret = rc;
-            snprintf(j->err, sizeof(j->err), "cannot answer the handshake: %s", cs_strerror(rc));
-        }
+    case J_HELLO:
+        hello_work(h, j);
+        break;
+    case J_CHUNK_IN: {
+        struct job_chunk_in *o = &j->u.chunk_in;
+        j->ret = hub_peer_merge(h, &d->peer, o->env, o->envlen, &o->merge, j->err, sizeof(j->err));
+        if (j->ret != 0)
+            d->up_failed = 1;
+        o->hub_time = cs_hlc_now(cs_replica_clock(hub_replica(h)));
         break;
     }
-    case J_CHUNK_IN:
-        j->ret = hub_peer_merge(h, &c->peer, j->in, j->inlen, &j->merge, j->err, sizeof(j->err));
-        if (j->ret != 0)
-            c->up_failed = 1;
+    case J_CHUNK_OUT: {
+        struct job_chunk_out *o = &j->u.chunk_out;
+        j->ret = hub_peer_next_chunk(h, &d->peer, &o->chunk, j->err, sizeof(j->err));
+        if (j->ret == 0 && o->chunk.seq_last > d->peer.down_after)
+            d->peer.down_after = o->chunk.seq_last;
+        o->down_after = d->peer.down_after;
         break;
-    case J_CHUNK_OUT:
-        j->ret = hub_peer_next_chunk(h, &c->peer, &j->chunk, j->err, sizeof(j->err));
-        break;
+    }
     case J_ACK_IN:
-        j->ret = hub_device_set_down_seq(h, &c->peer.dev.id, j->ack);
+        j->ret = hub_device_set_down_seq(h, &d->peer.dev.id, j->u.seq);
         break;
     case J_DONE_IN:
         /*
@@ -90,22 +113,22 @@ job_work(struct job *j)
          * envelope) it would move it past that chunk too, and the device
          * would never send it again: the cursor stays where the merges left it.
          */
-        if (!c->up_failed && j->ack > c->peer.dev.up_seq) {
-            j->ret = hub_device_set_up_seq(h, &c->peer.dev.id, j->ack);
+        if (!d->up_failed && j->u.seq > d->peer.dev.up_seq) {
+            j->ret = hub_device_set_up_seq(h, &d->peer.dev.id, j->u.seq);
             if (j->ret == 0)
-                c->peer.dev.up_seq = j->ack;
+                d->peer.dev.up_seq = j->u.seq;
         }
         break;
     case J_BYE:
-        hub_device_touch(h, &c->peer.dev.id, (int64_t)time(NULL));
+        hub_device_touch(h, &d->peer.dev.id, (int64_t)time(NULL));
         break;
     case J_IMPORT: {
         /* It writes its reply file itself: each of its commits must be on disk at once. */
         sqlite3 *db = cs_replica_db(hub_replica(h));
-        if (j->srv->group_commit)
+        if (w->group_commit)
             sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-        inbox_work(j);
-        if (j->srv->group_commit)
+        inbox_work(h, j);
+        if (w->group_commit)
             sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
         break;
     }
@@ -140,108 +163,127 @@ log_sync(sqlite3 *db)
 
 /* On the worker: the batch's jobs in order, then one sync if anything was written. */
 static void
-batch_work(uv_work_t *w)
+batch_work(uv_work_t *req)
 {
-    struct server *s = container_of(w, struct server, batch_req);
-    sqlite3 *db = cs_replica_db(hub_replica(s->hub));
+    struct worker *w = container_of(req, struct worker, req);
+    sqlite3 *db = cs_replica_db(hub_replica(w->hub));
     unsigned before = data_version(db);
     int wrote = 0;
-    for (struct job *j = s->batch; j != NULL; j = j->next) {
-        job_work(j);
+    for (struct job *j = w->batch; j != NULL; j = j->next) {
+        job_work(w, j);
         /* Everything but making a chunk writes (cursors, last contact, merges). */
         wrote |= j->kind != J_CHUNK_OUT;
     }
-    s->batch_sync_rc = SQLITE_OK;
-    if (s->group_commit && (wrote || data_version(db) != before)) {
-        s->batch_sync_rc = log_sync(db);
-        s->log_syncs++;
+    w->sync_rc = SQLITE_OK;
+    if (w->group_commit && (wrote || data_version(db) != before)) {
+        w->sync_rc = log_sync(db);
+        w->log_syncs++;
     }
 }
 
 /* Back on the loop: the results, in order, now that the batch is durable. */
 static void
-batch_after(uv_work_t *w, int status)
+batch_after(uv_work_t *req, int status)
 {
-    struct server *s = container_of(w, struct server, batch_req);
-    struct job *j = s->batch, *next;
+    struct worker *w = container_of(req, struct worker, req);
+    struct server *s = container_of(w, struct server, worker);
+    struct job *j = w->batch, *next;
     unsigned n = 0;
     (void)status;
-    s->batch = NULL;
-    s->batches++;
-    if (s->batch_sync_rc != SQLITE_OK)
+    w->batch = NULL;
+    w->batches++;
+    if (w->sync_rc != SQLITE_OK)
         logf_("error", NULL,
               "event=sync-failed error=\"%s\" detail=\"every job of the batch fails\"",
-              sqlite3_errstr(s->batch_sync_rc));
+              sqlite3_errstr(w->sync_rc));
     for (; j != NULL; j = next) {
         next = j->next;
         j->next = NULL;
         n++;
         /* Not durable: nothing of it may be reported (an import's own commits were synced). */
-        if (s->batch_sync_rc != SQLITE_OK && j->kind != J_IMPORT) {
+        if (w->sync_rc != SQLITE_OK && j->kind != J_IMPORT) {
             j->ret = CS_ESQLITE;
             snprintf(j->err, sizeof(j->err), "the hub cannot write to its disk: %s",
-                     sqlite3_errstr(s->batch_sync_rc));
+                     sqlite3_errstr(w->sync_rc));
         }
         if (j->kind == J_IMPORT)
             inbox_done(j);
         else
-            job_done_conn(j);
+            conn_job_done(j);
     }
-    s->jobs_done += n;
+    w->jobs_done += n;
     /* The jobs these results queued go together as the next batch. */
-    s->worker_busy = 0;
+    w->busy = 0;
     job_start_next(s);
 }
 
 static void
 job_start_next(struct server *s)
 {
-    if (s->worker_busy || s->head == NULL)
+    struct worker *w = &s->worker;
+    if (w->busy || w->head == NULL)
         return;
-    struct job *last = s->head;
+    struct job *last = w->head;
     for (int n = 1; n < BATCH_MAX && last->next != NULL; n++)
         last = last->next;
-    s->batch = s->head;
-    s->head = last->next;
+    w->batch = w->head;
+    w->head = last->next;
     last->next = NULL;
-    if (s->head == NULL)
-        s->tail = NULL;
-    s->worker_busy = 1;
-    uv_queue_work(s->loop, &s->batch_req, batch_work, batch_after);
+    if (w->head == NULL)
+        w->tail = NULL;
+    w->busy = 1;
+    uv_queue_work(s->loop, &w->req, batch_work, batch_after);
 }
 
 struct job *
-job_new(struct conn *c, enum job_kind kind)
+job_new(struct server *s, enum job_kind kind)
 {
     struct job *j = calloc(1, sizeof(*j));
     if (j == NULL)
         return NULL;
-    j->srv = c->srv;
-    j->conn = c;
+    j->srv = s;
     j->kind = kind;
-    c->jobs++;
     return j;
 }
 
 void
 job_push(struct job *j)
 {
-    struct server *s = j->srv;
-    if (s->tail)
-        s->tail->next = j;
+    struct worker *w = &j->srv->worker;
+    if (w->tail)
+        w->tail->next = j;
     else
-        s->head = j;
-    s->tail = j;
-    job_start_next(s);
+        w->head = j;
+    w->tail = j;
+    job_start_next(j->srv);
 }
 
 void
 job_free(struct job *j)
 {
-    free(j->in);
-    hub_merge_release(&j->merge);
-    free(j->chunk.env);
-    free(j->imp);
+    if (j == NULL)
+        return;
+    switch (j->kind) {
+    case J_HELLO:
+        free(j->u.hello.msg1);
+        free(j->u.hello.refused);
+        sodium_memzero(&j->u.hello.hs, sizeof(j->u.hello.hs));
+        break;
+    case J_CHUNK_IN:
+        free(j->u.chunk_in.env);
+        hub_merge_release(&j->u.chunk_in.merge);
+        break;
+    case J_CHUNK_OUT:
+        free(j->u.chunk_out.chunk.env);
+        break;
+    case J_IMPORT:
+        free(j->u.imp);
+        break;
+    case J_ACK_IN:
+    case J_DONE_IN:
+    case J_BYE:
+        break;
+    }
     free(j);
 }
 

@@ -2,6 +2,12 @@
 /*
  * The worker of `cellsyncd serve`: jobs queued on the loop, run in batches
  * on one thread with one sync of the log each (see worker.c).
+ *
+ * Who touches what. A job is the loop's until job_push, the worker's while
+ * its batch runs, and the loop's again in batch_after: its input is written
+ * before it is queued and its result read after, never at once (uv_queue_work
+ * hands it over). The worker writes nothing but the results of its jobs and
+ * the sessions' struct conn_dev; the loop never reads a conn_dev.
  */
 #ifndef CELLSYNC_DAEMON_WORKER_H
 #define CELLSYNC_DAEMON_WORKER_H
@@ -14,35 +20,76 @@
 #include "serve.h"
 
 struct conn;
+struct inbox_job;
+
+/*
+ * A device's session as the worker keeps it from one of the session's jobs
+ * to the next: filled by the hello job, then read and written only by the
+ * session's jobs, in order, on the worker. What the loop needs of it comes
+ * back in the jobs' results. Freed with its connection, after its last job.
+ */
+struct conn_dev {
+    struct hub_peer peer; /* the device, its scope, and the cursors */
+    int up_failed;        /* a chunk of this session failed to merge */
+};
 
 enum job_kind { J_HELLO, J_CHUNK_IN, J_CHUNK_OUT, J_ACK_IN, J_DONE_IN, J_BYE, J_IMPORT };
 
-struct inbox_job;
+/* J_HELLO: the device's msg1 in; the reply and, when admitted, the session out. */
+struct job_hello {
+    uint8_t *msg1; /* in */
+    size_t msg1len;
+    uint8_t msg2[CS_WIRE_MAX_PREAUTH]; /* out: msg2 or the version reply */
+    size_t msg2len;
+    int close_after;            /* refused: close once msg2 is written */
+    struct cs_hs hs;            /* the handshake's keys, for the session (wiped with the job) */
+    struct hub_device dev;      /* admitted: the device, for the logs */
+    int restored;               /* its cursor counts in another incarnation (struct hub_peer) */
+    char restored_log[160];     /* and what the log says of it */
+    struct cs_refusal *refused; /* writes refused for the clock, told once more */
+    size_t nrefused;
+};
 
+/* J_CHUNK_IN: a chunk of the device in; what merging it did out. */
+struct job_chunk_in {
+    uint8_t *env; /* in */
+    size_t envlen;
+    struct hub_merge merge; /* out */
+    uint64_t hub_time;      /* out: the hub's clock after the merge, for the ACK */
+};
+
+/* J_CHUNK_OUT: the next chunk for the device out. */
+struct job_chunk_out {
+    struct cs_chunk chunk;
+    uint64_t down_after; /* the hub seq the device has been sent, with this chunk */
+};
+
+/*
+ * One piece of work for the worker (see "who touches what" above). Every
+ * kind has ret and err for its result, and its own part of the union.
+ */
 struct job {
+    /* The loop's: the queue, and where the result goes. */
     struct job *next;
     struct server *srv;
     struct conn *conn; /* NULL for J_IMPORT */
     enum job_kind kind;
+    /* The worker's: the session's state (NULL for J_IMPORT). */
+    struct conn_dev *dev;
+    /* Result of every kind: 0 or a negative code, and why. */
     int ret;
     char err[512];
-    /* J_HELLO: msg1 in; msg2 out */
-    uint8_t *in;
-    size_t inlen;
-    uint8_t out[CS_WIRE_MAX_PREAUTH];
-    size_t outlen;
-    int close_after;
-    /* J_CHUNK_IN */
-    struct hub_merge merge;
-    /* J_CHUNK_OUT */
-    struct cs_chunk chunk;
-    /* J_ACK_IN */
-    uint64_t ack;
-    /* J_IMPORT: a bundle of the inbox */
-    struct inbox_job *imp;
+    union {
+        struct job_hello hello;
+        struct job_chunk_in chunk_in;
+        struct job_chunk_out chunk_out;
+        uint64_t seq;          /* J_ACK_IN, J_DONE_IN, in: the device's ACK or DONE */
+        struct inbox_job *imp; /* J_IMPORT: a bundle of the inbox, in and out */
+    } u;
 };
 
-struct job *job_new(struct conn *c, enum job_kind kind);
+/* A job of s (calloc: every field zero); job_free frees what its kind holds. */
+struct job *job_new(struct server *s, enum job_kind kind);
 void job_push(struct job *j);
 void job_free(struct job *j);
 int group_commit_start(sqlite3 *db);
