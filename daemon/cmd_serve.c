@@ -49,13 +49,22 @@ on_signal(uv_signal_t *sig, int signum)
             logf_("error", NULL, "event=reload-failed error=\"%s\"", err);
             return;
         }
+        /*
+         * The clock's bound is the worker's: a batch may be merging with it
+         * now. It goes to the worker as a job, in turn with the others.
+         */
+        struct job *j = job_new(s, J_RELOAD);
+        if (j == NULL) {
+            logf_("error", NULL, "event=reload-failed error=\"out of memory\"");
+            return;
+        }
+        j->u.max_drift_ms = (uint64_t)n.max_drift_hours * 3600 * 1000;
         /* The listening address, state directory and inbox need a restart to change. */
         snprintf(n.listen, sizeof(n.listen), "%s", s->conf.listen);
         snprintf(n.state, sizeof(n.state), "%s", s->conf.state);
         snprintf(n.inbox, sizeof(n.inbox), "%s", s->conf.inbox);
         s->conf = n;
-        cs_replica_clock(hub_replica(s->hub))->max_drift_ms =
-            (uint64_t)n.max_drift_hours * 3600 * 1000;
+        job_push(j);
         logf_("info", NULL, "event=reload");
         return;
     }

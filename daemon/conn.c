@@ -388,6 +388,7 @@ conn_job_done(struct job *j)
     case J_DONE_IN:
     case J_BYE:
     case J_IMPORT:
+    case J_RELOAD:
         break;
     }
 out:

@@ -132,6 +132,10 @@ job_work(struct worker *w, struct job *j)
             sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
         break;
     }
+    case J_RELOAD:
+        /* The worker reads the clock while it merges: only the worker writes it. */
+        cs_replica_clock(hub_replica(h))->max_drift_ms = j->u.max_drift_ms;
+        break;
     }
 }
 
@@ -171,8 +175,8 @@ batch_work(uv_work_t *req)
     int wrote = 0;
     for (struct job *j = w->batch; j != NULL; j = j->next) {
         job_work(w, j);
-        /* Everything but making a chunk writes (cursors, last contact, merges). */
-        wrote |= j->kind != J_CHUNK_OUT;
+        /* Everything but making a chunk or reloading writes (cursors, last contact, merges). */
+        wrote |= j->kind != J_CHUNK_OUT && j->kind != J_RELOAD;
     }
     w->sync_rc = SQLITE_OK;
     if (w->group_commit && (wrote || data_version(db) != before)) {
@@ -208,6 +212,8 @@ batch_after(uv_work_t *req, int status)
         }
         if (j->kind == J_IMPORT)
             inbox_done(j);
+        else if (j->kind == J_RELOAD)
+            job_free(j);
         else
             conn_job_done(j);
     }
@@ -282,6 +288,7 @@ job_free(struct job *j)
     case J_ACK_IN:
     case J_DONE_IN:
     case J_BYE:
+    case J_RELOAD:
         break;
     }
     free(j);

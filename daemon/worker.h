@@ -33,7 +33,7 @@ struct conn_dev {
     int up_failed;        /* a chunk of this session failed to merge */
 };
 
-enum job_kind { J_HELLO, J_CHUNK_IN, J_CHUNK_OUT, J_ACK_IN, J_DONE_IN, J_BYE, J_IMPORT };
+enum job_kind { J_HELLO, J_CHUNK_IN, J_CHUNK_OUT, J_ACK_IN, J_DONE_IN, J_BYE, J_IMPORT, J_RELOAD };
 
 /* J_HELLO: the device's msg1 in; the reply and, when admitted, the session out. */
 struct job_hello {
@@ -72,9 +72,9 @@ struct job {
     /* The loop's: the queue, and where the result goes. */
     struct job *next;
     struct server *srv;
-    struct conn *conn; /* NULL for J_IMPORT */
+    struct conn *conn; /* NULL for J_IMPORT and J_RELOAD */
     enum job_kind kind;
-    /* The worker's: the session's state (NULL for J_IMPORT). */
+    /* The worker's: the session's state (NULL for J_IMPORT and J_RELOAD). */
     struct conn_dev *dev;
     /* Result of every kind: 0 or a negative code, and why. */
     int ret;
@@ -85,6 +85,7 @@ struct job {
         struct job_chunk_out chunk_out;
         uint64_t seq;          /* J_ACK_IN, J_DONE_IN, in: the device's ACK or DONE */
         struct inbox_job *imp; /* J_IMPORT: a bundle of the inbox, in and out */
+        uint64_t max_drift_ms; /* J_RELOAD, in: the clock's new bound (SIGHUP) */
     } u;
 };
 
