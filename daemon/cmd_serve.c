@@ -28,17 +28,6 @@
 /* ---- signals ---- */
 
 static void
-close_walk(uv_handle_t *h, void *arg)
-{
-    struct server *s = arg;
-    if (h->type != UV_TCP || h == (uv_handle_t *)&s->listener || uv_is_closing(h))
-        return;
-    struct conn *c = h->data;
-    if (c->jobs == 0 && c->state < C_CLOSING)
-        conn_close(c, "the hub is stopping");
-}
-
-static void
 on_signal(uv_signal_t *sig, int signum)
 {
     struct server *s = sig->data;
@@ -70,15 +59,24 @@ on_signal(uv_signal_t *sig, int signum)
     }
     if (s->stopping)
         return;
-    s->stopping = 1;
     logf_("info", NULL, "event=stopping signal=%d connections=%zu", signum, s->nconns);
-    uv_close((uv_handle_t *)&s->listener, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sighup, NULL);
     inbox_stop(s);
-    /* Idle connections close now; busy ones when their last job is done. */
-    uv_walk(s->loop, close_walk, s);
+    conn_stop(s);
+}
+
+static void
+signals_start(struct server *s)
+{
+    uv_signal_init(s->loop, &s->sigterm);
+    uv_signal_init(s->loop, &s->sigint);
+    uv_signal_init(s->loop, &s->sighup);
+    s->sigterm.data = s->sigint.data = s->sighup.data = s;
+    uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s->sigint, on_signal, SIGINT);
+    uv_signal_start(&s->sighup, on_signal, SIGHUP);
 }
 
 /* ---- the command ---- */
@@ -113,6 +111,133 @@ usage(FILE *f)
               "it after in-flight merges finish; SIGHUP reloads the configuration.\n"));
 }
 
+/*
+ * The configuration (the file, then the flags over it), the inbox checked,
+ * the serve lock taken (*lock_fd), the replica checked, the hub opened
+ * (s->hub) with its clock's bound and group commit. 0, or -1 after saying why.
+ */
+static int
+serve_open(struct server *s, const char *state, const char *listen, int *lock_fd)
+{
+    char err[1024], db_path[PATH_MAX];
+    int rc, ret = -1;
+
+    conf_defaults(&s->conf);
+    if (conf_load(&s->conf, s->conf_path, s->conf_required, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cellsyncd: %s\n", err);
+        goto out;
+    }
+    if (state)
+        snprintf(s->conf.state, sizeof(s->conf.state), "%s", state);
+    if (listen)
+        snprintf(s->conf.listen, sizeof(s->conf.listen), "%s", listen);
+    if (inbox_check(&s->conf) != 0)
+        goto out;
+    /*
+     * The serve lock (ops.h): held until serve ends, so that
+     * `cellsyncd restore` refuses while this hub serves and a second serve
+     * of the same state fails. Without a state directory hub_open says why.
+     */
+    if ((rc = ops_lock(s->conf.state, lock_fd, err, sizeof(err))) != 0 && rc != -ENOENT) {
+        fprintf(stderr, "cellsyncd: %s\n", err);
+        goto out;
+    }
+    /*
+     * A damaged replica is not served: every merge would fail on it, or
+     * worse, write beside the damage. One read of the file; other failures
+     * (a missing state, permissions) are hub_open's to explain.
+     */
+    if (ops_path(db_path, sizeof(db_path), s->conf.state, HUB_REPLICA) == 0 &&
+        access(db_path, F_OK) == 0 &&
+        ops_db_quick_check(db_path, err, sizeof(err)) == CS_ECORRUPT) {
+        fprintf(stderr,
+                _("cellsyncd: %s\ncellsyncd: the hub does not serve a damaged replica; restore a "
+                  "backup (cellsyncd restore DIR), see 'cellsyncd check'\n"),
+                err);
+        goto out;
+    }
+    if (hub_open(&s->hub, s->conf.state, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cellsyncd: %s\n", err);
+        goto out;
+    }
+    /* Before the worker starts: from now on only the worker writes the clock (J_RELOAD). */
+    cs_replica_clock(hub_replica(s->hub))->max_drift_ms =
+        (uint64_t)s->conf.max_drift_hours * 3600 * 1000;
+    s->worker.group_commit = group_commit_start(cs_replica_db(hub_replica(s->hub)));
+    ret = 0;
+out:
+    return ret;
+}
+
+/* Tests listen on port 0 and read back the port the system chose. 0 or -1 after saying why. */
+static int
+write_port_file(const char *path, int port)
+{
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *pf = fopen(tmp, "w");
+    int ok = pf != NULL && fprintf(pf, "%d\n", port) >= 0;
+    if (pf != NULL && fclose(pf) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        fprintf(stderr, _("cellsyncd: cannot write '%s': %s\n"), path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void
+close_handle(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/*
+ * Listens, writes the port file, starts the signals and the inbox, and
+ * serves until a signal stops it. Whatever it opened is closed when it
+ * returns, also after a failure. 0, or -1 after saying why.
+ */
+static int
+serve_run(struct server *s, const char *port_file)
+{
+    struct sockaddr_storage ss = {0};
+    int port = 0, rc, ret = -1;
+
+    /* A device that resets its link must cost a write error, not the hub. */
+    signal(SIGPIPE, SIG_IGN);
+    s->loop = uv_default_loop();
+    if (parse_listen(s->conf.listen, &ss) != 0) {
+        fprintf(stderr, _("cellsyncd: cannot listen on '%s': not ADDR:PORT\n"), s->conf.listen);
+        goto out;
+    }
+    if ((rc = conn_listen(s, (struct sockaddr *)&ss, &port)) != 0) {
+        fprintf(stderr, _("cellsyncd: cannot listen on '%s': %s\n"), s->conf.listen,
+                uv_strerror(rc));
+        goto out;
+    }
+    if (port_file != NULL && write_port_file(port_file, port) != 0)
+        goto out;
+    signals_start(s);
+    inbox_start(s);
+    logf_("info", NULL, "event=listening addr=%s port=%d state=%s", s->conf.listen, port,
+          s->conf.state);
+    /* Returns once the listener, the signals and every connection are closed. */
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    logf_("info", NULL, "event=worker jobs=%llu batches=%llu log_syncs=%llu group_commit=%d",
+          s->worker.jobs_done, s->worker.batches, s->worker.log_syncs, s->worker.group_commit);
+    logf_("info", NULL, "event=stopped");
+    ret = 0;
+out:
+    /* After a failure, what was opened is still open: closed here, and waited for. */
+    uv_walk(s->loop, close_handle, NULL);
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(s->loop) != 0)
+        ret = -1;
+    return ret;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -123,8 +248,7 @@ cmd_serve(int argc, char **argv)
     };
     struct server s = {0};
     const char *state = NULL, *listen = NULL, *port_file = NULL;
-    char err[1024];
-    int ch, rc;
+    int ch, lock_fd = -1, ret = 1;
 
     s.conf_path = CONF_DEFAULT_PATH;
     optind = 1;
@@ -157,106 +281,12 @@ cmd_serve(int argc, char **argv)
         fprintf(stderr, _("cellsyncd: serve: unexpected argument '%s'\n"), argv[optind]);
         return 2;
     }
-    conf_defaults(&s.conf);
-    if (conf_load(&s.conf, s.conf_path, s.conf_required, err, sizeof(err)) != 0) {
-        fprintf(stderr, "cellsyncd: %s\n", err);
-        return 1;
-    }
-    if (state)
-        snprintf(s.conf.state, sizeof(s.conf.state), "%s", state);
-    if (listen)
-        snprintf(s.conf.listen, sizeof(s.conf.listen), "%s", listen);
-    if (inbox_check(&s.conf) != 0)
-        return 1;
-    /*
-     * The serve lock (ops.h): held until the process exits, so that
-     * `cellsyncd restore` refuses while this hub serves and a second serve
-     * of the same state fails. Without a state directory hub_open says why.
-     */
-    int lock_fd = -1;
-    if ((rc = ops_lock(s.conf.state, &lock_fd, err, sizeof(err))) != 0 && rc != -ENOENT) {
-        fprintf(stderr, "cellsyncd: %s\n", err);
-        return 1;
-    }
-    /*
-     * A damaged replica is not served: every merge would fail on it, or
-     * worse, write beside the damage. One read of the file; other failures
-     * (a missing state, permissions) are hub_open's to explain.
-     */
-    char db_path[PATH_MAX];
-    if (ops_path(db_path, sizeof(db_path), s.conf.state, HUB_REPLICA) == 0 &&
-        access(db_path, F_OK) == 0 &&
-        ops_db_quick_check(db_path, err, sizeof(err)) == CS_ECORRUPT) {
-        fprintf(stderr,
-                _("cellsyncd: %s\ncellsyncd: the hub does not serve a damaged replica; restore a "
-                  "backup (cellsyncd restore DIR), see 'cellsyncd check'\n"),
-                err);
-        return 1;
-    }
-    if (hub_open(&s.hub, s.conf.state, err, sizeof(err)) != 0) {
-        fprintf(stderr, "cellsyncd: %s\n", err);
-        return 1;
-    }
-    cs_replica_clock(hub_replica(s.hub))->max_drift_ms =
-        (uint64_t)s.conf.max_drift_hours * 3600 * 1000;
-    s.worker.hub = s.hub;
-    s.worker.group_commit = group_commit_start(cs_replica_db(hub_replica(s.hub)));
-
-    /* A device that resets its link must cost a write error, not the hub. */
-    signal(SIGPIPE, SIG_IGN);
-    s.loop = uv_default_loop();
-    struct sockaddr_storage ss = {0};
-    if ((rc = parse_listen(s.conf.listen, &ss)) != 0) {
-        fprintf(stderr, _("cellsyncd: cannot listen on '%s': not ADDR:PORT\n"), s.conf.listen);
+    if (serve_open(&s, state, listen, &lock_fd) == 0 && serve_run(&s, port_file) == 0)
+        ret = 0;
+    if (s.hub != NULL)
         hub_close(s.hub);
-        return 1;
-    }
-    uv_tcp_init(s.loop, &s.listener);
-    s.listener.data = &s;
-    if ((rc = uv_tcp_bind(&s.listener, (struct sockaddr *)&ss, 0)) != 0 ||
-        (rc = uv_listen((uv_stream_t *)&s.listener, 1024, on_connection)) != 0) {
-        fprintf(stderr, _("cellsyncd: cannot listen on '%s': %s\n"), s.conf.listen,
-                uv_strerror(rc));
-        uv_close((uv_handle_t *)&s.listener, NULL);
-        uv_run(s.loop, UV_RUN_DEFAULT);
-        uv_loop_close(s.loop);
-        hub_close(s.hub);
-        return 1;
-    }
-    struct sockaddr_storage bound;
-    int blen = sizeof(bound);
-    int port = 0;
-    if (uv_tcp_getsockname(&s.listener, (struct sockaddr *)&bound, &blen) == 0)
-        port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
-                                                : ((struct sockaddr_in6 *)&bound)->sin6_port);
-    /* Tests listen on port 0 and read back the port the system chose. */
-    if (port_file != NULL) {
-        char tmp[PATH_MAX + 8];
-        snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
-        FILE *pf = fopen(tmp, "w");
-        if (pf == NULL || fprintf(pf, "%d\n", port) < 0 || fclose(pf) != 0 ||
-            rename(tmp, port_file) != 0) {
-            fprintf(stderr, _("cellsyncd: cannot write '%s': %s\n"), port_file, strerror(errno));
-            return 1;
-        }
-    }
-    uv_signal_init(s.loop, &s.sigterm);
-    uv_signal_init(s.loop, &s.sigint);
-    uv_signal_init(s.loop, &s.sighup);
-    s.sigterm.data = s.sigint.data = s.sighup.data = &s;
-    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
-    uv_signal_start(&s.sigint, on_signal, SIGINT);
-    uv_signal_start(&s.sighup, on_signal, SIGHUP);
-    inbox_start(&s);
-    logf_("info", NULL, "event=listening addr=%s port=%d state=%s", s.conf.listen, port,
-          s.conf.state);
-
-    /* Returns once the listener, the signals and every connection are closed. */
-    uv_run(s.loop, UV_RUN_DEFAULT);
-    rc = uv_loop_close(s.loop);
-    hub_close(s.hub);
-    logf_("info", NULL, "event=worker jobs=%llu batches=%llu log_syncs=%llu group_commit=%d",
-          s.worker.jobs_done, s.worker.batches, s.worker.log_syncs, s.worker.group_commit);
-    logf_("info", NULL, "event=stopped");
-    return rc == 0 ? 0 : 1;
+    /* The serve lock goes once the hub is closed. */
+    if (lock_fd >= 0)
+        close(lock_fd);
+    return ret;
 }

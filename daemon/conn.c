@@ -584,7 +584,7 @@ read_resume(struct conn *c)
     process_frames(c);
 }
 
-void
+static void
 on_connection(uv_stream_t *l, int status)
 {
     struct server *s = l->data;
@@ -623,4 +623,45 @@ on_connection(uv_stream_t *l, int status)
     c->state = C_HELLO;
     timer_arm(c);
     read_resume(c);
+}
+
+int
+conn_listen(struct server *s, const struct sockaddr *addr, int *port)
+{
+    struct sockaddr_storage bound;
+    int blen = sizeof(bound), rc;
+
+    *port = 0;
+    uv_tcp_init(s->loop, &s->listener);
+    s->listener.data = s;
+    if ((rc = uv_tcp_bind(&s->listener, addr, 0)) != 0 ||
+        (rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection)) != 0) {
+        uv_close((uv_handle_t *)&s->listener, NULL);
+        return rc;
+    }
+    if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &blen) == 0)
+        *port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
+                                                 : ((struct sockaddr_in6 *)&bound)->sin6_port);
+    return 0;
+}
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+    struct server *s = arg;
+    if (h->type != UV_TCP || h == (uv_handle_t *)&s->listener || uv_is_closing(h))
+        return;
+    struct conn *c = h->data;
+    if (c->jobs == 0 && c->state < C_CLOSING)
+        conn_close(c, "the hub is stopping");
+}
+
+void
+conn_stop(struct server *s)
+{
+    s->stopping = 1;
+    if (!uv_is_closing((uv_handle_t *)&s->listener))
+        uv_close((uv_handle_t *)&s->listener, NULL);
+    /* Idle connections close now; busy ones when their last job is done (conn_job_done). */
+    uv_walk(s->loop, close_walk, s);
 }

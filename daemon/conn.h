@@ -71,6 +71,18 @@ struct conn {
 
 void conn_close(struct conn *c, const char *reason);
 void conn_job_done(struct job *j);
-void on_connection(uv_stream_t *l, int status);
+
+/*
+ * Listens on addr for devices, served on s->loop with s->hub and the limits
+ * and timeouts of s->conf. 0 and *port the port bound (the one the system
+ * chose for port 0), or a libuv error with the listener closing.
+ */
+int conn_listen(struct server *s, const struct sockaddr *addr, int *port);
+
+/*
+ * Stops serving (after conn_listen): the listener closes, idle connections
+ * close now, busy ones once their last job is done.
+ */
+void conn_stop(struct server *s);
 
 #endif

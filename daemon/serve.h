@@ -27,13 +27,12 @@ struct conn;
 struct job;
 
 /*
- * The worker's queue and batch (worker.c). hub and group_commit are set
- * before the loop runs and only read after. The queue and the counts are the
+ * The worker's queue and batch (worker.c). group_commit is set before the
+ * loop runs and only read after. The queue and the counts are the
  * loop's; the batch and its sync's result are the worker's from
  * uv_queue_work until batch_after.
  */
 struct worker {
-    struct hub *hub;
     int group_commit; /* the log is synced once per batch; 0: every commit syncs (FULL) */
     /* The loop's. */
     struct job *head, *tail; /* jobs waiting for the worker */
@@ -46,7 +45,7 @@ struct worker {
     unsigned long long log_syncs;
 };
 
-/* The loop's, but for worker's batch (struct worker). */
+/* The server: the loop's, but for the worker's batch (struct worker) and the hub. */
 struct server {
     uv_loop_t *loop;
     uv_tcp_t listener;
@@ -54,6 +53,7 @@ struct server {
     struct conf conf;
     const char *conf_path;
     int conf_required;
+    /* Set before the loop runs. The worker uses it; the loop reads only its public key. */
     struct hub *hub;
     struct worker worker;
     size_t nconns;

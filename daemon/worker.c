@@ -77,9 +77,8 @@ hello_work(struct hub *h, struct job *j)
 
 /* On the worker: one job, writing its result and its session's conn_dev, nothing else. */
 static void
-job_work(struct worker *w, struct job *j)
+job_work(struct worker *w, struct hub *h, struct job *j)
 {
-    struct hub *h = w->hub;
     struct conn_dev *d = j->dev;
     j->ret = 0;
     switch (j->kind) {
@@ -170,11 +169,12 @@ static void
 batch_work(uv_work_t *req)
 {
     struct worker *w = container_of(req, struct worker, req);
-    sqlite3 *db = cs_replica_db(hub_replica(w->hub));
+    struct hub *h = container_of(w, struct server, worker)->hub;
+    sqlite3 *db = cs_replica_db(hub_replica(h));
     unsigned before = data_version(db);
     int wrote = 0;
     for (struct job *j = w->batch; j != NULL; j = j->next) {
-        job_work(w, j);
+        job_work(w, h, j);
         /* Everything but making a chunk or reloading writes (cursors, last contact, merges). */
         wrote |= j->kind != J_CHUNK_OUT && j->kind != J_RELOAD;
     }
