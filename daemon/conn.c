@@ -517,8 +517,13 @@ process_frames(struct conn *c)
         memmove(c->rbuf, c->rbuf + off, c->rlen - off);
         c->rlen -= off;
     }
-    /* A device waiting for the hub holds no buffer: a thousand of them cost no memory. */
-    if (c->rlen == 0) {
+    /*
+     * An empty buffer stays for the next read while the device is read, so
+     * a burst of small frames costs no malloc each; one grown past RBUF_KEEP
+     * for a large frame goes. A device waiting for the hub (reading paused)
+     * holds none: a thousand of them cost no memory.
+     */
+    if (c->rlen == 0 && (!c->reading || c->rcap > RBUF_KEEP)) {
         free(c->rbuf);
         c->rbuf = NULL;
         c->rcap = 0;
@@ -529,7 +534,8 @@ process_frames(struct conn *c)
  * Room for one read of READ_ROOM bytes beyond what is buffered, or for the
  * rest of the frame being read once its length is known, so a large frame
  * comes in a few reads; never more than a whole frame of the state's limit
- * and READ_ROOM. The buffer is freed whenever it is empty (process_frames).
+ * and READ_ROOM. The buffer is freed when it is empty and large, or the
+ * device is not read (process_frames).
  */
 static void
 alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

@@ -20,6 +20,7 @@
 #define JOBS_HIGH      8            /* stop reading a device with this many jobs queued */
 #define BATCH_MAX      128          /* jobs the worker takes at once, then one sync of the log */
 #define READ_ROOM      8192u        /* room for one read beyond what is buffered */
+#define RBUF_KEEP      (64u << 10)  /* an empty read buffer up to this size is kept */
 
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
