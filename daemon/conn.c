@@ -5,10 +5,12 @@
  * to the worker (worker.c).
  *
  * A connection goes HELLO (pre-authentication: small frames, a short
- * timeout) -> HEADER (the device's stream header) -> SESSION. In SESSION
- * the device's chunks are merged and acknowledged one by one while the
- * hub's chunks for the device's scope stream back, paced by how many bytes
- * wait to be written. One close path, conn_close(), logs why.
+ * timeout) -> HEADER (the device's stream header) -> SESSION, then
+ * DRAINING, CLOSING and CLOSED (enum conn_state in conn.h). In SESSION the
+ * device's chunks are merged and acknowledged one by one while the hub's
+ * chunks for the device's scope stream back, paced by how many bytes wait
+ * to be written. One close path, conn_close(), logs why; conn_fail() tells
+ * the device why first.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
 struct server;
 struct job;
 
-/* The inbox's handles (see "the inbox" below); in use when `inbox` is configured. */
+/* The inbox's handles (see inbox.c); in use when `inbox` is configured. */
 struct inbox {
     uv_fs_event_t ev;
     uv_timer_t timer;
