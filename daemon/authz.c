@@ -23,39 +23,28 @@
 
 /* ---- the domain tables, as authorization sees them ---- */
 
-enum kind {
-    K_UNIT,  /* org_unit: placed by its own code */
-    K_ORG,   /* has an org_unit column */
-    K_CHILD, /* placed by the record it refers to */
-};
-
-/* Keep in step with proto/src/schema.c. */
-static const struct table {
-    const char *name;
-    enum kind kind;
-    const char *key; /* the column that places the row */
-    int parent;      /* K_CHILD: the table key refers to */
-    int cell;        /* writable by role "cell" */
-} tables[T__COUNT] = {
-    [T_ORG_UNIT] = {"org_unit", K_UNIT, "code", -1, 0},
-    [T_CANDIDATE] = {"candidate", K_ORG, "org_unit", -1, 1},
-    [T_MEMBER] = {"member", K_ORG, "org_unit", -1, 1},
-    [T_MEETING] = {"meeting", K_ORG, "org_unit", -1, 1},
-    [T_TARGET] = {"target", K_ORG, "org_unit", -1, 0},
-    [T_ATTENDANCE] = {"attendance", K_CHILD, "meeting", T_MEETING, 1},
-    [T_ASSESSMENT] = {"assessment", K_CHILD, "meeting", T_MEETING, 1},
-    [T_EXCEPTION] = {"exception", K_CHILD, "candidate", T_CANDIDATE, 1},
-    [T_RATING] = {"rating", K_CHILD, "member", T_MEMBER, 1},
-    [T_TRANSFER] = {"transfer", K_CHILD, "member", T_MEMBER, 0},
-};
+/* The table's entry in the schema's descriptor; t is a valid index. */
+static const struct cs_schema_table *
+table_at(int t)
+{
+    size_t n;
+    return &cs_schema_tables(&n)[t];
+}
 
 static int
 table_ix(const char *name)
 {
-    for (int t = 0; t < T__COUNT; t++)
-        if (strcmp(tables[t].name, name) == 0)
-            return t;
-    return -1;
+    const struct cs_schema_table *tb = cs_schema_table(name);
+    size_t n;
+    return tb == NULL ? -1 : (int)(tb - cs_schema_tables(&n));
+}
+
+/* A PARENT table's parent: the table its key column refers to. */
+static int
+parent_ix(const struct cs_schema_table *tb)
+{
+    const struct cs_schema_column *col = cs_schema_column(tb->name, tb->key);
+    return col == NULL || col->arg == NULL ? -1 : table_ix(col->arg);
 }
 
 /* ---- one change set's authorization (hub_authz_new) ---- */
@@ -94,8 +83,8 @@ look_get(struct hub *h, int t)
 {
     if (h->look[t] == NULL) {
         char sql[128];
-        snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM \"%s\" WHERE id = ?1", tables[t].key,
-                 tables[t].name);
+        snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM \"%s\" WHERE id = ?1", table_at(t)->key,
+                 table_at(t)->name);
         if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &h->look[t], NULL) !=
             SQLITE_OK)
             return NULL;
@@ -285,16 +274,16 @@ creator_org(struct hub *h, int t, const struct cs_id *row, struct orgs *o, int *
     sqlite3_stmt *st = stmt_get(h, ST_CREATOR);
     if (st == NULL)
         return cs_sqlite_code(sqlite3_errcode(h->db));
-    sqlite3_bind_text(st, 1, tables[t].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, table_at(t)->name, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     *found = rc == SQLITE_ROW;
     if (rc == SQLITE_ROW) {
         if (sqlite3_column_type(st, 0) == SQLITE_TEXT)
             orgs_add(o, (const char *)sqlite3_column_text(st, 0),
-                     (size_t)sqlite3_column_bytes(st, 0), tables[t].key);
+                     (size_t)sqlite3_column_bytes(st, 0), table_at(t)->key);
         else
-            orgs_add(o, h->root, strlen(h->root), tables[t].key);
+            orgs_add(o, h->root, strlen(h->root), table_at(t)->key);
     }
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
@@ -335,7 +324,7 @@ hub_key_value(struct hub *h, int t, const struct cs_id *row, int *type, uint8_t 
 }
 
 /*
- * Places a row of a K_ORG or K_CHILD table: adds its units to o. With az
+ * Places a row of an ORG or PARENT table: adds its units to o. With az
  * (upstream), the set's values count as well as the hub's, and a row the
  * hub has never seen is the device's unit; without (downstream), only the
  * hub's rows count and such a row is unknown.
@@ -344,7 +333,7 @@ static int
 resolve(struct hub *h, const struct hub_authz *az, int t, const struct cs_id *row, struct orgs *o,
         int depth)
 {
-    const struct table *tb = &tables[t];
+    const struct cs_schema_table *tb = table_at(t);
     const struct az_row *r = az_find(az, t, row);
     uint8_t buf[ORG_MAX];
     size_t len;
@@ -357,13 +346,14 @@ resolve(struct hub *h, const struct hub_authz *az, int t, const struct cs_id *ro
     if (r != NULL && r->key_ix != 0) {
         struct cs_change c;
         cs_changeset_get(az->cs, r->key_ix - 1, &c);
-        if (tb->kind == K_ORG && c.value.type == CS_VTEXT && c.value.n > 0) {
+        if (tb->place == CS_SCHEMA_PLACE_ORG && c.value.type == CS_VTEXT && c.value.n > 0) {
             orgs_add(o, c.value.p, c.value.n, tb->key);
             got = 1;
-        } else if (tb->kind == K_CHILD && c.value.type == CS_VBLOB && c.value.n == CS_ID_LEN) {
+        } else if (tb->place == CS_SCHEMA_PLACE_PARENT && c.value.type == CS_VBLOB &&
+                   c.value.n == CS_ID_LEN) {
             struct cs_id ref;
             memcpy(ref.b, c.value.p, CS_ID_LEN);
-            if ((ret = resolve(h, az, tb->parent, &ref, o, depth + 1)) != 0)
+            if ((ret = resolve(h, az, parent_ix(tb), &ref, o, depth + 1)) != 0)
                 return ret;
             got = 1;
         } else if (c.value.type != CS_VNIL && !(c.value.type == CS_VTEXT && c.value.n == 0)) {
@@ -372,14 +362,14 @@ resolve(struct hub *h, const struct hub_authz *az, int t, const struct cs_id *ro
     }
     if ((ret = hub_key_value(h, t, row, &type, buf, sizeof(buf), &len)) != 0)
         return ret;
-    if (tb->kind == K_ORG && type == SQLITE_TEXT && len > 0) {
+    if (tb->place == CS_SCHEMA_PLACE_ORG && type == SQLITE_TEXT && len > 0) {
         orgs_add(o, (const char *)buf, len, tb->key);
         return 0;
     }
-    if (tb->kind == K_CHILD && type == SQLITE_BLOB && len == CS_ID_LEN) {
+    if (tb->place == CS_SCHEMA_PLACE_PARENT && type == SQLITE_BLOB && len == CS_ID_LEN) {
         struct cs_id ref;
         memcpy(ref.b, buf, CS_ID_LEN);
-        return resolve(h, az, tb->parent, &ref, o, depth + 1);
+        return resolve(h, az, parent_ix(tb), &ref, o, depth + 1);
     }
     if (type != SQLITE_NULL && !(type == SQLITE_TEXT && len == 0)) {
         o->bad = tb->key;
@@ -503,7 +493,7 @@ row_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, c
     struct orgs o = {0};
     int ret;
 
-    if (tables[r->tbl].kind == K_UNIT)
+    if (table_at(r->tbl)->place == CS_SCHEMA_PLACE_UNIT)
         return unit_verdict(h, az, r, reason, len);
     if ((ret = resolve(h, az, r->tbl, &r->row, &o, 0)) != 0)
         return ret;
@@ -585,7 +575,7 @@ hub_authz_new(struct hub *h, const struct hub_device *d, const struct hub_scope 
             struct cs_change c;
             size_t i = az->rows[k].key_ix;
             cs_changeset_get(cs, i, &c);
-            if (strcmp(c.column, tables[row.tbl].key) == 0)
+            if (strcmp(c.column, table_at(row.tbl)->key) == 0)
                 row.key_ix = i + 1;
             else if (row.tbl == T_ORG_UNIT && strcmp(c.column, "parent") == 0)
                 row.parent_ix = i + 1;
@@ -601,31 +591,40 @@ out:
     return ret;
 }
 
+/*
+ * What the device's role may write, from the schema's descriptor: the
+ * table, the column and, for a candidate's stage, the stage (one whose date
+ * the role may not write, it may not set either).
+ */
 static int
-role_allows(const struct hub_device *d, int t, const struct cs_change *c, char *reason, size_t len)
+role_allows(const struct hub_device *d, const struct cs_change *c, char *reason, size_t len)
 {
-    if (strcmp(d->role, HUB_ROLE_CELL) == 0) {
-        if (t < 0 || !tables[t].cell)
+    int cell = strcmp(d->role, HUB_ROLE_CELL) == 0;
+    if (!cs_schema_table_writable(c->table, d->role)) {
+        if (cell)
             REFUSE(_("a cell may not write '%s'"), c->table);
-        if ((t == T_CANDIDATE || t == T_MEMBER) && strcmp(c->column, "decision_on") == 0)
-            REFUSE(_("admission decisions are the committee's: a cell may not write '%s.%s'"),
-                   c->table, c->column);
-        /* Nor the stage that records one (its date is refused above). */
-        if (t == T_CANDIDATE && strcmp(c->column, "stage") == 0 && c->value.type == CS_VTEXT &&
-            c->value.n == strlen("decision") && memcmp(c->value.p, "decision", c->value.n) == 0)
-            REFUSE(_("admission decisions are the committee's: a cell may not set a candidate's "
-                     "stage to '%s'"),
-                   "decision");
-        return 0;
-    }
-    if (strcmp(d->role, HUB_ROLE_COMMITTEE) == 0) {
-        if (t < 0)
+        if (strcmp(d->role, HUB_ROLE_COMMITTEE) == 0)
             REFUSE(_("this hub does not know the table '%s': only a hub may write it"), c->table);
-        return 0;
+        REFUSE(_("the role '%s' may not write anything"), d->role);
     }
-    if (strcmp(d->role, HUB_ROLE_HUB) == 0)
-        return 0;
-    REFUSE(_("the role '%s' may not write anything"), d->role);
+    /* In a table a cell writes, the columns it may not are the committee's decisions. */
+    if (!cs_schema_column_writable(c->table, c->column, d->role))
+        REFUSE(_("admission decisions are the committee's: a cell may not write '%s.%s'"), c->table,
+               c->column);
+    if (strcmp(c->table, "candidate") == 0 && strcmp(c->column, "stage") == 0 &&
+        c->value.type == CS_VTEXT) {
+        char code[32];
+        if (c->value.n < sizeof code) {
+            memcpy(code, c->value.p, c->value.n);
+            code[c->value.n] = '\0';
+            int stage = cs_stage_from_code(code);
+            if (stage >= 0 && !cs_stage_writable((enum cs_stage)stage, d->role))
+                REFUSE(_("admission decisions are the committee's: a cell may not set a "
+                         "candidate's stage to '%s'"),
+                       code);
+        }
+    }
+    return 0;
 }
 
 static int
@@ -680,7 +679,7 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
         return CS_REFUSAL_CLOCK;
     }
     int t = az->tix[i];
-    if ((ret = role_allows(d, t, &c, reason, len)) != 0)
+    if ((ret = role_allows(d, &c, reason, len)) != 0)
         return ret;
     if (t < 0)
         return 0; /* a hub forwarding a table this hub does not know: not placed */
@@ -722,7 +721,7 @@ hub_row_in_scope(struct hub *h, const struct hub_scope *s, const char *table,
     int t = table_ix(table);
     if (t < 0)
         return 0;
-    if (tables[t].kind == K_UNIT) {
+    if (table_at(t)->place == CS_SCHEMA_PLACE_UNIT) {
         char code[ORG_MAX];
         return hub_unit_code(h, row, code) == 0 && code[0] != 0 && hub_scope_can_read(s, code);
     }

@@ -13,23 +13,21 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "cellsync/schema.h"
 #include "hub.h"
 
 #define ORG_MAX 64 /* an org code with its NUL, as in struct hub_device */
 
-/* The domain tables authorization places (authz.c). */
+/*
+ * The domain tables authorization places (authz.c), by their index in the
+ * schema's descriptor (cellsync/schema.h); the ones the hub names.
+ */
 enum {
-    T_ORG_UNIT,
-    T_CANDIDATE,
-    T_MEMBER,
-    T_MEETING,
-    T_TARGET,
-    T_ATTENDANCE,
-    T_ASSESSMENT,
-    T_EXCEPTION,
-    T_RATING,
-    T_TRANSFER,
-    T__COUNT
+    T_ORG_UNIT = CS_TABLE_org_unit,
+    T_CANDIDATE = CS_TABLE_candidate,
+    T_MEMBER = CS_TABLE_member,
+    T_MEETING = CS_TABLE_meeting,
+    T__COUNT = CS_TABLE__COUNT
 };
 
 /* ---- statements ---- */

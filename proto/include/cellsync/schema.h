@@ -222,6 +222,14 @@ enum cs_stage {
 
 /* ---- the descriptor as data ---- */
 
+/* The tables' indices in cs_schema_tables(): CS_TABLE_org_unit, CS_TABLE_candidate, ... */
+enum cs_table {
+#define XX(name, place, key, writer, label) CS_TABLE_##name,
+    CS_SCHEMA_TABLES(XX)
+#undef XX
+        CS_TABLE__COUNT
+};
+
 enum cs_schema_type {
     CS_SCHEMA_TEXT,
     CS_SCHEMA_DATE,
