@@ -153,9 +153,15 @@ package: deps
 	@ls -l $(PKG_BUILD)/*.deb
 
 # Builds the packages, installs them here with dpkg, runs them, removes them. Root on
-# Debian only (it says why it skips otherwise); once, on the plain build, not under ASan.
+# Debian only; once, on the plain build, not under ASan. Where it cannot run, the script
+# prints "SKIPPED: <why>" and exits 77: make test goes on, but says the packages were not
+# tested (CI runs as root, where they are).
 test-packages:
-	sh tests/pkg/test_packages.sh
+	@sh tests/pkg/test_packages.sh; rc=$$?; \
+	if [ $$rc -eq 77 ]; then \
+	    echo "test-packages: SKIPPED, not passed: the Debian packages were not tested"; \
+	    exit 0; \
+	fi; exit $$rc
 
 demo: build
 	@sh tests/demo.sh $(BUILD)
