@@ -8,7 +8,7 @@
 #   sh bench/bench_reports.sh [BUILD_DIR]     (default: build)
 set -u
 BUILD=${1:-build}
-CELLSYNCD=$BUILD/daemon/cellsyncd GEN=$BUILD/bench/gen_district
+CELLSYNCD=$BUILD/daemon/cellsyncd GEN=$BUILD/tests/gen_district
 RUNS=5
 for b in "$CELLSYNCD" "$GEN"; do
     [ -x "$b" ] || { echo "bench_reports: no '$b': build first (make build)" >&2; exit 1; }
