@@ -1,59 +1,198 @@
 # SPDX-License-Identifier: MIT
-# Shared by the shell tests that run the real binaries: a temp directory
-# removed on exit (with the hub, if one was started), pass/fail counting,
-# and `on DEVICE CODE PATTERN -- ARGS` to run cellsync for one device and
-# check its exit code and output. Source it after setting $cellsync.
+# The one harness of the shell tests in tests/cli and tests/net: a temp directory
+# $dir removed on exit (with the hub and any process in $bg_pids), pass and fail
+# counting, commands run with their exit code and output checked, a hub started and
+# stopped on a free loopback port, and short questions to a replica through
+# cs_fixture. Source it first thing after reading the arguments; the binaries are
+# $cellsync, $cellsyncd and $fixture (cs_fixture), where a test has them. Each test
+# ends with `summary`, which prints its closing count line.
 # shellcheck shell=sh
+# The binaries are the sourcing test's; $addr, $sc, $got and the like are set for it.
+# shellcheck disable=SC2154,SC2034
 fails=0 passes=0
 dir=$(mktemp -d)
 out=$dir/out err=$dir/err
-hubpid=
+: >"$out"
+: >"$err"
+hubpid='' bg_pids=''
 cleanup() {
+    for _p in $bg_pids; do kill "$_p" 2>/dev/null; done
     [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
+    for _p in $bg_pids; do wait "$_p" 2>/dev/null; done
     rm -rf "$dir"
 }
 trap cleanup EXIT
+# A test stopped by a signal fails, and cleans up on its way out.
+trap 'exit 1' INT TERM
 export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
 unset LANGUAGE
 
+# ---- counting ----
 ok() { passes=$((passes + 1)); }
+# bad MESSAGE: a failure, with what the last command printed (its first 4 KiB).
 bad() {
     echo "FAIL: $*"
-    sed 's/^/  stdout: /' "$out"
-    sed 's/^/  stderr: /' "$err"
+    [ -s "$out" ] && head -c 4096 "$out" | sed 's/^/  stdout: /'
+    [ -s "$err" ] && head -c 4096 "$err" | sed 's/^/  stderr: /'
     fails=$((fails + 1))
 }
-# on DEVICE CODE PATTERN -- ARGS: run cellsync for a device, check exit and output.
-on() {
-    dev=$1 code=$2 pattern=$3
-    shift 4
-    CELLSYNC_HOME="$dir/$dev" "$cellsync" "$@" >"$out" 2>"$err"
-    got=$?
-    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
-        bad "[$dev] cellsync $* -> exit $got (want $code), no '$pattern'"
-    else
-        ok
-    fi
-}
-
-# start_hub STATE [ARGS]: serves STATE on a free loopback port; sets $addr. Waits up to
-# 30 s for the port (a hub under valgrind, make test-valgrind, takes seconds to start).
-start_hub() {
-    state=$1
+# check DESCRIPTION COMMAND...: COMMAND succeeding passes; otherwise DESCRIPTION fails.
+check() {
+    _what=$1
     shift
-    rm -f "$dir/port"
-    "$cellsyncd" serve --state "$state" --listen 127.0.0.1:0 --port-file "$dir/port" "$@" \
-        2>>"$dir/hub.log" &
-    hubpid=$!
-    for _ in $(seq 1 150); do
-        [ -s "$dir/port" ] && break
-        sleep 0.2
-    done
-    addr=127.0.0.1:$(cat "$dir/port")
+    if "$@"; then ok; else bad "$_what"; fi
 }
-
+# check_rc STATUS MESSAGE: a status already taken ($?): 0 passes, anything else fails.
+check_rc() {
+    if [ "$1" -eq 0 ]; then ok; else bad "$2"; fi
+}
+# equal WHAT WANT GOT: two values (numbers or texts) that must be the same.
+equal() {
+    if [ "$3" = "$2" ]; then ok; else bad "$1: $3, not $2"; fi
+}
+# skip REASON: the test cannot run here; exit 77, which ctest counts as skipped.
+skip() {
+    echo "SKIPPED: $*"
+    exit 77
+}
 # summary: the closing line, and the exit status.
 summary() {
     echo "$passes passed, $fails failed"
     [ "$fails" -eq 0 ]
 }
+
+# ---- commands with their exit code and output checked ----
+# verdict CODE STREAM PATTERN WHAT: judges the command just run (exit status in $got,
+# output in $out and $err): the status is CODE and PATTERN (a grep expression; empty:
+# any output) is in STREAM: stdout, stderr, or any of the two.
+verdict() {
+    case $2 in
+    stdout) _files=$out ;;
+    stderr) _files=$err ;;
+    *) _files="$out $err" ;;
+    esac
+    # shellcheck disable=SC2086 # $_files is one or two paths of $dir, without spaces
+    if [ "$got" -ne "$1" ] || { [ -n "$3" ] && ! cat $_files | grep -q -- "$3"; }; then
+        if [ "$2" = any ]; then
+            bad "$4 -> exit $got (want $1), no '$3'"
+        else
+            bad "$4 -> exit $got (want $1), $2 lacks '$3'"
+        fi
+    else
+        ok
+    fi
+}
+# expect CODE STREAM PATTERN -- COMMAND...: runs COMMAND (stdin empty), then verdict.
+expect() {
+    _code=$1 _stream=$2 _pattern=$3
+    shift 4
+    "$@" >"$out" 2>"$err" </dev/null
+    got=$?
+    verdict "$_code" "$_stream" "$_pattern" "$*"
+}
+# on DEVICE CODE PATTERN -- ARGS: cellsync ARGS for the device whose data is $dir/DEVICE.
+on() {
+    _dev=$1 _code=$2 _pattern=$3
+    shift 4
+    CELLSYNC_HOME="$dir/$_dev" "$cellsync" "$@" >"$out" 2>"$err" </dev/null
+    got=$?
+    verdict "$_code" any "$_pattern" "[$_dev] cellsync $*"
+}
+# hubcmd CODE PATTERN -- ARGS: cellsyncd ARGS; hubdo the same on the hub's state $dir/hub.
+hubcmd() {
+    _code=$1 _pattern=$2
+    shift 3
+    "$cellsyncd" "$@" >"$out" 2>"$err" </dev/null
+    got=$?
+    verdict "$_code" any "$_pattern" "cellsyncd $*"
+}
+hubdo() {
+    _code=$1 _pattern=$2
+    shift 3
+    hubcmd "$_code" "$_pattern" -- "$@" --state "$dir/hub"
+}
+
+# ---- a hub on loopback ----
+# wait_file FILE [TENTHS]: waits up to TENTHS tenths of a second (50) for FILE to have data.
+wait_file() {
+    _i=0
+    while [ ! -s "$1" ] && [ $_i -lt "${2:-50}" ]; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    [ -s "$1" ]
+}
+# start_hub STATE [ARGS]: cellsyncd serve STATE ARGS on a free loopback port, its log
+# appended to $hublog ($dir/hub.log unless set); sets $addr and $hubpid. With STATE
+# empty, ARGS say where the state is and where to listen (a --config file). Waits up
+# to 30 s for the port (a hub under valgrind, make test-valgrind, takes seconds to
+# start); a hub that does not start ends the test.
+start_hub() {
+    _state=$1
+    shift
+    rm -f "$dir/port"
+    if [ -n "$_state" ]; then
+        set -- --state "$_state" --listen 127.0.0.1:0 "$@"
+    fi
+    "$cellsyncd" serve --port-file "$dir/port" "$@" 2>>"${hublog:-$dir/hub.log}" &
+    hubpid=$!
+    if ! wait_file "$dir/port" 300; then
+        echo "FAIL: the hub did not start"
+        tail -20 "${hublog:-$dir/hub.log}"
+        exit 1
+    fi
+    addr=127.0.0.1:$(cat "$dir/port")
+}
+# stop_hub: SIGTERM, which lets merges already queued finish; the hub must exit 0.
+stop_hub() {
+    if kill -TERM "$hubpid" 2>/dev/null; then
+        wait "$hubpid"
+        got=$?
+        _what="exited $got on SIGTERM"
+    else
+        wait "$hubpid"
+        got=$?
+        _what="had died before SIGTERM, exit $got"
+        [ $got -gt 128 ] && _what="$_what (signal $((got - 128)))"
+    fi
+    hubpid=
+    if [ $got -eq 0 ]; then
+        ok
+    else
+        bad "cellsyncd $_what"
+        tail -5 "${hublog:-$dir/hub.log}" | sed 's/^/  hub: /'
+    fi
+}
+
+# ---- devices and replicas ($dir/NAME: a device's data, or the hub's state) ----
+sql() { "$fixture" sql "$dir/$1/replica.db" "$2"; }
+hubsql() { sql hub "$1"; }
+hash() { "$fixture" hash "$dir/$1/replica.db"; }
+# meta NAME KEY [DEFAULT]: a value of the replica's cs_meta, DEFAULT (none) where unset.
+meta() { sql "$1" "SELECT coalesce((SELECT value FROM cs_meta WHERE key = '$2'), ${3:-NULL})"; }
+# rows NAME: every candidate of a replica, one line each, to compare two replicas.
+rows() {
+    sql "$1" "SELECT hex(id)||'|'||cl||'|'||full_name||'|'||stage||'|'||phone||'|'||hometown
+              ||'|'||note||'|'||org_unit FROM candidate ORDER BY id"
+}
+# short NAME: a device's short id, as its status shows it and the hub names its reply.
+short() { CELLSYNC_HOME="$dir/$1" "$cellsync" status | sed -n 's/^device: *\([0-9a-f]\{8\}\).*/\1/p'; }
+# added_id: the short id an "added ..." line printed ("added member 1a2b3c4d").
+added_id() { sed -n 's/^added [a-z]* \([0-9a-f]\{8\}\)$/\1/p' "$out"; }
+# dosync DEVICE [ADDR]: one sync with the hub at ADDR ($addr), output in $out and $err,
+# exit code in $sc.
+dosync() {
+    CELLSYNC_HOME="$dir/$1" "$cellsync" sync --quiet --timeout 20 --hub "${2:-$addr}" \
+        >"$out" 2>"$err"
+    sc=$?
+}
+# restore SNAPSHOT NAME...: the named state directories as they were saved in $dir/SNAPSHOT.
+restore() {
+    _snap=$1
+    shift
+    for _n in "$@"; do
+        rm -rf "${dir:?}/$_n"
+        cp -a "$dir/$_snap/$_n" "$dir/$_n"
+    done
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }

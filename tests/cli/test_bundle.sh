@@ -11,36 +11,19 @@
 # with their reason while the rest of the stick still goes in.
 set -u
 cellsync=$1 cellsyncd=$2 fixture=$3
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-# hubdo CODE PATTERN -- ARGS: run cellsyncd on the hub's state, check exit and output.
-hubdo() {
-    code=$1 pattern=$2
-    shift 3
-    "$cellsyncd" "$@" --state "$dir/hub" >"$out" 2>"$err"
-    got=$?
-    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
-        bad "cellsyncd $* -> exit $got (want $code), no '$pattern'"
-    else
-        ok
-    fi
-}
 # has PATTERN: the last command's output holds it.
 has() { cat "$out" "$err" | grep -q -- "$1" && ok || bad "no '$1' in the output"; }
-hash() { "$fixture" hash "$dir/$1/replica.db"; }
-sql() { "$fixture" sql "$1" "$2"; }
-hubsql() { sql "$dir/hub/replica.db" "$1"; }
-meta() { sql "$dir/$1/replica.db" "SELECT value FROM cs_meta WHERE key = '$2'"; }
 candidates() { hubsql "SELECT count(*) FROM candidate WHERE full_name = '$1'"; }
 # The hub's replicated state and its refusal log, to show an import changed nothing.
 hub_state() { echo "$(hubsql 'SELECT count(*) FROM cs_ver')/$(hubsql 'SELECT count(*) FROM hub_refused')/$(hubsql 'SELECT count(*) FROM hub_device')"; }
-# A device's short id, as the hub names its reply.
-short() { CELLSYNC_HOME="$dir/$1" "$cellsync" status | sed -n 's/^device: *\([0-9a-f]\{8\}\).*/\1/p'; }
 # The count of the last export's summary line.
 wrote() { sed -n 's/^wrote \([0-9]*\) changes.*/\1/p' "$out"; }
 # flip FILE OFFSET: xor one byte with 1.
 flip() {
     b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-    printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+    printf '%b' "\\0$(printf '%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
 
 cat >"$dir/tree.csv" <<'EOF'
@@ -158,11 +141,7 @@ state = $dir/hub
 listen = 127.0.0.1:0
 inbox = $dir/inbox
 EOF
-"$cellsyncd" serve --config "$dir/hub.conf" --port-file "$dir/port" 2>"$dir/hub.log" &
-hubpid=$!
-# Up to 30 s for the port: under valgrind (make test-valgrind) the hub takes seconds to start.
-for _ in $(seq 1 150); do [ -s "$dir/port" ] && break; sleep 0.2; done
-addr=127.0.0.1:$(cat "$dir/port")
+start_hub "" --config "$dir/hub.conf"
 
 # ---- the same change by stick and live is applied once ----
 on m 0 "added candidate" -- candidate add --name "Trần Văn Lượng" --birth-date 2002-01-20
@@ -270,7 +249,7 @@ hubdo 0 "written" -- enroll --org CB-01 --role cell --name "máy f" --addr 127.0
     --out "$dir/f.enroll"
 on f 0 "created" -- init
 on f 0 "enrolled" -- enroll "$dir/f.enroll"
-"$fixture" sql "$dir/f/replica.db" \
+sql f \
     "INSERT OR REPLACE INTO cs_meta(key, value) VALUES ('clock_offset_ms', '864000000')" >/dev/null
 on f 0 "added candidate" -- candidate add --name "Đồng Hồ Nhanh" --birth-date 2000-01-01
 on f 0 "wrote" -- bundle export "$stick/f.bundle"
@@ -281,10 +260,6 @@ on f 0 "wrote" -- bundle export "$stick/f2.bundle"
 hubdo 0 "" -- import "$stick/f2.bundle" --reply-dir "$stick"
 [ "$(candidates 'Đồng Hồ Nhanh')" = 1 ] && ok || bad "the re-issued write did not go in"
 
-kill -TERM "$hubpid"
-wait "$hubpid"
-rc=$?
-hubpid=
-[ "$rc" -eq 0 ] && ok || bad "cellsyncd exited $rc on SIGTERM"
+stop_hub
 
 summary

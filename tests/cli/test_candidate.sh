@@ -7,129 +7,103 @@
 # member; with a meeting and assessments, search with and without
 # diacritics, the due list, and refusals that leave the records unchanged.
 set -u
-bin=$1
-fails=0 passes=0
-home=$(mktemp -d)
-out=$(mktemp) err=$(mktemp)
-trap 'rm -rf "$home" "$out" "$err"' EXIT
-export CELLSYNC_HOME="$home" LC_ALL=C.UTF-8
-unset LANGUAGE
-export CELLSYNC_TODAY=2024-12-02
+cellsync=$1
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+home=$dir/home
+mkdir "$home"
+export CELLSYNC_HOME="$home" CELLSYNC_TODAY=2024-12-02
 
-ok() { passes=$((passes + 1)); }
-bad() {
-    echo "FAIL: $*"
-    sed 's/^/  stdout: /' "$out"
-    sed 's/^/  stderr: /' "$err"
-    fails=$((fails + 1))
-}
-
-# expect CODE PATTERN -- ARGS...: exit code, and PATTERN in stdout or stderr.
-expect() {
-    code=$1 pattern=$2
-    shift 3
-    "$bin" "$@" >"$out" 2>"$err"
-    got=$?
-    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
-        bad "cellsync $* -> exit $got (want $code), no '$pattern'"
-    else
-        ok
-    fi
-}
-
-# The short id printed by an add ("added member 1a2b3c4d").
-added_id() { sed -n 's/^added [a-z]* \([0-9a-f]\{8\}\)$/\1/p' "$out"; }
-
-expect 0 "created the records" -- init --org CB-05
+on home 0 "created the records" -- init --org CB-05
 
 # Three official members: the helper and two sponsors.
-expect 0 "added member" -- member add --name "Đinh Văn Thắng" --status official --birth-date 1970-02-01
+on home 0 "added member" -- member add --name "Đinh Văn Thắng" --status official --birth-date 1970-02-01
 helper=$(added_id)
-expect 0 "added member" -- member add --name "Hoàng Thị Mai" --status official
+on home 0 "added member" -- member add --name "Hoàng Thị Mai" --status official
 sp1=$(added_id)
-expect 0 "added member" -- member add --name "Vàng A Páo" --status official
+on home 0 "added member" -- member add --name "Vàng A Páo" --status official
 sp2=$(added_id)
 
-expect 0 "added candidate" -- candidate add --name "Nguyễn Văn Sỹ" --birth-date 15/03/2000 \
+on home 0 "added candidate" -- candidate add --name "Nguyễn Văn Sỹ" --birth-date 15/03/2000 \
     --sex male --source youth_union --hometown "Bản Khe Ván, xã Mường Lý" --phone 0912345678
 k=$(added_id)
 [ -n "$k" ] && ok || bad "no candidate id printed"
-expect 0 "identified" -- candidate show "$k"
+on home 0 "identified" -- candidate show "$k"
 
 # The first advance needs its helper; a wrong stage name is refused.
-expect 2 "needs --helper" -- candidate advance "$k" --date 2025-01-10
-expect 1 "next stage" -- candidate advance "$k" --to decision --helper "$helper"
-expect 0 "helper assigned" -- candidate advance "$k" --helper "$helper" --date 2025-01-10
-expect 0 "awareness class passed" -- candidate advance "$k" --date 2025-02-01
-expect 0 "application and biography" -- candidate advance "$k" --date 2025-03-01
-expect 0 "biography verified" -- candidate advance "$k" --date 2025-04-01
+on home 2 "needs --helper" -- candidate advance "$k" --date 2025-01-10
+on home 1 "next stage" -- candidate advance "$k" --to decision --helper "$helper"
+on home 0 "helper assigned" -- candidate advance "$k" --helper "$helper" --date 2025-01-10
+on home 0 "awareness class passed" -- candidate advance "$k" --date 2025-02-01
+on home 0 "application and biography" -- candidate advance "$k" --date 2025-03-01
+on home 0 "biography verified" -- candidate advance "$k" --date 2025-04-01
 
 # Cell resolution: one sponsor is not enough without a youth-union resolution.
-expect 1 "sponsor" -- candidate advance "$k" --date 2025-05-05 --sponsor "$sp1"
-expect 0 "cell resolution" -- candidate advance "$k" --date 2025-05-05 --sponsor "$sp1" --sponsor2 "$sp2"
-expect 0 "grassroots resolution" -- candidate advance "$k" --date 2025-05-20
-expect 0 "admission decision" -- candidate advance "$k" --date 2025-06-02
+on home 1 "sponsor" -- candidate advance "$k" --date 2025-05-05 --sponsor "$sp1"
+on home 0 "cell resolution" -- candidate advance "$k" --date 2025-05-05 --sponsor "$sp1" --sponsor2 "$sp2"
+on home 0 "grassroots resolution" -- candidate advance "$k" --date 2025-05-20
+on home 0 "admission decision" -- candidate advance "$k" --date 2025-06-02
 
 # The due list now has the ceremony deadline (30 working days after the decision).
 export CELLSYNC_TODAY=2025-06-20
-expect 0 "Nguyễn Văn Sỹ" -- due
+on home 0 "Nguyễn Văn Sỹ" -- due
 export CELLSYNC_TODAY=2025-07-20
-expect 0 "overdue" -- due
+on home 0 "overdue" -- due
 
 # A ceremony 2 months after the decision breaks the 30-working-day rule...
-"$bin" candidate show "$k" --json >"$home/before.json" 2>"$err"
-expect 1 "force" -- candidate advance "$k" --date 2025-08-01
-"$bin" candidate show "$k" --json >"$home/after.json" 2>"$err"
+"$cellsync" candidate show "$k" --json >"$home/before.json" 2>"$err"
+on home 1 "force" -- candidate advance "$k" --date 2025-08-01
+"$cellsync" candidate show "$k" --json >"$home/after.json" 2>"$err"
 cmp -s "$home/before.json" "$home/after.json" && ok || bad "a refused advance changed the record"
 # ...a --force needs a reason, and with one it is recorded as an exception.
-expect 2 "reason" -- candidate advance "$k" --date 2025-08-01 --force
-expect 0 "now at 'ceremony'" -- candidate advance "$k" --date 2025-08-01 --force --reason "người được kết nạp ốm, hoãn lễ"
-expect 0 "ceremony_deadline" -- candidate show "$k" --json
-expect 0 "hoãn lễ" -- candidate show "$k"
+on home 2 "reason" -- candidate advance "$k" --date 2025-08-01 --force
+on home 0 "now at 'ceremony'" -- candidate advance "$k" --date 2025-08-01 --force --reason "người được kết nạp ốm, hoãn lễ"
+on home 0 "ceremony_deadline" -- candidate show "$k" --json
+on home 0 "hoãn lễ" -- candidate show "$k"
 
 # The ceremony made a probationary member of the same person.
-expect 0 "probationary" -- member list
+on home 0 "probationary" -- member list
 # Official membership: not before 12 months of probation.
-expect 1 "12 months" -- candidate advance "$k" --date 2026-05-04
-expect 0 "official member" -- candidate advance "$k" --date 2026-08-03
-expect 1 "no further stage" -- candidate advance "$k" --date 2026-09-01
-"$bin" member list --json >"$out" 2>"$err"
+on home 1 "12 months" -- candidate advance "$k" --date 2026-05-04
+on home 0 "official member" -- candidate advance "$k" --date 2026-08-03
+on home 1 "no further stage" -- candidate advance "$k" --date 2026-09-01
+"$cellsync" member list --json >"$out" 2>"$err"
 grep -q '"official"' "$out" && grep -q 'Nguyễn Văn Sỹ' "$out" && ok || bad "the new member is not official"
 
 # A young candidate fails the age rule at the cell resolution, by name.
 export CELLSYNC_TODAY=2024-12-02
-expect 0 "added candidate" -- candidate add --name "Lò Thị Hoa" --birth-date 2008-05-01 --sex female
+on home 0 "added candidate" -- candidate add --name "Lò Thị Hoa" --birth-date 2008-05-01 --sex female
 y=$(added_id)
 for d in 2025-01-10 2025-02-01 2025-03-01 2025-04-01; do
-    "$bin" candidate advance "$y" --helper "$helper" --date "$d" >/dev/null 2>&1 ||
-        "$bin" candidate advance "$y" --date "$d" >/dev/null 2>&1
+    "$cellsync" candidate advance "$y" --helper "$helper" --date "$d" >/dev/null 2>&1 ||
+        "$cellsync" candidate advance "$y" --date "$d" >/dev/null 2>&1
 done
-expect 1 "18" -- candidate advance "$y" --date 2025-05-05 --sponsor "$sp1" --sponsor2 "$sp2"
-expect 0 "withdrawn" -- candidate withdraw "$y" --date 2025-06-01 --reason "chuyển đi nơi khác"
-expect 1 "cannot be withdrawn" -- candidate withdraw "$y" --reason again
+on home 1 "18" -- candidate advance "$y" --date 2025-05-05 --sponsor "$sp1" --sponsor2 "$sp2"
+on home 0 "withdrawn" -- candidate withdraw "$y" --date 2025-06-01 --reason "chuyển đi nơi khác"
+on home 1 "cannot be withdrawn" -- candidate withdraw "$y" --reason again
 
 # A meeting with minutes and an assessment of the candidate.
 printf 'Chi bộ họp thường kỳ tháng 7.\nĐồng chí Sỹ tiến bộ rõ rệt trong công tác thanh niên.\n' >"$home/minutes.txt"
-expect 0 "added meeting" -- meeting add --date 2025-07-01 --agenda "Sinh hoạt thường kỳ" --minutes "@$home/minutes.txt"
+on home 0 "added meeting" -- meeting add --date 2025-07-01 --agenda "Sinh hoạt thường kỳ" --minutes "@$home/minutes.txt"
 m=$(added_id)
-expect 0 "" -- meeting assess "$m" "$k" --strengths "Nhiệt tình" --weaknesses "Còn rụt rè" --next-steps "Giao nhiệm vụ đoàn"
-expect 0 "Nhiệt tình" -- meeting show "$m"
+on home 0 "" -- meeting assess "$m" "$k" --strengths "Nhiệt tình" --weaknesses "Còn rụt rè" --next-steps "Giao nhiệm vụ đoàn"
+on home 0 "Nhiệt tình" -- meeting show "$m"
 
 # Search, with and without diacritics, names and minutes.
-expect 0 "Nguyễn Văn Sỹ" -- search "nguyen van sy"
-expect 0 "Nguyễn Văn Sỹ" -- search "Nguyễn Văn Sỹ"
-expect 0 "Đinh Văn Thắng" -- search dinh
-expect 0 "meeting" -- search "tien bo"
+on home 0 "Nguyễn Văn Sỹ" -- search "nguyen van sy"
+on home 0 "Nguyễn Văn Sỹ" -- search "Nguyễn Văn Sỹ"
+on home 0 "Đinh Văn Thắng" -- search dinh
+on home 0 "meeting" -- search "tien bo"
 
 # Bad input: clear errors, nothing stored changes.
-"$bin" candidate list --all --json >"$home/before.json" 2>/dev/null
-expect 1 "no candidate with id 'ffffffff'" -- candidate show ffffffff
-expect 1 "is not a date" -- candidate edit "$k" --birth-date 31/02/2000
-expect 1 "is not one of" -- candidate edit "$k" --source astronaut
-expect 2 "unknown option" -- candidate add --name X --colour blue
-expect 2 "missing" -- candidate show
-expect 1 "not a record id" -- candidate show "zz-top"
-"$bin" candidate list --all --json >"$home/after.json" 2>/dev/null
+"$cellsync" candidate list --all --json >"$home/before.json" 2>/dev/null
+on home 1 "no candidate with id 'ffffffff'" -- candidate show ffffffff
+on home 1 "is not a date" -- candidate edit "$k" --birth-date 31/02/2000
+on home 1 "is not one of" -- candidate edit "$k" --source astronaut
+on home 2 "unknown option" -- candidate add --name X --colour blue
+on home 2 "missing" -- candidate show
+on home 1 "not a record id" -- candidate show "zz-top"
+"$cellsync" candidate list --all --json >"$home/after.json" 2>/dev/null
 cmp -s "$home/before.json" "$home/after.json" && ok || bad "refused input changed the records"
 
 # A database another program holds open for writing is reported as such. The other
@@ -147,10 +121,9 @@ for _ in range(1200):
     time.sleep(0.05)
 EOF
     for _ in $(seq 1 200); do [ -e "$home/locked" ] && break; sleep 0.05; done
-    expect 1 "in use by another program" -- candidate add --name "Khóa Sổ"
+    on home 1 "in use by another program" -- candidate add --name "Khóa Sổ"
     : >"$home/release"
     wait
 fi
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+summary

@@ -9,10 +9,11 @@
 # ctest counts as skipped (SKIP_RETURN_CODE), never as passed.
 # $1 cellsyncd, $2 gen_district.
 set -u
+CELLSYNCD=$1 GEN=$2
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 LC_ALL=C
 export LC_ALL
-unset LANGUAGE
-CELLSYNCD=$1 GEN=$2
 
 # CS_BROWSER names the browser instead (CS_BROWSER=none: as if none were installed).
 browser=${CS_BROWSER:-}
@@ -21,27 +22,10 @@ if [ -z "$browser" ]; then
         [ -x "$b" ] && browser=$b && break
     done
 fi
-if [ ! -x "$browser" ]; then
-    echo "SKIPPED: chromium is not installed (make deps installs it where the archive has it)"
-    exit 77
-fi
+[ -x "$browser" ] || skip "chromium is not installed (make deps installs it where the archive has it)"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 CELLSYNC_TODAY=2025-06-30
 export CELLSYNC_TODAY
-fails=0 passes=0
-
-check() {
-    what=$1
-    shift
-    if "$@"; then
-        passes=$((passes + 1))
-    else
-        echo "FAIL: $what"
-        fails=$((fails + 1))
-    fi
-}
 
 # Headless, offline, no first-run work; a fresh profile each time. The dbus and
 # GPU warnings Chromium prints in a container are noise.
@@ -50,35 +34,35 @@ run_browser() {
     command -v timeout >/dev/null 2>&1 && to="timeout 60"
     $to "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
-        --user-data-dir="$(mktemp -d "$tmp/profile.XXXXXX")" "$@" 2>>"$tmp/browser.log"
+        --user-data-dir="$(mktemp -d "$dir/profile.XXXXXX")" "$@" 2>>"$dir/browser.log"
 }
 
-"$GEN" --state "$tmp/hub" --seed 7 --grassroots 8 --cells 30 --members 600 --candidates 90 \
+"$GEN" --state "$dir/hub" --seed 7 --grassroots 8 --cells 30 --members 600 --candidates 90 \
     >/dev/null || { echo "FAIL: gen_district"; exit 1; }
-"$CELLSYNCD" report all --state "$tmp/hub" --format html --out "$tmp/report.html" ||
+"$CELLSYNCD" report all --state "$dir/hub" --format html --out "$dir/report.html" ||
     { echo "FAIL: cellsyncd report all --format html"; exit 1; }
 printf '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>\n' \
-    >"$tmp/blank.html"
+    >"$dir/blank.html"
 
-run_browser --dump-dom "file://$tmp/report.html" >"$tmp/dom.html"
-check "the browser loads the page (DOM dumped)" grep -q '</html>' "$tmp/dom.html"
-check "the DOM has the five charts" test "$(grep -o '<svg' "$tmp/dom.html" | wc -l)" -eq 5
-check "the DOM has the bars" test "$(grep -o '<rect class="bar"' "$tmp/dom.html" | wc -l)" -gt 20
-check "the DOM has no script" sh -c "! grep -qi '<script' '$tmp/dom.html'"
+run_browser --dump-dom "file://$dir/report.html" >"$dir/dom.html"
+check "the browser loads the page (DOM dumped)" grep -q '</html>' "$dir/dom.html"
+check "the DOM has the five charts" test "$(grep -o '<svg' "$dir/dom.html" | wc -l)" -eq 5
+check "the DOM has the bars" test "$(grep -o '<rect class="bar"' "$dir/dom.html" | wc -l)" -gt 20
+check "the DOM has no script" sh -c "! grep -qi '<script' '$dir/dom.html'"
 
-run_browser --screenshot="$tmp/report.png" --window-size=1200,1600 "file://$tmp/report.html" \
+run_browser --screenshot="$dir/report.png" --window-size=1200,1600 "file://$dir/report.html" \
     >/dev/null
-run_browser --screenshot="$tmp/blank.png" --window-size=1200,1600 "file://$tmp/blank.html" \
+run_browser --screenshot="$dir/blank.png" --window-size=1200,1600 "file://$dir/blank.html" \
     >/dev/null
-check "the screenshot exists" test -s "$tmp/report.png"
-report_size=$(wc -c <"$tmp/report.png" 2>/dev/null || echo 0)
-blank_size=$(wc -c <"$tmp/blank.png" 2>/dev/null || echo 0)
+check "the screenshot exists" test -s "$dir/report.png"
+report_size=$(wc -c <"$dir/report.png" 2>/dev/null || echo 0)
+blank_size=$(wc -c <"$dir/blank.png" 2>/dev/null || echo 0)
 check "the page is more than a blank one ($report_size bytes against $blank_size)" \
     test "$report_size" -gt $((blank_size * 4 + 10000))
 
 # The pixels, with python3's zlib: 8-bit RGB(A), non-interlaced, as Chromium writes.
 if command -v python3 >/dev/null 2>&1; then
-    if python3 - "$tmp/report.png" >"$tmp/py.log" 2>&1 <<'EOF'; then
+    if python3 - "$dir/report.png" >"$dir/py.log" 2>&1 <<'EOF'; then
 import struct, sys, zlib
 data = open(sys.argv[1], "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -117,16 +101,15 @@ print("colours", len(colours), "bar pixels", bar)
 assert len(colours) > 1, "a single colour"
 assert bar > 500, "no bars drawn"
 EOF
-        passes=$((passes + 1))
+        ok
     else
-        echo "FAIL: the screenshot's pixels"
-        fails=$((fails + 1))
+        bad "the screenshot's pixels"
     fi
-    sed 's/^/  png: /' "$tmp/py.log"
+    sed 's/^/  png: /' "$dir/py.log"
 fi
 
 if [ "$fails" -ne 0 ]; then
-    tail -5 "$tmp/browser.log" | sed 's/^/  chromium: /'
+    tail -5 "$dir/browser.log" | sed 's/^/  chromium: /'
 fi
 echo "browser: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -6,30 +6,32 @@
 # against them and asks for untranslated and fuzzy messages. Obsolete
 # entries, strings no source uses any more, do not count.
 # usage: test_po_complete.sh SOURCE_DIR PO_FILE
-set -eu
+set -u
 src=$1 po=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
-cd "$src"
+cd "$src" || exit 1
 xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ \
     --add-comments=TRANSLATORS: --package-name=cellsync \
-    -o "$tmp/cellsync.pot" proto/src/*.c proto/include/cellsync/schema.h client/*.c daemon/*.c
-msgmerge --quiet --previous -o "$tmp/merged.po" "$po" "$tmp/cellsync.pot"
+    -o "$dir/cellsync.pot" proto/src/*.c proto/include/cellsync/schema.h client/*.c daemon/*.c || exit 1
+msgmerge --quiet --previous -o "$dir/merged.po" "$po" "$dir/cellsync.pot" || exit 1
 
-fails=0
-untranslated=$(msgattrib --untranslated --no-obsolete "$tmp/merged.po")
-if [ -n "$untranslated" ]; then
-    echo "FAIL: untranslated in $po (run 'make pot' and translate):"
+untranslated=$(msgattrib --untranslated --no-obsolete "$dir/merged.po")
+if [ -z "$untranslated" ]; then
+    ok
+else
+    bad "untranslated in $po (run 'make pot' and translate):"
     printf '%s\n' "$untranslated" | sed 's/^/  /'
-    fails=1
 fi
-fuzzy=$(msgattrib --only-fuzzy --no-obsolete "$tmp/merged.po")
-if [ -n "$fuzzy" ]; then
-    echo "FAIL: fuzzy in $po (check the translation, then drop the fuzzy flag):"
+fuzzy=$(msgattrib --only-fuzzy --no-obsolete "$dir/merged.po")
+if [ -z "$fuzzy" ]; then
+    ok
+else
+    bad "fuzzy in $po (check the translation, then drop the fuzzy flag):"
     printf '%s\n' "$fuzzy" | sed 's/^/  /'
-    fails=1
 fi
-msgfmt --check --statistics -o /dev/null "$tmp/merged.po" || fails=1
+check "msgfmt --check of $po merged with the sources" \
+    msgfmt --check --statistics -o /dev/null "$dir/merged.po"
 [ "$fails" -eq 0 ] && echo "$po: complete"
-exit "$fails"
+summary

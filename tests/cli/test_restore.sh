@@ -13,29 +13,13 @@
 # next bundle. Every device ends with the same candidates as the hub.
 set -u
 cellsync=$1 cellsyncd=$2 fixture=$3 bulk=$4
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-# hubdo CODE PATTERN -- ARGS: run cellsyncd on the hub's state, check exit and output.
-hubdo() {
-    code=$1 pattern=$2
-    shift 3
-    "$cellsyncd" "$@" --state "$dir/hub" >"$out" 2>"$err"
-    got=$?
-    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
-        bad "cellsyncd $* -> exit $got (want $code), no '$pattern'"
-    else
-        ok
-    fi
-}
-sql() { "$fixture" sql "$dir/$1/replica.db" "$2"; }
-meta() { sql "$1" "SELECT value FROM cs_meta WHERE key = '$2'"; }
 has_candidate() { sql "$1" "SELECT count(*) FROM candidate WHERE full_name = '$2'"; }
 has_target() { sql "$1" "SELECT count(*) FROM target WHERE org_unit = 'CB-01' AND year = $2"; }
 candidates() { sql "$1" 'SELECT count(*) FROM candidate'; }
 hub_seq_max() { sql hub 'SELECT coalesce(max(seq), 0) FROM cs_ver'; }
 hub_incarnation() { sql hub 'SELECT hex(id) FROM hub_incarnation ORDER BY n DESC LIMIT 1' | tr A-F a-f; }
-short() { CELLSYNC_HOME="$dir/$1" "$cellsync" status | sed -n 's/^device: *\([0-9a-f]\{8\}\).*/\1/p'; }
-# expect WHAT WANT GOT
-expect() { [ "$3" = "$2" ] && ok || bad "$1: $3, not $2"; }
 
 cat >"$dir/tree.csv" <<'EOF'
 id,parent,level,kind,name
@@ -43,8 +27,8 @@ XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
 CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván"
 EOF
 hubdo 0 "created" -- init --org-tree "$dir/tree.csv"
-expect "incarnations after init" 1 "$(sql hub 'SELECT count(*) FROM hub_incarnation')"
-expect "since_seq of the first incarnation" 0 "$(sql hub 'SELECT since_seq FROM hub_incarnation')"
+equal "incarnations after init" 1 "$(sql hub 'SELECT count(*) FROM hub_incarnation')"
+equal "since_seq of the first incarnation" 0 "$(sql hub 'SELECT since_seq FROM hub_incarnation')"
 inc0=$(hub_incarnation)
 start_hub "$dir/hub"
 for d in a b; do
@@ -74,9 +58,9 @@ on a 0 "added candidate" -- candidate add --name "Nguyễn Văn Sỹ" --birth-da
 on a 0 "synced" -- sync --hub "$addr"
 on b 0 "synced" -- sync --hub "$addr"
 stick_trip s
-expect "S has A's first candidate" 1 "$(has_candidate s 'Nguyễn Văn Sỹ')"
-expect "the welcome's incarnation on A" "$inc0" "$(meta a hub_incarnation)"
-expect "the reply's incarnation on S" "$inc0" "$(meta s hub_incarnation)"
+equal "S has A's first candidate" 1 "$(has_candidate s 'Nguyễn Văn Sỹ')"
+equal "the welcome's incarnation on A" "$inc0" "$(meta a hub_incarnation)"
+equal "the reply's incarnation on S" "$inc0" "$(meta s hub_incarnation)"
 hubdo 0 "integrity ok" -- backup "$dir/bk"
 
 # ---- after the backup, lost at the restore: A's and S's candidates, a target ----
@@ -87,40 +71,35 @@ CELLSYNC_HOME="$dir/s" "$bulk" candidates 40 >/dev/null 2>"$err" && ok || bad "c
 stick_trip s
 hubdo 0 "target for CB-01" -- target --org CB-01 --year 2027 --admissions 3
 on b 0 "synced" -- sync --hub "$addr"
-expect "B's candidates before the restore" 43 "$(candidates b)"
-expect "B has the target made after the backup" 1 "$(has_target b 2027)"
+equal "B's candidates before the restore" 43 "$(candidates b)"
+equal "B has the target made after the backup" 1 "$(has_target b 2027)"
 b_seq=$(meta b hub_seq)
 old_max=$(hub_seq_max)
-expect "B's cursor is the hub's last seq" "$old_max" "$b_seq"
+equal "B's cursor is the hub's last seq" "$old_max" "$b_seq"
 s_ack=$(meta s hub_ack_seq)
 
 # ---- the restore ----
-stop_hub() {
-    kill -TERM "$hubpid"
-    wait "$hubpid"
-    hubpid=
-}
 stop_hub
 hubdo 0 "the state it replaced is in" -- restore "$dir/bk"
-expect "incarnations after the restore" 2 "$(sql hub 'SELECT count(*) FROM hub_incarnation')"
+equal "incarnations after the restore" 2 "$(sql hub 'SELECT count(*) FROM hub_incarnation')"
 inc1=$(hub_incarnation)
 [ -n "$inc1" ] && [ "$inc1" != "$inc0" ] && ok || bad "the restore made no new incarnation"
 since=$(sql hub 'SELECT since_seq FROM hub_incarnation ORDER BY n DESC LIMIT 1')
-expect "the new incarnation begins at the backup's last seq" "$(hub_seq_max)" "$since"
+equal "the new incarnation begins at the backup's last seq" "$(hub_seq_max)" "$since"
 [ "$since" -lt "$b_seq" ] && ok || bad "B's cursor $b_seq is not beyond the backup ($since)"
-expect "the restored hub lacks A's candidate" 0 "$(has_candidate hub 'Hà Thị Mai')"
+equal "the restored hub lacks A's candidate" 0 "$(has_candidate hub 'Hà Thị Mai')"
 start_hub "$dir/hub"
 
 # ---- live: A sends again what the hub lost, and writes one more ----
 on a 0 "synced" -- sync --hub "$addr"
-expect "A's lost candidate is back on the hub" 1 "$(has_candidate hub 'Hà Thị Mai')"
-expect "A's other lost candidate is back on the hub" 1 "$(has_candidate hub 'Lò Thị Hoa')"
-expect "A's incarnation" "$inc1" "$(meta a hub_incarnation)"
+equal "A's lost candidate is back on the hub" 1 "$(has_candidate hub 'Hà Thị Mai')"
+equal "A's other lost candidate is back on the hub" 1 "$(has_candidate hub 'Lò Thị Hoa')"
+equal "A's incarnation" "$inc1" "$(meta a hub_incarnation)"
 grep -q "device=$(short a) event=restored-hub from=$inc0 to=$inc1" "$dir/hub.log" && ok ||
     bad "no restored-hub event for A in the hub's log: $(grep restored-hub "$dir/hub.log")"
 on a 0 "added candidate" -- candidate add --name "Đinh Thị Ánh" --birth-date 2002-01-20
 on a 0 "synced" -- sync --hub "$addr"
-expect "restored-hub events once A knows the incarnation" 1 \
+equal "restored-hub events once A knows the incarnation" 1 \
     "$(grep -c "device=$(short a) event=restored-hub" "$dir/hub.log")"
 hubdo 0 "target for CB-01" -- target --org CB-01 --year 2028 --admissions 4
 # The hub's new versions reuse seqs B received before the restore: B's old
@@ -131,35 +110,35 @@ new_max=$(hub_seq_max)
 
 # ---- live: B, whose cursor went past the backup, receives the new versions ----
 on b 0 "synced" -- sync --hub "$addr"
-expect "B received A's candidate made after the restore" 1 "$(has_candidate b 'Đinh Thị Ánh')"
-expect "B received the hub's new target" 1 "$(has_target b 2028)"
-expect "B keeps A's candidates" 1 "$(has_candidate b 'Hà Thị Mai')"
-expect "B's incarnation" "$inc1" "$(meta b hub_incarnation)"
-expect "B's cursor is the restored hub's last seq" "$(hub_seq_max)" "$(meta b hub_seq)"
+equal "B received A's candidate made after the restore" 1 "$(has_candidate b 'Đinh Thị Ánh')"
+equal "B received the hub's new target" 1 "$(has_target b 2028)"
+equal "B keeps A's candidates" 1 "$(has_candidate b 'Hà Thị Mai')"
+equal "B's incarnation" "$inc1" "$(meta b hub_incarnation)"
+equal "B's cursor is the restored hub's last seq" "$(hub_seq_max)" "$(meta b hub_seq)"
 grep -q "device=$(short b) event=restored-hub from=$inc0 to=$inc1 hub_seq=$b_seq down_seq=$since" \
     "$dir/hub.log" && ok || bad "no restored-hub event for B: $(grep restored-hub "$dir/hub.log")"
 # A's candidates went again with the stamps B had: no second version of any.
 a_site=$(sql hub "SELECT hex(id) FROM hub_device WHERE name = 'máy a'")
 a_versions() { sql "$1" "SELECT count(*) FROM cs_ver v JOIN cs_site s ON s.ix = v.site WHERE s.uuid = x'$a_site'"; }
-expect "A's versions on B" "$(a_versions a)" "$(a_versions b)"
-expect "A's versions on the hub" "$(a_versions a)" "$(a_versions hub)"
+equal "A's versions on B" "$(a_versions a)" "$(a_versions b)"
+equal "A's versions on the hub" "$(a_versions a)" "$(a_versions hub)"
 
 # ---- by stick: S's first reply brings the new versions, its next bundle what the hub lost ----
 stick_trip s
 grep -q "event=restored-hub device=$(short s) file=\".*\" from=$inc0 to=$inc1" \
     "$dir/import-s.err" && ok || bad "no restored-hub line from cellsyncd import: $(cat "$dir/import-s.err")"
-expect "S received A's candidate made after the restore" 1 "$(has_candidate s 'Đinh Thị Ánh')"
-expect "S received the hub's new target" 1 "$(has_target s 2028)"
-expect "S's incarnation" "$inc1" "$(meta s hub_incarnation)"
+equal "S received A's candidate made after the restore" 1 "$(has_candidate s 'Đinh Thị Ánh')"
+equal "S received the hub's new target" 1 "$(has_target s 2028)"
+equal "S's incarnation" "$inc1" "$(meta s hub_incarnation)"
 # The hub's word on S's writes went back with it: the next bundle carries them again,
 # and their stamps stay as they were (known to B).
 [ "$(meta s hub_ack_seq)" -lt "$s_ack" ] && ok || bad "S's hub_ack_seq did not come down"
 [ "$(meta s exported_seq)" -ge "$s_ack" ] && ok ||
     bad "S's exported_seq $(meta s exported_seq) is below what the old hub acknowledged ($s_ack)"
-expect "S's candidates on the hub after one trip" 0 \
+equal "S's candidates on the hub after one trip" 0 \
     "$(sql hub "SELECT count(*) FROM candidate WHERE full_name NOT IN ('Nguyễn Văn Sỹ', 'Hà Thị Mai', 'Lò Thị Hoa', 'Đinh Thị Ánh')")"
 stick_trip s
-expect "S's candidates on the hub after two trips" 40 \
+equal "S's candidates on the hub after two trips" 40 \
     "$(sql hub "SELECT count(*) FROM candidate WHERE full_name NOT IN ('Nguyễn Văn Sỹ', 'Hà Thị Mai', 'Lò Thị Hoa', 'Đinh Thị Ánh')")"
 [ "$(meta s hub_ack_seq)" -ge "$s_ack" ] && ok || bad "S's hub_ack_seq after two trips is below $s_ack"
 on s 0 "not acknowledged: *0" -- status
@@ -169,11 +148,11 @@ on a 0 "synced" -- sync --hub "$addr"
 on b 0 "synced" -- sync --hub "$addr"
 stick_trip s
 for d in a b s; do
-    expect "candidates on $d" "$(candidates hub)" "$(candidates "$d")"
+    equal "candidates on $d" "$(candidates hub)" "$(candidates "$d")"
 done
-expect "candidates on the hub" 44 "$(candidates hub)"
+equal "candidates on the hub" 44 "$(candidates hub)"
 # The target made after the backup is gone from the hub (documented); B and S keep it.
-expect "the lost target on the hub" 0 "$(has_target hub 2027)"
+equal "the lost target on the hub" 0 "$(has_target hub 2027)"
 
 # ---- a device from an incarnation the hub does not know gets everything again ----
 "$fixture" sql "$dir/b/replica.db" \
@@ -182,9 +161,9 @@ expect "the lost target on the hub" 0 "$(has_target hub 2027)"
 on b 0 "synced" -- sync --hub "$addr"
 grep -q "device=$(short b) event=restored-hub from=00112233445566778899aabbccddeeff to=$inc1 hub_seq=[0-9]* down_seq=0" \
     "$dir/hub.log" && ok || bad "no restored-hub event for an unknown incarnation"
-expect "B's incarnation again" "$inc1" "$(meta b hub_incarnation)"
-expect "B's cursor after being sent everything" "$(hub_seq_max)" "$(meta b hub_seq)"
-expect "candidates on B" 44 "$(candidates b)"
+equal "B's incarnation again" "$inc1" "$(meta b hub_incarnation)"
+equal "B's cursor after being sent everything" "$(hub_seq_max)" "$(meta b hub_seq)"
+equal "candidates on B" 44 "$(candidates b)"
 stop_hub
 
 summary

@@ -9,10 +9,8 @@
 # hub with the wrong key are refused with a reason and change nothing.
 set -u
 cellsync=$1 cellsyncd=$2 fixture=$3
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
-hub() { "$cellsyncd" "$@" --state "$dir/hub" >"$out" 2>"$err"; }
-added_id() { sed -n 's/^added [a-z]* \([0-9a-f]\{8\}\)$/\1/p' "$out"; }
-hash() { "$fixture" hash "$dir/$1/replica.db"; }
 same_state() {
     a=$(hash "$1") b=$(hash "$2")
     [ -n "$a" ] && [ "$a" = "$b" ] && ok || bad "$1 and $2 differ: $a / $b"
@@ -24,14 +22,14 @@ XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
 CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván"
 CB-02,XA-ML,cell,village,"Chi bộ bản Pù Quăn, xóm 2"
 EOF
-hub init --org-tree "$dir/tree.csv" && ok || bad "hub init"
+hubdo 0 "" -- init --org-tree "$dir/tree.csv"
 start_hub "$dir/hub"
 
 # Three devices: two laptops of cell 1 (a, a2), one of cell 2 (b).
 for d in a:CB-01 a2:CB-01 b:CB-02; do
     name=${d%%:*} org=${d#*:}
-    hub enroll --org "$org" --role cell --name "máy $name" --addr "$addr" --out "$dir/$name.enroll" &&
-        ok || bad "enroll $name"
+    hubdo 0 "" -- enroll --org "$org" --role cell --name "máy $name" --addr "$addr" \
+        --out "$dir/$name.enroll"
     on "$name" 0 "created" -- init
     on "$name" 0 "enrolled" -- enroll "$dir/$name.enroll"
 done
@@ -53,7 +51,7 @@ on a 0 "synced" -- sync
 [ "$(hash a)" = "$(hash a2)" ] && ok || bad "a and a2 differ after a second sync"
 
 # A target set at the hub reaches cell 1 only.
-hub target --org CB-01 --year 2026 --admissions 5 --students 1 && ok || bad "hub target"
+hubdo 0 "" -- target --org CB-01 --year 2026 --admissions 5 --students 1
 on a 0 "synced" -- sync
 on a 0 "CB-01" -- target list
 on b 0 "synced" -- sync
@@ -68,7 +66,7 @@ on a2 0 "open conflicts 1" -- sync
 on a 0 "synced" -- sync
 on a 0 "0911000111" -- conflicts list
 on a2 0 "0922000222" -- conflicts list
-[ "$("$fixture" sql "$dir/hub/replica.db" 'SELECT count(*) FROM cs_ver WHERE state = 1')" = 1 ] &&
+[ "$(hubsql 'SELECT count(*) FROM cs_ver WHERE state = 1')" = 1 ] &&
     ok || bad "the hub does not hold the conflict"
 n=$(CELLSYNC_HOME="$dir/a" "$cellsync" conflicts list --json | sed -n 's/.*"conflict":\([0-9]*\).*/\1/p')
 on a 0 "" -- conflicts resolve "${n:-0}" --value 0933000333
@@ -80,12 +78,12 @@ CELLSYNC_HOME="$dir/a2" "$cellsync" conflicts list --json >"$out" 2>"$err"
 same_state a a2
 
 # A laptop whose clock runs 3 days ahead: its writes take the hub's time before they go.
-"$fixture" sql "$dir/a2/replica.db" \
+sql a2 \
     "INSERT OR REPLACE INTO cs_meta(key, value) VALUES ('clock_offset_ms', '259200000')" >/dev/null
 on a2 0 "changed" -- candidate edit "$k" --hometown "Bản Khe Ván"
 on a2 0 "clock was ahead" -- sync
 on a2 0 "refused 0" -- sync
-[ "$("$fixture" sql "$dir/hub/replica.db" \
+[ "$(hubsql \
     "SELECT (max(hlc) >> 16) < (strftime('%s', 'now') + 3600) * 1000 FROM cs_ver")" = 1 ] &&
     ok || bad "a stamp from the future reached the hub"
 on a 0 "synced" -- sync
@@ -97,14 +95,14 @@ on a 0 "changed" -- candidate edit "$k" --org CB-02
 on a 0 "refused 1" -- sync
 on b 0 "synced" -- sync
 [ "$(hash b)" = "$before" ] && ok || bad "cell 2 received a refused change"
-[ "$("$fixture" sql "$dir/hub/replica.db" 'SELECT count(*) FROM hub_refused')" -ge 1 ] &&
+[ "$(hubsql 'SELECT count(*) FROM hub_refused')" -ge 1 ] &&
     ok || bad "the refusal was not kept at the hub"
 
 # A revoked device is turned away with the reason; nothing it holds is taken.
-hub revoke "máy b" && ok || bad "revoke"
+hubdo 0 "" -- revoke "máy b"
 on b 0 "added candidate" -- candidate add --name "Không Được Gửi"
 on b 1 "revoked" -- sync
-[ "$("$fixture" sql "$dir/hub/replica.db" "SELECT count(*) FROM candidate WHERE full_name = 'Không Được Gửi'")" = 0 ] &&
+[ "$(hubsql "SELECT count(*) FROM candidate WHERE full_name = 'Không Được Gửi'")" = 0 ] &&
     ok || bad "a revoked device's record reached the hub"
 
 # An enrollment file used twice, by a second device, is refused.
@@ -127,7 +125,7 @@ on a 1 "cannot reach the hub" -- sync --hub 127.0.0.1:1
 
 # The admission decision is the committee's: a cell's device says so at once,
 # rather than the hub refusing it at the next sync.
-kid=$("$fixture" sql "$dir/a/replica.db" "SELECT lower(hex(id)) FROM candidate WHERE lower(hex(id)) LIKE '%$k'")
+kid=$(sql a "SELECT lower(hex(id)) FROM candidate WHERE lower(hex(id)) LIKE '%$k'")
 CELLSYNC_HOME="$dir/a" "$fixture" set candidate "$kid" stage grassroots_resolution &&
     ok || bad "cs_fixture set stage ($kid)"
 before=$(hash a)
@@ -135,11 +133,7 @@ on a 1 "is the committee's" -- candidate advance "$k"
 [ "$(hash a)" = "$before" ] && ok || bad "a refused advance changed the replica"
 
 # The hub stops on SIGTERM with exit 0.
-kill -TERM "$hubpid"
-wait "$hubpid"
-rc=$?
-hubpid=
-[ "$rc" -eq 0 ] && ok || bad "cellsyncd exited $rc on SIGTERM"
+stop_hub
 grep -q "event=stopped" "$dir/hub.log" && ok || bad "no stop line in the log"
 
 summary

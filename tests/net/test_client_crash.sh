@@ -36,16 +36,13 @@
 set -u
 cellsync=$1 cellsyncd=$2 bulk=$3 fixture=$4
 trials=${CS_CLIENT_CRASH_TRIALS:-3}
+# shellcheck source=../cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
-trap 'exit 1' INT TERM
 
 N_A=2000 N_B=50 N_MORE=500
 CH_A=$((N_A * 7)) CH_B=$((N_B * 7)) CH_MORE=$(((N_A + N_MORE) * 7)) # 7 columns a candidate
 SLACK_KIB=20 # one chunk (16 KiB) and its overhead, the handshake, acknowledgments
 
-sql() { "$fixture" sql "$dir/$1/replica.db" "$2"; }
-hash() { "$fixture" hash "$dir/$1/replica.db"; }
-meta() { sql "$1" "SELECT coalesce((SELECT value FROM cs_meta WHERE key = '$2'), 0)"; }
 # A replica's own site is its first.
 own() { sql "$1" "SELECT count(*) FROM cs_ver WHERE site = 1"; }
 others() { sql "$1" "SELECT count(*) FROM cs_ver WHERE site != 1"; }
@@ -58,15 +55,10 @@ dups() {
     sql hub "SELECT count(*) FROM (SELECT 1 FROM cs_ver GROUP BY tbl, row, col, hlc, site
              HAVING count(*) > 1)"
 }
-rows() {
-    sql "$1" "SELECT hex(id)||'|'||cl||'|'||full_name||'|'||stage||'|'||phone||'|'||hometown
-              ||'|'||note||'|'||org_unit FROM candidate ORDER BY id"
-}
 # A device's own changes the hub acknowledged to it.
 acked() {
-    sql "$1" "SELECT count(*) FROM cs_ver WHERE site = 1 AND seq <= $(meta "$1" hub_ack_seq)"
+    sql "$1" "SELECT count(*) FROM cs_ver WHERE site = 1 AND seq <= $(meta "$1" hub_ack_seq 0)"
 }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # frac I: the I-th of a sequence spread evenly over 0..0.95 (golden-ratio steps); the
 # first few hundredths land in the handshake, where the device is registered.
 frac() { awk -v i="$1" 'BEGIN { f = i * 0.6180339887; f -= int(f); printf "%.3f", 0.95 * f }'; }
@@ -93,26 +85,6 @@ take() {
     have=$2
 }
 
-hub_stop() {
-    kill -TERM "$hubpid" 2>/dev/null
-    wait "$hubpid"
-    rc=$?
-    hubpid=
-    [ "$rc" -eq 0 ] && ok || bad "cellsyncd exited $rc on SIGTERM: $(tail -3 "$dir/hub.log")"
-}
-restore() { # restore SNAPSHOT NAME...: the named state directories as they were saved
-    snap=$1
-    shift
-    for n in "$@"; do
-        rm -rf "${dir:?}/$n"
-        cp -a "$dir/$snap/$n" "$dir/$n"
-    done
-}
-# dosync DEVICE: one sync with the hub, output in $out and $err, exit code in $sc.
-dosync() {
-    CELLSYNC_HOME="$dir/$1" "$cellsync" sync --quiet --timeout 20 --hub "$addr" >"$out" 2>"$err"
-    sc=$?
-}
 # killsync DEVICE MS: a sync killed with SIGKILL MS ms in; its exit code in $kc (137: killed).
 killsync() {
     CELLSYNC_HOME="$dir/$1" "$cellsync" sync --quiet --timeout 20 --hub "$addr" \
@@ -148,7 +120,7 @@ for name in a b; do
 done
 CELLSYNC_HOME="$dir/a" "$bulk" candidates $N_A >"$out" 2>"$err" && ok || bad "cs_bulk a"
 CELLSYNC_HOME="$dir/b" "$bulk" candidates $N_B >"$out" 2>"$err" && ok || bad "cs_bulk b"
-hub_stop
+stop_hub
 mkdir "$dir/snap" "$dir/snapb"
 cp -a "$dir/hub" "$dir/a" "$dir/b" "$dir/snap/"
 [ "$(own a)" = $CH_A ] && [ "$(own b)" = $CH_B ] && ok ||
@@ -156,7 +128,7 @@ cp -a "$dir/hub" "$dir/a" "$dir/b" "$dir/snap/"
 
 # For the bundles: A exported its 2000 once (the stick's previous bundle), then wrote 500 more.
 on a 0 "wrote $CH_A changes" -- bundle export "$dir/prev.bundle"
-e_prev=$(meta a exported_seq)
+e_prev=$(meta a exported_seq 0)
 CELLSYNC_HOME="$dir/a" "$bulk" candidates $N_MORE >"$out" 2>"$err" && ok || bad "cs_bulk a more"
 cp -a "$dir/hub" "$dir/a" "$dir/snapb/"
 
@@ -165,7 +137,7 @@ t0=$(now_ms)
 on a 0 "wrote $CH_MORE changes" -- bundle export "$dir/whole.bundle"
 t_export=$(($(now_ms) - t0))
 s_export=$(wc -c <"$dir/whole.bundle")
-e_full=$(meta a exported_seq)
+e_full=$(meta a exported_seq 0)
 restore snap hub a
 start_hub "$dir/hub"
 t0=$(now_ms)
@@ -178,7 +150,7 @@ dosync b
 t_b=$(($(now_ms) - t0))
 down_b=$(received) down_b_kib=$(received_kib)
 [ $sc -eq 0 ] && [ "${down_b:-0}" -ge $CH_A ] && ok || bad "B's uninterrupted sync (exit $sc)"
-hub_stop
+stop_hub
 echo "uninterrupted: A sends $CH_A changes ($up_a KiB) in $t_a ms; B receives $down_b" \
     "($down_b_kib KiB) in $t_b ms; export of $CH_MORE changes $s_export bytes in $t_export ms"
 
@@ -200,11 +172,11 @@ while [ "$i" -lt "$trials" ]; do
     k=$(acked a)
     how="resumed at once"
     if [ $((i % 2)) -eq 1 ]; then
-        hub_stop
+        stop_hub
         h=$(at_hub a)
         cursor=$(sql hub "SELECT coalesce((SELECT up_seq FROM hub_device WHERE name = 'a'), 0)")
-        [ "$(meta a hub_ack_seq)" -le "$cursor" ] && ok ||
-            bad "round $i: A believes seq $(meta a hub_ack_seq) acknowledged," \
+        [ "$(meta a hub_ack_seq 0)" -le "$cursor" ] && ok ||
+            bad "round $i: A believes seq $(meta a hub_ack_seq 0) acknowledged," \
                 "the hub merged up to $cursor"
         how="hub held $h"
         start_hub "$dir/hub"
@@ -271,7 +243,7 @@ while [ "$i" -lt "$trials" ]; do
         bad "round $i: A's last sync exited $sc, received $(received) not $CH_B"
     ha=$(hash a) hb=$(hash b)
     [ -n "$ha" ] && [ "$ha" = "$hb" ] && ok || bad "round $i: A and B differ: $ha / $hb"
-    hub_stop
+    stop_hub
     [ "$(sql hub 'SELECT count(*) FROM candidate')" = $((N_A + N_B)) ] && ok ||
         bad "round $i: the hub holds $(sql hub 'SELECT count(*) FROM candidate') candidates"
     [ "$(at_hub a)" = $CH_A ] && [ "$(at_hub b)" = $CH_B ] && ok ||
@@ -332,7 +304,7 @@ while [ "$j" -lt "$trials" ]; do
     kc=$?
     bkills=$((bkills + 1))
     intact a $CH_MORE "bundle round $j"
-    e=$(meta a exported_seq)
+    e=$(meta a exported_seq 0)
 
     # What the destination holds: the old bundle, nothing, or a whole new one.
     have=0 whole=0
@@ -384,8 +356,8 @@ while [ "$j" -lt "$trials" ]; do
 
     # Export again, beside the leftovers; the hub takes it, A takes the reply.
     on a 0 "wrote $CH_MORE changes" -- bundle export --quiet "$dest"
-    [ "$(meta a exported_seq)" = "$e_full" ] && ok ||
-        bad "bundle round $j: exported_seq $(meta a exported_seq) after a whole export, not $e_full"
+    [ "$(meta a exported_seq 0)" = "$e_full" ] && ok ||
+        bad "bundle round $j: exported_seq $(meta a exported_seq 0) after a whole export, not $e_full"
     take "$dest" $CH_MORE "the new export"
     on a 0 "read '" -- bundle import --quiet "$stick"
     on a 0 "not acknowledged: *0$" -- status
@@ -401,8 +373,8 @@ while [ "$j" -lt "$trials" ]; do
     # B by stick: its first reply brings A's 17500 changes; B is killed while applying them.
     restore snap b
     on b 0 "wrote $CH_B changes" -- bundle export --quiet "$stick/b.bundle"
-    "$cellsyncd" import "$stick/b.bundle" --state "$dir/hub" >"$out" 2>"$err"
-    [ $? -eq 0 ] && [ "$(imported)" = $CH_B ] && ok ||
+    "$cellsyncd" import "$stick/b.bundle" --state "$dir/hub" >"$out" 2>"$err" &&
+        [ "$(imported)" = $CH_B ] && ok ||
         bad "bundle round $j: the hub did not take B's bundle"
     reply=$(sed -n "s/.*; reply '\(.*\)' with [0-9]* changes\$/\1/p" "$out")
     if [ -z "$t_reply" ]; then

@@ -11,10 +11,10 @@
 set -u
 cellsync=$1 cellsyncd=$2 bulk=$3 fixture=$4
 trials=${CS_CRASH_TRIALS:-10}
+# shellcheck source=../cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 
-hubsql() { "$fixture" sql "$dir/hub/replica.db" "$1"; }
-devsql() { "$fixture" sql "$dir/a/replica.db" "$1"; }
+devsql() { sql a "$1"; }
 
 cat >"$dir/tree.csv" <<'EOF'
 id,parent,level,kind,name
@@ -46,11 +46,6 @@ held_at_hub() {
 # the device stopped and copied), so each kill lands in a sync of all 21,000
 # changes: at a share of the time one uninterrupted sync takes, spread over
 # 2% to 96% across the trials.
-stop_hub() {
-    kill -TERM "$hubpid" 2>/dev/null
-    wait "$hubpid" 2>/dev/null
-    hubpid=
-}
 stop_hub
 cp -a "$dir/hub" "$dir/hub0"
 cp -a "$dir/a" "$dir/a0"
@@ -61,11 +56,10 @@ reset() {
     cp -a "$dir/a0" "$dir/a"
     start_hub "$dir/hub"
 }
-ms() { echo $(($(date +%s%N) / 1000000)); }
 reset
-t0=$(ms)
+t0=$(now_ms)
 on a 0 "synced" -- sync --quiet --hub "$addr"
-full=$(($(ms) - t0))
+full=$(($(now_ms) - t0))
 echo "one uninterrupted sync of the device's changes: $full ms"
 
 i=0 mid=0

@@ -20,83 +20,20 @@
 # attempt, and the hub holds every change once.
 set -u
 cellsync=$1 cellsyncd=$2 proxy=$3 bulk=$4 fixture=$5
-fails=0 passes=0
-dir=$(mktemp -d)
-out=$dir/out err=$dir/err
-hubpid= proxypid=
-cleanup() {
-    [ -n "$proxypid" ] && kill "$proxypid" 2>/dev/null && wait "$proxypid" 2>/dev/null
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
-unset LANGUAGE
+# shellcheck source=../cli/lib.sh
+. "$(dirname "$0")/../cli/lib.sh"
+proxypid=''
 
 N_CAND=2000
 N_CHANGES=$((N_CAND * 7)) # cs_bulk writes 7 columns per candidate
 SLACK=20480               # one chunk (16 KiB) + its overhead + a handshake + acks
 
-ok() { passes=$((passes + 1)); }
-bad() {
-    echo "FAIL: $*"
-    [ -s "$out" ] && sed 's/^/  stdout: /' "$out"
-    [ -s "$err" ] && sed 's/^/  stderr: /' "$err"
-    fails=$((fails + 1))
-}
-check() { # check CONDITION-RESULT MESSAGE: 0 passes, anything else fails
-    if [ "$1" -eq 0 ]; then ok; else bad "$2"; fi
-}
-wait_file() {
-    i=0
-    while [ ! -s "$1" ] && [ $i -lt 100 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    [ -s "$1" ]
-}
-sql() { "$fixture" sql "$dir/$1/replica.db" "$2"; }
-hash() { "$fixture" hash "$dir/$1/replica.db"; }
-
-hub_start() {
-    rm -f "$dir/port"
-    "$cellsyncd" serve --state "$dir/hub" --listen 127.0.0.1:0 --port-file "$dir/port" \
-        2>>"$dir/hub.log" &
-    hubpid=$!
-    if ! wait_file "$dir/port"; then
-        echo "FAIL: the hub did not start"
-        tail -20 "$dir/hub.log"
-        exit 1
-    fi
-    hubaddr=127.0.0.1:$(cat "$dir/port")
-}
-# Stops the hub; SIGTERM lets merges already queued finish, so the state is final.
-hub_stop() {
-    if kill -TERM "$hubpid" 2>/dev/null; then
-        wait "$hubpid"
-        rc=$?
-        what="exited $rc on SIGTERM"
-    else
-        wait "$hubpid"
-        rc=$?
-        what="had died before SIGTERM, exit $rc$([ $rc -gt 128 ] && echo " (signal $((rc - 128)))")"
-    fi
-    hubpid=
-    if [ $rc -ne 0 ]; then
-        echo "FAIL: cellsyncd $what; the end of its log:"
-        tail -5 "$dir/hub.log" | sed 's/^/  hub: /'
-        fails=$((fails + 1))
-    else
-        ok
-    fi
-    : >"$dir/hub.log"
-}
 proxy_start() {
     rm -f "$dir/pport" "$dir/stats"
-    "$proxy" --target "$hubaddr" --port-file "$dir/pport" --stats "$dir/stats" --max-seconds 60 \
+    "$proxy" --target "$addr" --port-file "$dir/pport" --stats "$dir/stats" --max-seconds 60 \
         "$@" 2>>"$dir/proxy.log" &
     proxypid=$!
+    bg_pids=$proxypid
     if ! wait_file "$dir/pport"; then
         echo "FAIL: the proxy did not start"
         exit 1
@@ -108,26 +45,16 @@ proxy_stop() {
     kill -TERM "$proxypid"
     wait "$proxypid"
     rc=$?
-    proxypid=
-    check $rc "cs_proxy exited $rc"
+    proxypid='' bg_pids=''
+    check_rc $rc "cs_proxy exited $rc"
     up=$(sed -n 's/.* up=\([0-9]*\) .*/\1/p' "$dir/stats")
     down=$(sed -n 's/.* down=\([0-9]*\) .*/\1/p' "$dir/stats")
     up=${up:-0} down=${down:-0}
-}
-# dosync DEVICE ADDR: one sync, output in $out and $err, exit code in $sc.
-dosync() {
-    CELLSYNC_HOME="$dir/$1" "$cellsync" sync --quiet --timeout 20 --hub "$2" >"$out" 2>"$err"
-    sc=$?
-}
-restore() {
-    rm -rf "$dir/hub" "$dir/a" "$dir/b"
-    cp -a "$dir/snap/hub" "$dir/snap/a" "$dir/snap/b" "$dir/"
 }
 
 CAND_TBL="(SELECT ix FROM cs_name WHERE name = 'candidate')"
 hub_count() { sql hub "SELECT count(*) FROM candidate"; }
 hub_versions() { sql hub "SELECT count(*) FROM cs_ver WHERE tbl = $CAND_TBL"; }
-rows() { sql "$1" "SELECT hex(id)||'|'||cl||'|'||full_name||'|'||stage||'|'||phone||'|'||hometown||'|'||note||'|'||org_unit FROM candidate ORDER BY id"; }
 
 # ---- the hub, two devices of one cell, and a month of records on A ----
 cat >"$dir/tree.csv" <<'EOF'
@@ -137,43 +64,43 @@ CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván"
 CB-02,XA-ML,cell,village,"Chi bộ bản Pù Quăn, xóm 2"
 EOF
 "$cellsyncd" init --state "$dir/hub" --org-tree "$dir/tree.csv" >"$out" 2>"$err"
-check $? "hub init"
-hub_start
+check_rc $? "hub init"
+start_hub "$dir/hub"
 for name in a b; do
     "$cellsyncd" enroll --state "$dir/hub" --org CB-01 --role cell --name "máy $name" \
-        --addr "$hubaddr" --out "$dir/$name.enroll" >"$out" 2>"$err"
-    check $? "enroll $name at the hub"
+        --addr "$addr" --out "$dir/$name.enroll" >"$out" 2>"$err"
+    check_rc $? "enroll $name at the hub"
     CELLSYNC_HOME="$dir/$name" "$cellsync" init >"$out" 2>"$err"
-    check $? "init $name"
+    check_rc $? "init $name"
     CELLSYNC_HOME="$dir/$name" "$cellsync" enroll "$dir/$name.enroll" >"$out" 2>"$err"
-    check $? "enroll $name"
+    check_rc $? "enroll $name"
 done
 CELLSYNC_HOME="$dir/a" "$bulk" candidates $N_CAND >"$out" 2>"$err"
-check $? "cs_bulk candidates $N_CAND"
-hub_stop
+check_rc $? "cs_bulk candidates $N_CAND"
+stop_hub
 mkdir "$dir/snap"
 cp -a "$dir/hub" "$dir/a" "$dir/b" "$dir/snap/"
 # A's seq of each candidate version, to count what a hub cursor covers.
 [ "$(sql a "SELECT count(*) FROM cs_ver WHERE tbl = $CAND_TBL")" = $N_CHANGES ]
-check $? "A does not hold $N_CHANGES candidate changes"
+check_rc $? "A does not hold $N_CHANGES candidate changes"
 
 # ---- U_full: the same sync, uninterrupted ----
-restore
-hub_start
+restore snap hub a b
+start_hub "$dir/hub"
 proxy_start
 t0=$(date +%s)
 dosync a "$paddr"
 t1=$(date +%s)
 proxy_stop
 [ $sc -eq 0 ] && grep -q "sent $N_CHANGES changes" "$out"
-check $? "the uninterrupted sync failed (exit $sc)"
+check_rc $? "the uninterrupted sync failed (exit $sc)"
 u_full=$up d_full=$down
 total=$((u_full + d_full))
 echo "U_full=$u_full bytes up, $d_full down ($(sed -n 's/.*turns=\([0-9]*\).*/\1/p' "$dir/stats") turns," \
     "$((t1 - t0)) s) for $N_CAND candidates, $N_CHANGES changes"
 [ "$(hub_count)" = $N_CAND ]
-check $? "the uninterrupted sync left $(hub_count) candidates at the hub"
-hub_stop
+check_rc $? "the uninterrupted sync left $(hub_count) candidates at the hub"
+stop_hub
 
 # ---- cut points from the handshake to the last acknowledgment ----
 # In the handshake (msg1 is about 150 bytes, msg2 and the stream header about
@@ -186,8 +113,8 @@ cuts="$cuts $((total / 2)) $((total * 3 / 4)) $((total - 1000)) $((total - 150))
 last=$((total - 150))
 
 for n in $cuts; do
-    restore
-    hub_start
+    restore snap hub a b
+    start_hub "$dir/hub"
     proxy_start --cut-after "$n"
     dosync a "$paddr"
     proxy_stop
@@ -199,42 +126,42 @@ for n in $cuts; do
         bad "cut $n: the sync exited $sc, without the resume message or after a timeout"
     fi
     [ $((up_cut + down_cut)) -le "$n" ]
-    check $? "cut $n: the proxy let $((up_cut + down_cut)) bytes through"
+    check_rc $? "cut $n: the proxy let $((up_cut + down_cut)) bytes through"
     # The hub's state once the merges it had queued are done.
-    hub_stop
+    stop_hub
     cursor=$(sql hub "SELECT coalesce(max(up_seq), 0) FROM hub_device WHERE name = 'máy a'")
     acked=$(sql a "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM cs_meta WHERE key = 'hub_ack_seq'")
     covered=$(sql a "SELECT count(DISTINCT row) FROM cs_ver WHERE tbl = $CAND_TBL AND seq <= $cursor")
     have=$(hub_count) vers=$(hub_versions)
     [ "$have" = "$covered" ] && [ "$vers" = $((have * 7)) ] && [ "$have" -le $N_CAND ] &&
         [ $((have % 10)) -eq 0 ]
-    check $? "cut $n: the hub holds $have candidates ($vers changes); its cursor $cursor covers $covered"
+    check_rc $? "cut $n: the hub holds $have candidates ($vers changes); its cursor $cursor covers $covered"
     [ "$acked" -le "$cursor" ]
-    check $? "cut $n: A believes seq $acked acknowledged, the hub merged up to $cursor"
+    check_rc $? "cut $n: A believes seq $acked acknowledged, the hub merged up to $cursor"
 
-    hub_start
+    start_hub "$dir/hub"
     proxy_start
     dosync a "$paddr"
     proxy_stop
     up_res=$up
     [ $sc -eq 0 ] && grep -q "sent $((N_CHANGES - vers)) changes" "$out"
-    check $? "cut $n: the resumed sync exited $sc, or did not send exactly the $((N_CHANGES - vers)) changes the hub lacked"
+    check_rc $? "cut $n: the resumed sync exited $sc, or did not send exactly the $((N_CHANGES - vers)) changes the hub lacked"
     sum=$((up_cut + up_res))
     echo "cut $n: before the cut up=$up_cut down=$down_cut, the hub had $have; resume" \
         "up=$up_res; up in all $sum = U_full $((sum - u_full)) bytes"
     [ $sum -le $((u_full + SLACK)) ]
-    check $? "cut $n: $sum bytes sent up in all, over U_full $u_full + $SLACK"
+    check_rc $? "cut $n: $sum bytes sent up in all, over U_full $u_full + $SLACK"
     [ "$(hub_count)" = $N_CAND ] && [ "$(hub_versions)" = $N_CHANGES ]
-    check $? "cut $n: after the resume the hub holds $(hub_count) candidates, $(hub_versions) changes"
+    check_rc $? "cut $n: after the resume the hub holds $(hub_count) candidates, $(hub_versions) changes"
 
     # A and the hub agree; B joins (its first sync, 14000 changes) in a few rounds
     # only, to keep the test short.
     rows a >"$dir/rows.a"
     rows hub >"$dir/rows.hub"
     cmp -s "$dir/rows.a" "$dir/rows.hub"
-    check $? "cut $n: the hub's candidates differ from A's"
+    check_rc $? "cut $n: the hub's candidates differ from A's"
     case $n in 400 | 20000 | "$last") ;; *)
-        hub_stop
+        stop_hub
         continue
         ;;
     esac
@@ -248,24 +175,24 @@ for n in $cuts; do
         echo "B over a 600 ms, 128 KiB/s link: $(((t1 - t0) / 1000000)) ms," \
             "down=$down up=$up $(sed -n 's/.*\(turns=[0-9]*\).*/\1/p' "$dir/stats")"
     else
-        dosync b "$hubaddr"
+        dosync b "$addr"
     fi
     got=$(sed -n 's/.* received \([0-9]*\).*/\1/p' "$out")
     [ $sc -eq 0 ] && [ "${got:-0}" -ge $N_CHANGES ]
-    check $? "cut $n: B's sync exited $sc or did not receive the $N_CHANGES changes"
-    dosync a "$hubaddr"
-    check $sc "cut $n: A's second sync exited $sc"
+    check_rc $? "cut $n: B's sync exited $sc or did not receive the $N_CHANGES changes"
+    dosync a "$addr"
+    check_rc $sc "cut $n: A's second sync exited $sc"
     ha=$(hash a) hb=$(hash b)
     [ -n "$ha" ] && [ "$ha" = "$hb" ]
-    check $? "cut $n: A and B differ: $ha / $hb"
-    hub_stop
+    check_rc $? "cut $n: A and B differ: $ha / $hb"
+    stop_hub
 done
 
 # ---- a link that drops every 1.5 s, whatever is in flight (cs_proxy --cut-every-ms) ----
 # At 32 KiB/s the month takes several connections: each is cut, the sync is run
 # again until it exits 0, and every attempt keeps what the hub acknowledged.
-restore
-hub_start
+restore snap hub a b
+start_hub "$dir/hub"
 proxy_start --cut-every-ms 1500 --rate 32768
 attempts=0
 while :; do
@@ -278,12 +205,11 @@ cuts=$(sed -n 's/.* cuts=\([0-9]*\).*/\1/p' "$dir/stats")
 echo "cut every 1.5 s at 32 KiB/s: $attempts attempts, ${cuts:-?} cuts, up=$up down=$down" \
     "(U_full $u_full)"
 [ $sc -eq 0 ] && [ $attempts -gt 1 ] && [ "${cuts:-0}" -ge 1 ]
-check $? "cut every 1.5 s: exit $sc after $attempts attempts, ${cuts:-?} cuts (want a success after cuts)"
+check_rc $? "cut every 1.5 s: exit $sc after $attempts attempts, ${cuts:-?} cuts (want a success after cuts)"
 [ "$up" -le $((u_full + attempts * SLACK)) ]
-check $? "cut every 1.5 s: $up bytes up in $attempts attempts, over U_full $u_full + $attempts x $SLACK"
-hub_stop
+check_rc $? "cut every 1.5 s: $up bytes up in $attempts attempts, over U_full $u_full + $attempts x $SLACK"
+stop_hub
 [ "$(hub_count)" = $N_CAND ] && [ "$(hub_versions)" = $N_CHANGES ]
-check $? "cut every 1.5 s: the hub holds $(hub_count) candidates, $(hub_versions) changes"
+check_rc $? "cut every 1.5 s: the hub holds $(hub_count) candidates, $(hub_versions) changes"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+summary

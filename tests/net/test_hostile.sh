@@ -27,30 +27,10 @@
 # Afterwards the hub still serves a real device, and SIGTERM stops it.
 set -u
 cellsync=$1 cellsyncd=$2 raw=$3 bulk=$4 fixture=$5
-fails=0 passes=0
-dir=$(mktemp -d)
-out=$dir/out err=$dir/err
-hubpid= idlepid= slowpid=
-cleanup() {
-    for p in $idlepid $slowpid; do kill "$p" 2>/dev/null; done
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
-unset LANGUAGE
+# shellcheck source=../cli/lib.sh
+. "$(dirname "$0")/../cli/lib.sh"
+idlepid='' slowpid=''
 
-ok() { passes=$((passes + 1)); }
-bad() {
-    echo "FAIL: $*"
-    [ -s "$out" ] && sed 's/^/  stdout: /' "$out"
-    [ -s "$err" ] && sed 's/^/  stderr: /' "$err"
-    fails=$((fails + 1))
-}
-check() { # check STATUS MESSAGE: 0 passes, anything else fails
-    if [ "$1" -eq 0 ]; then ok; else bad "$2"; fi
-}
 hub_alive() {
     if kill -0 "$hubpid" 2>/dev/null; then
         ok
@@ -66,23 +46,9 @@ raw() {
     sed 's/^/  /' "$out"
     if [ $rc -eq 0 ]; then ok; else bad "cs_raw $* exited $rc"; fi
 }
-# on DEVICE CODE PATTERN -- ARGS: cellsync for one device, its exit code and output checked.
-on() {
-    dev=$1 code=$2 pattern=$3
-    shift 4
-    CELLSYNC_HOME="$dir/$dev" "$cellsync" "$@" >"$out" 2>"$err"
-    got=$?
-    if [ "$got" -ne "$code" ] || ! cat "$out" "$err" | grep -q -- "$pattern"; then
-        bad "[$dev] cellsync $* -> exit $got (want $code), no '$pattern'"
-    else
-        ok
-    fi
-}
-sql() { "$fixture" sql "$dir/$1/replica.db" "$2"; }
-hubsql() { sql hub "$1"; }
 # What the hub stores: its replicated state (hash and versions) and every device's cursor.
 hub_state() {
-    echo "hash=$("$fixture" hash "$dir/hub/replica.db") versions=$(hubsql 'SELECT count(*) FROM cs_ver')" \
+    echo "hash=$(hash hub) versions=$(hubsql 'SELECT count(*) FROM cs_ver')" \
         "cursors=$(hubsql 'SELECT group_concat(up_seq) FROM (SELECT up_seq FROM hub_device ORDER BY id)')" \
         "devices=$(hubsql 'SELECT count(*) FROM hub_device')"
 }
@@ -103,34 +69,6 @@ logged() {
     have=$(grep -c -- "$1" "$log")
     if [ "$have" -ge "$n" ]; then ok; else bad "the hub logged $have of $n lines '$1'"; fi
 }
-wait_file() {
-    i=0
-    while [ ! -s "$1" ] && [ $i -lt 100 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    [ -s "$1" ]
-}
-# hub_start [LOG]: serves the hub's state with hub.conf; sets $addr.
-hub_start() {
-    rm -f "$dir/port"
-    "$cellsyncd" serve --config "$dir/hub.conf" --state "$dir/hub" --listen 127.0.0.1:0 \
-        --port-file "$dir/port" 2>>"${1:-$dir/hub.log}" &
-    hubpid=$!
-    if ! wait_file "$dir/port"; then
-        echo "FAIL: the hub did not start"
-        cat "${1:-$dir/hub.log}"
-        exit 1
-    fi
-    addr=127.0.0.1:$(cat "$dir/port")
-}
-hub_stop() {
-    kill -TERM "$hubpid"
-    wait "$hubpid"
-    rc=$?
-    hubpid=
-    check $rc "cellsyncd exited $rc on SIGTERM"
-}
 # The hub's WAL merged into replica.db and emptied, for a hub that is stopped.
 checkpoint() { sql "$1" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null; }
 # damage DB: overwrites the b-tree page header of the first leaf of cs_ver with 0xff.
@@ -140,7 +78,6 @@ damage() {
     printf '\377\377\377\377\377\377\377\377' |
         dd of="$1" bs=1 seek=$(((page - 1) * size)) conv=notrunc 2>/dev/null
 }
-short() { CELLSYNC_HOME="$dir/$1" "$cellsync" status | sed -n 's/^device: *\([0-9a-f]\{8\}\).*/\1/p'; }
 
 cat >"$dir/tree.csv" <<'EOF'
 id,parent,level,kind,name
@@ -155,7 +92,9 @@ EOF
 # 1,000 connections need that many descriptors in the hub (cs_raw raises its own).
 N_MANY=1000
 want=$((N_MANY + 100))
+# shellcheck disable=SC3045 # dash, the sh that runs the tests, has ulimit -S and -H
 have=$(ulimit -S -n)
+# shellcheck disable=SC3045 # as above
 if [ "$have" != unlimited ] && [ "$have" -lt $want ]; then
     ulimit -S -n $want 2>/dev/null || {
         hard=$(ulimit -H -n)
@@ -165,8 +104,8 @@ if [ "$have" != unlimited ] && [ "$have" -lt $want ]; then
     }
 fi
 "$cellsyncd" init --state "$dir/hub" --org-tree "$dir/tree.csv" >"$out" 2>"$err"
-check $? "hub init"
-hub_start
+check_rc $? "hub init"
+start_hub "$dir/hub" --config "$dir/hub.conf"
 
 # Devices: a and b of cell CB-01, r of CB-02 (to be revoked), f of CB-01 (its
 # clock runs ahead), g of CB-01, o enrolled with another hub.
@@ -174,7 +113,7 @@ for d in a:CB-01 b:CB-01 r:CB-02 f:CB-01 g:CB-01; do
     name=${d%%:*} org=${d#*:}
     "$cellsyncd" enroll --state "$dir/hub" --org "$org" --role cell --name "máy $name" \
         --addr "$addr" --out "$dir/$name.enroll" >"$out" 2>"$err"
-    check $? "enroll $name at the hub"
+    check_rc $? "enroll $name at the hub"
     on "$name" 0 "created" -- init
     on "$name" 0 "enrolled" -- enroll "$dir/$name.enroll"
 done
@@ -184,7 +123,7 @@ done
 on o 0 "created" -- init
 on o 0 "enrolled" -- enroll "$dir/o.enroll"
 CELLSYNC_HOME="$dir/a" "$bulk" candidates 3 >"$out" 2>"$err"
-check $? "cs_bulk"
+check_rc $? "cs_bulk"
 on a 0 "sent 21 changes" -- sync --quiet --timeout 20
 for d in b r f g; do
     on $d 0 "synced" -- sync --quiet --timeout 20
@@ -198,6 +137,7 @@ s0=$(hub_state)
 idlepid=$!
 "$raw" "$addr" slow 2 >"$dir/slow.out" 2>&1 &
 slowpid=$!
+bg_pids="$idlepid $slowpid"
 for mode in version oversize preauth-big garbage keyreq; do
     echo "cs_raw $mode"
     raw $mode
@@ -211,6 +151,7 @@ for m in idle slow; do
     sed 's/^/  /' "$dir/$m.out"
     if [ $rc -eq 0 ]; then ok; else bad "cs_raw $m 2 exited $rc"; fi
 done
+bg_pids=
 hub_alive "idle and slow peers"
 echo "cs_raw many $N_MANY 2"
 raw many $N_MANY 2
@@ -228,7 +169,7 @@ logged 'device=- event=close reason="key request"' 3
 # ---- a real device's key, misused (cs_raw) ----
 ida=$(short a)
 CELLSYNC_HOME="$dir/a" "$bulk" candidates 2 >"$out" 2>"$err"
-check $? "cs_bulk 2 more on a"
+check_rc $? "cs_bulk 2 more on a"
 s1=$(hub_state)
 audit0=$(count "hub_audit WHERE verdict = 'refused'")
 echo "cs_raw forge (a's changes signed by another key)"
@@ -284,7 +225,7 @@ on f 0 "refused 0," -- sync --quiet --hub "$addr"
 
 # ---- real devices the hub must turn away or partly refuse ----
 "$cellsyncd" revoke --state "$dir/hub" "máy r" >"$out" 2>"$err"
-check $? "revoke r"
+check_rc $? "revoke r"
 on r 0 "added candidate" -- candidate add --name "Không Được Gửi" --birth-date 2000-01-01
 s3=$(hub_state)
 on r 1 "the hub refused this device: this device was revoked at the hub on" -- sync --quiet
@@ -302,7 +243,7 @@ on a 0 "the hub refused a change to candidate.org_unit: record of unit 'CB-02' i
 grep -q "refused 1," "$out" && ok || bad "the out-of-scope write was not counted as refused"
 logged "device=$ida event=refused count=1 first=\"record of unit 'CB-02' is outside this device's unit 'CB-01'\""
 CELLSYNC_HOME="$dir/a" "$fixture" set candidate "$k2" decision_on 2026-03-01 >"$out" 2>"$err"
-check $? "cs_fixture set decision_on on a"
+check_rc $? "cs_fixture set decision_on on a"
 on a 0 "the hub refused a change to candidate.decision_on: admission decisions are the committee's" -- sync --quiet
 logged "device=$ida event=refused count=1 first=\"admission decisions are the committee's: a cell may not write 'candidate.decision_on'\""
 [ "$(hub_state | sed 's/ cursors=.*//')" = "$(echo "$s3" | sed 's/ cursors=.*//')" ] && ok ||
@@ -315,7 +256,7 @@ logged "device=$ida event=refused count=1 first=\"admission decisions are the co
 # The daemon's files may not grow past 32 KiB (its log is another file, kept
 # short): the WAL, empty at the start, has room for the device's first touch
 # but not for a merge. SIGXFSZ is ignored, as a full disk sends no signal.
-hub_stop
+stop_hub
 checkpoint hub
 rm -f "$dir/port"
 (
@@ -328,7 +269,7 @@ hubpid=$!
 wait_file "$dir/port" || { echo "FAIL: the limited hub did not start"; cat "$dir/full.log"; ls -la "$dir/hub"; exit 1; }
 addr=127.0.0.1:$(cat "$dir/port")
 CELLSYNC_HOME="$dir/a" "$bulk" candidates 30 >"$out" 2>"$err"
-check $? "cs_bulk 30 on a"
+check_rc $? "cs_bulk 30 on a"
 s4=$(hub_state) c4=$(count candidate)
 on a 1 "the hub stopped the sync: cannot write to '$dir/hub/replica.db': disk I/O error" -- sync --quiet --hub "$addr"
 logged "device=$ida event=close reason=\"cannot write to '$dir/hub/replica.db': disk I/O error\"" 1 "$dir/full.log"
@@ -337,16 +278,16 @@ same_state "$s4" "a merge on a full disk"
 hub_alive "a full disk"
 echo "cs_raw keyreq (the hub with a full disk)"
 raw keyreq
-hub_stop
+stop_hub
 "$cellsyncd" check --state "$dir/hub" --config "$dir/hub.conf" >"$out" 2>"$err"
 grep -q "^replica '$dir/hub/replica.db': ok$" "$out" && ok ||
     bad "the replica is not intact after the full disk"
-hub_start
+start_hub "$dir/hub" --config "$dir/hub.conf"
 on a 0 "sent 210 changes" -- sync --quiet --hub "$addr"
 [ "$(count candidate)" = $((c4 + 30)) ] && ok || bad "after the disk full, the hub has $(count candidate) candidates, not $((c4 + 30))"
 
 # ---- a replica damaged on disk: the hub's ----
-hub_stop
+stop_hub
 checkpoint hub
 cp "$dir/hub/replica.db" "$dir/good.db"
 damage "$dir/hub/replica.db"
@@ -365,18 +306,18 @@ rc=$?
 # Damage that comes while it serves: the sync that meets it is stopped, with the reason.
 cp "$dir/good.db" "$dir/hub/replica.db"
 rm -f "$dir/hub/replica.db-wal" "$dir/hub/replica.db-shm"
-hub_start
+start_hub "$dir/hub" --config "$dir/hub.conf"
 damage "$dir/hub/replica.db"
 sum=$(cksum <"$dir/hub/replica.db")
 # g asks for everything again, so the hub reads its versions from the first.
 sql g "UPDATE cs_meta SET value = '0' WHERE key = 'hub_seq'" >/dev/null
 on g 1 "the hub stopped the sync: cannot read '$dir/hub/replica.db': the database file is damaged" -- sync --quiet --hub "$addr"
 logged "event=close reason=\"cannot read '$dir/hub/replica.db': the database file is damaged (database disk image is malformed)\""
-hub_stop
+stop_hub
 [ "$(cksum <"$dir/hub/replica.db")" = "$sum" ] && ok || bad "the hub wrote over its damaged file"
 cp "$dir/good.db" "$dir/hub/replica.db"
 rm -f "$dir/hub/replica.db-wal" "$dir/hub/replica.db-shm"
-hub_start
+start_hub "$dir/hub" --config "$dir/hub.conf"
 
 # ---- a replica damaged on disk: a device's ----
 checkpoint b
@@ -394,13 +335,8 @@ on b 1 "'$dir/b/replica.db' is damaged (.*); nothing was sent or changed" -- bun
 on g 0 "synced" -- sync --quiet --timeout 20 --hub "$addr"
 [ "$(sql g 'SELECT count(*) FROM candidate')" = "$(count "candidate WHERE org_unit = 'CB-01'")" ] &&
     ok || bad "g did not receive its cell's candidates"
-kill -TERM "$hubpid"
-wait "$hubpid"
-rc=$?
-hubpid=
-[ $rc -eq 0 ] && ok || bad "cellsyncd exited $rc on SIGTERM"
+stop_hub
 grep -q "event=stopped" "$dir/hub.log" && ok || bad "no stop line in the hub's log"
 [ $fails -eq 0 ] || tail -20 "$dir/hub.log" | sed 's/^/  hub: /'
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+summary

@@ -12,28 +12,12 @@ if [ -z "${CS_TEST_BOUNDED:-}" ]; then
     CS_TEST_BOUNDED=1 exec timeout -k 10 120 sh "$0" "$@"
 fi
 cellsync=$1 cellsyncd=$2 bulk=$3 fixture=$4
-fails=0 passes=0
-dir=$(mktemp -d)
-out=$dir/out err=$dir/err
-hubpid=
-DEVICES=${CS_MANY_DEVICES:-200} CELLS=4 PER_DEVICE=3
-cleanup() {
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    # Syncs still running when the time ran out fail fast without a hub.
-    wait 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
+# shellcheck source=../cli/lib.sh
+. "$(dirname "$0")/../cli/lib.sh"
 trap 'echo "FAIL: stopped after 120 s or by a signal"; exit 1' INT TERM
-export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
-unset LANGUAGE
+DEVICES=${CS_MANY_DEVICES:-200} CELLS=4 PER_DEVICE=3
+PER_CELL=$((DEVICES / CELLS)) # devices in a cell
 
-ok() { passes=$((passes + 1)); }
-bad() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # The hub's CPU time so far in ms (user + system), 0 where /proc has no stat.
 hub_cpu_ms() {
     if [ -r "/proc/$hubpid/stat" ]; then
@@ -55,21 +39,9 @@ CB-02,XA-ML,cell,village,"Chi bộ bản Pù Quăn, xóm 2"
 CB-03,XA-ML,cell,village,"Chi bộ bản Na Tao"
 CB-04,XA-ML,cell,village,"Chi bộ bản Sài Khao"
 EOF
-"$cellsyncd" init --state "$dir/hub" --org-tree "$dir/tree.csv" >"$out" 2>"$err" ||
-    bad "hub init: $(cat "$err")"
-"$cellsyncd" serve --state "$dir/hub" --listen 127.0.0.1:0 --port-file "$dir/port" \
-    2>"$dir/hub.log" &
-hubpid=$!
-i=0
-while [ ! -s "$dir/port" ] && [ $i -lt 100 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
-[ -s "$dir/port" ] || {
-    echo "FAIL: the hub did not start"
-    exit 1
-}
-addr=127.0.0.1:$(cat "$dir/port")
+"$cellsyncd" init --state "$dir/hub" --org-tree "$dir/tree.csv" >/dev/null 2>"$err" ||
+    bad "hub init"
+start_hub "$dir/hub"
 # In a sanitizer build every process keeps up to 256 MiB of freed memory in
 # quarantine, and checks for leaks as it exits: 200 clients at once would not
 # fit in memory, and the leak checks of 1400 short processes cost more than
@@ -111,6 +83,7 @@ round() {
     for i in $(devs); do
         CELLSYNC_HOME="$dir/d$i" "$cellsync" sync --quiet >"$dir/sync.$i" 2>&1 &
         pids="$pids $!:$i"
+        bg_pids="$bg_pids $!"
     done
     failed=0
     for pi in $pids; do
@@ -121,6 +94,7 @@ round() {
             [ $failed -le 3 ] && echo "  device ${pi#*:} exited $rc: $(cat "$dir/sync.${pi#*:}")"
         fi
     done
+    bg_pids=
     ms=$(($(now_ms) - start))
     cpu=$(($(hub_cpu_ms) - cpu0))
     [ $ms -gt 0 ] || ms=1
@@ -131,10 +105,10 @@ round() {
 }
 
 round "round 1"
-n=$("$fixture" sql "$dir/hub/replica.db" "SELECT count(*) FROM candidate")
+n=$(hubsql "SELECT count(*) FROM candidate")
 [ "$n" = $((DEVICES * PER_DEVICE)) ] && ok || bad "the hub holds $n candidates, not $((DEVICES * PER_DEVICE))"
 # Each change once: cs_bulk writes 7 columns per candidate.
-n=$("$fixture" sql "$dir/hub/replica.db" "SELECT count(*) FROM cs_ver WHERE tbl = (SELECT ix FROM cs_name WHERE name = 'candidate')")
+n=$(hubsql "SELECT count(*) FROM cs_ver WHERE tbl = (SELECT ix FROM cs_name WHERE name = 'candidate')")
 [ "$n" = $((DEVICES * PER_DEVICE * 7)) ] && ok || bad "the hub holds $n candidate changes, not $((DEVICES * PER_DEVICE * 7))"
 grep -q "max_connections\|too many connections" "$dir/hub.log" &&
     bad "the hub turned devices away: $(grep -c 'too many connections' "$dir/hub.log")"
@@ -146,7 +120,7 @@ jobs=
 for c in $(seq 1 $CELLS); do
     (
         for i in $(seq "$c" $CELLS "$DEVICES"); do
-            echo "$i $("$fixture" hash "$dir/d$i/replica.db" 2>&1)"
+            echo "$i $(hash "d$i" 2>&1)"
         done >"$dir/hash.$c"
     ) &
     jobs="$jobs $!"
@@ -163,17 +137,12 @@ for c in $(seq 1 $CELLS); do
     fi
     case " $first " in *" $h "*) bad "CB-0$c has the state of another cell" ;; esac
     first="$first $h"
-    n=$("$fixture" sql "$dir/d$c/replica.db" "SELECT count(*) FROM candidate")
-    [ "$n" = $((DEVICES / CELLS * PER_DEVICE)) ] && ok ||
-        bad "device $c of CB-0$c holds $n candidates, not its cell's $((DEVICES / CELLS * PER_DEVICE))"
+    n=$(sql "d$c" "SELECT count(*) FROM candidate")
+    [ "$n" = $((PER_CELL * PER_DEVICE)) ] && ok ||
+        bad "device $c of CB-0$c holds $n candidates, not its cell's $((PER_CELL * PER_DEVICE))"
 done
 
-kill -TERM "$hubpid"
-wait "$hubpid"
-rc=$?
-hubpid=
-[ $rc -eq 0 ] && ok || bad "cellsyncd exited $rc on SIGTERM"
+stop_hub
 [ $fails -eq 0 ] || grep -v "event=hello\|event=close reason=\"done\"" "$dir/hub.log" | tail -10
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+summary
