@@ -198,6 +198,27 @@ forge(const struct cs_key *signer, const uint8_t rcpt_pk[CS_PK_LEN], const struc
     return env;
 }
 
+/* Forges an envelope from f (signed by origin, to recipient): it must be refused with want. */
+static void
+expect_forged_refused(const struct forge *f, int want)
+{
+    size_t len = 0;
+    uint8_t *env = forge(origin, cs_key_pk(recipient), f, &len);
+    expect_refused(env, len, want);
+    free(env);
+}
+
+/* A real envelope (seqs 1 to 5, origin to recipient) of 300 bytes of text. OUT: caller frees. */
+static uint8_t *
+sealed_text(size_t *len)
+{
+    uint8_t *text = make_text(300);
+    uint8_t *env = NULL;
+    assert_int_equal(cs_envelope_seal(origin, cs_key_pk(recipient), 1, 5, text, 300, &env, len), 0);
+    free(text);
+    return env;
+}
+
 /* OUT: a zstd frame of plain, malloc'd. */
 static uint8_t *
 zstd_frame(const uint8_t *plain, size_t plain_len, size_t *len)
@@ -375,13 +396,9 @@ static void
 test_truncate_every_length(void **state)
 {
     (void)state;
-    uint8_t *text = make_text(300);
-    uint8_t *env = NULL;
     size_t len = 0;
     struct cs_envelope_info info;
-
-    assert_int_equal(cs_envelope_seal(origin, cs_key_pk(recipient), 1, 5, text, 300, &env, &len),
-                     0);
+    uint8_t *env = sealed_text(&len);
     for (size_t n = 0; n < len; n++) {
         uint8_t *cut = dup_exact(env, n);
         int ret = expect_refused(cut, n, CS_ETRUNCATED);
@@ -389,20 +406,15 @@ test_truncate_every_length(void **state)
         free(cut);
     }
     free(env);
-    free(text);
 }
 
 static void
 test_trailing_byte(void **state)
 {
     (void)state;
-    uint8_t *text = make_text(300);
-    uint8_t *env = NULL;
     size_t len = 0;
     struct cs_envelope_info info;
-
-    assert_int_equal(cs_envelope_seal(origin, cs_key_pk(recipient), 1, 5, text, 300, &env, &len),
-                     0);
+    uint8_t *env = sealed_text(&len);
     uint8_t *longer = malloc(len + 1);
     assert_non_null(longer);
     memcpy(longer, env, len);
@@ -418,26 +430,21 @@ test_trailing_byte(void **state)
     free(twice);
     free(longer);
     free(env);
-    free(text);
 }
 
 static void
 test_wrong_recipient(void **state)
 {
     (void)state;
-    uint8_t *text = make_text(300);
-    uint8_t *env = NULL, *back = (uint8_t *)&back;
+    uint8_t *back = (uint8_t *)&back;
     size_t len = 0, back_len = 0;
-
-    assert_int_equal(cs_envelope_seal(origin, cs_key_pk(recipient), 1, 5, text, 300, &env, &len),
-                     0);
+    uint8_t *env = sealed_text(&len);
     assert_int_equal(cs_envelope_open(other, env, len, &back, &back_len, NULL), CS_ERECIPIENT);
     assert_null(back);
     /* Not even the sender can open what it sealed to someone else. */
     assert_int_equal(cs_envelope_open(origin, env, len, &back, &back_len, NULL), CS_ERECIPIENT);
     assert_null(back);
     free(env);
-    free(text);
 }
 
 /*
@@ -450,12 +457,8 @@ static void
 test_resigned_by_attacker(void **state)
 {
     (void)state;
-    uint8_t *text = make_text(300);
-    uint8_t *env = NULL;
     size_t len = 0;
-
-    assert_int_equal(cs_envelope_seal(origin, cs_key_pk(recipient), 1, 5, text, 300, &env, &len),
-                     0);
+    uint8_t *env = sealed_text(&len);
     uint8_t *bad = dup_exact(env, len);
     cs__put_le64(bad + OFF_SEQ_LAST, 500);
     resign(bad, len, attacker);
@@ -479,7 +482,6 @@ test_resigned_by_attacker(void **state)
     free(bad);
 
     free(env);
-    free(text);
 }
 
 /*
@@ -517,19 +519,14 @@ static void
 test_origin_swapped_without_resign(void **state)
 {
     (void)state;
-    uint8_t *text = make_text(300);
-    uint8_t *env = NULL;
     size_t len = 0;
-
-    assert_int_equal(cs_envelope_seal(origin, cs_key_pk(recipient), 1, 5, text, 300, &env, &len),
-                     0);
+    uint8_t *env = sealed_text(&len);
     memcpy(env + OFF_ORIGIN, cs_key_pk(other), CS_PK_LEN);
     expect_refused(env, len, CS_ESIGNATURE);
     /* A small-order origin key never verifies anything. */
     memcpy(env + OFF_ORIGIN, low_order_pk, CS_PK_LEN);
     expect_refused(env, len, CS_ESIGNATURE);
     free(env);
-    free(text);
 }
 
 /* forge() must agree with the real sealer, or the hostile cases below prove nothing. */
@@ -569,22 +566,18 @@ test_bomb_declared_smaller(void **state)
     const size_t real = 1u << 20;
     uint8_t *zeros = calloc(1, real);
     assert_non_null(zeros);
-    size_t zlen = 0, len = 0;
+    size_t zlen = 0;
     uint8_t *z = zstd_frame(zeros, real, &zlen);
     assert_true(zlen < 1000);
     struct forge f;
 
     /* The frame says 1 MiB, the envelope 1000 bytes. */
     forge_init(&f, z, zlen, 1000, CS_ENVELOPE_F_ZSTD);
-    uint8_t *env = forge(origin, cs_key_pk(recipient), &f, &len);
-    expect_refused(env, len, CS_EBOMB);
-    free(env);
+    expect_forged_refused(&f, CS_EBOMB);
 
     /* The frame says less than the envelope: corrupt, not a bomb. */
     forge_init(&f, z, zlen, (uint32_t)real + 1, CS_ENVELOPE_F_ZSTD);
-    env = forge(origin, cs_key_pk(recipient), &f, &len);
-    expect_refused(env, len, CS_ECOMPRESS);
-    free(env);
+    expect_forged_refused(&f, CS_ECOMPRESS);
 
     free(z);
     free(zeros);
@@ -624,11 +617,8 @@ test_bomb_frame_header_lies(void **state)
     assert_int_equal(ZSTD_getFrameContentSize(z, zlen), 1000);
 
     struct forge f;
-    size_t len = 0;
     forge_init(&f, z, zlen, 1000, CS_ENVELOPE_F_ZSTD);
-    uint8_t *env = forge(origin, cs_key_pk(recipient), &f, &len);
-    expect_refused(env, len, CS_EBOMB);
-    free(env);
+    expect_forged_refused(&f, CS_EBOMB);
     free(z);
     free(zeros);
 }
@@ -650,9 +640,7 @@ test_declared_over_limit(void **state)
     free(env);
 
     forge_init(&f, z, zlen, UINT32_MAX, CS_ENVELOPE_F_ZSTD);
-    env = forge(origin, cs_key_pk(recipient), &f, &len);
-    expect_refused(env, len, CS_ETOOBIG);
-    free(env);
+    expect_forged_refused(&f, CS_ETOOBIG);
 
     /* A body size beyond what could ever decompress to the limit, header only. */
     uint8_t hdr[CS_ENVELOPE_OVERHEAD] = {'C', 'S', 'E', CS_ENVELOPE_FORMAT, CS_ENVELOPE_F_ZSTD};
@@ -664,6 +652,30 @@ test_declared_over_limit(void **state)
     free(text);
 }
 
+/* Header fields no sealer writes, on a 10-byte body otherwise right, and the exact code. */
+static const struct header_case {
+    const char *name;
+    uint8_t version; /* CS_ENVELOPE_FORMAT is right */
+    uint8_t flags;
+    int reserved;        /* the reserved byte set to 1, or -1 */
+    uint32_t plain_size; /* 10 is right */
+    int want;
+} header_cases[] = {
+    {"version 0", 0, 0, -1, 10, CS_EVERSION},
+    {"version 2", 2, 0, -1, 10, CS_EVERSION},
+    {"version 255", 0xff, 0, -1, 10, CS_EVERSION},
+    {"flag 0x02", CS_ENVELOPE_FORMAT, 0x02, -1, 10, CS_EMALFORMED},
+    {"flag 0x80", CS_ENVELOPE_FORMAT, 0x80, -1, 10, CS_EMALFORMED},
+    {"flags 0x03", CS_ENVELOPE_FORMAT, 0x03, -1, 10, CS_EMALFORMED},
+    {"reserved byte 0", CS_ENVELOPE_FORMAT, 0, 0, 10, CS_EMALFORMED},
+    {"reserved byte 1", CS_ENVELOPE_FORMAT, 0, 1, 10, CS_EMALFORMED},
+    {"reserved byte 2", CS_ENVELOPE_FORMAT, 0, 2, 10, CS_EMALFORMED},
+    /* Uncompressed: body and plain sizes must agree. */
+    {"plain size 9 of a body of 10", CS_ENVELOPE_FORMAT, 0, -1, 9, CS_EMALFORMED},
+    /* The zstd flag on a body that did not shrink is not something a sealer makes. */
+    {"zstd flag, body not smaller", CS_ENVELOPE_FORMAT, CS_ENVELOPE_F_ZSTD, -1, 10, CS_EMALFORMED},
+};
+
 static void
 test_unknown_version_and_flags(void **state)
 {
@@ -671,48 +683,20 @@ test_unknown_version_and_flags(void **state)
     static const uint8_t plain[] = "0123456789";
     struct forge f;
     size_t len = 0;
-    uint8_t *env;
 
-    static const uint8_t versions[] = {0, 2, 0xff};
-    for (size_t i = 0; i < sizeof(versions); i++) {
-        forge_init(&f, plain, 10, 10, 0);
-        f.version = versions[i];
-        env = forge(origin, cs_key_pk(recipient), &f, &len);
-        expect_refused(env, len, CS_EVERSION);
-        free(env);
+    for (size_t i = 0; i < sizeof(header_cases) / sizeof(header_cases[0]); i++) {
+        const struct header_case *c = &header_cases[i];
+        print_message("%s\n", c->name);
+        forge_init(&f, plain, 10, c->plain_size, c->flags);
+        f.version = c->version;
+        if (c->reserved >= 0)
+            f.reserved[c->reserved] = 1;
+        expect_forged_refused(&f, c->want);
     }
-
-    static const uint8_t flags[] = {0x02, 0x80, 0x03};
-    for (size_t i = 0; i < sizeof(flags); i++) {
-        forge_init(&f, plain, 10, 10, flags[i]);
-        env = forge(origin, cs_key_pk(recipient), &f, &len);
-        expect_refused(env, len, CS_EMALFORMED);
-        free(env);
-    }
-
-    for (size_t i = 0; i < 3; i++) {
-        forge_init(&f, plain, 10, 10, 0);
-        f.reserved[i] = 1;
-        env = forge(origin, cs_key_pk(recipient), &f, &len);
-        expect_refused(env, len, CS_EMALFORMED);
-        free(env);
-    }
-
-    /* Uncompressed: body and plain sizes must agree. */
-    forge_init(&f, plain, 10, 9, 0);
-    env = forge(origin, cs_key_pk(recipient), &f, &len);
-    expect_refused(env, len, CS_EMALFORMED);
-    free(env);
-
-    /* The zstd flag on a body that did not shrink is not something a sealer makes. */
-    forge_init(&f, plain, 10, 10, CS_ENVELOPE_F_ZSTD);
-    env = forge(origin, cs_key_pk(recipient), &f, &len);
-    expect_refused(env, len, CS_EMALFORMED);
-    free(env);
 
     /* Wrong magic. */
     forge_init(&f, plain, 10, 10, 0);
-    env = forge(origin, cs_key_pk(recipient), &f, &len);
+    uint8_t *env = forge(origin, cs_key_pk(recipient), &f, &len);
     env[0] = 'X';
     expect_refused(env, len, CS_EMALFORMED);
     free(env);
@@ -723,10 +707,9 @@ test_bad_zstd_bodies(void **state)
 {
     (void)state;
     uint8_t *text = make_text(4000);
-    size_t zlen = 0, len = 0;
+    size_t zlen = 0;
     uint8_t *z = zstd_frame(text, 2000, &zlen);
     struct forge f;
-    uint8_t *env;
 
     /* A second frame after the first: every body byte must belong to the one frame. */
     assert_true(2 * zlen < 2000); /* else the header check would refuse it first */
@@ -735,9 +718,7 @@ test_bad_zstd_bodies(void **state)
     memcpy(two, z, zlen);
     memcpy(two + zlen, z, zlen);
     forge_init(&f, two, 2 * zlen, 2000, CS_ENVELOPE_F_ZSTD);
-    env = forge(origin, cs_key_pk(recipient), &f, &len);
-    expect_refused(env, len, CS_ECOMPRESS);
-    free(env);
+    expect_forged_refused(&f, CS_ECOMPRESS);
     free(two);
 
     /* A frame that does not state its size. */
@@ -752,22 +733,16 @@ test_bad_zstd_bodies(void **state)
     ZSTD_freeCCtx(cctx);
     assert_int_equal(ZSTD_getFrameContentSize(nz, nzlen), ZSTD_CONTENTSIZE_UNKNOWN);
     forge_init(&f, nz, nzlen, 4000, CS_ENVELOPE_F_ZSTD);
-    env = forge(origin, cs_key_pk(recipient), &f, &len);
-    expect_refused(env, len, CS_ECOMPRESS);
-    free(env);
+    expect_forged_refused(&f, CS_ECOMPRESS);
     free(nz);
 
     /* Not zstd at all. */
     forge_init(&f, text, 100, 4000, CS_ENVELOPE_F_ZSTD);
-    env = forge(origin, cs_key_pk(recipient), &f, &len);
-    expect_refused(env, len, CS_ECOMPRESS);
-    free(env);
+    expect_forged_refused(&f, CS_ECOMPRESS);
 
     /* A frame cut short. */
     forge_init(&f, z, zlen - 1, 2000, CS_ENVELOPE_F_ZSTD);
-    env = forge(origin, cs_key_pk(recipient), &f, &len);
-    expect_refused(env, len, CS_ECOMPRESS);
-    free(env);
+    expect_forged_refused(&f, CS_ECOMPRESS);
 
     free(z);
     free(text);
