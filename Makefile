@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # A thin front over CMake (as neovim does). The two commands of the README:
 #   make demo   run what exists end to end
-#   make test   build, run every test, then again under ASan+UBSan; the daemon's
+#   make test   check the format and the shell scripts (make lint); build, run every
+#               test, then again under ASan+UBSan; the daemon's
 #               threaded tests under ThreadSanitizer; four integration tests under
 #               valgrind; every fuzz target for 30 s; then build, install and remove
 #               the Debian packages (as root)
@@ -18,9 +19,10 @@ FUZZ_CI_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_JOBS  ?= $(JOBS)
 
-# Libraries the product links, then the tools that build it.
+# Libraries the product links, then the tools that build it, then those make lint runs.
 DEBS  = libsqlite3-dev libsodium-dev libuv1-dev libmsgpack-dev libcmocka-dev libzstd-dev
 TOOLS = cmake make gcc libc6-dev pkg-config gettext
+LINT_DEBS = clang-format shellcheck
 # The headless browser the HTML report is checked in (tests/cli/test_html_browser.sh).
 # Optional: installed where the package archive has it (apt-cache policy shows a
 # candidate), and a failure to install it is not fatal; without it that test says it
@@ -30,7 +32,7 @@ SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-fast test-asan test-tsan test-valgrind test-packages package \
+.PHONY: all deps lint build test test-fast test-asan test-tsan test-valgrind test-packages package \
 	demo bench fuzz fuzz-ci fuzz-build soak format pot clean
 
 # $(call ctest_names,NAME...): a ctest -R expression matching exactly those tests.
@@ -44,7 +46,7 @@ deps:
 	@installed() { dpkg-query -W -f='$${Status}\n' $$1 2>/dev/null | grep -q '^install ok installed$$'; }; \
 	candidate() { apt-cache policy $$1 2>/dev/null | grep -q 'Candidate: [^(]'; }; \
 	missing=""; browser=""; \
-	for p in $(DEBS) $(TOOLS) $(EXTRA_DEBS); do \
+	for p in $(DEBS) $(TOOLS) $(LINT_DEBS) $(EXTRA_DEBS); do \
 	    installed $$p || missing="$$missing $$p"; \
 	done; \
 	for p in $(BROWSER_DEBS); do installed $$p || browser="$$browser $$p"; done; \
@@ -71,6 +73,20 @@ $(BUILD)/CMakeCache.txt:
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The cheapest check, first in make test: every tracked C file as clang-format
+# (.clang-format) writes it, and every tracked shell script through shellcheck
+# (.shellcheckrc): the *.sh files, and those without an extension whose first line
+# runs a shell (tests/valgrind/, packaging/debian/, .ci/).
+lint: deps
+	@files=$$(git ls-files '*.c' '*.h') || exit 1; \
+	clang-format --dry-run -Werror $$files || { echo "lint: run 'make format'"; exit 1; }; \
+	echo "lint: clang-format: $$(echo $$files | wc -w) C files as formatted"
+	@scripts=$$(git ls-files '*.sh') || exit 1; \
+	for f in $$(git ls-files | grep -v '\.[^/]*$$'); do \
+	    head -n 1 "$$f" | grep -q '^#!.*[/ ]\(ba\|da\)\{0,1\}sh\b' && scripts="$$scripts $$f"; \
+	done; \
+	shellcheck -x $$scripts && echo "lint: shellcheck: $$(echo $$scripts | wc -w) shell scripts clean"
 
 # Tests run in parallel; each has its own temp dir and port 0.
 test-fast: build
@@ -134,7 +150,7 @@ test-valgrind:
 	    echo "test-valgrind: $$(ls $$logs 2>/dev/null | wc -l) runs, no errors or leaks" || \
 	    echo "test-valgrind: FAILED (valgrind reports, if any, above)"; exit $$rc
 
-test: test-fast test-asan test-tsan test-valgrind fuzz-ci test-packages
+test: lint test-fast test-asan test-tsan test-valgrind fuzz-ci test-packages
 
 # Debian packages in $(PKG_BUILD)/ (packaging/CMakeLists.txt): cellsyncd, cellsync and
 # cellsync-common. A Release build of the installed targets only (no tests, no

@@ -242,7 +242,7 @@ echo "  linked: $(ldd "$cellsync" | awk '$1 !~ /vdso/ {print $1}' | tr '\n' ' ')
 # of the runs above: the syncs (fsync and fdatasync; a checkpoint shows as
 # extra ones) and the reads (pread64: most are the WAL read at open).
 kernel() { # LABEL CELLSYNC HOME
-    syncs= reads= calls=
+    syncs='' reads='' calls=''
     for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
         CELLSYNC_HOME=$3 strace -f -c -o "$dir/strace" "$2" candidate add \
             --name "Hà Thị Mai $i" --sex female --hometown "$town" >/dev/null 2>&1

@@ -25,7 +25,8 @@ RUNS=${RUNS:-5} DEVICES=${DEVICES:-1000} CELLS=${CELLS:-500} ROUNDS=${ROUNDS:-3}
 CONC=${CONC:-$DEVICES} CHANGES=${CHANGES:-3} SEQ=${SEQ:-200} PROFILE=${PROFILE:-}
 swarm=$build/bench/cs_swarm
 dir=$(mktemp -d)
-hubpid= perfpid=
+hubpid='' perfpid=''
+# shellcheck disable=SC2317 # run by the EXIT trap (shellcheck 0.9 sees it as unreachable)
 cleanup() {
     [ -n "$perfpid" ] && kill -INT "$perfpid" 2>/dev/null && wait "$perfpid" 2>/dev/null
     [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null

@@ -27,7 +27,7 @@ CUT_MS=${CUT_MS:-30000}
 cellsync=$build/client/cellsync cellsyncd=$build/daemon/cellsyncd proxy=$build/tests/cs_proxy
 month=$build/bench/cs_month
 dir=$(mktemp -d)
-hubpid= proxypid=
+hubpid='' proxypid=''
 cleanup() {
     [ -n "$proxypid" ] && kill "$proxypid" 2>/dev/null && wait "$proxypid" 2>/dev/null
     [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
@@ -179,7 +179,7 @@ reference() {
 series() { # NAME SNAP DEVICE PREP PROXYARGS...; with $ref set, bytes resent against it
     name=$1
     shift
-    T= U= D= R= W= A= C= S=
+    T='' U='' D='' R='' W='' A='' C='' S=''
     for k in $(seq 1 "$RUNS"); do
         one "$@"
         resent=

@@ -17,7 +17,8 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-export CELLSYNC_LOCALEDIR="$(cd "$build" && pwd)/locale"
+CELLSYNC_LOCALEDIR="$(cd "$build" && pwd)/locale"
+export CELLSYNC_LOCALEDIR
 
 say() { printf '\n== %s\n' "$*"; }
 run() {

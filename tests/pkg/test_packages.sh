@@ -55,6 +55,7 @@ tmp=$(mktemp -d)
 ours=
 cleanup() {
     # Leave the machine as it was, whatever failed.
+    # shellcheck disable=SC2086 # $pkgs: the package names, one word each
     [ -n "$ours" ] && dpkg --purge $pkgs >/dev/null 2>&1
     rm -rf "$tmp" "$out" "$err"
 }
@@ -197,6 +198,7 @@ else
 fi
 
 # ---- remove: the programs go; the configuration, the state and the user stay ----
+# shellcheck disable=SC2086 # $pkgs: the package names, one word each
 run 0 "" -- dpkg -r $pkgs
 for f in /usr/sbin/cellsyncd /usr/bin/cellsync /lib/systemd/system/cellsyncd.service \
     /usr/share/locale/vi/LC_MESSAGES/cellsync.mo; do
@@ -209,6 +211,7 @@ command -v cellsyncd >/dev/null 2>&1 && bad "cellsyncd is still found after dpkg
 getent passwd cellsyncd >/dev/null && ok || bad "dpkg -r removed the user"
 
 # ---- purge: the configuration goes, and the user with the (empty) state directory ----
+# shellcheck disable=SC2086 # $pkgs: the package names, one word each
 run 0 "" -- dpkg --purge $pkgs
 ours=
 [ -e /etc/cellsync/cellsyncd.conf ] && bad "the configuration is still there after purge" || ok

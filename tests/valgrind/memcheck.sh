@@ -14,6 +14,7 @@ bin=$1
 shift
 logs=${CS_VALGRIND_LOGS:-${TMPDIR:-/tmp}/cellsync-valgrind}
 mkdir -p "$logs"
+# shellcheck disable=SC2086 # CS_VALGRIND_FLAGS: more options, one word each
 exec valgrind --tool=memcheck --quiet --error-exitcode=99 \
     --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --show-leak-kinds=definite,indirect --num-callers=40 --read-inline-info=no \
