@@ -57,15 +57,14 @@
 
 /*
  * Seeds that once failed stay here and run first (when not in the range
- * asked for), as regressions. The first two failed on the first run of
- * this file:
+ * asked for), as regressions, each with the fault it found:
  *   2: a device re-stamps after its clock jumped back; the new stamp is
  *      below the prev stamp of the version it replaced, and
  *      cs_replica_changes_since refuses the device's log from then on;
  *   29: a bundle exported before a live sync that re-stamps (and is cut
  *      before sending) is imported afterwards: the hub keeps the old stamps
  *      the device no longer has, and the replicas never converge.
- * These failed in session 2, with the hub's per-change refusal modelled:
+ * With the hub's per-change refusal modelled:
  *   155: a refused write could not move without passing a later write that
  *      saw it, so it stayed on the device only;
  *   409, 984: a write kept its stamp while the write it replaced moved past
