@@ -25,8 +25,8 @@ TOOLS = cmake make gcc libc6-dev pkg-config gettext
 LINT_DEBS = clang-format shellcheck
 # The headless browser the HTML report is checked in (tests/cli/test_html_browser.sh).
 # Optional: installed where the package archive has it (apt-cache policy shows a
-# candidate), and a failure to install it is not fatal; without it that test says it
-# skips. About 20 s to install on Debian 12 (measured: 21 s, lists already fetched).
+# candidate), and a failure to install it is not fatal; without it ctest reports that
+# test as skipped. About 20 s to install on Debian 12 (measured: 21 s, lists already fetched).
 BROWSER_DEBS = chromium
 SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
