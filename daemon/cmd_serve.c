@@ -6,7 +6,6 @@
  * worker.c, the inbox in inbox.c.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,48 +240,26 @@ out:
 int
 cmd_serve(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"state", required_argument, NULL, 's'},  {"listen", required_argument, NULL, 'l'},
-        {"config", required_argument, NULL, 'c'}, {"port-file", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    enum { OPT_LISTEN, OPT_PORT_FILE, OPT__COUNT };
+    static const struct cs_cli_opt opts[OPT__COUNT] = {
+        [OPT_LISTEN] = {"listen", 1, NULL},
+        [OPT_PORT_FILE] = {"port-file", 1, NULL},
     };
+    const char *ov[OPT__COUNT] = {0}, *st[CMD_STATE__COUNT] = {0};
     struct server s = {0};
-    const char *state = NULL, *listen = NULL, *port_file = NULL;
-    int ch, lock_fd = -1, ret = 1;
+    int rest, lock_fd = -1, ret;
 
-    s.conf_path = CONF_DEFAULT_PATH;
-    optind = 1;
-    opterr = 0;
-    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        switch (ch) {
-        case 's':
-            state = optarg;
-            break;
-        case 'l':
-            listen = optarg;
-            break;
-        case 'c':
-            s.conf_path = optarg;
-            s.conf_required = 1;
-            break;
-        case 'p':
-            port_file = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            fprintf(stderr, _("cellsyncd: serve: bad option '%s'\n"), argv[optind - 1]);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind != argc) {
-        fprintf(stderr, _("cellsyncd: serve: unexpected argument '%s'\n"), argv[optind]);
-        return 2;
-    }
-    if (serve_open(&s, state, listen, &lock_fd) == 0 && serve_run(&s, port_file) == 0)
-        ret = 0;
+    if ((ret = cmd_args("serve", argc, argv, usage, opts, OPT__COUNT, ov, st, &rest)) !=
+        CS_CLI_GO_ON)
+        return ret;
+    if (rest != argc)
+        return cmd_usage_error("serve", _("unexpected argument '%s'"), argv[rest]);
+    s.conf_path = st[CMD_CONFIG] != NULL ? st[CMD_CONFIG] : CONF_DEFAULT_PATH;
+    s.conf_required = st[CMD_CONFIG] != NULL;
+    ret = CS_EXIT_FAILURE;
+    if (serve_open(&s, st[CMD_STATE], ov[OPT_LISTEN], &lock_fd) == 0 &&
+        serve_run(&s, ov[OPT_PORT_FILE]) == 0)
+        ret = CS_EXIT_OK;
     if (s.hub != NULL)
         hub_close(s.hub);
     /* The serve lock goes once the hub is closed. */
