@@ -99,12 +99,20 @@ bundle_import(struct client *c, const struct verb_args *a)
     char err[1024] = "", path[PATH_MAX + 16];
     struct stat st;
 
-    /* A directory (the stick itself): this device's reply in it, named as the hub names it. */
+    /*
+     * A directory (the stick itself): this device's reply in it, named as the
+     * hub names it (its short id); an older hub named it after the first 8
+     * hex digits instead.
+     */
     snprintf(path, sizeof(path), "%s", a->argv[0]);
     if (stat(a->argv[0], &st) == 0 && S_ISDIR(st.st_mode)) {
-        const uint8_t *id = cs_replica_site(c->rep)->b;
-        snprintf(path, sizeof(path), "%s/%02x%02x%02x%02x.reply", a->argv[0], id[0], id[1], id[2],
-                 id[3]);
+        const struct cs_id *site = cs_replica_site(c->rep);
+        char shrt[CS_ID_SHORT_LEN + 1];
+        cs_id_short(site, shrt);
+        snprintf(path, sizeof(path), "%s/%s.reply", a->argv[0], shrt);
+        if (access(path, F_OK) != 0)
+            snprintf(path, sizeof(path), "%s/%02x%02x%02x%02x.reply", a->argv[0], site->b[0],
+                     site->b[1], site->b[2], site->b[3]);
     }
     if (open_device(c, &d) != 0)
         return CS_EXIT_FAILURE;

@@ -91,9 +91,9 @@ cand_add(struct client *c, const struct verb_args *a)
         goto fail;
     if ((ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0)
         goto fail;
-    char hex[CS_ID_HEX_LEN + 1];
-    cs_id_to_hex(&id, hex);
-    printf(_("added candidate %s\n"), hex + CS_ID_HEX_LEN - 8);
+    char shrt[CS_ID_SHORT_LEN + 1];
+    cs_id_short(&id, shrt);
+    printf(_("added candidate %s\n"), shrt);
     return CS_EXIT_OK;
 fail:
     cs_replica_rollback(c->rep);

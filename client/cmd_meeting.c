@@ -220,9 +220,9 @@ meeting_add(struct client *c, const struct verb_args *a)
     }
     if (tmp[0] != 0)
         unlink(tmp);
-    char hex[CS_ID_HEX_LEN + 1];
-    cs_id_to_hex(&id, hex);
-    printf(_("added meeting %s\n"), hex + CS_ID_HEX_LEN - 8);
+    char shrt[CS_ID_SHORT_LEN + 1];
+    cs_id_short(&id, shrt);
+    printf(_("added meeting %s\n"), shrt);
     ret = CS_EXIT_OK;
 out:
     free(edited);
@@ -387,9 +387,9 @@ meeting_assess(struct client *c, const struct verb_args *a)
         goto out;
     }
     record_text(c, "candidate", &candidate, "full_name", name, sizeof(name));
-    char hex[CS_ID_HEX_LEN + 1];
-    cs_id_to_hex(&id, hex);
-    printf(_("added assessment %s of '%s'\n"), hex + CS_ID_HEX_LEN - 8, name);
+    char shrt[CS_ID_SHORT_LEN + 1];
+    cs_id_short(&id, shrt);
+    printf(_("added assessment %s of '%s'\n"), shrt, name);
     ret = CS_EXIT_OK;
 out:
     free_texts(texts, ASSESS__COUNT);

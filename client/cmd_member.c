@@ -58,8 +58,8 @@ member_add(struct client *c, const struct verb_args *a)
     cs_id_new(&id);
     if ((ret = write_member(c, &id, a->fv)) != 0)
         return ret;
-    cs_id_to_hex(&id, hex);
-    printf(_("added member %s\n"), hex + CS_ID_HEX_LEN - 8);
+    cs_id_short(&id, hex);
+    printf(_("added member %s\n"), hex);
     return CS_EXIT_OK;
 }
 
@@ -132,8 +132,8 @@ member_edit(struct client *c, const struct verb_args *a)
         return client_fail("%s", err);
     if ((ret = write_member(c, &id, a->fv)) != 0)
         return ret;
-    cs_id_to_hex(&id, hex);
-    printf(_("updated member %s\n"), hex + CS_ID_HEX_LEN - 8);
+    cs_id_short(&id, hex);
+    printf(_("updated member %s\n"), hex);
     return CS_EXIT_OK;
 }
 

@@ -288,8 +288,7 @@ hello_done(struct conn *c, struct job *j)
         return;
     }
     /* The same 8 digits `cellsyncd devices` shows. */
-    snprintf(c->who, sizeof(c->who), "%02x%02x%02x%02x", o->dev.id.b[0], o->dev.id.b[1],
-             o->dev.id.b[2], o->dev.id.b[3]);
+    cs_id_short(&o->dev.id, c->who);
     c->hs = o->hs;
     if (cs_session_init(&c->sess, &c->hs, hdr) != 0) {
         conn_close(c, "cannot start the session");

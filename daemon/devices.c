@@ -347,29 +347,6 @@ hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq)
     return device_update(h, ST_DEV_DOWN, id, (int64_t)seq);
 }
 
-void
-hub_id_short(const struct cs_id *id, char out[HUB_ID_SHORT_LEN + 1])
-{
-    sodium_bin2hex(out, HUB_ID_SHORT_LEN + 1, id->b, HUB_ID_SHORT_LEN / 2);
-}
-
-/* device_id(id) in SQL: hub_id_short() of a 16-byte id, NULL for anything else. */
-static void
-sql_device_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    struct cs_id id;
-    char s[HUB_ID_SHORT_LEN + 1];
-
-    (void)argc;
-    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || sqlite3_value_bytes(argv[0]) != CS_ID_LEN) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    memcpy(id.b, sqlite3_value_blob(argv[0]), CS_ID_LEN);
-    hub_id_short(&id, s);
-    sqlite3_result_text(ctx, s, HUB_ID_SHORT_LEN, SQLITE_TRANSIENT);
-}
-
 /* A time in Unix seconds as the table shows it (local time), NULL for 0 or NULL ("never"). */
 #define LOCAL_SQL(x)                                                                               \
     "CASE WHEN coalesce(" x ", 0) = 0 THEN NULL"                                                   \
@@ -384,7 +361,7 @@ sql_device_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  */
 /* clang-format off */
 static const char devices_table_sql[] =
-    "SELECT device_id(id), nullif(name, ''), org, role,"
+    "SELECT short_id(id), nullif(name, ''), org, role,"
     " " LOCAL_SQL("enrolled_at") ","
     " coalesce(" LOCAL_SQL("last_contact") ", ?1),"
     " " LOCAL_SQL("revoked_at")
@@ -410,10 +387,8 @@ hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen)
     sqlite3_stmt *st = NULL;
     int ret, rc;
 
-    /* uuid() for the JSON, device_id() for the table: only this listing needs them. */
-    if (cs_codes_sql_register(h->db) != 0 ||
-        sqlite3_create_function(h->db, "device_id", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                                sql_device_id, NULL, NULL) != SQLITE_OK)
+    /* uuid() for the JSON, short_id() for the table: only this listing needs them. */
+    if (cs_codes_sql_register(h->db) != 0)
         return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
     if ((rc = sqlite3_prepare_v2(h->db, json ? devices_json_sql : devices_table_sql, -1, &st,
                                  NULL)) != SQLITE_OK)
@@ -471,8 +446,8 @@ hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char
             continue;
         if (nmatch++ == 0)
             match = d;
-        char id[HUB_ID_SHORT_LEN + 1];
-        hub_id_short(&d.id, id);
+        char id[CS_ID_SHORT_LEN + 1];
+        cs_id_short(&d.id, id);
         int n = snprintf(list + used, sizeof(list) - used, "%s%s (%s)", used ? ", " : "", id,
                          d.name[0] ? d.name : d.org);
         if (n > 0 && used + (size_t)n < sizeof(list))

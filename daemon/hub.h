@@ -160,14 +160,7 @@ int hub_device_set_up_seq(struct hub *h, const struct cs_id *id, uint64_t seq);
 int hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq);
 
 /*
- * A device's short id: the first 8 hex digits of its id, as people see it
- * in `cellsyncd devices`, in revoke's list of candidates and in the logs.
- */
-#define HUB_ID_SHORT_LEN 8
-void hub_id_short(const struct cs_id *id, char out[HUB_ID_SHORT_LEN + 1]);
-
-/*
- * `cellsyncd devices [--json]`: a table (short id = hub_id_short(), name,
+ * `cellsyncd devices [--json]`: a table (short id = cs_id_short(), name,
  * org, role, enrolled, last contact, revoked; times in local time) or a
  * JSON array made by SQLite (ids in full, times ISO 8601 UTC or null).
  */

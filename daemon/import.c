@@ -103,8 +103,7 @@ check(struct hub *h, const char *path, struct cs_bundle_reader *b, struct cs_hel
                               cs_strerror(ret));
             struct cs_id id;
             cs_pk_id(pk, &id);
-            snprintf(res->device, sizeof(res->device), "%02x%02x%02x%02x", id.b[0], id.b[1],
-                     id.b[2], id.b[3]);
+            cs_id_short(&id, res->device);
             continue;
         }
         /* A device's bundle holds its hello and its chunks, nothing else. */

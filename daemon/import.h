@@ -12,18 +12,20 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "cellsync/id.h"
+
 #include "hub.h"
 
 /* The reply's name when the caller gives none: the device's short id, as `devices` shows it. */
 #define HUB_REPLY_SUFFIX ".reply"
 
 struct hub_import {
-    char device[9];       /* the device's short id (8 hex digits), "" before its hello is read */
-    char org[64];         /* its unit, once admitted */
-    char reply[PATH_MAX]; /* the reply written, "" if none */
-    int refused;          /* the bundle was refused for what it is: nothing was stored */
-    size_t chunks;        /* chunks in the bundle */
-    size_t old_chunks;    /* of them, merged before (an earlier stick, a live sync) */
+    char device[CS_ID_SHORT_LEN + 1]; /* the device's short id, "" before its hello is read */
+    char org[64];                     /* its unit, once admitted */
+    char reply[PATH_MAX];             /* the reply written, "" if none */
+    int refused;       /* the bundle was refused for what it is: nothing was stored */
+    size_t chunks;     /* chunks in the bundle */
+    size_t old_chunks; /* of them, merged before (an earlier stick, a live sync) */
     size_t applied, duplicates, conflicts, refused_changes;
     size_t down_chunks, down_changes; /* what the reply carries */
     /* The hello counted in another incarnation of the hub (a restore): the log's fields. */

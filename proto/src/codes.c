@@ -135,12 +135,20 @@ cs_code_list_text(const char *list, char *buf, size_t len)
 
 /* The id in v as canonical text into hex; 0, or -1 when it is not an id. */
 static int
+arg_id(sqlite3_value *v, struct cs_id *id)
+{
+    if (sqlite3_value_type(v) != SQLITE_BLOB || sqlite3_value_bytes(v) != CS_ID_LEN)
+        return -1;
+    memcpy(id->b, sqlite3_value_blob(v), CS_ID_LEN);
+    return 0;
+}
+
+static int
 arg_hex(sqlite3_value *v, char hex[CS_ID_HEX_LEN + 1])
 {
     struct cs_id id;
-    if (sqlite3_value_type(v) != SQLITE_BLOB || sqlite3_value_bytes(v) != CS_ID_LEN)
+    if (arg_id(v, &id) != 0)
         return -1;
-    memcpy(id.b, sqlite3_value_blob(v), CS_ID_LEN);
     cs_id_to_hex(&id, hex);
     return 0;
 }
@@ -148,12 +156,15 @@ arg_hex(sqlite3_value *v, char hex[CS_ID_HEX_LEN + 1])
 static void
 sql_short_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    char hex[CS_ID_HEX_LEN + 1];
+    struct cs_id id;
+    char s[CS_ID_SHORT_LEN + 1];
     (void)argc;
-    if (arg_hex(argv[0], hex) != 0)
+    if (arg_id(argv[0], &id) != 0) {
         sqlite3_result_null(ctx);
-    else
-        sqlite3_result_text(ctx, hex + CS_ID_HEX_LEN - 8, 8, SQLITE_TRANSIENT);
+        return;
+    }
+    cs_id_short(&id, s);
+    sqlite3_result_text(ctx, s, CS_ID_SHORT_LEN, SQLITE_TRANSIENT);
 }
 
 static void

@@ -439,7 +439,7 @@ static const char members_chart_sql[] =
     "   GROUP BY e.anc),\n"                                                                        \
     "refused(device, n) AS (SELECT device, count(*) FROM hub_refused GROUP BY device),\n"          \
     "hub(seq) AS (SELECT coalesce(max(seq), 0) FROM cs_ver)\n"                                     \
-    "SELECT lower(substr(hex(d.id), 1, 8)) AS device, d.name AS name, d.org AS unit,\n"            \
+    "SELECT short_id(d.id) AS device, d.name AS name, d.org AS unit,\n"            \
     "       d.role AS role,\n"                                                                     \
     "       CASE WHEN d.last_contact > 0\n"                                                        \
     "            THEN strftime('%Y-%m-%d %H:%M', d.last_contact, 'unixepoch') END"                 \

@@ -175,8 +175,9 @@ rows() {
     sql "$1" "SELECT hex(id)||'|'||cl||'|'||full_name||'|'||stage||'|'||phone||'|'||hometown
               ||'|'||note||'|'||org_unit FROM candidate ORDER BY id"
 }
-# short NAME: a device's short id, as its status shows it and the hub names its reply.
-short() { CELLSYNC_HOME="$dir/$1" "$cellsync" status | sed -n 's/^device: *\([0-9a-f]\{8\}\).*/\1/p'; }
+# short NAME: a device's short id (the last 8 hex digits of the id its status shows), as
+# the hub names its reply and `cellsyncd devices` shows it.
+short() { CELLSYNC_HOME="$dir/$1" "$cellsync" status | sed -n 's/^device: .*\([0-9a-f]\{8\}\)$/\1/p'; }
 # added_id: the short id an "added ..." line printed ("added member 1a2b3c4d").
 added_id() { sed -n 's/^added [a-z]* \([0-9a-f]\{8\}\)$/\1/p' "$out"; }
 # dosync DEVICE [ADDR]: one sync with the hub at ADDR ($addr), output in $out and $err,

@@ -92,6 +92,10 @@ hubdo 0 "nothing new in '$stick/s1.bundle'" -- import "$stick/s1.bundle"
 before=$(hash s2)
 on s2 0 "nothing new in '$stick/$(short s2).reply'" -- bundle import "$stick/$(short s2).reply"
 [ "$(hash s2)" = "$before" ] && ok || bad "importing a reply twice changed the device"
+# A stick from an older hub names the reply after the first 8 hex digits of the id.
+old=$(CELLSYNC_HOME="$dir/s2" "$cellsync" status | sed -n 's/^device: *\([0-9a-f]\{8\}\).*/\1/p')
+mkdir "$dir/oldstick" && cp "$stick/$(short s2).reply" "$dir/oldstick/$old.reply"
+on s2 0 "nothing new in '$dir/oldstick/$old.reply'" -- bundle import "$dir/oldstick"
 
 # ---- a target set at the hub reaches cell 1 through replies, and not cell 2 ----
 hubdo 0 "target for CB-01" -- target --org CB-01 --year 2026 --admissions 5 --students 1
