@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The calendar (cellsync/date.h): day-number dates, reading and writing
+ * them, and working days over a holiday set, for the admission rules
+ * (rules.c) and everything else that shows or compares a date. The holiday
+ * file is the only thing read here. Day numbers use Howard Hinnant's
+ * days_from_civil and civil_from_days, written out below, with 64-bit
+ * intermediates so no input can overflow them.
+ */
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cellsync/date.h"
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "internal.h"
+
+/* A holiday file is a few dozen lines; a megabyte is clearly something else. */
+#define HOLIDAY_FILE_MAX (1u << 20)
+
+/* A date is at most 10 characters; a longer line is refused before it is copied. */
+#define DATE_TEXT_MAX 32
+
+/* ---- Dates ---- */
+
+int32_t
+cs_date_from_civil(struct cs_date c)
+{
+    int64_t y = c.y - (c.m <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (c.m > 2 ? c.m - 3 : c.m + 9) + 2) / 5 + c.d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + doe - 719468);
+}
+
+struct cs_date
+cs_date_to_civil(int32_t day)
+{
+    /* Shift the epoch to 0000-03-01 so leap days fall at the end of a year. */
+    int64_t z = (int64_t)day + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    struct cs_date c;
+    c.d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    c.m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    c.y = (int)(yoe + era * 400 + (c.m <= 2));
+    return c;
+}
+
+static bool
+is_leap(int y)
+{
+    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+int
+cs_date_days_in_month(int y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12)
+        return 0;
+    return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+int
+cs_date_weekday(int32_t day)
+{
+    /* 1970-01-01 was a Thursday (4). */
+    int w = (int)(((int64_t)day % 7 + 7) % 7);
+    return (w + 3) % 7 + 1;
+}
+
+/* Reads `min` to `max` digits; returns how many, or 0 if fewer than `min`. */
+static int
+read_digits(const char *s, int min, int max, int *val)
+{
+    int n = 0, v = 0;
+    while (n < max && s[n] >= '0' && s[n] <= '9') {
+        v = v * 10 + (s[n] - '0');
+        n++;
+    }
+    if (n < min)
+        return 0;
+    *val = v;
+    return n;
+}
+
+/* Recognises either form; no calendar checks. */
+static bool
+parse_form(const char *s, struct cs_date *c)
+{
+    int n;
+
+    if ((n = read_digits(s, 4, 4, &c->y)) != 0 && s[n] == '-') {
+        s += n + 1;
+        if (read_digits(s, 2, 2, &c->m) == 0 || s[2] != '-')
+            return false;
+        s += 3;
+        if (read_digits(s, 2, 2, &c->d) == 0 || s[2] != '\0')
+            return false;
+        return true;
+    }
+    /* DD/MM/YYYY; one-digit day and month as people often write them. */
+    if ((n = read_digits(s, 1, 2, &c->d)) == 0 || s[n] != '/')
+        return false;
+    s += n + 1;
+    if ((n = read_digits(s, 1, 2, &c->m)) == 0 || s[n] != '/')
+        return false;
+    s += n + 1;
+    if (read_digits(s, 4, 4, &c->y) == 0 || s[4] != '\0')
+        return false;
+    return true;
+}
+
+int
+cs_date_parse(const char *s, int32_t *out, char *err, size_t errlen)
+{
+    int ret = CS_EINVAL;
+    struct cs_date c;
+
+    *out = CS_DATE_NONE;
+    if (s == NULL || *s == '\0') {
+        ret = cs_errf(err, errlen, CS_EINVAL, "%s", _("no date given"));
+        goto out;
+    }
+    if (!parse_form(s, &c)) {
+        ret = cs_errf(err, errlen, CS_EINVAL,
+                      _("'%.40s' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY"), s);
+        goto out;
+    }
+    if (c.m < 1 || c.m > 12 || c.d < 1 || c.d > cs_date_days_in_month(c.y, c.m)) {
+        ret = cs_errf(err, errlen, CS_EINVAL, _("'%s' is not a day of the calendar"), s);
+        goto out;
+    }
+    if (c.y < CS_DATE_YEAR_MIN || c.y > CS_DATE_YEAR_MAX) {
+        ret = cs_errf(err, errlen, CS_EINVAL, _("'%s' is outside the years %d to %d"), s,
+                      CS_DATE_YEAR_MIN, CS_DATE_YEAR_MAX);
+        goto out;
+    }
+    *out = cs_date_from_civil(c);
+    ret = 0;
+out:
+    return ret;
+}
+
+const char *
+cs_date_format(int32_t day, char buf[CS_DATE_BUFSZ])
+{
+    struct cs_date c = cs_date_to_civil(day);
+    if (day == CS_DATE_NONE || c.y < 0 || c.y > 9999)
+        memcpy(buf, "-", 2);
+    else
+        /* The casts tell the compiler the fields fit, so it sees no truncation. */
+        snprintf(buf, CS_DATE_BUFSZ, "%04u-%02u-%02u", (unsigned)c.y % 10000u, (unsigned)c.m % 100u,
+                 (unsigned)c.d % 100u);
+    return buf;
+}
+
+int
+cs_date_today(int32_t *out, char *err, size_t errlen)
+{
+    int ret;
+    const char *env = getenv("CELLSYNC_TODAY");
+
+    *out = CS_DATE_NONE;
+    if (env != NULL && *env != '\0') {
+        char why[128];
+        ret = cs_date_parse(env, out, why, sizeof(why));
+        if (ret < 0)
+            ret = cs_errf(err, errlen, ret, _("cannot use CELLSYNC_TODAY: %s"), why);
+        goto out;
+    }
+
+    time_t t = time(NULL);
+    struct tm tm;
+    if (t == (time_t)-1 || localtime_r(&t, &tm) == NULL) {
+        ret = cs_errf(err, errlen, CS_ECLOCK, "%s", _("cannot read today's date from the clock"));
+        goto out;
+    }
+    *out = cs_date_from_civil((struct cs_date){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday});
+    ret = 0;
+out:
+    return ret;
+}
+
+int32_t
+cs_date_add_months(int32_t day, int n)
+{
+    struct cs_date c = cs_date_to_civil(day);
+    int64_t month = (int64_t)c.y * 12 + (c.m - 1) + n;
+    int64_t y = month >= 0 ? month / 12 : -((-month + 11) / 12);
+    c.y = (int)y;
+    c.m = (int)(month - y * 12) + 1;
+    int last = cs_date_days_in_month(c.y, c.m);
+    if (c.d > last)
+        c.d = last;
+    return cs_date_from_civil(c);
+}
+
+int
+cs_date_months_between(int32_t from, int32_t to)
+{
+    if (to < from)
+        return -cs_date_months_between(to, from);
+    struct cs_date a = cs_date_to_civil(from), b = cs_date_to_civil(to);
+    int n = (b.y - a.y) * 12 + (b.m - a.m);
+    /* add_months(from, n) lands in to's month; one step back is in the month before. */
+    if (cs_date_add_months(from, n) > to)
+        n--;
+    return n;
+}
+
+/* ---- Holidays and working days ---- */
+
+struct cs_date_holidays {
+    int32_t *days; /* sorted, no duplicates */
+    size_t n, cap;
+};
+
+int
+cs_date_holidays_new(struct cs_date_holidays **out)
+{
+    *out = calloc(1, sizeof(**out));
+    return *out == NULL ? CS_ENOMEM : 0;
+}
+
+void
+cs_date_holidays_free(struct cs_date_holidays *h)
+{
+    if (h == NULL)
+        return;
+    free(h->days);
+    free(h);
+}
+
+static int
+reserve(struct cs_date_holidays *h, size_t more)
+{
+    if (h->cap - h->n >= more)
+        return 0;
+    size_t cap = h->cap ? h->cap : 32;
+    while (cap - h->n < more) {
+        if (cap > SIZE_MAX / 2 / sizeof(*h->days))
+            return CS_ENOMEM;
+        cap *= 2;
+    }
+    int32_t *p = realloc(h->days, cap * sizeof(*p));
+    if (p == NULL)
+        return CS_ENOMEM;
+    h->days = p;
+    h->cap = cap;
+    return 0;
+}
+
+static int
+cmp_day(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts and drops duplicates after a batch of appends. */
+static void
+normalise(struct cs_date_holidays *h)
+{
+    if (h->n == 0)
+        return;
+    qsort(h->days, h->n, sizeof(*h->days), cmp_day);
+    size_t w = 1;
+    for (size_t r = 1; r < h->n; r++)
+        if (h->days[r] != h->days[w - 1])
+            h->days[w++] = h->days[r];
+    h->n = w;
+}
+
+int
+cs_date_holidays_add(struct cs_date_holidays *h, int32_t day)
+{
+    if (h == NULL || day == CS_DATE_NONE)
+        return CS_EINVAL;
+    int ret = reserve(h, 1);
+    if (ret < 0)
+        return ret;
+    h->days[h->n++] = day;
+    normalise(h);
+    return 0;
+}
+
+static bool
+is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+int
+cs_date_holidays_load(struct cs_date_holidays *h, const char *path, char *err, size_t errlen)
+{
+    int ret = CS_EINVAL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+
+    if (h == NULL || path == NULL) {
+        ret = cs_errf(err, errlen, CS_EINVAL, "%s", _("no holiday file given"));
+        goto out;
+    }
+    ret = cs__read_file(path, HOLIDAY_FILE_MAX, &buf, &len, err, errlen);
+    if (ret < 0)
+        goto out;
+
+    /*
+     * Append after the current dates and only keep them once every line has
+     * parsed, so a bad file leaves the set as it was.
+     */
+    size_t keep = h->n;
+    const char *p = (const char *)buf, *end = p + len;
+    /* Windows Notepad starts UTF-8 files with a byte order mark. */
+    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    for (unsigned line = 1; p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *s = p, *e = nl != NULL ? nl : end;
+        p = nl != NULL ? nl + 1 : end;
+
+        const char *hash = memchr(s, '#', (size_t)(e - s));
+        if (hash != NULL)
+            e = hash;
+        while (s < e && is_blank(*s))
+            s++;
+        while (e > s && is_blank(e[-1]))
+            e--;
+        if (s == e)
+            continue;
+
+        char text[DATE_TEXT_MAX];
+        size_t n = (size_t)(e - s);
+        int32_t day = CS_DATE_NONE;
+        /* A NUL inside the line would end the text early and hide junk after it. */
+        if (n < sizeof(text) && memchr(s, '\0', n) == NULL) {
+            memcpy(text, s, n);
+            text[n] = '\0';
+            if (cs_date_parse(text, &day, NULL, 0) < 0)
+                day = CS_DATE_NONE;
+        }
+        if (day == CS_DATE_NONE) {
+            h->n = keep;
+            ret = cs_errf(err, errlen, CS_EINVAL,
+                          _("cannot load holidays from '%s': line %u: '%.*s' is not a date; "
+                            "write it as YYYY-MM-DD or DD/MM/YYYY"),
+                          path, line, (int)(n > 40 ? 40 : n), s);
+            goto out;
+        }
+        ret = reserve(h, 1);
+        if (ret < 0) {
+            h->n = keep;
+            ret =
+                cs_errf(err, errlen, ret, _("cannot load holidays from '%s': out of memory"), path);
+            goto out;
+        }
+        h->days[h->n++] = day;
+    }
+    normalise(h);
+    ret = 0;
+out:
+    free(buf);
+    return ret;
+}
+
+bool
+cs_date_is_holiday(const struct cs_date_holidays *h, int32_t day)
+{
+    /* New Year, Reunification Day, Labour Day, National Day (two days). */
+    static const struct {
+        int m, d;
+    } fixed[] = {{1, 1}, {4, 30}, {5, 1}, {9, 1}, {9, 2}};
+
+    struct cs_date c = cs_date_to_civil(day);
+    for (size_t i = 0; i < CS_ARRAY_SIZE(fixed); i++)
+        if (c.m == fixed[i].m && c.d == fixed[i].d)
+            return true;
+    return h != NULL && h->n > 0 && bsearch(&day, h->days, h->n, sizeof(*h->days), cmp_day) != NULL;
+}
+
+bool
+cs_date_is_working_day(const struct cs_date_holidays *h, int32_t day)
+{
+    return cs_date_weekday(day) <= 5 && !cs_date_is_holiday(h, day);
+}
+
+int32_t
+cs_date_add_working_days(const struct cs_date_holidays *h, int32_t day, int n)
+{
+    int step = n > 0 ? 1 : -1;
+    while (n != 0) {
+        day += step;
+        if (cs_date_is_working_day(h, day))
+            n -= step;
+    }
+    return day;
+}
+
+int
+cs_date_working_days_between(const struct cs_date_holidays *h, int32_t from, int32_t to)
+{
+    /*
+     * Each direction leaves out `from` and counts the far end, as
+     * cs_date_add_working_days() steps, so the two are inverses even when
+     * `from` is a weekend or a holiday.
+     */
+    int n = 0;
+    for (int32_t d = from; d < to;)
+        if (cs_date_is_working_day(h, ++d))
+            n++;
+    for (int32_t d = from; d > to;)
+        if (cs_date_is_working_day(h, --d))
+            n--;
+    return n;
+}
