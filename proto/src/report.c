@@ -5,7 +5,8 @@
  * a table or HTML cell is a value a query returned, with codes turned into
  * labels and a unit's name indented by its depth; JSON is a json_object()
  * around the same queries; CSV prints one query's rows as they are. So a
- * figure on the page is always the figure of the documented query.
+ * figure on the page is always the figure of the documented query. The
+ * HTML page, its theme and its charts are made in report_html.c.
  *
  * Output is built in memory (open_memstream) and written at the end, so a
  * report to a file is written atomically and a failure half-way leaves no
@@ -24,13 +25,14 @@
 #include "cellsync/output.h"
 #include "cellsync/report.h"
 #include "internal.h"
+#include "report_internal.h"
 
-static const char *const kind_names[CS_REPORT__COUNT + 1] = {
+const char *const kind_names[CS_REPORT__COUNT + 1] = {
     [CS_REPORT_TARGETS] = "targets", [CS_REPORT_PIPELINE] = "pipeline", [CS_REPORT_DUE] = "due",
     [CS_REPORT_MEMBERS] = "members", [CS_REPORT_SYNC] = "sync",         [CS_REPORT_ALL] = "all",
 };
 
-static const char *const kind_titles[CS_REPORT__COUNT] = {
+const char *const kind_titles[CS_REPORT__COUNT] = {
     [CS_REPORT_TARGETS] = N_("Targets and admissions"),
     [CS_REPORT_PIPELINE] = N_("Candidates in the pipeline"),
     [CS_REPORT_DUE] = N_("Deadlines of the admission procedure"),
@@ -94,17 +96,7 @@ coded_list(const char *column)
 
 /* ---- one run ---- */
 
-struct run {
-    sqlite3 *db;
-    const struct cs_report_params *p;
-    FILE *f;
-    char today[CS_DATE_BUFSZ];
-    char units[512]; /* the root(s) as a person reads them */
-    char *err;
-    size_t errlen;
-};
-
-static int
+int
 sql_fail(struct run *x, const char *what)
 {
     return cs_errf(x->err, x->errlen, CS_ESQLITE, _("cannot make the report (%s): %s"), what,
@@ -136,7 +128,7 @@ bind_params(struct run *x, sqlite3_stmt *st)
     }
 }
 
-static int
+int
 prepare(struct run *x, const char *sql, sqlite3_stmt **st, const char *what)
 {
     if (sqlite3_prepare_v2(x->db, sql, -1, st, NULL) != SQLITE_OK) {
@@ -160,14 +152,14 @@ str_finish(struct run *x, sqlite3_str *s)
 }
 
 /* The named queries of a kind, in order; the chart is not a section. */
-static int
+int
 is_section(const struct cs_report_query *q, enum cs_report_kind kind, const char *only)
 {
     return q->kind == kind && strcmp(q->section, "chart") != 0 &&
            (only == NULL || strcmp(q->section, only) == 0);
 }
 
-static const struct cs_report_query *
+const struct cs_report_query *
 chart_of(enum cs_report_kind kind)
 {
     size_t n;
@@ -223,7 +215,7 @@ has_column(char **names, int n, const char *name)
  * indent the name indented two spaces a level (HTML indents with CSS: then
  * depth stays, as column 0). OUT: *sql, free with sqlite3_free().
  */
-static int
+int
 display_sql(struct run *x, const struct cs_report_query *q, int indent, char **sql, int *has_depth)
 {
     char **cols;
@@ -262,7 +254,7 @@ display_sql(struct run *x, const struct cs_report_query *q, int indent, char **s
 }
 
 /* The headers of the displayed columns: the query's, without depth's. */
-static void
+void
 display_headers(const struct cs_report_query *q, const char **out, size_t max)
 {
     size_t n = 0;
@@ -511,356 +503,6 @@ render_csv(struct run *x, enum cs_report_kind kind)
     if (rc != SQLITE_DONE)
         ret = sql_fail(x, sec->section);
     sqlite3_finalize(st);
-    return ret;
-}
-
-/* ---- HTML ---- */
-
-/* Text for HTML content and attribute values: & < > " ' escaped. */
-static void
-html_text(FILE *f, const char *s)
-{
-    for (; s != NULL && *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
-/* At most max characters of UTF-8 text s into buf, "…" added when cut. */
-static const char *
-html_cut(const char *s, size_t max, char *buf, size_t len)
-{
-    size_t chars = 0, i = 0;
-    for (; s[i] && i + 4 < len; i++) {
-        if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == max)
-            break;
-        buf[i] = s[i];
-    }
-    if (s[i] != 0 && i + 4 <= len) {
-        /* Step back over a cut sequence, then add the ellipsis. */
-        while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80)
-            i--;
-        memcpy(buf + i, "\xe2\x80\xa6", 3);
-        i += 3;
-    }
-    buf[i] = 0;
-    return buf;
-}
-
-/*
- * Inline CSS: readable on a phone (the viewport meta, a max width, tables
- * and charts scroll sideways inside their box rather than shrinking their
- * text), printable on A4 (each report on a new page, headings kept with
- * what follows, a table's head repeated on each page, charts fitted to the
- * page).
- */
-static const char html_css[] =
-    ":root{--ink:#1b1b1b;--muted:#5d6166;--bar:#b3261e;--mark:#1f4fbf;--rule:#dcdcdc}"
-    "*{box-sizing:border-box}"
-    "body{margin:0;background:#fff;color:var(--ink);"
-    "font:15px/1.45 'Noto Sans','DejaVu Sans','Segoe UI',Roboto,Arial,sans-serif}"
-    "main{max-width:64rem;margin:0 auto;padding:1rem}"
-    "h1{font-size:1.45rem;margin:.2rem 0}"
-    "h2{font-size:1.2rem;margin:2rem 0 .6rem;padding-bottom:.2rem;border-bottom:2px solid "
-    "var(--bar)}"
-    "h3{font-size:1rem;margin:1.2rem 0 .4rem}"
-    ".meta,figcaption,footer{color:var(--muted);font-size:.85rem}"
-    "figure{margin:0 0 1rem}"
-    ".scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}"
-    ".chart svg{display:block;width:100%;min-width:30rem;max-width:35rem;height:auto}"
-    ".chart text{font-family:inherit;font-size:12px;fill:var(--ink)}"
-    ".chart .bar{fill:var(--bar)}.chart .mark{stroke:var(--mark);stroke-width:2}"
-    "table{border-collapse:collapse;width:100%;font-size:.85rem}"
-    "th,td{padding:.25rem .45rem;border-bottom:1px solid var(--rule);text-align:left;"
-    "white-space:nowrap;vertical-align:top}"
-    "th{background:#f3f3f3}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "td.none{color:var(--muted);font-style:italic}"
-    "@media (max-width:40rem){body{font-size:14px}main{padding:.5rem}"
-    "table{font-size:.8rem}h1{font-size:1.25rem}}"
-    "@media print{@page{size:A4;margin:14mm 12mm}"
-    "body{font-size:9pt}main{max-width:none;padding:0}"
-    "section.report{break-before:page;page-break-before:always}"
-    "section.report:first-of-type{break-before:auto;page-break-before:auto}"
-    "h2,h3{break-after:avoid;page-break-after:avoid}"
-    "figure,tr{break-inside:avoid;page-break-inside:avoid}"
-    "thead{display:table-header-group}.scroll{overflow:visible}"
-    ".chart svg{min-width:0;width:auto;max-width:100%;max-height:240mm}"
-    "table{font-size:7.5pt}th,td{padding:.1rem .25rem;white-space:normal}}";
-
-/* Chart geometry, in SVG user units. */
-#define CH_W       560
-#define CH_LABEL_W 214 /* labels end here, right-aligned */
-#define CH_BAR_X   222
-#define CH_BAR_W   226
-#define CH_ROW     20
-#define CH_PAD     6
-
-struct bar {
-    char *label, *note;
-    double value, mark;
-    int has_mark;
-};
-
-static void
-bars_free(struct bar *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(b[i].label);
-        free(b[i].note);
-    }
-    free(b);
-}
-
-/* Reads the chart query's rows; rows without a value are left out. */
-static int
-bars_load(struct run *x, const struct cs_report_query *q, struct bar **out, size_t *count)
-{
-    sqlite3_stmt *st;
-    struct bar *b = NULL;
-    size_t n = 0, cap = 0;
-    int ret, rc;
-
-    *out = NULL;
-    *count = 0;
-    if ((ret = prepare(x, q->sql, &st, "chart")) != 0)
-        return ret;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            struct bar *nb = realloc(b, ncap * sizeof(*b));
-            if (nb == NULL) {
-                ret = cs_errf(x->err, x->errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
-                goto out;
-            }
-            b = nb;
-            cap = ncap;
-        }
-        const char *label = (const char *)sqlite3_column_text(st, 0);
-        const char *value = (const char *)sqlite3_column_text(st, 1);
-        const char *note = (const char *)sqlite3_column_text(st, 3);
-        struct bar *r = &b[n];
-        r->label = strdup(label ? label : "");
-        r->note = strdup(note ? note : value ? value : "");
-        r->value = sqlite3_column_double(st, 1);
-        r->has_mark = sqlite3_column_type(st, 2) != SQLITE_NULL;
-        r->mark = sqlite3_column_double(st, 2);
-        n++;
-        if (r->label == NULL || r->note == NULL) {
-            ret = cs_errf(x->err, x->errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
-            goto out;
-        }
-    }
-    if (rc != SQLITE_DONE) {
-        ret = sql_fail(x, "chart");
-        goto out;
-    }
-    *out = b;
-    *count = n;
-    b = NULL;
-    n = 0;
-out:
-    bars_free(b, n);
-    sqlite3_finalize(st);
-    return ret;
-}
-
-/* A horizontal bar chart: one row per bar, label left, bar, then its note. */
-static int
-html_chart(struct run *x, const struct cs_report_query *q)
-{
-    struct bar *b;
-    size_t n;
-    int ret;
-    char cut[160];
-
-    if ((ret = bars_load(x, q, &b, &n)) != 0)
-        return ret;
-    double max = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (b[i].value > max)
-            max = b[i].value;
-        if (b[i].has_mark && b[i].mark > max)
-            max = b[i].mark;
-    }
-    if (max <= 0)
-        max = 1;
-    int h = 2 * CH_PAD + (int)(n > 0 ? n : 1) * CH_ROW;
-    FILE *f = x->f;
-    fputs("<figure class=\"chart\"><div class=\"scroll\">", f);
-    fprintf(f,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\""
-            " height=\"%d\" role=\"img\" aria-label=\"",
-            CH_W, h, CH_W, h);
-    html_text(f, _(q->title));
-    fputs("\">", f);
-    if (n == 0) {
-        fprintf(f, "<text x=\"%d\" y=\"%d\">", CH_PAD, CH_PAD + 14);
-        html_text(f, _("nothing to show"));
-        fputs("</text>", f);
-    }
-    for (size_t i = 0; i < n; i++) {
-        int y = CH_PAD + (int)i * CH_ROW;
-        double w = b[i].value > 0 ? CH_BAR_W * b[i].value / max : 0;
-        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", CH_LABEL_W, y + 14);
-        html_text(f, html_cut(b[i].label, 28, cut, sizeof(cut)));
-        fprintf(f, "</text><rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\"/>",
-                CH_BAR_X, y + 3, w, CH_ROW - 6);
-        if (b[i].has_mark) {
-            double mx = CH_BAR_X + CH_BAR_W * (b[i].mark > 0 ? b[i].mark : 0) / max;
-            fprintf(f, "<line class=\"mark\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>", mx,
-                    y + 1, mx, y + CH_ROW - 1);
-        }
-        fprintf(f, "<text x=\"%.1f\" y=\"%d\">", CH_BAR_X + w + 4, y + 14);
-        html_text(f, html_cut(b[i].note, 24, cut, sizeof(cut)));
-        fputs("</text>", f);
-    }
-    fputs("</svg></div><figcaption>", f);
-    html_text(f, _(q->title));
-    fputs("</figcaption></figure>\n", f);
-    bars_free(b, n);
-    return 0;
-}
-
-static int
-html_table(struct run *x, const struct cs_report_query *q)
-{
-    char *sql;
-    sqlite3_stmt *st;
-    const char *headers[32];
-    int depth, ret, rc;
-    FILE *f = x->f;
-
-    if ((ret = display_sql(x, q, 0, &sql, &depth)) != 0)
-        return ret;
-    ret = prepare(x, sql, &st, q->section);
-    sqlite3_free(sql);
-    if (ret != 0)
-        return ret;
-    display_headers(q, headers, CS_ARRAY_SIZE(headers));
-    int nc = sqlite3_column_count(st), first = depth ? 1 : 0, rows = 0;
-    if (nc > 64)
-        nc = 64;
-    /*
-     * A column is numeric (right-aligned, header and "-" too) when it holds
-     * numbers and no text: a first pass over the rows finds out.
-     */
-    char num[64] = {0}, text[64] = {0};
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        for (int c = 0; c < nc; c++) {
-            int type = sqlite3_column_type(st, c);
-            num[c] |= type == SQLITE_INTEGER || type == SQLITE_FLOAT;
-            text[c] |= type == SQLITE_TEXT || type == SQLITE_BLOB;
-        }
-    for (int c = 0; c < nc; c++)
-        num[c] = num[c] && !text[c];
-    sqlite3_reset(st);
-    fputs("<h3>", f);
-    html_text(f, _(q->title));
-    fputs("</h3>\n<div class=\"scroll\"><table><thead><tr>", f);
-    for (int c = first, h = 0; c < nc; c++, h++) {
-        fputs(num[c] ? "<th class=\"n\">" : "<th>", f);
-        html_text(f, headers[h] ? _(headers[h]) : sqlite3_column_name(st, c));
-        fputs("</th>", f);
-    }
-    fputs("</tr></thead><tbody>\n", f);
-    for (rc = rc == SQLITE_DONE ? sqlite3_step(st) : rc; rc == SQLITE_ROW;
-         rc = sqlite3_step(st), rows++) {
-        int indent = depth ? sqlite3_column_int(st, 0) : 0;
-        fputs("<tr>", f);
-        for (int c = first; c < nc; c++) {
-            const char *t = (const char *)sqlite3_column_text(st, c);
-            if (num[c])
-                fputs("<td class=\"n\">", f);
-            else if (indent > 0 && strcmp(sqlite3_column_name(st, c), "name") == 0)
-                fprintf(f, "<td style=\"padding-left:%.2frem\">",
-                        0.45 + 0.9 * (indent > 12 ? 12 : indent));
-            else
-                fputs("<td>", f);
-            html_text(f, t == NULL ? "-" : t);
-            fputs("</td>", f);
-        }
-        fputs("</tr>\n", f);
-    }
-    if (rc == SQLITE_DONE && rows == 0) {
-        fprintf(f, "<tr><td class=\"none\" colspan=\"%d\">", nc - first);
-        html_text(f, _("no records"));
-        fputs("</td></tr>\n", f);
-    }
-    fputs("</tbody></table></div>\n", f);
-    ret = rc == SQLITE_DONE ? 0 : sql_fail(x, q->section);
-    sqlite3_finalize(st);
-    return ret;
-}
-
-static int
-html_kind(struct run *x, enum cs_report_kind kind)
-{
-    size_t n;
-    const struct cs_report_query *q = cs_report_queries(&n), *chart = chart_of(kind);
-    int ret = 0;
-
-    fprintf(x->f, "<section class=\"report\" id=\"%s\"><h2>", kind_names[kind]);
-    html_text(x->f, _(kind_titles[kind]));
-    fputs("</h2>\n", x->f);
-    if (x->p->section == NULL && chart != NULL && (ret = html_chart(x, chart)) != 0)
-        return ret;
-    for (size_t i = 0; i < n && ret == 0; i++)
-        if (is_section(&q[i], kind, x->p->section))
-            ret = html_table(x, &q[i]);
-    fputs("</section>\n", x->f);
-    return ret;
-}
-
-static int
-render_html(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many)
-{
-    FILE *f = x->f;
-    const char *title = many ? _("Membership development report") : _(kind_titles[kinds[0]]);
-    int ret = 0;
-
-    fputs("<!DOCTYPE html>\n<html lang=\"", f);
-    /* TRANSLATORS: the language code of the translation (for HTML lang=""): "vi" in vi.po. */
-    html_text(f, _("en"));
-    fputs("\"><head><meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-          f);
-    html_text(f, title);
-    fprintf(f, "</title>\n<style>%s</style></head>\n<body><main>\n<header><h1>", html_css);
-    html_text(f, _("Membership development report"));
-    fputs("</h1><p class=\"meta\">", f);
-    html_text(f, _("unit:"));
-    fputc(' ', f);
-    html_text(f, x->units);
-    fputs(" &middot; ", f);
-    fprintf(f, _("year %d"), x->p->year);
-    fputs(" &middot; ", f);
-    html_text(f, _("as of"));
-    fprintf(f, " %s</p></header>\n", x->today);
-    for (size_t i = 0; i < nk && ret == 0; i++)
-        ret = html_kind(x, kinds[i]);
-    fputs("<footer><p>", f);
-    html_text(f, _("Every number on this page is the result of a documented query on the "
-                   "records of this replica (docs/REPORTS.md; 'report --sql' prints them)."));
-    fputs("</p></footer>\n</main></body></html>\n", f);
     return ret;
 }
 

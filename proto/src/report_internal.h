@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the report engine (report.c) shares with its HTML renderer
+ * (report_html.c): the names of the reports, one run of a report, and the
+ * helpers that prepare and show its queries. Private to the proto library.
+ */
+#ifndef CELLSYNC_REPORT_INTERNAL_H
+#define CELLSYNC_REPORT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "cellsync/report.h"
+
+extern const char *const kind_names[CS_REPORT__COUNT + 1];
+extern const char *const kind_titles[CS_REPORT__COUNT];
+
+/* One report being made. */
+struct run {
+    sqlite3 *db;
+    const struct cs_report_params *p;
+    FILE *f;
+    char today[CS_DATE_BUFSZ];
+    char units[512]; /* the root(s) as a person reads them */
+    char *err;
+    size_t errlen;
+};
+
+int sql_fail(struct run *x, const char *what);
+int prepare(struct run *x, const char *sql, sqlite3_stmt **st, const char *what);
+int is_section(const struct cs_report_query *q, enum cs_report_kind kind, const char *only);
+const struct cs_report_query *chart_of(enum cs_report_kind kind);
+int display_sql(struct run *x, const struct cs_report_query *q, int indent, char **sql,
+                int *has_depth);
+void display_headers(const struct cs_report_query *q, const char **out, size_t max);
+
+/* The HTML page of the given reports (report_html.c). */
+int render_html(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many);
+
+#endif
