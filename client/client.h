@@ -3,7 +3,8 @@
  * What every `cellsync` command shares: the data directory and the open
  * replica, messages and exit codes, record fields described as data (one
  * table drives add, edit, show and --json), options and sub-verbs, and
- * finding a record from the short id a person types.
+ * finding a record from the short id a person types. Each section below
+ * names the file that holds it.
  *
  * Exit codes (STYLE.md): 0 done, 1 failed, 2 usage error. Messages go to
  * stderr as "cellsync: <what failed>: <why>", lower case, subjects quoted.
@@ -22,6 +23,8 @@
 #include "cellsync/id.h"
 #include "cellsync/replica.h"
 #include "cellsync/rules.h"
+
+/* ---- the data directory and the replica in it (home.c) ---- */
 
 #define CLIENT_REPLICA  "replica.db"
 #define CLIENT_KEY      "device.key"
@@ -54,11 +57,13 @@ void client_close(struct client *c);
  */
 int client_check_replica(struct client *c);
 
+/* ---- messages (common.c) ---- */
+
 /* "cellsync: <message>" on stderr; return CS_EXIT_FAILURE / CS_EXIT_USAGE. */
 int client_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int client_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* ---- fields ---- */
+/* ---- fields (fields.c) ---- */
 
 enum field_type {
     FT_TEXT, /* free text */
@@ -94,6 +99,30 @@ const struct field *entity_field(const struct entity *e, const char *column);
 int write_fields(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
                  char *err, size_t errlen);
 
+/* Room for what a typed value may point into. Do not copy it while in use. */
+struct field_buf {
+    char date[CS_DATE_BUFSZ];
+    struct cs_id ref;
+};
+
+/*
+ * Checks and converts what a person typed for field f, as write_fields()
+ * stores it: dates normalised to YYYY-MM-DD, codes checked against their
+ * list, references resolved from a short id; "" is nil (clears the field).
+ * *out may point into text or buf, which must outlive it. CS_EINVAL (or
+ * record_find()'s codes) with err naming the field and the value.
+ */
+int field_value(struct client *c, const struct field *f, const char *text, struct field_buf *buf,
+                struct cs_value *out, char *err, size_t errlen);
+
+/*
+ * Reads free text for an option value: "-" is standard input, "@FILE" a
+ * file, anything else the text itself. OUT: *out malloc'd, caller frees.
+ */
+int read_text(const char *arg, char **out, char *err, size_t errlen);
+
+/* ---- records (records.c) ---- */
+
 /*
  * Finds a live record of table from what a person typed: a whole id, or
  * the last 4 to 32 hex digits of one (list commands show 8). CS_ENOTFOUND
@@ -115,13 +144,7 @@ int record_show(struct client *c, const struct entity *e, const struct cs_id *ro
 int record_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
                 char *buf, size_t len);
 
-/*
- * Reads free text for an option value: "-" is standard input, "@FILE" a
- * file, anything else the text itself. OUT: *out malloc'd, caller frees.
- */
-int read_text(const char *arg, char **out, char *err, size_t errlen);
-
-/* ---- options and sub-verbs (`cellsync candidate add ...`) ---- */
+/* ---- options and sub-verbs (`cellsync candidate add ...`; common.c) ---- */
 
 /*
  * Parses the options of a command without verbs that checks them itself
@@ -160,23 +183,7 @@ int run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, cha
 /* The same for one verb: argv[0] is its name, or the command's for a command that is one verb. */
 int run_verb(const char *cmd, const struct verb *v, int argc, char **argv);
 
-/* ---- typed values and the due list ---- */
-
-/* Room for what a typed value may point into. Do not copy it while in use. */
-struct field_buf {
-    char date[CS_DATE_BUFSZ];
-    struct cs_id ref;
-};
-
-/*
- * Checks and converts what a person typed for field f, as write_fields()
- * stores it: dates normalised to YYYY-MM-DD, codes checked against their
- * list, references resolved from a short id; "" is nil (clears the field).
- * *out may point into text or buf, which must outlive it. CS_EINVAL (or
- * record_find()'s codes) with err naming the field and the value.
- */
-int field_value(struct client *c, const struct field *f, const char *text, struct field_buf *buf,
-                struct cs_value *out, char *err, size_t errlen);
+/* ---- the due list (common.c) ---- */
 
 /*
  * The skipped callback of cs_candidate_due_fill() for `due` and `status`: a

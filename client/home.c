@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data directory and the replica in it (see client.h): where the
+ * directory is, opening the replica with its holidays and today's date,
+ * closing it under the WAL-checkpoint policy below, and checking the file
+ * before records leave or arrive.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cellsync/codes.h"
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "client.h"
+
+/* ---- the data directory ---- */
+
+int
+client_home(char *buf, size_t len)
+{
+    const char *h = getenv("CELLSYNC_HOME");
+    int n;
+    if (h != NULL && h[0] != 0) {
+        n = snprintf(buf, len, "%s", h);
+    } else {
+        const char *home = getenv("HOME");
+        if (home == NULL || home[0] == 0) {
+            client_fail(_("cannot find the data directory: set CELLSYNC_HOME or HOME"));
+            return -1;
+        }
+        n = snprintf(buf, len, "%s/.local/share/cellsync", home);
+    }
+    if (n < 0 || (size_t)n >= len) {
+        client_fail(_("the data directory path is too long"));
+        return -1;
+    }
+    return 0;
+}
+
+void
+client_path(const struct client *c, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", c->home, name);
+}
+
+/*
+ * Every command is a new process, and a new SQLite connection does not
+ * know how much of the WAL an earlier one copied into the database: it
+ * reads the whole log again when it opens (recovery, ~2 us a page here),
+ * and its automatic checkpoint never lets the log start over. Left alone,
+ * the log grows by every write (11 pages for a candidate) and the opening
+ * of every command with it; past 1,000 pages each commit also copies all
+ * of it into the database again, with two more syncs. So a command that
+ * finds the log over CLIENT_WAL_MAX copies it into the database and empties
+ * it when it closes. SQLite syncs the database before it cuts the log, so
+ * nothing committed is at risk. That costs about two syncs (the database,
+ * and the next commit's log header), so it is done about every 20 adds
+ * rather than every few (measured, BENCHMARKS.md section 6). A process busy
+ * with the replica is not waited for: the next command tries again.
+ */
+#define CLIENT_WAL_MAX (1024 * 1024)
+
+static void
+checkpoint_if_long(struct client *c)
+{
+    char path[PATH_MAX + 32];
+    struct stat st;
+
+    if (c->db == NULL || !sqlite3_get_autocommit(c->db))
+        return;
+    client_path(c, CLIENT_REPLICA "-wal", path, sizeof(path));
+    if (stat(path, &st) != 0 || st.st_size < CLIENT_WAL_MAX)
+        return;
+    sqlite3_busy_timeout(c->db, 0);
+    sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
+void
+client_close(struct client *c)
+{
+    checkpoint_if_long(c);
+    cs_replica_close(c->rep);
+    cs_date_holidays_free(c->hol);
+    memset(c, 0, sizeof(*c));
+}
+
+int
+client_open(struct client *c)
+{
+    char path[PATH_MAX + 32], err[512];
+    int ret;
+
+    memset(c, 0, sizeof(*c));
+    if (client_home(c->home, sizeof(c->home)) != 0)
+        return CS_EXIT_FAILURE;
+    client_path(c, CLIENT_REPLICA, path, sizeof(path));
+    if (access(path, F_OK) != 0) {
+        client_fail(_("no records here yet: '%s' does not exist; run 'cellsync init' first"), path);
+        return CS_EXIT_FAILURE;
+    }
+    if ((ret = cs_replica_open(&c->rep, path, 0, NULL, err, sizeof(err))) != 0) {
+        client_fail("%s", err);
+        return CS_EXIT_FAILURE;
+    }
+    c->db = cs_replica_db(c->rep);
+    if ((ret = cs_codes_sql_register(c->db)) != 0 || (ret = cs_date_holidays_new(&c->hol)) != 0) {
+        client_close(c);
+        return client_fail("%s", cs_strerror(ret));
+    }
+    client_path(c, CLIENT_HOLIDAYS, path, sizeof(path));
+    if (access(path, F_OK) == 0 &&
+        (ret = cs_date_holidays_load(c->hol, path, err, sizeof(err))) != 0) {
+        client_close(c);
+        return client_fail("%s", err);
+    }
+    if ((ret = cs_date_today(&c->today, err, sizeof(err))) != 0) {
+        client_close(c);
+        return client_fail("%s", err);
+    }
+    return 0;
+}
+
+int
+client_check_replica(struct client *c)
+{
+    char path[PATH_MAX + 32], first[256] = "";
+    sqlite3_stmt *st = NULL;
+    int rc, rows = 0, ok = 0;
+
+    client_path(c, CLIENT_REPLICA, path, sizeof(path));
+    /* One row "ok", or what is damaged (the first of up to 10 findings is enough here). */
+    rc = sqlite3_prepare_v2(c->db, "PRAGMA quick_check(10)", -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (rows++ == 0) {
+            const char *t = (const char *)sqlite3_column_text(st, 0);
+            snprintf(first, sizeof(first), "%s", t ? t : "");
+            ok = t != NULL && strcmp(t, "ok") == 0;
+        }
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        snprintf(first, sizeof(first), "%s", sqlite3_errmsg(c->db));
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE && ok && rows == 1)
+        return 0;
+    if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB)
+        return client_fail(_("cannot read '%s': %s"), path, first);
+    return client_fail(_("'%s' is damaged (%s); nothing was sent or changed: keep a copy of the "
+                         "file and ask the hub's administrator"),
+                       path, first);
+}
