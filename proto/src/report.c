@@ -27,12 +27,12 @@
 #include "internal.h"
 #include "report_internal.h"
 
-const char *const kind_names[CS_REPORT__COUNT + 1] = {
+const char *const cs__report_kind_names[CS_REPORT__COUNT + 1] = {
     [CS_REPORT_TARGETS] = "targets", [CS_REPORT_PIPELINE] = "pipeline", [CS_REPORT_DUE] = "due",
     [CS_REPORT_MEMBERS] = "members", [CS_REPORT_SYNC] = "sync",         [CS_REPORT_ALL] = "all",
 };
 
-const char *const kind_titles[CS_REPORT__COUNT] = {
+const char *const cs__report_kind_titles[CS_REPORT__COUNT] = {
     [CS_REPORT_TARGETS] = N_("Targets and admissions"),
     [CS_REPORT_PIPELINE] = N_("Candidates in the pipeline"),
     [CS_REPORT_DUE] = N_("Deadlines of the admission procedure"),
@@ -50,14 +50,14 @@ static const char *const format_names[] = {
 const char *
 cs_report_kind_name(enum cs_report_kind k)
 {
-    return (unsigned)k <= CS_REPORT_ALL ? kind_names[k] : NULL;
+    return (unsigned)k <= CS_REPORT_ALL ? cs__report_kind_names[k] : NULL;
 }
 
 int
 cs_report_kind_from_name(const char *name)
 {
     for (int k = 0; k <= CS_REPORT_ALL; k++)
-        if (strcmp(kind_names[k], name) == 0)
+        if (strcmp(cs__report_kind_names[k], name) == 0)
             return k;
     return -1;
 }
@@ -97,7 +97,7 @@ coded_list(const char *column)
 /* ---- one run ---- */
 
 int
-sql_fail(struct run *x, const char *what)
+cs__report_sql_fail(struct run *x, const char *what)
 {
     return cs_errf(x->err, x->errlen, CS_ESQLITE, _("cannot make the report (%s): %s"), what,
                    sqlite3_errmsg(x->db));
@@ -129,11 +129,11 @@ bind_params(struct run *x, sqlite3_stmt *st)
 }
 
 int
-prepare(struct run *x, const char *sql, sqlite3_stmt **st, const char *what)
+cs__report_prepare(struct run *x, const char *sql, sqlite3_stmt **st, const char *what)
 {
     if (sqlite3_prepare_v2(x->db, sql, -1, st, NULL) != SQLITE_OK) {
         *st = NULL;
-        return sql_fail(x, what);
+        return cs__report_sql_fail(x, what);
     }
     bind_params(x, *st);
     return 0;
@@ -153,14 +153,14 @@ str_finish(struct run *x, sqlite3_str *s)
 
 /* The named queries of a kind, in order; the chart is not a section. */
 int
-is_section(const struct cs_report_query *q, enum cs_report_kind kind, const char *only)
+cs__report_is_section(const struct cs_report_query *q, enum cs_report_kind kind, const char *only)
 {
     return q->kind == kind && strcmp(q->section, "chart") != 0 &&
            (only == NULL || strcmp(q->section, only) == 0);
 }
 
 const struct cs_report_query *
-chart_of(enum cs_report_kind kind)
+cs__report_chart_of(enum cs_report_kind kind)
 {
     size_t n;
     const struct cs_report_query *q = cs_report_queries(&n);
@@ -177,7 +177,7 @@ columns_of(struct run *x, const char *sql, char ***names, int *count)
     sqlite3_stmt *st;
     int ret;
     *names = NULL;
-    if ((ret = prepare(x, sql, &st, "columns")) != 0)
+    if ((ret = cs__report_prepare(x, sql, &st, "columns")) != 0)
         return ret;
     int n = sqlite3_column_count(st);
     size_t size = (size_t)n * sizeof(char *);
@@ -216,7 +216,8 @@ has_column(char **names, int n, const char *name)
  * depth stays, as column 0). OUT: *sql, free with sqlite3_free().
  */
 int
-display_sql(struct run *x, const struct cs_report_query *q, int indent, char **sql, int *has_depth)
+cs__report_display_sql(struct run *x, const struct cs_report_query *q, int indent, char **sql,
+                       int *has_depth)
 {
     char **cols;
     int n, ret;
@@ -255,7 +256,7 @@ display_sql(struct run *x, const struct cs_report_query *q, int indent, char **s
 
 /* The headers of the displayed columns: the query's, without depth's. */
 void
-display_headers(const struct cs_report_query *q, const char **out, size_t max)
+cs__report_display_headers(const struct cs_report_query *q, const char **out, size_t max)
 {
     size_t n = 0;
     for (const char *const *h = q->headers; *h != NULL && n + 1 < max; h++)
@@ -277,12 +278,12 @@ check_root(struct run *x)
     int ret;
     if (x->p->root == NULL || !x->p->root_required)
         return 0;
-    if ((ret = prepare(x, sql, &st, "units")) != 0)
+    if ((ret = cs__report_prepare(x, sql, &st, "units")) != 0)
         return ret;
     int rc = sqlite3_step(st), found = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
-        return sql_fail(x, "units");
+        return cs__report_sql_fail(x, "units");
     if (!found)
         return cs_errf(x->err, x->errlen, CS_ENOTFOUND, _("there is no unit '%s' in the org tree"),
                        x->p->root);
@@ -309,7 +310,7 @@ find_units(struct run *x)
     char *sql = str_finish(x, s);
     if (sql == NULL)
         return CS_ENOMEM;
-    ret = prepare(x, sql, &st, "units");
+    ret = cs__report_prepare(x, sql, &st, "units");
     sqlite3_free(sql);
     if (ret != 0)
         return ret;
@@ -317,7 +318,7 @@ find_units(struct run *x)
     const char *t = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
     snprintf(x->units, sizeof(x->units), "%s", t ? t : (x->p->root ? x->p->root : "-"));
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : sql_fail(x, "units");
+    return rc == SQLITE_ROW ? 0 : cs__report_sql_fail(x, "units");
 }
 
 int
@@ -345,23 +346,23 @@ render_table_kind(struct run *x, enum cs_report_kind kind)
     const struct cs_report_query *q = cs_report_queries(&n);
     int ret = 0;
 
-    fprintf(x->f, "%s\n", _(kind_titles[kind]));
+    fprintf(x->f, "%s\n", _(cs__report_kind_titles[kind]));
     /* TRANSLATORS: the heading line of a report: the unit(s), the year and today's date. */
     fprintf(x->f, _("unit: %s; year %d; as of %s\n"), x->units, x->p->year, x->today);
     for (size_t i = 0; i < n && ret == 0; i++) {
-        if (!is_section(&q[i], kind, x->p->section))
+        if (!cs__report_is_section(&q[i], kind, x->p->section))
             continue;
         char *sql = NULL;
         const char *headers[32];
         sqlite3_stmt *st = NULL;
         int depth;
-        if ((ret = display_sql(x, &q[i], 1, &sql, &depth)) != 0)
+        if ((ret = cs__report_display_sql(x, &q[i], 1, &sql, &depth)) != 0)
             break;
-        ret = prepare(x, sql, &st, q[i].section);
+        ret = cs__report_prepare(x, sql, &st, q[i].section);
         sqlite3_free(sql);
         if (ret != 0)
             break;
-        display_headers(&q[i], headers, CS_ARRAY_SIZE(headers));
+        cs__report_display_headers(&q[i], headers, CS_ARRAY_SIZE(headers));
         fprintf(x->f, "\n%s\n", _(q[i].title));
         int rc = cs_out_table(x->f, st, headers);
         sqlite3_finalize(st);
@@ -387,9 +388,9 @@ json_kind(struct run *x, sqlite3_str *s, enum cs_report_kind kind)
     sqlite3_str_appendf(s,
                         "json_object('report', %Q, 'title', %Q, 'unit', :root,"
                         " 'units', %Q, 'year', :year, 'today', :today, 'sections', json_object(",
-                        kind_names[kind], _(kind_titles[kind]), x->units);
+                        cs__report_kind_names[kind], _(cs__report_kind_titles[kind]), x->units);
     for (size_t i = 0; i < n; i++) {
-        if (!is_section(&q[i], kind, x->p->section))
+        if (!cs__report_is_section(&q[i], kind, x->p->section))
             continue;
         char **cols;
         int nc;
@@ -404,7 +405,7 @@ json_kind(struct run *x, sqlite3_str *s, enum cs_report_kind kind)
         first = 0;
     }
     sqlite3_str_appendall(s, ")");
-    const struct cs_report_query *chart = chart_of(kind);
+    const struct cs_report_query *chart = cs__report_chart_of(kind);
     if (x->p->section == NULL && chart != NULL)
         sqlite3_str_appendf(s,
                             ", 'chart', json_object('title', %Q, 'bars', (SELECT"
@@ -435,7 +436,7 @@ render_json(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many
     char *sql = str_finish(x, s);
     if (sql == NULL)
         return CS_ENOMEM;
-    ret = prepare(x, sql, &st, "json");
+    ret = cs__report_prepare(x, sql, &st, "json");
     sqlite3_free(sql);
     if (ret != 0)
         return ret;
@@ -479,11 +480,11 @@ render_csv(struct run *x, enum cs_report_kind kind)
     int ret, rc;
 
     for (size_t i = 0; i < n && sec == NULL; i++)
-        if (is_section(&q[i], kind, x->p->section))
+        if (cs__report_is_section(&q[i], kind, x->p->section))
             sec = &q[i];
     if (sec == NULL)
         return cs_errf(x->err, x->errlen, CS_EINVAL, "no section");
-    if ((ret = prepare(x, sec->sql, &st, sec->section)) != 0)
+    if ((ret = cs__report_prepare(x, sec->sql, &st, sec->section)) != 0)
         return ret;
     int nc = sqlite3_column_count(st);
     for (int c = 0; c < nc; c++) {
@@ -501,7 +502,7 @@ render_csv(struct run *x, enum cs_report_kind kind)
         fputs("\r\n", x->f);
     }
     if (rc != SQLITE_DONE)
-        ret = sql_fail(x, sec->section);
+        ret = cs__report_sql_fail(x, sec->section);
     sqlite3_finalize(st);
     return ret;
 }
@@ -517,7 +518,7 @@ cs_report_has_section(enum cs_report_kind kind, const char *name, char *list, si
     if (list != NULL && len > 0)
         list[0] = 0;
     for (size_t i = 0; i < n; i++) {
-        if (kind == CS_REPORT_ALL || !is_section(&q[i], kind, NULL))
+        if (kind == CS_REPORT_ALL || !cs__report_is_section(&q[i], kind, NULL))
             continue;
         found |= strcmp(q[i].section, name) == 0;
         if (list != NULL && used < len) {
@@ -544,7 +545,7 @@ check_shape(enum cs_report_kind kind, enum cs_report_format fmt, const char *sec
         return cs_errf(err, errlen, CS_EINVAL, "%s", _("--section needs one report, not 'all'"));
     if (!cs_report_has_section(kind, section, list, sizeof(list)))
         return cs_errf(err, errlen, CS_EINVAL, _("the %s report has no section '%s' (it has: %s)"),
-                       kind_names[kind], section, list);
+                       cs__report_kind_names[kind], section, list);
     return 0;
 }
 
@@ -618,7 +619,7 @@ render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt, int h
     case CS_REPORT_CSV:
         return render_csv(x, kind);
     case CS_REPORT_HTML:
-        return render_html(x, kinds, nk, many);
+        return cs__report_render_html(x, kinds, nk, many);
     }
     return cs_errf(x->err, x->errlen, CS_EINVAL, "unknown format");
 }
@@ -641,7 +642,7 @@ cs_report_render(struct cs_replica *r, enum cs_report_kind kind, enum cs_report_
                        sqlite3_errmsg(x.db));
     /* One read transaction: every section sees the same records. */
     if (sqlite3_exec(x.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        return sql_fail(&x, "begin");
+        return cs__report_sql_fail(&x, "begin");
     if ((ret = check_root(&x)) != 0 || (ret = find_units(&x)) != 0)
         goto out;
     if ((kind == CS_REPORT_DUE || kind == CS_REPORT_ALL) &&
@@ -694,8 +695,8 @@ cs_report_print_sql(FILE *f, enum cs_report_kind kind)
     for (size_t i = 0; i < n; i++) {
         if (kind != CS_REPORT_ALL && q[i].kind != kind)
             continue;
-        fprintf(f, "-- %s.%s: %s\n%s;\n\n", kind_names[q[i].kind], q[i].section, q[i].title,
-                q[i].sql);
+        fprintf(f, "-- %s.%s: %s\n%s;\n\n", cs__report_kind_names[q[i].kind], q[i].section,
+                q[i].title, q[i].sql);
     }
     if (fflush(f) != 0 || ferror(f))
         return errno != 0 ? -errno : -EIO;

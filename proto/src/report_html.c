@@ -140,7 +140,7 @@ bars_load(struct run *x, const struct cs_report_query *q, struct bar **out, size
 
     *out = NULL;
     *count = 0;
-    if ((ret = prepare(x, q->sql, &st, "chart")) != 0)
+    if ((ret = cs__report_prepare(x, q->sql, &st, "chart")) != 0)
         return ret;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_type(st, 1) == SQLITE_NULL)
@@ -171,7 +171,7 @@ bars_load(struct run *x, const struct cs_report_query *q, struct bar **out, size
         }
     }
     if (rc != SQLITE_DONE) {
-        ret = sql_fail(x, "chart");
+        ret = cs__report_sql_fail(x, "chart");
         goto out;
     }
     *out = b;
@@ -250,13 +250,13 @@ html_table(struct run *x, const struct cs_report_query *q)
     int depth, ret, rc;
     FILE *f = x->f;
 
-    if ((ret = display_sql(x, q, 0, &sql, &depth)) != 0)
+    if ((ret = cs__report_display_sql(x, q, 0, &sql, &depth)) != 0)
         return ret;
-    ret = prepare(x, sql, &st, q->section);
+    ret = cs__report_prepare(x, sql, &st, q->section);
     sqlite3_free(sql);
     if (ret != 0)
         return ret;
-    display_headers(q, headers, CS_ARRAY_SIZE(headers));
+    cs__report_display_headers(q, headers, CS_ARRAY_SIZE(headers));
     int nc = sqlite3_column_count(st), first = depth ? 1 : 0, rows = 0;
     if (nc > 64)
         nc = 64;
@@ -307,7 +307,7 @@ html_table(struct run *x, const struct cs_report_query *q)
         fputs("</td></tr>\n", f);
     }
     fputs("</tbody></table></div>\n", f);
-    ret = rc == SQLITE_DONE ? 0 : sql_fail(x, q->section);
+    ret = rc == SQLITE_DONE ? 0 : cs__report_sql_fail(x, q->section);
     sqlite3_finalize(st);
     return ret;
 }
@@ -316,26 +316,27 @@ static int
 html_kind(struct run *x, enum cs_report_kind kind)
 {
     size_t n;
-    const struct cs_report_query *q = cs_report_queries(&n), *chart = chart_of(kind);
+    const struct cs_report_query *q = cs_report_queries(&n), *chart = cs__report_chart_of(kind);
     int ret = 0;
 
-    fprintf(x->f, "<section class=\"report\" id=\"%s\"><h2>", kind_names[kind]);
-    html_text(x->f, _(kind_titles[kind]));
+    fprintf(x->f, "<section class=\"report\" id=\"%s\"><h2>", cs__report_kind_names[kind]);
+    html_text(x->f, _(cs__report_kind_titles[kind]));
     fputs("</h2>\n", x->f);
     if (x->p->section == NULL && chart != NULL && (ret = html_chart(x, chart)) != 0)
         return ret;
     for (size_t i = 0; i < n && ret == 0; i++)
-        if (is_section(&q[i], kind, x->p->section))
+        if (cs__report_is_section(&q[i], kind, x->p->section))
             ret = html_table(x, &q[i]);
     fputs("</section>\n", x->f);
     return ret;
 }
 
 int
-render_html(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many)
+cs__report_render_html(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many)
 {
     FILE *f = x->f;
-    const char *title = many ? _("Membership development report") : _(kind_titles[kinds[0]]);
+    const char *title =
+        many ? _("Membership development report") : _(cs__report_kind_titles[kinds[0]]);
     int ret = 0;
 
     fputs("<!DOCTYPE html>\n<html lang=\"", f);

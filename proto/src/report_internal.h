@@ -14,8 +14,8 @@
 
 #include "cellsync/report.h"
 
-extern const char *const kind_names[CS_REPORT__COUNT + 1];
-extern const char *const kind_titles[CS_REPORT__COUNT];
+extern const char *const cs__report_kind_names[CS_REPORT__COUNT + 1];
+extern const char *const cs__report_kind_titles[CS_REPORT__COUNT];
 
 /* One report being made. */
 struct run {
@@ -28,15 +28,16 @@ struct run {
     size_t errlen;
 };
 
-int sql_fail(struct run *x, const char *what);
-int prepare(struct run *x, const char *sql, sqlite3_stmt **st, const char *what);
-int is_section(const struct cs_report_query *q, enum cs_report_kind kind, const char *only);
-const struct cs_report_query *chart_of(enum cs_report_kind kind);
-int display_sql(struct run *x, const struct cs_report_query *q, int indent, char **sql,
-                int *has_depth);
-void display_headers(const struct cs_report_query *q, const char **out, size_t max);
+int cs__report_sql_fail(struct run *x, const char *what);
+int cs__report_prepare(struct run *x, const char *sql, sqlite3_stmt **st, const char *what);
+int cs__report_is_section(const struct cs_report_query *q, enum cs_report_kind kind,
+                          const char *only);
+const struct cs_report_query *cs__report_chart_of(enum cs_report_kind kind);
+int cs__report_display_sql(struct run *x, const struct cs_report_query *q, int indent, char **sql,
+                           int *has_depth);
+void cs__report_display_headers(const struct cs_report_query *q, const char **out, size_t max);
 
 /* The HTML page of the given reports (report_html.c). */
-int render_html(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many);
+int cs__report_render_html(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many);
 
 #endif
