@@ -96,7 +96,7 @@ const struct field *entity_field(const struct entity *e, const char *column);
  * Dates are normalised, codes checked, references resolved. On a bad value
  * returns CS_EINVAL with err naming the field and the value.
  */
-int write_fields(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
+int fields_write(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
                  char *err, size_t errlen);
 
 /* Room for what a typed value may point into. Do not copy it while in use. */
@@ -106,11 +106,11 @@ struct field_buf {
 };
 
 /*
- * Checks and converts what a person typed for field f, as write_fields()
+ * Checks and converts what a person typed for field f, as fields_write()
  * stores it: dates normalised to YYYY-MM-DD, codes checked against their
  * list, references resolved from a short id; "" is nil (clears the field).
  * *out may point into text or buf, which must outlive it. CS_EINVAL (or
- * record_find()'s codes) with err naming the field and the value.
+ * records_find()'s codes) with err naming the field and the value.
  */
 int field_value(struct client *c, const struct field *f, const char *text, struct field_buf *buf,
                 struct cs_value *out, char *err, size_t errlen);
@@ -119,7 +119,7 @@ int field_value(struct client *c, const struct field *f, const char *text, struc
  * Reads free text for an option value: "-" is standard input, "@FILE" a
  * file, anything else the text itself. OUT: *out malloc'd, caller frees.
  */
-int read_text(const char *arg, char **out, char *err, size_t errlen);
+int fields_read_text(const char *arg, char **out, char *err, size_t errlen);
 
 /* ---- records (records.c) ---- */
 
@@ -128,21 +128,21 @@ int read_text(const char *arg, char **out, char *err, size_t errlen);
  * the last 4 to 32 hex digits of one (list commands show 8). CS_ENOTFOUND
  * or CS_EAMBIGUOUS with a message in err.
  */
-int record_find(struct client *c, const char *table, const char *text, struct cs_id *out, char *err,
-                size_t errlen);
+int records_find(struct client *c, const char *table, const char *text, struct cs_id *out,
+                 char *err, size_t errlen);
 
 /*
  * The SQL expression of a record as a JSON object (id and every field,
  * codes as codes, references as ids) over the table aliased as alias.
  */
-int entity_json_expr(const struct entity *e, const char *alias, char *buf, size_t len);
+int records_json_expr(const struct entity *e, const char *alias, char *buf, size_t len);
 
 /* Prints one record: "label: value" lines, or with json its JSON object. */
-int record_show(struct client *c, const struct entity *e, const struct cs_id *row, int json);
+int records_show(struct client *c, const struct entity *e, const struct cs_id *row, int json);
 
 /* The text of a record's column ("" if unset) into buf; 0 or CS_ENOTFOUND. */
-int record_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
-                char *buf, size_t len);
+int records_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
+                 char *buf, size_t len);
 
 /* ---- options and sub-verbs (`cellsync candidate add ...`; common.c) ---- */
 

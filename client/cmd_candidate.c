@@ -78,7 +78,7 @@ cand_add(struct client *c, const struct verb_args *a)
     cs_date_format(c->today, today);
     if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
         return fail_with(err, ret);
-    if ((ret = write_fields(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0 ||
+    if ((ret = fields_write(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0 ||
         (ret = cs_replica_set_text(c->rep, "candidate", &id, "stage", "identified", err,
                                    sizeof(err))) != 0 ||
         (ret = cs_replica_set_text(c->rep, "candidate", &id, "identified_on", today, err,
@@ -111,11 +111,11 @@ cand_edit(struct client *c, const struct verb_args *a)
         any |= a->fv[i] != NULL;
     if (!any)
         return client_usage(_("candidate edit: give at least one field to change"));
-    if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
+    if ((ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
     if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
         return fail_with(err, ret);
-    if ((ret = write_fields(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0 ||
+    if ((ret = fields_write(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0 ||
         (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
         cs_replica_rollback(c->rep);
         return fail_with(err, ret);
@@ -137,12 +137,12 @@ cand_show(struct client *c, const struct verb_args *a)
     sqlite3_stmt *st = NULL;
     int ret, json = a->ov[SHOW_JSON] != NULL;
 
-    if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
+    if ((ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
     if (json) {
         /* One object built by SQLite: the identity fields, then the procedure. */
         char rec[2048];
-        if (entity_json_expr(&ent_candidate, "k", rec, sizeof(rec)) != 0)
+        if (records_json_expr(&ent_candidate, "k", rec, sizeof(rec)) != 0)
             return client_fail("%s", cs_strerror(CS_ETOOBIG));
         char what[4096];
         snprintf(
@@ -164,7 +164,7 @@ cand_show(struct client *c, const struct verb_args *a)
             rec);
         snprintf(sql, sizeof(sql), show_extra_sql, what);
     } else {
-        if ((ret = record_show(c, &ent_candidate, &id, 0)) != 0)
+        if ((ret = records_show(c, &ent_candidate, &id, 0)) != 0)
             return ret;
         snprintf(sql, sizeof(sql), show_extra_sql,
                  "label('stage', k.stage), h.full_name, s1.full_name, s2.full_name,"
@@ -296,7 +296,7 @@ static int
 is_official(struct client *c, const struct cs_id *member)
 {
     char status[32];
-    return record_text(c, "member", member, "status", status, sizeof(status)) == 0 &&
+    return records_text(c, "member", member, "status", status, sizeof(status)) == 0 &&
            strcmp(status, "official") == 0;
 }
 
@@ -340,12 +340,12 @@ promote(struct client *c, const struct cs_id *cand, enum cs_stage to, const char
                                        "phone",     "education",  "occupation", "org_unit"};
     for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
         char value[1024];
-        if (record_text(c, "candidate", cand, copy[i], value, sizeof(value)) == 0 &&
+        if (records_text(c, "candidate", cand, copy[i], value, sizeof(value)) == 0 &&
             value[0] != 0 &&
             (ret = cs_replica_set_text(c->rep, "member", &member, copy[i], value, err, errlen)))
             return ret;
     }
-    if ((ret = record_text(c, "candidate", cand, "decision_on", buf, sizeof(buf))) != 0 ||
+    if ((ret = records_text(c, "candidate", cand, "decision_on", buf, sizeof(buf))) != 0 ||
         (buf[0] &&
          (ret = cs_replica_set_text(c->rep, "member", &member, "decision_on", buf, err, errlen))) ||
         (ret = cs_replica_set_text(c->rep, "member", &member, "ceremony_on", date, err, errlen)) ||
@@ -369,11 +369,11 @@ cand_advance(struct client *c, const struct verb_args *a)
 
     if (o[ADV_FORCE] != NULL && (o[ADV_REASON] == NULL || o[ADV_REASON][0] == 0))
         return client_usage(_("candidate advance: --force needs a --reason"));
-    if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
+    if ((ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
     if ((ret = cs_candidate_facts(c->db, &id, &f)) != 0)
         return fail_with(err, ret);
-    if (record_text(c, "candidate", &id, "stage", stagebuf, sizeof(stagebuf)) != 0)
+    if (records_text(c, "candidate", &id, "stage", stagebuf, sizeof(stagebuf)) != 0)
         return client_fail(_("candidate '%s' has no stage"), a->argv[0]);
     if (f.stage == CS_STAGE_OFFICIAL || f.stage == CS_STAGE_WITHDRAWN)
         return client_fail(_("candidate '%s' is %s: there is no further stage"), a->argv[0],
@@ -408,19 +408,19 @@ cand_advance(struct client *c, const struct verb_args *a)
     if (to == CS_STAGE_HELPER && o[ADV_HELPER] == NULL && !f.helper_assigned)
         return client_usage(_("candidate advance: the helper stage needs --helper MEMBER"));
     if (o[ADV_HELPER] != NULL) {
-        if ((ret = record_find(c, "member", o[ADV_HELPER], &helper, err, sizeof(err))) != 0)
+        if ((ret = records_find(c, "member", o[ADV_HELPER], &helper, err, sizeof(err))) != 0)
             return fail_with(err, ret);
         f.helper_assigned = true;
     }
     if (o[ADV_SPONSOR] != NULL) {
-        if ((ret = record_find(c, "member", o[ADV_SPONSOR], &sp1, err, sizeof(err))) != 0)
+        if ((ret = records_find(c, "member", o[ADV_SPONSOR], &sp1, err, sizeof(err))) != 0)
             return fail_with(err, ret);
         f.sponsor[0].present = true;
         f.sponsor[0].official_member = is_official(c, &sp1);
         f.sponsor[0].months_known = -1;
     }
     if (o[ADV_SPONSOR2] != NULL) {
-        if ((ret = record_find(c, "member", o[ADV_SPONSOR2], &sp2, err, sizeof(err))) != 0)
+        if ((ret = records_find(c, "member", o[ADV_SPONSOR2], &sp2, err, sizeof(err))) != 0)
             return fail_with(err, ret);
         if (o[ADV_SPONSOR] != NULL && cs_id_cmp(&sp1, &sp2) == 0)
             return client_fail(_("the two sponsors must be different members"));
@@ -501,11 +501,11 @@ cand_withdraw(struct client *c, const struct verb_args *a)
 
     if (reason == NULL || reason[0] == 0)
         return client_usage(_("candidate withdraw: --reason is required"));
-    if ((ret = record_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
+    if ((ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
     if (date != NULL && cs_date_parse(date, &on, err, sizeof(err)) != 0)
         return client_fail(_("--date: %s"), err);
-    if (record_text(c, "candidate", &id, "stage", stage, sizeof(stage)) == 0 &&
+    if (records_text(c, "candidate", &id, "stage", stage, sizeof(stage)) == 0 &&
         (strcmp(stage, "withdrawn") == 0 || strcmp(stage, "official") == 0))
         return client_fail(_("candidate '%s' is %s: it cannot be withdrawn"), a->argv[0],
                            cs_code_label("stage", stage));

@@ -6,7 +6,7 @@
  * enough to be written here register by register.
  *
  * Long texts (agenda, minutes, resolutions, assessments) go through
- * read_text(), so "-" reads standard input and "@FILE" a file. Minutes are
+ * fields_read_text(), so "-" reads standard input and "@FILE" a file. Minutes are
  * what a secretary types at length: when none are given on the command line
  * and a person sits at the terminal, $EDITOR opens on a temporary file, and
  * that file is kept if the meeting cannot be stored, so no typing is lost.
@@ -60,7 +60,7 @@ trim_end(char *s)
 }
 
 /*
- * Reads the texts of options through read_text(). Only one of them may
+ * Reads the texts of options through fields_read_text(). Only one of them may
  * read standard input: a second "-" would silently get nothing.
  * OUT: owned[i] for each non-NULL in[i], caller frees.
  */
@@ -78,7 +78,7 @@ read_texts(const char *const *in, char **owned, size_t n, const char *what)
     for (size_t i = 0; i < n; i++) {
         if (in[i] == NULL)
             continue;
-        if ((ret = read_text(in[i], &owned[i], err, sizeof(err))) != 0)
+        if ((ret = fields_read_text(in[i], &owned[i], err, sizeof(err))) != 0)
             return client_fail("%s", ret == CS_ENOMEM ? cs_strerror(ret) : err);
         if (strcmp(in[i], "-") == 0 || in[i][0] == '@')
             trim_end(owned[i]);
@@ -134,7 +134,7 @@ edit_text(char *path, size_t pathlen, char **out)
     }
     char arg[PATH_MAX + 2];
     snprintf(arg, sizeof(arg), "@%s", path);
-    int ret = read_text(arg, out, err, sizeof(err));
+    int ret = fields_read_text(arg, out, err, sizeof(err));
     if (ret != 0)
         return client_fail("%s", ret == CS_ENOMEM ? cs_strerror(ret) : err);
     trim_end(*out);
@@ -209,7 +209,7 @@ meeting_add(struct client *c, const struct verb_args *a)
 
     cs_id_new(&id);
     if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0 ||
-        (ret = write_fields(c, &ent_meeting, &id, fv, err, sizeof(err))) != 0 ||
+        (ret = fields_write(c, &ent_meeting, &id, fv, err, sizeof(err))) != 0 ||
         (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
         cs_replica_rollback(c->rep);
         client_fail("%s", err[0] ? err : cs_strerror(ret));
@@ -263,7 +263,7 @@ meeting_list(struct client *c, const struct verb_args *a)
 static int
 meeting_show_json(struct client *c, const struct cs_id *id)
 {
-    /* The keys of the meeting itself are record_show()'s: the column names. */
+    /* The keys of the meeting itself are records_show()'s: the column names. */
     static const char sql[] =
         "SELECT json_object('id', uuid(m.id), 'held_on', m.held_on, 'kind', m.kind,"
         " 'org_unit', m.org_unit, 'agenda', m.agenda, 'minutes', m.minutes,"
@@ -319,11 +319,11 @@ meeting_show(struct client *c, const struct verb_args *a)
     sqlite3_stmt *st;
     int ret;
 
-    if (record_find(c, "meeting", a->argv[0], &id, err, sizeof(err)) != 0)
+    if (records_find(c, "meeting", a->argv[0], &id, err, sizeof(err)) != 0)
         return client_fail("%s", err);
     if (a->ov[OPT_JSON] != NULL)
         return meeting_show_json(c, &id);
-    if ((ret = record_show(c, &ent_meeting, &id, 0)) != 0)
+    if ((ret = records_show(c, &ent_meeting, &id, 0)) != 0)
         return ret;
     printf("\n%s\n", _("attendance:"));
     if (prepare(c, att_sql, &st) != 0)
@@ -363,8 +363,8 @@ meeting_assess(struct client *c, const struct verb_args *a)
         a->ov[ASSESS_NEXT_STEPS] == NULL)
         return client_usage(_("meeting assess: give '--strengths', '--weaknesses' or "
                               "'--next-steps' (see 'cellsync meeting assess --help')"));
-    if (record_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
-        record_find(c, "candidate", a->argv[1], &candidate, err, sizeof(err)) != 0)
+    if (records_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
+        records_find(c, "candidate", a->argv[1], &candidate, err, sizeof(err)) != 0)
         return client_fail("%s", err);
     if ((ret = read_texts(a->ov, texts, ASSESS__COUNT, "meeting assess")) != 0)
         goto out;
@@ -386,7 +386,7 @@ meeting_assess(struct client *c, const struct verb_args *a)
         ret = client_fail("%s", err[0] ? err : cs_strerror(ret));
         goto out;
     }
-    record_text(c, "candidate", &candidate, "full_name", name, sizeof(name));
+    records_text(c, "candidate", &candidate, "full_name", name, sizeof(name));
     char shrt[CS_ID_SHORT_LEN + 1];
     cs_id_short(&id, shrt);
     printf(_("added assessment %s of '%s'\n"), shrt, name);
@@ -430,8 +430,8 @@ meeting_attend(struct client *c, const struct verb_args *a)
 
     if (present == (a->ov[ATT_ABSENT] != NULL))
         return client_usage(_("meeting attend: give either '--present' or '--absent'"));
-    if (record_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
-        record_find(c, "member", a->argv[1], &member, err, sizeof(err)) != 0)
+    if (records_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
+        records_find(c, "member", a->argv[1], &member, err, sizeof(err)) != 0)
         return client_fail("%s", err);
 
     struct cs_value mv = {.type = CS_VBLOB, .p = meeting.b, .n = CS_ID_LEN};
@@ -461,8 +461,8 @@ meeting_attend(struct client *c, const struct verb_args *a)
         cs_replica_rollback(c->rep);
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
     }
-    record_text(c, "member", &member, "full_name", name, sizeof(name));
-    record_text(c, "meeting", &meeting, "held_on", date, sizeof(date));
+    records_text(c, "member", &member, "full_name", name, sizeof(name));
+    records_text(c, "meeting", &meeting, "held_on", date, sizeof(date));
     if (present)
         printf(_("recorded '%s' as present at the meeting of %s\n"), name, date);
     else

@@ -37,7 +37,7 @@ write_member(struct client *c, const struct cs_id *id, const char **fv)
 
     if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
-    if ((ret = write_fields(c, &ent_member, id, fv, err, sizeof(err))) != 0 ||
+    if ((ret = fields_write(c, &ent_member, id, fv, err, sizeof(err))) != 0 ||
         (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
         cs_replica_rollback(c->rep);
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
@@ -107,9 +107,9 @@ member_show(struct client *c, const struct verb_args *a)
     struct cs_id id;
     char err[256];
 
-    if (record_find(c, "member", a->argv[0], &id, err, sizeof(err)) != 0)
+    if (records_find(c, "member", a->argv[0], &id, err, sizeof(err)) != 0)
         return client_fail("%s", err);
-    return record_show(c, &ent_member, &id, a->ov[SHOW_JSON] != NULL);
+    return records_show(c, &ent_member, &id, a->ov[SHOW_JSON] != NULL);
 }
 
 static int
@@ -128,7 +128,7 @@ member_edit(struct client *c, const struct verb_args *a)
                               "member edit --help')"));
     if (name != NULL && name[0] == 0)
         return client_usage(_("member edit: '--name' cannot be empty"));
-    if (record_find(c, "member", a->argv[0], &id, err, sizeof(err)) != 0)
+    if (records_find(c, "member", a->argv[0], &id, err, sizeof(err)) != 0)
         return client_fail("%s", err);
     if ((ret = write_member(c, &id, a->fv)) != 0)
         return ret;

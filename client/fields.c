@@ -15,8 +15,6 @@
 #include "cellsync/i18n.h"
 #include "client.h"
 
-/* ---- fields ---- */
-
 const struct field *
 entity_field(const struct entity *e, const char *column)
 {
@@ -27,7 +25,7 @@ entity_field(const struct entity *e, const char *column)
 }
 
 int
-write_fields(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
+fields_write(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
              char *err, size_t errlen)
 {
     for (size_t i = 0; i < e->nfields; i++) {
@@ -46,7 +44,7 @@ write_fields(struct client *c, const struct entity *e, const struct cs_id *row, 
 }
 
 int
-read_text(const char *arg, char **out, char *err, size_t errlen)
+fields_read_text(const char *arg, char **out, char *err, size_t errlen)
 {
     FILE *f = NULL;
     char *buf = NULL;
@@ -97,7 +95,7 @@ out:
 }
 
 /*
- * field_value() is what write_fields() does to one typed value, so
+ * field_value() is what fields_write() does to one typed value, so
  * `conflicts resolve --value` checks a value the same way `edit` does.
  */
 
@@ -140,7 +138,7 @@ field_value(struct client *c, const struct field *f, const char *text, struct fi
         out->n = strlen(text);
         break;
     case FT_REF:
-        if ((ret = record_find(c, f->arg, text, &buf->ref, err, errlen)) != 0)
+        if ((ret = records_find(c, f->arg, text, &buf->ref, err, errlen)) != 0)
             return ret;
         out->type = CS_VBLOB;
         out->p = buf->ref.b;

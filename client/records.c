@@ -14,11 +14,9 @@
 #include "cellsync/output.h"
 #include "client.h"
 
-/* ---- records ---- */
-
 int
-record_find(struct client *c, const char *table, const char *text, struct cs_id *out, char *err,
-            size_t errlen)
+records_find(struct client *c, const char *table, const char *text, struct cs_id *out, char *err,
+             size_t errlen)
 {
     char hex[33];
     size_t n = 0;
@@ -65,8 +63,8 @@ record_find(struct client *c, const char *table, const char *text, struct cs_id 
 }
 
 int
-record_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
-            char *buf, size_t len)
+records_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
+             char *buf, size_t len)
 {
     char sql[256];
     sqlite3_stmt *st;
@@ -98,7 +96,7 @@ field_expr(const struct field *f, const char *alias, int json, char *buf, size_t
 }
 
 int
-entity_json_expr(const struct entity *e, const char *alias, char *buf, size_t len)
+records_json_expr(const struct entity *e, const char *alias, char *buf, size_t len)
 {
     size_t n = (size_t)snprintf(buf, len, "json_object('id', uuid(%s.id)", alias);
     for (size_t i = 0; i < e->nfields && n < len; i++) {
@@ -113,7 +111,7 @@ entity_json_expr(const struct entity *e, const char *alias, char *buf, size_t le
 }
 
 int
-record_show(struct client *c, const struct entity *e, const struct cs_id *row, int json)
+records_show(struct client *c, const struct entity *e, const struct cs_id *row, int json)
 {
     size_t cap = 256 + e->nfields * 128, n = 0;
     char *sql = malloc(cap);
@@ -127,7 +125,7 @@ record_show(struct client *c, const struct entity *e, const struct cs_id *row, i
     }
     if (json) {
         n = (size_t)snprintf(sql, cap, "SELECT ");
-        if (entity_json_expr(e, "r", sql + n, cap - n) != 0) {
+        if (records_json_expr(e, "r", sql + n, cap - n) != 0) {
             client_fail("%s", cs_strerror(CS_ETOOBIG));
             goto out;
         }
