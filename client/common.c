@@ -164,9 +164,9 @@ run_verb(const char *cmd, const struct verb *v, int argc, char **argv)
 void
 client_due_skipped(void *ud, const struct cs_id *id)
 {
-    char hex[CS_ID_HEX_LEN + 1];
+    char shrt[CS_ID_SHORT_LEN + 1];
     (void)ud;
-    cs_id_to_hex(id, hex);
+    cs_id_short(id, shrt);
     client_fail(_("candidate %s: its dates are out of range; it is left out of the deadlines"),
-                hex + CS_ID_HEX_LEN - 8);
+                shrt);
 }
