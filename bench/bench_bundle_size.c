@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "cellsync/meta.h"
 #include "cellsync/bundle.h"
 #include "cellsync/error.h"
 #include "cellsync/replica.h"
@@ -87,11 +88,11 @@ main(void)
                 cs_replica_open(&r, db, CS_REPLICA_CREATE, &site, bench_err, sizeof(bench_err)));
     /* Enrolled from a file, never synced: the hello carries the one-time secret. */
     sodium_bin2hex(hex, sizeof(hex), cs_key_pk(hub), CS_PK_LEN);
-    bench_check("meta", cs_replica_meta_set(r, "hub_pk", hex));
-    bench_check("meta", cs_replica_meta_set(r, "enroll_secret",
+    bench_check("meta", cs_replica_meta_set(r, CS_META_HUB_PK, hex));
+    bench_check("meta", cs_replica_meta_set(r, CS_META_ENROLL_SECRET,
                                             "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
                                             "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"));
-    bench_check("meta", cs_replica_meta_set(r, "device_name", "máy chi bộ bản Khe Ván"));
+    bench_check("meta", cs_replica_meta_set(r, CS_META_DEVICE_NAME, "máy chi bộ bản Khe Ván"));
     bench_month(r);
 
     size_t tlen, changes;

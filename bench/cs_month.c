@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "cellsync/meta.h"
 #include "cellsync/error.h"
 #include "cellsync/replica.h"
 #include "cellsync/version.h"
@@ -87,7 +88,7 @@ main(int argc, char **argv)
     }
     snprintf(path, sizeof(path), "%s/replica.db", home);
     bench_check(path, cs_replica_open(&r, path, 0, NULL, bench_err, sizeof(bench_err)));
-    if (cs_replica_meta_get(r, "org", org, sizeof(org)) != 0 || org[0] == 0)
+    if (cs_replica_meta_get(r, CS_META_ORG, org, sizeof(org)) != 0 || org[0] == 0)
         snprintf(org, sizeof(org), "CB-01");
     uint64_t before = cs_replica_seq(r);
     if (n > 0)

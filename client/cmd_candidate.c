@@ -86,7 +86,7 @@ cand_add(struct client *c, const struct verb_args *a)
         goto fail;
     /* The cell's own code, unless --org said otherwise. */
     if (a->fv[entity_field(&ent_candidate, "org_unit") - ent_candidate.fields] == NULL &&
-        cs_replica_meta_get(c->rep, "org", org, sizeof(org)) == 0 &&
+        cs_replica_meta_get(c->rep, CS_META_ORG, org, sizeof(org)) == 0 &&
         (ret = cs_replica_set_text(c->rep, "candidate", &id, "org_unit", org, err, sizeof(err))))
         goto fail;
     if ((ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cellsync/meta.h"
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
@@ -61,7 +62,7 @@ enroll_run(struct client *c, const struct verb_args *a)
         return client_usage(_("enroll: give an enrollment FILE or --code CODE, one of them"));
     if (code != NULL && hub == NULL)
         return client_usage(_("enroll: --code needs --hub HOST:PORT"));
-    if (cs_replica_meta_get(c->rep, "hub_pk", prev, sizeof(prev)) == 0 && prev[0] != 0)
+    if (cs_replica_meta_get(c->rep, CS_META_HUB_PK, prev, sizeof(prev)) == 0 && prev[0] != 0)
         return client_fail(_("this device is already enrolled with a hub; its records belong to "
                              "that hub"));
     if (code != NULL) {
@@ -91,13 +92,13 @@ enroll_run(struct client *c, const struct verb_args *a)
     sodium_bin2hex(hex, sizeof(hex), e.hub_pk, CS_PK_LEN);
     char secret[CS_ENROLL_SECRET_LEN * 2 + 1];
     sodium_bin2hex(secret, sizeof(secret), e.secret, sizeof(e.secret));
-    if ((ret = cs_replica_meta_set(c->rep, "hub_addr", e.addr)) != 0 ||
-        (ret = cs_replica_meta_set(c->rep, "hub_pk", hex)) != 0 ||
-        (ret = cs_replica_meta_set(c->rep, "enroll_secret", secret)) != 0 ||
-        (e.org[0] && (ret = cs_replica_meta_set(c->rep, "org", e.org)) != 0) ||
-        (e.role[0] && (ret = cs_replica_meta_set(c->rep, "role", e.role)) != 0) ||
+    if ((ret = cs_replica_meta_set(c->rep, CS_META_HUB_ADDR, e.addr)) != 0 ||
+        (ret = cs_replica_meta_set(c->rep, CS_META_HUB_PK, hex)) != 0 ||
+        (ret = cs_replica_meta_set(c->rep, CS_META_ENROLL_SECRET, secret)) != 0 ||
+        (e.org[0] && (ret = cs_replica_meta_set(c->rep, CS_META_ORG, e.org)) != 0) ||
+        (e.role[0] && (ret = cs_replica_meta_set(c->rep, CS_META_ROLE, e.role)) != 0) ||
         ((name || e.name[0]) &&
-         (ret = cs_replica_meta_set(c->rep, "device_name", name ? name : e.name)) != 0)) {
+         (ret = cs_replica_meta_set(c->rep, CS_META_DEVICE_NAME, name ? name : e.name)) != 0)) {
         sodium_memzero(secret, sizeof(secret));
         return client_fail(_("cannot save the enrollment: %s"), cs_strerror(ret));
     }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cellsync/meta.h"
 #include "cellsync/error.h"
 #include "cellsync/file.h"
 #include "cellsync/i18n.h"
@@ -59,7 +60,7 @@ cmd_init(int argc, char **argv)
     cs_key_id(k, &site);
     cs_key_free(k);
     if ((ret = cs_replica_open(&r, db_path, CS_REPLICA_CREATE, &site, err, sizeof(err))) != 0 ||
-        (ov[OPT_ORG] != NULL && (ret = cs_replica_meta_set(r, "org", ov[OPT_ORG])) != 0)) {
+        (ov[OPT_ORG] != NULL && (ret = cs_replica_meta_set(r, CS_META_ORG, ov[OPT_ORG])) != 0)) {
         cs_replica_close(r);
         unlink(db_path);
         unlink(key_path);

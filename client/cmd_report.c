@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 
+#include "cellsync/meta.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/report.h"
@@ -65,7 +66,7 @@ cmd_report(int argc, char **argv)
     if (ov[OPT_ORG] != NULL) {
         p.root = ov[OPT_ORG];
         p.root_required = 1;
-    } else if (cs_replica_meta_get(c.rep, "org", org, sizeof(org)) == 0 && org[0] != 0) {
+    } else if (cs_replica_meta_get(c.rep, CS_META_ORG, org, sizeof(org)) == 0 && org[0] != 0) {
         /* This device's unit, even before its first sync brought the org tree. */
         p.root = org;
     }

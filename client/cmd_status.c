@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellsync/meta.h"
 #include "cellsync/candidate.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
@@ -87,12 +88,13 @@ cmd_status(int argc, char **argv)
     ret = CS_EXIT_FAILURE;
 
     int json = ov[OPT_JSON] != NULL;
-    int has_org = cs_replica_meta_get(c.rep, "org", org, sizeof(org)) == 0 && org[0] != 0;
-    int has_contact = cs_replica_meta_get(c.rep, "last_contact", contact, sizeof(contact)) == 0 &&
-                      contact[0] != 0;
+    int has_org = cs_replica_meta_get(c.rep, CS_META_ORG, org, sizeof(org)) == 0 && org[0] != 0;
+    int has_contact =
+        cs_replica_meta_get(c.rep, CS_META_LAST_CONTACT, contact, sizeof(contact)) == 0 &&
+        contact[0] != 0;
     /* Nothing acknowledged yet (or a value this version cannot read): count everything. */
     long long acked = 0;
-    if (cs_replica_meta_get(c.rep, "hub_ack_seq", ack, sizeof(ack)) == 0) {
+    if (cs_replica_meta_get(c.rep, CS_META_HUB_ACK_SEQ, ack, sizeof(ack)) == 0) {
         char *end;
         errno = 0;
         acked = strtoll(ack, &end, 10);

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "cellsync/meta.h"
 #include "cellsync/bundle.h"
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
@@ -24,7 +25,7 @@ device_open(struct device *d, struct cs_replica *rep, const char *keypath, char 
     size_t len = 0;
 
     memset(d, 0, sizeof(*d));
-    if (cs_replica_meta_get(rep, "hub_pk", hex, sizeof(hex)) != 0 ||
+    if (cs_replica_meta_get(rep, CS_META_HUB_PK, hex, sizeof(hex)) != 0 ||
         sodium_hex2bin(d->hub_pk, sizeof(d->hub_pk), hex, strlen(hex), NULL, &len, NULL) != 0 ||
         len != CS_PK_LEN)
         return cs_errf(err, errlen, CS_ENOTFOUND, "%s",
@@ -75,7 +76,7 @@ stored_incarnation(struct cs_replica *r, uint8_t id[CS_INCARNATION_LEN])
 {
     char hex[2 * CS_INCARNATION_LEN + 1] = "";
     size_t len = 0;
-    return cs_replica_meta_get(r, "hub_incarnation", hex, sizeof(hex)) == 0 &&
+    return cs_replica_meta_get(r, CS_META_HUB_INCARNATION, hex, sizeof(hex)) == 0 &&
            sodium_hex2bin(id, CS_INCARNATION_LEN, hex, strlen(hex), NULL, &len, NULL) == 0 &&
            len == CS_INCARNATION_LEN;
 }
@@ -98,15 +99,15 @@ device_hello(struct device *d, struct cs_hello *h)
     size_t len = 0;
 
     memset(h, 0, sizeof(*h));
-    h->hub_seq = device_meta_u64(d->rep, "hub_seq");
+    h->hub_seq = device_meta_u64(d->rep, CS_META_HUB_SEQ);
     h->has_incarnation = stored_incarnation(d->rep, h->incarnation);
-    if (cs_replica_meta_get(d->rep, "enroll_secret", secret_hex, sizeof(secret_hex)) == 0 &&
+    if (cs_replica_meta_get(d->rep, CS_META_ENROLL_SECRET, secret_hex, sizeof(secret_hex)) == 0 &&
         sodium_hex2bin(h->secret, sizeof(h->secret), secret_hex, strlen(secret_hex), NULL, &len,
                        NULL) == 0 &&
         len == sizeof(h->secret))
         h->has_secret = 1;
     sodium_memzero(secret_hex, sizeof(secret_hex));
-    cs_replica_meta_get(d->rep, "device_name", h->name, sizeof(h->name));
+    cs_replica_meta_get(d->rep, CS_META_DEVICE_NAME, h->name, sizeof(h->name));
 }
 
 int
@@ -126,20 +127,20 @@ device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via
         if (ours >= hub_ms && ours - hub_ms <= (int64_t)(clk->max_drift_ms / 2))
             offset = clk->offset_ms;
     }
-    int known = cs_replica_meta_get(d->rep, "clock_offset_ms", buf, sizeof(buf)) == 0;
+    int known = cs_replica_meta_get(d->rep, CS_META_CLOCK_OFFSET_MS, buf, sizeof(buf)) == 0;
     if (!known || offset != clk->offset_ms) {
         clk->offset_ms = offset;
         snprintf(buf, sizeof(buf), "%lld", (long long)offset);
-        if ((ret = cs_replica_meta_set(d->rep, "clock_offset_ms", buf)) != 0)
+        if ((ret = cs_replica_meta_set(d->rep, CS_META_CLOCK_OFFSET_MS, buf)) != 0)
             goto fail;
     }
-    if ((ret = meta_update(d->rep, "org", w->org, &any)) != 0 ||
-        (ret = meta_update(d->rep, "role", w->role, &any)) != 0)
+    if ((ret = meta_update(d->rep, CS_META_ORG, w->org, &any)) != 0 ||
+        (ret = meta_update(d->rep, CS_META_ROLE, w->role, &any)) != 0)
         goto fail;
     /* An OK welcome means the hub has registered this key: the secret is spent. */
-    if (cs_replica_meta_get(d->rep, "enroll_secret", buf, sizeof(buf)) == 0 && buf[0] != 0) {
+    if (cs_replica_meta_get(d->rep, CS_META_ENROLL_SECRET, buf, sizeof(buf)) == 0 && buf[0] != 0) {
         any = 1;
-        if ((ret = cs_replica_meta_set(d->rep, "enroll_secret", "")) != 0)
+        if ((ret = cs_replica_meta_set(d->rep, CS_META_ENROLL_SECRET, "")) != 0)
             goto fail;
     }
     sodium_memzero(buf, sizeof(buf));
@@ -177,25 +178,25 @@ device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via
          *    left higher would skip the hub's new versions.
          * 4. The incarnation, last: from then on our hello counts in it.
          */
-        uint64_t acked = device_meta_u64(d->rep, "hub_ack_seq");
+        uint64_t acked = device_meta_u64(d->rep, CS_META_HUB_ACK_SEQ);
         char hex[2 * CS_INCARNATION_LEN + 1];
         sodium_bin2hex(hex, sizeof(hex), w->incarnation, CS_INCARNATION_LEN);
         any = 1;
-        if ((acked > device_meta_u64(d->rep, "exported_seq") &&
-             (ret = meta_put_u64(d->rep, "exported_seq", acked)) != 0) ||
-            (ret = meta_put_u64(d->rep, "hub_ack_seq", w->up_seq)) != 0 ||
-            (ret = meta_put_u64(d->rep, "hub_seq", w->down_seq)) != 0 ||
-            (ret = cs_replica_meta_set(d->rep, "hub_incarnation", hex)) != 0)
+        if ((acked > device_meta_u64(d->rep, CS_META_EXPORTED_SEQ) &&
+             (ret = meta_put_u64(d->rep, CS_META_EXPORTED_SEQ, acked)) != 0) ||
+            (ret = meta_put_u64(d->rep, CS_META_HUB_ACK_SEQ, w->up_seq)) != 0 ||
+            (ret = meta_put_u64(d->rep, CS_META_HUB_SEQ, w->down_seq)) != 0 ||
+            (ret = cs_replica_meta_set(d->rep, CS_META_HUB_INCARNATION, hex)) != 0)
             goto fail;
-    } else if (w->up_seq > device_meta_u64(d->rep, "hub_ack_seq")) {
+    } else if (w->up_seq > device_meta_u64(d->rep, CS_META_HUB_ACK_SEQ)) {
         any = 1;
-        if ((ret = meta_put_u64(d->rep, "hub_ack_seq", w->up_seq)) != 0)
+        if ((ret = meta_put_u64(d->rep, CS_META_HUB_ACK_SEQ, w->up_seq)) != 0)
             goto fail;
     }
     /* A live sync notes its contact when it ends; a reply, when the hub wrote it. */
     if (via == DEVICE_BUNDLE && hub_ms > 0 &&
-        (uint64_t)hub_ms / 1000 > device_meta_u64(d->rep, "last_contact") &&
-        (ret = meta_put_u64(d->rep, "last_contact", (uint64_t)hub_ms / 1000)) != 0)
+        (uint64_t)hub_ms / 1000 > device_meta_u64(d->rep, CS_META_LAST_CONTACT) &&
+        (ret = meta_put_u64(d->rep, CS_META_LAST_CONTACT, (uint64_t)hub_ms / 1000)) != 0)
         goto fail;
     if (changed != NULL)
         *changed = any;
@@ -218,7 +219,7 @@ device_restamp(struct device *d, uint64_t after, uint64_t hub_time, size_t *coun
      * What went out on a stick keeps its stamps: the hub may import that
      * bundle later and must find the same versions this device has.
      */
-    uint64_t exported = device_meta_u64(d->rep, "exported_seq");
+    uint64_t exported = device_meta_u64(d->rep, CS_META_EXPORTED_SEQ);
     if (after < exported)
         after = exported;
     int ret = cs_replica_restamp(d->rep, after, limit, count, err, errlen);
@@ -233,9 +234,9 @@ device_restamp(struct device *d, uint64_t after, uint64_t hub_time, size_t *coun
 int
 device_ack(struct device *d, uint64_t seq)
 {
-    if (seq <= device_meta_u64(d->rep, "hub_ack_seq"))
+    if (seq <= device_meta_u64(d->rep, CS_META_HUB_ACK_SEQ))
         return 0;
-    return meta_put_u64(d->rep, "hub_ack_seq", seq);
+    return meta_put_u64(d->rep, CS_META_HUB_ACK_SEQ, seq);
 }
 
 struct hub_seq_ctx {
@@ -249,7 +250,7 @@ save_hub_seq(void *ud, sqlite3 *db)
 {
     struct hub_seq_ctx *x = ud;
     (void)db;
-    return meta_put_u64(x->rep, "hub_seq", x->seq) == 0 ? 0 : SQLITE_ERROR;
+    return meta_put_u64(x->rep, CS_META_HUB_SEQ, x->seq) == 0 ? 0 : SQLITE_ERROR;
 }
 
 int
@@ -263,7 +264,7 @@ device_take_chunk(struct device *d, const uint8_t *env, size_t len, struct cs_ap
     *skipped = 0;
     if (cs_envelope_peek(env, len, info) == 0) {
         /* Already here by another route (a live sync, an earlier reply): nothing to do. */
-        if (info->seq_last <= device_meta_u64(d->rep, "hub_seq")) {
+        if (info->seq_last <= device_meta_u64(d->rep, CS_META_HUB_SEQ)) {
             *skipped = 1;
             return 0;
         }
@@ -275,9 +276,9 @@ device_take_chunk(struct device *d, const uint8_t *env, size_t len, struct cs_ap
 int
 device_pass_hub_seq(struct device *d, uint64_t seq)
 {
-    if (seq <= device_meta_u64(d->rep, "hub_seq"))
+    if (seq <= device_meta_u64(d->rep, CS_META_HUB_SEQ))
         return 0;
-    return meta_put_u64(d->rep, "hub_seq", seq);
+    return meta_put_u64(d->rep, CS_META_HUB_SEQ, seq);
 }
 
 /* ---- bundles ---- */
@@ -302,9 +303,9 @@ device_export(struct device *d, const char *path, const struct device_report *re
 
     memset(t, 0, sizeof(*t));
     device_hello(d, &hello);
-    uint64_t after = device_meta_u64(d->rep, "hub_ack_seq");
+    uint64_t after = device_meta_u64(d->rep, CS_META_HUB_ACK_SEQ);
     /* With the offset known, stamps can be put right as a live sync would; without, as they are. */
-    if (cs_replica_meta_get(d->rep, "clock_offset_ms", buf, sizeof(buf)) == 0 &&
+    if (cs_replica_meta_get(d->rep, CS_META_CLOCK_OFFSET_MS, buf, sizeof(buf)) == 0 &&
         (ret = device_restamp(d, after, cs_hlc_now(cs_replica_clock(d->rep)), &t->restamp, err,
                               errlen)) != 0)
         goto out;
@@ -349,9 +350,9 @@ device_export(struct device *d, const char *path, const struct device_report *re
      * stamps no stick holds: if the hub refuses one for its clock, the
      * refusal re-issues it (device_reissue), as for any exported write.
      */
-    if (after > device_meta_u64(d->rep, "exported_seq")) {
+    if (after > device_meta_u64(d->rep, CS_META_EXPORTED_SEQ)) {
         snprintf(buf, sizeof(buf), "%llu", (unsigned long long)after);
-        if (cs_replica_meta_set(d->rep, "exported_seq", buf) != 0) {
+        if (cs_replica_meta_set(d->rep, CS_META_EXPORTED_SEQ, buf) != 0) {
             ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot remember what was exported"));
             goto out;
         }
@@ -388,7 +389,7 @@ import_check(struct device *d, const char *path, struct cs_bundle_reader *b, str
     const uint8_t *env;
     size_t len;
     uint32_t ix;
-    uint64_t have = device_meta_u64(d->rep, "hub_seq");
+    uint64_t have = device_meta_u64(d->rep, CS_META_HUB_SEQ);
     int ret;
 
     if (!(cs_bundle_reader_flags(b) & CS_BUNDLE_F_REPLY))
@@ -466,7 +467,8 @@ device_import(struct device *d, const char *path, const struct device_report *re
         (ret = cs_bundle_reader_rewind(b, err, errlen)) != 0)
         goto out;
     /* Refusals are news only with an acknowledgment this device has not seen. */
-    int news = w.up_seq > device_meta_u64(d->rep, "hub_ack_seq") || incarnation_changed(d, &w);
+    int news =
+        w.up_seq > device_meta_u64(d->rep, CS_META_HUB_ACK_SEQ) || incarnation_changed(d, &w);
     if ((ret = device_welcome(d, &w, DEVICE_BUNDLE, &changed, err, errlen)) != 0)
         goto out;
     while ((ret = cs_bundle_reader_next(b, &env, &len, &ix, err, errlen)) == 1) {
@@ -547,8 +549,8 @@ device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t 
         ids[m].origin = r[i].origin;
         m++;
     }
-    uint64_t after = device_meta_u64(d->rep, "hub_ack_seq");
-    uint64_t exported = device_meta_u64(d->rep, "exported_seq");
+    uint64_t after = device_meta_u64(d->rep, CS_META_HUB_ACK_SEQ);
+    uint64_t exported = device_meta_u64(d->rep, CS_META_EXPORTED_SEQ);
     if (after < exported)
         after = exported;
     ret = m ? cs_replica_reissue(d->rep, ids, m, after, limit, count, err, errlen) : 0;

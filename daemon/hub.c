@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cellsync/meta.h"
 #include "cellsync/error.h"
 #include "cellsync/util.h"
 #include "hub_internal.h"
@@ -416,7 +417,8 @@ hub_open(struct hub **out, const char *state, char *err, size_t errlen)
             goto out;
         }
     }
-    if (cs_replica_meta_get(h->r, "root_org", h->root, sizeof(h->root)) != 0 || h->root[0] == 0) {
+    if (cs_replica_meta_get(h->r, CS_META_ROOT_ORG, h->root, sizeof(h->root)) != 0 ||
+        h->root[0] == 0) {
         ret = cs_errf(err, errlen, CS_ECORRUPT,
                       "'%s' is not a hub's replica: it has no root org unit (run cellsyncd init)",
                       db_path);
@@ -490,7 +492,7 @@ init_store(struct hub *h, const struct tree *t, char *err, size_t errlen)
             goto out;
     }
     snprintf(h->root, sizeof(h->root), "%s", t->u[t->root].f[F_ID]);
-    if ((ret = cs_replica_meta_set(h->r, "root_org", h->root)) != 0) {
+    if ((ret = cs_replica_meta_set(h->r, CS_META_ROOT_ORG, h->root)) != 0) {
         ret = db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
         goto out;
     }

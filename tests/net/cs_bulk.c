@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellsync/meta.h"
 #include "cellsync/error.h"
 #include "cellsync/replica.h"
 #include "cellsync/version.h"
@@ -85,7 +86,7 @@ candidates(long n, const char *org_arg)
         die(path, ret);
     if (org_arg != NULL)
         snprintf(org, sizeof(org), "%s", org_arg);
-    else if (cs_replica_meta_get(r, "org", org, sizeof(org)) != 0 || org[0] == 0) {
+    else if (cs_replica_meta_get(r, CS_META_ORG, org, sizeof(org)) != 0 || org[0] == 0) {
         fprintf(stderr, "cs_bulk: '%s' has no org: give ORG, or enroll first\n", path);
         cs_replica_close(r);
         return 1;

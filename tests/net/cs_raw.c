@@ -58,6 +58,7 @@
 
 #include <sodium.h>
 
+#include "cellsync/meta.h"
 #include "cellsync/error.h"
 #include "cellsync/key.h"
 #include "cellsync/replica.h"
@@ -467,24 +468,24 @@ dev_open(struct dev *d, const char *home)
         printf("cannot load the device's key: %s\n", err);
         return -1;
     }
-    if (cs_replica_meta_get(d->rep, "hub_pk", hex, sizeof(hex)) != 0 ||
+    if (cs_replica_meta_get(d->rep, CS_META_HUB_PK, hex, sizeof(hex)) != 0 ||
         sodium_hex2bin(d->hub_pk, CS_PK_LEN, hex, strlen(hex), NULL, &len, NULL) != 0 ||
         len != CS_PK_LEN) {
         printf("the device in '%s' has no pinned hub key\n", home);
         return -1;
     }
     /* The hello a sync would give (client/device.c): the secret until the hub has registered it. */
-    if (cs_replica_meta_get(d->rep, "hub_seq", buf, sizeof(buf)) == 0)
+    if (cs_replica_meta_get(d->rep, CS_META_HUB_SEQ, buf, sizeof(buf)) == 0)
         d->hello.hub_seq = strtoull(buf, NULL, 10);
     char secret[2 * sizeof(d->hello.secret) + 1] = "";
-    if (cs_replica_meta_get(d->rep, "enroll_secret", secret, sizeof(secret)) == 0 &&
+    if (cs_replica_meta_get(d->rep, CS_META_ENROLL_SECRET, secret, sizeof(secret)) == 0 &&
         sodium_hex2bin(d->hello.secret, sizeof(d->hello.secret), secret, strlen(secret), NULL, &len,
                        NULL) == 0 &&
         len == sizeof(d->hello.secret))
         d->hello.has_secret = 1;
-    cs_replica_meta_get(d->rep, "device_name", d->hello.name, sizeof(d->hello.name));
+    cs_replica_meta_get(d->rep, CS_META_DEVICE_NAME, d->hello.name, sizeof(d->hello.name));
     char inc[2 * CS_INCARNATION_LEN + 1] = "";
-    if (cs_replica_meta_get(d->rep, "hub_incarnation", inc, sizeof(inc)) == 0 &&
+    if (cs_replica_meta_get(d->rep, CS_META_HUB_INCARNATION, inc, sizeof(inc)) == 0 &&
         sodium_hex2bin(d->hello.incarnation, CS_INCARNATION_LEN, inc, strlen(inc), NULL, &len,
                        NULL) == 0 &&
         len == CS_INCARNATION_LEN)
