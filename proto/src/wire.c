@@ -943,4 +943,35 @@ cs_msg_release(struct cs_msg *m)
     free(m->refused);
     m->refused = NULL;
     m->nrefused = 0;
+    if (m->plain != NULL) {
+        free(m->plain);
+        m->plain = NULL;
+        m->env = NULL;
+        m->envlen = 0;
+    }
+}
+
+int
+cs_session_read_msg(struct cs_session *s, const uint8_t *frame, size_t len, struct cs_msg *m)
+{
+    uint8_t *plain = NULL;
+    size_t plen = 0;
+    int ret = CS_ETOOBIG;
+
+    memset(m, 0, sizeof(*m));
+    /* The limit before the allocation that it bounds. */
+    if (len > CS_WIRE_MAX_FRAME)
+        goto out;
+    /* One byte more: an empty frame, refused below, still gets a buffer. */
+    ret = CS_ENOMEM;
+    if ((plain = malloc(len + 1)) == NULL)
+        goto out;
+    if ((ret = cs_session_open(s, frame, len, plain, &plen)) != 0 ||
+        (ret = cs_msg_decode(m, plain, plen)) != 0)
+        goto out;
+    m->plain = plain;
+    plain = NULL;
+out:
+    free(plain);
+    return ret;
 }

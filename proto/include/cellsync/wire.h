@@ -260,6 +260,8 @@ struct cs_msg {
     /* ERROR */
     uint32_t code;
     char message[256];
+    /* cs_session_read_msg: the opened frame that env points into (owned, cs_msg_release) */
+    uint8_t *plain;
 };
 
 /*
@@ -276,6 +278,17 @@ int cs_msg_encode(const struct cs_msg *m, uint8_t **out, size_t *outlen);
  * (release a previous one first) and owns nothing after a failure.
  */
 int cs_msg_decode(struct cs_msg *m, const uint8_t *buf, size_t len);
+/* Frees what *m owns (refusals, the opened frame) and leaves no pointer into it; accepts NULL. */
 void cs_msg_release(struct cs_msg *m);
+
+/*
+ * The step every reader of a session takes for each frame after the
+ * headers: cs_session_open(), then cs_msg_decode() of what it opened, with
+ * their codes (and CS_ENOMEM). On success *m owns the opened bytes its env
+ * points into, so the frame may go at once; release *m before the next
+ * read. On failure *m owns nothing and the connection must close: s is as
+ * it was after a frame that did not open, one step on after one that did.
+ */
+int cs_session_read_msg(struct cs_session *s, const uint8_t *frame, size_t len, struct cs_msg *m);
 
 #endif
