@@ -183,19 +183,10 @@ sync_run(struct client *c, const struct verb_args *a)
         }
         if ((rc = link_pump(&l, CS_WIRE_MAX_FRAME, 1, &frame, &flen, &t, err, sizeof(err))) != 0)
             goto fail;
-        uint8_t *plain = malloc(flen + 1);
-        size_t plen;
-        struct cs_msg m = {0};
-        if (plain == NULL) {
-            rc = CS_ENOMEM;
-            goto fail;
-        }
-        rc = cs_session_open(&l.sess, frame, flen, plain, &plen);
+        struct cs_msg m;
+        rc = cs_session_read_msg(&l.sess, frame, flen, &m);
         link_consume(&l, flen);
-        if (rc == 0)
-            rc = cs_msg_decode(&m, plain, plen);
         if (rc != 0) {
-            free(plain);
             cs_errf(err, sizeof(err), rc, _("garbled data from the hub: %s"), cs_strerror(rc));
             goto fail;
         }
@@ -242,7 +233,6 @@ sync_run(struct client *c, const struct verb_args *a)
             break;
         }
         cs_msg_release(&m);
-        free(plain);
         if (rc != 0)
             goto fail;
         progress(&t, tty);
