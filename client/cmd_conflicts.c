@@ -195,25 +195,26 @@ add_functions(struct client *c)
 #define LOCAL_TIME(x) "strftime('%Y-%m-%d %H:%M', (" x " >> 16) / 1000, 'unixepoch', 'localtime')"
 #define UTC_TIME(x)   "strftime('%Y-%m-%dT%H:%M:%SZ', (" x " >> 16) / 1000, 'unixepoch')"
 
+/*
+ * Laid out by hand, a line per group of columns: clang-format breaks these
+ * lines inside the macro calls, which hides the SQL.
+ */
+/* clang-format off */
 static const char list_table_sql[] =
     "SELECT seq, reg_table(tname) || ' ' || short_id(row), rname, reg_field(tname, cname),"
-    " reg_value(tname, cname, cval), short_id(csite), " LOCAL_TIME(
-        "chlc") ","
-                " reg_value(tname, cname, val), short_id(site), " LOCAL_TIME(
-                    "hlc") " FROM x ORDER BY seq";
+    " reg_value(tname, cname, cval), short_id(csite), " LOCAL_TIME("chlc") ","
+    " reg_value(tname, cname, val), short_id(site), " LOCAL_TIME("hlc")
+    " FROM x ORDER BY seq";
 
 static const char list_json_sql[] =
     "SELECT json_group_array(json_object('conflict', seq, 'table', tname, 'record', uuid(row),"
     " 'name', rname, 'column', cname, 'field', reg_field(tname, cname),"
-    " 'current', json_object('value', " JSON_VALUE(
-        "cval") ", 'device', uuid(csite),"
-                " 'written', " UTC_TIME(
-                    "chlc") "),"
-                            " 'other', json_object('value', " JSON_VALUE(
-                                "val") ", 'device', uuid(site),"
-                                       " 'written', " UTC_TIME(
-                                           "hlc") ")))"
-                                                  " FROM (SELECT * FROM x ORDER BY seq)";
+    " 'current', json_object('value', " JSON_VALUE("cval") ", 'device', uuid(csite),"
+    " 'written', " UTC_TIME("chlc") "),"
+    " 'other', json_object('value', " JSON_VALUE("val") ", 'device', uuid(site),"
+    " 'written', " UTC_TIME("hlc") ")))"
+    " FROM (SELECT * FROM x ORDER BY seq)";
+/* clang-format on */
 
 static const char *const list_headers[] = {
     N_("conflict"), N_("record"),  N_("name"),        N_("field"),  N_("current value"),
