@@ -312,17 +312,156 @@ value_copy(sqlite3_stmt *st, int i, struct cs_value *out, void **mem)
     return 0;
 }
 
+/* One conflict being resolved: what the steps below share. */
+struct resolution {
+    const char *arg; /* the conflict's number, as typed */
+    char table[64], column[64];
+    struct cs_id row;
+    char record[256]; /* "candidate 1a2b3c4d (name)", as the list names it */
+    long long others; /* the field's other open conflicts, resolved with it */
+    /* Both values of the conflict, copied; mem owns their bytes. */
+    struct cs_value current, other;
+    void *current_mem, *other_mem;
+    /* The value to write: one of the two, or a typed one held in text or fbuf. */
+    struct cs_value val;
+    struct field_buf fbuf;
+};
+
+/*
+ * Finds open conflict seq: its register, the name of its record, both its
+ * values and how many open conflicts its field has. Prints why not.
+ */
+static int
+resolve_find(struct client *c, long long seq, struct resolution *r)
+{
+    sqlite3_stmt *st = NULL;
+    int ret, rc;
+
+    ret = prepare_conflicts(
+        c, " AND v.seq = ?1",
+        "SELECT tname, row, cname, val, cval, reg_table(tname) || ' ' || short_id(row), rname,"
+        " (SELECT count(*) - 1 FROM cs_ver o JOIN cs_name ot ON ot.ix = o.tbl"
+        " JOIN cs_name oc ON oc.ix = o.col WHERE o.state = 1 AND ot.name = tname"
+        " AND o.row = x.row AND oc.name = cname) FROM x",
+        &st);
+    if (ret != 0)
+        goto out;
+    ret = CS_EXIT_FAILURE;
+    sqlite3_bind_int64(st, 1, seq);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        if (rc == SQLITE_DONE)
+            client_fail(_("there is no open conflict %s (see 'cellsync conflicts list')"), r->arg);
+        else
+            client_fail(_("cannot read conflict %s: %s"), r->arg, sqlite3_errmsg(c->db));
+        goto out;
+    }
+    snprintf(r->table, sizeof(r->table), "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(r->column, sizeof(r->column), "%s", (const char *)sqlite3_column_text(st, 2));
+    if (sqlite3_column_bytes(st, 1) != CS_ID_LEN) {
+        client_fail(_("conflict %s belongs to a damaged record"), r->arg);
+        goto out;
+    }
+    memcpy(r->row.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
+    const char *rname = (const char *)sqlite3_column_text(st, 6);
+    snprintf(r->record, sizeof(r->record), "%s%s%s%s", (const char *)sqlite3_column_text(st, 5),
+             rname ? " (" : "", rname ? rname : "", rname ? ")" : "");
+    r->others = sqlite3_column_int64(st, 7);
+    if ((rc = value_copy(st, 3, &r->other, &r->other_mem)) != 0 ||
+        (rc = value_copy(st, 4, &r->current, &r->current_mem)) != 0) {
+        client_fail("%s", cs_strerror(rc));
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/*
+ * The value to write: one of the two (pick), or text checked and converted
+ * as `edit` does it. Prints why not.
+ */
+static int
+resolve_choose(struct client *c, struct resolution *r, const char *pick, const char *text)
+{
+    char err[1024] = "";
+    int ret = 0, rc;
+
+    if (pick != NULL) {
+        r->val = strcmp(pick, "other") == 0 ? r->other : r->current;
+        goto out;
+    }
+    /* A typed value is checked as `edit` checks it; an unknown column by what it holds. */
+    const struct field *f = find_field(r->table, r->column);
+    struct field guess = {NULL, r->column, FT_TEXT, NULL, r->column};
+    if (f == NULL) {
+        if (r->current.type == CS_VBLOB || strcmp(r->column, CS_COL_LIFE) == 0) {
+            ret = client_fail(_("this field cannot be typed in: choose one of the two values with "
+                                "--pick"));
+            goto out;
+        }
+        guess.type = r->current.type == CS_VINT ? FT_INT : FT_TEXT;
+        f = &guess;
+    }
+    if ((rc = field_value(c, f, text, &r->fbuf, &r->val, err, sizeof(err))) != 0)
+        ret = client_fail("%s", err[0] ? err : cs_strerror(rc));
+out:
+    return ret;
+}
+
+/*
+ * Writes the chosen value as a new replicated write, then says what the
+ * field holds now, as the list shows values.
+ */
+static int
+resolve_write(struct client *c, const struct resolution *r)
+{
+    sqlite3_stmt *st = NULL;
+    char err[1024] = "";
+    int ret = CS_EXIT_FAILURE, rc;
+
+    rc = cs_replica_resolve(c->rep, r->table, &r->row, r->column, &r->val, err, sizeof(err));
+    if (rc != 0) {
+        client_fail(_("cannot resolve conflict %s: %s"), r->arg, err[0] ? err : cs_strerror(rc));
+        goto out;
+    }
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT reg_field(?1, ?3), reg_value(?1, ?3, v.val) FROM cs_ver v"
+                           " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name k ON k.ix = v.col"
+                           " WHERE t.name = ?1 AND v.row = ?2 AND k.name = ?3 AND v.state = 0",
+                           -1, &st, NULL) != SQLITE_OK) {
+        client_fail(_("cannot read conflict %s: %s"), r->arg, sqlite3_errmsg(c->db));
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, r->table, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, r->row.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->column, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *field = (const char *)sqlite3_column_text(st, 0);
+        const char *shown = (const char *)sqlite3_column_text(st, 1);
+        if (shown != NULL)
+            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field, value. */
+            printf(_("resolved conflict %s: %s, %s is now '%s'\n"), r->arg, r->record, field,
+                   shown);
+        else
+            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field. */
+            printf(_("resolved conflict %s: %s, %s is now empty\n"), r->arg, r->record, field);
+    }
+    if (r->others > 0)
+        printf(_("other conflicting values of this field resolved with it: %lld\n"), r->others);
+    ret = CS_EXIT_OK;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
 static int
 conf_resolve(struct client *c, const struct verb_args *a)
 {
-    const char *pick = a->ov[RES_PICK], *text = a->ov[RES_VALUE], *arg = a->argv[0];
-    sqlite3_stmt *st = NULL;
-    struct cs_value val = {.type = CS_VNIL};
-    struct field_buf fbuf;
-    struct cs_id row;
-    void *mem = NULL;
-    char table[64], column[64], record[256], err[1024] = "";
-    long long seq = 0, others = 0;
+    const char *pick = a->ov[RES_PICK], *text = a->ov[RES_VALUE];
+    struct resolution r = {.arg = a->argv[0]};
+    long long seq = 0;
     int ret;
 
     if ((pick == NULL) == (text == NULL))
@@ -332,105 +471,15 @@ conf_resolve(struct client *c, const struct verb_args *a)
         return client_usage(_("conflicts resolve: --pick takes 'current' or 'other', not '%s'"),
                             pick);
     /* Digits only: strtoll would also take signs and spaces. */
-    size_t digits = strspn(arg, "0123456789");
-    if (digits == 0 || digits > 18 || arg[digits] != 0 || (seq = strtoll(arg, NULL, 10)) == 0)
-        return client_fail(_("'%s' is not a conflict number (see 'cellsync conflicts list')"), arg);
-    if ((ret = add_functions(c)) != 0)
-        return ret;
-
-    /* The conflict, its record and how many open conflicts its field has. */
-    ret = prepare_conflicts(
-        c, " AND v.seq = ?1",
-        "SELECT tname, row, cname, val, cval, reg_table(tname) || ' ' || short_id(row), rname,"
-        " (SELECT count(*) - 1 FROM cs_ver o JOIN cs_name ot ON ot.ix = o.tbl"
-        " JOIN cs_name oc ON oc.ix = o.col WHERE o.state = 1 AND ot.name = tname"
-        " AND o.row = x.row AND oc.name = cname) FROM x",
-        &st);
-    if (ret != 0)
-        return ret;
-    ret = CS_EXIT_FAILURE;
-    sqlite3_bind_int64(st, 1, seq);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        if (rc == SQLITE_DONE)
-            client_fail(_("there is no open conflict %s (see 'cellsync conflicts list')"), arg);
-        else
-            client_fail(_("cannot read conflict %s: %s"), arg, sqlite3_errmsg(c->db));
-        goto out;
-    }
-    snprintf(table, sizeof(table), "%s", (const char *)sqlite3_column_text(st, 0));
-    snprintf(column, sizeof(column), "%s", (const char *)sqlite3_column_text(st, 2));
-    if (sqlite3_column_bytes(st, 1) != CS_ID_LEN) {
-        client_fail(_("conflict %s belongs to a damaged record"), arg);
-        goto out;
-    }
-    memcpy(row.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
-    const char *rname = (const char *)sqlite3_column_text(st, 6);
-    snprintf(record, sizeof(record), "%s%s%s%s", (const char *)sqlite3_column_text(st, 5),
-             rname ? " (" : "", rname ? rname : "", rname ? ")" : "");
-    others = sqlite3_column_int64(st, 7);
-
-    if (pick != NULL) {
-        if ((rc = value_copy(st, strcmp(pick, "other") == 0 ? 3 : 4, &val, &mem)) != 0) {
-            client_fail("%s", cs_strerror(rc));
-            goto out;
-        }
-    } else {
-        /* A typed value is checked as `edit` checks it; an unknown column by what it holds. */
-        const struct field *f = find_field(table, column);
-        struct field guess = {NULL, column, FT_TEXT, NULL, column};
-        if (f == NULL) {
-            int t = sqlite3_column_type(st, 4);
-            if (t == SQLITE_BLOB || strcmp(column, CS_COL_LIFE) == 0) {
-                client_fail(_("this field cannot be typed in: choose one of the two values with "
-                              "--pick"));
-                goto out;
-            }
-            guess.type = t == SQLITE_INTEGER ? FT_INT : FT_TEXT;
-            f = &guess;
-        }
-        if ((rc = field_value(c, f, text, &fbuf, &val, err, sizeof(err))) != 0) {
-            client_fail("%s", err[0] ? err : cs_strerror(rc));
-            goto out;
-        }
-    }
-    sqlite3_reset(st);
-
-    if ((rc = cs_replica_resolve(c->rep, table, &row, column, &val, err, sizeof(err))) != 0) {
-        client_fail(_("cannot resolve conflict %s: %s"), arg, err[0] ? err : cs_strerror(rc));
-        goto out;
-    }
-
-    /* Say what the field holds now, as the list shows values. */
-    sqlite3_finalize(st);
-    st = NULL;
-    if (sqlite3_prepare_v2(c->db,
-                           "SELECT reg_field(?1, ?3), reg_value(?1, ?3, v.val) FROM cs_ver v"
-                           " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name k ON k.ix = v.col"
-                           " WHERE t.name = ?1 AND v.row = ?2 AND k.name = ?3 AND v.state = 0",
-                           -1, &st, NULL) != SQLITE_OK) {
-        client_fail(_("cannot read conflict %s: %s"), arg, sqlite3_errmsg(c->db));
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, row.b, CS_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, column, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *field = (const char *)sqlite3_column_text(st, 0);
-        const char *shown = (const char *)sqlite3_column_text(st, 1);
-        if (shown != NULL)
-            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field, value. */
-            printf(_("resolved conflict %s: %s, %s is now '%s'\n"), arg, record, field, shown);
-        else
-            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field. */
-            printf(_("resolved conflict %s: %s, %s is now empty\n"), arg, record, field);
-    }
-    if (others > 0)
-        printf(_("other conflicting values of this field resolved with it: %lld\n"), others);
-    ret = CS_EXIT_OK;
-out:
-    sqlite3_finalize(st);
-    free(mem);
+    size_t digits = strspn(r.arg, "0123456789");
+    if (digits == 0 || digits > 18 || r.arg[digits] != 0 || (seq = strtoll(r.arg, NULL, 10)) == 0)
+        return client_fail(_("'%s' is not a conflict number (see 'cellsync conflicts list')"),
+                           r.arg);
+    if ((ret = add_functions(c)) == 0 && (ret = resolve_find(c, seq, &r)) == 0 &&
+        (ret = resolve_choose(c, &r, pick, text)) == 0)
+        ret = resolve_write(c, &r);
+    free(r.current_mem);
+    free(r.other_mem);
     return ret;
 }
 
