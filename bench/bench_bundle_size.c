@@ -20,9 +20,9 @@
 
 #include <sodium.h>
 
-#include "cellsync/meta.h"
 #include "cellsync/bundle.h"
 #include "cellsync/error.h"
+#include "cellsync/meta.h"
 #include "cellsync/replica.h"
 #include "cellsync/version.h"
 #include "common/sample.h"

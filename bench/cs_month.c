@@ -24,8 +24,8 @@
 
 #include <sodium.h>
 
-#include "cellsync/meta.h"
 #include "cellsync/error.h"
+#include "cellsync/meta.h"
 #include "cellsync/replica.h"
 #include "cellsync/version.h"
 #include "common/sample.h"

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cellsync/meta.h"
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/meta.h"
 #include "cellsync/wire.h"
 #include "client.h"
 #include "link.h"

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cellsync/meta.h"
 #include "cellsync/error.h"
 #include "cellsync/file.h"
 #include "cellsync/i18n.h"
 #include "cellsync/key.h"
+#include "cellsync/meta.h"
 #include "client.h"
 
 enum { OPT_ORG, OPT__COUNT };

@@ -8,9 +8,9 @@
  */
 #include <errno.h>
 
-#include "cellsync/meta.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/meta.h"
 #include "cellsync/report.h"
 #include "client.h"
 

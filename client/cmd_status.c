@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cellsync/meta.h"
 #include "cellsync/candidate.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/meta.h"
 #include "cellsync/output.h"
 #include "client.h"
 

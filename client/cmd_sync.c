@@ -22,6 +22,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/key.h"
+#include "cellsync/meta.h"
 #include "cellsync/sync.h"
 #include "cellsync/wire.h"
 #include "client.h"
@@ -302,7 +303,7 @@ sync_report(struct sync *s)
     uint64_t open = 0;
 
     snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
-    cs_replica_meta_set(s->c->rep, "last_contact", when);
+    cs_replica_meta_set(s->c->rep, CS_META_LAST_CONTACT, when);
     if (s->tty)
         fputc('\n', stderr);
     cs_replica_conflict_count(s->c->rep, &open);
@@ -324,7 +325,8 @@ sync_run(struct client *c, const struct verb_args *a)
         return client_usage(_("sync: --timeout needs a number of seconds"));
     if (a->ov[OPT_HUB] != NULL)
         snprintf(s.addr, sizeof(s.addr), "%s", a->ov[OPT_HUB]);
-    else if (cs_replica_meta_get(c->rep, "hub_addr", s.addr, sizeof(s.addr)) != 0 || s.addr[0] == 0)
+    else if (cs_replica_meta_get(c->rep, CS_META_HUB_ADDR, s.addr, sizeof(s.addr)) != 0 ||
+             s.addr[0] == 0)
         return client_fail(_("no hub address: give --hub HOST:PORT, or enroll first"));
     if (client_check_replica(c) != 0)
         return CS_EXIT_FAILURE;

@@ -10,11 +10,11 @@
 
 #include <sodium.h>
 
-#include "cellsync/meta.h"
 #include "cellsync/bundle.h"
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/meta.h"
 #include "cellsync/sync.h"
 #include "device.h"
 

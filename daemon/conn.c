@@ -402,19 +402,10 @@ out:
 static void
 handle_message(struct conn *c, const uint8_t *frame, size_t flen)
 {
-    uint8_t *plain = malloc(flen + 1);
-    size_t plen;
-    struct cs_msg m = {0};
-    if (plain == NULL) {
-        conn_close(c, "out of memory");
-        return;
-    }
-    int rc = cs_session_open(&c->sess, frame, flen, plain, &plen);
-    if (rc == 0)
-        rc = cs_msg_decode(&m, plain, plen);
+    struct cs_msg m;
+    int rc = cs_session_read_msg(&c->sess, frame, flen, &m);
     if (rc != 0) {
-        free(plain);
-        conn_close(c, "garbled session data");
+        conn_close(c, rc == CS_ENOMEM ? "out of memory" : "garbled session data");
         return;
     }
     struct job *j;
@@ -457,7 +448,6 @@ handle_message(struct conn *c, const uint8_t *frame, size_t flen)
         break;
     }
     cs_msg_release(&m);
-    free(plain);
 }
 
 /* Takes whole frames off the read buffer; stops when one is incomplete. */

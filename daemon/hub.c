@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cellsync/meta.h"
 #include "cellsync/error.h"
+#include "cellsync/meta.h"
 #include "cellsync/util.h"
 #include "hub_internal.h"
 

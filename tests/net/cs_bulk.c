@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cellsync/meta.h"
 #include "cellsync/error.h"
+#include "cellsync/meta.h"
 #include "cellsync/replica.h"
 #include "cellsync/version.h"
 

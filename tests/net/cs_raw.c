@@ -58,9 +58,9 @@
 
 #include <sodium.h>
 
-#include "cellsync/meta.h"
 #include "cellsync/error.h"
 #include "cellsync/key.h"
+#include "cellsync/meta.h"
 #include "cellsync/replica.h"
 #include "cellsync/sync.h"
 #include "cellsync/version.h"
