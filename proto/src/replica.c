@@ -163,7 +163,7 @@ struct cs_replica {
 
 /* Room for one more element of an array of n: 0, or -1 (v unchanged) out of memory. */
 static int
-grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
+cs__grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
 {
     if (n < *cap)
         return 0;
@@ -180,7 +180,7 @@ grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
 
 /* Maps an SQLite failure to our code, with sqlite3_errmsg copied at once. */
 static int
-sql_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what)
+cs__replica_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what)
 {
     int code = cs_sqlite_code(rc);
     /* A statement reset since has cleared SQLite's message: name the code instead. */
@@ -209,7 +209,7 @@ stmt_get(struct cs_replica *r, int id)
 
 /* Steps a statement expected to finish without rows; returns an SQLite rc. */
 static int
-step_done(sqlite3_stmt *st)
+cs__step_done(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     int rc2 = sqlite3_reset(st);
@@ -249,7 +249,7 @@ name_ix(struct cs_replica *r, const char *name, int64_t *ix)
         if ((st = stmt_get(r, ST_NAME_ADD)) == NULL)
             return SQLITE_ERROR;
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        if ((rc = step_done(st)) != SQLITE_OK)
+        if ((rc = cs__step_done(st)) != SQLITE_OK)
             return rc;
         *ix = sqlite3_last_insert_rowid(r->db);
     }
@@ -307,7 +307,7 @@ site_ix(struct cs_replica *r, const struct cs_id *id, int64_t *ix)
     if (st == NULL)
         return SQLITE_ERROR;
     sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
-    int rc = step_done(st);
+    int rc = cs__step_done(st);
     if (rc != SQLITE_OK)
         return rc;
     /* Reload rather than guess: a rolled-back transaction may have left a gap. */
@@ -322,7 +322,7 @@ site_ix(struct cs_replica *r, const struct cs_id *id, int64_t *ix)
  * bytes, so every replica picks the same winner.
  */
 static int
-stamp_cmp(struct cs_replica *r, uint64_t ha, int64_t sa, uint64_t hb, int64_t sb)
+cs__stamp_cmp(struct cs_replica *r, uint64_t ha, int64_t sa, uint64_t hb, int64_t sb)
 {
     if (ha != hb)
         return ha < hb ? -1 : 1;
@@ -362,7 +362,7 @@ column_exists(struct cs_replica *r, const char *table, const char *column, int *
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static int row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl);
+static int cs__row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl);
 
 /* Domain columns of a table are those but id and cl; at most this many go in a row upsert. */
 #define ROW_COLS_MAX 62
@@ -509,7 +509,7 @@ name_text(struct cs_replica *r, int64_t ix, char *buf, size_t len)
 
 /* The table's entry (the cl update and the row upsert), resolved. */
 static int
-table_entry(struct cs_replica *r, int64_t tbl, struct dcol **out)
+cs__domain_table(struct cs_replica *r, int64_t tbl, struct dcol **out)
 {
     char table[CS_NAME_MAX + 1];
     sqlite3_stmt *up;
@@ -576,7 +576,7 @@ rows_stmt(struct cs_replica *r, int64_t tbl, struct dcol *t)
 
 /* The waiting row of (tbl, row), added when new; NULL out of memory. */
 static struct pend *
-pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols)
+cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols)
 {
     uint64_t key;
     /* The last bytes of a UUIDv7 are random; the first are a timestamp. */
@@ -606,7 +606,7 @@ pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols)
         if (p->tbl == tbl && cs_id_cmp(&p->row, row) == 0)
             return p;
     }
-    if (grow((void **)&r->pend, &r->cappend, r->npend, sizeof(*r->pend), 64) != 0)
+    if (cs__grow((void **)&r->pend, &r->cappend, r->npend, sizeof(*r->pend), 64) != 0)
         return NULL;
     struct pend *p = &r->pend[r->npend];
     p->val = calloc(ncols > 0 ? (size_t)ncols : 1, sizeof(*p->val));
@@ -617,7 +617,7 @@ pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols)
     p->mask = 0;
     p->ncols = ncols;
     p->cl_raised = 0;
-    if (row_cl(r, tbl, row, &p->cl) != SQLITE_OK) {
+    if (cs__row_cl(r, tbl, row, &p->cl) != SQLITE_OK) {
         free(p->val);
         return NULL;
     }
@@ -626,7 +626,7 @@ pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols)
 }
 
 static void
-pend_clear(struct cs_replica *r)
+cs__pend_clear(struct cs_replica *r)
 {
     for (size_t i = 0; i < r->npend; i++) {
         for (int k = 0; k < r->pend[i].ncols; k++)
@@ -640,7 +640,7 @@ pend_clear(struct cs_replica *r)
 
 /* Writes the waiting domain rows, each once. */
 static int
-pend_flush(struct cs_replica *r)
+cs__pend_flush(struct cs_replica *r)
 {
     int rc = SQLITE_OK;
     for (size_t i = 0; i < r->npend && rc == SQLITE_OK; i++) {
@@ -673,16 +673,16 @@ pend_flush(struct cs_replica *r)
             }
             sqlite3_bind_int64(st, p->ncols + 3, (int64_t)p->mask);
         }
-        rc = step_done(st);
+        rc = cs__step_done(st);
     }
-    pend_clear(r);
+    cs__pend_clear(r);
     return rc;
 }
 
 /* Copies a register's new current value into its domain column, if any. */
 static int
-domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col,
-           sqlite3_value *val, int64_t cl)
+cs__domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col,
+               sqlite3_value *val, int64_t cl)
 {
     char table[CS_NAME_MAX + 1], column[CS_NAME_MAX + 1];
     sqlite3_stmt *up = NULL;
@@ -703,11 +703,11 @@ domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t c
     d = dmap_slot(&r->dcols, &r->ndcols, &r->capdcols, tbl, col);
     if (r->batching && d != NULL && d->pos > 0) {
         struct dcol *t;
-        int rc = table_entry(r, tbl, &t);
+        int rc = cs__domain_table(r, tbl, &t);
         if (rc != SQLITE_OK)
             return rc;
         if (t->upsert != NULL && d->pos <= t->ncols) {
-            struct pend *p = pend_get(r, tbl, row, t->ncols);
+            struct pend *p = cs__pend_get(r, tbl, row, t->ncols);
             sqlite3_value *dup = sqlite3_value_dup(val);
             if (p == NULL || dup == NULL) {
                 sqlite3_value_free(dup);
@@ -723,11 +723,11 @@ domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t c
     sqlite3_bind_blob(up, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_value(up, 2, val);
     sqlite3_bind_int64(up, 3, cl);
-    return step_done(up);
+    return cs__step_done(up);
 }
 
 static int
-domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t cl)
+cs__domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t cl)
 {
     char table[CS_NAME_MAX + 1];
     sqlite3_stmt *up = NULL;
@@ -747,7 +747,7 @@ domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t cl
     if (r->batching) {
         /* The waiting row takes the row's cl when it is written. */
         d = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0);
-        struct pend *p = d == NULL ? NULL : pend_get(r, tbl, row, d->ncols);
+        struct pend *p = d == NULL ? NULL : cs__pend_get(r, tbl, row, d->ncols);
         if (p == NULL)
             return SQLITE_NOMEM;
         p->cl_raised = 1;
@@ -756,11 +756,11 @@ domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t cl
     sqlite3_reset(up);
     sqlite3_bind_blob(up, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(up, 2, cl);
-    return step_done(up);
+    return cs__step_done(up);
 }
 
 static int
-row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl)
+cs__row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl)
 {
     sqlite3_stmt *st = stmt_get(r, ST_ROW_GET);
     if (st == NULL)
@@ -869,20 +869,20 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
         sqlite3_bind_int64(st, 5, v->prev_hlc ? v->prev_site : -1);
         sqlite3_bind_int64(st, 6, (int64_t)v->hlc);
         sqlite3_bind_int64(st, 7, v->site);
-        if ((rc = step_done(st)) != SQLITE_OK)
+        if ((rc = cs__step_done(st)) != SQLITE_OK)
             return rc;
         /* The current one may have been settled: it is no longer current. */
         if (cseq != 0 && ((v->prev_hlc != 0 && chlc == v->prev_hlc && csite == v->prev_site) ||
                           (chlc < v->hlc && csite == v->site)))
             cseq = 0;
     }
-    int wins = cseq == 0 || stamp_cmp(r, v->hlc, v->site, chlc, csite) > 0;
+    int wins = cseq == 0 || cs__stamp_cmp(r, v->hlc, v->site, chlc, csite) > 0;
     if (wins && cseq != 0) {
         if ((st = stmt_get(r, ST_VER_SET_STATE)) == NULL)
             return SQLITE_ERROR;
         sqlite3_bind_int64(st, 1, cseq);
         sqlite3_bind_int(st, 2, CS_VS_CONFLICT);
-        if ((rc = step_done(st)) != SQLITE_OK)
+        if ((rc = cs__step_done(st)) != SQLITE_OK)
             return rc;
     }
     *state = wins ? CS_VS_CURRENT : seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
@@ -897,16 +897,16 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
     sqlite3_bind_int64(st, 8, (int64_t)v->cl);
     sqlite3_bind_int(st, 9, *state);
     sqlite3_bind_value(st, 10, val);
-    if ((rc = step_done(st)) != SQLITE_OK)
+    if ((rc = cs__step_done(st)) != SQLITE_OK)
         return rc;
 
     /* Row life: the largest causal length seen wins (a set reads cs_row once per row). */
     struct pend *p = NULL;
     if (r->batching) {
         struct dcol *t;
-        if ((rc = table_entry(r, v->tbl, &t)) != SQLITE_OK)
+        if ((rc = cs__domain_table(r, v->tbl, &t)) != SQLITE_OK)
             return rc;
-        if ((p = pend_get(r, v->tbl, &v->row, t->ncols)) == NULL)
+        if ((p = cs__pend_get(r, v->tbl, &v->row, t->ncols)) == NULL)
             return SQLITE_NOMEM;
     }
     if (p == NULL || v->cl > p->cl) {
@@ -915,17 +915,18 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
         sqlite3_bind_int64(st, 1, v->tbl);
         sqlite3_bind_blob(st, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (int64_t)v->cl);
-        if ((rc = step_done(st)) != SQLITE_OK)
+        if ((rc = cs__step_done(st)) != SQLITE_OK)
             return rc;
         if (p != NULL)
             p->cl = v->cl;
-        if (sqlite3_changes(r->db) > 0 && (rc = domain_cl(r, v->tbl, &v->row, (int64_t)v->cl)) != 0)
+        if (sqlite3_changes(r->db) > 0 &&
+            (rc = cs__domain_cl(r, v->tbl, &v->row, (int64_t)v->cl)) != 0)
             return rc;
     }
     if (wins) {
         uint64_t cl = 0; /* a batched row takes its cl when it is written */
-        if ((!r->batching && (rc = row_cl(r, v->tbl, &v->row, &cl)) != SQLITE_OK) ||
-            (rc = domain_set(r, v->tbl, &v->row, v->col, val, (int64_t)cl)) != SQLITE_OK)
+        if ((!r->batching && (rc = cs__row_cl(r, v->tbl, &v->row, &cl)) != SQLITE_OK) ||
+            (rc = cs__domain_set(r, v->tbl, &v->row, v->col, val, (int64_t)cl)) != SQLITE_OK)
             return rc;
     }
     *conflicts += (*state == CS_VS_CONFLICT) + (wins && cseq != 0);
@@ -935,7 +936,7 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
 /* ---- open and close ---- */
 
 static int
-exec(struct cs_replica *r, const char *sql, char *err, size_t errlen, const char *what)
+cs__replica_exec(struct cs_replica *r, const char *sql, char *err, size_t errlen, const char *what)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(r->db, sql, NULL, NULL, &msg);
@@ -987,7 +988,7 @@ cs_replica_meta_set(struct cs_replica *r, const char *key, const char *value)
         return cs_sqlite_code(sqlite3_errcode(r->db));
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    int rc = step_done(st);
+    int rc = cs__step_done(st);
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
 
@@ -1006,7 +1007,7 @@ cs_replica_close(struct cs_replica *r)
         sqlite3_finalize(r->dtbls[i].upsert);
         sqlite3_finalize(r->dtbls[i].rows);
     }
-    pend_clear(r);
+    cs__pend_clear(r);
     sqlite3_close(r->db);
     free(r->pend);
     free(r->pidx);
@@ -1041,7 +1042,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         path, &r->db,
         SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        ret = r->db ? sql_fail(r, rc, err, errlen, "open")
+        ret = r->db ? cs__replica_fail(r, rc, err, errlen, "open")
                     : cs_errf(err, errlen, CS_ENOMEM, "cannot open '%s'", path);
         goto out;
     }
@@ -1053,13 +1054,13 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
      * checkpoint is left to the WAL's own threshold rather than to every
      * close, so a short command does not pay for it each time.
      */
-    if ((ret = exec(r, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err, errlen,
-                    "open")) != 0)
+    if ((ret = cs__replica_exec(r, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err,
+                                errlen, "open")) != 0)
         goto out;
     sqlite3_db_config(r->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     if (create) {
-        if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "create")) != 0 ||
-            (ret = exec(r, store_sql, err, errlen, "create")) != 0 ||
+        if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "create")) != 0 ||
+            (ret = cs__replica_exec(r, store_sql, err, errlen, "create")) != 0 ||
             (ret = cs_schema_apply(r->db, search, err, errlen)) != 0)
             goto out;
         char hex[CS_ID_HEX_LEN + 1];
@@ -1068,7 +1069,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         if ((ret = cs_replica_meta_set(r, "site", hex)) != 0 ||
             (ret = cs_replica_meta_set(r, "schema", buf)) != 0 ||
             (ret = cs_replica_meta_set(r, "search", search ? "1" : "0")) != 0 ||
-            (ret = exec(r, "COMMIT", err, errlen, "create")) != 0) {
+            (ret = cs__replica_exec(r, "COMMIT", err, errlen, "create")) != 0) {
             if (ret != 0 && err && err[0] == 0)
                 cs_errf(err, errlen, ret, "cannot create '%s': %s", path, cs_strerror(ret));
             goto out;
@@ -1103,20 +1104,20 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         if (meta_get_raw(r, "schema", ver, sizeof(ver)) != 0 || atoi(ver) < CS_SCHEMA_VERSION ||
             drop) {
             snprintf(ver, sizeof(ver), "%d", CS_SCHEMA_VERSION);
-            if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "upgrade")) != 0)
+            if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "upgrade")) != 0)
                 goto out;
-            if ((ret = exec(r, store_sql, err, errlen, "upgrade")) != 0 ||
+            if ((ret = cs__replica_exec(r, store_sql, err, errlen, "upgrade")) != 0 ||
                 (ret = cs_schema_apply(r->db, search, err, errlen)) != 0 ||
                 (ret = cs_replica_meta_set(r, "schema", ver)) != 0 ||
                 (ret = cs_replica_meta_set(r, "search", search ? "1" : "0")) != 0 ||
-                (ret = exec(r, "COMMIT", err, errlen, "upgrade")) != 0) {
+                (ret = cs__replica_exec(r, "COMMIT", err, errlen, "upgrade")) != 0) {
                 sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
                 goto out;
             }
         }
     }
     if ((rc = sites_load(r)) != SQLITE_OK) {
-        ret = sql_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, "read");
         goto out;
     }
     cs_hlc_init(&r->clock, CS_HLC_DRIFT_DEFAULT_MS);
@@ -1125,7 +1126,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
     if (meta_get_raw(r, "clock_offset_ms", buf, sizeof(buf)) == 0)
         r->clock.offset_ms = strtoll(buf, NULL, 10);
     if ((rc = site_ix(r, &r->site, &r->site_ix)) != SQLITE_OK) {
-        ret = sql_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, "read");
         goto out;
     }
     *out = r;
@@ -1193,7 +1194,7 @@ cs_replica_begin(struct cs_replica *r, char *err, size_t errlen)
 {
     if (r->in_tx)
         return cs_errf(err, errlen, CS_EINVAL, "a transaction is already open");
-    int ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to");
+    int ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "write to");
     if (ret != 0)
         return ret;
     r->in_tx = 1;
@@ -1213,7 +1214,7 @@ cs_replica_rollback(struct cs_replica *r)
     r->in_tx = 0;
     r->tx_hlc = 0;
     r->batching = 0;
-    pend_clear(r);
+    cs__pend_clear(r);
     /* Interned sites and names of the rolled-back transaction are gone again. */
     sites_load(r);
     memset(r->names, 0, sizeof(r->names));
@@ -1230,15 +1231,15 @@ cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
 {
     if (!r->in_tx)
         return cs_errf(err, errlen, CS_EINVAL, "no transaction is open");
-    int rc = pend_flush(r);
+    int rc = cs__pend_flush(r);
     r->batching = 0;
     if (rc != SQLITE_OK)
-        return sql_fail(r, rc, err, errlen, "write to");
+        return cs__replica_fail(r, rc, err, errlen, "write to");
     int ret = save_clock(r);
     if (ret != 0)
         return cs_errf(err, errlen, ret, "cannot write to '%s': %s", r->path,
                        sqlite3_errmsg(r->db));
-    if ((ret = exec(r, "COMMIT", err, errlen, "write to")) != 0)
+    if ((ret = cs__replica_exec(r, "COMMIT", err, errlen, "write to")) != 0)
         return ret;
     r->in_tx = 0;
     r->tx_hlc = 0;
@@ -1297,7 +1298,7 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
     x.hlc = hlc;
     x.site = r->site_ix;
     if ((rc = name_ix(r, table, &x.tbl)) != SQLITE_OK ||
-        (rc = name_ix(r, column, &x.col)) != SQLITE_OK || (rc = row_cl(r, x.tbl, row, &x.cl)))
+        (rc = name_ix(r, column, &x.col)) != SQLITE_OK || (rc = cs__row_cl(r, x.tbl, row, &x.cl)))
         goto out;
     x.cl = cl_override ? cl_override : x.cl ? x.cl : 1;
 
@@ -1316,8 +1317,8 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
         }
         sqlite3_bind_int64(st, 1, cseq);
         sqlite3_bind_value(st, 2, val);
-        if ((rc = step_done(st)) != SQLITE_OK ||
-            (rc = domain_set(r, x.tbl, &x.row, x.col, val, (int64_t)x.cl)) != SQLITE_OK)
+        if ((rc = cs__step_done(st)) != SQLITE_OK ||
+            (rc = cs__domain_set(r, x.tbl, &x.row, x.col, val, (int64_t)x.cl)) != SQLITE_OK)
             goto out;
     } else {
         if (cseq != 0) {
@@ -1331,7 +1332,7 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
 out:
     sqlite3_finalize(holder);
     if (rc != SQLITE_OK)
-        return sql_fail(r, rc, err, errlen, "write to");
+        return cs__replica_fail(r, rc, err, errlen, "write to");
     return 0;
 }
 
@@ -1366,8 +1367,8 @@ set_life(struct cs_replica *r, const char *table, const struct cs_id *row, int l
     int rc;
     if (!r->in_tx)
         return cs_errf(err, errlen, CS_EINVAL, "no transaction is open");
-    if ((rc = name_ix(r, table, &tbl)) != SQLITE_OK || (rc = row_cl(r, tbl, row, &cl)))
-        return sql_fail(r, rc, err, errlen, "write to");
+    if ((rc = name_ix(r, table, &tbl)) != SQLITE_OK || (rc = cs__row_cl(r, tbl, row, &cl)))
+        return cs__replica_fail(r, rc, err, errlen, "write to");
     if (cl == 0)
         return cs_errf(err, errlen, CS_ENOTFOUND, "no such row in '%s'", table);
     if ((cl % 2 == 1) == live)
@@ -1403,13 +1404,13 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
         return ret;
     if ((rc = name_ix(r, table, &x.tbl)) != SQLITE_OK ||
         (rc = name_ix(r, column, &x.col)) != SQLITE_OK) {
-        ret = sql_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, "read");
         goto out;
     }
     x.row = *row;
     sqlite3_stmt *st = stmt_get(r, ST_VER_OPEN);
     if (st == NULL) {
-        ret = sql_fail(r, SQLITE_ERROR, err, errlen, "read");
+        ret = cs__replica_fail(r, SQLITE_ERROR, err, errlen, "read");
         goto out;
     }
     bind_reg(st, &x);
@@ -1430,7 +1431,7 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        ret = sql_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, "read");
         goto out;
     }
     if (nopen == 0) {
@@ -1441,7 +1442,7 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
     int64_t cseq, csite = 0;
     uint64_t chlc = 0;
     if ((rc = current(r, &x, &cseq, &chlc, &csite)) != SQLITE_OK) {
-        ret = sql_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, "read");
         goto out;
     }
     /*
@@ -1458,8 +1459,8 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
         size_t ignored = 0;
         w.hlc = hlc;
         w.site = r->site_ix;
-        if ((rc = row_cl(r, w.tbl, row, &w.cl)) != SQLITE_OK) {
-            ret = sql_fail(r, rc, err, errlen, "read");
+        if ((rc = cs__row_cl(r, w.tbl, row, &w.cl)) != SQLITE_OK) {
+            ret = cs__replica_fail(r, rc, err, errlen, "read");
             goto out;
         }
         if (w.cl == 0)
@@ -1475,7 +1476,7 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
             rc = merge_one(r, &w, sqlite3_column_value(holder, 0), &state, &ignored);
         sqlite3_finalize(holder);
         if (rc != SQLITE_OK) {
-            ret = sql_fail(r, rc, err, errlen, "write to");
+            ret = cs__replica_fail(r, rc, err, errlen, "write to");
             goto out;
         }
     }
@@ -1515,7 +1516,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
                 (unsigned long long)((cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_hlc_now(&r->clock))) / 1000),
                 (unsigned long long)(r->clock.max_drift_ms / 1000));
     }
-    if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
+    if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
         return ret;
     r->in_tx = 1;
     r->batching = 1;
@@ -1590,7 +1591,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
     sqlite3_finalize(holder);
     holder = NULL;
     r->batching = 0;
-    if ((rc = pend_flush(r)) != SQLITE_OK)
+    if ((rc = cs__pend_flush(r)) != SQLITE_OK)
         goto fail;
     /* The hook sees the counts of what it commits with (the audit line does). */
     if (st != NULL)
@@ -1603,7 +1604,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         *st = s;
     return 0;
 fail:
-    ret = sql_fail(r, rc, err, errlen, "merge into");
+    ret = cs__replica_fail(r, rc, err, errlen, "merge into");
 out:
     sqlite3_finalize(holder);
     cs_replica_rollback(r);
@@ -1635,7 +1636,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
     if ((ret = cs_changeset_new(&cs, &h)) != 0)
         return ret;
     if ((st = stmt_get(r, ST_SINCE)) == NULL) {
-        ret = sql_fail(r, sqlite3_errcode(r->db), err, errlen, "read");
+        ret = cs__replica_fail(r, sqlite3_errcode(r->db), err, errlen, "read");
         goto out;
     }
     sqlite3_bind_int64(st, 1, (int64_t)after);
@@ -1701,7 +1702,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
         bytes += VERSION_OVERHEAD + (size_t)vbytes;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ret = sql_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, "read");
         goto out;
     }
     cs_changeset_set_seq(cs, last > after ? after + 1 : after, last);
@@ -1746,7 +1747,7 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
     sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, col);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (grow((void **)&v, &cap, n, sizeof(*v), 8) != 0) {
+        if (cs__grow((void **)&v, &cap, n, sizeof(*v), 8) != 0) {
             rc = SQLITE_NOMEM;
             goto out;
         }
@@ -1756,7 +1757,7 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
         v[n].hlc = (uint64_t)sqlite3_column_int64(st, 3);
         v[n].prev_hlc = (uint64_t)sqlite3_column_int64(st, 4);
         v[n].state = sqlite3_column_int(st, 5);
-        if (n > 0 && stamp_cmp(r, v[n].hlc, v[n].site, v[best].hlc, v[best].site) > 0)
+        if (n > 0 && cs__stamp_cmp(r, v[n].hlc, v[n].site, v[best].hlc, v[best].site) > 0)
             best = n;
         n++;
     }
@@ -1778,7 +1779,7 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
         sqlite3_reset(up);
         sqlite3_bind_int64(up, 1, v[i].seq);
         sqlite3_bind_int(up, 2, state);
-        if ((rc = step_done(up)) != SQLITE_OK)
+        if ((rc = cs__step_done(up)) != SQLITE_OK)
             goto out;
     }
     rc = SQLITE_OK;
@@ -1790,8 +1791,9 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
                                      NULL)) != SQLITE_OK)
             goto out;
         sqlite3_bind_int64(q, 1, v[best].seq);
-        if ((rc = sqlite3_step(q)) == SQLITE_ROW && (rc = row_cl(r, tbl, row, &cl)) == SQLITE_OK)
-            rc = domain_set(r, tbl, row, col, sqlite3_column_value(q, 0), (int64_t)cl);
+        if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
+            (rc = cs__row_cl(r, tbl, row, &cl)) == SQLITE_OK)
+            rc = cs__domain_set(r, tbl, row, col, sqlite3_column_value(q, 0), (int64_t)cl);
         else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
             rc = SQLITE_CORRUPT;
         sqlite3_finalize(q);
@@ -1827,7 +1829,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
     int ret, rc;
 
     *count = 0;
-    if ((ret = exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
+    if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
         return ret;
     r->in_tx = 1;
     /* Writes dropped below, kept here with the values and what they saw. */
@@ -1850,7 +1852,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
     sqlite3_bind_int64(st, 2, (int64_t)after);
     sqlite3_bind_int64(st, 3, (int64_t)limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (grow((void **)&v, &cap, n, sizeof(*v), 64) != 0) {
+        if (cs__grow((void **)&v, &cap, n, sizeof(*v), 64) != 0) {
             rc = SQLITE_NOMEM;
             goto fail;
         }
@@ -1997,7 +1999,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
         sqlite3_bind_int64(set, 1, v[i].seq);
         sqlite3_bind_int64(set, 2, (int64_t)ph);
         sqlite3_bind_int64(set, 3, ps);
-        rc = step_done(set);
+        rc = cs__step_done(set);
     }
     sqlite3_finalize(st);
     sqlite3_finalize(set);
@@ -2022,7 +2024,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
         sqlite3_reset(set);
         sqlite3_bind_int64(set, 1, v[i].seq);
         sqlite3_bind_int64(set, 2, (int64_t)v[i].new);
-        if ((rc = step_done(set)) != SQLITE_OK)
+        if ((rc = cs__step_done(set)) != SQLITE_OK)
             break;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, v[i].tbl);
@@ -2031,7 +2033,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
         sqlite3_bind_int64(st, 4, (int64_t)v[i].new);
         sqlite3_bind_int64(st, 5, (int64_t)v[i].old);
         sqlite3_bind_int64(st, 6, r->site_ix);
-        rc = step_done(st);
+        rc = cs__step_done(st);
     }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(r->db,
@@ -2052,7 +2054,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
                 continue;
             sqlite3_reset(set);
             sqlite3_bind_int64(set, 1, v[i].seq);
-            rc = step_done(set);
+            rc = cs__step_done(set);
         }
         sqlite3_finalize(set);
         set = NULL;
@@ -2070,11 +2072,11 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
                 continue;
             sqlite3_reset(set);
             sqlite3_bind_int64(set, 1, v[i].seq);
-            if ((rc = step_done(set)) != SQLITE_OK)
+            if ((rc = cs__step_done(set)) != SQLITE_OK)
                 break;
             sqlite3_reset(st);
             sqlite3_bind_int64(st, 1, v[i].seq);
-            rc = step_done(st);
+            rc = cs__step_done(st);
         }
     }
     for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
@@ -2090,7 +2092,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
     free(v);
     return 0;
 fail:
-    ret = sql_fail(r, rc, err, errlen, "re-stamp in");
+    ret = cs__replica_fail(r, rc, err, errlen, "re-stamp in");
 out:
     sqlite3_finalize(set);
     sqlite3_finalize(st);
@@ -2114,7 +2116,7 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
 {
     int rc = reissue_table(r);
     if (rc != SQLITE_OK)
-        return sql_fail(r, rc, err, errlen, "re-stamp in");
+        return cs__replica_fail(r, rc, err, errlen, "re-stamp in");
     return restamp(r, after, limit, count, err, errlen);
 }
 
@@ -2142,11 +2144,11 @@ cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t
         sqlite3_bind_text(st, 3, ids[i].column, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, (int64_t)ids[i].hlc);
         sqlite3_bind_int64(st, 5, r->site_ix);
-        rc = step_done(st);
+        rc = cs__step_done(st);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_OK)
-        return sql_fail(r, rc, err, errlen, "re-stamp in");
+        return cs__replica_fail(r, rc, err, errlen, "re-stamp in");
     /*
      * With the ordinary re-stamping in the same pass, so every write keeps
      * its place after the writes it saw, whichever list each is on.
