@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the replica store, whose code is in three files: replica.c
+ * (open and close, the merge rule, local writes, change sets), project.c
+ * (the current values written through to the domain tables) and restamp.c
+ * (repair after a clock that ran ahead). They share the store's struct and
+ * the few functions declared here.
+ */
+#ifndef CELLSYNC_STORE_H
+#define CELLSYNC_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cellsync/hlc.h"
+#include "cellsync/id.h"
+#include "cellsync/replica.h"
+
+enum {
+    ST_META_GET,
+    ST_META_SET,
+    ST_NAME_GET,
+    ST_NAME_ADD,
+    ST_SITE_ADD,
+    ST_VER_REGISTER,
+    ST_VER_CURRENT,
+    ST_VER_SUPERSEDE,
+    ST_VER_SET_STATE,
+    ST_VER_SET_VAL,
+    ST_VER_INSERT,
+    ST_VER_OPEN,
+    ST_ROW_GET,
+    ST_ROW_RAISE,
+    ST_SINCE,
+    ST_MAX_SEQ,
+    ST_CONFLICTS,
+    ST__COUNT
+};
+
+/*
+ * What the merge path knows about a (table, column) pair of the domain
+ * schema: the prepared upsert of the column, or that there is none.
+ */
+struct dcol {
+    int64_t tbl, col;
+    sqlite3_stmt *upsert; /* NULL: not a domain column */
+    int known;
+    int pos;            /* a column: its place in the table's row upsert (1-based) */
+    int ncols;          /* a table: its domain columns (not id or cl) */
+    sqlite3_stmt *rows; /* a table: the upsert of a whole row, masked (rows_stmt) */
+};
+
+/*
+ * A domain row waiting for the end of a merged set (cs_replica_apply): the
+ * row is written once with every column the set changed, so its search
+ * entry is rebuilt once rather than once per register.
+ */
+struct pend {
+    int64_t tbl;
+    struct cs_id row;
+    uint64_t mask;       /* bit pos - 1: the column has a value in val */
+    sqlite3_value **val; /* [ncols of the table], owned */
+    int ncols;
+    uint64_t cl;   /* the row's causal length in cs_row, as the set leaves it */
+    int cl_raised; /* the set raised it: the domain row takes it */
+};
+
+struct cs_replica {
+    sqlite3 *db;
+    char *path;
+    struct cs_id site;
+    int64_t site_ix;
+    struct cs_hlc clock;
+    uint64_t tx_hlc; /* the open local transaction's stamp, 0 when none */
+    int in_tx;
+    sqlite3_stmt *stmt[ST__COUNT];
+    struct cs_id *sites; /* site ix -> uuid; ix 0 is unused */
+    size_t nsites, capsites;
+    struct dcol *dcols; /* open addressing on (tbl, col), power of two */
+    size_t ndcols, capdcols;
+    struct dcol *dtbls; /* (tbl, 0) -> upsert of the row's cl */
+    size_t ndtbls, capdtbls;
+    int batching;      /* inside cs_replica_apply: domain rows wait in pend */
+    struct pend *pend; /* the rows, in the order first touched */
+    size_t npend, cappend;
+    size_t *pidx;   /* open addressing on (tbl, row): 1 + index in pend, 0 empty */
+    size_t cappidx; /* power of two, or 0 */
+    /* cs_name looked up: a set names a few dozen tables and columns, thousands of times. */
+    struct {
+        char name[CS_NAME_MAX + 1];
+        int64_t ix; /* 0: empty */
+    } names[128];
+};
+
+/* replica.c */
+int cs__grow(void **v, size_t *cap, size_t n, size_t size, size_t first);
+int cs__replica_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what);
+int cs__step_done(sqlite3_stmt *st);
+int cs__stamp_cmp(struct cs_replica *r, uint64_t ha, int64_t sa, uint64_t hb, int64_t sb);
+int cs__row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl);
+int cs__replica_exec(struct cs_replica *r, const char *sql, char *err, size_t errlen,
+                     const char *what);
+
+/* project.c */
+int cs__domain_table(struct cs_replica *r, int64_t tbl, struct dcol **out);
+struct pend *cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols);
+void cs__pend_clear(struct cs_replica *r);
+int cs__pend_flush(struct cs_replica *r);
+int cs__domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col,
+                   sqlite3_value *val, int64_t cl);
+int cs__domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t cl);
+
+#endif
