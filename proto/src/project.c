@@ -286,7 +286,7 @@ cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int nco
         if (p->tbl == tbl && cs_id_cmp(&p->row, row) == 0)
             return p;
     }
-    if (cs__grow((void **)&r->pend, &r->cappend, r->npend, sizeof(*r->pend), 64) != 0)
+    if (cs__grow((void **)&r->pend, &r->cappend, r->npend + 1, sizeof(*r->pend), 64) != 0)
         return NULL;
     struct pend *p = &r->pend[r->npend];
     p->val = calloc(ncols > 0 ? (size_t)ncols : 1, sizeof(*p->val));

@@ -86,21 +86,6 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CONFLICTS] = "SELECT count(*) FROM cs_ver WHERE state = 1",
 };
 
-/* Room for one more element of an array of n: 0, or -1 (v unchanged) out of memory. */
-int
-cs__grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : first;
-    void *nv = realloc(*v, c * size);
-    if (nv == NULL)
-        return -1;
-    *v = nv;
-    *cap = c;
-    return 0;
-}
-
 /* ---- errors ---- */
 
 /* Maps an SQLite failure to our code, with sqlite3_errmsg copied at once. */
@@ -130,19 +115,6 @@ stmt_get(struct cs_replica *r, int id)
         sqlite3_clear_bindings(r->stmt[id]);
     }
     return r->stmt[id];
-}
-
-/* Steps a statement expected to finish without rows; returns an SQLite rc. */
-int
-cs__step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    int rc2 = sqlite3_reset(st);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        rc = SQLITE_OK;
-    if (rc == SQLITE_OK)
-        rc = rc2;
-    return rc;
 }
 
 /* ---- names and sites ---- */
@@ -199,19 +171,13 @@ sites_load(struct cs_replica *r)
             rc = SQLITE_CORRUPT;
             break;
         }
-        if ((size_t)ix >= r->capsites) {
-            size_t cap = r->capsites ? r->capsites : 64;
-            while (cap <= (size_t)ix)
-                cap *= 2;
-            struct cs_id *n = realloc(r->sites, cap * sizeof(*n));
-            if (n == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            memset(n + r->capsites, 0, (cap - r->capsites) * sizeof(*n));
-            r->sites = n;
-            r->capsites = cap;
+        size_t had = r->capsites;
+        if (cs__grow((void **)&r->sites, &r->capsites, (size_t)ix + 1, sizeof(*r->sites), 64) !=
+            0) {
+            rc = SQLITE_NOMEM;
+            break;
         }
+        memset(r->sites + had, 0, (r->capsites - had) * sizeof(*r->sites));
         memcpy(r->sites[ix].b, sqlite3_column_blob(st, 1), CS_ID_LEN);
         if ((size_t)ix >= r->nsites)
             r->nsites = (size_t)ix + 1;
@@ -913,15 +879,9 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
     bind_reg(st, &x);
     /* Collect first: each write below changes the states being read. */
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nopen + 2 > cap) {
-            cap = cap ? cap * 2 : 8;
-            int64_t *n = realloc(open, cap * sizeof(*n));
-            if (n == NULL) {
-                sqlite3_reset(st);
-                ret = CS_ENOMEM;
-                goto out;
-            }
-            open = n;
+        if ((ret = cs__grow((void **)&open, &cap, nopen + 2, sizeof(*open), 8)) != 0) {
+            sqlite3_reset(st);
+            goto out;
         }
         open[nopen++] = sqlite3_column_int64(st, 1);
         open[nopen++] = sqlite3_column_int64(st, 2);

@@ -42,7 +42,7 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
     sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, col);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cs__grow((void **)&v, &cap, n, sizeof(*v), 8) != 0) {
+        if (cs__grow((void **)&v, &cap, n + 1, sizeof(*v), 8) != 0) {
             rc = SQLITE_NOMEM;
             goto out;
         }
@@ -147,7 +147,7 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
     sqlite3_bind_int64(st, 2, (int64_t)after);
     sqlite3_bind_int64(st, 3, (int64_t)limit);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cs__grow((void **)&v, &cap, n, sizeof(*v), 64) != 0) {
+        if (cs__grow((void **)&v, &cap, n + 1, sizeof(*v), 64) != 0) {
             rc = SQLITE_NOMEM;
             goto fail;
         }

@@ -16,6 +16,7 @@
 #include "cellsync/hlc.h"
 #include "cellsync/id.h"
 #include "cellsync/replica.h"
+#include "internal.h"
 
 enum {
     ST_META_GET,
@@ -94,9 +95,7 @@ struct cs_replica {
 };
 
 /* replica.c */
-int cs__grow(void **v, size_t *cap, size_t n, size_t size, size_t first);
 int cs__replica_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what);
-int cs__step_done(sqlite3_stmt *st);
 int cs__stamp_cmp(struct cs_replica *r, uint64_t ha, int64_t sa, uint64_t hb, int64_t sb);
 int cs__row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl);
 int cs__replica_exec(struct cs_replica *r, const char *sql, char *err, size_t errlen,
