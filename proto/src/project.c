@@ -32,27 +32,22 @@ static int
 column_exists(struct cs_replica *r, const char *table, const char *column, int *yes)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(r->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
-                                &st, NULL);
+    int rc = cs__stmt_get(&r->stmts, ST_COLUMN_EXISTS, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     *yes = rc == SQLITE_ROW;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
-
-/* Domain columns of a table are those but id and cl; at most this many go in a row upsert. */
-#define ROW_COLS_MAX 62
-#define DOMAIN_COLS  "FROM pragma_table_info(?1) WHERE name NOT IN ('id', 'cl')"
 
 static int
 column_count(struct cs_replica *r, const char *table, int *n)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(r->db, "SELECT count(*) " DOMAIN_COLS, -1, &st, NULL);
+    int rc = cs__stmt_get(&r->stmts, ST_COLUMN_COUNT, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -60,7 +55,7 @@ column_count(struct cs_replica *r, const char *table, int *n)
     *n = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     if (*n > ROW_COLS_MAX)
         *n = ROW_COLS_MAX;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
@@ -69,10 +64,7 @@ static int
 column_pos(struct cs_replica *r, const char *table, const char *column, int *pos)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(r->db,
-                                "SELECT count(*) " DOMAIN_COLS " AND cid <= (SELECT cid FROM"
-                                " pragma_table_info(?1) WHERE name = ?2)",
-                                -1, &st, NULL);
+    int rc = cs__stmt_get(&r->stmts, ST_COLUMN_POS, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -81,7 +73,7 @@ column_pos(struct cs_replica *r, const char *table, const char *column, int *pos
     *pos = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     if (*pos > ROW_COLS_MAX)
         *pos = 0;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
@@ -172,7 +164,7 @@ static int
 name_text(struct cs_replica *r, int64_t ix, char *buf, size_t len)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(r->db, "SELECT name FROM cs_name WHERE ix = ?1", -1, &st, NULL);
+    int rc = cs__stmt_get(&r->stmts, ST_NAME_TEXT, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(st, 1, ix);
@@ -183,7 +175,7 @@ name_text(struct cs_replica *r, int64_t ix, char *buf, size_t len)
     } else if (rc == SQLITE_DONE) {
         rc = SQLITE_CORRUPT;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -216,8 +208,7 @@ rows_stmt(struct cs_replica *r, int64_t tbl, struct dcol *t)
         return SQLITE_OK;
     if ((rc = name_text(r, tbl, table, sizeof(table))) != SQLITE_OK)
         return rc;
-    if ((rc = sqlite3_prepare_v2(r->db, "SELECT name " DOMAIN_COLS " ORDER BY cid", -1, &st,
-                                 NULL)) != SQLITE_OK)
+    if ((rc = cs__stmt_get(&r->stmts, ST_COLUMN_NAMES, &st)) != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     sqlite3_str *ins = sqlite3_str_new(r->db), *set = sqlite3_str_new(r->db);
@@ -232,7 +223,7 @@ rows_stmt(struct cs_replica *r, int64_t tbl, struct dcol *t)
                             c, t->ncols + 3, 1LL << k, c, c);
         k++;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     sqlite3_str_appendf(ins, ") VALUES (?1, ?2");
     for (int i = 0; i < k; i++)
         sqlite3_str_appendf(ins, ", ?%d", i + 3);

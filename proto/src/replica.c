@@ -60,6 +60,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_NAME_GET] = "SELECT ix FROM cs_name WHERE name = ?1",
     [ST_NAME_ADD] = "INSERT INTO cs_name(name) VALUES (?1)",
     [ST_SITE_ADD] = "INSERT INTO cs_site(uuid) VALUES (?1)",
+    [ST_SITES] = "SELECT ix, uuid FROM cs_site ORDER BY ix",
     [ST_VER_REGISTER] = "SELECT hlc, site, prev_hlc, prev_site, state, seq FROM cs_ver"
                         " WHERE tbl = ?1 AND row = ?2 AND col = ?3",
     [ST_VER_CURRENT] = "SELECT seq, hlc, site FROM cs_ver"
@@ -84,6 +85,17 @@ static const char *const stmt_sql[ST__COUNT] = {
                  " WHERE v.seq > ?1 ORDER BY v.seq",
     [ST_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM cs_ver",
     [ST_CONFLICTS] = "SELECT count(*) FROM cs_ver WHERE state = 1",
+    /* A cs_value as an sqlite3_value: bound, then stepped to its one row. */
+    [ST_VALUE] = "SELECT ?1",
+    /* The domain schema as project.c finds it. */
+    [ST_NAME_TEXT] = "SELECT name FROM cs_name WHERE ix = ?1",
+    [ST_COLUMN_EXISTS] = "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
+    [ST_COLUMN_COUNT] = "SELECT count(*) " DOMAIN_COLS,
+    [ST_COLUMN_POS] = "SELECT count(*) " DOMAIN_COLS " AND cid <= (SELECT cid FROM"
+                      " pragma_table_info(?1) WHERE name = ?2)",
+    [ST_COLUMN_NAMES] = "SELECT name " DOMAIN_COLS " ORDER BY cid",
+    /* Clock repair (restamp.c). */
+    [ST_VER_VAL] = "SELECT val FROM cs_ver WHERE seq = ?1",
 };
 
 /* ---- errors ---- */
@@ -103,20 +115,6 @@ cs__replica_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const c
                    msg);
 }
 
-static sqlite3_stmt *
-stmt_get(struct cs_replica *r, int id)
-{
-    if (r->stmt[id] == NULL) {
-        if (sqlite3_prepare_v3(r->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &r->stmt[id],
-                               NULL) != SQLITE_OK)
-            return NULL;
-    } else {
-        sqlite3_reset(r->stmt[id]);
-        sqlite3_clear_bindings(r->stmt[id]);
-    }
-    return r->stmt[id];
-}
-
 /* ---- names and sites ---- */
 
 static int
@@ -131,11 +129,12 @@ name_ix(struct cs_replica *r, const char *name, int64_t *ix)
         *ix = r->names[slot].ix;
         return SQLITE_OK;
     }
-    sqlite3_stmt *st = stmt_get(r, ST_NAME_GET);
-    if (st == NULL)
-        return SQLITE_ERROR;
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&r->stmts, ST_NAME_GET, &st);
+    if (rc != SQLITE_OK)
+        return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *ix = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
@@ -143,8 +142,8 @@ name_ix(struct cs_replica *r, const char *name, int64_t *ix)
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             return rc;
-        if ((st = stmt_get(r, ST_NAME_ADD)) == NULL)
-            return SQLITE_ERROR;
+        if ((rc = cs__stmt_get(&r->stmts, ST_NAME_ADD, &st)) != SQLITE_OK)
+            return rc;
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         if ((rc = cs__step_done(st)) != SQLITE_OK)
             return rc;
@@ -161,7 +160,7 @@ static int
 sites_load(struct cs_replica *r)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(r->db, "SELECT ix, uuid FROM cs_site ORDER BY ix", -1, &st, NULL);
+    int rc = cs__stmt_get(&r->stmts, ST_SITES, &st);
     if (rc != SQLITE_OK)
         return rc;
     r->nsites = 1;
@@ -182,7 +181,7 @@ sites_load(struct cs_replica *r)
         if ((size_t)ix >= r->nsites)
             r->nsites = (size_t)ix + 1;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
@@ -194,11 +193,12 @@ site_ix(struct cs_replica *r, const struct cs_id *id, int64_t *ix)
             *ix = (int64_t)i;
             return SQLITE_OK;
         }
-    sqlite3_stmt *st = stmt_get(r, ST_SITE_ADD);
-    if (st == NULL)
-        return SQLITE_ERROR;
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&r->stmts, ST_SITE_ADD, &st);
+    if (rc != SQLITE_OK)
+        return rc;
     sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
-    int rc = cs__step_done(st);
+    rc = cs__step_done(st);
     if (rc != SQLITE_OK)
         return rc;
     /* Reload rather than guess: a rolled-back transaction may have left a gap. */
@@ -225,12 +225,13 @@ cs__stamp_cmp(struct cs_replica *r, uint64_t ha, int64_t sa, uint64_t hb, int64_
 int
 cs__row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl)
 {
-    sqlite3_stmt *st = stmt_get(r, ST_ROW_GET);
-    if (st == NULL)
-        return SQLITE_ERROR;
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&r->stmts, ST_ROW_GET, &st);
+    if (rc != SQLITE_OK)
+        return rc;
     sqlite3_bind_int64(st, 1, tbl);
     sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     *cl = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -256,11 +257,12 @@ bind_reg(sqlite3_stmt *st, const struct ver *v)
 static int
 current(struct cs_replica *r, const struct ver *v, int64_t *seq, uint64_t *hlc, int64_t *site)
 {
-    sqlite3_stmt *st = stmt_get(r, ST_VER_CURRENT);
-    if (st == NULL)
-        return SQLITE_ERROR;
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&r->stmts, ST_VER_CURRENT, &st);
+    if (rc != SQLITE_OK)
+        return rc;
     bind_reg(st, v);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     *seq = 0;
     if (rc == SQLITE_ROW) {
         *seq = sqlite3_column_int64(st, 0);
@@ -290,8 +292,8 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
      * site), and which is current.
      */
     *state = -1;
-    if ((st = stmt_get(r, ST_VER_REGISTER)) == NULL)
-        return SQLITE_ERROR;
+    if ((rc = cs__stmt_get(&r->stmts, ST_VER_REGISTER, &st)) != SQLITE_OK)
+        return rc;
     bind_reg(st, v);
     int seen = 0, settles = 0;
     int64_t cseq = 0, csite = 0;
@@ -325,8 +327,8 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
 
     /* What this write saw is settled. */
     if (settles) {
-        if ((st = stmt_get(r, ST_VER_SUPERSEDE)) == NULL)
-            return SQLITE_ERROR;
+        if ((rc = cs__stmt_get(&r->stmts, ST_VER_SUPERSEDE, &st)) != SQLITE_OK)
+            return rc;
         bind_reg(st, v);
         sqlite3_bind_int64(st, 4, (int64_t)v->prev_hlc);
         sqlite3_bind_int64(st, 5, v->prev_hlc ? v->prev_site : -1);
@@ -341,8 +343,8 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
     }
     int wins = cseq == 0 || cs__stamp_cmp(r, v->hlc, v->site, chlc, csite) > 0;
     if (wins && cseq != 0) {
-        if ((st = stmt_get(r, ST_VER_SET_STATE)) == NULL)
-            return SQLITE_ERROR;
+        if ((rc = cs__stmt_get(&r->stmts, ST_VER_SET_STATE, &st)) != SQLITE_OK)
+            return rc;
         sqlite3_bind_int64(st, 1, cseq);
         sqlite3_bind_int(st, 2, CS_VS_CONFLICT);
         if ((rc = cs__step_done(st)) != SQLITE_OK)
@@ -350,8 +352,8 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
     }
     *state = wins ? CS_VS_CURRENT : seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
 
-    if ((st = stmt_get(r, ST_VER_INSERT)) == NULL)
-        return SQLITE_ERROR;
+    if ((rc = cs__stmt_get(&r->stmts, ST_VER_INSERT, &st)) != SQLITE_OK)
+        return rc;
     bind_reg(st, v);
     sqlite3_bind_int64(st, 4, (int64_t)v->hlc);
     sqlite3_bind_int64(st, 5, v->site);
@@ -373,8 +375,8 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
             return SQLITE_NOMEM;
     }
     if (p == NULL || v->cl > p->cl) {
-        if ((st = stmt_get(r, ST_ROW_RAISE)) == NULL)
-            return SQLITE_ERROR;
+        if ((rc = cs__stmt_get(&r->stmts, ST_ROW_RAISE, &st)) != SQLITE_OK)
+            return rc;
         sqlite3_bind_int64(st, 1, v->tbl);
         sqlite3_bind_blob(st, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (int64_t)v->cl);
@@ -420,11 +422,12 @@ cs__replica_exec(struct cs_replica *r, const char *sql, char *err, size_t errlen
 static int
 meta_get_raw(struct cs_replica *r, const char *key, char *buf, size_t buflen)
 {
-    sqlite3_stmt *st = stmt_get(r, ST_META_GET);
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(r->db));
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&r->stmts, ST_META_GET, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     int ret;
     if (rc == SQLITE_ROW) {
         const unsigned char *t = sqlite3_column_text(st, 0);
@@ -446,12 +449,13 @@ cs_replica_meta_get(struct cs_replica *r, const char *key, char *buf, size_t buf
 int
 cs_replica_meta_set(struct cs_replica *r, const char *key, const char *value)
 {
-    sqlite3_stmt *st = stmt_get(r, ST_META_SET);
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(r->db));
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&r->stmts, ST_META_SET, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    int rc = cs__step_done(st);
+    rc = cs__step_done(st);
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
 
@@ -462,8 +466,7 @@ cs_replica_close(struct cs_replica *r)
         return;
     if (r->in_tx)
         cs_replica_rollback(r);
-    for (int i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(r->stmt[i]);
+    cs__stmt_cache_release(&r->stmts);
     for (size_t i = 0; i < r->capdcols; i++)
         sqlite3_finalize(r->dcols[i].upsert);
     for (size_t i = 0; i < r->capdtbls; i++) {
@@ -510,6 +513,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         goto out;
     }
     sqlite3_extended_result_codes(r->db, 0);
+    cs__stmt_cache_init(&r->stmts, r->db, stmt_sql, ST__COUNT);
     sqlite3_busy_timeout(r->db, 3000);
     /*
      * FULL: a commit is on disk before we say "added" (or acknowledge a
@@ -621,22 +625,24 @@ cs_replica_clock(struct cs_replica *r)
 uint64_t
 cs_replica_seq(struct cs_replica *r)
 {
-    sqlite3_stmt *st = stmt_get(r, ST_MAX_SEQ);
+    sqlite3_stmt *st;
     uint64_t seq = 0;
-    if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+    if (cs__stmt_get(&r->stmts, ST_MAX_SEQ, &st) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
         seq = (uint64_t)sqlite3_column_int64(st, 0);
-    if (st != NULL)
-        sqlite3_reset(st);
+    sqlite3_reset(st);
     return seq;
 }
 
 int
 cs_replica_conflict_count(struct cs_replica *r, uint64_t *count)
 {
-    sqlite3_stmt *st = stmt_get(r, ST_CONFLICTS);
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(r->db));
-    int rc = sqlite3_step(st);
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&r->stmts, ST_CONFLICTS, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    rc = sqlite3_step(st);
     *count = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : cs_sqlite_code(rc);
@@ -713,7 +719,7 @@ cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
 static int
 with_value(struct cs_replica *r, const struct cs_value *v, sqlite3_stmt **holder)
 {
-    int rc = sqlite3_prepare_v2(r->db, "SELECT ?1", -1, holder, NULL);
+    int rc = cs__stmt_get(&r->stmts, ST_VALUE, holder);
     if (rc != SQLITE_OK)
         return rc;
     switch (v->type) {
@@ -773,11 +779,9 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
         goto out;
     sqlite3_value *val = sqlite3_column_value(holder, 0);
     if (cseq != 0 && chlc == hlc && csite == r->site_ix) {
-        sqlite3_stmt *st = stmt_get(r, ST_VER_SET_VAL);
-        if (st == NULL) {
-            rc = SQLITE_ERROR;
+        sqlite3_stmt *st;
+        if ((rc = cs__stmt_get(&r->stmts, ST_VER_SET_VAL, &st)) != SQLITE_OK)
             goto out;
-        }
         sqlite3_bind_int64(st, 1, cseq);
         sqlite3_bind_value(st, 2, val);
         if ((rc = cs__step_done(st)) != SQLITE_OK ||
@@ -793,7 +797,8 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
             goto out;
     }
 out:
-    sqlite3_finalize(holder);
+    if (holder != NULL)
+        sqlite3_reset(holder);
     if (rc != SQLITE_OK)
         return cs__replica_fail(r, rc, err, errlen, "write to");
     return 0;
@@ -871,9 +876,9 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
         goto out;
     }
     x.row = *row;
-    sqlite3_stmt *st = stmt_get(r, ST_VER_OPEN);
-    if (st == NULL) {
-        ret = cs__replica_fail(r, SQLITE_ERROR, err, errlen, "read");
+    sqlite3_stmt *st;
+    if ((rc = cs__stmt_get(&r->stmts, ST_VER_OPEN, &st)) != SQLITE_OK) {
+        ret = cs__replica_fail(r, rc, err, errlen, "read");
         goto out;
     }
     bind_reg(st, &x);
@@ -931,7 +936,8 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
         }
         if ((rc = with_value(r, v, &holder)) == SQLITE_OK)
             rc = merge_one(r, &w, sqlite3_column_value(holder, 0), &state, &ignored);
-        sqlite3_finalize(holder);
+        if (holder != NULL)
+            sqlite3_reset(holder);
         if (rc != SQLITE_OK) {
             ret = cs__replica_fail(r, rc, err, errlen, "write to");
             goto out;
@@ -977,7 +983,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         return ret;
     r->in_tx = 1;
     r->batching = 1;
-    if ((rc = sqlite3_prepare_v2(r->db, "SELECT ?1", -1, &holder, NULL)) != SQLITE_OK)
+    if ((rc = cs__stmt_get(&r->stmts, ST_VALUE, &holder)) != SQLITE_OK)
         goto fail;
     for (size_t i = 0; i < s.received; i++) {
         struct cs_change c;
@@ -1045,7 +1051,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         else
             s.applied++;
     }
-    sqlite3_finalize(holder);
+    sqlite3_reset(holder);
     holder = NULL;
     r->batching = 0;
     if ((rc = cs__pend_flush(r)) != SQLITE_OK)
@@ -1063,7 +1069,8 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
 fail:
     ret = cs__replica_fail(r, rc, err, errlen, "merge into");
 out:
-    sqlite3_finalize(holder);
+    if (holder != NULL)
+        sqlite3_reset(holder);
     cs_replica_rollback(r);
     return ret;
 }
@@ -1092,8 +1099,8 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
     h.schema = CS_SCHEMA_VERSION;
     if ((ret = cs_changeset_new(&cs, &h)) != 0)
         return ret;
-    if ((st = stmt_get(r, ST_SINCE)) == NULL) {
-        ret = cs__replica_fail(r, sqlite3_errcode(r->db), err, errlen, "read");
+    if ((rc = cs__stmt_get(&r->stmts, ST_SINCE, &st)) != SQLITE_OK) {
+        ret = cs__replica_fail(r, rc, err, errlen, "read");
         goto out;
     }
     sqlite3_bind_int64(st, 1, (int64_t)after);

@@ -32,11 +32,7 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
     size_t n = 0, cap = 0, best = 0;
     int rc;
 
-    rc = sqlite3_prepare_v2(r->db,
-                            "SELECT seq, site, prev_site, hlc, prev_hlc, state FROM cs_ver"
-                            " WHERE tbl = ?1 AND row = ?2 AND col = ?3",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
+    if ((rc = cs__stmt_get(&r->stmts, ST_VER_REGISTER, &st)) != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(st, 1, tbl);
     sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
@@ -46,20 +42,18 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
             rc = SQLITE_NOMEM;
             goto out;
         }
-        v[n].seq = sqlite3_column_int64(st, 0);
+        v[n].hlc = (uint64_t)sqlite3_column_int64(st, 0);
         v[n].site = sqlite3_column_int64(st, 1);
-        v[n].prev_site = sqlite3_column_int64(st, 2);
-        v[n].hlc = (uint64_t)sqlite3_column_int64(st, 3);
-        v[n].prev_hlc = (uint64_t)sqlite3_column_int64(st, 4);
-        v[n].state = sqlite3_column_int(st, 5);
+        v[n].prev_hlc = (uint64_t)sqlite3_column_int64(st, 2);
+        v[n].prev_site = sqlite3_column_int64(st, 3);
+        v[n].state = sqlite3_column_int(st, 4);
+        v[n].seq = sqlite3_column_int64(st, 5);
         if (n > 0 && cs__stamp_cmp(r, v[n].hlc, v[n].site, v[best].hlc, v[best].site) > 0)
             best = n;
         n++;
     }
-    if (rc != SQLITE_DONE)
-        goto out;
-    rc = sqlite3_prepare_v2(r->db, "UPDATE cs_ver SET state = ?2 WHERE seq = ?1", -1, &up, NULL);
-    if (rc != SQLITE_OK)
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || (rc = cs__stmt_get(&r->stmts, ST_VER_SET_STATE, &up)) != SQLITE_OK)
         goto out;
     for (size_t i = 0; i < n; i++) {
         int seen = 0;
@@ -82,8 +76,7 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
         /* The winner changed: show its value. */
         sqlite3_stmt *q;
         uint64_t cl;
-        if ((rc = sqlite3_prepare_v2(r->db, "SELECT val FROM cs_ver WHERE seq = ?1", -1, &q,
-                                     NULL)) != SQLITE_OK)
+        if ((rc = cs__stmt_get(&r->stmts, ST_VER_VAL, &q)) != SQLITE_OK)
             goto out;
         sqlite3_bind_int64(q, 1, v[best].seq);
         if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
@@ -91,11 +84,11 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
             rc = cs__domain_set(r, tbl, row, col, sqlite3_column_value(q, 0), (int64_t)cl);
         else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
             rc = SQLITE_CORRUPT;
-        sqlite3_finalize(q);
+        sqlite3_reset(q);
     }
 out:
-    sqlite3_finalize(st);
-    sqlite3_finalize(up);
+    if (st != NULL)
+        sqlite3_reset(st);
     free(v);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }

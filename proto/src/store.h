@@ -18,12 +18,17 @@
 #include "cellsync/replica.h"
 #include "internal.h"
 
+/* Domain columns of a table are those but id and cl; at most this many go in a row upsert. */
+#define ROW_COLS_MAX 62
+#define DOMAIN_COLS  "FROM pragma_table_info(?1) WHERE name NOT IN ('id', 'cl')"
+
 enum {
     ST_META_GET,
     ST_META_SET,
     ST_NAME_GET,
     ST_NAME_ADD,
     ST_SITE_ADD,
+    ST_SITES,
     ST_VER_REGISTER,
     ST_VER_CURRENT,
     ST_VER_SUPERSEDE,
@@ -36,6 +41,13 @@ enum {
     ST_SINCE,
     ST_MAX_SEQ,
     ST_CONFLICTS,
+    ST_VALUE,
+    ST_NAME_TEXT,
+    ST_COLUMN_EXISTS,
+    ST_COLUMN_COUNT,
+    ST_COLUMN_POS,
+    ST_COLUMN_NAMES,
+    ST_VER_VAL,
     ST__COUNT
 };
 
@@ -75,8 +87,8 @@ struct cs_replica {
     struct cs_hlc clock;
     uint64_t tx_hlc; /* the open local transaction's stamp, 0 when none */
     int in_tx;
-    sqlite3_stmt *stmt[ST__COUNT];
-    struct cs_id *sites; /* site ix -> uuid; ix 0 is unused */
+    struct cs__stmt_cache stmts; /* ST_* */
+    struct cs_id *sites;         /* site ix -> uuid; ix 0 is unused */
     size_t nsites, capsites;
     struct dcol *dcols; /* open addressing on (tbl, col), power of two */
     size_t ndcols, capdcols;
