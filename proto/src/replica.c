@@ -722,23 +722,8 @@ with_value(struct cs_replica *r, const struct cs_value *v, sqlite3_stmt **holder
     int rc = cs__stmt_get(&r->stmts, ST_VALUE, holder);
     if (rc != SQLITE_OK)
         return rc;
-    switch (v->type) {
-    case CS_VNIL:
-        sqlite3_bind_null(*holder, 1);
-        break;
-    case CS_VINT:
-        sqlite3_bind_int64(*holder, 1, v->i);
-        break;
-    case CS_VFLOAT:
-        sqlite3_bind_double(*holder, 1, v->f);
-        break;
-    case CS_VTEXT:
-        sqlite3_bind_text(*holder, 1, v->n ? v->p : "", (int)v->n, SQLITE_STATIC);
-        break;
-    case CS_VBLOB:
-        sqlite3_bind_blob(*holder, 1, v->n ? v->p : "", (int)v->n, SQLITE_STATIC);
-        break;
-    }
+    if ((rc = cs__value_bind(*holder, 1, v)) != SQLITE_OK)
+        return rc;
     rc = sqlite3_step(*holder);
     return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
@@ -983,8 +968,6 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         return ret;
     r->in_tx = 1;
     r->batching = 1;
-    if ((rc = cs__stmt_get(&r->stmts, ST_VALUE, &holder)) != SQLITE_OK)
-        goto fail;
     for (size_t i = 0; i < s.received; i++) {
         struct cs_change c;
         struct ver x = {0};
@@ -1023,35 +1006,17 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
             (rc = site_ix(r, &c.origin, &x.site)) != SQLITE_OK ||
             (c.prev_hlc && (rc = site_ix(r, &c.prev_origin, &x.prev_site)) != SQLITE_OK))
             goto fail;
-        sqlite3_reset(holder);
-        switch (c.value.type) {
-        case CS_VNIL:
-            sqlite3_bind_null(holder, 1);
-            break;
-        case CS_VINT:
-            sqlite3_bind_int64(holder, 1, c.value.i);
-            break;
-        case CS_VFLOAT:
-            sqlite3_bind_double(holder, 1, c.value.f);
-            break;
-        case CS_VTEXT:
-            sqlite3_bind_text(holder, 1, c.value.n ? c.value.p : "", (int)c.value.n, SQLITE_STATIC);
-            break;
-        case CS_VBLOB:
-            sqlite3_bind_blob(holder, 1, c.value.n ? c.value.p : "", (int)c.value.n, SQLITE_STATIC);
-            break;
-        }
-        if ((rc = sqlite3_step(holder)) != SQLITE_ROW)
-            goto fail;
-        if ((rc = merge_one(r, &x, sqlite3_column_value(holder, 0), &state, &s.conflicts)) !=
-            SQLITE_OK)
+        if ((rc = with_value(r, &c.value, &holder)) != SQLITE_OK ||
+            (rc = merge_one(r, &x, sqlite3_column_value(holder, 0), &state, &s.conflicts)) !=
+                SQLITE_OK)
             goto fail;
         if (state < 0)
             s.duplicates++;
         else
             s.applied++;
     }
-    sqlite3_reset(holder);
+    if (holder != NULL)
+        sqlite3_reset(holder);
     holder = NULL;
     r->batching = 0;
     if ((rc = cs__pend_flush(r)) != SQLITE_OK)
@@ -1134,28 +1099,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
             (filter->not_origin && cs_id_cmp(&c.origin, filter->not_origin) == 0) ||
             (filter->row_ok && !filter->row_ok(filter->ud, c.table, &c.row)))
             continue;
-        switch (sqlite3_column_type(st, 4)) {
-        case SQLITE_INTEGER:
-            c.value.type = CS_VINT;
-            c.value.i = sqlite3_column_int64(st, 4);
-            break;
-        case SQLITE_FLOAT:
-            c.value.type = CS_VFLOAT;
-            c.value.f = sqlite3_column_double(st, 4);
-            break;
-        case SQLITE_TEXT:
-            c.value.type = CS_VTEXT;
-            c.value.p = sqlite3_column_text(st, 4);
-            c.value.n = (size_t)sqlite3_column_bytes(st, 4);
-            break;
-        case SQLITE_BLOB:
-            c.value.type = CS_VBLOB;
-            c.value.p = sqlite3_column_blob(st, 4);
-            c.value.n = (size_t)sqlite3_column_bytes(st, 4);
-            break;
-        default:
-            c.value.type = CS_VNIL;
-        }
+        cs__value_column(st, 4, &c.value);
         if ((ret = cs_changeset_add(cs, &c)) != 0) {
             cs_errf(err, errlen, ret,
                     "cannot add version %llu (%s.%s, stamp %llu after %llu) to a change set: %s",
