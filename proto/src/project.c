@@ -77,35 +77,25 @@ column_pos(struct cs_replica *r, const char *table, const char *column, int *pos
     return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+/* The entry of (tbl, col), or of the table at (tbl, 0), added unknown when new; NULL out of memory.
+ */
 static struct dcol *
-dmap_slot(struct dcol **tab, size_t *n, size_t *cap, int64_t tbl, int64_t col)
+dmap_slot(struct cs_replica *r, int64_t tbl, int64_t col)
 {
-    if (*n * 2 >= *cap) {
-        size_t ncap = *cap ? *cap * 2 : 64;
-        struct dcol *nt = calloc(ncap, sizeof(*nt));
-        if (nt == NULL)
-            return NULL;
-        for (size_t i = 0; i < *cap; i++) {
-            if (!(*tab)[i].known)
-                continue;
-            size_t h = (size_t)((*tab)[i].tbl * 31 + (*tab)[i].col) & (ncap - 1);
-            while (nt[h].known)
-                h = (h + 1) & (ncap - 1);
-            nt[h] = (*tab)[i];
-        }
-        free(*tab);
-        *tab = nt;
-        *cap = ncap;
-    }
-    size_t h = (size_t)(tbl * 31 + col) & (*cap - 1);
-    while ((*tab)[h].known && ((*tab)[h].tbl != tbl || (*tab)[h].col != col))
-        h = (h + 1) & (*cap - 1);
-    if (!(*tab)[h].known) {
-        (*tab)[h].tbl = tbl;
-        (*tab)[h].col = col;
-        (*n)++;
-    }
-    return &(*tab)[h];
+    uint64_t key = (uint64_t)tbl << 32 ^ (uint64_t)col;
+    size_t it = 0;
+    uint32_t i;
+    while (cs__map_next(&r->dmap, key, &it, &i))
+        if (r->dcols[i].tbl == tbl && r->dcols[i].col == col)
+            return &r->dcols[i];
+    if (cs__grow((void **)&r->dcols, &r->capdcols, r->ndcols + 1, sizeof(*r->dcols), 64) != 0 ||
+        cs__map_add(&r->dmap, key, (uint32_t)r->ndcols) != 0)
+        return NULL;
+    struct dcol *d = &r->dcols[r->ndcols++];
+    memset(d, 0, sizeof(*d));
+    d->tbl = tbl;
+    d->col = col;
+    return d;
 }
 
 /*
@@ -117,8 +107,7 @@ domain_stmt(struct cs_replica *r, int64_t tbl, int64_t col, const char *table, c
             sqlite3_stmt **out)
 {
     int is_cl = strcmp(column, "cl") == 0 && col == 0;
-    struct dcol *d = is_cl ? dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0)
-                           : dmap_slot(&r->dcols, &r->ndcols, &r->capdcols, tbl, col);
+    struct dcol *d = dmap_slot(r, tbl, is_cl ? 0 : col);
     if (d == NULL)
         return SQLITE_NOMEM;
     if (!d->known) {
@@ -185,7 +174,7 @@ cs__domain_table(struct cs_replica *r, int64_t tbl, struct dcol **out)
 {
     char table[CS_NAME_MAX + 1];
     sqlite3_stmt *up;
-    struct dcol *t = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0);
+    struct dcol *t = dmap_slot(r, tbl, 0);
     int rc;
     if (t == NULL)
         return SQLITE_NOMEM;
@@ -193,7 +182,7 @@ cs__domain_table(struct cs_replica *r, int64_t tbl, struct dcol **out)
                       (rc = domain_stmt(r, tbl, 0, table, "cl", &up)) != SQLITE_OK))
         return rc;
     /* dmap_slot may have moved the entries: look it up again. */
-    *out = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0);
+    *out = dmap_slot(r, tbl, 0);
     return SQLITE_OK;
 }
 
@@ -253,27 +242,10 @@ cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int nco
     /* The last bytes of a UUIDv7 are random; the first are a timestamp. */
     memcpy(&key, row->b + CS_ID_LEN - 8, 8);
     key ^= (uint64_t)tbl * UINT64_C(0x9e3779b97f4a7c15);
-    if ((r->npend + 1) * 2 > r->cappidx) {
-        size_t ncap = r->cappidx ? r->cappidx * 2 : 256;
-        size_t *nix = calloc(ncap, sizeof(*nix));
-        if (nix == NULL)
-            return NULL;
-        for (size_t i = 0; i < r->npend; i++) {
-            uint64_t k;
-            memcpy(&k, r->pend[i].row.b + CS_ID_LEN - 8, 8);
-            k ^= (uint64_t)r->pend[i].tbl * UINT64_C(0x9e3779b97f4a7c15);
-            size_t h = (size_t)k & (ncap - 1);
-            while (nix[h] != 0)
-                h = (h + 1) & (ncap - 1);
-            nix[h] = i + 1;
-        }
-        free(r->pidx);
-        r->pidx = nix;
-        r->cappidx = ncap;
-    }
-    size_t h = (size_t)key & (r->cappidx - 1);
-    for (; r->pidx[h] != 0; h = (h + 1) & (r->cappidx - 1)) {
-        struct pend *p = &r->pend[r->pidx[h] - 1];
+    size_t it = 0;
+    uint32_t i;
+    while (cs__map_next(&r->pmap, key, &it, &i)) {
+        struct pend *p = &r->pend[i];
         if (p->tbl == tbl && cs_id_cmp(&p->row, row) == 0)
             return p;
     }
@@ -288,11 +260,12 @@ cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int nco
     p->mask = 0;
     p->ncols = ncols;
     p->cl_raised = 0;
-    if (cs__row_cl(r, tbl, row, &p->cl) != SQLITE_OK) {
+    if (cs__row_cl(r, tbl, row, &p->cl) != SQLITE_OK ||
+        cs__map_add(&r->pmap, key, (uint32_t)r->npend) != 0) {
         free(p->val);
         return NULL;
     }
-    r->pidx[h] = ++r->npend;
+    r->npend++;
     return p;
 }
 
@@ -305,8 +278,31 @@ cs__pend_clear(struct cs_replica *r)
         free(r->pend[i].val);
     }
     r->npend = 0;
-    if (r->pidx != NULL)
-        memset(r->pidx, 0, r->cappidx * sizeof(*r->pidx));
+    cs__map_clear(&r->pmap);
+}
+
+void
+cs__project_rollback(struct cs_replica *r)
+{
+    cs__pend_clear(r);
+    for (size_t i = 0; i < r->ndcols; i++) {
+        sqlite3_reset(r->dcols[i].upsert);
+        sqlite3_reset(r->dcols[i].rows);
+    }
+}
+
+void
+cs__project_release(struct cs_replica *r)
+{
+    cs__pend_clear(r);
+    for (size_t i = 0; i < r->ndcols; i++) {
+        sqlite3_finalize(r->dcols[i].upsert);
+        sqlite3_finalize(r->dcols[i].rows);
+    }
+    free(r->dcols);
+    free(r->pend);
+    cs__map_release(&r->dmap);
+    cs__map_release(&r->pmap);
 }
 
 /* Writes the waiting domain rows, each once. */
@@ -316,7 +312,7 @@ cs__pend_flush(struct cs_replica *r)
     int rc = SQLITE_OK;
     for (size_t i = 0; i < r->npend && rc == SQLITE_OK; i++) {
         struct pend *p = &r->pend[i];
-        struct dcol *t = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, p->tbl, 0);
+        struct dcol *t = dmap_slot(r, p->tbl, 0);
         uint64_t cl = p->cl;
         if (t == NULL) {
             rc = SQLITE_NOMEM;
@@ -357,7 +353,7 @@ cs__domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64
 {
     char table[CS_NAME_MAX + 1], column[CS_NAME_MAX + 1];
     sqlite3_stmt *up = NULL;
-    struct dcol *d = dmap_slot(&r->dcols, &r->ndcols, &r->capdcols, tbl, col);
+    struct dcol *d = dmap_slot(r, tbl, col);
     if (d == NULL)
         return SQLITE_NOMEM;
     if (d->known) {
@@ -371,7 +367,7 @@ cs__domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64
     }
     if (up == NULL)
         return SQLITE_OK;
-    d = dmap_slot(&r->dcols, &r->ndcols, &r->capdcols, tbl, col);
+    d = dmap_slot(r, tbl, col);
     if (r->batching && d != NULL && d->pos > 0) {
         struct dcol *t;
         int rc = cs__domain_table(r, tbl, &t);
@@ -402,7 +398,7 @@ cs__domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_
 {
     char table[CS_NAME_MAX + 1];
     sqlite3_stmt *up = NULL;
-    struct dcol *d = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0);
+    struct dcol *d = dmap_slot(r, tbl, 0);
     if (d == NULL)
         return SQLITE_NOMEM;
     if (d->known) {
@@ -417,7 +413,7 @@ cs__domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_
         return SQLITE_OK;
     if (r->batching) {
         /* The waiting row takes the row's cl when it is written. */
-        d = dmap_slot(&r->dtbls, &r->ndtbls, &r->capdtbls, tbl, 0);
+        d = dmap_slot(r, tbl, 0);
         struct pend *p = d == NULL ? NULL : cs__pend_get(r, tbl, row, d->ncols);
         if (p == NULL)
             return SQLITE_NOMEM;

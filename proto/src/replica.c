@@ -120,15 +120,14 @@ cs__replica_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const c
 static int
 name_ix(struct cs_replica *r, const char *name, int64_t *ix)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    size_t n = 0;
-    for (; name[n] != 0; n++)
-        h = (h ^ (uint8_t)name[n]) * 16777619u;
-    size_t slot = h % CS_ARRAY_SIZE(r->names);
-    if (r->names[slot].ix != 0 && strcmp(r->names[slot].name, name) == 0) {
-        *ix = r->names[slot].ix;
-        return SQLITE_OK;
-    }
+    size_t n = strlen(name), it = 0;
+    uint64_t key = cs__hash(name, n);
+    uint32_t i;
+    while (cs__map_next(&r->name_map, key, &it, &i))
+        if (strcmp(r->names[i].name, name) == 0) {
+            *ix = r->names[i].ix;
+            return SQLITE_OK;
+        }
     sqlite3_stmt *st;
     int rc = cs__stmt_get(&r->stmts, ST_NAME_GET, &st);
     if (rc != SQLITE_OK)
@@ -149,9 +148,12 @@ name_ix(struct cs_replica *r, const char *name, int64_t *ix)
             return rc;
         *ix = sqlite3_last_insert_rowid(r->db);
     }
-    if (n < sizeof(r->names[slot].name)) {
-        memcpy(r->names[slot].name, name, n + 1);
-        r->names[slot].ix = *ix;
+    if (n < sizeof(r->names->name)) {
+        if (cs__grow((void **)&r->names, &r->capnames, r->nnames + 1, sizeof(*r->names), 64) != 0 ||
+            cs__map_add(&r->name_map, key, (uint32_t)r->nnames) != 0)
+            return SQLITE_NOMEM;
+        memcpy(r->names[r->nnames].name, name, n + 1);
+        r->names[r->nnames++].ix = *ix;
     }
     return SQLITE_OK;
 }
@@ -467,18 +469,10 @@ cs_replica_close(struct cs_replica *r)
     if (r->in_tx)
         cs_replica_rollback(r);
     cs__stmt_cache_release(&r->stmts);
-    for (size_t i = 0; i < r->capdcols; i++)
-        sqlite3_finalize(r->dcols[i].upsert);
-    for (size_t i = 0; i < r->capdtbls; i++) {
-        sqlite3_finalize(r->dtbls[i].upsert);
-        sqlite3_finalize(r->dtbls[i].rows);
-    }
-    cs__pend_clear(r);
+    cs__project_release(r);
     sqlite3_close(r->db);
-    free(r->pend);
-    free(r->pidx);
-    free(r->dcols);
-    free(r->dtbls);
+    free(r->names);
+    cs__map_release(&r->name_map);
     free(r->sites);
     free(r->path);
     free(r);
@@ -683,16 +677,11 @@ cs_replica_rollback(struct cs_replica *r)
     r->in_tx = 0;
     r->tx_hlc = 0;
     r->batching = 0;
-    cs__pend_clear(r);
+    cs__project_rollback(r);
     /* Interned sites and names of the rolled-back transaction are gone again. */
     sites_load(r);
-    memset(r->names, 0, sizeof(r->names));
-    for (size_t i = 0; i < r->capdcols; i++)
-        sqlite3_reset(r->dcols[i].upsert);
-    for (size_t i = 0; i < r->capdtbls; i++) {
-        sqlite3_reset(r->dtbls[i].upsert);
-        sqlite3_reset(r->dtbls[i].rows);
-    }
+    r->nnames = 0;
+    cs__map_clear(&r->name_map);
 }
 
 int

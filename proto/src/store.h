@@ -79,6 +79,12 @@ struct pend {
     int cl_raised; /* the set raised it: the domain row takes it */
 };
 
+/* A name of cs_name and its index, as looked up. */
+struct name_ix {
+    char name[CS_NAME_MAX + 1];
+    int64_t ix;
+};
+
 struct cs_replica {
     sqlite3 *db;
     char *path;
@@ -90,20 +96,18 @@ struct cs_replica {
     struct cs__stmt_cache stmts; /* ST_* */
     struct cs_id *sites;         /* site ix -> uuid; ix 0 is unused */
     size_t nsites, capsites;
-    struct dcol *dcols; /* open addressing on (tbl, col), power of two */
+    /* Columns (tbl, col) and tables (tbl, 0), in the order first met; found through dmap. */
+    struct dcol *dcols;
     size_t ndcols, capdcols;
-    struct dcol *dtbls; /* (tbl, 0) -> upsert of the row's cl */
-    size_t ndtbls, capdtbls;
-    int batching;      /* inside cs_replica_apply: domain rows wait in pend */
-    struct pend *pend; /* the rows, in the order first touched */
+    struct cs__map dmap; /* (tbl << 32 ^ col) -> index in dcols */
+    int batching;        /* inside cs_replica_apply: domain rows wait in pend */
+    struct pend *pend;   /* the rows, in the order first touched */
     size_t npend, cappend;
-    size_t *pidx;   /* open addressing on (tbl, row): 1 + index in pend, 0 empty */
-    size_t cappidx; /* power of two, or 0 */
+    struct cs__map pmap; /* the row's random bytes ^ tbl -> index in pend */
     /* cs_name looked up: a set names a few dozen tables and columns, thousands of times. */
-    struct {
-        char name[CS_NAME_MAX + 1];
-        int64_t ix; /* 0: empty */
-    } names[128];
+    struct name_ix *names;
+    size_t nnames, capnames;
+    struct cs__map name_map; /* cs__hash of the name -> index in names */
 };
 
 /* replica.c */
@@ -117,6 +121,10 @@ int cs__replica_exec(struct cs_replica *r, const char *sql, char *err, size_t er
 int cs__domain_table(struct cs_replica *r, int64_t tbl, struct dcol **out);
 struct pend *cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols);
 void cs__pend_clear(struct cs_replica *r);
+/* After a rollback: no row waits, no upsert is left half way. */
+void cs__project_rollback(struct cs_replica *r);
+/* At close: every upsert finalized, the maps freed. */
+void cs__project_release(struct cs_replica *r);
 int cs__pend_flush(struct cs_replica *r);
 int cs__domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col,
                    sqlite3_value *val, int64_t cl);
