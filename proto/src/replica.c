@@ -51,7 +51,20 @@ static const char store_sql[] =
     "CREATE INDEX IF NOT EXISTS cs_ver_conflict ON cs_ver(state) WHERE state = 1;"
     "CREATE TABLE IF NOT EXISTS cs_row ("
     " tbl INTEGER NOT NULL, row BLOB NOT NULL, cl INTEGER NOT NULL, PRIMARY KEY (tbl, row))"
-    " WITHOUT ROWID;";
+    " WITHOUT ROWID;"
+    /* Writes clock repair dropped (restamp.c), kept with their values and what they saw. */
+    "CREATE TABLE IF NOT EXISTS cs_dropped (tbl INTEGER NOT NULL, row BLOB NOT NULL,"
+    " col INTEGER NOT NULL, hlc INTEGER NOT NULL, site INTEGER NOT NULL,"
+    " prev_hlc INTEGER NOT NULL, prev_site INTEGER NOT NULL, seq INTEGER NOT NULL, val,"
+    " PRIMARY KEY (tbl, row, col, hlc, site)) WITHOUT ROWID;";
+
+/*
+ * The versions clock repair re-stamps: our own (?1) after seq ?2 beyond
+ * stamp ?3, and those listed in temp.cs_reissue (refused by the hub for
+ * their stamps), which also move to new seqs so that they are sent again.
+ */
+#define RESTAMPED                                                                                  \
+    "site = ?1 AND ((seq > ?2 AND hlc > ?3) OR seq IN (SELECT seq FROM temp.cs_reissue))"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_META_GET] = "SELECT value FROM cs_meta WHERE key = ?1",
@@ -96,6 +109,32 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_COLUMN_NAMES] = "SELECT name " DOMAIN_COLS " ORDER BY cid",
     /* Clock repair (restamp.c). */
     [ST_VER_VAL] = "SELECT val FROM cs_ver WHERE seq = ?1",
+    [ST_VER_DELETE] = "DELETE FROM cs_ver WHERE seq = ?1",
+    [ST_RS_REISSUE] = "INSERT OR IGNORE INTO temp.cs_reissue SELECT v.seq FROM cs_ver v"
+                      " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
+                      " WHERE t.name = ?1 AND v.row = ?2 AND c.name = ?3 AND v.hlc = ?4"
+                      " AND v.site = ?5",
+    [ST_RS_COLLECT] = "SELECT seq, tbl, row, col, hlc, seq IN (SELECT seq FROM temp.cs_reissue),"
+                      " prev_hlc, prev_site FROM cs_ver WHERE " RESTAMPED " ORDER BY hlc, seq",
+    [ST_RS_SEEN] = "SELECT 1 FROM cs_ver WHERE tbl = ?4 AND row = ?5 AND col = ?6"
+                   " AND prev_hlc = ?7 AND prev_site = ?1 AND NOT (" RESTAMPED ")",
+    [ST_RS_KEPT_MAX] = "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE NOT (" RESTAMPED ")",
+    [ST_RS_PREV_ROOT] = "WITH RECURSIVE up(h, s) AS (SELECT ?4, ?5 UNION"
+                        " SELECT d.prev_hlc, d.prev_site FROM cs_dropped d, up"
+                        " WHERE d.tbl = ?1 AND d.row = ?2 AND d.col = ?3 AND d.hlc = up.h"
+                        " AND d.site = up.s)"
+                        " SELECT h, s FROM up WHERE NOT EXISTS (SELECT 1 FROM cs_dropped d"
+                        " WHERE d.tbl = ?1 AND d.row = ?2 AND d.col = ?3 AND d.hlc = up.h"
+                        " AND d.site = up.s)",
+    [ST_RS_SET_PREV] = "UPDATE cs_ver SET prev_hlc = ?2, prev_site = ?3 WHERE seq = ?1",
+    [ST_RS_MARK_HLC] = "UPDATE cs_ver SET hlc = -?2 WHERE seq = ?1",
+    [ST_RS_MARK_PREV] = "UPDATE cs_ver SET prev_hlc = -?4 WHERE tbl = ?1 AND row = ?2"
+                        " AND col = ?3 AND prev_hlc = ?5 AND prev_site = ?6",
+    [ST_RS_TURN_HLC] = "UPDATE cs_ver SET hlc = -hlc WHERE hlc < 0",
+    [ST_RS_TURN_PREV] = "UPDATE cs_ver SET prev_hlc = -prev_hlc WHERE prev_hlc < 0",
+    [ST_RS_MOVE] = "UPDATE cs_ver SET seq = (SELECT max(seq) + 1 FROM cs_ver) WHERE seq = ?1",
+    [ST_RS_KEEP_DROPPED] = "INSERT OR REPLACE INTO cs_dropped SELECT tbl, row, col, hlc, site,"
+                           " prev_hlc, prev_site, seq, val FROM cs_ver WHERE seq = ?1",
 };
 
 /* ---- errors ---- */
@@ -552,6 +591,13 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
             ret = cs_errf(err, errlen, CS_ESITE, "'%s' belongs to another device", path);
             goto out;
         }
+        /*
+         * The store's own tables are made if missing at every open, as the
+         * hub's are: one added later (cs_dropped) appears in a store made
+         * before it without a new schema version, which peers compare.
+         */
+        if ((ret = cs__replica_exec(r, store_sql, err, errlen, "upgrade")) != 0)
+            goto out;
         /*
          * Additive schema changes: a newer program adds what is missing,
          * once. The search index stays as the store was made (a store

@@ -93,92 +93,93 @@ out:
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* One version being re-stamped. */
+struct rs {
+    int64_t seq, tbl, col, prev_site;
+    struct cs_id row;
+    uint64_t old, new, prev;
+    int move;   /* to a new seq: it is to be sent again */
+    int pinned; /* keeps its stamp: a write that keeps its own saw it */
+};
+
 /*
- * The versions re-stamped: our own after `after` beyond `limit`, and those
- * listed in temp.cs_reissue (refused by the hub for their stamps), which
- * also move to new seqs so that they are sent again.
+ * One re-stamping: the versions it covers (RESTAMPED in replica.c: our own
+ * after `after` beyond `limit`, and those in temp.cs_reissue, which also
+ * move to new seqs), in the order of their old stamps.
  */
-#define RESTAMPED                                                                                  \
-    "site = ?1 AND ((seq > ?2 AND hlc > ?3) OR seq IN (SELECT seq FROM temp.cs_reissue))"
+struct restamp {
+    struct cs_replica *r;
+    uint64_t after, limit;
+    struct rs *v;
+    size_t n, cap;
+    char *err;
+    size_t errlen;
+};
 
 static int
-restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, char *err,
-        size_t errlen)
+fail(struct restamp *x, int rc)
 {
-    struct rs {
-        int64_t seq, tbl, col, prev_site;
-        struct cs_id row;
-        uint64_t old, new, prev;
-        int move;   /* to a new seq: it is to be sent again */
-        int pinned; /* keeps its stamp: a write that keeps its own saw it */
-    } *v = NULL;
-    size_t n = 0, cap = 0;
-    sqlite3_stmt *st = NULL, *set = NULL, *seen = NULL;
-    int ret, rc;
+    return cs__replica_fail(x->r, rc, x->err, x->errlen, "re-stamp in");
+}
 
-    *count = 0;
-    if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
-        return ret;
-    r->in_tx = 1;
-    /* Writes dropped below, kept here with the values and what they saw. */
-    if ((rc = sqlite3_exec(r->db,
-                           "CREATE TABLE IF NOT EXISTS cs_dropped (tbl INTEGER NOT NULL,"
-                           " row BLOB NOT NULL, col INTEGER NOT NULL, hlc INTEGER NOT NULL,"
-                           " site INTEGER NOT NULL, prev_hlc INTEGER NOT NULL,"
-                           " prev_site INTEGER NOT NULL, seq INTEGER NOT NULL, val,"
-                           " PRIMARY KEY (tbl, row, col, hlc, site)) WITHOUT ROWID",
-                           NULL, NULL, NULL)) != SQLITE_OK)
-        goto fail;
-    rc = sqlite3_prepare_v2(
-        r->db,
-        "SELECT seq, tbl, row, col, hlc, seq IN (SELECT seq FROM temp.cs_reissue),"
-        " prev_hlc, prev_site FROM cs_ver WHERE " RESTAMPED " ORDER BY hlc, seq",
-        -1, &st, NULL);
+/* The parameters of RESTAMPED: ?1 our site, ?2 after, ?3 limit. */
+static void
+bind_restamped(sqlite3_stmt *st, const struct restamp *x)
+{
+    sqlite3_bind_int64(st, 1, x->r->site_ix);
+    sqlite3_bind_int64(st, 2, (int64_t)x->after);
+    sqlite3_bind_int64(st, 3, (int64_t)x->limit);
+}
+
+/* Pass 1: the versions to re-stamp. */
+static int
+collect(struct restamp *x)
+{
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&x->r->stmts, ST_RS_COLLECT, &st);
     if (rc != SQLITE_OK)
-        goto fail;
-    sqlite3_bind_int64(st, 1, r->site_ix);
-    sqlite3_bind_int64(st, 2, (int64_t)after);
-    sqlite3_bind_int64(st, 3, (int64_t)limit);
+        return fail(x, rc);
+    bind_restamped(st, x);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cs__grow((void **)&v, &cap, n + 1, sizeof(*v), 64) != 0) {
+        if (cs__grow((void **)&x->v, &x->cap, x->n + 1, sizeof(*x->v), 64) != 0) {
             rc = SQLITE_NOMEM;
-            goto fail;
+            break;
         }
-        v[n].seq = sqlite3_column_int64(st, 0);
-        v[n].tbl = sqlite3_column_int64(st, 1);
-        memcpy(v[n].row.b, sqlite3_column_blob(st, 2), CS_ID_LEN);
-        v[n].col = sqlite3_column_int64(st, 3);
-        v[n].old = (uint64_t)sqlite3_column_int64(st, 4);
-        v[n].move = sqlite3_column_int(st, 5);
-        v[n].prev = (uint64_t)sqlite3_column_int64(st, 6);
-        v[n].prev_site = sqlite3_column_int64(st, 7);
-        v[n].pinned = 0;
-        n++;
+        struct rs *v = &x->v[x->n++];
+        memset(v, 0, sizeof(*v));
+        v->seq = sqlite3_column_int64(st, 0);
+        v->tbl = sqlite3_column_int64(st, 1);
+        memcpy(v->row.b, sqlite3_column_blob(st, 2), CS_ID_LEN);
+        v->col = sqlite3_column_int64(st, 3);
+        v->old = (uint64_t)sqlite3_column_int64(st, 4);
+        v->move = sqlite3_column_int(st, 5);
+        v->prev = (uint64_t)sqlite3_column_int64(st, 6);
+        v->prev_site = sqlite3_column_int64(st, 7);
     }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE)
-        goto fail;
-    if (n == 0) {
-        cs_replica_rollback(r);
-        return 0;
-    }
-    /*
-     * A write that keeps its stamp and saw one of these must stay later, so
-     * that one is pinned: it keeps its stamp too, and so does what it saw.
-     * From the latest down, since a write sees only earlier ones. A pinned
-     * write keeps the rest of its local transaction (one old stamp) with it,
-     * except the writes the hub refused: a refusal is final for that stamp
-     * (the hub refuses it again), so a refused write moves on to a new stamp
-     * or, pinned, is dropped. Its value was replaced here by the write that
-     * saw it, and the hub keeps the refused one for review.
-     */
-    rc = sqlite3_prepare_v2(r->db,
-                            "SELECT 1 FROM cs_ver WHERE tbl = ?4 AND row = ?5 AND col = ?6"
-                            " AND prev_hlc = ?7 AND prev_site = ?1 AND NOT (" RESTAMPED ")",
-                            -1, &seen, NULL);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : fail(x, rc);
+}
+
+/*
+ * Pass 2: a write that keeps its stamp and saw one of these must stay
+ * later, so that one is pinned: it keeps its stamp too, and so does what it
+ * saw. From the latest down, since a write sees only earlier ones. A pinned
+ * write keeps the rest of its local transaction (one old stamp) with it,
+ * except the writes the hub refused: a refusal is final for that stamp (the
+ * hub refuses it again), so a refused write moves on to a new stamp or,
+ * pinned, is dropped. Its value was replaced here by the write that saw it,
+ * and the hub keeps the refused one for review.
+ */
+static int
+pin(struct restamp *x)
+{
+    struct rs *v = x->v;
+    size_t n = x->n;
+    sqlite3_stmt *seen; /* a kept write of ours names (?4, ?5, ?6, ?7) as prev */
+    int rc = cs__stmt_get(&x->r->stmts, ST_RS_SEEN, &seen);
     if (rc != SQLITE_OK)
-        goto fail;
+        return fail(x, rc);
+    bind_restamped(seen, x);
     for (size_t e = n; e > 0 && rc == SQLITE_OK;) {
         size_t g = e - 1; /* the group [g, e) shares one old stamp */
         while (g > 0 && v[g - 1].old == v[e - 1].old)
@@ -188,18 +189,15 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
             int pin = 0;
             for (size_t k = e; k < n && !pin; k++)
                 pin = v[k].pinned && v[k].tbl == v[j].tbl && v[k].col == v[j].col &&
-                      v[k].prev == v[j].old && v[k].prev_site == r->site_ix &&
+                      v[k].prev == v[j].old && v[k].prev_site == x->r->site_ix &&
                       cs_id_cmp(&v[k].row, &v[j].row) == 0;
             if (!pin) {
-                sqlite3_reset(seen);
-                sqlite3_bind_int64(seen, 1, r->site_ix);
-                sqlite3_bind_int64(seen, 2, (int64_t)after);
-                sqlite3_bind_int64(seen, 3, (int64_t)limit);
                 sqlite3_bind_int64(seen, 4, v[j].tbl);
                 sqlite3_bind_blob(seen, 5, v[j].row.b, CS_ID_LEN, SQLITE_STATIC);
                 sqlite3_bind_int64(seen, 6, v[j].col);
                 sqlite3_bind_int64(seen, 7, (int64_t)v[j].old);
                 rc = sqlite3_step(seen);
+                sqlite3_reset(seen);
                 pin = rc == SQLITE_ROW;
                 rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
             }
@@ -210,182 +208,200 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
             v[j].pinned |= group && !v[j].move;
         e = g;
     }
-    sqlite3_finalize(seen);
-    if (rc != SQLITE_OK)
-        goto fail;
-    /*
-     * Wind the clock back past our own stamps that are being replaced, but
-     * never below a stamp we keep: every write must stay later than all it
-     * has seen, whoever made it. A pinned stamp is below a kept one.
-     */
-    rc = sqlite3_prepare_v2(
-        r->db, "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE NOT (" RESTAMPED ")", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        goto fail;
-    sqlite3_bind_int64(st, 1, r->site_ix);
-    sqlite3_bind_int64(st, 2, (int64_t)after);
-    sqlite3_bind_int64(st, 3, (int64_t)limit);
-    if ((rc = sqlite3_step(st)) != SQLITE_ROW)
-        goto fail;
-    r->clock.last = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
+    return rc == SQLITE_OK ? 0 : fail(x, rc);
+}
 
-    /*
-     * In the order of the old stamps, which is the order the writes saw each
-     * other in (seqs are not, once a re-issued write has moved on). Each new
-     * stamp is above every stamp kept, so the order among a register's
-     * versions, and so its winner, is kept, and no new stamp meets an old one.
-     */
-    for (size_t i = 0, j; i < n; i++) {
+/*
+ * Pass 3: wind the clock back past our own stamps that are being replaced,
+ * but never below a stamp we keep: every write must stay later than all it
+ * has seen, whoever made it. A pinned stamp is below a kept one.
+ */
+static int
+wind_back(struct restamp *x)
+{
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&x->r->stmts, ST_RS_KEPT_MAX, &st);
+    if (rc != SQLITE_OK)
+        return fail(x, rc);
+    bind_restamped(st, x);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        x->r->clock.last = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_OK ? 0 : fail(x, rc);
+}
+
+/*
+ * Pass 4: new stamps, in the order of the old stamps, which is the order
+ * the writes saw each other in (seqs are not, once a re-issued write has
+ * moved on). Each new stamp is above every stamp kept, so the order among a
+ * register's versions, and so its winner, is kept, and no new stamp meets
+ * an old one. A local transaction keeps one stamp.
+ */
+static int
+assign(struct restamp *x)
+{
+    struct rs *v = x->v;
+    int ret;
+    for (size_t i = 0, j; i < x->n; i++) {
         if (v[i].pinned)
             continue;
         for (j = i; j > 0 && v[j - 1].old == v[i].old && v[j - 1].pinned; j--)
             ;
         if (j > 0 && v[j - 1].old == v[i].old)
             v[i].new = v[j - 1].new;
-        else if ((ret = cs_hlc_send(&r->clock, &v[i].new)) != 0)
-            goto out;
+        else if ((ret = cs_hlc_send(&x->r->clock, &v[i].new)) != 0)
+            return ret;
     }
-    /*
-     * A write that gets a new stamp and saw a dropped one names what that
-     * one saw instead: the dropped stamp may be far ahead, and no replica
-     * has it.
-     */
-    rc = sqlite3_prepare_v2(r->db,
-                            "WITH RECURSIVE up(h, s) AS (SELECT ?4, ?5 UNION"
-                            " SELECT d.prev_hlc, d.prev_site FROM cs_dropped d, up"
-                            " WHERE d.tbl = ?1 AND d.row = ?2 AND d.col = ?3 AND d.hlc = up.h"
-                            " AND d.site = up.s)"
-                            " SELECT h, s FROM up WHERE NOT EXISTS (SELECT 1 FROM cs_dropped d"
-                            " WHERE d.tbl = ?1 AND d.row = ?2 AND d.col = ?3 AND d.hlc = up.h"
-                            " AND d.site = up.s)",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(r->db,
-                                "UPDATE cs_ver SET prev_hlc = ?2, prev_site = ?3 WHERE seq = ?1",
-                                -1, &set, NULL);
-    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
-        if (v[i].pinned || v[i].prev == 0)
+    return 0;
+}
+
+/*
+ * Pass 5: a write that gets a new stamp and saw a dropped one names what
+ * that one saw instead: the dropped stamp may be far ahead, and no replica
+ * has it.
+ */
+static int
+fix_prev(struct restamp *x)
+{
+    sqlite3_stmt *root, *set; /* the first of prev's chain not in cs_dropped; its update */
+    int rc;
+    if ((rc = cs__stmt_get(&x->r->stmts, ST_RS_PREV_ROOT, &root)) != SQLITE_OK ||
+        (rc = cs__stmt_get(&x->r->stmts, ST_RS_SET_PREV, &set)) != SQLITE_OK)
+        return fail(x, rc);
+    for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
+        const struct rs *v = &x->v[i];
+        if (v->pinned || v->prev == 0)
             continue;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, v[i].tbl);
-        sqlite3_bind_blob(st, 2, v[i].row.b, CS_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, v[i].col);
-        sqlite3_bind_int64(st, 4, (int64_t)v[i].prev);
-        sqlite3_bind_int64(st, 5, v[i].prev_site);
-        if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+        sqlite3_bind_int64(root, 1, v->tbl);
+        sqlite3_bind_blob(root, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(root, 3, v->col);
+        sqlite3_bind_int64(root, 4, (int64_t)v->prev);
+        sqlite3_bind_int64(root, 5, v->prev_site);
+        if ((rc = sqlite3_step(root)) != SQLITE_ROW) {
+            sqlite3_reset(root);
             rc = rc == SQLITE_DONE ? SQLITE_CORRUPT : rc;
             break;
         }
-        uint64_t ph = (uint64_t)sqlite3_column_int64(st, 0);
-        int64_t ps = sqlite3_column_int64(st, 1);
+        uint64_t ph = (uint64_t)sqlite3_column_int64(root, 0);
+        int64_t ps = sqlite3_column_int64(root, 1);
+        sqlite3_reset(root);
         rc = SQLITE_OK;
-        if (ph == v[i].prev && ps == v[i].prev_site)
+        if (ph == v->prev && ps == v->prev_site)
             continue;
-        sqlite3_reset(set);
-        sqlite3_bind_int64(set, 1, v[i].seq);
+        sqlite3_bind_int64(set, 1, v->seq);
         sqlite3_bind_int64(set, 2, (int64_t)ph);
         sqlite3_bind_int64(set, 3, ps);
         rc = cs__step_done(set);
     }
-    sqlite3_finalize(st);
-    sqlite3_finalize(set);
-    st = set = NULL;
-    if (rc != SQLITE_OK)
-        goto fail;
-    /*
-     * New stamps can equal old ones not yet replaced, so they go in through
-     * negative marks: first every moved stamp and every reference to one,
-     * then all of them turned.
-     */
-    rc = sqlite3_prepare_v2(r->db,
-                            "UPDATE cs_ver SET prev_hlc = -?4 WHERE tbl = ?1 AND row = ?2"
-                            " AND col = ?3 AND prev_hlc = ?5 AND prev_site = ?6;",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc =
-            sqlite3_prepare_v2(r->db, "UPDATE cs_ver SET hlc = -?2 WHERE seq = ?1", -1, &set, NULL);
-    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
-        if (v[i].pinned)
+    return rc == SQLITE_OK ? 0 : fail(x, rc);
+}
+
+/*
+ * Pass 6: new stamps can equal old ones not yet replaced, so they go in
+ * through negative marks: first every moved stamp and every reference to
+ * one, then all of them turned.
+ */
+static int
+rewrite(struct restamp *x)
+{
+    struct cs_replica *r = x->r;
+    sqlite3_stmt *hlc, *prev, *turn;
+    int rc;
+    if ((rc = cs__stmt_get(&r->stmts, ST_RS_MARK_HLC, &hlc)) != SQLITE_OK ||
+        (rc = cs__stmt_get(&r->stmts, ST_RS_MARK_PREV, &prev)) != SQLITE_OK)
+        return fail(x, rc);
+    for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
+        const struct rs *v = &x->v[i];
+        if (v->pinned)
             continue;
-        sqlite3_reset(set);
-        sqlite3_bind_int64(set, 1, v[i].seq);
-        sqlite3_bind_int64(set, 2, (int64_t)v[i].new);
-        if ((rc = cs__step_done(set)) != SQLITE_OK)
+        sqlite3_bind_int64(hlc, 1, v->seq);
+        sqlite3_bind_int64(hlc, 2, (int64_t)v->new);
+        if ((rc = cs__step_done(hlc)) != SQLITE_OK)
             break;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, v[i].tbl);
-        sqlite3_bind_blob(st, 2, v[i].row.b, CS_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, v[i].col);
-        sqlite3_bind_int64(st, 4, (int64_t)v[i].new);
-        sqlite3_bind_int64(st, 5, (int64_t)v[i].old);
-        sqlite3_bind_int64(st, 6, r->site_ix);
+        sqlite3_bind_int64(prev, 1, v->tbl);
+        sqlite3_bind_blob(prev, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(prev, 3, v->col);
+        sqlite3_bind_int64(prev, 4, (int64_t)v->new);
+        sqlite3_bind_int64(prev, 5, (int64_t)v->old);
+        sqlite3_bind_int64(prev, 6, r->site_ix);
+        rc = cs__step_done(prev);
+    }
+    if (rc == SQLITE_OK && (rc = cs__stmt_get(&r->stmts, ST_RS_TURN_HLC, &turn)) == SQLITE_OK &&
+        (rc = cs__step_done(turn)) == SQLITE_OK &&
+        (rc = cs__stmt_get(&r->stmts, ST_RS_TURN_PREV, &turn)) == SQLITE_OK)
+        rc = cs__step_done(turn);
+    return rc == SQLITE_OK ? 0 : fail(x, rc);
+}
+
+/* Pass 7: re-issued writes to new seqs, in seq order, so a moved local transaction stays in one
+ * piece. */
+static int
+move_seqs(struct restamp *x)
+{
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&x->r->stmts, ST_RS_MOVE, &st);
+    for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
+        if (!x->v[i].move || x->v[i].pinned)
+            continue;
+        sqlite3_bind_int64(st, 1, x->v[i].seq);
         rc = cs__step_done(st);
     }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(r->db,
-                          "UPDATE cs_ver SET hlc = -hlc WHERE hlc < 0;"
-                          "UPDATE cs_ver SET prev_hlc = -prev_hlc WHERE prev_hlc < 0",
-                          NULL, NULL, NULL);
-    sqlite3_finalize(set);
-    sqlite3_finalize(st);
-    st = set = NULL;
-    if (rc == SQLITE_OK &&
-        (rc = sqlite3_prepare_v2(r->db,
-                                 "UPDATE cs_ver SET seq = (SELECT max(seq) + 1 FROM cs_ver)"
-                                 " WHERE seq = ?1",
-                                 -1, &set, NULL)) == SQLITE_OK) {
-        /* In seq order, so a moved local transaction stays in one piece. */
-        for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
-            if (!v[i].move || v[i].pinned)
-                continue;
-            sqlite3_reset(set);
-            sqlite3_bind_int64(set, 1, v[i].seq);
-            rc = cs__step_done(set);
-        }
-        sqlite3_finalize(set);
-        set = NULL;
+    return rc == SQLITE_OK ? 0 : fail(x, rc);
+}
+
+/* Pass 8: a re-issued write that is pinned is dropped, kept in cs_dropped with what it saw. */
+static int
+drop(struct restamp *x)
+{
+    sqlite3_stmt *keep, *del;
+    int rc;
+    if ((rc = cs__stmt_get(&x->r->stmts, ST_RS_KEEP_DROPPED, &keep)) != SQLITE_OK ||
+        (rc = cs__stmt_get(&x->r->stmts, ST_VER_DELETE, &del)) != SQLITE_OK)
+        return fail(x, rc);
+    for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
+        if (!x->v[i].move || !x->v[i].pinned)
+            continue;
+        sqlite3_bind_int64(keep, 1, x->v[i].seq);
+        if ((rc = cs__step_done(keep)) != SQLITE_OK)
+            break;
+        sqlite3_bind_int64(del, 1, x->v[i].seq);
+        rc = cs__step_done(del);
     }
-    if (rc == SQLITE_OK &&
-        (rc =
-             sqlite3_prepare_v2(r->db,
-                                "INSERT OR REPLACE INTO cs_dropped SELECT tbl, row, col, hlc, site,"
-                                " prev_hlc, prev_site, seq, val FROM cs_ver WHERE seq = ?1;",
-                                -1, &set, NULL)) == SQLITE_OK &&
-        (rc = sqlite3_prepare_v2(r->db, "DELETE FROM cs_ver WHERE seq = ?1", -1, &st, NULL)) ==
-            SQLITE_OK) {
-        for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
-            if (!v[i].move || !v[i].pinned)
-                continue;
-            sqlite3_reset(set);
-            sqlite3_bind_int64(set, 1, v[i].seq);
-            if ((rc = cs__step_done(set)) != SQLITE_OK)
-                break;
-            sqlite3_reset(st);
-            sqlite3_bind_int64(st, 1, v[i].seq);
-            rc = cs__step_done(st);
-        }
-    }
-    for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
-        rc = recompute(r, v[i].tbl, &v[i].row, v[i].col);
-    if (rc != SQLITE_OK)
-        goto fail;
-    sqlite3_finalize(set);
-    sqlite3_finalize(st);
-    st = set = NULL;
-    if ((ret = cs_replica_commit(r, err, errlen)) != 0)
+    return rc == SQLITE_OK ? 0 : fail(x, rc);
+}
+
+/* Last: the states of every register involved, and the domain tables, worked out again. */
+static int
+recompute_all(struct restamp *x)
+{
+    int rc = SQLITE_OK;
+    for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++)
+        rc = recompute(x->r, x->v[i].tbl, &x->v[i].row, x->v[i].col);
+    return rc == SQLITE_OK ? 0 : fail(x, rc);
+}
+
+static int
+restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, char *err,
+        size_t errlen)
+{
+    struct restamp x = {.r = r, .after = after, .limit = limit, .err = err, .errlen = errlen};
+    int ret;
+
+    *count = 0;
+    if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
+        return ret;
+    r->in_tx = 1;
+    if ((ret = collect(&x)) != 0 || x.n == 0 || (ret = pin(&x)) != 0 ||
+        (ret = wind_back(&x)) != 0 || (ret = assign(&x)) != 0 || (ret = fix_prev(&x)) != 0 ||
+        (ret = rewrite(&x)) != 0 || (ret = move_seqs(&x)) != 0 || (ret = drop(&x)) != 0 ||
+        (ret = recompute_all(&x)) != 0 || (ret = cs_replica_commit(r, err, errlen)) != 0)
         goto out;
-    *count = n;
-    free(v);
-    return 0;
-fail:
-    ret = cs__replica_fail(r, rc, err, errlen, "re-stamp in");
+    *count = x.n;
 out:
-    sqlite3_finalize(set);
-    sqlite3_finalize(st);
-    cs_replica_rollback(r);
-    free(v);
+    cs_replica_rollback(r); /* nothing left to undo after a commit */
+    free(x.v);
     return ret;
 }
 
@@ -416,17 +432,11 @@ cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t
     int rc = reissue_table(r);
     *count = 0;
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(r->db,
-                                "INSERT OR IGNORE INTO temp.cs_reissue SELECT v.seq FROM cs_ver v"
-                                " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
-                                " WHERE t.name = ?1 AND v.row = ?2 AND c.name = ?3 AND v.hlc = ?4"
-                                " AND v.site = ?5",
-                                -1, &st, NULL);
+        rc = cs__stmt_get(&r->stmts, ST_RS_REISSUE, &st);
     for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
         /* Only our own writes: the refusal of another device's is not ours to act on. */
         if (cs_id_cmp(&ids[i].origin, &r->site) != 0)
             continue;
-        sqlite3_reset(st);
         sqlite3_bind_text(st, 1, ids[i].table, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 2, ids[i].row.b, CS_ID_LEN, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, ids[i].column, -1, SQLITE_STATIC);
@@ -434,7 +444,6 @@ cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t
         sqlite3_bind_int64(st, 5, r->site_ix);
         rc = cs__step_done(st);
     }
-    sqlite3_finalize(st);
     if (rc != SQLITE_OK)
         return cs__replica_fail(r, rc, err, errlen, "re-stamp in");
     /*

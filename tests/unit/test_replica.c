@@ -603,6 +603,38 @@ test_restamp(void **state)
     cs_replica_close(c);
 }
 
+/* A store made before cs_dropped was part of the store's schema gets it at open, and re-stamps. */
+static void
+test_restamp_older_store(void **state)
+{
+    (void)state;
+    char path[256], err[256];
+    struct cs_replica *r;
+    struct cs_id site, row;
+    size_t n;
+    memset(site.b, 5, 16);
+    cs_id_new(&row);
+    snprintf(path, sizeof(path), "%s/older.db", tmpdir);
+    assert_int_equal(cs_replica_open(&r, path, CS_REPLICA_CREATE, &site, err, sizeof(err)), 0);
+    cs_replica_clock(r)->offset_ms = 3 * 24 * 3600 * 1000LL;
+    set_text(r, &row, "full_name", "A1");
+    set_text(r, &row, "full_name", "A2");
+    assert_int_equal(sqlite3_exec(cs_replica_db(r), "DROP TABLE cs_dropped", NULL, NULL, NULL),
+                     SQLITE_OK);
+    cs_replica_close(r);
+
+    assert_int_equal(cs_replica_open(&r, path, 0, NULL, err, sizeof(err)), 0);
+    assert_int_equal(count(cs_replica_db(r), "SELECT count(*) FROM sqlite_schema"
+                                             " WHERE name = 'cs_dropped'"),
+                     1);
+    uint64_t limit = cs_hlc_now(cs_replica_clock(r)) + cs_hlc_make(3600 * 1000, 0);
+    assert_int_equal(cs_replica_restamp(r, 0, limit, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(domain_text(r, &row, "full_name"), "A2");
+    assert_int_equal(conflicts(r), 0);
+    cs_replica_close(r);
+}
+
 /* ---- property test ---- */
 
 struct pv { /* a version as the oracle sees it */
@@ -792,6 +824,7 @@ main(void)
         cmocka_unit_test(test_changes_since_cuts),
         cmocka_unit_test(test_filters_and_hooks),
         cmocka_unit_test(test_restamp),
+        cmocka_unit_test(test_restamp_older_store),
         cmocka_unit_test(test_property_orders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
