@@ -139,10 +139,15 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 /* ---- errors ---- */
 
-/* Maps an SQLite failure to our code, with sqlite3_errmsg copied at once. */
+/*
+ * Maps an SQLite failure to our code, with sqlite3_errmsg copied at once. A
+ * negative rc (a hook's) is already ours and is kept.
+ */
 int
 cs__replica_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what)
 {
+    if (rc < 0)
+        return cs_errf(err, errlen, rc, "cannot %s '%s': %s", what, r->path, cs_strerror(rc));
     int code = cs_sqlite_code(rc);
     /* A statement reset since has cleared SQLite's message: name the code instead. */
     const char *msg =
@@ -1016,8 +1021,9 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
                 s.refused++;
                 if (opts->refused != NULL &&
                     (ret = opts->refused(opts->ud, &c, kind, reason)) != 0) {
-                    cs_errf(err, errlen, ret, "cannot record a refused change: %s",
-                            sqlite3_errmsg(r->db));
+                    /* The hook's own negative code, or its SQLite rc as ours: never positive. */
+                    ret = cs_errf(err, errlen, ret < 0 ? ret : cs_sqlite_code(ret),
+                                  "cannot record a refused change: %s", sqlite3_errmsg(r->db));
                     goto out;
                 }
                 continue;

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -488,6 +489,16 @@ fail_commit(void *ud, sqlite3 *db)
     return SQLITE_FULL;
 }
 
+/* As the hub's hook does when its insert fails: an SQLite rc, not one of ours. */
+static int
+refusal_not_stored(void *ud, const struct cs_change *c, int kind, const char *reason)
+{
+    (void)c;
+    (void)kind;
+    (void)reason;
+    return *(int *)ud;
+}
+
 static int
 skip_row(void *ud, const char *table, const struct cs_id *row)
 {
@@ -536,6 +547,19 @@ test_filters_and_hooks(void **state)
     assert_int_equal(refusals, 1);
     assert_null(domain_text(c, &r1, "phone"));
     assert_string_equal(domain_text(c, &r1, "full_name"), "A");
+
+    /* A failing refused hook fails the merge with a negative code, and nothing stays. */
+    struct cs_replica *e = open_mem(5);
+    int hook_rc = SQLITE_ERROR;
+    struct cs_apply_opts broken = {
+        .accept = refuse_phone, .refused = refusal_not_stored, .ud = &hook_rc};
+    assert_int_equal(cs_replica_apply(e, cs, &broken, &st, err, sizeof(err)), CS_ESQLITE);
+    assert_non_null(strstr(err, "cannot record a refused change"));
+    hook_rc = -ENOSPC;
+    assert_int_equal(cs_replica_apply(e, cs, &broken, &st, err, sizeof(err)), -ENOSPC);
+    assert_int_equal(cs_replica_seq(e), 0);
+    assert_null(domain_text(e, &r1, "full_name"));
+    cs_replica_close(e);
 
     /* A failing before_commit leaves nothing behind. */
     struct cs_replica *d = open_mem(4);

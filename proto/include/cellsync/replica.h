@@ -141,7 +141,9 @@ struct cs_apply_opts {
  * Merges a change set in one transaction: all of it or, on error, none.
  * Takes each change's hlc into the clock. Without per_change_drift, one
  * stamp further ahead than the drift bound refuses the whole set with
- * CS_EDRIFT. opts and st are optional.
+ * CS_EDRIFT. opts and st are optional. Returns 0 or a negative code: a
+ * refused or before_commit hook that fails gives its own negative code, or
+ * its SQLite rc as ours.
  */
 int cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
                      const struct cs_apply_opts *opts, struct cs_apply_stats *st, char *err,
