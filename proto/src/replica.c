@@ -668,6 +668,53 @@ cs_replica_clock(struct cs_replica *r)
 }
 
 uint64_t
+cs_replica_now(const struct cs_replica *r)
+{
+    return cs_hlc_now(&r->clock);
+}
+
+uint64_t
+cs_replica_wall_ms(const struct cs_replica *r)
+{
+    return r->clock.clock != NULL ? r->clock.clock(r->clock.clock_ud) : cs_hlc_wall_ms(NULL);
+}
+
+int
+cs_replica_check_stamp(const struct cs_replica *r, uint64_t hlc, int relayed)
+{
+    return relayed ? cs_hlc_check_relayed(&r->clock, hlc) : cs_hlc_check(&r->clock, hlc);
+}
+
+uint64_t
+cs_replica_max_drift(const struct cs_replica *r)
+{
+    return r->clock.max_drift_ms;
+}
+
+void
+cs_replica_set_max_drift(struct cs_replica *r, uint64_t ms)
+{
+    r->clock.max_drift_ms = ms;
+}
+
+int64_t
+cs_replica_clock_offset(const struct cs_replica *r)
+{
+    return r->clock.offset_ms;
+}
+
+int
+cs_replica_set_clock_offset(struct cs_replica *r, int64_t ms)
+{
+    char buf[32];
+    r->clock.offset_ms = ms;
+    if (meta_get_raw(r, "clock_offset_ms", buf, sizeof(buf)) == 0 && strtoll(buf, NULL, 10) == ms)
+        return 0;
+    snprintf(buf, sizeof(buf), "%lld", (long long)ms);
+    return cs_replica_meta_set(r, "clock_offset_ms", buf);
+}
+
+uint64_t
 cs_replica_seq(struct cs_replica *r)
 {
     sqlite3_stmt *st;

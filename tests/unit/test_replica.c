@@ -659,6 +659,34 @@ test_restamp_older_store(void **state)
     cs_replica_close(r);
 }
 
+/* The clock through the replica's calls: the drift bound, the offset stored and read back. */
+static void
+test_clock_calls(void **state)
+{
+    (void)state;
+    char path[256], err[256];
+    struct cs_replica *r;
+    struct cs_id site;
+    memset(site.b, 6, 16);
+    snprintf(path, sizeof(path), "%s/clock.db", tmpdir);
+    assert_int_equal(cs_replica_open(&r, path, CS_REPLICA_CREATE, &site, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_max_drift(r), CS_HLC_DRIFT_DEFAULT_MS);
+    uint64_t ahead = cs_replica_now(r) + cs_hlc_make(2 * 3600 * 1000, 0);
+    assert_int_equal(cs_replica_check_stamp(r, ahead, 0), 0);
+    cs_replica_set_max_drift(r, 3600 * 1000);
+    assert_int_equal(cs_replica_max_drift(r), 3600 * 1000);
+    assert_int_equal(cs_replica_check_stamp(r, ahead, 0), CS_EDRIFT);
+    assert_int_equal(cs_replica_check_stamp(r, ahead, 1), 0); /* twice the bound */
+    uint64_t wall = cs_replica_wall_ms(r);
+    assert_int_equal(cs_replica_set_clock_offset(r, 90 * 1000), 0);
+    assert_int_equal(cs_replica_clock_offset(r), 90 * 1000);
+    assert_true(cs_hlc_ms(cs_replica_now(r)) >= wall + 90 * 1000);
+    cs_replica_close(r);
+    assert_int_equal(cs_replica_open(&r, path, 0, NULL, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_clock_offset(r), 90 * 1000);
+    cs_replica_close(r);
+}
+
 /* ---- property test ---- */
 
 struct pv { /* a version as the oracle sees it */
@@ -849,6 +877,7 @@ main(void)
         cmocka_unit_test(test_filters_and_hooks),
         cmocka_unit_test(test_restamp),
         cmocka_unit_test(test_restamp_older_store),
+        cmocka_unit_test(test_clock_calls),
         cmocka_unit_test(test_property_orders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

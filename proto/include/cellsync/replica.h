@@ -70,6 +70,26 @@ sqlite3 *cs_replica_db(struct cs_replica *r);
 const struct cs_id *cs_replica_site(const struct cs_replica *r);
 struct cs_hlc *cs_replica_clock(struct cs_replica *r);
 
+/*
+ * The replica's clock, without handing it out. now: the time as a stamp
+ * (counter 0), offset applied, as a hub tells it to its peers. wall_ms: the
+ * physical clock alone in Unix milliseconds (a test's clock when installed).
+ * check_stamp: 0 if a peer's stamp is within the drift bound (with relayed,
+ * the bound of a change another hub judged), else CS_EDRIFT.
+ */
+uint64_t cs_replica_now(const struct cs_replica *r);
+uint64_t cs_replica_wall_ms(const struct cs_replica *r);
+int cs_replica_check_stamp(const struct cs_replica *r, uint64_t hlc, int relayed);
+/* How far ahead of this clock a peer's stamp may be, in milliseconds. */
+uint64_t cs_replica_max_drift(const struct cs_replica *r);
+void cs_replica_set_max_drift(struct cs_replica *r, uint64_t ms);
+/*
+ * The offset added to the physical clock (the hub's time minus ours). Set,
+ * it is also stored (read back at open) when the stored one differs.
+ */
+int64_t cs_replica_clock_offset(const struct cs_replica *r);
+int cs_replica_set_clock_offset(struct cs_replica *r, int64_t ms);
+
 /* The highest seq this replica has assigned (0 when empty). */
 uint64_t cs_replica_seq(struct cs_replica *r);
 
