@@ -32,16 +32,14 @@ struct rec {
     uint8_t vtype;
 };
 
-/*
- * Interned byte strings: offsets into the arena, found through an
- * open-addressing table of indexes (a power of two, at most half full).
- */
+/* Interned byte strings: where each is in the arena, found by the hash of its bytes. */
 struct dict {
-    uint32_t *off; /* entry -> arena offset */
-    uint32_t *len;
-    uint32_t count, cap;
-    uint32_t *slots; /* hash slot -> entry + 1, 0 = empty */
-    uint32_t nslots;
+    struct dict_entry {
+        uint32_t off, len;
+    } * e;
+    uint32_t count;
+    size_t cap;
+    struct cs__map map; /* cs__hash of the bytes -> entry */
 };
 
 struct cs_changeset {
@@ -52,15 +50,6 @@ struct cs_changeset {
     size_t arena_len, arena_cap;
     struct dict names, origins;
 };
-
-static uint32_t
-hash_bytes(const uint8_t *p, size_t n)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 16777619u;
-    return h;
-}
 
 static int
 arena_put(struct cs_changeset *cs, const void *p, size_t n, int nul, uint32_t *off)
@@ -90,29 +79,9 @@ arena_put(struct cs_changeset *cs, const void *p, size_t n, int nul, uint32_t *o
 static void
 dict_release(struct dict *d)
 {
-    free(d->off);
-    free(d->len);
-    free(d->slots);
+    free(d->e);
+    cs__map_release(&d->map);
     memset(d, 0, sizeof(*d));
-}
-
-static int
-dict_rehash(struct dict *d, const uint8_t *arena)
-{
-    uint32_t n = d->nslots ? d->nslots * 2 : 64;
-    uint32_t *slots = calloc(n, sizeof(*slots));
-    if (slots == NULL)
-        return CS_ENOMEM;
-    for (uint32_t e = 0; e < d->count; e++) {
-        uint32_t s = hash_bytes(arena + d->off[e], d->len[e]) & (n - 1);
-        while (slots[s] != 0)
-            s = (s + 1) & (n - 1);
-        slots[s] = e + 1;
-    }
-    free(d->slots);
-    d->slots = slots;
-    d->nslots = n;
-    return 0;
 }
 
 /*
@@ -124,44 +93,29 @@ static int
 dict_intern(struct cs_changeset *cs, struct dict *d, const void *p, size_t n, int nul, uint32_t max,
             int must_be_new, uint32_t *ix)
 {
+    uint64_t key = cs__hash(p, n);
+    size_t it = 0;
+    uint32_t e;
     int ret;
-    if (d->nslots == 0 && (ret = dict_rehash(d, cs->arena)) != 0)
-        return ret;
-    uint32_t s = hash_bytes(p, n) & (d->nslots - 1);
-    while (d->slots[s] != 0) {
-        uint32_t e = d->slots[s] - 1;
-        if (d->len[e] == n && memcmp(cs->arena + d->off[e], p, n) == 0) {
+    while (cs__map_next(&d->map, key, &it, &e)) {
+        if (d->e[e].len == n && memcmp(cs->arena + d->e[e].off, p, n) == 0) {
             if (must_be_new)
                 return CS_EDUPLICATE;
             *ix = e;
             return 0;
         }
-        s = (s + 1) & (d->nslots - 1);
     }
     if (d->count >= max)
         return CS_ETOOBIG;
-    if (d->count == d->cap) {
-        uint32_t cap = d->cap ? d->cap * 2 : 16;
-        uint32_t *o = realloc(d->off, cap * sizeof(*o));
-        if (o == NULL)
-            return CS_ENOMEM;
-        d->off = o;
-        uint32_t *l = realloc(d->len, cap * sizeof(*l));
-        if (l == NULL)
-            return CS_ENOMEM;
-        d->len = l;
-        d->cap = cap;
-    }
     uint32_t off;
-    if ((ret = arena_put(cs, p, n, nul, &off)) != 0)
+    if ((ret = cs__grow((void **)&d->e, &d->cap, (size_t)d->count + 1, sizeof(*d->e), 16)) != 0 ||
+        (ret = arena_put(cs, p, n, nul, &off)) != 0 ||
+        (ret = cs__map_add(&d->map, key, d->count)) != 0)
         return ret;
-    uint32_t e = d->count++;
-    d->off[e] = off;
-    d->len[e] = (uint32_t)n;
-    d->slots[s] = e + 1;
+    e = d->count++;
+    d->e[e].off = off;
+    d->e[e].len = (uint32_t)n;
     *ix = e;
-    if (d->count * 2 > d->nslots)
-        return dict_rehash(d, cs->arena);
     return 0;
 }
 
@@ -295,14 +249,14 @@ cs_changeset_get(const struct cs_changeset *cs, size_t i, struct cs_change *out)
 {
     const struct rec *r = &cs->recs[i];
     memset(out, 0, sizeof(*out));
-    out->table = (const char *)cs->arena + cs->names.off[r->table];
-    out->column = (const char *)cs->arena + cs->names.off[r->column];
+    out->table = (const char *)cs->arena + cs->names.e[r->table].off;
+    out->column = (const char *)cs->arena + cs->names.e[r->column].off;
     out->row = r->row;
     out->hlc = r->hlc;
-    memcpy(out->origin.b, cs->arena + cs->origins.off[r->origin], CS_ID_LEN);
+    memcpy(out->origin.b, cs->arena + cs->origins.e[r->origin].off, CS_ID_LEN);
     out->prev_hlc = r->prev_hlc;
     if (r->prev_origin != NONE)
-        memcpy(out->prev_origin.b, cs->arena + cs->origins.off[r->prev_origin], CS_ID_LEN);
+        memcpy(out->prev_origin.b, cs->arena + cs->origins.e[r->prev_origin].off, CS_ID_LEN);
     out->cl = r->cl;
     out->value.type = (enum cs_vtype)r->vtype;
     if (r->vtype == CS_VINT)
@@ -396,13 +350,13 @@ cs_changeset_encode(const struct cs_changeset *cs, uint8_t **out, size_t *outlen
         msgpack_pack_uint64(&pk, h->hub_time) || msgpack_pack_array(&pk, cs->names.count))
         goto out;
     for (uint32_t i = 0; i < cs->names.count; i++)
-        if (msgpack_pack_str(&pk, cs->names.len[i]) ||
-            msgpack_pack_str_body(&pk, cs->arena + cs->names.off[i], cs->names.len[i]))
+        if (msgpack_pack_str(&pk, cs->names.e[i].len) ||
+            msgpack_pack_str_body(&pk, cs->arena + cs->names.e[i].off, cs->names.e[i].len))
             goto out;
     if (msgpack_pack_array(&pk, cs->origins.count))
         goto out;
     for (uint32_t i = 0; i < cs->origins.count; i++)
-        if (pack_id(&pk, cs->arena + cs->origins.off[i]))
+        if (pack_id(&pk, cs->arena + cs->origins.e[i].off))
             goto out;
     if (msgpack_pack_array(&pk, (uint32_t)cs->nrecs))
         goto out;

@@ -100,9 +100,6 @@ int cs__envelope_seal_seeded(const struct cs_key *k, const uint8_t recipient_pk[
  */
 int cs__grow(void **v, size_t *cap, size_t need, size_t size, size_t first);
 
-/* FNV-1a over n bytes, for map keys. */
-uint64_t cs__hash(const void *p, size_t n);
-
 /*
  * Open addressing from a 64-bit key to a 32-bit value, at most half full.
  * Every value added stays under its key, even beside an equal key: a key
@@ -119,11 +116,45 @@ struct cs__map {
     size_t n;       /* values stored */
     unsigned shift; /* 64 - log2(cap): the hash's top bits pick the slot */
 };
+/* FNV-1a over n bytes, for map keys. Inline with the lookup: both are on the merge path. */
+static inline uint64_t
+cs__hash(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+/* Fibonacci hashing: the top bits of key times 2^64 / phi pick the first slot. */
+static inline size_t
+cs__map_home(const struct cs__map *m, uint64_t key)
+{
+    return (size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> m->shift);
+}
+
 /*
  * The values stored under key, one per call: set *it = 0 before the first.
  * 1 with *val, 0 when there are no more. The map must not change between calls.
  */
-int cs__map_next(const struct cs__map *m, uint64_t key, size_t *it, uint32_t *val);
+static inline int
+cs__map_next(const struct cs__map *m, uint64_t key, size_t *it, uint32_t *val)
+{
+    if (m->cap == 0)
+        return 0;
+    /* *it is 1 + the next slot to probe; a probe ends at an empty slot (the map is half empty). */
+    size_t i = *it == 0 ? cs__map_home(m, key) : *it - 1;
+    for (; m->slot[i].val != 0; i = (i + 1) & (m->cap - 1)) {
+        if (m->slot[i].key == key) {
+            *val = m->slot[i].val - 1;
+            *it = ((i + 1) & (m->cap - 1)) + 1;
+            return 1;
+        }
+    }
+    *it = i + 1;
+    return 0;
+}
 /* Adds key -> val (below UINT32_MAX): 0, CS_ENOMEM or CS_ETOOBIG. */
 int cs__map_add(struct cs__map *m, uint64_t key, uint32_t val);
 /* Empties the map and keeps its memory. */

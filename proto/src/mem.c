@@ -32,23 +32,6 @@ cs__grow(void **v, size_t *cap, size_t need, size_t size, size_t first)
     return 0;
 }
 
-uint64_t
-cs__hash(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * UINT64_C(1099511628211);
-    return h;
-}
-
-/* Fibonacci hashing: the top bits of key times 2^64 / phi, so keys that differ only high spread. */
-static size_t
-home(const struct cs__map *m, uint64_t key)
-{
-    return (size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> m->shift);
-}
-
 static int
 rehash(struct cs__map *m)
 {
@@ -61,32 +44,13 @@ rehash(struct cs__map *m)
     for (size_t i = 0; i < m->cap; i++) {
         if (m->slot[i].val == 0)
             continue;
-        size_t h = home(&nm, m->slot[i].key);
+        size_t h = cs__map_home(&nm, m->slot[i].key);
         while (slot[h].val != 0)
             h = (h + 1) & (cap - 1);
         slot[h] = m->slot[i];
     }
     free(m->slot);
     *m = nm;
-    return 0;
-}
-
-int
-cs__map_next(const struct cs__map *m, uint64_t key, size_t *it, uint32_t *val)
-{
-    if (m->cap == 0)
-        return 0;
-    /* *it is 1 + the next slot to probe; the probe ends at an empty slot (the map is half empty).
-     */
-    size_t i = *it == 0 ? home(m, key) : *it - 1;
-    for (; m->slot[i].val != 0; i = (i + 1) & (m->cap - 1)) {
-        if (m->slot[i].key == key) {
-            *val = m->slot[i].val - 1;
-            *it = ((i + 1) & (m->cap - 1)) + 1;
-            return 1;
-        }
-    }
-    *it = i + 1;
     return 0;
 }
 
@@ -98,7 +62,7 @@ cs__map_add(struct cs__map *m, uint64_t key, uint32_t val)
         return CS_ETOOBIG;
     if ((m->n + 1) * 2 > m->cap && (ret = rehash(m)) != 0)
         return ret;
-    size_t h = home(m, key);
+    size_t h = cs__map_home(m, key);
     while (m->slot[h].val != 0)
         h = (h + 1) & (m->cap - 1);
     m->slot[h].key = key;
