@@ -1055,6 +1055,9 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         return ret;
     r->in_tx = 1;
     r->batching = 1;
+    /* One value holder for the whole set, rebound for each change. */
+    if ((rc = cs__stmt_get(&r->stmts, ST_VALUE, &holder)) != SQLITE_OK)
+        goto fail;
     for (size_t i = 0; i < s.received; i++) {
         struct cs_change c;
         struct ver x = {0};
@@ -1094,9 +1097,12 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
             (rc = site_ix(r, &c.origin, &x.site)) != SQLITE_OK ||
             (c.prev_hlc && (rc = site_ix(r, &c.prev_origin, &x.prev_site)) != SQLITE_OK))
             goto fail;
-        if ((rc = with_value(r, &c.value, &holder)) != SQLITE_OK ||
-            (rc = merge_one(r, &x, sqlite3_column_value(holder, 0), &state, &s.conflicts)) !=
-                SQLITE_OK)
+        sqlite3_reset(holder);
+        if ((rc = cs__value_bind(holder, 1, &c.value)) != SQLITE_OK ||
+            (rc = sqlite3_step(holder)) != SQLITE_ROW)
+            goto fail;
+        if ((rc = merge_one(r, &x, sqlite3_column_value(holder, 0), &state, &s.conflicts)) !=
+            SQLITE_OK)
             goto fail;
         if (state < 0)
             s.duplicates++;
