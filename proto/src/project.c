@@ -285,10 +285,17 @@ void
 cs__project_rollback(struct cs_replica *r)
 {
     cs__pend_clear(r);
+    /*
+     * The entries are keyed by name indexes, and a name the transaction
+     * interned is gone: its index comes back for the next new name. Forget
+     * them all (a rollback is rare, and the upserts are prepared again).
+     */
     for (size_t i = 0; i < r->ndcols; i++) {
-        sqlite3_reset(r->dcols[i].upsert);
-        sqlite3_reset(r->dcols[i].rows);
+        sqlite3_finalize(r->dcols[i].upsert);
+        sqlite3_finalize(r->dcols[i].rows);
     }
+    r->ndcols = 0;
+    cs__map_clear(&r->dmap);
 }
 
 void

@@ -134,7 +134,7 @@ int cs__replica_exec(struct cs_replica *r, const char *sql, char *err, size_t er
 int cs__domain_table(struct cs_replica *r, int64_t tbl, struct dcol **out);
 struct pend *cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols);
 void cs__pend_clear(struct cs_replica *r);
-/* After a rollback: no row waits, no upsert is left half way. */
+/* After a rollback: no row waits, and no column is known by a name index any more. */
 void cs__project_rollback(struct cs_replica *r);
 /* At close: every upsert finalized, the maps freed. */
 void cs__project_release(struct cs_replica *r);
