@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cellsync/error.h"
+#include "cellsync/meta.h"
 #include "cellsync/replica.h"
 #include "cellsync/schema.h"
 #include "cellsync/util.h"
@@ -56,7 +57,23 @@ static const char store_sql[] =
     "CREATE TABLE IF NOT EXISTS cs_dropped (tbl INTEGER NOT NULL, row BLOB NOT NULL,"
     " col INTEGER NOT NULL, hlc INTEGER NOT NULL, site INTEGER NOT NULL,"
     " prev_hlc INTEGER NOT NULL, prev_site INTEGER NOT NULL, seq INTEGER NOT NULL, val,"
-    " PRIMARY KEY (tbl, row, col, hlc, site)) WITHOUT ROWID;";
+    " PRIMARY KEY (tbl, row, col, hlc, site)) WITHOUT ROWID;"
+    /*
+     * The public views (cellsync/replica.h): what other code may read. A view
+     * whose columns change gets a new name, since IF NOT EXISTS keeps an old one.
+     */
+    "CREATE VIEW IF NOT EXISTS cs_version AS SELECT v.seq AS seq, t.name AS tbl, v.row AS row,"
+    " c.name AS col, v.val AS val, v.hlc AS hlc, s.uuid AS origin,"
+    " CASE v.state WHEN 0 THEN 'current' WHEN 1 THEN 'conflict' ELSE 'replaced' END AS state"
+    " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
+    " JOIN cs_site s ON s.ix = v.site;"
+    "CREATE VIEW IF NOT EXISTS cs_conflict AS SELECT v.seq AS seq, t.name AS tbl, v.row AS row,"
+    " c.name AS col, v.val AS val, v.hlc AS hlc, s.uuid AS origin, cur.val AS current_val,"
+    " cur.hlc AS current_hlc, cs.uuid AS current_origin"
+    " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
+    " JOIN cs_site s ON s.ix = v.site"
+    " LEFT JOIN cs_ver cur ON cur.tbl = v.tbl AND cur.row = v.row AND cur.col = v.col"
+    " AND cur.state = 0 LEFT JOIN cs_site cs ON cs.ix = cur.site WHERE v.state = 1;";
 
 /*
  * The versions clock repair re-stamps: our own (?1) after seq ?2 beyond
@@ -135,6 +152,12 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_RS_MOVE] = "UPDATE cs_ver SET seq = (SELECT max(seq) + 1 FROM cs_ver) WHERE seq = ?1",
     [ST_RS_KEEP_DROPPED] = "INSERT OR REPLACE INTO cs_dropped SELECT tbl, row, col, hlc, site,"
                            " prev_hlc, prev_site, seq, val FROM cs_ver WHERE seq = ?1",
+    [ST_FIRST_WRITER] = "SELECT s.uuid FROM cs_ver v JOIN cs_site s ON s.ix = v.site"
+                        " WHERE v.tbl = (SELECT ix FROM cs_name WHERE name = ?1) AND v.row = ?2"
+                        " ORDER BY v.seq LIMIT 1",
+    [ST_HAS_LATER] = "SELECT 1 FROM cs_ver WHERE tbl = (SELECT ix FROM cs_name WHERE name = ?1)"
+                     " AND row = ?2 AND col = (SELECT ix FROM cs_name WHERE name = ?3)"
+                     " AND site = (SELECT ix FROM cs_site WHERE uuid = ?4) AND seq > ?5 LIMIT 1",
 };
 
 /* ---- errors ---- */
@@ -738,6 +761,70 @@ cs_replica_conflict_count(struct cs_replica *r, uint64_t *count)
     *count = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : cs_sqlite_code(rc);
+}
+
+int
+cs_replica_first_writer(struct cs_replica *r, const char *table, const struct cs_id *row,
+                        struct cs_id *origin)
+{
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&r->stmts, ST_FIRST_WRITER, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
+    int ret = -ENOENT;
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ret = CS_ECORRUPT;
+        if (sqlite3_column_bytes(st, 0) == CS_ID_LEN) {
+            memcpy(origin->b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+            ret = 0;
+        }
+    } else if (rc != SQLITE_DONE) {
+        ret = cs_sqlite_code(rc);
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+cs_replica_has_later(struct cs_replica *r, const char *table, const struct cs_id *row,
+                     const char *column, const struct cs_id *origin, uint64_t after)
+{
+    sqlite3_stmt *st;
+    int rc = cs__stmt_get(&r->stmts, ST_HAS_LATER, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, column, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, origin->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)after);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
+}
+
+int
+cs_replica_site_of(sqlite3 *db, struct cs_id *site)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT value FROM cs_meta WHERE key = ?1", -1, &st, NULL);
+    int ret = CS_ECORRUPT;
+    if (rc != SQLITE_OK) {
+        /* No cs_meta at all: not a replica. */
+        sqlite3_finalize(st);
+        return rc == SQLITE_ERROR ? CS_ECORRUPT : cs_sqlite_code(rc);
+    }
+    sqlite3_bind_text(st, 1, CS_META_SITE, -1, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+        const char *hex = (const char *)sqlite3_column_text(st, 0);
+        ret = cs_id_from_hex(site, hex, strlen(hex)) == 0 ? 0 : CS_ECORRUPT;
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ret = cs_sqlite_code(rc);
+    }
+    sqlite3_finalize(st);
+    return ret;
 }
 
 /* ---- transactions ---- */

@@ -61,6 +61,8 @@ enum {
     ST_RS_TURN_PREV,
     ST_RS_MOVE,
     ST_RS_KEEP_DROPPED,
+    ST_FIRST_WRITER,
+    ST_HAS_LATER,
     ST__COUNT
 };
 

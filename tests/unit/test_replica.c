@@ -707,6 +707,79 @@ test_rollback_forgets_columns(void **state)
     cs_replica_close(r);
 }
 
+/* The store's public face: the views cs_version and cs_conflict, and the named calls. */
+static void
+test_public_face(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(1), *b = open_mem(2);
+    struct cs_apply_stats st;
+    struct cs_id row, other, origin, site_a, site_b;
+    memset(site_a.b, 1, CS_ID_LEN);
+    memset(site_b.b, 2, CS_ID_LEN);
+    cs_id_new(&row);
+    cs_id_new(&other);
+    sqlite3 *db = cs_replica_db(a);
+
+    assert_int_equal(cs_replica_first_writer(a, "candidate", &row, &origin), -ENOENT);
+    set_text(a, &row, "full_name", "Vàng A Páo");
+    pull(b, a, &st);
+    uint64_t seen = cs_replica_seq(b);
+    set_text(b, &row, "phone", "0911111111");
+    set_text(a, &row, "full_name", "Vàng A Pao");
+    set_text(b, &row, "full_name", "Vàng A Páo (Pá Vầu)");
+    pull(a, b, &st);
+    assert_int_equal(st.conflicts, 1);
+
+    /* b's later write of the row is not its first: a wrote it first, and a keeps that. */
+    assert_int_equal(cs_replica_first_writer(a, "candidate", &row, &origin), 0);
+    assert_memory_equal(origin.b, site_a.b, CS_ID_LEN);
+    assert_int_equal(cs_replica_first_writer(b, "candidate", &row, &origin), 0);
+    assert_memory_equal(origin.b, site_a.b, CS_ID_LEN);
+    assert_int_equal(cs_replica_first_writer(a, "candidate", &other, &origin), -ENOENT);
+    assert_int_equal(cs_replica_first_writer(a, "member", &row, &origin), -ENOENT);
+
+    /* On b: b wrote phone after seq `seen`; a wrote nothing there since. */
+    assert_int_equal(cs_replica_has_later(b, "candidate", &row, "phone", &site_b, seen), 1);
+    assert_int_equal(
+        cs_replica_has_later(b, "candidate", &row, "phone", &site_b, cs_replica_seq(b)), 0);
+    assert_int_equal(cs_replica_has_later(b, "candidate", &row, "phone", &site_a, 0), 0);
+    assert_int_equal(cs_replica_has_later(b, "candidate", &row, "nosuch", &site_b, 0), 0);
+
+    /* cs_version: every version, by names; states as words. */
+    assert_int_equal(count(db, "SELECT count(*) FROM cs_version"),
+                     count(db, "SELECT count(*) FROM cs_ver"));
+    assert_int_equal(count(db, "SELECT count(*) FROM cs_version WHERE tbl = 'candidate'"
+                               " AND col = 'full_name' AND state = 'current'"),
+                     1);
+    assert_int_equal(count(db, "SELECT count(*) FROM cs_version WHERE state = 'conflict'"), 1);
+    assert_int_equal(count(db, "SELECT count(*) FROM cs_version WHERE col = 'full_name'"
+                               " AND state = 'replaced'"),
+                     1);
+    /* cs_conflict: the loser beside the current value. */
+    assert_int_equal(count(db, "SELECT count(*) FROM cs_conflict WHERE tbl = 'candidate'"
+                               " AND col = 'full_name' AND val = 'Vàng A Pao'"
+                               " AND current_val = 'Vàng A Páo (Pá Vầu)' AND current_hlc > hlc"
+                               " AND origin = x'01010101010101010101010101010101'"
+                               " AND current_origin = x'02020202020202020202020202020202'"),
+                     1);
+
+    /* The site id of a replica read from its database alone. */
+    struct cs_id site;
+    assert_int_equal(cs_replica_site_of(db, &site), 0);
+    assert_memory_equal(site.b, site_a.b, CS_ID_LEN);
+    sqlite3 *plain;
+    assert_int_equal(sqlite3_open(":memory:", &plain), SQLITE_OK);
+    assert_int_equal(cs_replica_site_of(plain, &site), CS_ECORRUPT);
+    assert_int_equal(
+        sqlite3_exec(plain, "CREATE TABLE cs_meta (key TEXT, value TEXT)", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(cs_replica_site_of(plain, &site), CS_ECORRUPT);
+    sqlite3_close(plain);
+    cs_replica_close(a);
+    cs_replica_close(b);
+}
+
 /* ---- property test ---- */
 
 struct pv { /* a version as the oracle sees it */
@@ -899,6 +972,7 @@ main(void)
         cmocka_unit_test(test_restamp_older_store),
         cmocka_unit_test(test_clock_calls),
         cmocka_unit_test(test_rollback_forgets_columns),
+        cmocka_unit_test(test_public_face),
         cmocka_unit_test(test_property_orders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

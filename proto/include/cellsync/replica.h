@@ -22,6 +22,20 @@
  * BLOB primary key, a `cl` column and one column per register column. Any
  * current value whose table and column exist there is copied in the same
  * transaction; others are stored and forwarded untouched.
+ *
+ * The store's own tables (cs_*) are private: their layout (interned names
+ * and origins, state numbers) may change in any version. What other code
+ * reads with SQL, it reads through two read-only views made with the store,
+ * as SQLite publishes views rather than b-tree layouts:
+ *
+ *   cs_version   every version: seq (this replica's), tbl, row, col (names
+ *                and the 16-byte row id), val, hlc, origin (16-byte site
+ *                id), state ('current', 'conflict' or 'replaced')
+ *   cs_conflict  every open conflict beside its register's current value:
+ *                seq, tbl, row, col, val, hlc, origin (the losing version),
+ *                current_val, current_hlc, current_origin
+ *
+ * and through the calls below.
  */
 #ifndef CELLSYNC_REPLICA_H
 #define CELLSYNC_REPLICA_H
@@ -223,6 +237,28 @@ int cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, si
 
 /* Open conflicts, for status lines. */
 int cs_replica_conflict_count(struct cs_replica *r, uint64_t *count);
+
+/*
+ * Who wrote a row first: the origin of its version with the lowest seq here
+ * (the hub places a row by the device that first sent it). 0, -ENOENT when
+ * the replica has no version of the row, or an error code.
+ */
+int cs_replica_first_writer(struct cs_replica *r, const char *table, const struct cs_id *row,
+                            struct cs_id *origin);
+
+/*
+ * Whether origin has written register (table, row, column) again since seq
+ * `after` of this replica: 1 yes, 0 no, or an error code.
+ */
+int cs_replica_has_later(struct cs_replica *r, const char *table, const struct cs_id *row,
+                         const char *column, const struct cs_id *origin, uint64_t after);
+
+/*
+ * The site id of the replica in an SQLite database opened by other means
+ * (a backup being checked), without opening it as a replica: 0,
+ * CS_ECORRUPT when the file holds no replica's site id, or an error code.
+ */
+int cs_replica_site_of(sqlite3 *db, struct cs_id *site);
 
 /*
  * BLAKE2b-256 over every version (identity, prev, cl, value, state) in a
