@@ -81,6 +81,7 @@ hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c
     }
     sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 10, kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER);
+    sqlite3_bind_int64(st, 11, (int64_t)cs_replica_seq(h->r));
     int rc = step_done(st);
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
@@ -99,10 +100,28 @@ hub_open_clock_refusals(struct hub *h, const struct hub_device *d, struct cs_ref
     if (st == NULL)
         return cs_sqlite_code(sqlite3_errcode(h->db));
     sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, CS_MSG_REFUSED_MAX);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(st, 1) != CS_ID_LEN || sqlite3_column_bytes(st, 4) != CS_ID_LEN)
+    /* At most what one REFUSED message carries: the rest go at the next sync. */
+    while ((rc = *n < CS_MSG_REFUSED_MAX ? sqlite3_step(st) : SQLITE_DONE) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 1) != CS_ID_LEN || sqlite3_column_bytes(st, 4) != CS_ID_LEN ||
+            sqlite3_column_type(st, 0) != SQLITE_TEXT || sqlite3_column_type(st, 2) != SQLITE_TEXT)
             continue; /* not a change this hub could have refused */
+        /*
+         * Replaced: a write of the same device to the register has reached
+         * the hub since it was first refused (one issued again has a smaller
+         * stamp, so this goes by the hub's seq at the refusal).
+         */
+        struct cs_id row, origin;
+        memcpy(row.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
+        memcpy(origin.b, sqlite3_column_blob(st, 4), CS_ID_LEN);
+        int later = cs_replica_has_later(h->r, (const char *)sqlite3_column_text(st, 0), &row,
+                                         (const char *)sqlite3_column_text(st, 2), &origin,
+                                         (uint64_t)sqlite3_column_int64(st, 6));
+        if (later < 0) {
+            rc = later == CS_ENOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+            break;
+        }
+        if (later)
+            continue;
         if (cs__grow((void **)&v, &cap, *n, sizeof(*v), 8) != 0) {
             rc = SQLITE_NOMEM;
             break;

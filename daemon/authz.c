@@ -11,6 +11,7 @@
  * its org_unit. The same placement from the hub's rows alone filters what
  * goes down to a device (hub_row_in_scope).
  */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,24 +268,31 @@ az_find(const struct hub_authz *az, int t, const struct cs_id *row)
     return NULL;
 }
 
-/* The unit of the device that first sent a row; *found = 0 if the hub has no version of it. */
+/*
+ * The unit of the device that first sent a row, or the hub's root when that
+ * was not an enrolled device (the hub itself, or forwarded from elsewhere);
+ * *found = 0 if the hub has no version of the row.
+ */
 static int
 creator_org(struct hub *h, int t, const struct cs_id *row, struct orgs *o, int *found)
 {
-    sqlite3_stmt *st = stmt_get(h, ST_CREATOR);
+    struct cs_id origin;
+    int ret = cs_replica_first_writer(h->r, table_at(t)->name, row, &origin);
+    *found = ret == 0;
+    if (ret == -ENOENT)
+        return 0;
+    if (ret != 0)
+        return ret;
+    sqlite3_stmt *st = stmt_get(h, ST_DEV_ORG);
     if (st == NULL)
         return cs_sqlite_code(sqlite3_errcode(h->db));
-    sqlite3_bind_text(st, 1, table_at(t)->name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 1, origin.b, CS_ID_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    *found = rc == SQLITE_ROW;
-    if (rc == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 0) == SQLITE_TEXT)
-            orgs_add(o, (const char *)sqlite3_column_text(st, 0),
-                     (size_t)sqlite3_column_bytes(st, 0), table_at(t)->key);
-        else
-            orgs_add(o, h->root, strlen(h->root), table_at(t)->key);
-    }
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+        orgs_add(o, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+                 table_at(t)->key);
+    else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        orgs_add(o, h->root, strlen(h->root), table_at(t)->key);
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
 }

@@ -91,41 +91,26 @@ static const char *const stmt_sql[ST__COUNT] = {
                      " UNION SELECT o.code, o.parent FROM org_unit o JOIN anc"
                      " ON o.code = anc.parent WHERE o.cl % 2 = 1)"
                      " SELECT DISTINCT code FROM anc WHERE code != ?1 ORDER BY code",
-    /*
-     * Who first sent a row: the unit of that device, or NULL when it was
-     * not an enrolled device (the hub itself, or forwarded from elsewhere).
-     * Reads the replica's version table: cs_ver_id indexes (tbl, row).
-     */
-    [ST_CREATOR] = "SELECT d.org FROM cs_ver v JOIN cs_site s ON s.ix = v.site"
-                   " LEFT JOIN hub_device d ON d.id = s.uuid"
-                   " WHERE v.tbl = (SELECT ix FROM cs_name WHERE name = ?1) AND v.row = ?2"
-                   " ORDER BY v.seq LIMIT 1",
+    /* The unit of an enrolled device (who first sent a row: cs_replica_first_writer). */
+    [ST_DEV_ORG] = "SELECT org FROM hub_device WHERE id = ?1",
     [ST_AUDIT_ADD] = "INSERT INTO hub_audit (at, device, verdict, seq_first, seq_last, changes,"
                      " refused, reason, envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_REFUSED_ADD] = "INSERT INTO hub_refused (at, device, tbl, row, col, hlc, origin, val,"
-                       " reason, kind, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                       " (SELECT coalesce(max(seq), 0) FROM cs_ver))",
+                       " reason, kind, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     /*
-     * A device's writes refused for the clock that it has not yet replaced:
-     * no write of the same device to the register has reached the hub since
-     * it was first refused (one issued again has a smaller stamp, so this
-     * goes by the hub's seq: r.seq is the hub's last at the refusal).
+     * A device's writes refused for the clock, each with the hub's last seq
+     * when it was first refused (hub_open_clock_refusals keeps those the
+     * device has not yet replaced).
      */
-    [ST_REFUSED_OPEN] =
-        "SELECT r.tbl, r.row, r.col, r.hlc, r.origin, r.reason FROM (SELECT tbl, row, col, hlc,"
-        " origin, max(reason) AS reason, min(seq) AS seq FROM hub_refused WHERE device = ?1"
-        " AND kind = 2 GROUP BY tbl, row, col, hlc, origin) r WHERE NOT EXISTS (SELECT 1"
-        " FROM cs_ver v WHERE v.tbl = (SELECT ix FROM cs_name WHERE name = r.tbl)"
-        " AND v.row = r.row AND v.col = (SELECT ix FROM cs_name WHERE name = r.col)"
-        " AND v.site = (SELECT ix FROM cs_site WHERE uuid = r.origin) AND v.seq > r.seq)"
-        " ORDER BY r.hlc LIMIT ?2",
+    [ST_REFUSED_OPEN] = "SELECT tbl, row, col, hlc, origin, max(reason), min(seq)"
+                        " FROM hub_refused WHERE device = ?1 AND kind = 2"
+                        " GROUP BY tbl, row, col, hlc, origin ORDER BY hlc",
     [ST_REFUSED_ANY] = "SELECT 1 FROM hub_refused WHERE device = ?1 AND kind = 2 LIMIT 1",
     [ST_REFUSED_CLOCK] = "SELECT reason FROM hub_refused WHERE row = ?1 AND hlc = ?2"
                          " AND origin = ?3 AND tbl = ?4 AND col = ?5 AND kind = 2 LIMIT 1",
     [ST_INC_ALL] = "SELECT id, since_seq FROM hub_incarnation ORDER BY n",
-    /* In one statement, so since_seq is the highest seq of the same snapshot. */
-    [ST_INC_ADD] = "INSERT INTO hub_incarnation (id, since_seq, at)"
-                   " VALUES (?1, (SELECT coalesce(max(seq), 0) FROM cs_ver), ?2)",
+    /* ?3: the replica's highest seq, read in the same transaction (one writer). */
+    [ST_INC_ADD] = "INSERT INTO hub_incarnation (id, since_seq, at) VALUES (?1, ?3, ?2)",
     /* A hub made before incarnations: its first, numbering from the start. */
     [ST_INC_FIRST] = "INSERT INTO hub_incarnation (id, since_seq, at) SELECT ?1, 0, ?2"
                      " WHERE NOT EXISTS (SELECT 1 FROM hub_incarnation)",
@@ -344,6 +329,7 @@ hub_incarnation_new(struct hub *h, uint8_t id[CS_INCARNATION_LEN], uint64_t *sin
     randombytes_buf(id, CS_INCARNATION_LEN);
     sqlite3_bind_blob(st, 1, id, CS_INCARNATION_LEN, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    sqlite3_bind_int64(st, 3, (int64_t)cs_replica_seq(h->r));
     if ((rc = step_done(st)) != SQLITE_OK)
         return db_fail(h, rc, err, errlen, "write to");
     if ((ret = incarnation_walk(h, NULL, NULL, NULL, cur, &s)) != 0)

@@ -19,6 +19,7 @@
 #include "cellsync/error.h"
 #include "cellsync/id.h"
 #include "cellsync/key.h"
+#include "cellsync/replica.h"
 #include "hub.h"
 #include "ops.h"
 
@@ -140,13 +141,14 @@ db_check(const char *path, const char *pragma, char *site, size_t sitelen, char 
     sqlite3_finalize(st);
     st = NULL;
     if (site != NULL) {
-        rc = sqlite3_prepare_v2(db, "SELECT value FROM cs_meta WHERE key = 'site'", -1, &st, NULL);
-        if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
-            sqlite3_column_type(st, 0) != SQLITE_TEXT) {
+        struct cs_id id;
+        char hex[CS_ID_HEX_LEN + 1];
+        if (cs_replica_site_of(db, &id) != 0) {
             ret = cs_errf(err, errlen, CS_ECORRUPT, "'%s' is not a cellsync replica", path);
             goto out;
         }
-        snprintf(site, sitelen, "%s", (const char *)sqlite3_column_text(st, 0));
+        cs_id_to_hex(&id, hex);
+        snprintf(site, sitelen, "%s", hex);
     }
     ret = 0;
 out:

@@ -150,8 +150,8 @@ test_init_tree(void **state)
     assert_string_equal(sql_text(db, "SELECT level FROM org_unit WHERE code = 'NT-TX-2'"), "cell");
     assert_int_equal(sql_int(db, "SELECT parent IS NULL FROM org_unit WHERE code = 'QN'"), 1);
     /* Registers, all of one local transaction: one stamp. */
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM cs_ver"), 8 * 5);
-    assert_int_equal(sql_int(db, "SELECT count(DISTINCT hlc) FROM cs_ver"), 1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM cs_version"), 8 * 5);
+    assert_int_equal(sql_int(db, "SELECT count(DISTINCT hlc) FROM cs_version"), 1);
 
     /* Row ids come from the codes: UUIDv8 shape, the same everywhere. */
     struct cs_id id, again;
