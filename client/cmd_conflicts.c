@@ -2,7 +2,7 @@
 /*
  * `cellsync conflicts`: the fields that were edited on two devices without
  * either seeing the other's edit. The merge rule keeps both values (the
- * larger stamp is shown, the other is an open conflict in cs_ver, state 1);
+ * larger stamp is shown, the other is an open conflict: the view cs_conflict);
  * `list` shows them side by side and `resolve` writes the value a person
  * chooses as a new replicated write, so every replica sees it settled.
  *
@@ -175,18 +175,14 @@ add_functions(struct client *c)
 /* ---- queries ---- */
 
 /*
- * Every open conflict with the register's current value. The record's name
- * comes from the tables that have a full name (added by record_name()).
+ * Every open conflict with the register's current value, from the store's
+ * view cs_conflict (cellsync/replica.h). The record's name comes from the
+ * tables that have a full name (added by record_name()).
  */
-#define CONFLICTS_FROM                                                                             \
-    " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name k ON k.ix = v.col"                 \
-    " JOIN cs_site s ON s.ix = v.site"                                                             \
-    " LEFT JOIN cs_ver cur ON cur.tbl = v.tbl AND cur.row = v.row AND cur.col = v.col"             \
-    " AND cur.state = 0 LEFT JOIN cs_site cs ON cs.ix = cur.site"
-
 #define CONFLICTS_COLS                                                                             \
-    "v.seq AS seq, t.name AS tname, v.row AS row, k.name AS cname, v.val AS val,"                  \
-    " s.uuid AS site, v.hlc AS hlc, cur.val AS cval, cs.uuid AS csite, cur.hlc AS chlc"
+    "v.seq AS seq, v.tbl AS tname, v.row AS row, v.col AS cname, v.val AS val,"                    \
+    " v.origin AS site, v.hlc AS hlc, v.current_val AS cval, v.current_origin AS csite,"           \
+    " v.current_hlc AS chlc"
 
 /* A stored value in JSON: ids in their canonical text, other blobs in hex. */
 #define JSON_VALUE(x)                                                                              \
@@ -228,7 +224,7 @@ static const char *const list_headers[] = {
 static void
 record_name(char *buf, size_t len)
 {
-    size_t n = (size_t)snprintf(buf, len, "CASE t.name");
+    size_t n = (size_t)snprintf(buf, len, "CASE v.tbl");
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]) && n < len; i++)
         if (entity_field(&tables[i].e, "full_name") != NULL)
             n += (size_t)snprintf(buf + n, len - n,
@@ -245,8 +241,7 @@ prepare_conflicts(struct client *c, const char *where, const char *tail, sqlite3
     char name[1024], sql[4096];
     record_name(name, sizeof(name));
     int n = snprintf(sql, sizeof(sql),
-                     "WITH x AS (SELECT " CONFLICTS_COLS ", %s AS rname" CONFLICTS_FROM
-                     " WHERE v.state = 1%s) %s",
+                     "WITH x AS (SELECT " CONFLICTS_COLS ", %s AS rname FROM cs_conflict v%s) %s",
                      name, where, tail);
     if (n < 0 || (size_t)n >= sizeof(sql) ||
         sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
@@ -338,11 +333,10 @@ resolve_find(struct client *c, long long seq, struct resolution *r)
     int ret, rc;
 
     ret = prepare_conflicts(
-        c, " AND v.seq = ?1",
+        c, " WHERE v.seq = ?1",
         "SELECT tname, row, cname, val, cval, reg_table(tname) || ' ' || short_id(row), rname,"
-        " (SELECT count(*) - 1 FROM cs_ver o JOIN cs_name ot ON ot.ix = o.tbl"
-        " JOIN cs_name oc ON oc.ix = o.col WHERE o.state = 1 AND ot.name = tname"
-        " AND o.row = x.row AND oc.name = cname) FROM x",
+        " (SELECT count(*) - 1 FROM cs_conflict o WHERE o.tbl = tname AND o.row = x.row"
+        " AND o.col = cname) FROM x",
         &st);
     if (ret != 0)
         goto out;
@@ -427,9 +421,8 @@ resolve_write(struct client *c, const struct resolution *r)
         goto out;
     }
     if (sqlite3_prepare_v2(c->db,
-                           "SELECT reg_field(?1, ?3), reg_value(?1, ?3, v.val) FROM cs_ver v"
-                           " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name k ON k.ix = v.col"
-                           " WHERE t.name = ?1 AND v.row = ?2 AND k.name = ?3 AND v.state = 0",
+                           "SELECT reg_field(?1, ?3), reg_value(?1, ?3, val) FROM cs_version"
+                           " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 'current'",
                            -1, &st, NULL) != SQLITE_OK) {
         client_fail(_("cannot read conflict %s: %s"), r->arg, sqlite3_errmsg(c->db));
         goto out;

@@ -36,10 +36,8 @@ static const struct cs_cli_opt status_opts[OPT__COUNT] = {
     "(SELECT count(*) FROM member WHERE cl % 2 = 1"                                                \
     " AND coalesce(status, '') NOT IN ('transferred_out', 'struck_off', 'deceased'))"
 #define COUNT_MEETINGS "(SELECT count(*) FROM meeting WHERE cl % 2 = 1)"
-#define COUNT_UNACKED                                                                              \
-    "(SELECT count(*) FROM cs_ver v JOIN cs_site s ON s.ix = v.site"                               \
-    " WHERE s.uuid = ?1 AND v.seq > ?2)"
-#define COUNT_OVERDUE "(SELECT count(*) FROM temp.due_rows WHERE days_left < 0)"
+#define COUNT_UNACKED  "(SELECT count(*) FROM cs_version WHERE origin = ?1 AND seq > ?2)"
+#define COUNT_OVERDUE  "(SELECT count(*) FROM temp.due_rows WHERE days_left < 0)"
 
 /* ?3 data directory, ?4 cell code, ?5 last contact (Unix seconds), ?6 open conflicts */
 static const char status_kv_sql[] =
