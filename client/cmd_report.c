@@ -2,11 +2,14 @@
 /*
  * `cellsync report KIND`: the cell's own view of the committee's reports
  * (cellsync/report.h), from this device's replica: its targets and
- * admissions, its candidates by stage, its deadlines, its members. The
- * sync report needs the hub's device list, so it is made at the hub. By
- * default the report covers this device's unit (from enrollment).
+ * admissions, its candidates by stage, its deadlines, its members: the
+ * built-in kinds only. The sync report needs the hub's device list, so the
+ * hub registers it and makes it (cellsyncd report sync). By default the
+ * report covers this device's unit (from enrollment).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
@@ -29,8 +32,9 @@ static const struct cs_cli_opt report_opts[OPT__COUNT] = {
 int
 cmd_report(int argc, char **argv)
 {
-    const char *ov[OPT__COUNT];
+    const char *ov[OPT__COUNT], *name;
     struct cs_report_params p = {0};
+    struct cs_report *rep = NULL;
     struct client c;
     char err[1024] = "", org[64];
     enum cs_report_kind kind;
@@ -50,16 +54,34 @@ cmd_report(int argc, char **argv)
         return ret;
     if (rest + 1 < argc)
         return client_usage(_("report: unexpected argument '%s'"), argv[rest + 1]);
-    if (cs_report_request(rest < argc ? argv[rest] : NULL, ov[OPT_FORMAT], ov[OPT_YEAR],
-                          ov[OPT_SECTION], 0, &kind, &fmt, &year, err, sizeof(err)) != 0)
-        return client_usage("report: %s", err);
+    name = rest < argc ? argv[rest] : NULL;
+    if (name != NULL && strcmp(name, "sync") == 0)
+        return client_usage(
+            "report: %s",
+            _("the sync report is made at the hub: run 'cellsyncd report sync' there"));
+    if ((ret = cs_report_new(&rep)) != 0)
+        return client_fail("%s", cs_strerror(ret));
+    ret = cs_report_request(rep, name, ov[OPT_FORMAT], ov[OPT_YEAR], ov[OPT_SECTION], &kind, &fmt,
+                            &year, err, sizeof(err));
+    /* The kinds this device makes: the built-in ones. */
+    if (ret == CS_ENOTFOUND && name == NULL)
+        snprintf(err, sizeof(err), "%s", _("which report? targets, pipeline, due, members or all"));
+    else if (ret == CS_ENOTFOUND)
+        snprintf(err, sizeof(err),
+                 _("'%s' is not a report: targets, pipeline, due, members or all"), name);
+    if (ret != 0) {
+        ret = client_usage("report: %s", err);
+        goto out;
+    }
     p.section = ov[OPT_SECTION];
-    if (ov[OPT_SQL] != NULL)
-        return cs_report_print_sql(stdout, kind) == 0 ? CS_EXIT_OK
-                                                      : client_fail("%s", cs_strerror(-EIO));
+    if (ov[OPT_SQL] != NULL) {
+        ret = cs_report_print_sql(rep, stdout, kind) == 0 ? CS_EXIT_OK
+                                                          : client_fail("%s", cs_strerror(-EIO));
+        goto out;
+    }
 
     if ((ret = client_open(&c)) != 0)
-        return ret;
+        goto out;
     p.today = c.today;
     p.year = year != 0 ? year : cs_date_to_civil(c.today).y;
     p.hol = c.hol;
@@ -71,8 +93,10 @@ cmd_report(int argc, char **argv)
         p.root = org;
     }
     ret = CS_EXIT_OK;
-    if (cs_report_write(c.rep, kind, fmt, &p, ov[OPT_OUT], err, sizeof(err)) != 0)
+    if (cs_report_write(rep, c.rep, kind, fmt, &p, ov[OPT_OUT], err, sizeof(err)) != 0)
         ret = client_fail("%s", err);
     client_close(&c);
+out:
+    cs_report_free(rep);
     return ret;
 }

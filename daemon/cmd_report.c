@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `cellsyncd report KIND`: the committee's reports on the hub's replica
- * (cellsync/report.h): targets, pipeline, due, members, sync, or all of
- * them, as a table, JSON, CSV or one HTML page. Deadlines count working
- * days with the holiday file of the configuration (holidays = FILE).
+ * (cellsync/report.h): targets, pipeline, due, members, the hub's own sync
+ * report (report_sync.c, registered here), or all of them, as a table,
+ * JSON, CSV or one HTML page. Deadlines count working days with the
+ * holiday file of the configuration (holidays = FILE).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "cellsync/report.h"
 #include "commands.h"
 #include "hub.h"
+#include "report_sync.h"
 
 static void
 usage(FILE *f)
@@ -46,9 +48,10 @@ cmd_report(int argc, char **argv)
         [OPT_FORMAT] = {"format", 1, NULL},   [OPT_OUT] = {"out", 1, NULL},
         [OPT_SECTION] = {"section", 1, NULL}, [OPT_SQL] = {"sql", 0, NULL},
     };
-    const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
+    const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT], *name;
     struct cs_report_params p = {0};
-    enum cs_report_kind kind;
+    struct cs_report *rep = NULL;
+    enum cs_report_kind kind, sync;
     enum cs_report_format fmt;
     int first, year, ret = CS_EXIT_FAILURE;
     struct conf conf;
@@ -61,18 +64,38 @@ cmd_report(int argc, char **argv)
         return done;
     if (first + 1 < argc)
         return cmd_usage_error("report", _("unexpected argument '%s'"), argv[first + 1]);
-    if (cs_report_request(first < argc ? argv[first] : NULL, ov[OPT_FORMAT], ov[OPT_YEAR],
-                          ov[OPT_SECTION], 1, &kind, &fmt, &year, err, sizeof(err)) != 0)
-        return cmd_usage_error("report", "%s", err);
+    /* This is the hub: its replica has the device tables the sync report reads. */
+    if ((ret = cs_report_new(&rep)) != 0 ||
+        (ret = cs_report_register(rep, &report_sync, &sync)) != 0) {
+        ret = cmd_fail("%s", cs_strerror(ret));
+        goto out;
+    }
+    name = first < argc ? argv[first] : NULL;
+    ret = cs_report_request(rep, name, ov[OPT_FORMAT], ov[OPT_YEAR], ov[OPT_SECTION], &kind, &fmt,
+                            &year, err, sizeof(err));
+    /* The kinds the hub makes: the built-in ones and its sync report. */
+    if (ret == CS_ENOTFOUND && name == NULL)
+        snprintf(err, sizeof(err), "%s",
+                 _("which report? targets, pipeline, due, members, sync or all"));
+    else if (ret == CS_ENOTFOUND)
+        snprintf(err, sizeof(err),
+                 _("'%s' is not a report: targets, pipeline, due, members, sync or all"), name);
+    if (ret != 0) {
+        ret = cmd_usage_error("report", "%s", err);
+        goto out;
+    }
     p.root = ov[OPT_ORG];
     p.root_required = p.root != NULL;
     p.section = ov[OPT_SECTION];
-    if (ov[OPT_SQL] != NULL)
-        return cs_report_print_sql(stdout, kind) == 0 ? CS_EXIT_OK
-                                                      : cmd_fail("%s", cs_strerror(-EIO));
+    if (ov[OPT_SQL] != NULL) {
+        ret = cs_report_print_sql(rep, stdout, kind) == 0 ? CS_EXIT_OK
+                                                          : cmd_fail("%s", cs_strerror(-EIO));
+        goto out;
+    }
 
+    ret = CS_EXIT_FAILURE;
     if (cmd_config(&conf, sopt) != 0)
-        return CS_EXIT_FAILURE;
+        goto out;
     if ((ret = cs_date_holidays_new(&hol)) != 0) {
         ret = cmd_fail("%s", cs_strerror(ret));
         goto out;
@@ -91,7 +114,7 @@ cmd_report(int argc, char **argv)
         ret = cmd_fail("%s", err);
         goto out;
     }
-    if (cs_report_write(hub_replica(h), kind, fmt, &p, ov[OPT_OUT], err, sizeof(err)) != 0) {
+    if (cs_report_write(rep, hub_replica(h), kind, fmt, &p, ov[OPT_OUT], err, sizeof(err)) != 0) {
         ret = cmd_fail("%s", err);
         goto out;
     }
@@ -99,5 +122,6 @@ cmd_report(int argc, char **argv)
 out:
     hub_close(h);
     cs_date_holidays_free(hol);
+    cs_report_free(rep);
     return ret;
 }

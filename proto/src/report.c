@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The report engine (cellsync/report.h): runs the named queries of
- * report_queries.c and renders what they return. Renderers never compute:
+ * The report engine (cellsync/report.h): runs the named queries of the
+ * built-in kinds (report_queries.c) and of those a program registers, and
+ * renders what they return. Renderers never compute:
  * a table or HTML cell is a value a query returned, with codes turned into
  * labels and a unit's name indented by its depth; JSON is a json_object()
  * around the same queries; CSV prints one query's rows as they are. So a
@@ -27,17 +28,9 @@
 #include "internal.h"
 #include "report_internal.h"
 
-const char *const cs__report_kind_names[CS_REPORT__COUNT + 1] = {
-    [CS_REPORT_TARGETS] = "targets", [CS_REPORT_PIPELINE] = "pipeline", [CS_REPORT_DUE] = "due",
-    [CS_REPORT_MEMBERS] = "members", [CS_REPORT_SYNC] = "sync",         [CS_REPORT_ALL] = "all",
-};
-
-const char *const cs__report_kind_titles[CS_REPORT__COUNT] = {
-    [CS_REPORT_TARGETS] = N_("Targets and admissions"),
-    [CS_REPORT_PIPELINE] = N_("Candidates in the pipeline"),
-    [CS_REPORT_DUE] = N_("Deadlines of the admission procedure"),
-    [CS_REPORT_MEMBERS] = N_("Membership"),
-    [CS_REPORT_SYNC] = N_("Devices and sync"),
+struct cs_report {
+    const struct cs_report_kind_def *kinds[CS_REPORT__COUNT]; /* built-in ones first */
+    size_t count;
 };
 
 static const char *const format_names[] = {
@@ -47,19 +40,59 @@ static const char *const format_names[] = {
     [CS_REPORT_HTML] = "html",
 };
 
-const char *
-cs_report_kind_name(enum cs_report_kind k)
+int
+cs_report_new(struct cs_report **out)
 {
-    return (unsigned)k <= CS_REPORT_ALL ? cs__report_kind_names[k] : NULL;
+    struct cs_report *rep = calloc(1, sizeof(*rep));
+    *out = NULL;
+    if (rep == NULL)
+        return CS_ENOMEM;
+    for (size_t k = 0; k < CS_REPORT__BUILTIN; k++)
+        rep->kinds[rep->count++] = &cs__report_builtin[k];
+    *out = rep;
+    return 0;
+}
+
+void
+cs_report_free(struct cs_report *rep)
+{
+    free(rep);
+}
+
+/* The definition of a kind, or NULL for one rep does not have (and for CS_REPORT_ALL). */
+static const struct cs_report_kind_def *
+kind_def(const struct cs_report *rep, enum cs_report_kind k)
+{
+    return (unsigned)k < rep->count ? rep->kinds[k] : NULL;
+}
+
+const char *
+cs_report_kind_name(const struct cs_report *rep, enum cs_report_kind k)
+{
+    const struct cs_report_kind_def *def = kind_def(rep, k);
+    if (k == CS_REPORT_ALL)
+        return "all";
+    return def != NULL ? def->name : NULL;
 }
 
 int
-cs_report_kind_from_name(const char *name)
+cs_report_kind_from_name(const struct cs_report *rep, const char *name)
 {
-    for (int k = 0; k <= CS_REPORT_ALL; k++)
-        if (strcmp(cs__report_kind_names[k], name) == 0)
-            return k;
-    return -1;
+    for (size_t k = 0; k < rep->count; k++)
+        if (strcmp(rep->kinds[k]->name, name) == 0)
+            return (int)k;
+    return strcmp(name, "all") == 0 ? CS_REPORT_ALL : -1;
+}
+
+int
+cs_report_register(struct cs_report *rep, const struct cs_report_kind_def *def,
+                   enum cs_report_kind *kind_out)
+{
+    if (rep->count == CS_REPORT__COUNT || cs_report_kind_from_name(rep, def->name) >= 0)
+        return CS_EINVAL;
+    *kind_out = (enum cs_report_kind)rep->count;
+    rep->kinds[rep->count++] = def;
+    return 0;
 }
 
 const char *
@@ -110,32 +143,49 @@ write_fail(struct run *x)
     return cs_errf(x->err, x->errlen, e, _("cannot write the report: %s"), cs_strerror(e));
 }
 
-/* Binds the report parameters by name; others stay NULL. */
-static void
+/*
+ * Binds the report parameters by name, and hands the others to the kinds'
+ * own bind(): a JSON statement of 'all' holds the queries of every kind.
+ * Parameters nobody binds stay NULL.
+ */
+static int
 bind_params(struct run *x, sqlite3_stmt *st)
 {
-    int n = sqlite3_bind_parameter_count(st);
-    for (int i = 1; i <= n; i++) {
+    int n = sqlite3_bind_parameter_count(st), ret = 0;
+    for (int i = 1; i <= n && ret == 0; i++) {
         const char *name = sqlite3_bind_parameter_name(st, i);
         if (name == NULL)
             continue;
-        if (strcmp(name, ":root") == 0 && x->p->root != NULL)
-            sqlite3_bind_text(st, i, x->p->root, -1, SQLITE_STATIC);
-        else if (strcmp(name, ":year") == 0)
+        if (strcmp(name, ":root") == 0) {
+            if (x->p->root != NULL)
+                sqlite3_bind_text(st, i, x->p->root, -1, SQLITE_STATIC);
+        } else if (strcmp(name, ":year") == 0) {
             sqlite3_bind_int(st, i, x->p->year);
-        else if (strcmp(name, ":today") == 0)
+        } else if (strcmp(name, ":today") == 0) {
             sqlite3_bind_text(st, i, x->today, -1, SQLITE_STATIC);
+        } else {
+            for (size_t k = 0; k < x->rep->count && ret == 0; k++)
+                if (x->rep->kinds[k]->bind != NULL)
+                    ret = x->rep->kinds[k]->bind(x->r, st, i, name);
+        }
     }
+    return ret;
 }
 
 int
 cs__report_prepare(struct run *x, const char *sql, sqlite3_stmt **st, const char *what)
 {
+    int ret;
     if (sqlite3_prepare_v2(x->db, sql, -1, st, NULL) != SQLITE_OK) {
         *st = NULL;
         return cs__report_sql_fail(x, what);
     }
-    bind_params(x, *st);
+    if ((ret = bind_params(x, *st)) != 0) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+        return cs_errf(x->err, x->errlen, ret, _("cannot make the report (%s): %s"), what,
+                       cs_strerror(ret));
+    }
     return 0;
 }
 
@@ -151,22 +201,19 @@ str_finish(struct run *x, sqlite3_str *s)
     return sqlite3_str_finish(s);
 }
 
-/* The named queries of a kind, in order; the chart is not a section. */
+/* The sections of a kind are its named queries but the chart. */
 int
-cs__report_is_section(const struct cs_report_query *q, enum cs_report_kind kind, const char *only)
+cs__report_is_section(const struct cs_report_query *q, const char *only)
 {
-    return q->kind == kind && strcmp(q->section, "chart") != 0 &&
-           (only == NULL || strcmp(q->section, only) == 0);
+    return strcmp(q->section, "chart") != 0 && (only == NULL || strcmp(q->section, only) == 0);
 }
 
 const struct cs_report_query *
-cs__report_chart_of(enum cs_report_kind kind)
+cs__report_chart_of(const struct cs_report_kind_def *def)
 {
-    size_t n;
-    const struct cs_report_query *q = cs_report_queries(&n);
-    for (size_t i = 0; i < n; i++)
-        if (q[i].kind == kind && strcmp(q[i].section, "chart") == 0)
-            return &q[i];
+    for (size_t i = 0; i < def->count; i++)
+        if (strcmp(def->queries[i].section, "chart") == 0)
+            return &def->queries[i];
     return NULL;
 }
 
@@ -294,12 +341,10 @@ check_root(struct run *x)
 static int
 find_units(struct run *x)
 {
-    size_t n;
-    const struct cs_report_query *q = cs_report_queries(&n);
     sqlite3_stmt *st;
     int ret;
-    /* The first query opens with the units' CTE (UNITS in report_queries.c); reuse it. */
-    const char *with = q[0].sql, *end = strstr(with, "),\ntree(");
+    /* The units' CTE that opens every query, without its tree. */
+    const char *with = CS_REPORT_UNITS, *end = strstr(with, "),\ntree(");
     if (end == NULL)
         return cs_errf(x->err, x->errlen, CS_EINVAL, "the units query has changed");
     sqlite3_str *s = sqlite3_str_new(x->db);
@@ -321,36 +366,20 @@ find_units(struct run *x)
     return rc == SQLITE_ROW ? 0 : cs__report_sql_fail(x, "units");
 }
 
-int
-cs_report_is_hub(struct cs_replica *r)
-{
-    sqlite3_stmt *st;
-    int yes = 0;
-    if (sqlite3_prepare_v2(cs_replica_db(r),
-                           "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                           " AND name IN ('hub_device', 'hub_refused')",
-                           -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        yes = sqlite3_column_int(st, 0) == 2;
-    sqlite3_finalize(st);
-    return yes;
-}
-
 /* ---- table ---- */
 
 static int
-render_table_kind(struct run *x, enum cs_report_kind kind)
+render_table_kind(struct run *x, const struct cs_report_kind_def *def)
 {
-    size_t n;
-    const struct cs_report_query *q = cs_report_queries(&n);
+    size_t n = def->count;
+    const struct cs_report_query *q = def->queries;
     int ret = 0;
 
-    fprintf(x->f, "%s\n", _(cs__report_kind_titles[kind]));
+    fprintf(x->f, "%s\n", _(def->title));
     /* TRANSLATORS: the heading line of a report: the unit(s), the year and today's date. */
     fprintf(x->f, _("unit: %s; year %d; as of %s\n"), x->units, x->p->year, x->today);
     for (size_t i = 0; i < n && ret == 0; i++) {
-        if (!cs__report_is_section(&q[i], kind, x->p->section))
+        if (!cs__report_is_section(&q[i], x->p->section))
             continue;
         char *sql = NULL;
         const char *headers[32];
@@ -379,18 +408,18 @@ render_table_kind(struct run *x, enum cs_report_kind kind)
 
 /* Appends the json_object() of one report to s. */
 static int
-json_kind(struct run *x, sqlite3_str *s, enum cs_report_kind kind)
+json_kind(struct run *x, sqlite3_str *s, const struct cs_report_kind_def *def)
 {
-    size_t n;
-    const struct cs_report_query *q = cs_report_queries(&n);
+    size_t n = def->count;
+    const struct cs_report_query *q = def->queries;
     int ret = 0, first = 1;
 
     sqlite3_str_appendf(s,
                         "json_object('report', %Q, 'title', %Q, 'unit', :root,"
                         " 'units', %Q, 'year', :year, 'today', :today, 'sections', json_object(",
-                        cs__report_kind_names[kind], _(cs__report_kind_titles[kind]), x->units);
+                        def->name, _(def->title), x->units);
     for (size_t i = 0; i < n; i++) {
-        if (!cs__report_is_section(&q[i], kind, x->p->section))
+        if (!cs__report_is_section(&q[i], x->p->section))
             continue;
         char **cols;
         int nc;
@@ -405,7 +434,7 @@ json_kind(struct run *x, sqlite3_str *s, enum cs_report_kind kind)
         first = 0;
     }
     sqlite3_str_appendall(s, ")");
-    const struct cs_report_query *chart = cs__report_chart_of(kind);
+    const struct cs_report_query *chart = cs__report_chart_of(def);
     if (x->p->section == NULL && chart != NULL)
         sqlite3_str_appendf(s,
                             ", 'chart', json_object('title', %Q, 'bars', (SELECT"
@@ -417,7 +446,7 @@ json_kind(struct run *x, sqlite3_str *s, enum cs_report_kind kind)
 }
 
 static int
-render_json(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many)
+render_json(struct run *x, const struct cs_report_kind_def *const *kinds, size_t nk, int many)
 {
     sqlite3_stmt *st = NULL;
     int ret;
@@ -472,16 +501,15 @@ csv_field(FILE *f, const char *s)
 }
 
 static int
-render_csv(struct run *x, enum cs_report_kind kind)
+render_csv(struct run *x, const struct cs_report_kind_def *def)
 {
-    size_t n;
-    const struct cs_report_query *q = cs_report_queries(&n), *sec = NULL;
+    const struct cs_report_query *sec = NULL;
     sqlite3_stmt *st = NULL;
     int ret, rc;
 
-    for (size_t i = 0; i < n && sec == NULL; i++)
-        if (cs__report_is_section(&q[i], kind, x->p->section))
-            sec = &q[i];
+    for (size_t i = 0; i < def->count && sec == NULL; i++)
+        if (cs__report_is_section(&def->queries[i], x->p->section))
+            sec = &def->queries[i];
     if (sec == NULL)
         return cs_errf(x->err, x->errlen, CS_EINVAL, "no section");
     if ((ret = cs__report_prepare(x, sec->sql, &st, sec->section)) != 0)
@@ -510,15 +538,17 @@ render_csv(struct run *x, enum cs_report_kind kind)
 /* ---- entry points ---- */
 
 int
-cs_report_has_section(enum cs_report_kind kind, const char *name, char *list, size_t len)
+cs_report_has_section(const struct cs_report *rep, enum cs_report_kind kind, const char *name,
+                      char *list, size_t len)
 {
-    size_t n, used = 0;
-    const struct cs_report_query *q = cs_report_queries(&n);
+    const struct cs_report_kind_def *def = kind_def(rep, kind);
+    size_t n = def != NULL ? def->count : 0, used = 0;
+    const struct cs_report_query *q = def != NULL ? def->queries : NULL;
     int found = 0;
     if (list != NULL && len > 0)
         list[0] = 0;
     for (size_t i = 0; i < n; i++) {
-        if (kind == CS_REPORT_ALL || !cs__report_is_section(&q[i], kind, NULL))
+        if (!cs__report_is_section(&q[i], NULL))
             continue;
         found |= strcmp(q[i].section, name) == 0;
         if (list != NULL && used < len) {
@@ -531,8 +561,8 @@ cs_report_has_section(enum cs_report_kind kind, const char *name, char *list, si
 
 /* What no format or section can make of a kind: one check for the commands and render(). */
 static int
-check_shape(enum cs_report_kind kind, enum cs_report_format fmt, const char *section, char *err,
-            size_t errlen)
+check_shape(const struct cs_report *rep, enum cs_report_kind kind, enum cs_report_format fmt,
+            const char *section, char *err, size_t errlen)
 {
     char list[256];
 
@@ -543,33 +573,23 @@ check_shape(enum cs_report_kind kind, enum cs_report_format fmt, const char *sec
         return 0;
     if (kind == CS_REPORT_ALL)
         return cs_errf(err, errlen, CS_EINVAL, "%s", _("--section needs one report, not 'all'"));
-    if (!cs_report_has_section(kind, section, list, sizeof(list)))
+    if (!cs_report_has_section(rep, kind, section, list, sizeof(list)))
         return cs_errf(err, errlen, CS_EINVAL, _("the %s report has no section '%s' (it has: %s)"),
-                       cs__report_kind_names[kind], section, list);
+                       cs_report_kind_name(rep, kind), section, list);
     return 0;
 }
 
 int
-cs_report_request(const char *kind, const char *format, const char *year, const char *section,
-                  int at_hub, enum cs_report_kind *kind_out, enum cs_report_format *fmt_out,
-                  int *year_out, char *err, size_t errlen)
+cs_report_request(const struct cs_report *rep, const char *kind, const char *format,
+                  const char *year, const char *section, enum cs_report_kind *kind_out,
+                  enum cs_report_format *fmt_out, int *year_out, char *err, size_t errlen)
 {
-    int k = kind != NULL ? cs_report_kind_from_name(kind) : -1, f = CS_REPORT_TABLE;
+    int k = kind != NULL ? cs_report_kind_from_name(rep, kind) : -1, f = CS_REPORT_TABLE;
     long y = 0;
 
-    if (kind == NULL)
-        return cs_errf(err, errlen, CS_EINVAL, "%s",
-                       at_hub ? _("which report? targets, pipeline, due, members, sync or all")
-                              : _("which report? targets, pipeline, due, members or all"));
-    if (k == CS_REPORT_SYNC && !at_hub)
-        return cs_errf(err, errlen, CS_EINVAL, "%s",
-                       _("the sync report is made at the hub: run 'cellsyncd report sync' there"));
+    /* The kinds differ by program: each command names its own in the message. */
     if (k < 0)
-        return cs_errf(err, errlen, CS_EINVAL,
-                       at_hub ? _("'%s' is not a report: targets, pipeline, due, members, sync or "
-                                  "all")
-                              : _("'%s' is not a report: targets, pipeline, due, members or all"),
-                       kind);
+        return CS_ENOTFOUND;
     if (format != NULL && (f = cs_report_format_from_name(format)) < 0)
         return cs_errf(err, errlen, CS_EINVAL,
                        _("--format: '%s' is not one of table, json, csv, html"), format);
@@ -581,7 +601,8 @@ cs_report_request(const char *kind, const char *format, const char *year, const 
             return cs_errf(err, errlen, CS_EINVAL,
                            _("--year: '%s' is not a year from 2000 to 2200"), year);
     }
-    int ret = check_shape((enum cs_report_kind)k, (enum cs_report_format)f, section, err, errlen);
+    int ret =
+        check_shape(rep, (enum cs_report_kind)k, (enum cs_report_format)f, section, err, errlen);
     if (ret != 0)
         return ret;
     *kind_out = (enum cs_report_kind)k;
@@ -591,20 +612,19 @@ cs_report_request(const char *kind, const char *format, const char *year, const 
 }
 
 static int
-render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt, int hub)
+render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt)
 {
-    enum cs_report_kind kinds[CS_REPORT__COUNT];
+    const struct cs_report_kind_def *kinds[CS_REPORT__COUNT];
     size_t nk = 0;
     int many = kind == CS_REPORT_ALL, ret = 0;
 
     if (many) {
-        for (int k = 0; k < CS_REPORT__COUNT; k++)
-            if (k != CS_REPORT_SYNC || hub)
-                kinds[nk++] = (enum cs_report_kind)k;
+        for (size_t k = 0; k < x->rep->count; k++)
+            kinds[nk++] = x->rep->kinds[k];
     } else {
-        kinds[nk++] = kind;
+        kinds[nk++] = kind_def(x->rep, kind);
     }
-    if ((ret = check_shape(kind, fmt, x->p->section, x->err, x->errlen)) != 0)
+    if ((ret = check_shape(x->rep, kind, fmt, x->p->section, x->err, x->errlen)) != 0)
         return ret;
     switch (fmt) {
     case CS_REPORT_TABLE:
@@ -617,7 +637,7 @@ render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt, int h
     case CS_REPORT_JSON:
         return render_json(x, kinds, nk, many);
     case CS_REPORT_CSV:
-        return render_csv(x, kind);
+        return render_csv(x, kinds[0]);
     case CS_REPORT_HTML:
         return cs__report_render_html(x, kinds, nk, many);
     }
@@ -625,17 +645,17 @@ render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt, int h
 }
 
 int
-cs_report_render(struct cs_replica *r, enum cs_report_kind kind, enum cs_report_format fmt,
-                 const struct cs_report_params *p, FILE *out, char *err, size_t errlen)
+cs_report_render(const struct cs_report *rep, struct cs_replica *r, enum cs_report_kind kind,
+                 enum cs_report_format fmt, const struct cs_report_params *p, FILE *out, char *err,
+                 size_t errlen)
 {
-    struct run x = {.db = cs_replica_db(r), .p = p, .f = out, .err = err, .errlen = errlen};
-    int ret, hub = cs_report_is_hub(r);
+    struct run x = {
+        .rep = rep, .r = r, .db = cs_replica_db(r), .p = p, .f = out, .err = err, .errlen = errlen};
+    int ret;
 
-    if ((unsigned)kind > CS_REPORT_ALL || (unsigned)fmt >= CS_ARRAY_SIZE(format_names))
+    if ((kind != CS_REPORT_ALL && kind_def(rep, kind) == NULL) ||
+        (unsigned)fmt >= CS_ARRAY_SIZE(format_names))
         return cs_errf(err, errlen, CS_EINVAL, "unknown report or format");
-    if (kind == CS_REPORT_SYNC && !hub)
-        return cs_errf(err, errlen, CS_EINVAL, "%s",
-                       _("the sync report is made at the hub: this replica has no devices"));
     cs_date_format(p->today, x.today);
     if ((ret = cs_codes_sql_register(x.db)) != 0)
         return cs_errf(err, errlen, ret, _("cannot make the report (%s): %s"), "functions",
@@ -648,7 +668,7 @@ cs_report_render(struct cs_replica *r, enum cs_report_kind kind, enum cs_report_
     if ((kind == CS_REPORT_DUE || kind == CS_REPORT_ALL) &&
         (ret = cs_candidate_due_fill(x.db, p->today, p->hol, NULL, NULL, err, errlen)) != 0)
         goto out;
-    ret = render(&x, kind, fmt, hub);
+    ret = render(&x, kind, fmt);
     if (ret == 0 && (fflush(out) != 0 || ferror(out)))
         ret = write_fail(&x);
 out:
@@ -658,8 +678,9 @@ out:
 }
 
 int
-cs_report_write(struct cs_replica *r, enum cs_report_kind kind, enum cs_report_format fmt,
-                const struct cs_report_params *p, const char *path, char *err, size_t errlen)
+cs_report_write(const struct cs_report *rep, struct cs_replica *r, enum cs_report_kind kind,
+                enum cs_report_format fmt, const struct cs_report_params *p, const char *path,
+                char *err, size_t errlen)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -668,7 +689,7 @@ cs_report_write(struct cs_replica *r, enum cs_report_kind kind, enum cs_report_f
 
     if (mem == NULL)
         return cs_errf(err, errlen, -errno, _("cannot write the report: %s"), strerror(errno));
-    ret = cs_report_render(r, kind, fmt, p, mem, err, errlen);
+    ret = cs_report_render(rep, r, kind, fmt, p, mem, err, errlen);
     if (fclose(mem) != 0 && ret == 0)
         ret = cs_errf(err, errlen, CS_ENOMEM, _("cannot write the report: %s"),
                       cs_strerror(CS_ENOMEM));
@@ -688,15 +709,17 @@ out:
 }
 
 int
-cs_report_print_sql(FILE *f, enum cs_report_kind kind)
+cs_report_print_sql(const struct cs_report *rep, FILE *f, enum cs_report_kind kind)
 {
-    size_t n;
-    const struct cs_report_query *q = cs_report_queries(&n);
-    for (size_t i = 0; i < n; i++) {
-        if (kind != CS_REPORT_ALL && q[i].kind != kind)
+    if (kind != CS_REPORT_ALL && kind_def(rep, kind) == NULL)
+        return CS_EINVAL;
+    for (size_t k = 0; k < rep->count; k++) {
+        const struct cs_report_kind_def *def = rep->kinds[k];
+        if (kind != CS_REPORT_ALL && (size_t)kind != k)
             continue;
-        fprintf(f, "-- %s.%s: %s\n%s;\n\n", cs__report_kind_names[q[i].kind], q[i].section,
-                q[i].title, q[i].sql);
+        for (size_t i = 0; i < def->count; i++)
+            fprintf(f, "-- %s.%s: %s\n%s;\n\n", def->name, def->queries[i].section,
+                    def->queries[i].title, def->queries[i].sql);
     }
     if (fflush(f) != 0 || ferror(f))
         return errno != 0 ? -errno : -EIO;

@@ -313,30 +313,29 @@ html_table(struct run *x, const struct cs_report_query *q)
 }
 
 static int
-html_kind(struct run *x, enum cs_report_kind kind)
+html_kind(struct run *x, const struct cs_report_kind_def *def)
 {
-    size_t n;
-    const struct cs_report_query *q = cs_report_queries(&n), *chart = cs__report_chart_of(kind);
+    const struct cs_report_query *q = def->queries, *chart = cs__report_chart_of(def);
     int ret = 0;
 
-    fprintf(x->f, "<section class=\"report\" id=\"%s\"><h2>", cs__report_kind_names[kind]);
-    html_text(x->f, _(cs__report_kind_titles[kind]));
+    fprintf(x->f, "<section class=\"report\" id=\"%s\"><h2>", def->name);
+    html_text(x->f, _(def->title));
     fputs("</h2>\n", x->f);
     if (x->p->section == NULL && chart != NULL && (ret = html_chart(x, chart)) != 0)
         return ret;
-    for (size_t i = 0; i < n && ret == 0; i++)
-        if (cs__report_is_section(&q[i], kind, x->p->section))
+    for (size_t i = 0; i < def->count && ret == 0; i++)
+        if (cs__report_is_section(&q[i], x->p->section))
             ret = html_table(x, &q[i]);
     fputs("</section>\n", x->f);
     return ret;
 }
 
 int
-cs__report_render_html(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many)
+cs__report_render_html(struct run *x, const struct cs_report_kind_def *const *kinds, size_t nk,
+                       int many)
 {
     FILE *f = x->f;
-    const char *title =
-        many ? _("Membership development report") : _(cs__report_kind_titles[kinds[0]]);
+    const char *title = many ? _("Membership development report") : _(kinds[0]->title);
     int ret = 0;
 
     fputs("<!DOCTYPE html>\n<html lang=\"", f);

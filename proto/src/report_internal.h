@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the report engine (report.c) shares with its HTML renderer
- * (report_html.c): the names of the reports, one run of a report, and the
- * helpers that prepare and show its queries. Private to the proto library.
+ * (report_html.c): the built-in kinds (report_queries.c), one run of a
+ * report, and the helpers that prepare and show its queries. Private to the
+ * proto library.
  */
 #ifndef CELLSYNC_REPORT_INTERNAL_H
 #define CELLSYNC_REPORT_INTERNAL_H
@@ -14,11 +15,12 @@
 
 #include "cellsync/report.h"
 
-extern const char *const cs__report_kind_names[CS_REPORT__COUNT + 1];
-extern const char *const cs__report_kind_titles[CS_REPORT__COUNT];
+extern const struct cs_report_kind_def cs__report_builtin[CS_REPORT__BUILTIN];
 
 /* One report being made. */
 struct run {
+    const struct cs_report *rep;
+    struct cs_replica *r;
     sqlite3 *db;
     const struct cs_report_params *p;
     FILE *f;
@@ -30,14 +32,14 @@ struct run {
 
 int cs__report_sql_fail(struct run *x, const char *what);
 int cs__report_prepare(struct run *x, const char *sql, sqlite3_stmt **st, const char *what);
-int cs__report_is_section(const struct cs_report_query *q, enum cs_report_kind kind,
-                          const char *only);
-const struct cs_report_query *cs__report_chart_of(enum cs_report_kind kind);
+int cs__report_is_section(const struct cs_report_query *q, const char *only);
+const struct cs_report_query *cs__report_chart_of(const struct cs_report_kind_def *def);
 int cs__report_display_sql(struct run *x, const struct cs_report_query *q, int indent, char **sql,
                            int *has_depth);
 void cs__report_display_headers(const struct cs_report_query *q, const char **out, size_t max);
 
 /* The HTML page of the given reports (report_html.c). */
-int cs__report_render_html(struct run *x, const enum cs_report_kind *kinds, size_t nk, int many);
+int cs__report_render_html(struct run *x, const struct cs_report_kind_def *const *kinds, size_t nk,
+                           int many);
 
 #endif

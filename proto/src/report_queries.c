@@ -9,9 +9,10 @@
  * Conventions, so each query stands on its own in the sqlite3 shell:
  *  - Parameters: :root (an org code; NULL: every tree the replica knows),
  *    :year (an integer) and :today ('YYYY-MM-DD').
- *  - UNITS opens each query: the units of the subtree (unit, with depth and
- *    a path that sorts parents before children) and its closure (tree: each
- *    unit with itself and every unit below it). A unit's row counts its
+ *  - CS_REPORT_UNITS (cellsync/report.h) opens each query: the units of
+ *    the subtree (unit, with depth and a path that sorts parents before
+ *    children) and its closure (tree: each unit with itself and every unit
+ *    below it). A unit's row counts its
  *    whole subtree: a grassroots organisation's admissions include its
  *    cells'. Live rows only (cl odd).
  *  - A date is in the year when its first four characters are the year:
@@ -26,33 +27,10 @@
 #include "cellsync/i18n.h"
 #include "cellsync/report.h"
 #include "internal.h"
+#include "report_internal.h"
 
 /* The SQL is laid out for `--sql` and the docs, not for clang-format. */
 /* clang-format off */
-
-#define UNITS                                                                                      \
-    "WITH RECURSIVE\n"                                                                             \
-    "live(code, parent, level, kind, name) AS (\n"                                                 \
-    "  SELECT code, parent, level, kind, name FROM org_unit\n"                                     \
-    "   WHERE cl % 2 = 1 AND code IS NOT NULL),\n"                                                 \
-    "unit(code, parent, level, kind, name, depth, path) AS (\n"                                    \
-    "  SELECT r.code, l.parent, l.level, l.kind, l.name, 0, r.code\n"                              \
-    "    FROM (SELECT :root AS code WHERE :root IS NOT NULL\n"                                     \
-    "          UNION\n"                                                                            \
-    "          SELECT code FROM live\n"                                                            \
-    "           WHERE :root IS NULL\n"                                                             \
-    "             AND coalesce(parent, '') NOT IN (SELECT code FROM live)) r\n"                    \
-    "    LEFT JOIN live l ON l.code = r.code\n"                                                    \
-    "  UNION ALL\n"                                                                                \
-    "  SELECT l.code, l.parent, l.level, l.kind, l.name, u.depth + 1,\n"                           \
-    "         u.path || '/' || l.code\n"                                                           \
-    "    FROM live l JOIN unit u ON l.parent = u.code\n"                                           \
-    "   WHERE u.depth < 32),\n"                                                                    \
-    "tree(anc, code, depth) AS (\n"                                                                \
-    "  SELECT code, code, 0 FROM unit\n"                                                           \
-    "  UNION ALL\n"                                                                                \
-    "  SELECT t.anc, u.code, t.depth + 1 FROM tree t JOIN unit u ON u.parent = t.code\n"           \
-    "   WHERE t.depth < 32)"
 
 /* The first columns of every per-unit section. */
 #define UNIT_COLS "SELECT u.code AS unit, u.name AS name, u.level AS level, u.depth AS depth,\n"
@@ -65,7 +43,7 @@
  * 0..1 (a past year is over, a future one has not begun).
  */
 #define TARGETS_SQL                                                                                \
-    UNITS ",\n"                                                                                    \
+    CS_REPORT_UNITS ",\n"                                                                          \
     "share(part) AS (\n"                                                                           \
     "  SELECT max(0.0, min(1.0,\n"                                                                 \
     "         (julianday(:today) - julianday(printf('%04d-01-01', :year)) + 1)\n"                  \
@@ -120,7 +98,7 @@ static const char targets_chart_sql[] =
 #define STAGE_COL(code) "       coalesce(sum(a.n) FILTER (WHERE a.stage = '" code "'), 0) AS " code
 
 static const char pipeline_stages_sql[] =
-    UNITS ",\n"
+    CS_REPORT_UNITS ",\n"
     "per(code, stage, n) AS (\n"
     "  SELECT org_unit, coalesce(stage, 'identified'), count(*)\n"
     "    FROM candidate WHERE cl % 2 = 1 GROUP BY 1, 2),\n"
@@ -153,7 +131,7 @@ static const char pipeline_stages_sql[] =
     "   WHERE c.cl % 2 = 1 AND c.org_unit IN (SELECT code FROM unit))"
 
 static const char pipeline_sources_sql[] =
-    UNITS ",\n" SUBTREE_CANDIDATES "\n"
+    CS_REPORT_UNITS ",\n" SUBTREE_CANDIDATES "\n"
           "SELECT coalesce(source, '') AS source, count(*) AS candidates,\n"
           "       sum(coalesce(stage, 'identified') NOT IN ('official', 'withdrawn'))"
           " AS in_progress,\n"
@@ -166,7 +144,7 @@ static const char pipeline_sources_sql[] =
 
 /* Days from reaching a stage to reaching the next, where both dates are recorded. */
 static const char pipeline_days_sql[] =
-    UNITS ",\n"
+    CS_REPORT_UNITS ",\n"
     SUBTREE_CANDIDATES ",\n"
     "span(ord, stage, days) AS (\n"
     SPAN(1, "identified", "identified_on", "helper_on") "\n  UNION ALL\n"
@@ -194,7 +172,7 @@ static const char pipeline_days_sql[] =
     "  (11, 'withdrawn'))"
 
 static const char pipeline_chart_sql[] =
-    UNITS ",\n" SUBTREE_CANDIDATES ",\n" STAGE_LIST "\n"
+    CS_REPORT_UNITS ",\n" SUBTREE_CANDIDATES ",\n" STAGE_LIST "\n"
           "SELECT label('stage', s.stage) AS label,\n"
           "       (SELECT count(*) FROM k WHERE coalesce(k.stage, 'identified') = s.stage)"
           " AS value,\n"
@@ -215,7 +193,7 @@ static const char pipeline_chart_sql[] =
     " ELSE 'later' END"
 
 static const char due_deadlines_sql[] =
-    UNITS "\n"
+    CS_REPORT_UNITS "\n"
     "SELECT d.org_unit AS cell, u.name AS cell_name, short_id(d.candidate) AS candidate,\n"
     "       d.name AS name, d.kind AS deadline, d.due AS due, d.days_left AS days_left,\n"
     "       " DUE_STATUS " AS status\n"
@@ -225,7 +203,7 @@ static const char due_deadlines_sql[] =
 
 
 static const char due_units_sql[] =
-    UNITS ",\n"
+    CS_REPORT_UNITS ",\n"
     "per(code, overdue, upcoming, later) AS (\n"
     "  SELECT org_unit, sum(days_left < 0), sum(days_left BETWEEN 0 AND 60),"
     " sum(days_left > 60)\n"
@@ -242,7 +220,7 @@ static const char due_units_sql[] =
 
 
 static const char due_chart_sql[] =
-    UNITS ",\n"
+    CS_REPORT_UNITS ",\n"
     "kinds(ord, kind) AS (VALUES (1, 'certificate_expiry'), (2, 'decision'),\n"
     "  (3, 'ceremony'), (4, 'probation_end'), (5, 'conversion')),\n"
     "d AS (SELECT * FROM temp.due_rows WHERE org_unit IN (SELECT code FROM unit))\n"
@@ -269,7 +247,7 @@ static const char due_chart_sql[] =
     "       coalesce(sum(a.n) FILTER (WHERE a.status = '" code "'), 0) AS " code
 
 static const char members_status_sql[] =
-    UNITS ",\n"
+    CS_REPORT_UNITS ",\n"
     "per(code, status, n) AS (\n"
     "  SELECT org_unit, coalesce(status, ''), count(*)\n"
     "    FROM member WHERE cl % 2 = 1 GROUP BY 1, 2),\n"
@@ -289,7 +267,7 @@ static const char members_status_sql[] =
 
 
 static const char members_age_sql[] =
-    UNITS ",\n"
+    CS_REPORT_UNITS ",\n"
     "m(code, age) AS (\n"
     "  SELECT org_unit, " YEARS_TO_TODAY("birth_date") "\n"
     "    FROM member WHERE cl % 2 = 1 AND " CURRENT "),\n"
@@ -317,7 +295,7 @@ static const char members_age_sql[] =
 
 /* Party age: from the ceremony, or the admission decision where no ceremony date is recorded. */
 static const char members_party_age_sql[] =
-    UNITS ",\n"
+    CS_REPORT_UNITS ",\n"
           "m(code, years) AS (\n"
           "  SELECT org_unit, " YEARS_TO_TODAY("coalesce(ceremony_on, decision_on)") "\n"
           "    FROM member WHERE cl % 2 = 1 AND " CURRENT "),\n"
@@ -352,7 +330,7 @@ static const char members_party_age_sql[] =
  * expected, and each live rating record counts.
  */
 static const char members_ratings_sql[] =
-    UNITS ",\n"
+    CS_REPORT_UNITS ",\n"
           "r(code, grade) AS (\n"
           "  SELECT m.org_unit, g.grade FROM rating g JOIN member m ON m.id = g.member\n"
           "   WHERE g.cl % 2 = 1 AND m.cl % 2 = 1 AND g.year = :year),\n"
@@ -378,7 +356,7 @@ static const char members_ratings_sql[] =
 
 
 static const char members_chart_sql[] =
-    UNITS ",\n"
+    CS_REPORT_UNITS ",\n"
           "m(age) AS (\n"
           "  SELECT " YEARS_TO_TODAY("birth_date") "\n"
           "    FROM member WHERE cl % 2 = 1 AND " CURRENT
@@ -428,7 +406,7 @@ static const char members_chart_sql[] =
  * every version after the cursor in the tree, per device.
  */
 #define SYNC_SQL                                                                                   \
-    UNITS ",\n"                                                                                    \
+    CS_REPORT_UNITS ",\n"                                                                          \
     "everywhere(anc, code, depth) AS (\n"                                                          \
     "  SELECT code, code, 0 FROM live\n"                                                           \
     "  UNION ALL\n"                                                                                \
@@ -574,43 +552,62 @@ static const char *const sync_devices_headers[] = {
     N_("conflicts"), N_("refusals"), NULL,
 };
 
-static const char *const chart_headers[] = {N_("label"), N_("value"), N_("mark"), N_("note"), NULL};
+const char *const cs_report_chart_headers[] = {N_("label"), N_("value"), N_("mark"), N_("note"),
+                                               NULL};
 
-static const struct cs_report_query queries[] = {
-    {CS_REPORT_TARGETS, "units", N_("Admission targets by unit"), TARGETS_SQL, targets_headers},
-    {CS_REPORT_TARGETS, "chart",
+static const struct cs_report_query targets_queries[] = {
+    {"units", N_("Admission targets by unit"), TARGETS_SQL, targets_headers},
+    {"chart",
      /* xgettext:no-c-format */
      N_("Admitted as % of the year's target; the line marks the share of the year gone by"),
-     targets_chart_sql, chart_headers},
-    {CS_REPORT_PIPELINE, "stages", N_("Candidates by stage and unit"), pipeline_stages_sql,
-     pipeline_stages_headers},
-    {CS_REPORT_PIPELINE, "sources", N_("Candidates by source"), pipeline_sources_sql,
-     pipeline_sources_headers},
-    {CS_REPORT_PIPELINE, "days", N_("Days spent in each stage"), pipeline_days_sql,
-     pipeline_days_headers},
-    {CS_REPORT_PIPELINE, "chart", N_("Candidates at each stage"), pipeline_chart_sql,
-     chart_headers},
-    {CS_REPORT_DUE, "deadlines", N_("Overdue and upcoming deadlines by cell"), due_deadlines_sql,
-     due_deadlines_headers},
-    {CS_REPORT_DUE, "units", N_("Deadlines by unit"), due_units_sql, due_units_headers},
-    {CS_REPORT_DUE, "chart", N_("Overdue deadlines of each kind (overdue / due within 60 days)"),
-     due_chart_sql, chart_headers},
-    {CS_REPORT_MEMBERS, "status", N_("Members by status"), members_status_sql,
-     members_status_headers},
-    {CS_REPORT_MEMBERS, "age", N_("Members by age"), members_age_sql, members_age_headers},
-    {CS_REPORT_MEMBERS, "party_age", N_("Members by years in the Party"), members_party_age_sql,
-     members_party_age_headers},
-    {CS_REPORT_MEMBERS, "ratings", N_("Ratings of the year"), members_ratings_sql,
-     members_ratings_headers},
-    {CS_REPORT_MEMBERS, "chart", N_("Members by age"), members_chart_sql, chart_headers},
-    {CS_REPORT_SYNC, "devices", N_("Devices"), SYNC_SQL, sync_devices_headers},
-    {CS_REPORT_SYNC, "chart", N_("Devices by last contact (revoked ones left out)"), sync_chart_sql,
-     chart_headers},
+     targets_chart_sql, cs_report_chart_headers},
 };
 
-const struct cs_report_query *
-cs_report_queries(size_t *count)
-{
-    *count = CS_ARRAY_SIZE(queries);
-    return queries;
-}
+static const struct cs_report_query pipeline_queries[] = {
+    {"stages", N_("Candidates by stage and unit"), pipeline_stages_sql, pipeline_stages_headers},
+    {"sources", N_("Candidates by source"), pipeline_sources_sql, pipeline_sources_headers},
+    {"days", N_("Days spent in each stage"), pipeline_days_sql, pipeline_days_headers},
+    {"chart", N_("Candidates at each stage"), pipeline_chart_sql, cs_report_chart_headers},
+};
+
+static const struct cs_report_query due_queries[] = {
+    {"deadlines", N_("Overdue and upcoming deadlines by cell"), due_deadlines_sql,
+     due_deadlines_headers},
+    {"units", N_("Deadlines by unit"), due_units_sql, due_units_headers},
+    {"chart", N_("Overdue deadlines of each kind (overdue / due within 60 days)"), due_chart_sql,
+     cs_report_chart_headers},
+};
+
+static const struct cs_report_query members_queries[] = {
+    {"status", N_("Members by status"), members_status_sql, members_status_headers},
+    {"age", N_("Members by age"), members_age_sql, members_age_headers},
+    {"party_age", N_("Members by years in the Party"), members_party_age_sql,
+     members_party_age_headers},
+    {"ratings", N_("Ratings of the year"), members_ratings_sql, members_ratings_headers},
+    {"chart", N_("Members by age"), members_chart_sql, cs_report_chart_headers},
+};
+
+const struct cs_report_kind_def cs__report_builtin[CS_REPORT__BUILTIN] = {
+    [CS_REPORT_TARGETS] = {"targets", N_("Targets and admissions"), targets_queries,
+                           CS_ARRAY_SIZE(targets_queries), NULL},
+    [CS_REPORT_PIPELINE] = {"pipeline", N_("Candidates in the pipeline"), pipeline_queries,
+                            CS_ARRAY_SIZE(pipeline_queries), NULL},
+    [CS_REPORT_DUE] = {"due", N_("Deadlines of the admission procedure"), due_queries,
+                       CS_ARRAY_SIZE(due_queries), NULL},
+    [CS_REPORT_MEMBERS] = {"members", N_("Membership"), members_queries,
+                           CS_ARRAY_SIZE(members_queries), NULL},
+};
+
+static const struct cs_report_query report_sync_queries[] = {
+    {"devices", N_("Devices"), SYNC_SQL, sync_devices_headers},
+    {"chart", N_("Devices by last contact (revoked ones left out)"), sync_chart_sql,
+     cs_report_chart_headers},
+};
+
+/* The hub's report, which cellsyncd registers (daemon/report_sync.h). */
+const struct cs_report_kind_def report_sync = {
+    .name = "sync",
+    .title = N_("Devices and sync"),
+    .queries = report_sync_queries,
+    .count = sizeof(report_sync_queries) / sizeof(report_sync_queries[0]),
+};

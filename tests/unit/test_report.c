@@ -5,7 +5,8 @@
  * targets with sub-targets and pace, the pipeline with days per stage,
  * deadlines in working days (with and without an extra holiday), members
  * by status, age and party age, the ratings cap, and the hub's device
- * report with a real open conflict. Numbers are read back from the JSON
+ * report (registered as cellsyncd does, daemon/report_sync.c) with a real
+ * open conflict. Numbers are read back from the JSON
  * output with SQLite's JSON functions; CSV quoting, HTML escaping, --org,
  * sections and the atomic write are checked on the text.
  *
@@ -30,10 +31,12 @@
 #include "cellsync/report.h"
 #include "cellsync/rules.h"
 #include "cellsync/version.h"
+#include "report_sync.h"
 
 static char tmpdir[] = "/tmp/cs_test_report.XXXXXX";
 static char dbpath[300];
 static struct cs_replica *rep;
+static struct cs_report *reports; /* a field device's: the built-in kinds */
 static int32_t today;
 static char err[1024];
 
@@ -177,17 +180,24 @@ build(void)
 /* ---- reading results ---- */
 
 static char *
-render(enum cs_report_kind kind, enum cs_report_format fmt, const struct cs_report_params *p)
+render_with(const struct cs_report *set, enum cs_report_kind kind, enum cs_report_format fmt,
+            const struct cs_report_params *p)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    int ret = cs_report_render(rep, kind, fmt, p, f, err, sizeof(err));
+    int ret = cs_report_render(set, rep, kind, fmt, p, f, err, sizeof(err));
     if (ret != 0)
         fail_msg("render %d: %s", ret, err);
     fclose(f);
     return buf;
+}
+
+static char *
+render(enum cs_report_kind kind, enum cs_report_format fmt, const struct cs_report_params *p)
+{
+    return render_with(reports, kind, fmt, p);
 }
 
 static struct cs_report_params
@@ -325,9 +335,9 @@ test_targets(void **state)
     CHECK(j, "units", "unit", "H", "target", "missing");
     free(j);
     p.root = "NOPE";
-    assert_int_equal(
-        cs_report_render(rep, CS_REPORT_TARGETS, CS_REPORT_JSON, &p, stderr, err, sizeof(err)),
-        CS_ENOTFOUND);
+    assert_int_equal(cs_report_render(reports, rep, CS_REPORT_TARGETS, CS_REPORT_JSON, &p, stderr,
+                                      err, sizeof(err)),
+                     CS_ENOTFOUND);
     assert_non_null(strstr(err, "NOPE"));
 }
 
@@ -379,9 +389,9 @@ test_pipeline(void **state)
     free(c);
     p.section = "nope";
     FILE *devnull = fopen("/dev/null", "w");
-    assert_int_equal(
-        cs_report_render(rep, CS_REPORT_PIPELINE, CS_REPORT_CSV, &p, devnull, err, sizeof(err)),
-        CS_EINVAL);
+    assert_int_equal(cs_report_render(reports, rep, CS_REPORT_PIPELINE, CS_REPORT_CSV, &p, devnull,
+                                      err, sizeof(err)),
+                     CS_EINVAL);
     assert_non_null(strstr(err, "stages, sources, days"));
     fclose(devnull);
 }
@@ -546,19 +556,29 @@ test_sync(void **state)
     struct cs_report_params p = params();
     FILE *devnull = fopen("/dev/null", "w");
 
-    /* Not a hub: no sync report, and 'all' leaves it out. */
-    assert_int_equal(
-        cs_report_render(rep, CS_REPORT_SYNC, CS_REPORT_JSON, &p, devnull, err, sizeof(err)),
-        CS_EINVAL);
+    struct cs_report *hub;
+    enum cs_report_kind sync, again;
+
+    /* A field device's reports: no sync report, and 'all' leaves it out. */
+    assert_int_equal(cs_report_kind_from_name(reports, "sync"), -1);
+    assert_int_equal(cs_report_render(reports, rep, CS_REPORT__BUILTIN, CS_REPORT_JSON, &p, devnull,
+                                      err, sizeof(err)),
+                     CS_EINVAL);
     fclose(devnull);
     char *h = render(CS_REPORT_ALL, CS_REPORT_HTML, &p);
     assert_int_equal(count(h, "<svg"), 4);
     free(h);
 
+    /* The hub's: cellsyncd registers the sync report, once. */
     make_conflict();
     make_hub_tables();
-    assert_int_equal(cs_report_is_hub(rep), 1);
-    char *j = render(CS_REPORT_SYNC, CS_REPORT_JSON, &p), want[32];
+    assert_int_equal(cs_report_new(&hub), 0);
+    assert_int_equal(cs_report_register(hub, &report_sync, &sync), 0);
+    assert_int_equal(sync, CS_REPORT__BUILTIN);
+    assert_string_equal(cs_report_kind_name(hub, sync), "sync");
+    assert_int_equal(cs_report_kind_from_name(hub, "sync"), sync);
+    assert_int_equal(cs_report_register(hub, &report_sync, &again), CS_EINVAL);
+    char *j = render_with(hub, sync, CS_REPORT_JSON, &p), want[32];
     assert_int_equal(rows(j, "devices"), 3);
     CHECK(j, "devices", "name", "d1", "unit", "C1");
     CHECK(j, "devices", "name", "d1", "days_since", "2");
@@ -579,13 +599,14 @@ test_sync(void **state)
 
     /* --org G1: only d1. */
     p.root = "G1";
-    j = render(CS_REPORT_SYNC, CS_REPORT_JSON, &p);
+    j = render_with(hub, sync, CS_REPORT_JSON, &p);
     assert_int_equal(rows(j, "devices"), 1);
     free(j);
     p.root = NULL;
-    h = render(CS_REPORT_ALL, CS_REPORT_HTML, &p);
+    h = render_with(hub, CS_REPORT_ALL, CS_REPORT_HTML, &p);
     assert_int_equal(count(h, "<svg"), 5);
     free(h);
+    cs_report_free(hub);
 }
 
 static void
@@ -633,15 +654,16 @@ test_formats(void **state)
     /* CSV of everything is refused. */
     FILE *devnull = fopen("/dev/null", "w");
     assert_int_equal(
-        cs_report_render(rep, CS_REPORT_ALL, CS_REPORT_CSV, &p, devnull, err, sizeof(err)),
+        cs_report_render(reports, rep, CS_REPORT_ALL, CS_REPORT_CSV, &p, devnull, err, sizeof(err)),
         CS_EINVAL);
     fclose(devnull);
 
     /* To a file: written whole, no temp file left. */
     char path[400], *want = render(CS_REPORT_PIPELINE, CS_REPORT_TABLE, &p);
     snprintf(path, sizeof(path), "%s/pipeline.txt", tmpdir);
-    assert_int_equal(
-        cs_report_write(rep, CS_REPORT_PIPELINE, CS_REPORT_TABLE, &p, path, err, sizeof(err)), 0);
+    assert_int_equal(cs_report_write(reports, rep, CS_REPORT_PIPELINE, CS_REPORT_TABLE, &p, path,
+                                     err, sizeof(err)),
+                     0);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     char got[65536];
@@ -652,14 +674,14 @@ test_formats(void **state)
     free(want);
 
     /* Names and the SQL listing. */
-    assert_int_equal(cs_report_kind_from_name("members"), CS_REPORT_MEMBERS);
-    assert_int_equal(cs_report_kind_from_name("nope"), -1);
+    assert_int_equal(cs_report_kind_from_name(reports, "members"), CS_REPORT_MEMBERS);
+    assert_int_equal(cs_report_kind_from_name(reports, "nope"), -1);
     assert_int_equal(cs_report_format_from_name("csv"), CS_REPORT_CSV);
-    assert_string_equal(cs_report_kind_name(CS_REPORT_ALL), "all");
+    assert_string_equal(cs_report_kind_name(reports, CS_REPORT_ALL), "all");
     char list[128];
-    assert_int_equal(cs_report_has_section(CS_REPORT_DUE, "units", list, sizeof(list)), 1);
+    assert_int_equal(cs_report_has_section(reports, CS_REPORT_DUE, "units", list, sizeof(list)), 1);
     assert_string_equal(list, "deadlines, units");
-    assert_int_equal(cs_report_has_section(CS_REPORT_DUE, "chart", NULL, 0), 0);
+    assert_int_equal(cs_report_has_section(reports, CS_REPORT_DUE, "chart", NULL, 0), 0);
 }
 
 static int
@@ -671,7 +693,8 @@ setup(void **state)
         return -1;
     snprintf(dbpath, sizeof(dbpath), "%s/replica.db", tmpdir);
     cs_id_derive(&site, "test_report:site");
-    if (cs_replica_open(&rep, dbpath, CS_REPLICA_CREATE, &site, err, sizeof(err)) != 0)
+    if (cs_replica_open(&rep, dbpath, CS_REPLICA_CREATE, &site, err, sizeof(err)) != 0 ||
+        cs_report_new(&reports) != 0)
         return -1;
     cs_date_parse("2025-07-02", &today, NULL, 0);
     build();
@@ -683,6 +706,7 @@ teardown(void **state)
 {
     (void)state;
     char cmd[400];
+    cs_report_free(reports);
     cs_replica_close(rep);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     return system(cmd) == 0 ? 0 : -1;

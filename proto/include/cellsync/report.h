@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Reports on a replica (the hub's, or a cell's own): where every candidate
- * stands against the year's targets, the pipeline, the deadlines, the
- * membership and, at the hub, the devices' sync state.
+ * stands against the year's targets, the pipeline, the deadlines and the
+ * membership; and the kinds a program adds (the hub registers its devices'
+ * sync report, daemon/report_sync.c).
  *
- * Every number comes from one of the named queries of cs_report_queries():
- * plain SQL over the domain tables (cellsync/schema.h) with the parameters
- * :root (an org code, or NULL for every tree the replica knows), :year and
- * :today ('YYYY-MM-DD'). `cellsyncd report KIND --sql` prints them, and
- * docs/REPORTS.md explains each column, so any figure can be checked by
- * hand with the sqlite3 shell. The due list is the one computed date: its
- * deadlines come from the rules (cs_candidate_due_fill() into
- * temp.due_rows), which count working days with the holiday list.
+ * Every number comes from one of the named queries of a kind: plain SQL
+ * over the domain tables (cellsync/schema.h) with the parameters :root (an
+ * org code, or NULL for every tree the replica knows), :year and :today
+ * ('YYYY-MM-DD'), and those a registered kind binds itself. `report KIND
+ * --sql` prints them, and docs/REPORTS.md explains each column, so any
+ * figure can be checked by hand with the sqlite3 shell. The due list is the
+ * one computed date: its deadlines come from the rules
+ * (cs_candidate_due_fill() into temp.due_rows), which count working days
+ * with the holiday list.
  *
  * A report is a few sections (tables) and one bar chart, rendered as an
  * aligned text table, JSON (built by SQLite's JSON functions), CSV (RFC
@@ -28,14 +30,19 @@
 #include "cellsync/replica.h"
 #include "cellsync/rules.h"
 
+/*
+ * The kinds of report: the four built in, then those a program registers
+ * on its struct cs_report, numbered from CS_REPORT__BUILTIN in the order
+ * registered.
+ */
 enum cs_report_kind {
     CS_REPORT_TARGETS,  /* targets, admissions, ceremonies and pace per unit */
     CS_REPORT_PIPELINE, /* candidates per stage, by source, days per stage */
     CS_REPORT_DUE,      /* deadlines per cell, overdue and upcoming */
     CS_REPORT_MEMBERS,  /* status, age, party age, ratings */
-    CS_REPORT_SYNC,     /* per device (hub only) */
-    CS_REPORT__COUNT,
-    CS_REPORT_ALL = CS_REPORT__COUNT, /* every report the replica can make, in one output */
+    CS_REPORT__BUILTIN,
+    CS_REPORT__COUNT = CS_REPORT__BUILTIN + 4, /* room for four registered kinds */
+    CS_REPORT_ALL = CS_REPORT__COUNT,          /* every report of the program, in one output */
 };
 
 enum cs_report_format {
@@ -45,32 +52,94 @@ enum cs_report_format {
     CS_REPORT_HTML,
 };
 
-/* "targets", ..., "sync", "all"; NULL for out of range. */
-const char *cs_report_kind_name(enum cs_report_kind k);
-/* The kind for a name, or -1. */
-int cs_report_kind_from_name(const char *name);
-/* "table", "json", "csv", "html" and back (-1 for an unknown name). */
-const char *cs_report_format_name(enum cs_report_format f);
-int cs_report_format_from_name(const char *name);
-
 /* One named query: a section of a report, or its chart. */
 struct cs_report_query {
-    enum cs_report_kind kind;
     const char *section; /* "units", "sources", ...; "chart" for the chart */
     const char *title;   /* N_(): the heading; for the chart, its caption */
-    const char *sql;     /* parameters :root, :year, :today */
+    const char *sql;     /* parameters :root, :year, :today and the kind's own */
     /*
      * N_() column headings for tables, one per result column, NULL-ended.
      * A column named depth (the unit's depth below the root) is not shown:
      * tables indent the unit's name by it instead. A chart has the columns
      * label, value, mark (a line across the bar, or NULL) and note (the text
-     * after the bar, or NULL for the value).
+     * after the bar, or NULL for the value): cs_report_chart_headers.
      */
     const char *const *headers;
 };
 
-/* The table of every named query, in report and section order. */
-const struct cs_report_query *cs_report_queries(size_t *count);
+extern const char *const cs_report_chart_headers[];
+
+/*
+ * The opening of every query, so that a registered kind follows the same
+ * conventions: WITH RECURSIVE live (the live org units), unit (the root(s)
+ * of :root and every live unit below, with depth and a path that sorts
+ * parents first) and tree(anc, code, depth) (each unit with itself and
+ * every unit below it). Append ",\n" and more CTEs, or the SELECT.
+ */
+#define CS_REPORT_UNITS                                                                            \
+    "WITH RECURSIVE\n"                                                                             \
+    "live(code, parent, level, kind, name) AS (\n"                                                 \
+    "  SELECT code, parent, level, kind, name FROM org_unit\n"                                     \
+    "   WHERE cl % 2 = 1 AND code IS NOT NULL),\n"                                                 \
+    "unit(code, parent, level, kind, name, depth, path) AS (\n"                                    \
+    "  SELECT r.code, l.parent, l.level, l.kind, l.name, 0, r.code\n"                              \
+    "    FROM (SELECT :root AS code WHERE :root IS NOT NULL\n"                                     \
+    "          UNION\n"                                                                            \
+    "          SELECT code FROM live\n"                                                            \
+    "           WHERE :root IS NULL\n"                                                             \
+    "             AND coalesce(parent, '') NOT IN (SELECT code FROM live)) r\n"                    \
+    "    LEFT JOIN live l ON l.code = r.code\n"                                                    \
+    "  UNION ALL\n"                                                                                \
+    "  SELECT l.code, l.parent, l.level, l.kind, l.name, u.depth + 1,\n"                           \
+    "         u.path || '/' || l.code\n"                                                           \
+    "    FROM live l JOIN unit u ON l.parent = u.code\n"                                           \
+    "   WHERE u.depth < 32),\n"                                                                    \
+    "tree(anc, code, depth) AS (\n"                                                                \
+    "  SELECT code, code, 0 FROM unit\n"                                                           \
+    "  UNION ALL\n"                                                                                \
+    "  SELECT t.anc, u.code, t.depth + 1 FROM tree t JOIN unit u ON u.parent = t.code\n"           \
+    "   WHERE t.depth < 32)"
+
+/* A kind of report: the built-in ones, and those a program registers. */
+struct cs_report_kind_def {
+    const char *name;                      /* on the command line: "targets" */
+    const char *title;                     /* N_(): the report's heading */
+    const struct cs_report_query *queries; /* its sections in order, then its chart */
+    size_t count;
+    /*
+     * Binds the parameter at index, named name (":hub_seq"), if it is one of
+     * the kind's own, on the connection of r inside the report's read
+     * transaction; leaves others alone. 0, or a negative code. NULL: the
+     * kind has no parameters of its own.
+     */
+    int (*bind)(struct cs_replica *r, sqlite3_stmt *st, int index, const char *name);
+};
+
+/*
+ * The reports one program makes: the built-in kinds and those it
+ * registers. Who opens the replica knows what it is (the hub registers its
+ * sync report); the engine never guesses from the tables it finds.
+ */
+struct cs_report;
+
+/* OUT: *out, free with cs_report_free(); NULL on failure. 0 or CS_ENOMEM. */
+int cs_report_new(struct cs_report **out);
+void cs_report_free(struct cs_report *rep);
+
+/*
+ * Adds a kind after the others (def must outlive rep); *kind_out is its
+ * number. CS_EINVAL for a name already taken or no room left.
+ */
+int cs_report_register(struct cs_report *rep, const struct cs_report_kind_def *def,
+                       enum cs_report_kind *kind_out);
+
+/* "targets", ..., "all"; NULL for a kind rep does not have. */
+const char *cs_report_kind_name(const struct cs_report *rep, enum cs_report_kind k);
+/* The kind for a name, or -1. */
+int cs_report_kind_from_name(const struct cs_report *rep, const char *name);
+/* "table", "json", "csv", "html" and back (-1 for an unknown name). */
+const char *cs_report_format_name(enum cs_report_format f);
+int cs_report_format_from_name(const char *name);
 
 struct cs_report_params {
     const char *root;                   /* the subtree's root code; NULL: every tree */
@@ -83,44 +152,45 @@ struct cs_report_params {
 
 /*
  * Renders one report (or CS_REPORT_ALL) on the replica's connection to out,
- * reading in one transaction. CS_EINVAL with a message for a report this
- * replica cannot make (sync without the hub's device table), an unknown
- * section, or CSV of several reports; CS_ENOTFOUND for a required root that
- * is no unit; CS_ESQLITE; -errno when writing fails. The connection gets
- * the SQL functions of cs_codes_sql_register() and temp.due_rows.
+ * reading in one transaction. CS_EINVAL with a message for a kind rep does
+ * not have, an unknown section, or CSV of several reports; CS_ENOTFOUND for
+ * a required root that is no unit; CS_ESQLITE; -errno when writing fails.
+ * The connection gets the SQL functions of cs_codes_sql_register() and
+ * temp.due_rows.
  */
-int cs_report_render(struct cs_replica *r, enum cs_report_kind kind, enum cs_report_format fmt,
-                     const struct cs_report_params *p, FILE *out, char *err, size_t errlen);
+int cs_report_render(const struct cs_report *rep, struct cs_replica *r, enum cs_report_kind kind,
+                     enum cs_report_format fmt, const struct cs_report_params *p, FILE *out,
+                     char *err, size_t errlen);
 
 /*
  * cs_report_render() into memory, then to path atomically (a temp file,
  * fsync, rename: a reader never sees half a report), mode 0644, or to
  * standard output when path is NULL or "-".
  */
-int cs_report_write(struct cs_replica *r, enum cs_report_kind kind, enum cs_report_format fmt,
-                    const struct cs_report_params *p, const char *path, char *err, size_t errlen);
+int cs_report_write(const struct cs_report *rep, struct cs_replica *r, enum cs_report_kind kind,
+                    enum cs_report_format fmt, const struct cs_report_params *p, const char *path,
+                    char *err, size_t errlen);
 
 /*
  * 1 if the report (not CS_REPORT_ALL) has a section of that name, else 0;
  * with list set, the report's section names go there ("units, chart" minus
  * the chart), for a message.
  */
-int cs_report_has_section(enum cs_report_kind kind, const char *name, char *list, size_t len);
+int cs_report_has_section(const struct cs_report *rep, enum cs_report_kind kind, const char *name,
+                          char *list, size_t len);
 
 /*
  * Checks a report as a command line asks for it and converts it: the kind
- * and the --format, --year and --section given (NULL when not). at_hub: the
- * sync report can be made here. year is 0 when not given. Returns 0, or
- * CS_EINVAL with err saying what is wrong, for a usage error.
+ * and the --format, --year and --section given (NULL when not). year is 0
+ * when not given. Returns 0; CS_ENOTFOUND, err left alone, when kind is
+ * NULL or names no report of rep (the command says which it makes); or
+ * CS_EINVAL with err saying what is wrong, for another usage error.
  */
-int cs_report_request(const char *kind, const char *format, const char *year, const char *section,
-                      int at_hub, enum cs_report_kind *kind_out, enum cs_report_format *fmt_out,
-                      int *year_out, char *err, size_t errlen);
+int cs_report_request(const struct cs_report *rep, const char *kind, const char *format,
+                      const char *year, const char *section, enum cs_report_kind *kind_out,
+                      enum cs_report_format *fmt_out, int *year_out, char *err, size_t errlen);
 
 /* Prints the named queries of a report (all of them for CS_REPORT_ALL), as they are run. */
-int cs_report_print_sql(FILE *f, enum cs_report_kind kind);
-
-/* 1 if the replica has the hub's device table (the sync report can be made), else 0. */
-int cs_report_is_hub(struct cs_replica *r);
+int cs_report_print_sql(const struct cs_report *rep, FILE *f, enum cs_report_kind kind);
 
 #endif
