@@ -370,90 +370,6 @@ static const char members_chart_sql[] =
           "  FROM bands b LEFT JOIN m ON m.age BETWEEN b.lo AND b.hi\n"
           " GROUP BY b.ord ORDER BY b.ord";
 
-/* ---- sync (hub) ---- */
-
-/*
- * The unit of each open conflict (a register version in state 1, see
- * cellsync/replica.h): the row's own org unit, or that of the record it
- * belongs to.
- */
-#define CONFLICT_UNITS                                                                             \
-    "conflict(code) AS (\n"                                                                        \
-    "  SELECT CASE n.name\n"                                                                       \
-    "    WHEN 'org_unit' THEN (SELECT code FROM org_unit WHERE id = v.row)\n"                      \
-    "    WHEN 'candidate' THEN (SELECT org_unit FROM candidate WHERE id = v.row)\n"                \
-    "    WHEN 'member' THEN (SELECT org_unit FROM member WHERE id = v.row)\n"                      \
-    "    WHEN 'meeting' THEN (SELECT org_unit FROM meeting WHERE id = v.row)\n"                    \
-    "    WHEN 'target' THEN (SELECT org_unit FROM target WHERE id = v.row)\n"                      \
-    "    WHEN 'attendance' THEN (SELECT e.org_unit FROM attendance x\n"                            \
-    "                             JOIN meeting e ON e.id = x.meeting WHERE x.id = v.row)\n"        \
-    "    WHEN 'assessment' THEN (SELECT e.org_unit FROM assessment x\n"                            \
-    "                             JOIN meeting e ON e.id = x.meeting WHERE x.id = v.row)\n"        \
-    "    WHEN 'exception' THEN (SELECT e.org_unit FROM exception x\n"                              \
-    "                            JOIN candidate e ON e.id = x.candidate WHERE x.id = v.row)\n"     \
-    "    WHEN 'rating' THEN (SELECT e.org_unit FROM rating x\n"                                    \
-    "                         JOIN member e ON e.id = x.member WHERE x.id = v.row)\n"              \
-    "    WHEN 'transfer' THEN (SELECT e.org_unit FROM transfer x\n"                                \
-    "                           JOIN member e ON e.id = x.member WHERE x.id = v.row)\n"            \
-    "    END\n"                                                                                    \
-    "    FROM cs_ver v JOIN cs_name n ON n.ix = v.tbl WHERE v.state = 1)"
-
-/*
- * pending: the hub's highest seq minus the highest the device has applied,
- * an upper bound of what the next sync sends it: the hub's versions outside
- * the device's scope, and the device's own (never sent back), are in the
- * difference too. Counting only the versions in scope would mean placing
- * every version after the cursor in the tree, per device.
- */
-#define SYNC_SQL                                                                                   \
-    CS_REPORT_UNITS ",\n"                                                                          \
-    "everywhere(anc, code, depth) AS (\n"                                                          \
-    "  SELECT code, code, 0 FROM live\n"                                                           \
-    "  UNION ALL\n"                                                                                \
-    "  SELECT e.anc, l.code, e.depth + 1 FROM everywhere e JOIN live l ON l.parent = e.code\n"     \
-    "   WHERE e.depth < 32),\n" CONFLICT_UNITS ",\n"                                               \
-    "open(org, n) AS (\n"                                                                          \
-    "  SELECT e.anc, count(*) FROM conflict c JOIN everywhere e ON e.code = c.code\n"              \
-    "   GROUP BY e.anc),\n"                                                                        \
-    "refused(device, n) AS (SELECT device, count(*) FROM hub_refused GROUP BY device),\n"          \
-    "hub(seq) AS (SELECT coalesce(max(seq), 0) FROM cs_ver)\n"                                     \
-    "SELECT short_id(d.id) AS device, d.name AS name, d.org AS unit,\n"            \
-    "       d.role AS role,\n"                                                                     \
-    "       CASE WHEN d.last_contact > 0\n"                                                        \
-    "            THEN strftime('%Y-%m-%d %H:%M', d.last_contact, 'unixepoch') END"                 \
-    " AS last_contact,\n"                                                                          \
-    "       CASE WHEN d.last_contact > 0\n"                                                        \
-    "            THEN CAST(julianday(:today)\n"                                                    \
-    "                      - julianday(d.last_contact, 'unixepoch', 'start of day')"               \
-    " AS INTEGER) END AS days_since,\n"                                                            \
-    "       CASE WHEN d.revoked_at > 0 THEN date(d.revoked_at, 'unixepoch') END"                   \
-    " AS revoked,\n"                                                                               \
-    "       h.seq AS hub_seq, d.down_seq AS applied, max(0, h.seq - d.down_seq)"                   \
-    " AS pending,\n"                                                                               \
-    "       coalesce(o.n, 0) AS conflicts, coalesce(r.n, 0) AS refusals\n"                         \
-    "  FROM hub_device d CROSS JOIN hub h\n"                                                       \
-    "  LEFT JOIN open o ON o.org = d.org\n"                                                        \
-    "  LEFT JOIN refused r ON r.device = d.id\n"                                                   \
-    " WHERE d.org IN (SELECT code FROM unit)\n"                                                    \
-    " ORDER BY d.org, d.name, d.id"
-
-
-static const char sync_chart_sql[] =
-    "WITH bands(ord, band) AS (VALUES (1, 'today'), (2, 'week'), (3, 'month'), (4, 'older'),\n"
-    "  (5, 'never')),\n"
-    "d AS (\n"
-    "  SELECT CASE WHEN last_contact IS NULL THEN 'never'\n"
-    "              WHEN days_since <= 0 THEN 'today'\n"
-    "              WHEN days_since <= 7 THEN 'week'\n"
-    "              WHEN days_since <= 30 THEN 'month'\n"
-    "              ELSE 'older' END AS band\n"
-    "    FROM (\n" SYNC_SQL ")\n"
-    "   WHERE revoked IS NULL)\n"
-    "SELECT label('contact_band', b.band) AS label, count(d.band) AS value, NULL AS mark,\n"
-    "       NULL AS note\n"
-    "  FROM bands b LEFT JOIN d ON d.band = b.band\n"
-    " GROUP BY b.ord ORDER BY b.ord";
-
 /* clang-format on */
 
 /* ---- the table ---- */
@@ -546,12 +462,6 @@ static const char *const members_ratings_headers[] = {
     NULL,
 };
 
-static const char *const sync_devices_headers[] = {
-    N_("device"),    N_("name"),     N_("unit"),    N_("role"),    N_("last contact"),
-    N_("days ago"),  N_("revoked"),  N_("hub seq"), N_("applied"), N_("pending"),
-    N_("conflicts"), N_("refusals"), NULL,
-};
-
 const char *const cs_report_chart_headers[] = {N_("label"), N_("value"), N_("mark"), N_("note"),
                                                NULL};
 
@@ -596,18 +506,4 @@ const struct cs_report_kind_def cs__report_builtin[CS_REPORT__BUILTIN] = {
                        CS_ARRAY_SIZE(due_queries), NULL},
     [CS_REPORT_MEMBERS] = {"members", N_("Membership"), members_queries,
                            CS_ARRAY_SIZE(members_queries), NULL},
-};
-
-static const struct cs_report_query report_sync_queries[] = {
-    {"devices", N_("Devices"), SYNC_SQL, sync_devices_headers},
-    {"chart", N_("Devices by last contact (revoked ones left out)"), sync_chart_sql,
-     cs_report_chart_headers},
-};
-
-/* The hub's report, which cellsyncd registers (daemon/report_sync.h). */
-const struct cs_report_kind_def report_sync = {
-    .name = "sync",
-    .title = N_("Devices and sync"),
-    .queries = report_sync_queries,
-    .count = sizeof(report_sync_queries) / sizeof(report_sync_queries[0]),
 };
