@@ -8,8 +8,11 @@
  * prints it.
  */
 #include <stddef.h>
+#include <string.h>
 
+#include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/replica.h"
 #include "cellsync/report.h"
 #include "report_sync.h"
 
@@ -45,11 +48,12 @@
     "    FROM cs_ver v JOIN cs_name n ON n.ix = v.tbl WHERE v.state = 1)"
 
 /*
- * pending: the hub's highest seq minus the highest the device has applied,
- * an upper bound of what the next sync sends it: the hub's versions outside
- * the device's scope, and the device's own (never sent back), are in the
- * difference too. Counting only the versions in scope would mean placing
- * every version after the cursor in the tree, per device.
+ * pending: the hub's highest seq (:hub_seq, see bind_sync()) minus the
+ * highest the device has applied, an upper bound of what the next sync
+ * sends it: the hub's versions outside the device's scope, and the
+ * device's own (never sent back), are in the difference too. Counting only
+ * the versions in scope would mean placing every version after the cursor
+ * in the tree, per device.
  */
 #define SYNC_SQL                                                                                   \
     CS_REPORT_UNITS ",\n"                                                                          \
@@ -62,7 +66,7 @@
     "  SELECT e.anc, count(*) FROM conflict c JOIN everywhere e ON e.code = c.code\n"              \
     "   GROUP BY e.anc),\n"                                                                        \
     "refused(device, n) AS (SELECT device, count(*) FROM hub_refused GROUP BY device),\n"          \
-    "hub(seq) AS (SELECT coalesce(max(seq), 0) FROM cs_ver)\n"                                     \
+    "hub(seq) AS (SELECT :hub_seq)\n"                                                              \
     "SELECT short_id(d.id) AS device, d.name AS name, d.org AS unit,\n"            \
     "       d.role AS role,\n"                                                                     \
     "       CASE WHEN d.last_contact > 0\n"                                                        \
@@ -114,10 +118,26 @@ static const struct cs_report_query report_sync_queries[] = {
      cs_report_chart_headers},
 };
 
+/*
+ * :hub_seq, the hub's highest seq, as the replica tells it
+ * (cs_replica_seq()) on the report's connection: bound inside the report's
+ * read transaction, it is the seq of the very versions the report reads.
+ */
+static int
+bind_sync(struct cs_replica *r, sqlite3_stmt *st, int index, const char *name)
+{
+    if (strcmp(name, ":hub_seq") != 0)
+        return 0;
+    if (sqlite3_bind_int64(st, index, (sqlite3_int64)cs_replica_seq(r)) != SQLITE_OK)
+        return CS_ESQLITE;
+    return 0;
+}
+
 /* The hub's report, which cellsyncd registers (daemon/report_sync.h). */
 const struct cs_report_kind_def report_sync = {
     .name = "sync",
     .title = N_("Devices and sync"),
     .queries = report_sync_queries,
     .count = sizeof(report_sync_queries) / sizeof(report_sync_queries[0]),
+    .bind = bind_sync,
 };
