@@ -22,13 +22,13 @@
 /* ---- sync (hub) ---- */
 
 /*
- * The unit of each open conflict (a register version in state 1, see
+ * The unit of each open conflict (the store's view cs_conflict, see
  * cellsync/replica.h): the row's own org unit, or that of the record it
  * belongs to.
  */
 #define CONFLICT_UNITS                                                                             \
     "conflict(code) AS (\n"                                                                        \
-    "  SELECT CASE n.name\n"                                                                       \
+    "  SELECT CASE v.tbl\n"                                                                        \
     "    WHEN 'org_unit' THEN (SELECT code FROM org_unit WHERE id = v.row)\n"                      \
     "    WHEN 'candidate' THEN (SELECT org_unit FROM candidate WHERE id = v.row)\n"                \
     "    WHEN 'member' THEN (SELECT org_unit FROM member WHERE id = v.row)\n"                      \
@@ -45,7 +45,7 @@
     "    WHEN 'transfer' THEN (SELECT e.org_unit FROM transfer x\n"                                \
     "                           JOIN member e ON e.id = x.member WHERE x.id = v.row)\n"            \
     "    END\n"                                                                                    \
-    "    FROM cs_ver v JOIN cs_name n ON n.ix = v.tbl WHERE v.state = 1)"
+    "    FROM cs_conflict v)"
 
 /*
  * pending: the hub's highest seq (:hub_seq, see bind_sync()) minus the
