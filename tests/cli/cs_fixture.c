@@ -16,11 +16,19 @@
  *                                                        this device would make it
  *   cs_fixture hash DB                                   prints the state hash
  *   cs_fixture sql DB QUERY                              prints column 0 of each row
+ *   cs_fixture site DB                                   prints the replica's site id
+ *                                                        (32 hex digits)
+ *   cs_fixture meta DB KEY [VALUE]                       prints a local setting (exit 3
+ *                                                        where unset), or sets it
+ *
+ * site and meta go through the replica's calls: the store's own tables are
+ * private, so tests ask sql about its views cs_version and cs_conflict.
  *
  * A VALUE of digits is stored as an integer; "@<n>w", "@<n>d" and "@<n>m"
  * are the date n working days, days or months from today ($CELLSYNC_TODAY,
  * fixed holidays only), so tests need not compute working days themselves.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +290,45 @@ hash(const char *path)
     return 0;
 }
 
+/* The replica's own site id, which its versions carry as origin: 32 hex digits, for x'...'. */
+static int
+site(const char *path)
+{
+    struct cs_replica *r;
+    int ret = cs_replica_open(&r, path, 0, NULL, err, sizeof(err));
+    if (ret != 0)
+        die(path, ret);
+    for (int i = 0; i < CS_ID_LEN; i++)
+        printf("%02x", cs_replica_site(r)->b[i]);
+    printf("\n");
+    cs_replica_close(r);
+    return 0;
+}
+
+/*
+ * A local setting read, or written to stage what a test needs (a clock
+ * ahead, a cursor sent back). Unset is exit 3, apart from a failure's 1.
+ */
+static int
+meta(const char *path, const char *key, const char *value)
+{
+    struct cs_replica *r;
+    char buf[1024];
+    int ret = cs_replica_open(&r, path, 0, NULL, err, sizeof(err));
+    if (ret != 0)
+        die(path, ret);
+    if (value != NULL) {
+        if ((ret = cs_replica_meta_set(r, key, value)) != 0)
+            die(key, ret);
+    } else if ((ret = cs_replica_meta_get(r, key, buf, sizeof(buf))) == 0) {
+        printf("%s\n", buf);
+    } else if (ret != -ENOENT) {
+        die(key, ret);
+    }
+    cs_replica_close(r);
+    return ret == -ENOENT ? 3 : 0;
+}
+
 static int
 sql(const char *path, const char *query)
 {
@@ -324,6 +371,11 @@ main(int argc, char **argv)
         return hash(argv[2]);
     if (argc == 4 && strcmp(argv[1], "sql") == 0)
         return sql(argv[2], argv[3]);
-    fprintf(stderr, "usage: cs_fixture candidate|member|delete|get|conflict|set|hash|sql ...\n");
+    if (argc == 3 && strcmp(argv[1], "site") == 0)
+        return site(argv[2]);
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "meta") == 0)
+        return meta(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+    fprintf(stderr,
+            "usage: cs_fixture candidate|member|delete|get|conflict|set|hash|sql|site|meta ...\n");
     return 2;
 }

@@ -168,8 +168,16 @@ stop_hub() {
 sql() { "$fixture" sql "$dir/$1/replica.db" "$2"; }
 hubsql() { sql hub "$1"; }
 hash() { "$fixture" hash "$dir/$1/replica.db"; }
-# meta NAME KEY [DEFAULT]: a value of the replica's cs_meta, DEFAULT (none) where unset.
-meta() { sql "$1" "SELECT coalesce((SELECT value FROM cs_meta WHERE key = '$2'), ${3:-NULL})"; }
+# site NAME: the replica's own site id (32 hex digits, for x'...'), the origin of its versions.
+site() { "$fixture" site "$dir/$1/replica.db"; }
+# meta NAME KEY [DEFAULT]: a local setting of the replica, DEFAULT (none) where unset.
+meta() {
+    "$fixture" meta "$dir/$1/replica.db" "$2"
+    _rc=$?
+    if [ $_rc -eq 3 ]; then echo "${3:-}"; else return $_rc; fi
+}
+# set_meta NAME KEY VALUE: writes a local setting, to stage a wrong clock or a lost cursor.
+set_meta() { "$fixture" meta "$dir/$1/replica.db" "$2" "$3"; }
 # rows NAME: every candidate of a replica, one line each, to compare two replicas.
 rows() {
     sql "$1" "SELECT hex(id)||'|'||cl||'|'||full_name||'|'||stage||'|'||phone||'|'||hometown
