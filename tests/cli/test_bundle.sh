@@ -17,7 +17,7 @@ cellsync=$1 cellsyncd=$2 fixture=$3
 has() { cat "$out" "$err" | grep -q -- "$1" && ok || bad "no '$1' in the output"; }
 candidates() { hubsql "SELECT count(*) FROM candidate WHERE full_name = '$1'"; }
 # The hub's replicated state and its refusal log, to show an import changed nothing.
-hub_state() { echo "$(hubsql 'SELECT count(*) FROM cs_ver')/$(hubsql 'SELECT count(*) FROM hub_refused')/$(hubsql 'SELECT count(*) FROM hub_device')"; }
+hub_state() { echo "$(hubsql 'SELECT count(*) FROM cs_version')/$(hubsql 'SELECT count(*) FROM hub_refused')/$(hubsql 'SELECT count(*) FROM hub_device')"; }
 # The count of the last export's summary line.
 wrote() { sed -n 's/^wrote \([0-9]*\) changes.*/\1/p' "$out"; }
 # flip FILE OFFSET: xor one byte with 1.
@@ -253,8 +253,7 @@ hubdo 0 "written" -- enroll --org CB-01 --role cell --name "máy f" --addr 127.0
     --out "$dir/f.enroll"
 on f 0 "created" -- init
 on f 0 "enrolled" -- enroll "$dir/f.enroll"
-sql f \
-    "INSERT OR REPLACE INTO cs_meta(key, value) VALUES ('clock_offset_ms', '864000000')" >/dev/null
+set_meta f clock_offset_ms 864000000
 on f 0 "added candidate" -- candidate add --name "Đồng Hồ Nhanh" --birth-date 2000-01-01
 on f 0 "wrote" -- bundle export "$stick/f.bundle"
 hubdo 0 "" -- import "$stick/f.bundle" --reply-dir "$stick"

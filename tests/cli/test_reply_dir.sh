@@ -19,7 +19,7 @@ hubdo() {
     fi
 }
 hubsql() { "$fixture" sql "$dir/hub/replica.db" "$1"; }
-hub_state() { echo "$(hubsql 'SELECT count(*) FROM cs_ver')/$(hubsql 'SELECT count(*) FROM hub_device')"; }
+hub_state() { echo "$(hubsql 'SELECT count(*) FROM cs_version')/$(hubsql 'SELECT count(*) FROM hub_device')"; }
 
 cat >"$dir/tree.csv" <<'EOF'
 id,parent,level,kind,name

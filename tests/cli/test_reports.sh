@@ -205,9 +205,9 @@ f=$dir/sync.csv
 same "sync: a row per device" "$(($(wc -l <"$f") - 1))" "$(hubsql "SELECT count(*) FROM hub_device")"
 same "sync: refusals" "$(sumcol "$f" refusals)" "$(hubsql "SELECT count(*) FROM hub_refused")"
 same "sync: open conflicts (one device per cell)" "$(sumcol "$f" conflicts)" \
-    "$(hubsql "SELECT count(*) FROM cs_ver WHERE state = 1")"
+    "$(hubsql "SELECT count(*) FROM cs_version WHERE state = 'conflict'")"
 same "sync: pending of the first device" "$(awk -F, 'NR == 2 { print $10 }' "$f")" \
-    "$(hubsql "SELECT (SELECT max(seq) FROM cs_ver) - down_seq FROM hub_device ORDER BY org, name, id LIMIT 1")"
+    "$(hubsql "SELECT (SELECT max(seq) FROM cs_version) - down_seq FROM hub_device ORDER BY org, name, id LIMIT 1")"
 same "sync: devices never in contact" "$(awk -F, 'NR > 1 && $5 == ""' "$f" | wc -l | tr -d ' ')" \
     "$(hubsql "SELECT count(*) FROM hub_device WHERE last_contact IS NULL")"
 

@@ -18,7 +18,7 @@ cellsync=$1 cellsyncd=$2 fixture=$3 bulk=$4
 has_candidate() { sql "$1" "SELECT count(*) FROM candidate WHERE full_name = '$2'"; }
 has_target() { sql "$1" "SELECT count(*) FROM target WHERE org_unit = 'CB-01' AND year = $2"; }
 candidates() { sql "$1" 'SELECT count(*) FROM candidate'; }
-hub_seq_max() { sql hub 'SELECT coalesce(max(seq), 0) FROM cs_ver'; }
+hub_seq_max() { sql hub 'SELECT coalesce(max(seq), 0) FROM cs_version'; }
 hub_incarnation() { sql hub 'SELECT hex(id) FROM hub_incarnation ORDER BY n DESC LIMIT 1' | tr A-F a-f; }
 
 cat >"$dir/tree.csv" <<'EOF'
@@ -119,7 +119,7 @@ grep -q "device=$(short b) event=restored-hub from=$inc0 to=$inc1 hub_seq=$b_seq
     "$dir/hub.log" && ok || bad "no restored-hub event for B: $(grep restored-hub "$dir/hub.log")"
 # A's candidates went again with the stamps B had: no second version of any.
 a_site=$(sql hub "SELECT hex(id) FROM hub_device WHERE name = 'máy a'")
-a_versions() { sql "$1" "SELECT count(*) FROM cs_ver v JOIN cs_site s ON s.ix = v.site WHERE s.uuid = x'$a_site'"; }
+a_versions() { sql "$1" "SELECT count(*) FROM cs_version WHERE origin = x'$a_site'"; }
 equal "A's versions on B" "$(a_versions a)" "$(a_versions b)"
 equal "A's versions on the hub" "$(a_versions a)" "$(a_versions hub)"
 
@@ -155,9 +155,7 @@ equal "candidates on the hub" 44 "$(candidates hub)"
 equal "the lost target on the hub" 0 "$(has_target hub 2027)"
 
 # ---- a device from an incarnation the hub does not know gets everything again ----
-"$fixture" sql "$dir/b/replica.db" \
-    "UPDATE cs_meta SET value = '00112233445566778899aabbccddeeff' WHERE key = 'hub_incarnation'" \
-    >/dev/null
+set_meta b hub_incarnation 00112233445566778899aabbccddeeff
 on b 0 "synced" -- sync --hub "$addr"
 grep -q "device=$(short b) event=restored-hub from=00112233445566778899aabbccddeeff to=$inc1 hub_seq=[0-9]* down_seq=0" \
     "$dir/hub.log" && ok || bad "no restored-hub event for an unknown incarnation"

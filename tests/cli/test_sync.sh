@@ -66,7 +66,7 @@ on a2 0 "open conflicts 1" -- sync
 on a 0 "synced" -- sync
 on a 0 "0911000111" -- conflicts list
 on a2 0 "0922000222" -- conflicts list
-[ "$(hubsql 'SELECT count(*) FROM cs_ver WHERE state = 1')" = 1 ] &&
+[ "$(hubsql "SELECT count(*) FROM cs_version WHERE state = 'conflict'")" = 1 ] &&
     ok || bad "the hub does not hold the conflict"
 n=$(CELLSYNC_HOME="$dir/a" "$cellsync" conflicts list --json | sed -n 's/.*"conflict":\([0-9]*\).*/\1/p')
 on a 0 "" -- conflicts resolve "${n:-0}" --value 0933000333
@@ -78,13 +78,12 @@ CELLSYNC_HOME="$dir/a2" "$cellsync" conflicts list --json >"$out" 2>"$err"
 same_state a a2
 
 # A laptop whose clock runs 3 days ahead: its writes take the hub's time before they go.
-sql a2 \
-    "INSERT OR REPLACE INTO cs_meta(key, value) VALUES ('clock_offset_ms', '259200000')" >/dev/null
+set_meta a2 clock_offset_ms 259200000
 on a2 0 "changed" -- candidate edit "$k" --hometown "Bản Khe Ván"
 on a2 0 "clock was ahead" -- sync
 on a2 0 "refused 0" -- sync
 [ "$(hubsql \
-    "SELECT (max(hlc) >> 16) < (strftime('%s', 'now') + 3600) * 1000 FROM cs_ver")" = 1 ] &&
+    "SELECT (max(hlc) >> 16) < (strftime('%s', 'now') + 3600) * 1000 FROM cs_version")" = 1 ] &&
     ok || bad "a stamp from the future reached the hub"
 on a 0 "synced" -- sync
 on a 0 "Bản Khe Ván" -- candidate show "$k"

@@ -43,21 +43,22 @@ N_A=2000 N_B=50 N_MORE=500
 CH_A=$((N_A * 7)) CH_B=$((N_B * 7)) CH_MORE=$(((N_A + N_MORE) * 7)) # 7 columns a candidate
 SLACK_KIB=20 # one chunk (16 KiB) and its overhead, the handshake, acknowledgments
 
-# A replica's own site is its first.
-own() { sql "$1" "SELECT count(*) FROM cs_ver WHERE site = 1"; }
-others() { sql "$1" "SELECT count(*) FROM cs_ver WHERE site != 1"; }
+# A replica's own versions carry its site id as origin.
+own() { sql "$1" "SELECT count(*) FROM cs_version WHERE origin = x'$(site "$1")'"; }
+others() { sql "$1" "SELECT count(*) FROM cs_version WHERE origin != x'$(site "$1")'"; }
 # The versions the hub holds from device NAME.
 at_hub() {
-    sql hub "SELECT count(*) FROM cs_ver v JOIN cs_site s ON s.ix = v.site
-             WHERE s.uuid = (SELECT id FROM hub_device WHERE name = '$1')"
+    sql hub "SELECT count(*) FROM cs_version
+             WHERE origin = (SELECT id FROM hub_device WHERE name = '$1')"
 }
 dups() {
-    sql hub "SELECT count(*) FROM (SELECT 1 FROM cs_ver GROUP BY tbl, row, col, hlc, site
+    sql hub "SELECT count(*) FROM (SELECT 1 FROM cs_version GROUP BY tbl, row, col, hlc, origin
              HAVING count(*) > 1)"
 }
 # A device's own changes the hub acknowledged to it.
 acked() {
-    sql "$1" "SELECT count(*) FROM cs_ver WHERE site = 1 AND seq <= $(meta "$1" hub_ack_seq 0)"
+    sql "$1" "SELECT count(*) FROM cs_version
+              WHERE origin = x'$(site "$1")' AND seq <= $(meta "$1" hub_ack_seq 0)"
 }
 # frac I: the I-th of a sequence spread evenly over 0..0.95 (golden-ratio steps); the
 # first few hundredths land in the handshake, where the device is registered.

@@ -32,14 +32,12 @@ total=$(devsql "SELECT count(*) FROM candidate")
 
 # The device's own versions the hub acknowledged, and how many of them the hub holds.
 acked_here() {
-    ack=$(devsql "SELECT coalesce((SELECT value FROM cs_meta WHERE key = 'hub_ack_seq'), 0)")
-    devsql "SELECT count(*) FROM cs_ver v JOIN cs_site s ON s.ix = v.site
-            WHERE v.seq <= $ack AND s.uuid = (SELECT uuid FROM cs_site WHERE ix = 1)"
+    ack=$(meta a hub_ack_seq 0)
+    devsql "SELECT count(*) FROM cs_version WHERE seq <= $ack AND origin = x'$(site a)'"
 }
-# (The device is the hub's only one, and a replica's own site is its first.)
+# (The device is the hub's only one, and a replica's own versions carry its site id.)
 held_at_hub() {
-    hubsql "SELECT count(*) FROM cs_ver v JOIN cs_site s ON s.ix = v.site
-            WHERE s.uuid IN (SELECT id FROM hub_device)"
+    hubsql "SELECT count(*) FROM cs_version WHERE origin IN (SELECT id FROM hub_device)"
 }
 
 # Every trial starts from the same state, before the first sync (the hub and
@@ -93,8 +91,8 @@ echo "$mid of $trials kills landed while the hub held part of the changes"
 on a 0 "synced" -- sync --hub "$addr"
 [ "$(hubsql 'SELECT count(*) FROM candidate')" = "$total" ] &&
     ok || bad "the hub holds $(hubsql 'SELECT count(*) FROM candidate') candidates, not $total"
-dups=$(hubsql "SELECT count(*) FROM (SELECT tbl, row, col, hlc, site FROM cs_ver
-               GROUP BY tbl, row, col, hlc, site HAVING count(*) > 1)")
+dups=$(hubsql "SELECT count(*) FROM (SELECT tbl, row, col, hlc, origin FROM cs_version
+               GROUP BY tbl, row, col, hlc, origin HAVING count(*) > 1)")
 [ "$dups" = 0 ] && ok || bad "$dups changes stored twice"
 on a 0 "sent 0 changes" -- sync --hub "$addr"
 summary

@@ -52,9 +52,8 @@ proxy_stop() {
     up=${up:-0} down=${down:-0}
 }
 
-CAND_TBL="(SELECT ix FROM cs_name WHERE name = 'candidate')"
 hub_count() { sql hub "SELECT count(*) FROM candidate"; }
-hub_versions() { sql hub "SELECT count(*) FROM cs_ver WHERE tbl = $CAND_TBL"; }
+hub_versions() { sql hub "SELECT count(*) FROM cs_version WHERE tbl = 'candidate'"; }
 
 # ---- the hub, two devices of one cell, and a month of records on A ----
 cat >"$dir/tree.csv" <<'EOF'
@@ -81,7 +80,7 @@ stop_hub
 mkdir "$dir/snap"
 cp -a "$dir/hub" "$dir/a" "$dir/b" "$dir/snap/"
 # A's seq of each candidate version, to count what a hub cursor covers.
-[ "$(sql a "SELECT count(*) FROM cs_ver WHERE tbl = $CAND_TBL")" = $N_CHANGES ]
+[ "$(sql a "SELECT count(*) FROM cs_version WHERE tbl = 'candidate'")" = $N_CHANGES ]
 check_rc $? "A does not hold $N_CHANGES candidate changes"
 
 # ---- U_full: the same sync, uninterrupted ----
@@ -130,8 +129,8 @@ for n in $cuts; do
     # The hub's state once the merges it had queued are done.
     stop_hub
     cursor=$(sql hub "SELECT coalesce(max(up_seq), 0) FROM hub_device WHERE name = 'máy a'")
-    acked=$(sql a "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM cs_meta WHERE key = 'hub_ack_seq'")
-    covered=$(sql a "SELECT count(DISTINCT row) FROM cs_ver WHERE tbl = $CAND_TBL AND seq <= $cursor")
+    acked=$(meta a hub_ack_seq 0)
+    covered=$(sql a "SELECT count(DISTINCT row) FROM cs_version WHERE tbl = 'candidate' AND seq <= $cursor")
     have=$(hub_count) vers=$(hub_versions)
     [ "$have" = "$covered" ] && [ "$vers" = $((have * 7)) ] && [ "$have" -le $N_CAND ] &&
         [ $((have % 10)) -eq 0 ]

@@ -108,7 +108,7 @@ round "round 1"
 n=$(hubsql "SELECT count(*) FROM candidate")
 [ "$n" = $((DEVICES * PER_DEVICE)) ] && ok || bad "the hub holds $n candidates, not $((DEVICES * PER_DEVICE))"
 # Each change once: cs_bulk writes 7 columns per candidate.
-n=$(hubsql "SELECT count(*) FROM cs_ver WHERE tbl = (SELECT ix FROM cs_name WHERE name = 'candidate')")
+n=$(hubsql "SELECT count(*) FROM cs_version WHERE tbl = 'candidate'")
 [ "$n" = $((DEVICES * PER_DEVICE * 7)) ] && ok || bad "the hub holds $n candidate changes, not $((DEVICES * PER_DEVICE * 7))"
 grep -q "max_connections\|too many connections" "$dir/hub.log" &&
     bad "the hub turned devices away: $(grep -c 'too many connections' "$dir/hub.log")"
