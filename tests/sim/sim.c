@@ -314,9 +314,8 @@ op_resolve(struct sim *s, int i)
 {
     sqlite3 *db = cs_replica_db(s->nd[i].r);
     sqlite3_stmt *st;
-    const char *sql = "SELECT t.name, v.row, c.name FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
-                      " JOIN cs_name c ON c.ix = v.col WHERE v.state = 1 AND c.name != '_cl'"
-                      " ORDER BY v.seq LIMIT 1 OFFSET ?";
+    const char *sql = "SELECT tbl, row, col FROM cs_conflict WHERE col != '_cl'"
+                      " ORDER BY seq LIMIT 1 OFFSET ?";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         fail(s, "prepare", CS_EINVAL, sqlite3_errmsg(db));
     sqlite3_bind_int(st, 1, (int)pick(s, 3));
@@ -658,34 +657,81 @@ op_queue(struct sim *s)
 
 /* ---- checks ---- */
 
+/*
+ * With a trace: the versions of replica i in seq order, of one register only
+ * when table is set, one line each into line[] (at most max; caller frees
+ * each) and their seqs into seq[] (optional), as the line leaves the seq out
+ * (it differs between replicas). The view cs_version gives each version but
+ * its prev and cl; those come from the change set of everything the replica
+ * holds, or show as "?" when the replica cannot make one.
+ */
+static size_t
+version_lines(struct sim *s, int i, const char *table, const struct cs_id *row, const char *column,
+              char **line, int64_t *seq, size_t max)
+{
+    const char *sql = "SELECT seq, tbl, row, col, hlc, origin, state, coalesce(val, 'nil')"
+                      " FROM cs_version WHERE ?1 IS NULL OR (tbl = ?1 AND row = ?2 AND col = ?3)"
+                      " ORDER BY seq";
+    struct cs_replica *r = s->nd[i].r;
+    sqlite3 *db = cs_replica_db(r);
+    struct cs_changeset *cs = NULL;
+    sqlite3_stmt *st;
+    char err[256];
+    size_t n = 0;
+    int rc = cs_replica_changes_since(r, 0, 0, NULL, &cs, err, sizeof(err));
+    if (rc != 0)
+        printf("  replica %d lists no prev and cl: %s (%s)\n", i, cs_strerror(rc), err);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail(s, "prepare", CS_EINVAL, sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    if (row != NULL)
+        sqlite3_bind_blob(st, 2, row->b, sizeof(row->b), SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, column, -1, SQLITE_STATIC);
+    while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+        const char *tn = (const char *)sqlite3_column_text(st, 1);
+        const char *cn = (const char *)sqlite3_column_text(st, 3);
+        uint64_t hlc = (uint64_t)sqlite3_column_int64(st, 4);
+        struct cs_id id, origin;
+        char hex[CS_ID_HEX_LEN + 1], prev[64] = "prev ? cl ?", buf[512];
+        memcpy(id.b, sqlite3_column_blob(st, 2), sizeof(id.b));
+        memcpy(origin.b, sqlite3_column_blob(st, 5), sizeof(origin.b));
+        for (size_t k = 0; cs != NULL && k < cs_changeset_count(cs); k++) {
+            struct cs_change c;
+            cs_changeset_get(cs, k, &c);
+            if (c.hlc == hlc && cs_id_cmp(&c.origin, &origin) == 0 && cs_id_cmp(&c.row, &id) == 0 &&
+                strcmp(c.table, tn) == 0 && strcmp(c.column, cn) == 0)
+                snprintf(prev, sizeof(prev), "prev %" PRIu64 " cl %" PRIu64, c.prev_hlc, c.cl);
+        }
+        cs_id_to_hex(&origin, hex);
+        snprintf(buf, sizeof(buf), "%s/%02X.%s hlc %" PRIu64 " site %.6s %s state %s val %s", tn,
+                 id.b[sizeof(id.b) - 1], cn, hlc, hex, prev, sqlite3_column_text(st, 6),
+                 sqlite3_column_text(st, 7));
+        if (seq != NULL)
+            seq[n] = sqlite3_column_int64(st, 0);
+        line[n++] = strdup(buf);
+    }
+    sqlite3_finalize(st);
+    cs_changeset_free(cs);
+    return n;
+}
+
 /* With a trace: every version of one register in every replica, to read a failure. */
 static void
 dump_register(struct sim *s, int table, unsigned row, int col)
 {
-    const char *sql = "SELECT v.seq, v.hlc, hex(o.uuid), v.prev_hlc, v.cl, v.state, v.val"
-                      " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
-                      " JOIN cs_site o ON o.ix = v.site WHERE t.name = ?1 AND v.row = ?2"
-                      " AND c.name = ?3 ORDER BY v.hlc";
     struct cs_id id;
     row_id(row, &id);
     if (!s->verbose)
         return;
     for (int i = 0; i < s->n; i++) {
-        sqlite3 *db = cs_replica_db(s->nd[i].r);
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-            fail(s, "prepare", CS_EINVAL, sqlite3_errmsg(db));
-        sqlite3_bind_text(st, 1, tables[table], -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 2, id.b, sizeof(id.b), SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, cols[table][col], -1, SQLITE_STATIC);
+        char *line[512];
+        int64_t seq[512];
+        size_t n = version_lines(s, i, tables[table], &id, cols[table][col], line, seq, 512);
         printf("  replica %d, %s/%u.%s:\n", i, tables[table], row, cols[table][col]);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            printf("    seq %lld hlc %llu site %.6s prev %llu cl %lld state %d val %s\n",
-                   sqlite3_column_int64(st, 0), (unsigned long long)sqlite3_column_int64(st, 1),
-                   sqlite3_column_text(st, 2), (unsigned long long)sqlite3_column_int64(st, 3),
-                   sqlite3_column_int64(st, 4), sqlite3_column_int(st, 5),
-                   sqlite3_column_text(st, 6));
-        sqlite3_finalize(st);
+        for (size_t k = 0; k < n; k++) {
+            printf("    seq %" PRId64 " %s\n", seq[k], line[k]);
+            free(line[k]);
+        }
     }
 }
 
@@ -693,25 +739,13 @@ dump_register(struct sim *s, int table, unsigned row, int col)
 static void
 dump_diff(struct sim *s, int a, int b)
 {
-    const char *sql = "SELECT t.name || '/' || hex(substr(v.row, 16)) || '.' || c.name || ' hlc '"
-                      " || v.hlc || ' site ' || substr(hex(o.uuid), 1, 6) || ' prev ' || v.prev_hlc"
-                      " || ' state ' || v.state || ' val ' || coalesce(v.val, 'nil')"
-                      " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
-                      " JOIN cs_site o ON o.ix = v.site ORDER BY 1";
     char *line[2][512];
     size_t n[2] = {0, 0};
     int who[2] = {a, b};
     if (!s->verbose)
         return;
-    for (int k = 0; k < 2; k++) {
-        sqlite3 *db = cs_replica_db(s->nd[who[k]].r);
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-            fail(s, "prepare", CS_EINVAL, sqlite3_errmsg(db));
-        while (sqlite3_step(st) == SQLITE_ROW && n[k] < 512)
-            line[k][n[k]++] = strdup((const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-    }
+    for (int k = 0; k < 2; k++)
+        n[k] = version_lines(s, who[k], NULL, NULL, NULL, line[k], NULL, 512);
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < n[k]; i++) {
             size_t j = 0;
@@ -761,10 +795,8 @@ check(struct sim *s)
             return -1;
         }
     }
-    const char *sql = "SELECT count(*) FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
-                      " JOIN cs_name c ON c.ix = v.col JOIN cs_site o ON o.ix = v.site"
-                      " WHERE t.name = ?1 AND v.row = ?2 AND c.name = ?3 AND o.uuid = ?4"
-                      " AND v.val = ?5";
+    const char *sql = "SELECT count(*) FROM cs_version"
+                      " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND origin = ?4 AND val = ?5";
     for (int i = 0; i < s->n; i++) {
         sqlite3 *db = cs_replica_db(s->nd[i].r);
         sqlite3_stmt *st;
