@@ -15,7 +15,9 @@
 #                  made by the same `cellsync init` as cs_replica_open does
 #                  (WAL, synchronous=FULL, no checkpoint on close) and
 #                  commits one row: SQLite's open, schema and one fsync'd
-#                  commit, the least an add can cost
+#                  commit, the least an add can cost. The row goes to a table
+#                  of its own (bench_floor, made once before the runs), not
+#                  to the store's tables, which are private
 #   sqlite3 :memory: 'select 1'  the sqlite3 shell, if installed
 # WARM=n (default 0) first records n candidates with each build, untimed: a
 # device that has been used for a while rather than a new one.
@@ -158,23 +160,33 @@ EOF
 cat >"$dir/floor.c" <<'EOF'
 #include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
 
-/* Opens a replica as cs_replica_open does and commits one row, durably. */
+/*
+ * Opens a replica as cs_replica_open does and commits one row, durably, to a
+ * table of its own; with "create", makes that table (once, untimed).
+ */
 int
 main(int argc, char **argv)
 {
     sqlite3 *db = NULL;
-    int rc = argc == 2 ? sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                                         NULL)
-                       : SQLITE_MISUSE;
+    int create = argc == 3 && strcmp(argv[2], "create") == 0;
+    int rc = argc == 2 || create ? sqlite3_open_v2(argv[1], &db,
+                                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
+                                 : SQLITE_MISUSE;
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(db, 3000);
         rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", 0, 0, 0);
         sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     }
-    if (rc == SQLITE_OK)
+    /* The shape of the small settings table an add also writes. */
+    if (rc == SQLITE_OK && create)
         rc = sqlite3_exec(db,
-                          "BEGIN IMMEDIATE; INSERT INTO cs_meta(key, value)"
+                          "CREATE TABLE bench_floor (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID",
+                          0, 0, 0);
+    else if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db,
+                          "BEGIN IMMEDIATE; INSERT INTO bench_floor(key, value)"
                           " VALUES ('bench_floor', hex(randomblob(8)))"
                           " ON CONFLICT(key) DO UPDATE SET value = excluded.value; COMMIT;",
                           0, 0, 0);
@@ -194,6 +206,7 @@ fi
 
 CELLSYNC_HOME=$dir/home "$cellsync" init >/dev/null || exit 1
 CELLSYNC_HOME=$dir/floor-home "$cellsync" init >/dev/null || exit 1
+"$dir/floor-commit" "$dir/floor-home/replica.db" create || exit 1
 name="Nguyễn Văn Sỹ %i" town="Bản Khe Ván, xã Mường Lý, huyện Mường Lát, Thanh Hóa"
 warm() { # CELLSYNC HOME
     i=0
