@@ -148,7 +148,7 @@ sync_session(struct sync *s)
 
     if ((ret = device_welcome(&s->d, &s->w, DEVICE_LIVE, NULL, s->err, sizeof(s->err))) != 0)
         goto out;
-    s->offset = cs_replica_clock(s->c->rep)->offset_ms;
+    s->offset = cs_replica_clock_offset(s->c->rep);
     ret = device_restamp(&s->d, s->w.up_seq, s->w.hub_time, &restamped, s->err, sizeof(s->err));
     if (ret != 0)
         goto out;

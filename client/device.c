@@ -114,26 +114,21 @@ int
 device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via, int *changed,
                char *err, size_t errlen)
 {
-    struct cs_hlc *clk = cs_replica_clock(d->rep);
     char buf[CS_ENROLL_SECRET_LEN * 2 + 1];
     int any = 0, ret = 0;
 
     /* The hub's clock is the reference: keep the offset for every later stamp. */
-    int64_t wall = (int64_t)(clk->clock != NULL ? clk->clock(clk->clock_ud) : cs_hlc_wall_ms(NULL));
+    int64_t wall = (int64_t)cs_replica_wall_ms(d->rep);
     int64_t hub_ms = (int64_t)cs_hlc_ms(w->hub_time);
     int64_t offset = hub_ms - wall;
     if (via == DEVICE_BUNDLE) {
-        int64_t ours = wall + clk->offset_ms;
-        if (ours >= hub_ms && ours - hub_ms <= (int64_t)(clk->max_drift_ms / 2))
-            offset = clk->offset_ms;
+        int64_t known = cs_replica_clock_offset(d->rep);
+        int64_t ours = wall + known;
+        if (ours >= hub_ms && ours - hub_ms <= (int64_t)(cs_replica_max_drift(d->rep) / 2))
+            offset = known;
     }
-    int known = cs_replica_meta_get(d->rep, CS_META_CLOCK_OFFSET_MS, buf, sizeof(buf)) == 0;
-    if (!known || offset != clk->offset_ms) {
-        clk->offset_ms = offset;
-        snprintf(buf, sizeof(buf), "%lld", (long long)offset);
-        if ((ret = cs_replica_meta_set(d->rep, CS_META_CLOCK_OFFSET_MS, buf)) != 0)
-            goto fail;
-    }
+    if ((ret = cs_replica_set_clock_offset(d->rep, offset)) != 0)
+        goto fail;
     if ((ret = meta_update(d->rep, CS_META_ORG, w->org, &any)) != 0 ||
         (ret = meta_update(d->rep, CS_META_ROLE, w->role, &any)) != 0)
         goto fail;
@@ -306,8 +301,7 @@ device_export(struct device *d, const char *path, const struct device_report *re
     uint64_t after = device_meta_u64(d->rep, CS_META_HUB_ACK_SEQ);
     /* With the offset known, stamps can be put right as a live sync would; without, as they are. */
     if (cs_replica_meta_get(d->rep, CS_META_CLOCK_OFFSET_MS, buf, sizeof(buf)) == 0 &&
-        (ret = device_restamp(d, after, cs_hlc_now(cs_replica_clock(d->rep)), &t->restamp, err,
-                              errlen)) != 0)
+        (ret = device_restamp(d, after, cs_replica_now(d->rep), &t->restamp, err, errlen)) != 0)
         goto out;
     if ((ret = cs_bundle_writer_new(&w, path, 0, err, errlen)) != 0)
         goto out;

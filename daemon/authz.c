@@ -675,10 +675,9 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
             return cs_sqlite_code(rc);
         }
     }
-    struct cs_hlc *clock = cs_replica_clock(h->r);
     int relayed = cs_id_cmp(&c.origin, &d->id) != 0;
-    if ((relayed ? cs_hlc_check_relayed(clock, c.hlc) : cs_hlc_check(clock, c.hlc)) != 0) {
-        uint64_t ahead = cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_hlc_now(clock));
+    if (cs_replica_check_stamp(h->r, c.hlc, relayed) != 0) {
+        uint64_t ahead = cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_replica_now(h->r));
         unsigned long long hours = (ahead + 3599999) / 3600000;
         snprintf(reason, len,
                  dngettext(CS_TEXT_DOMAIN, "clock is %llu hour ahead of the hub",

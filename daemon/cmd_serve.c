@@ -160,8 +160,7 @@ serve_open(struct server *s, const char *state, const char *listen, int *lock_fd
         goto out;
     }
     /* Before the worker starts: from now on only the worker writes the clock (J_RELOAD). */
-    cs_replica_clock(hub_replica(s->hub))->max_drift_ms =
-        (uint64_t)s->conf.max_drift_hours * 3600 * 1000;
+    cs_replica_set_max_drift(hub_replica(s->hub), (uint64_t)s->conf.max_drift_hours * 3600 * 1000);
     s->worker.group_commit = group_commit_start(cs_replica_db(hub_replica(s->hub)));
     ret = 0;
 out:

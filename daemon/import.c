@@ -205,7 +205,7 @@ reply(struct hub *h, struct hub_peer *p, const struct cs_welcome *admitted,
     memcpy(wel.incarnation, admitted->incarnation, sizeof(wel.incarnation));
     wel.has_incarnation = admitted->has_incarnation;
     wel.down_seq = p->down_after;
-    wel.hub_time = cs_hlc_now(cs_replica_clock(hub_replica(h)));
+    wel.hub_time = cs_replica_now(hub_replica(h));
     wel.up_seq = p->dev.up_seq;
     snprintf(wel.org, sizeof(wel.org), "%s", p->dev.org);
     snprintf(wel.role, sizeof(wel.role), "%s", p->dev.role);

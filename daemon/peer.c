@@ -26,7 +26,7 @@ hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello
     memset(p, 0, sizeof(*p));
     memset(w, 0, sizeof(*w));
     w->status = (uint32_t)hub_admit(h, pk, hello, &p->dev, w->message, sizeof(w->message));
-    w->hub_time = cs_hlc_now(cs_replica_clock(hub_replica(h)));
+    w->hub_time = cs_replica_now(hub_replica(h));
     if (w->status != CS_WELCOME_OK)
         return (int)w->status;
     w->up_seq = p->dev.up_seq;

@@ -90,7 +90,7 @@ job_work(struct worker *w, struct hub *h, struct job *j)
         j->ret = hub_peer_merge(h, &d->peer, o->env, o->envlen, &o->merge, j->err, sizeof(j->err));
         if (j->ret != 0)
             d->up_failed = 1;
-        o->hub_time = cs_hlc_now(cs_replica_clock(hub_replica(h)));
+        o->hub_time = cs_replica_now(hub_replica(h));
         break;
     }
     case J_CHUNK_OUT: {
@@ -133,7 +133,7 @@ job_work(struct worker *w, struct hub *h, struct job *j)
     }
     case J_RELOAD:
         /* The worker reads the clock while it merges: only the worker writes it. */
-        cs_replica_clock(hub_replica(h))->max_drift_ms = j->u.max_drift_ms;
+        cs_replica_set_max_drift(hub_replica(h), j->u.max_drift_ms);
         break;
     }
 }
