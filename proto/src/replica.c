@@ -594,9 +594,9 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         char hex[CS_ID_HEX_LEN + 1];
         cs_id_to_hex(site, hex);
         snprintf(buf, sizeof(buf), "%d", CS_SCHEMA_VERSION);
-        if ((ret = cs_replica_meta_set(r, "site", hex)) != 0 ||
-            (ret = cs_replica_meta_set(r, "schema", buf)) != 0 ||
-            (ret = cs_replica_meta_set(r, "search", search ? "1" : "0")) != 0 ||
+        if ((ret = cs_replica_meta_set(r, CS_META_SITE, hex)) != 0 ||
+            (ret = cs_replica_meta_set(r, CS_META_SCHEMA, buf)) != 0 ||
+            (ret = cs_replica_meta_set(r, CS_META_SEARCH, search ? "1" : "0")) != 0 ||
             (ret = cs__replica_exec(r, "COMMIT", err, errlen, "create")) != 0) {
             if (ret != 0 && err && err[0] == 0)
                 cs_errf(err, errlen, ret, "cannot create '%s': %s", path, cs_strerror(ret));
@@ -605,7 +605,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         r->site = *site;
     } else {
         /* A file that is not a replica says so rather than being turned into one. */
-        if ((ret = meta_get_raw(r, "site", buf, sizeof(buf))) != 0) {
+        if ((ret = meta_get_raw(r, CS_META_SITE, buf, sizeof(buf))) != 0) {
             ret = cs_errf(err, errlen, ret == -ENOENT ? CS_ECORRUPT : ret,
                           "'%s' is not a cellsync replica (%s)", path,
                           ret == -ENOENT ? "no site id" : sqlite3_errmsg(r->db));
@@ -632,19 +632,19 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
          * without the key was made with it) unless NO_SEARCH drops it.
          */
         char ver[16], had[4];
-        if (meta_get_raw(r, "search", had, sizeof(had)) != 0)
+        if (meta_get_raw(r, CS_META_SEARCH, had, sizeof(had)) != 0)
             snprintf(had, sizeof(had), "1");
         int drop = search == 0 && atoi(had) != 0;
         search = search && atoi(had) != 0;
-        if (meta_get_raw(r, "schema", ver, sizeof(ver)) != 0 || atoi(ver) < CS_SCHEMA_VERSION ||
-            drop) {
+        if (meta_get_raw(r, CS_META_SCHEMA, ver, sizeof(ver)) != 0 ||
+            atoi(ver) < CS_SCHEMA_VERSION || drop) {
             snprintf(ver, sizeof(ver), "%d", CS_SCHEMA_VERSION);
             if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "upgrade")) != 0)
                 goto out;
             if ((ret = cs__replica_exec(r, store_sql, err, errlen, "upgrade")) != 0 ||
                 (ret = cs_schema_apply(r->db, search, err, errlen)) != 0 ||
-                (ret = cs_replica_meta_set(r, "schema", ver)) != 0 ||
-                (ret = cs_replica_meta_set(r, "search", search ? "1" : "0")) != 0 ||
+                (ret = cs_replica_meta_set(r, CS_META_SCHEMA, ver)) != 0 ||
+                (ret = cs_replica_meta_set(r, CS_META_SEARCH, search ? "1" : "0")) != 0 ||
                 (ret = cs__replica_exec(r, "COMMIT", err, errlen, "upgrade")) != 0) {
                 sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
                 goto out;
@@ -656,9 +656,9 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         goto out;
     }
     cs_hlc_init(&r->clock, CS_HLC_DRIFT_DEFAULT_MS);
-    if (meta_get_raw(r, "hlc", buf, sizeof(buf)) == 0)
+    if (meta_get_raw(r, CS_META_HLC, buf, sizeof(buf)) == 0)
         r->clock.last = strtoull(buf, NULL, 10);
-    if (meta_get_raw(r, "clock_offset_ms", buf, sizeof(buf)) == 0)
+    if (meta_get_raw(r, CS_META_CLOCK_OFFSET_MS, buf, sizeof(buf)) == 0)
         r->clock.offset_ms = strtoll(buf, NULL, 10);
     if ((rc = site_ix(r, &r->site, &r->site_ix)) != SQLITE_OK) {
         ret = cs__replica_fail(r, rc, err, errlen, "read");
@@ -682,12 +682,6 @@ const struct cs_id *
 cs_replica_site(const struct cs_replica *r)
 {
     return &r->site;
-}
-
-struct cs_hlc *
-cs_replica_clock(struct cs_replica *r)
-{
-    return &r->clock;
 }
 
 uint64_t
@@ -731,10 +725,18 @@ cs_replica_set_clock_offset(struct cs_replica *r, int64_t ms)
 {
     char buf[32];
     r->clock.offset_ms = ms;
-    if (meta_get_raw(r, "clock_offset_ms", buf, sizeof(buf)) == 0 && strtoll(buf, NULL, 10) == ms)
+    if (meta_get_raw(r, CS_META_CLOCK_OFFSET_MS, buf, sizeof(buf)) == 0 &&
+        strtoll(buf, NULL, 10) == ms)
         return 0;
     snprintf(buf, sizeof(buf), "%lld", (long long)ms);
-    return cs_replica_meta_set(r, "clock_offset_ms", buf);
+    return cs_replica_meta_set(r, CS_META_CLOCK_OFFSET_MS, buf);
+}
+
+void
+cs_replica_set_time_source(struct cs_replica *r, cs_hlc_clock_fn fn, void *ud)
+{
+    r->clock.clock = fn != NULL ? fn : cs_hlc_wall_ms;
+    r->clock.clock_ud = fn != NULL ? ud : NULL;
 }
 
 uint64_t
@@ -834,7 +836,7 @@ save_clock(struct cs_replica *r)
 {
     char buf[32];
     snprintf(buf, sizeof(buf), "%llu", (unsigned long long)r->clock.last);
-    return cs_replica_meta_set(r, "hlc", buf);
+    return cs_replica_meta_set(r, CS_META_HLC, buf);
 }
 
 int

@@ -384,9 +384,8 @@ hub_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size
             return 1;
         }
     }
-    struct cs_hlc *clock = cs_replica_clock(x->s->nd[x->to].r);
-    if (cs_id_cmp(&c.origin, &x->s->nd[x->from].site) != 0 ? cs_hlc_check_relayed(clock, c.hlc) == 0
-                                                           : cs_hlc_check(clock, c.hlc) == 0)
+    int relayed = cs_id_cmp(&c.origin, &x->s->nd[x->from].site) != 0;
+    if (cs_replica_check_stamp(x->s->nd[x->to].r, c.hlc, relayed) == 0)
         return 0;
     snprintf(reason, len, "clock ahead");
     return 1;
@@ -550,9 +549,11 @@ op_live(struct sim *s, int a, int b, int final)
     s->known[a][b] = s->cur[b][a];
     s->known[b][a] = s->cur[a][b];
     if (is_device(a)) {
-        struct cs_hlc *hub = cs_replica_clock(s->nd[b].r), *clk = cs_replica_clock(s->nd[a].r);
-        uint64_t hub_time = cs_hlc_now(hub);
-        clk->offset_ms = (int64_t)cs_hlc_ms(hub_time) - (int64_t)sim_clock(&s->nd[a]);
+        uint64_t hub_time = cs_replica_now(s->nd[b].r);
+        int ret = cs_replica_set_clock_offset(s->nd[a].r, (int64_t)cs_hlc_ms(hub_time) -
+                                                              (int64_t)sim_clock(&s->nd[a]));
+        if (ret != 0)
+            fail(s, "set_clock_offset", ret, NULL);
         s->nd[a].offset_known = 1;
         if (s->nd[a].nrefused > 0)
             reissue(s, a, s->known[a][b], hub_time);
@@ -579,7 +580,7 @@ op_bundle(struct sim *s, int from, int to)
     int rc;
 
     if (is_device(from) && s->nd[from].offset_known)
-        restamp(s, from, s->known[from][to], cs_hlc_now(cs_replica_clock(s->nd[from].r)));
+        restamp(s, from, s->known[from][to], cs_replica_now(s->nd[from].r));
     filter_for(s, from, to, &f);
     if ((rc = cs_replica_changes_since(s->nd[from].r, s->known[from][to], chunk_bytes(s), &f, &cs,
                                        err, sizeof(err))) != 0)
@@ -623,7 +624,7 @@ deliver(struct sim *s, size_t k, int keep)
         cs_changeset_free(cs);
         /* A reply from a hub tells a device what was refused. */
         if (rc == 0 && is_device(m.to) && !is_device(m.from) && s->nd[m.to].offset_known)
-            reissue(s, m.to, s->known[m.to][m.from], cs_hlc_now(cs_replica_clock(s->nd[m.from].r)));
+            reissue(s, m.to, s->known[m.to][m.from], cs_replica_now(s->nd[m.from].r));
         if (rc == 0) {
             /* The reply carries the cursor back (a reply bundle or the next hello). */
             struct msg ack = {.from = m.from, .to = m.to, .is_ack = 1, .ack = s->cur[m.to][m.from]};
@@ -869,9 +870,7 @@ run(uint64_t seed, int verbose)
         if ((ret = cs_replica_open(&nd->r, ":memory:", CS_REPLICA_CREATE, &nd->site, err,
                                    sizeof(err))) != 0)
             fail(s, "open", ret, err);
-        struct cs_hlc *clk = cs_replica_clock(nd->r);
-        clk->clock = sim_clock;
-        clk->clock_ud = nd;
+        cs_replica_set_time_source(nd->r, sim_clock, nd);
         nd->skew_ms = is_device(i) ? random_skew(s) : (int64_t)pick(s, 2000) - 1000;
     }
     if (verbose)

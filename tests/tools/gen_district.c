@@ -684,7 +684,7 @@ make_conflicts(int n, int ncand)
     row_id(&hd.origin, "device", 0);
     if ((ret = cs_changeset_new(&cs, &hd)) != 0)
         die("conflicts", ret);
-    uint64_t stamp = cs_hlc_now(cs_replica_clock(rep));
+    uint64_t stamp = cs_replica_now(rep);
     for (int i = 0; i < n && ncand > 0; i++) {
         struct cs_change c = {.table = "candidate", .column = "phone", .cl = 1};
         char phone[16];

@@ -996,8 +996,9 @@ test_clock_refusal_is_final(void **state)
     assert_int_equal(sql_int(db, "SELECT kind FROM hub_refused"), CS_REFUSAL_CLOCK);
 
     /* Three days on, the stamp is within the bound, and still refused. */
-    struct cs_hlc *clock = cs_replica_clock(hub_replica(f.h));
-    clock->offset_ms += 72ll * 3600 * 1000;
+    struct cs_replica *hr = hub_replica(f.h);
+    assert_int_equal(
+        cs_replica_set_clock_offset(hr, cs_replica_clock_offset(hr) + 72ll * 3600 * 1000), 0);
     char why[256];
     struct hub_authz *az;
     assert_int_equal(hub_authz_new(f.h, &f.cell, f.s_cell, cs, &az), 0);
@@ -1015,7 +1016,7 @@ test_clock_refusal_is_final(void **state)
     cs = set_new(&f.cell);
     c.column = "full_name";
     c.value = (struct cs_value){.type = CS_VTEXT, .p = "Lò Văn Pả", .n = strlen("Lò Văn Pả")};
-    c.hlc = cs_hlc_now(clock);
+    c.hlc = cs_replica_now(hr);
     assert_int_equal(cs_changeset_add(cs, &c), 0);
     cs_changeset_set_seq(cs, 3, 3);
     if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)

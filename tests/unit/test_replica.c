@@ -356,7 +356,7 @@ test_unknown_and_reserved(void **state)
     char err[256];
     struct cs_id row;
     cs_id_new(&row);
-    uint64_t now = cs_hlc_now(cs_replica_clock(a));
+    uint64_t now = cs_replica_now(a);
 
     /* A table from a newer schema: stored and forwarded, nothing else touched. */
     struct cs_changeset *cs = one_change("future_table", "x", &row, "hello", now, 7);
@@ -402,7 +402,7 @@ test_drift_refused(void **state)
     struct cs_id row;
     cs_id_new(&row);
     uint64_t seq = cs_replica_seq(a);
-    uint64_t now = cs_hlc_now(cs_replica_clock(a));
+    uint64_t now = cs_replica_now(a);
     uint64_t ahead = now + cs_hlc_make(CS_HLC_DRIFT_DEFAULT_MS + 60000, 0);
     struct cs_changeset *cs = one_change("candidate", "full_name", &row, "x", ahead, 9);
     assert_int_equal(cs_replica_apply(a, cs, NULL, NULL, err, sizeof(err)), CS_EDRIFT);
@@ -584,7 +584,7 @@ test_restamp(void **state)
     struct cs_id row;
     size_t n;
     cs_id_new(&row);
-    cs_replica_clock(a)->offset_ms = 3 * 24 * 3600 * 1000LL;
+    assert_int_equal(cs_replica_set_clock_offset(a, 3 * 24 * 3600 * 1000LL), 0);
     set_text(a, &row, "full_name", "A1");
     set_text(a, &row, "phone", "1");
     set_text(a, &row, "full_name", "A2");
@@ -596,8 +596,8 @@ test_restamp(void **state)
     uint64_t before = cs_replica_seq(a);
 
     /* The hub's time is now; a's offset is corrected before re-stamping. */
-    cs_replica_clock(a)->offset_ms = 0;
-    uint64_t limit = cs_hlc_now(cs_replica_clock(a)) + cs_hlc_make(3600 * 1000, 0);
+    assert_int_equal(cs_replica_set_clock_offset(a, 0), 0);
+    uint64_t limit = cs_replica_now(a) + cs_hlc_make(3600 * 1000, 0);
     assert_int_equal(cs_replica_restamp(a, 0, limit, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 3);
     assert_int_equal(cs_replica_seq(a), before);
@@ -627,6 +627,14 @@ test_restamp(void **state)
     cs_replica_close(c);
 }
 
+/* A physical clock three days ahead, not kept with the store as an offset would be. */
+static uint64_t
+clock_ahead(void *ud)
+{
+    (void)ud;
+    return cs_hlc_wall_ms(NULL) + 3 * 24 * 3600 * 1000ULL;
+}
+
 /* A store made before cs_dropped was part of the store's schema gets it at open, and re-stamps. */
 static void
 test_restamp_older_store(void **state)
@@ -640,7 +648,7 @@ test_restamp_older_store(void **state)
     cs_id_new(&row);
     snprintf(path, sizeof(path), "%s/older.db", tmpdir);
     assert_int_equal(cs_replica_open(&r, path, CS_REPLICA_CREATE, &site, err, sizeof(err)), 0);
-    cs_replica_clock(r)->offset_ms = 3 * 24 * 3600 * 1000LL;
+    cs_replica_set_time_source(r, clock_ahead, NULL);
     set_text(r, &row, "full_name", "A1");
     set_text(r, &row, "full_name", "A2");
     assert_int_equal(sqlite3_exec(cs_replica_db(r), "DROP TABLE cs_dropped", NULL, NULL, NULL),
@@ -651,7 +659,7 @@ test_restamp_older_store(void **state)
     assert_int_equal(count(cs_replica_db(r), "SELECT count(*) FROM sqlite_schema"
                                              " WHERE name = 'cs_dropped'"),
                      1);
-    uint64_t limit = cs_hlc_now(cs_replica_clock(r)) + cs_hlc_make(3600 * 1000, 0);
+    uint64_t limit = cs_replica_now(r) + cs_hlc_make(3600 * 1000, 0);
     assert_int_equal(cs_replica_restamp(r, 0, limit, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 2);
     assert_string_equal(domain_text(r, &row, "full_name"), "A2");
@@ -684,6 +692,12 @@ test_clock_calls(void **state)
     cs_replica_close(r);
     assert_int_equal(cs_replica_open(&r, path, 0, NULL, err, sizeof(err)), 0);
     assert_int_equal(cs_replica_clock_offset(r), 90 * 1000);
+    /* A test's clock is read instead of the wall clock, until it is taken away again. */
+    cs_replica_set_time_source(r, clock_ahead, NULL);
+    assert_true(cs_replica_wall_ms(r) >= wall + 3 * 24 * 3600 * 1000ULL);
+    assert_true(cs_hlc_ms(cs_replica_now(r)) >= wall + (3 * 24 * 3600 + 90) * 1000ULL);
+    cs_replica_set_time_source(r, NULL, NULL);
+    assert_true(cs_replica_wall_ms(r) < wall + 3 * 24 * 3600 * 1000ULL);
     cs_replica_close(r);
 }
 

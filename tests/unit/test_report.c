@@ -538,7 +538,7 @@ make_conflict(void)
     cs_id_derive(&c.row, "test_report:candidate:k8");
     c.origin = hd.origin;
     c.value = (struct cs_value){.type = CS_VTEXT, .p = "0911111111", .n = 10};
-    c.hlc = cs_hlc_now(cs_replica_clock(rep)) + 1;
+    c.hlc = cs_replica_now(rep) + 1;
     assert_int_equal(cs_changeset_new(&cs, &hd), 0);
     assert_int_equal(cs_changeset_add(cs, &c), 0);
     cs_changeset_set_seq(cs, 1, 1);

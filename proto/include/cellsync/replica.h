@@ -82,7 +82,6 @@ void cs_replica_close(struct cs_replica *r);
 /* The connection, for reading domain tables. Do not write registers through it. */
 sqlite3 *cs_replica_db(struct cs_replica *r);
 const struct cs_id *cs_replica_site(const struct cs_replica *r);
-struct cs_hlc *cs_replica_clock(struct cs_replica *r);
 
 /*
  * The replica's clock, without handing it out. now: the time as a stamp
@@ -103,6 +102,8 @@ void cs_replica_set_max_drift(struct cs_replica *r, uint64_t ms);
  */
 int64_t cs_replica_clock_offset(const struct cs_replica *r);
 int cs_replica_set_clock_offset(struct cs_replica *r, int64_t ms);
+/* For tests and simulations: the physical clock the replica reads (fn NULL: the wall clock). */
+void cs_replica_set_time_source(struct cs_replica *r, cs_hlc_clock_fn fn, void *ud);
 
 /* The highest seq this replica has assigned (0 when empty). */
 uint64_t cs_replica_seq(struct cs_replica *r);
