@@ -245,7 +245,7 @@ save_hub_seq(void *ud, sqlite3 *db)
 {
     struct hub_seq_ctx *x = ud;
     (void)db;
-    return meta_put_u64(x->rep, CS_META_HUB_SEQ, x->seq) == 0 ? 0 : SQLITE_ERROR;
+    return meta_put_u64(x->rep, CS_META_HUB_SEQ, x->seq);
 }
 
 int

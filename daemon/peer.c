@@ -81,19 +81,19 @@ struct merge_ctx {
     const uint8_t *env;
     size_t envlen;
     struct cs_envelope_info info;
-    int db_error;
 };
 
 static int
-merge_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
+merge_accept(void *ud, const struct cs_changeset *cs, size_t i, int *kind, char *reason, size_t len)
 {
     struct merge_ctx *x = ud;
     (void)cs; /* x->az was made for it */
     int rc = hub_authorize(x->az, i, reason, len);
     /* The hub could not check: the whole chunk fails, nothing is refused for it. */
-    if (rc < 0 && x->db_error == 0)
-        x->db_error = rc;
-    return rc;
+    if (rc < 0)
+        return rc;
+    *kind = rc;
+    return 0;
 }
 
 static int
@@ -104,7 +104,7 @@ merge_refused(void *ud, const struct cs_change *ch, int kind, const char *reason
     if (m->nrefused < CS_MSG_REFUSED_MAX) {
         if (cs__grow((void **)&m->refused, &m->caprefused, m->nrefused, sizeof(*m->refused), 8) !=
             0)
-            return SQLITE_NOMEM;
+            return CS_ENOMEM;
         struct cs_refusal *r = &m->refused[m->nrefused++];
         memset(r, 0, sizeof(*r));
         snprintf(r->table, sizeof(r->table), "%s", ch->table);
@@ -115,7 +115,7 @@ merge_refused(void *ud, const struct cs_change *ch, int kind, const char *reason
         snprintf(r->reason, sizeof(r->reason), "%s", reason);
         r->kind = kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER;
     }
-    return hub_refusal(x->h, &x->p->dev, ch, kind, reason) == 0 ? 0 : SQLITE_ERROR;
+    return hub_refusal(x->h, &x->p->dev, ch, kind, reason);
 }
 
 /* The cursor and the audit line commit with the merge, or neither does. */
@@ -123,17 +123,14 @@ static int
 merge_commit(void *ud, sqlite3 *db)
 {
     struct merge_ctx *x = ud;
+    int ret;
     (void)db;
-    if (x->db_error != 0)
-        return SQLITE_ERROR;
     /* A chunk that starts past the cursor (a gap) merges, but the cursor waits for the gap. */
     if (x->p->dev.up_seq < x->info.seq_last && x->info.seq_first <= x->p->dev.up_seq + 1 &&
-        hub_device_set_up_seq(x->h, &x->p->dev.id, x->info.seq_last) != 0)
-        return SQLITE_ERROR;
+        (ret = hub_device_set_up_seq(x->h, &x->p->dev.id, x->info.seq_last)) != 0)
+        return ret;
     return hub_audit(x->h, &x->p->dev, x->m->nrefused ? "partly refused" : "accepted", &x->info,
-                     x->m->st.received, x->m->nrefused, NULL, x->env, x->envlen) == 0
-               ? 0
-               : SQLITE_ERROR;
+                     x->m->st.received, x->m->nrefused, NULL, x->env, x->envlen);
 }
 
 int

@@ -1155,14 +1155,17 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         cs_changeset_get(cs, i, &c);
         if (opts->accept != NULL) {
             char reason[256] = "";
-            int kind = opts->accept(opts->ud, cs, i, reason, sizeof(reason));
+            int kind = 0;
+            if ((ret = opts->accept(opts->ud, cs, i, &kind, reason, sizeof(reason))) != 0) {
+                cs_errf(err, errlen, ret, "cannot check change %zu: %s", i, cs_strerror(ret));
+                goto out;
+            }
             if (kind != 0) {
                 s.refused++;
                 if (opts->refused != NULL &&
                     (ret = opts->refused(opts->ud, &c, kind, reason)) != 0) {
-                    /* The hook's own negative code, or its SQLite rc as ours: never positive. */
-                    ret = cs_errf(err, errlen, ret < 0 ? ret : cs_sqlite_code(ret),
-                                  "cannot record a refused change: %s", sqlite3_errmsg(r->db));
+                    cs_errf(err, errlen, ret, "cannot record a refused change: %s",
+                            cs_strerror(ret));
                     goto out;
                 }
                 continue;
@@ -1207,8 +1210,10 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
     /* The hook sees the counts of what it commits with (the audit line does). */
     if (st != NULL)
         *st = s;
-    if (opts->before_commit != NULL && (rc = opts->before_commit(opts->ud, r->db)) != 0)
-        goto fail;
+    if (opts->before_commit != NULL && (ret = opts->before_commit(opts->ud, r->db)) != 0) {
+        cs__replica_fail(r, ret, err, errlen, "merge into");
+        goto out;
+    }
     if ((ret = cs_replica_commit(r, err, errlen)) != 0)
         goto out;
     if (st != NULL)

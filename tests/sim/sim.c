@@ -369,7 +369,7 @@ struct hub_ctx {
  * bound for a change the sender relays rather than wrote (daemon/hub.c).
  */
 static int
-hub_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
+hub_accept(void *ud, const struct cs_changeset *cs, size_t i, int *kind, char *reason, size_t len)
 {
     struct hub_ctx *x = ud;
     struct cs_change c;
@@ -381,14 +381,16 @@ hub_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size
             cs_id_cmp(&v->row, &c.row) == 0 && strcmp(v->table, c.table) == 0 &&
             strcmp(v->column, c.column) == 0) {
             snprintf(reason, len, "refused before");
-            return 1;
+            *kind = 1;
+            return 0;
         }
     }
     int relayed = cs_id_cmp(&c.origin, &x->s->nd[x->from].site) != 0;
     if (cs_replica_check_stamp(x->s->nd[x->to].r, c.hlc, relayed) == 0)
         return 0;
     snprintf(reason, len, "clock ahead");
-    return 1;
+    *kind = 1;
+    return 0;
 }
 
 /*
@@ -405,7 +407,7 @@ hub_refused(void *ud, const struct cs_change *c, int kind, const char *reason)
           x->from, reason);
     struct review *rv = realloc(s->rv, (s->nrv + 1) * sizeof(*rv));
     if (rv == NULL)
-        return SQLITE_NOMEM;
+        return CS_ENOMEM;
     s->rv = rv;
     rv = &rv[s->nrv++];
     memset(rv, 0, sizeof(*rv));
@@ -423,7 +425,7 @@ hub_refused(void *ud, const struct cs_change *c, int kind, const char *reason)
             continue;
         struct refusal *r = realloc(nd->refused, (nd->nrefused + 1) * sizeof(*r));
         if (r == NULL)
-            return SQLITE_NOMEM;
+            return CS_ENOMEM;
         nd->refused = r;
         r = &r[nd->nrefused++];
         snprintf(r->table, sizeof(r->table), "%s", c->table);

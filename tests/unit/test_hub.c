@@ -855,11 +855,15 @@ struct merge_ud {
 };
 
 static int
-merge_accept(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
+merge_accept(void *ud, const struct cs_changeset *cs, size_t i, int *kind, char *reason, size_t len)
 {
     struct merge_ud *m = ud;
     (void)cs;
-    return hub_authorize(m->az, i, reason, len);
+    int rc = hub_authorize(m->az, i, reason, len);
+    if (rc < 0)
+        return rc;
+    *kind = rc;
+    return 0;
 }
 
 /* Merges a set into the hub as hub_peer_merge does: its authorization made for it, then freed. */

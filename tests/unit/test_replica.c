@@ -460,15 +460,29 @@ test_changes_since_cuts(void **state)
 }
 
 static int
-refuse_phone(void *ud, const struct cs_changeset *cs, size_t i, char *reason, size_t len)
+refuse_phone(void *ud, const struct cs_changeset *cs, size_t i, int *kind, char *reason, size_t len)
 {
     struct cs_change c;
     (void)ud;
     cs_changeset_get(cs, i, &c);
+    assert_int_equal(*kind, 0);
     if (strcmp(c.column, "phone") != 0)
         return 0;
     snprintf(reason, len, "no phones");
-    return 1;
+    *kind = 1;
+    return 0;
+}
+
+/* As the hub's accept does when it cannot check a change: the merge fails, nothing is refused. */
+static int
+accept_fails(void *ud, const struct cs_changeset *cs, size_t i, int *kind, char *reason, size_t len)
+{
+    (void)ud;
+    (void)cs;
+    (void)i;
+    (void)kind;
+    snprintf(reason, len, "cannot check");
+    return CS_EBUSY;
 }
 
 static int
@@ -486,10 +500,10 @@ fail_commit(void *ud, sqlite3 *db)
 {
     (void)ud;
     (void)db;
-    return SQLITE_FULL;
+    return CS_EFULL;
 }
 
-/* As the hub's hook does when its insert fails: an SQLite rc, not one of ours. */
+/* As the hub's hook does when its insert fails: that failure's code. */
 static int
 refusal_not_stored(void *ud, const struct cs_change *c, int kind, const char *reason)
 {
@@ -548,9 +562,9 @@ test_filters_and_hooks(void **state)
     assert_null(domain_text(c, &r1, "phone"));
     assert_string_equal(domain_text(c, &r1, "full_name"), "A");
 
-    /* A failing refused hook fails the merge with a negative code, and nothing stays. */
+    /* A failing refused hook fails the merge with its code, and nothing stays. */
     struct cs_replica *e = open_mem(5);
-    int hook_rc = SQLITE_ERROR;
+    int hook_rc = CS_ESQLITE;
     struct cs_apply_opts broken = {
         .accept = refuse_phone, .refused = refusal_not_stored, .ud = &hook_rc};
     assert_int_equal(cs_replica_apply(e, cs, &broken, &st, err, sizeof(err)), CS_ESQLITE);
@@ -559,6 +573,14 @@ test_filters_and_hooks(void **state)
     assert_int_equal(cs_replica_apply(e, cs, &broken, &st, err, sizeof(err)), -ENOSPC);
     assert_int_equal(cs_replica_seq(e), 0);
     assert_null(domain_text(e, &r1, "full_name"));
+    /* So does a failing accept, before any refusal is told. */
+    refusals = 0;
+    struct cs_apply_opts unsure = {
+        .accept = accept_fails, .refused = count_refusal, .ud = &refusals};
+    assert_int_equal(cs_replica_apply(e, cs, &unsure, &st, err, sizeof(err)), CS_EBUSY);
+    assert_non_null(strstr(err, "cannot check change 0"));
+    assert_int_equal(refusals, 0);
+    assert_int_equal(cs_replica_seq(e), 0);
     cs_replica_close(e);
 
     /* A failing before_commit leaves nothing behind. */

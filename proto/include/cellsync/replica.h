@@ -144,20 +144,25 @@ struct cs_apply_stats {
     size_t refused;    /* turned away by opts->accept */
 };
 
-/* What a caller adds to a merge (all optional). */
+/*
+ * What a caller adds to a merge (all optional). Every hook returns 0 or a
+ * negative code (CS_E*, -errno); a negative code fails the merge with that
+ * code, and nothing of the set stays.
+ */
 struct cs_apply_opts {
     /*
-     * Called for each change before it is stored: 0 to accept it, or a
-     * positive kind (the caller's) to refuse it with a reason (the hub's
-     * authorization). A refused change is not stored; the rest of the set
-     * goes on. A negative value also refuses it; the caller tells apart.
-     * Domain tables read here are as they were before the set: each row the
-     * set changes is written once, with all its new values, just before it
-     * commits (so its search entry is rebuilt once, not once per field);
-     * the set's own changes are in cs.
+     * Called for each change before it is stored. *kind is 0 on entry:
+     * leave it to accept the change, or set a positive kind (the caller's)
+     * and a reason to refuse it (the hub's authorization). A refused change
+     * is not stored; the rest of the set goes on. Domain tables read here
+     * are as they were before the set: each row the set changes is written
+     * once, with all its new values, just before it commits (so its search
+     * entry is rebuilt once, not once per field); the set's own changes are
+     * in cs.
      */
-    int (*accept)(void *ud, const struct cs_changeset *cs, size_t index, char *reason, size_t len);
-    /* Called with each refusal and accept's value, inside the transaction (to log it). */
+    int (*accept)(void *ud, const struct cs_changeset *cs, size_t index, int *kind, char *reason,
+                  size_t len);
+    /* Called with each refusal and accept's kind, inside the transaction (to log it). */
     int (*refused)(void *ud, const struct cs_change *c, int kind, const char *reason);
     /*
      * Called once after the last change, inside the same transaction, so a
@@ -177,8 +182,7 @@ struct cs_apply_opts {
  * Takes each change's hlc into the clock. Without per_change_drift, one
  * stamp further ahead than the drift bound refuses the whole set with
  * CS_EDRIFT. opts and st are optional. Returns 0 or a negative code: a
- * refused or before_commit hook that fails gives its own negative code, or
- * its SQLite rc as ours.
+ * hook that fails gives its own.
  */
 int cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
                      const struct cs_apply_opts *opts, struct cs_apply_stats *st, char *err,
