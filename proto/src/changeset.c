@@ -108,7 +108,7 @@ dict_intern(struct cs_changeset *cs, struct dict *d, const void *p, size_t n, in
     if (d->count >= max)
         return CS_ETOOBIG;
     uint32_t off;
-    if ((ret = cs__grow((void **)&d->e, &d->cap, (size_t)d->count + 1, sizeof(*d->e), 16)) != 0 ||
+    if ((ret = cs_grow((void **)&d->e, &d->cap, (size_t)d->count + 1, sizeof(*d->e), 16)) != 0 ||
         (ret = arena_put(cs, p, n, nul, &off)) != 0 ||
         (ret = cs__map_add(&d->map, key, d->count)) != 0)
         return ret;

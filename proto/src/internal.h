@@ -9,11 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "cellsync/key.h"
-
-struct cs_value;
 
 #define CS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -94,13 +90,6 @@ int cs__envelope_seal_seeded(const struct cs_key *k, const uint8_t recipient_pk[
 /* ---- memory (mem.c) ---- */
 
 /*
- * Room for need elements of size bytes in the array *v of capacity *cap,
- * doubling from first: 0, or CS_ENOMEM with *v and *cap unchanged. The new
- * room is not cleared.
- */
-int cs__grow(void **v, size_t *cap, size_t need, size_t size, size_t first);
-
-/*
  * Open addressing from a 64-bit key to a 32-bit value, at most half full.
  * Every value added stays under its key, even beside an equal key: a key
  * may be a hash, and the caller compares its own entries. Nothing is
@@ -160,33 +149,6 @@ int cs__map_add(struct cs__map *m, uint64_t key, uint32_t val);
 /* Empties the map and keeps its memory. */
 void cs__map_clear(struct cs__map *m);
 void cs__map_release(struct cs__map *m);
-
-/* ---- SQLite (stmt.c): each returns an SQLite result code ---- */
-
-/*
- * Prepared statements by id, each prepared on first use with
- * SQLITE_PREPARE_PERSISTENT from sql[id], reset and unbound whenever it is
- * fetched, all finalized by release (before the connection is closed).
- */
-struct cs__stmt_cache {
-    sqlite3 *db;
-    const char *const *sql; /* [n]: borrowed, a static table */
-    sqlite3_stmt **stmt;    /* [n]: allocated on first use */
-    int n;
-};
-void cs__stmt_cache_init(struct cs__stmt_cache *c, sqlite3 *db, const char *const *sql, int n);
-/* OUT: *out, owned by the cache (NULL on failure). */
-int cs__stmt_get(struct cs__stmt_cache *c, int id, sqlite3_stmt **out);
-/* Finalizes every statement; accepts a zeroed cache, and may be called twice. */
-void cs__stmt_cache_release(struct cs__stmt_cache *c);
-
-/* Steps a statement expected to finish without rows and resets it, keeping the first error. */
-int cs__step_done(sqlite3_stmt *st);
-
-/* Binds v as parameter i; text and blobs are SQLITE_STATIC: v's bytes outlive the step. */
-int cs__value_bind(sqlite3_stmt *st, int i, const struct cs_value *v);
-/* Column i as a cs_value; text and blob bytes are SQLite's until the next step or reset. */
-void cs__value_column(sqlite3_stmt *st, int i, struct cs_value *v);
 
 static inline void
 cs__put_le32(uint8_t *p, uint32_t v)

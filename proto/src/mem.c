@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Memory primitives shared inside the proto library: growing an array by
- * doubling, and an open-addressing map from a 64-bit key to a 32-bit value
- * (an index into the caller's own array). The map keeps every value added
- * under a key, so a key may be a hash: the caller walks the values stored
- * under it and compares its own entries.
+ * Memory primitives: growing an array by doubling (cs_grow, public in
+ * cellsync/util.h), and, inside the proto library, an open-addressing map
+ * from a 64-bit key to a 32-bit value (an index into the caller's own
+ * array). The map keeps every value added under a key, so a key may be a
+ * hash: the caller walks the values stored under it and compares its own
+ * entries.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cellsync/error.h"
+#include "cellsync/util.h"
 #include "internal.h"
 
 int
-cs__grow(void **v, size_t *cap, size_t need, size_t size, size_t first)
+cs_grow(void **v, size_t *cap, size_t need, size_t size, size_t first)
 {
     if (need <= *cap)
         return 0;

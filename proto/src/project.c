@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cellsync/replica.h"
+#include "cellsync/util.h"
 #include "store.h"
 
 /* Register names that may become SQL identifiers of domain tables. */
@@ -32,7 +33,7 @@ static int
 column_exists(struct cs_replica *r, const char *table, const char *column, int *yes)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_COLUMN_EXISTS, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_COLUMN_EXISTS, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -47,7 +48,7 @@ static int
 column_count(struct cs_replica *r, const char *table, int *n)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_COLUMN_COUNT, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_COLUMN_COUNT, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -64,7 +65,7 @@ static int
 column_pos(struct cs_replica *r, const char *table, const char *column, int *pos)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_COLUMN_POS, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_COLUMN_POS, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -88,7 +89,7 @@ dmap_slot(struct cs_replica *r, int64_t tbl, int64_t col)
     while (cs__map_next(&r->dmap, key, &it, &i))
         if (r->dcols[i].tbl == tbl && r->dcols[i].col == col)
             return &r->dcols[i];
-    if (cs__grow((void **)&r->dcols, &r->capdcols, r->ndcols + 1, sizeof(*r->dcols), 64) != 0 ||
+    if (cs_grow((void **)&r->dcols, &r->capdcols, r->ndcols + 1, sizeof(*r->dcols), 64) != 0 ||
         cs__map_add(&r->dmap, key, (uint32_t)r->ndcols) != 0)
         return NULL;
     struct dcol *d = &r->dcols[r->ndcols++];
@@ -153,7 +154,7 @@ static int
 name_text(struct cs_replica *r, int64_t ix, char *buf, size_t len)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_NAME_TEXT, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_NAME_TEXT, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(st, 1, ix);
@@ -197,7 +198,7 @@ rows_stmt(struct cs_replica *r, int64_t tbl, struct dcol *t)
         return SQLITE_OK;
     if ((rc = name_text(r, tbl, table, sizeof(table))) != SQLITE_OK)
         return rc;
-    if ((rc = cs__stmt_get(&r->stmts, ST_COLUMN_NAMES, &st)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&r->stmts, ST_COLUMN_NAMES, &st)) != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     sqlite3_str *ins = sqlite3_str_new(r->db), *set = sqlite3_str_new(r->db);
@@ -249,7 +250,7 @@ cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int nco
         if (p->tbl == tbl && cs_id_cmp(&p->row, row) == 0)
             return p;
     }
-    if (cs__grow((void **)&r->pend, &r->cappend, r->npend + 1, sizeof(*r->pend), 64) != 0)
+    if (cs_grow((void **)&r->pend, &r->cappend, r->npend + 1, sizeof(*r->pend), 64) != 0)
         return NULL;
     struct pend *p = &r->pend[r->npend];
     p->val = calloc(ncols > 0 ? (size_t)ncols : 1, sizeof(*p->val));
@@ -347,7 +348,7 @@ cs__pend_flush(struct cs_replica *r)
             }
             sqlite3_bind_int64(st, p->ncols + 3, (int64_t)p->mask);
         }
-        rc = cs__step_done(st);
+        rc = cs_step_done(st);
     }
     cs__pend_clear(r);
     return rc;
@@ -397,7 +398,7 @@ cs__domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64
     sqlite3_bind_blob(up, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_value(up, 2, val);
     sqlite3_bind_int64(up, 3, cl);
-    return cs__step_done(up);
+    return cs_step_done(up);
 }
 
 int
@@ -430,5 +431,5 @@ cs__domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_
     sqlite3_reset(up);
     sqlite3_bind_blob(up, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(up, 2, cl);
-    return cs__step_done(up);
+    return cs_step_done(up);
 }

@@ -196,7 +196,7 @@ name_ix(struct cs_replica *r, const char *name, int64_t *ix)
             return SQLITE_OK;
         }
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_NAME_GET, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_NAME_GET, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -208,15 +208,15 @@ name_ix(struct cs_replica *r, const char *name, int64_t *ix)
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             return rc;
-        if ((rc = cs__stmt_get(&r->stmts, ST_NAME_ADD, &st)) != SQLITE_OK)
+        if ((rc = cs_stmt_get(&r->stmts, ST_NAME_ADD, &st)) != SQLITE_OK)
             return rc;
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        if ((rc = cs__step_done(st)) != SQLITE_OK)
+        if ((rc = cs_step_done(st)) != SQLITE_OK)
             return rc;
         *ix = sqlite3_last_insert_rowid(r->db);
     }
     if (n < sizeof(r->names->name)) {
-        if (cs__grow((void **)&r->names, &r->capnames, r->nnames + 1, sizeof(*r->names), 64) != 0 ||
+        if (cs_grow((void **)&r->names, &r->capnames, r->nnames + 1, sizeof(*r->names), 64) != 0 ||
             cs__map_add(&r->name_map, key, (uint32_t)r->nnames) != 0)
             return SQLITE_NOMEM;
         memcpy(r->names[r->nnames].name, name, n + 1);
@@ -229,7 +229,7 @@ static int
 sites_load(struct cs_replica *r)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_SITES, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_SITES, &st);
     if (rc != SQLITE_OK)
         return rc;
     r->nsites = 1;
@@ -240,8 +240,7 @@ sites_load(struct cs_replica *r)
             break;
         }
         size_t had = r->capsites;
-        if (cs__grow((void **)&r->sites, &r->capsites, (size_t)ix + 1, sizeof(*r->sites), 64) !=
-            0) {
+        if (cs_grow((void **)&r->sites, &r->capsites, (size_t)ix + 1, sizeof(*r->sites), 64) != 0) {
             rc = SQLITE_NOMEM;
             break;
         }
@@ -263,11 +262,11 @@ site_ix(struct cs_replica *r, const struct cs_id *id, int64_t *ix)
             return SQLITE_OK;
         }
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_SITE_ADD, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_SITE_ADD, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
-    rc = cs__step_done(st);
+    rc = cs_step_done(st);
     if (rc != SQLITE_OK)
         return rc;
     /* Reload rather than guess: a rolled-back transaction may have left a gap. */
@@ -295,7 +294,7 @@ int
 cs__row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_ROW_GET, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_ROW_GET, &st);
     if (rc != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(st, 1, tbl);
@@ -327,7 +326,7 @@ static int
 current(struct cs_replica *r, const struct ver *v, int64_t *seq, uint64_t *hlc, int64_t *site)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_VER_CURRENT, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_VER_CURRENT, &st);
     if (rc != SQLITE_OK)
         return rc;
     bind_reg(st, v);
@@ -361,7 +360,7 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
      * site), and which is current.
      */
     *state = -1;
-    if ((rc = cs__stmt_get(&r->stmts, ST_VER_REGISTER, &st)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&r->stmts, ST_VER_REGISTER, &st)) != SQLITE_OK)
         return rc;
     bind_reg(st, v);
     int seen = 0, settles = 0;
@@ -396,14 +395,14 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
 
     /* What this write saw is settled. */
     if (settles) {
-        if ((rc = cs__stmt_get(&r->stmts, ST_VER_SUPERSEDE, &st)) != SQLITE_OK)
+        if ((rc = cs_stmt_get(&r->stmts, ST_VER_SUPERSEDE, &st)) != SQLITE_OK)
             return rc;
         bind_reg(st, v);
         sqlite3_bind_int64(st, 4, (int64_t)v->prev_hlc);
         sqlite3_bind_int64(st, 5, v->prev_hlc ? v->prev_site : -1);
         sqlite3_bind_int64(st, 6, (int64_t)v->hlc);
         sqlite3_bind_int64(st, 7, v->site);
-        if ((rc = cs__step_done(st)) != SQLITE_OK)
+        if ((rc = cs_step_done(st)) != SQLITE_OK)
             return rc;
         /* The current one may have been settled: it is no longer current. */
         if (cseq != 0 && ((v->prev_hlc != 0 && chlc == v->prev_hlc && csite == v->prev_site) ||
@@ -412,16 +411,16 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
     }
     int wins = cseq == 0 || cs__stamp_cmp(r, v->hlc, v->site, chlc, csite) > 0;
     if (wins && cseq != 0) {
-        if ((rc = cs__stmt_get(&r->stmts, ST_VER_SET_STATE, &st)) != SQLITE_OK)
+        if ((rc = cs_stmt_get(&r->stmts, ST_VER_SET_STATE, &st)) != SQLITE_OK)
             return rc;
         sqlite3_bind_int64(st, 1, cseq);
         sqlite3_bind_int(st, 2, CS_VS_CONFLICT);
-        if ((rc = cs__step_done(st)) != SQLITE_OK)
+        if ((rc = cs_step_done(st)) != SQLITE_OK)
             return rc;
     }
     *state = wins ? CS_VS_CURRENT : seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
 
-    if ((rc = cs__stmt_get(&r->stmts, ST_VER_INSERT, &st)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&r->stmts, ST_VER_INSERT, &st)) != SQLITE_OK)
         return rc;
     bind_reg(st, v);
     sqlite3_bind_int64(st, 4, (int64_t)v->hlc);
@@ -431,7 +430,7 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
     sqlite3_bind_int64(st, 8, (int64_t)v->cl);
     sqlite3_bind_int(st, 9, *state);
     sqlite3_bind_value(st, 10, val);
-    if ((rc = cs__step_done(st)) != SQLITE_OK)
+    if ((rc = cs_step_done(st)) != SQLITE_OK)
         return rc;
 
     /* Row life: the largest causal length seen wins (a set reads cs_row once per row). */
@@ -444,12 +443,12 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
             return SQLITE_NOMEM;
     }
     if (p == NULL || v->cl > p->cl) {
-        if ((rc = cs__stmt_get(&r->stmts, ST_ROW_RAISE, &st)) != SQLITE_OK)
+        if ((rc = cs_stmt_get(&r->stmts, ST_ROW_RAISE, &st)) != SQLITE_OK)
             return rc;
         sqlite3_bind_int64(st, 1, v->tbl);
         sqlite3_bind_blob(st, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (int64_t)v->cl);
-        if ((rc = cs__step_done(st)) != SQLITE_OK)
+        if ((rc = cs_step_done(st)) != SQLITE_OK)
             return rc;
         if (p != NULL)
             p->cl = v->cl;
@@ -492,7 +491,7 @@ static int
 meta_get_raw(struct cs_replica *r, const char *key, char *buf, size_t buflen)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_META_GET, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_META_GET, &st);
     if (rc != SQLITE_OK)
         return cs_sqlite_code(rc);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -519,12 +518,12 @@ int
 cs_replica_meta_set(struct cs_replica *r, const char *key, const char *value)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_META_SET, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_META_SET, &st);
     if (rc != SQLITE_OK)
         return cs_sqlite_code(rc);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    rc = cs__step_done(st);
+    rc = cs_step_done(st);
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
 
@@ -535,7 +534,7 @@ cs_replica_close(struct cs_replica *r)
         return;
     if (r->in_tx)
         cs_replica_rollback(r);
-    cs__stmt_cache_release(&r->stmts);
+    cs_stmt_cache_release(&r->stmts);
     cs__project_release(r);
     sqlite3_close(r->db);
     free(r->names);
@@ -574,7 +573,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         goto out;
     }
     sqlite3_extended_result_codes(r->db, 0);
-    cs__stmt_cache_init(&r->stmts, r->db, stmt_sql, ST__COUNT);
+    cs_stmt_cache_init(&r->stmts, r->db, stmt_sql, ST__COUNT);
     sqlite3_busy_timeout(r->db, 3000);
     /*
      * FULL: a commit is on disk before we say "added" (or acknowledge a
@@ -744,7 +743,7 @@ cs_replica_seq(struct cs_replica *r)
 {
     sqlite3_stmt *st;
     uint64_t seq = 0;
-    if (cs__stmt_get(&r->stmts, ST_MAX_SEQ, &st) != SQLITE_OK)
+    if (cs_stmt_get(&r->stmts, ST_MAX_SEQ, &st) != SQLITE_OK)
         return 0;
     if (sqlite3_step(st) == SQLITE_ROW)
         seq = (uint64_t)sqlite3_column_int64(st, 0);
@@ -756,7 +755,7 @@ int
 cs_replica_conflict_count(struct cs_replica *r, uint64_t *count)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_CONFLICTS, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_CONFLICTS, &st);
     if (rc != SQLITE_OK)
         return cs_sqlite_code(rc);
     rc = sqlite3_step(st);
@@ -770,7 +769,7 @@ cs_replica_first_writer(struct cs_replica *r, const char *table, const struct cs
                         struct cs_id *origin)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_FIRST_WRITER, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_FIRST_WRITER, &st);
     if (rc != SQLITE_OK)
         return cs_sqlite_code(rc);
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -794,7 +793,7 @@ cs_replica_has_later(struct cs_replica *r, const char *table, const struct cs_id
                      const char *column, const struct cs_id *origin, uint64_t after)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&r->stmts, ST_HAS_LATER, &st);
+    int rc = cs_stmt_get(&r->stmts, ST_HAS_LATER, &st);
     if (rc != SQLITE_OK)
         return cs_sqlite_code(rc);
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -895,10 +894,10 @@ cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
 static int
 with_value(struct cs_replica *r, const struct cs_value *v, sqlite3_stmt **holder)
 {
-    int rc = cs__stmt_get(&r->stmts, ST_VALUE, holder);
+    int rc = cs_stmt_get(&r->stmts, ST_VALUE, holder);
     if (rc != SQLITE_OK)
         return rc;
-    if ((rc = cs__value_bind(*holder, 1, v)) != SQLITE_OK)
+    if ((rc = cs_value_bind(*holder, 1, v)) != SQLITE_OK)
         return rc;
     rc = sqlite3_step(*holder);
     return rc == SQLITE_ROW ? SQLITE_OK : rc;
@@ -941,11 +940,11 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
     sqlite3_value *val = sqlite3_column_value(holder, 0);
     if (cseq != 0 && chlc == hlc && csite == r->site_ix) {
         sqlite3_stmt *st;
-        if ((rc = cs__stmt_get(&r->stmts, ST_VER_SET_VAL, &st)) != SQLITE_OK)
+        if ((rc = cs_stmt_get(&r->stmts, ST_VER_SET_VAL, &st)) != SQLITE_OK)
             goto out;
         sqlite3_bind_int64(st, 1, cseq);
         sqlite3_bind_value(st, 2, val);
-        if ((rc = cs__step_done(st)) != SQLITE_OK ||
+        if ((rc = cs_step_done(st)) != SQLITE_OK ||
             (rc = cs__domain_set(r, x.tbl, &x.row, x.col, val, (int64_t)x.cl)) != SQLITE_OK)
             goto out;
     } else {
@@ -1038,14 +1037,14 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
     }
     x.row = *row;
     sqlite3_stmt *st;
-    if ((rc = cs__stmt_get(&r->stmts, ST_VER_OPEN, &st)) != SQLITE_OK) {
+    if ((rc = cs_stmt_get(&r->stmts, ST_VER_OPEN, &st)) != SQLITE_OK) {
         ret = cs__replica_fail(r, rc, err, errlen, "read");
         goto out;
     }
     bind_reg(st, &x);
     /* Collect first: each write below changes the states being read. */
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((ret = cs__grow((void **)&open, &cap, nopen + 2, sizeof(*open), 8)) != 0) {
+        if ((ret = cs_grow((void **)&open, &cap, nopen + 2, sizeof(*open), 8)) != 0) {
             sqlite3_reset(st);
             goto out;
         }
@@ -1145,7 +1144,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
     r->in_tx = 1;
     r->batching = 1;
     /* One value holder for the whole set, rebound for each change. */
-    if ((rc = cs__stmt_get(&r->stmts, ST_VALUE, &holder)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&r->stmts, ST_VALUE, &holder)) != SQLITE_OK)
         goto fail;
     for (size_t i = 0; i < s.received; i++) {
         struct cs_change c;
@@ -1190,7 +1189,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
             (c.prev_hlc && (rc = site_ix(r, &c.prev_origin, &x.prev_site)) != SQLITE_OK))
             goto fail;
         sqlite3_reset(holder);
-        if ((rc = cs__value_bind(holder, 1, &c.value)) != SQLITE_OK ||
+        if ((rc = cs_value_bind(holder, 1, &c.value)) != SQLITE_OK ||
             (rc = sqlite3_step(holder)) != SQLITE_ROW)
             goto fail;
         if ((rc = merge_one(r, &x, sqlite3_column_value(holder, 0), &state, &s.conflicts)) !=
@@ -1252,7 +1251,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
     h.schema = CS_SCHEMA_VERSION;
     if ((ret = cs_changeset_new(&cs, &h)) != 0)
         return ret;
-    if ((rc = cs__stmt_get(&r->stmts, ST_SINCE, &st)) != SQLITE_OK) {
+    if ((rc = cs_stmt_get(&r->stmts, ST_SINCE, &st)) != SQLITE_OK) {
         ret = cs__replica_fail(r, rc, err, errlen, "read");
         goto out;
     }
@@ -1287,7 +1286,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
             (filter->not_origin && cs_id_cmp(&c.origin, filter->not_origin) == 0) ||
             (filter->row_ok && !filter->row_ok(filter->ud, c.table, &c.row)))
             continue;
-        cs__value_column(st, 4, &c.value);
+        cs_value_column(st, 4, &c.value);
         if ((ret = cs_changeset_add(cs, &c)) != 0) {
             cs_errf(err, errlen, ret,
                     "cannot add version %llu (%s.%s, stamp %llu after %llu) to a change set: %s",

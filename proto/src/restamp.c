@@ -11,6 +11,7 @@
 
 #include "cellsync/error.h"
 #include "cellsync/replica.h"
+#include "cellsync/util.h"
 #include "store.h"
 
 struct rv { /* one version of a register, for working its state out again */
@@ -32,13 +33,13 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
     size_t n = 0, cap = 0, best = 0;
     int rc;
 
-    if ((rc = cs__stmt_get(&r->stmts, ST_VER_REGISTER, &st)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&r->stmts, ST_VER_REGISTER, &st)) != SQLITE_OK)
         return rc;
     sqlite3_bind_int64(st, 1, tbl);
     sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, col);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cs__grow((void **)&v, &cap, n + 1, sizeof(*v), 8) != 0) {
+        if (cs_grow((void **)&v, &cap, n + 1, sizeof(*v), 8) != 0) {
             rc = SQLITE_NOMEM;
             goto out;
         }
@@ -53,7 +54,7 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
         n++;
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE || (rc = cs__stmt_get(&r->stmts, ST_VER_SET_STATE, &up)) != SQLITE_OK)
+    if (rc != SQLITE_DONE || (rc = cs_stmt_get(&r->stmts, ST_VER_SET_STATE, &up)) != SQLITE_OK)
         goto out;
     for (size_t i = 0; i < n; i++) {
         int seen = 0;
@@ -68,7 +69,7 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
         sqlite3_reset(up);
         sqlite3_bind_int64(up, 1, v[i].seq);
         sqlite3_bind_int(up, 2, state);
-        if ((rc = cs__step_done(up)) != SQLITE_OK)
+        if ((rc = cs_step_done(up)) != SQLITE_OK)
             goto out;
     }
     rc = SQLITE_OK;
@@ -76,7 +77,7 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
         /* The winner changed: show its value. */
         sqlite3_stmt *q;
         uint64_t cl;
-        if ((rc = cs__stmt_get(&r->stmts, ST_VER_VAL, &q)) != SQLITE_OK)
+        if ((rc = cs_stmt_get(&r->stmts, ST_VER_VAL, &q)) != SQLITE_OK)
             goto out;
         sqlite3_bind_int64(q, 1, v[best].seq);
         if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
@@ -136,12 +137,12 @@ static int
 collect(struct restamp *x)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&x->r->stmts, ST_RS_COLLECT, &st);
+    int rc = cs_stmt_get(&x->r->stmts, ST_RS_COLLECT, &st);
     if (rc != SQLITE_OK)
         return fail(x, rc);
     bind_restamped(st, x);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cs__grow((void **)&x->v, &x->cap, x->n + 1, sizeof(*x->v), 64) != 0) {
+        if (cs_grow((void **)&x->v, &x->cap, x->n + 1, sizeof(*x->v), 64) != 0) {
             rc = SQLITE_NOMEM;
             break;
         }
@@ -176,7 +177,7 @@ pin(struct restamp *x)
     struct rs *v = x->v;
     size_t n = x->n;
     sqlite3_stmt *seen; /* a kept write of ours names (?4, ?5, ?6, ?7) as prev */
-    int rc = cs__stmt_get(&x->r->stmts, ST_RS_SEEN, &seen);
+    int rc = cs_stmt_get(&x->r->stmts, ST_RS_SEEN, &seen);
     if (rc != SQLITE_OK)
         return fail(x, rc);
     bind_restamped(seen, x);
@@ -220,7 +221,7 @@ static int
 wind_back(struct restamp *x)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&x->r->stmts, ST_RS_KEPT_MAX, &st);
+    int rc = cs_stmt_get(&x->r->stmts, ST_RS_KEPT_MAX, &st);
     if (rc != SQLITE_OK)
         return fail(x, rc);
     bind_restamped(st, x);
@@ -267,8 +268,8 @@ fix_prev(struct restamp *x)
 {
     sqlite3_stmt *root, *set; /* the first of prev's chain not in cs_dropped; its update */
     int rc;
-    if ((rc = cs__stmt_get(&x->r->stmts, ST_RS_PREV_ROOT, &root)) != SQLITE_OK ||
-        (rc = cs__stmt_get(&x->r->stmts, ST_RS_SET_PREV, &set)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&x->r->stmts, ST_RS_PREV_ROOT, &root)) != SQLITE_OK ||
+        (rc = cs_stmt_get(&x->r->stmts, ST_RS_SET_PREV, &set)) != SQLITE_OK)
         return fail(x, rc);
     for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
         const struct rs *v = &x->v[i];
@@ -293,7 +294,7 @@ fix_prev(struct restamp *x)
         sqlite3_bind_int64(set, 1, v->seq);
         sqlite3_bind_int64(set, 2, (int64_t)ph);
         sqlite3_bind_int64(set, 3, ps);
-        rc = cs__step_done(set);
+        rc = cs_step_done(set);
     }
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
@@ -309,8 +310,8 @@ rewrite(struct restamp *x)
     struct cs_replica *r = x->r;
     sqlite3_stmt *hlc, *prev, *turn;
     int rc;
-    if ((rc = cs__stmt_get(&r->stmts, ST_RS_MARK_HLC, &hlc)) != SQLITE_OK ||
-        (rc = cs__stmt_get(&r->stmts, ST_RS_MARK_PREV, &prev)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&r->stmts, ST_RS_MARK_HLC, &hlc)) != SQLITE_OK ||
+        (rc = cs_stmt_get(&r->stmts, ST_RS_MARK_PREV, &prev)) != SQLITE_OK)
         return fail(x, rc);
     for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
         const struct rs *v = &x->v[i];
@@ -318,7 +319,7 @@ rewrite(struct restamp *x)
             continue;
         sqlite3_bind_int64(hlc, 1, v->seq);
         sqlite3_bind_int64(hlc, 2, (int64_t)v->new);
-        if ((rc = cs__step_done(hlc)) != SQLITE_OK)
+        if ((rc = cs_step_done(hlc)) != SQLITE_OK)
             break;
         sqlite3_bind_int64(prev, 1, v->tbl);
         sqlite3_bind_blob(prev, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
@@ -326,12 +327,12 @@ rewrite(struct restamp *x)
         sqlite3_bind_int64(prev, 4, (int64_t)v->new);
         sqlite3_bind_int64(prev, 5, (int64_t)v->old);
         sqlite3_bind_int64(prev, 6, r->site_ix);
-        rc = cs__step_done(prev);
+        rc = cs_step_done(prev);
     }
-    if (rc == SQLITE_OK && (rc = cs__stmt_get(&r->stmts, ST_RS_TURN_HLC, &turn)) == SQLITE_OK &&
-        (rc = cs__step_done(turn)) == SQLITE_OK &&
-        (rc = cs__stmt_get(&r->stmts, ST_RS_TURN_PREV, &turn)) == SQLITE_OK)
-        rc = cs__step_done(turn);
+    if (rc == SQLITE_OK && (rc = cs_stmt_get(&r->stmts, ST_RS_TURN_HLC, &turn)) == SQLITE_OK &&
+        (rc = cs_step_done(turn)) == SQLITE_OK &&
+        (rc = cs_stmt_get(&r->stmts, ST_RS_TURN_PREV, &turn)) == SQLITE_OK)
+        rc = cs_step_done(turn);
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
 
@@ -341,12 +342,12 @@ static int
 move_seqs(struct restamp *x)
 {
     sqlite3_stmt *st;
-    int rc = cs__stmt_get(&x->r->stmts, ST_RS_MOVE, &st);
+    int rc = cs_stmt_get(&x->r->stmts, ST_RS_MOVE, &st);
     for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
         if (!x->v[i].move || x->v[i].pinned)
             continue;
         sqlite3_bind_int64(st, 1, x->v[i].seq);
-        rc = cs__step_done(st);
+        rc = cs_step_done(st);
     }
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
@@ -357,17 +358,17 @@ drop(struct restamp *x)
 {
     sqlite3_stmt *keep, *del;
     int rc;
-    if ((rc = cs__stmt_get(&x->r->stmts, ST_RS_KEEP_DROPPED, &keep)) != SQLITE_OK ||
-        (rc = cs__stmt_get(&x->r->stmts, ST_VER_DELETE, &del)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&x->r->stmts, ST_RS_KEEP_DROPPED, &keep)) != SQLITE_OK ||
+        (rc = cs_stmt_get(&x->r->stmts, ST_VER_DELETE, &del)) != SQLITE_OK)
         return fail(x, rc);
     for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
         if (!x->v[i].move || !x->v[i].pinned)
             continue;
         sqlite3_bind_int64(keep, 1, x->v[i].seq);
-        if ((rc = cs__step_done(keep)) != SQLITE_OK)
+        if ((rc = cs_step_done(keep)) != SQLITE_OK)
             break;
         sqlite3_bind_int64(del, 1, x->v[i].seq);
-        rc = cs__step_done(del);
+        rc = cs_step_done(del);
     }
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
@@ -432,7 +433,7 @@ cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t
     int rc = reissue_table(r);
     *count = 0;
     if (rc == SQLITE_OK)
-        rc = cs__stmt_get(&r->stmts, ST_RS_REISSUE, &st);
+        rc = cs_stmt_get(&r->stmts, ST_RS_REISSUE, &st);
     for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
         /* Only our own writes: the refusal of another device's is not ours to act on. */
         if (cs_id_cmp(&ids[i].origin, &r->site) != 0)
@@ -442,7 +443,7 @@ cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t
         sqlite3_bind_text(st, 3, ids[i].column, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, (int64_t)ids[i].hlc);
         sqlite3_bind_int64(st, 5, r->site_ix);
-        rc = cs__step_done(st);
+        rc = cs_step_done(st);
     }
     if (rc != SQLITE_OK)
         return cs__replica_fail(r, rc, err, errlen, "re-stamp in");

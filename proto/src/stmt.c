@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * SQLite helpers shared by the store and the hub: a cache of prepared
- * statements indexed by an enum beside an array of SQL (as sqlite's own
- * fts5_storage.c does), stepping a statement that returns no rows, and
- * the mapping between a cs_value and an SQLite value. Every function here
- * returns an SQLite result code, so that its caller can copy
+ * SQLite helpers shared by the store and the hub (cellsync/sqlstmt.h): a
+ * cache of prepared statements indexed by an enum beside an array of SQL
+ * (as sqlite's own fts5_storage.c does), stepping a statement that returns
+ * no rows, and the mapping between a cs_value and an SQLite value. Every
+ * function here returns an SQLite result code, so that its caller can copy
  * sqlite3_errmsg() with it.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
 
 #include "cellsync/changeset.h"
-#include "internal.h"
+#include "cellsync/sqlstmt.h"
 
 void
-cs__stmt_cache_init(struct cs__stmt_cache *c, sqlite3 *db, const char *const *sql, int n)
+cs_stmt_cache_init(struct cs_stmt_cache *c, sqlite3 *db, const char *const *sql, int n)
 {
     c->db = db;
     c->sql = sql;
@@ -23,7 +23,7 @@ cs__stmt_cache_init(struct cs__stmt_cache *c, sqlite3 *db, const char *const *sq
 }
 
 int
-cs__stmt_get(struct cs__stmt_cache *c, int id, sqlite3_stmt **out)
+cs_stmt_get(struct cs_stmt_cache *c, int id, sqlite3_stmt **out)
 {
     *out = NULL;
     if (id < 0 || id >= c->n)
@@ -45,7 +45,7 @@ cs__stmt_get(struct cs__stmt_cache *c, int id, sqlite3_stmt **out)
 }
 
 void
-cs__stmt_cache_release(struct cs__stmt_cache *c)
+cs_stmt_cache_release(struct cs_stmt_cache *c)
 {
     if (c->stmt != NULL)
         for (int i = 0; i < c->n; i++)
@@ -55,7 +55,7 @@ cs__stmt_cache_release(struct cs__stmt_cache *c)
 }
 
 int
-cs__step_done(sqlite3_stmt *st)
+cs_step_done(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     int rc2 = sqlite3_reset(st);
@@ -67,7 +67,7 @@ cs__step_done(sqlite3_stmt *st)
 }
 
 int
-cs__value_bind(sqlite3_stmt *st, int i, const struct cs_value *v)
+cs_value_bind(sqlite3_stmt *st, int i, const struct cs_value *v)
 {
     /* Empty text and blobs are bound as such, not as NULL: a pointer is needed for that. */
     switch (v->type) {
@@ -85,7 +85,7 @@ cs__value_bind(sqlite3_stmt *st, int i, const struct cs_value *v)
 }
 
 void
-cs__value_column(sqlite3_stmt *st, int i, struct cs_value *v)
+cs_value_column(sqlite3_stmt *st, int i, struct cs_value *v)
 {
     switch (sqlite3_column_type(st, i)) {
     case SQLITE_INTEGER:

@@ -16,6 +16,7 @@
 #include "cellsync/hlc.h"
 #include "cellsync/id.h"
 #include "cellsync/replica.h"
+#include "cellsync/sqlstmt.h"
 #include "internal.h"
 
 /* Domain columns of a table are those but id and cl; at most this many go in a row upsert. */
@@ -108,8 +109,8 @@ struct cs_replica {
     struct cs_hlc clock;
     uint64_t tx_hlc; /* the open local transaction's stamp, 0 when none */
     int in_tx;
-    struct cs__stmt_cache stmts; /* ST_* */
-    struct cs_id *sites;         /* site ix -> uuid; ix 0 is unused */
+    struct cs_stmt_cache stmts; /* ST_* */
+    struct cs_id *sites;        /* site ix -> uuid; ix 0 is unused */
     size_t nsites, capsites;
     /* Columns (tbl, col) and tables (tbl, 0), in the order first met; found through dmap. */
     struct dcol *dcols;

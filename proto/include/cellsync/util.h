@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Small checks and mappings every part needs alike: the UTF-8 rule for
- * text that crosses a boundary, and SQLite's result codes in our terms.
+ * text that crosses a boundary, SQLite's result codes in our terms, and
+ * growing an array.
  */
 #ifndef CELLSYNC_UTIL_H
 #define CELLSYNC_UTIL_H
@@ -14,5 +15,12 @@ int cs_utf8_valid(const void *s, size_t n);
 
 /* An SQLite result code as one of ours: CS_EBUSY, CS_EFULL, CS_ECORRUPT, ... */
 int cs_sqlite_code(int rc);
+
+/*
+ * Room for need elements of size bytes in the array *v of capacity *cap,
+ * doubling from first: 0, or CS_ENOMEM with *v and *cap unchanged. The new
+ * room is not cleared.
+ */
+int cs_grow(void **v, size_t *cap, size_t need, size_t size, size_t first);
 
 #endif
