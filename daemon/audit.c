@@ -22,9 +22,10 @@ hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
           const uint8_t *env, size_t envlen)
 {
     struct cs_id dev;
-    sqlite3_stmt *st = stmt_get(h, ST_AUDIT_ADD);
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_AUDIT_ADD, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
     if (d != NULL) {
         sqlite3_bind_blob(st, 2, d->id.b, CS_ID_LEN, SQLITE_TRANSIENT);
@@ -43,7 +44,7 @@ hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
         sqlite3_bind_text(st, 8, reason, -1, SQLITE_STATIC);
     if (env != NULL)
         sqlite3_bind_blob64(st, 9, env, envlen, SQLITE_STATIC);
-    int rc = step_done(st);
+    rc = cs_step_done(st);
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
 
@@ -51,9 +52,10 @@ int
 hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c, int kind,
             const char *reason)
 {
-    sqlite3_stmt *st = stmt_get(h, ST_REFUSED_ADD);
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_REFUSED_ADD, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
     if (d != NULL)
         sqlite3_bind_blob(st, 2, d->id.b, CS_ID_LEN, SQLITE_STATIC);
@@ -82,7 +84,7 @@ hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c
     sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 10, kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER);
     sqlite3_bind_int64(st, 11, (int64_t)cs_replica_seq(h->r));
-    int rc = step_done(st);
+    rc = cs_step_done(st);
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
 
@@ -90,15 +92,15 @@ int
 hub_open_clock_refusals(struct hub *h, const struct hub_device *d, struct cs_refusal **out,
                         size_t *n)
 {
-    sqlite3_stmt *st = stmt_get(h, ST_REFUSED_OPEN);
+    sqlite3_stmt *st;
     struct cs_refusal *v = NULL;
     size_t cap = 0;
-    int rc;
+    int rc = cs_stmt_get(&h->stmts, ST_REFUSED_OPEN, &st);
 
     *out = NULL;
     *n = 0;
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(h->db));
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
     /* At most what one REFUSED message carries: the rest go at the next sync. */
     while ((rc = *n < CS_MSG_REFUSED_MAX ? sqlite3_step(st) : SQLITE_DONE) == SQLITE_ROW) {
@@ -122,7 +124,7 @@ hub_open_clock_refusals(struct hub *h, const struct hub_device *d, struct cs_ref
         }
         if (later)
             continue;
-        if (cs__grow((void **)&v, &cap, *n, sizeof(*v), 8) != 0) {
+        if (cs_grow((void **)&v, &cap, *n + 1, sizeof(*v), 8) != 0) {
             rc = SQLITE_NOMEM;
             break;
         }

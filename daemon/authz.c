@@ -79,20 +79,27 @@ struct hub_scope {
     size_t nanc;
 };
 
-static sqlite3_stmt *
-look_get(struct hub *h, int t)
+/*
+ * The statement reading table t's placing column, made from the schema's
+ * names on first use (so not in the cache of fixed SQL): an SQLite rc.
+ * OUT: *out, owned by the hub.
+ */
+static int
+look_get(struct hub *h, int t, sqlite3_stmt **out)
 {
+    *out = NULL;
     if (h->look[t] == NULL) {
         char sql[128];
         snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM \"%s\" WHERE id = ?1", table_at(t)->key,
                  table_at(t)->name);
-        if (sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &h->look[t], NULL) !=
-            SQLITE_OK)
-            return NULL;
+        int rc = sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &h->look[t], NULL);
+        if (rc != SQLITE_OK)
+            return rc;
     } else {
         sqlite3_reset(h->look[t]);
     }
-    return h->look[t];
+    *out = h->look[t];
+    return SQLITE_OK;
 }
 
 /* ---- scope ---- */
@@ -103,18 +110,18 @@ codes_load(struct hub *h, int which, const char *org, char ***out, size_t *nout)
     char **v = NULL;
     size_t n = 0, cap = 0;
     int rc, ret = 0;
-    sqlite3_stmt *st = stmt_get(h, which);
+    sqlite3_stmt *st;
 
     *out = NULL;
     *nout = 0;
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(h->db));
+    if ((rc = cs_stmt_get(&h->stmts, which, &st)) != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *code = (const char *)sqlite3_column_text(st, 0);
         if (code == NULL)
             continue;
-        if (cs__grow((void **)&v, &cap, n, sizeof(*v), 16) != 0) {
+        if (cs_grow((void **)&v, &cap, n + 1, sizeof(*v), 16) != 0) {
             ret = CS_ENOMEM;
             break;
         }
@@ -283,11 +290,12 @@ creator_org(struct hub *h, int t, const struct cs_id *row, struct orgs *o, int *
         return 0;
     if (ret != 0)
         return ret;
-    sqlite3_stmt *st = stmt_get(h, ST_DEV_ORG);
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_DEV_ORG, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_blob(st, 1, origin.b, CS_ID_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
         orgs_add(o, (const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0),
                  table_at(t)->key);
@@ -308,11 +316,12 @@ static int
 hub_key_value(struct hub *h, int t, const struct cs_id *row, int *type, uint8_t *buf, size_t cap,
               size_t *len)
 {
-    sqlite3_stmt *st = look_get(h, t);
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_stmt *st;
+    int rc = look_get(h, t, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     *type = SQLITE_NULL;
     *len = 0;
     if (rc == SQLITE_ROW) {
@@ -545,9 +554,9 @@ hub_authz_new(struct hub *h, const struct hub_device *d, const struct hub_scope 
     az->d = d;
     az->s = s;
     /* Almost always none: then no change of the set needs its own lookup. */
-    sqlite3_stmt *st = stmt_get(h, ST_REFUSED_ANY);
-    int rc = SQLITE_ERROR;
-    if (st != NULL) {
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_REFUSED_ANY, &st);
+    if (rc == SQLITE_OK) {
         sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
         rc = sqlite3_step(st);
         az->clock_refused = rc == SQLITE_ROW;
@@ -654,17 +663,18 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
      * one from a stale stick would keep a version the writer has not.
      */
     if (az->clock_refused) {
-        sqlite3_stmt *st = stmt_get(h, ST_REFUSED_CLOCK);
-        if (st == NULL) {
+        sqlite3_stmt *st;
+        int rc = cs_stmt_get(&h->stmts, ST_REFUSED_CLOCK, &st);
+        if (rc != SQLITE_OK) {
             snprintf(reason, len, "%s", _("the hub cannot check this change now"));
-            return cs_sqlite_code(sqlite3_errcode(h->db));
+            return cs_sqlite_code(rc);
         }
         sqlite3_bind_blob(st, 1, c.row.b, CS_ID_LEN, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (int64_t)c.hlc);
         sqlite3_bind_blob(st, 3, c.origin.b, CS_ID_LEN, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, c.table, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 5, c.column, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
+        rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
             snprintf(reason, len, "%s", (const char *)sqlite3_column_text(st, 0));
         sqlite3_reset(st);

@@ -69,8 +69,8 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
                        ttl_days);
     if (code != NULL && codelen < CS_ENROLL_CODE_LEN + 1)
         return cs_errf(err, errlen, CS_EINVAL, "no room for the code");
-    if ((st = stmt_get(h, ST_UNIT_LIVE)) == NULL)
-        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+    if ((rc = cs_stmt_get(&h->stmts, ST_UNIT_LIVE, &st)) != SQLITE_OK)
+        return db_fail(h, rc, err, errlen, "read");
     sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -86,8 +86,8 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
     if ((ret = exec(h, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
         goto out;
     in_tx = 1;
-    if ((st = stmt_get(h, ST_ENROLL_ADD)) == NULL) {
-        ret = db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+    if ((rc = cs_stmt_get(&h->stmts, ST_ENROLL_ADD, &st)) != SQLITE_OK) {
+        ret = db_fail(h, rc, err, errlen, "write to");
         goto out;
     }
     sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
@@ -97,7 +97,7 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
         sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, now);
     sqlite3_bind_int64(st, 6, until);
-    if ((rc = step_done(st)) != SQLITE_OK) {
+    if ((rc = cs_step_done(st)) != SQLITE_OK) {
         ret = db_fail(h, rc, err, errlen, "write to");
         goto out;
     }
@@ -164,11 +164,12 @@ device_row(sqlite3_stmt *st, struct hub_device *d)
 int
 hub_device_get(struct hub *h, const struct cs_id *id, struct hub_device *d)
 {
-    sqlite3_stmt *st = stmt_get(h, ST_DEV_GET);
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_DEV_GET, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     int ret = rc == SQLITE_ROW    ? device_row(st, d)
               : rc == SQLITE_DONE ? CS_ENOTFOUND
                                   : cs_sqlite_code(rc);
@@ -197,18 +198,18 @@ enroll_device(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_id *id
 
     if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return CS_WELCOME_BUSY;
-    if ((st = stmt_get(h, ST_ENROLL_USE)) == NULL)
+    if (cs_stmt_get(&h->stmts, ST_ENROLL_USE, &st) != SQLITE_OK)
         goto busy;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, id->b, CS_ID_LEN, SQLITE_STATIC);
-    if (step_done(st) != SQLITE_OK)
+    if (cs_step_done(st) != SQLITE_OK)
         goto busy;
     if (sqlite3_changes(h->db) != 1) {
         /* Used up between the look-up and now. */
         sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
         return CS_WELCOME_ENROLL;
     }
-    if ((st = stmt_get(h, ST_DEV_ADD)) == NULL)
+    if (cs_stmt_get(&h->stmts, ST_DEV_ADD, &st) != SQLITE_OK)
         goto busy;
     sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, pk, CS_PK_LEN, SQLITE_STATIC);
@@ -217,7 +218,7 @@ enroll_device(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_id *id
     if (name[0])
         sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, now);
-    if ((rc = step_done(st)) != SQLITE_OK ||
+    if ((rc = cs_step_done(st)) != SQLITE_OK ||
         sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto busy;
     memset(d, 0, sizeof(*d));
@@ -274,8 +275,8 @@ hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hel
     char org[ORG_MAX] = "", role[16] = "", name[64] = "";
     int found = 0, rc;
     crypto_generichash(hash, sizeof(hash), hello->secret, sizeof(hello->secret), NULL, 0);
-    sqlite3_stmt *st = stmt_get(h, ST_ENROLL_OPEN);
-    if (st == NULL)
+    sqlite3_stmt *st;
+    if (cs_stmt_get(&h->stmts, ST_ENROLL_OPEN, &st) != SQLITE_OK)
         goto busy;
     sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -318,12 +319,13 @@ busy:
 static int
 device_update(struct hub *h, int which, const struct cs_id *id, int64_t v)
 {
-    sqlite3_stmt *st = stmt_get(h, which);
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(h->db));
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, which, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, v);
-    int rc = step_done(st);
+    rc = cs_step_done(st);
     if (rc != SQLITE_OK)
         return cs_sqlite_code(rc);
     return sqlite3_changes(h->db) == 1 ? 0 : CS_ENOTFOUND;
@@ -431,12 +433,12 @@ hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char
     char list[512] = "";
     size_t nmatch = 0, used = 0;
     int rc, ret;
-    sqlite3_stmt *st = stmt_get(h, ST_DEV_ALL);
+    sqlite3_stmt *st;
 
     if (which[0] == 0)
         return cs_errf(err, errlen, CS_EINVAL, "name a device by its name or id");
-    if (st == NULL)
-        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+    if ((rc = cs_stmt_get(&h->stmts, ST_DEV_ALL, &st)) != SQLITE_OK)
+        return db_fail(h, rc, err, errlen, "read");
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char hex[2 * CS_ID_LEN + 1];
         if (device_row(st, &d) != 0)

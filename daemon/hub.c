@@ -2,8 +2,8 @@
 /*
  * The hub's state beside its replica (see hub.h): opening and closing it,
  * `cellsyncd init` (the state directory, the key pair, the replica and its
- * hub_* tables, the org tree as registers), the incarnations, and the cache
- * of prepared statements the other hub files use (hub_internal.h). The org
+ * hub_* tables, the org tree as registers), the incarnations, and the SQL
+ * of the cached statements the other hub files use (hub_internal.h). The org
  * tree CSV is read in orgtree.c, devices and enrollments live in devices.c,
  * scopes and authorization in authz.c, the audit trail and refusals in
  * audit.c. Everything goes through the replica's one SQLite connection; the
@@ -126,32 +126,6 @@ db_fail(struct hub *h, int rc, char *err, size_t errlen, const char *what)
                    sqlite3_errmsg(h->db));
 }
 
-sqlite3_stmt *
-stmt_get(struct hub *h, int id)
-{
-    if (h->stmt[id] == NULL) {
-        if (sqlite3_prepare_v3(h->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &h->stmt[id],
-                               NULL) != SQLITE_OK)
-            return NULL;
-    } else {
-        sqlite3_reset(h->stmt[id]);
-        sqlite3_clear_bindings(h->stmt[id]);
-    }
-    return h->stmt[id];
-}
-/* Steps a statement that returns no rows; an SQLite rc. */
-int
-step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    int rc2 = sqlite3_reset(st);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        rc = SQLITE_OK;
-    if (rc == SQLITE_OK)
-        rc = rc2;
-    return rc;
-}
-
 int
 exec(struct hub *h, const char *sql, char *err, size_t errlen, const char *what)
 {
@@ -192,8 +166,7 @@ hub_close(struct hub *h)
 {
     if (h == NULL)
         return;
-    for (int i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(h->stmt[i]);
+    cs_stmt_cache_release(&h->stmts);
     for (int t = 0; t < T__COUNT; t++)
         sqlite3_finalize(h->look[t]);
     cs_replica_close(h->r);
@@ -221,6 +194,7 @@ hub_assemble(struct hub **out, const char *state, const char *dbpath, struct cs_
     h->key = key;
     h->r = r;
     h->db = cs_replica_db(r);
+    cs_stmt_cache_init(&h->stmts, h->db, stmt_sql, ST__COUNT);
     *out = h;
     return 0;
 }
@@ -250,13 +224,14 @@ static int
 incarnation_first(struct hub *h, char *err, size_t errlen)
 {
     uint8_t id[CS_INCARNATION_LEN];
-    sqlite3_stmt *st = stmt_get(h, ST_INC_FIRST);
-    if (st == NULL)
-        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_INC_FIRST, &st);
+    if (rc != SQLITE_OK)
+        return db_fail(h, rc, err, errlen, "write to");
     randombytes_buf(id, sizeof(id));
     sqlite3_bind_blob(st, 1, id, sizeof(id), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
-    int rc = step_done(st);
+    rc = cs_step_done(st);
     return rc == SQLITE_OK ? 0 : db_fail(h, rc, err, errlen, "write to");
 }
 
@@ -270,12 +245,12 @@ static int
 incarnation_walk(struct hub *h, const uint8_t *want, int *found, uint64_t *prefix,
                  uint8_t cur[CS_INCARNATION_LEN], uint64_t *since)
 {
-    sqlite3_stmt *st = stmt_get(h, ST_INC_ALL);
+    sqlite3_stmt *st;
     int rc, n = 0, ret = 0, in = 0;
     uint64_t low = UINT64_MAX;
 
-    if (st == NULL)
-        return cs_sqlite_code(sqlite3_errcode(h->db));
+    if ((rc = cs_stmt_get(&h->stmts, ST_INC_ALL, &st)) != SQLITE_OK)
+        return cs_sqlite_code(rc);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_bytes(st, 0) != CS_INCARNATION_LEN) {
             ret = CS_ECORRUPT;
@@ -321,16 +296,16 @@ hub_incarnation_new(struct hub *h, uint8_t id[CS_INCARNATION_LEN], uint64_t *sin
 {
     uint8_t cur[CS_INCARNATION_LEN];
     uint64_t s = 0;
-    sqlite3_stmt *st = stmt_get(h, ST_INC_ADD);
+    sqlite3_stmt *st;
     int rc, ret;
 
-    if (st == NULL)
-        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+    if ((rc = cs_stmt_get(&h->stmts, ST_INC_ADD, &st)) != SQLITE_OK)
+        return db_fail(h, rc, err, errlen, "write to");
     randombytes_buf(id, CS_INCARNATION_LEN);
     sqlite3_bind_blob(st, 1, id, CS_INCARNATION_LEN, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
     sqlite3_bind_int64(st, 3, (int64_t)cs_replica_seq(h->r));
-    if ((rc = step_done(st)) != SQLITE_OK)
+    if ((rc = cs_step_done(st)) != SQLITE_OK)
         return db_fail(h, rc, err, errlen, "write to");
     if ((ret = incarnation_walk(h, NULL, NULL, NULL, cur, &s)) != 0)
         return cs_errf(err, errlen, ret, "cannot read the incarnations of '%s': %s", h->dbpath,

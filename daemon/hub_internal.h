@@ -11,9 +11,9 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "cellsync/schema.h"
+#include "cellsync/sqlstmt.h"
 #include "hub.h"
 
 #define ORG_MAX 64 /* an org code with its NUL, as in struct hub_device */
@@ -65,7 +65,7 @@ struct hub {
     struct cs_replica *r;
     sqlite3 *db;
     char root[ORG_MAX];
-    sqlite3_stmt *stmt[ST__COUNT];
+    struct cs_stmt_cache stmts;   /* of the ST_ ids above, on db */
     sqlite3_stmt *look[T__COUNT]; /* SELECT <key> FROM <table> WHERE id = ?1 */
 };
 
@@ -100,34 +100,8 @@ void tree_release(struct tree *t);
 
 /* An SQLite failure with sqlite3_errmsg() copied at once. */
 int db_fail(struct hub *h, int rc, char *err, size_t errlen, const char *what);
-/* A cached statement, reset and unbound; NULL when it cannot be prepared. */
-sqlite3_stmt *stmt_get(struct hub *h, int id);
-/* Steps a statement that returns no rows; an SQLite rc. */
-int step_done(sqlite3_stmt *st);
 int exec(struct hub *h, const char *sql, char *err, size_t errlen, const char *what);
 /* A short code or name as people type it: 1..max-1 bytes, UTF-8, no control characters. */
 int text_ok(const char *s, size_t max, int may_be_empty);
-
-/*
- * Room for one more element in an array *v of n elements of size bytes
- * with room for *cap: doubles it, first elements the first time. 0, or -1
- * (out of memory, *v and *cap unchanged). The same as grow() in
- * proto/src/replica.c, here until proto shares one.
- */
-static inline int
-cs__grow(void **v, size_t *cap, size_t n, size_t size, size_t first)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : first;
-    if (c > SIZE_MAX / size)
-        return -1;
-    void *nv = realloc(*v, c * size);
-    if (nv == NULL)
-        return -1;
-    *v = nv;
-    *cap = c;
-    return 0;
-}
 
 #endif

@@ -285,7 +285,7 @@ csv_read(const char *path, struct tree *t, char *err, size_t errlen)
                           lineno, CSV_MAX_UNITS);
             goto out;
         }
-        if (cs__grow((void **)&t->u, &t->cap, t->n, sizeof(*t->u), 64) != 0) {
+        if (cs_grow((void **)&t->u, &t->cap, t->n + 1, sizeof(*t->u), 64) != 0) {
             ret = cs_errf(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
             goto out;
         }

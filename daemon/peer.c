@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "cellsync/error.h"
+#include "cellsync/util.h"
 #include "hub_internal.h"
 #include "peer.h"
 
@@ -102,8 +103,8 @@ merge_refused(void *ud, const struct cs_change *ch, int kind, const char *reason
     struct merge_ctx *x = ud;
     struct hub_merge *m = x->m;
     if (m->nrefused < CS_MSG_REFUSED_MAX) {
-        if (cs__grow((void **)&m->refused, &m->caprefused, m->nrefused, sizeof(*m->refused), 8) !=
-            0)
+        if (cs_grow((void **)&m->refused, &m->caprefused, m->nrefused + 1, sizeof(*m->refused),
+                    8) != 0)
             return CS_ENOMEM;
         struct cs_refusal *r = &m->refused[m->nrefused++];
         memset(r, 0, sizeof(*r));
