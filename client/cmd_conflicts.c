@@ -16,6 +16,7 @@
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
 #include "cellsync/schema.h"
+#include "cellsync/sqlstmt.h"
 #include "client.h"
 
 /* Values longer than this are cut in the table; --json has them whole. */
@@ -276,34 +277,18 @@ enum { RES_PICK, RES_VALUE, RES__COUNT };
 static int
 value_copy(sqlite3_stmt *st, int i, struct cs_value *out, void **mem)
 {
-    *out = (struct cs_value){.type = CS_VNIL};
     *mem = NULL;
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER:
-        out->type = CS_VINT;
-        out->i = sqlite3_column_int64(st, i);
-        break;
-    case SQLITE_FLOAT:
-        out->type = CS_VFLOAT;
-        out->f = sqlite3_column_double(st, i);
-        break;
-    case SQLITE_TEXT:
-    case SQLITE_BLOB: {
-        int text = sqlite3_column_type(st, i) == SQLITE_TEXT;
-        const void *p =
-            text ? (const void *)sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
-        size_t n = (size_t)sqlite3_column_bytes(st, i);
-        if ((*mem = malloc(n + 1)) == NULL)
-            return CS_ENOMEM;
-        if (n > 0)
-            memcpy(*mem, p, n);
-        ((char *)*mem)[n] = 0;
-        out->type = text ? CS_VTEXT : CS_VBLOB;
-        out->p = *mem;
-        out->n = n;
-        break;
+    cs_value_column(st, i, out);
+    if (out->type != CS_VTEXT && out->type != CS_VBLOB)
+        return 0;
+    if ((*mem = malloc(out->n + 1)) == NULL) {
+        *out = (struct cs_value){.type = CS_VNIL};
+        return CS_ENOMEM;
     }
-    }
+    if (out->n > 0)
+        memcpy(*mem, out->p, out->n);
+    ((char *)*mem)[out->n] = 0;
+    out->p = *mem;
     return 0;
 }
 

@@ -64,23 +64,7 @@ hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c
     sqlite3_bind_text(st, 5, c->column, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, (int64_t)c->hlc);
     sqlite3_bind_blob(st, 7, c->origin.b, CS_ID_LEN, SQLITE_STATIC);
-    switch (c->value.type) {
-    case CS_VNIL:
-        break;
-    case CS_VINT:
-        sqlite3_bind_int64(st, 8, c->value.i);
-        break;
-    case CS_VFLOAT:
-        sqlite3_bind_double(st, 8, c->value.f);
-        break;
-    case CS_VTEXT:
-        sqlite3_bind_text64(st, 8, c->value.n ? c->value.p : "", c->value.n, SQLITE_STATIC,
-                            SQLITE_UTF8);
-        break;
-    case CS_VBLOB:
-        sqlite3_bind_blob64(st, 8, c->value.n ? c->value.p : "", c->value.n, SQLITE_STATIC);
-        break;
-    }
+    cs_value_bind(st, 8, &c->value);
     sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 10, kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER);
     sqlite3_bind_int64(st, 11, (int64_t)cs_replica_seq(h->r));
