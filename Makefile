@@ -211,11 +211,11 @@ soak: build
 	    $(BUILD)/daemon/cellsyncd $(BUILD)/tests/cs_bulk $(BUILD)/tests/cs_fixture
 
 # Translators' refresh: po/POTFILES lists the sources with marked strings (and the
-# schema descriptor, proto/include/cellsync/schema.h, whose labels are N_()),
+# schema descriptor, proto/domain/include/cellsync/schema.h, whose labels are N_()),
 # po/cellsync.pot gets every _() and N_() string, and po/*.po gain the new
 # ones (untranslated or fuzzy, which the po_complete test reports). Keep the
 # xgettext options alike in tests/cli/test_po_complete.sh.
-POT_SOURCES = $(sort $(wildcard proto/src/*.c client/*.c daemon/*.c) proto/include/cellsync/schema.h)
+POT_SOURCES = $(sort $(wildcard proto/*/*.c client/*.c daemon/*.c) proto/domain/include/cellsync/schema.h)
 pot: deps
 	grep -l -E '\<N?_\(' $(POT_SOURCES) >po/POTFILES
 	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ \
