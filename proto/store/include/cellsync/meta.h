@@ -9,7 +9,7 @@
 #ifndef CELLSYNC_META_H
 #define CELLSYNC_META_H
 
-/* ---- every replica (proto/src/replica.c) ---- */
+/* ---- every replica (proto/store/replica.c) ---- */
 
 /* This replica's site id (hex), the origin of its writes; set when it is created. */
 #define CS_META_SITE "site"
