@@ -16,6 +16,7 @@
 #include "cellsync/bundle.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/util.h"
 #include "import.h"
 #include "peer.h"
 
@@ -23,7 +24,7 @@
 struct envs {
     uint8_t **env;
     size_t *len;
-    size_t n;
+    size_t n, capenv, caplen;
 };
 
 static void
@@ -39,14 +40,9 @@ envs_free(struct envs *e)
 static int
 envs_push(struct envs *e, uint8_t *env, size_t len)
 {
-    uint8_t **ne = realloc(e->env, (e->n + 1) * sizeof(*ne));
-    if (ne == NULL)
+    if (cs_grow((void **)&e->env, &e->capenv, e->n + 1, sizeof(*e->env), 8) != 0 ||
+        cs_grow((void **)&e->len, &e->caplen, e->n + 1, sizeof(*e->len), 8) != 0)
         return CS_ENOMEM;
-    e->env = ne;
-    size_t *nl = realloc(e->len, (e->n + 1) * sizeof(*nl));
-    if (nl == NULL)
-        return CS_ENOMEM;
-    e->len = nl;
     e->env[e->n] = env;
     e->len[e->n++] = len;
     return 0;
@@ -262,7 +258,7 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
     memset(&p, 0, sizeof(p));
     if ((ret = cs_bundle_reader_new(&b, path, err, errlen)) != 0) {
         /* The file itself is bad (cut short, of a future format, too big), or cannot be read. */
-        res->refused = ret <= -1000;
+        res->refused = cs_err_is_ours(ret);
         goto out;
     }
     if ((ret = check(h, path, b, &hello, pk, res, err, errlen)) != 0)

@@ -20,6 +20,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
+#include "cellsync/util.h"
 
 enum cell_kind { CELL_NULL, CELL_NUM, CELL_TEXT };
 
@@ -286,14 +287,9 @@ cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers)
             ret = fail_sqlite(st);
             goto out;
         }
-        if (nrows + 2 > cap) { /* room for this row and the header */
-            size_t ncap = cap ? 2 * cap : 16;
-            struct cell *n = realloc(cells, ncap * ncols * sizeof(*cells));
-            if (n == NULL)
-                goto out;
-            cells = n;
-            cap = ncap;
-        }
+        /* Room for this row and the header, a row being ncols cells. */
+        if (cs_grow((void **)&cells, &cap, nrows + 2, ncols * sizeof(*cells), 16) != 0)
+            goto out;
         struct cell *row = &cells[(nrows + 1) * ncols];
         for (size_t i = 0; i < ncols; i++) {
             int r = cell_load(&row[i], st, (int)i, use_wc);

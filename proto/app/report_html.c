@@ -12,6 +12,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/report.h"
+#include "cellsync/util.h"
 #include "internal.h"
 #include "report_internal.h"
 
@@ -145,15 +146,9 @@ bars_load(struct run *x, const struct cs_report_query *q, struct bar **out, size
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (sqlite3_column_type(st, 1) == SQLITE_NULL)
             continue;
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            struct bar *nb = realloc(b, ncap * sizeof(*b));
-            if (nb == NULL) {
-                ret = cs_errf(x->err, x->errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
-                goto out;
-            }
-            b = nb;
-            cap = ncap;
+        if (cs_grow((void **)&b, &cap, n + 1, sizeof(*b), 16) != 0) {
+            ret = cs_errf(x->err, x->errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+            goto out;
         }
         const char *label = (const char *)sqlite3_column_text(st, 0);
         const char *value = (const char *)sqlite3_column_text(st, 1);

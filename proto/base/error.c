@@ -90,3 +90,16 @@ cs_sqlite_code(int rc)
         return CS_ESQLITE;
     }
 }
+
+int
+cs_err_is_ours(int err)
+{
+    switch (err) {
+#define XX(name, val, msg) case CS_E##name:
+        CS_ERRNO_MAP(XX)
+#undef XX
+        return 1;
+    default:
+        return 0;
+    }
+}

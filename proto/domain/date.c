@@ -16,6 +16,7 @@
 #include "cellsync/date.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/util.h"
 #include "internal.h"
 
 /* A holiday file is a few dozen lines; a megabyte is clearly something else. */
@@ -243,20 +244,9 @@ cs_date_holidays_free(struct cs_date_holidays *h)
 static int
 reserve(struct cs_date_holidays *h, size_t more)
 {
-    if (h->cap - h->n >= more)
-        return 0;
-    size_t cap = h->cap ? h->cap : 32;
-    while (cap - h->n < more) {
-        if (cap > SIZE_MAX / 2 / sizeof(*h->days))
-            return CS_ENOMEM;
-        cap *= 2;
-    }
-    int32_t *p = realloc(h->days, cap * sizeof(*p));
-    if (p == NULL)
+    if (more > SIZE_MAX - h->n)
         return CS_ENOMEM;
-    h->days = p;
-    h->cap = cap;
-    return 0;
+    return cs_grow((void **)&h->days, &h->cap, h->n + more, sizeof(*h->days), 32);
 }
 
 static int

@@ -176,14 +176,8 @@ rec_push(struct cs_changeset *cs, struct rec **r)
 {
     if (cs->nrecs >= CS_CHANGESET_MAX_CHANGES)
         return CS_ETOOBIG;
-    if (cs->nrecs == cs->caprecs) {
-        size_t cap = cs->caprecs ? cs->caprecs * 2 : 64;
-        struct rec *n = realloc(cs->recs, cap * sizeof(*n));
-        if (n == NULL)
-            return CS_ENOMEM;
-        cs->recs = n;
-        cs->caprecs = cap;
-    }
+    if (cs_grow((void **)&cs->recs, &cs->caprecs, cs->nrecs + 1, sizeof(*cs->recs), 64) != 0)
+        return CS_ENOMEM;
     *r = &cs->recs[cs->nrecs];
     memset(*r, 0, sizeof(**r));
     return 0;

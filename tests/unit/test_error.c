@@ -100,6 +100,12 @@ test_errno_passes_through(void **state)
     assert_string_equal(cs_err_name(-ENOENT), "ENOENT");
     assert_string_equal(cs_strerror(-EACCES), strerror(EACCES));
     assert_string_equal(cs_err_name(-EACCES), "EACCES");
+    /* Ours or not: errno values, success and numbers beside the table are not. */
+    assert_false(cs_err_is_ours(-ENOENT));
+    assert_false(cs_err_is_ours(0));
+    assert_false(cs_err_is_ours(-999));
+    assert_true(cs_err_is_ours(CS_ENOMEM));
+    assert_true(cs_err_is_ours(CS_ETOOBIG));
 }
 
 static void

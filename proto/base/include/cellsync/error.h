@@ -57,6 +57,9 @@ const char *cs_strerror(int err);
 /* The symbolic name ("CS_ETOOBIG", "ENOENT"), for logs and tests. */
 const char *cs_err_name(int err);
 
+/* Whether err is one of the codes of the table above (not 0, not a -errno). */
+int cs_err_is_ours(int err);
+
 /*
  * The one way detail reaches a caller: snprintf into an optional err buffer
  * (NULL or 0 length: nothing) and return code, so `return cs_errf(...)`.
