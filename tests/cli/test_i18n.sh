@@ -32,6 +32,11 @@ for bin in "$1" "$2"; do
     expect 2 stderr "lệnh không xác định 'frobnicate'" -- in_locale LANGUAGE=vi LANG=C.UTF-8 "$bin" frobnicate
     # A locale that is not generated falls back to C.UTF-8: LANGUAGE still works.
     expect 0 stdout "^cách dùng: $prog" -- in_locale LANGUAGE=vi LANG=xx_YY.UTF-8 "$bin" --help
+    # Run from the build tree without CELLSYNC_LOCALEDIR: the catalog beside the binary.
+    expect 0 stdout "^cách dùng: $prog" -- in_locale LANGUAGE=vi LANG=C.UTF-8 env -u CELLSYNC_LOCALEDIR "$bin" --help
+    # LANG=vi_VN.UTF-8 alone, whether or not that locale is generated here: Vietnamese.
+    expect 0 stdout "^cách dùng: $prog" -- in_locale LANG=vi_VN.UTF-8 env -u CELLSYNC_LOCALEDIR "$bin" --help
+    expect 0 stdout "^usage: $prog" -- in_locale LANG=en_US.UTF-8 env -u CELLSYNC_LOCALEDIR "$bin" --help
     # English: no LANGUAGE, or a plain C locale (where glibc ignores LANGUAGE).
     expect 0 stdout "^usage: $prog" -- in_locale LANG=C.UTF-8 "$bin" --help
     expect 0 stdout "^commands:" -- in_locale LANG=C.UTF-8 "$bin" --help
