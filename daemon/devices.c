@@ -54,14 +54,14 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
     if (!cs_enroll_role_ok(role))
         return cs_errf(err, errlen, CS_EINVAL, "unknown role '%s': use cell, committee or hub",
                        role);
-    if (!text_ok(name, sizeof(e->name), 1) ||
+    if (!hub__text_ok(name, sizeof(e->name), 1) ||
         (name[0] && (name[0] == ' ' || name[strlen(name) - 1] == ' ')))
         return cs_errf(err, errlen, CS_EINVAL,
                        "device name '%s' is too long (%zu bytes at most) or holds control "
                        "characters",
                        name, sizeof(e->name) - 1);
     if (out_path != NULL &&
-        (addr == NULL || !text_ok(addr, sizeof(e->addr), 0) || strpbrk(addr, " \t") != NULL))
+        (addr == NULL || !hub__text_ok(addr, sizeof(e->addr), 0) || strpbrk(addr, " \t") != NULL))
         return cs_errf(err, errlen, CS_EINVAL, "bad hub address '%s': give HOST:PORT",
                        addr ? addr : "");
     if (ttl_days < 1 || ttl_days > 365)
@@ -70,24 +70,24 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
     if (code != NULL && codelen < CS_ENROLL_CODE_LEN + 1)
         return cs_errf(err, errlen, CS_EINVAL, "no room for the code");
     if ((rc = cs_stmt_get(&h->stmts, ST_UNIT_LIVE, &st)) != SQLITE_OK)
-        return db_fail(h, rc, err, errlen, "read");
+        return hub__db_fail(h, rc, err, errlen, "read");
     sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return cs_errf(err, errlen, CS_ENOTFOUND, "no org unit '%s' in the hub's org tree", org);
     if (rc != SQLITE_ROW)
-        return db_fail(h, rc, err, errlen, "read");
+        return hub__db_fail(h, rc, err, errlen, "read");
 
     cs_enroll_secret_new(secret, code != NULL);
     crypto_generichash(hash, sizeof(hash), secret, sizeof(secret), NULL, 0);
     int64_t now = (int64_t)time(NULL);
     int64_t until = now + (int64_t)ttl_days * DAY;
-    if ((ret = exec(h, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
+    if ((ret = hub__exec(h, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
         goto out;
     in_tx = 1;
     if ((rc = cs_stmt_get(&h->stmts, ST_ENROLL_ADD, &st)) != SQLITE_OK) {
-        ret = db_fail(h, rc, err, errlen, "write to");
+        ret = hub__db_fail(h, rc, err, errlen, "write to");
         goto out;
     }
     sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
@@ -98,7 +98,7 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
     sqlite3_bind_int64(st, 5, now);
     sqlite3_bind_int64(st, 6, until);
     if ((rc = cs_step_done(st)) != SQLITE_OK) {
-        ret = db_fail(h, rc, err, errlen, "write to");
+        ret = hub__db_fail(h, rc, err, errlen, "write to");
         goto out;
     }
     /* The file first: a commit that fails takes it away again. */
@@ -118,7 +118,7 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
         if ((ret = cs_enrollment_write(e, out_path, err, errlen)) != 0)
             goto out;
     }
-    if ((ret = exec(h, "COMMIT", err, errlen, "write to")) != 0) {
+    if ((ret = hub__exec(h, "COMMIT", err, errlen, "write to")) != 0) {
         if (out_path != NULL)
             unlink(out_path);
         goto out;
@@ -301,7 +301,7 @@ hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hel
         size_t n = strnlen(hello->name, sizeof(hello->name));
         if (n < sizeof(hello->name)) {
             memcpy(name, hello->name, n + 1);
-            if (!text_ok(name, sizeof(name), 1))
+            if (!hub__text_ok(name, sizeof(name), 1))
                 name[0] = 0;
         }
     }
@@ -391,10 +391,10 @@ hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen)
 
     /* uuid() for the JSON, short_id() for the table: only this listing needs them. */
     if (cs_codes_sql_register(h->db) != 0)
-        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+        return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
     if ((rc = sqlite3_prepare_v2(h->db, json ? devices_json_sql : devices_table_sql, -1, &st,
                                  NULL)) != SQLITE_OK)
-        return db_fail(h, rc, err, errlen, "read");
+        return hub__db_fail(h, rc, err, errlen, "read");
     if (!json)
         sqlite3_bind_text(st, 1, _("never"), -1, SQLITE_TRANSIENT);
     ret = json ? cs_out_json(f, st) : cs_out_table(f, st, heads);
@@ -438,7 +438,7 @@ hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char
     if (which[0] == 0)
         return cs_errf(err, errlen, CS_EINVAL, "name a device by its name or id");
     if ((rc = cs_stmt_get(&h->stmts, ST_DEV_ALL, &st)) != SQLITE_OK)
-        return db_fail(h, rc, err, errlen, "read");
+        return hub__db_fail(h, rc, err, errlen, "read");
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char hex[2 * CS_ID_LEN + 1];
         if (device_row(st, &d) != 0)
@@ -457,7 +457,7 @@ hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return db_fail(h, rc, err, errlen, "read");
+        return hub__db_fail(h, rc, err, errlen, "read");
     if (nmatch == 0)
         return cs_errf(err, errlen, CS_ENOTFOUND,
                        "no device is named '%s' or has an id beginning or ending so", which);
@@ -466,9 +466,9 @@ hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char
                        "'%s' matches more than one device: %s; give more of the id", which, list);
     if ((ret = device_update(h, ST_DEV_REVOKE, &match.id, (int64_t)time(NULL))) != 0 &&
         ret != CS_ENOTFOUND)
-        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+        return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
     /* CS_ENOTFOUND here: it was revoked already, and keeps its first time. */
     if (out != NULL && (ret = hub_device_get(h, &match.id, out)) != 0)
-        return db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+        return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
     return 0;
 }

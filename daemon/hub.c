@@ -120,17 +120,17 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 /* An SQLite failure with sqlite3_errmsg() copied at once. */
 int
-db_fail(struct hub *h, int rc, char *err, size_t errlen, const char *what)
+hub__db_fail(struct hub *h, int rc, char *err, size_t errlen, const char *what)
 {
     return cs_errf(err, errlen, cs_sqlite_code(rc), "cannot %s '%s': %s", what, h->dbpath,
                    sqlite3_errmsg(h->db));
 }
 
 int
-exec(struct hub *h, const char *sql, char *err, size_t errlen, const char *what)
+hub__exec(struct hub *h, const char *sql, char *err, size_t errlen, const char *what)
 {
     int rc = sqlite3_exec(h->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : db_fail(h, rc, err, errlen, what);
+    return rc == SQLITE_OK ? 0 : hub__db_fail(h, rc, err, errlen, what);
 }
 
 static int
@@ -144,7 +144,7 @@ has_control(const char *s)
 
 /* A short code or name as people type it: 1..max-1 bytes, UTF-8, no control characters. */
 int
-text_ok(const char *s, size_t max, int may_be_empty)
+hub__text_ok(const char *s, size_t max, int may_be_empty)
 {
     size_t n = strlen(s);
     if (n == 0)
@@ -227,12 +227,12 @@ incarnation_first(struct hub *h, char *err, size_t errlen)
     sqlite3_stmt *st;
     int rc = cs_stmt_get(&h->stmts, ST_INC_FIRST, &st);
     if (rc != SQLITE_OK)
-        return db_fail(h, rc, err, errlen, "write to");
+        return hub__db_fail(h, rc, err, errlen, "write to");
     randombytes_buf(id, sizeof(id));
     sqlite3_bind_blob(st, 1, id, sizeof(id), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
     rc = cs_step_done(st);
-    return rc == SQLITE_OK ? 0 : db_fail(h, rc, err, errlen, "write to");
+    return rc == SQLITE_OK ? 0 : hub__db_fail(h, rc, err, errlen, "write to");
 }
 
 /*
@@ -300,13 +300,13 @@ hub_incarnation_new(struct hub *h, uint8_t id[CS_INCARNATION_LEN], uint64_t *sin
     int rc, ret;
 
     if ((rc = cs_stmt_get(&h->stmts, ST_INC_ADD, &st)) != SQLITE_OK)
-        return db_fail(h, rc, err, errlen, "write to");
+        return hub__db_fail(h, rc, err, errlen, "write to");
     randombytes_buf(id, CS_INCARNATION_LEN);
     sqlite3_bind_blob(st, 1, id, CS_INCARNATION_LEN, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
     sqlite3_bind_int64(st, 3, (int64_t)cs_replica_seq(h->r));
     if ((rc = cs_step_done(st)) != SQLITE_OK)
-        return db_fail(h, rc, err, errlen, "write to");
+        return hub__db_fail(h, rc, err, errlen, "write to");
     if ((ret = incarnation_walk(h, NULL, NULL, NULL, cur, &s)) != 0)
         return cs_errf(err, errlen, ret, "cannot read the incarnations of '%s': %s", h->dbpath,
                        cs_strerror(ret));
@@ -364,7 +364,7 @@ hub_open(struct hub **out, const char *state, char *err, size_t errlen)
     }
     if ((ret = hub_assemble(&h, state, db_path, k, r, err, errlen)) != 0)
         return ret;
-    if ((ret = exec(h, hub_sql, err, errlen, "open")) != 0)
+    if ((ret = hub__exec(h, hub_sql, err, errlen, "open")) != 0)
         goto out;
     /* A hub made before incarnations gets its first now (written only then). */
     {
@@ -432,7 +432,7 @@ init_store(struct hub *h, const struct tree *t, char *err, size_t errlen)
 
     if ((ret = cs_replica_begin(h->r, err, errlen)) != 0)
         return ret;
-    if ((ret = exec(h, hub_sql, err, errlen, "create")) != 0 ||
+    if ((ret = hub__exec(h, hub_sql, err, errlen, "create")) != 0 ||
         (ret = incarnation_first(h, err, errlen)) != 0)
         goto out;
     for (size_t i = 0; i < t->n; i++) {
@@ -454,7 +454,7 @@ init_store(struct hub *h, const struct tree *t, char *err, size_t errlen)
     }
     snprintf(h->root, sizeof(h->root), "%s", t->u[t->root].f[F_ID]);
     if ((ret = cs_replica_meta_set(h->r, CS_META_ROOT_ORG, h->root)) != 0) {
-        ret = db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+        ret = hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
         goto out;
     }
     ret = cs_replica_commit(h->r, err, errlen);
@@ -487,7 +487,7 @@ hub_init(const char *state, const char *org_csv, char *err, size_t errlen)
                            "'%s' already holds a hub ('%s' exists); nothing was changed", state,
                            existing[i]);
     /* A bad tree is refused before anything exists. */
-    if ((ret = csv_read(org_csv, &t, err, errlen)) != 0)
+    if ((ret = hub__csv_read(org_csv, &t, err, errlen)) != 0)
         return ret;
     if ((ret = make_dirs(state, made, &nmade, 16, err, errlen)) != 0)
         goto out;
@@ -513,7 +513,7 @@ out:
     hub_close(h);
     cs_replica_close(r);
     cs_key_free(k);
-    tree_release(&t);
+    hub__tree_release(&t);
     if (ret != 0 && created_files) {
         /* Nothing existed before (checked above): take all of it away again. */
         int saved = errno;

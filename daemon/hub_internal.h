@@ -93,15 +93,15 @@ struct tree {
  * filled (free with tree_release), or a code with the file and line in err
  * and t empty.
  */
-int csv_read(const char *path, struct tree *t, char *err, size_t errlen);
-void tree_release(struct tree *t);
+int hub__csv_read(const char *path, struct tree *t, char *err, size_t errlen);
+void hub__tree_release(struct tree *t);
 
 /* ---- helpers (hub.c) ---- */
 
 /* An SQLite failure with sqlite3_errmsg() copied at once. */
-int db_fail(struct hub *h, int rc, char *err, size_t errlen, const char *what);
-int exec(struct hub *h, const char *sql, char *err, size_t errlen, const char *what);
+int hub__db_fail(struct hub *h, int rc, char *err, size_t errlen, const char *what);
+int hub__exec(struct hub *h, const char *sql, char *err, size_t errlen, const char *what);
 /* A short code or name as people type it: 1..max-1 bytes, UTF-8, no control characters. */
-int text_ok(const char *s, size_t max, int may_be_empty);
+int hub__text_ok(const char *s, size_t max, int may_be_empty);
 
 #endif

@@ -21,7 +21,7 @@
 static int
 code_ok(const char *s)
 {
-    return text_ok(s, ORG_MAX, 0) && strpbrk(s, " \t") == NULL;
+    return hub__text_ok(s, ORG_MAX, 0) && strpbrk(s, " \t") == NULL;
 }
 
 void
@@ -35,7 +35,7 @@ hub_org_row_id(const char *code, struct cs_id *out)
 /* ---- the org-tree CSV ---- */
 
 void
-tree_release(struct tree *t)
+hub__tree_release(struct tree *t)
 {
     for (size_t i = 0; i < t->n; i++)
         free(t->u[i].buf);
@@ -135,11 +135,11 @@ unit_check(const struct unit *u, char *msg, size_t msglen)
         snprintf(msg, msglen, "level '%s' is not one of %s", u->f[F_LEVEL], known);
         return -1;
     }
-    if (!text_ok(u->f[F_KIND], ORG_MAX, 1)) {
+    if (!hub__text_ok(u->f[F_KIND], ORG_MAX, 1)) {
         snprintf(msg, msglen, "kind '%s' is too long or holds control characters", u->f[F_KIND]);
         return -1;
     }
-    if (!text_ok(u->f[F_NAME], UNIT_NAME_MAX, 0)) {
+    if (!hub__text_ok(u->f[F_NAME], UNIT_NAME_MAX, 0)) {
         snprintf(msg, msglen,
                  "the name of unit '%s' is empty, too long or holds control "
                  "characters",
@@ -234,7 +234,7 @@ tree_check(struct tree *t, const char *path, char *err, size_t errlen)
 }
 
 int
-csv_read(const char *path, struct tree *t, char *err, size_t errlen)
+hub__csv_read(const char *path, struct tree *t, char *err, size_t errlen)
 {
     static const char header[] = "id,parent,level,kind,name";
     char *line = NULL, msg[256];
@@ -312,6 +312,6 @@ out:
     free(line);
     fclose(f);
     if (ret != 0)
-        tree_release(t);
+        hub__tree_release(t);
     return ret;
 }

@@ -24,11 +24,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 4096)
         return 0;
     const char *path = fuzz_file("orgtree", data, size);
-    if (csv_read(path, &t, err, sizeof(err)) != 0) {
+    if (hub__csv_read(path, &t, err, sizeof(err)) != 0) {
         if (err[0] == 0)
             abort();
         return 0;
     }
-    tree_release(&t);
+    hub__tree_release(&t);
     return 0;
 }
