@@ -302,11 +302,7 @@ cs__project_rollback(struct cs_replica *r)
 void
 cs__project_release(struct cs_replica *r)
 {
-    cs__pend_clear(r);
-    for (size_t i = 0; i < r->ndcols; i++) {
-        sqlite3_finalize(r->dcols[i].upsert);
-        sqlite3_finalize(r->dcols[i].rows);
-    }
+    cs__project_rollback(r); /* the waiting rows and every column's statements */
     free(r->dcols);
     free(r->pend);
     cs__map_release(&r->dmap);
