@@ -195,10 +195,12 @@ cand_show(struct client *c, const struct verb_args *a)
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return client_fail("%s", sqlite3_errmsg(c->db));
     sqlite3_bind_blob(st, 1, id.b, CS_ID_LEN, SQLITE_STATIC);
-    ret = json ? cs_out_json(stdout, st) : cs_out_kv(stdout, st, labels);
+    char oerr[512];
+    ret = json ? cs_out_json(stdout, st, oerr, sizeof(oerr))
+               : cs_out_kv(stdout, st, labels, oerr, sizeof(oerr));
     sqlite3_finalize(st);
     if (ret != 0)
-        return client_fail("%s", cs_out_errmsg());
+        return client_fail("%s", oerr);
     if (json)
         return CS_EXIT_OK;
     /* Exceptions recorded with --force stay visible on the record. */
@@ -213,12 +215,12 @@ cand_show(struct client *c, const struct verb_args *a)
         static const char *const eh[] = {N_("date"), N_("stage"), N_("rule"), N_("reason")};
         sqlite3_reset(st);
         printf("\n%s\n", _("exceptions to the rules:"));
-        ret = cs_out_table(stdout, st, eh);
+        ret = cs_out_table(stdout, st, eh, oerr, sizeof(oerr));
     } else {
         ret = 0;
     }
     sqlite3_finalize(st);
-    return ret == 0 ? CS_EXIT_OK : client_fail("%s", cs_out_errmsg());
+    return ret == 0 ? CS_EXIT_OK : client_fail("%s", oerr);
 }
 
 static int
@@ -257,9 +259,11 @@ cand_list(struct client *c, const struct verb_args *a)
     sqlite3_bind_int(st, 2, all);
     static const char *const headers[] = {N_("id"), N_("name"), N_("born"), N_("source"),
                                           N_("stage")};
-    ret = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, headers);
+    char oerr[512];
+    ret = json ? cs_out_json(stdout, st, oerr, sizeof(oerr))
+               : cs_out_table(stdout, st, headers, oerr, sizeof(oerr));
     sqlite3_finalize(st);
-    return ret == 0 ? CS_EXIT_OK : client_fail("%s", cs_out_errmsg());
+    return ret == 0 ? CS_EXIT_OK : client_fail("%s", oerr);
 }
 
 /* Records an exception to a rule on the candidate, in the open transaction. */

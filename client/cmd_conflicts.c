@@ -261,10 +261,11 @@ conf_list(struct client *c, const struct verb_args *a)
     if ((ret = add_functions(c)) != 0 ||
         (ret = prepare_conflicts(c, "", json ? list_json_sql : list_table_sql, &st)) != 0)
         return ret;
-    int rc = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, list_headers);
+    char oerr[512];
+    int rc = json ? cs_out_json(stdout, st, oerr, sizeof(oerr))
+                  : cs_out_table(stdout, st, list_headers, oerr, sizeof(oerr));
     if (rc != 0)
-        ret = client_fail(_("cannot list the conflicts: %s"),
-                          rc == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(rc));
+        ret = client_fail(_("cannot list the conflicts: %s"), oerr);
     sqlite3_finalize(st);
     return ret;
 }

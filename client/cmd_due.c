@@ -85,10 +85,10 @@ cmd_due(int argc, char **argv)
         sqlite3_bind_int64(st, 1, within);
     if (!json)
         sqlite3_bind_text(st, 2, _("overdue"), -1, SQLITE_TRANSIENT);
-    int rc = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, due_headers);
+    int rc = json ? cs_out_json(stdout, st, err, sizeof(err))
+                  : cs_out_table(stdout, st, due_headers, err, sizeof(err));
     if (rc != 0) {
-        client_fail(_("cannot list the deadlines: %s"),
-                    rc == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(rc));
+        client_fail(_("cannot list the deadlines: %s"), err);
         goto out;
     }
     ret = CS_EXIT_OK;

@@ -149,10 +149,12 @@ edit_text(char *path, size_t pathlen, char **out)
 static int
 print_query(sqlite3_stmt *st, int json, const char *const *headers)
 {
-    int ret = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, headers);
+    char err[512];
+    int ret = json ? cs_out_json(stdout, st, err, sizeof(err))
+                   : cs_out_table(stdout, st, headers, err, sizeof(err));
     sqlite3_finalize(st);
     if (ret != 0)
-        return client_fail("%s", ret == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(ret));
+        return client_fail("%s", err);
     return CS_EXIT_OK;
 }
 

@@ -94,10 +94,12 @@ member_list(struct client *c, const struct verb_args *a)
         return client_fail("%s", sqlite3_errmsg(c->db));
     if (status != NULL)
         sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-    ret = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, headers);
+    char oerr[512];
+    ret = json ? cs_out_json(stdout, st, oerr, sizeof(oerr))
+               : cs_out_table(stdout, st, headers, oerr, sizeof(oerr));
     sqlite3_finalize(st);
     if (ret != 0)
-        return client_fail("%s", ret == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(ret));
+        return client_fail("%s", oerr);
     return CS_EXIT_OK;
 }
 

@@ -262,10 +262,11 @@ cmd_search(int argc, char **argv)
     sqlite3_bind_text(st, 2, _("candidate"), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, _("member"), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, _("meeting"), -1, SQLITE_STATIC);
-    int rc = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, headers);
+    char oerr[512];
+    int rc = json ? cs_out_json(stdout, st, oerr, sizeof(oerr))
+                  : cs_out_table(stdout, st, headers, oerr, sizeof(oerr));
     if (rc != 0) {
-        client_fail(_("cannot search for '%s': %s"), query,
-                    rc == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(rc));
+        client_fail(_("cannot search for '%s': %s"), query, oerr);
         goto out;
     }
     ret = CS_EXIT_OK;

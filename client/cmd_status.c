@@ -124,10 +124,10 @@ cmd_status(int argc, char **argv)
     else if (!json)
         sqlite3_bind_text(st, 5, _("never"), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)conflicts);
-    rc = json ? cs_out_json(stdout, st) : cs_out_kv(stdout, st, status_labels);
+    rc = json ? cs_out_json(stdout, st, err, sizeof(err))
+              : cs_out_kv(stdout, st, status_labels, err, sizeof(err));
     if (rc != 0) {
-        client_fail(_("cannot read the status: %s"),
-                    rc == CS_ESQLITE ? cs_out_errmsg() : cs_strerror(rc));
+        client_fail(_("cannot read the status: %s"), err);
         goto out;
     }
     ret = CS_EXIT_OK;

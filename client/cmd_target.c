@@ -47,9 +47,11 @@ target_list(struct client *c, const struct verb_args *a)
         sqlite3_bind_text(st, 1, a->ov[OPT_YEAR], -1, SQLITE_STATIC);
     static const char *const headers[] = {N_("unit"),     N_("year"),     N_("target"),
                                           N_("admitted"), N_("students"), N_("non-state")};
-    int ret = json ? cs_out_json(stdout, st) : cs_out_table(stdout, st, headers);
+    char err[512];
+    int ret = json ? cs_out_json(stdout, st, err, sizeof(err))
+                   : cs_out_table(stdout, st, headers, err, sizeof(err));
     sqlite3_finalize(st);
-    return ret == 0 ? CS_EXIT_OK : client_fail("%s", cs_out_errmsg());
+    return ret == 0 ? CS_EXIT_OK : client_fail("%s", err);
 }
 
 static const struct verb verbs[] = {

@@ -146,8 +146,10 @@ records_show(struct client *c, const struct entity *e, const struct cs_id *row, 
         goto out;
     }
     sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
-    if ((json ? cs_out_json(stdout, st) : cs_out_kv(stdout, st, labels)) != 0) {
-        client_fail("%s", cs_out_errmsg());
+    char err[512];
+    if ((json ? cs_out_json(stdout, st, err, sizeof(err))
+              : cs_out_kv(stdout, st, labels, err, sizeof(err))) != 0) {
+        client_fail("%s", err);
         goto out;
     }
     ret = CS_EXIT_OK;

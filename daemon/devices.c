@@ -397,9 +397,11 @@ hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen)
         return hub__db_fail(h, rc, err, errlen, "read");
     if (!json)
         sqlite3_bind_text(st, 1, _("never"), -1, SQLITE_TRANSIENT);
-    ret = json ? cs_out_json(f, st) : cs_out_table(f, st, heads);
+    char oerr[512];
+    ret = json ? cs_out_json(f, st, oerr, sizeof(oerr))
+               : cs_out_table(f, st, heads, oerr, sizeof(oerr));
     if (ret == CS_ESQLITE)
-        ret = cs_errf(err, errlen, ret, "cannot read '%s': %s", h->dbpath, cs_out_errmsg());
+        ret = cs_errf(err, errlen, ret, "cannot read '%s': %s", h->dbpath, oerr);
     else if (ret != 0)
         ret = cs_errf(err, errlen, ret, "cannot write the list: %s", cs_strerror(ret));
     sqlite3_finalize(st);

@@ -31,20 +31,18 @@ struct cell {
     enum cell_kind kind;
 };
 
-/* Filled by fail_sqlite(); one per thread, as sqlite3_errmsg() is per connection. */
-static _Thread_local char errmsg[256];
-
-const char *
-cs_out_errmsg(void)
+/* A failed step: SQLite's message, copied at once (the next call on the connection changes it). */
+/* Every other failure says what it is; a failed step has already said more. */
+static int
+detail(int ret, char *err, size_t errlen)
 {
-    return errmsg;
+    return ret == 0 || ret == CS_ESQLITE ? ret : cs_errf(err, errlen, ret, "%s", cs_strerror(ret));
 }
 
 static int
-fail_sqlite(sqlite3_stmt *st)
+fail_sqlite(sqlite3_stmt *st, char *err, size_t errlen)
 {
-    snprintf(errmsg, sizeof(errmsg), "%s", sqlite3_errmsg(sqlite3_db_handle(st)));
-    return CS_ESQLITE;
+    return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(sqlite3_db_handle(st)));
 }
 
 struct range {
@@ -266,7 +264,7 @@ print_line(FILE *f, const struct cell *cells, const size_t *widths, const bool *
 }
 
 int
-cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers)
+cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, size_t errlen)
 {
     int ret = CS_ENOMEM;
     bool use_wc = locale_is_utf8();
@@ -284,7 +282,7 @@ cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers)
         if (rc == SQLITE_DONE)
             break;
         if (rc != SQLITE_ROW) {
-            ret = fail_sqlite(st);
+            ret = fail_sqlite(st, err, errlen);
             goto out;
         }
         /* Room for this row and the header, a row being ncols cells. */
@@ -352,11 +350,11 @@ out:
     free(numcol);
     free(anynum);
     sqlite3_reset(st); /* its error, if any, was taken from the step */
-    return ret;
+    return detail(ret, err, errlen);
 }
 
 int
-cs_out_json(FILE *f, sqlite3_stmt *st)
+cs_out_json(FILE *f, sqlite3_stmt *st, char *err, size_t errlen)
 {
     int ret;
     int rc = sqlite3_step(st);
@@ -372,15 +370,15 @@ cs_out_json(FILE *f, sqlite3_stmt *st)
     } else if (rc == SQLITE_DONE) {
         ret = CS_ENOTFOUND;
     } else {
-        ret = fail_sqlite(st);
+        ret = fail_sqlite(st, err, errlen);
     }
 out:
     sqlite3_reset(st);
-    return ret;
+    return detail(ret, err, errlen);
 }
 
 int
-cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels)
+cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels, char *err, size_t errlen)
 {
     int ret = CS_ENOMEM;
     bool use_wc = locale_is_utf8();
@@ -399,7 +397,7 @@ cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels)
         goto out;
     }
     if (rc != SQLITE_ROW) {
-        ret = fail_sqlite(st);
+        ret = fail_sqlite(st, err, errlen);
         goto out;
     }
     for (; loaded < ncols; loaded++) {
@@ -435,5 +433,5 @@ out:
     free(names);
     free(nw);
     sqlite3_reset(st);
-    return ret;
+    return detail(ret, err, errlen);
 }

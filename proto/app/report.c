@@ -393,11 +393,12 @@ render_table_kind(struct run *x, const struct cs_report_kind_def *def)
             break;
         cs__report_display_headers(&q[i], headers, CS_ARRAY_SIZE(headers));
         fprintf(x->f, "\n%s\n", _(q[i].title));
-        int rc = cs_out_table(x->f, st, headers);
+        char oerr[512];
+        int rc = cs_out_table(x->f, st, headers, oerr, sizeof(oerr));
         sqlite3_finalize(st);
         if (rc == CS_ESQLITE)
             ret = cs_errf(x->err, x->errlen, rc, _("cannot make the report (%s): %s"), q[i].section,
-                          cs_out_errmsg());
+                          oerr);
         else if (rc != 0)
             ret = cs_errf(x->err, x->errlen, rc, _("cannot write the report: %s"), cs_strerror(rc));
     }
@@ -469,11 +470,11 @@ render_json(struct run *x, const struct cs_report_kind_def *const *kinds, size_t
     sqlite3_free(sql);
     if (ret != 0)
         return ret;
-    int rc = cs_out_json(x->f, st);
+    char oerr[512];
+    int rc = cs_out_json(x->f, st, oerr, sizeof(oerr));
     sqlite3_finalize(st);
     if (rc == CS_ESQLITE)
-        return cs_errf(x->err, x->errlen, rc, _("cannot make the report (%s): %s"), "json",
-                       cs_out_errmsg());
+        return cs_errf(x->err, x->errlen, rc, _("cannot make the report (%s): %s"), "json", oerr);
     if (rc != 0)
         return cs_errf(x->err, x->errlen, rc, _("cannot write the report: %s"), cs_strerror(rc));
     return 0;

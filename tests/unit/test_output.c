@@ -95,15 +95,16 @@ check_table(void)
     sqlite3 *db = open_db();
     sqlite3_stmt *st = prepare(db, "SELECT id, name, score, note FROM member ORDER BY id");
     struct capture c;
+    char err[256] = "";
     capture_open(&c);
-    assert_int_equal(cs_out_table(c.f, st, headers), 0);
+    assert_int_equal(cs_out_table(c.f, st, headers, err, sizeof(err)), 0);
     char *got = capture_close(&c);
     assert_string_equal(got, want);
     free(got);
 
     /* The statement was reset: it runs again, with column names as headers. */
     capture_open(&c);
-    assert_int_equal(cs_out_table(c.f, st, NULL), 0);
+    assert_int_equal(cs_out_table(c.f, st, NULL, err, sizeof(err)), 0);
     got = capture_close(&c);
     assert_string_equal(got, " id  name           score  note\n"
                              "  1  Nguyễn Văn Sỹ   12.5  chi bộ\n"
@@ -129,8 +130,9 @@ test_table_mixed_and_empty(void **state)
     /* A number in a text column is right-aligned, the column is not. */
     sqlite3_stmt *st = prepare(db, "SELECT 'bộ' AS a, x'00ff' AS b UNION ALL SELECT 1234, NULL");
     struct capture c;
+    char err[256] = "";
     capture_open(&c);
-    assert_int_equal(cs_out_table(c.f, st, NULL), 0);
+    assert_int_equal(cs_out_table(c.f, st, NULL, err, sizeof(err)), 0);
     char *got = capture_close(&c);
     assert_string_equal(got, "a     b\n"
                              "bộ    00ff\n"
@@ -142,7 +144,7 @@ test_table_mixed_and_empty(void **state)
     static const char *const headers[] = {"Name", NULL};
     st = prepare(db, "SELECT name, id FROM member WHERE id < 0");
     capture_open(&c);
-    assert_int_equal(cs_out_table(c.f, st, headers), 0);
+    assert_int_equal(cs_out_table(c.f, st, headers, err, sizeof(err)), 0);
     got = capture_close(&c);
     assert_string_equal(got, "Name  id\n");
     free(got);
@@ -159,9 +161,10 @@ test_table_error(void **state)
     sqlite3_stmt *st = prepare(
         db, "SELECT abs(column1), 'text' FROM (VALUES (1), (2), (-9223372036854775807 - 1))");
     struct capture c;
+    char err[256] = "";
     capture_open(&c);
-    assert_int_equal(cs_out_table(c.f, st, NULL), CS_ESQLITE);
-    assert_non_null(strstr(cs_out_errmsg(), "integer overflow"));
+    assert_int_equal(cs_out_table(c.f, st, NULL, err, sizeof(err)), CS_ESQLITE);
+    assert_non_null(strstr(err, "integer overflow"));
     char *got = capture_close(&c);
     assert_string_equal(got, "");
     free(got);
@@ -179,8 +182,9 @@ test_json(void **state)
                                    "  FROM (SELECT * FROM member WHERE id > ?1 ORDER BY id)");
     assert_int_equal(sqlite3_bind_int(st, 1, 0), SQLITE_OK);
     struct capture c;
+    char err[256] = "";
     capture_open(&c);
-    assert_int_equal(cs_out_json(c.f, st), 0);
+    assert_int_equal(cs_out_json(c.f, st, err, sizeof(err)), 0);
     char *got = capture_close(&c);
     assert_string_equal(got, "[{\"id\":1,\"name\":\"Nguyễn Văn Sỹ\",\"score\":12.5},"
                              "{\"id\":22,\"name\":\"" COMBINING "\",\"score\":null},"
@@ -190,7 +194,7 @@ test_json(void **state)
     /* An empty list is still a list. */
     assert_int_equal(sqlite3_bind_int(st, 1, 1000), SQLITE_OK);
     capture_open(&c);
-    assert_int_equal(cs_out_json(c.f, st), 0);
+    assert_int_equal(cs_out_json(c.f, st, err, sizeof(err)), 0);
     got = capture_close(&c);
     assert_string_equal(got, "[]\n");
     free(got);
@@ -199,7 +203,8 @@ test_json(void **state)
     /* A show with no match has no row at all. */
     st = prepare(db, "SELECT json_object('id', id) FROM member WHERE id = 4");
     capture_open(&c);
-    assert_int_equal(cs_out_json(c.f, st), CS_ENOTFOUND);
+    assert_int_equal(cs_out_json(c.f, st, err, sizeof(err)), CS_ENOTFOUND);
+    assert_string_equal(err, cs_strerror(CS_ENOTFOUND)); /* every failure says what it is */
     got = capture_close(&c);
     assert_string_equal(got, "");
     free(got);
@@ -216,8 +221,9 @@ check_kv(void)
     sqlite3_stmt *st = prepare(db, "SELECT id, name, score, note FROM member WHERE id = ?1");
     assert_int_equal(sqlite3_bind_int(st, 1, 22), SQLITE_OK);
     struct capture c;
+    char err[256] = "";
     capture_open(&c);
-    assert_int_equal(cs_out_kv(c.f, st, labels), 0);
+    assert_int_equal(cs_out_kv(c.f, st, labels, err, sizeof(err)), 0);
     char *got = capture_close(&c);
     assert_string_equal(got, "Mã:        22\n"
                              "Họ và tên: " COMBINING "\n"
@@ -227,7 +233,7 @@ check_kv(void)
 
     assert_int_equal(sqlite3_bind_int(st, 1, 1), SQLITE_OK);
     capture_open(&c);
-    assert_int_equal(cs_out_kv(c.f, st, NULL), 0);
+    assert_int_equal(cs_out_kv(c.f, st, NULL, err, sizeof(err)), 0);
     got = capture_close(&c);
     assert_string_equal(got, "id:    1\n"
                              "name:  Nguyễn Văn Sỹ\n"
@@ -237,7 +243,7 @@ check_kv(void)
 
     assert_int_equal(sqlite3_bind_int(st, 1, 4), SQLITE_OK);
     capture_open(&c);
-    assert_int_equal(cs_out_kv(c.f, st, labels), CS_ENOTFOUND);
+    assert_int_equal(cs_out_kv(c.f, st, labels, err, sizeof(err)), CS_ENOTFOUND);
     got = capture_close(&c);
     assert_string_equal(got, "");
     free(got);

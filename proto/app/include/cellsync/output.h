@@ -10,9 +10,10 @@
  * helpers step it, reset it before returning (so no read transaction stays
  * open; bindings are kept) and never finalize it.
  *
- * They return 0, CS_ESQLITE when a step fails (the message, copied at once
- * from sqlite3_errmsg(), is then in cs_out_errmsg()), CS_ENOMEM, CS_ENOTFOUND
- * where a row is required and none came, or -errno when writing to f fails.
+ * They return 0, CS_ESQLITE when a step fails (with the message of
+ * sqlite3_errmsg() copied into err), CS_ENOMEM, CS_ENOTFOUND where a row is
+ * required and none came, or -errno when writing to f fails; on failure err
+ * (optional: NULL or errlen 0) says what went wrong.
  */
 #ifndef CELLSYNC_OUTPUT_H
 #define CELLSYNC_OUTPUT_H
@@ -33,7 +34,7 @@
  * here as printed; a NULL headers array or entry takes
  * sqlite3_column_name(). A result with no rows prints the header alone.
  */
-int cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers);
+int cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, size_t errlen);
 
 /*
  * JSON output is built by SQLite's JSON functions in the query, never by a
@@ -50,7 +51,7 @@ int cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers);
  * prints. A show command selects json_object(...) ... WHERE id = ?1, and no
  * match gives no row, hence CS_ENOTFOUND.
  */
-int cs_out_json(FILE *f, sqlite3_stmt *st);
+int cs_out_json(FILE *f, sqlite3_stmt *st, char *err, size_t errlen);
 
 /*
  * One record as "label: value" lines, values starting in one column after
@@ -59,10 +60,7 @@ int cs_out_json(FILE *f, sqlite3_stmt *st);
  * none is CS_ENOTFOUND. labels: as headers for cs_out_table(). NULL prints as
  * "-", a BLOB as hex.
  */
-int cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels);
-
-/* The copied sqlite3_errmsg() of the last CS_ESQLITE returned above, in this thread. */
-const char *cs_out_errmsg(void);
+int cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels, char *err, size_t errlen);
 
 /*
  * Terminal columns that the UTF-8 text s[0..len) takes up. Exposed for
