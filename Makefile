@@ -216,10 +216,12 @@ soak: build
 # po/cellsync.pot gets every _() and N_() string, and po/*.po gain the new
 # ones (untranslated or fuzzy, which the po_complete test reports). Keep the
 # xgettext options alike in tests/cli/test_po_complete.sh.
-POT_SOURCES = $(sort $(wildcard proto/*/*.c client/*.c daemon/*.c) proto/domain/include/cellsync/schema.h)
+POT_SOURCES = $(sort $(wildcard proto/*/*.c client/*.c daemon/*.c) proto/domain/include/cellsync/schema.h \
+		proto/base/include/cellsync/error.h)
 pot: deps
-	grep -l -E '\<N?_\(' $(POT_SOURCES) >po/POTFILES
+	grep -l -E '\<N?C?_\(' $(POT_SOURCES) >po/POTFILES
 	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ \
+	    --keyword=C_:1c,2 --keyword=NC_:1c,2 \
 	    --add-comments=TRANSLATORS: --package-name=cellsync \
 	    --files-from=po/POTFILES -o po/cellsync.pot
 	@for po in po/*.po; do \

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/util.h"
 
 const char *
@@ -19,16 +20,16 @@ cs_strerror(int err)
 {
     switch (err) {
     case 0:
-        return "success";
+        return _("success");
 #define XX(name, val, msg)                                                                         \
     case CS_E##name:                                                                               \
-        return msg;
+        return _(msg);
         CS_ERRNO_MAP(XX)
 #undef XX
     default:
         if (err < 0 && err > -1000)
             return strerror(-err);
-        return "unknown error";
+        return _("unknown error");
     }
 }
 

@@ -18,6 +18,7 @@
 
 #include "cellsync/error.h"
 #include "cellsync/file.h"
+#include "cellsync/i18n.h"
 #include "internal.h"
 
 #define TMP_SUFFIX ".tmpXXXXXX"
@@ -94,7 +95,7 @@ cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned m
     char *tmp = malloc(plen + sizeof(TMP_SUFFIX));
 
     if (tmp == NULL) {
-        ret = cs_errf(err, errlen, CS_ENOMEM, "cannot write '%s': out of memory", path);
+        ret = cs_errf(err, errlen, CS_ENOMEM, _("cannot write '%s': out of memory"), path);
         goto out;
     }
     memcpy(tmp, path, plen);
@@ -103,12 +104,12 @@ cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned m
     /* mkostemp makes the file 0600, so a secret is never readable by others. */
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot write '%s': %s"), path, strerror(errno));
         goto out;
     }
     tmp_exists = 1;
     if (fchmod(fd, (mode_t)mode) < 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot write '%s': %s"), path, strerror(errno));
         goto out;
     }
 
@@ -119,7 +120,7 @@ cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned m
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
+            ret = cs_errf(err, errlen, -errno, _("cannot write '%s': %s"), path, strerror(errno));
             goto out;
         }
         p += n;
@@ -128,34 +129,34 @@ cs__write_file_atomic(const char *path, const void *data, size_t len, unsigned m
 
     /* The data must be on disk before the name points at it. */
     if (fsync(fd) < 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot write '%s': %s"), path, strerror(errno));
         goto out;
     }
     int rc = close(fd);
     fd = -1;
     if (rc < 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot write '%s': %s"), path, strerror(errno));
         goto out;
     }
 
     if (exclusive) {
         rc = rename_noreplace(tmp, path);
         if (rc == -EEXIST) {
-            ret = cs_errf(err, errlen, CS_EEXISTS, "cannot write '%s': file exists", path);
+            ret = cs_errf(err, errlen, CS_EEXISTS, _("cannot write '%s': file exists"), path);
             goto out;
         }
     } else {
         rc = rename(tmp, path) < 0 ? -errno : 0;
     }
     if (rc < 0) {
-        ret = cs_errf(err, errlen, rc, "cannot write '%s': %s", path, strerror(-rc));
+        ret = cs_errf(err, errlen, rc, _("cannot write '%s': %s"), path, strerror(-rc));
         goto out;
     }
     tmp_exists = 0;
 
     rc = sync_dir_of(path);
     if (rc < 0) {
-        ret = cs_errf(err, errlen, rc, "cannot sync the directory of '%s': %s", path,
+        ret = cs_errf(err, errlen, rc, _("cannot sync the directory of '%s': %s"), path,
                       cs_strerror(rc));
         goto out;
     }
@@ -183,15 +184,15 @@ cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char 
 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot open '%s': %s"), path, strerror(errno));
         goto out;
     }
     if (fstat(fd, &st) < 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot read '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), path, strerror(errno));
         goto out;
     }
     if (S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
-        ret = cs_errf(err, errlen, CS_ETOOBIG, "cannot read '%s': %jd bytes, the limit is %zu",
+        ret = cs_errf(err, errlen, CS_ETOOBIG, _("cannot read '%s': %jd bytes, the limit is %zu"),
                       path, (intmax_t)st.st_size, max);
         goto out;
     }
@@ -206,7 +207,7 @@ cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char 
     /* cap data bytes, one to detect growth, one for the NUL. */
     buf = malloc(cap + 2);
     if (buf == NULL) {
-        ret = cs_errf(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
+        ret = cs_errf(err, errlen, CS_ENOMEM, _("cannot read '%s': out of memory"), path);
         goto out;
     }
     size_t n = 0;
@@ -214,7 +215,7 @@ cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char 
         if (n == cap + 1) {
             if (cap >= max) {
                 ret = cs_errf(err, errlen, CS_ETOOBIG,
-                              "cannot read '%s': over the limit of %zu bytes", path, max);
+                              _("cannot read '%s': over the limit of %zu bytes"), path, max);
                 goto out;
             }
             /* Grows strictly: cap < max here, and an empty file starts at 0. */
@@ -223,7 +224,7 @@ cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char 
                 cap = max;
             uint8_t *nbuf = realloc(buf, cap + 2);
             if (nbuf == NULL) {
-                ret = cs_errf(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
+                ret = cs_errf(err, errlen, CS_ENOMEM, _("cannot read '%s': out of memory"), path);
                 goto out;
             }
             buf = nbuf;
@@ -232,7 +233,7 @@ cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, char 
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            ret = cs_errf(err, errlen, -errno, "cannot read '%s': %s", path, strerror(errno));
+            ret = cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), path, strerror(errno));
             goto out;
         }
         if (r == 0)

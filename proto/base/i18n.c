@@ -8,6 +8,7 @@
  */
 #include <limits.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -107,4 +108,27 @@ cs_i18n_init(void)
         dir = beside_executable(beside, sizeof beside) ? beside : CS_LOCALEDIR;
     bindtextdomain(CS_TEXT_DOMAIN, dir);
     bind_textdomain_codeset(CS_TEXT_DOMAIN, "UTF-8");
+}
+
+const char *
+cs_gettext(const char *msgid)
+{
+    const char *t = dgettext(CS_TEXT_DOMAIN, msgid);
+    if (t != msgid)
+        return t;
+    /* Untranslated NC_() string: show the msgid, not its context. */
+    const char *eot = strchr(msgid, '\004');
+    return eot != NULL ? eot + 1 : msgid;
+}
+
+const char *
+cs_pgettext(const char *ctx, const char *msgid)
+{
+    /* A catalog keys a msgid with a context as "ctx\004msgid" (GNU gettext). */
+    char key[512];
+    int n = snprintf(key, sizeof key, "%s\004%s", ctx, msgid);
+    if (n < 0 || (size_t)n >= sizeof key)
+        return msgid;
+    const char *t = dgettext(CS_TEXT_DOMAIN, key);
+    return t == key ? msgid : t;
 }

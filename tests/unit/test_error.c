@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 
 struct entry {
     int code;

@@ -10,39 +10,41 @@
 
 #include <stddef.h>
 
-/* Append only: the numbers travel in refusal messages between versions. */
+/* Append only: the numbers travel in refusal messages between versions. The
+ * messages are marked for translation: a file that expands msg includes
+ * cellsync/i18n.h for N_(); cs_strerror() translates them. */
 #define CS_ERRNO_MAP(XX)                                                                           \
-    XX(NOMEM, -1000, "out of memory")                                                              \
-    XX(INVAL, -1001, "invalid argument")                                                           \
-    XX(DRIFT, -1002, "remote clock is further ahead than the allowed drift")                       \
-    XX(CLOCK, -1003, "clock is out of range")                                                      \
-    XX(MALFORMED, -1004, "malformed message")                                                      \
-    XX(TYPE, -1005, "field has the wrong type")                                                    \
-    XX(COUNT, -1006, "count does not match the contents")                                          \
-    XX(TOOBIG, -1007, "size is over the limit")                                                    \
-    XX(TRAILING, -1008, "trailing bytes after the message")                                        \
-    XX(VERSION, -1009, "unknown format version")                                                   \
-    XX(NESTING, -1010, "nesting is too deep")                                                      \
-    XX(TRUNCATED, -1011, "message is truncated")                                                   \
-    XX(BOMB, -1012, "decompressed size is over the limit")                                         \
-    XX(COMPRESS, -1013, "compressed data is corrupt")                                              \
-    XX(SIGNATURE, -1014, "signature does not verify")                                              \
-    XX(DECRYPT, -1015, "cannot decrypt: data was altered or sent to another key")                  \
-    XX(RECIPIENT, -1016, "addressed to a different key")                                           \
-    XX(KEYFILE, -1017, "malformed key file")                                                       \
-    XX(KEYPERM, -1018, "secret key file is readable by others")                                    \
-    XX(EXISTS, -1019, "already exists")                                                            \
-    XX(DUPLICATE, -1020, "duplicate entry")                                                        \
-    XX(CRYPTO, -1021, "cryptographic library failure")                                             \
-    XX(SQLITE, -1022, "database error")                                                            \
-    XX(BUSY, -1023, "the database is in use by another program")                                   \
-    XX(READONLY, -1024, "the database cannot be written")                                          \
-    XX(FULL, -1025, "the disk is full")                                                            \
-    XX(CORRUPT, -1026, "the database file is damaged")                                             \
-    XX(NOTFOUND, -1027, "no such record")                                                          \
-    XX(AMBIGUOUS, -1028, "more than one record matches")                                           \
-    XX(RULE, -1029, "a rule of the admission procedure is not met")                                \
-    XX(STAGE, -1030, "the candidate is not at the stage this needs")                               \
+    XX(NOMEM, -1000, N_("out of memory"))                                                          \
+    XX(INVAL, -1001, N_("invalid argument"))                                                       \
+    XX(DRIFT, -1002, N_("remote clock is further ahead than the allowed drift"))                   \
+    XX(CLOCK, -1003, N_("clock is out of range"))                                                  \
+    XX(MALFORMED, -1004, N_("malformed message"))                                                  \
+    XX(TYPE, -1005, N_("field has the wrong type"))                                                \
+    XX(COUNT, -1006, N_("count does not match the contents"))                                      \
+    XX(TOOBIG, -1007, N_("size is over the limit"))                                                \
+    XX(TRAILING, -1008, N_("trailing bytes after the message"))                                    \
+    XX(VERSION, -1009, N_("unknown format version"))                                               \
+    XX(NESTING, -1010, N_("nesting is too deep"))                                                  \
+    XX(TRUNCATED, -1011, N_("message is truncated"))                                               \
+    XX(BOMB, -1012, N_("decompressed size is over the limit"))                                     \
+    XX(COMPRESS, -1013, N_("compressed data is corrupt"))                                          \
+    XX(SIGNATURE, -1014, N_("signature does not verify"))                                          \
+    XX(DECRYPT, -1015, N_("cannot decrypt: data was altered or sent to another key"))              \
+    XX(RECIPIENT, -1016, N_("addressed to a different key"))                                       \
+    XX(KEYFILE, -1017, N_("malformed key file"))                                                   \
+    XX(KEYPERM, -1018, N_("secret key file is readable by others"))                                \
+    XX(EXISTS, -1019, N_("already exists"))                                                        \
+    XX(DUPLICATE, -1020, N_("duplicate entry"))                                                    \
+    XX(CRYPTO, -1021, N_("cryptographic library failure"))                                         \
+    XX(SQLITE, -1022, N_("database error"))                                                        \
+    XX(BUSY, -1023, N_("the database is in use by another program"))                               \
+    XX(READONLY, -1024, N_("the database cannot be written"))                                      \
+    XX(FULL, -1025, N_("the disk is full"))                                                        \
+    XX(CORRUPT, -1026, N_("the database file is damaged"))                                         \
+    XX(NOTFOUND, -1027, N_("no such record"))                                                      \
+    XX(AMBIGUOUS, -1028, N_("more than one record matches"))                                       \
+    XX(RULE, -1029, N_("a rule of the admission procedure is not met"))                            \
+    XX(STAGE, -1030, N_("the candidate is not at the stage this needs"))                           \
     XX(SITE, -1031, "the database belongs to another device")
 
 enum cs_errno {

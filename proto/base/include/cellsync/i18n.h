@@ -12,8 +12,26 @@
 #include <libintl.h>
 
 #define CS_TEXT_DOMAIN "cellsync"
-#define _(s)           dgettext(CS_TEXT_DOMAIN, s)
+#define _(s)           cs_gettext(s)
 #define N_(s)          (s)
+
+/*
+ * A msgid with a context, for a short word that means two things ("applied":
+ * a stage of admission, and how far a device's sync has got). C_(ctx, s)
+ * translates at once. NC_(ctx, s) marks a table entry: it is the catalog's
+ * own key for the pair, ctx "\004" s, and _() of it gives the translation,
+ * or s without its context where there is none. xgettext needs
+ * --keyword=C_:1c,2 --keyword=NC_:1c,2 (the Makefile's pot rule and
+ * tests/cli/test_po_complete.sh). Only pass an NC_() string through _().
+ */
+#define C_(ctx, s)  cs_pgettext(ctx, s)
+#define NC_(ctx, s) ctx "\004" s
+
+/* dgettext() in the "cellsync" domain, for a msgid with or without NC_()'s context. */
+const char *cs_gettext(const char *msgid) __attribute__((format_arg(1)));
+
+/* The translation of msgid under msgctxt ctx, or msgid itself when it has none. */
+const char *cs_pgettext(const char *ctx, const char *msgid) __attribute__((format_arg(2)));
 
 /*
  * setlocale(LC_ALL, "") and bindtextdomain: from $CELLSYNC_LOCALEDIR when
