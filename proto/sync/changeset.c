@@ -14,6 +14,7 @@
 
 #include "cellsync/changeset.h"
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/util.h"
 #include "internal.h"
 
@@ -382,7 +383,7 @@ get_index(const struct cs__mpdec *d, const msgpack_object *o, uint32_t count, ui
         return ret;
     if (v >= count)
         return cs_errf(d->err, d->errlen, CS_EMALFORMED,
-                       "change %zu: %s %llu is out of range (%u entries)", i, what,
+                       _("change %zu: %s %llu is out of range (%u entries)"), i, what,
                        (unsigned long long)v, count);
     *ix = (uint32_t)v;
     return 0;
@@ -399,7 +400,7 @@ decode_value(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_o
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
         if (o->via.u64 > INT64_MAX)
             return cs_errf(d->err, d->errlen, CS_ETOOBIG,
-                           "change %zu: integer value is out of range", i);
+                           _("change %zu: integer value is out of range"), i);
         r->vtype = CS_VINT;
         r->v.i = (int64_t)o->via.u64;
         return 0;
@@ -414,7 +415,7 @@ decode_value(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_o
     case MSGPACK_OBJECT_STR:
         if (!cs_utf8_valid((const uint8_t *)o->via.str.ptr, o->via.str.size))
             return cs_errf(d->err, d->errlen, CS_EMALFORMED,
-                           "change %zu: text value is not valid UTF-8", i);
+                           _("change %zu: text value is not valid UTF-8"), i);
         r->vtype = CS_VTEXT;
         r->vlen = o->via.str.size;
         return arena_put(cs, o->via.str.ptr, o->via.str.size, 0, &r->voff);
@@ -424,7 +425,7 @@ decode_value(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_o
         return arena_put(cs, o->via.bin.ptr, o->via.bin.size, 0, &r->voff);
     default:
         return cs_errf(d->err, d->errlen, CS_ETYPE,
-                       "change %zu: value is not nil, integer, float, text or blob", i);
+                       _("change %zu: value is not nil, integer, float, text or blob"), i);
     }
 }
 
@@ -440,7 +441,7 @@ decode_change(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_
     if ((ret = cs__mp_array(d, o, &f, &nf, "change")) != 0)
         return ret;
     if (nf != 9)
-        return cs_errf(d->err, d->errlen, CS_ECOUNT, "change %zu has %u fields, not 9", i, nf);
+        return cs_errf(d->err, d->errlen, CS_ECOUNT, _("change %zu has %u fields, not 9"), i, nf);
     if ((ret = rec_push(cs, &r)) != 0)
         return ret;
     if ((ret = get_index(d, &f[0], cs->names.count, &r->table, i, "table index")) != 0 ||
@@ -455,16 +456,16 @@ decode_change(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_
         return ret;
     if (r->hlc == 0 || r->prev_hlc >= r->hlc)
         return cs_errf(d->err, d->errlen, CS_EMALFORMED,
-                       "change %zu: prev hlc is not older than its hlc", i);
+                       _("change %zu: prev hlc is not older than its hlc"), i);
     if (r->prev_hlc == 0) {
         if (prev_origin != 0)
             return cs_errf(d->err, d->errlen, CS_EMALFORMED,
-                           "change %zu: prev origin without a prev hlc", i);
+                           _("change %zu: prev origin without a prev hlc"), i);
         r->prev_origin = NONE;
     } else {
         if (prev_origin >= cs->origins.count)
             return cs_errf(d->err, d->errlen, CS_EMALFORMED,
-                           "change %zu: prev origin index is out of range", i);
+                           _("change %zu: prev origin index is out of range"), i);
         r->prev_origin = (uint32_t)prev_origin;
     }
     cs->nrecs++;
@@ -482,16 +483,16 @@ decode_root(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_ob
     if ((ret = cs__mp_array(d, root, &f, &nf, "change set")) != 0)
         return ret;
     if (nf < 1)
-        return cs_errf(d->err, d->errlen, CS_ECOUNT, "change set is empty");
+        return cs_errf(d->err, d->errlen, CS_ECOUNT, _("change set is empty"));
     /* The version comes first so a newer format is named as such, not as garbage. */
     if ((ret = cs__mp_uint(d, &f[0], UINT32_MAX, &v, "format version")) != 0)
         return ret;
     if (v != CS_CHANGESET_FORMAT)
         return cs_errf(d->err, d->errlen, CS_EVERSION,
-                       "change set format %llu is not supported (this is %d)",
+                       _("change set format %llu is not supported (this is %d)"),
                        (unsigned long long)v, CS_CHANGESET_FORMAT);
     if (nf != 9)
-        return cs_errf(d->err, d->errlen, CS_ECOUNT, "change set has %u fields, not 9", nf);
+        return cs_errf(d->err, d->errlen, CS_ECOUNT, _("change set has %u fields, not 9"), nf);
     cs->h.version = (uint32_t)v;
     if ((ret = cs__mp_bin_exact(d, &f[1], cs->h.origin.b, CS_ID_LEN, "origin")) != 0 ||
         (ret = cs__mp_uint(d, &f[2], UINT64_MAX, &cs->h.seq_first, "first seq")) != 0 ||
@@ -502,25 +503,25 @@ decode_root(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_ob
     if ((ret = cs__mp_uint(d, &f[5], UINT64_MAX, &cs->h.hub_time, "hub time")) != 0)
         return ret;
     if (cs->h.seq_first > cs->h.seq_last)
-        return cs_errf(d->err, d->errlen, CS_EMALFORMED, "first seq %llu is after last seq %llu",
+        return cs_errf(d->err, d->errlen, CS_EMALFORMED, _("first seq %llu is after last seq %llu"),
                        (unsigned long long)cs->h.seq_first, (unsigned long long)cs->h.seq_last);
 
     if ((ret = cs__mp_array(d, &f[6], &names, &nnames, "name list")) != 0)
         return ret;
     if (nnames > CS_CHANGESET_MAX_NAMES)
-        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u names is over the limit %u", nnames,
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, _("%u names is over the limit %u"), nnames,
                        CS_CHANGESET_MAX_NAMES);
     for (uint32_t i = 0; i < nnames; i++) {
         const msgpack_object *n = &names[i];
         uint32_t ix;
         if (n->type != MSGPACK_OBJECT_STR)
-            return cs_errf(d->err, d->errlen, CS_ETYPE, "name %u is not text", i);
+            return cs_errf(d->err, d->errlen, CS_ETYPE, _("name %u is not text"), i);
         if (!name_valid(n->via.str.ptr, n->via.str.size))
             return cs_errf(d->err, d->errlen, CS_EMALFORMED,
-                           "name %u is empty, too long or not UTF-8", i);
+                           _("name %u is empty, too long or not UTF-8"), i);
         ret = dict_intern(cs, &cs->names, n->via.str.ptr, n->via.str.size, 1, UINT32_MAX, 1, &ix);
         if (ret == CS_EDUPLICATE)
-            return cs_errf(d->err, d->errlen, ret, "name %u is listed twice", i);
+            return cs_errf(d->err, d->errlen, ret, _("name %u is listed twice"), i);
         if (ret != 0)
             return ret;
     }
@@ -528,8 +529,8 @@ decode_root(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_ob
     if ((ret = cs__mp_array(d, &f[7], &origins, &norigins, "origin list")) != 0)
         return ret;
     if (norigins > CS_CHANGESET_MAX_ORIGINS)
-        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u origins is over the limit %u", norigins,
-                       CS_CHANGESET_MAX_ORIGINS);
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, _("%u origins is over the limit %u"),
+                       norigins, CS_CHANGESET_MAX_ORIGINS);
     for (uint32_t i = 0; i < norigins; i++) {
         struct cs_id id;
         uint32_t ix;
@@ -537,7 +538,7 @@ decode_root(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_ob
             return ret;
         ret = dict_intern(cs, &cs->origins, id.b, CS_ID_LEN, 0, UINT32_MAX, 1, &ix);
         if (ret == CS_EDUPLICATE)
-            return cs_errf(d->err, d->errlen, ret, "origin %u is listed twice", i);
+            return cs_errf(d->err, d->errlen, ret, _("origin %u is listed twice"), i);
         if (ret != 0)
             return ret;
     }
@@ -545,8 +546,8 @@ decode_root(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_ob
     if ((ret = cs__mp_array(d, &f[8], &changes, &nchanges, "change list")) != 0)
         return ret;
     if (nchanges > CS_CHANGESET_MAX_CHANGES)
-        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%u changes is over the limit %u", nchanges,
-                       CS_CHANGESET_MAX_CHANGES);
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, _("%u changes is over the limit %u"),
+                       nchanges, CS_CHANGESET_MAX_CHANGES);
     if (nchanges > 0) {
         cs->recs = malloc(nchanges * sizeof(*cs->recs));
         if (cs->recs == NULL)
@@ -573,8 +574,8 @@ cs_changeset_decode(struct cs_changeset **out, const uint8_t *buf, size_t len, c
         err[0] = 0;
     msgpack_unpacked_init(&up);
     if (len > CS_CHANGESET_MAX_BYTES) {
-        ret = cs_errf(err, errlen, CS_ETOOBIG, "change set of %zu bytes is over the limit %u", len,
-                      CS_CHANGESET_MAX_BYTES);
+        ret = cs_errf(err, errlen, CS_ETOOBIG, _("change set of %zu bytes is over the limit %u"),
+                      len, CS_CHANGESET_MAX_BYTES);
         goto out;
     }
     /* Depth 3: the set, its change list, one change. A value is never a container. */

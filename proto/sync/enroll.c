@@ -14,6 +14,7 @@
 
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/util.h"
 #include "internal.h"
 
@@ -67,17 +68,17 @@ cs_enrollment_write(const struct cs_enrollment *e, const char *path, char *err, 
     int ret;
 
     if (!value_ok(e->addr, 0))
-        return cs_errf(err, errlen, CS_EINVAL, "bad hub address '%s'", e->addr);
+        return cs_errf(err, errlen, CS_EINVAL, _("bad hub address '%s'"), e->addr);
     if (!value_ok(e->org, 0))
-        return cs_errf(err, errlen, CS_EINVAL, "bad org unit code '%s'", e->org);
+        return cs_errf(err, errlen, CS_EINVAL, _("bad org unit code '%s'"), e->org);
     if (!cs_enroll_role_ok(e->role))
-        return cs_errf(err, errlen, CS_EINVAL, "unknown role '%s'", e->role);
+        return cs_errf(err, errlen, CS_EINVAL, _("unknown role '%s'"), e->role);
     if (!value_ok(e->name, 1))
-        return cs_errf(err, errlen, CS_EINVAL, "bad device name '%s'", e->name);
+        return cs_errf(err, errlen, CS_EINVAL, _("bad device name '%s'"), e->name);
     if (e->expires <= 0)
-        return cs_errf(err, errlen, CS_EINVAL, "bad expiry time %lld", (long long)e->expires);
+        return cs_errf(err, errlen, CS_EINVAL, _("bad expiry time %lld"), (long long)e->expires);
     if ((buf = sodium_malloc(CS_ENROLL_FILE_MAX)) == NULL)
-        return cs_errf(err, errlen, CS_ENOMEM, "cannot write '%s': out of memory", path);
+        return cs_errf(err, errlen, CS_ENOMEM, _("cannot write '%s': out of memory"), path);
     sodium_bin2hex(pk_hex, sizeof(pk_hex), e->hub_pk, CS_PK_LEN);
     sodium_bin2hex(secret_hex, sizeof(secret_hex), e->secret, CS_ENROLL_SECRET_LEN);
     int n = snprintf(buf, CS_ENROLL_FILE_MAX,
@@ -88,8 +89,8 @@ cs_enrollment_write(const struct cs_enrollment *e, const char *path, char *err, 
                      e->addr, pk_hex, e->org, e->role, e->name, secret_hex, (long long)e->expires);
     sodium_memzero(secret_hex, sizeof(secret_hex));
     if (n < 0 || (size_t)n >= CS_ENROLL_FILE_MAX)
-        ret =
-            cs_errf(err, errlen, CS_ETOOBIG, "cannot write '%s': the enrollment is too long", path);
+        ret = cs_errf(err, errlen, CS_ETOOBIG, _("cannot write '%s': the enrollment is too long"),
+                      path);
     else
         ret = cs__write_file_atomic(path, buf, (size_t)n, 0600, 1, err, errlen);
     sodium_free(buf);
@@ -133,7 +134,7 @@ parse_line(struct cs_enrollment *e, char *line, const char *path, unsigned linen
 {
     char *eq = strchr(line, '=');
     if (eq == NULL)
-        return cs_errf(err, errlen, CS_EMALFORMED, "'%s' line %u: expected 'key = value'", path,
+        return cs_errf(err, errlen, CS_EMALFORMED, _("'%s' line %u: expected 'key = value'"), path,
                        lineno);
     char *key = trim(line, eq);
     char *val = trim(eq + 1, eq + 1 + strlen(eq + 1));
@@ -142,11 +143,11 @@ parse_line(struct cs_enrollment *e, char *line, const char *path, unsigned linen
         if (strcmp(key, keys[i]) == 0)
             k = i;
     if (k < 0)
-        return cs_errf(err, errlen, CS_EMALFORMED, "'%s' line %u: unknown key '%s'", path, lineno,
-                       key);
+        return cs_errf(err, errlen, CS_EMALFORMED, _("'%s' line %u: unknown key '%s'"), path,
+                       lineno, key);
     if (seen_line[k] != 0)
-        return cs_errf(err, errlen, CS_EMALFORMED, "'%s' line %u: '%s' is already on line %u", path,
-                       lineno, key, seen_line[k]);
+        return cs_errf(err, errlen, CS_EMALFORMED, _("'%s' line %u: '%s' is already on line %u"),
+                       path, lineno, key, seen_line[k]);
     seen_line[k] = lineno;
     int bad = 0;
     switch (k) {
@@ -155,8 +156,9 @@ parse_line(struct cs_enrollment *e, char *line, const char *path, unsigned linen
         break;
     case K_HUB_PK:
         if (hex_exact(e->hub_pk, CS_PK_LEN, val) != 0)
-            return cs_errf(err, errlen, CS_EMALFORMED, "'%s' line %u: hub_pk must be %u hex digits",
-                           path, lineno, 2 * CS_PK_LEN);
+            return cs_errf(err, errlen, CS_EMALFORMED,
+                           _("'%s' line %u: hub_pk must be %u hex digits"), path, lineno,
+                           2 * CS_PK_LEN);
         break;
     case K_ORG:
         bad = text_into(e->org, sizeof(e->org), val, 0);
@@ -164,7 +166,7 @@ parse_line(struct cs_enrollment *e, char *line, const char *path, unsigned linen
     case K_ROLE:
         if (!cs_enroll_role_ok(val))
             return cs_errf(err, errlen, CS_EMALFORMED,
-                           "'%s' line %u: role must be cell, committee or hub", path, lineno);
+                           _("'%s' line %u: role must be cell, committee or hub"), path, lineno);
         snprintf(e->role, sizeof(e->role), "%s", val);
         break;
     case K_NAME:
@@ -172,8 +174,9 @@ parse_line(struct cs_enrollment *e, char *line, const char *path, unsigned linen
         break;
     case K_SECRET:
         if (hex_exact(e->secret, CS_ENROLL_SECRET_LEN, val) != 0)
-            return cs_errf(err, errlen, CS_EMALFORMED, "'%s' line %u: secret must be %u hex digits",
-                           path, lineno, 2 * CS_ENROLL_SECRET_LEN);
+            return cs_errf(err, errlen, CS_EMALFORMED,
+                           _("'%s' line %u: secret must be %u hex digits"), path, lineno,
+                           2 * CS_ENROLL_SECRET_LEN);
         break;
     case K_EXPIRES: {
         char *end;
@@ -181,15 +184,15 @@ parse_line(struct cs_enrollment *e, char *line, const char *path, unsigned linen
         long long v = strtoll(val, &end, 10);
         if (val[0] < '0' || val[0] > '9' || *end != 0 || errno != 0 || v <= 0)
             return cs_errf(err, errlen, CS_EMALFORMED,
-                           "'%s' line %u: expires must be a time in Unix seconds", path, lineno);
+                           _("'%s' line %u: expires must be a time in Unix seconds"), path, lineno);
         e->expires = v;
         break;
     }
     }
     if (bad)
         return cs_errf(err, errlen, CS_EMALFORMED,
-                       "'%s' line %u: %s is too long or holds characters it may not", path, lineno,
-                       key);
+                       _("'%s' line %u: %s is too long or holds characters it may not"), path,
+                       lineno, key);
     return 0;
 }
 
@@ -204,13 +207,13 @@ cs_enrollment_read(const char *path, struct cs_enrollment *e, char *err, size_t 
     memset(e, 0, sizeof(*e));
     if ((ret = cs__read_file(path, CS_ENROLL_FILE_MAX, &buf, &len, err, errlen)) != 0) {
         if (ret == CS_ETOOBIG)
-            ret =
-                cs_errf(err, errlen, CS_EMALFORMED, "'%s' is not an enrollment file: over %u bytes",
-                        path, CS_ENROLL_FILE_MAX);
+            ret = cs_errf(err, errlen, CS_EMALFORMED,
+                          _("'%s' is not an enrollment file: over %u bytes"), path,
+                          CS_ENROLL_FILE_MAX);
         return ret;
     }
     if (memchr(buf, 0, len) != NULL) {
-        ret = cs_errf(err, errlen, CS_EMALFORMED, "'%s' is not an enrollment file: binary data",
+        ret = cs_errf(err, errlen, CS_EMALFORMED, _("'%s' is not an enrollment file: binary data"),
                       path);
         goto out;
     }
@@ -235,7 +238,7 @@ cs_enrollment_read(const char *path, struct cs_enrollment *e, char *err, size_t 
     }
     for (int k = 0; k < K__COUNT; k++)
         if (seen_line[k] == 0) {
-            ret = cs_errf(err, errlen, CS_EMALFORMED, "'%s' has no '%s' line", path, keys[k]);
+            ret = cs_errf(err, errlen, CS_EMALFORMED, _("'%s' has no '%s' line"), path, keys[k]);
             goto out;
         }
     ret = 0;

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/key.h"
 #include "internal.h"
 
@@ -221,23 +222,25 @@ cs_key_load(struct cs_key **out, const char *path, char *err, size_t errlen)
      * directory, and so the key, already.
      */
     if (stat(path, &st) < 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot open '%s': %s"), path, strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        ret = cs_errf(err, errlen, CS_EKEYFILE, "secret key file '%s' is not a regular file", path);
+        ret = cs_errf(err, errlen, CS_EKEYFILE, _("secret key file '%s' is not a regular file"),
+                      path);
         goto out;
     }
     if ((st.st_mode & 077) != 0) {
         ret = cs_errf(err, errlen, CS_EKEYPERM,
-                      "secret key file '%s' has mode %04o, open to group or others: "
-                      "run chmod 600 '%s'",
+                      _("secret key file '%s' has mode %04o, open to group or others: "
+                        "run chmod 600 '%s'"),
                       path, (unsigned)(st.st_mode & 07777), path);
         goto out;
     }
     ret = cs__read_file(path, KEY_FILE_MAX, &buf, &len, err, errlen);
     if (ret == CS_ETOOBIG) {
-        ret = cs_errf(err, errlen, CS_EKEYFILE, "malformed secret key file '%s': too long", path);
+        ret =
+            cs_errf(err, errlen, CS_EKEYFILE, _("malformed secret key file '%s': too long"), path);
         goto out;
     }
     if (ret < 0)
@@ -245,13 +248,13 @@ cs_key_load(struct cs_key **out, const char *path, char *err, size_t errlen)
 
     ret = key_new(&k);
     if (ret < 0) {
-        ret = cs_errf(err, errlen, ret, "cannot load '%s': out of memory", path);
+        ret = cs_errf(err, errlen, ret, _("cannot load '%s': out of memory"), path);
         goto out;
     }
     if (parse_key_text(buf, len, SK_HEADER, SK_HEADER_LEN, k->sk, SK_LEN) < 0) {
         ret = cs_errf(err, errlen, CS_EKEYFILE,
-                      "malformed secret key file '%s': expected \"cellsync-secret-key 1\" "
-                      "and %u hex digits",
+                      _("malformed secret key file '%s': expected \"cellsync-secret-key 1\" "
+                        "and %u hex digits"),
                       path, (unsigned)(2 * SK_LEN));
         goto out;
     }
@@ -263,18 +266,18 @@ cs_key_load(struct cs_key **out, const char *path, char *err, size_t errlen)
      */
     sk = sodium_malloc(SK_LEN);
     if (sk == NULL) {
-        ret = cs_errf(err, errlen, CS_ENOMEM, "cannot load '%s': out of memory", path);
+        ret = cs_errf(err, errlen, CS_ENOMEM, _("cannot load '%s': out of memory"), path);
         goto out;
     }
     crypto_sign_ed25519_sk_to_seed(seed, k->sk);
     if (crypto_sign_seed_keypair(pk, sk, seed) != 0) {
-        ret = cs_errf(err, errlen, CS_ECRYPTO, "cannot load '%s': key derivation failed", path);
+        ret = cs_errf(err, errlen, CS_ECRYPTO, _("cannot load '%s': key derivation failed"), path);
         goto out;
     }
     if (sodium_memcmp(sk, k->sk, SK_LEN) != 0) {
         ret = cs_errf(err, errlen, CS_EKEYFILE,
-                      "malformed secret key file '%s': the public half does not match the "
-                      "secret half",
+                      _("malformed secret key file '%s': the public half does not match the "
+                        "secret half"),
                       path);
         goto out;
     }
@@ -316,15 +319,16 @@ cs_pk_load(uint8_t pk[CS_PK_LEN], const char *path, char *err, size_t errlen)
 
     ret = cs__read_file(path, KEY_FILE_MAX, &buf, &len, err, errlen);
     if (ret == CS_ETOOBIG) {
-        ret = cs_errf(err, errlen, CS_EKEYFILE, "malformed public key file '%s': too long", path);
+        ret =
+            cs_errf(err, errlen, CS_EKEYFILE, _("malformed public key file '%s': too long"), path);
         goto out;
     }
     if (ret < 0)
         goto out;
     if (parse_key_text(buf, len, PK_HEADER, PK_HEADER_LEN, tmp, CS_PK_LEN) < 0) {
         ret = cs_errf(err, errlen, CS_EKEYFILE,
-                      "malformed public key file '%s': expected \"cellsync-public-key 1\" "
-                      "and %u hex digits",
+                      _("malformed public key file '%s': expected \"cellsync-public-key 1\" "
+                        "and %u hex digits"),
                       path, (unsigned)(2 * CS_PK_LEN));
         goto out;
     }
@@ -334,7 +338,7 @@ cs_pk_load(uint8_t pk[CS_PK_LEN], const char *path, char *err, size_t errlen)
      */
     if (crypto_sign_ed25519_pk_to_curve25519(x_pk, tmp) != 0) {
         ret = cs_errf(err, errlen, CS_EKEYFILE,
-                      "malformed public key file '%s': not a valid Ed25519 public key", path);
+                      _("malformed public key file '%s': not a valid Ed25519 public key"), path);
         goto out;
     }
     /* Only a fully valid key reaches the caller's buffer. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/util.h"
 #include "internal.h"
 
@@ -57,13 +58,14 @@ cs__mp_unpack(const struct cs__mpdec *d, struct msgpack_unpacked *up, const uint
     size_t off = 0;
     int ret = cs__mp_check(buf, len, max_depth, max_count, max_str);
     if (ret != 0)
-        return cs_errf(d->err, d->errlen, ret, "%s is not well formed: %s", what, cs_strerror(ret));
+        return cs_errf(d->err, d->errlen, ret, _("%s is not well formed: %s"), what,
+                       cs_strerror(ret));
     msgpack_unpack_return ur = msgpack_unpack_next(up, (const char *)buf, len, &off);
     if (ur == MSGPACK_UNPACK_NOMEM_ERROR)
         return CS_ENOMEM;
     /* The walk above already refused truncation and trailing bytes; this is a second lock. */
     if (ur != MSGPACK_UNPACK_SUCCESS || off != len)
-        return cs_errf(d->err, d->errlen, CS_EMALFORMED, "%s cannot be unpacked", what);
+        return cs_errf(d->err, d->errlen, CS_EMALFORMED, _("%s cannot be unpacked"), what);
     return 0;
 }
 
@@ -72,9 +74,9 @@ cs__mp_uint(const struct cs__mpdec *d, const struct msgpack_object *o, uint64_t 
             const char *what)
 {
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return cs_errf(d->err, d->errlen, CS_ETYPE, "%s is not an unsigned integer", what);
+        return cs_errf(d->err, d->errlen, CS_ETYPE, _("%s is not an unsigned integer"), what);
     if (o->via.u64 > max)
-        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%s %llu is over the limit %llu", what,
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, _("%s %llu is over the limit %llu"), what,
                        (unsigned long long)o->via.u64, (unsigned long long)max);
     *v = o->via.u64;
     return 0;
@@ -85,7 +87,7 @@ cs__mp_array(const struct cs__mpdec *d, const struct msgpack_object *o,
              const struct msgpack_object **items, uint32_t *n, const char *what)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY)
-        return cs_errf(d->err, d->errlen, CS_ETYPE, "%s is not an array", what);
+        return cs_errf(d->err, d->errlen, CS_ETYPE, _("%s is not an array"), what);
     *items = o->via.array.ptr;
     *n = o->via.array.size;
     return 0;
@@ -96,9 +98,9 @@ cs__mp_bin_exact(const struct cs__mpdec *d, const struct msgpack_object *o, void
                  const char *what)
 {
     if (o->type != MSGPACK_OBJECT_BIN)
-        return cs_errf(d->err, d->errlen, CS_ETYPE, "%s is not binary", what);
+        return cs_errf(d->err, d->errlen, CS_ETYPE, _("%s is not binary"), what);
     if (o->via.bin.size != n)
-        return cs_errf(d->err, d->errlen, CS_EMALFORMED, "%s has %u bytes, not %zu", what,
+        return cs_errf(d->err, d->errlen, CS_EMALFORMED, _("%s has %u bytes, not %zu"), what,
                        o->via.bin.size, n);
     if (n > 0)
         memcpy(out, o->via.bin.ptr, n);
@@ -110,18 +112,18 @@ cs__mp_str(const struct cs__mpdec *d, const struct msgpack_object *o, char *out,
            const char *what)
 {
     if (o->type != MSGPACK_OBJECT_STR)
-        return cs_errf(d->err, d->errlen, CS_ETYPE, "%s is not text", what);
+        return cs_errf(d->err, d->errlen, CS_ETYPE, _("%s is not text"), what);
     size_t n = o->via.str.size;
     /* One byte stays for the NUL: a string that only just fills the field is too long. */
     if (n >= cap)
-        return cs_errf(d->err, d->errlen, CS_ETOOBIG, "%s of %zu bytes is over the limit %zu", what,
-                       n, cap - 1);
+        return cs_errf(d->err, d->errlen, CS_ETOOBIG, _("%s of %zu bytes is over the limit %zu"),
+                       what, n, cap - 1);
     /* msgpack-c gives an empty string a NULL pointer: touch it only when there are bytes. */
     if (n > 0) {
         /* An inner NUL would cut the C string short without anyone noticing. */
         if (memchr(o->via.str.ptr, 0, n) != NULL ||
             !cs_utf8_valid((const uint8_t *)o->via.str.ptr, n))
-            return cs_errf(d->err, d->errlen, CS_EMALFORMED, "%s is not valid UTF-8 text", what);
+            return cs_errf(d->err, d->errlen, CS_EMALFORMED, _("%s is not valid UTF-8 text"), what);
         memcpy(out, o->via.str.ptr, n);
     }
     out[n] = 0;

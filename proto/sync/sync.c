@@ -10,6 +10,7 @@
 
 #include "cellsync/changeset.h"
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/sync.h"
 
 int
@@ -31,12 +32,12 @@ cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t p
     out->changes = cs_changeset_count(cs);
     out->last = h->seq_last >= cs_replica_seq(r);
     if ((ret = cs_changeset_encode(cs, &plain, &plainlen)) != 0) {
-        cs_errf(err, errlen, ret, "cannot encode a change set: %s", cs_strerror(ret));
+        cs_errf(err, errlen, ret, _("cannot encode a change set: %s"), cs_strerror(ret));
         goto out;
     }
     if ((ret = cs_envelope_seal(k, peer_pk, h->seq_first, h->seq_last, plain, plainlen, &out->env,
                                 &out->envlen)) != 0)
-        cs_errf(err, errlen, ret, "cannot seal a change set: %s", cs_strerror(ret));
+        cs_errf(err, errlen, ret, _("cannot seal a change set: %s"), cs_strerror(ret));
 out:
     free(plain);
     cs_changeset_free(cs);
@@ -55,10 +56,10 @@ cs_sync_open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], con
 
     *out = NULL;
     if ((ret = cs_envelope_open(k, env, envlen, &plain, &plainlen, info)) != 0)
-        return cs_errf(err, errlen, ret, "change set refused: %s", cs_strerror(ret));
+        return cs_errf(err, errlen, ret, _("change set refused: %s"), cs_strerror(ret));
     /* A good signature proves only who signed: it must be the peer we expect. */
     if (sodium_memcmp(info->origin_pk, from_pk, CS_PK_LEN) != 0) {
-        ret = cs_errf(err, errlen, CS_ESIGNATURE, "change set refused: signed by another key");
+        ret = cs_errf(err, errlen, CS_ESIGNATURE, _("change set refused: signed by another key"));
         goto out;
     }
     if ((ret = cs_changeset_decode(&cs, plain, plainlen, err, errlen)) != 0)
@@ -66,7 +67,7 @@ cs_sync_open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], con
     const struct cs_changeset_header *h = cs_changeset_header(cs);
     if (h->seq_first != info->seq_first || h->seq_last != info->seq_last) {
         ret = cs_errf(err, errlen, CS_EMALFORMED,
-                      "change set refused: its seq range differs from its envelope's");
+                      _("change set refused: its seq range differs from its envelope's"));
         goto out;
     }
     *out = cs;
