@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/meta.h"
 #include "cellsync/replica.h"
 #include "cellsync/schema.h"
@@ -170,16 +171,16 @@ int
 cs__replica_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what)
 {
     if (rc < 0)
-        return cs_errf(err, errlen, rc, "cannot %s '%s': %s", what, r->path, cs_strerror(rc));
+        return cs_errf(err, errlen, rc, _("cannot %s '%s': %s"), _(what), r->path, cs_strerror(rc));
     int code = cs_sqlite_code(rc);
     /* A statement reset since has cleared SQLite's message: name the code instead. */
     const char *msg =
         sqlite3_errcode(r->db) == SQLITE_OK ? sqlite3_errstr(rc) : sqlite3_errmsg(r->db);
     if (code == CS_ESQLITE)
-        return cs_errf(err, errlen, code, "cannot %s '%s': %s", what, r->path, msg);
+        return cs_errf(err, errlen, code, _("cannot %s '%s': %s"), _(what), r->path, msg);
     /* Say it in words a secretary can act on, and keep SQLite's for the log. */
-    return cs_errf(err, errlen, code, "cannot %s '%s': %s (%s)", what, r->path, cs_strerror(code),
-                   msg);
+    return cs_errf(err, errlen, code, _("cannot %s '%s': %s (%s)"), _(what), r->path,
+                   cs_strerror(code), msg);
 }
 
 /* ---- names and sites ---- */
@@ -476,11 +477,11 @@ cs__replica_exec(struct cs_replica *r, const char *sql, char *err, size_t errlen
     if (rc != SQLITE_OK) {
         int code = cs_sqlite_code(rc);
         if (code == CS_ESQLITE)
-            cs_errf(err, errlen, code, "cannot %s '%s': %s", what, r->path,
+            cs_errf(err, errlen, code, _("cannot %s '%s': %s"), _(what), r->path,
                     msg ? msg : sqlite3_errmsg(r->db));
         else
-            cs_errf(err, errlen, code, "cannot %s '%s': %s (%s)", what, r->path, cs_strerror(code),
-                    msg ? msg : sqlite3_errmsg(r->db));
+            cs_errf(err, errlen, code, _("cannot %s '%s': %s (%s)"), _(what), r->path,
+                    cs_strerror(code), msg ? msg : sqlite3_errmsg(r->db));
         sqlite3_free(msg);
         return code;
     }
@@ -555,11 +556,11 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
 
     *out = NULL;
     if (create && site == NULL)
-        return cs_errf(err, errlen, CS_EINVAL, "a new replica needs its site id");
+        return cs_errf(err, errlen, CS_EINVAL, _("a new replica needs its site id"));
     if (create && access(path, F_OK) == 0)
-        return cs_errf(err, errlen, CS_EEXISTS, "'%s' already exists", path);
+        return cs_errf(err, errlen, CS_EEXISTS, _("'%s' already exists"), path);
     if (!create && access(path, F_OK) != 0)
-        return cs_errf(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+        return cs_errf(err, errlen, -errno, _("cannot open '%s': %s"), path, strerror(errno));
     if ((r = calloc(1, sizeof(*r))) == NULL || (r->path = strdup(path)) == NULL) {
         ret = CS_ENOMEM;
         goto out;
@@ -568,8 +569,8 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         path, &r->db,
         SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        ret = r->db ? cs__replica_fail(r, rc, err, errlen, "open")
-                    : cs_errf(err, errlen, CS_ENOMEM, "cannot open '%s'", path);
+        ret = r->db ? cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "open"))
+                    : cs_errf(err, errlen, CS_ENOMEM, _("cannot open '%s'"), path);
         goto out;
     }
     sqlite3_extended_result_codes(r->db, 0);
@@ -582,12 +583,13 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
      * close, so a short command does not pay for it each time.
      */
     if ((ret = cs__replica_exec(r, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err,
-                                errlen, "open")) != 0)
+                                errlen, NC_("cannot %s", "open"))) != 0)
         goto out;
     sqlite3_db_config(r->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     if (create) {
-        if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "create")) != 0 ||
-            (ret = cs__replica_exec(r, store_sql, err, errlen, "create")) != 0 ||
+        if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen,
+                                    NC_("cannot %s", "create"))) != 0 ||
+            (ret = cs__replica_exec(r, store_sql, err, errlen, NC_("cannot %s", "create"))) != 0 ||
             (ret = cs_schema_apply(r->db, search, err, errlen)) != 0)
             goto out;
         char hex[CS_ID_HEX_LEN + 1];
@@ -596,9 +598,9 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         if ((ret = cs_replica_meta_set(r, CS_META_SITE, hex)) != 0 ||
             (ret = cs_replica_meta_set(r, CS_META_SCHEMA, buf)) != 0 ||
             (ret = cs_replica_meta_set(r, CS_META_SEARCH, search ? "1" : "0")) != 0 ||
-            (ret = cs__replica_exec(r, "COMMIT", err, errlen, "create")) != 0) {
+            (ret = cs__replica_exec(r, "COMMIT", err, errlen, NC_("cannot %s", "create"))) != 0) {
             if (ret != 0 && err && err[0] == 0)
-                cs_errf(err, errlen, ret, "cannot create '%s': %s", path, cs_strerror(ret));
+                cs_errf(err, errlen, ret, _("cannot create '%s': %s"), path, cs_strerror(ret));
             goto out;
         }
         r->site = *site;
@@ -606,16 +608,16 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         /* A file that is not a replica says so rather than being turned into one. */
         if ((ret = meta_get_raw(r, CS_META_SITE, buf, sizeof(buf))) != 0) {
             ret = cs_errf(err, errlen, ret == -ENOENT ? CS_ECORRUPT : ret,
-                          "'%s' is not a cellsync replica (%s)", path,
-                          ret == -ENOENT ? "no site id" : sqlite3_errmsg(r->db));
+                          _("'%s' is not a cellsync replica (%s)"), path,
+                          ret == -ENOENT ? _("no site id") : sqlite3_errmsg(r->db));
             goto out;
         }
         if (cs_id_from_hex(&r->site, buf, strlen(buf)) != 0) {
-            ret = cs_errf(err, errlen, CS_ECORRUPT, "'%s' has a damaged site id", path);
+            ret = cs_errf(err, errlen, CS_ECORRUPT, _("'%s' has a damaged site id"), path);
             goto out;
         }
         if (site != NULL && cs_id_cmp(site, &r->site) != 0) {
-            ret = cs_errf(err, errlen, CS_ESITE, "'%s' belongs to another device", path);
+            ret = cs_errf(err, errlen, CS_ESITE, _("'%s' belongs to another device"), path);
             goto out;
         }
         /*
@@ -623,7 +625,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
          * hub's are: one added later (cs_dropped) appears in a store made
          * before it without a new schema version, which peers compare.
          */
-        if ((ret = cs__replica_exec(r, store_sql, err, errlen, "upgrade")) != 0)
+        if ((ret = cs__replica_exec(r, store_sql, err, errlen, NC_("cannot %s", "upgrade"))) != 0)
             goto out;
         /*
          * Additive schema changes: a newer program adds what is missing,
@@ -638,20 +640,23 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         if (meta_get_raw(r, CS_META_SCHEMA, ver, sizeof(ver)) != 0 ||
             atoi(ver) < CS_SCHEMA_VERSION || drop) {
             snprintf(ver, sizeof(ver), "%d", CS_SCHEMA_VERSION);
-            if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "upgrade")) != 0)
+            if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen,
+                                        NC_("cannot %s", "upgrade"))) != 0)
                 goto out;
-            if ((ret = cs__replica_exec(r, store_sql, err, errlen, "upgrade")) != 0 ||
+            if ((ret = cs__replica_exec(r, store_sql, err, errlen, NC_("cannot %s", "upgrade"))) !=
+                    0 ||
                 (ret = cs_schema_apply(r->db, search, err, errlen)) != 0 ||
                 (ret = cs_replica_meta_set(r, CS_META_SCHEMA, ver)) != 0 ||
                 (ret = cs_replica_meta_set(r, CS_META_SEARCH, search ? "1" : "0")) != 0 ||
-                (ret = cs__replica_exec(r, "COMMIT", err, errlen, "upgrade")) != 0) {
+                (ret = cs__replica_exec(r, "COMMIT", err, errlen, NC_("cannot %s", "upgrade"))) !=
+                    0) {
                 sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
                 goto out;
             }
         }
     }
     if ((rc = sites_load(r)) != SQLITE_OK) {
-        ret = cs__replica_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
         goto out;
     }
     cs_hlc_init(&r->clock, CS_HLC_DRIFT_DEFAULT_MS);
@@ -660,7 +665,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
     if (meta_get_raw(r, CS_META_CLOCK_OFFSET_MS, buf, sizeof(buf)) == 0)
         r->clock.offset_ms = strtoll(buf, NULL, 10);
     if ((rc = site_ix(r, &r->site, &r->site_ix)) != SQLITE_OK) {
-        ret = cs__replica_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
         goto out;
     }
     *out = r;
@@ -842,14 +847,14 @@ int
 cs_replica_begin(struct cs_replica *r, char *err, size_t errlen)
 {
     if (r->in_tx)
-        return cs_errf(err, errlen, CS_EINVAL, "a transaction is already open");
-    int ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "write to");
+        return cs_errf(err, errlen, CS_EINVAL, _("a transaction is already open"));
+    int ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, NC_("cannot %s", "write to"));
     if (ret != 0)
         return ret;
     r->in_tx = 1;
     if ((ret = cs_hlc_send(&r->clock, &r->tx_hlc)) != 0) {
         cs_replica_rollback(r);
-        return cs_errf(err, errlen, ret, "cannot stamp the change: %s", cs_strerror(ret));
+        return cs_errf(err, errlen, ret, _("cannot stamp the change: %s"), cs_strerror(ret));
     }
     return 0;
 }
@@ -874,16 +879,16 @@ int
 cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
 {
     if (!r->in_tx)
-        return cs_errf(err, errlen, CS_EINVAL, "no transaction is open");
+        return cs_errf(err, errlen, CS_EINVAL, _("no transaction is open"));
     int rc = cs__pend_flush(r);
     r->batching = 0;
     if (rc != SQLITE_OK)
-        return cs__replica_fail(r, rc, err, errlen, "write to");
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "write to"));
     int ret = save_clock(r);
     if (ret != 0)
-        return cs_errf(err, errlen, ret, "cannot write to '%s': %s", r->path,
+        return cs_errf(err, errlen, ret, _("cannot write to '%s': %s"), r->path,
                        sqlite3_errmsg(r->db));
-    if ((ret = cs__replica_exec(r, "COMMIT", err, errlen, "write to")) != 0)
+    if ((ret = cs__replica_exec(r, "COMMIT", err, errlen, NC_("cannot %s", "write to"))) != 0)
         return ret;
     r->in_tx = 0;
     r->tx_hlc = 0;
@@ -916,12 +921,12 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
     int rc, state;
 
     if (!r->in_tx)
-        return cs_errf(err, errlen, CS_EINVAL, "no transaction is open");
+        return cs_errf(err, errlen, CS_EINVAL, _("no transaction is open"));
     if (strlen(table) == 0 || strlen(table) > CS_NAME_MAX || strlen(column) == 0 ||
         strlen(column) > CS_NAME_MAX)
-        return cs_errf(err, errlen, CS_EINVAL, "bad table or column name");
+        return cs_errf(err, errlen, CS_EINVAL, _("bad table or column name"));
     if ((v->type == CS_VTEXT || v->type == CS_VBLOB) && v->n > CS_VALUE_MAX)
-        return cs_errf(err, errlen, CS_ETOOBIG, "value of '%s' is over %u bytes", column,
+        return cs_errf(err, errlen, CS_ETOOBIG, _("value of '%s' is over %u bytes"), column,
                        CS_VALUE_MAX);
     x.row = *row;
     x.hlc = hlc;
@@ -960,7 +965,7 @@ out:
     if (holder != NULL)
         sqlite3_reset(holder);
     if (rc != SQLITE_OK)
-        return cs__replica_fail(r, rc, err, errlen, "write to");
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "write to"));
     return 0;
 }
 
@@ -969,7 +974,7 @@ cs_replica_set(struct cs_replica *r, const char *table, const struct cs_id *row,
                const struct cs_value *v, char *err, size_t errlen)
 {
     if (strcmp(column, CS_COL_LIFE) == 0)
-        return cs_errf(err, errlen, CS_EINVAL, "row life is changed by delete and undelete");
+        return cs_errf(err, errlen, CS_EINVAL, _("row life is changed by delete and undelete"));
     return local_write(r, table, row, column, v, 0, r->tx_hlc, err, errlen);
 }
 
@@ -994,11 +999,11 @@ set_life(struct cs_replica *r, const char *table, const struct cs_id *row, int l
     uint64_t cl;
     int rc;
     if (!r->in_tx)
-        return cs_errf(err, errlen, CS_EINVAL, "no transaction is open");
+        return cs_errf(err, errlen, CS_EINVAL, _("no transaction is open"));
     if ((rc = name_ix(r, table, &tbl)) != SQLITE_OK || (rc = cs__row_cl(r, tbl, row, &cl)))
-        return cs__replica_fail(r, rc, err, errlen, "write to");
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "write to"));
     if (cl == 0)
-        return cs_errf(err, errlen, CS_ENOTFOUND, "no such row in '%s'", table);
+        return cs_errf(err, errlen, CS_ENOTFOUND, _("no such row in '%s'"), table);
     if ((cl % 2 == 1) == live)
         return 0; /* already so */
     struct cs_value v = {.type = CS_VINT, .i = (int64_t)cl + 1};
@@ -1032,13 +1037,13 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
         return ret;
     if ((rc = name_ix(r, table, &x.tbl)) != SQLITE_OK ||
         (rc = name_ix(r, column, &x.col)) != SQLITE_OK) {
-        ret = cs__replica_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
         goto out;
     }
     x.row = *row;
     sqlite3_stmt *st;
     if ((rc = cs_stmt_get(&r->stmts, ST_VER_OPEN, &st)) != SQLITE_OK) {
-        ret = cs__replica_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
         goto out;
     }
     bind_reg(st, &x);
@@ -1053,18 +1058,19 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        ret = cs__replica_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
         goto out;
     }
     if (nopen == 0) {
-        ret = cs_errf(err, errlen, CS_EINVAL, "'%s' of this record has no open conflict", column);
+        ret =
+            cs_errf(err, errlen, CS_EINVAL, _("'%s' of this record has no open conflict"), column);
         goto out;
     }
     /* The value on show now: the last write names it, whatever happens in between. */
     int64_t cseq, csite = 0;
     uint64_t chlc = 0;
     if ((rc = current(r, &x, &cseq, &chlc, &csite)) != SQLITE_OK) {
-        ret = cs__replica_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
         goto out;
     }
     /*
@@ -1082,7 +1088,7 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
         w.hlc = hlc;
         w.site = r->site_ix;
         if ((rc = cs__row_cl(r, w.tbl, row, &w.cl)) != SQLITE_OK) {
-            ret = cs__replica_fail(r, rc, err, errlen, "read");
+            ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
             goto out;
         }
         if (w.cl == 0)
@@ -1099,7 +1105,7 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
         if (holder != NULL)
             sqlite3_reset(holder);
         if (rc != SQLITE_OK) {
-            ret = cs__replica_fail(r, rc, err, errlen, "write to");
+            ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "write to"));
             goto out;
         }
     }
@@ -1125,7 +1131,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
 
     s.received = cs_changeset_count(cs);
     if (r->in_tx)
-        return cs_errf(err, errlen, CS_EINVAL, "a transaction is already open");
+        return cs_errf(err, errlen, CS_EINVAL, _("a transaction is already open"));
     if (opts == NULL)
         opts = &none;
     /* Refuse the whole set before touching anything if one stamp is too far ahead. */
@@ -1135,11 +1141,12 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         if (cs_hlc_check(&r->clock, c.hlc) != 0)
             return cs_errf(
                 err, errlen, CS_EDRIFT,
-                "change %zu is stamped %llu s ahead of this clock (the limit is %llu s)", i,
+                _("change %zu is stamped %llu s ahead of this clock (the limit is %llu s)"), i,
                 (unsigned long long)((cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_hlc_now(&r->clock))) / 1000),
                 (unsigned long long)(r->clock.max_drift_ms / 1000));
     }
-    if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
+    if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, NC_("cannot %s", "write to"))) !=
+        0)
         return ret;
     r->in_tx = 1;
     r->batching = 1;
@@ -1156,14 +1163,14 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
             char reason[256] = "";
             int kind = 0;
             if ((ret = opts->accept(opts->ud, cs, i, &kind, reason, sizeof(reason))) != 0) {
-                cs_errf(err, errlen, ret, "cannot check change %zu: %s", i, cs_strerror(ret));
+                cs_errf(err, errlen, ret, _("cannot check change %zu: %s"), i, cs_strerror(ret));
                 goto out;
             }
             if (kind != 0) {
                 s.refused++;
                 if (opts->refused != NULL &&
                     (ret = opts->refused(opts->ud, &c, kind, reason)) != 0) {
-                    cs_errf(err, errlen, ret, "cannot record a refused change: %s",
+                    cs_errf(err, errlen, ret, _("cannot record a refused change: %s"),
                             cs_strerror(ret));
                     goto out;
                 }
@@ -1176,7 +1183,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
          */
         if ((ret = opts->per_change_drift ? cs_hlc_recv_relayed(&r->clock, c.hlc, &ignored)
                                           : cs_hlc_recv(&r->clock, c.hlc, &ignored)) != 0) {
-            cs_errf(err, errlen, ret, "change %zu: %s", i, cs_strerror(ret));
+            cs_errf(err, errlen, ret, _("change %zu: %s"), i, cs_strerror(ret));
             goto out;
         }
         x.row = c.row;
@@ -1210,7 +1217,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
     if (st != NULL)
         *st = s;
     if (opts->before_commit != NULL && (ret = opts->before_commit(opts->ud, r->db)) != 0) {
-        cs__replica_fail(r, ret, err, errlen, "merge into");
+        cs__replica_fail(r, ret, err, errlen, NC_("cannot %s", "merge into"));
         goto out;
     }
     if ((ret = cs_replica_commit(r, err, errlen)) != 0)
@@ -1219,7 +1226,7 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         *st = s;
     return 0;
 fail:
-    ret = cs__replica_fail(r, rc, err, errlen, "merge into");
+    ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "merge into"));
 out:
     if (holder != NULL)
         sqlite3_reset(holder);
@@ -1252,7 +1259,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
     if ((ret = cs_changeset_new(&cs, &h)) != 0)
         return ret;
     if ((rc = cs_stmt_get(&r->stmts, ST_SINCE, &st)) != SQLITE_OK) {
-        ret = cs__replica_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
         goto out;
     }
     sqlite3_bind_int64(st, 1, (int64_t)after);
@@ -1262,7 +1269,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
         c.table = (const char *)sqlite3_column_text(st, 1);
         c.column = (const char *)sqlite3_column_text(st, 3);
         if (sqlite3_column_bytes(st, 2) != CS_ID_LEN || sqlite3_column_bytes(st, 6) != CS_ID_LEN) {
-            ret = cs_errf(err, errlen, CS_ECORRUPT, "'%s' has a damaged version", r->path);
+            ret = cs_errf(err, errlen, CS_ECORRUPT, _("'%s' has a damaged version"), r->path);
             goto out;
         }
         memcpy(c.row.b, sqlite3_column_blob(st, 2), CS_ID_LEN);
@@ -1289,7 +1296,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
         cs_value_column(st, 4, &c.value);
         if ((ret = cs_changeset_add(cs, &c)) != 0) {
             cs_errf(err, errlen, ret,
-                    "cannot add version %llu (%s.%s, stamp %llu after %llu) to a change set: %s",
+                    _("cannot add version %llu (%s.%s, stamp %llu after %llu) to a change set: %s"),
                     (unsigned long long)seq, c.table, c.column, (unsigned long long)c.hlc,
                     (unsigned long long)c.prev_hlc, cs_strerror(ret));
             goto out;
@@ -1297,7 +1304,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
         bytes += VERSION_OVERHEAD + (size_t)vbytes;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ret = cs__replica_fail(r, rc, err, errlen, "read");
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
         goto out;
     }
     cs_changeset_set_seq(cs, last > after ? after + 1 : after, last);

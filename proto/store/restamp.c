@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/replica.h"
 #include "cellsync/util.h"
 #include "store.h"
@@ -120,7 +121,7 @@ struct restamp {
 static int
 fail(struct restamp *x, int rc)
 {
-    return cs__replica_fail(x->r, rc, x->err, x->errlen, "re-stamp in");
+    return cs__replica_fail(x->r, rc, x->err, x->errlen, NC_("cannot %s", "re-stamp in"));
 }
 
 /* The parameters of RESTAMPED: ?1 our site, ?2 after, ?3 limit. */
@@ -391,7 +392,8 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
     int ret;
 
     *count = 0;
-    if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
+    if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, NC_("cannot %s", "write to"))) !=
+        0)
         return ret;
     r->in_tx = 1;
     if ((ret = collect(&x)) != 0 || x.n == 0 || (ret = pin(&x)) != 0 ||
@@ -421,7 +423,7 @@ cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t 
 {
     int rc = reissue_table(r);
     if (rc != SQLITE_OK)
-        return cs__replica_fail(r, rc, err, errlen, "re-stamp in");
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "re-stamp in"));
     return restamp(r, after, limit, count, err, errlen);
 }
 
@@ -446,7 +448,7 @@ cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, size_t
         rc = cs_step_done(st);
     }
     if (rc != SQLITE_OK)
-        return cs__replica_fail(r, rc, err, errlen, "re-stamp in");
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "re-stamp in"));
     /*
      * With the ordinary re-stamping in the same pass, so every write keeps
      * its place after the writes it saw, whichever list each is on.
