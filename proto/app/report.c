@@ -115,7 +115,7 @@ static const struct {
     const char *column, *list;
 } coded[] = {
     {"level", "level"},       {"stage", "stage"},       {"source", "source"},
-    {"deadline", "due_kind"}, {"status", "due_status"},
+    {"deadline", "due_kind"}, {"status", "due_status"}, {"role", "role"},
 };
 
 static const char *
@@ -346,7 +346,7 @@ find_units(struct run *x)
     /* The units' CTE that opens every query, without its tree. */
     const char *with = CS_REPORT_UNITS, *end = strstr(with, "),\ntree(");
     if (end == NULL)
-        return cs_errf(x->err, x->errlen, CS_EINVAL, "the units query has changed");
+        return cs_errf(x->err, x->errlen, CS_EINVAL, _("the units query has changed"));
     sqlite3_str *s = sqlite3_str_new(x->db);
     sqlite3_str_append(s, with, (int)(end - with + 1));
     sqlite3_str_appendall(s, "\nSELECT group_concat(CASE WHEN name IS NULL THEN code"
@@ -512,7 +512,7 @@ render_csv(struct run *x, const struct cs_report_kind_def *def)
         if (cs__report_is_section(&def->queries[i], x->p->section))
             sec = &def->queries[i];
     if (sec == NULL)
-        return cs_errf(x->err, x->errlen, CS_EINVAL, "no section");
+        return cs_errf(x->err, x->errlen, CS_EINVAL, _("no section"));
     if ((ret = cs__report_prepare(x, sec->sql, &st, sec->section)) != 0)
         return ret;
     int nc = sqlite3_column_count(st);
@@ -642,7 +642,7 @@ render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt)
     case CS_REPORT_HTML:
         return cs__report_render_html(x, kinds, nk, many);
     }
-    return cs_errf(x->err, x->errlen, CS_EINVAL, "unknown format");
+    return cs_errf(x->err, x->errlen, CS_EINVAL, _("unknown format"));
 }
 
 int
@@ -656,7 +656,7 @@ cs_report_render(const struct cs_report *rep, struct cs_replica *r, enum cs_repo
 
     if ((kind != CS_REPORT_ALL && kind_def(rep, kind) == NULL) ||
         (unsigned)fmt >= CS_ARRAY_SIZE(format_names))
-        return cs_errf(err, errlen, CS_EINVAL, "unknown report or format");
+        return cs_errf(err, errlen, CS_EINVAL, _("unknown report or format"));
     cs_date_format(p->today, x.today);
     if ((ret = cs_codes_sql_register(x.db)) != 0)
         return cs_errf(err, errlen, ret, _("cannot make the report (%s): %s"), "functions",

@@ -399,9 +399,21 @@ static const char *const targets_headers[] = {
 };
 
 static const char *const pipeline_stages_headers[] = {
-    UNIT_HEADERS,   N_("candidates"), N_("in progress"), N_("identified"), N_("helper"),
-    N_("class"),    N_("applied"),    N_("verified"),    N_("cell res."),  N_("grassroots res."),
-    N_("decision"), N_("ceremony"),   N_("official"),    N_("withdrawn"),  NULL,
+    UNIT_HEADERS,
+    N_("candidates"),
+    N_("in progress"),
+    N_("identified"),
+    N_("helper"),
+    N_("class"),
+    NC_("stage", "applied"),
+    N_("verified"),
+    N_("cell res."),
+    N_("grassroots res."),
+    N_("decision"),
+    N_("ceremony"),
+    N_("official"),
+    N_("withdrawn"),
+    NULL,
 };
 
 static const char *const pipeline_sources_headers[] = {

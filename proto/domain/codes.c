@@ -74,6 +74,13 @@ static const struct cs_code_label age_bands[] = {
     {"under_30", N_("under 30")}, {"30_45", N_("30-45")}, {"46_60", N_("46-60")},
     {"over_60", N_("over 60")},   {NULL, NULL},
 };
+/* The roles a device is enrolled with (cellsync/enroll.h), as the device table shows them. */
+static const struct cs_code_label roles[] = {
+    {"cell", N_("cell")},
+    {"committee", N_("committee")},
+    {"hub", N_("hub")},
+    {NULL, NULL},
+};
 static const struct cs_code_label contact_bands[] = {
     {"today", N_("today")},
     {"week", N_("1 to 7 days ago")},
@@ -98,6 +105,7 @@ static const struct {
     {"due_status", due_statuses},
     {"age_band", age_bands},
     {"contact_band", contact_bands},
+    {"role", roles},
 };
 
 const struct cs_code_label *

@@ -78,7 +78,7 @@ cs_schema_apply(sqlite3 *db, int search, char *err, size_t errlen)
     char *msg = NULL;
     if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(db, search ? search_sql : no_search_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int ret = cs_errf(err, errlen, CS_ESQLITE, "cannot create the domain tables: %s",
+        int ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot create the domain tables: %s"),
                           msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return ret;
