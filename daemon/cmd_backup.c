@@ -54,22 +54,23 @@ copy_db(const char *from, const char *to, char *err, size_t errlen)
     int ret = -1, rc;
 
     if (access(from, R_OK) != 0)
-        return cs_errf(err, errlen, -errno, "cannot read '%s': %s", from, strerror(errno));
+        return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), from, strerror(errno));
     rc = sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {
-        ret = cs_errf(err, errlen, CS_ESQLITE, "cannot open '%s': %s", from,
+        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot open '%s': %s"), from,
                       src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
         goto out;
     }
     sqlite3_busy_timeout(src, 10000);
     rc = sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
-        ret = cs_errf(err, errlen, CS_ESQLITE, "cannot create '%s': %s", to,
+        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot create '%s': %s"), to,
                       dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
         goto out;
     }
     if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL) {
-        ret = cs_errf(err, errlen, CS_ESQLITE, "cannot copy '%s': %s", from, sqlite3_errmsg(dst));
+        ret =
+            cs_errf(err, errlen, CS_ESQLITE, _("cannot copy '%s': %s"), from, sqlite3_errmsg(dst));
         goto out;
     }
     /* All pages in one step (see the top of the file); busy only while another opens the file. */
@@ -84,19 +85,19 @@ copy_db(const char *from, const char *to, char *err, size_t errlen)
         rc = rc2;
     if (rc != SQLITE_OK) {
         ret = cs_errf(err, errlen, rc == SQLITE_BUSY ? CS_EBUSY : CS_ESQLITE,
-                      "cannot copy '%s' to '%s': %s", from, to, sqlite3_errstr(rc));
+                      _("cannot copy '%s' to '%s': %s"), from, to, sqlite3_errstr(rc));
         goto out;
     }
     rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        ret = cs_errf(err, errlen, CS_ESQLITE, "cannot write '%s': %s", to, sqlite3_errmsg(dst));
+        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot write '%s': %s"), to, sqlite3_errmsg(dst));
         goto out;
     }
     ret = 0;
 out:
     sqlite3_close(src);
     if (sqlite3_close(dst) != SQLITE_OK && ret == 0)
-        ret = cs_errf(err, errlen, CS_ESQLITE, "cannot close '%s'", to);
+        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot close '%s'"), to);
     return ret;
 }
 
@@ -105,7 +106,7 @@ sync_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL || fsync(fileno(f)) != 0) {
-        int ret = cs_errf(err, errlen, -errno, "cannot sync '%s': %s", path, strerror(errno));
+        int ret = cs_errf(err, errlen, -errno, _("cannot sync '%s': %s"), path, strerror(errno));
         if (f != NULL)
             fclose(f);
         return ret;
@@ -180,20 +181,20 @@ cmd_backup(int argc, char **argv)
     if (ops_keys_check(conf.state, key_id, sizeof(key_id), err, sizeof(err)) != 0)
         goto fail;
     if (mkdir(tmp, 0700) != 0) {
-        cs_errf(err, sizeof(err), -errno, "cannot create '%s': %s", tmp, strerror(errno));
+        cs_errf(err, sizeof(err), -errno, _("cannot create '%s': %s"), tmp, strerror(errno));
         goto fail;
     }
     made_tmp = 1;
     if (ops_path(from, sizeof(from), conf.state, HUB_REPLICA) != 0 ||
         ops_path(to, sizeof(to), tmp, HUB_REPLICA) != 0) {
-        cs_errf(err, sizeof(err), CS_EINVAL, "'%s': path too long", tmp);
+        cs_errf(err, sizeof(err), CS_EINVAL, _("'%s': path too long"), tmp);
         goto fail;
     }
     if (copy_db(from, to, err, sizeof(err)) != 0 || sync_file(to, err, sizeof(err)) != 0 ||
         ops_db_check(to, site, sizeof(site), err, sizeof(err)) != 0)
         goto fail;
     if (strcmp(site, key_id) != 0) {
-        cs_errf(err, sizeof(err), CS_ESITE, "'%s' belongs to another key than '%s/%s'", from,
+        cs_errf(err, sizeof(err), CS_ESITE, _("'%s' belongs to another key than '%s/%s'"), from,
                 conf.state, HUB_KEY);
         goto fail;
     }
@@ -212,7 +213,7 @@ cmd_backup(int argc, char **argv)
         ops_sync_dir(tmp, err, sizeof(err)) != 0)
         goto fail;
     if (rename(tmp, dir) != 0) {
-        cs_errf(err, sizeof(err), -errno, "cannot rename '%s' to '%s': %s", tmp, dir,
+        cs_errf(err, sizeof(err), -errno, _("cannot rename '%s' to '%s': %s"), tmp, dir,
                 strerror(errno));
         goto fail;
     }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cellsync/cli.h"
+#include "cellsync/codes.h"
 #include "cellsync/i18n.h"
 #include "commands.h"
 #include "hub.h"
@@ -112,7 +113,9 @@ cmd_enroll(int argc, char **argv)
     struct tm tm;
     if (localtime_r(&t, &tm) == NULL || strftime(until, sizeof(until), "%Y-%m-%d %H:%M", &tm) == 0)
         snprintf(until, sizeof(until), "%lld", (long long)expires);
-    printf(_("enrollment of '%s' (unit %s, role %s) written to '%s'\n"), name, org, role, out);
+    const char *role_label = cs_code_label("role", role);
+    printf(_("enrollment of '%s' (unit %s, role %s) written to '%s'\n"), name, org,
+           role_label ? role_label : role, out);
     printf(_("short code: %s\n"), code);
     printf(_("It works once, until %s. On the device, run\n"
              "  cellsync enroll %s\n"

@@ -66,9 +66,9 @@ move(const char *from_dir, const char *to_dir, const char *name, char *err, size
     char from[PATH_MAX], to[PATH_MAX];
     if (ops_path(from, sizeof(from), from_dir, name) != 0 ||
         ops_path(to, sizeof(to), to_dir, name) != 0)
-        return cs_errf(err, errlen, CS_EINVAL, "'%s': path too long", from_dir);
+        return cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), from_dir);
     if (rename(from, to) != 0)
-        return cs_errf(err, errlen, -errno, "cannot move '%s' to '%s': %s", from, to,
+        return cs_errf(err, errlen, -errno, _("cannot move '%s' to '%s': %s"), from, to,
                        strerror(errno));
     return 0;
 }
@@ -95,17 +95,17 @@ check_source(const char *src, char *err, size_t errlen)
     int ret;
 
     if (stat(src, &st) != 0)
-        return cs_errf(err, errlen, -errno, "cannot read '%s': %s", src, strerror(errno));
+        return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), src, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return cs_errf(err, errlen, CS_EINVAL,
-                       "'%s' is not a backup directory (made by 'cellsyncd backup')", src);
+                       _("'%s' is not a backup directory (made by 'cellsyncd backup')"), src);
     if (ops_path(path, sizeof(path), src, HUB_REPLICA "-wal") != 0)
-        return cs_errf(err, errlen, CS_EINVAL, "'%s': path too long", src);
+        return cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), src);
     /* A live state directory copied by hand: its WAL holds writes replica.db does not. */
     if (stat(path, &st) == 0 && st.st_size > 0)
         return cs_errf(err, errlen, CS_EINVAL,
-                       "'%s' has a write-ahead log: it is not a backup (make one with "
-                       "'cellsyncd backup')",
+                       _("'%s' has a write-ahead log: it is not a backup (make one with "
+                         "'cellsyncd backup')"),
                        src);
     if ((ret = ops_keys_check(src, key_id, sizeof(key_id), err, errlen)) != 0)
         return ret;
@@ -113,8 +113,8 @@ check_source(const char *src, char *err, size_t errlen)
     if ((ret = ops_db_check(path, site, sizeof(site), err, errlen)) != 0)
         return ret;
     if (strcmp(site, key_id) != 0)
-        return cs_errf(err, errlen, CS_ESITE, "'%s' belongs to another key than '%s/%s'", path, src,
-                       HUB_KEY);
+        return cs_errf(err, errlen, CS_ESITE, _("'%s' belongs to another key than '%s/%s'"), path,
+                       src, HUB_KEY);
     return 0;
 }
 
@@ -129,11 +129,11 @@ stage_copy(const char *src, const char *stage, const struct stat *owner, char *e
     for (size_t i = 0; i < NNEW; i++) {
         if (ops_path(from, sizeof(from), src, backup_files[i].name) != 0 ||
             ops_path(to, sizeof(to), stage, backup_files[i].name) != 0)
-            return cs_errf(err, errlen, CS_EINVAL, "'%s': path too long", stage);
+            return cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), stage);
         if ((ret = ops_copy_file(from, to, backup_files[i].mode, err, errlen)) != 0)
             return ret;
         if (geteuid() == 0 && chown(to, owner->st_uid, owner->st_gid) != 0)
-            return cs_errf(err, errlen, -errno, "cannot give '%s' to the owner of the state: %s",
+            return cs_errf(err, errlen, -errno, _("cannot give '%s' to the owner of the state: %s"),
                            to, strerror(errno));
     }
     /* This also turns the copy back to WAL mode, and upgrades it if this program is newer. */
@@ -240,11 +240,11 @@ cmd_restore(int argc, char **argv)
         goto out;
     if (snprintf(stage, sizeof(stage), "%s/restore.tmp-%ld", conf.state, (long)getpid()) >=
         (int)sizeof(stage)) {
-        cs_errf(err, sizeof(err), CS_EINVAL, "'%s': path too long", conf.state);
+        cs_errf(err, sizeof(err), CS_EINVAL, _("'%s': path too long"), conf.state);
         goto out;
     }
     if (mkdir(stage, 0700) != 0) {
-        cs_errf(err, sizeof(err), -errno, "cannot create '%s': %s", stage, strerror(errno));
+        cs_errf(err, sizeof(err), -errno, _("cannot create '%s': %s"), stage, strerror(errno));
         goto out;
     }
     made_stage = 1;
@@ -267,12 +267,12 @@ cmd_restore(int argc, char **argv)
             break;
     }
     if (!made_aside) {
-        cs_errf(err, sizeof(err), -errno, "cannot create '%s': %s", aside, strerror(errno));
+        cs_errf(err, sizeof(err), -errno, _("cannot create '%s': %s"), aside, strerror(errno));
         goto out;
     }
     if (geteuid() == 0 && chown(aside, owner.st_uid, owner.st_gid) != 0) {
-        cs_errf(err, sizeof(err), -errno, "cannot give '%s' to the owner of the state: %s", aside,
-                strerror(errno));
+        cs_errf(err, sizeof(err), -errno, _("cannot give '%s' to the owner of the state: %s"),
+                aside, strerror(errno));
         goto out;
     }
     if (swap_in(conf.state, stage, aside, &moved, err, sizeof(err)) != 0)

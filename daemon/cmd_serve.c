@@ -43,7 +43,7 @@ on_signal(uv_signal_t *sig, int signum)
          */
         struct job *j = job_new(s, J_RELOAD);
         if (j == NULL) {
-            logf_("error", NULL, "event=reload-failed error=\"out of memory\"");
+            logf_("error", NULL, "event=reload-failed error=\"%s\"", cs_strerror(CS_ENOMEM));
             return;
         }
         j->u.max_drift_ms = (uint64_t)n.max_drift_hours * 3600 * 1000;

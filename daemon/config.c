@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "config.h"
 
 void
@@ -58,12 +59,12 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
     if (f == NULL) {
         if (errno == ENOENT && !required)
             return 0;
-        return cs_errf(err, errlen, -errno, "cannot read '%s': %s", path, strerror(errno));
+        return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), path, strerror(errno));
     }
     while (fgets(line, sizeof(line), f) != NULL) {
         lineno++;
         if (strchr(line, '\n') == NULL && !feof(f)) {
-            ret = cs_errf(err, errlen, CS_EINVAL, "%s:%d: line is too long", path, lineno);
+            ret = cs_errf(err, errlen, CS_EINVAL, _("%s:%d: line is too long"), path, lineno);
             break;
         }
         char *p = trim(line);
@@ -71,7 +72,7 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
             continue;
         char *eq = strchr(p, '=');
         if (eq == NULL) {
-            ret = cs_errf(err, errlen, CS_EINVAL, "%s:%d: expected 'key = value'", path, lineno);
+            ret = cs_errf(err, errlen, CS_EINVAL, _("%s:%d: expected 'key = value'"), path, lineno);
             break;
         }
         *eq = 0;
@@ -98,11 +99,11 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
             bad = *val == 0 ||
                   snprintf(c->holidays, sizeof(c->holidays), "%s", val) >= (int)sizeof(c->holidays);
         else {
-            ret = cs_errf(err, errlen, CS_EINVAL, "%s:%d: unknown key '%s'", path, lineno, key);
+            ret = cs_errf(err, errlen, CS_EINVAL, _("%s:%d: unknown key '%s'"), path, lineno, key);
             break;
         }
         if (bad) {
-            ret = cs_errf(err, errlen, CS_EINVAL, "%s:%d: bad value '%s' for '%s'", path, lineno,
+            ret = cs_errf(err, errlen, CS_EINVAL, _("%s:%d: bad value '%s' for '%s'"), path, lineno,
                           val, key);
             break;
         }

@@ -52,42 +52,42 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
     if (name == NULL)
         name = "";
     if (!cs_enroll_role_ok(role))
-        return cs_errf(err, errlen, CS_EINVAL, "unknown role '%s': use cell, committee or hub",
+        return cs_errf(err, errlen, CS_EINVAL, _("unknown role '%s': use cell, committee or hub"),
                        role);
     if (!hub__text_ok(name, sizeof(e->name), 1) ||
         (name[0] && (name[0] == ' ' || name[strlen(name) - 1] == ' ')))
         return cs_errf(err, errlen, CS_EINVAL,
-                       "device name '%s' is too long (%zu bytes at most) or holds control "
-                       "characters",
+                       _("device name '%s' is too long (%zu bytes at most) or holds control "
+                         "characters"),
                        name, sizeof(e->name) - 1);
     if (out_path != NULL &&
         (addr == NULL || !hub__text_ok(addr, sizeof(e->addr), 0) || strpbrk(addr, " \t") != NULL))
-        return cs_errf(err, errlen, CS_EINVAL, "bad hub address '%s': give HOST:PORT",
+        return cs_errf(err, errlen, CS_EINVAL, _("bad hub address '%s': give HOST:PORT"),
                        addr ? addr : "");
     if (ttl_days < 1 || ttl_days > 365)
-        return cs_errf(err, errlen, CS_EINVAL, "an enrollment is valid for 1 to 365 days, not %u",
-                       ttl_days);
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("an enrollment is valid for 1 to 365 days, not %u"), ttl_days);
     if (code != NULL && codelen < CS_ENROLL_CODE_LEN + 1)
-        return cs_errf(err, errlen, CS_EINVAL, "no room for the code");
+        return cs_errf(err, errlen, CS_EINVAL, _("no room for the code"));
     if ((rc = cs_stmt_get(&h->stmts, ST_UNIT_LIVE, &st)) != SQLITE_OK)
-        return hub__db_fail(h, rc, err, errlen, "read");
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
     sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
-        return cs_errf(err, errlen, CS_ENOTFOUND, "no org unit '%s' in the hub's org tree", org);
+        return cs_errf(err, errlen, CS_ENOTFOUND, _("no org unit '%s' in the hub's org tree"), org);
     if (rc != SQLITE_ROW)
-        return hub__db_fail(h, rc, err, errlen, "read");
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
 
     cs_enroll_secret_new(secret, code != NULL);
     crypto_generichash(hash, sizeof(hash), secret, sizeof(secret), NULL, 0);
     int64_t now = (int64_t)time(NULL);
     int64_t until = now + (int64_t)ttl_days * DAY;
-    if ((ret = hub__exec(h, "BEGIN IMMEDIATE", err, errlen, "write to")) != 0)
+    if ((ret = hub__exec(h, "BEGIN IMMEDIATE", err, errlen, NC_("cannot %s", "write to"))) != 0)
         goto out;
     in_tx = 1;
     if ((rc = cs_stmt_get(&h->stmts, ST_ENROLL_ADD, &st)) != SQLITE_OK) {
-        ret = hub__db_fail(h, rc, err, errlen, "write to");
+        ret = hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
         goto out;
     }
     sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
@@ -98,13 +98,13 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
     sqlite3_bind_int64(st, 5, now);
     sqlite3_bind_int64(st, 6, until);
     if ((rc = cs_step_done(st)) != SQLITE_OK) {
-        ret = hub__db_fail(h, rc, err, errlen, "write to");
+        ret = hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
         goto out;
     }
     /* The file first: a commit that fails takes it away again. */
     if (out_path != NULL) {
         if ((e = sodium_malloc(sizeof(*e))) == NULL) {
-            ret = cs_errf(err, errlen, CS_ENOMEM, "out of memory");
+            ret = cs_errf(err, errlen, CS_ENOMEM, _("out of memory"));
             goto out;
         }
         memset(e, 0, sizeof(*e));
@@ -118,7 +118,7 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
         if ((ret = cs_enrollment_write(e, out_path, err, errlen)) != 0)
             goto out;
     }
-    if ((ret = hub__exec(h, "COMMIT", err, errlen, "write to")) != 0) {
+    if ((ret = hub__exec(h, "COMMIT", err, errlen, NC_("cannot %s", "write to"))) != 0) {
         if (out_path != NULL)
             unlink(out_path);
         goto out;
@@ -363,7 +363,7 @@ hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq)
  */
 /* clang-format off */
 static const char devices_table_sql[] =
-    "SELECT short_id(id), nullif(name, ''), org, role,"
+    "SELECT short_id(id), nullif(name, ''), org, label('role', role),"
     " " LOCAL_SQL("enrolled_at") ","
     " coalesce(" LOCAL_SQL("last_contact") ", ?1),"
     " " LOCAL_SQL("revoked_at")
@@ -391,19 +391,19 @@ hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen)
 
     /* uuid() for the JSON, short_id() for the table: only this listing needs them. */
     if (cs_codes_sql_register(h->db) != 0)
-        return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+        return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, NC_("cannot %s", "read"));
     if ((rc = sqlite3_prepare_v2(h->db, json ? devices_json_sql : devices_table_sql, -1, &st,
                                  NULL)) != SQLITE_OK)
-        return hub__db_fail(h, rc, err, errlen, "read");
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
     if (!json)
         sqlite3_bind_text(st, 1, _("never"), -1, SQLITE_TRANSIENT);
     char oerr[512];
     ret = json ? cs_out_json(f, st, oerr, sizeof(oerr))
                : cs_out_table(f, st, heads, oerr, sizeof(oerr));
     if (ret == CS_ESQLITE)
-        ret = cs_errf(err, errlen, ret, "cannot read '%s': %s", h->dbpath, oerr);
+        ret = cs_errf(err, errlen, ret, _("cannot read '%s': %s"), h->dbpath, oerr);
     else if (ret != 0)
-        ret = cs_errf(err, errlen, ret, "cannot write the list: %s", cs_strerror(ret));
+        ret = cs_errf(err, errlen, ret, _("cannot write the list: %s"), cs_strerror(ret));
     sqlite3_finalize(st);
     return ret;
 }
@@ -438,9 +438,9 @@ hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char
     sqlite3_stmt *st;
 
     if (which[0] == 0)
-        return cs_errf(err, errlen, CS_EINVAL, "name a device by its name or id");
+        return cs_errf(err, errlen, CS_EINVAL, _("name a device by its name or id"));
     if ((rc = cs_stmt_get(&h->stmts, ST_DEV_ALL, &st)) != SQLITE_OK)
-        return hub__db_fail(h, rc, err, errlen, "read");
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char hex[2 * CS_ID_LEN + 1];
         if (device_row(st, &d) != 0)
@@ -459,18 +459,19 @@ hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
-        return hub__db_fail(h, rc, err, errlen, "read");
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
     if (nmatch == 0)
         return cs_errf(err, errlen, CS_ENOTFOUND,
-                       "no device is named '%s' or has an id beginning or ending so", which);
+                       _("no device is named '%s' or has an id beginning or ending so"), which);
     if (nmatch > 1)
         return cs_errf(err, errlen, CS_EAMBIGUOUS,
-                       "'%s' matches more than one device: %s; give more of the id", which, list);
+                       _("'%s' matches more than one device: %s; give more of the id"), which,
+                       list);
     if ((ret = device_update(h, ST_DEV_REVOKE, &match.id, (int64_t)time(NULL))) != 0 &&
         ret != CS_ENOTFOUND)
-        return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+        return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, NC_("cannot %s", "write to"));
     /* CS_ENOTFOUND here: it was revoked already, and keeps its first time. */
     if (out != NULL && (ret = hub_device_get(h, &match.id, out)) != 0)
-        return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, "read");
+        return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, NC_("cannot %s", "read"));
     return 0;
 }

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/meta.h"
 #include "cellsync/util.h"
 #include "hub_internal.h"
@@ -122,7 +123,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 int
 hub__db_fail(struct hub *h, int rc, char *err, size_t errlen, const char *what)
 {
-    return cs_errf(err, errlen, cs_sqlite_code(rc), "cannot %s '%s': %s", what, h->dbpath,
+    return cs_errf(err, errlen, cs_sqlite_code(rc), _("cannot %s '%s': %s"), _(what), h->dbpath,
                    sqlite3_errmsg(h->db));
 }
 
@@ -189,7 +190,7 @@ hub_assemble(struct hub **out, const char *state, const char *dbpath, struct cs_
         free(h);
         cs_replica_close(r);
         cs_key_free(key);
-        return cs_errf(err, errlen, CS_ENOMEM, "cannot open '%s': out of memory", dbpath);
+        return cs_errf(err, errlen, CS_ENOMEM, _("cannot open '%s': out of memory"), dbpath);
     }
     h->key = key;
     h->r = r;
@@ -227,12 +228,12 @@ incarnation_first(struct hub *h, char *err, size_t errlen)
     sqlite3_stmt *st;
     int rc = cs_stmt_get(&h->stmts, ST_INC_FIRST, &st);
     if (rc != SQLITE_OK)
-        return hub__db_fail(h, rc, err, errlen, "write to");
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
     randombytes_buf(id, sizeof(id));
     sqlite3_bind_blob(st, 1, id, sizeof(id), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
     rc = cs_step_done(st);
-    return rc == SQLITE_OK ? 0 : hub__db_fail(h, rc, err, errlen, "write to");
+    return rc == SQLITE_OK ? 0 : hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
 }
 
 /*
@@ -300,18 +301,18 @@ hub_incarnation_new(struct hub *h, uint8_t id[CS_INCARNATION_LEN], uint64_t *sin
     int rc, ret;
 
     if ((rc = cs_stmt_get(&h->stmts, ST_INC_ADD, &st)) != SQLITE_OK)
-        return hub__db_fail(h, rc, err, errlen, "write to");
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
     randombytes_buf(id, CS_INCARNATION_LEN);
     sqlite3_bind_blob(st, 1, id, CS_INCARNATION_LEN, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
     sqlite3_bind_int64(st, 3, (int64_t)cs_replica_seq(h->r));
     if ((rc = cs_step_done(st)) != SQLITE_OK)
-        return hub__db_fail(h, rc, err, errlen, "write to");
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
     if ((ret = incarnation_walk(h, NULL, NULL, NULL, cur, &s)) != 0)
-        return cs_errf(err, errlen, ret, "cannot read the incarnations of '%s': %s", h->dbpath,
+        return cs_errf(err, errlen, ret, _("cannot read the incarnations of '%s': %s"), h->dbpath,
                        cs_strerror(ret));
     if (memcmp(cur, id, CS_INCARNATION_LEN) != 0)
-        return cs_errf(err, errlen, CS_ECORRUPT, "'%s': the new incarnation is not the last",
+        return cs_errf(err, errlen, CS_ECORRUPT, _("'%s': the new incarnation is not the last"),
                        h->dbpath);
     if (since != NULL)
         *since = s;
@@ -354,7 +355,7 @@ hub_open(struct hub **out, const char *state, char *err, size_t errlen)
     *out = NULL;
     if (path_join(key_path, sizeof(key_path), state, HUB_KEY) != 0 ||
         path_join(db_path, sizeof(db_path), state, HUB_REPLICA) != 0)
-        return cs_errf(err, errlen, CS_EINVAL, "state directory '%s': path too long", state);
+        return cs_errf(err, errlen, CS_EINVAL, _("state directory '%s': path too long"), state);
     if ((ret = cs_key_load(&k, key_path, err, errlen)) != 0)
         return ret;
     cs_key_id(k, &site);
@@ -364,7 +365,7 @@ hub_open(struct hub **out, const char *state, char *err, size_t errlen)
     }
     if ((ret = hub_assemble(&h, state, db_path, k, r, err, errlen)) != 0)
         return ret;
-    if ((ret = hub__exec(h, hub_sql, err, errlen, "open")) != 0)
+    if ((ret = hub__exec(h, hub_sql, err, errlen, NC_("cannot %s", "open"))) != 0)
         goto out;
     /* A hub made before incarnations gets its first now (written only then). */
     {
@@ -373,16 +374,17 @@ hub_open(struct hub **out, const char *state, char *err, size_t errlen)
         if (ret == CS_ENOTFOUND && (ret = incarnation_first(h, err, errlen)) != 0)
             goto out;
         if (ret != 0) {
-            ret = cs_errf(err, errlen, ret, "cannot read the incarnations of '%s': %s", db_path,
+            ret = cs_errf(err, errlen, ret, _("cannot read the incarnations of '%s': %s"), db_path,
                           cs_strerror(ret));
             goto out;
         }
     }
     if (cs_replica_meta_get(h->r, CS_META_ROOT_ORG, h->root, sizeof(h->root)) != 0 ||
         h->root[0] == 0) {
-        ret = cs_errf(err, errlen, CS_ECORRUPT,
-                      "'%s' is not a hub's replica: it has no root org unit (run cellsyncd init)",
-                      db_path);
+        ret =
+            cs_errf(err, errlen, CS_ECORRUPT,
+                    _("'%s' is not a hub's replica: it has no root org unit (run cellsyncd init)"),
+                    db_path);
         goto out;
     }
     *out = h;
@@ -401,7 +403,7 @@ make_dirs(const char *path, char made[][PATH_MAX], int *nmade, int max, char *er
     struct stat st;
 
     if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-        return cs_errf(err, errlen, CS_EINVAL, "state directory '%s': path too long", path);
+        return cs_errf(err, errlen, CS_EINVAL, _("state directory '%s': path too long"), path);
     size_t n = strlen(buf);
     while (n > 1 && buf[n - 1] == '/')
         buf[--n] = 0;
@@ -415,7 +417,7 @@ make_dirs(const char *path, char made[][PATH_MAX], int *nmade, int max, char *er
                 snprintf(made[(*nmade)++], PATH_MAX, "%s", buf);
         } else if (errno != EEXIST || stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
             int e = errno == EEXIST ? ENOTDIR : errno;
-            return cs_errf(err, errlen, -e, "cannot create '%s': %s", buf, strerror(e));
+            return cs_errf(err, errlen, -e, _("cannot create '%s': %s"), buf, strerror(e));
         }
         if (last)
             break;
@@ -432,7 +434,7 @@ init_store(struct hub *h, const struct tree *t, char *err, size_t errlen)
 
     if ((ret = cs_replica_begin(h->r, err, errlen)) != 0)
         return ret;
-    if ((ret = hub__exec(h, hub_sql, err, errlen, "create")) != 0 ||
+    if ((ret = hub__exec(h, hub_sql, err, errlen, NC_("cannot %s", "create"))) != 0 ||
         (ret = incarnation_first(h, err, errlen)) != 0)
         goto out;
     for (size_t i = 0; i < t->n; i++) {
@@ -454,7 +456,7 @@ init_store(struct hub *h, const struct tree *t, char *err, size_t errlen)
     }
     snprintf(h->root, sizeof(h->root), "%s", t->u[t->root].f[F_ID]);
     if ((ret = cs_replica_meta_set(h->r, CS_META_ROOT_ORG, h->root)) != 0) {
-        ret = hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, "write to");
+        ret = hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, NC_("cannot %s", "write to"));
         goto out;
     }
     ret = cs_replica_commit(h->r, err, errlen);
@@ -479,12 +481,12 @@ hub_init(const char *state, const char *org_csv, char *err, size_t errlen)
     if (path_join(key_path, sizeof(key_path), state, HUB_KEY) != 0 ||
         path_join(pub_path, sizeof(pub_path), state, HUB_PUB) != 0 ||
         path_join(db_path, sizeof(db_path), state, HUB_REPLICA) != 0)
-        return cs_errf(err, errlen, CS_EINVAL, "state directory '%s': path too long", state);
+        return cs_errf(err, errlen, CS_EINVAL, _("state directory '%s': path too long"), state);
     const char *existing[] = {key_path, pub_path, db_path};
     for (size_t i = 0; i < 3; i++)
         if (access(existing[i], F_OK) == 0)
             return cs_errf(err, errlen, CS_EEXISTS,
-                           "'%s' already holds a hub ('%s' exists); nothing was changed", state,
+                           _("'%s' already holds a hub ('%s' exists); nothing was changed"), state,
                            existing[i]);
     /* A bad tree is refused before anything exists. */
     if ((ret = hub__csv_read(org_csv, &t, err, errlen)) != 0)
@@ -493,7 +495,7 @@ hub_init(const char *state, const char *org_csv, char *err, size_t errlen)
         goto out;
     created_files = 1;
     if ((ret = cs_key_generate(&k)) != 0) {
-        ret = cs_errf(err, errlen, ret, "cannot make the hub's key: %s", cs_strerror(ret));
+        ret = cs_errf(err, errlen, ret, _("cannot make the hub's key: %s"), cs_strerror(ret));
         goto out;
     }
     if ((ret = cs_key_save(k, key_path, err, errlen)) != 0 ||

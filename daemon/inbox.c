@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <uv.h>
 
+#include "cellsync/error.h"
 #include "cellsync/hlc.h"
 #include "cellsync/i18n.h"
 #include "hub.h"
@@ -166,7 +167,8 @@ inbox_scan(uv_timer_t *t)
     if (j == NULL || ij == NULL) {
         job_free(j);
         free(ij);
-        logf_("error", NULL, "event=import-failed file=\"%s\" error=\"out of memory\"", pick);
+        logf_("error", NULL, "event=import-failed file=\"%s\" error=\"%s\"", pick,
+              cs_strerror(CS_ENOMEM));
         uv_timer_start(t, inbox_scan, INBOX_RETRY_MS, 0);
         return;
     }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/id.h"
 #include "cellsync/key.h"
 #include "cellsync/replica.h"
@@ -39,16 +40,16 @@ ops_lock(const char *state, int *fd, char *err, size_t errlen)
 
     *fd = -1;
     if (ops_path(path, sizeof(path), state, OPS_LOCK) != 0)
-        return cs_errf(err, errlen, CS_EINVAL, "state directory '%s': path too long", state);
+        return cs_errf(err, errlen, CS_EINVAL, _("state directory '%s': path too long"), state);
     /* A read-only descriptor is enough for flock, and works whoever owns the file. */
     int f = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (f < 0)
-        return cs_errf(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+        return cs_errf(err, errlen, -errno, _("cannot open '%s': %s"), path, strerror(errno));
     if (geteuid() == 0 && stat(state, &dir) == 0 && fstat(f, &st) == 0 &&
         (st.st_uid != dir.st_uid || st.st_gid != dir.st_gid) &&
         fchown(f, dir.st_uid, dir.st_gid) != 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot give '%s' to the owner of '%s': %s", path, state,
-                      strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot give '%s' to the owner of '%s': %s"), path,
+                      state, strerror(errno));
         close(f);
         return ret;
     }
@@ -56,8 +57,9 @@ ops_lock(const char *state, int *fd, char *err, size_t errlen)
         int e = errno;
         close(f);
         if (e == EWOULDBLOCK)
-            return cs_errf(err, errlen, CS_EBUSY, "'%s' is in use by a running cellsyncd", state);
-        return cs_errf(err, errlen, -e, "cannot lock '%s': %s", path, strerror(e));
+            return cs_errf(err, errlen, CS_EBUSY, _("'%s' is in use by a running cellsyncd"),
+                           state);
+        return cs_errf(err, errlen, -e, _("cannot lock '%s': %s"), path, strerror(e));
     }
     *fd = f;
     return 0;
@@ -100,20 +102,20 @@ db_check(const char *path, const char *pragma, char *site, size_t sitelen, char 
         site[0] = 0;
     /* sqlite3_open_v2 would happily open a missing file as an empty database. */
     if (stat(path, &sb) != 0)
-        return cs_errf(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+        return cs_errf(err, errlen, -errno, _("cannot open '%s': %s"), path, strerror(errno));
     rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {
-        ret = cs_errf(err, errlen, CS_ESQLITE, "cannot open '%s': %s", path,
+        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot open '%s': %s"), path,
                       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         goto out;
     }
     sqlite3_busy_timeout(db, 10000);
     rc = sqlite3_prepare_v2(db, pragma, -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        ret =
-            rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB
-                ? cs_errf(err, errlen, CS_ECORRUPT, "'%s' is damaged: %s", path, sqlite3_errmsg(db))
-                : cs_errf(err, errlen, CS_ESQLITE, "'%s': %s", path, sqlite3_errmsg(db));
+        ret = rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB
+                  ? cs_errf(err, errlen, CS_ECORRUPT, _("'%s' is damaged: %s"), path,
+                            sqlite3_errmsg(db))
+                  : cs_errf(err, errlen, CS_ESQLITE, "'%s': %s", path, sqlite3_errmsg(db));
         goto out;
     }
     /* One row "ok", or up to 10 rows naming what is damaged: keep the first. */
@@ -127,15 +129,15 @@ db_check(const char *path, const char *pragma, char *site, size_t sitelen, char 
         }
     }
     if (rc != SQLITE_DONE) {
-        ret =
-            rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB
-                ? cs_errf(err, errlen, CS_ECORRUPT, "'%s' is damaged: %s", path, sqlite3_errmsg(db))
-                : cs_errf(err, errlen, CS_ESQLITE, "'%s': %s", path, sqlite3_errmsg(db));
+        ret = rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB
+                  ? cs_errf(err, errlen, CS_ECORRUPT, _("'%s' is damaged: %s"), path,
+                            sqlite3_errmsg(db))
+                  : cs_errf(err, errlen, CS_ESQLITE, "'%s': %s", path, sqlite3_errmsg(db));
         goto out;
     }
     if (!ok || rows != 1) {
-        ret = cs_errf(err, errlen, CS_ECORRUPT, "'%s' is damaged: %s%s", path, first,
-                      rows > 1 ? " (and more)" : "");
+        ret = cs_errf(err, errlen, CS_ECORRUPT, _("'%s' is damaged: %s%s"), path, first,
+                      rows > 1 ? _(" (and more)") : "");
         goto out;
     }
     sqlite3_finalize(st);
@@ -144,7 +146,7 @@ db_check(const char *path, const char *pragma, char *site, size_t sitelen, char 
         struct cs_id id;
         char hex[CS_ID_HEX_LEN + 1];
         if (cs_replica_site_of(db, &id) != 0) {
-            ret = cs_errf(err, errlen, CS_ECORRUPT, "'%s' is not a cellsync replica", path);
+            ret = cs_errf(err, errlen, CS_ECORRUPT, _("'%s' is not a cellsync replica"), path);
             goto out;
         }
         cs_id_to_hex(&id, hex);
@@ -184,8 +186,8 @@ ops_db_checkpoint(const char *path, char *err, size_t errlen)
     /* One row: busy (1 when the checkpoint could not finish), log frames, checkpointed. */
     if (rc != SQLITE_ROW || sqlite3_column_int(st, 0) != 0) {
         ret = cs_errf(err, errlen, rc == SQLITE_ROW ? CS_EBUSY : CS_ESQLITE,
-                      "cannot checkpoint '%s': %s", path,
-                      rc == SQLITE_ROW ? "the database is in use"
+                      _("cannot checkpoint '%s': %s"), path,
+                      rc == SQLITE_ROW ? _("the database is in use")
                       : db             ? sqlite3_errmsg(db)
                                        : sqlite3_errstr(rc));
         goto out;
@@ -195,7 +197,7 @@ out:
     sqlite3_finalize(st);
     /* The last connection to close removes the (now empty) WAL. */
     if (sqlite3_close(db) != SQLITE_OK && ret == 0)
-        ret = cs_errf(err, errlen, CS_ESQLITE, "cannot close '%s'", path);
+        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot close '%s'"), path);
     return ret;
 }
 
@@ -210,18 +212,19 @@ ops_keys_check(const char *dir, char *id, size_t idlen, char *err, size_t errlen
 
     if (ops_path(key_path, sizeof(key_path), dir, HUB_KEY) != 0 ||
         ops_path(pub_path, sizeof(pub_path), dir, HUB_PUB) != 0)
-        return cs_errf(err, errlen, CS_EINVAL, "'%s': path too long", dir);
+        return cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), dir);
     if (stat(key_path, &st) != 0)
-        return cs_errf(err, errlen, -errno, "cannot read '%s': %s", key_path, strerror(errno));
+        return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), key_path, strerror(errno));
     if ((st.st_mode & 0777) != 0600)
-        return cs_errf(err, errlen, CS_EKEYPERM, "'%s' has mode %04o, must be 0600 (chmod 600 it)",
-                       key_path, (unsigned)(st.st_mode & 0777));
+        return cs_errf(err, errlen, CS_EKEYPERM,
+                       _("'%s' has mode %04o, must be 0600 (chmod 600 it)"), key_path,
+                       (unsigned)(st.st_mode & 0777));
     if ((ret = cs_key_load(&k, key_path, err, errlen)) != 0)
         return ret;
     if ((ret = cs_pk_load(pk, pub_path, err, errlen)) != 0)
         goto out;
     if (sodium_memcmp(pk, cs_key_pk(k), CS_PK_LEN) != 0) {
-        ret = cs_errf(err, errlen, CS_EKEYFILE, "'%s' is not the public half of '%s'", pub_path,
+        ret = cs_errf(err, errlen, CS_EKEYFILE, _("'%s' is not the public half of '%s'"), pub_path,
                       key_path);
         goto out;
     }
@@ -245,9 +248,9 @@ ops_copy_file(const char *from, const char *to, mode_t mode, char *err, size_t e
     int in = -1, out = -1, ret = -1;
 
     if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
-        return cs_errf(err, errlen, -errno, "cannot read '%s': %s", from, strerror(errno));
+        return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), from, strerror(errno));
     if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot create '%s': %s", to, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot create '%s': %s"), to, strerror(errno));
         close(in);
         return ret;
     }
@@ -256,7 +259,7 @@ ops_copy_file(const char *from, const char *to, mode_t mode, char *err, size_t e
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            ret = cs_errf(err, errlen, -errno, "cannot read '%s': %s", from, strerror(errno));
+            ret = cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), from, strerror(errno));
             goto out;
         }
         if (n == 0)
@@ -266,7 +269,7 @@ ops_copy_file(const char *from, const char *to, mode_t mode, char *err, size_t e
             if (w < 0 && errno == EINTR)
                 continue;
             if (w < 0) {
-                ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", to, strerror(errno));
+                ret = cs_errf(err, errlen, -errno, _("cannot write '%s': %s"), to, strerror(errno));
                 goto out;
             }
             off += w;
@@ -274,14 +277,14 @@ ops_copy_file(const char *from, const char *to, mode_t mode, char *err, size_t e
     }
     /* The umask may have narrowed mode; a key must come out 0600 and the rest as asked. */
     if (fchmod(out, mode) != 0 || fsync(out) != 0) {
-        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", to, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot write '%s': %s"), to, strerror(errno));
         goto out;
     }
     ret = 0;
 out:
     close(in);
     if (close(out) != 0 && ret == 0)
-        ret = cs_errf(err, errlen, -errno, "cannot write '%s': %s", to, strerror(errno));
+        ret = cs_errf(err, errlen, -errno, _("cannot write '%s': %s"), to, strerror(errno));
     if (ret != 0) {
         int e = errno;
         unlink(to);
@@ -295,7 +298,7 @@ ops_sync_dir(const char *dir, char *err, size_t errlen)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0) {
-        int ret = cs_errf(err, errlen, -errno, "cannot sync '%s': %s", dir, strerror(errno));
+        int ret = cs_errf(err, errlen, -errno, _("cannot sync '%s': %s"), dir, strerror(errno));
         if (fd >= 0)
             close(fd);
         return ret;

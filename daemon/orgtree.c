@@ -12,6 +12,7 @@
 
 #include "cellsync/codes.h"
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/util.h"
 #include "hub_internal.h"
 
@@ -58,12 +59,12 @@ csv_split(const char *line, struct unit *u, char *msg, size_t msglen)
     int n = 0;
 
     if (o == NULL) {
-        snprintf(msg, msglen, "out of memory");
+        snprintf(msg, msglen, _("out of memory"));
         return -1;
     }
     for (;;) {
         if (n == F__COUNT) {
-            snprintf(msg, msglen, "more than %d fields (a name with a comma needs quotes)",
+            snprintf(msg, msglen, _("more than %d fields (a name with a comma needs quotes)"),
                      F__COUNT);
             return -1;
         }
@@ -72,7 +73,7 @@ csv_split(const char *line, struct unit *u, char *msg, size_t msglen)
             p++;
             for (;;) {
                 if (*p == 0) {
-                    snprintf(msg, msglen, "a quoted field is not closed on this line");
+                    snprintf(msg, msglen, _("a quoted field is not closed on this line"));
                     return -1;
                 }
                 if (*p == '"') {
@@ -87,13 +88,13 @@ csv_split(const char *line, struct unit *u, char *msg, size_t msglen)
                 *o++ = *p++;
             }
             if (*p != ',' && *p != 0) {
-                snprintf(msg, msglen, "text after the closing quote of field %d", n);
+                snprintf(msg, msglen, _("text after the closing quote of field %d"), n);
                 return -1;
             }
         } else {
             for (; *p && *p != ','; p++) {
                 if (*p == '"') {
-                    snprintf(msg, msglen, "a quote inside field %d, which is not quoted", n);
+                    snprintf(msg, msglen, _("a quote inside field %d, which is not quoted"), n);
                     return -1;
                 }
                 *o++ = *p;
@@ -105,8 +106,10 @@ csv_split(const char *line, struct unit *u, char *msg, size_t msglen)
         p++;
     }
     if (n != F__COUNT) {
-        snprintf(msg, msglen, "%d field%s, expected %d: id,parent,level,kind,name", n,
-                 n == 1 ? "" : "s", F__COUNT);
+        snprintf(msg, msglen,
+                 dngettext(CS_TEXT_DOMAIN, "%d field, expected %d: id,parent,level,kind,name",
+                           "%d fields, expected %d: id,parent,level,kind,name", (unsigned long)n),
+                 n, F__COUNT);
         return -1;
     }
     return 0;
@@ -116,12 +119,12 @@ static int
 unit_check(const struct unit *u, char *msg, size_t msglen)
 {
     if (!code_ok(u->f[F_ID])) {
-        snprintf(msg, msglen, "unit id '%s' must be 1 to %d characters without spaces", u->f[F_ID],
-                 ORG_MAX - 1);
+        snprintf(msg, msglen, _("unit id '%s' must be 1 to %d characters without spaces"),
+                 u->f[F_ID], ORG_MAX - 1);
         return -1;
     }
     if (u->f[F_PARENT][0] != 0 && !code_ok(u->f[F_PARENT])) {
-        snprintf(msg, msglen, "parent '%s' must be 1 to %d characters without spaces",
+        snprintf(msg, msglen, _("parent '%s' must be 1 to %d characters without spaces"),
                  u->f[F_PARENT], ORG_MAX - 1);
         return -1;
     }
@@ -132,17 +135,17 @@ unit_check(const struct unit *u, char *msg, size_t msglen)
     if (!level_ok) {
         char known[128];
         cs_code_list_text("level", known, sizeof(known));
-        snprintf(msg, msglen, "level '%s' is not one of %s", u->f[F_LEVEL], known);
+        snprintf(msg, msglen, _("level '%s' is not one of %s"), u->f[F_LEVEL], known);
         return -1;
     }
     if (!hub__text_ok(u->f[F_KIND], ORG_MAX, 1)) {
-        snprintf(msg, msglen, "kind '%s' is too long or holds control characters", u->f[F_KIND]);
+        snprintf(msg, msglen, _("kind '%s' is too long or holds control characters"), u->f[F_KIND]);
         return -1;
     }
     if (!hub__text_ok(u->f[F_NAME], UNIT_NAME_MAX, 0)) {
         snprintf(msg, msglen,
-                 "the name of unit '%s' is empty, too long or holds control "
-                 "characters",
+                 _("the name of unit '%s' is empty, too long or holds control "
+                   "characters"),
                  u->f[F_ID]);
         return -1;
     }
@@ -179,9 +182,9 @@ static int
 tree_check(struct tree *t, const char *path, char *err, size_t errlen)
 {
     if (t->n == 0)
-        return cs_errf(err, errlen, CS_EMALFORMED, "'%s' has a header but no units", path);
+        return cs_errf(err, errlen, CS_EMALFORMED, _("'%s' has a header but no units"), path);
     if ((t->by_code = malloc(t->n * sizeof(*t->by_code))) == NULL)
-        return cs_errf(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
+        return cs_errf(err, errlen, CS_ENOMEM, _("cannot read '%s': out of memory"), path);
     for (size_t i = 0; i < t->n; i++)
         t->by_code[i] = &t->u[i];
     qsort(t->by_code, t->n, sizeof(*t->by_code), by_code_cmp);
@@ -189,8 +192,8 @@ tree_check(struct tree *t, const char *path, char *err, size_t errlen)
         const struct unit *a = t->by_code[i - 1], *b = t->by_code[i];
         if (strcmp(a->f[F_ID], b->f[F_ID]) == 0)
             return cs_errf(err, errlen, CS_EMALFORMED,
-                           "'%s', line %u: unit id '%s' is already used on line %u", path, b->line,
-                           b->f[F_ID], a->line);
+                           _("'%s', line %u: unit id '%s' is already used on line %u"), path,
+                           b->line, b->f[F_ID], a->line);
     }
     t->root = SIZE_MAX;
     for (size_t i = 0; i < t->n; i++) {
@@ -199,8 +202,8 @@ tree_check(struct tree *t, const char *path, char *err, size_t errlen)
         if (u->f[F_PARENT][0] == 0) {
             if (t->root != SIZE_MAX)
                 return cs_errf(err, errlen, CS_EMALFORMED,
-                               "'%s', line %u: unit '%s' has no parent, nor has '%s' on line "
-                               "%u: only the root unit may have an empty parent",
+                               _("'%s', line %u: unit '%s' has no parent, nor has '%s' on line "
+                                 "%u: only the root unit may have an empty parent"),
                                path, u->line, u->f[F_ID], t->u[t->root].f[F_ID],
                                t->u[t->root].line);
             t->root = i;
@@ -208,13 +211,13 @@ tree_check(struct tree *t, const char *path, char *err, size_t errlen)
         }
         if ((u->parent = tree_find(t, u->f[F_PARENT])) == SIZE_MAX)
             return cs_errf(err, errlen, CS_EMALFORMED,
-                           "'%s', line %u: parent '%s' of unit '%s' is not in the file", path,
+                           _("'%s', line %u: parent '%s' of unit '%s' is not in the file"), path,
                            u->line, u->f[F_PARENT], u->f[F_ID]);
     }
     if (t->root == SIZE_MAX)
         return cs_errf(err, errlen, CS_EMALFORMED,
-                       "'%s': no unit has an empty parent: the root (the hub's own unit) needs "
-                       "one",
+                       _("'%s': no unit has an empty parent: the root (the hub's own unit) needs "
+                         "one"),
                        path);
     /* Walk up from each unit; meeting the current path again is a cycle. */
     for (size_t i = 0; i < t->n; i++) {
@@ -225,7 +228,7 @@ tree_check(struct tree *t, const char *path, char *err, size_t errlen)
         }
         if (j != SIZE_MAX && t->u[j].mark == 1)
             return cs_errf(err, errlen, CS_EMALFORMED,
-                           "'%s', line %u: unit '%s' is its own ancestor (a cycle of parents)",
+                           _("'%s', line %u: unit '%s' is its own ancestor (a cycle of parents)"),
                            path, t->u[j].line, t->u[j].f[F_ID]);
         for (j = i; j != SIZE_MAX && t->u[j].mark == 1; j = t->u[j].parent)
             t->u[j].mark = 2;
@@ -246,16 +249,17 @@ hub__csv_read(const char *path, struct tree *t, char *err, size_t errlen)
     memset(t, 0, sizeof(*t));
     FILE *f = fopen(path, "r");
     if (f == NULL)
-        return cs_errf(err, errlen, -errno, "cannot open '%s': %s", path, strerror(errno));
+        return cs_errf(err, errlen, -errno, _("cannot open '%s': %s"), path, strerror(errno));
     while ((len = getline(&line, &cap, f)) >= 0) {
         lineno++;
         total += (size_t)len;
         if (total > CSV_MAX_BYTES) {
-            ret = cs_errf(err, errlen, CS_ETOOBIG, "'%s' is over %u bytes", path, CSV_MAX_BYTES);
+            ret = cs_errf(err, errlen, CS_ETOOBIG, _("'%s' is over %u bytes"), path, CSV_MAX_BYTES);
             goto out;
         }
         if (strlen(line) != (size_t)len) {
-            ret = cs_errf(err, errlen, CS_EMALFORMED, "'%s', line %u: binary data", path, lineno);
+            ret =
+                cs_errf(err, errlen, CS_EMALFORMED, _("'%s', line %u: binary data"), path, lineno);
             goto out;
         }
         if (len > 0 && line[len - 1] == '\n')
@@ -266,14 +270,15 @@ hub__csv_read(const char *path, struct tree *t, char *err, size_t errlen)
         if (lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0) /* saved by a spreadsheet */
             p += 3;
         if (!cs_utf8_valid((const unsigned char *)p, strlen(p))) {
-            ret =
-                cs_errf(err, errlen, CS_EMALFORMED, "'%s', line %u: not UTF-8 text", path, lineno);
+            ret = cs_errf(err, errlen, CS_EMALFORMED, _("'%s', line %u: not UTF-8 text"), path,
+                          lineno);
             goto out;
         }
         if (lineno == 1) {
             if (strcmp(p, header) != 0) {
-                ret = cs_errf(err, errlen, CS_EMALFORMED,
-                              "'%s', line 1: the first line must be the header %s", path, header);
+                ret =
+                    cs_errf(err, errlen, CS_EMALFORMED,
+                            _("'%s', line 1: the first line must be the header %s"), path, header);
                 goto out;
             }
             continue;
@@ -281,30 +286,30 @@ hub__csv_read(const char *path, struct tree *t, char *err, size_t errlen)
         if (*p == 0)
             continue;
         if (t->n == CSV_MAX_UNITS) {
-            ret = cs_errf(err, errlen, CS_ETOOBIG, "'%s', line %u: more than %u units", path,
+            ret = cs_errf(err, errlen, CS_ETOOBIG, _("'%s', line %u: more than %u units"), path,
                           lineno, CSV_MAX_UNITS);
             goto out;
         }
         if (cs_grow((void **)&t->u, &t->cap, t->n + 1, sizeof(*t->u), 64) != 0) {
-            ret = cs_errf(err, errlen, CS_ENOMEM, "cannot read '%s': out of memory", path);
+            ret = cs_errf(err, errlen, CS_ENOMEM, _("cannot read '%s': out of memory"), path);
             goto out;
         }
         struct unit *u = &t->u[t->n++];
         memset(u, 0, sizeof(*u));
         u->line = lineno;
         if (csv_split(p, u, msg, sizeof(msg)) != 0 || unit_check(u, msg, sizeof(msg)) != 0) {
-            ret = cs_errf(err, errlen, CS_EMALFORMED, "'%s', line %u: %s", path, lineno, msg);
+            ret = cs_errf(err, errlen, CS_EMALFORMED, _("'%s', line %u: %s"), path, lineno, msg);
             goto out;
         }
     }
     if (ferror(f)) {
-        ret = cs_errf(err, errlen, -EIO, "cannot read '%s': %s", path, strerror(errno));
+        ret = cs_errf(err, errlen, -EIO, _("cannot read '%s': %s"), path, strerror(errno));
         goto out;
     }
     if (lineno == 0) {
         ret = cs_errf(err, errlen, CS_EMALFORMED,
-                      "'%s', line 1: the file is empty; the first line must be the header %s", path,
-                      header);
+                      _("'%s', line 1: the file is empty; the first line must be the header %s"),
+                      path, header);
         goto out;
     }
     ret = tree_check(t, path, err, errlen);

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/util.h"
 #include "hub_internal.h"
 #include "peer.h"
@@ -36,7 +37,7 @@ hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello
     int how = hub_down_cursor(h, hello, w->incarnation, &p->down_after);
     if (how < 0) {
         w->status = CS_WELCOME_BUSY;
-        snprintf(w->message, sizeof(w->message), "the hub cannot read its incarnation");
+        snprintf(w->message, sizeof(w->message), _("the hub cannot read its incarnation"));
         return (int)w->status;
     }
     w->has_incarnation = 1;
@@ -53,7 +54,7 @@ hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello
     }
     if (hub_scope_load(h, p->dev.org, &p->scope) != 0) {
         w->status = CS_WELCOME_BUSY;
-        snprintf(w->message, sizeof(w->message), "the hub cannot read its org tree");
+        snprintf(w->message, sizeof(w->message), _("the hub cannot read its org tree"));
         return (int)w->status;
     }
     hub_device_touch(h, &p->dev.id, (int64_t)time(NULL));
@@ -149,12 +150,12 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
 
     memset(m, 0, sizeof(*m));
     if ((ret = cs_envelope_peek(env, envlen, &x.info)) != 0)
-        return cs_errf(err, errlen, ret, "chunk refused: %s", cs_strerror(ret));
+        return cs_errf(err, errlen, ret, _("chunk refused: %s"), cs_strerror(ret));
     ret = cs_sync_open_chunk(hub_key(h), p->dev.pk, env, envlen, &cs, &x.info, err, errlen);
     if (ret != 0)
         goto out;
     if ((ret = hub_authz_new(h, &p->dev, p->scope, cs, &x.az)) != 0) {
-        cs_errf(err, errlen, ret, "cannot check the chunk: %s", cs_strerror(ret));
+        cs_errf(err, errlen, ret, _("cannot check the chunk: %s"), cs_strerror(ret));
         goto out;
     }
     if ((ret = cs_replica_apply(hub_replica(h), cs, &opts, &m->st, err, errlen)) != 0)

@@ -107,9 +107,11 @@ static const char sync_chart_sql[] =
 /* clang-format on */
 
 static const char *const sync_devices_headers[] = {
-    N_("device"),    N_("name"),     N_("unit"),    N_("role"),    N_("last contact"),
-    N_("days ago"),  N_("revoked"),  N_("hub seq"), N_("applied"), N_("pending"),
-    N_("conflicts"), N_("refusals"), NULL,
+    N_("device"),  N_("name"),         N_("unit"),
+    N_("role"),    N_("last contact"), N_("days ago"),
+    N_("revoked"), N_("hub seq"),      NC_("sync", "applied"),
+    N_("pending"), N_("conflicts"),    N_("refusals"),
+    NULL,
 };
 
 static const struct cs_report_query report_sync_queries[] = {

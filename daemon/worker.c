@@ -27,6 +27,7 @@
 #include <uv.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "conn.h"
 #include "hub.h"
 #include "inbox.h"
@@ -50,17 +51,17 @@ hello_work(struct hub *h, struct job *j)
     if (rc == CS_EVERSION) {
         o->msg2len = cs_hs_version_reply(o->msg2);
         o->close_after = 1;
-        snprintf(j->err, sizeof(j->err), "protocol version mismatch");
+        snprintf(j->err, sizeof(j->err), _("protocol version mismatch"));
         return;
     }
     if (rc != 0) {
         j->ret = rc;
-        snprintf(j->err, sizeof(j->err), "handshake refused: %s", cs_strerror(rc));
+        snprintf(j->err, sizeof(j->err), _("handshake refused: %s"), cs_strerror(rc));
         return;
     }
     if (hub_peer_admit(h, o->hs.peer_pk, &hello, p, &wel) != CS_WELCOME_OK) {
         o->close_after = 1;
-        snprintf(j->err, sizeof(j->err), "device refused: %s", wel.message);
+        snprintf(j->err, sizeof(j->err), _("device refused: %s"), wel.message);
     } else {
         if (hub_open_clock_refusals(h, &p->dev, &o->refused, &o->nrefused) != 0)
             /* Told at the next sync instead: this one goes on. */
@@ -71,7 +72,7 @@ hello_work(struct hub *h, struct job *j)
     }
     if ((rc = cs_hs_hub_reply(&o->hs, &wel, o->msg2, sizeof(o->msg2), &o->msg2len)) != 0) {
         j->ret = rc;
-        snprintf(j->err, sizeof(j->err), "cannot answer the handshake: %s", cs_strerror(rc));
+        snprintf(j->err, sizeof(j->err), _("cannot answer the handshake: %s"), cs_strerror(rc));
     }
 }
 
@@ -197,9 +198,8 @@ batch_after(uv_work_t *req, int status)
     w->batch = NULL;
     w->batches++;
     if (w->sync_rc != SQLITE_OK)
-        logf_("error", NULL,
-              "event=sync-failed error=\"%s\" detail=\"every job of the batch fails\"",
-              sqlite3_errstr(w->sync_rc));
+        logf_("error", NULL, "event=sync-failed error=\"%s\" detail=\"%s\"",
+              sqlite3_errstr(w->sync_rc), _("every job of the batch fails"));
     for (; j != NULL; j = next) {
         next = j->next;
         j->next = NULL;
@@ -207,7 +207,7 @@ batch_after(uv_work_t *req, int status)
         /* Not durable: nothing of it may be reported (an import's own commits were synced). */
         if (w->sync_rc != SQLITE_OK && j->kind != J_IMPORT) {
             j->ret = CS_ESQLITE;
-            snprintf(j->err, sizeof(j->err), "the hub cannot write to its disk: %s",
+            snprintf(j->err, sizeof(j->err), _("the hub cannot write to its disk: %s"),
                      sqlite3_errstr(w->sync_rc));
         }
         if (j->kind == J_IMPORT)
@@ -309,7 +309,8 @@ group_commit_start(sqlite3 *db)
         wal = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
     sqlite3_finalize(st);
     if (!wal || sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
-        logf_("warn", NULL, "event=no-group-commit reason=\"the replica is not in WAL mode\"");
+        logf_("warn", NULL, "event=no-group-commit reason=\"%s\"",
+              _("the replica is not in WAL mode"));
         return 0;
     }
     return 1;
