@@ -36,12 +36,14 @@ show_progress(void *ud, const struct device_tally *t)
     struct show *s = ud;
     if (!s->tty || t->bytes < PROGRESS_MIN)
         return;
+    /* The carriage return is no text: it brings the line back over the last one. */
+    fputc('\r', stderr);
     if (s->reading)
-        fprintf(stderr, _("\r  read %zu chunks (%.1f MiB), received %zu changes  "), t->chunks,
+        fprintf(stderr, _("  read %zu chunks (%.1f MiB), received %zu changes  "), t->chunks,
                 t->bytes / 1048576.0, t->changes);
     else
-        fprintf(stderr, _("\r  wrote %zu changes in %zu chunks (%.1f MiB)  "), t->changes,
-                t->chunks, t->bytes / 1048576.0);
+        fprintf(stderr, _("  wrote %zu changes in %zu chunks (%.1f MiB)  "), t->changes, t->chunks,
+                t->bytes / 1048576.0);
     s->shown = 1;
 }
 

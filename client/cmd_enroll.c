@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cellsync/codes.h"
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
@@ -104,10 +105,11 @@ enroll_run(struct client *c, const struct verb_args *a)
     }
     sodium_memzero(secret, sizeof(secret));
     sodium_memzero(e.secret, sizeof(e.secret));
+    const char *role = cs_code_label("role", e.role);
     if (e.org[0])
         printf(_("enrolled with the hub at %s as unit %s (%s); run 'cellsync sync' to register "
                  "this device\n"),
-               e.addr, e.org, e.role);
+               e.addr, e.org, role ? role : e.role);
     else
         printf(_("enrolled with the hub at %s; run 'cellsync sync' to register this device\n"),
                e.addr);

@@ -78,7 +78,9 @@ progress(const struct tally *t, int on)
 {
     if (!on)
         return;
-    fprintf(stderr, _("\r  sent %zu changes (%.1f KiB)  received %zu changes (%.1f KiB)  "),
+    /* The carriage return is no text: it brings the line back over the last one. */
+    fputc('\r', stderr);
+    fprintf(stderr, _("  sent %zu changes (%.1f KiB)  received %zu changes (%.1f KiB)  "),
             t->sent_changes, t->sent_bytes / 1024.0, t->recv_changes, t->recv_bytes / 1024.0);
 }
 

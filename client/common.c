@@ -133,7 +133,7 @@ run_verb(const char *cmd, const struct verb *v, int argc, char **argv)
 
     snprintf(what, sizeof(what), "%s%s%s", cmd, v->name ? " " : "", v->name ? v->name : "");
     if (nf > CS_CLI_OPT_MAX || v->nopts > CS_CLI_OPT_MAX)
-        return client_fail("%s: too many options", what);
+        return client_fail(_("%s: too many options"), what);
     for (size_t i = 0; i < nf; i++)
         fields[i] = (struct cs_cli_opt){v->e->fields[i].opt, 1, NULL};
     struct cs_cli_group g[] = {{fields, nf, fv}, {v->opts, v->nopts, ov}};

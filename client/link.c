@@ -135,7 +135,7 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return cs_errf(err, errlen, -errno, "poll: %s", strerror(errno));
+            return cs_errf(err, errlen, -errno, _("cannot wait for the hub: %s"), strerror(errno));
         }
         if (p.revents & POLLOUT) {
             ssize_t w = send(l->fd, l->out + l->outoff, l->outlen - l->outoff, MSG_NOSIGNAL);
