@@ -48,4 +48,32 @@ for bin in "$1" "$2"; do
         expect 0 stdout "^cách dùng: $prog" -- in_locale LANG=vi_VN.UTF-8 "$bin" --help
     fi
 done
+
+# Messages of the library and the daemon that were English under vi_VN (issue 14):
+# a file error, an org-tree CSV error, an enrollment file error, a role shown by its
+# label, and the sync report's column for how far a device has got, which once read
+# "đã làm đơn xin vào Đảng" (the stage's word: the msgid "applied" meant both).
+cellsync=$1 cellsyncd=$2
+vi() { in_locale LANG=vi_VN.UTF-8 "$@"; }
+printf 'id;parent;level;kind;name\nXA-ML;;commune;commune;x\n' >"$dir/semi.csv"
+expect 1 stderr "'$dir/semi.csv', dòng 1: dòng đầu tiên phải là dòng tiêu đề id,parent" -- \
+    vi "$cellsyncd" init --org-tree "$dir/semi.csv" --state "$dir/semi"
+expect 1 stderr "không mở được '$dir/nostate/hub.key'" -- vi "$cellsyncd" devices --state "$dir/nostate"
+printf 'hello\n' >"$dir/bad.enroll"
+expect 0 stdout "" -- env CELLSYNC_HOME="$dir/c" "$cellsync" init
+expect 1 stderr "'$dir/bad.enroll' dòng 1: cần dạng 'khóa = giá trị'" -- \
+    vi env CELLSYNC_HOME="$dir/c" "$cellsync" enroll "$dir/bad.enroll"
+cat >"$dir/tree.csv" <<'TREE'
+id,parent,level,kind,name
+XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
+CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván"
+TREE
+expect 0 stdout "" -- "$cellsyncd" init --org-tree "$dir/tree.csv" --state "$dir/hub"
+expect 0 stdout "(đơn vị CB-01, vai trò chi bộ)" -- vi "$cellsyncd" enroll --state "$dir/hub" \
+    --org CB-01 --role cell --name "máy a" --addr 127.0.0.1:1 --out "$dir/a.enroll"
+expect 0 stdout "thay đổi ở máy chủ  máy đã nhận  đang chờ" -- vi "$cellsyncd" report sync --state "$dir/hub"
+check "the sync report names no stage" eval "! grep -q 'đã làm đơn' '$out'"
+expect 0 stdout "hub seq  applied  pending" -- "$cellsyncd" report sync --state "$dir/hub"
+# The stage keeps its word in the pipeline report.
+expect 0 stdout "đã làm đơn xin vào Đảng" -- vi "$cellsyncd" report pipeline --state "$dir/hub"
 summary
