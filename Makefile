@@ -20,7 +20,8 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_JOBS  ?= $(JOBS)
 
 # Libraries the product links, then the tools that build it, then those make lint runs.
-DEBS  = libsqlite3-dev libsodium-dev libuv1-dev libmsgpack-dev libcmocka-dev libzstd-dev
+DEBS  = libsqlite3-dev libsodium-dev libuv1-dev libmsgpack-dev libcmocka-dev libzstd-dev \
+	libzip-dev libexpat1-dev
 TOOLS = cmake make gcc libc6-dev pkg-config gettext
 LINT_DEBS = clang-format shellcheck
 # The headless browser the HTML report is checked in (tests/cli/test_html_browser.sh).
@@ -28,6 +29,9 @@ LINT_DEBS = clang-format shellcheck
 # candidate), and a failure to install it is not fatal; without it ctest reports that
 # test as skipped. About 20 s to install on Debian 12 (measured: 21 s, lists already fetched).
 BROWSER_DEBS = chromium
+# The spreadsheet library the import test makes its real .xlsx files with
+# (tests/cli/test_import.sh). Optional like the browser: without it that part skips.
+TEST_DEBS = python3-openpyxl
 SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CMAKE_FLAGS ?=
@@ -49,7 +53,7 @@ deps:
 	for p in $(DEBS) $(TOOLS) $(LINT_DEBS) $(EXTRA_DEBS); do \
 	    installed $$p || missing="$$missing $$p"; \
 	done; \
-	for p in $(BROWSER_DEBS); do installed $$p || browser="$$browser $$p"; done; \
+	for p in $(BROWSER_DEBS) $(TEST_DEBS); do installed $$p || browser="$$browser $$p"; done; \
 	if [ -n "$$missing" ] || { [ -n "$$browser" ] && ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; }; then \
 	    $(SUDO) apt-get update -qq || exit 1; \
 	fi; \
@@ -59,11 +63,11 @@ deps:
 	fi; \
 	for p in $$browser; do \
 	    if candidate $$p; then \
-	        echo "make deps: installing $$p (for the browser test)"; \
+	        echo "make deps: installing $$p (for a test)"; \
 	        DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$p \
-	            || echo "make deps: could not install '$$p': the browser test will skip"; \
+	            || echo "make deps: could not install '$$p': the test that needs it will skip"; \
 	    else \
-	        echo "make deps: the package archive has no '$$p': the browser test will skip"; \
+	        echo "make deps: the package archive has no '$$p': the test that needs it will skip"; \
 	    fi; \
 	done; \
 	[ -n "$$missing$$browser" ] || echo "make deps: all Debian packages are installed"

@@ -16,5 +16,6 @@ int cmd_sync(int argc, char **argv);
 int cmd_target(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif
