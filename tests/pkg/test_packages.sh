@@ -90,8 +90,12 @@ deps=$(dpkg-deb -f "$d_deb" Depends)
 for d in libc6 libsqlite3-0 libsodium23 libuv1 libmsgpackc2 libzstd1 adduser "cellsync-common (= $ver)"; do
     echo "$deps" | grep -qF "$d" && ok || bad "cellsyncd does not depend on $d: $deps"
 done
+echo "$deps" | grep -q libzip4 && bad "cellsyncd depends on libzip4, which it does not link" || ok
 deps=$(dpkg-deb -f "$c_deb" Depends)
 echo "$deps" | grep -q libuv1 && bad "cellsync depends on libuv1, which it does not link" || ok
+for d in libzip4 libexpat1; do
+    echo "$deps" | grep -qF "$d" && ok || bad "cellsync does not depend on $d: $deps"
+done
 dpkg-deb -c "$d_deb" >"$tmp/d.list"
 for f in ./usr/sbin/cellsyncd ./lib/systemd/system/cellsyncd.service ./etc/cellsync/cellsyncd.conf \
     ./usr/share/man/man8/cellsyncd.8.gz ./usr/share/man/man5/cellsyncd.conf.5.gz \
@@ -136,12 +140,16 @@ run 0 "^cellsync $ver\$" -- cellsync --version
 run 0 "lệnh" -- env LANGUAGE=vi cellsyncd help
 run 0 "lệnh" -- env LANGUAGE=vi cellsync help
 
-# The runtime libraries the binaries link belong to packages they depend on.
+# The runtime libraries the binaries link belong to packages they depend on: those the
+# binary itself needs (its NEEDED entries, as dpkg-shlibdeps reads them), not the ones
+# ldd also lists because a library needs them (libzip's zlib, bzip2 and OpenSSL).
 for b in /usr/sbin/cellsyncd /usr/bin/cellsync; do
     pkg=cellsyncd
     [ "$b" = /usr/bin/cellsync ] && pkg=cellsync
     deps=$(dpkg-query -W -f='${Depends}' "$pkg")
-    for lib in $(ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'); do
+    needed=" $(objdump -p "$b" | awk '$1 == "NEEDED" {printf "%s ", $2}')"
+    for lib in $(ldd "$b" | awk -v needed="$needed" \
+        '$2 == "=>" && $3 ~ /^\// && index(needed, " " $1 " ") {print $3}'); do
         owner=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null || dpkg -S "$lib" 2>/dev/null ||
             dpkg -S "/lib/${lib#/usr/lib/}" 2>/dev/null)
         owner=${owner%%:*}
