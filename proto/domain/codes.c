@@ -139,6 +139,228 @@ cs_code_list_text(const char *list, char *buf, size_t len)
         n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", l->code);
 }
 
+/* ---- what a person types for a code ---- */
+
+/* Room for one folded code, label or typed choice; longer text matches nothing. */
+#define FOLD_MAX 256
+
+/* Folds s to compare it with a choice: '_' as a space, then cs_text_fold(). 0 if too long. */
+static int
+fold_name(const char *s, enum cs_fold how, char out[FOLD_MAX])
+{
+    char tmp[FOLD_MAX];
+    size_t n = strlen(s);
+    if (n >= sizeof(tmp))
+        return 0;
+    for (size_t i = 0; i <= n; i++)
+        tmp[i] = s[i] == '_' ? ' ' : s[i];
+    return cs_text_fold(tmp, n, how, out, FOLD_MAX) < FOLD_MAX;
+}
+
+/* The names one choice goes by, folded: code, labels, and the parts of labels with commas. */
+struct forms {
+    size_t n;
+    char s[8][FOLD_MAX];
+};
+
+static void
+forms_add(struct forms *f, const char *s, enum cs_fold how)
+{
+    if (f->n < CS_ARRAY_SIZE(f->s) && fold_name(s, how, f->s[f->n]) && f->s[f->n][0] != 0)
+        f->n++;
+}
+
+static void
+forms_of(const struct cs_code_label *l, enum cs_fold how, struct forms *f)
+{
+    f->n = 0;
+    forms_add(f, l->code, how);
+    forms_add(f, l->label, how);
+    forms_add(f, _(l->label), how);
+    for (size_t i = 1, whole = f->n; i < whole; i++) {
+        if (strchr(f->s[i], ',') == NULL)
+            continue;
+        char tmp[FOLD_MAX], *save = NULL;
+        memcpy(tmp, f->s[i], sizeof(tmp));
+        for (char *part = strtok_r(tmp, ",", &save); part != NULL;
+             part = strtok_r(NULL, ",", &save))
+            forms_add(f, part, how);
+    }
+}
+
+/* How many choices of items go by want, folded with how; the first in *hit. */
+static size_t
+matches(const struct cs_code_label *items, const char *want, enum cs_fold how,
+        const struct cs_code_label **hit)
+{
+    size_t n = 0;
+    for (const struct cs_code_label *l = items; l->code != NULL; l++) {
+        struct forms f;
+        forms_of(l, how, &f);
+        for (size_t i = 0; i < f.n; i++)
+            if (strcmp(f.s[i], want) == 0) {
+                if (n++ == 0)
+                    *hit = l;
+                break;
+            }
+    }
+    return n;
+}
+
+/* Edits (insert, delete, change, swap two neighbours) from a to b, both under FOLD_MAX bytes. */
+static size_t
+distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    size_t row[3][FOLD_MAX + 1]; /* rows i - 2, i - 1 and i, by i % 3 */
+    for (size_t j = 0; j <= nb; j++)
+        row[0][j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t *cur = row[i % 3], *up = row[(i - 1) % 3], *up2 = row[(i + 1) % 3];
+        cur[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t d = up[j - 1] + (a[i - 1] != b[j - 1]);
+            if (up[j] + 1 < d)
+                d = up[j] + 1;
+            if (cur[j - 1] + 1 < d)
+                d = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                up2[j - 2] + 1 < d)
+                d = up2[j - 2] + 1;
+            cur[j] = d;
+        }
+    }
+    return row[na % 3][nb];
+}
+
+/* The choice nearest to want (folded without marks), if it is near enough to be a slip. */
+static const struct cs_code_label *
+nearest(const struct cs_code_label *items, const char *want)
+{
+    const struct cs_code_label *best = NULL;
+    size_t best_d = (strlen(want) + 2) / 3 + 1; /* about one slip in three letters */
+    for (const struct cs_code_label *l = items; l->code != NULL; l++) {
+        struct forms f;
+        forms_of(l, CS_FOLD_MARKS, &f);
+        for (size_t i = 0; i < f.n; i++) {
+            size_t d = distance(want, f.s[i]);
+            if (d < best_d) {
+                best_d = d;
+                best = l;
+            }
+        }
+    }
+    return best;
+}
+
+/* One choice as a person reads it: "label (code)", or the label alone where it reads as the code.
+ */
+static void
+choice_text(const struct cs_code_label *l, char *buf, size_t len)
+{
+    char a[FOLD_MAX], b[FOLD_MAX];
+    const char *label = _(l->label);
+    if (fold_name(label, CS_FOLD_MARKS, a) && fold_name(l->code, CS_FOLD_MARKS, b) &&
+        strcmp(a, b) == 0)
+        snprintf(buf, len, "%s", label);
+    else
+        snprintf(buf, len, "%s (%s)", label, l->code);
+}
+
+/*
+ * The choices of items, or only those going by `only` (folded with how),
+ * as "a, b, c"; "a; b; c" when a label of the list has a comma of its own,
+ * so that "học sinh, sinh viên" reads as one choice. Returns the length of
+ * the whole text; buf holds whole choices and "..." where it is cut.
+ */
+static size_t
+choices_text(const struct cs_code_label *items, const char *only, enum cs_fold how, char *buf,
+             size_t len)
+{
+    const char *sep = ", ";
+    size_t total = 0, w = 0; /* the length of the whole text; what buf holds */
+    int cut = 0;
+    for (const struct cs_code_label *l = items; l != NULL && l->code != NULL; l++)
+        if (strchr(_(l->label), ',') != NULL)
+            sep = "; ";
+    if (len > 0)
+        buf[0] = 0;
+    for (const struct cs_code_label *l = items; l != NULL && l->code != NULL; l++) {
+        int keep = only == NULL;
+        if (!keep) {
+            struct forms f;
+            forms_of(l, how, &f);
+            for (size_t i = 0; i < f.n && !keep; i++)
+                keep = strcmp(f.s[i], only) == 0;
+        }
+        if (!keep)
+            continue;
+        char one[2 * FOLD_MAX + 8];
+        int m = snprintf(one, sizeof(one), "%s", total ? sep : "");
+        choice_text(l, one + m, sizeof(one) - (size_t)m);
+        size_t n = strlen(one);
+        /* Whole choices only, with room left for "..." after them. */
+        if (!cut && w + n + 3 < len) {
+            memcpy(buf + w, one, n + 1);
+            w += n;
+        } else if (!cut) {
+            if (w + 3 < len)
+                memcpy(buf + w, "...", 4);
+            cut = 1;
+        }
+        total += n;
+    }
+    return total;
+}
+
+size_t
+cs_code_choices_text(const char *list, char *buf, size_t len)
+{
+    return choices_text(cs_code_list(list), NULL, CS_FOLD_CASE, buf, len);
+}
+
+int
+cs_code_parse(const char *list, const char *text, const char **code, char *err, size_t errlen)
+{
+    const struct cs_code_label *items = cs_code_list(list), *hit = NULL;
+    char want[FOLD_MAX], choices[1024];
+    int ret = CS_EINVAL;
+
+    *code = NULL;
+    if (items == NULL) {
+        ret = cs_errf(err, errlen, CS_EINVAL, _("there is no list of choices '%s'"), list);
+        goto out;
+    }
+    /* With the marks first: "nu" is "nữ" only if no choice is written "nu". */
+    for (int how = CS_FOLD_CASE; how <= CS_FOLD_MARKS; how++) {
+        if (!fold_name(text, (enum cs_fold)how, want))
+            break;
+        size_t n = matches(items, want, (enum cs_fold)how, &hit);
+        if (n == 1) {
+            *code = hit->code;
+            ret = 0;
+            goto out;
+        }
+        if (n > 1) {
+            choices_text(items, want, (enum cs_fold)how, choices, sizeof(choices));
+            ret = cs_errf(err, errlen, CS_EINVAL,
+                          _("'%s' could be any of: %s; write it with its marks, or its code"), text,
+                          choices);
+            goto out;
+        }
+    }
+    cs_code_choices_text(list, choices, sizeof(choices));
+    const struct cs_code_label *near =
+        fold_name(text, CS_FOLD_MARKS, want) ? nearest(items, want) : NULL;
+    if (near != NULL)
+        ret = cs_errf(err, errlen, CS_EINVAL, _("'%s' is not one of: %s; did you mean '%s'?"), text,
+                      choices, _(near->label));
+    else
+        ret = cs_errf(err, errlen, CS_EINVAL, _("'%s' is not one of: %s"), text, choices);
+out:
+    return ret;
+}
+
 /* ---- SQL functions ---- */
 
 /* The id in v as canonical text into hex; 0, or -1 when it is not an id. */

@@ -8,7 +8,9 @@
  * Precomposed letters (NFC, what keyboards type) and letters followed by
  * combining marks (NFD) sort alike. Anything else sorts by code point
  * after the letters, except that spaces and punctuation come first and
- * digits next, so "Lò Văn" sorts before "Lòa".
+ * digits next, so "Lò Văn" sorts before "Lòa". The same letter tables
+ * fold text for comparing what people type (cs_text_fold): without case,
+ * and if asked without marks.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -215,4 +217,98 @@ cs_collate_vi(void *ud, int na, const void *a, int nb, const void *b)
     }
     int n = na < nb ? na : nb, c = memcmp(a, b, (size_t)n);
     return c != 0 ? c : na - nb;
+}
+
+/* ---- folding for comparing what people type (cs_text_fold) ---- */
+
+/* The base Latin letter of each letter of the alphabet above, by rank. */
+static const char alphabet_plain[] = "aaabcddeefghijklmnooopqrstuuvwxyz";
+
+/*
+ * The precomposed lower-case letter of a rank and tone, 0 where there is
+ * none (a tone mark on a consonant). Filled once, from the tables above.
+ */
+static uint32_t rendered[sizeof(alphabet_plain) - 1][6];
+static pthread_once_t rendered_once = PTHREAD_ONCE_INIT;
+
+static void
+rendered_init(void)
+{
+    pthread_once(&letters_once, letters_init);
+    for (size_t c = 0; c < 26; c++)
+        rendered[ascii_rank[c]][0] = (uint32_t)('a' + c);
+    for (size_t i = 0; i < nletters; i++)
+        if (!letters[i].k.upper)
+            rendered[letters[i].k.primary - 100][letters[i].k.tone] = letters[i].cp;
+}
+
+/* Where a fold is written: it stops at the first piece that does not fit. */
+struct sink {
+    char *out;
+    size_t cap, len, written;
+};
+
+static void
+sink_put(struct sink *s, const void *p, size_t n)
+{
+    if (s->written == s->len && s->len + n < s->cap) {
+        memcpy(s->out + s->len, p, n);
+        s->written += n;
+    }
+    s->len += n;
+}
+
+static void
+sink_cp(struct sink *s, uint32_t c)
+{
+    uint8_t b[4];
+    size_t n;
+    if (c < 0x80) {
+        b[0] = (uint8_t)c;
+        n = 1;
+    } else if (c < 0x800) {
+        b[0] = (uint8_t)(0xc0 | c >> 6);
+        b[1] = (uint8_t)(0x80 | (c & 0x3f));
+        n = 2;
+    } else {
+        /* Every letter of the tables is in the Basic Multilingual Plane. */
+        b[0] = (uint8_t)(0xe0 | c >> 12);
+        b[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+        b[2] = (uint8_t)(0x80 | (c & 0x3f));
+        n = 3;
+    }
+    sink_put(s, b, n);
+}
+
+size_t
+cs_text_fold(const char *text, size_t n, enum cs_fold how, char *out, size_t outlen)
+{
+    pthread_once(&rendered_once, rendered_init);
+    const uint8_t *p = (const uint8_t *)text, *end = p + n;
+    struct sink s = {out, outlen, 0, 0};
+    int space = 0; /* white space seen since the last thing written */
+    struct key k;
+
+    while (p < end) {
+        /* One character with the combining marks after it. */
+        const uint8_t *from = p;
+        next_key(&p, end, &k);
+        if (*from == ' ' || (*from >= '\t' && *from <= '\r')) {
+            space = 1;
+            continue;
+        }
+        if (space && s.len > 0)
+            sink_put(&s, " ", 1);
+        space = 0;
+        size_t rank = k.primary - 100;
+        if (k.primary < 100 || rank >= sizeof(alphabet_plain) - 1)
+            sink_put(&s, from, (size_t)(p - from)); /* not a letter: as it is */
+        else if (how == CS_FOLD_MARKS || rendered[rank][k.tone] == 0)
+            sink_put(&s, &alphabet_plain[rank], 1);
+        else
+            sink_cp(&s, rendered[rank][k.tone]);
+    }
+    if (outlen > 0)
+        out[s.written] = 0;
+    return s.len;
 }

@@ -35,6 +35,28 @@ const char *cs_code_label(const char *list, const char *code);
 void cs_code_list_text(const char *list, char *buf, size_t len);
 
 /*
+ * The choices of a list as a person reads them, in the language in force:
+ * "label (code), ...", the label alone where it reads as its code
+ * ("nam (male), nữ (female)"; in English "male, female"). Written into buf
+ * (cut after a whole choice, with "..."); returns the length of the whole
+ * text, as snprintf does.
+ */
+size_t cs_code_choices_text(const char *list, char *buf, size_t len);
+
+/*
+ * The code a person means by text, for a list: the code itself, or its
+ * label in English or in the language in force, or one comma-separated
+ * part of a label ("sinh viên" for "học sinh, sinh viên"); '_' reads as a
+ * space. Compared as cs_text_fold() folds with CS_FOLD_CASE, and failing
+ * that with CS_FOLD_MARKS if it then names one code only. 0 with *code the
+ * stored code (static storage). CS_EINVAL with err naming text and listing
+ * the choices (cs_code_choices_text()), with the nearest one as a "did you
+ * mean" when one is close; or, when text without its marks could be
+ * several, those. err does not name the field: the caller adds it.
+ */
+int cs_code_parse(const char *list, const char *text, const char **code, char *err, size_t errlen);
+
+/*
  * Registers on db the SQL functions that show stored values to a person:
  *   label(list, code)  the translated label of a code (unknown codes as they are)
  *   short_id(id)       the last 8 hex digits of a 16-byte id, as lists show them
@@ -50,5 +72,22 @@ int cs_codes_sql_register(sqlite3 *db);
  * ORDER BY name COLLATE vi. An sqlite3 collation callback.
  */
 int cs_collate_vi(void *ud, int na, const void *a, int nb, const void *b);
+
+/* How cs_text_fold() writes a text. */
+enum cs_fold {
+    CS_FOLD_CASE, /* lower case, tone marks and other marks kept: "Chính Thức" -> "chính thức" */
+    CS_FOLD_MARKS, /* lower case without any marks: "Đoàn  viên" -> "doan vien" */
+};
+
+/*
+ * Writes the n bytes of text (UTF-8, precomposed or decomposed) folded for
+ * comparing what people type: Vietnamese letters as `how` says, always
+ * precomposed (NFC); white space trimmed at both ends and each run of it
+ * one space; anything else as it is. Two texts a person reads as the same
+ * fold the same. out gets at most outlen - 1 bytes, cut before a piece that
+ * does not fit, and a NUL; returns the length of the whole fold, as
+ * snprintf does.
+ */
+size_t cs_text_fold(const char *text, size_t n, enum cs_fold how, char *out, size_t outlen);
 
 #endif
