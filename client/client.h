@@ -23,6 +23,7 @@
 #include "cellsync/id.h"
 #include "cellsync/replica.h"
 #include "cellsync/rules.h"
+#include "cellsync/validate.h"
 
 /* ---- the data directory and the replica in it (home.c) ---- */
 
@@ -37,6 +38,7 @@ struct client {
     sqlite3 *db;
     struct cs_date_holidays *hol; /* fixed holidays plus $home/holidays */
     int32_t today;                /* cs_date_today(): $CELLSYNC_TODAY for tests */
+    int duplicate_ok;             /* --duplicate-ok: fields_write() lets a likely duplicate in */
 };
 
 /* $CELLSYNC_HOME, else ~/.local/share/cellsync. 0 or -1 with a message printed. */
@@ -94,21 +96,34 @@ const struct field *entity_field(const struct entity *e, const char *column);
 /*
  * Checks and writes the given fields of one record in the open transaction.
  * Dates are normalised, codes checked, references resolved. On a bad value
- * returns CS_EINVAL with err naming the field and the value.
+ * returns CS_EINVAL with err naming the field and the value. A candidate or
+ * member given a name, date of birth or cell that makes it look like a
+ * person already recorded in the cell (cs_person_duplicate()) is refused
+ * with CS_EDUPLICATE, unless c->duplicate_ok.
  */
 int fields_write(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
                  char *err, size_t errlen);
 
+/*
+ * --duplicate-ok, which the verbs that write a person's fields take
+ * (run_verb() adds it where fields_person() is true and sets
+ * c->duplicate_ok), and whether an entity's records are people.
+ */
+extern const struct cs_cli_opt fields_duplicate_opt;
+int fields_person(const struct entity *e);
+
 /* Room for what a typed value may point into. Do not copy it while in use. */
 struct field_buf {
-    char date[CS_DATE_BUFSZ];
+    char text[CS_VALIDATE_BUFSZ]; /* a date, phone or card number as stored */
     struct cs_id ref;
 };
 
 /*
  * Checks and converts what a person typed for field f, as fields_write()
- * stores it: dates normalised to YYYY-MM-DD, codes checked against their
- * list, references resolved from a short id; "" is nil (clears the field).
+ * stores it: the checks of cs_validate_value() (dates normalised to
+ * YYYY-MM-DD, a code or a label stored as the code, the formats of citizen
+ * ids, phone and card numbers), references resolved from a short id; "" is
+ * nil (clears the field).
  * *out may point into text or buf, which must outlive it. CS_EINVAL (or
  * records_find()'s codes) with err naming the field and the value.
  */

@@ -92,8 +92,8 @@ member_list(struct client *c, const struct verb_args *a)
         return client_fail("%s", err);
     if (sqlite3_prepare_v2(c->db, json ? sql_json : sql_plain, -1, &st, NULL) != SQLITE_OK)
         return client_fail("%s", sqlite3_errmsg(c->db));
-    if (status != NULL)
-        sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    if (status != NULL) /* the code, also when a label was typed */
+        sqlite3_bind_text(st, 1, v.p, (int)v.n, SQLITE_STATIC);
     char oerr[512];
     ret = json ? cs_out_json(stdout, st, oerr, sizeof(oerr))
                : cs_out_table(stdout, st, headers, oerr, sizeof(oerr));

@@ -56,11 +56,11 @@ print_options(FILE *f, const struct entity *e, const struct cs_cli_opt *opts, si
     fprintf(f, "\n%s\n", _("options:"));
     for (size_t i = 0; e != NULL && i < e->nfields; i++) {
         const struct field *fd = &e->fields[i];
-        char arg[96] = "TEXT";
+        char arg[1024] = "TEXT"; /* room for every choice of a list, with its label */
         if (fd->type == FT_DATE)
             snprintf(arg, sizeof(arg), "%s", "YYYY-MM-DD");
         else if (fd->type == FT_CODE)
-            cs_code_list_text(fd->arg, arg, sizeof(arg));
+            cs_code_choices_text(fd->arg, arg, sizeof(arg));
         else if (fd->type == FT_REF)
             snprintf(arg, sizeof(arg), "%s", "ID");
         else if (fd->type == FT_INT)
@@ -68,9 +68,11 @@ print_options(FILE *f, const struct entity *e, const struct cs_cli_opt *opts, si
         fprintf(f, "  --%s %s\n      %s\n", fd->opt, fd->type == FT_CODE ? "CODE" : arg,
                 _(fd->label));
         if (fd->type == FT_CODE)
-            fprintf(f, "      (%s)\n", arg);
+            fprintf(f, "      %s\n", arg);
     }
     cs_cli_print_options(f, opts, nopts);
+    if (e != NULL && fields_person(e))
+        cs_cli_print_options(f, &fields_duplicate_opt, 1);
     cs_cli_print_options(f, help_opt, 1);
 }
 
@@ -136,8 +138,11 @@ run_verb(const char *cmd, const struct verb *v, int argc, char **argv)
         return client_fail(_("%s: too many options"), what);
     for (size_t i = 0; i < nf; i++)
         fields[i] = (struct cs_cli_opt){v->e->fields[i].opt, 1, NULL};
-    struct cs_cli_group g[] = {{fields, nf, fv}, {v->opts, v->nopts, ov}};
-    if ((ret = cs_cli_parse("cellsync", what, argc, argv, g, 2, &help, &rest)) != 0)
+    const char *dup = NULL;
+    struct cs_cli_group g[] = {
+        {fields, nf, fv}, {v->opts, v->nopts, ov}, {&fields_duplicate_opt, 1, &dup}};
+    int ng = v->e != NULL && fields_person(v->e) ? 3 : 2;
+    if ((ret = cs_cli_parse("cellsync", what, argc, argv, g, ng, &help, &rest)) != 0)
         return ret;
     if (help) {
         printf(_("usage: cellsync %s [<options>]%s%s\n\n%s\n"), what, v->operands[0] ? " " : "",
@@ -153,6 +158,7 @@ run_verb(const char *cmd, const struct verb *v, int argc, char **argv)
         return client_usage(_("%s: unexpected argument '%s'"), what, argv[rest + v->max_operands]);
     if ((ret = client_open(&c)) != 0)
         return ret;
+    c.duplicate_ok = dup != NULL;
     struct verb_args a = {fv, ov, nops, argv + rest};
     ret = v->fn(&c, &a);
     client_close(&c);

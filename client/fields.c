@@ -13,6 +13,7 @@
 #include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/meta.h"
 #include "client.h"
 
 const struct field *
@@ -22,6 +23,47 @@ entity_field(const struct entity *e, const char *column)
         if (strcmp(e->fields[i].column, column) == 0)
             return &e->fields[i];
     return NULL;
+}
+
+const struct cs_cli_opt fields_duplicate_opt = {
+    "duplicate-ok", 0,
+    N_("record the person even if someone with the same name and date of birth is in the cell")};
+
+int
+fields_person(const struct entity *e)
+{
+    return e == &ent_candidate || e == &ent_member;
+}
+
+/*
+ * After a person's name, date of birth or cell is written: refuses a
+ * likely second record of someone already in the cell. Refusing rather
+ * than warning, because a warning scrolls past a secretary and the second
+ * record then splits the person's history and counts them twice.
+ */
+static int
+check_duplicate(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
+                char *err, size_t errlen)
+{
+    const char *typed = fv[entity_field(e, "org_unit") - e->fields];
+    char org[64] = "", why[512];
+    int ret;
+
+    if (c->duplicate_ok || (fv[entity_field(e, "full_name") - e->fields] == NULL &&
+                            fv[entity_field(e, "birth_date") - e->fields] == NULL && typed == NULL))
+        return 0;
+    /* A record without a cell is about to get the device's own (candidate add does that). */
+    if (typed == NULL || typed[0] == 0)
+        cs_replica_meta_get(c->rep, CS_META_ORG, org, sizeof(org));
+    ret = cs_person_duplicate(c->db, e->table, row, org, NULL, why, sizeof(why));
+    if (ret == CS_EDUPLICATE)
+        return cs_errf(err, errlen, ret,
+                       _("%s; if this is another person, run the command again with "
+                         "--duplicate-ok"),
+                       why);
+    if (ret != 0)
+        return cs_errf(err, errlen, ret, "%s", why);
+    return 0;
 }
 
 int
@@ -40,7 +82,7 @@ fields_write(struct client *c, const struct entity *e, const struct cs_id *row, 
             (ret = cs_replica_set(c->rep, e->table, row, f->column, &val, err, errlen)) != 0)
             return ret;
     }
-    return 0;
+    return fields_person(e) ? check_duplicate(c, e, row, fv, err, errlen) : 0;
 }
 
 int
@@ -103,8 +145,13 @@ int
 field_value(struct client *c, const struct field *f, const char *text, struct field_buf *buf,
             struct cs_value *out, char *err, size_t errlen)
 {
-    char list[256];
-    int32_t day;
+    static const enum cs_schema_type types[] = {
+        [FT_TEXT] = CS_SCHEMA_TEXT, [FT_DATE] = CS_SCHEMA_DATE, [FT_CODE] = CS_SCHEMA_CODE,
+        [FT_REF] = CS_SCHEMA_REF,   [FT_INT] = CS_SCHEMA_INT,
+    };
+    const struct cs_schema_column col = {f->column,    types[f->type], f->arg,
+                                         CS_ROLE_CELL, f->opt,         f->label};
+    const char *value;
     int ret;
 
     *out = (struct cs_value){.type = CS_VNIL};
@@ -113,29 +160,13 @@ field_value(struct client *c, const struct field *f, const char *text, struct fi
         return 0;
     switch (f->type) {
     case FT_TEXT:
-        out->type = CS_VTEXT;
-        out->p = text;
-        out->n = strlen(text);
-        break;
     case FT_DATE:
-        if (cs_date_parse(text, &day, NULL, 0) != 0)
-            return cs_errf(err, errlen, CS_EINVAL,
-                           _("%s: '%s' is not a date (write YYYY-MM-DD or DD/MM/YYYY)"),
-                           _(f->label), text);
-        cs_date_format(day, buf->date);
-        out->type = CS_VTEXT;
-        out->p = buf->date;
-        out->n = strlen(buf->date);
-        break;
     case FT_CODE:
-        if (cs_code_label(f->arg, text) == NULL) {
-            cs_code_list_text(f->arg, list, sizeof(list));
-            return cs_errf(err, errlen, CS_EINVAL, _("%s: '%s' is not one of: %s"), _(f->label),
-                           text, list);
-        }
+        if ((ret = cs_validate_value(&col, text, c->today, buf->text, &value, err, errlen)) != 0)
+            return ret;
         out->type = CS_VTEXT;
-        out->p = text;
-        out->n = strlen(text);
+        out->p = value;
+        out->n = strlen(value);
         break;
     case FT_REF:
         if ((ret = records_find(c, f->arg, text, &buf->ref, err, errlen)) != 0)
