@@ -233,7 +233,7 @@ import_row(struct client *c, const struct import *im, unsigned row, const char *
             continue;
         }
         if (f->type == FT_DATE)
-            cs_date_parse(x[j].buf.date, &x[j].day, NULL, 0);
+            cs_date_parse(x[j].buf.text, &x[j].day, NULL, 0);
         if (im->role[0] != 0 && !cs_schema_column_writable(e->table, f->column, im->role)) {
             snprintf(err, sizeof(err),
                      _("%s: the committee records this; it reaches this device with a sync "

@@ -40,12 +40,12 @@ Nà Hang"
 2;Lê Thị Bình;2/9/1990;female;;;03/02/2025;
 3;Hoàng Văn Chiến;1975-12-01;male;;official;;
 
-5;Trần Văn Sai;31/02/2001;nam;;;;
+5;Trần Văn Sai;31/02/2001;trai;;;;
 EOF
 } >members.csv
 expect 1 stdout "^dòng 6, cột C: ngày sinh: '31/02/2001' không phải là ngày" -- \
     "$cellsync" import members --check members.csv
-verdict 1 stdout "^dòng 6, cột D: giới tính: 'nam'" "--check names the sex of row 6"
+verdict 1 stdout "^dòng 6, cột D: giới tính: 'trai'" "--check names the sex of row 6"
 verdict 1 stdout "đã kiểm tra 4 dòng, hợp lệ: 3, có lỗi: 1; chưa ghi gì" "--check sums up"
 equal "--check writes nothing" 0 "$(count member)"
 expect 1 stderr "chưa nhập gì: 1 trên 4 dòng có lỗi" -- "$cellsync" import members members.csv
@@ -87,7 +87,9 @@ equal "no step given: identified today" "identified|2026-03-01|CB01" \
     printf '\376\377'
     iconv -f UTF-8 -t UTF-16BE cand.txt
 } >cand-be.txt
-expect 0 stdout "hợp lệ: 2, có lỗi: 0" -- "$cellsync" import candidates --check cand-be.txt
+# The same people again: each row is a likely second record of a person.
+expect 1 stdout "hợp lệ: 0, có lỗi: 2" -- "$cellsync" import candidates --check cand-be.txt
+expect 1 stdout "^dòng 2: đã có quần chúng ưu tú cùng họ tên và ngày sinh" -- "$cellsync" import candidates --check cand-be.txt
 
 # ---- a candidate's steps: in order, not in the future, not past the ceremony ----
 crlf >steps.csv <<'EOF'
