@@ -268,39 +268,61 @@ cand_list(struct client *c, const struct verb_args *a)
 
 /* Records an exception to a rule on the candidate, in the open transaction. */
 static int
-record_exception(struct client *c, const struct cs_id *cand, const char *rule, enum cs_stage to,
-                 const char *reason, char *err, size_t errlen)
+record_exception(struct cs_replica *r, const struct cs_id *cand, const char *rule, enum cs_stage to,
+                 const char *reason, int32_t on, char *err, size_t errlen)
 {
     struct cs_id id;
     struct cs_value v = {.type = CS_VBLOB, .p = cand->b, .n = CS_ID_LEN};
     char today[CS_DATE_BUFSZ];
     int ret;
     cs_id_new(&id);
-    cs_date_format(c->today, today);
-    if ((ret = cs_replica_set(c->rep, "exception", &id, "candidate", &v, err, errlen)) != 0 ||
-        (ret = cs_replica_set_text(c->rep, "exception", &id, "rule", rule, err, errlen)) != 0 ||
-        (ret = cs_replica_set_text(c->rep, "exception", &id, "stage", cs_stage_code(to), err,
-                                   errlen)) != 0 ||
-        (ret = cs_replica_set_text(c->rep, "exception", &id, "reason", reason, err, errlen)) ||
-        (ret = cs_replica_set_text(c->rep, "exception", &id, "recorded_on", today, err, errlen)))
+    cs_date_format(on, today);
+    if ((ret = cs_replica_set(r, "exception", &id, "candidate", &v, err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "exception", &id, "rule", rule, err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "exception", &id, "stage", cs_stage_code(to), err, errlen)) !=
+            0 ||
+        (ret = cs_replica_set_text(r, "exception", &id, "reason", reason, err, errlen)) ||
+        (ret = cs_replica_set_text(r, "exception", &id, "recorded_on", today, err, errlen)))
         return ret;
     return 0;
 }
 
 static int
-set_ref(struct client *c, const char *table, const struct cs_id *row, const char *column,
+set_ref(struct cs_replica *r, const char *table, const struct cs_id *row, const char *column,
         const struct cs_id *ref, char *err, size_t errlen)
 {
     struct cs_value v = {.type = CS_VBLOB, .p = ref->b, .n = CS_ID_LEN};
-    return cs_replica_set(c->rep, table, row, column, &v, err, errlen);
+    return cs_replica_set(r, table, row, column, &v, err, errlen);
+}
+
+/* The text of a record's column ("" if unset) into buf; 0 or CS_ENOTFOUND. */
+static int
+row_text(sqlite3 *db, const char *table, const struct cs_id *row, const char *column, char *buf,
+         size_t len)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int ret = CS_ENOTFOUND;
+    snprintf(sql, sizeof(sql), "SELECT coalesce(\"%s\", '') FROM \"%s\" WHERE id = ?1", column,
+             table);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    buf[0] = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+        ret = 0;
+    }
+    sqlite3_finalize(st);
+    return ret;
 }
 
 /* A member's status, to tell an official member from a probationary one. */
 static int
-is_official(struct client *c, const struct cs_id *member)
+is_official(sqlite3 *db, const struct cs_id *member)
 {
     char status[32];
-    return records_text(c, "member", member, "status", status, sizeof(status)) == 0 &&
+    return row_text(db, "member", member, "status", status, sizeof(status)) == 0 &&
            strcmp(status, "official") == 0;
 }
 
@@ -310,8 +332,8 @@ is_official(struct client *c, const struct cs_id *member)
  * official membership that record turns official.
  */
 static int
-promote(struct client *c, const struct cs_id *cand, enum cs_stage to, const char *date, char *err,
-        size_t errlen)
+promote(struct cs_replica *r, const struct cs_id *cand, enum cs_stage to, const char *date,
+        char *err, size_t errlen)
 {
     struct cs_id member;
     char buf[64];
@@ -320,9 +342,9 @@ promote(struct client *c, const struct cs_id *cand, enum cs_stage to, const char
     if (to == CS_STAGE_OFFICIAL) {
         sqlite3_stmt *st;
         int found = 0;
-        if (sqlite3_prepare_v2(c->db, "SELECT member FROM candidate WHERE id = ?1", -1, &st,
-                               NULL) != SQLITE_OK)
-            return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(c->db));
+        if (sqlite3_prepare_v2(cs_replica_db(r), "SELECT member FROM candidate WHERE id = ?1", -1,
+                               &st, NULL) != SQLITE_OK)
+            return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(cs_replica_db(r)));
         sqlite3_bind_blob(st, 1, cand->b, CS_ID_LEN, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CS_ID_LEN) {
             memcpy(member.b, sqlite3_column_blob(st, 0), CS_ID_LEN);
@@ -331,10 +353,10 @@ promote(struct client *c, const struct cs_id *cand, enum cs_stage to, const char
         sqlite3_finalize(st);
         if (!found)
             return 0; /* admitted before this device kept its record: nothing to update */
-        if ((ret = cs_replica_set_text(c->rep, "member", &member, "status", "official", err,
-                                       errlen)) != 0 ||
-            (ret = cs_replica_set_text(c->rep, "member", &member, "official_on", date, err,
-                                       errlen)) != 0)
+        if ((ret = cs_replica_set_text(r, "member", &member, "status", "official", err, errlen)) !=
+                0 ||
+            (ret = cs_replica_set_text(r, "member", &member, "official_on", date, err, errlen)) !=
+                0)
             return ret;
         return 0;
     }
@@ -344,18 +366,18 @@ promote(struct client *c, const struct cs_id *cand, enum cs_stage to, const char
                                        "phone",     "education",  "occupation", "org_unit"};
     for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
         char value[1024];
-        if (records_text(c, "candidate", cand, copy[i], value, sizeof(value)) == 0 &&
+        if (row_text(cs_replica_db(r), "candidate", cand, copy[i], value, sizeof(value)) == 0 &&
             value[0] != 0 &&
-            (ret = cs_replica_set_text(c->rep, "member", &member, copy[i], value, err, errlen)))
+            (ret = cs_replica_set_text(r, "member", &member, copy[i], value, err, errlen)))
             return ret;
     }
-    if ((ret = records_text(c, "candidate", cand, "decision_on", buf, sizeof(buf))) != 0 ||
+    if ((ret = row_text(cs_replica_db(r), "candidate", cand, "decision_on", buf, sizeof(buf))) !=
+            0 ||
         (buf[0] &&
-         (ret = cs_replica_set_text(c->rep, "member", &member, "decision_on", buf, err, errlen))) ||
-        (ret = cs_replica_set_text(c->rep, "member", &member, "ceremony_on", date, err, errlen)) ||
-        (ret = cs_replica_set_text(c->rep, "member", &member, "status", "probationary", err,
-                                   errlen)) ||
-        (ret = set_ref(c, "candidate", cand, "member", &member, err, errlen)))
+         (ret = cs_replica_set_text(r, "member", &member, "decision_on", buf, err, errlen))) ||
+        (ret = cs_replica_set_text(r, "member", &member, "ceremony_on", date, err, errlen)) ||
+        (ret = cs_replica_set_text(r, "member", &member, "status", "probationary", err, errlen)) ||
+        (ret = set_ref(r, "candidate", cand, "member", &member, err, errlen)))
         return ret;
     return 0;
 }
@@ -420,7 +442,7 @@ cand_advance(struct client *c, const struct verb_args *a)
         if ((ret = records_find(c, "member", o[ADV_SPONSOR], &sp1, err, sizeof(err))) != 0)
             return fail_with(err, ret);
         f.sponsor[0].present = true;
-        f.sponsor[0].official_member = is_official(c, &sp1);
+        f.sponsor[0].official_member = is_official(c->db, &sp1);
         f.sponsor[0].months_known = -1;
     }
     if (o[ADV_SPONSOR2] != NULL) {
@@ -429,7 +451,7 @@ cand_advance(struct client *c, const struct verb_args *a)
         if (o[ADV_SPONSOR] != NULL && cs_id_cmp(&sp1, &sp2) == 0)
             return client_fail(_("the two sponsors must be different members"));
         f.sponsor[1].present = true;
-        f.sponsor[1].official_member = is_official(c, &sp2);
+        f.sponsor[1].official_member = is_official(c->db, &sp2);
         f.sponsor[1].months_known = -1;
     }
     if (youth != CS_DATE_NONE)
@@ -458,7 +480,8 @@ cand_advance(struct client *c, const struct verb_args *a)
         }
         waived |= CS_RULE_MASK(r);
         fprintf(stderr, _("cellsync: exception recorded: %s\n"), err);
-        if ((ret = record_exception(c, &id, rule, to, o[ADV_REASON], err, sizeof(err))) != 0)
+        if ((ret = record_exception(c->rep, &id, rule, to, o[ADV_REASON], c->today, err,
+                                    sizeof(err))) != 0)
             goto fail;
     }
     cs_date_format(on, datebuf);
@@ -467,11 +490,11 @@ cand_advance(struct client *c, const struct verb_args *a)
         (ret = cs_replica_set_text(c->rep, "candidate", &id, cs_candidate_stage_column(to), datebuf,
                                    err, sizeof(err))) != 0 ||
         (o[ADV_HELPER] != NULL &&
-         (ret = set_ref(c, "candidate", &id, "helper", &helper, err, sizeof(err))) != 0) ||
+         (ret = set_ref(c->rep, "candidate", &id, "helper", &helper, err, sizeof(err))) != 0) ||
         (o[ADV_SPONSOR] != NULL &&
-         (ret = set_ref(c, "candidate", &id, "sponsor1", &sp1, err, sizeof(err))) != 0) ||
+         (ret = set_ref(c->rep, "candidate", &id, "sponsor1", &sp1, err, sizeof(err))) != 0) ||
         (o[ADV_SPONSOR2] != NULL &&
-         (ret = set_ref(c, "candidate", &id, "sponsor2", &sp2, err, sizeof(err))) != 0))
+         (ret = set_ref(c->rep, "candidate", &id, "sponsor2", &sp2, err, sizeof(err))) != 0))
         goto fail;
     if (youth != CS_DATE_NONE) {
         char ybuf[CS_DATE_BUFSZ];
@@ -481,7 +504,7 @@ cand_advance(struct client *c, const struct verb_args *a)
             goto fail;
     }
     if ((to == CS_STAGE_CEREMONY || to == CS_STAGE_OFFICIAL) &&
-        (ret = promote(c, &id, to, datebuf, err, sizeof(err))) != 0)
+        (ret = promote(c->rep, &id, to, datebuf, err, sizeof(err))) != 0)
         goto fail;
     if ((ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0)
         goto fail;
