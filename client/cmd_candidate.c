@@ -317,15 +317,6 @@ row_text(sqlite3 *db, const char *table, const struct cs_id *row, const char *co
     return ret;
 }
 
-/* A member's status, to tell an official member from a probationary one. */
-static int
-is_official(sqlite3 *db, const struct cs_id *member)
-{
-    char status[32];
-    return row_text(db, "member", member, "status", status, sizeof(status)) == 0 &&
-           strcmp(status, "official") == 0;
-}
-
 /*
  * At the ceremony the candidate becomes a probationary member: a member
  * record with the identity copied over, linked from the candidate. At
@@ -382,138 +373,237 @@ promote(struct cs_replica *r, const struct cs_id *cand, enum cs_stage to, const 
     return 0;
 }
 
+/*
+ * One step of a candidate's procedure as a person gives it: the stage and
+ * its date, and what that step brings (the helper, the sponsors).
+ */
+struct cs_step {
+    int stage;                                      /* enum cs_stage, or -1: the next one */
+    int32_t on;                                     /* the date; CS_DATE_NONE: today */
+    const struct cs_id *helper;                     /* the member assigned to help */
+    const struct cs_id *sponsor[CS_RULES_SPONSORS]; /* the sponsoring members */
+    int32_t youth_union_resolution;                 /* its date, or CS_DATE_NONE */
+    /* OUT: the stage reached; on a refusal, the input it is about (a column), or NULL. */
+    enum cs_stage reached;
+    const char *field;
+};
+
+/* What the steps are judged with, and how a failing rule is treated. */
+struct cs_casework {
+    int32_t today;
+    const struct cs_date_holidays *hol;
+    const char *role;         /* the device's role; NULL or "" before enrollment */
+    const char *force_reason; /* NULL: a failing rule refuses; else an exception with it */
+    /* Called with the message of each exception recorded (optional). */
+    void (*excepted)(void *ud, const char *message);
+    void *ud;
+};
+
+static void
+cs_step_init(struct cs_step *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->stage = -1;
+    s->on = CS_DATE_NONE;
+    s->youth_union_resolution = CS_DATE_NONE;
+}
+
+/* Writes one step in the open transaction, after the rules. */
+static int
+step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
+           const struct cs_casework *k, char *err, size_t errlen)
+{
+    sqlite3 *db = cs_replica_db(r);
+    struct cs_rules_facts f;
+    char datebuf[CS_DATE_BUFSZ];
+    int32_t on = s->on != CS_DATE_NONE ? s->on : k->today;
+    unsigned waived = 0;
+    int ret;
+
+    if ((ret = cs_candidate_facts(db, id, &f)) != 0)
+        return cs_errf(err, errlen, ret, "%s", cs_strerror(ret));
+    if (f.stage == CS_STAGE_OFFICIAL || f.stage == CS_STAGE_WITHDRAWN)
+        return cs_errf(err, errlen, CS_ESTAGE, _("the candidate is %s: there is no further stage"),
+                       cs_code_label("stage", cs_stage_code(f.stage)));
+    enum cs_stage to = (enum cs_stage)(f.stage + 1);
+    if (s->stage >= 0 && s->stage != (int)to)
+        return cs_errf(err, errlen, CS_ESTAGE,
+                       _("the candidate is at '%s': the next stage is '%s', not '%s'"),
+                       cs_code_label("stage", cs_stage_code(f.stage)),
+                       cs_code_label("stage", cs_stage_code(to)),
+                       cs_code_label("stage", cs_stage_code((enum cs_stage)s->stage)));
+    /* The hub would refuse it: say so now, not after the next sync. */
+    if (k->role != NULL && k->role[0] != 0 && !cs_stage_writable(to, k->role))
+        return cs_errf(err, errlen, CS_ESTAGE, "%s",
+                       _("the admission decision is the committee's: it reaches this device "
+                         "with a sync"));
+
+    /* What this step brings: the helper, the sponsors. */
+    if (to == CS_STAGE_HELPER && s->helper == NULL && !f.helper_assigned) {
+        s->field = "helper";
+        return cs_errf(err, errlen, CS_EINVAL, "%s",
+                       _("the helper stage needs the member assigned to help"));
+    }
+    if (s->helper != NULL)
+        f.helper_assigned = true;
+    for (int i = 0; i < CS_RULES_SPONSORS; i++) {
+        if (s->sponsor[i] == NULL)
+            continue;
+        char status[32];
+        f.sponsor[i].present = true;
+        f.sponsor[i].official_member =
+            row_text(db, "member", s->sponsor[i], "status", status, sizeof(status)) == 0 &&
+            strcmp(status, "official") == 0;
+        f.sponsor[i].months_known = -1;
+    }
+    if (s->sponsor[0] != NULL && s->sponsor[1] != NULL &&
+        cs_id_cmp(s->sponsor[0], s->sponsor[1]) == 0)
+        return cs_errf(err, errlen, CS_EINVAL, "%s",
+                       _("the two sponsors must be different members"));
+    if (s->youth_union_resolution != CS_DATE_NONE)
+        f.youth_union_resolution = true;
+
+    for (;;) {
+        const char *rule = NULL;
+        err[0] = 0;
+        ret = cs_rules_check_advance(&f, to, on, k->hol, waived, &rule, err, errlen);
+        if (ret == 0)
+            break;
+        if (ret != CS_ERULE || k->force_reason == NULL)
+            return ret;
+        int rl = cs_rules_from_code(rule);
+        if (rl < 0 || (waived & CS_RULE_MASK(rl)))
+            return ret;
+        waived |= CS_RULE_MASK(rl);
+        if (k->excepted != NULL)
+            k->excepted(k->ud, err);
+        if ((ret = record_exception(r, id, rule, to, k->force_reason, k->today, err, errlen)) != 0)
+            return ret;
+    }
+    cs_date_format(on, datebuf);
+    if ((ret = cs_replica_set_text(r, "candidate", id, "stage", cs_stage_code(to), err, errlen)) !=
+            0 ||
+        (ret = cs_replica_set_text(r, "candidate", id, cs_candidate_stage_column(to), datebuf, err,
+                                   errlen)) != 0 ||
+        (s->helper != NULL &&
+         (ret = set_ref(r, "candidate", id, "helper", s->helper, err, errlen))) ||
+        (s->sponsor[0] != NULL &&
+         (ret = set_ref(r, "candidate", id, "sponsor1", s->sponsor[0], err, errlen)) != 0) ||
+        (s->sponsor[1] != NULL &&
+         (ret = set_ref(r, "candidate", id, "sponsor2", s->sponsor[1], err, errlen)) != 0))
+        return ret;
+    if (s->youth_union_resolution != CS_DATE_NONE) {
+        char ybuf[CS_DATE_BUFSZ];
+        cs_date_format(s->youth_union_resolution, ybuf);
+        if ((ret = cs_replica_set_text(r, "candidate", id, "youth_union_resolution_on", ybuf, err,
+                                       errlen)) != 0)
+            return ret;
+    }
+    if ((to == CS_STAGE_CEREMONY || to == CS_STAGE_OFFICIAL) &&
+        (ret = promote(r, id, to, datebuf, err, errlen)) != 0)
+        return ret;
+    s->reached = to;
+    return 0;
+}
+
+/* Moves a candidate one stage on, in a transaction of its own. */
+static int
+cs_candidate_advance(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
+                     const struct cs_casework *k, char *err, size_t errlen)
+{
+    int ret;
+
+    s->field = NULL;
+    if ((ret = cs_replica_begin(r, err, errlen)) != 0)
+        return ret;
+    if ((ret = step_write(r, id, s, k, err, errlen)) != 0 ||
+        (ret = cs_replica_commit(r, err, errlen)) != 0)
+        cs_replica_rollback(r);
+    return ret;
+}
+
+static void
+print_exception(void *ud, const char *message)
+{
+    (void)ud;
+    fprintf(stderr, _("cellsync: exception recorded: %s\n"), message);
+}
+
+/* The option of advance that gives a step's input. */
+static const char *
+step_option(const char *field)
+{
+    static const struct {
+        const char *field, *option;
+    } map[] = {{"helper", "--helper"},
+               {"sponsor1", "--sponsor"},
+               {"sponsor2", "--sponsor2"},
+               {"youth_union_resolution_on", "--youth-union-resolution"}};
+    for (size_t i = 0; field != NULL && i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(map[i].field, field) == 0)
+            return map[i].option;
+    return "--date";
+}
+
 static int
 cand_advance(struct client *c, const struct verb_args *a)
 {
     const char *const *o = a->ov;
-    char err[1024] = "", datebuf[CS_DATE_BUFSZ], stagebuf[32];
-    struct cs_rules_facts f;
+    char err[1024] = "", role[16] = "", datebuf[CS_DATE_BUFSZ];
     struct cs_id id, helper, sp1, sp2;
-    int32_t on = c->today, youth = CS_DATE_NONE;
-    unsigned waived = 0;
+    struct cs_step s;
     int ret;
 
+    cs_step_init(&s);
     if (o[ADV_FORCE] != NULL && (o[ADV_REASON] == NULL || o[ADV_REASON][0] == 0))
         return client_usage(_("candidate advance: --force needs a --reason"));
     if ((ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
-    if ((ret = cs_candidate_facts(c->db, &id, &f)) != 0)
-        return fail_with(err, ret);
-    if (records_text(c, "candidate", &id, "stage", stagebuf, sizeof(stagebuf)) != 0)
-        return client_fail(_("candidate '%s' has no stage"), a->argv[0]);
-    if (f.stage == CS_STAGE_OFFICIAL || f.stage == CS_STAGE_WITHDRAWN)
-        return client_fail(_("candidate '%s' is %s: there is no further stage"), a->argv[0],
-                           cs_code_label("stage", stagebuf));
-    enum cs_stage to = (enum cs_stage)(f.stage + 1);
-    if (o[ADV_TO] != NULL) {
-        int t = cs_stage_from_code(o[ADV_TO]);
-        if (t < 0) {
-            char list[512];
-            cs_code_list_text("stage", list, sizeof(list));
-            return client_fail(_("'%s' is not a stage; stages are: %s"), o[ADV_TO], list);
-        }
-        if (t != (int)to)
-            return client_fail(_("candidate '%s' is at '%s': the next stage is '%s', not '%s'"),
-                               a->argv[0], cs_code_label("stage", stagebuf),
-                               cs_code_label("stage", cs_stage_code(to)),
-                               cs_code_label("stage", o[ADV_TO]));
+    if (o[ADV_TO] != NULL && (s.stage = cs_stage_from_code(o[ADV_TO])) < 0) {
+        char list[512];
+        cs_code_list_text("stage", list, sizeof(list));
+        return client_fail(_("'%s' is not a stage; stages are: %s"), o[ADV_TO], list);
     }
-    /* The hub would refuse it: say so now, not after the next sync. */
-    char role[16];
-    if (cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role)) == 0 && role[0] != 0 &&
-        !cs_stage_writable(to, role))
-        return client_fail(_("the admission decision for candidate '%s' is the committee's: it "
-                             "reaches this device with a sync"),
-                           a->argv[0]);
-    if (o[ADV_DATE] != NULL && cs_date_parse(o[ADV_DATE], &on, err, sizeof(err)) != 0)
+    if (o[ADV_DATE] != NULL && cs_date_parse(o[ADV_DATE], &s.on, err, sizeof(err)) != 0)
         return client_fail(_("--date: %s"), err);
-    if (o[ADV_YOUTH] != NULL && cs_date_parse(o[ADV_YOUTH], &youth, err, sizeof(err)) != 0)
+    if (o[ADV_YOUTH] != NULL &&
+        cs_date_parse(o[ADV_YOUTH], &s.youth_union_resolution, err, sizeof(err)) != 0)
         return client_fail(_("--youth-union-resolution: %s"), err);
-
-    /* What this advance brings: the helper, the sponsors. */
-    if (to == CS_STAGE_HELPER && o[ADV_HELPER] == NULL && !f.helper_assigned)
-        return client_usage(_("candidate advance: the helper stage needs --helper MEMBER"));
     if (o[ADV_HELPER] != NULL) {
         if ((ret = records_find(c, "member", o[ADV_HELPER], &helper, err, sizeof(err))) != 0)
             return fail_with(err, ret);
-        f.helper_assigned = true;
+        s.helper = &helper;
     }
     if (o[ADV_SPONSOR] != NULL) {
         if ((ret = records_find(c, "member", o[ADV_SPONSOR], &sp1, err, sizeof(err))) != 0)
             return fail_with(err, ret);
-        f.sponsor[0].present = true;
-        f.sponsor[0].official_member = is_official(c->db, &sp1);
-        f.sponsor[0].months_known = -1;
+        s.sponsor[0] = &sp1;
     }
     if (o[ADV_SPONSOR2] != NULL) {
         if ((ret = records_find(c, "member", o[ADV_SPONSOR2], &sp2, err, sizeof(err))) != 0)
             return fail_with(err, ret);
-        if (o[ADV_SPONSOR] != NULL && cs_id_cmp(&sp1, &sp2) == 0)
-            return client_fail(_("the two sponsors must be different members"));
-        f.sponsor[1].present = true;
-        f.sponsor[1].official_member = is_official(c->db, &sp2);
-        f.sponsor[1].months_known = -1;
+        s.sponsor[1] = &sp2;
     }
-    if (youth != CS_DATE_NONE)
-        f.youth_union_resolution = true;
-
-    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
-        return fail_with(err, ret);
-    for (;;) {
-        const char *rule = NULL;
-        err[0] = 0;
-        ret = cs_rules_check_advance(&f, to, on, c->hol, waived, &rule, err, sizeof(err));
-        if (ret == 0)
-            break;
-        if (ret != CS_ERULE || o[ADV_FORCE] == NULL) {
-            cs_replica_rollback(c->rep);
-            if (ret == CS_ERULE)
-                return client_fail(_("cannot advance candidate '%s': %s (use --force with a "
-                                     "--reason to record an exception)"),
-                                   a->argv[0], err);
-            return client_fail(_("cannot advance candidate '%s': %s"), a->argv[0], err);
-        }
-        int r = cs_rules_from_code(rule);
-        if (r < 0 || (waived & CS_RULE_MASK(r))) {
-            cs_replica_rollback(c->rep);
-            return client_fail("%s", err);
-        }
-        waived |= CS_RULE_MASK(r);
-        fprintf(stderr, _("cellsync: exception recorded: %s\n"), err);
-        if ((ret = record_exception(c->rep, &id, rule, to, o[ADV_REASON], c->today, err,
-                                    sizeof(err))) != 0)
-            goto fail;
-    }
-    cs_date_format(on, datebuf);
-    if ((ret = cs_replica_set_text(c->rep, "candidate", &id, "stage", cs_stage_code(to), err,
-                                   sizeof(err))) != 0 ||
-        (ret = cs_replica_set_text(c->rep, "candidate", &id, cs_candidate_stage_column(to), datebuf,
-                                   err, sizeof(err))) != 0 ||
-        (o[ADV_HELPER] != NULL &&
-         (ret = set_ref(c->rep, "candidate", &id, "helper", &helper, err, sizeof(err))) != 0) ||
-        (o[ADV_SPONSOR] != NULL &&
-         (ret = set_ref(c->rep, "candidate", &id, "sponsor1", &sp1, err, sizeof(err))) != 0) ||
-        (o[ADV_SPONSOR2] != NULL &&
-         (ret = set_ref(c->rep, "candidate", &id, "sponsor2", &sp2, err, sizeof(err))) != 0))
-        goto fail;
-    if (youth != CS_DATE_NONE) {
-        char ybuf[CS_DATE_BUFSZ];
-        cs_date_format(youth, ybuf);
-        if ((ret = cs_replica_set_text(c->rep, "candidate", &id, "youth_union_resolution_on", ybuf,
-                                       err, sizeof(err))) != 0)
-            goto fail;
-    }
-    if ((to == CS_STAGE_CEREMONY || to == CS_STAGE_OFFICIAL) &&
-        (ret = promote(c->rep, &id, to, datebuf, err, sizeof(err))) != 0)
-        goto fail;
-    if ((ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0)
-        goto fail;
+    cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role));
+    struct cs_casework k = {.today = c->today,
+                            .hol = c->hol,
+                            .role = role,
+                            .force_reason = o[ADV_FORCE] != NULL ? o[ADV_REASON] : NULL,
+                            .excepted = print_exception};
+    ret = cs_candidate_advance(c->rep, &id, &s, &k, err, sizeof(err));
+    if (ret == CS_EINVAL)
+        return client_usage(_("candidate advance: %s: %s"), step_option(s.field), err);
+    if (ret == CS_ERULE)
+        return client_fail(_("cannot advance candidate '%s': %s (use --force with a --reason to "
+                             "record an exception)"),
+                           a->argv[0], err);
+    if (ret != 0)
+        return client_fail(_("cannot advance candidate '%s': %s"), a->argv[0],
+                           err[0] ? err : cs_strerror(ret));
+    cs_date_format(s.on != CS_DATE_NONE ? s.on : c->today, datebuf);
     printf(_("candidate %s is now at '%s' (%s)\n"), a->argv[0],
-           cs_code_label("stage", cs_stage_code(to)), datebuf);
+           cs_code_label("stage", cs_stage_code(s.reached)), datebuf);
     return CS_EXIT_OK;
-fail:
-    cs_replica_rollback(c->rep);
-    return fail_with(err, ret);
 }
 
 static int

@@ -31,7 +31,7 @@ k=$(added_id)
 on home 0 "identified" -- candidate show "$k"
 
 # The first advance needs its helper; a wrong stage name is refused.
-on home 2 "needs --helper" -- candidate advance "$k" --date 2025-01-10
+on home 2 "--helper: the helper stage needs" -- candidate advance "$k" --date 2025-01-10
 on home 1 "next stage" -- candidate advance "$k" --to decision --helper "$helper"
 on home 0 "helper assigned" -- candidate advance "$k" --helper "$helper" --date 2025-01-10
 on home 0 "awareness class passed" -- candidate advance "$k" --date 2025-02-01
