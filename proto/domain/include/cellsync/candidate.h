@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "cellsync/id.h"
+#include "cellsync/replica.h"
 #include "cellsync/rules.h"
 #include "cellsync/schema.h"
 
@@ -45,5 +46,40 @@ int cs_candidate_facts(sqlite3 *db, const struct cs_id *id, struct cs_rules_fact
 int cs_candidate_due_fill(sqlite3 *db, int32_t today, const struct cs_date_holidays *h,
                           void (*skipped)(void *ud, const struct cs_id *candidate), void *ud,
                           char *err, size_t errlen);
+
+/* ---- a candidate's steps, written (advance.c) ---- */
+
+/*
+ * One step of a candidate's procedure as a person gives it: the stage and
+ * its date, and what that step brings (the helper, the sponsors).
+ */
+struct cs_step {
+    int stage;                                      /* enum cs_stage, or -1: the next one */
+    int32_t on;                                     /* the date; CS_DATE_NONE: today */
+    const struct cs_id *helper;                     /* the member assigned to help */
+    const struct cs_id *sponsor[CS_RULES_SPONSORS]; /* the sponsoring members */
+    int32_t youth_union_resolution;                 /* its date, or CS_DATE_NONE */
+    /* OUT: the stage reached; on a refusal, the input it is about (a column), or NULL. */
+    enum cs_stage reached;
+    const char *field;
+};
+
+/* What the steps are judged with, and how a failing rule is treated. */
+struct cs_casework {
+    int32_t today;
+    const struct cs_date_holidays *hol;
+    const char *role;         /* the device's role; NULL or "" before enrollment */
+    const char *force_reason; /* NULL: a failing rule refuses; else an exception with it */
+    /* Called with the message of each exception recorded (optional). */
+    void (*excepted)(void *ud, const char *message);
+    void *ud;
+};
+
+/* stage -1 (the next), no date, nothing else given. */
+void cs_step_init(struct cs_step *s);
+
+/* Moves a candidate one stage on, in a transaction of its own. */
+int cs_candidate_advance(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
+                         const struct cs_casework *k, char *err, size_t errlen);
 
 #endif
