@@ -398,6 +398,40 @@ out:
     return ret;
 }
 
+int
+cs_rules_check_inputs(enum cs_stage target, unsigned given, const char **field, char *err,
+                      size_t errlen)
+{
+    static const struct {
+        unsigned bit;
+        enum cs_stage stage;
+        const char *field;
+        const char *what; /* N_() */
+    } inputs[] = {
+        {CS_STEP_HELPER, CS_STAGE_HELPER, "helper", N_("the helper")},
+        {CS_STEP_SPONSOR1, CS_STAGE_CELL, "sponsor1", N_("the sponsor")},
+        {CS_STEP_SPONSOR2, CS_STAGE_CELL, "sponsor2", N_("the second sponsor")},
+        {CS_STEP_YOUTH, CS_STAGE_CELL, "youth_union_resolution_on",
+         N_("the youth union resolution")},
+    };
+    int ret = 0;
+
+    if (field != NULL)
+        *field = NULL;
+    if ((unsigned)target > CS_STAGE_WITHDRAWN)
+        return cs_errf(err, errlen, CS_EINVAL, "%s", _("no such stage"));
+    for (size_t i = 0; i < CS_ARRAY_SIZE(inputs); i++) {
+        if (!(given & inputs[i].bit) || inputs[i].stage == target)
+            continue;
+        if (field != NULL)
+            *field = inputs[i].field;
+        ret = cs_errf(err, errlen, CS_EINVAL, _("%s is recorded at the step '%s', not at '%s'"),
+                      _(inputs[i].what), stage_label(inputs[i].stage), stage_label(target));
+        break;
+    }
+    return ret;
+}
+
 /* ---- Due list ---- */
 
 struct due_list {

@@ -989,6 +989,36 @@ test_due(void **state)
     assert_int_equal(cs_rules_due(&f, D("2026-02-18"), NULL, NULL, 1), CS_EINVAL);
 }
 
+/* What a step brings belongs to one step; given at another it is refused, naming it. */
+static void
+test_inputs(void **state)
+{
+    (void)state;
+    const char *field = "x";
+    char err[256];
+    assert_int_equal(
+        cs_rules_check_inputs(CS_STAGE_HELPER, CS_STEP_HELPER, &field, err, sizeof(err)), 0);
+    assert_null(field);
+    assert_int_equal(cs_rules_check_inputs(CS_STAGE_CELL,
+                                           CS_STEP_SPONSOR1 | CS_STEP_SPONSOR2 | CS_STEP_YOUTH,
+                                           &field, err, sizeof(err)),
+                     0);
+    assert_int_equal(cs_rules_check_inputs(CS_STAGE_CLASS, 0, &field, err, sizeof(err)), 0);
+    assert_int_equal(
+        cs_rules_check_inputs(CS_STAGE_CLASS, CS_STEP_HELPER, &field, err, sizeof(err)), CS_EINVAL);
+    assert_string_equal(field, "helper");
+    assert_non_null(strstr(err, "'helper assigned', not at 'awareness class passed'"));
+    assert_int_equal(
+        cs_rules_check_inputs(CS_STAGE_APPLIED, CS_STEP_SPONSOR2, &field, err, sizeof(err)),
+        CS_EINVAL);
+    assert_string_equal(field, "sponsor2");
+    assert_int_equal(
+        cs_rules_check_inputs(CS_STAGE_HELPER, CS_STEP_YOUTH, &field, err, sizeof(err)), CS_EINVAL);
+    assert_string_equal(field, "youth_union_resolution_on");
+    assert_int_equal(cs_rules_check_inputs((enum cs_stage)99, 0, NULL, err, sizeof(err)),
+                     CS_EINVAL);
+}
+
 int
 main(void)
 {
@@ -1019,6 +1049,7 @@ main(void)
         cmocka_unit_test(test_probation_and_conversion),
         cmocka_unit_test(test_waived),
         cmocka_unit_test(test_due),
+        cmocka_unit_test(test_inputs),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -98,6 +98,28 @@ int cs_rules_check_advance(const struct cs_rules_facts *f, enum cs_stage target,
                            const struct cs_date_holidays *h, unsigned waived, const char **rule,
                            char *err, size_t errlen);
 
+/*
+ * What a step brings besides its date, and the one step each belongs to:
+ * the helper (CS_STEP_HELPER) to "helper assigned", the sponsors and the
+ * youth union resolution to the cell resolution. Bits of the `given`
+ * argument of cs_rules_check_inputs().
+ */
+#define CS_STEP_HELPER   0x1u
+#define CS_STEP_SPONSOR1 0x2u
+#define CS_STEP_SPONSOR2 0x4u
+#define CS_STEP_YOUTH    0x8u
+
+/*
+ * May a step to stage `target` bring what `given` says (CS_STEP_* bits)? 0,
+ * or CS_EINVAL when one belongs to another step, with *field (if not NULL)
+ * set to its candidate column ("helper", "sponsor1", "sponsor2",
+ * "youth_union_resolution_on") and err naming it and both steps: given at
+ * the wrong step it would be written where no rule checks it, and taken
+ * back by no undo.
+ */
+int cs_rules_check_inputs(enum cs_stage target, unsigned given, const char **field, char *err,
+                          size_t errlen);
+
 /* ---- Due list ---- */
 
 struct cs_rules_due {
