@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellsync/candidate.h"
 #include "cellsync/error.h"
 #include "cellsync/util.h"
 #include "cellsync/i18n.h"
@@ -609,12 +610,39 @@ out:
 }
 
 /*
- * What the device's role may write, from the schema's descriptor: the
- * table, the column and, for a candidate's stage, the stage (one whose date
- * the role may not write, it may not set either).
+ * Whether the hub's record of candidate row has the date of stage s: 1, 0,
+ * or a negative code.
  */
 static int
-role_allows(const struct hub_device *d, const struct cs_change *c, char *reason, size_t len)
+stage_dated(struct hub *h, const struct cs_id *row, enum cs_stage s)
+{
+    char sql[128];
+    sqlite3_stmt *st;
+    int ret = 0;
+    snprintf(sql, sizeof(sql), "SELECT \"%s\" IS NOT NULL FROM candidate WHERE id = ?1",
+             cs_candidate_stage_column(s));
+    if (sqlite3_prepare_v2(cs_replica_db(h->r), sql, -1, &st, NULL) != SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        ret = sqlite3_column_int(st, 0);
+    else if (rc != SQLITE_DONE)
+        ret = CS_ESQLITE;
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/*
+ * What the device's role may write, from the schema's descriptor: the
+ * table, the column and, for a candidate's stage, the stage (one whose date
+ * the role may not write, it may not set either, unless the hub has that
+ * date already: a cell that undoes its ceremony goes back to the
+ * committee's decision, which it does not make).
+ */
+static int
+role_allows(struct hub *h, const struct hub_device *d, const struct cs_change *c, char *reason,
+            size_t len)
 {
     int cell = strcmp(d->role, HUB_ROLE_CELL) == 0;
     if (!cs_schema_table_writable(c->table, d->role)) {
@@ -635,7 +663,14 @@ role_allows(const struct hub_device *d, const struct cs_change *c, char *reason,
             memcpy(code, c->value.p, c->value.n);
             code[c->value.n] = '\0';
             int stage = cs_stage_from_code(code);
-            if (stage >= 0 && !cs_stage_writable((enum cs_stage)stage, d->role))
+            int dated = stage >= 0 && !cs_stage_writable((enum cs_stage)stage, d->role)
+                            ? stage_dated(h, &c->row, (enum cs_stage)stage)
+                            : 1;
+            if (dated < 0) {
+                snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+                return dated;
+            }
+            if (dated == 0)
                 REFUSE(_("admission decisions are the committee's: a cell may not set a "
                          "candidate's stage to '%s'"),
                        code);
@@ -696,7 +731,7 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
         return CS_REFUSAL_CLOCK;
     }
     int t = az->tix[i];
-    if ((ret = role_allows(d, &c, reason, len)) != 0)
+    if ((ret = role_allows(h, d, &c, reason, len)) != 0)
         return ret;
     if (t < 0)
         return 0; /* a hub forwarding a table this hub does not know: not placed */

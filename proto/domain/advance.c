@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cellsync/candidate.h"
 #include "cellsync/codes.h"
@@ -131,10 +132,51 @@ cs_step_init(struct cs_step *s)
     s->youth_union_resolution = CS_DATE_NONE;
 }
 
-/* Writes one step in the open transaction, after the rules. */
+/* The day, in this computer's time zone, of a time in Unix milliseconds. */
+static int32_t
+local_day(uint64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (localtime_r(&t, &tm) == NULL)
+        return CS_DATE_NONE;
+    return cs_date_from_civil((struct cs_date){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday});
+}
+
+/*
+ * Whether the candidate's stage was changed today, by this replica's clock:
+ * its register has more than one version (the record was not only added)
+ * and the latest was written today. 1, 0, or CS_ESQLITE.
+ */
+static int
+stage_changed_today(struct cs_replica *r, const struct cs_id *id)
+{
+    static const char sql[] = "SELECT max(hlc), count(*) FROM cs_version WHERE tbl = 'candidate'"
+                              " AND row = ?1 AND col = 'stage'";
+    sqlite3_stmt *st;
+    int ret = CS_ESQLITE;
+
+    if (sqlite3_prepare_v2(cs_replica_db(r), sql, -1, &st, NULL) != SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        uint64_t hlc = (uint64_t)sqlite3_column_int64(st, 0);
+        ret = sqlite3_column_int(st, 1) > 1 &&
+              local_day(cs_hlc_ms(hlc)) == local_day(cs_hlc_ms(cs_replica_now(r)));
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/*
+ * Writes one step in the open transaction, after the rules. With
+ * once_a_day, a step that does not name its stage is refused when the
+ * stage changed today already: the same command run twice by mistake
+ * (up-arrow, Enter) would otherwise move the candidate two stages.
+ */
 static int
 step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
-           const struct cs_casework *k, char *err, size_t errlen)
+           const struct cs_casework *k, int once_a_day, char *err, size_t errlen)
 {
     sqlite3 *db = cs_replica_db(r);
     struct cs_rules_facts f;
@@ -161,7 +203,22 @@ step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
                        _("the admission decision is the committee's: it reaches this device "
                          "with a sync"));
 
-    /* What this step brings: the helper, the sponsors. */
+    if (once_a_day && s->stage < 0) {
+        if ((ret = stage_changed_today(r, id)) < 0)
+            return cs_errf(err, errlen, ret, "%s", sqlite3_errmsg(db));
+        if (ret == 1)
+            return cs_errf(err, errlen, CS_ESTAGE,
+                           _("the candidate's stage changed today already, to '%s'; to record "
+                             "the next step as well, name it: --to %s"),
+                           cs_code_label("stage", cs_stage_code(f.stage)), cs_stage_code(to));
+    }
+    /* What this step brings: the helper, the sponsors, each at its own step. */
+    unsigned given = (s->helper != NULL ? CS_STEP_HELPER : 0) |
+                     (s->sponsor[0] != NULL ? CS_STEP_SPONSOR1 : 0) |
+                     (s->sponsor[1] != NULL ? CS_STEP_SPONSOR2 : 0) |
+                     (s->youth_union_resolution != CS_DATE_NONE ? CS_STEP_YOUTH : 0);
+    if ((ret = cs_rules_check_inputs(to, given, &s->field, err, errlen)) != 0)
+        return ret;
     if (to == CS_STAGE_HELPER && s->helper == NULL && !f.helper_assigned) {
         s->field = "helper";
         return cs_errf(err, errlen, CS_EINVAL, "%s",
@@ -180,9 +237,11 @@ step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
         f.sponsor[i].months_known = -1;
     }
     if (s->sponsor[0] != NULL && s->sponsor[1] != NULL &&
-        cs_id_cmp(s->sponsor[0], s->sponsor[1]) == 0)
+        cs_id_cmp(s->sponsor[0], s->sponsor[1]) == 0) {
+        s->field = "sponsor2";
         return cs_errf(err, errlen, CS_EINVAL, "%s",
                        _("the two sponsors must be different members"));
+    }
     if (s->youth_union_resolution != CS_DATE_NONE)
         f.youth_union_resolution = true;
 
@@ -239,8 +298,224 @@ cs_candidate_advance(struct cs_replica *r, const struct cs_id *id, struct cs_ste
     s->field = NULL;
     if ((ret = cs_replica_begin(r, err, errlen)) != 0)
         return ret;
-    if ((ret = step_write(r, id, s, k, err, errlen)) != 0 ||
+    if ((ret = step_write(r, id, s, k, 1, err, errlen)) != 0 ||
         (ret = cs_replica_commit(r, err, errlen)) != 0)
+        cs_replica_rollback(r);
+    return ret;
+}
+
+int
+cs_candidate_record(struct cs_replica *r, const struct cs_id *id, struct cs_step *steps, size_t n,
+                    const struct cs_casework *k, size_t *failed, char *err, size_t errlen)
+{
+    char datebuf[CS_DATE_BUFSZ];
+    size_t i = 0;
+    int ret;
+
+    for (size_t j = 0; j < n; j++)
+        steps[j].field = NULL;
+    if (n == 0 || (steps[0].stage >= 0 && steps[0].stage != CS_STAGE_IDENTIFIED)) {
+        ret = cs_errf(err, errlen, CS_ESTAGE, _("a candidate's first step is '%s'"),
+                      cs_code_label("stage", cs_stage_code(CS_STAGE_IDENTIFIED)));
+        goto out;
+    }
+    struct cs_step *s = &steps[0];
+    unsigned given = (s->helper != NULL ? CS_STEP_HELPER : 0) |
+                     (s->sponsor[0] != NULL ? CS_STEP_SPONSOR1 : 0) |
+                     (s->sponsor[1] != NULL ? CS_STEP_SPONSOR2 : 0) |
+                     (s->youth_union_resolution != CS_DATE_NONE ? CS_STEP_YOUTH : 0);
+    if ((ret = cs_rules_check_inputs(CS_STAGE_IDENTIFIED, given, &s->field, err, errlen)) != 0)
+        goto out;
+    int32_t on = s->on != CS_DATE_NONE ? s->on : k->today;
+    /* A step of the past is the point of paper records; one of the future has not happened. */
+    if (on > k->today) {
+        char tbuf[CS_DATE_BUFSZ];
+        s->field = "identified_on";
+        ret = cs_errf(err, errlen, CS_EINVAL, _("the date %s is after today (%s)"),
+                      cs_date_format(on, datebuf), cs_date_format(k->today, tbuf));
+        goto out;
+    }
+    if ((ret = cs_replica_set_text(r, "candidate", id, "stage", cs_stage_code(CS_STAGE_IDENTIFIED),
+                                   err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "candidate", id, "identified_on", cs_date_format(on, datebuf),
+                                   err, errlen)) != 0)
+        goto out;
+    s->reached = CS_STAGE_IDENTIFIED;
+    /* Each later step names its stage by its place: the rules judge them in order. */
+    for (i = 1; i < n; i++)
+        if ((ret = step_write(r, id, &steps[i], k, 0, err, errlen)) != 0)
+            goto out;
+    ret = 0;
+out:
+    if (failed != NULL)
+        *failed = i;
+    return ret;
+}
+
+/* Every live exception of a candidate granted for a stage goes, with the step it let through. */
+static int
+delete_exceptions(struct cs_replica *r, const struct cs_id *id, enum cs_stage stage, char *err,
+                  size_t errlen)
+{
+    static const char sql[] =
+        "SELECT id FROM exception WHERE candidate = ?1 AND stage = ?2 AND cl % 2 = 1";
+    sqlite3 *db = cs_replica_db(r);
+    sqlite3_stmt *st;
+    struct cs_id ids[32];
+    size_t n = 0;
+    int ret = 0, rc;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cs_stage_code(stage), -1, SQLITE_STATIC);
+    /* Collected first: deleting writes the table being read. A step has one per rule. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < CS_ARRAY_SIZE(ids))
+        if (sqlite3_column_bytes(st, 0) == CS_ID_LEN)
+            memcpy(ids[n++].b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        ret = cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < n && ret == 0; i++)
+        ret = cs_replica_delete_row(r, "exception", &ids[i], err, errlen);
+    return ret;
+}
+
+/* The candidate's member record (made at the ceremony), if it has one: 1, 0 or CS_ESQLITE. */
+static int
+member_of(sqlite3 *db, const struct cs_id *cand, struct cs_id *member)
+{
+    sqlite3_stmt *st;
+    int ret = 0;
+    if (sqlite3_prepare_v2(db, "SELECT member FROM candidate WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_blob(st, 1, cand->b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CS_ID_LEN) {
+        memcpy(member->b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+        ret = 1;
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ret = CS_ESQLITE;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* What a step wrote besides its stage and date, which its undo clears. */
+static int
+clear_step(struct cs_replica *r, const struct cs_id *id, enum cs_stage from, char *err,
+           size_t errlen)
+{
+    static const char *const cell_columns[] = {"sponsor1", "sponsor2", "sponsor1_months",
+                                               "sponsor2_months", "youth_union_resolution_on"};
+    struct cs_id member;
+    int ret = 0, has;
+
+    switch (from) {
+    case CS_STAGE_HELPER:
+        ret = cs_replica_set_text(r, "candidate", id, "helper", NULL, err, errlen);
+        break;
+    case CS_STAGE_CELL:
+        for (size_t i = 0; i < CS_ARRAY_SIZE(cell_columns) && ret == 0; i++)
+            ret = cs_replica_set_text(r, "candidate", id, cell_columns[i], NULL, err, errlen);
+        break;
+    case CS_STAGE_CEREMONY:
+        /* The probationary member the ceremony made is deleted (kept for review). */
+        if ((has = member_of(cs_replica_db(r), id, &member)) < 0)
+            return cs_errf(err, errlen, has, "%s", sqlite3_errmsg(cs_replica_db(r)));
+        if (has && (ret = cs_replica_delete_row(r, "member", &member, err, errlen)) == CS_ENOTFOUND)
+            ret = 0;
+        if (ret == 0)
+            ret = cs_replica_set_text(r, "candidate", id, "member", NULL, err, errlen);
+        break;
+    case CS_STAGE_OFFICIAL:
+        if ((has = member_of(cs_replica_db(r), id, &member)) < 0)
+            return cs_errf(err, errlen, has, "%s", sqlite3_errmsg(cs_replica_db(r)));
+        if (has &&
+            ((ret = cs_replica_set_text(r, "member", &member, "status", "probationary", err,
+                                        errlen)) != 0 ||
+             (ret = cs_replica_set_text(r, "member", &member, "official_on", NULL, err, errlen))))
+            break;
+        break;
+    case CS_STAGE_WITHDRAWN:
+        ret = cs_replica_set_text(r, "candidate", id, "withdrawn_reason", NULL, err, errlen);
+        break;
+    default:
+        break;
+    }
+    return ret;
+}
+
+int
+cs_candidate_undo(struct cs_replica *r, const struct cs_id *id, const char *reason,
+                  const struct cs_casework *k, enum cs_stage *from, enum cs_stage *to, char *err,
+                  size_t errlen)
+{
+    sqlite3 *db = cs_replica_db(r);
+    struct cs_rules_facts f;
+    char was[CS_DATE_BUFSZ] = "", today[CS_DATE_BUFSZ];
+    struct cs_id u;
+    int ret;
+
+    if (reason == NULL || reason[0] == 0)
+        return cs_errf(err, errlen, CS_EINVAL, "%s", _("undoing a step needs a reason"));
+    if ((ret = cs_replica_begin(r, err, errlen)) != 0)
+        return ret;
+    if ((ret = cs_candidate_facts(db, id, &f)) != 0) {
+        cs_errf(err, errlen, ret, "%s", cs_strerror(ret));
+        goto out;
+    }
+    if (f.stage == CS_STAGE_IDENTIFIED) {
+        ret = cs_errf(err, errlen, CS_ESTAGE,
+                      _("the candidate is at the first stage, '%s': there is no step to undo "
+                        "(a record entered by mistake can be deleted)"),
+                      cs_code_label("stage", cs_stage_code(f.stage)));
+        goto out;
+    }
+    /* Withdrawal may follow any stage: back to the last one reached, by its date. */
+    enum cs_stage back = (enum cs_stage)(f.stage - 1);
+    if (f.stage == CS_STAGE_WITHDRAWN) {
+        back = CS_STAGE_IDENTIFIED;
+        for (int s = CS_STAGE__COUNT - 1; s > CS_STAGE_IDENTIFIED; s--)
+            if (f.stage_date[s] != CS_DATE_NONE) {
+                back = (enum cs_stage)s;
+                break;
+            }
+    }
+    /* Undoing a step clears its date: who may not write it may not undo it. */
+    if (k->role != NULL && k->role[0] != 0 && !cs_stage_writable(f.stage, k->role)) {
+        ret = cs_errf(err, errlen, CS_ESTAGE,
+                      _("the step '%s' is the committee's: only the committee can undo it"),
+                      cs_code_label("stage", cs_stage_code(f.stage)));
+        goto out;
+    }
+    const char *column = cs_candidate_stage_column(f.stage);
+    row_text(db, "candidate", id, column, was, sizeof(was));
+    struct cs_value cv = {.type = CS_VBLOB, .p = id->b, .n = CS_ID_LEN};
+    cs_id_new(&u);
+    if ((ret = cs_replica_set_text(r, "candidate", id, "stage", cs_stage_code(back), err,
+                                   errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "candidate", id, column, NULL, err, errlen)) != 0 ||
+        (ret = clear_step(r, id, f.stage, err, errlen)) != 0 ||
+        (ret = delete_exceptions(r, id, f.stage, err, errlen)) != 0 ||
+        (ret = cs_replica_set(r, "step_undo", &u, "candidate", &cv, err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "step_undo", &u, "stage", cs_stage_code(f.stage), err,
+                                   errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "step_undo", &u, "stage_on", was[0] ? was : NULL, err,
+                                   errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "step_undo", &u, "reason", reason, err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "step_undo", &u, "recorded_on",
+                                   cs_date_format(k->today, today), err, errlen)) != 0)
+        goto out;
+    if ((ret = cs_replica_commit(r, err, errlen)) != 0)
+        goto out;
+    if (from != NULL)
+        *from = f.stage;
+    if (to != NULL)
+        *to = back;
+out:
+    if (ret != 0)
         cs_replica_rollback(r);
     return ret;
 }

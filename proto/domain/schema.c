@@ -56,7 +56,8 @@ static const char schema_sql[] =
                "CREATE INDEX IF NOT EXISTS member_org ON member(org_unit, status);"
                "CREATE INDEX IF NOT EXISTS attendance_meeting ON attendance(meeting);"
                "CREATE INDEX IF NOT EXISTS assessment_candidate ON assessment(candidate);"
-               "CREATE INDEX IF NOT EXISTS exception_candidate ON exception(candidate);";
+               "CREATE INDEX IF NOT EXISTS exception_candidate ON exception(candidate);"
+               "CREATE INDEX IF NOT EXISTS step_undo_candidate ON step_undo(candidate);";
 
 static const char search_sql[] =
     SEARCH("candidate", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY)

@@ -34,15 +34,15 @@ on home 0 "identified" -- candidate show "$k"
 on home 2 "--helper: the helper stage needs" -- candidate advance "$k" --date 2025-01-10
 on home 1 "next stage" -- candidate advance "$k" --to decision --helper "$helper"
 on home 0 "helper assigned" -- candidate advance "$k" --helper "$helper" --date 2025-01-10
-on home 0 "awareness class passed" -- candidate advance "$k" --date 2025-02-01
-on home 0 "application and biography" -- candidate advance "$k" --date 2025-03-01
-on home 0 "biography verified" -- candidate advance "$k" --date 2025-04-01
+on home 0 "awareness class passed" -- candidate advance "$k" --to class_passed --date 2025-02-01
+on home 0 "application and biography" -- candidate advance "$k" --to applied --date 2025-03-01
+on home 0 "biography verified" -- candidate advance "$k" --to biography_verified --date 2025-04-01
 
 # Cell resolution: one sponsor is not enough without a youth-union resolution.
-on home 1 "sponsor" -- candidate advance "$k" --date 2025-05-05 --sponsor "$sp1"
-on home 0 "cell resolution" -- candidate advance "$k" --date 2025-05-05 --sponsor "$sp1" --sponsor2 "$sp2"
-on home 0 "grassroots resolution" -- candidate advance "$k" --date 2025-05-20
-on home 0 "admission decision" -- candidate advance "$k" --date 2025-06-02
+on home 1 "sponsor" -- candidate advance "$k" --to cell_resolution --date 2025-05-05 --sponsor "$sp1"
+on home 0 "cell resolution" -- candidate advance "$k" --to cell_resolution --date 2025-05-05 --sponsor "$sp1" --sponsor2 "$sp2"
+on home 0 "grassroots resolution" -- candidate advance "$k" --to grassroots_resolution --date 2025-05-20
+on home 0 "admission decision" -- candidate advance "$k" --to decision --date 2025-06-02
 
 # The due list now has the ceremony deadline (30 working days after the decision).
 export CELLSYNC_TODAY=2025-06-20
@@ -52,21 +52,21 @@ on home 0 "overdue" -- due
 
 # A ceremony 2 months after the decision breaks the 30-working-day rule...
 "$cellsync" candidate show "$k" --json >"$home/before.json" 2>"$err"
-on home 1 "force" -- candidate advance "$k" --date 2025-08-01
+on home 1 "force" -- candidate advance "$k" --to ceremony --date 2025-08-01
 "$cellsync" candidate show "$k" --json >"$home/after.json" 2>"$err"
 cmp -s "$home/before.json" "$home/after.json" && ok || bad "a refused advance changed the record"
 # ...a --force needs a reason, and with one it is recorded as an exception.
-on home 2 "reason" -- candidate advance "$k" --date 2025-08-01 --force
-on home 0 "now at 'ceremony'" -- candidate advance "$k" --date 2025-08-01 --force --reason "người được kết nạp ốm, hoãn lễ"
+on home 2 "reason" -- candidate advance "$k" --to ceremony --date 2025-08-01 --force
+on home 0 "now at 'ceremony'" -- candidate advance "$k" --to ceremony --date 2025-08-01 --force --reason "người được kết nạp ốm, hoãn lễ"
 on home 0 "ceremony_deadline" -- candidate show "$k" --json
 on home 0 "hoãn lễ" -- candidate show "$k"
 
 # The ceremony made a probationary member of the same person.
 on home 0 "probationary" -- member list
 # Official membership: not before 12 months of probation.
-on home 1 "12 months" -- candidate advance "$k" --date 2026-05-04
-on home 0 "official member" -- candidate advance "$k" --date 2026-08-03
-on home 1 "no further stage" -- candidate advance "$k" --date 2026-09-01
+on home 1 "12 months" -- candidate advance "$k" --to official --date 2026-05-04
+on home 0 "official member" -- candidate advance "$k" --to official --date 2026-08-03
+on home 1 "no further stage" -- candidate advance "$k" --to withdrawn --date 2026-09-01
 "$cellsync" member list --json >"$out" 2>"$err"
 grep -q '"official"' "$out" && grep -q 'Nguyễn Văn Sỹ' "$out" && ok || bad "the new member is not official"
 
@@ -74,11 +74,11 @@ grep -q '"official"' "$out" && grep -q 'Nguyễn Văn Sỹ' "$out" && ok || bad 
 export CELLSYNC_TODAY=2024-12-02
 on home 0 "added candidate" -- candidate add --name "Lò Thị Hoa" --birth-date 2008-05-01 --sex female
 y=$(added_id)
-for d in 2025-01-10 2025-02-01 2025-03-01 2025-04-01; do
-    "$cellsync" candidate advance "$y" --helper "$helper" --date "$d" >/dev/null 2>&1 ||
-        "$cellsync" candidate advance "$y" --date "$d" >/dev/null 2>&1
+"$cellsync" candidate advance "$y" --helper "$helper" --date 2025-01-10 >/dev/null 2>&1
+for step in class_passed:2025-02-01 applied:2025-03-01 biography_verified:2025-04-01; do
+    "$cellsync" candidate advance "$y" --to "${step%%:*}" --date "${step#*:}" >/dev/null 2>&1
 done
-on home 1 "18" -- candidate advance "$y" --date 2025-05-05 --sponsor "$sp1" --sponsor2 "$sp2"
+on home 1 "18" -- candidate advance "$y" --to cell_resolution --date 2025-05-05 --sponsor "$sp1" --sponsor2 "$sp2"
 on home 0 "withdrawn" -- candidate withdraw "$y" --date 2025-06-01 --reason "chuyển đi nơi khác"
 on home 1 "cannot be withdrawn" -- candidate withdraw "$y" --reason again
 

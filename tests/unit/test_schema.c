@@ -44,7 +44,7 @@ test_ddl_makes_every_column(void **state)
 
     size_t n;
     const struct cs_schema_table *t = cs_schema_tables(&n);
-    assert_int_equal(n, 10);
+    assert_int_equal(n, 11);
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *st;
         assert_int_equal(
@@ -128,6 +128,7 @@ test_placement(void **state)
         {"attendance", CS_SCHEMA_PLACE_PARENT, "meeting", "meeting"},
         {"assessment", CS_SCHEMA_PLACE_PARENT, "meeting", "meeting"},
         {"exception", CS_SCHEMA_PLACE_PARENT, "candidate", "candidate"},
+        {"step_undo", CS_SCHEMA_PLACE_PARENT, "candidate", "candidate"},
         {"rating", CS_SCHEMA_PLACE_PARENT, "member", "member"},
         {"transfer", CS_SCHEMA_PLACE_PARENT, "member", "member"},
     };
@@ -176,8 +177,8 @@ static void
 test_writers(void **state)
 {
     (void)state;
-    static const char *const cell_tables[] = {"candidate",  "member",    "meeting", "attendance",
-                                              "assessment", "exception", "rating"};
+    static const char *const cell_tables[] = {"candidate",  "member",    "meeting",   "attendance",
+                                              "assessment", "exception", "step_undo", "rating"};
     static const char *const committee_tables[] = {"org_unit", "target", "transfer"};
     for (size_t i = 0; i < sizeof(cell_tables) / sizeof(cell_tables[0]); i++) {
         assert_true(cs_schema_table_writable(cell_tables[i], "cell"));

@@ -78,8 +78,45 @@ struct cs_casework {
 /* stage -1 (the next), no date, nothing else given. */
 void cs_step_init(struct cs_step *s);
 
-/* Moves a candidate one stage on, in a transaction of its own. */
+/*
+ * Moves a candidate one stage on, in a transaction of its own: s->stage, if
+ * given, must be the next stage; without it the step is refused when the
+ * stage changed today already (a command run twice by mistake). What the
+ * step brings must belong to it (cs_rules_check_inputs()), the role must
+ * be allowed the stage, and the rules must pass, or with k->force_reason
+ * each rule that fails is recorded as an exception. 0, or CS_ESTAGE,
+ * CS_ERULE, CS_EINVAL (s->field names the input refused) or a store error,
+ * with err set; s->reached gets the stage.
+ */
 int cs_candidate_advance(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
                          const struct cs_casework *k, char *err, size_t errlen);
+
+/*
+ * Records the steps of a new candidate, in the caller's open transaction
+ * (which has written its identity: the age rule reads the birth date):
+ * steps[0] is "identified" (its date defaults to today and may be any day
+ * up to today), each next one the stage after it, judged and written as
+ * cs_candidate_advance() does, dates in order needing no exception. On a
+ * refusal *failed (optional) is the index of the step refused and its
+ * field the input, if one; the caller rolls back.
+ */
+int cs_candidate_record(struct cs_replica *r, const struct cs_id *id, struct cs_step *steps,
+                        size_t n, const struct cs_casework *k, size_t *failed, char *err,
+                        size_t errlen);
+
+/*
+ * Takes back a candidate's last step, with a reason, in a transaction of
+ * its own: the stage goes back to the one before (after a withdrawal, the
+ * last one reached), the step's date and what it brought are cleared
+ * (helper; sponsors and youth union resolution; the member record the
+ * ceremony made is deleted; official membership back to probationary;
+ * the reason for withdrawal), its exceptions deleted, and a step_undo
+ * record keeps the stage, its date and the reason. The committee's step
+ * is undone by the committee only. *from and *to (optional) get the
+ * stages. 0, CS_EINVAL (no reason), CS_ESTAGE, or a store error.
+ */
+int cs_candidate_undo(struct cs_replica *r, const struct cs_id *id, const char *reason,
+                      const struct cs_casework *k, enum cs_stage *from, enum cs_stage *to,
+                      char *err, size_t errlen);
 
 #endif

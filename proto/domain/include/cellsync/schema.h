@@ -26,7 +26,7 @@
 
 #include <sqlite3.h>
 
-#define CS_SCHEMA_VERSION 1
+#define CS_SCHEMA_VERSION 2
 
 /* ---- the descriptor ---- */
 
@@ -52,6 +52,7 @@
     T(attendance, PARENT, "meeting", CELL, N_("attendance"))                                       \
     T(assessment, PARENT, "meeting", CELL, N_("assessment"))                                       \
     T(exception, PARENT, "candidate", CELL, N_("exception"))                                       \
+    T(step_undo, PARENT, "candidate", CELL, N_("undone step"))                                     \
     T(rating, PARENT, "member", CELL, N_("rating"))                                                \
     T(transfer, PARENT, "member", COMMITTEE, N_("transfer"))
 
@@ -174,6 +175,15 @@
     C("candidate", REF, "candidate", CELL, NULL, N_("candidate"))                                  \
     C("rule", TEXT, NULL, CELL, NULL, N_("rule"))                                                  \
     C("stage", CODE, "stage", CELL, NULL, N_("stage"))                                             \
+    C("reason", TEXT, NULL, CELL, NULL, N_("reason"))                                              \
+    C("recorded_on", DATE, NULL, CELL, NULL, N_("date"))
+
+/* A step taken back with `candidate undo` (version 2): which, its date, and why. */
+#define CS_SCHEMA_FIELDS_step_undo(C)
+#define CS_SCHEMA_OTHER_step_undo(C)                                                               \
+    C("candidate", REF, "candidate", CELL, NULL, N_("candidate"))                                  \
+    C("stage", CODE, "stage", CELL, NULL, N_("stage"))                                             \
+    C("stage_on", DATE, NULL, CELL, NULL, N_("date of the step"))                                  \
     C("reason", TEXT, NULL, CELL, NULL, N_("reason"))                                              \
     C("recorded_on", DATE, NULL, CELL, NULL, N_("date"))
 

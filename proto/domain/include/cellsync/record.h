@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Deleting and restoring a record of the domain tables, as a person
+ * corrects a mistake: a delete makes the row's causal length even (the
+ * replica's row life, cellsync/replica.h), so the record and every value it
+ * had stay, travel to the hub signed like any write, and can be restored.
+ * Who deleted it and when is the version of that row life. The field
+ * client and the local web interface both call these.
+ */
+#ifndef CELLSYNC_RECORD_H
+#define CELLSYNC_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "cellsync/id.h"
+#include "cellsync/replica.h"
+
+/*
+ * Deletes (or restores) a record of table, in a transaction of its own.
+ * 0, CS_ENOTFOUND (no such record), CS_EINVAL (already deleted, or not
+ * deleted) or a store error, with err naming the record.
+ */
+int cs_record_delete(struct cs_replica *r, const char *table, const struct cs_id *row, char *err,
+                     size_t errlen);
+int cs_record_undelete(struct cs_replica *r, const char *table, const struct cs_id *row, char *err,
+                       size_t errlen);
+
+/* A record's life: whether it is live, and the last delete or restore of it. */
+struct cs_record_life {
+    bool live;
+    uint64_t hlc;        /* when it was last deleted or restored; 0: never */
+    struct cs_id origin; /* by which device */
+    bool ours;           /* that device is this replica */
+};
+
+/* 0, CS_ENOTFOUND, or CS_ESQLITE. */
+int cs_record_life(struct cs_replica *r, const char *table, const struct cs_id *row,
+                   struct cs_record_life *out);
+
+/*
+ * What a person reads of the last delete or restore: "2026-12-06 10:32,
+ * by this device" or "..., by device 1a2b3c4d" (local time). Returns buf.
+ */
+const char *cs_record_life_text(const struct cs_record_life *l, char *buf, size_t len);
+
+/*
+ * Finds a deleted record of table from what a person typed: a unique
+ * prefix or suffix of its id (hex digits, dashes ignored), or for people
+ * their exact full name. 0, CS_ENOTFOUND or CS_EAMBIGUOUS with err set.
+ */
+int cs_record_find_deleted(sqlite3 *db, const char *table, const char *text, struct cs_id *out,
+                           char *err, size_t errlen);
+
+/*
+ * Prepares the list of the deleted records of table, latest first: short
+ * id, name (people) or date and agenda (meetings), when deleted and by
+ * which device; with json, one JSON array of objects (id, name,
+ * deleted_at, deleted_by). The connection needs the SQL functions of
+ * cs_codes_sql_register(). OUT: *out, caller finalizes.
+ */
+int cs_record_deleted_list(struct cs_replica *r, const char *table, int json, sqlite3_stmt **out,
+                           char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Deleting and restoring records (cellsync/record.h). Nothing is removed:
+ * the row life register goes even or odd again through the replica, and
+ * who did it is read back from that register's current version in the
+ * store's public view cs_version.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cellsync/error.h"
+#include "cellsync/i18n.h"
+#include "cellsync/record.h"
+#include "cellsync/schema.h"
+#include "internal.h"
+
+/* What a record of table is called, translated. */
+static const char *
+record_label(const char *table)
+{
+    const struct cs_schema_table *t = cs_schema_table(table);
+    return t != NULL ? _(t->label) : table;
+}
+
+/* The SQL expression that names a record of table aliased x, for lists of deleted ones. */
+static const char *
+name_expr(const char *table)
+{
+    if (strcmp(table, "candidate") == 0 || strcmp(table, "member") == 0)
+        return "x.full_name";
+    if (strcmp(table, "meeting") == 0)
+        return "x.held_on || ' ' || coalesce(x.agenda, '')";
+    return "NULL";
+}
+
+/* A record's cl: 0 and *cl set, CS_ENOTFOUND, CS_EINVAL for a table not in the schema. */
+static int
+row_cl(sqlite3 *db, const char *table, const struct cs_id *row, int64_t *cl)
+{
+    char sql[128];
+    sqlite3_stmt *st;
+    int ret = CS_ENOTFOUND;
+
+    if (cs_schema_table(table) == NULL)
+        return CS_EINVAL;
+    snprintf(sql, sizeof(sql), "SELECT cl FROM \"%s\" WHERE id = ?1", table);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *cl = sqlite3_column_int64(st, 0);
+        ret = 0;
+    } else if (rc != SQLITE_DONE) {
+        ret = CS_ESQLITE;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int
+set_life(struct cs_replica *r, const char *table, const struct cs_id *row, int live, char *err,
+         size_t errlen)
+{
+    char shrt[CS_ID_SHORT_LEN + 1];
+    int64_t cl = 0;
+    int ret;
+
+    cs_id_short(row, shrt);
+    if ((ret = cs_replica_begin(r, err, errlen)) != 0)
+        return ret;
+    ret = row_cl(cs_replica_db(r), table, row, &cl);
+    if (ret == CS_ENOTFOUND || ret == CS_EINVAL) {
+        ret =
+            cs_errf(err, errlen, CS_ENOTFOUND, _("no %s with id '%s'"), record_label(table), shrt);
+        goto out;
+    }
+    if (ret != 0) {
+        ret = cs_errf(err, errlen, ret, "%s", sqlite3_errmsg(cs_replica_db(r)));
+        goto out;
+    }
+    if ((cl % 2 == 1) == live) {
+        ret = cs_errf(err, errlen, CS_EINVAL,
+                      live ? _("the %s '%s' is not deleted") : _("the %s '%s' is already deleted"),
+                      record_label(table), shrt);
+        goto out;
+    }
+    if ((ret = live ? cs_replica_undelete_row(r, table, row, err, errlen)
+                    : cs_replica_delete_row(r, table, row, err, errlen)) != 0 ||
+        (ret = cs_replica_commit(r, err, errlen)) != 0)
+        goto out;
+out:
+    if (ret != 0)
+        cs_replica_rollback(r);
+    return ret;
+}
+
+int
+cs_record_delete(struct cs_replica *r, const char *table, const struct cs_id *row, char *err,
+                 size_t errlen)
+{
+    return set_life(r, table, row, 0, err, errlen);
+}
+
+int
+cs_record_undelete(struct cs_replica *r, const char *table, const struct cs_id *row, char *err,
+                   size_t errlen)
+{
+    return set_life(r, table, row, 1, err, errlen);
+}
+
+int
+cs_record_life(struct cs_replica *r, const char *table, const struct cs_id *row,
+               struct cs_record_life *out)
+{
+    static const char sql[] = "SELECT hlc, origin FROM cs_version WHERE tbl = ?1 AND row = ?2"
+                              " AND col = '" CS_COL_LIFE "' AND state = 'current'";
+    sqlite3 *db = cs_replica_db(r);
+    sqlite3_stmt *st;
+    int64_t cl;
+    int ret;
+
+    memset(out, 0, sizeof(*out));
+    if ((ret = row_cl(db, table, row, &cl)) != 0)
+        return ret == CS_EINVAL ? CS_ENOTFOUND : ret;
+    out->live = cl % 2 == 1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == CS_ID_LEN) {
+        out->hlc = (uint64_t)sqlite3_column_int64(st, 0);
+        memcpy(out->origin.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
+        out->ours = cs_id_cmp(&out->origin, cs_replica_site(r)) == 0;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CS_ESQLITE;
+}
+
+const char *
+cs_record_life_text(const struct cs_record_life *l, char *buf, size_t len)
+{
+    time_t t = (time_t)(cs_hlc_ms(l->hlc) / 1000);
+    char when[32] = "?", who[CS_ID_SHORT_LEN + 1];
+    struct tm tm;
+
+    if (l->hlc != 0 && localtime_r(&t, &tm) != NULL)
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+    cs_id_short(&l->origin, who);
+    if (l->ours)
+        snprintf(buf, len, _("%s, by this device"), when);
+    else
+        snprintf(buf, len, _("%s, by device %s"), when, who);
+    return buf;
+}
+
+int
+cs_record_find_deleted(sqlite3 *db, const char *table, const char *text, struct cs_id *out,
+                       char *err, size_t errlen)
+{
+    const struct cs_schema_table *t = cs_schema_table(table);
+    int people = strcmp(name_expr(table), "x.full_name") == 0;
+    char hex[CS_ID_HEX_LEN + 1], sql[384];
+    size_t n = 0;
+    sqlite3_stmt *st;
+    int found = 0, rc, ret;
+
+    if (t == NULL)
+        return cs_errf(err, errlen, CS_EINVAL, "%s", _("no such table"));
+    /* Hex digits (dashes ignored) may be an id; anything else only a name. */
+    for (const char *p = text; *p && n < sizeof(hex) - 1; p++) {
+        if (*p == '-')
+            continue;
+        if (!isxdigit((unsigned char)*p)) {
+            n = 0;
+            break;
+        }
+        hex[n++] = (char)toupper((unsigned char)*p);
+    }
+    hex[n] = 0;
+    snprintf(sql, sizeof(sql),
+             "SELECT x.id FROM \"%s\" x WHERE x.cl %% 2 = 0 AND ((?1 != '' AND"
+             " (hex(x.id) LIKE ?1 || '%%' OR hex(x.id) LIKE '%%' || ?1)) OR %s = ?2) LIMIT 2",
+             table, people ? "x.full_name" : "NULL");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, n >= 4 ? hex : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) == CS_ID_LEN)
+            memcpy(out->b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+        found++;
+    }
+    if (rc != SQLITE_DONE)
+        ret = cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
+    else if (found == 0)
+        ret = cs_errf(err, errlen, CS_ENOTFOUND, _("no deleted %s matches '%s'"),
+                      record_label(table), text);
+    else if (found > 1)
+        ret = cs_errf(err, errlen, CS_EAMBIGUOUS,
+                      _("more than one deleted %s matches '%s': give more of its id"),
+                      record_label(table), text);
+    else
+        ret = 0;
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int
+cs_record_deleted_list(struct cs_replica *r, const char *table, int json, sqlite3_stmt **out,
+                       char *err, size_t errlen)
+{
+    /* The delete's stamp: 48 bits of Unix milliseconds above a 16-bit counter. */
+#define DELETED_AT "strftime('%%Y-%%m-%%d %%H:%%M', (v.hlc >> 16) / 1000, 'unixepoch', 'localtime')"
+#define FROM_DELETED                                                                               \
+    " FROM \"%s\" x LEFT JOIN cs_version v ON v.tbl = ?1 AND v.row = x.id"                         \
+    " AND v.col = '" CS_COL_LIFE "' AND v.state = 'current'"                                       \
+    " WHERE x.cl %% 2 = 0 ORDER BY v.hlc DESC, x.id"
+    char sql[1024];
+    sqlite3 *db = cs_replica_db(r);
+
+    *out = NULL;
+    if (cs_schema_table(table) == NULL)
+        return cs_errf(err, errlen, CS_EINVAL, "%s", _("no such table"));
+    if (json)
+        snprintf(sql, sizeof(sql),
+                 "SELECT json_group_array(json_object('id', uuid(id), 'name', name,"
+                 " 'deleted_at', deleted_at, 'deleted_by', uuid(origin)))"
+                 " FROM (SELECT x.id AS id, %s AS name, " DELETED_AT " AS deleted_at,"
+                 " v.origin AS origin" FROM_DELETED ")",
+                 name_expr(table), table);
+    else
+        snprintf(sql, sizeof(sql),
+                 "SELECT short_id(x.id), %s, " DELETED_AT ","
+                 " CASE WHEN v.origin = ?2 THEN ?3 ELSE short_id(v.origin) END" FROM_DELETED,
+                 name_expr(table), table);
+#undef FROM_DELETED
+#undef DELETED_AT
+    if (sqlite3_prepare_v2(db, sql, -1, out, NULL) != SQLITE_OK)
+        return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
+    sqlite3_bind_text(*out, 1, table, -1, SQLITE_STATIC);
+    if (!json) {
+        sqlite3_bind_blob(*out, 2, cs_replica_site(r)->b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(*out, 3, _("this device"), -1, SQLITE_STATIC);
+    }
+    return 0;
+}
