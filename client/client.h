@@ -207,4 +207,23 @@ int run_verb(const char *cmd, const struct verb *v, int argc, char **argv);
  */
 void client_due_skipped(void *ud, const struct cs_id *id);
 
+/* ---- corrections (corrections.c) ---- */
+
+/*
+ * `CMD delete TEXT` and `CMD undelete TEXT` of a record of table: the
+ * record named as records_find() (a deleted one, cs_record_find_deleted())
+ * takes it; prints what was done and how to undo it. Exit codes.
+ */
+int client_delete(struct client *c, const char *cmd, const char *table, const char *text);
+int client_undelete(struct client *c, const char *cmd, const char *table, const char *text);
+/* `CMD list --deleted`: the deleted records of table, with when and by which device. */
+int client_list_deleted(struct client *c, const char *table, int json);
+/*
+ * `CMD show TEXT` for a record that records_find() did not find live: shows
+ * the deleted one TEXT names, with when it was deleted and how to restore
+ * it, or fails with notfound (the live search's message).
+ */
+int client_show_deleted(struct client *c, const char *cmd, const struct entity *e, const char *text,
+                        int json, const char *notfound);
+
 #endif

@@ -23,11 +23,13 @@
 enum { SHOW_JSON, SHOW__COUNT };
 static const struct cs_cli_opt show_opts[SHOW__COUNT] = {
     [SHOW_JSON] = {"json", 0, N_("print JSON")}};
-enum { LIST_JSON, LIST_STAGE, LIST_ALL, LIST__COUNT };
+enum { LIST_JSON, LIST_STAGE, LIST_ALL, LIST_DELETED, LIST__COUNT };
 static const struct cs_cli_opt list_opts[LIST__COUNT] = {
     [LIST_JSON] = {"json", 0, N_("print JSON")},
     [LIST_STAGE] = {"stage", 1, N_("only candidates at this stage")},
     [LIST_ALL] = {"all", 0, N_("include withdrawn candidates and official members")},
+    [LIST_DELETED] = {"deleted", 0,
+                      N_("list the deleted candidates, with when and by which device")},
 };
 enum {
     ADV_TO,
@@ -51,6 +53,61 @@ static const struct cs_cli_opt advance_opts[ADV__COUNT] = {
     [ADV_FORCE] = {"force", 0, N_("record an exception instead of refusing when a rule fails")},
     [ADV_REASON] = {"reason", 1, N_("why the exception is made (needed with --force)")},
 };
+/*
+ * The past steps of a candidate entered from paper: the date of each stage
+ * (in CS_STAGE_MAP order, "identified" first), the stage reached, and what
+ * the steps bring.
+ */
+enum {
+    ADD_IDENTIFIED_ON,
+    ADD_HELPER_ON,
+    ADD_CLASS_ON,
+    ADD_APPLIED_ON,
+    ADD_VERIFIED_ON,
+    ADD_CELL_ON,
+    ADD_GRASSROOTS_ON,
+    ADD_DECISION_ON,
+    ADD_CEREMONY_ON,
+    ADD_OFFICIAL_ON,
+    ADD_STAGE,
+    ADD_HELPER,
+    ADD_SPONSOR,
+    ADD_SPONSOR2,
+    ADD_YOUTH,
+    ADD_FORCE,
+    ADD_REASON,
+    ADD__COUNT
+};
+static const struct cs_cli_opt add_opts[ADD__COUNT] = {
+    [ADD_IDENTIFIED_ON] = {"identified-on", 1,
+                           N_("the date the candidate was identified (default today)")},
+    [ADD_HELPER_ON] = {"helper-on", 1,
+                       N_("past step: the date a helper was assigned (with --helper)")},
+    [ADD_CLASS_ON] = {"class-on", 1, N_("past step: the date of the awareness class certificate")},
+    [ADD_APPLIED_ON] = {"applied-on", 1, N_("past step: the date of the application")},
+    [ADD_VERIFIED_ON] = {"verified-on", 1, N_("past step: the date the biography was verified")},
+    [ADD_CELL_ON] = {"cell-resolution-on", 1,
+                     N_("past step: the date of the cell resolution (with --sponsor, --sponsor2)")},
+    [ADD_GRASSROOTS_ON] = {"grassroots-resolution-on", 1,
+                           N_("past step: the date of the grassroots resolution")},
+    [ADD_DECISION_ON] = {"decision-on", 1, N_("past step: the date of the admission decision")},
+    [ADD_CEREMONY_ON] = {"ceremony-on", 1, N_("past step: the date of the admission ceremony")},
+    [ADD_OFFICIAL_ON] = {"official-on", 1, N_("past step: the date of official membership")},
+    [ADD_STAGE] =
+        {"stage", 1,
+         N_("the stage reached, every step up to it dated (default: the last date given)")},
+    [ADD_HELPER] = {"helper", 1, N_("the official member assigned to help")},
+    [ADD_SPONSOR] = {"sponsor", 1, N_("the first sponsoring member")},
+    [ADD_SPONSOR2] = {"sponsor2", 1, N_("the second sponsoring member")},
+    [ADD_YOUTH] = {"youth-union-resolution", 1,
+                   N_("date of the youth union's resolution introducing the candidate")},
+    [ADD_FORCE] = {"force", 0, N_("record an exception instead of refusing when a rule fails")},
+    [ADD_REASON] = {"reason", 1, N_("why the exception is made (needed with --force)")},
+};
+enum { UNDO_REASON, UNDO__COUNT };
+static const struct cs_cli_opt undo_opts[UNDO__COUNT] = {
+    [UNDO_REASON] = {"reason", 1, N_("why the step is undone (required)")},
+};
 enum { WD_DATE, WD_REASON, WD__COUNT };
 static const struct cs_cli_opt withdraw_opts[WD__COUNT] = {
     [WD_DATE] = {"date", 1, N_("the date of withdrawal (default today)")},
@@ -64,36 +121,173 @@ fail_with(const char *err, int ret)
     return client_fail("%s", err[0] ? err : cs_strerror(ret));
 }
 
+/* The option that gives a step's input; date_option for the date of the step. */
+static const char *
+step_option(const char *field, const char *date_option)
+{
+    static const struct {
+        const char *field, *option;
+    } map[] = {{"helper", "--helper"},
+               {"sponsor1", "--sponsor"},
+               {"sponsor2", "--sponsor2"},
+               {"youth_union_resolution_on", "--youth-union-resolution"},
+               {"identified_on", "--identified-on"}};
+    for (size_t i = 0; field != NULL && i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(map[i].field, field) == 0)
+            return map[i].option;
+    return date_option;
+}
+
+static void
+print_exception(void *ud, const char *message)
+{
+    (void)ud;
+    fprintf(stderr, _("cellsync: exception recorded: %s\n"), message);
+}
+
+/* The members a step names, found from what was typed; NULL where not given. */
+struct step_members {
+    struct cs_id helper, sponsor[CS_RULES_SPONSORS];
+};
+
+static int
+find_members(struct client *c, const char *helper, const char *sp1, const char *sp2,
+             struct step_members *m, struct cs_step *s)
+{
+    const char *typed[] = {helper, sp1, sp2};
+    struct cs_id *ids[] = {&m->helper, &m->sponsor[0], &m->sponsor[1]};
+    const struct cs_id **slots[] = {&s->helper, &s->sponsor[0], &s->sponsor[1]};
+    char err[512] = "";
+    int ret;
+
+    for (size_t i = 0; i < 3; i++) {
+        if (typed[i] == NULL)
+            continue;
+        if ((ret = records_find(c, "member", typed[i], ids[i], err, sizeof(err))) != 0)
+            return fail_with(err, ret);
+        *slots[i] = ids[i];
+    }
+    return 0;
+}
+
+/*
+ * The steps `candidate add` records: "identified" and, for a record kept on
+ * paper, each later step up to --stage (or the last one dated), every one
+ * with its date. CS_EXIT_OK with *n set, or an exit code.
+ */
+static int
+add_steps(struct client *c, const struct verb_args *a, struct cs_step *steps, size_t *n,
+          struct step_members *m)
+{
+    const char *const *o = a->ov;
+    char err[512] = "";
+    int last = CS_STAGE_IDENTIFIED, ret;
+
+    for (int st = 0; st < CS_STAGE__COUNT; st++) {
+        cs_step_init(&steps[st]);
+        steps[st].stage = st;
+        const char *d = o[ADD_IDENTIFIED_ON + st];
+        if (d == NULL)
+            continue;
+        if (cs_date_parse(d, &steps[st].on, err, sizeof(err)) != 0)
+            return client_fail("--%s: %s", add_opts[ADD_IDENTIFIED_ON + st].name, err);
+        last = st;
+    }
+    if (o[ADD_STAGE] != NULL) {
+        int st = cs_stage_from_code(o[ADD_STAGE]);
+        if (st < 0 || st >= CS_STAGE__COUNT) {
+            char list[512];
+            cs_code_list_text("stage", list, sizeof(list));
+            return client_fail(_("'%s' is not a stage a candidate can be added at; stages are: %s"),
+                               o[ADD_STAGE], list);
+        }
+        if (last > st)
+            return client_usage(_("candidate add: --%s is the date of the step '%s', after the "
+                                  "stage '%s' given with --stage"),
+                                add_opts[ADD_IDENTIFIED_ON + last].name,
+                                cs_code_label("stage", cs_stage_code((enum cs_stage)last)),
+                                cs_code_label("stage", o[ADD_STAGE]));
+        last = st;
+    }
+    for (int st = CS_STAGE_IDENTIFIED + 1; st <= last; st++)
+        if (steps[st].on == CS_DATE_NONE)
+            return client_usage(_("candidate add: the step '%s' needs its date: --%s DATE"),
+                                cs_code_label("stage", cs_stage_code((enum cs_stage)st)),
+                                add_opts[ADD_IDENTIFIED_ON + st].name);
+    /* What a step brings goes with its step; given for a step not reached, the rules say so. */
+    struct cs_step tmp;
+    cs_step_init(&tmp);
+    if ((ret = find_members(c, o[ADD_HELPER], o[ADD_SPONSOR], o[ADD_SPONSOR2], m, &tmp)) != 0)
+        return ret;
+    struct cs_step *hs = &steps[last < CS_STAGE_HELPER ? last : CS_STAGE_HELPER];
+    struct cs_step *cs = &steps[last < CS_STAGE_CELL ? last : CS_STAGE_CELL];
+    hs->helper = tmp.helper;
+    cs->sponsor[0] = tmp.sponsor[0];
+    cs->sponsor[1] = tmp.sponsor[1];
+    if (o[ADD_YOUTH] != NULL &&
+        cs_date_parse(o[ADD_YOUTH], &cs->youth_union_resolution, err, sizeof(err)) != 0)
+        return client_fail(_("--youth-union-resolution: %s"), err);
+    *n = (size_t)last + 1;
+    return CS_EXIT_OK;
+}
+
 static int
 cand_add(struct client *c, const struct verb_args *a)
 {
-    char err[512] = "", org[64] = "", today[CS_DATE_BUFSZ];
+    const char *const *o = a->ov;
+    char err[1024] = "", org[64] = "", role[16] = "";
+    struct cs_step steps[CS_STAGE__COUNT];
+    struct step_members m;
     struct cs_id id;
+    size_t n = 0, failed = 0;
     int ret;
 
     const struct field *name = entity_field(&ent_candidate, "full_name");
     if (a->fv[name - ent_candidate.fields] == NULL || a->fv[name - ent_candidate.fields][0] == 0)
         return client_usage(_("candidate add: --name is required"));
+    if (o[ADD_FORCE] != NULL && (o[ADD_REASON] == NULL || o[ADD_REASON][0] == 0))
+        return client_usage(_("candidate add: --force needs a --reason"));
+    if ((ret = add_steps(c, a, steps, &n, &m)) != CS_EXIT_OK)
+        return ret;
+    cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role));
+    struct cs_casework k = {.today = c->today,
+                            .hol = c->hol,
+                            .role = role,
+                            .force_reason = o[ADD_FORCE] != NULL ? o[ADD_REASON] : NULL,
+                            .excepted = print_exception};
     cs_id_new(&id);
-    cs_date_format(c->today, today);
     if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
         return fail_with(err, ret);
-    if ((ret = fields_write(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0 ||
-        (ret = cs_replica_set_text(c->rep, "candidate", &id, "stage", "identified", err,
-                                   sizeof(err))) != 0 ||
-        (ret = cs_replica_set_text(c->rep, "candidate", &id, "identified_on", today, err,
-                                   sizeof(err))) != 0)
+    if ((ret = fields_write(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0)
         goto fail;
     /* The cell's own code, unless --org said otherwise. */
     if (a->fv[entity_field(&ent_candidate, "org_unit") - ent_candidate.fields] == NULL &&
         cs_replica_meta_get(c->rep, CS_META_ORG, org, sizeof(org)) == 0 &&
         (ret = cs_replica_set_text(c->rep, "candidate", &id, "org_unit", org, err, sizeof(err))))
         goto fail;
+    if ((ret = cs_candidate_record(c->rep, &id, steps, n, &k, &failed, err, sizeof(err))) != 0) {
+        cs_replica_rollback(c->rep);
+        const char *step = cs_code_label("stage", cs_stage_code((enum cs_stage)failed));
+        char dopt[64];
+        snprintf(dopt, sizeof(dopt), "--%s", add_opts[ADD_IDENTIFIED_ON + failed].name);
+        if (ret == CS_EINVAL)
+            return client_usage(_("candidate add: %s: %s"), step_option(steps[failed].field, dopt),
+                                err);
+        if (ret == CS_ERULE)
+            return client_fail(_("cannot record the step '%s': %s (use --force with a --reason to "
+                                 "record an exception)"),
+                               step, err);
+        return client_fail(_("cannot record the step '%s': %s"), step, err);
+    }
     if ((ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0)
         goto fail;
-    char shrt[CS_ID_SHORT_LEN + 1];
+    char shrt[CS_ID_SHORT_LEN + 1], date[CS_DATE_BUFSZ];
     cs_id_short(&id, shrt);
     printf(_("added candidate %s\n"), shrt);
+    if (n > 1)
+        printf(_("candidate %s is now at '%s' (%s)\n"), shrt,
+               cs_code_label("stage", cs_stage_code(steps[n - 1].reached)),
+               cs_date_format(steps[n - 1].on, date));
     return CS_EXIT_OK;
 fail:
     cs_replica_rollback(c->rep);
@@ -137,7 +331,10 @@ cand_show(struct client *c, const struct verb_args *a)
     sqlite3_stmt *st = NULL;
     int ret, json = a->ov[SHOW_JSON] != NULL;
 
-    if ((ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
+    ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err));
+    if (ret == CS_ENOTFOUND || ret == CS_EINVAL)
+        return client_show_deleted(c, "candidate", &ent_candidate, a->argv[0], json, err);
+    if (ret != 0)
         return fail_with(err, ret);
     if (json) {
         /* One object built by SQLite: the identity fields, then the procedure. */
@@ -160,7 +357,10 @@ cand_show(struct client *c, const struct verb_args *a)
             " 'withdrawn_reason', k.withdrawn_reason, 'member', uuid(k.member),"
             " 'exceptions', (SELECT json_group_array(json_object('rule', e.rule, 'stage', e.stage,"
             " 'reason', e.reason, 'recorded_on', e.recorded_on)) FROM exception e"
-            " WHERE e.candidate = k.id AND e.cl %% 2 = 1)))",
+            " WHERE e.candidate = k.id AND e.cl %% 2 = 1),"
+            " 'undone', (SELECT json_group_array(json_object('stage', u.stage,"
+            " 'stage_on', u.stage_on, 'reason', u.reason, 'recorded_on', u.recorded_on))"
+            " FROM step_undo u WHERE u.candidate = k.id AND u.cl %% 2 = 1)))",
             rec);
         snprintf(sql, sizeof(sql), show_extra_sql, what);
     } else {
@@ -220,6 +420,24 @@ cand_show(struct client *c, const struct verb_args *a)
         ret = 0;
     }
     sqlite3_finalize(st);
+    if (ret != 0)
+        return client_fail("%s", oerr);
+    /* So are the steps taken back with `undo`, and why. */
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT u.recorded_on, label('stage', u.stage), u.stage_on, u.reason"
+                           " FROM step_undo u WHERE u.candidate = ?1 AND u.cl % 2 = 1"
+                           " ORDER BY u.recorded_on, u.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return client_fail("%s", sqlite3_errmsg(c->db));
+    sqlite3_bind_blob(st, 1, id.b, CS_ID_LEN, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        static const char *const uh[] = {N_("date"), N_("stage"), N_("date of the step"),
+                                         N_("reason")};
+        sqlite3_reset(st);
+        printf("\n%s\n", _("steps undone:"));
+        ret = cs_out_table(stdout, st, uh, oerr, sizeof(oerr));
+    }
+    sqlite3_finalize(st);
     return ret == 0 ? CS_EXIT_OK : client_fail("%s", oerr);
 }
 
@@ -232,6 +450,8 @@ cand_list(struct client *c, const struct verb_args *a)
     char sql[1024];
     int ret;
 
+    if (a->ov[LIST_DELETED] != NULL)
+        return client_list_deleted(c, "candidate", json);
     if (stage != NULL && cs_stage_from_code(stage) < 0) {
         char list[512];
         cs_code_list_text("stage", list, sizeof(list));
@@ -266,35 +486,13 @@ cand_list(struct client *c, const struct verb_args *a)
     return ret == 0 ? CS_EXIT_OK : client_fail("%s", oerr);
 }
 
-static void
-print_exception(void *ud, const char *message)
-{
-    (void)ud;
-    fprintf(stderr, _("cellsync: exception recorded: %s\n"), message);
-}
-
-/* The option of advance that gives a step's input. */
-static const char *
-step_option(const char *field)
-{
-    static const struct {
-        const char *field, *option;
-    } map[] = {{"helper", "--helper"},
-               {"sponsor1", "--sponsor"},
-               {"sponsor2", "--sponsor2"},
-               {"youth_union_resolution_on", "--youth-union-resolution"}};
-    for (size_t i = 0; field != NULL && i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcmp(map[i].field, field) == 0)
-            return map[i].option;
-    return "--date";
-}
-
 static int
 cand_advance(struct client *c, const struct verb_args *a)
 {
     const char *const *o = a->ov;
     char err[1024] = "", role[16] = "", datebuf[CS_DATE_BUFSZ];
-    struct cs_id id, helper, sp1, sp2;
+    struct step_members m;
+    struct cs_id id;
     struct cs_step s;
     int ret;
 
@@ -313,21 +511,8 @@ cand_advance(struct client *c, const struct verb_args *a)
     if (o[ADV_YOUTH] != NULL &&
         cs_date_parse(o[ADV_YOUTH], &s.youth_union_resolution, err, sizeof(err)) != 0)
         return client_fail(_("--youth-union-resolution: %s"), err);
-    if (o[ADV_HELPER] != NULL) {
-        if ((ret = records_find(c, "member", o[ADV_HELPER], &helper, err, sizeof(err))) != 0)
-            return fail_with(err, ret);
-        s.helper = &helper;
-    }
-    if (o[ADV_SPONSOR] != NULL) {
-        if ((ret = records_find(c, "member", o[ADV_SPONSOR], &sp1, err, sizeof(err))) != 0)
-            return fail_with(err, ret);
-        s.sponsor[0] = &sp1;
-    }
-    if (o[ADV_SPONSOR2] != NULL) {
-        if ((ret = records_find(c, "member", o[ADV_SPONSOR2], &sp2, err, sizeof(err))) != 0)
-            return fail_with(err, ret);
-        s.sponsor[1] = &sp2;
-    }
+    if ((ret = find_members(c, o[ADV_HELPER], o[ADV_SPONSOR], o[ADV_SPONSOR2], &m, &s)) != 0)
+        return ret;
     cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role));
     struct cs_casework k = {.today = c->today,
                             .hol = c->hol,
@@ -336,7 +521,7 @@ cand_advance(struct client *c, const struct verb_args *a)
                             .excepted = print_exception};
     ret = cs_candidate_advance(c->rep, &id, &s, &k, err, sizeof(err));
     if (ret == CS_EINVAL)
-        return client_usage(_("candidate advance: %s: %s"), step_option(s.field), err);
+        return client_usage(_("candidate advance: %s: %s"), step_option(s.field, "--date"), err);
     if (ret == CS_ERULE)
         return client_fail(_("cannot advance candidate '%s': %s (use --force with a --reason to "
                              "record an exception)"),
@@ -387,8 +572,44 @@ cand_withdraw(struct client *c, const struct verb_args *a)
     return CS_EXIT_OK;
 }
 
+static int
+cand_undo(struct client *c, const struct verb_args *a)
+{
+    char err[512] = "", role[16] = "";
+    enum cs_stage from, to;
+    struct cs_id id;
+    int ret;
+
+    if (a->ov[UNDO_REASON] == NULL || a->ov[UNDO_REASON][0] == 0)
+        return client_usage(_("candidate undo: --reason is required"));
+    if ((ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
+        return fail_with(err, ret);
+    cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role));
+    struct cs_casework k = {.today = c->today, .hol = c->hol, .role = role};
+    if ((ret = cs_candidate_undo(c->rep, &id, a->ov[UNDO_REASON], &k, &from, &to, err,
+                                 sizeof(err))) != 0)
+        return client_fail(_("cannot undo the last step of candidate '%s': %s"), a->argv[0],
+                           err[0] ? err : cs_strerror(ret));
+    printf(_("candidate %s is back at '%s': the step '%s' was undone\n"), a->argv[0],
+           cs_code_label("stage", cs_stage_code(to)), cs_code_label("stage", cs_stage_code(from)));
+    return CS_EXIT_OK;
+}
+
+static int
+cand_delete(struct client *c, const struct verb_args *a)
+{
+    return client_delete(c, "candidate", "candidate", a->argv[0]);
+}
+
+static int
+cand_undelete(struct client *c, const struct verb_args *a)
+{
+    return client_undelete(c, "candidate", "candidate", a->argv[0]);
+}
+
 static const struct verb verbs[] = {
-    {"add", cand_add, &ent_candidate, NULL, 0, "", 0, 0, N_("record a new candidate")},
+    {"add", cand_add, &ent_candidate, add_opts, ADD__COUNT, "", 0, 0,
+     N_("record a new candidate, or one kept on paper with the dates of its past steps")},
     {"list", cand_list, NULL, list_opts, LIST__COUNT, "", 0, 0,
      N_("list candidates and their stage")},
     {"show", cand_show, NULL, show_opts, SHOW__COUNT, "ID", 1, 1, N_("show one candidate")},
@@ -398,6 +619,11 @@ static const struct verb verbs[] = {
      N_("move a candidate to the next stage, checking the rules")},
     {"withdraw", cand_withdraw, NULL, withdraw_opts, WD__COUNT, "ID", 1, 1,
      N_("record that a candidate withdrew")},
+    {"undo", cand_undo, NULL, undo_opts, UNDO__COUNT, "ID", 1, 1,
+     N_("take back a candidate's last step, with a reason")},
+    {"delete", cand_delete, NULL, NULL, 0, "ID", 1, 1,
+     N_("delete a candidate entered by mistake (kept for review, can be undeleted)")},
+    {"undelete", cand_undelete, NULL, NULL, 0, "ID", 1, 1, N_("restore a deleted candidate")},
 };
 
 int

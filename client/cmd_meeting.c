@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `cellsync meeting add|list|show|assess|attend`: the cell's meetings, who
- * came to them, and what the meeting said about each candidate. Meetings
+ * came to them, and what the meeting said about each candidate; `edit`,
+ * `delete` and `undelete` of a meeting and of its rows correct them. Meetings
  * take the fields of ent_meeting; attendance and assessment rows are small
  * enough to be written here register by register.
  *
@@ -20,11 +21,17 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
+#include "cellsync/record.h"
 #include "client.h"
 
 enum { OPT_JSON, OPT__COUNT };
 static const struct cs_cli_opt json_opts[OPT__COUNT] = {
     [OPT_JSON] = {"json", 0, N_("print JSON instead of a table")},
+};
+enum { LIST_JSON, LIST_DELETED, LIST__COUNT };
+static const struct cs_cli_opt list_opts[LIST__COUNT] = {
+    [LIST_JSON] = {"json", 0, N_("print JSON instead of a table")},
+    [LIST_DELETED] = {"deleted", 0, N_("list the deleted meetings, with when and by which device")},
 };
 /* The texts of an assessment, in the order of their columns. */
 enum { ASSESS_STRENGTHS, ASSESS_WEAKNESSES, ASSESS_NEXT_STEPS, ASSESS__COUNT };
@@ -254,9 +261,11 @@ meeting_list(struct client *c, const struct verb_args *a)
         "  FROM (SELECT m.id, m.held_on, m.kind, m.agenda, " MEETING_COUNTS
         "          FROM meeting m WHERE m.cl % 2 = 1 ORDER BY m.held_on DESC, m.id DESC)";
 #undef MEETING_COUNTS
-    int json = a->ov[OPT_JSON] != NULL;
+    int json = a->ov[LIST_JSON] != NULL;
     sqlite3_stmt *st;
 
+    if (a->ov[LIST_DELETED] != NULL)
+        return client_list_deleted(c, "meeting", json);
     if (prepare(c, json ? sql_json : sql_plain, &st) != 0)
         return CS_EXIT_FAILURE;
     return print_query(st, json, headers);
@@ -300,7 +309,7 @@ meeting_show(struct client *c, const struct verb_args *a)
 {
     static const char *const att_headers[] = {N_("member"), N_("attendance"), N_("reason")};
     static const char *const ass_headers[] = {N_("candidate"), N_("strengths"), N_("weaknesses"),
-                                              N_("next steps")};
+                                              N_("next steps"), N_("id")};
     /* One line per row in a table: newlines inside a text become spaces. */
 #define LINE(x) "replace(replace(" x ", char(13), ''), char(10), ' ')"
     static const char att_sql[] =
@@ -311,7 +320,8 @@ meeting_show(struct client *c, const struct verb_args *a)
                         "a.id";
     static const char ass_sql[] =
         "SELECT coalesce(k.full_name, short_id(s.candidate)), " LINE("s.strengths") ", " LINE(
-            "s.weaknesses") ", " LINE("s.next_steps") "  FROM assessment s LEFT JOIN candidate k "
+            "s.weaknesses") ", " LINE("s.next_steps") ", short_id(s.id)"
+                                                      "  FROM assessment s LEFT JOIN candidate k "
                                                       "ON k.id = s.candidate"
                                                       " WHERE s.meeting = ?1 AND s.cl % 2 = 1 "
                                                       "ORDER BY k.full_name COLLATE vi, s.id";
@@ -321,7 +331,11 @@ meeting_show(struct client *c, const struct verb_args *a)
     sqlite3_stmt *st;
     int ret;
 
-    if (records_find(c, "meeting", a->argv[0], &id, err, sizeof(err)) != 0)
+    ret = records_find(c, "meeting", a->argv[0], &id, err, sizeof(err));
+    if (ret == CS_ENOTFOUND || ret == CS_EINVAL)
+        return client_show_deleted(c, "meeting", &ent_meeting, a->argv[0], a->ov[OPT_JSON] != NULL,
+                                   err);
+    if (ret != 0)
         return client_fail("%s", err);
     if (a->ov[OPT_JSON] != NULL)
         return meeting_show_json(c, &id);
@@ -472,11 +486,118 @@ meeting_attend(struct client *c, const struct verb_args *a)
     return CS_EXIT_OK;
 }
 
+/* ---- corrections ---- */
+
+static int
+meeting_edit(struct client *c, const struct verb_args *a)
+{
+    enum { NTEXT = 3 };
+    static const char *const text_cols[NTEXT] = {"agenda", "minutes", "resolutions"};
+    const char *fv[64], *texts[NTEXT];
+    char *owned[NTEXT] = {NULL}, err[512] = "", shrt[CS_ID_SHORT_LEN + 1];
+    size_t idx[NTEXT], given = 0;
+    struct cs_id id;
+    int ret;
+
+    for (size_t i = 0; i < ent_meeting.nfields; i++)
+        given += a->fv[i] != NULL;
+    if (given == 0)
+        return client_usage(_("meeting edit: give at least one field to change (see 'cellsync "
+                              "meeting edit --help')"));
+    if (a->fv[entity_field(&ent_meeting, "held_on") - ent_meeting.fields] != NULL &&
+        a->fv[entity_field(&ent_meeting, "held_on") - ent_meeting.fields][0] == 0)
+        return client_usage(_("meeting edit: '--date' cannot be empty"));
+    if (records_find(c, "meeting", a->argv[0], &id, err, sizeof(err)) != 0)
+        return client_fail("%s", err);
+    memcpy(fv, a->fv, ent_meeting.nfields * sizeof(*fv));
+    for (size_t i = 0; i < NTEXT; i++) {
+        idx[i] = (size_t)(entity_field(&ent_meeting, text_cols[i]) - ent_meeting.fields);
+        texts[i] = fv[idx[i]];
+    }
+    if ((ret = read_texts(texts, owned, NTEXT, "meeting edit")) != 0)
+        goto out;
+    for (size_t i = 0; i < NTEXT; i++)
+        if (owned[i] != NULL)
+            fv[idx[i]] = owned[i];
+    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0 ||
+        (ret = fields_write(c, &ent_meeting, &id, fv, err, sizeof(err))) != 0 ||
+        (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
+        cs_replica_rollback(c->rep);
+        ret = client_fail("%s", err[0] ? err : cs_strerror(ret));
+        goto out;
+    }
+    cs_id_short(&id, shrt);
+    printf(_("changed meeting %s\n"), shrt);
+    ret = CS_EXIT_OK;
+out:
+    free_texts(owned, NTEXT);
+    return ret;
+}
+
+static int
+meeting_delete(struct client *c, const struct verb_args *a)
+{
+    return client_delete(c, "meeting", "meeting", a->argv[0]);
+}
+
+static int
+meeting_undelete(struct client *c, const struct verb_args *a)
+{
+    return client_undelete(c, "meeting", "meeting", a->argv[0]);
+}
+
+/* An attendance is named by its meeting and member; recording it again brings it back. */
+static int
+meeting_delete_attendance(struct client *c, const struct verb_args *a)
+{
+    struct cs_id meeting, member, id;
+    char err[512] = "", name[256], date[CS_DATE_BUFSZ];
+    int found, ret;
+
+    if (records_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
+        records_find(c, "member", a->argv[1], &member, err, sizeof(err)) != 0)
+        return client_fail("%s", err);
+    records_text(c, "member", &member, "full_name", name, sizeof(name));
+    records_text(c, "meeting", &meeting, "held_on", date, sizeof(date));
+    if ((ret = find_attendance(c, &meeting, &member, &id, &found)) != 0)
+        return client_fail("%s", sqlite3_errmsg(c->db));
+    if (!found)
+        return client_fail(_("no attendance of '%s' is recorded at the meeting of %s"), name, date);
+    if ((ret = cs_record_delete(c->rep, "attendance", &id, err, sizeof(err))) != 0)
+        return client_fail("%s", err[0] ? err : cs_strerror(ret));
+    printf(_("deleted the attendance of '%s' at the meeting of %s\n"), name, date);
+    printf(_("to record it again: cellsync meeting attend %s %s --present (or --absent)\n"),
+           a->argv[0], a->argv[1]);
+    return CS_EXIT_OK;
+}
+
+static int
+meeting_delete_assessment(struct client *c, const struct verb_args *a)
+{
+    char err[512] = "", shrt[CS_ID_SHORT_LEN + 1];
+    struct cs_id id;
+    int ret;
+
+    if ((ret = records_find(c, "assessment", a->argv[0], &id, err, sizeof(err))) != 0 ||
+        (ret = cs_record_delete(c->rep, "assessment", &id, err, sizeof(err))) != 0)
+        return client_fail("%s", err[0] ? err : cs_strerror(ret));
+    cs_id_short(&id, shrt);
+    printf(_("deleted assessment %s\n"), shrt);
+    printf(_("to undo it: cellsync meeting undelete-assessment %s\n"), shrt);
+    return CS_EXIT_OK;
+}
+
+static int
+meeting_undelete_assessment(struct client *c, const struct verb_args *a)
+{
+    return client_undelete(c, "meeting", "assessment", a->argv[0]);
+}
+
 static const struct verb verbs[] = {
     {"add", meeting_add, &ent_meeting, NULL, 0, "", 0, 0,
      N_("record a meeting (--date is required; --agenda, --minutes and --resolutions take "
         "\"-\" for standard input or @FILE)")},
-    {"list", meeting_list, NULL, json_opts, OPT__COUNT, "", 0, 0,
+    {"list", meeting_list, NULL, list_opts, LIST__COUNT, "", 0, 0,
      N_("list the meetings, newest first")},
     {"show", meeting_show, NULL, json_opts, OPT__COUNT, "ID", 1, 1,
      N_("show a meeting with its attendance and assessments")},
@@ -484,6 +605,17 @@ static const struct verb verbs[] = {
      N_("record what a meeting said about a candidate")},
     {"attend", meeting_attend, NULL, attend_opts, ATT__COUNT, "MEETING MEMBER", 2, 2,
      N_("record that a member came to a meeting or not")},
+    {"edit", meeting_edit, &ent_meeting, NULL, 0, "ID", 1, 1,
+     N_("change the given fields of a meeting (\"-\" reads standard input, @FILE a file)")},
+    {"delete", meeting_delete, NULL, NULL, 0, "ID", 1, 1,
+     N_("delete a meeting entered by mistake (kept for review, can be undeleted)")},
+    {"undelete", meeting_undelete, NULL, NULL, 0, "ID", 1, 1, N_("restore a deleted meeting")},
+    {"delete-attendance", meeting_delete_attendance, NULL, NULL, 0, "MEETING MEMBER", 2, 2,
+     N_("remove an attendance recorded by mistake")},
+    {"delete-assessment", meeting_delete_assessment, NULL, NULL, 0, "ASSESSMENT", 1, 1,
+     N_("remove an assessment recorded by mistake (its id is in 'meeting show')")},
+    {"undelete-assessment", meeting_undelete_assessment, NULL, NULL, 0, "ASSESSMENT", 1, 1,
+     N_("restore a deleted assessment")},
 };
 
 int

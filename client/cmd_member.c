@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `cellsync member add|list|show|edit`: the party members of this cell. The
+ * `cellsync member add|list|show|edit|delete|undelete`: the party members of this cell. The
  * fields are those of ent_member (entities.c); every write is one replica
  * transaction, so a bad value in any field leaves nothing behind.
  */
@@ -11,10 +11,11 @@
 #include "cellsync/output.h"
 #include "client.h"
 
-enum { LIST_JSON, LIST_STATUS, LIST__COUNT };
+enum { LIST_JSON, LIST_STATUS, LIST_DELETED, LIST__COUNT };
 static const struct cs_cli_opt list_opts[LIST__COUNT] = {
     [LIST_JSON] = {"json", 0, N_("print JSON instead of a table")},
     [LIST_STATUS] = {"status", 1, N_("only members with this status code")},
+    [LIST_DELETED] = {"deleted", 0, N_("list the deleted members, with when and by which device")},
 };
 enum { SHOW_JSON, SHOW__COUNT };
 static const struct cs_cli_opt show_opts[SHOW__COUNT] = {
@@ -84,6 +85,8 @@ member_list(struct client *c, const struct verb_args *a)
     sqlite3_stmt *st = NULL;
     int ret;
 
+    if (a->ov[LIST_DELETED] != NULL)
+        return client_list_deleted(c, "member", json);
     struct field_buf buf;
     struct cs_value v;
     char err[512];
@@ -109,7 +112,11 @@ member_show(struct client *c, const struct verb_args *a)
     struct cs_id id;
     char err[256];
 
-    if (records_find(c, "member", a->argv[0], &id, err, sizeof(err)) != 0)
+    int ret = records_find(c, "member", a->argv[0], &id, err, sizeof(err));
+    if (ret == CS_ENOTFOUND || ret == CS_EINVAL)
+        return client_show_deleted(c, "member", &ent_member, a->argv[0], a->ov[SHOW_JSON] != NULL,
+                                   err);
+    if (ret != 0)
         return client_fail("%s", err);
     return records_show(c, &ent_member, &id, a->ov[SHOW_JSON] != NULL);
 }
@@ -139,6 +146,18 @@ member_edit(struct client *c, const struct verb_args *a)
     return CS_EXIT_OK;
 }
 
+static int
+member_delete(struct client *c, const struct verb_args *a)
+{
+    return client_delete(c, "member", "member", a->argv[0]);
+}
+
+static int
+member_undelete(struct client *c, const struct verb_args *a)
+{
+    return client_undelete(c, "member", "member", a->argv[0]);
+}
+
 static const struct verb verbs[] = {
     {"add", member_add, &ent_member, NULL, 0, "", 0, 0, N_("add a member (--name is required)")},
     {"list", member_list, NULL, list_opts, LIST__COUNT, "", 0, 0, N_("list the members, by name")},
@@ -146,6 +165,9 @@ static const struct verb verbs[] = {
      N_("show every field of a member")},
     {"edit", member_edit, &ent_member, NULL, 0, "ID", 1, 1,
      N_("change the given fields of a member (an empty value clears one)")},
+    {"delete", member_delete, NULL, NULL, 0, "ID", 1, 1,
+     N_("delete a member entered by mistake (kept for review, can be undeleted)")},
+    {"undelete", member_undelete, NULL, NULL, 0, "ID", 1, 1, N_("restore a deleted member")},
 };
 
 int

@@ -139,7 +139,7 @@ expect 2 stderr "'--date' is required" -- "$cellsync" meeting add --agenda x
 expect 2 stderr "give either '--present' or '--absent'" -- "$cellsync" meeting attend "$mt" "$m1"
 expect 2 stderr "give at least one word" -- "$cellsync" search '!?' '...'
 expect 2 stderr "give at least one field" -- "$cellsync" member edit "$m1"
-expect 2 stderr "unknown verb 'delete'" -- "$cellsync" member delete "$m1"
+expect 2 stderr "unknown verb 'remove'" -- "$cellsync" member remove "$m1"
 "$cellsync" member list --json >"$CELLSYNC_HOME/after.json"
 check "failed commands store nothing" cmp -s "$CELLSYNC_HOME/before.json" \
     "$CELLSYNC_HOME/after.json"
