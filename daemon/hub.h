@@ -196,8 +196,10 @@ int hub_scope_can_read(const struct hub_scope *s, const char *org);
  *  - the origin must be the device itself (a hub role may forward others');
  *  - the stamp may not be further ahead of the hub's clock than the drift;
  *  - the table and column must be open to its role: "cell" writes
- *    candidate, member, meeting, attendance, assessment, exception and
- *    rating, but not candidate.decision_on or member.decision_on;
+ *    candidate, member, meeting, attendance, assessment, exception,
+ *    step_undo and rating, but not candidate.decision_on or
+ *    member.decision_on, nor a candidate's stage set to the committee's
+ *    decision unless the hub has its date (an undone ceremony);
  *    "committee" and "hub" write every domain table; only "hub" writes
  *    tables this hub does not know (their rows are not placed in the tree);
  *  - the row must lie in its subtree. A row's unit: for candidate, member,
@@ -206,8 +208,8 @@ int hub_scope_can_read(const struct hub_scope *s, const char *org);
  *    the device's own unit if the hub has never seen it, else the unit of
  *    the device that first sent it (the hub's root unit if that was no
  *    device). attendance and assessment go with their meeting, exception
- *    with its candidate, rating and transfer with their member, the same
- *    way (the reference the set gives, and the hub's). An org_unit row is
+ *    and step_undo with their candidate, rating and transfer with their
+ *    member, the same way (the reference the set gives, and the hub's). An org_unit row is
  *    its code; a new one needs its code, an id that is hub_org_row_id() of
  *    it and a parent in the subtree (or new in the same set under one),
  *    and an existing one keeps its code and may move only within the

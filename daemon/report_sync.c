@@ -40,6 +40,8 @@
     "                             JOIN meeting e ON e.id = x.meeting WHERE x.id = v.row)\n"        \
     "    WHEN 'exception' THEN (SELECT e.org_unit FROM exception x\n"                              \
     "                            JOIN candidate e ON e.id = x.candidate WHERE x.id = v.row)\n"     \
+    "    WHEN 'step_undo' THEN (SELECT e.org_unit FROM step_undo x\n"                              \
+    "                            JOIN candidate e ON e.id = x.candidate WHERE x.id = v.row)\n"     \
     "    WHEN 'rating' THEN (SELECT e.org_unit FROM rating x\n"                                    \
     "                         JOIN member e ON e.id = x.member WHERE x.id = v.row)\n"              \
     "    WHEN 'transfer' THEN (SELECT e.org_unit FROM transfer x\n"                                \
