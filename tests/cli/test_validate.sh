@@ -152,14 +152,14 @@ expect 0 stdout "^added candidate" -- env CELLSYNC_TODAY=2025-09-01 "$cellsync" 
     --name 'Lường Văn Trẻ' --birth-date 2008-03-15
 y=$(added_id)
 expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --helper "$sp1" --date 2025-10-01
-expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --date 2025-11-01
-expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --date 2025-12-01
-expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --date 2026-01-05
+expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --to class_passed --date 2025-11-01
+expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --to applied --date 2025-12-01
+expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --to biography_verified --date 2026-01-05
 expect 1 stderr "the candidate is 17 years and 11 months old on 2026-03-14; the rule needs 18 to 60 years" -- \
-    "$cellsync" candidate advance "$y" --date 2026-03-14 --sponsor "$sp1" --sponsor2 "$sp2"
+    "$cellsync" candidate advance "$y" --to cell_resolution --date 2026-03-14 --sponsor "$sp1" --sponsor2 "$sp2"
 expect 1 stderr "17 tuổi 11 tháng vào ngày 2026-03-14" -- \
-    vi candidate advance "$y" --date 2026-03-14 --sponsor "$sp1" --sponsor2 "$sp2"
-expect 0 stdout "now at 'cell resolution'" -- "$cellsync" candidate advance "$y" --date 2026-03-14 \
+    vi candidate advance "$y" --to cell_resolution --date 2026-03-14 --sponsor "$sp1" --sponsor2 "$sp2"
+expect 0 stdout "now at 'cell resolution'" -- "$cellsync" candidate advance "$y" --to cell_resolution --date 2026-03-14 \
     --sponsor "$sp1" --sponsor2 "$sp2" --force --reason 'đủ 18 tuổi vào ngày hôm sau'
 expect 0 stdout '"rule":"age"' -- "$cellsync" candidate show "$y" --json
 
