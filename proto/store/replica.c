@@ -26,8 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cellsync/date.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
@@ -159,6 +161,11 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_HAS_LATER] = "SELECT 1 FROM cs_ver WHERE tbl = (SELECT ix FROM cs_name WHERE name = ?1)"
                      " AND row = ?2 AND col = (SELECT ix FROM cs_name WHERE name = ?3)"
                      " AND site = (SELECT ix FROM cs_site WHERE uuid = ?4) AND seq > ?5 LIMIT 1",
+    /* Whether a version (table, row, column, stamp, site) is held here. */
+    [ST_VER_HELD] = "SELECT 1 FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
+                    " JOIN cs_name c ON c.ix = v.col WHERE t.name = ?1 AND v.row = ?2"
+                    " AND c.name = ?3 AND v.hlc = ?4 AND v.site = ?5",
+    [ST_COUNT_OWN] = "SELECT count(*) FROM cs_ver WHERE seq > ?2 AND site = ?1",
 };
 
 /* ---- errors ---- */
@@ -743,6 +750,83 @@ cs_replica_set_time_source(struct cs_replica *r, cs_hlc_clock_fn fn, void *ud)
     r->clock.clock_ud = fn != NULL ? ud : NULL;
 }
 
+/* The offset that puts the physical clock at t (Unix ms) now. */
+static int64_t
+offset_to(const struct cs_replica *r, uint64_t t)
+{
+    return (int64_t)t - (int64_t)cs_replica_wall_ms(r);
+}
+
+static int
+offset_move(struct cs_replica *r, int64_t ms, int *moved)
+{
+    if (moved != NULL)
+        *moved = ms != r->clock.offset_ms;
+    return cs_replica_set_clock_offset(r, ms);
+}
+
+int
+cs_replica_learn_hub_time(struct cs_replica *r, uint64_t hub_ms, int exact, int *moved)
+{
+    int64_t ms = offset_to(r, hub_ms);
+    if (!exact && ms < r->clock.offset_ms)
+        ms = r->clock.offset_ms;
+    return offset_move(r, ms, moved);
+}
+
+int
+cs_replica_learn_refused_stamps(struct cs_replica *r, const struct cs_refused_id *ids, size_t n,
+                                uint64_t hub_ms, int *moved)
+{
+    sqlite3_stmt *st;
+    uint64_t ahead = 0;
+    int rc = cs_stmt_get(&r->stmts, ST_VER_HELD, &st);
+
+    if (moved != NULL)
+        *moved = 0;
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        uint64_t ms = cs_hlc_ms(ids[i].hlc);
+        if (cs_id_cmp(&ids[i].origin, &r->site) != 0 || ms <= hub_ms || ms - hub_ms <= ahead)
+            continue;
+        sqlite3_bind_text(st, 1, ids[i].table, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, ids[i].row.b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, ids[i].column, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (int64_t)ids[i].hlc);
+        sqlite3_bind_int64(st, 5, r->site_ix);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW)
+            ahead = ms - hub_ms;
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK)
+        return CS_ESQLITE;
+    if (ahead == 0)
+        return 0;
+    /* Back by what the stamps prove, but never to before hub_ms: the present is later. */
+    int64_t ms = r->clock.offset_ms - (int64_t)ahead, floor = offset_to(r, hub_ms);
+    if (ms < floor)
+        ms = floor;
+    if (ms >= r->clock.offset_ms)
+        return 0;
+    return offset_move(r, ms, moved);
+}
+
+int
+cs_replica_today(const struct cs_replica *r, int32_t *out, char *err, size_t errlen)
+{
+    const char *env = getenv("CELLSYNC_TODAY");
+    if (env != NULL && *env != '\0')
+        return cs_date_today(out, err, errlen);
+    time_t t = (time_t)(cs_hlc_ms(cs_replica_now(r)) / 1000);
+    struct tm tm;
+    *out = CS_DATE_NONE;
+    if (localtime_r(&t, &tm) == NULL)
+        return cs_errf(err, errlen, CS_ECLOCK, "%s", _("cannot read today's date from the clock"));
+    *out = cs_date_from_civil((struct cs_date){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday});
+    return 0;
+}
+
 uint64_t
 cs_replica_seq(struct cs_replica *r)
 {
@@ -754,6 +838,22 @@ cs_replica_seq(struct cs_replica *r)
         seq = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return seq;
+}
+
+int
+cs_replica_count_own(struct cs_replica *r, uint64_t after, uint64_t *count)
+{
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&r->stmts, ST_COUNT_OWN, &st);
+    *count = 0;
+    if (rc != SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_int64(st, 1, r->site_ix);
+    sqlite3_bind_int64(st, 2, (int64_t)after);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        *count = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : CS_ESQLITE;
 }
 
 int

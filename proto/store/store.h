@@ -64,6 +64,8 @@ enum {
     ST_RS_KEEP_DROPPED,
     ST_FIRST_WRITER,
     ST_HAS_LATER,
+    ST_VER_HELD,
+    ST_COUNT_OWN,
     ST__COUNT
 };
 

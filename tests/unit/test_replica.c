@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cellsync/date.h"
 #include "cellsync/error.h"
 #include "cellsync/replica.h"
 #include "cellsync/version.h"
@@ -723,6 +724,112 @@ test_clock_calls(void **state)
     cs_replica_close(r);
 }
 
+/* A fixed physical clock, for exact offsets: *(uint64_t *)ud milliseconds. */
+static uint64_t
+clock_fixed(void *ud)
+{
+    return *(const uint64_t *)ud;
+}
+
+/*
+ * The hub's time taken in: a live welcome sets the offset either way; a
+ * reply's time only moves it forward; refused stamps still held bring it
+ * back by what they prove, never before the hub's time, and only once.
+ */
+static void
+test_learn_hub_time(void **state)
+{
+    (void)state;
+    struct cs_replica *r = open_mem(7);
+    uint64_t wall = UINT64_C(1800000000000), day = 24 * 3600 * 1000;
+    int moved = -1;
+    cs_replica_set_time_source(r, clock_fixed, &wall);
+
+    /* Live: this clock 10 days ahead of the hub. */
+    assert_int_equal(cs_replica_learn_hub_time(r, wall - 10 * day, 1, &moved), 0);
+    assert_int_equal(moved, 1);
+    assert_int_equal(cs_replica_clock_offset(r), -(int64_t)(10 * day));
+    assert_int_equal(cs_replica_learn_hub_time(r, wall, 1, NULL), 0);
+    assert_int_equal(cs_replica_clock_offset(r), 0);
+    /* A reply 3 days old proves nothing about a clock that reads later: kept. */
+    assert_int_equal(cs_replica_learn_hub_time(r, wall - 3 * day, 0, &moved), 0);
+    assert_int_equal(moved, 0);
+    assert_int_equal(cs_replica_clock_offset(r), 0);
+    /* A reply from 2 hours ahead of this clock: the present is at least that. */
+    assert_int_equal(cs_replica_learn_hub_time(r, wall + 2 * 3600 * 1000, 0, &moved), 0);
+    assert_int_equal(moved, 1);
+    assert_int_equal(cs_replica_clock_offset(r), 2 * 3600 * 1000);
+    assert_int_equal(cs_replica_learn_hub_time(r, wall, 0, NULL), 0);
+    assert_int_equal(cs_replica_clock_offset(r), 2 * 3600 * 1000);
+
+    /* A write stamped 10 days ahead, refused by a hub at `wall`. */
+    assert_int_equal(cs_replica_set_clock_offset(r, (int64_t)(10 * day)), 0);
+    struct cs_id row;
+    cs_id_new(&row);
+    set_text(r, &row, "full_name", "A");
+    struct cs_refused_id id = {"candidate", "full_name", row, 0, *cs_replica_site(r)};
+    assert_int_equal(count(cs_replica_db(r), "SELECT count(*) FROM cs_ver"), 1);
+    id.hlc = (uint64_t)count(cs_replica_db(r), "SELECT hlc FROM cs_ver");
+    /* Another device's refusal, or one of a stamp not held here, proves nothing. */
+    struct cs_refused_id other = id, gone = id;
+    memset(other.origin.b, 9, sizeof(other.origin.b));
+    gone.hlc++;
+    assert_int_equal(cs_replica_learn_refused_stamps(r, &other, 1, wall, &moved), 0);
+    assert_int_equal(cs_replica_learn_refused_stamps(r, &gone, 1, wall, &moved), 0);
+    assert_int_equal(moved, 0);
+    /* The hub judged it an hour after it was written: back by 10 days less that hour. */
+    assert_int_equal(cs_replica_learn_refused_stamps(r, &id, 1, wall + 3600 * 1000, &moved), 0);
+    assert_int_equal(moved, 1);
+    assert_int_equal(cs_replica_clock_offset(r), 3600 * 1000);
+    /* Never before the hub's time: a hub's time 5 days ahead keeps the clock there. */
+    assert_int_equal(cs_replica_set_clock_offset(r, (int64_t)(10 * day)), 0);
+    assert_int_equal(cs_replica_learn_refused_stamps(r, &id, 1, wall + 5 * day, &moved), 0);
+    assert_int_equal(cs_replica_clock_offset(r), (int64_t)(5 * day));
+    cs_replica_close(r);
+}
+
+/* Counting own writes after a seq; today's date on the corrected clock. */
+static void
+test_count_own_and_today(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(8), *b = open_mem(9);
+    char err[256];
+    uint64_t n = 99;
+    struct cs_id row;
+    cs_id_new(&row);
+    assert_int_equal(cs_replica_count_own(a, 0, &n), 0);
+    assert_int_equal(n, 0);
+    set_text(a, &row, "full_name", "A");
+    set_text(a, &row, "phone", "1");
+    set_text(b, &row, "note", "B");
+    pull(a, b, NULL);
+    assert_int_equal(cs_replica_count_own(a, 0, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(cs_replica_count_own(a, 1, &n), 0);
+    assert_int_equal(n, 1);
+
+    /* 2031-01-01 12:00 UTC on this clock, and the hub 5 days behind it. */
+    uint64_t wall = UINT64_C(1924992000000) + 12 * 3600 * 1000;
+    int32_t day;
+    setenv("TZ", "UTC", 1);
+    unsetenv("CELLSYNC_TODAY");
+    cs_replica_set_time_source(a, clock_fixed, &wall);
+    assert_int_equal(cs_replica_today(a, &day, err, sizeof(err)), 0);
+    char buf[CS_DATE_BUFSZ];
+    assert_string_equal(cs_date_format(day, buf), "2031-01-01");
+    assert_int_equal(cs_replica_set_clock_offset(a, -5LL * 24 * 3600 * 1000), 0);
+    assert_int_equal(cs_replica_today(a, &day, err, sizeof(err)), 0);
+    assert_string_equal(cs_date_format(day, buf), "2030-12-27");
+    /* $CELLSYNC_TODAY stands for any clock. */
+    setenv("CELLSYNC_TODAY", "02/03/2026", 1);
+    assert_int_equal(cs_replica_today(a, &day, err, sizeof(err)), 0);
+    assert_string_equal(cs_date_format(day, buf), "2026-03-02");
+    unsetenv("CELLSYNC_TODAY");
+    cs_replica_close(a);
+    cs_replica_close(b);
+}
+
 /* A name interned in a rolled-back transaction may come back as another: its column is not reused.
  */
 static void
@@ -1015,6 +1122,8 @@ main(void)
         cmocka_unit_test(test_restamp),
         cmocka_unit_test(test_restamp_older_store),
         cmocka_unit_test(test_clock_calls),
+        cmocka_unit_test(test_learn_hub_time),
+        cmocka_unit_test(test_count_own_and_today),
         cmocka_unit_test(test_rollback_forgets_columns),
         cmocka_unit_test(test_public_face),
         cmocka_unit_test(test_property_orders),

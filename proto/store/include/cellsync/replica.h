@@ -59,6 +59,7 @@ enum cs_vstate {
 };
 
 struct cs_replica;
+struct cs_refused_id;
 
 /* Flags of cs_replica_open. */
 #define CS_REPLICA_CREATE 0x1 /* create the file; CS_EEXISTS if it exists */
@@ -105,8 +106,43 @@ int cs_replica_set_clock_offset(struct cs_replica *r, int64_t ms);
 /* For tests and simulations: the physical clock the replica reads (fn NULL: the wall clock). */
 void cs_replica_set_time_source(struct cs_replica *r, cs_hlc_clock_fn fn, void *ud);
 
+/*
+ * Takes in the hub's time (Unix ms). exact: the hub's time now (a live
+ * welcome): the offset becomes hub_ms minus the physical clock, whichever
+ * way that moves it. Not exact: a time the hub wrote some while ago (a
+ * reply carried on a stick, as old as its trip), which only proves the
+ * present is at least hub_ms: the offset grows to put this clock at hub_ms
+ * when it reads less, and never moves back. So an old reply, imported late
+ * or again, leaves the clock as it is. *moved (optional): the offset
+ * changed.
+ */
+int cs_replica_learn_hub_time(struct cs_replica *r, uint64_t hub_ms, int exact, int *moved);
+
+/*
+ * Writes of ours a hub refused because their stamp was ahead of its time:
+ * each was made no later than hub_ms (the hub's time when it judged them,
+ * or later), so a stamp S still held here proves this clock ran at least
+ * S - hub_ms ahead. The offset comes back by the largest such amount, never
+ * below what hub_ms alone allows (the present is at least hub_ms). Once the
+ * writes are re-issued (cs_replica_reissue) their old stamps are gone, so
+ * the same refusals taken in again change nothing. *moved (optional).
+ */
+int cs_replica_learn_refused_stamps(struct cs_replica *r, const struct cs_refused_id *ids, size_t n,
+                                    uint64_t hub_ms, int *moved);
+
+/*
+ * Today's date (a day number, cellsync/date.h) on this replica's clock, the
+ * physical clock corrected by the hub's offset, in local time: the date a
+ * record gets when the person gives none. $CELLSYNC_TODAY overrides it, as
+ * for cs_date_today().
+ */
+int cs_replica_today(const struct cs_replica *r, int32_t *out, char *err, size_t errlen);
+
 /* The highest seq this replica has assigned (0 when empty). */
 uint64_t cs_replica_seq(struct cs_replica *r);
+
+/* How many versions of this replica's own writes have seq > after: what a sync from there sends. */
+int cs_replica_count_own(struct cs_replica *r, uint64_t after, uint64_t *count);
 
 /*
  * Local writes. begin opens a write transaction (BEGIN IMMEDIATE) and takes
