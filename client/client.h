@@ -37,8 +37,9 @@ struct client {
     struct cs_replica *rep;
     sqlite3 *db;
     struct cs_date_holidays *hol; /* fixed holidays plus $home/holidays */
-    int32_t today;                /* cs_date_today(): $CELLSYNC_TODAY for tests */
+    int32_t today;                /* cs_replica_today(): $CELLSYNC_TODAY for tests */
     int duplicate_ok;             /* --duplicate-ok: fields_write() lets a likely duplicate in */
+    int clock_told;               /* the clock note is printed: client_close() is quiet */
 };
 
 /* $CELLSYNC_HOME, else ~/.local/share/cellsync. 0 or -1 with a message printed. */
@@ -47,9 +48,13 @@ void client_path(const struct client *c, const char *name, char *buf, size_t len
 
 /*
  * Opens the replica of the data directory, the holiday list and today's
- * date; prints what went wrong and returns CS_EXIT_FAILURE if it cannot.
+ * date by the hub's time (the clock the replica corrects); prints what went
+ * wrong and returns CS_EXIT_FAILURE if it cannot. For tests and
+ * demonstrations, $CELLSYNC_CLOCK_SKEW (seconds, negative: behind) makes
+ * this computer's clock read that far off, as a clock set wrong does.
  */
 int client_open(struct client *c);
+/* Closes it; first warns on stderr when this computer's clock is an hour or more off the hub's. */
 void client_close(struct client *c);
 /*
  * PRAGMA quick_check of the replica, before a command that moves records

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cellsync/clock.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/key.h"
@@ -151,6 +152,9 @@ sync_session(struct sync *s)
     if ((ret = device_welcome(&s->d, &s->w, DEVICE_LIVE, NULL, s->err, sizeof(s->err))) != 0)
         goto out;
     s->offset = cs_replica_clock_offset(s->c->rep);
+    /* Today by the hub's time just learned, for what follows. */
+    if ((ret = cs_replica_today(s->c->rep, &s->c->today, s->err, sizeof(s->err))) != 0)
+        goto out;
     ret = device_restamp(&s->d, s->w.up_seq, s->w.hub_time, &restamped, s->err, sizeof(s->err));
     if (ret != 0)
         goto out;
@@ -232,8 +236,8 @@ sync_on_message(struct sync *s, const struct cs_msg *m)
                     s->tty ? "\n" : "", m->refused[i].table, m->refused[i].column,
                     m->refused[i].reason);
         s->t.refused += m->nrefused;
-        ret = device_reissue(&s->d, m->refused, m->nrefused, s->w.hub_time, &again, s->err,
-                             sizeof(s->err));
+        ret = device_reissue(&s->d, m->refused, m->nrefused, s->w.hub_time, DEVICE_LIVE, &again,
+                             s->err, sizeof(s->err));
         break;
     }
     case CS_MSG_CHUNK: {
@@ -297,22 +301,31 @@ out:
     return ret;
 }
 
-/* Notes the contact and prints the summary, the one line on stdout. */
+/*
+ * Notes the contact (in the hub's time) and prints the summary on stdout:
+ * one line, and a second in words when this computer's clock is a minute
+ * or more off the hub's.
+ */
 static void
 sync_report(struct sync *s)
 {
-    char when[32];
+    char when[32], note[512];
     uint64_t open = 0;
 
-    snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
+    snprintf(when, sizeof(when), "%llu",
+             (unsigned long long)(cs_hlc_ms(cs_replica_now(s->c->rep)) / 1000));
     cs_replica_meta_set(s->c->rep, CS_META_LAST_CONTACT, when);
     if (s->tty)
         fputc('\n', stderr);
     cs_replica_conflict_count(s->c->rep, &open);
     printf(_("synced with %s: sent %zu changes (%.1f KiB), received %zu (%.1f KiB), refused %zu, "
-             "open conflicts %llu, hub clock %+.1f s from this one\n"),
+             "open conflicts %llu\n"),
            s->addr, s->t.sent_changes, s->t.sent_bytes / 1024.0, s->t.recv_changes,
-           s->t.recv_bytes / 1024.0, s->t.refused, (unsigned long long)open, s->offset / 1000.0);
+           s->t.recv_bytes / 1024.0, s->t.refused, (unsigned long long)open);
+    if (cs_clock_note(s->offset, CS_CLOCK_QUIET_MS, s->c->today, note, sizeof(note))) {
+        printf("%s\n", note);
+        s->c->clock_told = 1;
+    }
 }
 
 static int

@@ -117,17 +117,13 @@ device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via
     char buf[CS_ENROLL_SECRET_LEN * 2 + 1];
     int any = 0, ret = 0;
 
-    /* The hub's clock is the reference: keep the offset for every later stamp. */
-    int64_t wall = (int64_t)cs_replica_wall_ms(d->rep);
-    int64_t hub_ms = (int64_t)cs_hlc_ms(w->hub_time);
-    int64_t offset = hub_ms - wall;
-    if (via == DEVICE_BUNDLE) {
-        int64_t known = cs_replica_clock_offset(d->rep);
-        int64_t ours = wall + known;
-        if (ours >= hub_ms && ours - hub_ms <= (int64_t)(cs_replica_max_drift(d->rep) / 2))
-            offset = known;
-    }
-    if ((ret = cs_replica_set_clock_offset(d->rep, offset)) != 0)
+    /*
+     * The hub's clock is the reference: keep the offset for every later
+     * stamp and date. A reply's time is as old as the stick's trip: only a
+     * lower bound on the present (cs_replica_learn_hub_time).
+     */
+    uint64_t hub_ms = cs_hlc_ms(w->hub_time);
+    if ((ret = cs_replica_learn_hub_time(d->rep, hub_ms, via == DEVICE_LIVE, NULL)) != 0)
         goto fail;
     if ((ret = meta_update(d->rep, CS_META_ORG, w->org, &any)) != 0 ||
         (ret = meta_update(d->rep, CS_META_ROLE, w->role, &any)) != 0)
@@ -188,10 +184,13 @@ device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via
         if ((ret = meta_put_u64(d->rep, CS_META_HUB_ACK_SEQ, w->up_seq)) != 0)
             goto fail;
     }
-    /* A live sync notes its contact when it ends; a reply, when the hub wrote it. */
-    if (via == DEVICE_BUNDLE && hub_ms > 0 &&
-        (uint64_t)hub_ms / 1000 > device_meta_u64(d->rep, CS_META_LAST_CONTACT) &&
-        (ret = meta_put_u64(d->rep, CS_META_LAST_CONTACT, (uint64_t)hub_ms / 1000)) != 0)
+    /*
+     * The contact is the hub's answer, in the hub's time: a live sync notes
+     * it here, before anything streams, so a sync cut midway still counts
+     * (and again when it ends); a reply, when the hub wrote it.
+     */
+    if (hub_ms > 0 && hub_ms / 1000 > device_meta_u64(d->rep, CS_META_LAST_CONTACT) &&
+        (ret = meta_put_u64(d->rep, CS_META_LAST_CONTACT, hub_ms / 1000)) != 0)
         goto fail;
     if (changed != NULL)
         *changed = any;
@@ -486,7 +485,8 @@ device_import(struct device *d, const char *path, const struct device_report *re
                         rep->refused(rep->ud, &m.refused[i]);
                 t->refused += news ? m.nrefused : 0;
                 size_t again = 0;
-                ret = device_reissue(d, m.refused, m.nrefused, w.hub_time, &again, err, errlen);
+                ret = device_reissue(d, m.refused, m.nrefused, w.hub_time, DEVICE_BUNDLE, &again,
+                                     err, errlen);
                 cs_msg_release(&m);
             }
             free(payload);
@@ -517,7 +517,7 @@ out:
 
 int
 device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t hub_time,
-               size_t *count, char *err, size_t errlen)
+               enum device_via via, size_t *count, char *err, size_t errlen)
 {
     /*
      * Only writes refused for a stamp too far ahead are worth sending again:
@@ -547,7 +547,18 @@ device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t 
     uint64_t exported = device_meta_u64(d->rep, CS_META_EXPORTED_SEQ);
     if (after < exported)
         after = exported;
-    ret = m ? cs_replica_reissue(d->rep, ids, m, after, limit, count, err, errlen) : 0;
+    /*
+     * A reply's welcome never moves the clock back: these stamps, made
+     * before the hub judged them, are what proves it ran ahead. A live sync
+     * has measured the offset already.
+     */
+    ret = 0;
+    if (m && via == DEVICE_BUNDLE &&
+        cs_replica_learn_refused_stamps(d->rep, ids, m, cs_hlc_ms(hub_time), NULL) != 0)
+        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot save what the hub said: %s"),
+                      cs_strerror(CS_ESQLITE));
+    if (ret == 0 && m)
+        ret = cs_replica_reissue(d->rep, ids, m, after, limit, count, err, errlen);
     free(ids);
     if (ret == 0 && *count > 0)
         fprintf(stderr,

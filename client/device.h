@@ -71,10 +71,10 @@ enum device_via { DEVICE_LIVE, DEVICE_BUNDLE };
  * device.c), then stores the incarnation. A live welcome is the hub's time now, so
  * the offset is set from it. A bundle's welcome is as old as the stick's
  * trip, so it only proves the true time is at least hub_time: the offset
- * is set when this clock is behind hub_time, or more than half the drift
- * bound ahead of it (the hub would refuse such stamps, and a wrong clock is
- * likelier than a trip that long); in between it is kept. *changed
- * (optional) is set when a cursor, the secret, org or role changed.
+ * moves forward when this clock is behind hub_time, and never back (a
+ * clock that ran ahead is brought back by the refusals of its stamps,
+ * device_reissue). *changed (optional) is set when a cursor, the secret,
+ * org or role changed.
  */
 int device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via, int *changed,
                    char *err, size_t errlen);
@@ -151,9 +151,11 @@ int device_import(struct device *d, const char *path, const struct device_report
 /*
  * Writes of this device the hub refused because their stamp was too far
  * ahead (r, from a REFUSED message or a reply's refused entry) get the
- * hub's time and a new seq (cs_replica_reissue), to be sent again.
+ * hub's time and a new seq (cs_replica_reissue), to be sent again. From a
+ * reply (via DEVICE_BUNDLE), those stamps first bring the clock back by
+ * what they prove (cs_replica_learn_refused_stamps).
  */
 int device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t hub_time,
-                   size_t *count, char *err, size_t errlen);
+                   enum device_via via, size_t *count, char *err, size_t errlen);
 
 #endif

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The data directory and the replica in it (see client.h): where the
- * directory is, opening the replica with its holidays and today's date,
+ * directory is, opening the replica with its holidays and today's date
+ * (by the hub's time), a word about this computer's clock when it is off,
  * closing it under the WAL-checkpoint policy below, and checking the file
  * before records leave or arrive.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cellsync/clock.h"
 #include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
@@ -78,13 +81,59 @@ checkpoint_if_long(struct client *c)
     sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 }
 
+/*
+ * Told at the end, after what the command printed, and with the offset it
+ * may have just learned (a sync, a reply), so the person reads it last.
+ */
+static void
+clock_warn(struct client *c)
+{
+    char note[512], err[256];
+    int32_t today;
+
+    if (c->rep == NULL || c->clock_told || cs_replica_today(c->rep, &today, err, sizeof(err)) != 0)
+        return;
+    if (cs_clock_note(cs_replica_clock_offset(c->rep), CS_CLOCK_WARN_MS, today, note, sizeof(note)))
+        fprintf(stderr, "cellsync: %s\n", note);
+}
+
 void
 client_close(struct client *c)
 {
+    clock_warn(c);
     checkpoint_if_long(c);
     cs_replica_close(c->rep);
     cs_date_holidays_free(c->hol);
     memset(c, 0, sizeof(*c));
+}
+
+/* $CELLSYNC_CLOCK_SKEW: how far this computer's clock is made to read off, in ms. */
+static int64_t clock_skew_ms;
+
+static uint64_t
+skewed_clock(void *ud)
+{
+    int64_t skew = *(const int64_t *)ud, t = (int64_t)cs_hlc_wall_ms(NULL) + skew;
+    return t > 0 ? (uint64_t)t : 0;
+}
+
+static int
+clock_skew(struct cs_replica *rep, char *err, size_t errlen)
+{
+    const char *env = getenv("CELLSYNC_CLOCK_SKEW");
+    char *end;
+
+    if (env == NULL || env[0] == 0)
+        return 0;
+    errno = 0;
+    long long s = strtoll(env, &end, 10);
+    /* Within 100 years either way: the stamps keep 48 bits of milliseconds. */
+    if (errno != 0 || end == env || *end != 0 || s < -3155760000LL || s > 3155760000LL)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("cannot use CELLSYNC_CLOCK_SKEW: '%s' is not a number of seconds"), env);
+    clock_skew_ms = (int64_t)s * 1000;
+    cs_replica_set_time_source(rep, skewed_clock, &clock_skew_ms);
+    return 0;
 }
 
 int
@@ -116,7 +165,8 @@ client_open(struct client *c)
         client_close(c);
         return client_fail("%s", err);
     }
-    if ((ret = cs_date_today(&c->today, err, sizeof(err))) != 0) {
+    if ((ret = clock_skew(c->rep, err, sizeof(err))) != 0 ||
+        (ret = cs_replica_today(c->rep, &c->today, err, sizeof(err))) != 0) {
         client_close(c);
         return client_fail("%s", err);
     }
