@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cellsync/codes.h"
+#include "cellsync/date.h"
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
@@ -51,6 +52,38 @@ out:
     return ret;
 }
 
+/* Whether the hub has not yet taken this device's key: the one-time secret is still here. */
+static int
+unregistered(struct client *c)
+{
+    char secret[CS_ENROLL_SECRET_LEN * 2 + 1] = "";
+    int ret = cs_replica_meta_get(c->rep, CS_META_ENROLL_SECRET, secret, sizeof(secret)) == 0 &&
+              secret[0] != 0;
+    sodium_memzero(secret, sizeof(secret));
+    return ret;
+}
+
+/* An enrollment past its expiry by this computer's clock: say which may be wrong. */
+static void
+expired_warning(struct client *c, int64_t expires)
+{
+    char until[CS_DATE_BUFSZ], now[CS_DATE_BUFSZ];
+    time_t t = (time_t)expires, n = (time_t)(cs_replica_wall_ms(c->rep) / 1000);
+    struct tm tm;
+    if (localtime_r(&t, &tm) == NULL)
+        return;
+    strftime(until, sizeof(until), "%d/%m/%Y", &tm);
+    if (localtime_r(&n, &tm) == NULL)
+        return;
+    strftime(now, sizeof(now), "%d/%m/%Y", &tm);
+    fprintf(stderr,
+            _("cellsync: this enrollment was valid until %s, and this computer's clock says it is "
+              "%s: if that date is wrong, set the computer's date and time (the hub checks the "
+              "enrollment by its own clock at the first sync); if it is right, ask the hub's "
+              "administrator for a new enrollment\n"),
+            until, now);
+}
+
 static int
 enroll_run(struct client *c, const struct verb_args *a)
 {
@@ -63,9 +96,6 @@ enroll_run(struct client *c, const struct verb_args *a)
         return client_usage(_("enroll: give an enrollment FILE or --code CODE, one of them"));
     if (code != NULL && hub == NULL)
         return client_usage(_("enroll: --code needs --hub HOST:PORT"));
-    if (cs_replica_meta_get(c->rep, CS_META_HUB_PK, prev, sizeof(prev)) == 0 && prev[0] != 0)
-        return client_fail(_("this device is already enrolled with a hub; its records belong to "
-                             "that hub"));
     if (code != NULL) {
         uint8_t id5[CS_ENROLL_CODE_HUB];
         struct cs_id id;
@@ -84,13 +114,26 @@ enroll_run(struct client *c, const struct verb_args *a)
     } else {
         if ((ret = cs_enrollment_read(a->argv[0], &e, err, sizeof(err))) != 0)
             return client_fail("%s", err);
-        if (e.expires != 0 && e.expires < (int64_t)time(NULL))
-            return client_fail(_("this enrollment expired; ask the hub's administrator for a "
-                                 "new one"));
         if (hub != NULL)
             snprintf(e.addr, sizeof(e.addr), "%s", hub);
     }
     sodium_bin2hex(hex, sizeof(hex), e.hub_pk, CS_PK_LEN);
+    /*
+     * Enrolled once, a device belongs to its hub. Until the hub has taken
+     * its key (the secret is still here) it may take a new enrollment from
+     * the same hub: the hub may have refused the first as expired.
+     */
+    if (cs_replica_meta_get(c->rep, CS_META_HUB_PK, prev, sizeof(prev)) == 0 && prev[0] != 0 &&
+        (strcmp(prev, hex) != 0 || !unregistered(c)))
+        return client_fail(_("this device is already enrolled with a hub; its records belong to "
+                             "that hub"));
+    /*
+     * The hub judges expiry, by its own clock, when the device first
+     * presents the secret: this computer's clock may be wrong, and a device
+     * that refused here could never enroll. It only warns.
+     */
+    if (e.expires != 0 && e.expires < (int64_t)(cs_replica_wall_ms(c->rep) / 1000))
+        expired_warning(c, e.expires);
     char secret[CS_ENROLL_SECRET_LEN * 2 + 1];
     sodium_bin2hex(secret, sizeof(secret), e.secret, sizeof(e.secret));
     if ((ret = cs_replica_meta_set(c->rep, CS_META_HUB_ADDR, e.addr)) != 0 ||
