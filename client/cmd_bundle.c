@@ -88,6 +88,22 @@ bundle_export(struct client *c, const struct verb_args *a)
         return client_fail("%s", err);
     printf(_("wrote %zu changes in %zu chunks to '%s' (%llu bytes)\n"), t.changes, t.chunks, path,
            (unsigned long long)t.bytes);
+    /*
+     * What comes next, with the command to type: import takes the folder
+     * the bundle is in (the stick), where the hub puts its reply.
+     */
+    char shrt[CS_ID_SHORT_LEN + 1], folder[PATH_MAX + 16];
+    const char *slash = strrchr(path, '/');
+    cs_id_short(cs_replica_site(c->rep), shrt);
+    if (slash == NULL)
+        snprintf(folder, sizeof(folder), ".");
+    else if (slash == path)
+        snprintf(folder, sizeof(folder), "/");
+    else
+        snprintf(folder, sizeof(folder), "%.*s", (int)(slash - path), path);
+    printf(_("next: carry '%s' to the hub; when it comes back with the hub's reply (%s.reply), run "
+             "'cellsync bundle import %s'\n"),
+           path, shrt, folder);
     return CS_EXIT_OK;
 }
 

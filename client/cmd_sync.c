@@ -50,8 +50,10 @@ struct sync {
     struct cs_welcome w; /* the hub's cursors and time */
     int64_t offset;      /* the hub's clock against ours, as the welcome set it, in ms */
     struct tally t;
-    int tty;  /* a progress line on stderr, ended before anything else is printed */
-    int told; /* the failure has been printed already */
+    uint64_t total;        /* our changes this sync sends, for the progress line */
+    struct timespec start; /* when streaming began (CLOCK_MONOTONIC) */
+    int tty;               /* a progress line on stderr, ended before anything else is printed */
+    int told;              /* the failure has been printed already */
     char err[1024];
     /* Stream: our chunks out while the hub's come in. */
     struct cs_since_filter own;
@@ -74,15 +76,46 @@ struct sync {
     size_t nflight, flight_bytes;
 };
 
-static void
-progress(const struct tally *t, int on)
+/* Seconds since s->start. */
+static double
+elapsed(const struct sync *s)
 {
-    if (!on)
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - s->start.tv_sec) + (now.tv_nsec - s->start.tv_nsec) / 1e9;
+}
+
+/*
+ * The progress line: how many of our changes are sent out of how many, and
+ * once it has run a few seconds (enough to judge the link's pace), a rough
+ * time left at the pace so far. On a 2G link that tells a person whether
+ * to wait two minutes or two hours.
+ */
+static void
+progress(const struct sync *s)
+{
+    const struct tally *t = &s->t;
+    char left[128] = "", span[96];
+
+    if (!s->tty)
         return;
+    uint64_t total = s->total > t->sent_changes ? s->total : t->sent_changes;
+    double secs = elapsed(s);
+    if (secs >= 3 && t->sent_changes > 0 && t->sent_changes < total) {
+        double rest = secs * (double)(total - t->sent_changes) / (double)t->sent_changes;
+        if (rest < 60)
+            snprintf(left, sizeof(left), "%s", _(", under a minute left"));
+        else
+            snprintf(left, sizeof(left), _(", about %s left"),
+                     cs_clock_span((int64_t)(rest * 1000), span, sizeof(span)));
+    }
+    unsigned pct = total ? (unsigned)(100 * (uint64_t)t->sent_changes / total) : 100;
     /* The carriage return is no text: it brings the line back over the last one. */
     fputc('\r', stderr);
-    fprintf(stderr, _("  sent %zu changes (%.1f KiB)  received %zu changes (%.1f KiB)  "),
-            t->sent_changes, t->sent_bytes / 1024.0, t->recv_changes, t->recv_bytes / 1024.0);
+    fprintf(stderr,
+            _("  sent %zu of %llu changes (%u%%, %.1f KiB)%s  received %zu changes (%.1f KiB)  "),
+            t->sent_changes, (unsigned long long)total, pct, t->sent_bytes / 1024.0, left,
+            t->recv_changes, t->recv_bytes / 1024.0);
 }
 
 /*
@@ -276,6 +309,10 @@ sync_stream(struct sync *s)
 
     s->own.only_origin = cs_replica_site(s->c->rep);
     s->up_sent = s->up_acked = s->up_wait = s->w.up_seq;
+    /* Counted after any re-stamping (sync_session): what the chunks will carry. */
+    if (s->tty)
+        cs_replica_count_own(s->c->rep, s->w.up_seq, &s->total);
+    clock_gettime(CLOCK_MONOTONIC, &s->start);
     while (!(s->up_done && s->up_acked >= s->up_wait && s->down_done)) {
         struct cs_msg m;
         if ((ret = sync_send(s)) != 0 ||
@@ -293,7 +330,7 @@ sync_stream(struct sync *s)
         cs_msg_release(&m);
         if (ret != 0)
             goto out;
-        progress(&s->t, s->tty);
+        progress(s);
     }
     /* Our last acknowledgments must reach the hub before we hang up. */
     ret = link_pump(&s->l, CS_WIRE_MAX_FRAME, 0, &frame, &flen, &s->t, s->err, sizeof(s->err));
