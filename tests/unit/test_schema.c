@@ -202,20 +202,24 @@ test_writers(void **state)
     assert_false(cs_schema_column_writable("candidate", "note", "admin"));
     assert_false(cs_stage_writable(CS_STAGE_HELPER, "admin"));
 
-    /* The admission decision is the committee's: its date, on candidates and members. */
+    /*
+     * The admission decision is the committee's: its date on candidates. A
+     * member record's copy of it is the cell's register (the ceremony
+     * copies it there).
+     */
     size_t n;
     const struct cs_schema_table *t = cs_schema_tables(&n);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < t[i].ncolumns; j++) {
             const char *col = t[i].columns[j].name;
-            int decision = strcmp(col, "decision_on") == 0;
+            int decision = strcmp(col, "decision_on") == 0 && strcmp(t[i].name, "candidate") == 0;
             assert_true(cs_schema_column_writable(t[i].name, col, "hub"));
             assert_true(cs_schema_column_writable(t[i].name, col, "committee"));
             assert_int_equal(cs_schema_column_writable(t[i].name, col, "cell"),
                              t[i].writer == CS_ROLE_CELL && !decision);
         }
     assert_false(cs_schema_column_writable("candidate", "decision_on", "cell"));
-    assert_false(cs_schema_column_writable("member", "decision_on", "cell"));
+    assert_true(cs_schema_column_writable("member", "decision_on", "cell"));
     /* A column of a newer version follows its table. */
     assert_true(cs_schema_column_writable("candidate", "newer_column", "cell"));
     assert_false(cs_schema_column_writable("target", "newer_column", "cell"));

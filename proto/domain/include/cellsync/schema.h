@@ -122,6 +122,14 @@
     C("withdrawn_reason", TEXT, NULL, CELL, NULL, N_("reason for withdrawal"))                     \
     C("member", REF, "member", CELL, NULL, N_("member record"))
 
+/*
+ * A member record is the cell's register (phiếu đảng viên): it copies the
+ * dates of the admission, decision included, from the candidate at the
+ * ceremony or from the paper records of members admitted before. The
+ * committee's authority is the candidate's decision_on, which moves the
+ * procedure and is what the reports count; the register's copy is the
+ * cell's to write, as every other field of a record the cell may create.
+ */
 #define CS_SCHEMA_FIELDS_member(C)                                                                 \
     CS_SCHEMA_PERSON(C)                                                                            \
     C("birth_place", TEXT, NULL, CELL, "birth-place", N_("place of birth"))                        \
@@ -129,7 +137,7 @@
     C("card_no", TEXT, NULL, CELL, "card-no", N_("party card number"))                             \
     C("record_no", TEXT, NULL, CELL, "record-no", N_("record number"))                             \
     C("org_unit", TEXT, NULL, CELL, "org", N_("cell"))                                             \
-    C("decision_on", DATE, NULL, COMMITTEE, "decision-on", N_("admission decision date"))          \
+    C("decision_on", DATE, NULL, CELL, "decision-on", N_("admission decision date"))               \
     C("ceremony_on", DATE, NULL, CELL, "ceremony-on", N_("admission ceremony date"))               \
     C("official_on", DATE, NULL, CELL, "official-on", N_("official member since"))                 \
     C("status", CODE, "member_status", CELL, "status", N_("status"))                               \
