@@ -17,6 +17,10 @@
  *    cells'. Live rows only (cl odd).
  *  - A date is in the year when its first four characters are the year:
  *    dates are stored as ISO text (cellsync/schema.h).
+ *  - As of :today: every count uses only the steps dated on or before it,
+ *    so a report as of an earlier day shows that day (a decision of April
+ *    is not an admission as of 31 March); a candidate's stage is the last
+ *    one reached by then (STAGE_AS_OF).
  *  - label(list, code) translates a code (cellsync/codes.h); short_id(id)
  *    is the id as lists show it.
  * The recursion stops 32 levels down, so an org tree edited into a cycle
@@ -34,7 +38,7 @@
 
 /* The first columns of every per-unit section. */
 #define UNIT_COLS "SELECT u.code AS unit, u.name AS name, u.level AS level, u.depth AS depth,\n"
-#define IN_YEAR(col) "substr(" col ", 1, 4) = printf('%04d', :year)"
+#define IN_YEAR(col) "(substr(" col ", 1, 4) = printf('%04d', :year) AND " col " <= :today)"
 
 /* ---- targets ---- */
 
@@ -95,13 +99,39 @@ static const char targets_chart_sql[] =
 
 /* ---- pipeline ---- */
 
+/*
+ * A candidate's stage as of :today: the furthest stage whose date is on or
+ * before it (withdrawal first: it ends any stage); NULL for a candidate
+ * identified after it, who is left out. A record with no step dated at all
+ * (older data) keeps its stage.
+ */
+#define STAGE_AS_OF(k)                                                                             \
+    "CASE WHEN " k "withdrawn_on <= :today THEN 'withdrawn'\n"                                     \
+    "            WHEN " k "official_on <= :today THEN 'official'\n"                                \
+    "            WHEN " k "ceremony_on <= :today THEN 'ceremony'\n"                                \
+    "            WHEN " k "decision_on <= :today THEN 'decision'\n"                                \
+    "            WHEN " k "grassroots_resolution_on <= :today THEN 'grassroots_resolution'\n"      \
+    "            WHEN " k "cell_resolution_on <= :today THEN 'cell_resolution'\n"                  \
+    "            WHEN " k "verified_on <= :today THEN 'biography_verified'\n"                      \
+    "            WHEN " k "applied_on <= :today THEN 'applied'\n"                                  \
+    "            WHEN " k "class_on <= :today THEN 'class_passed'\n"                               \
+    "            WHEN " k "helper_on <= :today THEN 'helper_assigned'\n"                           \
+    "            WHEN " k "identified_on <= :today THEN 'identified'\n"                            \
+    "            WHEN coalesce(" k "identified_on, " k "helper_on, " k "class_on, " k "applied_on,\n" \
+    "                          " k "verified_on, " k "cell_resolution_on,\n"                      \
+    "                          " k "grassroots_resolution_on, " k "decision_on, " k "ceremony_on,\n" \
+    "                          " k "official_on, " k "withdrawn_on) IS NULL\n"                     \
+    "            THEN coalesce(" k "stage, 'identified') END"
+
 #define STAGE_COL(code) "       coalesce(sum(a.n) FILTER (WHERE a.stage = '" code "'), 0) AS " code
 
 static const char pipeline_stages_sql[] =
     CS_REPORT_UNITS ",\n"
     "per(code, stage, n) AS (\n"
-    "  SELECT org_unit, coalesce(stage, 'identified'), count(*)\n"
-    "    FROM candidate WHERE cl % 2 = 1 GROUP BY 1, 2),\n"
+    "  SELECT org_unit, stage, count(*) FROM (\n"
+    "    SELECT org_unit, " STAGE_AS_OF("") " AS stage\n"
+    "      FROM candidate WHERE cl % 2 = 1)\n"
+    "   WHERE stage IS NOT NULL GROUP BY 1, 2),\n"
     "agg(code, stage, n) AS (\n"
     "  SELECT t.anc, p.stage, sum(p.n) FROM tree t JOIN per p ON p.code = t.code\n"
     "   GROUP BY 1, 2)\n"
@@ -124,25 +154,38 @@ static const char pipeline_stages_sql[] =
     " GROUP BY u.path ORDER BY u.path";
 
 
-/* The candidates of the subtree: the units' own candidates, once each. */
+/*
+ * The candidates of the subtree identified by :today: the units' own
+ * candidates, once each, with their stage as of :today.
+ */
 #define SUBTREE_CANDIDATES                                                                         \
     "k AS (\n"                                                                                     \
-    "  SELECT c.* FROM candidate c\n"                                                              \
-    "   WHERE c.cl % 2 = 1 AND c.org_unit IN (SELECT code FROM unit))"
+    "  SELECT * FROM (\n"                                                                          \
+    "    SELECT c.*, " STAGE_AS_OF("c.") " AS as_of_stage\n"                                      \
+    "      FROM candidate c\n"                                                                     \
+    "     WHERE c.cl % 2 = 1 AND c.org_unit IN (SELECT code FROM unit))\n"                         \
+    "   WHERE as_of_stage IS NOT NULL)"
 
 static const char pipeline_sources_sql[] =
     CS_REPORT_UNITS ",\n" SUBTREE_CANDIDATES "\n"
           "SELECT coalesce(source, '') AS source, count(*) AS candidates,\n"
-          "       sum(coalesce(stage, 'identified') NOT IN ('official', 'withdrawn'))"
+          "       sum(as_of_stage NOT IN ('official', 'withdrawn'))"
           " AS in_progress,\n"
           "       sum(" IN_YEAR("decision_on") ") AS admitted\n"
           "  FROM k GROUP BY 1 ORDER BY candidates DESC, source";
 
 
 #define SPAN(ord, stage, from, to)                                                                 \
-    "  SELECT " #ord ", '" stage "', julianday(" to ") - julianday(" from ") FROM k"
+    "  SELECT " #ord ", '" stage "', CASE WHEN " to " <= :today\n"                                 \
+    "         THEN julianday(" to ") - julianday(" from ") END FROM k"
 
-/* Days from reaching a stage to reaching the next, where both dates are recorded. */
+/*
+ * Days from reaching a stage to reaching the next, where both dates are
+ * recorded by :today. A step dated before the one before it (a paper
+ * record entered in the wrong order, or an exception) has no sensible
+ * duration: it is left out of the figures and counted in out_of_order, so
+ * no duration shown is ever negative and none is hidden.
+ */
 static const char pipeline_days_sql[] =
     CS_REPORT_UNITS ",\n"
     SUBTREE_CANDIDATES ",\n"
@@ -158,10 +201,11 @@ static const char pipeline_days_sql[] =
     "\n  UNION ALL\n"
     SPAN(8, "decision", "decision_on", "ceremony_on") "\n  UNION ALL\n"
     SPAN(9, "ceremony", "ceremony_on", "official_on") ")\n"
-    "SELECT stage, count(days) AS candidates,\n"
-    "       round(avg(days), 1) AS average_days,\n"
-    "       CAST(min(days) AS INTEGER) AS min_days,\n"
-    "       CAST(max(days) AS INTEGER) AS max_days\n"
+    "SELECT stage, count(days) FILTER (WHERE days >= 0) AS candidates,\n"
+    "       round(avg(days) FILTER (WHERE days >= 0), 1) AS average_days,\n"
+    "       CAST(min(days) FILTER (WHERE days >= 0) AS INTEGER) AS min_days,\n"
+    "       CAST(max(days) FILTER (WHERE days >= 0) AS INTEGER) AS max_days,\n"
+    "       count(days) FILTER (WHERE days < 0) AS out_of_order\n"
     "  FROM span GROUP BY ord ORDER BY ord";
 
 
@@ -174,7 +218,7 @@ static const char pipeline_days_sql[] =
 static const char pipeline_chart_sql[] =
     CS_REPORT_UNITS ",\n" SUBTREE_CANDIDATES ",\n" STAGE_LIST "\n"
           "SELECT label('stage', s.stage) AS label,\n"
-          "       (SELECT count(*) FROM k WHERE coalesce(k.stage, 'identified') = s.stage)"
+          "       (SELECT count(*) FROM k WHERE k.as_of_stage = s.stage)"
           " AS value,\n"
           "       NULL AS mark, NULL AS note\n"
           "  FROM stages s ORDER BY s.ord";
@@ -234,8 +278,19 @@ static const char due_chart_sql[] =
 
 /* ---- members ---- */
 
+/*
+ * A member by :today: admitted (the ceremony, or the decision where no
+ * ceremony date is recorded) on or before it, or with no admission date
+ * (older records). Their status as of :today: an official member whose
+ * official date is later was still probationary. Leaving (transfers, being
+ * struck off, death) carries no date here: the status recorded counts.
+ */
+#define MEMBER_BY_TODAY "coalesce(ceremony_on, decision_on, '') <= :today"
+#define STATUS_AS_OF                                                                               \
+    "CASE WHEN status = 'official' AND official_on > :today THEN 'probationary'"                   \
+    " ELSE coalesce(status, '') END"
 /* Current members: probationary and official (not transferred out, struck off or dead). */
-#define CURRENT "status IN ('probationary', 'official')"
+#define CURRENT "status IN ('probationary', 'official') AND " MEMBER_BY_TODAY
 
 /* Whole years from an ISO date column to :today; NULL if the column is not a date. */
 #define YEARS_TO_TODAY(col)                                                                        \
@@ -249,14 +304,15 @@ static const char due_chart_sql[] =
 static const char members_status_sql[] =
     CS_REPORT_UNITS ",\n"
     "per(code, status, n) AS (\n"
-    "  SELECT org_unit, coalesce(status, ''), count(*)\n"
-    "    FROM member WHERE cl % 2 = 1 GROUP BY 1, 2),\n"
+    "  SELECT org_unit, " STATUS_AS_OF ", count(*)\n"
+    "    FROM member WHERE cl % 2 = 1 AND " MEMBER_BY_TODAY " GROUP BY 1, 2),\n"
     "agg(code, status, n) AS (\n"
     "  SELECT t.anc, p.status, sum(p.n) FROM tree t JOIN per p ON p.code = t.code\n"
     "   GROUP BY 1, 2)\n"
     UNIT_COLS
     "       coalesce(sum(a.n), 0) AS records,\n"
-    "       coalesce(sum(a.n) FILTER (WHERE a." CURRENT "), 0) AS members,\n"
+    "       coalesce(sum(a.n) FILTER (WHERE a.status IN ('probationary', 'official')), 0)"
+    " AS members,\n"
     STATUS_COL("probationary") ",\n"
     STATUS_COL("official") ",\n"
     STATUS_COL("transferred_out") ",\n"
@@ -421,7 +477,9 @@ static const char *const pipeline_sources_headers[] = {
 };
 
 static const char *const pipeline_days_headers[] = {
-    N_("stage"), N_("candidates"), N_("average days"), N_("fewest"), N_("most"), NULL,
+    N_("stage"),  N_("candidates"), N_("average days"),
+    N_("fewest"), N_("most"),       N_("left out: dated before the step before"),
+    NULL,
 };
 
 static const char *const due_deadlines_headers[] = {

@@ -317,6 +317,19 @@ test_targets(void **state)
     CHECK(j, "units", "unit", "C3", "depth", "2");
     free(j);
 
+    /*
+     * As of 31 March only what was decided by then counts: k4's decision of
+     * June is not an admission yet.
+     */
+    p.today = cs_date_from_civil((struct cs_date){2025, 3, 31});
+    j = render(CS_REPORT_TARGETS, CS_REPORT_JSON, &p);
+    CHECK(j, "units", "unit", "C1", "admitted", "2");
+    CHECK(j, "units", "unit", "C3", "admitted", "0");
+    CHECK(j, "units", "unit", "C3", "non_state_admitted", "0");
+    CHECK(j, "units", "unit", "H", "admitted", "2");
+    free(j);
+    p = params();
+
     /* A past year is all gone by: expected = the target. */
     p.year = 2024;
     j = render(CS_REPORT_TARGETS, CS_REPORT_JSON, &p);
@@ -379,7 +392,25 @@ test_pipeline(void **state)
     CHECK(j, "days", "stage", "cell_resolution", "average_days", "22.0");
     CHECK(j, "days", "stage", "grassroots_resolution", "average_days", "37.0");
     CHECK(j, "days", "stage", "decision", "average_days", "28.5");
+    CHECK(j, "days", "stage", "identified", "out_of_order", "0");
     free(j);
+
+    /*
+     * As of 31 March: k4 and k5, identified later, are not candidates yet;
+     * k6, withdrawn on 1 April, still had a helper; k1 had its decision.
+     */
+    p.today = cs_date_from_civil((struct cs_date){2025, 3, 31});
+    j = render(CS_REPORT_PIPELINE, CS_REPORT_JSON, &p);
+    CHECK(j, "stages", "unit", "H", "candidates", "5");
+    CHECK(j, "stages", "unit", "H", "withdrawn", "0");
+    CHECK(j, "stages", "unit", "H", "helper_assigned", "1");
+    CHECK(j, "stages", "unit", "H", "decision", "1");
+    CHECK(j, "stages", "unit", "C3", "candidates", "0");
+    /* k1's decision of 10 March is counted; k6's withdrawal is not a span yet. */
+    CHECK(j, "days", "stage", "grassroots_resolution", "candidates", "1");
+    CHECK(j, "sources", "source", "student", "candidates", "1");
+    free(j);
+    p = params();
 
     /* CSV of one section: its columns as the header, the rows as they are. */
     p.section = "sources";
