@@ -73,6 +73,18 @@ grep -q "refused 0" "$out" && ok || bad "the hub refused the laptop's writes"
 near "the newest stamp at the hub, in seconds" "$(($(now_ms) / 1000))" \
     "$(hubsql "SELECT (max(hlc) >> 16) / 1000 FROM cs_version")" 600
 
+# A registered device belongs to its hub: another enrollment is refused.
+hubdo 0 "" -- enroll --org CB-01 --role cell --name "máy w2" --addr "$addr" --out "$dir/w2.enroll"
+skewed w "$ahead" 1 "already enrolled" -- enroll "$dir/w2.enroll"
+# One the hub has not taken yet (it found the first enrollment expired) takes a new one
+# from the same hub, and registers with it.
+on e 0 "created" -- init
+on e 0 "enrolled" -- enroll "$dir/w2.enroll"
+hubdo 0 "" -- enroll --org CB-01 --role cell --name "máy e" --addr "$addr" --out "$dir/e.enroll"
+on e 0 "enrolled" -- enroll "$dir/e.enroll"
+dosync e
+grep -q "synced with" "$out" && ok || bad "the device did not register with its new enrollment"
+
 # ---- A laptop whose clock is right: nothing about the clock ----
 hubdo 0 "" -- enroll --org CB-01 --role cell --name "máy a" --addr "$addr" --out "$dir/a.enroll"
 on a 0 "created" -- init
