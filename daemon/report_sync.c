@@ -75,9 +75,9 @@
     "            THEN strftime('%Y-%m-%d %H:%M', d.last_contact, 'unixepoch') END"                 \
     " AS last_contact,\n"                                                                          \
     "       CASE WHEN d.last_contact > 0\n"                                                        \
-    "            THEN CAST(julianday(:today)\n"                                                    \
+    "            THEN max(0, CAST(julianday(:today)\n"                                             \
     "                      - julianday(d.last_contact, 'unixepoch', 'start of day')"               \
-    " AS INTEGER) END AS days_since,\n"                                                            \
+    " AS INTEGER)) END AS days_since,\n"                                                           \
     "       CASE WHEN d.revoked_at > 0 THEN date(d.revoked_at, 'unixepoch') END"                   \
     " AS revoked,\n"                                                                               \
     "       h.seq AS hub_seq, d.down_seq AS applied, max(0, h.seq - d.down_seq)"                   \

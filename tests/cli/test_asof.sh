@@ -57,6 +57,11 @@ equal "candidates at the decision stage as of 31 March" 2 \
     "$(value pipeline stages unit YB-01 decision)"
 equal "candidates at the identified stage as of 31 March" 3 \
     "$(value pipeline stages unit YB-01 identified)"
+# The devices' last contact came after 31 March: no negative days since it.
+hubdo 0 "" -- report sync --format json
+tr -d '\n' <"$out" | grep -q '"days_since":-' &&
+    bad "the sync report shows negative days since a contact" || ok
+equal "days since the contact, as of an earlier day" 0 "$(value sync devices name "máy bí thư" days_since)"
 export CELLSYNC_TODAY=2026-12-31
 on a 0 "" -- report targets --format json
 equal "admissions by the end of the year" 5 "$(value targets units unit YB-01 admitted)"
