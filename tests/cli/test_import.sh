@@ -137,11 +137,14 @@ expect 1 stderr "no-such.csv" -- "$cellsync" import members no-such.csv
 expect 2 stderr "\-\-check" -- "$cellsync" import members --check --skip-bad members.csv
 expect 2 stderr "" -- "$cellsync" import members
 
-# ---- a cell device: the hub would refuse the committee's dates, so the import does ----
+# ---- a cell device: the hub would refuse the committee's decision date, so the import does ----
 set_meta home role cell
-printf 'Họ và tên;Ngày quyết định kết nạp\nA;01/01/2020\n' >decision.csv
-expect 1 stdout "^dòng 2, cột B: ngày quyết định kết nạp: do cấp ủy ghi" -- \
-    "$cellsync" import members --check decision.csv
+printf 'Họ và tên;Ngày sinh;Ngày chọn làm đối tượng;Ngày quyết định kết nạp\nA;01/01/2000;01/01/2020;01/01/2021\n' >decision.csv
+expect 1 stdout "^dòng 2, cột D: ngày quyết định kết nạp: do cấp ủy ghi" -- \
+    "$cellsync" import candidates --check decision.csv
+# A member's own copy of its decision date is the cell's to enter from paper.
+printf 'Họ và tên;Ngày quyết định kết nạp\nA;01/01/2021\n' >member-decision.csv
+expect 0 stdout "hợp lệ: 1, có lỗi: 0" -- "$cellsync" import members --check member-decision.csv
 
 # ---- .xlsx made by a real spreadsheet library ----
 python=
