@@ -66,7 +66,7 @@ hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c
     sqlite3_bind_blob(st, 7, c->origin.b, CS_ID_LEN, SQLITE_STATIC);
     cs_value_bind(st, 8, &c->value);
     sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 10, kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER);
+    sqlite3_bind_int(st, 10, kind); /* the refusal code; CS_REFUSAL_CLOCK is found again */
     sqlite3_bind_int64(st, 11, (int64_t)cs_replica_seq(h->r));
     rc = cs_step_done(st);
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);

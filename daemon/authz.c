@@ -19,8 +19,9 @@
 
 #include "cellsync/candidate.h"
 #include "cellsync/error.h"
-#include "cellsync/util.h"
 #include "cellsync/i18n.h"
+#include "cellsync/refusal.h"
+#include "cellsync/util.h"
 #include "hub_internal.h"
 
 /* ---- the domain tables, as authorization sees them ---- */
@@ -57,6 +58,7 @@ struct az_row {
     size_t key_ix;    /* 1 + index of the set's last change of the placing column, 0: none */
     size_t parent_ix; /* org_unit: 1 + index of the last change of 'parent', 0: none */
     int verdict;      /* 0: not judged yet, 1: in scope, 2: refused */
+    int code;         /* refused: the refusal's code, with reason its text */
     char *reason;
 };
 
@@ -436,11 +438,8 @@ set_text(const struct hub_authz *az, size_t ix, char *out, size_t cap)
     return 0;
 }
 
-#define REFUSE(...)                                                                                \
-    do {                                                                                           \
-        snprintf(reason, len, __VA_ARGS__);                                                        \
-        return CS_REFUSAL_OTHER;                                                                   \
-    } while (0)
+/* Refuses with a code and its arguments (cellsync/refusal.h): the reason goes in English. */
+#define REFUSE(...) return cs_refusal_make(reason, len, __VA_ARGS__)
 
 /* May a unit be the parent of a unit the device writes? New units of the same set count. */
 static int
@@ -461,7 +460,7 @@ parent_ok(struct hub *h, const struct hub_authz *az, const char *parent, int dep
         if (code[0] == 0 && set_text(az, pr->parent_ix, next, sizeof(next)) == 0 && next[0])
             return parent_ok(h, az, next, depth + 1, reason, len);
     }
-    REFUSE(_("record of unit '%s' is outside this device's unit '%s'"), parent, az->d->org);
+    REFUSE(CS_REFUSAL_SCOPE, parent, az->d->org);
 }
 
 static int
@@ -475,29 +474,28 @@ unit_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, 
         return ret;
     code[0] = 0;
     if (r->key_ix != 0 && set_text(az, r->key_ix, code, sizeof(code)) != 0)
-        REFUSE(_("'%s' of an org unit must be a short code"), "code");
+        REFUSE(CS_REFUSAL_UNIT_CODE, "code");
     if (hub_code[0] != 0) {
         if (!hub_scope_has(az->s, hub_code))
-            REFUSE(_("record of unit '%s' is outside this device's unit '%s'"), hub_code,
-                   az->d->org);
+            REFUSE(CS_REFUSAL_SCOPE, hub_code, az->d->org);
         if (code[0] != 0 && strcmp(code, hub_code) != 0)
-            REFUSE(_("the code of org unit '%s' cannot change"), hub_code);
+            REFUSE(CS_REFUSAL_UNIT_RECODE, hub_code);
         snprintf(code, sizeof(code), "%s", hub_code);
     } else {
         struct cs_id want;
         if (code[0] == 0)
-            REFUSE("%s", _("a new org unit needs a code"));
+            REFUSE(CS_REFUSAL_UNIT_NO_CODE);
         hub_org_row_id(code, &want);
         if (cs_id_cmp(&want, &r->row) != 0)
-            REFUSE(_("the record id of org unit '%s' does not match its code"), code);
+            REFUSE(CS_REFUSAL_UNIT_ID, code);
         if (r->parent_ix == 0)
-            REFUSE(_("the new org unit '%s' needs a parent unit"), code);
+            REFUSE(CS_REFUSAL_UNIT_NEW_PARENT, code);
     }
     if (r->parent_ix != 0) {
         if (set_text(az, r->parent_ix, parent, sizeof(parent)) != 0 || parent[0] == 0)
-            REFUSE(_("org unit '%s' needs a parent unit"), code);
+            REFUSE(CS_REFUSAL_UNIT_PARENT, code);
         if (strcmp(parent, code) == 0)
-            REFUSE(_("org unit '%s' cannot be its own parent"), code);
+            REFUSE(CS_REFUSAL_UNIT_SELF, code);
         return parent_ok(h, az, parent, 0, reason, len);
     }
     return 0;
@@ -516,10 +514,10 @@ row_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, c
     if ((ret = resolve(h, az, r->tbl, &r->row, &o, 0)) != 0)
         return ret;
     if (o.bad != NULL)
-        REFUSE(_("'%s' of this record does not hold a valid unit code or record id"), o.bad);
+        REFUSE(CS_REFUSAL_UNIT_VALUE, o.bad);
     for (int i = 0; i < o.n; i++)
         if (!hub_scope_has(az->s, o.v[i]))
-            REFUSE(_("record of unit '%s' is outside this device's unit '%s'"), o.v[i], az->d->org);
+            REFUSE(CS_REFUSAL_SCOPE, o.v[i], az->d->org);
     return 0;
 }
 
@@ -647,15 +645,14 @@ role_allows(struct hub *h, const struct hub_device *d, const struct cs_change *c
     int cell = strcmp(d->role, HUB_ROLE_CELL) == 0;
     if (!cs_schema_table_writable(c->table, d->role)) {
         if (cell)
-            REFUSE(_("a cell may not write '%s'"), c->table);
+            REFUSE(CS_REFUSAL_TABLE, c->table);
         if (strcmp(d->role, HUB_ROLE_COMMITTEE) == 0)
-            REFUSE(_("this hub does not know the table '%s': only a hub may write it"), c->table);
-        REFUSE(_("the role '%s' may not write anything"), d->role);
+            REFUSE(CS_REFUSAL_TABLE_UNKNOWN, c->table);
+        REFUSE(CS_REFUSAL_ROLE, d->role);
     }
     /* In a table a cell writes, the columns it may not are the committee's decisions. */
     if (!cs_schema_column_writable(c->table, c->column, d->role))
-        REFUSE(_("admission decisions are the committee's: a cell may not write '%s.%s'"), c->table,
-               c->column);
+        REFUSE(CS_REFUSAL_COLUMN, c->table, c->column);
     if (strcmp(c->table, "candidate") == 0 && strcmp(c->column, "stage") == 0 &&
         c->value.type == CS_VTEXT) {
         char code[32];
@@ -671,9 +668,7 @@ role_allows(struct hub *h, const struct hub_device *d, const struct cs_change *c
                 return dated;
             }
             if (dated == 0)
-                REFUSE(_("admission decisions are the committee's: a cell may not set a "
-                         "candidate's stage to '%s'"),
-                       code);
+                REFUSE(CS_REFUSAL_STAGE, code);
         }
     }
     return 0;
@@ -690,7 +685,7 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
     cs_changeset_get(az->cs, i, &c);
     int is_hub = strcmp(d->role, HUB_ROLE_HUB) == 0;
     if (!is_hub && cs_id_cmp(&c.origin, &d->id) != 0)
-        REFUSE("%s", _("change was written by another device"));
+        REFUSE(CS_REFUSAL_ORIGIN);
     /*
      * A stamp refused for the clock stays refused, though the hub's clock
      * has caught up with it since: its writer has been told and issues the
@@ -723,12 +718,9 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
     int relayed = cs_id_cmp(&c.origin, &d->id) != 0;
     if (cs_replica_check_stamp(h->r, c.hlc, relayed) != 0) {
         uint64_t ahead = cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_replica_now(h->r));
-        unsigned long long hours = (ahead + 3599999) / 3600000;
-        snprintf(reason, len,
-                 dngettext(CS_TEXT_DOMAIN, "clock is %llu hour ahead of the hub",
-                           "clock is %llu hours ahead of the hub", hours),
-                 hours);
-        return CS_REFUSAL_CLOCK;
+        char hours[24];
+        snprintf(hours, sizeof(hours), "%llu", (unsigned long long)((ahead + 3599999) / 3600000));
+        REFUSE(CS_REFUSAL_CLOCK, hours);
     }
     int t = az->tix[i];
     if ((ret = role_allows(h, d, &c, reason, len)) != 0)
@@ -743,14 +735,17 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
             return ret;
         }
         r->verdict = ret == 0 ? 1 : 2;
+        r->code = ret;
         if (ret != 0 && (r->reason = strdup(why)) == NULL) {
             r->verdict = 0;
             snprintf(reason, len, "%s", _("the hub cannot check this change now"));
             return CS_ENOMEM;
         }
     }
-    if (r->verdict == 2)
-        REFUSE("%s", r->reason);
+    if (r->verdict == 2) {
+        snprintf(reason, len, "%s", r->reason);
+        return r->code;
+    }
     return 0;
 }
 

@@ -259,7 +259,7 @@ int hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
  */
 int hub_open_clock_refusals(struct hub *h, const struct hub_device *d, struct cs_refusal **out,
                             size_t *n);
-/* Keeps one refused change for review, with its kind (enum cs_refusal_kind) and reason. */
+/* Keeps one refused change for review, with its code (enum cs_refusal_kind) and English reason. */
 int hub_refusal(struct hub *h, const struct hub_device *d, const struct cs_change *c, int kind,
                 const char *reason);
 

@@ -115,7 +115,7 @@ merge_refused(void *ud, const struct cs_change *ch, int kind, const char *reason
         r->hlc = ch->hlc;
         r->origin = ch->origin;
         snprintf(r->reason, sizeof(r->reason), "%s", reason);
-        r->kind = kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER;
+        r->kind = (uint8_t)kind;
     }
     return hub_refusal(x->h, &x->p->dev, ch, kind, reason);
 }

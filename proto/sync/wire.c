@@ -820,7 +820,8 @@ decode_refusal(const struct cs__mpdec *d, const msgpack_object *o, struct cs_ref
         (ret = cs__mp_str(d, &f[5], r->reason, sizeof(r->reason), "reason")) != 0 ||
         (ret = cs__mp_uint(d, &f[6], UINT8_MAX, &kind, "refusal kind")) != 0)
         return ret;
-    r->kind = kind == CS_REFUSAL_CLOCK ? CS_REFUSAL_CLOCK : CS_REFUSAL_OTHER;
+    r->kind =
+        kind >= CS_REFUSAL_OTHER && kind <= CS_REFUSAL__LAST ? (uint8_t)kind : CS_REFUSAL_OTHER;
     return 0;
 }
 

@@ -226,23 +226,41 @@ enum cs_msg_type {
 #define CS_MSG_REFUSED_MAX 4096u
 
 /*
- * Why a change was refused, for the writer to act on: a stamp too far ahead
- * is issued again with the hub's time (client/device.c); for anything else
- * the change stays on the device and the hub keeps it for review. An
- * unknown kind reads as CS_REFUSAL_OTHER.
+ * Why a change was refused, as a code (cellsync/refusal.h renders it): a
+ * stamp too far ahead is issued again with the hub's time (client/device.c);
+ * for anything else the change stays on the device, marked as refused, and
+ * the hub keeps it for review. Numbered; append only. A decoder reads a code
+ * it does not know as CS_REFUSAL_OTHER, whose reason is shown as sent.
  */
 enum cs_refusal_kind {
-    CS_REFUSAL_OTHER = 1, /* scope, role, another device's change */
-    CS_REFUSAL_CLOCK = 2, /* stamped too far ahead of the hub's clock */
+    CS_REFUSAL_OTHER = 1,            /* the reason text as sent */
+    CS_REFUSAL_CLOCK = 2,            /* stamped too far ahead: hours */
+    CS_REFUSAL_SCOPE = 3,            /* outside the device's unit: record's unit, device's */
+    CS_REFUSAL_NO_UNIT = 4,          /* a record placed by org_unit that has none */
+    CS_REFUSAL_ORIGIN = 5,           /* another device's change */
+    CS_REFUSAL_TABLE = 6,            /* a cell may not write the table: table */
+    CS_REFUSAL_TABLE_UNKNOWN = 7,    /* a table this hub does not know: table */
+    CS_REFUSAL_ROLE = 8,             /* a role that writes nothing: role */
+    CS_REFUSAL_COLUMN = 9,           /* a committee's column: table, column */
+    CS_REFUSAL_STAGE = 10,           /* a committee's stage: stage code */
+    CS_REFUSAL_UNIT_VALUE = 11,      /* a placing column of the wrong kind: column */
+    CS_REFUSAL_UNIT_CODE = 12,       /* an org unit's code that is not a short code: column */
+    CS_REFUSAL_UNIT_RECODE = 13,     /* an org unit's code changed: code */
+    CS_REFUSAL_UNIT_NO_CODE = 14,    /* a new org unit without a code */
+    CS_REFUSAL_UNIT_ID = 15,         /* an org unit's id that is not its code's: code */
+    CS_REFUSAL_UNIT_NEW_PARENT = 16, /* a new org unit without a parent: code */
+    CS_REFUSAL_UNIT_PARENT = 17,     /* an org unit's parent cleared: code */
+    CS_REFUSAL_UNIT_SELF = 18,       /* an org unit its own parent: code */
 };
+#define CS_REFUSAL__LAST CS_REFUSAL_UNIT_SELF
 
 struct cs_refusal {
     char table[65], column[65];
     struct cs_id row;
     uint64_t hlc;
     struct cs_id origin;
-    char reason[128];
-    uint8_t kind; /* enum cs_refusal_kind */
+    char reason[128]; /* the code's English text with its arguments (cellsync/refusal.h) */
+    uint8_t kind;     /* enum cs_refusal_kind: the code */
 };
 
 struct cs_msg {
