@@ -28,6 +28,8 @@ static const struct cs_cli_opt bundle_opts[OPT__COUNT] = {
 
 struct show {
     int tty, shown, reading;
+    struct device *d;                /* import: the device whose refusals are kept */
+    struct device_refusals refusals; /* import: shown at the end, one line per record */
 };
 
 static void
@@ -51,9 +53,9 @@ static void
 show_refused(void *ud, const struct cs_refusal *r)
 {
     struct show *s = ud;
-    fprintf(stderr, _("%scellsync: the hub refused a change to %s.%s: %s\n"), s->shown ? "\n" : "",
-            r->table, r->column, r->reason);
-    s->shown = 0;
+    char err[256];
+    if (device_refusals_add(s->d, &s->refusals, r, 1, err, sizeof(err)) != 0)
+        fprintf(stderr, "cellsync: %s\n", err);
 }
 
 static int
@@ -73,7 +75,7 @@ bundle_export(struct client *c, const struct verb_args *a)
 {
     struct device d;
     struct device_tally t;
-    struct show s = {isatty(2) && a->ov[OPT_QUIET] == NULL, 0, 0};
+    struct show s = {isatty(2) && a->ov[OPT_QUIET] == NULL, 0, 0, NULL, {0}};
     struct device_report rep = {show_progress, NULL, &s};
     char err[1024] = "";
     const char *path = a->argv[0];
@@ -112,7 +114,7 @@ bundle_import(struct client *c, const struct verb_args *a)
 {
     struct device d;
     struct device_tally t;
-    struct show s = {isatty(2) && a->ov[OPT_QUIET] == NULL, 0, 1};
+    struct show s = {isatty(2) && a->ov[OPT_QUIET] == NULL, 0, 1, NULL, {0}};
     struct device_report rep = {show_progress, show_refused, &s};
     char err[1024] = "", path[PATH_MAX + 16];
     struct stat st;
@@ -134,10 +136,14 @@ bundle_import(struct client *c, const struct verb_args *a)
     }
     if (open_device(c, &d) != 0)
         return CS_EXIT_FAILURE;
+    s.d = &d;
     int rc = device_import(&d, path, &rep, &t, err, sizeof(err));
-    device_release(&d);
     if (s.shown)
         fputc('\n', stderr);
+    device_refusals_print(&d, &s.refusals, stderr);
+    size_t to_fix = s.refusals.to_fix;
+    device_refusals_release(&s.refusals);
+    device_release(&d);
     if (rc != 0)
         return client_fail("%s", err);
     if (t.nothing_new) {
@@ -150,7 +156,7 @@ bundle_import(struct client *c, const struct verb_args *a)
         _("read '%s': received %zu changes in %zu chunks (%zu chunks already here), refused %zu, "
           "open conflicts %llu\n"),
         path, t.changes, t.chunks - t.skipped, t.skipped, t.refused, (unsigned long long)open);
-    return CS_EXIT_OK;
+    return to_fix > 0 ? CS_EXIT_REFUSED : CS_EXIT_OK;
 }
 
 static const struct verb verbs[] = {

@@ -17,6 +17,7 @@
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
 #include "cellsync/output.h"
+#include "cellsync/refused.h"
 #include "cellsync/schema.h"
 #include "client.h"
 
@@ -457,6 +458,8 @@ cand_list(struct client *c, const struct verb_args *a)
         cs_code_list_text("stage", list, sizeof(list));
         return client_fail(_("'%s' is not a stage; stages are: %s"), stage, list);
     }
+    /* A record the hub refused is marked until it is corrected. */
+#define REFUSED CS_REFUSED_SQL("candidate", "id")
     /* Stage order for sorting is the order of the code list. */
     static const char where[] =
         " FROM candidate WHERE cl % 2 = 1 AND (?1 IS NULL OR stage = ?1)"
@@ -465,18 +468,21 @@ cand_list(struct client *c, const struct verb_args *a)
         snprintf(sql, sizeof(sql),
                  "SELECT json_group_array(json_object('id', uuid(id), 'full_name', full_name,"
                  " 'birth_date', birth_date, 'source', source, 'stage', stage, 'org_unit',"
-                 " org_unit)) FROM (SELECT *%s ORDER BY full_name COLLATE vi)",
+                 " org_unit, 'refused', json(iif(" REFUSED ", 'true', 'false'))))"
+                 " FROM (SELECT *%s ORDER BY full_name COLLATE vi)",
                  where);
     else
         snprintf(sql, sizeof(sql),
-                 "SELECT short_id(id), full_name, birth_date, label('source', source),"
-                 " label('stage', stage)%s ORDER BY full_name COLLATE vi",
+                 "SELECT short_id(id), full_name || iif(" REFUSED ", ' (' || ?3 || ')', ''),"
+                 " birth_date, label('source', source), label('stage', stage)%s"
+                 " ORDER BY full_name COLLATE vi",
                  where);
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return client_fail("%s", sqlite3_errmsg(c->db));
     if (stage != NULL)
         sqlite3_bind_text(st, 1, stage, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, all);
+    sqlite3_bind_text(st, 3, _("refused by the hub"), -1, SQLITE_TRANSIENT);
     static const char *const headers[] = {N_("id"), N_("name"), N_("born"), N_("source"),
                                           N_("stage")};
     char oerr[512];

@@ -9,6 +9,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
+#include "cellsync/refused.h"
 #include "client.h"
 
 enum { LIST_JSON, LIST_STATUS, LIST_DELETED, LIST__COUNT };
@@ -64,20 +65,24 @@ member_add(struct client *c, const struct verb_args *a)
     return CS_EXIT_OK;
 }
 
+/* A record the hub refused is marked until it is corrected. */
+#define REFUSED CS_REFUSED_SQL("member", "id")
+
 static int
 member_list(struct client *c, const struct verb_args *a)
 {
     static const char *const headers[] = {N_("id"), N_("name"), N_("status"), N_("date of birth"),
                                           N_("party card number")};
     static const char sql_plain[] =
-        "SELECT short_id(id), full_name, label('member_status', status), birth_date, card_no"
+        "SELECT short_id(id), full_name || iif(" REFUSED ", ' (' || ?2 || ')', ''),"
+        " label('member_status', status), birth_date, card_no"
         "  FROM member WHERE cl % 2 = 1 AND (?1 IS NULL OR status = ?1)"
         " ORDER BY full_name COLLATE vi, id";
     /* json_group_array() keeps the order of the subquery's rows. */
     static const char sql_json[] =
         "SELECT json_group_array(json_object('id', uuid(id), 'short_id', short_id(id),"
         " 'full_name', full_name, 'status', status, 'birth_date', birth_date,"
-        " 'card_no', card_no))"
+        " 'card_no', card_no, 'refused', json(iif(" REFUSED ", 'true', 'false'))))"
         "  FROM (SELECT * FROM member WHERE cl % 2 = 1 AND (?1 IS NULL OR status = ?1)"
         "         ORDER BY full_name COLLATE vi, id)";
     const char *status = a->ov[LIST_STATUS];
@@ -97,6 +102,8 @@ member_list(struct client *c, const struct verb_args *a)
         return client_fail("%s", sqlite3_errmsg(c->db));
     if (status != NULL) /* the code, also when a label was typed */
         sqlite3_bind_text(st, 1, v.p, (int)v.n, SQLITE_STATIC);
+    if (!json)
+        sqlite3_bind_text(st, 2, _("refused by the hub"), -1, SQLITE_TRANSIENT);
     char oerr[512];
     ret = json ? cs_out_json(stdout, st, oerr, sizeof(oerr))
                : cs_out_table(stdout, st, headers, oerr, sizeof(oerr));

@@ -15,6 +15,7 @@
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
 #include "cellsync/output.h"
+#include "cellsync/refused.h"
 #include "client.h"
 
 enum { OPT_JSON, OPT__COUNT };
@@ -39,16 +40,21 @@ static const struct cs_cli_opt status_opts[OPT__COUNT] = {
 #define COUNT_UNACKED  "(SELECT count(*) FROM cs_version WHERE origin = ?1 AND seq > ?2)"
 #define COUNT_OVERDUE  "(SELECT count(*) FROM temp.due_rows WHERE days_left < 0)"
 
-/* ?3 data directory, ?4 cell code, ?5 last contact (Unix seconds), ?6 open conflicts */
+/*
+ * ?3 data directory, ?4 cell code, ?5 last contact (Unix seconds), ?6 open
+ * conflicts, ?7 and ?8 open refusals: changes and records (cellsync/refused.h)
+ */
 static const char status_kv_sql[] =
     "SELECT uuid(?1), ?3, ?4, " COUNT_CANDIDATES ", " COUNT_MEMBERS ", " COUNT_MEETINGS
-    ", " COUNT_UNACKED ", coalesce(datetime(?5, 'unixepoch', 'localtime'), ?5), ?6, " COUNT_OVERDUE;
+    ", " COUNT_UNACKED
+    ", coalesce(datetime(?5, 'unixepoch', 'localtime'), ?5), ?6, ?7, ?8, " COUNT_OVERDUE;
 
 static const char status_json_sql[] =
     "SELECT json_object('device', uuid(?1), 'home', ?3, 'org', ?4,"
     " 'candidates', " COUNT_CANDIDATES ", 'members', " COUNT_MEMBERS ", 'meetings', " COUNT_MEETINGS
     ", 'unacknowledged', " COUNT_UNACKED
-    ", 'last_contact', datetime(?5, 'unixepoch'), 'conflicts', ?6, 'overdue', " COUNT_OVERDUE ")";
+    ", 'last_contact', datetime(?5, 'unixepoch'), 'conflicts', ?6, 'refused', ?7,"
+    " 'refused_records', ?8, 'overdue', " COUNT_OVERDUE ")";
 
 static const char *const status_labels[] = {
     N_("device"),
@@ -60,6 +66,8 @@ static const char *const status_labels[] = {
     N_("changes the hub has not acknowledged"),
     N_("last contact with the hub"),
     N_("open conflicts"),
+    N_("changes the hub refused"),
+    N_("records the hub refused"),
     N_("overdue deadlines"),
 };
 
@@ -70,12 +78,12 @@ cmd_status(int argc, char **argv)
     struct client c;
     sqlite3_stmt *st = NULL;
     char err[512] = "", org[256], ack[32], contact[256];
-    uint64_t conflicts = 0;
+    uint64_t conflicts = 0, refused = 0, refused_records = 0;
     int rest, ret;
 
     ret = client_args("status", _("usage: cellsync status [--json]"),
                       _("Shows this device, its records, the changes the hub has not yet\n"
-                        "acknowledged, open conflicts and overdue deadlines."),
+                        "acknowledged or has refused, open conflicts and overdue deadlines."),
                       argc, argv, status_opts, OPT__COUNT, ov, &rest);
     if (ret != CS_CLI_GO_ON)
         return ret;
@@ -104,6 +112,10 @@ cmd_status(int argc, char **argv)
         client_fail(_("cannot count the open conflicts: %s"), cs_strerror(rc));
         goto out;
     }
+    if ((rc = cs_refused_count(c.rep, &refused, &refused_records)) != 0) {
+        client_fail(_("cannot count the refused changes: %s"), cs_strerror(rc));
+        goto out;
+    }
     if (cs_candidate_due_fill(c.db, c.today, c.hol, client_due_skipped, NULL, err, sizeof(err)) !=
         0) {
         client_fail("%s", err);
@@ -124,6 +136,8 @@ cmd_status(int argc, char **argv)
     else if (!json)
         sqlite3_bind_text(st, 5, _("never"), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 6, (sqlite3_int64)conflicts);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)refused);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)refused_records);
     rc = json ? cs_out_json(stdout, st, err, sizeof(err))
               : cs_out_kv(stdout, st, status_labels, err, sizeof(err));
     if (rc != 0) {

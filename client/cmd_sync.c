@@ -50,10 +50,11 @@ struct sync {
     struct cs_welcome w; /* the hub's cursors and time */
     int64_t offset;      /* the hub's clock against ours, as the welcome set it, in ms */
     struct tally t;
-    uint64_t total;        /* our changes this sync sends, for the progress line */
-    struct timespec start; /* when streaming began (CLOCK_MONOTONIC) */
-    int tty;               /* a progress line on stderr, ended before anything else is printed */
-    int told;              /* the failure has been printed already */
+    uint64_t total;                  /* our changes this sync sends, for the progress line */
+    struct timespec start;           /* when streaming began (CLOCK_MONOTONIC) */
+    struct device_refusals refusals; /* what the hub refused, shown at the end */
+    int tty;  /* a progress line on stderr, ended before anything else is printed */
+    int told; /* the failure has been printed already */
     char err[1024];
     /* Stream: our chunks out while the hub's come in. */
     struct cs_since_filter own;
@@ -264,13 +265,13 @@ sync_on_message(struct sync *s, const struct cs_msg *m)
         break;
     case CS_MSG_REFUSED: {
         size_t again = 0;
-        for (size_t i = 0; i < m->nrefused; i++)
-            fprintf(stderr, _("%scellsync: the hub refused a change to %s.%s: %s\n"),
-                    s->tty ? "\n" : "", m->refused[i].table, m->refused[i].column,
-                    m->refused[i].reason);
+        /* Shown at the end, one line per record; kept so the records stay marked. */
         s->t.refused += m->nrefused;
-        ret = device_reissue(&s->d, m->refused, m->nrefused, s->w.hub_time, DEVICE_LIVE, &again,
-                             s->err, sizeof(s->err));
+        ret = device_refusals_add(&s->d, &s->refusals, m->refused, m->nrefused, s->err,
+                                  sizeof(s->err));
+        if (ret == 0)
+            ret = device_reissue(&s->d, m->refused, m->nrefused, s->w.hub_time, DEVICE_LIVE, &again,
+                                 s->err, sizeof(s->err));
         break;
     }
     case CS_MSG_CHUNK: {
@@ -354,6 +355,7 @@ sync_report(struct sync *s)
     cs_replica_meta_set(s->c->rep, CS_META_LAST_CONTACT, when);
     if (s->tty)
         fputc('\n', stderr);
+    device_refusals_print(&s->d, &s->refusals, stderr);
     cs_replica_conflict_count(s->c->rep, &open);
     printf(_("synced with %s: sent %zu changes (%.1f KiB), received %zu (%.1f KiB), refused %zu, "
              "open conflicts %llu\n"),
@@ -390,14 +392,17 @@ sync_run(struct client *c, const struct verb_args *a)
         (rc = sync_stream(&s)) != 0)
         goto out;
     sync_report(&s);
-    ret = CS_EXIT_OK;
+    /* Done, but some of it did not go in: scripts must notice (cellsync(1), EXIT STATUS). */
+    ret = s.refusals.to_fix > 0 ? CS_EXIT_REFUSED : CS_EXIT_OK;
 out:
     if (rc != 0 && !s.told) {
         if (s.tty)
             fputc('\n', stderr);
+        device_refusals_print(&s.d, &s.refusals, stderr);
         client_fail("%s", s.err[0] ? s.err : cs_strerror(rc));
     }
     link_close(&s.l);
+    device_refusals_release(&s.refusals);
     device_release(&s.d);
     cs_hs_release(&s.hs);
     return ret;

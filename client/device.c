@@ -4,18 +4,25 @@
  * take a welcome and apply the hub's chunks, used by the live sync and by
  * bundles alike, and the bundle export and import built on them.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "cellsync/bundle.h"
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
+#include "cellsync/refusal.h"
+#include "cellsync/refused.h"
+#include "cellsync/schema.h"
 #include "cellsync/sync.h"
+#include "cellsync/util.h"
 #include "device.h"
 
 int
@@ -216,7 +223,20 @@ device_restamp(struct device *d, uint64_t after, uint64_t hub_time, size_t *coun
     uint64_t exported = device_meta_u64(d->rep, CS_META_EXPORTED_SEQ);
     if (after < exported)
         after = exported;
-    int ret = cs_replica_restamp(d->rep, after, limit, count, err, errlen);
+    /* Records put right since the hub refused them go again, whole (cellsync/refused.h). */
+    size_t again = 0;
+    int ret = cs_refused_retry(d->rep, after, (uint64_t)INT64_MAX, &again, err, errlen);
+    if (ret == 0 && again > 0)
+        fprintf(stderr,
+                dngettext(CS_TEXT_DOMAIN,
+                          "cellsync: %zu refused change of a corrected record goes to the hub "
+                          "again\n",
+                          "cellsync: %zu refused changes of corrected records go to the hub "
+                          "again\n",
+                          again),
+                again);
+    if (ret == 0)
+        ret = cs_replica_restamp(d->rep, after, limit, count, err, errlen);
     if (ret == 0 && *count > 0)
         fprintf(stderr,
                 _("cellsync: %zu changes were written while this computer's clock was ahead; "
@@ -566,4 +586,94 @@ device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t 
                   "carry the hub's time; they go with the next sync\n"),
                 *count);
     return ret;
+}
+
+/* ---- refusals shown and kept ---- */
+
+int
+device_refusals_add(struct device *d, struct device_refusals *acc, const struct cs_refusal *v,
+                    size_t n, char *err, size_t errlen)
+{
+    if (n == 0)
+        return 0;
+    if (cs_grow((void **)&acc->v, &acc->cap, acc->n + n, sizeof(*acc->v), 8) != 0)
+        return cs_errf(err, errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+    memcpy(acc->v + acc->n, v, n * sizeof(*v));
+    acc->n += n;
+    for (size_t i = 0; i < n; i++)
+        acc->to_fix += v[i].kind != CS_REFUSAL_CLOCK;
+    return cs_refused_add(d->rep, v, n, (int64_t)time(NULL), err, errlen);
+}
+
+/* What a person calls the record: its name, date or code, "" when it has none here. */
+static void
+record_title(struct device *d, const char *table, const struct cs_id *row, char *buf, size_t len)
+{
+    static const struct {
+        const char *table, *expr;
+    } titles[] = {
+        {"candidate", "full_name"},
+        {"member", "full_name"},
+        {"meeting", "held_on"},
+        {"org_unit", "name"},
+        {"target", "org_unit || ' ' || year"},
+    };
+    char sql[160];
+    sqlite3_stmt *st = NULL;
+
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+        if (strcmp(titles[i].table, table) != 0)
+            continue;
+        snprintf(sql, sizeof(sql), "SELECT %s FROM \"%s\" WHERE id = ?1", titles[i].expr, table);
+        if (sqlite3_prepare_v2(cs_replica_db(d->rep), sql, -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+                snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+        }
+        sqlite3_finalize(st);
+        return;
+    }
+}
+
+void
+device_refusals_print(struct device *d, const struct device_refusals *acc, FILE *f)
+{
+    for (size_t i = 0; i < acc->n; i++) {
+        const struct cs_refusal *r = &acc->v[i];
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen =
+                cs_id_cmp(&acc->v[j].row, &r->row) == 0 && strcmp(acc->v[j].table, r->table) == 0;
+        if (seen)
+            continue;
+        /* One line per record: its distinct reasons, in the order they came. */
+        char reasons[1024] = "", one[512], title[256], shrt[CS_ID_SHORT_LEN + 1];
+        for (size_t j = i; j < acc->n; j++) {
+            const struct cs_refusal *q = &acc->v[j];
+            if (cs_id_cmp(&q->row, &r->row) != 0 || strcmp(q->table, r->table) != 0)
+                continue;
+            cs_refusal_render(q->kind, q->reason, one, sizeof(one));
+            if (strstr(reasons, one) != NULL)
+                continue;
+            size_t used = strlen(reasons);
+            snprintf(reasons + used, sizeof(reasons) - used, "%s%s", used ? "; " : "", one);
+        }
+        const struct cs_schema_table *tb = cs_schema_table(r->table);
+        const char *kind = tb != NULL ? _(tb->label) : r->table;
+        cs_id_short(&r->row, shrt);
+        record_title(d, r->table, &r->row, title, sizeof(title));
+        if (title[0])
+            fprintf(f, _("cellsync: the hub refused %s '%s' (%s): %s\n"), kind, title, shrt,
+                    reasons);
+        else
+            fprintf(f, _("cellsync: the hub refused %s %s: %s\n"), kind, shrt, reasons);
+    }
+}
+
+void
+device_refusals_release(struct device_refusals *acc)
+{
+    free(acc->v);
+    memset(acc, 0, sizeof(*acc));
 }

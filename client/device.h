@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cellsync/envelope.h"
 #include "cellsync/key.h"
@@ -157,5 +158,28 @@ int device_import(struct device *d, const char *path, const struct device_report
  */
 int device_reissue(struct device *d, const struct cs_refusal *r, size_t n, uint64_t hub_time,
                    enum device_via via, size_t *count, char *err, size_t errlen);
+
+/* ---- refusals ---- */
+
+/* The changes the hub refused in one sync or one reply, to show once at its end. */
+struct device_refusals {
+    struct cs_refusal *v;
+    size_t n, cap;
+    size_t to_fix; /* those a person must put right: all but the clock's, re-issued here */
+};
+
+/*
+ * Adds n refusals to acc and keeps those of this device's own writes in
+ * the replica (cellsync/refused.h): `status` counts them and lists mark
+ * their records until they are corrected.
+ */
+int device_refusals_add(struct device *d, struct device_refusals *acc, const struct cs_refusal *v,
+                        size_t n, char *err, size_t errlen);
+/*
+ * Prints them to f, one line per record: what it is, its name and short
+ * id, and why, in this program's language (cs_refusal_render()).
+ */
+void device_refusals_print(struct device *d, const struct device_refusals *acc, FILE *f);
+void device_refusals_release(struct device_refusals *acc);
 
 #endif

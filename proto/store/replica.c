@@ -61,6 +61,11 @@ static const char store_sql[] =
     " col INTEGER NOT NULL, hlc INTEGER NOT NULL, site INTEGER NOT NULL,"
     " prev_hlc INTEGER NOT NULL, prev_site INTEGER NOT NULL, seq INTEGER NOT NULL, val,"
     " PRIMARY KEY (tbl, row, col, hlc, site)) WITHOUT ROWID;"
+    /* A device's writes the hub refused, with its reason (cellsync/refused.h); local. */
+    "CREATE TABLE IF NOT EXISTS cs_refused (tbl TEXT NOT NULL, row BLOB NOT NULL,"
+    " col TEXT NOT NULL, hlc INTEGER NOT NULL, origin BLOB NOT NULL, code INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (tbl, row, col, hlc, origin))"
+    " WITHOUT ROWID;"
     /*
      * The public views (cellsync/replica.h): what other code may read. A view
      * whose columns change gets a new name, since IF NOT EXISTS keeps an old one.
@@ -76,7 +81,14 @@ static const char store_sql[] =
     " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
     " JOIN cs_site s ON s.ix = v.site"
     " LEFT JOIN cs_ver cur ON cur.tbl = v.tbl AND cur.row = v.row AND cur.col = v.col"
-    " AND cur.state = 0 LEFT JOIN cs_site cs ON cs.ix = cur.site WHERE v.state = 1;";
+    " AND cur.state = 0 LEFT JOIN cs_site cs ON cs.ix = cur.site WHERE v.state = 1;"
+    /* Refusals still open: the refused version is still the register's current value. */
+    "CREATE VIEW IF NOT EXISTS cs_refused_open AS SELECT f.tbl AS tbl, f.row AS row,"
+    " f.col AS col, f.hlc AS hlc, f.origin AS origin, f.code AS code, f.reason AS reason"
+    " FROM cs_refused f WHERE EXISTS (SELECT 1 FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
+    " JOIN cs_name c ON c.ix = v.col JOIN cs_site s ON s.ix = v.site WHERE t.name = f.tbl"
+    " AND v.row = f.row AND c.name = f.col AND v.hlc = f.hlc AND s.uuid = f.origin"
+    " AND v.state = 0);";
 
 /*
  * The versions clock repair re-stamps: our own (?1) after seq ?2 beyond

@@ -91,7 +91,7 @@ on a 0 "Bản Khe Ván" -- candidate show "$k"
 # A cell moving a record into the other cell's unit is refused, and kept for review.
 before=$(hash b)
 on a 0 "changed" -- candidate edit "$k" --org CB-02
-on a 0 "refused 1" -- sync
+on a 3 "refused 1" -- sync
 on b 0 "synced" -- sync
 [ "$(hash b)" = "$before" ] && ok || bad "cell 2 received a refused change"
 [ "$(hubsql 'SELECT count(*) FROM hub_refused')" -ge 1 ] &&

@@ -15,6 +15,8 @@
 #define CS_EXIT_OK      0
 #define CS_EXIT_FAILURE 1
 #define CS_EXIT_USAGE   2
+/* Done, but the hub refused some changes (a sync, a reply taken in): they are listed. */
+#define CS_EXIT_REFUSED 3
 
 struct cs_cmd {
     const char *name;
