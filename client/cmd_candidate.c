@@ -236,7 +236,7 @@ static int
 cand_add(struct client *c, const struct verb_args *a)
 {
     const char *const *o = a->ov;
-    char err[1024] = "", org[64] = "", role[16] = "";
+    char err[1024] = "", role[16] = "";
     struct cs_step steps[CS_STAGE__COUNT];
     struct step_members m;
     struct cs_id id;
@@ -260,11 +260,6 @@ cand_add(struct client *c, const struct verb_args *a)
     if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
         return fail_with(err, ret);
     if ((ret = fields_write(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0)
-        goto fail;
-    /* The cell's own code, unless --org said otherwise. */
-    if (a->fv[entity_field(&ent_candidate, "org_unit") - ent_candidate.fields] == NULL &&
-        cs_replica_meta_get(c->rep, CS_META_ORG, org, sizeof(org)) == 0 &&
-        (ret = cs_replica_set_text(c->rep, "candidate", &id, "org_unit", org, err, sizeof(err))))
         goto fail;
     if ((ret = cs_candidate_record(c->rep, &id, steps, n, &k, &failed, err, sizeof(err))) != 0) {
         cs_replica_rollback(c->rep);

@@ -18,6 +18,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
+#include "cellsync/unit.h"
 #include "cellsync/wire.h"
 #include "client.h"
 #include "link.h"
@@ -148,13 +149,29 @@ enroll_run(struct client *c, const struct verb_args *a)
     }
     sodium_memzero(secret, sizeof(secret));
     sodium_memzero(e.secret, sizeof(e.secret));
-    const char *role = cs_code_label("role", e.role);
-    if (e.org[0])
-        printf(_("enrolled with the hub at %s as unit %s (%s); run 'cellsync sync' to register "
-                 "this device\n"),
-               e.addr, e.org, role ? role : e.role);
+    /* Records written before the unit was known take it now (by code: at the first sync). */
+    size_t adopted = 0;
+    if ((ret = cs_unit_adopt(c->rep, &adopted, err, sizeof(err))) != 0)
+        return client_fail("%s", err);
+    if (e.org[0]) {
+        const char *role = cs_code_label("role", e.role);
+        printf(_("enrolled with the hub at %s as unit %s (%s)\n"), e.addr, e.org,
+               role ? role : e.role);
+    } else {
+        printf(_("enrolled with the hub at %s\n"), e.addr);
+    }
+    if (adopted > 0)
+        printf(dngettext(CS_TEXT_DOMAIN,
+                         "%zu record written before enrollment now belongs to unit %s\n",
+                         "%zu records written before enrollment now belong to unit %s\n", adopted),
+               adopted, e.org);
+    /* What comes next depends on the way: a code came over the network, a file may not have. */
+    if (code != NULL)
+        printf("%s\n", _("next: run 'cellsync sync' to register this device with the hub"));
     else
-        printf(_("enrolled with the hub at %s; run 'cellsync sync' to register this device\n"),
+        printf(_("next: run 'cellsync sync' if this computer can reach the hub at %s; if it "
+                 "cannot, run 'cellsync bundle export FILE' and carry the file to the hub on a "
+                 "USB stick\n"),
                e.addr);
     return CS_EXIT_OK;
 }

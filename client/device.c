@@ -22,6 +22,7 @@
 #include "cellsync/refused.h"
 #include "cellsync/schema.h"
 #include "cellsync/sync.h"
+#include "cellsync/unit.h"
 #include "cellsync/util.h"
 #include "device.h"
 
@@ -132,9 +133,20 @@ device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via
     uint64_t hub_ms = cs_hlc_ms(w->hub_time);
     if ((ret = cs_replica_learn_hub_time(d->rep, hub_ms, via == DEVICE_LIVE, NULL)) != 0)
         goto fail;
-    if ((ret = meta_update(d->rep, CS_META_ORG, w->org, &any)) != 0 ||
+    int new_org = 0;
+    if ((ret = meta_update(d->rep, CS_META_ORG, w->org, &new_org)) != 0 ||
         (ret = meta_update(d->rep, CS_META_ROLE, w->role, &any)) != 0)
         goto fail;
+    /*
+     * Enrolled by code, the device learns its unit here: its records
+     * written before take it (cellsync/unit.h), as `enroll` does from a file.
+     */
+    if (new_org) {
+        size_t adopted = 0;
+        if ((ret = cs_unit_adopt(d->rep, &adopted, err, errlen)) != 0)
+            return ret;
+        any = 1;
+    }
     /* An OK welcome means the hub has registered this key: the secret is spent. */
     if (cs_replica_meta_get(d->rep, CS_META_ENROLL_SECRET, buf, sizeof(buf)) == 0 && buf[0] != 0) {
         any = 1;

@@ -65,7 +65,8 @@ enum device_via { DEVICE_LIVE, DEVICE_BUNDLE };
 /*
  * Takes in a welcome with status OK: the clock offset, org and role, the
  * enrollment secret cleared (the hub has registered this key), hub_ack_seq
- * raised to up_seq, last_contact. A welcome of another hub incarnation
+ * raised to up_seq, last_contact; with a unit new here, the device's
+ * records that have none take it (cs_unit_adopt). A welcome of another hub incarnation
  * than the stored one (a hub restored from a backup) sets the cursors to
  * the hub's instead: hub_ack_seq to up_seq and hub_seq to down_seq, both
  * possibly lower, with exported_seq raised to the old hub_ack_seq first (see

@@ -14,6 +14,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
+#include "cellsync/unit.h"
 #include "client.h"
 
 const struct field *
@@ -70,13 +71,17 @@ int
 fields_write(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
              char *err, size_t errlen)
 {
+    /* The record's unit, by the one rule every writer follows (cellsync/unit.h). */
+    const struct field *unit = entity_field(e, "org_unit");
+    int ret = cs_unit_write(c->rep, e->table, row, unit ? fv[unit - e->fields] : NULL, err, errlen);
+    if (ret != 0)
+        return ret;
     for (size_t i = 0; i < e->nfields; i++) {
         const struct field *f = &e->fields[i];
         struct field_buf buf;
         struct cs_value val;
-        int ret;
 
-        if (fv[i] == NULL)
+        if (fv[i] == NULL || f == unit)
             continue;
         if ((ret = field_value(c, f, fv[i], &buf, &val, err, errlen)) != 0 ||
             (ret = cs_replica_set(c->rep, e->table, row, f->column, &val, err, errlen)) != 0)

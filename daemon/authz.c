@@ -221,6 +221,7 @@ hub_scope_can_read(const struct hub_scope *s, const char *org)
 struct orgs {
     int n;
     int unknown;     /* the hub cannot place it (downstream: not sent) */
+    int none;        /* upstream: a row placed by org_unit would have none */
     const char *bad; /* the column holding a value of the wrong kind */
     char v[ORGS_MAX][ORG_MAX];
 };
@@ -378,6 +379,10 @@ resolve(struct hub *h, const struct hub_authz *az, int t, const struct cs_id *ro
             got = 1;
         } else if (c.value.type != CS_VNIL && !(c.value.type == CS_VTEXT && c.value.n == 0)) {
             o->bad = tb->key;
+        } else if (tb->place == CS_SCHEMA_PLACE_ORG) {
+            /* The set clears the unit: the row would be left with none. */
+            o->none = 1;
+            return 0;
         }
     }
     if ((ret = hub_key_value(h, t, row, &type, buf, sizeof(buf), &len)) != 0)
@@ -393,6 +398,14 @@ resolve(struct hub *h, const struct hub_authz *az, int t, const struct cs_id *ro
     }
     if (type != SQLITE_NULL && !(type == SQLITE_TEXT && len == 0)) {
         o->bad = tb->key;
+        return 0;
+    }
+    /*
+     * A row placed by its org_unit must have one: neither the set nor the
+     * hub gives it a unit, so no report would count it.
+     */
+    if (az != NULL && tb->place == CS_SCHEMA_PLACE_ORG && !got) {
+        o->none = 1;
         return 0;
     }
     /*
@@ -515,6 +528,8 @@ row_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, c
         return ret;
     if (o.bad != NULL)
         REFUSE(CS_REFUSAL_UNIT_VALUE, o.bad);
+    if (o.none)
+        REFUSE(CS_REFUSAL_NO_UNIT);
     for (int i = 0; i < o.n; i++)
         if (!hub_scope_has(az->s, o.v[i]))
             REFUSE(CS_REFUSAL_SCOPE, o.v[i], az->d->org);

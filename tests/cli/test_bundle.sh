@@ -127,9 +127,11 @@ on s2 0 "0911000111" -- candidate show "${k1:-none}"
 a=$(hash s1) b=$(hash s2)
 [ -n "$a" ] && [ "$a" = "$b" ] && ok || bad "s1 and s2 differ after an edit: $a / $b"
 
-# A change outside the device's unit is refused at the hub; the reply says so, once,
-# and exits 3.
-on s1 0 "changed" -- candidate edit "${k1:-none}" --org CB-02
+# A change outside the device's unit (refused when typed; written here as an older
+# client would) is refused at the hub; the reply says so, once, and exits 3.
+on s1 1 "CB-02" -- candidate edit "${k1:-none}" --org CB-02
+CELLSYNC_HOME="$dir/s1" "$fixture" set candidate \
+    "$(sql s1 "SELECT hex(id) FROM candidate WHERE full_name = 'Nguyễn Văn Sỹ'")" org_unit CB-02
 on s1 0 "wrote 1 changes" -- bundle export "$stick/s1.bundle"
 hubdo 0 "0 new changes, 1 refused" -- import "$stick/s1.bundle"
 [ "$(hubsql "SELECT count(*) FROM hub_refused WHERE col = 'org_unit'")" = 1 ] &&

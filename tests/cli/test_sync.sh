@@ -39,7 +39,7 @@ on a 0 "added candidate" -- candidate add --name "Nguyễn Văn Sỹ" --birth-da
 k=$(added_id)
 on a 0 "added member" -- member add --name "Đinh Văn Thắng" --status official
 on b 0 "added candidate" -- candidate add --name "Lò Thị Hoa" --birth-date 1999-05-01
-on a 0 "sent 8 changes" -- sync
+on a 0 "sent 9 changes" -- sync
 on b 0 "synced" -- sync
 on a2 0 "synced" -- sync
 on a2 0 "Nguyễn Văn Sỹ" -- candidate list
@@ -88,9 +88,12 @@ on a2 0 "refused 0" -- sync
 on a 0 "synced" -- sync
 on a 0 "Bản Khe Ván" -- candidate show "$k"
 
-# A cell moving a record into the other cell's unit is refused, and kept for review.
+# A cell moving a record into the other cell's unit is refused when typed; written
+# all the same (as an older client would), the hub refuses it and keeps it for review.
 before=$(hash b)
-on a 0 "changed" -- candidate edit "$k" --org CB-02
+on a 1 "'CB-02' is not this device's unit 'CB-01'" -- candidate edit "$k" --org CB-02
+CELLSYNC_HOME="$dir/a" "$fixture" set candidate \
+    "$(sql a "SELECT hex(id) FROM candidate WHERE full_name = 'Nguyễn Văn Sỹ'")" org_unit CB-02
 on a 3 "refused 1" -- sync
 on b 0 "synced" -- sync
 [ "$(hash b)" = "$before" ] && ok || bad "cell 2 received a refused change"

@@ -239,7 +239,8 @@ same_state "$s3" "a revoked device and one enrolled with another hub"
 ida_rows=$(sql a "SELECT hex(id) FROM candidate ORDER BY id")
 k1=$(echo "$ida_rows" | sed -n 1p) k2=$(echo "$ida_rows" | sed -n 2p)
 ref0=$(count hub_refused)
-on a 0 "changed" -- candidate edit "$k1" --org CB-02
+CELLSYNC_HOME="$dir/a" "$fixture" set candidate "$k1" org_unit CB-02 >"$out" 2>"$err"
+check_rc $? "cs_fixture set org_unit on a"
 on a 3 "the hub refused candidate .*: record of unit 'CB-02' is outside this device's unit 'CB-01'" -- sync --quiet
 grep -q "refused 1," "$out" && ok || bad "the out-of-scope write was not counted as refused"
 logged "device=$ida event=refused count=1 first=\"record of unit 'CB-02' is outside this device's unit 'CB-01'\""

@@ -681,6 +681,8 @@ test_authorize(void **state)
     add_text(&f, cs, &f.cell, "candidate", &r1, "stage", "identified");
     assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 0);
     cs_changeset_free(cs);
+    /* The hub has it from now on: later sets need not repeat its unit. */
+    hub_writes_text(f.h, "candidate", &r1, "org_unit", "NT-TH-1");
 
     /* ... and one of the sibling cell: refused, with the reason. */
     cs_id_new(&r2);
@@ -691,11 +693,17 @@ test_authorize(void **state)
     assert_string_equal(why, "record of unit 'NT-TH-2' is outside this device's unit 'NT-TH-1'");
     cs_changeset_free(cs);
 
-    /* A new row without any org is placed in the device's unit. */
+    /* A new row without any unit is refused: no report would count it. */
     cs = set_new(&f.cell);
     cs_id_new(&r2);
     add_text(&f, cs, &f.cell, "member", &r2, "full_name", "Lê Văn Cường");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "the record belongs to no unit");
+    /* With its unit it goes in; a unit cleared in the same set is refused. */
+    add_text(&f, cs, &f.cell, "member", &r2, "org_unit", "NT-TH-1");
     assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 0);
+    add_text(&f, cs, &f.cell, "member", &r2, "org_unit", "");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 3);
     cs_changeset_free(cs);
 
     /* A cell may not write targets, the org tree or admission decisions. */
@@ -935,7 +943,7 @@ test_authorize_in_merge(void **state)
     assert_int_equal(judge(&f, &f.cell2, f.s_cell2, cs, why, sizeof(why)), 1);
     cs_changeset_free(cs);
 
-    /* A record sent without a unit stays with the unit of the device that sent it. */
+    /* A record sent without a unit is refused... */
     struct cs_id loose;
     cs_id_new(&loose);
     cs = set_new(&f.cell2);
@@ -943,6 +951,15 @@ test_authorize_in_merge(void **state)
     m.d = &f.cell2;
     m.s = f.s_cell2;
     assert_int_equal(merge_set(&m, cs, &opts, &st, err, sizeof(err)), 0);
+    assert_int_equal(st.applied, 0);
+    assert_int_equal(sql_int(db, "SELECT kind FROM hub_refused ORDER BY id DESC LIMIT 1"),
+                     CS_REFUSAL_NO_UNIT);
+    /*
+     * ... but one an older hub took stays with the unit of the device that
+     * sent it, so no other unit can claim it.
+     */
+    struct cs_apply_opts older = {.ud = &m};
+    assert_int_equal(merge_set(&m, cs, &older, &st, err, sizeof(err)), 0);
     assert_int_equal(st.applied, 1);
     cs_changeset_free(cs);
     assert_true(hub_row_in_scope(f.h, f.s_cell2, "member", &loose));
