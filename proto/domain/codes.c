@@ -89,10 +89,6 @@ static const struct cs_code_label contact_bands[] = {
     {"never", N_("never")},
     {NULL, NULL},
 };
-/* The roles a device is enrolled with (enum cs_role), as a person reads them. */
-static const struct cs_code_label roles[] = {
-    {"cell", N_("cell")}, {"committee", N_("committee")}, {"hub", N_("hub")}, {NULL, NULL}};
-
 static const struct {
     const char *name;
     const struct cs_code_label *items;
