@@ -3,10 +3,12 @@
  * The calendar (cellsync/date.h): day-number dates, reading and writing
  * them, and working days over a holiday set, for the admission rules
  * (rules.c) and everything else that shows or compares a date. The holiday
- * file is the only thing read here. Day numbers use Howard Hinnant's
- * days_from_civil and civil_from_days, written out below, with 64-bit
- * intermediates so no input can overflow them.
+ * file is the only thing read here; the lunar holidays come from lunar.c. Day numbers use Howard
+ * Hinnant's days_from_civil and civil_from_days, written out below, with 64-bit intermediates so no
+ * input can overflow them.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "cellsync/date.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/lunar.h"
 #include "cellsync/util.h"
 #include "internal.h"
 
@@ -220,9 +223,14 @@ cs_date_months_between(int32_t from, int32_t to)
 
 /* ---- Holidays and working days ---- */
 
-struct cs_date_holidays {
-    int32_t *days; /* sorted, no duplicates */
+/* Two sorted lists without duplicates: the days off added, and the working days. */
+struct day_list {
+    int32_t *days;
     size_t n, cap;
+};
+
+struct cs_date_holidays {
+    struct day_list off, work;
 };
 
 int
@@ -237,16 +245,17 @@ cs_date_holidays_free(struct cs_date_holidays *h)
 {
     if (h == NULL)
         return;
-    free(h->days);
+    free(h->off.days);
+    free(h->work.days);
     free(h);
 }
 
 static int
-reserve(struct cs_date_holidays *h, size_t more)
+reserve(struct day_list *l, size_t more)
 {
-    if (more > SIZE_MAX - h->n)
+    if (more > SIZE_MAX - l->n)
         return CS_ENOMEM;
-    return cs_grow((void **)&h->days, &h->cap, h->n + more, sizeof(*h->days), 32);
+    return cs_grow((void **)&l->days, &l->cap, l->n + more, sizeof(*l->days), 32);
 }
 
 static int
@@ -258,29 +267,47 @@ cmp_day(const void *a, const void *b)
 
 /* Sorts and drops duplicates after a batch of appends. */
 static void
-normalise(struct cs_date_holidays *h)
+normalise(struct day_list *l)
 {
-    if (h->n == 0)
+    if (l->n == 0)
         return;
-    qsort(h->days, h->n, sizeof(*h->days), cmp_day);
+    qsort(l->days, l->n, sizeof(*l->days), cmp_day);
     size_t w = 1;
-    for (size_t r = 1; r < h->n; r++)
-        if (h->days[r] != h->days[w - 1])
-            h->days[w++] = h->days[r];
-    h->n = w;
+    for (size_t r = 1; r < l->n; r++)
+        if (l->days[r] != l->days[w - 1])
+            l->days[w++] = l->days[r];
+    l->n = w;
+}
+
+static bool
+list_has(const struct day_list *l, int32_t day)
+{
+    return l->n > 0 && bsearch(&day, l->days, l->n, sizeof(*l->days), cmp_day) != NULL;
+}
+
+static int
+list_add(struct day_list *l, int32_t day)
+{
+    if (day == CS_DATE_NONE)
+        return CS_EINVAL;
+    int ret = reserve(l, 1);
+    if (ret < 0)
+        return ret;
+    l->days[l->n++] = day;
+    normalise(l);
+    return 0;
 }
 
 int
 cs_date_holidays_add(struct cs_date_holidays *h, int32_t day)
 {
-    if (h == NULL || day == CS_DATE_NONE)
-        return CS_EINVAL;
-    int ret = reserve(h, 1);
-    if (ret < 0)
-        return ret;
-    h->days[h->n++] = day;
-    normalise(h);
-    return 0;
+    return h == NULL ? CS_EINVAL : list_add(&h->off, day);
+}
+
+int
+cs_date_holidays_add_working(struct cs_date_holidays *h, int32_t day)
+{
+    return h == NULL ? CS_EINVAL : list_add(&h->work, day);
 }
 
 static bool
@@ -308,7 +335,8 @@ cs_date_holidays_load(struct cs_date_holidays *h, const char *path, char *err, s
      * Append after the current dates and only keep them once every line has
      * parsed, so a bad file leaves the set as it was.
      */
-    size_t keep = h->n;
+    struct day_list *l = &h->off;
+    size_t keep = l->n;
     const char *p = (const char *)buf, *end = p + len;
     /* Windows Notepad starts UTF-8 files with a byte order mark. */
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
@@ -339,47 +367,111 @@ cs_date_holidays_load(struct cs_date_holidays *h, const char *path, char *err, s
                 day = CS_DATE_NONE;
         }
         if (day == CS_DATE_NONE) {
-            h->n = keep;
+            l->n = keep;
             ret = cs_errf(err, errlen, CS_EINVAL,
                           _("cannot load holidays from '%s': line %u: '%.*s' is not a date; "
                             "write it as YYYY-MM-DD or DD/MM/YYYY"),
                           path, line, (int)(n > 40 ? 40 : n), s);
             goto out;
         }
-        ret = reserve(h, 1);
+        ret = reserve(l, 1);
         if (ret < 0) {
-            h->n = keep;
+            l->n = keep;
             ret =
                 cs_errf(err, errlen, ret, _("cannot load holidays from '%s': out of memory"), path);
             goto out;
         }
-        h->days[h->n++] = day;
+        l->days[l->n++] = day;
     }
-    normalise(h);
+    normalise(l);
     ret = 0;
 out:
     free(buf);
     return ret;
 }
 
-bool
-cs_date_is_holiday(const struct cs_date_holidays *h, int32_t day)
+/*
+ * The first day of Tết and the Hùng Kings' day of each year, computed once
+ * per year on first use: a working-day count asks about every day it
+ * crosses, and a lunar conversion takes some microseconds. The flag of a
+ * year is set (release) after its days, so a reader that sees it set
+ * (acquire) sees them; the mutex only keeps two writers apart.
+ */
+#define LUNAR_YEARS (CS_DATE_YEAR_MAX - CS_DATE_YEAR_MIN + 1)
+static struct {
+    int32_t tet, hung; /* CS_DATE_NONE if the year has none (cannot happen in range) */
+} lunar_days[LUNAR_YEARS];
+static atomic_uchar lunar_done[LUNAR_YEARS];
+static pthread_mutex_t lunar_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Tết's first day and the Hùng Kings' day of year y; false outside the years computed. */
+static bool
+lunar_holidays(int y, int32_t *tet, int32_t *hung)
 {
-    /* New Year, Reunification Day, Labour Day, National Day (two days). */
+    if (y < CS_DATE_YEAR_MIN || y > CS_DATE_YEAR_MAX)
+        return false;
+    size_t i = (size_t)(y - CS_DATE_YEAR_MIN);
+    if (!atomic_load_explicit(&lunar_done[i], memory_order_acquire)) {
+        pthread_mutex_lock(&lunar_lock);
+        if (!atomic_load_explicit(&lunar_done[i], memory_order_relaxed)) {
+            struct cs_lunar_date first = {y, 1, 1, false}, hung_day = {y, 3, 10, false};
+            if (cs_lunar_to_day(&first, &lunar_days[i].tet) != 0)
+                lunar_days[i].tet = CS_DATE_NONE;
+            if (cs_lunar_to_day(&hung_day, &lunar_days[i].hung) != 0)
+                lunar_days[i].hung = CS_DATE_NONE;
+            atomic_store_explicit(&lunar_done[i], 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&lunar_lock);
+    }
+    *tet = lunar_days[i].tet;
+    *hung = lunar_days[i].hung;
+    return true;
+}
+
+const char *
+cs_date_builtin_holiday(int32_t day)
+{
+    /* National Day's second day is 1 September unless the year's decision says otherwise. */
     static const struct {
         int m, d;
-    } fixed[] = {{1, 1}, {4, 30}, {5, 1}, {9, 1}, {9, 2}};
-
+        const char *name;
+    } fixed[] = {
+        {1, 1, N_("New Year's Day")},
+        {4, 30, N_("Reunification Day")},
+        {5, 1, N_("International Labour Day")},
+        {9, 1, N_("National Day (second day)")},
+        {9, 2, N_("National Day")},
+    };
     struct cs_date c = cs_date_to_civil(day);
     for (size_t i = 0; i < CS_ARRAY_SIZE(fixed); i++)
         if (c.m == fixed[i].m && c.d == fixed[i].d)
-            return true;
-    return h != NULL && h->n > 0 && bsearch(&day, h->days, h->n, sizeof(*h->days), cmp_day) != NULL;
+            return fixed[i].name;
+    int32_t tet, hung;
+    /* Tết's five days never leave the Gregorian year: the first is after 20 January. */
+    if (!lunar_holidays(c.y, &tet, &hung))
+        return NULL;
+    if (tet != CS_DATE_NONE && day == tet - 1)
+        return N_("Tết (lunar new year's eve)");
+    if (tet != CS_DATE_NONE && day >= tet && day <= tet + 3)
+        return N_("Tết (lunar new year)");
+    if (hung != CS_DATE_NONE && day == hung)
+        return N_("Hùng Kings' Commemoration Day");
+    return NULL;
+}
+
+bool
+cs_date_is_holiday(const struct cs_date_holidays *h, int32_t day)
+{
+    if (h != NULL && list_has(&h->work, day))
+        return false;
+    return cs_date_builtin_holiday(day) != NULL || (h != NULL && list_has(&h->off, day));
 }
 
 bool
 cs_date_is_working_day(const struct cs_date_holidays *h, int32_t day)
 {
+    if (h != NULL && list_has(&h->work, day))
+        return true;
     return cs_date_weekday(day) <= 5 && !cs_date_is_holiday(h, day);
 }
 

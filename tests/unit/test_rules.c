@@ -351,7 +351,16 @@ test_fixed_holidays(void **state)
         assert_false(cs_date_is_working_day(NULL, D(fixed[i])));
     }
     assert_false(cs_date_is_holiday(NULL, D("2025-09-03")));
-    assert_false(cs_date_is_holiday(NULL, D("2026-02-17"))); /* Tết comes from a file */
+    /* Tết (29 Chạp, then 1 to 4 Tết) and the Hùng Kings' day, from the lunar calendar. */
+    for (int32_t d = D("2026-02-16"); d <= D("2026-02-20"); d++)
+        assert_true(cs_date_is_holiday(NULL, d));
+    assert_false(cs_date_is_holiday(NULL, D("2026-02-15")));
+    assert_false(cs_date_is_holiday(NULL, D("2026-02-21")));
+    assert_true(cs_date_is_holiday(NULL, D("2026-04-26")));
+    assert_true(cs_date_is_holiday(NULL, D("2025-04-07")));
+    assert_false(cs_date_is_working_day(NULL, D("2025-04-07"))); /* a Monday */
+    assert_string_equal(cs_date_builtin_holiday(D("2027-02-06")), "Tết (lunar new year)");
+    assert_null(cs_date_builtin_holiday(D("2027-02-10")));
     assert_true(cs_date_is_working_day(NULL, D("2025-09-03")));
     assert_false(cs_date_is_working_day(NULL, D("2025-08-30"))); /* Saturday */
     assert_false(cs_date_is_working_day(NULL, D("2025-08-31"))); /* Sunday */
@@ -380,8 +389,11 @@ test_working_days_weekend_and_holiday(void **state)
     assert_int_equal(cs_date_working_days_between(NULL, D("2025-08-30"), fri), -1);
     assert_int_equal(cs_date_working_days_between(NULL, fri, fri), 0);
     assert_int_equal(cs_date_working_days_between(NULL, D("2025-08-15"), D("2025-09-30")), 30);
-    /* A whole year: 261 weekdays in 2025, less 5 fixed holidays that fall on weekdays. */
-    assert_int_equal(cs_date_working_days_between(NULL, D("2024-12-31"), D("2025-12-31")), 256);
+    /*
+     * A whole year: 261 weekdays in 2025, less the holidays on weekdays: 1/1,
+     * four of Tết (28/1-1/2), the Hùng Kings' day (7/4), 30/4, 1/5, 1/9, 2/9.
+     */
+    assert_int_equal(cs_date_working_days_between(NULL, D("2024-12-31"), D("2025-12-31")), 251);
 
     for (int32_t from = D("2025-08-20"); from < D("2025-09-10"); from++)
         for (int n = -40; n <= 40; n++)
@@ -397,17 +409,28 @@ test_holidays_add(void **state)
     struct cs_date_holidays *h = NULL;
     assert_int_equal(cs_date_holidays_new(&h), 0);
     assert_non_null(h);
-    assert_false(cs_date_is_holiday(h, D("2026-02-17")));
+    assert_false(cs_date_is_holiday(h, D("2026-03-03")));
     assert_true(cs_date_is_holiday(h, D("2026-01-01")));
-    assert_int_equal(cs_date_holidays_add(h, D("2026-02-17")), 0);
-    assert_int_equal(cs_date_holidays_add(h, D("2026-02-17")), 0);
-    assert_int_equal(cs_date_holidays_add(h, D("2026-02-16")), 0);
+    assert_int_equal(cs_date_holidays_add(h, D("2026-03-03")), 0);
+    assert_int_equal(cs_date_holidays_add(h, D("2026-03-03")), 0);
+    assert_int_equal(cs_date_holidays_add(h, D("2026-03-02")), 0);
     assert_int_equal(cs_date_holidays_add(h, CS_DATE_NONE), CS_EINVAL);
-    assert_true(cs_date_is_holiday(h, D("2026-02-16")));
-    assert_true(cs_date_is_holiday(h, D("2026-02-17")));
-    assert_false(cs_date_is_holiday(h, D("2026-02-18")));
-    /* Fri 13 Feb, then the weekend and two holidays: Wed 18 Feb. */
-    assert_date(cs_date_add_working_days(h, D("2026-02-13"), 1), "2026-02-18");
+    assert_true(cs_date_is_holiday(h, D("2026-03-02")));
+    assert_true(cs_date_is_holiday(h, D("2026-03-03")));
+    assert_false(cs_date_is_holiday(h, D("2026-03-04")));
+    /* Fri 27 Feb, then the weekend and two holidays: Wed 4 Mar. */
+    assert_date(cs_date_add_working_days(h, D("2026-02-27"), 1), "2026-03-04");
+
+    /* A Saturday worked in exchange, and a built-in holiday the year's decision moved. */
+    assert_int_equal(cs_date_holidays_add_working(h, D("2026-02-28")), 0);
+    assert_int_equal(cs_date_holidays_add_working(h, D("2025-09-01")), 0);
+    assert_int_equal(cs_date_holidays_add_working(h, CS_DATE_NONE), CS_EINVAL);
+    assert_true(cs_date_is_working_day(h, D("2026-02-28")));
+    assert_false(cs_date_is_holiday(h, D("2025-09-01")));
+    assert_true(cs_date_is_working_day(h, D("2025-09-01")));
+    assert_date(cs_date_add_working_days(h, D("2026-02-27"), 1), "2026-02-28");
+    assert_date(cs_date_add_working_days(h, D("2026-02-27"), 2), "2026-03-04");
+    assert_int_equal(cs_date_working_days_between(h, D("2026-02-27"), D("2026-03-04")), 2);
     cs_date_holidays_free(h);
     cs_date_holidays_free(NULL);
 }
@@ -440,9 +463,9 @@ test_holiday_file(void **state)
     assert_true(cs_date_is_working_day(h, D("2026-02-13")));
     assert_date(cs_date_add_working_days(h, D("2026-02-13"), 1), "2026-02-23");
     assert_int_equal(cs_date_working_days_between(h, D("2026-02-13"), D("2026-02-23")), 1);
-    assert_date(cs_date_add_working_days(h, D("2026-01-30"), 30), "2026-03-20");
-    /* Without the file the same span is five working days shorter. */
-    assert_date(cs_date_add_working_days(NULL, D("2026-01-30"), 30), "2026-03-13");
+    /* Tết is built in: the file adds only the Monday after the Hùng Kings' day (a Sunday). */
+    assert_date(cs_date_add_working_days(h, D("2026-04-01"), 30), "2026-05-18");
+    assert_date(cs_date_add_working_days(NULL, D("2026-04-01"), 30), "2026-05-15");
 
     cs_date_holidays_free(h);
     assert_int_equal(unlink(path), 0);
@@ -453,16 +476,16 @@ test_holiday_file_bad_line(void **state)
 {
     (void)state;
     static const char text[] = "# holidays\n"
-                               "2027-02-05\n"
+                               "2027-03-05\n"
                                "\n"
                                "2026-02-30\n"
-                               "2027-02-08\n";
+                               "2027-03-08\n";
     char path[512], err[1024], want[1024];
     write_file(path, sizeof(path), "bad.txt", text, sizeof(text) - 1);
 
     struct cs_date_holidays *h = NULL;
     assert_int_equal(cs_date_holidays_new(&h), 0);
-    assert_int_equal(cs_date_holidays_add(h, D("2026-02-17")), 0);
+    assert_int_equal(cs_date_holidays_add(h, D("2026-03-17")), 0);
     assert_int_equal(cs_date_holidays_load(h, path, err, sizeof(err)), CS_EINVAL);
     snprintf(want, sizeof(want),
              "cannot load holidays from '%s': line 4: '2026-02-30' is not a date; write it as "
@@ -470,16 +493,16 @@ test_holiday_file_bad_line(void **state)
              path);
     assert_string_equal(err, want);
     /* Nothing from the bad file was kept; what was there before stays. */
-    assert_false(cs_date_is_holiday(h, D("2027-02-05")));
-    assert_true(cs_date_is_holiday(h, D("2026-02-17")));
+    assert_false(cs_date_is_holiday(h, D("2027-03-05")));
+    assert_true(cs_date_is_holiday(h, D("2026-03-17")));
     assert_int_equal(unlink(path), 0);
 
     /* A NUL cannot hide junk after a good date. */
-    static const char nul[] = "2027-02-05\n2027-02-08\0junk\n";
+    static const char nul[] = "2027-03-05\n2027-03-08\0junk\n";
     write_file(path, sizeof(path), "nul.txt", nul, sizeof(nul) - 1);
     assert_int_equal(cs_date_holidays_load(h, path, err, sizeof(err)), CS_EINVAL);
     assert_contains(err, "line 2: ");
-    assert_false(cs_date_is_holiday(h, D("2027-02-05")));
+    assert_false(cs_date_is_holiday(h, D("2027-03-05")));
     assert_int_equal(unlink(path), 0);
 
     /* A long line is cut in the message. */

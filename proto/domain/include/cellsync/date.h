@@ -77,12 +77,21 @@ int cs_date_months_between(int32_t from, int32_t to);
 /* ---- Holidays and working days ---- */
 
 /*
- * A set of public holidays. The fixed-date ones are always in it, every year:
- * 1 January, 30 April, 1 May, 1 and 2 September (the government names the
- * second National Day each year; it has mostly been 1 September, and another
- * day can be added from the file). Tết and the Hùng Kings' day follow the
- * lunar calendar, and days off in lieu are decided each year, so those come
- * from a holiday file. Every function below takes NULL for "the fixed-date
+ * A set of public holidays. The built-in ones are always in it, every year:
+ * the days off of the Labour Code 2019, article 112(1):
+ *   1 January;
+ *   Tết, 5 days: the government names them each year (article 112(3)); by
+ *     default the last day of the old lunar year and the first four of the
+ *     new one (cellsync/lunar.h);
+ *   the Hùng Kings' day, the 10th day of the 3rd lunar month;
+ *   30 April; 1 May;
+ *   National Day, 2 September and "one day next to it, before or after",
+ *     also named each year: by default 1 September, the usual choice.
+ * The government's choice each year, the days off in lieu of a holiday on a
+ * weekend, and the weekend days worked in exchange for a bridge day are
+ * added to a set: as days off (cs_date_holidays_add) and as working days
+ * (cs_date_holidays_add_working), which win over a weekend and over a
+ * built-in holiday alike. Every function below takes NULL for "the built-in
  * holidays only".
  */
 struct cs_date_holidays;
@@ -91,19 +100,28 @@ struct cs_date_holidays;
 int cs_date_holidays_new(struct cs_date_holidays **out);
 void cs_date_holidays_free(struct cs_date_holidays *h);
 
-/* Adds one holiday; adding a date twice is harmless. */
+/* Adds one day off; adding a date twice is harmless. */
 int cs_date_holidays_add(struct cs_date_holidays *h, int32_t day);
+/* Adds one working day (a weekend or a built-in holiday worked); twice is harmless. */
+int cs_date_holidays_add_working(struct cs_date_holidays *h, int32_t day);
 
 /*
- * Adds the dates in a text file: one date per line in either cs_date_parse()
- * form, blank lines and `#` comments (whole line or after the date) allowed.
- * A bad line is CS_EINVAL with a message naming the file and the line
- * number, and then nothing from the file is added.
+ * Adds the dates in a text file as days off: one date per line in either
+ * cs_date_parse() form, blank lines and `#` comments (whole line or after the
+ * date) allowed. A bad line is CS_EINVAL with a message naming the file and
+ * the line number, and then nothing from the file is added.
  */
 int cs_date_holidays_load(struct cs_date_holidays *h, const char *path, char *err, size_t errlen);
 
+/*
+ * The built-in holiday on day, as an N_() name to show through _(), or
+ * NULL if day is not one.
+ */
+const char *cs_date_builtin_holiday(int32_t day);
+
+/* A day off: a built-in or added holiday that is not an added working day. */
 bool cs_date_is_holiday(const struct cs_date_holidays *h, int32_t day);
-/* Monday to Friday and not a holiday. */
+/* An added working day, or Monday to Friday and not a holiday. */
 bool cs_date_is_working_day(const struct cs_date_holidays *h, int32_t day);
 
 /*
