@@ -36,7 +36,7 @@ struct client {
     char home[PATH_MAX];
     struct cs_replica *rep;
     sqlite3 *db;
-    struct cs_date_holidays *hol; /* fixed holidays plus $home/holidays */
+    struct cs_date_holidays *hol; /* built-in, the hub's (cs_holiday_load), $home/holidays */
     int32_t today;                /* cs_replica_today(): $CELLSYNC_TODAY for tests */
     int duplicate_ok;             /* --duplicate-ok: fields_write() lets a likely duplicate in */
     int clock_told;               /* the clock note is printed: client_close() is quiet */

@@ -16,6 +16,7 @@
 #include "cellsync/clock.h"
 #include "cellsync/codes.h"
 #include "cellsync/error.h"
+#include "cellsync/holiday.h"
 #include "cellsync/i18n.h"
 #include "client.h"
 
@@ -158,6 +159,15 @@ client_open(struct client *c)
     if ((ret = cs_codes_sql_register(c->db)) != 0 || (ret = cs_date_holidays_new(&c->hol)) != 0) {
         client_close(c);
         return client_fail("%s", cs_strerror(ret));
+    }
+    /*
+     * The hub's announced days, then this laptop's own file: an addition
+     * for this device alone (a day the hub has not announced yet), which
+     * the hub does not count.
+     */
+    if ((ret = cs_holiday_load(c->hol, c->db, err, sizeof(err))) != 0) {
+        client_close(c);
+        return client_fail("%s", err);
     }
     client_path(c, CLIENT_HOLIDAYS, path, sizeof(path));
     if (access(path, F_OK) == 0 &&

@@ -344,8 +344,15 @@ hub_key_value(struct hub *h, int t, const struct cs_id *row, int *type, uint8_t 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
 }
 
+/* Whether a table is placed by its org_unit column: ORG, and TREE, which only reads differently. */
+static int
+placed_by_org(const struct cs_schema_table *tb)
+{
+    return tb->place == CS_SCHEMA_PLACE_ORG || tb->place == CS_SCHEMA_PLACE_TREE;
+}
+
 /*
- * Places a row of an ORG or PARENT table: adds its units to o. With az
+ * Places a row of an ORG, TREE or PARENT table: adds its units to o. With az
  * (upstream), the set's values count as well as the hub's, and a row the
  * hub has never seen is the device's unit; without (downstream), only the
  * hub's rows count and such a row is unknown.
@@ -367,7 +374,7 @@ resolve(struct hub *h, const struct hub_authz *az, int t, const struct cs_id *ro
     if (r != NULL && r->key_ix != 0) {
         struct cs_change c;
         cs_changeset_get(az->cs, r->key_ix - 1, &c);
-        if (tb->place == CS_SCHEMA_PLACE_ORG && c.value.type == CS_VTEXT && c.value.n > 0) {
+        if (placed_by_org(tb) && c.value.type == CS_VTEXT && c.value.n > 0) {
             orgs_add(o, c.value.p, c.value.n, tb->key);
             got = 1;
         } else if (tb->place == CS_SCHEMA_PLACE_PARENT && c.value.type == CS_VBLOB &&
@@ -387,7 +394,7 @@ resolve(struct hub *h, const struct hub_authz *az, int t, const struct cs_id *ro
     }
     if ((ret = hub_key_value(h, t, row, &type, buf, sizeof(buf), &len)) != 0)
         return ret;
-    if (tb->place == CS_SCHEMA_PLACE_ORG && type == SQLITE_TEXT && len > 0) {
+    if (placed_by_org(tb) && type == SQLITE_TEXT && len > 0) {
         orgs_add(o, (const char *)buf, len, tb->key);
         return 0;
     }
@@ -790,8 +797,10 @@ hub_row_in_scope(struct hub *h, const struct hub_scope *s, const char *table,
     struct orgs o = {0};
     if (resolve(h, NULL, t, row, &o, 0) != 0 || o.unknown || o.bad != NULL || o.n == 0)
         return 0;
+    /* A TREE row is a rule for its unit's subtree: the devices below read it too. */
+    int tree = table_at(t)->place == CS_SCHEMA_PLACE_TREE;
     for (int i = 0; i < o.n; i++)
-        if (!hub_scope_has(s, o.v[i]))
+        if (tree ? !hub_scope_can_read(s, o.v[i]) : !hub_scope_has(s, o.v[i]))
             return 0;
     return 1;
 }

@@ -11,6 +11,7 @@
 
 #include "cellsync/cli.h"
 #include "cellsync/error.h"
+#include "cellsync/holiday.h"
 #include "cellsync/i18n.h"
 #include "cellsync/report.h"
 #include "commands.h"
@@ -111,6 +112,11 @@ cmd_report(int argc, char **argv)
     p.year = year != 0 ? year : cs_date_to_civil(p.today).y;
     p.hol = hol;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0) {
+        ret = cmd_fail("%s", err);
+        goto out;
+    }
+    /* The days `cellsyncd holiday` announced, as the devices count them. */
+    if (cs_holiday_load(hol, cs_replica_db(hub_replica(h)), err, sizeof(err)) != 0) {
         ret = cmd_fail("%s", err);
         goto out;
     }

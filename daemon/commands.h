@@ -18,6 +18,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_target(int argc, char **argv);
+int cmd_holiday(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_check(int argc, char **argv);

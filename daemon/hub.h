@@ -231,8 +231,9 @@ int hub_authorize(struct hub_authz *az, size_t i, char *reason, size_t len);
 
 /*
  * Does a row, as the hub has it now, lie in the scope? (downstream filter)
- * The same placement as above from the hub's rows alone; org_unit rows are
- * readable in the subtree and among the ancestors; rows the hub cannot
+ * The same placement as above from the hub's rows alone; org_unit rows, and
+ * rows of TREE tables (holidays), are readable in the subtree and among the
+ * ancestors; rows the hub cannot
  * place (unknown tables, a missing parent record) are not sent.
  */
 int hub_row_in_scope(struct hub *h, const struct hub_scope *s, const char *table,

@@ -22,6 +22,8 @@ static const struct cs_cmd commands[] = {
      "DEVICE [--state DIR] [--config FILE]"},
     {"target", cmd_target, N_("set a unit's admission target for a year"),
      "--org ID --year YEAR --admissions N [--students N] [--non-state N]"},
+    {"holiday", cmd_holiday, N_("set the days off the government announces each year"),
+     "add DATE NAME [--working] | remove DATE | list [--year YEAR] [--json]"},
     {"import", cmd_import, N_("merge USB-stick bundles from devices and write their replies"),
      "FILE... [--reply-dir DIR] [--state DIR] [--config FILE]"},
     {"report", cmd_report, N_("report on targets, candidates, deadlines, members and devices"),

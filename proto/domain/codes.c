@@ -63,6 +63,13 @@ static const struct cs_code_label due_kinds[] = {
     {NULL, NULL},
 };
 
+/* What a record of the holiday table makes of its day (cellsync/holiday.h). */
+static const struct cs_code_label holiday_kinds[] = {
+    {"off", N_("day off")},
+    {"working", N_("working day")},
+    {NULL, NULL},
+};
+
 /* The bands and states the reports group by (cellsync/report.h). */
 static const struct cs_code_label due_statuses[] = {
     {"overdue", N_("overdue")},
@@ -101,6 +108,7 @@ static const struct {
     {"grade", grades},
     {"level", levels},
     {"due_kind", due_kinds},
+    {"holiday_kind", holiday_kinds},
     {"due_status", due_statuses},
     {"age_band", age_bands},
     {"contact_band", contact_bands},

@@ -167,6 +167,18 @@ cs_date_format(int32_t day, char buf[CS_DATE_BUFSZ])
     return buf;
 }
 
+const char *
+cs_date_format_vi(int32_t day, char buf[CS_DATE_BUFSZ])
+{
+    struct cs_date c = cs_date_to_civil(day);
+    if (day == CS_DATE_NONE || c.y < 0 || c.y > 9999)
+        memcpy(buf, "-", 2);
+    else
+        snprintf(buf, CS_DATE_BUFSZ, "%02u/%02u/%04u", (unsigned)c.d % 100u, (unsigned)c.m % 100u,
+                 (unsigned)c.y % 10000u);
+    return buf;
+}
+
 int
 cs_date_today(int32_t *out, char *err, size_t errlen)
 {

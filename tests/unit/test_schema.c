@@ -131,6 +131,7 @@ test_placement(void **state)
         {"step_undo", CS_SCHEMA_PLACE_PARENT, "candidate", "candidate"},
         {"rating", CS_SCHEMA_PLACE_PARENT, "member", "member"},
         {"transfer", CS_SCHEMA_PLACE_PARENT, "member", "member"},
+        {"holiday", CS_SCHEMA_PLACE_TREE, "org_unit", NULL},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         const struct cs_schema_table *t = cs_schema_table(want[i].table);
@@ -223,6 +224,8 @@ test_writers(void **state)
     /* A column of a newer version follows its table. */
     assert_true(cs_schema_column_writable("candidate", "newer_column", "cell"));
     assert_false(cs_schema_column_writable("target", "newer_column", "cell"));
+    assert_false(cs_schema_table_writable("holiday", "cell"));
+    assert_true(cs_schema_table_writable("holiday", "committee"));
 
     /* ... and so the stage that records it; a cell sets every other stage. */
     for (int s = 0; s <= CS_STAGE_WITHDRAWN; s++) {

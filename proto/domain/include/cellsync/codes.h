@@ -22,9 +22,9 @@ struct cs_code_label {
 /*
  * A code list, ended by a {NULL, NULL} entry: "sex", "source", "stage",
  * "member_status", "meeting_kind", "grade", "level", "due_kind" (the
- * deadlines of cs_rules_due()), "role" (a device's), and the groups of the
- * reports: "due_status", "age_band", "contact_band". NULL if there is no such
- * list.
+ * deadlines of cs_rules_due()), "role" (a device's), "holiday_kind" (off,
+ * working), and the groups of the reports: "due_status", "age_band",
+ * "contact_band". NULL if there is no such list.
  */
 const struct cs_code_label *cs_code_list(const char *list);
 

@@ -51,6 +51,11 @@ int cs_date_parse(const char *s, int32_t *out, char *err, size_t errlen);
 
 /* Writes "YYYY-MM-DD" into buf and returns buf; "-" for CS_DATE_NONE. */
 const char *cs_date_format(int32_t day, char buf[CS_DATE_BUFSZ]);
+/*
+ * Writes "DD/MM/YYYY", as dates are shown to people in Vietnam, into buf
+ * and returns buf; "-" for CS_DATE_NONE. Stored and JSON dates stay ISO.
+ */
+const char *cs_date_format_vi(int32_t day, char buf[CS_DATE_BUFSZ]);
 
 /*
  * Today on the local clock. The environment variable CELLSYNC_TODAY, when

@@ -34,7 +34,10 @@
  * The tables: T(name, place, key, writer, label).
  *   place   how the hub finds a row's org unit: UNIT, by its own code (key);
  *           ORG, by its org_unit column (key); PARENT, by the record its
- *           key refers to (key is a REF column, whose table places it).
+ *           key refers to (key is a REF column, whose table places it);
+ *           TREE, as ORG, but a rule for the whole subtree: the row also
+ *           reaches every device below its unit (a holiday set at the
+ *           hub's root reaches every device the hub serves).
  *   writer  the least role that may write its rows (enum cs_role).
  *   label   what a record of it is called.
  * The columns of table x are CS_SCHEMA_FIELDS_x (what a person types in
@@ -54,7 +57,8 @@
     T(exception, PARENT, "candidate", CELL, N_("exception"))                                       \
     T(step_undo, PARENT, "candidate", CELL, N_("undone step"))                                     \
     T(rating, PARENT, "member", CELL, N_("rating"))                                                \
-    T(transfer, PARENT, "member", COMMITTEE, N_("transfer"))
+    T(transfer, PARENT, "member", COMMITTEE, N_("transfer"))                                       \
+    T(holiday, TREE, "org_unit", COMMITTEE, N_("holiday"))
 
 /*
  * A column: C(name, type, arg, writer, option, label).
@@ -211,6 +215,20 @@
     C("moved_on", DATE, NULL, COMMITTEE, NULL, N_("moved on"))
 
 /*
+ * A day off, or a day worked, that the government announces for a year on
+ * top of the built-in holidays (cellsync/date.h): its choice of Tết's days
+ * and of National Day's second day, days off in lieu of a holiday on a
+ * weekend, and weekend days worked in exchange. One record per unit and day
+ * (cellsync/holiday.h).
+ */
+#define CS_SCHEMA_FIELDS_holiday(C)
+#define CS_SCHEMA_OTHER_holiday(C)                                                                 \
+    C("org_unit", TEXT, NULL, COMMITTEE, NULL, N_("unit"))                                         \
+    C("day", DATE, NULL, COMMITTEE, NULL, N_("date"))                                              \
+    C("name", TEXT, NULL, COMMITTEE, NULL, N_("name"))                                             \
+    C("kind", CODE, "holiday_kind", COMMITTEE, NULL, N_("kind"))
+
+/*
  * The candidate stages in order, then "withdrawn", which may follow any
  * stage before official: XX(name, code, column, label), where column is
  * the candidate column holding the date the stage was reached and label
@@ -260,6 +278,7 @@ enum cs_schema_place {
     CS_SCHEMA_PLACE_UNIT,
     CS_SCHEMA_PLACE_ORG,
     CS_SCHEMA_PLACE_PARENT,
+    CS_SCHEMA_PLACE_TREE,
 };
 
 /*

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The holidays the government announces each year, as replicated records
+ * (the table "holiday" of cellsync/schema.h): the hub writes them at its
+ * root unit and every device it serves receives them, so a laptop and the
+ * hub count the same working days. Each record makes one day a day off or
+ * a working day on top of the built-in holidays (cellsync/date.h). One
+ * record per unit and day: its id is derived from both, so setting a day
+ * again corrects it, and removing it deletes the record (kept, as every
+ * delete, with its history).
+ */
+#ifndef CELLSYNC_HOLIDAY_H
+#define CELLSYNC_HOLIDAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "cellsync/date.h"
+#include "cellsync/replica.h"
+
+/* The longest name a holiday may have, in bytes. */
+#define CS_HOLIDAY_NAME_MAX 200
+
+/*
+ * Sets day at unit org as a day off (working false) or a working day, named
+ * name, in a transaction of its own. CS_EINVAL with a message naming the
+ * field for an empty or too long name, an empty unit, or a day outside the
+ * calendar's years.
+ */
+int cs_holiday_set(struct cs_replica *r, const char *org, int32_t day, const char *name,
+                   bool working, char *err, size_t errlen);
+
+/* Removes the record of day at unit org. CS_ENOTFOUND if there is none. */
+int cs_holiday_remove(struct cs_replica *r, const char *org, int32_t day, char *err, size_t errlen);
+
+/*
+ * Adds every live holiday record of the replica's database to h: days off
+ * and working days. A record whose day is not a date is left out (the hub
+ * refuses none of a committee's values). 0 or CS_ESQLITE with a message.
+ */
+int cs_holiday_load(struct cs_date_holidays *h, sqlite3 *db, char *err, size_t errlen);
+
+#endif
