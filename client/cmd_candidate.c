@@ -464,13 +464,13 @@ cand_list(struct client *c, const struct verb_args *a)
                  "SELECT json_group_array(json_object('id', uuid(id), 'full_name', full_name,"
                  " 'birth_date', birth_date, 'source', source, 'stage', stage, 'org_unit',"
                  " org_unit, 'refused', json(iif(" REFUSED ", 'true', 'false'))))"
-                 " FROM (SELECT *%s ORDER BY full_name COLLATE vi)",
+                 " FROM (SELECT *%s ORDER BY full_name COLLATE vi_name, id)",
                  where);
     else
         snprintf(sql, sizeof(sql),
                  "SELECT short_id(id), full_name || iif(" REFUSED ", ' (' || ?3 || ')', ''),"
                  " birth_date, label('source', source), label('stage', stage)%s"
-                 " ORDER BY full_name COLLATE vi",
+                 " ORDER BY full_name COLLATE vi_name, id",
                  where);
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return client_fail("%s", sqlite3_errmsg(c->db));

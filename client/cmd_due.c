@@ -27,7 +27,7 @@ static const struct cs_cli_opt due_opts[OPT__COUNT] = {
 #define DUE_ROWS                                                                                   \
     "SELECT candidate, name, kind, kind_label, due, days_left FROM temp.due_rows"                  \
     " WHERE days_left < 0 OR ?1 IS NULL OR days_left <= ?1"                                        \
-    " ORDER BY due, name COLLATE vi, candidate, kind"
+    " ORDER BY due, name COLLATE vi_name, candidate, kind"
 
 static const char due_table_sql[] = "SELECT short_id(candidate), name, kind_label, due, days_left,"
                                     " CASE WHEN days_left < 0 THEN ?2 END FROM (" DUE_ROWS ")";

@@ -47,11 +47,11 @@ static const struct cs_cli_opt search_opts[OPT__COUNT] = {
 
 static const char sql_plain[] =
     HITS "SELECT CASE kind WHEN 'candidate' THEN ?2 WHEN 'member' THEN ?3 ELSE ?4 END,"
-         " short_id(id), name, snip FROM hits ORDER BY rank, id";
+         " short_id(id), name, snip FROM hits ORDER BY rank, name COLLATE vi_name, id";
 static const char sql_json[] = HITS
     "SELECT json_group_array(json_object('kind', kind, 'id', uuid(id), 'short_id', short_id(id),"
     " 'name', name, 'snippet', snip))"
-    "  FROM (SELECT * FROM hits ORDER BY rank, id)";
+    "  FROM (SELECT * FROM hits ORDER BY rank, name COLLATE vi_name, id)";
 
 /*
  * unfold(snippet, text): the search body of a meeting is its texts with

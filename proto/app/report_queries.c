@@ -243,7 +243,7 @@ static const char due_deadlines_sql[] =
     "       " DUE_STATUS " AS status\n"
     "  FROM temp.due_rows d JOIN unit u ON u.code = d.org_unit\n"
     " WHERE d.days_left <= 60\n"
-    " ORDER BY u.path, d.due, d.name COLLATE vi, d.candidate, d.kind";
+    " ORDER BY u.path, d.due, d.name COLLATE vi_name, d.candidate, d.kind";
 
 
 static const char due_units_sql[] =

@@ -438,7 +438,8 @@ cs_codes_sql_register(sqlite3 *db)
                                 NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function(db, "label", 2, SQLITE_UTF8, NULL, sql_label, NULL, NULL) !=
             SQLITE_OK ||
-        sqlite3_create_collation(db, "vi", SQLITE_UTF8, NULL, cs_collate_vi) != SQLITE_OK)
+        sqlite3_create_collation(db, "vi", SQLITE_UTF8, NULL, cs_collate_vi) != SQLITE_OK ||
+        sqlite3_create_collation(db, "vi_name", SQLITE_UTF8, NULL, cs_collate_vi_name) != SQLITE_OK)
         return CS_ESQLITE;
     return 0;
 }

@@ -11,6 +11,10 @@
  * digits next, so "Lò Văn" sorts before "Lòa". The same letter tables
  * fold text for comparing what people type (cs_text_fold): without case,
  * and if asked without marks.
+ *
+ * Lists of people use "vi_name" instead: Vietnamese rolls are in the order
+ * of the given name (tên, the last word), then of the rest (họ and tên
+ * đệm), each by "vi".
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -311,4 +315,37 @@ cs_text_fold(const char *text, size_t n, enum cs_fold how, char *out, size_t out
     if (outlen > 0)
         out[s.written] = 0;
     return s.len;
+}
+
+/* Where the last word of s[0..n) starts, and where the text before it ends (spaces trimmed). */
+static void
+split_given(const uint8_t *s, int n, int *given, int *rest_end)
+{
+    int e = n;
+    while (e > 0 && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+        e--;
+    int g = e;
+    while (g > 0 && s[g - 1] != ' ' && s[g - 1] != '\t')
+        g--;
+    int r = g;
+    while (r > 0 && (s[r - 1] == ' ' || s[r - 1] == '\t'))
+        r--;
+    *given = g;
+    *rest_end = r;
+}
+
+int
+cs_collate_vi_name(void *ud, int na, const void *a, int nb, const void *b)
+{
+    const uint8_t *pa = a, *pb = b;
+    int ga, ra, gb, rb, c;
+
+    split_given(pa, na, &ga, &ra);
+    split_given(pb, nb, &gb, &rb);
+    /* The given names with what trails them (only spaces), so the whole name stays compared. */
+    if ((c = cs_collate_vi(ud, na - ga, pa + ga, nb - gb, pb + gb)) != 0)
+        return c;
+    if ((c = cs_collate_vi(ud, ra, pa, rb, pb)) != 0)
+        return c;
+    return cs_collate_vi(ud, na, a, nb, b);
 }

@@ -146,12 +146,14 @@ check "failed commands store nothing" cmp -s "$CELLSYNC_HOME/before.json" \
 expect 0 stdout "^$mt  2026-02-28" -- "$cellsync" meeting list
 check "failed meeting adds store nothing" test "$(wc -l <"$out")" -eq 2
 
-# Vietnamese order: Đ after D and before E, not after Y as in byte order.
+# Vietnamese order of a roll: by the given name (the last word), then the rest of the
+# name, Đ after D and before E, not after Y as in byte order.
 expect 0 stdout "^added member" -- "$cellsync" member add --name 'Yên Thị Mai'
 expect 0 stdout "^added member" -- "$cellsync" member add --name 'Dương Văn An'
+expect 0 stdout "^added member" -- "$cellsync" member add --name 'Đỗ Văn An'
 "$cellsync" member list >"$out" 2>"$err"
-check "member list in Vietnamese order" [ "$(grep -o -e 'Dương Văn An' -e 'Đinh Văn Thắng' \
-    -e 'Nguyễn Văn Sỹ' -e 'Yên Thị Mai' "$out" | tr '\n' '|')" = \
-    "Dương Văn An|Đinh Văn Thắng|Nguyễn Văn Sỹ|Yên Thị Mai|" ]
+check "member list in Vietnamese order" [ "$(grep -o -e 'Dương Văn An' -e 'Đỗ Văn An' \
+    -e 'Đinh Văn Thắng' -e 'Nguyễn Văn Sỹ' -e 'Yên Thị Mai' "$out" | tr '\n' '|')" = \
+    "Dương Văn An|Đỗ Văn An|Yên Thị Mai|Nguyễn Văn Sỹ|Đinh Văn Thắng|" ]
 
 summary

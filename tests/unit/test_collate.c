@@ -87,12 +87,69 @@ test_order_by(void **state)
     sqlite3_close(db);
 }
 
+static int
+cmp_name(const char *a, const char *b)
+{
+    return cs_collate_vi_name(NULL, (int)strlen(a), a, (int)strlen(b), b);
+}
+
+/* A roll of people: by the given name (the last word), then the rest, then the whole. */
+static void
+test_given_name(void **state)
+{
+    (void)state;
+    assert_true(cmp_name("Nguyễn Văn An", "Lê Thị Bình") < 0);
+    assert_true(cmp_name("Lê Thị Bình", "Nguyễn Văn An") > 0);
+    /* The same given name: the family and middle names decide, in Vietnamese order. */
+    assert_true(cmp_name("Đinh Văn An", "Nguyễn Văn An") < 0);
+    assert_true(cmp_name("Nguyễn Thị An", "Nguyễn Văn An") < 0);
+    assert_true(cmp_name("Dương An", "Đinh An") < 0);
+    /* Given names in the alphabet's order, tones after letters: Hoa, Hòa, Hoan. */
+    assert_true(cmp_name("Vũ Hoa", "Lê Hòa") < 0);
+    assert_true(cmp_name("Lê Hòa", "Bùi Hoan") < 0);
+    assert_true(cmp_name("Nguyễn Văn Út", "Lò Thị Ưng") < 0); /* u before ư */
+    /* One word; spaces around; NFD as NFC; only equal strings are equal. */
+    assert_true(cmp_name("An", "Nguyễn An") < 0);
+    assert_true(cmp_name("Nguyễn Văn An ", "Lê Thị Bình") < 0);
+    assert_true(cmp_name("Le Thi Hoa", "Lê Thị Hoa") < 0);
+    assert_true(cmp_name("Lò Thị Mai", "Lo\xcc\x80 Thi\xcc\xa3 Mai") != 0);
+    assert_true(cmp_name("Lò Thị Mai", "Lò Thị Mai") == 0);
+    assert_true(cmp_name("", "An") < 0);
+
+    static const char *const want[] = {"Nguyễn Văn An", "Trần An",    "Lê Thị Bình",
+                                       "Giàng Thị Dợ",  "Lò Thị Mai", "Nguyễn Văn Sỹ",
+                                       "Đinh Văn Thắng"};
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(cs_codes_sql_register(db), 0);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE p(name TEXT)", NULL, NULL, NULL), SQLITE_OK);
+    for (size_t i = sizeof(want) / sizeof(want[0]); i > 0; i--) {
+        assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO p VALUES (?1)", -1, &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_text(st, 1, want[i - 1], -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+    }
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT name FROM p ORDER BY name COLLATE vi_name", -1, &st, NULL),
+        SQLITE_OK);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), want[i]);
+    }
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_order_by),
+        cmocka_unit_test(test_given_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,6 +62,7 @@ int cs_code_parse(const char *list, const char *text, const char **code, char *e
  *   short_id(id)       the last 8 hex digits of a 16-byte id, as lists show them
  *   uuid(id)           the canonical text of an id (lower case, with dashes)
  *   COLLATE vi         Vietnamese order of names (cs_collate_vi below)
+ *   COLLATE vi_name    the order of a roll of people (cs_collate_vi_name below)
  * Other values give NULL for short_id and uuid. 0 or CS_ESQLITE.
  */
 int cs_codes_sql_register(sqlite3 *db);
@@ -89,5 +90,13 @@ enum cs_fold {
  * snprintf does.
  */
 size_t cs_text_fold(const char *text, size_t n, enum cs_fold how, char *out, size_t outlen);
+
+/*
+ * The collation "vi_name", for lists of people: by the given name (the
+ * last word: "An" of "Nguyễn Văn An"), then by the rest of the name, each
+ * in the "vi" order, then by the whole name; so "Nguyễn Văn An" comes
+ * before "Lê Thị Bình". Only equal strings compare equal.
+ */
+int cs_collate_vi_name(void *ud, int na, const void *a, int nb, const void *b);
 
 #endif
