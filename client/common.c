@@ -58,7 +58,7 @@ print_options(FILE *f, const struct entity *e, const struct cs_cli_opt *opts, si
         const struct field *fd = &e->fields[i];
         char arg[1024] = "TEXT"; /* room for every choice of a list, with its label */
         if (fd->type == FT_DATE)
-            snprintf(arg, sizeof(arg), "%s", "YYYY-MM-DD");
+            snprintf(arg, sizeof(arg), "%s", "DD/MM/YYYY");
         else if (fd->type == FT_CODE)
             cs_code_choices_text(fd->arg, arg, sizeof(arg));
         else if (fd->type == FT_REF)

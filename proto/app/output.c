@@ -5,7 +5,10 @@
  * before it can print the first, so out_table() copies the cells out of the
  * statement, measures them in terminal columns, then prints. Widths come
  * from wcwidth() when the locale is UTF-8 and from a small built-in table
- * otherwise, so that Vietnamese names line up even under LANG=C.
+ * otherwise, so that Vietnamese names line up even under LANG=C. Dates are
+ * stored and queried as ISO text; a cell that is exactly such a date is
+ * shown as DD/MM/YYYY, as Vietnamese documents write it, here in the one
+ * place every table and record goes through (JSON and CSV keep ISO).
  */
 #define _XOPEN_SOURCE 700 /* wcwidth() */
 
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "cellsync/date.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
@@ -207,6 +211,11 @@ cell_load(struct cell *c, sqlite3_stmt *st, int i, bool use_wc)
     if (c->text == NULL)
         return CS_ENOMEM;
     memcpy(c->text, t, c->len + 1);
+    int32_t day;
+    /* "YYYY-MM-DD" and a real day: the same length as DD/MM/YYYY, written over it. */
+    if (type == SQLITE_TEXT && c->len == CS_DATE_BUFSZ - 1 && t[4] == '-' && t[7] == '-' &&
+        cs_date_parse(t, &day, NULL, 0) == 0)
+        cs_date_format_vi(day, c->text);
     c->kind = type == SQLITE_TEXT ? CELL_TEXT : CELL_NUM;
     c->width = width_of(c->text, c->len, use_wc);
     return 0;

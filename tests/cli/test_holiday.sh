@@ -19,12 +19,13 @@ CB-02,XA-ML,cell,village,"Chi bộ bản Pù Quăn"
 EOF
 hubdo 0 "" -- init --org-tree "$dir/tree.csv"
 
-# The built-in days of 2027, listed with the year: Tết from 29 Chạp (5/2) to 4 Tết (9/2).
+# The built-in days of 2027, listed with the year (dates as DD/MM/YYYY): Tết from 29 Chạp
+# (5/2) to 4 Tết (9/2).
 hubdo 0 "Tết" -- holiday list --year 2027
-for d in 2027-02-05 2027-02-06 2027-02-09 2027-04-16 2027-09-01; do
+for d in 05/02/2027 06/02/2027 09/02/2027 16/04/2027 01/09/2027; do
     grep -q "$d" "$out" && ok || bad "holiday list --year 2027 lacks $d"
 done
-grep -q "2027-02-10" "$out" && bad "10/02/2027 listed before it was added" || ok
+grep -q "10/02/2027" "$out" && bad "10/02/2027 listed before it was added" || ok
 hubdo 2 "add, remove or list" -- holiday
 hubdo 2 "not add, remove or list" -- holiday move 2027-02-10
 hubdo 2 "give the date and the name" -- holiday add 2027-02-10
@@ -59,6 +60,12 @@ on a 0 "cell resolution" -- candidate advance "$k" --date 2026-12-15 --sponsor "
     --sponsor2 "$sp2"
 export CELLSYNC_TODAY=2026-12-16
 
+# Lists show dates as DD/MM/YYYY; --json keeps ISO; help says what to type.
+on a 0 "^$k  Nguyễn Văn Sỹ  15/03/2000  " -- candidate list
+on a 0 '"birth_date":"2000-03-15"' -- candidate list --json
+on a 0 "cell resolution on: *15/12/2026" -- candidate show "$k"
+on a 0 "--birth-date DD/MM/YYYY" -- member add --help
+
 # due_on DEVICE: the decision's due date on a laptop (ISO, from --json).
 due_on() {
     CELLSYNC_HOME="$dir/$1" "$cellsync" due --json 2>"$err" |
@@ -74,7 +81,7 @@ due_at_hub() {
 # Without Tết counted the decision would be due on 10/03/2027; Tết takes three working
 # days (Friday 5/2, Monday 8/2, Tuesday 9/2).
 equal "decision due across Tết 2027" 2027-03-15 "$(due_on a)"
-on a 0 "2027-03-15" -- due
+on a 0 "15/03/2027" -- due
 
 # The hub announces a day off in lieu (Wednesday 10/2): after a sync both count it.
 hubdo 0 "10/02/2027 is a day off" -- holiday add 10/02/2027 "Nghỉ bù Tết Đinh Mùi"
@@ -89,7 +96,7 @@ equal "the holiday is the hub's root unit's" XA-ML "$(sql a "SELECT org_unit FRO
 
 # A Saturday worked in exchange (13/2) gives the day back.
 hubdo 0 "13/02/2027 is a working day" -- holiday add 2027-02-13 "Làm bù" --working
-hubdo 0 "Làm bù" -- holiday list
+hubdo 0 "^13/02/2027  working day  Làm bù  *XA-ML$" -- holiday list
 on a 0 "synced" -- sync
 equal "decision due with a Saturday worked, laptop" 2027-03-15 "$(due_on a)"
 equal "decision due with a Saturday worked, hub" 2027-03-15 "$(due_at_hub)"

@@ -31,7 +31,7 @@ expect 0 stdout "^added member [0-9a-f]\{8\}\$" -- "$cellsync" member add --name
     --birth-date 1985-01-20 --status official --card-no '1234 5678'
 m2=$(added_id)
 expect 0 stdout "Đinh Văn Thắng" -- "$cellsync" member list
-expect 0 stdout "^$m2  Nguyễn Văn Sỹ  *official  *1985-01-20  *12345678\$" -- "$cellsync" member list
+expect 0 stdout "^$m2  Nguyễn Văn Sỹ  *official  *20/01/1985  *12345678\$" -- "$cellsync" member list
 expect 0 stdout "^id  *name  *status" -- "$cellsync" member list
 expect 0 stdout "Nguyễn Văn Sỹ" -- "$cellsync" member list --status official
 expect 0 stdout '^\[' -- "$cellsync" member list --json
@@ -50,7 +50,7 @@ expect 0 stdout "^updated member $m1\$" -- "$cellsync" member edit "$m1" --phone
     --status probationary
 expect 0 stdout "^phone: *0912345678\$" -- "$cellsync" member show "$m1"
 expect 0 stdout "^status: *probationary\$" -- "$cellsync" member show "$m1"
-expect 0 stdout "^date of birth: *1990-05-12\$" -- "$cellsync" member show "$m1"
+expect 0 stdout "^date of birth: *12/05/1990\$" -- "$cellsync" member show "$m1"
 expect 0 stdout '"phone":"0912345678"' -- "$cellsync" member show "$m1" --json
 
 # ---- meetings ----
@@ -61,13 +61,13 @@ printf '%s\n' "$minutes" | "$cellsync" meeting add --date 2026-02-28 \
 got=$?
 verdict 0 stdout "^added meeting [0-9a-f]\{8\}\$" "meeting add with minutes from standard input"
 mt=$(added_id)
-expect 0 stdout "^$mt  2026-02-28  regular monthly  *0  *0  Kiểm điểm" -- "$cellsync" meeting list
+expect 0 stdout "^$mt  28/02/2026  regular monthly  *0  *0  Kiểm điểm" -- "$cellsync" meeting list
 expect 0 stdout "^recorded 'Đinh Văn Thắng' as present" -- "$cellsync" meeting attend "$mt" "$m1" --present
 expect 0 stdout "^recorded 'Nguyễn Văn Sỹ' as absent" -- "$cellsync" meeting attend "$mt" "$m2" \
     --absent --reason 'đi công tác'
 # A second record for the same member changes the row instead of adding one.
 expect 0 stdout "as present" -- "$cellsync" meeting attend "$mt" "$m2" --present
-expect 0 stdout "^$mt  2026-02-28  regular monthly  *2  *0  Kiểm điểm" -- "$cellsync" meeting list
+expect 0 stdout "^$mt  28/02/2026  regular monthly  *2  *0  Kiểm điểm" -- "$cellsync" meeting list
 expect 0 stdout "^minutes: *Chi bộ họp thường kỳ tháng hai.\$" -- "$cellsync" meeting show "$mt"
 expect 0 stdout "^Đinh Văn Thắng  *present" -- "$cellsync" meeting show "$mt"
 expect 0 stdout '"attendance":\[' -- "$cellsync" meeting show "$mt" --json
@@ -90,7 +90,7 @@ if "$cellsync" candidate add --help >/dev/null 2>&1; then
         "$mt" "$cand" --strengths 'nhiệt tình' --weaknesses 'ít kinh nghiệm' --next-steps 'học lớp'
     expect 0 stdout "^Hồ Thị Lan  *nhiệt tình  *ít kinh nghiệm  *học lớp" -- "$cellsync" meeting show "$mt"
     expect 0 stdout '"strengths":"nhiệt tình"' -- "$cellsync" meeting show "$mt" --json
-    expect 0 stdout "^$mt  2026-02-28  regular monthly  *2  *1" -- "$cellsync" meeting list
+    expect 0 stdout "^$mt  28/02/2026  regular monthly  *2  *1" -- "$cellsync" meeting list
     expect 0 stdout "^candidate  $cand  Hồ Thị Lan" -- "$cellsync" search ho thi lan
 fi
 
@@ -102,7 +102,7 @@ expect 0 stdout "^member  $m2  Nguyễn Văn Sỹ" -- "$cellsync" search nguyen 
 expect 0 stdout "^member  $m2  Nguyễn Văn Sỹ" -- "$cellsync" search ngu
 expect 0 stdout "^member  $m1" -- "$cellsync" search tam ky
 # A word of the minutes without its tone marks; the snippet quotes the original.
-expect 0 stdout "^meeting  $mt  2026-02-28  .*\[xuân\]" -- "$cellsync" search xuan
+expect 0 stdout "^meeting  $mt  28/02/2026  .*\[xuân\]" -- "$cellsync" search xuan
 expect 0 stdout "\\[Đồng\\] \\[chí\\] Thắng" -- "$cellsync" search dong chi
 expect 0 stdout '"kind":"member","id":"[0-9a-f-]*'"$m1"'"' -- "$cellsync" search --json dinh
 expect 0 stdout '^\[\]$' -- "$cellsync" search --json khongcogi
@@ -143,7 +143,7 @@ expect 2 stderr "unknown verb 'remove'" -- "$cellsync" member remove "$m1"
 "$cellsync" member list --json >"$CELLSYNC_HOME/after.json"
 check "failed commands store nothing" cmp -s "$CELLSYNC_HOME/before.json" \
     "$CELLSYNC_HOME/after.json"
-expect 0 stdout "^$mt  2026-02-28" -- "$cellsync" meeting list
+expect 0 stdout "^$mt  28/02/2026" -- "$cellsync" meeting list
 check "failed meeting adds store nothing" test "$(wc -l <"$out")" -eq 2
 
 # Vietnamese order of a roll: by the given name (the last word), then the rest of the

@@ -28,7 +28,8 @@
  * marks take no column, East Asian wide characters take two). Integers and
  * reals are right-aligned, text left-aligned; a column holding only numbers
  * has its header and "-" right-aligned too. NULL prints as "-", a BLOB as
- * lower-case hex.
+ * lower-case hex, and a text that is an ISO date (YYYY-MM-DD) as
+ * DD/MM/YYYY, the way dates are shown to people.
  *
  * headers: NULL, or one entry per result column, N_() literals translated
  * here as printed; a NULL headers array or entry takes
@@ -58,7 +59,7 @@ int cs_out_json(FILE *f, sqlite3_stmt *st, char *err, size_t errlen);
  * the longest translated label (measured like out_table cells). The
  * statement must return exactly its first row; further rows are ignored,
  * none is CS_ENOTFOUND. labels: as headers for cs_out_table(). NULL prints as
- * "-", a BLOB as hex.
+ * "-", a BLOB as hex, an ISO date as DD/MM/YYYY.
  */
 int cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels, char *err, size_t errlen);
 
