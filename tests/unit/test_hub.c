@@ -748,6 +748,25 @@ test_authorize(void **state)
     assert_non_null(strstr(why, "only a hub"));
     cs_changeset_free(cs);
 
+    /* Holidays are the committee's; a committee sets them for its subtree, not above. */
+    cs = set_new(&f.cell);
+    cs_id_new(&r2);
+    add_text(&f, cs, &f.cell, "holiday", &r2, "org_unit", "NT-TH-1");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "a cell may not write 'holiday'");
+    cs_changeset_free(cs);
+    cs = set_new(&f.committee);
+    cs_id_new(&r2);
+    add_text(&f, cs, &f.committee, "holiday", &r2, "org_unit", "NT");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 0);
+    cs_changeset_free(cs);
+    cs = set_new(&f.committee);
+    cs_id_new(&r2);
+    add_text(&f, cs, &f.committee, "holiday", &r2, "org_unit", "QN");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "record of unit 'QN' is outside this device's unit 'NT'");
+    cs_changeset_free(cs);
+
     /* The committee writes targets below it, but not at the province. */
     cs = set_new(&f.committee);
     cs_id_new(&r2);
@@ -1091,6 +1110,26 @@ test_row_in_scope(void **state)
     assert_false(hub_row_in_scope(f.h, f.s_cell, "org_unit", &u));
     hub_org_row_id("NT-TX", &u);
     assert_false(hub_row_in_scope(f.h, f.s_cell, "org_unit", &u));
+
+    /*
+     * A holiday is a rule for its unit's subtree: one at the root (QN) reaches
+     * every device; one at a commune (NT-TH) its cells, not its siblings'.
+     */
+    struct cs_id hol;
+    cs_id_new(&hol);
+    hub_writes_text(f.h, "holiday", &hol, "org_unit", "QN");
+    assert_true(hub_row_in_scope(f.h, f.s_cell, "holiday", &hol));
+    assert_true(hub_row_in_scope(f.h, f.s_cell2, "holiday", &hol));
+    assert_true(hub_row_in_scope(f.h, f.s_committee, "holiday", &hol));
+    cs_id_new(&hol);
+    hub_writes_text(f.h, "holiday", &hol, "org_unit", "NT-TX");
+    assert_false(hub_row_in_scope(f.h, f.s_cell, "holiday", &hol));
+    assert_true(hub_row_in_scope(f.h, f.s_committee, "holiday", &hol));
+    /* A target at the root is the root's own: not the cells'. */
+    struct cs_id tgt;
+    cs_id_new(&tgt);
+    hub_writes_text(f.h, "target", &tgt, "org_unit", "QN");
+    assert_false(hub_row_in_scope(f.h, f.s_cell, "target", &tgt));
 
     /* What the hub cannot place is not sent. */
     cs_id_new(&orphan);
