@@ -285,7 +285,8 @@ meeting_show_json(struct client *c, const struct cs_id *id)
         "     'reason', x.reason))"
         "   FROM (SELECT a.member, p.full_name, a.present, a.reason FROM attendance a"
         "           LEFT JOIN member p ON p.id = a.member"
-        "          WHERE a.meeting = m.id AND a.cl % 2 = 1 ORDER BY p.full_name COLLATE vi_name, a.id) "
+        "          WHERE a.meeting = m.id AND a.cl % 2 = 1"
+        "          ORDER BY p.full_name COLLATE vi_name, a.id) "
         "x),"
         " 'assessments', (SELECT json_group_array(json_object('id', uuid(y.id),"
         "     'candidate', uuid(y.candidate), 'full_name', y.full_name,"
@@ -293,7 +294,8 @@ meeting_show_json(struct client *c, const struct cs_id *id)
         "     'next_steps', y.next_steps))"
         "   FROM (SELECT s.id, s.candidate, k.full_name, s.strengths, s.weaknesses,"
         "                s.next_steps FROM assessment s LEFT JOIN candidate k ON k.id = s.candidate"
-        "          WHERE s.meeting = m.id AND s.cl % 2 = 1 ORDER BY k.full_name COLLATE vi_name, s.id) "
+        "          WHERE s.meeting = m.id AND s.cl % 2 = 1"
+        "          ORDER BY k.full_name COLLATE vi_name, s.id) "
         "y))"
         "  FROM meeting m WHERE m.id = ?1";
     sqlite3_stmt *st;
@@ -316,8 +318,8 @@ meeting_show(struct client *c, const struct verb_args *a)
         "SELECT coalesce(p.full_name, short_id(a.member)),"
         " CASE WHEN a.present THEN ?2 ELSE ?3 END, " LINE(
             "a.reason") "  FROM attendance a LEFT JOIN member p ON p.id = a.member"
-                        " WHERE a.meeting = ?1 AND a.cl % 2 = 1 ORDER BY p.full_name COLLATE vi_name, "
-                        "a.id";
+                        " WHERE a.meeting = ?1 AND a.cl % 2 = 1"
+                        " ORDER BY p.full_name COLLATE vi_name, a.id";
     static const char ass_sql[] =
         "SELECT coalesce(k.full_name, short_id(s.candidate)), " LINE("s.strengths") ", " LINE(
             "s.weaknesses") ", " LINE("s.next_steps") ", short_id(s.id)"

@@ -106,8 +106,8 @@ list(struct hub *h, int year, int json, char *err, size_t errlen)
     int ret;
 
     if (cs_codes_sql_register(db) != 0) {
-        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot read the holidays: %s"),
-                      sqlite3_errmsg(db));
+        ret =
+            cs_errf(err, errlen, CS_ESQLITE, _("cannot read the holidays: %s"), sqlite3_errmsg(db));
         goto out;
     }
     if ((ret = builtin_table(db, year, err, errlen)) != 0)
