@@ -182,8 +182,9 @@ stage_changed_today(struct cs_replica *r, const struct cs_id *id)
 /*
  * Writes one step in the open transaction, after the rules. With
  * once_a_day, a step that does not name its stage is refused when the
- * stage changed today already: the same command run twice by mistake
- * (up-arrow, Enter) would otherwise move the candidate two stages.
+ * stage changed today already and the step gives no date, or the same date
+ * as the current stage's: the same command run twice by mistake (up-arrow,
+ * Enter) would otherwise move the candidate two stages.
  */
 static int
 step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
@@ -214,7 +215,13 @@ step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
                        _("the admission decision is the committee's: it reaches this device "
                          "with a sync"));
 
-    if (once_a_day && s->stage < 0) {
+    /*
+     * A date typed that differs from the current stage's is a history being
+     * entered in order (paper records), not the same line run again.
+     */
+    int repeated_date =
+        s->on == CS_DATE_NONE || (f.stage < CS_STAGE__COUNT && f.stage_date[f.stage] == s->on);
+    if (once_a_day && s->stage < 0 && repeated_date) {
         if ((ret = stage_changed_today(r, id)) < 0)
             return cs_errf(err, errlen, ret, "%s", sqlite3_errmsg(db));
         if (ret == 1)

@@ -76,8 +76,12 @@ on home 0 "added candidate" -- candidate add --name "Hà Thị Dung" --birth-dat
 d=$(added_id)
 on home 0 "now at 'helper assigned' (2025-02-10)" -- candidate advance "$d" --helper "$helper" --date 2025-02-10
 on home 0 "now at 'awareness class passed' (2025-03-20)" -- candidate advance "$d" --to class_passed --date 20/03/2025
+# The same line again (up-arrow, Enter): the same date as the current stage's is refused.
+on home 1 "changed today already" -- candidate advance "$d" --date 20/03/2025
+# The next step of the paper history, with its own date, needs no --to.
+on home 0 "now at 'application and biography' (2025-04-02)" -- candidate advance "$d" --date 02/04/2025
 "$cellsync" candidate show "$d" >"$out" 2>"$err"
-grep -q "^identified on: *2025-01-15" "$out" && ok || bad "the identification date is not the one given"
+grep -q "^identified on: *15/01/2025" "$out" && ok || bad "the identification date is not the one given"
 grep -q "exceptions to the rules" "$out" && bad "a history in date order filed an exception" || ok
 # Steps out of order, a step without its date, a date in the future: refused, nothing stored.
 "$cellsync" candidate list --all --json >"$dir/before.json" 2>/dev/null
