@@ -1021,25 +1021,64 @@ with_value(struct cs_replica *r, const struct cs_value *v, sqlite3_stmt **holder
 }
 
 /*
+ * A text value as it is stored: in NFC (base/text.c), so that the same name
+ * typed on two keyboards is the same bytes on every device. *v is replaced
+ * by the NFC form when that differs; *mem then owns its bytes. Text that is
+ * not UTF-8 is refused here, naming the field, before any version exists.
+ */
+static int
+text_nfc(const char *table, const char *column, struct cs_value *v, char **mem, char *err,
+         size_t errlen)
+{
+    size_t n;
+    int ret;
+
+    *mem = NULL;
+    if (v->type != CS_VTEXT)
+        return 0;
+    if ((ret = cs_utf8_nfc(v->p, v->n, mem, &n)) == CS_EINVAL) {
+        const struct cs_schema_column *c = cs_schema_column(table, column);
+        /* TRANSLATORS: the field's label; the text was typed or read in another encoding. */
+        return cs_errf(err, errlen, ret,
+                       _("%s: the text is not UTF-8 (type it again, or save the file as UTF-8)"),
+                       c != NULL ? _(c->label) : column);
+    }
+    if (ret != 0)
+        return cs_errf(err, errlen, ret, "%s", cs_strerror(ret));
+    if (*mem != NULL) {
+        v->p = *mem;
+        v->n = n;
+    }
+    return 0;
+}
+
+/*
  * One local write of the open transaction. A register written twice in one
  * transaction keeps one version (same stamp), with the last value.
  */
 static int
 local_write(struct cs_replica *r, const char *table, const struct cs_id *row, const char *column,
-            const struct cs_value *v, uint64_t cl_override, uint64_t hlc, char *err, size_t errlen)
+            const struct cs_value *value, uint64_t cl_override, uint64_t hlc, char *err,
+            size_t errlen)
 {
     struct ver x = {0};
+    struct cs_value nv = *value, *v = &nv;
     sqlite3_stmt *holder = NULL;
-    int rc, state;
+    char *mem = NULL;
+    int rc, state, ret;
 
     if (!r->in_tx)
         return cs_errf(err, errlen, CS_EINVAL, _("no transaction is open"));
     if (strlen(table) == 0 || strlen(table) > CS_NAME_MAX || strlen(column) == 0 ||
         strlen(column) > CS_NAME_MAX)
         return cs_errf(err, errlen, CS_EINVAL, _("bad table or column name"));
-    if ((v->type == CS_VTEXT || v->type == CS_VBLOB) && v->n > CS_VALUE_MAX)
+    if ((ret = text_nfc(table, column, v, &mem, err, errlen)) != 0)
+        return ret;
+    if ((v->type == CS_VTEXT || v->type == CS_VBLOB) && v->n > CS_VALUE_MAX) {
+        free(mem);
         return cs_errf(err, errlen, CS_ETOOBIG, _("value of '%s' is over %u bytes"), column,
                        CS_VALUE_MAX);
+    }
     x.row = *row;
     x.hlc = hlc;
     x.site = r->site_ix;
@@ -1076,6 +1115,7 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
 out:
     if (holder != NULL)
         sqlite3_reset(holder);
+    free(mem);
     if (rc != SQLITE_OK)
         return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "write to"));
     return 0;
@@ -1138,15 +1178,21 @@ cs_replica_undelete_row(struct cs_replica *r, const char *table, const struct cs
 
 int
 cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *row,
-                   const char *column, const struct cs_value *v, char *err, size_t errlen)
+                   const char *column, const struct cs_value *value, char *err, size_t errlen)
 {
     struct ver x = {0};
+    struct cs_value nv = *value, *v = &nv;
     int64_t *open = NULL;
     size_t nopen = 0, cap = 0;
+    char *mem = NULL;
     int rc, ret;
 
-    if ((ret = cs_replica_begin(r, err, errlen)) != 0)
+    if ((ret = text_nfc(table, column, v, &mem, err, errlen)) != 0)
         return ret;
+    if ((ret = cs_replica_begin(r, err, errlen)) != 0) {
+        free(mem);
+        return ret;
+    }
     if ((rc = name_ix(r, table, &x.tbl)) != SQLITE_OK ||
         (rc = name_ix(r, column, &x.col)) != SQLITE_OK) {
         ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
@@ -1226,6 +1272,7 @@ out:
     if (ret != 0)
         cs_replica_rollback(r);
     free(open);
+    free(mem);
     return ret;
 }
 

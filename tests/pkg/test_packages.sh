@@ -87,7 +87,7 @@ done
 
 # ---- control data and contents ----
 deps=$(dpkg-deb -f "$d_deb" Depends)
-for d in libc6 libsqlite3-0 libsodium23 libuv1 libmsgpackc2 libzstd1 adduser "cellsync-common (= $ver)"; do
+for d in libc6 libsqlite3-0 libsodium23 libuv1 libmsgpackc2 libzstd1 libutf8proc2 adduser "cellsync-common (= $ver)"; do
     echo "$deps" | grep -qF "$d" && ok || bad "cellsyncd does not depend on $d: $deps"
 done
 echo "$deps" | grep -q libzip4 && bad "cellsyncd depends on libzip4, which it does not link" || ok

@@ -23,6 +23,7 @@
 #include "cellsync/date.h"
 #include "cellsync/error.h"
 #include "cellsync/replica.h"
+#include "cellsync/util.h"
 #include "cellsync/version.h"
 
 static char tmpdir[] = "/tmp/cs_replica_XXXXXX";
@@ -850,6 +851,70 @@ test_rollback_forgets_columns(void **state)
     cs_replica_close(r);
 }
 
+/*
+ * Local writes store text in NFC: a name typed with combining marks (NFD)
+ * is the same bytes as the precomposed one, in the version and the domain
+ * table, also when a conflict is resolved with it; text that is not UTF-8
+ * is refused naming the field, and nothing is written.
+ */
+static void
+test_text_nfc(void **state)
+{
+    (void)state;
+    /* "Nguyễn Văn Sỹ": e + circumflex + tilde, a + breve, y + tilde. */
+    static const char nfd[] = "Nguye\xcc\x82\xcc\x83n Va\xcc\x86n Sy\xcc\x83";
+    static const char nfc[] = "Nguy\xe1\xbb\x85n V\xc4\x83n S\xe1\xbb\xb9";
+    struct cs_replica *a = open_mem(1), *b = open_mem(2);
+    char err[256], *out;
+    size_t n;
+    struct cs_id row;
+    cs_id_new(&row);
+
+    assert_int_equal(cs_utf8_nfc("2001-05-03", 10, &out, &n), 0);
+    assert_null(out);
+    assert_int_equal(cs_utf8_nfc(nfc, strlen(nfc), &out, &n), 0);
+    assert_null(out);
+    assert_int_equal(cs_utf8_nfc(nfd, strlen(nfd), &out, &n), 0);
+    assert_non_null(out);
+    assert_int_equal(n, strlen(nfc));
+    assert_string_equal(out, nfc);
+    free(out);
+    assert_int_equal(cs_utf8_nfc("Nguy\xean", 6, &out, &n), CS_EINVAL);
+
+    set_text(a, &row, "full_name", nfd);
+    assert_string_equal(domain_text(a, &row, "full_name"), nfc);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(cs_replica_db(a),
+                                        "SELECT val FROM cs_version WHERE col = 'full_name'", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), nfc);
+    sqlite3_finalize(st);
+
+    /* TCVN3 or Latin-1 bytes: refused, naming the field; the old value stays. */
+    assert_int_equal(cs_replica_begin(a, err, sizeof(err)), 0);
+    assert_int_equal(
+        cs_replica_set_text(a, "candidate", &row, "full_name", "Nguy\xeen", err, sizeof(err)),
+        CS_EINVAL);
+    assert_non_null(strstr(err, "full name"));
+    assert_non_null(strstr(err, "UTF-8"));
+    cs_replica_rollback(a);
+    assert_string_equal(domain_text(a, &row, "full_name"), nfc);
+
+    /* A conflict resolved with typed NFD text stores NFC too. */
+    pull(b, a, NULL);
+    set_text(a, &row, "hometown", "A");
+    set_text(b, &row, "hometown", "B");
+    pull(a, b, NULL);
+    struct cs_value v = {.type = CS_VTEXT, .p = "Ba\xcc\x80 Ra\xcc\xa3"};
+    v.n = strlen(v.p);
+    assert_int_equal(cs_replica_resolve(a, "candidate", &row, "hometown", &v, err, sizeof(err)), 0);
+    assert_string_equal(domain_text(a, &row, "hometown"), "B\xc3\xa0 R\xe1\xba\xa1");
+    cs_replica_close(a);
+    cs_replica_close(b);
+}
+
 /* The store's public face: the views cs_version and cs_conflict, and the named calls. */
 static void
 test_public_face(void **state)
@@ -1126,6 +1191,7 @@ main(void)
         cmocka_unit_test(test_count_own_and_today),
         cmocka_unit_test(test_rollback_forgets_columns),
         cmocka_unit_test(test_public_face),
+        cmocka_unit_test(test_text_nfc),
         cmocka_unit_test(test_property_orders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
