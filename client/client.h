@@ -144,9 +144,10 @@ int fields_read_text(const char *arg, char **out, char *err, size_t errlen);
 /* ---- records (records.c) ---- */
 
 /*
- * Finds a live record of table from what a person typed: a whole id, or
- * the last 4 to 32 hex digits of one (list commands show 8). CS_ENOTFOUND
- * or CS_EAMBIGUOUS with a message in err.
+ * Finds a live record of table from what a person typed: its id as lists
+ * show it or the start of it, the start or end of its whole id, or a
+ * person's full name (cs_find_record()). CS_ENOTFOUND or CS_EAMBIGUOUS
+ * with a message in err (the matches listed).
  */
 int records_find(struct client *c, const char *table, const char *text, struct cs_id *out,
                  char *err, size_t errlen);

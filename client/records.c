@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Records as a person names and sees them (see client.h): finding a live
- * record from its short id, reading one column of it, and showing it as
- * "label: value" lines or as JSON.
+ * record from its id or name (cellsync/find.h), reading one column of it,
+ * and showing it as "label: value" lines or as JSON.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cellsync/error.h"
+#include "cellsync/find.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
 #include "client.h"
@@ -18,48 +18,7 @@ int
 records_find(struct client *c, const char *table, const char *text, struct cs_id *out, char *err,
              size_t errlen)
 {
-    char hex[33];
-    size_t n = 0;
-    sqlite3_stmt *st = NULL;
-    char sql[256];
-    int ret;
-
-    /* Keep the hex digits, so both "0197...-..." and "a1b2c3d4" work. */
-    for (const char *p = text; *p && n < sizeof(hex) - 1; p++) {
-        if (*p == '-')
-            continue;
-        if (!isxdigit((unsigned char)*p))
-            return cs_errf(err, errlen, CS_EINVAL,
-                           _("'%s' is not a record id (ids are hex digits, as in lists)"), text);
-        hex[n++] = (char)toupper((unsigned char)*p);
-    }
-    hex[n] = 0;
-    if (n < 4 || strlen(text) > 36)
-        return cs_errf(err, errlen, CS_EINVAL,
-                       _("'%s' is not a record id (give at least 4 of its hex digits)"), text);
-    snprintf(sql, sizeof(sql),
-             "SELECT id FROM \"%s\" WHERE cl %% 2 = 1 AND substr(hex(id), -?2) = ?1 LIMIT 2",
-             table);
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(c->db));
-    sqlite3_bind_text(st, 1, hex, (int)n, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, (int)n);
-    int found = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && found < 2) {
-        if (sqlite3_column_bytes(st, 0) == CS_ID_LEN)
-            memcpy(out->b, sqlite3_column_blob(st, 0), CS_ID_LEN);
-        found++;
-    }
-    sqlite3_finalize(st);
-    if (found == 0)
-        ret = cs_errf(err, errlen, CS_ENOTFOUND, _("no %s with id '%s'"), _(table), text);
-    else if (found > 1)
-        ret = cs_errf(err, errlen, CS_EAMBIGUOUS,
-                      _("more than one %s has an id ending in '%s': give more digits"), _(table),
-                      text);
-    else
-        ret = 0;
-    return ret;
+    return cs_find_record(c->db, table, text, out, err, errlen);
 }
 
 int

@@ -38,7 +38,7 @@ void cs_id_to_hex(const struct cs_id *id, char out[CS_ID_HEX_LEN + 1]);
  * The short form people read and type: the last 8 hex digits, the same for
  * every kind of id (records, devices). The last ones: the first 12 of a
  * UUIDv7 are its time, shared by everything made in the same minute, the last
- * are random. Matching a typed short id is by suffix (or full prefix).
+ * are random. What a person may type for one is in cellsync/find.h.
  */
 #define CS_ID_SHORT_LEN 8
 void cs_id_short(const struct cs_id *id, char out[CS_ID_SHORT_LEN + 1]);
