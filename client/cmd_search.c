@@ -48,6 +48,7 @@ static const struct cs_cli_opt search_opts[OPT__COUNT] = {
 static const char sql_plain[] =
     HITS "SELECT CASE kind WHEN 'candidate' THEN ?2 WHEN 'member' THEN ?3 ELSE ?4 END,"
          " short_id(id), name, snip FROM hits ORDER BY rank, name COLLATE vi_name, id";
+static const char sql_count[] = HITS "SELECT count(*) FROM hits";
 static const char sql_json[] = HITS
     "SELECT json_group_array(json_object('kind', kind, 'id', uuid(id), 'short_id', short_id(id),"
     " 'name', name, 'snippet', snip))"
@@ -253,6 +254,33 @@ cmd_search(int argc, char **argv)
                                 sql_unfold, NULL, NULL) != SQLITE_OK) {
         client_fail("%s", sqlite3_errmsg(c.db));
         goto out;
+    }
+    /* A table of nothing would be its header alone: say that nothing was found. */
+    if (!json) {
+        if (sqlite3_prepare_v2(c.db, sql_count, -1, &st, NULL) != SQLITE_OK) {
+            client_fail("%s", sqlite3_errmsg(c.db));
+            goto out;
+        }
+        sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+            client_fail(_("cannot search for '%s': %s"), query, sqlite3_errmsg(c.db));
+            goto out;
+        }
+        int found = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        st = NULL;
+        if (found == 0) {
+            /* The words as typed, not as folded for the index. */
+            char words[256];
+            size_t n = 0;
+            words[0] = 0;
+            for (int i = rest; i < argc && n < sizeof(words); i++)
+                n += (size_t)snprintf(words + n, sizeof(words) - n, "%s%s", n ? " " : "", argv[i]);
+            printf(_("no candidate, member or meeting matches '%s'\n"), words);
+            ret = CS_EXIT_OK;
+            goto out;
+        }
     }
     if (sqlite3_prepare_v2(c.db, json ? sql_json : sql_plain, -1, &st, NULL) != SQLITE_OK) {
         client_fail("%s", sqlite3_errmsg(c.db));

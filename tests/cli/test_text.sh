@@ -5,6 +5,7 @@
 # that is not UTF-8 is refused naming the field.
 # Records are chosen by any unique start of the id a list shows, the start of the whole
 # id, or a unique name without tone marks or case; an ambiguous one lists the matches.
+# A search that finds nothing says so.
 # Usage: test_text.sh PATH/TO/cellsync
 set -u
 cellsync=$1
@@ -78,5 +79,12 @@ nam=$(added_id)
 expect 0 stdout "helper assigned" -- "$cellsync" candidate advance 'lo van pao' \
     --to helper_assigned --helper 'hoang van nam'
 expect 0 stdout '"helper":"[0-9a-f-]*'"$nam"'"' -- "$cellsync" candidate show "$pao" --json
+
+# ---- search ----
+expect 0 stdout "^member  $sy  $nfc" -- "$cellsync" search nguyen van sy
+expect 0 stdout "^no candidate, member or meeting matches 'xyzabc khong'\$" -- "$cellsync" search \
+    xyzabc khong
+check "search with no match prints no table header" sh -c "! grep -q '^kind' '$out'"
+expect 0 stdout '^\[\]$' -- "$cellsync" search --json xyzabc
 
 summary
