@@ -49,6 +49,63 @@ client_usage(const char *fmt, ...)
 
 static const struct cs_cli_opt help_opt[] = {{"help", 0, N_("show this help")}};
 
+/*
+ * What the value of each option is, for --help, by the option's name (one
+ * name has one meaning in every command): a word for it, and the code list
+ * it is one of, listed under it. An option not here shows VALUE.
+ */
+static const struct {
+    const char *opt, *arg, *codes;
+} option_args[] = {
+    {"date", "DD/MM/YYYY", NULL},
+    {"youth-union-resolution", "DD/MM/YYYY", NULL},
+    {"to", "STAGE", "stage"},
+    {"stage", "STAGE", "stage"},
+    {"status", "STATUS", "member_status"},
+    {"helper", "NAME|ID", NULL},
+    {"sponsor", "NAME|ID", NULL},
+    {"sponsor2", "NAME|ID", NULL},
+    {"reason", "TEXT", NULL},
+    {"strengths", "TEXT", NULL},
+    {"weaknesses", "TEXT", NULL},
+    {"next-steps", "TEXT", NULL},
+    {"value", "TEXT", NULL},
+    {"pick", "current|other", NULL},
+    {"org", "UNIT", NULL},
+    {"year", "YYYY", NULL},
+    {"hub", "HOST:PORT", NULL},
+    {"code", "CODE", NULL},
+    {"name", "NAME", NULL},
+    {"out", "FILE", NULL},
+    {"format", "table|json|csv|html", NULL},
+    {"section", "NAME", NULL},
+    {"within", "DAYS", NULL},
+    {"timeout", "SECONDS", NULL},
+};
+
+/* The options of a table that have help, each with what its value is. */
+static void
+print_opts(FILE *f, const struct cs_cli_opt *opts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *arg = "VALUE", *codes = NULL;
+        if (opts[i].help == NULL)
+            continue;
+        for (size_t k = 0; k < sizeof(option_args) / sizeof(option_args[0]); k++)
+            if (strcmp(option_args[k].opt, opts[i].name) == 0) {
+                arg = option_args[k].arg;
+                codes = option_args[k].codes;
+            }
+        fprintf(f, "  --%s%s%s\n      %s\n", opts[i].name, opts[i].has_arg ? " " : "",
+                opts[i].has_arg ? arg : "", _(opts[i].help));
+        if (codes != NULL) {
+            char list[512];
+            cs_code_list_text(codes, list, sizeof(list));
+            fprintf(f, "      (%s)\n", list);
+        }
+    }
+}
+
 /* The options of a command or verb for its --help: the entity's fields, the others, --help. */
 static void
 print_options(FILE *f, const struct entity *e, const struct cs_cli_opt *opts, size_t nopts)
@@ -62,7 +119,7 @@ print_options(FILE *f, const struct entity *e, const struct cs_cli_opt *opts, si
         else if (fd->type == FT_CODE)
             cs_code_choices_text(fd->arg, arg, sizeof(arg));
         else if (fd->type == FT_REF)
-            snprintf(arg, sizeof(arg), "%s", "ID");
+            snprintf(arg, sizeof(arg), "%s", "NAME|ID");
         else if (fd->type == FT_INT)
             snprintf(arg, sizeof(arg), "%s", "N");
         fprintf(f, "  --%s %s\n      %s\n", fd->opt, fd->type == FT_CODE ? "CODE" : arg,
@@ -70,10 +127,10 @@ print_options(FILE *f, const struct entity *e, const struct cs_cli_opt *opts, si
         if (fd->type == FT_CODE)
             fprintf(f, "      %s\n", arg);
     }
-    cs_cli_print_options(f, opts, nopts);
+    print_opts(f, opts, nopts);
     if (e != NULL && fields_person(e))
-        cs_cli_print_options(f, &fields_duplicate_opt, 1);
-    cs_cli_print_options(f, help_opt, 1);
+        print_opts(f, &fields_duplicate_opt, 1);
+    print_opts(f, help_opt, 1);
 }
 
 int
@@ -94,32 +151,65 @@ client_args(const char *cmd, const char *usage, const char *about, int argc, cha
 
 /* ---- sub-verbs ---- */
 
+/* A verb's --help: its usage line, what it does, its options; what = "candidate add". */
 static void
-verbs_usage(FILE *f, const char *cmd, const struct verb *verbs, size_t n)
+verb_help(FILE *f, const char *what, const struct verb *v)
+{
+    fprintf(f, _("usage: cellsync %s [<options>]%s%s\n\n%s\n"), what, v->operands[0] ? " " : "",
+            v->operands, _(v->summary));
+    if (strstr(v->operands, "ID") != NULL)
+        fprintf(f, "%s\n",
+                _("ID: a record's id as lists show it (or its start), or a person's full name"));
+    print_options(f, v->e, v->opts, v->nopts);
+}
+
+/* The verbs of a command; with all, each verb's help after the list (--help). */
+static void
+verbs_usage(FILE *f, const char *cmd, const struct verb *verbs, size_t n, int all)
 {
     fprintf(f, _("usage: cellsync %s <verb> [<options>]\n\nverbs:\n"), cmd);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %-10s %s\n", verbs[i].name, _(verbs[i].summary));
-    fprintf(f, _("\nRun 'cellsync %s <verb> --help' for the options of one verb.\n"), cmd);
+    if (!all) {
+        fprintf(f, _("\nRun 'cellsync %s <verb> --help' for the options of one verb.\n"), cmd);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "%s %s", cmd, verbs[i].name);
+        fputc('\n', f);
+        verb_help(f, what, &verbs[i]);
+    }
 }
 
 int
 run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, char **argv)
 {
     if (argc < 2) {
-        verbs_usage(stderr, cmd, verbs, n);
+        verbs_usage(stderr, cmd, verbs, n, 0);
         return CS_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
-        verbs_usage(stdout, cmd, verbs, n);
+        verbs_usage(stdout, cmd, verbs, n, 1);
         return CS_EXIT_OK;
     }
-    for (size_t i = 0; i < n; i++)
+    struct cs_cli_near near;
+    cs_cli_near_init(&near, argv[1]);
+    for (size_t i = 0; i < n; i++) {
         if (strcmp(verbs[i].name, argv[1]) == 0)
             return run_verb(cmd, &verbs[i], argc - 1, argv + 1);
-    client_usage(_("%s: unknown verb '%s'"), cmd, argv[1]);
-    verbs_usage(stderr, cmd, verbs, n);
+        cs_cli_near_add(&near, verbs[i].name);
+    }
+    const char *best = cs_cli_near_best(&near);
+    if (best == NULL) {
+        client_usage(_("%s: unknown verb '%s'"), cmd, argv[1]);
+        verbs_usage(stderr, cmd, verbs, n, 0);
+    } else {
+        /* TRANSLATORS: the command, the verb typed, the verb it is near. */
+        client_usage(_("%s: unknown verb '%s'; did you mean '%s'?"), cmd, argv[1], best);
+        fprintf(stderr, _("Run 'cellsync %s --help' for its verbs and their options.\n"), cmd);
+    }
     return CS_EXIT_USAGE;
 }
 
@@ -145,9 +235,7 @@ run_verb(const char *cmd, const struct verb *v, int argc, char **argv)
     if ((ret = cs_cli_parse("cellsync", what, argc, argv, g, ng, &help, &rest)) != 0)
         return ret;
     if (help) {
-        printf(_("usage: cellsync %s [<options>]%s%s\n\n%s\n"), what, v->operands[0] ? " " : "",
-               v->operands, _(v->summary));
-        print_options(stdout, v->e, v->opts, v->nopts);
+        verb_help(stdout, what, v);
         return CS_EXIT_OK;
     }
     int nops = argc - rest;

@@ -51,12 +51,28 @@ cs_cli_cmd_usage(const struct cs_cli *cli, const struct cs_cmd *c, FILE *f)
     fprintf(f, "\n\n%s\n", _(c->summary));
 }
 
+/* A command typed wrong: the one it was near, or else the whole usage. */
 static int
 unknown(const struct cs_cli *cli, const char *name)
 {
+    struct cs_cli_near near;
+    cs_cli_near_init(&near, name);
+    for (size_t i = 0; i < cli->ncmds; i++)
+        cs_cli_near_add(&near, cli->cmds[i].name);
+    const char *best = cs_cli_near_best(&near);
     fprintf(stderr, _("%s: unknown command '%s'"), cli->prog, name);
-    fputs("\n\n", stderr);
-    show_usage(cli, stderr);
+    if (best != NULL) {
+        fputs("; ", stderr);
+        /* TRANSLATORS: a command or verb name, as typed. */
+        fprintf(stderr, _("did you mean '%s'?"), best);
+        fputc('\n', stderr);
+        /* TRANSLATORS: the program, as in 'cellsync help'. */
+        fprintf(stderr, _("Run '%s help' for the list of commands."), cli->prog);
+        fputc('\n', stderr);
+    } else {
+        fputs("\n\n", stderr);
+        show_usage(cli, stderr);
+    }
     return CS_EXIT_USAGE;
 }
 
@@ -77,8 +93,13 @@ cs_cli_main(const struct cs_cli *cli, int argc, char **argv)
         const struct cs_cmd *c = find_cmd(cli, is_help(argv[2]) ? "help" : argv[2]);
         if (c == NULL)
             return unknown(cli, argv[2]);
-        cs_cli_cmd_usage(cli, c, stdout);
-        return CS_EXIT_OK;
+        if (c->fn == NULL) {
+            cs_cli_cmd_usage(cli, c, stdout);
+            return CS_EXIT_OK;
+        }
+        /* `PROG help CMD` is `PROG CMD --help`: the command knows its verbs and options. */
+        char *help_argv[] = {(char *)c->name, "--help", NULL};
+        return c->fn(2, help_argv);
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
         if (argc > 2) {
@@ -188,4 +209,60 @@ cs_cli_print_options(FILE *f, const struct cs_cli_opt *opts, size_t n)
         if (opts[i].help != NULL)
             fprintf(f, "  --%s%s\n      %s\n", opts[i].name, opts[i].has_arg ? " VALUE" : "",
                     _(opts[i].help));
+}
+
+/* ---- suggestions ---- */
+
+/* Edits from a to b (Levenshtein), counted only up to 3: more is "not near". */
+static size_t
+distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 32 || lb > 32 || (la > lb ? la - lb : lb - la) > 2)
+        return 3;
+    size_t row[33];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb] < 3 ? row[lb] : 3;
+}
+
+void
+cs_cli_near_init(struct cs_cli_near *n, const char *typed)
+{
+    *n = (struct cs_cli_near){.typed = typed, .dist = 3};
+}
+
+void
+cs_cli_near_add(struct cs_cli_near *n, const char *name)
+{
+    size_t len = strlen(n->typed);
+    if (len > 0 && strncmp(name, n->typed, len) == 0) {
+        n->prefixed = name;
+        n->nprefixed++;
+    }
+    size_t d = distance(n->typed, name);
+    if (d < n->dist && d < len) {
+        n->dist = d;
+        n->nearest = name;
+    }
+}
+
+const char *
+cs_cli_near_best(const struct cs_cli_near *n)
+{
+    return n->nprefixed == 1 ? n->prefixed : n->nearest;
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The binaries' front door: --version and --help go to stdout with exit 0,
-# usage errors go to stderr with exit 2 and name what was wrong.
+# usage errors go to stderr with exit 2 and name what was wrong; a command or
+# verb typed wrong gets the nearest one; `help COMMAND` shows its options.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -20,5 +21,23 @@ for bin in "$1" "$2"; do
     expect 2 stderr "unknown command 'frobnicate'" -- "$bin" frobnicate
     expect 2 stderr "unknown command 'frobnicate'" -- "$bin" help frobnicate
     expect 2 stderr "^usage: $prog version" -- "$bin" version extra
+    # A command typed wrong gets the one it is near instead of the whole usage.
+    expect 2 stderr "^Run '$prog help' for the list of commands" -- "$bin" helpp
+    check "$prog helpp: no whole usage" sh -c "! grep -q '^usage' '$err'"
 done
+expect 2 stderr "unknown command 'candiate'; did you mean 'candidate'?" -- "$1" candiate list
+expect 2 stderr "unknown command 'serch'; did you mean 'search'?" -- "$1" serch nguyen
+expect 2 stderr "unknown command 'serv'; did you mean 'serve'?" -- "$2" serv
+expect 2 stderr "unknown command 'revok'; did you mean 'revoke'?" -- "$2" revok 1234
+expect 2 stderr "candidate: unknown verb 'lsit'; did you mean 'list'?" -- "$1" candidate lsit
+expect 2 stderr "conflicts: unknown verb 'resolv'; did you mean 'resolve'?" -- "$1" conflicts resolv
+expect 2 stderr "member: unknown verb 'frobnicate'\$" -- "$1" member frobnicate
+# `help COMMAND` shows each verb with its options, as `COMMAND --help` does.
+expect 0 stdout "^  --to STAGE\$" -- "$1" help candidate
+expect 0 stdout "^usage: cellsync candidate advance \[<options>\] ID\$" -- "$1" help candidate
+expect 0 stdout "^  --helper NAME|ID\$" -- "$1" candidate --help
+expect 0 stdout "^  --birth-date DD/MM/YYYY\$" -- "$1" help member
+expect 0 stdout "^  --status STATUS\$" -- "$1" help member
+expect 0 stdout "^  --pick current|other\$" -- "$1" help conflicts
+expect 0 stdout "^Runs the hub: accepts live syncs" -- "$2" help serve
 summary

@@ -88,4 +88,20 @@ int cs_cli_vusage_error(const char *prog, const char *cmd, const char *fmt, va_l
 /* Prints "  --name VALUE" and its help below for each option that has help. */
 void cs_cli_print_options(FILE *f, const struct cs_cli_opt *opts, size_t n);
 
+/*
+ * What a person probably meant by a word typed wrong (a command, a verb, a
+ * code): init with the word, add each name it could have been, then best
+ * gives the one name that starts with it, else the nearest within 2 edits
+ * (Levenshtein: letters added, dropped or changed) and nearer than its own
+ * length, the first of equals; NULL when none is near.
+ */
+struct cs_cli_near {
+    const char *typed;
+    const char *nearest, *prefixed;
+    size_t dist, nprefixed;
+};
+void cs_cli_near_init(struct cs_cli_near *n, const char *typed);
+void cs_cli_near_add(struct cs_cli_near *n, const char *name);
+const char *cs_cli_near_best(const struct cs_cli_near *n);
+
 #endif
