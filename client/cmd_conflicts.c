@@ -6,8 +6,11 @@
  * `list` shows them side by side and `resolve` writes the value a person
  * chooses as a new replicated write, so every replica sees it settled.
  *
- * A conflict is named by the local seq of the losing version: stable on
- * this device, which is where it is resolved, and short to type.
+ * A conflict is named by a six-digit number derived from the losing
+ * version (cs_replica_conflict_number): the same on every device, so a
+ * secretary and the committee can speak of "conflict 482913" on the phone.
+ * Devices show by short id; this device says so, since a laptop knows no
+ * other device's name (the hub keeps those).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -160,10 +163,34 @@ sql_reg_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text(ctx, buf, -1, sqlite3_free);
 }
 
+/* reg_device(origin): "this device" for this replica's own writes, else the short id. */
+static void
+sql_reg_device(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const struct cs_id *self = sqlite3_user_data(ctx);
+    struct cs_id id;
+    if (sqlite3_value_bytes(argv[0]) != CS_ID_LEN) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    memcpy(id.b, sqlite3_value_blob(argv[0]), CS_ID_LEN);
+    if (cs_id_cmp(&id, self) == 0) {
+        sqlite3_result_text(ctx, _("this device"), -1, SQLITE_TRANSIENT);
+        return;
+    }
+    char shrt[CS_ID_SHORT_LEN + 1];
+    cs_id_short(&id, shrt);
+    sqlite3_result_text(ctx, shrt, -1, SQLITE_TRANSIENT);
+}
+
 static int
 add_functions(struct client *c)
 {
-    if (sqlite3_create_function(c->db, "reg_table", 1, SQLITE_UTF8, NULL, sql_reg_table, NULL,
+    if (sqlite3_create_function(c->db, "reg_device", 1, SQLITE_UTF8,
+                                (void *)cs_replica_site(c->rep), sql_reg_device, NULL,
+                                NULL) != SQLITE_OK ||
+        sqlite3_create_function(c->db, "reg_table", 1, SQLITE_UTF8, NULL, sql_reg_table, NULL,
                                 NULL) != SQLITE_OK ||
         sqlite3_create_function(c->db, "reg_field", 2, SQLITE_UTF8, NULL, sql_reg_field, NULL,
                                 NULL) != SQLITE_OK ||
@@ -181,7 +208,8 @@ add_functions(struct client *c)
  * tables that have a full name (added by record_name()).
  */
 #define CONFLICTS_COLS                                                                             \
-    "v.seq AS seq, v.tbl AS tname, v.row AS row, v.col AS cname, v.val AS val,"                    \
+    "cs_conflict_number(v.tbl, v.row, v.col, v.hlc, v.origin) AS num,"                             \
+    " v.seq AS seq, v.tbl AS tname, v.row AS row, v.col AS cname, v.val AS val,"                   \
     " v.origin AS site, v.hlc AS hlc, v.current_val AS cval, v.current_origin AS csite,"           \
     " v.current_hlc AS chlc"
 
@@ -198,13 +226,13 @@ add_functions(struct client *c)
  */
 /* clang-format off */
 static const char list_table_sql[] =
-    "SELECT seq, reg_table(tname) || ' ' || short_id(row), rname, reg_field(tname, cname),"
-    " reg_value(tname, cname, cval), short_id(csite), " LOCAL_TIME("chlc") ","
-    " reg_value(tname, cname, val), short_id(site), " LOCAL_TIME("hlc")
+    "SELECT num, reg_table(tname) || ' ' || short_id(row), rname, reg_field(tname, cname),"
+    " reg_value(tname, cname, cval), reg_device(csite), " LOCAL_TIME("chlc") ","
+    " reg_value(tname, cname, val), reg_device(site), " LOCAL_TIME("hlc")
     " FROM x ORDER BY seq";
 
 static const char list_json_sql[] =
-    "SELECT json_group_array(json_object('conflict', seq, 'table', tname, 'record', uuid(row),"
+    "SELECT json_group_array(json_object('conflict', num, 'table', tname, 'record', uuid(row),"
     " 'name', rname, 'column', cname, 'field', reg_field(tname, cname),"
     " 'current', json_object('value', " JSON_VALUE("cval") ", 'device', uuid(csite),"
     " 'written', " UTC_TIME("chlc") "),"
@@ -309,25 +337,33 @@ struct resolution {
 };
 
 /*
- * Finds open conflict seq: its register, the name of its record, both its
- * values and how many open conflicts its field has. Prints why not.
+ * Finds the open conflict numbered num (of the record whose id starts with
+ * record, if given): its register, the name of its record, both its values
+ * and how many open conflicts its field has. Two conflicts of different
+ * fields that share a number are listed, and the record then tells them
+ * apart. Prints why not.
  */
 static int
-resolve_find(struct client *c, long long seq, struct resolution *r)
+resolve_find(struct client *c, long long num, const char *record, struct resolution *r)
 {
     sqlite3_stmt *st = NULL;
     int ret, rc;
 
     ret = prepare_conflicts(
-        c, " WHERE v.seq = ?1",
+        c,
+        " WHERE cs_conflict_number(v.tbl, v.row, v.col, v.hlc, v.origin) = ?1 AND (?2 IS NULL"
+        " OR substr(hex(v.row), 25, length(?2)) = upper(?2)"
+        " OR substr(hex(v.row), 1, length(?2)) = upper(replace(?2, '-', '')))",
         "SELECT tname, row, cname, val, cval, reg_table(tname) || ' ' || short_id(row), rname,"
         " (SELECT count(*) - 1 FROM cs_conflict o WHERE o.tbl = tname AND o.row = x.row"
-        " AND o.col = cname) FROM x",
+        " AND o.col = cname), reg_field(tname, cname) FROM x ORDER BY seq",
         &st);
     if (ret != 0)
         goto out;
     ret = CS_EXIT_FAILURE;
-    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 1, num);
+    if (record != NULL)
+        sqlite3_bind_text(st, 2, record, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE)
@@ -352,6 +388,29 @@ resolve_find(struct client *c, long long seq, struct resolution *r)
         client_fail("%s", cs_strerror(rc));
         goto out;
     }
+    /* Another field with the same number: a coincidence of the hash, told apart by the record. */
+    char first[512];
+    snprintf(first, sizeof(first), "%s, %s", r->record, (const char *)sqlite3_column_text(st, 8));
+    int many = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (strcmp((const char *)sqlite3_column_text(st, 0), r->table) == 0 &&
+            strcmp((const char *)sqlite3_column_text(st, 2), r->column) == 0 &&
+            sqlite3_column_bytes(st, 1) == CS_ID_LEN &&
+            memcmp(sqlite3_column_blob(st, 1), r->row.b, CS_ID_LEN) == 0)
+            continue;
+        if (!many)
+            /* TRANSLATORS: the conflict number; the fields follow, one a line. */
+            client_fail(_("more than one field has open conflict %s; give the record's id after "
+                          "the number, one of:\n  %s"),
+                        r->arg, first);
+        many = 1;
+        rname = (const char *)sqlite3_column_text(st, 6);
+        fprintf(stderr, "  %s%s%s%s, %s\n", (const char *)sqlite3_column_text(st, 5),
+                rname ? " (" : "", rname ? rname : "", rname ? ")" : "",
+                (const char *)sqlite3_column_text(st, 8));
+    }
+    if (many)
+        goto out;
     ret = 0;
 out:
     sqlite3_finalize(st);
@@ -440,7 +499,7 @@ conf_resolve(struct client *c, const struct verb_args *a)
 {
     const char *pick = a->ov[RES_PICK], *text = a->ov[RES_VALUE];
     struct resolution r = {.arg = a->argv[0]};
-    long long seq = 0;
+    long long num = 0;
     int ret;
 
     if ((pick == NULL) == (text == NULL))
@@ -451,10 +510,11 @@ conf_resolve(struct client *c, const struct verb_args *a)
                             pick);
     /* Digits only: strtoll would also take signs and spaces. */
     size_t digits = strspn(r.arg, "0123456789");
-    if (digits == 0 || digits > 18 || r.arg[digits] != 0 || (seq = strtoll(r.arg, NULL, 10)) == 0)
+    if (digits == 0 || digits > 18 || r.arg[digits] != 0 || (num = strtoll(r.arg, NULL, 10)) == 0)
         return client_fail(_("'%s' is not a conflict number (see 'cellsync conflicts list')"),
                            r.arg);
-    if ((ret = add_functions(c)) == 0 && (ret = resolve_find(c, seq, &r)) == 0 &&
+    const char *record = a->argc > 1 ? a->argv[1] : NULL;
+    if ((ret = add_functions(c)) == 0 && (ret = resolve_find(c, num, record, &r)) == 0 &&
         (ret = resolve_choose(c, &r, pick, text)) == 0)
         ret = resolve_write(c, &r);
     free(r.current_mem);
@@ -474,7 +534,7 @@ static const struct cs_cli_opt resolve_opts[RES__COUNT] = {
 static const struct verb verbs[] = {
     {"list", conf_list, NULL, list_opts, LIST__COUNT, "", 0, 0,
      N_("list the fields edited on two devices at once, with both values")},
-    {"resolve", conf_resolve, NULL, resolve_opts, RES__COUNT, "CONFLICT", 1, 1,
+    {"resolve", conf_resolve, NULL, resolve_opts, RES__COUNT, "CONFLICT [RECORD]", 1, 2,
      N_("keep one value of a conflict, or set a new one")},
 };
 

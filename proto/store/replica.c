@@ -564,6 +564,49 @@ cs_replica_close(struct cs_replica *r)
     free(r);
 }
 
+uint32_t
+cs_replica_conflict_number(const char *table, const struct cs_id *row, const char *column,
+                           uint64_t hlc, const struct cs_id *origin)
+{
+    crypto_generichash_state h;
+    uint8_t stamp[8], out[8];
+    for (int i = 0; i < 8; i++)
+        stamp[i] = (uint8_t)(hlc >> (56 - 8 * i));
+    crypto_generichash_init(&h, NULL, 0, sizeof(out));
+    /* The names with their NULs, so that no two (table, column) pairs give the same bytes. */
+    crypto_generichash_update(&h, (const uint8_t *)table, strlen(table) + 1);
+    crypto_generichash_update(&h, row->b, CS_ID_LEN);
+    crypto_generichash_update(&h, (const uint8_t *)column, strlen(column) + 1);
+    crypto_generichash_update(&h, stamp, sizeof(stamp));
+    crypto_generichash_update(&h, origin->b, CS_ID_LEN);
+    crypto_generichash_final(&h, out, sizeof(out));
+    uint64_t x = 0;
+    for (size_t i = 0; i < sizeof(out); i++)
+        x = x << 8 | out[i];
+    return CS_CONFLICT_NUMBER_MIN +
+           (uint32_t)(x % (CS_CONFLICT_NUMBER_MAX - CS_CONFLICT_NUMBER_MIN + 1));
+}
+
+/* cs_conflict_number(tbl, row, col, hlc, origin) in SQL; NULL for anything but a version's. */
+static void
+sql_conflict_number(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    const char *c = (const char *)sqlite3_value_text(argv[2]);
+    if (t == NULL || c == NULL || sqlite3_value_bytes(argv[1]) != CS_ID_LEN ||
+        sqlite3_value_type(argv[3]) != SQLITE_INTEGER ||
+        sqlite3_value_bytes(argv[4]) != CS_ID_LEN) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    struct cs_id row, origin;
+    memcpy(row.b, sqlite3_value_blob(argv[1]), CS_ID_LEN);
+    memcpy(origin.b, sqlite3_value_blob(argv[4]), CS_ID_LEN);
+    sqlite3_result_int64(ctx, cs_replica_conflict_number(
+                                  t, &row, c, (uint64_t)sqlite3_value_int64(argv[3]), &origin));
+}
+
 int
 cs_replica_open(struct cs_replica **out, const char *path, int flags, const struct cs_id *site,
                 char *err, size_t errlen)
@@ -674,7 +717,10 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
             }
         }
     }
-    if ((rc = sites_load(r)) != SQLITE_OK) {
+    if ((rc = sites_load(r)) != SQLITE_OK ||
+        (rc = sqlite3_create_function(r->db, "cs_conflict_number", 5,
+                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_conflict_number,
+                                      NULL, NULL)) != SQLITE_OK) {
         ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
         goto out;
     }

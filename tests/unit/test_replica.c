@@ -915,6 +915,58 @@ test_text_nfc(void **state)
     cs_replica_close(b);
 }
 
+/*
+ * A conflict's number is the same on both replicas whatever their local
+ * order, from C and from SQL, six digits, and another field's differs.
+ */
+static void
+test_conflict_number(void **state)
+{
+    (void)state;
+    struct cs_replica *a = open_mem(1), *b = open_mem(2);
+    struct cs_id row, sa, sb;
+    cs_id_new(&row);
+    memset(sa.b, 1, sizeof(sa.b));
+    memset(sb.b, 2, sizeof(sb.b));
+    set_text(b, &row, "note", "b's own write first, so the seqs differ");
+    set_text(a, &row, "phone", "0911");
+    set_text(b, &row, "phone", "0922");
+    pull(a, b, NULL);
+    pull(b, a, NULL);
+    uint32_t num[2];
+    int64_t seq[2];
+    struct cs_replica *rs[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(cs_replica_db(rs[i]),
+                                            "SELECT cs_conflict_number(tbl, row, col, hlc, origin),"
+                                            " seq, tbl, col, hlc, origin FROM cs_conflict",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        num[i] = (uint32_t)sqlite3_column_int64(st, 0);
+        seq[i] = sqlite3_column_int64(st, 1);
+        struct cs_id origin;
+        memcpy(origin.b, sqlite3_column_blob(st, 5), CS_ID_LEN);
+        assert_int_equal(
+            num[i], cs_replica_conflict_number((const char *)sqlite3_column_text(st, 2), &row,
+                                               (const char *)sqlite3_column_text(st, 3),
+                                               (uint64_t)sqlite3_column_int64(st, 4), &origin));
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+    }
+    assert_int_not_equal(seq[0], seq[1]);
+    assert_int_equal(num[0], num[1]);
+    assert_in_range(num[0], CS_CONFLICT_NUMBER_MIN, CS_CONFLICT_NUMBER_MAX);
+    uint64_t hlc = 12345;
+    assert_int_not_equal(cs_replica_conflict_number("candidate", &row, "phone", hlc, &sa),
+                         cs_replica_conflict_number("candidate", &row, "note", hlc, &sa));
+    assert_int_not_equal(cs_replica_conflict_number("candidate", &row, "phone", hlc, &sa),
+                         cs_replica_conflict_number("candidate", &row, "phone", hlc, &sb));
+    cs_replica_close(a);
+    cs_replica_close(b);
+}
+
 /* The store's public face: the views cs_version and cs_conflict, and the named calls. */
 static void
 test_public_face(void **state)
@@ -1192,6 +1244,7 @@ main(void)
         cmocka_unit_test(test_rollback_forgets_columns),
         cmocka_unit_test(test_public_face),
         cmocka_unit_test(test_text_nfc),
+        cmocka_unit_test(test_conflict_number),
         cmocka_unit_test(test_property_orders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

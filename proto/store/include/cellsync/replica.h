@@ -35,7 +35,9 @@
  *                seq, tbl, row, col, val, hlc, origin (the losing version),
  *                current_val, current_hlc, current_origin
  *
- * and through the calls below.
+ * and through the calls below. A conflict is named to people by its number
+ * (cs_replica_conflict_number), which the replica's connection also has as
+ * the SQL function cs_conflict_number(tbl, row, col, hlc, origin).
  */
 #ifndef CELLSYNC_REPLICA_H
 #define CELLSYNC_REPLICA_H
@@ -278,6 +280,19 @@ int cs_replica_reissue(struct cs_replica *r, const struct cs_refused_id *ids, si
 
 /* Open conflicts, for status lines. */
 int cs_replica_conflict_count(struct cs_replica *r, uint64_t *count);
+
+/* The numbers of conflicts: CS_CONFLICT_NUMBER_MIN..MAX, all six digits. */
+#define CS_CONFLICT_NUMBER_MIN 100000
+#define CS_CONFLICT_NUMBER_MAX 999999
+/*
+ * The number people name an open conflict by: a hash of the losing
+ * version's identity (its register and its stamp and origin), so it is the
+ * same on every device that holds the conflict and stays the same while it
+ * is open, whatever else arrives, unlike a local seq. Two open conflicts
+ * may share a number (about one chance in 900,000 per pair).
+ */
+uint32_t cs_replica_conflict_number(const char *table, const struct cs_id *row, const char *column,
+                                    uint64_t hlc, const struct cs_id *origin);
 
 /*
  * Who wrote a row first: the origin of its version with the lowest seq here
