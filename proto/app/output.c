@@ -4,21 +4,19 @@
  * the reports of both ends. A table has to see every row
  * before it can print the first, so out_table() copies the cells out of the
  * statement, measures them in terminal columns, then prints. Widths come
- * from wcwidth() when the locale is UTF-8 and from a small built-in table
- * otherwise, so that Vietnamese names line up even under LANG=C. Dates are
- * stored and queried as ISO text; a cell that is exactly such a date is
- * shown as DD/MM/YYYY, as Vietnamese documents write it, here in the one
- * place every table and record goes through (JSON and CSV keep ISO).
+ * from utf8proc in every locale, so that Vietnamese names line up even
+ * under LANG=C. Dates are stored and queried as ISO text; a cell that is
+ * exactly such a date is shown as DD/MM/YYYY, as Vietnamese documents
+ * write it, here in the one place every table and record goes through
+ * (JSON and CSV keep ISO).
  */
-#define _XOPEN_SOURCE 700 /* wcwidth() */
-
 #include <errno.h>
-#include <langinfo.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wchar.h>
+
+#include <utf8proc.h>
 
 #include "cellsync/date.h"
 #include "cellsync/error.h"
@@ -49,121 +47,28 @@ fail_sqlite(sqlite3_stmt *st, char *err, size_t errlen)
     return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(sqlite3_db_handle(st)));
 }
 
-struct range {
-    uint32_t lo, hi;
-};
-
-/* Code points that take no column: combining marks (Vietnamese tones), joiners. */
-static const struct range zero_width[] = {
-    {0x0300, 0x036f}, {0x1ab0, 0x1aff}, {0x1dc0, 0x1dff}, {0x200b, 0x200f},
-    {0x20d0, 0x20ff}, {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f},
-};
-
-/* East Asian wide and fullwidth code points: two columns. */
-static const struct range double_width[] = {
-    {0x1100, 0x115f},   {0x2e80, 0x303e},   {0x3041, 0x33ff},   {0x3400, 0x4dbf},
-    {0x4e00, 0x9fff},   {0xa000, 0xa4cf},   {0xac00, 0xd7a3},   {0xf900, 0xfaff},
-    {0xfe30, 0xfe4f},   {0xff00, 0xff60},   {0xffe0, 0xffe6},   {0x1f300, 0x1f64f},
-    {0x1f900, 0x1f9ff}, {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
-};
-
-static bool
-in_ranges(uint32_t cp, const struct range *r, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (cp >= r[i].lo && cp <= r[i].hi)
-            return true;
-    return false;
-}
-
-/* Width of one code point without the C library: see the file comment. */
-static int
-table_width(uint32_t cp)
-{
-    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
-        return 0;
-    if (in_ranges(cp, zero_width, sizeof(zero_width) / sizeof(zero_width[0])))
-        return 0;
-    if (in_ranges(cp, double_width, sizeof(double_width) / sizeof(double_width[0])))
-        return 2;
-    return 1;
-}
-
-/* Decodes one UTF-8 sequence; returns its length, 0 when s does not start a valid one. */
+/*
+ * Terminal columns of s: utf8proc's width of each code point (0 for
+ * combining marks such as Vietnamese tones, 2 for East Asian wide ones),
+ * the same in every locale, so Vietnamese names line up under LANG=C too.
+ * A byte that is not valid UTF-8 still prints as something: one column.
+ */
 static size_t
-utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+width_of(const char *s, size_t len)
 {
-    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t n;
-    uint32_t c;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    } else if ((s[0] & 0xe0) == 0xc0) {
-        n = 2, c = s[0] & 0x1f;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        n = 3, c = s[0] & 0x0f;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        n = 4, c = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n > len)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    /* Overlong forms, surrogates and values past U+10FFFF are not text. */
-    if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return n;
-}
-
-static bool
-locale_is_utf8(void)
-{
-    const char *cs = nl_langinfo(CODESET);
-    return strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0;
-}
-
-/* A byte that is not valid UTF-8 still prints as something: one column. */
-static size_t
-width_of(const char *s, size_t len, bool use_wc)
-{
-    const unsigned char *p = (const unsigned char *)s;
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t w = 0;
-    mbstate_t ps;
-    memset(&ps, 0, sizeof(ps));
     while (len > 0) {
-        size_t n;
-        int cw;
-        if (use_wc) {
-            wchar_t wc;
-            n = mbrtowc(&wc, (const char *)p, len, &ps);
-            if (n == (size_t)-1 || n == (size_t)-2) {
-                memset(&ps, 0, sizeof(ps));
-                n = 1, cw = 1;
-            } else {
-                if (n == 0) /* an embedded NUL */
-                    n = 1;
-                cw = wcwidth(wc);
-                if (cw < 0) /* not printable here: ask the table */
-                    cw = table_width((uint32_t)wc);
-            }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)len, &cp);
+        if (n <= 0) {
+            n = 1;
+            w++;
         } else {
-            uint32_t cp;
-            n = utf8_decode(p, len, &cp);
-            if (n == 0)
-                n = 1, cw = 1;
-            else
-                cw = table_width(cp);
+            w += (size_t)utf8proc_charwidth(cp);
         }
-        w += (size_t)cw;
         p += n;
-        len -= n;
+        len -= (size_t)n;
     }
     return w;
 }
@@ -171,12 +76,12 @@ width_of(const char *s, size_t len, bool use_wc)
 size_t
 cs_out_width(const char *s, size_t len)
 {
-    return width_of(s, len, locale_is_utf8());
+    return width_of(s, len);
 }
 
 /* Copies column i of the current row into c; 0 or CS_ENOMEM. */
 static int
-cell_load(struct cell *c, sqlite3_stmt *st, int i, bool use_wc)
+cell_load(struct cell *c, sqlite3_stmt *st, int i)
 {
     static const char hex[] = "0123456789abcdef";
     int type = sqlite3_column_type(st, i);
@@ -217,7 +122,7 @@ cell_load(struct cell *c, sqlite3_stmt *st, int i, bool use_wc)
         cs_date_parse(t, &day, NULL, 0) == 0)
         cs_date_format_vi(day, c->text);
     c->kind = type == SQLITE_TEXT ? CELL_TEXT : CELL_NUM;
-    c->width = width_of(c->text, c->len, use_wc);
+    c->width = width_of(c->text, c->len);
     return 0;
 }
 
@@ -276,7 +181,6 @@ int
 cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, size_t errlen)
 {
     int ret = CS_ENOMEM;
-    bool use_wc = locale_is_utf8();
     size_t ncols = (size_t)sqlite3_column_count(st);
     size_t nrows = 0, cap = 0;
     struct cell *cells = NULL; /* row-major; row 0 is the header */
@@ -299,7 +203,7 @@ cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, s
             goto out;
         struct cell *row = &cells[(nrows + 1) * ncols];
         for (size_t i = 0; i < ncols; i++) {
-            int r = cell_load(&row[i], st, (int)i, use_wc);
+            int r = cell_load(&row[i], st, (int)i);
             if (r != 0) {
                 for (size_t k = 0; k < i; k++)
                     free(row[k].text);
@@ -338,7 +242,7 @@ cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, s
         struct cell *c = &cells[i];
         c->text = (char *)h;
         c->len = strlen(h);
-        c->width = width_of(h, c->len, use_wc);
+        c->width = width_of(h, c->len);
         c->kind = numcol[i] ? CELL_NUM : CELL_TEXT;
         if (c->width > widths[i])
             widths[i] = c->width;
@@ -390,7 +294,6 @@ int
 cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels, char *err, size_t errlen)
 {
     int ret = CS_ENOMEM;
-    bool use_wc = locale_is_utf8();
     size_t ncols = (size_t)sqlite3_column_count(st);
     size_t maxw = 0;
     struct cell *vals = calloc(ncols + 1, sizeof(*vals));
@@ -410,7 +313,7 @@ cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels, char *err, size_
         goto out;
     }
     for (; loaded < ncols; loaded++) {
-        int r = cell_load(&vals[loaded], st, (int)loaded, use_wc);
+        int r = cell_load(&vals[loaded], st, (int)loaded);
         if (r != 0) {
             ret = r;
             goto out;
@@ -420,7 +323,7 @@ cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels, char *err, size_
         names[i] = label_of(st, labels, (int)i);
         if (names[i] == NULL)
             goto out;
-        nw[i] = width_of(names[i], strlen(names[i]), use_wc);
+        nw[i] = width_of(names[i], strlen(names[i]));
         if (nw[i] > maxw)
             maxw = nw[i];
     }

@@ -4,8 +4,8 @@
  * terminal shows (Vietnamese tones in precomposed or combining form, wide
  * CJK), numbers sit on the right, NULL is "-", JSON comes out of SQLite
  * untouched, and show-style records align their translated labels. Each
- * layout is checked in the C locale (built-in width table) and in C.UTF-8
- * (wcwidth), which must agree.
+ * layout is checked in the C locale and in C.UTF-8, which must agree (the
+ * widths are utf8proc's, whatever the locale).
  */
 #include <stdarg.h>
 #include <stddef.h>
