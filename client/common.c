@@ -157,9 +157,13 @@ verb_help(FILE *f, const char *what, const struct verb *v)
 {
     fprintf(f, _("usage: cellsync %s [<options>]%s%s\n\n%s\n"), what, v->operands[0] ? " " : "",
             v->operands, _(v->summary));
-    if (strstr(v->operands, "ID") != NULL)
-        fprintf(f, "%s\n",
-                _("ID: a record's id as lists show it (or its start), or a person's full name"));
+    /* Operands that name records: "ID", "MEETING MEMBER". */
+    if (strstr(v->operands, "ID") != NULL || strstr(v->operands, "MEMBER") != NULL ||
+        strstr(v->operands, "CANDIDATE") != NULL)
+        /* TRANSLATORS: the operands as in the usage line ("ID", "MEETING MEMBER"), kept as is. */
+        fprintf(f,
+                _("%s: a record's id as lists show it (or its start), or a person's full name\n"),
+                v->operands);
     print_options(f, v->e, v->opts, v->nopts);
 }
 
