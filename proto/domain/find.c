@@ -181,7 +181,7 @@ cs_find_matches(sqlite3 *db, const char *table, const char *text, struct cs_find
 
     *count = 0;
     if (t == NULL)
-        return cs_errf(err, errlen, CS_EINVAL, "no table '%s'", table);
+        return cs_errf(err, errlen, CS_EINVAL, _("no table '%s'"), table);
     size_t n = hex_digits(text, hex, sizeof(hex));
     /* With fewer than 4 digits an id means nothing; a name may still match. */
     if (n < 4)
