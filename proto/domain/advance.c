@@ -14,6 +14,7 @@
 #include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/record.h"
 #include "internal.h"
 
 /* Records an exception to a rule on the candidate, in the open transaction. */
@@ -43,28 +44,6 @@ set_ref(struct cs_replica *r, const char *table, const struct cs_id *row, const 
 {
     struct cs_value v = {.type = CS_VBLOB, .p = ref->b, .n = CS_ID_LEN};
     return cs_replica_set(r, table, row, column, &v, err, errlen);
-}
-
-/* The text of a record's column ("" if unset) into buf; 0 or CS_ENOTFOUND. */
-static int
-row_text(sqlite3 *db, const char *table, const struct cs_id *row, const char *column, char *buf,
-         size_t len)
-{
-    char sql[256];
-    sqlite3_stmt *st;
-    int ret = CS_ENOTFOUND;
-    snprintf(sql, sizeof(sql), "SELECT coalesce(\"%s\", '') FROM \"%s\" WHERE id = ?1", column,
-             table);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return CS_ESQLITE;
-    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
-    buf[0] = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
-        ret = 0;
-    }
-    sqlite3_finalize(st);
-    return ret;
 }
 
 /*
@@ -107,13 +86,14 @@ promote(struct cs_replica *r, const struct cs_id *cand, enum cs_stage to, const 
                                        "phone",     "education",  "occupation", "org_unit"};
     for (size_t i = 0; i < sizeof(copy) / sizeof(copy[0]); i++) {
         char value[1024];
-        if (row_text(cs_replica_db(r), "candidate", cand, copy[i], value, sizeof(value)) == 0 &&
+        if (cs_record_text(cs_replica_db(r), "candidate", cand, copy[i], value, sizeof(value)) ==
+                0 &&
             value[0] != 0 &&
             (ret = cs_replica_set_text(r, "member", &member, copy[i], value, err, errlen)))
             return ret;
     }
-    if ((ret = row_text(cs_replica_db(r), "candidate", cand, "decision_on", buf, sizeof(buf))) !=
-            0 ||
+    if ((ret = cs_record_text(cs_replica_db(r), "candidate", cand, "decision_on", buf,
+                              sizeof(buf))) != 0 ||
         (buf[0] &&
          (ret = cs_replica_set_text(r, "member", &member, "decision_on", buf, err, errlen))) ||
         (ret = cs_replica_set_text(r, "member", &member, "ceremony_on", date, err, errlen)) ||
@@ -250,7 +230,7 @@ step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
         char status[32];
         f.sponsor[i].present = true;
         f.sponsor[i].official_member =
-            row_text(db, "member", s->sponsor[i], "status", status, sizeof(status)) == 0 &&
+            cs_record_text(db, "member", s->sponsor[i], "status", status, sizeof(status)) == 0 &&
             strcmp(status, "official") == 0;
         f.sponsor[i].months_known = -1;
     }
@@ -509,7 +489,7 @@ cs_candidate_undo(struct cs_replica *r, const struct cs_id *id, const char *reas
         goto out;
     }
     const char *column = cs_candidate_stage_column(f.stage);
-    row_text(db, "candidate", id, column, was, sizeof(was));
+    cs_record_text(db, "candidate", id, column, was, sizeof(was));
     struct cs_value cv = {.type = CS_VBLOB, .p = id->b, .n = CS_ID_LEN};
     cs_id_new(&u);
     if ((ret = cs_replica_set_text(r, "candidate", id, "stage", cs_stage_code(back), err,

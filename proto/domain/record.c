@@ -98,6 +98,27 @@ out:
 }
 
 int
+cs_record_text(sqlite3 *db, const char *table, const struct cs_id *row, const char *column,
+               char *buf, size_t len)
+{
+    char sql[256];
+    sqlite3_stmt *st;
+    int ret = CS_ENOTFOUND;
+    snprintf(sql, sizeof(sql), "SELECT coalesce(\"%s\", '') FROM \"%s\" WHERE id = ?1", column,
+             table);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    buf[0] = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+        ret = 0;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int
 cs_record_delete(struct cs_replica *r, const char *table, const struct cs_id *row, char *err,
                  size_t errlen)
 {

@@ -20,6 +20,14 @@
 #include "cellsync/replica.h"
 
 /*
+ * The text of a record's column ("" if unset, live or deleted) into buf;
+ * 0 or CS_ENOTFOUND (or CS_ESQLITE). table and column are names of the
+ * schema, never typed text: they are put in the SQL as they are.
+ */
+int cs_record_text(sqlite3 *db, const char *table, const struct cs_id *row, const char *column,
+                   char *buf, size_t len);
+
+/*
  * Deletes (or restores) a record of table, in a transaction of its own.
  * 0, CS_ENOTFOUND (no such record), CS_EINVAL (already deleted, or not
  * deleted) or a store error, with err naming the record.
