@@ -12,6 +12,7 @@
 #include "cellsync/find.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
+#include "cellsync/record.h"
 #include "client.h"
 
 int
@@ -25,21 +26,7 @@ int
 records_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
              char *buf, size_t len)
 {
-    char sql[256];
-    sqlite3_stmt *st;
-    int ret = CS_ENOTFOUND;
-    snprintf(sql, sizeof(sql), "SELECT coalesce(\"%s\", '') FROM \"%s\" WHERE id = ?1", column,
-             table);
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return CS_ESQLITE;
-    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
-    buf[0] = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
-        ret = 0;
-    }
-    sqlite3_finalize(st);
-    return ret;
+    return cs_record_text(c->db, table, row, column, buf, len);
 }
 
 /* The SQL expression that shows a field: labels for codes, short ids for references. */
