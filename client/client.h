@@ -217,7 +217,7 @@ void client_due_skipped(void *ud, const struct cs_id *id);
 
 /*
  * `CMD delete TEXT` and `CMD undelete TEXT` of a record of table: the
- * record named as records_find() (a deleted one, cs_record_find_deleted())
+ * record named as records_find() (a deleted one, cs_find_deleted())
  * takes it; prints what was done and how to undo it. Exit codes.
  */
 int client_delete(struct client *c, const char *cmd, const char *table, const char *text);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cellsync/error.h"
+#include "cellsync/find.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
 #include "cellsync/record.h"
@@ -60,7 +61,7 @@ client_undelete(struct client *c, const char *cmd, const char *table, const char
     int ret;
 
     (void)cmd;
-    if ((ret = cs_record_find_deleted(c->db, table, text, &id, err, sizeof(err))) != 0 ||
+    if ((ret = cs_find_deleted(c->db, table, text, &id, err, sizeof(err))) != 0 ||
         (ret = cs_record_undelete(c->rep, table, &id, err, sizeof(err))) != 0)
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
     record_name(c, table, &id, name, sizeof(name));
@@ -98,7 +99,7 @@ client_show_deleted(struct client *c, const char *cmd, const struct entity *e, c
     int ret;
 
     /* A name or id that matches no deleted record either: the first error stands. */
-    if (cs_record_find_deleted(c->db, e->table, text, &id, err, sizeof(err)) == CS_ENOTFOUND)
+    if (cs_find_deleted(c->db, e->table, text, &id, err, sizeof(err)) == CS_ENOTFOUND)
         return client_fail("%s", notfound);
     if (err[0] != 0)
         return client_fail("%s", err);

@@ -142,13 +142,13 @@ hex_digits(const char *text, char *hex, size_t len)
 }
 
 /*
- * Every live record as a match: id, name, date. The id ways of
- * cs_find_matches as a rank (?1 the hex digits, ?2 how many), NULL where
- * none matches; the caller keeps the rows of the best rank. *named: 1 if
- * the table's records have a full name.
+ * Every live record (or with deleted, every deleted one) as a match: id,
+ * name, date. The id ways of cs_find_matches as a rank (?1 the hex digits,
+ * ?2 how many), NULL where none matches; the caller keeps the rows of the
+ * best rank. *named: 1 if the table's records have a full name.
  */
 static int
-prepare(sqlite3 *db, const struct cs_schema_table *t, sqlite3_stmt **st, int *named)
+prepare(sqlite3 *db, const struct cs_schema_table *t, int deleted, sqlite3_stmt **st, int *named)
 {
     const char *date = NULL;
     *named = 0;
@@ -164,14 +164,16 @@ prepare(sqlite3 *db, const struct cs_schema_table *t, sqlite3_stmt **st, int *na
              " CASE WHEN ?2 <= 8 AND substr(hex(id), 25, ?2) = ?1 THEN 1"
              " WHEN substr(hex(id), 1, ?2) = ?1 THEN 2"
              " WHEN substr(hex(id), -?2) = ?1 THEN 3 END"
-             " FROM \"%s\" WHERE cl %% 2 = 1 ORDER BY id",
-             *named ? "coalesce(full_name, '')" : "''", date ? date : "NULL", t->name);
+             " FROM \"%s\" WHERE cl %% 2 = %d ORDER BY id",
+             *named ? "coalesce(full_name, '')" : "''", date ? date : "NULL", t->name,
+             deleted ? 0 : 1);
     return sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK ? 0 : CS_ESQLITE;
 }
 
-int
-cs_find_matches(sqlite3 *db, const char *table, const char *text, struct cs_find_match *m,
-                size_t max, size_t *count, char *err, size_t errlen)
+/* cs_find_matches() among the live records, or with deleted among the deleted ones. */
+static int
+find_matches(sqlite3 *db, const char *table, int deleted, const char *text, struct cs_find_match *m,
+             size_t max, size_t *count, char *err, size_t errlen)
 {
     const struct cs_schema_table *t = cs_schema_table(table);
     struct folder f = {.tok = NULL};
@@ -187,7 +189,7 @@ cs_find_matches(sqlite3 *db, const char *table, const char *text, struct cs_find
     if (n < 4)
         n = 0;
     int named, by_name = 0;
-    if ((ret = prepare(db, t, &st, &named)) != 0)
+    if ((ret = prepare(db, t, deleted, &st, &named)) != 0)
         goto out;
     for (int pass = 0; pass < 2 && *count == 0; pass++) {
         /* Pass 0 takes ids; pass 1 names, for a table with names, if no id matched. */
@@ -252,8 +254,16 @@ out:
 }
 
 int
-cs_find_record(sqlite3 *db, const char *table, const char *text, struct cs_id *out, char *err,
-               size_t errlen)
+cs_find_matches(sqlite3 *db, const char *table, const char *text, struct cs_find_match *m,
+                size_t max, size_t *count, char *err, size_t errlen)
+{
+    return find_matches(db, table, 0, text, m, max, count, err, errlen);
+}
+
+/* cs_find_record() among the live records, or with deleted among the deleted ones. */
+static int
+find_record(sqlite3 *db, const char *table, int deleted, const char *text, struct cs_id *out,
+            char *err, size_t errlen)
 {
     const struct cs_schema_table *t = cs_schema_table(table);
     struct cs_find_match m[LISTED];
@@ -261,7 +271,7 @@ cs_find_record(sqlite3 *db, const char *table, const char *text, struct cs_id *o
     size_t count;
     int ret;
 
-    if ((ret = cs_find_matches(db, table, text, m, LISTED, &count, err, errlen)) != 0)
+    if ((ret = find_matches(db, table, deleted, text, m, LISTED, &count, err, errlen)) != 0)
         return ret;
     const char *what = _(t->label);
     /* An id has 4 hex digits or more; anything else was taken as a name. */
@@ -271,6 +281,8 @@ cs_find_record(sqlite3 *db, const char *table, const char *text, struct cs_id *o
         return 0;
     }
     if (count == 0) {
+        if (deleted)
+            return cs_errf(err, errlen, CS_ENOTFOUND, _("no deleted %s matches '%s'"), what, text);
         if (is_id)
             return cs_errf(err, errlen, CS_ENOTFOUND, _("no %s with id '%s'"), what, text);
         /* TRANSLATORS: what was typed, then a record ("member"), twice. */
@@ -283,8 +295,9 @@ cs_find_record(sqlite3 *db, const char *table, const char *text, struct cs_id *o
         return CS_EAMBIGUOUS;
     /* TRANSLATORS: a record ("member") and what was typed; the matches follow, one a line. */
     cs_errf(err, errlen, CS_EAMBIGUOUS,
-            is_id ? _("more than one %s has an id matching '%s'; give more of its digits:")
-                  : _("more than one %s is named '%s'; give the id of one of them:"),
+            deleted ? _("more than one deleted %s matches '%s': give more of its id")
+            : is_id ? _("more than one %s has an id matching '%s'; give more of its digits:")
+                    : _("more than one %s is named '%s'; give the id of one of them:"),
             what, text);
     /* Whole lines only, with room kept for the count of those left out. */
     size_t n = strlen(err), shown = 0;
@@ -302,4 +315,18 @@ cs_find_record(sqlite3 *db, const char *table, const char *text, struct cs_id *o
         /* TRANSLATORS: after the matches listed, how many more there are. */
         snprintf(err + n, errlen - n, _("\n  ... and %zu more"), count - shown);
     return CS_EAMBIGUOUS;
+}
+
+int
+cs_find_record(sqlite3 *db, const char *table, const char *text, struct cs_id *out, char *err,
+               size_t errlen)
+{
+    return find_record(db, table, 0, text, out, err, errlen);
+}
+
+int
+cs_find_deleted(sqlite3 *db, const char *table, const char *text, struct cs_id *out, char *err,
+                size_t errlen)
+{
+    return find_record(db, table, 1, text, out, err, errlen);
 }

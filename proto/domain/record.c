@@ -5,7 +5,6 @@
  * who did it is read back from that register's current version in the
  * store's public view cs_version.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -176,58 +175,6 @@ cs_record_life_text(const struct cs_record_life *l, char *buf, size_t len)
     else
         snprintf(buf, len, _("%s, by device %s"), when, who);
     return buf;
-}
-
-int
-cs_record_find_deleted(sqlite3 *db, const char *table, const char *text, struct cs_id *out,
-                       char *err, size_t errlen)
-{
-    const struct cs_schema_table *t = cs_schema_table(table);
-    int people = strcmp(name_expr(table), "x.full_name") == 0;
-    char hex[CS_ID_HEX_LEN + 1], sql[384];
-    size_t n = 0;
-    sqlite3_stmt *st;
-    int found = 0, rc, ret;
-
-    if (t == NULL)
-        return cs_errf(err, errlen, CS_EINVAL, "%s", _("no such table"));
-    /* Hex digits (dashes ignored) may be an id; anything else only a name. */
-    for (const char *p = text; *p && n < sizeof(hex) - 1; p++) {
-        if (*p == '-')
-            continue;
-        if (!isxdigit((unsigned char)*p)) {
-            n = 0;
-            break;
-        }
-        hex[n++] = (char)toupper((unsigned char)*p);
-    }
-    hex[n] = 0;
-    snprintf(sql, sizeof(sql),
-             "SELECT x.id FROM \"%s\" x WHERE x.cl %% 2 = 0 AND ((?1 != '' AND"
-             " (hex(x.id) LIKE ?1 || '%%' OR hex(x.id) LIKE '%%' || ?1)) OR %s = ?2) LIMIT 2",
-             table, people ? "x.full_name" : "NULL");
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
-    sqlite3_bind_text(st, 1, n >= 4 ? hex : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(st, 0) == CS_ID_LEN)
-            memcpy(out->b, sqlite3_column_blob(st, 0), CS_ID_LEN);
-        found++;
-    }
-    if (rc != SQLITE_DONE)
-        ret = cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
-    else if (found == 0)
-        ret = cs_errf(err, errlen, CS_ENOTFOUND, _("no deleted %s matches '%s'"),
-                      record_label(table), text);
-    else if (found > 1)
-        ret = cs_errf(err, errlen, CS_EAMBIGUOUS,
-                      _("more than one deleted %s matches '%s': give more of its id"),
-                      record_label(table), text);
-    else
-        ret = 0;
-    sqlite3_finalize(st);
-    return ret;
 }
 
 int

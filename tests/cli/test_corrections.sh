@@ -119,6 +119,10 @@ on home 1 "no candidate with id" -- candidate advance "$d" --to biography_verifi
 on home 0 "restored candidate $d 'Hà Thị Dung'" -- candidate undelete "Hà Thị Dung"
 on home 1 "no deleted candidate matches" -- candidate undelete "$d"
 on home 0 "Hà Thị Dung" -- candidate list
+# A deleted record is named the ways a live one is: its name without marks or case.
+on home 0 "deleted candidate $d" -- candidate delete "ha thi dung"
+on home 0 "^deleted on:" -- candidate show "HA THI DUNG"
+on home 0 "restored candidate $d 'Hà Thị Dung'" -- candidate undelete "ha thi dung"
 # The delete is a write like any other: a version of the row life, from this device.
 [ "$(sql home "SELECT count(*) FROM cs_version WHERE tbl = 'candidate' AND col = '_cl'")" -ge 2 ] &&
     ok || bad "no row-life versions for the delete and undelete"

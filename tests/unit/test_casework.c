@@ -18,6 +18,7 @@
 #include "cellsync/candidate.h"
 #include "cellsync/codes.h"
 #include "cellsync/error.h"
+#include "cellsync/find.h"
 #include "cellsync/record.h"
 
 static struct cs_replica *
@@ -325,20 +326,17 @@ test_delete_undelete(void **state)
     assert_int_equal(count(r, "SELECT count(*) FROM member WHERE cl % 2 = 1"), 1);
 
     /* Found among the deleted by its name, or by the start or the end of its id. */
-    assert_int_equal(cs_record_find_deleted(cs_replica_db(r), "member", "Đinh Văn Thắng", &found,
-                                            err, sizeof(err)),
-                     0);
+    assert_int_equal(
+        cs_find_deleted(cs_replica_db(r), "member", "Đinh Văn Thắng", &found, err, sizeof(err)), 0);
     assert_int_equal(cs_id_cmp(&found, &a), 0);
     cs_id_to_hex(&a, hex);
     hex[10] = 0;
-    assert_int_equal(
-        cs_record_find_deleted(cs_replica_db(r), "member", hex, &found, err, sizeof(err)), 0);
+    assert_int_equal(cs_find_deleted(cs_replica_db(r), "member", hex, &found, err, sizeof(err)), 0);
     cs_id_short(&a, buf);
-    assert_int_equal(
-        cs_record_find_deleted(cs_replica_db(r), "member", buf, &found, err, sizeof(err)), 0);
+    assert_int_equal(cs_find_deleted(cs_replica_db(r), "member", buf, &found, err, sizeof(err)), 0);
     /* A live one is not. */
     assert_int_equal(
-        cs_record_find_deleted(cs_replica_db(r), "member", "Lò Thị Hoa", &found, err, sizeof(err)),
+        cs_find_deleted(cs_replica_db(r), "member", "Lò Thị Hoa", &found, err, sizeof(err)),
         CS_ENOTFOUND);
 
     sqlite3_stmt *st;

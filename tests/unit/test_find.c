@@ -137,7 +137,7 @@ test_ids_and_names(void **state)
     cs_replica_close(r);
 }
 
-/* A deleted record is not found, by id or by name. */
+/* A deleted record is not found, by id or by name, except among the deleted. */
 static void
 test_deleted(void **state)
 {
@@ -155,6 +155,32 @@ test_deleted(void **state)
     assert_int_equal(
         cs_find_record(cs_replica_db(r), "member", "Nguyễn Văn Sỹ", &id, err, sizeof(err)),
         CS_ENOTFOUND);
+
+    /* Among the deleted, found the same ways: a name without marks, the short id's start. */
+    struct cs_id found;
+    assert_int_equal(
+        cs_find_deleted(cs_replica_db(r), "member", "nguyen van sy", &found, err, sizeof(err)), 0);
+    assert_int_equal(cs_id_cmp(&found, &id), 0);
+    assert_int_equal(cs_find_deleted(cs_replica_db(r), "member", "a8a5", &found, err, sizeof(err)),
+                     0);
+    assert_int_equal(cs_id_cmp(&found, &id), 0);
+    /* A live record is not among them; two deleted of one name are listed. */
+    add(r, "member", "019c0000-0001-7000-8000-00001234a8a5", "Lò Thị Mai", NULL);
+    assert_int_equal(
+        cs_find_deleted(cs_replica_db(r), "member", "Lò Thị Mai", &found, err, sizeof(err)),
+        CS_ENOTFOUND);
+    assert_string_equal(err, "no deleted member matches 'Lò Thị Mai'");
+    add(r, "member", "019c0000-0002-7000-8000-0000b1b2c3c4", "Nguyễn văn Sỹ", NULL);
+    assert_int_equal(cs_id_from_hex(&id, "019c00000002700080000000b1b2c3c4", 32), 0);
+    assert_int_equal(cs_replica_begin(r, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_delete_row(r, "member", &id, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_commit(r, err, sizeof(err)), 0);
+    assert_int_equal(
+        cs_find_deleted(cs_replica_db(r), "member", "Nguyen Van Sy", &found, err, sizeof(err)),
+        CS_EAMBIGUOUS);
+    assert_non_null(strstr(err, "more than one deleted member matches 'Nguyen Van Sy'"));
+    assert_non_null(strstr(err, "\n  a8a566f3  Nguyễn Văn Sỹ"));
+    assert_non_null(strstr(err, "\n  b1b2c3c4  Nguyễn văn Sỹ"));
     cs_replica_close(r);
 }
 

@@ -45,6 +45,14 @@ int cs_find_record(sqlite3 *db, const char *table, const char *text, struct cs_i
                    size_t errlen);
 
 /*
+ * The one deleted record of table that text means, found the same ways
+ * (for undelete, and show of a deleted record). CS_ENOTFOUND ("no deleted
+ * member matches ..."), or CS_EAMBIGUOUS with err listing the matches.
+ */
+int cs_find_deleted(sqlite3 *db, const char *table, const char *text, struct cs_id *out, char *err,
+                    size_t errlen);
+
+/*
  * A name as the search index reads its words: đ/Đ as d/D, then SQLite's
  * unicode61 tokenizer with remove_diacritics 2 (lower case, no tone marks,
  * punctuation dropped), the words joined by single spaces: "Nguyễn  Văn

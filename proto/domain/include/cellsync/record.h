@@ -56,14 +56,6 @@ int cs_record_life(struct cs_replica *r, const char *table, const struct cs_id *
 const char *cs_record_life_text(const struct cs_record_life *l, char *buf, size_t len);
 
 /*
- * Finds a deleted record of table from what a person typed: a unique
- * prefix or suffix of its id (hex digits, dashes ignored), or for people
- * their exact full name. 0, CS_ENOTFOUND or CS_EAMBIGUOUS with err set.
- */
-int cs_record_find_deleted(sqlite3 *db, const char *table, const char *text, struct cs_id *out,
-                           char *err, size_t errlen);
-
-/*
  * Prepares the list of the deleted records of table, latest first: short
  * id, name (people) or date and agenda (meetings), when deleted and by
  * which device; with json, one JSON array of objects (id, name,
