@@ -10,7 +10,7 @@
  * after the letters, except that spaces and punctuation come first and
  * digits next, so "Lò Văn" sorts before "Lòa". The same letter tables
  * fold text for comparing what people type (cs_text_fold): without case,
- * and if asked without marks.
+ * and if asked without marks, or as words alone.
  *
  * Lists of people use "vi_name" instead: Vietnamese rolls are in the order
  * of the given name (tên, the last word), then of the rest (họ and tên
@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <utf8proc.h>
 
 #include "cellsync/codes.h"
 #include "cellsync/util.h"
@@ -284,6 +286,20 @@ sink_cp(struct sink *s, uint32_t c)
     sink_put(s, b, n);
 }
 
+/*
+ * Whether a character with key k belongs in a word: a letter or digit of
+ * any script (a combining mark after it is already in k), not punctuation,
+ * a symbol or a space.
+ */
+static int
+word_char(const struct key *k)
+{
+    if (k->primary < 1000)
+        return k->primary >= 10; /* ASCII digits and letters, the alphabet's letters */
+    utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)(k->primary - 1000));
+    return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_NO;
+}
+
 size_t
 cs_text_fold(const char *text, size_t n, enum cs_fold how, char *out, size_t outlen)
 {
@@ -297,7 +313,8 @@ cs_text_fold(const char *text, size_t n, enum cs_fold how, char *out, size_t out
         /* One character with the combining marks after it. */
         const uint8_t *from = p;
         next_key(&p, end, &k);
-        if (*from == ' ' || (*from >= '\t' && *from <= '\r')) {
+        if (*from == ' ' || (*from >= '\t' && *from <= '\r') ||
+            (how == CS_FOLD_WORDS && !word_char(&k))) {
             space = 1;
             continue;
         }
@@ -307,7 +324,7 @@ cs_text_fold(const char *text, size_t n, enum cs_fold how, char *out, size_t out
         size_t rank = k.primary - 100;
         if (k.primary < 100 || rank >= sizeof(alphabet_plain) - 1)
             sink_put(&s, from, (size_t)(p - from)); /* not a letter: as it is */
-        else if (how == CS_FOLD_MARKS || rendered[rank][k.tone] == 0)
+        else if (how != CS_FOLD_CASE || rendered[rank][k.tone] == 0)
             sink_put(&s, &alphabet_plain[rank], 1);
         else
             sink_cp(&s, rendered[rank][k.tone]);

@@ -51,6 +51,19 @@ test_fold(void **state)
     /* Digits and punctuation as they are; empty stays empty. */
     assert_string_equal(fold("Tổ 3, Bản Khe-Ván", CS_FOLD_MARKS), "to 3, ban khe-van");
     assert_string_equal(fold(" \t ", CS_FOLD_CASE), "");
+    /* Words: punctuation and symbols part them, as they do where names and headings are read. */
+    assert_string_equal(fold("Tổ 3, Bản Khe-Ván", CS_FOLD_WORDS), "to 3 ban khe van");
+    assert_string_equal(fold(" ĐINH văn Thắng. ", CS_FOLD_WORDS), "dinh van thang");
+    assert_string_equal(fold("Địa chỉ – birth_date #2 «x»", CS_FOLD_WORDS),
+                        "dia chi birth date 2 x");
+    assert_string_equal(fold("Nguye\xcc\x82\xcc\x83n Va\xcc\x86n Sy\xcc\x83", CS_FOLD_WORDS),
+                        "nguyen van sy");
+    assert_string_equal(fold("Hoàng Thị Thuỷ", CS_FOLD_WORDS), "hoang thi thuy");
+    assert_string_equal(fold("HOÀNG THỊ THỦY", CS_FOLD_WORDS), "hoang thi thuy");
+    assert_string_equal(fold("H'Hen Niê", CS_FOLD_WORDS), "h hen nie");
+    assert_string_equal(fold("Ho\xcc\xa3", CS_FOLD_WORDS), "ho");
+    assert_string_equal(fold("Müller 二", CS_FOLD_WORDS), "müller 二");
+    assert_string_equal(fold("#.;", CS_FOLD_WORDS), "");
 
     /* Cut before a piece that does not fit; the whole length comes back. */
     char small[6];

@@ -78,16 +78,21 @@ int cs_collate_vi(void *ud, int na, const void *a, int nb, const void *b);
 enum cs_fold {
     CS_FOLD_CASE, /* lower case, tone marks and other marks kept: "Chính Thức" -> "chính thức" */
     CS_FOLD_MARKS, /* lower case without any marks: "Đoàn  viên" -> "doan vien" */
+    /* As CS_FOLD_MARKS, punctuation and symbols parting words: " Đinh văn-Thắng. " -> "dinh van
+     * thang" (names and headings, compared by their words) */
+    CS_FOLD_WORDS,
 };
 
 /*
  * Writes the n bytes of text (UTF-8, precomposed or decomposed) folded for
  * comparing what people type: Vietnamese letters as `how` says, always
- * precomposed (NFC); white space trimmed at both ends and each run of it
- * one space; anything else as it is. Two texts a person reads as the same
- * fold the same. out gets at most outlen - 1 bytes, cut before a piece that
- * does not fit, and a NUL; returns the length of the whole fold, as
- * snprintf does.
+ * precomposed (NFC); white space (with CS_FOLD_WORDS, also punctuation and
+ * symbols) trimmed at both ends and each run of it one space; anything else
+ * as it is. Two texts a person reads as the same fold the same. The one
+ * folding of typed text: codes, names found, duplicates and the headings
+ * of an imported sheet are all compared through it. out gets at most
+ * outlen - 1 bytes, cut before a piece that does not fit, and a NUL;
+ * returns the length of the whole fold, as snprintf does.
  */
 size_t cs_text_fold(const char *text, size_t n, enum cs_fold how, char *out, size_t outlen);
 
