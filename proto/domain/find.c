@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Finding a record from what a person typed (cellsync/find.h). Ids are
- * matched in SQL over hex(id); names are folded with the search index's
- * own tokenizer (FTS5 unicode61, remove_diacritics 2, after đ/Đ to d/D as
- * schema.c's triggers do), so a name that `search` finds by its words is
- * the name a person may type as an id, and no second folding of
- * Vietnamese exists to disagree with it.
+ * matched in SQL over hex(id); names are compared by their words as
+ * cs_text_fold() folds them (CS_FOLD_WORDS: no case, tone or other marks,
+ * punctuation), the folding every comparison of typed text goes through,
+ * so no second folding of Vietnamese exists to disagree with it.
  */
 #include <ctype.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/find.h"
 #include "cellsync/i18n.h"
@@ -20,110 +19,6 @@
 
 /* Matches listed in an ambiguity message; the rest are counted. */
 #define LISTED 8
-
-/* The unicode61 tokenizer, made once per lookup and used for every name. */
-struct folder {
-    fts5_tokenizer api;
-    Fts5Tokenizer *tok;
-};
-
-static int
-folder_open(sqlite3 *db, struct folder *f)
-{
-    static const char *const args[] = {"remove_diacritics", "2"};
-    fts5_api *fts = NULL;
-    sqlite3_stmt *st = NULL;
-    void *ud = NULL;
-
-    f->tok = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
-        return CS_ESQLITE;
-    sqlite3_bind_pointer(st, 1, (void *)&fts, "fts5_api_ptr", NULL);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (fts == NULL || fts->xFindTokenizer(fts, "unicode61", &ud, &f->api) != SQLITE_OK ||
-        f->api.xCreate(ud, (const char **)args, 2, &f->tok) != SQLITE_OK) {
-        f->tok = NULL;
-        return CS_ESQLITE;
-    }
-    return 0;
-}
-
-static void
-folder_close(struct folder *f)
-{
-    if (f->tok != NULL)
-        f->api.xDelete(f->tok);
-    f->tok = NULL;
-}
-
-struct words {
-    char *buf;
-    size_t len, n;
-    int over;
-};
-
-static int
-add_word(void *ud, int flags, const char *tok, int ntok, int start, int end)
-{
-    struct words *w = ud;
-    (void)start;
-    (void)end;
-    if (flags & FTS5_TOKEN_COLOCATED)
-        return SQLITE_OK;
-    if (w->n + (w->n > 0) + (size_t)ntok + 1 > w->len) {
-        w->over = 1;
-        return SQLITE_OK;
-    }
-    if (w->n > 0)
-        w->buf[w->n++] = ' ';
-    memcpy(w->buf + w->n, tok, (size_t)ntok);
-    w->n += (size_t)ntok;
-    w->buf[w->n] = 0;
-    return SQLITE_OK;
-}
-
-static int
-fold(struct folder *f, const char *text, char *buf, size_t len)
-{
-    size_t n = strlen(text);
-    char *t = malloc(n + 1);
-    struct words w = {buf, len, 0, 0};
-    int ret = 0;
-
-    if (t == NULL)
-        return CS_ENOMEM;
-    /* đ (c4 91) and Đ (c4 90) to one byte each, as the index's triggers fold them. */
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)text[i] == 0xc4 && (text[i + 1] == '\x90' || text[i + 1] == '\x91')) {
-            t[m++] = text[i + 1] == '\x91' ? 'd' : 'D';
-            i++;
-        } else {
-            t[m++] = text[i];
-        }
-    }
-    if (len == 0)
-        ret = CS_ETOOBIG;
-    else if ((buf[0] = 0, f->api.xTokenize(f->tok, &w, FTS5_TOKENIZE_DOCUMENT, t, (int)m,
-                                           add_word)) != SQLITE_OK)
-        ret = CS_ESQLITE;
-    else if (w.over)
-        ret = CS_ETOOBIG;
-    free(t);
-    return ret;
-}
-
-int
-cs_find_fold(sqlite3 *db, const char *text, char *buf, size_t len)
-{
-    struct folder f;
-    int ret = folder_open(db, &f);
-    if (ret == 0)
-        ret = fold(&f, text, buf, len);
-    folder_close(&f);
-    return ret;
-}
 
 /* The hex digits of text in upper case, dashes dropped; 0 when anything else is in it. */
 static size_t
@@ -176,7 +71,6 @@ find_matches(sqlite3 *db, const char *table, int deleted, const char *text, stru
              size_t max, size_t *count, char *err, size_t errlen)
 {
     const struct cs_schema_table *t = cs_schema_table(table);
-    struct folder f = {.tok = NULL};
     sqlite3_stmt *st = NULL;
     char hex[40], want[512], got[512];
     int ret = 0, rc, best = 4;
@@ -196,9 +90,10 @@ find_matches(sqlite3 *db, const char *table, int deleted, const char *text, stru
         if (pass == 1) {
             if (!named)
                 break;
-            if ((ret = folder_open(db, &f)) != 0 || (ret = fold(&f, text, want, sizeof(want))))
-                goto out;
-            if (want[0] == 0)
+            /* A text too long for any name's fold matches none. */
+            if (cs_text_fold(text, strlen(text), CS_FOLD_WORDS, want, sizeof(want)) >=
+                    sizeof(want) ||
+                want[0] == 0)
                 break;
             by_name = 1;
         } else if (n == 0) {
@@ -212,13 +107,10 @@ find_matches(sqlite3 *db, const char *table, int deleted, const char *text, stru
                 const char *name = (const char *)sqlite3_column_text(st, 1);
                 if (name == NULL || name[0] == 0)
                     continue;
-                int fr = fold(&f, name, got, sizeof(got));
-                if (fr == CS_ETOOBIG || (fr == 0 && strcmp(got, want) != 0))
+                if (cs_text_fold(name, strlen(name), CS_FOLD_WORDS, got, sizeof(got)) >=
+                        sizeof(got) ||
+                    strcmp(got, want) != 0)
                     continue;
-                if (fr != 0) {
-                    ret = fr;
-                    goto out;
-                }
             } else {
                 if (sqlite3_column_type(st, 3) == SQLITE_NULL)
                     continue;
@@ -249,7 +141,6 @@ out:
     else if (ret != 0)
         cs_errf(err, errlen, ret, "%s", cs_strerror(ret));
     sqlite3_finalize(st);
-    folder_close(&f);
     return ret;
 }
 

@@ -3,8 +3,8 @@
  * Finding a record from what a person typed for it: the id a list shows
  * (the last 8 hex digits of its UUIDv7), any unique start of that, the
  * start of the whole id as git takes one, the end of it (the old rule),
- * or the person's full name compared as search compares words: without
- * case or tone marks. Every front end (the command line, later the web UI)
+ * or the person's full name compared by its words: without case, tone
+ * marks or punctuation. Every front end (the command line, later the web UI)
  * picks records through here, so they accept the same things.
  */
 #ifndef CELLSYNC_FIND_H
@@ -28,8 +28,8 @@ struct cs_find_match {
  * means: those whose id it matches, in the first of these ways that
  * matches any (at least 4 hex digits; dashes are ignored): the start of
  * the short id, the start of the whole id, the end of the whole id; and
- * when no id matches, those whose full name folds (cs_find_fold) to the
- * same words. *count gets how many, and the first max of them go into m.
+ * when no id matches, those whose full name has the same words
+ * (cs_text_fold() CS_FOLD_WORDS). *count gets how many, and the first max of them go into m.
  * 0 (also when none matched), CS_EINVAL for a table not in the schema, or
  * CS_ESQLITE; err says why.
  */
@@ -51,14 +51,5 @@ int cs_find_record(sqlite3 *db, const char *table, const char *text, struct cs_i
  */
 int cs_find_deleted(sqlite3 *db, const char *table, const char *text, struct cs_id *out, char *err,
                     size_t errlen);
-
-/*
- * A name as the search index reads its words: đ/Đ as d/D, then SQLite's
- * unicode61 tokenizer with remove_diacritics 2 (lower case, no tone marks,
- * punctuation dropped), the words joined by single spaces: "Nguyễn  Văn
- * Sỹ" and "nguyen van sy" both give "nguyen van sy". 0, CS_ETOOBIG when
- * buf is too small, or CS_ESQLITE.
- */
-int cs_find_fold(sqlite3 *db, const char *text, char *buf, size_t len);
 
 #endif
