@@ -10,78 +10,26 @@
 #include <string.h>
 
 #include "cellsync/candidate.h"
+#include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/import.h"
 #include "cellsync/sheet.h"
 
-/* The Vietnamese vowels with their marks, by the ASCII letter they fold to. */
-static const struct {
-    char base;
-    const char *letters;
-} vowels[] = {
-    {'a', "àảãáạăằẳẵắặâầẩẫấậÀẢÃÁẠĂẰẲẴẮẶÂẦẨẪẤẬ"},
-    {'e', "èẻẽéẹêềểễếệÈẺẼÉẸÊỀỂỄẾỆ"},
-    {'i', "ìỉĩíịÌỈĨÍỊ"},
-    {'o', "òỏõóọôồổỗốộơờởỡớợÒỎÕÓỌÔỒỔỖỐỘƠỜỞỠỚỢ"},
-    {'u', "ùủũúụưừửữứựÙỦŨÚỤƯỪỬỮỨỰ"},
-    {'y', "ỳỷỹýỵỲỶỸÝỴ"},
-    {'d', "đĐ"},
-};
-
-/* The length of the UTF-8 character at p (1 for a stray byte). */
-static size_t
-char_len(const unsigned char *p)
+/*
+ * A heading as it is compared: its words folded (cs_text_fold()
+ * CS_FOLD_WORDS), then joined, so "Ngày sinh", "NGAY SINH", "ngaysinh" and
+ * "birth-date" with "birth_date" are each one heading. Truncates to len - 1
+ * bytes.
+ */
+static void
+heading_key(const char *text, char *out, size_t len)
 {
-    size_t n = p[0] < 0x80 ? 1 : p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 1;
-    return n;
-}
-
-/* The letter a marked vowel or đ folds to, or 0. */
-static char
-fold_letter(const unsigned char *p, size_t n)
-{
-    for (size_t v = 0; v < sizeof(vowels) / sizeof(vowels[0]); v++)
-        for (const unsigned char *q = (const unsigned char *)vowels[v].letters; *q;) {
-            size_t m = char_len(q);
-            if (m == n && memcmp(p, q, n) == 0)
-                return vowels[v].base;
-            q += m;
-        }
-    return 0;
-}
-
-void
-cs_import_fold(const char *text, char *out, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)text;
     size_t o = 0;
-
-    if (len == 0)
-        return;
-    while (*p) {
-        size_t n = char_len(p);
-        if (n == 1) {
-            if (*p >= 'A' && *p <= 'Z' && o + 1 < len)
-                out[o++] = (char)(*p | 0x20);
-            else if (((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) && o + 1 < len)
-                out[o++] = (char)*p;
-        } else {
-            char base = fold_letter(p, n);
-            /* U+0300..U+036F, the combining marks of text typed decomposed (NFD). */
-            int mark = n == 2 && (p[0] == 0xcc || (p[0] == 0xcd && p[1] < 0xb0));
-            if (base != 0 && o + 1 < len)
-                out[o++] = base;
-            else if (base == 0 && !mark && o + n < len) {
-                memcpy(out + o, p, n);
-                o += n;
-            }
-        }
-        p += n;
-    }
+    cs_text_fold(text, strlen(text), CS_FOLD_WORDS, out, len);
+    for (size_t i = 0; out[i] != 0; i++)
+        if (out[i] != ' ')
+            out[o++] = out[i];
     out[o] = 0;
 }
 
@@ -133,7 +81,7 @@ names(const char *folded, const struct cs_schema_column *c)
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (keys[i] == NULL)
             continue;
-        cs_import_fold(keys[i], k, sizeof(k));
+        heading_key(keys[i], k, sizeof(k));
         if (strcmp(k, folded) == 0)
             return 1;
     }
@@ -160,7 +108,7 @@ cs_import_header(const char *table, const char *const *cells, size_t n,
         return cs_errf(err, errlen, CS_EINVAL, _("'%s' records cannot be imported"), table);
     for (size_t j = 0; j < n; j++) {
         map[j] = NULL;
-        cs_import_fold(cells[j], folded, sizeof(folded));
+        heading_key(cells[j], folded, sizeof(folded));
         if (row_number_heading(folded))
             continue;
         for (size_t i = 0; i < ncols && map[j] == NULL; i++)

@@ -29,14 +29,6 @@
 size_t cs_import_columns(const char *table, const struct cs_schema_column **cols, size_t max);
 
 /*
- * Folds text for comparing headings: ASCII letters in lower case and
- * digits; Vietnamese letters as their base letter (ằ, â: a; đ: d), with
- * combining marks dropped; other letters as they are; spaces and
- * punctuation dropped. Truncates to len - 1 bytes.
- */
-void cs_import_fold(const char *text, char *out, size_t len);
-
-/*
  * Maps a header row of n cells: map[j] is the column cell j names, or NULL
  * for a column left out (an empty heading or the row number). CS_EINVAL
  * with err (translated) naming the heading and its column letter for a
