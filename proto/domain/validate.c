@@ -220,7 +220,7 @@ cs_person_duplicate(sqlite3 *db, const char *table, const struct cs_id *row, con
     }
     const char *name = (const char *)sqlite3_column_text(me, 0);
     if (name == NULL || sqlite3_column_type(me, 1) == SQLITE_NULL ||
-        cs_text_fold(name, strlen(name), CS_FOLD_MARKS, want, sizeof(want)) >= sizeof(want) ||
+        cs_text_fold(name, strlen(name), CS_FOLD_WORDS, want, sizeof(want)) >= sizeof(want) ||
         want[0] == 0) {
         ret = 0;
         goto out;
@@ -235,7 +235,7 @@ cs_person_duplicate(sqlite3 *db, const char *table, const struct cs_id *row, con
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *other = (const char *)sqlite3_column_text(st, 2);
         if (other == NULL || sqlite3_column_bytes(st, 1) != CS_ID_LEN ||
-            cs_text_fold(other, strlen(other), CS_FOLD_MARKS, have, sizeof(have)) >= sizeof(have) ||
+            cs_text_fold(other, strlen(other), CS_FOLD_WORDS, have, sizeof(have)) >= sizeof(have) ||
             strcmp(want, have) != 0)
             continue;
         struct cs_person_match m;

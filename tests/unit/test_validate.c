@@ -322,6 +322,14 @@ test_duplicates(void **state)
     row = id_of(8);
     assert_int_equal(cs_person_duplicate(db, "member", &row, NULL, &m, err, sizeof(err)), 0);
 
+    /* The same words, as a name typed to find a record is compared: punctuation aside. */
+    put(db, "member", 11, "Đỗ Thị Hà", "1990-01-01", "YB01", 0);
+    put(db, "candidate", 12, "Đỗ-Thị Hà.", "1990-01-01", "YB01", 0);
+    row = id_of(12);
+    assert_int_equal(cs_person_duplicate(db, "candidate", &row, NULL, &m, err, sizeof(err)),
+                     CS_EDUPLICATE);
+    assert_string_equal(m.name, "Đỗ Thị Hà");
+
     /* Nothing to compare without a birth date, or for another table. */
     put(db, "candidate", 10, "Lò Thị Mai", NULL, "YB01", 0);
     row = id_of(10);

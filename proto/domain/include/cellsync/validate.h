@@ -60,8 +60,9 @@ struct cs_person_match {
 /*
  * Looks for a live candidate or member, other than the record row of
  * table ("candidate" or "member"), with the same full name (compared as
- * cs_text_fold() CS_FOLD_MARKS folds it: without case, tone marks or
- * other marks, and extra spaces) and the same date of birth, in the same
+ * cs_text_fold() CS_FOLD_WORDS folds it, as a name typed to find a record
+ * is: without case, tone marks or other marks, punctuation and extra
+ * spaces) and the same date of birth, in the same
  * org unit: the row's own, else org, else any; a record without a unit is
  * compared with every unit. A candidate and the member record made of it
  * at the ceremony are one person and never match. Reads the row as it is
