@@ -103,6 +103,16 @@ promote(struct cs_replica *r, const struct cs_id *cand, enum cs_stage to, const 
     return 0;
 }
 
+/* What a step brings, as cs_rules_check_inputs() takes it (CS_STEP_*). */
+static unsigned
+step_brings(const struct cs_step *s)
+{
+    return (s->helper != NULL ? CS_STEP_HELPER : 0) |
+           (s->sponsor[0] != NULL ? CS_STEP_SPONSOR1 : 0) |
+           (s->sponsor[1] != NULL ? CS_STEP_SPONSOR2 : 0) |
+           (s->youth_union_resolution != CS_DATE_NONE ? CS_STEP_YOUTH : 0);
+}
+
 void
 cs_step_init(struct cs_step *s)
 {
@@ -211,10 +221,7 @@ step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
                            cs_code_label("stage", cs_stage_code(f.stage)), cs_stage_code(to));
     }
     /* What this step brings: the helper, the sponsors, each at its own step. */
-    unsigned given = (s->helper != NULL ? CS_STEP_HELPER : 0) |
-                     (s->sponsor[0] != NULL ? CS_STEP_SPONSOR1 : 0) |
-                     (s->sponsor[1] != NULL ? CS_STEP_SPONSOR2 : 0) |
-                     (s->youth_union_resolution != CS_DATE_NONE ? CS_STEP_YOUTH : 0);
+    unsigned given = step_brings(s);
     if ((ret = cs_rules_check_inputs(to, given, &s->field, err, errlen)) != 0)
         return ret;
     if (to == CS_STAGE_HELPER && s->helper == NULL && !f.helper_assigned) {
@@ -318,10 +325,7 @@ cs_candidate_record(struct cs_replica *r, const struct cs_id *id, struct cs_step
         goto out;
     }
     struct cs_step *s = &steps[0];
-    unsigned given = (s->helper != NULL ? CS_STEP_HELPER : 0) |
-                     (s->sponsor[0] != NULL ? CS_STEP_SPONSOR1 : 0) |
-                     (s->sponsor[1] != NULL ? CS_STEP_SPONSOR2 : 0) |
-                     (s->youth_union_resolution != CS_DATE_NONE ? CS_STEP_YOUTH : 0);
+    unsigned given = step_brings(s);
     if ((ret = cs_rules_check_inputs(CS_STAGE_IDENTIFIED, given, &s->field, err, errlen)) != 0)
         goto out;
     int32_t on = s->on != CS_DATE_NONE ? s->on : k->today;
