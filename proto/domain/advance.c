@@ -324,19 +324,37 @@ cs_candidate_record(struct cs_replica *r, const struct cs_id *id, struct cs_step
                       cs_code_label("stage", cs_stage_code(CS_STAGE_IDENTIFIED)));
         goto out;
     }
+    /*
+     * Every step's date, before anything is judged: a step of the past is
+     * the point of paper records, one of the future has not happened, and
+     * a step without a date would be dated today, after the later ones.
+     * Only "identified" alone may go without (today).
+     */
+    for (i = 0; i < n; i++) {
+        struct cs_step *t = &steps[i];
+        const char *label = cs_code_label("stage", cs_stage_code((enum cs_stage)i));
+        char tbuf[CS_DATE_BUFSZ];
+        t->field = cs_candidate_stage_column((enum cs_stage)i);
+        if (t->on == CS_DATE_NONE && n > 1) {
+            ret = cs_errf(err, errlen, CS_EINVAL,
+                          i + 1 < n ? _("the step '%s' needs its date, since a later step has one")
+                                    : _("the step '%s' needs its date: it is the stage reached"),
+                          label);
+            goto out;
+        }
+        if (t->on != CS_DATE_NONE && t->on > k->today) {
+            ret = cs_errf(err, errlen, CS_EINVAL, _("the date %s is after today (%s)"),
+                          cs_date_format(t->on, datebuf), cs_date_format(k->today, tbuf));
+            goto out;
+        }
+        t->field = NULL;
+    }
+    i = 0;
     struct cs_step *s = &steps[0];
     unsigned given = step_brings(s);
     if ((ret = cs_rules_check_inputs(CS_STAGE_IDENTIFIED, given, &s->field, err, errlen)) != 0)
         goto out;
     int32_t on = s->on != CS_DATE_NONE ? s->on : k->today;
-    /* A step of the past is the point of paper records; one of the future has not happened. */
-    if (on > k->today) {
-        char tbuf[CS_DATE_BUFSZ];
-        s->field = "identified_on";
-        ret = cs_errf(err, errlen, CS_EINVAL, _("the date %s is after today (%s)"),
-                      cs_date_format(on, datebuf), cs_date_format(k->today, tbuf));
-        goto out;
-    }
     if ((ret = cs_replica_set_text(r, "candidate", id, "stage", cs_stage_code(CS_STAGE_IDENTIFIED),
                                    err, errlen)) != 0 ||
         (ret = cs_replica_set_text(r, "candidate", id, "identified_on", cs_date_format(on, datebuf),
@@ -352,6 +370,30 @@ out:
     if (failed != NULL)
         *failed = i;
     return ret;
+}
+
+size_t
+cs_candidate_paper_steps(const int32_t *on, int reached, const struct cs_step *brings,
+                         struct cs_step *steps)
+{
+    int last = CS_STAGE_IDENTIFIED;
+    for (int st = 0; st < CS_STAGE__COUNT; st++) {
+        cs_step_init(&steps[st]);
+        steps[st].stage = st;
+        steps[st].on = on[st];
+        if (on[st] != CS_DATE_NONE)
+            last = st;
+    }
+    if (reached >= 0 && reached < CS_STAGE__COUNT)
+        last = reached;
+    /* At its own step, or at the last one, where the rules name it as given too early. */
+    struct cs_step *hs = &steps[last < CS_STAGE_HELPER ? last : CS_STAGE_HELPER];
+    struct cs_step *cs = &steps[last < CS_STAGE_CELL ? last : CS_STAGE_CELL];
+    hs->helper = brings->helper;
+    cs->sponsor[0] = brings->sponsor[0];
+    cs->sponsor[1] = brings->sponsor[1];
+    cs->youth_union_resolution = brings->youth_union_resolution;
+    return (size_t)last + 1;
 }
 
 /* Every live exception of a candidate granted for a stage goes, with the step it let through. */

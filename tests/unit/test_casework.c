@@ -151,6 +151,25 @@ test_record_past_steps(void **state)
     s[0].on = CS_DATE_NONE;
     assert_int_equal(record(r, &id, "1990-01-01", &s[1], 1, &k, &failed, err, sizeof(err)),
                      CS_ESTAGE);
+    /* Every step's date: none after today, none left out before the last. */
+    s[0].on = D("2024-01-05");
+    s[2].on = D("2026-03-03");
+    assert_int_equal(record(r, &id, "1990-01-01", s, 4, &k, &failed, err, sizeof(err)), CS_EINVAL);
+    assert_int_equal(failed, 2);
+    assert_string_equal(s[2].field, "class_on");
+    assert_non_null(strstr(err, "after today"));
+    s[2].on = CS_DATE_NONE;
+    assert_int_equal(record(r, &id, "1990-01-01", s, 4, &k, &failed, err, sizeof(err)), CS_EINVAL);
+    assert_int_equal(failed, 2);
+    assert_string_equal(s[2].field, "class_on");
+    assert_string_equal(err, "the step 'awareness class passed' needs its date, since a later step "
+                             "has one");
+    s[0].on = CS_DATE_NONE;
+    s[2].on = D("2024-03-01");
+    assert_int_equal(record(r, &id, "1990-01-01", s, 4, &k, &failed, err, sizeof(err)), CS_EINVAL);
+    assert_int_equal(failed, 0);
+    assert_string_equal(s[0].field, "identified_on");
+    assert_int_equal(count(r, "SELECT count(*) FROM candidate"), 2);
     /* A helper at the class step is refused, naming it. */
     s[0].on = D("2024-01-05");
     s[2].on = D("2024-03-01");
@@ -159,6 +178,39 @@ test_record_past_steps(void **state)
     assert_int_equal(failed, 2);
     assert_string_equal(s[2].field, "helper");
     cs_replica_close(r);
+}
+
+/* Paper steps from the dates given: up to the last one, what each brings on its own step. */
+static void
+test_paper_steps(void **state)
+{
+    (void)state;
+    int32_t on[CS_STAGE__COUNT];
+    struct cs_step brings, s[CS_STAGE__COUNT];
+    struct cs_id helper, sponsor;
+
+    for (int i = 0; i < CS_STAGE__COUNT; i++)
+        on[i] = CS_DATE_NONE;
+    cs_step_init(&brings);
+    brings.helper = &helper;
+    brings.sponsor[0] = &sponsor;
+    on[CS_STAGE_IDENTIFIED] = D("2024-01-05");
+    on[CS_STAGE_CLASS] = D("2024-03-01");
+    assert_int_equal(cs_candidate_paper_steps(on, -1, &brings, s), CS_STAGE_CLASS + 1);
+    assert_int_equal(s[CS_STAGE_CLASS].on, D("2024-03-01"));
+    assert_int_equal(s[CS_STAGE_HELPER].on, CS_DATE_NONE);
+    assert_int_equal(s[CS_STAGE_HELPER].stage, CS_STAGE_HELPER);
+    assert_ptr_equal(s[CS_STAGE_HELPER].helper, &helper);
+    /* The sponsor's step is not reached: it goes on the last, where the rules name it. */
+    assert_ptr_equal(s[CS_STAGE_CLASS].sponsor[0], &sponsor);
+    assert_null(s[CS_STAGE_HELPER].sponsor[0]);
+    /* A stage named goes further than the dates. */
+    assert_int_equal(cs_candidate_paper_steps(on, CS_STAGE_CELL, &brings, s), CS_STAGE_CELL + 1);
+    assert_ptr_equal(s[CS_STAGE_CELL].sponsor[0], &sponsor);
+    for (int i = 0; i < CS_STAGE__COUNT; i++)
+        on[i] = CS_DATE_NONE;
+    assert_int_equal(cs_candidate_paper_steps(on, -1, &brings, s), 1);
+    assert_ptr_equal(s[0].helper, &helper);
 }
 
 static void
@@ -362,9 +414,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_record_past_steps),
-        cmocka_unit_test(test_advance_once_a_day),
-        cmocka_unit_test(test_undo),
+        cmocka_unit_test(test_record_past_steps),  cmocka_unit_test(test_paper_steps),
+        cmocka_unit_test(test_advance_once_a_day), cmocka_unit_test(test_undo),
         cmocka_unit_test(test_delete_undelete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -94,15 +94,30 @@ int cs_candidate_advance(struct cs_replica *r, const struct cs_id *id, struct cs
 /*
  * Records the steps of a new candidate, in the caller's open transaction
  * (which has written its identity: the age rule reads the birth date):
- * steps[0] is "identified" (its date defaults to today and may be any day
- * up to today), each next one the stage after it, judged and written as
- * cs_candidate_advance() does, dates in order needing no exception. On a
- * refusal *failed (optional) is the index of the step refused and its
- * field the input, if one; the caller rolls back.
+ * steps[0] is "identified", each next one the stage after it, judged and
+ * written as cs_candidate_advance() does, dates in order needing no
+ * exception. Every step has its date, none after today; "identified" alone
+ * may go without (today). On a refusal *failed (optional) is the index of
+ * the step refused and its field the input (for a date, the stage's date
+ * column), if one; the caller rolls back. Every way a candidate's past
+ * enters (candidate add, import) goes through here.
  */
 int cs_candidate_record(struct cs_replica *r, const struct cs_id *id, struct cs_step *steps,
                         size_t n, const struct cs_casework *k, size_t *failed, char *err,
                         size_t errlen);
+
+/*
+ * The steps of a record kept on paper, for cs_candidate_record(): from
+ * "identified" up to the stage reached (reached, or with -1 the last one
+ * dated in on[], CS_STAGE__COUNT dates with CS_DATE_NONE where none was
+ * given), each with its date. What brings holds (helper, sponsors, youth
+ * union resolution) goes on the step it belongs to, or on the last one when
+ * the steps stop before that, for cs_candidate_record() to refuse it naming
+ * the input. Returns the number of steps written to steps (room for
+ * CS_STAGE__COUNT).
+ */
+size_t cs_candidate_paper_steps(const int32_t *on, int reached, const struct cs_step *brings,
+                                struct cs_step *steps);
 
 /*
  * Takes back a candidate's last step, with a reason, in a transaction of
