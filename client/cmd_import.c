@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `cellsync import members|candidates FILE [--check] [--skip-bad]`: the
- * records a cell kept on paper or in spreadsheets, entered in one go. The
- * library reads the file (cellsync/sheet.h) and tells the columns from
- * their headings (cellsync/import.h); each row then goes through
- * import_row(), which checks every cell the way `add` does and writes the
- * record with fields_write(), so an imported record meets the same checks
- * as a typed one.
+ * `cellsync import members|candidates FILE [--check] [--skip-bad]
+ * [--duplicate-ok] [--force --reason TEXT]`: the records a cell kept on
+ * paper or in spreadsheets, entered in one go. The library reads the file
+ * (cellsync/sheet.h) and tells the columns from their headings
+ * (cellsync/import.h); each row then goes through import_row(), which
+ * checks every cell the way `add` does and writes the record with
+ * fields_write(), and a candidate's past steps with cs_candidate_record()
+ * as `candidate add` does, so an imported record meets the same checks as
+ * a typed one.
  *
  * Every row is first tried alone in a transaction that is rolled back, so
  * that every row's problems are listed, by row number and column as the
@@ -27,10 +29,26 @@
 #include "cellsync/sheet.h"
 #include "client.h"
 
-enum { OPT_CHECK, OPT_SKIP_BAD, OPT__COUNT };
+/* The members' options are the first OPT_MEMBERS; a candidate's steps take the rest too. */
+enum {
+    OPT_CHECK,
+    OPT_SKIP_BAD,
+    OPT_DUPLICATE_OK,
+    OPT_MEMBERS,
+    OPT_FORCE = OPT_MEMBERS,
+    OPT_REASON,
+    OPT__COUNT
+};
 static const struct cs_cli_opt opts[OPT__COUNT] = {
     [OPT_CHECK] = {"check", 0, N_("check every row and list the problems; write nothing")},
     [OPT_SKIP_BAD] = {"skip-bad", 0, N_("write the good rows and list the others")},
+    [OPT_DUPLICATE_OK] = {"duplicate-ok", 0,
+                          N_("write a person even if someone with the same name and date of birth "
+                             "is in the cell")},
+    [OPT_FORCE] = {"force", 0,
+                   N_("record an exception for each rule a row's past steps break, instead of "
+                      "refusing the row")},
+    [OPT_REASON] = {"reason", 1, N_("why the exceptions are made (needed with --force)")},
 };
 
 /* What a column of the sheet holds. */
@@ -47,9 +65,12 @@ struct import {
     struct field fields[CS_SHEET_MAX_COLS];
     int fix[CS_SHEET_MAX_COLS];
     size_t ncols;
-    char role[16], org[64];
-    FILE *out; /* where problems are listed */
+    char role[16];
+    const char *force_reason; /* --force --reason: rules a step breaks become exceptions */
+    FILE *out;                /* where problems are listed */
     const char *prefix;
+    int tell_exceptions; /* list the exceptions a row records (the pass that is shown) */
+    unsigned row;        /* the row being written, for the exceptions listed */
 };
 
 /* One problem of a row: "row 5, column C: ...". */
@@ -128,8 +149,6 @@ import_init(struct import *im, struct client *c, const struct entity *e, const c
                        _("full name"));
     if (cs_replica_meta_get(c->rep, CS_META_ROLE, im->role, sizeof(im->role)) != 0)
         im->role[0] = 0;
-    if (cs_replica_meta_get(c->rep, CS_META_ORG, im->org, sizeof(im->org)) != 0)
-        im->org[0] = 0;
     return 0;
 }
 
@@ -140,72 +159,103 @@ struct extra {
     int32_t day; /* dates */
 };
 
+/* An exception a row's step records: listed under the row. */
+static void
+print_exception(void *ud, const char *message)
+{
+    const struct import *im = ud;
+    char msg[1024];
+    if (!im->tell_exceptions)
+        return;
+    snprintf(msg, sizeof(msg),
+             im->tell_exceptions == 2 ? _("an exception would be recorded: %s")
+                                      : _("exception recorded: %s"),
+             message);
+    problem(im, im->row, -1, msg);
+}
+
 /*
- * A candidate's steps: each step's date from its column, in the order of
- * the procedure and not after today; the stage reached is the last one
- * with a date. A candidate who had the ceremony is a member.
- * Reports problems; *stage gets the stage reached.
+ * A candidate's past steps, from the columns of its step dates, helper,
+ * sponsors and youth union resolution, recorded by cs_candidate_record()
+ * as `candidate add` records them: the same rules, exceptions and
+ * messages. Marks the columns it takes in used. 0, a refusal listed as
+ * the row's problem (1), or a negative code for a failure not the row's.
  */
 static int
-check_steps(struct client *c, const struct import *im, unsigned row, const char *const *cells,
-            const struct extra *x, enum cs_stage *stage)
+record_steps(struct client *c, struct import *im, unsigned row, const struct cs_id *id,
+             const struct extra *x, unsigned char *used)
 {
-    int problems = 0, last_col = -1;
-    char msg[512];
+    static const char *const brought[] = {"helper", "sponsor1", "sponsor2",
+                                          "youth_union_resolution_on"};
+    int32_t on[CS_STAGE__COUNT];
+    int bcol[4];
+    struct cs_step brings, steps[CS_STAGE__COUNT];
+    size_t failed = 0;
+    char err[1024] = "", msg[1280];
+    int ret;
 
-    *stage = CS_STAGE_IDENTIFIED;
-    for (int s = CS_STAGE_IDENTIFIED; s <= CS_STAGE_OFFICIAL; s++) {
+    for (int s = 0; s < CS_STAGE__COUNT; s++) {
         int j = column_of(im, cs_candidate_stage_column((enum cs_stage)s));
-        if (j < 0 || x[j].v.type == CS_VNIL)
-            continue;
-        const char *label = _(im->fields[j].label);
-        if (x[j].day > c->today) {
-            snprintf(msg, sizeof(msg), _("%s: '%s' is after today"), label, cells[j]);
-            problem(im, row, j, msg), problems++;
-        } else if (last_col >= 0 && x[j].day < x[last_col].day) {
-            snprintf(msg, sizeof(msg),
-                     _("%s: '%s' is before %s '%s' (the steps follow each other in time)"), label,
-                     cells[j], _(im->fields[last_col].label), cells[last_col]);
-            problem(im, row, j, msg), problems++;
-        }
-        if (s == CS_STAGE_CEREMONY || s == CS_STAGE_OFFICIAL) {
-            snprintf(msg, sizeof(msg),
-                     _("%s: a candidate who had the admission ceremony is a party member: "
-                       "import this row with 'cellsync import members'"),
-                     label);
-            problem(im, row, j, msg), problems++;
-        }
-        last_col = j;
-        *stage = (enum cs_stage)s;
+        on[s] = j >= 0 && x[j].v.type != CS_VNIL ? x[j].day : CS_DATE_NONE;
+        if (j >= 0)
+            used[j] = 1;
     }
-    int ident = column_of(im, "identified_on");
-    if (*stage != CS_STAGE_IDENTIFIED && (ident < 0 || x[ident].v.type == CS_VNIL)) {
-        snprintf(msg, sizeof(msg), _("%s: needed, since a later step has a date"),
-                 _("identified on"));
-        problem(im, row, ident, msg), problems++;
-    }
-    return problems;
+    for (size_t b = 0; b < 4; b++)
+        if ((bcol[b] = column_of(im, brought[b])) >= 0)
+            used[bcol[b]] = 1;
+#define GIVEN(b) (bcol[b] >= 0 && x[bcol[b]].v.type != CS_VNIL)
+    cs_step_init(&brings);
+    brings.helper = GIVEN(0) ? &x[bcol[0]].buf.ref : NULL;
+    brings.sponsor[0] = GIVEN(1) ? &x[bcol[1]].buf.ref : NULL;
+    brings.sponsor[1] = GIVEN(2) ? &x[bcol[2]].buf.ref : NULL;
+    brings.youth_union_resolution = GIVEN(3) ? x[bcol[3]].day : CS_DATE_NONE;
+#undef GIVEN
+    size_t n = cs_candidate_paper_steps(on, -1, &brings, steps);
+    struct cs_casework k = {.today = c->today,
+                            .hol = c->hol,
+                            .role = im->role,
+                            .force_reason = im->force_reason,
+                            .excepted = print_exception,
+                            .ud = im};
+    im->row = row;
+    if ((ret = cs_candidate_record(c->rep, id, steps, n, &k, &failed, err, sizeof(err))) == 0)
+        return 0;
+    if (ret == CS_ENOMEM || ret == CS_ESQLITE || ret == CS_EFULL || ret == CS_EBUSY ||
+        ret == CS_EREADONLY || ret == CS_ECORRUPT)
+        return ret;
+    /* The column of the input refused, else of the step's date; named by its label either way. */
+    const char *field = steps[failed].field != NULL
+                            ? steps[failed].field
+                            : cs_candidate_stage_column((enum cs_stage)failed);
+    const struct cs_schema_column *sc = cs_schema_column("candidate", field);
+    if (ret == CS_ERULE && im->force_reason == NULL)
+        snprintf(msg, sizeof(msg),
+                 _("%s: %s (to enter it as it was, import again with --force and a --reason: "
+                   "an exception is recorded)"),
+                 sc != NULL ? _(sc->label) : field, err);
+    else
+        snprintf(msg, sizeof(msg), "%s: %s", sc != NULL ? _(sc->label) : field, err);
+    problem(im, row, column_of(im, field), msg);
+    return 1;
 }
 
 /*
  * One row as a record, checked as `member add` and `candidate add` check
  * what is typed: every cell is checked and every problem listed. A row
  * without problems is written in the open transaction (the caller commits
- * or rolls back): the fields through fields_write(), then for a candidate
- * its steps and for both the device's unit unless the row names one.
+ * or rolls back): the fields through fields_write() (the unit by its rule,
+ * the likely second record of a person refused), then a candidate's past
+ * steps through cs_candidate_record(), as `candidate add` writes them.
  * Returns the number of problems, or a negative code for a failure that is
  * not the row's.
- *
- * The one place a row becomes a record: when the library records a
- * candidate with its past steps, this calls it instead.
  */
 static int
-import_row(struct client *c, const struct import *im, unsigned row, const char *const *cells,
-           size_t n)
+import_row(struct client *c, struct import *im, unsigned row, const char *const *cells, size_t n)
 {
     const struct entity *e = im->e;
     const char *fv[CS_CLI_OPT_MAX] = {0};
     struct extra *x = calloc(im->ncols ? im->ncols : 1, sizeof(*x));
+    unsigned char used[CS_SHEET_MAX_COLS] = {0};
     int problems = 0, ret = 0, cand = strcmp(e->table, "candidate") == 0;
     char err[1024];
 
@@ -249,9 +299,6 @@ import_row(struct client *c, const struct import *im, unsigned row, const char *
         snprintf(err, sizeof(err), _("%s: needed"), _("full name"));
         problem(im, row, name, err), problems++;
     }
-    enum cs_stage stage = CS_STAGE_IDENTIFIED;
-    if (cand)
-        problems += check_steps(c, im, row, cells, x, &stage);
     if (problems > 0) {
         ret = problems;
         goto out;
@@ -262,22 +309,14 @@ import_row(struct client *c, const struct import *im, unsigned row, const char *
     err[0] = 0;
     if ((ret = fields_write(c, e, &id, fv, err, sizeof(err))) != 0)
         goto refused;
+    if (cand && (ret = record_steps(c, im, row, &id, x, used)) != 0)
+        goto out;
     for (size_t j = 0; j < im->ncols; j++)
-        if (im->kind[j] == COL_FIELD && im->fix[j] < 0 && x[j].v.type != CS_VNIL &&
+        if (im->kind[j] == COL_FIELD && im->fix[j] < 0 && !used[j] && x[j].v.type != CS_VNIL &&
             (ret = cs_replica_set(c->rep, e->table, &id, im->fields[j].column, &x[j].v, err,
                                   sizeof(err))) != 0)
             goto refused;
-    if (cand) {
-        char today[CS_DATE_BUFSZ];
-        int ident = column_of(im, "identified_on");
-        cs_date_format(c->today, today);
-        if ((ret = cs_replica_set_text(c->rep, "candidate", &id, "stage", cs_stage_code(stage), err,
-                                       sizeof(err))) != 0 ||
-            ((ident < 0 || x[ident].v.type == CS_VNIL) &&
-             (ret = cs_replica_set_text(c->rep, "candidate", &id, "identified_on", today, err,
-                                        sizeof(err))) != 0))
-            goto refused;
-    } else {
+    if (!cand) {
         /* A member counts in the reports by status: one the sheet leaves out follows the dates. */
         int st = column_of(im, "status"), off = column_of(im, "official_on"),
             cer = column_of(im, "ceremony_on"), dec = column_of(im, "decision_on");
@@ -291,11 +330,6 @@ import_row(struct client *c, const struct import *im, unsigned row, const char *
                                        sizeof(err))) != 0)
             goto refused;
     }
-    int org = column_of(im, "org_unit");
-    if ((org < 0 || x[org].v.type == CS_VNIL) && im->org[0] != 0 &&
-        (ret = cs_replica_set_text(c->rep, e->table, &id, "org_unit", im->org, err, sizeof(err))) !=
-            0)
-        goto refused;
     ret = 0;
     goto out;
 refused:
@@ -311,7 +345,7 @@ out:
 
 /* Tries one row in a transaction of its own, rolled back: its number of problems. */
 static int
-try_row(struct client *c, const struct import *im, unsigned row, const char *const *cells, size_t n,
+try_row(struct client *c, struct import *im, unsigned row, const char *const *cells, size_t n,
         char *err, size_t errlen)
 {
     int ret = cs_replica_begin(c->rep, err, errlen);
@@ -335,6 +369,14 @@ run_import(struct client *c, const struct verb_args *a, const struct entity *e)
 
     if (check && skip)
         return client_usage(_("import: --check and --skip-bad do not go together"));
+    if (e == &ent_candidate && a->ov[OPT_FORCE] != NULL) {
+        if (a->ov[OPT_REASON] == NULL || a->ov[OPT_REASON][0] == 0)
+            return client_usage(_("import: --force needs a --reason"));
+        im.force_reason = a->ov[OPT_REASON];
+    }
+    c->duplicate_ok = a->ov[OPT_DUPLICATE_OK] != NULL;
+    /* The exceptions rows record are listed once: by --check, or as the rows are written. */
+    im.tell_exceptions = check ? 2 : 0;
     if ((ret = cs_sheet_open(path, &s, err, sizeof(err))) != 0)
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
     size_t nrows = cs_sheet_nrows(s);
@@ -391,6 +433,7 @@ run_import(struct client *c, const struct verb_args *a, const struct entity *e)
             goto out;
         }
         int again = 0;
+        im.tell_exceptions = 1;
         for (size_t i = 1; i < nrows && !again; i++) {
             if (bad[i])
                 continue;
@@ -437,7 +480,7 @@ import_candidates(struct client *c, const struct verb_args *a)
 }
 
 static const struct verb verbs[] = {
-    {"members", import_members, NULL, opts, OPT__COUNT, "FILE", 1, 1,
+    {"members", import_members, NULL, opts, OPT_MEMBERS, "FILE", 1, 1,
      N_("add the members in a spreadsheet (CSV, UTF-16 text or .xlsx)")},
     {"candidates", import_candidates, NULL, opts, OPT__COUNT, "FILE", 1, 1,
      N_("add the candidates in a spreadsheet, with the dates of their past steps")},

@@ -18,7 +18,7 @@ static const struct cs_cmd commands[] = {
     {"meeting", cmd_meeting, N_("record meetings, attendance and assessments of candidates"),
      "add|list|show|assess|attend"},
     {"import", cmd_import, N_("add the members or candidates of a spreadsheet, checked row by row"),
-     "members|candidates FILE [--check] [--skip-bad]"},
+     "members|candidates FILE [--check] [--skip-bad] [--duplicate-ok] [--force --reason TEXT]"},
     {"search", cmd_search, N_("find candidates, members and meetings by words"),
      "[--json] TEXT..."},
     {"due", cmd_due, N_("list the deadlines of the admission procedure, soonest first"),

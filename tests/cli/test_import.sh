@@ -71,15 +71,17 @@ equal "no status given: a ceremony date makes a probationary member" probationar
 expect 0 stdout "^CB01,.*,3,3,1,2,0,0,0" -- "$cellsync" report members --format csv
 
 # ---- UTF-16 with a BOM and tabs (Excel's "Unicode Text"), both byte orders ----
-printf 'Họ và tên\tNgày sinh\tNgày chọn làm đối tượng\tngay phan cong giup do\tclass_on\r\n' >cand.txt
-printf 'Phạm Thị Dung\t1/1/2000\t10/01/2025\t15/02/2025\t2025-06-01\r\n' >>cand.txt
-printf 'Vi Văn Đức\t1999-05-05\t\t\t\r\n' >>cand.txt
+printf 'Họ và tên\tNgày sinh\tNgày chọn làm đối tượng\tngay phan cong giup do\tĐảng viên giúp đỡ\tclass_on\r\n' >cand.txt
+printf 'Phạm Thị Dung\t1/1/2000\t10/01/2025\t15/02/2025\tnguyen van an\t2025-06-01\r\n' >>cand.txt
+printf 'Vi Văn Đức\t1999-05-05\t\t\t\t\r\n' >>cand.txt
 iconv -f UTF-8 -t UTF-16 cand.txt >cand-le.txt
 equal "iconv -t UTF-16 writes a BOM" "fffe" "$(head -c 2 cand-le.txt | od -An -tx1 | tr -d ' \n')"
 expect 0 stdout "đã thêm 2 dòng, từ chối 0 dòng" -- "$cellsync" import candidates cand-le.txt
-equal "past steps: the stage reached and each date" "class_passed|2025-01-10|2025-02-15|2025-06-01" \
-    "$(sql home "SELECT stage || '|' || identified_on || '|' || helper_on || '|' || class_on
-                 FROM candidate WHERE full_name = 'Phạm Thị Dung'")"
+equal "past steps: the stage reached, each date and the helper" \
+    "class_passed|2025-01-10|2025-02-15|2025-06-01|Nguyễn Văn An" \
+    "$(sql home "SELECT k.stage || '|' || k.identified_on || '|' || k.helper_on || '|' || k.class_on
+                 || '|' || m.full_name FROM candidate k JOIN member m ON m.id = k.helper
+                 WHERE k.full_name = 'Phạm Thị Dung'")"
 equal "no step given: identified today" "identified|2026-03-01|CB01" \
     "$(sql home "SELECT stage || '|' || identified_on || '|' || org_unit FROM candidate
                  WHERE full_name = 'Vi Văn Đức'")"
@@ -91,26 +93,45 @@ equal "no step given: identified today" "identified|2026-03-01|CB01" \
 expect 1 stdout "hợp lệ: 0, có lỗi: 2" -- "$cellsync" import candidates --check cand-be.txt
 expect 1 stdout "^dòng 2: đã có quần chúng ưu tú cùng họ tên và ngày sinh" -- "$cellsync" import candidates --check cand-be.txt
 
-# ---- a candidate's steps: in order, not in the future, not past the ceremony ----
+# ---- a candidate's steps: the rules of `candidate add` (cs_candidate_record) ----
 crlf >steps.csv <<'EOF'
-name,birth-date,identified on,helper assigned on,ngày lễ kết nạp
-Ngược Thứ Tự,1/1/2000,01/03/2025,01/02/2025,
-Thiếu Ngày Đầu,1/1/2000,,01/02/2025,
-Ngày Mai,1/1/2000,02/03/2026,,
-Đã Kết Nạp,1/1/2000,01/01/2024,01/02/2024,01/01/2025
-Đúng,1/1/2000,01/01/2024,01/02/2024,
+name,birth-date,identified on,helper assigned on,ngày lễ kết nạp,đảng viên giúp đỡ
+Ngược Thứ Tự,1/1/2000,01/03/2025,01/02/2025,,Nguyễn Văn An
+Thiếu Ngày Đầu,1/1/2000,,01/02/2025,,Nguyễn Văn An
+Ngày Mai,1/1/2000,02/03/2026,,,
+Đã Kết Nạp,1/1/2000,01/01/2024,01/02/2024,01/01/2025,Nguyễn Văn An
+Đúng,1/1/2000,01/01/2024,01/02/2024,,Nguyễn Văn An
+Không Người Giúp,1/1/2000,01/01/2024,01/02/2024,,
 EOF
-expect 1 stdout "^dòng 2, cột D: ngày phân công giúp đỡ: '01/02/2025' sớm hơn ngày chọn làm đối tượng '01/03/2025'" -- \
+expect 1 stdout "^dòng 2, cột D: ngày phân công giúp đỡ: ngày 2025-02-01 sớm hơn ngày 2025-03-01.*--force" -- \
     "$cellsync" import candidates --check steps.csv
-verdict 1 stdout "^dòng 3, cột C: ngày chọn làm đối tượng: cần có, vì một bước sau đã có ngày" \
+verdict 1 stdout "^dòng 3, cột C: ngày chọn làm đối tượng: bước '.*' cần có ngày, vì một bước sau đã có ngày" \
     "a later step needs the first"
-verdict 1 stdout "^dòng 4, cột C: ngày chọn làm đối tượng: '02/03/2026' là ngày sau hôm nay" \
+verdict 1 stdout "^dòng 4, cột C: ngày chọn làm đối tượng: ngày 2026-03-02 sau ngày hôm nay" \
     "a step after today"
-verdict 1 stdout "^dòng 5, cột E: .*'cellsync import members'" "a candidate past the ceremony"
-verdict 1 stdout "hợp lệ: 1, có lỗi: 4" "only the last row is good"
+verdict 1 stdout "^dòng 5: .*: bước 'đã học lớp bồi dưỡng nhận thức về Đảng' cần có ngày" \
+    "every step up to the ceremony needs its date"
+verdict 1 stdout "^dòng 7, cột F: đảng viên giúp đỡ: " "the helper stage needs its helper"
+verdict 1 stdout "hợp lệ: 1, có lỗi: 5" "only one row is good"
 before=$(count candidate)
-expect 1 stderr "chưa nhập gì: 4 trên 5 dòng có lỗi" -- "$cellsync" import candidates steps.csv
+expect 1 stderr "chưa nhập gì: 5 trên 6 dòng có lỗi" -- "$cellsync" import candidates steps.csv
 equal "all or nothing" "$before" "$(count candidate)"
+# A rule broken on paper is entered as it was with --force and a reason, as `candidate add` does.
+expect 2 stderr "\-\-reason" -- "$cellsync" import candidates --force steps.csv
+expect 1 stdout "^dòng 2: ngoại lệ sẽ được ghi nhận: ngày 2025-02-01 sớm hơn" -- \
+    "$cellsync" import candidates --check --force --reason "hồ sơ giấy" steps.csv
+verdict 1 stdout "hợp lệ: 2, có lỗi: 4" "--force: the row out of order is good"
+expect 1 stderr "^cellsync: dòng 2: đã ghi nhận ngoại lệ: ngày 2025-02-01" -- \
+    "$cellsync" import candidates --skip-bad --force --reason "hồ sơ giấy" steps.csv
+equal "the exception kept with its reason" "order|hồ sơ giấy" \
+    "$(sql home "SELECT e.rule || '|' || e.reason FROM exception e JOIN candidate k
+                 ON k.id = e.candidate WHERE k.full_name = 'Ngược Thứ Tự'")"
+# The likely second record of a person is refused; --duplicate-ok (which the message names) takes it.
+printf 'name;birth-date\nĐúng;1/1/2000\n' >again.csv
+expect 1 stdout "^dòng 2: .*--duplicate-ok" -- "$cellsync" import candidates --check again.csv
+expect 0 stdout "đã thêm 1 dòng, từ chối 0 dòng" -- "$cellsync" import candidates --duplicate-ok again.csv
+equal "--duplicate-ok: the second record" 2 \
+    "$(sql home "SELECT count(*) FROM candidate WHERE full_name = 'Đúng' AND cl % 2 = 1")"
 
 # ---- headings and files that are refused ----
 printf 'Họ và tên;Quê quán cũ;Ngày sinh\nA;B;1/1/2000\n' >unknown.csv
