@@ -33,18 +33,12 @@ heading_key(const char *text, char *out, size_t len)
     out[o] = 0;
 }
 
-/* A candidate's sheet also takes what `candidate advance` records, for its paper history. */
+/*
+ * A candidate's sheet also takes what `candidate advance` records, for its
+ * paper history: the date of each stage up to official membership (their
+ * columns are cs_candidate_stage_column()'s), then these.
+ */
 static const char *const candidate_extra[] = {
-    "identified_on",
-    "helper_on",
-    "class_on",
-    "applied_on",
-    "verified_on",
-    "cell_resolution_on",
-    "grassroots_resolution_on",
-    "decision_on",
-    "ceremony_on",
-    "official_on",
     "helper",
     "sponsor1",
     "sponsor2",
@@ -62,13 +56,19 @@ cs_import_columns(const char *table, const struct cs_schema_column **cols, size_
     for (size_t i = 0; i < t->ncolumns && n < max; i++)
         if (t->columns[i].option != NULL)
             cols[n++] = &t->columns[i];
-    if (strcmp(table, "candidate") == 0)
-        for (size_t i = 0; i < sizeof(candidate_extra) / sizeof(candidate_extra[0]) && n < max;
-             i++) {
-            const struct cs_schema_column *c = cs_schema_column(table, candidate_extra[i]);
-            if (c != NULL)
-                cols[n++] = c;
-        }
+    if (strcmp(table, "candidate") != 0)
+        return n;
+    for (int s = CS_STAGE_IDENTIFIED; s < CS_STAGE__COUNT && n < max; s++) {
+        const struct cs_schema_column *c =
+            cs_schema_column(table, cs_candidate_stage_column((enum cs_stage)s));
+        if (c != NULL)
+            cols[n++] = c;
+    }
+    for (size_t i = 0; i < sizeof(candidate_extra) / sizeof(candidate_extra[0]) && n < max; i++) {
+        const struct cs_schema_column *c = cs_schema_column(table, candidate_extra[i]);
+        if (c != NULL)
+            cols[n++] = c;
+    }
     return n;
 }
 
