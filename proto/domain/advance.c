@@ -46,6 +46,27 @@ set_ref(struct cs_replica *r, const char *table, const struct cs_id *row, const 
     return cs_replica_set(r, table, row, column, &v, err, errlen);
 }
 
+/* The candidate's member record (made at the ceremony), if it has one: 1, 0 or CS_ESQLITE. */
+static int
+member_of(sqlite3 *db, const struct cs_id *cand, struct cs_id *member)
+{
+    sqlite3_stmt *st;
+    int ret = 0;
+    if (sqlite3_prepare_v2(db, "SELECT member FROM candidate WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_blob(st, 1, cand->b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CS_ID_LEN) {
+        memcpy(member->b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+        ret = 1;
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ret = CS_ESQLITE;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
 /*
  * At the ceremony the candidate becomes a probationary member: a member
  * record with the identity copied over, linked from the candidate. At
@@ -422,27 +443,6 @@ delete_exceptions(struct cs_replica *r, const struct cs_id *id, enum cs_stage st
     sqlite3_finalize(st);
     for (size_t i = 0; i < n && ret == 0; i++)
         ret = cs_replica_delete_row(r, "exception", &ids[i], err, errlen);
-    return ret;
-}
-
-/* The candidate's member record (made at the ceremony), if it has one: 1, 0 or CS_ESQLITE. */
-static int
-member_of(sqlite3 *db, const struct cs_id *cand, struct cs_id *member)
-{
-    sqlite3_stmt *st;
-    int ret = 0;
-    if (sqlite3_prepare_v2(db, "SELECT member FROM candidate WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return CS_ESQLITE;
-    sqlite3_bind_blob(st, 1, cand->b, CS_ID_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CS_ID_LEN) {
-        memcpy(member->b, sqlite3_column_blob(st, 0), CS_ID_LEN);
-        ret = 1;
-    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ret = CS_ESQLITE;
-    }
-    sqlite3_finalize(st);
     return ret;
 }
 
