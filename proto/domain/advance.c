@@ -81,17 +81,9 @@ promote(struct cs_replica *r, const struct cs_id *cand, enum cs_stage to, const 
     int ret;
 
     if (to == CS_STAGE_OFFICIAL) {
-        sqlite3_stmt *st;
-        int found = 0;
-        if (sqlite3_prepare_v2(cs_replica_db(r), "SELECT member FROM candidate WHERE id = ?1", -1,
-                               &st, NULL) != SQLITE_OK)
-            return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(cs_replica_db(r)));
-        sqlite3_bind_blob(st, 1, cand->b, CS_ID_LEN, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CS_ID_LEN) {
-            memcpy(member.b, sqlite3_column_blob(st, 0), CS_ID_LEN);
-            found = 1;
-        }
-        sqlite3_finalize(st);
+        int found = member_of(cs_replica_db(r), cand, &member);
+        if (found < 0)
+            return cs_errf(err, errlen, found, "%s", sqlite3_errmsg(cs_replica_db(r)));
         if (!found)
             return 0; /* admitted before this device kept its record: nothing to update */
         if ((ret = cs_replica_set_text(r, "member", &member, "status", "official", err, errlen)) !=
