@@ -134,4 +134,12 @@ int cs_candidate_undo(struct cs_replica *r, const struct cs_id *id, const char *
                       const struct cs_casework *k, enum cs_stage *from, enum cs_stage *to,
                       char *err, size_t errlen);
 
+/*
+ * Records that a candidate withdrew on `on`, with a reason, in a
+ * transaction of its own. 0, CS_ESTAGE (withdrawn already, or an official
+ * member), or a store error, with err set.
+ */
+int cs_candidate_withdraw(struct cs_replica *r, const struct cs_id *id, int32_t on,
+                          const char *reason, char *err, size_t errlen);
+
 #endif
