@@ -555,3 +555,34 @@ out:
         cs_replica_rollback(r);
     return ret;
 }
+
+/*
+ * Records that a candidate withdrew on `on`, with a reason, in a
+ * transaction of its own. 0, CS_ESTAGE (withdrawn already, or an official
+ * member), or a store error, with err set.
+ */
+int
+cs_candidate_withdraw(struct cs_replica *r, const struct cs_id *id, int32_t on, const char *reason,
+                      char *err, size_t errlen)
+{
+    struct cs_rules_facts f;
+    char datebuf[CS_DATE_BUFSZ];
+    int ret;
+
+    if ((ret = cs_candidate_facts(cs_replica_db(r), id, &f)) != 0)
+        return cs_errf(err, errlen, ret, "%s", cs_strerror(ret));
+    if (f.stage == CS_STAGE_WITHDRAWN || f.stage == CS_STAGE_OFFICIAL)
+        return cs_errf(err, errlen, CS_ESTAGE, _("the candidate is %s: it cannot be withdrawn"),
+                       cs_code_label("stage", cs_stage_code(f.stage)));
+    cs_date_format(on, datebuf);
+    if ((ret = cs_replica_begin(r, err, errlen)) != 0)
+        return ret;
+    if ((ret = cs_replica_set_text(r, "candidate", id, "stage", "withdrawn", err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "candidate", id, "withdrawn_on", datebuf, err, errlen)) !=
+            0 ||
+        (ret = cs_replica_set_text(r, "candidate", id, "withdrawn_reason", reason, err, errlen)) !=
+            0 ||
+        (ret = cs_replica_commit(r, err, errlen)) != 0)
+        cs_replica_rollback(r);
+    return ret;
+}
