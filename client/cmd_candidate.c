@@ -539,9 +539,9 @@ cand_advance(struct client *c, const struct verb_args *a)
 static int
 cand_withdraw(struct client *c, const struct verb_args *a)
 {
-    char err[512] = "", datebuf[CS_DATE_BUFSZ];
+    char err[512] = "", role[16] = "", datebuf[CS_DATE_BUFSZ];
     struct cs_id id;
-    int32_t on = c->today;
+    int32_t on = CS_DATE_NONE;
     int ret;
 
     const char *reason = a->ov[WD_REASON], *date = a->ov[WD_DATE];
@@ -552,10 +552,13 @@ cand_withdraw(struct client *c, const struct verb_args *a)
         return fail_with(err, ret);
     if (date != NULL && cs_date_parse(date, &on, err, sizeof(err)) != 0)
         return client_fail(_("--date: %s"), err);
-    if ((ret = cs_candidate_withdraw(c->rep, &id, on, reason, err, sizeof(err))) != 0)
+    cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role));
+    struct cs_casework k = {.today = c->today, .hol = c->hol, .role = role};
+    if ((ret = cs_candidate_withdraw(c->rep, &id, on, reason, &k, err, sizeof(err))) != 0)
         return client_fail(_("cannot withdraw candidate '%s': %s"), a->argv[0],
                            err[0] ? err : cs_strerror(ret));
-    printf(_("candidate %s withdrawn (%s)\n"), a->argv[0], cs_date_format(on, datebuf));
+    printf(_("candidate %s withdrawn (%s)\n"), a->argv[0],
+           cs_date_format(on != CS_DATE_NONE ? on : c->today, datebuf));
     return CS_EXIT_OK;
 }
 

@@ -557,23 +557,37 @@ out:
 }
 
 /*
- * Records that a candidate withdrew on `on`, with a reason, in a
- * transaction of its own. 0, CS_ESTAGE (withdrawn already, or an official
- * member), or a store error, with err set.
+ * A withdrawal is a step like the others: the role must be allowed it, its
+ * date is not in the future nor before the stage reached (the order rule),
+ * and the reason is kept. It is never forced: a wrong date is corrected,
+ * not excepted.
  */
 int
 cs_candidate_withdraw(struct cs_replica *r, const struct cs_id *id, int32_t on, const char *reason,
-                      char *err, size_t errlen)
+                      const struct cs_casework *k, char *err, size_t errlen)
 {
     struct cs_rules_facts f;
-    char datebuf[CS_DATE_BUFSZ];
+    char datebuf[CS_DATE_BUFSZ], tbuf[CS_DATE_BUFSZ];
     int ret;
 
+    if (reason == NULL || reason[0] == 0)
+        return cs_errf(err, errlen, CS_EINVAL, "%s", _("a withdrawal needs a reason"));
+    if (on == CS_DATE_NONE)
+        on = k->today;
     if ((ret = cs_candidate_facts(cs_replica_db(r), id, &f)) != 0)
         return cs_errf(err, errlen, ret, "%s", cs_strerror(ret));
     if (f.stage == CS_STAGE_WITHDRAWN || f.stage == CS_STAGE_OFFICIAL)
         return cs_errf(err, errlen, CS_ESTAGE, _("the candidate is %s: it cannot be withdrawn"),
                        cs_code_label("stage", cs_stage_code(f.stage)));
+    if (k->role != NULL && k->role[0] != 0 && !cs_stage_writable(CS_STAGE_WITHDRAWN, k->role))
+        return cs_errf(err, errlen, CS_ESTAGE, _("the role '%s' may not record a withdrawal"),
+                       cs_code_label("role", k->role));
+    if (on > k->today)
+        return cs_errf(err, errlen, CS_EINVAL, _("the date %s is after today (%s)"),
+                       cs_date_format_vi(on, datebuf), cs_date_format_vi(k->today, tbuf));
+    if ((ret = cs_rules_check_advance(&f, CS_STAGE_WITHDRAWN, on, k->hol, 0, NULL, err, errlen)) !=
+        0)
+        return ret;
     cs_date_format(on, datebuf);
     if ((ret = cs_replica_begin(r, err, errlen)) != 0)
         return ret;

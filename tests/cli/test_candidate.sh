@@ -79,6 +79,10 @@ for step in class_passed:2025-02-01 applied:2025-03-01 biography_verified:2025-0
     "$cellsync" candidate advance "$y" --to "${step%%:*}" --date "${step#*:}" >/dev/null 2>&1
 done
 on home 1 "18" -- candidate advance "$y" --to cell_resolution --date 2025-05-05 --sponsor "$sp1" --sponsor2 "$sp2"
+# A withdrawal is not dated in the future, nor before the stage reached.
+export CELLSYNC_TODAY=2025-06-10
+on home 1 "after today" -- candidate withdraw "$y" --date 2025-06-11 --reason "chuyển đi nơi khác"
+on home 1 "before" -- candidate withdraw "$y" --date 2025-03-31 --reason "chuyển đi nơi khác"
 on home 0 "withdrawn" -- candidate withdraw "$y" --date 2025-06-01 --reason "chuyển đi nơi khác"
 on home 1 "cannot be withdrawn" -- candidate withdraw "$y" --reason again
 

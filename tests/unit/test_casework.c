@@ -348,6 +348,47 @@ test_undo(void **state)
     cs_replica_close(r);
 }
 
+/* A withdrawal: a reason, a date not in the future nor before the stage reached, once. */
+static void
+test_withdraw(void **state)
+{
+    (void)state;
+    struct cs_replica *r = open_replica();
+    struct cs_casework k = {.today = D("2026-03-02")};
+    struct cs_step s[2];
+    struct cs_id helper, id;
+    char err[512] = "";
+
+    add_person(r, "member", &helper, "Đinh Văn Thắng", NULL, "official");
+    for (int i = 0; i < 2; i++) {
+        cs_step_init(&s[i]);
+        s[i].stage = i;
+    }
+    s[0].on = D("2025-01-06");
+    s[1].on = D("2025-03-03");
+    s[1].helper = &helper;
+    assert_int_equal(record(r, &id, "1990-01-01", s, 2, &k, NULL, err, sizeof(err)), 0);
+
+    assert_int_equal(cs_candidate_withdraw(r, &id, CS_DATE_NONE, "", &k, err, sizeof(err)),
+                     CS_EINVAL);
+    assert_int_equal(
+        cs_candidate_withdraw(r, &id, D("2026-03-03"), "chuyển đi", &k, err, sizeof(err)),
+        CS_EINVAL);
+        assert_int_equal(
+        cs_candidate_withdraw(r, &id, D("2025-03-02"), "chuyển đi", &k, err, sizeof(err)),
+        CS_ERULE);
+    assert_non_null(strstr(err, "2025-03-03"));
+    k.role = "committee";
+    assert_int_equal(cs_candidate_withdraw(r, &id, CS_DATE_NONE, "chuyển đi", &k, err, sizeof(err)),
+                     0);
+    assert_string_equal(text(r, "candidate", &id, "stage"), "withdrawn");
+    assert_string_equal(text(r, "candidate", &id, "withdrawn_on"), "2026-03-02");
+    assert_string_equal(text(r, "candidate", &id, "withdrawn_reason"), "chuyển đi");
+    assert_int_equal(cs_candidate_withdraw(r, &id, CS_DATE_NONE, "x", &k, err, sizeof(err)),
+                     CS_ESTAGE);
+    cs_replica_close(r);
+}
+
 static void
 test_delete_undelete(void **state)
 {
@@ -414,8 +455,11 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_record_past_steps),  cmocka_unit_test(test_paper_steps),
-        cmocka_unit_test(test_advance_once_a_day), cmocka_unit_test(test_undo),
+        cmocka_unit_test(test_record_past_steps),
+        cmocka_unit_test(test_paper_steps),
+        cmocka_unit_test(test_advance_once_a_day),
+        cmocka_unit_test(test_undo),
+        cmocka_unit_test(test_withdraw),
         cmocka_unit_test(test_delete_undelete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

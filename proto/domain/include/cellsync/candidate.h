@@ -135,11 +135,16 @@ int cs_candidate_undo(struct cs_replica *r, const struct cs_id *id, const char *
                       char *err, size_t errlen);
 
 /*
- * Records that a candidate withdrew on `on`, with a reason, in a
- * transaction of its own. 0, CS_ESTAGE (withdrawn already, or an official
- * member), or a store error, with err set.
+ * Records that a candidate withdrew on `on` (CS_DATE_NONE: k->today), with
+ * a reason, in a transaction of its own: the stage "withdrawn", its date
+ * and the reason. The role must be allowed the stage, the date may not be
+ * after k->today nor before the date of the stage reached (the order rule
+ * of cs_rules_check_advance(); never forced). 0, CS_EINVAL (no reason, a
+ * date after today), CS_ESTAGE (withdrawn already, an official member, a
+ * role not allowed), CS_ERULE, or a store error, with err set.
  */
 int cs_candidate_withdraw(struct cs_replica *r, const struct cs_id *id, int32_t on,
-                          const char *reason, char *err, size_t errlen);
+                          const char *reason, const struct cs_casework *k, char *err,
+                          size_t errlen);
 
 #endif
