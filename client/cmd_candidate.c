@@ -122,6 +122,23 @@ fail_with(const char *err, int ret)
     return client_fail("%s", err[0] ? err : cs_strerror(ret));
 }
 
+/*
+ * A candidate as messages name it, whatever was typed to find it: the full
+ * name and the short id, "Nguyễn Văn Sỹ (a8a566f3)"; the id alone if the
+ * record has no name.
+ */
+static const char *
+who(struct client *c, const struct cs_id *id, char *buf, size_t len)
+{
+    char name[256] = "", shrt[CS_ID_SHORT_LEN + 1];
+    cs_id_short(id, shrt);
+    if (records_text(c, "candidate", id, "full_name", name, sizeof(name)) != 0 || name[0] == 0)
+        snprintf(buf, len, "%s", shrt);
+    else
+        snprintf(buf, len, "%s (%s)", name, shrt);
+    return buf;
+}
+
 /* The option that gives a step's input; date_option for the date of the step. */
 static const char *
 step_option(const char *field, const char *date_option)
@@ -277,11 +294,11 @@ cand_add(struct client *c, const struct verb_args *a)
     }
     if ((ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0)
         goto fail;
-    char shrt[CS_ID_SHORT_LEN + 1], date[CS_DATE_BUFSZ];
+    char shrt[CS_ID_SHORT_LEN + 1], date[CS_DATE_BUFSZ], whom[300];
     cs_id_short(&id, shrt);
     printf(_("added candidate %s\n"), shrt);
     if (n > 1)
-        printf(_("candidate %s is now at '%s' (%s)\n"), shrt,
+        printf(_("candidate %s is now at '%s' (%s)\n"), who(c, &id, whom, sizeof(whom)),
                cs_code_label("stage", cs_stage_code(steps[n - 1].reached)),
                cs_date_format(steps[n - 1].on, date));
     return CS_EXIT_OK;
@@ -310,7 +327,8 @@ cand_edit(struct client *c, const struct verb_args *a)
         cs_replica_rollback(c->rep);
         return fail_with(err, ret);
     }
-    printf(_("changed candidate %s\n"), a->argv[0]);
+    char name[300];
+    printf(_("changed candidate %s\n"), who(c, &id, name, sizeof(name)));
     return CS_EXIT_OK;
 }
 
@@ -491,7 +509,7 @@ static int
 cand_advance(struct client *c, const struct verb_args *a)
 {
     const char *const *o = a->ov;
-    char err[1024] = "", role[16] = "", datebuf[CS_DATE_BUFSZ];
+    char err[1024] = "", role[16] = "", datebuf[CS_DATE_BUFSZ], name[300];
     struct step_members m;
     struct cs_id id;
     struct cs_step s;
@@ -524,14 +542,14 @@ cand_advance(struct client *c, const struct verb_args *a)
     if (ret == CS_EINVAL)
         return client_usage(_("candidate advance: %s: %s"), step_option(s.field, "--date"), err);
     if (ret == CS_ERULE)
-        return client_fail(_("cannot advance candidate '%s': %s (use --force with a --reason to "
+        return client_fail(_("cannot advance candidate %s: %s (use --force with a --reason to "
                              "record an exception)"),
-                           a->argv[0], err);
+                           who(c, &id, name, sizeof(name)), err);
     if (ret != 0)
-        return client_fail(_("cannot advance candidate '%s': %s"), a->argv[0],
+        return client_fail(_("cannot advance candidate %s: %s"), who(c, &id, name, sizeof(name)),
                            err[0] ? err : cs_strerror(ret));
     cs_date_format(s.on != CS_DATE_NONE ? s.on : c->today, datebuf);
-    printf(_("candidate %s is now at '%s' (%s)\n"), a->argv[0],
+    printf(_("candidate %s is now at '%s' (%s)\n"), who(c, &id, name, sizeof(name)),
            cs_code_label("stage", cs_stage_code(s.reached)), datebuf);
     return CS_EXIT_OK;
 }
@@ -539,7 +557,7 @@ cand_advance(struct client *c, const struct verb_args *a)
 static int
 cand_withdraw(struct client *c, const struct verb_args *a)
 {
-    char err[512] = "", role[16] = "", datebuf[CS_DATE_BUFSZ];
+    char err[512] = "", role[16] = "", datebuf[CS_DATE_BUFSZ], name[300];
     struct cs_id id;
     int32_t on = CS_DATE_NONE;
     int ret;
@@ -555,9 +573,9 @@ cand_withdraw(struct client *c, const struct verb_args *a)
     cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role));
     struct cs_casework k = {.today = c->today, .hol = c->hol, .role = role};
     if ((ret = cs_candidate_withdraw(c->rep, &id, on, reason, &k, err, sizeof(err))) != 0)
-        return client_fail(_("cannot withdraw candidate '%s': %s"), a->argv[0],
+        return client_fail(_("cannot withdraw candidate %s: %s"), who(c, &id, name, sizeof(name)),
                            err[0] ? err : cs_strerror(ret));
-    printf(_("candidate %s withdrawn (%s)\n"), a->argv[0],
+    printf(_("candidate %s withdrawn (%s)\n"), who(c, &id, name, sizeof(name)),
            cs_date_format(on != CS_DATE_NONE ? on : c->today, datebuf));
     return CS_EXIT_OK;
 }
@@ -565,7 +583,7 @@ cand_withdraw(struct client *c, const struct verb_args *a)
 static int
 cand_undo(struct client *c, const struct verb_args *a)
 {
-    char err[512] = "", role[16] = "";
+    char err[512] = "", role[16] = "", name[300];
     enum cs_stage from, to;
     struct cs_id id;
     int ret;
@@ -578,10 +596,11 @@ cand_undo(struct client *c, const struct verb_args *a)
     struct cs_casework k = {.today = c->today, .hol = c->hol, .role = role};
     if ((ret = cs_candidate_undo(c->rep, &id, a->ov[UNDO_REASON], &k, &from, &to, err,
                                  sizeof(err))) != 0)
-        return client_fail(_("cannot undo the last step of candidate '%s': %s"), a->argv[0],
-                           err[0] ? err : cs_strerror(ret));
-    printf(_("candidate %s is back at '%s': the step '%s' was undone\n"), a->argv[0],
-           cs_code_label("stage", cs_stage_code(to)), cs_code_label("stage", cs_stage_code(from)));
+        return client_fail(_("cannot undo the last step of candidate %s: %s"),
+                           who(c, &id, name, sizeof(name)), err[0] ? err : cs_strerror(ret));
+    printf(_("candidate %s is back at '%s': the step '%s' was undone\n"),
+           who(c, &id, name, sizeof(name)), cs_code_label("stage", cs_stage_code(to)),
+           cs_code_label("stage", cs_stage_code(from)));
     return CS_EXIT_OK;
 }
 
