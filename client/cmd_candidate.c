@@ -300,7 +300,7 @@ cand_add(struct client *c, const struct verb_args *a)
     if (n > 1)
         printf(_("candidate %s is now at '%s' (%s)\n"), who(c, &id, whom, sizeof(whom)),
                cs_code_label("stage", cs_stage_code(steps[n - 1].reached)),
-               cs_date_format(steps[n - 1].on, date));
+               cs_date_format_vi(steps[n - 1].on, date));
     return CS_EXIT_OK;
 fail:
     cs_replica_rollback(c->rep);
@@ -548,7 +548,7 @@ cand_advance(struct client *c, const struct verb_args *a)
     if (ret != 0)
         return client_fail(_("cannot advance candidate %s: %s"), who(c, &id, name, sizeof(name)),
                            err[0] ? err : cs_strerror(ret));
-    cs_date_format(s.on != CS_DATE_NONE ? s.on : c->today, datebuf);
+    cs_date_format_vi(s.on != CS_DATE_NONE ? s.on : c->today, datebuf);
     printf(_("candidate %s is now at '%s' (%s)\n"), who(c, &id, name, sizeof(name)),
            cs_code_label("stage", cs_stage_code(s.reached)), datebuf);
     return CS_EXIT_OK;
@@ -576,7 +576,7 @@ cand_withdraw(struct client *c, const struct verb_args *a)
         return client_fail(_("cannot withdraw candidate %s: %s"), who(c, &id, name, sizeof(name)),
                            err[0] ? err : cs_strerror(ret));
     printf(_("candidate %s withdrawn (%s)\n"), who(c, &id, name, sizeof(name)),
-           cs_date_format(on != CS_DATE_NONE ? on : c->today, datebuf));
+           cs_date_format_vi(on != CS_DATE_NONE ? on : c->today, datebuf));
     return CS_EXIT_OK;
 }
 

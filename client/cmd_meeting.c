@@ -482,9 +482,11 @@ meeting_attend(struct client *c, const struct verb_args *a)
     records_text(c, "member", &member, "full_name", name, sizeof(name));
     records_text(c, "meeting", &meeting, "held_on", date, sizeof(date));
     if (present)
-        printf(_("recorded '%s' as present at the meeting of %s\n"), name, date);
+        printf(_("recorded '%s' as present at the meeting of %s\n"), name,
+               cs_date_text_vi(date, date, sizeof(date)));
     else
-        printf(_("recorded '%s' as absent from the meeting of %s\n"), name, date);
+        printf(_("recorded '%s' as absent from the meeting of %s\n"), name,
+               cs_date_text_vi(date, date, sizeof(date)));
     return CS_EXIT_OK;
 }
 
@@ -564,10 +566,12 @@ meeting_delete_attendance(struct client *c, const struct verb_args *a)
     if ((ret = find_attendance(c, &meeting, &member, &id, &found)) != 0)
         return client_fail("%s", sqlite3_errmsg(c->db));
     if (!found)
-        return client_fail(_("no attendance of '%s' is recorded at the meeting of %s"), name, date);
+        return client_fail(_("no attendance of '%s' is recorded at the meeting of %s"), name,
+                           cs_date_text_vi(date, date, sizeof(date)));
     if ((ret = cs_record_delete(c->rep, "attendance", &id, err, sizeof(err))) != 0)
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
-    printf(_("deleted the attendance of '%s' at the meeting of %s\n"), name, date);
+    printf(_("deleted the attendance of '%s' at the meeting of %s\n"), name,
+           cs_date_text_vi(date, date, sizeof(date)));
     printf(_("to record it again: cellsync meeting attend %s %s --present (or --absent)\n"),
            a->argv[0], a->argv[1]);
     return CS_EXIT_OK;

@@ -26,6 +26,7 @@ record_name(struct client *c, const char *table, const struct cs_id *id, char *b
     buf[0] = 0;
     if (cs_schema_column(table, column) != NULL && records_text(c, table, id, column, buf, len))
         buf[0] = 0;
+    cs_date_text_vi(buf, buf, len);
 }
 
 static const char *

@@ -111,7 +111,7 @@ cmd_enroll(int argc, char **argv)
 
     time_t t = (time_t)expires;
     struct tm tm;
-    if (localtime_r(&t, &tm) == NULL || strftime(until, sizeof(until), "%Y-%m-%d %H:%M", &tm) == 0)
+    if (localtime_r(&t, &tm) == NULL || strftime(until, sizeof(until), "%d/%m/%Y %H:%M", &tm) == 0)
         snprintf(until, sizeof(until), "%lld", (long long)expires);
     const char *role_label = cs_code_label("role", role);
     printf(_("enrollment of '%s' (unit %s, role %s) written to '%s'\n"), name, org,

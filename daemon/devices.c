@@ -182,7 +182,7 @@ day_text(int64_t t, char *buf, size_t len)
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    if (localtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%d", &tm) == 0)
+    if (localtime_r(&tt, &tm) == NULL || strftime(buf, len, "%d/%m/%Y", &tm) == 0)
         snprintf(buf, len, "%lld", (long long)t);
 }
 

@@ -377,7 +377,9 @@ render_table_kind(struct run *x, const struct cs_report_kind_def *def)
 
     fprintf(x->f, "%s\n", _(def->title));
     /* TRANSLATORS: the heading line of a report: the unit(s), the year and today's date. */
-    fprintf(x->f, _("unit: %s; year %d; as of %s\n"), x->units, x->p->year, x->today);
+    char day[CS_DATE_BUFSZ];
+    fprintf(x->f, _("unit: %s; year %d; as of %s\n"), x->units, x->p->year,
+            cs_date_format_vi(x->p->today, day));
     for (size_t i = 0; i < n && ret == 0; i++) {
         if (!cs__report_is_section(&q[i], x->p->section))
             continue;

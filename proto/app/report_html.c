@@ -350,7 +350,8 @@ cs__report_render_html(struct run *x, const struct cs_report_kind_def *const *ki
     fprintf(f, _("year %d"), x->p->year);
     fputs(" &middot; ", f);
     html_text(f, _("as of"));
-    fprintf(f, " %s</p></header>\n", x->today);
+    char day[CS_DATE_BUFSZ];
+    fprintf(f, " %s</p></header>\n", cs_date_format_vi(x->p->today, day));
     for (size_t i = 0; i < nk && ret == 0; i++)
         ret = html_kind(x, kinds[i]);
     fputs("<footer><p>", f);

@@ -136,7 +136,7 @@ cs_date_parse(const char *s, int32_t *out, char *err, size_t errlen)
     }
     if (!parse_form(s, &c)) {
         ret = cs_errf(err, errlen, CS_EINVAL,
-                      _("'%.40s' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY"), s);
+                      _("'%.40s' is not a date; write it as DD/MM/YYYY (or YYYY-MM-DD)"), s);
         goto out;
     }
     if (c.m < 1 || c.m > 12 || c.d < 1 || c.d > cs_date_days_in_month(c.y, c.m)) {
@@ -176,6 +176,19 @@ cs_date_format_vi(int32_t day, char buf[CS_DATE_BUFSZ])
     else
         snprintf(buf, CS_DATE_BUFSZ, "%02u/%02u/%04u", (unsigned)c.d % 100u, (unsigned)c.m % 100u,
                  (unsigned)c.y % 10000u);
+    return buf;
+}
+
+const char *
+cs_date_text_vi(const char *stored, char *buf, size_t len)
+{
+    int32_t day;
+    /* Parsed before buf is written: stored may be buf itself. */
+    if (len >= CS_DATE_BUFSZ && stored != NULL && strlen(stored) == CS_DATE_BUFSZ - 1 &&
+        stored[4] == '-' && cs_date_parse(stored, &day, NULL, 0) == 0)
+        return cs_date_format_vi(day, buf);
+    if (len > 0 && stored != buf)
+        snprintf(buf, len, "%s", stored != NULL ? stored : "");
     return buf;
 }
 
@@ -382,7 +395,7 @@ cs_date_holidays_load(struct cs_date_holidays *h, const char *path, char *err, s
             l->n = keep;
             ret = cs_errf(err, errlen, CS_EINVAL,
                           _("cannot load holidays from '%s': line %u: '%.*s' is not a date; "
-                            "write it as YYYY-MM-DD or DD/MM/YYYY"),
+                            "write it as DD/MM/YYYY (or YYYY-MM-DD)"),
                           path, line, (int)(n > 40 ? 40 : n), s);
             goto out;
         }

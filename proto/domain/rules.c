@@ -117,7 +117,7 @@ check_order(struct advance *a, char *err, size_t errlen)
             return cs_errf(err, errlen, CS_ERULE,
                            _("the date %s is before %s, when the candidate reached the stage "
                              "'%s'; a stage cannot come before the one it follows"),
-                           cs_date_format(a->on, a->d1), cs_date_format(prev, a->d2),
+                           cs_date_format_vi(a->on, a->d1), cs_date_format_vi(prev, a->d2),
                            stage_label((enum cs_stage)s));
         break;
     }
@@ -148,7 +148,7 @@ check_age(struct advance *a, char *err, size_t errlen)
                        _("the birth date is not recorded; the age rule needs it"));
     if (birth > a->on)
         return cs_errf(err, errlen, CS_ERULE, _("the birth date %s is after %s"),
-                       cs_date_format(birth, a->d1), cs_date_format(a->on, a->d2));
+                       cs_date_format_vi(birth, a->d1), cs_date_format_vi(a->on, a->d2));
     int months = cs_date_months_between(birth, a->on);
     if (months >= AGE_MIN_MONTHS && months < AGE_LIMIT_MONTHS)
         return 0;
@@ -164,7 +164,7 @@ check_age(struct advance *a, char *err, size_t errlen)
                   "the candidate is %d years and %d months old on %s; the rule needs 18 to "
                   "60 years",
                   (unsigned long)(months % 12)),
-        months / 12, months % 12, cs_date_format(a->on, a->d1));
+        months / 12, months % 12, cs_date_format_vi(a->on, a->d1));
 }
 
 static int
@@ -241,14 +241,14 @@ check_class_certificate(struct advance *a, char *err, size_t errlen)
         return cs_errf(err, errlen, CS_ERULE,
                        _("the awareness class certificate date %s is after the cell resolution "
                          "on %s"),
-                       cs_date_format(cert, a->d1), cs_date_format(a->on, a->d2));
+                       cs_date_format_vi(cert, a->d1), cs_date_format_vi(a->on, a->d2));
     int months = cs_date_months_between(cert, a->on);
     if (months < CERTIFICATE_MONTHS)
         return 0;
     return cs_errf(err, errlen, CS_ERULE,
                    _("the awareness class certificate of %s is %d months old on %s; it must be "
                      "younger than 60 months"),
-                   cs_date_format(cert, a->d1), months, cs_date_format(a->on, a->d2));
+                   cs_date_format_vi(cert, a->d1), months, cs_date_format_vi(a->on, a->d2));
 }
 
 static int
@@ -262,15 +262,15 @@ check_ceremony_deadline(struct advance *a, char *err, size_t errlen)
     if (a->on <= decision)
         return cs_errf(err, errlen, CS_ERULE,
                        _("the ceremony on %s must come after the admission decision of %s"),
-                       cs_date_format(a->on, a->d1), cs_date_format(decision, a->d2));
+                       cs_date_format_vi(a->on, a->d1), cs_date_format_vi(decision, a->d2));
     int32_t last = cs_date_add_working_days(a->h, decision, CEREMONY_WORKDAYS);
     if (a->on <= last)
         return 0;
     return cs_errf(err, errlen, CS_ERULE,
                    _("the ceremony on %s is more than 30 working days after the admission "
                      "decision of %s; the last day was %s"),
-                   cs_date_format(a->on, a->d1), cs_date_format(decision, a->d2),
-                   cs_date_format(last, a->d3));
+                   cs_date_format_vi(a->on, a->d1), cs_date_format_vi(decision, a->d2),
+                   cs_date_format_vi(last, a->d3));
 }
 
 static int
@@ -296,8 +296,8 @@ check_probation(struct advance *a, char *err, size_t errlen)
         return 0;
     return cs_errf(err, errlen, CS_ERULE,
                    _("probation ends on %s, 12 months after the ceremony of %s; %s is too early"),
-                   cs_date_format(end, a->d1), cs_date_format(ceremony, a->d2),
-                   cs_date_format(a->on, a->d3));
+                   cs_date_format_vi(end, a->d1), cs_date_format_vi(ceremony, a->d2),
+                   cs_date_format_vi(a->on, a->d3));
 }
 
 static int
@@ -314,8 +314,8 @@ check_conversion_deadline(struct advance *a, char *err, size_t errlen)
     return cs_errf(err, errlen, CS_ERULE,
                    _("%s is more than 30 working days after probation ended on %s; the last day "
                      "was %s"),
-                   cs_date_format(a->on, a->d1), cs_date_format(end, a->d2),
-                   cs_date_format(last, a->d3));
+                   cs_date_format_vi(a->on, a->d1), cs_date_format_vi(end, a->d2),
+                   cs_date_format_vi(last, a->d3));
 }
 
 #define TO(s)  (1u << CS_STAGE_##s)

@@ -127,7 +127,7 @@ check_date(const struct cs_schema_column *col, const char *text, int32_t today,
     int32_t day;
     if (cs_date_parse(text, &day, NULL, 0) != 0)
         return cs_errf(err, errlen, CS_EINVAL,
-                       _("%s: '%s' is not a date (write YYYY-MM-DD or DD/MM/YYYY)"), _(col->label),
+                       _("%s: '%s' is not a date (write DD/MM/YYYY, or YYYY-MM-DD)"), _(col->label),
                        text);
     /* cs_date_parse() keeps every date at or after 1900: no living person was born before. */
     if (strcmp(col->name, "birth_date") == 0 && today != CS_DATE_NONE && day > today)

@@ -59,7 +59,7 @@ on home 0 "added candidate" -- candidate add --name "Lò Văn Pằng" --birth-da
     --sponsor "$sp1" --sponsor2 "$sp2" --grassroots-resolution-on 2024-06-20 \
     --decision-on 2024-07-01 --ceremony-on 2024-07-15
 p=$(added_id)
-grep -q "is now at 'ceremony' (2024-07-15)" "$out" && ok || bad "add with past steps: no stage line"
+grep -q "is now at 'ceremony' (15/07/2024)" "$out" && ok || bad "add with past steps: no stage line"
 on home 0 "Lò Văn Pằng" -- member list
 on home 0 "back at 'admission decision'" -- candidate undo "$p" --reason "lễ kết nạp chưa tổ chức"
 "$cellsync" member list >"$out" 2>"$err"
@@ -74,18 +74,18 @@ grep -q '"ceremony_on":null' "$out" && grep -q '"member":null' "$out" && ok ||
 on home 0 "added candidate" -- candidate add --name "Hà Thị Dung" --birth-date 1998-07-07 \
     --identified-on 15/01/2025
 d=$(added_id)
-on home 0 "now at 'helper assigned' (2025-02-10)" -- candidate advance "$d" --helper "$helper" --date 2025-02-10
-on home 0 "now at 'awareness class passed' (2025-03-20)" -- candidate advance "$d" --to class_passed --date 20/03/2025
+on home 0 "now at 'helper assigned' (10/02/2025)" -- candidate advance "$d" --helper "$helper" --date 2025-02-10
+on home 0 "now at 'awareness class passed' (20/03/2025)" -- candidate advance "$d" --to class_passed --date 20/03/2025
 # The same line again (up-arrow, Enter): the same date as the current stage's is refused.
 on home 1 "changed today already" -- candidate advance "$d" --date 20/03/2025
 # The next step of the paper history, with its own date, needs no --to.
-on home 0 "now at 'application and biography' (2025-04-02)" -- candidate advance "$d" --date 02/04/2025
+on home 0 "now at 'application and biography' (02/04/2025)" -- candidate advance "$d" --date 02/04/2025
 "$cellsync" candidate show "$d" >"$out" 2>"$err"
 grep -q "^identified on: *15/01/2025" "$out" && ok || bad "the identification date is not the one given"
 grep -q "exceptions to the rules" "$out" && bad "a history in date order filed an exception" || ok
 # Steps out of order, a step without its date, a date in the future: refused, nothing stored.
 "$cellsync" candidate list --all --json >"$dir/before.json" 2>/dev/null
-on home 1 "cannot record the step 'awareness class passed': the date 2024-02-01 is before 2024-03-01" -- \
+on home 1 "cannot record the step 'awareness class passed': the date 01/02/2024 is before 01/03/2024" -- \
     candidate add --name "Sai Thứ Tự" --identified-on 2024-01-01 --helper-on 2024-03-01 \
     --helper "$helper" --class-on 2024-02-01
 on home 2 "the step 'helper assigned' needs its date: \-\-helper-on DATE" -- \
@@ -160,7 +160,7 @@ on home 0 "deleted assessment $as" -- meeting delete-assessment "$as"
 on home 0 '"assessments":\[\]' -- meeting show "$mt" --json
 on home 0 "restored assessment $as" -- meeting undelete-assessment "$as"
 on home 0 "Nhiệt tình" -- meeting show "$mt"
-on home 0 "deleted meeting $mt '2026-03-01'" -- meeting delete "$mt"
+on home 0 "deleted meeting $mt '01/03/2026'" -- meeting delete "$mt"
 "$cellsync" meeting list >"$out" 2>"$err"
 grep -q "$mt" "$out" && bad "a deleted meeting is still listed" || ok
 on home 0 "^$mt  2026-03-01 Họp thường kỳ tháng 3" -- meeting list --deleted

@@ -155,9 +155,9 @@ expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --helper "$sp1" -
 expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --to class_passed --date 2025-11-01
 expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --to applied --date 2025-12-01
 expect 0 stdout "now at" -- "$cellsync" candidate advance "$y" --to biography_verified --date 2026-01-05
-expect 1 stderr "the candidate is 17 years and 11 months old on 2026-03-14; the rule needs 18 to 60 years" -- \
+expect 1 stderr "the candidate is 17 years and 11 months old on 14/03/2026; the rule needs 18 to 60 years" -- \
     "$cellsync" candidate advance "$y" --to cell_resolution --date 2026-03-14 --sponsor "$sp1" --sponsor2 "$sp2"
-expect 1 stderr "17 tuổi 11 tháng vào ngày 2026-03-14" -- \
+expect 1 stderr "17 tuổi 11 tháng vào ngày 14/03/2026" -- \
     vi candidate advance "$y" --to cell_resolution --date 2026-03-14 --sponsor "$sp1" --sponsor2 "$sp2"
 expect 0 stdout "now at 'cell resolution'" -- "$cellsync" candidate advance "$y" --to cell_resolution --date 2026-03-14 \
     --sponsor "$sp1" --sponsor2 "$sp2" --force --reason 'đủ 18 tuổi vào ngày hôm sau'

@@ -377,7 +377,7 @@ test_withdraw(void **state)
         assert_int_equal(
         cs_candidate_withdraw(r, &id, D("2025-03-02"), "chuyển đi", &k, err, sizeof(err)),
         CS_ERULE);
-    assert_non_null(strstr(err, "2025-03-03"));
+    assert_non_null(strstr(err, "03/03/2025"));
     k.role = "committee";
     assert_int_equal(cs_candidate_withdraw(r, &id, CS_DATE_NONE, "chuyển đi", &k, err, sizeof(err)),
                      0);

@@ -180,8 +180,8 @@ test_parse_garbage(void **state)
     assert_string_equal(err, "'2026-02-29' is not a day of the calendar");
 
     assert_int_equal(cs_date_parse("2025-09-02junk", &day, err, sizeof(err)), CS_EINVAL);
-    assert_string_equal(err, "'2025-09-02junk' is not a date; write it as YYYY-MM-DD or "
-                             "DD/MM/YYYY");
+    assert_string_equal(err, "'2025-09-02junk' is not a date; write it as DD/MM/YYYY (or "
+                             "YYYY-MM-DD)");
     assert_int_equal(cs_date_parse("1899-12-31", &day, err, sizeof(err)), CS_EINVAL);
     assert_string_equal(err, "'1899-12-31' is outside the years 1900 to 2200");
     assert_int_equal(cs_date_parse("01/01/2201", &day, err, sizeof(err)), CS_EINVAL);
@@ -326,7 +326,7 @@ test_today_override(void **state)
     assert_int_equal(cs_date_today(&day, err, sizeof(err)), CS_EINVAL);
     assert_int_equal(day, CS_DATE_NONE);
     assert_string_equal(err, "cannot use CELLSYNC_TODAY: 'yesterday' is not a date; write it "
-                             "as YYYY-MM-DD or DD/MM/YYYY");
+                             "as DD/MM/YYYY (or YYYY-MM-DD)");
 
     /* Unset or empty: the clock, within a day of UTC whatever the time zone. */
     assert_int_equal(setenv("CELLSYNC_TODAY", "", 1), 0);
@@ -489,7 +489,7 @@ test_holiday_file_bad_line(void **state)
     assert_int_equal(cs_date_holidays_load(h, path, err, sizeof(err)), CS_EINVAL);
     snprintf(want, sizeof(want),
              "cannot load holidays from '%s': line 4: '2026-02-30' is not a date; write it as "
-             "YYYY-MM-DD or DD/MM/YYYY",
+             "DD/MM/YYYY (or YYYY-MM-DD)",
              path);
     assert_string_equal(err, want);
     /* Nothing from the bad file was kept; what was there before stays. */
@@ -665,7 +665,7 @@ test_withdrawn(void **state)
     /* Withdrawal still may not be dated before the current stage. */
     good_candidate(&f, CS_STAGE_GRASSROOTS);
     assert_fail(&f, CS_STAGE_WITHDRAWN, "2026-03-19", "order",
-                "the date 2026-03-19 is before 2026-03-20, when the candidate reached the stage "
+                "the date 19/03/2026 is before 20/03/2026, when the candidate reached the stage "
                 "'grassroots resolution'; a stage cannot come before the one it follows");
 
     f.stage = CS_STAGE_WITHDRAWN;
@@ -685,14 +685,14 @@ test_order(void **state)
     f.class_certificate = D("2025-01-01");
     assert_pass(&f, CS_STAGE_CELL, "2025-06-02");
     assert_fail(&f, CS_STAGE_CELL, "2025-06-01", "order",
-                "the date 2025-06-01 is before 2025-06-02, when the candidate reached the stage "
+                "the date 01/06/2025 is before 02/06/2025, when the candidate reached the stage "
                 "'biography verified'; a stage cannot come before the one it follows");
     /* A missing date is skipped: the latest recorded earlier stage counts. */
     f.stage_date[CS_STAGE_VERIFIED] = CS_DATE_NONE;
     assert_pass(&f, CS_STAGE_CELL, "2025-06-01");
     assert_pass(&f, CS_STAGE_CELL, "2025-03-03");
     assert_fail(&f, CS_STAGE_CELL, "2025-03-02", "order",
-                "the date 2025-03-02 is before 2025-03-03, when the candidate reached the stage "
+                "the date 02/03/2025 is before 03/03/2025, when the candidate reached the stage "
                 "'application and biography'; a stage cannot come before the one it follows");
     for (int s = 0; s < CS_STAGE__COUNT; s++)
         f.stage_date[s] = CS_DATE_NONE;
@@ -721,37 +721,37 @@ test_age(void **state)
 
     f.birth = D("2008-03-15");
     assert_fail(&f, CS_STAGE_CELL, "2026-03-14", "age",
-                "the candidate is 17 years and 11 months old on 2026-03-14; the rule needs 18 to "
+                "the candidate is 17 years and 11 months old on 14/03/2026; the rule needs 18 to "
                 "60 years");
     assert_pass(&f, CS_STAGE_CELL, "2026-03-15");
 
     f.birth = D("2008-02-15");
     assert_fail(&f, CS_STAGE_CELL, "2026-02-14", "age",
-                "the candidate is 17 years and 11 months old on 2026-02-14; the rule needs 18 to "
+                "the candidate is 17 years and 11 months old on 14/02/2026; the rule needs 18 to "
                 "60 years");
     f.birth = D("2008-04-01");
     assert_fail(&f, CS_STAGE_CELL, "2026-03-02", "age",
-                "the candidate is 17 years and 11 months old on 2026-03-02; the rule needs 18 to "
+                "the candidate is 17 years and 11 months old on 02/03/2026; the rule needs 18 to "
                 "60 years");
     f.birth = D("2008-10-01");
     assert_fail(&f, CS_STAGE_CELL, "2026-03-02", "age",
-                "the candidate is 17 years and 5 months old on 2026-03-02; the rule needs 18 to "
+                "the candidate is 17 years and 5 months old on 02/03/2026; the rule needs 18 to "
                 "60 years");
     f.birth = D("2008-05-01");
     assert_fail(&f, CS_STAGE_CELL, "2025-06-02", "age",
-                "the candidate is 17 years and 1 month old on 2025-06-02; the rule needs 18 to "
+                "the candidate is 17 years and 1 month old on 02/06/2025; the rule needs 18 to "
                 "60 years");
 
     /* The upper end: still 60 the day before the 61st birthday. */
     f.birth = D("1965-03-15");
     assert_pass(&f, CS_STAGE_CELL, "2026-03-14");
     assert_fail(&f, CS_STAGE_CELL, "2026-03-15", "age",
-                "the candidate is 61 years and 0 months old on 2026-03-15; the rule needs 18 to "
+                "the candidate is 61 years and 0 months old on 15/03/2026; the rule needs 18 to "
                 "60 years");
 
     f.birth = D("2026-05-01");
     assert_fail(&f, CS_STAGE_CELL, "2026-03-02", "age",
-                "the birth date 2026-05-01 is after 2026-03-02");
+                "the birth date 01/05/2026 is after 02/03/2026");
     f.birth = CS_DATE_NONE;
     assert_fail(&f, CS_STAGE_CELL, "2026-03-02", "age",
                 "the birth date is not recorded; the age rule needs it");
@@ -827,12 +827,12 @@ test_class_certificate(void **state)
     f.class_certificate = D("2021-03-02");
     assert_pass(&f, CS_STAGE_CELL, "2026-03-01");
     assert_fail(&f, CS_STAGE_CELL, "2026-03-02", "class_certificate",
-                "the awareness class certificate of 2021-03-02 is 60 months old on 2026-03-02; "
+                "the awareness class certificate of 02/03/2021 is 60 months old on 02/03/2026; "
                 "it must be younger than 60 months");
     f.class_certificate = D("2026-03-03");
     assert_fail(&f, CS_STAGE_CELL, "2026-03-02", "class_certificate",
-                "the awareness class certificate date 2026-03-03 is after the cell resolution on "
-                "2026-03-02");
+                "the awareness class certificate date 03/03/2026 is after the cell resolution on "
+                "02/03/2026");
     f.class_certificate = D("2026-03-02");
     assert_pass(&f, CS_STAGE_CELL, "2026-03-02");
     f.class_certificate = CS_DATE_NONE;
@@ -854,13 +854,13 @@ test_ceremony_deadline(void **state)
     assert_pass(&f, CS_STAGE_CEREMONY, "2025-08-18");
     assert_pass(&f, CS_STAGE_CEREMONY, "2025-09-30");
     assert_fail(&f, CS_STAGE_CEREMONY, "2025-10-01", "ceremony_deadline",
-                "the ceremony on 2025-10-01 is more than 30 working days after the admission "
-                "decision of 2025-08-15; the last day was 2025-09-30");
+                "the ceremony on 01/10/2025 is more than 30 working days after the admission "
+                "decision of 15/08/2025; the last day was 30/09/2025");
     assert_fail(&f, CS_STAGE_CEREMONY, "2025-08-15", "ceremony_deadline",
-                "the ceremony on 2025-08-15 must come after the admission decision of "
-                "2025-08-15");
+                "the ceremony on 15/08/2025 must come after the admission decision of "
+                "15/08/2025");
     assert_fail(&f, CS_STAGE_CEREMONY, "2025-08-14", "order",
-                "the date 2025-08-14 is before 2025-08-15, when the candidate reached the stage "
+                "the date 14/08/2025 is before 15/08/2025, when the candidate reached the stage "
                 "'admission decision'; a stage cannot come before the one it follows");
 
     /* With a holiday set the deadline moves. */
@@ -893,20 +893,20 @@ test_probation_and_conversion(void **state)
 
     /* Probation ends on Saturday 2026-02-28; 30 working days later is 2026-04-10. */
     assert_fail(&f, CS_STAGE_OFFICIAL, "2026-02-27", "probation",
-                "probation ends on 2026-02-28, 12 months after the ceremony of 2025-02-28; "
-                "2026-02-27 is too early");
+                "probation ends on 28/02/2026, 12 months after the ceremony of 28/02/2025; "
+                "27/02/2026 is too early");
     assert_pass(&f, CS_STAGE_OFFICIAL, "2026-02-28");
     assert_pass(&f, CS_STAGE_OFFICIAL, "2026-04-10");
     assert_fail(&f, CS_STAGE_OFFICIAL, "2026-04-11", "conversion_deadline",
-                "2026-04-11 is more than 30 working days after probation ended on 2026-02-28; "
-                "the last day was 2026-04-10");
+                "11/04/2026 is more than 30 working days after probation ended on 28/02/2026; "
+                "the last day was 10/04/2026");
 
     /* A ceremony on a leap day ends probation on 28 February. */
     f.stage_date[CS_STAGE_CEREMONY] = D("2024-02-29");
     f.stage_date[CS_STAGE_DECISION] = D("2024-02-01");
     assert_fail(&f, CS_STAGE_OFFICIAL, "2025-02-27", "probation",
-                "probation ends on 2025-02-28, 12 months after the ceremony of 2024-02-29; "
-                "2025-02-27 is too early");
+                "probation ends on 28/02/2025, 12 months after the ceremony of 29/02/2024; "
+                "27/02/2025 is too early");
     assert_pass(&f, CS_STAGE_OFFICIAL, "2025-02-28");
 
     f.stage_date[CS_STAGE_CEREMONY] = CS_DATE_NONE;

@@ -56,6 +56,13 @@ const char *cs_date_format(int32_t day, char buf[CS_DATE_BUFSZ]);
  * and returns buf; "-" for CS_DATE_NONE. Stored and JSON dates stay ISO.
  */
 const char *cs_date_format_vi(int32_t day, char buf[CS_DATE_BUFSZ]);
+/*
+ * A stored date "YYYY-MM-DD" (a column's text) as cs_date_format_vi()
+ * writes it, into buf of len bytes (at least CS_DATE_BUFSZ), which may be
+ * stored itself; any other text is copied as it is, so a message can show
+ * a column's value without knowing whether it holds a date. Returns buf.
+ */
+const char *cs_date_text_vi(const char *stored, char *buf, size_t len);
 
 /*
  * Today on the local clock. The environment variable CELLSYNC_TODAY, when
