@@ -245,6 +245,12 @@ test_format(void **state)
     assert_string_equal(cs_date_format(INT32_MAX, buf), "-");
     assert_string_equal(cs_date_format(cs_date_from_civil((struct cs_date){5, 3, 7}), buf),
                         "0005-03-07");
+    /* A stored date's text as people read it, in place too; other text as it is. */
+    char t[32] = "2026-02-27";
+    assert_string_equal(cs_date_text_vi(t, t, sizeof(t)), "27/02/2026");
+    assert_string_equal(cs_date_text_vi("2026-02-30", buf, sizeof(buf)), "2026-02-30");
+    assert_string_equal(cs_date_text_vi("Họp", buf, sizeof(buf)), "Họp");
+    assert_string_equal(cs_date_text_vi(NULL, buf, sizeof(buf)), "");
 }
 
 static void
