@@ -6,7 +6,6 @@
  * dates come from the rules in C (cs_candidate_due_fill), so they are put in a
  * temporary table and both the table and the JSON are printed from there.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +48,7 @@ cmd_due(int argc, char **argv)
     struct client c;
     sqlite3_stmt *st = NULL;
     char err[512] = "";
-    long long within = -1;
+    long within = -1;
     int rest, ret;
 
     ret = client_args("due", _("usage: cellsync due [--json] [--within DAYS]"),
@@ -60,14 +59,9 @@ cmd_due(int argc, char **argv)
         return ret;
     if (rest != argc)
         return client_usage(_("due: unexpected argument '%s'"), argv[rest]);
-    if (ov[OPT_WITHIN] != NULL) {
-        char *end;
-        errno = 0;
-        within = strtoll(ov[OPT_WITHIN], &end, 10);
-        if (errno != 0 || end == ov[OPT_WITHIN] || *end != 0 || within < 0 || within > 100000)
-            return client_usage(_("due: --within needs a number of days, not '%s'"),
-                                ov[OPT_WITHIN]);
-    }
+    if (ov[OPT_WITHIN] != NULL && cs_cli_number("within", ov[OPT_WITHIN], CS_CLI_DAYS, 0, 100000,
+                                                &within, err, sizeof(err)) != 0)
+        return client_usage("due: %s", err);
     if ((ret = client_open(&c)) != 0)
         return ret;
     ret = CS_EXIT_FAILURE;

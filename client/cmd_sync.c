@@ -375,8 +375,11 @@ sync_run(struct client *c, const struct verb_args *a)
     int ret = CS_EXIT_FAILURE, rc;
 
     s.tty = isatty(2) && a->ov[OPT_QUIET] == NULL;
-    if (a->ov[OPT_TIMEOUT] != NULL && (s.l.timeout = atoi(a->ov[OPT_TIMEOUT])) <= 0)
-        return client_usage(_("sync: --timeout needs a number of seconds"));
+    long timeout = s.l.timeout;
+    if (a->ov[OPT_TIMEOUT] != NULL && cs_cli_number("timeout", a->ov[OPT_TIMEOUT], CS_CLI_SECONDS,
+                                                    1, 86400, &timeout, s.err, sizeof(s.err)) != 0)
+        return client_usage("sync: %s", s.err);
+    s.l.timeout = (int)timeout;
     if (a->ov[OPT_HUB] != NULL)
         snprintf(s.addr, sizeof(s.addr), "%s", a->ov[OPT_HUB]);
     else if (cs_replica_meta_get(c->rep, CS_META_HUB_ADDR, s.addr, sizeof(s.addr)) != 0 ||

@@ -27,6 +27,13 @@ target_list(struct client *c, const struct verb_args *a)
 {
     int json = a->ov[OPT_JSON] != NULL;
     sqlite3_stmt *st = NULL;
+    char err[512];
+    long year = 0;
+    /* A year typed wrong would list nothing and look like "no targets". */
+    if (a->ov[OPT_YEAR] != NULL &&
+        cs_cli_number("year", a->ov[OPT_YEAR], CS_CLI_YEAR, CS_CLI_YEAR_MIN, CS_CLI_YEAR_MAX, &year,
+                      err, sizeof(err)) != 0)
+        return client_usage("target list: %s", err);
     static const char where[] = " FROM target t WHERE t.cl % 2 = 1 AND (?1 IS NULL OR t.year = ?1)";
     char sql[1024];
     if (json)
@@ -44,10 +51,9 @@ target_list(struct client *c, const struct verb_args *a)
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return client_fail("%s", sqlite3_errmsg(c->db));
     if (a->ov[OPT_YEAR] != NULL)
-        sqlite3_bind_text(st, 1, a->ov[OPT_YEAR], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 1, year);
     static const char *const headers[] = {N_("unit"),     N_("year"),     N_("target"),
                                           N_("admitted"), N_("students"), N_("non-state")};
-    char err[512];
     int ret = json ? cs_out_json(stdout, st, err, sizeof(err))
                    : cs_out_table(stdout, st, headers, err, sizeof(err));
     sqlite3_finalize(st);

@@ -81,10 +81,9 @@ cmd_enroll(int argc, char **argv)
     const char *org = ov[OPT_ORG], *role = ov[OPT_ROLE], *name = ov[OPT_NAME];
     const char *out = ov[OPT_OUT], *addr = ov[OPT_ADDR], *d = ov[OPT_DAYS];
     if (d != NULL) {
-        char *end;
-        unsigned long v = strtoul(d, &end, 10);
-        if (d[0] < '0' || d[0] > '9' || *end != 0 || v < 1 || v > 365)
-            return cmd_usage_error("enroll", _("--days needs a number from 1 to 365, not '%s'"), d);
+        long v;
+        if (cs_cli_number("days", d, CS_CLI_DAYS, 1, 365, &v, err, sizeof(err)) != 0)
+            return cmd_usage_error("enroll", "%s", err);
         days = (unsigned)v;
     }
     if (rest != argc)

@@ -6,7 +6,6 @@
  * receives them with its next sync and counts the same working days as the
  * hub (cellsync/holiday.h).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,15 +169,9 @@ cmd_holiday(int argc, char **argv)
                                            : _("list: no arguments, only options"));
     if (strcmp(verb, "list") != 0 && cs_date_parse(argv[first + 1], &day, err, sizeof(err)) != 0)
         return cmd_usage_error("holiday", "%s", err);
-    if (ov[OPT_YEAR] != NULL) {
-        char *end;
-        errno = 0;
-        year = strtol(ov[OPT_YEAR], &end, 10);
-        if (errno != 0 || end == ov[OPT_YEAR] || *end != 0 || year < CS_DATE_YEAR_MIN ||
-            year > CS_DATE_YEAR_MAX)
-            return cmd_usage_error("holiday", _("--year: '%s' is not a year from %d to %d"),
-                                   ov[OPT_YEAR], CS_DATE_YEAR_MIN, CS_DATE_YEAR_MAX);
-    }
+    if (ov[OPT_YEAR] != NULL && cs_cli_number("year", ov[OPT_YEAR], CS_CLI_YEAR, CS_CLI_YEAR_MIN,
+                                              CS_CLI_YEAR_MAX, &year, err, sizeof(err)) != 0)
+        return cmd_usage_error("holiday", "%s", err);
     if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0)

@@ -6,7 +6,6 @@
  * One record per unit and year (its id is derived from both), so setting
  * it again corrects it rather than adding a second one.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,18 +31,6 @@ usage(FILE *f)
               "  --non-state N    of them, workers of non-state enterprises\n"
               "  --state DIR      the state directory (default /var/lib/cellsyncd)\n"
               "  --config FILE    the configuration file"));
-}
-
-static int
-count_arg(const char *what, const char *v, long *out)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno != 0 || end == v || *end != 0 || n < 0 || n > 1000000)
-        return cmd_usage_error("target", _("%s: '%s' is not a count"), what, v);
-    *out = n;
-    return 0;
 }
 
 int
@@ -75,16 +62,17 @@ cmd_target(int argc, char **argv)
     if (done != CS_CLI_GO_ON)
         return done;
     const char *org = ov[OPT_ORG];
-    if (ov[OPT_YEAR] != NULL && (ret = count_arg("--year", ov[OPT_YEAR], &year)) != 0)
-        return ret;
+    if (ov[OPT_YEAR] != NULL && cs_cli_number("year", ov[OPT_YEAR], CS_CLI_YEAR, CS_CLI_YEAR_MIN,
+                                              CS_CLI_YEAR_MAX, &year, err, sizeof(err)) != 0)
+        return cmd_usage_error("target", "%s", err);
     for (int i = 0; i < OPT_ORG; i++)
-        if (ov[i] != NULL && (ret = count_arg(opts[i].name, ov[i], &counts[i])) != 0)
-            return ret;
+        if (ov[i] != NULL && cs_cli_number(opts[i].name, ov[i], CS_CLI_COUNT, 0, 1000000,
+                                           &counts[i], err, sizeof(err)) != 0)
+            return cmd_usage_error("target", "%s", err);
     if (rest != argc)
         return cmd_usage_error("target", _("unexpected argument '%s'"), argv[rest]);
-    if (org == NULL || year < 2000 || year > 2200 || counts[OPT_ADMISSIONS] < 0)
-        return cmd_usage_error("target", "%s",
-                               _("--org, --year (2000 to 2200) and --admissions are required"));
+    if (org == NULL || year < 0 || counts[OPT_ADMISSIONS] < 0)
+        return cmd_usage_error("target", "%s", _("--org, --year and --admissions are required"));
     if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0)

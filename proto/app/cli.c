@@ -266,3 +266,43 @@ cs_cli_near_best(const struct cs_cli_near *n)
 {
     return n->nprefixed == 1 ? n->prefixed : n->nearest;
 }
+
+int
+cs_cli_number(const char *name, const char *text, enum cs_cli_number kind, long min, long max,
+              long *out, char *err, size_t errlen)
+{
+    long v = 0;
+    size_t i = 0;
+    int ret = CS_EINVAL;
+
+    /* Digits only, at most 9 of them: no overflow and nothing strtol would skip or stop at. */
+    while (text != NULL && text[i] >= '0' && text[i] <= '9' && i < 9)
+        v = v * 10 + (text[i++] - '0');
+    if (text != NULL && i > 0 && text[i] == 0 && v >= min && v <= max) {
+        *out = v;
+        ret = 0;
+        goto out;
+    }
+    if (text == NULL)
+        text = "";
+    switch (kind) {
+    case CS_CLI_YEAR:
+        cs_errf(err, errlen, CS_EINVAL, _("--%s: '%s' is not a year from %ld to %ld"), name, text,
+                min, max);
+        break;
+    case CS_CLI_DAYS:
+        cs_errf(err, errlen, CS_EINVAL, _("--%s: '%s' is not a number of days from %ld to %ld"),
+                name, text, min, max);
+        break;
+    case CS_CLI_SECONDS:
+        cs_errf(err, errlen, CS_EINVAL, _("--%s: '%s' is not a number of seconds from %ld to %ld"),
+                name, text, min, max);
+        break;
+    default:
+        cs_errf(err, errlen, CS_EINVAL, _("--%s: '%s' is not a count from %ld to %ld"), name, text,
+                min, max);
+        break;
+    }
+out:
+    return ret;
+}

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cellsync/candidate.h"
+#include "cellsync/cli.h"
 #include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/file.h"
@@ -596,14 +597,9 @@ cs_report_request(const struct cs_report *rep, const char *kind, const char *for
     if (format != NULL && (f = cs_report_format_from_name(format)) < 0)
         return cs_errf(err, errlen, CS_EINVAL,
                        _("--format: '%s' is not one of table, json, csv, html"), format);
-    if (year != NULL) {
-        char *end;
-        errno = 0;
-        y = strtol(year, &end, 10);
-        if (errno != 0 || end == year || *end != 0 || y < 2000 || y > 2200)
-            return cs_errf(err, errlen, CS_EINVAL,
-                           _("--year: '%s' is not a year from 2000 to 2200"), year);
-    }
+    if (year != NULL && cs_cli_number("year", year, CS_CLI_YEAR, CS_CLI_YEAR_MIN, CS_CLI_YEAR_MAX,
+                                      &y, err, errlen) != 0)
+        return CS_EINVAL;
     int ret =
         check_shape(rep, (enum cs_report_kind)k, (enum cs_report_format)f, section, err, errlen);
     if (ret != 0)

@@ -53,4 +53,12 @@ on a 0 '"held_on":"2026-02-27"' -- meeting show "$m" --json
 on a 0 "deleted meeting $m '27/02/2026'" -- meeting delete "$m"
 on a 0 "as of 02/03/2026" -- report due
 
+# ---- numbers of options: a year or a count typed wrong is refused, naming the option ----
+on a 2 "target list: --year: '20x6' is not a year from 1930 to 2100" -- target list --year 20x6
+on a 2 "target list: --year: '1850' is not a year from 1930 to 2100" -- target list --year 1850
+on a 0 "" -- target list --year 2026
+on a 2 "report: --year: '2026x' is not a year from 1930 to 2100" -- report targets --year 2026x
+on a 2 "due: --within: '5x' is not a number of days" -- due --within 5x
+on a 2 "sync: --timeout: '5x' is not a number of seconds" -- sync --timeout 5x --hub 127.0.0.1:1
+
 summary

@@ -104,4 +104,29 @@ void cs_cli_near_init(struct cs_cli_near *n, const char *typed);
 void cs_cli_near_add(struct cs_cli_near *n, const char *name);
 const char *cs_cli_near_best(const struct cs_cli_near *n);
 
+/* ---- whole numbers ---- */
+
+/*
+ * The years an option names (a target's, a report's, the holidays'): from
+ * the founding of the Party (3 February 1930), before which no record of
+ * an admission can exist, to 2100, the last year whose lunar holidays (Tết,
+ * the Hùng Kings' day) are checked against published tables, so the last
+ * a deadline can be counted in.
+ */
+#define CS_CLI_YEAR_MIN 1930
+#define CS_CLI_YEAR_MAX 2100
+
+/* What an option's number counts; each kind is refused in its own words. */
+enum cs_cli_number { CS_CLI_YEAR, CS_CLI_DAYS, CS_CLI_SECONDS, CS_CLI_COUNT };
+
+/*
+ * The value text of the option --name as a whole number of the kind, from
+ * min to max: decimal digits only, no sign, space or anything after them,
+ * so "20x6" and "5 " are refused rather than read as 20 or 5. 0 with *out
+ * set, or CS_EINVAL with err naming the option, what was typed and the
+ * range ("--year: '20x6' is not a year from 1930 to 2100").
+ */
+int cs_cli_number(const char *name, const char *text, enum cs_cli_number kind, long min, long max,
+                  long *out, char *err, size_t errlen);
+
 #endif
