@@ -26,7 +26,8 @@
 enum { OPT_CODE, OPT_HUB, OPT_NAME, OPT__COUNT };
 static const struct cs_cli_opt enroll_opts[OPT__COUNT] = {
     [OPT_CODE] = {"code", 1, N_("the short code the hub's administrator read out")},
-    [OPT_HUB] = {"hub", 1, N_("the hub's address HOST:PORT (needed with --code)")},
+    [OPT_HUB] = {"hub", 1,
+                 N_("the hub's address HOST[:PORT], port 7461 if none (needed with --code)")},
     [OPT_NAME] = {"name", 1, N_("a name for this device, shown at the hub")},
 };
 
@@ -91,12 +92,20 @@ enroll_run(struct client *c, const struct verb_args *a)
     struct cs_enrollment e = {0};
     char err[1024] = "", hex[CS_PK_LEN * 2 + 1], prev[CS_PK_LEN * 2 + 1] = "";
     const char *code = a->ov[OPT_CODE], *hub = a->ov[OPT_HUB], *name = a->ov[OPT_NAME];
+    char hubaddr[sizeof(e.addr)];
     int ret;
+
+    /* Kept as HOST:PORT, the usual port filled in: the stored address is what sync dials. */
+    if (hub != NULL) {
+        if (link_address(hub, hubaddr, sizeof(hubaddr), err, sizeof(err)) != 0)
+            return client_usage(_("enroll: --hub: %s"), err);
+        hub = hubaddr;
+    }
 
     if ((code == NULL) == (a->argc == 0))
         return client_usage(_("enroll: give an enrollment FILE or --code CODE, one of them"));
     if (code != NULL && hub == NULL)
-        return client_usage(_("enroll: --code needs --hub HOST:PORT"));
+        return client_usage(_("enroll: --code needs --hub HOST[:PORT]"));
     if (code != NULL) {
         uint8_t id5[CS_ENROLL_CODE_HUB];
         struct cs_id id;

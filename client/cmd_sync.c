@@ -35,7 +35,9 @@
 
 enum { OPT_HUB, OPT_TIMEOUT, OPT_QUIET, OPT__COUNT };
 static const struct cs_cli_opt sync_opts[OPT__COUNT] = {
-    [OPT_HUB] = {"hub", 1, N_("the hub's address HOST:PORT (default: the one from enrollment)")},
+    [OPT_HUB] = {"hub", 1,
+                 N_("the hub's address HOST[:PORT], port 7461 if none (default: the one from "
+                    "enrollment)")},
     [OPT_TIMEOUT] = {"timeout", 1, N_("seconds to wait for the hub to answer (default 60)")},
     [OPT_QUIET] = {"quiet", 0, N_("no progress bar")},
 };
@@ -380,11 +382,13 @@ sync_run(struct client *c, const struct verb_args *a)
                                                     1, 86400, &timeout, s.err, sizeof(s.err)) != 0)
         return client_usage("sync: %s", s.err);
     s.l.timeout = (int)timeout;
-    if (a->ov[OPT_HUB] != NULL)
-        snprintf(s.addr, sizeof(s.addr), "%s", a->ov[OPT_HUB]);
-    else if (cs_replica_meta_get(c->rep, CS_META_HUB_ADDR, s.addr, sizeof(s.addr)) != 0 ||
-             s.addr[0] == 0)
-        return client_fail(_("no hub address: give --hub HOST:PORT, or enroll first"));
+    /* An address typed without its port is on the hub's usual one; messages show it whole. */
+    if (a->ov[OPT_HUB] != NULL) {
+        if (link_address(a->ov[OPT_HUB], s.addr, sizeof(s.addr), s.err, sizeof(s.err)) != 0)
+            return client_usage(_("sync: --hub: %s"), s.err);
+    } else if (cs_replica_meta_get(c->rep, CS_META_HUB_ADDR, s.addr, sizeof(s.addr)) != 0 ||
+               s.addr[0] == 0)
+        return client_fail(_("no hub address: give --hub HOST[:PORT], or enroll first"));
     if (client_check_replica(c) != 0)
         return CS_EXIT_FAILURE;
     client_path(c, CLIENT_KEY, keypath, sizeof(keypath));

@@ -73,7 +73,7 @@ static const struct {
     {"pick", "current|other", NULL},
     {"org", "UNIT", NULL},
     {"year", "YYYY", NULL},
-    {"hub", "HOST:PORT", NULL},
+    {"hub", "HOST[:PORT]", NULL},
     {"code", "CODE", NULL},
     {"name", "NAME", NULL},
     {"out", "FILE", NULL},

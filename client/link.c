@@ -16,22 +16,74 @@
 #include "cellsync/i18n.h"
 #include "link.h"
 
+/* Splits an address into host (without brackets) and port; the usual port when none is given. */
+static int
+split_address(const char *addr, char *host, size_t hostlen, char port[8], char *err, size_t errlen)
+{
+    const char *p = NULL, *h = addr, *end;
+    size_t hl;
+
+    if (addr[0] == '[') {
+        /* [v6] or [v6]:port */
+        if ((end = strchr(addr, ']')) == NULL || (end[1] != 0 && end[1] != ':'))
+            return cs_errf(err, errlen, CS_EINVAL,
+                           _("'%s' is not an address: write HOST, HOST:PORT or [IPv6]:PORT"), addr);
+        h = addr + 1;
+        hl = (size_t)(end - h);
+        if (end[1] == ':')
+            p = end + 2;
+    } else if ((end = strchr(addr, ':')) != NULL && strchr(end + 1, ':') == NULL) {
+        /* One colon: host:port. More: an IPv6 address alone ("::1"). */
+        hl = (size_t)(end - addr);
+        p = end + 1;
+    } else {
+        hl = strlen(addr);
+    }
+    if (hl == 0 || hl >= hostlen)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("'%s' is not an address: write HOST, HOST:PORT or [IPv6]:PORT"), addr);
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    if (p == NULL) {
+        snprintf(port, 8, "%d", CS_WIRE_PORT);
+        return 0;
+    }
+    long n = 0;
+    size_t i = 0;
+    while (p[i] >= '0' && p[i] <= '9' && i < 6)
+        n = n * 10 + (p[i++] - '0');
+    if (i == 0 || p[i] != 0 || n < 1 || n > 65535)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("'%s': the port '%s' is not a number from 1 to 65535 (without a port, "
+                         "the hub's usual %d is taken)"),
+                       addr, p, CS_WIRE_PORT);
+    snprintf(port, 8, "%ld", n);
+    return 0;
+}
+
+int
+link_address(const char *typed, char *buf, size_t len, char *err, size_t errlen)
+{
+    char host[256], port[8];
+    int ret = split_address(typed, host, sizeof(host), port, err, errlen);
+    if (ret != 0)
+        return ret;
+    int n = snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%s" : "%s:%s", host, port);
+    if (n < 0 || (size_t)n >= len)
+        return cs_errf(err, errlen, CS_EINVAL, _("the hub's address '%s' is too long"), typed);
+    return 0;
+}
+
 int
 link_connect(struct link *l, const char *addr, char *err, size_t errlen)
 {
-    char host[256], *port;
+    char host[256], port[8];
     struct addrinfo hints = {0}, *res = NULL, *ai;
     int ret = -1;
 
-    snprintf(host, sizeof(host), "%s", addr);
-    port = strrchr(host, ':');
-    if (port == NULL || port == host || port[1] == 0)
-        return cs_errf(err, errlen, CS_EINVAL, _("'%s' is not HOST:PORT"), addr);
-    *port++ = 0;
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        memmove(host, host + 1, strlen(host));
-        host[strlen(host) - 1] = 0;
-    }
+    if ((ret = split_address(addr, host, sizeof(host), port, err, errlen)) != 0)
+        return ret;
+    ret = -1;
     hints.ai_socktype = SOCK_STREAM;
     int gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0)

@@ -29,7 +29,14 @@ struct tally {
     size_t sent_bytes, recv_bytes;
 };
 
-/* Connects to HOST:PORT within l->timeout seconds. */
+/*
+ * The hub's address as a person types it, written back as HOST:PORT into
+ * buf: "host:port", "[v6]:port", or a host alone ("host", "[::1]", "::1",
+ * a name or an IP address) on the hub's usual port CS_WIRE_PORT. 0, or
+ * CS_EINVAL with err naming what is wrong.
+ */
+int link_address(const char *typed, char *buf, size_t len, char *err, size_t errlen);
+/* Connects to an address link_address() takes within l->timeout seconds. */
 int link_connect(struct link *l, const char *addr, char *err, size_t errlen);
 /* Queues one frame (sealed when l->sess_ready). */
 int link_queue(struct link *l, const uint8_t *msg, size_t len);

@@ -30,7 +30,7 @@
 #define HUB_PUB           "hub.pub"
 #define HUB_REPLICA       "replica.db"
 #define HUB_DEFAULT_STATE "/var/lib/cellsyncd"
-#define HUB_DEFAULT_PORT  7461
+#define HUB_DEFAULT_PORT  CS_WIRE_PORT
 
 struct hub;
 

@@ -47,6 +47,9 @@
  */
 #define CS_WIRE_VERSION 2
 
+/* The TCP port of a hub (cellsyncd.conf's `listen`), and the one a device takes for a bare host. */
+#define CS_WIRE_PORT 7461
+
 #define CS_WIRE_MAX_PREAUTH   4096u      /* msg1, msg2, the version reply */
 #define CS_WIRE_MAX_FRAME     (1u << 20) /* one session frame, tag included */
 #define CS_WIRE_HEADER        4u         /* the length prefix */
