@@ -83,13 +83,15 @@ out:
     return ret;
 }
 
+const char *const cs_holiday_list_headers[4] = {N_("date"), N_("kind"), N_("name"), N_("unit")};
+
 /*
  * The announced days (and with a year, the built-in ones too), by date:
  * the kind "built in" for the latter. A record wins over a built-in
  * holiday of the same day, as it does when days are counted.
  */
-static int
-list(struct hub *h, int year, int json, char *err, size_t errlen)
+int
+cs_holiday_list(sqlite3 *db, int year, int json, sqlite3_stmt **out, char *err, size_t errlen)
 {
     /* %s: the kind as a person reads it (label) or, in JSON, as its code. */
     static const char rows[] =
@@ -98,8 +100,6 @@ list(struct hub *h, int year, int json, char *err, size_t errlen)
         " UNION ALL SELECT day, ?2, name, NULL FROM temp.builtin_holiday b"
         " WHERE ?1 <> 0 AND NOT EXISTS (SELECT 1 FROM holiday x"
         "  WHERE x.day = b.day AND x.cl %% 2 = 1)";
-    static const char *const headers[] = {N_("date"), N_("kind"), N_("name"), N_("unit")};
-    sqlite3 *db = cs_replica_db(hub_replica(h));
     sqlite3_stmt *st = NULL;
     char sql[1024];
     int ret;
@@ -128,9 +128,21 @@ list(struct hub *h, int year, int json, char *err, size_t errlen)
     sqlite3_bind_int(st, 1, year);
     /* JSON keeps codes: the kind of a built-in day is "built_in" there. */
     sqlite3_bind_text(st, 2, json ? "built_in" : _("built in"), -1, SQLITE_TRANSIENT);
-    ret = json ? cs_out_json(stdout, st, err, errlen)
-               : cs_out_table(stdout, st, headers, err, errlen);
+    *out = st;
+    st = NULL;
 out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int
+list(struct hub *h, int year, int json, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int ret = cs_holiday_list(cs_replica_db(hub_replica(h)), year, json, &st, err, errlen);
+    if (ret == 0)
+        ret = json ? cs_out_json(stdout, st, err, errlen)
+                   : cs_out_table(stdout, st, cs_holiday_list_headers, err, errlen);
     sqlite3_finalize(st);
     return ret;
 }
