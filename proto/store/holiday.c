@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/holiday.h"
 #include "cellsync/i18n.h"
@@ -150,6 +151,99 @@ cs_holiday_load(struct cs_date_holidays *h, sqlite3 *db, char *err, size_t errle
         goto out;
     }
     ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* The built-in holidays of a year, for `list --year`, in a temp table beside the records. */
+static int
+builtin_table(sqlite3 *db, int year, char *err, size_t errlen)
+{
+    sqlite3_stmt *ins = NULL;
+    char *msg = NULL;
+    int ret = CS_ESQLITE;
+
+    if (sqlite3_exec(db,
+                     "DROP TABLE IF EXISTS temp.builtin_holiday;"
+                     "CREATE TEMP TABLE builtin_holiday (day TEXT, name TEXT)",
+                     NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO temp.builtin_holiday VALUES (?1, ?2)", -1, &ins,
+                           NULL) != SQLITE_OK) {
+        ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot read the holidays: %s"),
+                      msg ? msg : sqlite3_errmsg(db));
+        goto out;
+    }
+    int32_t first = cs_date_from_civil((struct cs_date){year, 1, 1});
+    int32_t last = cs_date_from_civil((struct cs_date){year, 12, 31});
+    for (int32_t d = first; d <= last; d++) {
+        const char *name = cs_date_builtin_holiday(d);
+        char date[CS_DATE_BUFSZ];
+        if (name == NULL)
+            continue;
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, cs_date_format(d, date), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(ins, 2, _(name), -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot read the holidays: %s"),
+                          sqlite3_errmsg(db));
+            goto out;
+        }
+    }
+    ret = 0;
+out:
+    sqlite3_free(msg);
+    sqlite3_finalize(ins);
+    return ret;
+}
+
+const char *const cs_holiday_list_headers[4] = {N_("date"), N_("kind"), N_("name"), N_("unit")};
+
+/*
+ * The announced days (and with a year, the built-in ones too), by date:
+ * the kind "built in" for the latter. A record wins over a built-in
+ * holiday of the same day, as it does when days are counted.
+ */
+int
+cs_holiday_list(sqlite3 *db, int year, int json, sqlite3_stmt **out, char *err, size_t errlen)
+{
+    /* %s: the kind as a person reads it (label) or, in JSON, as its code. */
+    static const char rows[] =
+        "SELECT day, %s AS kind, name, org_unit FROM holiday"
+        " WHERE cl %% 2 = 1 AND (?1 = 0 OR substr(day, 1, 4) = printf('%%04d', ?1))"
+        " UNION ALL SELECT day, ?2, name, NULL FROM temp.builtin_holiday b"
+        " WHERE ?1 <> 0 AND NOT EXISTS (SELECT 1 FROM holiday x"
+        "  WHERE x.day = b.day AND x.cl %% 2 = 1)";
+    sqlite3_stmt *st = NULL;
+    char sql[1024];
+    int ret;
+
+    if (cs_codes_sql_register(db) != 0) {
+        ret =
+            cs_errf(err, errlen, CS_ESQLITE, _("cannot read the holidays: %s"), sqlite3_errmsg(db));
+        goto out;
+    }
+    if ((ret = builtin_table(db, year, err, errlen)) != 0)
+        goto out;
+    char body[768];
+    snprintf(body, sizeof(body), rows, json ? "kind" : "label('holiday_kind', kind)");
+    if (json)
+        snprintf(sql, sizeof(sql),
+                 "SELECT json_group_array(json_object('date', day, 'kind', kind, 'name', name,"
+                 " 'unit', org_unit)) FROM (%s ORDER BY day, org_unit)",
+                 body);
+    else
+        snprintf(sql, sizeof(sql), "%s ORDER BY day, org_unit", body);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        ret =
+            cs_errf(err, errlen, CS_ESQLITE, _("cannot read the holidays: %s"), sqlite3_errmsg(db));
+        goto out;
+    }
+    sqlite3_bind_int(st, 1, year);
+    /* JSON keeps codes: the kind of a built-in day is "built_in" there. */
+    sqlite3_bind_text(st, 2, json ? "built_in" : _("built in"), -1, SQLITE_TRANSIENT);
+    *out = st;
+    st = NULL;
 out:
     sqlite3_finalize(st);
     return ret;
