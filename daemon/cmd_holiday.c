@@ -46,7 +46,7 @@ static int
 list(struct hub *h, int year, int json, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
-    int ret = cs_holiday_list(cs_replica_db(hub_replica(h)), year, json, &st, err, errlen);
+    int ret = cs_holiday_list(cs_replica_db(hub_replica(h)), year, NULL, json, &st, err, errlen);
     if (ret == 0)
         ret = json ? cs_out_json(stdout, st, err, errlen)
                    : cs_out_table(stdout, st, cs_holiday_list_headers, err, errlen);

@@ -158,7 +158,7 @@ out:
 
 /* The built-in holidays of a year, for `list --year`, in a temp table beside the records. */
 static int
-builtin_table(sqlite3 *db, int year, char *err, size_t errlen)
+builtin_table(sqlite3 *db, int year, const struct cs_date_holidays *local, char *err, size_t errlen)
 {
     sqlite3_stmt *ins = NULL;
     char *msg = NULL;
@@ -166,9 +166,9 @@ builtin_table(sqlite3 *db, int year, char *err, size_t errlen)
 
     if (sqlite3_exec(db,
                      "DROP TABLE IF EXISTS temp.builtin_holiday;"
-                     "CREATE TEMP TABLE builtin_holiday (day TEXT, name TEXT)",
+                     "CREATE TEMP TABLE builtin_holiday (day TEXT, name TEXT, local INTEGER)",
                      NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "INSERT INTO temp.builtin_holiday VALUES (?1, ?2)", -1, &ins,
+        sqlite3_prepare_v2(db, "INSERT INTO temp.builtin_holiday VALUES (?1, ?2, ?3)", -1, &ins,
                            NULL) != SQLITE_OK) {
         ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot read the holidays: %s"),
                       msg ? msg : sqlite3_errmsg(db));
@@ -179,11 +179,15 @@ builtin_table(sqlite3 *db, int year, char *err, size_t errlen)
     for (int32_t d = first; d <= last; d++) {
         const char *name = cs_date_builtin_holiday(d);
         char date[CS_DATE_BUFSZ];
-        if (name == NULL)
+        /* The device's own days: those of local that are not built in (always in a set). */
+        int mine = name == NULL && local != NULL && cs_date_is_holiday(local, d);
+        if (name == NULL && !mine)
             continue;
         sqlite3_reset(ins);
         sqlite3_bind_text(ins, 1, cs_date_format(d, date), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(ins, 2, _(name), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(ins, 2, mine ? _("from this computer's holidays file") : _(name), -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_int(ins, 3, mine);
         if (sqlite3_step(ins) != SQLITE_DONE) {
             ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot read the holidays: %s"),
                           sqlite3_errmsg(db));
@@ -200,18 +204,19 @@ out:
 const char *const cs_holiday_list_headers[4] = {N_("date"), N_("kind"), N_("name"), N_("unit")};
 
 /*
- * The announced days (and with a year, the built-in ones too), by date:
- * the kind "built in" for the latter. A record wins over a built-in
- * holiday of the same day, as it does when days are counted.
+ * The announced days (and with a year, the built-in ones and the device's
+ * own too), by date. A record wins over a built-in holiday or a day of the
+ * device's file of the same day, as it does when days are counted.
  */
 int
-cs_holiday_list(sqlite3 *db, int year, int json, sqlite3_stmt **out, char *err, size_t errlen)
+cs_holiday_list(sqlite3 *db, int year, const struct cs_date_holidays *local, int json,
+                sqlite3_stmt **out, char *err, size_t errlen)
 {
     /* %s: the kind as a person reads it (label) or, in JSON, as its code. */
     static const char rows[] =
         "SELECT day, %s AS kind, name, org_unit FROM holiday"
         " WHERE cl %% 2 = 1 AND (?1 = 0 OR substr(day, 1, 4) = printf('%%04d', ?1))"
-        " UNION ALL SELECT day, ?2, name, NULL FROM temp.builtin_holiday b"
+        " UNION ALL SELECT day, iif(local, ?3, ?2), name, NULL FROM temp.builtin_holiday b"
         " WHERE ?1 <> 0 AND NOT EXISTS (SELECT 1 FROM holiday x"
         "  WHERE x.day = b.day AND x.cl %% 2 = 1)";
     sqlite3_stmt *st = NULL;
@@ -223,7 +228,7 @@ cs_holiday_list(sqlite3 *db, int year, int json, sqlite3_stmt **out, char *err, 
             cs_errf(err, errlen, CS_ESQLITE, _("cannot read the holidays: %s"), sqlite3_errmsg(db));
         goto out;
     }
-    if ((ret = builtin_table(db, year, err, errlen)) != 0)
+    if ((ret = builtin_table(db, year, local, err, errlen)) != 0)
         goto out;
     char body[768];
     snprintf(body, sizeof(body), rows, json ? "kind" : "label('holiday_kind', kind)");
@@ -242,6 +247,8 @@ cs_holiday_list(sqlite3 *db, int year, int json, sqlite3_stmt **out, char *err, 
     sqlite3_bind_int(st, 1, year);
     /* JSON keeps codes: the kind of a built-in day is "built_in" there. */
     sqlite3_bind_text(st, 2, json ? "built_in" : _("built in"), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, json ? "local" : _("day off, this computer only"), -1,
+                      SQLITE_TRANSIENT);
     *out = st;
     st = NULL;
 out:

@@ -46,12 +46,15 @@ int cs_holiday_load(struct cs_date_holidays *h, sqlite3 *db, char *err, size_t e
 /*
  * Prepares the list of the holidays by date: every live record (day, kind,
  * name, unit) and, with a year (0: none), only that year's with the
- * built-in holidays of the year (kind "built in", "built_in" in JSON)
- * that no record overrides, as the days are counted. With json one row of
- * a JSON array (kinds as codes), else rows for cs_out_table() with the
- * headers cs_holiday_list_headers (N_()). OUT: *out, caller finalizes.
+ * built-in holidays of the year (kind "built in", "built_in" in JSON) and
+ * the days off of local (NULL: none; a device's own file, loaded with
+ * cs_date_holidays_load(): kind "day off, this computer only", "local" in
+ * JSON) that no record overrides, as the days are counted. With json one
+ * row of a JSON array (kinds as codes), else rows for cs_out_table() with
+ * the headers cs_holiday_list_headers (N_()). OUT: *out, caller finalizes.
  */
-int cs_holiday_list(sqlite3 *db, int year, int json, sqlite3_stmt **out, char *err, size_t errlen);
+int cs_holiday_list(sqlite3 *db, int year, const struct cs_date_holidays *local, int json,
+                    sqlite3_stmt **out, char *err, size_t errlen);
 extern const char *const cs_holiday_list_headers[4];
 
 #endif
