@@ -9,6 +9,7 @@ int cmd_member(int argc, char **argv);
 int cmd_meeting(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_due(int argc, char **argv);
+int cmd_holidays(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);

@@ -23,6 +23,8 @@ static const struct cs_cmd commands[] = {
      "[--json] TEXT..."},
     {"due", cmd_due, N_("list the deadlines of the admission procedure, soonest first"),
      "[--json] [--within DAYS]"},
+    {"holidays", cmd_holidays, N_("list the holidays this computer counts deadlines with"),
+     "[--year YEAR] [--json]"},
     {"status", cmd_status, N_("show this device, its records, unsent changes and conflicts"),
      "[--json]"},
     {"conflicts", cmd_conflicts, N_("list and resolve fields edited on two devices at once"),

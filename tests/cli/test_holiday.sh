@@ -114,5 +114,18 @@ hubdo 0 "day off" -- holiday add 2027-02-10 "Nghỉ bù Tết Đinh Mùi"
 on a 0 "synced" -- sync
 equal "decision due with the day off set again" 2027-03-16 "$(due_on a)"
 
+# The laptop lists the days it counts with: built in, the hub's, and its own file's.
+printf '# nghỉ bù của xã\n2027-07-01\n' >"$dir/a/holidays"
+on a 0 "^10/02/2027  day off  *Nghỉ bù Tết Đinh Mùi  *XA-ML$" -- holidays --year 2027
+grep -q "^06/02/2027  built in  *Tết" "$out" && ok || bad "holidays: no Tết 2027"
+grep -q "^01/07/2027  day off, this computer only" "$out" && ok || bad "holidays: not its own file's day"
+grep -q "13/02/2027" "$out" && bad "holidays: a removed day is listed" || ok
+on a 0 '"date":"2027-02-10","kind":"off","name":"Nghỉ bù Tết Đinh Mùi"' -- holidays --year 2027 --json
+on a 0 '"date":"2027-07-01","kind":"local"' -- holidays --year 2027 --json
+LC_ALL=C.UTF-8 LANGUAGE=vi CELLSYNC_HOME="$dir/a" "$cellsync" holidays --year 2027 >"$out" 2>"$err"
+grep -q "^16/04/2027 .*Giỗ Tổ Hùng Vương" "$out" && ok ||
+    bad "holidays in Vietnamese: no Hùng Kings' day"
+on a 2 "holidays: --year: '20x6' is not a year" -- holidays --year 20x6
+
 stop_hub
 summary
