@@ -42,7 +42,11 @@ struct client {
     int clock_told;               /* the clock note is printed: client_close() is quiet */
 };
 
-/* $CELLSYNC_HOME, else ~/.local/share/cellsync. 0 or -1 with a message printed. */
+/*
+ * The data directory: $CELLSYNC_HOME, else $XDG_DATA_HOME/cellsync (an
+ * absolute $XDG_DATA_HOME), else ~/.local/share/cellsync. 0 or -1 with a
+ * message printed.
+ */
 int client_home(char *buf, size_t len);
 void client_path(const struct client *c, const char *name, char *buf, size_t len);
 

@@ -25,10 +25,13 @@
 int
 client_home(char *buf, size_t len)
 {
-    const char *h = getenv("CELLSYNC_HOME");
+    const char *h = getenv("CELLSYNC_HOME"), *xdg = getenv("XDG_DATA_HOME");
     int n;
     if (h != NULL && h[0] != 0) {
         n = snprintf(buf, len, "%s", h);
+    } else if (xdg != NULL && xdg[0] == '/') {
+        /* The XDG base directories: a relative $XDG_DATA_HOME is invalid and ignored. */
+        n = snprintf(buf, len, "%s/cellsync", xdg);
     } else {
         const char *home = getenv("HOME");
         if (home == NULL || home[0] == 0) {

@@ -71,4 +71,15 @@ on a 2 "sync: --hub: 'khe-van:99999': the port '99999' is not a number from 1 to
     sync --hub khe-van:99999
 on a 2 "'\\[::1' is not an address" -- sync --hub "[::1"
 
+# ---- the data directory: $CELLSYNC_HOME, else $XDG_DATA_HOME/cellsync, else ~/.local/share ----
+mkdir "$dir/home"
+expect 0 stdout "$dir/xdg/cellsync" -- env -u CELLSYNC_HOME HOME="$dir/home" \
+    XDG_DATA_HOME="$dir/xdg" "$cellsync" init --org CB-01
+check "the replica under \$XDG_DATA_HOME" test -f "$dir/xdg/cellsync/replica.db"
+check "nothing under ~/.local/share" test ! -e "$dir/home/.local/share/cellsync"
+expect 0 stdout "$dir/home/.local/share/cellsync" -- env -u CELLSYNC_HOME HOME="$dir/home" \
+    XDG_DATA_HOME=relative/dir "$cellsync" init --org CB-01
+expect 0 stdout "$dir/xdg/cellsync" -- env CELLSYNC_HOME= HOME="$dir/home" \
+    XDG_DATA_HOME="$dir/xdg" "$cellsync" status
+
 summary
