@@ -61,7 +61,7 @@ cmd_due(int argc, char **argv)
         return client_usage(_("due: unexpected argument '%s'"), argv[rest]);
     if (ov[OPT_WITHIN] != NULL && cs_cli_number("within", ov[OPT_WITHIN], CS_CLI_DAYS, 0, 100000,
                                                 &within, err, sizeof(err)) != 0)
-        return client_usage("due: %s", err);
+        return client_usage(_("due: %s"), err);
     if ((ret = client_open(&c)) != 0)
         return ret;
     ret = CS_EXIT_FAILURE;

@@ -36,7 +36,7 @@ holidays_run(struct client *c, const struct verb_args *a)
     if (a->ov[OPT_YEAR] != NULL &&
         cs_cli_number("year", a->ov[OPT_YEAR], CS_CLI_YEAR, CS_CLI_YEAR_MIN, CS_CLI_YEAR_MAX, &year,
                       err, sizeof(err)) != 0)
-        return client_usage("holidays: %s", err);
+        return client_usage(_("holidays: %s"), err);
     /* This computer's own days, apart: the list says which days only this laptop counts. */
     client_path(c, CLIENT_HOLIDAYS, path, sizeof(path));
     if (cs_date_holidays_new(&mine) != 0) {

@@ -380,7 +380,7 @@ sync_run(struct client *c, const struct verb_args *a)
     long timeout = s.l.timeout;
     if (a->ov[OPT_TIMEOUT] != NULL && cs_cli_number("timeout", a->ov[OPT_TIMEOUT], CS_CLI_SECONDS,
                                                     1, 86400, &timeout, s.err, sizeof(s.err)) != 0)
-        return client_usage("sync: %s", s.err);
+        return client_usage(_("sync: %s"), s.err);
     s.l.timeout = (int)timeout;
     /* An address typed without its port is on the hub's usual one; messages show it whole. */
     if (a->ov[OPT_HUB] != NULL) {

@@ -33,7 +33,7 @@ target_list(struct client *c, const struct verb_args *a)
     if (a->ov[OPT_YEAR] != NULL &&
         cs_cli_number("year", a->ov[OPT_YEAR], CS_CLI_YEAR, CS_CLI_YEAR_MIN, CS_CLI_YEAR_MAX, &year,
                       err, sizeof(err)) != 0)
-        return client_usage("target list: %s", err);
+        return client_usage(_("target list: %s"), err);
     static const char where[] = " FROM target t WHERE t.cl % 2 = 1 AND (?1 IS NULL OR t.year = ?1)";
     char sql[1024];
     if (json)
