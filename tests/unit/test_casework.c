@@ -374,7 +374,7 @@ test_withdraw(void **state)
     assert_int_equal(
         cs_candidate_withdraw(r, &id, D("2026-03-03"), "chuyển đi", &k, err, sizeof(err)),
         CS_EINVAL);
-        assert_int_equal(
+    assert_int_equal(
         cs_candidate_withdraw(r, &id, D("2025-03-02"), "chuyển đi", &k, err, sizeof(err)),
         CS_ERULE);
     assert_non_null(strstr(err, "03/03/2025"));
