@@ -357,7 +357,7 @@ cs_candidate_record(struct cs_replica *r, const struct cs_id *id, struct cs_step
         }
         if (t->on != CS_DATE_NONE && t->on > k->today) {
             ret = cs_errf(err, errlen, CS_EINVAL, _("the date %s is after today (%s)"),
-                          cs_date_format(t->on, datebuf), cs_date_format(k->today, tbuf));
+                          cs_date_format_vi(t->on, datebuf), cs_date_format_vi(k->today, tbuf));
             goto out;
         }
         t->field = NULL;

@@ -90,10 +90,10 @@ on home 1 "cannot record the step 'awareness class passed': the date 01/02/2024 
     --helper "$helper" --class-on 2024-02-01
 on home 2 "the step 'helper assigned' needs its date: \-\-helper-on DATE" -- \
     candidate add --name "Thiếu Ngày" --identified-on 2024-01-01 --class-on 2024-02-01
-on home 2 "\-\-identified-on: the date 2027-01-01 is after today" -- \
+on home 2 "\-\-identified-on: the date 01/01/2027 is after today" -- \
     candidate add --name "Tương Lai" --identified-on 2027-01-01
 # Every step of the past, not only the first: none in the future, each with its date.
-on home 2 "\-\-class-on: the date 2027-01-01 is after today" -- \
+on home 2 "\-\-class-on: the date 01/01/2027 is after today" -- \
     candidate add --name "Tương Lai" --identified-on 2024-01-01 --helper-on 2024-01-10 \
     --helper "$helper" --class-on 2027-01-01
 on home 2 "\-\-identified-on: the step 'identified' needs its date, since a later step has one" -- \

@@ -103,11 +103,11 @@ Ngày Mai,1/1/2000,02/03/2026,,,
 Đúng,1/1/2000,01/01/2024,01/02/2024,,Nguyễn Văn An
 Không Người Giúp,1/1/2000,01/01/2024,01/02/2024,,
 EOF
-expect 1 stdout "^dòng 2, cột D: ngày phân công giúp đỡ: ngày 2025-02-01 sớm hơn ngày 2025-03-01.*--force" -- \
+expect 1 stdout "^dòng 2, cột D: ngày phân công giúp đỡ: ngày 01/02/2025 sớm hơn ngày 01/03/2025.*--force" -- \
     "$cellsync" import candidates --check steps.csv
 verdict 1 stdout "^dòng 3, cột C: ngày chọn làm đối tượng: bước '.*' cần có ngày, vì một bước sau đã có ngày" \
     "a later step needs the first"
-verdict 1 stdout "^dòng 4, cột C: ngày chọn làm đối tượng: ngày 2026-03-02 sau ngày hôm nay" \
+verdict 1 stdout "^dòng 4, cột C: ngày chọn làm đối tượng: ngày 02/03/2026 sau ngày hôm nay" \
     "a step after today"
 verdict 1 stdout "^dòng 5: .*: bước 'đã học lớp bồi dưỡng nhận thức về Đảng' cần có ngày" \
     "every step up to the ceremony needs its date"
@@ -118,10 +118,10 @@ expect 1 stderr "chưa nhập gì: 5 trên 6 dòng có lỗi" -- "$cellsync" imp
 equal "all or nothing" "$before" "$(count candidate)"
 # A rule broken on paper is entered as it was with --force and a reason, as `candidate add` does.
 expect 2 stderr "\-\-reason" -- "$cellsync" import candidates --force steps.csv
-expect 1 stdout "^dòng 2: ngoại lệ sẽ được ghi nhận: ngày 2025-02-01 sớm hơn" -- \
+expect 1 stdout "^dòng 2: ngoại lệ sẽ được ghi nhận: ngày 01/02/2025 sớm hơn" -- \
     "$cellsync" import candidates --check --force --reason "hồ sơ giấy" steps.csv
 verdict 1 stdout "hợp lệ: 2, có lỗi: 4" "--force: the row out of order is good"
-expect 1 stderr "^cellsync: dòng 2: đã ghi nhận ngoại lệ: ngày 2025-02-01" -- \
+expect 1 stderr "^cellsync: dòng 2: đã ghi nhận ngoại lệ: ngày 01/02/2025" -- \
     "$cellsync" import candidates --skip-bad --force --reason "hồ sơ giấy" steps.csv
 equal "the exception kept with its reason" "order|hồ sơ giấy" \
     "$(sql home "SELECT e.rule || '|' || e.reason FROM exception e JOIN candidate k

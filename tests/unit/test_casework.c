@@ -455,12 +455,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_record_past_steps),
-        cmocka_unit_test(test_paper_steps),
-        cmocka_unit_test(test_advance_once_a_day),
-        cmocka_unit_test(test_undo),
-        cmocka_unit_test(test_withdraw),
-        cmocka_unit_test(test_delete_undelete),
+        cmocka_unit_test(test_record_past_steps),  cmocka_unit_test(test_paper_steps),
+        cmocka_unit_test(test_advance_once_a_day), cmocka_unit_test(test_undo),
+        cmocka_unit_test(test_withdraw),           cmocka_unit_test(test_delete_undelete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
