@@ -163,6 +163,23 @@ print_exception(void *ud, const char *message)
     fprintf(stderr, _("cellsync: exception recorded: %s\n"), message);
 }
 
+/*
+ * The stage a person typed for an option (--to, --stage): its code or its
+ * label, as every choice is read (cs_code_parse()). 0 with *stage set, or
+ * the exit code with the refusal printed, naming the option.
+ */
+static int
+stage_option(const char *opt, const char *text, int *stage)
+{
+    const char *code;
+    char err[1024];
+
+    if (cs_code_parse("stage", text, &code, err, sizeof(err)) != 0)
+        return client_fail("--%s: %s", opt, err);
+    *stage = cs_stage_from_code(code);
+    return 0;
+}
+
 /* The members a step names, found from what was typed; NULL where not given. */
 struct step_members {
     struct cs_id helper, sponsor[CS_RULES_SPONSORS];
@@ -190,62 +207,53 @@ find_members(struct client *c, const char *helper, const char *sp1, const char *
 
 /*
  * The steps `candidate add` records: "identified" and, for a record kept on
- * paper, each later step up to --stage (or the last one dated), every one
- * with its date. CS_EXIT_OK with *n set, or an exit code.
+ * paper, each later step up to --stage (or the last one dated), as
+ * cs_candidate_paper_steps() lays them out; cs_candidate_record() then
+ * refuses a step without its date or an input given at the wrong step.
+ * CS_EXIT_OK with *n set, or an exit code.
  */
 static int
 add_steps(struct client *c, const struct verb_args *a, struct cs_step *steps, size_t *n,
           struct step_members *m)
 {
     const char *const *o = a->ov;
+    int32_t on[CS_STAGE__COUNT];
     char err[512] = "";
-    int last = CS_STAGE_IDENTIFIED, ret;
+    int last = CS_STAGE_IDENTIFIED, reached = -1, ret;
 
     for (int st = 0; st < CS_STAGE__COUNT; st++) {
-        cs_step_init(&steps[st]);
-        steps[st].stage = st;
+        on[st] = CS_DATE_NONE;
         const char *d = o[ADD_IDENTIFIED_ON + st];
         if (d == NULL)
             continue;
-        if (cs_date_parse(d, &steps[st].on, err, sizeof(err)) != 0)
+        if (cs_date_parse(d, &on[st], err, sizeof(err)) != 0)
             return client_fail("--%s: %s", add_opts[ADD_IDENTIFIED_ON + st].name, err);
         last = st;
     }
     if (o[ADD_STAGE] != NULL) {
-        int st = cs_stage_from_code(o[ADD_STAGE]);
-        if (st < 0 || st >= CS_STAGE__COUNT) {
+        if ((ret = stage_option("stage", o[ADD_STAGE], &reached)) != 0)
+            return ret;
+        if (reached >= CS_STAGE__COUNT) {
             char list[512];
-            cs_code_list_text("stage", list, sizeof(list));
+            cs_code_choices_text("stage", list, sizeof(list));
             return client_fail(_("'%s' is not a stage a candidate can be added at; stages are: %s"),
                                o[ADD_STAGE], list);
         }
-        if (last > st)
+        if (last > reached)
             return client_usage(_("candidate add: --%s is the date of the step '%s', after the "
                                   "stage '%s' given with --stage"),
                                 add_opts[ADD_IDENTIFIED_ON + last].name,
                                 cs_code_label("stage", cs_stage_code((enum cs_stage)last)),
-                                cs_code_label("stage", o[ADD_STAGE]));
-        last = st;
+                                cs_code_label("stage", cs_stage_code((enum cs_stage)reached)));
     }
-    for (int st = CS_STAGE_IDENTIFIED + 1; st <= last; st++)
-        if (steps[st].on == CS_DATE_NONE)
-            return client_usage(_("candidate add: the step '%s' needs its date: --%s DATE"),
-                                cs_code_label("stage", cs_stage_code((enum cs_stage)st)),
-                                add_opts[ADD_IDENTIFIED_ON + st].name);
-    /* What a step brings goes with its step; given for a step not reached, the rules say so. */
-    struct cs_step tmp;
-    cs_step_init(&tmp);
-    if ((ret = find_members(c, o[ADD_HELPER], o[ADD_SPONSOR], o[ADD_SPONSOR2], m, &tmp)) != 0)
+    struct cs_step brings;
+    cs_step_init(&brings);
+    if ((ret = find_members(c, o[ADD_HELPER], o[ADD_SPONSOR], o[ADD_SPONSOR2], m, &brings)) != 0)
         return ret;
-    struct cs_step *hs = &steps[last < CS_STAGE_HELPER ? last : CS_STAGE_HELPER];
-    struct cs_step *cs = &steps[last < CS_STAGE_CELL ? last : CS_STAGE_CELL];
-    hs->helper = tmp.helper;
-    cs->sponsor[0] = tmp.sponsor[0];
-    cs->sponsor[1] = tmp.sponsor[1];
     if (o[ADD_YOUTH] != NULL &&
-        cs_date_parse(o[ADD_YOUTH], &cs->youth_union_resolution, err, sizeof(err)) != 0)
+        cs_date_parse(o[ADD_YOUTH], &brings.youth_union_resolution, err, sizeof(err)) != 0)
         return client_fail(_("--youth-union-resolution: %s"), err);
-    *n = (size_t)last + 1;
+    *n = cs_candidate_paper_steps(on, reached, &brings, steps);
     return CS_EXIT_OK;
 }
 
@@ -466,10 +474,11 @@ cand_list(struct client *c, const struct verb_args *a)
 
     if (a->ov[LIST_DELETED] != NULL)
         return client_list_deleted(c, "candidate", json);
-    if (stage != NULL && cs_stage_from_code(stage) < 0) {
-        char list[512];
-        cs_code_list_text("stage", list, sizeof(list));
-        return client_fail(_("'%s' is not a stage; stages are: %s"), stage, list);
+    if (stage != NULL) {
+        int ix = -1;
+        if ((ret = stage_option("stage", stage, &ix)) != 0)
+            return ret;
+        stage = cs_stage_code((enum cs_stage)ix);
     }
     /* A record the hub refused is marked until it is corrected. */
 #define REFUSED CS_REFUSED_SQL("candidate", "id")
@@ -520,11 +529,8 @@ cand_advance(struct client *c, const struct verb_args *a)
         return client_usage(_("candidate advance: --force needs a --reason"));
     if ((ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
-    if (o[ADV_TO] != NULL && (s.stage = cs_stage_from_code(o[ADV_TO])) < 0) {
-        char list[512];
-        cs_code_list_text("stage", list, sizeof(list));
-        return client_fail(_("'%s' is not a stage; stages are: %s"), o[ADV_TO], list);
-    }
+    if (o[ADV_TO] != NULL && (ret = stage_option("to", o[ADV_TO], &s.stage)) != 0)
+        return ret;
     if (o[ADV_DATE] != NULL && cs_date_parse(o[ADV_DATE], &s.on, err, sizeof(err)) != 0)
         return client_fail(_("--date: %s"), err);
     if (o[ADV_YOUTH] != NULL &&

@@ -80,6 +80,11 @@ on home 0 "now at 'awareness class passed' (20/03/2025)" -- candidate advance "$
 on home 1 "changed today already" -- candidate advance "$d" --date 20/03/2025
 # The next step of the paper history, with its own date, needs no --to.
 on home 0 "now at 'application and biography' (02/04/2025)" -- candidate advance "$d" --date 02/04/2025
+# A stage is named by its label as well as its code, in --to and in list --stage.
+on home 0 "now at 'biography verified' (03/04/2025)" -- \
+    candidate advance "$d" --to "Biography Verified" --date 03/04/2025
+on home 0 "Hà Thị Dung" -- candidate list --stage "biography verified"
+on home 1 "\-\-to: 'ceremoni' is not one of" -- candidate advance "$d" --to ceremoni
 "$cellsync" candidate show "$d" >"$out" 2>"$err"
 grep -q "^identified on: *15/01/2025" "$out" && ok || bad "the identification date is not the one given"
 grep -q "exceptions to the rules" "$out" && bad "a history in date order filed an exception" || ok
@@ -88,7 +93,7 @@ grep -q "exceptions to the rules" "$out" && bad "a history in date order filed a
 on home 1 "cannot record the step 'awareness class passed': the date 01/02/2024 is before 01/03/2024" -- \
     candidate add --name "Sai Thứ Tự" --identified-on 2024-01-01 --helper-on 2024-03-01 \
     --helper "$helper" --class-on 2024-02-01
-on home 2 "the step 'helper assigned' needs its date: \-\-helper-on DATE" -- \
+on home 2 "\-\-helper-on: the step 'helper assigned' needs its date, since a later step has one" -- \
     candidate add --name "Thiếu Ngày" --identified-on 2024-01-01 --class-on 2024-02-01
 on home 2 "\-\-identified-on: the date 01/01/2027 is after today" -- \
     candidate add --name "Tương Lai" --identified-on 2027-01-01
