@@ -30,7 +30,8 @@ name_expr(const char *table)
     if (strcmp(table, "candidate") == 0 || strcmp(table, "member") == 0)
         return "x.full_name";
     if (strcmp(table, "meeting") == 0)
-        return "x.held_on || ' ' || coalesce(x.agenda, '')";
+        return "coalesce(strftime('%d/%m/%Y', x.held_on), x.held_on) || ' ' || "
+               "coalesce(x.agenda, '')";
     return "NULL";
 }
 
@@ -168,7 +169,7 @@ cs_record_life_text(const struct cs_record_life *l, char *buf, size_t len)
     struct tm tm;
 
     if (l->hlc != 0 && localtime_r(&t, &tm) != NULL)
-        strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+        strftime(when, sizeof(when), "%d/%m/%Y %H:%M", &tm); /* as people write it */
     cs_id_short(&l->origin, who);
     if (l->ours)
         snprintf(buf, len, _("%s, by this device"), when);
@@ -181,8 +182,13 @@ int
 cs_record_deleted_list(struct cs_replica *r, const char *table, int json, sqlite3_stmt **out,
                        char *err, size_t errlen)
 {
-    /* The delete's stamp: 48 bits of Unix milliseconds above a 16-bit counter. */
-#define DELETED_AT "strftime('%%Y-%%m-%%d %%H:%%M', (v.hlc >> 16) / 1000, 'unixepoch', 'localtime')"
+    /*
+     * The delete's stamp: 48 bits of Unix milliseconds above a 16-bit
+     * counter; for JSON as ISO 8601, for a person as DD/MM/YYYY HH:MM.
+     */
+#define STAMP(fmt)     "strftime('" fmt "', (v.hlc >> 16) / 1000, 'unixepoch', 'localtime')"
+#define DELETED_AT_ISO STAMP("%%Y-%%m-%%dT%%H:%%M")
+#define DELETED_AT_VI  STAMP("%%d/%%m/%%Y %%H:%%M")
 #define FROM_DELETED                                                                               \
     " FROM \"%s\" x LEFT JOIN cs_version v ON v.tbl = ?1 AND v.row = x.id"                         \
     " AND v.col = '" CS_COL_LIFE "' AND v.state = 'current'"                                       \
@@ -197,16 +203,18 @@ cs_record_deleted_list(struct cs_replica *r, const char *table, int json, sqlite
         snprintf(sql, sizeof(sql),
                  "SELECT json_group_array(json_object('id', uuid(id), 'name', name,"
                  " 'deleted_at', deleted_at, 'deleted_by', uuid(origin)))"
-                 " FROM (SELECT x.id AS id, %s AS name, " DELETED_AT " AS deleted_at,"
+                 " FROM (SELECT x.id AS id, %s AS name, " DELETED_AT_ISO " AS deleted_at,"
                  " v.origin AS origin" FROM_DELETED ")",
                  name_expr(table), table);
     else
         snprintf(sql, sizeof(sql),
-                 "SELECT short_id(x.id), %s, " DELETED_AT ","
+                 "SELECT short_id(x.id), %s, " DELETED_AT_VI ","
                  " CASE WHEN v.origin = ?2 THEN ?3 ELSE short_id(v.origin) END" FROM_DELETED,
                  name_expr(table), table);
 #undef FROM_DELETED
-#undef DELETED_AT
+#undef DELETED_AT_VI
+#undef DELETED_AT_ISO
+#undef STAMP
     if (sqlite3_prepare_v2(db, sql, -1, out, NULL) != SQLITE_OK)
         return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
     sqlite3_bind_text(*out, 1, table, -1, SQLITE_STATIC);

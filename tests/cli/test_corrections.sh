@@ -122,8 +122,8 @@ grep -q "to undo it: cellsync candidate undelete $d" "$out" && ok || bad "delete
 "$cellsync" candidate list --all >"$out" 2>"$err"
 grep -q "Hà Thị Dung" "$out" && bad "a deleted candidate is still listed" || ok
 on home 0 "^$d  Hà Thị Dung  .*this device" -- candidate list --deleted
-on home 0 '"deleted_by":"' -- candidate list --deleted --json
-on home 0 "^deleted on: .*by this device" -- candidate show "$d"
+on home 0 '"deleted_at":"20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]","deleted_by":"' -- candidate list --deleted --json
+on home 0 "^deleted on: *[0-3][0-9]/[01][0-9]/20[0-9][0-9] [0-2][0-9]:[0-5][0-9], by this device" -- candidate show "$d"
 grep -q "to restore it: cellsync candidate undelete $d" "$out" && ok || bad "show of a deleted record"
 on home 1 "no candidate with id" -- candidate delete "$d"
 on home 1 "no candidate with id" -- candidate advance "$d" --to biography_verified
@@ -168,7 +168,7 @@ on home 0 "Nhiệt tình" -- meeting show "$mt"
 on home 0 "deleted meeting $mt '01/03/2026'" -- meeting delete "$mt"
 "$cellsync" meeting list >"$out" 2>"$err"
 grep -q "$mt" "$out" && bad "a deleted meeting is still listed" || ok
-on home 0 "^$mt  2026-03-01 Họp thường kỳ tháng 3" -- meeting list --deleted
+on home 0 "^$mt  01/03/2026 Họp thường kỳ tháng 3  [0-3][0-9]/[01][0-9]/20[0-9][0-9] [0-2][0-9]:[0-5][0-9]" -- meeting list --deleted
 on home 0 "restored meeting $mt" -- meeting undelete "$mt"
 
 summary
