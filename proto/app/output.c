@@ -177,6 +177,22 @@ print_line(FILE *f, const struct cell *cells, const size_t *widths, const bool *
     fputc('\n', f);
 }
 
+/* Prints one record as "label: value" lines, the values starting one column after maxw. */
+static void
+print_kv(FILE *f, const char *const *names, const size_t *nw, size_t maxw, const struct cell *vals,
+         size_t ncols)
+{
+    for (size_t i = 0; i < ncols; i++) {
+        fprintf(f, "%s:", names[i]);
+        pad(f, maxw - nw[i] + 1);
+        if (vals[i].kind == CELL_NULL)
+            fputc('-', f);
+        else
+            fwrite(vals[i].text, 1, vals[i].len, f);
+        fputc('\n', f);
+    }
+}
+
 int
 cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, size_t errlen)
 {
@@ -327,15 +343,7 @@ cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels, char *err, size_
         if (nw[i] > maxw)
             maxw = nw[i];
     }
-    for (size_t i = 0; i < ncols; i++) {
-        fprintf(f, "%s:", names[i]);
-        pad(f, maxw - nw[i] + 1);
-        if (vals[i].kind == CELL_NULL)
-            fputc('-', f);
-        else
-            fwrite(vals[i].text, 1, vals[i].len, f);
-        fputc('\n', f);
-    }
+    print_kv(f, names, nw, maxw, vals, ncols);
     ret = flush_status(f);
 
 out:
