@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <utf8proc.h>
 
 #include "cellsync/date.h"
@@ -59,6 +62,16 @@ width_of(const char *s, size_t len)
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t w = 0;
     while (len > 0) {
+        /* A colour (ESC [ ... m, see cs_out_color()) takes no column. */
+        if (len >= 2 && p[0] == 0x1b && p[1] == '[') {
+            size_t k = 2;
+            while (k < len && (p[k] < 0x40 || p[k] > 0x7e))
+                k++;
+            k += k < len;
+            p += k;
+            len -= k;
+            continue;
+        }
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)len, &cp);
         if (n <= 0) {
@@ -193,6 +206,39 @@ print_kv(FILE *f, const char *const *names, const size_t *nw, size_t maxw, const
     }
 }
 
+/*
+ * The columns a table printed on f may take: $COLUMNS when it is a number
+ * (POSIX: the user's preferred width, for a terminal or not), else the
+ * terminal's width when f is one, else 0: no limit, so that scripts reading
+ * a pipe or a file always get the table.
+ */
+static size_t
+columns_of(FILE *f)
+{
+    const char *env = getenv("COLUMNS");
+    if (env != NULL && env[0] != '\0') {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(env, &end, 10);
+        if (errno == 0 && *end == '\0' && n > 0 && n < 100000)
+            return (size_t)n;
+    }
+    struct winsize ws;
+    int fd = fileno(f);
+    if (fd >= 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 0;
+}
+
+bool
+cs_out_color(FILE *f)
+{
+    const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+    int fd = fileno(f);
+    return fd >= 0 && isatty(fd) && (no == NULL || no[0] == '\0') && term != NULL &&
+           strcmp(term, "dumb") != 0;
+}
+
 int
 cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, size_t errlen)
 {
@@ -264,9 +310,40 @@ cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, s
             widths[i] = c->width;
     }
 
-    if (ncols > 0)
+    /*
+     * A table wider than the screen wraps each line into a zig-zag nobody can
+     * read: then each row is a block of "label: value" lines, as a record is
+     * shown, the blocks a blank line apart. A list with no rows keeps its
+     * header line, so it still says which list it is.
+     */
+    size_t total = 0, limit = columns_of(f), maxw = 0;
+    for (size_t i = 0; i < ncols; i++)
+        total += widths[i] + (i > 0 ? 2 : 0);
+    if (limit > 0 && total > limit && nrows > 0) {
+        const char **names = calloc(ncols, sizeof(*names));
+        size_t *nw = calloc(ncols, sizeof(*nw));
+        if (names == NULL || nw == NULL) {
+            free(names);
+            free(nw);
+            goto out;
+        }
+        for (size_t i = 0; i < ncols; i++) {
+            names[i] = cells[i].text;
+            nw[i] = cells[i].width;
+            if (nw[i] > maxw)
+                maxw = nw[i];
+        }
+        for (size_t r = 1; r <= nrows; r++) {
+            if (r > 1)
+                fputc('\n', f);
+            print_kv(f, names, nw, maxw, &cells[r * ncols], ncols);
+        }
+        free(names);
+        free(nw);
+    } else if (ncols > 0) {
         for (size_t r = 0; r <= nrows; r++)
             print_line(f, &cells[r * ncols], widths, numcol, ncols);
+    }
     ret = flush_status(f);
 
 out:

@@ -25,7 +25,8 @@ trap cleanup EXIT
 # A test stopped by a signal fails, and cleans up on its way out.
 trap 'exit 1' INT TERM
 export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
-unset LANGUAGE
+# $COLUMNS turns wide tables into blocks (cs_out_table()); the tests read tables.
+unset LANGUAGE COLUMNS
 
 # ---- counting ----
 ok() { passes=$((passes + 1)); }

@@ -3,7 +3,9 @@
  * Unit tests for the client's output helpers: tables line up by what a
  * terminal shows (Vietnamese tones in precomposed or combining form, wide
  * CJK), numbers sit on the right, NULL is "-", JSON comes out of SQLite
- * untouched, and show-style records align their translated labels. Each
+ * untouched, and show-style records align their translated labels; a table
+ * wider than $COLUMNS becomes blocks of such lines, and colours take no
+ * column. Each
  * layout is checked in the C locale and in C.UTF-8, which must agree (the
  * widths are utf8proc's, whatever the locale).
  */
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -279,13 +282,109 @@ test_width(void **state)
     in_both_locales(check_width);
 }
 
+/* A colour around a cell takes no column: "overdue" in bold red is 7 columns. */
+static void
+test_width_colour(void **state)
+{
+    (void)state;
+    static const char red[] = CS_OUT_RED "quá hạn" CS_OUT_PLAIN;
+    assert_int_equal(cs_out_width(red, strlen(red)), 7);
+    assert_int_equal(cs_out_width("\033[", 2), 0); /* cut short: nothing to show */
+}
+
+/*
+ * Wider than $COLUMNS, each row is a block of "label: value" lines, blank
+ * lines between; as wide or narrower, the table. A memory stream is no
+ * terminal, so without $COLUMNS there is no limit.
+ */
+static void
+check_table_narrow(void)
+{
+    static const char *const headers[] = {"ID", "Name", "Score", "Note"};
+    sqlite3 *db = open_db();
+    sqlite3_stmt *st = prepare(db, "SELECT id, name, score, note FROM member ORDER BY id LIMIT 2");
+    struct capture c;
+    char err[256] = "";
+
+    assert_int_equal(setenv("COLUMNS", "30", 1), 0);
+    capture_open(&c);
+    assert_int_equal(cs_out_table(c.f, st, headers, err, sizeof(err)), 0);
+    char *got = capture_close(&c);
+    assert_string_equal(got, "ID:    1\n"
+                             "Name:  Nguyễn Văn Sỹ\n"
+                             "Score: 12.5\n"
+                             "Note:  chi bộ\n"
+                             "\n"
+                             "ID:    22\n"
+                             "Name:  " COMBINING "\n"
+                             "Score: -\n"
+                             "Note:  -\n");
+    free(got);
+
+    /* The table is exactly 33 columns wide: it fits in 33. */
+    assert_int_equal(setenv("COLUMNS", "33", 1), 0);
+    capture_open(&c);
+    assert_int_equal(cs_out_table(c.f, st, headers, err, sizeof(err)), 0);
+    got = capture_close(&c);
+    assert_string_equal(got, "ID  Name           Score  Note\n"
+                             " 1  Nguyễn Văn Sỹ   12.5  chi bộ\n"
+                             "22  " COMBINING "             -  -\n");
+    free(got);
+
+    /* Not a number: no limit, as when it is unset. */
+    assert_int_equal(setenv("COLUMNS", "wide", 1), 0);
+    capture_open(&c);
+    assert_int_equal(cs_out_table(c.f, st, headers, err, sizeof(err)), 0);
+    got = capture_close(&c);
+    assert_non_null(strstr(got, "ID  Name"));
+    free(got);
+    sqlite3_finalize(st);
+
+    /* No rows: the header line still says which list it is. */
+    assert_int_equal(setenv("COLUMNS", "5", 1), 0);
+    st = prepare(db, "SELECT name, id FROM member WHERE id < 0");
+    capture_open(&c);
+    assert_int_equal(cs_out_table(c.f, st, headers, err, sizeof(err)), 0);
+    got = capture_close(&c);
+    assert_string_equal(got, "ID  Name\n");
+    free(got);
+    sqlite3_finalize(st);
+    assert_int_equal(unsetenv("COLUMNS"), 0);
+    sqlite3_close(db);
+}
+
+static void
+test_table_narrow(void **state)
+{
+    (void)state;
+    in_both_locales(check_table_narrow);
+}
+
+/* Never colour for a file or a pipe, whatever $TERM and $NO_COLOR say. */
+static void
+test_color(void **state)
+{
+    (void)state;
+    struct capture c;
+    assert_int_equal(setenv("TERM", "xterm", 1), 0);
+    assert_int_equal(unsetenv("NO_COLOR"), 0);
+    capture_open(&c);
+    assert_false(cs_out_color(c.f));
+    free(capture_close(&c));
+    assert_false(cs_out_color(stdout) && !isatty(STDOUT_FILENO));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table),       cmocka_unit_test(test_table_mixed_and_empty),
-        cmocka_unit_test(test_table_error), cmocka_unit_test(test_json),
-        cmocka_unit_test(test_kv),          cmocka_unit_test(test_width),
+        cmocka_unit_test(test_table),        cmocka_unit_test(test_table_mixed_and_empty),
+        cmocka_unit_test(test_table_error),  cmocka_unit_test(test_json),
+        cmocka_unit_test(test_kv),           cmocka_unit_test(test_width),
+        cmocka_unit_test(test_width_colour), cmocka_unit_test(test_table_narrow),
+        cmocka_unit_test(test_color),
     };
+    /* The tables above are checked at no width limit, whatever ran the tests. */
+    unsetenv("COLUMNS");
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #ifndef CELLSYNC_OUTPUT_H
 #define CELLSYNC_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <sqlite3.h>
@@ -34,6 +35,13 @@
  * headers: NULL, or one entry per result column, N_() literals translated
  * here as printed; a NULL headers array or entry takes
  * sqlite3_column_name(). A result with no rows prints the header alone.
+ *
+ * A table wider than the screen prints each row as a block of "label:
+ * value" lines (as cs_out_kv() does), the blocks separated by a blank line.
+ * The screen is $COLUMNS columns wide when that is a number, else the
+ * terminal's width when f is a terminal; when f is not a terminal and
+ * $COLUMNS is unset there is no limit, so pipes and files always get the
+ * table. Colour sequences inside a cell (ESC [ ... m) take no column.
  */
 int cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, size_t errlen);
 
@@ -62,6 +70,17 @@ int cs_out_json(FILE *f, sqlite3_stmt *st, char *err, size_t errlen);
  * "-", a BLOB as hex, an ISO date as DD/MM/YYYY.
  */
 int cs_out_kv(FILE *f, sqlite3_stmt *st, const char *const *labels, char *err, size_t errlen);
+
+/*
+ * Whether text for f may be coloured: f is a terminal, $NO_COLOR is unset
+ * or empty (no-color.org) and $TERM names a terminal other than "dumb".
+ * Never for a pipe or a file.
+ */
+bool cs_out_color(FILE *f);
+
+/* The sequences that start bold red and end it, for a cell of a table. */
+#define CS_OUT_RED   "\033[1;31m"
+#define CS_OUT_PLAIN "\033[0m"
 
 /*
  * Terminal columns that the UTF-8 text s[0..len) takes up. Exposed for
