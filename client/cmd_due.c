@@ -2,7 +2,8 @@
 /*
  * `cellsync due`: the deadlines of the admission procedure that run for the
  * cell's candidates (ceremony within 30 working days of the decision, end
- * of probation, conversion, ...), soonest first, overdue ones marked. The
+ * of probation, conversion, ...), soonest first, overdue ones marked (in
+ * bold red at a terminal that takes colours). The
  * dates come from the rules in C (cs_candidate_due_fill), so they are put in a
  * temporary table and both the table and the JSON are printed from there.
  */
@@ -77,8 +78,14 @@ cmd_due(int argc, char **argv)
     }
     if (within >= 0)
         sqlite3_bind_int64(st, 1, within);
+    /* At a terminal the overdue note stands out in bold red; a pipe gets the word alone. */
+    char note[128];
+    if (cs_out_color(stdout))
+        snprintf(note, sizeof(note), "%s%s%s", CS_OUT_RED, _("overdue"), CS_OUT_PLAIN);
+    else
+        snprintf(note, sizeof(note), "%s", _("overdue"));
     if (!json)
-        sqlite3_bind_text(st, 2, _("overdue"), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, note, -1, SQLITE_TRANSIENT);
     int rc = json ? cs_out_json(stdout, st, err, sizeof(err))
                   : cs_out_table(stdout, st, due_headers, err, sizeof(err));
     if (rc != 0) {

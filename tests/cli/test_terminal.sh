@@ -18,6 +18,7 @@ unset LANG NO_COLOR
 CELLSYNC_HOME=$dir/home
 export LC_ALL CELLSYNC_HOME
 mkdir "$CELLSYNC_HOME"
+esc=$(printf '\033')
 
 # at COLS COMMAND: runs the shell COMMAND on a terminal COLS columns wide
 # (script(1)); what it printed, one line per line, is in $out.
@@ -39,6 +40,10 @@ late=$("$fixture" candidate "Late Candidate" decision decision_on=@-40w) || bad 
 expect 0 stdout "^conflict  record  *name  *field  *current value  *device" -- \
     "$cellsync" conflicts list
 check "conflicts list in a pipe: one line per conflict" test "$(wc -l <"$out")" -eq 2
+expect 0 stdout "Late Candidate .*overdue$" -- "$cellsync" due
+check "due in a pipe: no colour" sh -c "! grep -q '$esc' '$out'"
+TERM=xterm expect 0 stdout "Late Candidate .*overdue$" -- "$cellsync" due
+check "due in a pipe with TERM set: still no colour" sh -c "! grep -q '$esc' '$out'"
 
 # ---- $COLUMNS narrower than the table: blocks of "label: value" lines ----
 COLUMNS=80 expect 0 stdout "^conflict: *[0-9]\{6\}$" -- "$cellsync" conflicts list
@@ -66,5 +71,20 @@ check "conflicts list on an 80-column terminal: no line wider than 80" \
     awk 'length > 80 { wide = 1 } END { exit wide }' "$out"
 at 250 "'$cellsync' conflicts list"
 verdict 0 stdout "^conflict  record  *name  *field" "conflicts list on a 250-column terminal"
+
+# ---- colour at a terminal, unless NO_COLOR or a dumb terminal ----
+at 200 "TERM=xterm '$cellsync' due"
+verdict 0 stdout "Late Candidate .*${esc}\[1;31moverdue${esc}\[0m$" "due at a terminal: overdue in bold red"
+check "due at a terminal: the other deadline uncoloured" \
+    sh -c "grep 'Soon Candidate' '$out' | grep -qv '$esc'"
+# The colour takes no column: the table still lines up, headers and all.
+check "due at a terminal: the days-left column lines up" \
+    sh -c "test \$(grep -c '^[0-9a-f]\{8\}  [A-Za-z ]*Candidate  ' '$out') -ge 2"
+at 200 "NO_COLOR=1 TERM=xterm '$cellsync' due"
+verdict 0 stdout "Late Candidate .*overdue$" "due at a terminal with NO_COLOR"
+check "due at a terminal with NO_COLOR: no colour" sh -c "! grep -q '$esc' '$out'"
+at 200 "TERM=dumb '$cellsync' due"
+verdict 0 stdout "Late Candidate .*overdue$" "due on a dumb terminal"
+check "due on a dumb terminal: no colour" sh -c "! grep -q '$esc' '$out'"
 
 summary
