@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cellsync/attend.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
@@ -414,72 +415,23 @@ out:
     return ret;
 }
 
-/* The live attendance row of (meeting, member), if there is one. */
-static int
-find_attendance(struct client *c, const struct cs_id *meeting, const struct cs_id *member,
-                struct cs_id *out, int *found)
-{
-    static const char sql[] = "SELECT id FROM attendance WHERE meeting = ?1 AND member = ?2"
-                              " AND cl % 2 = 1 ORDER BY id LIMIT 1";
-    sqlite3_stmt *st;
-    int rc;
-
-    *found = 0;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return CS_ESQLITE;
-    sqlite3_bind_blob(st, 1, meeting->b, CS_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, member->b, CS_ID_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CS_ID_LEN) {
-        memcpy(out->b, sqlite3_column_blob(st, 0), CS_ID_LEN);
-        *found = 1;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CS_ESQLITE;
-}
-
 static int
 meeting_attend(struct client *c, const struct verb_args *a)
 {
     const char *reason = a->ov[ATT_REASON];
-    int present = a->ov[ATT_PRESENT] != NULL, found, ret;
-    struct cs_id meeting, member, id;
+    int present = a->ov[ATT_PRESENT] != NULL, ret;
+    struct cs_id meeting;
     char err[512] = "", name[256], date[CS_DATE_BUFSZ];
 
     if (present == (a->ov[ATT_ABSENT] != NULL))
         return client_usage(_("meeting attend: give either '--present' or '--absent'"));
+    struct cs_attend row = {.present = present, .reason = reason};
     if (records_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
-        records_find(c, "member", a->argv[1], &member, err, sizeof(err)) != 0)
+        records_find(c, "member", a->argv[1], &row.member, err, sizeof(err)) != 0)
         return client_fail("%s", err);
-
-    struct cs_value mv = {.type = CS_VBLOB, .p = meeting.b, .n = CS_ID_LEN};
-    struct cs_value pv = {.type = CS_VBLOB, .p = member.b, .n = CS_ID_LEN};
-    struct cs_value yes = {.type = CS_VINT, .i = present};
-    struct cs_value rv = {.type = CS_VNIL};
-    if (reason != NULL && reason[0] != 0)
-        rv = (struct cs_value){.type = CS_VTEXT, .p = reason, .n = strlen(reason)};
-    /* Look for an earlier row inside the write transaction, so two runs cannot both add one. */
-    ret = cs_replica_begin(c->rep, err, sizeof(err));
-    if (ret == 0 && (ret = find_attendance(c, &meeting, &member, &id, &found)) != 0)
-        snprintf(err, sizeof(err), "%s", sqlite3_errmsg(c->db));
-    if (ret == 0 && !found) {
-        cs_id_new(&id);
-        ret = cs_replica_set(c->rep, "attendance", &id, "meeting", &mv, err, sizeof(err));
-        if (ret == 0)
-            ret = cs_replica_set(c->rep, "attendance", &id, "member", &pv, err, sizeof(err));
-    }
-    if (ret == 0)
-        ret = cs_replica_set(c->rep, "attendance", &id, "present", &yes, err, sizeof(err));
-    /* The reason is the one given now: a new run without one clears an old one. */
-    if (ret == 0 && (found || rv.type != CS_VNIL))
-        ret = cs_replica_set(c->rep, "attendance", &id, "reason", &rv, err, sizeof(err));
-    if (ret == 0)
-        ret = cs_replica_commit(c->rep, err, sizeof(err));
-    if (ret != 0) {
-        cs_replica_rollback(c->rep);
-        return client_fail("%s", err[0] ? err : cs_strerror(ret));
-    }
-    records_text(c, "member", &member, "full_name", name, sizeof(name));
+    if ((ret = cs_attend_record(c->rep, &meeting, &row, 1, err, sizeof(err))) != 0)
+        return client_fail("%s", err);
+    records_text(c, "member", &row.member, "full_name", name, sizeof(name));
     records_text(c, "meeting", &meeting, "held_on", date, sizeof(date));
     if (present)
         printf(_("recorded '%s' as present at the meeting of %s\n"), name,
@@ -556,14 +508,15 @@ meeting_delete_attendance(struct client *c, const struct verb_args *a)
 {
     struct cs_id meeting, member, id;
     char err[512] = "", name[256], date[CS_DATE_BUFSZ];
-    int found, ret;
+    bool found;
+    int ret;
 
     if (records_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
         records_find(c, "member", a->argv[1], &member, err, sizeof(err)) != 0)
         return client_fail("%s", err);
     records_text(c, "member", &member, "full_name", name, sizeof(name));
     records_text(c, "meeting", &meeting, "held_on", date, sizeof(date));
-    if ((ret = find_attendance(c, &meeting, &member, &id, &found)) != 0)
+    if ((ret = cs_attend_find(c->db, &meeting, &member, &id, &found)) != 0)
         return client_fail("%s", sqlite3_errmsg(c->db));
     if (!found)
         return client_fail(_("no attendance of '%s' is recorded at the meeting of %s"), name,
