@@ -185,6 +185,13 @@ struct verb_args {
     const char **ov; /* per option of the verb's table, NULL if not given, "" for a given flag */
     int argc;        /* the operands: argv[0..argc) */
     char **argv;
+    /*
+     * Options and operands in the order they were typed, typed[0] the
+     * verb's name as getopt_long() wants it, for a verb whose options apply
+     * to the operands after them (`meeting attend M --present A B --absent C`).
+     */
+    int ntyped;
+    char **typed;
 };
 
 struct verb {

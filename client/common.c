@@ -7,9 +7,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cellsync/codes.h"
+#include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "client.h"
 
@@ -236,24 +238,30 @@ run_verb(const char *cmd, const struct verb *v, int argc, char **argv)
     struct cs_cli_group g[] = {
         {fields, nf, fv}, {v->opts, v->nopts, ov}, {&fields_duplicate_opt, 1, &dup}};
     int ng = v->e != NULL && fields_person(v->e) ? 3 : 2;
-    if ((ret = cs_cli_parse("cellsync", what, argc, argv, g, ng, &help, &rest)) != 0)
-        return ret;
+    /* getopt_long() moves the operands after the options: keep the order they were typed in. */
+    char **typed = calloc((size_t)argc + 1, sizeof(*typed));
+    if (typed == NULL)
+        return client_fail("%s", cs_strerror(CS_ENOMEM));
+    memcpy(typed, argv, (size_t)argc * sizeof(*typed));
+    ret = cs_cli_parse("cellsync", what, argc, argv, g, ng, &help, &rest);
+    if (ret != 0)
+        goto out;
+    int nops = argc - rest;
     if (help) {
         verb_help(stdout, what, v);
-        return CS_EXIT_OK;
+        ret = CS_EXIT_OK;
+    } else if (nops < v->min_operands) {
+        ret = client_usage(_("%s: missing %s (see 'cellsync %s --help')"), what, v->operands, what);
+    } else if (nops > v->max_operands) {
+        ret = client_usage(_("%s: unexpected argument '%s'"), what, argv[rest + v->max_operands]);
+    } else if ((ret = client_open(&c)) == 0) {
+        c.duplicate_ok = dup != NULL;
+        struct verb_args a = {fv, ov, nops, argv + rest, argc, typed};
+        ret = v->fn(&c, &a);
+        client_close(&c);
     }
-    int nops = argc - rest;
-    if (nops < v->min_operands)
-        return client_usage(_("%s: missing %s (see 'cellsync %s --help')"), what, v->operands,
-                            what);
-    if (nops > v->max_operands)
-        return client_usage(_("%s: unexpected argument '%s'"), what, argv[rest + v->max_operands]);
-    if ((ret = client_open(&c)) != 0)
-        return ret;
-    c.duplicate_ok = dup != NULL;
-    struct verb_args a = {fv, ov, nops, argv + rest};
-    ret = v->fn(&c, &a);
-    client_close(&c);
+out:
+    free(typed);
     return ret;
 }
 
