@@ -13,6 +13,9 @@
  * that file is kept if the meeting cannot be stored, so no typing is lost.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -51,11 +54,19 @@ static const char *const assess_columns[ASSESS__COUNT] = {
     [ASSESS_WEAKNESSES] = "weaknesses",
     [ASSESS_NEXT_STEPS] = "next_steps",
 };
-enum { ATT_PRESENT, ATT_ABSENT, ATT_REASON, ATT__COUNT };
+/*
+ * Each member named takes the --present or --absent typed before it (the
+ * first one after it when none is before: `attend M X --absent`), and a
+ * --reason goes with the --absent it follows.
+ */
+enum { ATT_PRESENT, ATT_ABSENT, ATT_REASON, ATT_ALL, ATT__COUNT };
 static const struct cs_cli_opt attend_opts[ATT__COUNT] = {
-    [ATT_PRESENT] = {"present", 0, N_("the member came")},
-    [ATT_ABSENT] = {"absent", 0, N_("the member did not come")},
-    [ATT_REASON] = {"reason", 1, N_("why the member was absent")},
+    [ATT_PRESENT] = {"present", 0, N_("the members named after it came")},
+    [ATT_ABSENT] = {"absent", 0, N_("the members named after it did not come")},
+    [ATT_REASON] = {"reason", 1, N_("why the members of the '--absent' before it did not come")},
+    [ATT_ALL] = {"all-present", 0,
+                 N_("every member of the meeting's cell came, except those named after "
+                    "'--absent'")},
 };
 
 /* Drops trailing blanks and newlines of text read from a file or terminal. */
@@ -415,31 +426,166 @@ out:
     return ret;
 }
 
+/* What `meeting attend` was told, in the order it was typed. */
+struct attend_args {
+    const char *meeting;
+    size_t n; /* members named */
+    struct {  /* for each member named */
+        const char *text;
+        int group; /* index in groups; -1: named before any --present or --absent */
+    } * names;
+    size_t ngroups; /* --present and --absent, in order */
+    struct {
+        bool present;
+        const char *reason;
+    } * groups;
+    bool all;
+};
+
+/* Reads the options and operands in the order typed (a->typed). 0 or an exit code. */
+static int
+attend_parse(const struct verb_args *a, struct attend_args *x)
+{
+    struct option lo[ATT__COUNT + 1];
+    const char *early_reason = NULL;
+    int ch, cur = -1;
+
+    memset(x, 0, sizeof(*x));
+    x->names = calloc((size_t)a->ntyped, sizeof(*x->names));
+    x->groups = calloc((size_t)a->ntyped, sizeof(*x->groups));
+    if (x->names == NULL || x->groups == NULL)
+        return client_fail("%s", cs_strerror(CS_ENOMEM));
+    for (size_t i = 0; i < ATT__COUNT; i++)
+        lo[i] = (struct option){attend_opts[i].name,
+                                attend_opts[i].has_arg ? required_argument : no_argument, NULL,
+                                0x100 + (int)i};
+    lo[ATT__COUNT] = (struct option){NULL, 0, NULL, 0};
+    /*
+     * run_verb() has checked the options; this reads them again with "-",
+     * which returns operands in place (as 1) instead of moving them to the
+     * end. optind 0 makes glibc start over with that optstring.
+     */
+    optind = 0;
+    opterr = 0;
+    while ((ch = getopt_long(a->ntyped, a->typed, "-", lo, NULL)) != -1 || optind < a->ntyped) {
+        const char *operand = ch == 1 ? optarg : ch == -1 ? a->typed[optind++] : NULL;
+        if (operand != NULL && x->meeting == NULL) {
+            x->meeting = operand;
+        } else if (operand != NULL) {
+            x->names[x->n].text = operand;
+            x->names[x->n++].group = cur;
+        } else if (ch == 0x100 + ATT_PRESENT || ch == 0x100 + ATT_ABSENT) {
+            cur = (int)x->ngroups++;
+            x->groups[cur].present = ch == 0x100 + ATT_PRESENT;
+            x->groups[cur].reason = cur == 0 ? early_reason : NULL;
+        } else if (ch == 0x100 + ATT_ALL) {
+            x->all = true;
+        } else if (ch == 0x100 + ATT_REASON) {
+            const char **r = cur < 0 ? &early_reason : &x->groups[cur].reason;
+            if (*r != NULL)
+                return client_usage(_("meeting attend: one '--reason' for each '--absent'"));
+            *r = optarg;
+        }
+    }
+    /* Members named before the first --present or --absent take it. */
+    for (size_t i = 0; i < x->n; i++) {
+        if (x->names[i].group < 0 && x->ngroups == 0)
+            return client_usage(_("meeting attend: give either '--present' or '--absent'"));
+        if (x->names[i].group < 0)
+            x->names[i].group = 0;
+    }
+    if (x->n == 0 && !x->all)
+        return client_usage(_("meeting attend: missing MEMBER: name the members, or give "
+                              "'--all-present' (see 'cellsync meeting attend --help')"));
+    if (x->ngroups == 0 && !x->all)
+        return client_usage(_("meeting attend: give either '--present' or '--absent'"));
+    if (x->ngroups == 0 && early_reason != NULL)
+        return client_usage(_("meeting attend: '--reason' goes with '--absent'"));
+    for (size_t g = 0; g < x->ngroups; g++)
+        if (x->groups[g].present && x->groups[g].reason != NULL)
+            return client_usage(_("meeting attend: '--reason' goes with '--absent'"));
+    return 0;
+}
+
 static int
 meeting_attend(struct client *c, const struct verb_args *a)
 {
-    const char *reason = a->ov[ATT_REASON];
-    int present = a->ov[ATT_PRESENT] != NULL, ret;
-    struct cs_id meeting;
+    struct attend_args x;
+    struct cs_attend *rows = NULL;
+    struct cs_id meeting, *expected = NULL;
+    bool *named = NULL;
+    size_t nrows = 0, nexpected = 0;
     char err[512] = "", name[256], date[CS_DATE_BUFSZ];
+    int ret;
 
-    if (present == (a->ov[ATT_ABSENT] != NULL))
-        return client_usage(_("meeting attend: give either '--present' or '--absent'"));
-    struct cs_attend row = {.present = present, .reason = reason};
-    if (records_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
-        records_find(c, "member", a->argv[1], &row.member, err, sizeof(err)) != 0)
-        return client_fail("%s", err);
-    if ((ret = cs_attend_record(c->rep, &meeting, &row, 1, err, sizeof(err))) != 0)
-        return client_fail("%s", err);
-    records_text(c, "member", &row.member, "full_name", name, sizeof(name));
+    if ((ret = attend_parse(a, &x)) != 0)
+        goto out;
+    ret = CS_EXIT_FAILURE;
+    if (records_find(c, "meeting", x.meeting, &meeting, err, sizeof(err)) != 0) {
+        client_fail("%s", err);
+        goto out;
+    }
+    if (x.all) {
+        if (cs_attend_expected(c->db, &meeting, &expected, &nexpected, err, sizeof(err)) != 0) {
+            client_fail("%s", err);
+            goto out;
+        }
+        if (nexpected == 0) {
+            client_fail(_("meeting attend: the meeting's cell has no members to mark present; "
+                          "name them after '--present'"));
+            goto out;
+        }
+    }
+    /* Everyone the meeting expects in roll order, then the others named; nothing is written
+     * until every name is found. */
+    rows = calloc(nexpected + x.n, sizeof(*rows));
+    named = calloc(nexpected + x.n, sizeof(*named));
+    if (rows == NULL || named == NULL) {
+        client_fail("%s", cs_strerror(CS_ENOMEM));
+        goto out;
+    }
+    for (; nrows < nexpected; nrows++)
+        rows[nrows] = (struct cs_attend){.member = expected[nrows], .present = true};
+    for (size_t i = 0; i < x.n; i++) {
+        struct cs_id id;
+        size_t k = 0;
+        if (records_find(c, "member", x.names[i].text, &id, err, sizeof(err)) != 0) {
+            client_fail("%s", err);
+            goto out;
+        }
+        while (k < nrows && cs_id_cmp(&rows[k].member, &id) != 0)
+            k++;
+        if (named[k]) {
+            ret = client_usage(_("meeting attend: '%s' is named twice"), x.names[i].text);
+            goto out;
+        }
+        named[k] = true;
+        rows[k].member = id;
+        rows[k].present = x.groups[x.names[i].group].present;
+        rows[k].reason = x.groups[x.names[i].group].reason;
+        nrows += k == nrows;
+    }
+    if (cs_attend_record(c->rep, &meeting, rows, nrows, err, sizeof(err)) != 0) {
+        client_fail("%s", err);
+        goto out;
+    }
     records_text(c, "meeting", &meeting, "held_on", date, sizeof(date));
-    if (present)
-        printf(_("recorded '%s' as present at the meeting of %s\n"), name,
-               cs_date_text_vi(date, date, sizeof(date)));
-    else
-        printf(_("recorded '%s' as absent from the meeting of %s\n"), name,
-               cs_date_text_vi(date, date, sizeof(date)));
-    return CS_EXIT_OK;
+    cs_date_text_vi(date, date, sizeof(date));
+    for (size_t k = 0; k < nrows; k++) {
+        records_text(c, "member", &rows[k].member, "full_name", name, sizeof(name));
+        if (rows[k].present)
+            printf(_("recorded '%s' as present at the meeting of %s\n"), name, date);
+        else
+            printf(_("recorded '%s' as absent from the meeting of %s\n"), name, date);
+    }
+    ret = CS_EXIT_OK;
+out:
+    free(x.names);
+    free(x.groups);
+    free(expected);
+    free(rows);
+    free(named);
+    return ret;
 }
 
 /* ---- corrections ---- */
@@ -562,8 +708,9 @@ static const struct verb verbs[] = {
      N_("show a meeting with its attendance and assessments")},
     {"assess", meeting_assess, NULL, assess_opts, ASSESS__COUNT, "MEETING CANDIDATE", 2, 2,
      N_("record what a meeting said about a candidate")},
-    {"attend", meeting_attend, NULL, attend_opts, ATT__COUNT, "MEETING MEMBER", 2, 2,
-     N_("record that a member came to a meeting or not")},
+    {"attend", meeting_attend, NULL, attend_opts, ATT__COUNT, "MEETING MEMBER...", 1, INT_MAX,
+     N_("record who came to a meeting and who did not: --present A B --absent C --reason TEXT, "
+        "or --all-present --absent C")},
     {"edit", meeting_edit, &ent_meeting, NULL, 0, "ID", 1, 1,
      N_("change the given fields of a meeting (\"-\" reads standard input, @FILE a file)")},
     {"delete", meeting_delete, NULL, NULL, 0, "ID", 1, 1,

@@ -39,7 +39,7 @@ expect 0 stdout "^  --helper NAME|ID\$" -- "$1" candidate --help
 expect 0 stdout "^  --birth-date DD/MM/YYYY\$" -- "$1" help member
 expect 0 stdout "^  --status STATUS\$" -- "$1" help member
 expect 0 stdout "^  --pick current|other\$" -- "$1" help conflicts
-expect 0 stdout "^MEETING MEMBER: a record's id as lists show it (or its start), or a person's full" \
+expect 0 stdout "^MEETING MEMBER...: a record's id as lists show it (or its start), or a person's full" \
     -- "$1" meeting attend --help
 expect 0 stdout "^Runs the hub: accepts live syncs" -- "$2" help serve
 summary

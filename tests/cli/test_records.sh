@@ -132,7 +132,8 @@ expect 2 stderr "unknown option '--colour'" -- "$cellsync" member list --colour
 expect 2 stderr "unknown option '--frob'" -- "$cellsync" meeting add --date 2026-03-01 --frob
 expect 2 stderr "unknown option '--all'" -- "$cellsync" search --all dinh
 expect 2 stderr "missing ID" -- "$cellsync" member show
-expect 2 stderr "missing MEETING MEMBER" -- "$cellsync" meeting attend "$mt"
+expect 2 stderr "missing MEMBER: name the members" -- "$cellsync" meeting attend "$mt"
+expect 2 stderr "missing MEETING MEMBER" -- "$cellsync" meeting attend
 expect 2 stderr "missing TEXT" -- "$cellsync" search
 expect 2 stderr "'--name' is required" -- "$cellsync" member add --phone 1
 expect 2 stderr "'--date' is required" -- "$cellsync" meeting add --agenda x
