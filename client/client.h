@@ -141,9 +141,13 @@ int field_value(struct client *c, const struct field *f, const char *text, struc
 
 /*
  * Reads free text for an option value: "-" is standard input, "@FILE" a
- * file, anything else the text itself. OUT: *out malloc'd, caller frees.
+ * file, anything else the text itself. When standard input is a terminal,
+ * "-" first says on stderr to type the label's text (label: N_(), NULL for
+ * "text") and that a line holding only "." ends it, as Ctrl-D does; from a
+ * pipe or file it reads everything, lines of "." included.
+ * OUT: *out malloc'd, caller frees.
  */
-int fields_read_text(const char *arg, char **out, char *err, size_t errlen);
+int fields_read_text(const char *arg, const char *label, char **out, char *err, size_t errlen);
 
 /* ---- records (records.c) ---- */
 

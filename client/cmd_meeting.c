@@ -9,8 +9,10 @@
  * Long texts (agenda, minutes, resolutions, assessments) go through
  * fields_read_text(), so "-" reads standard input and "@FILE" a file. Minutes are
  * what a secretary types at length: when none are given on the command line
- * and a person sits at the terminal, $EDITOR opens on a temporary file, and
- * that file is kept if the meeting cannot be stored, so no typing is lost.
+ * and a person sits at the terminal, their editor ($VISUAL, $EDITOR, then
+ * Debian's sensible-editor...) opens on a temporary file with a hint in
+ * comment lines, and that file is kept if the meeting cannot be stored, so
+ * no typing is lost.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -49,6 +51,11 @@ static const struct cs_cli_opt assess_opts[ASSESS__COUNT] = {
                            N_("what the candidate does next (\"-\" reads standard input, @FILE a "
                               "file)")},
 };
+static const char *const assess_labels[ASSESS__COUNT] = {
+    [ASSESS_STRENGTHS] = N_("strengths"),
+    [ASSESS_WEAKNESSES] = N_("weaknesses"),
+    [ASSESS_NEXT_STEPS] = N_("next steps"),
+};
 static const char *const assess_columns[ASSESS__COUNT] = {
     [ASSESS_STRENGTHS] = "strengths",
     [ASSESS_WEAKNESSES] = "weaknesses",
@@ -79,12 +86,14 @@ trim_end(char *s)
 }
 
 /*
- * Reads the texts of options through fields_read_text(). Only one of them may
- * read standard input: a second "-" would silently get nothing.
+ * Reads the texts of options through fields_read_text(), labels[i] (N_())
+ * saying what in[i] is at a terminal. Only one of them may read standard
+ * input: a second "-" would silently get nothing.
  * OUT: owned[i] for each non-NULL in[i], caller frees.
  */
 static int
-read_texts(const char *const *in, char **owned, size_t n, const char *what)
+read_texts(const char *const *in, const char *const *labels, char **owned, size_t n,
+           const char *what)
 {
     char err[512];
     int stdin_used = 0, ret;
@@ -97,7 +106,7 @@ read_texts(const char *const *in, char **owned, size_t n, const char *what)
     for (size_t i = 0; i < n; i++) {
         if (in[i] == NULL)
             continue;
-        if ((ret = fields_read_text(in[i], &owned[i], err, sizeof(err))) != 0)
+        if ((ret = fields_read_text(in[i], labels[i], &owned[i], err, sizeof(err))) != 0)
             return client_fail("%s", ret == CS_ENOMEM ? cs_strerror(ret) : err);
         if (strcmp(in[i], "-") == 0 || in[i][0] == '@')
             trim_end(owned[i]);
@@ -112,33 +121,135 @@ free_texts(char **owned, size_t n)
         free(owned[i]);
 }
 
+/* Whether an executable file name is in one of the directories of $PATH. */
+static bool
+in_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    char file[PATH_MAX];
+
+    while (path != NULL && path[0] != 0) {
+        const char *end = strchr(path, ':');
+        size_t n = end != NULL ? (size_t)(end - path) : strlen(path);
+        int w = snprintf(file, sizeof(file), "%.*s/%s", (int)n, n > 0 ? path : ".", name);
+        if (w > 0 && (size_t)w < sizeof(file) && access(file, X_OK) == 0)
+            return true;
+        path = end != NULL ? end + 1 : NULL;
+    }
+    return false;
+}
+
 /*
- * Opens $EDITOR on a new temporary file and reads back what was written.
- * path gets the file's name; the caller removes it once the minutes are
- * stored. OUT: *out malloc'd (NULL when nothing was written), caller frees.
+ * The editor for the minutes, as Debian Policy 11.4 asks: $VISUAL, else
+ * $EDITOR, else sensible-editor, else editor, else nano or vi, the first
+ * of these found in $PATH. NULL when there is none.
+ */
+static const char *
+pick_editor(void)
+{
+    static const char *const vars[] = {"VISUAL", "EDITOR"};
+    static const char *const progs[] = {"sensible-editor", "editor", "nano", "vi"};
+
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        if (v != NULL && v[0] != 0)
+            return v;
+    }
+    for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+        if (in_path(progs[i]))
+            return progs[i];
+    return NULL;
+}
+
+/*
+ * What the editor opens on: an empty first line to write on, then the
+ * hint as comment lines, each translated line behind "# ".
+ */
+static int
+write_template(const char *path)
+{
+    /* TRANSLATORS: shown in the editor, each line behind "# "; keep the lines short. */
+    const char *hint = _("Write the minutes of the meeting above these lines: what was\n"
+                         "reported, discussed and decided. Lines starting with '#' are\n"
+                         "left out; if you write nothing, no minutes are stored.\n"
+                         "In nano: Ctrl-O then Enter saves, Ctrl-X leaves.\n"
+                         "In vi: press Esc, type :wq and press Enter.\n");
+    FILE *f = fopen(path, "w");
+    int ret = 0;
+
+    if (f == NULL)
+        return -errno;
+    fputc('\n', f);
+    for (const char *p = hint; *p != 0;) {
+        size_t n = strcspn(p, "\n");
+        fprintf(f, "# %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+    if (ferror(f))
+        ret = -EIO;
+    if (fclose(f) != 0 && ret == 0)
+        ret = -errno;
+    return ret;
+}
+
+/* Drops the comment lines ('#' first) of what came back from the editor, in place. */
+static void
+drop_comments(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r != 0;) {
+        size_t n = strcspn(r, "\n");
+        n += r[n] == '\n';
+        if (r[0] != '#') {
+            memmove(w, r, n);
+            w += n;
+        }
+        r += n;
+    }
+    *w = 0;
+}
+
+/*
+ * Minutes from the person at the terminal: the editor opens on a template
+ * in a new temporary file whose name goes into path (the caller removes
+ * it once the minutes are stored); with no editor at all, they are typed
+ * at the terminal. OUT: *out malloc'd (NULL when nothing was written),
+ * caller frees.
  */
 static int
 edit_text(char *path, size_t pathlen, char **out)
 {
-    const char *dir = getenv("TMPDIR");
+    const char *dir = getenv("TMPDIR"), *editor = pick_editor();
     char err[512];
-    int fd, status;
+    int fd, status, ret;
     pid_t pid;
 
     *out = NULL;
+    if (editor == NULL) {
+        client_fail(_("no text editor was found (set VISUAL or EDITOR, or install nano)"));
+        if ((ret = fields_read_text("-", N_("minutes"), out, err, sizeof(err))) != 0)
+            return client_fail("%s", ret == CS_ENOMEM ? cs_strerror(ret) : err);
+        goto got;
+    }
     if (dir == NULL || dir[0] == 0)
         dir = "/tmp";
     snprintf(path, pathlen, "%s/cellsync-minutes-XXXXXX", dir);
     if ((fd = mkstemp(path)) < 0)
         return client_fail(_("cannot create a temporary file in '%s': %s"), dir, strerror(errno));
     close(fd);
-    /* Through the shell, as git does, so EDITOR may carry arguments. */
+    if ((ret = write_template(path)) != 0) {
+        unlink(path);
+        return client_fail(_("cannot write '%s': %s"), path, strerror(-ret));
+    }
+    /* Through the shell, as git does, so the editor's variable may carry arguments. */
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof(cmd), "%s \"$@\"", editor);
     if ((pid = fork()) < 0) {
         unlink(path);
         return client_fail(_("cannot start the editor: %s"), strerror(errno));
     }
     if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", "$EDITOR \"$1\"", "sh", path, (char *)NULL);
+        execl("/bin/sh", "sh", "-c", cmd, editor, path, (char *)NULL);
         _exit(127);
     }
     while (waitpid(pid, &status, 0) < 0)
@@ -147,16 +258,21 @@ edit_text(char *path, size_t pathlen, char **out)
             return client_fail(_("cannot start the editor: %s"), strerror(errno));
         }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        client_fail(_("the editor '%s' failed; nothing was stored (the text is in '%s')"),
-                    getenv("EDITOR"), path);
+        client_fail(_("the editor '%s' failed; nothing was stored (the text is in '%s')"), editor,
+                    path);
         return CS_EXIT_FAILURE;
     }
     char arg[PATH_MAX + 2];
     snprintf(arg, sizeof(arg), "@%s", path);
-    int ret = fields_read_text(arg, out, err, sizeof(err));
+    ret = fields_read_text(arg, NULL, out, err, sizeof(err));
     if (ret != 0)
         return client_fail("%s", ret == CS_ENOMEM ? cs_strerror(ret) : err);
+    drop_comments(*out);
+got:
     trim_end(*out);
+    /* Blank lines before the text are the template's, not the minutes'. */
+    size_t lead = strspn(*out, "\r\n");
+    memmove(*out, *out + lead, strlen(*out + lead) + 1);
     if ((*out)[0] == 0) {
         free(*out);
         *out = NULL;
@@ -192,8 +308,9 @@ meeting_add(struct client *c, const struct verb_args *a)
 {
     enum { F_DATE, F_KIND, F_AGENDA, F_MINUTES, F_RESOLUTIONS, NTEXT = 3 };
     static const char *const cols[] = {"held_on", "kind", "agenda", "minutes", "resolutions"};
-    const char *fv[64], *texts[NTEXT];
+    const char *fv[64], *texts[NTEXT], *labels[NTEXT];
     char *owned[NTEXT] = {NULL}, *edited = NULL, tmp[PATH_MAX] = "", err[512] = "";
+    bool asked = false;
     size_t idx[5];
     struct cs_id id;
     int ret;
@@ -213,19 +330,21 @@ meeting_add(struct client *c, const struct verb_args *a)
             field_value(c, &ent_meeting.fields[i], fv[i], &buf, &v, err, sizeof(err)) != 0)
             return client_fail("%s", err);
     }
-    for (size_t i = 0; i < NTEXT; i++)
+    for (size_t i = 0; i < NTEXT; i++) {
         texts[i] = fv[idx[F_AGENDA + i]];
-    if ((ret = read_texts(texts, owned, NTEXT, "meeting add")) != 0)
+        labels[i] = ent_meeting.fields[idx[F_AGENDA + i]].label;
+    }
+    if ((ret = read_texts(texts, labels, owned, NTEXT, "meeting add")) != 0)
         goto out;
     for (size_t i = 0; i < NTEXT; i++)
         if (owned[i] != NULL)
             fv[idx[F_AGENDA + i]] = owned[i];
     /* Never wait on a pipe or file: only a person at a terminal gets the editor. */
-    const char *editor = getenv("EDITOR");
-    if (fv[idx[F_MINUTES]] == NULL && isatty(STDIN_FILENO) && editor != NULL && editor[0] != 0) {
+    if (fv[idx[F_MINUTES]] == NULL && isatty(STDIN_FILENO)) {
         if ((ret = edit_text(tmp, sizeof(tmp), &edited)) != 0)
             goto out;
         fv[idx[F_MINUTES]] = edited;
+        asked = true;
     }
 
     cs_id_new(&id);
@@ -244,6 +363,10 @@ meeting_add(struct client *c, const struct verb_args *a)
     char shrt[CS_ID_SHORT_LEN + 1];
     cs_id_short(&id, shrt);
     printf(_("added meeting %s\n"), shrt);
+    if (asked && edited == NULL)
+        printf(_("no minutes were written, so the meeting has none; to add them: cellsync "
+                 "meeting edit %s --minutes -\n"),
+               shrt);
     ret = CS_EXIT_OK;
 out:
     free(edited);
@@ -396,7 +519,7 @@ meeting_assess(struct client *c, const struct verb_args *a)
     if (records_find(c, "meeting", a->argv[0], &meeting, err, sizeof(err)) != 0 ||
         records_find(c, "candidate", a->argv[1], &candidate, err, sizeof(err)) != 0)
         return client_fail("%s", err);
-    if ((ret = read_texts(a->ov, texts, ASSESS__COUNT, "meeting assess")) != 0)
+    if ((ret = read_texts(a->ov, assess_labels, texts, ASSESS__COUNT, "meeting assess")) != 0)
         goto out;
 
     struct cs_value mv = {.type = CS_VBLOB, .p = meeting.b, .n = CS_ID_LEN};
@@ -595,7 +718,7 @@ meeting_edit(struct client *c, const struct verb_args *a)
 {
     enum { NTEXT = 3 };
     static const char *const text_cols[NTEXT] = {"agenda", "minutes", "resolutions"};
-    const char *fv[64], *texts[NTEXT];
+    const char *fv[64], *texts[NTEXT], *labels[NTEXT];
     char *owned[NTEXT] = {NULL}, err[512] = "", shrt[CS_ID_SHORT_LEN + 1];
     size_t idx[NTEXT], given = 0;
     struct cs_id id;
@@ -615,8 +738,9 @@ meeting_edit(struct client *c, const struct verb_args *a)
     for (size_t i = 0; i < NTEXT; i++) {
         idx[i] = (size_t)(entity_field(&ent_meeting, text_cols[i]) - ent_meeting.fields);
         texts[i] = fv[idx[i]];
+        labels[i] = ent_meeting.fields[idx[i]].label;
     }
-    if ((ret = read_texts(texts, owned, NTEXT, "meeting edit")) != 0)
+    if ((ret = read_texts(texts, labels, owned, NTEXT, "meeting edit")) != 0)
         goto out;
     for (size_t i = 0; i < NTEXT; i++)
         if (owned[i] != NULL)

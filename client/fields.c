@@ -3,18 +3,21 @@
  * Record fields described as data (see client.h): finding a field, turning
  * what a person typed into a typed value (dates normalised, codes checked,
  * references resolved), writing the given fields of a record, and reading
- * free text for an option from standard input or a file.
+ * free text for an option from standard input (with a prompt at a
+ * terminal) or a file.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
 #include "cellsync/unit.h"
+#include "cellsync/util.h"
 #include "client.h"
 
 const struct field *
@@ -90,8 +93,56 @@ fields_write(struct client *c, const struct entity *e, const struct cs_id *row, 
     return fields_person(e) ? check_duplicate(c, e, row, fv, err, errlen) : 0;
 }
 
+/*
+ * Text typed at the terminal: a prompt says what to type and how to end,
+ * since a terminal that waits silently looks broken. A line holding only
+ * "." ends it (as in mail(1): easier to find than Ctrl-D, which works too).
+ */
+static int
+read_terminal(const char *label, char **out, char *err, size_t errlen)
+{
+    char *line = NULL, *buf = NULL;
+    size_t lcap = 0, len = 0, cap = 0;
+    ssize_t n;
+    int ret = 0;
+
+    /* TRANSLATORS: %s is what to type ("minutes"); '.' and Ctrl-D are typed as they are. */
+    fprintf(stderr, _("type the %s; end with a line holding only '.' or press Ctrl-D\n"),
+            label != NULL ? _(label) : _("text"));
+    while ((n = getline(&line, &lcap, stdin)) > 0) {
+        if (strcmp(line, ".\n") == 0 || strcmp(line, ".\r\n") == 0 || strcmp(line, ".") == 0)
+            break;
+        if (len + (size_t)n > CS_VALUE_MAX) {
+            ret = cs_errf(err, errlen, CS_ETOOBIG, _("'%s' is longer than %u bytes"), "-",
+                          CS_VALUE_MAX);
+            goto out;
+        }
+        if ((ret = cs_grow((void **)&buf, &cap, len + (size_t)n + 1, 1, 4096)) != 0)
+            goto out;
+        memcpy(buf + len, line, (size_t)n);
+        len += (size_t)n;
+    }
+    if (ferror(stdin)) {
+        ret = cs_errf(err, errlen, CS_EINVAL, _("cannot read '%s'"), "-");
+        goto out;
+    }
+    if (buf == NULL && (buf = malloc(1)) == NULL) {
+        ret = CS_ENOMEM;
+        goto out;
+    }
+    buf[len] = 0;
+    *out = buf;
+    buf = NULL;
+out:
+    /* Ctrl-D ends this text only: a later read of the terminal waits again. */
+    clearerr(stdin);
+    free(line);
+    free(buf);
+    return ret;
+}
+
 int
-fields_read_text(const char *arg, char **out, char *err, size_t errlen)
+fields_read_text(const char *arg, const char *label, char **out, char *err, size_t errlen)
 {
     FILE *f = NULL;
     char *buf = NULL;
@@ -104,6 +155,8 @@ fields_read_text(const char *arg, char **out, char *err, size_t errlen)
             return CS_ENOMEM;
         return 0;
     }
+    if (strcmp(arg, "-") == 0 && isatty(STDIN_FILENO))
+        return read_terminal(label, out, err, errlen);
     f = strcmp(arg, "-") == 0 ? stdin : fopen(arg + 1, "r");
     if (f == NULL)
         return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), arg + 1, strerror(errno));
