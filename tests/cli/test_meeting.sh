@@ -90,9 +90,11 @@ command -v script >/dev/null 2>&1 || skip "no script(1) to give the commands a t
 command -v python3 >/dev/null 2>&1 || skip "no python3 to read the minutes back"
 
 # tty INPUT COMMAND: runs the shell COMMAND at a terminal (script(1)) where INPUT is typed;
-# what the terminal showed (the typing echoed, then the output) goes to $out.
+# what the terminal showed (the typing echoed, then the output) goes to $out. A command
+# still reading after 30 s is stopped (a terminal read that one Ctrl-D does not end).
 tty() {
-    printf '%s' "$1" | SHELL=/bin/sh script -q -e -c "$2" "$dir/typescript" >/dev/null 2>"$err"
+    printf '%s' "$1" | SHELL=/bin/sh timeout 30 script -q -e -c "$2" "$dir/typescript" \
+        >/dev/null 2>"$err"
     got=$?
     tr -d '\r' <"$dir/typescript" | grep -v '^Script \(started\|done\) ' >"$out"
 }
