@@ -242,6 +242,13 @@ cs_out_color(FILE *f)
 int
 cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, size_t errlen)
 {
+    return cs_out_table_width(f, st, headers, columns_of(f), err, errlen);
+}
+
+int
+cs_out_table_width(FILE *f, sqlite3_stmt *st, const char *const *headers, size_t width, char *err,
+                   size_t errlen)
+{
     int ret = CS_ENOMEM;
     size_t ncols = (size_t)sqlite3_column_count(st);
     size_t nrows = 0, cap = 0;
@@ -316,7 +323,7 @@ cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, s
      * shown, the blocks a blank line apart. A list with no rows keeps its
      * header line, so it still says which list it is.
      */
-    size_t total = 0, limit = columns_of(f), maxw = 0;
+    size_t total = 0, limit = width, maxw = 0;
     for (size_t i = 0; i < ncols; i++)
         total += widths[i] + (i > 0 ? 2 : 0);
     if (limit > 0 && total > limit && nrows > 0) {

@@ -397,7 +397,7 @@ render_table_kind(struct run *x, const struct cs_report_kind_def *def)
         cs__report_display_headers(&q[i], headers, CS_ARRAY_SIZE(headers));
         fprintf(x->f, "\n%s\n", _(q[i].title));
         char oerr[512];
-        int rc = cs_out_table(x->f, st, headers, oerr, sizeof(oerr));
+        int rc = cs_out_table_width(x->f, st, headers, 0, oerr, sizeof(oerr));
         sqlite3_finalize(st);
         if (rc == CS_ESQLITE)
             ret = cs_errf(x->err, x->errlen, rc, _("cannot make the report (%s): %s"), q[i].section,

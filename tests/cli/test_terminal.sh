@@ -61,6 +61,10 @@ check "due in 40 columns: one blank line between them" test "$(grep -c '^$' "$ou
 check "due in 40 columns: the overdue note" grep -q "^note: *overdue$" "$out"
 # Wide enough: the table as before.
 COLUMNS=300 expect 0 stdout "^conflict  record  *name" -- "$cellsync" conflicts list
+# A report is a document: it keeps its tables whatever the screen (here written by --out).
+COLUMNS=20 expect 0 stdout "" -- "$cellsync" report due --out due.txt
+check "report --out with COLUMNS=20: the table's header line" grep -q "^cell  cell name  id  name" due.txt
+check "report --out with COLUMNS=20: no blocks" sh -c "! grep -q '^name: ' due.txt"
 
 command -v script >/dev/null 2>&1 || skip "no script(1) to give the commands a terminal"
 

@@ -44,6 +44,13 @@
  * table. Colour sequences inside a cell (ESC [ ... m) take no column.
  */
 int cs_out_table(FILE *f, sqlite3_stmt *st, const char *const *headers, char *err, size_t errlen);
+/*
+ * The same with the width given: a table wider than width columns prints
+ * as blocks; 0 is no limit (a document, such as a report, keeps its
+ * tables whatever the screen it was made on).
+ */
+int cs_out_table_width(FILE *f, sqlite3_stmt *st, const char *const *headers, size_t width,
+                       char *err, size_t errlen);
 
 /*
  * JSON output is built by SQLite's JSON functions in the query, never by a
