@@ -54,11 +54,17 @@ reset() {
     cp -a "$dir/a0" "$dir/a"
     start_hub "$dir/hub"
 }
-reset
-t0=$(now_ms)
-on a 0 "synced" -- sync --quiet --hub "$addr"
-full=$(($(now_ms) - t0))
-echo "one uninterrupted sync of the device's changes: $full ms"
+# The shortest of three uninterrupted syncs: on a shared machine one slow
+# run would put every kill after the merges and prove nothing.
+full=
+for _ in 1 2 3; do
+    reset
+    t0=$(now_ms)
+    on a 0 "synced" -- sync --quiet --hub "$addr"
+    t=$(($(now_ms) - t0))
+    { [ -z "$full" ] || [ "$t" -lt "$full" ]; } && full=$t
+done
+echo "one uninterrupted sync of the device's changes: $full ms (the shortest of 3)"
 
 i=0 mid=0
 while [ "$i" -lt "$trials" ]; do
