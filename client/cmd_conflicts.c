@@ -9,8 +9,9 @@
  * A conflict is named by a six-digit number derived from the losing
  * version (cs_replica_conflict_number): the same on every device, so a
  * secretary and the committee can speak of "conflict 482913" on the phone.
- * Devices show by short id; this device says so, since a laptop knows no
- * other device's name (the hub keeps those).
+ * Devices show by the names the hub enrolled them with (the "device"
+ * table it sends), "this device" for this one, and by short id when the
+ * name has not come yet (cs_device_label).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
+#include "cellsync/record.h"
 #include "cellsync/schema.h"
 #include "cellsync/sqlstmt.h"
 #include "client.h"
@@ -163,33 +165,10 @@ sql_reg_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text(ctx, buf, -1, sqlite3_free);
 }
 
-/* reg_device(origin): "this device" for this replica's own writes, else the short id. */
-static void
-sql_reg_device(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    const struct cs_id *self = sqlite3_user_data(ctx);
-    struct cs_id id;
-    if (sqlite3_value_bytes(argv[0]) != CS_ID_LEN) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    memcpy(id.b, sqlite3_value_blob(argv[0]), CS_ID_LEN);
-    if (cs_id_cmp(&id, self) == 0) {
-        sqlite3_result_text(ctx, _("this device"), -1, SQLITE_TRANSIENT);
-        return;
-    }
-    char shrt[CS_ID_SHORT_LEN + 1];
-    cs_id_short(&id, shrt);
-    sqlite3_result_text(ctx, shrt, -1, SQLITE_TRANSIENT);
-}
-
 static int
 add_functions(struct client *c)
 {
-    if (sqlite3_create_function(c->db, "reg_device", 1, SQLITE_UTF8,
-                                (void *)cs_replica_site(c->rep), sql_reg_device, NULL,
-                                NULL) != SQLITE_OK ||
+    if (cs_device_sql_register(c->db, cs_replica_site(c->rep)) != 0 ||
         sqlite3_create_function(c->db, "reg_table", 1, SQLITE_UTF8, NULL, sql_reg_table, NULL,
                                 NULL) != SQLITE_OK ||
         sqlite3_create_function(c->db, "reg_field", 2, SQLITE_UTF8, NULL, sql_reg_field, NULL,
@@ -227,8 +206,8 @@ add_functions(struct client *c)
 /* clang-format off */
 static const char list_table_sql[] =
     "SELECT num, reg_table(tname) || ' ' || short_id(row), rname, reg_field(tname, cname),"
-    " reg_value(tname, cname, cval), reg_device(csite), " LOCAL_TIME("chlc") ","
-    " reg_value(tname, cname, val), reg_device(site), " LOCAL_TIME("hlc")
+    " reg_value(tname, cname, cval), device_label(csite), " LOCAL_TIME("chlc") ","
+    " reg_value(tname, cname, val), device_label(site), " LOCAL_TIME("hlc")
     " FROM x ORDER BY seq";
 
 static const char list_json_sql[] =

@@ -186,6 +186,57 @@ day_text(int64_t t, char *buf, size_t len)
         snprintf(buf, len, "%lld", (long long)t);
 }
 
+/*
+ * The device's record in the replica's "device" table (cellsync/schema.h):
+ * its name, unit and role, never its key, so the laptops that see its edits
+ * can name it. Written through the replica like the hub's holidays, signed
+ * and sent to every device in the record's scope; only when it differs, so
+ * a contact costs one read, and a device enrolled before the table came is
+ * named at its next contact (before any edit of it can reach a laptop).
+ */
+static int
+device_publish(struct hub *h, const struct hub_device *d, char *err, size_t errlen)
+{
+    static const char sql[] = "SELECT 1 FROM device WHERE id = ?1 AND cl % 2 = 1 AND org_unit IS ?2"
+                              " AND coalesce(name, '') = ?3 AND role IS ?4";
+    struct cs_replica *r = hub_replica(h);
+    sqlite3_stmt *st = NULL;
+    int ret = CS_ESQLITE, rc;
+
+    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        ret = cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(h->db));
+        goto out;
+    }
+    sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, d->org, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, d->role, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SQLITE_ROW) {
+        ret = 0;
+        goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        ret = cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(h->db));
+        goto out;
+    }
+    if ((ret = cs_replica_begin(r, err, errlen)) != 0)
+        goto out;
+    if ((ret = cs_replica_set_text(r, "device", &d->id, "org_unit", d->org, err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "device", &d->id, "name", d->name, err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "device", &d->id, "role", d->role, err, errlen)) != 0 ||
+        (ret = cs_replica_undelete_row(r, "device", &d->id, err, errlen)) != 0 ||
+        (ret = cs_replica_commit(r, err, errlen)) != 0) {
+        cs_replica_rollback(r);
+        goto out;
+    }
+    ret = 0;
+out:
+    return ret;
+}
+
 /* Enrolls pk with the open enrollment whose hash is hash. A status. */
 static int
 enroll_device(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_id *id,
@@ -256,7 +307,7 @@ hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hel
             snprintf(msg, msglen, _("this device was revoked at the hub on %s"), day);
             return CS_WELCOME_REVOKED;
         }
-        return CS_WELCOME_OK;
+        goto named;
     }
     if (ret != CS_ENOTFOUND)
         goto busy;
@@ -310,7 +361,15 @@ hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hel
         snprintf(msg, msglen, "%s", _("the enrollment code is wrong, already used or expired"));
     else if (ret == CS_WELCOME_BUSY)
         goto busy;
-    return ret;
+    if (ret != CS_WELCOME_OK)
+        return ret;
+named:
+    /* The device is served all the same: its name is written again at its next contact. */
+    if (device_publish(h, d, msg, msglen) != 0)
+        fprintf(stderr, "cellsyncd: warning event=device-name-failed reason=\"%s\"\n", msg);
+    if (msglen > 0)
+        msg[0] = 0;
+    return CS_WELCOME_OK;
 busy:
     snprintf(msg, msglen, "%s", _("the hub cannot check this device now; try again later"));
     return CS_WELCOME_BUSY;

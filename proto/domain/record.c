@@ -132,6 +132,58 @@ cs_record_undelete(struct cs_replica *r, const char *table, const struct cs_id *
     return set_life(r, table, row, 1, err, errlen);
 }
 
+const char *
+cs_device_label(sqlite3 *db, const struct cs_id *self, const struct cs_id *id, char *buf,
+                size_t len)
+{
+    static const char sql[] = "SELECT name FROM device WHERE id = ?1 AND length(name) > 0";
+    sqlite3_stmt *st = NULL;
+
+    if (self != NULL && cs_id_cmp(id, self) == 0) {
+        snprintf(buf, len, "%s", _("this device"));
+        return buf;
+    }
+    /* A replica of a version before the table, or a device the hub has not named: its id. */
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+            sqlite3_finalize(st);
+            return buf;
+        }
+    }
+    sqlite3_finalize(st);
+    char shrt[CS_ID_SHORT_LEN + 1];
+    cs_id_short(id, shrt);
+    snprintf(buf, len, "%s", shrt);
+    return buf;
+}
+
+static void
+sql_device_label(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    char buf[CS_DEVICE_LABEL_LEN];
+    struct cs_id id;
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || sqlite3_value_bytes(argv[0]) != CS_ID_LEN) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    memcpy(id.b, sqlite3_value_blob(argv[0]), CS_ID_LEN);
+    cs_device_label(sqlite3_context_db_handle(ctx), sqlite3_user_data(ctx), &id, buf, sizeof(buf));
+    sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+}
+
+int
+cs_device_sql_register(sqlite3 *db, const struct cs_id *self)
+{
+    return sqlite3_create_function(db, "device_label", 1, SQLITE_UTF8, (void *)self,
+                                   sql_device_label, NULL, NULL) == SQLITE_OK
+               ? 0
+               : CS_ESQLITE;
+}
+
 int
 cs_record_life(struct cs_replica *r, const char *table, const struct cs_id *row,
                struct cs_record_life *out)
@@ -156,6 +208,7 @@ cs_record_life(struct cs_replica *r, const char *table, const struct cs_id *row,
         out->hlc = (uint64_t)sqlite3_column_int64(st, 0);
         memcpy(out->origin.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
         out->ours = cs_id_cmp(&out->origin, cs_replica_site(r)) == 0;
+        cs_device_label(db, cs_replica_site(r), &out->origin, out->device, sizeof(out->device));
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CS_ESQLITE;
@@ -165,16 +218,15 @@ const char *
 cs_record_life_text(const struct cs_record_life *l, char *buf, size_t len)
 {
     time_t t = (time_t)(cs_hlc_ms(l->hlc) / 1000);
-    char when[32] = "?", who[CS_ID_SHORT_LEN + 1];
+    char when[32] = "?";
     struct tm tm;
 
     if (l->hlc != 0 && localtime_r(&t, &tm) != NULL)
         strftime(when, sizeof(when), "%d/%m/%Y %H:%M", &tm); /* as people write it */
-    cs_id_short(&l->origin, who);
     if (l->ours)
         snprintf(buf, len, _("%s, by this device"), when);
     else
-        snprintf(buf, len, _("%s, by device %s"), when, who);
+        snprintf(buf, len, _("%s, by device %s"), when, l->device);
     return buf;
 }
 
@@ -208,19 +260,16 @@ cs_record_deleted_list(struct cs_replica *r, const char *table, int json, sqlite
                  name_expr(table), table);
     else
         snprintf(sql, sizeof(sql),
-                 "SELECT short_id(x.id), %s, " DELETED_AT_VI ","
-                 " CASE WHEN v.origin = ?2 THEN ?3 ELSE short_id(v.origin) END" FROM_DELETED,
+                 "SELECT short_id(x.id), %s, " DELETED_AT_VI
+                 ", device_label(v.origin)" FROM_DELETED,
                  name_expr(table), table);
 #undef FROM_DELETED
 #undef DELETED_AT_VI
 #undef DELETED_AT_ISO
 #undef STAMP
-    if (sqlite3_prepare_v2(db, sql, -1, out, NULL) != SQLITE_OK)
+    if (cs_device_sql_register(db, cs_replica_site(r)) != 0 ||
+        sqlite3_prepare_v2(db, sql, -1, out, NULL) != SQLITE_OK)
         return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
     sqlite3_bind_text(*out, 1, table, -1, SQLITE_STATIC);
-    if (!json) {
-        sqlite3_bind_blob(*out, 2, cs_replica_site(r)->b, CS_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_text(*out, 3, _("this device"), -1, SQLITE_STATIC);
-    }
     return 0;
 }

@@ -451,6 +451,44 @@ test_delete_undelete(void **state)
     cs_replica_close(r);
 }
 
+/* A device by its name where the hub sent one, else its short id; this one as "this device". */
+static void
+test_device_label(void **state)
+{
+    (void)state;
+    struct cs_replica *r = open_replica();
+    sqlite3 *db = cs_replica_db(r);
+    const struct cs_id *self = cs_replica_site(r);
+    struct cs_id other, unnamed;
+    char buf[CS_DEVICE_LABEL_LEN], shrt[CS_ID_SHORT_LEN + 1], err[256] = "";
+    sqlite3_stmt *st;
+
+    cs_id_new(&other);
+    cs_id_new(&unnamed);
+    assert_int_equal(cs_replica_begin(r, err, sizeof(err)), 0);
+    assert_int_equal(
+        cs_replica_set_text(r, "device", &other, "name", "máy phó bí thư", err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_set_text(r, "device", &unnamed, "name", "", err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_commit(r, err, sizeof(err)), 0);
+    assert_string_equal(cs_device_label(db, self, self, buf, sizeof(buf)), "this device");
+    assert_string_equal(cs_device_label(db, self, &other, buf, sizeof(buf)), "máy phó bí thư");
+    cs_id_short(&unnamed, shrt);
+    assert_string_equal(cs_device_label(db, self, &unnamed, buf, sizeof(buf)), shrt);
+    /* Without self, this device is named as any other. */
+    assert_string_equal(cs_device_label(db, NULL, &other, buf, sizeof(buf)), "máy phó bí thư");
+
+    assert_int_equal(cs_device_sql_register(db, self), 0);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT device_label(?1), device_label('x')", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_blob(st, 1, other.b, CS_ID_LEN, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "máy phó bí thư");
+    assert_int_equal(sqlite3_column_type(st, 1), SQLITE_NULL);
+    sqlite3_finalize(st);
+    cs_replica_close(r);
+}
+
 int
 main(void)
 {
@@ -458,6 +496,7 @@ main(void)
         cmocka_unit_test(test_record_past_steps),  cmocka_unit_test(test_paper_steps),
         cmocka_unit_test(test_advance_once_a_day), cmocka_unit_test(test_undo),
         cmocka_unit_test(test_withdraw),           cmocka_unit_test(test_delete_undelete),
+        cmocka_unit_test(test_device_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,7 @@ test_ddl_makes_every_column(void **state)
 
     size_t n;
     const struct cs_schema_table *t = cs_schema_tables(&n);
-    assert_int_equal(n, 12);
+    assert_int_equal(n, 13);
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *st;
         assert_int_equal(
@@ -132,6 +132,7 @@ test_placement(void **state)
         {"rating", CS_SCHEMA_PLACE_PARENT, "member", "member"},
         {"transfer", CS_SCHEMA_PLACE_PARENT, "member", "member"},
         {"holiday", CS_SCHEMA_PLACE_TREE, "org_unit", NULL},
+        {"device", CS_SCHEMA_PLACE_TREE, "org_unit", NULL},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         const struct cs_schema_table *t = cs_schema_table(want[i].table);
@@ -215,7 +216,8 @@ test_writers(void **state)
             const char *col = t[i].columns[j].name;
             int decision = strcmp(col, "decision_on") == 0 && strcmp(t[i].name, "candidate") == 0;
             assert_true(cs_schema_column_writable(t[i].name, col, "hub"));
-            assert_true(cs_schema_column_writable(t[i].name, col, "committee"));
+            assert_int_equal(cs_schema_column_writable(t[i].name, col, "committee"),
+                             t[i].writer <= CS_ROLE_COMMITTEE);
             assert_int_equal(cs_schema_column_writable(t[i].name, col, "cell"),
                              t[i].writer == CS_ROLE_CELL && !decision);
         }
@@ -226,6 +228,9 @@ test_writers(void **state)
     assert_false(cs_schema_column_writable("target", "newer_column", "cell"));
     assert_false(cs_schema_table_writable("holiday", "cell"));
     assert_true(cs_schema_table_writable("holiday", "committee"));
+    /* Only the hub names devices: no laptop may forge another's name. */
+    assert_false(cs_schema_table_writable("device", "committee"));
+    assert_true(cs_schema_table_writable("device", "hub"));
 
     /* ... and so the stage that records it; a cell sets every other stage. */
     for (int s = 0; s <= CS_STAGE_WITHDRAWN; s++) {

@@ -37,12 +37,30 @@ int cs_record_delete(struct cs_replica *r, const char *table, const struct cs_id
 int cs_record_undelete(struct cs_replica *r, const char *table, const struct cs_id *row, char *err,
                        size_t errlen);
 
+/* The longest device label cs_device_label() writes, with its NUL. */
+#define CS_DEVICE_LABEL_LEN 128
+
+/*
+ * A device as a person reads it: "this device" for self, else the name the
+ * hub enrolled it with (the schema's "device" table, which the hub fills
+ * for the devices this one can see), else its short id. Returns buf.
+ */
+const char *cs_device_label(sqlite3 *db, const struct cs_id *self, const struct cs_id *id,
+                            char *buf, size_t len);
+
+/*
+ * Adds the SQL function device_label(ID) to db: cs_device_label() of a
+ * 16-byte id, NULL for anything else. self must outlive db's use of it.
+ */
+int cs_device_sql_register(sqlite3 *db, const struct cs_id *self);
+
 /* A record's life: whether it is live, and the last delete or restore of it. */
 struct cs_record_life {
     bool live;
-    uint64_t hlc;        /* when it was last deleted or restored; 0: never */
-    struct cs_id origin; /* by which device */
-    bool ours;           /* that device is this replica */
+    uint64_t hlc;                     /* when it was last deleted or restored; 0: never */
+    struct cs_id origin;              /* by which device */
+    bool ours;                        /* that device is this replica */
+    char device[CS_DEVICE_LABEL_LEN]; /* that device as cs_device_label() names it */
 };
 
 /* 0, CS_ENOTFOUND, or CS_ESQLITE. */
@@ -50,15 +68,16 @@ int cs_record_life(struct cs_replica *r, const char *table, const struct cs_id *
                    struct cs_record_life *out);
 
 /*
- * What a person reads of the last delete or restore: "2026-12-06 10:32,
- * by this device" or "..., by device 1a2b3c4d" (local time). Returns buf.
+ * What a person reads of the last delete or restore: "06/12/2026 10:32,
+ * by this device" or "..., by device máy phó bí thư" (its name, or its
+ * short id when this device does not know it; local time). Returns buf.
  */
 const char *cs_record_life_text(const struct cs_record_life *l, char *buf, size_t len);
 
 /*
  * Prepares the list of the deleted records of table, latest first: short
  * id, name (people) or date and agenda (meetings), when deleted and by
- * which device; with json, one JSON array of objects (id, name,
+ * which device (cs_device_label()); with json, one JSON array of objects (id, name,
  * deleted_at, deleted_by). The connection needs the SQL functions of
  * cs_codes_sql_register(). OUT: *out, caller finalizes.
  */

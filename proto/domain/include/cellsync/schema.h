@@ -58,7 +58,8 @@
     T(step_undo, PARENT, "candidate", CELL, N_("undone step"))                                     \
     T(rating, PARENT, "member", CELL, N_("rating"))                                                \
     T(transfer, PARENT, "member", COMMITTEE, N_("transfer"))                                       \
-    T(holiday, TREE, "org_unit", COMMITTEE, N_("holiday"))
+    T(holiday, TREE, "org_unit", COMMITTEE, N_("holiday"))                                         \
+    T(device, TREE, "org_unit", HUB, N_("device"))
 
 /*
  * A column: C(name, type, arg, writer, option, label).
@@ -229,6 +230,21 @@
     C("kind", CODE, "holiday_kind", COMMITTEE, NULL, N_("kind"))
 
 /*
+ * A device the hub serves, as people know it (version 2): its enrolled
+ * name, unit and role, written by the hub when it admits the device, so a
+ * laptop names the devices whose edits it shows ("máy phó bí thư", not
+ * 3a77f7a4). The record's id is the device's id (its key's, the origin of
+ * its writes). Placed as a rule for its unit's subtree: the devices of its
+ * unit, the units below and the committees above read it. Never a key or
+ * a secret: the hub keeps those in its own tables.
+ */
+#define CS_SCHEMA_FIELDS_device(C)
+#define CS_SCHEMA_OTHER_device(C)                                                                  \
+    C("org_unit", TEXT, NULL, HUB, NULL, N_("unit"))                                               \
+    C("name", TEXT, NULL, HUB, NULL, N_("name"))                                                   \
+    C("role", CODE, "role", HUB, NULL, N_("role"))
+
+/*
  * The candidate stages in order, then "withdrawn", which may follow any
  * stage before official: XX(name, code, column, label), where column is
  * the candidate column holding the date the stage was reached and label
@@ -320,9 +336,9 @@ const struct cs_schema_column *cs_schema_column(const char *table, const char *c
 /*
  * What a device of a role may write, as the hub authorizes it: a hub any
  * table, even one this version does not know; a committee every table it
- * knows; a cell the tables and columns whose writer is CS_ROLE_CELL. A
- * column this version does not know follows its table. An unknown role
- * may write nothing.
+ * knows but the hub's own (device); a cell the tables and columns whose
+ * writer is CS_ROLE_CELL. A column this version does not know follows its
+ * table. An unknown role may write nothing.
  */
 bool cs_schema_table_writable(const char *table, const char *role);
 bool cs_schema_column_writable(const char *table, const char *column, const char *role);
