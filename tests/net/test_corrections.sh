@@ -77,10 +77,9 @@ equal "the deleted candidate: kept, not live" "0|Nhập Nhầm" "$(hubsql "SELEC
 equal "the undo's record at the hub" "ceremony|2025-07-15|lễ kết nạp chưa tổ chức" \
     "$(hubsql "SELECT stage || '|' || stage_on || '|' || reason FROM step_undo")"
 
-# The committee sees it all, and who did it.
+# The committee sees it all, and who did it: the cell's laptop by its enrolled name.
 on c 0 "synced" -- sync
-ida=$(short a)
-on c 0 "^$wrong  Nhập Nhầm .* $ida\$" -- candidate list --deleted
+on c 0 "^$wrong  Nhập Nhầm .*  máy a\$" -- candidate list --deleted
 on c 0 "Lò Văn Pằng" -- member list --deleted
 on c 0 "steps undone:" -- candidate show "$k"
 
