@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cellsync/bundle.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "client.h"
@@ -103,8 +104,8 @@ bundle_export(struct client *c, const struct verb_args *a)
         snprintf(folder, sizeof(folder), "/");
     else
         snprintf(folder, sizeof(folder), "%.*s", (int)(slash - path), path);
-    printf(_("next: carry '%s' to the hub; when it comes back with the hub's reply (%s.reply), run "
-             "'cellsync bundle import %s'\n"),
+    printf(_("next: carry '%s' to the hub; when it comes back with the hub's reply (its name "
+             "ends in _%s.reply), run 'cellsync bundle import %s'\n"),
            path, shrt, folder);
     return CS_EXIT_OK;
 }
@@ -120,20 +121,13 @@ bundle_import(struct client *c, const struct verb_args *a)
     struct stat st;
 
     /*
-     * A directory (the stick itself): this device's reply in it, named as the
-     * hub names it (its short id); an older hub named it after the first 8
-     * hex digits instead.
+     * A directory (the stick itself): this device's reply in it, found by
+     * the short id its name ends with (or by an older hub's name for it);
+     * when there is none, the error names the file looked for.
      */
     snprintf(path, sizeof(path), "%s", a->argv[0]);
-    if (stat(a->argv[0], &st) == 0 && S_ISDIR(st.st_mode)) {
-        const struct cs_id *site = cs_replica_site(c->rep);
-        char shrt[CS_ID_SHORT_LEN + 1];
-        cs_id_short(site, shrt);
-        snprintf(path, sizeof(path), "%s/%s.reply", a->argv[0], shrt);
-        if (access(path, F_OK) != 0)
-            snprintf(path, sizeof(path), "%s/%02x%02x%02x%02x.reply", a->argv[0], site->b[0],
-                     site->b[1], site->b[2], site->b[3]);
-    }
+    if (stat(a->argv[0], &st) == 0 && S_ISDIR(st.st_mode))
+        cs_bundle_reply_find(a->argv[0], cs_replica_site(c->rep), path, sizeof(path));
     if (open_device(c, &d) != 0)
         return CS_EXIT_FAILURE;
     s.d = &d;

@@ -20,39 +20,58 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "%s\n\n%s\n\n%s\n",
-            _("usage: cellsyncd import FILE... [--reply-dir DIR] [--state DIR] [--config FILE]"),
+            _("usage: cellsyncd import FILE... [--reply-dir DIR] [--quiet] [--state DIR]\n"
+              "  [--config FILE]"),
             _("Merges bundles written by 'cellsync bundle export' (a stick may carry several\n"
-              "cells' bundles) and writes for each device a reply, named after its short id\n"
-              "('1a2b3c4d.reply'), for 'cellsync bundle import'. A bundle that is cut short,\n"
-              "altered, meant for another hub, of a newer format, or from an unknown or\n"
-              "revoked device is refused with its reason and changes nothing; the others\n"
-              "still go in. Importing a bundle again changes nothing. While 'cellsyncd serve'\n"
-              "runs, its inbox (see the configuration file) does the same."),
+              "cells' bundles) and writes for each device a reply for 'cellsync bundle\n"
+              "import', named after its unit, its name and its short id\n"
+              "('CB-01_may-pho-bi-thu_1a2b3c4d.reply'). One line per bundle says which unit\n"
+              "and device it came from, how many changes were taken and refused, and a total\n"
+              "ends the list. A bundle that is cut short, altered, meant for another hub, of\n"
+              "a newer format, or from an unknown or revoked device is refused with its\n"
+              "reason and changes nothing; the others still go in. Importing a bundle again\n"
+              "changes nothing. While 'cellsyncd serve' runs, its inbox (see the\n"
+              "configuration file) does the same."),
             _("options:\n"
               "  --reply-dir DIR  where to write the replies (default: beside each bundle)\n"
+              "  --quiet          no line per bundle and no total, only refusals and errors\n"
               "  --state DIR      the state directory (default /var/lib/cellsyncd)\n"
               "  --config FILE    the configuration file"));
 }
 
-/* One line per bundle: what came in, and what goes back. */
+/*
+ * One line per bundle: which unit and device it came from (by the name it
+ * was enrolled with, and its short id), what came in, and what goes back;
+ * numbered when the stick carries several.
+ */
 static void
-summary(const char *path, const struct hub_import *r)
+summary(const char *path, const struct hub_import *r, size_t i, size_t n)
 {
-    if (r->applied == 0 && r->refused_changes == 0)
-        printf(_("nothing new in '%s' from device %s (%s); reply '%s' with %zu changes\n"), path,
-               r->device, r->org, r->reply, r->down_changes);
+    char who[256];
+    if (r->name[0] != 0)
+        snprintf(who, sizeof(who), _("unit %s, device %s (%s)"), r->org, r->name, r->device);
     else
-        printf(_("imported '%s' from device %s (%s): %zu new changes, %zu refused, %zu conflicts, "
-                 "%zu of %zu chunks already here; reply '%s' with %zu changes\n"),
-               path, r->device, r->org, r->applied, r->refused_changes, r->conflicts, r->old_chunks,
-               r->chunks, r->reply, r->down_changes);
+        snprintf(who, sizeof(who), _("unit %s, device %s"), r->org, r->device);
+    if (n > 1)
+        printf("[%zu/%zu] ", i, n);
+    if (r->applied == 0 && r->refused_changes == 0)
+        printf(_("nothing new in '%s' from %s; reply '%s' with %zu changes\n"), path, who, r->reply,
+               r->down_changes);
+    else
+        printf(_("imported '%s' from %s: %zu new changes, %zu refused, %zu conflicts, %zu of %zu "
+                 "chunks already here; reply '%s' with %zu changes\n"),
+               path, who, r->applied, r->refused_changes, r->conflicts, r->old_chunks, r->chunks,
+               r->reply, r->down_changes);
+    /* Line by line as each bundle is done, even into a pipe: a stick of 30 takes a while. */
+    fflush(stdout);
 }
 
 int
 cmd_import(int argc, char **argv)
 {
-    enum { OPT_REPLY_DIR, OPT__COUNT };
-    static const struct cs_cli_opt opts[OPT__COUNT] = {[OPT_REPLY_DIR] = {"reply-dir", 1, NULL}};
+    enum { OPT_REPLY_DIR, OPT_QUIET, OPT__COUNT };
+    static const struct cs_cli_opt opts[OPT__COUNT] = {
+        [OPT_REPLY_DIR] = {"reply-dir", 1, NULL}, [OPT_QUIET] = {"quiet", 0, NULL}};
     const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
     struct conf conf;
     struct hub *h = NULL;
@@ -76,7 +95,9 @@ cmd_import(int argc, char **argv)
     }
     cs_replica_set_max_drift(hub_replica(h), (uint64_t)conf.max_drift_hours * 3600 * 1000);
 
-    size_t done = 0, refused = 0, failed = 0;
+    size_t done = 0, refused = 0, failed = 0, taken = 0, not_taken = 0;
+    size_t n = (size_t)(argc - first);
+    int quiet = ov[OPT_QUIET] != NULL;
     for (int i = first; i < argc; i++) {
         struct hub_import r;
         int rc = hub_import(h, argv[i], reply_dir, NULL, &r, err, sizeof(err));
@@ -85,7 +106,10 @@ cmd_import(int argc, char **argv)
             fprintf(stderr, "cellsyncd: info event=restored-hub device=%s file=\"%s\" %s\n",
                     r.device, argv[i], r.restored);
         if (rc == 0) {
-            summary(argv[i], &r);
+            if (!quiet)
+                summary(argv[i], &r, (size_t)(i - first) + 1, n);
+            taken += r.applied;
+            not_taken += r.refused_changes;
             done++;
         } else if (r.refused) {
             cmd_fail(_("bundle refused: %s"), err);
@@ -96,7 +120,8 @@ cmd_import(int argc, char **argv)
         }
     }
     hub_close(h);
-    if (argc - first > 1)
-        printf(_("%zu bundles imported, %zu refused, %zu failed\n"), done, refused, failed);
+    if (n > 1 && !quiet)
+        printf(_("%zu bundles imported, %zu refused, %zu failed: %zu changes taken, %zu refused\n"),
+               done, refused, failed, taken, not_taken);
     return refused + failed == 0 ? CS_EXIT_OK : CS_EXIT_FAILURE;
 }

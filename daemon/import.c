@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "cellsync/bundle.h"
+#include "cellsync/codes.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/util.h"
@@ -278,6 +279,7 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
     }
     admitted = 1;
     snprintf(res->org, sizeof(res->org), "%s", p.dev.org);
+    snprintf(res->name, sizeof(res->name), "%s", p.dev.name);
     if (p.restored)
         snprintf(res->restored, sizeof(res->restored), "%s", p.restored_log);
 
@@ -312,10 +314,19 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
                  slash == NULL ? "." : path);
         reply_dir = dir;
     }
-    int n = reply_name != NULL
-                ? snprintf(res->reply, sizeof(res->reply), "%s/%s", reply_dir, reply_name)
-                : snprintf(res->reply, sizeof(res->reply), "%s/%s%s", reply_dir, res->device,
-                           HUB_REPLY_SUFFIX);
+    /*
+     * Named so a person sorting a stick of many cells tells the replies
+     * apart (the unit and the device's name, without marks), and the device
+     * still finds its own by the short id at the end.
+     */
+    char named[CS_BUNDLE_REPLY_LABEL + 64], folded[sizeof(p.dev.name) * 2];
+    if (reply_name == NULL) {
+        cs_text_fold(p.dev.name, strlen(p.dev.name), CS_FOLD_MARKS, folded, sizeof(folded));
+        if (cs_bundle_reply_name(p.dev.org, folded, &p.dev.id, named, sizeof(named)) != 0)
+            snprintf(named, sizeof(named), "%s%s", res->device, CS_BUNDLE_REPLY_SUFFIX);
+        reply_name = named;
+    }
+    int n = snprintf(res->reply, sizeof(res->reply), "%s/%s", reply_dir, reply_name);
     if (n < 0 || (size_t)n >= sizeof(res->reply)) {
         ret = cs_errf(err, errlen, CS_EINVAL, _("cannot write the reply to '%s': path too long"),
                       reply_dir);

@@ -16,12 +16,10 @@
 
 #include "hub.h"
 
-/* The reply's name when the caller gives none: the device's short id, as `devices` shows it. */
-#define HUB_REPLY_SUFFIX ".reply"
-
 struct hub_import {
     char device[CS_ID_SHORT_LEN + 1]; /* the device's short id, "" before its hello is read */
     char org[64];                     /* its unit, once admitted */
+    char name[64];                    /* its enrolled name, once admitted ("" if none) */
     char reply[PATH_MAX];             /* the reply written, "" if none */
     int refused;       /* the bundle was refused for what it is: nothing was stored */
     size_t chunks;     /* chunks in the bundle */
@@ -34,7 +32,8 @@ struct hub_import {
 
 /*
  * Imports the bundle at path and writes the reply into reply_dir (NULL:
- * the bundle's directory) as reply_name (NULL: "<device>.reply"), through
+ * the bundle's directory) as reply_name (NULL: cs_bundle_reply_name() of
+ * the device's unit and name, "CB-01_may-pho-bi-thu_6a5b4ac7.reply"), through
  * a temp file and a rename.
  *
  * The whole bundle is checked before anything is stored: its framing, the

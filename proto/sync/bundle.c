@@ -5,15 +5,20 @@
  * target and only a complete, synced file gets the target's name. The
  * reader takes one entry at a time through a FILE*, checking each length
  * against the limits and against what is left of the file before it
- * allocates anything, so a lying length costs nothing.
+ * allocates anything, so a lying length costs nothing. Last, the names of
+ * replies on a stick: made for a person to read, found by the device's id.
  */
 #define _GNU_SOURCE /* mkostemp */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -527,5 +532,103 @@ cs_bundle_open_welcome(const struct cs_key *dev, const uint8_t hub_pk[CS_PK_LEN]
         return ret;
     ret = cs_welcome_decode(payload, n, w);
     free(payload);
+    return ret;
+}
+
+/* ---- the names of replies ---- */
+
+/* Appends text to the label made safe for FAT: a run of anything else is one '-'. */
+static void
+label_add(char *label, size_t *n, const char *text)
+{
+    int dash = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p != 0; p++) {
+        unsigned char ch = *p;
+        int keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                   (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+        if (!keep) {
+            dash = 1;
+            continue;
+        }
+        /* A dash only between kept characters: none leads or trails. */
+        if (dash && *n > 0 && label[*n - 1] != '_' && *n < CS_BUNDLE_REPLY_LABEL)
+            label[(*n)++] = '-';
+        dash = 0;
+        if (*n < CS_BUNDLE_REPLY_LABEL)
+            label[(*n)++] = (char)ch;
+    }
+    label[*n] = 0;
+}
+
+int
+cs_bundle_reply_name(const char *org, const char *name, const struct cs_id *device, char *out,
+                     size_t len)
+{
+    char label[CS_BUNDLE_REPLY_LABEL + 1] = "", shrt[CS_ID_SHORT_LEN + 1];
+    size_t n = 0;
+
+    label_add(label, &n, org != NULL ? org : "");
+    if (n > 0 && n < CS_BUNDLE_REPLY_LABEL && name != NULL && name[0] != 0)
+        label[n++] = '_';
+    label_add(label, &n, name != NULL ? name : "");
+    while (n > 0 && (label[n - 1] == '_' || label[n - 1] == '-'))
+        label[--n] = 0;
+    cs_id_short(device, shrt);
+    int w = snprintf(out, len, "%s%s%s" CS_BUNDLE_REPLY_SUFFIX, label, n > 0 ? "_" : "", shrt);
+    return w < 0 || (size_t)w >= len ? CS_EINVAL : 0;
+}
+
+int
+cs_bundle_reply_find(const char *dir, const struct cs_id *device, char *out, size_t len)
+{
+    char shrt[CS_ID_SHORT_LEN + 1], tail[CS_ID_SHORT_LEN + 16], best[256] = "";
+    char path[PATH_MAX];
+    time_t best_at = 0;
+    DIR *d = NULL;
+    struct dirent *e;
+    struct stat st;
+    int ret, w;
+
+    cs_id_short(device, shrt);
+    snprintf(tail, sizeof(tail), "_%s" CS_BUNDLE_REPLY_SUFFIX, shrt);
+    if ((d = opendir(dir)) == NULL) {
+        ret = -errno;
+        goto out;
+    }
+    size_t tn = strlen(tail);
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        /* A FAT stick may give the name in another case. */
+        if (n <= tn || n >= sizeof(best) || strcasecmp(e->d_name + n - tn, tail) != 0)
+            continue;
+        w = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (w < 0 || (size_t)w >= sizeof(path) || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (best[0] == 0 || st.st_mtime > best_at ||
+            (st.st_mtime == best_at && strcmp(e->d_name, best) > 0)) {
+            snprintf(best, sizeof(best), "%s", e->d_name);
+            best_at = st.st_mtime;
+        }
+    }
+    /* Names of older hubs: the short id alone, then the first 8 hex digits. */
+    const char *older[2] = {shrt, NULL};
+    char first8[9];
+    snprintf(first8, sizeof(first8), "%02x%02x%02x%02x", device->b[0], device->b[1], device->b[2],
+             device->b[3]);
+    older[1] = first8;
+    for (size_t i = 0; i < 2 && best[0] == 0; i++) {
+        w = snprintf(path, sizeof(path), "%s/%s" CS_BUNDLE_REPLY_SUFFIX, dir, older[i]);
+        if (w > 0 && (size_t)w < sizeof(path) && access(path, F_OK) == 0)
+            snprintf(best, sizeof(best), "%s" CS_BUNDLE_REPLY_SUFFIX, older[i]);
+    }
+    ret = best[0] != 0 ? 0 : CS_ENOTFOUND;
+    if (best[0] == 0)
+        snprintf(best, sizeof(best), "%s" CS_BUNDLE_REPLY_SUFFIX, shrt);
+    w = snprintf(out, len, "%s/%s", dir, best);
+    if (w < 0 || (size_t)w >= len)
+        ret = CS_EINVAL;
+out:
+    if (d != NULL)
+        closedir(d);
     return ret;
 }

@@ -20,6 +20,15 @@ candidates() { hubsql "SELECT count(*) FROM candidate WHERE full_name = '$1'"; }
 hub_state() { echo "$(hubsql 'SELECT count(*) FROM cs_version')/$(hubsql 'SELECT count(*) FROM hub_refused')/$(hubsql 'SELECT count(*) FROM hub_device')"; }
 # The count of the last export's summary line.
 wrote() { sed -n 's/^wrote \([0-9]*\) changes.*/\1/p' "$out"; }
+# rep DEVICE: the device's reply on the stick, named by its unit, its name without
+# marks ("máy s1": may-s1) and its short id, so a person tells the replies apart.
+rep() {
+    case $1 in
+    k | r) _org=CB-02 ;;
+    *) _org=CB-01 ;;
+    esac
+    echo "$stick/${_org}_may-$1_$(short "$1").reply"
+}
 # flip FILE OFFSET: xor one byte with 1.
 flip() {
     b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
@@ -60,10 +69,18 @@ on s2 0 "wrote" -- bundle export "$stick/s2.bundle"
 on k 0 "wrote" -- bundle export "$stick/k.bundle"
 ls "$stick"/*.tmp* >/dev/null 2>&1 && bad "a temp file was left on the stick" || ok
 hubdo 0 "3 bundles imported, 0 refused" -- import "$stick/s1.bundle" "$stick/s2.bundle" "$stick/k.bundle"
-has "imported '$stick/s1.bundle' from device $(short s1) (CB-01): $n1 new changes"
-has "imported '$stick/k.bundle' from device $(short k) (CB-02)"
+# One line per bundle, in order, naming the unit and the device; a total at the end.
+has "^\[1/3\] imported '$stick/s1.bundle' from unit CB-01, device máy s1 ($(short s1)): $n1 new changes, 0 refused"
+has "^\[2/3\] imported '$stick/s2.bundle' from unit CB-01, device máy s2 ($(short s2)): "
+has "^\[3/3\] imported '$stick/k.bundle' from unit CB-02, device máy k ($(short k)): "
+total=$(($(sed -n 's/^\[[1-3]\/3\] imported .*: \([0-9]*\) new changes.*/\1/p' "$out" | paste -sd+)))
+has "^3 bundles imported, 0 refused, 0 failed: $total changes taken, 0 refused\$"
+[ "$(grep -c . "$out")" = 4 ] && ok || bad "not one line per bundle and a total: $(cat "$out")"
+# Each reply named by its unit, its device's name without marks, and its short id.
+[ "$(find "$stick" -name '*.reply' | sed 's,.*/,,; s/_[0-9a-f]\{8\}\.reply$//' | sort | paste -sd' ')" = \
+    "CB-01_may-s1 CB-01_may-s2 CB-02_may-k" ] && ok || bad "replies named: $(ls "$stick")"
 for d in s1 s2 k; do
-    [ -s "$stick/$(short $d).reply" ] && ok || bad "no reply for $d"
+    [ -s "$(rep $d)" ] && ok || bad "no reply for $d"
 done
 [ "$(candidates 'Nguyễn Văn Sỹ')" = 1 ] && [ "$(candidates 'Lò Thị Hoa')" = 1 ] &&
     ok || bad "the hub lacks the stick's records"
@@ -71,10 +88,10 @@ done
 hubdo 0 "máy s1" -- devices
 hubdo 0 "máy k" -- devices
 # A reply is for its own device only.
-on s1 1 "reply for another device" -- bundle import "$stick/$(short k).reply"
+on s1 1 "reply for another device" -- bundle import "$(rep k)"
 on s1 1 "not a reply from the hub" -- bundle import "$stick/s1.bundle"
 for d in s1 s2 k; do
-    on "$d" 0 "read '$stick/$(short $d).reply'" -- bundle import "$stick"
+    on "$d" 0 "read '$(rep $d)'" -- bundle import "$stick"
 done
 [ -z "$(meta s1 enroll_secret)" ] && ok || bad "the enrollment secret was kept after the welcome"
 on s1 0 "not acknowledged: *0" -- status
@@ -90,19 +107,31 @@ before=$(hub_state)
 hubdo 0 "nothing new in '$stick/s1.bundle'" -- import "$stick/s1.bundle"
 [ "$(hub_state)" = "$before" ] && ok || bad "importing a bundle twice changed the hub: $before -> $(hub_state)"
 before=$(hash s2)
-on s2 0 "nothing new in '$stick/$(short s2).reply'" -- bundle import "$stick/$(short s2).reply"
+on s2 0 "nothing new in '$(rep s2)'" -- bundle import "$(rep s2)"
 [ "$(hash s2)" = "$before" ] && ok || bad "importing a reply twice changed the device"
-# A stick from an older hub names the reply after the first 8 hex digits of the id.
+# A stick from an older hub names the reply after the first 8 hex digits of the id,
+# or after the short id alone; the device finds either.
 old=$(CELLSYNC_HOME="$dir/s2" "$cellsync" status | sed -n 's/^device: *\([0-9a-f]\{8\}\).*/\1/p')
-mkdir "$dir/oldstick" && cp "$stick/$(short s2).reply" "$dir/oldstick/$old.reply"
+mkdir "$dir/oldstick" && cp "$(rep s2)" "$dir/oldstick/$old.reply"
 on s2 0 "nothing new in '$dir/oldstick/$old.reply'" -- bundle import "$dir/oldstick"
+mkdir "$dir/oldstick2" && cp "$(rep s2)" "$dir/oldstick2/$(short s2).reply"
+on s2 0 "nothing new in '$dir/oldstick2/$(short s2).reply'" -- bundle import "$dir/oldstick2"
+# A stick with no reply for the device names the file it looked for.
+mkdir "$dir/nostick"
+on s2 1 "$dir/nostick/$(short s2).reply" -- bundle import "$dir/nostick"
 
 # ---- a target set at the hub reaches cell 1 through replies, and not cell 2 ----
 hubdo 0 "target for CB-01" -- target --org CB-01 --year 2026 --admissions 5 --students 1
 for d in s1 s2 k; do
     on "$d" 0 "wrote" -- bundle export "$stick/$d.bundle"
 done
-hubdo 0 "3 bundles imported" -- import "$stick/s1.bundle" "$stick/s2.bundle" "$stick/k.bundle"
+# --quiet: the replies are written, and nothing is said.
+rm -f "$stick"/*.reply
+hubdo 0 "" -- import "$stick/s1.bundle" "$stick/s2.bundle" "$stick/k.bundle" --quiet
+[ -s "$out" ] && bad "import --quiet printed: $(cat "$out")" || ok
+for d in s1 s2 k; do
+    [ -s "$(rep $d)" ] && ok || bad "no reply for $d after import --quiet"
+done
 for d in s1 s2 k; do
     on "$d" 0 "" -- bundle import "$stick"
 done
@@ -121,7 +150,7 @@ on s1 0 "wrote 1 changes" -- bundle export "$stick/s1.bundle"
 hubdo 0 "1 new changes" -- import "$stick/s1.bundle"
 on s1 0 "received 0 changes" -- bundle import "$stick"
 on s2 0 "wrote 0 changes" -- bundle export "$stick/s2.bundle"
-hubdo 0 "reply '$stick/$(short s2).reply' with 1 changes" -- import "$stick/s2.bundle"
+hubdo 0 "reply '$(rep s2)' with 1 changes" -- import "$stick/s2.bundle"
 on s2 0 "received 1 changes" -- bundle import "$stick"
 on s2 0 "0911000111" -- candidate show "${k1:-none}"
 a=$(hash s1) b=$(hash s2)
@@ -157,7 +186,7 @@ on m 0 "synced" -- sync --hub "$addr"
 [ "$(candidates 'Trần Văn Lượng')" = 1 ] && ok || bad "the live sync did not bring m's record"
 before=$(hub_state)
 hubdo 0 "nothing new in '$stick/m.bundle'" -- import "$stick/m.bundle"
-has "reply '$stick/$(short m).reply'"
+has "reply '$(rep m)'"
 [ "$(hub_state)" = "$before" ] && ok || bad "the stick re-applied a live change: $before -> $(hub_state)"
 [ "$(candidates 'Trần Văn Lượng')" = 1 ] && ok || bad "the record is at the hub twice"
 before=$(hash m)
@@ -175,7 +204,7 @@ cp "$dir/t.bundle" "$stick/future.bundle"
 printf '\003' | dd of="$stick/future.bundle" bs=1 seek=3 conv=notrunc 2>/dev/null
 # r registers with its first bundle, is revoked, then writes and exports.
 on r 0 "wrote" -- bundle export "$stick/r.bundle"
-hubdo 0 "reply '$stick/$(short r).reply'" -- import "$stick/r.bundle"
+hubdo 0 "reply '$(rep r)'" -- import "$stick/r.bundle"
 hubdo 0 "revoked" -- revoke "máy r"
 on r 0 "added candidate" -- candidate add --name "Đã Thu Hồi" --birth-date 2000-01-01
 on r 0 "wrote" -- bundle export "$stick/r.bundle"
@@ -195,8 +224,8 @@ on s2 0 "added candidate" -- candidate add --name "Vẫn Được Nhận" --birt
 on s2 0 "wrote" -- bundle export "$stick/s2.bundle"
 n2=$(wrote)
 before=$(hub_state)
-r_reply=$(cksum <"$stick/$(short r).reply")
-hubdo 1 "1 bundles imported, 6 refused, 0 failed" -- import "$stick/cut.bundle" "$stick/flip.bundle" \
+r_reply=$(cksum <"$(rep r)")
+hubdo 1 "1 bundles imported, 6 refused, 0 failed: $n2 changes taken, 0 refused" -- import "$stick/cut.bundle" "$stick/flip.bundle" \
     "$stick/future.bundle" "$stick/r.bundle" "$stick/o.bundle" "$stick/u.bundle" "$stick/s2.bundle"
 has "bundle refused: '$stick/cut.bundle' is not a whole bundle: message is truncated"
 has "bundle refused: '$stick/flip.bundle' is damaged: change set refused: signature does not verify"
@@ -213,13 +242,13 @@ done
 after=$(hub_state)
 [ "${after#*/}" = "${before#*/}" ] && [ "${after%%/*}" -eq $((${before%%/*} + n2)) ] &&
     ok || bad "refused bundles changed the hub: $before -> $after (+$n2 expected)"
-[ "$(cksum <"$stick/$(short r).reply")" = "$r_reply" ] && ok || bad "a revoked device got a reply"
+[ "$(cksum <"$(rep r)")" = "$r_reply" ] && ok || bad "a revoked device got a reply"
 # The intact bundle whose copies were refused goes in.
 hubdo 0 "imported '$dir/t.bundle'" -- import "$dir/t.bundle" --reply-dir "$stick"
 [ "$(candidates 'Bị Cắt Ngắn')" = 1 ] && ok || bad "the intact bundle did not go in"
 on t 0 "read" -- bundle import "$stick"
 # A damaged reply is refused on the device and changes nothing there.
-cp "$stick/$(short s2).reply" "$dir/s2.reply"
+cp "$(rep s2)" "$dir/s2.reply"
 flip "$dir/s2.reply" 200
 before=$(hash s2)
 on s2 1 "damaged" -- bundle import "$dir/s2.reply"
@@ -261,7 +290,7 @@ on f 0 "added candidate" -- candidate add --name "Đồng Hồ Nhanh" --birth-da
 on f 0 "wrote" -- bundle export "$stick/f.bundle"
 hubdo 0 "" -- import "$stick/f.bundle" --reply-dir "$stick"
 [ "$(candidates 'Đồng Hồ Nhanh')" = 0 ] && ok || bad "a stamp 10 days ahead was merged"
-on f 0 "carry the hub's time" -- bundle import "$stick/$(short f).reply"
+on f 0 "carry the hub's time" -- bundle import "$(rep f)"
 on f 0 "wrote" -- bundle export "$stick/f2.bundle"
 hubdo 0 "" -- import "$stick/f2.bundle" --reply-dir "$stick"
 [ "$(candidates 'Đồng Hồ Nhanh')" = 1 ] && ok || bad "the re-issued write did not go in"

@@ -106,7 +106,7 @@ on s 0 "wrote" -- bundle export "$dir/stick/s1.bundle"
 grep -q "next: carry '$dir/stick/s1.bundle' to the hub.*cellsync bundle import $dir/stick'" \
     "$out" && ok || bad "the export does not say what to do next"
 hubdo 0 "" -- import "$dir/stick/s1.bundle" --reply-dir "$dir/stick"
-reply=$dir/stick/$(short s).reply
+reply=$(find "$dir/stick" -name "*_$(short s).reply")
 cp "$reply" "$dir/old/first.reply"
 on s 0 "added candidate" -- candidate add --name "Lò Thị Xuân" --birth-date 2001-02-01
 pid=$(added_id)

@@ -50,7 +50,7 @@ stick_trip() {
     "$cellsyncd" import "$stick/$1.bundle" --state "$dir/hub" >"$out" 2>"$err" && ok ||
         bad "cellsyncd import of $1's bundle failed"
     cp "$err" "$dir/import-$1.err"
-    on "$1" 0 "read\|nothing new" -- bundle import "$stick/$(short "$1").reply"
+    on "$1" 0 "read\|nothing new" -- bundle import "$(find "$stick" -name "*_$(short "$1").reply")"
 }
 
 # ---- before the backup: one candidate everywhere ----

@@ -53,6 +53,7 @@
 #include <stdint.h>
 
 #include "cellsync/envelope.h"
+#include "cellsync/id.h"
 #include "cellsync/key.h"
 #include "cellsync/wire.h"
 
@@ -162,5 +163,36 @@ int cs_bundle_seal_welcome(const struct cs_key *hub, const uint8_t dev_pk[CS_PK_
 /* Opens a welcome addressed to this device and signed by its pinned hub. */
 int cs_bundle_open_welcome(const struct cs_key *dev, const uint8_t hub_pk[CS_PK_LEN],
                            const uint8_t *env, size_t len, struct cs_welcome *w);
+
+/* ---- the names of replies ---- */
+
+/* A reply's name ends so; its label is cut to CS_BUNDLE_REPLY_LABEL bytes. */
+#define CS_BUNDLE_REPLY_SUFFIX ".reply"
+#define CS_BUNDLE_REPLY_LABEL  40
+
+/*
+ * The name of the reply for a device, for a person sorting a stick of many
+ * cells: "<unit>_<name>_<short id>.reply" ("CB-01_may-pho-bi-thu_6a5b4ac7.reply"),
+ * safe on a FAT file system: of org and name only ASCII letters, digits,
+ * '-' and '_' stay, any other run of bytes becomes one '-', and together
+ * they are cut to CS_BUNDLE_REPLY_LABEL bytes. name is best given without
+ * marks (cs_text_fold() CS_FOLD_MARKS): a letter with a mark would be a
+ * '-'. Either may be NULL or empty; with neither, "<short id>.reply". The
+ * short id at the end is what cs_bundle_reply_find() knows the device's
+ * reply by. 0, or CS_EINVAL when out is too small.
+ */
+int cs_bundle_reply_name(const char *org, const char *name, const struct cs_id *device, char *out,
+                         size_t len);
+
+/*
+ * The device's reply in the directory dir, into out as "dir/NAME": a name
+ * cs_bundle_reply_name() makes (ending "_<short id>.reply"; of several,
+ * as when the device was renamed, the latest written), else one an older
+ * hub wrote: "<short id>.reply", then the first 8 hex digits of the id.
+ * 0; CS_ENOTFOUND with out naming the reply as a hub of this version would
+ * (without its label, which only the hub knows); CS_EINVAL for a path too
+ * long; a negative errno if dir cannot be read.
+ */
+int cs_bundle_reply_find(const char *dir, const struct cs_id *device, char *out, size_t len);
 
 #endif
