@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -445,6 +446,81 @@ test_control_entries(void **state)
     assert_int_equal(cs_bundle_entry_is_control((const uint8_t *)"CSE", 3), CS_ETRUNCATED);
 }
 
+/* touch(path, age): an empty file written age seconds ago. */
+static void
+touch(const char *p, int age)
+{
+    char cmd[600];
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "touch -d '%d seconds ago' '%s'", age, p);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Reply names a person reads, FAT-safe; the device finds its own by the short id. */
+static void
+test_reply_names(void **state)
+{
+    (void)state;
+    struct cs_id id;
+    char name[128], shrt[CS_ID_SHORT_LEN + 1], want[400], sub[300], out[400], p[400];
+
+    memset(id.b, 0xab, sizeof(id.b));
+    id.b[0] = 0x12;
+    id.b[1] = 0x34;
+    id.b[2] = 0x56;
+    id.b[3] = 0x78;
+    cs_id_short(&id, shrt);
+    assert_int_equal(cs_bundle_reply_name("CB-01", "may pho bi thu", &id, name, sizeof(name)), 0);
+    snprintf(want, sizeof(want), "CB-01_may-pho-bi-thu_%s.reply", shrt);
+    assert_string_equal(name, want);
+    /* Marks, slashes, brackets, spaces at the ends: one dash a run, none at an end. */
+    assert_int_equal(cs_bundle_reply_name("XÃ/01", "  máy (cũ)!  ", &id, name, sizeof(name)), 0);
+    snprintf(want, sizeof(want), "X-01_m-y-c_%s.reply", shrt);
+    assert_string_equal(name, want);
+    /* Cut to 40 bytes, without a dash left at the cut. */
+    assert_int_equal(cs_bundle_reply_name("CB-01", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbbbbbb",
+                                          &id, name, sizeof(name)),
+                     0);
+    snprintf(want, sizeof(want), "CB-01_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_%s.reply", shrt);
+    assert_string_equal(name, want);
+    /* Nothing readable: the short id alone, as an older hub named it. */
+    assert_int_equal(cs_bundle_reply_name(NULL, "", &id, name, sizeof(name)), 0);
+    snprintf(want, sizeof(want), "%s.reply", shrt);
+    assert_string_equal(name, want);
+    assert_int_equal(cs_bundle_reply_name("CB-01", "x", &id, name, 10), CS_EINVAL);
+
+    snprintf(sub, sizeof(sub), "%s/stick", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    /* None: the name looked for, CS_ENOTFOUND. */
+    assert_int_equal(cs_bundle_reply_find(sub, &id, out, sizeof(out)), CS_ENOTFOUND);
+    snprintf(want, sizeof(want), "%s/%s.reply", sub, shrt);
+    assert_string_equal(out, want);
+    /* The oldest name, then the short id alone, then this version's; the latest of several. */
+    snprintf(p, sizeof(p), "%s/12345678.reply", sub);
+    touch(p, 40);
+    assert_int_equal(cs_bundle_reply_find(sub, &id, out, sizeof(out)), 0);
+    assert_string_equal(out, p);
+    snprintf(p, sizeof(p), "%s/%s.reply", sub, shrt);
+    touch(p, 30);
+    assert_int_equal(cs_bundle_reply_find(sub, &id, out, sizeof(out)), 0);
+    assert_string_equal(out, p);
+    snprintf(p, sizeof(p), "%s/CB-01_may-a_%s.reply", sub, shrt);
+    touch(p, 20);
+    snprintf(p, sizeof(p), "%s/CB-01_MAY-B_%s.REPLY", sub, shrt);
+    touch(p, 10);
+    snprintf(p, sizeof(p), "%s/CB-01_may-c_0%s.reply", sub, shrt + 1);
+    touch(p, 0);
+    assert_int_equal(cs_bundle_reply_find(sub, &id, out, sizeof(out)), 0);
+    snprintf(want, sizeof(want), "%s/CB-01_MAY-B_%s.REPLY", sub, shrt);
+    assert_string_equal(out, want);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sub);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(cs_bundle_reply_find(sub, &id, out, sizeof(out)), -ENOENT);
+}
+
 int
 main(void)
 {
@@ -452,7 +528,7 @@ main(void)
         cmocka_unit_test(test_round_trip),         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_every_flipped_byte), cmocka_unit_test(test_header_codes),
         cmocka_unit_test(test_file_limit),         cmocka_unit_test(test_writer_cleans_up),
-        cmocka_unit_test(test_control_entries),
+        cmocka_unit_test(test_control_entries),    cmocka_unit_test(test_reply_names),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
