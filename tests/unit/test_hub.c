@@ -440,9 +440,24 @@ test_admit(void **state)
     assert_string_equal(d.role, "cell");
     assert_string_equal(d.name, "Máy thôn 1");
     assert_int_not_equal(d.enrolled_at, 0);
+    /* Its name, unit and role go to the replica for the laptops, once, with no key. */
+    const char *named = "SELECT count(*) FROM device WHERE name = 'Máy thôn 1' AND org_unit = "
+                        "'NT-TH-1' AND role = 'cell' AND cl % 2 = 1";
+    assert_int_equal(sql_int(db_of(h), named), 1);
+    int versions = sql_int(db_of(h), "SELECT count(*) FROM cs_version WHERE tbl = 'device'");
+    assert_int_equal(versions, 3);
     /* Known now, with or without the secret. */
     assert_int_equal(hub_admit(h, pk, &none, &d, msg, sizeof(msg)), CS_WELCOME_OK);
     assert_int_equal(hub_admit(h, pk, &hello, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    /* Written again only when it differs: a renamed device is named anew at its next contact. */
+    assert_int_equal(sql_int(db_of(h), "SELECT count(*) FROM cs_version WHERE tbl = 'device'"),
+                     versions);
+    assert_int_equal(
+        sqlite3_exec(db_of(h), "UPDATE hub_device SET name = 'Máy chi bộ 1'", NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(hub_admit(h, pk, &none, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    assert_int_equal(sql_int(db_of(h), "SELECT count(*) FROM device WHERE name = 'Máy chi bộ 1'"),
+                     1);
     /* The secret is used up. */
     assert_int_equal(hub_admit(h, pk2, &hello, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
     assert_non_null(strstr(msg, "wrong, already used or expired"));
@@ -1125,6 +1140,22 @@ test_row_in_scope(void **state)
     hub_writes_text(f.h, "holiday", &hol, "org_unit", "NT-TX");
     assert_false(hub_row_in_scope(f.h, f.s_cell, "holiday", &hol));
     assert_true(hub_row_in_scope(f.h, f.s_committee, "holiday", &hol));
+    /*
+     * A device's name goes where its edits go: to its unit, the committees
+     * above and the units below; a committee's to its cells, not a sibling's.
+     */
+    struct cs_id dev;
+    cs_id_new(&dev);
+    hub_writes_text(f.h, "device", &dev, "org_unit", "NT-TH-1");
+    assert_true(hub_row_in_scope(f.h, f.s_cell, "device", &dev));
+    assert_true(hub_row_in_scope(f.h, f.s_committee, "device", &dev));
+    assert_false(hub_row_in_scope(f.h, f.s_cell2, "device", &dev));
+    cs_id_new(&dev);
+    hub_writes_text(f.h, "device", &dev, "org_unit", "NT-TH");
+    assert_true(hub_row_in_scope(f.h, f.s_cell, "device", &dev));
+    cs_id_new(&dev);
+    hub_writes_text(f.h, "device", &dev, "org_unit", "NT-TX");
+    assert_false(hub_row_in_scope(f.h, f.s_cell, "device", &dev));
     /* A target at the root is the root's own: not the cells'. */
     struct cs_id tgt;
     cs_id_new(&tgt);
