@@ -2,8 +2,8 @@
 /*
  * Reading spreadsheets into rows of UTF-8 cells (cellsync/sheet.h). The
  * file is read whole (it is at most CS_SHEET_MAX_BYTES) and told apart by
- * its first bytes: a zip archive is read as an xlsx workbook with libzip
- * and expat, anything else as delimited text, UTF-16 converted with iconv.
+ * its first bytes: a zip archive is read as an xlsx workbook with minizip
+ * (zlib's, from memory) and expat, anything else as delimited text, UTF-16 converted with iconv.
  * Both readers feed one row builder, which keeps the limits: a cell, a
  * row's columns, the number of rows. Every refusal names the file and says
  * what to do, since the person reading it exported the file from Excel or
@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <minizip/unzip.h>
 #include <unistd.h>
-#include <zip.h>
 
 #include "cellsync/date.h"
 #include "cellsync/error.h"
@@ -798,17 +798,115 @@ xml_doctype(void *ud, const char *name, const char *sysid, const char *pubid, in
 }
 
 /*
+ * The archive as minizip reads it: from the bytes in memory, through
+ * callbacks (minizip's own would open a file). Nothing is ever written.
+ */
+struct membuf {
+    const unsigned char *p;
+    size_t size, pos;
+};
+
+static voidpf ZCALLBACK
+mem_open(voidpf opaque, const void *name, int mode)
+{
+    (void)name;
+    return (mode & ZLIB_FILEFUNC_MODE_WRITE) ? NULL : opaque;
+}
+
+static uLong ZCALLBACK
+mem_read(voidpf opaque, voidpf stream, void *buf, uLong size)
+{
+    struct membuf *m = stream;
+    (void)opaque;
+    size_t n = m->pos < m->size ? m->size - m->pos : 0;
+    if (n > size)
+        n = size;
+    memcpy(buf, m->p + m->pos, n);
+    m->pos += n;
+    return (uLong)n;
+}
+
+static uLong ZCALLBACK
+mem_write(voidpf opaque, voidpf stream, const void *buf, uLong size)
+{
+    (void)opaque, (void)stream, (void)buf, (void)size;
+    return 0;
+}
+
+static ZPOS64_T ZCALLBACK
+mem_tell(voidpf opaque, voidpf stream)
+{
+    (void)opaque;
+    return ((struct membuf *)stream)->pos;
+}
+
+static long ZCALLBACK
+mem_seek(voidpf opaque, voidpf stream, ZPOS64_T offset, int origin)
+{
+    struct membuf *m = stream;
+    ZPOS64_T base;
+    (void)opaque;
+    if (origin == ZLIB_FILEFUNC_SEEK_SET)
+        base = 0;
+    else if (origin == ZLIB_FILEFUNC_SEEK_CUR)
+        base = m->pos;
+    else if (origin == ZLIB_FILEFUNC_SEEK_END)
+        base = m->size;
+    else
+        return -1;
+    /* Past the end is refused, as lseek on a file would not be: it is always a lie. */
+    if (offset > m->size - base)
+        return -1;
+    m->pos = (size_t)(base + offset);
+    return 0;
+}
+
+static int ZCALLBACK
+mem_close(voidpf opaque, voidpf stream)
+{
+    (void)opaque, (void)stream;
+    return 0;
+}
+
+static int ZCALLBACK
+mem_error(voidpf opaque, voidpf stream)
+{
+    (void)opaque, (void)stream;
+    return 0;
+}
+
+/* Why minizip could not give a part, for the person to read. */
+static const char *
+unz_reason(int code)
+{
+    switch (code) {
+    case UNZ_CRCERROR:
+        return _("its checksum does not match");
+    case Z_DATA_ERROR:
+        return _("its compressed data is damaged");
+    case UNZ_ERRNO:   /* only a read or seek past the end of the bytes fails */
+    case Z_BUF_ERROR: /* the deflated data stops before its end */
+        return _("the file ends in the middle of it");
+    default:
+        return _("its header is damaged");
+    }
+}
+
+/*
  * Parses the part called name of the archive with the handlers above. A
  * missing part is 1 when optional, else an error. The inflated size is
- * counted as it is read, whatever the archive's directory claims.
+ * counted as it is read, whatever the archive's directory claims; minizip
+ * stops at the size the directory claims, so a part that gives fewer bytes
+ * than that, or other bytes than its checksum, is damaged.
  */
 static int
-xlsx_part(struct xlsx *x, zip_t *za, const char *name, enum part part, int optional)
+xlsx_part(struct xlsx *x, unzFile uf, const char *name, enum part part, int optional)
 {
-    zip_file_t *zf = NULL;
+    unz_file_info64 info;
     char buf[65536];
     size_t total = 0;
-    int ret = 0;
+    int opened = 0, ret = 0, zr;
+    const char *why = NULL;
 
     x->part = part;
     x->partname = name;
@@ -820,8 +918,8 @@ xlsx_part(struct xlsx *x, zip_t *za, const char *name, enum part part, int optio
     XML_SetElementHandler(x->xp, xml_start, xml_end);
     XML_SetCharacterDataHandler(x->xp, xml_text);
     XML_SetStartDoctypeDeclHandler(x->xp, xml_doctype);
-    zip_int64_t ix = zip_name_locate(za, name, 0);
-    if (ix < 0) {
+    /* 1: names compared with their case, as libraries write them and Excel reads them. */
+    if ((zr = unzLocateFile(uf, name, 1)) == UNZ_END_OF_LIST_OF_FILE || zr == UNZ_PARAMERROR) {
         ret = optional ? 1
                        : cs_errf(x->err, x->errlen, CS_EINVAL,
                                  _("'%s' is not a whole xlsx workbook: it has no %s (open it in "
@@ -829,20 +927,45 @@ xlsx_part(struct xlsx *x, zip_t *za, const char *name, enum part part, int optio
                                  x->s->name, name);
         goto out;
     }
-    if ((zf = zip_fopen_index(za, (zip_uint64_t)ix, 0)) == NULL) {
+    if (zr != UNZ_OK ||
+        (zr = unzGetCurrentFileInfo64(uf, &info, NULL, 0, NULL, 0, NULL, 0)) != UNZ_OK)
+        why = unz_reason(zr);
+    else if (info.flag & 1)
+        why = _("it is encrypted with a password");
+    else if (info.compression_method != 0 && info.compression_method != Z_DEFLATED)
+        why = _("it is compressed in a way other than deflate");
+    else if ((zr = unzOpenCurrentFile(uf)) != UNZ_OK)
+        why = unz_reason(zr);
+    else
+        opened = 1;
+    if (why != NULL) {
         ret = cs_errf(x->err, x->errlen, CS_EINVAL,
                       _("'%s' is a damaged xlsx workbook (%s: %s): open it in the spreadsheet "
                         "and save it again"),
-                      x->s->name, name, zip_strerror(za));
+                      x->s->name, name, why);
         goto out;
     }
     for (;;) {
-        zip_int64_t got = zip_fread(zf, buf, sizeof(buf));
-        if (got < 0) {
+        int got = unzReadCurrentFile(uf, buf, sizeof(buf));
+        if (got == 0) {
+            zr = unzCloseCurrentFile(uf);
+            opened = 0;
+            if (total != info.uncompressed_size)
+                why = unz_reason(UNZ_ERRNO);
+            else if (zr != UNZ_OK)
+                why = unz_reason(zr);
+        } else if (got < 0) {
+            if (got == Z_MEM_ERROR) {
+                ret = CS_ENOMEM;
+                goto out;
+            }
+            why = unz_reason(got);
+        }
+        if (why != NULL) {
             ret = cs_errf(x->err, x->errlen, CS_EINVAL,
                           _("'%s' is a damaged xlsx workbook (%s: %s): copy it again, or open it "
                             "in the spreadsheet and save it again"),
-                          x->s->name, name, zip_file_strerror(zf));
+                          x->s->name, name, why);
             goto out;
         }
         total += (size_t)got;
@@ -853,7 +976,7 @@ xlsx_part(struct xlsx *x, zip_t *za, const char *name, enum part part, int optio
                           x->s->name, name, CS_SHEET_MAX_BYTES >> 20);
             goto out;
         }
-        if (XML_Parse(x->xp, buf, (int)got, got == 0) != XML_STATUS_OK) {
+        if (XML_Parse(x->xp, buf, got, got == 0) != XML_STATUS_OK) {
             if (x->ret != 0)
                 ret = x->ret;
             else
@@ -869,77 +992,98 @@ xlsx_part(struct xlsx *x, zip_t *za, const char *name, enum part part, int optio
     }
     ret = x->ret;
 out:
-    if (zf != NULL)
-        zip_fclose(zf);
+    if (opened)
+        unzCloseCurrentFile(uf);
     XML_ParserFree(x->xp);
     x->xp = NULL;
     return ret;
 }
 
+/* Whether the archive has a part called name. */
+static int
+has_part(unzFile uf, const char *name)
+{
+    return unzLocateFile(uf, name, 1) == UNZ_OK;
+}
+
 /* What a zip archive that is not an xlsx workbook is, to say so. */
 static int
-not_workbook(const struct cs_sheet *s, zip_t *za, char *err, size_t errlen)
+not_workbook(const struct cs_sheet *s, unzFile uf, char *err, size_t errlen)
 {
-    if (zip_name_locate(za, "content.xml", 0) >= 0)
+    if (has_part(uf, "content.xml"))
         return cs_errf(err, errlen, CS_EINVAL,
                        _("'%s' is an OpenDocument file (.ods), not an xlsx workbook: open it and "
                          "save it as .xlsx or \"CSV UTF-8\""),
                        s->name);
-    if (zip_name_locate(za, "word/document.xml", 0) >= 0)
+    if (has_part(uf, "word/document.xml"))
         return cs_errf(err, errlen, CS_EINVAL, _("'%s' is a Word document, not a spreadsheet"),
                        s->name);
     return cs_errf(err, errlen, CS_EINVAL, _("'%s' is a zip archive, not an xlsx workbook"),
                    s->name);
 }
 
+/*
+ * Opens the archive in memory and reads its whole central directory once:
+ * minizip reads an entry only when asked, and a directory cut or damaged
+ * half-way must be refused here, before any part is looked for in it.
+ */
+static unzFile
+open_archive(struct membuf *m)
+{
+    /* minizip keeps a copy of the callbacks. */
+    zlib_filefunc64_def io = {mem_open, mem_read,  mem_write, mem_tell,
+                              mem_seek, mem_close, mem_error, m};
+    unz_global_info64 gi;
+    unzFile uf;
+    int zr;
+
+    if ((uf = unzOpen2_64(m, &io)) == NULL)
+        goto out;
+    if ((zr = unzGetGlobalInfo64(uf, &gi)) == UNZ_OK && gi.number_entry > 0) {
+        for (zr = unzGoToFirstFile(uf); zr == UNZ_OK; zr = unzGoToNextFile(uf))
+            ;
+        if (zr == UNZ_END_OF_LIST_OF_FILE)
+            zr = UNZ_OK;
+    }
+    if (zr != UNZ_OK) {
+        unzClose(uf);
+        uf = NULL;
+    }
+out:
+    return uf;
+}
+
 static int
 read_xlsx(struct cs_sheet *s, const void *data, size_t size, char *err, size_t errlen)
 {
     struct xlsx x = {.s = s, .err = err, .errlen = errlen};
-    zip_error_t ze;
-    zip_source_t *src;
-    zip_t *za = NULL;
+    struct membuf m = {.p = data, .size = size};
+    unzFile uf;
     int ret;
 
-    zip_error_init(&ze);
-    if ((src = zip_source_buffer_create(data, size, 0, &ze)) == NULL) {
-        zip_error_fini(&ze);
-        return CS_ENOMEM;
-    }
-    if ((za = zip_open_from_source(src, ZIP_RDONLY, &ze)) == NULL) {
-        int code = zip_error_code_zip(&ze);
-        zip_source_free(src);
-        if (code == ZIP_ER_MEMORY)
-            ret = CS_ENOMEM;
-        else if (code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS || code == ZIP_ER_EOF)
-            ret = cs_errf(err, errlen, CS_EINVAL,
-                          _("'%s' is cut short or damaged: it starts as an xlsx workbook but is "
-                            "not a whole zip archive (copy it again)"),
-                          s->name);
-        else
-            ret = cs_errf(err, errlen, CS_EINVAL, _("cannot read '%s' as an xlsx workbook: %s"),
-                          s->name, zip_error_strerror(&ze));
-        zip_error_fini(&ze);
-        return ret;
-    }
-    zip_error_fini(&ze);
+    /* minizip says no more than that it could not: a memory failure reads as damage. */
+    if ((uf = open_archive(&m)) == NULL)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("'%s' is cut short or damaged: it starts as an xlsx workbook but is "
+                         "not a whole zip archive (copy it again)"),
+                       s->name);
     snprintf(s->kind, sizeof(s->kind), "xlsx");
-    if (zip_name_locate(za, "xl/workbook.xml", 0) < 0) {
-        ret = not_workbook(s, za, err, errlen);
+    if (!has_part(uf, "xl/workbook.xml")) {
+        ret = not_workbook(s, uf, err, errlen);
         goto out;
     }
-    if ((ret = xlsx_part(&x, za, "xl/workbook.xml", P_WORKBOOK, 0)) != 0)
+    if ((ret = xlsx_part(&x, uf, "xl/workbook.xml", P_WORKBOOK, 0)) != 0)
         goto out;
-    if (x.rid[0] != 0 && (ret = xlsx_part(&x, za, "xl/_rels/workbook.xml.rels", P_RELS, 1)) < 0)
+    if (x.rid[0] != 0 && (ret = xlsx_part(&x, uf, "xl/_rels/workbook.xml.rels", P_RELS, 1)) < 0)
         goto out;
     if (x.target[0] == 0)
         snprintf(x.target, sizeof(x.target), "xl/worksheets/sheet1.xml");
-    if ((ret = xlsx_part(&x, za, "xl/styles.xml", P_STYLES, 1)) < 0 ||
-        (ret = xlsx_part(&x, za, "xl/sharedStrings.xml", P_STRINGS, 1)) < 0)
+    if ((ret = xlsx_part(&x, uf, "xl/styles.xml", P_STYLES, 1)) < 0 ||
+        (ret = xlsx_part(&x, uf, "xl/sharedStrings.xml", P_STRINGS, 1)) < 0)
         goto out;
     char target[sizeof(x.target)];
     memcpy(target, x.target, sizeof(target));
-    ret = xlsx_part(&x, za, target, P_SHEET, 0);
+    ret = xlsx_part(&x, uf, target, P_SHEET, 0);
 out:
     for (size_t i = 0; i < x.nsst; i++)
         free(x.sst[i]);
@@ -947,7 +1091,7 @@ out:
     free(x.date_fmts);
     free(x.xf_date);
     free(x.text.p);
-    zip_discard(za);
+    unzClose(uf);
     return ret;
 }
 

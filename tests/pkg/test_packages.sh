@@ -90,10 +90,10 @@ deps=$(dpkg-deb -f "$d_deb" Depends)
 for d in libc6 libsqlite3-0 libsodium23 libuv1 libmsgpackc2 libzstd1 libutf8proc2 adduser "cellsync-common (= $ver)"; do
     echo "$deps" | grep -qF "$d" && ok || bad "cellsyncd does not depend on $d: $deps"
 done
-echo "$deps" | grep -q libzip4 && bad "cellsyncd depends on libzip4, which it does not link" || ok
+echo "$deps" | grep -q libminizip1 && bad "cellsyncd depends on libminizip1, which it does not link" || ok
 deps=$(dpkg-deb -f "$c_deb" Depends)
 echo "$deps" | grep -q libuv1 && bad "cellsync depends on libuv1, which it does not link" || ok
-for d in libzip4 libexpat1; do
+for d in libminizip1 libexpat1; do
     echo "$deps" | grep -qF "$d" && ok || bad "cellsync does not depend on $d: $deps"
 done
 dpkg-deb -c "$d_deb" >"$tmp/d.list"
@@ -142,7 +142,7 @@ run 0 "lệnh" -- env LANGUAGE=vi cellsync help
 
 # The runtime libraries the binaries link belong to packages they depend on: those the
 # binary itself needs (its NEEDED entries, as dpkg-shlibdeps reads them), not the ones
-# ldd also lists because a library needs them (libzip's zlib, bzip2 and OpenSSL).
+# ldd also lists because a library needs them (minizip's zlib).
 for b in /usr/sbin/cellsyncd /usr/bin/cellsync; do
     pkg=cellsyncd
     [ "$b" = /usr/bin/cellsync ] && pkg=cellsync

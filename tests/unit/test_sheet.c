@@ -3,7 +3,7 @@
  * The spreadsheet reader (cellsync/sheet.h) and the headings of an import
  * (cellsync/import.h): CSV as offices save it (BOM, ';', quotes holding
  * separators, quotes and line breaks), UTF-16 text, xlsx parts written here
- * with libzip to reach what real files seldom show together (shared strings
+ * with minizip to reach what real files seldom show together (shared strings
  * with runs and phonetic readings, a first sheet that is not sheet1.xml,
  * dates in both date systems, missing cell references, skipped rows), and
  * every refusal: not UTF-8, a quote never closed, too many columns, an .xls,
@@ -19,8 +19,9 @@
 #include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <minizip/zip.h>
 #include <string.h>
-#include <zip.h>
+#include <unistd.h>
 
 #include "cellsync/error.h"
 #include "cellsync/import.h"
@@ -149,32 +150,59 @@ test_utf16(void **state)
     }
 }
 
-/* An xlsx archive of the given parts (name, text pairs, NULL-ended). OUT: malloc'd bytes. */
+/*
+ * An xlsx archive of the given parts (name, text pairs, NULL-ended), each
+ * stored with method (Z_DEFLATED or 0), written by minizip to a temporary
+ * file and read back. OUT: malloc'd bytes.
+ */
+static void *
+make_zip_method(const char *const *parts, int method, size_t *size)
+{
+    char path[] = "/tmp/test_sheet.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    zipFile zf = zipOpen64(path, APPEND_STATUS_CREATE);
+    assert_non_null(zf);
+    for (size_t i = 0; parts[i] != NULL; i += 2) {
+        zip_fileinfo zi = {0};
+        assert_int_equal(zipOpenNewFileInZip64(zf, parts[i], &zi, NULL, 0, NULL, 0, NULL, method,
+                                               Z_DEFAULT_COMPRESSION, 0),
+                         ZIP_OK);
+        assert_int_equal(zipWriteInFileInZip(zf, parts[i + 1], (unsigned)strlen(parts[i + 1])),
+                         ZIP_OK);
+        assert_int_equal(zipCloseFileInZip(zf), ZIP_OK);
+    }
+    assert_int_equal(zipClose(zf, NULL), ZIP_OK);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n > 0);
+    rewind(f);
+    void *out = malloc((size_t)n);
+    assert_non_null(out);
+    assert_int_equal(fread(out, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    unlink(path);
+    *size = (size_t)n;
+    return out;
+}
+
 static void *
 make_zip(const char *const *parts, size_t *size)
 {
-    zip_error_t ze;
-    zip_error_init(&ze);
-    zip_source_t *buf = zip_source_buffer_create(NULL, 0, 0, &ze);
-    assert_non_null(buf);
-    zip_source_keep(buf);
-    zip_t *za = zip_open_from_source(buf, ZIP_TRUNCATE, &ze);
-    assert_non_null(za);
-    for (size_t i = 0; parts[i] != NULL; i += 2) {
-        zip_source_t *src = zip_source_buffer(za, parts[i + 1], strlen(parts[i + 1]), 0);
-        assert_true(zip_file_add(za, parts[i], src, ZIP_FL_ENC_UTF_8) >= 0);
-    }
-    assert_int_equal(zip_close(za), 0);
-    assert_int_equal(zip_source_open(buf), 0);
-    zip_stat_t st;
-    assert_int_equal(zip_source_stat(buf, &st), 0);
-    void *out = malloc(st.size);
-    assert_int_equal(zip_source_read(buf, out, st.size), (zip_int64_t)st.size);
-    zip_source_close(buf);
-    zip_source_free(buf);
-    zip_error_fini(&ze);
-    *size = st.size;
-    return out;
+    return make_zip_method(parts, Z_DEFLATED, size);
+}
+
+/* The first place of k bytes in p[0 .. n), or NULL. */
+static char *
+find(char *p, size_t n, const char *k, size_t kn)
+{
+    for (size_t i = 0; i + kn <= n; i++)
+        if (memcmp(p + i, k, kn) == 0)
+            return p + i;
+    return NULL;
 }
 
 #define MAIN "xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\""
@@ -296,6 +324,33 @@ test_xlsx(void **state)
                          "content.xml", "<x/>", NULL};
     zip = make_zip(ods, &size);
     must_fail(zip, size, ".ods");
+    free(zip);
+    const char *docx[] = {"word/document.xml", "<x/>", NULL};
+    zip = make_zip(docx, &size);
+    must_fail(zip, size, "Word document");
+    free(zip);
+    /* An archive of nothing, its end record alone: refused (minizip finds no record at 0). */
+    must_fail("PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 22, "zip archive");
+
+    /* Bytes changed inside a part: in deflated data, and in stored text under its checksum. */
+    const char *one[] = {"xl/workbook.xml", "<workbook " MAIN "/>", "xl/worksheets/sheet1.xml",
+                         sheet, NULL};
+    zip = make_zip(one, &size);
+    zip[30 + strlen(one[0]) + 2] ^= 0x55;
+    must_fail(zip, size, "damaged");
+    free(zip);
+    zip = make_zip_method(one, 0, &size);
+    char *w = find(zip, size, "<workbook", 9);
+    assert_non_null(w);
+    w[1] = 'W';
+    must_fail(zip, size, "checksum");
+    free(zip);
+    /* A part whose directory entry claims more bytes than its data gives. */
+    zip = make_zip_method(one, 0, &size);
+    char *cd = find(zip, size, "PK\x01\x02", 4);
+    assert_non_null(cd);
+    cd[24]++; /* the uncompressed size, low byte */
+    must_fail(zip, size, "damaged");
     free(zip);
 }
 

@@ -12,7 +12,7 @@
  * row 1); rows with no text are left out. Cells are trimmed of surrounding
  * spaces; an empty cell is "". A file over the limits below, or that is no
  * spreadsheet at all, is refused with a message saying what it is and what
- * to do. Linked as its own library (cellsync_sheet: libzip and expat), so
+ * to do. Linked as its own library (cellsync_import: minizip and expat), so
  * the hub daemon does not depend on them.
  */
 #ifndef CELLSYNC_SHEET_H
