@@ -174,8 +174,12 @@ static void
 verbs_usage(FILE *f, const char *cmd, const struct verb *verbs, size_t n, int all)
 {
     fprintf(f, _("usage: cellsync %s <verb> [<options>]\n\nverbs:\n"), cmd);
+    int wide = 10; /* the summaries in one column, after the longest verb */
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "  %-10s %s\n", verbs[i].name, _(verbs[i].summary));
+        if ((int)strlen(verbs[i].name) > wide)
+            wide = (int)strlen(verbs[i].name);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-*s %s\n", wide, verbs[i].name, _(verbs[i].summary));
     if (!all) {
         fprintf(f, _("\nRun 'cellsync %s <verb> --help' for the options of one verb.\n"), cmd);
         return;

@@ -42,4 +42,8 @@ expect 0 stdout "^  --pick current|other\$" -- "$1" help conflicts
 expect 0 stdout "^MEETING MEMBER...: a record's id as lists show it (or its start), or a person's full" \
     -- "$1" meeting attend --help
 expect 0 stdout "^Runs the hub: accepts live syncs" -- "$2" help serve
+# The verbs' summaries start in one column, after the longest verb (delete-attendance ...).
+expect 0 stdout "^  undelete-assessment restore" -- "$1" meeting --help
+cols=$(sed -n '/^verbs:/,/^$/p' "$out" | awk 'NF > 1 { i = index($0, $1) + length($1); print i + match(substr($0, i), /[^ ]/) }' | sort -u | wc -l)
+if [ "$cols" -eq 1 ]; then ok; else bad "meeting --help: the verbs' summaries start in $cols columns"; fi
 summary
