@@ -157,6 +157,15 @@ link_queue_msg(struct link *l, const struct cs_msg *m)
     return ret;
 }
 
+/* The link broke with errno e: a message that says the sync can go on later. */
+static int
+broken(int e, char *err, size_t errlen)
+{
+    return cs_errf(err, errlen, -e,
+                   _("the link to the hub broke (%s); run 'cellsync sync' again to resume"),
+                   strerror(e));
+}
+
 /*
  * Moves bytes both ways until a whole frame has arrived (returned in
  * frame and flen, valid until the next call) or, with want_frame 0, until
@@ -177,8 +186,12 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
                 return 0;
             }
         }
+        if (!want_frame && l->send_err != 0)
+            return broken(l->send_err, err, errlen);
         if (!want_frame && l->outoff == l->outlen)
             return 0;
+        if (l->send_err != 0)
+            l->outoff = l->outlen = 0; /* nobody reads it any more */
         struct pollfd p = {l->fd, POLLIN | (l->outoff < l->outlen ? POLLOUT : 0), 0};
         int n = poll(&p, 1, l->timeout * 1000);
         if (n == 0)
@@ -191,11 +204,17 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
         }
         if (p.revents & POLLOUT) {
             ssize_t w = send(l->fd, l->out + l->outoff, l->outlen - l->outoff, MSG_NOSIGNAL);
-            if (w < 0 && errno != EAGAIN && errno != EINTR)
-                return cs_errf(err, errlen, -errno,
-                               _("the link to the hub broke (%s); run 'cellsync sync' again to "
-                                 "resume"),
-                               strerror(errno));
+            /*
+             * A hub that stops the sync says why, then hangs up: our send may
+             * fail before we read its last frame. Keep reading; the frame, or
+             * the end of the link, comes next.
+             */
+            if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                if (!want_frame)
+                    return broken(errno, err, errlen);
+                l->send_err = errno;
+                continue;
+            }
             if (w > 0) {
                 l->outoff += (size_t)w;
                 t->sent_bytes += (size_t)w;
@@ -213,15 +232,14 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
                 l->incap = cap;
             }
             ssize_t r = recv(l->fd, l->in + l->inlen, l->incap - l->inlen, 0);
+            if (l->send_err != 0 && (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)))
+                return broken(l->send_err, err, errlen);
             /* A clean close is -EPIPE; a reset comes below as -ECONNRESET. */
             if (r == 0)
                 return cs_errf(err, errlen, -EPIPE,
                                _("the hub closed the link; run 'cellsync sync' again to resume"));
             if (r < 0 && errno != EAGAIN && errno != EINTR)
-                return cs_errf(err, errlen, -errno,
-                               _("the link to the hub broke (%s); run 'cellsync sync' again to "
-                                 "resume"),
-                               strerror(errno));
+                return broken(errno, err, errlen);
             if (r > 0) {
                 l->inlen += (size_t)r;
                 t->recv_bytes += (size_t)r;
