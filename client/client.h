@@ -68,6 +68,16 @@ void client_close(struct client *c);
  */
 int client_check_replica(struct client *c);
 
+/* The last of this device's changes the hub acknowledged (0: none yet), for the unsent count. */
+long long client_hub_acked(struct client *c);
+
+/*
+ * The FTS5 MATCH expression of the words typed in argv (cmd_search.c):
+ * each word folded as the search tables are, quoted, with a prefix star.
+ * *out malloc'd ("" when no word was left); 0 or CS_ENOMEM.
+ */
+int client_search_query(int argc, char **argv, char **out);
+
 /* ---- messages (common.c) ---- */
 
 /* "cellsync: <message>" on stderr; return CS_EXIT_FAILURE / CS_EXIT_USAGE. */

@@ -20,6 +20,7 @@
 #include "cellsync/refused.h"
 #include "cellsync/schema.h"
 #include "client.h"
+#include "queries.h"
 
 enum { SHOW_JSON, SHOW__COUNT };
 static const struct cs_cli_opt show_opts[SHOW__COUNT] = {
@@ -483,9 +484,7 @@ cand_list(struct client *c, const struct verb_args *a)
     /* A record the hub refused is marked until it is corrected. */
 #define REFUSED CS_REFUSED_SQL("candidate", "id")
     /* Stage order for sorting is the order of the code list. */
-    static const char where[] =
-        " FROM candidate WHERE cl % 2 = 1 AND (?1 IS NULL OR stage = ?1)"
-        " AND (?2 OR ?1 IS NOT NULL OR stage NOT IN ('withdrawn', 'official'))";
+    static const char where[] = CANDIDATE_LIST_WHERE;
     if (json)
         snprintf(sql, sizeof(sql),
                  "SELECT json_group_array(json_object('id', uuid(id), 'full_name', full_name,"

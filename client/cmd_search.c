@@ -172,8 +172,8 @@ is_word_char(const unsigned char *s, size_t *len)
  * the words joined by spaces, which FTS5 reads as AND. OUT: *out malloc'd,
  * caller frees; an empty string when no word was left.
  */
-static int
-build_query(int argc, char **argv, char **out)
+int
+client_search_query(int argc, char **argv, char **out)
 {
     size_t cap = 1;
     for (int i = 0; i < argc; i++)
@@ -238,7 +238,7 @@ cmd_search(int argc, char **argv)
         return ret;
     if (rest == argc)
         return client_usage(_("search: missing TEXT (see 'cellsync search --help')"));
-    if ((ret = build_query(argc - rest, argv + rest, &query)) != 0)
+    if ((ret = client_search_query(argc - rest, argv + rest, &query)) != 0)
         return client_fail("%s", cs_strerror(ret));
     if (query[0] == 0) {
         free(query);

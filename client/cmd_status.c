@@ -17,28 +17,13 @@
 #include "cellsync/output.h"
 #include "cellsync/refused.h"
 #include "client.h"
+#include "queries.h"
 
 enum { OPT_JSON, OPT__COUNT };
 
 static const struct cs_cli_opt status_opts[OPT__COUNT] = {
     [OPT_JSON] = {"json", 0, N_("print a JSON object instead of lines")},
 };
-
-/*
- * The counts. Candidates in progress are those not yet official nor
- * withdrawn (an admitted candidate is counted as a member); members are
- * those still on the cell's books.
- *   ?1 this device's id, ?2 the hub's acknowledged seq
- */
-#define COUNT_CANDIDATES                                                                           \
-    "(SELECT count(*) FROM candidate WHERE cl % 2 = 1"                                             \
-    " AND coalesce(stage, '') NOT IN ('official', 'withdrawn'))"
-#define COUNT_MEMBERS                                                                              \
-    "(SELECT count(*) FROM member WHERE cl % 2 = 1"                                                \
-    " AND coalesce(status, '') NOT IN ('transferred_out', 'struck_off', 'deceased'))"
-#define COUNT_MEETINGS "(SELECT count(*) FROM meeting WHERE cl % 2 = 1)"
-#define COUNT_UNACKED  "(SELECT count(*) FROM cs_version WHERE origin = ?1 AND seq > ?2)"
-#define COUNT_OVERDUE  "(SELECT count(*) FROM temp.due_rows WHERE days_left < 0)"
 
 /*
  * ?3 data directory, ?4 cell code, ?5 last contact (Unix seconds), ?6 open
@@ -77,7 +62,7 @@ cmd_status(int argc, char **argv)
     const char *ov[OPT__COUNT];
     struct client c;
     sqlite3_stmt *st = NULL;
-    char err[512] = "", org[256], ack[32], contact[256];
+    char err[512] = "", org[256], contact[256];
     uint64_t conflicts = 0, refused = 0, refused_records = 0;
     int rest, ret;
 
@@ -98,15 +83,7 @@ cmd_status(int argc, char **argv)
     int has_contact =
         cs_replica_meta_get(c.rep, CS_META_LAST_CONTACT, contact, sizeof(contact)) == 0 &&
         contact[0] != 0;
-    /* Nothing acknowledged yet (or a value this version cannot read): count everything. */
-    long long acked = 0;
-    if (cs_replica_meta_get(c.rep, CS_META_HUB_ACK_SEQ, ack, sizeof(ack)) == 0) {
-        char *end;
-        errno = 0;
-        acked = strtoll(ack, &end, 10);
-        if (errno != 0 || end == ack || *end != 0 || acked < 0)
-            acked = 0;
-    }
+    long long acked = client_hub_acked(&c);
     int rc = cs_replica_conflict_count(c.rep, &conflicts);
     if (rc != 0) {
         client_fail(_("cannot count the open conflicts: %s"), cs_strerror(rc));

@@ -18,6 +18,7 @@
 #include "cellsync/error.h"
 #include "cellsync/holiday.h"
 #include "cellsync/i18n.h"
+#include "cellsync/meta.h"
 #include "client.h"
 
 /* ---- the data directory ---- */
@@ -214,4 +215,20 @@ client_check_replica(struct client *c)
     return client_fail(_("'%s' is damaged (%s); nothing was sent or changed: keep a copy of the "
                          "file and ask the hub's administrator"),
                        path, first);
+}
+
+long long
+client_hub_acked(struct client *c)
+{
+    char ack[32], *end;
+    long long acked = 0;
+
+    /* Nothing acknowledged yet (or a value this version cannot read): count everything. */
+    if (cs_replica_meta_get(c->rep, CS_META_HUB_ACK_SEQ, ack, sizeof(ack)) == 0) {
+        errno = 0;
+        acked = strtoll(ack, &end, 10);
+        if (errno != 0 || end == ack || *end != 0 || acked < 0)
+            acked = 0;
+    }
+    return acked;
 }

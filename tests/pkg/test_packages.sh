@@ -91,9 +91,10 @@ for d in libc6 libsqlite3-0 libsodium23 libuv1 libmsgpackc2 libzstd1 libutf8proc
     echo "$deps" | grep -qF "$d" && ok || bad "cellsyncd does not depend on $d: $deps"
 done
 echo "$deps" | grep -q libminizip1 && bad "cellsyncd depends on libminizip1, which it does not link" || ok
+echo "$deps" | grep -q libmicrohttpd && bad "cellsyncd depends on libmicrohttpd12, which it does not link" || ok
 deps=$(dpkg-deb -f "$c_deb" Depends)
 echo "$deps" | grep -q libuv1 && bad "cellsync depends on libuv1, which it does not link" || ok
-for d in libminizip1 libexpat1; do
+for d in libminizip1 libexpat1 libmicrohttpd12; do
     echo "$deps" | grep -qF "$d" && ok || bad "cellsync does not depend on $d: $deps"
 done
 dpkg-deb -c "$d_deb" >"$tmp/d.list"
