@@ -18,5 +18,6 @@ int cmd_target(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_ui(int argc, char **argv);
 
 #endif

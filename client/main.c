@@ -38,6 +38,8 @@ static const struct cs_cmd commands[] = {
      "export FILE | import REPLY [--quiet]"},
     {"report", cmd_report, N_("report on this unit's targets, candidates, deadlines and members"),
      "KIND [--org ID] [--year YEAR] [--format table|json|csv|html] [--out FILE]"},
+    {"ui", cmd_ui, N_("open the web pages of cellsync in this computer's browser"),
+     "[--no-browser] [--port N]"},
     {"help", NULL, N_("show help for cellsync or one of its commands"), "[<command>]"},
     {"version", NULL, N_("print the version"), ""},
 };

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `cellsync ui`: serves the pages of page.c to the browser of this laptop.
+ *
+ * Another user of the same computer can reach 127.0.0.1 too, so the port
+ * alone protects nothing: each launch makes a 256-bit secret, the address
+ * printed or opened carries it once (?k=), and the answer to it sets it as
+ * an HttpOnly, SameSite=Strict cookie; every request without that cookie
+ * gets 403. A page of another site in the same browser cannot send the
+ * cookie along (SameSite) nor read an answer (no CORS), and every request
+ * that would change something must be a POST carrying a form token derived
+ * from the secret and, when the browser says where it comes from, an
+ * Origin of this server. The Host must name this server too, so a name
+ * that resolves to 127.0.0.1 (DNS rebinding) is refused.
+ *
+ * The replica is single-threaded: libmicrohttpd runs one internal thread,
+ * which handles the requests one after another; the main thread only
+ * waits for SIGINT or SIGTERM.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "cellsync/cli.h"
+#include "cellsync/i18n.h"
+#include "client.h"
+#include "ui.h"
+
+#define SECRET_LEN 32
+#define HEX_LEN    (2 * SECRET_LEN + 1)
+#define BODY_MAX   (64 * 1024)
+#define COOKIE     "cs_ui"
+
+enum { OPT_NO_BROWSER, OPT_PORT, OPT__COUNT };
+static const struct cs_cli_opt ui_opts[OPT__COUNT] = {
+    [OPT_NO_BROWSER] = {"no-browser", 0, N_("print the address instead of opening a browser")},
+    [OPT_PORT] = {"port", 1, N_("listen on this port of 127.0.0.1 (default: a free one)")},
+};
+
+struct server {
+    struct ui_ctx ctx;
+    char secret[HEX_LEN]; /* the cookie's value and the address's k, hex */
+    char csrf[HEX_LEN];   /* the form token, hex */
+    char host[64];        /* "127.0.0.1:PORT" */
+    char origin[80];      /* "http://127.0.0.1:PORT" */
+};
+
+/* A POST's body, gathered over the calls of one request. */
+struct request {
+    char *body;
+    size_t n;
+    int too_big;
+};
+
+static int
+same(const char *got, const char *want)
+{
+    size_t n = strlen(want);
+    return got != NULL && strlen(got) == n && sodium_memcmp(got, want, n) == 0;
+}
+
+static enum MHD_Result
+send_page(struct MHD_Connection *conn, unsigned status, struct ui_buf *b, const char *type,
+          const char *cookie, const char *location)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (b->oom) {
+        ui_buf_free(b);
+        return MHD_NO;
+    }
+    r = MHD_create_response_from_buffer(b->n, b->p ? b->p : (char *)"", MHD_RESPMEM_MUST_COPY);
+    ui_buf_free(b);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; script-src 'self'; style-src 'self'; "
+                            "img-src 'self'; object-src 'none'; base-uri 'none'; "
+                            "form-action 'self'; frame-ancestors 'none'");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (cookie != NULL)
+        MHD_add_response_header(r, "Set-Cookie", cookie);
+    if (location != NULL)
+        MHD_add_response_header(r, "Location", location);
+    ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result
+forbidden(struct MHD_Connection *conn)
+{
+    struct ui_buf b = {0};
+    int status = ui_page_forbidden(&b);
+    return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
+}
+
+/* The value of field name in an x-www-form-urlencoded body, decoded into out; 0 if found. */
+static int
+form_field(const char *body, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    const char *p = body;
+
+    while (p != NULL && *p) {
+        const char *amp = strchr(p, '&'), *stop = amp ? amp : p + strlen(p);
+        if ((size_t)(stop - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            size_t n = (size_t)(stop - p) - nl - 1;
+            if (n >= outlen)
+                return -1;
+            memcpy(out, p + nl + 1, n);
+            out[n] = 0;
+            for (char *q = out; *q; q++)
+                if (*q == '+')
+                    *q = ' ';
+            MHD_http_unescape(out);
+            return 0;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return -1;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+       const char *version, const char *upload, size_t *upload_len, void **req_cls)
+{
+    struct server *s = cls;
+    struct request *rq = *req_cls;
+    struct ui_buf b = {0};
+    int status;
+    (void)version;
+
+    if (rq == NULL) {
+        if ((rq = calloc(1, sizeof(*rq))) == NULL)
+            return MHD_NO;
+        *req_cls = rq;
+        return MHD_YES;
+    }
+    if (*upload_len != 0) {
+        /* Gathered whole (forms are small); past BODY_MAX the request is refused below. */
+        if (!rq->too_big && rq->n + *upload_len <= BODY_MAX) {
+            char *p = realloc(rq->body, rq->n + *upload_len + 1);
+            if (p == NULL)
+                return MHD_NO;
+            memcpy(p + rq->n, upload, *upload_len);
+            rq->body = p;
+            rq->n += *upload_len;
+            rq->body[rq->n] = 0;
+        } else {
+            rq->too_big = 1;
+        }
+        *upload_len = 0;
+        return MHD_YES;
+    }
+
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    if (host == NULL || strcmp(host, s->host) != 0)
+        return forbidden(conn);
+    /* The address opened once: set the cookie and go home, so the secret leaves the address bar. */
+    const char *k = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "k");
+    if (k != NULL && strcmp(method, MHD_HTTP_METHOD_GET) == 0 && strcmp(url, "/") == 0) {
+        char cookie[HEX_LEN + 80];
+        if (!same(k, s->secret))
+            return forbidden(conn);
+        snprintf(cookie, sizeof(cookie), COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/",
+                 s->secret);
+        return send_page(conn, MHD_HTTP_SEE_OTHER, &b, "text/plain", cookie, "/");
+    }
+    if (!same(MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE), s->secret))
+        return forbidden(conn);
+    if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+        const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+        char token[HEX_LEN + 1];
+        if ((origin != NULL && strcmp(origin, s->origin) != 0) || rq->too_big || rq->body == NULL ||
+            form_field(rq->body, "csrf", token, sizeof(token)) != 0 || !same(token, s->csrf))
+            return forbidden(conn);
+        /* No page takes a POST yet: the forms come with the screens that write. */
+        status = ui_page_not_found(&s->ctx, &b);
+        return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
+    }
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return forbidden(conn);
+    if (strcmp(url, "/style.css") == 0) {
+        ui_raw(&b, ui_style_css);
+        return send_page(conn, MHD_HTTP_OK, &b, "text/css; charset=utf-8", NULL, NULL);
+    }
+    if (strcmp(url, "/app.js") == 0) {
+        ui_raw(&b, ui_app_js);
+        return send_page(conn, MHD_HTTP_OK, &b, "text/javascript; charset=utf-8", NULL, NULL);
+    }
+    if (strcmp(url, "/") == 0)
+        status = ui_page_home(&s->ctx, &b);
+    else if (strcmp(url, "/candidates") == 0)
+        status = ui_page_candidates(
+            &s->ctx, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "q"), &b);
+    else
+        status = ui_page_not_found(&s->ctx, &b);
+    return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
+}
+
+static void
+done(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode why)
+{
+    struct request *rq = *req_cls;
+    (void)cls;
+    (void)conn;
+    (void)why;
+    if (rq != NULL) {
+        free(rq->body);
+        free(rq);
+        *req_cls = NULL;
+    }
+}
+
+/* xdg-open, run directly (no shell reads the address); not waited for. */
+static pid_t
+open_browser(const char *url)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("xdg-open", "xdg-open", url, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+int
+cmd_ui(int argc, char **argv)
+{
+    const char *ov[OPT__COUNT];
+    struct server s;
+    struct client c;
+    struct MHD_Daemon *d = NULL;
+    unsigned char key[SECRET_LEN], tok[SECRET_LEN];
+    sigset_t stop;
+    long port = 0;
+    int rest, ret, sig;
+    pid_t browser = -1;
+
+    ret = client_args("ui", _("usage: cellsync ui [--no-browser] [--port N]"),
+                      _("Starts the web pages of cellsync for this computer's browser, on\n"
+                        "127.0.0.1 only, and opens them. The address carries a secret made for\n"
+                        "this start: only the browser that opened it can use the pages."),
+                      argc, argv, ui_opts, OPT__COUNT, ov, &rest);
+    if (ret != CS_CLI_GO_ON)
+        return ret;
+    if (rest != argc)
+        return client_usage(_("ui: unexpected argument '%s'"), argv[rest]);
+    if (ov[OPT_PORT] != NULL) {
+        char *end;
+        port = strtol(ov[OPT_PORT], &end, 10);
+        if (end == ov[OPT_PORT] || *end != 0 || port < 0 || port > 65535)
+            return client_usage(_("ui: --port: '%s' is not a port number (0 to 65535)"),
+                                ov[OPT_PORT]);
+    }
+    if (sodium_init() < 0)
+        return client_fail(_("cannot start the random number generator"));
+    if ((ret = client_open(&c)) != 0)
+        return ret;
+    ret = CS_EXIT_FAILURE;
+
+    memset(&s, 0, sizeof(s));
+    randombytes_buf(key, sizeof(key));
+    sodium_bin2hex(s.secret, sizeof(s.secret), key, sizeof(key));
+    /* The form token: the secret's keyed hash, so it names this launch without revealing it. */
+    crypto_generichash(tok, sizeof(tok), (const unsigned char *)"csrf", 4, key, sizeof(key));
+    sodium_bin2hex(s.csrf, sizeof(s.csrf), tok, sizeof(tok));
+    sodium_memzero(key, sizeof(key));
+    s.ctx.c = &c;
+    s.ctx.csrf = s.csrf;
+
+    /* Blocked before the server's thread starts, so that it inherits the mask and sigwait() gets
+     * them. */
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, handle, &s,
+                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
+                         done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+    if (d == NULL) {
+        client_fail(_("cannot listen on 127.0.0.1 port %ld: is it in use? Try another --port, "
+                      "or leave it out to take a free one"),
+                    port);
+        goto out;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned bound = info != NULL ? info->port : (unsigned)port;
+    snprintf(s.host, sizeof(s.host), "127.0.0.1:%u", bound);
+    snprintf(s.origin, sizeof(s.origin), "http://%s", s.host);
+
+    char url[sizeof(s.host) + HEX_LEN + 32];
+    snprintf(url, sizeof(url), "http://%s/?k=%s", s.host, s.secret);
+    printf(_("cellsync ui: open %s in this computer's browser; stop with Ctrl-C\n"), url);
+    fflush(stdout);
+    if (ov[OPT_NO_BROWSER] == NULL)
+        browser = open_browser(url);
+
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    ret = CS_EXIT_OK;
+out:
+    if (d != NULL)
+        MHD_stop_daemon(d);
+    if (browser > 0)
+        waitpid(browser, NULL, WNOHANG);
+    sodium_memzero(&s, sizeof(s));
+    client_close(&c);
+    return ret;
+}
