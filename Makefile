@@ -220,7 +220,7 @@ soak: build
 # po/cellsync.pot gets every _() and N_() string, and po/*.po gain the new
 # ones (untranslated or fuzzy, which the po_complete test reports). Keep the
 # xgettext options alike in tests/cli/test_po_complete.sh.
-POT_SOURCES = $(sort $(wildcard proto/*/*.c client/*.c daemon/*.c) proto/domain/include/cellsync/schema.h \
+POT_SOURCES = $(sort $(wildcard proto/*/*.c client/*.c client/ui/*.c daemon/*.c) proto/domain/include/cellsync/schema.h \
 		proto/base/include/cellsync/error.h)
 pot: deps
 	grep -l -E '\<N?C?_\(' $(POT_SOURCES) >po/POTFILES

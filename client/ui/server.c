@@ -286,6 +286,9 @@ cmd_ui(int argc, char **argv)
 
     /* Blocked before the server's thread starts, so that it inherits the mask and sigwait() gets
      * them. */
+    /* Taken back from an inherited SIG_IGN (a background job of a shell), which would drop them. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);

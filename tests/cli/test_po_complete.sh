@@ -16,7 +16,7 @@ xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ \
     --keyword=C_:1c,2 --keyword=NC_:1c,2 \
     --add-comments=TRANSLATORS: --package-name=cellsync \
     -o "$dir/cellsync.pot" proto/*/*.c proto/domain/include/cellsync/schema.h \
-    proto/base/include/cellsync/error.h client/*.c daemon/*.c || exit 1
+    proto/base/include/cellsync/error.h client/*.c client/ui/*.c daemon/*.c || exit 1
 msgmerge --quiet --previous -o "$dir/merged.po" "$po" "$dir/cellsync.pot" || exit 1
 
 untranslated=$(msgattrib --untranslated --no-obsolete "$dir/merged.po")

@@ -41,7 +41,7 @@ expect 1 stdout "" -- "$scan" --allow "$dir/allow" "$dir/sample.c"
 equal "findings in the sample with one allowed" 3 "$(wc -l <"$out")"
 
 cd "$src" || exit 1
-expect 0 stdout "" -- "$scan" --allow tests/cli/untranslated.allow proto/*/*.c client/*.c daemon/*.c
+expect 0 stdout "" -- "$scan" --allow tests/cli/untranslated.allow proto/*/*.c client/*.c client/ui/*.c daemon/*.c
 if [ "$got" -ne 0 ]; then
     echo "untranslated user-facing text (wrap it in _(), or N_() in a table, and translate it in po/vi.po):"
     sed 's/^/  /' "$out"
