@@ -233,6 +233,10 @@ open_browser(const char *url)
 {
     pid_t pid = fork();
     if (pid == 0) {
+        /* The browser it starts must not inherit the server's blocked SIGINT and SIGTERM. */
+        sigset_t none;
+        sigemptyset(&none);
+        pthread_sigmask(SIG_SETMASK, &none, NULL);
         execlp("xdg-open", "xdg-open", url, (char *)NULL);
         _exit(127);
     }
