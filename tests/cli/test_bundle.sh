@@ -261,8 +261,11 @@ on s1 0 "wrote" -- bundle export "$dir/s1-inbox.bundle"
 cp "$dir/s1-inbox.bundle" "$dir/inbox/s1.bundle"
 cp "$stick/cut.bundle" "$dir/inbox/cut.bundle"
 for _ in $(seq 1 100); do
+    # The log line comes after the files are in place: wait for it too (slow under TSan).
     [ -s "$dir/inbox/s1.reply" ] && [ -e "$dir/inbox/done/s1.bundle" ] &&
-        [ -e "$dir/inbox/refused/cut.bundle" ] && break
+        [ -e "$dir/inbox/refused/cut.bundle" ] &&
+        grep -q "event=import file=\"s1.bundle\"" "$dir/hub.log" &&
+        grep -q "event=import-refused file=\"cut.bundle\"" "$dir/hub.log" && break
     sleep 0.2
 done
 [ -s "$dir/inbox/s1.reply" ] && ok || bad "the inbox wrote no reply"
