@@ -158,7 +158,10 @@ test_utf16(void **state)
 static void *
 make_zip_method(const char *const *parts, int method, size_t *size)
 {
-    char path[] = "/tmp/test_sheet.XXXXXX";
+    /* A scratch archive in $TMPDIR (or /tmp), removed once read back. */
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/test_sheet.XXXXXX", tmp != NULL && tmp[0] ? tmp : "/tmp");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
