@@ -154,29 +154,32 @@ out:
     return ret;
 }
 
+/* A day as ISO text (YYYY-MM-DD) or as people write it (DD/MM/YYYY); "-" for none. */
+static const char *
+format(int32_t day, int vi, char buf[CS_DATE_BUFSZ])
+{
+    struct cs_date c = cs_date_to_civil(day);
+    /* The casts tell the compiler the fields fit, so it sees no truncation. */
+    unsigned y = (unsigned)c.y % 10000u, m = (unsigned)c.m % 100u, d = (unsigned)c.d % 100u;
+    if (day == CS_DATE_NONE || c.y < 0 || c.y > 9999)
+        memcpy(buf, "-", 2);
+    else if (vi)
+        snprintf(buf, CS_DATE_BUFSZ, "%02u/%02u/%04u", d, m, y);
+    else
+        snprintf(buf, CS_DATE_BUFSZ, "%04u-%02u-%02u", y, m, d);
+    return buf;
+}
+
 const char *
 cs_date_format(int32_t day, char buf[CS_DATE_BUFSZ])
 {
-    struct cs_date c = cs_date_to_civil(day);
-    if (day == CS_DATE_NONE || c.y < 0 || c.y > 9999)
-        memcpy(buf, "-", 2);
-    else
-        /* The casts tell the compiler the fields fit, so it sees no truncation. */
-        snprintf(buf, CS_DATE_BUFSZ, "%04u-%02u-%02u", (unsigned)c.y % 10000u, (unsigned)c.m % 100u,
-                 (unsigned)c.d % 100u);
-    return buf;
+    return format(day, 0, buf);
 }
 
 const char *
 cs_date_format_vi(int32_t day, char buf[CS_DATE_BUFSZ])
 {
-    struct cs_date c = cs_date_to_civil(day);
-    if (day == CS_DATE_NONE || c.y < 0 || c.y > 9999)
-        memcpy(buf, "-", 2);
-    else
-        snprintf(buf, CS_DATE_BUFSZ, "%02u/%02u/%04u", (unsigned)c.d % 100u, (unsigned)c.m % 100u,
-                 (unsigned)c.y % 10000u);
-    return buf;
+    return format(day, 1, buf);
 }
 
 const char *
