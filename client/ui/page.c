@@ -31,6 +31,9 @@ const char ui_style_css[] =
     "th,td{text-align:left;padding:8px;border-bottom:1px solid #ddd}"
     "dl.nums{display:grid;grid-template-columns:max-content auto;gap:8px 24px}"
     "dl.nums dd{margin:0;font-weight:bold}"
+    /* A phone: labels wrap, values keep their room; nothing wider than the screen. */
+    "@media (max-width:600px){dl.nums{grid-template-columns:1fr auto}"
+    "th,td{padding:6px 4px;overflow-wrap:anywhere}}"
     "input,button{font-size:18px;min-height:44px;padding:0 12px}"
     "a{min-height:44px}";
 
