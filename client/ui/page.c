@@ -51,8 +51,8 @@ static const struct {
     {"/sync", N_("Sync")},
 };
 
-static void
-begin(struct ui_buf *b, const char *title, const char *here)
+void
+ui_begin(struct ui_buf *b, const char *title, const char *here)
 {
     /* TRANSLATORS: the language code of this translation, for the web pages' lang="..." */
     const char *lang = _("en");
@@ -81,22 +81,22 @@ begin(struct ui_buf *b, const char *title, const char *here)
     ui_raw(b, "</h1>\n");
 }
 
-static void
-end(struct ui_buf *b)
+void
+ui_end(struct ui_buf *b)
 {
     ui_raw(b, "</main></body></html>\n");
 }
 
-static void
-para(struct ui_buf *b, const char *text)
+void
+ui_para(struct ui_buf *b, const char *text)
 {
     ui_raw(b, "<p>");
     ui_text(b, text);
     ui_raw(b, "</p>\n");
 }
 
-static void
-number(struct ui_buf *b, const char *label, long long v, const char *id)
+void
+ui_number(struct ui_buf *b, const char *label, long long v, const char *id)
 {
     ui_raw(b, "<dt>");
     ui_text(b, label);
@@ -108,8 +108,8 @@ number(struct ui_buf *b, const char *label, long long v, const char *id)
 }
 
 /* One count (a query of one integer), binding this device and the hub's acknowledged seq. */
-static int
-count(struct client *c, const char *sql, long long *v)
+int
+ui_count(struct client *c, const char *sql, long long *v)
 {
     sqlite3_stmt *st = NULL;
     int ret = -1;
@@ -129,8 +129,8 @@ out:
     return ret;
 }
 
-static void
-failed(struct ui_buf *b, struct client *c)
+void
+ui_failed(struct ui_buf *b, struct client *c)
 {
     ui_raw(b, "<p class=\"error\">");
     ui_text(b, _("cannot read the records:"));
@@ -148,15 +148,15 @@ ui_page_home(struct ui_ctx *x, struct ui_buf *b)
     uint64_t conflicts = 0;
     int status = 200;
 
-    begin(b, _("Home"), "/");
+    ui_begin(b, _("Home"), "/");
     if (cs_replica_conflict_count(c->rep, &conflicts) != 0 ||
         cs_candidate_due_fill(c->db, c->today, c->hol, NULL, NULL, err, sizeof(err)) != 0 ||
-        count(c, "SELECT " COUNT_UNACKED, &unsent) != 0 ||
-        count(c, "SELECT " COUNT_OVERDUE, &overdue) != 0 ||
-        count(c, "SELECT count(*) FROM temp.due_rows WHERE days_left BETWEEN 0 AND 6", &week) !=
+        ui_count(c, "SELECT " COUNT_UNACKED, &unsent) != 0 ||
+        ui_count(c, "SELECT " COUNT_OVERDUE, &overdue) != 0 ||
+        ui_count(c, "SELECT count(*) FROM temp.due_rows WHERE days_left BETWEEN 0 AND 6", &week) !=
             0 ||
-        count(c, "SELECT " COUNT_CANDIDATES, &cands) != 0) {
-        failed(b, c);
+        ui_count(c, "SELECT " COUNT_CANDIDATES, &cands) != 0) {
+        ui_failed(b, c);
         status = 500;
         goto out;
     }
@@ -168,19 +168,19 @@ ui_page_home(struct ui_ctx *x, struct ui_buf *b)
             strftime(when, sizeof(when), "%d/%m/%Y %H:%M", &tm);
     }
     ui_raw(b, "<dl class=\"nums\">\n");
-    number(b, _("changes not yet sent to the hub"), unsent, "unsent");
+    ui_number(b, _("changes not yet sent to the hub"), unsent, "unsent");
     ui_raw(b, "<dt>");
     ui_text(b, _("last contact with the hub"));
     ui_raw(b, "</dt><dd id=\"contact\">");
     ui_text(b, when[0] ? when : _("never"));
     ui_raw(b, "</dd>\n");
-    number(b, _("open conflicts"), (long long)conflicts, "conflicts");
-    number(b, _("overdue deadlines"), overdue, "overdue");
-    number(b, _("deadlines this week"), week, "week");
-    number(b, _("candidates in progress"), cands, "candidates");
+    ui_number(b, _("open conflicts"), (long long)conflicts, "conflicts");
+    ui_number(b, _("overdue deadlines"), overdue, "overdue");
+    ui_number(b, _("deadlines this week"), week, "week");
+    ui_number(b, _("candidates in progress"), cands, "candidates");
     ui_raw(b, "</dl>\n");
 out:
-    end(b);
+    ui_end(b);
     return status;
 }
 
@@ -201,7 +201,7 @@ ui_page_candidates(struct ui_ctx *x, const char *q, struct ui_buf *b)
     char *match = NULL;
     int status = 200, rows = 0;
 
-    begin(b, _("Candidates"), "/candidates");
+    ui_begin(b, _("Candidates"), "/candidates");
     ui_raw(b, "<form method=\"get\" action=\"/candidates\" role=\"search\"><label>");
     ui_text(b, _("Find by name (tone marks are optional):"));
     ui_raw(b, " <input type=\"search\" name=\"q\" value=\"");
@@ -217,7 +217,7 @@ ui_page_candidates(struct ui_ctx *x, const char *q, struct ui_buf *b)
         }
     }
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        failed(b, c);
+        ui_failed(b, c);
         status = 500;
         goto out;
     }
@@ -253,18 +253,18 @@ ui_page_candidates(struct ui_ctx *x, const char *q, struct ui_buf *b)
         ui_raw(b, "</td></tr>\n");
     }
     if (rc != SQLITE_DONE) {
-        failed(b, c);
+        ui_failed(b, c);
         status = 500;
     }
     if (rows > 0)
         ui_raw(b, "</tbody></table>\n");
     else if (status == 200)
-        para(b, q != NULL && q[0] != 0 ? _("No candidate matches these words.")
-                                       : _("No candidate in progress."));
+        ui_para(b, q != NULL && q[0] != 0 ? _("No candidate matches these words.")
+                                          : _("No candidate in progress."));
 out:
     sqlite3_finalize(st);
     free(match);
-    end(b);
+    ui_end(b);
     return status;
 }
 
@@ -272,18 +272,18 @@ int
 ui_page_not_found(struct ui_ctx *x, struct ui_buf *b)
 {
     (void)x;
-    begin(b, _("Not here yet"), "");
-    para(b, _("This page does not exist yet. Use the links above."));
-    end(b);
+    ui_begin(b, _("Not here yet"), "");
+    ui_para(b, _("This page does not exist yet. Use the links above."));
+    ui_end(b);
     return 404;
 }
 
 int
 ui_page_forbidden(struct ui_buf *b)
 {
-    begin(b, _("Not allowed"), NULL);
-    para(b, _("This address is not open to you. Start 'cellsync ui' again on this computer and "
-              "use the address it gives."));
-    end(b);
+    ui_begin(b, _("Not allowed"), NULL);
+    ui_para(b, _("This address is not open to you. Start 'cellsync ui' again on this computer and "
+                 "use the address it gives."));
+    ui_end(b);
     return 403;
 }

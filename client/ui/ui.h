@@ -38,6 +38,19 @@ struct ui_ctx {
     const char *csrf; /* the form token of this launch, hex */
 };
 
+/* The layout every page shares (page.c). */
+/* Opens the document: title, the navigation (here: the address of the current tab; NULL: none). */
+void ui_begin(struct ui_buf *b, const char *title, const char *here);
+void ui_end(struct ui_buf *b);
+/* A paragraph of text. */
+void ui_para(struct ui_buf *b, const char *text);
+/* One "label: number" line of a <dl class="nums">, the number with an id for tests. */
+void ui_number(struct ui_buf *b, const char *label, long long v, const char *id);
+/* One integer from sql; a query of 2 or more parameters gets this device's id and the hub's ack. */
+int ui_count(struct client *c, const char *sql, long long *v);
+/* The replica's last error as a paragraph of class "error". */
+void ui_failed(struct ui_buf *b, struct client *c);
+
 /* The pages: each writes a whole document into b and returns its HTTP status. */
 int ui_page_home(struct ui_ctx *x, struct ui_buf *b);
 int ui_page_candidates(struct ui_ctx *x, const char *q, struct ui_buf *b);
