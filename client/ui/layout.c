@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The layout every page of `cellsync ui` shares (ui.h): the style sheet and
+ * script in the binary, the document's head and navigation, paragraphs,
+ * counts and the error line.
+ */
+#include <string.h>
+
+#include "cellsync/i18n.h"
+#include "client.h"
+#include "ui.h"
+
+/* Kept small; sizes in px so that every link and button is at least 44 px high. */
+const char ui_style_css[] =
+    "body{font-family:sans-serif;margin:0;color:#222;background:#fafafa;font-size:18px}"
+    "nav{display:flex;flex-wrap:wrap;background:#8b0000}"
+    "nav a{color:#fff;text-decoration:none;padding:0 16px;min-height:44px;line-height:44px}"
+    "nav a.on{background:#b22222;font-weight:bold}"
+    "main{padding:8px 16px;max-width:1100px}"
+    "table{border-collapse:collapse;width:100%}"
+    "th,td{text-align:left;padding:8px;border-bottom:1px solid #ddd}"
+    "dl.nums{display:grid;grid-template-columns:max-content auto;gap:8px 24px}"
+    "dl.nums dd{margin:0;font-weight:bold}"
+    /* A phone: labels wrap, values keep their room; nothing wider than the screen. */
+    "@media (max-width:600px){dl.nums{grid-template-columns:1fr auto}"
+    "th,td{padding:6px 4px;overflow-wrap:anywhere}}"
+    "input,button{font-size:18px;min-height:44px;padding:0 12px}"
+    "a{min-height:44px}";
+
+/* No page needs a script yet; the file exists so that the policy's 'self' has one place. */
+const char ui_app_js[] = "\"use strict\";\n";
+
+static const struct {
+    const char *href, *label;
+} nav[] = {
+    {"/", N_("Home")},
+    {"/candidates", N_("Candidates")},
+    {"/members", N_("Members")},
+    {"/meetings", N_("Meetings")},
+    {"/conflicts", N_("Conflicts")},
+    {"/sync", N_("Sync")},
+};
+
+void
+ui_begin(struct ui_buf *b, const char *title, const char *here)
+{
+    /* TRANSLATORS: the language code of this translation, for the web pages' lang="..." */
+    const char *lang = _("en");
+
+    ui_raw(b, "<!DOCTYPE html>\n<html lang=\"");
+    ui_text(b, lang);
+    ui_raw(b, "\"><head><meta charset=\"utf-8\">"
+              "<meta name=\"viewport\" content=\"width=device-width\">"
+              "<link rel=\"stylesheet\" href=\"/style.css\">"
+              "<script src=\"/app.js\" defer></script><title>");
+    ui_text(b, title);
+    ui_raw(b, " - cellsync</title></head>\n<body>");
+    if (here != NULL) {
+        ui_raw(b, "<nav>");
+        for (size_t i = 0; i < sizeof(nav) / sizeof(nav[0]); i++) {
+            ui_raw(b, "<a href=\"");
+            ui_raw(b, nav[i].href);
+            ui_raw(b, strcmp(nav[i].href, here) == 0 ? "\" class=\"on\">" : "\">");
+            ui_text(b, _(nav[i].label));
+            ui_raw(b, "</a>");
+        }
+        ui_raw(b, "</nav>");
+    }
+    ui_raw(b, "\n<main><h1>");
+    ui_text(b, title);
+    ui_raw(b, "</h1>\n");
+}
+
+void
+ui_end(struct ui_buf *b)
+{
+    ui_raw(b, "</main></body></html>\n");
+}
+
+void
+ui_para(struct ui_buf *b, const char *text)
+{
+    ui_raw(b, "<p>");
+    ui_text(b, text);
+    ui_raw(b, "</p>\n");
+}
+
+void
+ui_number(struct ui_buf *b, const char *label, long long v, const char *id)
+{
+    ui_raw(b, "<dt>");
+    ui_text(b, label);
+    ui_raw(b, "</dt><dd id=\"");
+    ui_raw(b, id);
+    ui_raw(b, "\">");
+    ui_num(b, v);
+    ui_raw(b, "</dd>\n");
+}
+
+/* One count (a query of one integer), binding this device and the hub's acknowledged seq. */
+int
+ui_count(struct client *c, const char *sql, long long *v)
+{
+    sqlite3_stmt *st = NULL;
+    int ret = -1;
+
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_bind_parameter_count(st) >= 2) {
+        sqlite3_bind_blob(st, 1, cs_replica_site(c->rep)->b, CS_ID_LEN, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, client_hub_acked(c));
+    }
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    *v = sqlite3_column_int64(st, 0);
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    return ret;
+}
+
+void
+ui_failed(struct ui_buf *b, struct client *c)
+{
+    ui_raw(b, "<p class=\"error\">");
+    ui_text(b, _("cannot read the records:"));
+    ui_raw(b, " ");
+    ui_text(b, sqlite3_errmsg(c->db));
+    ui_raw(b, "</p>\n");
+}
+
