@@ -179,6 +179,14 @@ int records_json_expr(const struct entity *e, const char *alias, char *buf, size
 /* Prints one record: "label: value" lines, or with json its JSON object. */
 int records_show(struct client *c, const struct entity *e, const struct cs_id *row, int json);
 
+/*
+ * fields_write() in a transaction of its own: what `add` and `edit` of a
+ * member or meeting, `candidate edit` and the web forms write. 0 or the
+ * error with err set (rolled back: nothing written).
+ */
+int records_write(struct client *c, const struct entity *e, const struct cs_id *row,
+                  const char **fv, char *err, size_t errlen);
+
 /* The text of a record's column ("" if unset) into buf; 0 or CS_ENOTFOUND. */
 int records_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
                  char *buf, size_t len);

@@ -329,13 +329,8 @@ cand_edit(struct client *c, const struct verb_args *a)
         return client_usage(_("candidate edit: give at least one field to change"));
     if ((ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
-    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
+    if ((ret = records_write(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0)
         return fail_with(err, ret);
-    if ((ret = fields_write(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0 ||
-        (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
-        cs_replica_rollback(c->rep);
-        return fail_with(err, ret);
-    }
     char name[300];
     printf(_("changed candidate %s\n"), who(c, &id, name, sizeof(name)));
     return CS_EXIT_OK;

@@ -37,13 +37,8 @@ write_member(struct client *c, const struct cs_id *id, const char **fv)
     char err[512] = "";
     int ret;
 
-    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
+    if ((ret = records_write(c, &ent_member, id, fv, err, sizeof(err))) != 0)
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
-    if ((ret = fields_write(c, &ent_member, id, fv, err, sizeof(err))) != 0 ||
-        (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
-        cs_replica_rollback(c->rep);
-        return client_fail("%s", err[0] ? err : cs_strerror(ret));
-    }
     return CS_EXIT_OK;
 }
 

@@ -29,6 +29,20 @@ records_text(struct client *c, const char *table, const struct cs_id *row, const
     return cs_record_text(c->db, table, row, column, buf, len);
 }
 
+int
+records_write(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
+              char *err, size_t errlen)
+{
+    int ret;
+
+    if ((ret = cs_replica_begin(c->rep, err, errlen)) != 0)
+        return ret;
+    if ((ret = fields_write(c, e, row, fv, err, errlen)) != 0 ||
+        (ret = cs_replica_commit(c->rep, err, errlen)) != 0)
+        cs_replica_rollback(c->rep);
+    return ret;
+}
+
 /* The SQL expression that shows a field: labels for codes, short ids for references. */
 static void
 field_expr(const struct field *f, const char *alias, int json, char *buf, size_t len)

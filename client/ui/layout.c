@@ -24,7 +24,17 @@ const char ui_style_css[] =
     /* A phone: labels wrap, values keep their room; nothing wider than the screen. */
     "@media (max-width:600px){dl.nums{grid-template-columns:1fr auto}"
     "th,td{padding:6px 4px;overflow-wrap:anywhere}}"
-    "input,button{font-size:18px;min-height:44px;padding:0 12px}"
+    "input,button,select,textarea{font-size:18px;min-height:44px;padding:0 12px;"
+    "box-sizing:border-box}"
+    "textarea{padding:8px 12px;width:100%;font-family:inherit}"
+    "p.field label{display:block;font-weight:bold;margin-bottom:4px}"
+    "p.field input[type=text],p.field select{width:100%;max-width:32em}"
+    "button,a.button{display:inline-block;background:#8b0000;color:#fff;border:0;"
+    "border-radius:4px;padding:0 20px;line-height:44px;text-decoration:none;cursor:pointer}"
+    "a.button{background:#666}"
+    "button:focus,a:focus,input:focus,select:focus,textarea:focus{outline:3px solid #f0a000}"
+    "p.error{background:#fde8e8;border-left:6px solid #b00;padding:8px 12px}"
+    "p.ok{background:#e8f5e8;border-left:6px solid #080;padding:8px 12px}"
     "a{min-height:44px}";
 
 /* No page needs a script yet; the file exists so that the policy's 'self' has one place. */
@@ -128,4 +138,3 @@ ui_failed(struct ui_buf *b, struct client *c)
     ui_text(b, sqlite3_errmsg(c->db));
     ui_raw(b, "</p>\n");
 }
-

@@ -21,13 +21,14 @@
 #include "ui.h"
 
 int
-ui_page_home(struct ui_ctx *x, struct ui_buf *b)
+ui_page_home(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 {
     struct client *c = x->c;
     char err[512] = "", contact[64], when[64] = "";
     long long unsent = 0, overdue = 0, week = 0, cands = 0;
     uint64_t conflicts = 0;
     int status = 200;
+    (void)r;
 
     ui_begin(b, _("Home"), "/");
     if (cs_replica_conflict_count(c->rep, &conflicts) != 0 ||
@@ -66,7 +67,7 @@ out:
 }
 
 int
-ui_page_candidates(struct ui_ctx *x, const char *q, struct ui_buf *b)
+ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 {
     /* The date of the stage reached: the stage's own column, from the schema's stage map. */
 #define XX(name, code, column, label) " WHEN '" code "' THEN " column
@@ -78,6 +79,7 @@ ui_page_candidates(struct ui_ctx *x, const char *q, struct ui_buf *b)
                 " WHERE search_candidate MATCH ?3)) ORDER BY full_name COLLATE vi_name, id";
 #undef XX
     struct client *c = x->c;
+    const char *q = ui_arg(r, "q");
     sqlite3_stmt *st = NULL;
     char *match = NULL;
     int status = 200, rows = 0;
@@ -148,6 +150,12 @@ out:
     ui_end(b);
     return status;
 }
+
+const struct ui_route ui_routes_home[] = {
+    {"/", ui_page_home, NULL},
+    {"/candidates", ui_page_candidates, NULL},
+    {NULL, NULL, NULL},
+};
 
 int
 ui_page_not_found(struct ui_ctx *x, struct ui_buf *b)

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@
 
 #define SECRET_LEN 32
 #define HEX_LEN    (2 * SECRET_LEN + 1)
-#define BODY_MAX   (64 * 1024)
+#define BODY_MAX   (512 * 1024) /* a meeting's minutes run to pages */
 #define COOKIE     "cs_ui"
 
 enum { OPT_NO_BROWSER, OPT_PORT, OPT__COUNT };
@@ -109,30 +110,83 @@ forbidden(struct MHD_Connection *conn)
     return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
 }
 
-/* The value of field name in an x-www-form-urlencoded body, decoded into out; 0 if found. */
-static int
-form_field(const char *body, const char *name, char *out, size_t outlen)
+/* The nth value of field name in an x-www-form-urlencoded body, decoded and malloc'd. */
+static char *
+form_field(const char *body, const char *name, size_t nth)
 {
     size_t nl = strlen(name);
     const char *p = body;
 
     while (p != NULL && *p) {
         const char *amp = strchr(p, '&'), *stop = amp ? amp : p + strlen(p);
-        if ((size_t)(stop - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+        if ((size_t)(stop - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == '=' && nth-- == 0) {
             size_t n = (size_t)(stop - p) - nl - 1;
-            if (n >= outlen)
-                return -1;
+            char *out = malloc(n + 1);
+            if (out == NULL)
+                return NULL;
             memcpy(out, p + nl + 1, n);
             out[n] = 0;
             for (char *q = out; *q; q++)
                 if (*q == '+')
                     *q = ' ';
             MHD_http_unescape(out);
-            return 0;
+            return out;
         }
         p = amp ? amp + 1 : NULL;
     }
-    return -1;
+    return NULL;
+}
+
+char *
+ui_field_nth(const struct ui_req *r, const char *name, size_t nth)
+{
+    return r->body != NULL ? form_field(r->body, name, nth) : NULL;
+}
+
+int
+ui_field(const struct ui_req *r, const char *name, char *out, size_t outlen)
+{
+    char *v = ui_field_nth(r, name, 0);
+    int ret = -1;
+
+    if (v != NULL && strlen(v) < outlen) {
+        memcpy(out, v, strlen(v) + 1);
+        ret = 0;
+    }
+    free(v);
+    return ret;
+}
+
+const char *
+ui_arg(struct ui_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int
+ui_redirect(struct ui_req *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->location, sizeof(r->location), fmt, ap);
+    va_end(ap);
+    return MHD_HTTP_SEE_OTHER;
+}
+
+/* Every file of pages: its table of addresses. */
+static const struct ui_route *const routes[] = {
+    ui_routes_home,     ui_routes_candidate, ui_routes_member, ui_routes_meeting,
+    ui_routes_conflict, ui_routes_sync,      ui_routes_setup,  ui_routes_report,
+};
+
+static const struct ui_route *
+route(const char *url)
+{
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        for (const struct ui_route *t = routes[i]; t->path != NULL; t++)
+            if (strcmp(t->path, url) == 0)
+                return t;
+    return NULL;
 }
 
 static enum MHD_Result
@@ -183,33 +237,33 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     }
     if (!same(MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE), s->secret))
         return forbidden(conn);
-    if (strcmp(method, MHD_HTTP_METHOD_POST) == 0) {
+    int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    if (post) {
         const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-        char token[HEX_LEN + 1];
-        if ((origin != NULL && strcmp(origin, s->origin) != 0) || rq->too_big || rq->body == NULL ||
-            form_field(rq->body, "csrf", token, sizeof(token)) != 0 || !same(token, s->csrf))
+        char *token = rq->body != NULL ? form_field(rq->body, "csrf", 0) : NULL;
+        int good = token != NULL && same(token, s->csrf);
+        free(token);
+        if ((origin != NULL && strcmp(origin, s->origin) != 0) || rq->too_big || !good)
             return forbidden(conn);
-        /* No page takes a POST yet: the forms come with the screens that write. */
-        status = ui_page_not_found(&s->ctx, &b);
-        return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
-    }
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+    } else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+               strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
         return forbidden(conn);
-    if (strcmp(url, "/style.css") == 0) {
+    }
+    if (!post && strcmp(url, "/style.css") == 0) {
         ui_raw(&b, ui_style_css);
         return send_page(conn, MHD_HTTP_OK, &b, "text/css; charset=utf-8", NULL, NULL);
     }
-    if (strcmp(url, "/app.js") == 0) {
+    if (!post && strcmp(url, "/app.js") == 0) {
         ui_raw(&b, ui_app_js);
         return send_page(conn, MHD_HTTP_OK, &b, "text/javascript; charset=utf-8", NULL, NULL);
     }
-    if (strcmp(url, "/") == 0)
-        status = ui_page_home(&s->ctx, &b);
-    else if (strcmp(url, "/candidates") == 0)
-        status = ui_page_candidates(
-            &s->ctx, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "q"), &b);
-    else
-        status = ui_page_not_found(&s->ctx, &b);
+    const struct ui_route *rt = route(url);
+    ui_handler fn = rt == NULL ? NULL : post ? rt->post : rt->get;
+    struct ui_req r = {
+        .method = post ? "POST" : "GET", .url = url, .body = post ? rq->body : NULL, .conn = conn};
+    status = fn != NULL ? fn(&s->ctx, &r, &b) : ui_page_not_found(&s->ctx, &b);
+    if (status == MHD_HTTP_SEE_OTHER)
+        return send_page(conn, (unsigned)status, &b, "text/plain", NULL, r.location);
     return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
 }
 

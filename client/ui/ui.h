@@ -11,6 +11,9 @@
 #include <stddef.h>
 
 struct client;
+struct cs_id;
+struct entity;
+struct field;
 
 /* A page being written. oom is set once an allocation failed; the page is then not sent. */
 struct ui_buf {
@@ -51,9 +54,87 @@ int ui_count(struct client *c, const char *sql, long long *v);
 /* The replica's last error as a paragraph of class "error". */
 void ui_failed(struct ui_buf *b, struct client *c);
 
+/*
+ * One request, as a page sees it (server.c). A page that took a POST and
+ * wants the browser elsewhere (to the record it wrote, so that a reload does
+ * not post again) sets location and returns 303; otherwise it writes a
+ * whole document and returns its HTTP status.
+ */
+struct ui_req {
+    const char *method; /* "GET" (HEAD is served as GET) or "POST" */
+    const char *url;    /* the path, without the query */
+    const char *body;   /* a POST's x-www-form-urlencoded body (csrf checked); NULL on GET */
+    void *conn;         /* the MHD connection, for ui_arg() */
+    char location[512]; /* set with a 303: where the browser goes next */
+};
+
+/* The query argument name of the address (?name=...), decoded; NULL if absent. */
+const char *ui_arg(struct ui_req *r, const char *name);
+/*
+ * The nth (from 0) value of field name in a POST's body, decoded, malloc'd
+ * (NULL: absent or no memory). The nth is for a list of checkboxes of one
+ * name (attendance).
+ */
+char *ui_field_nth(const struct ui_req *r, const char *name, size_t nth);
+/* The first, copied into out; 0, or -1 when absent or longer than outlen - 1. */
+int ui_field(const struct ui_req *r, const char *name, char *out, size_t outlen);
+/* Sets location (printf-like) and returns 303. */
+int ui_redirect(struct ui_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * An address and what answers it: get for GET and HEAD, post for POST
+ * (NULL: the method is not allowed there). Each file of pages has one
+ * table, ended by {NULL}, listed in server.c.
+ */
+typedef int (*ui_handler)(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b);
+struct ui_route {
+    const char *path;
+    ui_handler get, post;
+};
+extern const struct ui_route ui_routes_home[], ui_routes_candidate[], ui_routes_member[],
+    ui_routes_meeting[], ui_routes_conflict[], ui_routes_sync[], ui_routes_setup[],
+    ui_routes_report[];
+
+/* ---- forms (form.c): every control labelled, 44 px high, Enter submits ---- */
+
+/* <form method="post" action="..."> with this launch's token in it. */
+void ui_form_begin(struct ui_ctx *x, struct ui_buf *b, const char *action);
+/* The submit button (and a Cancel link back to cancel when not NULL), then </form>. */
+void ui_form_end(struct ui_buf *b, const char *submit, const char *cancel);
+/* What went wrong, at the top of a form (role="alert"), and what went right (role="status"). */
+void ui_error(struct ui_buf *b, const char *text);
+void ui_notice(struct ui_buf *b, const char *text);
+/*
+ * A labelled control named name. ui_input's kind is "text", "number",
+ * "search" or "date" (a text box for DD/MM/YYYY: the browsers' own date
+ * pickers show the order of the browser's language, not the Vietnamese one).
+ */
+void ui_input(struct ui_buf *b, const char *name, const char *label, const char *value,
+              const char *kind);
+void ui_textarea(struct ui_buf *b, const char *name, const char *label, const char *value);
+/* A <select> of code list (cellsync/codes.h) by translated label; empty_ok adds a blank first. */
+void ui_select_code(struct ui_buf *b, const char *name, const char *label, const char *list,
+                    const char *value, int empty_ok);
+
+/*
+ * The fields of a record (client.h's entity tables: the same fields as
+ * `add` and `edit` take) as form controls named by column. fv[i] is what
+ * field i shows: typed back after a refusal, or the record's stored text
+ * (dates shown DD/MM/YYYY), NULL for empty.
+ */
+void ui_entity_inputs(struct ui_ctx *x, struct ui_buf *b, const struct entity *e, char *const *fv);
+/*
+ * The entity's fields from a POST into fv (each malloc'd, NULL when not in
+ * the form); fields_write() takes them as typed. 0 or -1 (no memory).
+ */
+int ui_entity_read(const struct ui_req *r, const struct entity *e, char **fv);
+/* A record's stored fields into fv (malloc'd, dates as DD/MM/YYYY) for an edit form. 0 or -1. */
+int ui_entity_load(struct ui_ctx *x, const struct entity *e, const struct cs_id *row, char **fv);
+void ui_entity_free(const struct entity *e, char **fv);
+
 /* The pages: each writes a whole document into b and returns its HTTP status. */
-int ui_page_home(struct ui_ctx *x, struct ui_buf *b);
-int ui_page_candidates(struct ui_ctx *x, const char *q, struct ui_buf *b);
+int ui_page_home(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b);
+int ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b);
 int ui_page_not_found(struct ui_ctx *x, struct ui_buf *b);
 int ui_page_forbidden(struct ui_buf *b);
 

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The report pages of `cellsync ui` (ui.h): none yet.
+ */
+#include <stddef.h>
+
+#include "ui.h"
+
+const struct ui_route ui_routes_report[] = {
+    {NULL, NULL, NULL},
+};
