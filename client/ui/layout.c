@@ -49,6 +49,7 @@ static const struct {
     {"/meetings", N_("Meetings")},
     {"/conflicts", N_("Conflicts")},
     {"/sync", N_("Sync")},
+    {"/report", N_("Report")},
 };
 
 void

@@ -206,3 +206,34 @@ restore() {
     done
 }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# ---- the web pages (cellsync ui) ----
+# start_ui DEVICE [ARGS]: `cellsync ui --no-browser` for $dir/DEVICE (DEVICE empty:
+# $CELLSYNC_HOME as set); sets $ui_url (the address with its secret) and $ui_pid, which
+# cleanup stops. Ends the test when no address is printed in 10 s.
+start_ui() {
+    _dev=$1
+    shift
+    rm -f "$dir/ui.out"
+    if [ -n "$_dev" ]; then
+        CELLSYNC_HOME="$dir/$_dev" "$cellsync" ui --no-browser "$@" >"$dir/ui.out" 2>>"$dir/ui.err" </dev/null &
+    else
+        "$cellsync" ui --no-browser "$@" >"$dir/ui.out" 2>>"$dir/ui.err" </dev/null &
+    fi
+    ui_pid=$!
+    bg_pids="$bg_pids $ui_pid"
+    wait_file "$dir/ui.out" 100
+    ui_url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/?k=[0-9a-f]\{64\}' "$dir/ui.out")
+    if [ -z "$ui_url" ]; then
+        echo "FAIL: cellsync ui printed no address: $(cat "$dir/ui.out" "$dir/ui.err")"
+        exit 1
+    fi
+}
+# ui_checks FILE: counts the lines "ok WHAT" / "FAIL WHAT" a python check (ui_web.py's
+# check()) wrote to FILE; a file with no "ok" line at all fails too.
+ui_checks() {
+    while read -r _verdict _what; do
+        if [ "$_verdict" = ok ]; then ok; else bad "$_what"; fi
+    done <"$1"
+    grep -q "^ok " "$1" || bad "the python checks did not run: $(cat "$1")"
+}
