@@ -237,6 +237,14 @@ int run_verbs(const char *cmd, const struct verb *verbs, size_t n, int argc, cha
 /* The same for one verb: argv[0] is its name, or the command's for a command that is one verb. */
 int run_verb(const char *cmd, const struct verb *v, int argc, char **argv);
 
+/* ---- init and enrollment (cmd_init.c, cmd_enroll.c) ---- */
+
+/* `cellsync init`: the data directory, the device's key pair and its empty replica. */
+int client_init(const char *org);
+/* `cellsync enroll`: from an enrollment file, or a code and the hub's address HOST:PORT. */
+int client_enroll(struct client *c, const char *file, const char *code, const char *hub,
+                  const char *name);
+
 /* ---- the due list (common.c) ---- */
 
 /*

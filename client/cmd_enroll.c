@@ -86,26 +86,15 @@ expired_warning(struct client *c, int64_t expires)
             until, now);
 }
 
-static int
-enroll_run(struct client *c, const struct verb_args *a)
+/* Binds the device to its hub, from an enrollment file or from a code. */
+int
+client_enroll(struct client *c, const char *file, const char *code, const char *hub,
+              const char *name)
 {
     struct cs_enrollment e = {0};
     char err[1024] = "", hex[CS_PK_LEN * 2 + 1], prev[CS_PK_LEN * 2 + 1] = "";
-    const char *code = a->ov[OPT_CODE], *hub = a->ov[OPT_HUB], *name = a->ov[OPT_NAME];
-    char hubaddr[sizeof(e.addr)];
     int ret;
 
-    /* Kept as HOST:PORT, the usual port filled in: the stored address is what sync dials. */
-    if (hub != NULL) {
-        if (link_address(hub, hubaddr, sizeof(hubaddr), err, sizeof(err)) != 0)
-            return client_usage(_("enroll: --hub: %s"), err);
-        hub = hubaddr;
-    }
-
-    if ((code == NULL) == (a->argc == 0))
-        return client_usage(_("enroll: give an enrollment FILE or --code CODE, one of them"));
-    if (code != NULL && hub == NULL)
-        return client_usage(_("enroll: --code needs --hub HOST[:PORT]"));
     if (code != NULL) {
         uint8_t id5[CS_ENROLL_CODE_HUB];
         struct cs_id id;
@@ -122,7 +111,7 @@ enroll_run(struct client *c, const struct verb_args *a)
                                hub);
         snprintf(e.addr, sizeof(e.addr), "%s", hub);
     } else {
-        if ((ret = cs_enrollment_read(a->argv[0], &e, err, sizeof(err))) != 0)
+        if ((ret = cs_enrollment_read(file, &e, err, sizeof(err))) != 0)
             return client_fail("%s", err);
         if (hub != NULL)
             snprintf(e.addr, sizeof(e.addr), "%s", hub);
@@ -183,6 +172,28 @@ enroll_run(struct client *c, const struct verb_args *a)
                  "USB stick\n"),
                e.addr);
     return CS_EXIT_OK;
+}
+
+static int
+enroll_run(struct client *c, const struct verb_args *a)
+{
+    struct cs_enrollment e;
+    char err[1024] = "";
+    const char *code = a->ov[OPT_CODE], *hub = a->ov[OPT_HUB], *name = a->ov[OPT_NAME];
+    char hubaddr[sizeof(e.addr)];
+
+    /* Kept as HOST:PORT, the usual port filled in: the stored address is what sync dials. */
+    if (hub != NULL) {
+        if (link_address(hub, hubaddr, sizeof(hubaddr), err, sizeof(err)) != 0)
+            return client_usage(_("enroll: --hub: %s"), err);
+        hub = hubaddr;
+    }
+
+    if ((code == NULL) == (a->argc == 0))
+        return client_usage(_("enroll: give an enrollment FILE or --code CODE, one of them"));
+    if (code != NULL && hub == NULL)
+        return client_usage(_("enroll: --code needs --hub HOST[:PORT]"));
+    return client_enroll(c, code != NULL ? NULL : a->argv[0], code, hub, name);
 }
 
 static const struct verb enroll_verb = {

@@ -21,25 +21,17 @@ static const struct cs_cli_opt init_opts[OPT__COUNT] = {
     [OPT_ORG] = {"org", 1, N_("the code of this cell, as the organisation committee writes it")},
 };
 
+/* Makes the data directory, this device's key pair and its empty replica. */
 int
-cmd_init(int argc, char **argv)
+client_init(const char *org)
 {
     struct client c = {0};
-    const char *ov[OPT__COUNT];
     char key_path[PATH_MAX + 32], pub_path[PATH_MAX + 32], db_path[PATH_MAX + 32], err[512];
     struct cs_key *k = NULL;
     struct cs_replica *r = NULL;
     struct cs_id site;
-    int rest, ret;
+    int ret;
 
-    ret = client_args("init", _("usage: cellsync init [--org CODE]"),
-                      _("Creates this device's key and its empty record store in $CELLSYNC_HOME\n"
-                        "(default ~/.local/share/cellsync)."),
-                      argc, argv, init_opts, OPT__COUNT, ov, &rest);
-    if (ret != CS_CLI_GO_ON)
-        return ret;
-    if (rest != argc)
-        return client_usage(_("init: unexpected argument '%s'"), argv[rest]);
     if (client_home(c.home, sizeof(c.home)) != 0)
         return CS_EXIT_FAILURE;
     client_path(&c, CLIENT_KEY, key_path, sizeof(key_path));
@@ -60,7 +52,7 @@ cmd_init(int argc, char **argv)
     cs_key_id(k, &site);
     cs_key_free(k);
     if ((ret = cs_replica_open(&r, db_path, CS_REPLICA_CREATE, &site, err, sizeof(err))) != 0 ||
-        (ov[OPT_ORG] != NULL && (ret = cs_replica_meta_set(r, CS_META_ORG, ov[OPT_ORG])) != 0)) {
+        (org != NULL && (ret = cs_replica_meta_set(r, CS_META_ORG, org)) != 0)) {
         cs_replica_close(r);
         unlink(db_path);
         unlink(key_path);
@@ -77,4 +69,21 @@ cmd_init(int argc, char **argv)
     cs_id_to_hex(&site, hex);
     printf(_("created the records of device %s in %s\n"), hex, c.home);
     return CS_EXIT_OK;
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+    const char *ov[OPT__COUNT];
+    int rest, ret;
+
+    ret = client_args("init", _("usage: cellsync init [--org CODE]"),
+                      _("Creates this device's key and its empty record store in $CELLSYNC_HOME\n"
+                        "(default ~/.local/share/cellsync)."),
+                      argc, argv, init_opts, OPT__COUNT, ov, &rest);
+    if (ret != CS_CLI_GO_ON)
+        return ret;
+    if (rest != argc)
+        return client_usage(_("init: unexpected argument '%s'"), argv[rest]);
+    return client_init(ov[OPT_ORG]);
 }
