@@ -239,11 +239,36 @@ int run_verb(const char *cmd, const struct verb *v, int argc, char **argv);
 
 /* ---- init and enrollment (cmd_init.c, cmd_enroll.c) ---- */
 
-/* `cellsync init`: the data directory, the device's key pair and its empty replica. */
-int client_init(const char *org);
-/* `cellsync enroll`: from an enrollment file, or a code and the hub's address HOST:PORT. */
+/*
+ * `cellsync init` and the setup page: makes the data directory home (mode
+ * 0700), this device's key pair (its id into site) and an empty replica,
+ * of unit org when not NULL. Never overwrites: CS_EEXISTS when home
+ * already holds a device's records. 0, or the code with err saying what
+ * failed; a failure leaves no half-made key or replica behind.
+ */
+int client_init(const char *home, const char *org, struct cs_id *site, char *err, size_t errlen);
+
+/* What client_enroll() did: for the command's lines and the setup page's sentences. */
+struct client_enrolled {
+    char addr[128]; /* the hub's address as kept, HOST:PORT */
+    char org[64];   /* the unit; "" by code, where the first sync brings it */
+    char role[16];
+    size_t adopted;  /* records written before enrollment that took the unit now */
+    int64_t expired; /* the enrollment's end, when past by this computer's clock; else 0 */
+};
+
+/*
+ * `cellsync enroll` and the setup page: binds the device to its hub, from
+ * the enrollment file file, or from code and the hub's address hub
+ * (HOST:PORT as link_address() writes it; with a file, it replaces the
+ * file's). name: the device's name, NULL for the file's. 0 with *out
+ * filled, or the code with err saying what is wrong: a wrong file, code or
+ * address changes nothing.
+ */
 int client_enroll(struct client *c, const char *file, const char *code, const char *hub,
-                  const char *name);
+                  const char *name, struct client_enrolled *out, char *err, size_t errlen);
+/* The warning for an enrollment past its end (out->expired), one sentence into buf. */
+void client_enroll_expired(struct client *c, int64_t expires, char *buf, size_t len);
 
 /* ---- the due list (common.c) ---- */
 

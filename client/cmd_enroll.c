@@ -65,57 +65,87 @@ unregistered(struct client *c)
     return ret;
 }
 
-/* An enrollment past its expiry by this computer's clock: say which may be wrong. */
-static void
-expired_warning(struct client *c, int64_t expires)
+void
+client_enroll_expired(struct client *c, int64_t expires, char *buf, size_t len)
 {
-    char until[CS_DATE_BUFSZ], now[CS_DATE_BUFSZ];
+    char until[CS_DATE_BUFSZ] = "", now[CS_DATE_BUFSZ] = "";
     time_t t = (time_t)expires, n = (time_t)(cs_replica_wall_ms(c->rep) / 1000);
     struct tm tm;
-    if (localtime_r(&t, &tm) == NULL)
-        return;
-    strftime(until, sizeof(until), "%d/%m/%Y", &tm);
-    if (localtime_r(&n, &tm) == NULL)
-        return;
-    strftime(now, sizeof(now), "%d/%m/%Y", &tm);
-    fprintf(stderr,
-            _("cellsync: this enrollment was valid until %s, and this computer's clock says it is "
-              "%s: if that date is wrong, set the computer's date and time (the hub checks the "
-              "enrollment by its own clock at the first sync); if it is right, ask the hub's "
-              "administrator for a new enrollment\n"),
-            until, now);
+    if (localtime_r(&t, &tm) != NULL)
+        strftime(until, sizeof(until), "%d/%m/%Y", &tm);
+    if (localtime_r(&n, &tm) != NULL)
+        strftime(now, sizeof(now), "%d/%m/%Y", &tm);
+    snprintf(buf, len,
+             _("this enrollment was valid until %s, and this computer's clock says it is %s: if "
+               "that date is wrong, set the computer's date and time (the hub checks the "
+               "enrollment by its own clock at the first sync); if it is right, ask the hub's "
+               "administrator for a new enrollment"),
+             until, now);
 }
 
-/* Binds the device to its hub, from an enrollment file or from a code. */
-int
-client_enroll(struct client *c, const char *file, const char *code, const char *hub,
-              const char *name)
+/* The enrollment from a code: the hub's key, fetched from hub and checked against the code. */
+static int
+enrollment_of_code(const char *code, const char *hub, struct cs_enrollment *e, char *err,
+                   size_t errlen)
 {
-    struct cs_enrollment e = {0};
-    char err[1024] = "", hex[CS_PK_LEN * 2 + 1], prev[CS_PK_LEN * 2 + 1] = "";
+    uint8_t id5[CS_ENROLL_CODE_HUB];
+    struct cs_id id;
     int ret;
 
-    if (code != NULL) {
-        uint8_t id5[CS_ENROLL_CODE_HUB];
-        struct cs_id id;
-        if (cs_enroll_code_parse(code, id5, e.secret) != 0)
-            return client_fail(_("'%s' is not an enrollment code (16 letters and digits, as "
-                                 "XXXX-XXXX-XXXX-XXXX)"),
-                               code);
-        if ((ret = fetch_hub_key(hub, e.hub_pk, err, sizeof(err))) != 0)
-            return client_fail("%s", err);
-        cs_pk_id(e.hub_pk, &id);
-        if (sodium_memcmp(id.b, id5, CS_ENROLL_CODE_HUB) != 0)
-            return client_fail(_("the hub at '%s' is not the one that made this code: its key "
-                                 "does not match; check the address and the code"),
-                               hub);
+    if (cs_enroll_code_parse(code, id5, e->secret) != 0)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("'%s' is not an enrollment code (16 letters and digits, as "
+                         "XXXX-XXXX-XXXX-XXXX)"),
+                       code);
+    if ((ret = fetch_hub_key(hub, e->hub_pk, err, errlen)) != 0)
+        return ret;
+    cs_pk_id(e->hub_pk, &id);
+    if (sodium_memcmp(id.b, id5, CS_ENROLL_CODE_HUB) != 0)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("the hub at '%s' is not the one that made this code: its key does not "
+                         "match; check the address and the code"),
+                       hub);
+    snprintf(e->addr, sizeof(e->addr), "%s", hub);
+    return 0;
+}
+
+/* Keeps the enrollment in the replica's settings; the secret is wiped from memory. */
+static int
+enrollment_save(struct client *c, struct cs_enrollment *e, const char *hex, const char *name,
+                char *err, size_t errlen)
+{
+    char secret[CS_ENROLL_SECRET_LEN * 2 + 1];
+    int ret;
+
+    sodium_bin2hex(secret, sizeof(secret), e->secret, sizeof(e->secret));
+    if ((ret = cs_replica_meta_set(c->rep, CS_META_HUB_ADDR, e->addr)) != 0 ||
+        (ret = cs_replica_meta_set(c->rep, CS_META_HUB_PK, hex)) != 0 ||
+        (ret = cs_replica_meta_set(c->rep, CS_META_ENROLL_SECRET, secret)) != 0 ||
+        (e->org[0] && (ret = cs_replica_meta_set(c->rep, CS_META_ORG, e->org)) != 0) ||
+        (e->role[0] && (ret = cs_replica_meta_set(c->rep, CS_META_ROLE, e->role)) != 0) ||
+        ((name || e->name[0]) &&
+         (ret = cs_replica_meta_set(c->rep, CS_META_DEVICE_NAME, name ? name : e->name)) != 0))
+        cs_errf(err, errlen, ret, _("cannot save the enrollment: %s"), cs_strerror(ret));
+    sodium_memzero(secret, sizeof(secret));
+    sodium_memzero(e->secret, sizeof(e->secret));
+    return ret;
+}
+
+int
+client_enroll(struct client *c, const char *file, const char *code, const char *hub,
+              const char *name, struct client_enrolled *out, char *err, size_t errlen)
+{
+    struct cs_enrollment e = {0};
+    char hex[CS_PK_LEN * 2 + 1], prev[CS_PK_LEN * 2 + 1] = "";
+    int ret;
+
+    memset(out, 0, sizeof(*out));
+    if (code != NULL)
+        ret = enrollment_of_code(code, hub, &e, err, errlen);
+    else if ((ret = cs_enrollment_read(file, &e, err, errlen)) == 0 && hub != NULL)
         snprintf(e.addr, sizeof(e.addr), "%s", hub);
-    } else {
-        if ((ret = cs_enrollment_read(file, &e, err, sizeof(err))) != 0)
-            return client_fail("%s", err);
-        if (hub != NULL)
-            snprintf(e.addr, sizeof(e.addr), "%s", hub);
-    }
+    if (ret != 0)
+        goto out;
     sodium_bin2hex(hex, sizeof(hex), e.hub_pk, CS_PK_LEN);
     /*
      * Enrolled once, a device belongs to its hub. Until the hub has taken
@@ -123,64 +153,71 @@ client_enroll(struct client *c, const char *file, const char *code, const char *
      * the same hub: the hub may have refused the first as expired.
      */
     if (cs_replica_meta_get(c->rep, CS_META_HUB_PK, prev, sizeof(prev)) == 0 && prev[0] != 0 &&
-        (strcmp(prev, hex) != 0 || !unregistered(c)))
-        return client_fail(_("this device is already enrolled with a hub; its records belong to "
-                             "that hub"));
+        (strcmp(prev, hex) != 0 || !unregistered(c))) {
+        ret = cs_errf(err, errlen, CS_EEXISTS,
+                      _("this device is already enrolled with a hub; its records belong to "
+                        "that hub"));
+        goto out;
+    }
     /*
      * The hub judges expiry, by its own clock, when the device first
      * presents the secret: this computer's clock may be wrong, and a device
      * that refused here could never enroll. It only warns.
      */
     if (e.expires != 0 && e.expires < (int64_t)(cs_replica_wall_ms(c->rep) / 1000))
-        expired_warning(c, e.expires);
-    char secret[CS_ENROLL_SECRET_LEN * 2 + 1];
-    sodium_bin2hex(secret, sizeof(secret), e.secret, sizeof(e.secret));
-    if ((ret = cs_replica_meta_set(c->rep, CS_META_HUB_ADDR, e.addr)) != 0 ||
-        (ret = cs_replica_meta_set(c->rep, CS_META_HUB_PK, hex)) != 0 ||
-        (ret = cs_replica_meta_set(c->rep, CS_META_ENROLL_SECRET, secret)) != 0 ||
-        (e.org[0] && (ret = cs_replica_meta_set(c->rep, CS_META_ORG, e.org)) != 0) ||
-        (e.role[0] && (ret = cs_replica_meta_set(c->rep, CS_META_ROLE, e.role)) != 0) ||
-        ((name || e.name[0]) &&
-         (ret = cs_replica_meta_set(c->rep, CS_META_DEVICE_NAME, name ? name : e.name)) != 0)) {
-        sodium_memzero(secret, sizeof(secret));
-        return client_fail(_("cannot save the enrollment: %s"), cs_strerror(ret));
-    }
-    sodium_memzero(secret, sizeof(secret));
-    sodium_memzero(e.secret, sizeof(e.secret));
+        out->expired = e.expires;
+    if ((ret = enrollment_save(c, &e, hex, name, err, errlen)) != 0)
+        goto out;
     /* Records written before the unit was known take it now (by code: at the first sync). */
-    size_t adopted = 0;
-    if ((ret = cs_unit_adopt(c->rep, &adopted, err, sizeof(err))) != 0)
-        return client_fail("%s", err);
-    if (e.org[0]) {
-        const char *role = cs_code_label("role", e.role);
-        printf(_("enrolled with the hub at %s as unit %s (%s)\n"), e.addr, e.org,
-               role ? role : e.role);
-    } else {
-        printf(_("enrolled with the hub at %s\n"), e.addr);
+    if ((ret = cs_unit_adopt(c->rep, &out->adopted, err, errlen)) != 0)
+        goto out;
+    snprintf(out->addr, sizeof(out->addr), "%s", e.addr);
+    snprintf(out->org, sizeof(out->org), "%s", e.org);
+    snprintf(out->role, sizeof(out->role), "%s", e.role);
+out:
+    sodium_memzero(&e, sizeof(e));
+    return ret;
+}
+
+/* What enroll did and what comes next, as lines. */
+static void
+enroll_print(struct client *c, const struct client_enrolled *d, int by_code)
+{
+    char warn[1024];
+
+    if (d->expired != 0) {
+        client_enroll_expired(c, d->expired, warn, sizeof(warn));
+        fprintf(stderr, "cellsync: %s\n", warn);
     }
-    if (adopted > 0)
-        printf(dngettext(CS_TEXT_DOMAIN,
-                         "%zu record written before enrollment now belongs to unit %s\n",
-                         "%zu records written before enrollment now belong to unit %s\n", adopted),
-               adopted, e.org);
+    if (d->org[0]) {
+        const char *role = cs_code_label("role", d->role);
+        printf(_("enrolled with the hub at %s as unit %s (%s)\n"), d->addr, d->org,
+               role ? role : d->role);
+    } else {
+        printf(_("enrolled with the hub at %s\n"), d->addr);
+    }
+    if (d->adopted > 0)
+        printf(dngettext(
+                   CS_TEXT_DOMAIN, "%zu record written before enrollment now belongs to unit %s\n",
+                   "%zu records written before enrollment now belong to unit %s\n", d->adopted),
+               d->adopted, d->org);
     /* What comes next depends on the way: a code came over the network, a file may not have. */
-    if (code != NULL)
+    if (by_code)
         printf("%s\n", _("next: run 'cellsync sync' to register this device with the hub"));
     else
         printf(_("next: run 'cellsync sync' if this computer can reach the hub at %s; if it "
                  "cannot, run 'cellsync bundle export FILE' and carry the file to the hub on a "
                  "USB stick\n"),
-               e.addr);
-    return CS_EXIT_OK;
+               d->addr);
 }
 
 static int
 enroll_run(struct client *c, const struct verb_args *a)
 {
-    struct cs_enrollment e;
+    struct client_enrolled done;
     char err[1024] = "";
     const char *code = a->ov[OPT_CODE], *hub = a->ov[OPT_HUB], *name = a->ov[OPT_NAME];
-    char hubaddr[sizeof(e.addr)];
+    char hubaddr[sizeof(done.addr)];
 
     /* Kept as HOST:PORT, the usual port filled in: the stored address is what sync dials. */
     if (hub != NULL) {
@@ -193,7 +230,11 @@ enroll_run(struct client *c, const struct verb_args *a)
         return client_usage(_("enroll: give an enrollment FILE or --code CODE, one of them"));
     if (code != NULL && hub == NULL)
         return client_usage(_("enroll: --code needs --hub HOST[:PORT]"));
-    return client_enroll(c, code != NULL ? NULL : a->argv[0], code, hub, name);
+    if (client_enroll(c, code != NULL ? NULL : a->argv[0], code, hub, name, &done, err,
+                      sizeof(err)) != 0)
+        return client_fail("%s", err);
+    enroll_print(c, &done, code != NULL);
+    return CS_EXIT_OK;
 }
 
 static const struct verb enroll_verb = {
