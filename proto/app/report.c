@@ -289,10 +289,11 @@ cs__report_display_sql(struct run *x, const struct cs_report_query *q, int inden
         if (indent && *has_depth && strcmp(c, "name") == 0)
             sqlite3_str_appendf(s,
                                 "CASE WHEN \"name\" IS NULL THEN NULL ELSE"
-                                " substr('%24s', 1, 2 * min(\"depth\", 12)) || \"name\" END",
+                                " substr('%24s', 1, 2 * min(\"depth\", 12)) || \"name\" END"
+                                " AS \"name\"",
                                 "");
         else if (list != NULL)
-            sqlite3_str_appendf(s, "label(%Q, \"%w\")", list, c);
+            sqlite3_str_appendf(s, "label(%Q, \"%w\") AS \"%w\"", list, c, c);
         else
             sqlite3_str_appendf(s, "\"%w\"", c);
     }
@@ -643,6 +644,29 @@ render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt)
     return cs_errf(x->err, x->errlen, CS_EINVAL, _("unknown format"));
 }
 
+/*
+ * The start of a run: the SQL functions, one read transaction (every
+ * section sees the same records; the caller rolls it back, which drops
+ * temp.due_rows too), the root checked and named, the due list filled.
+ */
+static int
+run_begin(struct run *x, enum cs_report_kind kind)
+{
+    int ret;
+
+    cs_date_format(x->p->today, x->today);
+    if ((ret = cs_codes_sql_register(x->db)) != 0)
+        return cs_errf(x->err, x->errlen, ret, _("cannot make the report (%s): %s"), "functions",
+                       sqlite3_errmsg(x->db));
+    if (sqlite3_exec(x->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        return cs__report_sql_fail(x, "begin");
+    if ((ret = check_root(x)) != 0 || (ret = find_units(x)) != 0)
+        return ret;
+    if (kind == CS_REPORT_DUE || kind == CS_REPORT_ALL)
+        return cs_candidate_due_fill(x->db, x->p->today, x->p->hol, NULL, NULL, x->err, x->errlen);
+    return 0;
+}
+
 int
 cs_report_render(const struct cs_report *rep, struct cs_replica *r, enum cs_report_kind kind,
                  enum cs_report_format fmt, const struct cs_report_params *p, FILE *out, char *err,
@@ -655,17 +679,7 @@ cs_report_render(const struct cs_report *rep, struct cs_replica *r, enum cs_repo
     if ((kind != CS_REPORT_ALL && kind_def(rep, kind) == NULL) ||
         (unsigned)fmt >= CS_ARRAY_SIZE(format_names))
         return cs_errf(err, errlen, CS_EINVAL, _("unknown report or format"));
-    cs_date_format(p->today, x.today);
-    if ((ret = cs_codes_sql_register(x.db)) != 0)
-        return cs_errf(err, errlen, ret, _("cannot make the report (%s): %s"), "functions",
-                       sqlite3_errmsg(x.db));
-    /* One read transaction: every section sees the same records. */
-    if (sqlite3_exec(x.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        return cs__report_sql_fail(&x, "begin");
-    if ((ret = check_root(&x)) != 0 || (ret = find_units(&x)) != 0)
-        goto out;
-    if ((kind == CS_REPORT_DUE || kind == CS_REPORT_ALL) &&
-        (ret = cs_candidate_due_fill(x.db, p->today, p->hol, NULL, NULL, err, errlen)) != 0)
+    if ((ret = run_begin(&x, kind)) != 0)
         goto out;
     ret = render(&x, kind, fmt);
     if (ret == 0 && (fflush(out) != 0 || ferror(out)))
@@ -723,4 +737,61 @@ cs_report_print_sql(const struct cs_report *rep, FILE *f, enum cs_report_kind ki
     if (fflush(f) != 0 || ferror(f))
         return errno != 0 ? -errno : -EIO;
     return 0;
+}
+
+/* Hands the rows of one prepared display query to fn. */
+static int
+rows_of(struct run *x, const struct cs_report_query *q, sqlite3_stmt *st, int depth,
+        cs_report_row_fn fn, void *ud)
+{
+    const char *headers[32], *names[64], *heads[64], *values[64];
+    int n = sqlite3_column_count(st), rc, ret = 0;
+
+    cs__report_display_headers(q, headers, CS_ARRAY_SIZE(headers));
+    if (n > 64)
+        n = 64;
+    for (int c = 0, h = 0; c < n; c++) {
+        names[c] = sqlite3_column_name(st, c);
+        heads[c] = depth && c == 0 ? "" : headers[h] != NULL ? _(headers[h++]) : names[c];
+    }
+    struct cs_report_row row = {n, names, heads, values, 0};
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < n; c++)
+            values[c] = (const char *)sqlite3_column_text(st, c);
+        ret = fn(ud, &row);
+        row.index++;
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = cs__report_sql_fail(x, q->section);
+    return ret;
+}
+
+int
+cs_report_rows(const struct cs_report *rep, struct cs_replica *r, enum cs_report_kind kind,
+               const char *section, const struct cs_report_params *p, cs_report_row_fn fn, void *ud,
+               char *err, size_t errlen)
+{
+    struct run x = {
+        .rep = rep, .r = r, .db = cs_replica_db(r), .p = p, .err = err, .errlen = errlen};
+    const struct cs_report_kind_def *def = kind_def(rep, kind);
+    const struct cs_report_query *q = NULL;
+    sqlite3_stmt *st = NULL;
+    char *sql = NULL;
+    int depth, ret;
+
+    for (size_t i = 0; def != NULL && i < def->count && q == NULL; i++)
+        if (strcmp(def->queries[i].section, section) == 0)
+            q = &def->queries[i];
+    if (q == NULL)
+        return cs_errf(err, errlen, CS_EINVAL, _("unknown report or section"));
+    if ((ret = run_begin(&x, kind)) != 0 ||
+        (ret = cs__report_display_sql(&x, q, 0, &sql, &depth)) != 0 ||
+        (ret = cs__report_prepare(&x, sql, &st, q->section)) != 0)
+        goto out;
+    ret = rows_of(&x, q, st, depth, fn, ud);
+out:
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    sqlite3_exec(x.db, "ROLLBACK", NULL, NULL, NULL);
+    return ret;
 }

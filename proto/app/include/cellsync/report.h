@@ -190,6 +190,30 @@ int cs_report_request(const struct cs_report *rep, const char *kind, const char 
                       const char *year, const char *section, enum cs_report_kind *kind_out,
                       enum cs_report_format *fmt_out, int *year_out, char *err, size_t errlen);
 
+/* One row of a section as a table shows it (cs_report_rows()). */
+struct cs_report_row {
+    int n;                      /* columns */
+    const char *const *names;   /* the query's column names: "target", "admitted", "depth"... */
+    const char *const *headers; /* their headings, translated; "" for depth */
+    const char *const *values;  /* as text, codes as their labels; NULL for no value */
+    int index;                  /* from 0 */
+};
+
+/* Takes one row; anything but 0 stops the rows and is returned. */
+typedef int (*cs_report_row_fn)(void *ud, const struct cs_report_row *row);
+
+/*
+ * The rows of one named query of a report (its section, or "chart"), as
+ * the table and HTML formats show them, handed to fn one by one: for a
+ * front end that lays the figures out itself and must not count them
+ * again. A column depth comes first where the query has one. Reads in
+ * one transaction, as cs_report_render(); its errors, and CS_EINVAL for
+ * a kind or section rep does not have.
+ */
+int cs_report_rows(const struct cs_report *rep, struct cs_replica *r, enum cs_report_kind kind,
+                   const char *section, const struct cs_report_params *p, cs_report_row_fn fn,
+                   void *ud, char *err, size_t errlen);
+
 /* Prints the named queries of a report (all of them for CS_REPORT_ALL), as they are run. */
 int cs_report_print_sql(const struct cs_report *rep, FILE *f, enum cs_report_kind kind);
 
