@@ -259,6 +259,9 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     }
     const struct ui_route *rt = route(url);
     ui_handler fn = rt == NULL ? NULL : post ? rt->post : rt->get;
+    /* No replica yet: every address shows the setup page; the other pages read the records. */
+    if (s->ctx.c == NULL && strcmp(url, "/setup") != 0)
+        fn = route("/setup")->get;
     struct ui_req r = {
         .method = post ? "POST" : "GET", .url = url, .body = post ? rq->body : NULL, .conn = conn};
     status = fn != NULL ? fn(&s->ctx, &r, &b) : ui_page_not_found(&s->ctx, &b);
@@ -302,7 +305,8 @@ cmd_ui(int argc, char **argv)
 {
     const char *ov[OPT__COUNT];
     struct server s;
-    struct client c;
+    struct client c = {0};
+    char home[PATH_MAX], db[PATH_MAX + 32];
     struct MHD_Daemon *d = NULL;
     unsigned char key[SECRET_LEN], tok[SECRET_LEN];
     sigset_t stop;
@@ -328,7 +332,11 @@ cmd_ui(int argc, char **argv)
     }
     if (sodium_init() < 0)
         return client_fail(_("cannot start the random number generator"));
-    if ((ret = client_open(&c)) != 0)
+    if (client_home(home, sizeof(home)) != 0)
+        return CS_EXIT_FAILURE;
+    /* Without a replica the pages start with the setup page, which makes and opens it. */
+    snprintf(db, sizeof(db), "%s/%s", home, CLIENT_REPLICA);
+    if (access(db, F_OK) == 0 && (ret = client_open(&c)) != 0)
         return ret;
     ret = CS_EXIT_FAILURE;
 
@@ -339,8 +347,10 @@ cmd_ui(int argc, char **argv)
     crypto_generichash(tok, sizeof(tok), (const unsigned char *)"csrf", 4, key, sizeof(key));
     sodium_bin2hex(s.csrf, sizeof(s.csrf), tok, sizeof(tok));
     sodium_memzero(key, sizeof(key));
-    s.ctx.c = &c;
+    s.ctx.c = c.rep != NULL ? &c : NULL;
     s.ctx.csrf = s.csrf;
+    s.ctx.home = home;
+    s.ctx.room = &c;
 
     /* Blocked before the server's thread starts, so that it inherits the mask and sigwait() gets
      * them. */
@@ -387,6 +397,7 @@ out:
     if (browser > 0)
         waitpid(browser, NULL, WNOHANG);
     sodium_memzero(&s, sizeof(s));
-    client_close(&c);
+    if (c.rep != NULL)
+        client_close(&c);
     return ret;
 }

@@ -37,8 +37,10 @@ void ui_buf_free(struct ui_buf *b);
 
 /* What a page needs from the server. */
 struct ui_ctx {
-    struct client *c;
-    const char *csrf; /* the form token of this launch, hex */
+    struct client *c;    /* the open replica; NULL while the device has none (setup.c) */
+    const char *csrf;    /* the form token of this launch, hex */
+    const char *home;    /* the data directory */
+    struct client *room; /* where the setup page opens the replica it made */
 };
 
 /* The layout every page shares (page.c). */
