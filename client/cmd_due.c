@@ -15,6 +15,7 @@
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
 #include "client.h"
+#include "queries.h"
 
 enum { OPT_JSON, OPT_WITHIN, OPT__COUNT };
 
@@ -22,12 +23,6 @@ static const struct cs_cli_opt due_opts[OPT__COUNT] = {
     [OPT_JSON] = {"json", 0, N_("print a JSON array instead of a table")},
     [OPT_WITHIN] = {"within", 1, N_("only deadlines within this many days (overdue ones always)")},
 };
-
-/* ?1 is --within (NULL: all); ordered soonest first. */
-#define DUE_ROWS                                                                                   \
-    "SELECT candidate, name, kind, kind_label, due, days_left FROM temp.due_rows"                  \
-    " WHERE days_left < 0 OR ?1 IS NULL OR days_left <= ?1"                                        \
-    " ORDER BY due, name COLLATE vi_name, candidate, kind"
 
 static const char due_table_sql[] = "SELECT short_id(candidate), name, kind_label, due, days_left,"
                                     " CASE WHEN days_left < 0 THEN ?2 END FROM (" DUE_ROWS ")";

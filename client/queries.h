@@ -33,4 +33,13 @@
     " FROM candidate WHERE cl % 2 = 1 AND (?1 IS NULL OR stage = ?1)"                              \
     " AND (?2 OR ?1 IS NOT NULL OR stage NOT IN ('withdrawn', 'official'))"
 
+/*
+ * The deadlines `due` lists and the home page shows, from temp.due_rows
+ * (cs_candidate_due_fill()): ?1 is --within (NULL: all); ordered soonest first.
+ */
+#define DUE_ROWS                                                                                   \
+    "SELECT candidate, name, kind, kind_label, due, days_left FROM temp.due_rows"                  \
+    " WHERE days_left < 0 OR ?1 IS NULL OR days_left <= ?1"                                        \
+    " ORDER BY due, name COLLATE vi_name, candidate, kind"
+
 #endif
