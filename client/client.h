@@ -270,6 +270,16 @@ int client_enroll(struct client *c, const char *file, const char *code, const ch
 /* The warning for an enrollment past its end (out->expired), one sentence into buf. */
 void client_enroll_expired(struct client *c, int64_t expires, char *buf, size_t len);
 
+/* ---- reports (cmd_report.c) ---- */
+
+struct cs_report_params;
+/*
+ * The parameters of `report` on this device: year (0: this year by the
+ * hub's time), the unit root (NULL: the device's own, into org), today.
+ */
+void client_report_params(struct client *c, int year, const char *root, struct cs_report_params *p,
+                          char *org, size_t orglen);
+
 /* ---- the due list (common.c) ---- */
 
 /*

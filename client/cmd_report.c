@@ -29,6 +29,22 @@ static const struct cs_cli_opt report_opts[OPT__COUNT] = {
     [OPT_SQL] = {"sql", 0, N_("print the queries of the report instead of running them")},
 };
 
+void
+client_report_params(struct client *c, int year, const char *root, struct cs_report_params *p,
+                     char *org, size_t orglen)
+{
+    p->today = c->today;
+    p->year = year != 0 ? year : cs_date_to_civil(c->today).y;
+    p->hol = c->hol;
+    if (root != NULL) {
+        p->root = root;
+        p->root_required = 1;
+    } else if (cs_replica_meta_get(c->rep, CS_META_ORG, org, orglen) == 0 && org[0] != 0) {
+        /* This device's unit, even before its first sync brought the org tree. */
+        p->root = org;
+    }
+}
+
 int
 cmd_report(int argc, char **argv)
 {
@@ -82,16 +98,7 @@ cmd_report(int argc, char **argv)
 
     if ((ret = client_open(&c)) != 0)
         goto out;
-    p.today = c.today;
-    p.year = year != 0 ? year : cs_date_to_civil(c.today).y;
-    p.hol = c.hol;
-    if (ov[OPT_ORG] != NULL) {
-        p.root = ov[OPT_ORG];
-        p.root_required = 1;
-    } else if (cs_replica_meta_get(c.rep, CS_META_ORG, org, sizeof(org)) == 0 && org[0] != 0) {
-        /* This device's unit, even before its first sync brought the org tree. */
-        p.root = org;
-    }
+    client_report_params(&c, year, ov[OPT_ORG], &p, org, sizeof(org));
     ret = CS_EXIT_OK;
     if (cs_report_write(rep, c.rep, kind, fmt, &p, ov[OPT_OUT], err, sizeof(err)) != 0)
         ret = client_fail("%s", err);
