@@ -35,10 +35,26 @@ const char ui_style_css[] =
     "button:focus,a:focus,input:focus,select:focus,textarea:focus{outline:3px solid #f0a000}"
     "p.error{background:#fde8e8;border-left:6px solid #b00;padding:8px 12px}"
     "p.ok{background:#e8f5e8;border-left:6px solid #080;padding:8px 12px}"
-    "a{min-height:44px}";
+    "a{min-height:44px}"
+    "table.report{width:auto;min-width:50%;margin-bottom:16px}"
+    "table.report caption{text-align:left;font-weight:bold;padding:8px 0}"
+    "table.report td{text-align:right;font-weight:bold}"
+    /* On paper: no navigation nor buttons, black on white, A4 with its margins. */
+    "@page{size:A4;margin:15mm}"
+    "@media print{nav,.noprint,button{display:none}"
+    "body{background:#fff;color:#000;font-size:11pt}main{padding:0;max-width:none}"
+    "a{color:#000;text-decoration:none}th,td{padding:2px 8px;border-color:#000}"
+    "section{break-inside:avoid}}";
 
-/* No page needs a script yet; the file exists so that the policy's 'self' has one place. */
-const char ui_app_js[] = "\"use strict\";\n";
+/* The one script: pages work without it. The report's print button shows only with it. */
+const char ui_app_js[] = "\"use strict\";\n"
+                         "document.addEventListener(\"DOMContentLoaded\", function () {\n"
+                         "  var p = document.getElementById(\"print\");\n"
+                         "  if (p) {\n"
+                         "    p.hidden = false;\n"
+                         "    p.addEventListener(\"click\", function () { window.print(); });\n"
+                         "  }\n"
+                         "});\n";
 
 static const struct {
     const char *href, *label;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "cellsync/candidate.h"
 #include "cellsync/codes.h"
 #include "cellsync/date.h"
@@ -20,11 +22,79 @@
 #include "queries.h"
 #include "ui.h"
 
+/*
+ * How the last sync went, one sentence. Nothing records a sync's result
+ * yet (ui_sync_last() of the sync page will): until then, the last contact.
+ */
+static void
+last_sync(struct client *c, const char *when, char *buf, size_t len)
+{
+    char v[128] = "";
+
+    if (cs_replica_meta_get(c->rep, CS_META_HUB_PK, v, sizeof(v)) != 0 || v[0] == 0)
+        snprintf(buf, len, "%s", _("Not enrolled with a hub yet: nothing is sent."));
+    else if (when[0] != 0)
+        snprintf(buf, len, _("The hub was last reached on %s."), when);
+    else if (cs_replica_meta_get(c->rep, CS_META_ENROLL_SECRET, v, sizeof(v)) == 0 && v[0] != 0)
+        snprintf(buf, len, "%s",
+                 _("Not synced yet: sync once, so that the hub registers this computer."));
+    else
+        snprintf(buf, len, "%s", _("This computer has not reached the hub yet."));
+    sodium_memzero(v, sizeof(v));
+}
+
+/* The deadlines of this week and the overdue ones, as `cellsync due --within 6` lists them. */
+static int
+due_list(struct client *c, struct ui_buf *b)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, rows = 0;
+
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT candidate, name, kind_label, due, days_left FROM (" DUE_ROWS ")",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int(st, 1, 6);
+    ui_raw(b, "<h2>");
+    ui_text(b, _("Due this week and overdue"));
+    ui_raw(b, "</h2>\n<ul id=\"due\">\n");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char hex[CS_ID_HEX_LEN + 1], day[CS_DATE_BUFSZ + 32];
+        struct cs_id id;
+        const char *due = (const char *)sqlite3_column_text(st, 3);
+        if (sqlite3_column_bytes(st, 0) != CS_ID_LEN)
+            continue;
+        memcpy(id.b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+        cs_id_to_hex(&id, hex);
+        ui_raw(b, sqlite3_column_int(st, 4) < 0 ? "<li class=\"overdue\">" : "<li>");
+        ui_raw(b, "<a class=\"name\" href=\"/candidate?id=");
+        ui_raw(b, hex);
+        ui_raw(b, "\">");
+        ui_text(b, (const char *)sqlite3_column_text(st, 1));
+        ui_raw(b, "</a>: ");
+        ui_text(b, (const char *)sqlite3_column_text(st, 2));
+        ui_raw(b, ", ");
+        ui_text(b, due ? cs_date_text_vi(due, day, sizeof(day)) : "");
+        if (sqlite3_column_int(st, 4) < 0) {
+            ui_raw(b, " ");
+            ui_text(b, _("(overdue)"));
+        }
+        ui_raw(b, "</li>\n");
+        rows++;
+    }
+    ui_raw(b, "</ul>\n");
+    if (rows == 0)
+        ui_para(b, _("Nothing is due this week."));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 ui_page_home(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 {
     struct client *c = x->c;
-    char err[512] = "", contact[64], when[64] = "";
+    char err[512] = "", contact[64], when[64] = "", target[32], admitted[32], sync[256];
+    char hub[128] = "";
     long long unsent = 0, overdue = 0, week = 0, cands = 0;
     uint64_t conflicts = 0;
     int status = 200;
@@ -32,6 +102,7 @@ ui_page_home(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 
     ui_begin(b, _("Home"), "/");
     if (cs_replica_conflict_count(c->rep, &conflicts) != 0 ||
+        ui_report_target(x, target, admitted) != 0 ||
         cs_candidate_due_fill(c->db, c->today, c->hol, NULL, NULL, err, sizeof(err)) != 0 ||
         ui_count(c, "SELECT " COUNT_UNACKED, &unsent) != 0 ||
         ui_count(c, "SELECT " COUNT_OVERDUE, &overdue) != 0 ||
@@ -49,18 +120,43 @@ ui_page_home(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         if (localtime_r(&t, &tm) != NULL)
             strftime(when, sizeof(when), "%d/%m/%Y %H:%M", &tm);
     }
+    if (cs_replica_meta_get(c->rep, CS_META_HUB_PK, hub, sizeof(hub)) != 0 || hub[0] == 0) {
+        ui_raw(b, "<p id=\"not-enrolled\">");
+        ui_text(b, _("This computer is not enrolled yet: it works on its own, and sends nothing "
+                     "to the hub."));
+        ui_raw(b, " <a id=\"enroll\" href=\"/setup\">");
+        ui_text(b, _("Enroll it now"));
+        ui_raw(b, "</a></p>\n");
+    }
+    last_sync(c, when, sync, sizeof(sync));
     ui_raw(b, "<dl class=\"nums\">\n");
     ui_number(b, _("changes not yet sent to the hub"), unsent, "unsent");
     ui_raw(b, "<dt>");
     ui_text(b, _("last contact with the hub"));
     ui_raw(b, "</dt><dd id=\"contact\">");
     ui_text(b, when[0] ? when : _("never"));
+    ui_raw(b, "</dd>\n<dt>");
+    ui_text(b, _("last sync"));
+    ui_raw(b, "</dt><dd id=\"last-sync\">");
+    ui_text(b, sync);
     ui_raw(b, "</dd>\n");
     ui_number(b, _("open conflicts"), (long long)conflicts, "conflicts");
     ui_number(b, _("overdue deadlines"), overdue, "overdue");
     ui_number(b, _("deadlines this week"), week, "week");
     ui_number(b, _("candidates in progress"), cands, "candidates");
-    ui_raw(b, "</dl>\n");
+    ui_raw(b, "<dt>");
+    ui_text(b, _("admissions target this year"));
+    ui_raw(b, "</dt><dd id=\"target\">");
+    ui_text(b, target);
+    ui_raw(b, "</dd>\n<dt>");
+    ui_text(b, _("admitted this year"));
+    ui_raw(b, "</dt><dd id=\"admitted\">");
+    ui_text(b, admitted);
+    ui_raw(b, "</dd>\n</dl>\n");
+    if (due_list(c, b) != 0) {
+        ui_failed(b, c);
+        status = 500;
+    }
 out:
     ui_end(b);
     return status;

@@ -137,6 +137,12 @@ void ui_entity_free(const struct entity *e, char **fv);
 /* The pages: each writes a whole document into b and returns its HTTP status. */
 int ui_page_home(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b);
 int ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b);
+/*
+ * This year's admissions target of the device's unit and how many were
+ * admitted, as `report targets` counts them ("-" where there is none).
+ * 0, or the report's error.
+ */
+int ui_report_target(struct ui_ctx *x, char target[32], char admitted[32]);
 int ui_page_not_found(struct ui_ctx *x, struct ui_buf *b);
 int ui_page_forbidden(struct ui_buf *b);
 
