@@ -29,6 +29,7 @@
 #include "cellsync/output.h"
 #include "cellsync/record.h"
 #include "client.h"
+#include "queries.h"
 
 enum { OPT_JSON, OPT__COUNT };
 static const struct cs_cli_opt json_opts[OPT__COUNT] = {
@@ -381,21 +382,15 @@ meeting_list(struct client *c, const struct verb_args *a)
 {
     static const char *const headers[] = {N_("id"),      N_("date"),        N_("kind"),
                                           N_("present"), N_("assessments"), N_("agenda")};
-#define MEETING_COUNTS                                                                             \
-    "(SELECT count(*) FROM attendance a WHERE a.meeting = m.id AND a.cl % 2 = 1"                   \
-    "  AND a.present = 1) AS present,"                                                             \
-    " (SELECT count(*) FROM assessment s WHERE s.meeting = m.id AND s.cl % 2 = 1) AS assessed"
     static const char sql_plain[] =
         "SELECT short_id(m.id), m.held_on, label('meeting_kind', m.kind), " MEETING_COUNTS ","
-        " substr(replace(replace(coalesce(m.agenda, ''), char(13), ''), char(10), ' '), 1, 40)"
-        "  FROM meeting m WHERE m.cl % 2 = 1 ORDER BY m.held_on DESC, m.id DESC";
+        " substr(replace(replace(coalesce(m.agenda, ''), char(13), ''), char(10), ' '), 1, "
+        "40)" MEETING_LIST_FROM;
     static const char sql_json[] =
         "SELECT json_group_array(json_object('id', uuid(id), 'short_id', short_id(id),"
         " 'held_on', held_on, 'kind', kind, 'present', present, 'assessments', assessed,"
         " 'agenda', agenda))"
-        "  FROM (SELECT m.id, m.held_on, m.kind, m.agenda, " MEETING_COUNTS
-        "          FROM meeting m WHERE m.cl % 2 = 1 ORDER BY m.held_on DESC, m.id DESC)";
-#undef MEETING_COUNTS
+        "  FROM (SELECT m.id, m.held_on, m.kind, m.agenda, " MEETING_COUNTS MEETING_LIST_FROM ")";
     int json = a->ov[LIST_JSON] != NULL;
     sqlite3_stmt *st;
 
@@ -449,19 +444,8 @@ meeting_show(struct client *c, const struct verb_args *a)
                                               N_("next steps"), N_("id")};
     /* One line per row in a table: newlines inside a text become spaces. */
 #define LINE(x) "replace(replace(" x ", char(13), ''), char(10), ' ')"
-    static const char att_sql[] =
-        "SELECT coalesce(p.full_name, short_id(a.member)),"
-        " CASE WHEN a.present THEN ?2 ELSE ?3 END, " LINE(
-            "a.reason") "  FROM attendance a LEFT JOIN member p ON p.id = a.member"
-                        " WHERE a.meeting = ?1 AND a.cl % 2 = 1"
-                        " ORDER BY p.full_name COLLATE vi_name, a.id";
-    static const char ass_sql[] =
-        "SELECT coalesce(k.full_name, short_id(s.candidate)), " LINE("s.strengths") ", " LINE(
-            "s.weaknesses") ", " LINE("s.next_steps") ", short_id(s.id)"
-                                                      "  FROM assessment s LEFT JOIN candidate k "
-                                                      "ON k.id = s.candidate"
-                                                      " WHERE s.meeting = ?1 AND s.cl % 2 = 1 "
-                                                      "ORDER BY k.full_name COLLATE vi_name, s.id";
+    static const char att_sql[] = MEETING_ATTENDANCE_SQL(LINE);
+    static const char ass_sql[] = MEETING_ASSESSMENTS_SQL(LINE);
 #undef LINE
     struct cs_id id;
     char err[256];

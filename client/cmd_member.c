@@ -11,6 +11,7 @@
 #include "cellsync/output.h"
 #include "cellsync/refused.h"
 #include "client.h"
+#include "queries.h"
 
 enum { LIST_JSON, LIST_STATUS, LIST_DELETED, LIST__COUNT };
 static const struct cs_cli_opt list_opts[LIST__COUNT] = {
@@ -70,16 +71,13 @@ member_list(struct client *c, const struct verb_args *a)
                                           N_("party card number")};
     static const char sql_plain[] =
         "SELECT short_id(id), full_name || iif(" REFUSED ", ' (' || ?2 || ')', ''),"
-        " label('member_status', status), birth_date, card_no"
-        "  FROM member WHERE cl % 2 = 1 AND (?1 IS NULL OR status = ?1)"
-        " ORDER BY full_name COLLATE vi_name, id";
+        " label('member_status', status), birth_date, card_no" MEMBER_LIST_WHERE MEMBER_LIST_ORDER;
     /* json_group_array() keeps the order of the subquery's rows. */
     static const char sql_json[] =
         "SELECT json_group_array(json_object('id', uuid(id), 'short_id', short_id(id),"
         " 'full_name', full_name, 'status', status, 'birth_date', birth_date,"
         " 'card_no', card_no, 'refused', json(iif(" REFUSED ", 'true', 'false'))))"
-        "  FROM (SELECT * FROM member WHERE cl % 2 = 1 AND (?1 IS NULL OR status = ?1)"
-        "         ORDER BY full_name COLLATE vi_name, id)";
+        "  FROM (SELECT *" MEMBER_LIST_WHERE MEMBER_LIST_ORDER ")";
     const char *status = a->ov[LIST_STATUS];
     int json = a->ov[LIST_JSON] != NULL;
     sqlite3_stmt *st = NULL;
