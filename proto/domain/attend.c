@@ -66,6 +66,17 @@ record_one(struct cs_replica *r, const struct cs_id *meeting, const struct cs_at
 }
 
 int
+cs_attend_write(struct cs_replica *r, const struct cs_id *meeting, const struct cs_attend *rows,
+                size_t n, char *err, size_t errlen)
+{
+    int ret = 0;
+
+    for (size_t i = 0; i < n && ret == 0; i++)
+        ret = record_one(r, meeting, &rows[i], err, errlen);
+    return ret;
+}
+
+int
 cs_attend_record(struct cs_replica *r, const struct cs_id *meeting, const struct cs_attend *rows,
                  size_t n, char *err, size_t errlen)
 {
@@ -75,8 +86,7 @@ cs_attend_record(struct cs_replica *r, const struct cs_id *meeting, const struct
         err[0] = 0;
     if ((ret = cs_replica_begin(r, err, errlen)) != 0)
         return ret;
-    for (size_t i = 0; i < n && ret == 0; i++)
-        ret = record_one(r, meeting, &rows[i], err, errlen);
+    ret = cs_attend_write(r, meeting, rows, n, err, errlen);
     if (ret == 0)
         ret = cs_replica_commit(r, err, errlen);
     if (ret != 0) {

@@ -33,6 +33,14 @@ struct cs_attend {
 int cs_attend_record(struct cs_replica *r, const struct cs_id *meeting,
                      const struct cs_attend *rows, size_t n, char *err, size_t errlen);
 
+/*
+ * The same in the transaction the caller has open, for a meeting written
+ * together with its attendance (the meeting form of `cellsync ui`): the
+ * caller commits, or rolls back on an error.
+ */
+int cs_attend_write(struct cs_replica *r, const struct cs_id *meeting, const struct cs_attend *rows,
+                    size_t n, char *err, size_t errlen);
+
 /* The live attendance row of (meeting, member): *found 0 or 1. 0 or CS_ESQLITE. */
 int cs_attend_find(sqlite3 *db, const struct cs_id *meeting, const struct cs_id *member,
                    struct cs_id *out, bool *found);
