@@ -297,6 +297,16 @@ void client_due_skipped(void *ud, const struct cs_id *id);
  * takes it; prints what was done and how to undo it. Exit codes.
  */
 int client_delete(struct client *c, const char *cmd, const char *table, const char *text);
+/*
+ * What `delete` does, without printing: deletes the live record id of table
+ * (cs_record_delete()) and gives the name it is known by (a person's name,
+ * a meeting's date DD/MM/YYYY) into name. 0 or the error, with err set.
+ */
+int client_delete_record(struct client *c, const char *table, const struct cs_id *id, char *name,
+                         size_t namelen, char *err, size_t errlen);
+/* What names a record of table for a person: its name, or a meeting's date ("" if none). */
+void client_record_name(struct client *c, const char *table, const struct cs_id *id, char *buf,
+                        size_t len);
 int client_undelete(struct client *c, const char *cmd, const char *table, const char *text);
 /* `CMD list --deleted`: the deleted records of table, with when and by which device. */
 int client_list_deleted(struct client *c, const char *table, int json);

@@ -18,9 +18,9 @@
 #include "cellsync/schema.h"
 #include "client.h"
 
-/* What names a record of table for a person: its name, or a meeting's date. */
-static void
-record_name(struct client *c, const char *table, const struct cs_id *id, char *buf, size_t len)
+void
+client_record_name(struct client *c, const char *table, const struct cs_id *id, char *buf,
+                   size_t len)
 {
     const char *column = strcmp(table, "meeting") == 0 ? "held_on" : "full_name";
     buf[0] = 0;
@@ -37,6 +37,16 @@ label_of(const char *table)
 }
 
 int
+client_delete_record(struct client *c, const char *table, const struct cs_id *id, char *name,
+                     size_t namelen, char *err, size_t errlen)
+{
+    int ret = cs_record_delete(c->rep, table, id, err, errlen);
+    if (ret == 0)
+        client_record_name(c, table, id, name, namelen);
+    return ret;
+}
+
+int
 client_delete(struct client *c, const char *cmd, const char *table, const char *text)
 {
     char err[512] = "", name[256], shrt[CS_ID_SHORT_LEN + 1];
@@ -44,9 +54,8 @@ client_delete(struct client *c, const char *cmd, const char *table, const char *
     int ret;
 
     if ((ret = records_find(c, table, text, &id, err, sizeof(err))) != 0 ||
-        (ret = cs_record_delete(c->rep, table, &id, err, sizeof(err))) != 0)
+        (ret = client_delete_record(c, table, &id, name, sizeof(name), err, sizeof(err))) != 0)
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
-    record_name(c, table, &id, name, sizeof(name));
     cs_id_short(&id, shrt);
     printf(_("deleted %s %s '%s' (kept for review: 'cellsync %s list --deleted')\n"),
            label_of(table), shrt, name, cmd);
@@ -65,7 +74,7 @@ client_undelete(struct client *c, const char *cmd, const char *table, const char
     if ((ret = cs_find_deleted(c->db, table, text, &id, err, sizeof(err))) != 0 ||
         (ret = cs_record_undelete(c->rep, table, &id, err, sizeof(err))) != 0)
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
-    record_name(c, table, &id, name, sizeof(name));
+    client_record_name(c, table, &id, name, sizeof(name));
     cs_id_short(&id, shrt);
     if (name[0] != 0)
         printf(_("restored %s %s '%s'\n"), label_of(table), shrt, name);
