@@ -98,15 +98,13 @@ cs_attend_record(struct cs_replica *r, const struct cs_id *meeting, const struct
 }
 
 int
-cs_attend_expected(sqlite3 *db, const struct cs_id *meeting, struct cs_id **out, size_t *n,
-                   char *err, size_t errlen)
+cs_attend_expected_org(sqlite3 *db, const char *org, struct cs_id **out, size_t *n, char *err,
+                       size_t errlen)
 {
     static const char sql[] =
-        "SELECT (SELECT count(*) FROM meeting WHERE id = ?1 AND cl % 2 = 1), p.id"
-        "  FROM (SELECT 1) LEFT JOIN member p"
-        "    ON p.cl % 2 = 1 AND p.org_unit IS (SELECT org_unit FROM meeting WHERE id = ?1)"
-        "   AND coalesce(p.status, '') NOT IN ('transferred_out', 'struck_off', 'deceased')"
-        " ORDER BY p.full_name COLLATE vi_name, p.id";
+        "SELECT id FROM member WHERE cl % 2 = 1 AND org_unit IS ?1"
+        "   AND coalesce(status, '') NOT IN ('transferred_out', 'struck_off', 'deceased')"
+        " ORDER BY full_name COLLATE vi_name, id";
     struct cs_id *ids = NULL;
     size_t cap = 0, count = 0;
     sqlite3_stmt *st = NULL;
@@ -116,19 +114,16 @@ cs_attend_expected(sqlite3 *db, const struct cs_id *meeting, struct cs_id **out,
     *n = 0;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         goto out;
-    sqlite3_bind_blob(st, 1, meeting->b, CS_ID_LEN, SQLITE_STATIC);
+    if (org != NULL)
+        sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_int(st, 0) == 0) {
-            ret = cs_errf(err, errlen, CS_ENOTFOUND, "%s", cs_strerror(CS_ENOTFOUND));
-            goto out;
-        }
-        if (sqlite3_column_bytes(st, 1) != CS_ID_LEN)
-            continue; /* the one row of a unit without members */
+        if (sqlite3_column_bytes(st, 0) != CS_ID_LEN)
+            continue;
         if (cs_grow((void **)&ids, &cap, count + 1, sizeof(*ids), 16) != 0) {
             ret = cs_errf(err, errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
             goto out;
         }
-        memcpy(ids[count++].b, sqlite3_column_blob(st, 1), CS_ID_LEN);
+        memcpy(ids[count++].b, sqlite3_column_blob(st, 0), CS_ID_LEN);
     }
     if (rc != SQLITE_DONE)
         goto out;
@@ -141,5 +136,34 @@ out:
         cs_errf(err, errlen, ret, "%s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     free(ids);
+    return ret;
+}
+
+int
+cs_attend_expected(sqlite3 *db, const struct cs_id *meeting, struct cs_id **out, size_t *n,
+                   char *err, size_t errlen)
+{
+    static const char sql[] = "SELECT org_unit FROM meeting WHERE id = ?1 AND cl % 2 = 1";
+    sqlite3_stmt *st = NULL;
+    char *org = NULL;
+    int ret, rc;
+
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
+    sqlite3_bind_blob(st, 1, meeting->b, CS_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+        (org = strdup((const char *)sqlite3_column_text(st, 0))) == NULL)
+        ret = cs_errf(err, errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+    else if (rc == SQLITE_ROW)
+        ret = cs_attend_expected_org(db, org, out, n, err, errlen);
+    else if (rc == SQLITE_DONE)
+        ret = cs_errf(err, errlen, CS_ENOTFOUND, "%s", cs_strerror(CS_ENOTFOUND));
+    else
+        ret = cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    free(org);
     return ret;
 }

@@ -55,4 +55,11 @@ int cs_attend_find(sqlite3 *db, const struct cs_id *meeting, const struct cs_id 
 int cs_attend_expected(sqlite3 *db, const struct cs_id *meeting, struct cs_id **out, size_t *n,
                        char *err, size_t errlen);
 
+/*
+ * The same for a meeting of unit org (NULL: of no unit) that is not
+ * written yet: the checklist of a new meeting's form.
+ */
+int cs_attend_expected_org(sqlite3 *db, const char *org, struct cs_id **out, size_t *n, char *err,
+                           size_t errlen);
+
 #endif
