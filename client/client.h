@@ -191,6 +191,30 @@ int records_write(struct client *c, const struct entity *e, const struct cs_id *
 int records_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
                  char *buf, size_t len);
 
+/* ---- meetings (meetings.c) ---- */
+
+/*
+ * The checks of a meeting's fields fv (ent_meeting's, as typed) before
+ * they are written: a new meeting (adding) needs its date and is "regular"
+ * when no kind is given (fv's kind set so), no meeting's date is cleared,
+ * and every value that is not free text is checked as fields_write()
+ * stores it. 0; CS_EINVAL with *missing the column that must be typed (err
+ * empty: each front end says how), or with err naming the bad value.
+ */
+int meetings_check(struct client *c, const char **fv, int adding, const char **missing, char *err,
+                   size_t errlen);
+
+/* An assessment's texts: strengths, weaknesses, next steps. */
+#define MEETINGS_ASSESS_TEXTS 3
+/*
+ * Writes a new assessment of candidate at meeting in the open transaction:
+ * texts[MEETINGS_ASSESS_TEXTS], each NULL or "" left unset. OUT: *id, the
+ * assessment's. 0 or the store's error with err.
+ */
+int meetings_assess_write(struct client *c, const struct cs_id *meeting,
+                          const struct cs_id *candidate, const char *const *texts, struct cs_id *id,
+                          char *err, size_t errlen);
+
 /* ---- options and sub-verbs (`cellsync candidate add ...`; common.c) ---- */
 
 /*

@@ -52,15 +52,11 @@ static const struct cs_cli_opt assess_opts[ASSESS__COUNT] = {
                            N_("what the candidate does next (\"-\" reads standard input, @FILE a "
                               "file)")},
 };
+_Static_assert(ASSESS__COUNT == MEETINGS_ASSESS_TEXTS, "the options are the texts, in order");
 static const char *const assess_labels[ASSESS__COUNT] = {
     [ASSESS_STRENGTHS] = N_("strengths"),
     [ASSESS_WEAKNESSES] = N_("weaknesses"),
     [ASSESS_NEXT_STEPS] = N_("next steps"),
-};
-static const char *const assess_columns[ASSESS__COUNT] = {
-    [ASSESS_STRENGTHS] = "strengths",
-    [ASSESS_WEAKNESSES] = "weaknesses",
-    [ASSESS_NEXT_STEPS] = "next_steps",
 };
 /*
  * Each member named takes the --present or --absent typed before it (the
@@ -311,6 +307,7 @@ meeting_add(struct client *c, const struct verb_args *a)
     static const char *const cols[] = {"held_on", "kind", "agenda", "minutes", "resolutions"};
     const char *fv[64], *texts[NTEXT], *labels[NTEXT];
     char *owned[NTEXT] = {NULL}, *edited = NULL, tmp[PATH_MAX] = "", err[512] = "";
+    const char *missing;
     bool asked = false;
     size_t idx[5];
     struct cs_id id;
@@ -319,18 +316,9 @@ meeting_add(struct client *c, const struct verb_args *a)
     for (size_t i = 0; i < 5; i++)
         idx[i] = (size_t)(entity_field(&ent_meeting, cols[i]) - ent_meeting.fields);
     memcpy(fv, a->fv, ent_meeting.nfields * sizeof(*fv));
-    if (fv[idx[F_DATE]] == NULL || fv[idx[F_DATE]][0] == 0)
-        return client_usage(_("meeting add: '--date' is required"));
-    if (fv[idx[F_KIND]] == NULL)
-        fv[idx[F_KIND]] = "regular";
-    /* Check what is typed on the line before anyone writes minutes in an editor. */
-    for (size_t i = 0; i < ent_meeting.nfields; i++) {
-        struct field_buf buf;
-        struct cs_value v;
-        if (fv[i] != NULL && ent_meeting.fields[i].type != FT_TEXT &&
-            field_value(c, &ent_meeting.fields[i], fv[i], &buf, &v, err, sizeof(err)) != 0)
-            return client_fail("%s", err);
-    }
+    if ((ret = meetings_check(c, fv, 1, &missing, err, sizeof(err))) != 0)
+        return missing != NULL ? client_usage(_("meeting add: '--date' is required"))
+                               : client_fail("%s", err);
     for (size_t i = 0; i < NTEXT; i++) {
         texts[i] = fv[idx[F_AGENDA + i]];
         labels[i] = ent_meeting.fields[idx[F_AGENDA + i]].label;
@@ -479,16 +467,6 @@ meeting_show(struct client *c, const struct verb_args *a)
 
 /* ---- assess and attend ---- */
 
-/* Sets one register of a row; a NULL or empty text is left unset. */
-static int
-set_text(struct client *c, const char *table, const struct cs_id *row, const char *column,
-         const char *text, char *err, size_t errlen)
-{
-    if (text == NULL || text[0] == 0)
-        return 0;
-    return cs_replica_set_text(c->rep, table, row, column, text, err, errlen);
-}
-
 static int
 meeting_assess(struct client *c, const struct verb_args *a)
 {
@@ -506,16 +484,10 @@ meeting_assess(struct client *c, const struct verb_args *a)
     if ((ret = read_texts(a->ov, assess_labels, texts, ASSESS__COUNT, "meeting assess")) != 0)
         goto out;
 
-    struct cs_value mv = {.type = CS_VBLOB, .p = meeting.b, .n = CS_ID_LEN};
-    struct cs_value cv = {.type = CS_VBLOB, .p = candidate.b, .n = CS_ID_LEN};
-    cs_id_new(&id);
     ret = cs_replica_begin(c->rep, err, sizeof(err));
     if (ret == 0)
-        ret = cs_replica_set(c->rep, "assessment", &id, "meeting", &mv, err, sizeof(err));
-    if (ret == 0)
-        ret = cs_replica_set(c->rep, "assessment", &id, "candidate", &cv, err, sizeof(err));
-    for (size_t i = 0; i < ASSESS__COUNT && ret == 0; i++)
-        ret = set_text(c, "assessment", &id, assess_columns[i], texts[i], err, sizeof(err));
+        ret = meetings_assess_write(c, &meeting, &candidate, (const char *const *)texts, &id, err,
+                                    sizeof(err));
     if (ret == 0)
         ret = cs_replica_commit(c->rep, err, sizeof(err));
     if (ret != 0) {
