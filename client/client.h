@@ -215,6 +215,23 @@ int meetings_assess_write(struct client *c, const struct cs_id *meeting,
                           const struct cs_id *candidate, const char *const *texts, struct cs_id *id,
                           char *err, size_t errlen);
 
+struct cs_attend;
+/* What one write of a meeting carries. */
+struct meeting_rec {
+    const char **fv;             /* ent_meeting's fields (meetings_check()ed); NULL: none */
+    const struct cs_attend *att; /* natt attendance rows (cs_attend_write()) */
+    size_t natt;
+    const struct cs_id *candidate; /* an assessment of this candidate; NULL: none */
+    const char *const *assess;     /* its MEETINGS_ASSESS_TEXTS texts */
+};
+/*
+ * Writes the meeting row's fields, attendance and assessment of m in one
+ * transaction: all of it or, on an error, nothing. OUT: *assessment, the
+ * new assessment's id (when m has one). 0 or the error with err set.
+ */
+int meetings_write(struct client *c, const struct cs_id *row, const struct meeting_rec *m,
+                   struct cs_id *assessment, char *err, size_t errlen);
+
 /* ---- options and sub-verbs (`cellsync candidate add ...`; common.c) ---- */
 
 /*

@@ -337,11 +337,9 @@ meeting_add(struct client *c, const struct verb_args *a)
     }
 
     cs_id_new(&id);
-    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0 ||
-        (ret = fields_write(c, &ent_meeting, &id, fv, err, sizeof(err))) != 0 ||
-        (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
-        cs_replica_rollback(c->rep);
-        client_fail("%s", err[0] ? err : cs_strerror(ret));
+    if ((ret = meetings_write(c, &id, &(struct meeting_rec){.fv = fv}, NULL, err, sizeof(err))) !=
+        0) {
+        client_fail("%s", err);
         if (tmp[0] != 0)
             client_fail(_("the minutes you wrote are kept in '%s'"), tmp);
         ret = CS_EXIT_FAILURE;
@@ -484,15 +482,9 @@ meeting_assess(struct client *c, const struct verb_args *a)
     if ((ret = read_texts(a->ov, assess_labels, texts, ASSESS__COUNT, "meeting assess")) != 0)
         goto out;
 
-    ret = cs_replica_begin(c->rep, err, sizeof(err));
-    if (ret == 0)
-        ret = meetings_assess_write(c, &meeting, &candidate, (const char *const *)texts, &id, err,
-                                    sizeof(err));
-    if (ret == 0)
-        ret = cs_replica_commit(c->rep, err, sizeof(err));
-    if (ret != 0) {
-        cs_replica_rollback(c->rep);
-        ret = client_fail("%s", err[0] ? err : cs_strerror(ret));
+    struct meeting_rec m = {.candidate = &candidate, .assess = (const char *const *)texts};
+    if ((ret = meetings_write(c, &meeting, &m, &id, err, sizeof(err))) != 0) {
+        ret = client_fail("%s", err);
         goto out;
     }
     records_text(c, "candidate", &candidate, "full_name", name, sizeof(name));
@@ -676,6 +668,7 @@ meeting_edit(struct client *c, const struct verb_args *a)
     static const char *const text_cols[NTEXT] = {"agenda", "minutes", "resolutions"};
     const char *fv[64], *texts[NTEXT], *labels[NTEXT];
     char *owned[NTEXT] = {NULL}, err[512] = "", shrt[CS_ID_SHORT_LEN + 1];
+    const char *missing;
     size_t idx[NTEXT], given = 0;
     struct cs_id id;
     int ret;
@@ -685,12 +678,12 @@ meeting_edit(struct client *c, const struct verb_args *a)
     if (given == 0)
         return client_usage(_("meeting edit: give at least one field to change (see 'cellsync "
                               "meeting edit --help')"));
-    if (a->fv[entity_field(&ent_meeting, "held_on") - ent_meeting.fields] != NULL &&
-        a->fv[entity_field(&ent_meeting, "held_on") - ent_meeting.fields][0] == 0)
-        return client_usage(_("meeting edit: '--date' cannot be empty"));
+    memcpy(fv, a->fv, ent_meeting.nfields * sizeof(*fv));
+    if ((ret = meetings_check(c, fv, 0, &missing, err, sizeof(err))) != 0)
+        return missing != NULL ? client_usage(_("meeting edit: '--date' cannot be empty"))
+                               : client_fail("%s", err);
     if (records_find(c, "meeting", a->argv[0], &id, err, sizeof(err)) != 0)
         return client_fail("%s", err);
-    memcpy(fv, a->fv, ent_meeting.nfields * sizeof(*fv));
     for (size_t i = 0; i < NTEXT; i++) {
         idx[i] = (size_t)(entity_field(&ent_meeting, text_cols[i]) - ent_meeting.fields);
         texts[i] = fv[idx[i]];
@@ -701,11 +694,9 @@ meeting_edit(struct client *c, const struct verb_args *a)
     for (size_t i = 0; i < NTEXT; i++)
         if (owned[i] != NULL)
             fv[idx[i]] = owned[i];
-    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0 ||
-        (ret = fields_write(c, &ent_meeting, &id, fv, err, sizeof(err))) != 0 ||
-        (ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0) {
-        cs_replica_rollback(c->rep);
-        ret = client_fail("%s", err[0] ? err : cs_strerror(ret));
+    if ((ret = meetings_write(c, &id, &(struct meeting_rec){.fv = fv}, NULL, err, sizeof(err))) !=
+        0) {
+        ret = client_fail("%s", err);
         goto out;
     }
     cs_id_short(&id, shrt);

@@ -2,11 +2,14 @@
 /*
  * The rules of writing a meeting, which `cellsync meeting add|edit|assess`
  * and the meeting form of `cellsync ui` both follow (client.h): what a
- * meeting must have before it is written, and the rows of an assessment.
+ * meeting must have before it is written, the rows of an assessment, and
+ * the one transaction that writes a meeting with its attendance and an
+ * assessment, so that a form sent once is stored whole or not at all.
  * Each front end says in its own words what to type; the rule is here once.
  */
 #include <string.h>
 
+#include "cellsync/attend.h"
 #include "cellsync/error.h"
 #include "client.h"
 
@@ -70,5 +73,31 @@ meetings_assess_write(struct client *c, const struct cs_id *meeting, const struc
         ret = cs_replica_set(c->rep, "assessment", id, "candidate", &cv, err, errlen);
     for (size_t i = 0; i < MEETINGS_ASSESS_TEXTS && ret == 0; i++)
         ret = set_text(c, "assessment", id, columns[i], texts[i], err, errlen);
+    return ret;
+}
+
+int
+meetings_write(struct client *c, const struct cs_id *row, const struct meeting_rec *m,
+               struct cs_id *assessment, char *err, size_t errlen)
+{
+    int ret;
+
+    if (err != NULL && errlen > 0)
+        err[0] = 0;
+    if ((ret = cs_replica_begin(c->rep, err, errlen)) != 0)
+        return ret;
+    if (m->fv != NULL)
+        ret = fields_write(c, &ent_meeting, row, m->fv, err, errlen);
+    if (ret == 0 && m->natt > 0)
+        ret = cs_attend_write(c->rep, row, m->att, m->natt, err, errlen);
+    if (ret == 0 && m->candidate != NULL)
+        ret = meetings_assess_write(c, row, m->candidate, m->assess, assessment, err, errlen);
+    if (ret == 0)
+        ret = cs_replica_commit(c->rep, err, errlen);
+    if (ret != 0) {
+        cs_replica_rollback(c->rep);
+        if (err != NULL && errlen > 0 && err[0] == 0)
+            cs_errf(err, errlen, ret, "%s", cs_strerror(ret));
+    }
     return ret;
 }
