@@ -39,6 +39,7 @@ struct client {
     struct cs_date_holidays *hol; /* built-in, the hub's (cs_holiday_load), $home/holidays */
     int32_t today;                /* cs_replica_today(): $CELLSYNC_TODAY for tests */
     int duplicate_ok;             /* --duplicate-ok: fields_write() lets a likely duplicate in */
+    const char *duplicate_hint;   /* what its refusal says to do; NULL: give --duplicate-ok */
     int clock_told;               /* the clock note is printed: client_close() is quiet */
 };
 

@@ -60,6 +60,8 @@ check_duplicate(struct client *c, const struct entity *e, const struct cs_id *ro
     if (typed == NULL || typed[0] == 0)
         cs_replica_meta_get(c->rep, CS_META_ORG, org, sizeof(org));
     ret = cs_person_duplicate(c->db, e->table, row, org, NULL, why, sizeof(why));
+    if (ret == CS_EDUPLICATE && c->duplicate_hint != NULL)
+        return cs_errf(err, errlen, ret, "%s; %s", why, c->duplicate_hint);
     if (ret == CS_EDUPLICATE)
         return cs_errf(err, errlen, ret,
                        _("%s; if this is another person, run the command again with "
