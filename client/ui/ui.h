@@ -134,6 +134,24 @@ int ui_entity_read(const struct ui_req *r, const struct entity *e, char **fv);
 int ui_entity_load(struct ui_ctx *x, const struct entity *e, const struct cs_id *row, char **fv);
 void ui_entity_free(const struct entity *e, char **fv);
 
+/* ---- records in the pages (record.c) ---- */
+
+/* A record's whole id, as the addresses carry it. */
+void ui_hex(struct ui_buf *b, const struct cs_id *id);
+/* The live record of table whose whole id is hex (an address's ?id=) into out; 0 or -1. */
+int ui_record_live(struct ui_ctx *x, const char *table, const char *hex, struct cs_id *out);
+/* The page of a record not found (deleted, or a stale address), with a link back; 404. */
+int ui_record_gone(struct ui_buf *b, const char *title, const char *back, const char *back_label);
+/* A record's fields as dl#fields: labels, codes as labels, dates DD/MM/YYYY. 0 or -1. */
+int ui_record_fields(struct ui_ctx *x, struct ui_buf *b, const struct entity *e,
+                     const struct cs_id *row);
+/*
+ * Leaves in fv (ui_entity_read()'s) only the fields that differ from old
+ * (ui_entity_load()'s; NULL for a new record, where an empty field is then
+ * not given): what an edit writes, as `edit --field` writes what is given.
+ */
+void ui_entity_changed(struct ui_ctx *x, const struct entity *e, char **fv, char *const *old);
+
 /* The pages: each writes a whole document into b and returns its HTTP status. */
 int ui_page_home(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b);
 int ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b);
