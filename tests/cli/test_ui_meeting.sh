@@ -280,4 +280,23 @@ r = s.get("/meeting?id=" + "0" * 8 + mid[8:])
 check("an unknown meeting: 404", r.status == 404)
 PY
 ui_checks "$dir/py.out"
+
+# In Vietnamese: the checklist and a refusal in the catalog's words.
+kill "$ui_pid"
+LANGUAGE="vi"
+export LANGUAGE
+start_ui ""
+TESTS=$(dirname "$0") python3 - "$ui_url" >"$dir/vi.out" 2>&1 <<'PY'
+import os, sys
+sys.path.insert(0, os.environ["TESTS"])
+from ui_web import Session, check
+s = Session(sys.argv[1])
+r = s.get("/meeting/new")
+check("vi: the checklist's legend", r.status == 200 and "Điểm danh" in r.text())
+r = s.post("/meeting/new", {"held_on": ""}, page="/meeting/new")
+check("vi: the refusal says what to type", r.status == 422 and "Hãy nhập ngày sinh hoạt" in r.text())
+r = s.get("/members")
+check("vi: the members page", "Thêm đảng viên" in r.text() and "Nguyễn Văn An" in r.text())
+PY
+ui_checks "$dir/vi.out"
 summary
