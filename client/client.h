@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "cellsync/candidate.h"
 #include "cellsync/cli.h"
 #include "cellsync/codes.h"
 #include "cellsync/id.h"
@@ -349,6 +350,12 @@ int client_delete_record(struct client *c, const char *table, const struct cs_id
 /* What names a record of table for a person: its name, or a meeting's date ("" if none). */
 void client_record_name(struct client *c, const char *table, const struct cs_id *id, char *buf,
                         size_t len);
+/*
+ * What `undelete` does, without printing: restores the deleted record of
+ * table text names (cs_find_deleted()) into *id, its name into name.
+ */
+int client_record_undelete(struct client *c, const char *table, const char *text, struct cs_id *id,
+                           char *name, size_t len, char *err, size_t errlen);
 int client_undelete(struct client *c, const char *cmd, const char *table, const char *text);
 /* `CMD list --deleted`: the deleted records of table, with when and by which device. */
 int client_list_deleted(struct client *c, const char *table, int json);
@@ -359,5 +366,43 @@ int client_list_deleted(struct client *c, const char *table, int json);
  */
 int client_show_deleted(struct client *c, const char *cmd, const struct entity *e, const char *text,
                         int json, const char *notfound);
+
+/* ---- a candidate's steps (cmd_candidate.c): what `candidate` and the web pages write ---- */
+
+/* The members a step names. */
+struct step_members {
+    struct cs_id helper, sponsor[CS_RULES_SPONSORS];
+};
+
+/*
+ * The members a step names, found (records_find()) from what was typed or
+ * the id a form sent, into m and the step's slots; NULL: not given. 0 or
+ * records_find()'s code with err set.
+ */
+int client_step_members(struct client *c, const char *helper, const char *sp1, const char *sp2,
+                        struct step_members *m, struct cs_step *s, char *err, size_t errlen);
+
+/*
+ * A new candidate, in one transaction: the identity fields fv (a full name
+ * needed; fields_write(), so a likely duplicate is refused with
+ * CS_EDUPLICATE unless c->duplicate_ok) and its steps
+ * (cs_candidate_paper_steps(), cs_candidate_record()), judged with this
+ * device's casework; force_reason (NULL: none) records an exception for a
+ * failing rule, passing its message to excepted. 0 with *id set, or the
+ * error with err set and nothing written: *failed is the step refused
+ * (steps[*failed].field the input), -1 for the identity fields.
+ */
+int client_cand_add(struct client *c, const char **fv, struct cs_step *steps, size_t n,
+                    const char *force_reason, void (*excepted)(void *ud, const char *message),
+                    void *ud, struct cs_id *id, int *failed, char *err, size_t errlen);
+/* cs_candidate_advance(), cs_candidate_undo(), cs_candidate_withdraw() with this device's casework.
+ */
+int client_cand_advance(struct client *c, const struct cs_id *id, struct cs_step *s,
+                        const char *force_reason, void (*excepted)(void *ud, const char *message),
+                        void *ud, char *err, size_t errlen);
+int client_cand_undo(struct client *c, const struct cs_id *id, const char *reason,
+                     enum cs_stage *from, enum cs_stage *to, char *err, size_t errlen);
+int client_cand_withdraw(struct client *c, const struct cs_id *id, int32_t on, const char *reason,
+                         char *err, size_t errlen);
 
 #endif

@@ -181,29 +181,113 @@ stage_option(const char *opt, const char *text, int *stage)
     return 0;
 }
 
-/* The members a step names, found from what was typed; NULL where not given. */
-struct step_members {
-    struct cs_id helper, sponsor[CS_RULES_SPONSORS];
-};
-
-static int
-find_members(struct client *c, const char *helper, const char *sp1, const char *sp2,
-             struct step_members *m, struct cs_step *s)
+int
+client_step_members(struct client *c, const char *helper, const char *sp1, const char *sp2,
+                    struct step_members *m, struct cs_step *s, char *err, size_t errlen)
 {
     const char *typed[] = {helper, sp1, sp2};
     struct cs_id *ids[] = {&m->helper, &m->sponsor[0], &m->sponsor[1]};
     const struct cs_id **slots[] = {&s->helper, &s->sponsor[0], &s->sponsor[1]};
-    char err[512] = "";
     int ret;
 
     for (size_t i = 0; i < 3; i++) {
         if (typed[i] == NULL)
             continue;
-        if ((ret = records_find(c, "member", typed[i], ids[i], err, sizeof(err))) != 0)
-            return fail_with(err, ret);
+        if ((ret = records_find(c, "member", typed[i], ids[i], err, errlen)) != 0)
+            return ret;
         *slots[i] = ids[i];
     }
     return 0;
+}
+
+/* The members a step names, found from what was typed; NULL where not given. */
+static int
+find_members(struct client *c, const char *helper, const char *sp1, const char *sp2,
+             struct step_members *m, struct cs_step *s)
+{
+    char err[512] = "";
+    int ret = client_step_members(c, helper, sp1, sp2, m, s, err, sizeof(err));
+    return ret != 0 ? fail_with(err, ret) : 0;
+}
+
+/* The casework of a step made on this device: today, the holidays, the device's role. */
+static void
+casework(struct client *c, struct cs_casework *k, char *role, size_t rolelen,
+         const char *force_reason, void (*excepted)(void *ud, const char *message), void *ud)
+{
+    role[0] = 0;
+    cs_replica_meta_get(c->rep, CS_META_ROLE, role, rolelen);
+    *k = (struct cs_casework){.today = c->today,
+                              .hol = c->hol,
+                              .role = role,
+                              .force_reason = force_reason,
+                              .excepted = excepted,
+                              .ud = ud};
+}
+
+int
+client_cand_add(struct client *c, const char **fv, struct cs_step *steps, size_t n,
+                const char *force_reason, void (*excepted)(void *ud, const char *message), void *ud,
+                struct cs_id *id, int *failed, char *err, size_t errlen)
+{
+    const char *name = fv[entity_field(&ent_candidate, "full_name") - ent_candidate.fields];
+    char role[16];
+    struct cs_casework k;
+    size_t step = 0;
+    int ret;
+
+    *failed = -1;
+    if (name == NULL || name[0] == 0)
+        return cs_errf(err, errlen, CS_EINVAL, "%s", _("a candidate needs a full name"));
+    casework(c, &k, role, sizeof(role), force_reason, excepted, ud);
+    cs_id_new(id);
+    if ((ret = cs_replica_begin(c->rep, err, errlen)) != 0)
+        return ret;
+    if ((ret = fields_write(c, &ent_candidate, id, fv, err, errlen)) != 0)
+        goto out;
+    if ((ret = cs_candidate_record(c->rep, id, steps, n, &k, &step, err, errlen)) != 0) {
+        *failed = (int)step;
+        goto out;
+    }
+    ret = cs_replica_commit(c->rep, err, errlen);
+out:
+    if (ret != 0)
+        cs_replica_rollback(c->rep);
+    return ret;
+}
+
+int
+client_cand_advance(struct client *c, const struct cs_id *id, struct cs_step *s,
+                    const char *force_reason, void (*excepted)(void *ud, const char *message),
+                    void *ud, char *err, size_t errlen)
+{
+    char role[16];
+    struct cs_casework k;
+
+    casework(c, &k, role, sizeof(role), force_reason, excepted, ud);
+    return cs_candidate_advance(c->rep, id, s, &k, err, errlen);
+}
+
+int
+client_cand_undo(struct client *c, const struct cs_id *id, const char *reason, enum cs_stage *from,
+                 enum cs_stage *to, char *err, size_t errlen)
+{
+    char role[16];
+    struct cs_casework k;
+
+    casework(c, &k, role, sizeof(role), NULL, NULL, NULL);
+    return cs_candidate_undo(c->rep, id, reason, &k, from, to, err, errlen);
+}
+
+int
+client_cand_withdraw(struct client *c, const struct cs_id *id, int32_t on, const char *reason,
+                     char *err, size_t errlen)
+{
+    char role[16];
+    struct cs_casework k;
+
+    casework(c, &k, role, sizeof(role), NULL, NULL, NULL);
+    return cs_candidate_withdraw(c->rep, id, on, reason, &k, err, errlen);
 }
 
 /*
@@ -262,12 +346,12 @@ static int
 cand_add(struct client *c, const struct verb_args *a)
 {
     const char *const *o = a->ov;
-    char err[1024] = "", role[16] = "";
+    char err[1024] = "";
     struct cs_step steps[CS_STAGE__COUNT];
     struct step_members m;
     struct cs_id id;
-    size_t n = 0, failed = 0;
-    int ret;
+    size_t n = 0;
+    int ret, failed;
 
     const struct field *name = entity_field(&ent_candidate, "full_name");
     if (a->fv[name - ent_candidate.fields] == NULL || a->fv[name - ent_candidate.fields][0] == 0)
@@ -276,19 +360,9 @@ cand_add(struct client *c, const struct verb_args *a)
         return client_usage(_("candidate add: --force needs a --reason"));
     if ((ret = add_steps(c, a, steps, &n, &m)) != CS_EXIT_OK)
         return ret;
-    cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role));
-    struct cs_casework k = {.today = c->today,
-                            .hol = c->hol,
-                            .role = role,
-                            .force_reason = o[ADD_FORCE] != NULL ? o[ADD_REASON] : NULL,
-                            .excepted = print_exception};
-    cs_id_new(&id);
-    if ((ret = cs_replica_begin(c->rep, err, sizeof(err))) != 0)
-        return fail_with(err, ret);
-    if ((ret = fields_write(c, &ent_candidate, &id, a->fv, err, sizeof(err))) != 0)
-        goto fail;
-    if ((ret = cs_candidate_record(c->rep, &id, steps, n, &k, &failed, err, sizeof(err))) != 0) {
-        cs_replica_rollback(c->rep);
+    ret = client_cand_add(c, a->fv, steps, n, o[ADD_FORCE] != NULL ? o[ADD_REASON] : NULL,
+                          print_exception, NULL, &id, &failed, err, sizeof(err));
+    if (ret != 0 && failed >= 0) {
         const char *step = cs_code_label("stage", cs_stage_code((enum cs_stage)failed));
         char dopt[64];
         snprintf(dopt, sizeof(dopt), "--%s", add_opts[ADD_IDENTIFIED_ON + failed].name);
@@ -301,8 +375,8 @@ cand_add(struct client *c, const struct verb_args *a)
                                step, err);
         return client_fail(_("cannot record the step '%s': %s"), step, err);
     }
-    if ((ret = cs_replica_commit(c->rep, err, sizeof(err))) != 0)
-        goto fail;
+    if (ret != 0)
+        return fail_with(err, ret);
     char shrt[CS_ID_SHORT_LEN + 1], date[CS_DATE_BUFSZ], whom[300];
     cs_id_short(&id, shrt);
     printf(_("added candidate %s\n"), shrt);
@@ -311,9 +385,6 @@ cand_add(struct client *c, const struct verb_args *a)
                cs_code_label("stage", cs_stage_code(steps[n - 1].reached)),
                cs_date_format_vi(steps[n - 1].on, date));
     return CS_EXIT_OK;
-fail:
-    cs_replica_rollback(c->rep);
-    return fail_with(err, ret);
 }
 
 static int
@@ -512,7 +583,7 @@ static int
 cand_advance(struct client *c, const struct verb_args *a)
 {
     const char *const *o = a->ov;
-    char err[1024] = "", role[16] = "", datebuf[CS_DATE_BUFSZ], name[300];
+    char err[1024] = "", datebuf[CS_DATE_BUFSZ], name[300];
     struct step_members m;
     struct cs_id id;
     struct cs_step s;
@@ -532,13 +603,8 @@ cand_advance(struct client *c, const struct verb_args *a)
         return client_fail(_("--youth-union-resolution: %s"), err);
     if ((ret = find_members(c, o[ADV_HELPER], o[ADV_SPONSOR], o[ADV_SPONSOR2], &m, &s)) != 0)
         return ret;
-    cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role));
-    struct cs_casework k = {.today = c->today,
-                            .hol = c->hol,
-                            .role = role,
-                            .force_reason = o[ADV_FORCE] != NULL ? o[ADV_REASON] : NULL,
-                            .excepted = print_exception};
-    ret = cs_candidate_advance(c->rep, &id, &s, &k, err, sizeof(err));
+    ret = client_cand_advance(c, &id, &s, o[ADV_FORCE] != NULL ? o[ADV_REASON] : NULL,
+                              print_exception, NULL, err, sizeof(err));
     if (ret == CS_EINVAL)
         return client_usage(_("candidate advance: %s: %s"), step_option(s.field, "--date"), err);
     if (ret == CS_ERULE)
@@ -557,7 +623,7 @@ cand_advance(struct client *c, const struct verb_args *a)
 static int
 cand_withdraw(struct client *c, const struct verb_args *a)
 {
-    char err[512] = "", role[16] = "", datebuf[CS_DATE_BUFSZ], name[300];
+    char err[512] = "", datebuf[CS_DATE_BUFSZ], name[300];
     struct cs_id id;
     int32_t on = CS_DATE_NONE;
     int ret;
@@ -570,9 +636,7 @@ cand_withdraw(struct client *c, const struct verb_args *a)
         return fail_with(err, ret);
     if (date != NULL && cs_date_parse(date, &on, err, sizeof(err)) != 0)
         return client_fail(_("--date: %s"), err);
-    cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role));
-    struct cs_casework k = {.today = c->today, .hol = c->hol, .role = role};
-    if ((ret = cs_candidate_withdraw(c->rep, &id, on, reason, &k, err, sizeof(err))) != 0)
+    if ((ret = client_cand_withdraw(c, &id, on, reason, err, sizeof(err))) != 0)
         return client_fail(_("cannot withdraw candidate %s: %s"), who(c, &id, name, sizeof(name)),
                            err[0] ? err : cs_strerror(ret));
     printf(_("candidate %s withdrawn (%s)\n"), who(c, &id, name, sizeof(name)),
@@ -583,7 +647,7 @@ cand_withdraw(struct client *c, const struct verb_args *a)
 static int
 cand_undo(struct client *c, const struct verb_args *a)
 {
-    char err[512] = "", role[16] = "", name[300];
+    char err[512] = "", name[300];
     enum cs_stage from, to;
     struct cs_id id;
     int ret;
@@ -592,10 +656,7 @@ cand_undo(struct client *c, const struct verb_args *a)
         return client_usage(_("candidate undo: --reason is required"));
     if ((ret = records_find(c, "candidate", a->argv[0], &id, err, sizeof(err))) != 0)
         return fail_with(err, ret);
-    cs_replica_meta_get(c->rep, CS_META_ROLE, role, sizeof(role));
-    struct cs_casework k = {.today = c->today, .hol = c->hol, .role = role};
-    if ((ret = cs_candidate_undo(c->rep, &id, a->ov[UNDO_REASON], &k, &from, &to, err,
-                                 sizeof(err))) != 0)
+    if ((ret = client_cand_undo(c, &id, a->ov[UNDO_REASON], &from, &to, err, sizeof(err))) != 0)
         return client_fail(_("cannot undo the last step of candidate %s: %s"),
                            who(c, &id, name, sizeof(name)), err[0] ? err : cs_strerror(ret));
     printf(_("candidate %s is back at '%s': the step '%s' was undone\n"),

@@ -47,6 +47,19 @@ client_delete_record(struct client *c, const char *table, const struct cs_id *id
 }
 
 int
+client_record_undelete(struct client *c, const char *table, const char *text, struct cs_id *id,
+                       char *name, size_t len, char *err, size_t errlen)
+{
+    int ret;
+
+    if ((ret = cs_find_deleted(c->db, table, text, id, err, errlen)) != 0 ||
+        (ret = cs_record_undelete(c->rep, table, id, err, errlen)) != 0)
+        return ret;
+    client_record_name(c, table, id, name, len);
+    return 0;
+}
+
+int
 client_delete(struct client *c, const char *cmd, const char *table, const char *text)
 {
     char err[512] = "", name[256], shrt[CS_ID_SHORT_LEN + 1];
@@ -71,10 +84,9 @@ client_undelete(struct client *c, const char *cmd, const char *table, const char
     int ret;
 
     (void)cmd;
-    if ((ret = cs_find_deleted(c->db, table, text, &id, err, sizeof(err))) != 0 ||
-        (ret = cs_record_undelete(c->rep, table, &id, err, sizeof(err))) != 0)
+    if ((ret = client_record_undelete(c, table, text, &id, name, sizeof(name), err, sizeof(err))) !=
+        0)
         return client_fail("%s", err[0] ? err : cs_strerror(ret));
-    client_record_name(c, table, &id, name, sizeof(name));
     cs_id_short(&id, shrt);
     if (name[0] != 0)
         printf(_("restored %s %s '%s'\n"), label_of(table), shrt, name);
