@@ -367,7 +367,7 @@ int client_list_deleted(struct client *c, const char *table, int json);
 int client_show_deleted(struct client *c, const char *cmd, const struct entity *e, const char *text,
                         int json, const char *notfound);
 
-/* ---- a candidate's steps (cmd_candidate.c): what `candidate` and the web pages write ---- */
+/* ---- a candidate's steps (casework.c): what `candidate` and the web pages write ---- */
 
 /* The members a step names. */
 struct step_members {
