@@ -164,7 +164,6 @@ out:
 
 const struct ui_route ui_routes_home[] = {
     {"/", ui_page_home, NULL},
-    {"/candidates", ui_page_candidates, NULL},
     {NULL, NULL, NULL},
 };
 
