@@ -7,7 +7,7 @@
  * forms to add and change one (the entity table of `candidate add` and
  * `edit`); and the confirmation pages of advance, undo, withdraw and
  * delete. Every write goes through the functions the command line calls
- * (casework.c, records_write(), client_record_delete()).
+ * (casework.c, records_write(), client_delete_record()).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -1183,7 +1183,7 @@ post_delete(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 
     if (cand_of(x, r, &id, name, sizeof(name)) != 0)
         return not_found(b);
-    ret = client_record_delete(x->c, "candidate", &id, shown, sizeof(shown), err, sizeof(err));
+    ret = client_delete_record(x->c, "candidate", &id, shown, sizeof(shown), err, sizeof(err));
     if (ret != 0)
         return delete_page(x, b, &id, name, err[0] ? err : cs_strerror(ret), 422);
     cs_id_to_hex(&id, hex);
