@@ -64,12 +64,13 @@ static int
 conf_list(struct client *c, const struct verb_args *a)
 {
     sqlite3_stmt *st = NULL;
-    int json = a->ov[LIST_JSON] != NULL, ret;
-
-    if ((ret = add_functions(c)) != 0 ||
-        (ret = prepare_conflicts(c, "", json ? list_json_sql : list_table_sql, &st)) != 0)
-        return ret;
+    int json = a->ov[LIST_JSON] != NULL, ret = 0;
     char oerr[512];
+
+    if (conflicts_functions(c, oerr, sizeof(oerr)) != 0 ||
+        conflicts_prepare(c, "", json ? list_json_sql : list_table_sql, &st, oerr, sizeof(oerr)) !=
+            0)
+        return client_fail("%s", oerr);
     int rc = json ? cs_out_json(stdout, st, oerr, sizeof(oerr))
                   : cs_out_table(stdout, st, list_headers, oerr, sizeof(oerr));
     if (rc != 0)
@@ -81,6 +82,38 @@ conf_list(struct client *c, const struct verb_args *a)
 /* ---- resolve ---- */
 
 enum { RES_PICK, RES_VALUE, RES__COUNT };
+
+/* Says what the field holds now, as the list shows values. */
+static int
+resolve_print(struct client *c, const struct resolution *r)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT reg_field(?1, ?3), reg_value(?1, ?3, val) FROM cs_version"
+                           " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 'current'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return client_fail(_("cannot read conflict %s: %s"), r->arg, sqlite3_errmsg(c->db));
+    }
+    sqlite3_bind_text(st, 1, r->table, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, r->row.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->column, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *field = (const char *)sqlite3_column_text(st, 0);
+        const char *shown = (const char *)sqlite3_column_text(st, 1);
+        if (shown != NULL)
+            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field, value. */
+            printf(_("resolved conflict %s: %s, %s is now '%s'\n"), r->arg, r->record, field,
+                   shown);
+        else
+            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field. */
+            printf(_("resolved conflict %s: %s, %s is now empty\n"), r->arg, r->record, field);
+    }
+    if (r->others > 0)
+        printf(_("other conflicting values of this field resolved with it: %lld\n"), r->others);
+    sqlite3_finalize(st);
+    return CS_EXIT_OK;
+}
 
 static int
 conf_resolve(struct client *c, const struct verb_args *a)
@@ -102,11 +135,16 @@ conf_resolve(struct client *c, const struct verb_args *a)
         return client_fail(_("'%s' is not a conflict number (see 'cellsync conflicts list')"),
                            r.arg);
     const char *record = a->argc > 1 ? a->argv[1] : NULL;
-    if ((ret = add_functions(c)) == 0 && (ret = resolve_find(c, num, record, &r)) == 0 &&
-        (ret = resolve_choose(c, &r, pick, text)) == 0)
-        ret = resolve_write(c, &r);
-    free(r.current_mem);
-    free(r.other_mem);
+    char err[4096] = "";
+    if (conflicts_functions(c, err, sizeof(err)) != 0 ||
+        conflict_find(c, num, record, &r, err, sizeof(err)) != 0 ||
+        conflict_choose(c, &r, pick, text, err, sizeof(err)) != 0 ||
+        conflict_write(c, &r, err, sizeof(err)) != 0) {
+        ret = client_fail("%s", err);
+    } else {
+        ret = resolve_print(c, &r);
+    }
+    conflict_release(&r);
     return ret;
 }
 

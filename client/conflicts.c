@@ -159,7 +159,7 @@ sql_reg_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 int
-add_functions(struct client *c)
+conflicts_functions(struct client *c, char *err, size_t errlen)
 {
     if (cs_device_sql_register(c->db, cs_replica_site(c->rep)) != 0 ||
         sqlite3_create_function(c->db, "reg_table", 1, SQLITE_UTF8, NULL, sql_reg_table, NULL,
@@ -168,7 +168,8 @@ add_functions(struct client *c)
                                 NULL) != SQLITE_OK ||
         sqlite3_create_function(c->db, "reg_value", 3, SQLITE_UTF8, NULL, sql_reg_value, NULL,
                                 NULL) != SQLITE_OK)
-        return client_fail(_("cannot list the conflicts: %s"), sqlite3_errmsg(c->db));
+        return cs_errf(err, errlen, CS_ESQLITE, _("cannot list the conflicts: %s"),
+                       sqlite3_errmsg(c->db));
     return 0;
 }
 
@@ -204,7 +205,8 @@ record_name(char *buf, size_t len)
 
 /* "WITH x AS (every open conflict) <tail>", where tail reads from x. */
 int
-prepare_conflicts(struct client *c, const char *where, const char *tail, sqlite3_stmt **st)
+conflicts_prepare(struct client *c, const char *where, const char *tail, sqlite3_stmt **st,
+                  char *err, size_t errlen)
 {
     char name[1024], sql[4096];
     record_name(name, sizeof(name));
@@ -213,7 +215,8 @@ prepare_conflicts(struct client *c, const char *where, const char *tail, sqlite3
                      name, where, tail);
     if (n < 0 || (size_t)n >= sizeof(sql) ||
         sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK)
-        return client_fail(_("cannot list the conflicts: %s"), sqlite3_errmsg(c->db));
+        return cs_errf(err, errlen, CS_ESQLITE, _("cannot list the conflicts: %s"),
+                       sqlite3_errmsg(c->db));
     return 0;
 }
 
@@ -241,15 +244,17 @@ value_copy(sqlite3_stmt *st, int i, struct cs_value *out, void **mem)
  * record, if given): its register, the name of its record, both its values
  * and how many open conflicts its field has. Two conflicts of different
  * fields that share a number are listed, and the record then tells them
- * apart. Prints why not.
+ * apart. CS_ENOTFOUND when there is no such open conflict, CS_EAMBIGUOUS
+ * when the number names several fields (err lists them), with err saying so.
  */
 int
-resolve_find(struct client *c, long long num, const char *record, struct resolution *r)
+conflict_find(struct client *c, long long num, const char *record, struct resolution *r, char *err,
+              size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     int ret, rc;
 
-    ret = prepare_conflicts(
+    ret = conflicts_prepare(
         c,
         " WHERE cs_conflict_number(v.tbl, v.row, v.col, v.hlc, v.origin) = ?1 AND (?2 IS NULL"
         " OR substr(hex(v.row), 25, length(?2)) = upper(?2)"
@@ -257,25 +262,28 @@ resolve_find(struct client *c, long long num, const char *record, struct resolut
         "SELECT tname, row, cname, val, cval, reg_table(tname) || ' ' || short_id(row), rname,"
         " (SELECT count(*) - 1 FROM cs_conflict o WHERE o.tbl = tname AND o.row = x.row"
         " AND o.col = cname), reg_field(tname, cname) FROM x ORDER BY seq",
-        &st);
+        &st, err, errlen);
     if (ret != 0)
         goto out;
-    ret = CS_EXIT_FAILURE;
+    ret = CS_EINVAL;
     sqlite3_bind_int64(st, 1, num);
     if (record != NULL)
         sqlite3_bind_text(st, 2, record, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE)
-            client_fail(_("there is no open conflict %s (see 'cellsync conflicts list')"), r->arg);
+            ret =
+                cs_errf(err, errlen, CS_ENOTFOUND,
+                        _("there is no open conflict %s (see 'cellsync conflicts list')"), r->arg);
         else
-            client_fail(_("cannot read conflict %s: %s"), r->arg, sqlite3_errmsg(c->db));
+            ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot read conflict %s: %s"), r->arg,
+                          sqlite3_errmsg(c->db));
         goto out;
     }
     snprintf(r->table, sizeof(r->table), "%s", (const char *)sqlite3_column_text(st, 0));
     snprintf(r->column, sizeof(r->column), "%s", (const char *)sqlite3_column_text(st, 2));
     if (sqlite3_column_bytes(st, 1) != CS_ID_LEN) {
-        client_fail(_("conflict %s belongs to a damaged record"), r->arg);
+        cs_errf(err, errlen, ret, _("conflict %s belongs to a damaged record"), r->arg);
         goto out;
     }
     memcpy(r->row.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
@@ -285,7 +293,7 @@ resolve_find(struct client *c, long long num, const char *record, struct resolut
     r->others = sqlite3_column_int64(st, 7);
     if ((rc = value_copy(st, 3, &r->other, &r->other_mem)) != 0 ||
         (rc = value_copy(st, 4, &r->current, &r->current_mem)) != 0) {
-        client_fail("%s", cs_strerror(rc));
+        ret = cs_errf(err, errlen, rc, "%s", cs_strerror(rc));
         goto out;
     }
     /* Another field with the same number: a coincidence of the hash, told apart by the record. */
@@ -300,14 +308,16 @@ resolve_find(struct client *c, long long num, const char *record, struct resolut
             continue;
         if (!many)
             /* TRANSLATORS: the conflict number; the fields follow, one a line. */
-            client_fail(_("more than one field has open conflict %s; give the record's id after "
-                          "the number, one of:\n  %s"),
-                        r->arg, first);
+            ret = cs_errf(err, errlen, CS_EAMBIGUOUS,
+                          _("more than one field has open conflict %s; give the record's id after "
+                            "the number, one of:\n  %s"),
+                          r->arg, first);
         many = 1;
         rname = (const char *)sqlite3_column_text(st, 6);
-        fprintf(stderr, "  %s%s%s%s, %s\n", (const char *)sqlite3_column_text(st, 5),
-                rname ? " (" : "", rname ? rname : "", rname ? ")" : "",
-                (const char *)sqlite3_column_text(st, 8));
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, "\n  %s%s%s%s, %s", (const char *)sqlite3_column_text(st, 5),
+                 rname ? " (" : "", rname ? rname : "", rname ? ")" : "",
+                 (const char *)sqlite3_column_text(st, 8));
     }
     if (many)
         goto out;
@@ -319,12 +329,12 @@ out:
 
 /*
  * The value to write: one of the two (pick), or text checked and converted
- * as `edit` does it. Prints why not.
+ * as `edit` does it. CS_EINVAL (or field_value()'s code) with err saying why not.
  */
 int
-resolve_choose(struct client *c, struct resolution *r, const char *pick, const char *text)
+conflict_choose(struct client *c, struct resolution *r, const char *pick, const char *text,
+                char *err, size_t errlen)
 {
-    char err[1024] = "";
     int ret = 0, rc;
 
     if (pick != NULL) {
@@ -336,60 +346,43 @@ resolve_choose(struct client *c, struct resolution *r, const char *pick, const c
     struct field guess = {NULL, r->column, FT_TEXT, NULL, r->column};
     if (f == NULL) {
         if (r->current.type == CS_VBLOB || strcmp(r->column, CS_COL_LIFE) == 0) {
-            ret = client_fail(_("this field cannot be typed in: choose one of the two values with "
-                                "--pick"));
+            ret = cs_errf(err, errlen, CS_EINVAL,
+                          _("this field cannot be typed in: choose one of the two values with "
+                            "--pick"));
             goto out;
         }
         guess.type = r->current.type == CS_VINT ? FT_INT : FT_TEXT;
         f = &guess;
     }
-    if ((rc = field_value(c, f, text, &r->fbuf, &r->val, err, sizeof(err))) != 0)
-        ret = client_fail("%s", err[0] ? err : cs_strerror(rc));
+    err[0] = 0;
+    if ((rc = field_value(c, f, text, &r->fbuf, &r->val, err, errlen)) != 0)
+        ret = err[0] ? rc : cs_errf(err, errlen, rc, "%s", cs_strerror(rc));
 out:
     return ret;
 }
 
-/*
- * Writes the chosen value as a new replicated write, then says what the
- * field holds now, as the list shows values.
- */
+/* Writes the chosen value as a new replicated write. 0, or the error with err set. */
 int
-resolve_write(struct client *c, const struct resolution *r)
+conflict_write(struct client *c, const struct resolution *r, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    char err[1024] = "";
-    int ret = CS_EXIT_FAILURE, rc;
+    char why[1024] = "";
+    int rc = cs_replica_resolve(c->rep, r->table, &r->row, r->column, &r->val, why, sizeof(why));
+    if (rc != 0)
+        cs_errf(err, errlen, rc, _("cannot resolve conflict %s: %s"), r->arg,
+                why[0] ? why : cs_strerror(rc));
+    return rc;
+}
 
-    rc = cs_replica_resolve(c->rep, r->table, &r->row, r->column, &r->val, err, sizeof(err));
-    if (rc != 0) {
-        client_fail(_("cannot resolve conflict %s: %s"), r->arg, err[0] ? err : cs_strerror(rc));
-        goto out;
-    }
-    if (sqlite3_prepare_v2(c->db,
-                           "SELECT reg_field(?1, ?3), reg_value(?1, ?3, val) FROM cs_version"
-                           " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 'current'",
-                           -1, &st, NULL) != SQLITE_OK) {
-        client_fail(_("cannot read conflict %s: %s"), r->arg, sqlite3_errmsg(c->db));
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, r->table, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, r->row.b, CS_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->column, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *field = (const char *)sqlite3_column_text(st, 0);
-        const char *shown = (const char *)sqlite3_column_text(st, 1);
-        if (shown != NULL)
-            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field, value. */
-            printf(_("resolved conflict %s: %s, %s is now '%s'\n"), r->arg, r->record, field,
-                   shown);
-        else
-            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field. */
-            printf(_("resolved conflict %s: %s, %s is now empty\n"), r->arg, r->record, field);
-    }
-    if (r->others > 0)
-        printf(_("other conflicting values of this field resolved with it: %lld\n"), r->others);
-    ret = CS_EXIT_OK;
-out:
-    sqlite3_finalize(st);
-    return ret;
+void
+conflict_release(struct resolution *r)
+{
+    free(r->current_mem);
+    free(r->other_mem);
+    r->current_mem = r->other_mem = NULL;
+}
+
+const struct field *
+conflicts_field(const char *table, const char *column)
+{
+    return find_field(table, column);
 }

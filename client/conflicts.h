@@ -24,10 +24,30 @@ struct resolution {
     struct field_buf fbuf;
 };
 
-int add_functions(struct client *c);
-int prepare_conflicts(struct client *c, const char *where, const char *tail, sqlite3_stmt **st);
-int resolve_find(struct client *c, long long num, const char *record, struct resolution *r);
-int resolve_choose(struct client *c, struct resolution *r, const char *pick, const char *text);
-int resolve_write(struct client *c, const struct resolution *r);
+/* The SQL functions the queries below use (reg_table, reg_field, reg_value, device_label). */
+int conflicts_functions(struct client *c, char *err, size_t errlen);
+/*
+ * "WITH x AS (every open conflict [where]) <tail>", where tail reads from x:
+ * num, seq, tname, row, cname, val, site, hlc (the other version), cval,
+ * csite, chlc (the current one) and rname (the record's full name, if any).
+ */
+int conflicts_prepare(struct client *c, const char *where, const char *tail, sqlite3_stmt **st,
+                      char *err, size_t errlen);
+/* The field of (table, column) of any table of the schema; NULL if unknown. */
+const struct field *conflicts_field(const char *table, const char *column);
+/*
+ * Finding the conflict numbered num (of the record whose hex id starts with
+ * record, if not NULL), choosing its value (pick "current" or "other", or
+ * text checked as `edit` checks it) and writing it: what `conflicts resolve`
+ * and the conflict page do. Each returns 0 or an error with err saying why;
+ * conflict_find CS_ENOTFOUND when it is not open (any more).
+ */
+int conflict_find(struct client *c, long long num, const char *record, struct resolution *r,
+                  char *err, size_t errlen);
+int conflict_choose(struct client *c, struct resolution *r, const char *pick, const char *text,
+                    char *err, size_t errlen);
+int conflict_write(struct client *c, const struct resolution *r, char *err, size_t errlen);
+/* Frees the copies of the values conflict_find() made. */
+void conflict_release(struct resolution *r);
 
 #endif
