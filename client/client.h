@@ -69,6 +69,8 @@ void client_close(struct client *c);
  * 0, or CS_EXIT_FAILURE with the message printed.
  */
 int client_check_replica(struct client *c);
+/* The same, the message in err instead (CS_ESQLITE); 0 when the file is sound. */
+int client_check_replica_err(struct client *c, char *err, size_t errlen);
 
 /* The last of this device's changes the hub acknowledged (0: none yet), for the unsent count. */
 long long client_hub_acked(struct client *c);

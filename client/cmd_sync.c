@@ -29,6 +29,7 @@
 #include "client.h"
 #include "device.h"
 #include "link.h"
+#include "sync.h"
 
 #define OUT_HIGH   (256u << 10) /* stop making chunks while this much waits to be sent */
 #define FLIGHT_MAX 64u          /* chunks sent and not yet acknowledged */
@@ -55,8 +56,8 @@ struct sync {
     uint64_t total;                  /* our changes this sync sends, for the progress line */
     struct timespec start;           /* when streaming began (CLOCK_MONOTONIC) */
     struct device_refusals refusals; /* what the hub refused, shown at the end */
-    int tty;  /* a progress line on stderr, ended before anything else is printed */
-    int told; /* the failure has been printed already */
+    int tty;                         /* a progress line on stderr, ended before anything else */
+    const struct sync_watch *watch;  /* who else follows the progress (NULL: nobody) */
     char err[1024];
     /* Stream: our chunks out while the hub's come in. */
     struct cs_since_filter own;
@@ -121,10 +122,21 @@ progress(const struct sync *s)
             t->recv_changes, t->recv_bytes / 1024.0);
 }
 
+/* What is happening, to whoever watches (the web page's progress bar). */
+static void
+tell(const struct sync *s, enum sync_phase phase)
+{
+    if (s->watch == NULL || s->watch->progress == NULL)
+        return;
+    struct sync_progress p = {phase,           s->t.sent_changes, s->t.recv_changes, s->t.refused,
+                              s->t.sent_bytes, s->t.recv_bytes,   s->total};
+    s->watch->progress(s->watch->ud, &p);
+}
+
 /*
  * msg1 out, msg2 in: the hub proves it holds the key this device was
  * enrolled with, and welcomes the device or refuses it. A verdict other
- * than welcome is printed here (s->told).
+ * than welcome is said in s->err.
  */
 static int
 sync_handshake(struct sync *s)
@@ -135,8 +147,10 @@ sync_handshake(struct sync *s)
     unsigned hub_version = 0;
     int ret;
 
+    tell(s, SYNC_CONNECTING);
     if ((ret = link_connect(&s->l, s->addr, s->err, sizeof(s->err))) != 0)
         goto out;
+    tell(s, SYNC_HANDSHAKE);
     device_hello(&s->d, &hello);
     ret = cs_hs_device_start(&s->hs, s->d.key, s->d.hub_pk, &hello, msg1, sizeof(msg1), &len);
     if (ret != 0 || (ret = link_queue(&s->l, msg1, len)) != 0)
@@ -153,21 +167,19 @@ sync_handshake(struct sync *s)
     }
     ret = cs_hs_device_finish(&s->hs, s->d.key, s->d.hub_pk, frame, flen, &s->w, &hub_version);
     link_consume(&s->l, flen);
-    s->told = 1;
-    if (ret == CS_EVERSION) {
-        client_fail(_("the hub speaks protocol version %u, this program version %u: update "
-                      "the older one"),
-                    hub_version, CS_WIRE_VERSION);
-    } else if (ret != 0) {
-        client_fail(_("the hub at '%s' did not prove it holds the key this device was enrolled "
-                      "with: %s"),
-                    s->addr, cs_strerror(ret));
-    } else if (s->w.status != CS_WELCOME_OK) {
-        client_fail(_("the hub refused this device: %s"), s->w.message);
-        ret = CS_EINVAL;
-    } else {
-        s->told = 0;
-    }
+    if (ret == CS_EVERSION)
+        cs_errf(s->err, sizeof(s->err), ret,
+                _("the hub speaks protocol version %u, this program version %u: update "
+                  "the older one"),
+                hub_version, CS_WIRE_VERSION);
+    else if (ret != 0)
+        cs_errf(s->err, sizeof(s->err), ret,
+                _("the hub at '%s' did not prove it holds the key this device was enrolled "
+                  "with: %s"),
+                s->addr, cs_strerror(ret));
+    else if (s->w.status != CS_WELCOME_OK)
+        ret = cs_errf(s->err, sizeof(s->err), CS_EINVAL, _("the hub refused this device: %s"),
+                      s->w.message);
 out:
     sodium_memzero(&hello, sizeof(hello));
     return ret;
@@ -313,9 +325,10 @@ sync_stream(struct sync *s)
     s->own.only_origin = cs_replica_site(s->c->rep);
     s->up_sent = s->up_acked = s->up_wait = s->w.up_seq;
     /* Counted after any re-stamping (sync_session): what the chunks will carry. */
-    if (s->tty)
+    if (s->tty || s->watch != NULL)
         cs_replica_count_own(s->c->rep, s->w.up_seq, &s->total);
     clock_gettime(CLOCK_MONOTONIC, &s->start);
+    tell(s, SYNC_STREAMING);
     while (!(s->up_done && s->up_acked >= s->up_wait && s->down_done)) {
         struct cs_msg m;
         if ((ret = sync_send(s)) != 0 ||
@@ -334,6 +347,7 @@ sync_stream(struct sync *s)
         if (ret != 0)
             goto out;
         progress(s);
+        tell(s, SYNC_STREAMING);
     }
     /* Our last acknowledgments must reach the hub before we hang up. */
     ret = link_pump(&s->l, CS_WIRE_MAX_FRAME, 0, &frame, &flen, &s->t, s->err, sizeof(s->err));
@@ -341,20 +355,27 @@ out:
     return ret;
 }
 
-/*
- * Notes the contact (in the hub's time) and prints the summary on stdout:
- * one line, and a second in words when this computer's clock is a minute
- * or more off the hub's.
- */
+/* Notes the contact, in the hub's time. */
 static void
-sync_report(struct sync *s)
+sync_contact(struct sync *s)
 {
-    char when[32], note[512];
-    uint64_t open = 0;
+    char when[32];
 
     snprintf(when, sizeof(when), "%llu",
              (unsigned long long)(cs_hlc_ms(cs_replica_now(s->c->rep)) / 1000));
     cs_replica_meta_set(s->c->rep, CS_META_LAST_CONTACT, when);
+}
+
+/*
+ * Prints the summary on stdout: one line, and a second in words when this
+ * computer's clock is a minute or more off the hub's.
+ */
+static void
+sync_report(struct sync *s)
+{
+    char note[512];
+    uint64_t open = 0;
+
     if (s->tty)
         fputc('\n', stderr);
     device_refusals_print(&s->d, &s->refusals, stderr);
@@ -369,11 +390,64 @@ sync_report(struct sync *s)
     }
 }
 
+/*
+ * The sync itself, from the device's key to the contact noted: what
+ * `cellsync sync` and the sync page run. s->addr is the hub's address.
+ */
+static int
+sync_go(struct sync *s)
+{
+    char keypath[PATH_MAX + 32];
+    int rc;
+
+    if ((rc = client_check_replica_err(s->c, s->err, sizeof(s->err))) != 0)
+        return rc;
+    client_path(s->c, CLIENT_KEY, keypath, sizeof(keypath));
+    if ((rc = device_open(&s->d, s->c->rep, keypath, s->err, sizeof(s->err))) != 0)
+        return rc;
+    if ((rc = sync_handshake(s)) != 0 || (rc = sync_session(s)) != 0 || (rc = sync_stream(s)) != 0)
+        return rc;
+    sync_contact(s);
+    tell(s, SYNC_DONE);
+    return 0;
+}
+
+static void
+sync_release(struct sync *s)
+{
+    link_close(&s->l);
+    device_refusals_release(&s->refusals);
+    device_release(&s->d);
+    cs_hs_release(&s->hs);
+}
+
+int
+client_sync(struct client *c, const char *addr, int timeout, const struct sync_watch *w,
+            struct sync_summary *sum, char *err, size_t errlen)
+{
+    struct sync *s = calloc(1, sizeof(*s));
+    int rc;
+
+    memset(sum, 0, sizeof(*sum));
+    if (s == NULL)
+        return cs_errf(err, errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+    *s = (struct sync){.c = c, .l = {.fd = -1, .timeout = timeout}, .watch = w};
+    snprintf(s->addr, sizeof(s->addr), "%s", addr);
+    rc = sync_go(s);
+    if (rc != 0)
+        cs_errf(err, errlen, rc, "%s", s->err[0] ? s->err : cs_strerror(rc));
+    sum->t = s->t;
+    sum->to_fix = s->refusals.to_fix;
+    cs_replica_conflict_count(c->rep, &sum->open_conflicts);
+    sync_release(s);
+    free(s);
+    return rc;
+}
+
 static int
 sync_run(struct client *c, const struct verb_args *a)
 {
     struct sync s = {.c = c, .l = {.fd = -1, .timeout = 60}};
-    char keypath[PATH_MAX + 32];
     int ret = CS_EXIT_FAILURE, rc;
 
     s.tty = isatty(2) && a->ov[OPT_QUIET] == NULL;
@@ -389,29 +463,20 @@ sync_run(struct client *c, const struct verb_args *a)
     } else if (cs_replica_meta_get(c->rep, CS_META_HUB_ADDR, s.addr, sizeof(s.addr)) != 0 ||
                s.addr[0] == 0)
         return client_fail(_("no hub address: give --hub HOST[:PORT], or enroll first"));
-    if (client_check_replica(c) != 0)
-        return CS_EXIT_FAILURE;
-    client_path(c, CLIENT_KEY, keypath, sizeof(keypath));
-    if ((rc = device_open(&s.d, c->rep, keypath, s.err, sizeof(s.err))) != 0)
-        return client_fail("%s", s.err);
 
-    if ((rc = sync_handshake(&s)) != 0 || (rc = sync_session(&s)) != 0 ||
-        (rc = sync_stream(&s)) != 0)
+    if ((rc = sync_go(&s)) != 0)
         goto out;
     sync_report(&s);
     /* Done, but some of it did not go in: scripts must notice (cellsync(1), EXIT STATUS). */
     ret = s.refusals.to_fix > 0 ? CS_EXIT_REFUSED : CS_EXIT_OK;
 out:
-    if (rc != 0 && !s.told) {
+    if (rc != 0) {
         if (s.tty)
             fputc('\n', stderr);
         device_refusals_print(&s.d, &s.refusals, stderr);
         client_fail("%s", s.err[0] ? s.err : cs_strerror(rc));
     }
-    link_close(&s.l);
-    device_refusals_release(&s.refusals);
-    device_release(&s.d);
-    cs_hs_release(&s.hs);
+    sync_release(&s);
     return ret;
 }
 

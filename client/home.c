@@ -188,7 +188,7 @@ client_open(struct client *c)
 }
 
 int
-client_check_replica(struct client *c)
+client_check_replica_err(struct client *c, char *err, size_t errlen)
 {
     char path[PATH_MAX + 32], first[256] = "";
     sqlite3_stmt *st = NULL;
@@ -211,10 +211,20 @@ client_check_replica(struct client *c)
     if (rc == SQLITE_DONE && ok && rows == 1)
         return 0;
     if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB)
-        return client_fail(_("cannot read '%s': %s"), path, first);
-    return client_fail(_("'%s' is damaged (%s); nothing was sent or changed: keep a copy of the "
-                         "file and ask the hub's administrator"),
-                       path, first);
+        return cs_errf(err, errlen, CS_ESQLITE, _("cannot read '%s': %s"), path, first);
+    return cs_errf(err, errlen, CS_ESQLITE,
+                   _("'%s' is damaged (%s); nothing was sent or changed: keep a copy of the "
+                     "file and ask the hub's administrator"),
+                   path, first);
+}
+
+int
+client_check_replica(struct client *c)
+{
+    char err[PATH_MAX + 512];
+    if (client_check_replica_err(c, err, sizeof(err)) != 0)
+        return client_fail("%s", err);
+    return 0;
 }
 
 long long

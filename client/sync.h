@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A sync with the hub (cmd_sync.c) and a stick's bundle written or read
+ * (cmd_bundle.c) as functions: what `cellsync sync` and `cellsync bundle`
+ * run, and the sync page of `cellsync ui` runs on its worker thread with a
+ * client of its own. Nothing here prints; a watcher hears the progress.
+ */
+#ifndef CELLSYNC_CLIENT_SYNC_H
+#define CELLSYNC_CLIENT_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "client.h"
+#include "device.h"
+#include "link.h"
+
+enum sync_phase { SYNC_CONNECTING, SYNC_HANDSHAKE, SYNC_STREAMING, SYNC_DONE };
+
+/* How far a sync has come: what moved so far, total our changes it will send (0: not known). */
+struct sync_progress {
+    enum sync_phase phase;
+    size_t sent_changes, recv_changes, refused;
+    size_t sent_bytes, recv_bytes;
+    uint64_t total;
+};
+
+/* Told after each step and each message from the hub; NULL progress: nobody listens. */
+struct sync_watch {
+    void (*progress)(void *ud, const struct sync_progress *p);
+    void *ud;
+};
+
+/* How a sync went. */
+struct sync_summary {
+    struct tally t;
+    size_t to_fix;           /* refusals a person must put right */
+    uint64_t open_conflicts; /* after it */
+};
+
+/*
+ * One live sync with the hub at addr (HOST:PORT, as link_address() writes
+ * it), waiting at most timeout seconds for the hub: the very steps of
+ * `cellsync sync` (w may be NULL). 0, or an error with err saying what
+ * failed; sum is filled either way.
+ */
+int client_sync(struct client *c, const char *addr, int timeout, const struct sync_watch *w,
+                struct sync_summary *sum, char *err, size_t errlen);
+
+/*
+ * `cellsync bundle export FILE`: this device's changes the hub has not
+ * acknowledged, written to path. rep (optional) hears the progress.
+ */
+int client_bundle_export(struct client *c, const char *path, const struct device_report *rep,
+                         struct device_tally *t, char *err, size_t errlen);
+/*
+ * `cellsync bundle import REPLY`: the hub's reply at path, or in the
+ * directory path (this device's reply, cs_bundle_reply_find()), applied.
+ * found (optional, PATH_MAX + 16 bytes) gets the file read. The refusals a
+ * person must put right are counted in *to_fix and, with show not NULL,
+ * printed to it one a line. rep (optional) hears the progress.
+ */
+int client_bundle_import(struct client *c, const char *path, const struct device_report *rep,
+                         struct device_tally *t, char *found, size_t *to_fix, FILE *show, char *err,
+                         size_t errlen);
+
+#endif
