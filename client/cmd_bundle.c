@@ -18,6 +18,7 @@
 #include "cellsync/i18n.h"
 #include "client.h"
 #include "device.h"
+#include "sync.h"
 
 /* Below this a bundle is written too fast for a progress line to help. */
 #define PROGRESS_MIN (1u << 20)
@@ -29,8 +30,6 @@ static const struct cs_cli_opt bundle_opts[OPT__COUNT] = {
 
 struct show {
     int tty, shown, reading;
-    struct device *d;                /* import: the device whose refusals are kept */
-    struct device_refusals refusals; /* import: shown at the end, one line per record */
 };
 
 static void
@@ -50,41 +49,39 @@ show_progress(void *ud, const struct device_tally *t)
     s->shown = 1;
 }
 
-static void
-show_refused(void *ud, const struct cs_refusal *r)
+static int
+open_device(struct client *c, struct device *d, char *err, size_t errlen)
 {
-    struct show *s = ud;
-    char err[256];
-    if (device_refusals_add(s->d, &s->refusals, r, 1, err, sizeof(err)) != 0)
-        fprintf(stderr, "cellsync: %s\n", err);
+    char keypath[PATH_MAX + 32];
+    int rc;
+    if ((rc = client_check_replica_err(c, err, errlen)) != 0)
+        return rc;
+    client_path(c, CLIENT_KEY, keypath, sizeof(keypath));
+    return device_open(d, c->rep, keypath, err, errlen);
 }
 
-static int
-open_device(struct client *c, struct device *d)
+int
+client_bundle_export(struct client *c, const char *path, const struct device_report *rep,
+                     struct device_tally *t, char *err, size_t errlen)
 {
-    char keypath[PATH_MAX + 32], err[1024];
-    if (client_check_replica(c) != 0)
-        return CS_EXIT_FAILURE;
-    client_path(c, CLIENT_KEY, keypath, sizeof(keypath));
-    if (device_open(d, c->rep, keypath, err, sizeof(err)) != 0)
-        return client_fail("%s", err);
-    return 0;
+    struct device d = {0};
+    int rc = open_device(c, &d, err, errlen);
+    if (rc == 0)
+        rc = device_export(&d, path, rep, t, err, errlen);
+    device_release(&d);
+    return rc;
 }
 
 static int
 bundle_export(struct client *c, const struct verb_args *a)
 {
-    struct device d;
     struct device_tally t;
-    struct show s = {isatty(2) && a->ov[OPT_QUIET] == NULL, 0, 0, NULL, {0}};
+    struct show s = {isatty(2) && a->ov[OPT_QUIET] == NULL, 0, 0};
     struct device_report rep = {show_progress, NULL, &s};
     char err[1024] = "";
     const char *path = a->argv[0];
 
-    if (open_device(c, &d) != 0)
-        return CS_EXIT_FAILURE;
-    int rc = device_export(&d, path, &rep, &t, err, sizeof(err));
-    device_release(&d);
+    int rc = client_bundle_export(c, path, &rep, &t, err, sizeof(err));
     if (s.shown)
         fputc('\n', stderr);
     if (rc != 0)
@@ -110,14 +107,39 @@ bundle_export(struct client *c, const struct verb_args *a)
     return CS_EXIT_OK;
 }
 
-static int
-bundle_import(struct client *c, const struct verb_args *a)
+/* The refusals of one reply, kept for the device's records and shown at the end. */
+struct refusals {
+    struct device *d;
+    struct device_refusals *acc;
+    const struct device_report *rep; /* the caller's, for its progress */
+};
+
+static void
+import_progress(void *ud, const struct device_tally *t)
 {
-    struct device d;
-    struct device_tally t;
-    struct show s = {isatty(2) && a->ov[OPT_QUIET] == NULL, 0, 1, NULL, {0}};
-    struct device_report rep = {show_progress, show_refused, &s};
-    char err[1024] = "", path[PATH_MAX + 16];
+    struct refusals *r = ud;
+    if (r->rep != NULL && r->rep->progress != NULL)
+        r->rep->progress(r->rep->ud, t);
+}
+
+static void
+import_refused(void *ud, const struct cs_refusal *v)
+{
+    struct refusals *r = ud;
+    char err[256];
+    if (device_refusals_add(r->d, r->acc, v, 1, err, sizeof(err)) != 0)
+        fprintf(stderr, "cellsync: %s\n", err);
+}
+
+int
+client_bundle_import(struct client *c, const char *path, const struct device_report *rep,
+                     struct device_tally *t, char *found, struct device_refusals *acc, char *err,
+                     size_t errlen)
+{
+    struct device d = {0};
+    struct refusals r = {&d, acc, rep};
+    struct device_report mine = {import_progress, import_refused, &r};
+    char file[PATH_MAX + 16];
     struct stat st;
 
     /*
@@ -125,19 +147,34 @@ bundle_import(struct client *c, const struct verb_args *a)
      * the short id its name ends with (or by an older hub's name for it);
      * when there is none, the error names the file looked for.
      */
-    snprintf(path, sizeof(path), "%s", a->argv[0]);
-    if (stat(a->argv[0], &st) == 0 && S_ISDIR(st.st_mode))
-        cs_bundle_reply_find(a->argv[0], cs_replica_site(c->rep), path, sizeof(path));
-    if (open_device(c, &d) != 0)
-        return CS_EXIT_FAILURE;
-    s.d = &d;
-    int rc = device_import(&d, path, &rep, &t, err, sizeof(err));
+    snprintf(file, sizeof(file), "%s", path);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        cs_bundle_reply_find(path, cs_replica_site(c->rep), file, sizeof(file));
+    if (found != NULL)
+        snprintf(found, PATH_MAX + 16, "%s", file);
+    int rc = open_device(c, &d, err, errlen);
+    if (rc == 0)
+        rc = device_import(&d, file, &mine, t, err, errlen);
+    device_release(&d);
+    return rc;
+}
+
+static int
+bundle_import(struct client *c, const struct verb_args *a)
+{
+    struct device_tally t;
+    struct show s = {isatty(2) && a->ov[OPT_QUIET] == NULL, 0, 1};
+    struct device_report rep = {show_progress, NULL, &s};
+    struct device_refusals acc = {0};
+    struct device shown = {.rep = c->rep}; /* names the refused records */
+    char err[1024] = "", path[PATH_MAX + 16];
+
+    int rc = client_bundle_import(c, a->argv[0], &rep, &t, path, &acc, err, sizeof(err));
     if (s.shown)
         fputc('\n', stderr);
-    device_refusals_print(&d, &s.refusals, stderr);
-    size_t to_fix = s.refusals.to_fix;
-    device_refusals_release(&s.refusals);
-    device_release(&d);
+    device_refusals_print(&shown, &acc, stderr);
+    size_t to_fix = acc.to_fix;
+    device_refusals_release(&acc);
     if (rc != 0)
         return client_fail("%s", err);
     if (t.nothing_new) {

@@ -57,12 +57,12 @@ int client_bundle_export(struct client *c, const char *path, const struct device
 /*
  * `cellsync bundle import REPLY`: the hub's reply at path, or in the
  * directory path (this device's reply, cs_bundle_reply_find()), applied.
- * found (optional, PATH_MAX + 16 bytes) gets the file read. The refusals a
- * person must put right are counted in *to_fix and, with show not NULL,
- * printed to it one a line. rep (optional) hears the progress.
+ * found (optional, PATH_MAX + 16 bytes) gets the file read; acc (zeroed
+ * and released by the caller) the changes the hub refused, to_fix those
+ * a person must put right. rep (optional) hears the progress.
  */
 int client_bundle_import(struct client *c, const char *path, const struct device_report *rep,
-                         struct device_tally *t, char *found, size_t *to_fix, FILE *show, char *err,
-                         size_t errlen);
+                         struct device_tally *t, char *found, struct device_refusals *acc,
+                         char *err, size_t errlen);
 
 #endif
