@@ -136,7 +136,9 @@ clock_skew(struct cs_replica *rep, char *err, size_t errlen)
     if (errno != 0 || end == env || *end != 0 || s < -3155760000LL || s > 3155760000LL)
         return cs_errf(err, errlen, CS_EINVAL,
                        _("cannot use CELLSYNC_CLOCK_SKEW: '%s' is not a number of seconds"), env);
-    clock_skew_ms = (int64_t)s * 1000;
+    /* Written once: a second client (the sync of `cellsync ui`, on its own thread) reads it. */
+    if (clock_skew_ms != (int64_t)s * 1000)
+        clock_skew_ms = (int64_t)s * 1000;
     cs_replica_set_time_source(rep, skewed_clock, &clock_skew_ms);
     return 0;
 }

@@ -45,6 +45,16 @@ const char ui_style_css[] =
     "label.check{min-height:44px;display:flex;align-items:center;gap:8px;min-width:16em}"
     "input[type=checkbox]{width:24px;height:24px;min-height:0}"
     "@media (max-width:600px){dl.fields{grid-template-columns:1fr}}"
+    /* Conflicts: the two values side by side, one above the other on a phone. */
+    "section.conflict{border-top:2px solid #ddd;margin-top:16px}"
+    ".sides{display:flex;flex-wrap:wrap;gap:16px}"
+    ".side{flex:1 1 280px;background:#fff;border:1px solid #ccc;border-radius:4px;padding:0 16px "
+    "16px}"
+    ".side p.value{font-size:22px;font-weight:bold;overflow-wrap:anywhere}"
+    "button.enter{position:absolute;left:-9999px}"
+    /* Sync: the bar as wide as the page. */
+    "progress{width:100%;height:28px}"
+    "button[disabled]{background:#999;cursor:default}"
     "table.report{width:auto;min-width:50%;margin-bottom:16px}"
     "table.report caption{text-align:left;font-weight:bold;padding:8px 0}"
     "table.report td{text-align:right;font-weight:bold}"
@@ -55,15 +65,39 @@ const char ui_style_css[] =
     "a{color:#000;text-decoration:none}th,td{padding:2px 8px;border-color:#000}"
     "section{break-inside:avoid}}";
 
-/* The one script: pages work without it. The report's print button shows only with it. */
-const char ui_app_js[] = "\"use strict\";\n"
-                         "document.addEventListener(\"DOMContentLoaded\", function () {\n"
-                         "  var p = document.getElementById(\"print\");\n"
-                         "  if (p) {\n"
-                         "    p.hidden = false;\n"
-                         "    p.addEventListener(\"click\", function () { window.print(); });\n"
-                         "  }\n"
-                         "});\n";
+/*
+ * The one script (the policy allows no other): while a sync or a stick runs
+ * (the bar has data-busy), it asks /sync/status every second and moves the
+ * bar and the state line; once the job is over it loads the page again,
+ * which shows the result. Without it, reloading the page does the same.
+ * And the report's print button shows only with it.
+ */
+const char ui_app_js[] =
+    "\"use strict\";\n"
+    "(function () {\n"
+    "  var bar = document.getElementById(\"progress\");\n"
+    "  var state = document.getElementById(\"sync-state\");\n"
+    "  if (!bar || !state || !bar.hasAttribute(\"data-busy\") || !window.fetch) return;\n"
+    "  function tick() {\n"
+    "    fetch(\"/sync/status\", {credentials: \"same-origin\", cache: \"no-store\"})\n"
+    "      .then(function (r) { return r.json(); })\n"
+    "      .then(function (s) {\n"
+    "        if (!s.busy) { window.location.replace(\"/sync\"); return; }\n"
+    "        state.textContent = s.state;\n"
+    "        if (s.max > 0) { bar.max = s.max; bar.value = s.value; }\n"
+    "        else bar.removeAttribute(\"value\");\n"
+    "        setTimeout(tick, 1000);\n"
+    "      })\n"
+    "      .catch(function () { setTimeout(tick, 3000); });\n"
+    "  }\n"
+    "  setTimeout(tick, 500);\n"
+    "})();\n"
+    "(function () {\n"
+    "  var p = document.getElementById(\"print\");\n"
+    "  if (!p) return;\n"
+    "  p.hidden = false;\n"
+    "  p.addEventListener(\"click\", function () { window.print(); });\n"
+    "})();\n";
 
 static const struct {
     const char *href, *label;

@@ -267,7 +267,8 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     status = fn != NULL ? fn(&s->ctx, &r, &b) : ui_page_not_found(&s->ctx, &b);
     if (status == MHD_HTTP_SEE_OTHER)
         return send_page(conn, (unsigned)status, &b, "text/plain", NULL, r.location);
-    return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
+    return send_page(conn, (unsigned)status, &b, r.type ? r.type : "text/html; charset=utf-8", NULL,
+                     NULL);
 }
 
 static void

@@ -68,6 +68,7 @@ struct ui_req {
     const char *body;   /* a POST's x-www-form-urlencoded body (csrf checked); NULL on GET */
     void *conn;         /* the MHD connection, for ui_arg() */
     char location[512]; /* set with a 303: where the browser goes next */
+    const char *type;   /* the answer's Content-Type, when not an HTML page (NULL) */
 };
 
 /* The query argument name of the address (?name=...), decoded; NULL if absent. */
@@ -163,6 +164,13 @@ int ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b);
 int ui_report_target(struct ui_ctx *x, char target[32], char admitted[32]);
 int ui_page_not_found(struct ui_ctx *x, struct ui_buf *b);
 int ui_page_forbidden(struct ui_buf *b);
+
+/*
+ * How the last sync or stick went, one plain sentence for the home page
+ * (sync.c): the result of the last one this `cellsync ui` ran, else when
+ * the hub was last heard from, else that it never was.
+ */
+void ui_sync_last(struct client *c, char *buf, size_t len);
 
 /* The assets, in the binary. */
 extern const char ui_style_css[];
