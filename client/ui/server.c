@@ -363,24 +363,40 @@ cmd_ui(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
+    /*
+     * The socket bound here, before the server's thread starts, so that the
+     * address the requests are checked against is written before any
+     * request is read (libmicrohttpd takes the socket and closes it).
+     */
     struct sockaddr_in sa;
+    socklen_t salen = sizeof(sa);
+    int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL, handle, &s,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
-                         done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
-    if (d == NULL) {
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 32) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &salen) != 0) {
+        if (fd >= 0)
+            close(fd);
         client_fail(_("cannot listen on 127.0.0.1 port %ld: is it in use? Try another --port, "
                       "or leave it out to take a free one"),
                     port);
         goto out;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    unsigned bound = info != NULL ? info->port : (unsigned)port;
-    snprintf(s.host, sizeof(s.host), "127.0.0.1:%u", bound);
+    snprintf(s.host, sizeof(s.host), "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
     snprintf(s.origin, sizeof(s.origin), "http://%s", s.host);
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, &s,
+                         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+    if (d == NULL) {
+        close(fd);
+        client_fail(_("cannot start the web server on 127.0.0.1 port %u"),
+                    (unsigned)ntohs(sa.sin_port));
+        goto out;
+    }
 
     char url[sizeof(s.host) + HEX_LEN + 32];
     snprintf(url, sizeof(url), "http://%s/?k=%s", s.host, s.secret);
