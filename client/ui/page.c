@@ -23,8 +23,8 @@
 #include "ui.h"
 
 /*
- * How the last sync went, one sentence. Nothing records a sync's result
- * yet (ui_sync_last() of the sync page will): until then, the last contact.
+ * How the last sync went, one sentence: the result of the one this launch
+ * ran (ui_sync_last()), else what the replica knows of the last contact.
  */
 static void
 last_sync(struct client *c, const char *when, char *buf, size_t len)
@@ -33,6 +33,8 @@ last_sync(struct client *c, const char *when, char *buf, size_t len)
 
     if (cs_replica_meta_get(c->rep, CS_META_HUB_PK, v, sizeof(v)) != 0 || v[0] == 0)
         snprintf(buf, len, "%s", _("Not enrolled with a hub yet: nothing is sent."));
+    else if (ui_sync_last(buf, len) == 0)
+        v[0] = 0; /* said: this launch's own sync */
     else if (when[0] != 0)
         snprintf(buf, len, _("The hub was last reached on %s."), when);
     else if (cs_replica_meta_get(c->rep, CS_META_ENROLL_SECRET, v, sizeof(v)) == 0 && v[0] != 0)

@@ -66,21 +66,15 @@ struct job_arg {
 
 /* ---- drives ---- */
 
-struct drive {
-    char path[PATH_MAX];
-    char name[256];
-    unsigned long long avail; /* bytes free */
-};
-
 static int
 by_name(const void *a, const void *b)
 {
-    return strcmp(((const struct drive *)a)->name, ((const struct drive *)b)->name);
+    return strcmp(((const struct ui_drive *)a)->name, ((const struct ui_drive *)b)->name);
 }
 
 /* The folders under root (but skip), each a drive. */
 static size_t
-drives_in(const char *root, const char *skip, struct drive *v, size_t n, size_t max)
+drives_in(const char *root, const char *skip, struct ui_drive *v, size_t n, size_t max)
 {
     DIR *d = opendir(root);
     struct dirent *e;
@@ -88,7 +82,7 @@ drives_in(const char *root, const char *skip, struct drive *v, size_t n, size_t 
     while (d != NULL && n < max && (e = readdir(d)) != NULL) {
         struct stat st;
         struct statvfs fs;
-        struct drive *dr = &v[n];
+        struct ui_drive *dr = &v[n];
         if (e->d_name[0] == '.' || (skip != NULL && strcmp(e->d_name, skip) == 0))
             continue;
         int w = snprintf(dr->path, sizeof(dr->path), "%s/%s", root, e->d_name);
@@ -104,9 +98,8 @@ drives_in(const char *root, const char *skip, struct drive *v, size_t n, size_t 
     return n;
 }
 
-/* The mounted drives, by name. */
-static size_t
-drives(struct drive *v, size_t max)
+size_t
+ui_drives(struct ui_drive *v, size_t max)
 {
     const char *media = getenv("CELLSYNC_MEDIA"), *user = getenv("USER");
     char mine[PATH_MAX];
@@ -124,11 +117,11 @@ drives(struct drive *v, size_t max)
 }
 
 /* The drive chosen in the form, if it is one of the list; else NULL. */
-static const struct drive *
-chosen(const struct ui_req *r, struct drive *v, size_t n)
+static const struct ui_drive *
+chosen(const struct ui_req *r, struct ui_drive *v, size_t n)
 {
     char *want = ui_field_nth(r, "drive", 0);
-    const struct drive *found = NULL;
+    const struct ui_drive *found = NULL;
 
     for (size_t i = 0; want != NULL && i < n && found == NULL; i++)
         if (strcmp(v[i].path, want) == 0)
@@ -532,8 +525,8 @@ show_job(struct ui_buf *b, const struct seen *s)
 static void
 show_stick(struct ui_ctx *x, struct ui_buf *b, const struct seen *s, const char *drive)
 {
-    struct drive v[DRIVES_MAX];
-    size_t n = drives(v, DRIVES_MAX);
+    struct ui_drive v[DRIVES_MAX];
+    size_t n = ui_drives(v, DRIVES_MAX);
 
     ui_raw(b, "<section id=\"stick\"><h2>");
     ui_text(b, _("USB stick"));
@@ -623,9 +616,9 @@ sync_post(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 static int
 stick_post(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b, enum job_kind kind)
 {
-    struct drive v[DRIVES_MAX];
-    size_t n = drives(v, DRIVES_MAX);
-    const struct drive *d = chosen(r, v, n);
+    struct ui_drive v[DRIVES_MAX];
+    size_t n = ui_drives(v, DRIVES_MAX);
+    const struct ui_drive *d = chosen(r, v, n);
     struct job_arg a = {.kind = kind};
 
     if (d == NULL)
@@ -651,28 +644,16 @@ stick_import(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
     return stick_post(x, r, b, JOB_IMPORT);
 }
 
-void
-ui_sync_last(struct client *c, char *buf, size_t len)
+int
+ui_sync_last(char *buf, size_t len)
 {
     struct seen s;
-    char contact[32] = "", when[32] = "";
 
     look(&s);
-    if (s.ran) {
-        snprintf(buf, len, "%s", s.result);
-        return;
-    }
-    if (cs_replica_meta_get(c->rep, CS_META_LAST_CONTACT, contact, sizeof(contact)) == 0 &&
-        contact[0] != 0) {
-        time_t t = (time_t)strtoll(contact, NULL, 10);
-        struct tm tm;
-        if (localtime_r(&t, &tm) != NULL)
-            strftime(when, sizeof(when), "%d/%m/%Y %H:%M", &tm);
-    }
-    if (when[0])
-        snprintf(buf, len, _("Last contact with the hub: %s."), when);
-    else
-        snprintf(buf, len, "%s", _("Never synced with the hub yet."));
+    if (!s.ran)
+        return -1;
+    snprintf(buf, len, "%s", s.result);
+    return 0;
 }
 
 const struct ui_route ui_routes_sync[] = {

@@ -8,6 +8,7 @@
 #ifndef CELLSYNC_CLIENT_UI_H
 #define CELLSYNC_CLIENT_UI_H
 
+#include <limits.h>
 #include <stddef.h>
 
 struct client;
@@ -166,11 +167,23 @@ int ui_page_not_found(struct ui_ctx *x, struct ui_buf *b);
 int ui_page_forbidden(struct ui_buf *b);
 
 /*
- * How the last sync or stick went, one plain sentence for the home page
- * (sync.c): the result of the last one this `cellsync ui` ran, else when
- * the hub was last heard from, else that it never was.
+ * How the last sync or stick of this `cellsync ui` went, one plain sentence
+ * for the home page (sync.c); -1 when none ran since it started.
  */
-void ui_sync_last(struct client *c, char *buf, size_t len);
+int ui_sync_last(char *buf, size_t len);
+
+/* A mounted drive (a USB stick): its folder, its name, the bytes free. */
+struct ui_drive {
+    char path[PATH_MAX];
+    char name[256];
+    unsigned long long avail;
+};
+/*
+ * The mounted drives by name, at most max: the folders under
+ * $CELLSYNC_MEDIA when set (the tests' drives), else under /media/$USER and
+ * /media, where Debian's desktops mount a USB stick.
+ */
+size_t ui_drives(struct ui_drive *v, size_t max);
 
 /* The assets, in the binary. */
 extern const char ui_style_css[];
