@@ -88,48 +88,17 @@ scan_drive(struct ui_buf *b, const char *dir, const char *drive, const char *cho
     return n;
 }
 
-/* Each directory of root is a mounted drive (skip: one that is not, /media/$USER). */
-static int
-scan_root(struct ui_buf *b, const char *root, const char *skip, const char *chosen)
-{
-    DIR *d = opendir(root);
-    struct dirent *de;
-    struct stat st;
-    char path[PATH_MAX];
-    int n = 0;
-
-    while (d != NULL && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || (skip != NULL && strcmp(de->d_name, skip) == 0) ||
-            snprintf(path, sizeof(path), "%s/%s", root, de->d_name) >= (int)sizeof(path) ||
-            stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-            continue;
-        n += scan_drive(b, path, de->d_name, chosen);
-    }
-    if (d != NULL)
-        closedir(d);
-    return n;
-}
-
-/*
- * The options of the enrollment files on the mounted drives: under
- * $CELLSYNC_MEDIA when set (the tests' drives), else /media/$USER and
- * /media, where Debian's desktops mount USB sticks. Only files that read
- * as enrollment files are offered.
- */
+/* The options of the enrollment files on the mounted drives (ui_drives()). */
 static int
 found_options(struct ui_buf *b, const char *chosen)
 {
-    const char *media = getenv("CELLSYNC_MEDIA"), *user = getenv("USER");
-    char mine[PATH_MAX];
-    int n = 0;
+    struct ui_drive v[16];
+    size_t n = ui_drives(v, sizeof(v) / sizeof(v[0]));
+    int found = 0;
 
-    if (media != NULL && media[0] != 0)
-        return scan_root(b, media, NULL, chosen);
-    if (user != NULL && user[0] != 0 && strchr(user, '/') == NULL) {
-        snprintf(mine, sizeof(mine), "/media/%s", user);
-        n += scan_root(b, mine, NULL, chosen);
-    }
-    return n + scan_root(b, "/media", user, chosen);
+    for (size_t i = 0; i < n; i++)
+        found += scan_drive(b, v[i].path, v[i].name, chosen);
+    return found;
 }
 
 static void

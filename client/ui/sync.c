@@ -18,14 +18,12 @@
  * mounts a USB stick; $CELLSYNC_MEDIA, for tests, names another folder to
  * look in instead.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
