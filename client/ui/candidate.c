@@ -59,24 +59,10 @@ name_link(struct ui_buf *b, sqlite3_stmt *st, int i, const char *name)
 static int
 cand_of(struct ui_ctx *x, struct ui_req *r, struct cs_id *id, char *name, size_t len)
 {
-    const char *hex = ui_arg(r, "id");
-    sqlite3_stmt *st = NULL;
-    int ret = -1;
-
-    if (hex == NULL || cs_id_from_hex(id, hex, strlen(hex)) != 0 ||
-        sqlite3_prepare_v2(x->c->db,
-                           "SELECT coalesce(full_name, '') FROM candidate"
-                           " WHERE id = ?1 AND cl % 2 = 1",
-                           -1, &st, NULL) != SQLITE_OK)
-        goto out;
-    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(name, len, "%s", (const char *)sqlite3_column_text(st, 0));
-        ret = 0;
-    }
-out:
-    sqlite3_finalize(st);
-    return ret;
+    if (ui_record_live(x, "candidate", ui_arg(r, "id"), id) != 0)
+        return -1;
+    records_text(x->c, "candidate", id, "full_name", name, len);
+    return 0;
 }
 
 static int
@@ -237,52 +223,12 @@ static void
 select_member(struct ui_ctx *x, struct ui_buf *b, const char *name, const char *label,
               const char *value)
 {
-    sqlite3_stmt *st = NULL;
-
-    ui_raw(b, "<p class=\"field\"><label for=\"f-");
-    ui_raw(b, name);
-    ui_raw(b, "\">");
-    ui_text(b, label);
-    ui_raw(b, "</label><select id=\"f-");
-    ui_raw(b, name);
-    ui_raw(b, "\" name=\"");
-    ui_raw(b, name);
-    ui_raw(b, "\"><option value=\"\"></option>");
-    if (sqlite3_prepare_v2(x->c->db,
-                           "SELECT id, full_name, birth_date, label('member_status', status)"
-                           " FROM member WHERE cl % 2 = 1 AND coalesce(status, '')"
-                           " NOT IN ('transferred_out', 'struck_off', 'deceased')"
-                           " ORDER BY full_name COLLATE vi_name, id",
-                           -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            char hex[CS_ID_HEX_LEN + 1], d[CS_DATE_BUFSZ + 32];
-            const char *born = (const char *)sqlite3_column_text(st, 2);
-            const char *status = (const char *)sqlite3_column_text(st, 3);
-            struct cs_id id;
-            if (sqlite3_column_bytes(st, 0) != CS_ID_LEN)
-                continue;
-            memcpy(id.b, sqlite3_column_blob(st, 0), CS_ID_LEN);
-            cs_id_to_hex(&id, hex);
-            ui_raw(b, "<option value=\"");
-            ui_raw(b, hex);
-            ui_raw(b, value != NULL && cs_id_from_hex(&id, value, strlen(value)) == 0 &&
-                              memcmp(id.b, sqlite3_column_blob(st, 0), CS_ID_LEN) == 0
-                          ? "\" selected>"
-                          : "\">");
-            ui_text(b, (const char *)sqlite3_column_text(st, 1));
-            /* Two people of one name are told apart by their birth date. */
-            if (born != NULL || status != NULL) {
-                ui_raw(b, " (");
-                ui_text(b, born != NULL ? cs_date_text_vi(born, d, sizeof(d)) : "");
-                ui_raw(b, born != NULL && status != NULL ? ", " : "");
-                ui_text(b, status);
-                ui_raw(b, ")");
-            }
-            ui_raw(b, "</option>");
-        }
-    }
-    sqlite3_finalize(st);
-    ui_raw(b, "</select></p>\n");
+    ui_select_people(x, b, name, label,
+                     "SELECT id, full_name, birth_date, label('member_status', status)"
+                     " FROM member WHERE cl % 2 = 1 AND coalesce(status, '')"
+                     " NOT IN ('transferred_out', 'struck_off', 'deceased')"
+                     " ORDER BY full_name COLLATE vi_name, id",
+                     "", value);
 }
 
 static void

@@ -238,3 +238,47 @@ ui_entity_free(const struct entity *e, char **fv)
         fv[i] = NULL;
     }
 }
+
+void
+ui_select_people(struct ui_ctx *x, struct ui_buf *b, const char *name, const char *label,
+                 const char *sql, const char *blank, const char *picked)
+{
+    sqlite3_stmt *st = NULL;
+    struct cs_id want;
+    int has = picked != NULL && cs_id_from_hex(&want, picked, strlen(picked)) == 0;
+
+    label_open(b, name, label);
+    ui_raw(b, "<select id=\"f-");
+    ui_text(b, name);
+    ui_raw(b, "\" name=\"");
+    ui_text(b, name);
+    ui_raw(b, "\"><option value=\"\">");
+    ui_text(b, blank);
+    ui_raw(b, "</option>");
+    if (sqlite3_prepare_v2(x->c->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char d[CS_DATE_BUFSZ + 32];
+            const char *born = (const char *)sqlite3_column_text(st, 2);
+            const char *more = (const char *)sqlite3_column_text(st, 3);
+            struct cs_id id;
+            if (sqlite3_column_bytes(st, 0) != CS_ID_LEN)
+                continue;
+            memcpy(id.b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+            ui_raw(b, "<option value=\"");
+            ui_hex(b, &id);
+            ui_raw(b, has && memcmp(id.b, want.b, CS_ID_LEN) == 0 ? "\" selected>" : "\">");
+            ui_text(b, (const char *)sqlite3_column_text(st, 1));
+            /* Two people of one name are told apart by their birth date. */
+            if (born != NULL || more != NULL) {
+                ui_raw(b, " (");
+                ui_text(b, born != NULL ? cs_date_text_vi(born, d, sizeof(d)) : "");
+                ui_raw(b, born != NULL && more != NULL ? ", " : "");
+                ui_text(b, more);
+                ui_raw(b, ")");
+            }
+            ui_raw(b, "</option>");
+        }
+    }
+    sqlite3_finalize(st);
+    ui_raw(b, "</select></p>\n");
+}

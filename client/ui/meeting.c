@@ -235,34 +235,11 @@ attendance_fieldset(struct ui_buf *b, const struct mform *f)
 static void
 candidate_select(struct ui_ctx *x, struct ui_buf *b, const char *picked)
 {
-    static const char sql[] =
-        "SELECT id, full_name" CANDIDATE_LIST_WHERE " ORDER BY full_name COLLATE vi_name, id";
-    sqlite3_stmt *st = NULL;
-
-    ui_raw(b, "<p class=\"field\"><label for=\"f-assess_candidate\">");
-    ui_text(b, _("candidate"));
-    ui_raw(b, "</label><select id=\"f-assess_candidate\" name=\"assess_candidate\">"
-              "<option value=\"\">");
-    ui_text(b, _("(none)"));
-    ui_raw(b, "</option>");
-    if (sqlite3_prepare_v2(x->c->db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int(st, 2, 0);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            char hex[CS_ID_HEX_LEN + 1];
-            struct cs_id id;
-            if (sqlite3_column_bytes(st, 0) != CS_ID_LEN)
-                continue;
-            memcpy(id.b, sqlite3_column_blob(st, 0), CS_ID_LEN);
-            cs_id_to_hex(&id, hex);
-            ui_raw(b, "<option value=\"");
-            ui_raw(b, hex);
-            ui_raw(b, picked != NULL && strcmp(picked, hex) == 0 ? "\" selected>" : "\">");
-            ui_text(b, (const char *)sqlite3_column_text(st, 1));
-            ui_raw(b, "</option>");
-        }
-    }
-    sqlite3_finalize(st);
-    ui_raw(b, "</select></p>\n");
+    /* ?1 and ?2 of the list's filter unbound: NULL and 0, the candidates in progress. */
+    ui_select_people(x, b, "assess_candidate", _("candidate"),
+                     "SELECT id, full_name, birth_date, NULL" CANDIDATE_LIST_WHERE
+                     " ORDER BY full_name COLLATE vi_name, id",
+                     _("(none)"), picked);
 }
 
 static void

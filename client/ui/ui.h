@@ -119,6 +119,14 @@ void ui_textarea(struct ui_buf *b, const char *name, const char *label, const ch
 /* A <select> of code list (cellsync/codes.h) by translated label; empty_ok adds a blank first. */
 void ui_select_code(struct ui_buf *b, const char *name, const char *label, const char *list,
                     const char *value, int empty_ok);
+/*
+ * A <select> of people picked by name, never by id: sql's rows are (id,
+ * name, birth date or NULL, a label or NULL), the last two shown after the
+ * name so that two people of one name can be told apart; the option values
+ * are the ids in hex, picked's selected. A blank first, showing blank.
+ */
+void ui_select_people(struct ui_ctx *x, struct ui_buf *b, const char *name, const char *label,
+                      const char *sql, const char *blank, const char *picked);
 
 /*
  * The fields of a record (client.h's entity tables: the same fields as
