@@ -173,10 +173,26 @@ int
 ui_page_not_found(struct ui_ctx *x, struct ui_buf *b)
 {
     (void)x;
-    ui_begin(b, _("Not here yet"), "");
-    ui_para(b, _("This page does not exist yet. Use the links above."));
+    ui_begin(b, _("Page not found"), "");
+    ui_para(b, _("There is no such page. Use the links above."));
     ui_end(b);
     return 404;
+}
+
+int
+ui_page_failed(struct ui_ctx *x, struct ui_buf *b)
+{
+    ui_buf_free(b);
+    ui_begin(b, _("Something went wrong"), "");
+    if (x->c != NULL) {
+        int rc = sqlite3_errcode(x->c->db);
+        if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+            ui_failed(b, x->c);
+    }
+    ui_para(b, _("Nothing was changed by this page. Go back and try again; if it happens again, "
+                 "close cellsync ui and start it again."));
+    ui_end(b);
+    return 500;
 }
 
 int

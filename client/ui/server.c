@@ -265,6 +265,9 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     struct ui_req r = {
         .method = post ? "POST" : "GET", .url = url, .body = post ? rq->body : NULL, .conn = conn};
     status = fn != NULL ? fn(&s->ctx, &r, &b) : ui_page_not_found(&s->ctx, &b);
+    /* A page that failed before it wrote anything still says so in words. */
+    if (status >= 500 && b.n == 0)
+        status = ui_page_failed(&s->ctx, &b);
     if (status == MHD_HTTP_SEE_OTHER)
         return send_page(conn, (unsigned)status, &b, "text/plain", NULL, r.location);
     return send_page(conn, (unsigned)status, &b, r.type ? r.type : "text/html; charset=utf-8", NULL,

@@ -173,6 +173,8 @@ int ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b);
 int ui_report_target(struct ui_ctx *x, char target[32], char admitted[32]);
 int ui_page_not_found(struct ui_ctx *x, struct ui_buf *b);
 int ui_page_forbidden(struct ui_buf *b);
+/* The page of a failure (500) that wrote nothing: the replica's error and what to do. */
+int ui_page_failed(struct ui_ctx *x, struct ui_buf *b);
 
 /*
  * How the last sync or stick of this `cellsync ui` went, one plain sentence
