@@ -257,6 +257,13 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
         ui_raw(&b, ui_app_js);
         return send_page(conn, MHD_HTTP_OK, &b, "text/javascript; charset=utf-8", NULL, NULL);
     }
+    /* Pages left open past midnight: today is read again for each page, as a command reads it. */
+    if (s->ctx.c != NULL) {
+        char err[256];
+        int32_t today;
+        if (cs_replica_today(s->ctx.c->rep, &today, err, sizeof(err)) == 0)
+            s->ctx.c->today = today;
+    }
     const struct ui_route *rt = route(url);
     ui_handler fn = rt == NULL ? NULL : post ? rt->post : rt->get;
     /* No replica yet: every address shows the setup page; the other pages read the records. */
