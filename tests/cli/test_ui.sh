@@ -84,6 +84,7 @@ check("CSP default-src 'self': " + csp, "default-src 'self'" in csp)
 check("X-Frame-Options DENY", r.getheader("X-Frame-Options") == "DENY")
 check("Referrer-Policy", r.getheader("Referrer-Policy") == "no-referrer")
 check("Cache-Control no-store", r.getheader("Cache-Control") == "no-store")
+check("Server-Timing app;dur=MS", re.match(r"app;dur=[0-9]+\.[0-9]{3}$", r.getheader("Server-Timing") or "") is not None)
 
 r, body = req("GET", "/candidates", cookie)
 check("candidates: 200", r.status == 200)
