@@ -24,11 +24,13 @@ DEBS  = libsqlite3-dev libsodium-dev libuv1-dev libmsgpack-dev libcmocka-dev lib
 	libminizip-dev libexpat1-dev libutf8proc-dev libmicrohttpd-dev
 TOOLS = cmake make gcc libc6-dev pkg-config gettext
 LINT_DEBS = clang-format shellcheck
-# The headless browser the HTML report is checked in (tests/cli/test_html_browser.sh).
+# The headless browser the HTML report is checked in (tests/cli/test_html_browser.sh),
+# and its WebDriver and python's selenium, which drive the pages of `cellsync ui` through
+# a secretary's month (tests/browser/test_month.py, ctest browser_month).
 # Optional: installed where the package archive has it (apt-cache policy shows a
 # candidate), and a failure to install it is not fatal; without it ctest reports that
 # test as skipped. About 20 s to install on Debian 12 (measured: 21 s, lists already fetched).
-BROWSER_DEBS = chromium
+BROWSER_DEBS = chromium chromium-driver python3-selenium
 # The spreadsheet library the import test makes its real .xlsx files with
 # (tests/cli/test_import.sh). Optional like the browser: without it that part skips.
 TEST_DEBS = python3-openpyxl
@@ -37,7 +39,7 @@ SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CMAKE_FLAGS ?=
 
 .PHONY: all deps lint build test test-fast test-asan test-tsan test-valgrind test-packages package \
-	demo bench fuzz fuzz-ci fuzz-build soak format pot clean
+	demo bench fuzz fuzz-ci fuzz-build soak format pot clean screenshots
 
 # $(call ctest_names,NAME...): a ctest -R expression matching exactly those tests.
 empty :=
@@ -191,6 +193,17 @@ demo: build
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/bench_reports.sh"; sh bench/bench_reports.sh $(BUILD)
+	@echo "== bench/bench_ui.sh"; sh bench/bench_ui.sh $(BUILD)
+
+# The pictures of every screen of `cellsync ui` in docs/ui/, at 1366x768 and 390x844
+# (NAME-1366.png, NAME-390.png), taken by the browser test as it walks a month; in
+# Vietnamese, as the secretaries read them. Needs the browser packages above.
+SCREENSHOTS ?= docs/ui
+screenshots: build
+	@mkdir -p $(SCREENSHOTS)
+	CELLSYNC_SCREENSHOTS=$(abspath $(SCREENSHOTS)) CS_BROWSER_LANG=vi CS_UI_LANGUAGE=vi \
+	    ctest --test-dir $(BUILD) --output-on-failure -R '^browser_month$$'
+	@echo "screenshots: $$(ls $(SCREENSHOTS)/*.png | wc -l) PNG files in $(SCREENSHOTS)/"
 
 # The libFuzzer targets (tests/fuzz, clang with ASan+UBSan), FUZZ_JOBS at a time, each
 # on a copy of its seeds in tests/fuzz/corpus (tests/fuzz/run.sh); any crash, leak or
