@@ -111,7 +111,12 @@ send_page(struct MHD_Connection *conn, unsigned status, struct ui_buf *b, const 
                             "form-action 'self'; frame-ancestors 'none'");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    /*
+     * Not no-referrer: under it a browser sends "Origin: null" with the pages' own form
+     * POSTs (the Fetch standard), which the Origin check refuses. same-origin sends the
+     * origin to this server only, and no address of it to anyone else.
+     */
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     if (cookie != NULL)
         MHD_add_response_header(r, "Set-Cookie", cookie);

@@ -82,7 +82,7 @@ check("home: no inline script", re.search(r"<script>", body) is None)
 csp = r.getheader("Content-Security-Policy") or ""
 check("CSP default-src 'self': " + csp, "default-src 'self'" in csp)
 check("X-Frame-Options DENY", r.getheader("X-Frame-Options") == "DENY")
-check("Referrer-Policy", r.getheader("Referrer-Policy") == "no-referrer")
+check("Referrer-Policy same-origin (no-referrer makes a browser's form POSTs Origin: null)", r.getheader("Referrer-Policy") == "same-origin")
 check("Cache-Control no-store", r.getheader("Cache-Control") == "no-store")
 check("Server-Timing app;dur=MS", re.match(r"app;dur=[0-9]+\.[0-9]{3}$", r.getheader("Server-Timing") or "") is not None)
 
