@@ -287,7 +287,8 @@ def step_setup():
             if by_code:
                 submit(by_code[0])
             code_box = css("input[name*=code]")
-    must("setup asks for the enrollment code", len(code_box) >= 1)
+    must("setup asks for the enrollment code (%s: %s)" % (path(), one("main").text[:300]),
+         len(code_box) >= 1)
     form = form_of(code_box[0])
     code_box[0].send_keys(ENV["CS_CODE"])
     hub = [e for e in css("input", form)
@@ -652,9 +653,10 @@ def step_after():
 def step_report():
     go("/report")
     main = one("main").text
-    check("the report shows the target 5", re.search(r"\b5\b", main) is not None)
-    check("the report names the steps of the pipeline with counts",
-          re.search(r"\b2\b", main) is not None or re.search(r"\b1\b", main) is not None)
+    if "synced" in state:  # the target comes from the hub
+        check("the report shows the target 5", re.search(r"\b5\b", main) is not None)
+    if "cand" in state:
+        check("the report counts the candidates in progress (2)", re.search(r"\b2\b", main) is not None)
     printable = d.execute_script("""
       for (const s of document.styleSheets)
         for (const r of s.cssRules) if (r.media && r.media.mediaText.includes('print')) return true;
