@@ -56,6 +56,7 @@ state = {}  # what the steps made: candidate ids, ...
 
 
 def check(what, cond):
+    what = re.sub(r"\s*\n\s*", " | ", what)
     if cond:
         print("ok " + what, flush=True)
     else:
@@ -382,7 +383,7 @@ def add_candidate(name, born, sex, keyboard=False):
     fields = one("dl#fields").text
     check("dl#fields shows the name %s as text" % name, name in fields)
     check("dl#fields shows the birth date DD/MM/YYYY", born in fields)
-    return re.search(r"id=([0-9a-f]+)", path()).group(1)
+    return re.search(r"id=([0-9a-f-]+)", path()).group(1)
 
 
 def step_candidates():
@@ -438,7 +439,7 @@ def advance(stage, helper=None):
     must("advanced to %s: back at the candidate (%s), refusal: %s" % (stage, path(), refusal()),
          path().startswith("/candidate?id="))
     check("the candidate page says what was done", notice() is not None)
-    li = css("ol#timeline li[data-stage=%s]" % stage)
+    li = css("ol#timeline > li[data-stage=%s]" % stage)
     must("the timeline has a step %s" % stage, len(li) == 1)
     check("step %s done on %s (%s: %s)" % (stage, TODAY, li[0].get_attribute("class"), li[0].text),
           "done" in li[0].get_attribute("class").split() and TODAY in li[0].text)
@@ -448,17 +449,17 @@ def step_advance():
     if "cand" not in state:
         must("not run: needs the candidate of step 'candidates'", False)
     go("/candidate?id=" + state["cand"])
-    stages = [li.get_attribute("data-stage") for li in css("ol#timeline li")]
+    stages = [li.get_attribute("data-stage") for li in css("ol#timeline > li")]
     check("the timeline lists the stages from identified (%s)" % stages,
           stages[:4] == ["identified", "helper_assigned", "class_passed", "applied"])
     advance("helper_assigned", MEMBERS[0])
     check("the helper is shown by name", MEMBERS[0] in one("main").text)
     advance("class_passed")
     advance("applied")
-    nxt = css("ol#timeline li.next")
+    nxt = css("ol#timeline > li.next")
     check("the next step is biography_verified (%s)" % [l.get_attribute("data-stage") for l in nxt],
           len(nxt) == 1 and nxt[0].get_attribute("data-stage") == "biography_verified")
-    todo = css("ol#timeline li.todo")
+    todo = css("ol#timeline > li.todo")
     check("steps after it are todo (%d)" % len(todo), len(todo) >= 4)
     for a in ("a#undo", "a#edit", "a#withdraw", "a#delete"):
         check("the candidate page has " + a, len(css(a)) == 1)

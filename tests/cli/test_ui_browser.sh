@@ -10,7 +10,7 @@
 # selenium is missing the test says which and exits 77 (skipped, never passed).
 # With $CELLSYNC_SCREENSHOTS naming a directory, every screen is saved there as a
 # PNG at 1366x768 and 390x844 (make screenshots). $1 cellsync, $2 cellsyncd,
-# $3 cs_fixture.
+# $3 cs_fixture. CS_VERBOSE=1 shows the checks passed too.
 set -u
 cellsync=$1 cellsyncd=$2 fixture=$3
 # shellcheck source=lib.sh
@@ -77,7 +77,10 @@ rc=$?
 : >"$err"
 while IFS= read -r line; do
     case $line in
-    "ok "*) ok ;;
+    "ok "*)
+        ok
+        [ -z "${CS_VERBOSE:-}" ] || echo "$line"
+        ;;
     "FAIL "*) bad "${line#FAIL }" ;;
     *) echo "$line" ;;
     esac
