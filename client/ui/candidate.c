@@ -569,7 +569,7 @@ timeline(struct ui_ctx *x, struct ui_buf *b, const struct cs_rules_facts *f)
             step_needs(x, f, (enum cs_stage)st, x->c->today, needs, sizeof(needs), why,
                        sizeof(why));
             ui_raw(b, "<ul class=\"needs\"><li>");
-            ui_text(b, _("Next step; it needs:"));
+            ui_text(b, _("Next step. To record it, it needs:"));
             ui_raw(b, " ");
             ui_text(b, needs);
             ui_raw(b, "</li>");

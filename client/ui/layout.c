@@ -21,17 +21,35 @@ const char ui_style_css[] =
     "th,td{text-align:left;padding:8px;border-bottom:1px solid #ddd}"
     "dl.nums{display:grid;grid-template-columns:max-content auto;gap:8px 24px}"
     "dl.nums dd{margin:0;font-weight:bold}"
-    /* A phone: labels wrap, values keep their room; nothing wider than the screen. */
-    "@media (max-width:600px){dl.nums{grid-template-columns:1fr auto}"
-    "th,td{padding:6px 4px;overflow-wrap:anywhere}}"
+    /*
+     * A phone: each label above its value; table cells wrap between words
+     * only (a date never breaks inside), a long name anywhere; nothing wider
+     * than the screen.
+     */
+    "@media (max-width:600px){dl.nums{grid-template-columns:1fr;gap:0}"
+    "dl.nums dd{margin-bottom:12px}"
+    "th,td{padding:6px 4px}td a.name{overflow-wrap:anywhere}}"
     "input,button,select,textarea{font-size:18px;min-height:44px;padding:0 12px;"
     "box-sizing:border-box}"
     "textarea{padding:8px 12px;width:100%;font-family:inherit}"
     "p.field label{display:block;font-weight:bold;margin-bottom:4px}"
     "p.field input[type=text],p.field select{width:100%;max-width:32em}"
+    /* A label too long for the line wraps inside its button, which stays 44 px or more. */
     "button,a.button{display:inline-block;background:#8b0000;color:#fff;border:0;"
-    "border-radius:4px;padding:0 20px;line-height:44px;text-decoration:none;cursor:pointer}"
+    "border-radius:4px;padding:11px 20px;line-height:1.3;text-decoration:none;cursor:pointer;"
+    "margin:4px 8px 4px 0}"
     "a.button{background:#666}"
+    /* A record's page: the next step stands out, the delete does not invite. */
+    "a.button#advance{background:#8b0000}"
+    "a.button#delete{background:#fff;color:#b00;border:2px solid #b00;padding:9px 18px}"
+    "progress{accent-color:#8b0000}"
+    "#timeline li{padding:4px 0}"
+    "#timeline li.done{color:#1d5e1d}"
+    "#timeline li.done>.stage::after{content:\" \\2713\"}"
+    "#timeline li.next{font-weight:bold;background:#fff3cd;border-left:6px solid #f0a000;"
+    "padding:8px 12px}"
+    "#timeline li.next ul{font-weight:normal}"
+    "#timeline li.todo{color:#777}"
     "button:focus,a:focus,input:focus,select:focus,textarea:focus{outline:3px solid #f0a000}"
     "p.error{background:#fde8e8;border-left:6px solid #b00;padding:8px 12px}"
     "p.ok{background:#e8f5e8;border-left:6px solid #080;padding:8px 12px}"

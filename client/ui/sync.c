@@ -19,6 +19,7 @@
  * look in instead.
  */
 #include <errno.h>
+#include <libintl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,13 +122,21 @@ to_settle(char *out, size_t len, size_t to_fix, uint64_t open)
     size_t n = strlen(out);
     if (to_fix > 0 && n < len)
         n += (size_t)snprintf(out + n, len - n,
-                              _(" The hub refused %zu changes: the lists mark those records, "
-                                "correct them and sync again."),
+                              dngettext(CS_TEXT_DOMAIN,
+                                        " The hub refused %zu change: the lists mark that record, "
+                                        "correct it and sync again.",
+                                        " The hub refused %zu changes: the lists mark those "
+                                        "records, correct them and sync again.",
+                                        to_fix),
                               to_fix);
     if (open > 0 && n < len)
         snprintf(out + n, len - n,
-                 _(" %llu fields were changed on two devices: settle them on the Conflicts "
-                   "page."),
+                 dngettext(CS_TEXT_DOMAIN,
+                           " %llu field was changed on two devices: settle it on the Conflicts "
+                           "page.",
+                           " %llu fields were changed on two devices: settle them on the "
+                           "Conflicts page.",
+                           (unsigned long)open),
                  (unsigned long long)open);
 }
 
@@ -147,7 +156,10 @@ run_sync(struct client *c, const struct job_arg *a, char *out, size_t len)
     else if (rc != 0)
         snprintf(out, len, _("The sync did not finish: %s."), err);
     else
-        snprintf(out, len, _("Synced with the hub: sent %zu changes, received %zu."),
+        snprintf(out, len,
+                 dngettext(CS_TEXT_DOMAIN, "Synced with the hub: sent %zu change, received %zu.",
+                           "Synced with the hub: sent %zu changes, received %zu.",
+                           sum.t.sent_changes),
                  sum.t.sent_changes, sum.t.recv_changes);
     to_settle(out, len, sum.to_fix, sum.open_conflicts);
     return rc;
@@ -190,8 +202,14 @@ run_export(struct client *c, const struct job_arg *a, char *out, size_t len)
         snprintf(out, len, _("Nothing was written to the stick: %s."), err);
     else
         snprintf(out, len,
-                 _("Wrote %zu changes to the stick, in the folder %s: take it to the hub, and "
-                   "when it comes back with the hub's answer, press Read the hub's answer."),
+                 dngettext(CS_TEXT_DOMAIN,
+                           "Wrote %zu change to the stick, in the folder %s: take it to the hub, "
+                           "and when it comes back with the hub's answer, press Read the hub's "
+                           "answer.",
+                           "Wrote %zu changes to the stick, in the folder %s: take it to the hub, "
+                           "and when it comes back with the hub's answer, press Read the hub's "
+                           "answer.",
+                           t.changes),
                  t.changes, STICK_DIR);
     return rc;
 }
@@ -222,8 +240,11 @@ run_import(struct client *c, const struct job_arg *a, char *out, size_t len)
     else if (t.nothing_new)
         snprintf(out, len, _("Nothing new on the stick: this answer of the hub was read before."));
     else
-        snprintf(out, len, _("Read the hub's answer from the stick: received %zu changes."),
-                 t.changes);
+        snprintf(
+            out, len,
+            dngettext(CS_TEXT_DOMAIN, "Read the hub's answer from the stick: received %zu change.",
+                      "Read the hub's answer from the stick: received %zu changes.", t.changes),
+            t.changes);
     if (rc == 0) {
         cs_replica_conflict_count(c->rep, &open);
         to_settle(out, len, acc.to_fix, open);
