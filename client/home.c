@@ -162,6 +162,12 @@ client_open(struct client *c)
         return CS_EXIT_FAILURE;
     }
     c->db = cs_replica_db(c->rep);
+    /*
+     * The due list's temporary table in memory, not a file: a laptop's lists
+     * are small, and the web pages' home refills it on every visit (half the
+     * page's time went to writing the file: BENCHMARKS.md, section 10).
+     */
+    sqlite3_exec(c->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
     if ((ret = cs_codes_sql_register(c->db)) != 0 || (ret = cs_date_holidays_new(&c->hol)) != 0) {
         client_close(c);
         return client_fail("%s", cs_strerror(ret));
