@@ -43,6 +43,8 @@ struct mform {
     size_t nroll;
     char *cand;                          /* the candidate assessed, hex; NULL or "": none */
     char *assess[MEETINGS_ASSESS_TEXTS]; /* strengths, weaknesses, next steps */
+    bool edit;                           /* of a meeting written: */
+    bool recorded;                       /* its attendance is recorded */
 };
 
 static const char *const assess_names[MEETINGS_ASSESS_TEXTS] = {"strengths", "weaknesses",
@@ -131,8 +133,9 @@ out:
 /*
  * The checklist: the members the meeting expects (cs_attend_expected(); a
  * meeting not written yet, those of unit org, blank the device's own),
- * with what is stored. Everyone starts ticked, unless the meeting has
- * attendance recorded: then the checklist shows it.
+ * with what is stored. A new meeting starts with everyone ticked; a
+ * meeting written shows its attendance as recorded, nobody ticked when
+ * none is (a tick nobody made would be saved as a presence).
  */
 static int
 roll_load(struct ui_ctx *x, struct mform *f, const struct cs_id *meeting, const char *org)
@@ -159,9 +162,11 @@ roll_load(struct ui_ctx *x, struct mform *f, const struct cs_id *meeting, const 
         goto out;
     for (size_t i = 0; i < f->nroll; i++)
         any |= f->roll[i].stored;
+    f->edit = meeting != NULL;
+    f->recorded = any;
     for (size_t i = 0; i < f->nroll; i++) {
         struct roll *m = &f->roll[i];
-        m->present = m->stored ? m->was_present : !any;
+        m->present = m->stored ? m->was_present : meeting == NULL;
         if (m->was_reason != NULL && (m->reason = strdup(m->was_reason)) == NULL)
             goto out;
     }
@@ -211,6 +216,9 @@ attendance_fieldset(struct ui_buf *b, const struct mform *f)
     if (f->nroll == 0)
         ui_para(b, _("No member of this cell is recorded yet: add the members first, then record "
                      "who came."));
+    else if (f->edit && !f->recorded)
+        ui_para(b, _("Who came: attendance not recorded yet. Tick each member who came and write "
+                     "why the others did not; leave it all blank to record it later."));
     else
         ui_para(b, _("Untick each member who did not come, and write why."));
     ui_raw(b, "<ul class=\"roll\">\n");
@@ -318,9 +326,20 @@ assess_check(struct ui_ctx *x, const struct mform *f, struct cs_id *cand, bool *
     return *why != NULL ? -1 : 0;
 }
 
+/* Nothing ticked and no reason typed: a checklist left blank. */
+static bool
+roll_blank(const struct mform *f)
+{
+    for (size_t i = 0; i < f->nroll; i++)
+        if (f->roll[i].present || (f->roll[i].reason != NULL && f->roll[i].reason[0] != 0))
+            return false;
+    return true;
+}
+
 /*
  * The attendance rows to write: each member as ticked, an absent one with
- * the reason typed; on an edit, only the rows that change.
+ * the reason typed; on an edit, only the rows that change, and none when
+ * the meeting has no attendance recorded and the checklist was left blank.
  */
 static struct cs_attend *
 roll_rows(const struct mform *f, bool edit, size_t *n)
@@ -328,6 +347,8 @@ roll_rows(const struct mform *f, bool edit, size_t *n)
     struct cs_attend *rows = calloc(f->nroll + 1, sizeof(*rows));
 
     *n = 0;
+    if (edit && !f->recorded && roll_blank(f))
+        return rows;
     for (size_t i = 0; rows != NULL && i < f->nroll; i++) {
         const struct roll *m = &f->roll[i];
         const char *reason = m->present ? NULL : m->reason;

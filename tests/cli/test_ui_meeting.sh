@@ -278,6 +278,34 @@ check("assess: shown escaped", "&lt;script&gt;alert(1)&lt;/script&gt;" in a and 
 check("assess: stored", len(shown(mid[-12:])["assessments"]) == 2)
 r = s.get("/meeting?id=" + "0" * 8 + mid[8:])
 check("an unknown meeting: 404", r.status == 404)
+
+# A meeting with no attendance recorded: its edit form ticks nobody and says so, and a
+# change to the minutes records no attendance.
+out = cli("meeting", "add", "--date", "12/03/2026", "--agenda", "Họp chưa điểm danh")
+nid = [m["id"] for m in meetings() if m.get("held_on") == "2026-03-12"][0]
+page = "/meeting/edit?id=" + nid
+r = s.get(page)
+att = r.by_id("attendance") or ""
+check("no attendance yet: nobody ticked", not any(checked(att, i) for i in (an, hoa, sy))
+      and all('value="%s"' % i in att for i in (an, hoa, sy)))
+check("no attendance yet: the form says so", "attendance not recorded yet" in att)
+r = s.post(page, [("held_on", "12/03/2026"), ("kind", "regular"), ("agenda", "Họp chưa điểm danh"),
+                  ("minutes", "Biên bản bổ sung"), ("reason_" + an, ""), ("reason_" + hoa, ""),
+                  ("reason_" + sy, "")], page=page)
+check("minutes saved: 303 (got %d)" % r.status, r.status == 303)
+web = shown(nid[-12:])
+check("minutes saved, still no attendance: %s" % web.get("attendance"),
+      web.get("minutes") == "Biên bản bổ sung" and web.get("attendance") == [])
+r = s.get("/meeting/new")
+check("a new meeting still starts all ticked", all(checked(r.by_id("attendance") or "", i) for i in (an, hoa, sy)))
+r = s.post(page, [("held_on", "12/03/2026"), ("present", an), ("reason_" + hoa, "ốm"), ("reason_" + sy, "")],
+           page=page)
+web = shown(nid[-12:])
+check("attendance ticked later: recorded as ticked",
+      [(x["full_name"], x["present"], x["reason"]) for x in web["attendance"]]
+      == [("Nguyễn Văn An", True, None), ("Lò Thị Hoa", False, "ốm"), ("Đặng Văn Sỹ", False, None)])
+r = s.get(page)
+check("recorded: the note is gone", "attendance not recorded yet" not in (r.by_id("attendance") or ""))
 PY
 ui_checks "$dir/py.out"
 
