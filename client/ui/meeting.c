@@ -625,6 +625,7 @@ page_meeting(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         {"changed", N_("The changes were saved.")},
         {"unchanged", N_("Nothing was changed.")},
         {"assessed", N_("The assessment was recorded.")},
+        {"restored", N_("The meeting was restored, with who came and its assessments.")},
     };
     const char *done = ui_arg(r, "done");
     char title[256], date[CS_DATE_BUFSZ + 32];
@@ -653,9 +654,99 @@ page_meeting(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
     ui_raw(b, "</section>\n<p class=\"actions\">");
     link_button(b, "assess", "/meeting/assess", &id, _("Assess a candidate"));
     link_button(b, "edit", "/meeting/edit", &id, _("Change"));
+    link_button(b, "delete", "/meeting/delete", &id, _("Delete (entered by mistake)"));
     ui_raw(b, "</p>\n");
     ui_end(b);
     return status;
+}
+
+/* The confirmation: which meeting goes, that it can come back, and the form that does it. */
+static int
+get_delete(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
+{
+    char date[CS_DATE_BUFSZ + 32], what[768], action[64 + CS_ID_HEX_LEN], back[64 + CS_ID_HEX_LEN];
+    struct cs_id id;
+
+    if (ui_record_live(x, "meeting", ui_arg(r, "id"), &id) != 0)
+        return ui_record_gone(b, _("Delete a meeting"), "/meetings", _("Meetings"));
+    addresses(&id, "/meeting/delete", action, back, sizeof(action));
+    snprintf(what, sizeof(what),
+             _("The meeting of %s will be taken off the list of meetings. Do this only for a "
+               "meeting entered by mistake: it is kept for review, with who came and its "
+               "assessments, and can be restored right after."),
+             meeting_date(x, &id, date, sizeof(date)));
+    ui_begin(b, _("Delete a meeting"), "/meetings");
+    ui_raw(b, "<p id=\"what\">");
+    ui_text(b, what);
+    ui_raw(b, "</p>\n");
+    ui_form_begin(x, b, action);
+    ui_form_end(b, _("Delete"), back);
+    ui_end(b);
+    return 200;
+}
+
+static int
+post_delete(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
+{
+    char date[CS_DATE_BUFSZ + 32], err[512] = "", hex[CS_ID_HEX_LEN + 1];
+    struct cs_id id;
+    int ret;
+
+    if (ui_record_live(x, "meeting", ui_arg(r, "id"), &id) != 0)
+        return ui_record_gone(b, _("Delete a meeting"), "/meetings", _("Meetings"));
+    ret = client_delete_record(x->c, "meeting", &id, date, sizeof(date), err, sizeof(err));
+    if (ret != 0) {
+        ui_begin(b, _("Delete a meeting"), "/meetings");
+        ui_error(b, err[0] ? err : cs_strerror(ret));
+        ui_end(b);
+        return 500;
+    }
+    cs_id_to_hex(&id, hex);
+    return ui_redirect(r, "/meetings?done=deleted&id=%s", hex);
+}
+
+static int
+post_undelete(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
+{
+    char hex[CS_ID_HEX_LEN + 1] = "", date[CS_DATE_BUFSZ + 32], err[512] = "";
+    struct cs_id id;
+    int ret;
+
+    if (ui_field(r, "id", hex, sizeof(hex)) != 0) {
+        ret = CS_EINVAL;
+    } else if ((ret = client_record_undelete(x->c, "meeting", hex, &id, date, sizeof(date), err,
+                                             sizeof(err))) == 0) {
+        cs_id_to_hex(&id, hex);
+        return ui_redirect(r, "/meeting?id=%s&done=restored", hex);
+    }
+    ui_begin(b, _("Restore a meeting"), "/meetings");
+    ui_error(b, err[0] ? err : cs_strerror(ret));
+    ui_end(b);
+    return 422;
+}
+
+/* After a delete, on the list: which meeting went, and a button that brings it back. */
+static void
+deleted_notice(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
+{
+    const char *done = ui_arg(r, "done"), *hex = ui_arg(r, "id");
+    char date[CS_DATE_BUFSZ + 32], msg[512];
+    struct cs_id id;
+
+    if (done == NULL || strcmp(done, "deleted") != 0 || hex == NULL ||
+        cs_id_from_hex(&id, hex, strlen(hex)) != 0)
+        return;
+    /* A deleted record keeps its fields (for review): its date is still there to read. */
+    snprintf(msg, sizeof(msg),
+             _("Deleted the meeting of %s. It is kept for review and can be restored."),
+             meeting_date(x, &id, date, sizeof(date)));
+    ui_notice(b, msg);
+    ui_form_begin(x, b, "/meeting/undelete");
+    ui_raw(b, "<input type=\"hidden\" name=\"id\" value=\"");
+    ui_text(b, hex);
+    ui_raw(b, "\"><button type=\"submit\" id=\"undelete\">");
+    ui_text(b, _("Undo: restore the meeting"));
+    ui_raw(b, "</button></form>\n");
 }
 
 static int
@@ -670,9 +761,9 @@ page_meetings(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
                                         N_("agenda")};
     sqlite3_stmt *st = NULL;
     int status = 200, rows = 0, rc = SQLITE_ERROR;
-    (void)r;
 
     ui_begin(b, _("Meetings"), "/meetings");
+    deleted_notice(x, r, b);
     ui_raw(b, "<p><a id=\"add\" class=\"button\" href=\"/meeting/new\">");
     ui_text(b, _("Record a meeting"));
     ui_raw(b, "</a></p>\n");
@@ -722,5 +813,6 @@ page_meetings(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 const struct ui_route ui_routes_meeting[] = {
     {"/meetings", page_meetings, NULL},           {"/meeting", page_meeting, NULL},
     {"/meeting/new", get_new, post_new},          {"/meeting/edit", get_edit, post_edit},
-    {"/meeting/assess", get_assess, post_assess}, {NULL, NULL, NULL},
+    {"/meeting/assess", get_assess, post_assess}, {"/meeting/delete", get_delete, post_delete},
+    {"/meeting/undelete", NULL, post_undelete},   {NULL, NULL, NULL},
 };

@@ -63,6 +63,31 @@ list_row(struct ui_buf *b, sqlite3_stmt *st)
     ui_raw(b, "</td></tr>\n");
 }
 
+/* After a delete, on the list: who was deleted, and a button that brings the record back. */
+static void
+deleted_notice(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
+{
+    const char *hex = ui_arg(r, "id");
+    char name[256] = "", msg[512];
+    struct cs_id id;
+
+    if (hex == NULL || cs_id_from_hex(&id, hex, strlen(hex)) != 0) {
+        ui_notice(b, _("The member was deleted. The record is kept for review."));
+        return;
+    }
+    /* A deleted record keeps its fields (for review): its name is still there to read. */
+    records_text(x->c, "member", &id, "full_name", name, sizeof(name));
+    snprintf(msg, sizeof(msg),
+             _("Deleted the member %s. The record is kept for review and can be restored."), name);
+    ui_notice(b, msg);
+    ui_form_begin(x, b, "/member/undelete");
+    ui_raw(b, "<input type=\"hidden\" name=\"id\" value=\"");
+    ui_text(b, hex);
+    ui_raw(b, "\"><button type=\"submit\" id=\"undelete\">");
+    ui_text(b, _("Undo: restore the member"));
+    ui_raw(b, "</button></form>\n");
+}
+
 static int
 page_members(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 {
@@ -78,8 +103,7 @@ page_members(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 
     ui_begin(b, _("Members"), "/members");
     if (done != NULL && strcmp(done, "deleted") == 0)
-        ui_notice(b, _("The member was deleted. The record is kept for review and can be "
-                       "restored with 'cellsync member undelete'."));
+        deleted_notice(x, r, b);
     search_form(b, q);
     if (q != NULL && q[0] != 0) {
         char *words = (char *)q;
@@ -136,6 +160,8 @@ page_member(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         ui_notice(b, _("The changes were saved."));
     else if (done != NULL && strcmp(done, "unchanged") == 0)
         ui_notice(b, _("Nothing was changed."));
+    else if (done != NULL && strcmp(done, "restored") == 0)
+        ui_notice(b, _("The member was restored."));
     if (ui_record_fields(x, b, &ent_member, &id) != 0) {
         ui_failed(b, x->c);
         status = 500;
@@ -298,8 +324,7 @@ get_delete(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
     ui_begin(b, _("Delete a member"), "/members");
     snprintf(what, sizeof(what),
              _("'%s' will be taken off the list of members. Do this only for a member entered by "
-               "mistake: the record is kept for review and can be restored with 'cellsync member "
-               "undelete'."),
+               "mistake: the record is kept for review and can be restored right after."),
              name);
     ui_raw(b, "<p id=\"what\">");
     ui_text(b, what);
@@ -313,7 +338,7 @@ get_delete(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 static int
 post_delete(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 {
-    char name[256], err[512] = "";
+    char name[256], err[512] = "", hex[CS_ID_HEX_LEN + 1];
     struct cs_id id;
     int ret;
 
@@ -326,7 +351,28 @@ post_delete(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         ui_end(b);
         return 500;
     }
-    return ui_redirect(r, "/members?done=deleted");
+    cs_id_to_hex(&id, hex);
+    return ui_redirect(r, "/members?done=deleted&id=%s", hex);
+}
+
+static int
+post_undelete(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
+{
+    char hex[CS_ID_HEX_LEN + 1] = "", name[256], err[512] = "";
+    struct cs_id id;
+    int ret;
+
+    if (ui_field(r, "id", hex, sizeof(hex)) != 0) {
+        ret = CS_EINVAL;
+    } else if ((ret = client_record_undelete(x->c, "member", hex, &id, name, sizeof(name), err,
+                                             sizeof(err))) == 0) {
+        cs_id_to_hex(&id, hex);
+        return ui_redirect(r, "/member?id=%s&done=restored", hex);
+    }
+    ui_begin(b, _("Restore a member"), "/members");
+    ui_error(b, err[0] ? err : cs_strerror(ret));
+    ui_end(b);
+    return 422;
 }
 
 const struct ui_route ui_routes_member[] = {
@@ -335,5 +381,6 @@ const struct ui_route ui_routes_member[] = {
     {"/member/new", get_new, post_new},
     {"/member/edit", get_edit, post_edit},
     {"/member/delete", get_delete, post_delete},
+    {"/member/undelete", NULL, post_undelete},
     {NULL, NULL, NULL},
 };

@@ -138,14 +138,32 @@ check("another person stored", len(members()) == 4)
 # Deleted: a confirmation page that says what happens; the POST does it.
 r = s.get("/member/delete?id=" + twin_id)
 what = r.by_id("what") or ""
-check("delete page: says who and that it can be restored", "Nguyen Van An" in what and "undelete" in what)
+check("delete page: says who and that it can be restored", "Nguyen Van An" in what and "restored" in what)
 check("delete page: nothing deleted by a GET", len(members()) == 4)
 r = s.post("/member/delete?id=" + twin_id, {}, page="/member/delete?id=" + twin_id)
-check("delete: 303 to the list", r.status == 303 and r.location == "/members?done=deleted")
+check("delete: 303 to the list", r.status == 303
+      and r.location == "/members?done=deleted&id=" + twin_id)
 check("delete: the member is gone from the list", len(members()) == 3)
 check("delete: kept for review", "Nguyen Van An" in cli("member", "list", "--deleted"))
 r = s.get("/member?id=" + twin_id)
 check("a deleted member's page: 404 with a way back", r.status == 404 and 'href="/members"' in r.body)
+# Restored from the list's notice, as a candidate is: the button posts to /member/undelete.
+listed_page = "/members?done=deleted&id=" + twin_id
+r = s.get(listed_page)
+check("after a delete: the notice names the member, with button#undelete",
+      re.search(r'role="status">[^<]*Nguyen Van An', r.body) is not None
+      and 'action="/member/undelete"' in r.body and 'id="undelete"' in r.body)
+r = s.post("/member/undelete", {"id": twin_id}, page=listed_page)
+check("undelete: 303 to the member (got %d %s)" % (r.status, r.location),
+      r.status == 303 and r.location == "/member?id=%s&done=restored" % twin_id)
+check("undelete: the member is back", len(members()) == 4)
+r = s.get(r.location)
+check("undelete: the page says it was restored", r.status == 200
+      and re.search(r'role="status">[^<]*[Rr]estored', r.body) is not None)
+r = s.post("/member/undelete", {"id": twin_id}, page=listed_page)
+check("undelete of a live member: refused with why", r.status == 422 and 'role="alert"' in r.body)
+r = s.post("/member/delete?id=" + twin_id, {}, page="/member/delete?id=" + twin_id)
+check("deleted again", r.status == 303 and len(members()) == 3)
 
 # ---- meetings ----
 r = s.get("/meetings")
@@ -306,6 +324,37 @@ check("attendance ticked later: recorded as ticked",
       == [("Nguyễn Văn An", True, None), ("Lò Thị Hoa", False, "ốm"), ("Đặng Văn Sỹ", False, None)])
 r = s.get(page)
 check("recorded: the note is gone", "attendance not recorded yet" not in (r.by_id("attendance") or ""))
+
+# Deleted from its page, after a confirmation, and restored from the list's notice.
+r = s.get("/meeting?id=" + nid)
+check("meeting page: a#delete", 'id="delete"' in r.body and 'href="/meeting/delete?id=%s"' % nid in r.body)
+r = s.get("/meeting/delete?id=" + nid)
+what = r.by_id("what") or ""
+check("delete page: p#what names the meeting and says it can be restored: " + what,
+      r.status == 200 and "12/03/2026" in what and "restored" in what)
+check("delete page: a GET deletes nothing", len(meetings()) == 3)
+r = s.post("/meeting/delete?id=" + nid, {}, page="/meeting/delete?id=" + nid)
+check("delete: 303 to the list (got %d %s)" % (r.status, r.location),
+      r.status == 303 and r.location == "/meetings?done=deleted&id=" + nid)
+check("delete: gone from the list", nid not in [m["id"] for m in meetings()])
+check("delete: kept for review", "12/03/2026" in cli("meeting", "list", "--deleted"))
+r = s.get("/meeting?id=" + nid)
+check("a deleted meeting's page: 404", r.status == 404)
+listed_page = "/meetings?done=deleted&id=" + nid
+r = s.get(listed_page)
+check("meetings after a delete: the notice with button#undelete",
+      re.search(r'role="status">[^<]*12/03/2026', r.body) is not None
+      and 'action="/meeting/undelete"' in r.body and 'id="undelete"' in r.body)
+r = s.post("/meeting/undelete", {"id": nid}, page=listed_page)
+check("undelete: 303 to the meeting (got %d %s)" % (r.status, r.location),
+      r.status == 303 and r.location == "/meeting?id=%s&done=restored" % nid)
+check("undelete: back, with its attendance", nid in [m["id"] for m in meetings()]
+      and len(shown(nid[-12:])["attendance"]) == 3)
+r = s.get(r.location)
+check("undelete: the page says it was restored",
+      re.search(r'role="status">[^<]*[Rr]estored', r.body) is not None)
+r = s.post("/meeting/undelete", {"id": "zz"}, page=listed_page)
+check("undelete of nothing: refused with why", r.status == 422 and 'role="alert"' in r.body)
 PY
 ui_checks "$dir/py.out"
 
