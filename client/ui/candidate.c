@@ -19,6 +19,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
+#include "cellsync/refused.h"
 #include "cellsync/schema.h"
 #include "client.h"
 #include "queries.h"
@@ -106,14 +107,17 @@ deleted_notice(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 int
 ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 {
-    /* The date of the stage reached: the stage's own column, from the schema's stage map. */
+    /*
+     * The date of the stage reached: the stage's own column, from the schema's
+     * stage map; and a record the hub refused marked, as `candidate list` marks it.
+     */
 #define XX(name, code, column, label) " WHEN '" code "' THEN " column
     static const char sql[] =
         "SELECT full_name, birth_date, label('stage', stage),"
-        " CASE stage" CS_STAGE_MAP(
-            XX) " END, id" CANDIDATE_LIST_WHERE
-                " AND (?3 IS NULL OR rowid IN (SELECT rowid FROM search_candidate"
-                " WHERE search_candidate MATCH ?3)) ORDER BY full_name COLLATE vi_name, id";
+        " CASE stage" CS_STAGE_MAP(XX) " END, id, " CS_REFUSED_SQL("candidate", "id")
+            CANDIDATE_LIST_WHERE
+        " AND (?3 IS NULL OR rowid IN (SELECT rowid FROM search_candidate"
+        " WHERE search_candidate MATCH ?3)) ORDER BY full_name COLLATE vi_name, id";
 #undef XX
     struct client *c = x->c;
     const char *q = ui_arg(r, "q");
@@ -168,6 +172,8 @@ ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         }
         ui_raw(b, "<tr><td>");
         name_link(b, st, 4, (const char *)sqlite3_column_text(st, 0));
+        if (sqlite3_column_int(st, 5))
+            ui_refused_mark(b);
         ui_raw(b, "</td><td>");
         ui_text(b, born ? cs_date_text_vi(born, d1, sizeof(d1)) : "");
         ui_raw(b, "</td><td>");
@@ -615,7 +621,7 @@ fields_list(struct ui_ctx *x, struct ui_buf *b, const struct cs_id *id)
     static const char *const labels[] = {N_("stage"),        N_("helper"),
                                          N_("sponsor"),      N_("second sponsor"),
                                          N_("withdrawn on"), N_("reason for withdrawal")};
-    char text[4096], shown[CS_DATE_BUFSZ + 32];
+    char text[4096], shown[CS_DATE_BUFSZ + 32], unit[512];
     sqlite3_stmt *st = NULL;
     int ret = -1;
 
@@ -629,6 +635,8 @@ fields_list(struct ui_ctx *x, struct ui_buf *b, const struct cs_id *id)
             v = cs_date_text_vi(text, shown, sizeof(shown));
         else if (f->type == FT_CODE && cs_code_label(f->arg, text) != NULL)
             v = cs_code_label(f->arg, text);
+        else if (strcmp(f->column, "org_unit") == 0)
+            v = ui_unit_text(x, text, unit, sizeof(unit));
         field_row(b, f->column, _(f->label), v);
     }
     if (sqlite3_prepare_v2(x->c->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -712,6 +720,7 @@ page_show(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         goto out;
     }
     done_notice(r, b, name, &f);
+    ui_record_refused(x, b, "candidate", &id);
     if (fields_list(x, b, &id) != 0) {
         ui_failed(b, x->c);
         status = 500;

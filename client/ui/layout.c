@@ -53,6 +53,8 @@ const char ui_style_css[] =
     "button:focus,a:focus,input:focus,select:focus,textarea:focus{outline:3px solid #f0a000}"
     "p.error{background:#fde8e8;border-left:6px solid #b00;padding:8px 12px}"
     "p.ok{background:#e8f5e8;border-left:6px solid #080;padding:8px 12px}"
+    "span.refused{color:#b00;font-weight:bold}"
+    "p.refused{background:#fde8e8;border-left:6px solid #b00;padding:8px 12px}"
     "a{min-height:44px}"
     /* A record's fields, and the meeting form's checklist (member.c, meeting.c). */
     "dl.fields{display:grid;grid-template-columns:max-content auto;gap:8px 24px}"

@@ -12,6 +12,7 @@
 #include "cellsync/date.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/refused.h"
 #include "client.h"
 #include "queries.h"
 #include "ui.h"
@@ -56,7 +57,10 @@ list_row(struct ui_buf *b, sqlite3_stmt *st)
     ui_hex(b, &id);
     ui_raw(b, "\">");
     ui_text(b, (const char *)sqlite3_column_text(st, 1));
-    ui_raw(b, "</a></td><td>");
+    ui_raw(b, "</a>");
+    if (sqlite3_column_int(st, 4))
+        ui_refused_mark(b);
+    ui_raw(b, "</td><td>");
     ui_text(b, (const char *)sqlite3_column_text(st, 2));
     ui_raw(b, "</td><td>");
     ui_text(b, on ? cs_date_text_vi(on, d, sizeof(d)) : "");
@@ -91,9 +95,12 @@ deleted_notice(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 static int
 page_members(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 {
-    /* `member list`'s members and order; the search is the candidates page's. */
-    static const char sql[] =
-        "SELECT id, full_name, label('member_status', status), official_on" MEMBER_LIST_WHERE
+    /*
+     * `member list`'s members, order and mark of a record the hub refused;
+     * the search is the candidates page's.
+     */
+    static const char sql[] = "SELECT id, full_name, label('member_status', status), official_on,"
+                              " " CS_REFUSED_SQL("member", "id") MEMBER_LIST_WHERE
         " AND (?2 IS NULL OR rowid IN (SELECT rowid FROM search_member"
         " WHERE search_member MATCH ?2))" MEMBER_LIST_ORDER;
     const char *q = ui_arg(r, "q"), *done = ui_arg(r, "done");
@@ -162,6 +169,7 @@ page_member(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         ui_notice(b, _("Nothing was changed."));
     else if (done != NULL && strcmp(done, "restored") == 0)
         ui_notice(b, _("The member was restored."));
+    ui_record_refused(x, b, "member", &id);
     if (ui_record_fields(x, b, &ent_member, &id) != 0) {
         ui_failed(b, x->c);
         status = 500;

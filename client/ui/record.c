@@ -7,12 +7,14 @@
  * form sent back, kept only where they differ from the record, so that an
  * edit writes what was changed, as `edit --field` does.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cellsync/codes.h"
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
+#include "cellsync/refusal.h"
 #include "client.h"
 #include "ui.h"
 
@@ -66,11 +68,73 @@ long_text(const struct field *f)
            strcmp(f->column, "resolutions") == 0 || strcmp(f->column, "note") == 0;
 }
 
+const char *
+ui_unit_text(struct ui_ctx *x, const char *code, char *buf, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+
+    snprintf(buf, len, "%s", code != NULL ? code : "");
+    /* The names form.c's select_unit shows; a unit not known here keeps its code. */
+    if (code != NULL &&
+        sqlite3_prepare_v2(x->c->db,
+                           "SELECT name FROM org_unit WHERE cl % 2 = 1 AND code = ?1"
+                           " AND name IS NOT NULL AND name <> ''",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(buf, len, "%s (%s)", (const char *)sqlite3_column_text(st, 0), code);
+    }
+    sqlite3_finalize(st);
+    return buf;
+}
+
+void
+ui_refused_mark(struct ui_buf *b)
+{
+    ui_raw(b, " <span class=\"refused\">");
+    ui_text(b, _("refused by the hub"));
+    ui_raw(b, "</span>");
+}
+
+void
+ui_record_refused(struct ui_ctx *x, struct ui_buf *b, const char *table, const struct cs_id *id)
+{
+    /* The refusals `list` marks the record for (CS_REFUSED_SQL): those still open. */
+    static const char sql[] =
+        "SELECT code, reason FROM cs_refused_open WHERE tbl = ?1 AND row = ?2 ORDER BY hlc";
+    char reasons[1024] = "", one[512], msg[1536];
+    sqlite3_stmt *st = NULL;
+    size_t used = 0;
+
+    if (sqlite3_prepare_v2(x->c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, id->b, CS_ID_LEN, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW && used < sizeof(reasons) - 1) {
+        /* As the sync's own message says it (device_refusals_print): each reason once. */
+        cs_refusal_render(sqlite3_column_int(st, 0), (const char *)sqlite3_column_text(st, 1), one,
+                          sizeof(one));
+        if (strstr(reasons, one) == NULL)
+            used += (size_t)snprintf(reasons + used, sizeof(reasons) - used, "%s%s",
+                                     used ? "; " : "", one);
+    }
+    sqlite3_finalize(st);
+    if (reasons[0] == 0)
+        return;
+    snprintf(msg, sizeof(msg),
+             _("The hub refused this record: %s. Correct it with Change and sync again; it stays "
+               "marked until it is changed."),
+             reasons);
+    ui_raw(b, "<p id=\"refused\" class=\"refused\" role=\"alert\">");
+    ui_text(b, msg);
+    ui_raw(b, "</p>\n");
+}
+
 int
 ui_record_fields(struct ui_ctx *x, struct ui_buf *b, const struct entity *e,
                  const struct cs_id *row)
 {
-    char *fv[64] = {NULL};
+    char *fv[64] = {NULL}, unit[512];
 
     if (e->nfields > sizeof(fv) / sizeof(fv[0]) || ui_entity_load(x, e, row, fv) != 0)
         return -1;
@@ -82,6 +146,8 @@ ui_record_fields(struct ui_ctx *x, struct ui_buf *b, const struct entity *e,
             continue;
         if (f->type == FT_CODE && cs_code_label(f->arg, fv[i]) != NULL)
             shown = cs_code_label(f->arg, fv[i]);
+        else if (strcmp(f->column, "org_unit") == 0)
+            shown = ui_unit_text(x, fv[i], unit, sizeof(unit));
         ui_raw(b, "<dt>");
         ui_text(b, _(f->label));
         ui_raw(b, long_text(f) ? "</dt><dd class=\"text\">" : "</dt><dd>");

@@ -155,6 +155,13 @@ int ui_record_gone(struct ui_buf *b, const char *title, const char *back, const 
 /* A record's fields as dl#fields: labels, codes as labels, dates DD/MM/YYYY. 0 or -1. */
 int ui_record_fields(struct ui_ctx *x, struct ui_buf *b, const struct entity *e,
                      const struct cs_id *row);
+/* A unit as people know it: its name with the code in brackets (org_unit), else the code. */
+const char *ui_unit_text(struct ui_ctx *x, const char *code, char *buf, size_t len);
+/* A list's mark of a record the hub refused (CS_REFUSED_SQL), as `list` marks it. */
+void ui_refused_mark(struct ui_buf *b);
+/* Why the hub refused the record, while it stands refused, as p#refused; nothing if not. */
+void ui_record_refused(struct ui_ctx *x, struct ui_buf *b, const char *table,
+                       const struct cs_id *id);
 /*
  * Leaves in fv (ui_entity_read()'s) only the fields that differ from old
  * (ui_entity_load()'s; NULL for a new record, where an empty field is then

@@ -274,4 +274,58 @@ PY
 ui_checks "$dir/py4.out"
 equal "a has a2's member from the stick" 1 "$(sql a "SELECT count(*) FROM member WHERE full_name = 'Hà Văn Lâm'")"
 on a 0 "^changes the hub has not acknowledged: *0\$" -- status
+
+# ---- what the hub refused is marked on the lists, as `list` marks it; units by name ----
+start_hub "$dir/hub"
+set_meta a hub_addr "$addr"
+m=$(CELLSYNC_HOME="$dir/a" "$fixture" member "Không Đơn Vị" official)
+kid=$(sql a "SELECT hex(id) FROM candidate WHERE full_name = 'Nguyễn Văn Sỹ'")
+CELLSYNC_HOME="$dir/a" "$fixture" set candidate "$kid" org_unit CB-02 >/dev/null
+on a 3 "" -- sync
+on a 0 "Không Đơn Vị (refused by the hub)" -- member list
+python3 - "$ui_url" "$tests" "$m" >"$dir/py5.out" 2>&1 <<'PY'
+import re, sys
+sys.path.insert(0, sys.argv[2])
+from ui_web import Session, check
+
+s = Session(sys.argv[1])
+mid = sys.argv[3]
+
+def row(body, name):
+    m = re.search(r"<tr>(?:(?!</tr>).)*>%s</a>(?:(?!</tr>).)*</tr>" % re.escape(name), body, re.S)
+    return m.group(0) if m else ""
+
+MARK = '<span class="refused">refused by the hub</span>'
+lst = s.get("/candidates").by_id("list") or ""
+check("candidates: the refused one marked: " + row(lst, "Nguyễn Văn Sỹ"), MARK in row(lst, "Nguyễn Văn Sỹ"))
+check("candidates: the others not", row(lst, "Lò Thị Hoa") != "" and "refused" not in row(lst, "Lò Thị Hoa"))
+lst = s.get("/members").by_id("list") or ""
+check("members: the refused one marked: " + row(lst, "Không Đơn Vị"), MARK in row(lst, "Không Đơn Vị"))
+check("members: the others not", row(lst, "Lò Văn Páo") != "" and "refused" not in row(lst, "Lò Văn Páo"))
+k = re.search(r'href="/candidate\?id=([0-9a-f-]+)">Nguyễn Văn Sỹ', s.get("/candidates").body).group(1)
+r = s.get("/candidate?id=" + k)
+why = r.by_id("refused") or ""
+check("candidate page: the hub's reason: " + why, 'class="refused"' in r.body and "CB-02" in why)
+r = s.get("/member?id=" + mid)
+why = r.by_id("refused") or ""
+check("member page: the hub's reason: " + why, 'class="refused"' in r.body and "unit" in why)
+# A record's unit by its name, the code in brackets.
+pao = re.search(r'href="/member\?id=([0-9a-f-]+)">Lò Văn Páo', s.get("/members").body).group(1)
+f = s.get("/member?id=" + pao).by_id("fields") or ""
+check("member page: the unit by name", "Chi bộ bản Khe Ván (CB-01)" in f)
+hoa = re.search(r'href="/candidate\?id=([0-9a-f-]+)">Lò Thị Hoa', s.get("/candidates").body).group(1)
+f = s.get("/candidate?id=" + hoa).by_id("fields") or ""
+check("candidate page: the unit by name", "Chi bộ bản Khe Ván (CB-01)" in f)
+check("candidate page: a unit unknown here shown as its code",
+      "CB-02" in (s.get("/candidate?id=" + k).by_id("fields") or ""))
+check("a record not refused has no reason", s.get("/member?id=" + pao).by_id("refused") is None)
+# Corrected on its page, the mark goes.
+page = "/candidate/edit?id=" + k
+r = s.post(page, {"org_unit": "CB-01"}, page=page)
+check("corrected: 303 (got %d)" % r.status, r.status == 303)
+lst = s.get("/candidates").by_id("list") or ""
+check("corrected: the mark is gone", "refused" not in row(lst, "Nguyễn Văn Sỹ"))
+PY
+ui_checks "$dir/py5.out"
+
 summary
