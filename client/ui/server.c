@@ -339,6 +339,33 @@ open_browser(const char *url)
     return pid;
 }
 
+#define STOP_WAIT 60 /* seconds a running sync is given to finish when the ui is stopped */
+
+/*
+ * Waits, when the ui is stopped, for the sync or stick job the worker runs
+ * (sync.c) to finish: at most STOP_WAIT seconds, or until Ctrl-C again.
+ * 0 when none runs any more, -1 when one still does.
+ */
+static int
+wait_job(const sigset_t *stop)
+{
+    struct timespec tick = {0, 100 * 1000 * 1000};
+
+    if (!ui_sync_running())
+        return 0;
+    fprintf(stderr,
+            _("cellsync ui: waiting for the sync to finish before stopping (at most %d seconds; "
+              "Ctrl-C again stops at once)\n"),
+            STOP_WAIT);
+    for (int i = 0; i < STOP_WAIT * 10 && ui_sync_running(); i++)
+        if (sigtimedwait(stop, NULL, &tick) > 0)
+            break;
+    if (!ui_sync_running())
+        return 0;
+    fprintf(stderr, _("cellsync ui: stopped before the sync finished; sync again to finish it\n"));
+    return -1;
+}
+
 int
 cmd_ui(int argc, char **argv)
 {
@@ -449,6 +476,13 @@ cmd_ui(int argc, char **argv)
 out:
     if (d != NULL)
         MHD_stop_daemon(d);
+    /* No page can start a job now; one running is let finish, not cut under its thread. */
+    if (d != NULL && wait_job(&stop) != 0) {
+        if (c.rep != NULL)
+            client_close(&c);
+        fflush(NULL);
+        _exit(CS_EXIT_FAILURE);
+    }
     if (browser > 0)
         waitpid(browser, NULL, WNOHANG);
     sodium_memzero(&s, sizeof(s));

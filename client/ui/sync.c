@@ -272,6 +272,8 @@ worker(void *p)
                                      : run_import(&c, a, out, sizeof(out));
         client_close(&c);
     }
+    /* Nothing of the worker's is used after busy is 0: cmd_ui() may then end the process. */
+    free(a);
     pthread_mutex_lock(&job.mu);
     job.busy = 0;
     job.ran = 1;
@@ -279,8 +281,18 @@ worker(void *p)
     snprintf(job.result, sizeof(job.result), "%s", out);
     job.finished = time(NULL);
     pthread_mutex_unlock(&job.mu);
-    free(a);
     return NULL;
+}
+
+int
+ui_sync_running(void)
+{
+    int busy;
+
+    pthread_mutex_lock(&job.mu);
+    busy = job.busy;
+    pthread_mutex_unlock(&job.mu);
+    return busy;
 }
 
 /* Starts a job on the worker; 0, or -1 when one runs already or no thread can start. */

@@ -188,6 +188,11 @@ int ui_page_failed(struct ui_ctx *x, struct ui_buf *b);
  * for the home page (sync.c); -1 when none ran since it started.
  */
 int ui_sync_last(char *buf, size_t len);
+/*
+ * Whether a sync or stick job runs on the worker (sync.c). Once it reads 0
+ * the worker uses nothing more, so the process can end.
+ */
+int ui_sync_running(void);
 
 /* A mounted drive (a USB stick): its folder, its name, the bytes free. */
 struct ui_drive {

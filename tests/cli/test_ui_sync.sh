@@ -328,4 +328,53 @@ check("corrected: the mark is gone", "refused" not in row(lst, "Nguyễn Văn S�
 PY
 ui_checks "$dir/py5.out"
 
+# ---- stopped while a sync runs, the ui waits for it to finish ----
+stop_hub
+# A hub that takes the connection and says nothing until told to let go.
+python3 - "$dir" >"$dir/fake.out" 2>&1 <<'PY' &
+import os, socket, sys, time
+d = sys.argv[1]
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+with open(d + "/fake.port.tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+os.rename(d + "/fake.port.tmp", d + "/fake.port")
+srv.settimeout(30)
+conn, _ = srv.accept()
+open(d + "/held", "w").write("1")
+for _ in range(300):
+    if os.path.exists(d + "/release"):
+        break
+    time.sleep(0.1)
+conn.close()
+PY
+bg_pids="$bg_pids $!"
+wait_file "$dir/fake.port" 100 || bad "the silent hub did not start"
+set_meta a hub_addr "127.0.0.1:$(cat "$dir/fake.port")"
+python3 - "$ui_url" "$tests" >"$dir/py6.out" 2>&1 <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+from ui_web import Session, check
+r = Session(sys.argv[1]).post("/sync", {}, page="/sync")
+check("a sync to a silent hub starts: %d" % r.status, r.status == 303)
+PY
+ui_checks "$dir/py6.out"
+wait_file "$dir/held" 100 || bad "the sync did not reach the silent hub"
+kill -TERM "$ui_pid"
+sleep 1
+if kill -0 "$ui_pid" 2>/dev/null; then ok; else bad "cellsync ui stopped under the running sync"; fi
+grep -q "waiting for the sync" "$dir/ui.err" && ok || bad "no word on stderr that it waits: $(cat "$dir/ui.err")"
+: >"$dir/release"
+n=0
+while kill -0 "$ui_pid" 2>/dev/null && [ $n -lt 150 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+if kill -0 "$ui_pid" 2>/dev/null; then
+    bad "cellsync ui did not stop once the sync ended"
+else
+    wait "$ui_pid"
+    equal "cellsync ui's exit after waiting" 0 "$?"
+fi
 summary
