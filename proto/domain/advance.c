@@ -120,9 +120,10 @@ promote(struct cs_replica *r, const struct cs_id *cand, enum cs_stage to, const 
 static unsigned
 step_brings(const struct cs_step *s)
 {
+    /* A sponsor's months are part of the sponsor: given at another step, refused with it. */
     return (s->helper != NULL ? CS_STEP_HELPER : 0) |
-           (s->sponsor[0] != NULL ? CS_STEP_SPONSOR1 : 0) |
-           (s->sponsor[1] != NULL ? CS_STEP_SPONSOR2 : 0) |
+           (s->sponsor[0] != NULL || s->sponsor_months[0] >= 0 ? CS_STEP_SPONSOR1 : 0) |
+           (s->sponsor[1] != NULL || s->sponsor_months[1] >= 0 ? CS_STEP_SPONSOR2 : 0) |
            (s->youth_union_resolution != CS_DATE_NONE ? CS_STEP_YOUTH : 0);
 }
 
@@ -133,6 +134,34 @@ cs_step_init(struct cs_step *s)
     s->stage = -1;
     s->on = CS_DATE_NONE;
     s->youth_union_resolution = CS_DATE_NONE;
+    for (int i = 0; i < CS_RULES_SPONSORS; i++)
+        s->sponsor_months[i] = -1;
+}
+
+/*
+ * The months each sponsor has known the candidate, as given: for a sponsor
+ * given with them, and a number the rule can judge. s->field names the
+ * input refused. 0 or CS_EINVAL.
+ */
+static int
+check_months(struct cs_step *s, char *err, size_t errlen)
+{
+    static const char *const columns[] = {"sponsor1_months", "sponsor2_months"};
+    for (int i = 0; i < CS_RULES_SPONSORS; i++) {
+        int m = s->sponsor_months[i];
+        if (m == -1)
+            continue;
+        s->field = columns[i];
+        if (m < 0 || m > CS_STEP_MONTHS_MAX)
+            return cs_errf(err, errlen, CS_EINVAL, _("%d is not a number of months from 0 to %d"),
+                           m, CS_STEP_MONTHS_MAX);
+        if (s->sponsor[i] == NULL)
+            return cs_errf(err, errlen, CS_EINVAL,
+                           _("the months known are those of sponsor %d: choose that sponsor too"),
+                           i + 1);
+        s->field = NULL;
+    }
+    return 0;
 }
 
 /* The day, in this computer's time zone, of a time in Unix milliseconds. */
@@ -235,7 +264,8 @@ step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
     }
     /* What this step brings: the helper, the sponsors, each at its own step. */
     unsigned given = step_brings(s);
-    if ((ret = cs_rules_check_inputs(to, given, &s->field, err, errlen)) != 0)
+    if ((ret = check_months(s, err, errlen)) != 0 ||
+        (ret = cs_rules_check_inputs(to, given, &s->field, err, errlen)) != 0)
         return ret;
     if (to == CS_STAGE_HELPER && s->helper == NULL && !f.helper_assigned) {
         s->field = "helper";
@@ -252,7 +282,7 @@ step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
         f.sponsor[i].official_member =
             cs_record_text(db, "member", s->sponsor[i], "status", status, sizeof(status)) == 0 &&
             strcmp(status, "official") == 0;
-        f.sponsor[i].months_known = -1;
+        f.sponsor[i].months_known = s->sponsor_months[i];
     }
     if (s->sponsor[0] != NULL && s->sponsor[1] != NULL &&
         cs_id_cmp(s->sponsor[0], s->sponsor[1]) == 0) {
@@ -292,6 +322,13 @@ step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
         (s->sponsor[1] != NULL &&
          (ret = set_ref(r, "candidate", id, "sponsor2", s->sponsor[1], err, errlen)) != 0))
         return ret;
+    for (int i = 0; i < CS_RULES_SPONSORS; i++) {
+        static const char *const columns[] = {"sponsor1_months", "sponsor2_months"};
+        struct cs_value mv = {.type = CS_VINT, .i = s->sponsor_months[i]};
+        if (s->sponsor_months[i] >= 0 &&
+            (ret = cs_replica_set(r, "candidate", id, columns[i], &mv, err, errlen)) != 0)
+            return ret;
+    }
     if (s->youth_union_resolution != CS_DATE_NONE) {
         char ybuf[CS_DATE_BUFSZ];
         cs_date_format(s->youth_union_resolution, ybuf);
@@ -365,7 +402,8 @@ cs_candidate_record(struct cs_replica *r, const struct cs_id *id, struct cs_step
     i = 0;
     struct cs_step *s = &steps[0];
     unsigned given = step_brings(s);
-    if ((ret = cs_rules_check_inputs(CS_STAGE_IDENTIFIED, given, &s->field, err, errlen)) != 0)
+    if ((ret = check_months(s, err, errlen)) != 0 ||
+        (ret = cs_rules_check_inputs(CS_STAGE_IDENTIFIED, given, &s->field, err, errlen)) != 0)
         goto out;
     int32_t on = s->on != CS_DATE_NONE ? s->on : k->today;
     if ((ret = cs_replica_set_text(r, "candidate", id, "stage", cs_stage_code(CS_STAGE_IDENTIFIED),
@@ -405,6 +443,8 @@ cs_candidate_paper_steps(const int32_t *on, int reached, const struct cs_step *b
     hs->helper = brings->helper;
     cs->sponsor[0] = brings->sponsor[0];
     cs->sponsor[1] = brings->sponsor[1];
+    cs->sponsor_months[0] = brings->sponsor_months[0];
+    cs->sponsor_months[1] = brings->sponsor_months[1];
     cs->youth_union_resolution = brings->youth_union_resolution;
     return (size_t)last + 1;
 }

@@ -348,6 +348,118 @@ test_undo(void **state)
     cs_replica_close(r);
 }
 
+/*
+ * The months each sponsor has known the candidate: judged by the
+ * sponsor_months rule at the cell resolution, refused under 12 unless
+ * excepted, written to the record and cleared by the undo.
+ */
+static void
+test_sponsor_months(void **state)
+{
+    (void)state;
+    struct cs_replica *r = open_replica();
+    struct cs_casework k = {.today = D("2026-03-02")};
+    struct cs_step s[CS_STAGE__COUNT];
+    struct cs_id helper, sp1, sp2, id;
+    char err[512] = "";
+    size_t failed = 0;
+
+    add_person(r, "member", &helper, "Đinh Văn Thắng", NULL, "official");
+    add_person(r, "member", &sp1, "Hoàng Thị Mai", NULL, "official");
+    add_person(r, "member", &sp2, "Vàng A Páo", NULL, "official");
+    static const char *const dates[] = {"2024-01-05", "2024-02-01", "2024-03-01",
+                                        "2024-04-01", "2024-05-01", "2024-06-03"};
+    for (int i = 0; i <= CS_STAGE_VERIFIED; i++) {
+        cs_step_init(&s[i]);
+        s[i].stage = i;
+        s[i].on = D(dates[i]);
+        assert_int_equal(s[i].sponsor_months[0], -1);
+    }
+    s[CS_STAGE_HELPER].helper = &helper;
+    assert_int_equal(
+        record(r, &id, "1990-01-01", s, CS_STAGE_VERIFIED + 1, &k, NULL, err, sizeof(err)), 0);
+
+    struct cs_step c;
+    cs_step_init(&c);
+    c.on = D(dates[CS_STAGE_CELL]);
+    c.sponsor[0] = &sp1;
+    c.sponsor[1] = &sp2;
+    /* Months of a sponsor not chosen, or not a number of months: the input named. */
+    c.sponsor[1] = NULL;
+    c.sponsor_months[1] = 24;
+    assert_int_equal(cs_candidate_advance(r, &id, &c, &k, err, sizeof(err)), CS_EINVAL);
+    assert_string_equal(c.field, "sponsor2_months");
+    c.sponsor[1] = &sp2;
+    c.sponsor_months[0] = CS_STEP_MONTHS_MAX + 1;
+    assert_int_equal(cs_candidate_advance(r, &id, &c, &k, err, sizeof(err)), CS_EINVAL);
+    assert_string_equal(c.field, "sponsor1_months");
+    /* Under 12 months: the rule refuses, saying so; nothing is written. */
+    c.sponsor_months[0] = 5;
+    assert_int_equal(cs_candidate_advance(r, &id, &c, &k, err, sizeof(err)), CS_ERULE);
+    assert_non_null(strstr(err, "sponsor 1 has known the candidate for 5 months"));
+    assert_string_equal(text(r, "candidate", &id, "stage"), "biography_verified");
+    assert_string_equal(text(r, "candidate", &id, "sponsor1_months"), "");
+    /* Not recorded is not a shortfall (the months are often not written down). */
+    c.sponsor_months[0] = -1;
+    c.sponsor_months[1] = -1;
+    assert_int_equal(cs_candidate_advance(r, &id, &c, &k, err, sizeof(err)), 0);
+    enum cs_stage from, to;
+    assert_int_equal(cs_candidate_undo(r, &id, "x", &k, &from, &to, err, sizeof(err)), 0);
+    /* 12 and more: the step goes and the months are kept on the record. */
+    c.stage = CS_STAGE_CELL;
+    c.sponsor_months[0] = 12;
+    c.sponsor_months[1] = 30;
+    assert_int_equal(cs_candidate_advance(r, &id, &c, &k, err, sizeof(err)), 0);
+    assert_string_equal(text(r, "candidate", &id, "sponsor1_months"), "12");
+    assert_string_equal(text(r, "candidate", &id, "sponsor2_months"), "30");
+    struct cs_rules_facts f;
+    assert_int_equal(cs_candidate_facts(cs_replica_db(r), &id, &f), 0);
+    assert_int_equal(f.sponsor[0].months_known, 12);
+    assert_int_equal(f.sponsor[1].months_known, 30);
+    /* The undo clears them with the sponsors. */
+    assert_int_equal(cs_candidate_undo(r, &id, "x", &k, &from, &to, err, sizeof(err)), 0);
+    assert_string_equal(text(r, "candidate", &id, "sponsor1_months"), "");
+    assert_string_equal(text(r, "candidate", &id, "sponsor2_months"), "");
+    /* Forced with a reason: an exception to the sponsor_months rule, the months kept. */
+    c.sponsor_months[0] = 5;
+    k.force_reason = "hồ sơ giấy ghi vậy";
+    assert_int_equal(cs_candidate_advance(r, &id, &c, &k, err, sizeof(err)), 0);
+    k.force_reason = NULL;
+    assert_string_equal(text(r, "candidate", &id, "sponsor1_months"), "5");
+    assert_int_equal(count(r, "SELECT count(*) FROM exception WHERE rule = 'sponsor_months'"
+                              " AND stage = 'cell_resolution' AND cl % 2 = 1"),
+                     1);
+    /* Months at a step that takes no sponsors: refused with the sponsor. */
+    cs_step_init(&c);
+    c.stage = CS_STAGE_GRASSROOTS;
+    c.sponsor[0] = &sp1;
+    c.sponsor_months[0] = 24;
+    assert_int_equal(cs_candidate_advance(r, &id, &c, &k, err, sizeof(err)), CS_EINVAL);
+    assert_string_equal(c.field, "sponsor1");
+
+    /* From paper: the months go on the cell resolution's step with the sponsors. */
+    int32_t on[CS_STAGE__COUNT];
+    for (int i = 0; i < CS_STAGE__COUNT; i++)
+        on[i] = i <= CS_STAGE_CELL ? D(dates[i]) : CS_DATE_NONE;
+    struct cs_step brings;
+    cs_step_init(&brings);
+    brings.helper = &helper;
+    brings.sponsor[0] = &sp1;
+    brings.sponsor[1] = &sp2;
+    brings.sponsor_months[0] = 24;
+    brings.sponsor_months[1] = 3;
+    size_t n = cs_candidate_paper_steps(on, -1, &brings, s);
+    assert_int_equal(n, CS_STAGE_CELL + 1);
+    assert_int_equal(s[CS_STAGE_CELL].sponsor_months[1], 3);
+    assert_int_equal(record(r, &id, "1991-01-01", s, n, &k, &failed, err, sizeof(err)), CS_ERULE);
+    assert_int_equal(failed, CS_STAGE_CELL);
+    assert_non_null(strstr(err, "sponsor 2 has known the candidate for 3 months"));
+    s[CS_STAGE_CELL].sponsor_months[1] = 14;
+    assert_int_equal(record(r, &id, "1991-01-01", s, n, &k, &failed, err, sizeof(err)), 0);
+    assert_string_equal(text(r, "candidate", &id, "sponsor2_months"), "14");
+    cs_replica_close(r);
+}
+
 /* A withdrawal: a reason, a date not in the future nor before the stage reached, once. */
 static void
 test_withdraw(void **state)
@@ -496,7 +608,7 @@ main(void)
         cmocka_unit_test(test_record_past_steps),  cmocka_unit_test(test_paper_steps),
         cmocka_unit_test(test_advance_once_a_day), cmocka_unit_test(test_undo),
         cmocka_unit_test(test_withdraw),           cmocka_unit_test(test_delete_undelete),
-        cmocka_unit_test(test_device_label),
+        cmocka_unit_test(test_device_label),       cmocka_unit_test(test_sponsor_months),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

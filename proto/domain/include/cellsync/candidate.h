@@ -49,15 +49,21 @@ int cs_candidate_due_fill(sqlite3 *db, int32_t today, const struct cs_date_holid
 
 /* ---- a candidate's steps, written (advance.c) ---- */
 
+/* The most months a sponsor can be said to have known a candidate: a lifetime. */
+#define CS_STEP_MONTHS_MAX 1200
+
 /*
  * One step of a candidate's procedure as a person gives it: the stage and
- * its date, and what that step brings (the helper, the sponsors).
+ * its date, and what that step brings (the helper, the sponsors and how
+ * many months each has known the candidate, which the sponsor_months rule
+ * judges and the step writes to sponsor1_months, sponsor2_months).
  */
 struct cs_step {
     int stage;                                      /* enum cs_stage, or -1: the next one */
     int32_t on;                                     /* the date; CS_DATE_NONE: today */
     const struct cs_id *helper;                     /* the member assigned to help */
     const struct cs_id *sponsor[CS_RULES_SPONSORS]; /* the sponsoring members */
+    int sponsor_months[CS_RULES_SPONSORS];          /* 0..CS_STEP_MONTHS_MAX; -1: not given */
     int32_t youth_union_resolution;                 /* its date, or CS_DATE_NONE */
     /* OUT: the stage reached; on a refusal, the input it is about (a column), or NULL. */
     enum cs_stage reached;
@@ -75,18 +81,19 @@ struct cs_casework {
     void *ud;
 };
 
-/* stage -1 (the next), no date, nothing else given. */
+/* stage -1 (the next), no date, nothing else given (sponsor months -1). */
 void cs_step_init(struct cs_step *s);
 
 /*
  * Moves a candidate one stage on, in a transaction of its own: s->stage, if
  * given, must be the next stage; without it the step is refused when the
  * stage changed today already (a command run twice by mistake). What the
- * step brings must belong to it (cs_rules_check_inputs()), the role must
- * be allowed the stage, and the rules must pass, or with k->force_reason
- * each rule that fails is recorded as an exception. 0, or CS_ESTAGE,
- * CS_ERULE, CS_EINVAL (s->field names the input refused) or a store error,
- * with err set; s->reached gets the stage.
+ * step brings must belong to it (cs_rules_check_inputs(); a sponsor's
+ * months go with the sponsor, 0 to CS_STEP_MONTHS_MAX, and need the
+ * sponsor given), the role must be allowed the stage, and the rules must pass, or with
+ * k->force_reason each rule that fails is recorded as an exception. 0, or CS_ESTAGE, CS_ERULE,
+ * CS_EINVAL (s->field names the input refused) or a store error, with err set; s->reached gets the
+ * stage.
  */
 int cs_candidate_advance(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
                          const struct cs_casework *k, char *err, size_t errlen);
@@ -110,8 +117,8 @@ int cs_candidate_record(struct cs_replica *r, const struct cs_id *id, struct cs_
  * The steps of a record kept on paper, for cs_candidate_record(): from
  * "identified" up to the stage reached (reached, or with -1 the last one
  * dated in on[], CS_STAGE__COUNT dates with CS_DATE_NONE where none was
- * given), each with its date. What brings holds (helper, sponsors, youth
- * union resolution) goes on the step it belongs to, or on the last one when
+ * given), each with its date. What brings holds (helper, sponsors and
+ * their months, youth union resolution) goes on the step it belongs to, or on the last one when
  * the steps stop before that, for cs_candidate_record() to refuse it naming
  * the input. Returns the number of steps written to steps (room for
  * CS_STAGE__COUNT).
