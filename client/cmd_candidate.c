@@ -39,6 +39,8 @@ enum {
     ADV_HELPER,
     ADV_SPONSOR,
     ADV_SPONSOR2,
+    ADV_SPONSOR1_MONTHS,
+    ADV_SPONSOR2_MONTHS,
     ADV_YOUTH,
     ADV_FORCE,
     ADV_REASON,
@@ -50,6 +52,12 @@ static const struct cs_cli_opt advance_opts[ADV__COUNT] = {
     [ADV_HELPER] = {"helper", 1, N_("the official member assigned to help (helper stage)")},
     [ADV_SPONSOR] = {"sponsor", 1, N_("the first sponsoring member")},
     [ADV_SPONSOR2] = {"sponsor2", 1, N_("the second sponsoring member")},
+    [ADV_SPONSOR1_MONTHS] = {"sponsor1-months", 1,
+                             N_("how many months the first sponsor has known the candidate (the "
+                                "rule needs 12)")},
+    [ADV_SPONSOR2_MONTHS] = {"sponsor2-months", 1,
+                             N_("how many months the second sponsor has known the candidate (the "
+                                "rule needs 12)")},
     [ADV_YOUTH] = {"youth-union-resolution", 1,
                    N_("date of the youth union's resolution introducing the candidate")},
     [ADV_FORCE] = {"force", 0, N_("record an exception instead of refusing when a rule fails")},
@@ -75,6 +83,8 @@ enum {
     ADD_HELPER,
     ADD_SPONSOR,
     ADD_SPONSOR2,
+    ADD_SPONSOR1_MONTHS,
+    ADD_SPONSOR2_MONTHS,
     ADD_YOUTH,
     ADD_FORCE,
     ADD_REASON,
@@ -101,6 +111,12 @@ static const struct cs_cli_opt add_opts[ADD__COUNT] = {
     [ADD_HELPER] = {"helper", 1, N_("the official member assigned to help")},
     [ADD_SPONSOR] = {"sponsor", 1, N_("the first sponsoring member")},
     [ADD_SPONSOR2] = {"sponsor2", 1, N_("the second sponsoring member")},
+    [ADD_SPONSOR1_MONTHS] = {"sponsor1-months", 1,
+                             N_("how many months the first sponsor has known the candidate (the "
+                                "rule needs 12)")},
+    [ADD_SPONSOR2_MONTHS] = {"sponsor2-months", 1,
+                             N_("how many months the second sponsor has known the candidate (the "
+                                "rule needs 12)")},
     [ADD_YOUTH] = {"youth-union-resolution", 1,
                    N_("date of the youth union's resolution introducing the candidate")},
     [ADD_FORCE] = {"force", 0, N_("record an exception instead of refusing when a rule fails")},
@@ -149,6 +165,8 @@ step_option(const char *field, const char *date_option)
     } map[] = {{"helper", "--helper"},
                {"sponsor1", "--sponsor"},
                {"sponsor2", "--sponsor2"},
+               {"sponsor1_months", "--sponsor1-months"},
+               {"sponsor2_months", "--sponsor2-months"},
                {"youth_union_resolution_on", "--youth-union-resolution"},
                {"identified_on", "--identified-on"}};
     for (size_t i = 0; field != NULL && i < sizeof(map) / sizeof(map[0]); i++)
@@ -189,6 +207,28 @@ find_members(struct client *c, const char *helper, const char *sp1, const char *
     char err[512] = "";
     int ret = client_step_members(c, helper, sp1, sp2, m, s, err, sizeof(err));
     return ret != 0 ? fail_with(err, ret) : 0;
+}
+
+/*
+ * --sponsor1-months and --sponsor2-months (typed[0], typed[1]) into
+ * s->sponsor_months. CS_EXIT_OK, or the usage error printed for verb.
+ */
+static int
+months_options(const char *verb, const char *const *typed, struct cs_step *s)
+{
+    static const char *const names[] = {"sponsor1-months", "sponsor2-months"};
+    char err[512];
+    long v;
+
+    for (int i = 0; i < CS_RULES_SPONSORS; i++) {
+        if (typed[i] == NULL)
+            continue;
+        if (cs_cli_number(names[i], typed[i], CS_CLI_MONTHS, 0, CS_STEP_MONTHS_MAX, &v, err,
+                          sizeof(err)) != 0)
+            return client_usage("candidate %s: %s", verb, err);
+        s->sponsor_months[i] = (int)v;
+    }
+    return CS_EXIT_OK;
 }
 
 /*
@@ -234,7 +274,8 @@ add_steps(struct client *c, const struct verb_args *a, struct cs_step *steps, si
     }
     struct cs_step brings;
     cs_step_init(&brings);
-    if ((ret = find_members(c, o[ADD_HELPER], o[ADD_SPONSOR], o[ADD_SPONSOR2], m, &brings)) != 0)
+    if ((ret = find_members(c, o[ADD_HELPER], o[ADD_SPONSOR], o[ADD_SPONSOR2], m, &brings)) != 0 ||
+        (ret = months_options("add", &o[ADD_SPONSOR1_MONTHS], &brings)) != CS_EXIT_OK)
         return ret;
     if (o[ADD_YOUTH] != NULL &&
         cs_date_parse(o[ADD_YOUTH], &brings.youth_union_resolution, err, sizeof(err)) != 0)
@@ -336,7 +377,8 @@ cand_show(struct client *c, const struct verb_args *a)
             what, sizeof(what),
             "json_object('record', %s, 'procedure', json_object('stage', k.stage,"
             " 'helper', uuid(k.helper), 'helper_name', h.full_name, 'sponsor1', uuid(k.sponsor1),"
-            " 'sponsor2', uuid(k.sponsor2),"
+            " 'sponsor2', uuid(k.sponsor2), 'sponsor1_months', k.sponsor1_months,"
+            " 'sponsor2_months', k.sponsor2_months,"
             " 'youth_union_resolution_on', k.youth_union_resolution_on,"
             " 'identified_on', k.identified_on, 'helper_on', k.helper_on, 'class_on', k.class_on,"
             " 'applied_on', k.applied_on, 'verified_on', k.verified_on,"
@@ -358,7 +400,8 @@ cand_show(struct client *c, const struct verb_args *a)
             return ret;
         snprintf(sql, sizeof(sql), show_extra_sql,
                  "label('stage', k.stage), h.full_name, s1.full_name, s2.full_name,"
-                 " k.youth_union_resolution_on, k.identified_on, k.helper_on, k.class_on,"
+                 " k.sponsor1_months, k.sponsor2_months, k.youth_union_resolution_on, "
+                 "k.identified_on, k.helper_on, k.class_on,"
                  " k.applied_on, k.verified_on, k.cell_resolution_on, k.grassroots_resolution_on,"
                  " k.decision_on, k.ceremony_on, k.official_on, k.withdrawn_on,"
                  " k.withdrawn_reason");
@@ -368,6 +411,8 @@ cand_show(struct client *c, const struct verb_args *a)
         N_("helper"),
         N_("sponsor"),
         N_("second sponsor"),
+        N_("months the sponsor has known the candidate"),
+        N_("months the second sponsor has known the candidate"),
         N_("youth union resolution"),
         N_("identified on"),
         N_("helper assigned on"),
@@ -502,7 +547,8 @@ cand_advance(struct client *c, const struct verb_args *a)
     if (o[ADV_YOUTH] != NULL &&
         cs_date_parse(o[ADV_YOUTH], &s.youth_union_resolution, err, sizeof(err)) != 0)
         return client_fail(_("--youth-union-resolution: %s"), err);
-    if ((ret = find_members(c, o[ADV_HELPER], o[ADV_SPONSOR], o[ADV_SPONSOR2], &m, &s)) != 0)
+    if ((ret = find_members(c, o[ADV_HELPER], o[ADV_SPONSOR], o[ADV_SPONSOR2], &m, &s)) != 0 ||
+        (ret = months_options("advance", &o[ADV_SPONSOR1_MONTHS], &s)) != CS_EXIT_OK)
         return ret;
     ret = client_cand_advance(c, &id, &s, o[ADV_FORCE] != NULL ? o[ADV_REASON] : NULL,
                               print_exception, NULL, err, sizeof(err));

@@ -67,6 +67,8 @@ static const struct {
     {"helper", "NAME|ID", NULL},
     {"sponsor", "NAME|ID", NULL},
     {"sponsor2", "NAME|ID", NULL},
+    {"sponsor1-months", "MONTHS", NULL},
+    {"sponsor2-months", "MONTHS", NULL},
     {"reason", "TEXT", NULL},
     {"strengths", "TEXT", NULL},
     {"weaknesses", "TEXT", NULL},

@@ -298,6 +298,10 @@ cs_cli_number(const char *name, const char *text, enum cs_cli_number kind, long 
         cs_errf(err, errlen, CS_EINVAL, _("--%s: '%s' is not a number of seconds from %ld to %ld"),
                 name, text, min, max);
         break;
+    case CS_CLI_MONTHS:
+        cs_errf(err, errlen, CS_EINVAL, _("--%s: '%s' is not a number of months from %ld to %ld"),
+                name, text, min, max);
+        break;
     default:
         cs_errf(err, errlen, CS_EINVAL, _("--%s: '%s' is not a count from %ld to %ld"), name, text,
                 min, max);

@@ -40,7 +40,24 @@ on home 0 "biography verified" -- candidate advance "$k" --to biography_verified
 
 # Cell resolution: one sponsor is not enough without a youth-union resolution.
 on home 1 "sponsor" -- candidate advance "$k" --to cell_resolution --date 2025-05-05 --sponsor "$sp1"
-on home 0 "cell resolution" -- candidate advance "$k" --to cell_resolution --date 2025-05-05 --sponsor "$sp1" --sponsor2 "$sp2"
+# The months each sponsor has known the candidate: not a number, or without its sponsor,
+# refused naming the option; under 12 refused by the rule; nothing stored until it passes.
+adv="candidate advance $k --to cell_resolution --date 2025-05-05"
+# shellcheck disable=SC2086 # $adv is words without spaces
+on home 2 "--sponsor1-months: 'mười hai' is not a number of months from 0 to 1200" -- $adv \
+    --sponsor "$sp1" --sponsor2 "$sp2" --sponsor1-months "mười hai"
+# shellcheck disable=SC2086
+on home 2 "--sponsor2-months: the months known are those of sponsor 2: choose that sponsor too" \
+    -- $adv --sponsor "$sp1" --sponsor2-months 24
+# shellcheck disable=SC2086
+on home 1 "sponsor 1 has known the candidate for 5 months; the rule needs 12 months (use --force" \
+    -- $adv --sponsor "$sp1" --sponsor2 "$sp2" --sponsor1-months 5 --sponsor2-months 24
+on home 0 '"stage":"biography_verified"' -- candidate show "$k" --json
+# shellcheck disable=SC2086
+on home 0 "cell resolution" -- $adv --sponsor "$sp1" --sponsor2 "$sp2" --sponsor1-months 12 \
+    --sponsor2-months 30
+on home 0 '"sponsor1_months":12,"sponsor2_months":30' -- candidate show "$k" --json
+on home 0 "months the second sponsor has known the candidate: *30" -- candidate show "$k"
 on home 0 "grassroots resolution" -- candidate advance "$k" --to grassroots_resolution --date 2025-05-20
 on home 0 "admission decision" -- candidate advance "$k" --to decision --date 2025-06-02
 
@@ -69,6 +86,21 @@ on home 0 "official member" -- candidate advance "$k" --to official --date 2026-
 on home 1 "no further stage" -- candidate advance "$k" --to withdrawn --date 2026-09-01
 "$cellsync" member list --json >"$out" 2>"$err"
 grep -q '"official"' "$out" && grep -q 'Nguyễn Văn Sỹ' "$out" && ok || bad "the new member is not official"
+
+# From paper: the months go with the sponsors to the cell resolution's step, judged there.
+paper="--birth-date 1995-01-01 --identified-on 2024-01-05 --helper-on 2024-02-01 --class-on 2024-03-01
+--applied-on 2024-04-01 --verified-on 2024-05-01 --cell-resolution-on 2024-06-03"
+# shellcheck disable=SC2086 # $paper is options and dates without spaces
+on home 1 "the step 'cell resolution': sponsor 2 has known the candidate for 3 months" -- \
+    candidate add --name "Giàng Thị Dợ" $paper --helper "$helper" --sponsor "$sp1" \
+    --sponsor2 "$sp2" --sponsor1-months 24 --sponsor2-months 3
+# shellcheck disable=SC2086
+on home 2 "--sponsor1-months: the months known are those of sponsor 1" -- candidate add \
+    --name "Giàng Thị Dợ" $paper --helper "$helper" --sponsor2 "$sp2" --sponsor1-months 24
+# shellcheck disable=SC2086
+on home 0 "now at 'cell resolution'" -- candidate add --name "Giàng Thị Dợ" $paper \
+    --helper "$helper" --sponsor "$sp1" --sponsor2 "$sp2" --sponsor1-months 24 --sponsor2-months 14
+on home 0 '"sponsor1_months":24,"sponsor2_months":14' -- candidate show "Giàng Thị Dợ" --json
 
 # A young candidate fails the age rule at the cell resolution, by name.
 export CELLSYNC_TODAY=2024-12-02

@@ -117,7 +117,7 @@ const char *cs_cli_near_best(const struct cs_cli_near *n);
 #define CS_CLI_YEAR_MAX 2100
 
 /* What an option's number counts; each kind is refused in its own words. */
-enum cs_cli_number { CS_CLI_YEAR, CS_CLI_DAYS, CS_CLI_SECONDS, CS_CLI_COUNT };
+enum cs_cli_number { CS_CLI_YEAR, CS_CLI_DAYS, CS_CLI_SECONDS, CS_CLI_MONTHS, CS_CLI_COUNT };
 
 /*
  * The value text of the option --name as a whole number of the kind, from
