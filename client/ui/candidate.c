@@ -506,6 +506,8 @@ step_needs(struct ui_ctx *x, const struct cs_rules_facts *f, enum cs_stage to, i
         {CS_STEP_HELPER, N_("the member assigned to help")},
         {CS_STEP_SPONSOR1, N_("the first sponsoring member")},
         {CS_STEP_SPONSOR2, N_("the second sponsoring member")},
+        {CS_STEP_SPONSOR1, N_("how many months each sponsor has known the candidate (the rule "
+                              "needs 12)")},
         {CS_STEP_YOUTH, N_("or, for a youth union member, the date of the youth union's resolution "
                            "introducing the candidate")},
     };
@@ -611,16 +613,20 @@ static int
 fields_list(struct ui_ctx *x, struct ui_buf *b, const struct cs_id *id)
 {
     static const char sql[] =
-        "SELECT label('stage', k.stage), h.full_name, s1.full_name, s2.full_name,"
-        " k.withdrawn_on, k.withdrawn_reason"
+        "SELECT label('stage', k.stage), h.full_name, s1.full_name, k.sponsor1_months,"
+        " s2.full_name, k.sponsor2_months, k.withdrawn_on, k.withdrawn_reason"
         " FROM candidate k LEFT JOIN member h ON h.id = k.helper"
         " LEFT JOIN member s1 ON s1.id = k.sponsor1 LEFT JOIN member s2 ON s2.id = k.sponsor2"
         " WHERE k.id = ?1";
-    static const char *const cols[] = {"stage",    "helper",       "sponsor1",
-                                       "sponsor2", "withdrawn_on", "withdrawn_reason"};
-    static const char *const labels[] = {N_("stage"),        N_("helper"),
-                                         N_("sponsor"),      N_("second sponsor"),
-                                         N_("withdrawn on"), N_("reason for withdrawal")};
+    static const char *const cols[] = {"stage",           "helper",          "sponsor1",
+                                       "sponsor1_months", "sponsor2",        "sponsor2_months",
+                                       "withdrawn_on",    "withdrawn_reason"};
+    static const char *const labels[] = {
+        N_("stage"),          N_("helper"),
+        N_("sponsor"),        N_("months the sponsor has known the candidate"),
+        N_("second sponsor"), N_("months the second sponsor has known the candidate"),
+        N_("withdrawn on"),   N_("reason for withdrawal")};
+    const int date_col = 6; /* withdrawn_on */
     char text[4096], shown[CS_DATE_BUFSZ + 32], unit[512];
     sqlite3_stmt *st = NULL;
     int ret = -1;
@@ -644,11 +650,11 @@ fields_list(struct ui_ctx *x, struct ui_buf *b, const struct cs_id *id)
     sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         goto out;
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++) {
         const char *v = (const char *)sqlite3_column_text(st, i);
         if (v != NULL && v[0] != 0)
             field_row(b, cols[i], _(labels[i]),
-                      i == 4 ? cs_date_text_vi(v, shown, sizeof(shown)) : v);
+                      i == date_col ? cs_date_text_vi(v, shown, sizeof(shown)) : v);
     }
     ret = 0;
 out:
@@ -744,10 +750,15 @@ out:
 
 /* ---- the confirmation pages: advance, undo, withdraw, delete ---- */
 
+/* The candidate columns, and the form fields, of the months each sponsor has known the candidate.
+ */
+static const char *const months_column[CS_RULES_SPONSORS] = {"sponsor1_months", "sponsor2_months"};
+
 /* What a confirmation form shows again after a refusal: the fields as typed. */
 struct typed {
     char *on, *helper, *sponsor1, *sponsor2, *youth, *reason;
-    int force; /* a rule refused: offer to record an exception */
+    char *months[CS_RULES_SPONSORS]; /* sponsor1_months, sponsor2_months */
+    int force;                       /* a rule refused: offer to record an exception */
 };
 
 static void
@@ -759,6 +770,8 @@ typed_read(const struct ui_req *r, struct typed *t)
     t->sponsor2 = ui_field_nth(r, "sponsor2", 0);
     t->youth = ui_field_nth(r, "youth_union_resolution_on", 0);
     t->reason = ui_field_nth(r, "reason", 0);
+    for (int i = 0; i < CS_RULES_SPONSORS; i++)
+        t->months[i] = ui_field_nth(r, months_column[i], 0);
 }
 
 static void
@@ -770,6 +783,8 @@ typed_free(struct typed *t)
     free(t->sponsor2);
     free(t->youth);
     free(t->reason);
+    for (int i = 0; i < CS_RULES_SPONSORS; i++)
+        free(t->months[i]);
 }
 
 /* A form's value: NULL for an empty box. */
@@ -857,10 +872,15 @@ advance_page(struct ui_ctx *x, struct ui_buf *b, const struct cs_id *id, const c
              "date");
     if (cs_rules_check_inputs(to, CS_STEP_HELPER, NULL, NULL, 0) == 0)
         select_member(x, b, "helper", _("the member assigned to help"), t->helper);
-    if (cs_rules_check_inputs(to, CS_STEP_SPONSOR1, NULL, NULL, 0) == 0)
+    /* Each sponsor with the months they have known the candidate, which the rule judges. */
+    if (cs_rules_check_inputs(to, CS_STEP_SPONSOR1, NULL, NULL, 0) == 0) {
         select_member(x, b, "sponsor1", _("the first sponsoring member"), t->sponsor1);
-    if (cs_rules_check_inputs(to, CS_STEP_SPONSOR2, NULL, NULL, 0) == 0)
+        ui_input(b, months_column[0], input_label(months_column[0]), t->months[0], "number");
+    }
+    if (cs_rules_check_inputs(to, CS_STEP_SPONSOR2, NULL, NULL, 0) == 0) {
         select_member(x, b, "sponsor2", _("the second sponsoring member"), t->sponsor2);
+        ui_input(b, months_column[1], input_label(months_column[1]), t->months[1], "number");
+    }
     if (cs_rules_check_inputs(to, CS_STEP_YOUTH, NULL, NULL, 0) == 0)
         ui_input(b, "youth_union_resolution_on",
                  _("date of the youth union's resolution introducing the candidate"), t->youth,
@@ -903,6 +923,31 @@ count_exception(void *ud, const char *message)
     (*(int *)ud)++;
 }
 
+/*
+ * The months typed for each sponsor into s, read as `--sponsor1-months`
+ * reads them (cs_cli_number()). 0, or -1 with msg naming the box.
+ */
+static int
+read_months(const struct typed *t, struct cs_step *s, char *msg, size_t len)
+{
+    char err[512], why[512];
+    long v;
+
+    for (int i = 0; i < CS_RULES_SPONSORS; i++) {
+        if (given(t->months[i]) == NULL)
+            continue;
+        if (cs_cli_number(months_column[i], t->months[i], CS_CLI_MONTHS, 0, CS_STEP_MONTHS_MAX, &v,
+                          err, sizeof(err)) != 0) {
+            snprintf(why, sizeof(why), _("'%s' is not a number of months from 0 to %d"),
+                     t->months[i], CS_STEP_MONTHS_MAX);
+            refusal(msg, len, input_label(months_column[i]), why);
+            return -1;
+        }
+        s->sponsor_months[i] = (int)v;
+    }
+    return 0;
+}
+
 static int
 post_advance(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
 {
@@ -936,6 +981,8 @@ post_advance(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         refusal(msg, sizeof(msg), NULL, err);
         goto refused;
     }
+    if (read_months(&t, &s, msg, sizeof(msg)) != 0)
+        goto refused;
     if (force && given(t.reason) == NULL) {
         refusal(msg, sizeof(msg), NULL,
                 _("Say why the exception is made, or untick the exception box."));

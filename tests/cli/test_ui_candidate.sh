@@ -224,6 +224,50 @@ p = show(pao)["procedure"]
 check("exception: stored as --force --reason stores it", p["stage"] == "applied" and p["exceptions"]
       and p["exceptions"][0]["reason"] == "hồ sơ giấy ghi vậy")
 
+# The cell resolution: each sponsor picked by name with the months they have known the
+# candidate; under 12 the rule refuses with its reason, and an exception with a reason lets it in.
+r = s.post(adv, {"to": "biography_verified", "on": "10/01/2026"}, page=adv)
+check("verified: 303", r.status == 303)
+r = s.get(adv)
+check("cell: the sponsors and their months asked",
+      all('name="%s"' % f in r.body for f in ("sponsor1", "sponsor2")) and
+      all('name="%s" type="number"' % f in r.body for f in ("sponsor1_months", "sponsor2_months")))
+check("cell: p#what says the months are needed", "how many months each sponsor has known the candidate" in (r.by_id("what") or ""))
+giup = re.search(r'<option value="([0-9a-f-]{36})">Trần Văn Giúp', r.body).group(1)
+other = re.search(r'<option value="([0-9a-f-]{36})">&lt;script&gt;alert\(2\)', r.body).group(1)
+cell = {"to": "cell_resolution", "on": "02/02/2026", "sponsor1": giup, "sponsor2": other,
+        "sponsor1_months": "5", "sponsor2_months": "24"}
+r = s.post(adv, cell, page=adv)
+check("months under 12: 422 with the rule's reason", r.status == 422 and re.search(
+    r'<p class="error" role="alert">sponsor 1 has known the candidate for 5 months; the rule needs 12 months', r.body) is not None)
+check("months under 12: the exception offered, the months kept", 'name="force"' in r.body
+      and re.search(r'name="sponsor1_months" type="number" value="5"', r.body) is not None)
+p = show(pao)["procedure"]
+check("months under 12: nothing stored", p["stage"] == "biography_verified" and p["sponsor1_months"] is None)
+r = s.post(adv, dict(cell, sponsor1_months="mười"), page=adv)
+check("months not a number: 422 naming the box", r.status == 422 and
+      "months the sponsor has known the candidate: 'mười' is not a number of months from 0 to 1200" in r.text())
+r = s.post(adv, dict(cell, sponsor2=""), page=adv)
+check("months without their sponsor: 422", r.status == 422 and
+      "the months known are those of sponsor 2" in r.text() and show(pao)["procedure"]["stage"] == "biography_verified")
+r = s.post(adv, dict(cell, force="1", reason="đã quen biết qua công tác đoàn"), page=adv)
+check("months excepted: 303 saying so", r.status == 303 and r.location.endswith("&exception=1"))
+p = show(pao)["procedure"]
+check("months excepted: stored, with the exception", p["stage"] == "cell_resolution"
+      and p["sponsor1_months"] == 5 and p["sponsor2_months"] == 24
+      and any(e["rule"] == "sponsor_months" for e in p["exceptions"]))
+r = s.get("/candidate?id=" + pao)
+check("show: the months in dl#fields", re.search(r'data-field="sponsor1_months">5</dd>', r.by_id("fields") or "") is not None
+      and re.search(r'data-field="sponsor2_months">24</dd>', r.by_id("fields") or "") is not None)
+r = s.post("/candidate/undo?id=" + pao, {"reason": "ghi lại số tháng"}, page="/candidate/undo?id=" + pao)
+check("undo the cell resolution: 303", r.status == 303)
+r = s.post(adv, dict(cell, sponsor1_months="12", sponsor2_months="30"), page=adv)
+check("12 months and more: 303, no exception", r.status == 303 and "exception" not in r.location)
+p = show(pao)["procedure"]
+check("12 months and more: stored as --sponsor1-months stores it", p["stage"] == "cell_resolution"
+      and p["sponsor1_months"] == 12 and p["sponsor2_months"] == 30
+      and not any(e["rule"] == "sponsor_months" for e in p["exceptions"]))
+
 # Delete the twin entered by mistake, restore it, delete it again.
 r = s.get("/candidate/delete?id=" + twin)
 check("delete: p#what says what happens", "will be deleted" in (r.by_id("what") or ""))
@@ -255,4 +299,5 @@ r = s.post("/candidate/new", {"full_name": HOSTILE, "birth_date": "01/01/2001"},
 escaped("refused form", r)
 PY
 ui_checks "$dir/py.out"
+
 summary
