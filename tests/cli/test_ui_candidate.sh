@@ -300,4 +300,40 @@ escaped("refused form", r)
 PY
 ui_checks "$dir/py.out"
 
+# In Vietnamese (as a secretary reads it): the steps, the advance confirmation and the
+# dates DD/MM/YYYY in the catalog's words.
+kill -TERM "$ui_pid"
+wait "$ui_pid"
+bg_pids=''
+LANGUAGE="vi"
+export LANGUAGE
+start_ui ""
+unset LANGUAGE
+PYTHONPATH=$(dirname "$0") python3 - "$ui_url" "$cellsync" >"$dir/py.out" 2>&1 <<'PY'
+import html, json, subprocess, sys
+from ui_web import Session, check
+
+s = Session(sys.argv[1])
+found = json.loads(subprocess.run([sys.argv[2], "candidate", "list", "--json"],
+                                  capture_output=True, text=True).stdout)
+pao = [c for c in found if c["full_name"] == "Lò Văn Páo"][0]["id"]
+r = s.get("/candidate?id=" + pao)
+check("vi: lang vi", r.status == 200 and '<html lang="vi">' in r.body)
+tl = r.by_id("timeline") or ""
+check("vi: the steps' heading", "Các bước kết nạp" in r.body)
+for stage, label, date in (("identified", "đã chọn làm đối tượng phát triển", "01/12/2025"),
+                           ("class_passed", "đã học lớp bồi dưỡng nhận thức về Đảng", "05/01/2026"),
+                           ("cell_resolution", "nghị quyết chi bộ", "02/02/2026")):
+    check("vi: timeline %s in Vietnamese, dated %s" % (stage, date),
+          ('data-stage="%s" class="done"><span class="stage">%s</span> <span class="date">%s</span>'
+           % (stage, label, date)) in tl)
+check("vi: the next step in Vietnamese", 'class="next"><span class="stage">nghị quyết đảng ủy cơ sở</span>' in tl
+      and "Bước tiếp theo; cần có:" in tl)
+r = s.get("/candidate/advance?id=" + pao)
+what = html.unescape(r.by_id("what") or "")
+check("vi: the advance sentence " + what,
+      "Lò Văn Páo chuyển từ bước 'nghị quyết chi bộ' sang bước 'nghị quyết đảng ủy cơ sở' ngày 02/03/2026. Cần có: ngày của bước 'nghị quyết đảng ủy cơ sở'" in what)
+check("vi: the date box DD/MM/YYYY", 'name="on" type="text"' in r.body and 'value="02/03/2026"' in r.body)
+PY
+ui_checks "$dir/py.out"
 summary
