@@ -37,14 +37,18 @@ helper=$(sed -n 1p "$dir/ids") sp1=$(sed -n 2p "$dir/ids") sp2=$(sed -n 3p "$dir
 on a 0 "now at 'grassroots resolution'" -- candidate add --name "Lò Văn Pằng" \
     --birth-date 1990-01-01 --identified-on 2025-01-06 --helper-on 2025-02-03 --helper "$helper" \
     --class-on 2025-03-03 --applied-on 2025-04-01 --verified-on 2025-05-05 \
-    --cell-resolution-on 2025-06-02 --sponsor "$sp1" --sponsor2 "$sp2" \
-    --grassroots-resolution-on 2025-06-16
+    --cell-resolution-on 2025-06-02 --sponsor "$sp1" --sponsor2 "$sp2" --sponsor1-months 24 \
+    --sponsor2-months 18 --grassroots-resolution-on 2025-06-16
 k=$(added_id)
 on a 0 "added candidate" -- candidate add --name "Nhập Nhầm" --birth-date 1995-05-05
 wrong=$(added_id)
 on a 0 "synced" -- sync
 kid=$(hubsql "SELECT hex(id) FROM candidate WHERE full_name = 'Lò Văn Pằng'")
 wid=$(hubsql "SELECT hex(id) FROM candidate WHERE full_name = 'Nhập Nhầm'")
+# The months each sponsor has known the candidate are the cell's to write: accepted.
+equal "the sponsors' months at the hub, from a cell" "24|18|0" "$(hubsql "SELECT sponsor1_months
+    || '|' || sponsor2_months || '|' || (SELECT count(*) FROM hub_refused)
+    FROM candidate WHERE hex(id) = '$kid'")"
 
 # The committee decides; the cell holds the ceremony.
 on c 0 "synced" -- sync
