@@ -51,15 +51,12 @@ client_cand_add(struct client *c, const char **fv, struct cs_step *steps, size_t
                 const char *force_reason, void (*excepted)(void *ud, const char *message), void *ud,
                 struct cs_id *id, int *failed, char *err, size_t errlen)
 {
-    const char *name = fv[entity_field(&ent_candidate, "full_name") - ent_candidate.fields];
     char role[16];
     struct cs_casework k;
     size_t step = 0;
     int ret;
 
     *failed = -1;
-    if (name == NULL || name[0] == 0)
-        return cs_errf(err, errlen, CS_EINVAL, "%s", _("a candidate needs a full name"));
     casework(c, &k, role, sizeof(role), force_reason, excepted, ud);
     cs_id_new(id);
     if ((ret = cs_replica_begin(c->rep, err, errlen)) != 0)

@@ -120,9 +120,10 @@ const struct field *entity_field(const struct entity *e, const char *column);
  * Checks and writes the given fields of one record in the open transaction.
  * Dates are normalised, codes checked, references resolved. On a bad value
  * returns CS_EINVAL with err naming the field and the value. A candidate or
- * member given a name, date of birth or cell that makes it look like a
- * person already recorded in the cell (cs_person_duplicate()) is refused
- * with CS_EDUPLICATE, unless c->duplicate_ok.
+ * member left without a full name, added or changed, is refused with
+ * CS_EINVAL ("a member needs a full name"). A candidate or member given a name, date of birth or
+ * cell that makes it look like a person already recorded in the cell (cs_person_duplicate()) is
+ * refused with CS_EDUPLICATE, unless c->duplicate_ok.
  */
 int fields_write(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
                  char *err, size_t errlen);

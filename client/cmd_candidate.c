@@ -296,7 +296,8 @@ cand_add(struct client *c, const struct verb_args *a)
     int ret, failed;
 
     const struct field *name = entity_field(&ent_candidate, "full_name");
-    if (a->fv[name - ent_candidate.fields] == NULL || a->fv[name - ent_candidate.fields][0] == 0)
+    /* A name given empty is refused where every write of a person is (fields_write()). */
+    if (a->fv[name - ent_candidate.fields] == NULL)
         return client_usage(_("candidate add: --name is required"));
     if (o[ADD_FORCE] != NULL && (o[ADD_REASON] == NULL || o[ADD_REASON][0] == 0))
         return client_usage(_("candidate add: --force needs a --reason"));

@@ -51,7 +51,8 @@ member_add(struct client *c, const struct verb_args *a)
     char hex[CS_ID_HEX_LEN + 1];
     int ret;
 
-    if (name == NULL || name[0] == 0)
+    /* A name given empty is refused where every write of a person is (fields_write()). */
+    if (name == NULL)
         return client_usage(_("member add: '--name' is required"));
     cs_id_new(&id);
     if ((ret = write_member(c, &id, a->fv)) != 0)
@@ -124,7 +125,6 @@ member_show(struct client *c, const struct verb_args *a)
 static int
 member_edit(struct client *c, const struct verb_args *a)
 {
-    const char *name = a->fv[field_index("full_name")];
     struct cs_id id;
     char err[256], hex[CS_ID_HEX_LEN + 1];
     size_t given = 0;
@@ -135,8 +135,6 @@ member_edit(struct client *c, const struct verb_args *a)
     if (given == 0)
         return client_usage(_("member edit: give at least one field to change (see 'cellsync "
                               "member edit --help')"));
-    if (name != NULL && name[0] == 0)
-        return client_usage(_("member edit: '--name' cannot be empty"));
     if (records_find(c, "member", a->argv[0], &id, err, sizeof(err)) != 0)
         return client_fail("%s", err);
     if ((ret = write_member(c, &id, a->fv)) != 0)

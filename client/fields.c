@@ -72,6 +72,36 @@ check_duplicate(struct client *c, const struct entity *e, const struct cs_id *ro
     return 0;
 }
 
+/*
+ * A person is found and picked by their full name, so a record of one
+ * keeps it: read back after the write, so an add without one and an edit
+ * that clears it (`edit --name ''`, an emptied box) are refused alike, by
+ * every command and page that writes a person.
+ */
+static int
+check_name(struct client *c, const struct entity *e, const struct cs_id *row, char *err,
+           size_t errlen)
+{
+    char sql[128];
+    sqlite3_stmt *st;
+    int named = 0, rc;
+
+    snprintf(sql, sizeof(sql), "SELECT trim(full_name) <> '' FROM %s WHERE id = ?1", e->table);
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(c->db));
+    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        named = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(c->db));
+    if (named)
+        return 0;
+    return cs_errf(err, errlen, CS_EINVAL, "%s",
+                   e == &ent_candidate ? _("a candidate needs a full name")
+                                       : _("a member needs a full name"));
+}
+
 int
 fields_write(struct client *c, const struct entity *e, const struct cs_id *row, const char **fv,
              char *err, size_t errlen)
@@ -92,7 +122,11 @@ fields_write(struct client *c, const struct entity *e, const struct cs_id *row, 
             (ret = cs_replica_set(c->rep, e->table, row, f->column, &val, err, errlen)) != 0)
             return ret;
     }
-    return fields_person(e) ? check_duplicate(c, e, row, fv, err, errlen) : 0;
+    if (!fields_person(e))
+        return 0;
+    if ((ret = check_name(c, e, row, err, errlen)) != 0)
+        return ret;
+    return check_duplicate(c, e, row, fv, err, errlen);
 }
 
 /*

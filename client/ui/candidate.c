@@ -427,12 +427,6 @@ post_edit(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         return not_found(b);
     if (ui_entity_read(r, &ent_candidate, f.fv) != 0)
         return 500;
-    const char *typed = f.fv[entity_field(&ent_candidate, "full_name") - ent_candidate.fields];
-    if (typed != NULL && typed[0] == 0) {
-        status = edit_page(x, b, &id, name, &f, _("Type the candidate's full name."), 422);
-        cand_form_free(&f);
-        return status;
-    }
     /*
      * Only what was changed is written, as `edit` writes only the options
      * given: an unchanged field rewritten would be a change to sync, and

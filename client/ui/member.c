@@ -254,7 +254,6 @@ post_member(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b, const struct c
 {
     char *fv[MAX_FIELDS] = {NULL}, *old[MAX_FIELDS] = {NULL}, *shown[MAX_FIELDS] = {NULL};
     char err[512] = "", hex[CS_ID_HEX_LEN + 1], ok[4];
-    const char *name;
     size_t given = 0;
     struct cs_id row;
     int ret, status;
@@ -264,11 +263,6 @@ post_member(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b, const struct c
         status = member_form(x, b, id, shown, _("The computer ran out of memory; try again."), 0);
         goto out;
     }
-    name = fv[entity_field(&ent_member, "full_name") - ent_member.fields];
-    if (name == NULL || name[0] == 0) {
-        status = member_form(x, b, id, shown, _("Type the member's full name."), 0);
-        goto out;
-    }
     ui_entity_changed(x, &ent_member, fv, id != NULL ? old : NULL);
     for (size_t i = 0; i < ent_member.nfields; i++)
         given += fv[i] != NULL;
@@ -276,7 +270,8 @@ post_member(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b, const struct c
     if (id == NULL)
         cs_id_new(&row);
     cs_id_to_hex(&row, hex);
-    if (given == 0) {
+    /* An edit that changes nothing writes nothing; a new member is judged even when empty. */
+    if (given == 0 && id != NULL) {
         status = ui_redirect(r, "/member?id=%s&done=unchanged", hex);
         goto out;
     }

@@ -136,6 +136,8 @@ on home 0 "meeting" -- search "tien bo"
 on home 1 "no candidate with id 'ffffffff'" -- candidate show ffffffff
 on home 1 "is not a date" -- candidate edit "$k" --birth-date 31/02/2000
 on home 1 "is not one of" -- candidate edit "$k" --source astronaut
+on home 1 "a candidate needs a full name" -- candidate edit "$k" --name ""
+on home 1 "a candidate needs a full name" -- candidate add --name ""
 on home 2 "unknown option" -- candidate add --name X --colour blue
 on home 2 "missing" -- candidate show
 on home 1 "not a record id" -- candidate show "zz-top"

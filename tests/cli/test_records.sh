@@ -136,6 +136,11 @@ expect 2 stderr "missing MEMBER: name the members" -- "$cellsync" meeting attend
 expect 2 stderr "missing MEETING MEMBER" -- "$cellsync" meeting attend
 expect 2 stderr "missing TEXT" -- "$cellsync" search
 expect 2 stderr "'--name' is required" -- "$cellsync" member add --phone 1
+# A name given empty, or cleared by an edit, is refused as the pages refuse it.
+expect 1 stderr "^cellsync: a member needs a full name$" -- "$cellsync" member add --name '' --phone 0911111111
+expect 1 stderr "^cellsync: a member needs a full name$" -- "$cellsync" member edit "$m1" --name ''
+expect 1 stderr "^cellsync: a member needs a full name$" -- "$cellsync" member edit "$m1" --name '  ' \
+    --phone 0911111111
 expect 2 stderr "'--date' is required" -- "$cellsync" meeting add --agenda x
 expect 2 stderr "give either '--present' or '--absent'" -- "$cellsync" meeting attend "$mt" "$m1"
 expect 2 stderr "give at least one word" -- "$cellsync" search '!?' '...'

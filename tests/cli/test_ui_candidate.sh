@@ -138,6 +138,10 @@ check("edit: 303 (got %d %s)" % (r.status, re.findall(r"role=.alert.>[^<]*", r.b
 r2 = s.post("/candidate/edit?id=" + mai, dict(fields_now, birth_date="1/1/99"), page="/candidate/edit?id=" + mai)
 check("edit refused: 422 with the typed date", r2.status == 422 and 'value="1/1/99"' in r2.body)
 check("edit refused: nothing stored", show(mai)["record"]["birth_date"] == "2000-03-15")
+r2 = s.post("/candidate/edit?id=" + mai, dict(fields_now, full_name=""), page="/candidate/edit?id=" + mai)
+check("name cleared: 422, as `candidate edit --name ''` says", r2.status == 422
+      and '<p class="error" role="alert">a candidate needs a full name</p>' in r2.body
+      and show(mai)["record"]["full_name"] == "Nguyễn Thị Mai")
 
 # Advance: the confirmation says who moves from which step to which on which date.
 r = s.get("/candidate/advance?id=" + mai)
