@@ -211,24 +211,23 @@ find_members(struct client *c, const char *helper, const char *sp1, const char *
 
 /*
  * --sponsor1-months and --sponsor2-months (typed[0], typed[1]) into
- * s->sponsor_months. CS_EXIT_OK, or the usage error printed for verb.
+ * s->sponsor_months. 0, or CS_EINVAL with err naming the option.
  */
 static int
-months_options(const char *verb, const char *const *typed, struct cs_step *s)
+months_options(const char *const *typed, struct cs_step *s, char *err, size_t errlen)
 {
     static const char *const names[] = {"sponsor1-months", "sponsor2-months"};
-    char err[512];
     long v;
 
     for (int i = 0; i < CS_RULES_SPONSORS; i++) {
         if (typed[i] == NULL)
             continue;
         if (cs_cli_number(names[i], typed[i], CS_CLI_MONTHS, 0, CS_STEP_MONTHS_MAX, &v, err,
-                          sizeof(err)) != 0)
-            return client_usage("candidate %s: %s", verb, err);
+                          errlen) != 0)
+            return CS_EINVAL;
         s->sponsor_months[i] = (int)v;
     }
-    return CS_EXIT_OK;
+    return 0;
 }
 
 /*
@@ -274,9 +273,10 @@ add_steps(struct client *c, const struct verb_args *a, struct cs_step *steps, si
     }
     struct cs_step brings;
     cs_step_init(&brings);
-    if ((ret = find_members(c, o[ADD_HELPER], o[ADD_SPONSOR], o[ADD_SPONSOR2], m, &brings)) != 0 ||
-        (ret = months_options("add", &o[ADD_SPONSOR1_MONTHS], &brings)) != CS_EXIT_OK)
+    if ((ret = find_members(c, o[ADD_HELPER], o[ADD_SPONSOR], o[ADD_SPONSOR2], m, &brings)) != 0)
         return ret;
+    if (months_options(&o[ADD_SPONSOR1_MONTHS], &brings, err, sizeof(err)) != 0)
+        return client_usage(_("candidate add: %s"), err);
     if (o[ADD_YOUTH] != NULL &&
         cs_date_parse(o[ADD_YOUTH], &brings.youth_union_resolution, err, sizeof(err)) != 0)
         return client_fail(_("--youth-union-resolution: %s"), err);
@@ -548,9 +548,10 @@ cand_advance(struct client *c, const struct verb_args *a)
     if (o[ADV_YOUTH] != NULL &&
         cs_date_parse(o[ADV_YOUTH], &s.youth_union_resolution, err, sizeof(err)) != 0)
         return client_fail(_("--youth-union-resolution: %s"), err);
-    if ((ret = find_members(c, o[ADV_HELPER], o[ADV_SPONSOR], o[ADV_SPONSOR2], &m, &s)) != 0 ||
-        (ret = months_options("advance", &o[ADV_SPONSOR1_MONTHS], &s)) != CS_EXIT_OK)
+    if ((ret = find_members(c, o[ADV_HELPER], o[ADV_SPONSOR], o[ADV_SPONSOR2], &m, &s)) != 0)
         return ret;
+    if (months_options(&o[ADV_SPONSOR1_MONTHS], &s, err, sizeof(err)) != 0)
+        return client_usage(_("candidate advance: %s"), err);
     ret = client_cand_advance(c, &id, &s, o[ADV_FORCE] != NULL ? o[ADV_REASON] : NULL,
                               print_exception, NULL, err, sizeof(err));
     if (ret == CS_EINVAL)
