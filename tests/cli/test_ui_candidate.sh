@@ -4,8 +4,9 @@
 # their forms (ui_web.py): add (a Vietnamese name, dates typed DD/MM/YYYY, codes
 # picked by label), a refused add that stores nothing and keeps what was typed,
 # a likely duplicate let in with "this is another person", edit, three steps
-# (the helper picked by name), a refused step, undo, withdraw, delete and
-# restore. What the pages wrote is compared with what the same commands write
+# (the helper picked by name), a refused step, the cell resolution with the
+# sponsors' months (under 12 refused by the rule, then excepted), undo,
+# withdraw, delete and restore; then the candidate pages in Vietnamese. What the pages wrote is compared with what the same commands write
 # (`candidate show --json`), and a hostile name is shown as text on every page.
 # $1 is cellsync. Without python3 the test is skipped.
 set -u
