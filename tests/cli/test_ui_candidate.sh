@@ -333,7 +333,7 @@ for stage, label, date in (("identified", "đã chọn làm đối tượng phá
           ('data-stage="%s" class="done"><span class="stage">%s</span> <span class="date">%s</span>'
            % (stage, label, date)) in tl)
 check("vi: the next step in Vietnamese", 'class="next"><span class="stage">nghị quyết đảng ủy cơ sở</span>' in tl
-      and "Bước tiếp theo; cần có:" in tl)
+      and "Bước tiếp theo. Để ghi bước này cần có:" in tl)
 r = s.get("/candidate/advance?id=" + pao)
 what = html.unescape(r.by_id("what") or "")
 check("vi: the advance sentence " + what,
