@@ -174,13 +174,11 @@ ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         name_link(b, st, 4, (const char *)sqlite3_column_text(st, 0));
         if (sqlite3_column_int(st, 5))
             ui_refused_mark(b);
-        ui_raw(b, "</td><td>");
-        ui_text(b, born ? cs_date_text_vi(born, d1, sizeof(d1)) : "");
-        ui_raw(b, "</td><td>");
-        ui_text(b, (const char *)sqlite3_column_text(st, 2));
-        ui_raw(b, "</td><td>");
-        ui_text(b, on ? cs_date_text_vi(on, d2, sizeof(d2)) : "");
-        ui_raw(b, "</td></tr>\n");
+        ui_raw(b, "</td>");
+        ui_cell(b, _("born"), born ? cs_date_text_vi(born, d1, sizeof(d1)) : "");
+        ui_cell(b, _("stage"), (const char *)sqlite3_column_text(st, 2));
+        ui_cell(b, _("since"), on ? cs_date_text_vi(on, d2, sizeof(d2)) : "");
+        ui_raw(b, "</tr>\n");
     }
     if (rc != SQLITE_DONE) {
         ui_failed(b, c);

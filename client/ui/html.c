@@ -74,6 +74,16 @@ ui_text(struct ui_buf *b, const char *s)
 }
 
 void
+ui_cell(struct ui_buf *b, const char *label, const char *text)
+{
+    ui_raw(b, "<td data-label=\"");
+    ui_text(b, label);
+    ui_raw(b, "\">");
+    ui_text(b, text);
+    ui_raw(b, "</td>");
+}
+
+void
 ui_num(struct ui_buf *b, long long v)
 {
     char t[32];

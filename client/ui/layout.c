@@ -28,7 +28,12 @@ const char ui_style_css[] =
      */
     "@media (max-width:600px){dl.nums{grid-template-columns:1fr;gap:0}"
     "dl.nums dd{margin-bottom:12px}"
-    "th,td{padding:6px 4px}td a.name{overflow-wrap:anywhere}}"
+    "th,td{padding:6px 4px}td a.name{overflow-wrap:anywhere}"
+    /* The lists as cards: the name on its line, then each cell after its label. */
+    "#list thead{display:none}#list tr{display:block;padding:8px 0;border-bottom:1px solid #ddd}"
+    "#list td{display:block;border:0;padding:2px 4px}"
+    "#list td a.name{font-size:20px;overflow-wrap:break-word}"
+    "#list td[data-label]::before{content:attr(data-label) \": \";color:#666}}"
     "input,button,select,textarea{font-size:18px;min-height:44px;padding:0 12px;"
     "box-sizing:border-box}"
     "textarea{padding:8px 12px;width:100%;font-family:inherit}"
@@ -38,7 +43,7 @@ const char ui_style_css[] =
     "button,a.button{display:inline-block;background:#8b0000;color:#fff;border:0;"
     "border-radius:4px;padding:11px 20px;line-height:1.3;text-decoration:none;cursor:pointer;"
     "margin:4px 8px 4px 0}"
-    "a.button{background:#666}"
+    "a.button{background:#666;box-sizing:border-box}"
     /* A record's page: the next step stands out, the delete does not invite. */
     "a.button#advance{background:#8b0000}"
     "a.button#delete{background:#fff;color:#b00;border:2px solid #b00;padding:9px 18px}"

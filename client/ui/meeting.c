@@ -789,11 +789,8 @@ page_meetings(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
             ui_raw(b, "\">");
             ui_text(b, on != NULL ? cs_date_text_vi(on, d, sizeof(d)) : _("(no date)"));
             ui_raw(b, "</a></td>");
-            for (int i = 2; i <= 5; i++) {
-                ui_raw(b, "<td>");
-                ui_text(b, (const char *)sqlite3_column_text(st, i));
-                ui_raw(b, "</td>");
-            }
+            for (int i = 2; i <= 5; i++)
+                ui_cell(b, _(heads[i - 1]), (const char *)sqlite3_column_text(st, i));
             ui_raw(b, "</tr>\n");
         }
     }

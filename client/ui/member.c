@@ -60,11 +60,10 @@ list_row(struct ui_buf *b, sqlite3_stmt *st)
     ui_raw(b, "</a>");
     if (sqlite3_column_int(st, 4))
         ui_refused_mark(b);
-    ui_raw(b, "</td><td>");
-    ui_text(b, (const char *)sqlite3_column_text(st, 2));
-    ui_raw(b, "</td><td>");
-    ui_text(b, on ? cs_date_text_vi(on, d, sizeof(d)) : "");
-    ui_raw(b, "</td></tr>\n");
+    ui_raw(b, "</td>");
+    ui_cell(b, _("status"), (const char *)sqlite3_column_text(st, 2));
+    ui_cell(b, _("official member since"), on ? cs_date_text_vi(on, d, sizeof(d)) : "");
+    ui_raw(b, "</tr>\n");
 }
 
 /* After a delete, on the list: who was deleted, and a button that brings the record back. */

@@ -32,6 +32,11 @@ void ui_raw(struct ui_buf *b, const char *s);
  * markup is written through here.
  */
 void ui_text(struct ui_buf *b, const char *s);
+/*
+ * A table cell of text, with its column's label as data-label: on a phone
+ * the lists are cards, each cell on its line after its label (layout.c).
+ */
+void ui_cell(struct ui_buf *b, const char *label, const char *text);
 /* Appends a number. */
 void ui_num(struct ui_buf *b, long long v);
 void ui_buf_free(struct ui_buf *b);

@@ -245,7 +245,7 @@ check("meeting page: a#assess and a#edit", 'id="assess"' in r.body and 'href="/m
 r = s.get("/meetings")
 lst = r.by_id("list") or ""
 check("meetings: the meeting listed, date linked, 2 present, 1 assessed",
-      re.search(r'<a class="name" href="/meeting\?id=%s">05/03/2026</a></td><td>thematic</td><td>2</td><td>1</td>' % mid, lst) is not None)
+      re.search(r'<a class="name" href="/meeting\?id=%s">05/03/2026</a></td><td data-label="kind">thematic</td><td data-label="present">2</td><td data-label="assessments">1</td>' % mid, lst) is not None)
 
 # The command line records the same meeting; both read back the same.
 cli_out = cli("meeting", "add", "--date", "05/03/2026", "--kind", "thematic", "--agenda",
