@@ -248,10 +248,13 @@ ui_select_people(struct ui_ctx *x, struct ui_buf *b, const char *name, const cha
     int has = picked != NULL && cs_id_from_hex(&want, picked, strlen(picked)) == 0;
 
     label_open(b, name, label);
-    ui_raw(b, "<select id=\"f-");
+    /* data-filter: the script puts a box before it that narrows the list to the names typed. */
+    ui_raw(b, "<select class=\"people\" id=\"f-");
     ui_text(b, name);
     ui_raw(b, "\" name=\"");
     ui_text(b, name);
+    ui_raw(b, "\" data-filter=\"");
+    ui_text(b, _("Type part of the name, tone marks optional"));
     ui_raw(b, "\"><option value=\"\">");
     ui_text(b, blank);
     ui_raw(b, "</option>");

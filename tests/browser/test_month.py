@@ -432,6 +432,17 @@ def advance(stage, helper=None):
     check("'on' defaults to today (%s)" % on.get_attribute("value"),
           on.get_attribute("value") == TODAY)
     if helper:
+        # Picked by typing part of the name without its tone marks, as a secretary would.
+        boxes = css("input.pick")
+        must("a name filter before the helper's list", len(boxes) == 1)
+        boxes[0].send_keys("lo van")
+        shown = d.execute_script(
+            "return Array.from(document.querySelector('[name=helper]').options)"
+            ".filter(function (o) { return o.value && !o.hidden; }).map(function (o) { return o.text; });")
+        check("typing 'lo van' leaves only %s (%s)" % (helper, shown),
+              len(shown) == 1 and helper in shown[0])
+        chosen = Select(field("helper")).first_selected_option.text
+        check("and chooses it (%s)" % chosen, helper in chosen)
         pick("helper", helper)
     if stage == "helper_assigned":
         look("advance")
