@@ -97,6 +97,8 @@ echo "$deps" | grep -q libuv1 && bad "cellsync depends on libuv1, which it does 
 for d in libminizip1 libexpat1 libmicrohttpd12; do
     echo "$deps" | grep -qF "$d" && ok || bad "cellsync does not depend on $d: $deps"
 done
+[ "$(dpkg-deb -f "$c_deb" Recommends)" = xdg-utils ] && ok ||
+    bad "cellsync does not recommend xdg-utils (xdg-open opens the pages)"
 dpkg-deb -c "$d_deb" >"$tmp/d.list"
 for f in ./usr/sbin/cellsyncd ./lib/systemd/system/cellsyncd.service ./etc/cellsync/cellsyncd.conf \
     ./usr/share/man/man8/cellsyncd.8.gz ./usr/share/man/man5/cellsyncd.conf.5.gz \
@@ -104,7 +106,8 @@ for f in ./usr/sbin/cellsyncd ./lib/systemd/system/cellsyncd.service ./etc/cells
     grep -q " $f\$" "$tmp/d.list" && ok || bad "cellsyncd.deb lacks $f"
 done
 dpkg-deb -c "$c_deb" >"$tmp/c.list"
-for f in ./usr/bin/cellsync ./usr/share/man/man1/cellsync.1.gz ./usr/share/doc/cellsync/copyright; do
+for f in ./usr/bin/cellsync ./usr/share/man/man1/cellsync.1.gz ./usr/share/doc/cellsync/copyright \
+    ./usr/share/applications/cellsync.desktop; do
     grep -q " $f\$" "$tmp/c.list" && ok || bad "cellsync.deb lacks $f"
 done
 dpkg-deb -c "$m_deb" | grep -q ' ./usr/share/locale/vi/LC_MESSAGES/cellsync.mo$' && ok ||
@@ -205,6 +208,11 @@ else
         [ -f "/usr/share/man/$f" ] && ok || bad "/usr/share/man/$f is not installed"
     done
 fi
+
+# The laptop's menu entry starts the pages, with a command cellsync takes.
+[ "$(sed -n 's/^Exec=//p' /usr/share/applications/cellsync.desktop)" = "cellsync ui" ] && ok ||
+    bad "the menu entry does not run 'cellsync ui'"
+run 0 "usage: cellsync ui" -- cellsync ui --help
 
 # ---- remove: the programs go; the configuration, the state and the user stay ----
 # shellcheck disable=SC2086 # $pkgs: the package names, one word each
