@@ -19,18 +19,19 @@
 
 #define MAX_FIELDS 64
 
+/* The add button, then the search, in the order of the candidates page. */
 static void
 search_form(struct ui_buf *b, const char *q)
 {
-    ui_raw(b, "<form method=\"get\" action=\"/members\" role=\"search\"><label>");
+    ui_raw(b, "<p><a id=\"add\" class=\"button\" href=\"/member/new\">");
+    ui_text(b, _("Add a member"));
+    ui_raw(b, "</a></p>\n<form method=\"get\" action=\"/members\" role=\"search\"><label>");
     ui_text(b, _("Find by name (tone marks are optional):"));
     ui_raw(b, " <input type=\"search\" name=\"q\" value=\"");
     ui_text(b, q);
     ui_raw(b, "\"></label> <button type=\"submit\">");
     ui_text(b, _("Find"));
-    ui_raw(b, "</button></form>\n<p><a id=\"add\" class=\"button\" href=\"/member/new\">");
-    ui_text(b, _("Add a member"));
-    ui_raw(b, "</a></p>\n");
+    ui_raw(b, "</button></form>\n");
 }
 
 static void
