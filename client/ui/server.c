@@ -137,37 +137,10 @@ forbidden(struct MHD_Connection *conn)
     return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
 }
 
-/* The nth value of field name in an x-www-form-urlencoded body, decoded and malloc'd. */
-static char *
-form_field(const char *body, const char *name, size_t nth)
-{
-    size_t nl = strlen(name);
-    const char *p = body;
-
-    while (p != NULL && *p) {
-        const char *amp = strchr(p, '&'), *stop = amp ? amp : p + strlen(p);
-        if ((size_t)(stop - p) > nl && strncmp(p, name, nl) == 0 && p[nl] == '=' && nth-- == 0) {
-            size_t n = (size_t)(stop - p) - nl - 1;
-            char *out = malloc(n + 1);
-            if (out == NULL)
-                return NULL;
-            memcpy(out, p + nl + 1, n);
-            out[n] = 0;
-            for (char *q = out; *q; q++)
-                if (*q == '+')
-                    *q = ' ';
-            MHD_http_unescape(out);
-            return out;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return NULL;
-}
-
 char *
 ui_field_nth(const struct ui_req *r, const char *name, size_t nth)
 {
-    return r->body != NULL ? form_field(r->body, name, nth) : NULL;
+    return r->body != NULL ? ui_form_field(r->body, name, nth) : NULL;
 }
 
 int
@@ -267,7 +240,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (post) {
         const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-        char *token = rq->body != NULL ? form_field(rq->body, "csrf", 0) : NULL;
+        char *token = rq->body != NULL ? ui_form_field(rq->body, "csrf", 0) : NULL;
         int good = token != NULL && same(token, s->csrf);
         free(token);
         if ((origin != NULL && strcmp(origin, s->origin) != 0) || rq->too_big || !good)

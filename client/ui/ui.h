@@ -85,6 +85,8 @@ const char *ui_arg(struct ui_req *r, const char *name);
  * name (attendance).
  */
 char *ui_field_nth(const struct ui_req *r, const char *name, size_t nth);
+/* The same from an x-www-form-urlencoded body (form_body.c). */
+char *ui_form_field(const char *body, const char *name, size_t nth);
 /* The first, copied into out; 0, or -1 when absent or longer than outlen - 1. */
 int ui_field(const struct ui_req *r, const char *name, char *out, size_t outlen);
 /* Sets location (printf-like) and returns 303. */
