@@ -7,9 +7,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <microhttpd.h>
-
 #include "ui.h"
+
+static int
+hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t
+ui_form_unescape(char *s)
+{
+    char *out = s;
+    const char *in = s;
+
+    while (*in) {
+        int hi, lo;
+        if (in[0] == '%' && (hi = hex_digit(in[1])) >= 0 && (lo = hex_digit(in[2])) >= 0) {
+            *out++ = (char)(hi << 4 | lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = 0;
+    return (size_t)(out - s);
+}
 
 /* The nth value of field name in an x-www-form-urlencoded body, decoded and malloc'd. */
 char *
@@ -30,7 +59,7 @@ ui_form_field(const char *body, const char *name, size_t nth)
             for (char *q = out; *q; q++)
                 if (*q == '+')
                     *q = ' ';
-            MHD_http_unescape(out);
+            ui_form_unescape(out);
             return out;
         }
         p = amp ? amp + 1 : NULL;

@@ -87,6 +87,12 @@ const char *ui_arg(struct ui_req *r, const char *name);
 char *ui_field_nth(const struct ui_req *r, const char *name, size_t nth);
 /* The same from an x-www-form-urlencoded body (form_body.c). */
 char *ui_form_field(const char *body, const char *name, size_t nth);
+/*
+ * Decodes s's %HH escapes in place, as a browser's form sends them (a '%'
+ * not followed by two hex digits stays as it is); the decoded length, which
+ * counts a decoded %00 and is never more than strlen(s).
+ */
+size_t ui_form_unescape(char *s);
 /* The first, copied into out; 0, or -1 when absent or longer than outlen - 1. */
 int ui_field(const struct ui_req *r, const char *name, char *out, size_t outlen);
 /* Sets location (printf-like) and returns 303. */
