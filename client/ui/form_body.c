@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cellsync/util.h"
 #include "ui.h"
 
 static int
@@ -65,4 +66,104 @@ ui_form_field(const char *body, const char *name, size_t nth)
         p = amp ? amp + 1 : NULL;
     }
     return NULL;
+}
+
+/* Decodes one name or value in place; its length, or -1 when a '%' is not followed by 2 hex digits.
+ */
+static long
+decode(char *s)
+{
+    for (const char *q = s; (q = strchr(q, '%')) != NULL; q++)
+        if (hex_digit(q[1]) < 0 || hex_digit(q[2]) < 0)
+            return -1;
+    for (char *q = s; *q; q++)
+        if (*q == '+')
+            *q = ' ';
+    return (long)ui_form_unescape(s);
+}
+
+/* One "name=value" pair of a body (a copy), decoded in place; *name and its problem. */
+static int
+check_pair(char *pair, char **name)
+{
+    char *eq = strchr(pair, '=');
+    long nn, vn;
+
+    *name = pair;
+    if (eq == NULL)
+        return UI_FORM_ENCODING;
+    *eq = 0;
+    if ((nn = decode(pair)) < 0 || (vn = decode(eq + 1)) < 0)
+        return UI_FORM_ENCODING;
+    if ((size_t)nn != strlen(pair) || (size_t)vn != strlen(eq + 1))
+        return UI_FORM_NUL;
+    if (!cs_utf8_valid(pair, (size_t)nn) || !cs_utf8_valid(eq + 1, (size_t)vn))
+        return UI_FORM_UTF8;
+    return UI_FORM_OK;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+listed(const char *name, const char *const *lists)
+{
+    for (; lists != NULL && *lists != NULL; lists++)
+        if (strcmp(name, *lists) == 0)
+            return 1;
+    return 0;
+}
+
+/* The first name of names (n, sorted) given twice and not one of lists; NULL if none. */
+static const char *
+twice(char **names, size_t n, const char *const *lists)
+{
+    qsort(names, n, sizeof(*names), by_name);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(names[i - 1], names[i]) == 0 && !listed(names[i], lists))
+            return names[i];
+    return NULL;
+}
+
+int
+ui_form_check(const char *body, const char *const *lists, char *bad, size_t badlen)
+{
+    size_t len = strlen(body), n = 0, cap = 1;
+    char *copy = malloc(len + 1), **names = NULL;
+    const char *which = NULL;
+    int ret = -1;
+
+    if (bad != NULL && badlen > 0)
+        bad[0] = 0;
+    for (const char *p = body; *p; p++)
+        cap += *p == '&';
+    if (copy == NULL || (names = malloc(cap * sizeof(*names))) == NULL)
+        goto out;
+    memcpy(copy, body, len + 1);
+    ret = UI_FORM_OK;
+    for (char *p = copy, *amp; p != NULL && ret == UI_FORM_OK; p = amp) {
+        if ((amp = strchr(p, '&')) != NULL)
+            *amp++ = 0;
+        if (*p == 0)
+            continue; /* "a=1&&b=2": an empty pair is nothing, as browsers read it */
+        ret = check_pair(p, &names[n]);
+        which = names[n++];
+    }
+    if (ret == UI_FORM_OK && (which = twice(names, n, lists)) != NULL)
+        ret = UI_FORM_TWICE;
+    /* The name as far as it is text: up to a NUL it decoded to, cut at a character's start. */
+    if (ret > 0 && bad != NULL && badlen > 0) {
+        size_t k = strnlen(which, badlen - 1);
+        while (k > 0 && !cs_utf8_valid(which, k))
+            k--;
+        memcpy(bad, which, k);
+        bad[k] = 0;
+    }
+out:
+    free(names);
+    free(copy);
+    return ret;
 }

@@ -2,7 +2,8 @@
 /*
  * The reader of a POST's form body (client/ui/form_body.c): %HH escapes
  * decoded as a browser sends them, a malformed escape left as it is, '+' a
- * space, and a field found by its whole name, the nth of a repeated one.
+ * space, and a field found by its whole name, the nth of a repeated one;
+ * a whole body checked (malformed escapes, %00, not UTF-8, a name twice).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,14 +87,75 @@ test_field(void **state)
     free(v);
 }
 
+static const char *const lists[] = {"present", NULL};
+
+/* ui_form_check's answer for body, the field it names in *bad. */
+static int
+check(const char *body, const char *want_bad)
+{
+    char bad[32];
+    int ret = ui_form_check(body, lists, bad, sizeof(bad));
+    assert_string_equal(bad, want_bad);
+    return ret;
+}
+
+static void
+test_check(void **state)
+{
+    (void)state;
+    assert_int_equal(check("csrf=t&full_name=L%C3%B2+V%C4%83n&present=a&present=b", ""),
+                     UI_FORM_OK);
+    assert_int_equal(check("", ""), UI_FORM_OK);
+    assert_int_equal(check("a=1&&b=&c=100%25", ""), UI_FORM_OK);
+    assert_int_equal(check("a=1&note=%zz", "note"), UI_FORM_ENCODING);
+    assert_int_equal(check("note=50%", "note"), UI_FORM_ENCODING);
+    assert_int_equal(check("note=%0", "note"), UI_FORM_ENCODING);
+    assert_int_equal(check("a=1&justaname", "justaname"), UI_FORM_ENCODING);
+    assert_int_equal(check("full_name=ab%00cd", "full_name"), UI_FORM_NUL);
+    assert_int_equal(check("x%00y=1", "x"), UI_FORM_NUL);
+    assert_int_equal(check("full_name=ab%FF%FEcd", "full_name"), UI_FORM_UTF8);
+    assert_int_equal(check("full_name=%C0%AF", "full_name"), UI_FORM_UTF8); /* an overlong '/' */
+    assert_int_equal(check("ok=1&full_name=a&full_name=b", "full_name"), UI_FORM_TWICE);
+    assert_int_equal(check("full_name=a&full%5Fname=b", "full_name"), UI_FORM_TWICE);
+    assert_int_equal(check("present=a&present=a", ""), UI_FORM_OK);
+}
+
+static void
+test_check_long_name(void **state)
+{
+    char bad[7];
+    (void)state;
+    /* Cut to the buffer, and not inside a character: "ễ" is 3 bytes. */
+    assert_int_equal(ui_form_check("Nguy%E1%BB%85n=%FF", NULL, bad, sizeof(bad)), UI_FORM_UTF8);
+    assert_string_equal(bad, "Nguy");
+    assert_int_equal(ui_form_check("%FFabc=1", NULL, bad, sizeof(bad)), UI_FORM_UTF8);
+    assert_string_equal(bad, "");
+}
+
+static void
+test_check_many(void **state)
+{
+    /* 100,000 fields: the names sorted, not compared pair by pair. */
+    size_t n = 100000;
+    char *body = malloc(n * 8 + 16), *p = body;
+    (void)state;
+    assert_non_null(body);
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%zx=", i ? "&" : "", i);
+    assert_int_equal(ui_form_check(body, NULL, NULL, 0), UI_FORM_OK);
+    strcpy(p, "&1f=x");
+    assert_int_equal(ui_form_check(body, NULL, NULL, 0), UI_FORM_TWICE);
+    free(body);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unescape),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_nul),
-        cmocka_unit_test(test_field),
+        cmocka_unit_test(test_unescape),   cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_nul),        cmocka_unit_test(test_field),
+        cmocka_unit_test(test_check),      cmocka_unit_test(test_check_long_name),
+        cmocka_unit_test(test_check_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
