@@ -82,17 +82,22 @@ decode(char *s)
     return (long)ui_form_unescape(s);
 }
 
-/* One "name=value" pair of a body (a copy), decoded in place; *name and its problem. */
+/*
+ * One "name=value" pair of a body (a copy, len bytes), decoded in place;
+ * *name and its problem. A raw NUL byte in it (a browser sends %00) would
+ * have a page read it cut short.
+ */
 static int
-check_pair(char *pair, char **name)
+check_pair(char *pair, size_t len, char **name)
 {
     char *eq = strchr(pair, '=');
     long nn, vn;
 
     *name = pair;
-    if (eq == NULL)
+    if (eq != NULL)
+        *eq = 0;
+    if (eq == NULL || strlen(pair) + 1 + strlen(eq + 1) != len)
         return UI_FORM_ENCODING;
-    *eq = 0;
     if ((nn = decode(pair)) < 0 || (vn = decode(eq + 1)) < 0)
         return UI_FORM_ENCODING;
     if ((size_t)nn != strlen(pair) || (size_t)vn != strlen(eq + 1))
@@ -129,27 +134,29 @@ twice(char **names, size_t n, const char *const *lists)
 }
 
 int
-ui_form_check(const char *body, const char *const *lists, char *bad, size_t badlen)
+ui_form_check(const char *body, size_t len, const char *const *lists, char *bad, size_t badlen)
 {
-    size_t len = strlen(body), n = 0, cap = 1;
+    size_t n = 0, cap = 1;
     char *copy = malloc(len + 1), **names = NULL;
     const char *which = NULL;
     int ret = -1;
 
     if (bad != NULL && badlen > 0)
         bad[0] = 0;
-    for (const char *p = body; *p; p++)
-        cap += *p == '&';
+    for (size_t i = 0; i < len; i++)
+        cap += body[i] == '&';
     if (copy == NULL || (names = malloc(cap * sizeof(*names))) == NULL)
         goto out;
-    memcpy(copy, body, len + 1);
+    memcpy(copy, body, len);
+    copy[len] = 0;
     ret = UI_FORM_OK;
-    for (char *p = copy, *amp; p != NULL && ret == UI_FORM_OK; p = amp) {
-        if ((amp = strchr(p, '&')) != NULL)
-            *amp++ = 0;
-        if (*p == 0)
+    for (char *p = copy, *end = copy + len, *amp; p < end && ret == UI_FORM_OK; p = amp + 1) {
+        if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
+            amp = end;
+        *amp = 0;
+        if (p == amp)
             continue; /* "a=1&&b=2": an empty pair is nothing, as browsers read it */
-        ret = check_pair(p, &names[n]);
+        ret = check_pair(p, (size_t)(amp - p), &names[n]);
         which = names[n++];
     }
     if (ret == UI_FORM_OK && (which = twice(names, n, lists)) != NULL)

@@ -94,9 +94,10 @@ char *ui_form_field(const char *body, const char *name, size_t nth);
  */
 size_t ui_form_unescape(char *s);
 /*
- * What is wrong with a whole x-www-form-urlencoded body, before any page
- * reads it: UI_FORM_OK (0); UI_FORM_ENCODING, a pair without '=' or a '%'
- * not followed by two hex digits (a browser never sends either);
+ * What is wrong with a whole x-www-form-urlencoded body of len bytes,
+ * before any page reads it: UI_FORM_OK (0); UI_FORM_ENCODING, a pair
+ * without '=', a '%' not followed by two hex digits or a raw NUL byte (a
+ * browser sends none of them);
  * UI_FORM_NUL, a value or name with a %00, which a page would read cut
  * short; UI_FORM_UTF8, text that is not UTF-8; UI_FORM_TWICE, a name given
  * twice that is not one of lists (NULL-ended: the names a page reads as a
@@ -105,7 +106,7 @@ size_t ui_form_unescape(char *s);
  * part, at most badlen - 1 bytes). -1: no memory.
  */
 enum { UI_FORM_OK, UI_FORM_ENCODING, UI_FORM_NUL, UI_FORM_UTF8, UI_FORM_TWICE };
-int ui_form_check(const char *body, const char *const *lists, char *bad, size_t badlen);
+int ui_form_check(const char *body, size_t len, const char *const *lists, char *bad, size_t badlen);
 /* The first, copied into out; 0, or -1 when absent or longer than outlen - 1. */
 int ui_field(const struct ui_req *r, const char *name, char *out, size_t outlen);
 /* Sets location (printf-like) and returns 303. */

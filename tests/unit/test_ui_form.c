@@ -94,7 +94,7 @@ static int
 check(const char *body, const char *want_bad)
 {
     char bad[32];
-    int ret = ui_form_check(body, lists, bad, sizeof(bad));
+    int ret = ui_form_check(body, strlen(body), lists, bad, sizeof(bad));
     assert_string_equal(bad, want_bad);
     return ret;
 }
@@ -126,10 +126,25 @@ test_check_long_name(void **state)
     char bad[7];
     (void)state;
     /* Cut to the buffer, and not inside a character: "ễ" is 3 bytes. */
-    assert_int_equal(ui_form_check("Nguy%E1%BB%85n=%FF", NULL, bad, sizeof(bad)), UI_FORM_UTF8);
+    assert_int_equal(ui_form_check("Nguy%E1%BB%85n=%FF", 18, NULL, bad, sizeof(bad)), UI_FORM_UTF8);
     assert_string_equal(bad, "Nguy");
-    assert_int_equal(ui_form_check("%FFabc=1", NULL, bad, sizeof(bad)), UI_FORM_UTF8);
+    assert_int_equal(ui_form_check("%FFabc=1", 8, NULL, bad, sizeof(bad)), UI_FORM_UTF8);
     assert_string_equal(bad, "");
+}
+
+static void
+test_check_raw_nul(void **state)
+{
+    char bad[32];
+    (void)state;
+    /* A NUL byte as it is, not %00: the body is not read as a C string. */
+    assert_int_equal(ui_form_check("a=1&note=ab\0cd&z=2", 18, NULL, bad, sizeof(bad)),
+                     UI_FORM_ENCODING);
+    assert_string_equal(bad, "note");
+    assert_int_equal(ui_form_check("a=1&no\0te=x", 12, NULL, bad, sizeof(bad)), UI_FORM_ENCODING);
+    assert_string_equal(bad, "no");
+    assert_int_equal(ui_form_check("a=1\0", 4, NULL, bad, sizeof(bad)), UI_FORM_ENCODING);
+    assert_string_equal(bad, "a");
 }
 
 static void
@@ -142,9 +157,9 @@ test_check_many(void **state)
     assert_non_null(body);
     for (size_t i = 0; i < n; i++)
         p += sprintf(p, "%s%zx=", i ? "&" : "", i);
-    assert_int_equal(ui_form_check(body, NULL, NULL, 0), UI_FORM_OK);
+    assert_int_equal(ui_form_check(body, strlen(body), NULL, NULL, 0), UI_FORM_OK);
     strcpy(p, "&1f=x");
-    assert_int_equal(ui_form_check(body, NULL, NULL, 0), UI_FORM_TWICE);
+    assert_int_equal(ui_form_check(body, strlen(body), NULL, NULL, 0), UI_FORM_TWICE);
     free(body);
 }
 
@@ -152,10 +167,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unescape),   cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_nul),        cmocka_unit_test(test_field),
-        cmocka_unit_test(test_check),      cmocka_unit_test(test_check_long_name),
-        cmocka_unit_test(test_check_many),
+        cmocka_unit_test(test_unescape),      cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_nul),           cmocka_unit_test(test_field),
+        cmocka_unit_test(test_check),         cmocka_unit_test(test_check_long_name),
+        cmocka_unit_test(test_check_raw_nul), cmocka_unit_test(test_check_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
