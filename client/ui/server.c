@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -137,6 +138,42 @@ forbidden(struct MHD_Connection *conn)
     return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
 }
 
+static enum MHD_Result
+too_large(struct MHD_Connection *conn)
+{
+    struct ui_buf b = {0};
+    int status = ui_page_too_large(&b, BODY_MAX / 1024);
+    return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
+}
+
+/* The names a page reads as a list (ui_field_nth): attendance's checkboxes (meeting.c). */
+static const char *const list_fields[] = {"present", NULL};
+
+/*
+ * A POST's body as the pages' forms send it, or its refusal page: 415 when
+ * it is not x-www-form-urlencoded (multipart, text/plain, no Content-Type),
+ * 400 or 422 when ui_form_check() finds a malformed escape, a %00, text not
+ * UTF-8 or a field twice, which a page would read as other than what was
+ * typed. 0: the page may read it.
+ */
+static int
+body_refused(struct MHD_Connection *conn, const struct request *rq, struct ui_buf *b)
+{
+    const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    size_t tl = strlen(MHD_HTTP_POST_ENCODING_FORM_URLENCODED);
+    char field[128];
+    int problem;
+
+    if (type == NULL || strncasecmp(type, MHD_HTTP_POST_ENCODING_FORM_URLENCODED, tl) != 0 ||
+        (type[tl] != 0 && type[tl] != ';' && type[tl] != ' '))
+        return ui_page_bad_type(b);
+    problem =
+        ui_form_check(rq->body != NULL ? rq->body : "", rq->n, list_fields, field, sizeof(field));
+    if (problem < 0)
+        return 500;
+    return problem == UI_FORM_OK ? 0 : ui_page_bad_form(b, problem, field);
+}
+
 char *
 ui_field_nth(const struct ui_req *r, const char *name, size_t nth)
 {
@@ -189,6 +226,22 @@ route(const char *url)
     return NULL;
 }
 
+/* The Host names this server (not a name that resolves to 127.0.0.1: DNS rebinding). */
+static int
+same_host(const struct server *s, struct MHD_Connection *conn)
+{
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    return host != NULL && strcmp(host, s->host) == 0;
+}
+
+/* The request comes from the browser of this launch: this server's Host and the cookie. */
+static int
+admitted(const struct server *s, struct MHD_Connection *conn)
+{
+    return same_host(s, conn) &&
+           same(MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE), s->secret);
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
        const char *version, const char *upload, size_t *upload_len, void **req_cls)
@@ -203,6 +256,17 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
         if ((rq = calloc(1, sizeof(*rq))) == NULL)
             return MHD_NO;
         *req_cls = rq;
+        /*
+         * A form announced over BODY_MAX is answered before its body is read
+         * (libmicrohttpd then closes the connection): 413 to the browser of
+         * this launch, 403 to anyone else.
+         */
+        const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (len != NULL && strcmp(method, MHD_HTTP_METHOD_POST) == 0 &&
+            strtoull(len, NULL, 10) > BODY_MAX) {
+            rq->too_big = 1;
+            return admitted(s, conn) ? too_large(conn) : forbidden(conn);
+        }
         return MHD_YES;
     }
     if (*upload_len != 0) {
@@ -222,8 +286,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
         return MHD_YES;
     }
 
-    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
-    if (host == NULL || strcmp(host, s->host) != 0)
+    if (!same_host(s, conn))
         return forbidden(conn);
     /* The address opened once: set the cookie and go home, so the secret leaves the address bar. */
     const char *k = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "k");
@@ -235,15 +298,22 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
                  s->secret);
         return send_page(conn, MHD_HTTP_SEE_OTHER, &b, "text/plain", cookie, "/");
     }
-    if (!same(MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE), s->secret))
+    if (!admitted(s, conn))
         return forbidden(conn);
     int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     if (post) {
         const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+        if (origin != NULL && strcmp(origin, s->origin) != 0)
+            return forbidden(conn);
+        /* Past BODY_MAX the body was not kept whole: refused, the token read or not. */
+        if (rq->too_big)
+            return too_large(conn);
+        if ((status = body_refused(conn, rq, &b)) != 0)
+            return send_page(conn, (unsigned)status, &b, "text/html; charset=utf-8", NULL, NULL);
         char *token = rq->body != NULL ? ui_form_field(rq->body, "csrf", 0) : NULL;
         int good = token != NULL && same(token, s->csrf);
         free(token);
-        if ((origin != NULL && strcmp(origin, s->origin) != 0) || rq->too_big || !good)
+        if (!good)
             return forbidden(conn);
     } else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
                strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {

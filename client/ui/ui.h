@@ -207,6 +207,14 @@ int ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b);
 int ui_report_target(struct ui_ctx *x, char target[32], char admitted[32]);
 int ui_page_not_found(struct ui_ctx *x, struct ui_buf *b);
 int ui_page_forbidden(struct ui_buf *b);
+/*
+ * A POST refused before a page read it (refused.c), nothing saved: a body
+ * over kib KiB (413), one not x-www-form-urlencoded (415), one ui_form_check()
+ * found a problem in (its UI_FORM_ code and the field's name; 400 or 422).
+ */
+int ui_page_too_large(struct ui_buf *b, unsigned kib);
+int ui_page_bad_type(struct ui_buf *b);
+int ui_page_bad_form(struct ui_buf *b, int problem, const char *field);
 /* The page of a failure (500) that wrote nothing: the replica's error and what to do. */
 int ui_page_failed(struct ui_ctx *x, struct ui_buf *b);
 
