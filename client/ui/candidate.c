@@ -132,7 +132,7 @@ ui_page_candidates(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
     ui_raw(b, "</a></p>\n");
     ui_raw(b, "<form method=\"get\" action=\"/candidates\" role=\"search\"><label>");
     ui_text(b, _("Find by name (tone marks are optional):"));
-    ui_raw(b, " <input type=\"search\" name=\"q\" value=\"");
+    ui_raw(b, " <input type=\"search\" name=\"q\" maxlength=\"200\" value=\"");
     ui_text(b, q);
     ui_raw(b, "\"></label> <button type=\"submit\">");
     ui_text(b, _("Find"));

@@ -152,7 +152,7 @@ conflict(struct ui_ctx *x, struct ui_buf *b, sqlite3_stmt *st, const char *typed
         ui_num(b, num);
         ui_raw(b, "\">");
         ui_text(b, _("Or type the right value"));
-        ui_raw(b, "</label><input type=\"text\" name=\"value\" id=\"value-");
+        ui_raw(b, "</label><input type=\"text\" maxlength=\"500\" name=\"value\" id=\"value-");
         ui_num(b, num);
         ui_raw(b, "\" value=\"");
         ui_text(b, mine ? typed : NULL);

@@ -92,7 +92,7 @@ ui_input(struct ui_buf *b, const char *name, const char *label, const char *valu
         ui_raw(b, "\" inputmode=\"numeric\" autocomplete=\"off\" placeholder=\"");
         ui_text(b, _("DD/MM/YYYY"));
     }
-    ui_raw(b, "\" value=\"");
+    ui_raw(b, "\" maxlength=\"500\" value=\"");
     ui_text(b, value);
     ui_raw(b, "\"></p>\n");
 }
@@ -105,7 +105,8 @@ ui_textarea(struct ui_buf *b, const char *name, const char *label, const char *v
     ui_text(b, name);
     ui_raw(b, "\" name=\"");
     ui_text(b, name);
-    ui_raw(b, "\" rows=\"8\">");
+    /* About ten pages of minutes; the form's limit (server.c) stays above every box filled. */
+    ui_raw(b, "\" rows=\"8\" maxlength=\"20000\">");
     ui_text(b, value);
     ui_raw(b, "</textarea></p>\n");
 }

@@ -230,7 +230,7 @@ attendance_fieldset(struct ui_buf *b, const struct mform *f)
         ui_text(b, m->name);
         ui_raw(b, "</label> <label class=\"reason\">");
         ui_text(b, _("if absent, why:"));
-        ui_raw(b, " <input type=\"text\" name=\"reason_");
+        ui_raw(b, " <input type=\"text\" maxlength=\"500\" name=\"reason_");
         ui_raw(b, m->hex);
         ui_raw(b, "\" value=\"");
         ui_text(b, m->reason);

@@ -27,7 +27,7 @@ search_form(struct ui_buf *b, const char *q)
     ui_text(b, _("Add a member"));
     ui_raw(b, "</a></p>\n<form method=\"get\" action=\"/members\" role=\"search\"><label>");
     ui_text(b, _("Find by name (tone marks are optional):"));
-    ui_raw(b, " <input type=\"search\" name=\"q\" value=\"");
+    ui_raw(b, " <input type=\"search\" name=\"q\" maxlength=\"200\" value=\"");
     ui_text(b, q);
     ui_raw(b, "\"></label> <button type=\"submit\">");
     ui_text(b, _("Find"));

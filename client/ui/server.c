@@ -40,8 +40,13 @@
 
 #define SECRET_LEN 32
 #define HEX_LEN    (2 * SECRET_LEN + 1)
-#define BODY_MAX   (512 * 1024) /* a meeting's minutes run to pages */
-#define COOKIE     "cs_ui"
+/*
+ * A form's most: more than every box of the largest form (the meeting's)
+ * filled to its maxlength with Vietnamese, 9 bytes a letter once encoded
+ * (form.c), so that typing alone never meets it.
+ */
+#define BODY_MAX (2 * 1024 * 1024)
+#define COOKIE   "cs_ui"
 
 enum { OPT_NO_BROWSER, OPT_PORT, OPT__COUNT };
 static const struct cs_cli_opt ui_opts[OPT__COUNT] = {

@@ -148,7 +148,7 @@ check("name cleared: 422, as `candidate edit --name ''` says", r2.status == 422
 r = s.get("/candidate/advance?id=" + mai)
 what = r.by_id("what") or ""
 check("advance: p#what " + what, "Nguyễn Thị Mai" in what and "identified" in what and "helper assigned" in what and "02/03/2026" in what)
-check("advance: on defaults to today", 'name="on" type="text" inputmode="numeric" autocomplete="off" placeholder="DD/MM/YYYY" value="02/03/2026"' in r.body)
+check("advance: on defaults to today", 'name="on" type="text" inputmode="numeric" autocomplete="off" placeholder="DD/MM/YYYY" maxlength="500" value="02/03/2026"' in r.body)
 helper = re.search(r'<option value="([0-9a-f-]{36})">Trần Văn Giúp', r.body)
 check("advance: the helper picked by name", helper is not None)
 check("advance: a hostile member name escaped",
@@ -246,7 +246,7 @@ r = s.post(adv, cell, page=adv)
 check("months under 12: 422 with the rule's reason", r.status == 422 and re.search(
     r'<p class="error" role="alert">sponsor 1 has known the candidate for 5 months; the rule needs 12 months', r.body) is not None)
 check("months under 12: the exception offered, the months kept", 'name="force"' in r.body
-      and re.search(r'name="sponsor1_months" type="number" value="5"', r.body) is not None)
+      and re.search(r'name="sponsor1_months" type="number" maxlength="500" value="5"', r.body) is not None)
 p = show(pao)["procedure"]
 check("months under 12: nothing stored", p["stage"] == "biography_verified" and p["sponsor1_months"] is None)
 r = s.post(adv, dict(cell, sponsor1_months="mười"), page=adv)
