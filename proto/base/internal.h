@@ -87,6 +87,15 @@ int cs__envelope_seal_seeded(const struct cs_key *k, const uint8_t recipient_pk[
                              size_t plain_len, const uint8_t eph_seed[32], uint8_t **out,
                              size_t *outlen);
 
+/* ---- CPace (cpace.c): the pieces the draft's vectors check one by one ---- */
+
+/* LEB128 of len into out (at most 10 bytes); returns the byte count. */
+size_t cs__cpace_leb128(size_t len, uint8_t out[10]);
+/* cs_cpace_start() with a given scalar y: tests only, a reused y leaks PRS. */
+int cs__cpace_start_scalar(const uint8_t g[32], const uint8_t y[32], uint8_t y_pub[32]);
+/* G.scalar_mult_vfy(y, X): 0, or CS_EMALFORMED with out = G.I (all zero). */
+int cs__cpace_scalar_mult_vfy(const uint8_t y[32], const uint8_t x[32], uint8_t out[32]);
+
 /* ---- memory (mem.c) ---- */
 
 /*
