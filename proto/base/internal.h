@@ -96,6 +96,13 @@ int cs__cpace_start_scalar(const uint8_t g[32], const uint8_t y[32], uint8_t y_p
 /* G.scalar_mult_vfy(y, X): 0, or CS_EMALFORMED with out = G.I (all zero). */
 int cs__cpace_scalar_mult_vfy(const uint8_t y[32], const uint8_t x[32], uint8_t out[32]);
 
+/*
+ * Noise handshake (noise.c): sets the ephemeral key the next WriteMessage
+ * sends, instead of a fresh random one. For the published test vectors only.
+ */
+struct cs_noise_handshake;
+int cs__noise_handshake_set_ephemeral(struct cs_noise_handshake *hs, const uint8_t e_sk[32]);
+
 /* ---- memory (mem.c) ---- */
 
 /*
