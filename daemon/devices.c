@@ -285,9 +285,10 @@ busy:
     return CS_WELCOME_BUSY;
 }
 
-int
-hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
-          struct hub_device *d, char *msg, size_t msglen)
+/* dry: decide only, change nothing (hub_admit_check). */
+static int
+admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+      struct hub_device *d, char *msg, size_t msglen, int dry)
 {
     struct cs_id id;
     int ret;
@@ -307,6 +308,8 @@ hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hel
             snprintf(msg, msglen, _("this device was revoked at the hub on %s"), day);
             return CS_WELCOME_REVOKED;
         }
+        if (dry)
+            return CS_WELCOME_OK;
         goto named;
     }
     if (ret != CS_ENOTFOUND)
@@ -347,6 +350,8 @@ hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hel
         snprintf(msg, msglen, "%s", _("the enrollment code is wrong, already used or expired"));
         return CS_WELCOME_ENROLL;
     }
+    if (dry)
+        return CS_WELCOME_OK;
     /* The enrollment names the device; the device names itself only where it did not. */
     if (name[0] == 0) {
         size_t n = strnlen(hello->name, sizeof(hello->name));
@@ -373,6 +378,23 @@ named:
 busy:
     snprintf(msg, msglen, "%s", _("the hub cannot check this device now; try again later"));
     return CS_WELCOME_BUSY;
+}
+
+int
+hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+          struct hub_device *d, char *msg, size_t msglen)
+{
+    return admit(h, pk, hello, d, msg, msglen, 0);
+}
+
+int
+hub_admit_check(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello, char *msg,
+                size_t msglen)
+{
+    struct hub_device d;
+    int ret = admit(h, pk, hello, &d, msg, msglen, 1);
+    sodium_memzero(&d, sizeof(d));
+    return ret;
 }
 
 static int

@@ -149,6 +149,13 @@ struct hub_device {
  */
 int hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
               struct hub_device *d, char *msg, size_t msglen);
+/*
+ * hub_admit's decision without its effects: nothing is enrolled, named or
+ * written. For a carrier that must refuse an unknown or revoked signer
+ * before it opens anything the signer sent (bundle import, review F9).
+ */
+int hub_admit_check(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+                    char *msg, size_t msglen);
 
 /* A device by id (for bundles, which come without a handshake): 0 or CS_ENOTFOUND. */
 int hub_device_get(struct hub *h, const struct cs_id *id, struct hub_device *d);

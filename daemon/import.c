@@ -2,7 +2,10 @@
 /*
  * Importing one USB-stick bundle at the hub (see import.h). Two passes over
  * the file: the first verifies every entry and stores nothing, so a bundle
- * cut short or altered anywhere is refused whole; the second admits the
+ * cut short or altered anywhere is refused whole, and it decides on the
+ * signer (hub_admit_check: enrolled and not revoked, or holding an open
+ * enrollment) from the hello before it opens any chunk, so a stranger's file
+ * costs no decryption or decompression (security review F9); the second admits the
  * device and merges, exactly as a live session does. The reply is written
  * last, when the cursor it reports is durable.
  */
@@ -101,6 +104,13 @@ check(struct hub *h, const char *path, struct cs_bundle_reader *b, struct cs_hel
             struct cs_id id;
             cs_pk_id(pk, &id);
             cs_id_short(&id, res->device);
+            char msg[sizeof(((struct cs_welcome *)0)->message)];
+            int status = hub_admit_check(h, pk, hello, msg, sizeof(msg));
+            if (status == CS_WELCOME_BUSY)
+                return cs_errf(err, errlen, CS_EBUSY, _("cannot import '%s': %s"), path, msg);
+            if (status != CS_WELCOME_OK)
+                return refuse(res, CS_EINVAL, err, errlen, _("'%s': device %s refused: %s"), path,
+                              res->device, msg);
             continue;
         }
         /* A device's bundle holds its hello and its chunks, nothing else. */

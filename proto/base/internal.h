@@ -37,6 +37,12 @@ int cs__read_file(const char *path, size_t max, uint8_t **out, size_t *outlen, c
  */
 int cs__mp_check(const uint8_t *buf, size_t len, unsigned max_depth, uint32_t max_count,
                  uint32_t max_str);
+/*
+ * The same, and at most max_objects objects in all: CS_ETOOBIG beyond, with
+ * *too_many (optional) set to 1 to tell this limit from the others.
+ */
+int cs__mp_check_objects(const uint8_t *buf, size_t len, unsigned max_depth, uint32_t max_count,
+                         uint32_t max_str, uint64_t max_objects, int *too_many);
 
 /*
  * Strict msgpack decoding (mp.c), shared by every decoder. The getters check
@@ -58,6 +64,10 @@ struct cs__mpdec {
 int cs__mp_unpack(const struct cs__mpdec *d, struct msgpack_unpacked *up, const uint8_t *buf,
                   size_t len, unsigned max_depth, uint32_t max_count, uint32_t max_str,
                   const char *what);
+/* The same with a bound on the number of objects (cs__mp_check_objects). */
+int cs__mp_unpack_objects(const struct cs__mpdec *d, struct msgpack_unpacked *up,
+                          const uint8_t *buf, size_t len, unsigned max_depth, uint32_t max_count,
+                          uint32_t max_str, uint64_t max_objects, const char *what);
 /* An unsigned integer at most max: CS_ETYPE, CS_ETOOBIG. */
 int cs__mp_uint(const struct cs__mpdec *d, const struct msgpack_object *o, uint64_t max,
                 uint64_t *v, const char *what);
@@ -80,6 +90,15 @@ int cs__mp_str(const struct cs__mpdec *d, const struct msgpack_object *o, char *
  * for a low-order point.
  */
 int cs__key_dh_x25519(const struct cs_key *k, const uint8_t x_pk[32], uint8_t shared[32]);
+
+/*
+ * For the fuzzer (tests/fuzz/fuzz_signed.c): body sealed and signed as it is,
+ * under a header with these flags and declared plain size, true or not, so
+ * that hostile zstd frames and change sets get behind a valid signature.
+ */
+int cs__envelope_seal_raw(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN],
+                          uint64_t seq_first, uint64_t seq_last, uint8_t flags, uint32_t plain_size,
+                          const uint8_t *body, size_t body_len, uint8_t **out, size_t *outlen);
 
 /* Envelope sealing with a fixed ephemeral seed, for test vectors. */
 int cs__envelope_seal_seeded(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN],

@@ -578,8 +578,17 @@ cs_changeset_decode(struct cs_changeset **out, const uint8_t *buf, size_t len, c
                       len, CS_CHANGESET_MAX_BYTES);
         goto out;
     }
-    /* Depth 3: the set, its change list, one change. A value is never a container. */
-    ret = cs__mp_unpack(&d, &up, buf, len, 3, CS_CHANGESET_MAX_CHANGES, CS_VALUE_MAX, "change set");
+    /*
+     * Depth 3: the set, its change list, one change. A value is never a
+     * container. Every object costs the unpacker 24 bytes whatever its size,
+     * so their number is bounded by what a valid set can hold in len bytes:
+     * the root and its fields, at most CS_CHANGESET_MAX_NAMES names, origins
+     * of 18 bytes, and changes of 10 objects in at least 27 bytes. Anything
+     * denser (16 MiB of nils took 402 MiB: review F9) is refused unbuilt.
+     */
+    uint64_t max_objects = 16 + CS_CHANGESET_MAX_NAMES + ((uint64_t)len / 27 + 1) * 10;
+    ret = cs__mp_unpack_objects(&d, &up, buf, len, 3, CS_CHANGESET_MAX_CHANGES, CS_VALUE_MAX,
+                                max_objects, "change set");
     if (ret != 0)
         goto out;
     if ((ret = cs_changeset_new(&cs, NULL)) != 0)

@@ -135,14 +135,19 @@ parse_header(const uint8_t *env, size_t len, struct cs_envelope_info *info)
     return 0;
 }
 
-/* eph_seed NULL: a fresh random ephemeral key, the only safe choice outside tests. */
+/*
+ * Encrypts and signs body (body_len bytes, already compressed when flags say
+ * zstd) under a header declaring plain_len. eph_seed NULL: a fresh random
+ * ephemeral key, the only safe choice outside tests. No check that the
+ * header tells the truth: seal() makes it so, and the fuzzer's hook
+ * (cs__envelope_seal_raw) wants it to lie.
+ */
 static int
-seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq_first,
-     uint64_t seq_last, const uint8_t *plain, size_t plain_len, const uint8_t *eph_seed,
-     uint8_t **out, size_t *outlen)
+seal_body(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq_first,
+          uint64_t seq_last, uint8_t flags, uint32_t plain_len, const uint8_t *body,
+          size_t body_len, const uint8_t *eph_seed, uint8_t **out, size_t *outlen)
 {
     int ret = 0;
-    uint8_t *comp = NULL;
     uint8_t *env = NULL;
     uint8_t rcpt_x[crypto_scalarmult_BYTES];
     uint8_t eph_pk[crypto_box_PUBLICKEYBYTES];
@@ -150,45 +155,15 @@ seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq
     uint8_t shared[crypto_scalarmult_BYTES];
     uint8_t key[KEY_LEN];
     uint8_t nonce[NONCE_LEN];
-    static const uint8_t empty[1];
 
-    *out = NULL;
-    *outlen = 0;
-    if (plain_len > CS_ENVELOPE_MAX_PLAIN) {
+    if (body_len > ZSTD_COMPRESSBOUND(CS_ENVELOPE_MAX_PLAIN)) {
         ret = CS_ETOOBIG;
-        goto out;
-    }
-    if ((plain == NULL && plain_len > 0) || seq_first > seq_last) {
-        ret = CS_EINVAL;
         goto out;
     }
     if (crypto_sign_ed25519_pk_to_curve25519(rcpt_x, recipient_pk) != 0) {
         ret = CS_ECRYPTO;
         goto out;
     }
-
-    const uint8_t *body = plain != NULL ? plain : empty;
-    size_t body_len = plain_len;
-    uint8_t flags = 0;
-    if (plain_len > 1) {
-        /*
-         * Room for plain_len - 1 bytes only: a frame that does not fit would
-         * not shrink the body, and zstd then fails with dstSize_tooSmall. Any
-         * zstd error only costs the saving: the body goes out uncompressed.
-         */
-        comp = malloc(plain_len - 1);
-        if (comp == NULL) {
-            ret = CS_ENOMEM;
-            goto out;
-        }
-        size_t c = ZSTD_compress(comp, plain_len - 1, plain, plain_len, ZSTD_LEVEL);
-        if (!ZSTD_isError(c) && c < plain_len) {
-            body = comp;
-            body_len = c;
-            flags |= CS_ENVELOPE_F_ZSTD;
-        }
-    }
-
     if (eph_seed != NULL)
         crypto_box_seed_keypair(eph_pk, eph_sk, eph_seed);
     else
@@ -216,7 +191,7 @@ seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq
     memcpy(env + OFF_RECIPIENT, rcpt_id.b, CS_ID_LEN);
     cs__put_le64(env + OFF_SEQ_FIRST, seq_first);
     cs__put_le64(env + OFF_SEQ_LAST, seq_last);
-    cs__put_le32(env + OFF_PLAIN, (uint32_t)plain_len);
+    cs__put_le32(env + OFF_PLAIN, plain_len);
     cs__put_le32(env + OFF_BODY, (uint32_t)body_len);
     memcpy(env + OFF_EPH, eph_pk, sizeof(eph_pk));
 
@@ -234,8 +209,56 @@ out:
     sodium_memzero(shared, sizeof(shared));
     sodium_memzero(key, sizeof(key));
     sodium_memzero(nonce, sizeof(nonce));
-    free(comp);
     free(env);
+    return ret;
+}
+
+/* eph_seed NULL: a fresh random ephemeral key, the only safe choice outside tests. */
+static int
+seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq_first,
+     uint64_t seq_last, const uint8_t *plain, size_t plain_len, const uint8_t *eph_seed,
+     uint8_t **out, size_t *outlen)
+{
+    int ret = 0;
+    uint8_t *comp = NULL;
+    static const uint8_t empty[1];
+
+    *out = NULL;
+    *outlen = 0;
+    if (plain_len > CS_ENVELOPE_MAX_PLAIN) {
+        ret = CS_ETOOBIG;
+        goto out;
+    }
+    if ((plain == NULL && plain_len > 0) || seq_first > seq_last) {
+        ret = CS_EINVAL;
+        goto out;
+    }
+
+    const uint8_t *body = plain != NULL ? plain : empty;
+    size_t body_len = plain_len;
+    uint8_t flags = 0;
+    if (plain_len > 1) {
+        /*
+         * Room for plain_len - 1 bytes only: a frame that does not fit would
+         * not shrink the body, and zstd then fails with dstSize_tooSmall. Any
+         * zstd error only costs the saving: the body goes out uncompressed.
+         */
+        comp = malloc(plain_len - 1);
+        if (comp == NULL) {
+            ret = CS_ENOMEM;
+            goto out;
+        }
+        size_t c = ZSTD_compress(comp, plain_len - 1, plain, plain_len, ZSTD_LEVEL);
+        if (!ZSTD_isError(c) && c < plain_len) {
+            body = comp;
+            body_len = c;
+            flags |= CS_ENVELOPE_F_ZSTD;
+        }
+    }
+    ret = seal_body(k, recipient_pk, seq_first, seq_last, flags, (uint32_t)plain_len, body,
+                    body_len, eph_seed, out, outlen);
+out:
+    free(comp);
     return ret;
 }
 
@@ -254,6 +277,18 @@ cs__envelope_seal_seeded(const struct cs_key *k, const uint8_t recipient_pk[CS_P
                          size_t *outlen)
 {
     return seal(k, recipient_pk, seq_first, seq_last, plain, plain_len, eph_seed, out, outlen);
+}
+
+int
+cs__envelope_seal_raw(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN],
+                      uint64_t seq_first, uint64_t seq_last, uint8_t flags, uint32_t plain_size,
+                      const uint8_t *body, size_t body_len, uint8_t **out, size_t *outlen)
+{
+    static const uint8_t empty[1];
+    *out = NULL;
+    *outlen = 0;
+    return seal_body(k, recipient_pk, seq_first, seq_last, flags, plain_size,
+                     body != NULL ? body : empty, body_len, NULL, out, outlen);
 }
 
 int

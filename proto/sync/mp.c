@@ -55,8 +55,21 @@ cs__mp_unpack(const struct cs__mpdec *d, struct msgpack_unpacked *up, const uint
               size_t len, unsigned max_depth, uint32_t max_count, uint32_t max_str,
               const char *what)
 {
+    return cs__mp_unpack_objects(d, up, buf, len, max_depth, max_count, max_str, UINT64_MAX, what);
+}
+
+int
+cs__mp_unpack_objects(const struct cs__mpdec *d, struct msgpack_unpacked *up, const uint8_t *buf,
+                      size_t len, unsigned max_depth, uint32_t max_count, uint32_t max_str,
+                      uint64_t max_objects, const char *what)
+{
     size_t off = 0;
-    int ret = cs__mp_check(buf, len, max_depth, max_count, max_str);
+    int too_many = 0;
+    int ret = cs__mp_check_objects(buf, len, max_depth, max_count, max_str, max_objects, &too_many);
+    if (too_many)
+        return cs_errf(d->err, d->errlen, ret,
+                       _("%s holds more objects than %zu bytes of it can (at most %llu)"), what,
+                       len, (unsigned long long)max_objects);
     if (ret != 0)
         return cs_errf(d->err, d->errlen, ret, _("%s is not well formed: %s"), what,
                        cs_strerror(ret));

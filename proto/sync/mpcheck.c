@@ -5,6 +5,10 @@
  * header, so a 5-byte message claiming 2^31 elements would ask for 48 GiB.
  * Walking the bytes first with hard limits on counts, string sizes and depth
  * bounds what the unpacker can be made to allocate by the input's length.
+ * The input's length alone is not enough: msgpack-c spends 24 bytes on every
+ * object, and a nil is one byte, so 16 MiB of nils in arrays became 402 MiB
+ * (security review F9). A caller that knows how many bytes its objects take
+ * at least also bounds their total number.
  */
 #include <stdint.h>
 
@@ -26,7 +30,15 @@ int
 cs__mp_check(const uint8_t *buf, size_t len, unsigned max_depth, uint32_t max_count,
              uint32_t max_str)
 {
+    return cs__mp_check_objects(buf, len, max_depth, max_count, max_str, UINT64_MAX, NULL);
+}
+
+int
+cs__mp_check_objects(const uint8_t *buf, size_t len, unsigned max_depth, uint32_t max_count,
+                     uint32_t max_str, uint64_t max_objects, int *too_many)
+{
     uint64_t left[MP_DEPTH_MAX + 1]; /* objects still to read at each level */
+    uint64_t objects = 0;
     unsigned depth = 1;
     size_t pos = 0;
 
@@ -41,6 +53,11 @@ cs__mp_check(const uint8_t *buf, size_t len, unsigned max_depth, uint32_t max_co
         left[depth - 1]--;
         if (pos >= len)
             return CS_ETRUNCATED;
+        if (++objects > max_objects) {
+            if (too_many != NULL)
+                *too_many = 1;
+            return CS_ETOOBIG;
+        }
 
         uint8_t b = buf[pos++];
         unsigned lenbytes = 0; /* size of the big-endian length that follows */

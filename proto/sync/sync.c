@@ -2,7 +2,11 @@
 /*
  * Making and taking chunks (see cellsync/sync.h): change set, encoding,
  * envelope, and back, with the checks in the order that costs least for
- * garbage: sizes, signature, recipient, decryption, decoding, merge.
+ * garbage: sizes and signer (from the header), signature, recipient,
+ * decryption, decompression to the declared size, decoding, merge. A valid
+ * signature is no reason to spend memory: the signer must be the peer already
+ * admitted and the declared size within CS_SYNC_MAX_PLAIN before the body is
+ * touched (security review F9).
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -35,6 +39,14 @@ cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t p
         cs_errf(err, errlen, ret, _("cannot encode a change set: %s"), cs_strerror(ret));
         goto out;
     }
+    /* The receiver would refuse it: say so here, where the writes are. */
+    if (plainlen > CS_SYNC_MAX_PLAIN) {
+        ret = cs_errf(err, errlen, CS_ETOOBIG,
+                      _("the changes of one transaction take %zu KiB, more than a chunk may "
+                        "carry (%u KiB)"),
+                      (plainlen + 1023) / 1024, CS_SYNC_MAX_PLAIN >> 10);
+        goto out;
+    }
     if ((ret = cs_envelope_seal(k, peer_pk, h->seq_first, h->seq_last, plain, plainlen, &out->env,
                                 &out->envlen)) != 0)
         cs_errf(err, errlen, ret, _("cannot seal a change set: %s"), cs_strerror(ret));
@@ -55,9 +67,25 @@ cs_sync_open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], con
     int ret;
 
     *out = NULL;
+    /*
+     * The header first: who claims to have signed and how big the body says
+     * it is. Another key's chunk, or one too big, costs no verification,
+     * decryption or decompression. The claims are checked by the signature
+     * below, and the decompressed size is held to the declared one.
+     */
+    if ((ret = cs_envelope_peek(env, envlen, info)) != 0)
+        return cs_errf(err, errlen, ret, _("change set refused: %s"), cs_strerror(ret));
+    if (sodium_memcmp(info->origin_pk, from_pk, CS_PK_LEN) != 0)
+        return cs_errf(err, errlen, CS_ESIGNATURE, _("change set refused: signed by another key"));
+    if (info->plain_size > CS_SYNC_MAX_PLAIN)
+        return cs_errf(
+            err, errlen, CS_EBOMB,
+            _("change set refused: the chunk decompresses to %u KiB, more than the %u KiB "
+              "a chunk may hold"),
+            (unsigned)((info->plain_size + 1023u) / 1024u), CS_SYNC_MAX_PLAIN >> 10);
     if ((ret = cs_envelope_open(k, env, envlen, &plain, &plainlen, info)) != 0)
         return cs_errf(err, errlen, ret, _("change set refused: %s"), cs_strerror(ret));
-    /* A good signature proves only who signed: it must be the peer we expect. */
+    /* Checked above from the header, which the signature now covers; kept as a second lock. */
     if (sodium_memcmp(info->origin_pk, from_pk, CS_PK_LEN) != 0) {
         ret = cs_errf(err, errlen, CS_ESIGNATURE, _("change set refused: signed by another key"));
         goto out;

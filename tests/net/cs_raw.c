@@ -35,6 +35,15 @@
  *                      and a session made up without it is closed within 2 s
  *     future HOME      its unsynced changes as they are (no re-stamping): a
  *                      REFUSED of kind CS_REFUSAL_CLOCK for each, then an ACK
+ *     bomb HOME        decompression bombs signed by the device (review F9),
+ *                      each in a session of its own: 16 MiB of msgpack nils
+ *                      (zstd makes them a few hundred bytes): ERROR CS_EBOMB
+ *                      "decompresses to"; 4 MiB of nils, within the size cap:
+ *                      ERROR CS_ETOOBIG "holds more objects"
+ *     bomb-bundle HOME OUT [stranger]  writes to OUT a bundle as the device
+ *                      exports one (its hello first) whose one chunk is the
+ *                      16 MiB bomb; with "stranger", hello and chunk are
+ *                      signed by a fresh key the hub never enrolled
  * The device's files are only read: its cursors do not move.
  *
  * Prints what happened; exits 0 when the hub behaved as expected, 1 when not,
@@ -58,6 +67,7 @@
 
 #include <sodium.h>
 
+#include "cellsync/bundle.h"
 #include "cellsync/error.h"
 #include "cellsync/key.h"
 #include "cellsync/meta.h"
@@ -991,6 +1001,116 @@ mode_future(struct dev *d)
                    "every change refused for its clock (CS_REFUSAL_CLOCK), the chunk acknowledged");
 }
 
+/*
+ * A msgpack root array of arrays of nils, plain bytes in all: the shape of
+ * the review's bomb.c (a change set's outer shape, none of its content).
+ */
+static uint8_t *
+nil_bomb(size_t plain)
+{
+    uint8_t *b = malloc(plain);
+    if (b == NULL)
+        return NULL;
+    size_t per = (plain - 3 - 32 * 5) / 32, p = 0;
+    b[p++] = 0xdc, b[p++] = 0, b[p++] = 32;
+    for (int i = 0; i < 32; i++) {
+        b[p++] = 0xdd, b[p++] = (uint8_t)(per >> 24), b[p++] = (uint8_t)(per >> 16);
+        b[p++] = (uint8_t)(per >> 8), b[p++] = (uint8_t)per;
+        memset(b + p, 0xc0, per);
+        p += per;
+    }
+    memset(b + p, 0xc0, plain - p); /* never read: the declared size is what matters */
+    return b;
+}
+
+/* The bomb of plain bytes, signed by k and sealed for the hub, covering seq `seq`. */
+static int
+seal_bomb(const struct dev *d, const struct cs_key *k, size_t plain, uint64_t seq, uint8_t **env,
+          size_t *envlen)
+{
+    uint8_t *b = nil_bomb(plain);
+    if (b == NULL)
+        return -1;
+    /* Every byte after the arrays is a nil too many: cut the buffer at the last array. */
+    size_t used = 3 + 32 * (5 + (plain - 3 - 32 * 5) / 32);
+    int ret = cs_envelope_seal(k, d->hub_pk, seq, seq, b, used, env, envlen);
+    free(b);
+    if (ret != 0)
+        printf("cannot seal a bomb: %s\n", cs_strerror(ret));
+    else
+        printf("a bomb of %zu plain bytes sealed in %zu bytes\n", used, *envlen);
+    return ret;
+}
+
+static int
+mode_bomb(struct dev *d)
+{
+    static const struct {
+        size_t plain;
+        int code;
+        const char *want;
+    } bombs[] = {
+        {16u << 20, CS_EBOMB, "decompresses to"},
+        {4u << 20, CS_ETOOBIG, "holds more objects"},
+    };
+    int ret = 0;
+    for (size_t i = 0; i < sizeof(bombs) / sizeof(bombs[0]); i++) {
+        static struct link l;
+        struct cs_welcome w;
+        uint8_t msg1[CS_WIRE_MAX_PREAUTH], *env = NULL;
+        size_t len1 = 0, envlen = 0;
+        if (session_open(&l, d, msg1, &len1, &w) != 0)
+            return 1;
+        if (seal_bomb(d, d->key, bombs[i].plain, w.up_seq + 1, &env, &envlen) != 0) {
+            link_close(&l);
+            return 1;
+        }
+        ret |= expect_error(&l, env, envlen, bombs[i].code, bombs[i].want);
+        free(env);
+        link_close(&l);
+    }
+    return ret;
+}
+
+static int
+mode_bomb_bundle(struct dev *d, const char *out, int stranger)
+{
+    struct cs_bundle_writer *w = NULL;
+    struct cs_key *other = NULL;
+    uint8_t *hello = NULL, *env = NULL;
+    size_t hlen = 0, envlen = 0;
+    char err[512] = "";
+    int ret = 1;
+
+    const struct cs_key *k = d->key;
+    if (stranger) {
+        if (cs_key_generate(&other) != 0)
+            goto out;
+        k = other;
+    }
+    struct cs_hello h = d->hello;
+    if (stranger)
+        h.has_secret = 0;
+    if (cs_bundle_seal_hello(k, d->hub_pk, &h, &hello, &hlen) != 0 ||
+        seal_bomb(d, k, 16u << 20, 1, &env, &envlen) != 0 ||
+        cs_bundle_writer_new(&w, out, 0, err, sizeof(err)) != 0 ||
+        cs_bundle_writer_add(w, hello, hlen, err, sizeof(err)) != 0 ||
+        cs_bundle_writer_add(w, env, envlen, err, sizeof(err)) != 0)
+        goto out;
+    ret = cs_bundle_writer_commit(w, err, sizeof(err)) != 0;
+    w = NULL;
+    if (ret == 0)
+        printf("wrote '%s'\n", out);
+out:
+    if (ret != 0)
+        printf("cannot write the bundle: %s\n", err);
+    cs_bundle_writer_free(w);
+    cs_key_free(other);
+    free(hello);
+    free(env);
+    return ret;
+}
+
 static int
 device_mode(const char *mode, const char *home)
 {
@@ -1018,6 +1138,12 @@ device_mode(const char *mode, const char *home)
         ret = mode_replay_hello(&d);
     else if (strcmp(mode, "future") == 0)
         ret = mode_future(&d);
+    else if (strcmp(mode, "bomb") == 0)
+        ret = mode_bomb(&d);
+    else if (strncmp(mode, "bomb-bundle ", 12) == 0)
+        ret = mode_bomb_bundle(&d, mode + 12, 0);
+    else if (strncmp(mode, "bomb-stranger ", 14) == 0)
+        ret = mode_bomb_bundle(&d, mode + 14, 1);
     else
         ret = 2;
     dev_close(&d);
@@ -1039,11 +1165,12 @@ number(const char *v, int lo, int hi)
 int
 main(int argc, char **argv)
 {
-    if (argc < 3 || argc > 5) {
+    if (argc < 3 || argc > 6) {
         fprintf(stderr, "usage: cs_raw HOST:PORT version|oversize|preauth-big|idle [T]|slow "
                         "[T]|garbage|keyreq|many N [T]\n"
                         "       cs_raw HOST:PORT forge|badsig|truncate|bigframe|replay|"
-                        "replay-hello|future HOME\n");
+                        "replay-hello|future|bomb HOME\n"
+                        "       cs_raw HOST:PORT bomb-bundle HOME OUT [stranger]\n");
         return 2;
     }
     char host[64], *colon;
@@ -1070,11 +1197,22 @@ main(int argc, char **argv)
     int idle_or_slow = strcmp(mode, "idle") == 0 || strcmp(mode, "slow") == 0;
     int timeout = idle_or_slow && argc == 4 ? number(argv[3], 1, 25) : 10;
     static const char *const device_modes[] = {
-        "forge", "badsig", "truncate", "bigframe", "replay", "replay-hello", "future",
+        "forge", "badsig", "truncate", "bigframe", "replay", "replay-hello", "future", "bomb",
     };
     for (size_t i = 0; i < sizeof(device_modes) / sizeof(device_modes[0]); i++)
         if (strcmp(mode, device_modes[i]) == 0 && argc == 4)
             return device_mode(mode, argv[3]);
+    /* Offline: only the device's files are read, nothing is sent. */
+    if (strcmp(mode, "bomb-bundle") == 0 && (argc == 5 || argc == 6)) {
+        char m[4200];
+        int stranger = argc == 6 && strcmp(argv[5], "stranger") == 0;
+        if (argc == 6 && !stranger) {
+            fprintf(stderr, "cs_raw: '%s' is not 'stranger'\n", argv[5]);
+            return 2;
+        }
+        snprintf(m, sizeof(m), "%s %s", stranger ? "bomb-stranger" : "bomb-bundle", argv[4]);
+        return device_mode(m, argv[3]);
+    }
     if (strcmp(mode, "version") == 0 && argc == 3)
         return mode_version();
     if (strcmp(mode, "oversize") == 0 && argc == 3)

@@ -13,6 +13,7 @@
 #include <msgpack.h>
 #include <string.h>
 
+#include "cellsync/changeset.h"
 #include "cellsync/error.h"
 #include "internal.h"
 
@@ -135,6 +136,47 @@ test_map_counts_pairs(void **state)
     assert_int_equal(cs__mp_check(never, 1, 2, 10, 10), CS_EMALFORMED);
 }
 
+/*
+ * The review's bomb (F9) in small: arrays of nils, one byte an object. The
+ * object bound refuses it at the first object over, and says so; the other
+ * limits alone let it through. A real change set passes the bound
+ * cs_changeset_decode sets for its length.
+ */
+static void
+test_object_bound(void **state)
+{
+    (void)state;
+    enum { PER = 30000 };
+    static uint8_t bomb[3 + 4 * (3 + PER)];
+    size_t p = 0;
+    bomb[p++] = 0xdc, bomb[p++] = 0, bomb[p++] = 4;
+    for (int i = 0; i < 4; i++) {
+        bomb[p++] = 0xdc, bomb[p++] = PER >> 8, bomb[p++] = PER & 0xff;
+        memset(bomb + p, 0xc0, PER);
+        p += PER;
+    }
+    assert_int_equal(p, sizeof(bomb));
+    int too_many = 0;
+    assert_int_equal(cs__mp_check(bomb, p, 3, PER, 10), 0);
+    assert_int_equal(cs__mp_check_objects(bomb, p, 3, PER, 10, 1 + 4 * (1 + PER), &too_many), 0);
+    assert_int_equal(too_many, 0);
+    assert_int_equal(cs__mp_check_objects(bomb, p, 3, PER, 10, 4 * (1 + PER), &too_many),
+                     CS_ETOOBIG);
+    assert_int_equal(too_many, 1);
+    /* Another limit: too_many stays 0. */
+    too_many = 0;
+    assert_int_equal(cs__mp_check_objects(bomb, p, 3, PER - 1, 10, UINT64_MAX, &too_many),
+                     CS_ETOOBIG);
+    assert_int_equal(too_many, 0);
+
+    /* As a change set: refused for its objects, with a sentence naming them. */
+    struct cs_changeset *cs = NULL;
+    char err[256] = "";
+    assert_int_equal(cs_changeset_decode(&cs, bomb, p, err, sizeof(err)), CS_ETOOBIG);
+    assert_null(cs);
+    assert_non_null(strstr(err, "holds more objects than"));
+}
+
 int
 main(void)
 {
@@ -142,6 +184,7 @@ main(void)
         cmocka_unit_test(test_accepts_everything),
         cmocka_unit_test(test_limits_exact),
         cmocka_unit_test(test_map_counts_pairs),
+        cmocka_unit_test(test_object_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

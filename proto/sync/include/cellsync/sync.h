@@ -19,6 +19,16 @@
 
 #define CS_SYNC_CHUNK (16u << 10)
 
+/*
+ * The most a chunk may hold once decompressed, far below the envelope
+ * format's 16 MiB: chunks are cut near CS_SYNC_CHUNK, but never inside a
+ * local transaction, and one value may be CS_VALUE_MAX (4 MiB), so a chunk
+ * must carry that and a little more. A receiver refuses a chunk declaring
+ * more before it decrypts or decompresses anything, and a sender refuses to
+ * make one (security review F9).
+ */
+#define CS_SYNC_MAX_PLAIN ((4u << 20) + (64u << 10))
+
 struct cs_chunk {
     uint8_t *env; /* the sealed envelope, malloc'd: free() */
     size_t envlen;
@@ -47,7 +57,10 @@ int cs_sync_take_chunk(struct cs_replica *r, const struct cs_key *k,
 
 /*
  * Opens a chunk addressed to k, refuses it unless signed by from_pk, and
- * decodes the change set inside, whose seq range must be the envelope's:
+ * decodes the change set inside. The signer and the declared size are
+ * checked from the header before anything is verified, decrypted or
+ * decompressed: another key's chunk is CS_ESIGNATURE, one declaring more
+ * than CS_SYNC_MAX_PLAIN is CS_EBOMB. The set inside whose seq range must be the envelope's:
  * the first half of cs_sync_take_chunk, for a caller that prepares
  * something per set (the hub's authorization) before it calls
  * cs_replica_apply itself. info gets the header.
