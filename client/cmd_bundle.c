@@ -177,6 +177,11 @@ bundle_import(struct client *c, const struct verb_args *a)
     device_refusals_release(&acc);
     if (rc != 0)
         return client_fail("%s", err);
+    if (t.older) {
+        printf(_("nothing new in '%s': it is older than the last reply this device imported\n"),
+               path);
+        return CS_EXIT_OK;
+    }
     if (t.nothing_new) {
         printf(_("nothing new in '%s'\n"), path);
         return CS_EXIT_OK;

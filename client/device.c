@@ -406,10 +406,38 @@ welcome_error(struct device *d, const char *path, const uint8_t *env, size_t len
     return cs_errf(err, errlen, code, _("'%s' is damaged: %s"), path, cs_strerror(code));
 }
 
+/*
+ * A reply is not bound to the export that asked for it, and a stick can be
+ * copied: an old reply must change nothing (security review F13). The hub's
+ * time in its welcome orders the replies of one hub, so one older than the
+ * last reply applied here is refused whole; the same reply again goes
+ * through and finds nothing new. A reply from another incarnation of the
+ * hub lowers this device's cursors (device_welcome): that is believed only
+ * of a reply written after the last word from the hub, since one written
+ * before it is an old reply of an earlier incarnation, not a restored hub.
+ * The clock offset a reply gives only ever moves forward
+ * (cs_replica_learn_hub_time).
+ */
+static int
+reply_fresh(struct device *d, const char *path, const struct cs_welcome *w, int *older, char *err,
+            size_t errlen)
+{
+    uint8_t have[CS_INCARNATION_LEN];
+    if (w->has_incarnation && stored_incarnation(d->rep, have) &&
+        memcmp(have, w->incarnation, CS_INCARNATION_LEN) != 0 &&
+        cs_hlc_ms(w->hub_time) / 1000 <= device_meta_u64(d->rep, CS_META_LAST_CONTACT))
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("'%s' was written by the hub before this device last heard from it, in "
+                         "an earlier state of the hub: nothing was changed"),
+                       path);
+    *older = w->hub_time < device_meta_u64(d->rep, CS_META_REPLY_HUB_TIME);
+    return 0;
+}
+
 /* Pass one: the whole reply, checked without changing anything. */
 static int
 import_check(struct device *d, const char *path, struct cs_bundle_reader *b, struct cs_welcome *w,
-             char *err, size_t errlen)
+             int *older, char *err, size_t errlen)
 {
     const uint8_t *env;
     size_t len;
@@ -430,6 +458,9 @@ import_check(struct device *d, const char *path, struct cs_bundle_reader *b, str
                                path);
             if ((ret = cs_bundle_open_welcome(d->key, d->hub_pk, env, len, w)) != 0)
                 return welcome_error(d, path, env, len, ret, err, errlen);
+            if (w->status == CS_WELCOME_OK &&
+                (ret = reply_fresh(d, path, w, older, err, errlen)) != 0)
+                return ret;
             /* From another incarnation of the hub, the chunks follow its down cursor. */
             if (w->status == CS_WELCOME_OK && incarnation_changed(d, w))
                 have = w->down_seq;
@@ -487,10 +518,16 @@ device_import(struct device *d, const char *path, const struct device_report *re
 
     memset(t, 0, sizeof(*t));
     memset(&w, 0, sizeof(w));
+    int older = 0;
     if ((ret = cs_bundle_reader_new(&b, path, err, errlen)) != 0 ||
-        (ret = import_check(d, path, b, &w, err, errlen)) != 0 ||
+        (ret = import_check(d, path, b, &w, &older, err, errlen)) != 0 ||
         (ret = cs_bundle_reader_rewind(b, err, errlen)) != 0)
         goto out;
+    /* Sound but stale: what it says was said again since, and newer. */
+    if (older) {
+        t->nothing_new = t->older = 1;
+        goto out;
+    }
     /* Refusals are news only with an acknowledgment this device has not seen. */
     int news =
         w.up_seq > device_meta_u64(d->rep, CS_META_HUB_ACK_SEQ) || incarnation_changed(d, &w);
@@ -538,6 +575,12 @@ device_import(struct device *d, const char *path, const struct device_report *re
     }
     if (ret < 0)
         goto out;
+    /* Last, once all of it is in: a reply cut short can be imported again. */
+    if (w.hub_time > device_meta_u64(d->rep, CS_META_REPLY_HUB_TIME) &&
+        (ret = meta_put_u64(d->rep, CS_META_REPLY_HUB_TIME, w.hub_time)) != 0) {
+        cs_errf(err, errlen, ret, _("cannot save what the hub said: %s"), cs_strerror(ret));
+        goto out;
+    }
     t->bytes += CS_BUNDLE_HEADER;
     /* Passing the cursor over versions that held nothing for this device is no news. */
     t->nothing_new = !changed && t->changes == 0;

@@ -119,6 +119,7 @@ struct device_tally {
     size_t restamp;  /* export: writes re-stamped first */
     uint64_t bytes;  /* bundle bytes written or read */
     int nothing_new; /* import: the reply changed nothing here */
+    int older;       /* import: older than the last reply applied, so not applied at all */
 };
 
 struct device_report {
@@ -145,7 +146,10 @@ int device_export(struct device *d, const char *path, const struct device_report
  * of it is wrong; then takes the welcome, reports the refusals (only when
  * the reply acknowledges something new) and applies the chunks as a live
  * sync does. Importing it again, or after a live sync, brings no change
- * and no acknowledgment: t->nothing_new says so.
+ * and no acknowledgment: t->nothing_new says so. A reply older than the
+ * last one applied is checked and then not applied at all (t->older), and
+ * one of another hub incarnation written before the last word from the hub
+ * is refused: a copied stick replayed changes nothing (review F13).
  */
 int device_import(struct device *d, const char *path, const struct device_report *rep,
                   struct device_tally *t, char *err, size_t errlen);

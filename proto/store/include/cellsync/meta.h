@@ -49,6 +49,8 @@
 #define CS_META_HUB_INCARNATION "hub_incarnation"
 /* When the hub was last heard from, in seconds since the epoch. */
 #define CS_META_LAST_CONTACT "last_contact"
+/* The hub time (an HLC stamp) of the newest reply bundle applied: older ones are refused. */
+#define CS_META_REPLY_HUB_TIME "reply_hub_time"
 
 /* ---- a hub (daemon/) ---- */
 
