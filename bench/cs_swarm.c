@@ -959,9 +959,9 @@ enroll_all(const char *state)
         cs_key_id(d->key, &d->id);
         snprintf(d->org, sizeof(d->org), "%s", cells[(size_t)i % ncells]);
         snprintf(name, sizeof(name), "swarm %d", i);
-        if ((ret = hub_enroll_create(h, d->org, HUB_ROLE_CELL, name, NULL, 7, NULL, code,
-                                     sizeof(code), NULL, err, sizeof(err))) != 0 ||
-            (ret = cs_enroll_code_parse(code, id5, d->secret)) != 0) {
+        if ((ret = hub_enroll_create(h, d->org, HUB_ROLE_CELL, name, NULL, HUB_ENROLL_TTL_DEFAULT,
+                                     NULL, code, sizeof(code), NULL, err, sizeof(err))) != 0 ||
+            (ret = cs_enroll_code_parse(code, id5, d->secret, err, sizeof(err))) != 0) {
             fprintf(stderr, "cs_swarm: enroll device %d: %s\n", i, err);
             exit(1);
         }

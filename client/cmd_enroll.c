@@ -2,9 +2,12 @@
 /*
  * `cellsync enroll`: binds this device to its hub. From an enrollment file
  * (hub address, hub key, unit, role, one-time secret) nothing needs the
- * network. From a short code read over the phone, the device asks the hub
- * at --hub for its key and keeps it only if it matches the 5 bytes of key
- * id inside the code. Either way the device registers its own key with
+ * network. From a short code read over the phone, the code's check symbol
+ * is checked first (a typo is caught before any network), then the device
+ * asks the hub at --hub for its key and keeps it only if it matches the 5
+ * bytes of key id inside the code. Until the hub has taken the device's key
+ * enroll may be run again (a wrong or used code, a wrong hub); after that
+ * it says how to move the laptop instead. Either way the device registers its own key with
  * the hub on its first sync (or first bundle), presenting the secret once.
  */
 #include <stdio.h>
@@ -92,11 +95,10 @@ enrollment_of_code(const char *code, const char *hub, struct cs_enrollment *e, c
     struct cs_id id;
     int ret;
 
-    if (cs_enroll_code_parse(code, id5, e->secret) != 0)
-        return cs_errf(err, errlen, CS_EINVAL,
-                       _("'%s' is not an enrollment code (16 letters and digits, as "
-                         "XXXX-XXXX-XXXX-XXXX)"),
-                       code);
+    char why[256] = "";
+    if (cs_enroll_code_parse(code, id5, e->secret, why, sizeof(why)) != 0)
+        return cs_errf(err, errlen, CS_EINVAL, _("'%s' is not a valid enrollment code: %s"), code,
+                       why);
     if ((ret = fetch_hub_key(hub, e->hub_pk, err, errlen)) != 0)
         return ret;
     cs_pk_id(e->hub_pk, &id);
@@ -148,15 +150,19 @@ client_enroll(struct client *c, const char *file, const char *code, const char *
         goto out;
     sodium_bin2hex(hex, sizeof(hex), e.hub_pk, CS_PK_LEN);
     /*
-     * Enrolled once, a device belongs to its hub. Until the hub has taken
-     * its key (the secret is still here) it may take a new enrollment from
-     * the same hub: the hub may have refused the first as expired.
+     * Accepted once, a device belongs to its hub. Until the hub has taken
+     * its key (the secret is still here) it may take a new enrollment, from
+     * the same hub or another: the first may have been wrong, used, expired
+     * or for the wrong hub, and nothing of this device reached a hub yet.
      */
     if (cs_replica_meta_get(c->rep, CS_META_HUB_PK, prev, sizeof(prev)) == 0 && prev[0] != 0 &&
-        (strcmp(prev, hex) != 0 || !unregistered(c))) {
+        !unregistered(c)) {
         ret = cs_errf(err, errlen, CS_EEXISTS,
-                      _("this device is already enrolled with a hub; its records belong to "
-                        "that hub"));
+                      _("this device is already enrolled, and its hub has accepted it; its "
+                        "records belong to that hub. To move this laptop to another unit, ask "
+                        "the hub's administrator to revoke it ('cellsyncd revoke') and to make a "
+                        "new enrollment, then enroll again with a new data directory (set "
+                        "CELLSYNC_HOME to an empty directory, or move the old one away)"));
         goto out;
     }
     /*

@@ -39,12 +39,54 @@ id_hex32(const struct cs_id *id, char out[2 * CS_ID_LEN + 1])
 
 /* ---- enrollment ---- */
 
+void
+hub_enroll_hash(const struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN], uint8_t hash[32])
+{
+    uint8_t key[32];
+    /* Subkey 1 of hub.key, context "csenroll": kept with the key, never in the database. */
+    cs_key_subkey(h->key, 1, "csenroll", key);
+    crypto_generichash(hash, 32, secret, CS_ENROLL_SECRET_LEN, key, sizeof(key));
+    sodium_memzero(key, sizeof(key));
+}
+
+/* A code number no row holds now (numbers of used or expired codes are freed first). */
+static int
+code_id_pick(struct hub *h, int64_t now, uint32_t *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((rc = cs_stmt_get(&h->stmts, ST_ENROLL_CODE_FREE, &st)) != SQLITE_OK)
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
+    sqlite3_bind_int64(st, 1, now);
+    if ((rc = cs_step_done(st)) != SQLITE_OK)
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
+    for (int tries = 0; tries < 64; tries++) {
+        uint32_t id = randombytes_uniform(CS_ENROLL_CODE_ID_MAX);
+        if ((rc = cs_stmt_get(&h->stmts, ST_ENROLL_CODE_TAKEN, &st)) != SQLITE_OK)
+            return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE) {
+            *out = id;
+            return 0;
+        }
+        if (rc != SQLITE_ROW)
+            return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
+    }
+    return cs_errf(err, errlen, CS_ETOOBIG,
+                   _("too many short codes are open at this hub: give enrollment files instead"));
+}
+
 int
 hub_enroll_create(struct hub *h, const char *org, const char *role, const char *name,
-                  const char *addr, unsigned ttl_days, const char *out_path, char *code,
-                  size_t codelen, int64_t *expires, char *err, size_t errlen)
+                  const char *addr, int64_t ttl, const char *out_path, char *code, size_t codelen,
+                  int64_t *expires, char *err, size_t errlen)
 {
-    uint8_t secret[CS_ENROLL_SECRET_LEN], hash[32];
+    uint8_t secret[CS_ENROLL_SECRET_LEN], code_secret[CS_ENROLL_SECRET_LEN];
+    uint8_t hash[32], code_hash[32];
+    uint32_t code_id = 0;
     struct cs_enrollment *e = NULL;
     sqlite3_stmt *st;
     int ret, rc, in_tx = 0;
@@ -54,6 +96,12 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
     if (!cs_enroll_role_ok(role))
         return cs_errf(err, errlen, CS_EINVAL, _("unknown role '%s': use cell, committee or hub"),
                        role);
+    if (code != NULL && strcmp(role, HUB_ROLE_CELL) != 0)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("a device of role %s is enrolled by file only, never by a short code"),
+                       role);
+    if (code == NULL && out_path == NULL)
+        return cs_errf(err, errlen, CS_EINVAL, _("an enrollment needs a file or a code"));
     if (!hub__text_ok(name, sizeof(e->name), 1) ||
         (name[0] && (name[0] == ' ' || name[strlen(name) - 1] == ' ')))
         return cs_errf(err, errlen, CS_EINVAL,
@@ -64,9 +112,10 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
         (addr == NULL || !hub__text_ok(addr, sizeof(e->addr), 0) || strpbrk(addr, " \t") != NULL))
         return cs_errf(err, errlen, CS_EINVAL, _("bad hub address '%s': give HOST:PORT"),
                        addr ? addr : "");
-    if (ttl_days < 1 || ttl_days > 365)
+    if (ttl < 1 || ttl > HUB_ENROLL_TTL_MAX)
         return cs_errf(err, errlen, CS_EINVAL,
-                       _("an enrollment is valid for 1 to 365 days, not %u"), ttl_days);
+                       _("an enrollment is valid for 30 days at most (%d hours), not %lld hours"),
+                       HUB_ENROLL_TTL_MAX / 3600, (long long)((ttl + 3599) / 3600));
     if (code != NULL && codelen < CS_ENROLL_CODE_LEN + 1)
         return cs_errf(err, errlen, CS_EINVAL, _("no room for the code"));
     if ((rc = cs_stmt_get(&h->stmts, ST_UNIT_LIVE, &st)) != SQLITE_OK)
@@ -79,24 +128,37 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
     if (rc != SQLITE_ROW)
         return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
 
-    cs_enroll_secret_new(secret, code != NULL);
-    crypto_generichash(hash, sizeof(hash), secret, sizeof(secret), NULL, 0);
     int64_t now = (int64_t)time(NULL);
-    int64_t until = now + (int64_t)ttl_days * DAY;
+    int64_t until = now + ttl;
     if ((ret = hub__exec(h, "BEGIN IMMEDIATE", err, errlen, NC_("cannot %s", "write to"))) != 0)
         goto out;
     in_tx = 1;
+    if (code != NULL) {
+        if ((ret = code_id_pick(h, now, &code_id, err, errlen)) != 0)
+            goto out;
+        cs_enroll_code_secret_new(code_id, code_secret);
+        hub_enroll_hash(h, code_secret, code_hash);
+    }
+    if (out_path != NULL) {
+        cs_enroll_secret_new(secret);
+        hub_enroll_hash(h, secret, hash);
+    }
     if ((rc = cs_stmt_get(&h->stmts, ST_ENROLL_ADD, &st)) != SQLITE_OK) {
         ret = hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
         goto out;
     }
-    sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, org, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
+    if (out_path != NULL)
+        sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
+    if (code != NULL) {
+        sqlite3_bind_int64(st, 2, code_id);
+        sqlite3_bind_blob(st, 3, code_hash, sizeof(code_hash), SQLITE_STATIC);
+    }
+    sqlite3_bind_text(st, 4, org, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, role, -1, SQLITE_STATIC);
     if (name[0])
-        sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
-    sqlite3_bind_int64(st, 6, until);
+        sqlite3_bind_text(st, 6, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, now);
+    sqlite3_bind_int64(st, 8, until);
     if ((rc = cs_step_done(st)) != SQLITE_OK) {
         ret = hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
         goto out;
@@ -127,7 +189,7 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
     if (code != NULL) {
         struct cs_id hub_id;
         cs_key_id(h->key, &hub_id);
-        cs_enroll_code_format(&hub_id, secret, code);
+        cs_enroll_code_format(&hub_id, code_secret, code);
     }
     if (expires != NULL)
         *expires = until;
@@ -136,6 +198,7 @@ out:
     if (in_tx)
         sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
     sodium_memzero(secret, sizeof(secret));
+    sodium_memzero(code_secret, sizeof(code_secret));
     sodium_free(e);
     return ret;
 }
@@ -237,11 +300,10 @@ out:
     return ret;
 }
 
-/* Enrolls pk with the open enrollment whose hash is hash. A status. */
+/* Enrolls pk with the open enrollment of row row. A status. */
 static int
-enroll_device(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_id *id,
-              const uint8_t hash[32], const char *org, const char *role, const char *name,
-              struct hub_device *d)
+enroll_device(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_id *id, int64_t row,
+              const char *org, const char *role, const char *name, struct hub_device *d)
 {
     sqlite3_stmt *st;
     int rc;
@@ -251,7 +313,7 @@ enroll_device(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_id *id
         return CS_WELCOME_BUSY;
     if (cs_stmt_get(&h->stmts, ST_ENROLL_USE, &st) != SQLITE_OK)
         goto busy;
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, row);
     sqlite3_bind_blob(st, 2, id->b, CS_ID_LEN, SQLITE_STATIC);
     if (cs_step_done(st) != SQLITE_OK)
         goto busy;
@@ -283,6 +345,76 @@ enroll_device(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_id *id
 busy:
     sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
     return CS_WELCOME_BUSY;
+}
+
+#define WRONG_CODE N_("the enrollment code is wrong, already used or expired")
+
+/*
+ * The open enrollment of a secret, a status. A code's secret is found by
+ * its number (the row the code names, F2 of the security review: no
+ * trying all open codes), then its keyed hash compared in constant time;
+ * a wrong one counts against that code, and HUB_ENROLL_MAX_FAILS lock it
+ * for good. A file's secret (256 bits) is found by its keyed hash.
+ */
+static int
+enrollment_find(struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN], int64_t *row,
+                char org[ORG_MAX], char role[16], char name[64], char *msg, size_t msglen)
+{
+    uint8_t hash[32];
+    uint32_t code_id;
+    sqlite3_stmt *st;
+    int rc, is_code = cs_enroll_secret_is_code(secret, &code_id);
+    int ret = CS_WELCOME_ENROLL, open = 0;
+    int64_t fails = 0;
+
+    hub_enroll_hash(h, secret, hash);
+    if (cs_stmt_get(&h->stmts, is_code ? ST_ENROLL_BY_CODE : ST_ENROLL_BY_FILE, &st) != SQLITE_OK)
+        return CS_WELCOME_BUSY;
+    if (is_code)
+        sqlite3_bind_int64(st, 1, code_id);
+    else
+        sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *row = sqlite3_column_int64(st, 0);
+        col_text(st, 1, org, ORG_MAX);
+        col_text(st, 2, role, 16);
+        col_text(st, 3, name, 64);
+        open = sqlite3_column_int(st, 4);
+        if (is_code) {
+            fails = sqlite3_column_int64(st, 6);
+            if (sqlite3_column_bytes(st, 5) != 32 ||
+                sodium_memcmp(sqlite3_column_blob(st, 5), hash, 32) != 0)
+                ret = -1; /* a wrong code for an existing number */
+        }
+    } else if (rc != SQLITE_DONE) {
+        sqlite3_reset(st);
+        return CS_WELCOME_BUSY;
+    }
+    sqlite3_reset(st);
+    sodium_memzero(hash, sizeof(hash));
+    if (rc == SQLITE_DONE || !open) {
+        snprintf(msg, msglen, "%s", _(WRONG_CODE));
+        return CS_WELCOME_ENROLL;
+    }
+    /* Locked: even the right code is refused now, before it is compared. */
+    if (is_code && fails >= HUB_ENROLL_MAX_FAILS) {
+        snprintf(msg, msglen, "%s",
+                 _("this enrollment code is locked after too many wrong tries: ask the hub's "
+                   "administrator for a new one"));
+        return CS_WELCOME_ENROLL;
+    }
+    if (ret == -1) {
+        if (cs_stmt_get(&h->stmts, ST_ENROLL_FAIL, &st) != SQLITE_OK)
+            return CS_WELCOME_BUSY;
+        sqlite3_bind_int64(st, 1, *row);
+        if (cs_step_done(st) != SQLITE_OK)
+            return CS_WELCOME_BUSY;
+        snprintf(msg, msglen, "%s", _(WRONG_CODE));
+        return CS_WELCOME_ENROLL;
+    }
+    return CS_WELCOME_OK;
 }
 
 /* dry: decide only, change nothing (hub_admit_check). */
@@ -321,35 +453,14 @@ admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
         return CS_WELCOME_UNKNOWN;
     }
 
-    /*
-     * Compare the hash with every open enrollment in constant time rather
-     * than look it up, so nothing about the stored hashes leaks by timing.
-     */
-    uint8_t hash[32];
     char org[ORG_MAX] = "", role[16] = "", name[64] = "";
-    int found = 0, rc;
-    crypto_generichash(hash, sizeof(hash), hello->secret, sizeof(hello->secret), NULL, 0);
-    sqlite3_stmt *st;
-    if (cs_stmt_get(&h->stmts, ST_ENROLL_OPEN, &st) != SQLITE_OK)
+    int64_t row = 0;
+    ret = enrollment_find(h, hello->secret, &row, org, role, name, msg, msglen);
+    if (ret == CS_WELCOME_BUSY)
         goto busy;
-    sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(st, 0) != 32)
-            continue;
-        if (sodium_memcmp(sqlite3_column_blob(st, 0), hash, 32) == 0 && !found) {
-            found = 1;
-            col_text(st, 1, org, sizeof(org));
-            col_text(st, 2, role, sizeof(role));
-            col_text(st, 3, name, sizeof(name));
-        }
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        goto busy;
-    if (!found) {
-        snprintf(msg, msglen, "%s", _("the enrollment code is wrong, already used or expired"));
-        return CS_WELCOME_ENROLL;
-    }
+    if (ret != CS_WELCOME_OK)
+        return ret;
+    /* A dry run stops here; a wrong code has counted against its code, as any failure does. */
     if (dry)
         return CS_WELCOME_OK;
     /* The enrollment names the device; the device names itself only where it did not. */
@@ -361,9 +472,9 @@ admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
                 name[0] = 0;
         }
     }
-    ret = enroll_device(h, pk, &id, hash, org, role, name, d);
+    ret = enroll_device(h, pk, &id, row, org, role, name, d);
     if (ret == CS_WELCOME_ENROLL)
-        snprintf(msg, msglen, "%s", _("the enrollment code is wrong, already used or expired"));
+        snprintf(msg, msglen, "%s", _(WRONG_CODE));
     else if (ret == CS_WELCOME_BUSY)
         goto busy;
     if (ret != CS_WELCOME_OK)

@@ -36,6 +36,17 @@ static const char hub_sql[] =
     " down_seq INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS hub_enroll (secret_hash BLOB PRIMARY KEY, org TEXT NOT NULL,"
     " role TEXT NOT NULL, name TEXT, created INTEGER, expires INTEGER, used_by BLOB);"
+    /*
+     * hub_enroll above holds the enrollments made before keyed hashes: they
+     * are no longer accepted (they must be issued again). Here the secrets
+     * are only keyed hashes (BLAKE2b keyed with a subkey of hub.key): the
+     * database alone cannot test a guess. code_id is the number inside a
+     * short code, freed again when the code is used or expired; fails
+     * counts wrong codes given for it (HUB_ENROLL_MAX_FAILS locks it).
+     */
+    "CREATE TABLE IF NOT EXISTS hub_enrollment (id INTEGER PRIMARY KEY, file_hash BLOB UNIQUE,"
+    " code_id INTEGER UNIQUE, code_hash BLOB, org TEXT NOT NULL, role TEXT NOT NULL, name TEXT,"
+    " created INTEGER, expires INTEGER, used_by BLOB, fails INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS hub_audit (id INTEGER PRIMARY KEY, at INTEGER, device BLOB,"
     " verdict TEXT, seq_first INTEGER, seq_last INTEGER, changes INTEGER, refused INTEGER,"
     " reason TEXT, envelope BLOB);"
@@ -74,12 +85,20 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_DEV_DOWN] = "UPDATE hub_device SET down_seq = ?2 WHERE id = ?1",
     [ST_DEV_ALL] = "SELECT " DEV_COLS " FROM hub_device ORDER BY org, name, id",
     [ST_DEV_REVOKE] = "UPDATE hub_device SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-    [ST_ENROLL_OPEN] = "SELECT secret_hash, org, role, coalesce(name, '') FROM hub_enroll"
-                       " WHERE used_by IS NULL AND expires > ?1",
-    [ST_ENROLL_USE] = "UPDATE hub_enroll SET used_by = ?2 WHERE secret_hash = ?1"
+    [ST_ENROLL_BY_FILE] =
+        "SELECT id, org, role, coalesce(name, ''), used_by IS NULL AND expires > ?2"
+        " FROM hub_enrollment WHERE file_hash = ?1",
+    [ST_ENROLL_BY_CODE] =
+        "SELECT id, org, role, coalesce(name, ''), used_by IS NULL AND expires > ?2,"
+        " code_hash, fails FROM hub_enrollment WHERE code_id = ?1",
+    [ST_ENROLL_USE] = "UPDATE hub_enrollment SET used_by = ?2, code_id = NULL WHERE id = ?1"
                       " AND used_by IS NULL",
-    [ST_ENROLL_ADD] = "INSERT INTO hub_enroll (secret_hash, org, role, name, created, expires)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_ENROLL_FAIL] = "UPDATE hub_enrollment SET fails = fails + 1 WHERE id = ?1",
+    [ST_ENROLL_ADD] = "INSERT INTO hub_enrollment (file_hash, code_id, code_hash, org, role, name,"
+                      " created, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_ENROLL_CODE_FREE] = "UPDATE hub_enrollment SET code_id = NULL WHERE code_id IS NOT NULL"
+                            " AND (used_by IS NOT NULL OR expires <= ?1)",
+    [ST_ENROLL_CODE_TAKEN] = "SELECT 1 FROM hub_enrollment WHERE code_id = ?1",
     [ST_UNIT_LIVE] = "SELECT 1 FROM org_unit WHERE code = ?1 AND cl % 2 = 1",
     /* UNION, not UNION ALL: an org tree edited into a cycle still ends. */
     [ST_SUBTREE] = "WITH RECURSIVE sub(code) AS ("

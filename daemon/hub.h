@@ -112,20 +112,31 @@ int hub_down_cursor(struct hub *h, const struct cs_hello *hello, uint8_t cur[CS_
 #define HUB_ROLE_COMMITTEE "committee"
 #define HUB_ROLE_HUB       "hub"
 
+#define HUB_ENROLL_TTL_DEFAULT (72 * 3600)      /* seconds: 72 hours */
+#define HUB_ENROLL_TTL_MAX     (30 * 24 * 3600) /* seconds: 30 days */
+#define HUB_ENROLL_MAX_FAILS   5                /* wrong codes that lock a code */
+
 /*
  * `cellsyncd enroll`: a one-time enrollment for one live org unit and role,
- * valid for ttl_days (1..365). Written to out_path as an enrollment file
- * (cellsync/enroll.h; mode 0600, never over an existing file) unless
- * out_path is NULL, and given as a short code in code (codelen at least
- * CS_ENROLL_CODE_LEN + 1) unless code is NULL. With a code the secret has
- * the code's 5 random bytes (the file then carries the same secret); with
- * code NULL it has 32. Only a hash of the secret is stored. name may be
- * NULL or "": the device's hello then names it. *expires (optional) gets
- * the expiry in Unix seconds.
+ * valid for ttl seconds (1 .. HUB_ENROLL_TTL_MAX; CS_EINVAL beyond).
+ * Written to out_path as an enrollment file (cellsync/enroll.h; mode 0600,
+ * never over an existing file, a 256-bit secret) unless out_path is NULL,
+ * and given as a short code in code (codelen at least CS_ENROLL_CODE_LEN +
+ * 1; a code's own secret, 60 random bits and a number) unless code is
+ * NULL. Either, used once, uses the enrollment. A code is for role cell
+ * only: CS_EINVAL for a committee or hub device (enrolled by file only).
+ * Only keyed hashes of the secrets are stored (hub_enroll_hash). name may
+ * be NULL or "": the device's hello then names it. *expires (optional)
+ * gets the expiry in Unix seconds.
  */
 int hub_enroll_create(struct hub *h, const char *org, const char *role, const char *name,
-                      const char *addr, unsigned ttl_days, const char *out_path, char *code,
+                      const char *addr, int64_t ttl, const char *out_path, char *code,
                       size_t codelen, int64_t *expires, char *err, size_t errlen);
+
+/* The keyed hash the hub stores for an enrollment secret: BLAKE2b keyed with a subkey of hub.key.
+ */
+void hub_enroll_hash(const struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN],
+                     uint8_t hash[32]);
 
 /* ---- devices ---- */
 

@@ -18,7 +18,8 @@
 #include "cellsync/util.h"
 #include "internal.h"
 
-static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/* 32 symbols: no 0, 1, I or O (cellsync/enroll.h). */
+static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
 enum {
     K_ADDR,
@@ -251,38 +252,103 @@ out:
 }
 
 void
-cs_enroll_secret_new(uint8_t secret[CS_ENROLL_SECRET_LEN], int as_code)
+cs_enroll_secret_new(uint8_t secret[CS_ENROLL_SECRET_LEN])
+{
+    uint32_t id;
+    do
+        randombytes_buf(secret, CS_ENROLL_SECRET_LEN);
+    while (cs_enroll_secret_is_code(secret, &id)); /* 2^-168: never, but then never a code */
+}
+
+void
+cs_enroll_code_secret_new(uint32_t code_id, uint8_t secret[CS_ENROLL_SECRET_LEN])
 {
     memset(secret, 0, CS_ENROLL_SECRET_LEN);
-    randombytes_buf(secret, as_code ? CS_ENROLL_CODE_RANDOM : CS_ENROLL_SECRET_LEN);
+    code_id &= CS_ENROLL_CODE_ID_MAX - 1;
+    secret[0] = (uint8_t)(code_id >> 16);
+    secret[1] = (uint8_t)(code_id >> 8);
+    secret[2] = (uint8_t)code_id;
+    randombytes_buf(secret + 3, 8);
+    secret[3] &= 0x0f; /* 60 bits */
 }
+
+int
+cs_enroll_secret_is_code(const uint8_t secret[CS_ENROLL_SECRET_LEN], uint32_t *code_id)
+{
+    uint8_t acc = (uint8_t)(secret[0] & 0xf0) | (uint8_t)(secret[3] & 0xf0);
+    for (size_t i = 11; i < CS_ENROLL_SECRET_LEN; i++)
+        acc |= secret[i];
+    *code_id = (uint32_t)secret[0] << 16 | (uint32_t)secret[1] << 8 | secret[2];
+    return acc == 0;
+}
+
+/* Multiplication in GF(32) modulo x^5 + x^2 + 1. */
+static unsigned
+gf32_mul(unsigned a, unsigned b)
+{
+    unsigned r = 0;
+    for (int i = 0; i < 5; i++) {
+        if (b & 1u)
+            r ^= a;
+        b >>= 1;
+        a <<= 1;
+        if (a & 0x20u)
+            a ^= 0x25u;
+    }
+    return r;
+}
+
+/* The check symbol of v[0..n-1]: v1*a^n + ... + vn*a + c = 0 (Horner, a = x). */
+static unsigned
+check_symbol(const unsigned *v, size_t n)
+{
+    unsigned acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc = gf32_mul(acc, 2) ^ v[i];
+    return gf32_mul(acc, 2); /* c = acc * a, since -y = y in GF(2^5) */
+}
+
+/* The 120 bits of a code (hub id, number, random) as 24 symbols. */
+#define PAYLOAD_SYMBOLS (CS_ENROLL_CODE_SYMBOLS - 1)
 
 int
 cs_enroll_code_format(const struct cs_id *hub_id, const uint8_t secret[CS_ENROLL_SECRET_LEN],
                       char out[CS_ENROLL_CODE_LEN + 1])
 {
-    uint8_t raw[CS_ENROLL_CODE_HUB + CS_ENROLL_CODE_RANDOM];
-    uint8_t zero[CS_ENROLL_SECRET_LEN - CS_ENROLL_CODE_RANDOM] = {0};
+    uint8_t raw[15]; /* 5 bytes hub id, 20 bits number, 60 bits random */
+    unsigned v[CS_ENROLL_CODE_SYMBOLS];
+    uint32_t id;
 
     out[0] = 0;
-    if (sodium_memcmp(secret + CS_ENROLL_CODE_RANDOM, zero, sizeof(zero)) != 0)
+    if (!cs_enroll_secret_is_code(secret, &id))
         return CS_EINVAL;
     memcpy(raw, hub_id->b, CS_ENROLL_CODE_HUB);
-    memcpy(raw + CS_ENROLL_CODE_HUB, secret, CS_ENROLL_CODE_RANDOM);
-    /* 80 bits, most significant first, 5 at a time. */
-    size_t o = 0;
-    for (unsigned sym = 0; sym < 16; sym++) {
-        unsigned v = 0;
+    /* number (20 bits) then random (60 bits) = secret bits 4..23 and 28..87 */
+    uint8_t tail[10];
+    tail[0] = (uint8_t)(id >> 12);
+    tail[1] = (uint8_t)(id >> 4);
+    tail[2] = (uint8_t)((id & 0x0f) << 4 | (secret[3] & 0x0f));
+    memcpy(tail + 3, secret + 4, 7);
+    memcpy(raw + CS_ENROLL_CODE_HUB, tail, sizeof(tail));
+    for (unsigned sym = 0; sym < PAYLOAD_SYMBOLS; sym++) {
+        unsigned x = 0;
         for (unsigned b = 0; b < 5; b++) {
             unsigned bit = sym * 5 + b;
-            v = (v << 1) | ((raw[bit / 8] >> (7 - bit % 8)) & 1u);
+            x = (x << 1) | ((raw[bit / 8] >> (7 - bit % 8)) & 1u);
         }
-        if (sym > 0 && sym % 4 == 0)
+        v[sym] = x;
+    }
+    v[PAYLOAD_SYMBOLS] = check_symbol(v, PAYLOAD_SYMBOLS);
+    size_t o = 0;
+    for (unsigned sym = 0; sym < CS_ENROLL_CODE_SYMBOLS; sym++) {
+        if (sym > 0 && sym % 5 == 0)
             out[o++] = '-';
-        out[o++] = crockford[v];
+        out[o++] = alphabet[v[sym]];
     }
     out[o] = 0;
     sodium_memzero(raw, sizeof(raw));
+    sodium_memzero(tail, sizeof(tail));
+    sodium_memzero(v, sizeof(v));
     return 0;
 }
 
@@ -292,42 +358,70 @@ symbol_value(char c)
 {
     if (c >= 'a' && c <= 'z')
         c = (char)(c - 'a' + 'A');
-    if (c == 'O')
-        c = '0';
-    else if (c == 'I' || c == 'L')
-        c = '1';
-    const char *p = c ? strchr(crockford, c) : NULL;
-    return p ? (int)(p - crockford) : -1;
+    const char *p = c ? strchr(alphabet, c) : NULL;
+    return p ? (int)(p - alphabet) : -1;
 }
 
 int
 cs_enroll_code_parse(const char *code, uint8_t hub_id5[CS_ENROLL_CODE_HUB],
-                     uint8_t secret[CS_ENROLL_SECRET_LEN])
+                     uint8_t secret[CS_ENROLL_SECRET_LEN], char *err, size_t errlen)
 {
-    uint8_t raw[CS_ENROLL_CODE_HUB + CS_ENROLL_CODE_RANDOM] = {0};
+    uint8_t raw[15] = {0};
+    unsigned v[CS_ENROLL_CODE_SYMBOLS];
     unsigned nsym = 0;
     int ret = CS_EINVAL;
 
     for (const char *p = code; *p; p++) {
-        if (*p == '-' || *p == ' ')
+        if (*p == '-' || *p == ' ' || *p == '\t')
             continue;
-        int v = symbol_value(*p);
-        if (v < 0 || nsym == 16)
+        int x = symbol_value(*p);
+        if (x < 0) {
+            if ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f)
+                cs_errf(err, errlen, CS_EINVAL,
+                        _("the enrollment code holds '%c', which no code has (codes have no 0, 1, "
+                          "I or O); read it again"),
+                        *p);
+            else
+                cs_errf(err, errlen, CS_EINVAL,
+                        _("the enrollment code holds a character no code has; read it again"));
             goto out;
-        for (unsigned b = 0; b < 5; b++) {
-            unsigned bit = nsym * 5 + b;
-            if ((v >> (4 - b)) & 1)
-                raw[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
         }
+        if (nsym < CS_ENROLL_CODE_SYMBOLS)
+            v[nsym] = (unsigned)x;
         nsym++;
     }
-    if (nsym != 16)
+    if (nsym != CS_ENROLL_CODE_SYMBOLS) {
+        cs_errf(err, errlen, CS_EINVAL,
+                _("the enrollment code has %u letters and digits, not %u "
+                  "(XXXXX-XXXXX-XXXXX-XXXXX-XXXXX); a code of 16 comes from an older hub and "
+                  "must be issued again"),
+                nsym, CS_ENROLL_CODE_SYMBOLS);
         goto out;
+    }
+    if (check_symbol(v, PAYLOAD_SYMBOLS) != v[PAYLOAD_SYMBOLS]) {
+        cs_errf(err, errlen, CS_EINVAL,
+                _("the enrollment code is mistyped (its check letter does not match): read it "
+                  "again, letter by letter"));
+        goto out;
+    }
+    for (unsigned sym = 0; sym < PAYLOAD_SYMBOLS; sym++)
+        for (unsigned b = 0; b < 5; b++) {
+            unsigned bit = sym * 5 + b;
+            if ((v[sym] >> (4 - b)) & 1)
+                raw[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+        }
     memcpy(hub_id5, raw, CS_ENROLL_CODE_HUB);
+    const uint8_t *t = raw + CS_ENROLL_CODE_HUB;
     memset(secret, 0, CS_ENROLL_SECRET_LEN);
-    memcpy(secret, raw + CS_ENROLL_CODE_HUB, CS_ENROLL_CODE_RANDOM);
+    uint32_t id = (uint32_t)t[0] << 12 | (uint32_t)t[1] << 4 | (uint32_t)(t[2] >> 4);
+    secret[0] = (uint8_t)(id >> 16);
+    secret[1] = (uint8_t)(id >> 8);
+    secret[2] = (uint8_t)id;
+    secret[3] = t[2] & 0x0f;
+    memcpy(secret + 4, t + 3, 7);
     ret = 0;
 out:
     sodium_memzero(raw, sizeof(raw));
+    sodium_memzero(v, sizeof(v));
     return ret;
 }

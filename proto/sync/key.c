@@ -168,6 +168,17 @@ cs_key_dh(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint8_t shar
     return cs__key_dh_x25519(k, x_pk, shared);
 }
 
+void
+cs_key_subkey(const struct cs_key *k, uint64_t n, const char ctx[8], uint8_t out[32])
+{
+    /*
+     * libsodium's crypto_kdf (BLAKE2b keyed with the master key, with the
+     * subkey number and context as salt and personal): the seed is the
+     * master key, so the subkey lives and dies with the key file.
+     */
+    crypto_kdf_derive_from_key(out, 32, n, ctx, k->sk);
+}
+
 int
 cs_key_save(const struct cs_key *k, const char *path, char *err, size_t errlen)
 {

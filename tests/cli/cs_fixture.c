@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cellsync/enroll.h"
 #include "cellsync/error.h"
 #include "cellsync/replica.h"
 #include "cellsync/rules.h"
@@ -348,6 +349,37 @@ sql(const char *path, const char *query)
     return 0;
 }
 
+/*
+ * wrongcode CODE N: a well-formed code (its check symbol right) for the
+ * same hub and the same code number as CODE, with the secret changed by N
+ * (1 and up): a guess at that code, as an attacker would type it. N "hub":
+ * the same code made by another hub (its key id changed).
+ */
+static int
+wrongcode(const char *code, const char *n)
+{
+    uint8_t id5[CS_ENROLL_CODE_HUB], secret[CS_ENROLL_SECRET_LEN];
+    struct cs_id hub;
+    char out[CS_ENROLL_CODE_LEN + 1];
+    unsigned long v = strtoul(n, NULL, 10);
+
+    if (cs_enroll_code_parse(code, id5, secret, err, sizeof(err)) != 0) {
+        fprintf(stderr, "cs_fixture: %s\n", err);
+        return 1;
+    }
+    memset(&hub, 0, sizeof(hub));
+    memcpy(hub.b, id5, sizeof(id5));
+    if (strcmp(n, "hub") == 0)
+        hub.b[0] ^= 1;
+    secret[10] ^= (uint8_t)v;
+    secret[9] ^= (uint8_t)(v >> 8);
+    secret[8] ^= (uint8_t)(v >> 16);
+    if (cs_enroll_code_format(&hub, secret, out) != 0)
+        return 1;
+    printf("%s\n", out);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -375,7 +407,9 @@ main(int argc, char **argv)
         return site(argv[2]);
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "meta") == 0)
         return meta(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
-    fprintf(stderr,
-            "usage: cs_fixture candidate|member|delete|get|conflict|set|hash|sql|site|meta ...\n");
+    if (argc == 4 && strcmp(argv[1], "wrongcode") == 0)
+        return wrongcode(argv[2], argv[3]);
+    fprintf(stderr, "usage: cs_fixture "
+                    "candidate|member|delete|get|conflict|set|hash|sql|site|meta|wrongcode ...\n");
     return 2;
 }

@@ -143,7 +143,8 @@ PY
 ui_checks "$dir/py.out"
 
 # ---- device b: by code; a wrong code and an unreachable hub change nothing ----
-bad_code=$(echo "$code" | sed 's/^A/B/; t; s/^./A/')
+# A well-formed code of another hub (a typo is caught before the network, below).
+bad_code=$("$fixture" wrongcode "$code" hub)
 start_ui b
 python3 - "$ui_url" "$addr" "$code" "$bad_code" >"$dir/py.out" 2>&1 <<'PY'
 import sys
@@ -156,7 +157,10 @@ check("wrong code: 422 (%d)" % r.status, r.status == 422)
 check("wrong code: says the code does not match", "not the one that made this code" in r.text() and "Check the hub's address and the code" in r.text())
 check("wrong code: typed values kept", 'value="%s"' % bad in r.body and 'value="%s"' % addr in r.body)
 r = s.post("/setup", {"step": "code", "hub": addr, "code": "1234"})
-check("malformed code: 422", r.status == 422 and "is not an enrollment code" in r.text())
+check("malformed code: 422", r.status == 422 and "is not a valid enrollment code" in r.text())
+typo = code[:-1] + ("A" if code[-1] != "A" else "B")
+r = s.post("/setup", {"step": "code", "hub": addr, "code": typo})
+check("mistyped code: 422", r.status == 422 and "mistyped" in r.text())
 r = s.post("/setup", {"step": "code", "hub": "127.0.0.1:1", "code": code})
 check("unreachable hub: 422, says so", r.status == 422 and "cannot reach the hub" in r.text())
 r = s.post("/setup", {"step": "code", "hub": addr, "code": ""})

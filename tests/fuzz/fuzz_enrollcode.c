@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(code, data, size);
     code[size] = 0;
-    int rc = cs_enroll_code_parse(code, hub5, secret);
+    int rc = cs_enroll_code_parse(code, hub5, secret, NULL, 0);
     if (rc != 0 && rc != CS_EINVAL)
         abort();
     free(code);

@@ -7,6 +7,7 @@
  * downstream filter, the append-only audit trail, the device list, and the
  * hub's incarnations with the downstream cursor they give a hello.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -286,7 +287,7 @@ test_enrollment_file(void **state)
     snprintf(e.org, sizeof(e.org), "NT-TH-1");
     snprintf(e.role, sizeof(e.role), "cell");
     snprintf(e.name, sizeof(e.name), "Máy chi bộ thôn 1");
-    cs_enroll_secret_new(e.secret, 0);
+    cs_enroll_secret_new(e.secret);
     e.expires = 1800000000;
     assert_int_equal(cs_enrollment_write(&e, path, err, sizeof(err)), 0);
     assert_int_equal(mode_of(path), 0600);
@@ -320,55 +321,86 @@ static void
 test_code(void **state)
 {
     (void)state;
+    static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     struct cs_id hub_id;
     uint8_t secret[32], back[32], id5[5];
-    char code[CS_ENROLL_CODE_LEN + 1], typed[64];
+    char code[CS_ENROLL_CODE_LEN + 1], typed[64], err[256];
+    uint32_t num;
 
     randombytes_buf(hub_id.b, sizeof(hub_id.b));
     for (int round = 0; round < 200; round++) {
-        cs_enroll_secret_new(secret, 1);
+        uint32_t want = randombytes_uniform(CS_ENROLL_CODE_ID_MAX);
+        cs_enroll_code_secret_new(want, secret);
+        assert_true(cs_enroll_secret_is_code(secret, &num));
+        assert_int_equal(num, want);
         assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), 0);
         assert_int_equal(strlen(code), CS_ENROLL_CODE_LEN);
-        assert_int_equal(code[4], '-');
-        assert_int_equal(code[9], '-');
-        assert_int_equal(code[14], '-');
-        assert_int_equal(cs_enroll_code_parse(code, id5, back), 0);
+        for (int g = 5; g < CS_ENROLL_CODE_LEN; g += 6)
+            assert_int_equal(code[g], '-');
+        assert_null(strpbrk(code, "01IO"));
+        assert_int_equal(cs_enroll_code_parse(code, id5, back, err, sizeof(err)), 0);
         assert_memory_equal(id5, hub_id.b, 5);
         assert_memory_equal(back, secret, 32);
-        /* As a person types it: lower case, no dashes, look-alikes. */
+        /* As a person types it: lower case, spaces, no dashes. */
         size_t n = 0;
         for (const char *p = code; *p; p++) {
-            if (*p == '-')
+            if (*p == '-') {
+                if (round % 2)
+                    typed[n++] = ' ';
                 continue;
-            char c = *p;
-            if (c == '0' && round % 2)
-                c = 'o';
-            else if (c == '1')
-                c = round % 3 == 0 ? 'I' : round % 3 == 1 ? 'l' : 'L';
-            else if (c >= 'A' && c <= 'Z')
-                c = (char)(c - 'A' + 'a');
-            typed[n++] = c;
+            }
+            typed[n++] = round % 3 ? (char)tolower((unsigned char)*p) : *p;
         }
         typed[n] = 0;
-        assert_int_equal(cs_enroll_code_parse(typed, id5, back), 0);
+        assert_int_equal(cs_enroll_code_parse(typed, id5, back, err, sizeof(err)), 0);
         assert_memory_equal(back, secret, 32);
+        /* Every single changed symbol is caught by the check symbol. */
+        for (size_t i = 0; i < CS_ENROLL_CODE_LEN; i++) {
+            if (code[i] == '-')
+                continue;
+            char saved = code[i];
+            for (const char *a = alphabet; *a; a++) {
+                if (*a == saved)
+                    continue;
+                code[i] = *a;
+                assert_int_equal(cs_enroll_code_parse(code, id5, back, err, sizeof(err)),
+                                 CS_EINVAL);
+                assert_non_null(strstr(err, "mistyped"));
+            }
+            code[i] = saved;
+        }
+        /* And every swap of two different neighbours, across a dash too. */
+        for (size_t i = 0; i + 1 < CS_ENROLL_CODE_LEN; i++) {
+            size_t j = code[i + 1] == '-' ? i + 2 : i + 1;
+            if (code[i] == '-' || code[i] == code[j])
+                continue;
+            char t = code[i];
+            code[i] = code[j];
+            code[j] = t;
+            assert_int_equal(cs_enroll_code_parse(code, id5, back, err, sizeof(err)), CS_EINVAL);
+            code[j] = code[i];
+            code[i] = t;
+        }
     }
-    assert_int_equal(cs_enroll_code_parse("0000-0000-0000-000U", id5, back), CS_EINVAL);
-    assert_int_equal(cs_enroll_code_parse("0000-0000-0000-000", id5, back), CS_EINVAL);
-    assert_int_equal(cs_enroll_code_parse("0000-0000-0000-00000", id5, back), CS_EINVAL);
-    assert_int_equal(cs_enroll_code_parse("", id5, back), CS_EINVAL);
-    /* A known value: 10 zero bytes, and 0xff.. */
+    assert_int_equal(cs_enroll_code_parse("", id5, back, err, sizeof(err)), CS_EINVAL);
+    assert_non_null(strstr(err, "has 0 letters"));
+    /* A code of the old format (16 symbols) says it must be issued again. */
+    assert_int_equal(cs_enroll_code_parse("P67M-EP3M-FM2S-WG7V", id5, back, err, sizeof(err)),
+                     CS_EINVAL);
+    assert_non_null(strstr(err, "issued again"));
+    assert_int_equal(
+        cs_enroll_code_parse("22222-22222-22222-22222-2222O", id5, back, err, sizeof(err)),
+        CS_EINVAL);
+    assert_non_null(strstr(err, "'O'"));
+    /* A known value: all zero bits is all '2', and its check symbol is '2' (0). */
     memset(hub_id.b, 0, sizeof(hub_id.b));
-    memset(secret, 0, sizeof(secret));
+    cs_enroll_code_secret_new(0, secret);
+    memset(secret + 3, 0, 8);
     assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), 0);
-    assert_string_equal(code, "0000-0000-0000-0000");
-    memset(hub_id.b, 0xff, sizeof(hub_id.b));
-    memset(secret, 0xff, 5);
-    assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), 0);
-    assert_string_equal(code, "ZZZZ-ZZZZ-ZZZZ-ZZZZ");
-    /* A full 32-byte secret cannot be a code. */
-    cs_enroll_secret_new(secret, 0);
-    secret[31] |= 1;
+    assert_string_equal(code, "22222-22222-22222-22222-22222");
+    /* A file's 32-byte secret cannot be a code. */
+    cs_enroll_secret_new(secret);
+    assert_false(cs_enroll_secret_is_code(secret, &num));
     assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), CS_EINVAL);
 }
 
@@ -383,31 +415,42 @@ new_pk(uint8_t pk[CS_PK_LEN])
     cs_key_free(k);
 }
 
-/* An enrollment with a file; the hello carries the file's secret. */
+/* An enrollment with a file and a code; hello carries the file's secret, by_code the code's. */
 static void
-enroll(struct hub *h, const char *org, const char *role, const char *name, struct cs_hello *hello)
+enroll2(struct hub *h, const char *org, const char *role, const char *name, struct cs_hello *hello,
+        struct cs_hello *by_code)
 {
     struct cs_enrollment e;
     const char *path = fresh("x.enroll");
     char err[512] = "", code[CS_ENROLL_CODE_LEN + 1];
-    if (hub_enroll_create(h, org, role, name, "hub:7461", 7, path, code, sizeof(code), NULL, err,
-                          sizeof(err)) != 0)
+    if (hub_enroll_create(h, org, role, name, "hub:7461", HUB_ENROLL_TTL_DEFAULT, path,
+                          by_code ? code : NULL, sizeof(code), NULL, err, sizeof(err)) != 0)
         fail_msg("enroll: %s", err);
     assert_int_equal(mode_of(path), 0600);
     assert_int_equal(cs_enrollment_read(path, &e, err, sizeof(err)), 0);
     assert_string_equal(e.org, org);
     assert_string_equal(e.role, role);
     assert_memory_equal(e.hub_pk, cs_key_pk(hub_key(h)), CS_PK_LEN);
-    /* The code gives the same secret, and the hub's id. */
-    uint8_t id5[5], secret[32];
-    struct cs_id hub_id;
-    cs_key_id(hub_key(h), &hub_id);
-    assert_int_equal(cs_enroll_code_parse(code, id5, secret), 0);
-    assert_memory_equal(id5, hub_id.b, 5);
-    assert_memory_equal(secret, e.secret, 32);
     memset(hello, 0, sizeof(*hello));
     memcpy(hello->secret, e.secret, 32);
     hello->has_secret = 1;
+    if (by_code != NULL) {
+        /* The code carries the hub's id and its own secret, not the file's. */
+        uint8_t id5[5];
+        struct cs_id hub_id;
+        cs_key_id(hub_key(h), &hub_id);
+        memset(by_code, 0, sizeof(*by_code));
+        assert_int_equal(cs_enroll_code_parse(code, id5, by_code->secret, err, sizeof(err)), 0);
+        assert_memory_equal(id5, hub_id.b, 5);
+        assert_memory_not_equal(by_code->secret, e.secret, 32);
+        by_code->has_secret = 1;
+    }
+}
+
+static void
+enroll(struct hub *h, const char *org, const char *role, const char *name, struct cs_hello *hello)
+{
+    enroll2(h, org, role, name, hello, NULL);
 }
 
 static void
@@ -426,8 +469,20 @@ test_admit(void **state)
     assert_non_null(strstr(msg, "not enrolled"));
 
     enroll(h, "NT-TH-1", "cell", "Máy thôn 1", &hello);
-    /* Only the hash is stored. */
-    assert_int_equal(sql_int(db_of(h), "SELECT length(secret_hash) FROM hub_enroll"), 32);
+    /* Only the keyed hash is stored. */
+    assert_int_equal(sql_int(db_of(h), "SELECT length(file_hash) FROM hub_enrollment"), 32);
+    uint8_t plain[32];
+    crypto_generichash(plain, sizeof(plain), hello.secret, 32, NULL, 0);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db_of(h),
+                                        "SELECT count(*) FROM hub_enrollment WHERE "
+                                        "file_hash = ?1",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(q, 1, plain, 32, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
     struct cs_hello wrong = hello;
     wrong.secret[0] ^= 1;
     assert_int_equal(hub_admit(h, pk, &wrong, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
@@ -466,7 +521,7 @@ test_admit(void **state)
     struct cs_hello old;
     enroll(h, "NT-TH-2", "cell", NULL, &old);
     assert_int_equal(sqlite3_exec(db_of(h),
-                                  "UPDATE hub_enroll SET expires = 1000 WHERE used_by IS NULL",
+                                  "UPDATE hub_enrollment SET expires = 1000 WHERE used_by IS NULL",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(hub_admit(h, pk2, &old, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
@@ -498,15 +553,56 @@ test_admit(void **state)
     assert_non_null(strstr(msg, "revoked"));
 
     /* Refused inputs of enroll. */
-    assert_int_equal(hub_enroll_create(h, "NOPE", "cell", "x", "hub:1", 7, NULL, NULL, 0, NULL, err,
+    const char *f = fresh("r.enroll");
+    char code[CS_ENROLL_CODE_LEN + 1];
+    assert_int_equal(hub_enroll_create(h, "NOPE", "cell", "x", "hub:1", 3600, f, NULL, 0, NULL, err,
                                        sizeof(err)),
                      CS_ENOTFOUND);
     assert_int_equal(
-        hub_enroll_create(h, "NT", "boss", "x", "hub:1", 7, NULL, NULL, 0, NULL, err, sizeof(err)),
+        hub_enroll_create(h, "NT", "boss", "x", "hub:1", 3600, f, NULL, 0, NULL, err, sizeof(err)),
         CS_EINVAL);
     assert_int_equal(
-        hub_enroll_create(h, "NT", "cell", "x", "hub:1", 0, NULL, NULL, 0, NULL, err, sizeof(err)),
+        hub_enroll_create(h, "NT", "cell", "x", "hub:1", 0, f, NULL, 0, NULL, err, sizeof(err)),
         CS_EINVAL);
+    /* 30 days at most. */
+    assert_int_equal(hub_enroll_create(h, "NT", "cell", "x", "hub:1", HUB_ENROLL_TTL_MAX + 1, f,
+                                       NULL, 0, NULL, err, sizeof(err)),
+                     CS_EINVAL);
+    assert_non_null(strstr(err, "30 days"));
+    /* Committee and hub devices by file only, never by code. */
+    assert_int_equal(hub_enroll_create(h, "NT", "committee", "x", "hub:1", 3600, NULL, code,
+                                       sizeof(code), NULL, err, sizeof(err)),
+                     CS_EINVAL);
+    assert_non_null(strstr(err, "file only"));
+    assert_int_equal(hub_enroll_create(h, "NT", "hub", "x", "hub:1", 3600, f, code, sizeof(code),
+                                       NULL, err, sizeof(err)),
+                     CS_EINVAL);
+
+    /* By code: wrong codes count against it, and HUB_ENROLL_MAX_FAILS lock it, right or not. */
+    struct cs_hello file, bycode, wrongc;
+    uint8_t pk3[CS_PK_LEN];
+    new_pk(pk3);
+    enroll2(h, "NT-TH-1", "cell", "Máy 3", &file, &bycode);
+    wrongc = bycode;
+    wrongc.secret[10] ^= 1;
+    for (int i = 0; i < HUB_ENROLL_MAX_FAILS; i++) {
+        assert_int_equal(hub_admit(h, pk3, &wrongc, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
+        assert_non_null(strstr(msg, "wrong"));
+    }
+    assert_int_equal(hub_admit(h, pk3, &bycode, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
+    assert_non_null(strstr(msg, "locked"));
+    /* The file of the same enrollment still works (it is a 256-bit secret); it uses the code. */
+    assert_int_equal(hub_admit(h, pk3, &file, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    /* A right code enrolls. */
+    uint8_t pk4[CS_PK_LEN];
+    new_pk(pk4);
+    enroll2(h, "NT-TH-1", "cell", "Máy 4", &file, &bycode);
+    assert_int_equal(hub_admit(h, pk4, &bycode, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    assert_string_equal(d.name, "Máy 4");
+    /* Then neither the code nor the file works again. */
+    new_pk(pk3);
+    assert_int_equal(hub_admit(h, pk3, &bycode, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
+    assert_int_equal(hub_admit(h, pk3, &file, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
     hub_close(h);
 }
 

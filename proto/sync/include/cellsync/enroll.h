@@ -17,13 +17,25 @@
  * Every key exactly once, in any order; lines starting with '#' and empty
  * lines are skipped; spaces around keys and values are not part of them.
  *
- * The short code: 16 Crockford base32 symbols in 4 groups of 4
- * ("7K3D-1XQ9-..."), 80 bits: 5 bytes of the hub key's id, then the 5
- * random bytes of the secret. A secret that is to be given as a code has
- * only those 5 random bytes, the other 27 are zero, so the device rebuilds
- * the whole 32-byte secret from the code. 40 bits are enough against
- * guessing only because each guess costs a handshake with the hub and an
- * enrollment expires; a file-only enrollment has 32 random bytes.
+ * The short code: 25 symbols in 5 groups of 5 ("K7PQ3-...-...-...-...") from
+ * the alphabet 23456789ABCDEFGHJKLMNPQRSTUVWXYZ (the digits 0 and 1 and the
+ * letters I and O are left out, so nothing is read one way and written
+ * another), 5 bits each, most significant first:
+ *   symbols  1-8   40 bits: the first 5 bytes of the hub key's id;
+ *   symbols  9-12  20 bits: the code's number at its hub, which the hub
+ *                  looks the code up by (one row, no trying all open codes);
+ *   symbols 13-24  60 bits: random, the secret part;
+ *   symbol  25     the check symbol.
+ * The check symbol c makes the first 24 symbols v1..v24 and c a codeword:
+ * reading the symbols as elements of GF(32) (x^5 + x^2 + 1),
+ * v1*a^24 + v2*a^23 + ... + v24*a + c = 0 with a = x (2). A changed symbol
+ * adds e*a^k != 0; two neighbours swapped add (v-w)*a^k*(a+1) != 0: every
+ * single mistyped symbol and every swap of two neighbours is caught on
+ * the device before any network.
+ * The 32-byte secret of a code: bytes 0-2 the code's number (20 bits,
+ * big-endian), bytes 3-10 the 60 random bits (big-endian, top 4 bits 0),
+ * bytes 11-31 zero; the device rebuilds it from the code. A file's secret
+ * is 32 random bytes (256 bits), never of that shape.
  */
 #ifndef CELLSYNC_ENROLL_H
 #define CELLSYNC_ENROLL_H
@@ -33,11 +45,12 @@
 
 #include "cellsync/key.h"
 
-#define CS_ENROLL_SECRET_LEN  32
-#define CS_ENROLL_CODE_RANDOM 5  /* random bytes of a code's secret */
-#define CS_ENROLL_CODE_HUB    5  /* bytes of the hub key id in a code */
-#define CS_ENROLL_CODE_LEN    19 /* "XXXX-XXXX-XXXX-XXXX", without the NUL */
-#define CS_ENROLL_FILE_MAX    4096u
+#define CS_ENROLL_SECRET_LEN   32
+#define CS_ENROLL_CODE_HUB     5          /* bytes of the hub key id in a code */
+#define CS_ENROLL_CODE_ID_MAX  (1u << 20) /* code numbers are 0 .. 2^20 - 1 */
+#define CS_ENROLL_CODE_SYMBOLS 25         /* with the check symbol */
+#define CS_ENROLL_CODE_LEN     29         /* 5 groups of 5 and 4 dashes, without the NUL */
+#define CS_ENROLL_FILE_MAX     4096u
 
 struct cs_enrollment {
     char addr[128]; /* HOST:PORT of the hub */
@@ -65,27 +78,30 @@ int cs_enrollment_write(const struct cs_enrollment *e, const char *path, char *e
  */
 int cs_enrollment_read(const char *path, struct cs_enrollment *e, char *err, size_t errlen);
 
-/*
- * A new random secret: all 32 bytes random, or (as_code) only the first
- * CS_ENROLL_CODE_RANDOM, the rest zero.
- */
-void cs_enroll_secret_new(uint8_t secret[CS_ENROLL_SECRET_LEN], int as_code);
+/* A file's secret: 32 random bytes. */
+void cs_enroll_secret_new(uint8_t secret[CS_ENROLL_SECRET_LEN]);
+
+/* A code's secret with the number code_id (below CS_ENROLL_CODE_ID_MAX) and 60 random bits. */
+void cs_enroll_code_secret_new(uint32_t code_id, uint8_t secret[CS_ENROLL_SECRET_LEN]);
+
+/* 1 and the code's number in *code_id if secret has the shape of a code's secret, else 0. */
+int cs_enroll_secret_is_code(const uint8_t secret[CS_ENROLL_SECRET_LEN], uint32_t *code_id);
 
 /*
- * The short code for a hub key id and a code secret. CS_EINVAL if the
- * secret was not made as_code (its tail is not zero): such a secret cannot
- * be given as a code.
+ * The short code for a hub key id and a code's secret. CS_EINVAL if the
+ * secret is not a code's secret (a file's secret cannot be given as a code).
  */
 int cs_enroll_code_format(const struct cs_id *hub_id, const uint8_t secret[CS_ENROLL_SECRET_LEN],
                           char out[CS_ENROLL_CODE_LEN + 1]);
 
 /*
- * Reads a short code as a person types it: lower case, with or without the
- * dashes, spaces between groups, and the Crockford look-alikes O for 0 and
- * I or L for 1. Gives the 5 bytes of the hub key id (to check against the
- * hub's key) and the whole 32-byte secret. CS_EINVAL for anything else.
+ * Reads a short code as a person types it: any case, with or without the
+ * dashes, spaces anywhere. Gives the 5 bytes of the hub key id (to check
+ * against the hub's key) and the whole 32-byte secret. CS_EINVAL for
+ * anything else, with err saying what is wrong: the number of symbols, a
+ * symbol no code has, or a check symbol that does not match (a typo).
  */
 int cs_enroll_code_parse(const char *code, uint8_t hub_id5[CS_ENROLL_CODE_HUB],
-                         uint8_t secret[CS_ENROLL_SECRET_LEN]);
+                         uint8_t secret[CS_ENROLL_SECRET_LEN], char *err, size_t errlen);
 
 #endif

@@ -47,6 +47,13 @@ int cs_sig_verify(const uint8_t pk[CS_PK_LEN], const uint8_t sig[CS_SIG_LEN], co
 int cs_key_dh(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint8_t shared[32]);
 
 /* Writes the secret key file (0600, atomic); CS_EEXISTS if path exists. */
+/*
+ * A 32-byte secret derived from the key's seed (crypto_kdf_derive_from_key,
+ * subkey n, 8-character context ctx): a secret that is kept with the key
+ * without a file of its own.
+ */
+void cs_key_subkey(const struct cs_key *k, uint64_t n, const char ctx[8], uint8_t out[32]);
+
 int cs_key_save(const struct cs_key *k, const char *path, char *err, size_t errlen);
 /* Reads it back; CS_EKEYPERM if group or others can read it. */
 int cs_key_load(struct cs_key **out, const char *path, char *err, size_t errlen);

@@ -1,0 +1,107 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Enrollment by short code and file through the real binaries on loopback (issue 16,
+# F2 of the security review): a mistyped code (one symbol changed, two swapped) is
+# refused by the laptop before any network; a code lasts 72 hours unless told, 30
+# days at most; committee and hub devices are enrolled by file only; wrong codes lock
+# a code after 5, and then even the right one is refused as locked; a laptop whose
+# enrollment failed (wrong code, used or locked code, wrong hub) may enroll again
+# until the hub has accepted it, and after that enroll says how to move it.
+set -u
+cellsync=$1 cellsyncd=$2 fixture=$3
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+cat >"$dir/tree.csv" <<'CSV'
+id,parent,level,kind,name
+XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
+CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván"
+CB-02,XA-ML,cell,village,"Chi bộ bản Pù Quăn"
+CSV
+hubdo 0 "" -- init --org-tree "$dir/tree.csv"
+
+# ---- validity: 72 hours unless told, 30 days at most ----
+hubdo 0 "short code" -- enroll --org CB-01 --role cell --name "máy a" --code
+equal "a code lasts 72 hours" 259200 \
+    "$(hubsql "SELECT expires - created FROM hub_enrollment ORDER BY id DESC LIMIT 1")"
+hubdo 2 "30 days" -- enroll --org CB-01 --role cell --name x --code --days 31
+hubdo 2 "30 days" -- enroll --org CB-01 --role cell --name x --code --hours 721
+hubdo 0 "short code" -- enroll --org CB-01 --role cell --name x --code --days 30
+equal "30 days is allowed" 2592000 \
+    "$(hubsql "SELECT expires - created FROM hub_enrollment ORDER BY id DESC LIMIT 1")"
+
+# ---- committee and hub devices: by file only ----
+hubdo 2 "file only" -- enroll --org XA-ML --role committee --name c --code
+hubdo 2 "file only" -- enroll --org XA-ML --role hub --name h --code
+hubdo 0 "by file only" -- enroll --org XA-ML --role committee --name c --out "$dir/c.enroll"
+grep -q "short code" "$out" && bad "a committee enrollment printed a short code" || ok
+equal "no code number for a committee" "" \
+    "$(hubsql "SELECT code_id FROM hub_enrollment WHERE role = 'committee'")"
+# The file holds 64 hex digits of secret, and the hub only a keyed hash of them.
+secret=$(sed -n 's/^secret = //p' "$dir/c.enroll")
+equal "the file's secret is 256 bits" 64 "${#secret}"
+case $secret in *0000000000000000000000000000000000000000) bad "the file's secret has a zero tail" ;; *) ok ;; esac
+
+start_hub "$dir/hub"
+hubdo 0 "short code" -- enroll --org CB-01 --role cell --name "máy a" --code --addr "$addr"
+code=$(sed -n 's/^short code: //p' "$out")
+[ ${#code} -eq 29 ] && ok || bad "the code '$code' is not 5 groups of 5"
+
+# ---- a mistyped code is caught before any network (nothing listens on port 1) ----
+on x 0 "created" -- init
+at() { printf %s "$code" | cut -c"$1"; }
+c13=$(at 13)
+sub=A
+[ "$c13" = A ] && sub=B
+typo=$(printf %s "$code" | cut -c1-12)$sub$(printf %s "$code" | cut -c14-)
+on x 1 "mistyped" -- enroll --code "$typo" --hub 127.0.0.1:1
+grep -qi "connect\|127.0.0.1:1" "$err" && bad "a mistyped code reached the network" || ok
+i=13
+while [ $i -lt 17 ] && [ "$(at $i)" = "$(at $((i + 1)))" ]; do i=$((i + 1)); done
+swap=$(printf %s "$code" | cut -c1-$((i - 1)))$(at $((i + 1)))$(at $i)$(printf %s "$code" | cut -c$((i + 2))-)
+on x 1 "mistyped" -- enroll --code "$swap" --hub 127.0.0.1:1
+grep -qi "connect" "$err" && bad "a swapped code reached the network" || ok
+# Typed in lower case with spaces, it is the same code.
+lower=$(printf %s "$code" | tr 'A-Z-' 'a-z ')
+on x 1 "" -- enroll --code "$lower" --hub 127.0.0.1:1
+grep -q "mistyped\|not a valid" "$err" && bad "a code in lower case with spaces is refused" || ok
+on x 1 "no 0, 1, I or O" -- enroll --code "$(printf %s "$code" | sed 's/^./O/')" --hub 127.0.0.1:1
+on x 1 "issued again" -- enroll --code P67M-EP3M-FM2S-WG7V --hub 127.0.0.1:1
+
+# ---- wrong codes for that code lock it; the laptop may enroll again meanwhile ----
+on g 0 "created" -- init
+n=1
+while [ $n -le 5 ]; do
+    on g 0 "enrolled" -- enroll --code "$("$fixture" wrongcode "$code" $n)" --hub "$addr"
+    on g 1 "wrong, already used or expired" -- sync
+    n=$((n + 1))
+done
+on g 0 "enrolled" -- enroll --code "$code" --hub "$addr"
+on g 1 "locked after too many wrong tries: ask the hub's administrator for a new one" -- sync
+equal "the hub counted the failures" 5 \
+    "$(hubsql "SELECT max(fails) FROM hub_enrollment WHERE name = 'máy a'")"
+
+# ---- a wrong hub: a file from another hub, then the right code ----
+hubcmd 0 "" -- init --org-tree "$dir/tree.csv" --state "$dir/hub2"
+hubcmd 0 "" -- enroll --org CB-02 --role cell --name other --out "$dir/o.enroll" --state "$dir/hub2" \
+    --addr "$addr"
+on g 0 "enrolled" -- enroll "$dir/o.enroll"
+on g 1 "" -- sync
+hubdo 0 "short code" -- enroll --org CB-01 --role cell --name "máy g" --code --addr "$addr"
+code=$(sed -n 's/^short code: //p' "$out")
+on g 0 "enrolled" -- enroll --code "$code" --hub "$addr"
+on g 0 "" -- sync
+equal "the device is enrolled at the hub" "máy g" \
+    "$(hubsql "SELECT name FROM hub_device WHERE name = 'máy g'")"
+# Accepted now: enroll again says how to move the laptop, and changes nothing.
+hubdo 0 "short code" -- enroll --org CB-02 --role cell --name "máy g2" --code --addr "$addr"
+on g 1 "To move this laptop to another unit" -- enroll --code "$(sed -n 's/^short code: //p' "$out")" \
+    --hub "$addr"
+grep -q "cellsyncd revoke" "$err" && ok || bad "the message does not say to revoke"
+# The used code is refused to another laptop.
+on h 0 "created" -- init
+on h 0 "enrolled" -- enroll --code "$code" --hub "$addr"
+on h 1 "wrong, already used or expired" -- sync
+
+stop_hub
+summary
