@@ -177,7 +177,7 @@ conn_close(struct conn *c, const char *reason)
         return;
     c->state = C_CLOSING;
     c->reading = 0;
-    if (reason != NULL)
+    if (reason != NULL && !c->quiet)
         logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu",
               reason, c->up_changes, c->down_changes, c->conflicts, c->refused);
     if (c->who[0]) {
@@ -217,8 +217,9 @@ conn_finish(struct conn *c, const char *reason)
     }
     uv_read_stop((uv_stream_t *)&c->tcp);
     c->reading = 0;
-    logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu", reason,
-          c->up_changes, c->down_changes, c->conflicts, c->refused);
+    if (!c->quiet)
+        logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu",
+              reason, c->up_changes, c->down_changes, c->conflicts, c->refused);
     c->state = C_DRAINING;
 }
 
@@ -283,6 +284,11 @@ hello_done(struct conn *c, struct job *j)
     }
     if (o->msg2len > 0)
         conn_send(c, o->msg2, o->msg2len, 0);
+    if (o->enroll_failed) {
+        /* Logged by the guard, aggregated per address, not one line per connection. */
+        guard_failed(&c->srv->guard, c, c->addr, o->enroll_failed == 2, uv_now(c->srv->loop));
+        c->quiet = 1;
+    }
     if (o->close_after) {
         conn_finish(c, j->err);
         return;
@@ -482,6 +488,7 @@ process_frames(struct conn *c)
             }
             memcpy(j->u.hello.msg1, f, len);
             j->u.hello.msg1len = len;
+            j->u.hello.held = guard_wait(&c->srv->guard, c->addr, uv_now(c->srv->loop));
             /* Nothing more until the hub has answered. */
             uv_read_stop((uv_stream_t *)&c->tcp);
             c->reading = 0;

@@ -59,6 +59,7 @@ struct conn {
     int jobs;
     char addr[64]; /* the peer's IP, for logs */
     char who[16];  /* the device's short id, for logs */
+    int quiet;     /* its close is not logged: the enrollment guard logged it (guard.h) */
     uint8_t *rbuf;
     size_t rlen, rcap;
     size_t queued;   /* bytes handed to uv_write and not yet written */

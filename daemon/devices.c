@@ -348,6 +348,9 @@ busy:
 }
 
 #define WRONG_CODE N_("the enrollment code is wrong, already used or expired")
+#define LOCKED_CODE                                                                                \
+    N_("this enrollment code is locked after too many wrong tries: ask the hub's administrator "   \
+       "for a new one")
 
 /*
  * The open enrollment of a secret, a status. A code's secret is found by
@@ -400,9 +403,7 @@ enrollment_find(struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN], int64
     }
     /* Locked: even the right code is refused now, before it is compared. */
     if (is_code && fails >= HUB_ENROLL_MAX_FAILS) {
-        snprintf(msg, msglen, "%s",
-                 _("this enrollment code is locked after too many wrong tries: ask the hub's "
-                   "administrator for a new one"));
+        snprintf(msg, msglen, "%s", _(LOCKED_CODE));
         return CS_WELCOME_ENROLL;
     }
     if (ret == -1) {
@@ -415,6 +416,39 @@ enrollment_find(struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN], int64
         return CS_WELCOME_ENROLL;
     }
     return CS_WELCOME_OK;
+}
+
+int
+hub_admit_held(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+               unsigned wait_s, struct cs_welcome *w)
+{
+    struct hub_device d;
+    struct cs_id id;
+    uint32_t code_id;
+    sqlite3_stmt *st;
+
+    cs_pk_id(pk, &id);
+    if (hub_device_get(h, &id, &d) == 0)
+        return 0;
+    memset(w, 0, sizeof(*w));
+    w->status = CS_WELCOME_ENROLL;
+    w->hub_time = cs_replica_now(hub_replica(h));
+    /* A locked code says so to anyone, here too: the right code cannot help any more. */
+    if (cs_enroll_secret_is_code(hello->secret, &code_id) &&
+        cs_stmt_get(&h->stmts, ST_ENROLL_BY_CODE, &st) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, code_id);
+        sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+        int locked = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 4) &&
+                     sqlite3_column_int64(st, 6) >= HUB_ENROLL_MAX_FAILS;
+        sqlite3_reset(st);
+        if (locked) {
+            snprintf(w->message, sizeof(w->message), "%s", _(LOCKED_CODE));
+            return CS_WELCOME_ENROLL;
+        }
+    }
+    snprintf(w->message, sizeof(w->message),
+             _("too many wrong enrollment codes from this address: try again in %u s"), wait_s);
+    return CS_WELCOME_ENROLL;
 }
 
 /* dry: decide only, change nothing (hub_admit_check). */

@@ -133,6 +133,16 @@ int hub_enroll_create(struct hub *h, const char *org, const char *role, const ch
                       const char *addr, int64_t ttl, const char *out_path, char *code,
                       size_t codelen, int64_t *expires, char *err, size_t errlen);
 
+/*
+ * A hello with a secret from an address that must still wait wait_s
+ * seconds (guard.h): 0 if pk is an enrolled device (admitted as usual),
+ * else CS_WELCOME_ENROLL with w's message saying the code is locked (it
+ * names a locked code) or to try again in wait_s seconds; the secret is
+ * never compared and nothing is counted against a code.
+ */
+int hub_admit_held(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+                   unsigned wait_s, struct cs_welcome *w);
+
 /* The keyed hash the hub stores for an enrollment secret: BLAKE2b keyed with a subkey of hub.key.
  */
 void hub_enroll_hash(const struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN],

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "hub.h"
+#include "guard.h"
 #include "inbox.h"
 
 #define WRITE_HIGH     (512u << 10) /* stop making chunks for a device above this */
@@ -60,6 +61,7 @@ struct server {
     size_t nconns;
     int stopping;
     struct inbox inbox;
+    struct guard guard; /* wrong enrollments per source address (loop thread) */
 };
 
 /* ---- logging: one line per event ---- */

@@ -59,8 +59,13 @@ hello_work(struct hub *h, struct job *j)
         snprintf(j->err, sizeof(j->err), _("handshake refused: %s"), cs_strerror(rc));
         return;
     }
-    if (hub_peer_admit(h, o->hs.peer_pk, &hello, p, &wel) != CS_WELCOME_OK) {
+    /* An address that guessed wrong too often waits before its secret is even looked at. */
+    int held = o->held > 0 && hello.has_secret &&
+               hub_admit_held(h, o->hs.peer_pk, &hello, o->held, &wel) != 0;
+    if (held || hub_peer_admit(h, o->hs.peer_pk, &hello, p, &wel) != CS_WELCOME_OK) {
         o->close_after = 1;
+        if (hello.has_secret && wel.status == CS_WELCOME_ENROLL)
+            o->enroll_failed = held ? 2 : 1;
         snprintf(j->err, sizeof(j->err), _("device refused: %s"), wel.message);
     } else {
         if (hub_open_clock_refusals(h, &p->dev, &o->refused, &o->nrefused) != 0)

@@ -48,6 +48,8 @@ struct job_hello {
     char restored_log[160];     /* and what the log says of it */
     struct cs_refusal *refused; /* writes refused for the clock, told once more */
     size_t nrefused;
+    unsigned held;     /* in: seconds this address must still wait before a secret is checked */
+    int enroll_failed; /* out: 1 a secret checked and wrong, 2 refused unchecked (held) */
 };
 
 /* J_CHUNK_IN: a chunk of the device in; what merging it did out. */
