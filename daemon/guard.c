@@ -34,9 +34,26 @@ slot_of(struct guard *g, const char *addr, uint64_t now_ms, int create)
     return old;
 }
 
+/* Counts an address left unlogged when its failures stopped: told at the next hello of anyone. */
+static void
+sweep(struct guard *g, uint64_t now_ms)
+{
+    for (size_t i = 0; i < GUARD_SLOTS; i++) {
+        struct guard_slot *s = &g->slot[i];
+        if (s->pending == 0 || now_ms - s->logged_ms < GUARD_LOG_MS)
+            continue;
+        logf_("warn", NULL, "event=enroll-failed addr=%s failures=%u total=%u checked=%u wait_s=%u",
+              s->addr, s->pending, s->total, s->fails,
+              now_ms < s->until_ms ? (unsigned)((s->until_ms - now_ms + 999) / 1000) : 0);
+        s->pending = 0;
+        s->logged_ms = now_ms;
+    }
+}
+
 unsigned
 guard_wait(struct guard *g, const char *addr, uint64_t now_ms)
 {
+    sweep(g, now_ms);
     struct guard_slot *s = slot_of(g, addr, now_ms, 0);
     if (s == NULL || now_ms >= s->until_ms)
         return 0;

@@ -7,7 +7,8 @@
  * refused without the secret being checked. The per-code lock is the
  * hub's (HUB_ENROLL_MAX_FAILS in hub.h). Failures are logged aggregated:
  * one line at an address's first failure, then at most one a minute while
- * they go on, so a thousand guesses write a few lines, not a thousand.
+ * they go on (the rest of a minute told at the next hello from anyone),
+ * so a thousand guesses write a few lines, not a thousand.
  * Lives on the loop thread only.
  */
 #ifndef CELLSYNCD_GUARD_H
