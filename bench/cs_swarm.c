@@ -98,6 +98,8 @@ struct pend {
 struct dev {
     int ix;
     struct cs_key *key;
+    uint8_t hs_ts[CS_WIRE_TS_LEN]; /* the last msg1's timestamp (wire.h), if has_ts */
+    int has_ts;
     struct cs_id id; /* = the key's id: the origin of its writes */
     char org[64];
     uint8_t secret[CS_ENROLL_SECRET_LEN];
@@ -664,7 +666,10 @@ connect_cb(uv_connect_t *req, int status)
         hello.has_secret = 1;
     }
     snprintf(hello.name, sizeof(hello.name), "swarm %d", d->ix);
-    int ret = cs_hs_device_start(&s->hs, d->key, hub_pk, &hello, msg1, sizeof(msg1), &len);
+    cs_wire_ts_next(d->has_ts ? d->hs_ts : NULL, d->hs_ts);
+    d->has_ts = 1;
+    int ret =
+        cs_hs_device_start(&s->hs, d->key, hub_pk, d->hs_ts, &hello, msg1, sizeof(msg1), &len);
     sodium_memzero(&hello, sizeof(hello));
     if (ret != 0 || (ret = send_frame(s, msg1, len, 0)) != 0 ||
         uv_read_start((uv_stream_t *)&s->tcp, alloc_cb, read_cb) != 0) {
@@ -1043,7 +1048,9 @@ crypto_floor(int m)
         dev_acked(&sib, slast);
 
         double t0 = cpu_now_s();
-        must(cs_hs_device_start(&dhs, d.key, hub_pk, &hello, msg1, sizeof(msg1), &l1), "msg1");
+        uint8_t ts[CS_WIRE_TS_LEN];
+        cs_wire_ts_next(NULL, ts);
+        must(cs_hs_device_start(&dhs, d.key, hub_pk, ts, &hello, msg1, sizeof(msg1), &l1), "msg1");
         double t1 = cpu_now_s();
         must(cs_hs_hub_read(&hhs, hubk, msg1, l1, &got), "hub read");
         must(cs_hs_hub_reply(&hhs, &w, msg2, sizeof(msg2), &l2), "hub reply");

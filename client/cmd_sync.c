@@ -141,7 +141,7 @@ tell(const struct sync *s, enum sync_phase phase)
 static int
 sync_handshake(struct sync *s)
 {
-    uint8_t msg1[CS_WIRE_MAX_PREAUTH], *frame;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH], *frame, ts[CS_WIRE_TS_LEN];
     struct cs_hello hello = {0};
     size_t len, flen;
     unsigned hub_version = 0;
@@ -152,7 +152,9 @@ sync_handshake(struct sync *s)
         goto out;
     tell(s, SYNC_HANDSHAKE);
     device_hello(&s->d, &hello);
-    ret = cs_hs_device_start(&s->hs, s->d.key, s->d.hub_pk, &hello, msg1, sizeof(msg1), &len);
+    if ((ret = device_hs_time(&s->d, ts, s->err, sizeof(s->err))) != 0)
+        goto out;
+    ret = cs_hs_device_start(&s->hs, s->d.key, s->d.hub_pk, ts, &hello, msg1, sizeof(msg1), &len);
     if (ret != 0 || (ret = link_queue(&s->l, msg1, len)) != 0)
         goto out;
     ret = link_pump(&s->l, CS_WIRE_MAX_PREAUTH, 1, &frame, &flen, &s->t, s->err, sizeof(s->err));

@@ -119,6 +119,23 @@ device_hello(struct device *d, struct cs_hello *h)
 }
 
 int
+device_hs_time(struct device *d, uint8_t ts[CS_WIRE_TS_LEN], char *err, size_t errlen)
+{
+    char hex[CS_WIRE_TS_LEN * 2 + 1] = "";
+    uint8_t last[CS_WIRE_TS_LEN];
+    size_t len = 0;
+    int have = cs_replica_meta_get(d->rep, CS_META_HS_TIME, hex, sizeof(hex)) == 0 &&
+               sodium_hex2bin(last, sizeof(last), hex, strlen(hex), NULL, &len, NULL) == 0 &&
+               len == sizeof(last);
+    cs_wire_ts_next(have ? last : NULL, ts);
+    sodium_bin2hex(hex, sizeof(hex), ts, CS_WIRE_TS_LEN);
+    int ret = cs_replica_meta_set(d->rep, CS_META_HS_TIME, hex);
+    if (ret != 0)
+        cs_errf(err, errlen, ret, _("cannot keep the handshake time: %s"), cs_strerror(ret));
+    return ret;
+}
+
+int
 device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via, int *changed,
                char *err, size_t errlen)
 {

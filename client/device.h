@@ -49,6 +49,12 @@ int device_open(struct device *d, struct cs_replica *rep, const char *keypath, c
 /* Frees the key; accepts a zeroed or released device. */
 void device_release(struct device *d);
 
+/*
+ * The timestamp of the next handshake (cs_wire_ts_next after the one kept
+ * in meta), stored before it is used so no two handshakes share one.
+ */
+int device_hs_time(struct device *d, uint8_t ts[CS_WIRE_TS_LEN], char *err, size_t errlen);
+
 /* A meta value as a number, 0 when unset or unreadable. */
 uint64_t device_meta_u64(struct cs_replica *r, const char *key);
 

@@ -396,6 +396,7 @@ conn_job_done(struct job *j)
     case J_BYE:
     case J_IMPORT:
     case J_RELOAD:
+    case J_PROVEN:
         break;
     }
 out:
@@ -415,6 +416,16 @@ handle_message(struct conn *c, const uint8_t *frame, size_t flen)
         return;
     }
     struct job *j;
+    /* Only now does the device hold its key: its contact is written (F11), before what it sent. */
+    if (!c->proven) {
+        c->proven = 1;
+        if ((j = conn_job_new(c, J_PROVEN)) == NULL) {
+            cs_msg_release(&m);
+            conn_close(c, "out of memory");
+            return;
+        }
+        conn_job_push(c, j);
+    }
     switch (m.type) {
     case CS_MSG_CHUNK:
         if (c->up == UP_DONE) {

@@ -64,6 +64,7 @@ struct conn {
     size_t rlen, rcap;
     size_t queued;   /* bytes handed to uv_write and not yet written */
     struct cs_hs hs; /* from the hello job, until the device's header is read */
+    int proven;      /* a frame of the device's stream opened: J_PROVEN queued */
     struct cs_session sess;
     size_t up_changes, down_changes, refused, conflicts;
     /* The worker's, never touched on the loop (see struct conn_dev). */

@@ -563,6 +563,70 @@ hub_device_touch(struct hub *h, const struct cs_id *id, int64_t now)
     return device_update(h, ST_DEV_TOUCH, id, now);
 }
 
+static struct hub_hs_seen *
+hs_find(struct hub *h, const struct cs_id *id)
+{
+    for (size_t i = 0; i < h->nhs_seen; i++)
+        if (cs_id_cmp(&h->hs_seen[i].id, id) == 0)
+            return &h->hs_seen[i];
+    return NULL;
+}
+
+int
+hub_hs_replayed(struct hub *h, const struct cs_id *id, const uint8_t ts[CS_WIRE_TS_LEN])
+{
+    const struct hub_hs_seen *s = hs_find(h, id);
+    if (s != NULL)
+        return cs_wire_ts_cmp(ts, s->ts) <= 0;
+    /* Not seen since the hub started: what the last proven handshake stored. */
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_HS_GET, &st), replayed = 0;
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CS_WIRE_TS_LEN)
+        replayed = cs_wire_ts_cmp(ts, sqlite3_column_blob(st, 0)) <= 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cs_sqlite_code(rc);
+    return replayed;
+}
+
+int
+hub_hs_note(struct hub *h, const struct cs_id *id, const uint8_t ts[CS_WIRE_TS_LEN])
+{
+    /* One entry per admitted device: as many as hub_device has rows. */
+    struct hub_hs_seen *s = hs_find(h, id);
+    if (s == NULL) {
+        if (cs_grow((void **)&h->hs_seen, &h->caphs_seen, h->nhs_seen + 1, sizeof(*h->hs_seen),
+                    64) != 0)
+            return CS_ENOMEM;
+        s = &h->hs_seen[h->nhs_seen++];
+        s->id = *id;
+    } else if (cs_wire_ts_cmp(ts, s->ts) <= 0) {
+        return 0;
+    }
+    memcpy(s->ts, ts, CS_WIRE_TS_LEN);
+    return 0;
+}
+
+int
+hub_device_proven(struct hub *h, const struct cs_id *id, const uint8_t ts[CS_WIRE_TS_LEN],
+                  int64_t now)
+{
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_HS_SET, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, ts, CS_WIRE_TS_LEN, SQLITE_STATIC);
+    rc = cs_step_done(st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    return hub_device_touch(h, id, now);
+}
+
 int
 hub_device_set_up_seq(struct hub *h, const struct cs_id *id, uint64_t seq)
 {

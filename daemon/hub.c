@@ -34,6 +34,11 @@ static const char hub_sql[] =
     " org TEXT NOT NULL, role TEXT NOT NULL, name TEXT, enrolled_at INTEGER,"
     " last_contact INTEGER, revoked_at INTEGER, up_seq INTEGER NOT NULL DEFAULT 0,"
     " down_seq INTEGER NOT NULL DEFAULT 0);"
+    /*
+     * The timestamp of the last handshake a device proved its key with
+     * (wire.h): a msg1 not after it is a replay, also after a restart.
+     */
+    "CREATE TABLE IF NOT EXISTS hub_hs_time (id BLOB PRIMARY KEY, ts BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS hub_enroll (secret_hash BLOB PRIMARY KEY, org TEXT NOT NULL,"
     " role TEXT NOT NULL, name TEXT, created INTEGER, expires INTEGER, used_by BLOB);"
     /*
@@ -134,6 +139,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* A hub made before incarnations: its first, numbering from the start. */
     [ST_INC_FIRST] = "INSERT INTO hub_incarnation (id, since_seq, at) SELECT ?1, 0, ?2"
                      " WHERE NOT EXISTS (SELECT 1 FROM hub_incarnation)",
+    [ST_HS_GET] = "SELECT ts FROM hub_hs_time WHERE id = ?1",
+    /* Blobs compare as memcmp: the big-endian timestamp only moves forward. */
+    [ST_HS_SET] = "INSERT INTO hub_hs_time (id, ts) VALUES (?1, ?2)"
+                  " ON CONFLICT(id) DO UPDATE SET ts = excluded.ts WHERE excluded.ts > ts",
 };
 
 /* ---- small helpers ---- */
@@ -191,6 +200,7 @@ hub_close(struct hub *h)
         sqlite3_finalize(h->look[t]);
     cs_replica_close(h->r);
     cs_key_free(h->key);
+    free(h->hs_seen);
     free(h->dbpath);
     free(h->state);
     free(h);

@@ -183,6 +183,19 @@ int hub_device_get(struct hub *h, const struct cs_id *id, struct hub_device *d);
 
 /* These three give CS_ENOTFOUND for an unknown device. */
 int hub_device_touch(struct hub *h, const struct cs_id *id, int64_t now);
+
+/*
+ * msg1's timestamp (wire.h). hub_hs_replayed: 1 when ts is not after the
+ * latest one seen from the device (kept in memory, else stored), 0 when it
+ * is, or a negative code; it only reads. hub_hs_note: ts is now the
+ * device's latest in memory (once it is admitted). hub_device_proven: the
+ * device's first session frame opened, so it holds its key: its
+ * last_contact and stored timestamp are written now, not at msg1.
+ */
+int hub_hs_replayed(struct hub *h, const struct cs_id *id, const uint8_t ts[CS_WIRE_TS_LEN]);
+int hub_hs_note(struct hub *h, const struct cs_id *id, const uint8_t ts[CS_WIRE_TS_LEN]);
+int hub_device_proven(struct hub *h, const struct cs_id *id, const uint8_t ts[CS_WIRE_TS_LEN],
+                      int64_t now);
 /* In the merge transaction (apply's before_commit): the device's cursors. */
 int hub_device_set_up_seq(struct hub *h, const struct cs_id *id, uint64_t seq);
 int hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq);

@@ -59,6 +59,8 @@ enum {
     ST_INC_ALL,
     ST_INC_ADD,
     ST_INC_FIRST,
+    ST_HS_GET,
+    ST_HS_SET,
     ST__COUNT
 };
 
@@ -71,6 +73,14 @@ struct hub {
     char root[ORG_MAX];
     struct cs_stmt_cache stmts;   /* of the ST_ ids above, on db */
     sqlite3_stmt *look[T__COUNT]; /* SELECT <key> FROM <table> WHERE id = ?1 */
+    /* The latest handshake timestamp seen per device (devices.c); the worker's only. */
+    struct hub_hs_seen *hs_seen;
+    size_t nhs_seen, caphs_seen;
+};
+
+struct hub_hs_seen {
+    struct cs_id id;
+    uint8_t ts[CS_WIRE_TS_LEN];
 };
 
 /* ---- the org-tree CSV (orgtree.c) ---- */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -288,6 +289,9 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
         goto out;
     }
     admitted = 1;
+    /* A bundle's hello is signed by the device key: it is a contact (the live one waits, wire.h).
+     */
+    hub_device_touch(h, &p.dev.id, (int64_t)time(NULL));
     snprintf(res->org, sizeof(res->org), "%s", p.dev.org);
     snprintf(res->name, sizeof(res->name), "%s", p.dev.name);
     if (p.restored)

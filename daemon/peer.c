@@ -57,7 +57,7 @@ hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello
         snprintf(w->message, sizeof(w->message), _("the hub cannot read its org tree"));
         return (int)w->status;
     }
-    hub_device_touch(h, &p->dev.id, (int64_t)time(NULL));
+    /* last_contact waits for the device's first session frame (hub_device_proven). */
     return CS_WELCOME_OK;
 }
 

@@ -59,6 +59,18 @@ hello_work(struct hub *h, struct job *j)
         snprintf(j->err, sizeof(j->err), _("handshake refused: %s"), cs_strerror(rc));
         return;
     }
+    /*
+     * A msg1 whose timestamp is not after the device's latest is a replay:
+     * dropped before admission, without msg2 and without a write (F11).
+     */
+    struct cs_id id;
+    cs_pk_id(o->hs.peer_pk, &id);
+    if ((rc = hub_hs_replayed(h, &id, o->hs.peer_ts)) != 0) {
+        j->ret = rc < 0 ? rc : CS_EINVAL;
+        snprintf(j->err, sizeof(j->err), "%s", rc < 0 ? cs_strerror(rc) : _("replayed handshake"));
+        sodium_memzero(&hello, sizeof(hello));
+        return;
+    }
     /* An address that guessed wrong too often waits before its secret is even looked at. */
     int held = o->held > 0 && hello.has_secret &&
                hub_admit_held(h, o->hs.peer_pk, &hello, o->held, &wel) != 0;
@@ -72,6 +84,13 @@ hello_work(struct hub *h, struct job *j)
             /* Told at the next sync instead: this one goes on. */
             o->nrefused = 0;
         o->dev = p->dev;
+        memcpy(j->dev->hs_ts, o->hs.peer_ts, CS_WIRE_TS_LEN);
+        if (hub_hs_note(h, &id, o->hs.peer_ts) != 0) {
+            j->ret = CS_ENOMEM;
+            snprintf(j->err, sizeof(j->err), "%s", cs_strerror(CS_ENOMEM));
+            sodium_memzero(&hello, sizeof(hello));
+            return;
+        }
         o->restored = p->restored;
         memcpy(o->restored_log, p->restored_log, sizeof(o->restored_log));
     }
@@ -125,7 +144,14 @@ job_work(struct worker *w, struct hub *h, struct job *j)
         }
         break;
     case J_BYE:
-        hub_device_touch(h, &d->peer.dev.id, (int64_t)time(NULL));
+        /* Only a device that proved its key (a replayed msg1 proves nothing). */
+        if (d->proven)
+            hub_device_touch(h, &d->peer.dev.id, (int64_t)time(NULL));
+        break;
+    case J_PROVEN:
+        j->ret = hub_device_proven(h, &d->peer.dev.id, d->hs_ts, (int64_t)time(NULL));
+        if (j->ret == 0)
+            d->proven = 1;
         break;
     case J_IMPORT: {
         /* It writes its reply file itself: each of its commits must be on disk at once. */
@@ -294,6 +320,7 @@ job_free(struct job *j)
     case J_DONE_IN:
     case J_BYE:
     case J_RELOAD:
+    case J_PROVEN:
         break;
     }
     free(j);

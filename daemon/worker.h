@@ -29,11 +29,24 @@ struct inbox_job;
  * back in the jobs' results. Freed with its connection, after its last job.
  */
 struct conn_dev {
-    struct hub_peer peer; /* the device, its scope, and the cursors */
-    int up_failed;        /* a chunk of this session failed to merge */
+    struct hub_peer peer;          /* the device, its scope, and the cursors */
+    int up_failed;                 /* a chunk of this session failed to merge */
+    uint8_t hs_ts[CS_WIRE_TS_LEN]; /* msg1's timestamp, stored once the device is proven */
+    int proven;                    /* a session frame of the device opened (J_PROVEN) */
 };
 
-enum job_kind { J_HELLO, J_CHUNK_IN, J_CHUNK_OUT, J_ACK_IN, J_DONE_IN, J_BYE, J_IMPORT, J_RELOAD };
+/* J_PROVEN: the device's first session frame opened; it holds its key (wire.h). */
+enum job_kind {
+    J_HELLO,
+    J_CHUNK_IN,
+    J_CHUNK_OUT,
+    J_ACK_IN,
+    J_DONE_IN,
+    J_BYE,
+    J_IMPORT,
+    J_RELOAD,
+    J_PROVEN,
+};
 
 /* J_HELLO: the device's msg1 in; the reply and, when admitted, the session out. */
 struct job_hello {

@@ -157,6 +157,16 @@ out:
 }
 
 int
+cs__key_x25519_sk(const struct cs_key *k, uint8_t x_sk[32])
+{
+    if (crypto_sign_ed25519_sk_to_curve25519(x_sk, k->sk) != 0) {
+        sodium_memzero(x_sk, 32);
+        return CS_ECRYPTO;
+    }
+    return 0;
+}
+
+int
 cs_key_dh(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint8_t shared[32])
 {
     uint8_t x_pk[crypto_scalarmult_BYTES];

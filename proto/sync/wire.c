@@ -4,12 +4,11 @@
  * it: frame lengths, the one-round-trip handshake, the secretstream session
  * and the msgpack messages inside it.
  *
- * The handshake chains BLAKE2b-256 keys, each used for exactly one
- * XChaCha20-Poly1305 message under a zero nonce. Nothing a peer sent is
- * trusted before the AEAD tag that covers it has verified, and every
- * failure to derive or open a key is CS_EDECRYPT, so a peer learns nothing
- * from which step failed. Secrets (ephemeral keys, DH outputs, chain keys,
- * hash states, the enrollment secret in hello) live on the stack or in
+ * The handshake is Noise_IK_25519_ChaChaPoly_BLAKE2b (noise.c, Noise rev 34)
+ * with the keys' X25519 forms; its Split() keys the two secretstreams.
+ * Every way a handshake message can fail to be authentic is CS_EDECRYPT, so
+ * a peer learns nothing from which step failed. Secrets (the Noise state,
+ * the enrollment secret in hello, the session keys) live on the stack or in
  * struct cs_hs and are wiped with sodium_memzero as soon as they are done.
  *
  * Decoders are strict (cs__mp_unpack and the typed getters of mp.c): wrong
@@ -19,25 +18,25 @@
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
 #include "cellsync/error.h"
+#include "cellsync/noise.h"
 #include "cellsync/wire.h"
 #include "cellsync/util.h"
 #include "internal.h"
 
-#define KEY_LEN    32u /* every chain key, session key and X25519 key */
-#define TAG_LEN    crypto_aead_xchacha20poly1305_ietf_ABYTES
-#define CT1_LEN    (CS_PK_LEN + TAG_LEN)
-#define MSG1_MIN   (1u + KEY_LEN + CT1_LEN + TAG_LEN)
-#define MSG2_MIN   (KEY_LEN + TAG_LEN)
-#define VREPLY_LEN 2u
+#define KEY_LEN     32u                          /* session key */
+#define MSG1_PREFIX (CS_WIRE_TS_LEN + CS_PK_LEN) /* timestamp || device key, before the hello */
+#define MSG1_MIN    (1u + CS_NOISE_IK_MSG1_OVERHEAD)
+#define MSG2_MIN    CS_NOISE_IK_MSG2_OVERHEAD
+#define VREPLY_LEN  2u
 
-/* Format constant: the label names the version, so a new version never shares a key. */
-#define STR_(x)  #x
-#define STR(x)   STR_(x)
-#define HS_LABEL "cellsync handshake " STR(CS_WIRE_VERSION)
+/* Noise prologue (section 6): "cellsync wire" || 0x00 || the version byte, on both sides. */
+static const uint8_t prologue[] = {
+    'c', 'e', 'l', 'l', 's', 'y', 'n', 'c', ' ', 'w', 'i', 'r', 'e', 0x00, CS_WIRE_VERSION};
 
 /* Where a struct cs_hs stands; 0 is what a zeroed or failed one holds. */
 enum {
@@ -62,17 +61,15 @@ enum {
 #define PAYLOAD_DEPTH 2u
 #define PAYLOAD_COUNT 16u
 
-_Static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == KEY_LEN, "aead key size");
-_Static_assert(crypto_scalarmult_BYTES == KEY_LEN && crypto_box_PUBLICKEYBYTES == KEY_LEN &&
-                   crypto_box_SECRETKEYBYTES == KEY_LEN,
-               "x25519 sizes");
-_Static_assert(crypto_secretstream_xchacha20poly1305_KEYBYTES == KEY_LEN, "session key size");
-_Static_assert(CS_WIRE_VERSION > 0 && CS_WIRE_VERSION < CS_WIRE_VERSION_REPLY, "version byte");
-_Static_assert(sizeof(((struct cs_hs *)0)->k3_pre) == sizeof(crypto_generichash_state),
-               "k3_pre holds a hash state");
+_Static_assert(crypto_secretstream_xchacha20poly1305_KEYBYTES == KEY_LEN &&
+                   CS_NOISE_KEYLEN == KEY_LEN,
+               "session key size");
+_Static_assert(CS_WIRE_VERSION > 0 && CS_WIRE_VERSION < CS_WIRE_VERSION_REPLY &&
+                   CS_WIRE_VERSION != CS_WIRE_KEY_REQUEST,
+               "version byte");
+_Static_assert(CS_WIRE_MAX_PREAUTH - 1 <= CS_NOISE_MAXMSG,
+               "a handshake message is one Noise message");
 _Static_assert(CS_WIRE_MAX_FRAME <= UINT32_MAX - CS_SESSION_OVERHEAD, "frame sizes");
-
-static const uint8_t zero_nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
 
 /* ---- frames ---- */
 
@@ -152,110 +149,6 @@ get_opt_bin(const struct cs__mpdec *d, const msgpack_object *o, uint8_t *b, size
     if (ret == 0)
         *has = 1;
     return ret;
-}
-
-static void
-hash_init(crypto_generichash_state *st)
-{
-    crypto_generichash_init(st, NULL, 0, KEY_LEN);
-}
-
-static void
-hash_final(crypto_generichash_state *st, uint8_t out[KEY_LEN])
-{
-    crypto_generichash_final(st, out, KEY_LEN);
-    sodium_memzero(st, sizeof(*st));
-}
-
-/* h0 = BLAKE2b-256(label || hub pk) */
-static void
-derive_h0(const uint8_t hub_pk[CS_PK_LEN], uint8_t h0[KEY_LEN])
-{
-    crypto_generichash_state st;
-    hash_init(&st);
-    crypto_generichash_update(&st, (const uint8_t *)HS_LABEL, sizeof(HS_LABEL) - 1);
-    crypto_generichash_update(&st, hub_pk, CS_PK_LEN);
-    hash_final(&st, h0);
-}
-
-/* out = BLAKE2b-256(a || b || c): k1 and k2 */
-static void
-derive3(const uint8_t *a, const uint8_t *b, size_t blen, const uint8_t c[KEY_LEN],
-        uint8_t out[KEY_LEN])
-{
-    crypto_generichash_state st;
-    hash_init(&st);
-    crypto_generichash_update(&st, a, KEY_LEN);
-    crypto_generichash_update(&st, b, blen);
-    crypto_generichash_update(&st, c, KEY_LEN);
-    hash_final(&st, out);
-}
-
-/*
- * The state after k2 || ct2 is kept rather than ct2 itself: k3 hashes the
- * whole of ct2, which only msg1 holds. It is kept as bytes because
- * crypto_generichash_state asks for 64-byte alignment, which a malloc'd
- * struct cs_hs does not have; it is copied into an aligned local to use.
- */
-static void
-k3_start(struct cs_hs *hs, const uint8_t k2[KEY_LEN], const uint8_t *ct2, size_t ct2len)
-{
-    crypto_generichash_state st;
-    hash_init(&st);
-    crypto_generichash_update(&st, k2, KEY_LEN);
-    crypto_generichash_update(&st, ct2, ct2len);
-    memcpy(hs->k3_pre, &st, sizeof(st));
-    sodium_memzero(&st, sizeof(st));
-}
-
-/* k3 = BLAKE2b-256(k2 || ct2 || e' || DH(e', e) || DH(e', S_dev)) */
-static void
-k3_finish(const struct cs_hs *hs, const uint8_t e2[KEY_LEN], const uint8_t dh_ee[KEY_LEN],
-          const uint8_t dh_es[KEY_LEN], uint8_t k3[KEY_LEN])
-{
-    crypto_generichash_state st;
-    memcpy(&st, hs->k3_pre, sizeof(st));
-    crypto_generichash_update(&st, e2, KEY_LEN);
-    crypto_generichash_update(&st, dh_ee, KEY_LEN);
-    crypto_generichash_update(&st, dh_es, KEY_LEN);
-    hash_final(&st, k3);
-}
-
-/* Session keys BLAKE2b-256(k3 || "c2s") and BLAKE2b-256(k3 || "s2c"); the device sends c2s. */
-static void
-session_keys(struct cs_hs *hs, const uint8_t k3[KEY_LEN], int device)
-{
-    crypto_generichash_state st;
-    uint8_t c2s[KEY_LEN], s2c[KEY_LEN];
-
-    hash_init(&st);
-    crypto_generichash_update(&st, k3, KEY_LEN);
-    crypto_generichash_update(&st, (const uint8_t *)"c2s", 3);
-    hash_final(&st, c2s);
-    hash_init(&st);
-    crypto_generichash_update(&st, k3, KEY_LEN);
-    crypto_generichash_update(&st, (const uint8_t *)"s2c", 3);
-    hash_final(&st, s2c);
-    memcpy(hs->tx, device ? c2s : s2c, KEY_LEN);
-    memcpy(hs->rx, device ? s2c : c2s, KEY_LEN);
-    sodium_memzero(c2s, sizeof(c2s));
-    sodium_memzero(s2c, sizeof(s2c));
-}
-
-static void
-seal(uint8_t *out, const uint8_t *m, size_t mlen, const uint8_t key[KEY_LEN])
-{
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out, NULL, m, mlen, NULL, 0, NULL, zero_nonce, key);
-}
-
-/* 0, or CS_EDECRYPT when the tag does not verify; out gets clen - TAG_LEN bytes. */
-static int
-unseal(uint8_t *out, const uint8_t *c, size_t clen, const uint8_t key[KEY_LEN])
-{
-    if (clen < TAG_LEN || crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, c, clen, NULL,
-                                                                     0, zero_nonce, key) != 0)
-        return CS_EDECRYPT;
-    return 0;
 }
 
 /* ---- hello and welcome (also carried by bundles, cellsync/bundle.h) ---- */
@@ -377,7 +270,81 @@ out:
     return ret;
 }
 
-/* ---- handshake ---- */
+/* ---- handshake: Noise_IK_25519_ChaChaPoly_BLAKE2b (noise.c) ---- */
+
+/* Timestamps: a TAI64 label (2^62 + Unix seconds) and nanoseconds, both big-endian. */
+static void
+ts_put(uint8_t ts[CS_WIRE_TS_LEN], uint64_t secs, uint32_t nsec)
+{
+    uint64_t label = (UINT64_C(1) << 62) + secs;
+    for (int i = 0; i < 8; i++)
+        ts[i] = (uint8_t)(label >> (56 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        ts[8 + i] = (uint8_t)(nsec >> (24 - 8 * i));
+}
+
+void
+cs_wire_ts_next(const uint8_t *last, uint8_t out[CS_WIRE_TS_LEN])
+{
+    struct timespec now;
+    uint8_t t[CS_WIRE_TS_LEN], inc[CS_WIRE_TS_LEN];
+
+    if (timespec_get(&now, TIME_UTC) != TIME_UTC || now.tv_sec < 0)
+        now.tv_sec = 0, now.tv_nsec = 0;
+    ts_put(t, (uint64_t)now.tv_sec, (uint32_t)now.tv_nsec);
+    if (last != NULL && memcmp(t, last, CS_WIRE_TS_LEN) <= 0) {
+        /* The clock went back (or stood still): last + 1 ns, so the hub still takes it. */
+        uint64_t label = 0;
+        uint32_t ns = 0;
+        for (int i = 0; i < 8; i++)
+            label = label << 8 | last[i];
+        for (int i = 8; i < 12; i++)
+            ns = ns << 8 | last[i];
+        if (++ns >= 1000000000u) {
+            ns = 0;
+            label++;
+        }
+        ts_put(inc, label - (UINT64_C(1) << 62), ns);
+        memcpy(t, inc, sizeof(t));
+    }
+    memcpy(out, t, CS_WIRE_TS_LEN);
+}
+
+int
+cs_wire_ts_cmp(const uint8_t a[CS_WIRE_TS_LEN], const uint8_t b[CS_WIRE_TS_LEN])
+{
+    int c = memcmp(a, b, CS_WIRE_TS_LEN);
+    return (c > 0) - (c < 0);
+}
+
+/* Our X25519 static key: the Ed25519 key converted (the hub's is what devices pin). */
+static int
+noise_init(struct cs_noise_handshake *nh, enum cs_noise_role role, const struct cs_key *k,
+           const uint8_t *rs)
+{
+    uint8_t x_sk[CS_NOISE_DHLEN];
+    char err[128];
+    int ret = cs__key_x25519_sk(k, x_sk);
+    if (ret == 0)
+        ret = cs_noise_handshake_init(nh, role, prologue, sizeof(prologue), x_sk, rs, NULL, err,
+                                      sizeof(err));
+    sodium_memzero(x_sk, sizeof(x_sk));
+    return ret;
+}
+
+/* Split(): both CipherStates' keys move to hs->tx / hs->rx for crypto_secretstream. */
+static int
+take_session_keys(struct cs_hs *hs)
+{
+    struct cs_noise_cipher send, recv;
+    int ret = cs_noise_handshake_split(&hs->nh, &send, &recv);
+    if (ret == 0 && (ret = cs_noise_cipher_take_key(&send, hs->tx)) == 0)
+        ret = cs_noise_cipher_take_key(&recv, hs->rx);
+    cs_noise_cipher_release(&send);
+    cs_noise_cipher_release(&recv);
+    cs_noise_handshake_release(&hs->nh);
+    return ret == 0 ? 0 : CS_ECRYPTO;
+}
 
 void
 cs_hs_release(struct cs_hs *hs)
@@ -388,59 +355,45 @@ cs_hs_release(struct cs_hs *hs)
 
 int
 cs_hs_device_start(struct cs_hs *hs, const struct cs_key *dev, const uint8_t hub_pk[CS_PK_LEN],
-                   const struct cs_hello *hello, uint8_t *out, size_t cap, size_t *outlen)
+                   const uint8_t ts[CS_WIRE_TS_LEN], const struct cs_hello *hello, uint8_t *out,
+                   size_t cap, size_t *outlen)
 {
     uint8_t payload[CS_WIRE_MAX_PREAUTH];
-    uint8_t hub_x[KEY_LEN], dh[KEY_LEN], h0[KEY_LEN], k1[KEY_LEN], k2[KEY_LEN];
-    size_t plen = 0;
+    uint8_t hub_x[CS_NOISE_DHLEN];
+    size_t plen = 0, n = 0;
+    char err[128];
     int ret;
 
     cs_hs_release(hs);
     *outlen = 0;
-    ret = cs_hello_encode(hello, payload, CS_WIRE_MAX_PREAUTH - MSG1_MIN, &plen);
+    /* payload = timestamp || device Ed25519 key || hello */
+    memcpy(payload, ts, CS_WIRE_TS_LEN);
+    memcpy(payload + CS_WIRE_TS_LEN, cs_key_pk(dev), CS_PK_LEN);
+    ret = cs_hello_encode(hello, payload + MSG1_PREFIX,
+                          CS_WIRE_MAX_PREAUTH - MSG1_MIN - MSG1_PREFIX, &plen);
     if (ret != 0)
         goto out;
-    size_t total = MSG1_MIN + plen;
-    if (cap < total) {
+    plen += MSG1_PREFIX;
+    if (cap < MSG1_MIN + plen) {
         ret = CS_EINVAL;
         goto out;
     }
     /* The pinned key was checked when it was loaded; a bad one here is the caller's. */
-    if (crypto_sign_ed25519_pk_to_curve25519(hub_x, hub_pk) != 0) {
-        ret = CS_ECRYPTO;
+    ret = CS_ECRYPTO;
+    if (crypto_sign_ed25519_pk_to_curve25519(hub_x, hub_pk) != 0 ||
+        noise_init(&hs->nh, CS_NOISE_INITIATOR, dev, hub_x) != 0)
         goto out;
-    }
-    crypto_box_keypair(hs->e_pk, hs->e_sk);
-
-    uint8_t *e = out + 1, *ct1 = e + KEY_LEN, *ct2 = ct1 + CT1_LEN;
     out[0] = CS_WIRE_VERSION;
-    memcpy(e, hs->e_pk, KEY_LEN);
-    /* k1 = H(h0 || e || DH(e, S_hub)); ct1 = AEAD(k1, device pk) */
-    if (crypto_scalarmult(dh, hs->e_sk, hub_x) != 0) {
-        ret = CS_ECRYPTO;
+    if (cs_noise_handshake_write(&hs->nh, payload, plen, out + 1, cap - 1, &n, err, sizeof(err)) !=
+        0)
         goto out;
-    }
-    derive_h0(hub_pk, h0);
-    derive3(h0, e, KEY_LEN, dh, k1);
-    seal(ct1, cs_key_pk(dev), CS_PK_LEN, k1);
-    /* k2 = H(k1 || ct1 || DH(S_dev, S_hub)); ct2 = AEAD(k2, hello) */
-    if (cs_key_dh(dev, hub_pk, dh) != 0) {
-        ret = CS_ECRYPTO;
-        goto out;
-    }
-    derive3(k1, ct1, CT1_LEN, dh, k2);
-    seal(ct2, payload, plen, k2);
-    k3_start(hs, k2, ct2, plen + TAG_LEN);
     hs->step = HS_SENT;
-    *outlen = total;
+    *outlen = 1 + n;
     ret = 0;
 out:
     if (ret != 0)
         cs_hs_release(hs);
     sodium_memzero(payload, sizeof(payload));
-    sodium_memzero(dh, sizeof(dh));
-    sodium_memzero(k1, sizeof(k1));
-    sodium_memzero(k2, sizeof(k2));
     return ret;
 }
 
@@ -449,11 +402,13 @@ cs_hs_device_finish(struct cs_hs *hs, const struct cs_key *dev, const uint8_t hu
                     const uint8_t *msg, size_t len, struct cs_welcome *w, unsigned *hub_version)
 {
     uint8_t payload[CS_WIRE_MAX_PREAUTH];
-    uint8_t dh_ee[KEY_LEN], dh_es[KEY_LEN], k3[KEY_LEN];
     struct cs_welcome t;
+    size_t plen = 0;
+    char err[128];
     int ret;
 
-    /* The pinned key is already in k1 and k2; there is nothing left to check it against. */
+    /* The pinned key and ours are in the Noise state already. */
+    (void)dev;
     (void)hub_pk;
     memset(&t, 0, sizeof(t));
     /* A real msg2 is far longer than 2 bytes, so the version reply cannot be mistaken. */
@@ -468,34 +423,31 @@ cs_hs_device_finish(struct cs_hs *hs, const struct cs_key *dev, const uint8_t hu
         return CS_ETOOBIG;
     if (len < MSG2_MIN)
         return CS_ETRUNCATED;
-
-    /* Nothing in hs changes until the welcome is read whole: a forged msg2 cannot spoil it. */
-    const uint8_t *e2 = msg, *ct3 = msg + KEY_LEN;
-    size_t ct3len = len - KEY_LEN;
-    ret = CS_EDECRYPT;
-    if (crypto_scalarmult(dh_ee, hs->e_sk, e2) != 0 || cs__key_dh_x25519(dev, e2, dh_es) != 0)
+    /* Noise 5.3: a message that fails wipes the handshake state, which cannot go on. */
+    ret = cs_noise_handshake_read(&hs->nh, msg, len, payload, sizeof(payload), &plen, err,
+                                  sizeof(err));
+    if (ret != 0) {
+        ret = CS_EDECRYPT;
         goto out;
-    k3_finish(hs, e2, dh_ee, dh_es, k3);
-    if ((ret = unseal(payload, ct3, ct3len, k3)) != 0)
+    }
+    if ((ret = cs_welcome_decode(payload, plen, &t)) != 0)
         goto out;
-    if ((ret = cs_welcome_decode(payload, ct3len - TAG_LEN, &t)) != 0)
-        goto out;
-
-    /* The ephemeral and the chain are spent either way; keys only for a go-ahead. */
-    cs_hs_release(hs);
     if (t.status == CS_WELCOME_OK) {
-        session_keys(hs, k3, 1);
+        if ((ret = take_session_keys(hs)) != 0)
+            goto out;
         hs->step = HS_DONE;
+    } else {
+        cs_noise_handshake_release(&hs->nh);
+        hs->step = HS_NONE;
     }
     *w = t;
     if (hub_version != NULL)
         *hub_version = CS_WIRE_VERSION;
     ret = 0;
 out:
+    if (ret != 0)
+        cs_hs_release(hs);
     sodium_memzero(payload, sizeof(payload));
-    sodium_memzero(dh_ee, sizeof(dh_ee));
-    sodium_memzero(dh_es, sizeof(dh_es));
-    sodium_memzero(k3, sizeof(k3));
     return ret;
 }
 
@@ -504,9 +456,10 @@ cs_hs_hub_read(struct cs_hs *hs, const struct cs_key *hub, const uint8_t *msg, s
                struct cs_hello *hello)
 {
     uint8_t payload[CS_WIRE_MAX_PREAUTH];
-    uint8_t dh[KEY_LEN], h0[KEY_LEN], k1[KEY_LEN], k2[KEY_LEN];
-    uint8_t dev_pk[CS_PK_LEN];
+    uint8_t rs[CS_NOISE_DHLEN], dev_x[CS_NOISE_DHLEN];
     struct cs_hello t;
+    size_t plen = 0;
+    char err[128];
     int ret;
 
     cs_hs_release(hs);
@@ -515,43 +468,38 @@ cs_hs_hub_read(struct cs_hs *hs, const struct cs_key *hub, const uint8_t *msg, s
         return CS_ETOOBIG;
     if (len < 1)
         return CS_ETRUNCATED;
-    /* The version first: a newer device gets the version reply, not a decryption error. */
+    /* The version first, before any crypto: another version gets the version reply. */
     if (msg[0] != CS_WIRE_VERSION)
         return CS_EVERSION;
     if (len < MSG1_MIN)
         return CS_ETRUNCATED;
 
-    const uint8_t *e = msg + 1, *ct1 = e + KEY_LEN, *ct2 = ct1 + CT1_LEN;
-    size_t ct2len = len - (size_t)(ct2 - msg);
+    ret = CS_ECRYPTO;
+    if (noise_init(&hs->nh, CS_NOISE_RESPONDER, hub, NULL) != 0)
+        goto out;
+    /* Every way msg1 can fail to be ours is the same answer. */
     ret = CS_EDECRYPT;
-    if (cs__key_dh_x25519(hub, e, dh) != 0)
+    if (cs_noise_handshake_read(&hs->nh, msg + 1, len - 1, payload, sizeof(payload), &plen, err,
+                                sizeof(err)) != 0 ||
+        plen < MSG1_PREFIX)
         goto out;
-    derive_h0(cs_key_pk(hub), h0);
-    derive3(h0, e, KEY_LEN, dh, k1);
-    if ((ret = unseal(dev_pk, ct1, CT1_LEN, k1)) != 0)
+    /* The Ed25519 key the payload names must be the static key Noise authenticated. */
+    if (cs_noise_handshake_remote_static(&hs->nh, rs) != 0 ||
+        crypto_sign_ed25519_pk_to_curve25519(dev_x, payload + CS_WIRE_TS_LEN) != 0 ||
+        sodium_memcmp(dev_x, rs, sizeof(rs)) != 0)
         goto out;
-    /* A key with no X25519 form cannot have made k2: the same answer as a wrong one. */
-    ret = CS_EDECRYPT;
-    if (cs_key_dh(hub, dev_pk, dh) != 0)
+    if ((ret = cs_hello_decode(payload + MSG1_PREFIX, plen - MSG1_PREFIX, &t)) != 0)
         goto out;
-    derive3(k1, ct1, CT1_LEN, dh, k2);
-    if ((ret = unseal(payload, ct2, ct2len, k2)) != 0)
-        goto out;
-    if ((ret = cs_hello_decode(payload, ct2len - TAG_LEN, &t)) != 0)
-        goto out;
-
-    memcpy(hs->peer_e, e, KEY_LEN);
-    memcpy(hs->peer_pk, dev_pk, CS_PK_LEN);
-    k3_start(hs, k2, ct2, ct2len);
+    memcpy(hs->peer_ts, payload, CS_WIRE_TS_LEN);
+    memcpy(hs->peer_pk, payload + CS_WIRE_TS_LEN, CS_PK_LEN);
     hs->step = HS_READ;
     *hello = t;
     ret = 0;
 out:
+    if (ret != 0)
+        cs_hs_release(hs);
     sodium_memzero(&t, sizeof(t));
     sodium_memzero(payload, sizeof(payload));
-    sodium_memzero(dh, sizeof(dh));
-    sodium_memzero(k1, sizeof(k1));
-    sodium_memzero(k2, sizeof(k2));
     return ret;
 }
 
@@ -560,8 +508,8 @@ cs_hs_hub_reply(struct cs_hs *hs, const struct cs_welcome *w, uint8_t *out, size
                 size_t *outlen)
 {
     uint8_t payload[CS_WIRE_MAX_PREAUTH];
-    uint8_t e2_sk[KEY_LEN], dev_x[KEY_LEN], dh_ee[KEY_LEN], dh_es[KEY_LEN], k3[KEY_LEN];
-    size_t plen = 0;
+    size_t plen = 0, n = 0;
+    char err[128];
     int ret;
 
     *outlen = 0;
@@ -570,40 +518,31 @@ cs_hs_hub_reply(struct cs_hs *hs, const struct cs_welcome *w, uint8_t *out, size
     ret = cs_welcome_encode(w, payload, CS_WIRE_MAX_PREAUTH - MSG2_MIN, &plen);
     if (ret != 0)
         goto out;
-    size_t total = MSG2_MIN + plen;
-    if (cap < total) {
+    if (cap < MSG2_MIN + plen) {
         ret = CS_EINVAL;
         goto out;
     }
-    /* The device key converted in cs_hs_hub_read and e gave a DH there: neither fails now. */
     ret = CS_ECRYPTO;
-    if (crypto_sign_ed25519_pk_to_curve25519(dev_x, hs->peer_pk) != 0)
+    if (cs_noise_handshake_write(&hs->nh, payload, plen, out, cap, &n, err, sizeof(err)) != 0) {
+        /* Noise wiped its state; hs keeps only who the device was. */
+        hs->step = HS_NONE;
         goto out;
-    uint8_t *e2 = out, *ct3 = out + KEY_LEN;
-    crypto_box_keypair(e2, e2_sk);
-    if (crypto_scalarmult(dh_ee, e2_sk, hs->peer_e) != 0 ||
-        crypto_scalarmult(dh_es, e2_sk, dev_x) != 0)
-        goto out;
-    k3_finish(hs, e2, dh_ee, dh_es, k3);
-    seal(ct3, payload, plen, k3);
-
-    /* Keep only peer_pk (the caller's record of who this was) and, on OK, the session keys. */
-    uint8_t peer_pk[CS_PK_LEN];
-    memcpy(peer_pk, hs->peer_pk, CS_PK_LEN);
-    cs_hs_release(hs);
-    memcpy(hs->peer_pk, peer_pk, CS_PK_LEN);
-    if (w->status == CS_WELCOME_OK) {
-        session_keys(hs, k3, 0);
-        hs->step = HS_DONE;
     }
-    *outlen = total;
+    /* Keep peer_pk and peer_ts (the caller's record of who this was) and, on OK, the keys. */
+    if (w->status == CS_WELCOME_OK) {
+        if ((ret = take_session_keys(hs)) != 0) {
+            hs->step = HS_NONE;
+            goto out;
+        }
+        hs->step = HS_DONE;
+    } else {
+        cs_noise_handshake_release(&hs->nh);
+        hs->step = HS_NONE;
+    }
+    *outlen = n;
     ret = 0;
 out:
     sodium_memzero(payload, sizeof(payload));
-    sodium_memzero(e2_sk, sizeof(e2_sk));
-    sodium_memzero(dh_ee, sizeof(dh_ee));
-    sodium_memzero(dh_es, sizeof(dh_es));
-    sodium_memzero(k3, sizeof(k3));
     return ret;
 }
 

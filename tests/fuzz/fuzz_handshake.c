@@ -41,7 +41,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct cs_hello hello = {.hub_seq = 1, .name = "fuzz"};
         struct cs_welcome w;
         unsigned version = 0;
-        if (cs_hs_device_start(&hs, cell, cs_key_pk(hub), &hello, msg1, sizeof(msg1), &len) != 0)
+        static const uint8_t ts[CS_WIRE_TS_LEN] = {0x40};
+        if (cs_hs_device_start(&hs, cell, cs_key_pk(hub), ts, &hello, msg1, sizeof(msg1), &len) !=
+            0)
             abort();
         if (cs_hs_device_finish(&hs, cell, cs_key_pk(hub), data + 1, size - 1, &w, &version) == 0 &&
             strnlen(w.message, sizeof(w.message)) == sizeof(w.message))

@@ -6,7 +6,11 @@
  * time instead of waiting, reading without limit or crashing.
  *
  *   cs_raw HOST:PORT MODE [ARG]
- *     version          a msg1 with version byte 2: the reply 0xff 0x01, then EOF
+ *     version          a msg1 with a newer version byte, then one with the older
+ *                      version 2 (before Noise IK): each time the reply
+ *                      0xff || CS_WIRE_VERSION, then EOF
+ *     replay-msg1 FILE the msg1 saved by replay-hello sent again: nothing
+ *                      comes back, and the hub closes within 2 s
  *     oversize         a length prefix of 0x7fffffff: closed within 2 s
  *     preauth-big      a length of 5000 (> CS_WIRE_MAX_PREAUTH): closed within 2 s
  *     idle [T]         nothing at all: closed after the handshake timeout T (10)
@@ -30,9 +34,10 @@
  *     replay HOME      a real chunk, acknowledged; the same envelope again in
  *                      a new session: acknowledged again, the welcome already
  *                      covering it (the hub stores it once)
- *     replay-hello HOME  one msg1 sent on two connections: the second msg2
- *                      has a fresh e' that only the original ephemeral opens,
- *                      and a session made up without it is closed within 2 s
+ *     replay-hello HOME FILE  a session whose first frame (DONE, at the
+ *                      hub's own cursor) proves the key; its msg1 is saved to
+ *                      FILE, then sent again on a second connection: nothing
+ *                      comes back (the timestamp is not newer), closed in 2 s
  *     future HOME      its unsynced changes as they are (no re-stamping): a
  *                      REFUSED of kind CS_REFUSAL_CLOCK for each, then an ACK
  *     bomb HOME        decompression bombs signed by the device (review F9),
@@ -78,7 +83,7 @@
 
 /* Written out, so that a change in wire.h shows here as a failed build. */
 #define VERSION_REPLY 0xffu /* wire.h: CS_WIRE_VERSION_REPLY */
-#define WIRE_VERSION  2u    /* wire.h: CS_WIRE_VERSION */
+#define WIRE_VERSION  3u    /* wire.h: CS_WIRE_VERSION */
 #define KEY_REPLY     0xfeu /* wire.h: CS_WIRE_KEY_REPLY */
 #define KEY_REPLY_LEN 33u   /* 0xfe || the hub's 32-byte key */
 _Static_assert(VERSION_REPLY == CS_WIRE_VERSION_REPLY && WIRE_VERSION == CS_WIRE_VERSION &&
@@ -86,6 +91,17 @@ _Static_assert(VERSION_REPLY == CS_WIRE_VERSION_REPLY && WIRE_VERSION == CS_WIRE
                "cs_raw's wire constants differ from wire.h");
 
 static struct sockaddr_in target;
+
+/* msg1 timestamps (wire.h), each after the one before. */
+static void
+next_ts(uint8_t ts[CS_WIRE_TS_LEN])
+{
+    static uint8_t last[CS_WIRE_TS_LEN];
+    static int have;
+    cs_wire_ts_next(have ? last : NULL, ts);
+    memcpy(last, ts, CS_WIRE_TS_LEN);
+    have = 1;
+}
 
 static void
 on_alarm(int sig)
@@ -263,20 +279,46 @@ send_then_wait(const uint8_t *b, size_t len, int ms, struct seen *s)
 static int
 mode_version(void)
 {
-    /* As long as a real msg1, so only the version byte is wrong. */
-    uint8_t f[4 + 121];
+    /* As long as a real msg1, so only the version byte is wrong: a newer one, and version 2. */
+    static const uint8_t versions[] = {WIRE_VERSION + 1, 2};
+    int ok = 1;
+    for (size_t v = 0; v < sizeof(versions); v++) {
+        uint8_t f[4 + 121];
+        struct seen s;
+        put_len(f, sizeof(f) - 4);
+        f[4] = versions[v];
+        for (size_t i = 5; i < sizeof(f); i++)
+            f[i] = random_byte();
+        if (send_then_wait(f, sizeof(f), 3000, &s) != 0)
+            return 1;
+        printf("version %u: ", versions[v]);
+        describe("version", &s);
+        static const uint8_t want[] = {0, 0, 0, 2, VERSION_REPLY, WIRE_VERSION};
+        ok &= s.n == sizeof(want) && memcmp(s.got, want, sizeof(want)) == 0 && s.closed && !s.reset;
+    }
+    return verdict(ok, "the version reply 0xff 0x03 to each, then EOF");
+}
+
+/* A saved msg1 sent again: the hub answers nothing and hangs up. */
+static int
+mode_replay_msg1(const char *path)
+{
+    uint8_t f[CS_WIRE_HEADER + CS_WIRE_MAX_PREAUTH];
     struct seen s;
-    put_len(f, sizeof(f) - 4);
-    f[4] = WIRE_VERSION + 1;
-    for (size_t i = 5; i < sizeof(f); i++)
-        f[i] = random_byte();
-    if (send_then_wait(f, sizeof(f), 3000, &s) != 0)
+    FILE *in = fopen(path, "rb");
+    if (in == NULL) {
+        printf("replay-msg1: cannot read %s\n", path);
         return 1;
-    describe("version", &s);
-    static const uint8_t want[] = {0, 0, 0, 2, VERSION_REPLY, WIRE_VERSION};
-    return verdict(s.n == sizeof(want) && memcmp(s.got, want, sizeof(want)) == 0 && s.closed &&
-                       !s.reset,
-                   "the version reply 0xff 0x01, then EOF");
+    }
+    size_t n = fread(f + CS_WIRE_HEADER, 1, CS_WIRE_MAX_PREAUTH, in);
+    fclose(in);
+    put_len(f, (uint32_t)n);
+    int64_t start = now_ms();
+    if (send_then_wait(f, CS_WIRE_HEADER + n, 3000, &s) != 0)
+        return 1;
+    describe("replay-msg1", &s);
+    return verdict(s.n == 0 && s.closed && now_ms() - start < 2000,
+                   "nothing sent back, closed within 2 s");
 }
 
 static int
@@ -657,7 +699,10 @@ session_open(struct link *l, struct dev *d, uint8_t *msg1, size_t *len1, struct 
     memset(l, 0, sizeof(*l));
     if ((l->fd = connect_to()) < 0)
         return -1;
-    if ((rc = cs_hs_device_start(&hs, d->key, d->hub_pk, &d->hello, f, sizeof(f), &flen)) != 0) {
+    uint8_t ts[CS_WIRE_TS_LEN];
+    next_ts(ts);
+    if ((rc = cs_hs_device_start(&hs, d->key, d->hub_pk, ts, &d->hello, f, sizeof(f), &flen)) !=
+        0) {
         printf("cannot make msg1: %s\n", cs_strerror(rc));
         return -1;
     }
@@ -893,62 +938,51 @@ mode_replay(struct dev *d)
 }
 
 static int
-mode_replay_hello(struct dev *d)
+mode_replay_hello(struct dev *d, const char *path)
 {
     static struct link l1, l2;
-    struct cs_hs hs, other;
     struct cs_welcome w;
-    uint8_t msg1[CS_WIRE_MAX_PREAUTH], m2a[CS_WIRE_MAX_PREAUTH], m2b[CS_WIRE_MAX_PREAUTH];
-    uint8_t junk[CS_WIRE_MAX_PREAUTH];
-    size_t len1, la = 0, lb = 0, lj;
+    struct seen s;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH];
+    size_t len1 = 0;
     int ok = 1;
 
-    memset(&l1, 0, sizeof(l1));
-    memset(&l2, 0, sizeof(l2));
-    if (cs_hs_device_start(&hs, d->key, d->hub_pk, &d->hello, msg1, sizeof(msg1), &len1) != 0)
+    /* The device's own session: its first frame opens at the hub, which proves the key. */
+    if (session_open(&l1, d, msg1, &len1, &w) != 0)
         return 1;
-    /* The device's own connection: msg1, msg2, and it opens. */
-    if ((l1.fd = connect_to()) < 0 || send_frame(&l1, msg1, len1) != 0 ||
-        read_frame(&l1, CS_WIRE_MAX_PREAUTH, 3000, m2a, &la) != 1) {
-        printf("replay-hello: no msg2 on the first connection\n");
+    struct cs_msg done = {.type = CS_MSG_DONE, .seq = w.up_seq};
+    if (send_msg(&l1, &done) != 0) {
+        printf("replay-hello: cannot send DONE\n");
+        link_close(&l1);
         return 1;
     }
-    int rc = cs_hs_device_finish(&hs, d->key, d->hub_pk, m2a, la, &w, NULL);
-    printf("replay-hello: the device's own msg2 opens: %s\n", rc == 0 ? "yes" : cs_strerror(rc));
-    ok &= rc == 0 && w.status == CS_WELCOME_OK;
-    cs_hs_release(&hs);
+    /* Until the hub's own DONE: the hub has read ours, and written the contact. */
+    struct cs_msg m;
+    int r;
+    while ((r = recv_msg(&l1, 3000, &m)) == 1 && m.type != CS_MSG_DONE)
+        cs_msg_release(&m);
+    if (r == 1)
+        cs_msg_release(&m);
+    printf("replay-hello: the device's own session ran: %s\n", r == 1 ? "yes" : "no");
+    ok &= r == 1;
     link_close(&l1);
-
-    /* The same msg1 again, by someone who captured it and holds no ephemeral secret. */
-    if ((l2.fd = connect_to()) < 0 || send_frame(&l2, msg1, len1) != 0 ||
-        read_frame(&l2, CS_WIRE_MAX_PREAUTH, 3000, m2b, &lb) != 1) {
-        printf("replay-hello: no msg2 on the second connection\n");
+    FILE *out = fopen(path, "wb");
+    if (out == NULL || fwrite(msg1, 1, len1, out) != len1 || fclose(out) != 0) {
+        printf("replay-hello: cannot write %s\n", path);
         return 1;
     }
-    ok &= la >= 32 && lb >= 32 && memcmp(m2a, m2b, 32) != 0;
-    printf("replay-hello: the replay got a msg2 with %s e'\n",
-           la >= 32 && lb >= 32 && memcmp(m2a, m2b, 32) != 0 ? "a fresh" : "THE SAME");
-    /* Even with the device's long-term key, another ephemeral cannot open it. */
-    cs_hs_device_start(&other, d->key, d->hub_pk, &d->hello, junk, sizeof(junk), &lj);
-    rc = cs_hs_device_finish(&other, d->key, d->hub_pk, m2b, lb, &w, NULL);
-    printf("replay-hello: opening it without the original ephemeral: %s\n",
-           rc == 0 ? "OPENED" : cs_err_name(rc));
-    ok &= rc == CS_EDECRYPT;
-    cs_hs_release(&other);
-    /* The replayer goes on anyway: a stream header and a chunk under keys it made up. */
-    uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES], fake[200];
-    randombytes_buf(hdr, sizeof(hdr));
-    randombytes_buf(fake, sizeof(fake));
-    struct seen s;
+
+    /* The same msg1 again, by someone who captured it. */
+    memset(&l2, 0, sizeof(l2));
+    uint8_t f[CS_WIRE_HEADER + CS_WIRE_MAX_PREAUTH];
+    put_len(f, (uint32_t)len1);
+    memcpy(f + CS_WIRE_HEADER, msg1, len1);
     int64_t start = now_ms();
-    int sent = send_frame(&l2, hdr, sizeof(hdr)) == 0 && send_frame(&l2, fake, sizeof(fake)) == 0;
-    wait_close(l2.fd, 2000, &s);
-    s.when = now_ms() - start;
-    link_close(&l2);
+    if (send_then_wait(f, CS_WIRE_HEADER + len1, 3000, &s) != 0)
+        return 1;
     describe("replay-hello", &s);
-    ok &= sent && s.closed && s.when <= 2000;
-    return verdict(ok, "a replayed msg1 yields a msg2 nobody else can open; the made-up "
-                       "session is closed");
+    ok &= s.n == 0 && s.closed && now_ms() - start < 2000;
+    return verdict(ok, "the replay got nothing back and was closed within 2 s");
 }
 
 static int
@@ -1112,7 +1146,7 @@ out:
 }
 
 static int
-device_mode(const char *mode, const char *home)
+device_mode(const char *mode, const char *home, const char *arg)
 {
     struct dev d;
     int ret = 1;
@@ -1134,8 +1168,8 @@ device_mode(const char *mode, const char *home)
         ret = mode_bigframe(&d);
     else if (strcmp(mode, "replay") == 0)
         ret = mode_replay(&d);
-    else if (strcmp(mode, "replay-hello") == 0)
-        ret = mode_replay_hello(&d);
+    else if (strcmp(mode, "replay-hello") == 0 && arg != NULL)
+        ret = mode_replay_hello(&d, arg);
     else if (strcmp(mode, "future") == 0)
         ret = mode_future(&d);
     else if (strcmp(mode, "bomb") == 0)
@@ -1169,8 +1203,9 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: cs_raw HOST:PORT version|oversize|preauth-big|idle [T]|slow "
                         "[T]|garbage|keyreq|many N [T]\n"
                         "       cs_raw HOST:PORT forge|badsig|truncate|bigframe|replay|"
-                        "replay-hello|future|bomb HOME\n"
-                        "       cs_raw HOST:PORT bomb-bundle HOME OUT [stranger]\n");
+                        "future|bomb HOME\n"
+                        "       cs_raw HOST:PORT bomb-bundle HOME OUT [stranger]\n"
+                        "       cs_raw HOST:PORT replay-hello HOME FILE | replay-msg1 FILE\n");
         return 2;
     }
     char host[64], *colon;
@@ -1200,8 +1235,10 @@ main(int argc, char **argv)
         "forge", "badsig", "truncate", "bigframe", "replay", "replay-hello", "future", "bomb",
     };
     for (size_t i = 0; i < sizeof(device_modes) / sizeof(device_modes[0]); i++)
-        if (strcmp(mode, device_modes[i]) == 0 && argc == 4)
-            return device_mode(mode, argv[3]);
+        if (strcmp(mode, device_modes[i]) == 0 && argc == (strcmp(mode, "replay-hello") ? 4 : 5))
+            return device_mode(mode, argv[3], argc == 5 ? argv[4] : NULL);
+    if (strcmp(mode, "replay-msg1") == 0 && argc == 4)
+        return mode_replay_msg1(argv[3]);
     /* Offline: only the device's files are read, nothing is sent. */
     if (strcmp(mode, "bomb-bundle") == 0 && (argc == 5 || argc == 6)) {
         char m[4200];
@@ -1211,7 +1248,7 @@ main(int argc, char **argv)
             return 2;
         }
         snprintf(m, sizeof(m), "%s %s", stranger ? "bomb-stranger" : "bomb-bundle", argv[4]);
-        return device_mode(m, argv[3]);
+        return device_mode(m, argv[3], NULL);
     }
     if (strcmp(mode, "version") == 0 && argc == 3)
         return mode_version();

@@ -12,7 +12,8 @@
 #    config file), the key request;
 #  - with a real device's key (cs_raw): a chunk signed by another key, one
 #    whose signature was altered, a frame cut half way after the handshake,
-#    a session frame over CS_WIRE_MAX_FRAME, a captured msg1 replayed, a
+#    a session frame over CS_WIRE_MAX_FRAME, a captured msg1 replayed (no
+#    reply, no write: not even the last contact), a
 #    captured chunk replayed in a new session (stored once), stamps 10 days
 #    ahead of the hub's clock;
 #  - real devices (cellsync): a revoked device, a device enrolled with
@@ -188,10 +189,44 @@ logged "device=$ida event=close reason=\"the device hung up in the middle of a f
 echo "cs_raw bigframe (a session frame over the limit)"
 raw bigframe "$dir/a"
 logged "device=$ida event=close reason=\"frame over the size limit\""
-echo "cs_raw replay-hello (a's msg1 sent twice)"
-raw replay-hello "$dir/a"
-logged "device=$ida event=close reason=\"garbled session data\""
-same_state "$s1" "a truncated stream, an oversize frame and a replayed handshake"
+same_state "$s1" "a truncated stream and an oversize frame"
+echo "cs_raw replay-hello (a's msg1, proven by its session, then sent again)"
+raw replay-hello "$dir/a" "$dir/msg1.bin"
+logged "reason=\"replayed handshake\""
+# The replay wrote nothing, not even a's last contact (kept to the second: wait one out first).
+sleep 1.1
+devs0=$("$cellsyncd" devices --state "$dir/hub" --json) s1=$(hub_state)
+echo "cs_raw replay-msg1 (the same msg1 once more, a second later)"
+raw replay-msg1 "$dir/msg1.bin"
+logged "reason=\"replayed handshake\"" 2
+[ "$("$cellsyncd" devices --state "$dir/hub" --json)" = "$devs0" ] && ok ||
+    bad "a replayed msg1 changed what 'cellsyncd devices' shows (last contact)"
+same_state "$s1" "a replayed handshake"
+# A hub of version 2 answers the new msg1 with 0xff 0x02: the device says which side to update.
+if command -v python3 >/dev/null 2>&1; then
+    rm -f "$dir/oldport"
+    python3 -c '
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+s.settimeout(20)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+c, _ = s.accept()
+c.settimeout(10)
+n = int.from_bytes(c.recv(4, socket.MSG_WAITALL), "big")
+m = c.recv(n, socket.MSG_WAITALL)
+c.sendall(b"\x00\x00\x00\x02\xff\x02")
+c.close()
+print("version byte", m[0])
+' "$dir/oldport" >"$dir/old.out" 2>&1 &
+    oldpid=$!
+    wait_file "$dir/oldport"
+    on a 1 "the hub speaks protocol version 2, this program version 3: update the older one" -- \
+        sync --quiet --hub "127.0.0.1:$(cat "$dir/oldport")"
+    wait $oldpid
+    grep -q "^version byte 3$" "$dir/old.out" && ok || bad "the old hub got: $(cat "$dir/old.out")"
+fi
 echo "cs_raw replay (a's chunk, then the same bytes in a new session)"
 v0=$(count cs_version)
 raw replay "$dir/a"
@@ -285,6 +320,11 @@ stop_hub
 grep -q "^replica '$dir/hub/replica.db': ok$" "$out" && ok ||
     bad "the replica is not intact after the full disk"
 start_hub "$dir/hub" --config "$dir/hub.conf"
+# A restarted hub still knows a's latest handshake time: the old msg1 is still a replay.
+n=$(grep -c 'reason="replayed handshake"' "$dir/hub.log")
+echo "cs_raw replay-msg1 (after a restart of the hub)"
+raw replay-msg1 "$dir/msg1.bin"
+logged "reason=\"replayed handshake\"" $((n + 1))
 on a 0 "sent 210 changes" -- sync --quiet --hub "$addr"
 [ "$(count candidate)" = $((c4 + 30)) ] && ok || bad "after the disk full, the hub has $(count candidate) candidates, not $((c4 + 30))"
 

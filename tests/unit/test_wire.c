@@ -5,9 +5,12 @@
  * session messages. Above all refusal: every flipped byte and every
  * truncation of msg1 and msg2, a wrong pinned key, an impostor device, a
  * replayed msg1, and a sealed stream that is altered, cut, repeated or
- * reordered. A second, test-only implementation of the key schedule (forge_*)
- * written from the comment in cellsync/wire.h checks that the code does what
- * the header says, and lets the tests hand crafted payloads to the decoders.
+ * reordered. A second, test-only composition of the handshake (forge_*) on
+ * the Noise module (checked by test_noise against the published vectors),
+ * written from the comment in cellsync/wire.h, checks that the code does
+ * what the header says, and lets the tests hand crafted payloads to the
+ * decoders. Noise wipes a handshake state on any failure (section 5.3), so
+ * a test that tries many bad messages tries each on a copy.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,16 +27,20 @@
 
 #include "cellsync/error.h"
 #include "cellsync/key.h"
+#include "cellsync/noise.h"
 #include "cellsync/version.h"
 #include "cellsync/wire.h"
 #include "internal.h"
 
 /* Format constants from cellsync/wire.h: a change here is a protocol change. */
-#define LABEL    "cellsync handshake 2"
-#define TAG      16u
-#define MSG1_MIN (1u + 32u + 48u + TAG)
-#define MSG2_MIN (32u + TAG)
-#define MAXMSG   65536u
+#define TAG         16u
+#define MSG1_MIN    (1u + 32u + 48u + TAG) /* version, e, encrypted s, payload tag */
+#define MSG1_PREFIX (12u + 32u)            /* timestamp, device Ed25519 key */
+#define MSG2_MIN    (32u + TAG)            /* e, payload tag */
+#define MAXMSG      65536u
+/* "cellsync wire" || 0x00 || version */
+static const uint8_t PROLOGUE[] = {'c', 'e', 'l', 'l', 's', 'y',  'n', 'c',
+                                   ' ', 'w', 'i', 'r', 'e', 0x00, 3};
 
 static struct cs_key *dev;  /* the device */
 static struct cs_key *dev2; /* another device: the impostor's own key */
@@ -121,8 +128,10 @@ static void
 start(struct cs_hs *d, const struct cs_key *k, const struct cs_key *pinned,
       const struct cs_hello *hello, uint8_t *msg1, size_t *len1)
 {
+    uint8_t ts[CS_WIRE_TS_LEN];
+    cs_wire_ts_next(NULL, ts);
     assert_int_equal(
-        cs_hs_device_start(d, k, cs_key_pk(pinned), hello, msg1, CS_WIRE_MAX_PREAUTH, len1), 0);
+        cs_hs_device_start(d, k, cs_key_pk(pinned), ts, hello, msg1, CS_WIRE_MAX_PREAUTH, len1), 0);
 }
 
 /* A whole handshake that must succeed, with what each side received. */
@@ -151,110 +160,111 @@ sessions(struct cs_hs *d, struct cs_hs *h, struct cs_session *ds, struct cs_sess
     assert_int_equal(cs_session_accept(hs, h, dh, sizeof(dh)), 0);
 }
 
-/* ---- a second implementation of the key schedule, from the header's comment ---- */
+/* ---- a second composition of the handshake, from the header's comment ---- */
 
-struct part {
-    const void *p;
-    size_t n;
-};
-
-static void
-H(uint8_t out[32], const struct part *parts, size_t n)
-{
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, 32);
-    for (size_t i = 0; i < n; i++)
-        crypto_generichash_update(&st, parts[i].p, parts[i].n);
-    crypto_generichash_final(&st, out, 32);
-}
-
-static const uint8_t zero_nonce[24];
-
+/*
+ * Built on the Noise module directly (test_noise checks it against the
+ * published vectors): the prologue, the keys' X25519 forms and the payload
+ * layout are what this checks, and it lets the tests seal crafted payloads.
+ */
 struct forged {
-    uint8_t e_pk[32], e_sk[32];
-    uint8_t k2[32];
+    struct cs_noise_handshake nh;
     uint8_t msg[CS_WIRE_MAX_PREAUTH];
     size_t len;
 };
 
+static void
+x25519_sk(const struct cs_key *k, uint8_t sk[32])
+{
+    assert_int_equal(cs__key_x25519_sk(k, sk), 0);
+}
+
 /*
- * A msg1 that says it comes from claimed_pk but whose DH(S_dev, S_hub) is
- * made with ss_key's secret, carrying any payload bytes.
+ * A msg1 that names claimed_pk in its payload but whose Noise static key is
+ * ss_key's, carrying timestamp ts and any hello bytes.
  */
+static void
+forge_msg1_ts(struct forged *f, const uint8_t ts[CS_WIRE_TS_LEN],
+              const uint8_t claimed_pk[CS_PK_LEN], const struct cs_key *ss_key,
+              const struct cs_key *to, const uint8_t *payload, size_t plen)
+{
+    uint8_t hub_x[32], sk[32], body[CS_WIRE_MAX_PREAUTH];
+    size_t n = 0;
+    char err[128];
+
+    assert_true(plen + MSG1_PREFIX <= sizeof(body));
+    memcpy(body, ts, CS_WIRE_TS_LEN);
+    memcpy(body + CS_WIRE_TS_LEN, claimed_pk, CS_PK_LEN);
+    memcpy(body + MSG1_PREFIX, payload, plen);
+    assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(hub_x, cs_key_pk(to)), 0);
+    x25519_sk(ss_key, sk);
+    assert_int_equal(cs_noise_handshake_init(&f->nh, CS_NOISE_INITIATOR, PROLOGUE, sizeof(PROLOGUE),
+                                             sk, hub_x, NULL, err, sizeof(err)),
+                     0);
+    f->msg[0] = CS_WIRE_VERSION;
+    assert_int_equal(cs_noise_handshake_write(&f->nh, body, plen + MSG1_PREFIX, f->msg + 1,
+                                              sizeof(f->msg) - 1, &n, err, sizeof(err)),
+                     0);
+    f->len = 1 + n;
+}
+
 static void
 forge_msg1(struct forged *f, const uint8_t claimed_pk[CS_PK_LEN], const struct cs_key *ss_key,
            const struct cs_key *to, const uint8_t *payload, size_t plen)
 {
-    uint8_t hub_x[32], dh[32], h0[32], k1[32];
-    const uint8_t *hub_pk = cs_key_pk(to);
-
-    crypto_box_keypair(f->e_pk, f->e_sk);
-    assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(hub_x, hub_pk), 0);
-    assert_int_equal(crypto_scalarmult(dh, f->e_sk, hub_x), 0);
-    H(h0, (struct part[]){{LABEL, strlen(LABEL)}, {hub_pk, 32}}, 2);
-    H(k1, (struct part[]){{h0, 32}, {f->e_pk, 32}, {dh, 32}}, 3);
-    f->msg[0] = CS_WIRE_VERSION;
-    memcpy(f->msg + 1, f->e_pk, 32);
-    uint8_t *ct1 = f->msg + 33, *ct2 = f->msg + 33 + 48;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(ct1, NULL, claimed_pk, 32, NULL, 0, NULL, zero_nonce,
-                                               k1);
-    assert_int_equal(cs_key_dh(ss_key, hub_pk, dh), 0);
-    H(f->k2, (struct part[]){{k1, 32}, {ct1, 48}, {dh, 32}}, 3);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(ct2, NULL, payload, plen, NULL, 0, NULL, zero_nonce,
-                                               f->k2);
-    f->len = 1 + 32 + 48 + plen + TAG;
+    uint8_t ts[CS_WIRE_TS_LEN];
+    cs_wire_ts_next(NULL, ts);
+    forge_msg1_ts(f, ts, claimed_pk, ss_key, to, payload, plen);
 }
 
-/* The device side of a forged msg1 reads the real hub's msg2: k3 and the welcome bytes. */
+/* Split() into the two secretstream keys, as this side sends and receives. */
 static void
-forge_read_msg2(const struct forged *f, const struct cs_key *me, const uint8_t *msg2, size_t len,
-                uint8_t k3[32], uint8_t *payload)
+split_keys(struct cs_noise_handshake *nh, uint8_t tx[32], uint8_t rx[32])
 {
-    uint8_t dh_ee[32], dh_es[32];
-    const uint8_t *ct2 = f->msg + 33 + 48;
-    assert_int_equal(crypto_scalarmult(dh_ee, f->e_sk, msg2), 0);
-    assert_int_equal(cs__key_dh_x25519(me, msg2, dh_es), 0);
-    H(k3,
-      (struct part[]){{f->k2, 32}, {ct2, f->len - 33 - 48}, {msg2, 32}, {dh_ee, 32}, {dh_es, 32}},
-      5);
-    assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(payload, NULL, NULL, msg2 + 32,
-                                                                len - 32, NULL, 0, zero_nonce, k3),
-                     0);
+    struct cs_noise_cipher send, recv;
+    assert_int_equal(cs_noise_handshake_split(nh, &send, &recv), 0);
+    assert_int_equal(cs_noise_cipher_take_key(&send, tx), 0);
+    assert_int_equal(cs_noise_cipher_take_key(&recv, rx), 0);
+    cs_noise_handshake_release(nh);
 }
 
-/* The hub's side from a real device's msg1: a msg2 carrying any welcome bytes. */
+/* The device side of a forged msg1 reads the real hub's msg2: the keys and the welcome bytes. */
+static void
+forge_read_msg2(struct forged *f, const uint8_t *msg2, size_t len, uint8_t tx[32], uint8_t rx[32],
+                uint8_t *payload, size_t *plen)
+{
+    char err[128];
+    assert_int_equal(cs_noise_handshake_read(&f->nh, msg2, len, payload, CS_WIRE_MAX_PREAUTH, plen,
+                                             err, sizeof(err)),
+                     0);
+    split_keys(&f->nh, tx, rx);
+}
+
+/*
+ * The hub's side from a real device's msg1: a msg2 carrying any welcome
+ * bytes, and the hub's keys (tx = what the hub sends with).
+ */
 static void
 forge_msg2(const uint8_t *msg1, size_t len1, const struct cs_key *me, const uint8_t *payload,
-           size_t plen, uint8_t *msg2, size_t *len2, uint8_t k3[32])
+           size_t plen, uint8_t *msg2, size_t *len2, uint8_t tx[32], uint8_t rx[32])
 {
-    uint8_t dh[32], h0[32], k1[32], k2[32], dev_pk[32], dev_x[32];
-    uint8_t e2_pk[32], e2_sk[32], dh_ee[32], dh_es[32];
-    const uint8_t *e = msg1 + 1, *ct1 = msg1 + 33, *ct2 = msg1 + 33 + 48;
+    struct cs_noise_handshake nh;
+    uint8_t sk[32], body[CS_WIRE_MAX_PREAUTH];
+    size_t n = 0;
+    char err[128];
 
-    assert_int_equal(cs__key_dh_x25519(me, e, dh), 0);
-    H(h0, (struct part[]){{LABEL, strlen(LABEL)}, {cs_key_pk(me), 32}}, 2);
-    H(k1, (struct part[]){{h0, 32}, {e, 32}, {dh, 32}}, 3);
-    assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(dev_pk, NULL, NULL, ct1, 48, NULL,
-                                                                0, zero_nonce, k1),
+    x25519_sk(me, sk);
+    assert_int_equal(msg1[0], CS_WIRE_VERSION);
+    assert_int_equal(cs_noise_handshake_init(&nh, CS_NOISE_RESPONDER, PROLOGUE, sizeof(PROLOGUE),
+                                             sk, NULL, NULL, err, sizeof(err)),
                      0);
-    assert_int_equal(cs_key_dh(me, dev_pk, dh), 0);
-    H(k2, (struct part[]){{k1, 32}, {ct1, 48}, {dh, 32}}, 3);
-    crypto_box_keypair(e2_pk, e2_sk);
-    assert_int_equal(crypto_scalarmult(dh_ee, e2_sk, e), 0);
-    assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(dev_x, dev_pk), 0);
-    assert_int_equal(crypto_scalarmult(dh_es, e2_sk, dev_x), 0);
-    H(k3, (struct part[]){{k2, 32}, {ct2, len1 - 33 - 48}, {e2_pk, 32}, {dh_ee, 32}, {dh_es, 32}},
-      5);
-    memcpy(msg2, e2_pk, 32);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(msg2 + 32, NULL, payload, plen, NULL, 0, NULL,
-                                               zero_nonce, k3);
-    *len2 = 32 + plen + TAG;
-}
-
-static void
-session_key(uint8_t out[32], const uint8_t k3[32], const char *dir)
-{
-    H(out, (struct part[]){{k3, 32}, {dir, 3}}, 2);
+    assert_int_equal(
+        cs_noise_handshake_read(&nh, msg1 + 1, len1 - 1, body, sizeof(body), &n, err, sizeof(err)),
+        0);
+    assert_int_equal(cs_noise_handshake_write(&nh, payload, plen, msg2, CS_WIRE_MAX_PREAUTH, len2,
+                                              err, sizeof(err)),
+                     0);
+    split_keys(&nh, tx, rx);
 }
 
 /* A msgpack buffer for crafted payloads. */
@@ -434,7 +444,7 @@ test_empty_sizes(void **state)
     handshake(&d, &h, &hi, &wi, &ho, &wo, &len1, &len2);
     print_message("msg1 %zu bytes, msg2 %zu bytes for an empty hello and welcome\n", len1, len2);
     /* [0, nil, "", nil] is 5 bytes of msgpack, [0, "", 0, 0, "", "", nil, 0] is 9. */
-    assert_int_equal(len1, MSG1_MIN + 5);
+    assert_int_equal(len1, MSG1_MIN + MSG1_PREFIX + 5);
     assert_int_equal(len2, MSG2_MIN + 9);
     assert_int_equal(ho.has_secret, 0);
     /* A zeroed struct is "no incarnation", and arrives as such. */
@@ -453,7 +463,8 @@ test_spec(void **state)
     (void)state;
     uint8_t empty_hello[] = {0x94, 0x00, 0xc0, 0xa0, 0xc0};
     uint8_t msg1[CS_WIRE_MAX_PREAUTH], msg2[CS_WIRE_MAX_PREAUTH], payload[CS_WIRE_MAX_PREAUTH];
-    uint8_t k3[32], key[32];
+    uint8_t tx[32], rx[32];
+    size_t plen = 0;
     struct forged f;
     struct cs_hs d, h;
     struct cs_hello hello;
@@ -466,11 +477,10 @@ test_spec(void **state)
     assert_memory_equal(h.peer_pk, cs_key_pk(dev), CS_PK_LEN);
     full_welcome(&w);
     assert_int_equal(cs_hs_hub_reply(&h, &w, msg2, sizeof(msg2), &len2), 0);
-    forge_read_msg2(&f, dev, msg2, len2, k3, payload);
-    session_key(key, k3, "s2c");
-    assert_memory_equal(h.tx, key, 32);
-    session_key(key, k3, "c2s");
-    assert_memory_equal(h.rx, key, 32);
+    forge_read_msg2(&f, msg2, len2, tx, rx, payload, &plen);
+    /* Split(): the device sends with the first key, the hub with the second. */
+    assert_memory_equal(h.tx, rx, 32);
+    assert_memory_equal(h.rx, tx, 32);
 
     /*
      * The welcome is [status, message, hub_time, up_seq, org, role,
@@ -488,17 +498,18 @@ test_spec(void **state)
     mp_bin(&m, w.incarnation, sizeof(w.incarnation));
     msgpack_pack_uint64(&m.pk, w.down_seq);
     assert_int_equal(len2 - MSG2_MIN, m.sb.size);
+    assert_int_equal(plen, m.sb.size);
     assert_memory_equal(payload, m.sb.data, m.sb.size);
     msgpack_sbuffer_destroy(&m.sb);
 
     /* The device's msg1 is read by our hub, and our msg2 by the device. */
     start(&d, dev, hub, &(struct cs_hello){0}, msg1, &len1);
     assert_int_equal(msg1[0], CS_WIRE_VERSION);
-    assert_int_equal(len1, MSG1_MIN + 5);
+    assert_int_equal(len1, MSG1_MIN + MSG1_PREFIX + 5);
     uint8_t wpayload[] = {0x98, 0x00, 0xa0, 0x05, 0x06, 0xa1, 'X', 0xa3, 'h', 'u',
                           'b',  0xc4, 0x10, 1,    2,    3,    4,   5,    6,   7,
                           8,    9,    10,   11,   12,   13,   14,  15,   16,  0x07};
-    forge_msg2(msg1, len1, hub, wpayload, sizeof(wpayload), msg2, &len2, k3);
+    forge_msg2(msg1, len1, hub, wpayload, sizeof(wpayload), msg2, &len2, tx, rx);
     assert_int_equal(cs_hs_device_finish(&d, dev, cs_key_pk(hub), msg2, len2, &w, NULL), 0);
     assert_int_equal(w.hub_time, 5);
     assert_int_equal(w.up_seq, 6);
@@ -508,10 +519,8 @@ test_spec(void **state)
     assert_int_equal(w.incarnation[0], 1);
     assert_int_equal(w.incarnation[15], 16);
     assert_int_equal(w.down_seq, 7);
-    session_key(key, k3, "c2s");
-    assert_memory_equal(d.tx, key, 32);
-    session_key(key, k3, "s2c");
-    assert_memory_equal(d.rx, key, 32);
+    assert_memory_equal(d.tx, rx, 32);
+    assert_memory_equal(d.rx, tx, 32);
 }
 
 static void
@@ -539,18 +548,20 @@ test_wrong_hub(void **state)
     assert_int_equal(cs_hs_hub_reply(&ha, &w, msg2a, sizeof(msg2a), &len2a), 0);
     assert_int_equal(cs_hs_hub_read(&hb, hub2, msg1b, len1b, &ho), 0);
     assert_int_equal(cs_hs_hub_reply(&hb, &w, msg2b, sizeof(msg2b), &len2b), 0);
-    assert_int_equal(cs_hs_device_finish(&da, dev, cs_key_pk(hub), msg2b, len2b, &wo, NULL),
+    struct cs_hs dc = da;
+    assert_int_equal(cs_hs_device_finish(&dc, dev, cs_key_pk(hub), msg2b, len2b, &wo, NULL),
                      CS_EDECRYPT);
+    assert_int_equal(dc.step, 0); /* wiped: the handshake must start over */
     assert_int_equal(cs_hs_device_finish(&db, dev, cs_key_pk(hub2), msg2a, len2a, &wo, NULL),
                      CS_EDECRYPT);
     assert_int_equal(cs_hs_device_finish(&da, dev, cs_key_pk(hub), msg2a, len2a, &wo, NULL), 0);
     assert_memory_equal(da.tx, ha.rx, 32);
 
     /* A hub that answers the other hub's msg1 by its own key is refused too. */
-    uint8_t k3[32];
+    uint8_t tx[32], rx[32];
     start(&da, dev, hub, &hello, msg1a, &len1a);
     uint8_t wpayload[] = {0x98, 0x00, 0xa0, 0x00, 0x00, 0xa0, 0xa0, 0xc0, 0x00};
-    forge_msg2(msg1b, len1b, hub2, wpayload, sizeof(wpayload), msg2b, &len2b, k3);
+    forge_msg2(msg1b, len1b, hub2, wpayload, sizeof(wpayload), msg2b, &len2b, tx, rx);
     assert_int_equal(cs_hs_device_finish(&da, dev, cs_key_pk(hub), msg2b, len2b, &wo, NULL),
                      CS_EDECRYPT);
 }
@@ -586,7 +597,7 @@ test_msg1_refused(void **state)
         assert_int_equal(ret, n < MSG1_MIN ? CS_ETRUNCATED : CS_EDECRYPT);
         free(c);
     }
-    /* One byte more is one byte of ct2 that the tag does not cover. */
+    /* One byte more is one byte of the payload that the tag does not cover. */
     c = malloc(len1 + 1);
     assert_non_null(c);
     memcpy(c, msg1, len1);
@@ -621,16 +632,19 @@ test_msg2_refused(void **state)
         for (unsigned bit = 0; bit <= 8; bit++) {
             uint8_t mask = bit == 8 ? 0xff : (uint8_t)(1u << bit);
             c[i] ^= mask;
-            int ret = cs_hs_device_finish(&d, dev, cs_key_pk(hub), c, len2, &wo, NULL);
+            struct cs_hs dc = d;
+            int ret = cs_hs_device_finish(&dc, dev, cs_key_pk(hub), c, len2, &wo, NULL);
             c[i] ^= mask;
             assert_int_equal(ret, CS_EDECRYPT);
+            assert_int_equal(dc.step, 0);
         }
     }
     free(c);
     for (size_t n = 0; n < len2; n++) {
         c = dup_bytes(msg2, n);
         unsigned v = 0;
-        int ret = cs_hs_device_finish(&d, dev, cs_key_pk(hub), c, n, &wo, &v);
+        struct cs_hs dc = d;
+        int ret = cs_hs_device_finish(&dc, dev, cs_key_pk(hub), c, n, &wo, &v);
         if (n == 2 && c[0] == CS_WIRE_VERSION_REPLY)
             assert_int_equal(ret, CS_EVERSION); /* 1 in 256: e' may start with 0xff */
         else
@@ -641,11 +655,15 @@ test_msg2_refused(void **state)
     assert_non_null(c);
     memcpy(c, msg2, len2);
     c[len2] = 0;
-    assert_int_equal(cs_hs_device_finish(&d, dev, cs_key_pk(hub), c, len2 + 1, &wo, NULL),
+    struct cs_hs dc = d;
+    assert_int_equal(cs_hs_device_finish(&dc, dev, cs_key_pk(hub), c, len2 + 1, &wo, NULL),
                      CS_EDECRYPT);
     free(c);
+    /* The state a refused msg2 met is gone for good (Noise 5.3). */
+    assert_int_equal(cs_hs_device_finish(&dc, dev, cs_key_pk(hub), msg2, len2, &wo, NULL),
+                     CS_EINVAL);
 
-    /* A refused msg2 spoils nothing: the real one still completes. */
+    /* The copy that met no forgery still completes. */
     assert_int_equal(cs_hs_device_finish(&d, dev, cs_key_pk(hub), msg2, len2, &wo, NULL), 0);
     assert_memory_equal(d.tx, h.rx, 32);
     assert_memory_equal(d.rx, h.tx, 32);
@@ -679,6 +697,8 @@ test_replay(void **state)
     assert_memory_not_equal(msg2a, msg2b, 32);
     assert_memory_not_equal(h1.tx, h2.tx, 32);
     assert_memory_not_equal(h1.rx, h2.rx, 32);
+    /* It carries the same timestamp: what the hub's caller drops it by. */
+    assert_memory_equal(h1.peer_ts, h2.peer_ts, CS_WIRE_TS_LEN);
 
     /* Whoever replays has no e: even the same device key with another ephemeral gets nothing. */
     start(&d2, dev, hub, &hello, other, &olen);
@@ -732,6 +752,95 @@ test_version(void **state)
     assert_int_equal(cs_hs_device_finish(&d, dev, cs_key_pk(hub), msg2, len2, &wo, &v), 0);
 }
 
+/* msg1's timestamp: TAI64N-like, always after the last one, carried to the hub as sent. */
+static void
+test_timestamp(void **state)
+{
+    (void)state;
+    uint8_t a[CS_WIRE_TS_LEN], b[CS_WIRE_TS_LEN], future[CS_WIRE_TS_LEN];
+    struct forged f;
+    struct cs_hs h;
+    struct cs_hello ho;
+    uint8_t empty_hello[] = {0x94, 0x00, 0xc0, 0xa0, 0xc0};
+
+    cs_wire_ts_next(NULL, a);
+    assert_int_equal(a[0], 0x40); /* 2^62 + seconds */
+    cs_wire_ts_next(a, b);
+    assert_int_equal(cs_wire_ts_cmp(b, a), 1);
+    assert_int_equal(cs_wire_ts_cmp(a, b), -1);
+    assert_int_equal(cs_wire_ts_cmp(a, a), 0);
+    /* A clock set back: the next one is last + 1 ns, never now. */
+    static const uint8_t far[CS_WIRE_TS_LEN] = {0x40, 0, 0, 1, 0, 0, 0, 0, 0x3b, 0x9a, 0xc9, 0xfe};
+    cs_wire_ts_next(far, future);
+    assert_memory_equal(future, far, 11);
+    assert_int_equal(future[11], 0xff);
+    /* ... with the carry into the seconds at 10^9 ns. */
+    cs_wire_ts_next(future, b);
+    static const uint8_t carried[CS_WIRE_TS_LEN] = {0x40, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0};
+    assert_memory_equal(b, carried, CS_WIRE_TS_LEN);
+
+    /* The hub reads the timestamp the device sent. */
+    forge_msg1_ts(&f, far, cs_key_pk(dev), dev, hub, empty_hello, sizeof(empty_hello));
+    assert_int_equal(cs_hs_hub_read(&h, hub, f.msg, f.len, &ho), 0);
+    assert_memory_equal(h.peer_ts, far, CS_WIRE_TS_LEN);
+    cs_hs_release(&h);
+    cs_noise_handshake_release(&f.nh);
+    /* A payload too short to hold timestamp and key is refused like a forged one. */
+    uint8_t hub_x[32], sk[32];
+    size_t n = 0;
+    char err[128];
+    assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(hub_x, cs_key_pk(hub)), 0);
+    x25519_sk(dev, sk);
+    assert_int_equal(cs_noise_handshake_init(&f.nh, CS_NOISE_INITIATOR, PROLOGUE, sizeof(PROLOGUE),
+                                             sk, hub_x, NULL, err, sizeof(err)),
+                     0);
+    f.msg[0] = CS_WIRE_VERSION;
+    assert_int_equal(cs_noise_handshake_write(&f.nh, far, CS_WIRE_TS_LEN, f.msg + 1,
+                                              sizeof(f.msg) - 1, &n, err, sizeof(err)),
+                     0);
+    assert_int_equal(cs_hs_hub_read(&h, hub, f.msg, 1 + n, &ho), CS_EDECRYPT);
+    cs_noise_handshake_release(&f.nh);
+}
+
+/* The prologue binds the version byte: a msg1 made under another one does not open. */
+static void
+test_prologue(void **state)
+{
+    (void)state;
+    uint8_t hub_x[32], sk[32], body[MSG1_PREFIX + 5] = {0};
+    uint8_t msg[CS_WIRE_MAX_PREAUTH];
+    uint8_t empty_hello[] = {0x94, 0x00, 0xc0, 0xa0, 0xc0};
+    struct cs_noise_handshake nh;
+    struct cs_hs h;
+    struct cs_hello ho;
+    size_t n = 0;
+    char err[128];
+
+    cs_wire_ts_next(NULL, body);
+    memcpy(body + CS_WIRE_TS_LEN, cs_key_pk(dev), CS_PK_LEN);
+    memcpy(body + MSG1_PREFIX, empty_hello, sizeof(empty_hello));
+    assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(hub_x, cs_key_pk(hub)), 0);
+    x25519_sk(dev, sk);
+    for (int v = 0; v < 3; v++) {
+        uint8_t pro[sizeof(PROLOGUE)];
+        memcpy(pro, PROLOGUE, sizeof(pro));
+        if (v == 0)
+            pro[sizeof(pro) - 1] = 2; /* the old version inside, the new one outside */
+        else if (v == 1)
+            pro[0] = 'C';
+        assert_int_equal(cs_noise_handshake_init(&nh, CS_NOISE_INITIATOR, pro,
+                                                 v == 2 ? sizeof(pro) - 1 : sizeof(pro), sk, hub_x,
+                                                 NULL, err, sizeof(err)),
+                         0);
+        msg[0] = CS_WIRE_VERSION;
+        assert_int_equal(cs_noise_handshake_write(&nh, body, sizeof(body), msg + 1, sizeof(msg) - 1,
+                                                  &n, err, sizeof(err)),
+                         0);
+        assert_int_equal(cs_hs_hub_read(&h, hub, msg, 1 + n, &ho), CS_EDECRYPT);
+        cs_noise_handshake_release(&nh);
+    }
+}
+
 static void
 test_impostor(void **state)
 {
@@ -741,7 +850,7 @@ test_impostor(void **state)
     struct cs_hs h;
     struct cs_hello ho;
 
-    /* Key A's pk inside ct1, key B's secret for DH(S_dev, S_hub): k2 does not match. */
+    /* Key A's pk in the payload, key B as the Noise static key: the hub sees they differ. */
     forge_msg1(&f, cs_key_pk(dev), dev2, hub, empty_hello, sizeof(empty_hello));
     assert_int_equal(cs_hs_hub_read(&h, hub, f.msg, f.len, &ho), CS_EDECRYPT);
     /* The same forger, honest about either key, is read, and named by that key. */
@@ -752,7 +861,7 @@ test_impostor(void **state)
     assert_int_equal(cs_hs_hub_read(&h, hub, f.msg, f.len, &ho), 0);
     assert_memory_equal(h.peer_pk, cs_key_pk(dev2), CS_PK_LEN);
 
-    /* A claimed key that is not a usable point cannot make k2 either. */
+    /* A claimed key that is not a usable point has no X25519 form to match. */
     static const uint8_t low_order_pk[CS_PK_LEN] = {1};
     forge_msg1(&f, low_order_pk, dev, hub, empty_hello, sizeof(empty_hello));
     assert_int_equal(cs_hs_hub_read(&h, hub, f.msg, f.len, &ho), CS_EDECRYPT);
@@ -865,28 +974,31 @@ test_hello_strict(void **state)
     size_t len1 = 0;
     memset(&hi, 0, sizeof(hi));
     memset(hi.name, 'n', sizeof(hi.name));
-    assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), &hi, msg1, sizeof(msg1), &len1),
-                     CS_EINVAL);
+    uint8_t ts[CS_WIRE_TS_LEN];
+    cs_wire_ts_next(NULL, ts);
+    assert_int_equal(
+        cs_hs_device_start(&d, dev, cs_key_pk(hub), ts, &hi, msg1, sizeof(msg1), &len1), CS_EINVAL);
     snprintf(hi.name, sizeof(hi.name), "\xff");
-    assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), &hi, msg1, sizeof(msg1), &len1),
-                     CS_EINVAL);
+    assert_int_equal(
+        cs_hs_device_start(&d, dev, cs_key_pk(hub), ts, &hi, msg1, sizeof(msg1), &len1), CS_EINVAL);
     assert_int_equal(d.step, 0);
     hi.name[0] = 0;
-    assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), &hi, msg1, MSG1_MIN, &len1),
+    const size_t need = MSG1_MIN + MSG1_PREFIX + 5;
+    assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), ts, &hi, msg1, MSG1_MIN, &len1),
                      CS_EINVAL);
-    assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), &hi, msg1, MSG1_MIN + 4, &len1),
+    assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), ts, &hi, msg1, need - 1, &len1),
                      CS_EINVAL);
-    assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), &hi, msg1, MSG1_MIN + 5, &len1),
-                     0);
+    assert_int_equal(cs_hs_device_start(&d, dev, cs_key_pk(hub), ts, &hi, msg1, need, &len1), 0);
+    assert_int_equal(len1, need);
 }
 
 static void
 test_welcome_strict(void **state)
 {
     (void)state;
-    uint8_t msg1[CS_WIRE_MAX_PREAUTH], msg2[CS_WIRE_MAX_PREAUTH], k3[32];
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH], msg2[CS_WIRE_MAX_PREAUTH], tx[32], rx[32];
     size_t len1 = 0, len2 = 0;
-    struct cs_hs d;
+    struct cs_hs d, dc;
     struct cs_welcome wo;
     struct mp m;
 
@@ -896,9 +1008,10 @@ test_welcome_strict(void **state)
     do {                                                                                           \
         mp_init(&m);                                                                               \
         __VA_ARGS__;                                                                               \
-        forge_msg2(msg1, len1, hub, (const uint8_t *)m.sb.data, m.sb.size, msg2, &len2, k3);       \
+        forge_msg2(msg1, len1, hub, (const uint8_t *)m.sb.data, m.sb.size, msg2, &len2, tx, rx);   \
         memset(&wo, 0x5a, sizeof(wo));                                                             \
-        assert_int_equal(cs_hs_device_finish(&d, dev, cs_key_pk(hub), msg2, len2, &wo, NULL),      \
+        dc = d;                                                                                    \
+        assert_int_equal(cs_hs_device_finish(&dc, dev, cs_key_pk(hub), msg2, len2, &wo, NULL),     \
                          expect);                                                                  \
         msgpack_sbuffer_destroy(&m.sb);                                                            \
     } while (0)
@@ -1634,6 +1747,8 @@ main(void)
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_impostor),
+        cmocka_unit_test(test_timestamp),
+        cmocka_unit_test(test_prologue),
         cmocka_unit_test(test_hello_strict),
         cmocka_unit_test(test_welcome_strict),
         cmocka_unit_test(test_welcome_refusal),

@@ -47,6 +47,11 @@
 #define CS_META_EXPORTED_SEQ "exported_seq"
 /* The hub incarnation (hex) that hub_seq and hub_ack_seq count in. */
 #define CS_META_HUB_INCARNATION "hub_incarnation"
+/*
+ * The timestamp of the last handshake sent (hex, CS_WIRE_TS_LEN bytes): the
+ * next one is after it even if the clock went back (cs_wire_ts_next).
+ */
+#define CS_META_HS_TIME "hs_time"
 /* When the hub was last heard from, in seconds since the epoch. */
 #define CS_META_LAST_CONTACT "last_contact"
 /* The hub time (an HLC stamp) of the newest reply bundle applied: older ones are refused. */

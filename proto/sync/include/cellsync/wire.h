@@ -8,25 +8,27 @@
  * checked before anything is read: CS_WIRE_MAX_PREAUTH before the handshake
  * completes, CS_WIRE_MAX_FRAME after.
  *
- * Handshake: one round trip, Noise IK in spirit, from libsodium parts. The
- * device knows the hub's Ed25519 key (pinned at enrollment); keys are used
- * in their X25519 form.
- *   msg1 (device -> hub) = version(1) || e (32) || ct1 || ct2
- *     h0  = BLAKE2b-256("cellsync handshake 2" || hub pk)   (the digit is CS_WIRE_VERSION)
- *     k1  = BLAKE2b-256(h0 || e || DH(e, S_hub))
- *     ct1 = AEAD(k1, device Ed25519 pk)                        (48 bytes)
- *     k2  = BLAKE2b-256(k1 || ct1 || DH(S_dev, S_hub))
- *     ct2 = AEAD(k2, hello payload: msgpack)
- *   msg2 (hub -> device) = e' (32) || ct3
- *     k3  = BLAKE2b-256(k2 || ct2 || e' || DH(e', e) || DH(e', S_dev))
- *     ct3 = AEAD(k3, welcome payload: msgpack)
- *   session keys = BLAKE2b-256(k3 || "c2s"), BLAKE2b-256(k3 || "s2c"),
- *   each starting a crypto_secretstream whose 24-byte header is the first
- *   frame in its direction.
- * Only the holder of S_hub can read ct1 or make k2; only the holder of
- * S_dev can make k2; DH(e', e) gives forward secrecy; a replayed msg1 meets
- * a fresh e' and yields nothing. AEAD is XChaCha20-Poly1305 with a zero
- * nonce: every key above is used once.
+ * Handshake: one round trip, exactly Noise_IK_25519_ChaChaPoly_BLAKE2b
+ * (Noise rev 34, cellsync/noise.h). The device is the initiator, the hub the
+ * responder; each static key is the X25519 form of the Ed25519 key
+ * (crypto_sign_ed25519_sk_to_curve25519), and the device knows the hub's
+ * (pinned at enrollment) as the pre-message "<- s".
+ *   prologue = "cellsync wire" || 0x00 || version(1)
+ *   msg1 (device -> hub) = version(1) || Noise message 1 (-> e, es, s, ss)
+ *     payload = timestamp(12) || device Ed25519 pk (32) || hello (msgpack)
+ *   msg2 (hub -> device) = Noise message 2 (<- e, ee, se)
+ *     payload = welcome (msgpack)
+ * The hub takes the device key only if its X25519 form is the static key
+ * Noise authenticated. Split() gives one key per direction (the device
+ * sends with the first); each keys a crypto_secretstream whose 24-byte
+ * header is the first frame in its direction, so the session is as before.
+ * The timestamp (a TAI64N label: 2^62 + Unix seconds, then nanoseconds,
+ * big-endian) grows with every msg1 of a device (cs_wire_ts_next, kept by
+ * the device across restarts): the hub drops a msg1 whose timestamp is not
+ * after the last it saw from that device, so a replayed msg1 costs it one
+ * Noise read and nothing else (as WireGuard does). Even a fresh msg1 proves
+ * nothing before the device's first session frame opens (Noise IK message 1
+ * can be replayed until a newer one is seen).
  *
  * A msg1 whose version byte the hub does not know is answered with the
  * plain frame 0xff || hub version and the connection is closed.
@@ -40,12 +42,14 @@
 
 #include "cellsync/id.h"
 #include "cellsync/key.h"
+#include "cellsync/noise.h"
 
 /*
  * Bump on any change of the handshake, the session or the messages.
  * 2: hello and welcome carry the hub's incarnation, the welcome its down cursor.
+ * 3: the handshake is Noise IK; msg1's payload starts with a timestamp and the device key.
  */
-#define CS_WIRE_VERSION 2
+#define CS_WIRE_VERSION 3
 
 /* The TCP port of a hub (cellsyncd.conf's `listen`), and the one a device takes for a bare host. */
 #define CS_WIRE_PORT 7461
@@ -138,30 +142,41 @@ int cs_welcome_decode(const uint8_t *buf, size_t len, struct cs_welcome *w);
 /* ---- handshake state ---- */
 
 /*
- * Embedded by the caller, filled by the functions below; only peer_pk is for
- * the caller to read. It holds secrets: cs_hs_release() wipes it.
+ * msg1's timestamp (wire.h's header comment). cs_wire_ts_next: now, or
+ * last + 1 ns when the clock is not after last (NULL: none sent yet), so a
+ * clock set back never makes the hub drop the device. cs_wire_ts_cmp: -1,
+ * 0 or 1 as a is before, equal to or after b.
+ */
+#define CS_WIRE_TS_LEN 12
+void cs_wire_ts_next(const uint8_t *last, uint8_t out[CS_WIRE_TS_LEN]);
+int cs_wire_ts_cmp(const uint8_t a[CS_WIRE_TS_LEN], const uint8_t b[CS_WIRE_TS_LEN]);
+
+/*
+ * Embedded by the caller, filled by the functions below; only peer_pk and
+ * peer_ts are for the caller to read. It holds secrets: cs_hs_release()
+ * wipes it.
  */
 struct cs_hs {
-    int step;                   /* private: how far the handshake has come */
-    uint8_t e_pk[32], e_sk[32]; /* device: our ephemeral, until msg2 */
-    uint8_t peer_e[32];         /* hub: the device's ephemeral, until msg2 is built */
-    uint8_t peer_pk[CS_PK_LEN]; /* hub: the device's key, once msg1 is read */
-    /* BLAKE2b state after k2 || ct2, from which k3 is finished (kept as bytes:
-     * the state type wants an alignment that malloc does not give) */
-    uint8_t k3_pre[sizeof(crypto_generichash_state)];
-    uint8_t tx[32], rx[32]; /* session keys once done */
+    int step;                        /* private: how far the handshake has come */
+    struct cs_noise_handshake nh;    /* private: until the session keys are taken */
+    uint8_t peer_pk[CS_PK_LEN];      /* hub: the device's Ed25519 key, once msg1 is read */
+    uint8_t peer_ts[CS_WIRE_TS_LEN]; /* hub: msg1's timestamp */
+    uint8_t tx[32], rx[32];          /* session keys once done */
 };
 
 /*
- * Device side. Builds msg1 into out (cap at least CS_WIRE_MAX_PREAUTH) and
- * keeps what msg2 needs in hs.
+ * Device side. Builds msg1 with timestamp ts (cs_wire_ts_next, kept by the
+ * caller) into out (cap at least CS_WIRE_MAX_PREAUTH) and keeps what msg2
+ * needs in hs.
  */
 int cs_hs_device_start(struct cs_hs *hs, const struct cs_key *dev, const uint8_t hub_pk[CS_PK_LEN],
-                       const struct cs_hello *hello, uint8_t *out, size_t cap, size_t *outlen);
+                       const uint8_t ts[CS_WIRE_TS_LEN], const struct cs_hello *hello, uint8_t *out,
+                       size_t cap, size_t *outlen);
 /*
  * Device side: reads msg2. CS_EVERSION for a version reply (the hub's
  * version in *hub_version, which may be NULL), CS_EDECRYPT when it is not
- * from the pinned hub. On failure hs is left as it was. A welcome whose
+ * from the pinned hub. Any failure wipes hs (Noise 5.3: the handshake must
+ * start over); a version reply leaves it as it was. A welcome whose
  * status is not CS_WELCOME_OK is still 0 with *w filled (show w->message),
  * but sets no session keys.
  */
@@ -170,15 +185,19 @@ int cs_hs_device_finish(struct cs_hs *hs, const struct cs_key *dev, const uint8_
                         unsigned *hub_version);
 
 /*
- * Hub side, step 1: reads msg1, learns the device's key (hs->peer_pk) and
- * its hello. CS_EVERSION: answer with cs_hs_version_reply(). CS_EDECRYPT:
- * not for this hub or altered. Nothing is sent on failure.
+ * Hub side, step 1: reads msg1, learns the device's key (hs->peer_pk), its
+ * timestamp (hs->peer_ts: drop the msg1 unless it is after the last one
+ * seen from that key) and its hello. CS_EVERSION, checked before any
+ * crypto: answer with cs_hs_version_reply(). CS_EDECRYPT: not for this hub,
+ * altered, or a device key that is not the Noise static key. Nothing is
+ * sent on failure.
  */
 int cs_hs_hub_read(struct cs_hs *hs, const struct cs_key *hub, const uint8_t *msg, size_t len,
                    struct cs_hello *hello);
 /*
  * Hub side, step 2: builds msg2 (cap at least CS_WIRE_MAX_PREAUTH) with the
- * verdict; on status OK the session keys are set. hs->peer_pk stays.
+ * verdict; on status OK the session keys are set. hs->peer_pk and
+ * hs->peer_ts stay.
  */
 int cs_hs_hub_reply(struct cs_hs *hs, const struct cs_welcome *w, uint8_t *out, size_t cap,
                     size_t *outlen);
