@@ -326,6 +326,14 @@ echo "cs_raw replay-msg1 (after a restart of the hub)"
 raw replay-msg1 "$dir/msg1.bin"
 logged "reason=\"replayed handshake\"" $((n + 1))
 on a 0 "sent 210 changes" -- sync --quiet --hub "$addr"
+# a's clock set back: its last handshake time (kept in its meta) is in 2038. Still served,
+# each msg1 1 ns after the one before; the hub keeps the latest.
+set_meta a hs_time 400000008000000000000000
+on a 0 "synced" -- sync --quiet --hub "$addr"
+on a 0 "synced" -- sync --quiet --hub "$addr"
+[ "$(meta a hs_time)" = 400000008000000000000002 ] &&
+    [ "$(hubsql "SELECT count(*) FROM hub_hs_time WHERE ts = x'400000008000000000000002'")" = 1 ] &&
+    ok || bad "a device whose clock went back: its handshake times are not last + 1 ns"
 [ "$(count candidate)" = $((c4 + 30)) ] && ok || bad "after the disk full, the hub has $(count candidate) candidates, not $((c4 + 30))"
 
 # ---- a replica damaged on disk: the hub's ----
