@@ -195,7 +195,8 @@ forge_msg1_ts(struct forged *f, const uint8_t ts[CS_WIRE_TS_LEN],
     assert_true(plen + MSG1_PREFIX <= sizeof(body));
     memcpy(body, ts, CS_WIRE_TS_LEN);
     memcpy(body + CS_WIRE_TS_LEN, claimed_pk, CS_PK_LEN);
-    memcpy(body + MSG1_PREFIX, payload, plen);
+    if (plen > 0) /* an empty payload may come as NULL, which memcpy may not be given */
+        memcpy(body + MSG1_PREFIX, payload, plen);
     assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(hub_x, cs_key_pk(to)), 0);
     x25519_sk(ss_key, sk);
     assert_int_equal(cs_noise_handshake_init(&f->nh, CS_NOISE_INITIATOR, PROLOGUE, sizeof(PROLOGUE),
