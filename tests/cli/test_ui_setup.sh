@@ -51,6 +51,7 @@ check("init: 303 to /setup?done=init (%d %s)" % (r.status, r.location),
 r = s.get("/setup?done=init")
 check("init said", 'role="status"' in r.body and "records of this computer are made" in r.text())
 check("step 2 shown", 'value="file"' in r.body and 'value="code"' in r.body and 'id="later"' in r.body)
+check("step 2: the code box describes the codes the hub makes (25 symbols in 5 groups)", "25 letters and digits, XXXXX-XXXXX-XXXXX-XXXXX-XXXXX" in r.body)
 check("the file on the stick offered, with its unit",
       'value="%s/media/KINGSTON/khe-van.enroll"' % d in r.body and "khe-van.enroll on KINGSTON: unit CB-01" in r.text())
 check("not the other file", "notes.txt" not in r.body)
