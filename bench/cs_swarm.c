@@ -915,7 +915,7 @@ static void
 enroll_all(const char *state)
 {
     struct hub *h = NULL;
-    char err[1024], code[CS_ENROLL_CODE_LEN + 1];
+    char err[1024];
     char **cells = NULL;
     size_t ncells = 0, cap = 0;
     sqlite3_stmt *st;
@@ -954,8 +954,8 @@ enroll_all(const char *state)
     sqlite3_exec(db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
     for (int i = 0; i < ndevs; i++) {
         struct dev *d = &devs[i];
-        char name[64];
-        uint8_t id5[CS_ENROLL_CODE_HUB];
+        char name[64], path[4096];
+        struct cs_enrollment e;
         d->ix = i;
         if (cs_key_generate(&d->key) != 0) {
             fprintf(stderr, "cs_swarm: cannot make a key\n");
@@ -964,12 +964,18 @@ enroll_all(const char *state)
         cs_key_id(d->key, &d->id);
         snprintf(d->org, sizeof(d->org), "%s", cells[(size_t)i % ncells]);
         snprintf(name, sizeof(name), "swarm %d", i);
-        if ((ret = hub_enroll_create(h, d->org, HUB_ROLE_CELL, name, NULL, HUB_ENROLL_TTL_DEFAULT,
-                                     NULL, code, sizeof(code), NULL, err, sizeof(err))) != 0 ||
-            (ret = cs_enroll_code_parse(code, id5, d->secret, err, sizeof(err))) != 0) {
+        /* By file: a code's enrollment needs a run of CPace with a live hub (pake.h). */
+        snprintf(path, sizeof(path), "%s/swarm-%d.enroll", state, i);
+        if ((ret = hub_enroll_create(h, d->org, HUB_ROLE_CELL, name, "swarm:1",
+                                     HUB_ENROLL_TTL_DEFAULT, path, NULL, 0, NULL, err,
+                                     sizeof(err))) != 0 ||
+            (ret = cs_enrollment_read(path, &e, err, sizeof(err))) != 0) {
             fprintf(stderr, "cs_swarm: enroll device %d: %s\n", i, err);
             exit(1);
         }
+        unlink(path);
+        memcpy(d->secret, e.secret, sizeof(d->secret));
+        sodium_memzero(&e, sizeof(e));
         d->has_secret = 1;
         cs_hlc_init(&d->clock, CS_HLC_DRIFT_DEFAULT_MS);
     }

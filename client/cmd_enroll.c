@@ -4,12 +4,14 @@
  * (hub address, hub key, unit, role, one-time secret) nothing needs the
  * network. From a short code read over the phone, the code's check symbol
  * is checked first (a typo is caught before any network), then the device
- * asks the hub at --hub for its key and keeps it only if it matches the 5
- * bytes of key id inside the code. Until the hub has taken the device's key
+ * and the hub at --hub run CPace over the code (cellsync/pake.h): the hub
+ * proves it holds the code and sends its key and the enrollment under the
+ * run's key. Until the hub has taken the device's key
  * enroll may be run again (a wrong or used code, a wrong hub); after that
  * it says how to move the laptop instead. Either way the device registers its own key with
  * the hub on its first sync (or first bundle), presenting the secret once.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
+#include "cellsync/pake.h"
 #include "cellsync/unit.h"
 #include "cellsync/wire.h"
 #include "client.h"
@@ -34,26 +37,119 @@ static const struct cs_cli_opt enroll_opts[OPT__COUNT] = {
     [OPT_NAME] = {"name", 1, N_("a name for this device, shown at the hub")},
 };
 
-/* Asks the hub for its key (a one-byte request frame) and returns it. */
+/*
+ * The hub's next frame of a run (cellsync/pake.h) in *frame: 0, or the
+ * hub's refusal, a version reply or a hang-up said as such.
+ */
 static int
-fetch_hub_key(const char *addr, uint8_t pk[CS_PK_LEN], char *err, size_t errlen)
+pake_read(struct link *l, const char *addr, uint8_t **frame, size_t *flen, struct tally *t,
+          char *err, size_t errlen)
 {
+    enum cs_pake_refusal why;
+    unsigned wait_s;
+    int ret = link_pump(l, CS_WIRE_MAX_PREAUTH, 1, frame, flen, t, err, errlen);
+    if (ret == -EPIPE || ret == -ECONNRESET)
+        return cs_errf(err, errlen, ret,
+                       _("the link to the hub at '%s' dropped during the enrollment; try again"),
+                       addr);
+    if (ret != 0)
+        return ret;
+    if (*flen == 2 && (*frame)[0] == CS_WIRE_VERSION_REPLY)
+        return cs_errf(err, errlen, CS_EVERSION,
+                       _("the hub speaks protocol version %u, this program version %u: update "
+                         "the older one"),
+                       (*frame)[1], CS_WIRE_VERSION);
+    if (cs_pake_refusal_read(*frame, *flen, &why, &wait_s) != 0)
+        return 0;
+    switch (why) {
+    case CS_PAKE_NO_CODE:
+        return cs_errf(err, errlen, CS_ENOTFOUND,
+                       _("the hub at '%s' has no open enrollment with this code: it was used or "
+                         "has expired, or another hub made it; check the hub's address, or ask "
+                         "the hub's administrator for a new code"),
+                       addr);
+    case CS_PAKE_LOCKED:
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("this enrollment code is locked after too many wrong tries: ask the "
+                         "hub's administrator for a new one"));
+    case CS_PAKE_WAIT:
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("too many wrong enrollment codes from this address: try again in %u s"),
+                       wait_s);
+    case CS_PAKE_BUSY:
+        return cs_errf(err, errlen, CS_EBUSY, _("the hub is busy: try again in %u s"), wait_s);
+    }
+    return cs_errf(err, errlen, CS_EINVAL, _("the hub at '%s' refused the enrollment"), addr);
+}
+
+/*
+ * The enrollment from a code: CPace with the hub at hub over the code
+ * (cellsync/pake.h). The code never travels; the hub proves it holds the
+ * code before the laptop takes its key and enrollment, and the laptop
+ * proves it in turn. A party without the code (a mistyped code the check
+ * symbol missed, or someone on the network playing the hub) gets nothing,
+ * and nothing is sent to it.
+ */
+static int
+enrollment_of_code(const char *code, const char *hub, struct cs_enrollment *e, char *err,
+                   size_t errlen)
+{
+    uint8_t secret[CS_ENROLL_SECRET_LEN], start[CS_PAKE_START_LEN], share[CS_PAKE_SHARE_LEN];
+    uint8_t confirm[CS_PAKE_CONFIRM_LEN], *frame;
     struct link l = {.fd = -1, .timeout = 30};
     struct tally t = {0};
-    uint8_t req = CS_WIRE_KEY_REQUEST, *frame;
+    struct cs_pake *p = NULL;
     size_t flen;
     int ret;
 
-    if ((ret = link_connect(&l, addr, err, errlen)) != 0 || (ret = link_queue(&l, &req, 1)) != 0 ||
-        (ret = link_pump(&l, CS_WIRE_MAX_PREAUTH, 1, &frame, &flen, &t, err, errlen)) != 0)
-        goto out;
-    if (flen != 1 + CS_PK_LEN || frame[0] != CS_WIRE_KEY_REPLY) {
-        ret = cs_errf(err, errlen, CS_EMALFORMED, _("'%s' did not answer as a cellsync hub"), addr);
+    char why[256] = "";
+    if (cs_enroll_code_parse(code, secret, why, sizeof(why)) != 0)
+        return cs_errf(err, errlen, CS_EINVAL, _("'%s' is not a valid enrollment code: %s"), code,
+                       why);
+    if ((p = sodium_malloc(sizeof(*p))) == NULL) {
+        ret = cs_errf(err, errlen, CS_ENOMEM, _("out of memory"));
         goto out;
     }
-    memcpy(pk, frame + 1, CS_PK_LEN);
+    if ((ret = cs_pake_dev_start(p, secret, start)) != 0 ||
+        (ret = link_connect(&l, hub, err, errlen)) != 0 ||
+        (ret = link_queue(&l, start, sizeof(start))) != 0 ||
+        (ret = pake_read(&l, hub, &frame, &flen, &t, err, errlen)) != 0)
+        goto out;
+    if (cs_pake_dev_share(p, frame, flen, share) != 0) {
+        ret = cs_errf(err, errlen, CS_EMALFORMED, _("'%s' did not answer as a cellsync hub"), hub);
+        goto out;
+    }
+    link_consume(&l, flen);
+    if ((ret = link_queue(&l, share, sizeof(share))) != 0 ||
+        (ret = pake_read(&l, hub, &frame, &flen, &t, err, errlen)) != 0)
+        goto out;
+    ret = cs_pake_dev_finish(p, frame, flen, e, confirm);
+    link_consume(&l, flen);
+    if (ret == CS_EDECRYPT) {
+        ret = cs_errf(err, errlen, ret,
+                      _("the hub at '%s' could not prove that it made this code, so nothing was "
+                        "sent to it: the code may be wrong in a way its check letter cannot "
+                        "catch, or something on the network is pretending to be the hub; check "
+                        "the code and the address with the hub's administrator"),
+                      hub);
+        goto out;
+    }
+    if (ret != 0) {
+        ret = cs_errf(err, errlen, ret, _("'%s' did not answer as a cellsync hub"), hub);
+        goto out;
+    }
+    /* The hub counts the run as a wrong guess until this arrives; it is sent before we go on. */
+    if ((ret = link_queue(&l, confirm, sizeof(confirm))) != 0 ||
+        (ret = link_pump(&l, CS_WIRE_MAX_PREAUTH, 0, &frame, &flen, &t, err, errlen)) != 0)
+        goto out;
+    snprintf(e->addr, sizeof(e->addr), "%s", hub);
 out:
     link_close(&l);
+    if (p != NULL) {
+        cs_pake_wipe(p);
+        sodium_free(p);
+    }
+    sodium_memzero(secret, sizeof(secret));
     return ret;
 }
 
@@ -84,31 +180,6 @@ client_enroll_expired(struct client *c, int64_t expires, char *buf, size_t len)
                "enrollment by its own clock at the first sync); if it is right, ask the hub's "
                "administrator for a new enrollment"),
              until, now);
-}
-
-/* The enrollment from a code: the hub's key, fetched from hub and checked against the code. */
-static int
-enrollment_of_code(const char *code, const char *hub, struct cs_enrollment *e, char *err,
-                   size_t errlen)
-{
-    uint8_t id5[CS_ENROLL_CODE_HUB];
-    struct cs_id id;
-    int ret;
-
-    char why[256] = "";
-    if (cs_enroll_code_parse(code, id5, e->secret, why, sizeof(why)) != 0)
-        return cs_errf(err, errlen, CS_EINVAL, _("'%s' is not a valid enrollment code: %s"), code,
-                       why);
-    if ((ret = fetch_hub_key(hub, e->hub_pk, err, errlen)) != 0)
-        return ret;
-    cs_pk_id(e->hub_pk, &id);
-    if (sodium_memcmp(id.b, id5, CS_ENROLL_CODE_HUB) != 0)
-        return cs_errf(err, errlen, CS_EINVAL,
-                       _("the hub at '%s' is not the one that made this code: its key does not "
-                         "match; check the address and the code"),
-                       hub);
-    snprintf(e->addr, sizeof(e->addr), "%s", hub);
-    return 0;
 }
 
 /* Keeps the enrollment in the replica's settings; the secret is wiped from memory. */
@@ -142,18 +213,12 @@ client_enroll(struct client *c, const char *file, const char *code, const char *
     int ret;
 
     memset(out, 0, sizeof(*out));
-    if (code != NULL)
-        ret = enrollment_of_code(code, hub, &e, err, errlen);
-    else if ((ret = cs_enrollment_read(file, &e, err, errlen)) == 0 && hub != NULL)
-        snprintf(e.addr, sizeof(e.addr), "%s", hub);
-    if (ret != 0)
-        goto out;
-    sodium_bin2hex(hex, sizeof(hex), e.hub_pk, CS_PK_LEN);
     /*
      * Accepted once, a device belongs to its hub. Until the hub has taken
      * its key (the secret is still here) it may take a new enrollment, from
      * the same hub or another: the first may have been wrong, used, expired
      * or for the wrong hub, and nothing of this device reached a hub yet.
+     * Said before any network: a code is not tried for nothing.
      */
     if (cs_replica_meta_get(c->rep, CS_META_HUB_PK, prev, sizeof(prev)) == 0 && prev[0] != 0 &&
         !unregistered(c)) {
@@ -165,6 +230,13 @@ client_enroll(struct client *c, const char *file, const char *code, const char *
                         "CELLSYNC_HOME to an empty directory, or move the old one away)"));
         goto out;
     }
+    if (code != NULL)
+        ret = enrollment_of_code(code, hub, &e, err, errlen);
+    else if ((ret = cs_enrollment_read(file, &e, err, errlen)) == 0 && hub != NULL)
+        snprintf(e.addr, sizeof(e.addr), "%s", hub);
+    if (ret != 0)
+        goto out;
+    sodium_bin2hex(hex, sizeof(hex), e.hub_pk, CS_PK_LEN);
     /*
      * The hub judges expiry, by its own clock, when the device first
      * presents the secret: this computer's clock may be wrong, and a device

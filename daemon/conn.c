@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "cellsync/error.h"
+#include "cellsync/pake.h"
 #include "cellsync/sync.h"
 #include "cellsync/wire.h"
 #include "conn.h"
@@ -146,6 +147,13 @@ conn_free(uv_handle_t *h)
     struct server *s = c->srv;
     /* The worker's conn_dev: no job is left to use it. */
     hub_peer_release(&c->dev.peer);
+    /* A REPLY sent and no right CONFIRM: a guess of the code, counted for the address too. */
+    if (c->pake != NULL) {
+        if (c->pake->replied && !c->pake_ok)
+            guard_failed(&s->guard, c, c->addr, 0, uv_now(s->loop));
+        cs_pake_wipe(c->pake);
+        sodium_free(c->pake);
+    }
     sodium_memzero(&c->hs, sizeof(c->hs));
     sodium_memzero(&c->sess, sizeof(c->sess));
     free(c->rbuf);
@@ -373,6 +381,104 @@ chunk_out_done(struct conn *c, struct job *j)
     }
 }
 
+/* ---- enrollment by code (cellsync/pake.h) ---- */
+
+/* Refuses the run, plainly, and closes once that is written; the guard counts it (held: waiting).
+ */
+static void
+pake_refuse(struct conn *c, enum cs_pake_refusal reason, unsigned wait_s, int held)
+{
+    uint8_t f[CS_PAKE_REFUSE_LEN];
+    cs_pake_refusal(f, reason, wait_s);
+    conn_send(c, f, sizeof(f), 0);
+    guard_failed(&c->srv->guard, c, c->addr, held, uv_now(c->srv->loop));
+    c->quiet = 1;
+    conn_finish(c, "enrollment by code refused");
+}
+
+/* The hub's part of the run is back from the worker: REPLY, or a refusal. */
+static void
+pake_done(struct conn *c, struct job *j)
+{
+    struct job_pake *o = &j->u.pake;
+    if (j->ret != 0) {
+        conn_close(c, j->err);
+        return;
+    }
+    if (o->refusal != 0) {
+        pake_refuse(c, o->refusal, o->refusal == CS_PAKE_WAIT ? o->held : 0,
+                    o->refusal == CS_PAKE_WAIT);
+        return;
+    }
+    c->pake_row = o->row;
+    /* From here a failure is logged by the guard (conn_free), not per connection. */
+    c->quiet = 1;
+    conn_send(c, o->reply, o->replylen, 0);
+    read_resume(c);
+}
+
+/* One frame of a run: START, SHARE or CONFIRM, in that order; anything else closes. */
+static void
+pake_frame(struct conn *c, const uint8_t *f, size_t len)
+{
+    int step = cs_pake_step(f, len);
+    if (step == CS_PAKE_START && c->pake == NULL) {
+        uint8_t nonce[CS_PAKE_NONCE_MSG];
+        unsigned version, wait_s = guard_wait(&c->srv->guard, c->addr, uv_now(c->srv->loop));
+        if ((c->pake = sodium_malloc(sizeof(*c->pake))) == NULL) {
+            conn_close(c, "out of memory");
+            return;
+        }
+        if (cs_pake_hub_start(c->pake, f, len, &version, nonce) != 0) {
+            conn_close(c, "malformed enrollment by code");
+            return;
+        }
+        if (version != CS_WIRE_VERSION) {
+            uint8_t v[2];
+            conn_send(c, v, cs_hs_version_reply(v), 0);
+            conn_finish(c, "protocol version mismatch");
+            return;
+        }
+        /* An address that guessed wrong too often waits: told after the lookup (a lock first). */
+        c->pake_held = wait_s;
+        conn_send(c, nonce, sizeof(nonce), 0);
+        timer_arm(c); /* each step of a run gets the handshake's time: two round trips */
+    } else if (step == CS_PAKE_SHARE && c->pake != NULL && !c->pake->replied && c->jobs == 0) {
+        if (len != CS_PAKE_SHARE_LEN) {
+            conn_close(c, "malformed enrollment by code");
+            return;
+        }
+        struct job *j = conn_job_new(c, J_PAKE);
+        if (j == NULL) {
+            conn_close(c, "out of memory");
+            return;
+        }
+        j->u.pake.p = c->pake;
+        j->u.pake.held = c->pake_held;
+        memcpy(j->u.pake.share, f, len);
+        timer_arm(c);
+        /* Nothing more until the hub has answered. */
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = 0;
+        conn_job_push(c, j);
+    } else if (step == CS_PAKE_CONFIRM && c->pake != NULL && c->pake->replied && !c->pake_ok) {
+        if (cs_pake_hub_confirm(c->pake, f, len) != 0) {
+            conn_close(c, NULL); /* counted and logged by the guard (conn_free) */
+            return;
+        }
+        c->pake_ok = 1;
+        struct job *j = conn_job_new(c, J_PAKE_OK);
+        if (j != NULL) {
+            j->u.pake.row = c->pake_row;
+            conn_job_push(c, j);
+        }
+        logf_("info", c, "event=enroll-code-confirmed enrollment=%lld", (long long)c->pake_row);
+        conn_finish(c, "enrollment by code done");
+    } else {
+        conn_close(c, "unexpected enrollment frame");
+    }
+}
+
 /* Back on the loop (batch_after): a job of this connection is done. */
 void
 conn_job_done(struct job *j)
@@ -391,12 +497,16 @@ conn_job_done(struct job *j)
     case J_CHUNK_OUT:
         chunk_out_done(c, j);
         break;
+    case J_PAKE:
+        pake_done(c, j);
+        break;
     case J_ACK_IN:
     case J_DONE_IN:
     case J_BYE:
     case J_IMPORT:
     case J_RELOAD:
     case J_PROVEN:
+    case J_PAKE_OK:
         break;
     }
 out:
@@ -483,13 +593,10 @@ process_frames(struct conn *c)
             break;
         const uint8_t *f = c->rbuf + off + CS_WIRE_HEADER;
         off += CS_WIRE_HEADER + len;
-        if (c->state == C_HELLO && len == 1 && f[0] == CS_WIRE_KEY_REQUEST) {
-            /* Enrollment by code: the key is public, and immutable once loaded. */
-            uint8_t reply[1 + CS_PK_LEN] = {CS_WIRE_KEY_REPLY};
-            memcpy(reply + 1, cs_key_pk(hub_key(c->srv->hub)), CS_PK_LEN);
-            conn_send(c, reply, sizeof(reply), 0);
-            conn_finish(c, "key request");
-            break;
+        if (c->state == C_HELLO && (c->pake != NULL || cs_pake_step(f, len) >= 0)) {
+            pake_frame(c, f, len);
+            if (!c->reading)
+                break;
         } else if (c->state == C_HELLO) {
             struct job *j = conn_job_new(c, J_HELLO);
             if (j == NULL || (j->u.hello.msg1 = malloc(len ? len : 1)) == NULL) {

@@ -66,6 +66,11 @@ struct conn {
     struct cs_hs hs; /* from the hello job, until the device's header is read */
     int proven;      /* a frame of the device's stream opened: J_PROVEN queued */
     struct cs_session sess;
+    /* Enrollment by code (pake.h): the run, from START on; sodium_malloc'd, wiped when freed. */
+    struct cs_pake *pake;
+    int64_t pake_row;   /* the enrollment the REPLY was for */
+    int pake_ok;        /* the device's CONFIRM was right */
+    unsigned pake_held; /* seconds the address had to wait at START (guard.h) */
     size_t up_changes, down_changes, refused, conflicts;
     /* The worker's, never touched on the loop (see struct conn_dev). */
     struct conn_dev dev;

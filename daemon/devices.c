@@ -20,6 +20,7 @@
 #include "cellsync/util.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
+#include "cellsync/pake.h"
 #include "hub_internal.h"
 
 #define DAY 86400
@@ -47,6 +48,35 @@ hub_enroll_hash(const struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN],
     cs_key_subkey(h->key, 1, "csenroll", key);
     crypto_generichash(hash, 32, secret, CS_ENROLL_SECRET_LEN, key, sizeof(key));
     sodium_memzero(key, sizeof(key));
+}
+
+/*
+ * A code's secret and its enrollment secret, from the code's salt and
+ * subkey 2 of hub.key: CPace needs the code at the hub (a balanced PAKE),
+ * and this way the database holds neither, only a salt that is nothing
+ * without the key (as the keyed hashes). The enrollment secret (256 bits)
+ * is what the device receives under the CPace key and presents at its
+ * first sync; the hub finds the row by its keyed hash, as a file's.
+ */
+static void
+code_secrets(const struct hub *h, uint32_t code_id, const uint8_t salt[HUB_CODE_SALT_LEN],
+             uint8_t code_secret[CS_ENROLL_SECRET_LEN], uint8_t secret[CS_ENROLL_SECRET_LEN])
+{
+    uint8_t key[32], bits[8];
+    crypto_generichash_state st;
+    cs_key_subkey(h->key, 2, "csenroll", key);
+    crypto_generichash_init(&st, key, sizeof(key), sizeof(bits));
+    crypto_generichash_update(&st, (const uint8_t *)"code", 4);
+    crypto_generichash_update(&st, salt, HUB_CODE_SALT_LEN);
+    crypto_generichash_final(&st, bits, sizeof(bits));
+    cs_enroll_code_secret(code_id, bits, code_secret);
+    crypto_generichash_init(&st, key, sizeof(key), CS_ENROLL_SECRET_LEN);
+    crypto_generichash_update(&st, (const uint8_t *)"file", 4);
+    crypto_generichash_update(&st, salt, HUB_CODE_SALT_LEN);
+    crypto_generichash_final(&st, secret, CS_ENROLL_SECRET_LEN);
+    sodium_memzero(key, sizeof(key));
+    sodium_memzero(bits, sizeof(bits));
+    sodium_memzero(&st, sizeof(st));
 }
 
 /* A code number no row holds now (numbers of used or expired codes are freed first). */
@@ -85,7 +115,7 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
                   int64_t *expires, char *err, size_t errlen)
 {
     uint8_t secret[CS_ENROLL_SECRET_LEN], code_secret[CS_ENROLL_SECRET_LEN];
-    uint8_t hash[32], code_hash[32];
+    uint8_t hash[32], salt[HUB_CODE_SALT_LEN];
     uint32_t code_id = 0;
     struct cs_enrollment *e = NULL;
     sqlite3_stmt *st;
@@ -133,25 +163,24 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
     if ((ret = hub__exec(h, "BEGIN IMMEDIATE", err, errlen, NC_("cannot %s", "write to"))) != 0)
         goto out;
     in_tx = 1;
+    /* With a code, its derived secret is also the file's, if a file is made too. */
     if (code != NULL) {
         if ((ret = code_id_pick(h, now, &code_id, err, errlen)) != 0)
             goto out;
-        cs_enroll_code_secret_new(code_id, code_secret);
-        hub_enroll_hash(h, code_secret, code_hash);
-    }
-    if (out_path != NULL) {
+        randombytes_buf(salt, sizeof(salt));
+        code_secrets(h, code_id, salt, code_secret, secret);
+    } else {
         cs_enroll_secret_new(secret);
-        hub_enroll_hash(h, secret, hash);
     }
+    hub_enroll_hash(h, secret, hash);
     if ((rc = cs_stmt_get(&h->stmts, ST_ENROLL_ADD, &st)) != SQLITE_OK) {
         ret = hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
         goto out;
     }
-    if (out_path != NULL)
-        sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC);
     if (code != NULL) {
         sqlite3_bind_int64(st, 2, code_id);
-        sqlite3_bind_blob(st, 3, code_hash, sizeof(code_hash), SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, salt, sizeof(salt), SQLITE_STATIC);
     }
     sqlite3_bind_text(st, 4, org, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, role, -1, SQLITE_STATIC);
@@ -186,11 +215,8 @@ hub_enroll_create(struct hub *h, const char *org, const char *role, const char *
         goto out;
     }
     in_tx = 0;
-    if (code != NULL) {
-        struct cs_id hub_id;
-        cs_key_id(h->key, &hub_id);
-        cs_enroll_code_format(&hub_id, code_secret, code);
-    }
+    if (code != NULL)
+        cs_enroll_code_format(code_secret, code);
     if (expires != NULL)
         *expires = until;
     ret = 0;
@@ -348,16 +374,12 @@ busy:
 }
 
 #define WRONG_CODE N_("the enrollment code is wrong, already used or expired")
-#define LOCKED_CODE                                                                                \
-    N_("this enrollment code is locked after too many wrong tries: ask the hub's administrator "   \
-       "for a new one")
 
 /*
- * The open enrollment of a secret, a status. A code's secret is found by
- * its number (the row the code names, F2 of the security review: no
- * trying all open codes), then its keyed hash compared in constant time;
- * a wrong one counts against that code, and HUB_ENROLL_MAX_FAILS lock it
- * for good. A file's secret (256 bits) is found by its keyed hash.
+ * The open enrollment of a secret, a status. A secret (256 bits, from a
+ * file or received at enrollment by code) is found by its keyed hash. A
+ * code's own secret is never presented here (CPace proves it, pake.h): a
+ * secret of that shape comes from a version before, and is refused.
  */
 static int
 enrollment_find(struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN], int64_t *row,
@@ -366,17 +388,16 @@ enrollment_find(struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN], int64
     uint8_t hash[32];
     uint32_t code_id;
     sqlite3_stmt *st;
-    int rc, is_code = cs_enroll_secret_is_code(secret, &code_id);
-    int ret = CS_WELCOME_ENROLL, open = 0;
-    int64_t fails = 0;
+    int rc, open = 0;
 
+    if (cs_enroll_secret_is_code(secret, &code_id)) {
+        snprintf(msg, msglen, "%s", _(WRONG_CODE));
+        return CS_WELCOME_ENROLL;
+    }
     hub_enroll_hash(h, secret, hash);
-    if (cs_stmt_get(&h->stmts, is_code ? ST_ENROLL_BY_CODE : ST_ENROLL_BY_FILE, &st) != SQLITE_OK)
+    if (cs_stmt_get(&h->stmts, ST_ENROLL_BY_FILE, &st) != SQLITE_OK)
         return CS_WELCOME_BUSY;
-    if (is_code)
-        sqlite3_bind_int64(st, 1, code_id);
-    else
-        sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -385,33 +406,12 @@ enrollment_find(struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN], int64
         col_text(st, 2, role, 16);
         col_text(st, 3, name, 64);
         open = sqlite3_column_int(st, 4);
-        if (is_code) {
-            fails = sqlite3_column_int64(st, 6);
-            if (sqlite3_column_bytes(st, 5) != 32 ||
-                sodium_memcmp(sqlite3_column_blob(st, 5), hash, 32) != 0)
-                ret = -1; /* a wrong code for an existing number */
-        }
-    } else if (rc != SQLITE_DONE) {
-        sqlite3_reset(st);
-        return CS_WELCOME_BUSY;
     }
     sqlite3_reset(st);
     sodium_memzero(hash, sizeof(hash));
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return CS_WELCOME_BUSY;
     if (rc == SQLITE_DONE || !open) {
-        snprintf(msg, msglen, "%s", _(WRONG_CODE));
-        return CS_WELCOME_ENROLL;
-    }
-    /* Locked: even the right code is refused now, before it is compared. */
-    if (is_code && fails >= HUB_ENROLL_MAX_FAILS) {
-        snprintf(msg, msglen, "%s", _(LOCKED_CODE));
-        return CS_WELCOME_ENROLL;
-    }
-    if (ret == -1) {
-        if (cs_stmt_get(&h->stmts, ST_ENROLL_FAIL, &st) != SQLITE_OK)
-            return CS_WELCOME_BUSY;
-        sqlite3_bind_int64(st, 1, *row);
-        if (cs_step_done(st) != SQLITE_OK)
-            return CS_WELCOME_BUSY;
         snprintf(msg, msglen, "%s", _(WRONG_CODE));
         return CS_WELCOME_ENROLL;
     }
@@ -424,31 +424,101 @@ hub_admit_held(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello
 {
     struct hub_device d;
     struct cs_id id;
-    uint32_t code_id;
-    sqlite3_stmt *st;
 
+    (void)hello;
     cs_pk_id(pk, &id);
     if (hub_device_get(h, &id, &d) == 0)
         return 0;
     memset(w, 0, sizeof(*w));
     w->status = CS_WELCOME_ENROLL;
     w->hub_time = cs_replica_now(hub_replica(h));
-    /* A locked code says so to anyone, here too: the right code cannot help any more. */
-    if (cs_enroll_secret_is_code(hello->secret, &code_id) &&
-        cs_stmt_get(&h->stmts, ST_ENROLL_BY_CODE, &st) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, code_id);
-        sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
-        int locked = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 4) &&
-                     sqlite3_column_int64(st, 6) >= HUB_ENROLL_MAX_FAILS;
-        sqlite3_reset(st);
-        if (locked) {
-            snprintf(w->message, sizeof(w->message), "%s", _(LOCKED_CODE));
-            return CS_WELCOME_ENROLL;
-        }
-    }
     snprintf(w->message, sizeof(w->message),
              _("too many wrong enrollment codes from this address: try again in %u s"), wait_s);
     return CS_WELCOME_ENROLL;
+}
+
+int
+hub_pake_reply(struct hub *h, struct cs_pake *p, unsigned held, const uint8_t *share,
+               size_t sharelen, uint8_t *out, size_t cap, size_t *outlen, int64_t *row,
+               enum cs_pake_refusal *refusal, char *err, size_t errlen)
+{
+    uint8_t salt[HUB_CODE_SALT_LEN], code_secret[CS_ENROLL_SECRET_LEN];
+    struct cs_enrollment *e = NULL;
+    sqlite3_stmt *st;
+    int rc, ret = 0, open = 0, salted = 0;
+    int64_t fails = 0;
+
+    *outlen = 0;
+    *refusal = 0;
+    if ((rc = cs_stmt_get(&h->stmts, ST_ENROLL_BY_CODE, &st)) != SQLITE_OK)
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
+    if ((e = sodium_malloc(sizeof(*e))) == NULL) {
+        ret = cs_errf(err, errlen, CS_ENOMEM, _("out of memory"));
+        goto out;
+    }
+    memset(e, 0, sizeof(*e));
+    sqlite3_bind_int64(st, 1, p->number);
+    sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *row = sqlite3_column_int64(st, 0);
+        col_text(st, 1, e->org, sizeof(e->org));
+        col_text(st, 2, e->role, sizeof(e->role));
+        col_text(st, 3, e->name, sizeof(e->name));
+        open = sqlite3_column_int(st, 4);
+        if ((salted = sqlite3_column_bytes(st, 5) == HUB_CODE_SALT_LEN))
+            memcpy(salt, sqlite3_column_blob(st, 5), HUB_CODE_SALT_LEN);
+        fails = sqlite3_column_int64(st, 6);
+        e->expires = sqlite3_column_int64(st, 7);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ret = hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
+        goto out;
+    }
+    /* Used, expired, never made here, or made before CPace (no salt). */
+    if (rc == SQLITE_DONE || !open || !salted) {
+        *refusal = CS_PAKE_NO_CODE;
+        goto out;
+    }
+    if (fails >= HUB_ENROLL_MAX_FAILS) {
+        *refusal = CS_PAKE_LOCKED;
+        goto out;
+    }
+    /* An address that guessed wrong too often waits before any run; a locked code says so first. */
+    if (held > 0) {
+        *refusal = CS_PAKE_WAIT;
+        goto out;
+    }
+    /* The run counts against the code before its reply leaves; the device's CONFIRM takes it back.
+     */
+    if ((rc = cs_stmt_get(&h->stmts, ST_ENROLL_FAIL, &st)) != SQLITE_OK ||
+        (sqlite3_bind_int64(st, 1, *row), rc = cs_step_done(st)) != SQLITE_OK) {
+        ret = hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "write to"));
+        goto out;
+    }
+    code_secrets(h, p->number, salt, code_secret, e->secret);
+    memcpy(e->hub_pk, cs_key_pk(h->key), CS_PK_LEN);
+    if ((ret = cs_pake_hub_reply(p, code_secret, share, sharelen, e, out, cap, outlen)) != 0)
+        cs_errf(err, errlen, ret, _("enrollment by code refused: %s"), cs_strerror(ret));
+out:
+    sodium_memzero(code_secret, sizeof(code_secret));
+    sodium_memzero(salt, sizeof(salt));
+    if (e != NULL)
+        sodium_free(e);
+    return ret;
+}
+
+int
+hub_pake_confirmed(struct hub *h, int64_t row)
+{
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_ENROLL_UNFAIL, &st);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, row);
+        rc = cs_step_done(st);
+    }
+    return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
 
 /* dry: decide only, change nothing (hub_admit_check). */
@@ -494,7 +564,7 @@ admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
         goto busy;
     if (ret != CS_WELCOME_OK)
         return ret;
-    /* A dry run stops here; a wrong code has counted against its code, as any failure does. */
+    /* A dry run stops here. */
     if (dry)
         return CS_WELCOME_OK;
     /* The enrollment names the device; the device names itself only where it did not. */

@@ -46,12 +46,16 @@ static const char hub_sql[] =
      * are no longer accepted (they must be issued again). Here the secrets
      * are only keyed hashes (BLAKE2b keyed with a subkey of hub.key): the
      * database alone cannot test a guess. code_id is the number inside a
-     * short code, freed again when the code is used or expired; fails
-     * counts wrong codes given for it (HUB_ENROLL_MAX_FAILS locks it).
+     * short code, freed again when the code is used or expired; code_salt
+     * the salt its secrets come from with a subkey of hub.key (devices.c);
+     * fails counts runs of CPace for it that did not end with the device's
+     * confirmation (HUB_ENROLL_MAX_FAILS locks it). code_hash was the
+     * keyed hash of a code before CPace: such codes no longer open.
      */
     "CREATE TABLE IF NOT EXISTS hub_enrollment (id INTEGER PRIMARY KEY, file_hash BLOB UNIQUE,"
     " code_id INTEGER UNIQUE, code_hash BLOB, org TEXT NOT NULL, role TEXT NOT NULL, name TEXT,"
-    " created INTEGER, expires INTEGER, used_by BLOB, fails INTEGER NOT NULL DEFAULT 0);"
+    " created INTEGER, expires INTEGER, used_by BLOB, fails INTEGER NOT NULL DEFAULT 0,"
+    " code_salt BLOB);"
     "CREATE TABLE IF NOT EXISTS hub_audit (id INTEGER PRIMARY KEY, at INTEGER, device BLOB,"
     " verdict TEXT, seq_first INTEGER, seq_last INTEGER, changes INTEGER, refused INTEGER,"
     " reason TEXT, envelope BLOB);"
@@ -95,11 +99,12 @@ static const char *const stmt_sql[ST__COUNT] = {
         " FROM hub_enrollment WHERE file_hash = ?1",
     [ST_ENROLL_BY_CODE] =
         "SELECT id, org, role, coalesce(name, ''), used_by IS NULL AND expires > ?2,"
-        " code_hash, fails FROM hub_enrollment WHERE code_id = ?1",
+        " code_salt, fails, expires FROM hub_enrollment WHERE code_id = ?1",
     [ST_ENROLL_USE] = "UPDATE hub_enrollment SET used_by = ?2, code_id = NULL WHERE id = ?1"
                       " AND used_by IS NULL",
     [ST_ENROLL_FAIL] = "UPDATE hub_enrollment SET fails = fails + 1 WHERE id = ?1",
-    [ST_ENROLL_ADD] = "INSERT INTO hub_enrollment (file_hash, code_id, code_hash, org, role, name,"
+    [ST_ENROLL_UNFAIL] = "UPDATE hub_enrollment SET fails = fails - 1 WHERE id = ?1 AND fails > 0",
+    [ST_ENROLL_ADD] = "INSERT INTO hub_enrollment (file_hash, code_id, code_salt, org, role, name,"
                       " created, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_ENROLL_CODE_FREE] = "UPDATE hub_enrollment SET code_id = NULL WHERE code_id IS NOT NULL"
                             " AND (used_by IS NOT NULL OR expires <= ?1)",
@@ -160,6 +165,26 @@ hub__exec(struct hub *h, const char *sql, char *err, size_t errlen, const char *
 {
     int rc = sqlite3_exec(h->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : hub__db_fail(h, rc, err, errlen, what);
+}
+
+/* Columns added since a table was first made: added to a hub made before. */
+static int
+hub_migrate(struct hub *h, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(h->db,
+                                "SELECT 1 FROM pragma_table_info('hub_enrollment')"
+                                " WHERE name = 'code_salt'",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc != SQLITE_DONE)
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "open"));
+    return hub__exec(h, "ALTER TABLE hub_enrollment ADD COLUMN code_salt BLOB", err, errlen,
+                     NC_("cannot %s", "open"));
 }
 
 static int
@@ -394,7 +419,8 @@ hub_open(struct hub **out, const char *state, char *err, size_t errlen)
     }
     if ((ret = hub_assemble(&h, state, db_path, k, r, err, errlen)) != 0)
         return ret;
-    if ((ret = hub__exec(h, hub_sql, err, errlen, NC_("cannot %s", "open"))) != 0)
+    if ((ret = hub__exec(h, hub_sql, err, errlen, NC_("cannot %s", "open"))) != 0 ||
+        (ret = hub_migrate(h, err, errlen)) != 0)
         goto out;
     /* A hub made before incarnations gets its first now (written only then). */
     {

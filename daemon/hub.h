@@ -21,6 +21,7 @@
 
 #include "cellsync/changeset.h"
 #include "cellsync/enroll.h"
+#include "cellsync/pake.h"
 #include "cellsync/envelope.h"
 #include "cellsync/key.h"
 #include "cellsync/replica.h"
@@ -114,7 +115,8 @@ int hub_down_cursor(struct hub *h, const struct cs_hello *hello, uint8_t cur[CS_
 
 #define HUB_ENROLL_TTL_DEFAULT (72 * 3600)      /* seconds: 72 hours */
 #define HUB_ENROLL_TTL_MAX     (30 * 24 * 3600) /* seconds: 30 days */
-#define HUB_ENROLL_MAX_FAILS   5                /* wrong codes that lock a code */
+#define HUB_ENROLL_MAX_FAILS   5                /* runs without the right code that lock it */
+#define HUB_CODE_SALT_LEN      16
 
 /*
  * `cellsyncd enroll`: a one-time enrollment for one live org unit and role,
@@ -145,6 +147,23 @@ int hub_admit_held(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_h
 
 /* The keyed hash the hub stores for an enrollment secret: BLAKE2b keyed with a subkey of hub.key.
  */
+/*
+ * Enrollment by code (cellsync/pake.h), the hub's part of a run whose
+ * START p holds: the code of p->number looked up; when it is open and not
+ * locked, and held is 0, the run counted against it (fails + 1) and the
+ * REPLY made into out (cap at least CS_PAKE_REPLY_MAX), with *row the
+ * enrollment's row. Else *refusal says why (CS_PAKE_NO_CODE,
+ * CS_PAKE_LOCKED, or CS_PAKE_WAIT when the address must still wait held
+ * seconds: a locked code says so first) and nothing is written. Returns 0, or a negative code with
+ * err (the database, or a SHARE that is not one: CS_EMALFORMED).
+ */
+int hub_pake_reply(struct hub *h, struct cs_pake *p, unsigned held, const uint8_t *share,
+                   size_t sharelen, uint8_t *out, size_t cap, size_t *outlen, int64_t *row,
+                   enum cs_pake_refusal *refusal, char *err, size_t errlen);
+
+/* The device of the run on row sent the right CONFIRM: the run no longer counts against it. */
+int hub_pake_confirmed(struct hub *h, int64_t row);
+
 void hub_enroll_hash(const struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN],
                      uint8_t hash[32]);
 

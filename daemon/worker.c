@@ -110,6 +110,16 @@ job_work(struct worker *w, struct hub *h, struct job *j)
     case J_HELLO:
         hello_work(h, j);
         break;
+    case J_PAKE: {
+        struct job_pake *o = &j->u.pake;
+        j->ret =
+            hub_pake_reply(h, o->p, o->held, o->share, sizeof(o->share), o->reply, sizeof(o->reply),
+                           &o->replylen, &o->row, &o->refusal, j->err, sizeof(j->err));
+        break;
+    }
+    case J_PAKE_OK:
+        j->ret = hub_pake_confirmed(h, j->u.pake.row);
+        break;
     case J_CHUNK_IN: {
         struct job_chunk_in *o = &j->u.chunk_in;
         j->ret = hub_peer_merge(h, &d->peer, o->env, o->envlen, &o->merge, j->err, sizeof(j->err));
@@ -321,6 +331,8 @@ job_free(struct job *j)
     case J_BYE:
     case J_RELOAD:
     case J_PROVEN:
+    case J_PAKE:
+    case J_PAKE_OK:
         break;
     }
     free(j);

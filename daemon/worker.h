@@ -46,6 +46,8 @@ enum job_kind {
     J_IMPORT,
     J_RELOAD,
     J_PROVEN,
+    J_PAKE,
+    J_PAKE_OK,
 };
 
 /* J_HELLO: the device's msg1 in; the reply and, when admitted, the session out. */
@@ -63,6 +65,21 @@ struct job_hello {
     size_t nrefused;
     unsigned held;     /* in: seconds this address must still wait before a secret is checked */
     int enroll_failed; /* out: 1 a secret checked and wrong, 2 refused unchecked (held) */
+};
+
+/*
+ * J_PAKE: enrollment by code, the device's SHARE in (the run's state is the
+ * connection's, untouched by the loop while the job runs); the REPLY or a
+ * refusal out. J_PAKE_OK: the device confirmed, row in.
+ */
+struct job_pake {
+    struct cs_pake *p;
+    uint8_t share[CS_PAKE_SHARE_LEN];
+    uint8_t reply[CS_PAKE_REPLY_MAX];
+    size_t replylen;
+    enum cs_pake_refusal refusal;
+    int64_t row;
+    unsigned held; /* in: seconds the address must still wait (guard.h); then WAIT, unless locked */
 };
 
 /* J_CHUNK_IN: a chunk of the device in; what merging it did out. */
@@ -96,6 +113,7 @@ struct job {
     char err[512];
     union {
         struct job_hello hello;
+        struct job_pake pake;
         struct job_chunk_in chunk_in;
         struct job_chunk_out chunk_out;
         uint64_t seq;          /* J_ACK_IN, J_DONE_IN, in: the device's ACK or DONE */

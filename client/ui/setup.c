@@ -170,8 +170,7 @@ enroll_by_code(struct ui_ctx *x, struct ui_buf *b, const struct typed *t)
     hidden_step(b, "code");
     ui_input(b, "hub", _("The hub's address (name or IP address, and :port if it is not 7461)"),
              t->hub, "text");
-    ui_input(b, "code",
-             _("The enrollment code (25 letters and digits, XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)"),
+    ui_input(b, "code", _("The enrollment code (16 letters and digits, XXXX-XXXX-XXXX-XXXX)"),
              t->code, "text");
     ui_form_end(b, _("Enroll with this code"), NULL);
 }

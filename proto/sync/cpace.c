@@ -20,10 +20,12 @@
 #define DSI     "CPaceRistretto255"
 #define DSI_LEN (sizeof(DSI) - 1)
 /* The ISK label is G.DSI || b"_ISK" (section "CPace protocol instructions"). */
-#define DSI_ISK     DSI "_ISK"
-#define DSI_ISK_LEN (sizeof(DSI_ISK) - 1)
-#define SID_OUT     "CPaceSidOutput"
-#define SID_OUT_LEN (sizeof(SID_OUT) - 1)
+#define DSI_ISK       DSI "_ISK"
+#define DSI_ISK_LEN   (sizeof(DSI_ISK) - 1)
+#define MAC_LABEL     "CPaceMac"
+#define MAC_LABEL_LEN (sizeof(MAC_LABEL) - 1)
+#define SID_OUT       "CPaceSidOutput"
+#define SID_OUT_LEN   (sizeof(SID_OUT) - 1)
 /* H.s_in_bytes: SHA-512 compresses 128-byte blocks. */
 #define S_IN_BYTES 128
 /* LEB128 of a 64-bit length: 7 bits a byte. */
@@ -281,5 +283,45 @@ cs_cpace_sid_output(enum cs_cpace_mode mode, const struct cs_cpace_share *a,
     crypto_hash_sha512_update(&st, (const uint8_t *)SID_OUT, SID_OUT_LEN);
     transcript_update(&st, mode, a, b);
     crypto_hash_sha512_final(&st, out);
+    return 0;
+}
+
+/* Tag = MAC(mac_key, lv_cat(Y, AD)) with HMAC-SHA-512. */
+static void
+confirm_tag(const uint8_t mac_key[crypto_hash_sha512_BYTES], const struct cs_cpace_share *s,
+            uint8_t tag[CS_CPACE_TAG_LEN])
+{
+    crypto_auth_hmacsha512_state st;
+    struct lv_pair p;
+    lv_pair_init(&p, s);
+    crypto_auth_hmacsha512_init(&st, mac_key, crypto_hash_sha512_BYTES);
+    for (int i = 0; i < 4; i++)
+        if (p.len[i])
+            crypto_auth_hmacsha512_update(&st, p.part[i], p.len[i]);
+    crypto_auth_hmacsha512_final(&st, tag);
+    sodium_memzero(&st, sizeof(st));
+}
+
+int
+cs_cpace_confirm_tags(const uint8_t *sid, size_t sidlen, const uint8_t isk[CS_CPACE_ISK_LEN],
+                      const struct cs_cpace_share *a, const struct cs_cpace_share *b,
+                      uint8_t ta[CS_CPACE_TAG_LEN], uint8_t tb[CS_CPACE_TAG_LEN])
+{
+    uint8_t mac_key[crypto_hash_sha512_BYTES];
+    crypto_hash_sha512_state st;
+    if (!isk || !ta || !tb || (!sid && sidlen) || !share_ok(a) || !share_ok(b))
+        return CS_EINVAL;
+    /* Section "Key confirmation": mac_key = H.hash(b"CPaceMac" || sid || ISK), plain
+     * concatenation; Ta over A's message, Tb over B's. */
+    crypto_hash_sha512_init(&st);
+    crypto_hash_sha512_update(&st, (const uint8_t *)MAC_LABEL, MAC_LABEL_LEN);
+    if (sidlen)
+        crypto_hash_sha512_update(&st, sid, sidlen);
+    crypto_hash_sha512_update(&st, isk, CS_CPACE_ISK_LEN);
+    crypto_hash_sha512_final(&st, mac_key);
+    confirm_tag(mac_key, a, ta);
+    confirm_tag(mac_key, b, tb);
+    sodium_memzero(mac_key, sizeof(mac_key));
+    sodium_memzero(&st, sizeof(st));
     return 0;
 }

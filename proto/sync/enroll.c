@@ -261,24 +261,23 @@ cs_enroll_secret_new(uint8_t secret[CS_ENROLL_SECRET_LEN])
 }
 
 void
-cs_enroll_code_secret_new(uint32_t code_id, uint8_t secret[CS_ENROLL_SECRET_LEN])
+cs_enroll_code_secret(uint32_t code_id, const uint8_t bits[8], uint8_t secret[CS_ENROLL_SECRET_LEN])
 {
     memset(secret, 0, CS_ENROLL_SECRET_LEN);
     code_id &= CS_ENROLL_CODE_ID_MAX - 1;
-    secret[0] = (uint8_t)(code_id >> 16);
     secret[1] = (uint8_t)(code_id >> 8);
     secret[2] = (uint8_t)code_id;
-    randombytes_buf(secret + 3, 8);
+    memcpy(secret + 3, bits, 8);
     secret[3] &= 0x0f; /* 60 bits */
 }
 
 int
 cs_enroll_secret_is_code(const uint8_t secret[CS_ENROLL_SECRET_LEN], uint32_t *code_id)
 {
-    uint8_t acc = (uint8_t)(secret[0] & 0xf0) | (uint8_t)(secret[3] & 0xf0);
+    uint8_t acc = (uint8_t)(secret[0] | (secret[1] & 0x80) | (secret[3] & 0xf0));
     for (size_t i = 11; i < CS_ENROLL_SECRET_LEN; i++)
         acc |= secret[i];
-    *code_id = (uint32_t)secret[0] << 16 | (uint32_t)secret[1] << 8 | secret[2];
+    *code_id = (uint32_t)secret[1] << 8 | secret[2];
     return acc == 0;
 }
 
@@ -308,46 +307,50 @@ check_symbol(const unsigned *v, size_t n)
     return gf32_mul(acc, 2); /* c = acc * a, since -y = y in GF(2^5) */
 }
 
-/* The 120 bits of a code (hub id, number, random) as 24 symbols. */
+/* The 75 bits of a code (number, random) as 15 symbols. */
 #define PAYLOAD_SYMBOLS (CS_ENROLL_CODE_SYMBOLS - 1)
 
-int
-cs_enroll_code_format(const struct cs_id *hub_id, const uint8_t secret[CS_ENROLL_SECRET_LEN],
-                      char out[CS_ENROLL_CODE_LEN + 1])
+/*
+ * The code's 75 bits, most significant first: the number (15 bits) is
+ * secret bits 9..23, the random part (60 bits) secret bits 28..87.
+ */
+static unsigned
+code_bit(const uint8_t secret[CS_ENROLL_SECRET_LEN], unsigned i)
 {
-    uint8_t raw[15]; /* 5 bytes hub id, 20 bits number, 60 bits random */
+    unsigned bit = i < 15 ? 9 + i : 28 + (i - 15);
+    return (secret[bit / 8] >> (7 - bit % 8)) & 1u;
+}
+
+static void
+code_bit_set(uint8_t secret[CS_ENROLL_SECRET_LEN], unsigned i)
+{
+    unsigned bit = i < 15 ? 9 + i : 28 + (i - 15);
+    secret[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+}
+
+int
+cs_enroll_code_format(const uint8_t secret[CS_ENROLL_SECRET_LEN], char out[CS_ENROLL_CODE_LEN + 1])
+{
     unsigned v[CS_ENROLL_CODE_SYMBOLS];
     uint32_t id;
 
     out[0] = 0;
     if (!cs_enroll_secret_is_code(secret, &id))
         return CS_EINVAL;
-    memcpy(raw, hub_id->b, CS_ENROLL_CODE_HUB);
-    /* number (20 bits) then random (60 bits) = secret bits 4..23 and 28..87 */
-    uint8_t tail[10];
-    tail[0] = (uint8_t)(id >> 12);
-    tail[1] = (uint8_t)(id >> 4);
-    tail[2] = (uint8_t)((id & 0x0f) << 4 | (secret[3] & 0x0f));
-    memcpy(tail + 3, secret + 4, 7);
-    memcpy(raw + CS_ENROLL_CODE_HUB, tail, sizeof(tail));
     for (unsigned sym = 0; sym < PAYLOAD_SYMBOLS; sym++) {
         unsigned x = 0;
-        for (unsigned b = 0; b < 5; b++) {
-            unsigned bit = sym * 5 + b;
-            x = (x << 1) | ((raw[bit / 8] >> (7 - bit % 8)) & 1u);
-        }
+        for (unsigned b = 0; b < 5; b++)
+            x = (x << 1) | code_bit(secret, sym * 5 + b);
         v[sym] = x;
     }
     v[PAYLOAD_SYMBOLS] = check_symbol(v, PAYLOAD_SYMBOLS);
     size_t o = 0;
     for (unsigned sym = 0; sym < CS_ENROLL_CODE_SYMBOLS; sym++) {
-        if (sym > 0 && sym % 5 == 0)
+        if (sym > 0 && sym % CS_ENROLL_CODE_GROUP == 0)
             out[o++] = '-';
         out[o++] = alphabet[v[sym]];
     }
     out[o] = 0;
-    sodium_memzero(raw, sizeof(raw));
-    sodium_memzero(tail, sizeof(tail));
     sodium_memzero(v, sizeof(v));
     return 0;
 }
@@ -363,10 +366,9 @@ symbol_value(char c)
 }
 
 int
-cs_enroll_code_parse(const char *code, uint8_t hub_id5[CS_ENROLL_CODE_HUB],
-                     uint8_t secret[CS_ENROLL_SECRET_LEN], char *err, size_t errlen)
+cs_enroll_code_parse(const char *code, uint8_t secret[CS_ENROLL_SECRET_LEN], char *err,
+                     size_t errlen)
 {
-    uint8_t raw[15] = {0};
     unsigned v[CS_ENROLL_CODE_SYMBOLS];
     unsigned nsym = 0;
     int ret = CS_EINVAL;
@@ -392,9 +394,8 @@ cs_enroll_code_parse(const char *code, uint8_t hub_id5[CS_ENROLL_CODE_HUB],
     }
     if (nsym != CS_ENROLL_CODE_SYMBOLS) {
         cs_errf(err, errlen, CS_EINVAL,
-                _("the enrollment code has %u letters and digits, not %u "
-                  "(XXXXX-XXXXX-XXXXX-XXXXX-XXXXX); a code of 16 comes from an older hub and "
-                  "must be issued again"),
+                _("the enrollment code has %u letters and digits, not %u (XXXX-XXXX-XXXX-XXXX); "
+                  "a code of 25 comes from an older hub and must be issued again"),
                 nsym, CS_ENROLL_CODE_SYMBOLS);
         goto out;
     }
@@ -404,24 +405,13 @@ cs_enroll_code_parse(const char *code, uint8_t hub_id5[CS_ENROLL_CODE_HUB],
                   "again, letter by letter"));
         goto out;
     }
-    for (unsigned sym = 0; sym < PAYLOAD_SYMBOLS; sym++)
-        for (unsigned b = 0; b < 5; b++) {
-            unsigned bit = sym * 5 + b;
-            if ((v[sym] >> (4 - b)) & 1)
-                raw[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
-        }
-    memcpy(hub_id5, raw, CS_ENROLL_CODE_HUB);
-    const uint8_t *t = raw + CS_ENROLL_CODE_HUB;
     memset(secret, 0, CS_ENROLL_SECRET_LEN);
-    uint32_t id = (uint32_t)t[0] << 12 | (uint32_t)t[1] << 4 | (uint32_t)(t[2] >> 4);
-    secret[0] = (uint8_t)(id >> 16);
-    secret[1] = (uint8_t)(id >> 8);
-    secret[2] = (uint8_t)id;
-    secret[3] = t[2] & 0x0f;
-    memcpy(secret + 4, t + 3, 7);
+    for (unsigned sym = 0; sym < PAYLOAD_SYMBOLS; sym++)
+        for (unsigned b = 0; b < 5; b++)
+            if ((v[sym] >> (4 - b)) & 1)
+                code_bit_set(secret, sym * 5 + b);
     ret = 0;
 out:
-    sodium_memzero(raw, sizeof(raw));
     sodium_memzero(v, sizeof(v));
     return ret;
 }

@@ -24,6 +24,7 @@
 
 #include "cellsync/error.h"
 #include "cellsync/noise.h"
+#include "cellsync/pake.h"
 #include "cellsync/wire.h"
 #include "cellsync/util.h"
 #include "internal.h"
@@ -65,7 +66,7 @@ _Static_assert(crypto_secretstream_xchacha20poly1305_KEYBYTES == KEY_LEN &&
                    CS_NOISE_KEYLEN == KEY_LEN,
                "session key size");
 _Static_assert(CS_WIRE_VERSION > 0 && CS_WIRE_VERSION < CS_WIRE_VERSION_REPLY &&
-                   CS_WIRE_VERSION != CS_WIRE_KEY_REQUEST,
+                   CS_WIRE_VERSION != CS_PAKE_FRAME,
                "version byte");
 _Static_assert(CS_WIRE_MAX_PREAUTH - 1 <= CS_NOISE_MAXMSG,
                "a handshake message is one Noise message");

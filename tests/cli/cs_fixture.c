@@ -350,31 +350,26 @@ sql(const char *path, const char *query)
 }
 
 /*
- * wrongcode CODE N: a well-formed code (its check symbol right) for the
- * same hub and the same code number as CODE, with the secret changed by N
- * (1 and up): a guess at that code, as an attacker would type it. N "hub":
- * the same code made by another hub (its key id changed).
+ * wrongcode CODE N: a well-formed code (its check symbol right) with the
+ * same code number as CODE and the secret changed by N (1 and up): a guess
+ * at that code, as an attacker would type it, or a code the check symbol
+ * cannot tell from the right one.
  */
 static int
 wrongcode(const char *code, const char *n)
 {
-    uint8_t id5[CS_ENROLL_CODE_HUB], secret[CS_ENROLL_SECRET_LEN];
-    struct cs_id hub;
+    uint8_t secret[CS_ENROLL_SECRET_LEN];
     char out[CS_ENROLL_CODE_LEN + 1];
     unsigned long v = strtoul(n, NULL, 10);
 
-    if (cs_enroll_code_parse(code, id5, secret, err, sizeof(err)) != 0) {
+    if (cs_enroll_code_parse(code, secret, err, sizeof(err)) != 0) {
         fprintf(stderr, "cs_fixture: %s\n", err);
         return 1;
     }
-    memset(&hub, 0, sizeof(hub));
-    memcpy(hub.b, id5, sizeof(id5));
-    if (strcmp(n, "hub") == 0)
-        hub.b[0] ^= 1;
     secret[10] ^= (uint8_t)v;
     secret[9] ^= (uint8_t)(v >> 8);
     secret[8] ^= (uint8_t)(v >> 16);
-    if (cs_enroll_code_format(&hub, secret, out) != 0)
+    if (v == 0 || cs_enroll_code_format(secret, out) != 0)
         return 1;
     printf("%s\n", out);
     return 0;

@@ -63,10 +63,10 @@ on a 2 "sync: --timeout: '5x' is not a number of seconds" -- sync --timeout 5x -
 
 # ---- the hub's address without a port is on the hub's usual port, 7461 ----
 # Whatever answers there (nothing, most likely), the message names the port taken.
-on a 1 "'127.0.0.1:7461'" -- enroll --code ABCDE-FGHJK-MNPQR-STUVW-XYZ2R --hub 127.0.0.1
+on a 1 "'127.0.0.1:7461'" -- enroll --code ABCD-EFGH-JKLM-NPQH --hub 127.0.0.1
 grep -q "not HOST:PORT" "$err" && bad "a host without a port is refused" || ok
-on a 1 "'\\[::1\\]:7461'" -- enroll --code ABCDE-FGHJK-MNPQR-STUVW-XYZ2R --hub "[::1]"
-on a 1 "'localhost:7461'" -- enroll --code ABCDE-FGHJK-MNPQR-STUVW-XYZ2R --hub localhost
+on a 1 "'\\[::1\\]:7461'" -- enroll --code ABCD-EFGH-JKLM-NPQH --hub "[::1]"
+on a 1 "'localhost:7461'" -- enroll --code ABCD-EFGH-JKLM-NPQH --hub localhost
 on a 2 "sync: --hub: 'khe-van:99999': the port '99999' is not a number from 1 to 65535" -- \
     sync --hub khe-van:99999
 on a 2 "'\\[::1' is not an address" -- sync --hub "[::1"

@@ -51,7 +51,7 @@ check("init: 303 to /setup?done=init (%d %s)" % (r.status, r.location),
 r = s.get("/setup?done=init")
 check("init said", 'role="status"' in r.body and "records of this computer are made" in r.text())
 check("step 2 shown", 'value="file"' in r.body and 'value="code"' in r.body and 'id="later"' in r.body)
-check("step 2: the code box describes the codes the hub makes (25 symbols in 5 groups)", "25 letters and digits, XXXXX-XXXXX-XXXXX-XXXXX-XXXXX" in r.body)
+check("step 2: the code box describes the codes the hub makes (16 symbols in 4 groups)", "16 letters and digits, XXXX-XXXX-XXXX-XXXX" in r.body)
 check("the file on the stick offered, with its unit",
       'value="%s/media/KINGSTON/khe-van.enroll"' % d in r.body and "khe-van.enroll on KINGSTON: unit CB-01" in r.text())
 check("not the other file", "notes.txt" not in r.body)
@@ -144,8 +144,8 @@ PY
 ui_checks "$dir/py.out"
 
 # ---- device b: by code; a wrong code and an unreachable hub change nothing ----
-# A well-formed code of another hub (a typo is caught before the network, below).
-bad_code=$("$fixture" wrongcode "$code" hub)
+# A well-formed code that is not the hub's (a typo is caught before the network, below).
+bad_code=$("$fixture" wrongcode "$code" 1)
 start_ui b
 python3 - "$ui_url" "$addr" "$code" "$bad_code" >"$dir/py.out" 2>&1 <<'PY'
 import sys
@@ -155,7 +155,7 @@ r = s.post("/setup", {"step": "init", "org": ""})
 check("b: init without a code", r.status == 303)
 r = s.post("/setup", {"step": "code", "hub": addr, "code": bad})
 check("wrong code: 422 (%d)" % r.status, r.status == 422)
-check("wrong code: says the code does not match", "not the one that made this code" in r.text() and "Check the hub's address and the code" in r.text())
+check("wrong code: says the hub could not prove the code, nothing sent", "could not prove that it made this code, so nothing was sent to it" in r.text())
 check("wrong code: typed values kept", 'value="%s"' % bad in r.body and 'value="%s"' % addr in r.body)
 r = s.post("/setup", {"step": "code", "hub": addr, "code": "1234"})
 check("malformed code: 422", r.status == 422 and "is not a valid enrollment code" in r.text())

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t hub5[CS_ENROLL_CODE_HUB], secret[CS_ENROLL_SECRET_LEN];
+    uint8_t secret[CS_ENROLL_SECRET_LEN];
 
     if (size > 256)
         return 0;
@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(code, data, size);
     code[size] = 0;
-    int rc = cs_enroll_code_parse(code, hub5, secret, NULL, 0);
+    int rc = cs_enroll_code_parse(code, secret, NULL, 0);
     if (rc != 0 && rc != CS_EINVAL)
         abort();
     free(code);

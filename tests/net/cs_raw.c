@@ -16,7 +16,8 @@
  *     idle [T]         nothing at all: closed after the handshake timeout T (10)
  *     slow [T]         a length prefix and body at one byte a second: closed by T + 2 s
  *     garbage          a 100-byte msg1 of random bytes: closed without a reply
- *     keyreq           the one-byte key request: a 33-byte reply starting 0xfe
+ *     keyreq           the one-byte key request of versions before 4: the
+ *                      version reply, never the hub's key
  *     many N [T]       N idle connections at once; a key request on another one
  *                      is still answered while they are open; with T, each of
  *                      them is then closed by the hub's handshake timeout T
@@ -83,11 +84,8 @@
 
 /* Written out, so that a change in wire.h shows here as a failed build. */
 #define VERSION_REPLY 0xffu /* wire.h: CS_WIRE_VERSION_REPLY */
-#define WIRE_VERSION  3u    /* wire.h: CS_WIRE_VERSION */
-#define KEY_REPLY     0xfeu /* wire.h: CS_WIRE_KEY_REPLY */
-#define KEY_REPLY_LEN 33u   /* 0xfe || the hub's 32-byte key */
-_Static_assert(VERSION_REPLY == CS_WIRE_VERSION_REPLY && WIRE_VERSION == CS_WIRE_VERSION &&
-                   KEY_REPLY == CS_WIRE_KEY_REPLY && KEY_REPLY_LEN == 1 + CS_PK_LEN,
+#define WIRE_VERSION  4u    /* wire.h: CS_WIRE_VERSION */
+_Static_assert(VERSION_REPLY == CS_WIRE_VERSION_REPLY && WIRE_VERSION == CS_WIRE_VERSION,
                "cs_raw's wire constants differ from wire.h");
 
 static struct sockaddr_in target;
@@ -413,7 +411,7 @@ mode_garbage(void)
     return verdict(s.closed && s.n == 0, "closed within 2 s without a reply");
 }
 
-/* One key request on a new connection: 0 when the hub answered it right. */
+/* One key request (versions before 4) on a new connection: 0 when the hub answered it right. */
 static int
 keyreq(const char *mode)
 {
@@ -422,9 +420,9 @@ keyreq(const char *mode)
     if (send_then_wait(f, sizeof(f), 2000, &s) != 0)
         return 1;
     describe(mode, &s);
-    return verdict(s.n == 4 + KEY_REPLY_LEN && s.got[0] == 0 && s.got[1] == 0 && s.got[2] == 0 &&
-                       s.got[3] == KEY_REPLY_LEN && s.got[4] == KEY_REPLY && s.closed,
-                   "a 33-byte key reply starting 0xfe, then EOF");
+    return verdict(s.n == 6 && s.got[0] == 0 && s.got[1] == 0 && s.got[2] == 0 && s.got[3] == 2 &&
+                       s.got[4] == VERSION_REPLY && s.got[5] == WIRE_VERSION && s.closed,
+                   "the version reply 0xff || version (no key), then EOF");
 }
 
 static int

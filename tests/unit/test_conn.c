@@ -257,7 +257,7 @@ test_newer_version(void **state)
     assert_int_equal(hub_changes(), r.changes_before);
 }
 
-/* Enrollment by code asks for the hub's key: the key, written whole before the close. */
+/* The key request of versions before 4 gets the version reply, never the hub's key. */
 static void
 test_key_request(void **state)
 {
@@ -265,13 +265,68 @@ test_key_request(void **state)
     uint8_t b[CS_WIRE_HEADER + 1];
     (void)state;
     frame(b, 1);
-    b[CS_WIRE_HEADER] = CS_WIRE_KEY_REQUEST;
+    b[CS_WIRE_HEADER] = 0x00;
     run_case(&r, b, sizeof(b), 0, 0);
     assert_int_equal(r.p.ended, 1);
-    assert_int_equal(r.p.end_status, UV_EOF);
-    assert_int_equal(r.p.inlen, CS_WIRE_HEADER + 1 + CS_PK_LEN);
-    assert_int_equal(r.p.in[CS_WIRE_HEADER], CS_WIRE_KEY_REPLY);
-    assert_memory_equal(r.p.in + CS_WIRE_HEADER + 1, cs_key_pk(hub_key(hub)), CS_PK_LEN);
+    assert_int_equal(r.p.inlen, CS_WIRE_HEADER + 2);
+    assert_int_equal(r.p.in[CS_WIRE_HEADER], CS_WIRE_VERSION_REPLY);
+    assert_int_equal(r.p.in[CS_WIRE_HEADER + 1], CS_WIRE_VERSION);
+    assert_int_equal(hub_changes(), r.changes_before);
+}
+
+/* A START of enrollment by code for a given version and number, and a SHARE after it. */
+static size_t
+pake_bytes(uint8_t *b, unsigned version, uint32_t number)
+{
+    uint8_t secret[CS_ENROLL_SECRET_LEN], bits[8] = {0}, nonce[CS_PAKE_NONCE_MSG] = {0};
+    struct cs_pake p;
+    cs_enroll_code_secret(number, bits, secret);
+    frame(b, CS_PAKE_START_LEN);
+    assert_int_equal(cs_pake_dev_start(&p, secret, b + CS_WIRE_HEADER), 0);
+    b[CS_WIRE_HEADER + 2] = (uint8_t)version;
+    uint8_t *share = b + CS_WIRE_HEADER + CS_PAKE_START_LEN;
+    frame(share, CS_PAKE_SHARE_LEN);
+    nonce[0] = CS_PAKE_FRAME;
+    nonce[1] = CS_PAKE_NONCE;
+    assert_int_equal(cs_pake_dev_share(&p, nonce, sizeof(nonce), share + CS_WIRE_HEADER), 0);
+    cs_pake_wipe(&p);
+    return 2 * CS_WIRE_HEADER + CS_PAKE_START_LEN + CS_PAKE_SHARE_LEN;
+}
+
+/* Enrollment by code for a number no open code has: the NONCE, then the refusal; nothing written.
+ */
+static void
+test_pake_no_code(void **state)
+{
+    struct run r;
+    uint8_t b[128];
+    enum cs_pake_refusal why;
+    unsigned wait_s;
+    (void)state;
+    size_t n = pake_bytes(b, CS_WIRE_VERSION, 77);
+    run_case(&r, b, n, 0, 0);
+    assert_int_equal(r.p.ended, 1);
+    assert_int_equal(r.p.inlen, 2 * CS_WIRE_HEADER + CS_PAKE_NONCE_MSG + CS_PAKE_REFUSE_LEN);
+    assert_int_equal(cs_pake_step(r.p.in + CS_WIRE_HEADER, CS_PAKE_NONCE_MSG), CS_PAKE_NONCE);
+    const uint8_t *f = r.p.in + 2 * CS_WIRE_HEADER + CS_PAKE_NONCE_MSG;
+    assert_int_equal(cs_pake_refusal_read(f, CS_PAKE_REFUSE_LEN, &why, &wait_s), 0);
+    assert_int_equal(why, CS_PAKE_NO_CODE);
+    assert_int_equal(hub_changes(), r.changes_before);
+}
+
+/* A START of another version: the version reply, before any work. */
+static void
+test_pake_old_version(void **state)
+{
+    struct run r;
+    uint8_t b[128];
+    (void)state;
+    size_t n = pake_bytes(b, CS_WIRE_VERSION - 1, 77);
+    run_case(&r, b, n, 0, 0);
+    assert_int_equal(r.p.ended, 1);
+    assert_int_equal(r.p.inlen, CS_WIRE_HEADER + 2);
+    assert_int_equal(r.p.in[CS_WIRE_HEADER], CS_WIRE_VERSION_REPLY);
+    assert_int_equal(r.p.in[CS_WIRE_HEADER + 1], CS_WIRE_VERSION);
     assert_int_equal(r.s.worker.jobs_done, 0);
     assert_int_equal(hub_changes(), r.changes_before);
 }
@@ -349,6 +404,8 @@ main(void)
         cmocka_unit_test(test_garbage_hello),
         cmocka_unit_test(test_newer_version),
         cmocka_unit_test(test_key_request),
+        cmocka_unit_test(test_pake_no_code),
+        cmocka_unit_test(test_pake_old_version),
         cmocka_unit_test(test_hang_up_mid_frame),
         cmocka_unit_test(test_handshake_timeout),
     };

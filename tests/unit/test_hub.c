@@ -322,24 +322,22 @@ test_code(void **state)
 {
     (void)state;
     static const char alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    struct cs_id hub_id;
-    uint8_t secret[32], back[32], id5[5];
+    uint8_t secret[32], back[32], bits[8];
     char code[CS_ENROLL_CODE_LEN + 1], typed[64], err[256];
     uint32_t num;
 
-    randombytes_buf(hub_id.b, sizeof(hub_id.b));
     for (int round = 0; round < 200; round++) {
         uint32_t want = randombytes_uniform(CS_ENROLL_CODE_ID_MAX);
-        cs_enroll_code_secret_new(want, secret);
+        randombytes_buf(bits, sizeof(bits));
+        cs_enroll_code_secret(want, bits, secret);
         assert_true(cs_enroll_secret_is_code(secret, &num));
         assert_int_equal(num, want);
-        assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), 0);
+        assert_int_equal(cs_enroll_code_format(secret, code), 0);
         assert_int_equal(strlen(code), CS_ENROLL_CODE_LEN);
-        for (int g = 5; g < CS_ENROLL_CODE_LEN; g += 6)
+        for (int g = 4; g < CS_ENROLL_CODE_LEN; g += 5)
             assert_int_equal(code[g], '-');
         assert_null(strpbrk(code, "01IO"));
-        assert_int_equal(cs_enroll_code_parse(code, id5, back, err, sizeof(err)), 0);
-        assert_memory_equal(id5, hub_id.b, 5);
+        assert_int_equal(cs_enroll_code_parse(code, back, err, sizeof(err)), 0);
         assert_memory_equal(back, secret, 32);
         /* As a person types it: lower case, spaces, no dashes. */
         size_t n = 0;
@@ -352,7 +350,7 @@ test_code(void **state)
             typed[n++] = round % 3 ? (char)tolower((unsigned char)*p) : *p;
         }
         typed[n] = 0;
-        assert_int_equal(cs_enroll_code_parse(typed, id5, back, err, sizeof(err)), 0);
+        assert_int_equal(cs_enroll_code_parse(typed, back, err, sizeof(err)), 0);
         assert_memory_equal(back, secret, 32);
         /* Every single changed symbol is caught by the check symbol. */
         for (size_t i = 0; i < CS_ENROLL_CODE_LEN; i++) {
@@ -363,8 +361,7 @@ test_code(void **state)
                 if (*a == saved)
                     continue;
                 code[i] = *a;
-                assert_int_equal(cs_enroll_code_parse(code, id5, back, err, sizeof(err)),
-                                 CS_EINVAL);
+                assert_int_equal(cs_enroll_code_parse(code, back, err, sizeof(err)), CS_EINVAL);
                 assert_non_null(strstr(err, "mistyped"));
             }
             code[i] = saved;
@@ -377,31 +374,33 @@ test_code(void **state)
             char t = code[i];
             code[i] = code[j];
             code[j] = t;
-            assert_int_equal(cs_enroll_code_parse(code, id5, back, err, sizeof(err)), CS_EINVAL);
+            assert_int_equal(cs_enroll_code_parse(code, back, err, sizeof(err)), CS_EINVAL);
             code[j] = code[i];
             code[i] = t;
         }
     }
-    assert_int_equal(cs_enroll_code_parse("", id5, back, err, sizeof(err)), CS_EINVAL);
+    assert_int_equal(cs_enroll_code_parse("", back, err, sizeof(err)), CS_EINVAL);
     assert_non_null(strstr(err, "has 0 letters"));
-    /* A code of the old format (16 symbols) says it must be issued again. */
-    assert_int_equal(cs_enroll_code_parse("P67M-EP3M-FM2S-WG7V", id5, back, err, sizeof(err)),
+    /* A code of the format before (25 symbols) says it must be issued again. */
+    assert_int_equal(cs_enroll_code_parse("22222-22222-22222-22222-22222", back, err, sizeof(err)),
                      CS_EINVAL);
     assert_non_null(strstr(err, "issued again"));
-    assert_int_equal(
-        cs_enroll_code_parse("22222-22222-22222-22222-2222O", id5, back, err, sizeof(err)),
-        CS_EINVAL);
+    assert_int_equal(cs_enroll_code_parse("2222-2222-2222-222O", back, err, sizeof(err)),
+                     CS_EINVAL);
     assert_non_null(strstr(err, "'O'"));
     /* A known value: all zero bits is all '2', and its check symbol is '2' (0). */
-    memset(hub_id.b, 0, sizeof(hub_id.b));
-    cs_enroll_code_secret_new(0, secret);
-    memset(secret + 3, 0, 8);
-    assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), 0);
-    assert_string_equal(code, "22222-22222-22222-22222-22222");
+    memset(bits, 0, sizeof(bits));
+    cs_enroll_code_secret(0, bits, secret);
+    assert_int_equal(cs_enroll_code_format(secret, code), 0);
+    assert_string_equal(code, "2222-2222-2222-2222");
+    /* Number 1 (the 15th bit): symbol 3 is 1 ('3'), then the check symbol. */
+    cs_enroll_code_secret(1, bits, secret);
+    assert_int_equal(cs_enroll_code_format(secret, code), 0);
+    assert_int_equal(strncmp(code, "2232-2222-2222-222", 18), 0);
     /* A file's 32-byte secret cannot be a code. */
     cs_enroll_secret_new(secret);
     assert_false(cs_enroll_secret_is_code(secret, &num));
-    assert_int_equal(cs_enroll_code_format(&hub_id, secret, code), CS_EINVAL);
+    assert_int_equal(cs_enroll_code_format(secret, code), CS_EINVAL);
 }
 
 /* ---- admission ---- */
@@ -415,16 +414,56 @@ new_pk(uint8_t pk[CS_PK_LEN])
     cs_key_free(k);
 }
 
-/* An enrollment with a file and a code; hello carries the file's secret, by_code the code's. */
+/*
+ * One run of enrollment by code against h, as the laptop and the
+ * connection would make it: 0 and what the hub sent in e, the hub's
+ * refusal (> 0), or the laptop's failure (< 0). confirm: the laptop's
+ * CONFIRM reaches the hub.
+ */
+static int
+pake_run(struct hub *h, const char *code, int confirm, struct cs_enrollment *e)
+{
+    uint8_t secret[32], start[CS_PAKE_START_LEN], nonce[CS_PAKE_NONCE_MSG];
+    uint8_t share[CS_PAKE_SHARE_LEN], reply[CS_PAKE_REPLY_MAX], conf[CS_PAKE_CONFIRM_LEN];
+    struct cs_pake dev, hp;
+    enum cs_pake_refusal why;
+    unsigned version;
+    size_t rlen;
+    int64_t row;
+    char err[256];
+
+    assert_int_equal(cs_enroll_code_parse(code, secret, err, sizeof(err)), 0);
+    assert_int_equal(cs_pake_dev_start(&dev, secret, start), 0);
+    assert_int_equal(cs_pake_hub_start(&hp, start, sizeof(start), &version, nonce), 0);
+    assert_int_equal(version, CS_WIRE_VERSION);
+    assert_int_equal(cs_pake_dev_share(&dev, nonce, sizeof(nonce), share), 0);
+    if (hub_pake_reply(h, &hp, 0, share, sizeof(share), reply, sizeof(reply), &rlen, &row, &why,
+                       err, sizeof(err)) != 0)
+        fail_msg("pake: %s", err);
+    if (why != 0)
+        return (int)why;
+    int rc = cs_pake_dev_finish(&dev, reply, rlen, e, conf);
+    if (rc == 0 && confirm) {
+        assert_int_equal(cs_pake_hub_confirm(&hp, conf, sizeof(conf)), 0);
+        assert_int_equal(hub_pake_confirmed(h, row), 0);
+    }
+    return rc;
+}
+
+/*
+ * An enrollment with a file (hello carries its secret) and, with by_code,
+ * a code too: by_code carries what enrollment by code gives the laptop.
+ */
 static void
 enroll2(struct hub *h, const char *org, const char *role, const char *name, struct cs_hello *hello,
-        struct cs_hello *by_code)
+        struct cs_hello *by_code, char code[CS_ENROLL_CODE_LEN + 1])
 {
-    struct cs_enrollment e;
+    struct cs_enrollment e, g;
     const char *path = fresh("x.enroll");
-    char err[512] = "", code[CS_ENROLL_CODE_LEN + 1];
+    char err[512] = "";
     if (hub_enroll_create(h, org, role, name, "hub:7461", HUB_ENROLL_TTL_DEFAULT, path,
-                          by_code ? code : NULL, sizeof(code), NULL, err, sizeof(err)) != 0)
+                          by_code ? code : NULL, CS_ENROLL_CODE_LEN + 1, NULL, err,
+                          sizeof(err)) != 0)
         fail_msg("enroll: %s", err);
     assert_int_equal(mode_of(path), 0600);
     assert_int_equal(cs_enrollment_read(path, &e, err, sizeof(err)), 0);
@@ -435,14 +474,18 @@ enroll2(struct hub *h, const char *org, const char *role, const char *name, stru
     memcpy(hello->secret, e.secret, 32);
     hello->has_secret = 1;
     if (by_code != NULL) {
-        /* The code carries the hub's id and its own secret, not the file's. */
-        uint8_t id5[5];
-        struct cs_id hub_id;
-        cs_key_id(hub_key(h), &hub_id);
+        /* The run gives the hub's key and the enrollment's 256-bit secret, the file's. */
+        uint32_t num;
+        assert_int_equal(pake_run(h, code, 1, &g), 0);
+        assert_memory_equal(g.hub_pk, cs_key_pk(hub_key(h)), CS_PK_LEN);
+        assert_memory_equal(g.secret, e.secret, 32);
+        assert_false(cs_enroll_secret_is_code(g.secret, &num));
+        assert_string_equal(g.org, org);
+        assert_string_equal(g.role, role);
+        assert_string_equal(g.name, name);
+        assert_int_equal(g.expires, e.expires);
         memset(by_code, 0, sizeof(*by_code));
-        assert_int_equal(cs_enroll_code_parse(code, id5, by_code->secret, err, sizeof(err)), 0);
-        assert_memory_equal(id5, hub_id.b, 5);
-        assert_memory_not_equal(by_code->secret, e.secret, 32);
+        memcpy(by_code->secret, g.secret, 32);
         by_code->has_secret = 1;
     }
 }
@@ -450,7 +493,7 @@ enroll2(struct hub *h, const char *org, const char *role, const char *name, stru
 static void
 enroll(struct hub *h, const char *org, const char *role, const char *name, struct cs_hello *hello)
 {
-    enroll2(h, org, role, name, hello, NULL);
+    enroll2(h, org, role, name, hello, NULL, NULL);
 }
 
 static void
@@ -578,29 +621,44 @@ test_admit(void **state)
                                        NULL, err, sizeof(err)),
                      CS_EINVAL);
 
-    /* By code: wrong codes count against it, and HUB_ENROLL_MAX_FAILS lock it, right or not. */
-    struct cs_hello file, bycode, wrongc;
-    uint8_t pk3[CS_PK_LEN];
+    /*
+     * By code: each run without the laptop's CONFIRM counts against the
+     * code (a wrong code, or a laptop that hung up), HUB_ENROLL_MAX_FAILS
+     * lock it, right or not; a confirmed run takes its count back.
+     */
+    struct cs_hello file, bycode, codehello;
+    struct cs_enrollment ge;
+    char code2[CS_ENROLL_CODE_LEN + 1], wcode[CS_ENROLL_CODE_LEN + 1];
+    uint8_t pk3[CS_PK_LEN], ws[32];
     new_pk(pk3);
-    enroll2(h, "NT-TH-1", "cell", "Máy 3", &file, &bycode);
-    wrongc = bycode;
-    wrongc.secret[10] ^= 1;
-    for (int i = 0; i < HUB_ENROLL_MAX_FAILS; i++) {
-        assert_int_equal(hub_admit(h, pk3, &wrongc, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
-        assert_non_null(strstr(msg, "wrong"));
-    }
-    assert_int_equal(hub_admit(h, pk3, &bycode, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
-    assert_non_null(strstr(msg, "locked"));
+    enroll2(h, "NT-TH-1", "cell", "Máy 3", &file, &bycode, code2);
+    assert_int_equal(cs_enroll_code_parse(code2, ws, err, sizeof(err)), 0);
+    ws[10] ^= 1;
+    assert_int_equal(cs_enroll_code_format(ws, wcode), 0);
+    for (int i = 0; i < HUB_ENROLL_MAX_FAILS - 1; i++)
+        assert_int_equal(pake_run(h, wcode, 1, &ge), CS_EDECRYPT);
+    /* The right code still works (4 counted), and its run counts nothing. */
+    assert_int_equal(pake_run(h, code2, 1, &ge), 0);
+    assert_int_equal(pake_run(h, code2, 0, &ge), 0); /* hung up before CONFIRM: counted */
+    assert_int_equal(pake_run(h, code2, 1, &ge), CS_PAKE_LOCKED);
+    assert_int_equal(pake_run(h, wcode, 1, &ge), CS_PAKE_LOCKED);
     /* The file of the same enrollment still works (it is a 256-bit secret); it uses the code. */
     assert_int_equal(hub_admit(h, pk3, &file, &d, msg, sizeof(msg)), CS_WELCOME_OK);
-    /* A right code enrolls. */
+    assert_int_equal(pake_run(h, code2, 1, &ge), CS_PAKE_NO_CODE);
+    /* A right code enrolls: the secret it gave is presented at the first sync. */
     uint8_t pk4[CS_PK_LEN];
     new_pk(pk4);
-    enroll2(h, "NT-TH-1", "cell", "Máy 4", &file, &bycode);
+    enroll2(h, "NT-TH-1", "cell", "Máy 4", &file, &bycode, code2);
+    /* A code's own secret in a hello (a version before CPace) is refused. */
+    memset(&codehello, 0, sizeof(codehello));
+    assert_int_equal(cs_enroll_code_parse(code2, codehello.secret, err, sizeof(err)), 0);
+    codehello.has_secret = 1;
+    assert_int_equal(hub_admit(h, pk4, &codehello, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
     assert_int_equal(hub_admit(h, pk4, &bycode, &d, msg, sizeof(msg)), CS_WELCOME_OK);
     assert_string_equal(d.name, "Máy 4");
     /* Then neither the code nor the file works again. */
     new_pk(pk3);
+    assert_int_equal(pake_run(h, code2, 1, &ge), CS_PAKE_NO_CODE);
     assert_int_equal(hub_admit(h, pk3, &bycode, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
     assert_int_equal(hub_admit(h, pk3, &file, &d, msg, sizeof(msg)), CS_WELCOME_ENROLL);
     hub_close(h);

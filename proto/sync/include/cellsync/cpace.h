@@ -26,6 +26,7 @@
 #define CS_CPACE_SCALAR_LEN     32 /* y, little-endian */
 #define CS_CPACE_ISK_LEN        64 /* SHA-512 */
 #define CS_CPACE_SID_OUTPUT_LEN 64
+#define CS_CPACE_TAG_LEN        64 /* HMAC-SHA-512 */
 
 /*
  * The transcript of the draft's "Definitions and notation": initiator-
@@ -91,5 +92,16 @@ int cs_cpace_finish(const uint8_t y[CS_CPACE_SCALAR_LEN], enum cs_cpace_role rol
  */
 int cs_cpace_sid_output(enum cs_cpace_mode mode, const struct cs_cpace_share *a,
                         const struct cs_cpace_share *b, uint8_t out[CS_CPACE_SID_OUTPUT_LEN]);
+
+/*
+ * The explicit key confirmation of the draft's section "Key confirmation":
+ * mac_key = SHA-512(b"CPaceMac" || sid || ISK), Ta = HMAC-SHA-512(mac_key,
+ * lv_cat(Ya, ADa)) and Tb = HMAC-SHA-512(mac_key, lv_cat(Yb, ADb)). Each
+ * party sends its own tag and checks the other's (sodium_memcmp) before it
+ * trusts anything keyed from ISK. Returns 0 or CS_EINVAL.
+ */
+int cs_cpace_confirm_tags(const uint8_t *sid, size_t sidlen, const uint8_t isk[CS_CPACE_ISK_LEN],
+                          const struct cs_cpace_share *a, const struct cs_cpace_share *b,
+                          uint8_t ta[CS_CPACE_TAG_LEN], uint8_t tb[CS_CPACE_TAG_LEN]);
 
 #endif

@@ -17,24 +17,26 @@
  * Every key exactly once, in any order; lines starting with '#' and empty
  * lines are skipped; spaces around keys and values are not part of them.
  *
- * The short code: 25 symbols in 5 groups of 5 ("K7PQ3-...-...-...-...") from
+ * The short code: 16 symbols in 4 groups of 4 ("K7PQ-...-...-...") from
  * the alphabet 23456789ABCDEFGHJKLMNPQRSTUVWXYZ (the digits 0 and 1 and the
  * letters I and O are left out, so nothing is read one way and written
  * another), 5 bits each, most significant first:
- *   symbols  1-8   40 bits: the first 5 bytes of the hub key's id;
- *   symbols  9-12  20 bits: the code's number at its hub, which the hub
+ *   symbols  1-3   15 bits: the code's number at its hub, which the hub
  *                  looks the code up by (one row, no trying all open codes);
- *   symbols 13-24  60 bits: random, the secret part;
- *   symbol  25     the check symbol.
- * The check symbol c makes the first 24 symbols v1..v24 and c a codeword:
+ *   symbols  4-15  60 bits: the secret part;
+ *   symbol  16     the check symbol.
+ * The check symbol c makes the first 15 symbols v1..v15 and c a codeword:
  * reading the symbols as elements of GF(32) (x^5 + x^2 + 1),
- * v1*a^24 + v2*a^23 + ... + v24*a + c = 0 with a = x (2). A changed symbol
+ * v1*a^15 + v2*a^14 + ... + v15*a + c = 0 with a = x (2). A changed symbol
  * adds e*a^k != 0; two neighbours swapped add (v-w)*a^k*(a+1) != 0: every
  * single mistyped symbol and every swap of two neighbours is caught on
  * the device before any network.
- * The 32-byte secret of a code: bytes 0-2 the code's number (20 bits,
- * big-endian), bytes 3-10 the 60 random bits (big-endian, top 4 bits 0),
- * bytes 11-31 zero; the device rebuilds it from the code. A file's secret
+ * The code never travels: the device and the hub run CPace on it
+ * (cellsync/pake.h), which proves to each that the other holds it and
+ * authenticates the hub's key; only the number goes in the clear.
+ * The 32-byte secret of a code, the CPace password: byte 0 zero, bytes
+ * 1-2 the code's number (15 bits, big-endian), bytes 3-10 the 60 secret
+ * bits (big-endian, top 4 bits 0), bytes 11-31 zero. A file's secret
  * is 32 random bytes (256 bits), never of that shape.
  */
 #ifndef CELLSYNC_ENROLL_H
@@ -46,10 +48,10 @@
 #include "cellsync/key.h"
 
 #define CS_ENROLL_SECRET_LEN   32
-#define CS_ENROLL_CODE_HUB     5          /* bytes of the hub key id in a code */
-#define CS_ENROLL_CODE_ID_MAX  (1u << 20) /* code numbers are 0 .. 2^20 - 1 */
-#define CS_ENROLL_CODE_SYMBOLS 25         /* with the check symbol */
-#define CS_ENROLL_CODE_LEN     29         /* 5 groups of 5 and 4 dashes, without the NUL */
+#define CS_ENROLL_CODE_ID_MAX  (1u << 15) /* code numbers are 0 .. 2^15 - 1 */
+#define CS_ENROLL_CODE_SYMBOLS 16         /* with the check symbol */
+#define CS_ENROLL_CODE_GROUP   4          /* symbols between dashes */
+#define CS_ENROLL_CODE_LEN     19         /* 4 groups of 4 and 3 dashes, without the NUL */
 #define CS_ENROLL_FILE_MAX     4096u
 
 struct cs_enrollment {
@@ -81,27 +83,31 @@ int cs_enrollment_read(const char *path, struct cs_enrollment *e, char *err, siz
 /* A file's secret: 32 random bytes. */
 void cs_enroll_secret_new(uint8_t secret[CS_ENROLL_SECRET_LEN]);
 
-/* A code's secret with the number code_id (below CS_ENROLL_CODE_ID_MAX) and 60 random bits. */
-void cs_enroll_code_secret_new(uint32_t code_id, uint8_t secret[CS_ENROLL_SECRET_LEN]);
+/*
+ * A code's secret with the number code_id (below CS_ENROLL_CODE_ID_MAX) and
+ * the low 60 bits of bits[0..7] (big-endian) as its secret part.
+ */
+void cs_enroll_code_secret(uint32_t code_id, const uint8_t bits[8],
+                           uint8_t secret[CS_ENROLL_SECRET_LEN]);
 
 /* 1 and the code's number in *code_id if secret has the shape of a code's secret, else 0. */
 int cs_enroll_secret_is_code(const uint8_t secret[CS_ENROLL_SECRET_LEN], uint32_t *code_id);
 
 /*
- * The short code for a hub key id and a code's secret. CS_EINVAL if the
- * secret is not a code's secret (a file's secret cannot be given as a code).
+ * The short code of a code's secret. CS_EINVAL if the secret is not a
+ * code's secret (a file's secret cannot be given as a code).
  */
-int cs_enroll_code_format(const struct cs_id *hub_id, const uint8_t secret[CS_ENROLL_SECRET_LEN],
+int cs_enroll_code_format(const uint8_t secret[CS_ENROLL_SECRET_LEN],
                           char out[CS_ENROLL_CODE_LEN + 1]);
 
 /*
  * Reads a short code as a person types it: any case, with or without the
- * dashes, spaces anywhere. Gives the 5 bytes of the hub key id (to check
- * against the hub's key) and the whole 32-byte secret. CS_EINVAL for
+ * dashes, spaces anywhere. Gives the whole 32-byte secret (the number
+ * with cs_enroll_secret_is_code). CS_EINVAL for
  * anything else, with err saying what is wrong: the number of symbols, a
  * symbol no code has, or a check symbol that does not match (a typo).
  */
-int cs_enroll_code_parse(const char *code, uint8_t hub_id5[CS_ENROLL_CODE_HUB],
-                         uint8_t secret[CS_ENROLL_SECRET_LEN], char *err, size_t errlen);
+int cs_enroll_code_parse(const char *code, uint8_t secret[CS_ENROLL_SECRET_LEN], char *err,
+                         size_t errlen);
 
 #endif

@@ -48,8 +48,9 @@
  * Bump on any change of the handshake, the session or the messages.
  * 2: hello and welcome carry the hub's incarnation, the welcome its down cursor.
  * 3: the handshake is Noise IK; msg1's payload starts with a timestamp and the device key.
+ * 4: enrollment by code is CPace (cellsync/pake.h); no key request any more.
  */
-#define CS_WIRE_VERSION 3
+#define CS_WIRE_VERSION 4
 
 /* The TCP port of a hub (cellsyncd.conf's `listen`), and the one a device takes for a bare host. */
 #define CS_WIRE_PORT 7461
@@ -59,13 +60,11 @@
 #define CS_WIRE_HEADER        4u         /* the length prefix */
 #define CS_WIRE_VERSION_REPLY 0xffu
 /*
- * Before a handshake, a one-byte frame CS_WIRE_KEY_REQUEST asks the hub for
- * its public key: the plain reply is CS_WIRE_KEY_REPLY || key (33 bytes).
- * Only enrollment by short code uses it, and checks the key against the 5
- * bytes of key id the code carries.
+ * Before a handshake, a frame that starts CS_PAKE_FRAME is enrollment by
+ * short code (cellsync/pake.h); any other first frame is msg1. Versions up
+ * to 3 asked for the hub's key with the one-byte frame 0x00: it gets the
+ * version reply.
  */
-#define CS_WIRE_KEY_REQUEST 0x00u
-#define CS_WIRE_KEY_REPLY   0xfeu
 
 /* Frame length from the 4-byte prefix; CS_ETOOBIG if over max. */
 int cs_wire_frame_len(const uint8_t hdr[CS_WIRE_HEADER], uint32_t max, uint32_t *len);
