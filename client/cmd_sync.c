@@ -68,6 +68,7 @@ struct sync {
      */
     uint64_t up_sent, up_acked, up_wait;
     int up_done, down_done;
+    int registered; /* a session message of the hub came: it has registered this device */
     /*
      * At most about one chunk's worth of bytes unacknowledged on the wire:
      * what a dropped link loses, and sends again, is bounded by it, while
@@ -269,6 +270,12 @@ sync_on_message(struct sync *s, const struct cs_msg *m)
 {
     int ret = 0;
 
+    /* Any word of the hub's session but an error: it has registered this device. */
+    if (m->type != CS_MSG_ERROR && !s->registered) {
+        if ((ret = device_registered(&s->d, s->err, sizeof(s->err))) != 0)
+            return ret;
+        s->registered = 1;
+    }
     switch (m->type) {
     case CS_MSG_ACK:
         if (m->seq > s->up_acked)

@@ -136,6 +136,18 @@ device_hs_time(struct device *d, uint8_t ts[CS_WIRE_TS_LEN], char *err, size_t e
 }
 
 int
+device_registered(struct device *d, char *err, size_t errlen)
+{
+    char buf[CS_ENROLL_SECRET_LEN * 2 + 1];
+    int ret = 0;
+    if (cs_replica_meta_get(d->rep, CS_META_ENROLL_SECRET, buf, sizeof(buf)) == 0 && buf[0] != 0 &&
+        (ret = cs_replica_meta_set(d->rep, CS_META_ENROLL_SECRET, "")) != 0)
+        cs_errf(err, errlen, ret, _("cannot save the enrollment: %s"), cs_strerror(ret));
+    sodium_memzero(buf, sizeof(buf));
+    return ret;
+}
+
+int
 device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via, int *changed,
                char *err, size_t errlen)
 {
@@ -164,8 +176,14 @@ device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via
             return ret;
         any = 1;
     }
-    /* An OK welcome means the hub has registered this key: the secret is spent. */
-    if (cs_replica_meta_get(d->rep, CS_META_ENROLL_SECRET, buf, sizeof(buf)) == 0 && buf[0] != 0) {
+    /*
+     * A reply's OK welcome means the hub has registered this key (a bundle
+     * proves it by its signature): the secret is spent. Live, the hub
+     * registers the key only once a session frame proved it
+     * (device_registered).
+     */
+    if (via == DEVICE_BUNDLE &&
+        cs_replica_meta_get(d->rep, CS_META_ENROLL_SECRET, buf, sizeof(buf)) == 0 && buf[0] != 0) {
         any = 1;
         if ((ret = cs_replica_meta_set(d->rep, CS_META_ENROLL_SECRET, "")) != 0)
             goto fail;

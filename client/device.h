@@ -84,6 +84,12 @@ enum device_via { DEVICE_LIVE, DEVICE_BUNDLE };
  * device_reissue). *changed (optional) is set when a cursor, the secret,
  * org or role changed.
  */
+/*
+ * The hub has taken this device's key (live: its first session message
+ * after ours, which the hub sends only once our first frame proved the
+ * key and registered us): the one-time secret is spent and wiped.
+ */
+int device_registered(struct device *d, char *err, size_t errlen);
 int device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via, int *changed,
                    char *err, size_t errlen);
 

@@ -269,7 +269,7 @@ maybe_chunk_out(struct conn *c)
      * later, after the device's header.
      */
     if ((c->state != C_SESSION && c->state != C_HEADER) || c->down != DOWN_IDLE ||
-        c->queued > WRITE_HIGH)
+        c->queued > WRITE_HIGH || c->down_waits)
         return;
     struct job *j = conn_job_new(c, J_CHUNK_OUT);
     if (j == NULL) {
@@ -303,6 +303,7 @@ hello_done(struct conn *c, struct job *j)
     }
     /* The same 8 digits `cellsyncd devices` shows. */
     cs_id_short(&o->dev.id, c->who);
+    c->down_waits = o->pending;
     c->hs = o->hs;
     if (cs_session_init(&c->sess, &c->hs, hdr) != 0) {
         conn_close(c, "cannot start the session");
@@ -500,12 +501,20 @@ conn_job_done(struct job *j)
     case J_PAKE:
         pake_done(c, j);
         break;
+    case J_PROVEN:
+        /* Its admission could not take effect (its enrollment used meanwhile): told, closed. */
+        if (j->ret != 0 && j->u.seq == 1) {
+            conn_fail(c, j->ret, j->err);
+            break;
+        }
+        c->down_waits = 0;
+        maybe_chunk_out(c);
+        break;
     case J_ACK_IN:
     case J_DONE_IN:
     case J_BYE:
     case J_IMPORT:
     case J_RELOAD:
-    case J_PROVEN:
     case J_PAKE_OK:
         break;
     }

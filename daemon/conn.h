@@ -65,6 +65,11 @@ struct conn {
     size_t queued;   /* bytes handed to uv_write and not yet written */
     struct cs_hs hs; /* from the hello job, until the device's header is read */
     int proven;      /* a frame of the device's stream opened: J_PROVEN queued */
+    /*
+     * The admission writes at the proof (a new device, a name to publish):
+     * the hub's chunks wait for J_PROVEN's end, so they carry what it wrote.
+     */
+    int down_waits;
     struct cs_session sess;
     /* Enrollment by code (pake.h): the run, from START on; sodium_malloc'd, wiped when freed. */
     struct cs_pake *pake;

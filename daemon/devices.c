@@ -283,34 +283,33 @@ day_text(int64_t t, char *buf, size_t len)
  * a contact costs one read, and a device enrolled before the table came is
  * named at its next contact (before any edit of it can reach a laptop).
  */
-static int
-device_publish(struct hub *h, const struct hub_device *d, char *err, size_t errlen)
+int
+hub_device_published(struct hub *h, const struct hub_device *d)
 {
     static const char sql[] = "SELECT 1 FROM device WHERE id = ?1 AND cl % 2 = 1 AND org_unit IS ?2"
                               " AND coalesce(name, '') = ?3 AND role IS ?4";
-    struct cs_replica *r = hub_replica(h);
     sqlite3_stmt *st = NULL;
-    int ret = CS_ESQLITE, rc;
-
-    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        ret = cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(h->db));
-        goto out;
-    }
+    if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return CS_ESQLITE;
     sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->org, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, d->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, d->role, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
+    int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    st = NULL;
-    if (rc == SQLITE_ROW) {
-        ret = 0;
-        goto out;
-    }
-    if (rc != SQLITE_DONE) {
-        ret = cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(h->db));
-        goto out;
-    }
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : CS_ESQLITE;
+}
+
+static int
+device_publish(struct hub *h, const struct hub_device *d, char *err, size_t errlen)
+{
+    struct cs_replica *r = hub_replica(h);
+    int ret = hub_device_published(h, d);
+
+    if (ret == 1)
+        return 0;
+    if (ret < 0)
+        return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(h->db));
     if ((ret = cs_replica_begin(r, err, errlen)) != 0)
         goto out;
     if ((ret = cs_replica_set_text(r, "device", &d->id, "org_unit", d->org, err, errlen)) != 0 ||
@@ -326,21 +325,19 @@ out:
     return ret;
 }
 
-/* Enrolls pk with the open enrollment of row row. A status. */
+/* Enrolls d (hub_admit_decide) with the open enrollment of row row. A status. */
 static int
-enroll_device(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_id *id, int64_t row,
-              const char *org, const char *role, const char *name, struct hub_device *d)
+enroll_device(struct hub *h, int64_t row, const struct hub_device *d)
 {
     sqlite3_stmt *st;
     int rc;
-    int64_t now = (int64_t)time(NULL);
 
     if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return CS_WELCOME_BUSY;
     if (cs_stmt_get(&h->stmts, ST_ENROLL_USE, &st) != SQLITE_OK)
         goto busy;
     sqlite3_bind_int64(st, 1, row);
-    sqlite3_bind_blob(st, 2, id->b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, d->id.b, CS_ID_LEN, SQLITE_STATIC);
     if (cs_step_done(st) != SQLITE_OK)
         goto busy;
     if (sqlite3_changes(h->db) != 1) {
@@ -350,23 +347,16 @@ enroll_device(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_id *id
     }
     if (cs_stmt_get(&h->stmts, ST_DEV_ADD, &st) != SQLITE_OK)
         goto busy;
-    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, pk, CS_PK_LEN, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, org, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, role, -1, SQLITE_STATIC);
-    if (name[0])
-        sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, now);
+    sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, d->pk, CS_PK_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->org, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, d->role, -1, SQLITE_STATIC);
+    if (d->name[0])
+        sqlite3_bind_text(st, 5, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, d->enrolled_at);
     if ((rc = cs_step_done(st)) != SQLITE_OK ||
         sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto busy;
-    memset(d, 0, sizeof(*d));
-    d->id = *id;
-    memcpy(d->pk, pk, CS_PK_LEN);
-    snprintf(d->org, sizeof(d->org), "%s", org);
-    snprintf(d->role, sizeof(d->role), "%s", role);
-    snprintf(d->name, sizeof(d->name), "%s", name);
-    d->enrolled_at = d->last_contact = now;
     return CS_WELCOME_OK;
 busy:
     sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
@@ -521,14 +511,16 @@ hub_pake_confirmed(struct hub *h, int64_t row)
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
 
-/* dry: decide only, change nothing (hub_admit_check). */
-static int
-admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
-      struct hub_device *d, char *msg, size_t msglen, int dry)
+#define CANNOT_CHECK N_("the hub cannot check this device now; try again later")
+
+int
+hub_admit_decide(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+                 struct hub_device *d, int64_t *row, char *msg, size_t msglen)
 {
     struct cs_id id;
     int ret;
 
+    *row = 0;
     if (msglen > 0)
         msg[0] = 0;
     cs_pk_id(pk, &id);
@@ -544,9 +536,7 @@ admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
             snprintf(msg, msglen, _("this device was revoked at the hub on %s"), day);
             return CS_WELCOME_REVOKED;
         }
-        if (dry)
-            return CS_WELCOME_OK;
-        goto named;
+        return CS_WELCOME_OK;
     }
     if (ret != CS_ENOTFOUND)
         goto busy;
@@ -556,50 +546,59 @@ admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
                    "an enrollment"));
         return CS_WELCOME_UNKNOWN;
     }
-
-    char org[ORG_MAX] = "", role[16] = "", name[64] = "";
-    int64_t row = 0;
-    ret = enrollment_find(h, hello->secret, &row, org, role, name, msg, msglen);
+    memset(d, 0, sizeof(*d));
+    ret = enrollment_find(h, hello->secret, row, d->org, d->role, d->name, msg, msglen);
     if (ret == CS_WELCOME_BUSY)
         goto busy;
     if (ret != CS_WELCOME_OK)
         return ret;
-    /* A dry run stops here. */
-    if (dry)
-        return CS_WELCOME_OK;
     /* The enrollment names the device; the device names itself only where it did not. */
-    if (name[0] == 0) {
+    if (d->name[0] == 0) {
         size_t n = strnlen(hello->name, sizeof(hello->name));
         if (n < sizeof(hello->name)) {
-            memcpy(name, hello->name, n + 1);
-            if (!hub__text_ok(name, sizeof(name), 1))
-                name[0] = 0;
+            memcpy(d->name, hello->name, n + 1);
+            if (!hub__text_ok(d->name, sizeof(d->name), 1))
+                d->name[0] = 0;
         }
     }
-    ret = enroll_device(h, pk, &id, row, org, role, name, d);
-    if (ret == CS_WELCOME_ENROLL)
-        snprintf(msg, msglen, "%s", _(WRONG_CODE));
-    else if (ret == CS_WELCOME_BUSY)
-        goto busy;
-    if (ret != CS_WELCOME_OK)
-        return ret;
-named:
+    d->id = id;
+    memcpy(d->pk, pk, CS_PK_LEN);
+    d->enrolled_at = d->last_contact = (int64_t)time(NULL);
+    return CS_WELCOME_OK;
+busy:
+    snprintf(msg, msglen, "%s", _(CANNOT_CHECK));
+    return CS_WELCOME_BUSY;
+}
+
+int
+hub_admit_commit(struct hub *h, const struct hub_device *d, int64_t row, char *msg, size_t msglen)
+{
+    if (msglen > 0)
+        msg[0] = 0;
+    if (row != 0) {
+        int ret = enroll_device(h, row, d);
+        if (ret == CS_WELCOME_ENROLL)
+            snprintf(msg, msglen, "%s", _(WRONG_CODE));
+        else if (ret == CS_WELCOME_BUSY)
+            snprintf(msg, msglen, "%s", _(CANNOT_CHECK));
+        if (ret != CS_WELCOME_OK)
+            return ret;
+    }
     /* The device is served all the same: its name is written again at its next contact. */
     if (device_publish(h, d, msg, msglen) != 0)
         fprintf(stderr, "cellsyncd: warning event=device-name-failed reason=\"%s\"\n", msg);
     if (msglen > 0)
         msg[0] = 0;
     return CS_WELCOME_OK;
-busy:
-    snprintf(msg, msglen, "%s", _("the hub cannot check this device now; try again later"));
-    return CS_WELCOME_BUSY;
 }
 
 int
 hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
           struct hub_device *d, char *msg, size_t msglen)
 {
-    return admit(h, pk, hello, d, msg, msglen, 0);
+    int64_t row;
+    int ret = hub_admit_decide(h, pk, hello, d, &row, msg, msglen);
+    return ret == CS_WELCOME_OK ? hub_admit_commit(h, d, row, msg, msglen) : ret;
 }
 
 int
@@ -607,7 +606,8 @@ hub_admit_check(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hell
                 size_t msglen)
 {
     struct hub_device d;
-    int ret = admit(h, pk, hello, &d, msg, msglen, 1);
+    int64_t row;
+    int ret = hub_admit_decide(h, pk, hello, &d, &row, msg, msglen);
     sodium_memzero(&d, sizeof(d));
     return ret;
 }

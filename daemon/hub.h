@@ -196,6 +196,21 @@ int hub_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello 
  */
 int hub_admit_check(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
                     char *msg, size_t msglen);
+/*
+ * hub_admit in two halves, for the live handshake, where nothing may change
+ * before the device has proved its key (wire.h): the decision, which
+ * writes nothing (d filled as hub_admit fills it, the device it would make
+ * for an open enrollment, whose row *row is then nonzero, else 0), and
+ * its effects once proved: the enrollment used and the device added (row
+ * nonzero), its name published. The commit may still refuse: an
+ * enrollment used by another device in between (CS_WELCOME_ENROLL).
+ */
+int hub_admit_decide(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
+                     struct hub_device *d, int64_t *row, char *msg, size_t msglen);
+int hub_admit_commit(struct hub *h, const struct hub_device *d, int64_t row, char *msg,
+                     size_t msglen);
+/* 1 when d's name, unit and role are in the replica's device table as they are, 0 if not, < 0. */
+int hub_device_published(struct hub *h, const struct hub_device *d);
 
 /* A device by id (for bundles, which come without a handshake): 0 or CS_ENOTFOUND. */
 int hub_device_get(struct hub *h, const struct cs_id *id, struct hub_device *d);

@@ -276,7 +276,10 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
     if ((ret = check(h, path, b, &hello, pk, res, err, errlen)) != 0)
         goto out;
 
+    /* Its signature is checked (check): the device holds its key, the admission takes effect. */
     int status = hub_peer_admit(h, pk, &hello, &p, &wel);
+    if (status == CS_WELCOME_OK)
+        status = hub_peer_commit(h, &p, wel.message, sizeof(wel.message));
     sodium_memzero(&hello.secret, sizeof(hello.secret));
     if (status != CS_WELCOME_OK) {
         hub_peer_release(&p);

@@ -27,7 +27,8 @@ hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello
 {
     memset(p, 0, sizeof(*p));
     memset(w, 0, sizeof(*w));
-    w->status = (uint32_t)hub_admit(h, pk, hello, &p->dev, w->message, sizeof(w->message));
+    w->status = (uint32_t)hub_admit_decide(h, pk, hello, &p->dev, &p->enroll_row, w->message,
+                                           sizeof(w->message));
     w->hub_time = cs_replica_now(hub_replica(h));
     if (w->status != CS_WELCOME_OK)
         return (int)w->status;
@@ -57,8 +58,21 @@ hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello
         snprintf(w->message, sizeof(w->message), _("the hub cannot read its org tree"));
         return (int)w->status;
     }
-    /* last_contact waits for the device's first session frame (hub_device_proven). */
+    /* Its enrollment, name and last_contact wait for its proof (hub_peer_commit,
+     * hub_device_proven). */
+    p->pending = p->enroll_row != 0 || hub_device_published(h, &p->dev) != 1;
     return CS_WELCOME_OK;
+}
+
+int
+hub_peer_commit(struct hub *h, struct hub_peer *p, char *msg, size_t msglen)
+{
+    if (p->committed)
+        return CS_WELCOME_OK;
+    int ret = hub_admit_commit(h, &p->dev, p->enroll_row, msg, msglen);
+    if (ret == CS_WELCOME_OK)
+        p->committed = 1;
+    return ret;
 }
 
 void

@@ -25,10 +25,19 @@ struct hub_peer {
      */
     int restored;
     char restored_log[160];
+    /*
+     * Admitted and not yet committed (hub_peer_commit): its enrollment's
+     * row, or 0; pending when the commit will write (an enrollment, or a
+     * name to publish), so what the device is sent waits for it.
+     */
+    int64_t enroll_row;
+    int pending;
+    int committed;
 };
 
 /*
- * Admits the device with this key and hello (hub_admit), loads its scope,
+ * Decides on the device with this key and hello (hub_admit_decide: nothing
+ * written until hub_peer_commit), loads its scope,
  * and fills the welcome. The downstream cursor comes from the hello's
  * hub_seq and incarnation (hub_down_cursor): the welcome carries the hub's
  * incarnation and that cursor (down_seq), so a device whose incarnation
@@ -37,6 +46,12 @@ struct hub_peer {
  */
 int hub_peer_admit(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
                    struct hub_peer *p, struct cs_welcome *w);
+/*
+ * The admission's effects, once the device has proved its key (a session
+ * frame opened, or a bundle's signature checked): hub_admit_commit, once.
+ * The welcome status (CS_WELCOME_OK, or _ENROLL / _BUSY with msg).
+ */
+int hub_peer_commit(struct hub *h, struct hub_peer *p, char *msg, size_t msglen);
 void hub_peer_release(struct hub_peer *p);
 
 struct hub_merge {

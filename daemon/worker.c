@@ -91,6 +91,7 @@ hello_work(struct hub *h, struct job *j)
             sodium_memzero(&hello, sizeof(hello));
             return;
         }
+        o->pending = p->pending;
         o->restored = p->restored;
         memcpy(o->restored_log, p->restored_log, sizeof(o->restored_log));
     }
@@ -106,6 +107,12 @@ job_work(struct worker *w, struct hub *h, struct job *j)
 {
     struct conn_dev *d = j->dev;
     j->ret = 0;
+    /* A session whose admission was refused at its proof (J_PROVEN) does nothing more. */
+    if (d != NULL && d->refused && j->kind != J_BYE) {
+        j->ret = CS_EINVAL;
+        snprintf(j->err, sizeof(j->err), "%s", _("the device was refused"));
+        return;
+    }
     switch (j->kind) {
     case J_HELLO:
         hello_work(h, j);
@@ -158,11 +165,21 @@ job_work(struct worker *w, struct hub *h, struct job *j)
         if (d->proven)
             hub_device_touch(h, &d->peer.dev.id, (int64_t)time(NULL));
         break;
-    case J_PROVEN:
+    case J_PROVEN: {
+        /* The device holds its key: now its enrollment is used, its name and contact written. */
+        char msg[128];
+        if (hub_peer_commit(h, &d->peer, msg, sizeof(msg)) != CS_WELCOME_OK) {
+            j->ret = CS_EINVAL;
+            j->u.seq = 1; /* out: refused (the loop closes the session) */
+            d->refused = 1;
+            snprintf(j->err, sizeof(j->err), _("device refused: %s"), msg);
+            break;
+        }
         j->ret = hub_device_proven(h, &d->peer.dev.id, d->hs_ts, (int64_t)time(NULL));
         if (j->ret == 0)
             d->proven = 1;
         break;
+    }
     case J_IMPORT: {
         /* It writes its reply file itself: each of its commits must be on disk at once. */
         sqlite3 *db = cs_replica_db(hub_replica(h));

@@ -33,6 +33,7 @@ struct conn_dev {
     int up_failed;                 /* a chunk of this session failed to merge */
     uint8_t hs_ts[CS_WIRE_TS_LEN]; /* msg1's timestamp, stored once the device is proven */
     int proven;                    /* a session frame of the device opened (J_PROVEN) */
+    int refused;                   /* its admission could not take effect: nothing more runs */
 };
 
 /* J_PROVEN: the device's first session frame opened; it holds its key (wire.h). */
@@ -65,6 +66,7 @@ struct job_hello {
     size_t nrefused;
     unsigned held;     /* in: seconds this address must still wait before a secret is checked */
     int enroll_failed; /* out: 1 a secret checked and wrong, 2 refused unchecked (held) */
+    int pending;       /* out: admitted, with writes that wait for the proof (struct hub_peer) */
 };
 
 /*
@@ -116,7 +118,8 @@ struct job {
         struct job_pake pake;
         struct job_chunk_in chunk_in;
         struct job_chunk_out chunk_out;
-        uint64_t seq;          /* J_ACK_IN, J_DONE_IN, in: the device's ACK or DONE */
+        uint64_t
+            seq; /* J_ACK_IN, J_DONE_IN, in: the device's ACK or DONE; J_PROVEN, out: 1 refused */
         struct inbox_job *imp; /* J_IMPORT: a bundle of the inbox, in and out */
         uint64_t max_drift_ms; /* J_RELOAD, in: the clock's new bound (SIGHUP) */
     } u;

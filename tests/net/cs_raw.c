@@ -39,6 +39,9 @@
  *                      hub's own cursor) proves the key; its msg1 is saved to
  *                      FILE, then sent again on a second connection: nothing
  *                      comes back (the timestamp is not newer), closed in 2 s
+ *     unproven HOME    a handshake and both stream headers, then a hang-up before
+ *                      any session frame: the hub must change nothing, even for
+ *                      a device that presents an enrollment (wire.h)
  *     future HOME      its unsynced changes as they are (no re-stamping): a
  *                      REFUSED of kind CS_REFUSAL_CLOCK for each, then an ACK
  *     bomb HOME        decompression bombs signed by the device (review F9),
@@ -935,6 +938,21 @@ mode_replay(struct dev *d)
     return verdict(!bad, "both acknowledged; the second welcome already covered the chunk");
 }
 
+/* A welcome, and the hub's stream header, then a hang-up: the device never proves its key. */
+static int
+mode_unproven(struct dev *d)
+{
+    static struct link l;
+    struct cs_welcome w;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH];
+    size_t len1 = 0;
+    if (session_open(&l, d, msg1, &len1, &w) != 0)
+        return 1;
+    printf("unproven: welcomed as %s (%s), hanging up before any session frame\n", w.org, w.role);
+    link_close(&l);
+    return verdict(1, "welcomed; the hub's state is for the test to check");
+}
+
 static int
 mode_replay_hello(struct dev *d, const char *path)
 {
@@ -1168,6 +1186,8 @@ device_mode(const char *mode, const char *home, const char *arg)
         ret = mode_replay(&d);
     else if (strcmp(mode, "replay-hello") == 0 && arg != NULL)
         ret = mode_replay_hello(&d, arg);
+    else if (strcmp(mode, "unproven") == 0)
+        ret = mode_unproven(&d);
     else if (strcmp(mode, "future") == 0)
         ret = mode_future(&d);
     else if (strcmp(mode, "bomb") == 0)
@@ -1200,7 +1220,7 @@ main(int argc, char **argv)
     if (argc < 3 || argc > 6) {
         fprintf(stderr, "usage: cs_raw HOST:PORT version|oversize|preauth-big|idle [T]|slow "
                         "[T]|garbage|keyreq|many N [T]\n"
-                        "       cs_raw HOST:PORT forge|badsig|truncate|bigframe|replay|"
+                        "       cs_raw HOST:PORT forge|badsig|truncate|bigframe|replay|unproven|"
                         "future|bomb HOME\n"
                         "       cs_raw HOST:PORT bomb-bundle HOME OUT [stranger]\n"
                         "       cs_raw HOST:PORT replay-hello HOME FILE | replay-msg1 FILE\n");
@@ -1230,7 +1250,8 @@ main(int argc, char **argv)
     int idle_or_slow = strcmp(mode, "idle") == 0 || strcmp(mode, "slow") == 0;
     int timeout = idle_or_slow && argc == 4 ? number(argv[3], 1, 25) : 10;
     static const char *const device_modes[] = {
-        "forge", "badsig", "truncate", "bigframe", "replay", "replay-hello", "future", "bomb",
+        "forge",        "badsig",   "truncate", "bigframe", "replay",
+        "replay-hello", "unproven", "future",   "bomb",
     };
     for (size_t i = 0; i < sizeof(device_modes) / sizeof(device_modes[0]); i++)
         if (strcmp(mode, device_modes[i]) == 0 && argc == (strcmp(mode, "replay-hello") ? 4 : 5))

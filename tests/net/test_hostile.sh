@@ -110,8 +110,9 @@ check_rc $? "hub init"
 start_hub "$dir/hub" --config "$dir/hub.conf"
 
 # Devices: a and b of cell CB-01, r of CB-02 (to be revoked), f of CB-01 (its
-# clock runs ahead), g of CB-01, o enrolled with another hub.
-for d in a:CB-01 b:CB-01 r:CB-02 f:CB-01 g:CB-01; do
+# clock runs ahead), g of CB-01, n of CB-01 (enrolled, never synced), o enrolled
+# with another hub.
+for d in a:CB-01 b:CB-01 r:CB-02 f:CB-01 g:CB-01 n:CB-01; do
     name=${d%%:*} org=${d#*:}
     "$cellsyncd" enroll --state "$dir/hub" --org "$org" --role cell --name "máy $name" \
         --addr "$addr" --out "$dir/$name.enroll" >"$out" 2>"$err"
@@ -190,6 +191,18 @@ echo "cs_raw bigframe (a session frame over the limit)"
 raw bigframe "$dir/a"
 logged "device=$ida event=close reason=\"frame over the size limit\""
 same_state "$s1" "a truncated stream and an oversize frame"
+echo "cs_raw unproven (n presents its enrollment, is welcomed, hangs up before any session frame)"
+s1=$(hub_state)
+raw unproven "$dir/n"
+logged "event=hello org=CB-01" 1
+sleep 0.5
+same_state "$s1" "a device that never proved its key"
+equal "its enrollment is still open" 1 \
+    "$(hubsql "SELECT count(*) FROM hub_enrollment WHERE name = 'máy n' AND used_by IS NULL")"
+equal "no device row for it" 0 "$(hubsql "SELECT count(*) FROM hub_device WHERE name = 'máy n'")"
+on n 0 "synced" -- sync --quiet --timeout 20
+equal "then its own sync enrolls it" 1 \
+    "$(hubsql "SELECT count(*) FROM hub_device WHERE name = 'máy n'")"
 echo "cs_raw replay-hello (a's msg1, proven by its session, then sent again)"
 raw replay-hello "$dir/a" "$dir/msg1.bin"
 logged "reason=\"replayed handshake\""
