@@ -13,7 +13,10 @@
  *
  * The same source builds against wire version 2 (the handshake before Noise
  * IK, whose device start takes no timestamp), so before and after can be
- * measured from one file (BENCHMARKS.md, "Handshake").
+ * measured from one file (BENCHMARKS.md, "Handshake"). From version 4 it
+ * also measures enrollment by code (cellsync/pake.h, CPace): its frames'
+ * bytes and each side's CPU per run; before it, enrollment by code was a
+ * one-byte key request and the 33-byte plain reply.
  *
  *   bench_handshake [--runs N]     (default 2000, after 50 not counted)
  */
@@ -27,6 +30,9 @@
 #include "cellsync/key.h"
 #include "cellsync/version.h"
 #include "cellsync/wire.h"
+#if CS_WIRE_VERSION >= 4
+#include "cellsync/pake.h"
+#endif
 
 #define WARMUP 50
 
@@ -80,6 +86,76 @@ payloads(struct cs_hello *h, struct cs_welcome *w)
     memset(w->incarnation, 0x5a, sizeof(w->incarnation));
     w->down_seq = 2712;
 }
+
+#if CS_WIRE_VERSION >= 4
+/* Enrollment by code, both sides in memory: bytes of each frame, CPU per run of each side. */
+static int
+pake_bench(int runs, double x, double s)
+{
+    double *dv = calloc((size_t)runs, sizeof(double)), *hv = calloc((size_t)runs, sizeof(double));
+    uint8_t code[CS_ENROLL_SECRET_LEN], bits[8], start[CS_PAKE_START_LEN];
+    uint8_t nonce[CS_PAKE_NONCE_MSG], share[CS_PAKE_SHARE_LEN], reply[CS_PAKE_REPLY_MAX];
+    uint8_t confirm[CS_PAKE_CONFIRM_LEN];
+    struct cs_enrollment e, got;
+    size_t rlen = 0;
+    if (dv == NULL || hv == NULL)
+        return 1;
+    randombytes_buf(bits, sizeof(bits));
+    cs_enroll_code_secret(4242, bits, code);
+    memset(&e, 0, sizeof(e));
+    randombytes_buf(e.hub_pk, sizeof(e.hub_pk));
+    randombytes_buf(e.secret, sizeof(e.secret));
+    snprintf(e.org, sizeof(e.org), "CB-01");
+    snprintf(e.role, sizeof(e.role), "cell");
+    snprintf(e.name, sizeof(e.name), "máy a");
+    e.expires = 1800000000;
+    for (int i = -WARMUP; i < runs; i++) {
+        struct cs_pake dp, hp;
+        unsigned v;
+        double t0 = cpu_us();
+        int ret = cs_pake_dev_start(&dp, code, start);
+        double t1 = cpu_us();
+        if (ret == 0)
+            ret = cs_pake_hub_start(&hp, start, sizeof(start), &v, nonce);
+        double t2 = cpu_us();
+        if (ret == 0)
+            ret = cs_pake_dev_share(&dp, nonce, sizeof(nonce), share);
+        double t3 = cpu_us();
+        if (ret == 0)
+            ret =
+                cs_pake_hub_reply(&hp, code, share, sizeof(share), &e, reply, sizeof(reply), &rlen);
+        double t4 = cpu_us();
+        if (ret == 0)
+            ret = cs_pake_dev_finish(&dp, reply, rlen, &got, confirm);
+        double t5 = cpu_us();
+        if (ret == 0)
+            ret = cs_pake_hub_confirm(&hp, confirm, sizeof(confirm));
+        double t6 = cpu_us();
+        if (ret != 0) {
+            fprintf(stderr, "bench_handshake: the run of CPace failed: %s\n", cs_strerror(ret));
+            return 1;
+        }
+        if (i >= 0) {
+            dv[i] = (t1 - t0) + (t3 - t2) + (t5 - t4);
+            hv[i] = (t2 - t1) + (t4 - t3) + (t6 - t5);
+        }
+        cs_pake_wipe(&dp);
+        cs_pake_wipe(&hp);
+    }
+    const size_t hdr = CS_WIRE_HEADER;
+    printf("enrollment by code (CPace), bytes of each frame (+%zu of prefix each):\n", hdr);
+    printf("  START %zu, NONCE %zu, SHARE %zu, REPLY %zu, CONFIRM %zu\n", sizeof(start),
+           sizeof(nonce), sizeof(share), rlen, sizeof(confirm));
+    printf("  in all %zu up / %zu down (the key request before: %zu / %zu)\n",
+           3 * hdr + sizeof(start) + sizeof(share) + sizeof(confirm),
+           2 * hdr + sizeof(nonce) + rlen, hdr + 1, hdr + 1 + (size_t)CS_PK_LEN);
+    row("device: a run of CPace", dv, runs, x, s);
+    row("hub: a run of CPace", hv, runs, x, s);
+    free(dv);
+    free(hv);
+    return 0;
+}
+#endif
 
 int
 main(int argc, char **argv)
@@ -200,6 +276,10 @@ main(int argc, char **argv)
     row("hub: a whole handshake", hv, runs, x, s);
     row("baseline: X25519 scalarmult", xv, runs, x, s);
     row("baseline: Ed25519 sign", sv, runs, x, s);
+#if CS_WIRE_VERSION >= 4
+    if (pake_bench(runs, x, s) != 0)
+        return 1;
+#endif
 
     free(dv);
     free(hv);
