@@ -619,7 +619,8 @@ process_frames(struct conn *c)
             /* Nothing more until the hub has answered. */
             uv_read_stop((uv_stream_t *)&c->tcp);
             c->reading = 0;
-            conn_job_push(c, j);
+            c->jobs++;
+            hello_push(j);
             break;
         } else if (c->state == C_HEADER) {
             if (cs_session_accept(&c->sess, &c->hs, f, len) != 0) {

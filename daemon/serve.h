@@ -22,6 +22,11 @@
 #define BATCH_MAX      128          /* jobs the worker takes at once, then one sync of the log */
 #define READ_ROOM      8192u        /* room for one read beyond what is buffered */
 #define RBUF_KEEP      (64u << 10)  /* an empty read buffer up to this size is kept */
+/*
+ * msg1s read at once on libuv's threadpool (worker.c): fewer than its 4
+ * threads, so the worker's batch always finds one free.
+ */
+#define HS_READ_MAX 2
 
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
@@ -45,6 +50,9 @@ struct worker {
     struct job *batch;
     int sync_rc;
     unsigned long long log_syncs;
+    /* The crypto stage (the loop's): hellos whose msg1 waits to be read, and how many are. */
+    struct job *hs_head, *hs_tail;
+    unsigned hs_busy;
 };
 
 /* The server: the loop's, but for the worker's batch (struct worker) and the hub. */

@@ -39,26 +39,19 @@
 
 static void job_start_next(struct server *s);
 
-/* The handshake: msg1 read, the device admitted or refused, msg2 made. */
+/*
+ * The handshake, msg1 read on the crypto stage (hello_push): the device
+ * admitted or refused, msg2 made.
+ */
 static void
 hello_work(struct hub *h, struct job *j)
 {
     struct job_hello *o = &j->u.hello;
     struct hub_peer *p = &j->dev->peer;
-    struct cs_hello hello;
+    struct cs_hello hello = o->peer;
     struct cs_welcome wel;
-    int rc = cs_hs_hub_read(&o->hs, hub_key(h), o->msg1, o->msg1len, &hello);
-    if (rc == CS_EVERSION) {
-        o->msg2len = cs_hs_version_reply(o->msg2);
-        o->close_after = 1;
-        snprintf(j->err, sizeof(j->err), _("protocol version mismatch"));
-        return;
-    }
-    if (rc != 0) {
-        j->ret = rc;
-        snprintf(j->err, sizeof(j->err), _("handshake refused: %s"), cs_strerror(rc));
-        return;
-    }
+    int rc;
+    sodium_memzero(&o->peer, sizeof(o->peer));
     /*
      * A msg1 whose timestamp is not after the device's latest is a replay:
      * dropped before admission, without msg2 and without a write (F11).
@@ -99,6 +92,7 @@ hello_work(struct hub *h, struct job *j)
         j->ret = rc;
         snprintf(j->err, sizeof(j->err), _("cannot answer the handshake: %s"), cs_strerror(rc));
     }
+    sodium_memzero(&hello, sizeof(hello));
 }
 
 /* On the worker: one job, writing its result and its session's conn_dev, nothing else. */
@@ -299,6 +293,83 @@ job_start_next(struct server *s)
     uv_queue_work(s->loop, &w->req, batch_work, batch_after);
 }
 
+/*
+ * ---- the crypto stage: msg1 read before the worker ----
+ *
+ * Reading msg1 costs two X25519 operations and two decryptions, and needs
+ * only the hub's key (immutable once loaded): it runs on libuv's threadpool,
+ * HS_READ_MAX at once, so a flood of bogus msg1s (random bytes, a wrong
+ * key) is refused there and never waits in, or delays, the worker's queue.
+ * The job is the stage's from hello_push until hs_read_after, then the
+ * worker's (job_push) or the connection's again (conn_job_done): its
+ * connection has no other job meanwhile (reading is paused for the hello).
+ */
+static void hs_read_next(struct server *s);
+
+static void
+hs_read_work(uv_work_t *req)
+{
+    struct job *j = container_of(req, struct job, u.hello.read_req);
+    struct job_hello *o = &j->u.hello;
+    o->read_rc = cs_hs_hub_read(&o->hs, hub_key(j->srv->hub), o->msg1, o->msg1len, &o->peer);
+}
+
+static void
+hs_read_after(uv_work_t *req, int status)
+{
+    struct job *j = container_of(req, struct job, u.hello.read_req);
+    struct job_hello *o = &j->u.hello;
+    struct server *s = j->srv;
+    (void)status;
+    s->worker.hs_busy--;
+    hs_read_next(s);
+    if (o->read_rc == 0) {
+        job_push(j);
+        return;
+    }
+    if (o->read_rc == CS_EVERSION) {
+        o->msg2len = cs_hs_version_reply(o->msg2);
+        o->close_after = 1;
+        snprintf(j->err, sizeof(j->err), _("protocol version mismatch"));
+    } else {
+        j->ret = o->read_rc;
+        snprintf(j->err, sizeof(j->err), _("handshake refused: %s"), cs_strerror(o->read_rc));
+    }
+    conn_job_done(j);
+}
+
+static void
+hs_read_next(struct server *s)
+{
+    struct worker *w = &s->worker;
+    while (w->hs_busy < HS_READ_MAX && w->hs_head != NULL) {
+        struct job *j = w->hs_head;
+        w->hs_head = j->next;
+        if (w->hs_head == NULL)
+            w->hs_tail = NULL;
+        j->next = NULL;
+        if (uv_queue_work(s->loop, &j->u.hello.read_req, hs_read_work, hs_read_after) != 0) {
+            j->ret = CS_ENOMEM;
+            snprintf(j->err, sizeof(j->err), "%s", cs_strerror(CS_ENOMEM));
+            conn_job_done(j);
+            continue;
+        }
+        w->hs_busy++;
+    }
+}
+
+void
+hello_push(struct job *j)
+{
+    struct worker *w = &j->srv->worker;
+    if (w->hs_tail)
+        w->hs_tail->next = j;
+    else
+        w->hs_head = j;
+    w->hs_tail = j;
+    hs_read_next(j->srv);
+}
+
 struct job *
 job_new(struct server *s, enum job_kind kind)
 {
@@ -332,6 +403,7 @@ job_free(struct job *j)
         free(j->u.hello.msg1);
         free(j->u.hello.refused);
         sodium_memzero(&j->u.hello.hs, sizeof(j->u.hello.hs));
+        sodium_memzero(&j->u.hello.peer, sizeof(j->u.hello.peer));
         break;
     case J_CHUNK_IN:
         free(j->u.chunk_in.env);

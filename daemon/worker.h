@@ -67,6 +67,10 @@ struct job_hello {
     unsigned held;     /* in: seconds this address must still wait before a secret is checked */
     int enroll_failed; /* out: 1 a secret checked and wrong, 2 refused unchecked (held) */
     int pending;       /* out: admitted, with writes that wait for the proof (struct hub_peer) */
+    /* The crypto stage's (hello_push): msg1 read off the worker, on libuv's threadpool. */
+    uv_work_t read_req;
+    int read_rc;          /* cs_hs_hub_read's result */
+    struct cs_hello peer; /* the device's hello, once msg1 is read (wiped with the job) */
 };
 
 /*
@@ -128,6 +132,12 @@ struct job {
 /* A job of s (calloc: every field zero); job_free frees what its kind holds. */
 struct job *job_new(struct server *s, enum job_kind kind);
 void job_push(struct job *j);
+/*
+ * A J_HELLO (counted in its connection's jobs): msg1 is read on the crypto
+ * stage first, and only a msg1 that decrypts goes on to the worker; any
+ * other comes back to conn_job_done with j->ret set, the worker untouched.
+ */
+void hello_push(struct job *j);
 void job_free(struct job *j);
 int group_commit_start(sqlite3 *db);
 
