@@ -107,7 +107,8 @@ test-asan: deps
 # The tests where threads meet: `cellsyncd serve` runs merges, chunks and imports on a
 # libuv worker thread beside the loop, and a connection can close while a job of its is
 # on the worker (net_faults cuts a sync at many points); test_conn drives the connection
-# code and the worker on a real loop; cli_ui_sync runs the web pages' sync and stick jobs
+# code and the worker on a real loop; net_busy reads msg1s on the crypto stage (libuv's
+# threadpool) beside the worker; cli_ui_sync runs the web pages' sync and stick jobs
 # on their worker thread beside the server's. Every process writes its
 # ThreadSanitizer report to tsan-logs/ of the build tree (the tests do not look at a
 # hub's exit status), and any report fails the target. net_many with 40 devices: 200
@@ -118,7 +119,7 @@ test-asan: deps
 # randomization off where setarch may turn it off: gcc 12's ThreadSanitizer stops at
 # start ("unexpected memory mapping") on kernels that randomize mmap with more than 30
 # bits (vm.mmap_rnd_bits = 32; github.com/google/sanitizers/issues/1716).
-TSAN_TESTS ?= test_conn cli_sync cli_bundle cli_ops cli_ui_sync net_hostile net_faults net_many net_crash
+TSAN_TESTS ?= test_conn cli_sync cli_bundle cli_ops cli_ui_sync net_hostile net_busy net_faults net_many net_crash
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TSAN=ON $(CMAKE_FLAGS)
 	cmake --build $(TSAN_BUILD) -j $(JOBS)

@@ -145,7 +145,7 @@ sync_handshake(struct sync *s)
     uint8_t msg1[CS_WIRE_MAX_PREAUTH], *frame, ts[CS_WIRE_TS_LEN];
     struct cs_hello hello = {0};
     size_t len, flen;
-    unsigned hub_version = 0;
+    unsigned hub_version = 0, busy = 0;
     int ret;
 
     tell(s, SYNC_CONNECTING);
@@ -160,12 +160,27 @@ sync_handshake(struct sync *s)
         goto out;
     ret = link_pump(&s->l, CS_WIRE_MAX_PREAUTH, 1, &frame, &flen, &s->t, s->err, sizeof(s->err));
     if (ret != 0) {
-        /* A hub that cannot read our first message hangs up without a word. */
-        if (ret == -EPIPE && s->t.recv_bytes == 0)
+        /* A hub says why it refuses (wire.h): a hang-up without a word is the link's. */
+        if (ret == -EPIPE || ret == -ECONNRESET)
             cs_errf(s->err, sizeof(s->err), ret,
-                    _("the hub at '%s' hung up during the handshake: it is not the hub this "
-                      "device was enrolled with (its key differs), or it is too old"),
+                    _("the link to the hub at '%s' dropped during the handshake; run "
+                      "'cellsync sync' again to resume"),
                     s->addr);
+        goto out;
+    }
+    /* Unauthenticated, like a silence: shown, and nothing else changes. */
+    if (cs_hs_busy_read(frame, flen, &busy)) {
+        link_consume(&s->l, flen);
+        ret = cs_errf(s->err, sizeof(s->err), CS_EBUSY,
+                      _("the hub at '%s' is busy: try again in %u s"), s->addr, busy);
+        goto out;
+    }
+    if (flen == 1 && frame[0] == CS_WIRE_HS_REFUSED) {
+        link_consume(&s->l, flen);
+        ret = cs_errf(s->err, sizeof(s->err), CS_EDECRYPT,
+                      _("the hub at '%s' refused the handshake: it is not the hub this device "
+                        "was enrolled with (its key differs)"),
+                      s->addr);
         goto out;
     }
     ret = cs_hs_device_finish(&s->hs, s->d.key, s->d.hub_pk, frame, flen, &s->w, &hub_version);

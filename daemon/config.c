@@ -24,6 +24,15 @@ conf_defaults(struct conf *c)
     c->handshake_timeout = 10;
     c->idle_timeout = 120;
     c->max_connections = 2048;
+    /*
+     * Per source address, for the many cells behind one carrier NAT: 256
+     * syncs at once (an eighth of the hub) and 20 handshakes a second,
+     * bursts of 200 (serve.h), where a province's cells make a few hundred
+     * syncs an hour; a flood from one address meets these, not the hub's cap.
+     */
+    c->max_connections_per_address = 256;
+    c->handshakes_per_address = 20;
+    c->preauth_log_lines = 5;
 }
 
 static char *
@@ -92,6 +101,12 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
             bad = number(val, 5, 86400, &c->idle_timeout);
         else if (strcmp(key, "max_connections") == 0)
             bad = number(val, 1, 1000000, &c->max_connections);
+        else if (strcmp(key, "max_connections_per_address") == 0)
+            bad = number(val, 1, 1000000, &c->max_connections_per_address);
+        else if (strcmp(key, "handshakes_per_address") == 0)
+            bad = number(val, 1, 1000000, &c->handshakes_per_address);
+        else if (strcmp(key, "preauth_log_lines") == 0)
+            bad = number(val, 0, 1000000000, &c->preauth_log_lines);
         else if (strcmp(key, "inbox") == 0)
             bad = *val == 0 ||
                   snprintf(c->inbox, sizeof(c->inbox), "%s", val) >= (int)sizeof(c->inbox);

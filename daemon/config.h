@@ -13,14 +13,17 @@
 #define CONF_DEFAULT_PATH "/etc/cellsync/cellsyncd.conf"
 
 struct conf {
-    char state[PATH_MAX];       /* state = /var/lib/cellsyncd */
-    char listen[128];           /* listen = 0.0.0.0:7461 */
-    unsigned max_drift_hours;   /* max_drift_hours = 24 */
-    unsigned handshake_timeout; /* handshake_timeout = 10 (seconds) */
-    unsigned idle_timeout;      /* idle_timeout = 120 (seconds) */
-    unsigned max_connections;   /* max_connections = 2048 */
-    char inbox[PATH_MAX];       /* inbox = DIR: bundles to import ("" = none) */
-    char holidays[PATH_MAX];    /* holidays = FILE: extra public holidays ("" = none) */
+    char state[PATH_MAX];                 /* state = /var/lib/cellsyncd */
+    char listen[128];                     /* listen = 0.0.0.0:7461 */
+    unsigned max_drift_hours;             /* max_drift_hours = 24 */
+    unsigned handshake_timeout;           /* handshake_timeout = 10 (seconds) */
+    unsigned idle_timeout;                /* idle_timeout = 120 (seconds) */
+    unsigned max_connections;             /* max_connections = 2048 */
+    unsigned max_connections_per_address; /* max_connections_per_address = 256 */
+    unsigned handshakes_per_address;      /* handshakes_per_address = 20 (a second) */
+    unsigned preauth_log_lines;           /* preauth_log_lines = 5 (per address a minute) */
+    char inbox[PATH_MAX];                 /* inbox = DIR: bundles to import ("" = none) */
+    char holidays[PATH_MAX];              /* holidays = FILE: extra public holidays ("" = none) */
 };
 
 void conf_defaults(struct conf *c);

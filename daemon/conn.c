@@ -147,6 +147,7 @@ conn_free(uv_handle_t *h)
     struct server *s = c->srv;
     /* The worker's conn_dev: no job is left to use it. */
     hub_peer_release(&c->dev.peer);
+    guard_disconnect(c->gslot);
     /* A REPLY sent and no right CONFIRM: a guess of the code, counted for the address too. */
     if (c->pake != NULL) {
         if (c->pake->replied && !c->pake_ok)
@@ -177,17 +178,33 @@ tcp_closed(uv_handle_t *h)
     conn_free_when_done(c);
 }
 
+/*
+ * Logs why c closes, but for a connection closed before a msg1 of it
+ * decrypted past its address's lines of the minute: counted (guard.h).
+ */
+static void
+log_close(struct conn *c, const char *reason)
+{
+    if (c->quiet)
+        return;
+    if (c->state == C_HELLO && !c->msg1_read &&
+        !guard_preauth(&c->srv->guard, c->addr, reason, c->srv->conf.preauth_log_lines,
+                       uv_now(c->srv->loop)))
+        return;
+    logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu", reason,
+          c->up_changes, c->down_changes, c->conflicts, c->refused);
+}
+
 /* Closes the socket now, whatever is queued; logs why (no reason: logged before). */
 void
 conn_close(struct conn *c, const char *reason)
 {
     if (c->state >= C_CLOSING)
         return;
+    if (reason != NULL)
+        log_close(c, reason);
     c->state = C_CLOSING;
     c->reading = 0;
-    if (reason != NULL && !c->quiet)
-        logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu",
-              reason, c->up_changes, c->down_changes, c->conflicts, c->refused);
     if (c->who[0]) {
         struct job *j = conn_job_new(c, J_BYE);
         if (j != NULL)
@@ -225,9 +242,7 @@ conn_finish(struct conn *c, const char *reason)
     }
     uv_read_stop((uv_stream_t *)&c->tcp);
     c->reading = 0;
-    if (!c->quiet)
-        logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu",
-              reason, c->up_changes, c->down_changes, c->conflicts, c->refused);
+    log_close(c, reason);
     c->state = C_DRAINING;
 }
 
@@ -238,6 +253,15 @@ conn_fail(struct conn *c, int code, const char *why)
     struct cs_msg m = {.type = CS_MSG_ERROR, .code = (uint32_t)-code};
     snprintf(m.message, sizeof(m.message), "%.*s", (int)sizeof(m.message) - 1, why);
     conn_send_msg(c, &m);
+    conn_finish(c, why);
+}
+
+/* "The hub is busy, try again in secs s" (wire.h), then the close: a full hub or address. */
+static void
+conn_busy(struct conn *c, unsigned secs, const char *why)
+{
+    uint8_t b[CS_WIRE_BUSY_LEN];
+    conn_send(c, b, cs_hs_busy_reply(b, secs), 0);
     conn_finish(c, why);
 }
 
@@ -286,6 +310,8 @@ hello_done(struct conn *c, struct job *j)
 {
     struct job_hello *o = &j->u.hello;
     uint8_t hdr[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+    /* Decrypted: what follows is a device's, logged one by one (log_close). */
+    c->msg1_read = o->read_rc == 0;
     if (j->ret != 0) {
         conn_close(c, j->err);
         return;
@@ -607,6 +633,12 @@ process_frames(struct conn *c)
             if (!c->reading)
                 break;
         } else if (c->state == C_HELLO) {
+            unsigned wait = guard_handshake(c->gslot, c->srv->conf.handshakes_per_address,
+                                            uv_now(c->srv->loop));
+            if (wait > 0) {
+                conn_busy(c, wait, "too many handshakes from this address");
+                break;
+            }
             struct job *j = conn_job_new(c, J_HELLO);
             if (j == NULL || (j->u.hello.msg1 = malloc(len ? len : 1)) == NULL) {
                 job_free(j);
@@ -747,11 +779,22 @@ on_connection(uv_stream_t *l, int status)
             uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
         snprintf(c->addr, sizeof(c->addr), "%s", ip);
     }
-    if (s->stopping || s->nconns > s->conf.max_connections) {
-        conn_close(c, "too many connections");
+    if (s->stopping) {
+        conn_close(c, "the hub is stopping");
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
+    /* Told, not dropped: a device that meets silence says the hub's key differs. */
+    if (s->nconns > s->conf.max_connections) {
+        conn_busy(c, GUARD_BUSY_S, "too many connections");
+        return;
+    }
+    unsigned wait = guard_connect(&s->guard, c->addr, s->conf.max_connections_per_address,
+                                  uv_now(s->loop), &c->gslot);
+    if (wait > 0) {
+        conn_busy(c, wait, "too many connections from this address");
+        return;
+    }
     c->state = C_HELLO;
     timer_arm(c);
     read_resume(c);
@@ -796,4 +839,6 @@ conn_stop(struct server *s)
         uv_close((uv_handle_t *)&s->listener, NULL);
     /* Idle connections close now; busy ones when their last job is done (conn_job_done). */
     uv_walk(s->loop, close_walk, s);
+    /* What was counted and not yet logged (guard.h), those closes included. */
+    guard_flush(&s->guard, uv_now(s->loop));
 }

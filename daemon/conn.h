@@ -60,6 +60,8 @@ struct conn {
     char addr[64]; /* the peer's IP, for logs */
     char who[16];  /* the device's short id, for logs */
     int quiet;     /* its close is not logged: the enrollment guard logged it (guard.h) */
+    struct guard_slot *gslot; /* its address's slot, counting it (guard_connect), or NULL */
+    int msg1_read;            /* a msg1 of it decrypted: its close is no scan's (guard_preauth) */
     uint8_t *rbuf;
     size_t rlen, rcap;
     size_t queued;   /* bytes handed to uv_write and not yet written */

@@ -332,7 +332,10 @@ hs_read_after(uv_work_t *req, int status)
         o->close_after = 1;
         snprintf(j->err, sizeof(j->err), _("protocol version mismatch"));
     } else {
-        j->ret = o->read_rc;
+        /* Said, so the device tells a hub of another key from a link that dropped (wire.h). */
+        o->msg2[0] = CS_WIRE_HS_REFUSED;
+        o->msg2len = 1;
+        o->close_after = 1;
         snprintf(j->err, sizeof(j->err), _("handshake refused: %s"), cs_strerror(o->read_rc));
     }
     conn_job_done(j);

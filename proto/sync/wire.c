@@ -555,6 +555,26 @@ cs_hs_version_reply(uint8_t out[2])
     return VREPLY_LEN;
 }
 
+size_t
+cs_hs_busy_reply(uint8_t out[CS_WIRE_BUSY_LEN], unsigned secs)
+{
+    if (secs > 0xffff)
+        secs = 0xffff;
+    out[0] = CS_WIRE_BUSY_REPLY;
+    out[1] = (uint8_t)(secs >> 8);
+    out[2] = (uint8_t)secs;
+    return CS_WIRE_BUSY_LEN;
+}
+
+int
+cs_hs_busy_read(const uint8_t *msg, size_t len, unsigned *secs)
+{
+    if (len != CS_WIRE_BUSY_LEN || msg[0] != CS_WIRE_BUSY_REPLY)
+        return 0;
+    *secs = (unsigned)msg[1] << 8 | msg[2];
+    return 1;
+}
+
 /* ---- session ---- */
 
 int

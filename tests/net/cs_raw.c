@@ -15,9 +15,14 @@
  *     preauth-big      a length of 5000 (> CS_WIRE_MAX_PREAUTH): closed within 2 s
  *     idle [T]         nothing at all: closed after the handshake timeout T (10)
  *     slow [T]         a length prefix and body at one byte a second: closed by T + 2 s
- *     garbage          a 100-byte msg1 of random bytes: closed without a reply
+ *     garbage          a 100-byte msg1 of random bytes: the one-byte refusal
+ *                      0xfc (CS_WIRE_HS_REFUSED), then EOF
  *     keyreq           the one-byte key request of versions before 4: the
  *                      version reply, never the hub's key
+ *     flood RATE S [empty]  for S seconds, RATE connections a second, each a
+ *                      bogus msg1 (the right version byte, 200 random bytes),
+ *                      or with "empty" nothing (a port scan), and closed at
+ *                      once (bench/bench_flood.sh); prints how many
  *     many N [T]       N idle connections at once; a key request on another one
  *                      is still answered while they are open; with T, each of
  *                      them is then closed by the hub's handshake timeout T
@@ -86,9 +91,12 @@
 #include "cellsync/wire.h"
 
 /* Written out, so that a change in wire.h shows here as a failed build. */
-#define VERSION_REPLY 0xffu /* wire.h: CS_WIRE_VERSION_REPLY */
-#define WIRE_VERSION  4u    /* wire.h: CS_WIRE_VERSION */
-_Static_assert(VERSION_REPLY == CS_WIRE_VERSION_REPLY && WIRE_VERSION == CS_WIRE_VERSION,
+#define VERSION_REPLY   0xffu /* wire.h: CS_WIRE_VERSION_REPLY */
+#define WIRE_VERSION    4u    /* wire.h: CS_WIRE_VERSION */
+#define WIRE_HS_REFUSED 0xfcu /* wire.h: CS_WIRE_HS_REFUSED */
+#define WIRE_BUSY_REPLY 0xfdu /* wire.h: CS_WIRE_BUSY_REPLY, then 2 bytes of seconds */
+_Static_assert(VERSION_REPLY == CS_WIRE_VERSION_REPLY && WIRE_VERSION == CS_WIRE_VERSION &&
+                   WIRE_HS_REFUSED == CS_WIRE_HS_REFUSED && WIRE_BUSY_REPLY == CS_WIRE_BUSY_REPLY,
                "cs_raw's wire constants differ from wire.h");
 
 static struct sockaddr_in target;
@@ -411,7 +419,38 @@ mode_garbage(void)
     if (send_then_wait(f, sizeof(f), 2000, &s) != 0)
         return 1;
     describe("garbage", &s);
-    return verdict(s.closed && s.n == 0, "closed within 2 s without a reply");
+    return verdict(s.closed && s.n == 5 && s.got[4] == WIRE_HS_REFUSED,
+                   "refused (0xfc) and closed within 2 s");
+}
+
+/* A flood of bogus msg1s, paced to RATE a second: each costs the hub a DH and a failed decryption.
+ */
+static int
+mode_flood(long rate, long secs, int empty)
+{
+    uint8_t f[4 + 201];
+    long sent = 0, failed = 0;
+    int64_t start = now_ms();
+    put_len(f, 201);
+    f[4] = WIRE_VERSION;
+    for (long i = 0; rate > 0 && i < rate * secs; i++) {
+        int64_t due = start + i * 1000 / rate, now = now_ms();
+        if (due > now)
+            poll(NULL, 0, (int)(due - now));
+        for (size_t k = 5; k < sizeof(f); k++)
+            f[k] = random_byte();
+        int fd = connect_start();
+        if (fd < 0 || connect_wait(fd, 2000) != 0 || (!empty && send_all(fd, f, sizeof(f)) != 0))
+            failed++;
+        else
+            sent++;
+        if (fd >= 0)
+            close(fd);
+    }
+    printf("flood: %ld %s, %ld failed, in %lld ms\n", sent,
+           empty ? "connections opened and closed" : "bogus msg1 sent", failed,
+           (long long)(now_ms() - start));
+    return 0;
 }
 
 /* One key request (versions before 4) on a new connection: 0 when the hub answered it right. */
@@ -1279,6 +1318,8 @@ main(int argc, char **argv)
         return mode_idle(timeout);
     if (strcmp(mode, "slow") == 0)
         return mode_slow(timeout);
+    if (strcmp(mode, "flood") == 0 && (argc == 5 || argc == 6))
+        return mode_flood(atol(argv[3]), atol(argv[4]), argc == 6 && strcmp(argv[5], "empty") == 0);
     if (strcmp(mode, "garbage") == 0 && argc == 3)
         return mode_garbage();
     if (strcmp(mode, "keyreq") == 0 && argc == 3)

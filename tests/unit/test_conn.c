@@ -217,7 +217,8 @@ test_oversized_before_handshake(void **state)
 
 /*
  * A hello of the right version but garbage inside: the crypto stage refuses
- * it, no answer, and the worker never sees it (F15: no place in its queue).
+ * it (CS_WIRE_HS_REFUSED, nothing of the handshake), and the worker never
+ * sees it (F15: no place in its queue).
  */
 static void
 test_garbage_hello(void **state)
@@ -232,7 +233,8 @@ test_garbage_hello(void **state)
     run_case(&r, b, sizeof(b), 0, 0);
     assert_int_equal(r.p.written, 1);
     assert_int_equal(r.p.ended, 1);
-    assert_int_equal(r.p.inlen, 0);
+    assert_int_equal(r.p.inlen, CS_WIRE_HEADER + 1);
+    assert_int_equal(r.p.in[CS_WIRE_HEADER], CS_WIRE_HS_REFUSED);
     assert_int_equal(r.s.worker.jobs_done, 0);
     assert_int_equal(r.s.worker.batches, 0);
     assert_int_equal(hub_changes(), r.changes_before);

@@ -65,6 +65,18 @@
  * to 3 asked for the hub's key with the one-byte frame 0x00: it gets the
  * version reply.
  */
+/*
+ * The hub's other plain answers to msg1, each followed by its close, so a
+ * device can say why instead of guessing from a silent hang-up:
+ * CS_WIRE_BUSY_REPLY || N (big-endian uint16): the hub is full, or this
+ * address is over its limits; try again in N seconds (cs_hs_busy_reply).
+ * CS_WIRE_HS_REFUSED alone: msg1 did not decrypt under the hub's key (not
+ * for this hub, or altered). Neither is authenticated: a device shows what
+ * it says and changes nothing it holds.
+ */
+#define CS_WIRE_BUSY_REPLY 0xfdu
+#define CS_WIRE_BUSY_LEN   3u
+#define CS_WIRE_HS_REFUSED 0xfcu
 
 /* Frame length from the 4-byte prefix; CS_ETOOBIG if over max. */
 int cs_wire_frame_len(const uint8_t hdr[CS_WIRE_HEADER], uint32_t max, uint32_t *len);
@@ -188,8 +200,8 @@ int cs_hs_device_finish(struct cs_hs *hs, const struct cs_key *dev, const uint8_
  * timestamp (hs->peer_ts: drop the msg1 unless it is after the last one
  * seen from that key) and its hello. CS_EVERSION, checked before any
  * crypto: answer with cs_hs_version_reply(). CS_EDECRYPT: not for this hub,
- * altered, or a device key that is not the Noise static key. Nothing is
- * sent on failure.
+ * altered, or a device key that is not the Noise static key: the hub
+ * answers CS_WIRE_HS_REFUSED, nothing of the handshake.
  */
 int cs_hs_hub_read(struct cs_hs *hs, const struct cs_key *hub, const uint8_t *msg, size_t len,
                    struct cs_hello *hello);
@@ -201,6 +213,10 @@ int cs_hs_hub_read(struct cs_hs *hs, const struct cs_key *hub, const uint8_t *ms
 int cs_hs_hub_reply(struct cs_hs *hs, const struct cs_welcome *w, uint8_t *out, size_t cap,
                     size_t *outlen);
 size_t cs_hs_version_reply(uint8_t out[2]);
+/* The busy answer with N seconds (capped at 65535): its length, CS_WIRE_BUSY_LEN. */
+size_t cs_hs_busy_reply(uint8_t out[CS_WIRE_BUSY_LEN], unsigned secs);
+/* 1 and *secs when msg is a busy answer, else 0. */
+int cs_hs_busy_read(const uint8_t *msg, size_t len, unsigned *secs);
 /* Wipes hs (ephemeral and session keys); accepts NULL. */
 void cs_hs_release(struct cs_hs *hs);
 
