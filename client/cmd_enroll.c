@@ -59,6 +59,10 @@ pake_read(struct link *l, const char *addr, uint8_t **frame, size_t *flen, struc
                        _("the hub speaks protocol version %u, this program version %u: update "
                          "the older one"),
                        (*frame)[1], CS_WIRE_VERSION);
+    /* A full hub, or this address over its limits, says so before any run (wire.h). */
+    if (cs_hs_busy_read(*frame, *flen, &wait_s) == 1)
+        return cs_errf(err, errlen, CS_EBUSY, _("the hub at '%s' is busy: try again in %u s"), addr,
+                       wait_s);
     if (cs_pake_refusal_read(*frame, *flen, &why, &wait_s) != 0)
         return 0;
     switch (why) {
@@ -76,8 +80,6 @@ pake_read(struct link *l, const char *addr, uint8_t **frame, size_t *flen, struc
         return cs_errf(err, errlen, CS_EINVAL,
                        _("too many wrong enrollment codes from this address: try again in %u s"),
                        wait_s);
-    case CS_PAKE_BUSY:
-        return cs_errf(err, errlen, CS_EBUSY, _("the hub is busy: try again in %u s"), wait_s);
     }
     return cs_errf(err, errlen, CS_EINVAL, _("the hub at '%s' refused the enrollment"), addr);
 }

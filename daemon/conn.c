@@ -451,6 +451,13 @@ pake_frame(struct conn *c, const uint8_t *f, size_t len)
     int step = cs_pake_step(f, len);
     if (step == CS_PAKE_START && c->pake == NULL) {
         uint8_t nonce[CS_PAKE_NONCE_MSG];
+        /* A run is a handshake: the same rate per address as msg1s. */
+        unsigned busy =
+            guard_handshake(c->gslot, c->srv->conf.handshakes_per_address, uv_now(c->srv->loop));
+        if (busy > 0) {
+            conn_busy(c, busy, "too many handshakes from this address");
+            return;
+        }
         unsigned version, wait_s = guard_wait(&c->srv->guard, c->addr, uv_now(c->srv->loop));
         if ((c->pake = sodium_malloc(sizeof(*c->pake))) == NULL) {
             conn_close(c, "out of memory");

@@ -129,7 +129,7 @@ equal "the device is enrolled at the hub" "máy m" \
 # (Last: the address then waits, and a right code of another enrollment would wait too.)
 # The hub restarted: the failures of this address above are forgotten (the guard is in memory).
 stop_hub
-start_hub "$dir/hub"
+start_hub "$dir/hub" --config "$dir/hub.conf"
 hubdo 0 "short code" -- enroll --org CB-01 --role cell --name "máy z" --code --addr "$addr"
 code=$(sed -n 's/^short code: //p' "$out")
 on z 0 "created" -- init

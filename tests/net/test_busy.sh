@@ -15,7 +15,7 @@
 #    msg2) says the link dropped during the handshake, not that the key
 #    differs.
 set -u
-cellsync=$1 cellsyncd=$2 raw=$3 proxy=$4
+cellsync=$1 cellsyncd=$2 raw=$3 proxy=$4 fixture=$5
 # shellcheck source=../cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 
@@ -85,6 +85,14 @@ done
 [ $busy -gt 0 ] && ok || bad "15 handshakes at once from one address were all admitted (rate 1/s, burst 10)"
 grep -q 'event=close reason="too many handshakes from this address"' "$dir/hub.log" && ok ||
     bad "the hub did not log the address over its rate"
+# Enrollment by code is a handshake too: the same address, still over its rate, is told so.
+"$cellsyncd" enroll --state "$dir/hub" --org CB-01 --role cell --name "máy c" --code \
+    --addr "127.0.0.1:$port" >"$out" 2>"$err"
+code=$(sed -n 's/^short code: //p' "$out")
+on c 0 "created" -- init
+on c 1 "is busy: try again in [0-9]* s" -- enroll --code "$code" --hub "127.0.0.1:$port"
+equal "nothing kept" "" "$(meta c hub_pk)"
+equal "the code was not tried" 0 "$(hubsql "SELECT fails FROM hub_enrollment WHERE name = 'máy c'")"
 stop_hub
 
 # ---- a port scan: the log grows by a few lines, not one a connection ----

@@ -13,6 +13,8 @@
  *   REPLY   hub -> device  e0 04 Yb(32) Tb(64) box
  *   CONFIRM device -> hub  e0 05 Ta(64)
  *   REFUSE  hub -> device  e0 00 reason(1) wait(2), then the hub closes
+ * (a hub that is full, or an address over its limits, answers START with
+ * the busy reply of cellsync/wire.h instead, as it answers a msg1)
  * The CPace run (CPACE-RISTR255-SHA512, initiator-responder, the device A):
  *   PRS = the code's 32-byte secret (cellsync/enroll.h);
  *   CI  = "cellsync enroll" || 0x00 || version(1) || number(2): what the
@@ -66,7 +68,6 @@ enum cs_pake_refusal {
     CS_PAKE_NO_CODE = 1, /* no open code of that number: used, expired or never made here */
     CS_PAKE_LOCKED = 2,  /* too many runs without the right code: locked */
     CS_PAKE_WAIT = 3,    /* this address guessed wrong too often: wait (seconds) */
-    CS_PAKE_BUSY = 4,    /* the hub cannot take it now: try again in wait seconds */
 };
 
 /* One party's state through one run. Holds secrets: cs_pake_wipe it. */
