@@ -114,9 +114,9 @@ main(void)
     size_t len, hello = 0, chunks = 0;
     uint32_t ix;
     int rc;
-    bench_check("read", cs_bundle_reader_new(&b, bundle, bench_err, sizeof(bench_err)));
+    bench_check("read", cs_bundle_reader_new(&b, bundle, hub, bench_err, sizeof(bench_err)));
     while ((rc = cs_bundle_reader_next(b, &env, &len, &ix, bench_err, sizeof(bench_err))) == 1)
-        *(ix == 0 ? &hello : &chunks) += len + 4;
+        *(ix == 0 ? &hello : &chunks) += len + 4 + crypto_box_SEALBYTES;
     bench_check("read", rc);
     cs_bundle_reader_free(b);
     struct stat st;

@@ -369,7 +369,7 @@ device_export(struct device *d, const char *path, const struct device_report *re
     if (cs_replica_meta_get(d->rep, CS_META_CLOCK_OFFSET_MS, buf, sizeof(buf)) == 0 &&
         (ret = device_restamp(d, after, cs_replica_now(d->rep), &t->restamp, err, errlen)) != 0)
         goto out;
-    if ((ret = cs_bundle_writer_new(&w, path, 0, err, errlen)) != 0)
+    if ((ret = cs_bundle_writer_new(&w, path, 0, d->hub_pk, err, errlen)) != 0)
         goto out;
     if ((ret = cs_bundle_seal_hello(d->key, d->hub_pk, &hello, &env, &envlen)) != 0) {
         cs_errf(err, errlen, ret, _("cannot seal the hello: %s"), cs_strerror(ret));
@@ -484,8 +484,10 @@ import_check(struct device *d, const char *path, struct cs_bundle_reader *b, str
         return cs_errf(err, errlen, CS_EINVAL,
                        _("'%s' is not a reply from the hub: it is a bundle to carry to the hub"),
                        path);
+    uint32_t seen = 0;
     while ((ret = cs_bundle_reader_next(b, &env, &len, &ix, err, errlen)) == 1) {
         int control = cs_bundle_entry_is_control(env, len);
+        seen++;
         if (ix == 0) {
             if (control != 1)
                 return cs_errf(err, errlen, CS_EMALFORMED,
@@ -533,6 +535,15 @@ import_check(struct device *d, const char *path, struct cs_bundle_reader *b, str
         if (info.seq_last > have)
             have = info.seq_last;
     }
+    /* Entries are sealed to this device (bundle.h): the first that does not open says whose. */
+    if (ret == CS_EDECRYPT && seen == 0)
+        return cs_errf(err, errlen, ret,
+                       _("'%s' is a reply for another device, or damaged: this device cannot "
+                         "open it"),
+                       path);
+    if (ret == CS_EDECRYPT)
+        return cs_errf(err, errlen, ret, _("'%s' is damaged: entry %u cannot be opened"), path,
+                       (unsigned)seen + 1);
     if (ret < 0)
         return ret;
     if (w->status != CS_WELCOME_OK)
@@ -554,7 +565,7 @@ device_import(struct device *d, const char *path, const struct device_report *re
     memset(t, 0, sizeof(*t));
     memset(&w, 0, sizeof(w));
     int older = 0;
-    if ((ret = cs_bundle_reader_new(&b, path, err, errlen)) != 0 ||
+    if ((ret = cs_bundle_reader_new(&b, path, d->key, err, errlen)) != 0 ||
         (ret = import_check(d, path, b, &w, &older, err, errlen)) != 0 ||
         (ret = cs_bundle_reader_rewind(b, err, errlen)) != 0)
         goto out;

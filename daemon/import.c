@@ -122,6 +122,14 @@ check(struct hub *h, const char *path, struct cs_bundle_reader *b, struct cs_hel
             return refuse(res, ret, err, errlen, _("'%s' is damaged: %s"), path, why);
         res->chunks++;
     }
+    /* Entries are sealed to this hub (bundle.h): the first that does not open says whose it is. */
+    if (ret == CS_EDECRYPT && res->chunks == 0 && res->device[0] == 0)
+        return refuse(res, ret, err, errlen,
+                      _("'%s' is addressed to another hub, or damaged: this hub cannot open it"),
+                      path);
+    if (ret == CS_EDECRYPT)
+        return refuse(res, ret, err, errlen, _("'%s' is damaged: entry %u cannot be opened"), path,
+                      (unsigned)res->chunks + 1);
     if (ret < 0)
         return refuse(res, ret, err, errlen, "%s", why);
     return 0;
@@ -217,7 +225,8 @@ reply(struct hub *h, struct hub_peer *p, const struct cs_welcome *admitted,
     wel.up_seq = p->dev.up_seq;
     snprintf(wel.org, sizeof(wel.org), "%s", p->dev.org);
     snprintf(wel.role, sizeof(wel.role), "%s", p->dev.role);
-    if ((ret = cs_bundle_writer_new(&w, res->reply, CS_BUNDLE_F_REPLY, err, errlen)) != 0)
+    if ((ret = cs_bundle_writer_new(&w, res->reply, CS_BUNDLE_F_REPLY, p->dev.pk, err, errlen)) !=
+        0)
         return ret;
     if ((ret = cs_bundle_seal_welcome(hub_key(h), p->dev.pk, &wel, &env, &envlen)) != 0) {
         cs_errf(err, errlen, ret, _("cannot seal the welcome: %s"), cs_strerror(ret));
@@ -268,7 +277,7 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
     memset(res, 0, sizeof(*res));
     memset(&hello, 0, sizeof(hello));
     memset(&p, 0, sizeof(p));
-    if ((ret = cs_bundle_reader_new(&b, path, err, errlen)) != 0) {
+    if ((ret = cs_bundle_reader_new(&b, path, hub_key(h), err, errlen)) != 0) {
         /* The file itself is bad (cut short, of a future format, too big), or cannot be read. */
         res->refused = cs_err_is_ours(ret);
         goto out;

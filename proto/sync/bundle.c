@@ -63,6 +63,8 @@ struct cs_bundle_writer {
     char *path, *tmp;
     size_t size;
     uint32_t count;
+    uint8_t
+        rcpt_x[crypto_box_PUBLICKEYBYTES]; /* the recipient's X25519 key: entries sealed to it */
 };
 
 static int
@@ -120,8 +122,8 @@ cs_bundle_writer_free(struct cs_bundle_writer *w)
 }
 
 int
-cs_bundle_writer_new(struct cs_bundle_writer **out, const char *path, unsigned flags, char *err,
-                     size_t errlen)
+cs_bundle_writer_new(struct cs_bundle_writer **out, const char *path, unsigned flags,
+                     const uint8_t rcpt_pk[CS_PK_LEN], char *err, size_t errlen)
 {
     struct cs_bundle_writer *w = NULL;
     uint8_t hdr[CS_BUNDLE_HEADER] = {0};
@@ -130,6 +132,10 @@ cs_bundle_writer_new(struct cs_bundle_writer **out, const char *path, unsigned f
     *out = NULL;
     if ((flags & ~FLAGS_KNOWN) != 0)
         return cs_errf(err, errlen, CS_EINVAL, _("cannot write '%s': unknown flags"), path);
+    uint8_t rcpt_x[crypto_box_PUBLICKEYBYTES];
+    if (crypto_sign_ed25519_pk_to_curve25519(rcpt_x, rcpt_pk) != 0)
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("cannot write '%s': the recipient's key is not valid"), path);
     size_t plen = strlen(path);
     if ((w = calloc(1, sizeof(*w))) == NULL || (w->path = strdup(path)) == NULL ||
         (w->tmp = malloc(plen + sizeof(TMP_SUFFIX))) == NULL) {
@@ -137,6 +143,7 @@ cs_bundle_writer_new(struct cs_bundle_writer **out, const char *path, unsigned f
         goto fail;
     }
     w->fd = -1;
+    memcpy(w->rcpt_x, rcpt_x, sizeof(rcpt_x));
     memcpy(w->tmp, path, plen);
     memcpy(w->tmp + plen, TMP_SUFFIX, sizeof(TMP_SUFFIX));
     if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
@@ -172,18 +179,31 @@ int
 cs_bundle_writer_add(struct cs_bundle_writer *w, const uint8_t *env, size_t len, char *err,
                      size_t errlen)
 {
-    uint8_t pre[LEN_PREFIX];
+    uint8_t pre[LEN_PREFIX], *sealed;
+    size_t slen = len + crypto_box_SEALBYTES;
     int ret;
 
-    if (len > CS_BUNDLE_MAX_ENTRY || len > CS_BUNDLE_MAX_FILE - w->size - LEN_PREFIX ||
+    if (len > CS_BUNDLE_MAX_ENTRY || slen > CS_BUNDLE_MAX_FILE - w->size - LEN_PREFIX ||
         w->count == UINT32_MAX)
         return cs_errf(err, errlen, CS_ETOOBIG,
                        _("cannot write '%s': a bundle holds at most %zu MiB"), w->path,
                        CS_BUNDLE_MAX_FILE >> 20);
-    put_be32(pre, (uint32_t)len);
-    if ((ret = write_all(w->fd, pre, sizeof(pre))) < 0 || (ret = write_all(w->fd, env, len)) < 0)
+    /* Sealed to the recipient: a stick shows no key, unit, seq or signature (F14). */
+    if ((sealed = malloc(slen)) == NULL)
+        return cs_errf(err, errlen, CS_ENOMEM, _("cannot write '%s': out of memory"), w->path);
+    if (crypto_box_seal(sealed, env, len, w->rcpt_x) != 0) {
+        free(sealed);
+        return cs_errf(err, errlen, CS_ECRYPTO, _("cannot write '%s': %s"), w->path,
+                       cs_strerror(CS_ECRYPTO));
+    }
+    put_be32(pre, (uint32_t)slen);
+    if ((ret = write_all(w->fd, pre, sizeof(pre))) < 0 ||
+        (ret = write_all(w->fd, sealed, slen)) < 0) {
+        free(sealed);
         return cs_errf(err, errlen, ret, _("cannot write '%s': %s"), w->path, strerror(-ret));
-    w->size += sizeof(pre) + len;
+    }
+    free(sealed);
+    w->size += sizeof(pre) + slen;
     w->count++;
     return 0;
 }
@@ -243,8 +263,10 @@ struct cs_bundle_reader {
     uint64_t size, pos; /* the file's size when opened, and where we are */
     unsigned flags;
     uint32_t count, next;
-    uint8_t *buf;
-    size_t cap;
+    uint8_t *sealed, *buf; /* an entry as read, and opened */
+    size_t scap, cap;
+    uint8_t *x_sk; /* this reader's X25519 secret key (sodium_malloc), and its public key */
+    uint8_t x_pk[crypto_box_PUBLICKEYBYTES];
 };
 
 void
@@ -255,7 +277,9 @@ cs_bundle_reader_free(struct cs_bundle_reader *b)
     if (b->f != NULL)
         fclose(b->f);
     free(b->path);
+    free(b->sealed);
     free(b->buf);
+    sodium_free(b->x_sk);
     free(b);
 }
 
@@ -283,7 +307,8 @@ bad(const struct cs_bundle_reader *b, int code, char *err, size_t errlen)
 }
 
 int
-cs_bundle_reader_new(struct cs_bundle_reader **out, const char *path, char *err, size_t errlen)
+cs_bundle_reader_new(struct cs_bundle_reader **out, const char *path, const struct cs_key *k,
+                     char *err, size_t errlen)
 {
     struct cs_bundle_reader *b = NULL;
     uint8_t hdr[CS_BUNDLE_HEADER];
@@ -291,10 +316,16 @@ cs_bundle_reader_new(struct cs_bundle_reader **out, const char *path, char *err,
     int ret;
 
     *out = NULL;
-    if ((b = calloc(1, sizeof(*b))) == NULL || (b->path = strdup(path)) == NULL) {
+    if ((b = calloc(1, sizeof(*b))) == NULL || (b->path = strdup(path)) == NULL ||
+        (b->x_sk = sodium_malloc(crypto_box_SECRETKEYBYTES)) == NULL) {
         ret = cs_errf(err, errlen, CS_ENOMEM, _("cannot read '%s': out of memory"), path);
         goto fail;
     }
+    if ((ret = cs__key_x25519_sk(k, b->x_sk)) != 0) {
+        cs_errf(err, errlen, ret, _("cannot read '%s': %s"), path, cs_strerror(ret));
+        goto fail;
+    }
+    crypto_scalarmult_base(b->x_pk, b->x_sk);
     if ((b->f = fopen(path, "rbe")) == NULL || fstat(fileno(b->f), &st) < 0) {
         ret = cs_errf(err, errlen, -errno, _("cannot open '%s': %s"), path, strerror(errno));
         goto fail;
@@ -370,26 +401,40 @@ cs_bundle_reader_next(struct cs_bundle_reader *b, const uint8_t **env, size_t *l
     if ((ret = read_exact(b, pre, sizeof(pre), err, errlen)) != 0)
         return ret;
     uint32_t n = get_be32(pre);
-    if (n < CS_ENVELOPE_OVERHEAD)
+    if (n < CS_ENVELOPE_OVERHEAD + crypto_box_SEALBYTES)
         return bad(b, CS_EMALFORMED, err, errlen);
-    if (n > CS_BUNDLE_MAX_ENTRY)
+    if (n > CS_BUNDLE_MAX_ENTRY + crypto_box_SEALBYTES)
         return bad(b, CS_ETOOBIG, err, errlen);
     if (n > b->size - b->pos)
         return bad(b, CS_ETRUNCATED, err, errlen);
-    if (n > b->cap) {
-        uint8_t *nb = realloc(b->buf, n);
+    size_t plain = n - crypto_box_SEALBYTES;
+    if (n > b->scap) {
+        uint8_t *ns = realloc(b->sealed, n);
+        if (ns == NULL)
+            return cs_errf(err, errlen, CS_ENOMEM, _("cannot read '%s': out of memory"), b->path);
+        b->sealed = ns;
+        b->scap = n;
+    }
+    if (plain > b->cap) {
+        uint8_t *nb = realloc(b->buf, plain);
         if (nb == NULL)
             return cs_errf(err, errlen, CS_ENOMEM, _("cannot read '%s': out of memory"), b->path);
         b->buf = nb;
-        b->cap = n;
+        b->cap = plain;
     }
-    if ((ret = read_exact(b, b->buf, n, err, errlen)) != 0)
+    if ((ret = read_exact(b, b->sealed, n, err, errlen)) != 0)
         return ret;
+    /* Sealed to this reader's key, or to someone else's, or damaged: none opens. */
+    if (crypto_box_seal_open(b->buf, b->sealed, n, b->x_pk, b->x_sk) != 0)
+        return cs_errf(err, errlen, CS_EDECRYPT,
+                       _("'%s' cannot be opened here: it was made for another device or hub, "
+                         "or it is damaged"),
+                       b->path);
     if (index != NULL)
         *index = b->next;
     b->next++;
     *env = b->buf;
-    *len = n;
+    *len = plain;
     return 1;
 }
 

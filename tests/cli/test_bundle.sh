@@ -67,6 +67,13 @@ n1=$(wrote)
 on s1 0 "not acknowledged: *$n1\$" -- status
 on s2 0 "wrote" -- bundle export "$stick/s2.bundle"
 on k 0 "wrote" -- bundle export "$stick/k.bundle"
+# A stolen stick (F14): its entries are sealed to the hub, so no envelope header ("CSE" and
+# format 1) and no key in the clear: not the hub's (which the laptop pinned).
+python3 - "$stick/s1.bundle" "$(meta s1 hub_pk)" <<'PY' && ok || bad "the stick shows an envelope or a key"
+import sys
+b = open(sys.argv[1], "rb").read()
+sys.exit(1 if b"CSE\x01" in b or bytes.fromhex(sys.argv[2])[:16] in b else 0)
+PY
 ls "$stick"/*.tmp* >/dev/null 2>&1 && bad "a temp file was left on the stick" || ok
 hubdo 0 "3 bundles imported, 0 refused" -- import "$stick/s1.bundle" "$stick/s2.bundle" "$stick/k.bundle"
 # One line per bundle, in order, naming the unit and the device; a total at the end.
@@ -201,7 +208,7 @@ head -c $((size - 7)) "$dir/t.bundle" >"$stick/cut.bundle"
 cp "$dir/t.bundle" "$stick/flip.bundle"
 flip "$stick/flip.bundle" $((size - 100))
 cp "$dir/t.bundle" "$stick/future.bundle"
-printf '\003' | dd of="$stick/future.bundle" bs=1 seek=3 conv=notrunc 2>/dev/null
+printf '\004' | dd of="$stick/future.bundle" bs=1 seek=3 conv=notrunc 2>/dev/null
 # r registers with its first bundle, is revoked, then writes and exports.
 on r 0 "wrote" -- bundle export "$stick/r.bundle"
 hubdo 0 "reply '$(rep r)'" -- import "$stick/r.bundle"
@@ -228,8 +235,8 @@ r_reply=$(cksum <"$(rep r)")
 hubdo 1 "1 bundles imported, 6 refused, 0 failed: $n2 changes taken, 0 refused" -- import "$stick/cut.bundle" "$stick/flip.bundle" \
     "$stick/future.bundle" "$stick/r.bundle" "$stick/o.bundle" "$stick/u.bundle" "$stick/s2.bundle"
 has "bundle refused: '$stick/cut.bundle' is not a whole bundle: message is truncated"
-has "bundle refused: '$stick/flip.bundle' is damaged: change set refused: signature does not verify"
-has "bundle refused: '$stick/future.bundle' is a bundle of format 3"
+has "bundle refused: '$stick/flip.bundle' is damaged: entry 1 cannot be opened"
+has "bundle refused: '$stick/future.bundle' is a bundle of format 4"
 has "bundle refused: '$stick/r.bundle': device $(short r) refused: this device was revoked"
 has "bundle refused: '$stick/o.bundle' is addressed to another hub"
 has "bundle refused: '$stick/u.bundle': device $(short u) refused: the enrollment code is wrong, already used or expired"

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for bundles. Odd first byte: the rest is written to a
- * file and read as the hub reads an export (cellsyncd import): framing,
- * then the hello opened and every chunk checked with the hub's key; all of
- * it must be refused cleanly unless it was sealed with the seed keys (the
- * corpus sample is). Even first byte: the rest goes to the hello and welcome
- * decoders the bundle's control entries use.
+ * libFuzzer target for bundles. Odd first byte: the rest is a bundle whose
+ * entries are not yet sealed to the hub; the target seals each entry it can
+ * frame (cellsync/bundle.h: entries are sealed boxes to the recipient, which
+ * a fuzzer could never forge) and leaves any rest as it is, writes the file
+ * and reads it as the hub reads an export (cellsyncd import): framing, the
+ * seals, then the hello opened and every chunk checked with the hub's key;
+ * all of it must be refused cleanly unless its envelopes were made with the
+ * seed keys (the corpus sample's are). Even first byte: the rest goes to the
+ * hello and welcome decoders the bundle's control entries use.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,7 +39,7 @@ read_through(void)
     struct cs_hello h;
     char err[256];
 
-    if (cs_bundle_reader_new(&b, path, err, sizeof(err)) != 0)
+    if (cs_bundle_reader_new(&b, path, hub, err, sizeof(err)) != 0)
         return;
     while (cs_bundle_reader_next(b, &env, &len, &ix, err, sizeof(err)) == 1) {
         int ret = ix == 0
@@ -61,7 +64,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (data[0] & 1) {
         FILE *f = fopen(path, "wb");
-        if (f == NULL || fwrite(data + 1, 1, size - 1, f) != size - 1 || fclose(f) != 0)
+        const uint8_t *p = data + 1, *end = data + size;
+        uint8_t hub_x[crypto_box_PUBLICKEYBYTES];
+        if (f == NULL || crypto_sign_ed25519_pk_to_curve25519(hub_x, cs_key_pk(hub)) != 0)
+            abort();
+        size_t head = (size_t)(end - p) < CS_BUNDLE_HEADER ? (size_t)(end - p) : CS_BUNDLE_HEADER;
+        if (fwrite(p, 1, head, f) != head)
+            abort();
+        p += head;
+        /* Each framed entry sealed to the hub, as a writer would; the rest as it is. */
+        while (end - p >= 4) {
+            size_t n = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+            if (n > (size_t)(end - p) - 4 || n > CS_BUNDLE_MAX_ENTRY)
+                break;
+            uint8_t *sealed = malloc(n + crypto_box_SEALBYTES), pre[4];
+            size_t sn = n + crypto_box_SEALBYTES;
+            if (sealed == NULL || crypto_box_seal(sealed, p + 4, n, hub_x) != 0)
+                abort();
+            pre[0] = (uint8_t)(sn >> 24);
+            pre[1] = (uint8_t)(sn >> 16);
+            pre[2] = (uint8_t)(sn >> 8);
+            pre[3] = (uint8_t)sn;
+            if (fwrite(pre, 1, 4, f) != 4 || fwrite(sealed, 1, sn, f) != sn)
+                abort();
+            free(sealed);
+            p += 4 + n;
+        }
+        if (fwrite(p, 1, (size_t)(end - p), f) != (size_t)(end - p) || fclose(f) != 0)
             abort();
         read_through();
         unlink(path);

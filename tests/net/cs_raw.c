@@ -1182,7 +1182,7 @@ mode_bomb_bundle(struct dev *d, const char *out, int stranger)
         h.has_secret = 0;
     if (cs_bundle_seal_hello(k, d->hub_pk, &h, &hello, &hlen) != 0 ||
         seal_bomb(d, k, 16u << 20, 1, &env, &envlen) != 0 ||
-        cs_bundle_writer_new(&w, out, 0, err, sizeof(err)) != 0 ||
+        cs_bundle_writer_new(&w, out, 0, d->hub_pk, err, sizeof(err)) != 0 ||
         cs_bundle_writer_add(w, hello, hlen, err, sizeof(err)) != 0 ||
         cs_bundle_writer_add(w, env, envlen, err, sizeof(err)) != 0)
         goto out;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE /* memmem */
 /*
  * Unit tests for bundle files (cellsync/bundle.h): a round trip of a hello
  * and chunks, then refusal. Every truncation of a good bundle is
@@ -155,25 +156,32 @@ test_round_trip(void **state)
     make_chunk(1, 100, &chunk_env[0], &chunk_len[0]);
     make_chunk(101, 250, &chunk_env[1], &chunk_len[1]);
     assert_int_equal(cs_bundle_seal_hello(dev, cs_key_pk(hub), &hin, &henv, &hlen), 0);
-    assert_int_equal(cs_bundle_writer_new(&w, path, 0, err, sizeof(err)), 0);
+    assert_int_equal(cs_bundle_writer_new(&w, path, 0, cs_key_pk(hub), err, sizeof(err)), 0);
     assert_int_equal(cs_bundle_writer_add(w, henv, hlen, err, sizeof(err)), 0);
     assert_int_equal(cs_bundle_writer_add(w, chunk_env[0], chunk_len[0], err, sizeof(err)), 0);
     assert_int_equal(cs_bundle_writer_add(w, chunk_env[1], chunk_len[1], err, sizeof(err)), 0);
     size_t size = cs_bundle_writer_size(w);
-    assert_int_equal(size, CS_BUNDLE_HEADER + 12 + hlen + chunk_len[0] + chunk_len[1]);
+    assert_int_equal(size, CS_BUNDLE_HEADER + 12 + 3 * crypto_box_SEALBYTES + hlen + chunk_len[0] +
+                               chunk_len[1]);
     /* Nothing has the target's name before the commit. */
     assert_int_equal(access(path, F_OK), -1);
     assert_int_equal(cs_bundle_writer_commit(w, err, sizeof(err)), 0);
     assert_int_equal(leftovers(), 0);
     good = read_all(path, &good_len);
     assert_int_equal(good_len, size);
-    assert_memory_equal(good, "CSB\x02\x00\x00\x00\x00\x00\x00\x00\x03", CS_BUNDLE_HEADER);
+    assert_memory_equal(good, "CSB\x03\x00\x00\x00\x00\x00\x00\x00\x03", CS_BUNDLE_HEADER);
+    /* A stick shows no key and no envelope header: not the device's key, nor the bytes of a chunk.
+     */
+    assert_null(memmem(good, good_len, cs_key_pk(dev), 16));
+    assert_null(memmem(good, good_len, cs_key_pk(hub), 16));
+    assert_null(memmem(good, good_len, chunk_env[0], 64));
+    assert_null(memmem(good, good_len, henv, 64));
 
     struct cs_bundle_reader *b = NULL;
     const uint8_t *env;
     size_t len;
     uint32_t ix;
-    assert_int_equal(cs_bundle_reader_new(&b, path, err, sizeof(err)), 0);
+    assert_int_equal(cs_bundle_reader_new(&b, path, hub, err, sizeof(err)), 0);
     assert_int_equal(cs_bundle_reader_flags(b), 0);
     assert_int_equal(cs_bundle_reader_count(b), 3);
     for (int pass = 0; pass < 2; pass++) {
@@ -220,7 +228,7 @@ read_through(const uint8_t *bytes, size_t len)
 
     snprintf(p, sizeof(p), "%s/x.bundle", dir);
     write_all(p, bytes, len);
-    if ((ret = cs_bundle_reader_new(&b, p, err, sizeof(err))) != 0)
+    if ((ret = cs_bundle_reader_new(&b, p, hub, err, sizeof(err))) != 0)
         goto out;
     /* The hub takes exports only: a reply's flag on one is refused. */
     if (cs_bundle_reader_flags(b) != 0) {
@@ -335,12 +343,12 @@ test_file_limit(void **state)
     assert_int_equal(fclose(f), 0);
     /* Sparse: no disk is spent on it. */
     assert_int_equal(truncate(p, (off_t)CS_BUNDLE_MAX_FILE + 1), 0);
-    assert_int_equal(cs_bundle_reader_new(&b, p, err, sizeof(err)), CS_ETOOBIG);
+    assert_int_equal(cs_bundle_reader_new(&b, p, hub, err, sizeof(err)), CS_ETOOBIG);
     assert_null(b);
     assert_non_null(strstr(err, "big.bundle"));
     unlink(p);
-    assert_int_equal(cs_bundle_reader_new(&b, p, err, sizeof(err)), -ENOENT);
-    assert_int_equal(cs_bundle_reader_new(&b, dir, err, sizeof(err)), CS_EINVAL);
+    assert_int_equal(cs_bundle_reader_new(&b, p, hub, err, sizeof(err)), -ENOENT);
+    assert_int_equal(cs_bundle_reader_new(&b, dir, hub, err, sizeof(err)), CS_EINVAL);
 }
 
 static void
@@ -352,7 +360,8 @@ test_writer_cleans_up(void **state)
     snprintf(p, sizeof(p), "%s/w.bundle", dir);
 
     /* Dropped half way: no temp file, no target. */
-    assert_int_equal(cs_bundle_writer_new(&w, p, CS_BUNDLE_F_REPLY, err, sizeof(err)), 0);
+    assert_int_equal(
+        cs_bundle_writer_new(&w, p, CS_BUNDLE_F_REPLY, cs_key_pk(dev), err, sizeof(err)), 0);
     assert_int_equal(cs_bundle_writer_add(w, chunk_env[0], chunk_len[0], err, sizeof(err)), 0);
     assert_int_equal(leftovers(), 1);
     cs_bundle_writer_free(w);
@@ -360,32 +369,46 @@ test_writer_cleans_up(void **state)
     assert_int_equal(access(p, F_OK), -1);
 
     /* A bundle needs an entry; the failed commit removes its temp file. */
-    assert_int_equal(cs_bundle_writer_new(&w, p, 0, err, sizeof(err)), 0);
+    assert_int_equal(cs_bundle_writer_new(&w, p, 0, cs_key_pk(hub), err, sizeof(err)), 0);
     assert_int_equal(cs_bundle_writer_commit(w, err, sizeof(err)), CS_EINVAL);
     assert_int_equal(leftovers(), 0);
     assert_int_equal(access(p, F_OK), -1);
 
     /* Entries over the limit are refused before they are written. */
-    assert_int_equal(cs_bundle_writer_new(&w, p, 0, err, sizeof(err)), 0);
+    assert_int_equal(cs_bundle_writer_new(&w, p, 0, cs_key_pk(hub), err, sizeof(err)), 0);
     assert_int_equal(
         cs_bundle_writer_add(w, chunk_env[0], CS_BUNDLE_MAX_ENTRY + 1, err, sizeof(err)),
         CS_ETOOBIG);
     cs_bundle_writer_free(w);
-    assert_int_equal(cs_bundle_writer_new(&w, p, 0x80, err, sizeof(err)), CS_EINVAL);
+    assert_int_equal(cs_bundle_writer_new(&w, p, 0x80, cs_key_pk(hub), err, sizeof(err)),
+                     CS_EINVAL);
     assert_null(w);
 
     /* A committed reply replaces an older file of the same name whole. */
     write_all(p, (const uint8_t *)"old", 3);
-    assert_int_equal(cs_bundle_writer_new(&w, p, CS_BUNDLE_F_REPLY, err, sizeof(err)), 0);
+    assert_int_equal(
+        cs_bundle_writer_new(&w, p, CS_BUNDLE_F_REPLY, cs_key_pk(dev), err, sizeof(err)), 0);
     assert_int_equal(cs_bundle_writer_add(w, chunk_env[1], chunk_len[1], err, sizeof(err)), 0);
     assert_int_equal(cs_bundle_writer_commit(w, err, sizeof(err)), 0);
     struct cs_bundle_reader *b = NULL;
-    assert_int_equal(cs_bundle_reader_new(&b, p, err, sizeof(err)), 0);
+    const uint8_t *env;
+    size_t len;
+    assert_int_equal(cs_bundle_reader_new(&b, p, dev, err, sizeof(err)), 0);
     assert_int_equal(cs_bundle_reader_flags(b), CS_BUNDLE_F_REPLY);
+    assert_int_equal(cs_bundle_reader_next(b, &env, &len, NULL, err, sizeof(err)), 1);
+    assert_memory_equal(env, chunk_env[1], chunk_len[1]);
     cs_bundle_reader_free(b);
+    /* Sealed to dev: the hub, or another device, cannot open its entries. */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(cs_bundle_reader_new(&b, p, i ? other : hub, err, sizeof(err)), 0);
+        assert_int_equal(cs_bundle_reader_next(b, &env, &len, NULL, err, sizeof(err)), CS_EDECRYPT);
+        assert_non_null(strstr(err, "made for another device or hub"));
+        cs_bundle_reader_free(b);
+    }
     unlink(p);
-    assert_int_equal(cs_bundle_writer_new(&w, "/nonexistent/dir/a.bundle", 0, err, sizeof(err)),
-                     -ENOENT);
+    assert_int_equal(
+        cs_bundle_writer_new(&w, "/nonexistent/dir/a.bundle", 0, cs_key_pk(hub), err, sizeof(err)),
+        -ENOENT);
 }
 
 static void

@@ -8,13 +8,22 @@
  *                           chunks of the device's scope.
  * A stick can carry bundles of several cells; it can read none of them.
  *
- * Layout, FORMAT 2 (integers big-endian, as in wire frames):
+ * Each entry is sealed to the bundle's recipient (the hub for an export,
+ * the device for a reply) with libsodium's sealed box (crypto_box_seal: a
+ * fresh X25519 key per entry, XSalsa20-Poly1305, to the X25519 form of the
+ * recipient's key), so a stolen stick shows no device key, hub id, seq
+ * range or signature, only how many entries of what size (F14 of the
+ * security review); the envelope inside is signed by its sender as before,
+ * which only the recipient can see.
+ *
+ * Layout, FORMAT 3 (integers big-endian, as in wire frames):
  *    0  3  magic "CSB"
  *    3  1  format version (CS_BUNDLE_FORMAT)
  *    4  1  flags: bit 0 = reply (hub -> device); the other bits are 0
  *    5  3  zero
  *    8  4  number of entries, at least 1
- *   12     the entries, each a u32 length then that many bytes of envelope
+ *   12     the entries, each a u32 length then that many bytes: an envelope
+ *          sealed to the recipient (48 bytes more than the envelope)
  * The file ends right after the last entry. The count makes a file cut at
  * an entry boundary as plain as one cut inside an entry.
  *
@@ -41,10 +50,11 @@
  * before anything is read into memory: the file size (CS_ETOOBIG over
  * CS_BUNDLE_MAX_FILE), the magic (CS_EMALFORMED), the format (CS_EVERSION),
  * the header's length (CS_ETRUNCATED), flags, reserved bytes and count
- * (CS_EMALFORMED); then for each entry its length: below an envelope's
- * size CS_EMALFORMED, over CS_BUNDLE_MAX_ENTRY CS_ETOOBIG, past the end of
- * the file CS_ETRUNCATED; and after the last one, CS_ETRAILING for any
- * byte more.
+ * (CS_EMALFORMED); then for each entry its length: below a sealed
+ * envelope's size CS_EMALFORMED, over a sealed CS_BUNDLE_MAX_ENTRY
+ * CS_ETOOBIG, past the end of the file CS_ETRUNCATED; then its seal
+ * (CS_EDECRYPT: for another key, or damaged); and after the last one,
+ * CS_ETRAILING for any byte more.
  */
 #ifndef CELLSYNC_BUNDLE_H
 #define CELLSYNC_BUNDLE_H
@@ -59,9 +69,10 @@
 
 /*
  * Bump on any change of the layout or of what the entries hold. 2: the
- * hello and welcome of CS_WIRE_VERSION 2 (the hub's incarnation).
+ * hello and welcome of CS_WIRE_VERSION 2 (the hub's incarnation). 3: the
+ * entries sealed to the recipient.
  */
-#define CS_BUNDLE_FORMAT    2
+#define CS_BUNDLE_FORMAT    3
 #define CS_BUNDLE_HEADER    12
 #define CS_BUNDLE_F_REPLY   0x01u
 #define CS_BUNDLE_MAX_FILE  ((size_t)256 << 20)
@@ -78,11 +89,13 @@ struct cs_bundle_writer;
 
 /*
  * Starts a bundle that will become path: a temp file (mode 0644) in the
- * same directory. flags: 0 or CS_BUNDLE_F_REPLY. OUT: *out, caller ends it
- * with cs_bundle_writer_commit() or drops it with cs_bundle_writer_free().
+ * same directory, its entries sealed to rcpt_pk (an Ed25519 key: the hub's
+ * for an export, the device's for a reply). flags: 0 or CS_BUNDLE_F_REPLY.
+ * OUT: *out, caller ends it with cs_bundle_writer_commit() or drops it
+ * with cs_bundle_writer_free().
  */
-int cs_bundle_writer_new(struct cs_bundle_writer **out, const char *path, unsigned flags, char *err,
-                         size_t errlen);
+int cs_bundle_writer_new(struct cs_bundle_writer **out, const char *path, unsigned flags,
+                         const uint8_t rcpt_pk[CS_PK_LEN], char *err, size_t errlen);
 /* Appends one envelope. CS_ETOOBIG if the entry or the file would pass its limit. */
 int cs_bundle_writer_add(struct cs_bundle_writer *w, const uint8_t *env, size_t len, char *err,
                          size_t errlen);
@@ -104,10 +117,12 @@ struct cs_bundle_reader;
 
 /*
  * Opens path and checks its size and header (codes above; errors name the
- * file). Entries are read one at a time, never the whole file at once.
- * OUT: *out, caller frees with cs_bundle_reader_free().
+ * file). Entries are read one at a time, never the whole file at once,
+ * each opened with k (the recipient's key). OUT: *out, caller frees with
+ * cs_bundle_reader_free().
  */
-int cs_bundle_reader_new(struct cs_bundle_reader **out, const char *path, char *err, size_t errlen);
+int cs_bundle_reader_new(struct cs_bundle_reader **out, const char *path, const struct cs_key *k,
+                         char *err, size_t errlen);
 unsigned cs_bundle_reader_flags(const struct cs_bundle_reader *b);
 uint32_t cs_bundle_reader_count(const struct cs_bundle_reader *b);
 /*
