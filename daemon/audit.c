@@ -3,7 +3,21 @@
  * The audit trail (every change set accepted or refused, with its
  * envelope) and the refused changes kept for review, among them the
  * clock refusals a device is told again until it replaces them.
+ *
+ * The trail is a hash chain (F16 of the security review): entry n holds
+ * prev = hash(n-1) and hash(n) = BLAKE2b-256, keyed with subkey 3 of
+ * hub.key ("csaudit1"), of
+ *   prev (32 bytes, zeros for the first) || id || at || seq_first ||
+ *   seq_last || changes || refused (each 8 bytes, big-endian) ||
+ *   device, verdict, reason (each a 4-byte big-endian length and the
+ *   bytes) || BLAKE2b-256(envelope) (zeros when none).
+ * The envelope is the change set as its device signed it. Changing,
+ * removing or inserting an entry breaks the chain from there on, and only
+ * the holder of hub.key could compute it again; `cellsyncd audit verify`
+ * walks it, checks each kept envelope's signature against the device that
+ * entry names, and names the first entry that does not hold.
  */
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +25,219 @@
 #include <time.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/util.h"
 #include "hub_internal.h"
 
 /* ---- audit ---- */
+
+#define AUDIT_HASH 32
+
+/* One entry's fields, as the chain hashes them (prev NULL: the first entry). */
+struct audit_entry {
+    const uint8_t *prev;
+    int64_t id, at, seq_first, seq_last, changes, refused;
+    const void *device, *verdict, *reason, *env;
+    size_t device_len, verdict_len, reason_len, env_len;
+};
+
+static void
+hash_bytes(crypto_generichash_state *st, const void *p, size_t n)
+{
+    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    crypto_generichash_update(st, len, sizeof(len));
+    if (n > 0)
+        crypto_generichash_update(st, p, n);
+}
+
+static void
+entry_hash(const uint8_t key[32], const struct audit_entry *e, uint8_t out[AUDIT_HASH])
+{
+    crypto_generichash_state st;
+    uint8_t prev[AUDIT_HASH] = {0}, nums[6 * 8], env[AUDIT_HASH] = {0};
+    const int64_t n[6] = {e->id, e->at, e->seq_first, e->seq_last, e->changes, e->refused};
+    if (e->prev != NULL)
+        memcpy(prev, e->prev, AUDIT_HASH);
+    for (int i = 0; i < 6; i++)
+        for (int k = 0; k < 8; k++)
+            nums[8 * i + k] = (uint8_t)((uint64_t)n[i] >> (56 - 8 * k));
+    if (e->env != NULL)
+        crypto_generichash(env, sizeof(env), e->env, e->env_len, NULL, 0);
+    crypto_generichash_init(&st, key, 32, AUDIT_HASH);
+    crypto_generichash_update(&st, prev, sizeof(prev));
+    crypto_generichash_update(&st, nums, sizeof(nums));
+    hash_bytes(&st, e->device, e->device_len);
+    hash_bytes(&st, e->verdict, e->verdict_len);
+    hash_bytes(&st, e->reason, e->reason_len);
+    crypto_generichash_update(&st, env, sizeof(env));
+    crypto_generichash_final(&st, out, AUDIT_HASH);
+}
+
+/*
+ * An entry from SQL values in the order of cs_audit_hash's arguments and of
+ * AUDIT_COLS: prev, id, at, device, verdict, seq_first, seq_last, changes,
+ * refused, reason, envelope.
+ */
+static void
+entry_of(sqlite3_value **v, struct audit_entry *e)
+{
+    e->prev = sqlite3_value_bytes(v[0]) == AUDIT_HASH ? sqlite3_value_blob(v[0]) : NULL;
+    e->id = sqlite3_value_int64(v[1]);
+    e->at = sqlite3_value_int64(v[2]);
+    e->device = sqlite3_value_blob(v[3]);
+    e->device_len = (size_t)sqlite3_value_bytes(v[3]);
+    e->verdict = sqlite3_value_text(v[4]);
+    e->verdict_len = (size_t)sqlite3_value_bytes(v[4]);
+    e->seq_first = sqlite3_value_int64(v[5]);
+    e->seq_last = sqlite3_value_int64(v[6]);
+    e->changes = sqlite3_value_int64(v[7]);
+    e->refused = sqlite3_value_int64(v[8]);
+    e->reason = sqlite3_value_text(v[9]);
+    e->reason_len = (size_t)sqlite3_value_bytes(v[9]);
+    e->env = sqlite3_value_type(v[10]) == SQLITE_BLOB ? sqlite3_value_blob(v[10]) : NULL;
+    e->env_len = (size_t)sqlite3_value_bytes(v[10]);
+}
+
+static void
+audit_hash_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct hub *h = sqlite3_user_data(ctx);
+    struct audit_entry e;
+    uint8_t out[AUDIT_HASH];
+    if (argc != 11) {
+        sqlite3_result_error(ctx, "cs_audit_hash takes 11 arguments", -1);
+        return;
+    }
+    entry_of(argv, &e);
+    entry_hash(h->audit_key, &e, out);
+    sqlite3_result_blob(ctx, out, sizeof(out), SQLITE_TRANSIENT);
+}
+
+int
+hub__audit_register(struct hub *h)
+{
+    return sqlite3_create_function(h->db, "cs_audit_hash", 11, SQLITE_UTF8, h, audit_hash_fn, NULL,
+                                   NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+#define AUDIT_COLS                                                                                 \
+    "prev, id, at, device, verdict, seq_first, seq_last, changes, refused, reason, envelope, hash"
+#define APPEND_ONLY                                                                                \
+    "CREATE TRIGGER IF NOT EXISTS hub_audit_no_update BEFORE UPDATE ON hub_audit"                  \
+    " BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+
+int
+hub__audit_migrate(struct hub *h, char *err, size_t errlen)
+{
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    uint8_t prev[AUDIT_HASH];
+    int have_prev = 0, rc;
+
+    /* The trigger that forbids updates goes for this one pass, inside the caller's transaction. */
+    if ((rc = sqlite3_exec(h->db, "DROP TRIGGER IF EXISTS hub_audit_no_update", NULL, NULL,
+                           NULL)) != SQLITE_OK ||
+        (rc = sqlite3_prepare_v2(h->db, "SELECT " AUDIT_COLS " FROM hub_audit ORDER BY id", -1,
+                                 &sel, NULL)) != SQLITE_OK ||
+        (rc = sqlite3_prepare_v2(h->db, "UPDATE hub_audit SET prev = ?2, hash = ?3 WHERE id = ?1",
+                                 -1, &upd, NULL)) != SQLITE_OK)
+        goto out;
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        sqlite3_value *v[11];
+        struct audit_entry e;
+        uint8_t out[AUDIT_HASH];
+        for (int i = 0; i < 11; i++)
+            v[i] = sqlite3_column_value(sel, i);
+        entry_of(v, &e);
+        e.prev = have_prev ? prev : NULL;
+        entry_hash(h->audit_key, &e, out);
+        sqlite3_reset(upd);
+        sqlite3_bind_int64(upd, 1, e.id);
+        if (have_prev)
+            sqlite3_bind_blob(upd, 2, prev, sizeof(prev), SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(upd, 2);
+        sqlite3_bind_blob(upd, 3, out, sizeof(out), SQLITE_TRANSIENT);
+        if ((rc = sqlite3_step(upd)) != SQLITE_DONE)
+            goto out;
+        memcpy(prev, out, sizeof(prev));
+        have_prev = 1;
+    }
+    if (rc == SQLITE_DONE)
+        rc = sqlite3_exec(h->db, APPEND_ONLY, NULL, NULL, NULL);
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    if (rc != SQLITE_OK && rc != SQLITE_DONE)
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "open"));
+    return 0;
+}
+
+int
+hub_audit_verify(struct hub *h, struct hub_audit_check *c, char *err, size_t errlen)
+{
+    sqlite3_stmt *sel = NULL;
+    uint8_t prev[AUDIT_HASH];
+    int have_prev = 0, rc;
+
+    memset(c, 0, sizeof(*c));
+    if ((rc = sqlite3_prepare_v2(h->db, "SELECT " AUDIT_COLS " FROM hub_audit ORDER BY id", -1,
+                                 &sel, NULL)) != SQLITE_OK)
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        sqlite3_value *v[11];
+        struct audit_entry e;
+        uint8_t want[AUDIT_HASH];
+        for (int i = 0; i < 11; i++)
+            v[i] = sqlite3_column_value(sel, i);
+        entry_of(v, &e);
+        c->entries++;
+        /* Linked to the entry before, and hashing to what it holds. */
+        int linked = have_prev ? e.prev != NULL && sodium_memcmp(e.prev, prev, AUDIT_HASH) == 0
+                               : sqlite3_column_type(sel, 0) == SQLITE_NULL;
+        struct audit_entry x = e;
+        x.prev = have_prev ? prev : NULL;
+        entry_hash(h->audit_key, &x, want);
+        int hashed = sqlite3_column_bytes(sel, 11) == AUDIT_HASH &&
+                     sodium_memcmp(sqlite3_column_blob(sel, 11), want, AUDIT_HASH) == 0;
+        if (!linked || !hashed) {
+            c->broken_id = e.id;
+            c->broken_at = e.at;
+            snprintf(c->why, sizeof(c->why), "%s",
+                     !linked ? _("it does not follow the entry before it (one was removed, "
+                                 "inserted or changed)")
+                             : _("its contents do not match its hash (it was changed)"));
+            break;
+        }
+        memcpy(prev, want, sizeof(prev));
+        have_prev = 1;
+        /* The kept envelope is the one its device signed, for this hub. */
+        if (e.env != NULL && strcmp((const char *)e.verdict, "refused") != 0) {
+            uint8_t *plain = NULL;
+            size_t plen = 0;
+            struct cs_envelope_info info;
+            struct cs_id id;
+            int ret = cs_envelope_open(h->key, e.env, e.env_len, &plain, &plen, &info);
+            free(plain);
+            if (ret == 0)
+                cs_pk_id(info.origin_pk, &id);
+            if (ret != 0 || e.device_len != CS_ID_LEN || memcmp(id.b, e.device, CS_ID_LEN) != 0) {
+                c->broken_id = e.id;
+                c->broken_at = e.at;
+                snprintf(c->why, sizeof(c->why),
+                         _("its change set is not one its device signed: %s"),
+                         ret != 0 ? cs_strerror(ret) : _("signed by another device"));
+                break;
+            }
+            c->signatures++;
+        }
+    }
+    sqlite3_finalize(sel);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
+    return 0;
+}
 
 int
 hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,

@@ -56,9 +56,16 @@ static const char hub_sql[] =
     " code_id INTEGER UNIQUE, code_hash BLOB, org TEXT NOT NULL, role TEXT NOT NULL, name TEXT,"
     " created INTEGER, expires INTEGER, used_by BLOB, fails INTEGER NOT NULL DEFAULT 0,"
     " code_salt BLOB);"
+    /*
+     * prev and hash chain the entries (audit.c): each entry's hash covers the
+     * one before it, its fields and the hash of its signed envelope, keyed
+     * with a subkey of hub.key, so an entry changed, removed or inserted
+     * shows at `cellsyncd audit verify` even after the triggers below are
+     * dropped (F16).
+     */
     "CREATE TABLE IF NOT EXISTS hub_audit (id INTEGER PRIMARY KEY, at INTEGER, device BLOB,"
     " verdict TEXT, seq_first INTEGER, seq_last INTEGER, changes INTEGER, refused INTEGER,"
-    " reason TEXT, envelope BLOB);"
+    " reason TEXT, envelope BLOB, prev BLOB, hash BLOB);"
     /* Append-only: the trail proves history only if nothing in it can change. */
     "CREATE TRIGGER IF NOT EXISTS hub_audit_no_update BEFORE UPDATE ON hub_audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;"
@@ -123,8 +130,15 @@ static const char *const stmt_sql[ST__COUNT] = {
                      " SELECT DISTINCT code FROM anc WHERE code != ?1 ORDER BY code",
     /* The unit of an enrolled device (who first sent a row: cs_replica_first_writer). */
     [ST_DEV_ORG] = "SELECT org FROM hub_device WHERE id = ?1",
-    [ST_AUDIT_ADD] = "INSERT INTO hub_audit (at, device, verdict, seq_first, seq_last, changes,"
-                     " refused, reason, envelope) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    /* One statement, so the entry and its link to the last one cannot be split by another writer.
+     */
+    [ST_AUDIT_ADD] =
+        "INSERT INTO hub_audit (id, at, device, verdict, seq_first, seq_last, changes, refused,"
+        " reason, envelope, prev, hash)"
+        " SELECT n.id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, p.hash,"
+        " cs_audit_hash(p.hash, n.id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        " FROM (SELECT coalesce(max(id), 0) + 1 AS id FROM hub_audit) n"
+        " LEFT JOIN (SELECT hash FROM hub_audit ORDER BY id DESC LIMIT 1) p",
     [ST_REFUSED_ADD] = "INSERT INTO hub_refused (at, device, tbl, row, col, hlc, origin, val,"
                        " reason, kind, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     /*
@@ -167,24 +181,57 @@ hub__exec(struct hub *h, const char *sql, char *err, size_t errlen, const char *
     return rc == SQLITE_OK ? 0 : hub__db_fail(h, rc, err, errlen, what);
 }
 
-/* Columns added since a table was first made: added to a hub made before. */
+/* 1 if table has column, 0 if not, or a negative code. */
+static int
+has_column(struct hub *h, const char *table, const char *column)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(h->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
+                                &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
+}
+
+/* Columns added since a table was first made: added to a hub made before, in one transaction. */
 static int
 hub_migrate(struct hub *h, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(h->db,
-                                "SELECT 1 FROM pragma_table_info('hub_enrollment')"
-                                " WHERE name = 'code_salt'",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
+    static const struct {
+        const char *table, *column, *sql;
+    } add[] = {
+        {"hub_enrollment", "code_salt", "ALTER TABLE hub_enrollment ADD COLUMN code_salt BLOB"},
+        {"hub_audit", "hash",
+         "ALTER TABLE hub_audit ADD COLUMN prev BLOB; ALTER TABLE hub_audit ADD COLUMN hash BLOB"},
+    };
+    int ret, any = 0;
+    for (size_t i = 0; i < sizeof(add) / sizeof(add[0]); i++) {
+        int have = has_column(h, add[i].table, add[i].column);
+        if (have < 0)
+            return hub__db_fail(h, SQLITE_ERROR, err, errlen, NC_("cannot %s", "open"));
+        if (have)
+            continue;
+        if (!any &&
+            (ret = hub__exec(h, "BEGIN IMMEDIATE", err, errlen, NC_("cannot %s", "open"))) != 0)
+            return ret;
+        any = 1;
+        if ((ret = hub__exec(h, add[i].sql, err, errlen, NC_("cannot %s", "open"))) != 0)
+            goto fail;
+    }
+    if (!any)
         return 0;
-    if (rc != SQLITE_DONE)
-        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "open"));
-    return hub__exec(h, "ALTER TABLE hub_enrollment ADD COLUMN code_salt BLOB", err, errlen,
-                     NC_("cannot %s", "open"));
+    /* The entries made before the chain are chained now: it starts at this upgrade. */
+    if ((ret = hub__audit_migrate(h, err, errlen)) != 0 ||
+        (ret = hub__exec(h, "COMMIT", err, errlen, NC_("cannot %s", "open"))) != 0)
+        goto fail;
+    return 0;
+fail:
+    sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+    return ret;
 }
 
 static int
@@ -225,6 +272,7 @@ hub_close(struct hub *h)
         sqlite3_finalize(h->look[t]);
     cs_replica_close(h->r);
     cs_key_free(h->key);
+    sodium_memzero(h->audit_key, sizeof(h->audit_key));
     free(h->hs_seen);
     free(h->dbpath);
     free(h->state);
@@ -249,6 +297,11 @@ hub_assemble(struct hub **out, const char *state, const char *dbpath, struct cs_
     h->key = key;
     h->r = r;
     h->db = cs_replica_db(r);
+    cs_key_subkey(key, 3, "csaudit1", h->audit_key);
+    if (hub__audit_register(h) != 0) {
+        hub_close(h);
+        return cs_errf(err, errlen, CS_ESQLITE, _("cannot open '%s': out of memory"), dbpath);
+    }
     cs_stmt_cache_init(&h->stmts, h->db, stmt_sql, ST__COUNT);
     *out = h;
     return 0;

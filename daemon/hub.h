@@ -316,6 +316,24 @@ int hub_row_in_scope(struct hub *h, const struct hub_scope *s, const char *table
 
 /* ---- audit ---- */
 
+/* What `cellsyncd audit verify` found (hub_audit_verify). */
+struct hub_audit_check {
+    int64_t entries;    /* entries read, up to the first broken one */
+    int64_t signatures; /* kept envelopes whose signature was checked */
+    int64_t broken_id;  /* the first entry that does not hold, 0 if none */
+    int64_t broken_at;  /* its time (Unix seconds) */
+    char why[256];
+};
+
+/*
+ * Walks the audit chain (audit.c) from its first entry: each entry's link
+ * to the one before, its hash, and the signature of each envelope kept
+ * with an accepted change set, which must be its device's. Stops at the
+ * first entry that does not hold (c->broken_id). 0, or a negative code
+ * when the trail cannot be read.
+ */
+int hub_audit_verify(struct hub *h, struct hub_audit_check *c, char *err, size_t errlen);
+
 /*
  * Appends to the audit trail (a table whose rows cannot be updated or
  * deleted): every change set accepted or refused, with the envelope (and

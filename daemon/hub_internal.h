@@ -77,7 +77,13 @@ struct hub {
     /* The latest handshake timestamp seen per device (devices.c); the worker's only. */
     struct hub_hs_seen *hs_seen;
     size_t nhs_seen, caphs_seen;
+    uint8_t audit_key[32]; /* subkey 3 of hub.key: the audit chain's (audit.c) */
 };
+
+/* The audit chain's SQL function cs_audit_hash(...) on h->db (audit.c). */
+int hub__audit_register(struct hub *h);
+/* Chains the entries made before the chain (a hub of an older version): once, at open. */
+int hub__audit_migrate(struct hub *h, char *err, size_t errlen);
 
 struct hub_hs_seen {
     struct cs_id id;

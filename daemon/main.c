@@ -32,6 +32,8 @@ static const struct cs_cmd commands[] = {
      "[--state DIR] [--listen ADDR:PORT] [--config FILE]"},
     {"check", cmd_check, N_("check the configuration, keys, replica and port before serving"),
      "[--state DIR] [--config FILE]"},
+    {"audit", cmd_audit, N_("verify the audit trail: its hash chain and the kept signatures"),
+     "verify [--state DIR] [--config FILE]"},
     {"backup", cmd_backup, N_("copy the hub's state (replica and keys) while it serves"),
      "DIR [--state DIR] [--config FILE]"},
     {"restore", cmd_restore, N_("put a backup back as the hub's state (not while serving)"),
