@@ -23,6 +23,9 @@
  *                      bogus msg1 (the right version byte, 200 random bytes),
  *                      or with "empty" nothing (a port scan), and closed at
  *                      once (bench/bench_flood.sh); prints how many
+ *     guess CODE N     N runs of enrollment by code (pake.h) with wrong codes of
+ *                      CODE's number (its secret changed by 1..N), one connection
+ *                      each: prints how the hub answered them; none may enroll
  *     many N [T]       N idle connections at once; a key request on another one
  *                      is still answered while they are open; with T, each of
  *                      them is then closed by the hub's handshake timeout T
@@ -85,6 +88,7 @@
 #include "cellsync/error.h"
 #include "cellsync/key.h"
 #include "cellsync/meta.h"
+#include "cellsync/pake.h"
 #include "cellsync/replica.h"
 #include "cellsync/sync.h"
 #include "cellsync/version.h"
@@ -652,6 +656,72 @@ send_frame(struct link *l, const uint8_t *msg, size_t len)
     int ret = send_all(l->fd, f, CS_WIRE_HEADER + len);
     free(f);
     return ret;
+}
+
+/* N wrong codes of CODE's number, each a run of CPace on its own connection, as a guesser would. */
+static int
+mode_guess(const char *code, long n)
+{
+    static struct link l;
+    uint8_t secret[CS_ENROLL_SECRET_LEN];
+    long replies = 0, waits = 0, locked = 0, nocode = 0, busy = 0, other = 0, accepted = 0;
+    int64_t start_ms = now_ms();
+
+    if (cs_init() != 0 || cs_enroll_code_parse(code, secret, NULL, 0) != 0) {
+        printf("guess: '%s' is not a code\n", code);
+        return 2;
+    }
+    for (long i = 1; i <= n; i++) {
+        uint8_t guess[CS_ENROLL_SECRET_LEN], start[CS_PAKE_START_LEN], share[CS_PAKE_SHARE_LEN];
+        uint8_t f[CS_WIRE_MAX_PREAUTH], confirm[CS_PAKE_CONFIRM_LEN];
+        struct cs_enrollment e;
+        struct cs_pake p;
+        enum cs_pake_refusal why;
+        unsigned secs;
+        size_t flen = 0;
+        memcpy(guess, secret, sizeof(guess));
+        guess[10] ^= (uint8_t)i;
+        guess[9] ^= (uint8_t)(i >> 8);
+        memset(&l, 0, sizeof(l));
+        if ((l.fd = connect_to()) < 0) {
+            other++;
+            continue;
+        }
+        int r =
+            cs_pake_dev_start(&p, guess, start) == 0 && send_frame(&l, start, sizeof(start)) == 0
+                ? read_frame(&l, CS_WIRE_MAX_PREAUTH, 5000, f, &flen)
+                : -1;
+        if (r == 1 && cs_pake_step(f, flen) == CS_PAKE_NONCE) {
+            r = cs_pake_dev_share(&p, f, flen, share) == 0 &&
+                        send_frame(&l, share, sizeof(share)) == 0
+                    ? read_frame(&l, CS_WIRE_MAX_PREAUTH, 5000, f, &flen)
+                    : -1;
+            if (r == 1 && cs_pake_step(f, flen) == CS_PAKE_REPLY) {
+                replies++;
+                /* Only the right code opens the reply: a wrong one must not. */
+                if (cs_pake_dev_finish(&p, f, flen, &e, confirm) == 0)
+                    accepted++;
+                r = 2;
+            }
+        }
+        if (r == 1 && cs_hs_busy_read(f, flen, &secs) == 1)
+            busy++;
+        else if (r == 1 && cs_pake_refusal_read(f, flen, &why, &secs) == 0)
+            *(why == CS_PAKE_WAIT      ? &waits
+              : why == CS_PAKE_LOCKED  ? &locked
+              : why == CS_PAKE_NO_CODE ? &nocode
+                                       : &other) += 1;
+        else if (r != 2)
+            other++;
+        cs_pake_wipe(&p);
+        close(l.fd);
+    }
+    printf("guess: %ld wrong codes in %lld ms: %ld runs of CPace answered, %ld refused to wait, "
+           "%ld refused as locked, %ld as no such code, %ld busy, %ld other; %ld accepted\n",
+           n, (long long)(now_ms() - start_ms), replies, waits, locked, nocode, busy, other,
+           accepted);
+    return verdict(accepted == 0 && other == 0 && busy == 0,
+                   "no wrong code accepted, every one answered");
 }
 
 /* A session message as a whole frame (length prefix and sealed bytes). OUT: *out, free(). */
@@ -1258,7 +1328,7 @@ main(int argc, char **argv)
 {
     if (argc < 3 || argc > 6) {
         fprintf(stderr, "usage: cs_raw HOST:PORT version|oversize|preauth-big|idle [T]|slow "
-                        "[T]|garbage|keyreq|many N [T]\n"
+                        "[T]|garbage|keyreq|many N [T]|guess CODE N\n"
                         "       cs_raw HOST:PORT forge|badsig|truncate|bigframe|replay|unproven|"
                         "future|bomb HOME\n"
                         "       cs_raw HOST:PORT bomb-bundle HOME OUT [stranger]\n"
@@ -1318,6 +1388,10 @@ main(int argc, char **argv)
         return mode_idle(timeout);
     if (strcmp(mode, "slow") == 0)
         return mode_slow(timeout);
+    if (strcmp(mode, "guess") == 0 && argc == 5) {
+        alarm(170); /* a thousand runs: more than the usual 30 s on a slow machine */
+        return mode_guess(argv[3], atol(argv[4]));
+    }
     if (strcmp(mode, "flood") == 0 && (argc == 5 || argc == 6))
         return mode_flood(atol(argv[3]), atol(argv[4]), argc == 6 && strcmp(argv[5], "empty") == 0);
     if (strcmp(mode, "garbage") == 0 && argc == 3)
