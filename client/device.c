@@ -141,7 +141,7 @@ device_registered(struct device *d, char *err, size_t errlen)
     char buf[CS_ENROLL_SECRET_LEN * 2 + 1];
     int ret = 0;
     if (cs_replica_meta_get(d->rep, CS_META_ENROLL_SECRET, buf, sizeof(buf)) == 0 && buf[0] != 0 &&
-        (ret = cs_replica_meta_set(d->rep, CS_META_ENROLL_SECRET, "")) != 0)
+        (ret = cs_replica_meta_forget(d->rep, CS_META_ENROLL_SECRET)) != 0)
         cs_errf(err, errlen, ret, _("cannot save the enrollment: %s"), cs_strerror(ret));
     sodium_memzero(buf, sizeof(buf));
     return ret;
@@ -185,7 +185,7 @@ device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via
     if (via == DEVICE_BUNDLE &&
         cs_replica_meta_get(d->rep, CS_META_ENROLL_SECRET, buf, sizeof(buf)) == 0 && buf[0] != 0) {
         any = 1;
-        if ((ret = cs_replica_meta_set(d->rep, CS_META_ENROLL_SECRET, "")) != 0)
+        if ((ret = cs_replica_meta_forget(d->rep, CS_META_ENROLL_SECRET)) != 0)
             goto fail;
     }
     sodium_memzero(buf, sizeof(buf));

@@ -145,7 +145,8 @@ inbox_scan(uv_timer_t *t)
         if (!is_bundle_name(e->d_name))
             continue;
         snprintf(path, sizeof(path), "%s/%s", s->conf.inbox, e->d_name);
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        /* lstat: a symbolic link is not a bundle dropped here (F18), wherever it points. */
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
         uint64_t mtime =
             (uint64_t)st.st_mtim.tv_sec * 1000 + (uint64_t)st.st_mtim.tv_nsec / 1000000;

@@ -5,6 +5,8 @@
  * the field client and the daemon.
  */
 #include <getopt.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,6 +81,14 @@ unknown(const struct cs_cli *cli, const char *name)
 int
 cs_cli_main(const struct cs_cli *cli, int argc, char **argv)
 {
+    /*
+     * Both programs hold keys and members' records (F18 of the security
+     * review): what they create is their user's alone (databases, keys,
+     * reports: 0600, directories 0700), and no core dump of theirs holds a
+     * key (nor can another process of the user attach to read one).
+     */
+    umask(077);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     cs_i18n_init();
     if (argc < 2) {
         show_usage(cli, stderr);

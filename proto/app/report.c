@@ -714,7 +714,7 @@ cs_report_write(const struct cs_report *rep, struct cs_replica *r, enum cs_repor
             ret = cs_errf(err, errlen, e, _("cannot write the report: %s"), cs_strerror(e));
         }
     } else {
-        ret = cs_file_write_atomic(path, buf, len, 0644, err, errlen);
+        ret = cs_file_write_atomic(path, buf, len, 0600, err, errlen); /* members' data: F18 */
     }
 out:
     free(buf);

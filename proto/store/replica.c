@@ -547,6 +547,15 @@ cs_replica_meta_set(struct cs_replica *r, const char *key, const char *value)
     return rc == SQLITE_OK ? 0 : cs_sqlite_code(rc);
 }
 
+int
+cs_replica_meta_forget(struct cs_replica *r, const char *key)
+{
+    int ret = cs_replica_meta_set(r, key, "");
+    if (ret == 0)
+        sqlite3_exec(r->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    return ret;
+}
+
 void
 cs_replica_close(struct cs_replica *r)
 {
@@ -644,8 +653,12 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
      * checkpoint is left to the WAL's own threshold rather than to every
      * close, so a short command does not pay for it each time.
      */
-    if ((ret = cs__replica_exec(r, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", err,
-                                errlen, NC_("cannot %s", "open"))) != 0)
+    /* secure_delete: what is deleted or replaced (a spent secret, a deleted row) is zeroed in the
+     * file, not left in its free space (F18). */
+    if ((ret = cs__replica_exec(r,
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                                " PRAGMA secure_delete = ON;",
+                                err, errlen, NC_("cannot %s", "open"))) != 0)
         goto out;
     sqlite3_db_config(r->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     if (create) {

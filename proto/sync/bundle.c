@@ -326,7 +326,16 @@ cs_bundle_reader_new(struct cs_bundle_reader **out, const char *path, const stru
         goto fail;
     }
     crypto_scalarmult_base(b->x_pk, b->x_sk);
-    if ((b->f = fopen(path, "rbe")) == NULL || fstat(fileno(b->f), &st) < 0) {
+    /* Never through a symbolic link: an inbox is written by others (F18). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP) {
+        ret = cs_errf(err, errlen, CS_EINVAL,
+                      _("cannot read '%s': it is a symbolic link; give the file itself"), path);
+        goto fail;
+    }
+    if (fd >= 0 && (b->f = fdopen(fd, "rb")) == NULL)
+        close(fd);
+    if (fd < 0 || b->f == NULL || fstat(fileno(b->f), &st) < 0) {
         ret = cs_errf(err, errlen, -errno, _("cannot open '%s': %s"), path, strerror(errno));
         goto fail;
     }

@@ -267,6 +267,10 @@ on s1 0 "added candidate" -- candidate add --name "Qua Hộp Thư" --birth-date 
 on s1 0 "wrote" -- bundle export "$dir/s1-inbox.bundle"
 cp "$dir/s1-inbox.bundle" "$dir/inbox/s1.bundle"
 cp "$stick/cut.bundle" "$dir/inbox/cut.bundle"
+# A symbolic link dropped in the inbox is no bundle, wherever it points (F18).
+on s2 0 "added candidate" -- candidate add --name "Qua Liên Kết" --birth-date 2004-05-05
+on s2 0 "wrote" -- bundle export "$dir/s2-link.bundle"
+ln -s "$dir/s2-link.bundle" "$dir/inbox/s2link.bundle"
 for _ in $(seq 1 100); do
     # The log line comes after the files are in place: wait for it too (slow under TSan).
     [ -s "$dir/inbox/s1.reply" ] && [ -e "$dir/inbox/done/s1.bundle" ] &&
@@ -283,6 +287,11 @@ grep -q "event=import file=\"s1.bundle\"" "$dir/hub.log" && ok || bad "no import
 grep -q "event=import-refused file=\"cut.bundle\".*truncated" "$dir/hub.log" &&
     ok || bad "no refusal line in the log"
 [ "$(candidates 'Qua Hộp Thư')" = 1 ] && ok || bad "the inbox did not merge the bundle"
+sleep 1
+[ -L "$dir/inbox/s2link.bundle" ] && [ ! -e "$dir/inbox/s2link.reply" ] &&
+    [ "$(candidates 'Qua Liên Kết')" = 0 ] && ok || bad "the inbox followed a symbolic link"
+hubdo 1 "is a symbolic link; give the file itself" -- import "$dir/inbox/s2link.bundle"
+rm "$dir/inbox/s2link.bundle"
 on s1 0 "read" -- bundle import "$dir/inbox/s1.reply"
 # The hub still serves live syncs after the inbox's work.
 on s2 0 "synced" -- sync --hub "$addr"

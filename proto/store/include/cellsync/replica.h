@@ -326,5 +326,12 @@ int cs_replica_hash(struct cs_replica *r, uint8_t out[32]);
 /* Small local settings (not replicated): text by key; get gives -ENOENT when unset. */
 int cs_replica_meta_get(struct cs_replica *r, const char *key, char *buf, size_t buflen);
 int cs_replica_meta_set(struct cs_replica *r, const char *key, const char *value);
+/*
+ * Empties a setting that held a secret (a spent enrollment secret) and
+ * moves the write-ahead log into the file at once, so that with
+ * secure_delete (replica.c) no copy of the old value stays on disk; the
+ * checkpoint is best effort (another connection may be reading).
+ */
+int cs_replica_meta_forget(struct cs_replica *r, const char *key);
 
 #endif
