@@ -93,7 +93,7 @@ cmd_import(int argc, char **argv)
         hub_close(h);
         return cmd_fail(_("cannot create '%s': %s"), reply_dir, cs_strerror(ret));
     }
-    cs_replica_set_max_drift(hub_replica(h), (uint64_t)conf.max_drift_hours * 3600 * 1000);
+    cs_replica_set_max_drift(hub_replica(h), (uint64_t)conf.max_drift_minutes * 60 * 1000);
 
     size_t done = 0, refused = 0, failed = 0, taken = 0, not_taken = 0;
     size_t n = (size_t)(argc - first);

@@ -46,7 +46,7 @@ on_signal(uv_signal_t *sig, int signum)
             logf_("error", NULL, "event=reload-failed error=\"%s\"", cs_strerror(CS_ENOMEM));
             return;
         }
-        j->u.max_drift_ms = (uint64_t)n.max_drift_hours * 3600 * 1000;
+        j->u.max_drift_ms = (uint64_t)n.max_drift_minutes * 60 * 1000;
         /* The listening address, state directory and inbox need a restart to change. */
         snprintf(n.listen, sizeof(n.listen), "%s", s->conf.listen);
         snprintf(n.state, sizeof(n.state), "%s", s->conf.state);
@@ -160,7 +160,7 @@ serve_open(struct server *s, const char *state, const char *listen, int *lock_fd
         goto out;
     }
     /* Before the worker starts: from now on only the worker writes the clock (J_RELOAD). */
-    cs_replica_set_max_drift(hub_replica(s->hub), (uint64_t)s->conf.max_drift_hours * 3600 * 1000);
+    cs_replica_set_max_drift(hub_replica(s->hub), (uint64_t)s->conf.max_drift_minutes * 60 * 1000);
     s->worker.group_commit = group_commit_start(cs_replica_db(hub_replica(s->hub)));
     ret = 0;
 out:

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cellsync/error.h"
+#include "cellsync/hlc.h"
 #include "cellsync/i18n.h"
 #include "config.h"
 
@@ -20,7 +21,7 @@ conf_defaults(struct conf *c)
     memset(c, 0, sizeof(*c));
     snprintf(c->state, sizeof(c->state), "%s", "/var/lib/cellsyncd");
     snprintf(c->listen, sizeof(c->listen), "%s", "0.0.0.0:7461");
-    c->max_drift_hours = 24;
+    c->max_drift_minutes = CS_HLC_DRIFT_DEFAULT_MS / 60000;
     c->handshake_timeout = 10;
     c->idle_timeout = 120;
     c->max_connections = 2048;
@@ -93,8 +94,11 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
         else if (strcmp(key, "listen") == 0)
             bad = strchr(val, ':') == NULL ||
                   snprintf(c->listen, sizeof(c->listen), "%s", val) >= (int)sizeof(c->listen);
-        else if (strcmp(key, "max_drift_hours") == 0)
-            bad = number(val, 1, 24 * 365, &c->max_drift_hours);
+        else if (strcmp(key, "max_drift_minutes") == 0)
+            bad = number(val, 1, 60 * 24 * 365, &c->max_drift_minutes);
+        else if (strcmp(key, "max_drift_hours") == 0 &&
+                 (bad = number(val, 1, 24 * 365, &c->max_drift_minutes)) == 0)
+            c->max_drift_minutes *= 60; /* the older key, in hours */
         else if (strcmp(key, "handshake_timeout") == 0)
             bad = number(val, 1, 3600, &c->handshake_timeout);
         else if (strcmp(key, "idle_timeout") == 0)

@@ -15,7 +15,7 @@
 struct conf {
     char state[PATH_MAX];                 /* state = /var/lib/cellsyncd */
     char listen[128];                     /* listen = 0.0.0.0:7461 */
-    unsigned max_drift_hours;             /* max_drift_hours = 24 */
+    unsigned max_drift_minutes;           /* max_drift_minutes = 10 (or max_drift_hours) */
     unsigned handshake_timeout;           /* handshake_timeout = 10 (seconds) */
     unsigned idle_timeout;                /* idle_timeout = 120 (seconds) */
     unsigned max_connections;             /* max_connections = 2048 */

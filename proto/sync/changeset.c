@@ -452,7 +452,7 @@ decode_change(const struct cs__mpdec *d, struct cs_changeset *cs, const msgpack_
         (ret = get_index(d, &f[5], cs->origins.count, &r->origin, i, "origin index")) != 0 ||
         (ret = cs__mp_uint(d, &f[6], UINT64_MAX, &r->prev_hlc, "prev hlc")) != 0 ||
         (ret = cs__mp_uint(d, &f[7], UINT32_MAX, &prev_origin, "prev origin index")) != 0 ||
-        (ret = cs__mp_uint(d, &f[8], UINT64_MAX, &r->cl, "causal length")) != 0)
+        (ret = cs__mp_uint(d, &f[8], CS_CL_MAX, &r->cl, "causal length")) != 0)
         return ret;
     if (r->hlc == 0 || r->prev_hlc >= r->hlc)
         return cs_errf(d->err, d->errlen, CS_EMALFORMED,

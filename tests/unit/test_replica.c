@@ -703,10 +703,13 @@ test_clock_calls(void **state)
     snprintf(path, sizeof(path), "%s/clock.db", tmpdir);
     assert_int_equal(cs_replica_open(&r, path, CS_REPLICA_CREATE, &site, err, sizeof(err)), 0);
     assert_int_equal(cs_replica_max_drift(r), CS_HLC_DRIFT_DEFAULT_MS);
-    uint64_t ahead = cs_replica_now(r) + cs_hlc_make(2 * 3600 * 1000, 0);
+    /* Minutes, not a day (F17): 5 minutes ahead is taken, an hour is not. */
+    assert_int_equal(cs_replica_check_stamp(r, cs_replica_now(r) + cs_hlc_make(3600 * 1000, 0), 0),
+                     CS_EDRIFT);
+    uint64_t ahead = cs_replica_now(r) + cs_hlc_make(5 * 60 * 1000, 0);
     assert_int_equal(cs_replica_check_stamp(r, ahead, 0), 0);
-    cs_replica_set_max_drift(r, 3600 * 1000);
-    assert_int_equal(cs_replica_max_drift(r), 3600 * 1000);
+    cs_replica_set_max_drift(r, 3 * 60 * 1000);
+    assert_int_equal(cs_replica_max_drift(r), 3 * 60 * 1000);
     assert_int_equal(cs_replica_check_stamp(r, ahead, 0), CS_EDRIFT);
     assert_int_equal(cs_replica_check_stamp(r, ahead, 1), 0); /* twice the bound */
     uint64_t wall = cs_replica_wall_ms(r);

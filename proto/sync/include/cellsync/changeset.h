@@ -33,6 +33,12 @@
 #define CS_CHANGESET_MAX_ORIGINS 65536u
 #define CS_NAME_MAX              64u        /* table or column name, bytes */
 #define CS_VALUE_MAX             (4u << 20) /* one text or blob value */
+/*
+ * The largest causal length a change may carry: far beyond any number of
+ * deletions and restorations, and below 2^63, so SQLite's signed INTEGER
+ * holds it as it is and `cl % 2` reads its parity right (F17).
+ */
+#define CS_CL_MAX (UINT64_C(1) << 62)
 
 enum cs_vtype {
     CS_VNIL = 0,

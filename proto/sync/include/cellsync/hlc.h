@@ -11,10 +11,16 @@
 
 #include <stdint.h>
 
-#define CS_HLC_COUNTER_BITS     16
-#define CS_HLC_COUNTER_MAX      0xffffu
-#define CS_HLC_MS_MAX           ((UINT64_C(1) << 48) - 1)
-#define CS_HLC_DRIFT_DEFAULT_MS (24u * 3600u * 1000u)
+#define CS_HLC_COUNTER_BITS 16
+#define CS_HLC_COUNTER_MAX  0xffffu
+#define CS_HLC_MS_MAX       ((UINT64_C(1) << 48) - 1)
+/*
+ * How far ahead of the hub a stamp may run: minutes, not a day (F17). A
+ * device learns the hub's time at each contact (cs_replica_set_clock_offset),
+ * so only the drift since its last sync counts, and a stamp an hour ahead
+ * would win every edit of that hour.
+ */
+#define CS_HLC_DRIFT_DEFAULT_MS (10u * 60u * 1000u)
 
 static inline uint64_t
 cs_hlc_make(uint64_t ms, uint16_t counter)
