@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "cellsync/candidate.h"
+#include "cellsync/codes.h"
+#include "cellsync/date.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/refusal.h"
@@ -57,9 +59,14 @@ struct az_row {
     int tbl;
     size_t key_ix;    /* 1 + index of the set's last change of the placing column, 0: none */
     size_t parent_ix; /* org_unit: 1 + index of the last change of 'parent', 0: none */
-    int verdict;      /* 0: not judged yet, 1: in scope, 2: refused */
-    int code;         /* refused: the refusal's code, with reason its text */
+    uint64_t cl;      /* the largest causal length the set gives the row */
+    size_t stage_first, stage_last; /* candidate: 1 + indices of its first and last 'stage' */
+    int verdict;                    /* 0: not judged yet, 1: in scope, 2: refused */
+    int code;                       /* refused: the refusal's code, with reason its text */
     char *reason;
+    /* candidate: the stage as the set's changes so far leave it (stage_verdict), or NULL */
+    struct cs_rules_facts *facts;
+    int facts_new; /* the hub has no record of the candidate */
 };
 
 struct hub_authz {
@@ -483,6 +490,62 @@ parent_ok(struct hub *h, const struct hub_authz *az, const char *parent, int dep
     REFUSE(CS_REFUSAL_SCOPE, parent, az->d->org);
 }
 
+/*
+ * The hub's parent and causal length of an org_unit row: parent "" and
+ * *cl 0 when the hub has no such row.
+ */
+static int
+hub_unit_tree(struct hub *h, const struct cs_id *row, char parent[ORG_MAX], uint64_t *cl)
+{
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_UNIT_TREE, &st);
+    parent[0] = 0;
+    *cl = 0;
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(st, 0);
+        if (p != NULL && (size_t)sqlite3_column_bytes(st, 0) < ORG_MAX)
+            snprintf(parent, ORG_MAX, "%s", p);
+        *cl = (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cs_sqlite_code(rc);
+}
+
+/*
+ * Whether giving unit code the parent `parent` closes a loop: walking up
+ * from the new parent, by the set's parents where it moves a unit and the
+ * hub's elsewhere, reaches the unit. 1, 0, or a negative code.
+ */
+static int
+makes_cycle(struct hub *h, const struct hub_authz *az, const char *code, const char *parent)
+{
+    char cur[ORG_MAX];
+    snprintf(cur, sizeof(cur), "%s", parent);
+    /* A tree deeper than this is a loop already (the hub's own tree has a few levels). */
+    for (int depth = 0; depth < 64 && cur[0] != 0; depth++) {
+        if (strcmp(cur, code) == 0)
+            return 1;
+        struct cs_id id;
+        char next[ORG_MAX];
+        uint64_t cl;
+        int ret;
+        hub_org_row_id(cur, &id);
+        const struct az_row *pr = az_find(az, T_ORG_UNIT, &id);
+        if (pr != NULL && pr->parent_ix != 0) {
+            if (set_text(az, pr->parent_ix, next, sizeof(next)) != 0)
+                return 0; /* refused on its own row */
+        } else if ((ret = hub_unit_tree(h, &id, next, &cl)) != 0) {
+            return ret;
+        }
+        snprintf(cur, sizeof(cur), "%s", next);
+    }
+    return cur[0] != 0;
+}
+
 static int
 unit_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, char *reason,
              size_t len)
@@ -501,6 +564,22 @@ unit_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, 
         if (code[0] != 0 && strcmp(code, hub_code) != 0)
             REFUSE(CS_REFUSAL_UNIT_RECODE, hub_code);
         snprintf(code, sizeof(code), "%s", hub_code);
+        /*
+         * The tree holds from below (F3): a device's own unit is its place
+         * in the tree, which only the level above may change. Moved under
+         * one of its cells, or deleted, it would take the whole subtree out
+         * of its superiors' sight, and they could not repair it by sync.
+         */
+        if (strcmp(hub_code, az->d->org) == 0) {
+            char was[ORG_MAX], now[ORG_MAX];
+            uint64_t cl;
+            if ((ret = hub_unit_tree(h, &r->row, was, &cl)) != 0)
+                return ret;
+            if (r->cl != cl ||
+                (r->parent_ix != 0 &&
+                 (set_text(az, r->parent_ix, now, sizeof(now)) != 0 || strcmp(now, was) != 0)))
+                REFUSE(CS_REFUSAL_UNIT_OWN, hub_code);
+        }
     } else {
         struct cs_id want;
         if (code[0] == 0)
@@ -516,15 +595,84 @@ unit_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, 
             REFUSE(CS_REFUSAL_UNIT_PARENT, code);
         if (strcmp(parent, code) == 0)
             REFUSE(CS_REFUSAL_UNIT_SELF, code);
-        return parent_ok(h, az, parent, 0, reason, len);
+        if ((ret = parent_ok(h, az, parent, 0, reason, len)) != 0)
+            return ret;
+        if ((ret = makes_cycle(h, az, code, parent)) < 0)
+            return ret;
+        if (ret == 1)
+            REFUSE(CS_REFUSAL_UNIT_CYCLE, code, parent);
     }
+    return 0;
+}
+
+/*
+ * A candidate's stage change, judged as the field client's steps are
+ * (cellsync/rules.h): the next stage or a withdrawal (cs_rules_check_advance,
+ * its rules waived, since a secretary may force them with an exception
+ * recorded), or an undo of the last step (cs_rules_undo_stage) by a role
+ * that may write the step undone. A candidate new to the hub may arrive at
+ * any stage its paper steps reach, each one the role's to write. The
+ * set's earlier stage changes of the row count: a device that advanced
+ * twice between syncs sends both.
+ */
+static int
+stage_verdict(struct hub *h, const struct hub_device *d, struct az_row *r,
+              const struct cs_change *c, char *reason, size_t len)
+{
+    char code[32];
+    int to = -1;
+    if (c->value.type == CS_VNIL)
+        return 0; /* a stage cleared: the reports read it as identified */
+    if (c->value.type == CS_VTEXT && c->value.n < sizeof(code) &&
+        memchr(c->value.p, 0, c->value.n) == NULL) {
+        memcpy(code, c->value.p, c->value.n);
+        code[c->value.n] = '\0';
+        to = cs_stage_from_code(code);
+    }
+    /* Not a stage: the change is refused as a code (role_allows), the rest of the record with it.
+     */
+    if (to < 0)
+        REFUSE(CS_REFUSAL_CODE, "candidate.stage",
+               c->value.type == CS_VTEXT && to < 0 && c->value.n < sizeof(code) ? code : "");
+    if (r->facts == NULL) {
+        if ((r->facts = malloc(sizeof(*r->facts))) == NULL)
+            return CS_ENOMEM;
+        int ret = cs_candidate_facts(cs_replica_db(h->r), &r->row, r->facts);
+        if (ret == CS_ENOTFOUND) {
+            cs_rules_facts_init(r->facts);
+            r->facts_new = 1;
+        } else if (ret != 0) {
+            free(r->facts);
+            r->facts = NULL;
+            return ret;
+        }
+    }
+    struct cs_rules_facts *f = r->facts;
+    int from = f->stage, ok = to == from;
+    if (!ok && r->facts_new) {
+        /* As cs_candidate_record() writes a paper record: each step the role's. */
+        ok = 1;
+        for (int s = to == CS_STAGE_WITHDRAWN ? to : CS_STAGE_IDENTIFIED; s <= to && ok; s++)
+            ok = cs_stage_writable((enum cs_stage)s, d->role);
+    }
+    if (!ok) {
+        char err[256];
+        /* Every rule that reads the date is waived: only the order of the stages is judged. */
+        int32_t today = cs_date_from_civil((struct cs_date){2000, 1, 1});
+        unsigned all = (1u << CS_RULE__COUNT) - 1;
+        ok = cs_rules_check_advance(f, (enum cs_stage)to, today, NULL, all, NULL, err,
+                                    sizeof(err)) == 0 ||
+             (to == cs_rules_undo_stage(f) && cs_stage_writable((enum cs_stage)from, d->role));
+    }
+    if (!ok)
+        REFUSE(CS_REFUSAL_STEP, cs_stage_code((enum cs_stage)from), code);
+    f->stage = (enum cs_stage)to;
     return 0;
 }
 
 /* The verdict on a row of the set (not on one change): 0, 1 with reason, or < 0. */
 static int
-row_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, char *reason,
-            size_t len)
+row_verdict(struct hub *h, const struct hub_authz *az, struct az_row *r, char *reason, size_t len)
 {
     struct orgs o = {0};
     int ret;
@@ -540,6 +688,27 @@ row_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, c
     for (int i = 0; i < o.n; i++)
         if (!hub_scope_has(az->s, o.v[i]))
             REFUSE(CS_REFUSAL_SCOPE, o.v[i], az->d->org);
+    /*
+     * A stage change the procedure forbids refuses the whole record: its
+     * dates and the rest of the step would otherwise stand without it.
+     */
+    if (r->stage_first != 0 && strcmp(az->d->role, HUB_ROLE_HUB) != 0)
+        for (size_t i = r->stage_first - 1; i < r->stage_last; i++) {
+            struct cs_change c;
+            cs_changeset_get(az->cs, i, &c);
+            if (strcmp(c.column, "stage") == 0 && strcmp(c.table, "candidate") == 0 &&
+                cs_id_cmp(&c.row, &r->row) == 0 &&
+                (ret = stage_verdict(h, az->d, r, &c, reason, len)) != 0)
+                return ret;
+        }
+    /*
+     * A target is the level above's: the district sets the commune's, the
+     * commune its cells'. A unit's own devices may read theirs, not lower it.
+     */
+    if (r->tbl == T_TARGET)
+        for (int i = 0; i < o.n; i++)
+            if (strcmp(o.v[i], az->d->org) == 0)
+                REFUSE(CS_REFUSAL_TARGET, o.v[i]);
     return 0;
 }
 
@@ -550,8 +719,10 @@ hub_authz_free(struct hub_authz *az)
 {
     if (az == NULL)
         return;
-    for (size_t i = 0; i < az->nrows; i++)
+    for (size_t i = 0; i < az->nrows; i++) {
         free(az->rows[i].reason);
+        free(az->rows[i].facts);
+    }
     free(az->rows);
     free(az->tix);
     free(az);
@@ -607,12 +778,22 @@ hub_authz_new(struct hub *h, const struct hub_device *d, const struct hub_scope 
     for (size_t k = 0; k < m;) {
         struct az_row row = az->rows[k];
         row.key_ix = row.parent_ix = 0;
+        row.cl = 0;
+        row.stage_first = row.stage_last = 0;
         for (; k < m && az->rows[k].tbl == row.tbl &&
                memcmp(az->rows[k].row.b, row.row.b, CS_ID_LEN) == 0;
              k++) {
             struct cs_change c;
             size_t i = az->rows[k].key_ix;
             cs_changeset_get(cs, i, &c);
+            if (c.cl > row.cl)
+                row.cl = c.cl;
+            if (row.tbl == T_CANDIDATE && strcmp(c.column, "stage") == 0) {
+                if (row.stage_first == 0 || i + 1 < row.stage_first)
+                    row.stage_first = i + 1;
+                if (i + 1 > row.stage_last)
+                    row.stage_last = i + 1;
+            }
             if (strcmp(c.column, table_at(row.tbl)->key) == 0)
                 row.key_ix = i + 1;
             else if (row.tbl == T_ORG_UNIT && strcmp(c.column, "parent") == 0)
@@ -672,26 +853,49 @@ role_allows(struct hub *h, const struct hub_device *d, const struct cs_change *c
             REFUSE(CS_REFUSAL_TABLE_UNKNOWN, c->table);
         REFUSE(CS_REFUSAL_ROLE, d->role);
     }
-    /* In a table a cell writes, the columns it may not are the committee's decisions. */
+    /*
+     * Columns are allowed, not forbidden: the descriptor names each column
+     * a role may write; one it does not know is a hub's to forward. In a
+     * table a cell writes, the columns it may not are the committee's
+     * decisions.
+     */
+    const struct cs_schema_column *col = cs_schema_column(c->table, c->column);
+    if (col == NULL && !cs_schema_column_writable(c->table, c->column, d->role))
+        REFUSE(CS_REFUSAL_COLUMN_UNKNOWN, c->table, c->column);
     if (!cs_schema_column_writable(c->table, c->column, d->role))
         REFUSE(CS_REFUSAL_COLUMN, c->table, c->column);
-    if (strcmp(c->table, "candidate") == 0 && strcmp(c->column, "stage") == 0 &&
-        c->value.type == CS_VTEXT) {
-        char code[32];
-        if (c->value.n < sizeof code) {
-            memcpy(code, c->value.p, c->value.n);
-            code[c->value.n] = '\0';
-            int stage = cs_stage_from_code(code);
-            int dated = stage >= 0 && !cs_stage_writable((enum cs_stage)stage, d->role)
-                            ? stage_dated(h, &c->row, (enum cs_stage)stage)
-                            : 1;
-            if (dated < 0) {
-                snprintf(reason, len, "%s", _("the hub cannot check this change now"));
-                return dated;
-            }
-            if (dated == 0)
-                REFUSE(CS_REFUSAL_STAGE, code);
+    if (col == NULL || col->type != CS_SCHEMA_CODE || strcmp(d->role, HUB_ROLE_HUB) == 0 ||
+        c->value.type == CS_VNIL)
+        return 0;
+    /* A code is one of its list's, exactly: 'Decision' is not 'decision', and no report counts it.
+     */
+    char code[64], shown[64];
+    int ok = c->value.type == CS_VTEXT && c->value.n < sizeof(code) &&
+             memchr(c->value.p, 0, c->value.n) == NULL;
+    if (ok) {
+        memcpy(code, c->value.p, c->value.n);
+        code[c->value.n] = '\0';
+        ok = cs_code_label(col->arg, code) != NULL;
+    }
+    if (!ok) {
+        snprintf(shown, sizeof(shown), "%.*s",
+                 c->value.type == CS_VTEXT ? (int)(c->value.n < 40 ? c->value.n : 40) : 0,
+                 c->value.type == CS_VTEXT ? (const char *)c->value.p : "");
+        char what[2 * CS_NAME_MAX + 2];
+        snprintf(what, sizeof(what), "%s.%s", c->table, c->column);
+        REFUSE(CS_REFUSAL_CODE, what, shown);
+    }
+    if (strcmp(c->table, "candidate") == 0 && strcmp(c->column, "stage") == 0) {
+        int stage = cs_stage_from_code(code);
+        int dated = !cs_stage_writable((enum cs_stage)stage, d->role)
+                        ? stage_dated(h, &c->row, (enum cs_stage)stage)
+                        : 1;
+        if (dated < 0) {
+            snprintf(reason, len, "%s", _("the hub cannot check this change now"));
+            return dated;
         }
+        if (dated == 0)
+            REFUSE(CS_REFUSAL_STAGE, code);
     }
     return 0;
 }

@@ -130,6 +130,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                      " SELECT DISTINCT code FROM anc WHERE code != ?1 ORDER BY code",
     /* The unit of an enrolled device (who first sent a row: cs_replica_first_writer). */
     [ST_DEV_ORG] = "SELECT org FROM hub_device WHERE id = ?1",
+    [ST_UNIT_TREE] = "SELECT parent, cl FROM org_unit WHERE id = ?1",
     /* One statement, so the entry and its link to the last one cannot be split by another writer.
      */
     [ST_AUDIT_ADD] =

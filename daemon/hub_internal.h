@@ -27,6 +27,7 @@ enum {
     T_CANDIDATE = CS_TABLE_candidate,
     T_MEMBER = CS_TABLE_member,
     T_MEETING = CS_TABLE_meeting,
+    T_TARGET = CS_TABLE_target,
     T__COUNT = CS_TABLE__COUNT
 };
 
@@ -52,6 +53,7 @@ enum {
     ST_SUBTREE,
     ST_ANCESTORS,
     ST_DEV_ORG,
+    ST_UNIT_TREE,
     ST_AUDIT_ADD,
     ST_REFUSED_ADD,
     ST_REFUSED_CLOCK,

@@ -550,15 +550,7 @@ cs_candidate_undo(struct cs_replica *r, const struct cs_id *id, const char *reas
         goto out;
     }
     /* Withdrawal may follow any stage: back to the last one reached, by its date. */
-    enum cs_stage back = (enum cs_stage)(f.stage - 1);
-    if (f.stage == CS_STAGE_WITHDRAWN) {
-        back = CS_STAGE_IDENTIFIED;
-        for (int s = CS_STAGE__COUNT - 1; s > CS_STAGE_IDENTIFIED; s--)
-            if (f.stage_date[s] != CS_DATE_NONE) {
-                back = (enum cs_stage)s;
-                break;
-            }
-    }
+    enum cs_stage back = (enum cs_stage)cs_rules_undo_stage(&f);
     /* Undoing a step clears its date: who may not write it may not undo it. */
     if (k->role != NULL && k->role[0] != 0 && !cs_stage_writable(f.stage, k->role)) {
         ret = cs_errf(err, errlen, CS_ESTAGE,

@@ -399,6 +399,19 @@ out:
 }
 
 int
+cs_rules_undo_stage(const struct cs_rules_facts *f)
+{
+    if (f->stage == CS_STAGE_IDENTIFIED || (unsigned)f->stage > CS_STAGE_WITHDRAWN)
+        return -1;
+    if (f->stage != CS_STAGE_WITHDRAWN)
+        return (int)f->stage - 1;
+    for (int s = CS_STAGE__COUNT - 1; s > CS_STAGE_IDENTIFIED; s--)
+        if (f->stage_date[s] != CS_DATE_NONE)
+            return s;
+    return CS_STAGE_IDENTIFIED;
+}
+
+int
 cs_rules_check_inputs(enum cs_stage target, unsigned given, const char **field, char *err,
                       size_t errlen)
 {

@@ -40,6 +40,16 @@ static const char *const messages[CS_REFUSAL__LAST + 1] = {
     [CS_REFUSAL_UNIT_NEW_PARENT] = N_("the new org unit '%s' needs a parent unit"),
     [CS_REFUSAL_UNIT_PARENT] = N_("org unit '%s' needs a parent unit"),
     [CS_REFUSAL_UNIT_SELF] = N_("org unit '%s' cannot be its own parent"),
+    [CS_REFUSAL_UNIT_CYCLE] = N_("org unit '%s' cannot be placed under '%s', which lies below it"),
+    [CS_REFUSAL_UNIT_OWN] = N_("org unit '%s' is this device's own unit: only the level above "
+                               "may move or delete it"),
+    [CS_REFUSAL_TARGET] =
+        N_("the target of unit '%s' is set by the level above it, not by its own devices"),
+    [CS_REFUSAL_STEP] =
+        N_("the admission procedure does not allow a candidate to go from '%s' to '%s'"),
+    [CS_REFUSAL_CODE] = N_("'%s' may not hold '%s': it is not one of its codes"),
+    [CS_REFUSAL_COLUMN_UNKNOWN] =
+        N_("this hub does not know the column '%s.%s': only a hub may write it"),
 };
 /* The one message with a number in it. */
 static const char clock_plural[] = "clock is %s hours ahead of the hub";

@@ -887,6 +887,36 @@ test_authorize(void **state)
     assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
     assert_non_null(strstr(why, "candidate.decision_on"));
     cs_changeset_free(cs);
+    /*
+     * The procedure, as the client judges it (F6): from the grassroots
+     * resolution the next stage is the decision, not the ceremony, and a
+     * stage is one of the codes, exactly. The whole record is refused.
+     */
+    hub_writes_text(f.h, "candidate", &r1, "stage", "grassroots_resolution");
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "candidate", &r1, "ceremony_on", "2026-01-05");
+    add_text(&f, cs, &f.cell, "candidate", &r1, "stage", "ceremony");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 2);
+    assert_string_equal(why, "the admission procedure does not allow a candidate to go from "
+                             "'grassroots_resolution' to 'ceremony'");
+    cs_changeset_free(cs);
+    cs = set_new(&f.committee);
+    add_text(&f, cs, &f.committee, "candidate", &r1, "stage", "Decision");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 1);
+    assert_string_equal(why,
+                        "'candidate.stage' may not hold 'Decision': it is not one of its codes");
+    cs_changeset_free(cs);
+    /* An undo goes one step back; a withdrawal may follow any stage. */
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "candidate", &r1, "stage", "biography_verified");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 1);
+    cs_changeset_free(cs);
+    cs = set_new(&f.cell);
+    add_text(&f, cs, &f.cell, "candidate", &r1, "stage", "cell_resolution");
+    add_text(&f, cs, &f.cell, "candidate", &r1, "stage", "grassroots_resolution");
+    add_text(&f, cs, &f.cell, "candidate", &r1, "stage", "withdrawn");
+    assert_int_equal(judge(&f, &f.cell, f.s_cell, cs, why, sizeof(why)), 0);
+    cs_changeset_free(cs);
     /* Nor the stage that records the decision; the next stage, a cell's own, is fine. */
     cs = set_new(&f.cell);
     add_text(&f, cs, &f.cell, "candidate", &r1, "stage", "decision");
@@ -1035,7 +1065,17 @@ test_authorize(void **state)
     cs = set_new(&f.committee);
     add_text(&f, cs, &f.committee, "org_unit", &nt_row, "parent", "XX");
     assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 1);
-    assert_string_equal(why, "record of unit 'XX' is outside this device's unit 'NT'");
+    assert_string_equal(why, "org unit 'NT' is this device's own unit: only the level above may "
+                             "move or delete it");
+    cs_changeset_free(cs);
+    /* Nor put a unit under one of its own (F3): the tree would lose the loop's units. */
+    struct cs_id tx_row;
+    hub_org_row_id("NT-TX", &tx_row);
+    cs = set_new(&f.committee);
+    add_text(&f, cs, &f.committee, "org_unit", &tx_row, "parent", "NT-TX-1");
+    assert_int_equal(judge(&f, &f.committee, f.s_committee, cs, why, sizeof(why)), 1);
+    assert_string_equal(why, "org unit 'NT-TX' cannot be placed under 'NT-TX-1', which lies "
+                             "below it");
     cs_changeset_free(cs);
 
     fix_release(&f);

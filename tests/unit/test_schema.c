@@ -224,7 +224,11 @@ test_writers(void **state)
     assert_false(cs_schema_column_writable("candidate", "decision_on", "cell"));
     assert_true(cs_schema_column_writable("member", "decision_on", "cell"));
     /* A column of a newer version follows its table. */
-    assert_true(cs_schema_column_writable("candidate", "newer_column", "cell"));
+    assert_false(cs_schema_column_writable("candidate", "newer_column", "cell"));
+    assert_false(cs_schema_column_writable("candidate", "newer_column", "committee"));
+    assert_true(cs_schema_column_writable("candidate", "newer_column", "hub"));
+    assert_true(cs_schema_column_writable("candidate", "_cl", "cell"));
+    assert_false(cs_schema_column_writable("target", "_cl", "cell"));
     assert_false(cs_schema_column_writable("target", "newer_column", "cell"));
     assert_false(cs_schema_table_writable("holiday", "cell"));
     assert_true(cs_schema_table_writable("holiday", "committee"));

@@ -99,6 +99,15 @@ int cs_rules_check_advance(const struct cs_rules_facts *f, enum cs_stage target,
                            char *err, size_t errlen);
 
 /*
+ * The stage an undo of the candidate's last step goes back to: the one
+ * before, or after a withdrawal the last stage dated (identified if none).
+ * -1 at identified, which has no step to undo. The field client's
+ * `candidate undo` and the hub's check of a stage change (daemon/authz.c)
+ * both ask here.
+ */
+int cs_rules_undo_stage(const struct cs_rules_facts *f);
+
+/*
  * What a step brings besides its date, and the one step each belongs to:
  * the helper (CS_STEP_HELPER) to "helper assigned", the sponsors and the
  * youth union resolution to the cell resolution. Bits of the `given`

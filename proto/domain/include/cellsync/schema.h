@@ -337,8 +337,11 @@ const struct cs_schema_column *cs_schema_column(const char *table, const char *c
  * What a device of a role may write, as the hub authorizes it: a hub any
  * table, even one this version does not know; a committee every table it
  * knows but the hub's own (device); a cell the tables and columns whose
- * writer is CS_ROLE_CELL. A column this version does not know follows its
- * table. An unknown role may write nothing.
+ * writer is CS_ROLE_CELL. Columns are allowed, not forbidden: a cell or a
+ * committee may write only the columns of the descriptor whose writer its
+ * role reaches, and a row's life (CS_COL_LIFE) where it may write the
+ * table; a column this version does not know only a hub (which forwards
+ * it). An unknown role may write nothing.
  */
 bool cs_schema_table_writable(const char *table, const char *role);
 bool cs_schema_column_writable(const char *table, const char *column, const char *role);

@@ -288,8 +288,14 @@ enum cs_refusal_kind {
     CS_REFUSAL_UNIT_NEW_PARENT = 16, /* a new org unit without a parent: code */
     CS_REFUSAL_UNIT_PARENT = 17,     /* an org unit's parent cleared: code */
     CS_REFUSAL_UNIT_SELF = 18,       /* an org unit its own parent: code */
+    CS_REFUSAL_UNIT_CYCLE = 19,      /* an org unit put below itself: code, new parent */
+    CS_REFUSAL_UNIT_OWN = 20,        /* the device's own unit moved or deleted: code */
+    CS_REFUSAL_TARGET = 21,          /* a target for the writer's own unit: code */
+    CS_REFUSAL_STEP = 22,            /* a stage change the procedure forbids: from, to */
+    CS_REFUSAL_CODE = 23,            /* a value not in its code list: column, value */
+    CS_REFUSAL_COLUMN_UNKNOWN = 24,  /* a column this hub does not know: table, column */
 };
-#define CS_REFUSAL__LAST CS_REFUSAL_UNIT_SELF
+#define CS_REFUSAL__LAST CS_REFUSAL_COLUMN_UNKNOWN
 
 struct cs_refusal {
     char table[65], column[65];
