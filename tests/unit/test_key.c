@@ -617,6 +617,125 @@ test_read_file(void **state)
     assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
 }
 
+/* ---- a key sealed with a passphrase (format 2) ---- */
+
+static int pass_asked;
+
+/* The passphrase source of these tests: ud is the NUL-terminated passphrase. */
+static int
+give_pass(void *ud, char *buf, size_t cap, size_t *len, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    pass_asked++;
+    *len = strlen(ud) < cap ? strlen(ud) : cap;
+    memcpy(buf, ud, *len);
+    return 0;
+}
+
+static void
+test_sealed_roundtrip(void **state)
+{
+    (void)state;
+    char path[512], err[256];
+    struct cs_key *k = NULL, *back = NULL;
+    struct cs_key_pass right = {give_pass, "trăng sao"}, wrong = {give_pass, "trang sao"};
+    uint8_t seed[32];
+
+    memset(seed, 0x5a, sizeof(seed));
+    assert_int_equal(cs_key_from_seed(&k, seed), 0);
+    path_in(path, sizeof(path), "sealed.key");
+    assert_int_equal(
+        cs_key_save_pass(k, path, "trăng sao", strlen("trăng sao"), 0, err, sizeof(err)), 0);
+    assert_int_equal(cs_key_file_sealed(path, err, sizeof(err)), 1);
+
+    /* No passphrase source: refused, and nothing asked. */
+    assert_int_equal(cs_key_load(&back, path, err, sizeof(err)), CS_EKEYFILE);
+    assert_non_null(strstr(err, "sealed with a passphrase"));
+    assert_null(back);
+
+    pass_asked = 0;
+    assert_int_equal(cs_key_load_pass(&back, path, &wrong, err, sizeof(err)), CS_EDECRYPT);
+    assert_non_null(strstr(err, "wrong passphrase"));
+    assert_null(back);
+    assert_int_equal(cs_key_load_pass(&back, path, &right, err, sizeof(err)), 0);
+    assert_int_equal(pass_asked, 2);
+    assert_memory_equal(cs_key_pk(back), cs_key_pk(k), CS_PK_LEN);
+    cs_key_free(back);
+    back = NULL;
+
+    /* The file holds none of the seed, as bytes or as hex. */
+    size_t len;
+    char *text = read_all(path, &len);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof(hex), seed, sizeof(seed));
+    assert_null(strstr(text, hex));
+    for (size_t i = 0; i + sizeof(seed) <= len; i++)
+        assert_true(memcmp(text + i, seed, sizeof(seed)) != 0);
+
+    /* A plain key is not asked for a passphrase; replacing needs CS_KEY_REPLACE. */
+    assert_int_equal(cs_key_save_pass(k, path, NULL, 0, 0, err, sizeof(err)), CS_EEXISTS);
+    assert_int_equal(cs_key_save_pass(k, path, NULL, 0, CS_KEY_REPLACE, err, sizeof(err)), 0);
+    assert_int_equal(cs_key_file_sealed(path, err, sizeof(err)), 0);
+    pass_asked = 0;
+    assert_int_equal(cs_key_load_pass(&back, path, &right, err, sizeof(err)), 0);
+    assert_int_equal(pass_asked, 0);
+    cs_key_free(back);
+    free(text);
+    cs_key_free(k);
+}
+
+/* An edited parameters line or sealed part is refused, never used. */
+static void
+test_sealed_tampered(void **state)
+{
+    (void)state;
+    char path[512], err[256];
+    struct cs_key *k = NULL, *back = NULL;
+    struct cs_key_pass right = {give_pass, "pw"};
+
+    assert_int_equal(cs_key_generate(&k), 0);
+    path_in(path, sizeof(path), "tampered.key");
+    assert_int_equal(cs_key_save_pass(k, path, "pw", 2, 0, err, sizeof(err)), 0);
+    size_t len;
+    char *orig = read_all(path, &len);
+    char *text = malloc(len + 1);
+    assert_non_null(text);
+
+    /* A changed salt digit (the line still well formed): the key derived differs. */
+    memcpy(text, orig, len + 1);
+    char *salt = strchr(strchr(strchr(text, '\n') + 1, ' ') + 1, ' ');
+    salt = strchr(salt + 1, ' ') + 1;
+    salt[0] = salt[0] == 'a' ? 'b' : 'a';
+    write_raw(path, text, len, 0600);
+    assert_int_equal(cs_key_load_pass(&back, path, &right, err, sizeof(err)), CS_EDECRYPT);
+
+    /* A flipped bit of the sealed part. */
+    memcpy(text, orig, len + 1);
+    text[len - 2] = text[len - 2] == '0' ? '1' : '0';
+    write_raw(path, text, len, 0600);
+    assert_int_equal(cs_key_load_pass(&back, path, &right, err, sizeof(err)), CS_EDECRYPT);
+
+    /* Limits out of range, or written another way: malformed. */
+    static const char *const bad[] = {
+        "cellsync-secret-key 2\nargon2id13 1 268435456 ",
+        "cellsync-secret-key 2\nargon2id13 3 1073741825 ",
+        "cellsync-secret-key 2\nargon2id13 03 268435456 ",
+        "cellsync-secret-key 2\nargon2i13 3 268435456 ",
+    };
+    const char *rest = strstr(orig, "268435456 ") + strlen("268435456 ");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char edited[1024];
+        int n = snprintf(edited, sizeof(edited), "%s%s", bad[i], rest);
+        write_raw(path, edited, (size_t)n, 0600);
+        assert_int_equal(cs_key_load_pass(&back, path, &right, err, sizeof(err)), CS_EKEYFILE);
+    }
+    assert_null(back);
+    free(text);
+    free(orig);
+    cs_key_free(k);
+}
+
 int
 main(void)
 {
@@ -634,6 +753,8 @@ main(void)
         cmocka_unit_test(test_sign_verify),
         cmocka_unit_test(test_write_file_atomic),
         cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_sealed_roundtrip),
+        cmocka_unit_test(test_sealed_tampered),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

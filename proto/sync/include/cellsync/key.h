@@ -7,9 +7,21 @@
  * device's origin id in registers, so an origin is bound to its key.
  *
  * Key files are text, written through temp file + fsync + rename, the
- * secret key 0600 and never over an existing file, the public key 0644:
+ * secret key 0600 and never over an existing file (but when its passphrase
+ * changes), the public key 0644:
  *   secret: "cellsync-secret-key 1\n" <128 hex digits of the Ed25519 secret> "\n"
+ *   sealed: "cellsync-secret-key 2\n"
+ *           "argon2id13 " OPSLIMIT " " MEMLIMIT " " <32 hex: salt> " " <24 hex: nonce> "\n"
+ *           <160 hex digits: ChaCha20-Poly1305 (IETF) of the 64-byte secret> "\n"
  *   public: "cellsync-public-key 1\n" <64 hex digits> "\n"
+ * A sealed file's key is Argon2id (crypto_pwhash, ALG_ARGON2ID13) of the
+ * passphrase with the file's salt and limits (decimal: passes, bytes), and
+ * its first two lines are the AEAD's additional data, so no limit or salt
+ * can be changed. New files get libsodium's MODERATE limits (3 passes over
+ * 256 MiB; measured 0.4 s of CPU, 1.1 s wall on the 2-core development
+ * machine, once per command that uses the key); a file whose limits are outside
+ * [OPSLIMIT_INTERACTIVE, OPSLIMIT_SENSITIVE] x [MEMLIMIT_INTERACTIVE,
+ * MEMLIMIT_SENSITIVE] is refused as malformed.
  */
 #ifndef CELLSYNC_KEY_H
 #define CELLSYNC_KEY_H
@@ -55,8 +67,42 @@ int cs_key_dh(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint8_t 
 void cs_key_subkey(const struct cs_key *k, uint64_t n, const char ctx[8], uint8_t out[32]);
 
 int cs_key_save(const struct cs_key *k, const char *path, char *err, size_t errlen);
-/* Reads it back; CS_EKEYPERM if group or others can read it. */
+/* Reads it back; CS_EKEYPERM if group or others can read it; CS_EKEYFILE for a sealed one. */
 int cs_key_load(struct cs_key **out, const char *path, char *err, size_t errlen);
+
+/* The longest passphrase a sealed key takes, in bytes. */
+#define CS_KEY_PASS_MAX 1024
+
+/*
+ * Where the passphrase of a sealed key file comes from: get() is called only
+ * for a sealed file, once per load. It writes at most cap bytes (no NUL
+ * needed) into buf, which the loader keeps in sodium_malloc memory and
+ * wipes, and their count into *len; 0, or a negative code with err set
+ * (no terminal to ask on, ...), which the load returns.
+ */
+struct cs_key_pass {
+    int (*get)(void *ud, char *buf, size_t cap, size_t *len, char *err, size_t errlen);
+    void *ud;
+};
+
+/*
+ * cs_key_load() that opens a sealed file too, asking pass (NULL: a sealed
+ * file is CS_EKEYFILE, as for cs_key_load()). A wrong passphrase, or a
+ * sealed part that was altered, is CS_EDECRYPT.
+ */
+int cs_key_load_pass(struct cs_key **out, const char *path, const struct cs_key_pass *pass,
+                     char *err, size_t errlen);
+/* 1 for a sealed secret key file, 0 for a plain one; a negative code with err if neither. */
+int cs_key_file_sealed(const char *path, char *err, size_t errlen);
+
+/* cs_key_save_pass()'s flags: replace path if it exists (a changed passphrase). */
+#define CS_KEY_REPLACE 1u
+/*
+ * Writes the secret key file sealed with the passphrase pass (passlen
+ * bytes, 1 to CS_KEY_PASS_MAX), or plain (format 1) when pass is NULL.
+ */
+int cs_key_save_pass(const struct cs_key *k, const char *path, const char *pass, size_t passlen,
+                     unsigned flags, char *err, size_t errlen);
 
 int cs_pk_save(const uint8_t pk[CS_PK_LEN], const char *path, char *err, size_t errlen);
 int cs_pk_load(uint8_t pk[CS_PK_LEN], const char *path, char *err, size_t errlen);
