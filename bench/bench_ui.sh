@@ -16,6 +16,10 @@ CELLSYNC=$BUILD/client/cellsync
 [ -x "$CELLSYNC" ] || { echo "bench_ui: no '$CELLSYNC': build first (make build)" >&2; exit 1; }
 command -v python3 >/dev/null 2>&1 || { echo "bench_ui: needs python3" >&2; exit 1; }
 tmp=$(mktemp -d)
+# `cellsync init` refuses a disk that is not encrypted (client/disk.c); these runs
+# are on scratch data, so it checks a /sys in which $tmp is on LUKS.
+sh "$(dirname "$0")/../tests/tools/fake_sysfs.sh" "$tmp/sys" crypt "$tmp" || exit 1
+export CELLSYNC_SYSFS="$tmp/sys"
 uipid=
 trap '[ -n "$uipid" ] && kill "$uipid" 2>/dev/null; rm -rf "$tmp"' EXIT
 CELLSYNC_HOME=$tmp/home CELLSYNC_TODAY=2026-03-02 LC_ALL=C.UTF-8

@@ -292,7 +292,34 @@ int run_verb(const char *cmd, const struct verb *v, int argc, char **argv);
  * already holds a device's records. 0, or the code with err saying what
  * failed; a failure leaves no half-made key or replica behind.
  */
-int client_init(const char *home, const char *org, struct cs_id *site, char *err, size_t errlen);
+int client_init(const char *home, const char *org, unsigned flags, struct cs_id *site, char *err,
+                size_t errlen);
+/*
+ * client_init()'s flags. Without CLIENT_INIT_UNENCRYPTED_DISK, home must be
+ * on an encrypted disk (client_disk_check()): otherwise CS_EINVAL, nothing
+ * made, and err says in plain words what is wrong and what to do. With it,
+ * the replica remembers that it was made so (CS_META_UNENCRYPTED_DISK) and
+ * `status` and the web pages' Home say so in red.
+ */
+#define CLIENT_INIT_UNENCRYPTED_DISK 1u
+
+/* ---- the disk the records are on (disk.c) ---- */
+
+enum client_disk {
+    CLIENT_DISK_CRYPT,   /* on dm-crypt (LUKS), maybe under LVM */
+    CLIENT_DISK_PLAIN,   /* on a disk or partition with no dm-crypt under it */
+    CLIENT_DISK_NODEV,   /* on a filesystem with no block device (tmpfs, overlay, btrfs) */
+    CLIENT_DISK_UNKNOWN, /* the kernel's sysfs does not say */
+};
+/*
+ * What the filesystem of path (or of its nearest existing parent) sits on,
+ * from sysfs ($CELLSYNC_SYSFS, default /sys); the device's name into dev.
+ */
+enum client_disk client_disk_check(const char *path, char *dev, size_t devlen);
+/* The root of sysfs it reads: $CELLSYNC_SYSFS, else /sys. */
+const char *client_sysfs(void);
+/* Home's red line when the records were made on a disk not known to be encrypted, or NULL. */
+const char *client_disk_warning(struct client *c);
 
 /* What client_enroll() did: for the command's lines and the setup page's sentences. */
 struct client_enrolled {

@@ -16,13 +16,61 @@
 #include "cellsync/meta.h"
 #include "client.h"
 
-enum { OPT_ORG, OPT__COUNT };
+enum { OPT_ORG, OPT_UNENCRYPTED, OPT__COUNT };
 static const struct cs_cli_opt init_opts[OPT__COUNT] = {
     [OPT_ORG] = {"org", 1, N_("the code of this cell, as the organisation committee writes it")},
+    [OPT_UNENCRYPTED] = {"unencrypted-disk", 0,
+                         N_("make the records even though the disk is not encrypted (only when "
+                            "the district IT officer says so)")},
 };
 
+/*
+ * The refusal of a disk not known to be encrypted (client_disk_check()):
+ * what is wrong, for the secretary; the front end says what to do.
+ */
+static int
+disk_refusal(const char *home, char *err, size_t errlen)
+{
+    char dev[256];
+
+    switch (client_disk_check(home, dev, sizeof(dev))) {
+    case CLIENT_DISK_CRYPT:
+        return 0;
+    case CLIENT_DISK_PLAIN:
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("the disk of this computer is not encrypted ('%s' is on %s): anyone who "
+                         "takes this computer could read the records; nothing was made"),
+                       home, dev);
+    case CLIENT_DISK_NODEV:
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("cannot tell whether the disk of this computer is encrypted: '%s' is on "
+                         "a filesystem with no disk of its own (such as tmpfs, overlay or btrfs); "
+                         "nothing was made"),
+                       home);
+    default:
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("cannot tell whether the disk of this computer is encrypted: the system "
+                         "does not say what '%s' is on (no %s/dev/block); nothing was made"),
+                       home, client_sysfs());
+    }
+}
+
+const char *
+client_disk_warning(struct client *c)
+{
+    char v[8] = "";
+    if (c->rep == NULL ||
+        cs_replica_meta_get(c->rep, CS_META_UNENCRYPTED_DISK, v, sizeof(v)) != 0 ||
+        strcmp(v, "1") != 0)
+        return NULL;
+    return _("WARNING: the records are on a disk that is not encrypted: anyone who takes this "
+             "computer can read them. Ask the district IT officer to install it with an "
+             "encrypted disk.");
+}
+
 int
-client_init(const char *home, const char *org, struct cs_id *site, char *err, size_t errlen)
+client_init(const char *home, const char *org, unsigned flags, struct cs_id *site, char *err,
+            size_t errlen)
 {
     struct client c = {0};
     char key_path[PATH_MAX + 32], pub_path[PATH_MAX + 32], db_path[PATH_MAX + 32];
@@ -38,6 +86,9 @@ client_init(const char *home, const char *org, struct cs_id *site, char *err, si
     if (access(db_path, F_OK) == 0 || access(key_path, F_OK) == 0)
         return cs_errf(err, errlen, CS_EEXISTS,
                        _("'%s' already holds this device's records; nothing was changed"), home);
+    /* Before anything is made: a refusal leaves no directory behind. */
+    if (!(flags & CLIENT_INIT_UNENCRYPTED_DISK) && (ret = disk_refusal(home, err, errlen)) != 0)
+        return ret;
     /* Mode 0700: the records are personal data. */
     if ((ret = cs_file_mkdirs(home, 0700)) != 0)
         return cs_errf(err, errlen, ret, _("cannot create '%s': %s"), home, cs_strerror(ret));
@@ -50,7 +101,9 @@ client_init(const char *home, const char *org, struct cs_id *site, char *err, si
     cs_key_id(k, site);
     cs_key_free(k);
     if ((ret = cs_replica_open(&r, db_path, CS_REPLICA_CREATE, site, err, errlen)) != 0 ||
-        (org != NULL && (ret = cs_replica_meta_set(r, CS_META_ORG, org)) != 0)) {
+        (org != NULL && (ret = cs_replica_meta_set(r, CS_META_ORG, org)) != 0) ||
+        ((flags & CLIENT_INIT_UNENCRYPTED_DISK) &&
+         (ret = cs_replica_meta_set(r, CS_META_UNENCRYPTED_DISK, "1")) != 0)) {
         cs_replica_close(r);
         unlink(db_path);
         unlink(key_path);
@@ -74,7 +127,7 @@ cmd_init(int argc, char **argv)
     struct cs_id site;
     int rest, ret;
 
-    ret = client_args("init", _("usage: cellsync init [--org CODE]"),
+    ret = client_args("init", _("usage: cellsync init [--org CODE] [--unencrypted-disk]"),
                       _("Creates this device's key and its empty record store in $CELLSYNC_HOME\n"
                         "(default ~/.local/share/cellsync)."),
                       argc, argv, init_opts, OPT__COUNT, ov, &rest);
@@ -84,8 +137,16 @@ cmd_init(int argc, char **argv)
         return client_usage(_("init: unexpected argument '%s'"), argv[rest]);
     if (client_home(home, sizeof(home)) != 0)
         return CS_EXIT_FAILURE;
-    if (client_init(home, ov[OPT_ORG], &site, err, sizeof(err)) != 0)
-        return client_fail("%s", err);
+    unsigned flags = ov[OPT_UNENCRYPTED] != NULL ? CLIENT_INIT_UNENCRYPTED_DISK : 0;
+    if ((ret = client_init(home, ov[OPT_ORG], flags, &site, err, sizeof(err))) != 0) {
+        client_fail("%s", err);
+        if (ret == CS_EINVAL)
+            fputs(_("What to do: ask the district IT officer to install this computer with an "
+                    "encrypted disk (see 'man cellsync'). Only if the officer says the records may "
+                    "stay on this disk, run 'cellsync init --unencrypted-disk'.\n"),
+                  stderr);
+        return CS_EXIT_FAILURE;
+    }
     cs_id_to_hex(&site, hex);
     printf(_("created the records of device %s in %s\n"), hex, home);
     return CS_EXIT_OK;

@@ -27,7 +27,8 @@ static const struct cs_cli_opt status_opts[OPT__COUNT] = {
 
 /*
  * ?3 data directory, ?4 cell code, ?5 last contact (Unix seconds), ?6 open
- * conflicts, ?7 and ?8 open refusals: changes and records (cellsync/refused.h)
+ * conflicts, ?7 and ?8 open refusals: changes and records (cellsync/refused.h),
+ * ?9 made on a disk not known to be encrypted (CS_META_UNENCRYPTED_DISK)
  */
 static const char status_kv_sql[] =
     "SELECT uuid(?1), ?3, ?4, " COUNT_CANDIDATES ", " COUNT_MEMBERS ", " COUNT_MEETINGS
@@ -39,7 +40,8 @@ static const char status_json_sql[] =
     " 'candidates', " COUNT_CANDIDATES ", 'members', " COUNT_MEMBERS ", 'meetings', " COUNT_MEETINGS
     ", 'unacknowledged', " COUNT_UNACKED
     ", 'last_contact', datetime(?5, 'unixepoch'), 'conflicts', ?6, 'refused', ?7,"
-    " 'refused_records', ?8, 'overdue', " COUNT_OVERDUE ")";
+    " 'refused_records', ?8, 'overdue', " COUNT_OVERDUE
+    ", 'unencrypted_disk', json(iif(?9, 'true', 'false')))";
 
 static const char *const status_labels[] = {
     N_("device"),
@@ -115,11 +117,18 @@ cmd_status(int argc, char **argv)
     sqlite3_bind_int64(st, 6, (sqlite3_int64)conflicts);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)refused);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)refused_records);
+    const char *disk_warning = client_disk_warning(&c);
+    sqlite3_bind_int(st, 9, disk_warning != NULL);
     rc = json ? cs_out_json(stdout, st, err, sizeof(err))
               : cs_out_kv(stdout, st, status_labels, err, sizeof(err));
     if (rc != 0) {
         client_fail(_("cannot read the status: %s"), err);
         goto out;
+    }
+    /* The last line, in red on a terminal: the one thing here a person must act on at once. */
+    if (!json && disk_warning != NULL) {
+        int red = cs_out_color(stdout);
+        printf("%s%s%s\n", red ? CS_OUT_RED : "", disk_warning, red ? CS_OUT_PLAIN : "");
     }
     ret = CS_EXIT_OK;
 out:

@@ -10,7 +10,8 @@
 #include "commands.h"
 
 static const struct cs_cmd commands[] = {
-    {"init", cmd_init, N_("create this device's key and record store"), "[--org CODE]"},
+    {"init", cmd_init, N_("create this device's key and record store"),
+     "[--org CODE] [--unencrypted-disk]"},
     {"candidate", cmd_candidate, N_("record candidates and move them through the admission steps"),
      "add|list|show|edit|advance|withdraw"},
     {"member", cmd_member, N_("add, list, show and edit the members of the cell"),

@@ -11,6 +11,10 @@ build=${1:-build}
 cellsync=$(cd "$build/client" && pwd)/cellsync
 cellsyncd=$(cd "$build/daemon" && pwd)/cellsyncd
 dir=$(mktemp -d)
+# `cellsync init` refuses a disk that is not encrypted (client/disk.c); the demo
+# is on scratch data, so it checks a /sys in which $dir is on LUKS.
+sh "$(dirname "$0")/tools/fake_sysfs.sh" "$dir/sys" crypt "$dir" || exit 1
+export CELLSYNC_SYSFS="$dir/sys"
 hubpid=
 cleanup() {
     [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null || true

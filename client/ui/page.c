@@ -122,6 +122,13 @@ ui_page_home(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
         if (localtime_r(&t, &tm) != NULL)
             strftime(when, sizeof(when), "%d/%m/%Y %H:%M", &tm);
     }
+    /* First, in red: the records of a stolen laptop on a plain disk are anyone's. */
+    const char *disk_warning = client_disk_warning(c);
+    if (disk_warning != NULL) {
+        ui_raw(b, "<div id=\"unencrypted-disk\">");
+        ui_error(b, disk_warning);
+        ui_raw(b, "</div>\n");
+    }
     if (cs_replica_meta_get(c->rep, CS_META_HUB_PK, hub, sizeof(hub)) != 0 || hub[0] == 0) {
         ui_raw(b, "<p id=\"not-enrolled\">");
         ui_text(b, _("This computer is not enrolled yet: it works on its own, and sends nothing "

@@ -32,6 +32,7 @@
 /* What was typed in the forms, shown again after a refusal. */
 struct typed {
     char org[64], found[PATH_MAX], file[PATH_MAX], hub[256], code[64];
+    char unencrypted[8]; /* "1": make the records on a disk that is not encrypted */
 };
 
 static int
@@ -130,6 +131,16 @@ step_init(struct ui_ctx *x, struct ui_buf *b, const struct typed *t)
              _("The code of your cell, as the organisation committee gave it (you may leave it "
                "empty: the enrollment brings it)"),
              t->org, "text");
+    /* The choice of `cellsync init --unencrypted-disk`, with what it means. */
+    ui_para(b, _("The records must be on an encrypted disk, so that nobody who takes this "
+                 "computer can read them. cellsync checks it. If the disk is not encrypted, ask "
+                 "the district IT officer to install this computer with an encrypted disk."));
+    ui_raw(b, "<p class=\"field check\"><label><input type=\"checkbox\" id=\"f-unencrypted\" "
+              "name=\"unencrypted\" value=\"1\"");
+    ui_raw(b, t->unencrypted[0] == '1' ? " checked> " : "> ");
+    ui_text(b, _("The disk is not encrypted, and the district IT officer says the records may "
+                 "stay on it anyway (Home will show a warning in red)"));
+    ui_raw(b, "</label></p>\n");
     ui_form_end(b, _("Make the records"), NULL);
     ui_raw(b, "</section>\n");
 }
@@ -295,7 +306,14 @@ post_init(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b, struct typed *t)
         return setup_get(x, r, b);
     while (n > 0 && org[n - 1] == ' ')
         org[--n] = 0;
-    if (client_init(x->home, org[0] != 0 ? org : NULL, &site, err, sizeof(err)) != 0)
+    unsigned flags = t->unencrypted[0] == '1' ? CLIENT_INIT_UNENCRYPTED_DISK : 0;
+    int ret = client_init(x->home, org[0] != 0 ? org : NULL, flags, &site, err, sizeof(err));
+    if (ret == CS_EINVAL)
+        return refuse(x, r, b, t, _("The records could not be made:"), err,
+                      _("Ask the district IT officer to install this computer with an encrypted "
+                        "disk. Only if the officer says the records may stay on this disk, tick "
+                        "the box below and try again."));
+    if (ret != 0)
         return refuse(x, r, b, t, _("The records could not be made:"), err,
                       _("Check that the disk is not full and that this user may write in the "
                         "data directory, then try again."));
@@ -350,6 +368,7 @@ setup_post(struct ui_ctx *x, struct ui_req *r, struct ui_buf *b)
     ui_field(r, "file", t.file, sizeof(t.file));
     ui_field(r, "hub", t.hub, sizeof(t.hub));
     ui_field(r, "code", t.code, sizeof(t.code));
+    ui_field(r, "unencrypted", t.unencrypted, sizeof(t.unencrypted));
     if (strcmp(step, "init") == 0)
         return post_init(x, r, b, &t);
     if (strcmp(step, "file") == 0 || strcmp(step, "code") == 0)

@@ -37,6 +37,9 @@
 /* The role the device is enrolled with: "cell", "committee" or "hub" (enum cs_role). */
 #define CS_META_ROLE "role"
 
+/* "1" when `cellsync init --unencrypted-disk` made the records on a disk not known encrypted. */
+#define CS_META_UNENCRYPTED_DISK "unencrypted_disk"
+
 /* ---- a field device, from syncing ---- */
 
 /* The highest hub seq received: the cursor of what comes down. */
