@@ -303,6 +303,29 @@ int client_init(const char *home, const char *org, unsigned flags, struct cs_id 
  */
 #define CLIENT_INIT_UNENCRYPTED_DISK 1u
 
+/* ---- the passphrase of a sealed device key (passphrase.c) ---- */
+
+struct cs_key_pass;
+/*
+ * The one source of the passphrase every load of the device key uses
+ * (cs_key_load_pass()): the kept one, $CELLSYNC_PASSPHRASE_FD,
+ * $CELLSYNC_PASSPHRASE, or the terminal without echo.
+ */
+extern const struct cs_key_pass client_pass;
+/*
+ * A passphrase from the file descriptor named by $fd_env (one line), or
+ * $env, or else asked with prompt on the terminal without echo, into buf
+ * (at most cap bytes, no NUL) and *len. 0 or the error with err set.
+ */
+int client_pass_ask(const char *fd_env, const char *env, const char *prompt, char *buf, size_t cap,
+                    size_t *len, char *err, size_t errlen);
+/* Keeps pass (the unlock page's, checked) for the rest of the run; 0 or CS_ENOMEM. */
+int client_pass_keep(const char *pass, size_t len);
+/* Whether one is kept. */
+int client_pass_kept(void);
+/* The web pages: never ask on the terminal, whatever started them. */
+void client_pass_no_terminal(void);
+
 /* ---- the disk the records are on (disk.c) ---- */
 
 enum client_disk {

@@ -57,7 +57,7 @@ open_device(struct client *c, struct device *d, char *err, size_t errlen)
     if ((rc = client_check_replica_err(c, err, errlen)) != 0)
         return rc;
     client_path(c, CLIENT_KEY, keypath, sizeof(keypath));
-    return device_open(d, c->rep, keypath, err, errlen);
+    return device_open(d, c->rep, keypath, &client_pass, err, errlen);
 }
 
 int

@@ -427,7 +427,7 @@ sync_go(struct sync *s)
     if ((rc = client_check_replica_err(s->c, s->err, sizeof(s->err))) != 0)
         return rc;
     client_path(s->c, CLIENT_KEY, keypath, sizeof(keypath));
-    if ((rc = device_open(&s->d, s->c->rep, keypath, s->err, sizeof(s->err))) != 0)
+    if ((rc = device_open(&s->d, s->c->rep, keypath, &client_pass, s->err, sizeof(s->err))) != 0)
         return rc;
     if ((rc = sync_handshake(s)) != 0 || (rc = sync_session(s)) != 0 || (rc = sync_stream(s)) != 0)
         return rc;

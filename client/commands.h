@@ -19,5 +19,6 @@ int cmd_bundle(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_ui(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 
 #endif

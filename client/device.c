@@ -27,7 +27,8 @@
 #include "device.h"
 
 int
-device_open(struct device *d, struct cs_replica *rep, const char *keypath, char *err, size_t errlen)
+device_open(struct device *d, struct cs_replica *rep, const char *keypath,
+            const struct cs_key_pass *pass, char *err, size_t errlen)
 {
     char hex[CS_PK_LEN * 2 + 1] = "";
     size_t len = 0;
@@ -38,7 +39,7 @@ device_open(struct device *d, struct cs_replica *rep, const char *keypath, char 
         len != CS_PK_LEN)
         return cs_errf(err, errlen, CS_ENOTFOUND, "%s",
                        _("this device is not enrolled with a hub: run 'cellsync enroll' first"));
-    int ret = cs_key_load(&d->key, keypath, err, errlen);
+    int ret = cs_key_load_pass(&d->key, keypath, pass, err, errlen);
     if (ret != 0)
         return ret;
     d->rep = rep;

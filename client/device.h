@@ -41,11 +41,13 @@ struct device {
 };
 
 /*
- * Loads the pinned hub key from meta and this device's key from keypath.
- * CS_ENOTFOUND (err says to enroll) when no hub is pinned.
+ * Loads the pinned hub key from meta and this device's key from keypath,
+ * a sealed one with the passphrase pass gives (cs_key_load_pass(); the
+ * client's is client_pass). CS_ENOTFOUND (err says to enroll) when no hub
+ * is pinned; CS_EDECRYPT for a wrong passphrase.
  */
-int device_open(struct device *d, struct cs_replica *rep, const char *keypath, char *err,
-                size_t errlen);
+int device_open(struct device *d, struct cs_replica *rep, const char *keypath,
+                const struct cs_key_pass *pass, char *err, size_t errlen);
 /* Frees the key; accepts a zeroed or released device. */
 void device_release(struct device *d);
 

@@ -31,6 +31,8 @@ static const struct cs_cmd commands[] = {
     {"conflicts", cmd_conflicts, N_("list and resolve fields edited on two devices at once"),
      "list [--json] | resolve CONFLICT (--pick current|other | --value TEXT)"},
     {"target", cmd_target, N_("show the admission targets the committee set"), "list [--json]"},
+    {"key", cmd_key, N_("seal this device's key with a passphrase, change it, or take it off"),
+     "passphrase [--remove]"},
     {"enroll", cmd_enroll, N_("bind this device to its hub with an enrollment file or code"),
      "FILE | --code CODE --hub HOST[:PORT] [--name NAME]"},
     {"sync", cmd_sync, N_("send this device's changes to the hub and receive the hub's"),

@@ -217,8 +217,8 @@ ui_redirect(struct ui_req *r, const char *fmt, ...)
 
 /* Every file of pages: its table of addresses. */
 static const struct ui_route *const routes[] = {
-    ui_routes_home,     ui_routes_candidate, ui_routes_member, ui_routes_meeting,
-    ui_routes_conflict, ui_routes_sync,      ui_routes_setup,  ui_routes_report,
+    ui_routes_home, ui_routes_candidate, ui_routes_member, ui_routes_meeting, ui_routes_conflict,
+    ui_routes_sync, ui_routes_setup,     ui_routes_report, ui_routes_unlock,
 };
 
 static const struct ui_route *
@@ -344,6 +344,9 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
     /* No replica yet: every address shows the setup page; the other pages read the records. */
     if (s->ctx.c == NULL && strcmp(url, "/setup") != 0)
         fn = route("/setup")->get;
+    /* A sealed key: every address asks its passphrase first, once a run (unlock.c). */
+    else if (s->ctx.c != NULL && strcmp(url, "/unlock") != 0 && ui_locked(&s->ctx))
+        fn = route("/unlock")->get;
     struct ui_req r = {
         .method = post ? "POST" : "GET", .url = url, .body = post ? rq->body : NULL, .conn = conn};
     clock_gettime(CLOCK_MONOTONIC, &page_start);
@@ -446,6 +449,8 @@ cmd_ui(int argc, char **argv)
     }
     if (sodium_init() < 0)
         return client_fail(_("cannot start the random number generator"));
+    /* A sealed key's passphrase is asked on a page (unlock.c), never on a terminal. */
+    client_pass_no_terminal();
     if (client_home(home, sizeof(home)) != 0)
         return CS_EXIT_FAILURE;
     /* Without a replica the pages start with the setup page, which makes and opens it. */

@@ -124,7 +124,10 @@ struct ui_route {
 };
 extern const struct ui_route ui_routes_home[], ui_routes_candidate[], ui_routes_member[],
     ui_routes_meeting[], ui_routes_conflict[], ui_routes_sync[], ui_routes_setup[],
-    ui_routes_report[];
+    ui_routes_report[], ui_routes_unlock[];
+/* Whether the device key is sealed and its passphrase not yet typed on the unlock page (unlock.c).
+ */
+int ui_locked(struct ui_ctx *x);
 
 /* ---- forms (form.c): every control labelled, 44 px high, Enter submits ---- */
 
