@@ -2,7 +2,8 @@
 /*
  * `cellsyncd devices` lists the enrolled devices; `cellsyncd revoke`
  * revokes one, named by its name or by the beginning or end of its id. A
- * revoked device is refused at its next handshake.
+ * revoked device is refused at its next handshake, and a serving hub ends
+ * its open sessions within a second (conn.c).
  */
 #include <stdio.h>
 #include <time.h>

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "cellsync/error.h"
+#include "cellsync/i18n.h"
 #include "cellsync/pake.h"
 #include "cellsync/sync.h"
 #include "cellsync/wire.h"
@@ -329,6 +330,7 @@ hello_done(struct conn *c, struct job *j)
     }
     /* The same 8 digits `cellsyncd devices` shows. */
     cs_id_short(&o->dev.id, c->who);
+    c->dev_id = o->dev.id;
     c->down_waits = o->pending;
     c->hs = o->hs;
     if (cs_session_init(&c->sess, &c->hs, hdr) != 0) {
@@ -549,6 +551,7 @@ conn_job_done(struct job *j)
     case J_IMPORT:
     case J_RELOAD:
     case J_PAKE_OK:
+    case J_REVOKED:
         break;
     }
 out:
@@ -807,6 +810,90 @@ on_connection(uv_stream_t *l, int status)
     read_resume(c);
 }
 
+/* ---- revocations reaching open sessions (F7) ---- */
+
+/*
+ * `cellsyncd revoke` is another process and writes only the replica: the
+ * hub notices by asking, not by being told. Once a second, while devices
+ * have sessions open, a J_REVOKED takes their ids to the worker, which reads
+ * each one's row (one look-up by key each, on the connection that sees every
+ * commit); a session of a revoked device is then told why and closed, within
+ * about a second of the revocation. Asking needs no signal, pid file or
+ * socket, so it cannot miss a daemon (restarted, of another user, under
+ * systemd or not) and reaches it however the row changed. The merge's own
+ * check (peer.c) and the one for every chunk sent (worker.c) cover the time
+ * in between: nothing of a revoked device merges, however close to the
+ * revocation its chunk comes.
+ */
+struct revoked_walk {
+    struct server *s;
+    struct job_revoked *r;
+    size_t cap;
+};
+
+/* A session of a device: welcomed, not yet closing. */
+static int
+is_session(uv_handle_t *h, struct server *s)
+{
+    if (h->type != UV_TCP || h == (uv_handle_t *)&s->listener)
+        return 0;
+    struct conn *c = h->data;
+    return c->who[0] != 0 && (c->state == C_HEADER || c->state == C_SESSION);
+}
+
+static void
+revoked_collect(uv_handle_t *h, void *arg)
+{
+    struct revoked_walk *w = arg;
+    if (!is_session(h, w->s) || w->r->n == w->cap)
+        return;
+    w->r->v[w->r->n++].id = ((struct conn *)h->data)->dev_id;
+}
+
+static void
+revoked_poll(uv_timer_t *t)
+{
+    struct server *s = t->data;
+    if (s->revoke_asked || s->stopping || s->nconns == 0)
+        return;
+    struct job *j = job_new(s, J_REVOKED);
+    struct revoked_walk w = {.s = s, .cap = s->nconns};
+    if (j == NULL || (j->u.revoked.v = calloc(w.cap, sizeof(*j->u.revoked.v))) == NULL) {
+        job_free(j);
+        return;
+    }
+    w.r = &j->u.revoked;
+    uv_walk(s->loop, revoked_collect, &w);
+    if (w.r->n == 0) {
+        job_free(j);
+        return;
+    }
+    s->revoke_asked = 1;
+    job_push(j);
+}
+
+static void
+revoked_close(uv_handle_t *h, void *arg)
+{
+    struct revoked_dev *v = arg;
+    struct conn *c = h->data;
+    if (!is_session(h, c->srv) || cs_id_cmp(&c->dev_id, &v->id) != 0)
+        return;
+    logf_("warn", c, "event=revoked-session reason=\"%s\"", v->msg);
+    conn_fail(c, CS_EREVOKED, v->msg);
+}
+
+void
+conn_revoked_done(struct job *j)
+{
+    struct server *s = j->srv;
+    s->revoke_asked = 0;
+    for (size_t i = 0; i < j->u.revoked.n; i++)
+        if (j->u.revoked.v[i].hit)
+            uv_walk(s->loop, revoked_close, &j->u.revoked.v[i]);
+    job_free(j);
+}
+
 int
 conn_listen(struct server *s, const struct sockaddr *addr, int *port)
 {
@@ -821,6 +908,9 @@ conn_listen(struct server *s, const struct sockaddr *addr, int *port)
         uv_close((uv_handle_t *)&s->listener, NULL);
         return rc;
     }
+    uv_timer_init(s->loop, &s->revoke_timer);
+    s->revoke_timer.data = s;
+    uv_timer_start(&s->revoke_timer, revoked_poll, REVOKE_POLL_MS, REVOKE_POLL_MS);
     if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &blen) == 0)
         *port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
                                                  : ((struct sockaddr_in6 *)&bound)->sin6_port);
@@ -844,6 +934,8 @@ conn_stop(struct server *s)
     s->stopping = 1;
     if (!uv_is_closing((uv_handle_t *)&s->listener))
         uv_close((uv_handle_t *)&s->listener, NULL);
+    if (s->revoke_timer.loop != NULL && !uv_is_closing((uv_handle_t *)&s->revoke_timer))
+        uv_close((uv_handle_t *)&s->revoke_timer, NULL);
     /* Idle connections close now; busy ones when their last job is done (conn_job_done). */
     uv_walk(s->loop, close_walk, s);
     /* What was counted and not yet logged (guard.h), those closes included. */

@@ -57,9 +57,10 @@ struct conn {
      * (with UV_ECANCELED if need be) before the socket's close callback.
      */
     int jobs;
-    char addr[64]; /* the peer's IP, for logs */
-    char who[16];  /* the device's short id, for logs */
-    int quiet;     /* its close is not logged: the enrollment guard logged it (guard.h) */
+    char addr[64];       /* the peer's IP, for logs */
+    char who[16];        /* the device's short id, for logs */
+    struct cs_id dev_id; /* the device, once welcomed (who set): J_REVOKED asks of it */
+    int quiet;           /* its close is not logged: the enrollment guard logged it (guard.h) */
     struct guard_slot *gslot; /* its address's slot, counting it (guard_connect), or NULL */
     int msg1_read;            /* a msg1 of it decrypted: its close is no scan's (guard_preauth) */
     uint8_t *rbuf;
@@ -85,6 +86,8 @@ struct conn {
 
 void conn_close(struct conn *c, const char *reason);
 void conn_job_done(struct job *j);
+/* Back on the loop: the sessions of the devices a J_REVOKED found revoked are told and closed. */
+void conn_revoked_done(struct job *j);
 
 /*
  * Listens on addr for devices, served on s->loop with s->hub and the limits

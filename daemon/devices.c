@@ -788,6 +788,28 @@ id_matches(const char *which, const char *hex32)
 }
 
 int
+hub_device_revoked(struct hub *h, const struct cs_id *id, char *msg, size_t msglen)
+{
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&h->stmts, ST_DEV_REVOKED, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int64_t at = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cs_sqlite_code(rc);
+    /* No row: a device enrolling, written at its proof (J_PROVEN); nothing removes a row. */
+    if (at == 0)
+        return 0;
+    char day[32];
+    day_text(at, day, sizeof(day));
+    snprintf(msg, msglen, _("this device was revoked at the hub on %s"), day);
+    return 1;
+}
+
+int
 hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char *err,
                   size_t errlen)
 {

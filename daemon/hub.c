@@ -101,6 +101,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_DEV_DOWN] = "UPDATE hub_device SET down_seq = ?2 WHERE id = ?1",
     [ST_DEV_ALL] = "SELECT " DEV_COLS " FROM hub_device ORDER BY org, name, id",
     [ST_DEV_REVOKE] = "UPDATE hub_device SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+    [ST_DEV_REVOKED] = "SELECT coalesce(revoked_at, 0) FROM hub_device WHERE id = ?1",
     [ST_ENROLL_BY_FILE] =
         "SELECT id, org, role, coalesce(name, ''), used_by IS NULL AND expires > ?2"
         " FROM hub_enrollment WHERE file_hash = ?1",

@@ -248,6 +248,16 @@ int hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen
  */
 int hub_device_revoke(struct hub *h, const char *which, struct hub_device *d, char *err,
                       size_t errlen);
+/*
+ * Whether a device may still sync, read from its row now (one look-up by
+ * key): 0 when it may (or has no row yet: enrolling, written at its proof);
+ * 1 when it was revoked since its handshake, with why in msg (what the
+ * device is told); or a negative code.
+ * The worker asks it in every merge's transaction and for every chunk it
+ * sends, and for every open session once a second (conn.c), so a
+ * revocation ends a live session at once (F7).
+ */
+int hub_device_revoked(struct hub *h, const struct cs_id *id, char *msg, size_t msglen);
 
 /* ---- scope and authorization ---- */
 

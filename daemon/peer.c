@@ -97,6 +97,7 @@ struct merge_ctx {
     const uint8_t *env;
     size_t envlen;
     struct cs_envelope_info info;
+    char revoked[160]; /* why the device may no longer sync (merge_commit) */
 };
 
 static int
@@ -141,6 +142,14 @@ merge_commit(void *ud, sqlite3 *db)
     struct merge_ctx *x = ud;
     int ret;
     (void)db;
+    /*
+     * The device's row read again in the merge's own transaction: revoked
+     * since its handshake (by `cellsyncd revoke`, another process), nothing
+     * of the chunk is merged (F7). Under the write lock: no revocation can
+     * commit between this read and the merge's commit.
+     */
+    if ((ret = hub_device_revoked(x->h, &x->p->dev.id, x->revoked, sizeof(x->revoked))) != 0)
+        return ret < 0 ? ret : CS_EREVOKED;
     /* A chunk that starts past the cursor (a gap) merges, but the cursor waits for the gap. */
     if (x->p->dev.up_seq < x->info.seq_last && x->info.seq_first <= x->p->dev.up_seq + 1 &&
         (ret = hub_device_set_up_seq(x->h, &x->p->dev.id, x->info.seq_last)) != 0)
@@ -172,8 +181,11 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
         cs_errf(err, errlen, ret, _("cannot check the chunk: %s"), cs_strerror(ret));
         goto out;
     }
-    if ((ret = cs_replica_apply(hub_replica(h), cs, &opts, &m->st, err, errlen)) != 0)
+    if ((ret = cs_replica_apply(hub_replica(h), cs, &opts, &m->st, err, errlen)) != 0) {
+        if (ret == CS_EREVOKED)
+            cs_errf(err, errlen, ret, "%s", x.revoked);
         goto out;
+    }
     if (x.info.seq_last > p->dev.up_seq && x.info.seq_first <= p->dev.up_seq + 1)
         p->dev.up_seq = x.info.seq_last;
     m->seq_last = x.info.seq_last;

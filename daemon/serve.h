@@ -70,7 +70,16 @@ struct server {
     int stopping;
     struct inbox inbox;
     struct guard guard; /* wrong enrollments per source address (loop thread) */
+    /*
+     * Revocations reaching open sessions (conn.c): every REVOKE_POLL_MS a
+     * J_REVOKED asks the worker which of their devices were revoked since
+     * their handshake; one at a time.
+     */
+    uv_timer_t revoke_timer;
+    int revoke_asked;
 };
+
+#define REVOKE_POLL_MS 1000
 
 /* ---- logging: one line per event ---- */
 

@@ -131,6 +131,14 @@ job_work(struct worker *w, struct hub *h, struct job *j)
     }
     case J_CHUNK_OUT: {
         struct job_chunk_out *o = &j->u.chunk_out;
+        /* Nothing more for a device revoked since its handshake (F7). */
+        if ((j->ret = hub_device_revoked(h, &d->peer.dev.id, j->err, sizeof(j->err))) != 0) {
+            if (j->ret > 0)
+                j->ret = CS_EREVOKED;
+            else
+                snprintf(j->err, sizeof(j->err), "%s", cs_strerror(j->ret));
+            break;
+        }
         j->ret = hub_peer_next_chunk(h, &d->peer, &o->chunk, j->err, sizeof(j->err));
         if (j->ret == 0 && o->chunk.seq_last > d->peer.down_after)
             d->peer.down_after = o->chunk.seq_last;
@@ -188,6 +196,13 @@ job_work(struct worker *w, struct hub *h, struct job *j)
         /* The worker reads the clock while it merges: only the worker writes it. */
         cs_replica_set_max_drift(hub_replica(h), j->u.max_drift_ms);
         break;
+    case J_REVOKED:
+        /* One look-up by key per open session; a failed one is asked again at the next round. */
+        for (size_t i = 0; i < j->u.revoked.n; i++) {
+            struct revoked_dev *v = &j->u.revoked.v[i];
+            v->hit = hub_device_revoked(h, &v->id, v->msg, sizeof(v->msg)) == 1;
+        }
+        break;
     }
 }
 
@@ -228,8 +243,8 @@ batch_work(uv_work_t *req)
     int wrote = 0;
     for (struct job *j = w->batch; j != NULL; j = j->next) {
         job_work(w, h, j);
-        /* Everything but making a chunk or reloading writes (cursors, last contact, merges). */
-        wrote |= j->kind != J_CHUNK_OUT && j->kind != J_RELOAD;
+        /* Everything but making a chunk, reloading or reading revocations writes. */
+        wrote |= j->kind != J_CHUNK_OUT && j->kind != J_RELOAD && j->kind != J_REVOKED;
     }
     w->sync_rc = SQLITE_OK;
     if (w->group_commit && (wrote || data_version(db) != before)) {
@@ -266,6 +281,8 @@ batch_after(uv_work_t *req, int status)
             inbox_done(j);
         else if (j->kind == J_RELOAD)
             job_free(j);
+        else if (j->kind == J_REVOKED)
+            conn_revoked_done(j);
         else
             conn_job_done(j);
     }
@@ -417,6 +434,9 @@ job_free(struct job *j)
         break;
     case J_IMPORT:
         free(j->u.imp);
+        break;
+    case J_REVOKED:
+        free(j->u.revoked.v);
         break;
     case J_ACK_IN:
     case J_DONE_IN:

@@ -49,6 +49,7 @@ enum job_kind {
     J_PROVEN,
     J_PAKE,
     J_PAKE_OK,
+    J_REVOKED,
 };
 
 /* J_HELLO: the device's msg1 in; the reply and, when admitted, the session out. */
@@ -103,6 +104,20 @@ struct job_chunk_out {
 };
 
 /*
+ * J_REVOKED (conn.c, once a second while sessions are open): the devices of
+ * the open sessions in; which of them may no longer sync out, and why.
+ */
+struct revoked_dev {
+    struct cs_id id; /* in */
+    int hit;         /* out: revoked since its handshake */
+    char msg[160];   /* out: why, as the device is told */
+};
+struct job_revoked {
+    struct revoked_dev *v;
+    size_t n;
+};
+
+/*
  * One piece of work for the worker (see "who touches what" above). Every
  * kind has ret and err for its result, and its own part of the union.
  */
@@ -110,9 +125,9 @@ struct job {
     /* The loop's: the queue, and where the result goes. */
     struct job *next;
     struct server *srv;
-    struct conn *conn; /* NULL for J_IMPORT and J_RELOAD */
+    struct conn *conn; /* NULL for J_IMPORT, J_RELOAD and J_REVOKED */
     enum job_kind kind;
-    /* The worker's: the session's state (NULL for J_IMPORT and J_RELOAD). */
+    /* The worker's: the session's state (NULL for J_IMPORT, J_RELOAD and J_REVOKED). */
     struct conn_dev *dev;
     /* Result of every kind: 0 or a negative code, and why. */
     int ret;
@@ -126,6 +141,7 @@ struct job {
             seq; /* J_ACK_IN, J_DONE_IN, in: the device's ACK or DONE; J_PROVEN, out: 1 refused */
         struct inbox_job *imp; /* J_IMPORT: a bundle of the inbox, in and out */
         uint64_t max_drift_ms; /* J_RELOAD, in: the clock's new bound (SIGHUP) */
+        struct job_revoked revoked;
     } u;
 };
 

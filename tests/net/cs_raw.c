@@ -57,6 +57,15 @@
  *                      (zstd makes them a few hundred bytes): ERROR CS_EBOMB
  *                      "decompresses to"; 4 MiB of nils, within the size cap:
  *                      ERROR CS_ETOOBIG "holds more objects"
+ *     late HOME FILE   a session opened and a chunk of its unsynced changes made;
+ *                      FILE is written, and once the test removes it (after
+ *                      `cellsyncd revoke`) the chunk is sent: the hub must
+ *                      answer ERROR (the test reads its text), then EOF, never
+ *                      an ACK (review F7)
+ *     hold HOME FILE   a session opened, FILE written, then a DONE at the hub's
+ *                      own cursor each second (so the session is never idle):
+ *                      the hub must send an ERROR (the test reads its text),
+ *                      then EOF, within 10 s; prints how long it took
  *     bomb-bundle HOME OUT [stranger]  writes to OUT a bundle as the device
  *                      exports one (its hello first) whose one chunk is the
  *                      16 MiB bomb; with "stranger", hello and chunk are
@@ -1270,6 +1279,96 @@ out:
     return ret;
 }
 
+/* Writes FILE (a line), so the test knows the session is open. 0, or -1 with the reason printed. */
+static int
+mark(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fputs("open\n", f) == EOF || fclose(f) != 0) {
+        printf("cannot write %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* What the hub answered: an ERROR, then EOF within 2 s. 1 when so (printed either way). */
+static int
+error_then_eof(struct link *l, int got, struct cs_msg *r, const char *what)
+{
+    struct cs_msg after = {0};
+    int eof = got == 1 && r->type == CS_MSG_ERROR && recv_reply(l, 2000, &after) == 0;
+    if (got == 1) {
+        printf("%s: the hub answered %s", what, msg_names[r->type <= 5 ? r->type : 0]);
+        if (r->type == CS_MSG_ERROR)
+            printf(" code %u (%s): \"%s\"", r->code, cs_err_name(-(int)r->code), r->message);
+        else if (r->type == CS_MSG_ACK)
+            printf(" seq %llu", (unsigned long long)r->seq);
+        printf("%s\n", eof ? ", then closed" : "");
+    } else
+        printf("%s: the hub %s without an ERROR\n", what, got == 0 ? "closed" : "timed out");
+    cs_msg_release(&after);
+    return eof;
+}
+
+static int
+mode_late(struct dev *d, const char *path)
+{
+    static struct link l;
+    struct cs_welcome w;
+    struct cs_chunk ch;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH];
+    size_t len1 = 0;
+
+    if (session_open(&l, d, msg1, &len1, &w) != 0)
+        return 1;
+    if (make_chunk(d, d->key, w.up_seq, &ch) != 0 || mark(path) != 0) {
+        link_close(&l);
+        return 1;
+    }
+    /* Until the test has revoked the device and removed FILE. */
+    for (int i = 0; i < 2000 && access(path, F_OK) == 0; i++)
+        usleep(10000);
+    struct cs_msg m = {.type = CS_MSG_CHUNK, .env = ch.env, .envlen = ch.envlen}, r = {0};
+    /* The hub may have closed the session already: its ERROR is read all the same. */
+    if (send_msg(&l, &m) != 0)
+        printf("late: the hub hung up before the chunk was sent\n");
+    else
+        printf("late: sent the chunk after FILE was removed\n");
+    int got = recv_reply(&l, 3000, &r);
+    int ok = error_then_eof(&l, got, &r, "late");
+    cs_msg_release(&r);
+    free(ch.env);
+    link_close(&l);
+    return verdict(ok, "the late chunk is answered by an ERROR, then EOF, never an ACK");
+}
+
+static int
+mode_hold(struct dev *d, const char *path)
+{
+    static struct link l;
+    struct cs_welcome w;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH];
+    size_t len1 = 0;
+    struct cs_msg r = {0};
+    int got = -1;
+
+    if (session_open(&l, d, msg1, &len1, &w) != 0 || mark(path) != 0)
+        return 1;
+    int64_t start = now_ms();
+    while (now_ms() - start < 10000) {
+        struct cs_msg done = {.type = CS_MSG_DONE, .seq = w.up_seq};
+        if (send_msg(&l, &done) != 0)
+            printf("hold: the hub hung up before a DONE was sent\n");
+        if ((got = recv_reply(&l, 1000, &r)) != -1)
+            break;
+    }
+    printf("hold: the hub answered after %lld ms\n", (long long)(now_ms() - start));
+    int ok = error_then_eof(&l, got, &r, "hold");
+    cs_msg_release(&r);
+    link_close(&l);
+    return verdict(ok, "a busy session is ended by an ERROR, then EOF, within 10 s");
+}
+
 static int
 device_mode(const char *mode, const char *home, const char *arg)
 {
@@ -1295,6 +1394,10 @@ device_mode(const char *mode, const char *home, const char *arg)
         ret = mode_replay(&d);
     else if (strcmp(mode, "replay-hello") == 0 && arg != NULL)
         ret = mode_replay_hello(&d, arg);
+    else if (strcmp(mode, "late") == 0 && arg != NULL)
+        ret = mode_late(&d, arg);
+    else if (strcmp(mode, "hold") == 0 && arg != NULL)
+        ret = mode_hold(&d, arg);
     else if (strcmp(mode, "unproven") == 0)
         ret = mode_unproven(&d);
     else if (strcmp(mode, "future") == 0)
@@ -1332,7 +1435,8 @@ main(int argc, char **argv)
                         "       cs_raw HOST:PORT forge|badsig|truncate|bigframe|replay|unproven|"
                         "future|bomb HOME\n"
                         "       cs_raw HOST:PORT bomb-bundle HOME OUT [stranger]\n"
-                        "       cs_raw HOST:PORT replay-hello HOME FILE | replay-msg1 FILE\n");
+                        "       cs_raw HOST:PORT replay-hello HOME FILE | replay-msg1 FILE\n"
+                        "       cs_raw HOST:PORT late|hold HOME FILE\n");
         return 2;
     }
     char host[64], *colon;
@@ -1359,11 +1463,14 @@ main(int argc, char **argv)
     int idle_or_slow = strcmp(mode, "idle") == 0 || strcmp(mode, "slow") == 0;
     int timeout = idle_or_slow && argc == 4 ? number(argv[3], 1, 25) : 10;
     static const char *const device_modes[] = {
-        "forge",        "badsig",   "truncate", "bigframe", "replay",
-        "replay-hello", "unproven", "future",   "bomb",
+        "forge",    "badsig", "truncate", "bigframe", "replay", "replay-hello",
+        "unproven", "future", "bomb",     "late",     "hold",
     };
     for (size_t i = 0; i < sizeof(device_modes) / sizeof(device_modes[0]); i++)
-        if (strcmp(mode, device_modes[i]) == 0 && argc == (strcmp(mode, "replay-hello") ? 4 : 5))
+        if (strcmp(mode, device_modes[i]) == 0 &&
+            argc == (strcmp(mode, "replay-hello") && strcmp(mode, "late") && strcmp(mode, "hold")
+                         ? 4
+                         : 5))
             return device_mode(mode, argv[3], argc == 5 ? argv[4] : NULL);
     if (strcmp(mode, "replay-msg1") == 0 && argc == 4)
         return mode_replay_msg1(argv[3]);

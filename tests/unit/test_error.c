@@ -43,6 +43,7 @@ static const struct entry by_hand[] = {
     {-1015, "CS_EDECRYPT", "cannot decrypt: data was altered or sent to another key"},
     {-1023, "CS_EBUSY", "the database is in use by another program"},
     {-1031, "CS_ESITE", "the database belongs to another device"},
+    {-1032, "CS_EREVOKED", "the device was revoked at the hub"},
 };
 
 static void

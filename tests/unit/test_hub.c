@@ -26,6 +26,7 @@
 #include "cellsync/error.h"
 #include "cellsync/version.h"
 #include "hub.h"
+#include "peer.h"
 
 static char base[] = "/tmp/cs_hub_XXXXXX";
 static unsigned serial;
@@ -1277,6 +1278,80 @@ test_clock_refusal_is_final(void **state)
     fix_release(&f);
 }
 
+/* A sealed chunk of d's: a candidate of NT-TH-1, seqs first and first + 1. OUT: *env, free(). */
+static void
+chunk_of(struct fix *f, const struct cs_key *k, const struct hub_device *d, uint64_t first,
+         uint8_t **env, size_t *envlen)
+{
+    struct cs_changeset *cs = set_new(d);
+    struct cs_id row;
+    uint8_t *plain;
+    size_t plen;
+    cs_id_new(&row);
+    add_text(f, cs, d, "candidate", &row, "full_name", "Lường Thị Hoa");
+    add_text(f, cs, d, "candidate", &row, "org_unit", "NT-TH-1");
+    cs_changeset_set_seq(cs, first, first + 1);
+    assert_int_equal(cs_changeset_encode(cs, &plain, &plen), 0);
+    assert_int_equal(
+        cs_envelope_seal(k, cs_key_pk(hub_key(f->h)), first, first + 1, plain, plen, env, envlen),
+        0);
+    free(plain);
+    cs_changeset_free(cs);
+}
+
+/*
+ * A device revoked while its session is open (review F7): its next chunk is
+ * refused in the merge itself, with the revocation named, and nothing of it
+ * is stored; the chunk before the revocation was merged.
+ */
+static void
+test_merge_revoked(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_key *k;
+    struct cs_hello hello;
+    struct cs_welcome w;
+    struct hub_peer p;
+    struct hub_merge m;
+    uint8_t *env;
+    size_t envlen;
+    char err[256], msg[160];
+    fix_init(&f);
+    assert_int_equal(cs_key_generate(&k), 0);
+    enroll(f.h, "NT-TH-1", "cell", "máy thu hồi", &hello);
+    assert_int_equal(hub_peer_admit(f.h, cs_key_pk(k), &hello, &p, &w), CS_WELCOME_OK);
+    assert_int_equal(hub_peer_commit(f.h, &p, msg, sizeof(msg)), CS_WELCOME_OK);
+    assert_int_equal(hub_device_revoked(f.h, &p.dev.id, msg, sizeof(msg)), 0);
+    sqlite3 *db = db_of(f.h);
+
+    chunk_of(&f, k, &p.dev, 1, &env, &envlen);
+    if (hub_peer_merge(f.h, &p, env, envlen, &m, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    hub_merge_release(&m);
+    free(env);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM candidate"), 1);
+
+    /* Revoked as `cellsyncd revoke` does it; the session's device (p.dev) still says not. */
+    assert_int_equal(hub_device_revoke(f.h, "máy thu hồi", NULL, err, sizeof(err)), 0);
+    assert_int_equal(p.dev.revoked_at, 0);
+    assert_int_equal(hub_device_revoked(f.h, &p.dev.id, msg, sizeof(msg)), 1);
+    assert_non_null(strstr(msg, "this device was revoked at the hub on "));
+    int versions = sql_int(db, "SELECT count(*) FROM cs_version");
+    chunk_of(&f, k, &p.dev, 3, &env, &envlen);
+    assert_int_equal(hub_peer_merge(f.h, &p, env, envlen, &m, err, sizeof(err)), CS_EREVOKED);
+    assert_string_equal(err, msg);
+    hub_merge_release(&m);
+    free(env);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM candidate"), 1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM cs_version"), versions);
+    assert_int_equal(sql_int(db, "SELECT up_seq FROM hub_device WHERE name = 'máy thu hồi'"), 2);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit WHERE verdict = 'refused'"), 1);
+    hub_peer_release(&p);
+    cs_key_free(k);
+    fix_release(&f);
+}
+
 static void
 test_row_in_scope(void **state)
 {
@@ -1619,6 +1694,7 @@ main(void)
         cmocka_unit_test(test_authorize),
         cmocka_unit_test(test_authorize_in_merge),
         cmocka_unit_test(test_clock_refusal_is_final),
+        cmocka_unit_test(test_merge_revoked),
         cmocka_unit_test(test_row_in_scope),
         cmocka_unit_test(test_audit),
         cmocka_unit_test(test_devices),
