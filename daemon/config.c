@@ -24,6 +24,8 @@ conf_defaults(struct conf *c)
     c->max_drift_minutes = CS_HLC_DRIFT_DEFAULT_MS / 60000;
     c->handshake_timeout = 10;
     c->idle_timeout = 120;
+    /* A sync of a day's work takes seconds; of months on a satellite link, minutes. */
+    c->session_lifetime = 1800;
     c->max_connections = 2048;
     /*
      * Per source address, for the many cells behind one carrier NAT: 256
@@ -103,6 +105,8 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
             bad = number(val, 1, 3600, &c->handshake_timeout);
         else if (strcmp(key, "idle_timeout") == 0)
             bad = number(val, 5, 86400, &c->idle_timeout);
+        else if (strcmp(key, "session_lifetime") == 0)
+            bad = number(val, 1, 7 * 86400, &c->session_lifetime);
         else if (strcmp(key, "max_connections") == 0)
             bad = number(val, 1, 1000000, &c->max_connections);
         else if (strcmp(key, "max_connections_per_address") == 0)

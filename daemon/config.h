@@ -18,6 +18,7 @@ struct conf {
     unsigned max_drift_minutes;           /* max_drift_minutes = 10 (or max_drift_hours) */
     unsigned handshake_timeout;           /* handshake_timeout = 10 (seconds) */
     unsigned idle_timeout;                /* idle_timeout = 120 (seconds) */
+    unsigned session_lifetime;            /* session_lifetime = 1800 (seconds) */
     unsigned max_connections;             /* max_connections = 2048 */
     unsigned max_connections_per_address; /* max_connections_per_address = 256 */
     unsigned handshakes_per_address;      /* handshakes_per_address = 20 (a second) */

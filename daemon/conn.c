@@ -266,10 +266,30 @@ conn_busy(struct conn *c, unsigned secs, const char *why)
     conn_finish(c, why);
 }
 
+/* The uv_now at which c's session reaches its maximum lifetime (session_lifetime). */
+static uint64_t
+lifetime_end(const struct conn *c)
+{
+    return c->started + (uint64_t)c->srv->conf.session_lifetime * 1000;
+}
+
 static void
 timer_cb(uv_timer_t *t)
 {
     struct conn *c = t->data;
+    /*
+     * However busy the session (every frame re-arms the idle timer), it
+     * ends at its maximum lifetime, so what its handshake decided (the
+     * device, its scope) is decided again at least that often. The device
+     * is told, and syncs again.
+     */
+    if (c->state == C_SESSION && uv_now(c->srv->loop) >= lifetime_end(c)) {
+        char why[160];
+        snprintf(why, sizeof(why), _("the session reached the hub's maximum of %u s: sync again"),
+                 c->srv->conf.session_lifetime);
+        conn_fail(c, CS_EEXPIRED, why);
+        return;
+    }
     conn_close(c, c->state == C_HELLO ? "no handshake in time" : "idle too long");
 }
 
@@ -278,7 +298,15 @@ timer_arm(struct conn *c)
 {
     unsigned secs = c->state == C_HELLO || c->state == C_HEADER ? c->srv->conf.handshake_timeout
                                                                 : c->srv->conf.idle_timeout;
-    uv_timer_start(&c->timer, timer_cb, (uint64_t)secs * 1000, 0);
+    uint64_t ms = (uint64_t)secs * 1000;
+    if (c->state == C_SESSION) {
+        uint64_t now = uv_now(c->srv->loop), end = lifetime_end(c);
+        if (end <= now)
+            ms = 0;
+        else if (end - now < ms)
+            ms = end - now;
+    }
+    uv_timer_start(&c->timer, timer_cb, ms, 0);
 }
 
 /* ---- the streams ---- */
@@ -770,6 +798,7 @@ on_connection(uv_stream_t *l, int status)
     if (c == NULL)
         return;
     c->srv = s;
+    c->started = uv_now(s->loop);
     uv_tcp_init(s->loop, &c->tcp);
     uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c->timer.data = c;

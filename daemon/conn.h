@@ -60,6 +60,7 @@ struct conn {
     char addr[64];       /* the peer's IP, for logs */
     char who[16];        /* the device's short id, for logs */
     struct cs_id dev_id; /* the device, once welcomed (who set): J_REVOKED asks of it */
+    uint64_t started;    /* uv_now when accepted: the session's lifetime counts from it */
     int quiet;           /* its close is not logged: the enrollment guard logged it (guard.h) */
     struct guard_slot *gslot; /* its address's slot, counting it (guard_connect), or NULL */
     int msg1_read;            /* a msg1 of it decrypted: its close is no scan's (guard_preauth) */

@@ -1,12 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Revocation reaches live sessions (review F7).
+# Revocation reaches live sessions, and no session lasts for ever (review F7).
 # A real hub on loopback, real devices, and cs_raw holding sessions open:
 #  - late: a session opened before `cellsyncd revoke`, its chunk sent after:
 #    the device gets an ERROR naming the revocation, the session closes, and
 #    the hub stores nothing of the chunk (its state hash and cursors unchanged);
 #  - hold: a session kept busy (a DONE each second, so never idle) is ended
-#    by `cellsyncd revoke` within a few seconds, with the same ERROR.
+#    by `cellsyncd revoke` within a few seconds, with the same ERROR;
+#  - lifetime: with session_lifetime = 3, a session kept busy is ended after
+#    3 s with an ERROR saying so, and nothing stored changes.
 set -u
 cellsync=$1 cellsyncd=$2 raw=$3 bulk=$4 fixture=$5
 # shellcheck source=../cli/lib.sh
@@ -60,7 +62,7 @@ EOF
 "$cellsyncd" init --state "$dir/hub" --org-tree "$dir/tree.csv" >"$out" 2>"$err"
 check_rc $? "hub init"
 start_hub "$dir/hub"
-for name in late hold; do
+for name in late hold life; do
     "$cellsyncd" enroll --state "$dir/hub" --org CB-01 --role cell --name "máy $name" \
         --addr "$addr" --out "$dir/$name.enroll" >"$out" 2>"$err"
     check_rc $? "enroll $name at the hub"
@@ -88,8 +90,8 @@ idh=$(short hold)
 s0=$(hub_state)
 echo "cs_raw hold (a busy session; the device revoked meanwhile)"
 raw_bg hold hold hold
-t0=$(now_ms)
 hubdo 0 "revoked device .*$idh" -- revoke "$idh"
+t0=$(now_ms)
 raw_done hold 'ERROR code 1032 (CS_EREVOKED): "this device was revoked at the hub on'
 took=$(($(now_ms) - t0))
 echo "  the session ended $took ms after the revocation"
@@ -99,5 +101,22 @@ same_state "$s0" "a session ended by its revocation"
 # The real client is told why at its next sync.
 on hold 1 "revoked" -- sync --quiet --timeout 20
 
+# ---- lifetime: no session lasts longer than session_lifetime ----
+stop_hub
+printf 'session_lifetime = 3\n' >"$dir/hub.conf"
+start_hub "$dir/hub" --config "$dir/hub.conf"
+idf=$(short life)
+s0=$(hub_state)
+echo "cs_raw hold (a busy session, session_lifetime = 3)"
+raw_bg life hold life
+raw_done life 'ERROR code 1033 (CS_EEXPIRED): "the session reached the hub.s maximum of 3 s'
+ms=$(sed -n 's/^hold: the hub answered after \([0-9]*\) ms$/\1/p' "$dir/life.out")
+[ "${ms:-0}" -ge 2500 ] && [ "${ms:-0}" -lt 6000 ] && ok ||
+    bad "the session ended after ${ms:-?} ms, not about 3 s"
+logged "device=$idf event=close reason=\"the session reached the hub's maximum of 3 s"
+same_state "$s0" "a session over its lifetime"
+# The device syncs again, in a new session (the hub listens on a new port).
+dosync life
+equal "life's next sync (exit)" 0 "$sc"
 stop_hub
 summary

@@ -44,6 +44,7 @@ static const struct entry by_hand[] = {
     {-1023, "CS_EBUSY", "the database is in use by another program"},
     {-1031, "CS_ESITE", "the database belongs to another device"},
     {-1032, "CS_EREVOKED", "the device was revoked at the hub"},
+    {-1033, "CS_EEXPIRED", "the session reached its maximum lifetime"},
 };
 
 static void

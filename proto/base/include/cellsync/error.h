@@ -46,7 +46,8 @@
     XX(RULE, -1029, N_("a rule of the admission procedure is not met"))                            \
     XX(STAGE, -1030, N_("the candidate is not at the stage this needs"))                           \
     XX(SITE, -1031, "the database belongs to another device")                                      \
-    XX(REVOKED, -1032, N_("the device was revoked at the hub"))
+    XX(REVOKED, -1032, N_("the device was revoked at the hub"))                                    \
+    XX(EXPIRED, -1033, N_("the session reached its maximum lifetime"))
 
 enum cs_errno {
 #define XX(name, val, msg) CS_E##name = (val),
