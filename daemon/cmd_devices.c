@@ -3,7 +3,8 @@
  * `cellsyncd devices` lists the enrolled devices; `cellsyncd revoke`
  * revokes one, named by its name or by the beginning or end of its id. A
  * revoked device is refused at its next handshake, and a serving hub ends
- * its open sessions within a second (conn.c).
+ * its open sessions within a second (conn.c); the revocation is written to
+ * the admin journal too, so no restore takes it back (hub.h).
  */
 #include <stdio.h>
 #include <time.h>

@@ -11,7 +11,10 @@
  *     as the hub would open them (hub_open), and the copy gets a new hub
  *     incarnation (hub.h): the devices that synced after the backup was
  *     taken learn from it that the hub's numbering went back, and are sent
- *     again what they may have received under the numbers it reuses;
+ *     again what they may have received under the numbers it reuses; the
+ *     state's admin journal (hub.h), which no backup holds, is re-applied
+ *     to it: no device revoked since is un-revoked, no enrollment used
+ *     since is open again (F10);
  *  3. the current files (replica.db with its -wal and -shm, the key pair)
  *     are moved aside into <state>/before-restore-<time>/ and the staged
  *     ones renamed in (all on one file system); a failed rename moves
@@ -120,7 +123,8 @@ check_source(const char *src, char *err, size_t errlen)
 
 /* 2. The backup's files copied into stage, given to owner, and opened as the hub would. */
 static int
-stage_copy(const char *src, const char *stage, const struct stat *owner, char *err, size_t errlen)
+stage_copy(const char *src, const char *stage, const char *state, const struct stat *owner,
+           size_t *revoked, size_t *used, char *err, size_t errlen)
 {
     char from[PATH_MAX], to[PATH_MAX];
     struct hub *h = NULL;
@@ -145,6 +149,12 @@ stage_copy(const char *src, const char *stage, const struct stat *owner, char *e
      */
     uint8_t inc[CS_INCARNATION_LEN];
     ret = hub_incarnation_new(h, inc, NULL, err, errlen);
+    /*
+     * What the admin journal of the state holds and the backup may not: the
+     * revocations and the enrollments used since it was taken (F10).
+     */
+    if (ret == 0)
+        ret = hub_journal_replay(h, state, revoked, used, err, errlen);
     hub_close(h);
     if (ret != 0)
         return ret;
@@ -248,7 +258,8 @@ cmd_restore(int argc, char **argv)
         goto out;
     }
     made_stage = 1;
-    if (stage_copy(src, stage, &owner, err, sizeof(err)) != 0)
+    size_t revoked = 0, used = 0;
+    if (stage_copy(src, stage, conf.state, &owner, &revoked, &used, err, sizeof(err)) != 0)
         goto out;
 
     /* before-restore-20260302T101500, or -2, -3... when restores come within one second. */
@@ -282,6 +293,9 @@ cmd_restore(int argc, char **argv)
                aside);
     else
         printf(_("restored '%s' into '%s'\n"), src, conf.state);
+    printf(_("the journal '%s/%s' re-applied: devices revoked again: %zu, enrollments used "
+             "again: %zu\n"),
+           conf.state, HUB_JOURNAL, revoked, used);
     ret = CS_EXIT_OK;
 out:
     if (made_stage)

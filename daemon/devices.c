@@ -345,6 +345,18 @@ enroll_device(struct hub *h, int64_t row, const struct hub_device *d)
         sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
         return CS_WELCOME_ENROLL;
     }
+    /* In the journal before it commits: no restore re-opens it (F10). */
+    char err[512];
+    if (cs_stmt_get(&h->stmts, ST_ENROLL_CREATED, &st) != SQLITE_OK)
+        goto busy;
+    sqlite3_bind_int64(st, 1, row);
+    int64_t created = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (hub_journal_enroll_used(h, row, created, &d->id, (int64_t)time(NULL), err, sizeof(err)) !=
+        0) {
+        fprintf(stderr, "cellsyncd: error event=journal-failed error=\"%s\"\n", err);
+        goto busy;
+    }
     if (cs_stmt_get(&h->stmts, ST_DEV_ADD, &st) != SQLITE_OK)
         goto busy;
     sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
@@ -849,8 +861,11 @@ hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char
         return cs_errf(err, errlen, CS_EAMBIGUOUS,
                        _("'%s' matches more than one device: %s; give more of the id"), which,
                        list);
-    if ((ret = device_update(h, ST_DEV_REVOKE, &match.id, (int64_t)time(NULL))) != 0 &&
-        ret != CS_ENOTFOUND)
+    /* In the journal first: no restore of an older backup takes it back (F10). */
+    int64_t now = (int64_t)time(NULL);
+    if (match.revoked_at == 0 && (ret = hub_journal_revoke(h, &match.id, now, err, errlen)) != 0)
+        return ret;
+    if ((ret = device_update(h, ST_DEV_REVOKE, &match.id, now)) != 0 && ret != CS_ENOTFOUND)
         return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, NC_("cannot %s", "write to"));
     /* CS_ENOTFOUND here: it was revoked already, and keeps its first time. */
     if (out != NULL && (ret = hub_device_get(h, &match.id, out)) != 0)

@@ -110,6 +110,10 @@ static const char *const stmt_sql[ST__COUNT] = {
         " code_salt, fails, expires FROM hub_enrollment WHERE code_id = ?1",
     [ST_ENROLL_USE] = "UPDATE hub_enrollment SET used_by = ?2, code_id = NULL WHERE id = ?1"
                       " AND used_by IS NULL",
+    [ST_ENROLL_CREATED] = "SELECT coalesce(created, 0) FROM hub_enrollment WHERE id = ?1",
+    /* The journal's used enrollment, on a restored replica (journal.c). */
+    [ST_ENROLL_REUSE] = "UPDATE hub_enrollment SET used_by = ?3, code_id = NULL WHERE id = ?1"
+                        " AND coalesce(created, 0) = ?2 AND used_by IS NULL",
     [ST_ENROLL_FAIL] = "UPDATE hub_enrollment SET fails = fails + 1 WHERE id = ?1",
     [ST_ENROLL_UNFAIL] = "UPDATE hub_enrollment SET fails = fails - 1 WHERE id = ?1 AND fails > 0",
     [ST_ENROLL_ADD] = "INSERT INTO hub_enrollment (file_hash, code_id, code_salt, org, role, name,"

@@ -30,6 +30,7 @@
 #define HUB_KEY           "hub.key"
 #define HUB_PUB           "hub.pub"
 #define HUB_REPLICA       "replica.db"
+#define HUB_JOURNAL       "admin.journal" /* in the state directory: see hub_journal_replay */
 #define HUB_DEFAULT_STATE "/var/lib/cellsyncd"
 #define HUB_DEFAULT_PORT  CS_WIRE_PORT
 
@@ -258,6 +259,26 @@ int hub_device_revoke(struct hub *h, const char *which, struct hub_device *d, ch
  * revocation ends a live session at once (F7).
  */
 int hub_device_revoked(struct hub *h, const struct cs_id *id, char *msg, size_t msglen);
+
+/*
+ * The admin journal (F10, journal.c): <state>/admin.journal, mode 0600,
+ * append-only, each entry fsync'd before the change it records commits. It
+ * holds the revocations (hub_device_revoke) and the enrollments used
+ * (at a device's proof), outside the replica, so that no backup holds it and
+ * no restore takes it back. hub_journal_replay applies every entry of the
+ * journal in state to h's replica, in one transaction: a device revoked
+ * since the backup is revoked again (keeping the backup's time if it was
+ * revoked then already), an enrollment used since is used again. Entries
+ * the backup holds already change nothing, so the whole journal is applied
+ * whatever the backup's age. *revoked and *used count what changed. A
+ * missing journal is an empty one; a damaged entry fails (CS_EMALFORMED,
+ * the line named), so a restore never silently skips one.
+ */
+int hub_journal_revoke(struct hub *h, const struct cs_id *id, int64_t at, char *err, size_t errlen);
+int hub_journal_enroll_used(struct hub *h, int64_t row, int64_t created, const struct cs_id *by,
+                            int64_t at, char *err, size_t errlen);
+int hub_journal_replay(struct hub *h, const char *state, size_t *revoked, size_t *used, char *err,
+                       size_t errlen);
 
 /* ---- scope and authorization ---- */
 
