@@ -119,7 +119,7 @@ test-asan: deps
 # randomization off where setarch may turn it off: gcc 12's ThreadSanitizer stops at
 # start ("unexpected memory mapping") on kernels that randomize mmap with more than 30
 # bits (vm.mmap_rnd_bits = 32; github.com/google/sanitizers/issues/1716).
-TSAN_TESTS ?= test_conn cli_sync cli_bundle cli_ops cli_ui_sync net_hostile net_busy net_faults net_many net_crash
+TSAN_TESTS ?= test_conn cli_sync cli_bundle cli_ops cli_ui_sync net_hostile net_busy net_revoke net_faults net_many net_crash
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TSAN=ON $(CMAKE_FLAGS)
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
