@@ -901,15 +901,24 @@ revoked_poll(uv_timer_t *t)
     job_push(j);
 }
 
+/* The revoked device one walk looks for, and the server whose handles are walked. */
+struct revoked_hit {
+    struct server *s;
+    const struct revoked_dev *v;
+};
+
 static void
 revoked_close(uv_handle_t *h, void *arg)
 {
-    struct revoked_dev *v = arg;
-    struct conn *c = h->data;
-    if (!is_session(h, c->srv) || cs_id_cmp(&c->dev_id, &v->id) != 0)
+    const struct revoked_hit *x = arg;
+    /* Every handle of the loop comes here (timers too): only a session's is a conn. */
+    if (!is_session(h, x->s))
         return;
-    logf_("warn", c, "event=revoked-session reason=\"%s\"", v->msg);
-    conn_fail(c, CS_EREVOKED, v->msg);
+    struct conn *c = h->data;
+    if (cs_id_cmp(&c->dev_id, &x->v->id) != 0)
+        return;
+    logf_("warn", c, "event=revoked-session reason=\"%s\"", x->v->msg);
+    conn_fail(c, CS_EREVOKED, x->v->msg);
 }
 
 void
@@ -918,8 +927,10 @@ conn_revoked_done(struct job *j)
     struct server *s = j->srv;
     s->revoke_asked = 0;
     for (size_t i = 0; i < j->u.revoked.n; i++)
-        if (j->u.revoked.v[i].hit)
-            uv_walk(s->loop, revoked_close, &j->u.revoked.v[i]);
+        if (j->u.revoked.v[i].hit) {
+            struct revoked_hit x = {.s = s, .v = &j->u.revoked.v[i]};
+            uv_walk(s->loop, revoked_close, &x);
+        }
     job_free(j);
 }
 

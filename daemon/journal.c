@@ -132,7 +132,7 @@ id_parse(const char *hex, struct cs_id *id)
 static int
 entry_apply(struct hub *h, const char *line, int *bad)
 {
-    char kind[16], hex[2 * CS_ID_LEN + 2];
+    char kind[16], hex[66]; /* %65s: a longer id is read whole, then refused by id_parse */
     int64_t a, b, at;
     struct cs_id id;
     sqlite3_stmt *st;
