@@ -421,13 +421,11 @@ enrollment_find(struct hub *h, const uint8_t secret[CS_ENROLL_SECRET_LEN], int64
 }
 
 int
-hub_admit_held(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
-               unsigned wait_s, struct cs_welcome *w)
+hub_admit_held(struct hub *h, const uint8_t pk[CS_PK_LEN], unsigned wait_s, struct cs_welcome *w)
 {
     struct hub_device d;
     struct cs_id id;
 
-    (void)hello;
     cs_pk_id(pk, &id);
     if (hub_device_get(h, &id, &d) == 0)
         return 0;

@@ -139,12 +139,11 @@ int hub_enroll_create(struct hub *h, const char *org, const char *role, const ch
 /*
  * A hello with a secret from an address that must still wait wait_s
  * seconds (guard.h): 0 if pk is an enrolled device (admitted as usual),
- * else CS_WELCOME_ENROLL with w's message saying the code is locked (it
- * names a locked code) or to try again in wait_s seconds; the secret is
- * never compared and nothing is counted against a code.
+ * else CS_WELCOME_ENROLL with w's message saying to try again in wait_s
+ * seconds; the secret is never compared.
  */
-int hub_admit_held(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs_hello *hello,
-                   unsigned wait_s, struct cs_welcome *w);
+int hub_admit_held(struct hub *h, const uint8_t pk[CS_PK_LEN], unsigned wait_s,
+                   struct cs_welcome *w);
 
 /* The keyed hash the hub stores for an enrollment secret: BLAKE2b keyed with a subkey of hub.key.
  */

@@ -65,8 +65,8 @@ hello_work(struct hub *h, struct job *j)
         return;
     }
     /* An address that guessed wrong too often waits before its secret is even looked at. */
-    int held = o->held > 0 && hello.has_secret &&
-               hub_admit_held(h, o->hs.peer_pk, &hello, o->held, &wel) != 0;
+    int held =
+        o->held > 0 && hello.has_secret && hub_admit_held(h, o->hs.peer_pk, o->held, &wel) != 0;
     if (held || hub_peer_admit(h, o->hs.peer_pk, &hello, p, &wel) != CS_WELCOME_OK) {
         o->close_after = 1;
         if (hello.has_secret && wel.status == CS_WELCOME_ENROLL)
