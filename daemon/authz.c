@@ -944,9 +944,9 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
     int relayed = cs_id_cmp(&c.origin, &d->id) != 0;
     if (cs_replica_check_stamp(h->r, c.hlc, relayed) != 0) {
         uint64_t ahead = cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_replica_now(h->r));
-        char hours[24];
-        snprintf(hours, sizeof(hours), "%llu", (unsigned long long)((ahead + 3599999) / 3600000));
-        REFUSE(CS_REFUSAL_CLOCK, hours);
+        char minutes[24];
+        snprintf(minutes, sizeof(minutes), "%llu", (unsigned long long)((ahead + 59999) / 60000));
+        REFUSE(CS_REFUSAL_CLOCK, minutes);
     }
     int t = az->tix[i];
     if ((ret = role_allows(h, d, &c, reason, len)) != 0)

@@ -19,7 +19,7 @@
 
 /* The English messages, by code; the msgids the catalog translates. */
 static const char *const messages[CS_REFUSAL__LAST + 1] = {
-    [CS_REFUSAL_CLOCK] = N_("clock is %s hour ahead of the hub"),
+    [CS_REFUSAL_CLOCK] = "clock is %s minute ahead of the hub", /* clock_en below */
     [CS_REFUSAL_SCOPE] = N_("record of unit '%s' is outside this device's unit '%s'"),
     [CS_REFUSAL_NO_UNIT] = N_("the record belongs to no unit"),
     [CS_REFUSAL_ORIGIN] = N_("change was written by another device"),
@@ -51,26 +51,24 @@ static const char *const messages[CS_REFUSAL__LAST + 1] = {
     [CS_REFUSAL_COLUMN_UNKNOWN] =
         N_("this hub does not know the column '%s.%s': only a hub may write it"),
 };
-/* The one message with a number in it. */
-static const char clock_plural[] = "clock is %s hours ahead of the hub";
+/*
+ * The one message with a number in it: how far a clock runs ahead, in
+ * minutes up to two hours (the hub allows minutes), then in hours; each as
+ * the singular and the plural msgid.
+ */
+static const char *const clock_en[2][2] = {
+    {"clock is %s minute ahead of the hub", "clock is %s minutes ahead of the hub"},
+    {"clock is %s hour ahead of the hub", "clock is %s hours ahead of the hub"},
+};
 
 static const char *
-english(int code, const char *first)
+clock_translated(int hours, unsigned long n)
 {
-    if (code == CS_REFUSAL_CLOCK && first != NULL && strcmp(first, "1") != 0)
-        return clock_plural;
-    return messages[code];
-}
-
-static const char *
-translated(int code, const char *first)
-{
-    if (code == CS_REFUSAL_CLOCK) {
-        unsigned long n = first != NULL ? strtoul(first, NULL, 10) : 0;
+    if (hours)
         return dngettext(CS_TEXT_DOMAIN, "clock is %s hour ahead of the hub",
                          "clock is %s hours ahead of the hub", n);
-    }
-    return _(messages[code]);
+    return dngettext(CS_TEXT_DOMAIN, "clock is %s minute ahead of the hub",
+                     "clock is %s minutes ahead of the hub", n);
 }
 
 /* Fills in fmt's "%s", "%N$s" and "%%" from args (missing ones empty), never past len. */
@@ -125,7 +123,16 @@ cs_refusal_make(char *reason, size_t len, int code, ...)
     for (const char *p = messages[code]; (p = strstr(p, "%s")) != NULL && nargs < ARGS_MAX; p += 2)
         args[nargs++] = va_arg(ap, const char *);
     va_end(ap);
-    fill(english(code, args[0]), args, nargs, reason, len);
+    if (code == CS_REFUSAL_CLOCK) {
+        unsigned long long m = args[0] != NULL ? strtoull(args[0], NULL, 10) : 0;
+        int hours = m >= 120;
+        unsigned long long n = hours ? (m + 59) / 60 : m;
+        char num[24];
+        snprintf(num, sizeof(num), "%llu", n);
+        fill(clock_en[hours][n != 1], (const char *const[]){num}, 1, reason, len);
+        return code;
+    }
+    fill(messages[code], args, nargs, reason, len);
     return code;
 }
 
@@ -176,12 +183,18 @@ cs_refusal_render(int code, const char *reason, char *buf, size_t len)
     char args[ARGS_MAX][128];
     int nargs = 0;
 
-    if (code <= CS_REFUSAL_OTHER || code > CS_REFUSAL__LAST || messages[code] == NULL ||
-        (parse(messages[code], reason, args, &nargs) != 0 &&
-         (code != CS_REFUSAL_CLOCK || parse(clock_plural, reason, args, &nargs) != 0))) {
-        fill("%s", (const char *const[]){reason}, 1, buf, len);
+    const char *const av[ARGS_MAX] = {args[0], args[1]};
+    if (code == CS_REFUSAL_CLOCK) {
+        for (int h = 0; h < 2; h++)
+            for (int f = 0; f < 2; f++)
+                if (parse(clock_en[h][f], reason, args, &nargs) == 0) {
+                    fill(clock_translated(h, strtoul(args[0], NULL, 10)), av, nargs, buf, len);
+                    return;
+                }
+    } else if (code > CS_REFUSAL_OTHER && code <= CS_REFUSAL__LAST && messages[code] != NULL &&
+               parse(messages[code], reason, args, &nargs) == 0) {
+        fill(_(messages[code]), av, nargs, buf, len);
         return;
     }
-    const char *const av[ARGS_MAX] = {args[0], args[1]};
-    fill(translated(code, nargs > 0 ? av[0] : NULL), av, nargs, buf, len);
+    fill("%s", (const char *const[]){reason}, 1, buf, len);
 }

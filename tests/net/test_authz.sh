@@ -85,11 +85,11 @@ on c1 0 "added candidate" -- candidate add --name "Đồng Hồ Nhanh" --birth-d
 s0=$(hub_state)
 "$raw" "$addr" future "$dir/c1" >"$out" 2>"$err"
 got=$?
-verdict 0 stdout "refused candidate.full_name, kind 2: clock is 1 hour ahead of the hub" \
+verdict 0 stdout "refused candidate.full_name, kind 2: clock is 30 minutes ahead of the hub" \
     "cs_raw future, 30 minutes ahead"
 equal "the hub's state after stamps 30 minutes ahead" "$s0" "$(hub_state)"
 # Told at its next sync, c1 learns the hub's time and issues those writes anew with it.
-on c1 0 "clock is 1 hour ahead of the hub" -- sync --quiet --hub "$addr"
+on c1 0 "clock is 30 minutes ahead of the hub" -- sync --quiet --hub "$addr"
 on c1 0 "synced" -- sync --quiet --hub "$addr"
 on c1 0 "refused 0," -- sync --quiet --hub "$addr"
 equal "c1's write, re-stamped, at the hub" 1 \

@@ -37,12 +37,24 @@ test_refusal_text(void **state)
     /* No catalog here: rendered in English, from the arguments read back. */
     cs_refusal_render(CS_REFUSAL_SCOPE, reason, shown, sizeof(shown));
     assert_string_equal(shown, reason);
-    cs_refusal_make(reason, sizeof(reason), CS_REFUSAL_CLOCK, "1");
-    assert_string_equal(reason, "clock is 1 hour ahead of the hub");
-    cs_refusal_make(reason, sizeof(reason), CS_REFUSAL_CLOCK, "240");
-    assert_string_equal(reason, "clock is 240 hours ahead of the hub");
-    cs_refusal_render(CS_REFUSAL_CLOCK, reason, shown, sizeof(shown));
-    assert_string_equal(shown, reason);
+    /* Minutes below two hours, then hours rounded up. */
+    static const char *const clock[][2] = {
+        {"1", "clock is 1 minute ahead of the hub"},
+        {"31", "clock is 31 minutes ahead of the hub"},
+        {"119", "clock is 119 minutes ahead of the hub"},
+        {"120", "clock is 2 hours ahead of the hub"},
+        {"121", "clock is 3 hours ahead of the hub"},
+        {"14400", "clock is 240 hours ahead of the hub"},
+    };
+    for (size_t i = 0; i < sizeof(clock) / sizeof(clock[0]); i++) {
+        cs_refusal_make(reason, sizeof(reason), CS_REFUSAL_CLOCK, clock[i][0]);
+        assert_string_equal(reason, clock[i][1]);
+        cs_refusal_render(CS_REFUSAL_CLOCK, reason, shown, sizeof(shown));
+        assert_string_equal(shown, reason);
+    }
+    /* An older hub's text in hours is read back too. */
+    cs_refusal_render(CS_REFUSAL_CLOCK, "clock is 1 hour ahead of the hub", shown, sizeof(shown));
+    assert_string_equal(shown, "clock is 1 hour ahead of the hub");
     cs_refusal_make(reason, sizeof(reason), CS_REFUSAL_COLUMN, "candidate", "decision_on");
     assert_string_equal(reason, "admission decisions are the committee's: a cell may not write "
                                 "'candidate.decision_on'");

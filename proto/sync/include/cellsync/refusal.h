@@ -19,7 +19,8 @@
  * The English text of refusal code for reason (len bytes), with the code's
  * arguments (each a string; as many as its message has). Returns code, so
  * an authorization can `return cs_refusal_make(reason, len, CODE, ...)`.
- * CS_REFUSAL_CLOCK takes the hours as a decimal string.
+ * CS_REFUSAL_CLOCK takes the minutes ahead as a decimal string, and says
+ * them in minutes below two hours, in hours (rounded up) from there.
  */
 int cs_refusal_make(char *reason, size_t len, int code, ...);
 

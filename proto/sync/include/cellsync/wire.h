@@ -271,7 +271,7 @@ enum cs_msg_type {
  */
 enum cs_refusal_kind {
     CS_REFUSAL_OTHER = 1,            /* the reason text as sent */
-    CS_REFUSAL_CLOCK = 2,            /* stamped too far ahead: hours */
+    CS_REFUSAL_CLOCK = 2,            /* stamped too far ahead: minutes */
     CS_REFUSAL_SCOPE = 3,            /* outside the device's unit: record's unit, device's */
     CS_REFUSAL_NO_UNIT = 4,          /* a record placed by org_unit that has none */
     CS_REFUSAL_ORIGIN = 5,           /* another device's change */
