@@ -546,6 +546,51 @@ makes_cycle(struct hub *h, const struct hub_authz *az, const char *code, const c
     return cur[0] != 0;
 }
 
+/*
+ * Does a unit the set deletes still hold live units or records at the hub
+ * that the set neither deletes nor moves elsewhere? Deleted, it would take
+ * them out of every scope and report. 1, 0, or a negative code.
+ */
+static int
+unit_holds(struct hub *h, const struct hub_authz *az, const char *code)
+{
+    size_t n;
+    const struct cs_schema_table *tb = cs_schema_tables(&n);
+    int holds = 0;
+    for (size_t t = 0; t < n && !holds; t++) {
+        /* Its child units, and the records placed in it (holidays and devices too). */
+        int units = t == CS_TABLE_org_unit;
+        if (!units && tb[t].place != CS_SCHEMA_PLACE_ORG && tb[t].place != CS_SCHEMA_PLACE_TREE)
+            continue;
+        const char *col = units ? "parent" : tb[t].key;
+        char sql[160];
+        sqlite3_stmt *st;
+        snprintf(sql, sizeof(sql), "SELECT id FROM \"%s\" WHERE \"%s\" = ?1 AND cl %% 2 = 1",
+                 tb[t].name, col);
+        int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            return cs_sqlite_code(rc);
+        sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+        while (!holds && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (sqlite3_column_bytes(st, 0) != CS_ID_LEN)
+                continue;
+            struct cs_id id;
+            memcpy(id.b, sqlite3_column_blob(st, 0), CS_ID_LEN);
+            const struct az_row *o = az_find(az, (int)t, &id);
+            size_t ix = o == NULL ? 0 : units ? o->parent_ix : o->key_ix;
+            char now[ORG_MAX];
+            /* Kept where it is unless the set deletes it or places it elsewhere. */
+            holds = o == NULL ||
+                    (o->cl % 2 == 1 && (ix == 0 || set_text(az, ix, now, sizeof(now)) != 0 ||
+                                        strcmp(now, code) == 0));
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return cs_sqlite_code(rc);
+    }
+    return holds;
+}
+
 static int
 unit_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, char *reason,
              size_t len)
@@ -579,6 +624,12 @@ unit_verdict(struct hub *h, const struct hub_authz *az, const struct az_row *r, 
                 (r->parent_ix != 0 &&
                  (set_text(az, r->parent_ix, now, sizeof(now)) != 0 || strcmp(now, was) != 0)))
                 REFUSE(CS_REFUSAL_UNIT_OWN, hub_code);
+        }
+        if (r->cl != 0 && r->cl % 2 == 0) {
+            if ((ret = unit_holds(h, az, hub_code)) < 0)
+                return ret;
+            if (ret == 1)
+                REFUSE(CS_REFUSAL_UNIT_HOLDS, hub_code);
         }
     } else {
         struct cs_id want;

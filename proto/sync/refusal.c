@@ -50,6 +50,8 @@ static const char *const messages[CS_REFUSAL__LAST + 1] = {
     [CS_REFUSAL_CODE] = N_("'%s' may not hold '%s': it is not one of its codes"),
     [CS_REFUSAL_COLUMN_UNKNOWN] =
         N_("this hub does not know the column '%s.%s': only a hub may write it"),
+    [CS_REFUSAL_UNIT_HOLDS] = N_("org unit '%s' still holds units or records: move or delete "
+                                 "them first"),
 };
 /*
  * The one message with a number in it: how far a clock runs ahead, in

@@ -118,6 +118,20 @@ echo "F3: a unit outside the writer's subtree"
 fx c1 set org_unit "$(unit c1 XA-01)" name "Đổi tên"
 refused c1 "outside this device's unit 'CB-01'\|a cell may not write 'org_unit'" "an edit above the cell"
 
+echo "F3: a commune deletes one of its cells that still holds records"
+fx cm delete org_unit "$(unit cm CB-01)"
+refused cm "org unit 'CB-01' still holds units or records: move or delete them first" \
+    "the deletion of a cell with candidates"
+echo "F3: the district deletes a commune that still holds a cell"
+fx dist delete org_unit "$(unit dist XA-02)"
+refused dist "org unit 'XA-02' still holds units or records" "the deletion of a commune with a cell"
+equal "live units at the hub" 6 "$(hubsql "SELECT count(*) FROM org_unit WHERE cl % 2 = 1")"
+echo "F3: a commune deletes an empty cell"
+fx cm delete org_unit "$(unit cm CB-02)"
+on cm 0 "refused 0," -- sync --quiet --hub "$addr"
+equal "live units at the hub after an empty cell's deletion" 5 \
+    "$(hubsql "SELECT count(*) FROM org_unit WHERE cl % 2 = 1")"
+
 echo "F17: a causal length of 2^63 + 1 (read as deleted by 'cl % 2 = 1')"
 on c1 0 "added candidate" -- candidate add --name "Vô Hình" --birth-date 01/01/2000
 v=$(sql c1 "SELECT hex(id) FROM candidate WHERE full_name = 'Vô Hình'")

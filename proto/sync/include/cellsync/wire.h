@@ -294,8 +294,9 @@ enum cs_refusal_kind {
     CS_REFUSAL_STEP = 22,            /* a stage change the procedure forbids: from, to */
     CS_REFUSAL_CODE = 23,            /* a value not in its code list: column, value */
     CS_REFUSAL_COLUMN_UNKNOWN = 24,  /* a column this hub does not know: table, column */
+    CS_REFUSAL_UNIT_HOLDS = 25,      /* an org unit deleted with units or records in it: code */
 };
-#define CS_REFUSAL__LAST CS_REFUSAL_COLUMN_UNKNOWN
+#define CS_REFUSAL__LAST CS_REFUSAL_UNIT_HOLDS
 
 struct cs_refusal {
     char table[65], column[65];
