@@ -215,18 +215,51 @@ conn_close(struct conn *c, const char *reason)
     uv_close((uv_handle_t *)&c->tcp, tcp_closed);
 }
 
+/*
+ * A lingering close of a session: once the last frame is written and our
+ * side shut, what the device still sends is read and dropped until it hangs up or
+ * LINGER_MS pass. Closing with unread data would send a reset, which can
+ * destroy the ERROR in the device's buffer before it reads it.
+ */
+#define LINGER_MS 3000
+
+static void timer_cb(uv_timer_t *t);
+
+static void
+drain_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    static char sink[4096]; /* the loop's thread only; never read */
+    (void)h;
+    (void)suggested;
+    *buf = uv_buf_init(sink, sizeof(sink));
+}
+
+static void
+drain_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = st->data;
+    (void)buf;
+    if (nread >= 0)
+        return;
+    uv_read_stop(st);
+    c->peer_gone = 1;
+    if (c->shut)
+        conn_close(c, NULL);
+}
+
 static void
 shutdown_cb(uv_shutdown_t *req, int status)
 {
     struct conn *c = req->data;
-    (void)status;
     free(req);
-    conn_close(c, NULL);
+    c->shut = 1;
+    if (status != 0 || c->peer_gone)
+        conn_close(c, NULL);
 }
 
 /*
  * Closes after what is queued has been written (a refusal, an error), so
- * the device learns why. Reading stops at once.
+ * the device learns why. Frames are no longer read; the close lingers.
  */
 static void
 conn_finish(struct conn *c, const char *reason)
@@ -243,6 +276,14 @@ conn_finish(struct conn *c, const char *reason)
     }
     uv_read_stop((uv_stream_t *)&c->tcp);
     c->reading = 0;
+    /*
+     * Only a session lingers: before authentication a close costs nothing
+     * to hold, and a flood of refused connections must not hold slots.
+     */
+    if (c->state != C_SESSION || uv_read_start((uv_stream_t *)&c->tcp, drain_alloc, drain_cb) != 0)
+        c->peer_gone = 1;
+    else
+        uv_timer_start(&c->timer, timer_cb, LINGER_MS, 0);
     log_close(c, reason);
     c->state = C_DRAINING;
 }
@@ -277,6 +318,10 @@ static void
 timer_cb(uv_timer_t *t)
 {
     struct conn *c = t->data;
+    if (c->state == C_DRAINING) {
+        conn_close(c, NULL); /* the device did not hang up, or read too slowly */
+        return;
+    }
     /*
      * However busy the session (every frame re-arms the idle timer), it
      * ends at its maximum lifetime, so what its handshake decided (the

@@ -50,6 +50,8 @@ struct conn {
      * resumes without the state changing. Never 1 from DRAINING on.
      */
     int reading;
+    int shut;      /* DRAINING: the last frame written and our side shut (lingering close) */
+    int peer_gone; /* DRAINING: the device hung up, or its side cannot be read */
     /*
      * The jobs of this connection queued or on the worker: the
      * backpressure above, and the connection outlives them (CLOSED). Writes
