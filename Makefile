@@ -32,8 +32,10 @@ LINT_DEBS = clang-format shellcheck
 # test as skipped. About 20 s to install on Debian 12 (measured: 21 s, lists already fetched).
 BROWSER_DEBS = chromium chromium-driver python3-selenium
 # The spreadsheet library the import test makes its real .xlsx files with
-# (tests/cli/test_import.sh). Optional like the browser: without it that part skips.
-TEST_DEBS = python3-openpyxl
+# (tests/cli/test_import.sh), and the age tool the encrypted backups are checked against
+# both ways (tests/cli/test_backup_age.sh). Optional like the browser: without them those
+# tests skip.
+TEST_DEBS = python3-openpyxl age
 SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CMAKE_FLAGS ?=

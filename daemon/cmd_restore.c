@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `cellsyncd restore DIR`: puts a backup made by `cellsyncd backup` back
- * as the hub's state. It holds the serve lock throughout (ops.h), so it
+ * `cellsyncd restore --key RECOVERY_KEY BACKUP.age` (or `restore DIR` for
+ * a plain directory of `backup --unencrypted`): puts a backup made by
+ * `cellsyncd backup` back as the hub's state. An encrypted backup is first
+ * decrypted and authenticated whole, with its archive unpacked, into
+ * <state>/unpack.tmp-PID (0700): a wrong key, a changed byte, a file cut
+ * short or not an age file at all is refused there, before anything of
+ * the state is touched, and that directory is removed. It then goes the
+ * way of a plain backup directory. It holds the serve lock throughout (ops.h), so it
  * refuses while a daemon serves the state directory and no daemon can start
  * half way. In order, so that a failure at any step leaves the old state in
  * place:
@@ -30,6 +36,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <sodium.h>
+
+#include "archive.h"
+#include "cellsync/age.h"
 #include "cellsync/cli.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
@@ -37,18 +49,86 @@
 #include "hub.h"
 #include "ops.h"
 
+enum { OPT_KEY, OPT__COUNT };
+static const struct cs_cli_opt opts[OPT__COUNT] = {[OPT_KEY] = {"key", 1, NULL}};
+
 static void
 usage(FILE *f)
 {
-    fprintf(f, "%s\n\n%s\n\n%s\n", _("usage: cellsyncd restore DIR [--state DIR] [--config FILE]"),
-            _("Replaces the hub's state with the backup in DIR (made by 'cellsyncd backup').\n"
+    fprintf(f, "%s\n%s\n\n%s\n\n%s\n",
+            _("usage: cellsyncd restore --key RECOVERY_KEY BACKUP.age [--state DIR] [--config "
+              "FILE]"),
+            _("       cellsyncd restore DIR [--state DIR] [--config FILE]"),
+            _("Replaces the hub's state with the backup BACKUP.age (made by 'cellsyncd\n"
+              "backup'), opened with the recovery secret key RECOVERY_KEY, or with the plain\n"
+              "backup in DIR (made by 'cellsyncd backup --unencrypted').\n"
               "Refuses while 'cellsyncd serve' runs on the state directory: stop it first\n"
-              "(systemctl stop cellsyncd). The backup is checked before anything changes;\n"
-              "the files it replaces are moved to <state>/before-restore-<time>/."),
+              "(systemctl stop cellsyncd). The backup is decrypted and checked before anything\n"
+              "changes; the files it replaces are moved to <state>/before-restore-<time>/."),
             _("options:\n"
+              "  --key FILE     the recovery secret key (from 'cellsyncd recovery-key new')\n"
               "  --state DIR    the state directory (default /var/lib/cellsyncd)\n"
               "  --config FILE  the configuration file (default /etc/cellsync/cellsyncd.conf)\n"
               "  --help         show this help"));
+}
+
+static int
+fd_read(void *ctx, uint8_t *buf, size_t cap, size_t *got)
+{
+    int fd = *(int *)ctx;
+    for (;;) {
+        ssize_t n = read(fd, buf, cap);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        *got = (size_t)n;
+        return 0;
+    }
+}
+
+/*
+ * The encrypted backup src, opened with sk, authenticated to its last
+ * chunk and unpacked into the new directory dir. On failure what was
+ * unpacked is removed again, and err says what is wrong with src.
+ */
+static int
+unpack(const char *src, const uint8_t sk[CS_AGE_KEY_LEN], const char *dir, char *err, size_t errlen)
+{
+    struct archive_reader ar;
+    struct cs_age_dec *d = NULL;
+    char why[512] = "";
+    int ret, fd;
+
+    if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+        return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), src, strerror(errno));
+    if (mkdir(dir, 0700) != 0) {
+        ret = cs_errf(err, errlen, -errno, _("cannot create '%s': %s"), dir, strerror(errno));
+        close(fd);
+        return ret;
+    }
+    archive_reader_init(&ar, dir);
+    if ((ret = cs_age_dec_new(&d, sk, fd_read, &fd, why, sizeof(why))) != 0)
+        goto out;
+    for (;;) {
+        const uint8_t *chunk;
+        size_t n;
+        if ((ret = cs_age_dec_read(d, &chunk, &n, why, sizeof(why))) != 0 || n == 0)
+            break;
+        if ((ret = archive_reader_feed(&ar, chunk, n, why, sizeof(why))) != 0)
+            break;
+    }
+    if (ret == 0)
+        ret = archive_reader_finish(&ar, why, sizeof(why));
+out:
+    archive_reader_release(&ar);
+    cs_age_dec_free(d);
+    close(fd);
+    if (ret != 0) {
+        archive_remove(dir);
+        cs_errf(err, errlen, ret, _("cannot open the backup '%s': %s"), src, why);
+    }
+    return ret;
 }
 
 /* The files that make a hub's state, in the order they are moved. */
@@ -213,20 +293,35 @@ undo:
 int
 cmd_restore(int argc, char **argv)
 {
-    const char *sopt[CMD_STATE__COUNT], *src;
-    char stage[PATH_MAX], aside[PATH_MAX], err[1024] = "";
+    const char *sopt[CMD_STATE__COUNT], *ov[OPT__COUNT], *src;
+    char stage[PATH_MAX], aside[PATH_MAX], unpacked[PATH_MAX], err[1024] = "";
+    uint8_t sk[CS_AGE_KEY_LEN] = {0};
     struct conf conf;
-    struct stat owner;
+    struct stat owner, st;
     int lock = -1, ret = CS_EXIT_FAILURE, moved = 0, made_aside = 0, made_stage = 0;
+    int encrypted = 0, made_unpacked = 0;
 
-    int first, done = cmd_args("restore", argc, argv, usage, NULL, 0, NULL, sopt, &first);
+    int first, done = cmd_args("restore", argc, argv, usage, opts, OPT__COUNT, ov, sopt, &first);
     if (done != CS_CLI_GO_ON)
         return done;
     if (first == argc)
-        return cmd_usage_error("restore", "%s", _("give the backup DIR to restore"));
+        return cmd_usage_error("restore", "%s",
+                               _("give the backup (BACKUP.age or DIR) to restore"));
     if (first + 1 != argc)
         return cmd_usage_error("restore", _("unexpected argument '%s'"), argv[first + 1]);
     src = argv[first];
+    if (stat(src, &st) != 0)
+        return cmd_fail(_("restore failed, the state is unchanged: cannot read '%s': %s"), src,
+                        strerror(errno));
+    encrypted = !S_ISDIR(st.st_mode);
+    if (encrypted && ov[OPT_KEY] == NULL)
+        return cmd_usage_error("restore",
+                               _("'%s' is an encrypted backup: give the recovery key with --key "
+                                 "FILE"),
+                               src);
+    if (!encrypted && ov[OPT_KEY] != NULL)
+        return cmd_usage_error("restore", _("'%s' is a plain backup directory: it needs no --key"),
+                               src);
     if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
 
@@ -246,6 +341,22 @@ cmd_restore(int argc, char **argv)
     if (rc != 0)
         return cmd_fail("%s", err);
 
+    if (encrypted) {
+        if (snprintf(unpacked, sizeof(unpacked), "%s/unpack.tmp-%ld", conf.state, (long)getpid()) >=
+            (int)sizeof(unpacked)) {
+            cs_errf(err, sizeof(err), CS_EINVAL, _("'%s': path too long"), conf.state);
+            goto out;
+        }
+        /* The secret key is read only now, so that every way out below wipes it. */
+        if (cs_age_identity_load(ov[OPT_KEY], sk, err, sizeof(err)) != 0)
+            goto out;
+        rc = unpack(src, sk, unpacked, err, sizeof(err));
+        sodium_memzero(sk, sizeof(sk));
+        if (rc != 0)
+            goto out;
+        made_unpacked = 1;
+        src = unpacked;
+    }
     if (check_source(src, err, sizeof(err)) != 0)
         goto out;
     if (snprintf(stage, sizeof(stage), "%s/restore.tmp-%ld", conf.state, (long)getpid()) >=
@@ -289,15 +400,18 @@ cmd_restore(int argc, char **argv)
     if (swap_in(conf.state, stage, aside, &moved, err, sizeof(err)) != 0)
         goto out;
     if (moved > 0)
-        printf(_("restored '%s' into '%s'; the state it replaced is in '%s'\n"), src, conf.state,
-               aside);
+        printf(_("restored '%s' into '%s'; the state it replaced is in '%s'\n"), argv[first],
+               conf.state, aside);
     else
-        printf(_("restored '%s' into '%s'\n"), src, conf.state);
+        printf(_("restored '%s' into '%s'\n"), argv[first], conf.state);
     printf(_("the journal '%s/%s' re-applied: devices revoked again: %zu, enrollments used "
              "again: %zu\n"),
            conf.state, HUB_JOURNAL, revoked, used);
     ret = CS_EXIT_OK;
 out:
+    sodium_memzero(sk, sizeof(sk));
+    if (made_unpacked)
+        archive_remove(unpacked);
     if (made_stage)
         remove_stage(stage);
     if (made_aside && moved == 0)

@@ -118,6 +118,9 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
         else if (strcmp(key, "inbox") == 0)
             bad = *val == 0 ||
                   snprintf(c->inbox, sizeof(c->inbox), "%s", val) >= (int)sizeof(c->inbox);
+        else if (strcmp(key, "backup_recipient") == 0)
+            bad = *val == 0 || snprintf(c->backup_recipient, sizeof(c->backup_recipient), "%s",
+                                        val) >= (int)sizeof(c->backup_recipient);
         else if (strcmp(key, "holidays") == 0)
             bad = *val == 0 ||
                   snprintf(c->holidays, sizeof(c->holidays), "%s", val) >= (int)sizeof(c->holidays);

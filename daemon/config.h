@@ -25,6 +25,7 @@ struct conf {
     unsigned preauth_log_lines;           /* preauth_log_lines = 5 (per address a minute) */
     char inbox[PATH_MAX];                 /* inbox = DIR: bundles to import ("" = none) */
     char holidays[PATH_MAX];              /* holidays = FILE: extra public holidays ("" = none) */
+    char backup_recipient[PATH_MAX];      /* backup_recipient = FILE.pub or age1...: backups' key */
 };
 
 void conf_defaults(struct conf *c);

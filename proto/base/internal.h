@@ -124,6 +124,35 @@ int cs__cpace_scalar_mult_vfy(const uint8_t y[32], const uint8_t x[32], uint8_t 
 struct cs_noise_handshake;
 int cs__noise_handshake_set_ephemeral(struct cs_noise_handshake *hs, const uint8_t e_sk[32]);
 
+/*
+ * HKDF (RFC 5869, hkdf.c): outlen bytes of HKDF-Expand(HKDF-Extract(salt,
+ * ikm), info) with HMAC-SHA-256 or HMAC-SHA-512. An empty or NULL salt is
+ * HashLen zero bytes, as the RFC says. 0, or CS_EINVAL when outlen is over
+ * 255 * HashLen.
+ */
+int cs__hkdf_sha256(uint8_t *out, size_t outlen, const uint8_t *salt, size_t saltlen,
+                    const uint8_t *ikm, size_t ikmlen, const uint8_t *info, size_t infolen);
+int cs__hkdf_sha512(uint8_t *out, size_t outlen, const uint8_t *salt, size_t saltlen,
+                    const uint8_t *ikm, size_t ikmlen, const uint8_t *info, size_t infolen);
+
+/*
+ * Bech32 (BIP 173, age.c): hrp and 5-bit groups from
+ * the 8-bit data. The checksum is computed over the lower-case form; upper
+ * set writes the whole string in upper case. CS_ETOOBIG when out is short.
+ */
+int cs__bech32_encode(char *out, size_t outlen, const char *hrp, const uint8_t *data, size_t len,
+                      int upper);
+/*
+ * Decodes s, all lower or all upper case, at most maxlen characters (BIP
+ * 173 says 90; age has no limit): its hrp (lower-cased, NUL-terminated into
+ * hrp[hrpcap]) and its data converted back to 8-bit groups into
+ * data[datacap] (*len), with no padding bits left set. CS_EMALFORMED.
+ */
+int cs__bech32_decode(const char *s, size_t maxlen, char *hrp, size_t hrpcap, uint8_t *data,
+                      size_t datacap, size_t *len);
+/* The checksum alone, for BIP 173's vectors (which hold 5-bit data): 1 valid, 0 not. */
+int cs__bech32_verify(const char *s, size_t maxlen);
+
 /* ---- memory (mem.c) ---- */
 
 /*

@@ -11,6 +11,7 @@
 #include "cellsync/error.h"
 #include "cellsync/pake.h"
 #include "cellsync/wire.h"
+#include "internal.h"
 
 #define CI_LABEL     "cellsync enroll"
 #define CI_LABEL_LEN (sizeof(CI_LABEL) - 1)
@@ -87,29 +88,19 @@ keys(struct cs_pake *p, enum cs_cpace_role role, uint8_t ta[CS_CPACE_TAG_LEN],
      uint8_t tb[CS_CPACE_TAG_LEN], uint8_t k[32])
 {
     struct cs_cpace_share a = {.y_pub = p->ya}, b = {.y_pub = p->yb};
-    uint8_t isk[CS_CPACE_ISK_LEN], prk[crypto_auth_hmacsha512_BYTES];
-    uint8_t okm[crypto_auth_hmacsha512_BYTES], one = 1;
-    crypto_auth_hmacsha512_state st;
+    uint8_t isk[CS_CPACE_ISK_LEN];
     int ret = cs_cpace_finish(p->y, role, CS_CPACE_IR, p->sid, sizeof(p->sid), &a, &b, isk);
     sodium_memzero(p->y, sizeof(p->y));
     if (ret != 0)
         return CS_EMALFORMED;
     if ((ret = cs_cpace_confirm_tags(p->sid, sizeof(p->sid), isk, &a, &b, ta, tb)) != 0)
         goto out;
-    /* RFC 5869 with HMAC-SHA-512: PRK = HMAC(salt, IKM); T(1) = HMAC(PRK, info || 0x01). */
-    crypto_auth_hmacsha512_init(&st, p->sid, sizeof(p->sid));
-    crypto_auth_hmacsha512_update(&st, isk, sizeof(isk));
-    crypto_auth_hmacsha512_final(&st, prk);
-    crypto_auth_hmacsha512_init(&st, prk, sizeof(prk));
-    crypto_auth_hmacsha512_update(&st, (const uint8_t *)GRANT_INFO, sizeof(GRANT_INFO) - 1);
-    crypto_auth_hmacsha512_update(&st, &one, 1);
-    crypto_auth_hmacsha512_final(&st, okm);
-    memcpy(k, okm, 32);
+    /* RFC 5869 with HMAC-SHA-512, salt sid, IKM ISK; K is the first 32 bytes of T(1). */
+    if ((ret = cs__hkdf_sha512(k, 32, p->sid, sizeof(p->sid), isk, sizeof(isk),
+                               (const uint8_t *)GRANT_INFO, sizeof(GRANT_INFO) - 1)) != 0)
+        goto out;
 out:
     sodium_memzero(isk, sizeof(isk));
-    sodium_memzero(prk, sizeof(prk));
-    sodium_memzero(okm, sizeof(okm));
-    sodium_memzero(&st, sizeof(st));
     return ret;
 }
 

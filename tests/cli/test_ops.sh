@@ -51,7 +51,7 @@ CELLSYNC_HOME="$dir/a" "$bulk" candidates 3000 >/dev/null 2>"$err" && ok || bad 
 CELLSYNC_HOME="$dir/a" "$cellsync" sync >"$dir/sync.out" 2>&1 &
 syncpid=$!
 for _ in $(seq 1 200); do [ "$(candidates hub)" -gt 1 ] && break; sleep 0.05; done
-hubcmd 0 "integrity ok" -- backup "$dir/bk1" --config "$conf"
+hubcmd 0 "integrity ok" -- backup --unencrypted "$dir/bk1" --config "$conf"
 wait "$syncpid" && ok || bad "the sync during the backup failed: $(cat "$dir/sync.out")"
 [ "$(inspect "$dir/bk1" 'PRAGMA integrity_check')" = ok ] && ok || bad "bk1 is damaged"
 n=$(inspect "$dir/bk1" 'SELECT count(*) FROM candidate')
@@ -59,15 +59,15 @@ n=$(inspect "$dir/bk1" 'SELECT count(*) FROM candidate')
 [ "$(stat -c %a "$dir/bk1/hub.key")" = 600 ] && ok || bad "the backup's key is not 0600"
 [ "$(stat -c %a "$dir/bk1")" = 700 ] && ok || bad "the backup directory is not 0700"
 any_named "$dir" '*tmp-*' && bad "a temp directory was left behind" || ok
-hubcmd 0 "integrity ok" -- backup "$dir/bk2" --config "$conf"
+hubcmd 0 "integrity ok" -- backup --unencrypted "$dir/bk2" --config "$conf"
 [ "$(inspect "$dir/bk2" 'SELECT count(*) FROM candidate')" = 3001 ] && ok ||
     bad "bk2 does not hold the 3001 candidates"
 bk2_hash=$(hash_of "$dir/bk2")
 
 # A backup never goes over an existing directory; usage errors exit 2.
-hubcmd 1 "already exists" -- backup "$dir/bk1" --config "$conf"
-hubcmd 2 "give the DIR" -- backup --config "$conf"
-hubcmd 2 "give the backup DIR" -- restore --config "$conf"
+hubcmd 1 "already exists" -- backup --unencrypted "$dir/bk1" --config "$conf"
+hubcmd 2 "give the DIR" -- backup --unencrypted --config "$conf"
+hubcmd 2 "give the backup" -- restore --config "$conf"
 
 # While serving: check passes (the port is this hub's), restore and a second serve refused.
 hubcmd 0 "in use by the cellsyncd serving" -- check --config "$conf"
@@ -123,13 +123,13 @@ mkdir "$dir/bad"
 cp "$dir/hub/hub.key" "$dir/hub/hub.pub" "$dir/hub/replica.db" "$dir/bad/"
 dd if=/dev/urandom of="$dir/bad/replica.db" bs=4096 seek=3 count=4 conv=notrunc 2>/dev/null
 hubcmd 1 "replica .*FAILED" -- check --config "$conf" --state "$dir/bad"
-hubcmd 1 "backup failed" -- backup "$dir/bk3" --config "$conf" --state "$dir/bad"
+hubcmd 1 "backup failed" -- backup --unencrypted "$dir/bk3" --config "$conf" --state "$dir/bad"
 [ -e "$dir/bk3" ] && bad "a failed backup left its directory" || ok
 any_named "$dir" '*tmp-*' && bad "a failed backup left its temp directory" || ok
 before=$(hash_of "$dir/hub")
 hubcmd 1 "the state is unchanged" -- restore "$dir/bad" --config "$conf"
 [ "$(hash_of "$dir/hub")" = "$before" ] && ok || bad "a refused restore changed the hub"
-hubcmd 1 "not a backup directory" -- restore "$dir/tree.csv" --config "$conf"
+hubcmd 2 "is an encrypted backup: give the recovery key" -- restore "$dir/tree.csv" --config "$conf"
 
 # A configuration file with a typo fails its line; the other checks still run.
 printf 'state = %s\nlisten = 127.0.0.1:0\nlisen = 1\n' "$dir/hub" >"$dir/typo.conf"

@@ -61,7 +61,7 @@ stick_trip s
 equal "S has A's first candidate" 1 "$(has_candidate s 'Nguyễn Văn Sỹ')"
 equal "the welcome's incarnation on A" "$inc0" "$(meta a hub_incarnation)"
 equal "the reply's incarnation on S" "$inc0" "$(meta s hub_incarnation)"
-hubdo 0 "integrity ok" -- backup "$dir/bk"
+hubdo 0 "integrity ok" -- backup --unencrypted "$dir/bk"
 
 # ---- after the backup, lost at the restore: A's and S's candidates, a target ----
 on a 0 "added candidate" -- candidate add --name "Hà Thị Mai" --birth-date 2001-07-02

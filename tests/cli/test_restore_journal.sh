@@ -34,7 +34,7 @@ on r 0 "synced" -- sync --hub "$addr"
 idr=$(short r)
 
 # ---- the backup: R enrolled and not revoked, N's enrollment open ----
-hubdo 0 "integrity ok" -- backup "$dir/bk"
+hubdo 0 "integrity ok" -- backup --unencrypted "$dir/bk"
 [ ! -e "$dir/bk/admin.journal" ] && ok || bad "the backup holds the admin journal"
 
 # ---- after it: R revoked, N's enrollment used ----
