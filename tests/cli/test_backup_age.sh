@@ -114,7 +114,10 @@ hubdo 1 "not encrypted to this key" -- restore --key "$dir/other.key" "$dir/b1.a
 equal "the state after the wrong key" "$s0" "$(state_of)"
 cp "$dir/b1.age" "$dir/flipped.age"
 size=$(stat -c %s "$dir/b1.age")
-printf '\001' | dd of="$dir/flipped.age" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+# The middle byte, one bit changed (whatever it was: writing a fixed byte could rewrite it as it was).
+was=$(dd if="$dir/b1.age" bs=1 skip=$((size / 2)) count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+# shellcheck disable=SC2059 # the format is the octal escape of the new byte
+printf "\\$(printf %03o $((was ^ 1)))" | dd of="$dir/flipped.age" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
 cmp -s "$dir/b1.age" "$dir/flipped.age" && bad "the byte did not change" || ok
 hubdo 1 "was modified" -- restore --key "$rk" "$dir/flipped.age"
 equal "the state after a changed byte" "$s0" "$(state_of)"

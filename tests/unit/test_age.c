@@ -290,25 +290,31 @@ test_tampering(void **state)
     size_t hl = header_len(&m);
     const uint8_t *stanza = memmem(m.p, m.n, "-> X25519 ", 10);
     size_t st = (size_t)(stanza - m.p);
+    /*
+     * b64: a character of random base64 text, changed into another base64
+     * character (a flipped bit could make it no base64 at all, refused as
+     * malformed before the key is tried).
+     */
     struct {
         size_t off;
-        int code;
+        int code, b64;
     } flips[] = {
-        {0, CS_EVERSION},         /* the version line */
-        {20, CS_EVERSION},        /* its "v1" */
-        {st + 3, CS_EMALFORMED},  /* the stanza type: unknown, so no stanza for us... */
-        {st + 12, CS_ERECIPIENT}, /* the ephemeral share */
-        {st + 10 + 43 + 1 + 5, CS_ERECIPIENT}, /* the wrapped file key */
-        {hl - 10, CS_EDECRYPT},                /* the MAC */
-        {hl + 3, CS_EDECRYPT},                 /* the payload nonce: every chunk fails */
-        {hl + 16 + 100, CS_EDECRYPT},          /* the first chunk */
-        {hl + 16 + 65552 + 7, CS_EDECRYPT},    /* the second */
-        {m.n - 1, CS_EDECRYPT},                /* the last chunk's tag */
+        {0, CS_EVERSION, 0},         /* the version line */
+        {20, CS_EVERSION, 0},        /* its "v1" */
+        {st + 3, CS_EMALFORMED, 0},  /* the stanza type: unknown, so no stanza for us... */
+        {st + 12, CS_ERECIPIENT, 1}, /* the ephemeral share */
+        {st + 10 + 43 + 1 + 5, CS_ERECIPIENT, 1}, /* the wrapped file key */
+        {hl - 10, CS_EDECRYPT, 1},                /* the MAC */
+        {hl + 3, CS_EDECRYPT, 0},                 /* the payload nonce: every chunk fails */
+        {hl + 16 + 100, CS_EDECRYPT, 0},          /* the first chunk */
+        {hl + 16 + 65552 + 7, CS_EDECRYPT, 0},    /* the second */
+        {m.n - 1, CS_EDECRYPT, 0},                /* the last chunk's tag */
     };
     for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
-        m.p[flips[i].off] ^= 0x01;
+        uint8_t was = m.p[flips[i].off];
+        m.p[flips[i].off] = flips[i].b64 ? (uint8_t)(was == 'A' ? 'B' : 'A') : was ^ 0x01;
         int ret = decrypt(sk, &m, &back, &n);
-        m.p[flips[i].off] ^= 0x01;
+        m.p[flips[i].off] = was;
         free(back);
         /* "X25519" with a bit changed is another type: ignored, so nothing opens. */
         if (flips[i].off == st + 3)
