@@ -519,6 +519,11 @@ on_message(struct sync *s, const uint8_t *f, size_t len)
         fail_note(s, "the hub stopped the sync: %s", m.message);
         ret = CS_EINVAL;
         break;
+    case CS_MSG_ROTATION:
+        /* The swarm's hub never rotates its key. */
+        fail_note(s, "the hub sent a key rotation");
+        ret = CS_EINVAL;
+        break;
     }
     cs_msg_release(&m);
     free(plain);

@@ -177,6 +177,8 @@ bundle_import(struct client *c, const struct verb_args *a)
     device_refusals_release(&acc);
     if (rc != 0)
         return client_fail("%s", err);
+    if (t.rotated > 0)
+        device_repinned_print(t.hub_pk, t.rotated, stdout);
     if (t.older) {
         printf(_("nothing new in '%s': it is older than the last reply this device imported\n"),
                path);

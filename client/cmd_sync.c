@@ -69,6 +69,7 @@ struct sync {
     uint64_t up_sent, up_acked, up_wait;
     int up_done, down_done;
     int registered; /* a session message of the hub came: it has registered this device */
+    size_t rotated; /* the hub's key rotation was checked and pinned: its steps (0: none) */
     /*
      * At most about one chunk's worth of bytes unacknowledged on the wire:
      * what a dropped link loses, and sends again, is bounded by it, while
@@ -179,7 +180,8 @@ sync_handshake(struct sync *s)
         link_consume(&s->l, flen);
         ret = cs_errf(s->err, sizeof(s->err), CS_EDECRYPT,
                       _("the hub at '%s' refused the handshake: it is not the hub this device "
-                        "was enrolled with (its key differs)"),
+                        "was enrolled with (its key differs), or the hub's key was rotated and "
+                        "the key this device knows retired: enroll this device again"),
                       s->addr);
         goto out;
     }
@@ -285,8 +287,8 @@ sync_on_message(struct sync *s, const struct cs_msg *m)
 {
     int ret = 0;
 
-    /* Any word of the hub's session but an error: it has registered this device. */
-    if (m->type != CS_MSG_ERROR && !s->registered) {
+    /* Any word of the hub's session but an error or a rotation: it has registered this device. */
+    if (m->type != CS_MSG_ERROR && m->type != CS_MSG_ROTATION && !s->registered) {
         if ((ret = device_registered(&s->d, s->err, sizeof(s->err))) != 0)
             return ret;
         s->registered = 1;
@@ -334,6 +336,21 @@ sync_on_message(struct sync *s, const struct cs_msg *m)
         ret = cs_errf(s->err, sizeof(s->err), CS_EINVAL, _("the hub stopped the sync: %s"),
                       m->message);
         break;
+    case CS_MSG_ROTATION: {
+        /*
+         * In the session the pinned key authenticated: checked step by step
+         * from that key, then pinned, before any chunk the new key signed.
+         * A chain that does not hold ends the sync and the pin stays.
+         */
+        uint8_t to[CS_PK_LEN];
+        size_t steps = 0;
+        ret = device_rotation_check(&s->d, m->env, m->envlen, to, &steps, s->err, sizeof(s->err));
+        if (ret == 0)
+            ret = device_repin(&s->d, to, s->err, sizeof(s->err));
+        if (ret == 0)
+            s->rotated = steps;
+        break;
+    }
     }
     return ret;
 }
@@ -408,6 +425,8 @@ sync_report(struct sync *s)
              "open conflicts %llu\n"),
            s->addr, s->t.sent_changes, s->t.sent_bytes / 1024.0, s->t.recv_changes,
            s->t.recv_bytes / 1024.0, s->t.refused, (unsigned long long)open);
+    if (s->rotated > 0)
+        device_repinned_print(s->d.hub_pk, s->rotated, stdout);
     if (cs_clock_note(s->offset, CS_CLOCK_QUIET_MS, s->c->today, note, sizeof(note))) {
         printf("%s\n", note);
         s->c->clock_told = 1;

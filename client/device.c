@@ -20,6 +20,7 @@
 #include "cellsync/meta.h"
 #include "cellsync/refusal.h"
 #include "cellsync/refused.h"
+#include "cellsync/rotation.h"
 #include "cellsync/schema.h"
 #include "cellsync/sync.h"
 #include "cellsync/unit.h"
@@ -44,6 +45,44 @@ device_open(struct device *d, struct cs_replica *rep, const char *keypath,
         return ret;
     d->rep = rep;
     return 0;
+}
+
+int
+device_rotation_check(const struct device *d, const uint8_t *chain, size_t len,
+                      uint8_t to[CS_PK_LEN], size_t *steps, char *err, size_t errlen)
+{
+    size_t bad = 0;
+    int ret = cs_rotation_chain_verify(d->hub_pk, chain, len, to, steps, &bad);
+    if (ret == 0)
+        return 0;
+    return cs_errf(err, errlen, ret,
+                   _("the hub sent a new key that the key this device trusts did not sign "
+                     "(statement %zu of %zu: %s): refused, this device keeps its key"),
+                   bad + 1, len / CS_ROTATION_LEN, cs_strerror(ret));
+}
+
+int
+device_repin(struct device *d, const uint8_t pk[CS_PK_LEN], char *err, size_t errlen)
+{
+    char hex[CS_PK_LEN * 2 + 1];
+    sodium_bin2hex(hex, sizeof(hex), pk, CS_PK_LEN);
+    /* One statement: SQLite makes it one transaction, so the pin is the old key or the new. */
+    int ret = cs_replica_meta_set(d->rep, CS_META_HUB_PK, hex);
+    if (ret != 0)
+        return cs_errf(err, errlen, ret, _("cannot save the hub's new key: %s"), cs_strerror(ret));
+    memcpy(d->hub_pk, pk, CS_PK_LEN);
+    return 0;
+}
+
+void
+device_repinned_print(const uint8_t pk[CS_PK_LEN], size_t steps, FILE *f)
+{
+    char hex[17];
+    sodium_bin2hex(hex, sizeof(hex), pk, 8);
+    fprintf(f,
+            _("the hub's key was changed (rotated); the old key signed the change (%zu steps "
+              "checked): this device now trusts the hub's new key %s\n"),
+            steps, hex);
 }
 
 void
@@ -470,10 +509,46 @@ reply_fresh(struct device *d, const char *path, const struct cs_welcome *w, int 
     return 0;
 }
 
-/* Pass one: the whole reply, checked without changing anything. */
+/*
+ * A reply's first entry signed by a key this device does not pin: the hub's
+ * key rotation (bundle.h), whose chain must lead from the pinned key to the
+ * entry's signer. 1 and to/steps when it does, 0 when the entry is not a
+ * rotation (then it is judged as a welcome), or a refusal.
+ */
+static int
+import_rotation(struct device *d, const char *path, const uint8_t *env, size_t len,
+                uint8_t to[CS_PK_LEN], size_t *steps, char *err, size_t errlen)
+{
+    struct cs_envelope_info info;
+    uint8_t *chain = NULL;
+    size_t clen = 0;
+
+    if (cs_envelope_peek(env, len, &info) != 0 ||
+        sodium_memcmp(info.origin_pk, d->hub_pk, CS_PK_LEN) == 0)
+        return 0;
+    int ret = cs_bundle_open_control(d->key, info.origin_pk, CS_BUNDLE_ROTATION, env, len, &chain,
+                                     &clen, NULL);
+    if (ret == CS_EMALFORMED) {
+        free(chain);
+        return 0;
+    }
+    if (ret != 0)
+        return cs_errf(err, errlen, ret, _("'%s' is damaged: %s"), path, cs_strerror(ret));
+    ret = device_rotation_check(d, chain, clen, to, steps, err, errlen);
+    free(chain);
+    if (ret != 0)
+        return ret;
+    /* The chain must end at the key that signed it and every entry after it. */
+    if (sodium_memcmp(to, info.origin_pk, CS_PK_LEN) != 0)
+        return cs_errf(err, errlen, CS_ESIGNATURE,
+                       _("'%s' is not from the hub this device was enrolled with"), path);
+    return 1;
+}
+
+/* Pass one: the whole reply, checked without changing anything (the new pin only in d). */
 static int
 import_check(struct device *d, const char *path, struct cs_bundle_reader *b, struct cs_welcome *w,
-             int *older, char *err, size_t errlen)
+             int *older, uint32_t *first, struct device_tally *t, char *err, size_t errlen)
 {
     const uint8_t *env;
     size_t len;
@@ -489,7 +564,18 @@ import_check(struct device *d, const char *path, struct cs_bundle_reader *b, str
     while ((ret = cs_bundle_reader_next(b, &env, &len, &ix, err, errlen)) == 1) {
         int control = cs_bundle_entry_is_control(env, len);
         seen++;
-        if (ix == 0) {
+        if (ix == 0 && control == 1) {
+            /* Checked here, pinned only once all of the reply holds (device_import). */
+            ret = import_rotation(d, path, env, len, t->hub_pk, &t->rotated, err, errlen);
+            if (ret < 0)
+                return ret;
+            if (ret == 1) {
+                memcpy(d->hub_pk, t->hub_pk, CS_PK_LEN);
+                *first = 1;
+                continue;
+            }
+        }
+        if (ix == *first) {
             if (control != 1)
                 return cs_errf(err, errlen, CS_EMALFORMED,
                                _("'%s' is damaged: it does not start with the hub's welcome"),
@@ -566,9 +652,19 @@ device_import(struct device *d, const char *path, const struct device_report *re
     memset(t, 0, sizeof(*t));
     memset(&w, 0, sizeof(w));
     int older = 0;
+    uint32_t first = 0; /* the welcome's entry: 1 after a key rotation */
+    uint8_t pinned[CS_PK_LEN];
+    memcpy(pinned, d->hub_pk, CS_PK_LEN);
     if ((ret = cs_bundle_reader_new(&b, path, d->key, err, errlen)) != 0 ||
-        (ret = import_check(d, path, b, &w, &older, err, errlen)) != 0 ||
-        (ret = cs_bundle_reader_rewind(b, err, errlen)) != 0)
+        (ret = import_check(d, path, b, &w, &older, &first, t, err, errlen)) != 0 ||
+        (ret = cs_bundle_reader_rewind(b, err, errlen)) != 0) {
+        /* Nothing pinned: the key this device trusts stays. */
+        memcpy(d->hub_pk, pinned, CS_PK_LEN);
+        t->rotated = 0;
+        goto out;
+    }
+    /* The whole reply holds, signed by the key the chain leads to: that key is pinned now. */
+    if (t->rotated > 0 && (ret = device_repin(d, t->hub_pk, err, errlen)) != 0)
         goto out;
     /* Sound but stale: what it says was said again since, and newer. */
     if (older) {
@@ -582,7 +678,7 @@ device_import(struct device *d, const char *path, const struct device_report *re
         goto out;
     while ((ret = cs_bundle_reader_next(b, &env, &len, &ix, err, errlen)) == 1) {
         t->bytes += len + 4;
-        if (ix == 0)
+        if (ix <= first)
             continue;
         if (cs_bundle_entry_is_control(env, len) == 1) {
             uint8_t *payload = NULL;

@@ -125,6 +125,19 @@ int device_pass_hub_seq(struct device *d, uint64_t seq);
 /* ---- bundles ---- */
 
 /* What a bundle export or import did, for the progress line and the summary. */
+/*
+ * The hub's key was rotated (cellsync/rotation.h). check: the chain from
+ * the key this device pins, every signature verified with the key trusted
+ * at its step; to gets the last key, *steps the statements; a refusal
+ * says which statement failed and that the pin stays. repin: the new key
+ * pinned in meta (one statement, one transaction) and in d. printed: one
+ * line for the person.
+ */
+int device_rotation_check(const struct device *d, const uint8_t *chain, size_t len,
+                          uint8_t to[CS_PK_LEN], size_t *steps, char *err, size_t errlen);
+int device_repin(struct device *d, const uint8_t pk[CS_PK_LEN], char *err, size_t errlen);
+void device_repinned_print(const uint8_t pk[CS_PK_LEN], size_t steps, FILE *f);
+
 struct device_tally {
     size_t changes;  /* export: changes written; import: new changes applied */
     size_t chunks;   /* chunks written or read */
@@ -134,6 +147,8 @@ struct device_tally {
     uint64_t bytes;  /* bundle bytes written or read */
     int nothing_new; /* import: the reply changed nothing here */
     int older;       /* import: older than the last reply applied, so not applied at all */
+    size_t rotated;  /* import: the hub's key rotation, steps checked (0: none) */
+    uint8_t hub_pk[CS_PK_LEN]; /* import: the key now pinned, when rotated */
 };
 
 struct device_report {

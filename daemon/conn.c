@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <uv.h>
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/pake.h"
+#include "cellsync/rotation.h"
 #include "cellsync/sync.h"
 #include "cellsync/wire.h"
 #include "conn.h"
@@ -416,6 +418,17 @@ hello_done(struct conn *c, struct job *j)
     /* Its cursor counts in another incarnation (a restored hub): sent from what both share. */
     if (o->restored)
         logf_("info", c, "event=restored-hub %s", o->restored_log);
+    /*
+     * Sealed to a retired key: the chain to the current one goes first, so
+     * the device pins that key before any chunk the current key signed.
+     */
+    if (o->chainlen > 0) {
+        struct cs_msg r = {.type = CS_MSG_ROTATION, .env = o->chain, .envlen = o->chainlen};
+        char old[17];
+        sodium_bin2hex(old, sizeof(old), o->hub_pk, 8);
+        logf_("info", c, "event=rotation from=%s steps=%zu", old, o->chainlen / CS_ROTATION_LEN);
+        conn_send_msg(c, &r);
+    }
     /* Writes refused for the clock that the device has not issued again: told once more. */
     if (o->nrefused > 0) {
         struct cs_msg r = {.type = CS_MSG_REFUSED, .refused = o->refused, .nrefused = o->nrefused};

@@ -748,22 +748,110 @@ static const char devices_json_sql[] =
     " 'revoked_at', " ISO_SQL("revoked_at") ","
     " 'up_seq', up_seq, 'down_seq', down_seq))"
     " FROM (SELECT * FROM hub_device ORDER BY org, name, id)";
+/* After a key rotation the table says which hub key each device trusts (keys.c). */
+static const char devices_rot_sql[] =
+    "SELECT short_id(id), nullif(name, ''), org, label('role', role),"
+    " " LOCAL_SQL("enrolled_at") ","
+    " coalesce(" LOCAL_SQL("last_contact") ", ?1),"
+    " " LOCAL_SQL("revoked_at") ", hub_pin(id, enrolled_at, 1)"
+    " FROM hub_device WHERE length(id) = 16 AND length(pk) = 32 ORDER BY org, name, id";
+
+static const char devices_json_rot_sql[] =
+    "SELECT json_group_array(json_object("
+    " 'id', uuid(id),"
+    " 'name', name, 'org', org, 'role', role,"
+    " 'enrolled_at', " ISO_SQL("enrolled_at") ","
+    " 'last_contact', " ISO_SQL("last_contact") ","
+    " 'revoked_at', " ISO_SQL("revoked_at") ","
+    " 'up_seq', up_seq, 'down_seq', down_seq, 'hub_key', hub_pin(id, enrolled_at, 0)))"
+    " FROM (SELECT * FROM hub_device ORDER BY org, name, id)";
 /* clang-format on */
+
+/*
+ * hub_pin(id, enrolled_at, words): the hub key the device trusts (keys.c),
+ * "current", "retired" (kept: it still syncs, and moves) or "deleted" (it
+ * must be enrolled again); with words, as the table says it.
+ */
+static void
+hub_pin_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct hub *h = sqlite3_user_data(ctx);
+    struct hub_device d = {0};
+    uint8_t pk[CS_PK_LEN];
+    (void)argc;
+    if (sqlite3_value_bytes(argv[0]) != CS_ID_LEN) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    memcpy(d.id.b, sqlite3_value_blob(argv[0]), CS_ID_LEN);
+    d.enrolled_at = sqlite3_value_int64(argv[1]);
+    if (hub_device_pin(h, &d, pk) != 0) {
+        sqlite3_result_error(ctx, "cannot read the pinned keys", -1);
+        return;
+    }
+    static const char *const names[] = {"current", "retired", "deleted"};
+    static const char *const words[] = {N_("current key"),
+                                        N_("retired key: moves at its next sync"),
+                                        N_("deleted key: enroll it again")};
+    int state = hub_pin_state(h, pk);
+    sqlite3_result_text(ctx, sqlite3_value_int(argv[2]) ? _(words[state]) : names[state], -1,
+                        SQLITE_TRANSIENT);
+}
+
+int
+hub_devices_each(struct hub *h, int (*fn)(void *ud, const struct hub_device *d), void *ud,
+                 char *err, size_t errlen)
+{
+    struct hub_device *all = NULL, d;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st;
+    int rc, ret = 0;
+
+    if ((rc = cs_stmt_get(&h->stmts, ST_DEV_ALL, &st)) != SQLITE_OK)
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
+    /* Read whole first: fn may use the statements too. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (device_row(st, &d) != 0)
+            continue;
+        if (n == cap) {
+            struct hub_device *m = realloc(all, (cap = cap ? 2 * cap : 16) * sizeof(*all));
+            if (m == NULL) {
+                sqlite3_reset(st);
+                free(all);
+                return cs_errf(err, errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+            }
+            all = m;
+        }
+        all[n++] = d;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(all);
+        return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
+    }
+    for (size_t i = 0; i < n && ret == 0; i++)
+        ret = fn(ud, &all[i]);
+    free(all);
+    return ret;
+}
 
 int
 hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen)
 {
-    static const char *const heads[] = {N_("device"), N_("name"),     N_("org unit"),
-                                        N_("role"),   N_("enrolled"), N_("last contact"),
-                                        N_("revoked")};
+    static const char *const heads[] = {N_("device"),  N_("name"),     N_("org unit"),
+                                        N_("role"),    N_("enrolled"), N_("last contact"),
+                                        N_("revoked"), N_("hub key")};
     sqlite3_stmt *st = NULL;
     int ret, rc;
 
     /* uuid() for the JSON, short_id() for the table: only this listing needs them. */
-    if (cs_codes_sql_register(h->db) != 0)
+    if (cs_codes_sql_register(h->db) != 0 ||
+        sqlite3_create_function(h->db, "hub_pin", 3, SQLITE_UTF8, h, hub_pin_sql, NULL, NULL) !=
+            SQLITE_OK)
         return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, NC_("cannot %s", "read"));
-    if ((rc = sqlite3_prepare_v2(h->db, json ? devices_json_sql : devices_table_sql, -1, &st,
-                                 NULL)) != SQLITE_OK)
+    const char *sql = h->nrot > 0 ? (json ? devices_json_rot_sql : devices_rot_sql)
+                                  : (json ? devices_json_sql : devices_table_sql);
+    if ((rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL)) != SQLITE_OK)
         return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
     if (!json)
         sqlite3_bind_text(st, 1, _("never"), -1, SQLITE_TRANSIENT);

@@ -39,6 +39,8 @@ static const char hub_sql[] =
      * (wire.h): a msg1 not after it is a replay, also after a restart.
      */
     "CREATE TABLE IF NOT EXISTS hub_hs_time (id BLOB PRIMARY KEY, ts BLOB NOT NULL);"
+    /* The hub key a device's last proven session or bundle was sealed to (keys.c). */
+    "CREATE TABLE IF NOT EXISTS hub_device_pin (id BLOB PRIMARY KEY, pk BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS hub_enroll (secret_hash BLOB PRIMARY KEY, org TEXT NOT NULL,"
     " role TEXT NOT NULL, name TEXT, created INTEGER, expires INTEGER, used_by BLOB);"
     /*
@@ -278,6 +280,9 @@ hub_close(struct hub *h)
         sqlite3_finalize(h->look[t]);
     cs_replica_close(h->r);
     cs_key_free(h->key);
+    for (size_t i = 0; i < h->nold; i++)
+        cs_key_free(h->old[i]);
+    free(h->rot);
     sodium_memzero(h->audit_key, sizeof(h->audit_key));
     free(h->hs_seen);
     free(h->dbpath);
@@ -471,13 +476,26 @@ hub_open(struct hub **out, const char *state, char *err, size_t errlen)
         return cs_errf(err, errlen, CS_EINVAL, _("state directory '%s': path too long"), state);
     if ((ret = cs_key_load(&k, key_path, err, errlen)) != 0)
         return ret;
-    cs_key_id(k, &site);
-    if ((ret = cs_replica_open(&r, db_path, CS_REPLICA_NO_SEARCH, &site, err, errlen)) != 0) {
+    /* After a rotation the replica stays the first key's (keys.c). */
+    struct cs_rotation *rot = NULL;
+    size_t nrot = 0;
+    if ((ret = hub__rotations_load(state, k, &rot, &nrot, &site, err, errlen)) != 0) {
         cs_key_free(k);
         return ret;
     }
-    if ((ret = hub_assemble(&h, state, db_path, k, r, err, errlen)) != 0)
+    if ((ret = cs_replica_open(&r, db_path, CS_REPLICA_NO_SEARCH, &site, err, errlen)) != 0) {
+        free(rot);
+        cs_key_free(k);
         return ret;
+    }
+    if ((ret = hub_assemble(&h, state, db_path, k, r, err, errlen)) != 0) {
+        free(rot);
+        return ret;
+    }
+    h->rot = rot;
+    h->nrot = nrot;
+    if ((ret = hub__keys_load(h, err, errlen)) != 0)
+        goto out;
     if ((ret = hub__exec(h, hub_sql, err, errlen, NC_("cannot %s", "open"))) != 0 ||
         (ret = hub_migrate(h, err, errlen)) != 0)
         goto out;

@@ -31,6 +31,9 @@
 #define HUB_PUB           "hub.pub"
 #define HUB_REPLICA       "replica.db"
 #define HUB_JOURNAL       "admin.journal" /* in the state directory: see hub_journal_replay */
+#define HUB_OLD_DIR       "hub-old"       /* retired keys: <hex of 8 bytes of the public key>.key */
+#define HUB_OLD_MAX       32
+#define HUB_OLD_NAME_LEN  24
 #define HUB_DEFAULT_STATE "/var/lib/cellsyncd"
 #define HUB_DEFAULT_PORT  CS_WIRE_PORT
 
@@ -58,6 +61,46 @@ int hub_open(struct hub **out, const char *state, char *err, size_t errlen);
 void hub_close(struct hub *h);
 
 const struct cs_key *hub_key(const struct hub *h);
+
+/* ---- the hub's keys over time (keys.c, cellsync/rotation.h) ---- */
+
+struct hub_device;
+
+/* The file name of a retired key in hub-old/: 16 hex digits and ".key". */
+void hub_old_name(const uint8_t pk[CS_PK_LEN], char out[HUB_OLD_NAME_LEN]);
+/*
+ * The keys a device's msg1 or bundle may be sealed to: the current one
+ * first, then the retired ones still kept, newest first. Loaded at
+ * hub_open and unchanged after it: safe from any thread.
+ */
+size_t hub_keys(const struct hub *h, const struct cs_key **keys, size_t max);
+/* The key of those with this id (an envelope's recipient), or NULL. */
+const struct cs_key *hub_key_for(const struct hub *h, const struct cs_id *id);
+/* The rotation chain from pk to the current key (cs_rotation_chain_from). */
+int hub_rotation_chain(const struct hub *h, const uint8_t pk[CS_PK_LEN], uint8_t **out,
+                       size_t *len);
+/*
+ * The hub key a device pins: the one its last proven session or bundle
+ * was sealed to (set_pin), else the one that was current when it enrolled.
+ */
+int hub_device_set_pin(struct hub *h, const struct cs_id *id, const uint8_t pk[CS_PK_LEN]);
+int hub_device_pin(struct hub *h, const struct hub_device *d, uint8_t pk[CS_PK_LEN]);
+enum { HUB_PIN_CURRENT = 0, HUB_PIN_RETIRED = 1, HUB_PIN_GONE = 2 };
+/* Calls fn for every enrolled device (revoked too) until it returns non-zero, which it returns. */
+int hub_devices_each(struct hub *h, int (*fn)(void *ud, const struct hub_device *d), void *ud,
+                     char *err, size_t errlen);
+/* Whether pk is the current key, a retired one still kept, or one no longer kept. */
+int hub_pin_state(const struct hub *h, const uint8_t pk[CS_PK_LEN]);
+/*
+ * `cellsyncd key rotate` (not while serving): a new hub.key and hub.pub, the
+ * old secret key kept as hub-old/<name>, the statement appended to
+ * hub.rotations. new_pk gets the new key; voided the open enrollments that
+ * no longer open. h still holds the old key: close it.
+ */
+int hub_key_rotate(struct hub *h, uint8_t new_pk[CS_PK_LEN], long long *voided, char *err,
+                   size_t errlen);
+/* `cellsyncd key retire-old`: deletes every retired key kept; *removed counts them. */
+int hub_key_retire(struct hub *h, size_t *removed, char *err, size_t errlen);
 struct cs_replica *hub_replica(struct hub *h);
 const char *hub_root_org(const struct hub *h);
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cellsync/rotation.h"
 #include "cellsync/schema.h"
 #include "cellsync/sqlstmt.h"
 #include "hub.h"
@@ -82,8 +83,22 @@ struct hub {
     /* The latest handshake timestamp seen per device (devices.c); the worker's only. */
     struct hub_hs_seen *hs_seen;
     size_t nhs_seen, caphs_seen;
-    uint8_t audit_key[32]; /* subkey 3 of hub.key: the audit chain's (audit.c) */
+    uint8_t audit_key[32]; /* subkey 3 of the first hub key: the audit chain's (audit.c) */
+    /* The key's history (keys.c): hub.rotations, and the retired keys kept, newest first. */
+    struct cs_rotation *rot;
+    size_t nrot;
+    struct cs_key *old[HUB_OLD_MAX];
+    size_t nold;
 };
+
+/*
+ * hub.rotations of state, checked to end at current; site gets the id the
+ * replica was made for (the first key's). OUT: *rot, caller frees with free().
+ */
+int hub__rotations_load(const char *state, const struct cs_key *current, struct cs_rotation **rot,
+                        size_t *n, struct cs_id *site, char *err, size_t errlen);
+/* The retired keys of hub-old/ that h->rot names, and the audit chain's kept key. */
+int hub__keys_load(struct hub *h, char *err, size_t errlen);
 
 /* The audit chain's SQL function cs_audit_hash(...) on h->db (audit.c). */
 int hub__audit_register(struct hub *h);

@@ -72,8 +72,9 @@ refuse(struct hub_import *res, int code, char *err, size_t errlen, const char *f
 
 /* Pass one: the hello and every chunk verified, nothing stored. */
 static int
-check(struct hub *h, const char *path, struct cs_bundle_reader *b, struct cs_hello *hello,
-      uint8_t pk[CS_PK_LEN], struct hub_import *res, char *err, size_t errlen)
+check(struct hub *h, const struct cs_key *k, const char *path, struct cs_bundle_reader *b,
+      struct cs_hello *hello, uint8_t pk[CS_PK_LEN], struct hub_import *res, char *err,
+      size_t errlen)
 {
     const uint8_t *env;
     size_t len;
@@ -95,7 +96,7 @@ check(struct hub *h, const char *path, struct cs_bundle_reader *b, struct cs_hel
             if (control != 1)
                 return refuse(res, CS_EMALFORMED, err, errlen,
                               _("'%s' is damaged: it does not start with a hello"), path);
-            ret = cs_bundle_open_hello(hub_key(h), env, len, hello, pk);
+            ret = cs_bundle_open_hello(k, env, len, hello, pk);
             if (ret == CS_ERECIPIENT)
                 return refuse(res, ret, err, errlen,
                               _("'%s' is addressed to another hub: this hub's key differs"), path);
@@ -118,7 +119,7 @@ check(struct hub *h, const char *path, struct cs_bundle_reader *b, struct cs_hel
         if (control == 1)
             return refuse(res, CS_EMALFORMED, err, errlen,
                           _("'%s' is damaged: entry %u is not a chunk"), path, (unsigned)ix);
-        if ((ret = cs_sync_check_chunk(hub_key(h), pk, env, len, NULL, why, sizeof(why))) != 0)
+        if ((ret = cs_sync_check_chunk(k, pk, env, len, NULL, why, sizeof(why))) != 0)
             return refuse(res, ret, err, errlen, _("'%s' is damaged: %s"), path, why);
         res->chunks++;
     }
@@ -210,7 +211,8 @@ merge(struct hub *h, struct cs_bundle_reader *b, struct hub_peer *p, struct envs
  */
 static int
 reply(struct hub *h, struct hub_peer *p, const struct cs_welcome *admitted,
-      const struct envs *refusals, struct hub_import *res, char *err, size_t errlen)
+      const struct envs *refusals, const struct cs_key *k, struct hub_import *res, char *err,
+      size_t errlen)
 {
     struct cs_bundle_writer *w = NULL;
     struct cs_welcome wel = {.status = CS_WELCOME_OK};
@@ -228,6 +230,24 @@ reply(struct hub *h, struct hub_peer *p, const struct cs_welcome *admitted,
     if ((ret = cs_bundle_writer_new(&w, res->reply, CS_BUNDLE_F_REPLY, p->dev.pk, err, errlen)) !=
         0)
         return ret;
+    /* Sealed to a retired key: the chain to the current one first (bundle.h). */
+    if (k != hub_key(h)) {
+        uint8_t *chain = NULL;
+        size_t clen = 0;
+        if ((ret = hub_rotation_chain(h, cs_key_pk(k), &chain, &clen)) == 0)
+            ret = cs_bundle_seal_control(hub_key(h), p->dev.pk, CS_BUNDLE_ROTATION, chain, clen,
+                                         &env, &envlen);
+        free(chain);
+        if (ret == 0)
+            ret = cs_bundle_writer_add(w, env, envlen, err, errlen);
+        else
+            cs_errf(err, errlen, ret, _("cannot seal the key rotation: %s"), cs_strerror(ret));
+        free(env);
+        env = NULL;
+        if (ret != 0)
+            goto out;
+        res->rotation = 1;
+    }
     if ((ret = cs_bundle_seal_welcome(hub_key(h), p->dev.pk, &wel, &env, &envlen)) != 0) {
         cs_errf(err, errlen, ret, _("cannot seal the welcome: %s"), cs_strerror(ret));
         goto out;
@@ -277,12 +297,32 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
     memset(res, 0, sizeof(*res));
     memset(&hello, 0, sizeof(hello));
     memset(&p, 0, sizeof(p));
-    if ((ret = cs_bundle_reader_new(&b, path, hub_key(h), err, errlen)) != 0) {
+    /*
+     * Sealed to the key the device pins: the current one, or a retired one
+     * kept (keys.c), found by the first entry that opens. With none, the
+     * current key's reader says what is wrong.
+     */
+    const struct cs_key *keys[1 + HUB_OLD_MAX], *k = hub_key(h);
+    size_t nkeys = hub_keys(h, keys, 1 + HUB_OLD_MAX);
+    for (size_t i = nkeys; i-- > 0;) {
+        const uint8_t *env;
+        size_t len;
+        cs_bundle_reader_free(b);
+        b = NULL;
+        if ((ret = cs_bundle_reader_new(&b, path, keys[i], err, errlen)) != 0)
+            break;
+        if (i == 0 || cs_bundle_reader_next(b, &env, &len, NULL, err, errlen) == 1) {
+            k = keys[i];
+            ret = cs_bundle_reader_rewind(b, err, errlen);
+            break;
+        }
+    }
+    if (ret != 0) {
         /* The file itself is bad (cut short, of a future format, too big), or cannot be read. */
         res->refused = cs_err_is_ours(ret);
         goto out;
     }
-    if ((ret = check(h, path, b, &hello, pk, res, err, errlen)) != 0)
+    if ((ret = check(h, k, path, b, &hello, pk, res, err, errlen)) != 0)
         goto out;
 
     /* Its signature is checked (check): the device holds its key, the admission takes effect. */
@@ -304,6 +344,10 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
     /* A bundle's hello is signed by the device key: it is a contact (the live one waits, wire.h).
      */
     hub_device_touch(h, &p.dev.id, (int64_t)time(NULL));
+    if ((ret = hub_device_set_pin(h, &p.dev.id, cs_key_pk(k))) != 0) {
+        cs_errf(err, errlen, ret, _("cannot import '%s': %s"), path, cs_strerror(ret));
+        goto out;
+    }
     snprintf(res->org, sizeof(res->org), "%s", p.dev.org);
     snprintf(res->name, sizeof(res->name), "%s", p.dev.name);
     if (p.restored)
@@ -358,7 +402,7 @@ hub_import(struct hub *h, const char *path, const char *reply_dir, const char *r
                       reply_dir);
         goto out;
     }
-    if ((ret = reply(h, &p, &wel, &refusals, res, err, errlen)) != 0)
+    if ((ret = reply(h, &p, &wel, &refusals, k, res, err, errlen)) != 0)
         res->reply[0] = 0;
 out:
     if (admitted)

@@ -26,6 +26,7 @@ struct hub_import {
     size_t old_chunks; /* of them, merged before (an earlier stick, a live sync) */
     size_t applied, duplicates, conflicts, refused_changes;
     size_t down_chunks, down_changes; /* what the reply carries */
+    int rotation;                     /* and the key rotation chain: sealed to a retired key */
     /* The hello counted in another incarnation of the hub (a restore): the log's fields. */
     char restored[160];
 };

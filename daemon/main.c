@@ -41,6 +41,8 @@ static const struct cs_cmd commands[] = {
      "--key RECOVERY_KEY BACKUP.age | DIR [--state DIR] [--config FILE]"},
     {"recovery-key", cmd_recovery_key,
      N_("make the offline recovery key pair that backups are encrypted to"), "new FILE"},
+    {"key", cmd_key, N_("rotate the hub key (signed by the old one), or delete retired keys"),
+     "rotate | retire-old [--force]"},
     {"help", NULL, N_("show help for cellsyncd or one of its commands"), "[<command>]"},
     {"version", NULL, N_("print the version"), ""},
 };

@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -21,7 +22,7 @@
 #include "cellsync/id.h"
 #include "cellsync/key.h"
 #include "cellsync/replica.h"
-#include "hub.h"
+#include "hub_internal.h"
 #include "ops.h"
 
 int
@@ -229,9 +230,14 @@ ops_keys_check(const char *dir, char *id, size_t idlen, char *err, size_t errlen
         goto out;
     }
     if (id != NULL) {
+        /* The id the replica is made for: the first key's, after rotations (keys.c). */
         struct cs_id kid;
+        struct cs_rotation *rot = NULL;
+        size_t nrot = 0;
         char hex[CS_ID_HEX_LEN + 1];
-        cs_key_id(k, &kid);
+        if ((ret = hub__rotations_load(dir, k, &rot, &nrot, &kid, err, errlen)) != 0)
+            goto out;
+        free(rot);
         cs_id_to_hex(&kid, hex);
         snprintf(id, idlen, "%s", hex);
     }

@@ -50,7 +50,9 @@ int ops_db_checkpoint(const char *path, char *err, size_t errlen);
 /*
  * The key pair in dir: hub.key mode 0600 (CS_EKEYPERM naming the mode
  * otherwise) and loadable, hub.pub loadable and the public half of hub.key.
- * id (optional, CS_ID_HEX_LEN + 1 bytes) gets the key's id as hex.
+ * id (optional, CS_ID_HEX_LEN + 1 bytes) gets, as hex, the id of the key the
+ * replica is made for: hub.key's, or after rotations the first key's
+ * (hub.rotations, which must end at hub.key).
  */
 int ops_keys_check(const char *dir, char *id, size_t idlen, char *err, size_t errlen);
 

@@ -174,7 +174,10 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
     memset(m, 0, sizeof(*m));
     if ((ret = cs_envelope_peek(env, envlen, &x.info)) != 0)
         return cs_errf(err, errlen, ret, _("chunk refused: %s"), cs_strerror(ret));
-    ret = cs_sync_open_chunk(hub_key(h), p->dev.pk, env, envlen, &cs, &x.info, err, errlen);
+    /* Sealed to the key the device pinned: a retired one until it has heard of the rotation. */
+    const struct cs_key *k = hub_key_for(h, &x.info.recipient);
+    ret = cs_sync_open_chunk(k != NULL ? k : hub_key(h), p->dev.pk, env, envlen, &cs, &x.info, err,
+                             errlen);
     if (ret != 0)
         goto out;
     if ((ret = hub_authz_new(h, &p->dev, p->scope, cs, &x.az)) != 0) {

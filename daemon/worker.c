@@ -85,6 +85,13 @@ hello_work(struct hub *h, struct job *j)
             return;
         }
         o->pending = p->pending;
+        memcpy(j->dev->hub_pk, o->hub_pk, CS_PK_LEN);
+        /* Sealed to a retired key: the device is sent the way to the current one first. */
+        if (sodium_memcmp(o->hub_pk, cs_key_pk(hub_key(h)), CS_PK_LEN) != 0 &&
+            hub_rotation_chain(h, o->hub_pk, &o->chain, &o->chainlen) != 0) {
+            o->chain = NULL;
+            o->chainlen = 0;
+        }
         o->restored = p->restored;
         memcpy(o->restored_log, p->restored_log, sizeof(o->restored_log));
     }
@@ -178,6 +185,8 @@ job_work(struct worker *w, struct hub *h, struct job *j)
             break;
         }
         j->ret = hub_device_proven(h, &d->peer.dev.id, d->hs_ts, (int64_t)time(NULL));
+        if (j->ret == 0)
+            j->ret = hub_device_set_pin(h, &d->peer.dev.id, d->hub_pk);
         if (j->ret == 0)
             d->proven = 1;
         break;
@@ -328,7 +337,21 @@ hs_read_work(uv_work_t *req)
 {
     struct job *j = container_of(req, struct job, u.hello.read_req);
     struct job_hello *o = &j->u.hello;
-    o->read_rc = cs_hs_hub_read(&o->hs, hub_key(j->srv->hub), o->msg1, o->msg1len, &o->peer);
+    const struct cs_key *keys[1 + HUB_OLD_MAX];
+    size_t n = hub_keys(j->srv->hub, keys, 1 + HUB_OLD_MAX);
+    /*
+     * msg1 is sealed to the key the device pins (Noise IK's "<- s"): the
+     * current one, or a retired one for a device that has not heard of a
+     * rotation yet. Each is tried as the responder's static key, the
+     * current first; a msg1 for none of them costs one Noise read per key
+     * kept (key retire-old ends that).
+     */
+    o->read_rc = CS_EDECRYPT;
+    for (size_t i = 0; i < n && o->read_rc == CS_EDECRYPT; i++) {
+        o->read_rc = cs_hs_hub_read(&o->hs, keys[i], o->msg1, o->msg1len, &o->peer);
+        if (o->read_rc == 0)
+            memcpy(o->hub_pk, cs_key_pk(keys[i]), CS_PK_LEN);
+    }
 }
 
 static void
@@ -422,6 +445,7 @@ job_free(struct job *j)
     case J_HELLO:
         free(j->u.hello.msg1);
         free(j->u.hello.refused);
+        free(j->u.hello.chain);
         sodium_memzero(&j->u.hello.hs, sizeof(j->u.hello.hs));
         sodium_memzero(&j->u.hello.peer, sizeof(j->u.hello.peer));
         break;

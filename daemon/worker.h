@@ -33,6 +33,7 @@ struct conn_dev {
     int up_failed;                 /* a chunk of this session failed to merge */
     uint8_t hs_ts[CS_WIRE_TS_LEN]; /* msg1's timestamp, stored once the device is proven */
     int proven;                    /* a session frame of the device opened (J_PROVEN) */
+    uint8_t hub_pk[CS_PK_LEN];     /* the hub key msg1 was sealed to: the one it pins */
     int refused;                   /* its admission could not take effect: nothing more runs */
 };
 
@@ -70,8 +71,11 @@ struct job_hello {
     int pending;       /* out: admitted, with writes that wait for the proof (struct hub_peer) */
     /* The crypto stage's (hello_push): msg1 read off the worker, on libuv's threadpool. */
     uv_work_t read_req;
-    int read_rc;          /* cs_hs_hub_read's result */
-    struct cs_hello peer; /* the device's hello, once msg1 is read (wiped with the job) */
+    int read_rc;               /* cs_hs_hub_read's result */
+    struct cs_hello peer;      /* the device's hello, once msg1 is read (wiped with the job) */
+    uint8_t hub_pk[CS_PK_LEN]; /* the hub key msg1 was sealed to (hub_keys) */
+    uint8_t *chain;            /* out: the rotation chain from it, when not the current key */
+    size_t chainlen;
 };
 
 /*

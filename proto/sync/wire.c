@@ -25,6 +25,7 @@
 #include "cellsync/error.h"
 #include "cellsync/noise.h"
 #include "cellsync/pake.h"
+#include "cellsync/rotation.h"
 #include "cellsync/wire.h"
 #include "cellsync/util.h"
 #include "internal.h"
@@ -671,6 +672,11 @@ msg_validate(const struct cs_msg *m, size_t *lens)
         if (m->envlen > CS_WIRE_MAX_FRAME)
             return CS_ETOOBIG;
         return 0;
+    case CS_MSG_ROTATION:
+        if (m->env == NULL || m->envlen == 0 || m->envlen % CS_ROTATION_LEN != 0 ||
+            m->envlen > CS_ROTATION_MAX * CS_ROTATION_LEN)
+            return CS_EINVAL;
+        return 0;
     case CS_MSG_ACK:
     case CS_MSG_DONE:
         return 0;
@@ -721,6 +727,7 @@ cs_msg_encode(const struct cs_msg *m, uint8_t **out, size_t *outlen)
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     switch (m->type) {
     case CS_MSG_CHUNK:
+    case CS_MSG_ROTATION:
         e = msgpack_pack_array(&pk, 2) || msgpack_pack_uint32(&pk, m->type) ||
             msgpack_pack_bin(&pk, m->envlen) || msgpack_pack_bin_body(&pk, m->env, m->envlen);
         break;
@@ -792,7 +799,7 @@ decode_body(const struct cs__mpdec *d, const uint8_t *buf, size_t len, const msg
 {
     static const uint32_t fields[] = {
         [CS_MSG_CHUNK] = 2, [CS_MSG_ACK] = 3,   [CS_MSG_REFUSED] = 4,
-        [CS_MSG_DONE] = 2,  [CS_MSG_ERROR] = 3,
+        [CS_MSG_DONE] = 2,  [CS_MSG_ERROR] = 3, [CS_MSG_ROTATION] = 2,
     };
     const msgpack_object *items = NULL;
     uint32_t nitems = 0;
@@ -802,7 +809,8 @@ decode_body(const struct cs__mpdec *d, const uint8_t *buf, size_t len, const msg
     if (nf != fields[t->type])
         return CS_ECOUNT;
     switch (t->type) {
-    case CS_MSG_CHUNK: {
+    case CS_MSG_CHUNK:
+    case CS_MSG_ROTATION: {
         if (f[1].type != MSGPACK_OBJECT_BIN)
             return CS_ETYPE;
         /* The envelope is borrowed: find it in buf, where msgpack-c left it. */
@@ -812,6 +820,10 @@ decode_body(const struct cs__mpdec *d, const uint8_t *buf, size_t len, const msg
             return CS_EMALFORMED;
         t->env = n > 0 ? p : buf;
         t->envlen = n;
+        /* A chain is whole statements, at least one (the device checks what they say). */
+        if (t->type == CS_MSG_ROTATION &&
+            (n == 0 || n % CS_ROTATION_LEN != 0 || n > CS_ROTATION_MAX * CS_ROTATION_LEN))
+            return CS_EMALFORMED;
         return 0;
     }
     case CS_MSG_ACK:
@@ -881,7 +893,7 @@ cs_msg_decode(struct cs_msg *m, const uint8_t *buf, size_t len)
     /* The type first, so an unknown message is named as such whatever follows it. */
     if ((ret = cs__mp_uint(&d, &f[0], UINT64_MAX, &type, "message type")) != 0)
         goto out;
-    if (type < CS_MSG_CHUNK || type > CS_MSG_ERROR) {
+    if (type < CS_MSG_CHUNK || type > CS_MSG_ROTATION) {
         ret = CS_ETYPE;
         goto out;
     }

@@ -105,7 +105,7 @@
 
 /* Written out, so that a change in wire.h shows here as a failed build. */
 #define VERSION_REPLY   0xffu /* wire.h: CS_WIRE_VERSION_REPLY */
-#define WIRE_VERSION    4u    /* wire.h: CS_WIRE_VERSION */
+#define WIRE_VERSION    5u    /* wire.h: CS_WIRE_VERSION */
 #define WIRE_HS_REFUSED 0xfcu /* wire.h: CS_WIRE_HS_REFUSED */
 #define WIRE_BUSY_REPLY 0xfdu /* wire.h: CS_WIRE_BUSY_REPLY, then 2 bytes of seconds */
 _Static_assert(VERSION_REPLY == CS_WIRE_VERSION_REPLY && WIRE_VERSION == CS_WIRE_VERSION &&

@@ -239,10 +239,10 @@ print("version byte", m[0])
 ' "$dir/oldport" >"$dir/old.out" 2>&1 &
     oldpid=$!
     wait_file "$dir/oldport"
-    on a 1 "the hub speaks protocol version 2, this program version 4: update the older one" -- \
+    on a 1 "the hub speaks protocol version 2, this program version 5: update the older one" -- \
         sync --quiet --hub "127.0.0.1:$(cat "$dir/oldport")"
     wait $oldpid
-    grep -q "^version byte 4$" "$dir/old.out" && ok || bad "the old hub got: $(cat "$dir/old.out")"
+    grep -q "^version byte 5$" "$dir/old.out" && ok || bad "the old hub got: $(cat "$dir/old.out")"
 fi
 echo "cs_raw replay (a's chunk, then the same bytes in a new session)"
 v0=$(count cs_version)

@@ -4,8 +4,9 @@
  * no link comes up. A bundle is a row of the same signed, encrypted
  * envelopes the live protocol sends (cellsync/envelope.h):
  *   export (device -> hub): a hello, then the device's chunks;
- *   reply  (hub -> device): a welcome, then refusals if any, then the
- *                           chunks of the device's scope.
+ *   reply  (hub -> device): a key rotation chain if the device pins a
+ *                           retired hub key, a welcome, then refusals if
+ *                           any, then the chunks of the device's scope.
  * A stick can carry bundles of several cells; it can read none of them.
  *
  * Each entry is sealed to the bundle's recipient (the hub for an export,
@@ -82,6 +83,15 @@
 #define CS_BUNDLE_HELLO   1 /* device -> hub, first entry of an export */
 #define CS_BUNDLE_WELCOME 2 /* hub -> device, first entry of a reply */
 #define CS_BUNDLE_REFUSED 3 /* hub -> device: changes of a merged chunk refused, and why */
+/*
+ * hub -> device, first entry of a reply (before the welcome) to a device
+ * whose export was sealed to a retired hub key: the chain of rotation
+ * statements from that key to the current one (cellsync/rotation.h), signed
+ * like every reply entry by the current key. A reader of before it finds
+ * no welcome signed by the key it pins and changes nothing; the format
+ * stays 3, since exports and every other reply are unchanged.
+ */
+#define CS_BUNDLE_ROTATION 4
 
 /* ---- writing ---- */
 

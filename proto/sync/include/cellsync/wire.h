@@ -32,6 +32,14 @@
  *
  * A msg1 whose version byte the hub does not know is answered with the
  * plain frame 0xff || hub version and the connection is closed.
+ *
+ * After `cellsyncd key rotate` (cellsync/rotation.h) a device may still pin
+ * a retired hub key. Its msg1 is unchanged, exactly Noise IK to the key it
+ * pins: the hub, as responder, tries its current static key and then each
+ * retired key it keeps (nothing in clear names the key, so nothing is
+ * added outside Noise and a device's pinned key shows to no one on the
+ * link). A session whose msg1 opened under a retired key starts with
+ * CS_MSG_ROTATION from the hub.
  */
 #ifndef CELLSYNC_WIRE_H
 #define CELLSYNC_WIRE_H
@@ -49,8 +57,11 @@
  * 2: hello and welcome carry the hub's incarnation, the welcome its down cursor.
  * 3: the handshake is Noise IK; msg1's payload starts with a timestamp and the device key.
  * 4: enrollment by code is CPace (cellsync/pake.h); no key request any more.
+ * 5: CS_MSG_ROTATION (the hub's key rotated, cellsync/rotation.h). A device of
+ *    version 4 could not skip it (its decoder refuses a type it does not
+ *    know and ends the sync as garbled), so it is told to update instead.
  */
-#define CS_WIRE_VERSION 4
+#define CS_WIRE_VERSION 5
 
 /* The TCP port of a hub (cellsyncd.conf's `listen`), and the one a device takes for a bare host. */
 #define CS_WIRE_PORT 7461
@@ -258,6 +269,13 @@ enum cs_msg_type {
     CS_MSG_REFUSED = 3, /* changes refused, with their identities and reasons */
     CS_MSG_DONE = 4,    /* the sender has nothing more to send */
     CS_MSG_ERROR = 5,   /* fatal: the sender closes after it */
+    /*
+     * Hub -> device, first in a session whose msg1 was sealed to a retired
+     * hub key: the chain of rotation statements from that key to the
+     * current one (cellsync/rotation.h). The device checks it and pins the
+     * last key before it opens any chunk, which the current key signs.
+     */
+    CS_MSG_ROTATION = 6,
 };
 
 #define CS_MSG_REFUSED_MAX 4096u
@@ -309,7 +327,7 @@ struct cs_refusal {
 
 struct cs_msg {
     enum cs_msg_type type;
-    /* CHUNK: the envelope bytes (borrowed from the decoded buffer) */
+    /* CHUNK: the envelope bytes; ROTATION: the chain (both borrowed from the decoded buffer) */
     const uint8_t *env;
     size_t envlen;
     /* ACK: seq merged, and the hub's time (0 from a device); DONE: last seq sent */
@@ -329,7 +347,8 @@ struct cs_msg {
 /*
  * [type, fields...]: CHUNK [1, env], ACK [2, seq, hub_time], REFUSED [3,
  * seq_first, seq_last, [[table, column, row, hlc, origin, reason, kind], ...]],
- * DONE [4, seq], ERROR [5, code, message]. CS_EINVAL for a string that is
+ * DONE [4, seq], ERROR [5, code, message], ROTATION [6, chain] (bin, 1 to
+ * CS_ROTATION_MAX whole statements). CS_EINVAL for a string that is
  * not NUL-terminated UTF-8 inside its field or seq_first > seq_last;
  * CS_ETOOBIG if it would not fit in one session frame.
  * OUT: *out malloc'd, caller frees with free().
