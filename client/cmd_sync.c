@@ -481,6 +481,7 @@ client_sync(struct client *c, const char *addr, int timeout, const struct sync_w
         cs_errf(err, errlen, rc, "%s", s->err[0] ? s->err : cs_strerror(rc));
     sum->t = s->t;
     sum->to_fix = s->refusals.to_fix;
+    sum->rotated = s->rotated;
     cs_replica_conflict_count(c->rep, &sum->open_conflicts);
     sync_release(s);
     free(s);

@@ -37,6 +37,7 @@ struct sync_summary {
     struct tally t;
     size_t to_fix;           /* refusals a person must put right */
     uint64_t open_conflicts; /* after it */
+    size_t rotated;          /* the hub's key rotation checked and pinned: its steps (0: none) */
 };
 
 /*

@@ -140,6 +140,17 @@ to_settle(char *out, size_t len, size_t to_fix, uint64_t open)
                  (unsigned long long)open);
 }
 
+/* The hub's key rotated, checked and pinned (appended to out). */
+static void
+rotated_note(char *out, size_t len, size_t steps)
+{
+    size_t n = strlen(out);
+    if (steps > 0 && n < len)
+        snprintf(out + n, len - n, "%s",
+                 _(" The hub's key was changed and its old key signed the change: this computer "
+                   "now trusts the hub's new key."));
+}
+
 static int
 run_sync(struct client *c, const struct job_arg *a, char *out, size_t len)
 {
@@ -161,6 +172,7 @@ run_sync(struct client *c, const struct job_arg *a, char *out, size_t len)
                            "Synced with the hub: sent %zu changes, received %zu.",
                            sum.t.sent_changes),
                  sum.t.sent_changes, sum.t.recv_changes);
+    rotated_note(out, len, sum.rotated);
     to_settle(out, len, sum.to_fix, sum.open_conflicts);
     return rc;
 }
@@ -246,6 +258,7 @@ run_import(struct client *c, const struct job_arg *a, char *out, size_t len)
                       "Read the hub's answer from the stick: received %zu changes.", t.changes),
             t.changes);
     if (rc == 0) {
+        rotated_note(out, len, t.rotated);
         cs_replica_conflict_count(c->rep, &open);
         to_settle(out, len, acc.to_fix, open);
     }
