@@ -22,6 +22,7 @@
 
 #include "archive.h"
 #include "cellsync/error.h"
+#include "cellsync/rotation.h"
 #include "cellsync/i18n.h"
 #include "hub.h"
 
@@ -132,11 +133,13 @@ archive_finish(archive_write_fn w, void *ctx, char *err, size_t errlen)
     return w(ctx, zeros, sizeof(zeros));
 }
 
-/* hub-old/<hex>.key: a retired hub key as the rotation keeps it. */
+/* hub-old/<hex>.key, a retired hub key as the rotation keeps it, or hub-old/audit.key. */
 static int
 old_key_name(const char *s)
 {
     size_t n = strlen(s);
+    if (strcmp(s, HUB_AUDIT_KEY) == 0)
+        return 1;
     if (n < 5 || n > 4 + 128 || strcmp(s + n - 4, ".key") != 0)
         return 0;
     for (size_t i = 0; i < n - 4; i++)
@@ -148,11 +151,11 @@ old_key_name(const char *s)
 int
 archive_name_ok(const char *name, int dir)
 {
-    static const char old[] = ARCHIVE_OLD_DIR "/";
+    static const char old[] = HUB_OLD_DIR "/";
     if (dir)
-        return strcmp(name, old) == 0 || strcmp(name, ARCHIVE_OLD_DIR) == 0;
+        return strcmp(name, old) == 0 || strcmp(name, HUB_OLD_DIR) == 0;
     if (strcmp(name, HUB_REPLICA) == 0 || strcmp(name, HUB_KEY) == 0 ||
-        strcmp(name, HUB_PUB) == 0 || strcmp(name, ARCHIVE_ROTATIONS) == 0)
+        strcmp(name, HUB_PUB) == 0 || strcmp(name, CS_ROTATION_FILE) == 0)
         return 1;
     return strncmp(name, old, sizeof(old) - 1) == 0 && old_key_name(name + sizeof(old) - 1);
 }
@@ -231,7 +234,7 @@ begin_entry(struct archive_reader *r, char *err, size_t errlen)
     /* A retired key may come without its directory's own entry. */
     if (strchr(name, '/') != NULL) {
         char sub[PATH_MAX];
-        if (snprintf(sub, sizeof(sub), "%s/%s", r->dir, ARCHIVE_OLD_DIR) >= (int)sizeof(sub))
+        if (snprintf(sub, sizeof(sub), "%s/%s", r->dir, HUB_OLD_DIR) >= (int)sizeof(sub))
             return cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), r->dir);
         if (mkdir(sub, 0700) != 0 && errno != EEXIST)
             return cs_errf(err, errlen, -errno, _("cannot create '%s': %s"), sub, strerror(errno));
@@ -337,14 +340,14 @@ archive_reader_release(struct archive_reader *r)
 void
 archive_remove(const char *dir)
 {
-    static const char *const files[] = {HUB_REPLICA, HUB_KEY, HUB_PUB, ARCHIVE_ROTATIONS};
+    static const char *const files[] = {HUB_REPLICA, HUB_KEY, HUB_PUB, CS_ROTATION_FILE};
     char path[PATH_MAX], sub[PATH_MAX];
     int e = errno;
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         if (snprintf(path, sizeof(path), "%s/%s", dir, files[i]) < (int)sizeof(path))
             unlink(path);
     /* hub-old/: only names a backup may hold were made there. */
-    if (snprintf(sub, sizeof(sub), "%s/%s", dir, ARCHIVE_OLD_DIR) < (int)sizeof(sub)) {
+    if (snprintf(sub, sizeof(sub), "%s/%s", dir, HUB_OLD_DIR) < (int)sizeof(sub)) {
         DIR *d = opendir(sub);
         struct dirent *de;
         while (d != NULL && (de = readdir(d)) != NULL)

@@ -16,9 +16,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARCHIVE_ROTATIONS "hub.rotations" /* the hub key's rotations, where it was rotated */
-#define ARCHIVE_OLD_DIR   "hub-old"       /* retired hub keys, <hex>.key */
-
 typedef int (*archive_write_fn)(void *ctx, const uint8_t *buf, size_t len);
 
 /* The regular file at path as name (mode 0600). 0, or an error named in err. */

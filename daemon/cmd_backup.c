@@ -37,6 +37,7 @@
 #include "cellsync/age.h"
 #include "cellsync/cli.h"
 #include "cellsync/error.h"
+#include "cellsync/rotation.h"
 #include "cellsync/i18n.h"
 #include "commands.h"
 #include "hub.h"
@@ -153,6 +154,7 @@ remove_tmp(const char *tmp)
 {
     char path[PATH_MAX];
     int e = errno;
+    ops_keyring_remove(tmp);
     for (size_t i = 0; i < sizeof(backup_files) / sizeof(backup_files[0]); i++)
         if (ops_path(path, sizeof(path), tmp, backup_files[i]) == 0)
             unlink(path);
@@ -226,7 +228,8 @@ backup_dir(const struct conf *conf, const char *arg)
             ops_path(to, sizeof(to), tmp, keys[i].name) != 0 ||
             ops_copy_file(from, to, keys[i].mode, err, sizeof(err)) != 0)
             goto fail;
-    if (ops_keys_check(tmp, NULL, 0, err, sizeof(err)) != 0 ||
+    if (ops_keyring_copy(conf->state, tmp, NULL, err, sizeof(err)) != 0 ||
+        ops_keys_check(tmp, NULL, 0, err, sizeof(err)) != 0 ||
         ops_sync_dir(tmp, err, sizeof(err)) != 0)
         goto fail;
     if (rename(tmp, dir) != 0) {
@@ -287,32 +290,31 @@ add_rotation(struct cs_age_enc *e, const char *state, char *names, size_t namesl
     struct stat st;
     int ret = 0;
 
-    if (ops_path(path, sizeof(path), state, ARCHIVE_ROTATIONS) == 0 && lstat(path, &st) == 0) {
-        if ((ret = archive_add_file(enc_write, e, ARCHIVE_ROTATIONS, path, err, errlen)) != 0)
+    if (ops_path(path, sizeof(path), state, CS_ROTATION_FILE) == 0 && lstat(path, &st) == 0) {
+        if ((ret = archive_add_file(enc_write, e, CS_ROTATION_FILE, path, err, errlen)) != 0)
             return ret;
-        strncat(names, ", " ARCHIVE_ROTATIONS, nameslen - strlen(names) - 1);
+        strncat(names, ", " CS_ROTATION_FILE, nameslen - strlen(names) - 1);
     }
-    if (ops_path(sub, sizeof(sub), state, ARCHIVE_OLD_DIR) != 0 || lstat(sub, &st) != 0 ||
+    if (ops_path(sub, sizeof(sub), state, HUB_OLD_DIR) != 0 || lstat(sub, &st) != 0 ||
         !S_ISDIR(st.st_mode))
         return 0;
-    if ((ret = archive_add_dir(enc_write, e, ARCHIVE_OLD_DIR, err, errlen)) != 0)
+    if ((ret = archive_add_dir(enc_write, e, HUB_OLD_DIR, err, errlen)) != 0)
         return ret;
     DIR *d = opendir(sub);
     if (d == NULL)
         return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), sub, strerror(errno));
     unsigned n = 0;
     for (struct dirent *de; ret == 0 && (de = readdir(d)) != NULL;) {
-        if (snprintf(name, sizeof(name), "%s/%s", ARCHIVE_OLD_DIR, de->d_name) >=
-                (int)sizeof(name) ||
+        if (snprintf(name, sizeof(name), "%s/%s", HUB_OLD_DIR, de->d_name) >= (int)sizeof(name) ||
             !archive_name_ok(name, 0) || ops_path(path, sizeof(path), sub, de->d_name) != 0)
             continue; /* ".", "..", and nothing a rotation writes */
         ret = archive_add_file(enc_write, e, name, path, err, errlen);
-        n++;
+        n += strcmp(de->d_name, HUB_AUDIT_KEY) != 0;
     }
     closedir(d);
     if (ret == 0) {
         size_t l = strlen(names);
-        snprintf(names + l, nameslen - l, _(", %s/ (%u retired keys)"), ARCHIVE_OLD_DIR, n);
+        snprintf(names + l, nameslen - l, _(", %s/ (%u retired keys)"), HUB_OLD_DIR, n);
     }
     return ret;
 }

@@ -45,6 +45,7 @@
 #include "cellsync/cli.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/rotation.h"
 #include "commands.h"
 #include "hub.h"
 #include "ops.h"
@@ -133,7 +134,8 @@ out:
 
 /* The files that make a hub's state, in the order they are moved. */
 static const char *const state_files[] = {
-    HUB_REPLICA, HUB_REPLICA "-wal", HUB_REPLICA "-shm", HUB_KEY, HUB_PUB,
+    HUB_REPLICA, HUB_REPLICA "-wal", HUB_REPLICA "-shm", HUB_KEY,
+    HUB_PUB,     CS_ROTATION_FILE,   HUB_OLD_DIR, /* a directory: renamed whole like the files */
 };
 #define NFILES (sizeof(state_files) / sizeof(state_files[0]))
 #define NNEW   3 /* the files of a backup, with their modes: */
@@ -162,6 +164,7 @@ remove_stage(const char *stage)
 {
     char path[PATH_MAX];
     int e = errno;
+    ops_keyring_remove(stage);
     for (size_t i = 0; i < NFILES; i++)
         if (ops_path(path, sizeof(path), stage, state_files[i]) == 0)
             unlink(path);
@@ -220,6 +223,9 @@ stage_copy(const char *src, const char *stage, const char *state, const struct s
             return cs_errf(err, errlen, -errno, _("cannot give '%s' to the owner of the state: %s"),
                            to, strerror(errno));
     }
+    /* The key's past where it was rotated: hub_open checks hub.key against it. */
+    if ((ret = ops_keyring_copy(src, stage, owner, err, errlen)) != 0)
+        return ret;
     /* This also turns the copy back to WAL mode, and upgrades it if this program is newer. */
     if ((ret = hub_open(&h, stage, err, errlen)) != 0)
         return ret;

@@ -27,11 +27,13 @@
 #include "cellsync/replica.h"
 #include "cellsync/wire.h"
 
-#define HUB_KEY           "hub.key"
-#define HUB_PUB           "hub.pub"
-#define HUB_REPLICA       "replica.db"
-#define HUB_JOURNAL       "admin.journal" /* in the state directory: see hub_journal_replay */
-#define HUB_OLD_DIR       "hub-old"       /* retired keys: <hex of 8 bytes of the public key>.key */
+#define HUB_KEY     "hub.key"
+#define HUB_PUB     "hub.pub"
+#define HUB_REPLICA "replica.db"
+#define HUB_JOURNAL "admin.journal" /* in the state directory: see hub_journal_replay */
+#define HUB_OLD_DIR "hub-old"       /* retired keys: <hex of 8 bytes of the public key>.key */
+#define HUB_AUDIT_KEY                                                                              \
+    "audit.key" /* in hub-old/: the audit chain key, kept from the first rotation */
 #define HUB_OLD_MAX       32
 #define HUB_OLD_NAME_LEN  24
 #define HUB_DEFAULT_STATE "/var/lib/cellsyncd"

@@ -35,7 +35,6 @@
 #include "hub_internal.h"
 
 #define AUDIT_KEY_HEADER "cellsync-audit-key 1\n"
-#define AUDIT_KEY_FILE   "audit.key"
 
 static int
 join(char *out, size_t cap, const char *dir, const char *name)
@@ -96,7 +95,7 @@ audit_key_load(struct hub *h, char *err, size_t errlen)
 {
     char path[PATH_MAX], text[128];
     size_t len = 0;
-    if (join(path, sizeof(path), h->state, HUB_OLD_DIR "/" AUDIT_KEY_FILE) != 0)
+    if (join(path, sizeof(path), h->state, HUB_OLD_DIR "/" HUB_AUDIT_KEY) != 0)
         return cs_errf(err, errlen, CS_EINVAL, _("state directory '%s': path too long"), h->state);
     FILE *f = fopen(path, "re");
     if (f == NULL)
@@ -249,7 +248,7 @@ hub_key_rotate(struct hub *h, uint8_t new_pk[CS_PK_LEN], long long *voided, char
         join(pub_path, sizeof(pub_path), h->state, HUB_PUB) != 0 ||
         join(old_dir, sizeof(old_dir), h->state, HUB_OLD_DIR) != 0 ||
         old_path(kept, sizeof(kept), h->state, cs_key_pk(h->key)) != 0 ||
-        join(audit_path, sizeof(audit_path), old_dir, AUDIT_KEY_FILE) != 0 ||
+        join(audit_path, sizeof(audit_path), old_dir, HUB_AUDIT_KEY) != 0 ||
         join(rot_path, sizeof(rot_path), h->state, CS_ROTATION_FILE) != 0)
         return cs_errf(err, errlen, CS_EINVAL, _("state directory '%s': path too long"), h->state);
     snprintf(new_key, sizeof(new_key), "%s.new", key_path);

@@ -6,6 +6,7 @@
  * database: checks open it read-only, so that `cellsyncd check` run by root
  * beside a serving daemon changes nothing the daemon relies on.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -17,11 +18,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/id.h"
 #include "cellsync/key.h"
 #include "cellsync/replica.h"
+#include "cellsync/rotation.h"
 #include "hub_internal.h"
 #include "ops.h"
 
@@ -311,4 +314,76 @@ ops_sync_dir(const char *dir, char *err, size_t errlen)
     }
     close(fd);
     return 0;
+}
+
+/* A copy given to owner (restore, run as root: the daemon's user must read it). */
+static int
+copy_owned(const char *from, const char *to, mode_t mode, const struct stat *owner, char *err,
+           size_t errlen)
+{
+    int ret = ops_copy_file(from, to, mode, err, errlen);
+    if (ret == 0 && owner != NULL && geteuid() == 0 && chown(to, owner->st_uid, owner->st_gid) != 0)
+        ret = cs_errf(err, errlen, -errno, _("cannot give '%s' to the owner of the state: %s"), to,
+                      strerror(errno));
+    return ret;
+}
+
+int
+ops_keyring_copy(const char *from, const char *to, const struct stat *owner, char *err,
+                 size_t errlen)
+{
+    char src[PATH_MAX], dst[PATH_MAX], sub_from[PATH_MAX], sub_to[PATH_MAX], name[PATH_MAX];
+    struct stat st;
+    int ret = 0;
+
+    if (ops_path(src, sizeof(src), from, CS_ROTATION_FILE) != 0 ||
+        ops_path(dst, sizeof(dst), to, CS_ROTATION_FILE) != 0 ||
+        ops_path(sub_from, sizeof(sub_from), from, HUB_OLD_DIR) != 0 ||
+        ops_path(sub_to, sizeof(sub_to), to, HUB_OLD_DIR) != 0)
+        return cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), to);
+    if (lstat(src, &st) == 0 && (ret = copy_owned(src, dst, 0600, owner, err, errlen)) != 0)
+        return ret;
+    if (lstat(sub_from, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    if (mkdir(sub_to, 0700) != 0)
+        return cs_errf(err, errlen, -errno, _("cannot create '%s': %s"), sub_to, strerror(errno));
+    if (owner != NULL && geteuid() == 0 && chown(sub_to, owner->st_uid, owner->st_gid) != 0)
+        return cs_errf(err, errlen, -errno, _("cannot give '%s' to the owner of the state: %s"),
+                       sub_to, strerror(errno));
+    DIR *d = opendir(sub_from);
+    if (d == NULL)
+        return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), sub_from, strerror(errno));
+    for (struct dirent *de; ret == 0 && (de = readdir(d)) != NULL;) {
+        /* Only what a rotation writes there (the names a backup may hold). */
+        if (snprintf(name, sizeof(name), "%s/%s", HUB_OLD_DIR, de->d_name) >= (int)sizeof(name) ||
+            !archive_name_ok(name, 0))
+            continue;
+        if (ops_path(src, sizeof(src), sub_from, de->d_name) != 0 ||
+            ops_path(dst, sizeof(dst), sub_to, de->d_name) != 0)
+            ret = cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), sub_to);
+        else
+            ret = copy_owned(src, dst, 0600, owner, err, errlen);
+    }
+    closedir(d);
+    return ret == 0 ? ops_sync_dir(sub_to, err, errlen) : ret;
+}
+
+void
+ops_keyring_remove(const char *dir)
+{
+    char path[PATH_MAX], sub[PATH_MAX];
+    int e = errno;
+    if (ops_path(path, sizeof(path), dir, CS_ROTATION_FILE) == 0)
+        unlink(path);
+    if (ops_path(sub, sizeof(sub), dir, HUB_OLD_DIR) == 0) {
+        DIR *d = opendir(sub);
+        if (d != NULL) {
+            for (struct dirent *de; (de = readdir(d)) != NULL;)
+                if (de->d_name[0] != '.' && ops_path(path, sizeof(path), sub, de->d_name) == 0)
+                    unlink(path);
+            closedir(d);
+        }
+        rmdir(sub);
+    }
+    errno = e;
 }

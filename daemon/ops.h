@@ -11,6 +11,7 @@
 #define CELLSYNC_DAEMON_OPS_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define OPS_LOCK "serve.lock"
@@ -61,6 +62,18 @@ int ops_keys_check(const char *dir, char *id, size_t idlen, char *err, size_t er
  * and fsyncs it. On failure to is removed.
  */
 int ops_copy_file(const char *from, const char *to, mode_t mode, char *err, size_t errlen);
+
+/*
+ * The hub key's past (keys.c), where it was rotated: hub.rotations and
+ * hub-old/ with the retired keys and the audit key, copied from the state
+ * or backup directory from into the new directory to (each file 0600,
+ * hub-old/ 0700, synced), given to owner's uid and gid when not NULL.
+ * Nothing to copy is not an error. ops_keyring_remove empties and removes
+ * them in dir (a failed stage's cleanup).
+ */
+int ops_keyring_copy(const char *from, const char *to, const struct stat *owner, char *err,
+                     size_t errlen);
+void ops_keyring_remove(const char *dir);
 
 /* fsync of a directory, so that the renames in it are on disk. */
 int ops_sync_dir(const char *dir, char *err, size_t errlen);

@@ -42,14 +42,14 @@ on a 0 "changed" -- candidate edit "$(added_id)" --phone "$phone"
 on a 0 "synced" -- sync --hub "$addr"
 equal "the hub holds the record" 1 \
     "$(hubsql "SELECT count(*) FROM candidate WHERE full_name = '$name'")"
+# A rotated hub key leaves hub.rotations and hub-old/ (the retired key, the audit key).
+old=$(sed -n 2p "$dir/hub/hub.pub" | cut -c1-16)
+stop_hub
+hubdo 0 "rotated the hub key" -- key rotate
+start_hub "$dir/hub"
+on a 0 "now trusts the hub's new key" -- sync --hub "$addr"
 keyhex=$(grep -v '^#' "$dir/hub/hub.key" | tr -d ' \n')
 [ ${#keyhex} -ge 64 ] && ok || bad "hub.key has no hex to look for: '$keyhex'"
-# What a rotated hub key leaves (another part of issue 17): dummies, carried along.
-old=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
-mkdir -m 700 "$dir/hub/hub-old"
-echo "retired key (dummy)" >"$dir/hub/hub-old/$old.key"
-echo "rotation record (dummy)" >"$dir/hub/hub.rotations"
-chmod 600 "$dir/hub/hub-old/$old.key" "$dir/hub/hub.rotations"
 
 # ---- no recovery key, no backup; the plain form only when asked for ----
 hubdo 1 "recovery-key new FILE" -- backup "$dir/none.age"
@@ -91,7 +91,8 @@ if [ $have_age -eq 1 ]; then
     age -d -i "$rk" -o "$dir/b1.tar" "$dir/b1.age" 2>"$err" && ok ||
         bad "age -d did not open the backup: $(cat "$err")"
     tar -tf "$dir/b1.tar" | sort >"$dir/list"
-    printf '%s\n' hub-old/ "hub-old/$old.key" hub.key hub.pub hub.rotations replica.db |
+    printf '%s\n' hub-old/ "hub-old/$old.key" hub-old/audit.key hub.key hub.pub hub.rotations \
+        replica.db |
         sort >"$dir/want"
     cmp -s "$dir/list" "$dir/want" && ok || bad "tar -t lists: $(tr '\n' ' ' <"$dir/list")"
     mkdir "$dir/x"
@@ -102,7 +103,8 @@ if [ $have_age -eq 1 ]; then
     cmp -s "$dir/x/hub-old/$old.key" "$dir/hub/hub-old/$old.key" && ok ||
         bad "the archive's retired key differs"
     # A backup made by hand: GNU tar and age -r, to our recipient.
-    tar -cf - -C "$dir/x" replica.db hub.key hub.pub | age -r "$pub" -o "$dir/byage.age" &&
+    tar -cf - -C "$dir/x" replica.db hub.key hub.pub hub.rotations hub-old |
+        age -r "$pub" -o "$dir/byage.age" &&
         ok || bad "age -r failed"
 fi
 

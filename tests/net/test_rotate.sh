@@ -115,6 +115,24 @@ hubdo 0 "device máy s .*; reply" -- import "$dir/stick/s.bundle"
 on s 0 "" -- bundle import "$(ls "$dir"/stick/*.reply)"
 grep -q "now trusts" "$out" && bad "the second reply carried the chain again" || ok
 
+# ---- a backup of the rotated hub, restored: the key's past comes back with it ----
+stop_hub
+hubdo 0 "" -- recovery-key new "$dir/recovery.key"
+hubdo 0 "hub-old/ (2 retired keys)" -- backup --to "$dir/recovery.key.pub" "$dir/rotated.age"
+hubdo 0 "" -- backup --unencrypted "$dir/rotated.plain"
+old0="hub-old/$(echo "$k0" | cut -c1-16).key"
+for f in hub.rotations "$old0" hub-old/audit.key; do
+    [ -f "$dir/rotated.plain/$f" ] && ok || bad "the plain backup lacks $f"
+done
+hubdo 0 "" -- restore --key "$dir/recovery.key" "$dir/rotated.age"
+for f in hub.rotations "$old0" hub-old/audit.key; do
+    [ -f "$dir/hub/$f" ] && ok || bad "the restored state lacks $f"
+done
+equal "statements after the restore" 2 "$(wc -l <"$dir/hub/hub.rotations")"
+hubdo 0 "" -- audit verify
+start_hub "$dir/hub" --config "$dir/hub.conf"
+on a 0 "synced" -- sync --quiet --timeout 20 --hub "$addr"
+
 # ---- retire-old: refused for o, then forced; o must enroll again ----
 # The hub knows a device moved from its next contact sealed to the new key.
 for name in a b f; do
