@@ -68,6 +68,7 @@
 #include "cellsync/envelope.h"
 #include "cellsync/error.h"
 #include "cellsync/hlc.h"
+#include "cellsync/sync.h"
 #include "cellsync/key.h"
 #include "cellsync/replica.h"
 #include "cellsync/schema.h"
@@ -221,8 +222,8 @@ dev_chunk(struct dev *d, const uint8_t hub_pk[CS_PK_LEN], uint64_t after, uint8_
         goto out;
     cs_changeset_set_seq(cs, after + 1, last);
     if ((ret = cs_changeset_encode(cs, &plain, &plainlen)) != 0 ||
-        (ret = cs_envelope_seal(d->key, hub_pk, after + 1, last, plain, plainlen, env, envlen)) !=
-            0)
+        (ret = cs_sync_seal(d->key, hub_pk, after + 1, last, plain, plainlen, NULL, 0, env,
+                            envlen)) != 0)
         goto out;
     *seq_last = last;
 out:

@@ -11,11 +11,16 @@
  *   seq_last || changes || refused (each 8 bytes, big-endian) ||
  *   device, verdict, reason (each a 4-byte big-endian length and the
  *   bytes) || BLAKE2b-256(envelope) (zeros when none).
- * The envelope is the change set as its device signed it. Changing,
- * removing or inserting an entry breaks the chain from there on, and only
- * the holder of hub.key could compute it again; `cellsyncd audit verify`
- * walks it, checks each kept envelope's signature against the device that
- * entry names, and names the first entry that does not hold.
+ * What an entry keeps of its chunk ("envelope" in the table) is, since
+ * CS_WIRE_VERSION 5, its plaintext: the change sets as their origins
+ * signed them (cellsync/origin.h), the entry's device first, then any its
+ * hub-role device relayed; each can be checked with its origin's public key
+ * alone, and a hub can forward it upward unchanged. Entries written before
+ * keep the envelope, which only hub.key opens. Changing, removing or
+ * inserting an entry breaks the chain from there on, and only the holder of
+ * hub.key could compute it again; `cellsyncd audit verify` walks it, checks
+ * every kept signature (the first set's against the device the entry
+ * names), and names the first entry that does not hold.
  */
 #include <sodium.h>
 #include <sqlite3.h>
@@ -26,6 +31,7 @@
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/origin.h"
 #include "cellsync/rotation.h"
 #include "cellsync/util.h"
 #include "hub_internal.h"
@@ -175,6 +181,33 @@ out:
     return 0;
 }
 
+/*
+ * The change sets an entry keeps (cellsync/origin.h): each must verify
+ * against the key it names and hold that key's changes only, and the first
+ * must be the entry's device's. NULL when they hold, else why not.
+ */
+static const char *
+kept_sets_check(const struct audit_entry *e)
+{
+    struct cs_signed s;
+    size_t off = 0;
+    int n = 0, ret;
+    while ((ret = cs_origin_next(e->env, e->env_len, &off, &s)) == 1) {
+        struct cs_id id;
+        cs_pk_id(s.origin_pk, &id);
+        if (n++ == 0 && (e->device_len != CS_ID_LEN || memcmp(id.b, e->device, CS_ID_LEN) != 0))
+            return _("its change set is not one its device signed: signed by another device");
+        if (cs_origin_verify(&s) != 0)
+            return n == 1 ? _("its change set is not one its device signed: the signature does "
+                              "not verify")
+                          : _("a change set it relayed is not one its origin signed: the "
+                              "signature does not verify");
+    }
+    if (ret < 0 || n == 0)
+        return _("the change sets it keeps are damaged");
+    return NULL;
+}
+
 int
 hub_audit_verify(struct hub *h, struct hub_audit_check *c, char *err, size_t errlen)
 {
@@ -213,7 +246,28 @@ hub_audit_verify(struct hub *h, struct hub_audit_check *c, char *err, size_t err
         }
         memcpy(prev, want, sizeof(prev));
         have_prev = 1;
-        /* The kept envelope is the one its device signed, for this hub. */
+        /* A merged chunk's entry keeps its change sets: one without them hides what was merged. */
+        if (e.env == NULL && strcmp((const char *)e.verdict, "refused") != 0) {
+            c->broken_id = e.id;
+            c->broken_at = e.at;
+            snprintf(c->why, sizeof(c->why), "%s", _("it keeps no change set"));
+            break;
+        }
+        /* The kept change sets are the ones their origins signed. */
+        if (e.env != NULL && strcmp((const char *)e.verdict, "refused") != 0 && e.env_len >= 3 &&
+            memcmp(e.env, "CSO", 3) == 0) {
+            const char *bad = kept_sets_check(&e);
+            if (bad != NULL) {
+                c->broken_id = e.id;
+                c->broken_at = e.at;
+                snprintf(c->why, sizeof(c->why), "%s", bad);
+                break;
+            }
+            c->signatures++;
+            continue;
+        }
+        /* Before CS_WIRE_VERSION 5: the kept envelope is the one its device signed, for this hub.
+         */
         if (e.env != NULL && strcmp((const char *)e.verdict, "refused") != 0) {
             uint8_t *plain = NULL;
             size_t plen = 0;

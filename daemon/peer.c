@@ -94,8 +94,8 @@ struct merge_ctx {
     struct hub_peer *p;
     struct hub_merge *m;
     struct hub_authz *az; /* made for the one change set this merges */
-    const uint8_t *env;
-    size_t envlen;
+    const uint8_t *plain; /* the chunk's signed sets: what the audit keeps */
+    size_t plain_len;
     struct cs_envelope_info info;
     char revoked[160]; /* why the device may no longer sync (merge_commit) */
 };
@@ -155,20 +155,20 @@ merge_commit(void *ud, sqlite3 *db)
         (ret = hub_device_set_up_seq(x->h, &x->p->dev.id, x->info.seq_last)) != 0)
         return ret;
     return hub_audit(x->h, &x->p->dev, x->m->nrefused ? "partly refused" : "accepted", &x->info,
-                     x->m->st.received, x->m->nrefused, NULL, x->env, x->envlen);
+                     x->m->st.received, x->m->nrefused, NULL, x->plain, x->plain_len);
 }
 
 int
 hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen,
                struct hub_merge *m, char *err, size_t errlen)
 {
-    struct merge_ctx x = {.h = h, .p = p, .m = m, .env = env, .envlen = envlen};
+    struct merge_ctx x = {.h = h, .p = p, .m = m};
     struct cs_apply_opts opts = {.accept = merge_accept,
                                  .refused = merge_refused,
                                  .before_commit = merge_commit,
                                  .ud = &x,
                                  .per_change_drift = 1};
-    struct cs_changeset *cs = NULL;
+    struct cs_chunk_sets sets = {0};
     int ret;
 
     memset(m, 0, sizeof(*m));
@@ -176,15 +176,23 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
         return cs_errf(err, errlen, ret, _("chunk refused: %s"), cs_strerror(ret));
     /* Sealed to the key the device pinned: a retired one until it has heard of the rotation. */
     const struct cs_key *k = hub_key_for(h, &x.info.recipient);
-    ret = cs_sync_open_chunk(k != NULL ? k : hub_key(h), p->dev.pk, env, envlen, &cs, &x.info, err,
-                             errlen);
+    ret = cs_sync_open_sets(k != NULL ? k : hub_key(h), p->dev.pk, env, envlen, &sets, &x.info, err,
+                            errlen);
     if (ret != 0)
         goto out;
-    if ((ret = hub_authz_new(h, &p->dev, p->scope, cs, &x.az)) != 0) {
+    x.plain = sets.plain;
+    x.plain_len = sets.plain_len;
+    if (sets.nrelayed > 0) {
+        ret = cs_errf(err, errlen, CS_EMALFORMED,
+                      _("change set refused: it relays other devices' change sets, which only "
+                        "a hub takes"));
+        goto out;
+    }
+    if ((ret = hub_authz_new(h, &p->dev, p->scope, sets.own, &x.az)) != 0) {
         cs_errf(err, errlen, ret, _("cannot check the chunk: %s"), cs_strerror(ret));
         goto out;
     }
-    if ((ret = cs_replica_apply(hub_replica(h), cs, &opts, &m->st, err, errlen)) != 0) {
+    if ((ret = cs_replica_apply(hub_replica(h), sets.own, &opts, &m->st, err, errlen)) != 0) {
         if (ret == CS_EREVOKED)
             cs_errf(err, errlen, ret, "%s", x.revoked);
         goto out;
@@ -193,10 +201,12 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
         p->dev.up_seq = x.info.seq_last;
     m->seq_last = x.info.seq_last;
 out:
+    /* A chunk that did not open keeps its envelope in the audit, as it came. */
     if (ret != 0)
-        hub_audit(h, &p->dev, "refused", &x.info, 0, 0, err, env, envlen);
+        hub_audit(h, &p->dev, "refused", &x.info, 0, 0, err, sets.plain != NULL ? sets.plain : env,
+                  sets.plain != NULL ? sets.plain_len : envlen);
     hub_authz_free(x.az);
-    cs_changeset_free(cs);
+    cs_chunk_sets_release(&sets);
     return ret;
 }
 

@@ -358,6 +358,14 @@ cs_bundle_reader_new(struct cs_bundle_reader **out, const char *path, const stru
         ret = cs_errf(err, errlen, CS_EMALFORMED, _("'%s' is not a cellsync bundle"), path);
         goto fail;
     }
+    /* An older bundle's writer is the one to update; a newer one's reader. */
+    if (n > OFF_VERSION && hdr[OFF_VERSION] < CS_BUNDLE_FORMAT) {
+        ret = cs_errf(err, errlen, CS_EVERSION,
+                      _("'%s' is a bundle of format %u, written by an older cellsync; this "
+                        "program reads format %u: update the cellsync that wrote it"),
+                      path, hdr[OFF_VERSION], CS_BUNDLE_FORMAT);
+        goto fail;
+    }
     if (n > OFF_VERSION && hdr[OFF_VERSION] != CS_BUNDLE_FORMAT) {
         ret = cs_errf(err, errlen, CS_EVERSION,
                       _("'%s' is a bundle of format %u; this program reads format %u: update it"),

@@ -6,7 +6,9 @@
  * decryption, decompression to the declared size, decoding, merge. A valid
  * signature is no reason to spend memory: the signer must be the peer already
  * admitted and the declared size within CS_SYNC_MAX_PLAIN before the body is
- * touched (security review F9).
+ * touched (security review F9). Inside, each change set is signed by its
+ * origin over its plaintext (cellsync/origin.h), checked after decryption
+ * and before decoding.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -40,15 +42,15 @@ cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t p
         goto out;
     }
     /* The receiver would refuse it: say so here, where the writes are. */
-    if (plainlen > CS_SYNC_MAX_PLAIN) {
+    if (plainlen + CS_ORIGIN_HEADER > CS_SYNC_MAX_PLAIN) {
         ret = cs_errf(err, errlen, CS_ETOOBIG,
                       _("the changes of one transaction take %zu KiB, more than a chunk may "
                         "carry (%u KiB)"),
-                      (plainlen + 1023) / 1024, CS_SYNC_MAX_PLAIN >> 10);
+                      (plainlen + CS_ORIGIN_HEADER + 1023) / 1024, CS_SYNC_MAX_PLAIN >> 10);
         goto out;
     }
-    if ((ret = cs_envelope_seal(k, peer_pk, h->seq_first, h->seq_last, plain, plainlen, &out->env,
-                                &out->envlen)) != 0)
+    if ((ret = cs_sync_seal(k, peer_pk, h->seq_first, h->seq_last, plain, plainlen, NULL, 0,
+                            &out->env, &out->envlen)) != 0)
         cs_errf(err, errlen, ret, _("cannot seal a change set: %s"), cs_strerror(ret));
 out:
     free(plain);
@@ -57,16 +59,73 @@ out:
 }
 
 int
-cs_sync_open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,
-                   size_t envlen, struct cs_changeset **out, struct cs_envelope_info *info,
-                   char *err, size_t errlen)
+cs_sync_seal(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint64_t seq_first,
+             uint64_t seq_last, const uint8_t *set, size_t set_len, const uint8_t *relayed,
+             size_t relayed_len, uint8_t **env, size_t *envlen)
 {
-    struct cs_changeset *cs = NULL;
-    uint8_t *plain = NULL;
-    size_t plainlen;
+    uint8_t *body = NULL;
+    size_t len = 0;
+
+    *env = NULL;
+    *envlen = 0;
+    int ret = cs_origin_sign(k, set, set_len, &body, &len);
+    if (ret == 0 && relayed_len > 0) {
+        uint8_t *b = realloc(body, len + relayed_len);
+        if (b == NULL)
+            ret = CS_ENOMEM;
+        else {
+            memcpy(b + len, relayed, relayed_len);
+            body = b;
+            len += relayed_len;
+        }
+    }
+    if (ret == 0)
+        ret = cs_envelope_seal(k, peer_pk, seq_first, seq_last, body, len, env, envlen);
+    free(body);
+    return ret;
+}
+
+void
+cs_chunk_sets_release(struct cs_chunk_sets *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->nrelayed; i++)
+        cs_changeset_free(s->relayed[i].cs);
+    free(s->relayed);
+    cs_changeset_free(s->own);
+    free(s->plain);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Decodes signed set s; its header must name the key that signed it. */
+static int
+decode_signed(const struct cs_signed *s, struct cs_changeset **out, char *err, size_t errlen)
+{
+    struct cs_id id;
+    int ret = cs_changeset_decode(out, s->set, s->set_len, err, errlen);
+    if (ret != 0)
+        return ret;
+    cs_pk_id(s->origin_pk, &id);
+    if (cs_id_cmp(&cs_changeset_header(*out)->origin, &id) != 0) {
+        cs_changeset_free(*out);
+        *out = NULL;
+        return cs_errf(err, errlen, CS_ESIGNATURE,
+                       _("change set refused: it names another origin than its signer"));
+    }
+    return 0;
+}
+
+int
+cs_sync_open_sets(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,
+                  size_t envlen, struct cs_chunk_sets *out, struct cs_envelope_info *info,
+                  char *err, size_t errlen)
+{
+    struct cs_signed s;
+    size_t off = 0;
     int ret;
 
-    *out = NULL;
+    memset(out, 0, sizeof(*out));
     /*
      * The header first: who claims to have signed and how big the body says
      * it is. Another key's chunk, or one too big, costs no verification,
@@ -83,26 +142,80 @@ cs_sync_open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], con
             _("change set refused: the chunk decompresses to %u KiB, more than the %u KiB "
               "a chunk may hold"),
             (unsigned)((info->plain_size + 1023u) / 1024u), CS_SYNC_MAX_PLAIN >> 10);
-    if ((ret = cs_envelope_open(k, env, envlen, &plain, &plainlen, info)) != 0)
+    if ((ret = cs_envelope_open(k, env, envlen, &out->plain, &out->plain_len, info)) != 0)
         return cs_errf(err, errlen, ret, _("change set refused: %s"), cs_strerror(ret));
     /* Checked above from the header, which the signature now covers; kept as a second lock. */
-    if (sodium_memcmp(info->origin_pk, from_pk, CS_PK_LEN) != 0) {
-        ret = cs_errf(err, errlen, CS_ESIGNATURE, _("change set refused: signed by another key"));
-        goto out;
+    if (sodium_memcmp(info->origin_pk, from_pk, CS_PK_LEN) != 0)
+        return cs_errf(err, errlen, CS_ESIGNATURE, _("change set refused: signed by another key"));
+
+    /* The sender's own set: signed over its plaintext by the key that sealed the envelope. */
+    if ((ret = cs_origin_next(out->plain, out->plain_len, &off, &s)) <= 0)
+        return cs_errf(err, errlen, ret < 0 ? ret : CS_EMALFORMED,
+                       _("change set refused: it carries no change set signed by its origin (%s)"),
+                       cs_strerror(ret < 0 ? ret : CS_EMALFORMED));
+    if (sodium_memcmp(s.origin_pk, from_pk, CS_PK_LEN) != 0 || cs_origin_verify(&s) != 0)
+        return cs_errf(err, errlen, CS_ESIGNATURE,
+                       _("change set refused: its origin's signature over the changes does not "
+                         "verify"));
+    if ((ret = decode_signed(&s, &out->own, err, errlen)) != 0)
+        return ret;
+    const struct cs_changeset_header *h = cs_changeset_header(out->own);
+    if (h->seq_first != info->seq_first || h->seq_last != info->seq_last)
+        return cs_errf(err, errlen, CS_EMALFORMED,
+                       _("change set refused: its seq range differs from its envelope's"));
+
+    /* The sets it relays, each as its origin signed it. */
+    while ((ret = cs_origin_next(out->plain, out->plain_len, &off, &s)) == 1) {
+        struct cs_relayed *r;
+        char who[CS_ID_SHORT_LEN + 1];
+        struct cs_id id;
+        cs_pk_id(s.origin_pk, &id);
+        cs_id_short(&id, who);
+        if (sodium_memcmp(s.origin_pk, from_pk, CS_PK_LEN) == 0)
+            return cs_errf(err, errlen, CS_EMALFORMED,
+                           _("change set refused: it relays a set of its own sender"));
+        if (cs_origin_verify(&s) != 0)
+            return cs_errf(err, errlen, CS_ESIGNATURE,
+                           _("change set refused: the set it relays for device '%s' does not "
+                             "carry that device's signature"),
+                           who);
+        r = realloc(out->relayed, (out->nrelayed + 1) * sizeof(*r));
+        if (r == NULL)
+            return cs_errf(err, errlen, CS_ENOMEM, _("change set refused: %s"),
+                           cs_strerror(CS_ENOMEM));
+        out->relayed = r;
+        r = &out->relayed[out->nrelayed];
+        memset(r, 0, sizeof(*r));
+        r->s = s;
+        r->origin = id;
+        if ((ret = decode_signed(&s, &r->cs, err, errlen)) != 0)
+            return ret;
+        out->nrelayed++;
     }
-    if ((ret = cs_changeset_decode(&cs, plain, plainlen, err, errlen)) != 0)
-        goto out;
-    const struct cs_changeset_header *h = cs_changeset_header(cs);
-    if (h->seq_first != info->seq_first || h->seq_last != info->seq_last) {
+    if (ret < 0)
+        return cs_errf(err, errlen, ret, _("change set refused: a relayed set is damaged (%s)"),
+                       cs_strerror(ret));
+    return 0;
+}
+
+int
+cs_sync_open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,
+                   size_t envlen, struct cs_changeset **out, struct cs_envelope_info *info,
+                   char *err, size_t errlen)
+{
+    struct cs_chunk_sets s;
+
+    *out = NULL;
+    int ret = cs_sync_open_sets(k, from_pk, env, envlen, &s, info, err, errlen);
+    if (ret == 0 && s.nrelayed > 0)
         ret = cs_errf(err, errlen, CS_EMALFORMED,
-                      _("change set refused: its seq range differs from its envelope's"));
-        goto out;
+                      _("change set refused: it relays other devices' change sets, which only "
+                        "a hub takes"));
+    if (ret == 0) {
+        *out = s.own;
+        s.own = NULL;
     }
-    *out = cs;
-    cs = NULL;
-out:
-    free(plain);
-    cs_changeset_free(cs);
+    cs_chunk_sets_release(&s);
     return ret;
 }
 
@@ -111,11 +224,11 @@ cs_sync_check_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], co
                     size_t envlen, struct cs_envelope_info *info, char *err, size_t errlen)
 {
     struct cs_envelope_info tmp;
-    struct cs_changeset *cs = NULL;
+    struct cs_chunk_sets s;
 
     int ret =
-        cs_sync_open_chunk(k, from_pk, env, envlen, &cs, info != NULL ? info : &tmp, err, errlen);
-    cs_changeset_free(cs);
+        cs_sync_open_sets(k, from_pk, env, envlen, &s, info != NULL ? info : &tmp, err, errlen);
+    cs_chunk_sets_release(&s);
     return ret;
 }
 

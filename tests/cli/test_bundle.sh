@@ -7,7 +7,7 @@
 # converge with the hub and with each other; one stick carries several
 # cells' bundles; the same change arriving by stick and live is applied
 # once; old bundles and replies change nothing and say so; truncated,
-# altered, foreign, revoked, unknown and future-format bundles are refused
+# altered, foreign, revoked, unknown, older- and future-format bundles are refused
 # with their reason while the rest of the stick still goes in.
 set -u
 cellsync=$1 cellsyncd=$2 fixture=$3
@@ -208,7 +208,10 @@ head -c $((size - 7)) "$dir/t.bundle" >"$stick/cut.bundle"
 cp "$dir/t.bundle" "$stick/flip.bundle"
 flip "$stick/flip.bundle" $((size - 100))
 cp "$dir/t.bundle" "$stick/future.bundle"
-printf '\004' | dd of="$stick/future.bundle" bs=1 seek=3 conv=notrunc 2>/dev/null
+printf '\005' | dd of="$stick/future.bundle" bs=1 seek=3 conv=notrunc 2>/dev/null
+# One a laptop of protocol version 4 wrote (its change sets not signed inside): format 3.
+cp "$dir/t.bundle" "$stick/past.bundle"
+printf '\003' | dd of="$stick/past.bundle" bs=1 seek=3 conv=notrunc 2>/dev/null
 # r registers with its first bundle, is revoked, then writes and exports.
 on r 0 "wrote" -- bundle export "$stick/r.bundle"
 hubdo 0 "reply '$(rep r)'" -- import "$stick/r.bundle"
@@ -232,11 +235,12 @@ on s2 0 "wrote" -- bundle export "$stick/s2.bundle"
 n2=$(wrote)
 before=$(hub_state)
 r_reply=$(cksum <"$(rep r)")
-hubdo 1 "1 bundles imported, 6 refused, 0 failed: $n2 changes taken, 0 refused" -- import "$stick/cut.bundle" "$stick/flip.bundle" \
-    "$stick/future.bundle" "$stick/r.bundle" "$stick/o.bundle" "$stick/u.bundle" "$stick/s2.bundle"
+hubdo 1 "1 bundles imported, 7 refused, 0 failed: $n2 changes taken, 0 refused" -- import "$stick/cut.bundle" "$stick/flip.bundle" \
+    "$stick/future.bundle" "$stick/past.bundle" "$stick/r.bundle" "$stick/o.bundle" "$stick/u.bundle" "$stick/s2.bundle"
 has "bundle refused: '$stick/cut.bundle' is not a whole bundle: message is truncated"
 has "bundle refused: '$stick/flip.bundle' is damaged: entry 1 cannot be opened"
-has "bundle refused: '$stick/future.bundle' is a bundle of format 4"
+has "bundle refused: '$stick/future.bundle' is a bundle of format 5"
+has "bundle refused: '$stick/past.bundle' is a bundle of format 3, written by an older cellsync; this program reads format 4: update the cellsync that wrote it"
 has "bundle refused: '$stick/r.bundle': device $(short r) refused: this device was revoked"
 has "bundle refused: '$stick/o.bundle' is addressed to another hub"
 has "bundle refused: '$stick/u.bundle': device $(short u) refused: the enrollment code is wrong, already used or expired"

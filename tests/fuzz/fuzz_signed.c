@@ -6,12 +6,16 @@
  * change sets reach the decoders (security review I2 and F9). Input:
  *
  *   0   1  mode: bit 0 the envelope's zstd flag, bit 1 seal honestly
- *            (cs_envelope_seal compresses the body itself; the header then
- *            tells the truth), bits 2-7 ignored
+ *            (cs_sync_seal signs the body as the cell's change set over its
+ *            plaintext, cellsync/origin.h, and compresses it itself; the
+ *            header then tells the truth), bit 2 with bit 1: the body also
+ *            relayed after it, as a set the hub's key signed, bits 3-7 ignored
  *   1   4  declared plain size, little-endian (raw mode only)
  *   5   1  seq_first
  *   6   1  seq_last - seq_first
- *   7   n  the body: a zstd frame or plain bytes, meant to be a change set
+ *   7   n  the body: honestly sealed, meant to be a change set; raw, the
+ *            envelope's body: a zstd frame or plain bytes, meant to be the
+ *            chunk's signed sets
  *
  * cs_sync_open_chunk must refuse it with a code and no set, or decode a set
  * whose seq range is the envelope's and that encodes back; a declared size
@@ -51,15 +55,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t elen = 0;
     int ret;
 
+    uint8_t *relayed = NULL;
+    size_t rlen = 0;
+    if ((mode & 6) == 6 && cs_origin_sign(hub, body, body_len, &relayed, &rlen) != 0)
+        return 0;
     if (mode & 2)
-        ret = cs_envelope_seal(cell, cs_key_pk(hub), seq_first, seq_last, body, body_len, &env,
-                               &elen);
+        ret = cs_sync_seal(cell, cs_key_pk(hub), seq_first, seq_last, body, body_len, relayed, rlen,
+                           &env, &elen);
     else
         ret = cs__envelope_seal_raw(cell, cs_key_pk(hub), seq_first, seq_last,
                                     mode & CS_ENVELOPE_F_ZSTD, plain_size, body, body_len, &env,
                                     &elen);
+    free(relayed);
     if (ret != 0)
         return 0;
+
+    /* The hub's reading: the relayed set, when there is one, decodes as the cell's does. */
+    struct cs_chunk_sets sets;
+    struct cs_envelope_info sinfo;
+    char serr[512];
+    int sret =
+        cs_sync_open_sets(hub, cs_key_pk(cell), env, elen, &sets, &sinfo, serr, sizeof(serr));
+    if (sret == 0 && (sets.own == NULL || ((mode & 6) == 6 && sets.nrelayed != 1)))
+        abort();
+    cs_chunk_sets_release(&sets);
 
     struct cs_changeset *cs = NULL, *again = NULL;
     struct cs_envelope_info info;

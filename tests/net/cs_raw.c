@@ -97,6 +97,7 @@
 #include "cellsync/error.h"
 #include "cellsync/key.h"
 #include "cellsync/meta.h"
+#include "cellsync/origin.h"
 #include "cellsync/pake.h"
 #include "cellsync/replica.h"
 #include "cellsync/sync.h"
@@ -1191,17 +1192,23 @@ nil_bomb(size_t plain)
     return b;
 }
 
-/* The bomb of plain bytes, signed by k and sealed for the hub, covering seq `seq`. */
+/*
+ * The bomb of plain bytes as its origin's signed set (cellsync/origin.h),
+ * signed by k and sealed for the hub, covering seq `seq`.
+ */
 static int
 seal_bomb(const struct dev *d, const struct cs_key *k, size_t plain, uint64_t seq, uint8_t **env,
           size_t *envlen)
 {
+    /* The envelope holds at most CS_ENVELOPE_MAX_PLAIN: the signed set's header is room too. */
+    if (plain + CS_ORIGIN_HEADER > CS_ENVELOPE_MAX_PLAIN)
+        plain -= CS_ORIGIN_HEADER;
     uint8_t *b = nil_bomb(plain);
     if (b == NULL)
         return -1;
     /* Every byte after the arrays is a nil too many: cut the buffer at the last array. */
     size_t used = 3 + 32 * (5 + (plain - 3 - 32 * 5) / 32);
-    int ret = cs_envelope_seal(k, d->hub_pk, seq, seq, b, used, env, envlen);
+    int ret = cs_sync_seal(k, d->hub_pk, seq, seq, b, used, NULL, 0, env, envlen);
     free(b);
     if (ret != 0)
         printf("cannot seal a bomb: %s\n", cs_strerror(ret));

@@ -77,7 +77,8 @@ make_chunk(uint64_t first, uint64_t last, uint8_t **env, size_t *len)
     assert_int_equal(cs_test_sample(&cs, &origin), 0);
     cs_changeset_set_seq(cs, first, last);
     assert_int_equal(cs_changeset_encode(cs, &mp, &mplen), 0);
-    assert_int_equal(cs_envelope_seal(dev, cs_key_pk(hub), first, last, mp, mplen, env, len), 0);
+    assert_int_equal(cs_sync_seal(dev, cs_key_pk(hub), first, last, mp, mplen, NULL, 0, env, len),
+                     0);
     free(mp);
     cs_changeset_free(cs);
 }
@@ -169,7 +170,7 @@ test_round_trip(void **state)
     assert_int_equal(leftovers(), 0);
     good = read_all(path, &good_len);
     assert_int_equal(good_len, size);
-    assert_memory_equal(good, "CSB\x03\x00\x00\x00\x00\x00\x00\x00\x03", CS_BUNDLE_HEADER);
+    assert_memory_equal(good, "CSB\x04\x00\x00\x00\x00\x00\x00\x00\x03", CS_BUNDLE_HEADER);
     /* A stick shows no key and no envelope header: not the device's key, nor the bytes of a chunk.
      */
     assert_null(memmem(good, good_len, cs_key_pk(dev), 16));

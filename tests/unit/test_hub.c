@@ -1292,9 +1292,9 @@ chunk_of(struct fix *f, const struct cs_key *k, const struct hub_device *d, uint
     add_text(f, cs, d, "candidate", &row, "org_unit", "NT-TH-1");
     cs_changeset_set_seq(cs, first, first + 1);
     assert_int_equal(cs_changeset_encode(cs, &plain, &plen), 0);
-    assert_int_equal(
-        cs_envelope_seal(k, cs_key_pk(hub_key(f->h)), first, first + 1, plain, plen, env, envlen),
-        0);
+    assert_int_equal(cs_sync_seal(k, cs_key_pk(hub_key(f->h)), first, first + 1, plain, plen, NULL,
+                                  0, env, envlen),
+                     0);
     free(plain);
     cs_changeset_free(cs);
 }
@@ -1347,6 +1347,76 @@ test_merge_revoked(void **state)
     assert_int_equal(sql_int(db, "SELECT count(*) FROM cs_version"), versions);
     assert_int_equal(sql_int(db, "SELECT up_seq FROM hub_device WHERE name = 'máy thu hồi'"), 2);
     assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit WHERE verdict = 'refused'"), 1);
+    hub_peer_release(&p);
+    cs_key_free(k);
+    fix_release(&f);
+}
+
+/*
+ * The audit keeps a merged chunk's change set as its device signed it
+ * (cellsync/origin.h), not the envelope only hub.key opens: `audit verify`
+ * checks it against the device's key, and a holder of hub.key who alters the
+ * kept set and chains the trail anew is still found out, at that entry (F16).
+ */
+static void
+test_audit_origin(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_key *k;
+    struct cs_hello hello;
+    struct cs_welcome w;
+    struct hub_peer p;
+    struct hub_merge m;
+    struct hub_audit_check c;
+    uint8_t *env;
+    size_t envlen;
+    char err[256], msg[160];
+    fix_init(&f);
+    assert_int_equal(cs_key_generate(&k), 0);
+    enroll(f.h, "NT-TH-1", "cell", "máy kiểm toán", &hello);
+    assert_int_equal(hub_peer_admit(f.h, cs_key_pk(k), &hello, &p, &w), CS_WELCOME_OK);
+    assert_int_equal(hub_peer_commit(f.h, &p, msg, sizeof(msg)), CS_WELCOME_OK);
+    chunk_of(&f, k, &p.dev, 1, &env, &envlen);
+    if (hub_peer_merge(f.h, &p, env, envlen, &m, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    hub_merge_release(&m);
+    free(env);
+    sqlite3 *db = db_of(f.h);
+    int id = sql_int(db, "SELECT max(id) FROM hub_audit");
+    assert_int_equal(sql_int(db, "SELECT hex(substr(envelope, 1, 3)) = '43534F' FROM hub_audit"
+                                 " WHERE id = (SELECT max(id) FROM hub_audit)"),
+                     1);
+    assert_int_equal(hub_audit_verify(f.h, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.broken_id, 0);
+    assert_int_equal(c.signatures, 1);
+
+    /* One byte of the kept change set changed, and the entry's hash made anew with hub.key. */
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TRIGGER hub_audit_no_update;"
+                                  "UPDATE hub_audit SET envelope = CAST(substr(envelope, 1, 120)"
+                                  " || x'00' || substr(envelope, 122) AS BLOB) WHERE id ="
+                                  " (SELECT max(id) FROM hub_audit);"
+                                  "UPDATE hub_audit SET hash = cs_audit_hash(prev, id, at, device,"
+                                  " verdict, seq_first, seq_last, changes, refused, reason,"
+                                  " envelope) WHERE id = (SELECT max(id) FROM hub_audit)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(hub_audit_verify(f.h, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.broken_id, id);
+    assert_non_null(strstr(c.why, "not one its device signed: the signature does not verify"));
+    /* Or the kept set taken away, the entry chained anew. */
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE hub_audit SET envelope = NULL WHERE id = (SELECT max(id)"
+                                  " FROM hub_audit);"
+                                  "UPDATE hub_audit SET hash = cs_audit_hash(prev, id, at, device,"
+                                  " verdict, seq_first, seq_last, changes, refused, reason,"
+                                  " envelope) WHERE id = (SELECT max(id) FROM hub_audit)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(hub_audit_verify(f.h, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.broken_id, id);
+    assert_string_equal(c.why, "it keeps no change set");
     hub_peer_release(&p);
     cs_key_free(k);
     fix_release(&f);
@@ -1697,6 +1767,7 @@ main(void)
         cmocka_unit_test(test_merge_revoked),
         cmocka_unit_test(test_row_in_scope),
         cmocka_unit_test(test_audit),
+        cmocka_unit_test(test_audit_origin),
         cmocka_unit_test(test_devices),
         cmocka_unit_test(test_incarnations),
     };

@@ -17,7 +17,7 @@
  * security review); the envelope inside is signed by its sender as before,
  * which only the recipient can see.
  *
- * Layout, FORMAT 3 (integers big-endian, as in wire frames):
+ * Layout, FORMAT 4 (integers big-endian, as in wire frames):
  *    0  3  magic "CSB"
  *    3  1  format version (CS_BUNDLE_FORMAT)
  *    4  1  flags: bit 0 = reply (hub -> device); the other bits are 0
@@ -42,8 +42,8 @@
  *     (cs_msg_encode()).
  * Both marks lie inside what the envelope's signature covers, so no one can
  * turn one kind into another. Neither can be taken for the other by
- * accident: a kind byte (1..127) is never the msgpack array every change
- * set starts with, so the change-set decoder refuses a control plaintext,
+ * accident: a kind byte (1..3) is never the "CSO" every chunk's plaintext
+ * starts with (cellsync/origin.h), so the chunk reader refuses a control plaintext,
  * and the control reader refuses a plaintext without the kind it expects.
  *
  * The flags and the count are not signed: they find damage early and name
@@ -71,9 +71,10 @@
 /*
  * Bump on any change of the layout or of what the entries hold. 2: the
  * hello and welcome of CS_WIRE_VERSION 2 (the hub's incarnation). 3: the
- * entries sealed to the recipient.
+ * entries sealed to the recipient. 4: the chunks' change sets signed by their
+ * origin inside the envelope (cellsync/origin.h, CS_WIRE_VERSION 5).
  */
-#define CS_BUNDLE_FORMAT    3
+#define CS_BUNDLE_FORMAT    4
 #define CS_BUNDLE_HEADER    12
 #define CS_BUNDLE_F_REPLY   0x01u
 #define CS_BUNDLE_MAX_FILE  ((size_t)256 << 20)

@@ -6,6 +6,11 @@
  * checks who signed it, and merges it in one transaction together with the
  * cursor that covers it, then acknowledges its last seq. The live link and
  * the USB-stick bundle use the same two calls.
+ *
+ * Inside the envelope the change set is signed by its origin over its
+ * plaintext (cellsync/origin.h): sign, then encrypt, so what a hub keeps
+ * in its audit trail can be checked against the origin's key alone, and a
+ * hub-role device can relay its subtree's sets to another hub unchanged.
  */
 #ifndef CELLSYNC_SYNC_H
 #define CELLSYNC_SYNC_H
@@ -13,8 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cellsync/changeset.h"
 #include "cellsync/envelope.h"
 #include "cellsync/key.h"
+#include "cellsync/origin.h"
 #include "cellsync/replica.h"
 
 #define CS_SYNC_CHUNK (16u << 10)
@@ -47,6 +54,44 @@ int cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k,
                        char *err, size_t errlen);
 
 /*
+ * Seals a chunk from k to peer_pk: set (an encoded change set covering
+ * seq_first..seq_last of k's device) signed by k, then relayed (relayed_len
+ * bytes of signed sets of other devices, as their origins signed them; NULL
+ * and 0 for none), in one envelope. OUT: *env, free().
+ */
+int cs_sync_seal(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint64_t seq_first,
+                 uint64_t seq_last, const uint8_t *set, size_t set_len, const uint8_t *relayed,
+                 size_t relayed_len, uint8_t **env, size_t *envlen);
+
+/* A set a chunk relays, checked against its origin's signature. */
+struct cs_relayed {
+    struct cs_signed s;      /* borrowed from the chunk's plain */
+    struct cs_id origin;     /* = cs_pk_id(s.origin_pk) = the set's header origin */
+    struct cs_changeset *cs; /* decoded */
+};
+
+/* A chunk opened: its plaintext and the sets in it. */
+struct cs_chunk_sets {
+    uint8_t *plain; /* the chunk's signed sets as sent (what a hub's audit keeps) */
+    size_t plain_len;
+    struct cs_changeset *own; /* the sender's own set */
+    struct cs_relayed *relayed;
+    size_t nrelayed;
+};
+void cs_chunk_sets_release(struct cs_chunk_sets *s);
+
+/*
+ * cs_sync_open_chunk, keeping what a hub needs: the plaintext, and the sets
+ * the sender relays (each verified against the key it names, its header's
+ * origin that key's id, and no set of the sender itself). Whether a
+ * relayed origin may be taken from this sender is the caller's to judge.
+ * OUT: *out, release with cs_chunk_sets_release() (also on failure).
+ */
+int cs_sync_open_sets(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,
+                      size_t envlen, struct cs_chunk_sets *out, struct cs_envelope_info *info,
+                      char *err, size_t errlen);
+
+/*
  * Opens a chunk addressed to k, refuses it unless signed by from_pk, and
  * merges it with opts (cursor hooks, authorization). info gets the header.
  */
@@ -60,7 +105,10 @@ int cs_sync_take_chunk(struct cs_replica *r, const struct cs_key *k,
  * decodes the change set inside. The signer and the declared size are
  * checked from the header before anything is verified, decrypted or
  * decompressed: another key's chunk is CS_ESIGNATURE, one declaring more
- * than CS_SYNC_MAX_PLAIN is CS_EBOMB. The set inside whose seq range must be the envelope's:
+ * than CS_SYNC_MAX_PLAIN is CS_EBOMB. The set inside must be signed by
+ * from_pk over its plaintext (CS_ESIGNATURE), and a chunk relaying other
+ * devices' sets is refused (CS_EMALFORMED: only a hub takes those, with
+ * cs_sync_open_sets). The set inside whose seq range must be the envelope's:
  * the first half of cs_sync_take_chunk, for a caller that prepares
  * something per set (the hub's authorization) before it calls
  * cs_replica_apply itself. info gets the header.
@@ -72,7 +120,8 @@ int cs_sync_open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN],
 
 /*
  * The checks of cs_sync_take_chunk without the merge: opens the chunk,
- * checks its signer and decodes it. For a carrier that must refuse a whole
+ * checks its signer and decodes it, relayed sets included (the checks of
+ * cs_sync_open_sets). For a carrier that must refuse a whole
  * file before it stores any part of it (bundles). info (optional) gets the
  * header.
  */

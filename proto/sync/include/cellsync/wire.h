@@ -59,7 +59,9 @@
  * 4: enrollment by code is CPace (cellsync/pake.h); no key request any more.
  * 5: CS_MSG_ROTATION (the hub's key rotated, cellsync/rotation.h). A device of
  *    version 4 could not skip it (its decoder refuses a type it does not
- *    know and ends the sync as garbled), so it is told to update instead.
+ *    know and ends the sync as garbled), so it is told to update instead. Also in
+ *    5: a chunk's change sets are signed by their origin inside the envelope
+ *    (cellsync/origin.h).
  */
 #define CS_WIRE_VERSION 5
 
