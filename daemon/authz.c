@@ -960,8 +960,12 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
     int ret;
 
     cs_changeset_get(az->cs, i, &c);
-    int is_hub = strcmp(d->role, HUB_ROLE_HUB) == 0;
-    if (!is_hub && cs_id_cmp(&c.origin, &d->id) != 0)
+    /*
+     * Every change of a set is its signer's, a hub-role device's too: one
+     * relays another device's changes only as that device's signed set,
+     * judged as that device (peer.c), never under its own signature (F8).
+     */
+    if (cs_id_cmp(&c.origin, &d->id) != 0)
         REFUSE(CS_REFUSAL_ORIGIN);
     /*
      * A stamp refused for the clock stays refused, though the hub's clock
@@ -992,8 +996,8 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
             return cs_sqlite_code(rc);
         }
     }
-    int relayed = cs_id_cmp(&c.origin, &d->id) != 0;
-    if (cs_replica_check_stamp(h->r, c.hlc, relayed) != 0) {
+    /* The same bound for a relayed set as for a direct one: its origin wrote it (F8). */
+    if (cs_replica_check_stamp(h->r, c.hlc, 0) != 0) {
         uint64_t ahead = cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_replica_now(h->r));
         char minutes[24];
         snprintf(minutes, sizeof(minutes), "%llu", (unsigned long long)((ahead + 59999) / 60000));

@@ -11,6 +11,7 @@
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/refusal.h"
 #include "cellsync/util.h"
 #include "hub_internal.h"
 #include "peer.h"
@@ -97,7 +98,12 @@ struct merge_ctx {
     const uint8_t *plain; /* the chunk's signed sets: what the audit keeps */
     size_t plain_len;
     struct cs_envelope_info info;
-    char revoked[160]; /* why the device may no longer sync (merge_commit) */
+    int relay;                       /* merging a relayed set: no cursor, no audit line yet */
+    struct cs_apply_stats rst;       /* what the relayed sets held */
+    const struct hub_device *writer; /* a relayed set's origin, when enrolled here */
+    int set_refused;                 /* a relayed set refused whole: the kind of every change */
+    char set_reason[256];            /* and why */
+    char revoked[160];               /* why the device may no longer sync (merge_commit) */
 };
 
 static int
@@ -105,6 +111,11 @@ merge_accept(void *ud, const struct cs_changeset *cs, size_t i, int *kind, char 
 {
     struct merge_ctx *x = ud;
     (void)cs; /* x->az was made for it */
+    if (x->set_refused) {
+        snprintf(reason, len, "%s", x->set_reason);
+        *kind = x->set_refused;
+        return 0;
+    }
     int rc = hub_authorize(x->az, i, reason, len);
     /* The hub could not check: the whole chunk fails, nothing is refused for it. */
     if (rc < 0)
@@ -132,7 +143,8 @@ merge_refused(void *ud, const struct cs_change *ch, int kind, const char *reason
         snprintf(r->reason, sizeof(r->reason), "%s", reason);
         r->kind = (uint8_t)kind;
     }
-    return hub_refusal(x->h, &x->p->dev, ch, kind, reason);
+    /* Kept for the device whose change it is: a relayed one's origin, once the hub knows it. */
+    return hub_refusal(x->h, x->writer != NULL ? x->writer : &x->p->dev, ch, kind, reason);
 }
 
 /* The cursor and the audit line commit with the merge, or neither does. */
@@ -150,12 +162,99 @@ merge_commit(void *ud, sqlite3 *db)
      */
     if ((ret = hub_device_revoked(x->h, &x->p->dev.id, x->revoked, sizeof(x->revoked))) != 0)
         return ret < 0 ? ret : CS_EREVOKED;
+    if (x->relay)
+        return 0;
     /* A chunk that starts past the cursor (a gap) merges, but the cursor waits for the gap. */
     if (x->p->dev.up_seq < x->info.seq_last && x->info.seq_first <= x->p->dev.up_seq + 1 &&
         (ret = hub_device_set_up_seq(x->h, &x->p->dev.id, x->info.seq_last)) != 0)
         return ret;
     return hub_audit(x->h, &x->p->dev, x->m->nrefused ? "partly refused" : "accepted", &x->info,
-                     x->m->st.received, x->m->nrefused, NULL, x->plain, x->plain_len);
+                     x->m->st.received + x->rst.received, x->m->nrefused, NULL, x->plain,
+                     x->plain_len);
+}
+
+static void
+stats_add(struct cs_apply_stats *to, const struct cs_apply_stats *st)
+{
+    to->received += st->received;
+    to->applied += st->applied;
+    to->duplicates += st->duplicates;
+    to->conflicts += st->conflicts;
+    to->refused += st->refused;
+}
+
+/*
+ * May the relaying device hand in this origin's set? Only a hub-role device
+ * relays, and only for a device enrolled here, not revoked, whose unit lies
+ * in the relayer's subtree (F8). 0 with *origin filled, a refusal kind with
+ * x->set_reason, or a negative code.
+ */
+static int
+relay_verdict(struct merge_ctx *x, const struct cs_relayed *r, struct hub_device *origin)
+{
+    char who[CS_ID_SHORT_LEN + 1];
+    cs_id_short(&r->origin, who);
+    if (strcmp(x->p->dev.role, HUB_ROLE_HUB) != 0)
+        return cs_refusal_make(x->set_reason, sizeof(x->set_reason), CS_REFUSAL_RELAY_ROLE, who);
+    int ret = hub_device_get(x->h, &r->origin, origin);
+    if (ret == CS_ENOTFOUND ||
+        (ret == 0 && sodium_memcmp(origin->pk, r->s.origin_pk, CS_PK_LEN) != 0))
+        return cs_refusal_make(x->set_reason, sizeof(x->set_reason), CS_REFUSAL_RELAY_UNKNOWN, who);
+    if (ret != 0)
+        return ret;
+    if (origin->revoked_at != 0)
+        return cs_refusal_make(x->set_reason, sizeof(x->set_reason), CS_REFUSAL_RELAY_REVOKED, who);
+    if (!hub_scope_has(x->p->scope, origin->org))
+        return cs_refusal_make(x->set_reason, sizeof(x->set_reason), CS_REFUSAL_RELAY_SCOPE, who,
+                               origin->org);
+    return 0;
+}
+
+/*
+ * The sets a hub-role device relays, each in a merge of its own, judged as
+ * its origin: the origin's role and scope, the same drift bound (a relay
+ * lends it no power). A set the relayer may not hand in is refused change
+ * by change, through the refusal path, naming its origin. They merge before
+ * the relayer's own set, whose commit moves its cursor and writes the one
+ * audit line of the chunk, so a chunk that fails after them is sent again
+ * and merges again as a duplicate.
+ */
+static int
+merge_relayed(struct merge_ctx *x, const struct cs_apply_opts *opts, const struct cs_relayed *r,
+              char *err, size_t errlen)
+{
+    struct hub_device origin;
+    struct hub_scope *scope = NULL;
+    struct cs_apply_stats st = {0};
+    int ret;
+
+    x->relay = 1;
+    x->set_refused = 0;
+    x->az = NULL;
+    ret = relay_verdict(x, r, &origin);
+    if (ret == 0 || ret == CS_REFUSAL_RELAY_REVOKED || ret == CS_REFUSAL_RELAY_SCOPE)
+        x->writer = &origin;
+    if (ret > 0)
+        x->set_refused = ret;
+    else if (ret < 0 || (ret = hub_scope_load(x->h, origin.org, &scope)) != 0 ||
+             (ret = hub_authz_new(x->h, &origin, scope, r->cs, &x->az)) != 0) {
+        cs_errf(err, errlen, ret, _("cannot check the chunk: %s"), cs_strerror(ret));
+        goto out;
+    }
+    if ((ret = cs_replica_apply(hub_replica(x->h), r->cs, opts, &st, err, errlen)) != 0) {
+        if (ret == CS_EREVOKED)
+            cs_errf(err, errlen, ret, "%s", x->revoked);
+        goto out;
+    }
+    stats_add(&x->rst, &st);
+out:
+    hub_authz_free(x->az);
+    x->az = NULL;
+    hub_scope_free(scope);
+    x->writer = NULL;
+    x->relay = 0;
+    x->set_refused = 0;
+    return ret;
 }
 
 int
@@ -182,12 +281,9 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
         goto out;
     x.plain = sets.plain;
     x.plain_len = sets.plain_len;
-    if (sets.nrelayed > 0) {
-        ret = cs_errf(err, errlen, CS_EMALFORMED,
-                      _("change set refused: it relays other devices' change sets, which only "
-                        "a hub takes"));
-        goto out;
-    }
+    for (size_t i = 0; i < sets.nrelayed; i++)
+        if ((ret = merge_relayed(&x, &opts, &sets.relayed[i], err, errlen)) != 0)
+            goto out;
     if ((ret = hub_authz_new(h, &p->dev, p->scope, sets.own, &x.az)) != 0) {
         cs_errf(err, errlen, ret, _("cannot check the chunk: %s"), cs_strerror(ret));
         goto out;
@@ -197,6 +293,7 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
             cs_errf(err, errlen, ret, "%s", x.revoked);
         goto out;
     }
+    stats_add(&m->st, &x.rst);
     if (x.info.seq_last > p->dev.up_seq && x.info.seq_first <= p->dev.up_seq + 1)
         p->dev.up_seq = x.info.seq_last;
     m->seq_last = x.info.seq_last;

@@ -52,6 +52,14 @@ static const char *const messages[CS_REFUSAL__LAST + 1] = {
         N_("this hub does not know the column '%s.%s': only a hub may write it"),
     [CS_REFUSAL_UNIT_HOLDS] = N_("org unit '%s' still holds units or records: move or delete "
                                  "them first"),
+    [CS_REFUSAL_RELAY_UNKNOWN] =
+        N_("the changes relayed for device '%s' are refused: it is not enrolled at this hub"),
+    [CS_REFUSAL_RELAY_REVOKED] =
+        N_("the changes relayed for device '%s' are refused: it was revoked"),
+    [CS_REFUSAL_RELAY_SCOPE] = N_("the changes relayed for device '%s' are refused: its unit "
+                                  "'%s' is outside the relaying device's subtree"),
+    [CS_REFUSAL_RELAY_ROLE] =
+        N_("the changes relayed for device '%s' are refused: only a hub may relay"),
 };
 /*
  * The one message with a number in it: how far a clock runs ahead, in

@@ -66,6 +66,18 @@
  *                      own cursor each second (so the session is never idle):
  *                      the hub must send an ERROR (the test reads its text),
  *                      then EOF, within 10 s; prints how long it took
+ *     relay HOME CELL AFTER [forge|nosig|impersonate]  HOME a hub-role device,
+ *                      CELL another device's data directory (its device.key
+ *                      and replica.db), AFTER the hub's cursor for that device:
+ *                      one chunk of HOME's own unsynced changes and the cell's
+ *                      writes after AFTER relayed as the cell signed them
+ *                      (cellsync/origin.h). forge: the cell's set signed by
+ *                      HOME's key under the cell's key; nosig: the cell's
+ *                      changes inside HOME's own set, with no signature of the
+ *                      cell; impersonate: HOME's own changes sent as the cell's
+ *                      (their origin the cell's id) in HOME's own set, nothing
+ *                      relayed. Prints each REFUSED change, then the ACK or
+ *                      ERROR; exits 0 when the hub answered (the test reads it)
  *     bomb-bundle HOME OUT [stranger]  writes to OUT a bundle as the device
  *                      exports one (its hello first) whose one chunk is the
  *                      16 MiB bomb; with "stranger", hello and chunk are
@@ -1286,6 +1298,129 @@ out:
     return ret;
 }
 
+/* A copy of set's header and changes, each change's origin made *origin when that is not NULL. */
+static struct cs_changeset *
+copy_set(const struct cs_changeset *set, const struct cs_id *origin, struct cs_changeset *into)
+{
+    struct cs_changeset *n = into;
+    if (n == NULL && cs_changeset_new(&n, cs_changeset_header(set)) != 0)
+        return NULL;
+    for (size_t i = 0; i < cs_changeset_count(set); i++) {
+        struct cs_change c;
+        cs_changeset_get(set, i, &c);
+        if (origin != NULL)
+            c.origin = *origin;
+        if (cs_changeset_add(n, &c) != 0) {
+            if (into == NULL)
+                cs_changeset_free(n);
+            return NULL;
+        }
+    }
+    return n;
+}
+
+/* The changes r's device wrote after its seq `after`. OUT: *out, cs_changeset_free(). */
+static int
+own_changes(struct cs_replica *r, uint64_t after, struct cs_changeset **out)
+{
+    char err[512] = "";
+    struct cs_since_filter own = {.only_origin = cs_replica_site(r)};
+    if (cs_replica_changes_since(r, after, 4 * CS_SYNC_CHUNK, &own, out, err, sizeof(err)) != 0) {
+        printf("cannot read the changes: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+mode_relay(struct dev *d, const char *cell_home, uint64_t after, const char *how)
+{
+    static struct link l;
+    struct cs_welcome w;
+    struct dev cell;
+    struct cs_changeset *own = NULL, *cs = NULL, *sent = NULL;
+    uint8_t msg1[CS_WIRE_MAX_PREAUTH], *own_mp = NULL, *cell_mp = NULL, *relayed = NULL,
+                                       *env = NULL;
+    size_t len1 = 0, own_len = 0, cell_len = 0, rlen = 0, envlen = 0;
+    int ret = 1, answered = 0;
+
+    l.fd = -1;
+    if (dev_open(&cell, cell_home) != 0)
+        goto out;
+    if (session_open(&l, d, msg1, &len1, &w) != 0)
+        goto out;
+    if (own_changes(d->rep, w.up_seq, &own) != 0 || own_changes(cell.rep, after, &cs) != 0)
+        goto out;
+    struct cs_id cell_id;
+    cs_key_id(cell.key, &cell_id);
+    if (strcmp(how, "impersonate") == 0) {
+        sent = copy_set(own, &cell_id, NULL);
+    } else if (strcmp(how, "nosig") == 0) {
+        if ((sent = copy_set(own, NULL, NULL)) != NULL && copy_set(cs, NULL, sent) == NULL) {
+            cs_changeset_free(sent);
+            sent = NULL;
+        }
+    } else {
+        sent = copy_set(own, NULL, NULL);
+        /* The cell's set as the cell signs it, or as the relay would forge it. */
+        int forge = strcmp(how, "forge") == 0;
+        if (cs_changeset_encode(cs, &cell_mp, &cell_len) != 0 ||
+            cs_origin_sign(forge ? d->key : cell.key, cell_mp, cell_len, &relayed, &rlen) != 0)
+            goto out;
+        if (forge)
+            memcpy(relayed + 4, cs_key_pk(cell.key), CS_PK_LEN);
+    }
+    const struct cs_changeset_header *h = cs_changeset_header(own);
+    if (sent == NULL || cs_changeset_encode(sent, &own_mp, &own_len) != 0 ||
+        cs_sync_seal(d->key, d->hub_pk, h->seq_first, h->seq_last, own_mp, own_len, relayed, rlen,
+                     &env, &envlen) != 0) {
+        printf("relay: cannot make the chunk\n");
+        goto out;
+    }
+    printf("relay (%s): %zu changes of its own, %zu of the cell's, seq %llu-%llu\n", how,
+           cs_changeset_count(sent), relayed != NULL ? cs_changeset_count(cs) : 0,
+           (unsigned long long)h->seq_first, (unsigned long long)h->seq_last);
+    struct cs_msg m = {.type = CS_MSG_CHUNK, .env = env, .envlen = envlen};
+    if (send_msg(&l, &m) != 0)
+        printf("relay: the hub hung up before the chunk was sent\n");
+    for (;;) {
+        struct cs_msg r = {0};
+        if (recv_reply(&l, 5000, &r) != 1)
+            break;
+        if (r.type == CS_MSG_REFUSED) {
+            for (size_t i = 0; i < r.nrefused; i++) {
+                const struct cs_refusal *f = &r.refused[i];
+                char who[CS_ID_SHORT_LEN + 1];
+                cs_id_short(&f->origin, who);
+                printf("relay: refused %s.%s of %s, kind %u: %s\n", f->table, f->column, who,
+                       f->kind, f->reason);
+            }
+        } else if (r.type == CS_MSG_ACK) {
+            printf("relay: ACK seq %llu\n", (unsigned long long)r.seq);
+            answered = 1;
+        } else if (r.type == CS_MSG_ERROR) {
+            printf("relay: ERROR %s: %s\n", cs_err_name(-(int)r.code), r.message);
+            answered = 1;
+        }
+        int stop = r.type != CS_MSG_REFUSED;
+        cs_msg_release(&r);
+        if (stop)
+            break;
+    }
+    ret = answered ? 0 : 1;
+out:
+    link_close(&l);
+    cs_changeset_free(own);
+    cs_changeset_free(cs);
+    cs_changeset_free(sent);
+    free(own_mp);
+    free(cell_mp);
+    free(relayed);
+    free(env);
+    dev_close(&cell);
+    return ret;
+}
+
 /* Writes FILE (a line), so the test knows the session is open. 0, or -1 with the reason printed. */
 static int
 mark(const char *path)
@@ -1419,7 +1554,16 @@ device_mode(const char *mode, const char *home, const char *arg)
         ret = mode_bomb_bundle(&d, mode + 12, 0);
     else if (strncmp(mode, "bomb-stranger ", 14) == 0)
         ret = mode_bomb_bundle(&d, mode + 14, 1);
-    else
+    else if (strncmp(mode, "relay ", 6) == 0) {
+        /* "relay HOW AFTER CELL" */
+        char how[16];
+        unsigned long long after;
+        int n = 0;
+        if (sscanf(mode + 6, "%15s %llu %n", how, &after, &n) == 2 && n > 0)
+            ret = mode_relay(&d, mode + 6 + n, after, how);
+        else
+            ret = 2;
+    } else
         ret = 2;
     dev_close(&d);
     return ret;
@@ -1440,14 +1584,16 @@ number(const char *v, int lo, int hi)
 int
 main(int argc, char **argv)
 {
-    if (argc < 3 || argc > 6) {
-        fprintf(stderr, "usage: cs_raw HOST:PORT version|oversize|preauth-big|idle [T]|slow "
-                        "[T]|garbage|keyreq|many N [T]|guess CODE N\n"
-                        "       cs_raw HOST:PORT forge|badsig|truncate|bigframe|replay|unproven|"
-                        "future|bomb HOME\n"
-                        "       cs_raw HOST:PORT bomb-bundle HOME OUT [stranger]\n"
-                        "       cs_raw HOST:PORT replay-hello HOME FILE | replay-msg1 FILE\n"
-                        "       cs_raw HOST:PORT late|hold HOME FILE\n");
+    if (argc < 3 || argc > 7) {
+        fprintf(stderr,
+                "usage: cs_raw HOST:PORT version|oversize|preauth-big|idle [T]|slow "
+                "[T]|garbage|keyreq|many N [T]|guess CODE N\n"
+                "       cs_raw HOST:PORT forge|badsig|truncate|bigframe|replay|unproven|"
+                "future|bomb HOME\n"
+                "       cs_raw HOST:PORT bomb-bundle HOME OUT [stranger]\n"
+                "       cs_raw HOST:PORT replay-hello HOME FILE | replay-msg1 FILE\n"
+                "       cs_raw HOST:PORT late|hold HOME FILE\n"
+                "       cs_raw HOST:PORT relay HOME CELL AFTER [forge|nosig|impersonate]\n");
         return 2;
     }
     char host[64], *colon;
@@ -1494,6 +1640,18 @@ main(int argc, char **argv)
             return 2;
         }
         snprintf(m, sizeof(m), "%s %s", stranger ? "bomb-stranger" : "bomb-bundle", argv[4]);
+        return device_mode(m, argv[3], NULL);
+    }
+    if (strcmp(mode, "relay") == 0 && (argc == 6 || argc == 7)) {
+        char m[4200];
+        const char *how = argc == 7 ? argv[6] : "signed";
+        if (strcmp(how, "signed") && strcmp(how, "forge") && strcmp(how, "nosig") &&
+            strcmp(how, "impersonate")) {
+            fprintf(stderr, "cs_raw: '%s' is not forge, nosig or impersonate\n", how);
+            return 2;
+        }
+        snprintf(m, sizeof(m), "relay %s %llu %s", how,
+                 (unsigned long long)strtoull(argv[5], NULL, 10), argv[4]);
         return device_mode(m, argv[3], NULL);
     }
     if (strcmp(mode, "version") == 0 && argc == 3)

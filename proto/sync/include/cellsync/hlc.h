@@ -83,7 +83,10 @@ int cs_hlc_check(const struct cs_hlc *h, uint64_t remote);
  * above. A change another hub relays was judged there, against that hub's
  * clock, so it is allowed CS_HLC_RELAY_FACTOR times the bound: refusing it
  * here would leave the two hubs apart for good, and its writer would never
- * hear of it. The _relayed forms apply that bound.
+ * hear of it. The _relayed forms apply that bound. The hub itself no longer
+ * does (F8): a relayed change comes signed by its writer and is judged with
+ * the bound above, as a direct one (daemon/authz.c); the simulator's upper
+ * hub (tests/sim) still models the old rule until it runs the hub's code.
  */
 #define CS_HLC_RELAY_FACTOR 2
 int cs_hlc_check_relayed(const struct cs_hlc *h, uint64_t remote);

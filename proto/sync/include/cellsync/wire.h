@@ -61,7 +61,7 @@
  *    version 4 could not skip it (its decoder refuses a type it does not
  *    know and ends the sync as garbled), so it is told to update instead. Also in
  *    5: a chunk's change sets are signed by their origin inside the envelope
- *    (cellsync/origin.h).
+ *    (cellsync/origin.h), and a hub-role device may relay its subtree's.
  */
 #define CS_WIRE_VERSION 5
 
@@ -315,8 +315,12 @@ enum cs_refusal_kind {
     CS_REFUSAL_CODE = 23,            /* a value not in its code list: column, value */
     CS_REFUSAL_COLUMN_UNKNOWN = 24,  /* a column this hub does not know: table, column */
     CS_REFUSAL_UNIT_HOLDS = 25,      /* an org unit deleted with units or records in it: code */
+    CS_REFUSAL_RELAY_UNKNOWN = 26,   /* a relayed set of no device of this hub: origin */
+    CS_REFUSAL_RELAY_REVOKED = 27,   /* a relayed set of a revoked device: origin */
+    CS_REFUSAL_RELAY_SCOPE = 28,     /* a relayed set from outside the subtree: origin, its unit */
+    CS_REFUSAL_RELAY_ROLE = 29,      /* a relayed set from a device not a hub: origin */
 };
-#define CS_REFUSAL__LAST CS_REFUSAL_UNIT_HOLDS
+#define CS_REFUSAL__LAST CS_REFUSAL_RELAY_ROLE
 
 struct cs_refusal {
     char table[65], column[65];
