@@ -3,7 +3,11 @@
  * Committed test vectors (the .hex files in tests/vectors) freeze the wire formats: the
  * reference change set must encode to exactly changeset.hex, and sealing it
  * with the fixed seeds must give exactly envelope.hex, which must open to
- * it. A change of either format fails here first; then bump the format
+ * it; signing it with the cell's seed (cellsync/origin.h) must give exactly
+ * signedset.hex, whose signature libsodium, called directly over the
+ * documented context and the set, takes. (The envelope vector carries the
+ * bare set: the envelope's layout does not depend on what it carries.) A
+ * change of any format fails here first; then bump the format
  * version and regenerate with `build/bench/bench_changeset_size --vectors
  * tests/vectors`.
  */
@@ -17,10 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cellsync/changeset.h"
 #include "cellsync/envelope.h"
 #include "cellsync/error.h"
 #include "cellsync/key.h"
+#include "cellsync/origin.h"
 #include "cellsync/version.h"
 #include "common/sample.h"
 #include "internal.h"
@@ -146,12 +153,47 @@ test_envelope_vector(void **state)
     free(vec);
 }
 
+static void
+test_signedset_vector(void **state)
+{
+    struct fixture *fx = *state;
+    size_t vlen, plen, slen = 0, off = 0;
+    uint8_t *vec = read_hex("signedset.hex", &vlen);
+    uint8_t *plain = read_hex("changeset.hex", &plen);
+    uint8_t *sgn = NULL;
+    struct cs_signed s;
+
+    assert_int_equal(cs_origin_sign(fx->cell, plain, plen, &sgn, &slen), 0);
+    assert_int_equal(slen, vlen);
+    assert_memory_equal(sgn, vec, vlen);
+    assert_int_equal(cs_origin_next(vec, vlen, &off, &s), 1);
+    assert_int_equal(off, vlen);
+    assert_memory_equal(s.origin_pk, cs_key_pk(fx->cell), CS_PK_LEN);
+    assert_int_equal(s.set_len, plen);
+    assert_memory_equal(s.set, plain, plen);
+    assert_int_equal(cs_origin_verify(&s), 0);
+
+    static const char ctx[] = "cellsync change set"; /* its NUL is the context's 0x00 */
+    uint8_t *msg = malloc(sizeof(ctx) + 1 + plen);
+    assert_non_null(msg);
+    memcpy(msg, ctx, sizeof(ctx));
+    msg[sizeof(ctx)] = 1;
+    memcpy(msg + sizeof(ctx) + 1, plain, plen);
+    assert_int_equal(
+        crypto_sign_verify_detached(vec + 36, msg, sizeof(ctx) + 1 + plen, cs_key_pk(fx->cell)), 0);
+    free(msg);
+    free(sgn);
+    free(plain);
+    free(vec);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_changeset_vector),
         cmocka_unit_test(test_envelope_vector),
+        cmocka_unit_test(test_signedset_vector),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
