@@ -166,6 +166,12 @@ cs_changeset_set_seq(struct cs_changeset *cs, uint64_t first, uint64_t last)
     cs->h.seq_last = last;
 }
 
+void
+cs_changeset_set_origin(struct cs_changeset *cs, const struct cs_id *origin)
+{
+    cs->h.origin = *origin;
+}
+
 size_t
 cs_changeset_count(const struct cs_changeset *cs)
 {

@@ -32,6 +32,14 @@ cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t p
     memset(out, 0, sizeof(*out));
     if ((ret = cs_replica_changes_since(r, after, max_bytes, filter, &cs, err, errlen)) != 0)
         return ret;
+    /*
+     * Named by the key that signs it: a hub's replica keeps its first key's
+     * id as its site when the key is rotated, and the receiver checks that a
+     * set names its signer.
+     */
+    struct cs_id signer;
+    cs_pk_id(cs_key_pk(k), &signer);
+    cs_changeset_set_origin(cs, &signer);
     const struct cs_changeset_header *h = cs_changeset_header(cs);
     out->seq_first = h->seq_first;
     out->seq_last = h->seq_last;

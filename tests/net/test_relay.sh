@@ -86,13 +86,13 @@ equal "the phone at the hub, from the cell" "091-200-0001" \
 
 echo "A set relayed for a device outside the relay's subtree"
 on c3 0 "added candidate" -- candidate add --name "Người Xã Hai" --birth-date 01/01/2000
-refused c3 signed "refused candidate.full_name of $c3, kind 27: the changes relayed for device '$c3' are refused: its unit 'CB-03' is outside the relaying device's subtree" \
+refused c3 signed "refused candidate.full_name of $c3, kind 28: the changes relayed for device '$c3' are refused: its unit 'CB-03' is outside the relaying device's subtree" \
     "a set of CB-03 relayed by a device of XA-01"
 
 echo "A set relayed for a revoked device of the relay's subtree"
 hubdo 0 "" -- revoke c2
 on c2 0 "added candidate" -- candidate add --name "Máy Đã Thu Hồi" --birth-date 01/01/2000
-refused c2 signed "refused candidate.full_name of $c2, kind 26: the changes relayed for device '$c2' are refused: it was revoked" \
+refused c2 signed "refused candidate.full_name of $c2, kind 27: the changes relayed for device '$c2' are refused: it was revoked" \
     "a set of a revoked cell"
 
 echo "A relayed stage change its cell may not make"

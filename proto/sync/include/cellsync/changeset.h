@@ -91,6 +91,8 @@ void cs_changeset_free(struct cs_changeset *cs);
 
 const struct cs_changeset_header *cs_changeset_header(const struct cs_changeset *cs);
 void cs_changeset_set_seq(struct cs_changeset *cs, uint64_t first, uint64_t last);
+/* The set's author in its header: whoever signs it (cellsync/origin.h). */
+void cs_changeset_set_origin(struct cs_changeset *cs, const struct cs_id *origin);
 size_t cs_changeset_count(const struct cs_changeset *cs);
 
 /* Copies the change in. CS_EINVAL for a bad name or value, CS_ETOOBIG past a limit. */
