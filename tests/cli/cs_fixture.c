@@ -27,6 +27,7 @@
  * A VALUE of digits is stored as an integer; "@<n>w", "@<n>d" and "@<n>m"
  * are the date n working days, days or months from today ($CELLSYNC_TODAY,
  * fixed holidays only), so tests need not compute working days themselves.
+ * "#<32 hex digits>" is an id, stored as a reference column stores it (a blob).
  */
 #include <errno.h>
 #include <limits.h>
@@ -84,6 +85,12 @@ value_of(const char *text, struct cs_value *v, char date[CS_DATE_BUFSZ])
     size_t n = strlen(text);
     if (n > 0 && strspn(text, "0123456789") == n) {
         *v = (struct cs_value){.type = CS_VINT, .i = strtoll(text, NULL, 10)};
+        return;
+    }
+    if (text[0] == '#' && (n == 1 + 2 * CS_ID_LEN || n == 1 + CS_ID_HEX_LEN)) {
+        static struct cs_id ref;
+        parse_id(text + 1, &ref);
+        *v = (struct cs_value){.type = CS_VBLOB, .p = ref.b, .n = CS_ID_LEN};
         return;
     }
     if (text[0] == '@' && n >= 3) {
