@@ -41,7 +41,7 @@ SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CMAKE_FLAGS ?=
 
 .PHONY: all deps lint build test test-fast test-asan test-tsan test-valgrind test-packages package \
-	demo bench fuzz fuzz-ci fuzz-build soak format pot clean screenshots
+	demo bench bench-store fuzz fuzz-ci fuzz-build soak format pot clean screenshots
 
 # $(call ctest_names,NAME...): a ctest -R expression matching exactly those tests.
 empty :=
@@ -197,6 +197,14 @@ bench: build
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b || exit 1; done
 	@echo "== bench/bench_reports.sh"; sh bench/bench_reports.sh $(BUILD)
 	@echo "== bench/bench_ui.sh"; sh bench/bench_ui.sh $(BUILD)
+
+# Issue 18's table, every row a ratio in one run (bench/bench_store.sh; BENCHMARKS.md):
+# a Release build; BASELINE=DIR adds another build's figures in the same run.
+REL_BUILD ?= build-rel
+bench-store: deps
+	cmake -S . -B $(REL_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake --build $(REL_BUILD) -j $(JOBS)
+	sh bench/bench_store.sh $(REL_BUILD) $(BASELINE)
 
 # The pictures of every screen of `cellsync ui` in docs/ui/, at 1366x768 and 390x844
 # (NAME-1366.png, NAME-390.png), taken by the browser test as it walks a month; in

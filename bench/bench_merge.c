@@ -20,7 +20,8 @@
  * --full-sync gives the hub the replica's own FULL (a WAL sync per chunk).
  * The load and the hub and upsert paths are shared with bench_growth
  * (merge_load.c). Prints registers/s per run, the median, min and max, the
- * ratios hub/upsert and hub/session per run, and the hub database's size
+ * ratios hub/upsert and hub/session per run (wall time, and this thread's CPU time:
+ * "cpu (a) X (b) Y", steadier on a shared machine), and the hub database's size
  * and metadata bytes per register.
  *
  *   bench_merge [--registers N] [--runs R] [--dir DIR] [--hub-only] [--full-sync]
@@ -179,6 +180,7 @@ main(int argc, char **argv)
     double fill = bm_now() - t0;
 
     double hub_t[BM_MAX_RUNS], up_t[BM_MAX_RUNS], ses_t[BM_MAX_RUNS];
+    double hub_c[BM_MAX_RUNS], up_c[BM_MAX_RUNS], ses_c[BM_MAX_RUNS];
     struct blob *blobs = NULL;
     size_t regs = 0, nblobs = 0;
     snprintf(state, sizeof(state), "%s/hub", dir);
@@ -204,7 +206,9 @@ main(int argc, char **argv)
         struct hub *h;
         struct hub_peer p;
         bm_open_hub(state, dev, !full_sync, &h, &p);
+        double c0 = bm_cpu();
         hub_t[k] = bm_hub_merge(h, &p, &c);
+        hub_c[k] = bm_cpu() - c0;
         if (k == runs - 1) {
             struct bm_size sz;
             snprintf(path, sizeof(path), "%s/" HUB_REPLICA, state);
@@ -219,15 +223,21 @@ main(int argc, char **argv)
             struct bm_upsert u;
             snprintf(path, sizeof(path), "%s/upsert.db", dir);
             bm_upsert_open(&u, path);
+            c0 = bm_cpu();
             up_t[k] = bm_upsert_apply(&u, &c);
+            up_c[k] = bm_cpu() - c0;
             bm_upsert_close(&u, path);
             snprintf(path, sizeof(path), "%s/session.db", dir);
+            c0 = bm_cpu();
             ses_t[k] = run_session(path, &c, blobs);
+            ses_c[k] = bm_cpu() - c0;
         }
         printf("run %d: hub %.0f regs/s", k + 1, c.regs / hub_t[k]);
         if (!hub_only)
             printf("  upsert %.0f regs/s  session %.0f regs/s  hub/upsert %.3f  hub/session %.3f",
                    c.regs / up_t[k], c.regs / ses_t[k], up_t[k] / hub_t[k], ses_t[k] / hub_t[k]);
+        if (!hub_only)
+            printf("  cpu (a) %.3f (b) %.3f", up_c[k] / hub_c[k], ses_c[k] / hub_c[k]);
         printf("\n");
         fflush(stdout);
         bm_chunks_free(&c);

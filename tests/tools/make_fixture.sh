@@ -7,9 +7,9 @@
 #   sh tests/tools/make_fixture.sh BUILD_DIR [OUT_DIR]
 #
 # BUILD_DIR holds that commit's client/cellsync, daemon/cellsyncd and tests/cs_fixture;
-# OUT_DIR defaults to tests/fixtures/v1 (replaced). To make it again exactly as it is
-# kept, check out the commit named in OUT_DIR/MADE_BY, build it, and run this script
-# of that commit. The ids, keys and stamps differ from run to run (they are random or
+# OUT_DIR defaults to tests/fixtures/v1 (replaced). To make it again as it is kept, run
+# this script of the commit that added it, with that commit's build (tests/fixtures/
+# README.md; OUT_DIR/MADE_BY names the commit of its store and programs). The ids, keys and stamps differ from run to run (they are random or
 # come from the clock); the dates on the records do not (CELLSYNC_TODAY), and the test
 # compares what the binaries print, not the bytes of the files.
 #
