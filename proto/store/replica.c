@@ -53,9 +53,10 @@ static const char store_sql[] =
     "CREATE INDEX IF NOT EXISTS cs_ver_prev ON cs_ver(tbl, row, col, prev_hlc, prev_site)"
     " WHERE prev_hlc != 0;"
     "CREATE INDEX IF NOT EXISTS cs_ver_conflict ON cs_ver(state) WHERE state = 1;"
+    /* site: the origin of the row's first version here (cs_replica_first_writer). */
     "CREATE TABLE IF NOT EXISTS cs_row ("
-    " tbl INTEGER NOT NULL, row BLOB NOT NULL, cl INTEGER NOT NULL, PRIMARY KEY (tbl, row))"
-    " WITHOUT ROWID;"
+    " tbl INTEGER NOT NULL, row BLOB NOT NULL, cl INTEGER NOT NULL, site INTEGER,"
+    " PRIMARY KEY (tbl, row)) WITHOUT ROWID;"
     /* Writes clock repair dropped (restamp.c), kept with their values and what they saw. */
     "CREATE TABLE IF NOT EXISTS cs_dropped (tbl INTEGER NOT NULL, row BLOB NOT NULL,"
     " col INTEGER NOT NULL, hlc INTEGER NOT NULL, site INTEGER NOT NULL,"
@@ -120,7 +121,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_VER_OPEN] = "SELECT seq, hlc, site FROM cs_ver"
                     " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 1 ORDER BY hlc, site",
     [ST_ROW_GET] = "SELECT cl FROM cs_row WHERE tbl = ?1 AND row = ?2",
-    [ST_ROW_RAISE] = "INSERT INTO cs_row(tbl, row, cl) VALUES (?1, ?2, ?3)"
+    [ST_ROW_RAISE] = "INSERT INTO cs_row(tbl, row, cl, site) VALUES (?1, ?2, ?3, ?4)"
                      " ON CONFLICT(tbl, row) DO UPDATE SET cl = excluded.cl"
                      " WHERE excluded.cl > cs_row.cl",
     [ST_SINCE] = "SELECT v.seq, t.name, v.row, c.name, v.val, v.hlc, s.uuid, v.prev_hlc, p.uuid,"
@@ -167,9 +168,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_RS_MOVE] = "UPDATE cs_ver SET seq = (SELECT max(seq) + 1 FROM cs_ver) WHERE seq = ?1",
     [ST_RS_KEEP_DROPPED] = "INSERT OR REPLACE INTO cs_dropped SELECT tbl, row, col, hlc, site,"
                            " prev_hlc, prev_site, seq, val FROM cs_ver WHERE seq = ?1",
-    [ST_FIRST_WRITER] = "SELECT s.uuid FROM cs_ver v JOIN cs_site s ON s.ix = v.site"
-                        " WHERE v.tbl = (SELECT ix FROM cs_name WHERE name = ?1) AND v.row = ?2"
-                        " ORDER BY v.seq LIMIT 1",
+    [ST_FIRST_WRITER] = "SELECT s.uuid FROM cs_row r JOIN cs_site s ON s.ix = r.site"
+                        " WHERE r.tbl = (SELECT ix FROM cs_name WHERE name = ?1) AND r.row = ?2",
     [ST_HAS_LATER] = "SELECT 1 FROM cs_ver WHERE tbl = (SELECT ix FROM cs_name WHERE name = ?1)"
                      " AND row = ?2 AND col = (SELECT ix FROM cs_name WHERE name = ?3)"
                      " AND site = (SELECT ix FROM cs_site WHERE uuid = ?4) AND seq > ?5 LIMIT 1",
@@ -468,6 +468,7 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
         sqlite3_bind_int64(st, 1, v->tbl);
         sqlite3_bind_blob(st, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (int64_t)v->cl);
+        sqlite3_bind_int64(st, 4, v->site);
         if ((rc = cs_step_done(st)) != SQLITE_OK)
             return rc;
         if (p != NULL)
@@ -616,6 +617,35 @@ sql_conflict_number(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                                   t, &row, c, (uint64_t)sqlite3_value_int64(argv[3]), &origin));
 }
 
+/*
+ * A store made before cs_row kept each row's first writer gets the column,
+ * filled from the versions (the origin of each row's lowest seq), once.
+ */
+static int
+row_migrate(struct cs_replica *r, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        r->db, "SELECT 1 FROM pragma_table_info('cs_row') WHERE name = 'site'", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "upgrade"));
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc != SQLITE_DONE)
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "upgrade"));
+    int ret = cs__replica_exec(
+        r,
+        "BEGIN IMMEDIATE; ALTER TABLE cs_row ADD COLUMN site INTEGER;"
+        " UPDATE cs_row SET site = (SELECT v.site FROM cs_ver v WHERE v.seq = (SELECT min(w.seq)"
+        " FROM cs_ver w WHERE w.tbl = cs_row.tbl AND w.row = cs_row.row)); COMMIT",
+        err, errlen, NC_("cannot %s", "upgrade"));
+    if (ret != 0)
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    return ret;
+}
+
 int
 cs_replica_open(struct cs_replica **out, const char *path, int flags, const struct cs_id *site,
                 char *err, size_t errlen)
@@ -700,7 +730,8 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
          * hub's are: one added later (cs_dropped) appears in a store made
          * before it without a new schema version, which peers compare.
          */
-        if ((ret = cs__replica_exec(r, store_sql, err, errlen, NC_("cannot %s", "upgrade"))) != 0)
+        if ((ret = cs__replica_exec(r, store_sql, err, errlen, NC_("cannot %s", "upgrade"))) != 0 ||
+            (ret = row_migrate(r, err, errlen)) != 0)
             goto out;
         /*
          * Additive schema changes: a newer program adds what is missing,
