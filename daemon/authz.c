@@ -220,6 +220,13 @@ hub_scope_can_read(const struct hub_scope *s, const char *org)
     return codes_has(s->sub, s->nsub, org) || codes_has(s->anc, s->nanc, org);
 }
 
+size_t
+hub_scope_ancestors(const struct hub_scope *s, char *const **out)
+{
+    *out = s->anc;
+    return s->nanc;
+}
+
 /* ---- placing rows in the tree ---- */
 
 #define ORGS_MAX 8
@@ -1062,4 +1069,29 @@ hub_row_in_scope(struct hub *h, const struct hub_scope *s, const char *table,
         if (tree ? !hub_scope_can_read(s, o.v[i]) : !hub_scope_has(s, o.v[i]))
             return 0;
     return 1;
+}
+
+int
+hub_row_units(struct hub *h, const char *table, const struct cs_id *row, char out[][ORG_MAX],
+              int max, int *tree)
+{
+    int t = table_ix(table), ret;
+    *tree = 0;
+    if (t < 0 || max < ORGS_MAX)
+        return 0;
+    if (table_at(t)->place == CS_SCHEMA_PLACE_UNIT) {
+        if ((ret = hub_unit_code(h, row, out[0])) != 0)
+            return ret;
+        *tree = 1;
+        return out[0][0] != 0;
+    }
+    struct orgs o = {0};
+    if ((ret = resolve(h, NULL, t, row, &o, 0)) != 0)
+        return ret;
+    if (o.unknown || o.bad != NULL)
+        return 0;
+    *tree = table_at(t)->place == CS_SCHEMA_PLACE_TREE;
+    for (int i = 0; i < o.n; i++)
+        memcpy(out[i], o.v[i], ORG_MAX);
+    return o.n;
 }

@@ -278,6 +278,7 @@ hub_close(struct hub *h)
     cs_stmt_cache_release(&h->stmts);
     for (int t = 0; t < T__COUNT; t++)
         sqlite3_finalize(h->look[t]);
+    hub_log_release(h);
     cs_replica_close(h->r);
     cs_key_free(h->key);
     for (size_t i = 0; i < h->nold; i++)
@@ -519,6 +520,9 @@ hub_open(struct hub **out, const char *state, char *err, size_t errlen)
                     db_path);
         goto out;
     }
+    /* The change log by unit; a hub made before it gets it built now, once. */
+    if ((ret = hub_log_install(h, err, errlen)) != 0)
+        goto out;
     *out = h;
     h = NULL;
     ret = 0;

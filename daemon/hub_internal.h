@@ -89,6 +89,7 @@ struct hub {
     size_t nrot;
     struct cs_key *old[HUB_OLD_MAX];
     size_t nold;
+    struct hub_unitlog *unitlog; /* the change log's keys of units (unitlog.c) */
 };
 
 /*
@@ -109,6 +110,29 @@ struct hub_hs_seen {
     struct cs_id id;
     uint8_t ts[CS_WIRE_TS_LEN];
 };
+
+/*
+ * The units that place a row as the hub has it now (as hub_row_in_scope
+ * reads them), copied into out (max >= 8): how many, 0 when the hub cannot
+ * place it, or a negative code. *tree: its ancestors read it too.
+ */
+int hub_row_units(struct hub *h, const char *table, const struct cs_id *row, char out[][ORG_MAX],
+                  int max, int *tree);
+/* The scope's ancestors (sorted), borrowed: how many. */
+size_t hub_scope_ancestors(const struct hub_scope *s, char *const **out);
+
+/*
+ * The change log by org unit (unitlog.c): the replica's hooks, installed
+ * at open (which builds the log of a hub made before it), and the keys a
+ * device's downstream reads (cs_since_filter.keys): its unit's subtree and
+ * the rows of its ancestors it may read. *n = 0: read every version.
+ */
+int hub_log_install(struct hub *h, char *err, size_t errlen);
+/* After a transaction rolled back: the cached paths are made again. */
+void hub_log_forget(struct hub *h);
+void hub_log_release(struct hub *h);
+int hub_log_keys(struct hub *h, const char *org, const struct hub_scope *s, int64_t *keys,
+                 size_t max, size_t *n);
 
 /* ---- the org-tree CSV (orgtree.c) ---- */
 

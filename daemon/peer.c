@@ -242,6 +242,7 @@ merge_relayed(struct merge_ctx *x, const struct cs_apply_opts *opts, const struc
         goto out;
     }
     if ((ret = cs_replica_apply(hub_replica(x->h), r->cs, opts, &st, err, errlen)) != 0) {
+        hub_log_forget(x->h);
         if (ret == CS_EREVOKED)
             cs_errf(err, errlen, ret, "%s", x->revoked);
         goto out;
@@ -289,6 +290,7 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
         goto out;
     }
     if ((ret = cs_replica_apply(hub_replica(h), sets.own, &opts, &m->st, err, errlen)) != 0) {
+        hub_log_forget(h);
         if (ret == CS_EREVOKED)
             cs_errf(err, errlen, ret, "%s", x.revoked);
         goto out;
@@ -342,6 +344,12 @@ hub_peer_next_chunk(struct hub *h, struct hub_peer *p, struct cs_chunk *out, cha
 {
     struct scope_ctx x = {.h = h, .p = p, .verdict = -1};
     struct cs_since_filter f = {.not_origin = &p->dev.id, .row_ok = scope_row_ok, .ud = &x};
+    /* Read by the log's keys of its scope (unitlog.c); without them, every version. */
+    int64_t keys[CS_SINCE_KEYS_MAX];
+    if (hub_log_keys(h, p->dev.org, p->scope, keys, CS_SINCE_KEYS_MAX - 1, &f.nkeys) == 0)
+        f.keys = keys;
+    else
+        f.nkeys = 0;
     return cs_sync_make_chunk(hub_replica(h), hub_key(h), p->dev.pk, p->down_after, &f,
                               CS_SYNC_CHUNK, out, err, errlen);
 }

@@ -56,7 +56,13 @@ static const char store_sql[] =
     /* site: the origin of the row's first version here (cs_replica_first_writer). */
     "CREATE TABLE IF NOT EXISTS cs_row ("
     " tbl INTEGER NOT NULL, row BLOB NOT NULL, cl INTEGER NOT NULL, site INTEGER,"
-    " PRIMARY KEY (tbl, row)) WITHOUT ROWID;"
+    " keys BLOB, PRIMARY KEY (tbl, row)) WITHOUT ROWID;"
+    /*
+     * The change log (log.c): the write transaction that wrote seqs seq..last
+     * touched a row logged under key; last = -seq: one version of a moved row.
+     */
+    "CREATE TABLE IF NOT EXISTS cs_log (key INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " last INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;"
     /* Writes clock repair dropped (restamp.c), kept with their values and what they saw. */
     "CREATE TABLE IF NOT EXISTS cs_dropped (tbl INTEGER NOT NULL, row BLOB NOT NULL,"
     " col INTEGER NOT NULL, hlc INTEGER NOT NULL, site INTEGER NOT NULL,"
@@ -178,6 +184,39 @@ static const char *const stmt_sql[ST__COUNT] = {
                     " JOIN cs_name c ON c.ix = v.col WHERE t.name = ?1 AND v.row = ?2"
                     " AND c.name = ?3 AND v.hlc = ?4 AND v.site = ?5",
     [ST_COUNT_OWN] = "SELECT count(*) FROM cs_ver WHERE seq > ?2 AND site = ?1",
+    [ST_SINCE_RANGE] = "SELECT v.seq, t.name, v.row, c.name, v.val, v.hlc, s.uuid, v.prev_hlc,"
+                       " p.uuid, v.cl FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
+                       " JOIN cs_name c ON c.ix = v.col JOIN cs_site s ON s.ix = v.site"
+                       " LEFT JOIN cs_site p ON p.ix = v.prev_site"
+                       " WHERE v.seq > ?1 AND v.seq <= ?2 ORDER BY v.seq",
+    [ST_LOG_ADD] = "INSERT OR IGNORE INTO cs_log(key, seq, last) VALUES (?1, ?2, ?3)",
+    /* A moved row's versions, one entry each with last = -seq: no transaction's range. */
+    [ST_LOG_RELOG] = "INSERT OR IGNORE INTO cs_log(key, seq, last) SELECT ?1, seq, -seq FROM cs_ver"
+                     " WHERE tbl = ?2 AND row = ?3 AND seq < ?4",
+    /* The last transaction of a key that began by ?2: the only one ?2 may lie inside. */
+    [ST_LOG_BEFORE] = "SELECT last FROM cs_log WHERE key = ?1 AND seq <= ?2 AND last > 0"
+                      " ORDER BY seq DESC LIMIT 1",
+    /* The entries of up to 8 keys after ?9, up to ?10, merged in seq order (no sort). */
+    [ST_LOG_READ] = "SELECT seq, last FROM cs_log WHERE key = ?1 AND seq > ?9 AND seq <= ?10"
+                    " UNION ALL"
+                    " SELECT seq, last FROM cs_log WHERE key = ?2 AND seq > ?9 AND seq <= ?10"
+                    " UNION ALL"
+                    " SELECT seq, last FROM cs_log WHERE key = ?3 AND seq > ?9 AND seq <= ?10"
+                    " UNION ALL"
+                    " SELECT seq, last FROM cs_log WHERE key = ?4 AND seq > ?9 AND seq <= ?10"
+                    " UNION ALL"
+                    " SELECT seq, last FROM cs_log WHERE key = ?5 AND seq > ?9 AND seq <= ?10"
+                    " UNION ALL"
+                    " SELECT seq, last FROM cs_log WHERE key = ?6 AND seq > ?9 AND seq <= ?10"
+                    " UNION ALL"
+                    " SELECT seq, last FROM cs_log WHERE key = ?7 AND seq > ?9 AND seq <= ?10"
+                    " UNION ALL"
+                    " SELECT seq, last FROM cs_log WHERE key = ?8 AND seq > ?9 AND seq <= ?10"
+                    " ORDER BY 1",
+    [ST_LOG_COPY] = "INSERT OR IGNORE INTO cs_log(key, seq, last) SELECT ?2, seq, last FROM cs_log"
+                    " WHERE key = ?1",
+    [ST_ROW_KEYS] = "SELECT keys FROM cs_row WHERE tbl = ?1 AND row = ?2",
+    [ST_ROW_SET_KEYS] = "UPDATE cs_row SET keys = ?3 WHERE tbl = ?1 AND row = ?2",
 };
 
 /* ---- errors ---- */
@@ -450,7 +489,9 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
     sqlite3_bind_int64(st, 8, (int64_t)v->cl);
     sqlite3_bind_int(st, 9, *state);
     sqlite3_bind_value(st, 10, val);
-    if ((rc = cs_step_done(st)) != SQLITE_OK)
+    if ((rc = cs_step_done(st)) != SQLITE_OK ||
+        (r->log_on &&
+         (rc = cs__log_note(r, v->tbl, &v->row, sqlite3_last_insert_rowid(r->db))) != SQLITE_OK))
         return rc;
 
     /* Row life: the largest causal length seen wins (a set reads cs_row once per row). */
@@ -570,6 +611,7 @@ cs_replica_close(struct cs_replica *r)
     free(r->names);
     cs__map_release(&r->name_map);
     free(r->sites);
+    free(r->lrows);
     free(r->path);
     free(r);
 }
@@ -617,30 +659,44 @@ sql_conflict_number(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                                   t, &row, c, (uint64_t)sqlite3_value_int64(argv[3]), &origin));
 }
 
+/* Whether cs_row has a column (a store made before it was added has not). */
+static int
+row_has_column(struct cs_replica *r, const char *col)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(r->db, "SELECT 1 FROM pragma_table_info('cs_row') WHERE name = ?1",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return -rc;
+    sqlite3_bind_text(st, 1, col, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -rc;
+}
+
 /*
- * A store made before cs_row kept each row's first writer gets the column,
- * filled from the versions (the origin of each row's lowest seq), once.
+ * A store made before cs_row kept each row's first writer and log keys gets
+ * the columns, once: site filled from the versions (the origin of each
+ * row's lowest seq), keys when the log is built (cs_replica_set_log).
  */
 static int
 row_migrate(struct cs_replica *r, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(
-        r->db, "SELECT 1 FROM pragma_table_info('cs_row') WHERE name = 'site'", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "upgrade"));
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
+    int site = row_has_column(r, "site"), keys = row_has_column(r, "keys");
+    if (site < 0 || keys < 0)
+        return cs__replica_fail(r, -(site < 0 ? site : keys), err, errlen,
+                                NC_("cannot %s", "upgrade"));
+    if (site && keys)
         return 0;
-    if (rc != SQLITE_DONE)
-        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "upgrade"));
-    int ret = cs__replica_exec(
-        r,
-        "BEGIN IMMEDIATE; ALTER TABLE cs_row ADD COLUMN site INTEGER;"
-        " UPDATE cs_row SET site = (SELECT v.site FROM cs_ver v WHERE v.seq = (SELECT min(w.seq)"
-        " FROM cs_ver w WHERE w.tbl = cs_row.tbl AND w.row = cs_row.row)); COMMIT",
-        err, errlen, NC_("cannot %s", "upgrade"));
+    char sql[512];
+    snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;%s%s COMMIT",
+             site ? ""
+                  : " ALTER TABLE cs_row ADD COLUMN site INTEGER;"
+                    " UPDATE cs_row SET site = (SELECT v.site FROM cs_ver v WHERE v.seq ="
+                    " (SELECT min(w.seq) FROM cs_ver w WHERE w.tbl = cs_row.tbl"
+                    " AND w.row = cs_row.row));",
+             keys ? "" : " ALTER TABLE cs_row ADD COLUMN keys BLOB;");
+    int ret = cs__replica_exec(r, sql, err, errlen, NC_("cannot %s", "upgrade"));
     if (ret != 0)
         sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
     return ret;
@@ -773,6 +829,8 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         r->clock.last = strtoull(buf, NULL, 10);
     if (meta_get_raw(r, CS_META_CLOCK_OFFSET_MS, buf, sizeof(buf)) == 0)
         r->clock.offset_ms = strtoll(buf, NULL, 10);
+    /* A store with a change log keeps it in every process, hooks or not (log.c). */
+    r->log_on = meta_get_raw(r, CS__LOG_META, buf, sizeof(buf)) == 0 && strcmp(buf, "1") == 0;
     if ((rc = site_ix(r, &r->site, &r->site_ix)) != SQLITE_OK) {
         ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
         goto out;
@@ -1071,6 +1129,7 @@ cs_replica_rollback(struct cs_replica *r)
     r->tx_hlc = 0;
     r->batching = 0;
     cs__project_rollback(r);
+    cs__log_rollback(r);
     /* Interned sites and names of the rolled-back transaction are gone again. */
     sites_load(r);
     r->nnames = 0;
@@ -1084,6 +1143,8 @@ cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
         return cs_errf(err, errlen, CS_EINVAL, _("no transaction is open"));
     int rc = cs__pend_flush(r);
     r->batching = 0;
+    if (rc == SQLITE_OK)
+        rc = cs__log_commit(r);
     if (rc != SQLITE_OK)
         return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "write to"));
     int ret = save_clock(r);
@@ -1486,41 +1547,31 @@ out:
 /* What a version adds to an encoded change set, near enough to cut chunks by. */
 #define VERSION_OVERHEAD 48
 
-int
-cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
-                         const struct cs_since_filter *filter, struct cs_changeset **out, char *err,
-                         size_t errlen)
-{
-    static const struct cs_since_filter none = {0};
-    struct cs_changeset_header h = {0};
-    struct cs_changeset *cs = NULL;
-    sqlite3_stmt *st = NULL;
-    uint64_t last = after, run_hlc = 0;
-    struct cs_id run_site = {{0}};
-    size_t bytes = 0;
-    int ret, rc;
+/* A change set being read (cs_replica_changes_since). */
+struct since {
+    struct cs_replica *r;
+    const struct cs_since_filter *f;
+    struct cs_changeset *cs;
+    size_t max_bytes, bytes;
+    uint64_t last, run_hlc;
+    struct cs_id run_site;
+    int full; /* cut: the set is as large as it may be */
+};
 
-    *out = NULL;
-    if (filter == NULL)
-        filter = &none;
-    h.origin = r->site;
-    h.schema = CS_SCHEMA_VERSION;
-    if ((ret = cs_changeset_new(&cs, &h)) != 0)
-        return ret;
-    if ((rc = cs_stmt_get(&r->stmts, ST_SINCE, &st)) != SQLITE_OK) {
-        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, (int64_t)after);
+/* Takes the versions st gives (ST_SINCE or ST_SINCE_RANGE) until the set is full. */
+static int
+since_take(struct since *x, sqlite3_stmt *st, char *err, size_t errlen)
+{
+    const struct cs_since_filter *filter = x->f;
+    struct cs_replica *r = x->r;
+    int ret, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct cs_change c = {0};
         uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
         c.table = (const char *)sqlite3_column_text(st, 1);
         c.column = (const char *)sqlite3_column_text(st, 3);
-        if (sqlite3_column_bytes(st, 2) != CS_ID_LEN || sqlite3_column_bytes(st, 6) != CS_ID_LEN) {
-            ret = cs_errf(err, errlen, CS_ECORRUPT, _("'%s' has a damaged version"), r->path);
-            goto out;
-        }
+        if (sqlite3_column_bytes(st, 2) != CS_ID_LEN || sqlite3_column_bytes(st, 6) != CS_ID_LEN)
+            return cs_errf(err, errlen, CS_ECORRUPT, _("'%s' has a damaged version"), r->path);
         memcpy(c.row.b, sqlite3_column_blob(st, 2), CS_ID_LEN);
         c.hlc = (uint64_t)sqlite3_column_int64(st, 5);
         memcpy(c.origin.b, sqlite3_column_blob(st, 6), CS_ID_LEN);
@@ -1530,41 +1581,150 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
         c.cl = (uint64_t)sqlite3_column_int64(st, 9);
         int vbytes = sqlite3_column_bytes(st, 4);
         /* Cut only between local transactions (runs of one stamp and origin). */
-        int same_run = c.hlc == run_hlc && cs_id_cmp(&c.origin, &run_site) == 0;
-        if (max_bytes && cs_changeset_count(cs) > 0 &&
-            bytes + VERSION_OVERHEAD + (size_t)vbytes > max_bytes && !same_run)
-            break;
-        run_hlc = c.hlc;
-        run_site = c.origin;
-        last = seq;
+        int same_run = c.hlc == x->run_hlc && cs_id_cmp(&c.origin, &x->run_site) == 0;
+        if (x->max_bytes && cs_changeset_count(x->cs) > 0 &&
+            x->bytes + VERSION_OVERHEAD + (size_t)vbytes > x->max_bytes && !same_run) {
+            x->full = 1;
+            return 0;
+        }
+        x->run_hlc = c.hlc;
+        x->run_site = c.origin;
+        x->last = seq;
         /* Filtered versions are covered by the seq range all the same. */
         if ((filter->only_origin && cs_id_cmp(&c.origin, filter->only_origin) != 0) ||
             (filter->not_origin && cs_id_cmp(&c.origin, filter->not_origin) == 0) ||
             (filter->row_ok && !filter->row_ok(filter->ud, c.table, &c.row)))
             continue;
         cs_value_column(st, 4, &c.value);
-        if ((ret = cs_changeset_add(cs, &c)) != 0) {
-            cs_errf(err, errlen, ret,
-                    _("cannot add version %llu (%s.%s, stamp %llu after %llu) to a change set: %s"),
-                    (unsigned long long)seq, c.table, c.column, (unsigned long long)c.hlc,
-                    (unsigned long long)c.prev_hlc, cs_strerror(ret));
-            goto out;
-        }
-        bytes += VERSION_OVERHEAD + (size_t)vbytes;
+        if ((ret = cs_changeset_add(x->cs, &c)) != 0)
+            return cs_errf(
+                err, errlen, ret,
+                _("cannot add version %llu (%s.%s, stamp %llu after %llu) to a change set: %s"),
+                (unsigned long long)seq, c.table, c.column, (unsigned long long)c.hlc,
+                (unsigned long long)c.prev_hlc, cs_strerror(ret));
+        x->bytes += VERSION_OVERHEAD + (size_t)vbytes;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
-        goto out;
-    }
-    cs_changeset_set_seq(cs, last > after ? after + 1 : after, last);
-    *out = cs;
-    cs = NULL;
-    ret = 0;
-out:
-    if (st != NULL)
-        sqlite3_reset(st);
-    cs_changeset_free(cs);
+    if (rc != SQLITE_DONE)
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
+    return 0;
+}
+
+/* The versions with seq in (lo, hi], through since_take. */
+static int
+since_range(struct since *x, uint64_t lo, uint64_t hi, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&x->r->stmts, ST_SINCE_RANGE, &st);
+    if (rc != SQLITE_OK)
+        return cs__replica_fail(x->r, rc, err, errlen, NC_("cannot %s", "read"));
+    sqlite3_bind_int64(st, 1, (int64_t)lo);
+    sqlite3_bind_int64(st, 2, (int64_t)hi);
+    int ret = since_take(x, st, err, errlen);
+    sqlite3_reset(st);
     return ret;
+}
+
+/*
+ * The keyed read: the transactions logged under the filter's keys (and key
+ * 0) after `after`, merged in seq order by the index, each walked by seq.
+ * Read to the end, the set covers up to the replica's seq now: what no key
+ * names is not the peer's.
+ */
+static int
+since_keyed(struct since *x, uint64_t after, char *err, size_t errlen)
+{
+    struct cs_replica *r = x->r;
+    const struct cs_since_filter *f = x->f;
+    int64_t keys[CS_SINCE_KEYS_MAX];
+    size_t nk = 0;
+    sqlite3_stmt *st;
+    int ret, rc;
+
+    keys[nk++] = 0;
+    for (size_t i = 0; i < f->nkeys && nk < CS_SINCE_KEYS_MAX; i++)
+        if (f->keys[i] != 0)
+            keys[nk++] = f->keys[i];
+    uint64_t top = cs_replica_seq(r), walked = after;
+    if (top <= after)
+        return 0;
+    /* A transaction the cursor stopped inside (a set cut in it) goes on first. */
+    for (size_t i = 0; i < nk; i++) {
+        if ((rc = cs_stmt_get(&r->stmts, ST_LOG_BEFORE, &st)) != SQLITE_OK)
+            return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
+        sqlite3_bind_int64(st, 1, keys[i]);
+        sqlite3_bind_int64(st, 2, (int64_t)after);
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            uint64_t last = (uint64_t)sqlite3_column_int64(st, 0);
+            if (last > walked)
+                walked = last < top ? last : top;
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
+    }
+    if (walked > after && ((ret = since_range(x, after, walked, err, errlen)) != 0 || x->full))
+        return ret;
+    if ((rc = cs_stmt_get(&r->stmts, ST_LOG_READ, &st)) != SQLITE_OK)
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
+    for (int i = 0; i < CS_SINCE_KEYS_MAX; i++)
+        sqlite3_bind_int64(st, i + 1, (size_t)i < nk ? keys[i] : -1);
+    sqlite3_bind_int64(st, 9, (int64_t)after);
+    sqlite3_bind_int64(st, 10, (int64_t)top);
+    ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
+        int64_t end = sqlite3_column_int64(st, 1);
+        uint64_t last = end < 0 ? seq : (uint64_t)end; /* a moved row's version: itself */
+        if (last > top)
+            last = top;
+        if (last <= walked)
+            continue; /* the same transaction under another key, or a moved row's within one */
+        if ((ret = since_range(x, seq - 1 > walked ? seq - 1 : walked, last, err, errlen)) != 0 ||
+            x->full)
+            break;
+        walked = last;
+    }
+    sqlite3_reset(st);
+    if (ret == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
+    if (ret == 0 && !x->full)
+        x->last = top;
+    return ret;
+}
+
+int
+cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
+                         const struct cs_since_filter *filter, struct cs_changeset **out, char *err,
+                         size_t errlen)
+{
+    static const struct cs_since_filter none = {0};
+    struct cs_changeset_header h = {0};
+    struct since x = {.r = r, .max_bytes = max_bytes, .last = after};
+    sqlite3_stmt *st = NULL;
+    int ret, rc;
+
+    *out = NULL;
+    x.f = filter != NULL ? filter : &none;
+    h.origin = r->site;
+    h.schema = CS_SCHEMA_VERSION;
+    if ((ret = cs_changeset_new(&x.cs, &h)) != 0)
+        return ret;
+    if (r->log_on && x.f->nkeys > 0 && x.f->nkeys < CS_SINCE_KEYS_MAX) {
+        ret = since_keyed(&x, after, err, errlen);
+    } else if ((rc = cs_stmt_get(&r->stmts, ST_SINCE, &st)) != SQLITE_OK) {
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
+    } else {
+        sqlite3_bind_int64(st, 1, (int64_t)after);
+        ret = since_take(&x, st, err, errlen);
+        sqlite3_reset(st);
+    }
+    if (ret != 0) {
+        cs_changeset_free(x.cs);
+        return ret;
+    }
+    cs_changeset_set_seq(x.cs, x.last > after ? after + 1 : after, x.last);
+    *out = x.cs;
+    return 0;
 }
 
 /* ---- state hash ---- */

@@ -348,7 +348,9 @@ move_seqs(struct restamp *x)
         if (!x->v[i].move || x->v[i].pinned)
             continue;
         sqlite3_bind_int64(st, 1, x->v[i].seq);
-        rc = cs_step_done(st);
+        /* Its new seq is the largest: the change log names it with the transaction. */
+        if ((rc = cs_step_done(st)) == SQLITE_OK && x->r->log_on)
+            rc = cs__log_note(x->r, x->v[i].tbl, &x->v[i].row, (int64_t)cs_replica_seq(x->r));
     }
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }

@@ -66,6 +66,14 @@ enum {
     ST_HAS_LATER,
     ST_VER_HELD,
     ST_COUNT_OWN,
+    ST_SINCE_RANGE,
+    ST_LOG_ADD,
+    ST_LOG_RELOG,
+    ST_LOG_BEFORE,
+    ST_LOG_READ,
+    ST_LOG_COPY,
+    ST_ROW_KEYS,
+    ST_ROW_SET_KEYS,
     ST__COUNT
 };
 
@@ -126,6 +134,17 @@ struct cs_replica {
     struct name_ix *names;
     size_t nnames, capnames;
     struct cs__map name_map; /* cs__hash of the name -> index in names */
+    /* The change log (log.c): on once built; the open transaction's seqs and rows. */
+    int log_on;
+    struct cs_log_hooks log;
+    int64_t log_first, log_last;
+    struct log_row *lrows;
+    size_t nlrows, caplrows;
+};
+
+struct log_row {
+    int64_t tbl;
+    struct cs_id row;
 };
 
 /* replica.c */
@@ -135,6 +154,13 @@ int cs__row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint6
 int cs__replica_exec(struct cs_replica *r, const char *sql, char *err, size_t errlen,
                      const char *what);
 
+/* log.c; the setting that says the store has a change log */
+#define CS__LOG_META "change_log"
+/* A version was stored with this seq (inside a write transaction). */
+int cs__log_note(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t seq);
+/* Before COMMIT: the transaction logged under its rows' keys. */
+int cs__log_commit(struct cs_replica *r);
+void cs__log_rollback(struct cs_replica *r);
 /* project.c */
 int cs__domain_table(struct cs_replica *r, int64_t tbl, struct dcol **out);
 struct pend *cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols);

@@ -233,15 +233,25 @@ struct cs_since_filter {
     /* 1 to send versions of this row (the hub's scope), 0 to skip them. */
     int (*row_ok)(void *ud, const char *table, const struct cs_id *row);
     void *ud;
+    /*
+     * With a change log (cs_replica_set_log): read only the transactions
+     * logged under these keys (and key 0), by index, instead of every
+     * version; row_ok still judges each row. 0 keys, more than
+     * CS_SINCE_KEYS_MAX or no log: every version is read.
+     */
+    const int64_t *keys;
+    size_t nkeys;
 };
+#define CS_SINCE_KEYS_MAX 8
 
 /*
  * The versions with seq > after that pass the filter, in seq order, as a
  * change set from this replica of about max_bytes encoded (0: no limit),
  * never cutting one local transaction in two unless it alone is over the
  * limit. The header's seq range is what the set covers, skipped versions
- * included, so the peer's cursor moves past them. OUT: *out, free with
- * cs_changeset_free().
+ * included, so the peer's cursor moves past them; a keyed read (filter
+ * keys) that reaches the end covers up to cs_replica_seq(). OUT: *out, free
+ * with cs_changeset_free().
  */
 int cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
                              const struct cs_since_filter *filter, struct cs_changeset **out,
@@ -258,6 +268,44 @@ int cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_by
  */
 int cs_replica_restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count,
                        char *err, size_t errlen);
+
+/*
+ * The change log: each write transaction is logged under the keys of the
+ * rows it wrote (a hub: the org units that place them), as the range of
+ * seqs it wrote, so that a peer's change set is read by index in the keys
+ * of its scope (cs_since_filter.keys) rather than by walking every
+ * version. The store does not know what keys mean; the caller's hooks say.
+ */
+struct cs_log_hooks {
+    /*
+     * The keys (> 0) a row is logged under, the domain tables as the
+     * transaction leaves them: how many were put in keys (at most max; 0:
+     * key 0, which every keyed read includes), or a negative code.
+     */
+    int (*row_keys)(void *ud, const char *table, const struct cs_id *row, int64_t *keys,
+                    size_t max);
+    /*
+     * Optional: a row's keys changed (first: it had none yet), inside the
+     * writing transaction, after its older versions were logged under the
+     * new keys; rows placed through it follow with cs_replica_log_rekey.
+     */
+    int (*moved)(void *ud, const char *table, const struct cs_id *row, int first);
+    void *ud;
+};
+#define CS_LOG_KEYS_MAX 32
+
+/*
+ * Installs the hooks (hooks NULL: none). A replica without a log gets one,
+ * built from its versions and the rows' keys now, in one transaction (the
+ * migration of a store made before the log). From then on a transaction
+ * written without hooks is logged under key 0.
+ */
+int cs_replica_set_log(struct cs_replica *r, const struct cs_log_hooks *hooks, char *err,
+                       size_t errlen);
+/* Inside a write transaction (a moved hook): asks a row's keys again, as a commit does. */
+int cs_replica_log_rekey(struct cs_replica *r, const char *table, const struct cs_id *row);
+/* Inside a write transaction: every entry under key from is also under key to. */
+int cs_replica_log_copy(struct cs_replica *r, int64_t from, int64_t to);
 
 /* A change the hub refused, by its identity. */
 struct cs_refused_id {
