@@ -111,17 +111,29 @@ fields_write(struct client *c, const struct entity *e, const struct cs_id *row, 
     int ret = cs_unit_write(c->rep, e->table, row, unit ? fv[unit - e->fields] : NULL, err, errlen);
     if (ret != 0)
         return ret;
-    for (size_t i = 0; i < e->nfields; i++) {
+    /* Every value checked first, then written in one go: the row is written once. */
+    struct field_buf *buf = calloc(e->nfields ? e->nfields : 1, sizeof(*buf));
+    struct cs_value *val = calloc(e->nfields ? e->nfields : 1, sizeof(*val));
+    const char **cols = calloc(e->nfields ? e->nfields : 1, sizeof(*cols));
+    size_t n = 0;
+    ret = buf == NULL || val == NULL || cols == NULL ? CS_ENOMEM : 0;
+    for (size_t i = 0; i < e->nfields && ret == 0; i++) {
         const struct field *f = &e->fields[i];
-        struct field_buf buf;
-        struct cs_value val;
-
         if (fv[i] == NULL || f == unit)
             continue;
-        if ((ret = field_value(c, f, fv[i], &buf, &val, err, errlen)) != 0 ||
-            (ret = cs_replica_set(c->rep, e->table, row, f->column, &val, err, errlen)) != 0)
-            return ret;
+        cols[n] = f->column;
+        ret = field_value(c, f, fv[i], &buf[n], &val[n], err, errlen);
+        n++;
     }
+    if (ret == 0)
+        ret = cs_replica_set_row(c->rep, e->table, row, n, cols, val, err, errlen);
+    else if (ret == CS_ENOMEM)
+        cs_errf(err, errlen, ret, "%s", cs_strerror(ret));
+    free(buf);
+    free(val);
+    free(cols);
+    if (ret != 0)
+        return ret;
     if (!fields_person(e))
         return 0;
     if ((ret = check_name(c, e, row, err, errlen)) != 0)

@@ -38,6 +38,14 @@ record_exception(struct cs_replica *r, const struct cs_id *cand, const char *rul
     return 0;
 }
 
+/* Text as a value; NULL clears. */
+static struct cs_value
+text_value(const char *t)
+{
+    return t != NULL ? (struct cs_value){.type = CS_VTEXT, .p = t, .n = strlen(t)}
+                     : (struct cs_value){.type = CS_VNIL};
+}
+
 static int
 set_ref(struct cs_replica *r, const char *table, const struct cs_id *row, const char *column,
         const struct cs_id *ref, char *err, size_t errlen)
@@ -310,32 +318,38 @@ step_write(struct cs_replica *r, const struct cs_id *id, struct cs_step *s,
         if ((ret = record_exception(r, id, rule, to, k->force_reason, k->today, err, errlen)) != 0)
             return ret;
     }
+    /* The step's columns, in this order, written in one go (the row is written once). */
+    const char *cols[8];
+    struct cs_value vals[8];
+    char ybuf[CS_DATE_BUFSZ];
+    size_t n = 0;
     cs_date_format(on, datebuf);
-    if ((ret = cs_replica_set_text(r, "candidate", id, "stage", cs_stage_code(to), err, errlen)) !=
-            0 ||
-        (ret = cs_replica_set_text(r, "candidate", id, cs_candidate_stage_column(to), datebuf, err,
-                                   errlen)) != 0 ||
-        (s->helper != NULL &&
-         (ret = set_ref(r, "candidate", id, "helper", s->helper, err, errlen))) ||
-        (s->sponsor[0] != NULL &&
-         (ret = set_ref(r, "candidate", id, "sponsor1", s->sponsor[0], err, errlen)) != 0) ||
-        (s->sponsor[1] != NULL &&
-         (ret = set_ref(r, "candidate", id, "sponsor2", s->sponsor[1], err, errlen)) != 0))
-        return ret;
+#define TEXT(c, t) (cols[n] = (c), vals[n++] = text_value(t))
+#define REF(c, x)                                                                                  \
+    (cols[n] = (c), vals[n++] = (struct cs_value){.type = CS_VBLOB, .p = (x)->b, .n = CS_ID_LEN})
+    TEXT("stage", cs_stage_code(to));
+    TEXT(cs_candidate_stage_column(to), datebuf);
+    if (s->helper != NULL)
+        REF("helper", s->helper);
+    if (s->sponsor[0] != NULL)
+        REF("sponsor1", s->sponsor[0]);
+    if (s->sponsor[1] != NULL)
+        REF("sponsor2", s->sponsor[1]);
+#undef REF
     for (int i = 0; i < CS_RULES_SPONSORS; i++) {
         static const char *const columns[] = {"sponsor1_months", "sponsor2_months"};
-        struct cs_value mv = {.type = CS_VINT, .i = s->sponsor_months[i]};
-        if (s->sponsor_months[i] >= 0 &&
-            (ret = cs_replica_set(r, "candidate", id, columns[i], &mv, err, errlen)) != 0)
-            return ret;
+        if (s->sponsor_months[i] >= 0) {
+            cols[n] = columns[i];
+            vals[n++] = (struct cs_value){.type = CS_VINT, .i = s->sponsor_months[i]};
+        }
     }
     if (s->youth_union_resolution != CS_DATE_NONE) {
-        char ybuf[CS_DATE_BUFSZ];
         cs_date_format(s->youth_union_resolution, ybuf);
-        if ((ret = cs_replica_set_text(r, "candidate", id, "youth_union_resolution_on", ybuf, err,
-                                       errlen)) != 0)
-            return ret;
+        TEXT("youth_union_resolution_on", ybuf);
     }
+#undef TEXT
+    if ((ret = cs_replica_set_row(r, "candidate", id, n, cols, vals, err, errlen)) != 0)
+        return ret;
     if ((to == CS_STAGE_CEREMONY || to == CS_STAGE_OFFICIAL) &&
         (ret = promote(r, id, to, datebuf, err, errlen)) != 0)
         return ret;
@@ -406,10 +420,11 @@ cs_candidate_record(struct cs_replica *r, const struct cs_id *id, struct cs_step
         (ret = cs_rules_check_inputs(CS_STAGE_IDENTIFIED, given, &s->field, err, errlen)) != 0)
         goto out;
     int32_t on = s->on != CS_DATE_NONE ? s->on : k->today;
-    if ((ret = cs_replica_set_text(r, "candidate", id, "stage", cs_stage_code(CS_STAGE_IDENTIFIED),
-                                   err, errlen)) != 0 ||
-        (ret = cs_replica_set_text(r, "candidate", id, "identified_on", cs_date_format(on, datebuf),
-                                   err, errlen)) != 0)
+    /* Both in one go: the row is written once. */
+    static const char *const first[] = {"stage", "identified_on"};
+    const struct cs_value fv[] = {text_value(cs_stage_code(CS_STAGE_IDENTIFIED)),
+                                  text_value(cs_date_format(on, datebuf))};
+    if ((ret = cs_replica_set_row(r, "candidate", id, 2, first, fv, err, errlen)) != 0)
         goto out;
     s->reached = CS_STAGE_IDENTIFIED;
     /* Each later step names its stage by its place: the rules judge them in order. */

@@ -137,15 +137,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                  " WHERE v.seq > ?1 ORDER BY v.seq",
     [ST_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM cs_ver",
     [ST_CONFLICTS] = "SELECT count(*) FROM cs_ver WHERE state = 1",
-    /* A cs_value as an sqlite3_value: bound, then stepped to its one row. */
-    [ST_VALUE] = "SELECT ?1",
-    /* The domain schema as project.c finds it. */
+    /* A name by its index: project.c finds the domain column of a register by name. */
     [ST_NAME_TEXT] = "SELECT name FROM cs_name WHERE ix = ?1",
-    [ST_COLUMN_EXISTS] = "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
-    [ST_COLUMN_COUNT] = "SELECT count(*) " DOMAIN_COLS,
-    [ST_COLUMN_POS] = "SELECT count(*) " DOMAIN_COLS " AND cid <= (SELECT cid FROM"
-                      " pragma_table_info(?1) WHERE name = ?2)",
-    [ST_COLUMN_NAMES] = "SELECT name " DOMAIN_COLS " ORDER BY cid",
     /* Clock repair (restamp.c). */
     [ST_VER_VAL] = "SELECT val FROM cs_ver WHERE seq = ?1",
     [ST_VER_DELETE] = "DELETE FROM cs_ver WHERE seq = ?1",
@@ -406,7 +399,7 @@ current(struct cs_replica *r, const struct ver *v, int64_t *seq, uint64_t *hlc, 
  * became open conflicts (v itself, or the current value v displaced).
  */
 static int
-merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *state,
+merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val, int *state,
           size_t *conflicts)
 {
     sqlite3_stmt *st;
@@ -488,7 +481,7 @@ merge_one(struct cs_replica *r, const struct ver *v, sqlite3_value *val, int *st
     sqlite3_bind_int64(st, 7, v->prev_hlc ? v->prev_site : 0);
     sqlite3_bind_int64(st, 8, (int64_t)v->cl);
     sqlite3_bind_int(st, 9, *state);
-    sqlite3_bind_value(st, 10, val);
+    cs_value_bind(st, 10, val);
     if ((rc = cs_step_done(st)) != SQLITE_OK ||
         (r->log_on &&
          (rc = cs__log_note(r, v->tbl, &v->row, sqlite3_last_insert_rowid(r->db))) != SQLITE_OK))
@@ -702,6 +695,42 @@ row_migrate(struct cs_replica *r, char *err, size_t errlen)
     return ret;
 }
 
+/*
+ * Whether every object store_sql makes is already there: one query on the
+ * schema SQLite has loaded anyway, rather than compiling store_sql's dozen
+ * statements at each open. The names are read from store_sql itself.
+ */
+static int
+store_complete(struct cs_replica *r, int *yes)
+{
+    static const char ine[] = "IF NOT EXISTS ";
+    sqlite3_str *s = sqlite3_str_new(r->db);
+    sqlite3_stmt *st = NULL;
+    int n = 0, rc;
+
+    *yes = 0;
+    sqlite3_str_appendall(s, "SELECT count(*) FROM sqlite_schema WHERE name IN (");
+    for (const char *p = store_sql; (p = strstr(p, ine)) != NULL; n++) {
+        p += sizeof(ine) - 1;
+        sqlite3_str_appendf(s, "%s'%.*s'", n ? ", " : "", (int)strcspn(p, " ("), p);
+    }
+    /* and cs_row's later columns (row_migrate), which a table's name does not tell */
+    sqlite3_str_appendall(s, ") + (SELECT sql LIKE '%site INTEGER%' AND sql LIKE '%keys BLOB%'"
+                             " FROM sqlite_schema WHERE name = 'cs_row')");
+    n++;
+    char *sql = sqlite3_str_finish(s);
+    if (sql == NULL)
+        return SQLITE_NOMEM;
+    if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) == SQLITE_OK &&
+        (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *yes = sqlite3_column_int(st, 0) == n;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    return rc;
+}
+
 int
 cs_replica_open(struct cs_replica **out, const char *path, int flags, const struct cs_id *site,
                 char *err, size_t errlen)
@@ -786,8 +815,14 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
          * hub's are: one added later (cs_dropped) appears in a store made
          * before it without a new schema version, which peers compare.
          */
-        if ((ret = cs__replica_exec(r, store_sql, err, errlen, NC_("cannot %s", "upgrade"))) != 0 ||
-            (ret = row_migrate(r, err, errlen)) != 0)
+        int complete;
+        if ((rc = store_complete(r, &complete)) != SQLITE_OK) {
+            ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
+            goto out;
+        }
+        if (!complete && ((ret = cs__replica_exec(r, store_sql, err, errlen,
+                                                  NC_("cannot %s", "upgrade"))) != 0 ||
+                          (ret = row_migrate(r, err, errlen)) != 0))
             goto out;
         /*
          * Additive schema changes: a newer program adds what is missing,
@@ -1141,7 +1176,7 @@ cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
 {
     if (!r->in_tx)
         return cs_errf(err, errlen, CS_EINVAL, _("no transaction is open"));
-    int rc = cs__pend_flush(r);
+    int rc = cs__pend_flush(r, 1);
     r->batching = 0;
     if (rc == SQLITE_OK)
         rc = cs__log_commit(r);
@@ -1156,19 +1191,6 @@ cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
     r->in_tx = 0;
     r->tx_hlc = 0;
     return 0;
-}
-
-/* Turns a cs_value into an sqlite3_value through a reusable SELECT ?. */
-static int
-with_value(struct cs_replica *r, const struct cs_value *v, sqlite3_stmt **holder)
-{
-    int rc = cs_stmt_get(&r->stmts, ST_VALUE, holder);
-    if (rc != SQLITE_OK)
-        return rc;
-    if ((rc = cs_value_bind(*holder, 1, v)) != SQLITE_OK)
-        return rc;
-    rc = sqlite3_step(*holder);
-    return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
 /*
@@ -1214,7 +1236,6 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
 {
     struct ver x = {0};
     struct cs_value nv = *value, *v = &nv;
-    sqlite3_stmt *holder = NULL;
     char *mem = NULL;
     int rc, state, ret;
 
@@ -1241,18 +1262,16 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
     int64_t cseq;
     uint64_t chlc = 0;
     int64_t csite = 0;
-    if ((rc = current(r, &x, &cseq, &chlc, &csite)) != SQLITE_OK ||
-        (rc = with_value(r, v, &holder)) != SQLITE_OK)
+    if ((rc = current(r, &x, &cseq, &chlc, &csite)) != SQLITE_OK)
         goto out;
-    sqlite3_value *val = sqlite3_column_value(holder, 0);
     if (cseq != 0 && chlc == hlc && csite == r->site_ix) {
         sqlite3_stmt *st;
         if ((rc = cs_stmt_get(&r->stmts, ST_VER_SET_VAL, &st)) != SQLITE_OK)
             goto out;
         sqlite3_bind_int64(st, 1, cseq);
-        sqlite3_bind_value(st, 2, val);
+        cs_value_bind(st, 2, v);
         if ((rc = cs_step_done(st)) != SQLITE_OK ||
-            (rc = cs__domain_set(r, x.tbl, &x.row, x.col, val, (int64_t)x.cl)) != SQLITE_OK)
+            (rc = cs__domain_set(r, x.tbl, &x.row, x.col, v, (int64_t)x.cl)) != SQLITE_OK)
             goto out;
     } else {
         if (cseq != 0) {
@@ -1260,12 +1279,10 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
             x.prev_site = csite;
         }
         size_t ignored = 0;
-        if ((rc = merge_one(r, &x, val, &state, &ignored)) != SQLITE_OK)
+        if ((rc = merge_one(r, &x, v, &state, &ignored)) != SQLITE_OK)
             goto out;
     }
 out:
-    if (holder != NULL)
-        sqlite3_reset(holder);
     free(mem);
     if (rc != SQLITE_OK)
         return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "write to"));
@@ -1292,6 +1309,27 @@ cs_replica_set_text(struct cs_replica *r, const char *table, const struct cs_id 
         v.n = strlen(text);
     }
     return cs_replica_set(r, table, row, column, &v, err, errlen);
+}
+
+int
+cs_replica_set_row(struct cs_replica *r, const char *table, const struct cs_id *row, size_t n,
+                   const char *const *columns, const struct cs_value *values, char *err,
+                   size_t errlen)
+{
+    int ret = 0;
+    if (!r->in_tx)
+        return cs_errf(err, errlen, CS_EINVAL, _("no transaction is open"));
+    /* The row waits in project.c's buffer, as in a merged set, and is written whole at the end. */
+    r->batching = 1;
+    for (size_t i = 0; i < n && ret == 0; i++)
+        ret = cs_replica_set(r, table, row, columns[i], &values[i], err, errlen);
+    r->batching = 0;
+    int rc = ret == 0 ? cs__pend_flush(r, 0) : SQLITE_OK;
+    if (ret != 0)
+        cs__pend_clear(r);
+    else if (rc != SQLITE_OK)
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "write to"));
+    return ret;
 }
 
 static int
@@ -1391,7 +1429,6 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
         if (i > 0 && (ret = cs_hlc_send(&r->clock, &hlc)) != 0)
             goto out;
         struct ver w = x;
-        sqlite3_stmt *holder = NULL;
         int state;
         size_t ignored = 0;
         w.hlc = hlc;
@@ -1409,11 +1446,7 @@ cs_replica_resolve(struct cs_replica *r, const char *table, const struct cs_id *
             w.prev_hlc = chlc;
             w.prev_site = csite;
         }
-        if ((rc = with_value(r, v, &holder)) == SQLITE_OK)
-            rc = merge_one(r, &w, sqlite3_column_value(holder, 0), &state, &ignored);
-        if (holder != NULL)
-            sqlite3_reset(holder);
-        if (rc != SQLITE_OK) {
+        if ((rc = merge_one(r, &w, v, &state, &ignored)) != SQLITE_OK) {
             ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "write to"));
             goto out;
         }
@@ -1436,7 +1469,6 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
 {
     static const struct cs_apply_opts none = {0};
     struct cs_apply_stats s = {0};
-    sqlite3_stmt *holder = NULL;
     int ret, rc = SQLITE_OK;
 
     s.received = cs_changeset_count(cs);
@@ -1460,9 +1492,6 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         return ret;
     r->in_tx = 1;
     r->batching = 1;
-    /* One value holder for the whole set, rebound for each change. */
-    if ((rc = cs_stmt_get(&r->stmts, ST_VALUE, &holder)) != SQLITE_OK)
-        goto fail;
     for (size_t i = 0; i < s.received; i++) {
         struct cs_change c;
         struct ver x = {0};
@@ -1505,23 +1534,15 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
             (rc = site_ix(r, &c.origin, &x.site)) != SQLITE_OK ||
             (c.prev_hlc && (rc = site_ix(r, &c.prev_origin, &x.prev_site)) != SQLITE_OK))
             goto fail;
-        sqlite3_reset(holder);
-        if ((rc = cs_value_bind(holder, 1, &c.value)) != SQLITE_OK ||
-            (rc = sqlite3_step(holder)) != SQLITE_ROW)
-            goto fail;
-        if ((rc = merge_one(r, &x, sqlite3_column_value(holder, 0), &state, &s.conflicts)) !=
-            SQLITE_OK)
+        if ((rc = merge_one(r, &x, &c.value, &state, &s.conflicts)) != SQLITE_OK)
             goto fail;
         if (state < 0)
             s.duplicates++;
         else
             s.applied++;
     }
-    if (holder != NULL)
-        sqlite3_reset(holder);
-    holder = NULL;
     r->batching = 0;
-    if ((rc = cs__pend_flush(r)) != SQLITE_OK)
+    if ((rc = cs__pend_flush(r, 1)) != SQLITE_OK)
         goto fail;
     /* The hook sees the counts of what it commits with (the audit line does). */
     if (st != NULL)
@@ -1538,8 +1559,6 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
 fail:
     ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "merge into"));
 out:
-    if (holder != NULL)
-        sqlite3_reset(holder);
     cs_replica_rollback(r);
     return ret;
 }

@@ -82,10 +82,13 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
             goto out;
         sqlite3_bind_int64(q, 1, v[best].seq);
         if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
-            (rc = cs__row_cl(r, tbl, row, &cl)) == SQLITE_OK)
-            rc = cs__domain_set(r, tbl, row, col, sqlite3_column_value(q, 0), (int64_t)cl);
-        else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+            (rc = cs__row_cl(r, tbl, row, &cl)) == SQLITE_OK) {
+            struct cs_value val;
+            cs_value_column(q, 0, &val);
+            rc = cs__domain_set(r, tbl, row, col, &val, (int64_t)cl);
+        } else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
             rc = SQLITE_CORRUPT;
+        }
         sqlite3_reset(q);
     }
 out:

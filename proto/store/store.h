@@ -13,15 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cellsync/changeset.h"
 #include "cellsync/hlc.h"
 #include "cellsync/id.h"
 #include "cellsync/replica.h"
+#include "cellsync/schema.h"
 #include "cellsync/sqlstmt.h"
 #include "internal.h"
 
-/* Domain columns of a table are those but id and cl; at most this many go in a row upsert. */
+/* A domain table's columns (not id or cl) are bits of its row upsert's mask: at most this many. */
 #define ROW_COLS_MAX 62
-#define DOMAIN_COLS  "FROM pragma_table_info(?1) WHERE name NOT IN ('id', 'cl')"
 
 enum {
     ST_META_GET,
@@ -42,12 +43,7 @@ enum {
     ST_SINCE,
     ST_MAX_SEQ,
     ST_CONFLICTS,
-    ST_VALUE,
     ST_NAME_TEXT,
-    ST_COLUMN_EXISTS,
-    ST_COLUMN_COUNT,
-    ST_COLUMN_POS,
-    ST_COLUMN_NAMES,
     ST_VER_VAL,
     ST_VER_DELETE,
     ST_RS_REISSUE,
@@ -78,17 +74,20 @@ enum {
 };
 
 /*
- * What the merge path knows about a (table, column) pair of the domain
- * schema: the prepared upsert of the column, or that there is none.
+ * Where a register (tbl, col), or a table (tbl, 0), is in the domain schema
+ * (cellsync/schema.h), found once by name: the table's index in the
+ * descriptor, or -1 when the pair is not there.
  */
 struct dcol {
     int64_t tbl, col;
-    sqlite3_stmt *upsert; /* NULL: not a domain column */
     int known;
-    int pos;            /* a column: its place in the table's row upsert (1-based) */
-    int ncols;          /* a table: its domain columns (not id or cl) */
-    sqlite3_stmt *rows; /* a table: the upsert of a whole row, masked (rows_stmt) */
+    int tix;   /* the table's index in cs_schema_tables(), -1: not a domain table or column */
+    int pos;   /* a column: its place in the table's columns and row upsert (1-based) */
+    int ncols; /* a table: its domain columns (not id or cl) */
 };
+
+/* A domain table's statements (project.c), by the table's index in the descriptor. */
+enum { DS_ROW, DS_GET, DS_PUT, DS_CL, DS__COUNT };
 
 /*
  * A domain row waiting for the end of a merged set (cs_replica_apply): the
@@ -98,8 +97,8 @@ struct dcol {
 struct pend {
     int64_t tbl;
     struct cs_id row;
-    uint64_t mask;       /* bit pos - 1: the column has a value in val */
-    sqlite3_value **val; /* [ncols of the table], owned */
+    uint64_t mask;        /* bit pos - 1: the column has a value in val */
+    struct cs_value *val; /* [ncols of the table], with their bytes owned */
     int ncols;
     uint64_t cl;   /* the row's causal length in cs_row, as the set leaves it */
     int cl_raised; /* the set raised it: the domain row takes it */
@@ -125,9 +124,10 @@ struct cs_replica {
     /* Columns (tbl, col) and tables (tbl, 0), in the order first met; found through dmap. */
     struct dcol *dcols;
     size_t ndcols, capdcols;
-    struct cs__map dmap; /* (tbl << 32 ^ col) -> index in dcols */
-    int batching;        /* inside cs_replica_apply: domain rows wait in pend */
-    struct pend *pend;   /* the rows, in the order first touched */
+    struct cs__map dmap;                             /* (tbl << 32 ^ col) -> index in dcols */
+    sqlite3_stmt *dstmt[CS_TABLE__COUNT][DS__COUNT]; /* prepared on first use, PERSISTENT */
+    int batching;      /* inside cs_replica_apply: domain rows wait in pend */
+    struct pend *pend; /* the rows, in the order first touched */
     size_t npend, cappend;
     struct cs__map pmap; /* the row's random bytes ^ tbl -> index in pend */
     /* cs_name looked up: a set names a few dozen tables and columns, thousands of times. */
@@ -169,9 +169,10 @@ void cs__pend_clear(struct cs_replica *r);
 void cs__project_rollback(struct cs_replica *r);
 /* At close: every upsert finalized, the maps freed. */
 void cs__project_release(struct cs_replica *r);
-int cs__pend_flush(struct cs_replica *r);
+/* masked: by the masked upsert (a merged set); else each row read and written whole (row_put). */
+int cs__pend_flush(struct cs_replica *r, int masked);
 int cs__domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col,
-                   sqlite3_value *val, int64_t cl);
+                   const struct cs_value *val, int64_t cl);
 int cs__domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t cl);
 
 #endif

@@ -157,6 +157,14 @@ int cs_replica_set(struct cs_replica *r, const char *table, const struct cs_id *
                    const char *column, const struct cs_value *v, char *err, size_t errlen);
 int cs_replica_set_text(struct cs_replica *r, const char *table, const struct cs_id *row,
                         const char *column, const char *text, char *err, size_t errlen);
+/*
+ * n columns of one row, as cs_replica_set each in order, with the domain
+ * row written once rather than once a column (its search entry is rebuilt
+ * once): what a record's form writes.
+ */
+int cs_replica_set_row(struct cs_replica *r, const char *table, const struct cs_id *row, size_t n,
+                       const char *const *columns, const struct cs_value *values, char *err,
+                       size_t errlen);
 /* Row life: delete makes the causal length even, undelete odd again. */
 int cs_replica_delete_row(struct cs_replica *r, const char *table, const struct cs_id *row,
                           char *err, size_t errlen);
