@@ -18,6 +18,7 @@
  * waits for SIGINT or SIGTERM.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,6 +48,65 @@
  */
 #define BODY_MAX (2 * 1024 * 1024)
 #define COOKIE   "cs_ui"
+
+/*
+ * libmicrohttpd is loaded by `cellsync ui` alone, when it starts: linked,
+ * it and the TLS libraries it needs (gnutls, nettle, gmp, p11-kit, ...)
+ * were mapped and relocated at the start of every command, a third of an
+ * add's instructions (BENCHMARKS.md, section 6). The package depends on
+ * it all the same (packaging/CMakeLists.txt); the soname is its ABI's.
+ */
+#define MHD_SONAME "libmicrohttpd.so.12"
+static struct {
+    struct MHD_Response *(*create_response_from_buffer)(size_t, void *,
+                                                        enum MHD_ResponseMemoryMode);
+    enum MHD_Result (*add_response_header)(struct MHD_Response *, const char *, const char *);
+    enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int, struct MHD_Response *);
+    void (*destroy_response)(struct MHD_Response *);
+    const char *(*lookup_connection_value)(struct MHD_Connection *, enum MHD_ValueKind,
+                                           const char *);
+    struct MHD_Daemon *(*start_daemon)(unsigned int, uint16_t, MHD_AcceptPolicyCallback, void *,
+                                       MHD_AccessHandlerCallback, void *, ...);
+    void (*stop_daemon)(struct MHD_Daemon *);
+} mhd;
+
+/* The entry points of the header, each checked against its pointer's type (never evaluated). */
+#define MHD_FNS(X)                                                                                 \
+    X(create_response_from_buffer)                                                                 \
+    X(add_response_header)                                                                         \
+    X(queue_response)                                                                              \
+    X(destroy_response)                                                                            \
+    X(lookup_connection_value)                                                                     \
+    X(start_daemon)                                                                                \
+    X(stop_daemon)
+
+/* Loads libmicrohttpd; 0, or -1 with dlerror()'s words in err. */
+static int
+mhd_load(char *err, size_t errlen)
+{
+    void *h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        snprintf(err, errlen, "%s", dlerror());
+        return -1;
+    }
+#define LOAD(fn)                                                                                   \
+    (void)sizeof(mhd.fn = &MHD_##fn);                                                              \
+    if ((*(void **)&mhd.fn = dlsym(h, "MHD_" #fn)) == NULL) {                                      \
+        snprintf(err, errlen, "%s", dlerror());                                                    \
+        return -1;                                                                                 \
+    }
+    MHD_FNS(LOAD)
+#undef LOAD
+    return 0;
+}
+
+#define MHD_create_response_from_buffer mhd.create_response_from_buffer
+#define MHD_add_response_header         mhd.add_response_header
+#define MHD_queue_response              mhd.queue_response
+#define MHD_destroy_response            mhd.destroy_response
+#define MHD_lookup_connection_value     mhd.lookup_connection_value
+#define MHD_start_daemon                mhd.start_daemon
+#define MHD_stop_daemon                 mhd.stop_daemon
 
 enum { OPT_NO_BROWSER, OPT_PORT, OPT__COUNT };
 static const struct cs_cli_opt ui_opts[OPT__COUNT] = {
@@ -447,6 +507,9 @@ cmd_ui(int argc, char **argv)
             return client_usage(_("ui: --port: '%s' is not a port number (0 to 65535)"),
                                 ov[OPT_PORT]);
     }
+    char why[256];
+    if (mhd_load(why, sizeof(why)) != 0)
+        return client_fail("%s", why);
     if (sodium_init() < 0)
         return client_fail(_("cannot start the random number generator"));
     /* A sealed key's passphrase is asked on a page (unlock.c), never on a terminal. */
