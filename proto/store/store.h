@@ -87,7 +87,15 @@ struct dcol {
 };
 
 /* A domain table's statements (project.c), by the table's index in the descriptor. */
-enum { DS_ROW, DS_GET, DS_PUT, DS_CL, DS__COUNT };
+enum { DS_ROW, DS_HAS, DS_INS, DS_CL, DS__COUNT };
+
+/* A local write's UPDATE of the columns of mask in table tix (project.c); the last DSHAPES kept. */
+#define DSHAPES 16
+struct dshape {
+    int tix;
+    uint64_t mask;
+    sqlite3_stmt *st;
+};
 
 /*
  * A domain row waiting for the end of a merged set (cs_replica_apply): the
@@ -126,6 +134,8 @@ struct cs_replica {
     size_t ndcols, capdcols;
     struct cs__map dmap;                             /* (tbl << 32 ^ col) -> index in dcols */
     sqlite3_stmt *dstmt[CS_TABLE__COUNT][DS__COUNT]; /* prepared on first use, PERSISTENT */
+    struct dshape dshape[DSHAPES];
+    unsigned nshape;   /* the next slot of dshape to take */
     int batching;      /* inside cs_replica_apply: domain rows wait in pend */
     struct pend *pend; /* the rows, in the order first touched */
     size_t npend, cappend;
