@@ -12,7 +12,7 @@
 #     crypto-only ceiling `cs_swarm --crypto-floor` (both ends, two cores) run RUNS
 #     times in the same run: the ratio of the medians;
 #  3. first contact (cursor 0): 20 devices' first syncs one after the other at a hub
-#     holding N registers of another commune (cs_fill) against the same at an empty
+#     holding N registers of another commune (bench/hub_fill) against the same at an empty
 #     hub: hub CPU per sync (/proc, 10 ms ticks over the 20) and the median wall time
 #     of a sync, the ratio each run; then 20 first contacts at once at the full hub,
 #     how many dropped (failed);
@@ -46,7 +46,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 builds=$build
 [ -n "$base" ] && builds="$base $build"
 for b in $builds; do
-    for f in daemon/cellsyncd client/cellsync bench/bench_merge bench/cs_swarm bench/cs_fill; do
+    for f in daemon/cellsyncd client/cellsync bench/bench_merge bench/cs_swarm bench/hub_fill; do
         [ -x "$b/$f" ] || die "no $b/$f: build it first"
     done
 done
@@ -126,7 +126,7 @@ for b in $builds; do
     "$b/daemon/cellsyncd" init --state "$t.empty" --org-tree "$dir/tree.csv" >/dev/null 2>"$dir/err" ||
         die "init: $(cat "$dir/err")"
     cp -a "$t.empty" "$t.full"
-    "$b/bench/cs_fill" "$t.full" XA-FILL "$N" | sed "s#^#  $b: #" || die "cs_fill failed"
+    "$b/bench/hub_fill" "$t.full" XA-FILL "$N" | sed "s#^#  $b: #" || die "hub_fill failed"
 done
 # contact BUILD TEMPLATE DEVICES CONC: a fresh copy of TEMPLATE served, DEVICES first
 # contacts, CONC at a time.
