@@ -197,7 +197,12 @@ run 0 "all 5 checks ok" -- as_hub cellsyncd check --state "$tmp/state" --config 
 as_hub cellsyncd check --state "$tmp/state" --config /etc/cellsync/cellsyncd.conf >"$out" 2>"$err"
 grep -q "^configuration '/etc/cellsync/cellsyncd.conf': ok$" "$out" && ok ||
     bad "the installed cellsyncd.conf does not pass the check"
-run 0 "integrity ok" -- cellsyncd backup "$tmp/backup" --state "$tmp/state" --config "$tmp/check.conf"
+# Backups are encrypted to a recovery key made elsewhere (here: beside the state).
+run 0 "keep it offline" -- cellsyncd recovery-key new "$tmp/recovery.key"
+run 0 "integrity ok" -- cellsyncd backup --to "$tmp/recovery.key.pub" "$tmp/backup.age" \
+    --state "$tmp/state" --config "$tmp/check.conf"
+[ "$(head -n 1 "$tmp/backup.age")" = "age-encryption.org/v1" ] && ok ||
+    bad "the packaged backup is not an age file"
 
 if command -v man >/dev/null 2>&1; then
     run 0 "/usr/share/man/man8/cellsyncd.8.gz" -- man -w cellsyncd
