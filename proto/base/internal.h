@@ -92,6 +92,8 @@ int cs__mp_str(const struct cs__mpdec *d, const struct msgpack_object *o, char *
 int cs__key_dh_x25519(const struct cs_key *k, const uint8_t x_pk[32], uint8_t shared[32]);
 /* The X25519 form of our secret key (the Noise static key of wire.c); CS_ECRYPTO. Wipe it. */
 int cs__key_x25519_sk(const struct cs_key *k, uint8_t x_sk[32]);
+/* The X25519 form of our public key, made once with the key; NULL if it has none. */
+const uint8_t *cs__key_x25519_pk(const struct cs_key *k);
 
 /*
  * For the fuzzer (tests/fuzz/fuzz_signed.c): body sealed and signed as it is,

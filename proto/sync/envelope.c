@@ -393,10 +393,12 @@ cs_envelope_open(const struct cs_key *k, const uint8_t *env, size_t len, uint8_t
         ret = CS_ERECIPIENT;
         goto out;
     }
-    if (crypto_sign_ed25519_pk_to_curve25519(rcpt_x, cs_key_pk(k)) != 0) {
+    const uint8_t *own_x = cs__key_x25519_pk(k);
+    if (own_x == NULL) {
         ret = CS_ECRYPTO;
         goto out;
     }
+    memcpy(rcpt_x, own_x, sizeof(rcpt_x));
     /* A low-order ephemeral key is the sender's doing: no key could open it. */
     if (cs__key_dh_x25519(k, env + OFF_EPH, shared) < 0) {
         ret = CS_EDECRYPT;

@@ -31,8 +31,16 @@
 
 struct cs_key {
     uint8_t pk[CS_PK_LEN];
-    uint8_t *sk; /* SK_LEN bytes of sodium_malloc memory, read-only outside key_new */
+    /*
+     * SK_LEN bytes of sodium_malloc memory, then the X25519 form of the
+     * secret (X_SK_OFF): read-only outside key_new. Both X25519 forms are
+     * made once, when the key is sealed, not at every envelope and handshake.
+     */
+    uint8_t *sk;
+    uint8_t x_pk[crypto_scalarmult_BYTES];
+    int x_ok; /* the forms exist (an Ed25519 key always has them) */
 };
+#define X_SK_OFF SK_LEN
 
 /* A key with writable secret memory; the caller fills sk and calls key_seal_sk. */
 static int
@@ -41,7 +49,7 @@ key_new(struct cs_key **out)
     struct cs_key *k = calloc(1, sizeof(*k));
     if (k == NULL)
         return CS_ENOMEM;
-    k->sk = sodium_malloc(SK_LEN);
+    k->sk = sodium_malloc(SK_LEN + crypto_scalarmult_SCALARBYTES);
     if (k->sk == NULL) {
         free(k);
         return CS_ENOMEM;
@@ -50,10 +58,12 @@ key_new(struct cs_key **out)
     return 0;
 }
 
-/* Nothing writes the secret after construction; a stray write now faults. */
+/* The X25519 forms, then nothing writes the secret after construction: a stray write faults. */
 static void
 key_seal_sk(struct cs_key *k)
 {
+    k->x_ok = crypto_sign_ed25519_sk_to_curve25519(k->sk + X_SK_OFF, k->sk) == 0 &&
+              crypto_sign_ed25519_pk_to_curve25519(k->x_pk, k->pk) == 0;
     sodium_mprotect_readonly(k->sk);
 }
 
@@ -140,30 +150,29 @@ cs_sig_verify(const uint8_t pk[CS_PK_LEN], const uint8_t sig[CS_SIG_LEN], const 
 int
 cs__key_dh_x25519(const struct cs_key *k, const uint8_t x_pk[32], uint8_t shared[32])
 {
-    int ret = CS_ECRYPTO;
-    uint8_t x_sk[crypto_scalarmult_SCALARBYTES];
-
-    if (crypto_sign_ed25519_sk_to_curve25519(x_sk, k->sk) != 0)
-        goto out;
     /* Non-zero for a low-order point, whose "shared secret" anyone knows. */
-    if (crypto_scalarmult(shared, x_sk, x_pk) != 0)
-        goto out;
-    ret = 0;
-out:
-    sodium_memzero(x_sk, sizeof(x_sk));
-    if (ret < 0)
+    if (!k->x_ok || crypto_scalarmult(shared, k->sk + X_SK_OFF, x_pk) != 0) {
         sodium_memzero(shared, 32);
-    return ret;
+        return CS_ECRYPTO;
+    }
+    return 0;
 }
 
 int
 cs__key_x25519_sk(const struct cs_key *k, uint8_t x_sk[32])
 {
-    if (crypto_sign_ed25519_sk_to_curve25519(x_sk, k->sk) != 0) {
+    if (!k->x_ok) {
         sodium_memzero(x_sk, 32);
         return CS_ECRYPTO;
     }
+    memcpy(x_sk, k->sk + X_SK_OFF, 32);
     return 0;
+}
+
+const uint8_t *
+cs__key_x25519_pk(const struct cs_key *k)
+{
+    return k->x_ok ? k->x_pk : NULL;
 }
 
 int
