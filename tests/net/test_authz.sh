@@ -32,16 +32,8 @@ refused() {
 fx() { _dev=$1; shift; CELLSYNC_HOME="$dir/$_dev" "$fixture" "$@" >/dev/null; }
 unit() { sql "$1" "SELECT hex(id) FROM org_unit WHERE code = '$2'"; }
 
-cat >"$dir/tree.csv" <<'CSV'
-id,parent,level,kind,name
-HU-01,,district,district,"Huyện ủy"
-XA-01,HU-01,commune,commune,"Đảng bộ xã Một"
-CB-01,XA-01,cell,village,"Chi bộ bản Một"
-CB-02,XA-01,cell,village,"Chi bộ bản Hai"
-XA-02,HU-01,commune,commune,"Đảng bộ xã Hai"
-CB-03,XA-02,cell,village,"Chi bộ bản Ba"
-CSV
-hubdo 0 "" -- init --org-tree "$dir/tree.csv"
+# HU-01 (district) -> XA-01 (commune) -> CB-01, CB-02; HU-01 -> XA-02 -> CB-03.
+hubdo 0 "" -- init --org-tree "$(dirname "$0")/../tools/tree_two_communes.csv"
 start_hub "$dir/hub"
 for d in dist:HU-01:committee cm:XA-01:committee c1:CB-01:cell; do
     name=${d%%:*} rest=${d#*:}

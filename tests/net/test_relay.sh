@@ -33,16 +33,8 @@ refused() {
 }
 name_at() { sql "$1" "SELECT full_name FROM candidate WHERE hex(id) = '$k'"; }
 
-cat >"$dir/tree.csv" <<'CSV'
-id,parent,level,kind,name
-HU-01,,district,district,"Huyện ủy"
-XA-01,HU-01,commune,commune,"Đảng bộ xã Một"
-CB-01,XA-01,cell,village,"Chi bộ bản Một"
-CB-02,XA-01,cell,village,"Chi bộ bản Hai"
-XA-02,HU-01,commune,commune,"Đảng bộ xã Hai"
-CB-03,XA-02,cell,village,"Chi bộ bản Ba"
-CSV
-hubdo 0 "" -- init --org-tree "$dir/tree.csv"
+# HU-01 (district) -> XA-01 (commune) -> CB-01, CB-02; HU-01 -> XA-02 -> CB-03.
+hubdo 0 "" -- init --org-tree "$(dirname "$0")/../tools/tree_two_communes.csv"
 # Some thirty syncs from 127.0.0.1 in seconds: over the per-address handshake rate
 # (handshakes_per_address), which this test does not measure. The clock bound of the
 # review's demonstration, 24 hours (a relay was allowed twice that before F8).

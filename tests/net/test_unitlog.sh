@@ -27,16 +27,8 @@ first() {
 }
 candidates() { sql "$1" "SELECT count(*) FROM candidate"; }
 
-cat >"$dir/tree.csv" <<'CSV'
-id,parent,level,kind,name
-HU-01,,district,district,"Huyện ủy"
-XA-01,HU-01,commune,commune,"Đảng bộ xã Một"
-CB-01,XA-01,cell,village,"Chi bộ bản Một"
-CB-02,XA-01,cell,village,"Chi bộ bản Hai"
-XA-02,HU-01,commune,commune,"Đảng bộ xã Hai"
-CB-03,XA-02,cell,village,"Chi bộ bản Ba"
-CSV
-hubdo 0 "" -- init --org-tree "$dir/tree.csv"
+# HU-01 (district) -> XA-01 (commune) -> CB-01, CB-02; HU-01 -> XA-02 -> CB-03.
+hubdo 0 "" -- init --org-tree "$(dirname "$0")/../tools/tree_two_communes.csv"
 printf 'handshakes_per_address = 1000\n' >"$dir/hub.conf"
 start_hub "$dir/hub" --config "$dir/hub.conf"
 for d in c3:CB-03:cell c1:CB-01:cell cm:XA-01:committee dist:HU-01:committee; do
