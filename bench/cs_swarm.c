@@ -456,19 +456,13 @@ take_chunk(struct sync *s, const uint8_t *env, size_t len, uint64_t *seq_last)
 {
     struct cs_envelope_info info;
     struct cs_changeset *cs = NULL;
-    uint8_t *plain = NULL;
-    size_t plainlen;
-    int ret = cs_envelope_open(s->d->key, env, len, &plain, &plainlen, &info);
-    if (ret == 0 && sodium_memcmp(info.origin_pk, hub_pk, CS_PK_LEN) != 0)
-        ret = CS_ESIGNATURE;
-    if (ret == 0)
-        ret = cs_changeset_decode(&cs, plain, plainlen, NULL, 0);
+    /* The device's own checks: the hub's signature, its signed set, the decode. */
+    int ret = cs_sync_open_chunk(s->d->key, hub_pk, env, len, &cs, &info, NULL, 0);
     if (ret == 0) {
         s->recv += cs_changeset_count(cs);
         *seq_last = info.seq_last;
     }
     cs_changeset_free(cs);
-    free(plain);
     return ret;
 }
 
@@ -1055,7 +1049,18 @@ crypto_floor(int m)
         must(dev_write(&d, nchanges ? nchanges : 1), "write");
         must(dev_write(&sib, nchanges ? nchanges : 1), "sibling write");
         must(dev_chunk(&sib, hub_pk, sib.hub_ack, &senv, &senvlen, &slast), "sibling chunk");
-        must(cs_envelope_open(hubk, senv, senvlen, &plain, &plainlen, &info), "sibling open");
+        {
+            /* The hub's copy of the sibling's changes, as its replica would encode them again. */
+            struct cs_chunk_sets sets = {0};
+            must(cs_sync_open_sets(hubk, cs_key_pk(sib.key), senv, senvlen, &sets, &info, NULL, 0),
+                 "sibling open");
+            struct cs_id hub_id;
+            cs_key_id(hubk, &hub_id);
+            cs_changeset_set_origin(sets.own, &hub_id); /* a set names its signer */
+            cs_changeset_set_seq(sets.own, 1, slast);   /* and the hub's seqs it covers */
+            must(cs_changeset_encode(sets.own, &plain, &plainlen), "sibling encode");
+            cs_chunk_sets_release(&sets);
+        }
         free(senv);
         dev_acked(&sib, slast);
 
@@ -1077,25 +1082,19 @@ crypto_floor(int m)
         t_dev_hs -= t3 - t2b; /* the chunk is not the handshake */
         must(cs_session_accept(&hsess, &hhs, dh, sizeof(dh)), "hub accept");
         {
-            uint8_t *p2;
-            size_t p2len;
-            must(cs_envelope_open(hubk, env, envlen, &p2, &p2len, NULL), "hub open");
-            must(cs_changeset_decode(&cs, p2, p2len, NULL, 0), "hub decode");
-            cs_changeset_free(cs);
-            free(p2);
+            /* The hub's checks of a chunk: its signature, the signed set's, the decode. */
+            struct cs_chunk_sets sets = {0};
+            must(cs_sync_open_sets(hubk, cs_key_pk(d.key), env, envlen, &sets, &info, NULL, 0),
+                 "hub open");
+            cs_chunk_sets_release(&sets);
         }
-        /* The hub seals its stored copy of the sibling's change set to this device. */
-        must(cs_envelope_seal(hubk, cs_key_pk(d.key), 1, slast, plain, plainlen, &senv, &senvlen),
+        /* The hub signs and seals its copy of the sibling's change set to this device. */
+        must(cs_sync_seal(hubk, cs_key_pk(d.key), 1, slast, plain, plainlen, NULL, 0, &senv,
+                          &senvlen),
              "hub seal");
         double t4 = cpu_now_s();
-        {
-            uint8_t *p3;
-            size_t p3len;
-            must(cs_envelope_open(d.key, senv, senvlen, &p3, &p3len, NULL), "device open");
-            must(cs_changeset_decode(&cs, p3, p3len, NULL, 0), "device decode");
-            cs_changeset_free(cs);
-            free(p3);
-        }
+        must(cs_sync_open_chunk(d.key, hub_pk, senv, senvlen, &cs, &info, NULL, 0), "device open");
+        cs_changeset_free(cs);
         double t5 = cpu_now_s();
         t_dev += (t1 - t0) + (t3 - t2) + (t5 - t4);
         t_hub += (t2 - t1) + (t4 - t3);
