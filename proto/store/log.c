@@ -76,22 +76,6 @@ keys_norm(int64_t *k, size_t n)
     return m;
 }
 
-static int
-table_name(struct cs_replica *r, int64_t tbl, char *out, size_t cap)
-{
-    sqlite3_stmt *st;
-    int rc = cs_stmt_get(&r->stmts, ST_NAME_TEXT, &st);
-    if (rc != SQLITE_OK)
-        return rc;
-    sqlite3_bind_int64(st, 1, tbl);
-    rc = sqlite3_step(st);
-    out[0] = 0;
-    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 /* The row's keys as the hooks give them now, sorted; key 0 when none. */
 static int
 keys_of(struct cs_replica *r, const char *table, const struct cs_id *row, int64_t *k, size_t *n)
@@ -212,7 +196,7 @@ cs__log_commit(struct cs_replica *r)
     for (size_t i = 0; i < m && rc == SQLITE_OK; i++) {
         const struct log_row *lr = &r->lrows[i];
         if ((i == 0 || lr->tbl != tbl) &&
-            (rc = table_name(r, lr->tbl, table, sizeof(table))) != SQLITE_OK)
+            (rc = cs__name_text(r, lr->tbl, table, sizeof(table))) != SQLITE_OK)
             break;
         tbl = lr->tbl;
         if ((rc = keys_of(r, table, &lr->row, k, &n)) != 0 ||
@@ -231,7 +215,7 @@ cs__log_commit(struct cs_replica *r)
     for (size_t i = 0; i < m && rc == SQLITE_OK && r->log.moved != NULL; i++) {
         if (moved[i] == 0)
             continue;
-        if ((rc = table_name(r, r->lrows[i].tbl, table, sizeof(table))) == SQLITE_OK)
+        if ((rc = cs__name_text(r, r->lrows[i].tbl, table, sizeof(table))) == SQLITE_OK)
             rc = r->log.moved(r->log.ud, table, &r->lrows[i].row, moved[i] == 2);
     }
     free(moved);

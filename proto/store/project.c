@@ -59,8 +59,8 @@ dmap_slot(struct cs_replica *r, int64_t tbl, int64_t col)
 }
 
 /* Looks a name up by index (the maps are keyed by index, the descriptor by name). */
-static int
-name_text(struct cs_replica *r, int64_t ix, char *buf, size_t len)
+int
+cs__name_text(struct cs_replica *r, int64_t ix, char *buf, size_t len)
 {
     sqlite3_stmt *st;
     int rc = cs_stmt_get(&r->stmts, ST_NAME_TEXT, &st);
@@ -96,7 +96,7 @@ dmap_get(struct cs_replica *r, int64_t tbl, int64_t col, struct dcol **out)
     if (!d->known) {
         size_t n;
         const struct cs_schema_table *all = cs_schema_tables(&n), *t;
-        if ((rc = name_text(r, tbl, name, sizeof(name))) != SQLITE_OK)
+        if ((rc = cs__name_text(r, tbl, name, sizeof(name))) != SQLITE_OK)
             return rc;
         t = cs_schema_table(name);
         d->tix = t != NULL ? (int)(t - all) : -1;
@@ -111,7 +111,7 @@ dmap_get(struct cs_replica *r, int64_t tbl, int64_t col, struct dcol **out)
         if (!d->known && tix >= 0) {
             size_t n;
             const struct cs_schema_table *t = &cs_schema_tables(&n)[tix];
-            if ((rc = name_text(r, col, name, sizeof(name))) != SQLITE_OK)
+            if ((rc = cs__name_text(r, col, name, sizeof(name))) != SQLITE_OK)
                 return rc;
             for (size_t i = 0; i < t->ncolumns && d->pos == 0; i++)
                 if (strcmp(t->columns[i].name, name) == 0)

@@ -161,6 +161,8 @@ struct log_row {
 int cs__replica_fail(struct cs_replica *r, int rc, char *err, size_t errlen, const char *what);
 int cs__stamp_cmp(struct cs_replica *r, uint64_t ha, int64_t sa, uint64_t hb, int64_t sb);
 int cs__row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl);
+/* The interned name of index ix (cs_name) into buf; SQLITE_CORRUPT when there is none. */
+int cs__name_text(struct cs_replica *r, int64_t ix, char *buf, size_t len);
 int cs__replica_exec(struct cs_replica *r, const char *sql, char *err, size_t errlen,
                      const char *what);
 
