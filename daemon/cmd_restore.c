@@ -29,6 +29,7 @@
  * Run as root, the new files are given to the owner of the state directory
  * (the daemon's user), as the files they replace were.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -172,6 +173,59 @@ remove_stage(const char *stage)
     errno = e;
 }
 
+/* 0 if path is a plain file (or absent when it may be); else the error naming it. */
+static int
+plain_file(const char *path, int may_miss, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 && errno == ENOENT && may_miss)
+        return 0;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("'%s' is not a plain file (a link, a directory or a device): not copied"),
+                       path);
+    return 0;
+}
+
+/*
+ * A backup holds plain files only: restore runs as root, and a link in a
+ * backup directory (on a stick, say) would read a file of this machine.
+ */
+static int
+plain_files_only(const char *src, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    int ret = 0;
+
+    for (size_t i = 0; i < NNEW; i++)
+        if (ops_path(path, sizeof(path), src, backup_files[i].name) != 0 ||
+            (ret = plain_file(path, 0, err, errlen)) != 0)
+            return ret != 0 ? ret : cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), src);
+    if (ops_path(path, sizeof(path), src, CS_ROTATION_FILE) != 0 ||
+        (ret = plain_file(path, 1, err, errlen)) != 0)
+        return ret != 0 ? ret : cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), src);
+    if (ops_path(path, sizeof(path), src, HUB_OLD_DIR) != 0)
+        return cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), src);
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (!S_ISDIR(st.st_mode))
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("'%s' is not a plain file (a link, a directory or a device): not copied"),
+                       path);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), path, strerror(errno));
+    char sub[PATH_MAX];
+    for (struct dirent *de; ret == 0 && (de = readdir(d)) != NULL;)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            ret = ops_path(sub, sizeof(sub), path, de->d_name) != 0
+                      ? cs_errf(err, errlen, CS_EINVAL, _("'%s': path too long"), path)
+                      : plain_file(sub, 0, err, errlen);
+    closedir(d);
+    return ret;
+}
+
 /* 1. The backup, checked where it lies; nothing is written there. */
 static int
 check_source(const char *src, char *err, size_t errlen)
@@ -193,7 +247,8 @@ check_source(const char *src, char *err, size_t errlen)
                        _("'%s' has a write-ahead log: it is not a backup (make one with "
                          "'cellsyncd backup')"),
                        src);
-    if ((ret = ops_keys_check(src, key_id, sizeof(key_id), err, errlen)) != 0)
+    if ((ret = plain_files_only(src, err, errlen)) != 0 ||
+        (ret = ops_keys_check(src, key_id, sizeof(key_id), err, errlen)) != 0)
         return ret;
     ops_path(path, sizeof(path), src, HUB_REPLICA);
     if ((ret = ops_db_check(path, site, sizeof(site), err, errlen)) != 0)

@@ -256,8 +256,22 @@ ops_copy_file(const char *from, const char *to, mode_t mode, char *err, size_t e
     char buf[65536];
     int in = -1, out = -1, ret = -1;
 
-    if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+    struct stat st;
+
+    /*
+     * Plain files only: a backup directory handed to restore may hold a link
+     * to a file of the machine's (or a FIFO, which would block the open), and
+     * restore runs as root.
+     */
+    if ((in = open(from, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0 && errno != ELOOP)
         return cs_errf(err, errlen, -errno, _("cannot read '%s': %s"), from, strerror(errno));
+    if (in < 0 || fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (in >= 0)
+            close(in);
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("'%s' is not a plain file (a link, a directory or a device): not copied"),
+                       from);
+    }
     if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0) {
         ret = cs_errf(err, errlen, -errno, _("cannot create '%s': %s"), to, strerror(errno));
         close(in);

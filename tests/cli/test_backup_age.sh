@@ -85,6 +85,8 @@ printf 'state = %s\nbackup_recipient = %s\n' "$dir/hub" "$pub" >"$dir/hub.conf"
 hubcmd 0 "encrypted to the recovery key $pub" -- backup "$dir/b2.age" --config "$dir/hub.conf"
 hubcmd 1 "already exists" -- backup "$dir/b2.age" --config "$dir/hub.conf"
 hubdo 1 "not an age public key" -- backup --to age1notakey "$dir/b3.age"
+# The plain form, for the links below.
+hubdo 0 "integrity ok" -- backup --unencrypted "$dir/plain"
 
 # ---- the real age tool opens it, and makes one we restore ----
 if [ $have_age -eq 1 ]; then
@@ -131,6 +133,20 @@ equal "the state after a file that is no backup" "$s0" "$(state_of)"
 hubdo 2 "give the recovery key with --key" -- restore "$dir/b1.age"
 hubdo 1 "is not an age secret key" -- restore --key "$rk.pub" "$dir/b1.age"
 equal "the state after the public key as --key" "$s0" "$(state_of)"
+# A plain backup directory whose retired key, or hub.key, is a link to another
+# file of the machine (restore runs as root): refused by name, nothing copied.
+echo "TOPSECRET-of-the-machine" >"$dir/secret"
+chmod 600 "$dir/secret"
+for f in "hub-old/$old.key" hub.key; do
+    rm -rf "$dir/linked"
+    cp -a "$dir/plain" "$dir/linked"
+    rm "$dir/linked/$f"
+    ln -s "$dir/secret" "$dir/linked/$f"
+    hubdo 1 "'$dir/linked/$f' is not a plain file" -- restore "$dir/linked"
+    equal "the state after a backup with $f a link" "$s0" "$(state_of)"
+    equal "files of the state holding the linked file's text" 0 \
+        "$(grep -rl TOPSECRET "$dir/hub" | wc -l)"
+done
 
 # ---- what age made is restored by us; the real backup brings the hub back ----
 if [ $have_age -eq 1 ]; then
