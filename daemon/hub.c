@@ -60,7 +60,8 @@ static const char hub_sql[] =
     " code_salt BLOB);"
     /*
      * prev and hash chain the entries (audit.c): each entry's hash covers the
-     * one before it, its fields and the hash of its signed envelope, keyed
+     * one before it, its fields and the hash of what it keeps as signed (an
+     * entry that merged stores its signed sets as a zstd frame), keyed
      * with a subkey of hub.key, so an entry changed, removed or inserted
      * shows at `cellsyncd audit verify` even after the triggers below are
      * dropped (F16).
@@ -138,13 +139,15 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* The unit of an enrolled device (who first sent a row: cs_replica_first_writer). */
     [ST_DEV_ORG] = "SELECT org FROM hub_device WHERE id = ?1",
     [ST_UNIT_TREE] = "SELECT parent, cl FROM org_unit WHERE id = ?1",
-    /* One statement, so the entry and its link to the last one cannot be split by another writer.
+    /*
+     * One statement, so the entry and its link to the last one cannot be split by another writer.
+     * ?9 the kept bytes as stored, ?10 as signed (audit.c): the chain hashes those.
      */
     [ST_AUDIT_ADD] =
         "INSERT INTO hub_audit (id, at, device, verdict, seq_first, seq_last, changes, refused,"
         " reason, envelope, prev, hash)"
         " SELECT n.id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, p.hash,"
-        " cs_audit_hash(p.hash, n.id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        " cs_audit_hash(p.hash, n.id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10)"
         " FROM (SELECT coalesce(max(id), 0) + 1 AS id FROM hub_audit) n"
         " LEFT JOIN (SELECT hash FROM hub_audit ORDER BY id DESC LIMIT 1) p",
     [ST_REFUSED_ADD] = "INSERT INTO hub_refused (at, device, tbl, row, col, hlc, origin, val,"

@@ -411,10 +411,12 @@ int hub_audit_verify(struct hub *h, struct hub_audit_check *c, char *err, size_t
 
 /*
  * Appends to the audit trail (a table whose rows cannot be updated or
- * deleted): every change set accepted or refused, with the envelope (and
- * so its signature), so any record's history can be proven later.
+ * deleted): every change set accepted or refused, with what came (and so
+ * its signatures), so any record's history can be proven later.
  * verdict: "accepted", "partly refused", "refused". d may be NULL: the
  * device is then the envelope's signer. info, reason and env may be NULL.
+ * A merged chunk's env (its signed sets) is stored as a zstd frame
+ * (audit.c); CS_EINVAL if env already starts like one.
  */
 int hub_audit(struct hub *h, const struct hub_device *d, const char *verdict,
               const struct cs_envelope_info *info, size_t changes, size_t refused,

@@ -18,8 +18,8 @@
 
 #include <sodium.h>
 #include <zstd.h>
-#include <zstd_errors.h>
 
+#include "cellsync/compress.h"
 #include "cellsync/envelope.h"
 #include "cellsync/error.h"
 #include "internal.h"
@@ -239,21 +239,20 @@ seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq
     uint8_t flags = 0;
     if (plain_len > 1) {
         /*
-         * Room for plain_len - 1 bytes only: a frame that does not fit would
-         * not shrink the body, and zstd then fails with dstSize_tooSmall. Any
-         * zstd error only costs the saving: the body goes out uncompressed.
+         * A frame of plain_len - 1 bytes at most: one that does not fit would
+         * not shrink the body. Any other zstd failure only costs the saving:
+         * the body goes out uncompressed.
          */
-        comp = malloc(plain_len - 1);
-        if (comp == NULL) {
-            ret = CS_ENOMEM;
+        size_t c = 0;
+        ret = cs_zstd_compress(plain, plain_len, ZSTD_LEVEL, plain_len - 1, &comp, &c);
+        if (ret == CS_ENOMEM)
             goto out;
-        }
-        size_t c = ZSTD_compress(comp, plain_len - 1, plain, plain_len, ZSTD_LEVEL);
-        if (!ZSTD_isError(c) && c < plain_len) {
+        if (ret == 0) {
             body = comp;
             body_len = c;
             flags |= CS_ENVELOPE_F_ZSTD;
         }
+        ret = 0;
     }
     ret = seal_body(k, recipient_pk, seq_first, seq_last, flags, (uint32_t)plain_len, body,
                     body_len, eph_seed, out, outlen);
@@ -307,58 +306,19 @@ cs_envelope_peek(const uint8_t *env, size_t len, struct cs_envelope_info *info)
 }
 
 /*
- * Decompresses a body that declares plain_size bytes. The frame must say the
- * same size, be one frame using every byte, and produce exactly that many
- * bytes into a buffer of exactly that size, so a lying frame runs out of room
- * instead of memory.
+ * Decompresses a body that declares plain_size bytes: the frame must say the
+ * same size (cs_zstd_decompress bounds it by that before it allocates).
  */
 static int
 decompress_body(const uint8_t *body, size_t body_size, size_t plain_size, uint8_t **out)
 {
-    int ret = 0;
-    uint8_t *dec = NULL;
-
-    *out = NULL;
-    unsigned long long fcs = ZSTD_getFrameContentSize(body, body_size);
-    if (fcs == ZSTD_CONTENTSIZE_ERROR || fcs == ZSTD_CONTENTSIZE_UNKNOWN) {
+    size_t n = 0;
+    int ret = cs_zstd_decompress(body, body_size, plain_size, out, &n);
+    if (ret == 0 && n != plain_size) {
+        free(*out);
+        *out = NULL;
         ret = CS_ECOMPRESS;
-        goto out;
     }
-    if (fcs > plain_size) {
-        ret = CS_EBOMB;
-        goto out;
-    }
-    if (fcs != plain_size) {
-        ret = CS_ECOMPRESS;
-        goto out;
-    }
-    size_t csize = ZSTD_findFrameCompressedSize(body, body_size);
-    if (ZSTD_isError(csize) || csize != body_size) {
-        ret = CS_ECOMPRESS;
-        goto out;
-    }
-
-    /* parse_header made plain_size > body_size, so it is never 0 here. */
-    dec = malloc(plain_size);
-    if (dec == NULL) {
-        ret = CS_ENOMEM;
-        goto out;
-    }
-    size_t r = ZSTD_decompress(dec, plain_size, body, body_size);
-    if (ZSTD_isError(r)) {
-        /* Out of room means the frame holds more than it declared. */
-        ret = ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall ? CS_EBOMB : CS_ECOMPRESS;
-        goto out;
-    }
-    if (r != plain_size) {
-        ret = CS_ECOMPRESS;
-        goto out;
-    }
-    *out = dec;
-    dec = NULL;
-    ret = 0;
-out:
-    free(dec);
     return ret;
 }
 

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The hub's audit trail holds what it claims (F16 of the security review), through the
 # real binaries: every change set accepted live or by stick is an entry chained to the
-# one before by a hash keyed with the hub's key; `cellsyncd audit verify` checks the
-# chain and the kept signatures. An entry changed by hand (the append-only trigger
+# one before by a hash keyed with the hub's key, its signed sets kept as a zstd frame;
+# `cellsyncd audit verify` checks the chain and the kept signatures. An entry changed by hand (the append-only trigger
 # dropped first, as anyone with the database file can), or removed, is named as the
 # first broken one; a trail of a hub made before the chain is chained at its next open.
 set -u
@@ -38,6 +38,9 @@ n=$(hubsql "SELECT count(*) FROM hub_audit")
 hubdo 0 "the audit trail holds: $n entries chained, $n signatures of change sets checked" -- \
     audit verify
 equal "every entry is chained" 0 "$(hubsql "SELECT count(*) FROM hub_audit WHERE length(hash) != 32")"
+# Each keeps its signed change set as a zstd frame (by its magic number).
+equal "every kept set is compressed" "$n" \
+    "$(hubsql "SELECT count(*) FROM hub_audit WHERE hex(substr(envelope, 1, 4)) = '28B52FFD'")"
 
 # tamper SQL...: runs SQL on a copy of the hub's replica, as someone with the file could.
 cp -r "$dir/hub" "$dir/pristine"
@@ -56,7 +59,7 @@ PY
 tamper "UPDATE hub_audit SET changes = changes + 1 WHERE id = 2"
 hubdo 1 "the audit trail is broken at entry 2 (.*): its contents do not match its hash" -- \
     audit verify
-has "the entries before it (1) hold"
+verdict 1 any "the entries before it (1) hold" "audit verify"
 # The second entry removed: the third no longer follows.
 tamper "DELETE FROM hub_audit WHERE id = 2"
 hubdo 1 "the audit trail is broken at entry 3 (.*): it does not follow the entry before it" -- \
@@ -64,6 +67,18 @@ hubdo 1 "the audit trail is broken at entry 3 (.*): it does not follow the entry
 # An envelope swapped for another entry's: its hash no longer matches.
 tamper "UPDATE hub_audit SET envelope = (SELECT envelope FROM hub_audit WHERE id = 1) WHERE id = 3"
 hubdo 1 "broken at entry 3 (.*): its contents do not match its hash" -- audit verify
+# One byte of a stored frame flipped: what it holds is no longer what was hashed, or no
+# longer a frame at all; either way that entry is named.
+tamper "UPDATE hub_audit SET envelope = CAST(substr(envelope, 1, length(envelope) / 2) ||
+    (CASE WHEN substr(envelope, length(envelope) / 2 + 1, 1) = x'00' THEN x'01' ELSE x'00' END) ||
+    substr(envelope, length(envelope) / 2 + 2) AS BLOB) WHERE id = 3"
+hubdo 1 "broken at entry 3 (.*): \(its contents do not match its hash\|the change sets it keeps cannot be read\)" -- \
+    audit verify
+# A hostile frame that declares 1 TiB (one RLE block of one byte) is refused by that size,
+# before anything is allocated, and named.
+tamper "UPDATE hub_audit SET envelope = x'28B52FFDE000000000000100000B000000' WHERE id = 2"
+hubdo 1 "broken at entry 2 (.*): the change sets it keeps cannot be read: decompressed size is over the limit" -- \
+    audit verify
 # The trail of a hub made before the chain (no prev, no hash): chained at the next open.
 tamper "ALTER TABLE hub_audit DROP COLUMN prev; ALTER TABLE hub_audit DROP COLUMN hash"
 hubdo 0 "the audit trail holds: $n entries chained" -- audit verify

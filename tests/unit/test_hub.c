@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cellsync/compress.h"
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
 #include "cellsync/version.h"
@@ -109,6 +110,23 @@ sql_int(sqlite3 *db, const char *sql)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* OUT: the kept bytes of audit entry id, stored as a zstd frame, as signed; caller frees. */
+static void
+kept_of(sqlite3 *db, int64_t id, uint8_t **kept, size_t *len)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT envelope FROM hub_audit WHERE id = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const void *p = sqlite3_column_blob(st, 0);
+    size_t n = (size_t)sqlite3_column_bytes(st, 0);
+    assert_true(cs_zstd_is_frame(p, n));
+    assert_int_equal(cs_zstd_decompress(p, n, 16u << 20, kept, len), 0);
+    sqlite3_finalize(st);
 }
 
 static mode_t
@@ -1280,16 +1298,23 @@ test_clock_refusal_is_final(void **state)
 
 /* A sealed chunk of d's: a candidate of NT-TH-1, seqs first and first + 1. OUT: *env, free(). */
 static void
-chunk_of(struct fix *f, const struct cs_key *k, const struct hub_device *d, uint64_t first,
-         uint8_t **env, size_t *envlen)
+chunk_rows(struct fix *f, const struct cs_key *k, const struct hub_device *d, uint64_t first,
+           int rows, uint8_t **env, size_t *envlen)
 {
     struct cs_changeset *cs = set_new(d);
-    struct cs_id row;
     uint8_t *plain;
     size_t plen;
-    cs_id_new(&row);
-    add_text(f, cs, d, "candidate", &row, "full_name", "Lường Thị Hoa");
-    add_text(f, cs, d, "candidate", &row, "org_unit", "NT-TH-1");
+    for (int i = 0; i < rows; i++) {
+        struct cs_id row;
+        char name[64], birth[16];
+        cs_id_new(&row);
+        snprintf(name, sizeof(name), "Lường Thị Hoa %d", i);
+        snprintf(birth, sizeof(birth), "%04d-%02d-%02d", 1960 + i % 40, 1 + i % 12, 1 + i % 28);
+        add_text(f, cs, d, "candidate", &row, "full_name", name);
+        add_text(f, cs, d, "candidate", &row, "org_unit", "NT-TH-1");
+        if (rows > 1)
+            add_text(f, cs, d, "candidate", &row, "birth_date", birth);
+    }
     cs_changeset_set_seq(cs, first, first + 1);
     assert_int_equal(cs_changeset_encode(cs, &plain, &plen), 0);
     assert_int_equal(cs_sync_seal(k, cs_key_pk(hub_key(f->h)), first, first + 1, plain, plen, NULL,
@@ -1297,6 +1322,13 @@ chunk_of(struct fix *f, const struct cs_key *k, const struct hub_device *d, uint
                      0);
     free(plain);
     cs_changeset_free(cs);
+}
+
+static void
+chunk_of(struct fix *f, const struct cs_key *k, const struct hub_device *d, uint64_t first,
+         uint8_t **env, size_t *envlen)
+{
+    chunk_rows(f, k, d, first, 1, env, envlen);
 }
 
 /*
@@ -1377,26 +1409,59 @@ test_audit_origin(void **state)
     enroll(f.h, "NT-TH-1", "cell", "máy kiểm toán", &hello);
     assert_int_equal(hub_peer_admit(f.h, cs_key_pk(k), &hello, &p, &w), CS_WELCOME_OK);
     assert_int_equal(hub_peer_commit(f.h, &p, msg, sizeof(msg)), CS_WELCOME_OK);
-    chunk_of(&f, k, &p.dev, 1, &env, &envlen);
+    chunk_rows(&f, k, &p.dev, 1, 100, &env, &envlen);
     if (hub_peer_merge(f.h, &p, env, envlen, &m, err, sizeof(err)) != 0)
         fail_msg("merge: %s", err);
     hub_merge_release(&m);
     free(env);
     sqlite3 *db = db_of(f.h);
     int id = sql_int(db, "SELECT max(id) FROM hub_audit");
-    assert_int_equal(sql_int(db, "SELECT hex(substr(envelope, 1, 3)) = '43534F' FROM hub_audit"
-                                 " WHERE id = (SELECT max(id) FROM hub_audit)"),
-                     1);
+    /* Stored as a zstd frame of the signed set, well under its size (300 registers). */
+    uint8_t *kept;
+    size_t kept_len;
+    kept_of(db, id, &kept, &kept_len);
+    assert_memory_equal(kept, "CSO", 3);
+    int64_t stored = sql_int(db, "SELECT length(envelope) FROM hub_audit WHERE id = (SELECT"
+                                 " max(id) FROM hub_audit)");
+    print_message("audit: a signed set of %zu bytes stored in %lld\n", kept_len, (long long)stored);
+    assert_true(stored > 0 && (size_t)stored * 2 < kept_len);
     assert_int_equal(hub_audit_verify(f.h, &c, err, sizeof(err)), 0);
     assert_int_equal(c.broken_id, 0);
     assert_int_equal(c.signatures, 1);
 
-    /* One byte of the kept change set changed, and the entry's hash made anew with hub.key. */
+    /*
+     * The chain hashes the set as signed, not as stored: the same entry
+     * stored plain, as before compression, holds with the hash it has.
+     */
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER hub_audit_no_update", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "UPDATE hub_audit SET envelope = ?1 WHERE id = ?2", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_blob(st, 1, kept, (int)kept_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, id);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    assert_int_equal(sqlite3_reset(st), SQLITE_OK);
+    assert_int_equal(hub_audit_verify(f.h, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.broken_id, 0);
+    assert_int_equal(c.signatures, 1);
+
+    /*
+     * One byte of the kept change set changed, stored compressed again, and
+     * the entry's hash made anew with hub.key (cs_audit_hash reads the frame).
+     */
+    uint8_t *frame;
+    size_t frame_len;
+    kept[120] ^= 0x01;
+    assert_int_equal(cs_zstd_compress(kept, kept_len, 3, 0, &frame, &frame_len), 0);
+    sqlite3_bind_blob(st, 1, frame, (int)frame_len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, id);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    assert_int_equal(sqlite3_reset(st), SQLITE_OK);
+    free(frame);
+    free(kept);
     assert_int_equal(sqlite3_exec(db,
-                                  "DROP TRIGGER hub_audit_no_update;"
-                                  "UPDATE hub_audit SET envelope = CAST(substr(envelope, 1, 120)"
-                                  " || x'00' || substr(envelope, 122) AS BLOB) WHERE id ="
-                                  " (SELECT max(id) FROM hub_audit);"
                                   "UPDATE hub_audit SET hash = cs_audit_hash(prev, id, at, device,"
                                   " verdict, seq_first, seq_last, changes, refused, reason,"
                                   " envelope) WHERE id = (SELECT max(id) FROM hub_audit)",
@@ -1405,6 +1470,23 @@ test_audit_origin(void **state)
     assert_int_equal(hub_audit_verify(f.h, &c, err, sizeof(err)), 0);
     assert_int_equal(c.broken_id, id);
     assert_non_null(strstr(c.why, "not one its device signed: the signature does not verify"));
+
+    /*
+     * A hostile row: a frame that declares 1 TiB. The walk refuses it by
+     * its declared size, before allocating, and names the entry.
+     */
+    static const uint8_t bomb[] = {
+        0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0,
+        0,    1,    0,    0,    0x0b, 0, 0, 0}; /* FCS 2^40, one last RLE block */
+    sqlite3_bind_blob(st, 1, bomb, sizeof(bomb), SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, id);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    assert_int_equal(hub_audit_verify(f.h, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.broken_id, id);
+    assert_string_equal(c.why,
+                        "the change sets it keeps cannot be read: decompressed size is over the "
+                        "limit");
     /* Or the kept set taken away, the entry chained anew. */
     assert_int_equal(sqlite3_exec(db,
                                   "UPDATE hub_audit SET envelope = NULL WHERE id = (SELECT max(id)"
@@ -1518,6 +1600,7 @@ test_audit(void **state)
 {
     (void)state;
     struct fix f;
+    char err[256];
     fix_init(&f);
     struct cs_envelope_info info = {0};
     uint8_t env[100];
@@ -1530,8 +1613,32 @@ test_audit(void **state)
     sqlite3 *db = db_of(f.h);
     assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit"), 2);
     assert_int_equal(sql_int(db, "SELECT count(DISTINCT device) FROM hub_audit"), 1);
-    assert_int_equal(sql_int(db, "SELECT length(envelope) FROM hub_audit WHERE id = 1"), 100);
+    /* The accepted entry stores what it keeps as a zstd frame of it; the refused one as it came. */
+    uint8_t *kept;
+    size_t kept_len;
+    kept_of(db, 1, &kept, &kept_len);
+    assert_int_equal(kept_len, sizeof(env));
+    assert_memory_equal(kept, env, sizeof(env));
+    free(kept);
     assert_int_equal(sql_int(db, "SELECT seq_last FROM hub_audit WHERE id = 1"), 9);
+    /* Bytes that would be taken for a frame are not kept as merged: they could not be told apart.
+     */
+    uint8_t frame[8] = {0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x00, 0x01, 0x00};
+    assert_int_equal(hub_audit(f.h, &f.cell, "accepted", &info, 1, 0, NULL, frame, sizeof(frame)),
+                     CS_EINVAL);
+    assert_int_equal(hub_audit(f.h, &f.cell, "refused", &info, 0, 0, "bad", frame, sizeof(frame)),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT length(envelope) FROM hub_audit WHERE id = 3"), 8);
+    assert_int_equal(sql_int(db, "SELECT hash = cs_audit_hash(prev, id, at, device, verdict,"
+                                 " seq_first, seq_last, changes, refused, reason, envelope)"
+                                 " FROM hub_audit WHERE id = 3"),
+                     1);
+    struct hub_audit_check c;
+    assert_int_equal(hub_audit_verify(f.h, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.entries, 1);
+    /* Its hash holds over the bytes as given; random bytes are no one's signature. */
+    assert_int_equal(c.broken_id, 1);
+    assert_non_null(strstr(c.why, "is not one its device signed"));
 
     char *msg = NULL;
     assert_int_not_equal(
@@ -1542,7 +1649,7 @@ test_audit(void **state)
     assert_int_not_equal(sqlite3_exec(db, "DELETE FROM hub_audit", NULL, NULL, &msg), SQLITE_OK);
     assert_non_null(strstr(msg, "append-only"));
     sqlite3_free(msg);
-    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit"), 2);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit"), 3);
 
     /* A device cannot write the hub's tables through a register. */
     struct fix *fp = &f;
@@ -1550,7 +1657,6 @@ test_audit(void **state)
     struct cs_id r;
     cs_id_new(&r);
     add_text(fp, cs, &f.committee, "hub_device", &r, "role", "hub");
-    char err[256];
     assert_int_equal(cs_replica_apply(hub_replica(f.h), cs, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_device WHERE role = 'hub'"), 0);
     cs_changeset_free(cs);
