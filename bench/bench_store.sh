@@ -26,23 +26,8 @@ base=${2:-}
 RUNS=${RUNS:-5} MERGE_REGS=${MERGE_REGS:-100000} DEVICES=${DEVICES:-1000} N=${N:-1000000}
 CLIENT_N=${CLIENT_N:-50} FLOOR_SYNCS=${FLOOR_SYNCS:-2000}
 here=$(dirname "$0")
-dir=$(mktemp -d)
-sh "$here/../tests/tools/fake_sysfs.sh" "$dir/sys" crypt "$dir" || exit 1
-export CELLSYNC_SYSFS="$dir/sys" LC_ALL=C.UTF-8
-unset LANGUAGE
-hubpid=''
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-die() {
-    echo "bench_store: $*" >&2
-    exit 1
-}
-load() { cut -d' ' -f1-3 /proc/loadavg; }
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 builds=$build
 [ -n "$base" ] && builds="$base $build"
 for b in $builds; do
@@ -50,15 +35,6 @@ for b in $builds; do
         [ -x "$b/$f" ] || die "no $b/$f: build it first"
     done
 done
-# stats: median [min..max] of the numbers on standard input.
-stats() {
-    sort -g | awk '{ v[NR] = $1 }
-        END { if (NR == 0) { print "-"; exit }
-              m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-              printf "%.3f [%.3f..%.3f] (n=%d)\n", m, v[1], v[NR], NR }'
-}
-med() { stats | cut -d' ' -f1; }
-
 echo "bench_store: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
     "kernel $(uname -r), SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "builds: $builds; RUNS=$RUNS MERGE_REGS=$MERGE_REGS DEVICES=$DEVICES N=$N CLIENT_N=$CLIENT_N"
@@ -112,15 +88,8 @@ echo "  load: $(load)"
 # ---- 3. first contact at a full hub against an empty hub ----
 echo
 echo "== 3. first contact (cursor 0) at a hub holding $N registers of another commune, against an empty hub"
-{
-    echo "id,parent,level,kind,name"
-    echo 'HUYEN,,district,district,"Đảng bộ huyện Mường Lát"'
-    for x in 1 2; do printf 'XA-%02d,HUYEN,commune,commune,"Đảng bộ xã số %d"\n' "$x" "$x"; done
-    echo 'XA-FILL,HUYEN,commune,commune,"Đảng bộ xã đầy"'
-    for c in $(seq 1 20); do printf 'CB-%04d,XA-%02d,cell,village,"Chi bộ bản số %d"\n' "$c" $(((c - 1) % 2 + 1)) "$c"; done
-} >"$dir/tree.csv"
-printf 'max_connections = 4096\nhandshake_timeout = 10\nidle_timeout = 120\n%s\n%s\n' \
-    'handshakes_per_address = 1000000' 'max_connections_per_address = 1000000' >"$dir/conf"
+org_tree 2 20 XA-FILL
+hub_conf
 for b in $builds; do
     t=$dir/tmpl.$(echo "$b" | tr / _)
     "$b/daemon/cellsyncd" init --state "$t.empty" --org-tree "$dir/tree.csv" >/dev/null 2>"$dir/err" ||
@@ -131,23 +100,13 @@ done
 # contact BUILD TEMPLATE DEVICES CONC: a fresh copy of TEMPLATE served, DEVICES first
 # contacts, CONC at a time.
 contact() {
-    rm -rf "$dir/hub" "$dir/port"
+    rm -rf "$dir/hub"
     cp -a "$2" "$dir/hub"
-    "$1/daemon/cellsyncd" serve --config "$dir/conf" --state "$dir/hub" --listen 127.0.0.1:0 \
-        --port-file "$dir/port" 2>"$dir/hub.log" &
-    hubpid=$!
-    i=0
-    while [ ! -s "$dir/port" ] && [ $i -lt 600 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    [ -s "$dir/port" ] || die "the hub did not start: $(cat "$dir/hub.log")"
-    "$build/bench/cs_swarm" --hub "127.0.0.1:$(cat "$dir/port")" --state "$dir/hub" --devices "$3" \
+    hub_serve "$1/daemon/cellsyncd" "$dir/hub" --config "$dir/conf"
+    "$build/bench/cs_swarm" --hub "$addr" --state "$dir/hub" --devices "$3" \
         --concurrency "$4" --rounds 1 --changes 3 --seq-devices 0 --hub-pid "$hubpid" 2>&1 |
         grep 'kind=first' | head -1
-    kill -TERM "$hubpid"
-    wait "$hubpid"
-    hubpid=
+    hub_stop
 }
 for k in $(seq 1 "$RUNS"); do
     for b in $builds; do
