@@ -16,31 +16,10 @@ set -u
 build=${1:?usage: bench_first.sh BUILD_DIR [BASELINE_BUILD_DIR]}
 base=${2:-}
 RUNS=${RUNS:-5} DEVICES=${DEVICES:-20} SIZES=${SIZES:-"0 1000000"}
-dir=$(mktemp -d)
-sh "$(dirname "$0")/../tests/tools/fake_sysfs.sh" "$dir/sys" crypt "$dir" || exit 1
-export CELLSYNC_SYSFS="$dir/sys" LC_ALL=C.UTF-8
-hubpid=''
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-die() {
-    echo "bench_first: $*" >&2
-    exit 1
-}
-{
-    echo "id,parent,level,kind,name"
-    echo 'HUYEN,,district,district,"Đảng bộ huyện Mường Lát"'
-    for x in $(seq 1 25); do printf 'XA-%02d,HUYEN,commune,commune,"Đảng bộ xã số %d"\n' "$x" "$x"; done
-    echo 'XA-FILL,HUYEN,commune,commune,"Đảng bộ xã đầy"'
-    for c in $(seq 1 50); do
-        printf 'CB-%04d,XA-%02d,cell,village,"Chi bộ bản số %d"\n' "$c" $(((c - 1) % 25 + 1)) "$c"
-    done
-} >"$dir/tree.csv"
-printf 'max_connections = 4096\nhandshake_timeout = 10\nidle_timeout = 120\nhandshakes_per_address = 1000000\nmax_connections_per_address = 4096\n' >"$dir/conf"
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+org_tree 25 50 XA-FILL
+hub_conf
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
 
 labels=B
@@ -69,24 +48,14 @@ done
 
 one() { # RUN LABEL N
     b=$(bdir "$2")
-    rm -rf "$dir/hub" "$dir/port"
+    rm -rf "$dir/hub"
     cp -a "$dir/tmpl.$2.$3" "$dir/hub"
-    "$b/daemon/cellsyncd" serve --config "$dir/conf" --state "$dir/hub" --listen 127.0.0.1:0 \
-        --port-file "$dir/port" 2>"$dir/hub.log" &
-    hubpid=$!
-    i=0
-    while [ ! -s "$dir/port" ] && [ $i -lt 200 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    [ -s "$dir/port" ] || die "the hub did not start: $(cat "$dir/hub.log")"
+    hub_serve "$b/daemon/cellsyncd" "$dir/hub" --config "$dir/conf"
     c0=$(cpu_ns $hubpid)
-    "$b/bench/cs_swarm" --hub "127.0.0.1:$(cat "$dir/port")" --state "$dir/hub" \
+    "$b/bench/cs_swarm" --hub "$addr" --state "$dir/hub" \
         --devices "$DEVICES" --rounds 1 --seq-devices 0 --hub-pid "$hubpid" >"$dir/out" 2>&1
     c1=$(cpu_ns $hubpid)
-    kill -TERM "$hubpid"
-    wait "$hubpid"
-    hubpid=
+    hub_stop
     line=$(grep '^round=1 ' "$dir/out")
     okn=$(echo "$line" | sed -n 's/.* ok=\([0-9]*\).*/\1/p')
     p50=$(echo "$line" | sed -n 's/.* p50_ms=\([0-9.]*\).*/\1/p')

@@ -25,27 +25,8 @@ build=${1:?usage: bench_flood.sh BUILD_DIR [BASELINE_BUILD_DIR]}
 base=${2:-}
 SYNCS=${SYNCS:-20} RATE=${RATE:-1000}
 raw=$build/tests/cs_raw bulk=$build/tests/cs_bulk
-dir=$(mktemp -d)
-# `cellsync init` refuses a disk that is not encrypted (client/disk.c); these runs
-# are on scratch data, so it checks a /sys in which $dir is on LUKS.
-sh "$(dirname "$0")/../tests/tools/fake_sysfs.sh" "$dir/sys" crypt "$dir" || exit 1
-export CELLSYNC_SYSFS="$dir/sys"
-hubpid='' floodpid=''
-# shellcheck disable=SC2317 # run by the EXIT trap (shellcheck 0.9 sees it as unreachable)
-cleanup() {
-    [ -n "$floodpid" ] && kill "$floodpid" 2>/dev/null && wait "$floodpid" 2>/dev/null
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8
-unset LANGUAGE
-
-die() {
-    echo "bench_flood: $*" >&2
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 [ -x "$raw" ] && [ -x "$bulk" ] || die "no $raw or $bulk: build the tests first"
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -59,31 +40,20 @@ CSV
 # lines), one device of BUILD_DIR's cellsync.
 run() {
     label=$1 cellsyncd=$2/daemon/cellsyncd cellsync=$build/client/cellsync
-    rm -rf "${dir:?}/hub" "${dir:?}/dev" "${dir:?}/port" "${dir:?}/dev.enroll"
+    rm -rf "${dir:?}/hub" "${dir:?}/dev" "${dir:?}/dev.enroll"
     printf '%s\n' "${3:-}" >"$dir/hub.conf"
     "$cellsyncd" init --state "$dir/hub" --org-tree "$dir/tree.csv" >/dev/null 2>&1 ||
         die "hub init"
-    "$cellsyncd" serve --state "$dir/hub" --listen "[::]:0" --port-file "$dir/port" \
-        --config "$dir/hub.conf" 2>"$dir/hub.log" &
-    hubpid=$!
-    i=0
-    while [ ! -s "$dir/port" ] && [ $i -lt 300 ]; do
-        sleep 0.02
-        i=$((i + 1))
-    done
-    [ -s "$dir/port" ] || die "the hub did not start"
-    addr=127.0.0.1:$(cat "$dir/port") devaddr="[::1]:$(cat "$dir/port")"
-    "$cellsyncd" enroll --state "$dir/hub" --org CB-01 --role cell --name "máy đo" \
-        --addr "$addr" --out "$dir/dev.enroll" >"$dir/enroll.out" 2>&1 || die "enroll: $(cat "$dir/enroll.out")"
+    hub_listen='[::]' hub_serve "$cellsyncd" "$dir/hub" --config "$dir/hub.conf"
+    devaddr="[::1]:$(cat "$dir/port")"
+    device_enroll "$cellsyncd" "$cellsync" "$dir/hub" "$dir/dev" "máy đo"
     export CELLSYNC_HOME="$dir/dev"
-    "$cellsync" init >/dev/null 2>&1 && "$cellsync" enroll "$dir/dev.enroll" >/dev/null 2>&1 ||
-        die "device enroll"
     "$bulk" candidates 3 >/dev/null 2>&1 || die "cs_bulk"
     "$cellsync" sync --quiet --hub "$devaddr" >/dev/null 2>&1 || die "first sync"
     for phase in quiet flood; do
         if [ $phase = flood ]; then
             "$raw" "$addr" flood "$RATE" 600 >"$dir/flood.out" 2>&1 &
-            floodpid=$!
+            pids=$!
             sleep 1
         fi
         : >"$dir/$phase.ms"
@@ -98,18 +68,16 @@ run() {
             n=$((n + 1))
         done
         if [ $phase = flood ]; then
-            kill "$floodpid" 2>/dev/null
-            wait "$floodpid" 2>/dev/null
-            floodpid=''
+            kill "$pids" 2>/dev/null
+            wait "$pids" 2>/dev/null
+            pids=''
         fi
     done
     med_q=$(sort -n "$dir/quiet.ms" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
     med_f=$(sort -n "$dir/flood.ms" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')
     max_q=$(sort -n "$dir/quiet.ms" | tail -1) max_f=$(sort -n "$dir/flood.ms" | tail -1)
     lines=$(wc -l <"$dir/hub.log")
-    kill "$hubpid" 2>/dev/null
-    wait "$hubpid" 2>/dev/null
-    hubpid=''
+    hub_stop
     printf '%s  sync quiet: median %s ms (max %s)  flooded at %s/s: median %s ms (max %s)  ratio %s  hub log lines %s\n' \
         "$label" "$med_q" "$max_q" "$RATE" "$med_f" "$max_f" \
         "$(awk -v a="$med_f" -v b="$med_q" 'BEGIN {printf "%.1fx", a / (b > 0 ? b : 1)}')" "$lines"

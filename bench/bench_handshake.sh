@@ -17,35 +17,10 @@ set -u
     exit 2
 }
 RUNS=${RUNS:-30}
-dir=$(mktemp -d)
-# `cellsync init` refuses a disk that is not encrypted (client/disk.c); these runs
-# are on scratch data, so it checks a /sys in which $dir is on LUKS.
-sh "$(dirname "$0")/../tests/tools/fake_sysfs.sh" "$dir/sys" crypt "$dir" || exit 1
-export CELLSYNC_SYSFS="$dir/sys"
-pids=''
-cleanup() {
-    for p in $pids; do
-        kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-    done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
-unset LANGUAGE CELLSYNC_HOME
-
-die() {
-    echo "bench_handshake: $*" >&2
-    exit 1
-}
-wait_file() {
-    i=0
-    while [ ! -s "$1" ] && [ $i -lt 200 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    [ -s "$1" ]
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+export CELLSYNC_TODAY=2026-03-02
+unset CELLSYNC_HOME
 now_us() { echo $(($(date +%s%N) / 1000)); }
 
 cat >"$dir/tree.csv" <<'EOF'
@@ -59,19 +34,13 @@ setup() {
     k=$1 b=$2
     "$b/daemon/cellsyncd" init --state "$dir/hub$k" --org-tree "$dir/tree.csv" >/dev/null \
         2>"$dir/err" || die "$b: hub init: $(cat "$dir/err")"
-    "$b/daemon/cellsyncd" serve --state "$dir/hub$k" --listen 127.0.0.1:0 \
-        --port-file "$dir/port$k" 2>>"$dir/hub$k.log" &
-    pids="$pids $!"
-    wait_file "$dir/port$k" || die "$b: the hub did not start"
-    addr=127.0.0.1:$(cat "$dir/port$k")
+    # Every build's hub serves through all the rounds: kept in $pids, not as the hub.
+    hub_log=$dir/hub$k.log hub_serve "$b/daemon/cellsyncd" "$dir/hub$k"
+    pids="$pids $hubpid" hubpid=
     echo "$addr" >"$dir/addr$k"
-    "$b/daemon/cellsyncd" enroll --state "$dir/hub$k" --org CB-01 --role cell --name "máy a" \
-        --addr "$addr" --out "$dir/dev$k.enroll" >/dev/null 2>"$dir/err" &&
-        CELLSYNC_HOME="$dir/dev$k" "$b/client/cellsync" init >/dev/null 2>"$dir/err" &&
-        CELLSYNC_HOME="$dir/dev$k" "$b/client/cellsync" enroll "$dir/dev$k.enroll" \
-            >/dev/null 2>"$dir/err" &&
-        CELLSYNC_HOME="$dir/dev$k" "$b/client/cellsync" sync --quiet --hub "$addr" \
-            >/dev/null 2>"$dir/err" || die "$b: device: $(cat "$dir/err")"
+    device_enroll "$b/daemon/cellsyncd" "$b/client/cellsync" "$dir/hub$k" "$dir/dev$k" "máy a"
+    CELLSYNC_HOME="$dir/dev$k" "$b/client/cellsync" sync --quiet --hub "$addr" \
+        >/dev/null 2>"$dir/err" || die "$b: device: $(cat "$dir/err")"
 }
 
 k=0

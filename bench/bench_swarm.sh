@@ -24,75 +24,35 @@ base=${2:-}
 RUNS=${RUNS:-5} DEVICES=${DEVICES:-1000} CELLS=${CELLS:-500} ROUNDS=${ROUNDS:-3}
 CONC=${CONC:-$DEVICES} CHANGES=${CHANGES:-3} SEQ=${SEQ:-200} PROFILE=${PROFILE:-}
 swarm=$build/bench/cs_swarm
-dir=$(mktemp -d)
-# `cellsync init` refuses a disk that is not encrypted (client/disk.c); these runs
-# are on scratch data, so it checks a /sys in which $dir is on LUKS.
-sh "$(dirname "$0")/../tests/tools/fake_sysfs.sh" "$dir/sys" crypt "$dir" || exit 1
-export CELLSYNC_SYSFS="$dir/sys"
-hubpid='' perfpid=''
-# shellcheck disable=SC2317 # run by the EXIT trap (shellcheck 0.9 sees it as unreachable)
-cleanup() {
-    [ -n "$perfpid" ] && kill -INT "$perfpid" 2>/dev/null && wait "$perfpid" 2>/dev/null
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8
-unset LANGUAGE
-
-die() {
-    echo "bench_swarm: $*" >&2
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 [ -x "$swarm" ] || die "no $swarm: build the bench first"
 
-{
-    echo "id,parent,level,kind,name"
-    echo 'HUYEN,,district,district,"Đảng bộ huyện Mường Lát"'
-    for x in $(seq 1 25); do printf 'XA-%02d,HUYEN,commune,commune,"Đảng bộ xã số %d"\n' "$x" "$x"; done
-    for c in $(seq 1 "$CELLS"); do
-        printf 'CB-%04d,XA-%02d,cell,village,"Chi bộ bản số %d"\n' "$c" $(((c - 1) % 25 + 1)) "$c"
-    done
-} >"$dir/tree.csv"
-# The defaults, written out so that no /etc/cellsync/cellsyncd.conf changes them; every
-# simulated device comes from 127.0.0.1, so the per-address limits (issue 16) are lifted,
-# as for devices behind as many addresses.
-printf 'max_connections = 4096\nhandshake_timeout = 10\nidle_timeout = 120\n%s\n%s\n' \
-    'handshakes_per_address = 1000000' 'max_connections_per_address = 1000000' >"$dir/conf"
+org_tree 25 "$CELLS"
+hub_conf
 
 run() { # N LABEL BUILD: one run, its lines in $dir/run.LABEL.N
     cellsyncd=$3/daemon/cellsyncd
-    rm -rf "$dir/hub" "$dir/port"
+    rm -rf "$dir/hub"
     "$cellsyncd" init --state "$dir/hub" --org-tree "$dir/tree.csv" >/dev/null 2>"$dir/err" ||
         die "init: $(cat "$dir/err")"
-    "$cellsyncd" serve --config "$dir/conf" --state "$dir/hub" --listen 127.0.0.1:0 \
-        --port-file "$dir/port" 2>"$dir/hub.log" &
-    hubpid=$!
-    i=0
-    while [ ! -s "$dir/port" ] && [ $i -lt 200 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    [ -s "$dir/port" ] || die "the hub did not start: $(cat "$dir/hub.log")"
+    hub_serve "$cellsyncd" "$dir/hub" --config "$dir/conf"
     if [ -n "$PROFILE" ] && [ "$1" = 1 ] && [ "$2" = B ]; then
         perf record -F 499 -g --call-graph dwarf,16384 -p "$hubpid" -o "$PROFILE" \
             2>"$dir/perf.log" &
-        perfpid=$!
+        pids=$!
         sleep 0.5
     fi
-    "$swarm" --hub "127.0.0.1:$(cat "$dir/port")" --state "$dir/hub" --devices "$DEVICES" \
+    "$swarm" --hub "$addr" --state "$dir/hub" --devices "$DEVICES" \
         --concurrency "$CONC" --rounds "$ROUNDS" --changes "$CHANGES" --seq-devices "$SEQ" \
         --hub-pid "$hubpid" >"$dir/run.$2.$1" 2>"$dir/swarm.err"
     rc=$?
-    if [ -n "$perfpid" ]; then
-        kill -INT "$perfpid"
-        wait "$perfpid"
-        perfpid=
+    if [ -n "$pids" ]; then
+        kill -INT "$pids" # perf writes its file on SIGINT
+        wait "$pids"
+        pids=
     fi
-    kill -TERM "$hubpid"
-    wait "$hubpid"
-    hubpid=
+    hub_stop
     grep 'event=worker' "$dir/hub.log" | sed 's/.*event=worker/worker/' >>"$dir/run.$2.$1"
     sed "s/^/run $1 $2: /" "$dir/run.$2.$1"
     [ $rc -eq 0 ] || {

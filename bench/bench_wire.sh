@@ -26,26 +26,9 @@ MEMBERS=${MEMBERS:-2000}
 CUT_MS=${CUT_MS:-30000}
 cellsync=$build/client/cellsync cellsyncd=$build/daemon/cellsyncd proxy=$build/tests/cs_proxy
 month=$build/bench/cs_month
-dir=$(mktemp -d)
-# `cellsync init` refuses a disk that is not encrypted (client/disk.c); these runs
-# are on scratch data, so it checks a /sys in which $dir is on LUKS.
-sh "$(dirname "$0")/../tests/tools/fake_sysfs.sh" "$dir/sys" crypt "$dir" || exit 1
-export CELLSYNC_SYSFS="$dir/sys"
-hubpid='' proxypid=''
-cleanup() {
-    [ -n "$proxypid" ] && kill "$proxypid" 2>/dev/null && wait "$proxypid" 2>/dev/null
-    [ -n "$hubpid" ] && kill "$hubpid" 2>/dev/null && wait "$hubpid" 2>/dev/null
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-export LC_ALL=C.UTF-8 CELLSYNC_TODAY=2026-03-02
-unset LANGUAGE
-
-die() {
-    echo "bench_wire: $*" >&2
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+export CELLSYNC_TODAY=2026-03-02
 wait_file() {
     i=0
     while [ ! -s "$1" ] && [ $i -lt 200 ]; do
@@ -56,30 +39,22 @@ wait_file() {
 }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 hub_start() {
-    rm -f "$dir/port"
-    "$cellsyncd" serve --state "$dir/hub" --listen 127.0.0.1:0 --port-file "$dir/port" \
-        2>>"$dir/hub.log" &
-    hubpid=$!
-    wait_file "$dir/port" || die "the hub did not start"
-    hubaddr=127.0.0.1:$(cat "$dir/port")
-}
-hub_stop() {
-    kill -TERM "$hubpid" && wait "$hubpid"
-    hubpid=
+    hub_serve "$cellsyncd" "$dir/hub"
+    hubaddr=$addr
 }
 proxy_start() {
     rm -f "$dir/pport" "$dir/stats"
     "$proxy" --target "$hubaddr" --port-file "$dir/pport" --stats "$dir/stats" \
         --max-seconds 900 "$@" 2>>"$dir/proxy.log" &
-    proxypid=$!
+    pids=$!
     wait_file "$dir/pport" || die "the proxy did not start"
     paddr=127.0.0.1:$(cat "$dir/pport")
 }
 # Sets up, down, turns, conns, cuts from the stats line.
 proxy_stop() {
-    kill -TERM "$proxypid"
-    wait "$proxypid"
-    proxypid=
+    kill -TERM "$pids"
+    wait "$pids"
+    pids=
     line=$(cat "$dir/stats")
     up=$(echo "$line" | sed -n 's/.* up=\([0-9]*\).*/\1/p')
     down=$(echo "$line" | sed -n 's/.* down=\([0-9]*\).*/\1/p')
@@ -117,11 +92,7 @@ EOF
     die "hub init: $(cat "$dir/err")"
 hub_start
 for name in a b; do
-    "$cellsyncd" enroll --state "$dir/hub" --org CB-01 --role cell --name "máy $name" \
-        --addr "$hubaddr" --out "$dir/$name.enroll" >/dev/null 2>"$dir/err" &&
-        CELLSYNC_HOME="$dir/$name" "$cellsync" init >/dev/null 2>"$dir/err" &&
-        CELLSYNC_HOME="$dir/$name" "$cellsync" enroll "$dir/$name.enroll" >/dev/null 2>"$dir/err" ||
-        die "device $name: $(cat "$dir/err")"
+    device_enroll "$cellsyncd" "$cellsync" "$dir/hub" "$dir/$name" "máy $name"
 done
 CELLSYNC_HOME="$dir/a" "$cellsync" sync --quiet --hub "$hubaddr" >/dev/null 2>"$dir/err" ||
     die "first sync of A: $(cat "$dir/err")"

@@ -3,7 +3,8 @@
 #   . "$(dirname "$0")/lib.sh"
 # It makes $dir, a scratch directory on a /sys that says it is encrypted, removed at
 # exit once the hub ($hubpid) and every process in $pids are stopped; then gives die,
-# load, stats and med, an org tree, a hub configuration, and a hub served on loopback.
+# load, stats and med, an org tree, a hub configuration, a hub served on loopback and
+# a device enrolled at it.
 # shellcheck shell=sh
 bench=$(basename "$0" .sh)
 dir=$(mktemp -d)
@@ -57,15 +58,15 @@ hub_conf() {
     printf 'max_connections = 4096\nhandshake_timeout = 10\nidle_timeout = 120\n%s\n%s\n' \
         'handshakes_per_address = 1000000' 'max_connections_per_address = 1000000' >"$dir/conf"
 }
-# hub_serve CELLSYNCD STATE [OPTION...]: `cellsyncd serve` of STATE on a port of
-# 127.0.0.1 the system chooses (OPTIONs after), its log in ${hub_log:-$dir/hub.log};
-# sets hubpid and addr.
+# hub_serve CELLSYNCD STATE [OPTION...]: `cellsyncd serve` of STATE on a port the system
+# chooses of ${hub_listen:-127.0.0.1} (OPTIONs after), its log in ${hub_log:-$dir/hub.log};
+# sets hubpid and addr (127.0.0.1:PORT).
 hub_serve() {
     _cellsyncd=$1 _state=$2 _log=${hub_log:-$dir/hub.log}
     shift 2
     rm -f "$dir/port"
-    "$_cellsyncd" serve --state "$_state" --listen 127.0.0.1:0 --port-file "$dir/port" "$@" \
-        2>"$_log" &
+    "$_cellsyncd" serve --state "$_state" --listen "${hub_listen:-127.0.0.1}:0" \
+        --port-file "$dir/port" "$@" 2>"$_log" &
     hubpid=$!
     _i=0
     while [ ! -s "$dir/port" ] && [ $_i -lt 600 ]; do
@@ -81,4 +82,13 @@ hub_stop() {
     kill -TERM "$hubpid"
     wait "$hubpid"
     hubpid=
+}
+# device_enroll CELLSYNCD CELLSYNC STATE HOME NAME: a device NAME of cell CB-01 made at
+# HOME (its CELLSYNC_HOME) and enrolled at the hub of STATE served at $addr.
+device_enroll() {
+    "$1" enroll --state "$3" --org CB-01 --role cell --name "$5" --addr "$addr" \
+        --out "$4.enroll" >/dev/null 2>"$dir/err" &&
+        CELLSYNC_HOME="$4" "$2" init >/dev/null 2>"$dir/err" &&
+        CELLSYNC_HOME="$4" "$2" enroll "$4.enroll" >/dev/null 2>"$dir/err" ||
+        die "device $5: $(cat "$dir/err")"
 }
