@@ -11,7 +11,8 @@
 #   sh bench/bench_first.sh BUILD_DIR [BASELINE_BUILD_DIR]
 #   RUNS=5 DEVICES=20 SIZES="0 1000000"
 # A baseline without bench/hub_fill gets one built from this file's source against
-# its own libraries (bench/hub_fill.c needs only hub.h and the replica API).
+# its own libraries (bench/hub_fill.c needs only hub.h, the replica API and
+# tests/common/bulk.c).
 set -u
 build=${1:?usage: bench_first.sh BUILD_DIR [BASELINE_BUILD_DIR]}
 base=${2:-}
@@ -32,7 +33,8 @@ for l in $labels; do
         src=$(cd "$b/.." && pwd)
         fill=$dir/hub_fill.$l
         # shellcheck disable=SC2046 # the include directories, one word each
-        cc -O2 -o "$fill" "$(dirname "$0")/hub_fill.c" -I"$src/daemon" \
+        cc -O2 -o "$fill" "$(dirname "$0")/hub_fill.c" "$(dirname "$0")/../tests/common/bulk.c" \
+            -I"$(dirname "$0")/../tests/common" -I"$src/daemon" \
             $(for i in "$src"/proto/*/include; do echo "-I$i"; done) \
             "$b/daemon/libcellsyncd_core.a" "$b/proto/libcellsync_proto.a" \
             -lsqlite3 -lsodium -lmsgpackc -lzstd -lutf8proc -lm || die "cannot build hub_fill for $b"

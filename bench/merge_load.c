@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bulk.h"
 #include "cellsync/error.h"
 #include "merge_load.h"
 
@@ -110,22 +111,6 @@ bm_summary(const char *name, const double *v, int n, const char *unit)
 
 /* ---- the device side: registers and chunks ---- */
 
-static const char *const family[] = {"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Lò", "Đinh", "Hà"};
-static const char *const given[] = {"Văn Sỹ",   "Thị Hoa",    "Văn Thắng", "Thị Ánh",
-                                    "Văn Dũng", "Thị Phượng", "Đức Mạnh",  "Thị Hường"};
-static const char *const place[] = {"Bản Khe Ván, xã Mường Lý, huyện Mường Lát, tỉnh Thanh Hóa",
-                                    "Bản Pù Quăn, xóm 2, xã Mường Lý, huyện Mường Lát",
-                                    "Thôn Đông, xã Quảng Phú, huyện Quảng Xương",
-                                    "Tổ dân phố 5, phường Điện Biên, thành phố Thanh Hóa"};
-
-static void
-set_text(struct cs_replica *r, const struct cs_id *id, const char *column, const char *text)
-{
-    int ret = cs_replica_set_text(r, "candidate", id, column, text, bm_err, sizeof(bm_err));
-    if (ret != 0)
-        bm_die(column, ret);
-}
-
 void
 bm_fill_device(struct cs_replica *r, long first, long count)
 {
@@ -134,23 +119,9 @@ bm_fill_device(struct cs_replica *r, long first, long count)
         int ret;
         if ((ret = cs_replica_begin(r, bm_err, sizeof(bm_err))) != 0)
             bm_die("begin", ret);
-        for (long k = i; k < end && k < i + PER_TX; k++) {
-            struct cs_id id;
-            char name[128], phone[32], note[256];
-            cs_id_new(&id);
-            snprintf(name, sizeof(name), "%s %s %ld", family[k % 8], given[(k / 8) % 8], k);
-            snprintf(phone, sizeof(phone), "09%08ld", k);
-            snprintf(note, sizeof(note),
-                     "Quần chúng ưu tú số %ld, đoàn viên tích cực, được chi bộ phân công giúp đỡ",
-                     k);
-            set_text(r, &id, "full_name", name);
-            set_text(r, &id, "stage", "identified");
-            set_text(r, &id, "identified_on", "2026-03-02");
-            set_text(r, &id, "phone", phone);
-            set_text(r, &id, "hometown", place[k % 4]);
-            set_text(r, &id, "note", note);
-            set_text(r, &id, "org_unit", "CB-01");
-        }
+        for (long k = i; k < end && k < i + PER_TX; k++)
+            if ((ret = cs_test_candidate(r, "CB-01", k, bm_err, sizeof(bm_err))) != 0)
+                bm_die("candidate", ret);
         if ((ret = cs_replica_commit(r, bm_err, sizeof(bm_err))) != 0)
             bm_die("commit", ret);
     }

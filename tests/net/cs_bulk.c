@@ -9,14 +9,15 @@
  *   cs_bulk candidates N [ORG]    N candidates in ORG (default: the device's
  *                                 org from enrollment); prints N
  *
- * Names, home towns and notes are Vietnamese with diacritics: the bytes on
- * the wire are the multi-byte UTF-8 a real cell sends.
+ * The candidates are tests/common/bulk.h's: names, home towns and notes in
+ * Vietnamese with diacritics, the multi-byte UTF-8 a real cell sends.
  */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk.h"
 #include "cellsync/error.h"
 #include "cellsync/meta.h"
 #include "cellsync/replica.h"
@@ -31,42 +32,6 @@ die(const char *what, int ret)
 {
     fprintf(stderr, "cs_bulk: %s: %s\n", what, err[0] ? err : cs_strerror(ret));
     exit(1);
-}
-
-static const char *const family[] = {"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Lò", "Đinh", "Hà"};
-static const char *const given[] = {"Văn Sỹ",   "Thị Hoa",    "Văn Thắng", "Thị Ánh",
-                                    "Văn Dũng", "Thị Phượng", "Đức Mạnh",  "Thị Hường"};
-static const char *const place[] = {"Bản Khe Ván, xã Mường Lý, huyện Mường Lát, tỉnh Thanh Hóa",
-                                    "Bản Pù Quăn, xóm 2, xã Mường Lý, huyện Mường Lát",
-                                    "Thôn Đông, xã Quảng Phú, huyện Quảng Xương",
-                                    "Tổ dân phố 5, phường Điện Biên, thành phố Thanh Hóa"};
-
-static void
-set_text(struct cs_replica *r, const struct cs_id *id, const char *column, const char *text)
-{
-    int ret = cs_replica_set_text(r, "candidate", id, column, text, err, sizeof(err));
-    if (ret != 0)
-        die(column, ret);
-}
-
-static void
-one(struct cs_replica *r, const char *org, long i)
-{
-    struct cs_id id;
-    char name[128], phone[32], note[256];
-
-    cs_id_new(&id);
-    snprintf(name, sizeof(name), "%s %s %ld", family[i % 8], given[(i / 8) % 8], i);
-    snprintf(phone, sizeof(phone), "09%08ld", i);
-    snprintf(note, sizeof(note),
-             "Quần chúng ưu tú số %ld, đoàn viên tích cực, được chi bộ phân công giúp đỡ", i);
-    set_text(r, &id, "full_name", name);
-    set_text(r, &id, "stage", "identified");
-    set_text(r, &id, "identified_on", "2026-03-02");
-    set_text(r, &id, "phone", phone);
-    set_text(r, &id, "hometown", place[i % 4]);
-    set_text(r, &id, "note", note);
-    set_text(r, &id, "org_unit", org);
 }
 
 static int
@@ -95,7 +60,8 @@ candidates(long n, const char *org_arg)
         if ((ret = cs_replica_begin(r, err, sizeof(err))) != 0)
             die("begin", ret);
         for (long k = i; k < n && k < i + PER_TX; k++)
-            one(r, org, k);
+            if ((ret = cs_test_candidate(r, org, k, err, sizeof(err))) != 0)
+                die("candidate", ret);
         if ((ret = cs_replica_commit(r, err, sizeof(err))) != 0)
             die("commit", ret);
     }
