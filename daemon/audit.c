@@ -135,8 +135,8 @@ kept_packed(const struct audit_entry *e)
  * e's kept bytes as they were signed: a stored frame decompressed into
  * *buf (malloc'd, caller frees; NULL when there was nothing to do), at most
  * what one chunk's plaintext can be (CS_ENVELOPE_MAX_PLAIN), so a hostile
- * row cannot make the walk allocate without limit. 0, CS_EBOMB,
- * CS_ECOMPRESS, CS_ENOMEM.
+ * row cannot make the walk allocate without limit. 0, or CS_EBOMB,
+ * CS_ECOMPRESS, CS_ENOMEM with e as it was.
  */
 static int
 entry_unpack(struct audit_entry *e, uint8_t **buf)
@@ -213,9 +213,10 @@ hub__audit_migrate(struct hub *h, char *err, size_t errlen)
             v[i] = sqlite3_column_value(sel, i);
         entry_of(v, &e);
         e.prev = have_prev ? prev : NULL;
+        /* A frame that cannot be read is chained as stored: `audit verify` names it. */
         uint8_t *buf;
-        if (entry_unpack(&e, &buf) != 0) {
-            rc = SQLITE_CORRUPT;
+        if (entry_unpack(&e, &buf) == CS_ENOMEM) {
+            rc = SQLITE_NOMEM;
             goto out;
         }
         entry_hash(h->audit_key, &e, out);

@@ -79,6 +79,12 @@ hubdo 1 "broken at entry 3 (.*): \(its contents do not match its hash\|the chang
 tamper "UPDATE hub_audit SET envelope = x'28B52FFDE000000000000100000B000000' WHERE id = 2"
 hubdo 1 "broken at entry 2 (.*): the change sets it keeps cannot be read: decompressed size is over the limit" -- \
     audit verify
+# Also in a trail chained at its next open (below): the open chains it as stored, the
+# walk names it.
+tamper "UPDATE hub_audit SET envelope = x'28B52FFDE000000000000100000B000000' WHERE id = 2;
+    ALTER TABLE hub_audit DROP COLUMN prev; ALTER TABLE hub_audit DROP COLUMN hash"
+hubdo 1 "broken at entry 2 (.*): the change sets it keeps cannot be read: decompressed size is over the limit" -- \
+    audit verify
 # The trail of a hub made before the chain (no prev, no hash): chained at the next open.
 tamper "ALTER TABLE hub_audit DROP COLUMN prev; ALTER TABLE hub_audit DROP COLUMN hash"
 hubdo 0 "the audit trail holds: $n entries chained" -- audit verify
