@@ -709,13 +709,13 @@ store_complete(struct cs_replica *r, int *yes)
     int n = 0, rc;
 
     *yes = 0;
-    sqlite3_str_appendall(s, "SELECT count(*) FROM sqlite_schema WHERE name IN (");
+    sqlite3_str_appendall(s, "SELECT (SELECT count(*) FROM sqlite_schema WHERE name IN (");
     for (const char *p = store_sql; (p = strstr(p, ine)) != NULL; n++) {
         p += sizeof(ine) - 1;
         sqlite3_str_appendf(s, "%s'%.*s'", n ? ", " : "", (int)strcspn(p, " ("), p);
     }
     /* and cs_row's later columns (row_migrate), which a table's name does not tell */
-    sqlite3_str_appendall(s, ") + (SELECT sql LIKE '%site INTEGER%' AND sql LIKE '%keys BLOB%'"
+    sqlite3_str_appendall(s, ")) + (SELECT sql LIKE '%site INTEGER%' AND sql LIKE '%keys BLOB%'"
                              " FROM sqlite_schema WHERE name = 'cs_row')");
     n++;
     char *sql = sqlite3_str_finish(s);
