@@ -9,6 +9,7 @@
  * what to do, since the person reading it exported the file from Excel or
  * LibreOffice and can export it again.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <expat.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <minizip/unzip.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "cellsync/date.h"
@@ -26,6 +28,69 @@
 #include "cellsync/i18n.h"
 #include "cellsync/sheet.h"
 #include "cellsync/util.h"
+
+/*
+ * minizip (and zlib under it) and expat are loaded by the first workbook
+ * read, not linked: linked, every command mapped and relocated them at its
+ * start, a workbook or not (~0.1 ms of the CPU of `candidate add`:
+ * BENCHMARKS.md, section 16). The package depends on them all the same
+ * (packaging/CMakeLists.txt); the sonames are their ABIs'.
+ */
+static const char *const zx_soname[] = {"libminizip.so.1", "libexpat.so.1"};
+
+/* The entry points used, by library (an index of zx_soname). */
+#define ZX_FNS(X)                                                                                  \
+    X(0, unzOpen2_64)                                                                              \
+    X(0, unzGetGlobalInfo64)                                                                       \
+    X(0, unzGoToFirstFile)                                                                         \
+    X(0, unzGoToNextFile)                                                                          \
+    X(0, unzLocateFile)                                                                            \
+    X(0, unzGetCurrentFileInfo64)                                                                  \
+    X(0, unzOpenCurrentFile)                                                                       \
+    X(0, unzReadCurrentFile)                                                                       \
+    X(0, unzCloseCurrentFile)                                                                      \
+    X(0, unzClose)                                                                                 \
+    X(1, XML_ParserCreateNS)                                                                       \
+    X(1, XML_SetUserData)                                                                          \
+    X(1, XML_SetElementHandler)                                                                    \
+    X(1, XML_SetCharacterDataHandler)                                                              \
+    X(1, XML_SetStartDoctypeDeclHandler)                                                           \
+    X(1, XML_Parse)                                                                                \
+    X(1, XML_StopParser)                                                                           \
+    X(1, XML_GetErrorCode)                                                                         \
+    X(1, XML_GetCurrentLineNumber)                                                                 \
+    X(1, XML_ErrorString)                                                                          \
+    X(1, XML_ParserFree)
+
+/* Each pointer has its function's type, from the library's own header. */
+static struct {
+#define ZX_DECL(lib, fn) __typeof__(&fn) fn;
+    ZX_FNS(ZX_DECL)
+#undef ZX_DECL
+} zx;
+static pthread_once_t zx_once = PTHREAD_ONCE_INIT;
+static char zx_why[256]; /* why they could not be loaded; "" once they are */
+
+static void
+zx_load(void)
+{
+    void *h[sizeof(zx_soname) / sizeof(zx_soname[0])];
+
+    snprintf(zx_why, sizeof(zx_why), "?");
+    for (size_t i = 0; i < sizeof(zx_soname) / sizeof(zx_soname[0]); i++)
+        if ((h[i] = dlopen(zx_soname[i], RTLD_NOW | RTLD_LOCAL)) == NULL) {
+            snprintf(zx_why, sizeof(zx_why), "%s", dlerror());
+            return;
+        }
+#define ZX_LOAD(lib, fn)                                                                           \
+    if ((*(void **)&zx.fn = dlsym(h[lib], #fn)) == NULL) {                                         \
+        snprintf(zx_why, sizeof(zx_why), "%s", dlerror());                                         \
+        return;                                                                                    \
+    }
+    ZX_FNS(ZX_LOAD)
+#undef ZX_LOAD
+    zx_why[0] = 0;
+}
 
 /* What an empty cell points to; never freed. */
 static char empty_cell[] = "";
@@ -456,7 +521,7 @@ xlsx_stop(struct xlsx *x, int ret)
 {
     if (x->ret == 0)
         x->ret = ret;
-    XML_StopParser(x->xp, XML_FALSE);
+    zx.XML_StopParser(x->xp, XML_FALSE);
 }
 
 static void
@@ -912,14 +977,14 @@ xlsx_part(struct xlsx *x, unzFile uf, const char *name, enum part part, int opti
     x->partname = name;
     x->collect = x->in_rph = 0;
     x->text.n = 0;
-    if ((x->xp = XML_ParserCreateNS(NULL, '|')) == NULL)
+    if ((x->xp = zx.XML_ParserCreateNS(NULL, '|')) == NULL)
         return CS_ENOMEM;
-    XML_SetUserData(x->xp, x);
-    XML_SetElementHandler(x->xp, xml_start, xml_end);
-    XML_SetCharacterDataHandler(x->xp, xml_text);
-    XML_SetStartDoctypeDeclHandler(x->xp, xml_doctype);
+    zx.XML_SetUserData(x->xp, x);
+    zx.XML_SetElementHandler(x->xp, xml_start, xml_end);
+    zx.XML_SetCharacterDataHandler(x->xp, xml_text);
+    zx.XML_SetStartDoctypeDeclHandler(x->xp, xml_doctype);
     /* 1: names compared with their case, as libraries write them and Excel reads them. */
-    if ((zr = unzLocateFile(uf, name, 1)) == UNZ_END_OF_LIST_OF_FILE || zr == UNZ_PARAMERROR) {
+    if ((zr = zx.unzLocateFile(uf, name, 1)) == UNZ_END_OF_LIST_OF_FILE || zr == UNZ_PARAMERROR) {
         ret = optional ? 1
                        : cs_errf(x->err, x->errlen, CS_EINVAL,
                                  _("'%s' is not a whole xlsx workbook: it has no %s (open it in "
@@ -928,13 +993,13 @@ xlsx_part(struct xlsx *x, unzFile uf, const char *name, enum part part, int opti
         goto out;
     }
     if (zr != UNZ_OK ||
-        (zr = unzGetCurrentFileInfo64(uf, &info, NULL, 0, NULL, 0, NULL, 0)) != UNZ_OK)
+        (zr = zx.unzGetCurrentFileInfo64(uf, &info, NULL, 0, NULL, 0, NULL, 0)) != UNZ_OK)
         why = unz_reason(zr);
     else if (info.flag & 1)
         why = _("it is encrypted with a password");
     else if (info.compression_method != 0 && info.compression_method != Z_DEFLATED)
         why = _("it is compressed in a way other than deflate");
-    else if ((zr = unzOpenCurrentFile(uf)) != UNZ_OK)
+    else if ((zr = zx.unzOpenCurrentFile(uf)) != UNZ_OK)
         why = unz_reason(zr);
     else
         opened = 1;
@@ -946,9 +1011,9 @@ xlsx_part(struct xlsx *x, unzFile uf, const char *name, enum part part, int opti
         goto out;
     }
     for (;;) {
-        int got = unzReadCurrentFile(uf, buf, sizeof(buf));
+        int got = zx.unzReadCurrentFile(uf, buf, sizeof(buf));
         if (got == 0) {
-            zr = unzCloseCurrentFile(uf);
+            zr = zx.unzCloseCurrentFile(uf);
             opened = 0;
             if (total != info.uncompressed_size)
                 why = unz_reason(UNZ_ERRNO);
@@ -976,15 +1041,15 @@ xlsx_part(struct xlsx *x, unzFile uf, const char *name, enum part part, int opti
                           x->s->name, name, CS_SHEET_MAX_BYTES >> 20);
             goto out;
         }
-        if (XML_Parse(x->xp, buf, got, got == 0) != XML_STATUS_OK) {
+        if (zx.XML_Parse(x->xp, buf, got, got == 0) != XML_STATUS_OK) {
             if (x->ret != 0)
                 ret = x->ret;
             else
                 ret = cs_errf(x->err, x->errlen, CS_EINVAL,
                               _("'%s' is a damaged xlsx workbook (%s, line %lu: %s): open it in "
                                 "the spreadsheet and save it again"),
-                              x->s->name, name, (unsigned long)XML_GetCurrentLineNumber(x->xp),
-                              XML_ErrorString(XML_GetErrorCode(x->xp)));
+                              x->s->name, name, (unsigned long)zx.XML_GetCurrentLineNumber(x->xp),
+                              zx.XML_ErrorString(zx.XML_GetErrorCode(x->xp)));
             goto out;
         }
         if (got == 0)
@@ -993,8 +1058,8 @@ xlsx_part(struct xlsx *x, unzFile uf, const char *name, enum part part, int opti
     ret = x->ret;
 out:
     if (opened)
-        unzCloseCurrentFile(uf);
-    XML_ParserFree(x->xp);
+        zx.unzCloseCurrentFile(uf);
+    zx.XML_ParserFree(x->xp);
     x->xp = NULL;
     return ret;
 }
@@ -1003,7 +1068,7 @@ out:
 static int
 has_part(unzFile uf, const char *name)
 {
-    return unzLocateFile(uf, name, 1) == UNZ_OK;
+    return zx.unzLocateFile(uf, name, 1) == UNZ_OK;
 }
 
 /* What a zip archive that is not an xlsx workbook is, to say so. */
@@ -1037,16 +1102,16 @@ open_archive(struct membuf *m)
     unzFile uf;
     int zr;
 
-    if ((uf = unzOpen2_64(m, &io)) == NULL)
+    if ((uf = zx.unzOpen2_64(m, &io)) == NULL)
         goto out;
-    if ((zr = unzGetGlobalInfo64(uf, &gi)) == UNZ_OK && gi.number_entry > 0) {
-        for (zr = unzGoToFirstFile(uf); zr == UNZ_OK; zr = unzGoToNextFile(uf))
+    if ((zr = zx.unzGetGlobalInfo64(uf, &gi)) == UNZ_OK && gi.number_entry > 0) {
+        for (zr = zx.unzGoToFirstFile(uf); zr == UNZ_OK; zr = zx.unzGoToNextFile(uf))
             ;
         if (zr == UNZ_END_OF_LIST_OF_FILE)
             zr = UNZ_OK;
     }
     if (zr != UNZ_OK) {
-        unzClose(uf);
+        zx.unzClose(uf);
         uf = NULL;
     }
 out:
@@ -1061,6 +1126,10 @@ read_xlsx(struct cs_sheet *s, const void *data, size_t size, char *err, size_t e
     unzFile uf;
     int ret;
 
+    /* Once per process, under a lock: the web pages' threads may read workbooks at once. */
+    pthread_once(&zx_once, zx_load);
+    if (zx_why[0] != 0)
+        return cs_errf(err, errlen, -ELIBACC, _("cannot read '%s': %s"), s->name, zx_why);
     /* minizip says no more than that it could not: a memory failure reads as damage. */
     if ((uf = open_archive(&m)) == NULL)
         return cs_errf(err, errlen, CS_EINVAL,
@@ -1091,7 +1160,7 @@ out:
     free(x.date_fmts);
     free(x.xf_date);
     free(x.text.p);
-    unzClose(uf);
+    zx.unzClose(uf);
     return ret;
 }
 
