@@ -14,6 +14,7 @@
 #include "cellsync/i18n.h"
 #include "cellsync/key.h"
 #include "cellsync/meta.h"
+#include "cellsync/validate.h"
 #include "client.h"
 
 enum { OPT_ORG, OPT_UNENCRYPTED, OPT__COUNT };
@@ -110,9 +111,11 @@ client_init(const char *home, const char *org, unsigned flags, struct cs_id *sit
         unlink(pub_path);
         return err[0] ? ret : cs_errf(err, errlen, ret, "%s", cs_strerror(ret));
     }
+    /* The indexes each person recorded is checked by (client_open() adds them to older stores). */
+    cs_person_index(cs_replica_db(r));
     /*
      * The new store's tables go into the database file now, so the first
-     * commands start with an empty log (see checkpoint_if_long in common.c).
+     * commands start with an empty log (see checkpoint_if_long in home.c).
      */
     sqlite3_wal_checkpoint_v2(cs_replica_db(r), NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     cs_replica_close(r);

@@ -19,6 +19,7 @@
 #include "cellsync/holiday.h"
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
+#include "cellsync/validate.h"
 #include "client.h"
 
 /* ---- the data directory ---- */
@@ -168,6 +169,13 @@ client_open(struct client *c)
      * page's time went to writing the file: BENCHMARKS.md, section 10).
      */
     sqlite3_exec(c->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+    /*
+     * Each person recorded is checked against those born the same day: by an
+     * index, not by reading them all (at 3,000 candidates, 30% of an add's
+     * instructions; BENCHMARKS.md, section 16). Made once; if it cannot be
+     * now (the replica busy or read-only), the check reads them all instead.
+     */
+    cs_person_index(c->db);
     if ((ret = cs_codes_sql_register(c->db)) != 0 || (ret = cs_date_holidays_new(&c->hol)) != 0) {
         client_close(c);
         return client_fail("%s", cs_strerror(ret));

@@ -194,6 +194,17 @@ static const char same_birth_sql[] =
     " AND id IN (SELECT member FROM candidate WHERE id = ?3 AND member IS NOT NULL))"
     " ORDER BY 1, 2";
 
+/* Compiled at every open of a device's replica: the statements do nothing once they exist. */
+static const char person_index_sql[] =
+    "CREATE INDEX IF NOT EXISTS candidate_birth ON candidate(birth_date);"
+    "CREATE INDEX IF NOT EXISTS member_birth ON member(birth_date);";
+
+int
+cs_person_index(sqlite3 *db)
+{
+    return sqlite3_exec(db, person_index_sql, NULL, NULL, NULL);
+}
+
 int
 cs_person_duplicate(sqlite3 *db, const char *table, const struct cs_id *row, const char *org,
                     struct cs_person_match *match, char *err, size_t errlen)

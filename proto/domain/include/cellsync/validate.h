@@ -74,4 +74,13 @@ struct cs_person_match {
 int cs_person_duplicate(sqlite3 *db, const char *table, const struct cs_id *row, const char *org,
                         struct cs_person_match *match, char *err, size_t errlen);
 
+/*
+ * Makes the indexes by date of birth that cs_person_duplicate() reads by,
+ * if they are missing; without them it reads every candidate and member.
+ * For a device, which checks each person it records: a hub does not, and
+ * would keep them up to date at every merge. Best effort (a replica in use
+ * or read-only is checked all the same, by reading it all): SQLite's code.
+ */
+int cs_person_index(sqlite3 *db);
+
 #endif
