@@ -6,10 +6,10 @@
  * what the whole set of versions implies, whatever order they came in:
  *
  *   x arrives, not known yet:
- *     x is superseded if a known version names x as prev or is a later
- *       write of x's origin;
- *     versions x names as prev, and earlier writes of x's origin, become
- *       superseded (x's writer saw them);
+ *     x is superseded if a known version is a later write of x's origin
+ *       or names as prev a write of x's origin at x's stamp or later;
+ *     open conflicts x saw the same way (earlier writes of x's origin, and
+ *       of its prev's origin up to its prev's stamp) become superseded;
  *     if x beats the current version, x is current and the old current is
  *       a conflict (it cannot be superseded: nothing known is larger);
  *     otherwise x is superseded or, if nothing saw it, a conflict.
@@ -119,7 +119,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                        " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 0",
     [ST_VER_SUPERSEDE] =
         "UPDATE cs_ver SET state = 2 WHERE tbl = ?1 AND row = ?2 AND col = ?3"
-        " AND state != 2 AND ((hlc = ?4 AND site = ?5) OR (hlc < ?6 AND site = ?7))",
+        " AND state = 1 AND ((hlc <= ?4 AND site = ?5) OR (hlc < ?6 AND site = ?7))",
     [ST_VER_SET_STATE] = "UPDATE cs_ver SET state = ?2 WHERE seq = ?1",
     [ST_VER_SET_VAL] = "UPDATE cs_ver SET val = ?2 WHERE seq = ?1",
     [ST_VER_INSERT] = "INSERT INTO cs_ver(tbl, row, col, hlc, site, prev_hlc, prev_site, cl,"
@@ -373,6 +373,18 @@ bind_reg(sqlite3_stmt *st, const struct ver *v)
     sqlite3_bind_int64(st, 3, v->col);
 }
 
+/*
+ * Whether write v saw version (hlc, site): a later write of the same origin,
+ * or its prev names that origin at that stamp or later (the origin wrote
+ * (hlc, site) before the write v saw, so v's writer saw it too).
+ */
+static int
+covers(const struct ver *v, uint64_t hlc, int64_t site)
+{
+    return (v->site == site && v->hlc > hlc) ||
+           (v->prev_hlc != 0 && v->prev_site == site && v->prev_hlc >= hlc);
+}
+
 /* The register's current version, *seq = 0 when it has none. */
 static int
 current(struct cs_replica *r, const struct ver *v, int64_t *seq, uint64_t *hlc, int64_t *site)
@@ -428,12 +440,10 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
             sqlite3_reset(st);
             return SQLITE_OK; /* a duplicate */
         }
-        if ((prev_hlc != 0 && prev_hlc == v->hlc && prev_site == v->site) ||
+        if ((prev_hlc != 0 && prev_hlc >= v->hlc && prev_site == v->site) ||
             (hlc > v->hlc && site == v->site))
             seen = 1;
-        if (vstate != CS_VS_SUPERSEDED &&
-            ((v->prev_hlc != 0 && hlc == v->prev_hlc && site == v->prev_site) ||
-             (hlc < v->hlc && site == v->site)))
+        if (vstate == CS_VS_CONFLICT && covers(v, hlc, site))
             settles = 1;
         if (vstate == CS_VS_CURRENT) {
             cseq = sqlite3_column_int64(st, 5);
@@ -445,7 +455,7 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
     if (rc != SQLITE_DONE)
         return rc;
 
-    /* What this write saw is settled. */
+    /* The open conflicts this write saw are settled. */
     if (settles) {
         if ((rc = cs_stmt_get(&r->stmts, ST_VER_SUPERSEDE, &st)) != SQLITE_OK)
             return rc;
@@ -456,17 +466,15 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
         sqlite3_bind_int64(st, 7, v->site);
         if ((rc = cs_step_done(st)) != SQLITE_OK)
             return rc;
-        /* The current one may have been settled: it is no longer current. */
-        if (cseq != 0 && ((v->prev_hlc != 0 && chlc == v->prev_hlc && csite == v->prev_site) ||
-                          (chlc < v->hlc && csite == v->site)))
-            cseq = 0;
     }
+    /* The current version stays current unless v beats it; then v may have seen it. */
     int wins = cseq == 0 || cs__stamp_cmp(r, v->hlc, v->site, chlc, csite) > 0;
+    int cur_seen = wins && cseq != 0 && covers(v, chlc, csite);
     if (wins && cseq != 0) {
         if ((rc = cs_stmt_get(&r->stmts, ST_VER_SET_STATE, &st)) != SQLITE_OK)
             return rc;
         sqlite3_bind_int64(st, 1, cseq);
-        sqlite3_bind_int(st, 2, CS_VS_CONFLICT);
+        sqlite3_bind_int(st, 2, cur_seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT);
         if ((rc = cs_step_done(st)) != SQLITE_OK)
             return rc;
     }
@@ -517,7 +525,7 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
             (rc = cs__domain_set(r, v->tbl, &v->row, v->col, val, (int64_t)cl)) != SQLITE_OK)
             return rc;
     }
-    *conflicts += (*state == CS_VS_CONFLICT) + (wins && cseq != 0);
+    *conflicts += (*state == CS_VS_CONFLICT) + (wins && cseq != 0 && !cur_seen);
     return SQLITE_OK;
 }
 

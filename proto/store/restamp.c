@@ -62,7 +62,7 @@ recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t co
         for (size_t j = 0; j < n && !seen; j++)
             seen =
                 j != i &&
-                ((v[j].prev_hlc == v[i].hlc && v[j].prev_site == v[i].site && v[j].prev_hlc != 0) ||
+                ((v[j].prev_hlc >= v[i].hlc && v[j].prev_site == v[i].site && v[j].prev_hlc != 0) ||
                  (v[j].site == v[i].site && v[j].hlc > v[i].hlc));
         int state = i == best ? CS_VS_CURRENT : seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
         if (state == v[i].state)

@@ -1076,7 +1076,9 @@ oracle_state(const struct pv *v, size_t n, size_t i)
             continue;
         if (u->hlc > x->hlc || (u->hlc == x->hlc && id_cmp(&u->origin, &x->origin) > 0))
             is_max = 0;
-        if ((u->prev_hlc == x->hlc && id_cmp(&u->prev_origin, &x->origin) == 0) ||
+        /* u's prev names x's origin at x's stamp or later: u's writer saw x too. */
+        if ((u->prev_hlc != 0 && u->prev_hlc >= x->hlc &&
+             id_cmp(&u->prev_origin, &x->origin) == 0) ||
             (id_cmp(&u->origin, &x->origin) == 0 && u->hlc > x->hlc))
             seen = 1;
     }

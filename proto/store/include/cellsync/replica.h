@@ -9,8 +9,10 @@
  * replaced (prev), the row's causal length and a local dense seq. Of the
  * versions of one register:
  *   - the largest (hlc, origin) is current: it is what the domain tables show;
- *   - a version is superseded when a later write saw it: some version names
- *     it as prev, or a later version comes from the same origin;
+ *   - a version is superseded when a later write saw it: a later version
+ *     comes from the same origin, or some version's prev names the same
+ *     origin at the version's stamp or later (that origin wrote it before
+ *     the write that was seen);
  *   - every other version is an open conflict: a concurrent edit that lost.
  * That state is a function of the set of versions alone, so any order of
  * arrival, and any number of duplicates, ends in the same state, and no
