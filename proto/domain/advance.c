@@ -185,8 +185,8 @@ local_day(uint64_t ms)
 
 /*
  * Whether this device changed the candidate's stage today, by this
- * replica's clock: its register has more than one version (the record was
- * not only added) and the latest was written here today. A step another
+ * replica's clock: its current version replaced an earlier one (it names a
+ * prev: the record was not only added) and was written here today. A step another
  * device wrote today (the committee's decision) does not count: the
  * mistake this guards against is this device's command run twice.
  * 1, 0, or CS_ESQLITE.
@@ -195,10 +195,8 @@ static int
 stage_changed_today(struct cs_replica *r, const struct cs_id *id)
 {
     static const char sql[] =
-        "SELECT hlc, origin, (SELECT count(*) FROM cs_version WHERE tbl = 'candidate'"
-        "  AND row = ?1 AND col = 'stage')"
-        " FROM cs_version WHERE tbl = 'candidate' AND row = ?1 AND col = 'stage'"
-        " ORDER BY hlc DESC LIMIT 1";
+        "SELECT hlc, origin, prev_hlc != 0 FROM cs_version WHERE tbl = 'candidate'"
+        " AND row = ?1 AND col = 'stage' AND state = 'current'";
     const struct cs_id *self = cs_replica_site(r);
     sqlite3_stmt *st;
     int ret = CS_ESQLITE;
@@ -210,7 +208,7 @@ stage_changed_today(struct cs_replica *r, const struct cs_id *id)
         uint64_t hlc = (uint64_t)sqlite3_column_int64(st, 0);
         int mine = sqlite3_column_bytes(st, 1) == CS_ID_LEN &&
                    memcmp(sqlite3_column_blob(st, 1), self->b, CS_ID_LEN) == 0;
-        ret = mine && sqlite3_column_int(st, 2) > 1 &&
+        ret = mine && sqlite3_column_int(st, 2) &&
               local_day(cs_hlc_ms(hlc)) == local_day(cs_hlc_ms(cs_replica_now(r)));
     } else {
         ret = 0;

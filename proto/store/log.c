@@ -335,8 +335,11 @@ log_build(struct cs_replica *r)
     if (rc != SQLITE_DONE && rc != SQLITE_OK)
         return rc;
     rc = sqlite3_prepare_v2(r->db,
-                            "SELECT v.seq, c.keys FROM cs_ver v LEFT JOIN cs_row c"
-                            " ON c.tbl = v.tbl AND c.row = v.row ORDER BY v.seq",
+                            /* Both tables of versions, each in seq order: merged, no sort. */
+                            "SELECT v.seq, c.keys FROM cs_reg v LEFT JOIN cs_row c"
+                            " ON c.tbl = v.tbl AND c.row = v.row UNION ALL"
+                            " SELECT v.seq, c.keys FROM cs_old v LEFT JOIN cs_row c"
+                            " ON c.tbl = v.tbl AND c.row = v.row ORDER BY 1",
                             -1, &st, NULL);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The replica store and its merge rule (see cellsync/replica.h for the
- * rule itself). Everything a replica learns is a row of cs_ver; the state
- * column (current, conflict, superseded) is kept so that it always equals
- * what the whole set of versions implies, whatever order they came in:
+ * rule itself). A register's current version is its row of cs_reg; the
+ * other versions kept are rows of cs_old with a state (conflict,
+ * superseded) kept so that it always equals what the whole set of versions
+ * implies, whatever order they came in:
  *
  *   x arrives, not known yet:
  *     x is superseded if a known version is a later write of x's origin
@@ -11,7 +12,7 @@
  *     open conflicts x saw the same way (earlier writes of x's origin, and
  *       of its prev's origin up to its prev's stamp) become superseded;
  *     if x beats the current version, x is current and the old current is
- *       a conflict (it cannot be superseded: nothing known is larger);
+ *       superseded if x saw it, else a conflict;
  *     otherwise x is superseded or, if nothing saw it, a conflict.
  *
  * Names and origins are interned to small integers (cs_name, cs_site) so a
@@ -39,20 +40,83 @@
 #include "internal.h"
 #include "store.h"
 
+/*
+ * The public views (cellsync/replica.h): what other code may read. A view
+ * whose columns change is dropped and made again by the migration that
+ * changes them (store_migrate), since IF NOT EXISTS keeps an old one.
+ */
+#define VERSION_ARM(state)                                                                         \
+    " SELECT v.seq AS seq, t.name AS tbl, v.row AS row, c.name AS col, v.val AS val,"              \
+    " v.hlc AS hlc, s.uuid AS origin, " state " AS state, v.prev_hlc AS prev_hlc"
+#define NAMES_JOIN                                                                                 \
+    " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col JOIN cs_site s ON s.ix = "     \
+    "v.site"
+#define STORE_VIEWS                                                                                \
+    "CREATE VIEW IF NOT EXISTS cs_version AS" VERSION_ARM(                                         \
+        "'current'") " FROM cs_reg v" NAMES_JOIN                                                   \
+                     " UNION ALL" VERSION_ARM("CASE v.state WHEN 1 THEN 'conflict' ELSE "          \
+                                              "'replaced' END") " FROM cs_old v" NAMES_JOIN ";"    \
+                                                                "CREATE VIEW IF NOT EXISTS "       \
+                                                                "cs_conflict AS SELECT v.seq "     \
+                                                                "AS seq, t.name AS tbl, v.row "    \
+                                                                "AS row,"                          \
+                                                                " c.name AS col, v.val AS "        \
+                                                                "val, v.hlc AS hlc, s.uuid AS "    \
+                                                                "origin, cur.val AS "              \
+                                                                "current_val,"                     \
+                                                                " cur.hlc AS current_hlc, "        \
+                                                                "cs.uuid AS current_origin "       \
+                                                                "FROM cs_old v" NAMES_JOIN         \
+                                                                " LEFT JOIN cs_reg cur ON "        \
+                                                                "cur.tbl = v.tbl AND cur.row "     \
+                                                                "= v.row AND cur.col = v.col"      \
+                                                                " LEFT JOIN cs_site cs ON "        \
+                                                                "cs.ix = cur.site WHERE "          \
+                                                                "v.state = 1;" /* Refusals         \
+                                                                                  still open:      \
+                                                                                  the refused      \
+                                                                                  version is       \
+                                                                                  still the        \
+                                                                                  register's       \
+                                                                                  current          \
+                                                                                  value. */        \
+                                                                "CREATE VIEW IF NOT EXISTS "       \
+                                                                "cs_refused_open AS SELECT "       \
+                                                                "f.tbl AS tbl, f.row AS row,"      \
+                                                                " f.col AS col, f.hlc AS hlc, "    \
+                                                                "f.origin AS origin, f.code "      \
+                                                                "AS code, f.reason AS reason"      \
+                                                                " FROM cs_refused f WHERE "        \
+                                                                "EXISTS (SELECT 1 FROM cs_reg "    \
+                                                                "v" NAMES_JOIN                     \
+                                                                " WHERE t.name = f.tbl AND "       \
+                                                                "v.row = f.row AND c.name = "      \
+                                                                "f.col AND v.hlc = f.hlc"          \
+                                                                " AND s.uuid = f.origin);"
+
 static const char store_sql[] =
     "CREATE TABLE IF NOT EXISTS cs_meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS cs_name (ix INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
     "CREATE TABLE IF NOT EXISTS cs_site (ix INTEGER PRIMARY KEY, uuid BLOB NOT NULL UNIQUE);"
-    /* seq is the rowid: assigned inside the writing transaction, never reused
-     * because versions are never deleted. val has no type: no conversions. */
-    "CREATE TABLE IF NOT EXISTS cs_ver ("
-    " seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, row BLOB NOT NULL, col INTEGER NOT NULL,"
-    " hlc INTEGER NOT NULL, site INTEGER NOT NULL, prev_hlc INTEGER NOT NULL,"
-    " prev_site INTEGER NOT NULL, cl INTEGER NOT NULL, state INTEGER NOT NULL, val);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS cs_ver_id ON cs_ver(tbl, row, col, hlc, site);"
-    "CREATE INDEX IF NOT EXISTS cs_ver_prev ON cs_ver(tbl, row, col, prev_hlc, prev_site)"
-    " WHERE prev_hlc != 0;"
-    "CREATE INDEX IF NOT EXISTS cs_ver_conflict ON cs_ver(state) WHERE state = 1;"
+    /*
+     * A register's current version, one row per (tbl, row, col), and the
+     * other versions kept (open conflicts; superseded ones only while a peer
+     * reading by seq needs them, see merge_one), each with its seq: dense,
+     * assigned inside the writing transaction, never reused (cs__next_seq).
+     * val has no type: no conversions.
+     */
+    "CREATE TABLE IF NOT EXISTS cs_reg ("
+    " tbl INTEGER NOT NULL, row BLOB NOT NULL, col INTEGER NOT NULL, hlc INTEGER NOT NULL,"
+    " site INTEGER NOT NULL, prev_hlc INTEGER NOT NULL, prev_site INTEGER NOT NULL,"
+    " cl INTEGER NOT NULL, seq INTEGER NOT NULL, val, PRIMARY KEY (tbl, row, col)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS cs_reg_seq ON cs_reg(seq);"
+    "CREATE TABLE IF NOT EXISTS cs_old ("
+    " tbl INTEGER NOT NULL, row BLOB NOT NULL, col INTEGER NOT NULL, hlc INTEGER NOT NULL,"
+    " site INTEGER NOT NULL, prev_hlc INTEGER NOT NULL, prev_site INTEGER NOT NULL,"
+    " cl INTEGER NOT NULL, seq INTEGER NOT NULL, state INTEGER NOT NULL, val,"
+    " PRIMARY KEY (tbl, row, col, hlc, site)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS cs_old_seq ON cs_old(seq);"
+    "CREATE INDEX IF NOT EXISTS cs_old_conflict ON cs_old(state) WHERE state = 1;"
     /* site: the origin of the row's first version here (cs_replica_first_writer). */
     "CREATE TABLE IF NOT EXISTS cs_row ("
     " tbl INTEGER NOT NULL, row BLOB NOT NULL, cl INTEGER NOT NULL, site INTEGER,"
@@ -72,38 +136,28 @@ static const char store_sql[] =
     "CREATE TABLE IF NOT EXISTS cs_refused (tbl TEXT NOT NULL, row BLOB NOT NULL,"
     " col TEXT NOT NULL, hlc INTEGER NOT NULL, origin BLOB NOT NULL, code INTEGER NOT NULL,"
     " reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (tbl, row, col, hlc, origin))"
-    " WITHOUT ROWID;"
-    /*
-     * The public views (cellsync/replica.h): what other code may read. A view
-     * whose columns change gets a new name, since IF NOT EXISTS keeps an old one.
-     */
-    "CREATE VIEW IF NOT EXISTS cs_version AS SELECT v.seq AS seq, t.name AS tbl, v.row AS row,"
-    " c.name AS col, v.val AS val, v.hlc AS hlc, s.uuid AS origin,"
-    " CASE v.state WHEN 0 THEN 'current' WHEN 1 THEN 'conflict' ELSE 'replaced' END AS state"
-    " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
-    " JOIN cs_site s ON s.ix = v.site;"
-    "CREATE VIEW IF NOT EXISTS cs_conflict AS SELECT v.seq AS seq, t.name AS tbl, v.row AS row,"
-    " c.name AS col, v.val AS val, v.hlc AS hlc, s.uuid AS origin, cur.val AS current_val,"
-    " cur.hlc AS current_hlc, cs.uuid AS current_origin"
-    " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
-    " JOIN cs_site s ON s.ix = v.site"
-    " LEFT JOIN cs_ver cur ON cur.tbl = v.tbl AND cur.row = v.row AND cur.col = v.col"
-    " AND cur.state = 0 LEFT JOIN cs_site cs ON cs.ix = cur.site WHERE v.state = 1;"
-    /* Refusals still open: the refused version is still the register's current value. */
-    "CREATE VIEW IF NOT EXISTS cs_refused_open AS SELECT f.tbl AS tbl, f.row AS row,"
-    " f.col AS col, f.hlc AS hlc, f.origin AS origin, f.code AS code, f.reason AS reason"
-    " FROM cs_refused f WHERE EXISTS (SELECT 1 FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
-    " JOIN cs_name c ON c.ix = v.col JOIN cs_site s ON s.ix = v.site WHERE t.name = f.tbl"
-    " AND v.row = f.row AND c.name = f.col AND v.hlc = f.hlc AND s.uuid = f.origin"
-    " AND v.state = 0);";
+    " WITHOUT ROWID;" STORE_VIEWS;
 
 /*
  * The versions clock repair re-stamps: our own (?1) after seq ?2 beyond
  * stamp ?3, and those listed in temp.cs_reissue (refused by the hub for
  * their stamps), which also move to new seqs so that they are sent again.
  */
+/* The cs_meta key of the highest seq a migration dropped versions up to. */
+#define SEQ_META "seq_floor"
+
 #define RESTAMPED                                                                                  \
     "site = ?1 AND ((seq > ?2 AND hlc > ?3) OR seq IN (SELECT seq FROM temp.cs_reissue))"
+
+#define VER_COLS "tbl, row, col, hlc, site, prev_hlc, prev_site, cl, seq"
+#define PK_IS    "tbl = ?1 AND row = ?2 AND col = ?3"
+#define KEY_IS   PK_IS " AND hlc = ?4 AND site = ?5"
+/* A version as a change set carries it: the same columns from either table. */
+#define SINCE_ARM(table, where)                                                                    \
+    "SELECT v.seq, t.name, v.row, c.name, v.val, v.hlc, s.uuid, v.prev_hlc, p.uuid, v.cl"          \
+    " FROM " table " v" NAMES_JOIN " LEFT JOIN cs_site p ON p.ix = v.prev_site WHERE " where
+/* Both tables' answers to one query (each arm its own index), merged by seq: no sort. */
+#define BOTH(select, where) select " cs_reg " where " UNION ALL " select " cs_old " where
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_META_GET] = "SELECT value FROM cs_meta WHERE key = ?1",
@@ -113,44 +167,62 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_NAME_ADD] = "INSERT INTO cs_name(name) VALUES (?1)",
     [ST_SITE_ADD] = "INSERT INTO cs_site(uuid) VALUES (?1)",
     [ST_SITES] = "SELECT ix, uuid FROM cs_site ORDER BY ix",
-    [ST_VER_REGISTER] = "SELECT hlc, site, prev_hlc, prev_site, state, seq FROM cs_ver"
-                        " WHERE tbl = ?1 AND row = ?2 AND col = ?3",
-    [ST_VER_CURRENT] = "SELECT seq, hlc, site FROM cs_ver"
-                       " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 0",
-    [ST_VER_SUPERSEDE] =
-        "UPDATE cs_ver SET state = 2 WHERE tbl = ?1 AND row = ?2 AND col = ?3"
-        " AND state = 1 AND ((hlc <= ?4 AND site = ?5) OR (hlc < ?6 AND site = ?7))",
-    [ST_VER_SET_STATE] = "UPDATE cs_ver SET state = ?2 WHERE seq = ?1",
-    [ST_VER_SET_VAL] = "UPDATE cs_ver SET val = ?2 WHERE seq = ?1",
-    [ST_VER_INSERT] = "INSERT INTO cs_ver(tbl, row, col, hlc, site, prev_hlc, prev_site, cl,"
-                      " state, val) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    [ST_VER_OPEN] = "SELECT seq, hlc, site FROM cs_ver"
-                    " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 1 ORDER BY hlc, site",
+    /* A register's kept versions, the current one first. */
+    [ST_REG_LOAD] = "SELECT 0, hlc, site, prev_hlc, prev_site, seq FROM cs_reg WHERE " PK_IS
+                    " UNION ALL SELECT state, hlc, site, prev_hlc, prev_site, seq FROM cs_old"
+                    " WHERE " PK_IS,
+    [ST_VER_CURRENT] = "SELECT seq, hlc, site FROM cs_reg WHERE " PK_IS,
+    [ST_REG_PUT] = "INSERT INTO cs_reg(" VER_COLS ", val)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                   " ON CONFLICT(tbl, row, col) DO UPDATE SET hlc = excluded.hlc,"
+                   " site = excluded.site, prev_hlc = excluded.prev_hlc,"
+                   " prev_site = excluded.prev_site, cl = excluded.cl, seq = excluded.seq,"
+                   " val = excluded.val",
+    [ST_REG_SET_VAL] = "UPDATE cs_reg SET val = ?4 WHERE " PK_IS,
+    [ST_REG_TO_OLD] = "INSERT INTO cs_old(" VER_COLS ", state, val) SELECT " VER_COLS
+                      ", ?4, val FROM cs_reg WHERE " PK_IS,
+    [ST_REG_DELETE] = "DELETE FROM cs_reg WHERE " PK_IS,
+    [ST_REG_VAL] = "SELECT val FROM cs_reg WHERE " PK_IS,
+    [ST_OLD_TO_REG] =
+        "INSERT INTO cs_reg(" VER_COLS ", val) SELECT " VER_COLS ", val FROM cs_old WHERE " KEY_IS,
+    [ST_OLD_PUT] = "INSERT INTO cs_old(" VER_COLS ", state, val)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?10)",
+    [ST_OLD_SET_STATE] = "UPDATE cs_old SET state = ?6 WHERE " KEY_IS,
+    [ST_OLD_DELETE] = "DELETE FROM cs_old WHERE " KEY_IS,
+    [ST_VER_OPEN] = "SELECT seq, hlc, site FROM cs_old WHERE " PK_IS " AND state = 1"
+                    " ORDER BY hlc, site",
+    /* The registers with an open conflict (a migration works their states out again). */
+    [ST_OLD_CONFLICTED] = "SELECT DISTINCT tbl, row, col FROM cs_old WHERE state = 1",
     [ST_ROW_GET] = "SELECT cl FROM cs_row WHERE tbl = ?1 AND row = ?2",
     [ST_ROW_RAISE] = "INSERT INTO cs_row(tbl, row, cl, site) VALUES (?1, ?2, ?3, ?4)"
                      " ON CONFLICT(tbl, row) DO UPDATE SET cl = excluded.cl"
                      " WHERE excluded.cl > cs_row.cl",
-    [ST_SINCE] = "SELECT v.seq, t.name, v.row, c.name, v.val, v.hlc, s.uuid, v.prev_hlc, p.uuid,"
-                 " v.cl FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
-                 " JOIN cs_name c ON c.ix = v.col JOIN cs_site s ON s.ix = v.site"
-                 " LEFT JOIN cs_site p ON p.ix = v.prev_site"
-                 " WHERE v.seq > ?1 ORDER BY v.seq",
-    [ST_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM cs_ver",
-    [ST_CONFLICTS] = "SELECT count(*) FROM cs_ver WHERE state = 1",
+    [ST_SINCE] = SINCE_ARM("cs_reg", "v.seq > ?1") " UNION ALL " SINCE_ARM(
+        "cs_old", "v.seq > ?1") " ORDER BY 1",
+    /* The highest seq ever given: a kept version's, a dropped write's, or a migration's. */
+    [ST_MAX_SEQ] = "SELECT max(coalesce((SELECT max(seq) FROM cs_reg), 0),"
+                   " coalesce((SELECT max(seq) FROM cs_old), 0),"
+                   " coalesce((SELECT max(seq) FROM cs_dropped), 0),"
+                   " coalesce((SELECT CAST(value AS INTEGER) FROM cs_meta"
+                   " WHERE key = '" SEQ_META "'), 0))",
+    [ST_CONFLICTS] = "SELECT count(*) FROM cs_old WHERE state = 1",
     /* A name by its index: project.c finds the domain column of a register by name. */
     [ST_NAME_TEXT] = "SELECT name FROM cs_name WHERE ix = ?1",
     /* Clock repair (restamp.c). */
-    [ST_VER_VAL] = "SELECT val FROM cs_ver WHERE seq = ?1",
-    [ST_VER_DELETE] = "DELETE FROM cs_ver WHERE seq = ?1",
-    [ST_RS_REISSUE] = "INSERT OR IGNORE INTO temp.cs_reissue SELECT v.seq FROM cs_ver v"
-                      " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
-                      " WHERE t.name = ?1 AND v.row = ?2 AND c.name = ?3 AND v.hlc = ?4"
-                      " AND v.site = ?5",
-    [ST_RS_COLLECT] = "SELECT seq, tbl, row, col, hlc, seq IN (SELECT seq FROM temp.cs_reissue),"
-                      " prev_hlc, prev_site FROM cs_ver WHERE " RESTAMPED " ORDER BY hlc, seq",
-    [ST_RS_SEEN] = "SELECT 1 FROM cs_ver WHERE tbl = ?4 AND row = ?5 AND col = ?6"
-                   " AND prev_hlc = ?7 AND prev_site = ?1 AND NOT (" RESTAMPED ")",
-    [ST_RS_KEPT_MAX] = "SELECT coalesce(max(hlc), 0) FROM cs_ver WHERE NOT (" RESTAMPED ")",
+    [ST_RS_REISSUE] = "INSERT OR IGNORE INTO temp.cs_reissue " BOTH(
+        "SELECT seq FROM", "WHERE tbl = (SELECT ix FROM cs_name WHERE name = ?1) AND row = ?2"
+                           " AND col = (SELECT ix FROM cs_name WHERE name = ?3) AND hlc = ?4"
+                           " AND site = ?5"),
+    [ST_RS_COLLECT] =
+        BOTH("SELECT seq, tbl, row, col, hlc, seq IN (SELECT seq FROM temp.cs_reissue),"
+             " prev_hlc, prev_site FROM",
+             "WHERE " RESTAMPED) " ORDER BY 5, 1",
+    [ST_RS_SEEN] = BOTH("SELECT 1 FROM", "WHERE tbl = ?4 AND row = ?5 AND col = ?6"
+                                         " AND prev_hlc = ?7 AND prev_site = ?1"
+                                         " AND NOT (" RESTAMPED ")"),
+    [ST_RS_KEPT_MAX] =
+        "SELECT max(coalesce((SELECT max(hlc) FROM cs_reg WHERE NOT (" RESTAMPED
+        ")), 0), coalesce((SELECT max(hlc) FROM cs_old WHERE NOT (" RESTAMPED ")), 0))",
     [ST_RS_PREV_ROOT] = "WITH RECURSIVE up(h, s) AS (SELECT ?4, ?5 UNION"
                         " SELECT d.prev_hlc, d.prev_site FROM cs_dropped d, up"
                         " WHERE d.tbl = ?1 AND d.row = ?2 AND d.col = ?3 AND d.hlc = up.h"
@@ -158,34 +230,43 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " SELECT h, s FROM up WHERE NOT EXISTS (SELECT 1 FROM cs_dropped d"
                         " WHERE d.tbl = ?1 AND d.row = ?2 AND d.col = ?3 AND d.hlc = up.h"
                         " AND d.site = up.s)",
-    [ST_RS_SET_PREV] = "UPDATE cs_ver SET prev_hlc = ?2, prev_site = ?3 WHERE seq = ?1",
-    [ST_RS_MARK_HLC] = "UPDATE cs_ver SET hlc = -?2 WHERE seq = ?1",
-    [ST_RS_MARK_PREV] = "UPDATE cs_ver SET prev_hlc = -?4 WHERE tbl = ?1 AND row = ?2"
-                        " AND col = ?3 AND prev_hlc = ?5 AND prev_site = ?6",
-    [ST_RS_TURN_HLC] = "UPDATE cs_ver SET hlc = -hlc WHERE hlc < 0",
-    [ST_RS_TURN_PREV] = "UPDATE cs_ver SET prev_hlc = -prev_hlc WHERE prev_hlc < 0",
-    [ST_RS_MOVE] = "UPDATE cs_ver SET seq = (SELECT max(seq) + 1 FROM cs_ver) WHERE seq = ?1",
-    [ST_RS_KEEP_DROPPED] = "INSERT OR REPLACE INTO cs_dropped SELECT tbl, row, col, hlc, site,"
-                           " prev_hlc, prev_site, seq, val FROM cs_ver WHERE seq = ?1",
+    [ST_RS_KEEP_DROPPED] = "INSERT OR REPLACE INTO cs_dropped " BOTH(
+        "SELECT tbl, row, col, hlc, site, prev_hlc, prev_site, seq, val FROM", "WHERE seq = ?1"),
+    [ST_RS_SET_PREV] = "UPDATE cs_reg SET prev_hlc = ?2, prev_site = ?3 WHERE seq = ?1",
+    [ST_RS_SET_PREV_OLD] = "UPDATE cs_old SET prev_hlc = ?2, prev_site = ?3 WHERE seq = ?1",
+    [ST_RS_MARK_HLC] = "UPDATE cs_reg SET hlc = -?2 WHERE seq = ?1",
+    [ST_RS_MARK_HLC_OLD] = "UPDATE cs_old SET hlc = -?2 WHERE seq = ?1",
+    [ST_RS_MARK_PREV] =
+        "UPDATE cs_reg SET prev_hlc = -?4 WHERE " PK_IS " AND prev_hlc = ?5 AND prev_site = ?6",
+    [ST_RS_MARK_PREV_OLD] =
+        "UPDATE cs_old SET prev_hlc = -?4 WHERE " PK_IS " AND prev_hlc = ?5 AND prev_site = ?6",
+    [ST_RS_TURN_HLC] = "UPDATE cs_reg SET hlc = -hlc WHERE hlc < 0",
+    [ST_RS_TURN_HLC_OLD] = "UPDATE cs_old SET hlc = -hlc WHERE hlc < 0",
+    [ST_RS_TURN_PREV] = "UPDATE cs_reg SET prev_hlc = -prev_hlc WHERE prev_hlc < 0",
+    [ST_RS_TURN_PREV_OLD] = "UPDATE cs_old SET prev_hlc = -prev_hlc WHERE prev_hlc < 0",
+    [ST_RS_MOVE] = "UPDATE cs_reg SET seq = ?2 WHERE seq = ?1",
+    [ST_RS_MOVE_OLD] = "UPDATE cs_old SET seq = ?2 WHERE seq = ?1",
+    [ST_RS_DELETE] = "DELETE FROM cs_reg WHERE seq = ?1",
+    [ST_RS_DELETE_OLD] = "DELETE FROM cs_old WHERE seq = ?1",
     [ST_FIRST_WRITER] = "SELECT s.uuid FROM cs_row r JOIN cs_site s ON s.ix = r.site"
                         " WHERE r.tbl = (SELECT ix FROM cs_name WHERE name = ?1) AND r.row = ?2",
-    [ST_HAS_LATER] = "SELECT 1 FROM cs_ver WHERE tbl = (SELECT ix FROM cs_name WHERE name = ?1)"
-                     " AND row = ?2 AND col = (SELECT ix FROM cs_name WHERE name = ?3)"
-                     " AND site = (SELECT ix FROM cs_site WHERE uuid = ?4) AND seq > ?5 LIMIT 1",
+    [ST_HAS_LATER] =
+        BOTH("SELECT 1 FROM", "WHERE tbl = (SELECT ix FROM cs_name WHERE name = ?1) AND row = ?2"
+                              " AND col = (SELECT ix FROM cs_name WHERE name = ?3)"
+                              " AND site = (SELECT ix FROM cs_site WHERE uuid = ?4) AND seq > ?5"),
     /* Whether a version (table, row, column, stamp, site) is held here. */
-    [ST_VER_HELD] = "SELECT 1 FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
-                    " JOIN cs_name c ON c.ix = v.col WHERE t.name = ?1 AND v.row = ?2"
-                    " AND c.name = ?3 AND v.hlc = ?4 AND v.site = ?5",
-    [ST_COUNT_OWN] = "SELECT count(*) FROM cs_ver WHERE seq > ?2 AND site = ?1",
-    [ST_SINCE_RANGE] = "SELECT v.seq, t.name, v.row, c.name, v.val, v.hlc, s.uuid, v.prev_hlc,"
-                       " p.uuid, v.cl FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl"
-                       " JOIN cs_name c ON c.ix = v.col JOIN cs_site s ON s.ix = v.site"
-                       " LEFT JOIN cs_site p ON p.ix = v.prev_site"
-                       " WHERE v.seq > ?1 AND v.seq <= ?2 ORDER BY v.seq",
+    [ST_VER_HELD] =
+        BOTH("SELECT 1 FROM", "WHERE tbl = (SELECT ix FROM cs_name WHERE name = ?1) AND row = ?2"
+                              " AND col = (SELECT ix FROM cs_name WHERE name = ?3) AND hlc = ?4"
+                              " AND site = ?5"),
+    [ST_COUNT_OWN] = "SELECT (SELECT count(*) FROM cs_reg WHERE seq > ?2 AND site = ?1)"
+                     " + (SELECT count(*) FROM cs_old WHERE seq > ?2 AND site = ?1)",
+    [ST_SINCE_RANGE] = SINCE_ARM("cs_reg", "v.seq > ?1 AND v.seq <= ?2") " UNION ALL " SINCE_ARM(
+        "cs_old", "v.seq > ?1 AND v.seq <= ?2") " ORDER BY 1",
     [ST_LOG_ADD] = "INSERT OR IGNORE INTO cs_log(key, seq, last) VALUES (?1, ?2, ?3)",
     /* A moved row's versions, one entry each with last = -seq: no transaction's range. */
-    [ST_LOG_RELOG] = "INSERT OR IGNORE INTO cs_log(key, seq, last) SELECT ?1, seq, -seq FROM cs_ver"
-                     " WHERE tbl = ?2 AND row = ?3 AND seq < ?4",
+    [ST_LOG_RELOG] = "INSERT OR IGNORE INTO cs_log(key, seq, last) " BOTH(
+        "SELECT ?1, seq, -seq FROM", "WHERE tbl = ?2 AND row = ?3 AND seq < ?4"),
     /* The last transaction of a key that began by ?2: the only one ?2 may lie inside. */
     [ST_LOG_BEFORE] = "SELECT last FROM cs_log WHERE key = ?1 AND seq <= ?2 AND last > 0"
                       " ORDER BY seq DESC LIMIT 1",
@@ -373,18 +454,6 @@ bind_reg(sqlite3_stmt *st, const struct ver *v)
     sqlite3_bind_int64(st, 3, v->col);
 }
 
-/*
- * Whether write v saw version (hlc, site): a later write of the same origin,
- * or its prev names that origin at that stamp or later (the origin wrote
- * (hlc, site) before the write v saw, so v's writer saw it too).
- */
-static int
-covers(const struct ver *v, uint64_t hlc, int64_t site)
-{
-    return (v->site == site && v->hlc > hlc) ||
-           (v->prev_hlc != 0 && v->prev_site == site && v->prev_hlc >= hlc);
-}
-
 /* The register's current version, *seq = 0 when it has none. */
 static int
 current(struct cs_replica *r, const struct ver *v, int64_t *seq, uint64_t *hlc, int64_t *site)
@@ -405,6 +474,135 @@ current(struct cs_replica *r, const struct ver *v, int64_t *seq, uint64_t *hlc, 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+int64_t
+cs__next_seq(struct cs_replica *r)
+{
+    if (r->seq_top == 0) {
+        sqlite3_stmt *st;
+        if (cs_stmt_get(&r->stmts, ST_MAX_SEQ, &st) != SQLITE_OK)
+            return 0;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            r->seq_top = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+    }
+    return ++r->seq_top;
+}
+
+/*
+ * Reads the kept versions of v's register into r->kv, the current one (from
+ * cs_reg, state 0) first; *n gets their count.
+ */
+static int
+reg_load(struct cs_replica *r, const struct ver *v, size_t *n)
+{
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&r->stmts, ST_REG_LOAD, &st);
+    *n = 0;
+    if (rc != SQLITE_OK)
+        return rc;
+    bind_reg(st, v);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* One spare slot: merge_one adds the arriving version. */
+        if (cs_grow((void **)&r->kv, &r->capkv, *n + 2, sizeof(*r->kv), 8) != 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        struct kver *k = &r->kv[(*n)++];
+        k->state = sqlite3_column_int(st, 0);
+        k->hlc = (uint64_t)sqlite3_column_int64(st, 1);
+        k->site = sqlite3_column_int64(st, 2);
+        k->prev_hlc = (uint64_t)sqlite3_column_int64(st, 3);
+        k->prev_site = sqlite3_column_int64(st, 4);
+        k->seq = sqlite3_column_int64(st, 5);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE && *n == 0 &&
+        cs_grow((void **)&r->kv, &r->capkv, 2, sizeof(*r->kv), 8) != 0)
+        rc = SQLITE_NOMEM;
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
+ * Whether a version of k[0..n) other than k[skip] saw the write (site,
+ * hlc): a later write of the same origin, or one whose prev names that
+ * origin at that stamp or later (the origin wrote (hlc, site) before the
+ * write that was seen, so whoever saw that one saw this one too).
+ */
+static int
+covered(const struct kver *k, size_t n, size_t skip, int64_t site, uint64_t hlc)
+{
+    for (size_t i = 0; i < n; i++)
+        if (i != skip && ((k[i].site == site && k[i].hlc > hlc) ||
+                          (k[i].prev_hlc != 0 && k[i].prev_site == site && k[i].prev_hlc >= hlc)))
+            return 1;
+    return 0;
+}
+
+/* A kept version's key (register, stamp, origin) bound as ?1..?5 of st. */
+static void
+bind_key(sqlite3_stmt *st, const struct ver *v, const struct kver *k)
+{
+    bind_reg(st, v);
+    sqlite3_bind_int64(st, 4, (int64_t)k->hlc);
+    sqlite3_bind_int64(st, 5, k->site);
+}
+
+static int
+old_set_state(struct cs_replica *r, const struct ver *v, const struct kver *k, int state)
+{
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&r->stmts, ST_OLD_SET_STATE, &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    bind_key(st, v, k);
+    sqlite3_bind_int(st, 6, state);
+    return cs_step_done(st);
+}
+
+/* Moves the register's current version to cs_old in state `state` (cs_reg's row stays). */
+static int
+reg_to_old(struct cs_replica *r, const struct ver *v, int state)
+{
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&r->stmts, ST_REG_TO_OLD, &st);
+    if (rc != SQLITE_OK)
+        return rc;
+    bind_reg(st, v);
+    sqlite3_bind_int(st, 4, state);
+    return cs_step_done(st);
+}
+
+/* Row life: the largest causal length seen wins (a set reads cs_row once per row). */
+static int
+row_raise(struct cs_replica *r, const struct ver *v)
+{
+    sqlite3_stmt *st;
+    struct pend *p = NULL;
+    int rc;
+    if (r->batching) {
+        struct dcol *t;
+        if ((rc = cs__domain_table(r, v->tbl, &t)) != SQLITE_OK)
+            return rc;
+        if ((p = cs__pend_get(r, v->tbl, &v->row, t->ncols)) == NULL)
+            return SQLITE_NOMEM;
+    }
+    if (p != NULL && v->cl <= p->cl)
+        return SQLITE_OK;
+    if ((rc = cs_stmt_get(&r->stmts, ST_ROW_RAISE, &st)) != SQLITE_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, v->tbl);
+    sqlite3_bind_blob(st, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (int64_t)v->cl);
+    sqlite3_bind_int64(st, 4, v->site);
+    if ((rc = cs_step_done(st)) != SQLITE_OK)
+        return rc;
+    if (p != NULL)
+        p->cl = v->cl;
+    if (sqlite3_changes(r->db) > 0 && (rc = cs__domain_cl(r, v->tbl, &v->row, (int64_t)v->cl)) != 0)
+        return rc;
+    return SQLITE_OK;
+}
+
 /*
  * Stores version v with value val. *state gets its resulting state, or -1
  * for a duplicate (nothing changed); *conflicts counts the versions that
@@ -415,72 +613,42 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
           size_t *conflicts)
 {
     sqlite3_stmt *st;
+    size_t n;
     int rc;
 
-    /*
-     * One pass over the register's versions (a handful): is v known, did a
-     * known write see it (names it as prev, or is a later one of its
-     * site), does it settle one (what it names, or an earlier one of its
-     * site), and which is current.
-     */
+    /* The register's kept versions (a handful, usually the current one alone). */
     *state = -1;
-    if ((rc = cs_stmt_get(&r->stmts, ST_VER_REGISTER, &st)) != SQLITE_OK)
+    if ((rc = reg_load(r, v, &n)) != SQLITE_OK)
         return rc;
-    bind_reg(st, v);
-    int seen = 0, settles = 0;
-    int64_t cseq = 0, csite = 0;
-    uint64_t chlc = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        uint64_t hlc = (uint64_t)sqlite3_column_int64(st, 0);
-        int64_t site = sqlite3_column_int64(st, 1);
-        uint64_t prev_hlc = (uint64_t)sqlite3_column_int64(st, 2);
-        int64_t prev_site = sqlite3_column_int64(st, 3);
-        int vstate = sqlite3_column_int(st, 4);
-        if (hlc == v->hlc && site == v->site) {
-            sqlite3_reset(st);
+    struct kver *k = r->kv;
+    for (size_t i = 0; i < n; i++)
+        if (k[i].hlc == v->hlc && k[i].site == v->site)
             return SQLITE_OK; /* a duplicate */
-        }
-        if ((prev_hlc != 0 && prev_hlc >= v->hlc && prev_site == v->site) ||
-            (hlc > v->hlc && site == v->site))
-            seen = 1;
-        if (vstate == CS_VS_CONFLICT && covers(v, hlc, site))
-            settles = 1;
-        if (vstate == CS_VS_CURRENT) {
-            cseq = sqlite3_column_int64(st, 5);
-            chlc = hlc;
-            csite = site;
-        }
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return rc;
+    int has_cur = n > 0 && k[0].state == CS_VS_CURRENT;
+    int wins = !has_cur || cs__stamp_cmp(r, v->hlc, v->site, k[0].hlc, k[0].site) > 0;
+    int seen = covered(k, n, n, v->site, v->hlc);
+    k[n] = (struct kver){.hlc = v->hlc,
+                         .prev_hlc = v->prev_hlc,
+                         .site = v->site,
+                         .prev_site = v->prev_hlc ? v->prev_site : 0,
+                         .state = wins   ? CS_VS_CURRENT
+                                  : seen ? CS_VS_SUPERSEDED
+                                         : CS_VS_CONFLICT};
+    int64_t seq = cs__next_seq(r);
+    if (seq == 0)
+        return SQLITE_ERROR;
+    k[n].seq = seq;
+    *state = k[n].state;
 
-    /* The open conflicts this write saw are settled. */
-    if (settles) {
-        if ((rc = cs_stmt_get(&r->stmts, ST_VER_SUPERSEDE, &st)) != SQLITE_OK)
-            return rc;
-        bind_reg(st, v);
-        sqlite3_bind_int64(st, 4, (int64_t)v->prev_hlc);
-        sqlite3_bind_int64(st, 5, v->prev_hlc ? v->prev_site : -1);
-        sqlite3_bind_int64(st, 6, (int64_t)v->hlc);
-        sqlite3_bind_int64(st, 7, v->site);
-        if ((rc = cs_step_done(st)) != SQLITE_OK)
-            return rc;
-    }
     /* The current version stays current unless v beats it; then v may have seen it. */
-    int wins = cseq == 0 || cs__stamp_cmp(r, v->hlc, v->site, chlc, csite) > 0;
-    int cur_seen = wins && cseq != 0 && covers(v, chlc, csite);
-    if (wins && cseq != 0) {
-        if ((rc = cs_stmt_get(&r->stmts, ST_VER_SET_STATE, &st)) != SQLITE_OK)
-            return rc;
-        sqlite3_bind_int64(st, 1, cseq);
-        sqlite3_bind_int(st, 2, cur_seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT);
-        if ((rc = cs_step_done(st)) != SQLITE_OK)
+    int cur_state = -1;
+    if (wins && has_cur) {
+        cur_state = covered(k, n + 1, 0, k[0].site, k[0].hlc) ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
+        k[0].state = cur_state;
+        if ((rc = reg_to_old(r, v, cur_state)) != SQLITE_OK)
             return rc;
     }
-    *state = wins ? CS_VS_CURRENT : seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
-
-    if ((rc = cs_stmt_get(&r->stmts, ST_VER_INSERT, &st)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&r->stmts, wins ? ST_REG_PUT : ST_OLD_PUT, &st)) != SQLITE_OK)
         return rc;
     bind_reg(st, v);
     sqlite3_bind_int64(st, 4, (int64_t)v->hlc);
@@ -488,45 +656,92 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
     sqlite3_bind_int64(st, 6, (int64_t)v->prev_hlc);
     sqlite3_bind_int64(st, 7, v->prev_hlc ? v->prev_site : 0);
     sqlite3_bind_int64(st, 8, (int64_t)v->cl);
-    sqlite3_bind_int(st, 9, *state);
+    sqlite3_bind_int64(st, 9, seq);
     cs_value_bind(st, 10, val);
+    if (!wins)
+        sqlite3_bind_int(st, 11, *state);
     if ((rc = cs_step_done(st)) != SQLITE_OK ||
-        (r->log_on &&
-         (rc = cs__log_note(r, v->tbl, &v->row, sqlite3_last_insert_rowid(r->db))) != SQLITE_OK))
+        (r->log_on && (rc = cs__log_note(r, v->tbl, &v->row, seq)) != SQLITE_OK))
         return rc;
 
-    /* Row life: the largest causal length seen wins (a set reads cs_row once per row). */
-    struct pend *p = NULL;
-    if (r->batching) {
-        struct dcol *t;
-        if ((rc = cs__domain_table(r, v->tbl, &t)) != SQLITE_OK)
-            return rc;
-        if ((p = cs__pend_get(r, v->tbl, &v->row, t->ncols)) == NULL)
-            return SQLITE_NOMEM;
-    }
-    if (p == NULL || v->cl > p->cl) {
-        if ((rc = cs_stmt_get(&r->stmts, ST_ROW_RAISE, &st)) != SQLITE_OK)
-            return rc;
-        sqlite3_bind_int64(st, 1, v->tbl);
-        sqlite3_bind_blob(st, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (int64_t)v->cl);
-        sqlite3_bind_int64(st, 4, v->site);
-        if ((rc = cs_step_done(st)) != SQLITE_OK)
-            return rc;
-        if (p != NULL)
-            p->cl = v->cl;
-        if (sqlite3_changes(r->db) > 0 &&
-            (rc = cs__domain_cl(r, v->tbl, &v->row, (int64_t)v->cl)) != 0)
-            return rc;
-    }
+    /* The open conflicts this write saw are settled. */
+    for (size_t i = has_cur; i < n; i++)
+        if (k[i].state == CS_VS_CONFLICT && covered(k + n, 1, 1, k[i].site, k[i].hlc)) {
+            k[i].state = CS_VS_SUPERSEDED;
+            if ((rc = old_set_state(r, v, &k[i], CS_VS_SUPERSEDED)) != SQLITE_OK)
+                return rc;
+        }
+
+    if ((rc = row_raise(r, v)) != SQLITE_OK)
+        return rc;
     if (wins) {
         uint64_t cl = 0; /* a batched row takes its cl when it is written */
         if ((!r->batching && (rc = cs__row_cl(r, v->tbl, &v->row, &cl)) != SQLITE_OK) ||
             (rc = cs__domain_set(r, v->tbl, &v->row, v->col, val, (int64_t)cl)) != SQLITE_OK)
             return rc;
     }
-    *conflicts += (*state == CS_VS_CONFLICT) + (wins && cseq != 0 && !cur_seen);
+    *conflicts += (*state == CS_VS_CONFLICT) + (cur_state == CS_VS_CONFLICT);
     return SQLITE_OK;
+}
+
+int
+cs__reg_settle(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col)
+{
+    struct ver v = {.tbl = tbl, .col = col, .row = *row};
+    sqlite3_stmt *st;
+    size_t n, best = 0;
+    int rc;
+
+    if ((rc = reg_load(r, &v, &n)) != SQLITE_OK || n == 0)
+        return rc;
+    struct kver *k = r->kv;
+    for (size_t i = 1; i < n; i++)
+        if (cs__stamp_cmp(r, k[i].hlc, k[i].site, k[best].hlc, k[best].site) > 0)
+            best = i;
+    int has_cur = k[0].state == CS_VS_CURRENT;
+    for (size_t i = 0; i < n; i++) {
+        int want = i == best                               ? CS_VS_CURRENT
+                   : covered(k, n, i, k[i].site, k[i].hlc) ? CS_VS_SUPERSEDED
+                                                           : CS_VS_CONFLICT;
+        if (want == k[i].state)
+            continue;
+        if (i == 0 && has_cur) {
+            /* cs_reg's version lost its place: to cs_old, and the winner in below. */
+            if ((rc = reg_to_old(r, &v, want)) != SQLITE_OK ||
+                (rc = cs_stmt_get(&r->stmts, ST_REG_DELETE, &st)) != SQLITE_OK)
+                return rc;
+            bind_reg(st, &v);
+            if ((rc = cs_step_done(st)) != SQLITE_OK)
+                return rc;
+        } else if (want != CS_VS_CURRENT && (rc = old_set_state(r, &v, &k[i], want)) != SQLITE_OK) {
+            return rc;
+        }
+    }
+    if (best == 0 && has_cur)
+        return SQLITE_OK;
+    if ((rc = cs_stmt_get(&r->stmts, ST_OLD_TO_REG, &st)) != SQLITE_OK)
+        return rc;
+    bind_key(st, &v, &k[best]);
+    if ((rc = cs_step_done(st)) != SQLITE_OK ||
+        (rc = cs_stmt_get(&r->stmts, ST_OLD_DELETE, &st)) != SQLITE_OK)
+        return rc;
+    bind_key(st, &v, &k[best]);
+    if ((rc = cs_step_done(st)) != SQLITE_OK)
+        return rc;
+    /* The winner changed: show its value. */
+    uint64_t cl;
+    if ((rc = cs_stmt_get(&r->stmts, ST_REG_VAL, &st)) != SQLITE_OK)
+        return rc;
+    bind_reg(st, &v);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW && (rc = cs__row_cl(r, tbl, row, &cl)) == SQLITE_OK) {
+        struct cs_value val;
+        cs_value_column(st, 0, &val);
+        rc = cs__domain_set(r, tbl, row, col, &val, (int64_t)cl);
+    } else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        rc = SQLITE_CORRUPT;
+    }
+    sqlite3_reset(st);
+    return rc;
 }
 
 /* ---- open and close ---- */
@@ -613,6 +828,7 @@ cs_replica_close(struct cs_replica *r)
     cs__map_release(&r->name_map);
     free(r->sites);
     free(r->lrows);
+    free(r->kv);
     free(r->path);
     free(r);
 }
@@ -704,6 +920,86 @@ row_migrate(struct cs_replica *r, char *err, size_t errlen)
 }
 
 /*
+ * A store made before issue 18 kept every version in cs_ver; it moves, in
+ * one transaction, to cs_reg (current versions) and cs_old (the others),
+ * every version with its seq, and the highest seq is kept in cs_meta, so
+ * that no seq is given twice whatever is dropped later. The views are made
+ * again on the new tables. The states are worked out again by the rule of
+ * today, under which a write also saw what its prev's origin wrote before.
+ */
+static int
+ver_migrate(struct cs_replica *r, char *err, size_t errlen)
+{
+    static const char sql[] =
+        "INSERT INTO cs_reg(" VER_COLS ", val) SELECT " VER_COLS ", val FROM cs_ver"
+        " WHERE state = 0;"
+        "INSERT INTO cs_old(" VER_COLS ", state, val) SELECT " VER_COLS ", state, val FROM cs_ver"
+        " WHERE state != 0;"
+        "INSERT INTO cs_meta(key, value) SELECT '" SEQ_META "', max(seq) FROM cs_ver WHERE 1"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value;"
+        "DROP VIEW IF EXISTS cs_version; DROP VIEW IF EXISTS cs_conflict;"
+        " DROP VIEW IF EXISTS cs_refused_open;" STORE_VIEWS "DROP TABLE cs_ver;";
+    struct {
+        int64_t tbl, col;
+        struct cs_id row;
+    } *reg = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st;
+    int ret, rc;
+
+    if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, NC_("cannot %s", "upgrade"))) !=
+        0)
+        return ret;
+    if ((ret = cs__replica_exec(r, sql, err, errlen, NC_("cannot %s", "upgrade"))) != 0)
+        goto out;
+    if ((rc = sites_load(r)) != SQLITE_OK ||
+        (rc = cs_stmt_get(&r->stmts, ST_OLD_CONFLICTED, &st)) != SQLITE_OK)
+        goto fail;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (cs_grow((void **)&reg, &cap, n + 1, sizeof(*reg), 16) != 0 ||
+            sqlite3_column_bytes(st, 1) != CS_ID_LEN) {
+            rc = sqlite3_column_bytes(st, 1) != CS_ID_LEN ? SQLITE_CORRUPT : SQLITE_NOMEM;
+            break;
+        }
+        reg[n].tbl = sqlite3_column_int64(st, 0);
+        memcpy(reg[n].row.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
+        reg[n++].col = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    rc = SQLITE_OK;
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
+        rc = cs__reg_settle(r, reg[i].tbl, &reg[i].row, reg[i].col);
+    if (rc != SQLITE_OK)
+        goto fail;
+    ret = cs__replica_exec(r, "COMMIT", err, errlen, NC_("cannot %s", "upgrade"));
+    goto out;
+fail:
+    ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "upgrade"));
+out:
+    if (ret != 0)
+        sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+    free(reg);
+    return ret;
+}
+
+/* Whether the store still has a table of the layout before issue 18 (ver_migrate). */
+static int
+has_table(struct cs_replica *r, const char *name)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        r->db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return -rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -rc;
+}
+
+/*
  * Whether every object store_sql makes is already there: one query on the
  * schema SQLite has loaded anyway, rather than compiling store_sql's dozen
  * statements at each open. The names are read from store_sql itself.
@@ -724,8 +1020,10 @@ store_complete(struct cs_replica *r, int *yes)
     }
     /* and cs_row's later columns (row_migrate), which a table's name does not tell */
     sqlite3_str_appendall(s, ")) + (SELECT sql LIKE '%site INTEGER%' AND sql LIKE '%keys BLOB%'"
-                             " FROM sqlite_schema WHERE name = 'cs_row')");
-    n++;
+                             " FROM sqlite_schema WHERE name = 'cs_row')"
+                             /* and no table of an older layout (ver_migrate) */
+                             " + NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'cs_ver')");
+    n += 2;
     char *sql = sqlite3_str_finish(s);
     if (sql == NULL)
         return SQLITE_NOMEM;
@@ -831,6 +1129,13 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
         if (!complete && ((ret = cs__replica_exec(r, store_sql, err, errlen,
                                                   NC_("cannot %s", "upgrade"))) != 0 ||
                           (ret = row_migrate(r, err, errlen)) != 0))
+            goto out;
+        int old = complete ? 0 : has_table(r, "cs_ver");
+        if (old < 0) {
+            ret = cs__replica_fail(r, -old, err, errlen, NC_("cannot %s", "read"));
+            goto out;
+        }
+        if (old && (ret = ver_migrate(r, err, errlen)) != 0)
             goto out;
         /*
          * Additive schema changes: a newer program adds what is missing,
@@ -1171,6 +1476,7 @@ cs_replica_rollback(struct cs_replica *r)
     r->in_tx = 0;
     r->tx_hlc = 0;
     r->batching = 0;
+    r->seq_top = 0;
     cs__project_rollback(r);
     cs__log_rollback(r);
     /* Interned sites and names of the rolled-back transaction are gone again. */
@@ -1198,6 +1504,7 @@ cs_replica_commit(struct cs_replica *r, char *err, size_t errlen)
         return ret;
     r->in_tx = 0;
     r->tx_hlc = 0;
+    r->seq_top = 0;
     return 0;
 }
 
@@ -1274,10 +1581,10 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
         goto out;
     if (cseq != 0 && chlc == hlc && csite == r->site_ix) {
         sqlite3_stmt *st;
-        if ((rc = cs_stmt_get(&r->stmts, ST_VER_SET_VAL, &st)) != SQLITE_OK)
+        if ((rc = cs_stmt_get(&r->stmts, ST_REG_SET_VAL, &st)) != SQLITE_OK)
             goto out;
-        sqlite3_bind_int64(st, 1, cseq);
-        cs_value_bind(st, 2, v);
+        bind_reg(st, &x);
+        cs_value_bind(st, 4, v);
         if ((rc = cs_step_done(st)) != SQLITE_OK ||
             (rc = cs__domain_set(r, x.tbl, &x.row, x.col, v, (int64_t)x.cl)) != SQLITE_OK)
             goto out;
@@ -1763,11 +2070,15 @@ cs_replica_hash(struct cs_replica *r, uint8_t out[32])
     crypto_generichash_state h;
     int rc = sqlite3_prepare_v2(
         r->db,
+        /* The replicated state: current versions and open conflicts, not the superseded
+         * ones a store keeps for its peers (which it keeps depends on arrival order). */
         "SELECT t.name, v.row, c.name, v.hlc, s.uuid, v.prev_hlc, coalesce(p.uuid, x''), v.cl,"
-        " v.state, typeof(v.val), CAST(v.val AS BLOB)"
-        " FROM cs_ver v JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
-        " JOIN cs_site s ON s.ix = v.site LEFT JOIN cs_site p ON p.ix = v.prev_site"
-        " ORDER BY t.name, v.row, c.name, v.hlc, s.uuid",
+        " 0, typeof(v.val), CAST(v.val AS BLOB) FROM cs_reg v" NAMES_JOIN
+        " LEFT JOIN cs_site p ON p.ix = v.prev_site UNION ALL"
+        " SELECT t.name, v.row, c.name, v.hlc, s.uuid, v.prev_hlc, coalesce(p.uuid, x''), v.cl,"
+        " v.state, typeof(v.val), CAST(v.val AS BLOB) FROM cs_old v" NAMES_JOIN
+        " LEFT JOIN cs_site p ON p.ix = v.prev_site WHERE v.state = 1"
+        " ORDER BY 1, 2, 3, 4, 5",
         -1, &st, NULL);
     if (rc != SQLITE_OK)
         return cs_sqlite_code(rc);

@@ -15,87 +15,38 @@
 #include "cellsync/util.h"
 #include "store.h"
 
-struct rv { /* one version of a register, for working its state out again */
-    int64_t seq, site, prev_site;
-    uint64_t hlc, prev_hlc;
-    int state;
+/* A parameter of run2: an integer, or a row id when row is set. */
+#define I(x)                                                                                       \
+    {                                                                                              \
+        .i = (int64_t)(x)                                                                          \
+    }
+#define ROW(x)                                                                                     \
+    {                                                                                              \
+        .row = (x)                                                                                 \
+    }
+struct arg {
+    int64_t i;
+    const struct cs_id *row;
 };
 
-/*
- * Works out the states of every version of one register from the set of
- * versions alone (the rule in replica.h), and copies a new current value
- * to the domain table.
- */
+/* Runs statement st on cs_reg, then its twin st + 1 on cs_old, with the same parameters. */
 static int
-recompute(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col)
+run2(struct cs_replica *r, int st, const struct arg *a, int n)
 {
-    sqlite3_stmt *st = NULL, *up = NULL;
-    struct rv *v = NULL;
-    size_t n = 0, cap = 0, best = 0;
-    int rc;
-
-    if ((rc = cs_stmt_get(&r->stmts, ST_VER_REGISTER, &st)) != SQLITE_OK)
-        return rc;
-    sqlite3_bind_int64(st, 1, tbl);
-    sqlite3_bind_blob(st, 2, row->b, CS_ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, col);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (cs_grow((void **)&v, &cap, n + 1, sizeof(*v), 8) != 0) {
-            rc = SQLITE_NOMEM;
-            goto out;
-        }
-        v[n].hlc = (uint64_t)sqlite3_column_int64(st, 0);
-        v[n].site = sqlite3_column_int64(st, 1);
-        v[n].prev_hlc = (uint64_t)sqlite3_column_int64(st, 2);
-        v[n].prev_site = sqlite3_column_int64(st, 3);
-        v[n].state = sqlite3_column_int(st, 4);
-        v[n].seq = sqlite3_column_int64(st, 5);
-        if (n > 0 && cs__stamp_cmp(r, v[n].hlc, v[n].site, v[best].hlc, v[best].site) > 0)
-            best = n;
-        n++;
+    for (int t = 0; t < 2; t++) {
+        sqlite3_stmt *s;
+        int rc = cs_stmt_get(&r->stmts, st + t, &s);
+        if (rc != SQLITE_OK)
+            return rc;
+        for (int i = 0; i < n; i++)
+            if (a[i].row != NULL)
+                sqlite3_bind_blob(s, i + 1, a[i].row->b, CS_ID_LEN, SQLITE_STATIC);
+            else
+                sqlite3_bind_int64(s, i + 1, a[i].i);
+        if ((rc = cs_step_done(s)) != SQLITE_OK)
+            return rc;
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE || (rc = cs_stmt_get(&r->stmts, ST_VER_SET_STATE, &up)) != SQLITE_OK)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        int seen = 0;
-        for (size_t j = 0; j < n && !seen; j++)
-            seen =
-                j != i &&
-                ((v[j].prev_hlc >= v[i].hlc && v[j].prev_site == v[i].site && v[j].prev_hlc != 0) ||
-                 (v[j].site == v[i].site && v[j].hlc > v[i].hlc));
-        int state = i == best ? CS_VS_CURRENT : seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
-        if (state == v[i].state)
-            continue;
-        sqlite3_reset(up);
-        sqlite3_bind_int64(up, 1, v[i].seq);
-        sqlite3_bind_int(up, 2, state);
-        if ((rc = cs_step_done(up)) != SQLITE_OK)
-            goto out;
-    }
-    rc = SQLITE_OK;
-    if (n > 0 && v[best].state != CS_VS_CURRENT) {
-        /* The winner changed: show its value. */
-        sqlite3_stmt *q;
-        uint64_t cl;
-        if ((rc = cs_stmt_get(&r->stmts, ST_VER_VAL, &q)) != SQLITE_OK)
-            goto out;
-        sqlite3_bind_int64(q, 1, v[best].seq);
-        if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
-            (rc = cs__row_cl(r, tbl, row, &cl)) == SQLITE_OK) {
-            struct cs_value val;
-            cs_value_column(q, 0, &val);
-            rc = cs__domain_set(r, tbl, row, col, &val, (int64_t)cl);
-        } else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-            rc = SQLITE_CORRUPT;
-        }
-        sqlite3_reset(q);
-    }
-out:
-    if (st != NULL)
-        sqlite3_reset(st);
-    free(v);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    return SQLITE_OK;
 }
 
 /* One version being re-stamped. */
@@ -270,10 +221,9 @@ assign(struct restamp *x)
 static int
 fix_prev(struct restamp *x)
 {
-    sqlite3_stmt *root, *set; /* the first of prev's chain not in cs_dropped; its update */
+    sqlite3_stmt *root; /* the first of prev's chain not in cs_dropped */
     int rc;
-    if ((rc = cs_stmt_get(&x->r->stmts, ST_RS_PREV_ROOT, &root)) != SQLITE_OK ||
-        (rc = cs_stmt_get(&x->r->stmts, ST_RS_SET_PREV, &set)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&x->r->stmts, ST_RS_PREV_ROOT, &root)) != SQLITE_OK)
         return fail(x, rc);
     for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
         const struct rs *v = &x->v[i];
@@ -295,10 +245,7 @@ fix_prev(struct restamp *x)
         rc = SQLITE_OK;
         if (ph == v->prev && ps == v->prev_site)
             continue;
-        sqlite3_bind_int64(set, 1, v->seq);
-        sqlite3_bind_int64(set, 2, (int64_t)ph);
-        sqlite3_bind_int64(set, 3, ps);
-        rc = cs_step_done(set);
+        rc = run2(x->r, ST_RS_SET_PREV, (struct arg[]){I(v->seq), I(ph), I(ps)}, 3);
     }
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
@@ -312,31 +259,20 @@ static int
 rewrite(struct restamp *x)
 {
     struct cs_replica *r = x->r;
-    sqlite3_stmt *hlc, *prev, *turn;
-    int rc;
-    if ((rc = cs_stmt_get(&r->stmts, ST_RS_MARK_HLC, &hlc)) != SQLITE_OK ||
-        (rc = cs_stmt_get(&r->stmts, ST_RS_MARK_PREV, &prev)) != SQLITE_OK)
-        return fail(x, rc);
+    int rc = SQLITE_OK;
     for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
         const struct rs *v = &x->v[i];
         if (v->pinned)
             continue;
-        sqlite3_bind_int64(hlc, 1, v->seq);
-        sqlite3_bind_int64(hlc, 2, (int64_t)v->new);
-        if ((rc = cs_step_done(hlc)) != SQLITE_OK)
+        if ((rc = run2(r, ST_RS_MARK_HLC, (struct arg[]){I(v->seq), I(v->new)}, 2)) != SQLITE_OK)
             break;
-        sqlite3_bind_int64(prev, 1, v->tbl);
-        sqlite3_bind_blob(prev, 2, v->row.b, CS_ID_LEN, SQLITE_STATIC);
-        sqlite3_bind_int64(prev, 3, v->col);
-        sqlite3_bind_int64(prev, 4, (int64_t)v->new);
-        sqlite3_bind_int64(prev, 5, (int64_t)v->old);
-        sqlite3_bind_int64(prev, 6, r->site_ix);
-        rc = cs_step_done(prev);
+        rc = run2(
+            r, ST_RS_MARK_PREV,
+            (struct arg[]){I(v->tbl), ROW(&v->row), I(v->col), I(v->new), I(v->old), I(r->site_ix)},
+            6);
     }
-    if (rc == SQLITE_OK && (rc = cs_stmt_get(&r->stmts, ST_RS_TURN_HLC, &turn)) == SQLITE_OK &&
-        (rc = cs_step_done(turn)) == SQLITE_OK &&
-        (rc = cs_stmt_get(&r->stmts, ST_RS_TURN_PREV, &turn)) == SQLITE_OK)
-        rc = cs_step_done(turn);
+    if (rc == SQLITE_OK && (rc = run2(r, ST_RS_TURN_HLC, NULL, 0)) == SQLITE_OK)
+        rc = run2(r, ST_RS_TURN_PREV, NULL, 0);
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
 
@@ -345,15 +281,18 @@ rewrite(struct restamp *x)
 static int
 move_seqs(struct restamp *x)
 {
-    sqlite3_stmt *st;
-    int rc = cs_stmt_get(&x->r->stmts, ST_RS_MOVE, &st);
+    int rc = SQLITE_OK;
     for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
         if (!x->v[i].move || x->v[i].pinned)
             continue;
-        sqlite3_bind_int64(st, 1, x->v[i].seq);
         /* Its new seq is the largest: the change log names it with the transaction. */
-        if ((rc = cs_step_done(st)) == SQLITE_OK && x->r->log_on)
-            rc = cs__log_note(x->r, x->v[i].tbl, &x->v[i].row, (int64_t)cs_replica_seq(x->r));
+        int64_t seq = cs__next_seq(x->r);
+        if (seq == 0)
+            rc = SQLITE_ERROR;
+        else if ((rc = run2(x->r, ST_RS_MOVE, (struct arg[]){I(x->v[i].seq), I(seq)}, 2)) ==
+                     SQLITE_OK &&
+                 x->r->log_on)
+            rc = cs__log_note(x->r, x->v[i].tbl, &x->v[i].row, seq);
     }
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
@@ -362,10 +301,9 @@ move_seqs(struct restamp *x)
 static int
 drop(struct restamp *x)
 {
-    sqlite3_stmt *keep, *del;
+    sqlite3_stmt *keep;
     int rc;
-    if ((rc = cs_stmt_get(&x->r->stmts, ST_RS_KEEP_DROPPED, &keep)) != SQLITE_OK ||
-        (rc = cs_stmt_get(&x->r->stmts, ST_VER_DELETE, &del)) != SQLITE_OK)
+    if ((rc = cs_stmt_get(&x->r->stmts, ST_RS_KEEP_DROPPED, &keep)) != SQLITE_OK)
         return fail(x, rc);
     for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
         if (!x->v[i].move || !x->v[i].pinned)
@@ -373,8 +311,7 @@ drop(struct restamp *x)
         sqlite3_bind_int64(keep, 1, x->v[i].seq);
         if ((rc = cs_step_done(keep)) != SQLITE_OK)
             break;
-        sqlite3_bind_int64(del, 1, x->v[i].seq);
-        rc = cs_step_done(del);
+        rc = run2(x->r, ST_RS_DELETE, (struct arg[]){I(x->v[i].seq)}, 1);
     }
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
@@ -385,7 +322,7 @@ recompute_all(struct restamp *x)
 {
     int rc = SQLITE_OK;
     for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++)
-        rc = recompute(x->r, x->v[i].tbl, &x->v[i].row, x->v[i].col);
+        rc = cs__reg_settle(x->r, x->v[i].tbl, &x->v[i].row, x->v[i].col);
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
 

@@ -31,33 +31,46 @@ enum {
     ST_NAME_ADD,
     ST_SITE_ADD,
     ST_SITES,
-    ST_VER_REGISTER,
+    ST_REG_LOAD,
     ST_VER_CURRENT,
-    ST_VER_SUPERSEDE,
-    ST_VER_SET_STATE,
-    ST_VER_SET_VAL,
-    ST_VER_INSERT,
+    ST_REG_PUT,
+    ST_REG_SET_VAL,
+    ST_REG_TO_OLD,
+    ST_REG_DELETE,
+    ST_REG_VAL,
+    ST_OLD_TO_REG,
+    ST_OLD_PUT,
+    ST_OLD_SET_STATE,
+    ST_OLD_DELETE,
     ST_VER_OPEN,
+    ST_OLD_CONFLICTED,
     ST_ROW_GET,
     ST_ROW_RAISE,
     ST_SINCE,
     ST_MAX_SEQ,
     ST_CONFLICTS,
     ST_NAME_TEXT,
-    ST_VER_VAL,
-    ST_VER_DELETE,
     ST_RS_REISSUE,
     ST_RS_COLLECT,
     ST_RS_SEEN,
     ST_RS_KEPT_MAX,
     ST_RS_PREV_ROOT,
-    ST_RS_SET_PREV,
-    ST_RS_MARK_HLC,
-    ST_RS_MARK_PREV,
-    ST_RS_TURN_HLC,
-    ST_RS_TURN_PREV,
-    ST_RS_MOVE,
     ST_RS_KEEP_DROPPED,
+    /* Pairs: the statement on cs_reg, then its twin on cs_old (restamp.c runs both). */
+    ST_RS_SET_PREV,
+    ST_RS_SET_PREV_OLD,
+    ST_RS_MARK_HLC,
+    ST_RS_MARK_HLC_OLD,
+    ST_RS_MARK_PREV,
+    ST_RS_MARK_PREV_OLD,
+    ST_RS_TURN_HLC,
+    ST_RS_TURN_HLC_OLD,
+    ST_RS_TURN_PREV,
+    ST_RS_TURN_PREV_OLD,
+    ST_RS_MOVE,
+    ST_RS_MOVE_OLD,
+    ST_RS_DELETE,
+    ST_RS_DELETE_OLD,
     ST_FIRST_WRITER,
     ST_HAS_LATER,
     ST_VER_HELD,
@@ -150,6 +163,17 @@ struct cs_replica {
     int64_t log_first, log_last;
     struct log_row *lrows;
     size_t nlrows, caplrows;
+    /* The register being merged: its kept versions (cs_reg's first, if any). */
+    struct kver *kv;
+    size_t capkv;
+    int64_t seq_top; /* the highest seq, once read in the open write transaction; else 0 */
+};
+
+/* One kept version of a register, as the merge rule reads it (state: enum cs_vstate). */
+struct kver {
+    uint64_t hlc, prev_hlc;
+    int64_t site, prev_site, seq;
+    int state;
 };
 
 struct log_row {
@@ -163,6 +187,14 @@ int cs__stamp_cmp(struct cs_replica *r, uint64_t ha, int64_t sa, uint64_t hb, in
 int cs__row_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, uint64_t *cl);
 /* The interned name of index ix (cs_name) into buf; SQLITE_CORRUPT when there is none. */
 int cs__name_text(struct cs_replica *r, int64_t ix, char *buf, size_t len);
+/* The next seq, inside a write transaction: dense, never reused; 0 on failure. */
+int64_t cs__next_seq(struct cs_replica *r);
+/*
+ * Works out the states of every kept version of one register from the set
+ * alone (the rule in replica.h), moves the winner into cs_reg if it is not
+ * there, and copies a new current value to the domain table.
+ */
+int cs__reg_settle(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col);
 int cs__replica_exec(struct cs_replica *r, const char *sql, char *err, size_t errlen,
                      const char *what);
 

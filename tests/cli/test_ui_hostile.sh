@@ -25,7 +25,7 @@ expect 0 stdout "added member" -- "$cellsync" member add --name "Trần Văn Gi�
     --birth-date 01/01/1970 --sex male --status official
 start_ui ""
 before=$(hash home)
-versions=$(sql home "SELECT count(*) FROM cs_ver")
+versions=$(sql home "SELECT count(*) || '/' || coalesce(max(seq), 0) FROM cs_version")
 
 TESTS=$(dirname "$0") python3 - "$ui_url" >"$dir/py.out" 2>&1 <<'PY'
 import http.client, os, re, socket, sys, urllib.parse
@@ -187,7 +187,7 @@ check("a hostile field name in the refusal: escaped",
 PY
 ui_checks "$dir/py.out"
 equal "the replica is the same bytes after the refused requests" "$before" "$(hash home)"
-equal "no version written" "$versions" "$(sql home "SELECT count(*) FROM cs_ver")"
+equal "no version written" "$versions" "$(sql home "SELECT count(*) || '/' || coalesce(max(seq), 0) FROM cs_version")"
 equal "no candidate added" 1 "$(sql home "SELECT count(*) FROM candidate")"
 equal "no meeting added" 0 "$(sql home "SELECT count(*) FROM meeting")"
 

@@ -127,7 +127,8 @@ equal "live units at the hub after an empty cell's deletion" 5 \
 echo "F17: a causal length of 2^63 + 1 (read as deleted by 'cl % 2 = 1')"
 on c1 0 "added candidate" -- candidate add --name "Vô Hình" --birth-date 01/01/2000
 v=$(sql c1 "SELECT hex(id) FROM candidate WHERE full_name = 'Vô Hình'")
-sql c1 "UPDATE cs_ver SET cl = -9223372036854775807 WHERE row = x'$v'" >/dev/null
+sql c1 "UPDATE cs_reg SET cl = -9223372036854775807 WHERE row = x'$v'" >/dev/null
+sql c1 "UPDATE cs_old SET cl = -9223372036854775807 WHERE row = x'$v'" >/dev/null
 s0=$(hub_state)
 dosync c1
 got=$sc

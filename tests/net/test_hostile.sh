@@ -72,10 +72,10 @@ logged() {
 }
 # The hub's WAL merged into replica.db and emptied, for a hub that is stopped.
 checkpoint() { sql "$1" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null; }
-# damage DB: overwrites the b-tree page header of the first leaf of cs_ver with 0xff.
-# (White-box on purpose: it names the store's private b-tree to hit the versions.)
+# damage DB: overwrites the b-tree page header of the first leaf of cs_reg with 0xff.
+# (White-box on purpose: it names the store's private b-tree to hit the current versions.)
 damage() {
-    page=$("$fixture" sql "$1" "SELECT pageno FROM dbstat WHERE name = 'cs_ver' AND pagetype = 'leaf' ORDER BY path LIMIT 1")
+    page=$("$fixture" sql "$1" "SELECT pageno FROM dbstat WHERE name = 'cs_reg' AND pagetype = 'leaf' ORDER BY path LIMIT 1")
     size=$("$fixture" sql "$1" 'PRAGMA page_size')
     printf '\377\377\377\377\377\377\377\377' |
         dd of="$1" bs=1 seek=$(((page - 1) * size)) conv=notrunc 2>/dev/null

@@ -105,7 +105,7 @@ test_descriptor_resolves(void **state)
         else
             assert_int_equal(key->type, CS_SCHEMA_TEXT);
     }
-    assert_null(cs_schema_table("cs_ver"));
+    assert_null(cs_schema_table("cs_reg"));
     assert_null(cs_schema_column("candidate", "nosuch"));
     assert_null(cs_schema_column("nosuch", "id"));
 }

@@ -30,9 +30,10 @@
  * reads with SQL, it reads through two read-only views made with the store,
  * as SQLite publishes views rather than b-tree layouts:
  *
- *   cs_version   every version: seq (this replica's), tbl, row, col (names
- *                and the 16-byte row id), val, hlc, origin (16-byte site
- *                id), state ('current', 'conflict' or 'replaced')
+ *   cs_version   every version kept: seq (this replica's), tbl, row, col
+ *                (names and the 16-byte row id), val, hlc, origin (16-byte
+ *                site id), state ('current', 'conflict' or 'replaced'),
+ *                prev_hlc (the stamp of the version it replaced, 0: none)
  *   cs_conflict  every open conflict beside its register's current value:
  *                seq, tbl, row, col, val, hlc, origin (the losing version),
  *                current_val, current_hlc, current_origin
