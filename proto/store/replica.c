@@ -514,6 +514,7 @@ reg_load(struct cs_replica *r, const struct ver *v, size_t *n)
         k->prev_hlc = (uint64_t)sqlite3_column_int64(st, 3);
         k->prev_site = sqlite3_column_int64(st, 4);
         k->seq = sqlite3_column_int64(st, 5);
+        k->dropped = 0;
     }
     sqlite3_reset(st);
     if (rc == SQLITE_DONE && *n == 0 &&
@@ -532,8 +533,9 @@ static int
 covered(const struct kver *k, size_t n, size_t skip, int64_t site, uint64_t hlc)
 {
     for (size_t i = 0; i < n; i++)
-        if (i != skip && ((k[i].site == site && k[i].hlc > hlc) ||
-                          (k[i].prev_hlc != 0 && k[i].prev_site == site && k[i].prev_hlc >= hlc)))
+        if (i != skip && !k[i].dropped &&
+            ((k[i].site == site && k[i].hlc > hlc) ||
+             (k[i].prev_hlc != 0 && k[i].prev_site == site && k[i].prev_hlc >= hlc)))
             return 1;
     return 0;
 }
@@ -604,9 +606,30 @@ row_raise(struct cs_replica *r, const struct ver *v)
 }
 
 /*
+ * Whether superseded version k[i] may go: whatever it tells a query (that
+ * its origin wrote up to its stamp, and that its prev's origin wrote up to
+ * the prev's stamp) the other versions kept tell too. The set kept then
+ * answers every query of the rule as the set of all versions ever learned
+ * would, so a peer that reads only kept versions by seq reaches the same
+ * states.
+ */
+static int
+droppable(const struct kver *k, size_t n, size_t i)
+{
+    return covered(k, n, i, k[i].site, k[i].hlc) &&
+           (k[i].prev_hlc == 0 || covered(k, n, i, k[i].prev_site, k[i].prev_hlc));
+}
+
+/*
  * Stores version v with value val. *state gets its resulting state, or -1
- * for a duplicate (nothing changed); *conflicts counts the versions that
- * became open conflicts (v itself, or the current value v displaced).
+ * when nothing is stored: a duplicate, or a write the versions kept already
+ * tell all about (superseded on arrival, and its prev covered); its causal
+ * length still counts. *conflicts counts the versions that became open
+ * conflicts (v itself, or the current value v displaced). Superseded
+ * versions nothing needs any more are dropped: a register rewritten by one
+ * origin keeps one version. This replica's own writes are kept: clock
+ * repair (restamp.c) re-stamps them with what they saw, and a write not yet
+ * sent must reach the hub.
  */
 static int
 merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val, int *state,
@@ -627,6 +650,9 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
     int has_cur = n > 0 && k[0].state == CS_VS_CURRENT;
     int wins = !has_cur || cs__stamp_cmp(r, v->hlc, v->site, k[0].hlc, k[0].site) > 0;
     int seen = covered(k, n, n, v->site, v->hlc);
+    if (!wins && seen && v->site != r->site_ix &&
+        (v->prev_hlc == 0 || covered(k, n, n, v->prev_site, v->prev_hlc)))
+        return row_raise(r, v); /* nothing new about the register */
     k[n] = (struct kver){.hlc = v->hlc,
                          .prev_hlc = v->prev_hlc,
                          .site = v->site,
@@ -640,14 +666,26 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
     k[n].seq = seq;
     *state = k[n].state;
 
-    /* The current version stays current unless v beats it; then v may have seen it. */
+    /*
+     * The new states, then what may go, in memory: the current version
+     * stays current unless v beats it (then v may have seen it); the open
+     * conflicts v saw are settled.
+     */
     int cur_state = -1;
-    if (wins && has_cur) {
-        cur_state = covered(k, n + 1, 0, k[0].site, k[0].hlc) ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
-        k[0].state = cur_state;
-        if ((rc = reg_to_old(r, v, cur_state)) != SQLITE_OK)
-            return rc;
-    }
+    for (size_t i = 0; i < n; i++)
+        k[i].was = k[i].state;
+    if (wins && has_cur)
+        k[0].state = cur_state =
+            covered(k, n + 1, 0, k[0].site, k[0].hlc) ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
+    for (size_t i = has_cur; i < n; i++)
+        if (k[i].state == CS_VS_CONFLICT && covered(k + n, 1, 1, k[i].site, k[i].hlc))
+            k[i].state = CS_VS_SUPERSEDED;
+    for (size_t i = 0; i < n; i++)
+        k[i].dropped =
+            k[i].state == CS_VS_SUPERSEDED && k[i].site != r->site_ix && droppable(k, n + 1, i);
+
+    if (wins && has_cur && !k[0].dropped && (rc = reg_to_old(r, v, cur_state)) != SQLITE_OK)
+        return rc;
     if ((rc = cs_stmt_get(&r->stmts, wins ? ST_REG_PUT : ST_OLD_PUT, &st)) != SQLITE_OK)
         return rc;
     bind_reg(st, v);
@@ -663,14 +701,18 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
     if ((rc = cs_step_done(st)) != SQLITE_OK ||
         (r->log_on && (rc = cs__log_note(r, v->tbl, &v->row, seq)) != SQLITE_OK))
         return rc;
-
-    /* The open conflicts this write saw are settled. */
-    for (size_t i = has_cur; i < n; i++)
-        if (k[i].state == CS_VS_CONFLICT && covered(k + n, 1, 1, k[i].site, k[i].hlc)) {
-            k[i].state = CS_VS_SUPERSEDED;
-            if ((rc = old_set_state(r, v, &k[i], CS_VS_SUPERSEDED)) != SQLITE_OK)
+    for (size_t i = has_cur; i < n; i++) {
+        if (k[i].dropped) {
+            if ((rc = cs_stmt_get(&r->stmts, ST_OLD_DELETE, &st)) != SQLITE_OK)
                 return rc;
+            bind_key(st, v, &k[i]);
+            rc = cs_step_done(st);
+        } else if (k[i].state != k[i].was) {
+            rc = old_set_state(r, v, &k[i], k[i].state);
         }
+        if (rc != SQLITE_OK)
+            return rc;
+    }
 
     if ((rc = row_raise(r, v)) != SQLITE_OK)
         return rc;

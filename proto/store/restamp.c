@@ -168,7 +168,7 @@ pin(struct restamp *x)
 }
 
 /*
- * Pass 3: wind the clock back past our own stamps that are being replaced,
+ * Pass 4: wind the clock back past our own stamps that are being replaced,
  * but never below a stamp we keep: every write must stay later than all it
  * has seen, whoever made it. A pinned stamp is below a kept one.
  */
@@ -185,11 +185,27 @@ wind_back(struct restamp *x)
         rc = SQLITE_OK;
     }
     sqlite3_reset(st);
+    /*
+     * Nor below what a re-stamped write names as prev and keeps naming: a
+     * version the store no longer keeps (merge_one) still has its stamp.
+     */
+    for (size_t i = 0; i < x->n; i++) {
+        const struct rs *v = &x->v[i];
+        int renamed = 0;
+        if (v->pinned || v->prev == 0)
+            continue;
+        for (size_t j = 0; j < x->n && !renamed; j++)
+            renamed = !x->v[j].pinned && x->v[j].old == v->prev && v->prev_site == x->r->site_ix &&
+                      x->v[j].tbl == v->tbl && x->v[j].col == v->col &&
+                      cs_id_cmp(&x->v[j].row, &v->row) == 0;
+        if (!renamed && v->prev > x->r->clock.last)
+            x->r->clock.last = v->prev;
+    }
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
 
 /*
- * Pass 4: new stamps, in the order of the old stamps, which is the order
+ * Pass 5: new stamps, in the order of the old stamps, which is the order
  * the writes saw each other in (seqs are not, once a re-issued write has
  * moved on). Each new stamp is above every stamp kept, so the order among a
  * register's versions, and so its winner, is kept, and no new stamp meets
@@ -214,7 +230,7 @@ assign(struct restamp *x)
 }
 
 /*
- * Pass 5: a write that gets a new stamp and saw a dropped one names what
+ * Pass 3: a write that gets a new stamp and saw a dropped one names what
  * that one saw instead: the dropped stamp may be far ahead, and no replica
  * has it.
  */
@@ -226,7 +242,7 @@ fix_prev(struct restamp *x)
     if ((rc = cs_stmt_get(&x->r->stmts, ST_RS_PREV_ROOT, &root)) != SQLITE_OK)
         return fail(x, rc);
     for (size_t i = 0; i < x->n && rc == SQLITE_OK; i++) {
-        const struct rs *v = &x->v[i];
+        struct rs *v = &x->v[i];
         if (v->pinned || v->prev == 0)
             continue;
         sqlite3_bind_int64(root, 1, v->tbl);
@@ -246,6 +262,8 @@ fix_prev(struct restamp *x)
         if (ph == v->prev && ps == v->prev_site)
             continue;
         rc = run2(x->r, ST_RS_SET_PREV, (struct arg[]){I(v->seq), I(ph), I(ps)}, 3);
+        v->prev = ph;
+        v->prev_site = ps;
     }
     return rc == SQLITE_OK ? 0 : fail(x, rc);
 }
@@ -338,10 +356,10 @@ restamp(struct cs_replica *r, uint64_t after, uint64_t limit, size_t *count, cha
         0)
         return ret;
     r->in_tx = 1;
-    if ((ret = collect(&x)) != 0 || x.n == 0 || (ret = pin(&x)) != 0 ||
-        (ret = wind_back(&x)) != 0 || (ret = assign(&x)) != 0 || (ret = fix_prev(&x)) != 0 ||
-        (ret = rewrite(&x)) != 0 || (ret = move_seqs(&x)) != 0 || (ret = drop(&x)) != 0 ||
-        (ret = recompute_all(&x)) != 0 || (ret = cs_replica_commit(r, err, errlen)) != 0)
+    if ((ret = collect(&x)) != 0 || x.n == 0 || (ret = pin(&x)) != 0 || (ret = fix_prev(&x)) != 0 ||
+        (ret = wind_back(&x)) != 0 || (ret = assign(&x)) != 0 || (ret = rewrite(&x)) != 0 ||
+        (ret = move_seqs(&x)) != 0 || (ret = drop(&x)) != 0 || (ret = recompute_all(&x)) != 0 ||
+        (ret = cs_replica_commit(r, err, errlen)) != 0)
         goto out;
     *count = x.n;
 out:

@@ -174,6 +174,8 @@ struct kver {
     uint64_t hlc, prev_hlc;
     int64_t site, prev_site, seq;
     int state;
+    int was;     /* merge_one: the state before the arriving version */
+    int dropped; /* merge_one: no longer kept (covered() passes it by) */
 };
 
 struct log_row {

@@ -798,8 +798,14 @@ check(struct sim *s)
             return -1;
         }
     }
-    const char *sql = "SELECT count(*) FROM cs_version"
-                      " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND origin = ?4 AND val = ?5";
+    /*
+     * No typed value is lost: each is held, or was replaced, and a store
+     * drops a replaced one only for a later write it keeps (values are
+     * numbered in the order written, v12 or r12), which says it was seen.
+     */
+    const char *sql = "SELECT count(*) FROM cs_version WHERE tbl = ?1 AND row = ?2 AND col = ?3"
+                      " AND ((origin = ?4 AND val = ?5)"
+                      " OR CAST(substr(val, 2) AS INTEGER) > CAST(substr(?5, 2) AS INTEGER))";
     for (int i = 0; i < s->n; i++) {
         sqlite3 *db = cs_replica_db(s->nd[i].r);
         sqlite3_stmt *st;

@@ -5,9 +5,9 @@
  * the winning values. Used by both the field client and the hub daemon.
  *
  * Every value of a register (table, row, column) that reaches a replica is
- * kept as a version with its identity (hlc, origin), the (hlc, origin) it
- * replaced (prev), the row's causal length and a local dense seq. Of the
- * versions of one register:
+ * a version with its identity (hlc, origin), the (hlc, origin) it replaced
+ * (prev), the row's causal length and a local dense seq (never given
+ * twice). Of the versions of one register:
  *   - the largest (hlc, origin) is current: it is what the domain tables show;
  *   - a version is superseded when a later write saw it: a later version
  *     comes from the same origin, or some version's prev names the same
@@ -15,9 +15,14 @@
  *     the write that was seen);
  *   - every other version is an open conflict: a concurrent edit that lost.
  * That state is a function of the set of versions alone, so any order of
- * arrival, and any number of duplicates, ends in the same state, and no
- * typed value is ever dropped. Versions travel whole between replicas, so
- * conflicts show up wherever the versions go. A row is live while the
+ * arrival, and any number of duplicates, ends in the same state. A replica
+ * keeps the current version and every open conflict; a superseded version
+ * only while it alone tells a peer what was seen (that its origin wrote up
+ * to its stamp, or its prev's origin up to the prev's stamp), and its own
+ * writes; an arriving version that tells nothing new is not stored (a
+ * duplicate in cs_apply_stats). Versions travel whole between replicas, so
+ * conflicts show up wherever the versions go, and a peer reading the kept
+ * versions by seq reaches the same states. A row is live while the
  * largest causal length seen for it is odd.
  *
  * Domain tables (cellsync/schema.h) are plain SQLite tables with an `id`
