@@ -8,11 +8,11 @@
  * Ed25519 key, enrolled with a one-time secret, the real handshake
  * (cs_hs_device_start / cs_hs_device_finish), the real secretstream session,
  * and change sets of its own writes with proper HLC stamps, seqs and prev
- * versions, encoded with the changeset API and sealed with the real
- * envelope code, sent as CHUNK then DONE. It then does what `cellsync sync`
+ * versions, encoded with the changeset API and signed as live chunks
+ * (cellsync/sync.h), sent as CHUNK then DONE. It then does what `cellsync sync`
  * (client/cmd_sync.c) does with what the hub says: ACKs move its cursor,
- * each hub CHUNK is opened and checked (signature, recipient, decryption,
- * decoding) and acknowledged, the hub's DONE moves its hub cursor, REFUSED
+ * each hub CHUNK is opened and checked (the hub's signature of its signed
+ * set, decompression, decoding) and acknowledged, the hub's DONE moves its hub cursor, REFUSED
  * and ERROR count as failures. Only the device's replica is missing: its
  * state is a few numbers in memory, and the hub's chunks are checked but
  * not stored (that is the device's cost, not the hub's).
@@ -181,11 +181,10 @@ dev_write(struct dev *d, int k)
 
 /*
  * The chunk of its writes after `after` (all of them fit one chunk), encoded
- * and sealed to the hub as cs_sync_make_chunk does. *env NULL when none.
+ * and signed as a live chunk, as cs_sync_make_chunk does. *env NULL when none.
  */
 static int
-dev_chunk(struct dev *d, const uint8_t hub_pk[CS_PK_LEN], uint64_t after, uint8_t **env,
-          size_t *envlen, uint64_t *seq_last)
+dev_chunk(struct dev *d, uint64_t after, uint8_t **env, size_t *envlen, uint64_t *seq_last)
 {
     struct cs_changeset_header h = {.origin = d->id, .schema = CS_SCHEMA_VERSION};
     struct cs_changeset *cs = NULL;
@@ -222,7 +221,7 @@ dev_chunk(struct dev *d, const uint8_t hub_pk[CS_PK_LEN], uint64_t after, uint8_
         goto out;
     cs_changeset_set_seq(cs, after + 1, last);
     if ((ret = cs_changeset_encode(cs, &plain, &plainlen)) != 0 ||
-        (ret = cs_sync_seal(d->key, hub_pk, after + 1, last, plain, plainlen, NULL, 0, env,
+        (ret = cs_sync_seal(d->key, NULL, after + 1, last, plain, plainlen, NULL, 0, env,
                             envlen)) != 0)
         goto out;
     *seq_last = last;
@@ -433,7 +432,7 @@ stream_up(struct sync *s)
     uint8_t *env;
     size_t envlen;
     uint64_t last = 0;
-    int ret = dev_chunk(s->d, hub_pk, s->up_sent, &env, &envlen, &last);
+    int ret = dev_chunk(s->d, s->up_sent, &env, &envlen, &last);
     if (ret != 0)
         return ret;
     if (env != NULL) {
@@ -457,7 +456,7 @@ take_chunk(struct sync *s, const uint8_t *env, size_t len, uint64_t *seq_last)
     struct cs_envelope_info info;
     struct cs_changeset *cs = NULL;
     /* The device's own checks: the hub's signature, its signed set, the decode. */
-    int ret = cs_sync_open_chunk(s->d->key, hub_pk, env, len, &cs, &info, NULL, 0);
+    int ret = cs_sync_open_chunk(NULL, hub_pk, env, len, &cs, &info, NULL, 0);
     if (ret == 0) {
         s->recv += cs_changeset_count(cs);
         *seq_last = info.seq_last;
@@ -1048,11 +1047,11 @@ crypto_floor(int m)
         /* Not timed: the writes themselves, and the sibling's chunk as the hub would store it. */
         must(dev_write(&d, nchanges ? nchanges : 1), "write");
         must(dev_write(&sib, nchanges ? nchanges : 1), "sibling write");
-        must(dev_chunk(&sib, hub_pk, sib.hub_ack, &senv, &senvlen, &slast), "sibling chunk");
+        must(dev_chunk(&sib, sib.hub_ack, &senv, &senvlen, &slast), "sibling chunk");
         {
             /* The hub's copy of the sibling's changes, as its replica would encode them again. */
             struct cs_chunk_sets sets = {0};
-            must(cs_sync_open_sets(hubk, cs_key_pk(sib.key), senv, senvlen, &sets, &info, NULL, 0),
+            must(cs_sync_open_sets(NULL, cs_key_pk(sib.key), senv, senvlen, &sets, &info, NULL, 0),
                  "sibling open");
             struct cs_id hub_id;
             cs_key_id(hubk, &hub_id);
@@ -1077,23 +1076,22 @@ crypto_floor(int m)
         must(cs_session_init(&ds, &dhs, dh), "device session");
         must(cs_session_accept(&ds, &dhs, hh, sizeof(hh)), "device accept");
         double t2b = cpu_now_s();
-        must(dev_chunk(&d, hub_pk, d.hub_ack, &env, &envlen, &last), "chunk");
+        must(dev_chunk(&d, d.hub_ack, &env, &envlen, &last), "chunk");
         double t3 = cpu_now_s();
         t_dev_hs -= t3 - t2b; /* the chunk is not the handshake */
         must(cs_session_accept(&hsess, &hhs, dh, sizeof(dh)), "hub accept");
         {
             /* The hub's checks of a chunk: its signature, the signed set's, the decode. */
             struct cs_chunk_sets sets = {0};
-            must(cs_sync_open_sets(hubk, cs_key_pk(d.key), env, envlen, &sets, &info, NULL, 0),
+            must(cs_sync_open_sets(NULL, cs_key_pk(d.key), env, envlen, &sets, &info, NULL, 0),
                  "hub open");
             cs_chunk_sets_release(&sets);
         }
-        /* The hub signs and seals its copy of the sibling's change set to this device. */
-        must(cs_sync_seal(hubk, cs_key_pk(d.key), 1, slast, plain, plainlen, NULL, 0, &senv,
-                          &senvlen),
+        /* The hub signs its copy of the sibling's change set, a live chunk to this device. */
+        must(cs_sync_seal(hubk, NULL, 1, slast, plain, plainlen, NULL, 0, &senv, &senvlen),
              "hub seal");
         double t4 = cpu_now_s();
-        must(cs_sync_open_chunk(d.key, hub_pk, senv, senvlen, &cs, &info, NULL, 0), "device open");
+        must(cs_sync_open_chunk(NULL, hub_pk, senv, senvlen, &cs, &info, NULL, 0), "device open");
         cs_changeset_free(cs);
         double t5 = cpu_now_s();
         t_dev += (t1 - t0) + (t3 - t2) + (t5 - t4);

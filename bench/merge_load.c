@@ -265,8 +265,8 @@ bm_hub_merge(struct hub *h, struct hub_peer *p, const struct bm_chunks *c)
     double t0 = bm_now();
     for (size_t i = 0; i < c->n; i++) {
         struct hub_merge m;
-        if ((ret = hub_peer_merge(h, p, c->c[i].env, c->c[i].envlen, &m, bm_err, sizeof(bm_err))) !=
-            0)
+        if ((ret = hub_peer_merge(h, p, c->c[i].env, c->c[i].envlen, 0, &m, bm_err,
+                                  sizeof(bm_err))) != 0)
             bm_die("hub_peer_merge", ret);
         if (m.st.refused != 0) {
             fprintf(stderr, "%s: the hub refused %zu changes\n", bm_prog, m.st.refused);

@@ -250,8 +250,8 @@ sync_send(struct sync *s)
            (s->nflight == 0 || s->flight_bytes < CS_SYNC_CHUNK)) {
         struct cs_chunk ch;
         struct cs_msg m = {0};
-        if ((ret = cs_sync_make_chunk(s->c->rep, s->d.key, s->d.hub_pk, s->up_sent, &s->own,
-                                      CS_SYNC_CHUNK, &ch, s->err, sizeof(s->err))) != 0)
+        if ((ret = cs_sync_make_chunk(s->c->rep, s->d.key, NULL, s->up_sent, &s->own, CS_SYNC_CHUNK,
+                                      &ch, s->err, sizeof(s->err))) != 0)
             goto out;
         if (ch.changes > 0) {
             m.type = CS_MSG_CHUNK;
@@ -318,7 +318,7 @@ sync_on_message(struct sync *s, const struct cs_msg *m)
         struct cs_envelope_info info;
         struct cs_apply_stats st;
         int skipped;
-        ret = device_take_chunk(&s->d, m->env, m->envlen, &st, &info, &skipped, s->err,
+        ret = device_take_chunk(&s->d, m->env, m->envlen, 1, &st, &info, &skipped, s->err,
                                 sizeof(s->err));
         if (ret == 0) {
             struct cs_msg ack = {.type = CS_MSG_ACK, .seq = info.seq_last};

@@ -355,14 +355,28 @@ save_hub_seq(void *ud, sqlite3 *db)
 }
 
 int
-device_take_chunk(struct device *d, const uint8_t *env, size_t len, struct cs_apply_stats *st,
-                  struct cs_envelope_info *info, int *skipped, char *err, size_t errlen)
+device_take_chunk(struct device *d, const uint8_t *env, size_t len, int live,
+                  struct cs_apply_stats *st, struct cs_envelope_info *info, int *skipped, char *err,
+                  size_t errlen)
 {
     struct hub_seq_ctx x = {d->rep, 0};
     struct cs_apply_opts opts = {.before_commit = save_hub_seq, .ud = &x};
 
     memset(st, 0, sizeof(*st));
     *skipped = 0;
+    if (live) {
+        /* Its seq range is its signed set's: known once it is opened. */
+        struct cs_changeset *cs = NULL;
+        int ret = cs_sync_open_chunk(NULL, d->hub_pk, env, len, &cs, info, err, errlen);
+        if (ret == 0 && info->seq_last <= device_meta_u64(d->rep, CS_META_HUB_SEQ)) {
+            *skipped = 1;
+        } else if (ret == 0) {
+            x.seq = info->seq_last;
+            ret = cs_replica_apply(d->rep, cs, &opts, st, err, errlen);
+        }
+        cs_changeset_free(cs);
+        return ret;
+    }
     if (cs_envelope_peek(env, len, info) == 0) {
         /* Already here by another route (a live sync, an earlier reply): nothing to do. */
         if (info->seq_last <= device_meta_u64(d->rep, CS_META_HUB_SEQ)) {
@@ -709,7 +723,7 @@ device_import(struct device *d, const char *path, const struct device_report *re
         struct cs_apply_stats st;
         struct cs_envelope_info info;
         int skipped = 0;
-        if ((ret = device_take_chunk(d, env, len, &st, &info, &skipped, err, errlen)) != 0)
+        if ((ret = device_take_chunk(d, env, len, 0, &st, &info, &skipped, err, errlen)) != 0)
             goto out;
         t->chunks++;
         t->skipped += (size_t)skipped;

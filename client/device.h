@@ -110,10 +110,12 @@ int device_ack(struct device *d, uint64_t seq);
  * Applies one chunk of the hub's (signed by the pinned hub, addressed to
  * this device), moving hub_seq to its last seq in the same transaction. A
  * chunk wholly at or below hub_seq came before by another route: it is
- * skipped (*skipped = 1, info still filled from its header).
+ * skipped (*skipped = 1, info still filled from its header). live: a live
+ * chunk of a session with the pinned hub, else an envelope (a bundle).
  */
-int device_take_chunk(struct device *d, const uint8_t *env, size_t len, struct cs_apply_stats *st,
-                      struct cs_envelope_info *info, int *skipped, char *err, size_t errlen);
+int device_take_chunk(struct device *d, const uint8_t *env, size_t len, int live,
+                      struct cs_apply_stats *st, struct cs_envelope_info *info, int *skipped,
+                      char *err, size_t errlen);
 
 /*
  * Moves hub_seq to seq if that is further: the hub's DONE, once every chunk

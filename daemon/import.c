@@ -182,7 +182,7 @@ merge(struct hub *h, struct cs_bundle_reader *b, struct hub_peer *p, struct envs
             res->old_chunks++;
             continue;
         }
-        if ((ret = hub_peer_merge(h, p, env, len, &m, err, errlen)) != 0)
+        if ((ret = hub_peer_merge(h, p, env, len, 0, &m, err, errlen)) != 0)
             return ret;
         res->applied += m.st.applied;
         res->duplicates += m.st.duplicates;
@@ -259,7 +259,7 @@ reply(struct hub *h, struct hub_peer *p, const struct cs_welcome *admitted,
             goto out;
     for (;;) {
         struct cs_chunk ch;
-        if ((ret = hub_peer_next_chunk(h, p, &ch, err, errlen)) != 0)
+        if ((ret = hub_peer_next_chunk(h, p, 0, &ch, err, errlen)) != 0)
             goto out;
         /* An empty last chunk still carries the device's cursor past what held nothing for it. */
         if (ch.seq_last > p->down_after) {

@@ -259,7 +259,7 @@ out:
 }
 
 int
-hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen,
+hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen, int live,
                struct hub_merge *m, char *err, size_t errlen)
 {
     struct merge_ctx x = {.h = h, .p = p, .m = m};
@@ -272,12 +272,17 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
     int ret;
 
     memset(m, 0, sizeof(*m));
-    if ((ret = cs_envelope_peek(env, envlen, &x.info)) != 0)
-        return cs_errf(err, errlen, ret, _("chunk refused: %s"), cs_strerror(ret));
-    /* Sealed to the key the device pinned: a retired one until it has heard of the rotation. */
-    const struct cs_key *k = hub_key_for(h, &x.info.recipient);
-    ret = cs_sync_open_sets(k != NULL ? k : hub_key(h), p->dev.pk, env, envlen, &sets, &x.info, err,
-                            errlen);
+    const struct cs_key *k = NULL;
+    if (!live) {
+        if ((ret = cs_envelope_peek(env, envlen, &x.info)) != 0)
+            return cs_errf(err, errlen, ret, _("chunk refused: %s"), cs_strerror(ret));
+        /* Sealed to the key the device pinned: a retired one until it has heard of the rotation. */
+        k = hub_key_for(h, &x.info.recipient);
+        if (k == NULL)
+            k = hub_key(h);
+    }
+    /* Live: the session's handshake proved the device's key; its own set is signed by it. */
+    ret = cs_sync_open_sets(k, p->dev.pk, env, envlen, &sets, &x.info, err, errlen);
     if (ret != 0)
         goto out;
     x.plain = sets.plain;
@@ -300,7 +305,7 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
         p->dev.up_seq = x.info.seq_last;
     m->seq_last = x.info.seq_last;
 out:
-    /* A chunk that did not open keeps its envelope in the audit, as it came. */
+    /* A chunk that did not open keeps its bytes in the audit, as they came. */
     if (ret != 0)
         hub_audit(h, &p->dev, "refused", &x.info, 0, 0, err, sets.plain != NULL ? sets.plain : env,
                   sets.plain != NULL ? sets.plain_len : envlen);
@@ -339,7 +344,7 @@ scope_row_ok(void *ud, const char *table, const struct cs_id *row)
 }
 
 int
-hub_peer_next_chunk(struct hub *h, struct hub_peer *p, struct cs_chunk *out, char *err,
+hub_peer_next_chunk(struct hub *h, struct hub_peer *p, int live, struct cs_chunk *out, char *err,
                     size_t errlen)
 {
     struct scope_ctx x = {.h = h, .p = p, .verdict = -1};
@@ -350,6 +355,6 @@ hub_peer_next_chunk(struct hub *h, struct hub_peer *p, struct cs_chunk *out, cha
         f.keys = keys;
     else
         f.nkeys = 0;
-    return cs_sync_make_chunk(hub_replica(h), hub_key(h), p->dev.pk, p->down_after, &f,
-                              CS_SYNC_CHUNK, out, err, errlen);
+    return cs_sync_make_chunk(hub_replica(h), hub_key(h), live ? NULL : p->dev.pk, p->down_after,
+                              &f, CS_SYNC_CHUNK, out, err, errlen);
 }

@@ -62,17 +62,21 @@ struct hub_merge {
 };
 
 /*
- * Merges one chunk (an envelope from the device): every change authorized
+ * Merges one chunk (an envelope from the device, or with live a live chunk
+ * of a session that proved the device's key): every change authorized
  * (hub_authorize), refusals kept for review, and the device's cursor and the
  * audit line committed with the merge. A chunk that cannot be opened, or
  * that starts after a gap, is refused whole and audited.
  */
-int hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen,
+int hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen, int live,
                    struct hub_merge *m, char *err, size_t errlen);
 void hub_merge_release(struct hub_merge *m);
 
-/* The next chunk of the device's scope after p->down_after (not its own writes). */
-int hub_peer_next_chunk(struct hub *h, struct hub_peer *p, struct cs_chunk *out, char *err,
-                        size_t errlen);
+/*
+ * The next chunk of the device's scope after p->down_after (not its own
+ * writes): a live chunk for a session, else an envelope to the device.
+ */
+int hub_peer_next_chunk(struct hub *h, struct hub_peer *p, int live, struct cs_chunk *out,
+                        char *err, size_t errlen);
 
 #endif

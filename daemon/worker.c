@@ -130,7 +130,8 @@ job_work(struct worker *w, struct hub *h, struct job *j)
         break;
     case J_CHUNK_IN: {
         struct job_chunk_in *o = &j->u.chunk_in;
-        j->ret = hub_peer_merge(h, &d->peer, o->env, o->envlen, &o->merge, j->err, sizeof(j->err));
+        j->ret =
+            hub_peer_merge(h, &d->peer, o->env, o->envlen, 1, &o->merge, j->err, sizeof(j->err));
         if (j->ret != 0)
             d->up_failed = 1;
         o->hub_time = cs_replica_now(hub_replica(h));
@@ -146,7 +147,7 @@ job_work(struct worker *w, struct hub *h, struct job *j)
                 snprintf(j->err, sizeof(j->err), "%s", cs_strerror(j->ret));
             break;
         }
-        j->ret = hub_peer_next_chunk(h, &d->peer, &o->chunk, j->err, sizeof(j->err));
+        j->ret = hub_peer_next_chunk(h, &d->peer, 1, &o->chunk, j->err, sizeof(j->err));
         if (j->ret == 0 && o->chunk.seq_last > d->peer.down_after)
             d->peer.down_after = o->chunk.seq_last;
         o->down_after = d->peer.down_after;

@@ -213,6 +213,30 @@ out:
     return ret;
 }
 
+int
+cs__zstd_shrink(const uint8_t *plain, size_t plain_len, uint8_t **out, size_t *outlen)
+{
+    *out = NULL;
+    *outlen = plain_len;
+    if (plain_len <= 1)
+        return 0;
+    /*
+     * A frame of plain_len - 1 bytes at most: one that does not fit would
+     * not shrink the body. Any other zstd failure only costs the saving:
+     * the body goes out uncompressed.
+     */
+    size_t c = 0;
+    int ret = cs_zstd_compress(plain, plain_len, ZSTD_LEVEL, plain_len - 1, out, &c);
+    if (ret == CS_ENOMEM)
+        return ret;
+    if (ret != 0) {
+        *out = NULL;
+        return 0;
+    }
+    *outlen = c;
+    return 1;
+}
+
 /* eph_seed NULL: a fresh random ephemeral key, the only safe choice outside tests. */
 static int
 seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq_first,
@@ -237,22 +261,11 @@ seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq
     const uint8_t *body = plain != NULL ? plain : empty;
     size_t body_len = plain_len;
     uint8_t flags = 0;
-    if (plain_len > 1) {
-        /*
-         * A frame of plain_len - 1 bytes at most: one that does not fit would
-         * not shrink the body. Any other zstd failure only costs the saving:
-         * the body goes out uncompressed.
-         */
-        size_t c = 0;
-        ret = cs_zstd_compress(plain, plain_len, ZSTD_LEVEL, plain_len - 1, &comp, &c);
-        if (ret == CS_ENOMEM)
-            goto out;
-        if (ret == 0) {
-            body = comp;
-            body_len = c;
-            flags |= CS_ENVELOPE_F_ZSTD;
-        }
-        ret = 0;
+    if ((ret = cs__zstd_shrink(plain, plain_len, &comp, &body_len)) < 0)
+        goto out;
+    if (ret == 1) {
+        body = comp;
+        flags |= CS_ENVELOPE_F_ZSTD;
     }
     ret = seal_body(k, recipient_pk, seq_first, seq_last, flags, (uint32_t)plain_len, body,
                     body_len, eph_seed, out, outlen);
@@ -309,8 +322,8 @@ cs_envelope_peek(const uint8_t *env, size_t len, struct cs_envelope_info *info)
  * Decompresses a body that declares plain_size bytes: the frame must say the
  * same size (cs_zstd_decompress bounds it by that before it allocates).
  */
-static int
-decompress_body(const uint8_t *body, size_t body_size, size_t plain_size, uint8_t **out)
+int
+cs__zstd_expand(const uint8_t *body, size_t body_size, size_t plain_size, uint8_t **out)
 {
     size_t n = 0;
     int ret = cs_zstd_decompress(body, body_size, plain_size, out, &n);
@@ -380,7 +393,7 @@ cs_envelope_open(const struct cs_key *k, const uint8_t *env, size_t len, uint8_t
     }
 
     if (hi.flags & CS_ENVELOPE_F_ZSTD) {
-        ret = decompress_body(body, hi.body_size, hi.plain_size, plain);
+        ret = cs__zstd_expand(body, hi.body_size, hi.plain_size, plain);
         if (ret < 0)
             goto out;
     } else {

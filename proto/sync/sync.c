@@ -8,7 +8,9 @@
  * admitted and the declared size within CS_SYNC_MAX_PLAIN before the body is
  * touched (security review F9). Inside, each change set is signed by its
  * origin over its plaintext (cellsync/origin.h), checked after decryption
- * and before decoding.
+ * and before decoding. A live chunk (inside a session, which authenticated
+ * the peer) has no envelope: its declared size is checked before it is
+ * decompressed, then the same signatures and decoding.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/sync.h"
+#include "internal.h"
 
 int
 cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN],
@@ -66,6 +69,73 @@ out:
     return ret;
 }
 
+/* The live chunk of signed sets body (cellsync/sync.h). OUT: *out, free(). */
+static int
+live_pack(const uint8_t *body, size_t len, uint8_t **out, size_t *outlen)
+{
+    uint8_t *comp = NULL;
+    size_t clen;
+    if (len > CS_ENVELOPE_MAX_PLAIN)
+        return CS_ETOOBIG;
+    int z = cs__zstd_shrink(body, len, &comp, &clen);
+    if (z < 0)
+        return z;
+    uint8_t *c = malloc(CS_SYNC_LIVE_HEADER + clen);
+    if (c == NULL) {
+        free(comp);
+        return CS_ENOMEM;
+    }
+    c[0] = z == 1 ? CS_ENVELOPE_F_ZSTD : 0;
+    cs__put_le32(c + 1, (uint32_t)len);
+    memcpy(c + CS_SYNC_LIVE_HEADER, z == 1 ? comp : body, clen);
+    free(comp);
+    *out = c;
+    *outlen = CS_SYNC_LIVE_HEADER + clen;
+    return 0;
+}
+
+/*
+ * The signed sets of live chunk c, its sizes checked before anything is
+ * decompressed, with the declared size as a hard bound. OUT: *plain, free().
+ */
+static int
+live_unpack(const uint8_t *c, size_t len, struct cs_envelope_info *info, uint8_t **plain,
+            size_t *plain_len, char *err, size_t errlen)
+{
+    if (len < CS_SYNC_LIVE_HEADER)
+        return cs_errf(err, errlen, CS_ETRUNCATED, _("change set refused: %s"),
+                       cs_strerror(CS_ETRUNCATED));
+    uint8_t flags = c[0];
+    uint32_t plain_size = cs__get_le32(c + 1);
+    size_t body = len - CS_SYNC_LIVE_HEADER;
+    if ((flags & ~CS_ENVELOPE_F_ZSTD) != 0)
+        return cs_errf(err, errlen, CS_EMALFORMED, _("change set refused: %s"),
+                       cs_strerror(CS_EMALFORMED));
+    if (plain_size > CS_SYNC_MAX_PLAIN)
+        return cs_errf(
+            err, errlen, CS_EBOMB,
+            _("change set refused: the chunk decompresses to %u KiB, more than the %u KiB "
+              "a chunk may hold"),
+            (unsigned)((plain_size + 1023u) / 1024u), CS_SYNC_MAX_PLAIN >> 10);
+    if ((flags & CS_ENVELOPE_F_ZSTD) ? body >= plain_size : body != plain_size)
+        return cs_errf(err, errlen, CS_EMALFORMED, _("change set refused: %s"),
+                       cs_strerror(CS_EMALFORMED));
+    info->flags = flags;
+    info->plain_size = plain_size;
+    info->body_size = (uint32_t)body;
+    int ret = 0;
+    if (flags & CS_ENVELOPE_F_ZSTD)
+        ret = cs__zstd_expand(c + CS_SYNC_LIVE_HEADER, body, plain_size, plain);
+    else if ((*plain = malloc(body > 0 ? body : 1)) == NULL)
+        ret = CS_ENOMEM;
+    else
+        memcpy(*plain, c + CS_SYNC_LIVE_HEADER, body);
+    if (ret != 0)
+        return cs_errf(err, errlen, ret, _("change set refused: %s"), cs_strerror(ret));
+    *plain_len = plain_size;
+    return 0;
+}
+
 int
 cs_sync_seal(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint64_t seq_first,
              uint64_t seq_last, const uint8_t *set, size_t set_len, const uint8_t *relayed,
@@ -88,7 +158,9 @@ cs_sync_seal(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint64_t 
         }
     }
     if (ret == 0)
-        ret = cs_envelope_seal(k, peer_pk, seq_first, seq_last, body, len, env, envlen);
+        ret = peer_pk != NULL
+                  ? cs_envelope_seal(k, peer_pk, seq_first, seq_last, body, len, env, envlen)
+                  : live_pack(body, len, env, envlen);
     free(body);
     return ret;
 }
@@ -134,6 +206,14 @@ cs_sync_open_sets(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], cons
     int ret;
 
     memset(out, 0, sizeof(*out));
+    memset(info, 0, sizeof(*info));
+    if (k == NULL) {
+        /* A live chunk: the session proved from_pk, and its frames are the AEAD. */
+        if ((ret = live_unpack(env, envlen, info, &out->plain, &out->plain_len, err, errlen)) != 0)
+            return ret;
+        memcpy(info->origin_pk, from_pk, CS_PK_LEN);
+        goto sets;
+    }
     /*
      * The header first: who claims to have signed and how big the body says
      * it is. Another key's chunk, or one too big, costs no verification,
@@ -156,19 +236,25 @@ cs_sync_open_sets(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], cons
     if (sodium_memcmp(info->origin_pk, from_pk, CS_PK_LEN) != 0)
         return cs_errf(err, errlen, CS_ESIGNATURE, _("change set refused: signed by another key"));
 
-    /* The sender's own set: signed over its plaintext by the key that sealed the envelope. */
+sets:
+    /* The sender's own set: signed over its plaintext by the sender (who sealed an envelope). */
     if ((ret = cs_origin_next(out->plain, out->plain_len, &off, &s)) <= 0)
         return cs_errf(err, errlen, ret < 0 ? ret : CS_EMALFORMED,
                        _("change set refused: it carries no change set signed by its origin (%s)"),
                        cs_strerror(ret < 0 ? ret : CS_EMALFORMED));
-    if (sodium_memcmp(s.origin_pk, from_pk, CS_PK_LEN) != 0 || cs_origin_verify(&s) != 0)
+    if (sodium_memcmp(s.origin_pk, from_pk, CS_PK_LEN) != 0)
+        return cs_errf(err, errlen, CS_ESIGNATURE, _("change set refused: signed by another key"));
+    if (cs_origin_verify(&s) != 0)
         return cs_errf(err, errlen, CS_ESIGNATURE,
                        _("change set refused: its origin's signature over the changes does not "
                          "verify"));
     if ((ret = decode_signed(&s, &out->own, err, errlen)) != 0)
         return ret;
     const struct cs_changeset_header *h = cs_changeset_header(out->own);
-    if (h->seq_first != info->seq_first || h->seq_last != info->seq_last)
+    if (k == NULL) {
+        info->seq_first = h->seq_first;
+        info->seq_last = h->seq_last;
+    } else if (h->seq_first != info->seq_first || h->seq_last != info->seq_last)
         return cs_errf(err, errlen, CS_EMALFORMED,
                        _("change set refused: its seq range differs from its envelope's"));
 

@@ -9,7 +9,9 @@
  *            (cs_sync_seal signs the body as the cell's change set over its
  *            plaintext, cellsync/origin.h, and compresses it itself; the
  *            header then tells the truth), bit 2 with bit 1: the body also
- *            relayed after it, as a set the hub's key signed, bits 3-7 ignored
+ *            relayed after it, as a set the hub's key signed, bit 3 a live
+ *            chunk (cellsync/sync.h) instead of an envelope, opened without
+ *            a key as a session's, bits 4-7 ignored
  *   1   4  declared plain size, little-endian (raw mode only)
  *   5   1  seq_first
  *   6   1  seq_last - seq_first
@@ -18,9 +20,9 @@
  *            chunk's signed sets
  *
  * cs_sync_open_chunk must refuse it with a code and no set, or decode a set
- * whose seq range is the envelope's and that encodes back; a declared size
- * over CS_SYNC_MAX_PLAIN is never opened. Never a crash, a leak, or memory
- * beyond libFuzzer's -rss_limit_mb.
+ * whose seq range is the envelope's (a live chunk's: its set's) and that encodes back; a declared
+ * size over CS_SYNC_MAX_PLAIN is never opened. Never a crash, a leak, or memory beyond libFuzzer's
+ * -rss_limit_mb.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,10 +61,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t rlen = 0;
     if ((mode & 6) == 6 && cs_origin_sign(hub, body, body_len, &relayed, &rlen) != 0)
         return 0;
+    int live = (mode & 8) != 0;
+    const struct cs_key *k = live ? NULL : hub;
     if (mode & 2)
-        ret = cs_sync_seal(cell, cs_key_pk(hub), seq_first, seq_last, body, body_len, relayed, rlen,
-                           &env, &elen);
-    else
+        ret = cs_sync_seal(cell, live ? NULL : cs_key_pk(hub), seq_first, seq_last, body, body_len,
+                           relayed, rlen, &env, &elen);
+    else if (live) {
+        /* The live header as it comes: flags, declared size, then the body. */
+        ret = (env = malloc(CS_SYNC_LIVE_HEADER + body_len)) == NULL ? CS_ENOMEM : 0;
+        if (ret == 0) {
+            env[0] = mode & CS_ENVELOPE_F_ZSTD;
+            memcpy(env + 1, data + 1, 4);
+            if (body_len > 0)
+                memcpy(env + CS_SYNC_LIVE_HEADER, body, body_len);
+            elen = CS_SYNC_LIVE_HEADER + body_len;
+        }
+    } else
         ret = cs__envelope_seal_raw(cell, cs_key_pk(hub), seq_first, seq_last,
                                     mode & CS_ENVELOPE_F_ZSTD, plain_size, body, body_len, &env,
                                     &elen);
@@ -74,8 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cs_chunk_sets sets;
     struct cs_envelope_info sinfo;
     char serr[512];
-    int sret =
-        cs_sync_open_sets(hub, cs_key_pk(cell), env, elen, &sets, &sinfo, serr, sizeof(serr));
+    int sret = cs_sync_open_sets(k, cs_key_pk(cell), env, elen, &sets, &sinfo, serr, sizeof(serr));
     if (sret == 0 && (sets.own == NULL || ((mode & 6) == 6 && sets.nrelayed != 1)))
         abort();
     cs_chunk_sets_release(&sets);
@@ -85,14 +98,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512];
     uint8_t *enc = NULL;
     size_t enclen = 0;
-    ret = cs_sync_open_chunk(hub, cs_key_pk(cell), env, elen, &cs, &info, err, sizeof(err));
+    ret = cs_sync_open_chunk(k, cs_key_pk(cell), env, elen, &cs, &info, err, sizeof(err));
     if (ret != 0) {
         if (cs != NULL)
             abort();
     } else {
         const struct cs_changeset_header *h = cs_changeset_header(cs);
-        if (cs == NULL || info.plain_size > CS_SYNC_MAX_PLAIN || h->seq_first != seq_first ||
-            h->seq_last != seq_last)
+        if (cs == NULL || info.plain_size > CS_SYNC_MAX_PLAIN ||
+            h->seq_first != (live ? info.seq_first : seq_first) ||
+            h->seq_last != (live ? info.seq_last : seq_last))
             abort();
         if (cs_changeset_encode(cs, &enc, &enclen) != 0 ||
             cs_changeset_decode(&again, enc, enclen, err, sizeof(err)) != 0 ||

@@ -6,8 +6,8 @@
  * time instead of waiting, reading without limit or crashing.
  *
  *   cs_raw HOST:PORT MODE [ARG]
- *     version          a msg1 with a newer version byte, then one with the older
- *                      version 2 (before Noise IK): each time the reply
+ *     version          a msg1 with a newer version byte, then the one before
+ *                      CS_WIRE_VERSION, then version 2 (before Noise IK): each time the reply
  *                      0xff || CS_WIRE_VERSION, then EOF
  *     replay-msg1 FILE the msg1 saved by replay-hello sent again: nothing
  *                      comes back, and the hub closes within 2 s
@@ -33,10 +33,11 @@
  * With the credentials of a real enrolled device (HOME is its data directory:
  * device.key, and replica.db for the pinned hub key, its hello and the
  * changes it has not synced), a real handshake first, then:
- *     forge HOME       its unsynced changes in an envelope signed by another
+ *     forge HOME       its unsynced changes in a live chunk signed by another
  *                      key: ERROR CS_ESIGNATURE "signed by another key", then EOF
- *     badsig HOME      its own envelope with one signature byte flipped:
- *                      ERROR CS_ESIGNATURE "signature does not verify", then EOF
+ *     badsig HOME      its own live chunk, one byte of its signed set altered
+ *                      after signing: ERROR CS_ESIGNATURE "signature over the
+ *                      changes does not verify", then EOF
  *     truncate HOME    half of a frame carrying a real chunk, then it hangs up
  *     bigframe HOME    a length prefix of CS_WIRE_MAX_FRAME + 1 in the session:
  *                      closed within 2 s
@@ -118,7 +119,7 @@
 
 /* Written out, so that a change in wire.h shows here as a failed build. */
 #define VERSION_REPLY   0xffu /* wire.h: CS_WIRE_VERSION_REPLY */
-#define WIRE_VERSION    5u    /* wire.h: CS_WIRE_VERSION */
+#define WIRE_VERSION    6u    /* wire.h: CS_WIRE_VERSION */
 #define WIRE_HS_REFUSED 0xfcu /* wire.h: CS_WIRE_HS_REFUSED */
 #define WIRE_BUSY_REPLY 0xfdu /* wire.h: CS_WIRE_BUSY_REPLY, then 2 bytes of seconds */
 _Static_assert(VERSION_REPLY == CS_WIRE_VERSION_REPLY && WIRE_VERSION == CS_WIRE_VERSION &&
@@ -314,8 +315,11 @@ send_then_wait(const uint8_t *b, size_t len, int ms, struct seen *s)
 static int
 mode_version(void)
 {
-    /* As long as a real msg1, so only the version byte is wrong: a newer one, and version 2. */
-    static const uint8_t versions[] = {WIRE_VERSION + 1, 2};
+    /*
+     * As long as a real msg1, so only the version byte is wrong: a newer one,
+     * the one before (a laptop not yet updated), and version 2.
+     */
+    static const uint8_t versions[] = {WIRE_VERSION + 1, WIRE_VERSION - 1, 2};
     int ok = 1;
     for (size_t v = 0; v < sizeof(versions); v++) {
         uint8_t f[4 + 121];
@@ -331,7 +335,7 @@ mode_version(void)
         static const uint8_t want[] = {0, 0, 0, 2, VERSION_REPLY, WIRE_VERSION};
         ok &= s.n == sizeof(want) && memcmp(s.got, want, sizeof(want)) == 0 && s.closed && !s.reset;
     }
-    return verdict(ok, "the version reply 0xff 0x03 to each, then EOF");
+    return verdict(ok, "the version reply 0xff || CS_WIRE_VERSION to each, then EOF");
 }
 
 /* A saved msg1 sent again: the hub answers nothing and hangs up. */
@@ -875,14 +879,14 @@ link_close(struct link *l)
     cs_session_release(&l->sess);
 }
 
-/* The device's own changes after the hub's cursor, sealed by k (the device's key or not). */
+/* The device's own changes after the hub's cursor, a live chunk signed by k (the device's key or
+ * not). */
 static int
 make_chunk(struct dev *d, const struct cs_key *k, uint64_t after, struct cs_chunk *ch)
 {
     char err[512] = "";
     struct cs_since_filter own = {.only_origin = cs_replica_site(d->rep)};
-    int rc =
-        cs_sync_make_chunk(d->rep, k, d->hub_pk, after, &own, CS_SYNC_CHUNK, ch, err, sizeof(err));
+    int rc = cs_sync_make_chunk(d->rep, k, NULL, after, &own, CS_SYNC_CHUNK, ch, err, sizeof(err));
     if (rc != 0) {
         printf("cannot make a chunk: %s\n", err);
         return -1;
@@ -925,6 +929,52 @@ expect_error(struct link *l, const uint8_t *env, size_t envlen, int code, const 
     return verdict(ok, what);
 }
 
+static int own_changes(struct cs_replica *r, uint64_t after, struct cs_changeset **out);
+
+/*
+ * The device's own changes after `after` as a live chunk (cellsync/sync.h)
+ * whose signed set was altered after the device signed it: the last byte of
+ * the set (inside its last change) flipped, signature and header as signed.
+ * Left uncompressed (flags 0), so the flipped byte reaches the hub as it is.
+ * OUT: *out, free().
+ */
+static int
+altered_chunk(struct dev *d, uint64_t after, uint8_t **out, size_t *outlen)
+{
+    struct cs_changeset *cs = NULL;
+    uint8_t *mp = NULL, *set = NULL;
+    size_t mplen = 0, setlen = 0;
+    int ret = -1;
+
+    *out = NULL;
+    if (own_changes(d->rep, after, &cs) != 0)
+        goto out;
+    if (cs_changeset_count(cs) == 0) {
+        printf("the device has no unsynced changes to send\n");
+        goto out;
+    }
+    if (cs_changeset_encode(cs, &mp, &mplen) != 0 ||
+        cs_origin_sign(d->key, mp, mplen, &set, &setlen) != 0 ||
+        (*out = malloc(CS_SYNC_LIVE_HEADER + setlen)) == NULL) {
+        printf("cannot make the chunk\n");
+        goto out;
+    }
+    set[setlen - 1] ^= 0x01;
+    (*out)[0] = 0;
+    for (int i = 0; i < 4; i++)
+        (*out)[1 + i] = (uint8_t)(setlen >> (8 * i));
+    memcpy(*out + CS_SYNC_LIVE_HEADER, set, setlen);
+    *outlen = CS_SYNC_LIVE_HEADER + setlen;
+    printf("a live chunk of %zu changes, %zu bytes, one byte of its signed set altered\n",
+           cs_changeset_count(cs), *outlen);
+    ret = 0;
+out:
+    free(set);
+    free(mp);
+    cs_changeset_free(cs);
+    return ret;
+}
+
 static int
 mode_forge(struct dev *d, int flip)
 {
@@ -944,10 +994,10 @@ mode_forge(struct dev *d, int flip)
             goto out;
         ret = expect_error(&l, ch.env, ch.envlen, CS_ESIGNATURE, "signed by another key");
     } else {
-        if (make_chunk(d, d->key, w.up_seq, &ch) != 0)
+        if (altered_chunk(d, w.up_seq, &ch.env, &ch.envlen) != 0)
             goto out;
-        ch.env[ch.envlen - 1] ^= 0x01; /* the last byte of the Ed25519 signature */
-        ret = expect_error(&l, ch.env, ch.envlen, CS_ESIGNATURE, "signature does not verify");
+        ret = expect_error(&l, ch.env, ch.envlen, CS_ESIGNATURE,
+                           "signature over the changes does not verify");
     }
     free(ch.env);
 out:
@@ -1206,11 +1256,12 @@ nil_bomb(size_t plain)
 
 /*
  * The bomb of plain bytes as its origin's signed set (cellsync/origin.h),
- * signed by k and sealed for the hub, covering seq `seq`.
+ * signed by k, covering seq `seq`: sealed for the hub (a bundle's), or with
+ * live a live chunk (a session's).
  */
 static int
-seal_bomb(const struct dev *d, const struct cs_key *k, size_t plain, uint64_t seq, uint8_t **env,
-          size_t *envlen)
+seal_bomb(const struct dev *d, const struct cs_key *k, size_t plain, uint64_t seq, int live,
+          uint8_t **env, size_t *envlen)
 {
     /* The envelope holds at most CS_ENVELOPE_MAX_PLAIN: the signed set's header is room too. */
     if (plain + CS_ORIGIN_HEADER > CS_ENVELOPE_MAX_PLAIN)
@@ -1220,7 +1271,7 @@ seal_bomb(const struct dev *d, const struct cs_key *k, size_t plain, uint64_t se
         return -1;
     /* Every byte after the arrays is a nil too many: cut the buffer at the last array. */
     size_t used = 3 + 32 * (5 + (plain - 3 - 32 * 5) / 32);
-    int ret = cs_sync_seal(k, d->hub_pk, seq, seq, b, used, NULL, 0, env, envlen);
+    int ret = cs_sync_seal(k, live ? NULL : d->hub_pk, seq, seq, b, used, NULL, 0, env, envlen);
     free(b);
     if (ret != 0)
         printf("cannot seal a bomb: %s\n", cs_strerror(ret));
@@ -1248,7 +1299,7 @@ mode_bomb(struct dev *d)
         size_t len1 = 0, envlen = 0;
         if (session_open(&l, d, msg1, &len1, &w) != 0)
             return 1;
-        if (seal_bomb(d, d->key, bombs[i].plain, w.up_seq + 1, &env, &envlen) != 0) {
+        if (seal_bomb(d, d->key, bombs[i].plain, w.up_seq + 1, 1, &env, &envlen) != 0) {
             link_close(&l);
             return 1;
         }
@@ -1279,7 +1330,7 @@ mode_bomb_bundle(struct dev *d, const char *out, int stranger)
     if (stranger)
         h.has_secret = 0;
     if (cs_bundle_seal_hello(k, d->hub_pk, &h, &hello, &hlen) != 0 ||
-        seal_bomb(d, k, 16u << 20, 1, &env, &envlen) != 0 ||
+        seal_bomb(d, k, 16u << 20, 1, 0, &env, &envlen) != 0 ||
         cs_bundle_writer_new(&w, out, 0, d->hub_pk, err, sizeof(err)) != 0 ||
         cs_bundle_writer_add(w, hello, hlen, err, sizeof(err)) != 0 ||
         cs_bundle_writer_add(w, env, envlen, err, sizeof(err)) != 0)
@@ -1372,8 +1423,8 @@ mode_relay(struct dev *d, const char *cell_home, uint64_t after, const char *how
     }
     const struct cs_changeset_header *h = cs_changeset_header(own);
     if (sent == NULL || cs_changeset_encode(sent, &own_mp, &own_len) != 0 ||
-        cs_sync_seal(d->key, d->hub_pk, h->seq_first, h->seq_last, own_mp, own_len, relayed, rlen,
-                     &env, &envlen) != 0) {
+        cs_sync_seal(d->key, NULL, h->seq_first, h->seq_last, own_mp, own_len, relayed, rlen, &env,
+                     &envlen) != 0) {
         printf("relay: cannot make the chunk\n");
         goto out;
     }

@@ -167,7 +167,7 @@ echo "cs_raw keyreq (after all of them)"
 raw keyreq
 same_state "$s0" "the peers without a handshake"
 # Why the hub hung up, as it logged it.
-logged 'device=- event=close reason="protocol version mismatch"' 4
+logged 'device=- event=close reason="protocol version mismatch"' 5
 logged 'device=- event=close reason="frame over the size limit"' 2
 logged 'device=- event=close reason="handshake refused: cannot decrypt' 1
 logged 'device=- event=close reason="no handshake in time"' $((N_MANY + 2))
@@ -182,9 +182,9 @@ audit0=$(count "hub_audit WHERE verdict = 'refused'")
 echo "cs_raw forge (a's changes signed by another key)"
 raw forge "$dir/a"
 logged "device=$ida event=close reason=\"change set refused: signed by another key\""
-echo "cs_raw badsig (a's envelope, its signature altered)"
+echo "cs_raw badsig (a's live chunk, its signed set altered after signing)"
 raw badsig "$dir/a"
-logged "device=$ida event=close reason=\"change set refused: signature does not verify\""
+logged "device=$ida event=close reason=\"change set refused: its origin's signature over the changes does not verify\""
 same_state "$s1" "forged and altered chunks"
 [ "$(count "hub_audit WHERE verdict = 'refused'")" = $((audit0 + 2)) ] && ok ||
     bad "the refused chunks are not in the audit trail"
@@ -219,7 +219,8 @@ logged "reason=\"replayed handshake\"" 2
 [ "$("$cellsyncd" devices --state "$dir/hub" --json)" = "$devs0" ] && ok ||
     bad "a replayed msg1 changed what 'cellsyncd devices' shows (last contact)"
 same_state "$s1" "a replayed handshake"
-# A hub of version 2 answers the new msg1 with 0xff 0x02: the device says which side to update.
+# A hub of version 5 (before live chunks) answers the new msg1 with 0xff 0x05: the device says
+# which side to update.
 if command -v python3 >/dev/null 2>&1; then
     rm -f "$dir/oldport"
     python3 -c '
@@ -233,16 +234,16 @@ c, _ = s.accept()
 c.settimeout(10)
 n = int.from_bytes(c.recv(4, socket.MSG_WAITALL), "big")
 m = c.recv(n, socket.MSG_WAITALL)
-c.sendall(b"\x00\x00\x00\x02\xff\x02")
+c.sendall(b"\x00\x00\x00\x02\xff\x05")
 c.close()
 print("version byte", m[0])
 ' "$dir/oldport" >"$dir/old.out" 2>&1 &
     oldpid=$!
     wait_file "$dir/oldport"
-    on a 1 "the hub speaks protocol version 2, this program version 5: update the older one" -- \
+    on a 1 "the hub speaks protocol version 5, this program version 6: update the older one" -- \
         sync --quiet --hub "127.0.0.1:$(cat "$dir/oldport")"
     wait $oldpid
-    grep -q "^version byte 5$" "$dir/old.out" && ok || bad "the old hub got: $(cat "$dir/old.out")"
+    grep -q "^version byte 6$" "$dir/old.out" && ok || bad "the old hub got: $(cat "$dir/old.out")"
 fi
 echo "cs_raw replay (a's chunk, then the same bytes in a new session)"
 v0=$(count cs_version)

@@ -1358,7 +1358,7 @@ test_merge_revoked(void **state)
     sqlite3 *db = db_of(f.h);
 
     chunk_of(&f, k, &p.dev, 1, &env, &envlen);
-    if (hub_peer_merge(f.h, &p, env, envlen, &m, err, sizeof(err)) != 0)
+    if (hub_peer_merge(f.h, &p, env, envlen, 0, &m, err, sizeof(err)) != 0)
         fail_msg("merge: %s", err);
     hub_merge_release(&m);
     free(env);
@@ -1371,7 +1371,7 @@ test_merge_revoked(void **state)
     assert_non_null(strstr(msg, "this device was revoked at the hub on "));
     int versions = sql_int(db, "SELECT count(*) FROM cs_version");
     chunk_of(&f, k, &p.dev, 3, &env, &envlen);
-    assert_int_equal(hub_peer_merge(f.h, &p, env, envlen, &m, err, sizeof(err)), CS_EREVOKED);
+    assert_int_equal(hub_peer_merge(f.h, &p, env, envlen, 0, &m, err, sizeof(err)), CS_EREVOKED);
     assert_string_equal(err, msg);
     hub_merge_release(&m);
     free(env);
@@ -1410,7 +1410,7 @@ test_audit_origin(void **state)
     assert_int_equal(hub_peer_admit(f.h, cs_key_pk(k), &hello, &p, &w), CS_WELCOME_OK);
     assert_int_equal(hub_peer_commit(f.h, &p, msg, sizeof(msg)), CS_WELCOME_OK);
     chunk_rows(&f, k, &p.dev, 1, 100, &env, &envlen);
-    if (hub_peer_merge(f.h, &p, env, envlen, &m, err, sizeof(err)) != 0)
+    if (hub_peer_merge(f.h, &p, env, envlen, 0, &m, err, sizeof(err)) != 0)
         fail_msg("merge: %s", err);
     hub_merge_release(&m);
     free(env);

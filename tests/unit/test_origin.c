@@ -281,13 +281,92 @@ test_own_set(void **state)
     free(set);
 }
 
+/*
+ * Live chunks (cellsync/sync.h): the signed sets behind a 5-byte header,
+ * opened without a key; the own set's signer, seq range and sizes come out
+ * in info, and every lie of the header or the sets is refused.
+ */
+static void
+test_live(void **state)
+{
+    (void)state;
+    uint8_t *set, *c, *signed_set = NULL;
+    size_t set_len, clen, slen = 0;
+    struct cs_chunk_sets s;
+    struct cs_envelope_info info;
+    struct cs_changeset *cs;
+    char err[256];
+
+    encoded_set(cell, 4, 9, &set, &set_len);
+    assert_int_equal(cs_sync_seal(cell, NULL, 4, 9, set, set_len, NULL, 0, &c, &clen), 0);
+    assert_int_equal(cs_origin_sign(cell, set, set_len, &signed_set, &slen), 0);
+    /* The sample set compresses: flag, declared size, then a zstd frame. */
+    assert_int_equal(c[0], CS_ENVELOPE_F_ZSTD);
+    assert_int_equal(c[1] | c[2] << 8 | c[3] << 16 | (uint32_t)c[4] << 24, slen);
+    assert_true(clen < CS_SYNC_LIVE_HEADER + slen);
+    assert_int_equal(cs_sync_open_sets(NULL, cs_key_pk(cell), c, clen, &s, &info, err, sizeof(err)),
+                     0);
+    assert_int_equal(s.plain_len, slen);
+    assert_memory_equal(s.plain, signed_set, slen);
+    assert_memory_equal(info.origin_pk, cs_key_pk(cell), CS_PK_LEN);
+    assert_int_equal(info.seq_first, 4);
+    assert_int_equal(info.seq_last, 9);
+    cs_chunk_sets_release(&s);
+    /* From anyone else it is refused, without a key to try. */
+    assert_int_equal(
+        cs_sync_open_chunk(NULL, cs_key_pk(other), c, clen, &cs, &info, err, sizeof(err)),
+        CS_ESIGNATURE);
+    assert_non_null(strstr(err, "signed by another key"));
+    assert_null(cs);
+    /* Never taken for an envelope, nor an envelope for it. */
+    assert_true(cs_sync_open_chunk(hub, cs_key_pk(cell), c, clen, &cs, &info, NULL, 0) < 0);
+    free(c);
+
+    /* Plain (flags 0): every byte of the signed set flipped is refused, none decoded. */
+    clen = CS_SYNC_LIVE_HEADER + slen;
+    c = malloc(clen);
+    assert_non_null(c);
+    c[0] = 0;
+    for (int i = 0; i < 4; i++)
+        c[1 + i] = (uint8_t)(slen >> (8 * i));
+    memcpy(c + CS_SYNC_LIVE_HEADER, signed_set, slen);
+    assert_int_equal(cs_sync_open_chunk(NULL, cs_key_pk(cell), c, clen, &cs, &info, NULL, 0), 0);
+    cs_changeset_free(cs);
+    for (size_t i = CS_SYNC_LIVE_HEADER; i < clen; i++) {
+        c[i] ^= 0x20;
+        int ret = cs_sync_open_chunk(NULL, cs_key_pk(cell), c, clen, &cs, &info, NULL, 0);
+        assert_true(ret < 0);
+        assert_null(cs);
+        c[i] ^= 0x20;
+    }
+    /* The header's lies: unknown flags, a size that is not the body's, too big, too short. */
+    c[0] = 0x02;
+    assert_int_equal(cs_sync_open_chunk(NULL, cs_key_pk(cell), c, clen, &cs, &info, NULL, 0),
+                     CS_EMALFORMED);
+    c[0] = CS_ENVELOPE_F_ZSTD; /* "compressed" to as many bytes as it holds */
+    assert_int_equal(cs_sync_open_chunk(NULL, cs_key_pk(cell), c, clen, &cs, &info, NULL, 0),
+                     CS_EMALFORMED);
+    c[0] = 0;
+    assert_int_equal(cs_sync_open_chunk(NULL, cs_key_pk(cell), c, clen - 1, &cs, &info, NULL, 0),
+                     CS_EMALFORMED);
+    c[4] = 0x7f;
+    assert_int_equal(cs_sync_open_chunk(NULL, cs_key_pk(cell), c, clen, &cs, &info, NULL, 0),
+                     CS_EBOMB);
+    for (size_t n = 0; n < CS_SYNC_LIVE_HEADER; n++)
+        assert_int_equal(cs_sync_open_chunk(NULL, cs_key_pk(cell), c, n, &cs, &info, NULL, 0),
+                         CS_ETRUNCATED);
+    free(c);
+    free(signed_set);
+    free(set);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layout),       cmocka_unit_test(test_every_cut_and_flip),
         cmocka_unit_test(test_header_codes), cmocka_unit_test(test_relayed),
-        cmocka_unit_test(test_own_set),
+        cmocka_unit_test(test_own_set),      cmocka_unit_test(test_live),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

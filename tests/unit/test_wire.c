@@ -40,7 +40,7 @@
 #define MAXMSG      65536u
 /* "cellsync wire" || 0x00 || version */
 static const uint8_t PROLOGUE[] = {'c', 'e', 'l', 'l', 's', 'y',  'n', 'c',
-                                   ' ', 'w', 'i', 'r', 'e', 0x00, 5};
+                                   ' ', 'w', 'i', 'r', 'e', 0x00, 6};
 
 static struct cs_key *dev;  /* the device */
 static struct cs_key *dev2; /* another device: the impostor's own key */

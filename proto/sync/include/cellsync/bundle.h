@@ -29,8 +29,9 @@
  * an entry boundary as plain as one cut inside an entry.
  *
  * Entry kinds. Chunks are envelopes exactly as cs_sync_make_chunk() seals
- * them, a change set inside, merged with cs_sync_take_chunk() as on the live
- * link, in seq order. The last one may hold no change: it still carries the
+ * them to a recipient (not the live chunks of a session: a file has no
+ * session around it), a change set inside, merged with cs_sync_take_chunk(),
+ * in seq order. The last one may hold no change: it still carries the
  * receiver's cursor past versions that held nothing for it. Every other
  * entry is a control envelope:
  *   - its header's seq range is [0, 0], which no chunk has (seqs start at 1

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Envelopes: the bytes that carry one change set on any transport, a TCP
- * frame or a file on a USB stick. The change set is compressed with zstd
- * (when that makes it smaller), encrypted with XChaCha20-Poly1305 under a
- * fresh key agreed with an ephemeral X25519 key and the recipient's key, and
- * the whole envelope is signed by the origin's Ed25519 key. One signature per
- * change set, never per change.
+ * Envelopes: the bytes that carry one change set where no session protects
+ * it: a file on a USB stick (a live session carries live chunks instead,
+ * cellsync/sync.h, and needs no second key exchange). The change set is
+ * compressed with zstd (when that makes it smaller), encrypted with
+ * XChaCha20-Poly1305 under a fresh key agreed with an ephemeral X25519 key
+ * and the recipient's key, and the whole envelope is signed by the origin's
+ * Ed25519 key. One signature per change set, never per change.
  *
  * Layout (integers little-endian), FORMAT 1:
  *   0   4  magic "CSE" + format version byte

@@ -11,6 +11,20 @@
  * plaintext (cellsync/origin.h): sign, then encrypt, so what a hub keeps
  * in its audit trail can be checked against the origin's key alone, and a
  * hub-role device can relay its subtree's sets to another hub unchanged.
+ *
+ * Live chunks (CS_WIRE_VERSION 6): inside a session the Noise handshake has
+ * already authenticated both ends and the session encrypts both ways, so a
+ * chunk there is no envelope (no second key exchange, encryption or
+ * signature of the whole) but its signed sets alone, zstd-compressed when
+ * that makes them smaller: the sender's own set signed by the sender (the
+ * device's upward; the hub's downward, so a device still checks who wrote
+ * what it merges), then the sets it relays. Layout (little-endian):
+ *   0  1  flags: bit 0 = zstd (CS_ENVELOPE_F_ZSTD); other bits must be 0
+ *   1  4  plain size: the signed sets' bytes, at most CS_SYNC_MAX_PLAIN
+ *   5  n  the signed sets, compressed when the flag says so (then n < plain
+ *         size), else exactly plain size bytes
+ * Its seq range is its own set's. Bundles (USB sticks) keep envelopes: a
+ * file has no session around it.
  */
 #ifndef CELLSYNC_SYNC_H
 #define CELLSYNC_SYNC_H
@@ -24,7 +38,8 @@
 #include "cellsync/origin.h"
 #include "cellsync/replica.h"
 
-#define CS_SYNC_CHUNK (16u << 10)
+#define CS_SYNC_CHUNK       (16u << 10)
+#define CS_SYNC_LIVE_HEADER 5
 
 /*
  * The most a chunk may hold once decompressed, far below the envelope
@@ -37,7 +52,7 @@
 #define CS_SYNC_MAX_PLAIN ((4u << 20) + (64u << 10))
 
 struct cs_chunk {
-    uint8_t *env; /* the sealed envelope, malloc'd: free() */
+    uint8_t *env; /* the sealed envelope or the live chunk, malloc'd: free() */
     size_t envlen;
     uint64_t seq_first, seq_last; /* what it covers of the sender's seqs */
     size_t changes;               /* changes inside (0: only moves the cursor) */
@@ -45,7 +60,8 @@ struct cs_chunk {
 };
 
 /*
- * The next chunk after the sender's seq `after`, sealed from k to peer_pk.
+ * The next chunk after the sender's seq `after`, sealed from k to peer_pk,
+ * or with peer_pk NULL a live chunk signed by k (for a session only).
  * An empty chunk (changes == 0, last set) means there is nothing to send.
  */
 int cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k,
@@ -57,7 +73,8 @@ int cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k,
  * Seals a chunk from k to peer_pk: set (an encoded change set covering
  * seq_first..seq_last of k's device) signed by k, then relayed (relayed_len
  * bytes of signed sets of other devices, as their origins signed them; NULL
- * and 0 for none), in one envelope. OUT: *env, free().
+ * and 0 for none), in one envelope; with peer_pk NULL, in a live chunk.
+ * OUT: *env, free().
  */
 int cs_sync_seal(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint64_t seq_first,
                  uint64_t seq_last, const uint8_t *set, size_t set_len, const uint8_t *relayed,
@@ -85,7 +102,10 @@ void cs_chunk_sets_release(struct cs_chunk_sets *s);
  * the sender relays (each verified against the key it names, its header's
  * origin that key's id, and no set of the sender itself). Whether a
  * relayed origin may be taken from this sender is the caller's to judge.
- * OUT: *out, release with cs_chunk_sets_release() (also on failure).
+ * k NULL: env is a live chunk, from inside a session whose handshake proved
+ * from_pk (never a file's bytes); info then gets the signer, the own set's
+ * seq range and the sizes. OUT: *out, release with cs_chunk_sets_release()
+ * (also on failure).
  */
 int cs_sync_open_sets(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,
                       size_t envlen, struct cs_chunk_sets *out, struct cs_envelope_info *info,
@@ -111,7 +131,8 @@ int cs_sync_take_chunk(struct cs_replica *r, const struct cs_key *k,
  * cs_sync_open_sets). The set inside whose seq range must be the envelope's:
  * the first half of cs_sync_take_chunk, for a caller that prepares
  * something per set (the hub's authorization) before it calls
- * cs_replica_apply itself. info gets the header.
+ * cs_replica_apply itself. info gets the header. k NULL: a live chunk, as
+ * for cs_sync_open_sets (and for cs_sync_take_chunk).
  * OUT: *out, free with cs_changeset_free().
  */
 int cs_sync_open_chunk(const struct cs_key *k, const uint8_t from_pk[CS_PK_LEN], const uint8_t *env,

@@ -62,8 +62,10 @@
  *    know and ends the sync as garbled), so it is told to update instead. Also in
  *    5: a chunk's change sets are signed by their origin inside the envelope
  *    (cellsync/origin.h), and a hub-role device may relay its subtree's.
+ * 6: a chunk in a session is a live chunk (cellsync/sync.h: the signed sets,
+ *    no envelope: the session already authenticates and encrypts).
  */
-#define CS_WIRE_VERSION 5
+#define CS_WIRE_VERSION 6
 
 /* The TCP port of a hub (cellsyncd.conf's `listen`), and the one a device takes for a bare host. */
 #define CS_WIRE_PORT 7461
@@ -266,7 +268,7 @@ void cs_session_release(struct cs_session *s);
 
 enum cs_msg_type {
     /* 1-15: sync; bump CS_WIRE_VERSION on change */
-    CS_MSG_CHUNK = 1,   /* an envelope with one chunk of changes */
+    CS_MSG_CHUNK = 1,   /* a live chunk (cellsync/sync.h) */
     CS_MSG_ACK = 2,     /* the receiver durably merged up to seq */
     CS_MSG_REFUSED = 3, /* changes refused, with their identities and reasons */
     CS_MSG_DONE = 4,    /* the sender has nothing more to send */
@@ -333,7 +335,7 @@ struct cs_refusal {
 
 struct cs_msg {
     enum cs_msg_type type;
-    /* CHUNK: the envelope bytes; ROTATION: the chain (both borrowed from the decoded buffer) */
+    /* CHUNK: the live chunk; ROTATION: the chain (both borrowed from the decoded buffer) */
     const uint8_t *env;
     size_t envlen;
     /* ACK: seq merged, and the hub's time (0 from a device); DONE: last seq sent */
