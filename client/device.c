@@ -194,6 +194,7 @@ device_welcome(struct device *d, const struct cs_welcome *w, enum device_via via
     char buf[CS_ENROLL_SECRET_LEN * 2 + 1];
     int any = 0, ret = 0;
 
+    d->hub_drift_ms = (uint64_t)w->max_drift_minutes * 60 * 1000;
     /*
      * The hub's clock is the reference: keep the offset for every later
      * stamp and date. A reply's time is as old as the stick's trip: only a
@@ -354,6 +355,24 @@ save_hub_seq(void *ud, sqlite3 *db)
     return meta_put_u64(x->rep, CS_META_HUB_SEQ, x->seq);
 }
 
+/* Applies a chunk of the hub's, within the larger of our drift bound and the hub's. */
+static int
+take_from_hub(struct device *d, struct cs_changeset *cs, const struct cs_apply_opts *opts,
+              struct cs_apply_stats *st, char *err, size_t errlen)
+{
+    /*
+     * The hub held every change to its own bound before it took it: with
+     * ours the smaller, a stamp between the two would be refused here at
+     * every sync, and the chunk with it, for good.
+     */
+    uint64_t own = cs_replica_max_drift(d->rep);
+    if (d->hub_drift_ms > own)
+        cs_replica_set_max_drift(d->rep, d->hub_drift_ms);
+    int ret = cs_replica_apply(d->rep, cs, opts, st, err, errlen);
+    cs_replica_set_max_drift(d->rep, own);
+    return ret;
+}
+
 int
 device_take_chunk(struct device *d, const uint8_t *env, size_t len, int live,
                   struct cs_apply_stats *st, struct cs_envelope_info *info, int *skipped, char *err,
@@ -361,31 +380,31 @@ device_take_chunk(struct device *d, const uint8_t *env, size_t len, int live,
 {
     struct hub_seq_ctx x = {d->rep, 0};
     struct cs_apply_opts opts = {.before_commit = save_hub_seq, .ud = &x};
+    struct cs_changeset *cs = NULL;
+    int ret;
 
     memset(st, 0, sizeof(*st));
     *skipped = 0;
     if (live) {
         /* Its seq range is its signed set's: known once it is opened. */
-        struct cs_changeset *cs = NULL;
-        int ret = cs_sync_open_chunk(NULL, d->hub_pk, env, len, &cs, info, err, errlen);
-        if (ret == 0 && info->seq_last <= device_meta_u64(d->rep, CS_META_HUB_SEQ)) {
-            *skipped = 1;
-        } else if (ret == 0) {
-            x.seq = info->seq_last;
-            ret = cs_replica_apply(d->rep, cs, &opts, st, err, errlen);
-        }
-        cs_changeset_free(cs);
-        return ret;
-    }
-    if (cs_envelope_peek(env, len, info) == 0) {
-        /* Already here by another route (a live sync, an earlier reply): nothing to do. */
-        if (info->seq_last <= device_meta_u64(d->rep, CS_META_HUB_SEQ)) {
+        ret = cs_sync_open_chunk(NULL, d->hub_pk, env, len, &cs, info, err, errlen);
+    } else {
+        /* Already here by another route (a live sync, an earlier reply): not even opened. */
+        if (cs_envelope_peek(env, len, info) == 0 &&
+            info->seq_last <= device_meta_u64(d->rep, CS_META_HUB_SEQ)) {
             *skipped = 1;
             return 0;
         }
-        x.seq = info->seq_last;
+        ret = cs_sync_open_chunk(d->key, d->hub_pk, env, len, &cs, info, err, errlen);
     }
-    return cs_sync_take_chunk(d->rep, d->key, d->hub_pk, env, len, &opts, st, info, err, errlen);
+    if (ret == 0 && info->seq_last <= device_meta_u64(d->rep, CS_META_HUB_SEQ)) {
+        *skipped = 1;
+    } else if (ret == 0) {
+        x.seq = info->seq_last;
+        ret = take_from_hub(d, cs, &opts, st, err, errlen);
+    }
+    cs_changeset_free(cs);
+    return ret;
 }
 
 int

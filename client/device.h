@@ -38,6 +38,7 @@ struct device {
     struct cs_replica *rep; /* borrowed */
     struct cs_key *key;     /* owned: device_release() frees it */
     uint8_t hub_pk[CS_PK_LEN];
+    uint64_t hub_drift_ms; /* the hub's drift bound, from its welcome (0: not said) */
 };
 
 /*
@@ -83,8 +84,9 @@ enum device_via { DEVICE_LIVE, DEVICE_BUNDLE };
  * trip, so it only proves the true time is at least hub_time: the offset
  * moves forward when this clock is behind hub_time, and never back (a
  * clock that ran ahead is brought back by the refusals of its stamps,
- * device_reissue). *changed (optional) is set when a cursor, the secret,
- * org or role changed.
+ * device_reissue). The hub's drift bound, when the welcome says it, is
+ * kept in d for its chunks (device_take_chunk). *changed (optional) is set
+ * when a cursor, the secret, org or role changed.
  */
 /*
  * The hub has taken this device's key (live: its first session message
@@ -111,7 +113,9 @@ int device_ack(struct device *d, uint64_t seq);
  * this device), moving hub_seq to its last seq in the same transaction. A
  * chunk wholly at or below hub_seq came before by another route: it is
  * skipped (*skipped = 1, info still filled from its header). live: a live
- * chunk of a session with the pinned hub, else an envelope (a bundle).
+ * chunk of a session with the pinned hub, else an envelope (a bundle). Its
+ * stamps may be as far ahead as the larger of this replica's drift bound
+ * and the hub's (d->hub_drift_ms), which the hub held them to.
  */
 int device_take_chunk(struct device *d, const uint8_t *env, size_t len, int live,
                       struct cs_apply_stats *st, struct cs_envelope_info *info, int *skipped,

@@ -94,6 +94,9 @@ hello_work(struct hub *h, struct job *j)
         }
         o->restored = p->restored;
         memcpy(o->restored_log, p->restored_log, sizeof(o->restored_log));
+        /* The bound every change is held to here, so the device takes what it passed. */
+        uint64_t drift = cs_replica_max_drift(hub_replica(h)) / 60000;
+        wel.max_drift_minutes = drift < 1 ? 1 : drift > UINT32_MAX ? UINT32_MAX : (uint32_t)drift;
     }
     if ((rc = cs_hs_hub_reply(&o->hs, &wel, o->msg2, sizeof(o->msg2), &o->msg2len)) != 0) {
         j->ret = rc;

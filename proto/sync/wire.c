@@ -50,10 +50,11 @@ enum {
 
 /*
  * hello: [hub_seq, secret or nil, name, incarnation or nil];
- * welcome: [status, message, hub_time, up_seq, org, role, incarnation or nil, down_seq]
+ * welcome: [status, message, hub_time, up_seq, org, role, incarnation or nil, down_seq,
+ *           max_drift_minutes when not 0]
  */
 #define HELLO_FIELDS   4u
-#define WELCOME_FIELDS 8u
+#define WELCOME_FIELDS 8u /* without max_drift_minutes */
 #define REFUSAL_FIELDS 7u
 /*
  * Limits for the structural walk of a payload. They are wider than any valid
@@ -175,21 +176,30 @@ cs_hello_encode(const struct cs_hello *h, uint8_t *out, size_t cap, size_t *outl
 
 /*
  * The common start of decoding a handshake payload: the size bound, the
- * structural pre-check and unpacking, and an array of exactly `fields`.
+ * structural pre-check and unpacking, and an array of min to max fields
+ * (*n of them); payload_open: exactly `fields`.
  */
 static int
-payload_open(struct cs__mpdec *d, msgpack_unpacked *up, const uint8_t *buf, size_t len,
-             uint32_t fields, const msgpack_object **f, const char *what)
+payload_open_n(struct cs__mpdec *d, msgpack_unpacked *up, const uint8_t *buf, size_t len,
+               uint32_t min, uint32_t max, const msgpack_object **f, uint32_t *n, const char *what)
 {
-    uint32_t n = 0;
     int ret;
+    *n = 0;
     if (len > CS_WIRE_MAX_PREAUTH)
         return CS_ETOOBIG;
     if ((ret = cs__mp_unpack(d, up, buf, len, PAYLOAD_DEPTH, PAYLOAD_COUNT, CS_WIRE_MAX_PREAUTH,
                              what)) != 0 ||
-        (ret = cs__mp_array(d, &up->data, f, &n, what)) != 0)
+        (ret = cs__mp_array(d, &up->data, f, n, what)) != 0)
         return ret;
-    return n == fields ? 0 : CS_ECOUNT;
+    return *n >= min && *n <= max ? 0 : CS_ECOUNT;
+}
+
+static int
+payload_open(struct cs__mpdec *d, msgpack_unpacked *up, const uint8_t *buf, size_t len,
+             uint32_t fields, const msgpack_object **f, const char *what)
+{
+    uint32_t n;
+    return payload_open_n(d, up, buf, len, fields, fields, f, &n, what);
 }
 
 int
@@ -230,12 +240,14 @@ cs_welcome_encode(const struct cs_welcome *w, uint8_t *out, size_t cap, size_t *
     struct fixbuf fb = {out, 0, cap};
     msgpack_packer pk;
     msgpack_packer_init(&pk, &fb, fixbuf_write);
-    if (msgpack_pack_array(&pk, WELCOME_FIELDS) || msgpack_pack_uint32(&pk, w->status) ||
+    int drift = w->max_drift_minutes != 0;
+    if (msgpack_pack_array(&pk, WELCOME_FIELDS + drift) || msgpack_pack_uint32(&pk, w->status) ||
         pack_text(&pk, w->message, nmsg) || msgpack_pack_uint64(&pk, w->hub_time) ||
         msgpack_pack_uint64(&pk, w->up_seq) || pack_text(&pk, w->org, norg) ||
         pack_text(&pk, w->role, nrole) ||
         pack_opt_bin(&pk, w->has_incarnation, w->incarnation, sizeof(w->incarnation)) ||
-        msgpack_pack_uint64(&pk, w->down_seq))
+        msgpack_pack_uint64(&pk, w->down_seq) ||
+        (drift && msgpack_pack_uint32(&pk, w->max_drift_minutes)))
         return CS_ETOOBIG;
     *outlen = fb.len;
     return 0;
@@ -248,12 +260,14 @@ cs_welcome_decode(const uint8_t *buf, size_t len, struct cs_welcome *w)
     struct cs_welcome t;
     msgpack_unpacked up;
     const msgpack_object *f = NULL;
-    uint64_t status = 0;
+    uint64_t status = 0, drift = 0;
+    uint32_t n;
     int ret;
 
     memset(&t, 0, sizeof(t));
     msgpack_unpacked_init(&up);
-    if ((ret = payload_open(&d, &up, buf, len, WELCOME_FIELDS, &f, "welcome")) != 0)
+    if ((ret = payload_open_n(&d, &up, buf, len, WELCOME_FIELDS, WELCOME_FIELDS + 1, &f, &n,
+                              "welcome")) != 0)
         goto out;
     if ((ret = cs__mp_uint(&d, &f[0], UINT32_MAX, &status, "status")) != 0 ||
         (ret = cs__mp_str(&d, &f[1], t.message, sizeof(t.message), "message")) != 0 ||
@@ -265,6 +279,12 @@ cs_welcome_decode(const uint8_t *buf, size_t len, struct cs_welcome *w)
                            "incarnation")) != 0 ||
         (ret = cs__mp_uint(&d, &f[7], UINT64_MAX, &t.down_seq, "down seq")) != 0)
         goto out;
+    /* Written only when not 0: one encoding for each welcome. */
+    if (n > WELCOME_FIELDS &&
+        ((ret = cs__mp_uint(&d, &f[8], UINT32_MAX, &drift, "drift bound")) != 0 ||
+         (ret = drift == 0 ? CS_EMALFORMED : 0) != 0))
+        goto out;
+    t.max_drift_minutes = (uint32_t)drift;
     t.status = (uint32_t)status;
     *w = t;
 out:

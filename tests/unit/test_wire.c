@@ -121,6 +121,7 @@ full_welcome(struct cs_welcome *w)
     w->has_incarnation = 1;
     fill(w->incarnation, sizeof(w->incarnation), 9);
     w->down_seq = 4141;
+    w->max_drift_minutes = 120;
 }
 
 /* msg1 from a fresh device hs. */
@@ -413,6 +414,7 @@ test_handshake(void **state)
     assert_int_equal(wo.has_incarnation, 1);
     assert_memory_equal(wo.incarnation, wi.incarnation, CS_INCARNATION_LEN);
     assert_true(wo.down_seq == wi.down_seq);
+    assert_int_equal(wo.max_drift_minutes, 120);
 
     /* One key per direction, the same at both ends. */
     assert_memory_equal(d.tx, h.rx, 32);
@@ -444,7 +446,8 @@ test_empty_sizes(void **state)
     memset(&wi, 0, sizeof(wi));
     handshake(&d, &h, &hi, &wi, &ho, &wo, &len1, &len2);
     print_message("msg1 %zu bytes, msg2 %zu bytes for an empty hello and welcome\n", len1, len2);
-    /* [0, nil, "", nil] is 5 bytes of msgpack, [0, "", 0, 0, "", "", nil, 0] is 9. */
+    /* [0, nil, "", nil] is 5 bytes of msgpack, [0, "", 0, 0, "", "", nil, 0] is 9 (no drift bound).
+     */
     assert_int_equal(len1, MSG1_MIN + MSG1_PREFIX + 5);
     assert_int_equal(len2, MSG2_MIN + 9);
     assert_int_equal(ho.has_secret, 0);
@@ -485,11 +488,11 @@ test_spec(void **state)
 
     /*
      * The welcome is [status, message, hub_time, up_seq, org, role,
-     * incarnation, down_seq], deterministically.
+     * incarnation, down_seq, max_drift_minutes], deterministically.
      */
     struct mp m;
     mp_init(&m);
-    msgpack_pack_array(&m.pk, 8);
+    msgpack_pack_array(&m.pk, 9);
     msgpack_pack_uint32(&m.pk, w.status);
     mp_str(&m, w.message, strlen(w.message));
     msgpack_pack_uint64(&m.pk, w.hub_time);
@@ -498,6 +501,7 @@ test_spec(void **state)
     mp_str(&m, w.role, strlen(w.role));
     mp_bin(&m, w.incarnation, sizeof(w.incarnation));
     msgpack_pack_uint64(&m.pk, w.down_seq);
+    msgpack_pack_uint32(&m.pk, w.max_drift_minutes);
     assert_int_equal(len2 - MSG2_MIN, m.sb.size);
     assert_int_equal(plen, m.sb.size);
     assert_memory_equal(payload, m.sb.data, m.sb.size);
@@ -1037,8 +1041,23 @@ test_welcome_strict(void **state)
     /* The welcome of version 1, without incarnation and down cursor. */
     WELCOME(CS_ECOUNT, msgpack_pack_array(&m.pk, 6); FIELDS6(0, 0, 0, 0));
     WELCOME(CS_ECOUNT, msgpack_pack_array(&m.pk, 7); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16));
-    WELCOME(CS_ECOUNT, msgpack_pack_array(&m.pk, 9); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16);
+    WELCOME(CS_ECOUNT, msgpack_pack_array(&m.pk, 10); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16);
+            msgpack_pack_uint64(&m.pk, 3); msgpack_pack_uint64(&m.pk, 120);
+            msgpack_pack_nil(&m.pk));
+    /* The hub's drift bound (version 6): a positive 32-bit number when it is there. */
+    WELCOME(CS_ETYPE, msgpack_pack_array(&m.pk, 9); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16);
             msgpack_pack_uint64(&m.pk, 3); msgpack_pack_nil(&m.pk));
+    WELCOME(CS_EMALFORMED, msgpack_pack_array(&m.pk, 9); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16);
+            msgpack_pack_uint64(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0));
+    WELCOME(CS_ETOOBIG, msgpack_pack_array(&m.pk, 9); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16);
+            msgpack_pack_uint64(&m.pk, 3); msgpack_pack_uint64(&m.pk, 0x100000000ull));
+    WELCOME(0, msgpack_pack_array(&m.pk, 9); FIELDS6(0, 0, 0, 0); mp_bin(&m, inc, 16);
+            msgpack_pack_uint64(&m.pk, 3); msgpack_pack_uint64(&m.pk, 120));
+    assert_int_equal(wo.max_drift_minutes, 120);
+    cs_hs_release(&dc);
+    WELCOME(0, FIELDS8(0, 0, 0, 0));
+    assert_int_equal(wo.max_drift_minutes, 0);
+    cs_hs_release(&dc);
     WELCOME(CS_ETRAILING, FIELDS8(0, 0, 0, 0); msgpack_pack_nil(&m.pk));
     WELCOME(CS_ETOOBIG, FIELDS8(0x100000000ull, 0, 0, 0));
     WELCOME(CS_ETOOBIG, FIELDS8(0, 128, 0, 0));

@@ -63,7 +63,8 @@
  *    5: a chunk's change sets are signed by their origin inside the envelope
  *    (cellsync/origin.h), and a hub-role device may relay its subtree's.
  * 6: a chunk in a session is a live chunk (cellsync/sync.h: the signed sets,
- *    no envelope: the session already authenticates and encrypts).
+ *    no envelope: the session already authenticates and encrypts). The
+ *    welcome carries the hub's drift bound (max_drift_minutes).
  */
 #define CS_WIRE_VERSION 6
 
@@ -146,13 +147,23 @@ struct cs_welcome {
      * incarnation differs takes it as its hub_seq.
      */
     uint64_t down_seq;
+    /*
+     * The hub's drift bound (cellsyncd.conf's max_drift_minutes), which it
+     * applies to every change it takes: a device takes the hub's chunks
+     * within the larger of its own bound and this one, or a hub allowing
+     * more would send it what it refuses forever. 0: not said (a bundle's
+     * welcome, whose format is unchanged).
+     */
+    uint32_t max_drift_minutes;
 };
 
 /*
  * The two payloads alone, as msgpack arrays: hello [hub_seq, secret or nil,
  * name, incarnation or nil], welcome [status, message, hub_time, up_seq,
- * org, role, incarnation or nil, down_seq] (secret and incarnation as bin
- * of exactly their size). The handshake carries them inside its AEAD
+ * org, role, incarnation or nil, down_seq, max_drift_minutes] (secret and
+ * incarnation as bin of exactly their size; max_drift_minutes only when it
+ * is not 0, which a decoder refuses written out: a bundle's welcome keeps
+ * its 8 fields). The handshake carries them inside its AEAD
  * messages; a USB-stick bundle (cellsync/bundle.h) carries the same bytes
  * inside envelopes. Encoders write into out (cap bytes): CS_EINVAL for a
  * text field that is not NUL-terminated UTF-8 inside its array, CS_ETOOBIG
