@@ -133,11 +133,53 @@ conn_job_new(struct conn *c, enum job_kind kind)
     return j;
 }
 
+/* To the worker, but a chunk in: opened on the crypto stage first (worker.c). */
+static void
+conn_job_start(struct conn *c, struct job *j)
+{
+    if (j->kind != J_CHUNK_IN) {
+        job_push(j);
+        return;
+    }
+    c->opening = 1;
+    memcpy(j->u.chunk_in.pk, c->dev_pk, CS_PK_LEN);
+    chunk_open_push(j);
+}
+
+/*
+ * While a chunk of the session is being opened, its later jobs wait here,
+ * so the worker gets a session's jobs in the order they came: a DONE after
+ * the merges before it, the device's proof before anything it sent.
+ */
 static void
 conn_job_push(struct conn *c, struct job *j)
 {
     c->jobs++;
+    if (!c->opening) {
+        conn_job_start(c, j);
+        return;
+    }
+    if (c->held_tail != NULL)
+        c->held_tail->next = j;
+    else
+        c->held = j;
+    c->held_tail = j;
+}
+
+void
+conn_chunk_opened(struct job *j)
+{
+    struct conn *c = j->conn;
+    c->opening = 0;
     job_push(j);
+    while (!c->opening && c->held != NULL) {
+        struct job *n = c->held;
+        c->held = n->next;
+        if (c->held == NULL)
+            c->held_tail = NULL;
+        n->next = NULL;
+        conn_job_start(c, n);
+    }
 }
 
 /* ---- closing ---- */
@@ -406,6 +448,7 @@ hello_done(struct conn *c, struct job *j)
     /* The same 8 digits `cellsyncd devices` shows. */
     cs_id_short(&o->dev.id, c->who);
     c->dev_id = o->dev.id;
+    memcpy(c->dev_pk, o->dev.pk, CS_PK_LEN);
     c->down_waits = o->pending;
     c->hs = o->hs;
     if (cs_session_init(&c->sess, &c->hs, hdr) != 0) {

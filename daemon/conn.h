@@ -77,6 +77,14 @@ struct conn {
      */
     int down_waits;
     struct cs_session sess;
+    /*
+     * The device's key (from its hello), which its chunks are opened with on
+     * the crypto stage; while one is (opening), the session's later jobs
+     * are held, in order (conn_job_push).
+     */
+    uint8_t dev_pk[CS_PK_LEN];
+    int opening;
+    struct job *held, *held_tail;
     /* Enrollment by code (pake.h): the run, from START on; sodium_malloc'd, wiped when freed. */
     struct cs_pake *pake;
     int64_t pake_row;   /* the enrollment the REPLY was for */
@@ -89,6 +97,8 @@ struct conn {
 
 void conn_close(struct conn *c, const char *reason);
 void conn_job_done(struct job *j);
+/* Back on the loop: a chunk opened on the crypto stage goes to the worker, then the jobs held. */
+void conn_chunk_opened(struct job *j);
 /* Back on the loop: the sessions of the devices a J_REVOKED found revoked are told and closed. */
 void conn_revoked_done(struct job *j);
 

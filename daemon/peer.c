@@ -262,39 +262,59 @@ int
 hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen, int live,
                struct hub_merge *m, char *err, size_t errlen)
 {
-    struct merge_ctx x = {.h = h, .p = p, .m = m};
-    struct cs_apply_opts opts = {.accept = merge_accept,
-                                 .refused = merge_refused,
-                                 .before_commit = merge_commit,
-                                 .ud = &x,
-                                 .per_change_drift = 1};
     struct cs_chunk_sets sets = {0};
+    struct cs_envelope_info info = {0};
     int ret;
 
     memset(m, 0, sizeof(*m));
     const struct cs_key *k = NULL;
     if (!live) {
-        if ((ret = cs_envelope_peek(env, envlen, &x.info)) != 0)
+        if ((ret = cs_envelope_peek(env, envlen, &info)) != 0)
             return cs_errf(err, errlen, ret, _("chunk refused: %s"), cs_strerror(ret));
         /* Sealed to the key the device pinned: a retired one until it has heard of the rotation. */
-        k = hub_key_for(h, &x.info.recipient);
+        k = hub_key_for(h, &info.recipient);
         if (k == NULL)
             k = hub_key(h);
     }
     /* Live: the session's handshake proved the device's key; its own set is signed by it. */
-    ret = cs_sync_open_sets(k, p->dev.pk, env, envlen, &sets, &x.info, err, errlen);
+    ret = cs_sync_open_sets(k, p->dev.pk, env, envlen, &sets, &info, err, errlen);
+    ret = hub_peer_merge_opened(h, p, env, envlen, &sets, &info, ret, m, err, errlen);
+    cs_chunk_sets_release(&sets);
+    return ret;
+}
+
+int
+hub_peer_merge_opened(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen,
+                      const struct cs_chunk_sets *opened, const struct cs_envelope_info *info,
+                      int open_rc, struct hub_merge *m, char *err, size_t errlen)
+{
+    struct merge_ctx x = {.h = h, .p = p, .m = m, .info = *info};
+    struct cs_apply_opts opts = {.accept = merge_accept,
+                                 .refused = merge_refused,
+                                 .before_commit = merge_commit,
+                                 .ud = &x,
+                                 .per_change_drift = 1};
+    const struct cs_chunk_sets *sets = opened;
+    int ret = open_rc;
+
+    memset(m, 0, sizeof(*m));
     if (ret != 0)
         goto out;
-    x.plain = sets.plain;
-    x.plain_len = sets.plain_len;
-    for (size_t i = 0; i < sets.nrelayed; i++)
-        if ((ret = merge_relayed(&x, &opts, &sets.relayed[i], err, errlen)) != 0)
+    /* Opened with this device's key, or nothing of it is taken. */
+    if (sodium_memcmp(info->origin_pk, p->dev.pk, CS_PK_LEN) != 0) {
+        ret = cs_errf(err, errlen, CS_ESIGNATURE, _("change set refused: signed by another key"));
+        goto out;
+    }
+    x.plain = sets->plain;
+    x.plain_len = sets->plain_len;
+    for (size_t i = 0; i < sets->nrelayed; i++)
+        if ((ret = merge_relayed(&x, &opts, &sets->relayed[i], err, errlen)) != 0)
             goto out;
-    if ((ret = hub_authz_new(h, &p->dev, p->scope, sets.own, &x.az)) != 0) {
+    if ((ret = hub_authz_new(h, &p->dev, p->scope, sets->own, &x.az)) != 0) {
         cs_errf(err, errlen, ret, _("cannot check the chunk: %s"), cs_strerror(ret));
         goto out;
     }
-    if ((ret = cs_replica_apply(hub_replica(h), sets.own, &opts, &m->st, err, errlen)) != 0) {
+    if ((ret = cs_replica_apply(hub_replica(h), sets->own, &opts, &m->st, err, errlen)) != 0) {
         hub_log_forget(h);
         if (ret == CS_EREVOKED)
             cs_errf(err, errlen, ret, "%s", x.revoked);
@@ -307,10 +327,10 @@ hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t env
 out:
     /* A chunk that did not open keeps its bytes in the audit, as they came. */
     if (ret != 0)
-        hub_audit(h, &p->dev, "refused", &x.info, 0, 0, err, sets.plain != NULL ? sets.plain : env,
-                  sets.plain != NULL ? sets.plain_len : envlen);
+        hub_audit(h, &p->dev, "refused", &x.info, 0, 0, err,
+                  sets->plain != NULL ? sets->plain : env,
+                  sets->plain != NULL ? sets->plain_len : envlen);
     hub_authz_free(x.az);
-    cs_chunk_sets_release(&sets);
     return ret;
 }
 
@@ -347,6 +367,18 @@ int
 hub_peer_next_chunk(struct hub *h, struct hub_peer *p, int live, struct cs_chunk *out, char *err,
                     size_t errlen)
 {
+    int ret = hub_peer_next_set(h, p, out, err, errlen);
+    if (ret == 0 &&
+        (ret = cs_sync_seal_set(hub_key(h), live ? NULL : p->dev.pk, out, err, errlen)) != 0) {
+        free(out->env);
+        out->env = NULL;
+    }
+    return ret;
+}
+
+int
+hub_peer_next_set(struct hub *h, struct hub_peer *p, struct cs_chunk *out, char *err, size_t errlen)
+{
     struct scope_ctx x = {.h = h, .p = p, .verdict = -1};
     struct cs_since_filter f = {.not_origin = &p->dev.id, .row_ok = scope_row_ok, .ud = &x};
     /* Read by the log's keys of its scope (unitlog.c); without them, every version. */
@@ -355,6 +387,6 @@ hub_peer_next_chunk(struct hub *h, struct hub_peer *p, int live, struct cs_chunk
         f.keys = keys;
     else
         f.nkeys = 0;
-    return cs_sync_make_chunk(hub_replica(h), hub_key(h), live ? NULL : p->dev.pk, p->down_after,
-                              &f, CS_SYNC_CHUNK, out, err, errlen);
+    return cs_sync_make_set(hub_replica(h), hub_key(h), p->down_after, &f, CS_SYNC_CHUNK, out, err,
+                            errlen);
 }

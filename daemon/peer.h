@@ -70,13 +70,26 @@ struct hub_merge {
  */
 int hub_peer_merge(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen, int live,
                    struct hub_merge *m, char *err, size_t errlen);
+/*
+ * hub_peer_merge of a chunk opened already (cs_sync_open_sets, off the
+ * worker: worker.c's crypto stage): opened and info as it left them, and
+ * its result open_rc, whose message is in err. A chunk that did not open,
+ * or not with this device's key, is refused whole and audited.
+ */
+int hub_peer_merge_opened(struct hub *h, struct hub_peer *p, const uint8_t *env, size_t envlen,
+                          const struct cs_chunk_sets *opened, const struct cs_envelope_info *info,
+                          int open_rc, struct hub_merge *m, char *err, size_t errlen);
 void hub_merge_release(struct hub_merge *m);
 
 /*
  * The next chunk of the device's scope after p->down_after (not its own
  * writes): a live chunk for a session, else an envelope to the device.
+ * hub_peer_next_set: the same, not signed yet (cs_sync_make_set): the
+ * worker reads, the crypto stage signs it with hub_key (cs_sync_seal_set).
  */
 int hub_peer_next_chunk(struct hub *h, struct hub_peer *p, int live, struct cs_chunk *out,
                         char *err, size_t errlen);
+int hub_peer_next_set(struct hub *h, struct hub_peer *p, struct cs_chunk *out, char *err,
+                      size_t errlen);
 
 #endif

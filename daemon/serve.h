@@ -23,8 +23,9 @@
 #define READ_ROOM      8192u        /* room for one read beyond what is buffered */
 #define RBUF_KEEP      (64u << 10)  /* an empty read buffer up to this size is kept */
 /*
- * msg1s read at once on libuv's threadpool (worker.c): fewer than its 4
- * threads, so the worker's batch always finds one free.
+ * Jobs on the crypto stage at once, on libuv's threadpool (worker.c: msg1s
+ * read, msg2s made, chunks opened): fewer than its 4 threads, so the
+ * worker's batch always finds one free.
  */
 #define HS_READ_MAX 2
 
@@ -50,8 +51,12 @@ struct worker {
     struct job *batch;
     int sync_rc;
     unsigned long long log_syncs;
-    /* The crypto stage (the loop's): hellos whose msg1 waits to be read, and how many are. */
+    /*
+     * The crypto stage (the loop's): hellos whose msg1 waits to be read, the
+     * sessions' work waiting (msg2s, chunks; taken first), and how many are on it.
+     */
     struct job *hs_head, *hs_tail;
+    struct job *cr_head, *cr_tail;
     unsigned hs_busy;
 };
 

@@ -38,10 +38,12 @@
 /* ---- the worker: batches of jobs in order, one sync of the log each ---- */
 
 static void job_start_next(struct server *s);
+static void crypto_push(struct job *j, int session);
 
 /*
  * The handshake, msg1 read on the crypto stage (hello_push): the device
- * admitted or refused, msg2 made.
+ * admitted or refused, and the welcome that says so, for msg2 (made on the
+ * crypto stage again).
  */
 static void
 hello_work(struct hub *h, struct job *j)
@@ -98,10 +100,9 @@ hello_work(struct hub *h, struct job *j)
         uint64_t drift = cs_replica_max_drift(hub_replica(h)) / 60000;
         wel.max_drift_minutes = drift < 1 ? 1 : drift > UINT32_MAX ? UINT32_MAX : (uint32_t)drift;
     }
-    if ((rc = cs_hs_hub_reply(&o->hs, &wel, o->msg2, sizeof(o->msg2), &o->msg2len)) != 0) {
-        j->ret = rc;
-        snprintf(j->err, sizeof(j->err), _("cannot answer the handshake: %s"), cs_strerror(rc));
-    }
+    /* msg2 is made on the crypto stage, once the batch is durable (batch_after). */
+    o->wel = wel;
+    o->replying = 1;
     sodium_memzero(&hello, sizeof(hello));
 }
 
@@ -133,8 +134,12 @@ job_work(struct worker *w, struct hub *h, struct job *j)
         break;
     case J_CHUNK_IN: {
         struct job_chunk_in *o = &j->u.chunk_in;
-        j->ret =
-            hub_peer_merge(h, &d->peer, o->env, o->envlen, 1, &o->merge, j->err, sizeof(j->err));
+        /* Opened on the crypto stage (its error, if any, in j->err), or here. */
+        j->ret = o->opened
+                     ? hub_peer_merge_opened(h, &d->peer, o->env, o->envlen, &o->sets, &o->info,
+                                             o->open_rc, &o->merge, j->err, sizeof(j->err))
+                     : hub_peer_merge(h, &d->peer, o->env, o->envlen, 1, &o->merge, j->err,
+                                      sizeof(j->err));
         if (j->ret != 0)
             d->up_failed = 1;
         o->hub_time = cs_replica_now(hub_replica(h));
@@ -150,7 +155,8 @@ job_work(struct worker *w, struct hub *h, struct job *j)
                 snprintf(j->err, sizeof(j->err), "%s", cs_strerror(j->ret));
             break;
         }
-        j->ret = hub_peer_next_chunk(h, &d->peer, 1, &o->chunk, j->err, sizeof(j->err));
+        /* Signed on the crypto stage, once the batch is back (batch_after). */
+        j->ret = hub_peer_next_set(h, &d->peer, &o->chunk, j->err, sizeof(j->err));
         if (j->ret == 0 && o->chunk.seq_last > d->peer.down_after)
             d->peer.down_after = o->chunk.seq_last;
         o->down_after = d->peer.down_after;
@@ -296,6 +302,9 @@ batch_after(uv_work_t *req, int status)
             job_free(j);
         else if (j->kind == J_REVOKED)
             conn_revoked_done(j);
+        else if ((j->kind == J_HELLO && j->ret == 0 && j->u.hello.replying) ||
+                 (j->kind == J_CHUNK_OUT && j->ret == 0 && j->u.chunk_out.chunk.changes > 0))
+            crypto_push(j, 1);
         else
             conn_job_done(j);
     }
@@ -324,23 +333,51 @@ job_start_next(struct server *s)
 }
 
 /*
- * ---- the crypto stage: msg1 read before the worker ----
+ * ---- the crypto stage: what needs no database, off the worker ----
  *
- * Reading msg1 costs two X25519 operations and two decryptions, and needs
- * only the hub's key (immutable once loaded): it runs on libuv's threadpool,
- * HS_READ_MAX at once, so a flood of bogus msg1s (random bytes, a wrong
- * key) is refused there and never waits in, or delays, the worker's queue.
- * The job is the stage's from hello_push until hs_read_after, then the
- * worker's (job_push) or the connection's again (conn_job_done): its
- * connection has no other job meanwhile (reading is paused for the hello).
+ * Reading msg1 costs two X25519 operations and two decryptions, answering
+ * it two more and an encryption, opening a device's chunk an Ed25519
+ * verification per signed set, the decompression and the decoding, the
+ * hub's own chunk a signature and zstd -19; none of it needs more than the
+ * hub's keys (immutable once loaded) and the job's own bytes. It runs on
+ * libuv's threadpool, HS_READ_MAX at once (the worker's batch always finds
+ * a thread), so the one worker only touches the database:
+ *  - msg1 is read before the worker, so a flood of bogus ones (random
+ *    bytes, a wrong key) is refused here and never waits in, or delays,
+ *    its queue;
+ *  - msg2 is made after it, from the welcome it decided, once the batch is
+ *    durable; the hub's chunk is signed after it read the set;
+ *  - a device's chunk is opened before it; the connection holds the
+ *    session's later jobs until then (conn.c), so the worker sees a
+ *    session's jobs in the order they came.
+ * The sessions' work goes before msg1s still unread. A job is the stage's
+ * from crypto_push until crypto_after, then the worker's (job_push) or the
+ * connection's again (conn_job_done, conn_chunk_opened).
  */
-static void hs_read_next(struct server *s);
+static void crypto_next(struct server *s);
 
 static void
-hs_read_work(uv_work_t *req)
+crypto_work(uv_work_t *req)
 {
-    struct job *j = container_of(req, struct job, u.hello.read_req);
+    struct job *j = container_of(req, struct job, crypto_req);
+    if (j->kind == J_CHUNK_OUT) {
+        /* The hub's own signed set, a live chunk: the session encrypts it. */
+        j->ret = cs_sync_seal_set(hub_key(j->srv->hub), NULL, &j->u.chunk_out.chunk, j->err,
+                                  sizeof(j->err));
+        return;
+    }
+    if (j->kind == J_CHUNK_IN) {
+        struct job_chunk_in *o = &j->u.chunk_in;
+        /* A live chunk: the session's handshake proved the key it must be signed with. */
+        o->open_rc = cs_sync_open_sets(NULL, o->pk, o->env, o->envlen, &o->sets, &o->info, j->err,
+                                       sizeof(j->err));
+        return;
+    }
     struct job_hello *o = &j->u.hello;
+    if (o->replying) {
+        o->reply_rc = cs_hs_hub_reply(&o->hs, &o->wel, o->msg2, sizeof(o->msg2), &o->msg2len);
+        return;
+    }
     const struct cs_key *keys[1 + HUB_OLD_MAX];
     size_t n = hub_keys(j->srv->hub, keys, 1 + HUB_OLD_MAX);
     /*
@@ -358,15 +395,11 @@ hs_read_work(uv_work_t *req)
     }
 }
 
+/* msg1 read: on to the worker, or answered at once. */
 static void
-hs_read_after(uv_work_t *req, int status)
+hs_read_after(struct job *j)
 {
-    struct job *j = container_of(req, struct job, u.hello.read_req);
     struct job_hello *o = &j->u.hello;
-    struct server *s = j->srv;
-    (void)status;
-    s->worker.hs_busy--;
-    hs_read_next(s);
     if (o->read_rc == 0) {
         job_push(j);
         return;
@@ -386,16 +419,60 @@ hs_read_after(uv_work_t *req, int status)
 }
 
 static void
-hs_read_next(struct server *s)
+crypto_after(uv_work_t *req, int status)
+{
+    struct job *j = container_of(req, struct job, crypto_req);
+    struct server *s = j->srv;
+    (void)status;
+    s->worker.hs_busy--;
+    crypto_next(s);
+    if (j->kind == J_CHUNK_OUT) {
+        conn_job_done(j);
+    } else if (j->kind == J_CHUNK_IN) {
+        j->u.chunk_in.opened = 1;
+        conn_chunk_opened(j);
+    } else if (!j->u.hello.replying) {
+        hs_read_after(j);
+    } else {
+        struct job_hello *o = &j->u.hello;
+        sodium_memzero(&o->wel, sizeof(o->wel));
+        if (o->reply_rc != 0) {
+            j->ret = o->reply_rc;
+            snprintf(j->err, sizeof(j->err), _("cannot answer the handshake: %s"),
+                     cs_strerror(o->reply_rc));
+        }
+        conn_job_done(j);
+    }
+}
+
+/* Pops the sessions' work first, then the msg1s. */
+static struct job *
+crypto_pop(struct worker *w)
+{
+    struct job **head = w->cr_head != NULL ? &w->cr_head : &w->hs_head;
+    struct job **tail = w->cr_head != NULL ? &w->cr_tail : &w->hs_tail;
+    struct job *j = *head;
+    if (j != NULL) {
+        *head = j->next;
+        if (*head == NULL)
+            *tail = NULL;
+        j->next = NULL;
+    }
+    return j;
+}
+
+static void
+crypto_next(struct server *s)
 {
     struct worker *w = &s->worker;
-    while (w->hs_busy < HS_READ_MAX && w->hs_head != NULL) {
-        struct job *j = w->hs_head;
-        w->hs_head = j->next;
-        if (w->hs_head == NULL)
-            w->hs_tail = NULL;
-        j->next = NULL;
-        if (uv_queue_work(s->loop, &j->u.hello.read_req, hs_read_work, hs_read_after) != 0) {
+    struct job *j;
+    while (w->hs_busy < HS_READ_MAX && (j = crypto_pop(w)) != NULL) {
+        if (uv_queue_work(s->loop, &j->crypto_req, crypto_work, crypto_after) != 0) {
+            if (j->kind == J_CHUNK_IN) {
+                /* Opened on the worker instead (hub_peer_merge). */
+                conn_chunk_opened(j);
+                continue;
+            }
             j->ret = CS_ENOMEM;
             snprintf(j->err, sizeof(j->err), "%s", cs_strerror(CS_ENOMEM));
             conn_job_done(j);
@@ -405,16 +482,30 @@ hs_read_next(struct server *s)
     }
 }
 
+static void
+crypto_push(struct job *j, int session)
+{
+    struct worker *w = &j->srv->worker;
+    struct job **head = session ? &w->cr_head : &w->hs_head;
+    struct job **tail = session ? &w->cr_tail : &w->hs_tail;
+    if (*tail)
+        (*tail)->next = j;
+    else
+        *head = j;
+    *tail = j;
+    crypto_next(j->srv);
+}
+
 void
 hello_push(struct job *j)
 {
-    struct worker *w = &j->srv->worker;
-    if (w->hs_tail)
-        w->hs_tail->next = j;
-    else
-        w->hs_head = j;
-    w->hs_tail = j;
-    hs_read_next(j->srv);
+    crypto_push(j, 0);
+}
+
+void
+chunk_open_push(struct job *j)
+{
+    crypto_push(j, 1);
 }
 
 struct job *
@@ -452,9 +543,11 @@ job_free(struct job *j)
         free(j->u.hello.chain);
         sodium_memzero(&j->u.hello.hs, sizeof(j->u.hello.hs));
         sodium_memzero(&j->u.hello.peer, sizeof(j->u.hello.peer));
+        sodium_memzero(&j->u.hello.wel, sizeof(j->u.hello.wel));
         break;
     case J_CHUNK_IN:
         free(j->u.chunk_in.env);
+        cs_chunk_sets_release(&j->u.chunk_in.sets);
         hub_merge_release(&j->u.chunk_in.merge);
         break;
     case J_CHUNK_OUT:

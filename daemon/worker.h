@@ -6,8 +6,10 @@
  * Who touches what. A job is the loop's until job_push, the worker's while
  * its batch runs, and the loop's again in batch_after: its input is written
  * before it is queued and its result read after, never at once (uv_queue_work
- * hands it over). The worker writes nothing but the results of its jobs and
- * the sessions' struct conn_dev; the loop never reads a conn_dev.
+ * hands it over). Around the worker, the crypto stage has it the same way
+ * (hello_push, chunk_open_push, and msg2 and the hub's chunks after a batch). The worker writes
+ * nothing but the results of its jobs and the sessions' struct conn_dev; the loop never reads a
+ * conn_dev.
  */
 #ifndef CELLSYNC_DAEMON_WORKER_H
 #define CELLSYNC_DAEMON_WORKER_H
@@ -69,9 +71,11 @@ struct job_hello {
     unsigned held;     /* in: seconds this address must still wait before a secret is checked */
     int enroll_failed; /* out: 1 a secret checked and wrong, 2 refused unchecked (held) */
     int pending;       /* out: admitted, with writes that wait for the proof (struct hub_peer) */
-    /* The crypto stage's (hello_push): msg1 read off the worker, on libuv's threadpool. */
-    uv_work_t read_req;
+    /* The crypto stage's (hello_push): msg1 read, then msg2 made, off the worker. */
     int read_rc;               /* cs_hs_hub_read's result */
+    int replying;              /* the worker decided: msg2 is made on the crypto stage */
+    struct cs_welcome wel;     /* what msg2 says, until it is made */
+    int reply_rc;              /* cs_hs_hub_reply's result */
     struct cs_hello peer;      /* the device's hello, once msg1 is read (wiped with the job) */
     uint8_t hub_pk[CS_PK_LEN]; /* the hub key msg1 was sealed to (hub_keys) */
     uint8_t *chain;            /* out: the rotation chain from it, when not the current key */
@@ -97,8 +101,14 @@ struct job_pake {
 struct job_chunk_in {
     uint8_t *env; /* in */
     size_t envlen;
-    struct hub_merge merge; /* out */
-    uint64_t hub_time;      /* out: the hub's clock after the merge, for the ACK */
+    /* The crypto stage's (chunk_open_push): the chunk opened with the device's key, pk. */
+    uint8_t pk[CS_PK_LEN];
+    int opened;                   /* 0: opened on the worker (the stage could not take it) */
+    int open_rc;                  /* cs_sync_open_sets's result, its message in the job's err */
+    struct cs_chunk_sets sets;    /* what it holds, verified and decoded */
+    struct cs_envelope_info info; /* its signer and seq range */
+    struct hub_merge merge;       /* out */
+    uint64_t hub_time;            /* out: the hub's clock after the merge, for the ACK */
 };
 
 /* J_CHUNK_OUT: the next chunk for the device out. */
@@ -136,6 +146,8 @@ struct job {
     /* Result of every kind: 0 or a negative code, and why. */
     int ret;
     char err[512];
+    /* The crypto stage's request (hello_push, chunk_open_push; worker.c). */
+    uv_work_t crypto_req;
     union {
         struct job_hello hello;
         struct job_pake pake;
@@ -158,6 +170,12 @@ void job_push(struct job *j);
  * other comes back to conn_job_done with j->ret set, the worker untouched.
  */
 void hello_push(struct job *j);
+/*
+ * A J_CHUNK_IN (counted in its connection's jobs, u.chunk_in.pk set): the
+ * chunk is opened on the crypto stage, then handed back to the connection
+ * (conn_chunk_opened), which pushes it to the worker with the jobs it held.
+ */
+void chunk_open_push(struct job *j);
 void job_free(struct job *j);
 int group_commit_start(sqlite3 *db);
 

@@ -23,13 +23,11 @@
 #include "internal.h"
 
 int
-cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN],
-                   uint64_t after, const struct cs_since_filter *filter, size_t max_bytes,
-                   struct cs_chunk *out, char *err, size_t errlen)
+cs_sync_make_set(struct cs_replica *r, const struct cs_key *k, uint64_t after,
+                 const struct cs_since_filter *filter, size_t max_bytes, struct cs_chunk *out,
+                 char *err, size_t errlen)
 {
     struct cs_changeset *cs = NULL;
-    uint8_t *plain = NULL;
-    size_t plainlen;
     int ret;
 
     memset(out, 0, sizeof(*out));
@@ -48,24 +46,53 @@ cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t p
     out->seq_last = h->seq_last;
     out->changes = cs_changeset_count(cs);
     out->last = h->seq_last >= cs_replica_seq(r);
-    if ((ret = cs_changeset_encode(cs, &plain, &plainlen)) != 0) {
+    if ((ret = cs_changeset_encode(cs, &out->env, &out->envlen)) != 0) {
         cs_errf(err, errlen, ret, _("cannot encode a change set: %s"), cs_strerror(ret));
         goto out;
     }
     /* The receiver would refuse it: say so here, where the writes are. */
-    if (plainlen + CS_ORIGIN_HEADER > CS_SYNC_MAX_PLAIN) {
+    if (out->envlen + CS_ORIGIN_HEADER > CS_SYNC_MAX_PLAIN)
         ret = cs_errf(err, errlen, CS_ETOOBIG,
                       _("the changes of one transaction take %zu KiB, more than a chunk may "
                         "carry (%u KiB)"),
-                      (plainlen + CS_ORIGIN_HEADER + 1023) / 1024, CS_SYNC_MAX_PLAIN >> 10);
-        goto out;
-    }
-    if ((ret = cs_sync_seal(k, peer_pk, h->seq_first, h->seq_last, plain, plainlen, NULL, 0,
-                            &out->env, &out->envlen)) != 0)
-        cs_errf(err, errlen, ret, _("cannot seal a change set: %s"), cs_strerror(ret));
+                      (out->envlen + CS_ORIGIN_HEADER + 1023) / 1024, CS_SYNC_MAX_PLAIN >> 10);
 out:
-    free(plain);
+    if (ret != 0) {
+        free(out->env);
+        out->env = NULL;
+        out->envlen = 0;
+    }
     cs_changeset_free(cs);
+    return ret;
+}
+
+int
+cs_sync_seal_set(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], struct cs_chunk *c,
+                 char *err, size_t errlen)
+{
+    uint8_t *env = NULL;
+    size_t envlen = 0;
+    int ret = cs_sync_seal(k, peer_pk, c->seq_first, c->seq_last, c->env, c->envlen, NULL, 0, &env,
+                           &envlen);
+    if (ret != 0)
+        return cs_errf(err, errlen, ret, _("cannot seal a change set: %s"), cs_strerror(ret));
+    free(c->env);
+    c->env = env;
+    c->envlen = envlen;
+    return 0;
+}
+
+int
+cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN],
+                   uint64_t after, const struct cs_since_filter *filter, size_t max_bytes,
+                   struct cs_chunk *out, char *err, size_t errlen)
+{
+    int ret = cs_sync_make_set(r, k, after, filter, max_bytes, out, err, errlen);
+    if (ret == 0 && (ret = cs_sync_seal_set(k, peer_pk, out, err, errlen)) != 0) {
+        free(out->env);
+        out->env = NULL;
+        out->envlen = 0;
+    }
     return ret;
 }
 

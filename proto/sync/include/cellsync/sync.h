@@ -70,6 +70,20 @@ int cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k,
                        char *err, size_t errlen);
 
 /*
+ * cs_sync_make_chunk in two steps, for a caller that signs elsewhere than
+ * it reads the replica (the hub's worker reads, its crypto stage signs):
+ * cs_sync_make_set fills *out as cs_sync_make_chunk does, but out->env holds
+ * the encoded change set, not signed yet (named by k's key and checked for
+ * size); cs_sync_seal_set turns it into the chunk, a live one with peer_pk
+ * NULL, in place (out->env replaced; on failure left as it was).
+ */
+int cs_sync_make_set(struct cs_replica *r, const struct cs_key *k, uint64_t after,
+                     const struct cs_since_filter *filter, size_t max_bytes, struct cs_chunk *out,
+                     char *err, size_t errlen);
+int cs_sync_seal_set(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], struct cs_chunk *c,
+                     char *err, size_t errlen);
+
+/*
  * Seals a chunk from k to peer_pk: set (an encoded change set covering
  * seq_first..seq_last of k's device) signed by k, then relayed (relayed_len
  * bytes of signed sets of other devices, as their origins signed them; NULL
