@@ -187,9 +187,9 @@ main(int argc, char **argv)
     for (int k = 0; k < runs; k++) {
         /* A fresh hub per run; its key is made by hub_init, so seal to it per run (not timed). */
         uint8_t hub_pk[CS_PK_LEN];
-        bm_make_hub(state, dev, hub_pk);
+        bm_make_hub(state, NULL, dev, hub_pk);
         struct bm_chunks c;
-        bm_make_chunks(r, dev, hub_pk, 0, 0, &c);
+        bm_make_chunks(r, dev, hub_pk, 0, 0, 0, &c);
         if (k == 0) {
             printf("bench_merge: %zu registers (%ld candidates of 7, Vietnamese text) written on"
                    " the device in %.2f s; %zu chunks, %zu bytes sealed (%.1f bytes/register);"

@@ -9,7 +9,11 @@
 #include <unistd.h>
 
 #include "bulk.h"
+#include "cellsync/compress.h"
+#include "cellsync/envelope.h"
 #include "cellsync/error.h"
+#include "cellsync/origin.h"
+#include "internal.h" /* cs__envelope_seal_raw: an envelope whose body is a frame of any level */
 #include "merge_load.h"
 
 #define PER_TX 10 /* candidates per local transaction on the device */
@@ -127,30 +131,68 @@ bm_fill_device(struct cs_replica *r, long first, long count)
     }
 }
 
-void
-bm_make_chunks(struct cs_replica *r, const struct cs_key *dev, const uint8_t hub_pk[CS_PK_LEN],
-               uint64_t after, size_t upto, struct bm_chunks *out)
+/*
+ * One chunk of the device's own writes after `after`, sealed to hub_pk, and
+ * its change set: cs_sync_make_chunk's steps (sync.c) with the set kept, so
+ * the device is read once. zstd_level 0: sealed as the device does
+ * (cs_sync_seal); else the same envelope with its body a zstd frame of that
+ * level (the hub opens any level alike).
+ */
+static void
+make_chunk(struct cs_replica *r, const struct cs_key *dev, const uint8_t hub_pk[CS_PK_LEN],
+           uint64_t after, int zstd_level, struct cs_chunk *c, struct cs_changeset **cs)
 {
     struct cs_since_filter f = {.only_origin = cs_replica_site(r)};
+    uint8_t *plain = NULL, *body = NULL, *packed = NULL;
+    size_t plainlen, bodylen = 0, packedlen = 0;
+    int ret;
+    memset(c, 0, sizeof(*c));
+    if ((ret = cs_replica_changes_since(r, after, CS_SYNC_CHUNK, &f, cs, bm_err, sizeof(bm_err))) !=
+        0)
+        bm_die("changes", ret);
+    struct cs_id signer;
+    cs_pk_id(cs_key_pk(dev), &signer);
+    cs_changeset_set_origin(*cs, &signer);
+    const struct cs_changeset_header *h = cs_changeset_header(*cs);
+    c->seq_first = h->seq_first;
+    c->seq_last = h->seq_last;
+    c->changes = cs_changeset_count(*cs);
+    c->last = h->seq_last >= cs_replica_seq(r);
+    if (c->changes == 0)
+        return;
+    if ((ret = cs_changeset_encode(*cs, &plain, &plainlen)) != 0)
+        bm_die("encode", ret);
+    if (zstd_level == 0)
+        ret = cs_sync_seal(dev, hub_pk, h->seq_first, h->seq_last, plain, plainlen, NULL, 0,
+                           &c->env, &c->envlen);
+    else if ((ret = cs_origin_sign(dev, plain, plainlen, &body, &bodylen)) == 0) {
+        /* As the envelope does: the frame only when it shrinks the body. */
+        int z = cs_zstd_compress(body, bodylen, zstd_level, bodylen - 1, &packed, &packedlen);
+        ret = cs__envelope_seal_raw(dev, hub_pk, h->seq_first, h->seq_last,
+                                    z == 0 ? CS_ENVELOPE_F_ZSTD : 0, (uint32_t)bodylen,
+                                    z == 0 ? packed : body, z == 0 ? packedlen : bodylen, &c->env,
+                                    &c->envlen);
+    }
+    free(plain);
+    free(body);
+    free(packed);
+    if (ret != 0)
+        bm_die("seal", ret);
+}
+
+void
+bm_make_chunks(struct cs_replica *r, const struct cs_key *dev, const uint8_t hub_pk[CS_PK_LEN],
+               uint64_t after, size_t upto, int zstd_level, struct bm_chunks *out)
+{
     memset(out, 0, sizeof(*out));
     out->seq_last = after;
     while (upto == 0 || out->regs < upto) {
         struct cs_chunk c;
-        int ret = cs_sync_make_chunk(r, dev, hub_pk, after, &f, CS_SYNC_CHUNK, &c, bm_err,
-                                     sizeof(bm_err));
-        if (ret != 0)
-            bm_die("make chunk", ret);
-        if (c.changes == 0) {
-            free(c.env);
-            break;
-        }
         struct cs_changeset *cs;
-        if ((ret = cs_replica_changes_since(r, after, CS_SYNC_CHUNK, &f, &cs, bm_err,
-                                            sizeof(bm_err))) != 0)
-            bm_die("changes", ret);
-        if (cs_changeset_count(cs) != c.changes) {
-            fprintf(stderr, "%s: chunk and change set differ\n", bm_prog);
-            exit(1);
+        make_chunk(r, dev, hub_pk, after, zstd_level, &c, &cs);
+        if (c.changes == 0) {
+            cs_changeset_free(cs);
+            break;
         }
         if (out->n == out->cap) {
             out->cap = out->cap ? out->cap * 2 : 64;
@@ -189,7 +231,29 @@ bm_chunks_free(struct bm_chunks *c)
 /* ---- the hub ---- */
 
 void
-bm_make_hub(const char *state, const struct cs_key *dev, uint8_t hub_pk[CS_PK_LEN])
+bm_enroll(struct hub *h, const struct cs_key *dev, const char *org)
+{
+    sqlite3 *db = cs_replica_db(hub_replica(h));
+    sqlite3_stmt *st;
+    struct cs_id id;
+    cs_pk_id(cs_key_pk(dev), &id);
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO hub_device (id, pk, org, role, name, enrolled_at,"
+                           " last_contact, revoked_at, up_seq, down_seq)"
+                           " VALUES (?1, ?2, ?3, 'cell', 'bench', 1, 0, 0, 0, 0)",
+                           -1, &st, NULL) != SQLITE_OK)
+        bm_die_sql(db, "device");
+    sqlite3_bind_blob(st, 1, id.b, sizeof(id.b), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, cs_key_pk(dev), CS_PK_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, org, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        bm_die_sql(db, "device");
+    sqlite3_finalize(st);
+}
+
+void
+bm_make_hub(const char *state, const char *more_units, const struct cs_key *dev,
+            uint8_t hub_pk[CS_PK_LEN])
 {
     char csv[2 * PATH_MAX];
     snprintf(csv, sizeof(csv), "%s.csv", state);
@@ -199,7 +263,7 @@ bm_make_hub(const char *state, const struct cs_key *dev, uint8_t hub_pk[CS_PK_LE
               "XA-ML,,commune,commune,\"Đảng bộ xã Mường Lý\"\n"
               "CB-01,XA-ML,cell,village,\"Chi bộ bản Khe Ván\"\n",
               f) < 0 ||
-        fclose(f) != 0)
+        (more_units != NULL && fputs(more_units, f) < 0) || fclose(f) != 0)
         bm_die(csv, -1);
     int ret = hub_init(state, csv, bm_err, sizeof(bm_err));
     unlink(csv);
@@ -208,21 +272,7 @@ bm_make_hub(const char *state, const struct cs_key *dev, uint8_t hub_pk[CS_PK_LE
     struct hub *h;
     if ((ret = hub_open(&h, state, bm_err, sizeof(bm_err))) != 0)
         bm_die("hub open", ret);
-    sqlite3 *db = cs_replica_db(hub_replica(h));
-    sqlite3_stmt *st;
-    struct cs_id id;
-    cs_pk_id(cs_key_pk(dev), &id);
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO hub_device (id, pk, org, role, name, enrolled_at,"
-                           " last_contact, revoked_at, up_seq, down_seq)"
-                           " VALUES (?1, ?2, 'CB-01', 'cell', 'bench', 1, 0, 0, 0, 0)",
-                           -1, &st, NULL) != SQLITE_OK)
-        bm_die_sql(db, "device");
-    sqlite3_bind_blob(st, 1, id.b, sizeof(id.b), SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, cs_key_pk(dev), CS_PK_LEN, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        bm_die_sql(db, "device");
-    sqlite3_finalize(st);
+    bm_enroll(h, dev, "CB-01");
     memcpy(hub_pk, cs_key_pk(hub_key(h)), CS_PK_LEN);
     hub_close(h);
 }

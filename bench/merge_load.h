@@ -59,16 +59,23 @@ struct bm_chunks {
 /*
  * The device's own writes after seq `after` up to `upto` registers (0: all),
  * cut into chunks as a live sync does (cs_sync_make_chunk), sealed to hub_pk.
+ * zstd_level 0: sealed as the device seals them (zstd -19); 1..19: the same
+ * envelopes with their bodies compressed at that level (the same format:
+ * cheaper to make, for a load that is not timed).
  */
 void bm_make_chunks(struct cs_replica *r, const struct cs_key *dev, const uint8_t hub_pk[CS_PK_LEN],
-                    uint64_t after, size_t upto, struct bm_chunks *out);
+                    uint64_t after, size_t upto, int zstd_level, struct bm_chunks *out);
 void bm_chunks_free(struct bm_chunks *c);
 
 /*
- * A fresh hub in `state` (hub_init, a commune and cell CB-01) with the
- * device enrolled as a cell device of CB-01; returns the hub's public key.
+ * A fresh hub in `state` (hub_init, commune XA-ML and its cell CB-01, and
+ * more_units: further lines of the org tree's CSV, or NULL) with the device
+ * enrolled as a cell device of CB-01; returns the hub's public key.
  */
-void bm_make_hub(const char *state, const struct cs_key *dev, uint8_t hub_pk[CS_PK_LEN]);
+void bm_make_hub(const char *state, const char *more_units, const struct cs_key *dev,
+                 uint8_t hub_pk[CS_PK_LEN]);
+/* The device enrolled at the open hub as a cell device of org. */
+void bm_enroll(struct hub *h, const struct cs_key *dev, const char *org);
 /*
  * Opens the hub and the device as its peer. normal_sync: synchronous=NORMAL,
  * as the daemon runs it (group commit: it syncs the WAL once per batch of up
