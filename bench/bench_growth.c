@@ -146,7 +146,7 @@ first_contact(struct hub *h, const struct cs_key *k, struct fc_result *fc, int d
         struct cs_chunk c;
         if ((ret = hub_device_revoked(h, &p.dev.id, bm_err, sizeof(bm_err))) != 0)
             bm_die("revoked", ret < 0 ? ret : CS_EREVOKED);
-        if ((ret = hub_peer_next_chunk(h, &p, &c, bm_err, sizeof(bm_err))) != 0)
+        if ((ret = hub_peer_next_chunk(h, &p, 1, &c, bm_err, sizeof(bm_err))) != 0)
             bm_die("next chunk", ret);
         free(c.env);
         changes += c.changes;
