@@ -3,12 +3,14 @@
  * Hub merge rate of the whole path, against two SQLite baselines measured in
  * the same process on the same registers. A device replica gets candidates
  * of 7 registers each, written in local transactions of 10 candidates (as
- * cs_bulk does), and is cut into ~16 KiB chunks sealed to the hub
- * (cs_sync_make_chunk). Each run then times, on fresh databases in the same
- * directory:
- *   hub    hub_peer_merge of every chunk into a fresh hub (envelope verify,
- *          decrypt, decompress, decode, authorize, merge, cursor, audit,
- *          commit: one transaction per chunk, as the daemon's worker does);
+ * cs_bulk does), and is cut into ~16 KiB chunks (cs_sync_make_chunk): live
+ * chunks as a session sends them since wire version 6, or with --envelopes
+ * sealed to the hub as on a stick. Each run then times, on fresh databases
+ * in the same directory:
+ *   hub    hub_peer_merge of every chunk into a fresh hub (decompress, the
+ *          origin's signature, decode, authorize, merge, cursor, audit,
+ *          commit: one transaction per chunk, as the daemon's worker does;
+ *          with --envelopes also the envelope's signature and decryption);
  *   upsert a raw SQLite per-column LWW upsert of the same registers, table
  *          (tbl,row,col) primary key, newer stamp wins, one transaction per
  *          chunk (the registers are already decoded: no crypto, no msgpack);
@@ -25,6 +27,7 @@
  * and metadata bytes per register.
  *
  *   bench_merge [--registers N] [--runs R] [--dir DIR] [--hub-only] [--full-sync]
+ *               [--envelopes]
  *
  * Defaults: 100000 registers, 5 runs, $TMPDIR or /tmp.
  */
@@ -116,12 +119,16 @@ int
 main(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"registers", required_argument, NULL, 'n'}, {"runs", required_argument, NULL, 'r'},
-        {"dir", required_argument, NULL, 'd'},       {"hub-only", no_argument, NULL, 'H'},
-        {"full-sync", no_argument, NULL, 'F'},       {NULL, 0, NULL, 0},
+        {"registers", required_argument, NULL, 'n'},
+        {"runs", required_argument, NULL, 'r'},
+        {"dir", required_argument, NULL, 'd'},
+        {"hub-only", no_argument, NULL, 'H'},
+        {"full-sync", no_argument, NULL, 'F'},
+        {"envelopes", no_argument, NULL, 'E'},
+        {NULL, 0, NULL, 0},
     };
     long nregs = 100000;
-    int runs = 5, hub_only = 0, full_sync = 0, ch;
+    int runs = 5, hub_only = 0, full_sync = 0, envelopes = 0, ch;
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     bm_prog = "bench_merge";
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -141,9 +148,12 @@ main(int argc, char **argv)
         case 'F':
             full_sync = 1;
             break;
+        case 'E':
+            envelopes = 1;
+            break;
         default:
             fprintf(stderr, "usage: bench_merge [--registers N] [--runs R] [--dir DIR]"
-                            " [--hub-only] [--full-sync]\n");
+                            " [--hub-only] [--full-sync] [--envelopes]\n");
             return 2;
         }
     }
@@ -189,13 +199,13 @@ main(int argc, char **argv)
         uint8_t hub_pk[CS_PK_LEN];
         bm_make_hub(state, NULL, dev, hub_pk);
         struct bm_chunks c;
-        bm_make_chunks(r, dev, hub_pk, 0, 0, 0, &c);
+        bm_make_chunks(r, dev, envelopes ? hub_pk : NULL, 0, 0, 0, &c);
         if (k == 0) {
             printf("bench_merge: %zu registers (%ld candidates of 7, Vietnamese text) written on"
-                   " the device in %.2f s; %zu chunks, %zu bytes sealed (%.1f bytes/register);"
+                   " the device in %.2f s; %zu %s, %zu bytes (%.1f bytes/register);"
                    " hub synchronous=%s\n",
-                   c.regs, ncand, fill, c.n, c.wire, (double)c.wire / c.regs,
-                   full_sync ? "FULL" : "NORMAL");
+                   c.regs, ncand, fill, c.n, envelopes ? "envelopes" : "live chunks", c.wire,
+                   (double)c.wire / c.regs, full_sync ? "FULL" : "NORMAL");
             if (!hub_only) {
                 blobs = make_changesets(&c);
                 nblobs = c.n;

@@ -132,7 +132,8 @@ bm_fill_device(struct cs_replica *r, long first, long count)
 }
 
 /*
- * One chunk of the device's own writes after `after`, sealed to hub_pk, and
+ * One chunk of the device's own writes after `after`, sealed to hub_pk (NULL:
+ * a live chunk, as a session sends it), and
  * its change set: cs_sync_make_chunk's steps (sync.c) with the set kept, so
  * the device is read once. zstd_level 0: sealed as the device does
  * (cs_sync_seal); else the same envelope with its body a zstd frame of that
@@ -162,7 +163,7 @@ make_chunk(struct cs_replica *r, const struct cs_key *dev, const uint8_t hub_pk[
         return;
     if ((ret = cs_changeset_encode(*cs, &plain, &plainlen)) != 0)
         bm_die("encode", ret);
-    if (zstd_level == 0)
+    if (zstd_level == 0 || hub_pk == NULL)
         ret = cs_sync_seal(dev, hub_pk, h->seq_first, h->seq_last, plain, plainlen, NULL, 0,
                            &c->env, &c->envlen);
     else if ((ret = cs_origin_sign(dev, plain, plainlen, &body, &bodylen)) == 0) {
@@ -186,6 +187,12 @@ bm_make_chunks(struct cs_replica *r, const struct cs_key *dev, const uint8_t hub
 {
     memset(out, 0, sizeof(*out));
     out->seq_last = after;
+    out->live = hub_pk == NULL;
+    if (out->live && zstd_level != 0) {
+        fprintf(stderr, "%s: live chunks are compressed as a device does (zstd level 0)\n",
+                bm_prog);
+        exit(1);
+    }
     while (upto == 0 || out->regs < upto) {
         struct cs_chunk c;
         struct cs_changeset *cs;
@@ -315,7 +322,7 @@ bm_hub_merge(struct hub *h, struct hub_peer *p, const struct bm_chunks *c)
     double t0 = bm_now();
     for (size_t i = 0; i < c->n; i++) {
         struct hub_merge m;
-        if ((ret = hub_peer_merge(h, p, c->c[i].env, c->c[i].envlen, 0, &m, bm_err,
+        if ((ret = hub_peer_merge(h, p, c->c[i].env, c->c[i].envlen, c->live, &m, bm_err,
                                   sizeof(bm_err))) != 0)
             bm_die("hub_peer_merge", ret);
         if (m.st.refused != 0) {

@@ -54,11 +54,14 @@ struct bm_chunks {
     size_t n, cap;
     size_t regs, wire, value_bytes;
     uint64_t seq_last; /* the device seq the last chunk covers */
+    int live;          /* live chunks (a session's), not envelopes (a stick's) */
 };
 
 /*
  * The device's own writes after seq `after` up to `upto` registers (0: all),
- * cut into chunks as a live sync does (cs_sync_make_chunk), sealed to hub_pk.
+ * cut into chunks as a live sync does (cs_sync_make_chunk), sealed to hub_pk
+ * as on a stick, or with hub_pk NULL as live chunks, what a session sends
+ * since wire version 6 (zstd_level 0 then).
  * zstd_level 0: sealed as the device seals them (zstd -19); 1..19: the same
  * envelopes with their bodies compressed at that level (the same format:
  * cheaper to make, for a load that is not timed).
@@ -86,8 +89,9 @@ void bm_open_hub(const char *state, const struct cs_key *dev, int normal_sync, s
 void bm_rm_hub(const char *state);
 
 /*
- * hub_peer_merge of every chunk, one transaction each, as the daemon's
- * worker does; exits if anything is refused or not applied. Returns seconds.
+ * hub_peer_merge of every chunk (live or envelopes, as made), one
+ * transaction each, as the daemon's worker does; exits if anything is refused or not applied.
+ * Returns seconds.
  */
 double bm_hub_merge(struct hub *h, struct hub_peer *p, const struct bm_chunks *c);
 
