@@ -103,7 +103,8 @@ contact() {
     rm -rf "$dir/hub"
     cp -a "$2" "$dir/hub"
     hub_serve "$1/daemon/cellsyncd" "$dir/hub" --config "$dir/conf"
-    "$build/bench/cs_swarm" --hub "$addr" --state "$dir/hub" --devices "$3" \
+    # each build's own swarm: it speaks that build's wire version
+    "$1/bench/cs_swarm" --hub "$addr" --state "$dir/hub" --devices "$3" \
         --concurrency "$4" --rounds 1 --changes 3 --seq-devices 0 --hub-pid "$hubpid" 2>&1 |
         grep 'kind=first' | head -1
     hub_stop

@@ -14,7 +14,9 @@
 # With a second build directory, each run serves the same workload first with
 # that build's cellsyncd (the baseline, "A"), then with BUILD_DIR's ("B"),
 # back to back, so both meet the same load on a shared machine; the table
-# then has a column for each (cs_swarm is always BUILD_DIR's).
+# then has a column for each. Each build is driven by its own cs_swarm (when
+# it has one, else BUILD_DIR's): builds of different wire versions cannot
+# talk to one another, and each swarm speaks its build's protocol.
 #   sh bench/bench_swarm.sh BUILD_DIR [BASELINE_BUILD_DIR]
 #   RUNS=5 DEVICES=1000 CELLS=500 ROUNDS=3 CONC=1000 CHANGES=3 SEQ=200
 #   PROFILE=FILE: perf record -g BUILD_DIR's daemon during the first run into FILE
@@ -33,6 +35,8 @@ hub_conf
 
 run() { # N LABEL BUILD: one run, its lines in $dir/run.LABEL.N
     cellsyncd=$3/daemon/cellsyncd
+    sw=$3/bench/cs_swarm
+    [ -x "$sw" ] || sw=$swarm
     rm -rf "$dir/hub"
     "$cellsyncd" init --state "$dir/hub" --org-tree "$dir/tree.csv" >/dev/null 2>"$dir/err" ||
         die "init: $(cat "$dir/err")"
@@ -43,7 +47,7 @@ run() { # N LABEL BUILD: one run, its lines in $dir/run.LABEL.N
         pids=$!
         sleep 0.5
     fi
-    "$swarm" --hub "$addr" --state "$dir/hub" --devices "$DEVICES" \
+    "$sw" --hub "$addr" --state "$dir/hub" --devices "$DEVICES" \
         --concurrency "$CONC" --rounds "$ROUNDS" --changes "$CHANGES" --seq-devices "$SEQ" \
         --hub-pid "$hubpid" >"$dir/run.$2.$1" 2>"$dir/swarm.err"
     rc=$?
