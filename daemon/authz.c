@@ -89,29 +89,6 @@ struct hub_scope {
     size_t nanc;
 };
 
-/*
- * The statement reading table t's placing column, made from the schema's
- * names on first use (so not in the cache of fixed SQL): an SQLite rc.
- * OUT: *out, owned by the hub.
- */
-static int
-look_get(struct hub *h, int t, sqlite3_stmt **out)
-{
-    *out = NULL;
-    if (h->look[t] == NULL) {
-        char sql[128];
-        snprintf(sql, sizeof(sql), "SELECT \"%s\" FROM \"%s\" WHERE id = ?1", table_at(t)->key,
-                 table_at(t)->name);
-        int rc = sqlite3_prepare_v3(h->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &h->look[t], NULL);
-        if (rc != SQLITE_OK)
-            return rc;
-    } else {
-        sqlite3_reset(h->look[t]);
-    }
-    *out = h->look[t];
-    return SQLITE_OK;
-}
-
 /* ---- scope ---- */
 
 static int
@@ -335,7 +312,7 @@ hub_key_value(struct hub *h, int t, const struct cs_id *row, int *type, uint8_t 
               size_t *len)
 {
     sqlite3_stmt *st;
-    int rc = look_get(h, t, &st);
+    int rc = cs_stmt_get(&h->stmts, ST_KEY + t, &st);
     if (rc != SQLITE_OK)
         return cs_sqlite_code(rc);
     sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
@@ -569,12 +546,8 @@ unit_holds(struct hub *h, const struct hub_authz *az, const char *code)
         int units = t == CS_TABLE_org_unit;
         if (!units && tb[t].place != CS_SCHEMA_PLACE_ORG && tb[t].place != CS_SCHEMA_PLACE_TREE)
             continue;
-        const char *col = units ? "parent" : tb[t].key;
-        char sql[160];
         sqlite3_stmt *st;
-        snprintf(sql, sizeof(sql), "SELECT id FROM \"%s\" WHERE \"%s\" = ?1 AND cl %% 2 = 1",
-                 tb[t].name, col);
-        int rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL);
+        int rc = cs_stmt_get(&h->stmts, ST_HOLDS + (int)t, &st);
         if (rc != SQLITE_OK)
             return cs_sqlite_code(rc);
         sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
@@ -591,7 +564,7 @@ unit_holds(struct hub *h, const struct hub_authz *az, const char *code)
                     (o->cl % 2 == 1 && (ix == 0 || set_text(az, ix, now, sizeof(now)) != 0 ||
                                         strcmp(now, code) == 0));
         }
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
             return cs_sqlite_code(rc);
     }
@@ -695,7 +668,10 @@ stage_verdict(struct hub *h, const struct hub_device *d, struct az_row *r,
     if (r->facts == NULL) {
         if ((r->facts = malloc(sizeof(*r->facts))) == NULL)
             return CS_ENOMEM;
-        int ret = cs_candidate_facts(cs_replica_db(h->r), &r->row, r->facts);
+        sqlite3_stmt *st;
+        int rc = cs_stmt_get(&h->stmts, ST_CANDIDATE_FACTS, &st);
+        int ret =
+            rc == SQLITE_OK ? cs_candidate_facts_st(st, &r->row, r->facts) : cs_sqlite_code(rc);
         if (ret == CS_ENOTFOUND) {
             cs_rules_facts_init(r->facts);
             r->facts_new = 1;
@@ -875,20 +851,20 @@ out:
 static int
 stage_dated(struct hub *h, const struct cs_id *row, enum cs_stage s)
 {
-    char sql[128];
     sqlite3_stmt *st;
     int ret = 0;
-    snprintf(sql, sizeof(sql), "SELECT \"%s\" IS NOT NULL FROM candidate WHERE id = ?1",
-             cs_candidate_stage_column(s));
-    if (sqlite3_prepare_v2(cs_replica_db(h->r), sql, -1, &st, NULL) != SQLITE_OK)
-        return CS_ESQLITE;
+    if ((unsigned)s > CS_STAGE_WITHDRAWN)
+        return CS_EINVAL;
+    int rc = cs_stmt_get(&h->stmts, ST_STAGE_DATED + (int)s, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
     sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         ret = sqlite3_column_int(st, 0);
     else if (rc != SQLITE_DONE)
-        ret = CS_ESQLITE;
-    sqlite3_finalize(st);
+        ret = cs_sqlite_code(rc);
+    sqlite3_reset(st);
     return ret;
 }
 

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cellsync/candidate.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
@@ -94,6 +95,27 @@ static const char hub_sql[] =
 #define DEV_COLS                                                                                   \
     "id, pk, org, role, coalesce(name, ''), coalesce(enrolled_at, 0),"                             \
     " coalesce(last_contact, 0), coalesce(revoked_at, 0), up_seq, down_seq"
+
+/*
+ * The statements run per change of a set (authz.c, unitlog.c), made from the
+ * schema's descriptor: whether a candidate has a stage's date; a row's
+ * placing column; what a unit holds (its child units, and the records
+ * placed in it); a PARENT table's rows placed through a row.
+ */
+/* clang-format off */
+#define STAGE_DATED(name, code, column, label) \
+    [ST_STAGE_DATED + CS_STAGE_##name] = \
+        "SELECT \"" column "\" IS NOT NULL FROM candidate WHERE id = ?1",
+#define HOLDS_BY_UNIT(key) "parent"
+#define HOLDS_BY_ORG(key) key
+#define HOLDS_BY_TREE(key) key
+#define HOLDS_BY_PARENT(key) key
+#define TABLE_SQL(name, place, key, writer, label) \
+    [ST_KEY + CS_TABLE_##name] = "SELECT \"" key "\" FROM \"" #name "\" WHERE id = ?1", \
+    [ST_HOLDS + CS_TABLE_##name] = \
+        "SELECT id FROM \"" #name "\" WHERE \"" HOLDS_BY_##place(key) "\" = ?1 AND cl % 2 = 1", \
+    [ST_CHILDREN + CS_TABLE_##name] = "SELECT id FROM \"" #name "\" WHERE \"" key "\" = ?1",
+/* clang-format on */
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_DEV_GET] = "SELECT " DEV_COLS " FROM hub_device WHERE id = ?1",
@@ -173,7 +195,14 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* Blobs compare as memcmp: the big-endian timestamp only moves forward. */
     [ST_HS_SET] = "INSERT INTO hub_hs_time (id, ts) VALUES (?1, ?2)"
                   " ON CONFLICT(id) DO UPDATE SET ts = excluded.ts WHERE excluded.ts > ts",
-};
+    [ST_CANDIDATE_FACTS] = cs_candidate_facts_sql,
+    CS_STAGE_MAP(STAGE_DATED) CS_SCHEMA_TABLES(TABLE_SQL)};
+#undef STAGE_DATED
+#undef TABLE_SQL
+#undef HOLDS_BY_UNIT
+#undef HOLDS_BY_ORG
+#undef HOLDS_BY_TREE
+#undef HOLDS_BY_PARENT
 
 /* ---- small helpers ---- */
 
@@ -279,8 +308,6 @@ hub_close(struct hub *h)
     if (h == NULL)
         return;
     cs_stmt_cache_release(&h->stmts);
-    for (int t = 0; t < T__COUNT; t++)
-        sqlite3_finalize(h->look[t]);
     hub_log_release(h);
     cs_replica_close(h->r);
     cs_key_free(h->key);

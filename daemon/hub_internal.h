@@ -68,7 +68,13 @@ enum {
     ST_INC_FIRST,
     ST_HS_GET,
     ST_HS_SET,
-    ST__COUNT
+    /* Per change of a set, on the merge path (authz.c, unitlog.c); the SQL made from the schema. */
+    ST_CANDIDATE_FACTS, /* cs_candidate_facts_sql */
+    ST_STAGE_DATED,     /* + enum cs_stage: whether a candidate has the stage's date */
+    ST_KEY = ST_STAGE_DATED + CS_STAGE_WITHDRAWN + 1, /* + table: a row's placing column */
+    ST_HOLDS = ST_KEY + T__COUNT,                     /* + table: the live rows a unit holds */
+    ST_CHILDREN = ST_HOLDS + T__COUNT, /* + PARENT table: its rows placed through a row */
+    ST__COUNT = ST_CHILDREN + T__COUNT
 };
 
 struct hub {
@@ -78,8 +84,7 @@ struct hub {
     struct cs_replica *r;
     sqlite3 *db;
     char root[ORG_MAX];
-    struct cs_stmt_cache stmts;   /* of the ST_ ids above, on db */
-    sqlite3_stmt *look[T__COUNT]; /* SELECT <key> FROM <table> WHERE id = ?1 */
+    struct cs_stmt_cache stmts; /* of the ST_ ids above, on db */
     /* The latest handshake timestamp seen per device (devices.c); the worker's only. */
     struct hub_hs_seen *hs_seen;
     size_t nhs_seen, caphs_seen;

@@ -163,22 +163,28 @@ rekey_children(struct hub *h, const char *table, const struct cs_id *row)
         if (tb->place != CS_SCHEMA_PLACE_PARENT || col == NULL || col->arg == NULL ||
             strcmp(col->arg, table) != 0)
             continue;
-        char sql[128];
+        /*
+         * The statement is the hub's, kept prepared. A child rekeyed may call
+         * back here (log_moved) for its own table, whose children would be
+         * another table's: no PARENT table is a parent (cellsync/schema.h),
+         * so this statement is not fetched again while it is stepped.
+         */
         sqlite3_stmt *st;
-        snprintf(sql, sizeof(sql), "SELECT id FROM \"%s\" WHERE \"%s\" = ?1", tb->name, tb->key);
-        if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
-            return CS_ESQLITE;
+        int rc = cs_stmt_get(&h->stmts, ST_CHILDREN + (int)i, &st), ret = 0;
+        if (rc != SQLITE_OK)
+            return cs_sqlite_code(rc);
         sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
-        int rc, ret = 0;
         while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
             if (sqlite3_column_bytes(st, 0) == CS_ID_LEN) {
                 struct cs_id child;
                 memcpy(child.b, sqlite3_column_blob(st, 0), CS_ID_LEN);
                 ret = cs_replica_log_rekey(h->r, tb->name, &child);
             }
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         if (ret != 0)
             return ret;
+        if (rc != SQLITE_DONE)
+            return cs_sqlite_code(rc);
     }
     return 0;
 }

@@ -70,16 +70,14 @@ facts_read(sqlite3_stmt *st, int i0, struct cs_rules_facts *f)
     f->class_certificate = f->stage_date[CS_STAGE_CLASS];
 }
 
+const char cs_candidate_facts_sql[] = "SELECT " FACTS_COLS FACTS_FROM " WHERE k.id = ?1";
+
 int
-cs_candidate_facts(sqlite3 *db, const struct cs_id *id, struct cs_rules_facts *f)
+cs_candidate_facts_st(sqlite3_stmt *st, const struct cs_id *id, struct cs_rules_facts *f)
 {
-    static const char sql[] = "SELECT " FACTS_COLS FACTS_FROM " WHERE k.id = ?1";
-    sqlite3_stmt *st;
     int ret = CS_ENOTFOUND;
 
     cs_rules_facts_init(f);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return CS_ESQLITE;
     sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -88,6 +86,19 @@ cs_candidate_facts(sqlite3 *db, const struct cs_id *id, struct cs_rules_facts *f
     } else if (rc != SQLITE_DONE) {
         ret = CS_ESQLITE;
     }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+cs_candidate_facts(sqlite3 *db, const struct cs_id *id, struct cs_rules_facts *f)
+{
+    sqlite3_stmt *st;
+
+    cs_rules_facts_init(f);
+    if (sqlite3_prepare_v2(db, cs_candidate_facts_sql, -1, &st, NULL) != SQLITE_OK)
+        return CS_ESQLITE;
+    int ret = cs_candidate_facts_st(st, id, f);
     sqlite3_finalize(st);
     return ret;
 }

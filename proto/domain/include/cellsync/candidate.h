@@ -30,6 +30,16 @@ const char *cs_candidate_stage_column(enum cs_stage s);
  * 0, CS_ENOTFOUND, or CS_ESQLITE.
  */
 int cs_candidate_facts(sqlite3 *db, const struct cs_id *id, struct cs_rules_facts *f);
+/*
+ * The same with a statement the caller keeps prepared from
+ * cs_candidate_facts_sql (?1 the candidate's id) on its connection, for a
+ * caller that reads many candidates (the hub, once per candidate whose stage
+ * a device changes): compiling the statement costs some 35 times its step.
+ * The statement is reset on return; its caller finalizes it before closing
+ * the connection (cellsync/sqlstmt.h keeps such statements).
+ */
+extern const char cs_candidate_facts_sql[];
+int cs_candidate_facts_st(sqlite3_stmt *st, const struct cs_id *id, struct cs_rules_facts *f);
 
 /*
  * Fills the table temp.due_rows with every deadline of every live candidate
