@@ -451,3 +451,52 @@ cs__domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_
     sqlite3_bind_int64(st, 2, cl);
     return cs_step_done(st);
 }
+
+int
+cs__domain_holds(struct cs_replica *r, int64_t tbl, int64_t col, const struct cs_value *val,
+                 int *holds)
+{
+    struct dcol *d;
+    int rc = dmap_get(r, tbl, col, &d);
+    *holds = 0;
+    if (rc != SQLITE_OK || d->tix < 0)
+        return rc;
+    size_t n;
+    enum cs_schema_type type = cs_schema_tables(&n)[d->tix].columns[d->pos - 1].type;
+    /*
+     * The column's affinity (schema.c): TEXT turns a number into text, INTEGER
+     * a numeric text or an integral real into an integer; BLOB keeps all.
+     */
+    switch (type) {
+    case CS_SCHEMA_REF:
+        *holds = 1;
+        break;
+    case CS_SCHEMA_INT:
+        *holds = val->type == CS_VNIL || val->type == CS_VINT || val->type == CS_VBLOB;
+        break;
+    default:
+        *holds = val->type == CS_VNIL || val->type == CS_VTEXT || val->type == CS_VBLOB;
+        break;
+    }
+    return SQLITE_OK;
+}
+
+const struct cs_value *
+cs__pend_value(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col)
+{
+    uint64_t key;
+    struct dcol *d;
+    if (!r->batching || dmap_get(r, tbl, col, &d) != SQLITE_OK || d->tix < 0)
+        return NULL;
+    int pos = d->pos;
+    memcpy(&key, row->b + CS_ID_LEN - 8, 8);
+    key ^= (uint64_t)tbl * UINT64_C(0x9e3779b97f4a7c15);
+    size_t it = 0;
+    uint32_t i;
+    while (cs__map_next(&r->pmap, key, &it, &i)) {
+        struct pend *p = &r->pend[i];
+        if (p->tbl == tbl && cs_id_cmp(&p->row, row) == 0)
+            return p->mask & UINT64_C(1) << (pos - 1) ? &p->val[pos - 1] : NULL;
+    }
+    return NULL;
+}

@@ -17,8 +17,9 @@
  *
  * Names and origins are interned to small integers (cs_name, cs_site) so a
  * version row is a few dozen bytes. The current value of every register
- * whose table and column exist in the domain schema is copied there in the
- * same transaction; the row's causal length likewise.
+ * whose table and column exist in the domain schema is written there in the
+ * same transaction, and kept there only when the column gives it back as
+ * written (DVAL); the row's causal length likewise.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -41,58 +42,54 @@
 #include "store.h"
 
 /*
- * The public views (cellsync/replica.h): what other code may read. A view
- * whose columns change is dropped and made again by the migration that
- * changes them (store_migrate), since IF NOT EXISTS keeps an old one.
+ * A register's current value: cs_reg's val, or, for one the domain table
+ * gives back exactly (val NULL there, cs__domain_holds), the domain row's
+ * column. Reads the names t (table) and c (column) and the row v.row; a
+ * register outside the domain schema matches no WHEN and keeps val.
  */
-#define VERSION_ARM(state)                                                                         \
-    " SELECT v.seq AS seq, t.name AS tbl, v.row AS row, c.name AS col, v.val AS val,"              \
+#define DV_COL(name, type, arg, writer, option, label) " WHEN '" name "' THEN d.\"" name "\""
+#define DV_TABLE(name, place, key, writer, label)                                                  \
+    " WHEN '" #name "' THEN (SELECT CASE c.name WHEN '' THEN NULL" CS_SCHEMA_FIELDS_##name(DV_COL) \
+        CS_SCHEMA_OTHER_##name(DV_COL) " END FROM \"" #name "\" d WHERE d.id = v.row)"
+#define DVAL(val) "coalesce(" val ", CASE t.name" CS_SCHEMA_TABLES(DV_TABLE) " END)"
+
+/*
+ * The public views (cellsync/replica.h): what other code may read. A view
+ * whose text changes is dropped and made again (VIEWS_DROP), since IF NOT
+ * EXISTS keeps an old one.
+ */
+#define VERSION_ARM(val, state)                                                                    \
+    " SELECT v.seq AS seq, t.name AS tbl, v.row AS row, c.name AS col, " val " AS val,"            \
     " v.hlc AS hlc, s.uuid AS origin, " state " AS state, v.prev_hlc AS prev_hlc"
 #define NAMES_JOIN                                                                                 \
     " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col JOIN cs_site s ON s.ix = "     \
     "v.site"
+/*
+ * The views that read values are made again when their text changes (a store
+ * made before values were read through DVAL, or a schema with new columns):
+ * store_complete looks for VIEWS_MARK in cs_version.
+ */
+#define VIEWS_MARK "coalesce(v.val, CASE t.name"
+#define VIEWS_DROP "DROP VIEW IF EXISTS cs_version; DROP VIEW IF EXISTS cs_conflict;"
+// clang-format off
 #define STORE_VIEWS                                                                                \
-    "CREATE VIEW IF NOT EXISTS cs_version AS" VERSION_ARM(                                         \
-        "'current'") " FROM cs_reg v" NAMES_JOIN                                                   \
-                     " UNION ALL" VERSION_ARM("CASE v.state WHEN 1 THEN 'conflict' ELSE "          \
-                                              "'replaced' END") " FROM cs_old v" NAMES_JOIN ";"    \
-                                                                "CREATE VIEW IF NOT EXISTS "       \
-                                                                "cs_conflict AS SELECT v.seq "     \
-                                                                "AS seq, t.name AS tbl, v.row "    \
-                                                                "AS row,"                          \
-                                                                " c.name AS col, v.val AS "        \
-                                                                "val, v.hlc AS hlc, s.uuid AS "    \
-                                                                "origin, cur.val AS "              \
-                                                                "current_val,"                     \
-                                                                " cur.hlc AS current_hlc, "        \
-                                                                "cs.uuid AS current_origin "       \
-                                                                "FROM cs_old v" NAMES_JOIN         \
-                                                                " LEFT JOIN cs_reg cur ON "        \
-                                                                "cur.tbl = v.tbl AND cur.row "     \
-                                                                "= v.row AND cur.col = v.col"      \
-                                                                " LEFT JOIN cs_site cs ON "        \
-                                                                "cs.ix = cur.site WHERE "          \
-                                                                "v.state = 1;" /* Refusals         \
-                                                                                  still open:      \
-                                                                                  the refused      \
-                                                                                  version is       \
-                                                                                  still the        \
-                                                                                  register's       \
-                                                                                  current          \
-                                                                                  value. */        \
-                                                                "CREATE VIEW IF NOT EXISTS "       \
-                                                                "cs_refused_open AS SELECT "       \
-                                                                "f.tbl AS tbl, f.row AS row,"      \
-                                                                " f.col AS col, f.hlc AS hlc, "    \
-                                                                "f.origin AS origin, f.code "      \
-                                                                "AS code, f.reason AS reason"      \
-                                                                " FROM cs_refused f WHERE "        \
-                                                                "EXISTS (SELECT 1 FROM cs_reg "    \
-                                                                "v" NAMES_JOIN                     \
-                                                                " WHERE t.name = f.tbl AND "       \
-                                                                "v.row = f.row AND c.name = "      \
-                                                                "f.col AND v.hlc = f.hlc"          \
-                                                                " AND s.uuid = f.origin);"
+    "CREATE VIEW IF NOT EXISTS cs_version AS"                                                      \
+    VERSION_ARM(DVAL("v.val"), "'current'") " FROM cs_reg v" NAMES_JOIN " UNION ALL"               \
+    VERSION_ARM("v.val", "CASE v.state WHEN 1 THEN 'conflict' ELSE 'replaced' END")                \
+    " FROM cs_old v" NAMES_JOIN ";"                                                                \
+    "CREATE VIEW IF NOT EXISTS cs_conflict AS SELECT v.seq AS seq, t.name AS tbl,"                 \
+    " v.row AS row, c.name AS col, v.val AS val, v.hlc AS hlc, s.uuid AS origin,"                  \
+    " CASE WHEN cur.tbl IS NULL THEN NULL ELSE " DVAL("cur.val") " END AS current_val,"            \
+    " cur.hlc AS current_hlc, cs.uuid AS current_origin FROM cs_old v" NAMES_JOIN                  \
+    " LEFT JOIN cs_reg cur ON cur.tbl = v.tbl AND cur.row = v.row AND cur.col = v.col"             \
+    " LEFT JOIN cs_site cs ON cs.ix = cur.site WHERE v.state = 1;"                                 \
+    /* Refusals still open: the refused version is still the register's current value. */         \
+    "CREATE VIEW IF NOT EXISTS cs_refused_open AS SELECT f.tbl AS tbl, f.row AS row,"              \
+    " f.col AS col, f.hlc AS hlc, f.origin AS origin, f.code AS code, f.reason AS reason"          \
+    " FROM cs_refused f WHERE EXISTS (SELECT 1 FROM cs_reg v" NAMES_JOIN                           \
+    " WHERE t.name = f.tbl AND v.row = f.row AND c.name = f.col AND v.hlc = f.hlc"                 \
+    " AND s.uuid = f.origin);"
+// clang-format on
 
 static const char store_sql[] =
     "CREATE TABLE IF NOT EXISTS cs_meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
@@ -103,7 +100,9 @@ static const char store_sql[] =
      * other versions kept (open conflicts; superseded ones only while a peer
      * reading by seq needs them, see merge_one), each with its seq: dense,
      * assigned inside the writing transaction, never reused (cs__next_seq).
-     * val has no type: no conversions.
+     * val has no type: no conversions. cs_reg's val is NULL for a value the
+     * domain row gives back exactly (cs__domain_holds), read through DVAL; a
+     * store made before keeps its copies, which DVAL reads first.
      */
     "CREATE TABLE IF NOT EXISTS cs_reg ("
     " tbl INTEGER NOT NULL, row BLOB NOT NULL, col INTEGER NOT NULL, hlc INTEGER NOT NULL,"
@@ -153,9 +152,15 @@ static const char store_sql[] =
 #define PK_IS    "tbl = ?1 AND row = ?2 AND col = ?3"
 #define KEY_IS   PK_IS " AND hlc = ?4 AND site = ?5"
 /* A version as a change set carries it: the same columns from either table. */
-#define SINCE_ARM(table, where)                                                                    \
-    "SELECT v.seq, t.name, v.row, c.name, v.val, v.hlc, s.uuid, v.prev_hlc, p.uuid, v.cl"          \
+#define SINCE_ARM(table, val, where)                                                               \
+    "SELECT v.seq, t.name, v.row, c.name, " val ", v.hlc, s.uuid, v.prev_hlc, p.uuid, v.cl"        \
     " FROM " table " v" NAMES_JOIN " LEFT JOIN cs_site p ON p.ix = v.prev_site WHERE " where
+/* Both tables' versions as a change set carries them (cs_reg's values through DVAL). */
+#define SINCE_BOTH(where)                                                                          \
+    SINCE_ARM("cs_reg", DVAL("v.val"), where)                                                      \
+    " UNION ALL " SINCE_ARM("cs_old", "v.val", where) " ORDER BY 1"
+/* The names of a version's table and column, for DVAL. */
+#define DNAMES " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
 /* Both tables' answers to one query (each arm its own index), merged by seq: no sort. */
 #define BOTH(select, where) select " cs_reg " where " UNION ALL " select " cs_old " where
 
@@ -179,8 +184,12 @@ static const char *const stmt_sql[ST__COUNT] = {
                    " prev_site = excluded.prev_site, cl = excluded.cl, seq = excluded.seq,"
                    " val = excluded.val",
     [ST_REG_SET_VAL] = "UPDATE cs_reg SET val = ?4 WHERE " PK_IS,
-    [ST_REG_TO_OLD] = "INSERT INTO cs_old(" VER_COLS ", state, val) SELECT " VER_COLS
-                      ", ?4, val FROM cs_reg WHERE " PK_IS,
+    /* ?5: the value waiting for the domain row in a merged set, when ?6 (cs__pend_value). */
+    [ST_REG_TO_OLD] =
+        "INSERT INTO cs_old(" VER_COLS ", state, val) SELECT v.tbl, v.row, v.col,"
+        " v.hlc, v.site, v.prev_hlc, v.prev_site, v.cl, v.seq, ?4,"
+        " CASE WHEN ?6 THEN ?5 ELSE " DVAL(
+            "v.val") " END FROM cs_reg v" DNAMES " WHERE v.tbl = ?1 AND v.row = ?2 AND v.col = ?3",
     [ST_REG_DELETE] = "DELETE FROM cs_reg WHERE " PK_IS,
     [ST_REG_VAL] = "SELECT val FROM cs_reg WHERE " PK_IS,
     [ST_OLD_TO_REG] =
@@ -197,8 +206,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_ROW_RAISE] = "INSERT INTO cs_row(tbl, row, cl, site) VALUES (?1, ?2, ?3, ?4)"
                      " ON CONFLICT(tbl, row) DO UPDATE SET cl = excluded.cl"
                      " WHERE excluded.cl > cs_row.cl",
-    [ST_SINCE] = SINCE_ARM("cs_reg", "v.seq > ?1") " UNION ALL " SINCE_ARM(
-        "cs_old", "v.seq > ?1") " ORDER BY 1",
+    [ST_SINCE] = SINCE_BOTH("v.seq > ?1"),
     /* The highest seq ever given: a kept version's, a dropped write's, or a migration's. */
     [ST_MAX_SEQ] = "SELECT max(coalesce((SELECT max(seq) FROM cs_reg), 0),"
                    " coalesce((SELECT max(seq) FROM cs_old), 0),"
@@ -230,8 +238,12 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " SELECT h, s FROM up WHERE NOT EXISTS (SELECT 1 FROM cs_dropped d"
                         " WHERE d.tbl = ?1 AND d.row = ?2 AND d.col = ?3 AND d.hlc = up.h"
                         " AND d.site = up.s)",
-    [ST_RS_KEEP_DROPPED] = "INSERT OR REPLACE INTO cs_dropped " BOTH(
-        "SELECT tbl, row, col, hlc, site, prev_hlc, prev_site, seq, val FROM", "WHERE seq = ?1"),
+    [ST_RS_KEEP_DROPPED] =
+        "INSERT OR REPLACE INTO cs_dropped SELECT v.tbl, v.row, v.col, v.hlc,"
+        " v.site, v.prev_hlc, v.prev_site, v.seq, " DVAL(
+            "v.val") " FROM cs_reg v" DNAMES " WHERE v.seq = ?1 UNION ALL SELECT tbl, row,"
+                     " col, hlc, site, prev_hlc, prev_site, seq, val FROM cs_old"
+                     " WHERE seq = ?1",
     [ST_RS_SET_PREV] = "UPDATE cs_reg SET prev_hlc = ?2, prev_site = ?3 WHERE seq = ?1",
     [ST_RS_SET_PREV_OLD] = "UPDATE cs_old SET prev_hlc = ?2, prev_site = ?3 WHERE seq = ?1",
     [ST_RS_MARK_HLC] = "UPDATE cs_reg SET hlc = -?2 WHERE seq = ?1",
@@ -261,8 +273,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                               " AND site = ?5"),
     [ST_COUNT_OWN] = "SELECT (SELECT count(*) FROM cs_reg WHERE seq > ?2 AND site = ?1)"
                      " + (SELECT count(*) FROM cs_old WHERE seq > ?2 AND site = ?1)",
-    [ST_SINCE_RANGE] = SINCE_ARM("cs_reg", "v.seq > ?1 AND v.seq <= ?2") " UNION ALL " SINCE_ARM(
-        "cs_old", "v.seq > ?1 AND v.seq <= ?2") " ORDER BY 1",
+    [ST_SINCE_RANGE] = SINCE_BOTH("v.seq > ?1 AND v.seq <= ?2"),
     [ST_LOG_ADD] = "INSERT OR IGNORE INTO cs_log(key, seq, last) VALUES (?1, ?2, ?3)",
     /* A moved row's versions, one entry each with last = -seq: no transaction's range. */
     [ST_LOG_RELOG] = "INSERT OR IGNORE INTO cs_log(key, seq, last) " BOTH(
@@ -571,6 +582,13 @@ reg_to_old(struct cs_replica *r, const struct ver *v, int state)
         return rc;
     bind_reg(st, v);
     sqlite3_bind_int(st, 4, state);
+    /* A value the set has not written to the domain row yet is there only in memory. */
+    const struct cs_value *pv = cs__pend_value(r, v->tbl, &v->row, v->col);
+    if (pv != NULL)
+        cs_value_bind(st, 5, pv);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_int(st, 6, pv != NULL);
     return cs_step_done(st);
 }
 
@@ -686,6 +704,10 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
 
     if (wins && has_cur && !k[0].dropped && (rc = reg_to_old(r, v, cur_state)) != SQLITE_OK)
         return rc;
+    /* A current value the domain row gives back is not stored twice (DVAL reads it). */
+    int holds = 0;
+    if (wins && (rc = cs__domain_holds(r, v->tbl, v->col, val, &holds)) != SQLITE_OK)
+        return rc;
     if ((rc = cs_stmt_get(&r->stmts, wins ? ST_REG_PUT : ST_OLD_PUT, &st)) != SQLITE_OK)
         return rc;
     bind_reg(st, v);
@@ -695,7 +717,10 @@ merge_one(struct cs_replica *r, const struct ver *v, const struct cs_value *val,
     sqlite3_bind_int64(st, 7, v->prev_hlc ? v->prev_site : 0);
     sqlite3_bind_int64(st, 8, (int64_t)v->cl);
     sqlite3_bind_int64(st, 9, seq);
-    cs_value_bind(st, 10, val);
+    if (holds)
+        sqlite3_bind_null(st, 10);
+    else
+        cs_value_bind(st, 10, val);
     if (!wins)
         sqlite3_bind_int(st, 11, *state);
     if ((rc = cs_step_done(st)) != SQLITE_OK ||
@@ -1063,9 +1088,12 @@ store_complete(struct cs_replica *r, int *yes)
     /* and cs_row's later columns (row_migrate), which a table's name does not tell */
     sqlite3_str_appendall(s, ")) + (SELECT sql LIKE '%site INTEGER%' AND sql LIKE '%keys BLOB%'"
                              " FROM sqlite_schema WHERE name = 'cs_row')"
+                             /* and views that read values through DVAL (VIEWS_DROP) */
+                             " + (SELECT instr(sql, '" VIEWS_MARK "') > 0"
+                             " FROM sqlite_schema WHERE name = 'cs_version')"
                              /* and no table of an older layout (ver_migrate) */
-                             " + NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'cs_ver')");
-    n += 2;
+                             " + (NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'cs_ver'))");
+    n += 3;
     char *sql = sqlite3_str_finish(s);
     if (sql == NULL)
         return SQLITE_NOMEM;
@@ -1168,9 +1196,12 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
             ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
             goto out;
         }
-        if (!complete && ((ret = cs__replica_exec(r, store_sql, err, errlen,
-                                                  NC_("cannot %s", "upgrade"))) != 0 ||
-                          (ret = row_migrate(r, err, errlen)) != 0))
+        if (!complete &&
+            ((ret = cs__replica_exec(r, VIEWS_DROP, err, errlen, NC_("cannot %s", "upgrade"))) !=
+                 0 ||
+             (ret = cs__replica_exec(r, store_sql, err, errlen, NC_("cannot %s", "upgrade"))) !=
+                 0 ||
+             (ret = row_migrate(r, err, errlen)) != 0))
             goto out;
         int old = complete ? 0 : has_table(r, "cs_ver");
         if (old < 0) {
@@ -1195,7 +1226,9 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
             if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen,
                                         NC_("cannot %s", "upgrade"))) != 0)
                 goto out;
-            if ((ret = cs__replica_exec(r, store_sql, err, errlen, NC_("cannot %s", "upgrade"))) !=
+            if ((ret = cs__replica_exec(r, VIEWS_DROP, err, errlen, NC_("cannot %s", "upgrade"))) !=
+                    0 ||
+                (ret = cs__replica_exec(r, store_sql, err, errlen, NC_("cannot %s", "upgrade"))) !=
                     0 ||
                 (ret = cs_schema_apply(r->db, search, err, errlen)) != 0 ||
                 (ret = cs_replica_meta_set(r, CS_META_SCHEMA, ver)) != 0 ||
@@ -1623,10 +1656,15 @@ local_write(struct cs_replica *r, const char *table, const struct cs_id *row, co
         goto out;
     if (cseq != 0 && chlc == hlc && csite == r->site_ix) {
         sqlite3_stmt *st;
-        if ((rc = cs_stmt_get(&r->stmts, ST_REG_SET_VAL, &st)) != SQLITE_OK)
+        int holds;
+        if ((rc = cs__domain_holds(r, x.tbl, x.col, v, &holds)) != SQLITE_OK ||
+            (rc = cs_stmt_get(&r->stmts, ST_REG_SET_VAL, &st)) != SQLITE_OK)
             goto out;
         bind_reg(st, &x);
-        cs_value_bind(st, 4, v);
+        if (holds)
+            sqlite3_bind_null(st, 4);
+        else
+            cs_value_bind(st, 4, v);
         if ((rc = cs_step_done(st)) != SQLITE_OK ||
             (rc = cs__domain_set(r, x.tbl, &x.row, x.col, v, (int64_t)x.cl)) != SQLITE_OK)
             goto out;
@@ -2115,12 +2153,14 @@ cs_replica_hash(struct cs_replica *r, uint8_t out[32])
         /* The replicated state: current versions and open conflicts, not the superseded
          * ones a store keeps for its peers (which it keeps depends on arrival order). */
         "SELECT t.name, v.row, c.name, v.hlc, s.uuid, v.prev_hlc, coalesce(p.uuid, x''), v.cl,"
-        " 0, typeof(v.val), CAST(v.val AS BLOB) FROM cs_reg v" NAMES_JOIN
-        " LEFT JOIN cs_site p ON p.ix = v.prev_site UNION ALL"
-        " SELECT t.name, v.row, c.name, v.hlc, s.uuid, v.prev_hlc, coalesce(p.uuid, x''), v.cl,"
-        " v.state, typeof(v.val), CAST(v.val AS BLOB) FROM cs_old v" NAMES_JOIN
-        " LEFT JOIN cs_site p ON p.ix = v.prev_site WHERE v.state = 1"
-        " ORDER BY 1, 2, 3, 4, 5",
+        " 0, typeof(" DVAL("v.val") "), CAST(" DVAL(
+            "v.val") " AS BLOB) FROM cs_reg v" NAMES_JOIN
+                     " LEFT JOIN cs_site p ON p.ix = v.prev_site UNION ALL"
+                     " SELECT t.name, v.row, c.name, v.hlc, s.uuid, v.prev_hlc, coalesce(p.uuid, "
+                     "x''), v.cl,"
+                     " v.state, typeof(v.val), CAST(v.val AS BLOB) FROM cs_old v" NAMES_JOIN
+                     " LEFT JOIN cs_site p ON p.ix = v.prev_site WHERE v.state = 1"
+                     " ORDER BY 1, 2, 3, 4, 5",
         -1, &st, NULL);
     if (rc != SQLITE_OK)
         return cs_sqlite_code(rc);

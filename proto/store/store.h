@@ -220,5 +220,16 @@ int cs__pend_flush(struct cs_replica *r, int masked);
 int cs__domain_set(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col,
                    const struct cs_value *val, int64_t cl);
 int cs__domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t cl);
+/*
+ * Whether the domain column of register (tbl, col) gives back val exactly as
+ * written (its affinity changes no value of val's type): then cs_reg keeps
+ * no copy (val NULL) and the value is read from the domain row. 0 for a
+ * register not in the domain schema.
+ */
+int cs__domain_holds(struct cs_replica *r, int64_t tbl, int64_t col, const struct cs_value *val,
+                     int *holds);
+/* Inside a merged set: the value waiting for the register's domain row, or NULL for none. */
+const struct cs_value *cs__pend_value(struct cs_replica *r, int64_t tbl, const struct cs_id *row,
+                                      int64_t col);
 
 #endif

@@ -1269,6 +1269,137 @@ oracle_state(const struct pv *v, size_t n, size_t i)
     return is_max ? CS_VS_CURRENT : seen ? CS_VS_SUPERSEDED : CS_VS_CONFLICT;
 }
 
+/* Writes value v to column col of the candidate row, one transaction. */
+static void
+set_value(struct cs_replica *r, const struct cs_id *row, const char *col, struct cs_value v)
+{
+    char err[256];
+    assert_int_equal(cs_replica_begin(r, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_set(r, "candidate", row, col, &v, err, sizeof(err)), 0);
+    assert_int_equal(cs_replica_commit(r, err, sizeof(err)), 0);
+}
+
+/* The current value of col as cs_version shows it: its type and text. */
+static const char *
+version_value(struct cs_replica *r, const char *col, int *type)
+{
+    static char buf[64];
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(cs_replica_db(r),
+                                        "SELECT val FROM cs_version WHERE tbl = 'candidate'"
+                                        " AND col = ?1 AND state = 'current'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, col, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    *type = sqlite3_column_type(st, 0);
+    snprintf(buf, sizeof(buf), "%s",
+             *type == SQLITE_NULL ? "" : (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return buf;
+}
+
+/* How many current versions keep their value in cs_reg itself. */
+#define KEPT_VALS "SELECT count(*) FROM cs_reg WHERE val IS NOT NULL"
+
+/*
+ * A current value the domain column gives back as written is stored once,
+ * in the domain row; one its affinity would change (a numeric text or a real
+ * in an INTEGER column, a number in a TEXT column) keeps its copy, as does a
+ * column the schema does not have. Every reader sees the values as written;
+ * a store made before (values in cs_reg too) opens, reads and writes alike.
+ */
+static void
+test_values_once(void **state)
+{
+    (void)state;
+    char path[256], err[256];
+    struct cs_replica *a, *b = open_mem(2), *c = open_mem(3);
+    struct cs_id site, row;
+    int type;
+    memset(site.b, 1, 16);
+    cs_id_new(&row);
+    snprintf(path, sizeof(path), "%s/values.db", tmpdir);
+    assert_int_equal(cs_replica_open(&a, path, CS_REPLICA_CREATE, &site, err, sizeof(err)), 0);
+    sqlite3 *db = cs_replica_db(a);
+
+    set_text(a, &row, "full_name", "Lò Thị Páo");
+    set_value(a, &row, "sponsor1_months", (struct cs_value){.type = CS_VINT, .i = 7});
+    int64_t base = count(db, KEPT_VALS); /* the row's life, not a domain column */
+    set_text(a, &row, "sponsor2_months", "0123");
+    set_value(a, &row, "phone", (struct cs_value){.type = CS_VINT, .i = 912});
+    set_value(a, &row, "hometown", (struct cs_value){.type = CS_VNIL});
+    set_text(a, &row, "zz_future", "kept");
+    assert_int_equal(count(db, KEPT_VALS), base + 3);
+    assert_string_equal(version_value(a, "full_name", &type), "Lò Thị Páo");
+    assert_int_equal(type, SQLITE_TEXT);
+    assert_string_equal(version_value(a, "sponsor1_months", &type), "7");
+    assert_int_equal(type, SQLITE_INTEGER);
+    assert_string_equal(version_value(a, "sponsor2_months", &type), "0123");
+    assert_int_equal(type, SQLITE_TEXT);
+    assert_string_equal(version_value(a, "phone", &type), "912");
+    assert_int_equal(type, SQLITE_INTEGER);
+    version_value(a, "hometown", &type);
+    assert_int_equal(type, SQLITE_NULL);
+    assert_string_equal(version_value(a, "zz_future", &type), "kept");
+
+    /* The values travel as written; a concurrent edit's loser keeps its own value. */
+    pull(b, a, NULL);
+    assert_string_equal(version_value(b, "sponsor2_months", &type), "0123");
+    assert_int_equal(type, SQLITE_TEXT);
+    assert_same_state(a, b);
+    set_text(b, &row, "full_name", "B");
+    set_text(a, &row, "full_name", "A");
+    pull(b, a, NULL);
+    /* Both in one set, B first: when A beats it, B's value is only in the set's memory. */
+    pull(c, b, NULL);
+    assert_same_state(b, c);
+    assert_int_equal(count(cs_replica_db(c),
+                           "SELECT count(*) FROM cs_conflict"
+                           " WHERE col = 'full_name' AND val IN ('A', 'B')"
+                           " AND current_val IN ('A', 'B') AND val != current_val"),
+                     1);
+    pull(a, b, NULL);
+    assert_same_state(a, c);
+
+    /* A store made before: every current value in cs_reg, and the views of then. */
+    uint8_t h[32], h2[32];
+    assert_int_equal(cs_replica_hash(a, h), 0);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TEMP TABLE cur AS SELECT tbl, row, col, val FROM cs_version"
+                     " WHERE state = 'current';"
+                     "UPDATE cs_reg SET val = (SELECT x.val FROM temp.cur x"
+                     " JOIN cs_name t ON t.name = x.tbl JOIN cs_name c ON c.name = x.col"
+                     " WHERE t.ix = cs_reg.tbl AND c.ix = cs_reg.col AND x.row = cs_reg.row);"
+                     "DROP VIEW cs_version; CREATE VIEW cs_version AS SELECT v.seq AS seq,"
+                     " t.name AS tbl, v.row AS row, c.name AS col, v.val AS val, v.hlc AS hlc,"
+                     " 'current' AS state FROM cs_reg v JOIN cs_name t ON t.ix = v.tbl"
+                     " JOIN cs_name c ON c.ix = v.col;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_true(count(db, KEPT_VALS) > base + 3);
+    cs_replica_close(a);
+    assert_int_equal(cs_replica_open(&a, path, 0, NULL, err, sizeof(err)), 0);
+    db = cs_replica_db(a);
+    assert_int_equal(count(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'cs_version'"
+                               " AND instr(sql, 'coalesce(v.val') > 0"),
+                     1);
+    assert_int_equal(cs_replica_hash(a, h2), 0);
+    assert_memory_equal(h, h2, 32);
+    int64_t before = count(db, KEPT_VALS);
+    set_text(a, &row, "full_name", "C");
+    assert_int_equal(count(db, KEPT_VALS), before - 1);
+    assert_string_equal(version_value(a, "full_name", &type), "C");
+    assert_string_equal(version_value(a, "sponsor2_months", &type), "0123");
+    pull(c, a, NULL);
+    assert_same_state(a, c);
+    assert_string_equal(domain_text(c, &row, "full_name"), "C");
+    cs_replica_close(a);
+    cs_replica_close(b);
+    cs_replica_close(c);
+}
+
 static void
 test_property_orders(void **state)
 {
@@ -1453,6 +1584,7 @@ main(void)
         cmocka_unit_test(test_conflict_number),
         cmocka_unit_test(test_chain_keeps_what_peers_need),
         cmocka_unit_test(test_rewrites_keep_one),
+        cmocka_unit_test(test_values_once),
         cmocka_unit_test(test_property_orders),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
