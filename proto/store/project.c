@@ -127,7 +127,7 @@ dmap_get(struct cs_replica *r, int64_t tbl, int64_t col, struct dcol **out)
 /*
  * The SQL of a table's statement: DS_ROW and DS_INS bind ?1 id, ?2 cl, ?3..
  * the columns, DS_ROW then the mask; DS_HAS finds the row ?1; DS_CL sets the
- * row ?1's cl to ?2.
+ * row ?1's cl to ?2; DS_GET reads the row ?1's columns, column k + 1 the k-th.
  */
 static char *
 table_sql(sqlite3 *db, const struct cs_schema_table *t, int kind)
@@ -136,6 +136,13 @@ table_sql(sqlite3 *db, const struct cs_schema_table *t, int kind)
     sqlite3_str *s = sqlite3_str_new(db);
     if (kind == DS_CL) {
         sqlite3_str_appendf(s, "UPDATE \"%w\" SET cl = ?2 WHERE id = ?1", t->name);
+        return sqlite3_str_finish(s);
+    }
+    if (kind == DS_GET) {
+        sqlite3_str_appendall(s, "SELECT NULL");
+        for (int k = 0; k < n; k++)
+            sqlite3_str_appendf(s, ", \"%w\"", t->columns[k].name);
+        sqlite3_str_appendf(s, " FROM \"%w\" WHERE id = ?1", t->name);
         return sqlite3_str_finish(s);
     }
     if (kind == DS_HAS) {
@@ -269,6 +276,7 @@ void
 cs__project_rollback(struct cs_replica *r)
 {
     cs__pend_clear(r);
+    cs__domain_value_done(r);
     /*
      * The entries are keyed by name indexes, and a name the transaction
      * interned is gone: its index comes back for the next new name. Forget
@@ -499,4 +507,40 @@ cs__pend_value(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64
             return p->mask & UINT64_C(1) << (pos - 1) ? &p->val[pos - 1] : NULL;
     }
     return NULL;
+}
+
+int
+cs__domain_value(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col,
+                 struct cs_value *out)
+{
+    struct dcol *d;
+    int rc = dmap_get(r, tbl, col, &d);
+    out->type = CS_VNIL;
+    if (rc != SQLITE_OK || d->tix < 0)
+        return rc;
+    int tix = d->tix, pos = d->pos;
+    if (r->dget == NULL || r->dget_tix != tix || cs_id_cmp(&r->dget_row, row) != 0) {
+        sqlite3_stmt *st;
+        cs__domain_value_done(r);
+        if ((rc = dstmt_get(r, tix, DS_GET, &st)) != SQLITE_OK)
+            return rc;
+        sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_TRANSIENT);
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+            sqlite3_reset(st);
+            return rc == SQLITE_DONE ? SQLITE_OK : rc; /* no row: nil, as DVAL reads it */
+        }
+        r->dget = st;
+        r->dget_tix = tix;
+        r->dget_row = *row;
+    }
+    cs_value_column(r->dget, pos, out);
+    return SQLITE_OK;
+}
+
+void
+cs__domain_value_done(struct cs_replica *r)
+{
+    if (r->dget != NULL)
+        sqlite3_reset(r->dget);
+    r->dget = NULL;
 }

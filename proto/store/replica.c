@@ -152,13 +152,16 @@ static const char store_sql[] =
 #define PK_IS    "tbl = ?1 AND row = ?2 AND col = ?3"
 #define KEY_IS   PK_IS " AND hlc = ?4 AND site = ?5"
 /* A version as a change set carries it: the same columns from either table. */
-#define SINCE_ARM(table, val, where)                                                               \
-    "SELECT v.seq, t.name, v.row, c.name, " val ", v.hlc, s.uuid, v.prev_hlc, p.uuid, v.cl"        \
-    " FROM " table " v" NAMES_JOIN " LEFT JOIN cs_site p ON p.ix = v.prev_site WHERE " where
-/* Both tables' versions as a change set carries them (cs_reg's values through DVAL). */
+#define SINCE_ARM(table, current, where)                                                           \
+    "SELECT v.seq, t.name, v.row, c.name, v.val, v.hlc, s.uuid, v.prev_hlc, p.uuid, v.cl,"         \
+    " v.tbl, v.col, " current " FROM " table " v" NAMES_JOIN                                       \
+    " LEFT JOIN cs_site p ON p.ix = v.prev_site WHERE " where
+/*
+ * Both tables' versions as a change set carries them, with whether each is
+ * current: a current val NULL is read from the domain row (since_take).
+ */
 #define SINCE_BOTH(where)                                                                          \
-    SINCE_ARM("cs_reg", DVAL("v.val"), where)                                                      \
-    " UNION ALL " SINCE_ARM("cs_old", "v.val", where) " ORDER BY 1"
+    SINCE_ARM("cs_reg", "1", where) " UNION ALL " SINCE_ARM("cs_old", "0", where) " ORDER BY 1"
 /* The names of a version's table and column, for DVAL. */
 #define DNAMES " JOIN cs_name t ON t.ix = v.tbl JOIN cs_name c ON c.ix = v.col"
 /* Both tables' answers to one query (each arm its own index), merged by seq: no sort. */
@@ -1972,6 +1975,27 @@ struct since {
     int full; /* cut: the set is as large as it may be */
 };
 
+/*
+ * What sqlite3_column_bytes gives for a value (a number's text), so that a
+ * set is cut where it was when every value was read from cs_reg.
+ */
+static int
+value_bytes(const struct cs_value *v)
+{
+    char buf[32];
+    switch (v->type) {
+    case CS_VTEXT:
+    case CS_VBLOB:
+        return (int)v->n;
+    case CS_VINT:
+        return (int)strlen(sqlite3_snprintf(sizeof(buf), buf, "%lld", (long long)v->i));
+    case CS_VFLOAT:
+        return (int)strlen(sqlite3_snprintf(sizeof(buf), buf, "%!.15g", v->f));
+    default:
+        return 0;
+    }
+}
+
 /* Takes the versions st gives (ST_SINCE or ST_SINCE_RANGE) until the set is full. */
 static int
 since_take(struct since *x, sqlite3_stmt *st, char *err, size_t errlen)
@@ -1993,12 +2017,24 @@ since_take(struct since *x, sqlite3_stmt *st, char *err, size_t errlen)
         if (c.prev_hlc != 0 && sqlite3_column_bytes(st, 8) == CS_ID_LEN)
             memcpy(c.prev_origin.b, sqlite3_column_blob(st, 8), CS_ID_LEN);
         c.cl = (uint64_t)sqlite3_column_int64(st, 9);
-        int vbytes = sqlite3_column_bytes(st, 4);
+        if (sqlite3_column_int(st, 12) && sqlite3_column_type(st, 4) == SQLITE_NULL) {
+            /* A current value the domain row holds (DVAL): read there, a row at a time. */
+            if ((rc = cs__domain_value(r, sqlite3_column_int64(st, 10), &c.row,
+                                       sqlite3_column_int64(st, 11), &c.value)) != SQLITE_OK) {
+                cs__domain_value_done(r);
+                return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
+            }
+        } else {
+            cs_value_column(st, 4, &c.value);
+        }
+        /* The bytes sqlite3_column_bytes gives: a number's as text. */
+        int vbytes = value_bytes(&c.value);
         /* Cut only between local transactions (runs of one stamp and origin). */
         int same_run = c.hlc == x->run_hlc && cs_id_cmp(&c.origin, &x->run_site) == 0;
         if (x->max_bytes && cs_changeset_count(x->cs) > 0 &&
             x->bytes + VERSION_OVERHEAD + (size_t)vbytes > x->max_bytes && !same_run) {
             x->full = 1;
+            cs__domain_value_done(r);
             return 0;
         }
         x->run_hlc = c.hlc;
@@ -2009,15 +2045,17 @@ since_take(struct since *x, sqlite3_stmt *st, char *err, size_t errlen)
             (filter->not_origin && cs_id_cmp(&c.origin, filter->not_origin) == 0) ||
             (filter->row_ok && !filter->row_ok(filter->ud, c.table, &c.row)))
             continue;
-        cs_value_column(st, 4, &c.value);
-        if ((ret = cs_changeset_add(x->cs, &c)) != 0)
+        if ((ret = cs_changeset_add(x->cs, &c)) != 0) {
+            cs__domain_value_done(r);
             return cs_errf(
                 err, errlen, ret,
                 _("cannot add version %llu (%s.%s, stamp %llu after %llu) to a change set: %s"),
                 (unsigned long long)seq, c.table, c.column, (unsigned long long)c.hlc,
                 (unsigned long long)c.prev_hlc, cs_strerror(ret));
+        }
         x->bytes += VERSION_OVERHEAD + (size_t)vbytes;
     }
+    cs__domain_value_done(r);
     if (rc != SQLITE_DONE)
         return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
     return 0;

@@ -100,7 +100,7 @@ struct dcol {
 };
 
 /* A domain table's statements (project.c), by the table's index in the descriptor. */
-enum { DS_ROW, DS_HAS, DS_INS, DS_CL, DS__COUNT };
+enum { DS_ROW, DS_HAS, DS_INS, DS_CL, DS_GET, DS__COUNT };
 
 /* A local write's UPDATE of the columns of mask in table tix (project.c); the last DSHAPES kept. */
 #define DSHAPES 16
@@ -148,6 +148,10 @@ struct cs_replica {
     struct cs__map dmap;                             /* (tbl << 32 ^ col) -> index in dcols */
     sqlite3_stmt *dstmt[CS_TABLE__COUNT][DS__COUNT]; /* prepared on first use, PERSISTENT */
     struct dshape dshape[DSHAPES];
+    /* cs__domain_value: the domain row DS_GET of table dget_tix stands on, or dget NULL. */
+    sqlite3_stmt *dget;
+    int dget_tix;
+    struct cs_id dget_row;
     unsigned nshape;   /* the next slot of dshape to take */
     int batching;      /* inside cs_replica_apply: domain rows wait in pend */
     struct pend *pend; /* the rows, in the order first touched */
@@ -228,6 +232,16 @@ int cs__domain_cl(struct cs_replica *r, int64_t tbl, const struct cs_id *row, in
  */
 int cs__domain_holds(struct cs_replica *r, int64_t tbl, int64_t col, const struct cs_value *val,
                      int *holds);
+/*
+ * The current value of a register the domain row holds (val NULL in cs_reg),
+ * read from the row; *out is good until the next call or
+ * cs__domain_value_done. Nil for a register not in the domain schema. The
+ * row read stays open for the next register of the same row: call done
+ * before any write.
+ */
+int cs__domain_value(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col,
+                     struct cs_value *out);
+void cs__domain_value_done(struct cs_replica *r);
 /* Inside a merged set: the value waiting for the register's domain row, or NULL for none. */
 const struct cs_value *cs__pend_value(struct cs_replica *r, int64_t tbl, const struct cs_id *row,
                                       int64_t col);
