@@ -368,8 +368,8 @@ hub_peer_next_chunk(struct hub *h, struct hub_peer *p, int live, struct cs_chunk
                     size_t errlen)
 {
     int ret = hub_peer_next_set(h, p, out, err, errlen);
-    if (ret == 0 &&
-        (ret = cs_sync_seal_set(hub_key(h), live ? NULL : p->dev.pk, out, err, errlen)) != 0) {
+    if (ret == 0 && (ret = cs_sync_seal_set(hub_key(h), live ? NULL : p->dev.pk, CS_SYNC_ZSTD_HUB,
+                                            out, err, errlen)) != 0) {
         free(out->env);
         out->env = NULL;
     }

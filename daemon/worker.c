@@ -362,8 +362,8 @@ crypto_work(uv_work_t *req)
     struct job *j = container_of(req, struct job, crypto_req);
     if (j->kind == J_CHUNK_OUT) {
         /* The hub's own signed set, a live chunk: the session encrypts it. */
-        j->ret = cs_sync_seal_set(hub_key(j->srv->hub), NULL, &j->u.chunk_out.chunk, j->err,
-                                  sizeof(j->err));
+        j->ret = cs_sync_seal_set(hub_key(j->srv->hub), NULL, CS_SYNC_ZSTD_HUB,
+                                  &j->u.chunk_out.chunk, j->err, sizeof(j->err));
         return;
     }
     if (j->kind == J_CHUNK_IN) {

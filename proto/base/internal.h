@@ -106,13 +106,14 @@ int cs__envelope_seal_raw(const struct cs_key *k, const uint8_t recipient_pk[CS_
 
 /*
  * zstd as envelopes and live chunks use it (envelope.c). cs__zstd_shrink: 1
- * with *out (malloc'd, free()) and its size when zstd makes plain smaller,
+ * with *out (malloc'd, free()) and its size when zstd at level makes plain smaller,
  * else 0 (*out NULL); CS_ENOMEM. cs__zstd_expand: one frame of exactly
  * body_size bytes that declares and yields exactly plain_size (> body_size)
  * bytes, into a buffer of that size (so a lying frame runs out of room, not
  * memory); CS_EBOMB, CS_ECOMPRESS, CS_ENOMEM.
  */
-int cs__zstd_shrink(const uint8_t *plain, size_t plain_len, uint8_t **out, size_t *outlen);
+int cs__zstd_shrink(const uint8_t *plain, size_t plain_len, int level, uint8_t **out,
+                    size_t *outlen);
 int cs__zstd_expand(const uint8_t *body, size_t body_size, size_t plain_size, uint8_t **out);
 
 /* Envelope sealing with a fixed ephemeral seed, for test vectors. */

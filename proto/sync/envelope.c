@@ -41,14 +41,6 @@
 #define NONCE_LEN     crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 /* Format constant: changing it changes every envelope, so it moves with CS_ENVELOPE_FORMAT. */
 #define KDF_DOMAIN "cellsync envelope v1"
-/*
- * Change sets are written once and may cross a 2G link: spend CPU on size.
- * Chunks are at most CS_SYNC_CHUNK (16 KiB), so level 19 sizes its tables
- * to the input and costs about 2 ms more a chunk than level 9; the cell
- * month is 1.23x instead of 1.27x of zstd -19 of its plain text
- * (BENCHMARKS.md, section 2).
- */
-#define ZSTD_LEVEL 19
 
 _Static_assert(OFF_EPH + crypto_box_PUBLICKEYBYTES == CS_ENVELOPE_HEADER, "header layout");
 _Static_assert(TAG_LEN == 16, "CS_ENVELOPE_OVERHEAD assumes a 16-byte tag");
@@ -214,7 +206,7 @@ out:
 }
 
 int
-cs__zstd_shrink(const uint8_t *plain, size_t plain_len, uint8_t **out, size_t *outlen)
+cs__zstd_shrink(const uint8_t *plain, size_t plain_len, int level, uint8_t **out, size_t *outlen)
 {
     *out = NULL;
     *outlen = plain_len;
@@ -226,7 +218,7 @@ cs__zstd_shrink(const uint8_t *plain, size_t plain_len, uint8_t **out, size_t *o
      * the body goes out uncompressed.
      */
     size_t c = 0;
-    int ret = cs_zstd_compress(plain, plain_len, ZSTD_LEVEL, plain_len - 1, out, &c);
+    int ret = cs_zstd_compress(plain, plain_len, level, plain_len - 1, out, &c);
     if (ret == CS_ENOMEM)
         return ret;
     if (ret != 0) {
@@ -261,7 +253,7 @@ seal(const struct cs_key *k, const uint8_t recipient_pk[CS_PK_LEN], uint64_t seq
     const uint8_t *body = plain != NULL ? plain : empty;
     size_t body_len = plain_len;
     uint8_t flags = 0;
-    if ((ret = cs__zstd_shrink(plain, plain_len, &comp, &body_len)) < 0)
+    if ((ret = cs__zstd_shrink(plain, plain_len, CS_ENVELOPE_ZSTD_LEVEL, &comp, &body_len)) < 0)
         goto out;
     if (ret == 1) {
         body = comp;

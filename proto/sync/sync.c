@@ -66,14 +66,18 @@ out:
     return ret;
 }
 
+static int seal_at(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], int level,
+                   uint64_t seq_first, uint64_t seq_last, const uint8_t *set, size_t set_len,
+                   const uint8_t *relayed, size_t relayed_len, uint8_t **env, size_t *envlen);
+
 int
-cs_sync_seal_set(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], struct cs_chunk *c,
-                 char *err, size_t errlen)
+cs_sync_seal_set(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], int level,
+                 struct cs_chunk *c, char *err, size_t errlen)
 {
     uint8_t *env = NULL;
     size_t envlen = 0;
-    int ret = cs_sync_seal(k, peer_pk, c->seq_first, c->seq_last, c->env, c->envlen, NULL, 0, &env,
-                           &envlen);
+    int ret = seal_at(k, peer_pk, level, c->seq_first, c->seq_last, c->env, c->envlen, NULL, 0,
+                      &env, &envlen);
     if (ret != 0)
         return cs_errf(err, errlen, ret, _("cannot seal a change set: %s"), cs_strerror(ret));
     free(c->env);
@@ -88,7 +92,8 @@ cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t p
                    struct cs_chunk *out, char *err, size_t errlen)
 {
     int ret = cs_sync_make_set(r, k, after, filter, max_bytes, out, err, errlen);
-    if (ret == 0 && (ret = cs_sync_seal_set(k, peer_pk, out, err, errlen)) != 0) {
+    if (ret == 0 &&
+        (ret = cs_sync_seal_set(k, peer_pk, CS_SYNC_ZSTD_DEVICE, out, err, errlen)) != 0) {
         free(out->env);
         out->env = NULL;
         out->envlen = 0;
@@ -98,13 +103,13 @@ cs_sync_make_chunk(struct cs_replica *r, const struct cs_key *k, const uint8_t p
 
 /* The live chunk of signed sets body (cellsync/sync.h). OUT: *out, free(). */
 static int
-live_pack(const uint8_t *body, size_t len, uint8_t **out, size_t *outlen)
+live_pack(const uint8_t *body, size_t len, int level, uint8_t **out, size_t *outlen)
 {
     uint8_t *comp = NULL;
     size_t clen;
     if (len > CS_ENVELOPE_MAX_PLAIN)
         return CS_ETOOBIG;
-    int z = cs__zstd_shrink(body, len, &comp, &clen);
+    int z = cs__zstd_shrink(body, len, level, &comp, &clen);
     if (z < 0)
         return z;
     uint8_t *c = malloc(CS_SYNC_LIVE_HEADER + clen);
@@ -163,10 +168,11 @@ live_unpack(const uint8_t *c, size_t len, struct cs_envelope_info *info, uint8_t
     return 0;
 }
 
-int
-cs_sync_seal(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint64_t seq_first,
-             uint64_t seq_last, const uint8_t *set, size_t set_len, const uint8_t *relayed,
-             size_t relayed_len, uint8_t **env, size_t *envlen)
+/* cs_sync_seal with the zstd level of a live chunk's body. */
+static int
+seal_at(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], int level, uint64_t seq_first,
+        uint64_t seq_last, const uint8_t *set, size_t set_len, const uint8_t *relayed,
+        size_t relayed_len, uint8_t **env, size_t *envlen)
 {
     uint8_t *body = NULL;
     size_t len = 0;
@@ -187,9 +193,18 @@ cs_sync_seal(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint64_t 
     if (ret == 0)
         ret = peer_pk != NULL
                   ? cs_envelope_seal(k, peer_pk, seq_first, seq_last, body, len, env, envlen)
-                  : live_pack(body, len, env, envlen);
+                  : live_pack(body, len, level, env, envlen);
     free(body);
     return ret;
+}
+
+int
+cs_sync_seal(const struct cs_key *k, const uint8_t peer_pk[CS_PK_LEN], uint64_t seq_first,
+             uint64_t seq_last, const uint8_t *set, size_t set_len, const uint8_t *relayed,
+             size_t relayed_len, uint8_t **env, size_t *envlen)
+{
+    return seal_at(k, peer_pk, CS_SYNC_ZSTD_DEVICE, seq_first, seq_last, set, set_len, relayed,
+                   relayed_len, env, envlen);
 }
 
 void
