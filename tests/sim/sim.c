@@ -23,9 +23,11 @@
  * Every device holds the whole data (no scope filter), so at the end, after
  * the queue is drained and live rounds run until nothing moves, every
  * replica's hash must be the same, and every value ever written must be
- * present everywhere as a version (current, conflict or superseded), or,
- * refused by a hub and replaced by its writer before it could be issued
- * again, be on that hub's review list.
+ * present everywhere as a version (current, conflict or superseded), or be
+ * replaced there by a write of the same register that saw it (its writer
+ * had merged it, or a write that saw it, before writing: the simulator
+ * tracks what each replica has seen), or, refused by a hub and replaced by
+ * its writer before it could be issued again, be on that hub's review list.
  *
  * Not modelled: authorization and scope.
  *
@@ -54,6 +56,8 @@
 #define YEAR_MS  (365LL * 24 * 3600 * 1000)
 #define HOUR_MS  (3600LL * 1000)
 #define START_MS UINT64_C(1700000000000)
+#define MAXW     512 /* values written in one run (at most 3 a step, 120 steps) */
+#define WW       (MAXW / 64)
 
 /*
  * Seeds that once failed stay here and run first (when not in the range
@@ -81,6 +85,7 @@ struct node {
     int64_t skew_ms; /* this computer's clock minus true time */
     int offset_known;
     uint64_t exported; /* highest seq put in a bundle: never re-stamped */
+    uint64_t seen[WW]; /* the written values this replica has merged, or a write that saw them */
     struct sim *sim;
     /* Writes of this device a hub refused for their stamps, not yet told to it. */
     struct refusal {
@@ -103,6 +108,8 @@ struct written {
     int node;
     int table, col;
     unsigned row;
+    unsigned ctr;     /* the number in val */
+    uint64_t saw[WW]; /* the values its writer had seen, and this one: what it supersedes */
     char val[32];
 };
 
@@ -124,7 +131,9 @@ struct sim {
     struct msg *q;
     size_t nq, capq;
     struct written *w;
-    size_t nw, capw;
+    size_t nw;
+    int *widx; /* value number (v12, r12) -> index in w, or -1 (replaced in its transaction) */
+    size_t capwidx;
     struct review *rv;
     size_t nrv;
     unsigned vctr;
@@ -227,16 +236,61 @@ random_skew(struct sim *s)
     }
 }
 
-static void
-record(struct sim *s, const struct written *w)
+/* A value number for the next write (v12, r12): never given twice in a run. */
+static unsigned
+next_ctr(struct sim *s)
 {
-    if (s->nw == s->capw) {
-        s->capw = s->capw ? 2 * s->capw : 256;
-        s->w = realloc(s->w, s->capw * sizeof(*s->w));
-        if (s->w == NULL)
+    unsigned c = ++s->vctr;
+    if (c >= s->capwidx) {
+        size_t cap = s->capwidx ? 2 * s->capwidx : 512;
+        int *p = realloc(s->widx, cap * sizeof(*p));
+        if (p == NULL)
             fail(s, "out of memory", CS_ENOMEM, NULL);
+        for (size_t k = s->capwidx; k < cap; k++)
+            p[k] = -1;
+        s->widx = p;
+        s->capwidx = cap;
     }
+    return c;
+}
+
+static int
+has_bit(const uint64_t *set, size_t k)
+{
+    return (int)(set[k / 64] >> (k % 64) & 1);
+}
+
+/* A committed write: it saw what its writer's replica had seen, and itself. */
+static void
+record(struct sim *s, struct written *w)
+{
+    struct node *nd = &s->nd[w->node];
+    if (s->w == NULL && (s->w = calloc(MAXW, sizeof(*s->w))) == NULL)
+        fail(s, "out of memory", CS_ENOMEM, NULL);
+    if (s->nw == MAXW)
+        fail(s, "more values than MAXW", CS_EINVAL, NULL);
+    nd->seen[s->nw / 64] |= UINT64_C(1) << (s->nw % 64);
+    memcpy(w->saw, nd->seen, sizeof(w->saw));
+    s->widx[w->ctr] = (int)s->nw;
     s->w[s->nw++] = *w;
+}
+
+/* The recorded write whose value is v (a text "v12" or "r12"), or NULL. */
+static const struct written *
+written_of(const struct sim *s, const char *v, size_t n)
+{
+    if (n < 2 || n > 10 || (v[0] != 'v' && v[0] != 'r'))
+        return NULL;
+    unsigned c = 0;
+    for (size_t k = 1; k < n; k++) {
+        if (v[k] < '0' || v[k] > '9')
+            return NULL;
+        c = c * 10 + (unsigned)(v[k] - '0');
+    }
+    if (c >= s->capwidx || s->widx[c] < 0)
+        return NULL;
+    const struct written *w = &s->w[s->widx[c]];
+    return strlen(w->val) == n && memcmp(w->val, v, n) == 0 ? w : NULL;
 }
 
 static void
@@ -284,7 +338,8 @@ op_write(struct sim *s, int i)
             w->table = t;
             w->row = row;
             w->col = (int)pick(s, 3);
-            snprintf(w->val, sizeof(w->val), "v%u", ++s->vctr);
+            w->ctr = next_ctr(s);
+            snprintf(w->val, sizeof(w->val), "v%u", w->ctr);
             rc = cs_replica_set_text(r, tables[t], &id, cols[t][w->col], w->val, err, sizeof(err));
             /* Within one transaction the last write of a register is the only one. */
             for (int j = 0; rc == 0 && j < npend; j++)
@@ -334,7 +389,8 @@ op_resolve(struct sim *s, int i)
             if (cs_id_cmp(&x, &id) == 0)
                 break;
         }
-        snprintf(w.val, sizeof(w.val), "r%u", ++s->vctr);
+        w.ctr = next_ctr(s);
+        snprintf(w.val, sizeof(w.val), "r%u", w.ctr);
         struct cs_value v = {.type = CS_VTEXT, .p = w.val, .n = strlen(w.val)};
         char err[256];
         int rc = cs_replica_resolve(s->nd[i].r, tn, &id, cn, &v, err, sizeof(err));
@@ -359,6 +415,20 @@ filter_for(struct sim *s, int from, int to, struct cs_since_filter *f)
         f->not_origin = &s->nd[to].site; /* never echo a peer's own writes back */
 }
 
+/* Whether hub `to` refused change c (a refusal is final for its stamp). */
+static int
+refused_at(const struct sim *s, int to, const struct cs_change *c)
+{
+    for (size_t k = 0; k < s->nrv; k++) {
+        const struct review *v = &s->rv[k];
+        if (v->hub == to && v->hlc == c->hlc && cs_id_cmp(&v->origin, &c->origin) == 0 &&
+            cs_id_cmp(&v->row, &c->row) == 0 && strcmp(v->table, c->table) == 0 &&
+            strcmp(v->column, c->column) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 struct hub_ctx {
     struct sim *s;
     int from, to;
@@ -375,15 +445,10 @@ hub_accept(void *ud, const struct cs_changeset *cs, size_t i, int *kind, char *r
     struct cs_change c;
     cs_changeset_get(cs, i, &c);
     /* A refusal is final for that stamp: the same change is refused again. */
-    for (size_t k = 0; k < x->s->nrv; k++) {
-        const struct review *v = &x->s->rv[k];
-        if (v->hub == x->to && v->hlc == c.hlc && cs_id_cmp(&v->origin, &c.origin) == 0 &&
-            cs_id_cmp(&v->row, &c.row) == 0 && strcmp(v->table, c.table) == 0 &&
-            strcmp(v->column, c.column) == 0) {
-            snprintf(reason, len, "refused before");
-            *kind = 1;
-            return 0;
-        }
+    if (refused_at(x->s, x->to, &c)) {
+        snprintf(reason, len, "refused before");
+        *kind = 1;
+        return 0;
     }
     int relayed = cs_id_cmp(&c.origin, &x->s->nd[x->from].site) != 0;
     if (cs_replica_check_stamp(x->s->nd[x->to].r, c.hlc, relayed) == 0)
@@ -466,6 +531,27 @@ reissue(struct sim *s, int d, uint64_t after, uint64_t ref)
     nd->nrefused = 0;
 }
 
+/*
+ * Replica `to` merged set cs: it has now seen each value in it, and all
+ * that value's writer had seen (whether the store keeps the version or
+ * not). A change a hub refused was not merged.
+ */
+static void
+mark_seen(struct sim *s, int to, const struct cs_changeset *cs)
+{
+    uint64_t *seen = s->nd[to].seen;
+    for (size_t i = 0; i < cs_changeset_count(cs); i++) {
+        struct cs_change c;
+        cs_changeset_get(cs, i, &c);
+        const struct written *w =
+            c.value.type == CS_VTEXT ? written_of(s, c.value.p, c.value.n) : NULL;
+        if (w == NULL || (!is_device(to) && refused_at(s, to, &c)))
+            continue;
+        for (int k = 0; k < WW; k++)
+            seen[k] |= w->saw[k];
+    }
+}
+
 /* Merges a set at to; on success moves to's cursor of from when there is no gap. */
 static int
 take(struct sim *s, int from, int to, const struct cs_changeset *cs)
@@ -487,6 +573,7 @@ take(struct sim *s, int from, int to, const struct cs_changeset *cs)
         fail(s, "apply", rc, err);
     if (h->seq_first <= s->cur[to][from] + 1 && h->seq_last > s->cur[to][from])
         s->cur[to][from] = h->seq_last;
+    mark_seen(s, to, cs);
     return 0;
 }
 
@@ -781,6 +868,62 @@ reviewed(const struct sim *s, const struct written *w)
     return 0;
 }
 
+/*
+ * No typed value is lost at replica i: each is held as a version, or was
+ * replaced there by a write of the same register that saw it (the store
+ * drops a superseded version once the versions it keeps tell what it told),
+ * or is on a hub's review list. "Saw" is the simulator's own record of
+ * causality, not the store's: a later stamp or value number proves nothing.
+ */
+static int
+values_kept(struct sim *s, int i)
+{
+    const char *sql =
+        "SELECT tbl, row, col, origin, val FROM cs_version WHERE typeof(val) = 'text'";
+    sqlite3 *db = cs_replica_db(s->nd[i].r);
+    sqlite3_stmt *st;
+    uint64_t held[WW] = {0};
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail(s, "prepare", CS_EINVAL, sqlite3_errmsg(db));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const struct written *w = written_of(s, (const char *)sqlite3_column_text(st, 4),
+                                             (size_t)sqlite3_column_bytes(st, 4));
+        struct cs_id id;
+        if (w == NULL)
+            continue;
+        row_id(w->row, &id);
+        if (strcmp((const char *)sqlite3_column_text(st, 0), tables[w->table]) == 0 &&
+            strcmp((const char *)sqlite3_column_text(st, 2), cols[w->table][w->col]) == 0 &&
+            sqlite3_column_bytes(st, 1) == CS_ID_LEN &&
+            memcmp(sqlite3_column_blob(st, 1), id.b, CS_ID_LEN) == 0 &&
+            sqlite3_column_bytes(st, 3) == CS_ID_LEN &&
+            memcmp(sqlite3_column_blob(st, 3), s->nd[w->node].site.b, CS_ID_LEN) == 0) {
+            size_t k = (size_t)(w - s->w);
+            held[k / 64] |= UINT64_C(1) << (k % 64);
+        }
+    }
+    sqlite3_finalize(st);
+    for (size_t x = 0; x < s->nw; x++) {
+        const struct written *w = &s->w[x];
+        size_t y = 0;
+        if (has_bit(held, x))
+            continue;
+        while (y < s->nw &&
+               !(has_bit(held, y) && s->w[y].table == w->table && s->w[y].row == w->row &&
+                 s->w[y].col == w->col && has_bit(s->w[y].saw, x)))
+            y++;
+        if (y < s->nw || reviewed(s, w))
+            continue;
+        snprintf(s->why, sizeof(s->why),
+                 "replica %d lacks %s/%u.%s = %s written by %d, and keeps no write of it that saw "
+                 "it",
+                 i, tables[w->table], w->row, cols[w->table][w->col], w->val, w->node);
+        dump_register(s, w->table, w->row, w->col);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 check(struct sim *s)
 {
@@ -798,41 +941,9 @@ check(struct sim *s)
             return -1;
         }
     }
-    /*
-     * No typed value is lost: each is held, or was replaced, and a store
-     * drops a replaced one only for a later write it keeps (values are
-     * numbered in the order written, v12 or r12), which says it was seen.
-     */
-    const char *sql = "SELECT count(*) FROM cs_version WHERE tbl = ?1 AND row = ?2 AND col = ?3"
-                      " AND ((origin = ?4 AND val = ?5)"
-                      " OR CAST(substr(val, 2) AS INTEGER) > CAST(substr(?5, 2) AS INTEGER))";
-    for (int i = 0; i < s->n; i++) {
-        sqlite3 *db = cs_replica_db(s->nd[i].r);
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-            fail(s, "prepare", CS_EINVAL, sqlite3_errmsg(db));
-        for (size_t k = 0; k < s->nw; k++) {
-            const struct written *w = &s->w[k];
-            struct cs_id id;
-            row_id(w->row, &id);
-            sqlite3_reset(st);
-            sqlite3_bind_text(st, 1, tables[w->table], -1, SQLITE_STATIC);
-            sqlite3_bind_blob(st, 2, id.b, sizeof(id.b), SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, cols[w->table][w->col], -1, SQLITE_STATIC);
-            sqlite3_bind_blob(st, 4, s->nd[w->node].site.b, sizeof(id.b), SQLITE_STATIC);
-            sqlite3_bind_text(st, 5, w->val, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) < 1) {
-                if (reviewed(s, w))
-                    continue;
-                snprintf(s->why, sizeof(s->why), "replica %d lacks %s/%u.%s = %s written by %d", i,
-                         tables[w->table], w->row, cols[w->table][w->col], w->val, w->node);
-                sqlite3_finalize(st);
-                dump_register(s, w->table, w->row, w->col);
-                return -1;
-            }
-        }
-        sqlite3_finalize(st);
-    }
+    for (int i = 0; i < s->n; i++)
+        if (values_kept(s, i) != 0)
+            return -1;
     return 0;
 }
 
@@ -953,6 +1064,7 @@ out:
         free(s->q[k].buf);
     free(s->q);
     free(s->w);
+    free(s->widx);
     free(s->rv);
     free(s);
     return ret;
