@@ -225,21 +225,38 @@ value_free(struct cs_value *v)
     v->type = CS_VNIL;
 }
 
-/* The waiting row of (tbl, row), added when new; NULL out of memory. */
-struct pend *
-cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols)
+/* The key of (tbl, row) in the waiting rows' map. */
+static uint64_t
+pend_key(int64_t tbl, const struct cs_id *row)
 {
     uint64_t key;
     /* The last bytes of a UUIDv7 are random; the first are a timestamp. */
     memcpy(&key, row->b + CS_ID_LEN - 8, 8);
-    key ^= (uint64_t)tbl * UINT64_C(0x9e3779b97f4a7c15);
+    return key ^ (uint64_t)tbl * UINT64_C(0x9e3779b97f4a7c15);
+}
+
+/* The waiting row of (tbl, row), or NULL. */
+static struct pend *
+pend_find(struct cs_replica *r, int64_t tbl, const struct cs_id *row)
+{
     size_t it = 0;
     uint32_t i;
-    while (cs__map_next(&r->pmap, key, &it, &i)) {
+    while (cs__map_next(&r->pmap, pend_key(tbl, row), &it, &i)) {
         struct pend *p = &r->pend[i];
         if (p->tbl == tbl && cs_id_cmp(&p->row, row) == 0)
             return p;
     }
+    return NULL;
+}
+
+/* The waiting row of (tbl, row), added when new; NULL out of memory. */
+struct pend *
+cs__pend_get(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int ncols)
+{
+    struct pend *found = pend_find(r, tbl, row);
+    if (found != NULL)
+        return found;
+    uint64_t key = pend_key(tbl, row);
     if (cs_grow((void **)&r->pend, &r->cappend, r->npend + 1, sizeof(*r->pend), 64) != 0)
         return NULL;
     struct pend *p = &r->pend[r->npend];
@@ -492,21 +509,12 @@ cs__domain_holds(struct cs_replica *r, int64_t tbl, int64_t col, const struct cs
 const struct cs_value *
 cs__pend_value(struct cs_replica *r, int64_t tbl, const struct cs_id *row, int64_t col)
 {
-    uint64_t key;
     struct dcol *d;
     if (!r->batching || dmap_get(r, tbl, col, &d) != SQLITE_OK || d->tix < 0)
         return NULL;
     int pos = d->pos;
-    memcpy(&key, row->b + CS_ID_LEN - 8, 8);
-    key ^= (uint64_t)tbl * UINT64_C(0x9e3779b97f4a7c15);
-    size_t it = 0;
-    uint32_t i;
-    while (cs__map_next(&r->pmap, key, &it, &i)) {
-        struct pend *p = &r->pend[i];
-        if (p->tbl == tbl && cs_id_cmp(&p->row, row) == 0)
-            return p->mask & UINT64_C(1) << (pos - 1) ? &p->val[pos - 1] : NULL;
-    }
-    return NULL;
+    struct pend *p = pend_find(r, tbl, row);
+    return p != NULL && p->mask & UINT64_C(1) << (pos - 1) ? &p->val[pos - 1] : NULL;
 }
 
 int
