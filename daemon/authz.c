@@ -12,6 +12,7 @@
  * goes down to a device (hub_row_in_scope).
  */
 #include <errno.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -748,6 +749,33 @@ row_verdict(struct hub *h, const struct hub_authz *az, struct az_row *r, char *r
 
 /* ---- authorization ---- */
 
+/*
+ * A device record's key is the key its id is made from (cs_pk_id): no hub
+ * below can lend a device of its subtree another key, so the sets it
+ * relays are checked against the signature of the device that wrote them.
+ */
+static int
+device_key_verdict(const struct cs_change *c, char *reason, size_t len)
+{
+    uint8_t pk[CS_PK_LEN];
+    struct cs_id id;
+    size_t bin = 0;
+    char who[CS_ID_SHORT_LEN + 1];
+
+    if (strcmp(c->table, "device") != 0 || strcmp(c->column, "pk") != 0)
+        return 0;
+    cs_id_short(&c->row, who);
+    if (c->value.type != CS_VTEXT || c->value.n != 2 * CS_PK_LEN ||
+        sodium_hex2bin(pk, sizeof(pk), (const char *)c->value.p, c->value.n, NULL, &bin, NULL) !=
+            0 ||
+        bin != CS_PK_LEN)
+        REFUSE(CS_REFUSAL_DEVICE_KEY, who);
+    cs_pk_id(pk, &id);
+    if (cs_id_cmp(&id, &c->row) != 0)
+        REFUSE(CS_REFUSAL_DEVICE_KEY, who);
+    return 0;
+}
+
 void
 hub_authz_free(struct hub_authz *az)
 {
@@ -987,7 +1015,8 @@ authorize(struct hub_authz *az, size_t i, char *reason, size_t len)
         REFUSE(CS_REFUSAL_CLOCK, minutes);
     }
     int t = az->tix[i];
-    if ((ret = role_allows(h, d, &c, reason, len)) != 0)
+    if ((ret = role_allows(h, d, &c, reason, len)) != 0 ||
+        (ret = device_key_verdict(&c, reason, len)) != 0)
         return ret;
     if (t < 0)
         return 0; /* a hub forwarding a table this hub does not know: not placed */

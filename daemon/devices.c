@@ -266,6 +266,46 @@ hub_device_get(struct hub *h, const struct cs_id *id, struct hub_device *d)
     return ret;
 }
 
+/* A device's record in the device table, as a hub below registered it: d without cursors. */
+static int
+device_registered(struct hub *h, const struct cs_id *id, struct hub_device *d)
+{
+    sqlite3_stmt *st;
+    size_t bin = 0;
+    int rc = cs_stmt_get(&h->stmts, ST_DEV_KNOWN, &st);
+    if (rc != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    memset(d, 0, sizeof(*d));
+    sqlite3_bind_blob(st, 1, id->b, CS_ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int ret = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? CS_ENOTFOUND : cs_sqlite_code(rc);
+    if (ret == 0) {
+        const char *hex = (const char *)sqlite3_column_text(st, 0);
+        struct cs_id named;
+        if (hex == NULL || sodium_hex2bin(d->pk, CS_PK_LEN, hex, strlen(hex), NULL, &bin, NULL) ||
+            bin != CS_PK_LEN)
+            ret = CS_ENOTFOUND; /* published by a hub before keys were: not yet known */
+        else if (cs_pk_id(d->pk, &named), cs_id_cmp(&named, id) != 0)
+            ret = CS_ECORRUPT;
+        d->id = *id;
+        col_text(st, 1, d->org, sizeof(d->org));
+        col_text(st, 2, d->role, sizeof(d->role));
+        col_text(st, 3, d->name, sizeof(d->name));
+        /* The day is enough: a revoked device relays nothing more, whenever that was. */
+        const char *day = (const char *)sqlite3_column_text(st, 4);
+        d->revoked_at = day != NULL && day[0] != 0;
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int
+hub_device_known(struct hub *h, const struct cs_id *id, struct hub_device *d)
+{
+    int ret = hub_device_get(h, id, d);
+    return ret == CS_ENOTFOUND ? device_registered(h, id, d) : ret;
+}
+
 static void
 day_text(int64_t t, char *buf, size_t len)
 {
@@ -277,44 +317,68 @@ day_text(int64_t t, char *buf, size_t len)
 
 /*
  * The device's record in the replica's "device" table (cellsync/schema.h):
- * its name, unit and role, never its key, so the laptops that see its edits
- * can name it. Written through the replica like the hub's holidays, signed
- * and sent to every device in the record's scope; only when it differs, so
- * a contact costs one read, and a device enrolled before the table came is
- * named at its next contact (before any edit of it can reach a laptop).
+ * its name, unit, role, public key and the day it was revoked, so the
+ * laptops that see its edits can name it and the hubs above can check what
+ * a hub below relays for it. Written through the replica like the hub's
+ * holidays, signed and sent to every device in the record's scope; only
+ * when it differs, so a contact costs one read, and a device enrolled
+ * before the table (or a column) came is published at its next contact
+ * (before any edit of it can reach a laptop or a hub above).
  */
+static void
+revoked_day(const struct hub_device *d, char day[16])
+{
+    time_t t = (time_t)d->revoked_at;
+    struct tm tm;
+    day[0] = 0;
+    if (d->revoked_at != 0 && gmtime_r(&t, &tm) != NULL)
+        strftime(day, 16, "%Y-%m-%d", &tm);
+}
+
 int
 hub_device_published(struct hub *h, const struct hub_device *d)
 {
     static const char sql[] = "SELECT 1 FROM device WHERE id = ?1 AND cl % 2 = 1 AND org_unit IS ?2"
-                              " AND coalesce(name, '') = ?3 AND role IS ?4";
+                              " AND coalesce(name, '') = ?3 AND role IS ?4 AND pk IS ?5"
+                              " AND coalesce(revoked_on, '') = ?6";
+    char pk[2 * CS_PK_LEN + 1], day[16];
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
         return CS_ESQLITE;
+    sodium_bin2hex(pk, sizeof(pk), d->pk, CS_PK_LEN);
+    revoked_day(d, day);
     sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, d->org, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, d->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, d->role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, pk, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, day, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : CS_ESQLITE;
 }
 
-static int
-device_publish(struct hub *h, const struct hub_device *d, char *err, size_t errlen)
+int
+hub_device_publish(struct hub *h, const struct hub_device *d, char *err, size_t errlen)
 {
     struct cs_replica *r = hub_replica(h);
+    char pk[2 * CS_PK_LEN + 1], day[16];
     int ret = hub_device_published(h, d);
 
     if (ret == 1)
         return 0;
     if (ret < 0)
         return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(h->db));
+    sodium_bin2hex(pk, sizeof(pk), d->pk, CS_PK_LEN);
+    revoked_day(d, day);
     if ((ret = cs_replica_begin(r, err, errlen)) != 0)
         goto out;
     if ((ret = cs_replica_set_text(r, "device", &d->id, "org_unit", d->org, err, errlen)) != 0 ||
         (ret = cs_replica_set_text(r, "device", &d->id, "name", d->name, err, errlen)) != 0 ||
         (ret = cs_replica_set_text(r, "device", &d->id, "role", d->role, err, errlen)) != 0 ||
+        (ret = cs_replica_set_text(r, "device", &d->id, "pk", pk, err, errlen)) != 0 ||
+        (day[0] && (ret = cs_replica_set_text(r, "device", &d->id, "revoked_on", day, err,
+                                              errlen)) != 0) ||
         (ret = cs_replica_undelete_row(r, "device", &d->id, err, errlen)) != 0 ||
         (ret = cs_replica_commit(r, err, errlen)) != 0) {
         cs_replica_rollback(r);
@@ -595,7 +659,7 @@ hub_admit_commit(struct hub *h, const struct hub_device *d, int64_t row, char *m
             return ret;
     }
     /* The device is served all the same: its name is written again at its next contact. */
-    if (device_publish(h, d, msg, msglen) != 0)
+    if (hub_device_publish(h, d, msg, msglen) != 0)
         fprintf(stderr, "cellsyncd: warning event=device-name-failed reason=\"%s\"\n", msg);
     if (msglen > 0)
         msg[0] = 0;
@@ -954,7 +1018,12 @@ hub_device_revoke(struct hub *h, const char *which, struct hub_device *out, char
     if ((ret = device_update(h, ST_DEV_REVOKE, &match.id, now)) != 0 && ret != CS_ENOTFOUND)
         return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, NC_("cannot %s", "write to"));
     /* CS_ENOTFOUND here: it was revoked already, and keeps its first time. */
-    if (out != NULL && (ret = hub_device_get(h, &match.id, out)) != 0)
+    if ((ret = hub_device_get(h, &match.id, &d)) != 0)
         return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, NC_("cannot %s", "read"));
+    /* The day travels with its record, down to the laptops and up to the hubs above. */
+    if ((ret = hub_device_publish(h, &d, err, errlen)) != 0)
+        return ret;
+    if (out != NULL)
+        *out = d;
     return 0;
 }

@@ -88,6 +88,13 @@ static const char hub_sql[] =
      */
     "CREATE TABLE IF NOT EXISTS hub_incarnation (n INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE,"
     " since_seq INTEGER NOT NULL, at INTEGER);"
+    /*
+     * The replica's seqs each accepted audit entry stored (lo..hi): its
+     * signed sets go up to the hub above for those seqs (upstream.c).
+     */
+    "CREATE TABLE IF NOT EXISTS hub_upward (audit INTEGER PRIMARY KEY, lo INTEGER NOT NULL,"
+    " hi INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS hub_upward_hi ON hub_upward(hi);"
     /* Local indexes on the replicated org tree: scopes walk it by parent and code. */
     "CREATE INDEX IF NOT EXISTS hub_org_parent ON org_unit(parent);"
     "CREATE INDEX IF NOT EXISTS hub_org_code ON org_unit(code);";
@@ -158,8 +165,19 @@ static const char *const stmt_sql[ST__COUNT] = {
                      " UNION SELECT o.code, o.parent FROM org_unit o JOIN anc"
                      " ON o.code = anc.parent WHERE o.cl % 2 = 1)"
                      " SELECT DISTINCT code FROM anc WHERE code != ?1 ORDER BY code",
-    /* The unit of an enrolled device (who first sent a row: cs_replica_first_writer). */
-    [ST_DEV_ORG] = "SELECT org FROM hub_device WHERE id = ?1",
+    /*
+     * The unit of a device (who first sent a row: cs_replica_first_writer):
+     * enrolled here, or registered by a hub below (the device table).
+     */
+    [ST_DEV_ORG] = "SELECT org FROM hub_device WHERE id = ?1"
+                   " UNION ALL SELECT org_unit FROM device WHERE id = ?1 AND cl % 2 = 1 LIMIT 1",
+    [ST_DEV_KNOWN] = "SELECT pk, org_unit, role, coalesce(name, ''), coalesce(revoked_on, '')"
+                     " FROM device WHERE id = ?1 AND cl % 2 = 1",
+    /* The entries whose sets go up next, with what they keep (upstream.c). */
+    [ST_UPWARD_NEXT] = "SELECT u.hi, a.envelope, a.changes, a.id FROM hub_upward u"
+                       " JOIN hub_audit a ON a.id = u.audit WHERE u.hi > ?1 ORDER BY u.hi",
+    /* Right after the audit entry it belongs to, on the same connection. */
+    [ST_UPWARD_ADD] = "INSERT INTO hub_upward (audit, lo, hi) VALUES (last_insert_rowid(), ?1, ?2)",
     [ST_UNIT_TREE] = "SELECT parent, cl FROM org_unit WHERE id = ?1",
     /*
      * One statement, so the entry and its link to the last one cannot be split by another writer.

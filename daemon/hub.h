@@ -254,11 +254,24 @@ int hub_admit_decide(struct hub *h, const uint8_t pk[CS_PK_LEN], const struct cs
                      struct hub_device *d, int64_t *row, char *msg, size_t msglen);
 int hub_admit_commit(struct hub *h, const struct hub_device *d, int64_t row, char *msg,
                      size_t msglen);
-/* 1 when d's name, unit and role are in the replica's device table as they are, 0 if not, < 0. */
+/*
+ * 1 when d's name, unit, role, key and revocation day are in the replica's
+ * device table as they are, 0 if not, < 0. hub_device_publish writes them
+ * there (one local transaction) when they are not.
+ */
 int hub_device_published(struct hub *h, const struct hub_device *d);
+int hub_device_publish(struct hub *h, const struct hub_device *d, char *err, size_t errlen);
 
 /* A device by id (for bundles, which come without a handshake): 0 or CS_ENOTFOUND. */
 int hub_device_get(struct hub *h, const struct cs_id *id, struct hub_device *d);
+/*
+ * A device enrolled here (hub_device_get), or else one a hub below
+ * registered with its key in the replica's device table (a commune's cell
+ * at its province): d filled from its record, cursors and times 0 but
+ * revoked_at nonzero when it carries a revocation day. 0, CS_ENOTFOUND,
+ * CS_ECORRUPT (a record whose key is not its id's), or < 0.
+ */
+int hub_device_known(struct hub *h, const struct cs_id *id, struct hub_device *d);
 
 /* These three give CS_ENOTFOUND for an unknown device. */
 int hub_device_touch(struct hub *h, const struct cs_id *id, int64_t now);

@@ -15,6 +15,7 @@
 #include "cellsync/util.h"
 #include "hub_internal.h"
 #include "peer.h"
+#include "upstream.h"
 
 static void
 hex16(const uint8_t b[CS_INCARNATION_LEN], char out[2 * CS_INCARNATION_LEN + 1])
@@ -98,7 +99,9 @@ struct merge_ctx {
     const uint8_t *plain; /* the chunk's signed sets: what the audit keeps */
     size_t plain_len;
     struct cs_envelope_info info;
-    int relay;                       /* merging a relayed set: no cursor, no audit line yet */
+    int final;                       /* the chunk's last merge: it commits cursor and audit line */
+    size_t changes;                  /* in all the chunk's sets */
+    uint64_t seq_lo;                 /* the first seq the chunk's merges may store here */
     struct cs_apply_stats rst;       /* what the relayed sets held */
     const struct hub_device *writer; /* a relayed set's origin, when enrolled here */
     int set_refused;                 /* a relayed set refused whole: the kind of every change */
@@ -162,15 +165,17 @@ merge_commit(void *ud, sqlite3 *db)
      */
     if ((ret = hub_device_revoked(x->h, &x->p->dev.id, x->revoked, sizeof(x->revoked))) != 0)
         return ret < 0 ? ret : CS_EREVOKED;
-    if (x->relay)
+    if (!x->final)
         return 0;
     /* A chunk that starts past the cursor (a gap) merges, but the cursor waits for the gap. */
     if (x->p->dev.up_seq < x->info.seq_last && x->info.seq_first <= x->p->dev.up_seq + 1 &&
         (ret = hub_device_set_up_seq(x->h, &x->p->dev.id, x->info.seq_last)) != 0)
         return ret;
-    return hub_audit(x->h, &x->p->dev, x->m->nrefused ? "partly refused" : "accepted", &x->info,
-                     x->m->st.received + x->rst.received, x->m->nrefused, NULL, x->plain,
-                     x->plain_len);
+    if ((ret = hub_audit(x->h, &x->p->dev, x->m->nrefused ? "partly refused" : "accepted",
+                         &x->info, x->changes, x->m->nrefused, NULL, x->plain, x->plain_len)) != 0)
+        return ret;
+    /* What it stored, for the hub above: the entry's sets go up for those seqs (upstream.c). */
+    return hub_upward_note(x->h, x->seq_lo, cs_replica_seq(hub_replica(x->h)));
 }
 
 static void
@@ -196,7 +201,7 @@ relay_verdict(struct merge_ctx *x, const struct cs_relayed *r, struct hub_device
     cs_id_short(&r->origin, who);
     if (strcmp(x->p->dev.role, HUB_ROLE_HUB) != 0)
         return cs_refusal_make(x->set_reason, sizeof(x->set_reason), CS_REFUSAL_RELAY_ROLE, who);
-    int ret = hub_device_get(x->h, &r->origin, origin);
+    int ret = hub_device_known(x->h, &r->origin, origin);
     if (ret == CS_ENOTFOUND ||
         (ret == 0 && sodium_memcmp(origin->pk, r->s.origin_pk, CS_PK_LEN) != 0))
         return cs_refusal_make(x->set_reason, sizeof(x->set_reason), CS_REFUSAL_RELAY_UNKNOWN, who);
@@ -214,10 +219,12 @@ relay_verdict(struct merge_ctx *x, const struct cs_relayed *r, struct hub_device
  * The sets a hub-role device relays, each in a merge of its own, judged as
  * its origin: the origin's role and scope, the same drift bound (a relay
  * lends it no power). A set the relayer may not hand in is refused change
- * by change, through the refusal path, naming its origin. They merge before
- * the relayer's own set, whose commit moves its cursor and writes the one
- * audit line of the chunk, so a chunk that fails after them is sent again
- * and merges again as a duplicate.
+ * by change, through the refusal path, naming its origin. They merge after
+ * the relayer's own set, which may register their devices (a commune's
+ * cells at its province: the device table), and the last one's commit
+ * moves the relayer's cursor and writes the one audit line of the chunk,
+ * so a chunk that fails before it is sent again and merges again as a
+ * duplicate.
  */
 static int
 merge_relayed(struct merge_ctx *x, const struct cs_apply_opts *opts, const struct cs_relayed *r,
@@ -228,7 +235,6 @@ merge_relayed(struct merge_ctx *x, const struct cs_apply_opts *opts, const struc
     struct cs_apply_stats st = {0};
     int ret;
 
-    x->relay = 1;
     x->set_refused = 0;
     x->az = NULL;
     ret = relay_verdict(x, r, &origin);
@@ -253,7 +259,6 @@ out:
     x->az = NULL;
     hub_scope_free(scope);
     x->writer = NULL;
-    x->relay = 0;
     x->set_refused = 0;
     return ret;
 }
@@ -307,9 +312,11 @@ hub_peer_merge_opened(struct hub *h, struct hub_peer *p, const uint8_t *env, siz
     }
     x.plain = sets->plain;
     x.plain_len = sets->plain_len;
+    x.seq_lo = cs_replica_seq(hub_replica(h)) + 1;
+    x.changes = cs_changeset_count(sets->own);
     for (size_t i = 0; i < sets->nrelayed; i++)
-        if ((ret = merge_relayed(&x, &opts, &sets->relayed[i], err, errlen)) != 0)
-            goto out;
+        x.changes += cs_changeset_count(sets->relayed[i].cs);
+    x.final = sets->nrelayed == 0;
     if ((ret = hub_authz_new(h, &p->dev, p->scope, sets->own, &x.az)) != 0) {
         cs_errf(err, errlen, ret, _("cannot check the chunk: %s"), cs_strerror(ret));
         goto out;
@@ -319,6 +326,13 @@ hub_peer_merge_opened(struct hub *h, struct hub_peer *p, const uint8_t *env, siz
         if (ret == CS_EREVOKED)
             cs_errf(err, errlen, ret, "%s", x.revoked);
         goto out;
+    }
+    hub_authz_free(x.az);
+    x.az = NULL;
+    for (size_t i = 0; i < sets->nrelayed; i++) {
+        x.final = i + 1 == sets->nrelayed;
+        if ((ret = merge_relayed(&x, &opts, &sets->relayed[i], err, errlen)) != 0)
+            goto out;
     }
     stats_add(&m->st, &x.rst);
     if (x.info.seq_last > p->dev.up_seq && x.info.seq_first <= p->dev.up_seq + 1)
@@ -346,7 +360,29 @@ struct scope_ctx {
     char table[CS_NAME_MAX + 1];
     struct cs_id row;
     int verdict; /* -1: nothing kept yet */
+    struct cs_id origin;
+    int origin_verdict; /* -1: nothing kept yet */
 };
+
+/*
+ * A hub below is not sent back what its own subtree wrote: versions of a
+ * device registered in its subtree and not enrolled here came up through
+ * it. Asked once a run of one origin (a local transaction).
+ */
+static int
+scope_origin_ok(void *ud, const struct cs_id *origin)
+{
+    struct scope_ctx *x = ud;
+    struct hub_device d;
+    if (x->origin_verdict >= 0 && cs_id_cmp(&x->origin, origin) == 0)
+        return x->origin_verdict;
+    /* enrolled_at 0: registered from below, not enrolled here. */
+    int below = hub_device_known(x->h, origin, &d) == 0 && d.enrolled_at == 0 &&
+                hub_scope_has(x->p->scope, d.org);
+    x->origin = *origin;
+    x->origin_verdict = !below;
+    return x->origin_verdict;
+}
 
 static int
 scope_row_ok(void *ud, const char *table, const struct cs_id *row)
@@ -379,8 +415,10 @@ hub_peer_next_chunk(struct hub *h, struct hub_peer *p, int live, struct cs_chunk
 int
 hub_peer_next_set(struct hub *h, struct hub_peer *p, struct cs_chunk *out, char *err, size_t errlen)
 {
-    struct scope_ctx x = {.h = h, .p = p, .verdict = -1};
+    struct scope_ctx x = {.h = h, .p = p, .verdict = -1, .origin_verdict = -1};
     struct cs_since_filter f = {.not_origin = &p->dev.id, .row_ok = scope_row_ok, .ud = &x};
+    if (strcmp(p->dev.role, HUB_ROLE_HUB) == 0)
+        f.origin_ok = scope_origin_ok;
     /* Read by the log's keys of its scope (unitlog.c); without them, every version. */
     int64_t keys[CS_SINCE_KEYS_MAX];
     if (hub_log_keys(h, p->dev.org, p->scope, keys, CS_SINCE_KEYS_MAX - 1, &f.nkeys) == 0)

@@ -74,11 +74,51 @@ static const char no_search_sql[] =
     "DROP TABLE IF EXISTS search_candidate; DROP TABLE IF EXISTS search_member;"
     "DROP TABLE IF EXISTS search_meeting;";
 
+/*
+ * The columns a newer schema added to a table an older one made (CREATE
+ * TABLE IF NOT EXISTS keeps the old one): added empty. Only columns no
+ * older program knew come this way, and a replica stores their registers
+ * with their values (cs_reg), which reads fall back to.
+ */
+static int
+columns_add(sqlite3 *db, char **msg)
+{
+    static const char *const sql_type[] = {[CS_SCHEMA_TEXT] = "TEXT", [CS_SCHEMA_DATE] = "TEXT",
+                                           [CS_SCHEMA_CODE] = "TEXT", [CS_SCHEMA_REF] = "BLOB",
+                                           [CS_SCHEMA_INT] = "INTEGER"};
+    sqlite3_stmt *st = NULL;
+    size_t n;
+    const struct cs_schema_table *tables = cs_schema_tables(&n);
+    int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
+                                NULL);
+    for (size_t t = 0; rc == SQLITE_OK && t < n; t++)
+        for (size_t c = 0; rc == SQLITE_OK && c < tables[t].ncolumns; c++) {
+            const struct cs_schema_column *col = &tables[t].columns[c];
+            sqlite3_bind_text(st, 1, tables[t].name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, col->name, -1, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (rc == SQLITE_ROW) {
+                rc = SQLITE_OK;
+                continue;
+            }
+            if (rc != SQLITE_DONE)
+                break;
+            char *add = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s",
+                                        tables[t].name, col->name, sql_type[col->type]);
+            rc = add == NULL ? SQLITE_NOMEM : sqlite3_exec(db, add, NULL, NULL, msg);
+            sqlite3_free(add);
+        }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int
 cs_schema_apply(sqlite3 *db, int search, char *err, size_t errlen)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+        columns_add(db, &msg) != SQLITE_OK ||
         sqlite3_exec(db, search ? search_sql : no_search_sql, NULL, NULL, &msg) != SQLITE_OK) {
         int ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot create the domain tables: %s"),
                           msg ? msg : sqlite3_errmsg(db));

@@ -2043,6 +2043,7 @@ since_take(struct since *x, sqlite3_stmt *st, char *err, size_t errlen)
         /* Filtered versions are covered by the seq range all the same. */
         if ((filter->only_origin && cs_id_cmp(&c.origin, filter->only_origin) != 0) ||
             (filter->not_origin && cs_id_cmp(&c.origin, filter->not_origin) == 0) ||
+            (filter->origin_ok && !filter->origin_ok(filter->ud, &c.origin)) ||
             (filter->row_ok && !filter->row_ok(filter->ud, c.table, &c.row)))
             continue;
         if ((ret = cs_changeset_add(x->cs, &c)) != 0) {
@@ -2161,7 +2162,11 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
     h.schema = CS_SCHEMA_VERSION;
     if ((ret = cs_changeset_new(&x.cs, &h)) != 0)
         return ret;
-    if (r->log_on && x.f->nkeys > 0 && x.f->nkeys < CS_SINCE_KEYS_MAX) {
+    if (x.f->upto != 0) {
+        ret = x.f->upto > after ? since_range(&x, after, x.f->upto, err, errlen) : 0;
+        if (ret == 0 && !x.full && x.f->upto > x.last)
+            x.last = x.f->upto;
+    } else if (r->log_on && x.f->nkeys > 0 && x.f->nkeys < CS_SINCE_KEYS_MAX) {
         ret = since_keyed(&x, after, err, errlen);
     } else if ((rc = cs_stmt_get(&r->stmts, ST_SINCE, &st)) != SQLITE_OK) {
         ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));

@@ -60,6 +60,8 @@ static const char *const messages[CS_REFUSAL__LAST + 1] = {
                                   "'%s' is outside the relaying device's subtree"),
     [CS_REFUSAL_RELAY_ROLE] =
         N_("the changes relayed for device '%s' are refused: only a hub may relay"),
+    [CS_REFUSAL_DEVICE_KEY] =
+        N_("the public key of device '%s' must be the key its id is made from"),
 };
 /*
  * The one message with a number in it: how far a clock runs ahead, in

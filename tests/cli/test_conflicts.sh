@@ -75,7 +75,7 @@ equal "the devices named on a" "$(sql a "SELECT name || ' ' || org_unit || ' ' |
 máy a2 CB-01 cell
 máy đảng ủy xã XA-ML committee"
 equal "the device record's columns" "$(sql a "SELECT group_concat(name, ' ') FROM pragma_table_info('device')")" \
-    "id cl org_unit name role"
+    "id cl org_unit name role pk revoked_on"
 # The number read out on one laptop resolves the conflict on the other.
 on a2 0 "^resolved conflict $na: candidate $k (Nguyễn Văn Sỹ), phone is now '0911000333'" -- \
     conflicts resolve "$na" --pick other

@@ -238,11 +238,11 @@ while [ "$i" -lt "$trials" ]; do
     fi
     echo "round $i: B killed $delay ms in ($what, had $r of $down_b); then received $m, $kib KiB"
 
-    # A gets B's, and the hub's record of B (its name, unit and role: 3 changes, written
+    # A gets B's, and the hub's record of B (its name, unit, role and key: 4 changes, written
     # at B's first contact); all agree.
     dosync a
-    [ $sc -eq 0 ] && [ "$(received)" = $((CH_B + 3)) ] && ok ||
-        bad "round $i: A's last sync exited $sc, received $(received) not $((CH_B + 3))"
+    [ $sc -eq 0 ] && [ "$(received)" = $((CH_B + 4)) ] && ok ||
+        bad "round $i: A's last sync exited $sc, received $(received) not $((CH_B + 4))"
     ha=$(hash a) hb=$(hash b)
     [ -n "$ha" ] && [ "$ha" = "$hb" ] && ok || bad "round $i: A and B differ: $ha / $hb"
     stop_hub

@@ -590,12 +590,19 @@ test_admit(void **state)
     assert_string_equal(d.role, "cell");
     assert_string_equal(d.name, "Máy thôn 1");
     assert_int_not_equal(d.enrolled_at, 0);
-    /* Its name, unit and role go to the replica for the laptops, once, with no key. */
+    /*
+     * Its name, unit, role and public key go to the replica, once: the laptops
+     * name it, the hubs above check what is relayed for it. No secret.
+     */
     const char *named = "SELECT count(*) FROM device WHERE name = 'Máy thôn 1' AND org_unit = "
-                        "'NT-TH-1' AND role = 'cell' AND cl % 2 = 1";
+                        "'NT-TH-1' AND role = 'cell' AND cl % 2 = 1 AND revoked_on IS NULL";
     assert_int_equal(sql_int(db_of(h), named), 1);
+    char pkhex[2 * CS_PK_LEN + 1], keyed[256];
+    sodium_bin2hex(pkhex, sizeof(pkhex), pk, CS_PK_LEN);
+    snprintf(keyed, sizeof(keyed), "SELECT count(*) FROM device WHERE pk = '%s'", pkhex);
+    assert_int_equal(sql_int(db_of(h), keyed), 1);
     int versions = sql_int(db_of(h), "SELECT count(*) FROM cs_version WHERE tbl = 'device'");
-    assert_int_equal(versions, 3);
+    assert_int_equal(versions, 4);
     /* Known now, with or without the secret. */
     assert_int_equal(hub_admit(h, pk, &none, &d, msg, sizeof(msg)), CS_WELCOME_OK);
     assert_int_equal(hub_admit(h, pk, &hello, &d, msg, sizeof(msg)), CS_WELCOME_OK);

@@ -26,7 +26,7 @@
 
 #include <sqlite3.h>
 
-#define CS_SCHEMA_VERSION 2
+#define CS_SCHEMA_VERSION 3
 
 /* ---- the descriptor ---- */
 
@@ -235,14 +235,20 @@
  * laptop names the devices whose edits it shows ("máy phó bí thư", not
  * 3a77f7a4). The record's id is the device's id (its key's, the origin of
  * its writes). Placed as a rule for its unit's subtree: the devices of its
- * unit, the units below and the committees above read it. Never a key or
- * a secret: the hub keeps those in its own tables.
+ * unit, the units below and the committees above read it.
+ * Version 3, for hubs chained upward (commune -> province -> centre): its
+ * public key (64 hex digits, whose id the record's id must be) and the day
+ * it was revoked, so that a hub above can check the sets a hub below relays
+ * for it against its own signature, and stops taking them once it is
+ * revoked. A public key only: secrets stay in the hub's own tables.
  */
 #define CS_SCHEMA_FIELDS_device(C)
 #define CS_SCHEMA_OTHER_device(C)                                                                  \
     C("org_unit", TEXT, NULL, HUB, NULL, N_("unit"))                                               \
     C("name", TEXT, NULL, HUB, NULL, N_("name"))                                                   \
-    C("role", CODE, "role", HUB, NULL, N_("role"))
+    C("role", CODE, "role", HUB, NULL, N_("role"))                                                 \
+    C("pk", TEXT, NULL, HUB, NULL, N_("public key"))                                               \
+    C("revoked_on", DATE, NULL, HUB, NULL, N_("revoked on"))
 
 /*
  * The candidate stages in order, then "withdrawn", which may follow any

@@ -248,6 +248,8 @@ struct cs_since_filter {
     const struct cs_id *not_origin;  /* the hub never echoes a device's writes back */
     /* 1 to send versions of this row (the hub's scope), 0 to skip them. */
     int (*row_ok)(void *ud, const char *table, const struct cs_id *row);
+    /* NULL, or 1 to send versions of this origin, 0 to skip them (a hub below's own devices). */
+    int (*origin_ok)(void *ud, const struct cs_id *origin);
     void *ud;
     /*
      * With a change log (cs_replica_set_log): read only the transactions
@@ -257,6 +259,12 @@ struct cs_since_filter {
      */
     const int64_t *keys;
     size_t nkeys;
+    /*
+     * Nonzero: read only versions with seq <= upto (no keys); read to it,
+     * the set covers up to upto. A hub's upward chunk ends where the signed
+     * sets it relays end.
+     */
+    uint64_t upto;
 };
 #define CS_SINCE_KEYS_MAX 8
 

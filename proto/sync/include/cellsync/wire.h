@@ -332,8 +332,9 @@ enum cs_refusal_kind {
     CS_REFUSAL_RELAY_REVOKED = 27,   /* a relayed set of a revoked device: origin */
     CS_REFUSAL_RELAY_SCOPE = 28,     /* a relayed set from outside the subtree: origin, its unit */
     CS_REFUSAL_RELAY_ROLE = 29,      /* a relayed set from a device not a hub: origin */
+    CS_REFUSAL_DEVICE_KEY = 30,      /* a device record's key that is not its id's: device */
 };
-#define CS_REFUSAL__LAST CS_REFUSAL_RELAY_ROLE
+#define CS_REFUSAL__LAST CS_REFUSAL_DEVICE_KEY
 
 struct cs_refusal {
     char table[65], column[65];
