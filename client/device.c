@@ -415,6 +415,17 @@ device_pass_hub_seq(struct device *d, uint64_t seq)
     return meta_put_u64(d->rep, CS_META_HUB_SEQ, seq);
 }
 
+int
+device_own_chunk(void *ud, struct device *d, const uint8_t *peer_pk, uint64_t after,
+                 struct cs_chunk *out, char *err, size_t errlen)
+{
+    const struct cs_since_filter own = {.only_origin = cs_replica_site(d->rep)};
+
+    (void)ud;
+    return cs_sync_make_chunk(d->rep, d->key, peer_pk, after, &own, CS_SYNC_CHUNK, out, err,
+                              errlen);
+}
+
 /* ---- bundles ---- */
 
 static void

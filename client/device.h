@@ -32,6 +32,7 @@
 #include "cellsync/envelope.h"
 #include "cellsync/key.h"
 #include "cellsync/replica.h"
+#include "cellsync/sync.h"
 #include "cellsync/wire.h"
 
 struct device {
@@ -127,6 +128,15 @@ int device_take_chunk(struct device *d, const uint8_t *env, size_t len, int live
  * this device.
  */
 int device_pass_hub_seq(struct device *d, uint64_t seq);
+
+/*
+ * The next chunk of this device's own writes after its seq `after`
+ * (cs_sync_make_chunk with only_origin this replica's site), sealed to
+ * peer_pk, or live with peer_pk NULL: what a sync and a bundle send when
+ * their caller gives no make_chunk hook of its own (ud unused).
+ */
+int device_own_chunk(void *ud, struct device *d, const uint8_t *peer_pk, uint64_t after,
+                     struct cs_chunk *out, char *err, size_t errlen);
 
 /* ---- bundles ---- */
 

@@ -14,17 +14,8 @@
 
 #include "client.h"
 #include "device.h"
+#include "devsync.h"
 #include "link.h"
-
-enum sync_phase { SYNC_CONNECTING, SYNC_HANDSHAKE, SYNC_STREAMING, SYNC_DONE };
-
-/* How far a sync has come: what moved so far, total our changes it will send (0: not known). */
-struct sync_progress {
-    enum sync_phase phase;
-    size_t sent_changes, recv_changes, refused;
-    size_t sent_bytes, recv_bytes;
-    uint64_t total;
-};
 
 /* Told after each step and each message from the hub; NULL progress: nobody listens. */
 struct sync_watch {
