@@ -106,7 +106,8 @@ main(void)
     d.rep = r;
     d.key = key;
     memcpy(d.hub_pk, cs_key_pk(hub), CS_PK_LEN);
-    bench_check("export", device_export(&d, bundle, NULL, &t, bench_err, sizeof(bench_err)));
+    bench_check("export",
+                device_export(&d, bundle, NULL, NULL, NULL, &t, bench_err, sizeof(bench_err)));
 
     /* What the hub would find in it: entry sizes, read back through the bundle reader. */
     struct cs_bundle_reader *b = NULL;

@@ -67,7 +67,7 @@ client_bundle_export(struct client *c, const char *path, const struct device_rep
     struct device d = {0};
     int rc = open_device(c, &d, err, errlen);
     if (rc == 0)
-        rc = device_export(&d, path, rep, t, err, errlen);
+        rc = device_export(&d, path, NULL, NULL, rep, t, err, errlen);
     device_release(&d);
     return rc;
 }

@@ -436,8 +436,11 @@ report(const struct device_report *rep, const struct device_tally *t)
 }
 
 int
-device_export(struct device *d, const char *path, const struct device_report *rep,
-              struct device_tally *t, char *err, size_t errlen)
+device_export(struct device *d, const char *path,
+              int (*make_chunk)(void *ud, struct device *d, const uint8_t *peer_pk, uint64_t after,
+                                struct cs_chunk *out, char *err, size_t errlen),
+              void *ud, const struct device_report *rep, struct device_tally *t, char *err,
+              size_t errlen)
 {
     struct cs_bundle_writer *w = NULL;
     struct cs_hello hello;
@@ -462,11 +465,11 @@ device_export(struct device *d, const char *path, const struct device_report *re
     if ((ret = cs_bundle_writer_add(w, env, envlen, err, errlen)) != 0)
         goto out;
 
-    const struct cs_since_filter own = {.only_origin = cs_replica_site(d->rep)};
+    if (make_chunk == NULL)
+        make_chunk = device_own_chunk;
     for (;;) {
         struct cs_chunk ch;
-        if ((ret = cs_sync_make_chunk(d->rep, d->key, d->hub_pk, after, &own, CS_SYNC_CHUNK, &ch,
-                                      err, errlen)) != 0)
+        if ((ret = make_chunk(ud, d, d->hub_pk, after, &ch, err, errlen)) != 0)
             goto out;
         /* A chunk of no changes still moves the hub's cursor past others' versions. */
         if (ch.seq_last > after) {

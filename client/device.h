@@ -178,11 +178,16 @@ struct device_report {
  * change of this device after hub_ack_seq, in chunks sealed to the pinned
  * hub. Moves no cursor: only the hub's acknowledgment does. When the clock
  * offset is known, writes stamped too far ahead are re-stamped first (as a
- * live sync does); when it is not, they go as they are. rep (optional)
- * hears about progress.
+ * live sync does); when it is not, they go as they are. make_chunk
+ * (optional, given ud and d->hub_pk as peer_pk) makes the chunks, as in a
+ * live sync (devsync.h: a hub relays its subtree's signed sets); NULL:
+ * device_own_chunk. rep (optional) hears about progress.
  */
-int device_export(struct device *d, const char *path, const struct device_report *rep,
-                  struct device_tally *t, char *err, size_t errlen);
+int device_export(struct device *d, const char *path,
+                  int (*make_chunk)(void *ud, struct device *d, const uint8_t *peer_pk,
+                                    uint64_t after, struct cs_chunk *out, char *err, size_t errlen),
+                  void *ud, const struct device_report *rep, struct device_tally *t, char *err,
+                  size_t errlen);
 
 /*
  * `cellsync bundle import`: checks the whole reply first (its welcome
