@@ -27,6 +27,7 @@
 #include "cellsync/unit.h"
 #include "cellsync/wire.h"
 #include "client.h"
+#include "device.h"
 #include "link.h"
 
 enum { OPT_CODE, OPT_HUB, OPT_NAME, OPT__COUNT };
@@ -184,28 +185,6 @@ client_enroll_expired(struct client *c, int64_t expires, char *buf, size_t len)
              until, now);
 }
 
-/* Keeps the enrollment in the replica's settings; the secret is wiped from memory. */
-static int
-enrollment_save(struct cs_replica *rep, struct cs_enrollment *e, const char *hex, const char *name,
-                char *err, size_t errlen)
-{
-    char secret[CS_ENROLL_SECRET_LEN * 2 + 1];
-    int ret;
-
-    sodium_bin2hex(secret, sizeof(secret), e->secret, sizeof(e->secret));
-    if ((ret = cs_replica_meta_set(rep, CS_META_HUB_ADDR, e->addr)) != 0 ||
-        (ret = cs_replica_meta_set(rep, CS_META_HUB_PK, hex)) != 0 ||
-        (ret = cs_replica_meta_set(rep, CS_META_ENROLL_SECRET, secret)) != 0 ||
-        (e->org[0] && (ret = cs_replica_meta_set(rep, CS_META_ORG, e->org)) != 0) ||
-        (e->role[0] && (ret = cs_replica_meta_set(rep, CS_META_ROLE, e->role)) != 0) ||
-        ((name || e->name[0]) &&
-         (ret = cs_replica_meta_set(rep, CS_META_DEVICE_NAME, name ? name : e->name)) != 0))
-        cs_errf(err, errlen, ret, _("cannot save the enrollment: %s"), cs_strerror(ret));
-    sodium_memzero(secret, sizeof(secret));
-    sodium_memzero(e->secret, sizeof(e->secret));
-    return ret;
-}
-
 int
 client_enroll(struct client *c, const char *file, const char *code, const char *hub,
               const char *name, struct client_enrolled *out, char *err, size_t errlen)
@@ -246,7 +225,7 @@ client_enroll(struct client *c, const char *file, const char *code, const char *
      */
     if (e.expires != 0 && e.expires < (int64_t)(cs_replica_wall_ms(c->rep) / 1000))
         out->expired = e.expires;
-    if ((ret = enrollment_save(c->rep, &e, hex, name, err, errlen)) != 0)
+    if ((ret = device_enroll_save(c->rep, &e, hex, name, err, errlen)) != 0)
         goto out;
     /* Records written before the unit was known take it now (by code: at the first sync). */
     if ((ret = cs_unit_adopt(c->rep, &out->adopted, err, errlen)) != 0)

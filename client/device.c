@@ -158,6 +158,28 @@ device_hello(struct device *d, struct cs_hello *h)
     cs_replica_meta_get(d->rep, CS_META_DEVICE_NAME, h->name, sizeof(h->name));
 }
 
+/* Keeps the enrollment in the replica's settings; the secret is wiped from memory. */
+int
+device_enroll_save(struct cs_replica *rep, struct cs_enrollment *e, const char *hex,
+                   const char *name, char *err, size_t errlen)
+{
+    char secret[CS_ENROLL_SECRET_LEN * 2 + 1];
+    int ret;
+
+    sodium_bin2hex(secret, sizeof(secret), e->secret, sizeof(e->secret));
+    if ((ret = cs_replica_meta_set(rep, CS_META_HUB_ADDR, e->addr)) != 0 ||
+        (ret = cs_replica_meta_set(rep, CS_META_HUB_PK, hex)) != 0 ||
+        (ret = cs_replica_meta_set(rep, CS_META_ENROLL_SECRET, secret)) != 0 ||
+        (e->org[0] && (ret = cs_replica_meta_set(rep, CS_META_ORG, e->org)) != 0) ||
+        (e->role[0] && (ret = cs_replica_meta_set(rep, CS_META_ROLE, e->role)) != 0) ||
+        ((name || e->name[0]) &&
+         (ret = cs_replica_meta_set(rep, CS_META_DEVICE_NAME, name ? name : e->name)) != 0))
+        cs_errf(err, errlen, ret, _("cannot save the enrollment: %s"), cs_strerror(ret));
+    sodium_memzero(secret, sizeof(secret));
+    sodium_memzero(e->secret, sizeof(e->secret));
+    return ret;
+}
+
 int
 device_hs_time(struct device *d, uint8_t ts[CS_WIRE_TS_LEN], char *err, size_t errlen)
 {

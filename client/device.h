@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cellsync/enroll.h"
 #include "cellsync/envelope.h"
 #include "cellsync/key.h"
 #include "cellsync/replica.h"
@@ -52,6 +53,14 @@ int device_open(struct device *d, struct cs_replica *rep, const char *keypath,
                 const struct cs_key_pass *pass, char *err, size_t errlen);
 /* Frees the key; accepts a zeroed or released device. */
 void device_release(struct device *d);
+
+/*
+ * Keeps an enrollment (the hub's address and key hex, the one-time secret,
+ * unit, role and the name, name or else the file's) in rep's meta, as the
+ * keys above; e's secret is wiped from memory.
+ */
+int device_enroll_save(struct cs_replica *rep, struct cs_enrollment *e, const char *hex,
+                       const char *name, char *err, size_t errlen);
 
 /*
  * The timestamp of the next handshake (cs_wire_ts_next after the one kept
