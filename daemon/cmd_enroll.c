@@ -155,6 +155,15 @@ cmd_enroll(int argc, char **argv)
                role_label ? role_label : role);
     if (want_code)
         printf(_("short code: %s\n"), code);
+    if (out != NULL && strcmp(role, HUB_ROLE_HUB) == 0) {
+        /* A hub below this one (a commune's under its province) is made with it. */
+        printf(_("It works once, until %s. On the hub below, run\n"
+                 "  cellsyncd init --upstream %s\n"
+                 "with the file copied there. A hub is enrolled by file only, never by code.\n"),
+               until, out);
+        printf("%s\n", _("Keep the file secret until the hub below has used it."));
+        return CS_EXIT_OK;
+    }
     printf(_("It works once, until %s. On the device, run\n"), until);
     if (out != NULL)
         printf(_("  cellsync enroll %s\n"

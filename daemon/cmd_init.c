@@ -16,14 +16,19 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "%s\n\n%s\n\n%s\n",
-            _("usage: cellsyncd init --org-tree FILE.csv [--state DIR] [--config FILE]"),
+            _("usage: cellsyncd init --org-tree FILE.csv [--state DIR] [--config FILE]\n"
+              "       cellsyncd init --upstream FILE.enroll [--state DIR] [--config FILE]"),
             _("Creates the hub: its state directory, key pair and record store, and the org\n"
               "tree it serves. The CSV file starts with the line id,parent,level,kind,name;\n"
               "the one unit with an empty parent is the hub's own. A name with a comma is\n"
               "written in double quotes. level is centre, province, district, commune,\n"
-              "grassroots or cell."),
+              "grassroots or cell.\n"
+              "A hub below another (a commune's under its province) is made with --upstream\n"
+              "and the enrollment file of role hub that 'cellsyncd enroll --role hub' wrote at\n"
+              "the hub above: its tree then comes from above at its first sync up."),
             _("options:\n"
-              "  --org-tree FILE  the org tree as CSV (required)\n"
+              "  --org-tree FILE  the org tree as CSV\n"
+              "  --upstream FILE  the enrollment file of this hub at the hub above\n"
               "  --state DIR      the state directory (default /var/lib/cellsyncd)\n"
               "  --config FILE    the configuration file (default "
               "/etc/cellsync/cellsyncd.conf)\n"
@@ -33,8 +38,9 @@ usage(FILE *f)
 int
 cmd_init(int argc, char **argv)
 {
-    enum { OPT_ORG_TREE, OPT__COUNT };
-    static const struct cs_cli_opt opts[OPT__COUNT] = {[OPT_ORG_TREE] = {"org-tree", 1, NULL}};
+    enum { OPT_ORG_TREE, OPT_UPSTREAM, OPT__COUNT };
+    static const struct cs_cli_opt opts[OPT__COUNT] = {
+        [OPT_ORG_TREE] = {"org-tree", 1, NULL}, [OPT_UPSTREAM] = {"upstream", 1, NULL}};
     const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
     struct conf conf;
     struct hub *h = NULL;
@@ -46,12 +52,15 @@ cmd_init(int argc, char **argv)
         return done;
     if (rest != argc)
         return cmd_usage_error("init", _("unexpected argument '%s'"), argv[rest]);
-    const char *tree = ov[OPT_ORG_TREE];
-    if (tree == NULL)
-        return cmd_usage_error("init", "%s", _("--org-tree FILE.csv is required"));
+    const char *tree = ov[OPT_ORG_TREE], *up = ov[OPT_UPSTREAM];
+    if ((tree == NULL) == (up == NULL))
+        return cmd_usage_error("init", "%s",
+                               _("give --org-tree FILE.csv, or --upstream FILE for a hub below "
+                                 "another, not both"));
     if (cmd_config(&conf, sopt) != 0)
         return CS_EXIT_FAILURE;
-    if (hub_init(conf.state, tree, err, sizeof(err)) != 0)
+    if ((tree != NULL ? hub_init(conf.state, tree, err, sizeof(err))
+                      : hub_init_below(conf.state, up, err, sizeof(err))) != 0)
         return cmd_fail("%s", err);
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
         return cmd_fail("%s", err);
@@ -68,8 +77,13 @@ cmd_init(int argc, char **argv)
     char hex[CS_ID_HEX_LEN + 1];
     cs_key_id(hub_key(h), &id);
     cs_id_to_hex(&id, hex);
-    printf(_("created the hub in '%s': %lld org units under '%s', hub key %s\n"), conf.state, units,
-           hub_root_org(h), hex);
+    if (tree != NULL)
+        printf(_("created the hub in '%s': %lld org units under '%s', hub key %s\n"), conf.state,
+               units, hub_root_org(h), hex);
+    else
+        printf(_("created the hub in '%s' for unit '%s' below another hub, hub key %s: its org "
+                 "tree comes at the first 'cellsyncd upstream sync'\n"),
+               conf.state, hub_root_org(h), hex);
     hub_close(h);
     return CS_EXIT_OK;
 }

@@ -3,7 +3,7 @@
  * `cellsyncd serve`: the hub's libuv server. This file holds the command:
  * its options, the setup, and the signals. The connections are in conn.c,
  * the worker that does every piece of database or signature work in
- * worker.c, the inbox in inbox.c.
+ * worker.c, the inbox in inbox.c, the link up to a hub above in uplink.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -54,6 +54,8 @@ on_signal(uv_signal_t *sig, int signum)
         s->conf = n;
         job_push(j);
         logf_("info", NULL, "event=reload");
+        /* A reload is also the way to ask for a sync up now. */
+        uplink_kick(&s->uplink, &s->conf);
         return;
     }
     if (s->stopping)
@@ -219,10 +221,14 @@ serve_run(struct server *s, const char *port_file)
         goto out;
     signals_start(s);
     inbox_start(s);
+    if (uplink_start(&s->uplink, &s->conf) != 0)
+        logf_("error", NULL, "event=upstream-failed error=\"%s\"",
+              _("cannot start the link up to the hub above"));
     logf_("info", NULL, "event=listening addr=%s port=%d state=%s", s->conf.listen, port,
           s->conf.state);
     /* Returns once the listener, the signals and every connection are closed. */
     uv_run(s->loop, UV_RUN_DEFAULT);
+    uplink_stop(&s->uplink);
     logf_("info", NULL, "event=worker jobs=%llu batches=%llu log_syncs=%llu group_commit=%d",
           s->worker.jobs_done, s->worker.batches, s->worker.log_syncs, s->worker.group_commit);
     logf_("info", NULL, "event=stopped");

@@ -27,6 +27,7 @@ int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_recovery_key(int argc, char **argv);
 int cmd_key(int argc, char **argv);
+int cmd_upstream(int argc, char **argv);
 
 /* Prints "cellsyncd: <message>" to stderr; returns CS_EXIT_FAILURE. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -36,6 +36,8 @@ conf_defaults(struct conf *c)
     c->max_connections_per_address = 256;
     c->handshakes_per_address = 20;
     c->preauth_log_lines = 5;
+    /* A commune's day reaches its province within minutes when the link is up. */
+    c->upstream_interval = 300;
 }
 
 static char *
@@ -121,6 +123,11 @@ conf_load(struct conf *c, const char *path, int required, char *err, size_t errl
         else if (strcmp(key, "backup_recipient") == 0)
             bad = *val == 0 || snprintf(c->backup_recipient, sizeof(c->backup_recipient), "%s",
                                         val) >= (int)sizeof(c->backup_recipient);
+        else if (strcmp(key, "upstream") == 0)
+            bad = *val == 0 ||
+                  snprintf(c->upstream, sizeof(c->upstream), "%s", val) >= (int)sizeof(c->upstream);
+        else if (strcmp(key, "upstream_interval") == 0)
+            bad = number(val, 10, 7 * 86400, &c->upstream_interval);
         else if (strcmp(key, "holidays") == 0)
             bad = *val == 0 ||
                   snprintf(c->holidays, sizeof(c->holidays), "%s", val) >= (int)sizeof(c->holidays);

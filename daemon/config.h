@@ -26,6 +26,8 @@ struct conf {
     char inbox[PATH_MAX];                 /* inbox = DIR: bundles to import ("" = none) */
     char holidays[PATH_MAX];              /* holidays = FILE: extra public holidays ("" = none) */
     char backup_recipient[PATH_MAX];      /* backup_recipient = FILE.pub or age1...: backups' key */
+    char upstream[256];         /* upstream = HOST:PORT of the hub above, "off" ("": enrolled) */
+    unsigned upstream_interval; /* upstream_interval = 300 (seconds between syncs up) */
 };
 
 void conf_defaults(struct conf *c);

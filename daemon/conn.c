@@ -37,6 +37,8 @@ void
 logf_(const char *level, const struct conn *c, const char *fmt, ...)
 {
     va_list ap;
+    /* One line at a time: the uplink thread logs too. */
+    flockfile(stderr);
     fprintf(stderr, "cellsyncd: %s", level);
     if (c != NULL)
         fprintf(stderr, " peer=%s device=%s", c->addr, c->who[0] ? c->who : "-");
@@ -45,6 +47,7 @@ logf_(const char *level, const struct conn *c, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    funlockfile(stderr);
 }
 
 /* ---- writing ---- */

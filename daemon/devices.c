@@ -377,8 +377,8 @@ hub_device_publish(struct hub *h, const struct hub_device *d, char *err, size_t 
         (ret = cs_replica_set_text(r, "device", &d->id, "name", d->name, err, errlen)) != 0 ||
         (ret = cs_replica_set_text(r, "device", &d->id, "role", d->role, err, errlen)) != 0 ||
         (ret = cs_replica_set_text(r, "device", &d->id, "pk", pk, err, errlen)) != 0 ||
-        (day[0] && (ret = cs_replica_set_text(r, "device", &d->id, "revoked_on", day, err,
-                                              errlen)) != 0) ||
+        (day[0] &&
+         (ret = cs_replica_set_text(r, "device", &d->id, "revoked_on", day, err, errlen)) != 0) ||
         (ret = cs_replica_undelete_row(r, "device", &d->id, err, errlen)) != 0 ||
         (ret = cs_replica_commit(r, err, errlen)) != 0) {
         cs_replica_rollback(r);

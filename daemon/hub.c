@@ -26,6 +26,7 @@
 #include "cellsync/i18n.h"
 #include "cellsync/meta.h"
 #include "cellsync/util.h"
+#include "device.h"
 #include "hub_internal.h"
 
 /* ---- the hub's own tables ---- */
@@ -176,6 +177,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* The entries whose sets go up next, with what they keep (upstream.c). */
     [ST_UPWARD_NEXT] = "SELECT u.hi, a.envelope, a.changes, a.id FROM hub_upward u"
                        " JOIN hub_audit a ON a.id = u.audit WHERE u.hi > ?1 ORDER BY u.hi",
+    /* What waits to go up after the hub above's acknowledgment. */
+    [ST_UPWARD_WAITING] = "SELECT count(*), coalesce(sum(a.changes), 0) FROM hub_upward u"
+                          " JOIN hub_audit a ON a.id = u.audit WHERE u.hi > ?1",
     /* Right after the audit entry it belongs to, on the same connection. */
     [ST_UPWARD_ADD] = "INSERT INTO hub_upward (audit, lo, hi) VALUES (last_insert_rowid(), ?1, ?2)",
     [ST_UNIT_TREE] = "SELECT parent, cl FROM org_unit WHERE id = ?1",
@@ -650,13 +654,31 @@ out:
     return ret;
 }
 
-int
-hub_init(const char *state, const char *org_csv, char *err, size_t errlen)
+/*
+ * A hub below another (issue 19): no tree of its own yet. Its root is the
+ * unit it is enrolled for, and the enrollment is kept as a device keeps
+ * its own (client/device.h): the hub above sends the subtree at the first
+ * sync.
+ */
+static int
+init_below(struct hub *h, struct cs_enrollment *up, char *err, size_t errlen)
+{
+    char hex[2 * CS_PK_LEN + 1];
+    snprintf(h->root, sizeof(h->root), "%s", up->org);
+    if (cs_replica_meta_set(h->r, CS_META_ROOT_ORG, h->root) != 0)
+        return hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, NC_("cannot %s", "write to"));
+    sodium_bin2hex(hex, sizeof(hex), up->hub_pk, CS_PK_LEN);
+    return device_enroll_save(h->r, up, hex, NULL, err, errlen);
+}
+
+/* hub_init and hub_init_below: the tree t, or the enrollment up. */
+static int
+hub_create(const char *state, const struct tree *t, struct cs_enrollment *up, char *err,
+           size_t errlen)
 {
     char key_path[PATH_MAX], pub_path[PATH_MAX], db_path[PATH_MAX], side[PATH_MAX + 8];
     char made[16][PATH_MAX];
     int nmade = 0, created_files = 0, ret;
-    struct tree t = {0};
     struct cs_key *k = NULL;
     struct cs_replica *r = NULL;
     struct hub *h = NULL;
@@ -672,9 +694,6 @@ hub_init(const char *state, const char *org_csv, char *err, size_t errlen)
             return cs_errf(err, errlen, CS_EEXISTS,
                            _("'%s' already holds a hub ('%s' exists); nothing was changed"), state,
                            existing[i]);
-    /* A bad tree is refused before anything exists. */
-    if ((ret = hub__csv_read(org_csv, &t, err, errlen)) != 0)
-        return ret;
     if ((ret = make_dirs(state, made, &nmade, 16, err, errlen)) != 0)
         goto out;
     created_files = 1;
@@ -694,12 +713,11 @@ hub_init(const char *state, const char *org_csv, char *err, size_t errlen)
     r = NULL;
     if (ret != 0)
         goto out;
-    ret = init_store(h, &t, err, errlen);
+    ret = t != NULL ? init_store(h, t, err, errlen) : init_below(h, up, err, errlen);
 out:
     hub_close(h);
     cs_replica_close(r);
     cs_key_free(k);
-    hub__tree_release(&t);
     if (ret != 0 && created_files) {
         /* Nothing existed before (checked above): take all of it away again. */
         int saved = errno;
@@ -716,5 +734,33 @@ out:
             rmdir(made[--nmade]);
         errno = saved;
     }
+    return ret;
+}
+
+int
+hub_init(const char *state, const char *org_csv, char *err, size_t errlen)
+{
+    struct tree t = {0};
+    /* A bad tree is refused before anything exists. */
+    int ret = hub__csv_read(org_csv, &t, err, errlen);
+    if (ret == 0)
+        ret = hub_create(state, &t, NULL, err, errlen);
+    hub__tree_release(&t);
+    return ret;
+}
+
+int
+hub_init_below(const char *state, const char *enroll_path, char *err, size_t errlen)
+{
+    struct cs_enrollment e = {0};
+    int ret = cs_enrollment_read(enroll_path, &e, err, errlen);
+    if (ret == 0 && strcmp(e.role, HUB_ROLE_HUB) != 0)
+        ret = cs_errf(err, errlen, CS_EINVAL,
+                      _("'%s' enrolls a device of role '%s': a hub below another needs an "
+                        "enrollment of role 'hub' (cellsyncd enroll --role hub at the hub above)"),
+                      enroll_path, e.role);
+    if (ret == 0)
+        ret = hub_create(state, NULL, &e, err, errlen);
+    sodium_memzero(&e, sizeof(e));
     return ret;
 }

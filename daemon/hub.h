@@ -57,6 +57,15 @@ struct hub;
  * the file and the line. Any later failure removes what was created.
  */
 int hub_init(const char *state, const char *org_csv, char *err, size_t errlen);
+/*
+ * `cellsyncd init --upstream FILE`: a hub below another (a commune's under
+ * its province): created as hub_init does, with no tree of its own; its
+ * root is the unit of the enrollment file (role hub, made by `cellsyncd
+ * enroll --role hub` at the hub above), which is kept in the replica's
+ * meta as a field device keeps its own (client/device.h). Its tree comes
+ * from above at the first sync up. CS_EINVAL for another role.
+ */
+int hub_init_below(const char *state, const char *enroll_path, char *err, size_t errlen);
 
 /* Loads hub.key (which must be 0600) and the replica; errors name the path. */
 int hub_open(struct hub **out, const char *state, char *err, size_t errlen);

@@ -13,7 +13,7 @@
 
 static const struct cs_cmd commands[] = {
     {"init", cmd_init, N_("create the hub: its key, its record store and the org tree it serves"),
-     "--org-tree FILE.csv [--state DIR] [--config FILE]"},
+     "--org-tree FILE.csv | --upstream FILE.enroll [--state DIR] [--config FILE]"},
     {"enroll", cmd_enroll, N_("make a one-time enrollment file and short code for a device"),
      "--org ID --role cell|committee|hub --name TEXT --out FILE [--addr HOST:PORT] [--days N]"},
     {"devices", cmd_devices, N_("list the enrolled devices"),
@@ -43,6 +43,9 @@ static const struct cs_cmd commands[] = {
      N_("make the offline recovery key pair that backups are encrypted to"), "new FILE"},
     {"key", cmd_key, N_("rotate the hub key (signed by the old one), or delete retired keys"),
      "rotate | retire-old [--force]"},
+    {"upstream", cmd_upstream,
+     N_("sync with the hub above (a commune's with its province), now or by USB stick"),
+     "sync|status|export FILE|import FILE"},
     {"help", NULL, N_("show help for cellsyncd or one of its commands"), "[<command>]"},
     {"version", NULL, N_("print the version"), ""},
 };

@@ -171,8 +171,8 @@ merge_commit(void *ud, sqlite3 *db)
     if (x->p->dev.up_seq < x->info.seq_last && x->info.seq_first <= x->p->dev.up_seq + 1 &&
         (ret = hub_device_set_up_seq(x->h, &x->p->dev.id, x->info.seq_last)) != 0)
         return ret;
-    if ((ret = hub_audit(x->h, &x->p->dev, x->m->nrefused ? "partly refused" : "accepted",
-                         &x->info, x->changes, x->m->nrefused, NULL, x->plain, x->plain_len)) != 0)
+    if ((ret = hub_audit(x->h, &x->p->dev, x->m->nrefused ? "partly refused" : "accepted", &x->info,
+                         x->changes, x->m->nrefused, NULL, x->plain, x->plain_len)) != 0)
         return ret;
     /* What it stored, for the hub above: the entry's sets go up for those seqs (upstream.c). */
     return hub_upward_note(x->h, x->seq_lo, cs_replica_seq(hub_replica(x->h)));

@@ -15,6 +15,7 @@
 #include "hub.h"
 #include "guard.h"
 #include "inbox.h"
+#include "uplink.h"
 
 #define WRITE_HIGH     (512u << 10) /* stop making chunks for a device above this */
 #define WRITE_HARD_CAP (8u << 20)   /* a peer this far behind is dropped */
@@ -82,6 +83,7 @@ struct server {
      */
     uv_timer_t revoke_timer;
     int revoke_asked;
+    struct uplink uplink; /* the link up to a hub above, on its own thread (uplink.h) */
 };
 
 #define REVOKE_POLL_MS 1000

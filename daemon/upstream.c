@@ -15,14 +15,20 @@
  * all. An entry that stored nothing new (every change a duplicate) has no
  * range and goes nowhere: what it held came from elsewhere.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cellsync/compress.h"
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
+#include "cellsync/meta.h"
 #include "cellsync/origin.h"
+#include "cellsync/output.h"
 #include "cellsync/util.h"
+#include "devsync.h"
 #include "hub_internal.h"
 #include "upstream.h"
 
@@ -52,7 +58,8 @@ struct relay_buf {
     size_t n;
 };
 
-/* Appends an entry's kept sets (a zstd frame of signed sets, or the plain sets of older entries). */
+/* Appends an entry's kept sets (a zstd frame of signed sets, or the plain sets of older entries).
+ */
 static int
 relay_add(struct relay_buf *rb, const uint8_t *kept, size_t len, uint64_t hi, size_t changes)
 {
@@ -145,7 +152,8 @@ hub_upward_chunk(struct hub *h, const uint8_t peer_pk[CS_PK_LEN], uint64_t after
     out->env = NULL;
     out->changes = changes;
     out->last = own.last && keep == rb->n;
-    if (changes == 0)
+    /* An empty chunk still moves the cursor past others' versions (a stick carries it). */
+    if (own.seq_last <= after)
         goto out;
     ret = cs_sync_seal(hub_key(h), peer_pk, own.seq_first, own.seq_last, own.env, own.envlen,
                        relayed_len ? rb->b : NULL, relayed_len, &out->env, &out->envlen);
@@ -155,5 +163,208 @@ out:
     free(own.env);
     free(rb->b);
     free(rb);
+    return ret;
+}
+
+/* ---- the link up, as a device of the hub above ---- */
+
+static int
+up_chunk(void *ud, struct device *d, const uint8_t *peer_pk, uint64_t after, struct cs_chunk *out,
+         char *err, size_t errlen)
+{
+    (void)d;
+    return hub_upward_chunk(ud, peer_pk, after, out, err, errlen);
+}
+
+/* What waits to go up after `after`: this hub's own versions and the changes of its entries. */
+static int
+up_count(struct hub *h, uint64_t after, uint64_t *own, uint64_t *relayed, uint64_t *entries)
+{
+    sqlite3_stmt *st;
+    int rc = cs_replica_count_own(hub_replica(h), after, own);
+    if (rc != 0)
+        return rc;
+    if ((rc = cs_stmt_get(&h->stmts, ST_UPWARD_WAITING, &st)) != SQLITE_OK)
+        return cs_sqlite_code(rc);
+    sqlite3_bind_int64(st, 1, (int64_t)after);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *entries = (uint64_t)sqlite3_column_int64(st, 0);
+        *relayed = (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : cs_sqlite_code(rc);
+}
+
+static int
+up_total(void *ud, struct device *d, uint64_t after, uint64_t *total)
+{
+    uint64_t own = 0, relayed = 0, entries = 0;
+    (void)d;
+    int ret = up_count(ud, after, &own, &relayed, &entries);
+    *total = own + relayed;
+    return ret;
+}
+
+int
+hub_upstream_open(struct hub *h, struct device *d, char *err, size_t errlen)
+{
+    char keypath[PATH_MAX], pk[2 * CS_PK_LEN + 1];
+    memset(d, 0, sizeof(*d));
+    if (cs_replica_meta_get(hub_replica(h), CS_META_HUB_PK, pk, sizeof(pk)) != 0 || pk[0] == 0)
+        return cs_errf(err, errlen, CS_ENOTFOUND,
+                       _("this hub has no hub above it: a hub below another is made with "
+                         "'cellsyncd init --upstream FILE' and the enrollment file of role hub "
+                         "from the hub above"));
+    if (snprintf(keypath, sizeof(keypath), "%s/%s", h->state, HUB_KEY) >= (int)sizeof(keypath))
+        return cs_errf(err, errlen, CS_EINVAL, _("state directory '%s': path too long"), h->state);
+    return device_open(d, hub_replica(h), keypath, NULL, err, errlen);
+}
+
+/* The try noted in meta: when, and what it said (nothing once one finished). */
+static void
+up_note(struct hub *h, int ok, const char *why)
+{
+    char now[24];
+    struct cs_replica *r = hub_replica(h);
+    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    cs_replica_meta_set(r, CS_META_UP_TRIED, now);
+    if (ok)
+        cs_replica_meta_set(r, CS_META_UP_OK, now);
+    cs_replica_meta_set(r, CS_META_UP_ERROR, ok ? "" : why);
+}
+
+int
+hub_upstream_sync(struct hub *h, const char *addr, int timeout, struct devsync_result *res,
+                  char *err, size_t errlen)
+{
+    struct device d;
+    char enrolled[256];
+    int ret;
+
+    memset(res, 0, sizeof(*res));
+    if ((ret = hub_upstream_open(h, &d, err, errlen)) != 0)
+        return ret;
+    if (addr == NULL || addr[0] == 0) {
+        if (cs_replica_meta_get(hub_replica(h), CS_META_HUB_ADDR, enrolled, sizeof(enrolled)) != 0)
+            enrolled[0] = 0;
+        addr = enrolled;
+    }
+    struct devsync_opts o = {
+        .addr = addr, .timeout = timeout, .make_chunk = up_chunk, .count = up_total, .ud = h};
+    ret = devsync_run(hub_replica(h), &d, &o, res, err, errlen);
+    if (ret != 0)
+        hub_log_forget(h);
+    up_note(h, ret == 0, err);
+    device_release(&d);
+    return ret;
+}
+
+int
+hub_upstream_export(struct hub *h, const char *path, struct device_tally *t, char *err,
+                    size_t errlen)
+{
+    struct device d;
+    int ret = hub_upstream_open(h, &d, err, errlen);
+    if (ret == 0)
+        ret = device_export(&d, path, up_chunk, h, NULL, t, err, errlen);
+    device_release(&d);
+    return ret;
+}
+
+int
+hub_upstream_import(struct hub *h, const char *path, struct device_tally *t, char *err,
+                    size_t errlen)
+{
+    struct device d;
+    int ret = hub_upstream_open(h, &d, err, errlen);
+    if (ret == 0 && (ret = device_import(&d, path, NULL, t, err, errlen)) != 0)
+        hub_log_forget(h);
+    if (ret == 0 || ret != CS_ENOTFOUND)
+        up_note(h, ret == 0, err);
+    device_release(&d);
+    return ret;
+}
+
+/* ---- `cellsyncd upstream status` ---- */
+
+/* A time kept in meta (Unix seconds) bound as ?i: local "DD/MM/YYYY HH:MM" (or ISO UTC), or NULL.
+ */
+static void
+bind_time(sqlite3_stmt *st, int i, struct cs_replica *r, const char *key, int iso)
+{
+    char v[24];
+    time_t t;
+    struct tm tm;
+    char out[32];
+    if (cs_replica_meta_get(r, key, v, sizeof(v)) != 0 || (t = (time_t)atoll(v)) == 0 ||
+        (iso ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)) == NULL ||
+        strftime(out, sizeof(out), iso ? "%Y-%m-%dT%H:%M:%SZ" : "%d/%m/%Y %H:%M", &tm) == 0) {
+        sqlite3_bind_null(st, i);
+        return;
+    }
+    sqlite3_bind_text(st, i, out, -1, SQLITE_TRANSIENT);
+}
+
+static void
+bind_meta(sqlite3_stmt *st, int i, struct cs_replica *r, const char *key)
+{
+    char v[1024];
+    if (cs_replica_meta_get(r, key, v, sizeof(v)) == 0 && v[0] != 0)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int
+hub_upstream_status(struct hub *h, FILE *f, int json, char *err, size_t errlen)
+{
+    static const char kv_sql[] = "SELECT ?1, ?2, ?3, coalesce(?4, ?10), ?5, ?6, ?7, ?8, ?9";
+    static const char json_sql[] =
+        "SELECT json_object('above', ?1, 'above_key', ?2, 'unit', ?3, 'last_sync', ?4,"
+        " 'last_try', ?5, 'last_error', ?6, 'waiting_changes', ?7, 'waiting_sets', ?8,"
+        " 'received_seq', ?9)";
+    static const char *const labels[] = {N_("hub above"),
+                                         N_("its key"),
+                                         N_("this hub's unit"),
+                                         N_("last sync"),
+                                         N_("last try"),
+                                         N_("last error"),
+                                         N_("changes to send up"),
+                                         N_("device sets among them"),
+                                         N_("received from above up to")};
+    struct cs_replica *r = hub_replica(h);
+    struct device d;
+    sqlite3_stmt *st = NULL;
+    uint64_t own = 0, relayed = 0, entries = 0;
+    int ret = hub_upstream_open(h, &d, err, errlen);
+
+    if (ret != 0)
+        return ret;
+    if ((ret = up_count(h, device_meta_u64(r, CS_META_HUB_ACK_SEQ), &own, &relayed, &entries)) !=
+        0) {
+        cs_errf(err, errlen, ret, _("cannot count what waits to go up: %s"), cs_strerror(ret));
+        goto out;
+    }
+    if (sqlite3_prepare_v2(h->db, json ? json_sql : kv_sql, -1, &st, NULL) != SQLITE_OK) {
+        ret = hub__db_fail(h, sqlite3_errcode(h->db), err, errlen, NC_("cannot %s", "read"));
+        goto out;
+    }
+    struct cs_id above;
+    char above_id[CS_ID_SHORT_LEN + 1];
+    cs_pk_id(d.hub_pk, &above);
+    cs_id_short(&above, above_id);
+    bind_meta(st, 1, r, CS_META_HUB_ADDR);
+    sqlite3_bind_text(st, 2, above_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, hub_root_org(h), -1, SQLITE_STATIC);
+    bind_time(st, 4, r, CS_META_UP_OK, json);
+    bind_time(st, 5, r, CS_META_UP_TRIED, json);
+    bind_meta(st, 6, r, CS_META_UP_ERROR);
+    sqlite3_bind_int64(st, 7, (int64_t)(own + relayed));
+    sqlite3_bind_int64(st, 8, (int64_t)entries);
+    sqlite3_bind_int64(st, 9, (int64_t)device_meta_u64(r, CS_META_HUB_SEQ));
+    if (!json)
+        sqlite3_bind_text(st, 10, _("never"), -1, SQLITE_STATIC);
+    ret = json ? cs_out_json(f, st, err, errlen) : cs_out_kv(f, st, labels, err, errlen);
+out:
+    sqlite3_finalize(st);
+    device_release(&d);
     return ret;
 }

@@ -83,8 +83,10 @@ static const char no_search_sql[] =
 static int
 columns_add(sqlite3 *db, char **msg)
 {
-    static const char *const sql_type[] = {[CS_SCHEMA_TEXT] = "TEXT", [CS_SCHEMA_DATE] = "TEXT",
-                                           [CS_SCHEMA_CODE] = "TEXT", [CS_SCHEMA_REF] = "BLOB",
+    static const char *const sql_type[] = {[CS_SCHEMA_TEXT] = "TEXT",
+                                           [CS_SCHEMA_DATE] = "TEXT",
+                                           [CS_SCHEMA_CODE] = "TEXT",
+                                           [CS_SCHEMA_REF] = "BLOB",
                                            [CS_SCHEMA_INT] = "INTEGER"};
     sqlite3_stmt *st = NULL;
     size_t n;
@@ -104,8 +106,8 @@ columns_add(sqlite3 *db, char **msg)
             }
             if (rc != SQLITE_DONE)
                 break;
-            char *add = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s",
-                                        tables[t].name, col->name, sql_type[col->type]);
+            char *add = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN \"%w\" %s", tables[t].name,
+                                        col->name, sql_type[col->type]);
             rc = add == NULL ? SQLITE_NOMEM : sqlite3_exec(db, add, NULL, NULL, msg);
             sqlite3_free(add);
         }

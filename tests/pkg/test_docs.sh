@@ -35,7 +35,9 @@ done
 for c in $(commands "$cellsync"); do
     has cellsync.1 ".SS \"cellsync $c" && ok || bad "cellsync.1 has no section for 'cellsync $c'"
     # A command with verbs lists them when run without one.
-    verbs=$("$cellsync" "$c" 2>&1 | sed -n '/^verbs:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')
+    # A command without verbs runs (`cellsync ui` serves until stopped): a few seconds only.
+    verbs=$(timeout 3 "$cellsync" "$c" 2>&1 </dev/null |
+        sed -n '/^verbs:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')
     if [ -n "$verbs" ]; then
         for v in $verbs; do
             for o in $("$cellsync" "$c" "$v" --help 2>&1 | options); do

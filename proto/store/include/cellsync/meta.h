@@ -64,5 +64,14 @@
 
 /* The code of the org unit at the root of the hub's tree. */
 #define CS_META_ROOT_ORG "root_org"
+/*
+ * A hub below another (daemon/upstream.c) keeps the device keys above for
+ * its link up, and: when it last tried to sync up and when one last
+ * finished (Unix seconds), and what the last failed try said ("" once one
+ * finished).
+ */
+#define CS_META_UP_TRIED "upstream_tried"
+#define CS_META_UP_OK    "upstream_ok"
+#define CS_META_UP_ERROR "upstream_error"
 
 #endif
