@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "hub.h"
 #include "ops.h"
+#include "upstream.h"
 
 static void
 usage(FILE *f)
@@ -80,6 +81,22 @@ key_rotate(const struct conf *conf)
 
     if (hub_open(&h, conf->state, err, sizeof(err)) != 0)
         return cmd_fail("%s", err);
+    /*
+     * A hub below another is a device of the hub above, known there by this
+     * key, and its own writes carry its first key's id: a new key would be
+     * a stranger there. Not yet: it is enrolled again instead.
+     */
+    struct device up;
+    int below = hub_upstream_open(h, &up, err, sizeof(err)) == 0;
+    device_release(&up);
+    if (below) {
+        hub_close(h);
+        return cmd_fail("%s",
+                        _("this hub syncs up to a hub above, which knows it by this key: "
+                          "rotating the key of a hub below another is not supported yet; "
+                          "if the key was exposed, have the hub above revoke it and make "
+                          "this hub again with a new enrollment (cellsyncd init --upstream)"));
+    }
     int ret = hub_key_rotate(h, pk, &voided, err, sizeof(err));
     hub_close(h);
     if (ret != 0)

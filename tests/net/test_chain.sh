@@ -105,6 +105,9 @@ equal "x2's units" "CB-03 CB-04 TI-01 XA-02" \
 at x1 0 "last sync: *[0-9][0-9]/[0-9][0-9]/20[0-9][0-9]" -- upstream status
 at x1 0 '"waiting_changes":0' -- upstream status --json
 at prov 1 "no hub above" -- upstream sync
+# The hub above knows a commune by its key: rotating it is refused, changing nothing.
+at x1 1 "not supported yet" -- key rotate
+at x1 0 "synced with the hub above" -- upstream sync
 
 echo "Two cells under each commune, enrolled there"
 serve x1
