@@ -116,8 +116,8 @@ uplink_start(struct uplink *u, const struct conf *c)
         return CS_ENOMEM;
     }
     u->started = 1;
-    logf_("info", NULL, "event=upstream-start addr=%s interval=%u",
-          u->addr[0] ? u->addr : "-", u->interval);
+    logf_("info", NULL, "event=upstream-start addr=%s interval=%u", u->addr[0] ? u->addr : "-",
+          u->interval);
     return 0;
 }
 
