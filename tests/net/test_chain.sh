@@ -16,6 +16,9 @@ cellsync=$1 cellsyncd=$2 proxy=$3 fixture=$4
 . "$(dirname "$0")/../cli/lib.sh"
 
 conf=$dir/hub.conf cuts=0
+# Set by serve (eval): each hub's address.
+addr_prov='' haddr=''
+
 # Dozens of syncs from 127.0.0.1 in seconds: over the per-address handshake rate, which
 # this test does not measure. The serving hubs do not sync up on their own: the test does.
 printf 'handshakes_per_address = 100000\nupstream = off\n' >"$conf"
