@@ -111,7 +111,8 @@ test-asan: deps
 # on the worker (net_faults cuts a sync at many points); test_conn drives the connection
 # code and the worker on a real loop; net_busy reads msg1s on the crypto stage (libuv's
 # threadpool) beside the worker; cli_ui_sync runs the web pages' sync and stick jobs
-# on their worker thread beside the server's. Every process writes its
+# on their worker thread beside the server's; net_chain runs three hubs, each a device of
+# the one above it, their syncs up beside their workers. Every process writes its
 # ThreadSanitizer report to tsan-logs/ of the build tree (the tests do not look at a
 # hub's exit status), and any report fails the target. net_many with 40 devices: 200
 # take over a minute under TSan, near the test's 120 s bound on a busy machine (all 200
@@ -121,7 +122,7 @@ test-asan: deps
 # randomization off where setarch may turn it off: gcc 12's ThreadSanitizer stops at
 # start ("unexpected memory mapping") on kernels that randomize mmap with more than 30
 # bits (vm.mmap_rnd_bits = 32; github.com/google/sanitizers/issues/1716).
-TSAN_TESTS ?= test_conn cli_sync cli_bundle cli_ops cli_ui_sync net_hostile net_busy net_revoke net_faults net_many net_crash
+TSAN_TESTS ?= test_conn cli_sync cli_bundle cli_ops cli_ui_sync net_hostile net_busy net_revoke net_faults net_many net_crash net_chain
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TSAN=ON $(CMAKE_FLAGS)
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
@@ -142,11 +143,11 @@ test-tsan: deps
 # block definitely or indirectly lost, fails the target. Under valgrind each run of a
 # binary costs about 1 s of CPU, so a subset: the CLI's refusals, a candidate's whole
 # path, live sync through a real hub, and bundles through the hub's import and inbox (267
-# runs, 300 s of CPU). Left out: tests on timing (net_hostile: a 2 s handshake timeout;
+# runs, 300 s of CPU), and hubs chained live and by stick (net_chain). Left out: tests on timing (net_hostile: a 2 s handshake timeout;
 # net_crash, net_client_crash: SIGKILL at moments), tests of volume (net_many: 200
 # devices, net_faults: a large sync cut at many points, cli_reports: a generated district)
 # and the other CLI tests (paths ASan already covers).
-VALGRIND_TESTS ?= cli_cellsync cli_candidate cli_sync cli_bundle
+VALGRIND_TESTS ?= cli_cellsync cli_candidate cli_sync cli_bundle net_chain
 test-valgrind:
 	$(MAKE) deps EXTRA_DEBS="valgrind"
 	cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCS_VALGRIND=ON $(CMAKE_FLAGS)
