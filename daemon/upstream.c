@@ -73,6 +73,12 @@ relay_add(struct relay_buf *rb, const uint8_t *kept, size_t len, uint64_t hi, si
         kept = plain;
         len = plen;
     }
+    /* A chunk carries about CS_SYNC_CHUNK: an entry past it waits for the next (1), unless first.
+     */
+    if (rb->n > 0 && rb->len + len > CS_SYNC_CHUNK) {
+        ret = 1;
+        goto out;
+    }
     /* Only origin-signed sets can go up; an envelope of before wire 5 is this hub's alone. */
     struct cs_signed s;
     size_t off = 0;
@@ -106,11 +112,13 @@ relay_gather(struct hub *h, uint64_t after, struct relay_buf *rb, char *err, siz
            (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const uint8_t *kept = sqlite3_column_blob(st, 1);
         size_t len = (size_t)sqlite3_column_bytes(st, 1);
-        /* Never more than a chunk may carry: the next entry waits for the next chunk. */
-        if (rb->n > 0 && rb->len + len > CS_SYNC_MAX_PLAIN / 4)
+        ret = relay_add(rb, kept, len, (uint64_t)sqlite3_column_int64(st, 0),
+                        (size_t)sqlite3_column_int64(st, 2));
+        if (ret == 1) {
+            ret = 0;
             break;
-        if ((ret = relay_add(rb, kept, len, (uint64_t)sqlite3_column_int64(st, 0),
-                             (size_t)sqlite3_column_int64(st, 2))) != 0) {
+        }
+        if (ret != 0) {
             cs_errf(err, errlen, ret, _("cannot read audit entry %lld: %s"),
                     (long long)sqlite3_column_int64(st, 3), cs_strerror(ret));
             break;
@@ -141,6 +149,19 @@ hub_upward_chunk(struct hub *h, const uint8_t peer_pk[CS_PK_LEN], uint64_t after
                                 .upto = rb->n > 0 ? rb->e[rb->n - 1].hi : 0};
     if ((ret = cs_sync_make_set(r, hub_key(h), after, &f, CS_SYNC_CHUNK, &own, err, errlen)) != 0)
         goto out;
+    /*
+     * A large transaction of its own and a large entry (each may come near
+     * CS_SYNC_MAX_PLAIN) do not fit one chunk: its own writes before the
+     * entry go first, alone (with the entry, should it start at once).
+     */
+    if (rb->n > 0 && own.envlen + CS_ORIGIN_HEADER + rb->e[0].end > CS_SYNC_MAX_PLAIN) {
+        free(own.env);
+        own = (struct cs_chunk){0};
+        f.upto = rb->e[0].hi - 1 > after ? rb->e[0].hi - 1 : rb->e[0].hi;
+        if ((ret = cs_sync_make_set(r, hub_key(h), after, &f, CS_SYNC_CHUNK, &own, err, errlen)) !=
+            0)
+            goto out;
+    }
     /* Its own set was cut before them: the entries past the cut wait for the next chunk. */
     size_t keep = rb->n, relayed_len = 0, changes = own.changes;
     while (keep > 0 && rb->e[keep - 1].hi > own.seq_last)
