@@ -208,6 +208,20 @@ equal "the device records at x1 and the province" \
                  ('XA-01','CB-01','CB-02') ORDER BY id")" \
     "$(sql x1 "SELECT name || org_unit || role || pk FROM device WHERE org_unit IN
                ('XA-01','CB-01','CB-02') AND name IS NOT NULL ORDER BY id")"
+echo "Bad input: the wrong enrollment, a cut or foreign reply change nothing"
+at prov 0 "role cell" -- enroll --org CB-01 --role cell --name "máy lạ" --addr "$addr_prov" \
+    --out "$dir/cell.enroll"
+at x3 1 "needs an enrollment of role 'hub'" -- init --upstream "$dir/cell.enroll"
+[ ! -e "$dir/x3/hub.key" ] && ok || bad "a refused init --upstream left a hub key behind"
+before=$(hash x2)
+reply=$(ls "$dir"/replies/XA-02_*.reply)
+head -c 200 "$reply" >"$dir/cut.reply"
+at x2 1 "" -- upstream import "$dir/cut.reply"
+before1=$(hash x1)
+at x1 1 "" -- upstream import "$reply"
+equal "x2 after a cut reply" "$before" "$(hash x2)"
+equal "x1 after x2's reply" "$before1" "$(hash x1)"
+at x2 2 "not a number of seconds" -- upstream sync --timeout soon
 echo "the fault proxy cut x1's link up $cuts times"
 [ "$cuts" -gt 0 ] && ok || bad "no cut of the fault proxy landed inside a sync up"
 summary
