@@ -180,6 +180,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* What waits to go up after the hub above's acknowledgment. */
     [ST_UPWARD_WAITING] = "SELECT count(*), coalesce(sum(a.changes), 0) FROM hub_upward u"
                           " JOIN hub_audit a ON a.id = u.audit WHERE u.hi > ?1",
+    /* Moves with every commit of another connection, never with this one's (hub_foreign_version).
+     */
+    [ST_DATA_VERSION] = "PRAGMA data_version",
     /* Right after the audit entry it belongs to, on the same connection. */
     [ST_UPWARD_ADD] = "INSERT INTO hub_upward (audit, lo, hi) VALUES (last_insert_rowid(), ?1, ?2)",
     [ST_UNIT_TREE] = "SELECT parent, cl FROM org_unit WHERE id = ?1",
@@ -763,4 +766,17 @@ hub_init_below(const char *state, const char *enroll_path, char *err, size_t err
         ret = hub_create(state, NULL, &e, err, errlen);
     sodium_memzero(&e, sizeof(e));
     return ret;
+}
+
+unsigned
+hub_foreign_version(struct hub *h)
+{
+    sqlite3_stmt *st;
+    unsigned v = 0;
+    if (cs_stmt_get(&h->stmts, ST_DATA_VERSION, &st) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = (unsigned)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return v;
 }

@@ -113,6 +113,8 @@ int hub_key_rotate(struct hub *h, uint8_t new_pk[CS_PK_LEN], long long *voided, 
 /* `cellsyncd key retire-old`: deletes every retired key kept; *removed counts them. */
 int hub_key_retire(struct hub *h, size_t *removed, char *err, size_t errlen);
 struct cs_replica *hub_replica(struct hub *h);
+/* PRAGMA data_version: changes when another connection (process or thread) committed. */
+unsigned hub_foreign_version(struct hub *h);
 const char *hub_root_org(const struct hub *h);
 
 /*

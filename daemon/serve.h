@@ -52,6 +52,7 @@ struct worker {
     struct job *batch;
     int sync_rc;
     unsigned long long log_syncs;
+    unsigned data_version; /* hub_foreign_version at the last batch: another writer moves it */
     /*
      * The crypto stage (the loop's): hellos whose msg1 waits to be read, the
      * sessions' work waiting (msg2s, chunks; taken first), and how many are on it.

@@ -260,6 +260,16 @@ batch_work(uv_work_t *req)
     sqlite3 *db = cs_replica_db(hub_replica(h));
     unsigned before = data_version(db);
     int wrote = 0;
+    /*
+     * Another connection wrote since the last batch: the link up to a hub
+     * above may have learned that hub's time (the clock offset), which this
+     * hub then tells its devices and judges their stamps by.
+     */
+    unsigned foreign = hub_foreign_version(h);
+    if (foreign != w->data_version) {
+        cs_replica_clock_reload(hub_replica(h));
+        w->data_version = foreign;
+    }
     for (struct job *j = w->batch; j != NULL; j = j->next) {
         job_work(w, h, j);
         /* Everything but making a chunk, reloading or reading revocations writes. */

@@ -1330,6 +1330,14 @@ cs_replica_set_clock_offset(struct cs_replica *r, int64_t ms)
 }
 
 void
+cs_replica_clock_reload(struct cs_replica *r)
+{
+    char buf[32];
+    if (meta_get_raw(r, CS_META_CLOCK_OFFSET_MS, buf, sizeof(buf)) == 0)
+        r->clock.offset_ms = strtoll(buf, NULL, 10);
+}
+
+void
 cs_replica_set_time_source(struct cs_replica *r, cs_hlc_clock_fn fn, void *ud)
 {
     r->clock.clock = fn != NULL ? fn : cs_hlc_wall_ms;

@@ -17,7 +17,7 @@ cellsync=$1 cellsyncd=$2 proxy=$3 fixture=$4
 
 conf=$dir/hub.conf cuts=0
 # Set by serve (eval): each hub's address.
-addr_prov='' haddr=''
+addr_prov='' haddr='' pid_prov=''
 
 # Dozens of syncs from 127.0.0.1 in seconds: over the per-address handshake rate, which
 # this test does not measure. The serving hubs do not sync up on their own: the test does.
@@ -29,6 +29,7 @@ serve() {
     "$cellsyncd" serve --state "$dir/$1" --listen 127.0.0.1:0 --port-file "$dir/$1.port" \
         --config "$conf" 2>>"$dir/$1.log" &
     bg_pids="$bg_pids $!"
+    eval "pid_$1=$!"
     if ! wait_file "$dir/$1.port" 300; then
         echo "FAIL: hub $1 did not start"
         tail -5 "$dir/$1.log"
@@ -222,6 +223,16 @@ at x1 1 "" -- upstream import "$reply"
 equal "x2 after a cut reply" "$before" "$(hash x2)"
 equal "x1 after x2's reply" "$before1" "$(hash x1)"
 at x2 2 "not a number of seconds" -- upstream sync --timeout soon
+echo "The province's time reaches the cells through their commune's serving hub"
+kill -TERM "$pid_prov" && wait "$pid_prov"
+set_meta prov clock_offset_ms 7200000 # the province's clock two hours ahead of this machine's
+serve prov
+at x1 0 "synced with the hub above" -- upstream sync --hub "$addr_prov"
+on c1 0 "synced" -- sync --quiet
+echo "  x1 offset: $(meta x1 clock_offset_ms none), prov: $(meta prov clock_offset_ms none)"
+off=$(meta c1 clock_offset_ms 0)
+[ "$off" -gt 7100000 ] && [ "$off" -lt 7300000 ] && ok ||
+    bad "c1's clock offset after its commune learned the province's time: $off ms, not about 2 h"
 echo "the fault proxy cut x1's link up $cuts times"
 [ "$cuts" -gt 0 ] && ok || bad "no cut of the fault proxy landed inside a sync up"
 summary

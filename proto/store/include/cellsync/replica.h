@@ -113,6 +113,8 @@ void cs_replica_set_max_drift(struct cs_replica *r, uint64_t ms);
  */
 int64_t cs_replica_clock_offset(const struct cs_replica *r);
 int cs_replica_set_clock_offset(struct cs_replica *r, int64_t ms);
+/* The stored offset read again: another connection (a hub's link up) may have set it. */
+void cs_replica_clock_reload(struct cs_replica *r);
 /* For tests and simulations: the physical clock the replica reads (fn NULL: the wall clock). */
 void cs_replica_set_time_source(struct cs_replica *r, cs_hlc_clock_fn fn, void *ud);
 
