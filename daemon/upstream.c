@@ -298,10 +298,12 @@ hub_upstream_import(struct hub *h, const char *path, struct device_tally *t, cha
 {
     struct device d;
     int ret = hub_upstream_open(h, &d, err, errlen);
-    if (ret == 0 && (ret = device_import(&d, path, NULL, t, err, errlen)) != 0)
+    if (ret != 0)
+        return ret;
+    /* A reply is a contact with the hub above, noted as a live sync is. */
+    if ((ret = device_import(&d, path, NULL, t, err, errlen)) != 0)
         hub_log_forget(h);
-    if (ret == 0 || ret != CS_ENOTFOUND)
-        up_note(h, ret == 0, err);
+    up_note(h, ret == 0, err);
     device_release(&d);
     return ret;
 }
