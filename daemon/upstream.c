@@ -130,6 +130,31 @@ relay_gather(struct hub *h, uint64_t after, struct relay_buf *rb, char *err, siz
     return ret;
 }
 
+/*
+ * The hub above merges a chunk's own set before its relayed sets. An own
+ * write made after a relayed entry (a revocation, a unit moved) must not
+ * reach it before that entry: the chunk ends before the first own write
+ * past its first entry, which goes first in the next one.
+ */
+static int
+relay_in_order(struct cs_replica *r, struct relay_buf *rb, char *err, size_t errlen)
+{
+    uint64_t first = 0, later = 0;
+    size_t keep = 1;
+    int ret = rb->n > 1 ? cs_replica_count_own(r, rb->e[0].hi, &first) : 0;
+    while (ret == 0 && keep < rb->n &&
+           (ret = cs_replica_count_own(r, rb->e[keep].hi, &later)) == 0 && later == first)
+        keep++;
+    if (ret != 0)
+        return cs_errf(err, errlen, ret, _("cannot count what waits to go up: %s"),
+                       cs_strerror(ret));
+    if (rb->n > keep) {
+        rb->n = keep;
+        rb->len = rb->e[keep - 1].end;
+    }
+    return 0;
+}
+
 int
 hub_upward_chunk(struct hub *h, const uint8_t peer_pk[CS_PK_LEN], uint64_t after,
                  struct cs_chunk *out, char *err, size_t errlen)
@@ -142,7 +167,8 @@ hub_upward_chunk(struct hub *h, const uint8_t peer_pk[CS_PK_LEN], uint64_t after
     memset(out, 0, sizeof(*out));
     if (rb == NULL)
         return cs_errf(err, errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
-    if ((ret = relay_gather(h, after, rb, err, errlen)) != 0)
+    if ((ret = relay_gather(h, after, rb, err, errlen)) != 0 ||
+        (ret = relay_in_order(r, rb, err, errlen)) != 0)
         goto out;
     /* This hub's own writes up to where the relayed entries end (to the end without any). */
     struct cs_since_filter f = {.only_origin = cs_replica_site(r),
