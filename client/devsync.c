@@ -414,7 +414,7 @@ devsync_run(struct cs_replica *rep, struct device *d, const struct devsync_opts 
                           .o = o,
                           .addr = o->addr,
                           .make_chunk = o->make_chunk ? o->make_chunk : device_own_chunk,
-                          .l = {.fd = -1, .timeout = o->timeout}};
+                          .l = {.fd = -1, .timeout = o->timeout, .stop_fd = o->stop_fd}};
     ret = devsync_go(s);
     if (ret != 0)
         cs_errf(err, errlen, ret, "%s", s->err[0] ? s->err : cs_strerror(ret));

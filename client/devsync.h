@@ -55,6 +55,9 @@ struct devsync_opts {
     /* Called once the hub's welcome is taken in (device_welcome): the clock may have moved. */
     int (*welcomed)(void *ud, char *err, size_t errlen);
     void *ud;
+    /* NULL, or a descriptor that turns readable when the sync must end now (a hub's serve stops).
+     */
+    const int *stop_fd;
 };
 
 /* How a live sync went, as far as it came. */

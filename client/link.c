@@ -16,6 +16,20 @@
 #include "cellsync/i18n.h"
 #include "link.h"
 
+/*
+ * Waits up to the link's timeout for events on fd, or for its stop
+ * descriptor to turn readable (*stopped). poll's count, or -1 with errno.
+ */
+static int
+link_wait(const struct link *l, int fd, short events, short *revents, int *stopped)
+{
+    struct pollfd p[2] = {{fd, events, 0}, {l->stop_fd != NULL ? *l->stop_fd : -1, POLLIN, 0}};
+    int n = poll(p, 2, l->timeout * 1000);
+    *revents = p[0].revents;
+    *stopped = n > 0 && p[1].revents != 0;
+    return n;
+}
+
 /* Splits an address into host (without brackets) and port; the usual port when none is given. */
 static int
 split_address(const char *addr, char *host, size_t hostlen, char port[8], char *err, size_t errlen)
@@ -98,17 +112,19 @@ link_connect(struct link *l, const char *addr, char *err, size_t errlen)
             close(fd);
             continue;
         }
-        struct pollfd p = {fd, POLLOUT, 0};
-        int soerr = 0;
+        short ev = 0;
+        int soerr = 0, stopped = 0;
         socklen_t sl = sizeof(soerr);
-        if (poll(&p, 1, l->timeout * 1000) == 1 &&
+        if (link_wait(l, fd, POLLOUT, &ev, &stopped) > 0 && !stopped && ev != 0 &&
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0) {
             l->fd = fd;
             ret = 0;
             break;
         }
-        errno = soerr ? soerr : ETIMEDOUT;
+        errno = stopped ? ECANCELED : soerr ? soerr : ETIMEDOUT;
         close(fd);
+        if (stopped)
+            break;
     }
     if (ret != 0)
         ret = cs_errf(err, errlen, -errno, _("cannot reach the hub at '%s': %s"), addr,
@@ -192,8 +208,13 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
             return 0;
         if (l->send_err != 0)
             l->outoff = l->outlen = 0; /* nobody reads it any more */
-        struct pollfd p = {l->fd, POLLIN | (l->outoff < l->outlen ? POLLOUT : 0), 0};
-        int n = poll(&p, 1, l->timeout * 1000);
+        short revents = 0;
+        int stopped = 0;
+        int n =
+            link_wait(l, l->fd, POLLIN | (l->outoff < l->outlen ? POLLOUT : 0), &revents, &stopped);
+        if (stopped)
+            return cs_errf(err, errlen, -ECANCELED, _("cannot wait for the hub: %s"),
+                           strerror(ECANCELED));
         if (n == 0)
             return cs_errf(err, errlen, -ETIMEDOUT,
                            _("the hub stopped answering; run 'cellsync sync' again to resume"));
@@ -202,7 +223,7 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
                 continue;
             return cs_errf(err, errlen, -errno, _("cannot wait for the hub: %s"), strerror(errno));
         }
-        if (p.revents & POLLOUT) {
+        if (revents & POLLOUT) {
             ssize_t w = send(l->fd, l->out + l->outoff, l->outlen - l->outoff, MSG_NOSIGNAL);
             /*
              * A hub that stops the sync says why, then hangs up: our send may
@@ -222,7 +243,7 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
                     l->outoff = l->outlen = 0;
             }
         }
-        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (revents & (POLLIN | POLLHUP | POLLERR)) {
             if (l->incap - l->inlen < 65536) {
                 size_t cap = l->incap ? l->incap * 2 : 131072;
                 uint8_t *nb = realloc(l->in, cap);

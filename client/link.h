@@ -21,7 +21,8 @@ struct link {
     struct cs_session sess;
     int sess_ready;
     int timeout;
-    int send_err; /* a send failed (the hub hung up): what it said before is still read */
+    const int *stop_fd; /* NULL, or a descriptor that turns readable when the link must end now */
+    int send_err;       /* a send failed (the hub hung up): what it said before is still read */
 };
 
 /* What moved, for the progress line and the summary. */
