@@ -58,7 +58,7 @@ up_sync(struct hub *h, const struct conf *conf, const char *const *ov)
         link_address(typed, addr, sizeof(addr), err, sizeof(err)) != 0)
         return cmd_usage_error("upstream", _("--hub: %s"), err);
     struct devsync_result res;
-    int ret = hub_upstream_sync(h, addr, (int)timeout, &res, err, sizeof(err));
+    int ret = hub_upstream_sync(h, addr, (int)timeout, NULL, &res, err, sizeof(err));
     device_refusals_release(&res.refusals);
     if (ret != 0)
         return cmd_fail("%s", err);

@@ -4,10 +4,15 @@
  * a live sync (upstream.c) blocks on the network for as long as the link
  * takes, so it stays off the event loop and off the database worker. It
  * opens the hub again for its own connection; SQLite's locks order its
- * writes with the worker's, as they do an admin command's.
+ * writes with the worker's, as they do an admin command's. A stop ends a
+ * sync in flight at once (its link polls the stop pipe): a hub above that
+ * takes the connection and says nothing does not hold up a SIGTERM.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cellsync/error.h"
 #include "cellsync/meta.h"
@@ -38,7 +43,8 @@ uplink_try(struct uplink *u, struct hub *h)
     struct devsync_result res;
     char err[1024] = "";
     cs_replica_set_max_drift(hub_replica(h), (uint64_t)u->max_drift_minutes * 60 * 1000);
-    int ret = hub_upstream_sync(h, u->addr, (int)u->timeout, &res, err, sizeof(err));
+    int ret =
+        hub_upstream_sync(h, u->addr, (int)u->timeout, &u->stop_pipe[0], &res, err, sizeof(err));
     if (ret == 0)
         logf_("info", NULL, "event=upstream-sync sent=%zu received=%zu refused=%zu",
               res.t.sent_changes, res.t.recv_changes, res.t.refused);
@@ -104,21 +110,28 @@ uplink_start(struct uplink *u, const struct conf *c)
     snprintf(u->state, sizeof(u->state), "%s", c->state);
     uplink_conf(u, c);
     u->timeout = 60;
+    if (pipe(u->stop_pipe) != 0)
+        return CS_ENOMEM;
+    fcntl(u->stop_pipe[0], F_SETFD, FD_CLOEXEC);
+    fcntl(u->stop_pipe[1], F_SETFD, FD_CLOEXEC);
     if (uv_mutex_init(&u->mu) != 0)
-        return CS_ENOMEM;
-    if (uv_cond_init(&u->cv) != 0) {
-        uv_mutex_destroy(&u->mu);
-        return CS_ENOMEM;
-    }
+        goto fail_pipe;
+    if (uv_cond_init(&u->cv) != 0)
+        goto fail_mutex;
     if (uv_thread_create(&u->thread, uplink_run, u) != 0) {
         uv_cond_destroy(&u->cv);
-        uv_mutex_destroy(&u->mu);
-        return CS_ENOMEM;
+        goto fail_mutex;
     }
     u->started = 1;
     logf_("info", NULL, "event=upstream-start addr=%s interval=%u", u->addr[0] ? u->addr : "-",
           u->interval);
     return 0;
+fail_mutex:
+    uv_mutex_destroy(&u->mu);
+fail_pipe:
+    close(u->stop_pipe[0]);
+    close(u->stop_pipe[1]);
+    return CS_ENOMEM;
 }
 
 void
@@ -142,8 +155,13 @@ uplink_stop(struct uplink *u)
     u->stop = 1;
     uv_cond_signal(&u->cv);
     uv_mutex_unlock(&u->mu);
+    /* The sync in flight, if any, wakes from its wait on the hub above. */
+    while (write(u->stop_pipe[1], "", 1) < 0 && errno == EINTR)
+        ;
     uv_thread_join(&u->thread);
     uv_cond_destroy(&u->cv);
     uv_mutex_destroy(&u->mu);
+    close(u->stop_pipe[0]);
+    close(u->stop_pipe[1]);
     u->started = 0;
 }

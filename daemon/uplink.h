@@ -24,6 +24,7 @@ struct uplink {
     uv_mutex_t mu;
     uv_cond_t cv;
     int started, stop, now;
+    int stop_pipe[2]; /* written on stop: a sync in flight ends at once */
     char state[PATH_MAX];
     char addr[256]; /* HOST:PORT, or "" for the enrolled address */
     unsigned interval, max_drift_minutes, timeout;
@@ -33,7 +34,7 @@ struct uplink {
 int uplink_start(struct uplink *u, const struct conf *c);
 /* A try now (SIGHUP), and the new interval and address of a reloaded configuration. */
 void uplink_kick(struct uplink *u, const struct conf *c);
-/* Asks the thread to stop and waits for it (a sync in flight ends within its timeout). */
+/* Asks the thread to stop and waits for it (a sync in flight ends at once). */
 void uplink_stop(struct uplink *u);
 
 #endif

@@ -281,8 +281,8 @@ up_note(struct hub *h, int ok, const char *why)
 }
 
 int
-hub_upstream_sync(struct hub *h, const char *addr, int timeout, struct devsync_result *res,
-                  char *err, size_t errlen)
+hub_upstream_sync(struct hub *h, const char *addr, int timeout, const int *stop_fd,
+                  struct devsync_result *res, char *err, size_t errlen)
 {
     struct device d;
     char enrolled[256];
@@ -296,8 +296,12 @@ hub_upstream_sync(struct hub *h, const char *addr, int timeout, struct devsync_r
             enrolled[0] = 0;
         addr = enrolled;
     }
-    struct devsync_opts o = {
-        .addr = addr, .timeout = timeout, .make_chunk = up_chunk, .count = up_total, .ud = h};
+    struct devsync_opts o = {.addr = addr,
+                             .timeout = timeout,
+                             .make_chunk = up_chunk,
+                             .count = up_total,
+                             .ud = h,
+                             .stop_fd = stop_fd};
     ret = devsync_run(hub_replica(h), &d, &o, res, err, errlen);
     if (ret != 0)
         hub_log_forget(h);

@@ -42,11 +42,11 @@ int hub_upstream_open(struct hub *h, struct device *d, char *err, size_t errlen)
 /*
  * `cellsyncd upstream sync`: one live sync with the hub above at addr (NULL
  * or "": the enrolled address), the upward chunks hub_upward_chunk's. The
- * try is noted in meta (CS_META_UP_*), its error too. res as devsync_run's
- * (release res->refusals).
+ * try is noted in meta (CS_META_UP_*), its error too. stop_fd as
+ * devsync_opts' (NULL: none). res as devsync_run's (release res->refusals).
  */
-int hub_upstream_sync(struct hub *h, const char *addr, int timeout, struct devsync_result *res,
-                      char *err, size_t errlen);
+int hub_upstream_sync(struct hub *h, const char *addr, int timeout, const int *stop_fd,
+                      struct devsync_result *res, char *err, size_t errlen);
 /* `cellsyncd upstream export FILE` / `import FILE`: the same by stick (device_export/_import). */
 int hub_upstream_export(struct hub *h, const char *path, struct device_tally *t, char *err,
                         size_t errlen);

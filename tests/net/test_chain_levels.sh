@@ -51,9 +51,10 @@ halt() {
         sleep 0.1
         _i=$((_i + 1))
     done
+    kill -0 "$_pid" 2>/dev/null && bad "$1's serve still runs 3 s after SIGTERM"
     wait "$_pid"
     _rc=$?
-    equal "$1's serve stopped on SIGTERM within 3 s, exit" 0 "$_rc"
+    equal "$1's serve stopped on SIGTERM, exit" 0 "$_rc"
 }
 # at NAME CODE PATTERN -- ARGS: cellsyncd ARGS on the state $dir/NAME.
 at() {
@@ -255,7 +256,13 @@ serve ti "$conf" "${addr_ti##*:}"
 kill -HUP "$pid_x1"
 poll 5 ti "SELECT count(*) FROM candidate WHERE full_name = 'Người c1 Sáu'" 1 && ok ||
     bad "x1 did not catch up once the province was back"
+# A province that takes the connection and says nothing (stopped) holds x1's sync up in
+# flight: a SIGTERM still stops x1 at once.
+kill -STOP "$pid_ti"
+kill -HUP "$pid_x1"
+sleep 1
 halt x1
+kill -CONT "$pid_ti"
 halt ti
 halt x2
 halt tw
