@@ -83,7 +83,8 @@ uplink_run(void *arg)
         uv_mutex_unlock(&u->mu);
         int ok = uplink_try(u, h) == 0;
         uv_mutex_lock(&u->mu);
-        wait = ok ? u->interval : retry;
+        /* A retry never waits longer than the interval (one under 30 s). */
+        wait = ok || retry > u->interval ? u->interval : retry;
         retry = ok ? UPLINK_RETRY_S : (retry * 2 < u->interval ? retry * 2 : u->interval);
     }
     uv_mutex_unlock(&u->mu);

@@ -250,6 +250,8 @@ halt ti
 kill -HUP "$pid_x1"
 logged x1 upstream-failed 3 0 && ok || bad "x1 did not log its failure to sync up"
 at x1 0 "last error: ." -- upstream status
+# Retries back off from 30 s, but never wait longer than the interval.
+logged x1 upstream-failed 12 1 && ok || bad "x1 did not try again within its interval"
 on c1 0 "added candidate" -- candidate add --name "Người c1 Sáu" --birth-date 07/07/2007
 on c1 0 "refused 0" -- sync
 serve ti "$conf" "${addr_ti##*:}"
