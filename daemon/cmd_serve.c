@@ -31,8 +31,10 @@ on_signal(uv_signal_t *sig, int signum)
 {
     struct server *s = sig->data;
     if (signum == SIGHUP) {
-        struct conf n = s->conf;
+        /* The file read afresh: a key taken out of it is back to its default. */
+        struct conf n;
         char err[512];
+        conf_defaults(&n);
         if (conf_load(&n, s->conf_path, s->conf_required, err, sizeof(err)) != 0) {
             logf_("error", NULL, "event=reload-failed error=\"%s\"", err);
             return;
