@@ -27,6 +27,7 @@ uplink_conf(struct uplink *u, const struct conf *c)
     char err[256];
     u->interval = c->upstream_interval;
     u->max_drift_minutes = c->max_drift_minutes;
+    u->off = strcmp(c->upstream, "off") == 0;
     u->addr[0] = 0;
     if (c->upstream[0] != 0 && strcmp(c->upstream, "off") != 0 &&
         link_address(c->upstream, u->addr, sizeof(u->addr), err, sizeof(err)) != 0) {
@@ -36,15 +37,18 @@ uplink_conf(struct uplink *u, const struct conf *c)
     }
 }
 
-/* One try: logged, noted in meta by hub_upstream_sync. 0 when it finished. */
+/*
+ * One try, with the address and bound of the configuration as it was when
+ * it began (a reload may change u's): logged, noted in meta by
+ * hub_upstream_sync. 0 when it finished.
+ */
 static int
-uplink_try(struct uplink *u, struct hub *h)
+uplink_try(struct uplink *u, struct hub *h, const char *addr, unsigned drift_minutes)
 {
     struct devsync_result res;
     char err[1024] = "";
-    cs_replica_set_max_drift(hub_replica(h), (uint64_t)u->max_drift_minutes * 60 * 1000);
-    int ret =
-        hub_upstream_sync(h, u->addr, (int)u->timeout, &u->stop_pipe[0], &res, err, sizeof(err));
+    cs_replica_set_max_drift(hub_replica(h), (uint64_t)drift_minutes * 60 * 1000);
+    int ret = hub_upstream_sync(h, addr, (int)u->timeout, &u->stop_pipe[0], &res, err, sizeof(err));
     if (ret == 0)
         logf_("info", NULL, "event=upstream-sync sent=%zu received=%zu refused=%zu",
               res.t.sent_changes, res.t.recv_changes, res.t.refused);
@@ -80,8 +84,16 @@ uplink_run(void *arg)
         if (u->stop)
             break;
         u->now = 0;
+        /* Reloaded with `upstream = off`: no try until a reload turns it on again. */
+        if (u->off) {
+            wait = u->interval;
+            continue;
+        }
+        char addr[sizeof(u->addr)];
+        unsigned drift = u->max_drift_minutes;
+        memcpy(addr, u->addr, sizeof(addr));
         uv_mutex_unlock(&u->mu);
-        int ok = uplink_try(u, h) == 0;
+        int ok = uplink_try(u, h, addr, drift) == 0;
         uv_mutex_lock(&u->mu);
         /* A retry never waits longer than the interval (one under 30 s). */
         wait = ok || retry > u->interval ? u->interval : retry;

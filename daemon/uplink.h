@@ -7,7 +7,7 @@
  * minutes is used. SIGHUP asks for a try now. Each try is logged
  * (event=upstream-sync or upstream-failed) and noted for `cellsyncd
  * upstream status`. A hub with no hub above, or with `upstream = off`,
- * starts no thread.
+ * starts no thread; one reloaded with `upstream = off` tries no more.
  */
 #ifndef CELLSYNC_DAEMON_UPLINK_H
 #define CELLSYNC_DAEMON_UPLINK_H
@@ -23,8 +23,8 @@ struct uplink {
     uv_thread_t thread;
     uv_mutex_t mu;
     uv_cond_t cv;
-    int started, stop, now;
-    int stop_pipe[2]; /* written on stop: a sync in flight ends at once */
+    int started, stop, now, off; /* off: reloaded with `upstream = off` */
+    int stop_pipe[2];            /* written on stop: a sync in flight ends at once */
     char state[PATH_MAX];
     char addr[256]; /* HOST:PORT, or "" for the enrolled address */
     unsigned interval, max_drift_minutes, timeout;

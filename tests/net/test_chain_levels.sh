@@ -258,12 +258,22 @@ serve ti "$conf" "${addr_ti##*:}"
 kill -HUP "$pid_x1"
 poll 5 ti "SELECT count(*) FROM candidate WHERE full_name = 'Người c1 Sáu'" 1 && ok ||
     bad "x1 did not catch up once the province was back"
+# Reloaded with upstream = off, x1 syncs up no more, not even on SIGHUP.
+printf 'handshakes_per_address = 100000\nupstream = off\n' >"$dir/auto.conf"
+n=$(grep -c "event=upstream-" "$dir/x1.log") r=$(grep -c "event=reload" "$dir/x1.log")
+kill -HUP "$pid_x1"
+logged x1 reload 3 "$r" && ok || bad "x1 did not reload its configuration"
+sleep 1
+equal "x1's tries up after a reload with upstream = off" "$n" "$(grep -c "event=upstream-" "$dir/x1.log")"
 # A province that takes the connection and says nothing (stopped) holds x1's sync up in
-# flight: a SIGTERM still stops x1 at once.
+# flight (the reload that turns it on again asks for it): a SIGTERM still stops x1 at once.
+printf 'handshakes_per_address = 100000\nupstream_interval = 10\n' >"$dir/auto.conf"
+f=$(grep -c "event=upstream-failed" "$dir/x1.log")
 kill -STOP "$pid_ti"
 kill -HUP "$pid_x1"
 sleep 1
 halt x1
+logged x1 upstream-failed 0 "$f" && ok || bad "x1 had no sync up in flight when it stopped"
 kill -CONT "$pid_ti"
 halt ti
 halt x2
