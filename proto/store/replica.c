@@ -276,6 +276,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                               " AND site = ?5"),
     [ST_COUNT_OWN] = "SELECT (SELECT count(*) FROM cs_reg WHERE seq > ?2 AND site = ?1)"
                      " + (SELECT count(*) FROM cs_old WHERE seq > ?2 AND site = ?1)",
+    /* By the seq indexes, from ?2 on: as far as the first own version, not the whole tail. */
+    [ST_NEXT_OWN] =
+        "SELECT min(s) FROM (SELECT (SELECT seq FROM cs_reg WHERE seq > ?2 AND site = ?1"
+        " ORDER BY seq LIMIT 1) AS s UNION ALL SELECT (SELECT seq FROM cs_old"
+        " WHERE seq > ?2 AND site = ?1 ORDER BY seq LIMIT 1))",
     [ST_SINCE_RANGE] = SINCE_BOTH("v.seq > ?1 AND v.seq <= ?2"),
     [ST_LOG_ADD] = "INSERT OR IGNORE INTO cs_log(key, seq, last) VALUES (?1, ?2, ?3)",
     /* A moved row's versions, one entry each with last = -seq: no transaction's range. */
@@ -1446,6 +1451,22 @@ cs_replica_count_own(struct cs_replica *r, uint64_t after, uint64_t *count)
     sqlite3_bind_int64(st, 2, (int64_t)after);
     if ((rc = sqlite3_step(st)) == SQLITE_ROW)
         *count = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : CS_ESQLITE;
+}
+
+int
+cs_replica_next_own(struct cs_replica *r, uint64_t after, uint64_t *seq)
+{
+    sqlite3_stmt *st;
+    int rc = cs_stmt_get(&r->stmts, ST_NEXT_OWN, &st);
+    *seq = 0;
+    if (rc != SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_int64(st, 1, r->site_ix);
+    sqlite3_bind_int64(st, 2, (int64_t)after);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        *seq = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : CS_ESQLITE;
 }

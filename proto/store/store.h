@@ -75,6 +75,7 @@ enum {
     ST_HAS_LATER,
     ST_VER_HELD,
     ST_COUNT_OWN,
+    ST_NEXT_OWN,
     ST_SINCE_RANGE,
     ST_LOG_ADD,
     ST_LOG_RELOG,

@@ -797,7 +797,7 @@ test_learn_hub_time(void **state)
     cs_replica_close(r);
 }
 
-/* Counting own writes after a seq; today's date on the corrected clock. */
+/* Counting own writes after a seq, the next one; today's date on the corrected clock. */
 static void
 test_count_own_and_today(void **state)
 {
@@ -817,6 +817,18 @@ test_count_own_and_today(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(cs_replica_count_own(a, 1, &n), 0);
     assert_int_equal(n, 1);
+    /* The next own write after a seq: a's are 1 and 2, b's change it took is 3. */
+    assert_int_equal(cs_replica_next_own(a, 0, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(cs_replica_next_own(a, 1, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(cs_replica_next_own(a, 2, &n), 0);
+    assert_int_equal(n, 0);
+    set_text(a, &row, "phone", "2");
+    assert_int_equal(cs_replica_next_own(a, 2, &n), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(cs_replica_next_own(a, 1, &n), 0);
+    assert_int_equal(n, 2); /* superseded by 4, still a write of a's at 2 */
 
     /* 2031-01-01 12:00 UTC on this clock, and the hub 5 days behind it. */
     uint64_t wall = UINT64_C(1924992000000) + 12 * 3600 * 1000;

@@ -155,6 +155,8 @@ uint64_t cs_replica_seq(struct cs_replica *r);
 
 /* How many versions of this replica's own writes have seq > after: what a sync from there sends. */
 int cs_replica_count_own(struct cs_replica *r, uint64_t after, uint64_t *count);
+/* The lowest seq > after of this replica's own writes (superseded or not), 0 when none. */
+int cs_replica_next_own(struct cs_replica *r, uint64_t after, uint64_t *seq);
 
 /*
  * Local writes. begin opens a write transaction (BEGIN IMMEDIATE) and takes
