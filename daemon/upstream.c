@@ -139,15 +139,14 @@ relay_gather(struct hub *h, uint64_t after, struct relay_buf *rb, char *err, siz
 static int
 relay_in_order(struct cs_replica *r, struct relay_buf *rb, char *err, size_t errlen)
 {
-    uint64_t first = 0, later = 0;
+    uint64_t next = 0;
     size_t keep = 1;
-    int ret = rb->n > 1 ? cs_replica_count_own(r, rb->e[0].hi, &first) : 0;
-    while (ret == 0 && keep < rb->n &&
-           (ret = cs_replica_count_own(r, rb->e[keep].hi, &later)) == 0 && later == first)
-        keep++;
+    int ret = rb->n > 1 ? cs_replica_next_own(r, rb->e[0].hi, &next) : 0;
     if (ret != 0)
         return cs_errf(err, errlen, ret, _("cannot count what waits to go up: %s"),
                        cs_strerror(ret));
+    while (keep < rb->n && (next == 0 || rb->e[keep].hi < next))
+        keep++;
     if (rb->n > keep) {
         rb->n = keep;
         rb->len = rb->e[keep - 1].end;
