@@ -227,6 +227,9 @@ equal "the province's replica after the refused relay" "$before" "$(hash ti)"
 equal "c2's late changes kept for review at the province" \
     "$(grep -c "^relay: refused" "$out")" \
     "$(sql ti "SELECT count(*) FROM hub_refused WHERE kind = 27 AND hex(origin) = '$c2site'")"
+# By stick, c2's late write is refused at x1 itself: nothing of it is there to go up.
+on c2 0 "wrote" -- bundle export "$dir/c2.bundle"
+at x1 1 "this device was revoked" -- import "$dir/c2.bundle"
 at x1 0 '"waiting_changes":0' -- upstream status --json
 
 echo "A serving commune syncs up by itself, at once on SIGHUP, through a province that stops"
