@@ -6,10 +6,12 @@
 # the centre holds each cell's records as the cell signed them (the province relays the
 # commune's sets and the cells' sets the commune relayed); what the centre writes reaches
 # down within each scope; a serving commune syncs up on its own schedule, at once on
-# SIGHUP, through a province that stops and comes back, and still stops on SIGTERM; a
-# revocation at a commune travels up, and the province refuses the revoked cell's sets
-# relayed after it; and the same drift bound holds at every level (a commune offline for
-# weeks has nothing refused; a cell's clock ahead is corrected at its commune, and the
+# SIGHUP, retries within its interval through a province that stops and comes back, tries
+# no more once reloaded with upstream = off, and stops on SIGTERM at once, even with a sync
+# up in flight to a province that says nothing; a revocation at a commune travels up, the
+# cell's set taken before it still goes up, and the province refuses the revoked cell's
+# sets relayed after it; and the same drift bound holds at every level (a commune offline
+# for weeks has nothing refused; a cell's clock ahead is refused at its commune, and the
 # corrected stamps are what goes up).
 # The tree: TW-01 (centre) -> TI-01 -> XA-01 -> CB-01, CB-02; TI-01 -> XA-02 -> CB-03.
 # Each hub's addr_NAME and pid_NAME are set by eval (serve):
