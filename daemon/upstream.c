@@ -166,12 +166,18 @@ hub_upward_chunk(struct hub *h, const uint8_t peer_pk[CS_PK_LEN], uint64_t after
     memset(out, 0, sizeof(*out));
     if (rb == NULL)
         return cs_errf(err, errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
+    /*
+     * The end, read before the entries: a merge that commits after this (the
+     * serving hub's, another process) has its entry's hi beyond it, and no
+     * chunk may cover its versions before it carries its sets.
+     */
+    uint64_t top = cs_replica_seq(r);
     if ((ret = relay_gather(h, after, rb, err, errlen)) != 0 ||
         (ret = relay_in_order(r, rb, err, errlen)) != 0)
         goto out;
-    /* This hub's own writes up to where the relayed entries end (to the end without any). */
+    /* This hub's own writes up to where the relayed entries end (to that end without any). */
     struct cs_since_filter f = {.only_origin = cs_replica_site(r),
-                                .upto = rb->n > 0 ? rb->e[rb->n - 1].hi : 0};
+                                .upto = rb->n > 0 ? rb->e[rb->n - 1].hi : top};
     if ((ret = cs_sync_make_set(r, hub_key(h), after, &f, CS_SYNC_CHUNK, &own, err, errlen)) != 0)
         goto out;
     /*
