@@ -233,12 +233,15 @@ fuzz: fuzz-build
 fuzz-ci: fuzz-build
 	@sh tests/fuzz/run.sh --fresh $(FUZZ_BUILD) $(FUZZ_CI_SECONDS) $(FUZZ_BUILD)/ci $(FUZZ_JOBS)
 
-# Randomized convergence (tests/sim/sim.c) on 10,000 seeds: failing seeds and a summary.
+# Randomized convergence (tests/sim/sim.c) on 10,000 seeds: failing seeds and a summary;
+# then the kill trials: the hub, the client, and hubs chained (cell, commune, province).
 soak: build
 	$(BUILD)/tests/test_sim --seeds 10000 --quiet
 	CS_CRASH_TRIALS=100 sh tests/net/test_crash.sh $(BUILD)/client/cellsync \
 	    $(BUILD)/daemon/cellsyncd $(BUILD)/tests/cs_bulk $(BUILD)/tests/cs_fixture
 	CS_CLIENT_CRASH_TRIALS=100 sh tests/net/test_client_crash.sh $(BUILD)/client/cellsync \
+	    $(BUILD)/daemon/cellsyncd $(BUILD)/tests/cs_bulk $(BUILD)/tests/cs_fixture
+	CS_CHAIN_CRASH_TRIALS=50 sh tests/net/test_chain_crash.sh $(BUILD)/client/cellsync \
 	    $(BUILD)/daemon/cellsyncd $(BUILD)/tests/cs_bulk $(BUILD)/tests/cs_fixture
 
 # Translators' refresh: po/POTFILES lists the sources with marked strings (and the
