@@ -31,6 +31,17 @@
  *
  * Not modelled: authorization and scope.
  *
+ * The hubs are plain replicas (the store's merge, not the daemon's), and
+ * so is the upper one: the commune hub sends it change sets of everything
+ * it holds but the upper's own writes, as a hub sends down, not its own
+ * set with its devices' origin-signed sets relayed (daemon/upstream.c,
+ * hub_peer_merge in daemon/peer.c), which needs the daemon's registry and
+ * keys. That path runs in the network tests with the real binaries:
+ * net_chain (tests/net/test_chain.sh: cells, communes and a province, live
+ * and by stick) and net_chain_crash (tests/net/test_chain_crash.sh: the
+ * province, the commune's sync up and its serve killed mid-sync; `make
+ * soak` runs 50 trials).
+ *
  * Usage: test_sim [--seeds N] [--first S] [--seed S] [-v] [-q]
  * Each failing seed is printed; --seed S replays one run with a trace.
  */
