@@ -123,6 +123,9 @@ CELLSYNC_HOME="$dir/c1" "$bulk" candidates $N_CELL >"$out" 2>"$err" && ok || bad
 CELLSYNC_HOME="$dir/c2" "$bulk" candidates $N_CELL >"$out" 2>"$err" && ok || bad "cs_bulk c2"
 CELLSYNC_HOME="$dir/c3" "$bulk" candidates $N_LATE >"$out" 2>"$err" && ok || bad "cs_bulk c3"
 on c1 0 "member" -- member add --name "Đảng viên c1" --status official
+# What the province wrote since, for the commune to take in on its way up.
+at prov 0 "target for XA-01" -- target --org XA-01 --year 2026 --admissions 5
+at prov 0 "day off" -- holiday add 2026-03-10 "Ngày truyền thống tỉnh"
 # The cells' syncs and the commune's own writes interleave in its seqs.
 i=0
 on c1 0 "synced" -- sync --quiet
@@ -266,6 +269,9 @@ while [ "$i" -lt "$trials" ]; do
     equal "trial $i: changes stored twice at the commune" 0 "$(dups x1)"
     equal "trial $i: the commune's targets at the province" 2 \
         "$(sql prov "SELECT count(*) FROM target WHERE org_unit IN ('CB-01', 'CB-02')")"
+    equal "trial $i: the province's target and day off at the commune" "5|1" \
+        "$(sql x1 "SELECT (SELECT admissions FROM target WHERE org_unit = 'XA-01') || '|' ||
+                          (SELECT count(*) FROM holiday WHERE day = '2026-03-10')")"
     equal "trial $i: XA-01's registers at the province and the commune" \
         "$(regs x1 "'CB-01','CB-02'")" "$(regs prov "'CB-01','CB-02'")"
     equal "trial $i: CB-01's registers at the province and c1" \
