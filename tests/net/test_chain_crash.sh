@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Hubs chained (issue 19), killed with SIGKILL mid-sync up, again and again
-# (CS_CHAIN_CRASH_TRIALS, 3 by default; `make soak` runs 50). A province hub and
+# (CS_CHAIN_CRASH_TRIALS, 4 by default; `make soak` runs 50). A province hub and
 # a commune hub below it; the commune's two cells had a busy day (cs_bulk), the
 # commune wrote targets of its own between their syncs, and nothing of it has gone
 # up yet. Each trial starts from that saved state: the commune syncs up
@@ -10,11 +10,14 @@
 #   - the province's daemon, while it merges the commune's chunks;
 #   - the commune's `cellsyncd upstream sync`;
 #   - the commune's `cellsyncd serve`, syncing up on its own thread (uplink.c)
-#     while it merges the third cell's sync.
+#     while it merges the third cell's sync;
+#   - the province's `cellsyncd import` of the commune's `upstream export` (by stick),
+#     a share of an uninterrupted import's time in.
 # After the kill both replicas pass PRAGMA integrity_check and the commune never
 # believes the province acknowledged more than it merged. Then everything is started
 # again, the cell and the commune sync until they finish (after a kill of the serve,
-# the commune syncs up on its serve's thread again), and: the province holds
+# the commune syncs up on its serve's thread again; after a kill of the import, the
+# province imports the bundle again and the commune takes its reply), and: the province holds
 # every change the cells and the commune wrote, each once, with the same registers as
 # the commune and each cell for their units; its audit trail verifies; the commune's
 # `upstream status` shows nothing waiting. At least one kill over the trials must land
@@ -25,7 +28,7 @@
 # shellcheck disable=SC2154
 set -u
 cellsync=$1 cellsyncd=$2 bulk=$3 fixture=$4
-trials=${CS_CHAIN_CRASH_TRIALS:-3}
+trials=${CS_CHAIN_CRASH_TRIALS:-4}
 # shellcheck source=../cli/lib.sh
 . "$(dirname "$0")/../cli/lib.sh"
 
@@ -166,9 +169,10 @@ upserve() {
     halt x1
 }
 # begin MODE [C3_MS]: a trial's start from the saved state: the province and the commune
-# serve, the commune syncs up: by `cellsyncd upstream sync` (pid $uppid), or (MODE serve)
-# on the thread of its serve, which is told the province's address; and C3_MS (0) ms in,
-# c3 syncs with the commune (pid $c3pid). Sets $t0.
+# serve, the commune syncs up: by `cellsyncd upstream sync` (pid $uppid); or (MODE serve)
+# on the thread of its serve, which is told the province's address; or (MODE import) by
+# `upstream export`, which the province takes with `cellsyncd import` (pid $uppid). And
+# C3_MS (0) ms in, c3 syncs with the commune (pid $c3pid). Sets $t0.
 begin() {
     restore snap prov x1 c3
     serve prov
@@ -177,6 +181,14 @@ begin() {
         t0=$(now_ms)
         serve x1 "$dir/up.conf"
         uppid=
+    elif [ "$1" = import ]; then
+        serve x1
+        at x1 0 "for the hub above" -- upstream export "$dir/x1.up"
+        rm -rf "$dir/replies" && mkdir "$dir/replies"
+        t0=$(now_ms)
+        "$cellsyncd" import "$dir/x1.up" --reply-dir "$dir/replies" --state "$dir/prov" \
+            --config "$conf" >"$dir/up.out" 2>&1 </dev/null &
+        uppid=$!
     else
         serve x1
         t0=$(now_ms)
@@ -206,19 +218,32 @@ for _ in 1 2 3; do
     halt prov
 done
 equal "the cells' changes at the province after an uninterrupted sync up" "$total" "$(cells prov)"
-echo "one uninterrupted sync up: $full ms (the shortest of 3)"
+# And the province's import of the commune's bundle, once.
+begin import
+wait "$uppid"
+rc=$?
+import_ms=$(($(now_ms) - t0))
+wait "$c3pid"
+[ $rc -eq 0 ] && ok || bad "an uninterrupted import of the commune's bundle exited $rc: $(cat "$dir/up.out")"
+halt x1
+halt prov
+echo "one uninterrupted sync up: $full ms (the shortest of 3); the province's import of the" \
+    "same by stick: $import_ms ms"
 
 i=0 mid=0
 while [ "$i" -lt "$trials" ]; do
     i=$((i + 1))
-    case $((i % 3)) in
+    case $((i % 4)) in
     1) mode=province ;;
     2) mode=sync ;;
-    *) mode=serve ;;
+    3) mode=serve ;;
+    *) mode=import ;;
     esac
+    t=$full
+    [ $mode = import ] && t=$import_ms
     # A share of the uninterrupted time, spread over 5% to 95% (golden-ratio steps); c3
     # starts its sync at another share, so its merge lands anywhere in the sync up.
-    delay=$(awk -v i="$i" -v t="$full" 'BEGIN { f = i * 0.6180339887; f -= int(f);
+    delay=$(awk -v i="$i" -v t="$t" 'BEGIN { f = i * 0.6180339887; f -= int(f);
                                                 printf "%d", (0.05 + 0.9 * f) * t }')
     c3delay=$(awk -v i="$i" -v t="$full" 'BEGIN { f = i * 0.7548776662; f -= int(f);
                                                   printf "%d", f * t }')
@@ -226,7 +251,7 @@ while [ "$i" -lt "$trials" ]; do
     sleep "$(seconds $((delay - ($(now_ms) - t0))))" 2>/dev/null
     case $mode in
     province) victim=$pid_prov pid_prov= ;;
-    sync) victim=$uppid ;;
+    sync | import) victim=$uppid ;;
     *) victim=$pid_x1 pid_x1= ;;
     esac
     kill -KILL "$victim" 2>/dev/null
@@ -246,7 +271,7 @@ while [ "$i" -lt "$trials" ]; do
     cursor=$(sql prov "SELECT coalesce((SELECT up_seq FROM hub_device WHERE name = 'hub x1'), 0)")
     [ "$ack" -le "$cursor" ] && ok ||
         bad "trial $i: the commune believes seq $ack acknowledged, the province merged to $cursor"
-    [ "$h" -gt 0 ] && [ "$h" -lt "$total" ] && mid=$((mid + 1))
+    [ "$kc" -eq 137 ] && [ "$h" -gt 0 ] && [ "$h" -lt "$total" ] && mid=$((mid + 1))
     what="killed $delay ms in"
     [ "$kc" -ne 137 ] && what="had finished before the kill at $delay ms (exit $kc)"
     echo "trial $i: the $mode $what, with $h of the cells' $total changes at the province" \
@@ -256,10 +281,16 @@ while [ "$i" -lt "$trials" ]; do
     serve prov
     serve x1
     cellsync c3
-    # After a kill of its serve the commune's serve syncs up again on its thread.
+    # After a kill of its serve the commune's serve syncs up again on its thread; after a
+    # kill of the province's import, the province imports the bundle again, the commune
+    # takes the reply, then syncs up live what came since (c3's).
     if [ "$mode" = serve ]; then
         halt x1
         upserve
+    elif [ "$mode" = import ]; then
+        at prov 0 "XA-01" -- import "$dir/x1.up" --reply-dir "$dir/replies"
+        at x1 0 "from the hub above" -- upstream import "$(ls "$dir"/replies/XA-01_*.reply)"
+        upsync
     else
         upsync
     fi
