@@ -10,9 +10,6 @@
 # end every replica holds the same registers for what it shares.
 # The tree (tests/tools/tree_province.csv): TI-01 -> XA-01 -> CB-01, CB-02;
 # TI-01 -> XA-02 -> CB-03, CB-04.
-
-# addr_NAME (serve) and haddr are set through eval.
-# shellcheck disable=SC2154
 set -u
 cellsync=$1 cellsyncd=$2 proxy=$3 fixture=$4
 # shellcheck source=../cli/lib.sh
