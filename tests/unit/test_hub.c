@@ -4,8 +4,11 @@
  * init from an org-tree CSV (and every way a CSV is refused, by line),
  * enrollment files and short codes, admission of devices, scopes,
  * authorization of changes (directly and through a real merge), the
- * downstream filter, the append-only audit trail, the device list, and the
- * hub's incarnations with the downstream cursor they give a hello.
+ * downstream filter, the append-only audit trail, the device list, the
+ * hub's incarnations with the downstream cursor they give a hello, and the
+ * chain of hubs (issue 19): the device registry, the sets a hub below
+ * relays, the upward chunk, the downstream to a hub below, and a replica
+ * of schema 2 opened.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -25,10 +28,12 @@
 #include "cellsync/compress.h"
 #include "cellsync/enroll.h"
 #include "cellsync/error.h"
+#include "cellsync/origin.h"
 #include "cellsync/version.h"
 #include "hub.h"
 #include "hub_internal.h"
 #include "peer.h"
+#include "upstream.h"
 
 static char base[] = "/tmp/cs_hub_XXXXXX";
 static unsigned serial;
@@ -1888,6 +1893,908 @@ test_incarnations(void **state)
     hub_close(h);
 }
 
+/* ---- the registry (issue 19): devices a hub below registers, with their keys ---- */
+
+/* A device of key k as a hub below would register it: id cs_pk_id(pk), its unit and role. */
+static void
+dev_of(const struct cs_key *k, const char *org, const char *role, struct hub_device *d)
+{
+    memset(d, 0, sizeof(*d));
+    memcpy(d->pk, cs_key_pk(k), CS_PK_LEN);
+    cs_pk_id(d->pk, &d->id);
+    snprintf(d->org, sizeof(d->org), "%s", org);
+    snprintf(d->role, sizeof(d->role), "%s", role);
+    snprintf(d->name, sizeof(d->name), "máy %s", org);
+}
+
+/* The record of d (unit, name, role, key; revoked_on when given) in cs, written by w. */
+static void
+add_record(struct fix *f, struct cs_changeset *cs, const struct hub_device *w,
+           const struct hub_device *d, const char *revoked_on)
+{
+    char pk[2 * CS_PK_LEN + 1];
+    sodium_bin2hex(pk, sizeof(pk), d->pk, CS_PK_LEN);
+    add_text(f, cs, w, "device", &d->id, "org_unit", d->org);
+    add_text(f, cs, w, "device", &d->id, "name", d->name);
+    add_text(f, cs, w, "device", &d->id, "role", d->role);
+    add_text(f, cs, w, "device", &d->id, "pk", pk);
+    if (revoked_on != NULL)
+        add_text(f, cs, w, "device", &d->id, "revoked_on", revoked_on);
+}
+
+/* A device enrolled at h with key k, admitted and committed as a session would: *p. */
+static void
+peer_of(struct hub *h, const struct cs_key *k, const char *org, const char *role, const char *name,
+        struct hub_peer *p)
+{
+    struct cs_hello hello;
+    struct cs_welcome w;
+    char msg[160];
+    enroll(h, org, role, name, &hello);
+    assert_int_equal(hub_peer_admit(h, cs_key_pk(k), &hello, p, &w), CS_WELCOME_OK);
+    assert_int_equal(hub_peer_commit(h, p, msg, sizeof(msg)), CS_WELCOME_OK);
+}
+
+static int64_t
+refused_kind(sqlite3 *db, const char *col)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT kind FROM hub_refused WHERE col = '%s' ORDER BY id DESC",
+             col);
+    return sql_int(db, sql);
+}
+
+/*
+ * A hub-role device registers the devices of its subtree in the replica's
+ * device table, each with its key: a record whose key is not its id's is
+ * refused (kept for review), one outside its subtree too, by the set's unit
+ * or the hub's. hub_device_known finds a device enrolled here first, else
+ * one registered with a key, revoked when its record says so.
+ */
+static void
+test_registry(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct hub_device hubdev, c1, c2, other, got;
+    struct hub_scope *s_hub;
+    struct cs_key *k1, *k2, *ko;
+    struct cs_hello hello;
+    char err[256], msg[128];
+    uint8_t pk[CS_PK_LEN];
+    fix_init(&f);
+    sqlite3 *db = db_of(f.h);
+
+    /* A hub below at the grassroots organisation NT-TH: its subtree is NT-TH and its cells. */
+    new_pk(pk);
+    enroll(f.h, "NT-TH", "hub", "xã Tam Hải", &hello);
+    assert_int_equal(hub_admit(f.h, pk, &hello, &hubdev, msg, sizeof(msg)), CS_WELCOME_OK);
+    assert_int_equal(hub_scope_load(f.h, "NT-TH", &s_hub), 0);
+    assert_int_equal(cs_key_generate(&k1), 0);
+    assert_int_equal(cs_key_generate(&k2), 0);
+    assert_int_equal(cs_key_generate(&ko), 0);
+    dev_of(k1, "NT-TH-1", "cell", &c1);
+    dev_of(k2, "NT-TH-2", "cell", &c2);
+    dev_of(ko, "NT-TX-1", "cell", &other);
+
+    struct merge_ud m = {&f, &hubdev, s_hub, 0, NULL};
+    struct cs_apply_opts opts = {
+        .accept = merge_accept, .refused = merge_refused, .ud = &m, .per_change_drift = 1};
+    struct cs_apply_stats st;
+
+    /* Its cell, registered with its key, is taken. */
+    struct cs_changeset *cs = set_new(&hubdev);
+    add_record(&f, cs, &hubdev, &c1, NULL);
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(st.applied, 4);
+    assert_int_equal(st.refused, 0);
+    cs_changeset_free(cs);
+
+    /* A record lending a device another key (or no key at all) is refused, and kept. */
+    struct hub_device lent = c2;
+    memcpy(lent.pk, c1.pk, CS_PK_LEN);
+    cs = set_new(&hubdev);
+    add_record(&f, cs, &hubdev, &lent, NULL);
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(st.refused, 1);
+    assert_int_equal(refused_kind(db, "pk"), CS_REFUSAL_DEVICE_KEY);
+    cs_changeset_free(cs);
+    cs = set_new(&hubdev);
+    add_text(&f, cs, &hubdev, "device", &c2.id, "pk", "not a key");
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(st.refused, 1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_refused WHERE col = 'pk' AND kind = 30"),
+                     2);
+    cs_changeset_free(cs);
+    char pkhex[2 * CS_PK_LEN + 1], sql[256];
+    sodium_bin2hex(pkhex, sizeof(pkhex), c1.pk, CS_PK_LEN);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM device WHERE pk = '%s'", pkhex);
+    assert_int_equal(sql_int(db, sql), 1);
+    assert_int_equal(hub_device_known(f.h, &c2.id, &got), CS_ENOTFOUND);
+
+    /* Outside its subtree: by the set's unit ... */
+    cs = set_new(&hubdev);
+    add_record(&f, cs, &hubdev, &other, NULL);
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(st.applied, 0);
+    assert_int_equal(st.refused, 4);
+    assert_int_equal(refused_kind(db, "pk"), CS_REFUSAL_SCOPE);
+    cs_changeset_free(cs);
+    assert_int_equal(hub_device_known(f.h, &other.id, &got), CS_ENOTFOUND);
+    /* ... or by the hub's: a record another subtree registered is neither edited nor pulled over.
+     */
+    struct hub_device theirs;
+    memset(pk, 0, sizeof(pk));
+    struct cs_key *kt;
+    assert_int_equal(cs_key_generate(&kt), 0);
+    dev_of(kt, "NT-TX-2", "cell", &theirs);
+    sodium_bin2hex(pkhex, sizeof(pkhex), theirs.pk, CS_PK_LEN);
+    hub_writes_text(f.h, "device", &theirs.id, "org_unit", "NT-TX-2");
+    hub_writes_text(f.h, "device", &theirs.id, "pk", pkhex);
+    cs = set_new(&hubdev);
+    add_text(&f, cs, &hubdev, "device", &theirs.id, "name", "máy mượn");
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(st.refused, 1);
+    assert_int_equal(refused_kind(db, "name"), CS_REFUSAL_SCOPE);
+    cs_changeset_free(cs);
+    theirs.org[0] = 0;
+    snprintf(theirs.org, sizeof(theirs.org), "NT-TH-1");
+    cs = set_new(&hubdev);
+    add_record(&f, cs, &hubdev, &theirs, NULL);
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(st.applied, 0);
+    assert_int_equal(st.refused, 4);
+    cs_changeset_free(cs);
+    assert_int_equal(hub_device_known(f.h, &theirs.id, &got), 0);
+    assert_string_equal(got.org, "NT-TX-2");
+
+    /* Known: registered, with its record's unit, role and key; never enrolled here. */
+    assert_int_equal(hub_device_known(f.h, &c1.id, &got), 0);
+    assert_int_equal(cs_id_cmp(&got.id, &c1.id), 0);
+    assert_memory_equal(got.pk, c1.pk, CS_PK_LEN);
+    assert_string_equal(got.org, "NT-TH-1");
+    assert_string_equal(got.role, "cell");
+    assert_int_equal(got.enrolled_at, 0);
+    assert_int_equal(got.revoked_at, 0);
+    /* An enrolled device first, whatever a record says of it. */
+    hub_writes_text(f.h, "device", &f.cell.id, "role", "committee");
+    assert_int_equal(hub_device_known(f.h, &f.cell.id, &got), 0);
+    assert_string_equal(got.role, "cell");
+    assert_int_not_equal(got.enrolled_at, 0);
+    /* A record without a key (a hub before keys) is no device known; nor is an id never seen. */
+    struct cs_id bare;
+    cs_id_new(&bare);
+    hub_writes_text(f.h, "device", &bare, "org_unit", "NT-TH-1");
+    assert_int_equal(hub_device_known(f.h, &bare, &got), CS_ENOTFOUND);
+    cs_id_new(&bare);
+    assert_int_equal(hub_device_known(f.h, &bare, &got), CS_ENOTFOUND);
+
+    /* Revoked below: its record's day says so. */
+    cs = set_new(&hubdev);
+    add_text(&f, cs, &hubdev, "device", &c1.id, "revoked_on", "2026-12-01");
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(st.applied, 1);
+    cs_changeset_free(cs);
+    assert_int_equal(hub_device_known(f.h, &c1.id, &got), 0);
+    assert_int_not_equal(got.revoked_at, 0);
+
+    cs_key_free(k1);
+    cs_key_free(k2);
+    cs_key_free(ko);
+    cs_key_free(kt);
+    hub_scope_free(s_hub);
+    fix_release(&f);
+}
+
+/* ---- relayed sets of registered devices ---- */
+
+/*
+ * A chunk of relayer k (seqs first..last): its own set own, then the sets
+ * sets[i], each signed by keys[i] as its device signed it. OUT: *env, free().
+ */
+static void
+relay_chunk(struct fix *f, const struct cs_key *k, struct cs_changeset *own, uint64_t first,
+            uint64_t last, struct cs_key *const *keys, struct cs_changeset *const *sets, size_t n,
+            uint8_t **env, size_t *envlen)
+{
+    uint8_t *plain, *relayed = NULL;
+    size_t plen, rlen = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *p;
+        size_t len;
+        assert_int_equal(cs_changeset_encode(sets[i], &p, &len), 0);
+        assert_int_equal(cs_origin_sign(keys[i], p, len, &relayed, &rlen), 0);
+        free(p);
+    }
+    cs_changeset_set_seq(own, first, last);
+    assert_int_equal(cs_changeset_encode(own, &plain, &plen), 0);
+    assert_int_equal(cs_sync_seal(k, cs_key_pk(hub_key(f->h)), first, last, plain, plen, relayed,
+                                  rlen, env, envlen),
+                     0);
+    free(plain);
+    free(relayed);
+}
+
+/* A candidate of unit org written by d, with a column more when col is not NULL. */
+static struct cs_changeset *
+candidate_set(struct fix *f, const struct hub_device *d, const char *org, const char *col,
+              const char *val)
+{
+    struct cs_changeset *cs = set_new(d);
+    struct cs_id row;
+    cs_id_new(&row);
+    add_text(f, cs, d, "candidate", &row, "full_name", d->name);
+    add_text(f, cs, d, "candidate", &row, "org_unit", org);
+    if (col != NULL)
+        add_text(f, cs, d, "candidate", &row, col, val);
+    return cs;
+}
+
+static int64_t
+candidates_of(sqlite3 *db, const struct hub_device *d)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM candidate WHERE full_name = '%s'", d->name);
+    return sql_int(db, sql);
+}
+
+static int64_t
+refused_of(sqlite3 *db, const struct hub_device *d, int kind)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM hub_refused WHERE origin = ?1 AND"
+                                        " kind = ?2",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, kind);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/*
+ * A hub below relays the sets of the devices it registered (a province
+ * merging a commune's chunk): the register in the relayer's own set merges
+ * first, so a cell registered in the same chunk is taken; each set is
+ * judged as its device (role and unit), and a set of a device outside the
+ * relayer's subtree, revoked or unknown is refused whole, with its reason.
+ */
+static void
+test_relay_registered(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_key *kr, *k[5];
+    struct hub_device c1, c2, out, rev, unknown;
+    struct hub_peer p;
+    struct hub_merge m;
+    uint8_t *env;
+    size_t envlen;
+    char err[256];
+    fix_init(&f);
+    sqlite3 *db = db_of(f.h);
+    assert_int_equal(cs_key_generate(&kr), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(cs_key_generate(&k[i]), 0);
+    peer_of(f.h, kr, "NT-TH", "hub", "xã Tam Hải", &p);
+    dev_of(k[0], "NT-TH-1", "cell", &c1);
+    dev_of(k[1], "NT-TH-2", "cell", &c2);
+    dev_of(k[2], "NT-TX-1", "cell", &out);
+    dev_of(k[3], "NT-TH-1", "cell", &rev);
+    dev_of(k[4], "NT-TH-2", "cell", &unknown);
+    snprintf(rev.name, sizeof(rev.name), "máy thu hồi");
+    snprintf(unknown.name, sizeof(unknown.name), "máy lạ");
+    /* out: registered by another subtree (its record written at this hub). */
+    char pkhex[2 * CS_PK_LEN + 1];
+    sodium_bin2hex(pkhex, sizeof(pkhex), out.pk, CS_PK_LEN);
+    hub_writes_text(f.h, "device", &out.id, "org_unit", out.org);
+    hub_writes_text(f.h, "device", &out.id, "role", out.role);
+    hub_writes_text(f.h, "device", &out.id, "pk", pkhex);
+
+    /* One chunk: the register of c1, c2 and rev, then c1's set and c2's. */
+    struct cs_changeset *own = set_new(&p.dev);
+    add_record(&f, own, &p.dev, &c1, NULL);
+    add_record(&f, own, &p.dev, &c2, NULL);
+    add_record(&f, own, &p.dev, &rev, "2026-12-01");
+    struct cs_changeset *sets[4];
+    struct cs_key *keys[4] = {k[0], k[1]};
+    sets[0] = candidate_set(&f, &c1, "NT-TH-1", NULL, NULL);
+    sets[1] = candidate_set(&f, &c2, "NT-TH-2", NULL, NULL);
+    relay_chunk(&f, kr, own, 1, 1, keys, sets, 2, &env, &envlen);
+    if (hub_peer_merge(f.h, &p, env, envlen, 0, &m, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(m.nrefused, 0);
+    assert_int_equal(m.st.applied, 13 + 4);
+    hub_merge_release(&m);
+    free(env);
+    cs_changeset_free(own);
+    for (int i = 0; i < 2; i++)
+        cs_changeset_free(sets[i]);
+    assert_int_equal(candidates_of(db, &c1), 1);
+    assert_int_equal(candidates_of(db, &c2), 1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_refused"), 0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit WHERE verdict = 'accepted'"), 1);
+
+    /*
+     * Judged as its device: c1, a cell of NT-TH-1, may not write its
+     * sibling's candidate nor a committee's column, though its relayer
+     * could; c2's committee column is refused, its candidate taken.
+     */
+    own = set_new(&p.dev);
+    keys[0] = k[0];
+    keys[1] = k[1];
+    sets[0] = candidate_set(&f, &c1, "NT-TH-2", NULL, NULL);
+    sets[1] = candidate_set(&f, &c2, "NT-TH-2", "decision_on", "2026-11-30");
+    relay_chunk(&f, kr, own, 2, 2, keys, sets, 2, &env, &envlen);
+    if (hub_peer_merge(f.h, &p, env, envlen, 0, &m, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(m.nrefused, 3);
+    assert_int_equal(m.refused[0].kind, CS_REFUSAL_SCOPE);
+    assert_int_equal(m.refused[2].kind, CS_REFUSAL_COLUMN);
+    hub_merge_release(&m);
+    free(env);
+    cs_changeset_free(own);
+    for (int i = 0; i < 2; i++)
+        cs_changeset_free(sets[i]);
+    assert_int_equal(candidates_of(db, &c1), 1);
+    assert_int_equal(candidates_of(db, &c2), 2);
+    assert_int_equal(refused_of(db, &c1, CS_REFUSAL_SCOPE), 2);
+    assert_int_equal(refused_of(db, &c2, CS_REFUSAL_COLUMN), 1);
+    /* Kept for the device whose change it is. */
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM hub_refused WHERE device = ?1 AND"
+                                        " origin = ?1",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(q, 1, c1.id.b, CS_ID_LEN, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), 2);
+    sqlite3_finalize(q);
+
+    /* Outside the relayer's subtree, revoked, unknown: each set refused whole; c1's taken. */
+    own = set_new(&p.dev);
+    struct cs_key *keys4[4] = {k[2], k[3], k[4], k[0]};
+    sets[0] = candidate_set(&f, &out, "NT-TX-1", NULL, NULL);
+    sets[1] = candidate_set(&f, &rev, "NT-TH-1", NULL, NULL);
+    sets[2] = candidate_set(&f, &unknown, "NT-TH-2", NULL, NULL);
+    sets[3] = candidate_set(&f, &c1, "NT-TH-1", NULL, NULL);
+    relay_chunk(&f, kr, own, 3, 3, keys4, sets, 4, &env, &envlen);
+    if (hub_peer_merge(f.h, &p, env, envlen, 0, &m, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(m.nrefused, 6);
+    assert_int_equal(m.refused[0].kind, CS_REFUSAL_RELAY_SCOPE);
+    assert_int_equal(m.refused[1].kind, CS_REFUSAL_RELAY_SCOPE);
+    assert_int_equal(m.refused[2].kind, CS_REFUSAL_RELAY_REVOKED);
+    assert_int_equal(m.refused[4].kind, CS_REFUSAL_RELAY_UNKNOWN);
+    assert_non_null(strstr(m.refused[0].reason, "NT-TX-1"));
+    assert_int_equal(m.st.applied, 2);
+    hub_merge_release(&m);
+    free(env);
+    cs_changeset_free(own);
+    for (int i = 0; i < 4; i++)
+        cs_changeset_free(sets[i]);
+    assert_int_equal(candidates_of(db, &out), 0);
+    assert_int_equal(candidates_of(db, &rev), 0);
+    assert_int_equal(candidates_of(db, &unknown), 0);
+    assert_int_equal(candidates_of(db, &c1), 2);
+    assert_int_equal(refused_of(db, &out, CS_REFUSAL_RELAY_SCOPE), 2);
+    assert_int_equal(refused_of(db, &rev, CS_REFUSAL_RELAY_REVOKED), 2);
+    assert_int_equal(refused_of(db, &unknown, CS_REFUSAL_RELAY_UNKNOWN), 2);
+    /* The relayer's cursor moved; one audit line per chunk. */
+    assert_int_equal(p.dev.up_seq, 3);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit WHERE device IS NOT NULL"), 3);
+
+    /* A device not a hub relays nothing. */
+    struct hub_peer cp;
+    peer_of(f.h, k[0], "NT-TH-1", "cell", "máy thôn 1", &cp);
+    own = set_new(&cp.dev);
+    keys[0] = k[1];
+    sets[0] = candidate_set(&f, &c2, "NT-TH-2", NULL, NULL);
+    relay_chunk(&f, k[0], own, 1, 1, keys, sets, 1, &env, &envlen);
+    if (hub_peer_merge(f.h, &cp, env, envlen, 0, &m, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(m.nrefused, 2);
+    assert_int_equal(m.refused[0].kind, CS_REFUSAL_RELAY_ROLE);
+    hub_merge_release(&m);
+    free(env);
+    cs_changeset_free(own);
+    cs_changeset_free(sets[0]);
+    assert_int_equal(candidates_of(db, &c2), 2);
+    hub_peer_release(&cp);
+
+    hub_peer_release(&p);
+    cs_key_free(kr);
+    for (int i = 0; i < 5; i++)
+        cs_key_free(k[i]);
+    fix_release(&f);
+}
+
+/* ---- the upward chunk (upstream.c) ---- */
+
+/*
+ * A sealed chunk of d (key k) at seq: rows candidates of d's unit named
+ * "name 0".., each with a note of pad bytes. OUT: *env, free().
+ */
+static void
+named_chunk(struct fix *f, const struct cs_key *k, const struct hub_device *d, uint64_t seq,
+            const char *name, int rows, size_t pad, uint8_t **env, size_t *envlen)
+{
+    struct cs_changeset *cs = set_new(d);
+    char *note = malloc(pad + 1);
+    assert_non_null(note);
+    for (int i = 0; i < rows; i++) {
+        struct cs_id row;
+        char full[80];
+        cs_id_new(&row);
+        snprintf(full, sizeof(full), "%s %d", name, i);
+        add_text(f, cs, d, "candidate", &row, "full_name", full);
+        add_text(f, cs, d, "candidate", &row, "org_unit", d->org);
+        if (pad > 0) {
+            for (size_t j = 0; j < pad; j++)
+                note[j] = (char)('a' + randombytes_uniform(26));
+            note[pad] = 0;
+            add_text(f, cs, d, "candidate", &row, "note", note);
+        }
+    }
+    free(note);
+    relay_chunk(f, k, cs, seq, seq, NULL, NULL, 0, env, envlen);
+    cs_changeset_free(cs);
+}
+
+static void
+merge_env(struct hub *h, struct hub_peer *p, uint8_t *env, size_t envlen)
+{
+    struct hub_merge m;
+    char err[256];
+    if (hub_peer_merge(h, p, env, envlen, 0, &m, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    hub_merge_release(&m);
+    free(env);
+}
+
+/* What the upward chunks said, chunk after chunk. */
+struct up_seen {
+    char names[16][64]; /* the first name of each relayed set */
+    int times[16];      /* how many times it went up */
+    size_t n;
+    uint64_t own;      /* the hub's own changes sent */
+    size_t chunks;     /* chunks with bytes */
+    size_t relayed[8]; /* sets relayed by each of the first chunks */
+};
+
+static void
+seen_add(struct up_seen *u, const char *name, size_t len)
+{
+    for (size_t i = 0; i < u->n; i++)
+        if (strlen(u->names[i]) == len && memcmp(u->names[i], name, len) == 0) {
+            u->times[i]++;
+            return;
+        }
+    assert_true(u->n < 16 && len < 64);
+    memcpy(u->names[u->n], name, len);
+    u->names[u->n][len] = 0;
+    u->times[u->n++] = 1;
+}
+
+static int
+seen_times(const struct up_seen *u, const char *name)
+{
+    for (size_t i = 0; i < u->n; i++)
+        if (strcmp(u->names[i], name) == 0)
+            return u->times[i];
+    return 0;
+}
+
+/*
+ * The upward chunk of h after `after`, opened by the hub above (key above)
+ * and noted in u; with to (a hub above and its peer for h) merged there
+ * too. Returns the seq the chunk ends at (after when it has no bytes).
+ */
+static uint64_t
+up_next(struct hub *h, const struct cs_key *above, uint64_t after, struct up_seen *u,
+        struct hub *to, struct hub_peer *as)
+{
+    struct cs_chunk c;
+    struct cs_chunk_sets sets = {0};
+    struct cs_envelope_info info;
+    char err[256];
+    if (hub_upward_chunk(h, cs_key_pk(above), after, &c, err, sizeof(err)) != 0)
+        fail_msg("upward: %s", err);
+    if (c.env == NULL) {
+        assert_int_equal(c.changes, 0);
+        return after;
+    }
+    if (cs_sync_open_sets(above, cs_key_pk(hub_key(h)), c.env, c.envlen, &sets, &info, err,
+                          sizeof(err)) != 0)
+        fail_msg("open: %s", err);
+    /* Its range follows the cursor: no seq skipped, none twice. */
+    assert_int_equal(info.seq_first, after + 1);
+    assert_int_equal(info.seq_last, c.seq_last);
+    assert_true(c.seq_last > after);
+    size_t changes = cs_changeset_count(sets.own);
+    u->own += changes;
+    for (size_t i = 0; i < sets.nrelayed; i++) {
+        struct cs_change ch;
+        cs_changeset_get(sets.relayed[i].cs, 0, &ch);
+        assert_int_equal(ch.value.type, CS_VTEXT);
+        seen_add(u, ch.value.p, ch.value.n);
+        changes += cs_changeset_count(sets.relayed[i].cs);
+    }
+    assert_int_equal(c.changes, changes);
+    if (u->chunks < 8)
+        u->relayed[u->chunks] = sets.nrelayed;
+    u->chunks++;
+    cs_chunk_sets_release(&sets);
+    if (to != NULL) {
+        struct hub_merge m;
+        if (hub_peer_merge(to, as, c.env, c.envlen, 0, &m, err, sizeof(err)) != 0)
+            fail_msg("merge above: %s", err);
+        hub_merge_release(&m);
+    }
+    free(c.env);
+    return c.seq_last;
+}
+
+/* Every chunk from after to the end; the seq it ends at. */
+static uint64_t
+up_all(struct hub *h, const struct cs_key *above, uint64_t after, struct up_seen *u, struct hub *to,
+       struct hub_peer *as)
+{
+    for (;;) {
+        uint64_t next = up_next(h, above, after, u, to, as);
+        if (next == after)
+            return after;
+        after = next;
+    }
+}
+
+static uint64_t
+own_after(struct hub *h, uint64_t after)
+{
+    uint64_t n = 0;
+    assert_int_equal(cs_replica_count_own(hub_replica(h), after, &n), 0);
+    return n;
+}
+
+/* A hub's own write of n transactions, each a note of pad random letters on one candidate. */
+static void
+hub_writes_many(struct hub *h, int n, size_t pad)
+{
+    char *note = malloc(pad + 1);
+    struct cs_id row;
+    assert_non_null(note);
+    cs_id_new(&row);
+    hub_writes_text(h, "candidate", &row, "org_unit", "NT");
+    for (int i = 0; i < n; i++) {
+        for (size_t j = 0; j < pad; j++)
+            note[j] = (char)('a' + randombytes_uniform(26));
+        note[pad] = 0;
+        hub_writes_text(h, "candidate", &row, "note", note);
+    }
+    free(note);
+}
+
+/*
+ * After merges of its devices' chunks, a hub sends up its own writes and
+ * its audit entries' signed sets by the seqs they stored: every entry once,
+ * in chunk after chunk whose ranges follow each other, whatever cuts them
+ * (many own writes, entries over a chunk's size); an entry of duplicates
+ * only goes nowhere; others' versions alone give an empty chunk that moves
+ * the cursor. The hub above takes it all.
+ */
+static void
+test_upward(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_key *ka, *kb;
+    struct hub_peer pa, pb, up;
+    struct up_seen u = {0};
+    uint8_t *env, *again;
+    size_t envlen;
+    fix_init(&f);
+    sqlite3 *db = db_of(f.h);
+    assert_int_equal(cs_key_generate(&ka), 0);
+    assert_int_equal(cs_key_generate(&kb), 0);
+    peer_of(f.h, ka, "NT-TH-1", "cell", "máy A", &pa);
+    peer_of(f.h, kb, "NT-TH-2", "cell", "máy B", &pb);
+    /* The hub above: this one enrolled there as a hub of NT. */
+    struct hub *above = make_hub(NULL);
+    peer_of(above, hub_key(f.h), "NT", "hub", "xã Núi Thành", &up);
+
+    /* Two entries with this hub's own write between them, then one of duplicates only. */
+    uint64_t s0 = cs_replica_seq(hub_replica(f.h));
+    named_chunk(&f, ka, &pa.dev, 1, "An", 2, 0, &env, &envlen);
+    again = malloc(envlen);
+    memcpy(again, env, envlen);
+    size_t againlen = envlen;
+    merge_env(f.h, &pa, env, envlen);
+    uint64_t s1 = cs_replica_seq(hub_replica(f.h));
+    assert_int_equal(s1, s0 + 4);
+    struct cs_id t;
+    cs_id_new(&t);
+    hub_writes_text(f.h, "target", &t, "org_unit", "NT-TH-1");
+    named_chunk(&f, kb, &pb.dev, 1, "Bình", 1, 0, &env, &envlen);
+    merge_env(f.h, &pb, env, envlen);
+    uint64_t s3 = cs_replica_seq(hub_replica(f.h));
+    merge_env(f.h, &pa, again, againlen);
+    assert_int_equal(cs_replica_seq(hub_replica(f.h)), s3);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit WHERE verdict = 'accepted'"), 3);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_upward"), 2);
+    /* Each noted with the seqs its merge stored. */
+    assert_int_equal(sql_int(db, "SELECT lo FROM hub_upward ORDER BY hi LIMIT 1"), s0 + 1);
+    assert_int_equal(sql_int(db, "SELECT hi FROM hub_upward ORDER BY hi LIMIT 1"), s1);
+    assert_int_equal(sql_int(db, "SELECT max(hi) FROM hub_upward"), s3);
+
+    /* From the start: the own writes to s3 and both entries, once; none after. */
+    uint64_t own = own_after(f.h, 0);
+    uint64_t cur = up_all(f.h, hub_key(above), 0, &u, above, &up);
+    assert_int_equal(cur, s3);
+    assert_int_equal(u.chunks, 1);
+    assert_int_equal(u.relayed[0], 2);
+    assert_int_equal(u.own, own);
+    assert_int_equal(seen_times(&u, "An 0"), 1);
+    assert_int_equal(seen_times(&u, "Bình 0"), 1);
+    assert_int_equal(u.n, 2);
+
+    /* Versions of others only (from the hub above): an empty chunk moves the cursor past them. */
+    struct hub_device prov;
+    memset(&prov, 0, sizeof(prov));
+    memcpy(&prov.id, cs_replica_site(hub_replica(above)), sizeof(prov.id));
+    struct cs_changeset *cs = set_new(&prov);
+    struct cs_id row;
+    hub_org_row_id("NT-TH-1", &row);
+    add_text(&f, cs, &prov, "org_unit", &row, "name", "Chi bộ thôn Một");
+    char err[256];
+    assert_int_equal(cs_replica_apply(hub_replica(f.h), cs, NULL, NULL, err, sizeof(err)), 0);
+    cs_changeset_free(cs);
+    struct up_seen e = {0};
+    uint64_t end = up_next(f.h, hub_key(above), cur, &e, above, &up);
+    assert_int_equal(end, cs_replica_seq(hub_replica(f.h)));
+    assert_true(end > cur);
+    assert_int_equal(e.chunks, 1);
+    assert_int_equal(e.own, 0);
+    assert_int_equal(e.n, 0);
+    assert_int_equal(up_next(f.h, hub_key(above), end, &e, above, &up), end);
+    assert_int_equal(e.chunks, 1);
+    cur = end;
+
+    /* Many own writes cut the own set: the entry past the cut waits for the next chunk. */
+    hub_writes_many(f.h, 120, 200);
+    named_chunk(&f, ka, &pa.dev, 3, "Cường", 1, 0, &env, &envlen);
+    merge_env(f.h, &pa, env, envlen);
+    hub_writes_many(f.h, 3, 20);
+    named_chunk(&f, kb, &pb.dev, 3, "Dung", 1, 0, &env, &envlen);
+    merge_env(f.h, &pb, env, envlen);
+    struct up_seen c = {0};
+    own = own_after(f.h, cur);
+    cur = up_all(f.h, hub_key(above), cur, &c, above, &up);
+    assert_int_equal(cur, cs_replica_seq(hub_replica(f.h)));
+    assert_true(c.chunks >= 2);
+    assert_int_equal(c.relayed[0], 0);
+    assert_int_equal(c.own, own);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(seen_times(&c, "Cường 0"), 1);
+    assert_int_equal(seen_times(&c, "Dung 0"), 1);
+
+    /* Entries over a chunk's size go one a chunk. */
+    named_chunk(&f, ka, &pa.dev, 5, "Em", 60, 300, &env, &envlen);
+    merge_env(f.h, &pa, env, envlen);
+    named_chunk(&f, kb, &pb.dev, 5, "Giang", 60, 300, &env, &envlen);
+    merge_env(f.h, &pb, env, envlen);
+    struct up_seen g = {0};
+    cur = up_all(f.h, hub_key(above), cur, &g, above, &up);
+    assert_int_equal(g.chunks, 2);
+    assert_int_equal(g.relayed[0], 1);
+    assert_int_equal(g.relayed[1], 1);
+    assert_int_equal(seen_times(&g, "Em 0"), 1);
+    assert_int_equal(seen_times(&g, "Giang 0"), 1);
+
+    /* The hub above has it all, the relayer's cursor at the end; nothing refused but its tree. */
+    assert_int_equal(up.dev.up_seq, cur);
+    sqlite3 *adb = db_of(above);
+    const char *all = "SELECT count(*) || '/' || total(length(note)) FROM candidate";
+    char here[64];
+    snprintf(here, sizeof(here), "%s", sql_text(db, all));
+    assert_string_equal(sql_text(adb, all), here);
+    assert_int_equal(sql_int(adb, "SELECT count(*) FROM hub_refused WHERE tbl <> 'org_unit'"), 0);
+
+    cs_key_free(ka);
+    cs_key_free(kb);
+    hub_peer_release(&pa);
+    hub_peer_release(&pb);
+    hub_peer_release(&up);
+    hub_close(above);
+    fix_release(&f);
+}
+
+/* ---- the downstream to a hub below ---- */
+
+/* How many times p is sent a candidate named name, chunk after chunk from the start. */
+static int
+down_has(struct hub *h, struct hub_peer *p, const char *name)
+{
+    int found = 0;
+    char err[256];
+    p->down_after = 0;
+    for (;;) {
+        struct cs_chunk c;
+        struct cs_changeset *cs;
+        if (hub_peer_next_set(h, p, &c, err, sizeof(err)) != 0)
+            fail_msg("next: %s", err);
+        assert_int_equal(cs_changeset_decode(&cs, c.env, c.envlen, err, sizeof(err)), 0);
+        for (size_t i = 0; i < cs_changeset_count(cs); i++) {
+            struct cs_change ch;
+            cs_changeset_get(cs, i, &ch);
+            if (strcmp(ch.table, "candidate") == 0 && strcmp(ch.column, "full_name") == 0 &&
+                ch.value.n == strlen(name) && memcmp(ch.value.p, name, ch.value.n) == 0)
+                found++;
+        }
+        cs_changeset_free(cs);
+        free(c.env);
+        p->down_after = c.seq_last;
+        if (c.last)
+            break;
+    }
+    return found;
+}
+
+/*
+ * A hub below is not sent back what came up through it: the versions of a
+ * device registered in its subtree and not enrolled here. It is sent those
+ * of a device enrolled here, even one in its subtree, and of a device
+ * registered elsewhere; a device not a hub is sent them all.
+ */
+static void
+test_down_echo(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_key *kr, *kc, *ke;
+    struct hub_device c1, x;
+    struct hub_peer p, pe;
+    uint8_t *env;
+    size_t envlen;
+    char err[256];
+    fix_init(&f);
+    assert_int_equal(cs_key_generate(&kr), 0);
+    assert_int_equal(cs_key_generate(&kc), 0);
+    assert_int_equal(cs_key_generate(&ke), 0);
+    peer_of(f.h, kr, "NT-TH", "hub", "xã Tam Hải", &p);
+    peer_of(f.h, ke, "NT-TH-1", "cell", "máy ở đây", &pe);
+    dev_of(kc, "NT-TH-1", "cell", &c1);
+    snprintf(c1.name, sizeof(c1.name), "Qua xã");
+
+    /* c1 registered and relayed by the hub below, which registers the cell enrolled here too. */
+    struct cs_changeset *own = set_new(&p.dev);
+    add_record(&f, own, &p.dev, &c1, NULL);
+    add_record(&f, own, &p.dev, &pe.dev, NULL);
+    struct cs_changeset *rel = candidate_set(&f, &c1, "NT-TH-1", NULL, NULL);
+    relay_chunk(&f, kr, own, 1, 1, &kc, &rel, 1, &env, &envlen);
+    merge_env(f.h, &p, env, envlen);
+    cs_changeset_free(own);
+    cs_changeset_free(rel);
+    assert_int_equal(sql_int(db_of(f.h), "SELECT count(*) FROM candidate"), 1);
+    /* The enrolled cell's own write. */
+    snprintf(pe.dev.name, sizeof(pe.dev.name), "Ở đây");
+    struct cs_changeset *cs = candidate_set(&f, &pe.dev, "NT-TH-1", NULL, NULL);
+    relay_chunk(&f, ke, cs, 1, 1, NULL, NULL, 0, &env, &envlen);
+    merge_env(f.h, &pe, env, envlen);
+    cs_changeset_free(cs);
+    /* x: a committee of NT another hub registered; its candidate of NT-TH-1 came from there. */
+    struct cs_key *kx;
+    assert_int_equal(cs_key_generate(&kx), 0);
+    dev_of(kx, "NT", "committee", &x);
+    snprintf(x.name, sizeof(x.name), "Nơi khác");
+    char pkhex[2 * CS_PK_LEN + 1];
+    sodium_bin2hex(pkhex, sizeof(pkhex), x.pk, CS_PK_LEN);
+    hub_writes_text(f.h, "device", &x.id, "org_unit", "NT");
+    hub_writes_text(f.h, "device", &x.id, "role", "committee");
+    hub_writes_text(f.h, "device", &x.id, "pk", pkhex);
+    cs = candidate_set(&f, &x, "NT-TH-1", NULL, NULL);
+    assert_int_equal(cs_replica_apply(hub_replica(f.h), cs, NULL, NULL, err, sizeof(err)), 0);
+    cs_changeset_free(cs);
+    assert_int_equal(sql_int(db_of(f.h), "SELECT count(*) FROM candidate"), 3);
+
+    assert_int_equal(down_has(f.h, &p, "Qua xã"), 0);
+    assert_int_equal(down_has(f.h, &p, "Ở đây"), 1);
+    assert_int_equal(down_has(f.h, &p, "Nơi khác"), 1);
+    /* A committee above the subtree, not a hub: all three. */
+    struct hub_peer pc = {.dev = f.committee, .scope = f.s_committee};
+    assert_int_equal(down_has(f.h, &pc, "Qua xã"), 1);
+    assert_int_equal(down_has(f.h, &pc, "Ở đây"), 1);
+    assert_int_equal(down_has(f.h, &pc, "Nơi khác"), 1);
+
+    cs_key_free(kr);
+    cs_key_free(kc);
+    cs_key_free(ke);
+    cs_key_free(kx);
+    hub_peer_release(&p);
+    hub_peer_release(&pe);
+    fix_release(&f);
+}
+
+/* ---- a replica of schema 2 ---- */
+
+/*
+ * A hub made before the registry (CS_SCHEMA_VERSION 2: device records of
+ * name, unit and role only) opened now: its device table gets the key and
+ * the revocation day, empty, and keeps its rows; each device is published
+ * again, with its key, at its next contact.
+ */
+static void
+test_schema_v2(void **state)
+{
+    (void)state;
+    const char *dir;
+    struct hub *h = make_hub(&dir);
+    struct hub_device d;
+    struct cs_hello hello;
+    uint8_t pk[CS_PK_LEN];
+    char msg[128], err[512], path[600];
+    new_pk(pk);
+    enroll(h, "NT-TH-1", "cell", "Máy thôn 1", &hello);
+    assert_int_equal(hub_admit(h, pk, &hello, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    hub_close(h);
+
+    /* Its device table as version 2 made it, with no register of the columns it lacked. */
+    sqlite3 *db;
+    snprintf(path, sizeof(path), "%s/%s", dir, HUB_REPLICA);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "BEGIN;"
+                     "CREATE TABLE device_v2 AS SELECT id, cl, org_unit, name, role FROM device;"
+                     "DROP TABLE device;"
+                     "CREATE TABLE device (id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
+                     " org_unit TEXT, name TEXT, role TEXT);"
+                     "INSERT INTO device SELECT * FROM device_v2; DROP TABLE device_v2;"
+                     "DELETE FROM cs_reg WHERE tbl = (SELECT ix FROM cs_name WHERE name = 'device')"
+                     " AND col IN (SELECT ix FROM cs_name WHERE name IN ('pk', 'revoked_on'));"
+                     "UPDATE cs_meta SET value = '2' WHERE key = 'schema';"
+                     "COMMIT;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_table_info('device')"), 5);
+    sqlite3_close(db);
+
+    if (hub_open(&h, dir, err, sizeof(err)) != 0)
+        fail_msg("open: %s", err);
+    db = db_of(h);
+    assert_string_equal(sql_text(db, "SELECT value FROM cs_meta WHERE key = 'schema'"), "3");
+    assert_string_equal(sql_text(db,
+                                 "SELECT group_concat(name, ',') FROM"
+                                 " (SELECT name FROM pragma_table_info('device') ORDER BY cid)"),
+                        "id,cl,org_unit,name,role,pk,revoked_on");
+    assert_string_equal(sql_text(db, "SELECT name || '|' || org_unit || '|' || role ||"
+                                     " '|' || (pk IS NULL) || (revoked_on IS NULL) FROM device"),
+                        "Máy thôn 1|NT-TH-1|cell|11");
+    /* Not published as it is now; its next contact publishes its key. */
+    assert_int_equal(hub_device_published(h, &d), 0);
+    struct hub_device got;
+    assert_int_equal(hub_device_known(h, &d.id, &got), 0);
+    assert_int_not_equal(got.enrolled_at, 0);
+    struct cs_hello none = {0};
+    assert_int_equal(hub_admit(h, pk, &none, &d, msg, sizeof(msg)), CS_WELCOME_OK);
+    assert_int_equal(hub_device_published(h, &d), 1);
+    char pkhex[2 * CS_PK_LEN + 1], sql[256];
+    sodium_bin2hex(pkhex, sizeof(pkhex), pk, CS_PK_LEN);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM device WHERE pk = '%s'", pkhex);
+    assert_int_equal(sql_int(db, sql), 1);
+    hub_close(h);
+}
+
 static int
 rm_tree(const char *path)
 {
@@ -1917,6 +2824,11 @@ main(void)
         cmocka_unit_test(test_devices),
         cmocka_unit_test(test_incarnations),
         cmocka_unit_test(test_statements),
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_relay_registered),
+        cmocka_unit_test(test_upward),
+        cmocka_unit_test(test_down_echo),
+        cmocka_unit_test(test_schema_v2),
     };
     if (cs_init() != 0 || mkdtemp(base) == NULL)
         return 1;
