@@ -190,9 +190,9 @@ stats_add(struct cs_apply_stats *to, const struct cs_apply_stats *st)
 
 /*
  * May the relaying device hand in this origin's set? Only a hub-role device
- * relays, and only for a device enrolled here, not revoked, whose unit lies
- * in the relayer's subtree (F8). 0 with *origin filled, a refusal kind with
- * x->set_reason, or a negative code.
+ * relays, and only for a device enrolled here or registered with its key,
+ * not revoked, whose unit lies in the relayer's subtree (F8). 0 with
+ * *origin filled, a refusal kind with x->set_reason, or a negative code.
  */
 static int
 relay_verdict(struct merge_ctx *x, const struct cs_relayed *r, struct hub_device *origin)
@@ -202,7 +202,8 @@ relay_verdict(struct merge_ctx *x, const struct cs_relayed *r, struct hub_device
     if (strcmp(x->p->dev.role, HUB_ROLE_HUB) != 0)
         return cs_refusal_make(x->set_reason, sizeof(x->set_reason), CS_REFUSAL_RELAY_ROLE, who);
     int ret = hub_device_known(x->h, &r->origin, origin);
-    if (ret == CS_ENOTFOUND ||
+    /* A record whose key is not its id's registers nothing: not the chunk's failure. */
+    if (ret == CS_ENOTFOUND || ret == CS_ECORRUPT ||
         (ret == 0 && sodium_memcmp(origin->pk, r->s.origin_pk, CS_PK_LEN) != 0))
         return cs_refusal_make(x->set_reason, sizeof(x->set_reason), CS_REFUSAL_RELAY_UNKNOWN, who);
     if (ret != 0)

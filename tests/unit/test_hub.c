@@ -2295,6 +2295,41 @@ test_relay_registered(void **state)
     assert_int_equal(p.dev.up_seq, 3);
     assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit WHERE device IS NOT NULL"), 3);
 
+    /*
+     * A record whose key is not its id's (a hub above wrote it; no hub below
+     * can) registers nothing: the set is refused as unknown, the chunk's
+     * others are taken.
+     */
+    struct hub_device bad;
+    struct cs_key *kbad;
+    assert_int_equal(cs_key_generate(&kbad), 0);
+    dev_of(kbad, "NT-TH-1", "cell", &bad);
+    snprintf(bad.name, sizeof(bad.name), "khóa sai");
+    sodium_bin2hex(pkhex, sizeof(pkhex), c2.pk, CS_PK_LEN);
+    hub_writes_text(f.h, "device", &bad.id, "org_unit", bad.org);
+    hub_writes_text(f.h, "device", &bad.id, "pk", pkhex);
+    struct hub_device got;
+    assert_int_equal(hub_device_known(f.h, &bad.id, &got), CS_ECORRUPT);
+    own = set_new(&p.dev);
+    keys[0] = kbad;
+    keys[1] = k[0];
+    sets[0] = candidate_set(&f, &bad, "NT-TH-1", NULL, NULL);
+    sets[1] = candidate_set(&f, &c1, "NT-TH-1", NULL, NULL);
+    relay_chunk(&f, kr, own, 4, 4, keys, sets, 2, &env, &envlen);
+    if (hub_peer_merge(f.h, &p, env, envlen, 0, &m, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(m.nrefused, 2);
+    assert_int_equal(m.refused[0].kind, CS_REFUSAL_RELAY_UNKNOWN);
+    hub_merge_release(&m);
+    free(env);
+    cs_changeset_free(own);
+    for (int i = 0; i < 2; i++)
+        cs_changeset_free(sets[i]);
+    assert_int_equal(candidates_of(db, &bad), 0);
+    assert_int_equal(candidates_of(db, &c1), 3);
+    assert_int_equal(p.dev.up_seq, 4);
+    cs_key_free(kbad);
+
     /* A device not a hub relays nothing. */
     struct hub_peer cp;
     peer_of(f.h, k[0], "NT-TH-1", "cell", "máy thôn 1", &cp);
