@@ -2654,6 +2654,56 @@ test_upward(void **state)
     fix_release(&f);
 }
 
+/*
+ * A device revoked at this hub after its chunks were merged here, before
+ * they went up: the hub above takes them all the same (they were taken
+ * before the revocation), and has the revocation after them.
+ */
+static void
+test_upward_revoked(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_key *ka, *kb;
+    struct hub_peer pa, pb, up;
+    struct up_seen u = {0};
+    uint8_t *env;
+    size_t envlen;
+    char err[256];
+    fix_init(&f);
+    assert_int_equal(cs_key_generate(&ka), 0);
+    assert_int_equal(cs_key_generate(&kb), 0);
+    peer_of(f.h, ka, "NT-TH-1", "cell", "máy A", &pa);
+    peer_of(f.h, kb, "NT-TH-2", "cell", "máy B", &pb);
+    struct hub *above = make_hub(NULL);
+    peer_of(above, hub_key(f.h), "NT", "hub", "xã Núi Thành", &up);
+
+    named_chunk(&f, ka, &pa.dev, 1, "An", 1, 0, &env, &envlen);
+    merge_env(f.h, &pa, env, envlen);
+    assert_int_equal(hub_device_revoke(f.h, "máy A", NULL, err, sizeof(err)), 0);
+    named_chunk(&f, kb, &pb.dev, 1, "Bình", 1, 0, &env, &envlen);
+    merge_env(f.h, &pb, env, envlen);
+    uint64_t cur = up_all(f.h, hub_key(above), 0, &u, above, &up);
+    assert_int_equal(cur, cs_replica_seq(hub_replica(f.h)));
+    assert_int_equal(seen_times(&u, "An 0"), 1);
+    assert_int_equal(seen_times(&u, "Bình 0"), 1);
+    sqlite3 *adb = db_of(above);
+    assert_int_equal(sql_int(adb, "SELECT count(*) FROM candidate"), 2);
+    assert_int_equal(sql_int(adb, "SELECT count(*) FROM hub_refused WHERE tbl <> 'org_unit'"), 0);
+    /* Revoked above now: a set relayed for it after is refused whole. */
+    struct hub_device a;
+    assert_int_equal(hub_device_known(above, &pa.dev.id, &a), 0);
+    assert_int_not_equal(a.revoked_at, 0);
+
+    cs_key_free(ka);
+    cs_key_free(kb);
+    hub_peer_release(&pa);
+    hub_peer_release(&pb);
+    hub_peer_release(&up);
+    hub_close(above);
+    fix_release(&f);
+}
+
 /* ---- the downstream to a hub below ---- */
 
 /* How many times p is sent a candidate named name, chunk after chunk from the start. */
@@ -2862,6 +2912,7 @@ main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_relay_registered),
         cmocka_unit_test(test_upward),
+        cmocka_unit_test(test_upward_revoked),
         cmocka_unit_test(test_down_echo),
         cmocka_unit_test(test_schema_v2),
     };
