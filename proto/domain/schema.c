@@ -78,7 +78,8 @@ static const char no_search_sql[] =
  * The columns a newer schema added to a table an older one made (CREATE
  * TABLE IF NOT EXISTS keeps the old one): added empty. Only columns no
  * older program knew come this way, and a replica stores their registers
- * with their values (cs_reg), which reads fall back to.
+ * with their values (cs_reg), which reads fall back to; the replica's
+ * upgrade then copies those values into the new columns (domain_fill).
  */
 static int
 columns_add(sqlite3 *db, char **msg)

@@ -1059,6 +1059,45 @@ out:
     return ret;
 }
 
+/*
+ * The values a newer schema's columns now hold: an older program had no
+ * column for them and kept them in their registers only (cs_reg's val,
+ * which DVAL reads first). Their domain rows get them where the column is
+ * empty, so plain SQL over the domain tables reads them too (a hub's
+ * device registry: a key a hub below sent before this hub knew the
+ * column). In the upgrade's transaction.
+ */
+static int
+domain_fill(struct cs_replica *r, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(
+        r->db, "SELECT tbl, row, col, val FROM cs_reg WHERE val IS NOT NULL", -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t tbl = sqlite3_column_int64(st, 0), col = sqlite3_column_int64(st, 2);
+        struct cs_value v, have;
+        struct cs_id row;
+        uint64_t cl;
+        int holds;
+        rc = SQLITE_OK;
+        if (sqlite3_column_bytes(st, 1) != CS_ID_LEN)
+            continue;
+        memcpy(row.b, sqlite3_column_blob(st, 1), CS_ID_LEN);
+        cs_value_column(st, 3, &v);
+        if ((rc = cs__domain_holds(r, tbl, col, &v, &holds)) != SQLITE_OK || !holds ||
+            (rc = cs__domain_value(r, tbl, &row, col, &have)) != SQLITE_OK)
+            continue;
+        int empty = have.type == CS_VNIL;
+        cs__domain_value_done(r);
+        if (empty && (rc = cs__row_cl(r, tbl, &row, &cl)) == SQLITE_OK)
+            rc = cs__domain_set(r, tbl, &row, col, &v, cl ? (int64_t)cl : 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "upgrade"));
+    return 0;
+}
+
 /* Whether the store still has a table of the layout before issue 18 (ver_migrate). */
 static int
 has_table(struct cs_replica *r, const char *name)
@@ -1239,6 +1278,7 @@ cs_replica_open(struct cs_replica **out, const char *path, int flags, const stru
                 (ret = cs__replica_exec(r, store_sql, err, errlen, NC_("cannot %s", "upgrade"))) !=
                     0 ||
                 (ret = cs_schema_apply(r->db, search, err, errlen)) != 0 ||
+                (ret = domain_fill(r, err, errlen)) != 0 ||
                 (ret = cs_replica_meta_set(r, CS_META_SCHEMA, ver)) != 0 ||
                 (ret = cs_replica_meta_set(r, CS_META_SEARCH, search ? "1" : "0")) != 0 ||
                 (ret = cs__replica_exec(r, "COMMIT", err, errlen, NC_("cannot %s", "upgrade"))) !=

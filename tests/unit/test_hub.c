@@ -2880,6 +2880,68 @@ test_schema_v2(void **state)
     hub_close(h);
 }
 
+/*
+ * A replica of schema 2 that took a register of a column it did not have
+ * (a hub below of the next version registered a cell with its key: the
+ * register kept its value, the table had no column for it): opened now,
+ * the column holds it, so the registry knows the device.
+ */
+static void
+test_schema_v2_registers(void **state)
+{
+    (void)state;
+    const char *dir;
+    struct hub *h = make_hub(&dir);
+    struct cs_key *k;
+    struct hub_device d, got;
+    char err[512], path[600], pkhex[2 * CS_PK_LEN + 1];
+    assert_int_equal(cs_key_generate(&k), 0);
+    dev_of(k, "NT-TH-1", "cell", &d);
+    sodium_bin2hex(pkhex, sizeof(pkhex), d.pk, CS_PK_LEN);
+    hub_writes_text(h, "device", &d.id, "org_unit", d.org);
+    hub_writes_text(h, "device", &d.id, "role", d.role);
+    hub_writes_text(h, "device", &d.id, "pk", pkhex);
+    assert_int_equal(hub_device_known(h, &d.id, &got), 0);
+    uint8_t before[32];
+    assert_int_equal(cs_replica_hash(hub_replica(h), before), 0);
+    hub_close(h);
+
+    /* As version 2 kept it: the key in its register only. */
+    sqlite3 *db;
+    snprintf(path, sizeof(path), "%s/%s", dir, HUB_REPLICA);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "BEGIN;"
+                     "UPDATE cs_reg SET val = (SELECT pk FROM device d WHERE d.id = cs_reg.row)"
+                     " WHERE tbl = (SELECT ix FROM cs_name WHERE name = 'device')"
+                     " AND col = (SELECT ix FROM cs_name WHERE name = 'pk');"
+                     "CREATE TABLE device_v2 AS SELECT id, cl, org_unit, name, role FROM device;"
+                     "DROP TABLE device;"
+                     "CREATE TABLE device (id BLOB PRIMARY KEY, cl INTEGER NOT NULL DEFAULT 1,"
+                     " org_unit TEXT, name TEXT, role TEXT);"
+                     "INSERT INTO device SELECT * FROM device_v2; DROP TABLE device_v2;"
+                     "UPDATE cs_meta SET value = '2' WHERE key = 'schema';"
+                     "COMMIT;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    if (hub_open(&h, dir, err, sizeof(err)) != 0)
+        fail_msg("open: %s", err);
+    db = db_of(h);
+    assert_string_equal(
+        sql_text(db, "SELECT pk FROM device WHERE role = 'cell' AND pk IS NOT NULL"), pkhex);
+    assert_int_equal(hub_device_known(h, &d.id, &got), 0);
+    assert_memory_equal(got.pk, d.pk, CS_PK_LEN);
+    /* The replica's state is the same: one value, now in its column. */
+    uint8_t after[32];
+    assert_int_equal(cs_replica_hash(hub_replica(h), after), 0);
+    assert_memory_equal(before, after, sizeof(after));
+    hub_close(h);
+    cs_key_free(k);
+}
+
 static int
 rm_tree(const char *path)
 {
@@ -2915,6 +2977,7 @@ main(void)
         cmocka_unit_test(test_upward_revoked),
         cmocka_unit_test(test_down_echo),
         cmocka_unit_test(test_schema_v2),
+        cmocka_unit_test(test_schema_v2_registers),
     };
     if (cs_init() != 0 || mkdtemp(base) == NULL)
         return 1;
