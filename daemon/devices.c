@@ -358,19 +358,37 @@ hub_device_published(struct hub *h, const struct hub_device *d)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : CS_ESQLITE;
 }
 
+/* 1 when d's record carries a revocation day, 0 if not, < 0. */
+static int
+record_revoked(struct hub *h, const struct hub_device *d)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(h->db, "SELECT 1 FROM device WHERE id = ?1 AND revoked_on IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return CS_ESQLITE;
+    sqlite3_bind_blob(st, 1, d->id.b, CS_ID_LEN, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : CS_ESQLITE;
+}
+
 int
 hub_device_publish(struct hub *h, const struct hub_device *d, char *err, size_t errlen)
 {
     struct cs_replica *r = hub_replica(h);
+    struct cs_value none = {.type = CS_VNIL};
     char pk[2 * CS_PK_LEN + 1], day[16];
-    int ret = hub_device_published(h, d);
+    int ret = hub_device_published(h, d), stale = 0;
 
     if (ret == 1)
         return 0;
+    /* A day a hub below wrote of a device enrolled here and not revoked is taken back. */
+    revoked_day(d, day);
+    if (ret == 0 && day[0] == 0)
+        ret = stale = record_revoked(h, d);
     if (ret < 0)
         return cs_errf(err, errlen, CS_ESQLITE, "%s", sqlite3_errmsg(h->db));
     sodium_bin2hex(pk, sizeof(pk), d->pk, CS_PK_LEN);
-    revoked_day(d, day);
     if ((ret = cs_replica_begin(r, err, errlen)) != 0)
         goto out;
     if ((ret = cs_replica_set_text(r, "device", &d->id, "org_unit", d->org, err, errlen)) != 0 ||
@@ -379,6 +397,8 @@ hub_device_publish(struct hub *h, const struct hub_device *d, char *err, size_t 
         (ret = cs_replica_set_text(r, "device", &d->id, "pk", pk, err, errlen)) != 0 ||
         (day[0] &&
          (ret = cs_replica_set_text(r, "device", &d->id, "revoked_on", day, err, errlen)) != 0) ||
+        (stale &&
+         (ret = cs_replica_set(r, "device", &d->id, "revoked_on", &none, err, errlen)) != 0) ||
         (ret = cs_replica_undelete_row(r, "device", &d->id, err, errlen)) != 0 ||
         (ret = cs_replica_commit(r, err, errlen)) != 0) {
         cs_replica_rollback(r);

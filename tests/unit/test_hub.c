@@ -2075,6 +2075,25 @@ test_registry(void **state)
     cs_id_new(&bare);
     assert_int_equal(hub_device_known(f.h, &bare, &got), CS_ENOTFOUND);
 
+    /*
+     * A device enrolled here is this hub's to publish: a record a hub below
+     * wrote of it (a revocation day) is set right at its next contact, once.
+     */
+    cs = set_new(&hubdev);
+    add_text(&f, cs, &hubdev, "device", &f.cell.id, "revoked_on", "2026-12-01");
+    if (merge_set(&m, cs, &opts, &st, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    assert_int_equal(st.applied, 1);
+    cs_changeset_free(cs);
+    assert_int_equal(hub_device_known(f.h, &f.cell.id, &got), 0);
+    assert_int_equal(got.revoked_at, 0);
+    struct cs_hello none = {0};
+    assert_int_equal(hub_admit(f.h, f.cell.pk, &none, &got, msg, sizeof(msg)), CS_WELCOME_OK);
+    assert_int_equal(hub_device_published(f.h, &got), 1);
+    int64_t versions = sql_int(db, "SELECT count(*) FROM cs_version WHERE tbl = 'device'");
+    assert_int_equal(hub_admit(f.h, f.cell.pk, &none, &got, msg, sizeof(msg)), CS_WELCOME_OK);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM cs_version WHERE tbl = 'device'"), versions);
+
     /* Revoked below: its record's day says so. */
     cs = set_new(&hubdev);
     add_text(&f, cs, &hubdev, "device", &c1.id, "revoked_on", "2026-12-01");
