@@ -2704,6 +2704,10 @@ test_upward_revoked(void **state)
     merge_env(f.h, &pb, env, envlen);
     uint64_t cur = up_all(f.h, hub_key(above), 0, &u, above, &up);
     assert_int_equal(cur, cs_replica_seq(hub_replica(f.h)));
+    /* A's set in the first chunk, the revocation in the second's own set, before B's set. */
+    assert_int_equal(u.chunks, 2);
+    assert_int_equal(u.relayed[0], 1);
+    assert_int_equal(u.relayed[1], 1);
     assert_int_equal(seen_times(&u, "An 0"), 1);
     assert_int_equal(seen_times(&u, "Bình 0"), 1);
     sqlite3 *adb = db_of(above);
