@@ -130,8 +130,8 @@ devsync_handshake(struct devsync *s)
         if (ret == -EPIPE || ret == -ECONNRESET)
             cs_errf(s->err, sizeof(s->err), ret,
                     _("the link to the hub at '%s' dropped during the handshake; run "
-                      "'cellsync sync' again to resume"),
-                    s->addr);
+                      "'%s' again to resume"),
+                    s->addr, link_again(&s->l));
         goto out;
     }
     ret = handshake_answer(s, frame, flen);
@@ -409,12 +409,13 @@ devsync_run(struct cs_replica *rep, struct device *d, const struct devsync_opts 
     memset(res, 0, sizeof(*res));
     if (s == NULL)
         return cs_errf(err, errlen, CS_ENOMEM, "%s", cs_strerror(CS_ENOMEM));
-    *s = (struct devsync){.rep = rep,
-                          .d = d,
-                          .o = o,
-                          .addr = o->addr,
-                          .make_chunk = o->make_chunk ? o->make_chunk : device_own_chunk,
-                          .l = {.fd = -1, .timeout = o->timeout, .stop_fd = o->stop_fd}};
+    *s = (struct devsync){
+        .rep = rep,
+        .d = d,
+        .o = o,
+        .addr = o->addr,
+        .make_chunk = o->make_chunk ? o->make_chunk : device_own_chunk,
+        .l = {.fd = -1, .timeout = o->timeout, .stop_fd = o->stop_fd, .again = o->again}};
     ret = devsync_go(s);
     if (ret != 0)
         cs_errf(err, errlen, ret, "%s", s->err[0] ? s->err : cs_strerror(ret));

@@ -58,6 +58,8 @@ struct devsync_opts {
     /* NULL, or a descriptor that turns readable when the sync must end now (a hub's serve stops).
      */
     const int *stop_fd;
+    /* The command that resumes, for messages (NULL: "cellsync sync"; a hub's: its own). */
+    const char *again;
 };
 
 /* How a live sync went, as far as it came. */

@@ -173,13 +173,18 @@ link_queue_msg(struct link *l, const struct cs_msg *m)
     return ret;
 }
 
+const char *
+link_again(const struct link *l)
+{
+    return l->again != NULL ? l->again : "cellsync sync";
+}
+
 /* The link broke with errno e: a message that says the sync can go on later. */
 static int
-broken(int e, char *err, size_t errlen)
+broken(const struct link *l, int e, char *err, size_t errlen)
 {
-    return cs_errf(err, errlen, -e,
-                   _("the link to the hub broke (%s); run 'cellsync sync' again to resume"),
-                   strerror(e));
+    return cs_errf(err, errlen, -e, _("the link to the hub broke (%s); run '%s' again to resume"),
+                   strerror(e), link_again(l));
 }
 
 /*
@@ -203,7 +208,7 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
             }
         }
         if (!want_frame && l->send_err != 0)
-            return broken(l->send_err, err, errlen);
+            return broken(l, l->send_err, err, errlen);
         if (!want_frame && l->outoff == l->outlen)
             return 0;
         if (l->send_err != 0)
@@ -217,7 +222,7 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
                            strerror(ECANCELED));
         if (n == 0)
             return cs_errf(err, errlen, -ETIMEDOUT,
-                           _("the hub stopped answering; run 'cellsync sync' again to resume"));
+                           _("the hub stopped answering; run '%s' again to resume"), link_again(l));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -232,7 +237,7 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
              */
             if (w < 0 && errno != EAGAIN && errno != EINTR) {
                 if (!want_frame)
-                    return broken(errno, err, errlen);
+                    return broken(l, errno, err, errlen);
                 l->send_err = errno;
                 continue;
             }
@@ -254,13 +259,14 @@ link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, size_t 
             }
             ssize_t r = recv(l->fd, l->in + l->inlen, l->incap - l->inlen, 0);
             if (l->send_err != 0 && (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)))
-                return broken(l->send_err, err, errlen);
+                return broken(l, l->send_err, err, errlen);
             /* A clean close is -EPIPE; a reset comes below as -ECONNRESET. */
             if (r == 0)
                 return cs_errf(err, errlen, -EPIPE,
-                               _("the hub closed the link; run 'cellsync sync' again to resume"));
+                               _("the hub closed the link; run '%s' again to resume"),
+                               link_again(l));
             if (r < 0 && errno != EAGAIN && errno != EINTR)
-                return broken(errno, err, errlen);
+                return broken(l, errno, err, errlen);
             if (r > 0) {
                 l->inlen += (size_t)r;
                 t->recv_bytes += (size_t)r;

@@ -22,6 +22,7 @@ struct link {
     int sess_ready;
     int timeout;
     const int *stop_fd; /* NULL, or a descriptor that turns readable when the link must end now */
+    const char *again;  /* the command that resumes, for messages (NULL: "cellsync sync") */
     int send_err;       /* a send failed (the hub hung up): what it said before is still read */
 };
 
@@ -52,5 +53,8 @@ int link_pump(struct link *l, uint32_t max, int want_frame, uint8_t **frame, siz
 /* Drops the frame link_pump handed out. */
 void link_consume(struct link *l, size_t flen);
 void link_close(struct link *l);
+/* The command that resumes a sync on this link, as messages name it: l->again or "cellsync sync".
+ */
+const char *link_again(const struct link *l);
 
 #endif

@@ -306,7 +306,8 @@ hub_upstream_sync(struct hub *h, const char *addr, int timeout, const int *stop_
                              .make_chunk = up_chunk,
                              .count = up_total,
                              .ud = h,
-                             .stop_fd = stop_fd};
+                             .stop_fd = stop_fd,
+                             .again = "cellsyncd upstream sync"};
     ret = devsync_run(hub_replica(h), &d, &o, res, err, errlen);
     if (ret != 0)
         hub_log_forget(h);
