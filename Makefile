@@ -41,7 +41,7 @@ SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CMAKE_FLAGS ?=
 
 .PHONY: all deps lint build test test-fast test-asan test-tsan test-valgrind test-packages package \
-	demo bench bench-store fuzz fuzz-ci fuzz-build soak format pot clean screenshots
+	demo bench bench-store bench-chain fuzz fuzz-ci fuzz-build soak format pot clean screenshots
 
 # $(call ctest_names,NAME...): a ctest -R expression matching exactly those tests.
 empty :=
@@ -206,6 +206,14 @@ bench-store: deps
 	cmake -S . -B $(REL_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 	cmake --build $(REL_BUILD) -j $(JOBS)
 	sh bench/bench_store.sh $(REL_BUILD) $(BASELINE)
+
+# Hubs chained (issue 19; bench/bench_chain.sh, BENCHMARKS.md section 20): a province on
+# loopback and COMMUNES commune hubs of CELLS cells syncing a day up, against the same cells
+# syncing straight to the province; a Release build, about 10 minutes on 2 cores.
+bench-chain: deps
+	cmake -S . -B $(REL_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake --build $(REL_BUILD) -j $(JOBS)
+	sh bench/bench_chain.sh $(REL_BUILD)
 
 # The pictures of every screen of `cellsync ui` in docs/ui/, at 1366x768 and 390x844
 # (NAME-1366.png, NAME-390.png), taken by the browser test as it walks a month; in
