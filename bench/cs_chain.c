@@ -365,7 +365,7 @@ up_once(struct commune *x, const char *what)
 {
     struct devsync_result res;
     char err[1024] = "";
-    int ret = hub_upstream_sync(x->h, addr, SYNC_TIMEOUT, &res, err, sizeof(err));
+    int ret = hub_upstream_sync(x->h, addr, SYNC_TIMEOUT, NULL, &res, err, sizeof(err));
     device_refusals_release(&res.refusals);
     if (ret != 0 || res.t.refused != 0) {
         char m[1200];
@@ -457,7 +457,7 @@ commune_sync(struct commune *x)
     struct devsync_result res;
     char err[1024] = "";
     double t0 = bm_now();
-    int ret = hub_upstream_sync(x->h, addr, SYNC_TIMEOUT, &res, err, sizeof(err));
+    int ret = hub_upstream_sync(x->h, addr, SYNC_TIMEOUT, NULL, &res, err, sizeof(err));
     x->sync_s = bm_now() - t0;
     x->sent_bytes = res.t.sent_bytes;
     x->sent_changes = res.t.sent_changes;
