@@ -112,7 +112,8 @@ test-asan: deps
 # code and the worker on a real loop; net_busy reads msg1s on the crypto stage (libuv's
 # threadpool) beside the worker; cli_ui_sync runs the web pages' sync and stick jobs
 # on their worker thread beside the server's; net_chain runs three hubs, each a device of
-# the one above it, their syncs up beside their workers. Every process writes its
+# the one above it, their syncs up beside their workers, and net_chain_levels a serving hub's
+# own thread that syncs up, reloads and stops mid-sync. Every process writes its
 # ThreadSanitizer report to tsan-logs/ of the build tree (the tests do not look at a
 # hub's exit status), and any report fails the target. net_many with 40 devices: 200
 # take over a minute under TSan, near the test's 120 s bound on a busy machine (all 200
@@ -122,7 +123,7 @@ test-asan: deps
 # randomization off where setarch may turn it off: gcc 12's ThreadSanitizer stops at
 # start ("unexpected memory mapping") on kernels that randomize mmap with more than 30
 # bits (vm.mmap_rnd_bits = 32; github.com/google/sanitizers/issues/1716).
-TSAN_TESTS ?= test_conn cli_sync cli_bundle cli_ops cli_ui_sync net_hostile net_busy net_revoke net_faults net_many net_crash net_chain
+TSAN_TESTS ?= test_conn cli_sync cli_bundle cli_ops cli_ui_sync net_hostile net_busy net_revoke net_faults net_many net_crash net_chain net_chain_levels
 test-tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCS_TSAN=ON $(CMAKE_FLAGS)
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
