@@ -171,6 +171,41 @@ stop_hub() {
     fi
 }
 
+# ---- hubs chained (tests/net/test_chain*.sh): several hubs, each in $dir/NAME ----
+# serve NAME [CONF] [PORT]: cellsyncd serve on the state $dir/NAME with CONF ($conf) on
+# PORT (a free one), its log in $dir/NAME.log: sets addr_NAME and pid_NAME.
+serve() {
+    rm -f "$dir/$1.port"
+    "$cellsyncd" serve --state "$dir/$1" --listen "127.0.0.1:${3:-0}" --port-file "$dir/$1.port" \
+        --config "${2:-$conf}" 2>>"$dir/$1.log" &
+    bg_pids="$bg_pids $!"
+    eval "pid_$1=$!"
+    if ! wait_file "$dir/$1.port" 300; then
+        echo "FAIL: hub $1 did not start"
+        tail -5 "$dir/$1.log"
+        exit 1
+    fi
+    eval "addr_$1=127.0.0.1:$(cat "$dir/$1.port")"
+}
+# at NAME CODE PATTERN -- ARGS: cellsyncd ARGS on the state $dir/NAME with $conf.
+at() {
+    _hub=$1 _code=$2 _pattern=$3
+    shift 4
+    hubcmd "$_code" "$_pattern" -- "$@" --state "$dir/$_hub" --config "$conf"
+}
+# count NAME TABLE: the rows of TABLE in replica NAME.
+count() { sql "$1" "SELECT count(*) FROM $2"; }
+# regs NAME UNITS: the registers of the candidates and members of UNITS (a quoted SQL
+# list) that replica NAME holds, current and in conflict, as one checksum.
+regs() {
+    sql "$1" "SELECT v.tbl || hex(v.row) || v.col || v.hlc || hex(v.origin) || quote(v.val)
+                     || v.state FROM cs_version v
+              LEFT JOIN candidate c ON v.tbl = 'candidate' AND c.id = v.row
+              LEFT JOIN member m ON v.tbl = 'member' AND m.id = v.row
+              WHERE v.state != 'superseded'
+                AND (c.org_unit IN ($2) OR m.org_unit IN ($2)) ORDER BY 1" | cksum
+}
+
 # ---- devices and replicas ($dir/NAME: a device's data, or the hub's state) ----
 sql() { "$fixture" sql "$dir/$1/replica.db" "$2"; }
 hubsql() { sql hub "$1"; }

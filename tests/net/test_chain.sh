@@ -23,42 +23,11 @@ addr_prov='' haddr='' pid_prov=''
 # this test does not measure. The serving hubs do not sync up on their own: the test does.
 printf 'handshakes_per_address = 100000\nupstream = off\n' >"$conf"
 
-# serve NAME: cellsyncd serve on the state $dir/NAME, on a free port: sets addr_NAME.
-serve() {
-    rm -f "$dir/$1.port"
-    "$cellsyncd" serve --state "$dir/$1" --listen 127.0.0.1:0 --port-file "$dir/$1.port" \
-        --config "$conf" 2>>"$dir/$1.log" &
-    bg_pids="$bg_pids $!"
-    eval "pid_$1=$!"
-    if ! wait_file "$dir/$1.port" 300; then
-        echo "FAIL: hub $1 did not start"
-        tail -5 "$dir/$1.log"
-        exit 1
-    fi
-    eval "addr_$1=127.0.0.1:$(cat "$dir/$1.port")"
-}
-# at NAME CODE PATTERN -- ARGS: cellsyncd ARGS on the state $dir/NAME.
-at() {
-    _hub=$1 _code=$2 _pattern=$3
-    shift 4
-    hubcmd "$_code" "$_pattern" -- "$@" --state "$dir/$_hub" --config "$conf"
-}
 fx() {
     _dev=$1
     shift
     CELLSYNC_HOME="$dir/$_dev" "$fixture" "$@"
 }
-# regs NAME UNITS: the registers of the candidates and members of UNITS (a quoted SQL
-# list) that replica NAME holds, current and in conflict, as one checksum.
-regs() {
-    sql "$1" "SELECT v.tbl || hex(v.row) || v.col || v.hlc || hex(v.origin) || quote(v.val)
-                     || v.state FROM cs_version v
-              LEFT JOIN candidate c ON v.tbl = 'candidate' AND c.id = v.row
-              LEFT JOIN member m ON v.tbl = 'member' AND m.id = v.row
-              WHERE v.state != 'superseded'
-                AND (c.org_unit IN ($2) OR m.org_unit IN ($2)) ORDER BY 1" | cksum
-}
-count() { sql "$1" "SELECT count(*) FROM $2"; }
 # stick: commune x2 and the province by USB stick, up and back.
 stick() {
     rm -rf "$dir/replies" && mkdir "$dir/replies"

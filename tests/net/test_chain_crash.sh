@@ -38,21 +38,6 @@ conf=$dir/hub.conf
 # not measure. The hubs sync up when the test says (but the serve killed on its thread).
 printf 'handshakes_per_address = 100000\nupstream = off\n' >"$conf"
 
-# serve NAME [CONFIG]: cellsyncd serve on the state $dir/NAME, on a free port: sets
-# addr_NAME and pid_NAME.
-serve() {
-    rm -f "$dir/$1.port"
-    "$cellsyncd" serve --state "$dir/$1" --listen 127.0.0.1:0 --port-file "$dir/$1.port" \
-        --config "${2:-$conf}" 2>>"$dir/$1.log" &
-    eval "pid_$1=$!"
-    bg_pids="$bg_pids $!"
-    if ! wait_file "$dir/$1.port" 300; then
-        echo "FAIL: hub $1 did not start"
-        tail -5 "$dir/$1.log"
-        exit 1
-    fi
-    eval "addr_$1=127.0.0.1:$(cat "$dir/$1.port")"
-}
 # halt NAME: stops hub NAME if it runs (SIGTERM lets its queued merges finish).
 halt() {
     eval "_p=\${pid_$1:-}"
@@ -61,23 +46,6 @@ halt() {
     wait "$_p" 2>/dev/null
     eval "pid_$1="
 }
-# at NAME CODE PATTERN -- ARGS: cellsyncd ARGS on the state $dir/NAME.
-at() {
-    _hub=$1 _code=$2 _pattern=$3
-    shift 4
-    hubcmd "$_code" "$_pattern" -- "$@" --state "$dir/$_hub" --config "$conf"
-}
-# regs NAME UNITS: the registers of the candidates and members of UNITS (a quoted SQL
-# list) that replica NAME holds, current and in conflict, as one checksum (test_chain.sh).
-regs() {
-    sql "$1" "SELECT v.tbl || hex(v.row) || v.col || v.hlc || hex(v.origin) || quote(v.val)
-                     || v.state FROM cs_version v
-              LEFT JOIN candidate c ON v.tbl = 'candidate' AND c.id = v.row
-              LEFT JOIN member m ON v.tbl = 'member' AND m.id = v.row
-              WHERE v.state != 'superseded'
-                AND (c.org_unit IN ($2) OR m.org_unit IN ($2)) ORDER BY 1" | cksum
-}
-count() { sql "$1" "SELECT count(*) FROM $2"; }
 # cells NAME: the versions replica NAME holds that the cells wrote.
 cells() { sql "$1" "SELECT count(*) FROM cs_version WHERE origin IN ($cellsites)"; }
 dups() {

@@ -29,21 +29,6 @@ printf 'handshakes_per_address = 100000\nupstream = off\n' >"$conf"
 sed -e '1a TW-01,,centre,centre,"Trung ương"' -e 's/^TI-01,,/TI-01,TW-01,/' \
     "$(dirname "$0")/../tools/tree_province.csv" >"$dir/tree.csv"
 
-# serve NAME [CONF [PORT]]: cellsyncd serve on the state $dir/NAME, on PORT (a free one),
-# with CONF ($conf), its log in $dir/NAME.log: sets addr_NAME and pid_NAME.
-serve() {
-    rm -f "$dir/$1.port"
-    "$cellsyncd" serve --state "$dir/$1" --listen "127.0.0.1:${3:-0}" --port-file "$dir/$1.port" \
-        --config "${2:-$conf}" 2>>"$dir/$1.log" &
-    bg_pids="$bg_pids $!"
-    eval "pid_$1=$!"
-    if ! wait_file "$dir/$1.port" 300; then
-        echo "FAIL: hub $1 did not start"
-        tail -5 "$dir/$1.log"
-        exit 1
-    fi
-    eval "addr_$1=127.0.0.1:$(cat "$dir/$1.port")"
-}
 # halt NAME: SIGTERM to hub NAME's serve, which must exit 0 within 3 s.
 halt() {
     eval "_pid=\$pid_$1"
@@ -58,15 +43,8 @@ halt() {
     _rc=$?
     equal "$1's serve stopped on SIGTERM, exit" 0 "$_rc"
 }
-# at NAME CODE PATTERN -- ARGS: cellsyncd ARGS on the state $dir/NAME.
-at() {
-    _hub=$1 _code=$2 _pattern=$3
-    shift 4
-    hubcmd "$_code" "$_pattern" -- "$@" --state "$dir/$_hub" --config "$conf"
-}
 # up NAME: hub NAME syncs up now, nothing refused.
 up() { at "$1" 0 "synced with the hub above: .*refused 0$" -- upstream sync; }
-count() { sql "$1" "SELECT count(*) FROM $2"; }
 # mine NAME SITE: the versions of candidates and members whose origin is SITE that
 # replica NAME holds, one checksum.
 mine() {
