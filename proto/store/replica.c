@@ -1479,36 +1479,33 @@ cs_replica_seq(struct cs_replica *r)
     return seq;
 }
 
-int
-cs_replica_count_own(struct cs_replica *r, uint64_t after, uint64_t *count)
+/* A number about this replica's own writes after `after` (statement id of (site, after)). */
+static int
+own_after(struct cs_replica *r, int id, uint64_t after, uint64_t *out)
 {
     sqlite3_stmt *st;
-    int rc = cs_stmt_get(&r->stmts, ST_COUNT_OWN, &st);
-    *count = 0;
+    int rc = cs_stmt_get(&r->stmts, id, &st);
+    *out = 0;
     if (rc != SQLITE_OK)
         return CS_ESQLITE;
     sqlite3_bind_int64(st, 1, r->site_ix);
     sqlite3_bind_int64(st, 2, (int64_t)after);
     if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        *count = (uint64_t)sqlite3_column_int64(st, 0);
+        *out = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : CS_ESQLITE;
 }
 
 int
+cs_replica_count_own(struct cs_replica *r, uint64_t after, uint64_t *count)
+{
+    return own_after(r, ST_COUNT_OWN, after, count);
+}
+
+int
 cs_replica_next_own(struct cs_replica *r, uint64_t after, uint64_t *seq)
 {
-    sqlite3_stmt *st;
-    int rc = cs_stmt_get(&r->stmts, ST_NEXT_OWN, &st);
-    *seq = 0;
-    if (rc != SQLITE_OK)
-        return CS_ESQLITE;
-    sqlite3_bind_int64(st, 1, r->site_ix);
-    sqlite3_bind_int64(st, 2, (int64_t)after);
-    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        *seq = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : CS_ESQLITE;
+    return own_after(r, ST_NEXT_OWN, after, seq);
 }
 
 int
