@@ -144,11 +144,12 @@ test-tsan: deps
 # block definitely or indirectly lost, fails the target. Under valgrind each run of a
 # binary costs about 1 s of CPU, so a subset: the CLI's refusals, a candidate's whole
 # path, live sync through a real hub, and bundles through the hub's import and inbox (267
-# runs, 300 s of CPU), and hubs chained live and by stick (net_chain). Left out: tests on timing (net_hostile: a 2 s handshake timeout;
+# runs, 300 s of CPU). net_chain (hubs chained) ran clean under it (114 runs) but costs
+# four minutes of the CI's thirty: ASan and TSan run it. Left out: tests on timing (net_hostile: a 2 s handshake timeout;
 # net_crash, net_client_crash: SIGKILL at moments), tests of volume (net_many: 200
 # devices, net_faults: a large sync cut at many points, cli_reports: a generated district)
 # and the other CLI tests (paths ASan already covers).
-VALGRIND_TESTS ?= cli_cellsync cli_candidate cli_sync cli_bundle net_chain
+VALGRIND_TESTS ?= cli_cellsync cli_candidate cli_sync cli_bundle
 test-valgrind:
 	$(MAKE) deps EXTRA_DEBS="valgrind"
 	cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCS_VALGRIND=ON $(CMAKE_FLAGS)
