@@ -35,13 +35,16 @@ stick() {
     at prov 0 "XA-02" -- import "$dir/x2.up" --reply-dir "$dir/replies"
     at x2 0 "from the hub above" -- upstream import "$(ls "$dir"/replies/XA-02_*.reply)"
 }
-# live: commune x1 syncs up through a link cut after a random number of bytes (at most
-# 8 tries; each resumes where the last stopped), then once more on a clean one.
+# live: commune x1 syncs up through a link cut after a random number of bytes (8 tries;
+# each resumes where the last stopped), then once more on a clean one.
 live() {
     _tries=0
     while [ $_tries -lt 8 ]; do
         _tries=$((_tries + 1))
-        _cut=$(($(od -An -N2 -tu2 /dev/urandom) % 2500 + 100))
+        # Odd tries cut within the first 500 bytes (the handshake: always lands), even ones
+        # anywhere in the first 4 KiB (inside the chunks when there are some).
+        _r=$(od -An -N2 -tu2 /dev/urandom)
+        if [ $((_tries % 2)) -eq 1 ]; then _cut=$((_r % 400 + 100)); else _cut=$((_r % 4000 + 100)); fi
         rm -f "$dir/pport"
         "$proxy" --target "$addr_prov" --port-file "$dir/pport" --cut-after "$_cut" \
             --stats "$dir/stats" --max-seconds 60 2>>"$dir/proxy.log" &
