@@ -181,7 +181,14 @@ int records_find(struct client *c, const char *table, const char *text, struct c
  */
 int records_json_expr(const struct entity *e, const char *alias, char *buf, size_t len);
 
-/* Prints one record: "label: value" lines, or with json its JSON object. */
+/*
+ * The SQL expression that shows field f of the table aliased as alias:
+ * labels for codes (codes themselves with json), short ids for references
+ * (whole ids with json).
+ */
+void records_field_expr(const struct field *f, const char *alias, int json, char *buf, size_t len);
+
+/* Prints one record: "label: value" lines, or with json its JSON object (records_show.c). */
 int records_show(struct client *c, const struct entity *e, const struct cs_id *row, int json);
 
 /*

@@ -11,7 +11,6 @@
 #include "cellsync/error.h"
 #include "cellsync/find.h"
 #include "cellsync/i18n.h"
-#include "cellsync/output.h"
 #include "cellsync/record.h"
 #include "client.h"
 
@@ -43,9 +42,8 @@ records_write(struct client *c, const struct entity *e, const struct cs_id *row,
     return ret;
 }
 
-/* The SQL expression that shows a field: labels for codes, short ids for references. */
-static void
-field_expr(const struct field *f, const char *alias, int json, char *buf, size_t len)
+void
+records_field_expr(const struct field *f, const char *alias, int json, char *buf, size_t len)
 {
     if (f->type == FT_CODE && !json)
         snprintf(buf, len, "label('%s', %s.\"%s\")", f->arg, alias, f->column);
@@ -61,61 +59,11 @@ records_json_expr(const struct entity *e, const char *alias, char *buf, size_t l
     size_t n = (size_t)snprintf(buf, len, "json_object('id', uuid(%s.id)", alias);
     for (size_t i = 0; i < e->nfields && n < len; i++) {
         char expr[128];
-        field_expr(&e->fields[i], alias, 1, expr, sizeof(expr));
+        records_field_expr(&e->fields[i], alias, 1, expr, sizeof(expr));
         n += (size_t)snprintf(buf + n, len - n, ", '%s', %s", e->fields[i].column, expr);
     }
     if (n + 2 > len)
         return CS_ETOOBIG;
     snprintf(buf + n, len - n, ")");
     return 0;
-}
-
-int
-records_show(struct client *c, const struct entity *e, const struct cs_id *row, int json)
-{
-    size_t cap = 256 + e->nfields * 128, n = 0;
-    char *sql = malloc(cap);
-    const char **labels = calloc(e->nfields + 2, sizeof(*labels));
-    sqlite3_stmt *st = NULL;
-    int ret = CS_EXIT_FAILURE;
-
-    if (sql == NULL || labels == NULL) {
-        client_fail("%s", cs_strerror(CS_ENOMEM));
-        goto out;
-    }
-    if (json) {
-        n = (size_t)snprintf(sql, cap, "SELECT ");
-        if (records_json_expr(e, "r", sql + n, cap - n) != 0) {
-            client_fail("%s", cs_strerror(CS_ETOOBIG));
-            goto out;
-        }
-        n = strlen(sql);
-    } else {
-        n = (size_t)snprintf(sql, cap, "SELECT short_id(r.id)");
-        labels[0] = N_("id");
-        for (size_t i = 0; i < e->nfields; i++) {
-            char expr[128];
-            field_expr(&e->fields[i], "r", 0, expr, sizeof(expr));
-            n += (size_t)snprintf(sql + n, cap - n, ", %s", expr);
-            labels[i + 1] = e->fields[i].label;
-        }
-    }
-    snprintf(sql + n, cap - n, " FROM \"%s\" r WHERE r.id = ?1", e->table);
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        client_fail("%s", sqlite3_errmsg(c->db));
-        goto out;
-    }
-    sqlite3_bind_blob(st, 1, row->b, CS_ID_LEN, SQLITE_STATIC);
-    char err[512];
-    if ((json ? cs_out_json(stdout, st, err, sizeof(err))
-              : cs_out_kv(stdout, st, labels, err, sizeof(err))) != 0) {
-        client_fail("%s", err);
-        goto out;
-    }
-    ret = CS_EXIT_OK;
-out:
-    sqlite3_finalize(st);
-    free(labels);
-    free(sql);
-    return ret;
 }
