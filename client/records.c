@@ -2,7 +2,8 @@
 /*
  * Records as a person names and sees them (see client.h): finding a live
  * record from its id or name (cellsync/find.h), reading one column of it,
- * and showing it as "label: value" lines or as JSON.
+ * writing the fields of one, and the SQL that shows it as JSON (printing
+ * it as `show` does is records_show.c's).
  */
 #include <stdio.h>
 #include <stdlib.h>
