@@ -42,6 +42,7 @@ struct client {
     int duplicate_ok;             /* --duplicate-ok: fields_write() lets a likely duplicate in */
     const char *duplicate_hint;   /* what its refusal says to do; NULL: give --duplicate-ok */
     int clock_told;               /* the clock note is printed: client_close() is quiet */
+    const char *prog;             /* named in hints: "cellsync", "cellsyncd" for the hub's */
 };
 
 /*
@@ -81,6 +82,14 @@ long long client_hub_acked(struct client *c);
  * *out malloc'd ("" when no word was left); 0 or CS_ENOMEM.
  */
 int client_search_query(int argc, char **argv, char **out);
+/*
+ * `search` of the client and of the hub (search.c): the live candidates,
+ * members and meetings that match query (client_search_query()) as a table
+ * on stdout, best first, or a line saying that none does (naming the
+ * nwords words as typed); with json a JSON array. 0 or the error with err.
+ */
+int search_print(struct client *c, const char *query, int nwords, char **words, int json, char *err,
+                 size_t errlen);
 
 /* ---- messages (common.c) ---- */
 
@@ -115,6 +124,8 @@ struct entity {
 extern const struct entity ent_candidate, ent_member, ent_meeting;
 
 const struct field *entity_field(const struct entity *e, const char *column);
+/* The fields of e as options for --help: "--opt VALUE" and its label, a code list's choices. */
+void fields_help(FILE *f, const struct entity *e);
 
 /*
  * Checks and writes the given fields of one record in the open transaction.

@@ -115,22 +115,8 @@ static void
 print_options(FILE *f, const struct entity *e, const struct cs_cli_opt *opts, size_t nopts)
 {
     fprintf(f, "\n%s\n", _("options:"));
-    for (size_t i = 0; e != NULL && i < e->nfields; i++) {
-        const struct field *fd = &e->fields[i];
-        char arg[1024] = "TEXT"; /* room for every choice of a list, with its label */
-        if (fd->type == FT_DATE)
-            snprintf(arg, sizeof(arg), "%s", "DD/MM/YYYY");
-        else if (fd->type == FT_CODE)
-            cs_code_choices_text(fd->arg, arg, sizeof(arg));
-        else if (fd->type == FT_REF)
-            snprintf(arg, sizeof(arg), "%s", "NAME|ID");
-        else if (fd->type == FT_INT)
-            snprintf(arg, sizeof(arg), "%s", "N");
-        fprintf(f, "  --%s %s\n      %s\n", fd->opt, fd->type == FT_CODE ? "CODE" : arg,
-                _(fd->label));
-        if (fd->type == FT_CODE)
-            fprintf(f, "      %s\n", arg);
-    }
+    if (e != NULL)
+        fields_help(f, e);
     print_opts(f, opts, nopts);
     if (e != NULL && fields_person(e))
         print_opts(f, &fields_duplicate_opt, 1);

@@ -17,6 +17,39 @@
 #include "client.h"
 #include "conflicts.h"
 
+/* A stored value in JSON: ids in their canonical text, other blobs in hex. */
+#define JSON_VALUE(x)                                                                              \
+    "CASE typeof(" x ") WHEN 'blob' THEN coalesce(uuid(" x "), hex(" x ")) ELSE " x " END"
+/* When a version was written: its hlc's milliseconds (the top 48 bits). */
+#define LOCAL_TIME(x) "strftime('%Y-%m-%d %H:%M', (" x " >> 16) / 1000, 'unixepoch', 'localtime')"
+#define UTC_TIME(x)   "strftime('%Y-%m-%dT%H:%M:%SZ', (" x " >> 16) / 1000, 'unixepoch')"
+
+/*
+ * Laid out by hand, a line per group of columns: clang-format breaks these
+ * lines inside the macro calls, which hides the SQL.
+ */
+/* clang-format off */
+static const char list_table_sql[] =
+    "SELECT num, reg_table(tname) || ' ' || short_id(row), rname, reg_field(tname, cname),"
+    " reg_value(tname, cname, cval), device_label(csite), " LOCAL_TIME("chlc") ","
+    " reg_value(tname, cname, val), device_label(site), " LOCAL_TIME("hlc")
+    " FROM x ORDER BY seq";
+
+static const char list_json_sql[] =
+    "SELECT json_group_array(json_object('conflict', num, 'table', tname, 'record', uuid(row),"
+    " 'name', rname, 'column', cname, 'field', reg_field(tname, cname),"
+    " 'current', json_object('value', " JSON_VALUE("cval") ", 'device', uuid(csite),"
+    " 'written', " UTC_TIME("chlc") "),"
+    " 'other', json_object('value', " JSON_VALUE("val") ", 'device', uuid(site),"
+    " 'written', " UTC_TIME("hlc") ")))"
+    " FROM (SELECT * FROM x ORDER BY seq)";
+/* clang-format on */
+
+static const char *const list_headers[] = {
+    N_("conflict"), N_("record"),  N_("name"),        N_("field"),  N_("current value"),
+    N_("device"),   N_("written"), N_("other value"), N_("device"), N_("written"),
+};
+
 /* Values longer than this are cut in the table; --json has them whole. */
 #define VALUE_SHOWN 40
 
@@ -274,7 +307,8 @@ conflict_find(struct client *c, long long num, const char *record, struct resolu
         if (rc == SQLITE_DONE)
             ret =
                 cs_errf(err, errlen, CS_ENOTFOUND,
-                        _("there is no open conflict %s (see 'cellsync conflicts list')"), r->arg);
+                        _("there is no open conflict %s (see '%s conflicts list')"), r->arg,
+                        c->prog);
         else
             ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot read conflict %s: %s"), r->arg,
                           sqlite3_errmsg(c->db));
@@ -385,4 +419,95 @@ const struct field *
 conflicts_field(const char *table, const char *column)
 {
     return find_field(table, column);
+}
+
+int
+conflicts_print(struct client *c, int json, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    char oerr[512];
+    int ret;
+
+    if ((ret = conflicts_functions(c, err, errlen)) != 0 ||
+        (ret = conflicts_prepare(c, "", json ? list_json_sql : list_table_sql, &st, err, errlen)) !=
+            0)
+        return ret;
+    ret = json ? cs_out_json(stdout, st, oerr, sizeof(oerr))
+               : cs_out_table(stdout, st, list_headers, oerr, sizeof(oerr));
+    if (ret != 0)
+        cs_errf(err, errlen, ret, _("cannot list the conflicts: %s"), oerr);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int
+conflict_args(const char *prog, const char *arg, const char *pick, const char *text, long long *num,
+              char *err, size_t errlen)
+{
+    if ((pick == NULL) == (text == NULL)) {
+        snprintf(err, errlen, "%s",
+                 _("conflicts resolve: give either --pick current|other or --value TEXT"));
+        return CS_EXIT_USAGE;
+    }
+    if (pick != NULL && strcmp(pick, "current") != 0 && strcmp(pick, "other") != 0) {
+        snprintf(err, errlen, _("conflicts resolve: --pick takes 'current' or 'other', not '%s'"),
+                 pick);
+        return CS_EXIT_USAGE;
+    }
+    /* Digits only: strtoll would also take signs and spaces. */
+    size_t digits = strspn(arg, "0123456789");
+    if (digits == 0 || digits > 18 || arg[digits] != 0 || (*num = strtoll(arg, NULL, 10)) == 0) {
+        snprintf(err, errlen, _("'%s' is not a conflict number (see '%s conflicts list')"), arg,
+                 prog);
+        return CS_EXIT_FAILURE;
+    }
+    return CS_EXIT_OK;
+}
+
+/* Says what the field holds now, as the list shows values. */
+static int
+resolve_print(struct client *c, const struct resolution *r, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(c->db,
+                           "SELECT reg_field(?1, ?3), reg_value(?1, ?3, val) FROM cs_version"
+                           " WHERE tbl = ?1 AND row = ?2 AND col = ?3 AND state = 'current'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return cs_errf(err, errlen, CS_ESQLITE, _("cannot read conflict %s: %s"), r->arg,
+                       sqlite3_errmsg(c->db));
+    }
+    sqlite3_bind_text(st, 1, r->table, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, r->row.b, CS_ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->column, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *field = (const char *)sqlite3_column_text(st, 0);
+        const char *shown = (const char *)sqlite3_column_text(st, 1);
+        if (shown != NULL)
+            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field, value. */
+            printf(_("resolved conflict %s: %s, %s is now '%s'\n"), r->arg, r->record, field,
+                   shown);
+        else
+            /* TRANSLATORS: conflict number, record ("candidate 1a2b3c4d (name)"), field. */
+            printf(_("resolved conflict %s: %s, %s is now empty\n"), r->arg, r->record, field);
+    }
+    if (r->others > 0)
+        printf(_("other conflicting values of this field resolved with it: %lld\n"), r->others);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int
+conflict_resolve(struct client *c, long long num, const char *record, struct resolution *r,
+                 const char *pick, const char *text, char *err, size_t errlen)
+{
+    int ret;
+
+    if ((ret = conflicts_functions(c, err, errlen)) == 0 &&
+        (ret = conflict_find(c, num, record, r, err, errlen)) == 0 &&
+        (ret = conflict_choose(c, r, pick, text, err, errlen)) == 0 &&
+        (ret = conflict_write(c, r, err, errlen)) == 0)
+        ret = resolve_print(c, r, err, errlen);
+    conflict_release(r);
+    return ret;
 }

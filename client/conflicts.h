@@ -50,4 +50,26 @@ int conflict_write(struct client *c, const struct resolution *r, char *err, size
 /* Frees the copies of the values conflict_find() made. */
 void conflict_release(struct resolution *r);
 
+/*
+ * `conflicts list` of the client and of the hub (cellsyncd): every open
+ * conflict as a table or, with json, a JSON array, on stdout. 0 or the
+ * error with err set.
+ */
+int conflicts_print(struct client *c, int json, char *err, size_t errlen);
+/*
+ * The checks of `conflicts resolve`'s options and number before anything
+ * is opened: one of --pick current|other and --value, and a conflict
+ * number (its value into *num). CS_EXIT_OK, or CS_EXIT_USAGE or
+ * CS_EXIT_FAILURE with the message in err (prog: the program named in it).
+ */
+int conflict_args(const char *prog, const char *arg, const char *pick, const char *text,
+                  long long *num, char *err, size_t errlen);
+/*
+ * `conflicts resolve`: finds, chooses and writes the resolution of conflict
+ * num (r->arg as typed), then says on stdout what the field holds now.
+ * Releases r. 0 or the error with err set (nothing written).
+ */
+int conflict_resolve(struct client *c, long long num, const char *record, struct resolution *r,
+                     const char *pick, const char *text, char *err, size_t errlen);
+
 #endif

@@ -29,6 +29,27 @@ entity_field(const struct entity *e, const char *column)
     return NULL;
 }
 
+void
+fields_help(FILE *f, const struct entity *e)
+{
+    for (size_t i = 0; i < e->nfields; i++) {
+        const struct field *fd = &e->fields[i];
+        char arg[1024] = "TEXT"; /* room for every choice of a list, with its label */
+        if (fd->type == FT_DATE)
+            snprintf(arg, sizeof(arg), "%s", "DD/MM/YYYY");
+        else if (fd->type == FT_CODE)
+            cs_code_choices_text(fd->arg, arg, sizeof(arg));
+        else if (fd->type == FT_REF)
+            snprintf(arg, sizeof(arg), "%s", "NAME|ID");
+        else if (fd->type == FT_INT)
+            snprintf(arg, sizeof(arg), "%s", "N");
+        fprintf(f, "  --%s %s\n      %s\n", fd->opt, fd->type == FT_CODE ? "CODE" : arg,
+                _(fd->label));
+        if (fd->type == FT_CODE)
+            fprintf(f, "      %s\n", arg);
+    }
+}
+
 const struct cs_cli_opt fields_duplicate_opt = {
     "duplicate-ok", 0,
     N_("record the person even if someone with the same name and date of birth is in the cell")};

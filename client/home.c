@@ -151,6 +151,7 @@ client_open(struct client *c)
     int ret;
 
     memset(c, 0, sizeof(*c));
+    c->prog = "cellsync";
     if (client_home(c->home, sizeof(c->home)) != 0)
         return CS_EXIT_FAILURE;
     client_path(c, CLIENT_REPLICA, path, sizeof(path));
