@@ -50,8 +50,8 @@ cmd_search(int argc, char **argv)
         return ret;
     }
     ret = CS_EXIT_OK;
-    if (search_print(&c, query, argc - rest, argv + rest, ov[OPT_JSON] != NULL, err,
-                     sizeof(err)) != 0)
+    if (search_print(&c, query, argc - rest, argv + rest, ov[OPT_JSON] != NULL, err, sizeof(err)) !=
+        0)
         ret = client_fail("%s", err);
     client_close(&c);
     free(query);

@@ -305,10 +305,9 @@ conflict_find(struct client *c, long long num, const char *record, struct resolu
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE)
-            ret =
-                cs_errf(err, errlen, CS_ENOTFOUND,
-                        _("there is no open conflict %s (see '%s conflicts list')"), r->arg,
-                        c->prog);
+            ret = cs_errf(err, errlen, CS_ENOTFOUND,
+                          _("there is no open conflict %s (see '%s conflicts list')"), r->arg,
+                          c->prog);
         else
             ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot read conflict %s: %s"), r->arg,
                           sqlite3_errmsg(c->db));

@@ -13,6 +13,7 @@
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
 #include "cellsync/output.h"
+#include "cellsync/schema.h"
 #include "client.h"
 
 /*
@@ -217,6 +218,10 @@ search_print(struct client *c, const char *query, int nwords, char **words, int 
     char oerr[512];
     int ret = CS_ESQLITE, rc;
 
+    /* A hub's replica is made without the index: its own then, for this search. */
+    if ((ret = cs_schema_search_temp(c->db, err, errlen)) != 0)
+        goto out;
+    ret = CS_ESQLITE;
     if (sqlite3_create_function(c->db, "unfold", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                 sql_unfold, NULL, NULL) != SQLITE_OK) {
         cs_errf(err, errlen, ret, "%s", sqlite3_errmsg(c->db));
@@ -243,8 +248,7 @@ search_print(struct client *c, const char *query, int nwords, char **words, int 
             size_t n = 0;
             typed[0] = 0;
             for (int i = 0; i < nwords && n < sizeof(typed); i++)
-                n += (size_t)snprintf(typed + n, sizeof(typed) - n, "%s%s", n ? " " : "",
-                                      words[i]);
+                n += (size_t)snprintf(typed + n, sizeof(typed) - n, "%s%s", n ? " " : "", words[i]);
             printf(_("no candidate, member or meeting matches '%s'\n"), typed);
             ret = 0;
             goto out;

@@ -37,6 +37,9 @@
     "||' '||" FOLD("NEW.birth_name") "||' '||" FOLD("NEW.hometown") "||' '||" FOLD(                \
         "NEW.citizen_id") "||' '||" FOLD("NEW.phone")
 
+#define MEETING_BODY                                                                               \
+    FOLD("NEW.agenda") "||' '||" FOLD("NEW.minutes") "||' '||" FOLD("NEW.resolutions")
+
 /* The SQL type that stores each type of the descriptor. */
 #define SQL_TEXT " TEXT"
 #define SQL_DATE " TEXT"
@@ -62,9 +65,22 @@ static const char schema_sql[] =
 
 static const char search_sql[] =
     SEARCH("candidate", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY)
-        SEARCH("member", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY) SEARCH(
-            "meeting", "agenda, minutes, resolutions",
-            FOLD("NEW.agenda") "||' '||" FOLD("NEW.minutes") "||' '||" FOLD("NEW.resolutions"));
+        SEARCH("member", "full_name, birth_name, hometown, citizen_id, phone", PERSON_BODY)
+            SEARCH("meeting", "agenda, minutes, resolutions", MEETING_BODY);
+
+/*
+ * The same index for one connection of a store made without it (a hub's):
+ * temporary tables of the same names, which the connection's queries then
+ * read instead, filled from every row as the triggers would have.
+ */
+#define SEARCH_TEMP(tbl, body)                                                                     \
+    "CREATE VIRTUAL TABLE temp.search_" tbl " USING fts5(body,"                                    \
+    " tokenize = 'unicode61 remove_diacritics 2');"                                                \
+    "INSERT INTO temp.search_" tbl "(rowid, body) SELECT NEW.rowid, " body " FROM main." tbl       \
+    " AS NEW;"
+
+static const char search_temp_sql[] = SEARCH_TEMP("candidate", PERSON_BODY)
+    SEARCH_TEMP("member", PERSON_BODY) SEARCH_TEMP("meeting", MEETING_BODY);
 
 /* What a replica without search drops, if an older version made it. */
 static const char no_search_sql[] =
@@ -129,6 +145,37 @@ cs_schema_apply(sqlite3 *db, int search, char *err, size_t errlen)
         return ret;
     }
     return 0;
+}
+
+int
+cs_schema_search_temp(sqlite3 *db, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    char *msg = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT 1 FROM sqlite_temp_master WHERE name = 'search_candidate'"
+                                " UNION ALL SELECT 1 FROM main.sqlite_master"
+                                " WHERE name = 'search_candidate'",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc != SQLITE_DONE ||
+        sqlite3_exec(db, "SAVEPOINT search_temp", NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
+    if (sqlite3_exec(db, search_temp_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_exec(db, "ROLLBACK TO search_temp; RELEASE search_temp", NULL, NULL, NULL);
+        goto fail;
+    }
+    if (sqlite3_exec(db, "RELEASE search_temp", NULL, NULL, &msg) == SQLITE_OK)
+        return 0;
+fail:;
+    int ret = cs_errf(err, errlen, CS_ESQLITE, _("cannot make the search index: %s"),
+                      msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    return ret;
 }
 
 static const char *const stage_codes[] = {

@@ -359,6 +359,15 @@ bool cs_stage_writable(enum cs_stage s, const char *role);
  * full-text search index kept by triggers; without it, drops that index.
  */
 int cs_schema_apply(sqlite3 *db, int search, char *err, size_t errlen);
+/*
+ * Makes sure the connection db can search: a store made without the index
+ * (CS_REPLICA_NO_SEARCH, a hub's) gets one in its temporary schema, of the
+ * same tables filled from every row as they are now, which this
+ * connection's queries read as they would the store's own. Costs a pass
+ * over the candidates, members and meetings; the store's file is not
+ * written. 0, or CS_ESQLITE with err.
+ */
+int cs_schema_search_temp(sqlite3 *db, char *err, size_t errlen);
 
 /* "identified" .. "official", "withdrawn"; NULL for out of range. */
 const char *cs_stage_code(enum cs_stage s);
