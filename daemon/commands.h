@@ -28,6 +28,10 @@ int cmd_restore(int argc, char **argv);
 int cmd_recovery_key(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_upstream(int argc, char **argv);
+/* cmd_records.c: the records the hub holds, as a cell's device has them. */
+int cmd_conflicts(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_member(int argc, char **argv);
 
 /* Prints "cellsyncd: <message>" to stderr; returns CS_EXIT_FAILURE. */
 int cmd_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
