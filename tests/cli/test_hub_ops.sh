@@ -172,6 +172,21 @@ for d in a a2; do
 done
 equal "the member on the other cell's laptop" 0 \
     "$(sql b "SELECT count(*) FROM member WHERE full_name = 'Lò Văn Páo'")"
+# A write at the hub while laptops sync with it: both go through (WAL, busy timeout).
+on a 0 "^updated member $m" -- member edit "$m" --residence "bản Khe Ván"
+CELLSYNC_HOME="$dir/a" "$cellsync" sync --quiet --timeout 20 >"$dir/a.sync" 2>&1 &
+apid=$!
+CELLSYNC_HOME="$dir/b" "$cellsync" sync --quiet --timeout 20 >"$dir/b.sync" 2>&1 &
+bpid=$!
+hubdo 0 "^added member" -- member add --org CB-01 --name "Hà Thị Lan" --status official
+wait "$apid"
+check_rc $? "a's sync while the hub wrote: $(cat "$dir/a.sync")"
+wait "$bpid"
+check_rc $? "b's sync while the hub wrote: $(cat "$dir/b.sync")"
+on a 0 "synced" -- sync
+on a 0 "Hà Thị Lan" -- member list
+equal "a's edit at the hub" "bản Khe Ván" \
+    "$(hubsql "SELECT residence FROM member WHERE full_name = 'Lò Văn Páo'")"
 stop_hub
 
 # Without the hub serving, a member added is there for the laptops' next sync all the same.
