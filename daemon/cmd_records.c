@@ -202,7 +202,7 @@ member_usage(FILE *f)
             _("Adds a member to a cell of the hub's tree (one who transfers in from another\n"
               "province, for example), as the cell's own device would: the cell's devices\n"
               "receive the record with their next sync. --org is the cell's code: a unit of\n"
-              "level cell, or a grassroots unit with no units below it (a grassroots cell)."),
+              "level cell, or a grassroots organisation with no unit below it."),
             _("options:"));
     fields_help(f, &ent_member);
     fprintf(f, "  --%s\n      %s\n", fields_duplicate_opt.name, _(fields_duplicate_opt.help));
