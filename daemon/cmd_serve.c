@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
+#include <systemd/sd-daemon.h>
 
 #include "cellsync/error.h"
 #include "cellsync/i18n.h"
@@ -20,9 +22,34 @@
 #include "conn.h"
 #include "hub.h"
 #include "inbox.h"
+#include "log.h"
 #include "ops.h"
 #include "serve.h"
 #include "worker.h"
+
+/* ---- readiness (sd_notify) ---- */
+
+/*
+ * Tells the service manager how serve stands: READY=1 once devices can
+ * connect, RELOADING=1 and READY=1 around a reload, STOPPING=1 at a
+ * signal to stop, each with STATUS= for `systemctl status`. Without
+ * $NOTIFY_SOCKET (not started by systemd with Type=notify) nothing is sent.
+ * Only the loop's thread calls it, the main process (NotifyAccess=main).
+ */
+static void
+notify(const char *state, const char *status)
+{
+    if (sd_notifyf(0, "%s\nSTATUS=%s", state, status) < 0)
+        logf_(LOG_WARNING, NULL, "event=notify-failed state=%s", state);
+}
+
+static void
+notify_ready(const struct server *s)
+{
+    char status[256];
+    snprintf(status, sizeof(status), _("serving on %s"), s->listening);
+    notify("READY=1", status);
+}
 
 /* ---- signals ---- */
 
@@ -34,9 +61,21 @@ on_signal(uv_signal_t *sig, int signum)
         /* The file read afresh: a key taken out of it is back to its default. */
         struct conf n;
         char err[512];
+        /*
+         * RELOADING=1 carries the time it was sent (systemd 253 wants it
+         * with Type=notify-reload); READY=1 follows once the file is read.
+         */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        char reloading[64];
+        snprintf(reloading, sizeof(reloading), "RELOADING=1\nMONOTONIC_USEC=%llu",
+                 (unsigned long long)now.tv_sec * 1000000 + (unsigned long long)now.tv_nsec / 1000);
+        notify(reloading, _("reloading the configuration"));
         conf_defaults(&n);
         if (conf_load(&n, s->conf_path, s->conf_required, err, sizeof(err)) != 0) {
-            logf_("error", NULL, "event=reload-failed error=\"%s\"", err);
+            logf_(LOG_ERR, NULL, "event=reload-failed error=\"%s\"", err);
+            /* Still serving, as before. */
+            notify_ready(s);
             return;
         }
         /*
@@ -45,7 +84,8 @@ on_signal(uv_signal_t *sig, int signum)
          */
         struct job *j = job_new(s, J_RELOAD);
         if (j == NULL) {
-            logf_("error", NULL, "event=reload-failed error=\"%s\"", cs_strerror(CS_ENOMEM));
+            logf_(LOG_ERR, NULL, "event=reload-failed error=\"%s\"", cs_strerror(CS_ENOMEM));
+            notify_ready(s);
             return;
         }
         j->u.max_drift_ms = (uint64_t)n.max_drift_minutes * 60 * 1000;
@@ -55,14 +95,16 @@ on_signal(uv_signal_t *sig, int signum)
         snprintf(n.inbox, sizeof(n.inbox), "%s", s->conf.inbox);
         s->conf = n;
         job_push(j);
-        logf_("info", NULL, "event=reload");
+        logf_(LOG_NOTICE, NULL, "event=reload");
         /* A reload is also the way to ask for a sync up now. */
         uplink_kick(&s->uplink, &s->conf);
+        notify_ready(s);
         return;
     }
     if (s->stopping)
         return;
-    logf_("info", NULL, "event=stopping signal=%d connections=%zu", signum, s->nconns);
+    notify("STOPPING=1", _("stopping: in-flight merges finish first"));
+    logf_(LOG_NOTICE, NULL, "event=stopping signal=%d connections=%zu", signum, s->nconns);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     uv_close((uv_handle_t *)&s->sighup, NULL);
@@ -127,7 +169,7 @@ serve_open(struct server *s, const char *state, const char *listen, int *lock_fd
 
     conf_defaults(&s->conf);
     if (conf_load(&s->conf, s->conf_path, s->conf_required, err, sizeof(err)) != 0) {
-        fprintf(stderr, "cellsyncd: %s\n", err);
+        log_fail("cellsyncd: %s\n", err);
         goto out;
     }
     if (state)
@@ -142,7 +184,7 @@ serve_open(struct server *s, const char *state, const char *listen, int *lock_fd
      * of the same state fails. Without a state directory hub_open says why.
      */
     if ((rc = ops_lock(s->conf.state, lock_fd, err, sizeof(err))) != 0 && rc != -ENOENT) {
-        fprintf(stderr, "cellsyncd: %s\n", err);
+        log_fail("cellsyncd: %s\n", err);
         goto out;
     }
     /*
@@ -153,14 +195,13 @@ serve_open(struct server *s, const char *state, const char *listen, int *lock_fd
     if (ops_path(db_path, sizeof(db_path), s->conf.state, HUB_REPLICA) == 0 &&
         access(db_path, F_OK) == 0 &&
         ops_db_quick_check(db_path, err, sizeof(err)) == CS_ECORRUPT) {
-        fprintf(stderr,
-                _("cellsyncd: %s\ncellsyncd: the hub does not serve a damaged replica; restore a "
-                  "backup (cellsyncd restore DIR), see 'cellsyncd check'\n"),
-                err);
+        log_fail(_("cellsyncd: %s\ncellsyncd: the hub does not serve a damaged replica; restore a "
+                   "backup (cellsyncd restore DIR), see 'cellsyncd check'\n"),
+                 err);
         goto out;
     }
     if (hub_open(&s->hub, s->conf.state, err, sizeof(err)) != 0) {
-        fprintf(stderr, "cellsyncd: %s\n", err);
+        log_fail("cellsyncd: %s\n", err);
         goto out;
     }
     /* Before the worker starts: from now on only the worker writes the clock (J_RELOAD). */
@@ -182,7 +223,7 @@ write_port_file(const char *path, int port)
     if (pf != NULL && fclose(pf) != 0)
         ok = 0;
     if (!ok || rename(tmp, path) != 0) {
-        fprintf(stderr, _("cellsyncd: cannot write '%s': %s\n"), path, strerror(errno));
+        log_fail(_("cellsyncd: cannot write '%s': %s\n"), path, strerror(errno));
         return -1;
     }
     return 0;
@@ -211,12 +252,11 @@ serve_run(struct server *s, const char *port_file)
     signal(SIGPIPE, SIG_IGN);
     s->loop = uv_default_loop();
     if (parse_listen(s->conf.listen, &ss) != 0) {
-        fprintf(stderr, _("cellsyncd: cannot listen on '%s': not ADDR:PORT\n"), s->conf.listen);
+        log_fail(_("cellsyncd: cannot listen on '%s': not ADDR:PORT\n"), s->conf.listen);
         goto out;
     }
     if ((rc = conn_listen(s, (struct sockaddr *)&ss, &port)) != 0) {
-        fprintf(stderr, _("cellsyncd: cannot listen on '%s': %s\n"), s->conf.listen,
-                uv_strerror(rc));
+        log_fail(_("cellsyncd: cannot listen on '%s': %s\n"), s->conf.listen, uv_strerror(rc));
         goto out;
     }
     if (port_file != NULL && write_port_file(port_file, port) != 0)
@@ -224,16 +264,27 @@ serve_run(struct server *s, const char *port_file)
     signals_start(s);
     inbox_start(s);
     if (uplink_start(&s->uplink, &s->conf) != 0)
-        logf_("error", NULL, "event=upstream-failed error=\"%s\"",
+        logf_(LOG_ERR, NULL, "event=upstream-failed error=\"%s\"",
               _("cannot start the link up to the hub above"));
-    logf_("info", NULL, "event=listening addr=%s port=%d state=%s", s->conf.listen, port,
+    logf_(LOG_NOTICE, NULL, "event=listening addr=%s port=%d state=%s", s->conf.listen, port,
           s->conf.state);
+    /*
+     * Ready: the socket listens (the kernel completes a device's connect
+     * from now on, before the loop runs) and the hub is open.
+     */
+    char host[sizeof(s->conf.listen)];
+    snprintf(host, sizeof(host), "%s", s->conf.listen);
+    char *colon = strrchr(host, ':');
+    if (colon != NULL)
+        *colon = 0;
+    snprintf(s->listening, sizeof(s->listening), "%s:%d", host, port);
+    notify_ready(s);
     /* Returns once the listener, the signals and every connection are closed. */
     uv_run(s->loop, UV_RUN_DEFAULT);
     uplink_stop(&s->uplink);
-    logf_("info", NULL, "event=worker jobs=%llu batches=%llu log_syncs=%llu group_commit=%d",
+    logf_(LOG_INFO, NULL, "event=worker jobs=%llu batches=%llu log_syncs=%llu group_commit=%d",
           s->worker.jobs_done, s->worker.batches, s->worker.log_syncs, s->worker.group_commit);
-    logf_("info", NULL, "event=stopped");
+    logf_(LOG_NOTICE, NULL, "event=stopped");
     ret = 0;
 out:
     /* After a failure, what was opened is still open: closed here, and waited for. */
@@ -261,6 +312,8 @@ cmd_serve(int argc, char **argv)
         return ret;
     if (rest != argc)
         return cmd_usage_error("serve", _("unexpected argument '%s'"), argv[rest]);
+    /* Before the worker's and the uplink's threads: they log too. */
+    log_init();
     s.conf_path = st[CMD_CONFIG] != NULL ? st[CMD_CONFIG] : CONF_DEFAULT_PATH;
     s.conf_required = st[CMD_CONFIG] != NULL;
     ret = CS_EXIT_FAILURE;

@@ -27,6 +27,7 @@
 #include "cellsync/wire.h"
 #include "conn.h"
 #include "hub.h"
+#include "log.h"
 #include "peer.h"
 #include "serve.h"
 #include "worker.h"
@@ -34,20 +35,12 @@
 /* ---- logging: one line per event ---- */
 
 void
-logf_(const char *level, const struct conn *c, const char *fmt, ...)
+logf_(int prio, const struct conn *c, const char *fmt, ...)
 {
     va_list ap;
-    /* One line at a time: the uplink thread logs too. */
-    flockfile(stderr);
-    fprintf(stderr, "cellsyncd: %s", level);
-    if (c != NULL)
-        fprintf(stderr, " peer=%s device=%s", c->addr, c->who[0] ? c->who : "-");
-    fputc(' ', stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    log_vline(prio, c != NULL ? c->addr : NULL, c != NULL ? c->who : NULL, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    funlockfile(stderr);
 }
 
 /* ---- writing ---- */
@@ -60,6 +53,7 @@ struct wreq {
 };
 
 static void maybe_chunk_out(struct conn *c);
+static void conn_close_at(struct conn *c, int prio, const char *reason);
 
 static void
 write_cb(uv_write_t *req, int status)
@@ -87,7 +81,7 @@ conn_send(struct conn *c, const uint8_t *msg, size_t len, int seal)
     }
     struct wreq *w = malloc(sizeof(*w) + CS_WIRE_HEADER + flen);
     if (w == NULL) {
-        conn_close(c, "out of memory");
+        conn_close_at(c, LOG_ERR, "out of memory");
         return -1;
     }
     cs_wire_frame_put(w->data, (uint32_t)flen);
@@ -114,7 +108,7 @@ conn_send_msg(struct conn *c, const struct cs_msg *m)
     uint8_t *buf;
     size_t len;
     if (cs_msg_encode(m, &buf, &len) != 0) {
-        conn_close(c, "cannot encode a message");
+        conn_close_at(c, LOG_ERR, "cannot encode a message");
         return -1;
     }
     int ret = conn_send(c, buf, len, 1);
@@ -227,11 +221,39 @@ tcp_closed(uv_handle_t *h)
 }
 
 /*
- * Logs why c closes, but for a connection closed before a msg1 of it
- * decrypted past its address's lines of the minute: counted (guard.h).
+ * The priority of a close for the code that caused it (0: an ordinary
+ * end). The hub's own failures (memory, its disk, the system's calls) are
+ * errors; what a peer sent that the hub refuses (a handshake, a change
+ * set, a revoked device, a malformed frame) is a warning, a security
+ * event; a session that reached its lifetime ends as usual.
+ */
+static int
+close_prio(int code)
+{
+    switch (code) {
+    case 0:
+    case CS_EEXPIRED:
+        return LOG_INFO;
+    case CS_ENOMEM:
+    case CS_ECRYPTO:
+    case CS_ESQLITE:
+    case CS_EBUSY:
+    case CS_EREADONLY:
+    case CS_EFULL:
+    case CS_ECORRUPT:
+        return LOG_ERR;
+    default:
+        /* -errno and libuv's codes are the system's answer to the hub. */
+        return code < 0 && code > CS_ENOMEM ? LOG_ERR : LOG_WARNING;
+    }
+}
+
+/*
+ * Logs why c closes, at prio, but for a connection closed before a msg1 of
+ * it decrypted past its address's lines of the minute: counted (guard.h).
  */
 static void
-log_close(struct conn *c, const char *reason)
+log_close(struct conn *c, int prio, const char *reason)
 {
     if (c->quiet)
         return;
@@ -239,18 +261,18 @@ log_close(struct conn *c, const char *reason)
         !guard_preauth(&c->srv->guard, c->addr, reason, c->srv->conf.preauth_log_lines,
                        uv_now(c->srv->loop)))
         return;
-    logf_("info", c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu", reason,
+    logf_(prio, c, "event=close reason=\"%s\" up=%zu down=%zu conflicts=%zu refused=%zu", reason,
           c->up_changes, c->down_changes, c->conflicts, c->refused);
 }
 
-/* Closes the socket now, whatever is queued; logs why (no reason: logged before). */
-void
-conn_close(struct conn *c, const char *reason)
+/* Closes the socket now, whatever is queued; logs why at prio (no reason: logged before). */
+static void
+conn_close_at(struct conn *c, int prio, const char *reason)
 {
     if (c->state >= C_CLOSING)
         return;
     if (reason != NULL)
-        log_close(c, reason);
+        log_close(c, prio, reason);
     c->state = C_CLOSING;
     c->reading = 0;
     if (c->who[0]) {
@@ -260,6 +282,13 @@ conn_close(struct conn *c, const char *reason)
     }
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->tcp, tcp_closed);
+}
+
+/* An ordinary close (the device's doing, a timeout), logged at LOG_INFO. */
+void
+conn_close(struct conn *c, const char *reason)
+{
+    conn_close_at(c, LOG_INFO, reason);
 }
 
 /*
@@ -309,7 +338,7 @@ shutdown_cb(uv_shutdown_t *req, int status)
  * the device learns why. Frames are no longer read; the close lingers.
  */
 static void
-conn_finish(struct conn *c, const char *reason)
+conn_finish(struct conn *c, int prio, const char *reason)
 {
     if (c->state >= C_DRAINING)
         return;
@@ -318,7 +347,7 @@ conn_finish(struct conn *c, const char *reason)
         req->data = c;
     if (req == NULL || uv_shutdown(req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0) {
         free(req);
-        conn_close(c, reason);
+        conn_close_at(c, prio, reason);
         return;
     }
     uv_read_stop((uv_stream_t *)&c->tcp);
@@ -331,7 +360,7 @@ conn_finish(struct conn *c, const char *reason)
         c->peer_gone = 1;
     else
         uv_timer_start(&c->timer, timer_cb, LINGER_MS, 0);
-    log_close(c, reason);
+    log_close(c, prio, reason);
     c->state = C_DRAINING;
 }
 
@@ -342,7 +371,7 @@ conn_fail(struct conn *c, int code, const char *why)
     struct cs_msg m = {.type = CS_MSG_ERROR, .code = (uint32_t)-code};
     snprintf(m.message, sizeof(m.message), "%.*s", (int)sizeof(m.message) - 1, why);
     conn_send_msg(c, &m);
-    conn_finish(c, why);
+    conn_finish(c, close_prio(code), why);
 }
 
 /* "The hub is busy, try again in secs s" (wire.h), then the close: a full hub or address. */
@@ -351,7 +380,7 @@ conn_busy(struct conn *c, unsigned secs, const char *why)
 {
     uint8_t b[CS_WIRE_BUSY_LEN];
     conn_send(c, b, cs_hs_busy_reply(b, secs), 0);
-    conn_finish(c, why);
+    conn_finish(c, LOG_WARNING, why);
 }
 
 /* The uv_now at which c's session reaches its maximum lifetime (session_lifetime). */
@@ -418,7 +447,7 @@ maybe_chunk_out(struct conn *c)
         return;
     struct job *j = conn_job_new(c, J_CHUNK_OUT);
     if (j == NULL) {
-        conn_close(c, "out of memory");
+        conn_close_at(c, LOG_ERR, "out of memory");
         return;
     }
     c->down = DOWN_MAKING;
@@ -434,7 +463,7 @@ hello_done(struct conn *c, struct job *j)
     /* Decrypted: what follows is a device's, logged one by one (log_close). */
     c->msg1_read = o->read_rc == 0;
     if (j->ret != 0) {
-        conn_close(c, j->err);
+        conn_close_at(c, close_prio(j->ret), j->err);
         return;
     }
     if (o->msg2len > 0)
@@ -445,7 +474,8 @@ hello_done(struct conn *c, struct job *j)
         c->quiet = 1;
     }
     if (o->close_after) {
-        conn_finish(c, j->err);
+        /* Refused (a warning), but for a device of another version of the protocol. */
+        conn_finish(c, o->read_rc == CS_EVERSION ? LOG_NOTICE : LOG_WARNING, j->err);
         return;
     }
     /* The same 8 digits `cellsyncd devices` shows. */
@@ -455,15 +485,15 @@ hello_done(struct conn *c, struct job *j)
     c->down_waits = o->pending;
     c->hs = o->hs;
     if (cs_session_init(&c->sess, &c->hs, hdr) != 0) {
-        conn_close(c, "cannot start the session");
+        conn_close_at(c, LOG_ERR, "cannot start the session");
         return;
     }
     conn_send(c, hdr, sizeof(hdr), 0);
     c->state = C_HEADER;
-    logf_("info", c, "event=hello org=%s role=%s", o->dev.org, o->dev.role);
+    logf_(LOG_INFO, c, "event=hello org=%s role=%s", o->dev.org, o->dev.role);
     /* Its cursor counts in another incarnation (a restored hub): sent from what both share. */
     if (o->restored)
-        logf_("info", c, "event=restored-hub %s", o->restored_log);
+        logf_(LOG_INFO, c, "event=restored-hub %s", o->restored_log);
     /*
      * Sealed to a retired key: the chain to the current one goes first, so
      * the device pins that key before any chunk the current key signed.
@@ -472,13 +502,13 @@ hello_done(struct conn *c, struct job *j)
         struct cs_msg r = {.type = CS_MSG_ROTATION, .env = o->chain, .envlen = o->chainlen};
         char old[17];
         sodium_bin2hex(old, sizeof(old), o->hub_pk, 8);
-        logf_("info", c, "event=rotation from=%s steps=%zu", old, o->chainlen / CS_ROTATION_LEN);
+        logf_(LOG_INFO, c, "event=rotation from=%s steps=%zu", old, o->chainlen / CS_ROTATION_LEN);
         conn_send_msg(c, &r);
     }
     /* Writes refused for the clock that the device has not issued again: told once more. */
     if (o->nrefused > 0) {
         struct cs_msg r = {.type = CS_MSG_REFUSED, .refused = o->refused, .nrefused = o->nrefused};
-        logf_("info", c, "event=refused-again count=%zu", o->nrefused);
+        logf_(LOG_INFO, c, "event=refused-again count=%zu", o->nrefused);
         conn_send_msg(c, &r);
     }
     read_resume(c);
@@ -499,14 +529,14 @@ chunk_in_done(struct conn *c, struct job *j)
     c->refused += m->nrefused;
     /* A chunk the hub had merged before (sent again, or replayed): acknowledged, not stored. */
     if (m->st.received > 0 && m->st.duplicates == m->st.received)
-        logf_("warn", c, "event=duplicate-chunk last_seq=%llu changes=%zu stored=0",
+        logf_(LOG_WARNING, c, "event=duplicate-chunk last_seq=%llu changes=%zu stored=0",
               (unsigned long long)m->seq_last, m->st.received);
     if (m->nrefused > 0) {
         struct cs_msg r = {.type = CS_MSG_REFUSED,
                            .refused = m->refused,
                            .nrefused = m->nrefused,
                            .seq_last = m->seq_last};
-        logf_("warn", c, "event=refused count=%zu first=\"%s\"", m->nrefused, m->refused[0].reason);
+        logf_(LOG_WARNING, c, "event=refused count=%zu first=\"%s\"", m->nrefused, m->refused[0].reason);
         conn_send_msg(c, &r);
     }
     struct cs_msg ack = {
@@ -554,7 +584,7 @@ pake_refuse(struct conn *c, enum cs_pake_refusal reason, unsigned wait_s, int he
     conn_send(c, f, sizeof(f), 0);
     guard_failed(&c->srv->guard, c, c->addr, held, uv_now(c->srv->loop));
     c->quiet = 1;
-    conn_finish(c, "enrollment by code refused");
+    conn_finish(c, LOG_WARNING, "enrollment by code refused");
 }
 
 /* The hub's part of the run is back from the worker: REPLY, or a refusal. */
@@ -563,7 +593,7 @@ pake_done(struct conn *c, struct job *j)
 {
     struct job_pake *o = &j->u.pake;
     if (j->ret != 0) {
-        conn_close(c, j->err);
+        conn_close_at(c, close_prio(j->ret), j->err);
         return;
     }
     if (o->refusal != 0) {
@@ -594,17 +624,17 @@ pake_frame(struct conn *c, const uint8_t *f, size_t len)
         }
         unsigned version, wait_s = guard_wait(&c->srv->guard, c->addr, uv_now(c->srv->loop));
         if ((c->pake = sodium_malloc(sizeof(*c->pake))) == NULL) {
-            conn_close(c, "out of memory");
+            conn_close_at(c, LOG_ERR, "out of memory");
             return;
         }
         if (cs_pake_hub_start(c->pake, f, len, &version, nonce) != 0) {
-            conn_close(c, "malformed enrollment by code");
+            conn_close_at(c, LOG_WARNING, "malformed enrollment by code");
             return;
         }
         if (version != CS_WIRE_VERSION) {
             uint8_t v[2];
             conn_send(c, v, cs_hs_version_reply(v), 0);
-            conn_finish(c, "protocol version mismatch");
+            conn_finish(c, LOG_NOTICE, "protocol version mismatch");
             return;
         }
         /* An address that guessed wrong too often waits: told after the lookup (a lock first). */
@@ -613,12 +643,12 @@ pake_frame(struct conn *c, const uint8_t *f, size_t len)
         timer_arm(c); /* each step of a run gets the handshake's time: two round trips */
     } else if (step == CS_PAKE_SHARE && c->pake != NULL && !c->pake->replied && c->jobs == 0) {
         if (len != CS_PAKE_SHARE_LEN) {
-            conn_close(c, "malformed enrollment by code");
+            conn_close_at(c, LOG_WARNING, "malformed enrollment by code");
             return;
         }
         struct job *j = conn_job_new(c, J_PAKE);
         if (j == NULL) {
-            conn_close(c, "out of memory");
+            conn_close_at(c, LOG_ERR, "out of memory");
             return;
         }
         j->u.pake.p = c->pake;
@@ -640,10 +670,10 @@ pake_frame(struct conn *c, const uint8_t *f, size_t len)
             j->u.pake.row = c->pake_row;
             conn_job_push(c, j);
         }
-        logf_("info", c, "event=enroll-code-confirmed enrollment=%lld", (long long)c->pake_row);
-        conn_finish(c, "enrollment by code done");
+        logf_(LOG_NOTICE, c, "event=enroll-code-confirmed enrollment=%lld", (long long)c->pake_row);
+        conn_finish(c, LOG_INFO, "enrollment by code done");
     } else {
-        conn_close(c, "unexpected enrollment frame");
+        conn_close_at(c, LOG_WARNING, "unexpected enrollment frame");
     }
 }
 
@@ -699,7 +729,8 @@ handle_message(struct conn *c, const uint8_t *frame, size_t flen)
     struct cs_msg m;
     int rc = cs_session_read_msg(&c->sess, frame, flen, &m);
     if (rc != 0) {
-        conn_close(c, rc == CS_ENOMEM ? "out of memory" : "garbled session data");
+        conn_close_at(c, close_prio(rc == CS_ENOMEM ? rc : CS_EDECRYPT),
+                      rc == CS_ENOMEM ? "out of memory" : "garbled session data");
         return;
     }
     struct job *j;
@@ -708,7 +739,7 @@ handle_message(struct conn *c, const uint8_t *frame, size_t flen)
         c->proven = 1;
         if ((j = conn_job_new(c, J_PROVEN)) == NULL) {
             cs_msg_release(&m);
-            conn_close(c, "out of memory");
+            conn_close_at(c, LOG_ERR, "out of memory");
             return;
         }
         conn_job_push(c, j);
@@ -716,13 +747,13 @@ handle_message(struct conn *c, const uint8_t *frame, size_t flen)
     switch (m.type) {
     case CS_MSG_CHUNK:
         if (c->up == UP_DONE) {
-            conn_close(c, "chunk after done");
+            conn_close_at(c, LOG_WARNING, "chunk after done");
             break;
         }
         if ((j = conn_job_new(c, J_CHUNK_IN)) == NULL ||
             (j->u.chunk_in.env = malloc(m.envlen)) == NULL) {
             job_free(j);
-            conn_close(c, "out of memory");
+            conn_close_at(c, LOG_ERR, "out of memory");
             break;
         }
         memcpy(j->u.chunk_in.env, m.env, m.envlen);
@@ -744,11 +775,11 @@ handle_message(struct conn *c, const uint8_t *frame, size_t flen)
         }
         break;
     case CS_MSG_ERROR:
-        logf_("warn", c, "event=device-error message=\"%s\"", m.message);
+        logf_(LOG_WARNING, c, "event=device-error message=\"%s\"", m.message);
         conn_close(c, "the device stopped");
         break;
     default:
-        conn_close(c, "unexpected message");
+        conn_close_at(c, LOG_WARNING, "unexpected message");
         break;
     }
     cs_msg_release(&m);
@@ -763,7 +794,7 @@ process_frames(struct conn *c)
         uint32_t max = c->state == C_SESSION ? CS_WIRE_MAX_FRAME : CS_WIRE_MAX_PREAUTH;
         uint32_t len;
         if (cs_wire_frame_len(c->rbuf + off, max, &len) != 0) {
-            conn_close(c, "frame over the size limit");
+            conn_close_at(c, LOG_WARNING, "frame over the size limit");
             return;
         }
         if (c->rlen - off < CS_WIRE_HEADER + len)
@@ -784,7 +815,7 @@ process_frames(struct conn *c)
             struct job *j = conn_job_new(c, J_HELLO);
             if (j == NULL || (j->u.hello.msg1 = malloc(len ? len : 1)) == NULL) {
                 job_free(j);
-                conn_close(c, "out of memory");
+                conn_close_at(c, LOG_ERR, "out of memory");
                 break;
             }
             memcpy(j->u.hello.msg1, f, len);
@@ -798,7 +829,7 @@ process_frames(struct conn *c)
             break;
         } else if (c->state == C_HEADER) {
             if (cs_session_accept(&c->sess, &c->hs, f, len) != 0) {
-                conn_close(c, "bad stream header");
+                conn_close_at(c, LOG_WARNING, "bad stream header");
                 break;
             }
             sodium_memzero(&c->hs, sizeof(c->hs));
@@ -895,7 +926,7 @@ on_connection(uv_stream_t *l, int status)
 {
     struct server *s = l->data;
     if (status < 0) {
-        logf_("warn", NULL, "event=accept-failed error=\"%s\"", uv_strerror(status));
+        logf_(LOG_ERR, NULL, "event=accept-failed error=\"%s\"", uv_strerror(status));
         return;
     }
     struct conn *c = calloc(1, sizeof(*c));
@@ -1021,7 +1052,7 @@ revoked_close(uv_handle_t *h, void *arg)
     struct conn *c = h->data;
     if (cs_id_cmp(&c->dev_id, &x->v->id) != 0)
         return;
-    logf_("warn", c, "event=revoked-session reason=\"%s\"", x->v->msg);
+    logf_(LOG_WARNING, c, "event=revoked-session reason=\"%s\"", x->v->msg);
     conn_fail(c, CS_EREVOKED, x->v->msg);
 }
 

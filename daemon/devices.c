@@ -22,6 +22,7 @@
 #include "cellsync/output.h"
 #include "cellsync/pake.h"
 #include "hub_internal.h"
+#include "log.h"
 
 #define DAY 86400
 /* Copies a text column into buf (cap bytes), "" for NULL. */
@@ -438,7 +439,7 @@ enroll_device(struct hub *h, int64_t row, const struct hub_device *d)
     sqlite3_reset(st);
     if (hub_journal_enroll_used(h, row, created, &d->id, (int64_t)time(NULL), err, sizeof(err)) !=
         0) {
-        fprintf(stderr, "cellsyncd: error event=journal-failed error=\"%s\"\n", err);
+        log_line(LOG_ERR, NULL, NULL, "event=journal-failed error=\"%s\"", err);
         goto busy;
     }
     if (cs_stmt_get(&h->stmts, ST_DEV_ADD, &st) != SQLITE_OK)
@@ -680,7 +681,7 @@ hub_admit_commit(struct hub *h, const struct hub_device *d, int64_t row, char *m
     }
     /* The device is served all the same: its name is written again at its next contact. */
     if (hub_device_publish(h, d, msg, msglen) != 0)
-        fprintf(stderr, "cellsyncd: warning event=device-name-failed reason=\"%s\"\n", msg);
+        log_line(LOG_WARNING, NULL, NULL, "event=device-name-failed reason=\"%s\"", msg);
     if (msglen > 0)
         msg[0] = 0;
     return CS_WELCOME_OK;

@@ -40,7 +40,7 @@ slot_of(struct guard *g, const char *addr, uint64_t now_ms, int create)
 static void
 preauth_line(struct guard_slot *s, uint64_t now_ms)
 {
-    logf_("warn", NULL, "event=preauth-closes addr=%s count=%u total=%u last=\"%s\"", s->addr,
+    logf_(LOG_WARNING, NULL, "event=preauth-closes addr=%s count=%u total=%u last=\"%s\"", s->addr,
           s->pre_pending, s->pre_total, s->pre_last);
     s->pre_pending = 0;
     s->pre_lines = 0;
@@ -60,7 +60,7 @@ sweep(struct guard *g, uint64_t now_ms)
             preauth_line(s, now_ms);
         if (s->pending == 0 || now_ms - s->logged_ms < GUARD_LOG_MS)
             continue;
-        logf_("warn", NULL, "event=enroll-failed addr=%s failures=%u total=%u checked=%u wait_s=%u",
+        logf_(LOG_WARNING, NULL, "event=enroll-failed addr=%s failures=%u total=%u checked=%u wait_s=%u",
               s->addr, s->pending, s->total, s->fails,
               now_ms < s->until_ms ? (unsigned)((s->until_ms - now_ms + 999) / 1000) : 0);
         s->pending = 0;
@@ -176,7 +176,7 @@ guard_failed(struct guard *g, const struct conn *c, const char *addr, int held, 
     if (s->logged_ms != 0 && now_ms - s->logged_ms < GUARD_LOG_MS)
         return;
     unsigned wait_s = now_ms < s->until_ms ? (unsigned)((s->until_ms - now_ms + 999) / 1000) : 0;
-    logf_("warn", c, "event=enroll-failed addr=%s failures=%u total=%u checked=%u wait_s=%u", addr,
+    logf_(LOG_WARNING, c, "event=enroll-failed addr=%s failures=%u total=%u checked=%u wait_s=%u", addr,
           s->pending, s->total, s->fails, wait_s);
     s->pending = 0;
     s->logged_ms = now_ms;

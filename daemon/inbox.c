@@ -95,24 +95,24 @@ inbox_done(struct job *j)
 
     s->inbox.busy = 0;
     if (r->restored[0])
-        logf_("info", NULL, "event=restored-hub device=%s file=\"%s\" %s", r->device, ij->name,
+        logf_(LOG_INFO, NULL, "event=restored-hub device=%s file=\"%s\" %s", r->device, ij->name,
               r->restored);
     if (j->ret == 0)
-        logf_("info", NULL,
+        logf_(LOG_INFO, NULL,
               "event=import file=\"%s\" device=%s org=%s new=%zu refused=%zu conflicts=%zu "
               "old_chunks=%zu down=%zu reply=\"%s\"",
               ij->name, r->device, r->org, r->applied, r->refused_changes, r->conflicts,
               r->old_chunks, r->down_changes, ij->reply_name);
     else if (r->refused)
-        logf_("warn", NULL, "event=import-refused file=\"%s\" device=%s reason=\"%s\"", ij->name,
+        logf_(LOG_WARNING, NULL, "event=import-refused file=\"%s\" device=%s reason=\"%s\"", ij->name,
               r->device[0] ? r->device : "-", j->err);
     else {
-        logf_("error", NULL, "event=import-failed file=\"%s\" error=\"%s\" retry_in=%ds", ij->name,
+        logf_(LOG_ERR, NULL, "event=import-failed file=\"%s\" error=\"%s\" retry_in=%ds", ij->name,
               j->err, INBOX_RETRY_MS / 1000);
         again = 1;
     }
     if (ij->move_err != 0) {
-        logf_("error", NULL, "event=import-move-failed file=\"%s\" error=\"%s\" retry_in=%ds",
+        logf_(LOG_ERR, NULL, "event=import-move-failed file=\"%s\" error=\"%s\" retry_in=%ds",
               ij->name, strerror(ij->move_err), INBOX_RETRY_MS / 1000);
         again = 1;
     }
@@ -134,7 +134,7 @@ inbox_scan(uv_timer_t *t)
         return;
     DIR *d = opendir(s->conf.inbox);
     if (d == NULL) {
-        logf_("error", NULL, "event=inbox-unreadable dir=\"%s\" error=\"%s\"", s->conf.inbox,
+        logf_(LOG_ERR, NULL, "event=inbox-unreadable dir=\"%s\" error=\"%s\"", s->conf.inbox,
               strerror(errno));
         return;
     }
@@ -168,7 +168,7 @@ inbox_scan(uv_timer_t *t)
     if (j == NULL || ij == NULL) {
         job_free(j);
         free(ij);
-        logf_("error", NULL, "event=import-failed file=\"%s\" error=\"%s\"", pick,
+        logf_(LOG_ERR, NULL, "event=import-failed file=\"%s\" error=\"%s\"", pick,
               cs_strerror(CS_ENOMEM));
         uv_timer_start(t, inbox_scan, INBOX_RETRY_MS, 0);
         return;
@@ -188,7 +188,7 @@ inbox_event(uv_fs_event_t *h, const char *filename, int events, int status)
     struct server *s = h->data;
     (void)events;
     if (status < 0) {
-        logf_("warn", NULL, "event=inbox-watch-error error=\"%s\"", uv_strerror(status));
+        logf_(LOG_WARNING, NULL, "event=inbox-watch-error error=\"%s\"", uv_strerror(status));
         return;
     }
     /* Our own replies and moves are no news; anything else restarts the settling time. */
@@ -209,7 +209,7 @@ inbox_check(const struct conf *c)
                       : !S_ISDIR(st.st_mode)   ? _("not a directory")
                                                : NULL;
     if (why != NULL) {
-        fprintf(stderr, _("cellsyncd: cannot use the inbox '%s': %s\n"), c->inbox, why);
+        log_fail(_("cellsyncd: cannot use the inbox '%s': %s\n"), c->inbox, why);
         return -1;
     }
     return 0;
@@ -227,11 +227,11 @@ inbox_start(struct server *s)
     int rc = uv_fs_event_start(&s->inbox.ev, inbox_event, s->conf.inbox, 0);
     if (rc != 0) {
         /* The hub still serves live syncs; the log says why the inbox does not. */
-        logf_("error", NULL, "event=inbox-unwatchable dir=\"%s\" error=\"%s\"", s->conf.inbox,
+        logf_(LOG_ERR, NULL, "event=inbox-unwatchable dir=\"%s\" error=\"%s\"", s->conf.inbox,
               uv_strerror(rc));
         return;
     }
-    logf_("info", NULL, "event=inbox dir=\"%s\"", s->conf.inbox);
+    logf_(LOG_INFO, NULL, "event=inbox dir=\"%s\"", s->conf.inbox);
     /* Bundles that came while the hub was down. */
     uv_timer_start(&s->inbox.timer, inbox_scan, 0, 0);
 }

@@ -15,6 +15,7 @@
 #include "hub.h"
 #include "guard.h"
 #include "inbox.h"
+#include "log.h"
 #include "uplink.h"
 
 #define WRITE_HIGH     (512u << 10) /* stop making chunks for a device above this */
@@ -85,13 +86,14 @@ struct server {
     uv_timer_t revoke_timer;
     int revoke_asked;
     struct uplink uplink; /* the link up to a hub above, on its own thread (uplink.h) */
+    char listening[160]; /* ADDR:PORT bound, for STATUS= */
 };
 
 #define REVOKE_POLL_MS 1000
 
-/* ---- logging: one line per event ---- */
+/* ---- logging: one line per event (log.h), with c's peer and device when c is not NULL ---- */
 
-void logf_(const char *level, const struct conn *c, const char *fmt, ...)
+void logf_(int prio, const struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

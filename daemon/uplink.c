@@ -32,7 +32,7 @@ uplink_conf(struct uplink *u, const struct conf *c)
     if (c->upstream[0] != 0 && strcmp(c->upstream, "off") != 0 &&
         link_address(c->upstream, u->addr, sizeof(u->addr), err, sizeof(err)) != 0) {
         /* The enrolled address is used instead; err names the key's value. */
-        logf_("error", NULL, "event=upstream-config error=\"%s\"", err);
+        logf_(LOG_ERR, NULL, "event=upstream-config error=\"%s\"", err);
         u->addr[0] = 0;
     }
 }
@@ -50,10 +50,10 @@ uplink_try(struct uplink *u, struct hub *h, const char *addr, unsigned drift_min
     cs_replica_set_max_drift(hub_replica(h), (uint64_t)drift_minutes * 60 * 1000);
     int ret = hub_upstream_sync(h, addr, (int)u->timeout, &u->stop_pipe[0], &res, err, sizeof(err));
     if (ret == 0)
-        logf_("info", NULL, "event=upstream-sync sent=%zu received=%zu refused=%zu",
+        logf_(LOG_INFO, NULL, "event=upstream-sync sent=%zu received=%zu refused=%zu",
               res.t.sent_changes, res.t.recv_changes, res.t.refused);
     else
-        logf_("error", NULL, "event=upstream-failed error=\"%s\"", err);
+        logf_(LOG_ERR, NULL, "event=upstream-failed error=\"%s\"", err);
     device_refusals_release(&res.refusals);
     return ret;
 }
@@ -67,7 +67,7 @@ uplink_run(void *arg)
     unsigned wait = 0, retry = UPLINK_RETRY_S;
 
     if (hub_open(&h, u->state, err, sizeof(err)) != 0) {
-        logf_("error", NULL, "event=upstream-failed error=\"%s\"", err);
+        logf_(LOG_ERR, NULL, "event=upstream-failed error=\"%s\"", err);
         return;
     }
     uv_mutex_lock(&u->mu);
@@ -136,7 +136,7 @@ uplink_start(struct uplink *u, const struct conf *c)
         goto fail_mutex;
     }
     u->started = 1;
-    logf_("info", NULL, "event=upstream-start addr=%s interval=%u", u->addr[0] ? u->addr : "-",
+    logf_(LOG_INFO, NULL, "event=upstream-start addr=%s interval=%u", u->addr[0] ? u->addr : "-",
           u->interval);
     return 0;
 fail_mutex:

@@ -294,7 +294,7 @@ batch_after(uv_work_t *req, int status)
     w->batch = NULL;
     w->batches++;
     if (w->sync_rc != SQLITE_OK)
-        logf_("error", NULL, "event=sync-failed error=\"%s\" detail=\"%s\"",
+        logf_(LOG_ERR, NULL, "event=sync-failed error=\"%s\" detail=\"%s\"",
               sqlite3_errstr(w->sync_rc), _("every job of the batch fails"));
     for (; j != NULL; j = next) {
         next = j->next;
@@ -596,7 +596,7 @@ group_commit_start(sqlite3 *db)
         wal = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
     sqlite3_finalize(st);
     if (!wal || sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
-        logf_("warn", NULL, "event=no-group-commit reason=\"%s\"",
+        logf_(LOG_WARNING, NULL, "event=no-group-commit reason=\"%s\"",
               _("the replica is not in WAL mode"));
         return 0;
     }

@@ -50,6 +50,8 @@ static const struct msgfn FNS[] = {
     {"fputs", 0, 0},
     {"report_line", 2, 0}, /* cellsyncd check */
     {"refuse", 4, 0},      /* cellsyncd import */
+    {"log_line", 3, 1},    /* the daemon's log (daemon/log.h) */
+    {"log_fail", 0, 0},
 };
 
 /* Any named call: inside _(), N_() or C_() a literal is translated, inside
