@@ -21,8 +21,12 @@
 /* Fields of one event beyond PRIORITY=, SYSLOG_IDENTIFIER= and MESSAGE=. */
 #define KEYS_MAX 32
 
-/* Set by log_init before any other thread runs, then only read. */
-static int journal;
+/*
+ * Set by log_init before any other thread runs, then only read: stderr is
+ * the journal's stream (journal), and its socket for native events is
+ * there (native).
+ */
+static int journal, native;
 
 void
 log_init(void)
@@ -40,6 +44,12 @@ log_init(void)
     journal = e != NULL && sscanf(e, "%llu:%llu%c", &dev, &ino, &tail) == 2 &&
               fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
               (unsigned long long)st.st_ino == ino;
+    /*
+     * sd_journal_sendv reports success when the socket is missing (it
+     * drops the event): without it, the line goes to the stream with its
+     * "<N>" prefix, which journald reads as the priority.
+     */
+    native = journal && access("/run/systemd/journal/socket", W_OK) == 0;
 }
 
 int
@@ -162,7 +172,7 @@ log_vline(int prio, const char *peer, const char *device, const char *fmt, va_li
         n = snprintf(line, sizeof(line), "peer=%s device=%s ", peer,
                      device != NULL && device[0] ? device : "-");
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    if (journal && journal_send(prio, line, line) == 0)
+    if (native && journal_send(prio, line, line) == 0)
         return;
     /*
      * One line at a time: the worker and the uplink thread log too. In the
@@ -206,7 +216,7 @@ log_fail(const char *fmt, ...)
         while (o > 0 && msg[o - 1] == '\n')
             o--;
         msg[o] = 0;
-        if (journal_send(LOG_ERR, msg, "event=serve-failed") == 0)
+        if (native && journal_send(LOG_ERR, msg, "event=serve-failed") == 0)
             return;
         fprintf(stderr, "<%d>", LOG_ERR);
     }
