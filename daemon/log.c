@@ -149,16 +149,16 @@ line_fields(const char *line, char *out, struct iovec *iov, size_t *n, size_t ma
 static int
 journal_send(int prio, const char *message, const char *fields_of)
 {
-    char pri[16], fields[2 * LINE_MAX_ + 64], msg[LINE_MAX_ + 16];
+    char pri[16], fields[2 * LINE_MAX_ + 64], field[LINE_MAX_ + 16];
     struct iovec iov[3 + KEYS_MAX];
     size_t n = 0;
     int pn = snprintf(pri, sizeof(pri), "PRIORITY=%d", prio);
-    int mn = snprintf(msg, sizeof(msg), "MESSAGE=%s", message);
-    if (mn >= (int)sizeof(msg))
-        mn = (int)sizeof(msg) - 1;
+    int mn = snprintf(field, sizeof(field), "MESSAGE=%s", message);
+    if (mn >= (int)sizeof(field))
+        mn = (int)sizeof(field) - 1;
     iov[n++] = (struct iovec){.iov_base = pri, .iov_len = (size_t)pn};
     iov[n++] = (struct iovec){.iov_base = (char *)"SYSLOG_IDENTIFIER=cellsyncd", .iov_len = 27};
-    iov[n++] = (struct iovec){.iov_base = msg, .iov_len = (size_t)mn};
+    iov[n++] = (struct iovec){.iov_base = field, .iov_len = (size_t)mn};
     line_fields(fields_of, fields, iov, &n, sizeof(iov) / sizeof(iov[0]));
     return sd_journal_sendv(iov, (int)n) == 0 ? 0 : -1;
 }
