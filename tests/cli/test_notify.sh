@@ -52,6 +52,7 @@ NOTIFY_SOCKET=$dir/notify.sock
 export NOTIFY_SOCKET
 start_hub "$dir/hub" --config "$conf"
 unset NOTIFY_SOCKET
+pid1=$hubpid
 check "READY=1 arrives" wait_records "$n" READY=1 1
 port=$(cat "$dir/port")
 equal "the port took a connection when READY=1 arrived" "X_CONNECT=ok" "$(grep '^X_CONNECT=' "$n" | head -1)"
@@ -85,6 +86,8 @@ equal "cellsyncd's exit on SIGTERM" 0 "$got"
 equal "SIGTERM: STOPPING=1 last" "READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 STOPPING=1 " \
     "$(states "$n")"
 grep -q 'event=stopped' "$dir/hub.log" && ok || bad "no stop line in the hub's log"
+equal "every datagram from the main process (NotifyAccess=main)" "X_PID=$pid1" \
+    "$(grep '^X_PID=' "$n" | sort -u)"
 
 # ---- the abstract namespace ("@name") ----
 a=$dir/abstract.out

@@ -204,6 +204,11 @@ run 0 "integrity ok" -- cellsyncd backup --to "$tmp/recovery.key.pub" "$tmp/back
 [ "$(head -n 1 "$tmp/backup.age")" = "age-encryption.org/v1" ] && ok ||
     bad "the packaged backup is not an age file"
 
+# Type=notify: the packaged daemon, as its user, tells a socket this test owns READY=1
+# once its port takes connections, RELOADING=1/READY=1 on SIGHUP, STOPPING=1 on SIGTERM.
+run 0 " 0 failed" -- sh "$root/tests/pkg/test_notify_installed.sh" "$tmp/notify" "$tmp/state" \
+    "$tmp/check.conf" /usr/sbin/cellsyncd cellsyncd
+
 if command -v man >/dev/null 2>&1; then
     run 0 "/usr/share/man/man8/cellsyncd.8.gz" -- man -w cellsyncd
     run 0 "/usr/share/man/man1/cellsync.1.gz" -- man -w cellsync

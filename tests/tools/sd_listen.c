@@ -15,7 +15,10 @@
  * datagram that holds READY=1 is answered by a TCP connect to 127.0.0.1
  * at the port that file names, at once, and its record gains
  * "X_CONNECT=ok" or "X_CONNECT=failed: WHY": readiness is real when the
- * port takes a connection the moment READY=1 arrives. Runs until killed.
+ * port takes a connection the moment READY=1 arrives. Each record also
+ * has "X_PID=PID", the sender's process as the kernel vouches for it
+ * (SO_PASSCRED), which systemd compares with the main PID
+ * (NotifyAccess=main). Runs until killed.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -132,7 +135,9 @@ main(int argc, char **argv)
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     /* The journal's socket takes events of up to 8 MiB: room for what a test sends. */
     int buf = 8 << 20;
+    int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
     if (fd < 0 ||
         bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen)) !=
             0) {
@@ -152,7 +157,7 @@ main(int argc, char **argv)
     for (;;) {
         union {
             struct cmsghdr h;
-            char b[CMSG_SPACE(sizeof(int))];
+            char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 8)];
         } ctl;
         struct iovec iov = {.iov_base = d, .iov_len = DGRAM_MAX};
         struct msghdr m = {
@@ -167,8 +172,16 @@ main(int argc, char **argv)
         const char *data = d;
         size_t len = (size_t)n;
         void *map = NULL;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-        if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        long pid = -1;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+                struct ucred u;
+                memcpy(&u, CMSG_DATA(c), sizeof(u));
+                pid = (long)u.pid;
+                continue;
+            }
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
             /* A big event: the datagram is empty and the memfd holds it. */
             int mfd;
             struct stat st;
@@ -183,6 +196,7 @@ main(int argc, char **argv)
             }
             close(mfd);
         }
+        fprintf(out, "X_PID=%ld\n", pid);
         int ready = put_fields(out, data, len);
         if (ready < 0)
             fprintf(out, "X_MALFORMED=1\n");
