@@ -81,5 +81,13 @@ expect 0 stdout "$dir/home/.local/share/cellsync" -- env -u CELLSYNC_HOME HOME="
     XDG_DATA_HOME=relative/dir "$cellsync" init --org CB-01
 expect 0 stdout "$dir/xdg/cellsync" -- env CELLSYNC_HOME= HOME="$dir/home" \
     XDG_DATA_HOME="$dir/xdg" "$cellsync" status
+# $CELLSYNC_HOME wins over $XDG_DATA_HOME; an empty $XDG_DATA_HOME is unset.
+expect 0 stdout "$dir/own" -- env CELLSYNC_HOME="$dir/own" HOME="$dir/home" \
+    XDG_DATA_HOME="$dir/xdg2" "$cellsync" init --org CB-01
+check "the replica under \$CELLSYNC_HOME" test -f "$dir/own/replica.db"
+check "nothing under \$XDG_DATA_HOME when \$CELLSYNC_HOME is set" test ! -e "$dir/xdg2"
+rm -rf "$dir/home/.local"
+expect 0 stdout "$dir/home/.local/share/cellsync" -- env -u CELLSYNC_HOME HOME="$dir/home" \
+    XDG_DATA_HOME= "$cellsync" init --org CB-01
 
 summary
