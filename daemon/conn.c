@@ -536,7 +536,8 @@ chunk_in_done(struct conn *c, struct job *j)
                            .refused = m->refused,
                            .nrefused = m->nrefused,
                            .seq_last = m->seq_last};
-        logf_(LOG_WARNING, c, "event=refused count=%zu first=\"%s\"", m->nrefused, m->refused[0].reason);
+        logf_(LOG_WARNING, c, "event=refused count=%zu first=\"%s\"", m->nrefused,
+              m->refused[0].reason);
         conn_send_msg(c, &r);
     }
     struct cs_msg ack = {

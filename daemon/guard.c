@@ -60,8 +60,9 @@ sweep(struct guard *g, uint64_t now_ms)
             preauth_line(s, now_ms);
         if (s->pending == 0 || now_ms - s->logged_ms < GUARD_LOG_MS)
             continue;
-        logf_(LOG_WARNING, NULL, "event=enroll-failed addr=%s failures=%u total=%u checked=%u wait_s=%u",
-              s->addr, s->pending, s->total, s->fails,
+        logf_(LOG_WARNING, NULL,
+              "event=enroll-failed addr=%s failures=%u total=%u checked=%u wait_s=%u", s->addr,
+              s->pending, s->total, s->fails,
               now_ms < s->until_ms ? (unsigned)((s->until_ms - now_ms + 999) / 1000) : 0);
         s->pending = 0;
         s->logged_ms = now_ms;
@@ -176,8 +177,8 @@ guard_failed(struct guard *g, const struct conn *c, const char *addr, int held, 
     if (s->logged_ms != 0 && now_ms - s->logged_ms < GUARD_LOG_MS)
         return;
     unsigned wait_s = now_ms < s->until_ms ? (unsigned)((s->until_ms - now_ms + 999) / 1000) : 0;
-    logf_(LOG_WARNING, c, "event=enroll-failed addr=%s failures=%u total=%u checked=%u wait_s=%u", addr,
-          s->pending, s->total, s->fails, wait_s);
+    logf_(LOG_WARNING, c, "event=enroll-failed addr=%s failures=%u total=%u checked=%u wait_s=%u",
+          addr, s->pending, s->total, s->fails, wait_s);
     s->pending = 0;
     s->logged_ms = now_ms;
 }

@@ -104,8 +104,8 @@ inbox_done(struct job *j)
               ij->name, r->device, r->org, r->applied, r->refused_changes, r->conflicts,
               r->old_chunks, r->down_changes, ij->reply_name);
     else if (r->refused)
-        logf_(LOG_WARNING, NULL, "event=import-refused file=\"%s\" device=%s reason=\"%s\"", ij->name,
-              r->device[0] ? r->device : "-", j->err);
+        logf_(LOG_WARNING, NULL, "event=import-refused file=\"%s\" device=%s reason=\"%s\"",
+              ij->name, r->device[0] ? r->device : "-", j->err);
     else {
         logf_(LOG_ERR, NULL, "event=import-failed file=\"%s\" error=\"%s\" retry_in=%ds", ij->name,
               j->err, INBOX_RETRY_MS / 1000);

@@ -82,9 +82,9 @@ level_word(int prio)
 static int
 reserved(const char *k, size_t n)
 {
-    static const char *const names[] = {"MESSAGE", "MESSAGE_ID", "PRIORITY", "ERRNO",
-                                        "SYSLOG_IDENTIFIER", "SYSLOG_FACILITY", "SYSLOG_PID",
-                                        "CODE_FILE", "CODE_LINE", "CODE_FUNC"};
+    static const char *const names[] = {
+        "MESSAGE",         "MESSAGE_ID", "PRIORITY",  "ERRNO",     "SYSLOG_IDENTIFIER",
+        "SYSLOG_FACILITY", "SYSLOG_PID", "CODE_FILE", "CODE_LINE", "CODE_FUNC"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strlen(names[i]) == n && memcmp(names[i], k, n) == 0)
             return 1;
@@ -203,7 +203,7 @@ log_fail(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    if (journal) {
+    if (native) {
         /* The text without the "cellsyncd: " of each line (the journal names the sender). */
         static const char pre[] = "cellsyncd: ";
         const char *p = text;
@@ -216,9 +216,18 @@ log_fail(const char *fmt, ...)
         while (o > 0 && msg[o - 1] == '\n')
             o--;
         msg[o] = 0;
-        if (native && journal_send(LOG_ERR, msg, "event=serve-failed") == 0)
+        if (journal_send(LOG_ERR, msg, "event=serve-failed") == 0)
             return;
-        fprintf(stderr, "<%d>", LOG_ERR);
     }
-    fputs(text, stderr);
+    if (!journal) {
+        fputs(text, stderr);
+        return;
+    }
+    /* The journal's stream: each line with the priority journald reads from it. */
+    for (const char *p = text; *p != 0;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+        fprintf(stderr, "<%d>%.*s", LOG_ERR, (int)n, p);
+        p += n;
+    }
 }

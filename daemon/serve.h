@@ -86,7 +86,7 @@ struct server {
     uv_timer_t revoke_timer;
     int revoke_asked;
     struct uplink uplink; /* the link up to a hub above, on its own thread (uplink.h) */
-    char listening[160]; /* ADDR:PORT bound, for STATUS= */
+    char listening[160];  /* ADDR:PORT bound, for STATUS= */
 };
 
 #define REVOKE_POLL_MS 1000

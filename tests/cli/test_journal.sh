@@ -54,6 +54,18 @@ wait_event() {
     done
 }
 
+# damage: the hub's replica kept in $dir/good.db, then the b-tree page header of the first
+# leaf of its registers overwritten (as tests/net/test_hostile.sh does): serve refuses it.
+damage() {
+    db=$dir/hub/replica.db
+    "$fixture" sql "$db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+    cp "$db" "$dir/good.db"
+    page=$("$fixture" sql "$db" "SELECT pageno FROM dbstat WHERE name = 'cs_reg' AND pagetype = 'leaf' ORDER BY path LIMIT 1")
+    size=$("$fixture" sql "$db" 'PRAGMA page_size')
+    printf '\377\377\377\377\377\377\377\377' |
+        dd of="$db" bs=1 seek=$(((page - 1) * size)) conv=notrunc 2>/dev/null
+}
+
 cat >"$dir/tree.csv" <<'CSV'
 id,parent,level,kind,name
 XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
@@ -108,12 +120,7 @@ equal "lines on stderr while the journal took them" "" "$(grep -v '^$' "$hublog"
 if grep -q '^X_MALFORMED' "$j"; then bad "a datagram the journal could not read"; else ok; fi
 
 # A failure to serve (a damaged replica): an error, its message two lines (binary form).
-"$fixture" sql "$dir/hub/replica.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
-page=$("$fixture" sql "$dir/hub/replica.db" "SELECT pageno FROM dbstat WHERE name = 'cs_reg' AND pagetype = 'leaf' ORDER BY path LIMIT 1")
-size=$("$fixture" sql "$dir/hub/replica.db" 'PRAGMA page_size')
-cp "$dir/hub/replica.db" "$dir/good.db"
-printf '\377\377\377\377\377\377\377\377' |
-    dd of="$dir/hub/replica.db" bs=1 seek=$(((page - 1) * size)) conv=notrunc 2>/dev/null
+damage
 : >"$dir/fail.err"
 stream=$(stat -c '%d:%i' "$dir/fail.err")
 JOURNAL_STREAM=$stream timeout 10 "$cellsyncd" serve --state "$dir/hub" --listen 127.0.0.1:0 2>>"$dir/fail.err"
@@ -157,5 +164,14 @@ stop_hub
 grep -q "^<6>cellsyncd: info peer=127.0.0.1 device=$ida event=hello org=CB-01 role=cell\$" "$hublog" &&
     ok || bad "no <6> hello line on stderr without the journal's socket"
 grep -q '^<5>cellsyncd: notice event=stopped$' "$hublog" && ok || bad "no <5> stopped line"
+# A failure to serve there: each of its lines at <3>.
+: >"$dir/fail.err"
+stream=$(stat -c '%d:%i' "$dir/fail.err")
+damage
+JOURNAL_STREAM=$stream timeout 10 "$cellsyncd" serve --state "$dir/hub" --listen 127.0.0.1:0 2>>"$dir/fail.err"
+equal "serve on a damaged replica exits (no journal socket)" 1 $?
+equal "its lines at <3>" "<3>cellsyncd: '$dir/hub/replica.db' is damaged: database disk image is malformed
+<3>cellsyncd: the hub does not serve a damaged replica; restore a backup (cellsyncd restore DIR), see 'cellsyncd check'" \
+    "$(cat "$dir/fail.err")"
 
 summary

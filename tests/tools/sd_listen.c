@@ -138,9 +138,8 @@ main(int argc, char **argv)
     int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
     setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on));
-    if (fd < 0 ||
-        bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen)) !=
-            0) {
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa,
+                       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen)) != 0) {
         fprintf(stderr, "sd_listen: cannot bind '%s': %s\n", argv[1], strerror(errno));
         return 1;
     }
@@ -160,8 +159,10 @@ main(int argc, char **argv)
             char b[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 8)];
         } ctl;
         struct iovec iov = {.iov_base = d, .iov_len = DGRAM_MAX};
-        struct msghdr m = {
-            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+        struct msghdr m = {.msg_iov = &iov,
+                           .msg_iovlen = 1,
+                           .msg_control = ctl.b,
+                           .msg_controllen = sizeof(ctl.b)};
         ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
         if (n < 0) {
             if (errno == EINTR)
