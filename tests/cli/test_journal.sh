@@ -5,10 +5,10 @@
 # a unix datagram socket this test owns (tests/tools/sd_listen), and `cellsyncd serve`
 # runs with $JOURNAL_STREAM naming its stderr (DEVICE:INODE in decimal, as systemd sets
 # it). Each event must arrive in the journal's native protocol with PRIORITY= (6 for a
-# device's hello, 4 for a refused handshake, 3 for a failure to serve), MESSAGE= (the
-# logfmt line without "cellsyncd:"), SYSLOG_IDENTIFIER=cellsyncd and the line's keys as
-# fields (EVENT=, PEER=, DEVICE=, ORG=, REASON=); a message of two lines comes in the
-# binary form. Nothing goes to stderr then. With $JOURNAL_STREAM naming another file the
+# device's hello, 4 for a refused handshake and a wrong enrollment code, 5 for start and
+# stop, 3 for a failure to serve), MESSAGE= (the logfmt line without "cellsyncd:"),
+# SYSLOG_IDENTIFIER=cellsyncd and the line's keys as fields (EVENT=, PEER=, DEVICE=, ORG=,
+# REASON=); a message of two lines comes in the binary form. Nothing goes to stderr then. With $JOURNAL_STREAM naming another file the
 # lines stay on stderr as before; with the socket gone they go to stderr with "<N>".
 # Skipped (77) when not root or when unshare cannot make a mount namespace.
 #   test_journal.sh CELLSYNC CELLSYNCD SD_LISTEN FIXTURE
@@ -111,6 +111,18 @@ printf '%s\n' "$r" | grep -q '^REASON=handshake refused: cannot decrypt' && ok |
     bad "the refused handshake's REASON: $r"
 printf '%s\n' "$r" | grep -q '^MESSAGE=peer=127.0.0.1 device=- event=close reason="handshake refused' &&
     ok || bad "the refused handshake's MESSAGE: $r"
+
+# A wrong enrollment code (a guess at one): a security event as well.
+hubdo 0 "short code" -- enroll --org CB-01 --role cell --name "máy w" --code --addr "$addr"
+code=$(sed -n 's/^short code: //p' "$out")
+on w 0 "created" -- init
+on w 1 "" -- enroll --code "$("$fixture" wrongcode "$code" 1)" --hub "$addr"
+wait_event EVENT=enroll-failed
+r=$(record EVENT=enroll-failed)
+check "a wrong enrollment code in the journal" test -n "$r"
+for f in PRIORITY=4 PEER=127.0.0.1 ADDR=127.0.0.1 FAILURES=1; do
+    has "$f" "$r" && ok || bad "the wrong enrollment code lacks $f: $r"
+done
 stop_hub
 for e in listening stopping stopped; do
     r=$(record "EVENT=$e")
