@@ -174,11 +174,16 @@ test: lint test-fast test-asan test-tsan test-valgrind fuzz-ci test-packages
 # needing dpkg-dev: stack protector, fortified libc calls, read-only relocations.
 PKG_CFLAGS  ?= -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2
 PKG_LDFLAGS ?= -Wl,-z,relro -Wl,-z,now
+# The packages' Maintainer (packaging/CMakeLists.txt, CS_MAINTAINER): "Name <address>" of
+# whoever hands the packages out; empty keeps the one set before, or the default.
+CS_MAINTAINER ?=
 package: deps
 	cmake -S . -B $(PKG_BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
 	    -DCMAKE_INSTALL_SYSCONFDIR=/etc -DCS_WERROR=OFF -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON \
-	    -DCMAKE_C_FLAGS="$(PKG_CFLAGS)" -DCMAKE_EXE_LINKER_FLAGS="$(PKG_LDFLAGS)"
-	cmake --build $(PKG_BUILD) -j $(JOBS) --target cellsync cellsyncd cellsync_mo cellsync_man
+	    -DCMAKE_C_FLAGS="$(PKG_CFLAGS)" -DCMAKE_EXE_LINKER_FLAGS="$(PKG_LDFLAGS)" \
+	    $(if $(CS_MAINTAINER),-DCS_MAINTAINER="$(CS_MAINTAINER)")
+	cmake --build $(PKG_BUILD) -j $(JOBS) --target cellsync cellsyncd cellsync_mo cellsync_man \
+	    cellsync_changelog
 	cd $(PKG_BUILD) && cpack -G DEB
 	@ls -l $(PKG_BUILD)/*.deb
 
