@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The Debian packages on this machine, for real: builds them (make package),
-# checks their control data and contents, installs them with dpkg (apt-get
+# runs lintian on them (any E: or W: line fails), checks their control data,
+# changelog and contents, installs them with dpkg (apt-get
 # install -f for missing dependencies), runs the installed binaries (version,
 # the translation, `cellsyncd init` and `check` on a temp state directory as
 # the user cellsyncd, a backup), finds the man pages, verifies the systemd
@@ -85,6 +86,23 @@ for f in "$d_deb" "$c_deb" "$m_deb"; do
 done
 [ "$fails" -eq 0 ] || exit 1
 
+# ---- lintian: no error and no warning (info and kept overrides are printed) ----
+if command -v lintian >/dev/null 2>&1; then
+    # Root is what CI is; lintian's note about it is not a finding.
+    lintian -I --show-overrides "$d_deb" "$c_deb" "$m_deb" >"$tmp/lintian.log" 2>&1
+    grep -v '^running with root privileges' "$tmp/lintian.log" | sed 's/^/lintian: /'
+    if grep -q '^[EW]: ' "$tmp/lintian.log"; then
+        bad "lintian: $(grep -c '^[EW]: ' "$tmp/lintian.log") errors and warnings (above)"
+    else
+        ok
+    fi
+    # Each tag kept is explained in its override file.
+    grep -q '^O: ' "$tmp/lintian.log" && { grep -q '^N: ' "$tmp/lintian.log" && ok ||
+        bad "a lintian override without a comment saying why"; }
+else
+    bad "lintian is not installed (make test-packages installs it)"
+fi
+
 # ---- control data and contents ----
 deps=$(dpkg-deb -f "$d_deb" Depends)
 for d in libc6 libsqlite3-0 libsodium23 libuv1 libmsgpackc2 libzstd1 libutf8proc2 adduser "cellsync-common (= $ver)"; do
@@ -110,6 +128,30 @@ for f in ./usr/bin/cellsync ./usr/share/man/man1/cellsync.1.gz ./usr/share/doc/c
     ./usr/share/applications/cellsync.desktop; do
     grep -q " $f\$" "$tmp/c.list" && ok || bad "cellsync.deb lacks $f"
 done
+# The changelog: Debian's format, its newest entry this version, signed by the Maintainer.
+maint=$(dpkg-deb -f "$c_deb" Maintainer)
+case $maint in
+*@*.example\>* | *noreply*) bad "the Maintainer is a placeholder: $maint" ;;
+*" <"*@*">") ok ;;
+*) bad "the Maintainer is not 'Name <address>': $maint" ;;
+esac
+for deb in "$d_deb" "$c_deb" "$m_deb"; do
+    p=$(dpkg-deb -f "$deb" Package)
+    [ "$(dpkg-deb -f "$deb" Maintainer)" = "$maint" ] && ok || bad "$p has another Maintainer"
+    mkdir -p "$tmp/x-$p"
+    dpkg-deb -x "$deb" "$tmp/x-$p"
+    log=$tmp/x-$p/usr/share/doc/$p/changelog.gz
+    top=$(zcat "$log" 2>/dev/null | head -n 1)
+    [ "$top" = "cellsync ($ver) unstable; urgency=medium" ] && ok ||
+        bad "$p's changelog.gz starts '$top', not this version's entry"
+    zcat "$log" 2>/dev/null | grep -q "^ -- $maint  [A-Z][a-z][a-z], [0-9][0-9] " && ok ||
+        bad "$p's changelog is not signed by the Maintainer ($maint)"
+done
+# The bash completion, for both commands.
+grep -q ' ./usr/share/bash-completion/completions/cellsync$' "$tmp/c.list" && ok ||
+    bad "cellsync.deb lacks its bash completion"
+grep -q ' ./usr/share/bash-completion/completions/cellsyncd$' "$tmp/d.list" && ok ||
+    bad "cellsyncd.deb lacks its bash completion"
 dpkg-deb -c "$m_deb" | grep -q ' ./usr/share/locale/vi/LC_MESSAGES/cellsync.mo$' && ok ||
     bad "cellsync-common.deb lacks the Vietnamese catalog"
 dpkg-deb -I "$d_deb" conffiles 2>/dev/null | grep -qx /etc/cellsync/cellsyncd.conf && ok ||
@@ -218,6 +260,14 @@ else
         [ -f "/usr/share/man/$f" ] && ok || bad "/usr/share/man/$f is not installed"
     done
 fi
+
+# The installed completion offers the installed programs' commands.
+for prog in cellsync cellsyncd; do
+    got=$(bash -c '. /usr/share/bash-completion/completions/$0 && COMP_WORDS=($0 "") COMP_CWORD=1 &&
+        _cellsync && printf "%s\n" "${COMPREPLY[@]}"' "$prog" 2>&1)
+    echo "$got" | grep -qx version && echo "$got" | grep -qx init && ok ||
+        bad "the installed completion of $prog offers: $got"
+done
 
 # The laptop's menu entry starts the pages, with a command cellsync takes.
 [ "$(sed -n 's/^Exec=//p' /usr/share/applications/cellsync.desktop)" = "cellsync ui" ] && ok ||
