@@ -179,6 +179,9 @@ for p in $pkgs; do
     }
 done
 [ "$fails" -eq 0 ] || exit 1
+# The install says nothing that looks like an error (adduser warned of a missing home).
+grep -i 'warning' "$tmp/dpkg.log" | grep -v 'not recommended' >"$tmp/warnings"
+[ -s "$tmp/warnings" ] && bad "the install warns: $(cat "$tmp/warnings")" || ok
 
 run 0 "^cellsyncd $ver\$" -- cellsyncd --version
 run 0 "^cellsync $ver\$" -- cellsync --version
