@@ -164,6 +164,8 @@ equal "the refusals kept at the province" "3|30" \
     "$(sql prov "SELECT group_concat(kind, '|') FROM (SELECT DISTINCT kind FROM hub_refused
                      WHERE tbl = 'device' ORDER BY kind)")"
 
+echo "A member the commune's office adds (one who transfers in) goes up and down the chain"
+at x1 0 "added member" -- member add --org CB-02 --name "Đảng viên chuyển đến" --status official
 echo "Every replica holds the same registers for what it shares"
 for d in c1 c2 c3 c4; do on "$d" 0 "synced" -- sync --quiet; done
 live
@@ -176,6 +178,9 @@ for d in c1:CB-01 c2:CB-02 c3:CB-03 c4:CB-04; do
     equal "${d#*:}'s records at ${d%%:*} and the province" "$(regs prov "'${d#*:}'")" \
         "$(regs "${d%%:*}" "'${d#*:}'")"
 done
+transfer="SELECT count(*) FROM member WHERE full_name = 'Đảng viên chuyển đến' AND org_unit = 'CB-02'"
+for d in prov x1 c2; do equal "the member added at x1, at $d" 1 "$(sql "$d" "$transfer")"; done
+equal "the member added at x1, at c1 (another cell)" 0 "$(sql c1 "$transfer")"
 equal "the device records at x1 and the province" \
     "$(sql prov "SELECT name || org_unit || role || pk FROM device WHERE org_unit IN
                  ('XA-01','CB-01','CB-02') ORDER BY id")" \
