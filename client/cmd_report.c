@@ -17,7 +17,17 @@
 #include "cellsync/report.h"
 #include "client.h"
 
-enum { OPT_ORG, OPT_YEAR, OPT_FORMAT, OPT_OUT, OPT_SECTION, OPT_SQL, OPT__COUNT };
+enum {
+    OPT_ORG,
+    OPT_YEAR,
+    OPT_FORMAT,
+    OPT_OUT,
+    OPT_SECTION,
+    OPT_SQL,
+    OPT_NUMBER,
+    OPT_PLACE,
+    OPT__COUNT
+};
 
 static const struct cs_cli_opt report_opts[OPT__COUNT] = {
     [OPT_ORG] = {"org", 1, N_("only this unit and the units below it (default: this device's)")},
@@ -27,6 +37,8 @@ static const struct cs_cli_opt report_opts[OPT__COUNT] = {
     [OPT_OUT] = {"out", 1, N_("write to this file (atomically) instead of standard output")},
     [OPT_SECTION] = {"section", 1, N_("only this section of the report (CSV: default the first)")},
     [OPT_SQL] = {"sql", 0, N_("print the queries of the report instead of running them")},
+    [OPT_NUMBER] = {"number", 1, N_("HTML: the document's number, e.g. 12-BC/CB (default: dots)")},
+    [OPT_PLACE] = {"place", 1, N_("HTML: the place of the date line (default: dots)")},
 };
 
 void
@@ -61,7 +73,7 @@ cmd_report(int argc, char **argv)
         "report",
         _("usage: cellsync report targets|pipeline|due|members|all [--org ID]\n"
           "  [--year YEAR] [--format table|json|csv|html] [--out FILE] [--section NAME]\n"
-          "  [--sql]"),
+          "  [--sql] [--number NO] [--place PLACE]"),
         _("Reports on the records of this device: targets and admissions, candidates by\n"
           "stage, deadlines and membership. Each number comes from a documented query;\n"
           "--sql prints them. The report on devices and sync is made at the hub."),
@@ -90,6 +102,8 @@ cmd_report(int argc, char **argv)
         goto out;
     }
     p.section = ov[OPT_SECTION];
+    p.number = ov[OPT_NUMBER];
+    p.place = ov[OPT_PLACE];
     if (ov[OPT_SQL] != NULL) {
         ret = cs_report_print_sql(rep, stdout, kind) == 0 ? CS_EXIT_OK
                                                           : client_fail("%s", cs_strerror(-EIO));

@@ -25,7 +25,7 @@ usage(FILE *f)
         f, "%s\n\n%s\n\n%s\n",
         _("usage: cellsyncd report targets|pipeline|due|members|sync|all [--org ID]\n"
           "  [--year YEAR] [--format table|json|csv|html] [--out FILE] [--section NAME]\n"
-          "  [--sql] [--state DIR] [--config FILE]"),
+          "  [--sql] [--number NO] [--place PLACE] [--state DIR] [--config FILE]"),
         _("Reports on the records the hub holds: targets and admissions, candidates by\n"
           "stage, deadlines, membership, and the devices' sync state. Each number comes\n"
           "from a documented query; --sql prints them."),
@@ -36,6 +36,8 @@ usage(FILE *f)
           "  --out FILE       write to FILE (atomically) instead of standard output\n"
           "  --section NAME   only this section of the report (CSV: default the first)\n"
           "  --sql            print the queries of the report instead of running them\n"
+          "  --number NO      HTML: the document's number, e.g. 12-BC/DU (default: dots)\n"
+          "  --place PLACE    HTML: the place of the date line (default: dots)\n"
           "  --state DIR      the state directory (default /var/lib/cellsyncd)\n"
           "  --config FILE    the configuration file"));
 }
@@ -43,11 +45,22 @@ usage(FILE *f)
 int
 cmd_report(int argc, char **argv)
 {
-    enum { OPT_ORG, OPT_YEAR, OPT_FORMAT, OPT_OUT, OPT_SECTION, OPT_SQL, OPT__COUNT };
+    enum {
+        OPT_ORG,
+        OPT_YEAR,
+        OPT_FORMAT,
+        OPT_OUT,
+        OPT_SECTION,
+        OPT_SQL,
+        OPT_NUMBER,
+        OPT_PLACE,
+        OPT__COUNT
+    };
     static const struct cs_cli_opt opts[OPT__COUNT] = {
         [OPT_ORG] = {"org", 1, NULL},         [OPT_YEAR] = {"year", 1, NULL},
         [OPT_FORMAT] = {"format", 1, NULL},   [OPT_OUT] = {"out", 1, NULL},
         [OPT_SECTION] = {"section", 1, NULL}, [OPT_SQL] = {"sql", 0, NULL},
+        [OPT_NUMBER] = {"number", 1, NULL},   [OPT_PLACE] = {"place", 1, NULL},
     };
     const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT], *name;
     struct cs_report_params p = {0};
@@ -88,6 +101,8 @@ cmd_report(int argc, char **argv)
     p.root = ov[OPT_ORG];
     p.root_required = p.root != NULL;
     p.section = ov[OPT_SECTION];
+    p.number = ov[OPT_NUMBER];
+    p.place = ov[OPT_PLACE];
     if (ov[OPT_SQL] != NULL) {
         ret = cs_report_print_sql(rep, stdout, kind) == 0 ? CS_EXIT_OK
                                                           : cmd_fail("%s", cs_strerror(-EIO));

@@ -352,8 +352,12 @@ find_units(struct run *x)
     sqlite3_str *s = sqlite3_str_new(x->db);
     sqlite3_str_append(s, with, (int)(end - with + 1));
     sqlite3_str_appendall(s, "\nSELECT group_concat(CASE WHEN name IS NULL THEN code"
-                             " ELSE name || ' (' || code || ')' END, ', ')"
-                             " FROM (SELECT * FROM unit WHERE depth = 0 ORDER BY path)");
+                             " ELSE name || ' (' || code || ')' END, ', '),"
+                             " CASE count(*) WHEN 1 THEN max(name) END,"
+                             " CASE count(*) WHEN 1 THEN max(pname) END,"
+                             " CASE count(*) WHEN 1 THEN max(level) END"
+                             " FROM (SELECT *, (SELECT l.name FROM live l WHERE l.code = u.parent)"
+                             " AS pname FROM unit u WHERE depth = 0 ORDER BY path)");
     char *sql = str_finish(x, s);
     if (sql == NULL)
         return CS_ENOMEM;
@@ -364,6 +368,13 @@ find_units(struct run *x)
     int rc = sqlite3_step(st);
     const char *t = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
     snprintf(x->units, sizeof(x->units), "%s", t ? t : (x->p->root ? x->p->root : "-"));
+    /* The letterhead's committee: the one root's name, and its parent's if held. */
+    t = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 1) : NULL;
+    snprintf(x->root_name, sizeof(x->root_name), "%s", t ? t : "");
+    t = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 2) : NULL;
+    snprintf(x->parent_name, sizeof(x->parent_name), "%s", t ? t : "");
+    t = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 3) : NULL;
+    snprintf(x->root_level, sizeof(x->root_level), "%s", t ? t : "");
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : cs__report_sql_fail(x, "units");
 }
@@ -439,13 +450,22 @@ json_kind(struct run *x, sqlite3_str *s, const struct cs_report_kind_def *def)
         first = 0;
     }
     sqlite3_str_appendall(s, ")");
+    /* A bar has the chart query's columns: label, value, mark, note and those it adds. */
     const struct cs_report_query *chart = cs__report_chart_of(def);
-    if (x->p->section == NULL && chart != NULL)
+    if (x->p->section == NULL && chart != NULL) {
+        char **cols;
+        int nc;
+        if ((ret = columns_of(x, chart->sql, &cols, &nc)) != 0)
+            return ret;
         sqlite3_str_appendf(s,
                             ", 'chart', json_object('title', %Q, 'bars', (SELECT"
-                            " json_group_array(json_object('label', label, 'value', value,"
-                            " 'mark', mark, 'note', note)) FROM (%s)))",
-                            _(chart->title), chart->sql);
+                            " json_group_array(json_object(",
+                            _(chart->title));
+        for (int c = 0; c < nc; c++)
+            sqlite3_str_appendf(s, "%s%Q, \"%w\"", c ? ", " : "", cols[c], cols[c]);
+        sqlite3_str_appendf(s, ")) FROM (%s)))", chart->sql);
+        free(cols);
+    }
     sqlite3_str_appendall(s, ")");
     return 0;
 }

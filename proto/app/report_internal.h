@@ -25,7 +25,10 @@ struct run {
     const struct cs_report_params *p;
     FILE *f;
     char today[CS_DATE_BUFSZ];
-    char units[512]; /* the root(s) as a person reads them */
+    char units[512];       /* the root(s) as a person reads them */
+    char root_name[256];   /* the one root's name ("" for several roots), for a letterhead */
+    char parent_name[256]; /* the name of its parent unit where the replica holds it, or "" */
+    char root_level[32];   /* the one root's level code ("cell", ...), or "" */
     char *err;
     size_t errlen;
 };

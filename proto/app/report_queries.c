@@ -89,13 +89,43 @@
     " ORDER BY u.path"
 
 
-/* The root and the units right under it that have a target. */
+/*
+ * The root and the units right under it. On the scale of % achieved: the
+ * bar, the target (100) and the mark (the share of the year gone by);
+ * tone: ahead of that pace, behind it, or no target.
+ */
 static const char targets_chart_sql[] =
     "SELECT coalesce(name, unit) AS label, achieved_pct AS value,\n"
     "       round(100.0 * expected / target, 1) AS mark,\n"
-    "       admitted || ' / ' || target || ' (' || achieved_pct || '%)' AS note\n"
+    "       admitted || ' / ' || coalesce(target, '-')\n"
+    "       || coalesce(' (' || achieved_pct || '%)', '') AS note,\n"
+    "       CASE WHEN target > 0 THEN 100.0 END AS target,\n"
+    "       CASE WHEN coalesce(target, 0) = 0 THEN 'no_target'\n"
+    "            WHEN admitted >= expected THEN 'ahead' ELSE 'behind' END AS tone\n"
     "  FROM (\n" TARGETS_SQL ")\n"
-    " WHERE depth <= 1 AND target > 0";
+    " WHERE depth <= 1";
+
+/*
+ * Decisions and ceremonies of the subtree in each month of the year, by
+ * :today; a month that has not begun by :today is NULL, not 0.
+ */
+static const char targets_months_sql[] =
+    CS_REPORT_UNITS ",\n"
+    "months(month) AS (\n"
+    "  SELECT 1 UNION ALL SELECT month + 1 FROM months WHERE month < 12),\n"
+    "k AS (\n"
+    "  SELECT decision_on, ceremony_on FROM candidate\n"
+    "   WHERE cl % 2 = 1 AND org_unit IN (SELECT code FROM unit))\n"
+    "SELECT m.month AS month,\n"
+    "       CASE WHEN printf('%04d-%02d-01', :year, m.month) <= :today THEN\n"
+    "         (SELECT count(*) FROM k WHERE " IN_YEAR("decision_on") "\n"
+    "             AND CAST(substr(decision_on, 6, 2) AS INTEGER) = m.month) END"
+    " AS admitted,\n"
+    "       CASE WHEN printf('%04d-%02d-01', :year, m.month) <= :today THEN\n"
+    "         (SELECT count(*) FROM k WHERE " IN_YEAR("ceremony_on") "\n"
+    "             AND CAST(substr(ceremony_on, 6, 2) AS INTEGER) = m.month) END"
+    " AS ceremonies\n"
+    "  FROM months m ORDER BY m.month";
 
 /* ---- pipeline ---- */
 
@@ -220,7 +250,10 @@ static const char pipeline_chart_sql[] =
           "SELECT label('stage', s.stage) AS label,\n"
           "       (SELECT count(*) FROM k WHERE k.as_of_stage = s.stage)"
           " AS value,\n"
-          "       NULL AS mark, NULL AS note\n"
+          "       NULL AS mark, NULL AS note,\n"
+          "       CASE WHEN s.stage <> 'withdrawn' THEN\n"
+          "         (SELECT count(*) FROM k JOIN stages t ON t.stage = k.as_of_stage\n"
+          "           WHERE t.ord >= s.ord AND t.stage <> 'withdrawn') END AS reached\n"
           "  FROM stages s ORDER BY s.ord";
 
 /* ---- due ---- */
@@ -454,6 +487,10 @@ static const char *const targets_headers[] = {
     NULL,
 };
 
+static const char *const targets_months_headers[] = {
+    N_("month"), N_("admitted"), N_("ceremonies"), NULL,
+};
+
 static const char *const pipeline_stages_headers[] = {
     UNIT_HEADERS,
     N_("candidates"),
@@ -532,14 +569,16 @@ static const char *const members_ratings_headers[] = {
     NULL,
 };
 
-const char *const cs_report_chart_headers[] = {N_("label"), N_("value"), N_("mark"), N_("note"),
-                                               NULL};
+const char *const cs_report_chart_headers[] = {
+    N_("label"), N_("value"), N_("mark"), N_("note"), N_("target"), N_("reached"), N_("tone"), NULL};
 
 static const struct cs_report_query targets_queries[] = {
     {"units", N_("Admission targets by unit"), TARGETS_SQL, targets_headers},
+    {"months", N_("Admissions by month"), targets_months_sql, targets_months_headers},
     {"chart",
      /* xgettext:no-c-format */
-     N_("Admitted as % of the year's target; the line marks the share of the year gone by"),
+     N_("Admitted as % of the year's target: the black tick marks the target, the dashed line "
+        "the share of the year gone by"),
      targets_chart_sql, cs_report_chart_headers},
 };
 

@@ -62,7 +62,10 @@ struct cs_report_query {
      * A column named depth (the unit's depth below the root) is not shown:
      * tables indent the unit's name by it instead. A chart has the columns
      * label, value, mark (a line across the bar, or NULL) and note (the text
-     * after the bar, or NULL for the value): cs_report_chart_headers.
+     * after the bar, or NULL for the value): cs_report_chart_headers; it
+     * may add target (a target marked on the value's scale), reached (a
+     * funnel: how many reached this step or a later one) and tone (what
+     * the bar's colour means: ahead, behind, no_target), each or NULL.
      */
     const char *const *headers;
 };
@@ -148,6 +151,8 @@ struct cs_report_params {
     int32_t today;                      /* day number: ages, pace and deadlines */
     const struct cs_date_holidays *hol; /* for the deadlines; NULL: fixed holidays */
     const char *section;                /* only this section; NULL: all (CSV: the first) */
+    const char *number;                 /* HTML: the document's number ("12-BC/ĐU"), or NULL */
+    const char *place;                  /* HTML: the place of the date line, or NULL */
 };
 
 /*
