@@ -68,7 +68,7 @@ static const char html_css[] =
     "*{box-sizing:border-box;-webkit-print-color-adjust:exact;print-color-adjust:exact}"
     "body{margin:0;background:#fff;color:var(--ink);"
     "font:15px/1.45 'Noto Sans','DejaVu Sans','Segoe UI',Roboto,Arial,sans-serif}"
-    "main{margin:0 auto;padding:1rem 1.5rem;max-width:110rem}"
+    "main{margin:0 auto;padding:1rem;max-width:110rem}"
     ".doc{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.6rem 2rem;"
     "font-family:'Times New Roman','Noto Serif','DejaVu Serif',serif;font-size:1rem}"
     ".doc>div{flex:1 1 15rem;text-align:center}.doc p{margin:0}"
@@ -106,12 +106,12 @@ static const char html_css[] =
     ".keys .k-pace{height:0;border:0;border-top:2px dashed var(--pace)}"
     ".tbl{overflow-x:auto}"
     "table{border-collapse:collapse;width:100%;font-size:.85rem}"
-    "th,td{padding:.25rem .45rem;border-bottom:1px solid var(--rule);text-align:left;"
+    "th,td{padding:.25rem .3rem;border-bottom:1px solid var(--rule);text-align:left;"
     "vertical-align:top}"
     "th{background:#f3f3f3;font-weight:600;vertical-align:bottom}"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td.n{white-space:nowrap}"
     "td.none{color:var(--muted);font-style:italic}"
-    "@media screen and (min-width:64rem){td{white-space:nowrap}}"
+    "@media screen and (min-width:64rem){td:first-child{white-space:nowrap}}"
     ".sign{display:flex;flex-wrap:wrap;justify-content:space-between;gap:1rem 2rem;"
     "margin-top:2rem;font-family:'Times New Roman','Noto Serif','DejaVu Serif',serif;"
     "break-inside:avoid;page-break-inside:avoid}"
@@ -135,7 +135,7 @@ static const char html_css[] =
     "font-weight:normal;flex:0 1 60%}"
     "table.rows td.none{display:block;grid-column:1/-1;text-align:left}"
     "table.rows td.none::before{content:none}}"
-    "@media print{@page{size:A4;margin:12mm 10mm}"
+    "@media print{@page{margin:12mm 10mm}"
     "body{font-size:9pt}main{max-width:none;padding:0}"
     ".doc{font-size:10.5pt}h1{font-size:13pt}h1 .sub{font-size:11pt}"
     "section.report{break-before:page;page-break-before:always}"
@@ -569,6 +569,30 @@ html_months(struct run *x, const struct cs_report_query *q)
     return 0;
 }
 
+/*
+ * A table cell's text: "-" for NULL; a stored date, alone or opening a date
+ * and time ("2025-06-23 18:58"), as people read it: DD/MM/YYYY.
+ */
+static void
+html_value(FILE *f, const char *t)
+{
+    char day[CS_DATE_BUFSZ];
+    size_t len = t != NULL ? strlen(t) : 0;
+
+    if (t == NULL) {
+        fputs("-", f);
+        return;
+    }
+    if (len == CS_DATE_BUFSZ - 1 || (len > CS_DATE_BUFSZ - 1 && t[CS_DATE_BUFSZ - 1] == ' ')) {
+        memcpy(day, t, CS_DATE_BUFSZ - 1);
+        day[CS_DATE_BUFSZ - 1] = 0;
+        html_text(f, cs_date_text_vi(day, day, sizeof(day)));
+        html_text(f, t + CS_DATE_BUFSZ - 1);
+        return;
+    }
+    html_text(f, t);
+}
+
 static int
 html_table(struct run *x, const struct cs_report_query *q)
 {
@@ -620,7 +644,6 @@ html_table(struct run *x, const struct cs_report_query *q)
         /* Each cell carries its heading: a phone shows the row as a card of them. */
         for (int c = first; c < nc; c++) {
             const char *t = (const char *)sqlite3_column_text(st, c);
-            char day[CS_DATE_BUFSZ + 8];
             fputs(num[c] ? "<td class=\"n\"" : "<td", f);
             if (!num[c] && indent > 0 && strcmp(sqlite3_column_name(st, c), "name") == 0)
                 fprintf(f, " style=\"padding-left:%.2frem\"",
@@ -628,10 +651,7 @@ html_table(struct run *x, const struct cs_report_query *q)
             fputs(" data-label=\"", f);
             html_text(f, label[c]);
             fputs("\">", f);
-            /* A stored date as people read it, DD/MM/YYYY; other text as it is. */
-            if (t != NULL && strlen(t) < sizeof(day))
-                t = cs_date_text_vi(t, day, sizeof(day));
-            html_text(f, t == NULL ? "-" : t);
+            html_value(f, t);
             fputs("</td>", f);
         }
         fputs("</tr>\n", f);
