@@ -35,13 +35,14 @@ BROWSER_DEBS = chromium chromium-driver python3-selenium
 # (tests/cli/test_import.sh), and the age tool the encrypted backups are checked against
 # both ways (tests/cli/test_backup_age.sh). Optional like the browser: without them those
 # tests skip.
-TEST_DEBS = python3-openpyxl age
+TEST_DEBS = python3-openpyxl age poppler-utils
 SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CMAKE_FLAGS ?=
 
 .PHONY: all deps lint build test test-fast test-asan test-tsan test-valgrind test-packages package \
-	demo bench bench-store bench-chain fuzz fuzz-ci fuzz-build soak format pot clean screenshots
+	demo bench bench-store bench-chain fuzz fuzz-ci fuzz-build soak format pot clean screenshots \
+	report-screenshots
 
 # $(call ctest_names,NAME...): a ctest -R expression matching exactly those tests.
 empty :=
@@ -239,6 +240,16 @@ screenshots: build
 	CELLSYNC_SCREENSHOTS=$(abspath $(SCREENSHOTS)) CS_BROWSER_LANG=vi CS_UI_LANGUAGE=vi \
 	    ctest --test-dir $(BUILD) --output-on-failure -R '^browser_month$$'
 	@echo "screenshots: $$(ls $(SCREENSHOTS)/*.png | wc -l) PNG files in $(SCREENSHOTS)/"
+
+# The pictures of the HTML report in docs/reports/ (screen-1280.png, phone-390.png,
+# print-a4-portrait-1.png, print-a4-landscape-1.png: the first page of each PDF, with
+# pdftoppm from poppler-utils), taken by the browser test of the report's three media.
+REPORT_SHOTS ?= docs/reports
+report-screenshots: build
+	@mkdir -p $(REPORT_SHOTS)
+	CELLSYNC_REPORT_SHOTS=$(abspath $(REPORT_SHOTS)) \
+	    ctest --test-dir $(BUILD) --output-on-failure -R '^browser_report$$'
+	@ls -l $(REPORT_SHOTS)/*.png
 
 # The libFuzzer targets (tests/fuzz, clang with ASan+UBSan), FUZZ_JOBS at a time, each
 # on a copy of its seeds in tests/fuzz/corpus (tests/fuzz/run.sh); any crash, leak or

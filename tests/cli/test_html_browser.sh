@@ -3,9 +3,10 @@
 # The HTML report in a real browser: headless Chromium (Debian package
 # 'chromium', which `make deps` installs where the archive has it) loads the
 # page of every report of a small generated district, the DOM it builds has
-# the five charts with their bars, and the screenshot is a drawn page: larger
-# than a blank one and, where python3 is at hand, with pixels of the bars'
-# colour. Where Chromium is not installed the test says so and exits 77, which
+# the six charts with their bars, and the screenshot is a drawn page: larger
+# than a blank one and, where python3 is at hand, with pixels of the targets
+# chart's colours (ahead of the year's pace, and the hatch of behind it).
+# tests/cli/test_report_browser.sh checks the layout on three media. Where Chromium is not installed the test says so and exits 77, which
 # ctest counts as skipped (SKIP_RETURN_CODE), never as passed.
 # $1 cellsyncd, $2 gen_district.
 set -u
@@ -46,8 +47,10 @@ printf '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></h
 
 run_browser --dump-dom "file://$dir/report.html" >"$dir/dom.html"
 check "the browser loads the page (DOM dumped)" grep -q '</html>' "$dir/dom.html"
-check "the DOM has the five charts" test "$(grep -o '<svg' "$dir/dom.html" | wc -l)" -eq 5
-check "the DOM has the bars" test "$(grep -o '<rect class="bar"' "$dir/dom.html" | wc -l)" -gt 20
+check "the DOM has the six charts" test "$(grep -o '<svg' "$dir/dom.html" | wc -l)" -eq 6
+check "the DOM has the bars" test "$(grep -o '<rect class="bar' "$dir/dom.html" | wc -l)" -gt 20
+check "the DOM has the target marks" test "$(grep -o '<line class="target"' "$dir/dom.html" | wc -l)" -gt 0
+check "the DOM has the funnel" grep -q '<figure class="chart funnel"' "$dir/dom.html"
 check "the DOM has no script" sh -c "! grep -qi '<script' '$dir/dom.html'"
 
 run_browser --screenshot="$dir/report.png" --window-size=1200,1600 "file://$dir/report.html" \
@@ -78,7 +81,7 @@ while pos < len(data):
         idat += body
     pos += 12 + n
 raw, stride = zlib.decompress(idat), w * bpp
-prev, colours, bar = bytearray(stride), set(), 0
+prev, colours, bar, hatch = bytearray(stride), set(), 0, 0
 for y in range(h):
     f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
     for i in range(stride):
@@ -94,12 +97,15 @@ for y in range(h):
     for i in range(0, stride, bpp):
         px = tuple(line[i:i + 3])
         colours.add(px)
-        if px == (0xb3, 0x26, 0x1e):
+        if px == (0x1b, 0x5e, 0x20):
             bar += 1
+        elif px == (0xf2, 0xa9, 0x3b):
+            hatch += 1
     prev = line
-print("colours", len(colours), "bar pixels", bar)
+print("colours", len(colours), "ahead pixels", bar, "behind pixels", hatch)
 assert len(colours) > 1, "a single colour"
-assert bar > 500, "no bars drawn"
+assert bar > 500, "no bars ahead of the pace drawn"
+assert hatch > 20, "no bar behind the pace drawn"
 EOF
         ok
     else

@@ -315,6 +315,17 @@ test_targets(void **state)
     CHECK(j, "units", "unit", "H", "non_state_pct", "50.0");
     CHECK(j, "units", "unit", "H", "depth", "0");
     CHECK(j, "units", "unit", "C3", "depth", "2");
+    /* Admissions by month: decisions and ceremonies of each month begun by today. */
+    assert_int_equal(rows(j, "months"), 12);
+    assert_non_null(strstr(j, "{\"month\":1,\"admitted\":1,\"ceremonies\":1}")); /* k2; k3 */
+    assert_non_null(strstr(j, "{\"month\":2,\"admitted\":0,\"ceremonies\":1}")); /* k2 */
+    assert_non_null(strstr(j, "{\"month\":3,\"admitted\":1,\"ceremonies\":0}")); /* k1 */
+    assert_non_null(strstr(j, "{\"month\":5,\"admitted\":0,\"ceremonies\":0}")); /* k7 deleted */
+    assert_non_null(strstr(j, "{\"month\":6,\"admitted\":1,\"ceremonies\":0}")); /* k4 */
+    assert_non_null(strstr(j, "{\"month\":7,\"admitted\":0,\"ceremonies\":0}"));
+    assert_non_null(strstr(j, "{\"month\":8,\"admitted\":null,\"ceremonies\":null}"));
+    /* The chart: H is behind the year's pace (3 of 5 expected), C units are too deep. */
+    assert_non_null(strstr(j, "\"tone\":\"behind\""));
     free(j);
 
     /*
@@ -597,7 +608,7 @@ test_sync(void **state)
                      CS_EINVAL);
     fclose(devnull);
     char *h = render(CS_REPORT_ALL, CS_REPORT_HTML, &p);
-    assert_int_equal(count(h, "<svg"), 4);
+    assert_int_equal(count(h, "<svg"), 5);
     free(h);
 
     /* The hub's: cellsyncd registers the sync report, once. */
@@ -635,7 +646,7 @@ test_sync(void **state)
     free(j);
     p.root = NULL;
     h = render_with(hub, CS_REPORT_ALL, CS_REPORT_HTML, &p);
-    assert_int_equal(count(h, "<svg"), 5);
+    assert_int_equal(count(h, "<svg"), 6);
     free(h);
     cs_report_free(hub);
 }
@@ -659,14 +670,32 @@ test_formats(void **state)
     assert_non_null(strstr(h, "Chi bộ &lt;C3&gt; &amp; &#39;y&#39;"));
     assert_non_null(strstr(h, "Chi bộ &quot;Đoàn, Hội&quot;"));
     assert_null(strstr(h, "<C3>"));
-    assert_int_equal(count(h, "<svg"), 1);
-    assert_int_equal(count(h, "<rect class=\"bar\""), 3); /* H, G1, G2 */
+    assert_int_equal(count(h, "<svg"), 2); /* the targets and the months */
+    /* H, G1, G2 have targets: a bar each, coloured by the pace, and the target marked. */
+    assert_int_equal(count(h, "<rect class=\"bar ahead\"") + count(h, "<rect class=\"bar behind\""),
+                     3);
+    assert_int_equal(count(h, "<line class=\"target\""), 3);
+    assert_int_equal(count(h, "<line class=\"pace\""), 1);
+    assert_int_equal(count(h, "<rect class=\"bar cer\""), 7); /* January to July */
+    /* The Party document: letterhead, number and date line, signature block. */
+    assert_non_null(strstr(h, "Communist Party of Vietnam"));
+    assert_non_null(strstr(h, "No. \xe2\x80\xa6"));
+    assert_non_null(strstr(h, "\xe2\x80\xa6, 02/07/2025"));
+    assert_non_null(strstr(h, "SECRETARY"));
+    assert_non_null(strstr(h, "Recipients:"));
+    free(h);
+    p.number = "7-BC/<DU>";
+    p.place = "Mường Lý";
+    h = render(CS_REPORT_TARGETS, CS_REPORT_HTML, &p);
+    assert_non_null(strstr(h, "No. 7-BC/&lt;DU&gt;"));
+    assert_non_null(strstr(h, "Mường Lý, 02/07/2025"));
+    p = params();
     assert_null(strstr(h, "<script"));
     /* Nothing from the network: the only address is the SVG namespace's name. */
     assert_int_equal(count(h, "http"), count(h, "http://www.w3.org/2000/svg"));
     assert_non_null(strstr(h, "name=\"viewport\""));
     assert_non_null(strstr(h, "@media print"));
-    assert_non_null(strstr(h, "size:A4"));
+    assert_non_null(strstr(h, "@page{margin"));
     free(h);
 
     /* Table: the title, then aligned columns with codes as labels and names indented. */
