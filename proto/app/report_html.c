@@ -390,21 +390,13 @@ chart_funnel(struct run *x, const struct bar *b, size_t n)
         max = 1;
     int h = 2 * CH_PAD + (int)(n > 0 ? n : 1) * CH_ROW;
     svg_open(f, h, _("Candidates at each step of the procedure"));
+    /* The step's name and its numbers on one line, the funnel across the whole width. */
     for (size_t i = 0; i < n; i++) {
         int y = CH_PAD + (int)i * CH_ROW;
-        double c = CH_TRACK / 2.0;
+        double c = CH_W / 2.0;
         fprintf(f, "<text x=\"0\" y=\"%d\">", y + 13);
         html_text(f, b[i].label);
-        fputs("</text>", f);
-        if (b[i].has_reached) {
-            double w = CH_TRACK * b[i].reached / max;
-            fprintf(f, "<rect class=\"reach\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"16\"/>",
-                    c - w / 2, y + 17, w);
-        }
-        double w = b[i].value > 0 ? CH_TRACK * b[i].value / max : 0;
-        fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"16\"/>",
-                c - w / 2, y + 17, w);
-        fprintf(f, "<text class=\"n\" x=\"%d\" y=\"%d\" text-anchor=\"end\">", CH_W, y + 30);
+        fprintf(f, "</text><text class=\"n\" x=\"%d\" y=\"%d\" text-anchor=\"end\">", CH_W, y + 13);
         if (b[i].has_reached) {
             /* TRANSLATORS: a step of the funnel: how many reached it, how many are at it now. */
             fprintf(f, _("%.0f reached, %.0f now"), b[i].reached, b[i].value);
@@ -412,6 +404,14 @@ chart_funnel(struct run *x, const struct bar *b, size_t n)
             html_text(f, b[i].note);
         }
         fputs("</text>", f);
+        if (b[i].has_reached) {
+            double w = CH_W * b[i].reached / max;
+            fprintf(f, "<rect class=\"reach\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"16\"/>",
+                    c - w / 2, y + 18, w);
+        }
+        double w = b[i].value > 0 ? CH_W * b[i].value / max : 0;
+        fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"16\"/>",
+                c - w / 2, y + 18, w);
     }
     fputs("</svg>", f);
     const char *k[] = {"reach", _("reached this step or a later one"), "bar",
