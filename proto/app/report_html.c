@@ -83,7 +83,8 @@ static const char html_css[] =
     "border-bottom:2px solid var(--party)}"
     "h3{font-size:1rem;margin:1.2rem 0 .4rem}"
     "figcaption,.note{color:var(--muted);font-size:.85rem}"
-    "figure{margin:0 0 1rem;max-width:34rem}"
+    ".charts{display:flex;flex-wrap:wrap;gap:0 3rem;align-items:flex-start}"
+    "figure{margin:0 0 1rem;flex:1 1 24rem;max-width:34rem;min-width:0}"
     ".chart svg{display:block;width:100%;height:auto}"
     ".chart "
     "text{font-family:inherit;font-size:13px;fill:var(--ink);paint-order:stroke;stroke:#fff;stroke-"
@@ -144,15 +145,17 @@ static const char html_css[] =
     "section.report:first-of-type{break-before:auto;page-break-before:auto}"
     "h2,h3{break-after:avoid;page-break-after:avoid}"
     "tr{break-inside:avoid;page-break-inside:avoid}"
-    "figure{max-width:100mm}thead{display:table-header-group}.tbl{overflow:visible}"
-    ".chart svg{max-height:230mm}"
+    ".charts{gap:0 6mm}figure{flex:1 1 "
+    "80mm;max-width:86mm}thead{display:table-header-group}.tbl{overflow:"
+    "visible}"
+    ".chart svg{max-height:160mm}"
     "table{font-size:6.5pt}th,td{padding:.06rem .15rem}"
     "th{font-weight:bold;overflow-wrap:anywhere}}";
 
 /* Chart geometry, in SVG user units: a row's label above its bar, the note after it. */
 #define CH_W     440
 #define CH_TRACK 320 /* the bar's room; the note is right-aligned at CH_W */
-#define CH_ROW   40
+#define CH_ROW   36
 #define CH_PAD   4
 
 struct bar {
@@ -352,7 +355,7 @@ chart_targets(struct run *x, const struct bar *b, size_t n)
                     y + 18, CH_TRACK, tone_class(b[i].tone), y + 18, w);
             double t = CH_TRACK * b[i].target / max;
             fprintf(f, "<line class=\"target\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>", t,
-                    y + 15, t, y + 35);
+                    y + 15, t, y + 34);
         }
         fprintf(f, "<text class=\"n\" x=\"%d\" y=\"%d\" text-anchor=\"end\">", CH_W, y + 29);
         html_text(f, b[i].note);
@@ -447,7 +450,7 @@ chart_bars(struct run *x, const struct cs_report_query *q, const struct bar *b, 
         if (b[i].has_mark) {
             double mx = CH_TRACK * (b[i].mark > 0 ? b[i].mark : 0) / max;
             fprintf(f, "<line class=\"mark\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>", mx,
-                    y + 15, mx, y + 35);
+                    y + 15, mx, y + 34);
         }
         fprintf(f, "<text class=\"n\" x=\"%d\" y=\"%d\" text-anchor=\"end\">", CH_W, y + 29);
         html_text(f, b[i].note);
@@ -669,6 +672,13 @@ html_table(struct run *x, const struct cs_report_query *q)
     return ret;
 }
 
+/* Admissions by month (targets.months) has its column chart. */
+static int
+is_months(const struct cs_report_kind_def *def, const struct cs_report_query *q)
+{
+    return strcmp(def->name, "targets") == 0 && strcmp(q->section, "months") == 0;
+}
+
 static int
 html_kind(struct run *x, const struct cs_report_kind_def *def)
 {
@@ -677,18 +687,17 @@ html_kind(struct run *x, const struct cs_report_kind_def *def)
 
     fprintf(x->f, "<section class=\"report\" id=\"%s\"><h2>", def->name);
     html_text(x->f, _(def->title));
-    fputs("</h2>\n", x->f);
-    if (x->p->section == NULL && chart != NULL && (ret = html_chart(x, chart)) != 0)
-        return ret;
-    for (size_t i = 0; i < def->count && ret == 0; i++) {
-        if (!cs__report_is_section(&q[i], x->p->section))
-            continue;
-        /* Admissions by month: its column chart, then its table. */
-        if (strcmp(def->name, "targets") == 0 && strcmp(q[i].section, "months") == 0)
+    fputs("</h2>\n<div class=\"charts\">", x->f);
+    /* The charts first, side by side where the width allows: they carry the message. */
+    if (x->p->section == NULL && chart != NULL)
+        ret = html_chart(x, chart);
+    for (size_t i = 0; i < def->count && ret == 0; i++)
+        if (cs__report_is_section(&q[i], x->p->section) && is_months(def, &q[i]))
             ret = html_months(x, &q[i]);
-        if (ret == 0)
+    fputs("</div>\n", x->f);
+    for (size_t i = 0; i < def->count && ret == 0; i++)
+        if (cs__report_is_section(&q[i], x->p->section))
             ret = html_table(x, &q[i]);
-    }
     fputs("</section>\n", x->f);
     return ret;
 }
