@@ -488,7 +488,10 @@ static const char *const targets_headers[] = {
 };
 
 static const char *const targets_months_headers[] = {
-    N_("month"), N_("admitted"), N_("ceremonies"), NULL,
+    N_("month"),
+    N_("admitted"),
+    N_("ceremonies"),
+    NULL,
 };
 
 static const char *const pipeline_stages_headers[] = {
@@ -569,8 +572,8 @@ static const char *const members_ratings_headers[] = {
     NULL,
 };
 
-const char *const cs_report_chart_headers[] = {
-    N_("label"), N_("value"), N_("mark"), N_("note"), N_("target"), N_("reached"), N_("tone"), NULL};
+const char *const cs_report_chart_headers[] = {N_("label"),  N_("value"),   N_("mark"), N_("note"),
+                                               N_("target"), N_("reached"), N_("tone"), NULL};
 
 static const struct cs_report_query targets_queries[] = {
     {"units", N_("Admission targets by unit"), TARGETS_SQL, targets_headers},
