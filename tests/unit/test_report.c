@@ -689,6 +689,14 @@ test_formats(void **state)
     h = render(CS_REPORT_TARGETS, CS_REPORT_HTML, &p);
     assert_non_null(strstr(h, "No. 7-BC/&lt;DU&gt;"));
     assert_non_null(strstr(h, "Mường Lý, 02/07/2025"));
+    assert_non_null(strstr(h, "FOR THE PARTY COMMITTEE"));
+    free(h);
+    /* A cell's report: its grassroots organisation above it, and the cell signs. */
+    p.root = "C1";
+    h = render(CS_REPORT_TARGETS, CS_REPORT_HTML, &p);
+    assert_non_null(strstr(h, "<p class=\"up sup\">Đảng bộ xã G1</p>"));
+    assert_non_null(strstr(h, "FOR THE PARTY CELL"));
+    assert_null(strstr(h, "FOR THE PARTY COMMITTEE"));
     p = params();
     assert_null(strstr(h, "<script"));
     /* Nothing from the network: the only address is the SVG namespace's name. */
