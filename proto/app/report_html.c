@@ -124,6 +124,7 @@ static const char html_css[] =
     ".sign .room{height:5.5rem}.sign .who{font-weight:normal;color:var(--muted)}"
     ".note{margin-top:2rem;border-top:1px solid var(--rule);padding-top:.4rem}"
     "@media (max-width:40rem){body{font-size:14px}main{padding:.6rem}"
+    ".chart text{font-size:14.5px}.chart text.n{font-size:13.5px}"
     "h1{font-size:1.2rem}h1 .sub{font-size:1rem}"
     "table.rows thead{position:absolute;width:1px;height:1px;overflow:hidden;"
     "clip:rect(0 0 0 0)}"
@@ -154,7 +155,7 @@ static const char html_css[] =
 
 /* Chart geometry, in SVG user units: a row's label above its bar, the note after it. */
 #define CH_W     440
-#define CH_TRACK 320 /* the bar's room; the note is right-aligned at CH_W */
+#define CH_TRACK 300 /* the bar's room; the note is right-aligned at CH_W */
 #define CH_ROW   36
 #define CH_PAD   4
 
@@ -391,15 +392,15 @@ chart_funnel(struct run *x, const struct bar *b, size_t n)
     }
     if (max <= 0)
         max = 1;
-    int h = 2 * CH_PAD + (int)(n > 0 ? n : 1) * CH_ROW;
+    /* A row: the step's name, its numbers under it, then the funnel across the whole width. */
+    int row = 54, h = 2 * CH_PAD + (int)(n > 0 ? n : 1) * row;
     svg_open(f, h, _("Candidates at each step of the procedure"));
-    /* The step's name and its numbers on one line, the funnel across the whole width. */
     for (size_t i = 0; i < n; i++) {
-        int y = CH_PAD + (int)i * CH_ROW;
+        int y = CH_PAD + (int)i * row;
         double c = CH_W / 2.0;
         fprintf(f, "<text x=\"0\" y=\"%d\">", y + 13);
         html_text(f, b[i].label);
-        fprintf(f, "</text><text class=\"n\" x=\"%d\" y=\"%d\" text-anchor=\"end\">", CH_W, y + 13);
+        fprintf(f, "</text><text class=\"n\" x=\"0\" y=\"%d\">", y + 29);
         if (b[i].has_reached) {
             /* TRANSLATORS: a step of the funnel: how many reached it, how many are at it now. */
             fprintf(f, _("%.0f reached, %.0f now"), b[i].reached, b[i].value);
@@ -410,11 +411,11 @@ chart_funnel(struct run *x, const struct bar *b, size_t n)
         if (b[i].has_reached) {
             double w = CH_W * b[i].reached / max;
             fprintf(f, "<rect class=\"reach\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"16\"/>",
-                    c - w / 2, y + 18, w);
+                    c - w / 2, y + 34, w);
         }
         double w = b[i].value > 0 ? CH_W * b[i].value / max : 0;
         fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"16\"/>",
-                c - w / 2, y + 18, w);
+                c - w / 2, y + 34, w);
     }
     fputs("</svg>", f);
     const char *k[] = {"reach", _("reached this step or a later one"), "bar",
