@@ -14,7 +14,7 @@ cellsync=$1 cellsyncd=$2 fixture=$3
 
 # value JSON SECTION KEY-COLUMN KEY COLUMN: one field of a report's JSON ($out), as text.
 value() {
-    tr -d '\n' <"$out" | sed 's/},{/}\n{/g' | grep "\"$3\":\"$4\"" | head -1 |
+    tr -d '\n' <"$out" | sed 's/},{/}\n{/g; s/}\]/}\n]/g' | grep "\"$3\":\"$4\"" | head -1 |
         sed -n "s/.*\"$5\":\"\{0,1\}\([^\",}]*\).*/\1/p"
 }
 
