@@ -33,8 +33,10 @@ LINT_DEBS = clang-format shellcheck
 BROWSER_DEBS = chromium chromium-driver python3-selenium
 # The spreadsheet library the import test makes its real .xlsx files with
 # (tests/cli/test_import.sh), and the age tool the encrypted backups are checked against
-# both ways (tests/cli/test_backup_age.sh). Optional like the browser: without them those
-# tests skip.
+# both ways (tests/cli/test_backup_age.sh), and poppler-utils, whose pdftotext and pdftoppm
+# read the report's A4 PDFs (tests/browser/test_report.py: without it, the PDF's text is
+# not read and make report-screenshots writes no page pictures). Optional like the
+# browser: without them those tests skip.
 TEST_DEBS = python3-openpyxl age poppler-utils
 SUDO  = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
