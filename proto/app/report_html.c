@@ -54,7 +54,8 @@ html_text(FILE *f, const char *s)
  * Inline CSS. Screen: the page uses the window's width (tables wrap their
  * headings instead of being cut), charts keep a readable size. Phone
  * (max-width 40rem): a table becomes one card per row, each value after its
- * column's heading (data-label), so nothing scrolls sideways. Print: A4,
+ * column's heading (data-label), so nothing scrolls sideways. Print (made
+ * for A4, portrait or landscape: the page forces no orientation),
  * each report on a new page, headings kept with what follows, a table's
  * head repeated on each page, small type and wrapped headings so every
  * column stays on a portrait page. The colours differ by meaning and
@@ -86,9 +87,9 @@ static const char html_css[] =
     ".charts{display:flex;flex-wrap:wrap;gap:0 3rem;align-items:flex-start}"
     "figure{margin:0 0 1rem;flex:1 1 24rem;max-width:34rem;min-width:0}"
     ".chart svg{display:block;width:100%;height:auto}"
-    ".chart "
-    "text{font-family:inherit;font-size:13px;fill:var(--ink);paint-order:stroke;stroke:#fff;stroke-"
-    "width:3px;stroke-linejoin:round}"
+    /* A white halo keeps a label readable where the pace line crosses it. */
+    ".chart text{font-family:inherit;font-size:13px;fill:var(--ink);"
+    "paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}"
     ".chart text.n{fill:var(--muted);font-size:12px}"
     ".chart .track{fill:#f1f1f1;stroke:#bdbdbd;stroke-width:.6}"
     ".chart .bar{fill:var(--bar)}.chart .reach{fill:var(--reach)}"
@@ -146,9 +147,8 @@ static const char html_css[] =
     "section.report:first-of-type{break-before:auto;page-break-before:auto}"
     "h2,h3{break-after:avoid;page-break-after:avoid}"
     "tr{break-inside:avoid;page-break-inside:avoid}"
-    ".charts{gap:0 6mm}figure{flex:1 1 "
-    "80mm;max-width:86mm}thead{display:table-header-group}.tbl{overflow:"
-    "visible}"
+    ".charts{gap:0 6mm}figure{flex:1 1 80mm;max-width:86mm}"
+    "thead{display:table-header-group}.tbl{overflow:visible}"
     ".chart svg{max-height:160mm}"
     "table{font-size:6.5pt}th,td{padding:.06rem .15rem}"
     "th{font-weight:bold;overflow-wrap:anywhere}}";
