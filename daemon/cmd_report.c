@@ -135,6 +135,10 @@ cmd_report(int argc, char **argv)
         ret = cmd_fail("%s", err);
         goto out;
     }
+    if (report_sync_functions(h) != 0) {
+        ret = cmd_fail("%s", sqlite3_errmsg(cs_replica_db(hub_replica(h))));
+        goto out;
+    }
     if (cs_report_write(rep, hub_replica(h), kind, fmt, &p, ov[OPT_OUT], err, sizeof(err)) != 0) {
         ret = cmd_fail("%s", err);
         goto out;

@@ -413,19 +413,66 @@ hub_peer_next_chunk(struct hub *h, struct hub_peer *p, int live, struct cs_chunk
     return ret;
 }
 
+/*
+ * The downstream filter of a device: its scope's rows, not its own writes,
+ * not what a hub below sent up. keys: room for CS_SINCE_KEYS_MAX.
+ */
+static void
+peer_filter(struct hub *h, struct hub_peer *p, struct scope_ctx *x, struct cs_since_filter *f,
+            int64_t *keys)
+{
+    *x = (struct scope_ctx){.h = h, .p = p, .verdict = -1, .origin_verdict = -1};
+    *f = (struct cs_since_filter){.not_origin = &p->dev.id, .row_ok = scope_row_ok, .ud = x};
+    if (strcmp(p->dev.role, HUB_ROLE_HUB) == 0)
+        f->origin_ok = scope_origin_ok;
+    /* Read by the log's keys of its scope (unitlog.c); without them, every version. */
+    if (hub_log_keys(h, p->dev.org, p->scope, keys, CS_SINCE_KEYS_MAX - 1, &f->nkeys) == 0)
+        f->keys = keys;
+    else
+        f->nkeys = 0;
+}
+
 int
 hub_peer_next_set(struct hub *h, struct hub_peer *p, struct cs_chunk *out, char *err, size_t errlen)
 {
-    struct scope_ctx x = {.h = h, .p = p, .verdict = -1, .origin_verdict = -1};
-    struct cs_since_filter f = {.not_origin = &p->dev.id, .row_ok = scope_row_ok, .ud = &x};
-    if (strcmp(p->dev.role, HUB_ROLE_HUB) == 0)
-        f.origin_ok = scope_origin_ok;
-    /* Read by the log's keys of its scope (unitlog.c); without them, every version. */
+    struct scope_ctx x;
+    struct cs_since_filter f;
     int64_t keys[CS_SINCE_KEYS_MAX];
-    if (hub_log_keys(h, p->dev.org, p->scope, keys, CS_SINCE_KEYS_MAX - 1, &f.nkeys) == 0)
-        f.keys = keys;
-    else
-        f.nkeys = 0;
+    peer_filter(h, p, &x, &f, keys);
     return cs_sync_make_set(hub_replica(h), hub_key(h), p->down_after, &f, CS_SYNC_CHUNK, out, err,
                             errlen);
+}
+
+int
+hub_peer_pending(struct hub *h, const struct cs_id *id, uint64_t *count, char *err, size_t errlen)
+{
+    struct hub_peer p;
+    struct scope_ctx x;
+    struct cs_since_filter f;
+    int64_t keys[CS_SINCE_KEYS_MAX];
+    int ret;
+
+    *count = 0;
+    memset(&p, 0, sizeof(p));
+    if ((ret = hub_device_get(h, id, &p.dev)) != 0)
+        return ret;
+    if ((ret = hub_scope_load(h, p.dev.org, &p.scope)) != 0)
+        return ret;
+    peer_filter(h, &p, &x, &f, keys);
+    /* The chunks the sessions would read, counted and dropped one at a time. */
+    uint64_t after = p.dev.down_seq, top = cs_replica_seq(hub_replica(h));
+    while (after < top) {
+        struct cs_changeset *cs;
+        if ((ret = cs_replica_changes_since(hub_replica(h), after, CS_SYNC_CHUNK, &f, &cs, err,
+                                            errlen)) != 0)
+            break;
+        uint64_t last = cs_changeset_header(cs)->seq_last;
+        *count += cs_changeset_count(cs);
+        cs_changeset_free(cs);
+        if (last <= after)
+            break;
+        after = last;
+    }
+    hub_scope_free(p.scope);
+    return ret;
 }

@@ -92,4 +92,13 @@ int hub_peer_next_chunk(struct hub *h, struct hub_peer *p, int live, struct cs_c
 int hub_peer_next_set(struct hub *h, struct hub_peer *p, struct cs_chunk *out, char *err,
                       size_t errlen);
 
+/*
+ * How many changes the next sync of the device with this id would send it:
+ * those after its cursor (down_seq) that hub_peer_next_set lets through, so
+ * not its own writes nor the rows out of its scope. 0; CS_ENOTFOUND for a
+ * device not enrolled here; a negative code from its scope or the replica.
+ */
+int hub_peer_pending(struct hub *h, const struct cs_id *id, uint64_t *count, char *err,
+                     size_t errlen);
+
 #endif

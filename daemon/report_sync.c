@@ -14,6 +14,7 @@
 #include "cellsync/i18n.h"
 #include "cellsync/replica.h"
 #include "cellsync/report.h"
+#include "peer.h"
 #include "report_sync.h"
 
 /* The SQL is laid out for `--sql` and the docs, not for clang-format. */
@@ -50,12 +51,12 @@
     "    FROM cs_conflict v)"
 
 /*
- * pending: the hub's highest seq (:hub_seq, see bind_sync()) minus the
- * highest the device has applied, an upper bound of what the next sync
- * sends it: the hub's versions outside the device's scope, and the
- * device's own (never sent back), are in the difference too. Counting only
- * the versions in scope would mean placing every version after the cursor
- * in the tree, per device.
+ * pending: sync_pending(id) (report_sync_functions()), the changes the
+ * device's next sync would send it: the hub's versions after its cursor
+ * (applied) that lie in its scope, without its own writes, read a chunk at
+ * a time by the very filter of its sessions. hub_seq - applied would count
+ * the other cells' writes too, which the device never receives. NULL for a
+ * device whose unit is no longer in the org tree.
  */
 #define SYNC_SQL                                                                                   \
     CS_REPORT_UNITS ",\n"                                                                          \
@@ -80,8 +81,7 @@
     " AS INTEGER)) END AS days_since,\n"                                                           \
     "       CASE WHEN d.revoked_at > 0 THEN date(d.revoked_at, 'unixepoch') END"                   \
     " AS revoked,\n"                                                                               \
-    "       h.seq AS hub_seq, d.down_seq AS applied, max(0, h.seq - d.down_seq)"                   \
-    " AS pending,\n"                                                                               \
+    "       h.seq AS hub_seq, d.down_seq AS applied, sync_pending(d.id) AS pending,\n"             \
     "       coalesce(o.n, 0) AS conflicts, coalesce(r.n, 0) AS refusals\n"                         \
     "  FROM hub_device d CROSS JOIN hub h\n"                                                       \
     "  LEFT JOIN open o ON o.org = d.org\n"                                                        \
@@ -135,6 +135,38 @@ bind_sync(struct cs_replica *r, sqlite3_stmt *st, int index, const char *name)
     if (sqlite3_bind_int64(st, index, (sqlite3_int64)cs_replica_seq(r)) != SQLITE_OK)
         return CS_ESQLITE;
     return 0;
+}
+
+/* sync_pending(id): hub_peer_pending() of the device, NULL when its unit is gone. */
+static void
+sync_pending_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct hub *h = sqlite3_user_data(ctx);
+    struct cs_id id;
+    uint64_t n;
+    char err[256] = "";
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || sqlite3_value_bytes(argv[0]) != CS_ID_LEN)
+        return; /* NULL */
+    memcpy(id.b, sqlite3_value_blob(argv[0]), CS_ID_LEN);
+    int ret = hub_peer_pending(h, &id, &n, err, sizeof(err));
+    if (ret == CS_ENOTFOUND)
+        return;
+    if (ret != 0) {
+        sqlite3_result_error(ctx, err[0] != 0 ? err : cs_strerror(ret), -1);
+        return;
+    }
+    sqlite3_result_int64(ctx, (sqlite3_int64)n);
+}
+
+int
+report_sync_functions(struct hub *h)
+{
+    sqlite3 *db = cs_replica_db(hub_replica(h));
+    return sqlite3_create_function(db, "sync_pending", 1, SQLITE_UTF8, h, sync_pending_fn, NULL,
+                                   NULL) == SQLITE_OK
+               ? 0
+               : CS_ESQLITE;
 }
 
 /* The hub's report, which cellsyncd registers (daemon/report_sync.h). */

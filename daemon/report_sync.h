@@ -14,4 +14,12 @@
 /* The sync report: "sync", its devices section and its chart. */
 extern const struct cs_report_kind_def report_sync;
 
+struct hub;
+/*
+ * Adds to the hub's replica connection the SQL function the sync report
+ * calls, sync_pending(device id): what the device's next sync would bring
+ * it (hub_peer_pending()). 0 or CS_ESQLITE.
+ */
+int report_sync_functions(struct hub *h);
+
 #endif

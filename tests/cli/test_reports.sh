@@ -207,8 +207,21 @@ same "sync: a row per device" "$(($(wc -l <"$f") - 1))" "$(hubsql "SELECT count(
 same "sync: refusals" "$(sumcol "$f" refusals)" "$(hubsql "SELECT count(*) FROM hub_refused")"
 same "sync: open conflicts (one device per cell)" "$(sumcol "$f" conflicts)" \
     "$(hubsql "SELECT count(*) FROM cs_version WHERE state = 'conflict'")"
-same "sync: pending of the first device" "$(awk -F, 'NR == 2 { print $10 }' "$f")" \
-    "$(hubsql "SELECT (SELECT max(seq) FROM cs_version) - down_seq FROM hub_device ORDER BY org, name, id LIMIT 1")"
+# pending: what the device's next sync would bring it, the versions after its cursor of
+# the rows of its cell (the generator writes candidates, members, their ratings and the
+# targets), not the hub's seq minus its cursor (issue 20).
+for n in 2 3 4 5 6; do
+    read -r u after pend <<ROW
+$(awk -F, -v n=$n 'NR == n { print $3, $9, $10 }' "$f")
+ROW
+    same "sync: pending of $u after $after" "$pend" "$(hubsql "SELECT count(*) FROM cs_version v
+        WHERE v.seq > $after AND ((v.tbl = 'candidate' AND v.row IN (SELECT id FROM candidate WHERE org_unit = '$u'))
+          OR (v.tbl = 'member' AND v.row IN (SELECT id FROM member WHERE org_unit = '$u'))
+          OR (v.tbl = 'rating' AND v.row IN (SELECT r.id FROM rating r JOIN member m ON m.id = r.member WHERE m.org_unit = '$u'))
+          OR (v.tbl = 'target' AND v.row IN (SELECT id FROM target WHERE org_unit = '$u')))")"
+done
+# shellcheck disable=SC2016 # an awk program
+check "sync: some device has something pending" awk -F, 'NR > 1 && $10 > 0 { f = 1 } END { exit !f }' "$f"
 same "sync: devices never in contact" "$(awk -F, 'NR > 1 && $5 == ""' "$f" | wc -l | tr -d ' ')" \
     "$(hubsql "SELECT count(*) FROM hub_device WHERE last_contact IS NULL")"
 
