@@ -26,6 +26,8 @@ enum {
     OPT_SQL,
     OPT_NUMBER,
     OPT_PLACE,
+    OPT_DELIMITER,
+    OPT_LABELS,
     OPT__COUNT
 };
 
@@ -33,12 +35,19 @@ static const struct cs_cli_opt report_opts[OPT__COUNT] = {
     [OPT_ORG] = {"org", 1, N_("only this unit and the units below it (default: this device's)")},
     [OPT_YEAR] = {"year", 1,
                   N_("the year of targets, admissions and ratings (default: this year)")},
-    [OPT_FORMAT] = {"format", 1, N_("table (default), json, csv (one section) or html (one page)")},
+    [OPT_FORMAT] = {"format", 1,
+                    N_("table (default), json, csv (one section), html (one page) or xlsx (a "
+                       "workbook, a sheet per section)")},
     [OPT_OUT] = {"out", 1, N_("write to this file (atomically) instead of standard output")},
     [OPT_SECTION] = {"section", 1, N_("only this section of the report (CSV: default the first)")},
     [OPT_SQL] = {"sql", 0, N_("print the queries of the report instead of running them")},
     [OPT_NUMBER] = {"number", 1, N_("HTML: the document's number, e.g. 12-BC/CB (default: dots)")},
     [OPT_PLACE] = {"place", 1, N_("HTML: the place of the date line (default: dots)")},
+    [OPT_DELIMITER] = {"delimiter", 1,
+                       N_("CSV: the field separator, ',' (default), ';' (Excel on Vietnamese "
+                          "Windows) or 'tab'")},
+    [OPT_LABELS] = {"labels", 0,
+                    N_("CSV: translated headings and labels instead of column names and codes")},
 };
 
 void
@@ -72,8 +81,8 @@ cmd_report(int argc, char **argv)
     ret = client_args(
         "report",
         _("usage: cellsync report targets|pipeline|due|members|all [--org ID]\n"
-          "  [--year YEAR] [--format table|json|csv|html] [--out FILE] [--section NAME]\n"
-          "  [--sql] [--number NO] [--place PLACE]"),
+          "  [--year YEAR] [--format table|json|csv|html|xlsx] [--out FILE] [--section NAME]\n"
+          "  [--delimiter ,|;|tab] [--labels] [--sql] [--number NO] [--place PLACE]"),
         _("Reports on the records of this device: targets and admissions, candidates by\n"
           "stage, deadlines and membership. Each number comes from a documented query;\n"
           "--sql prints them. The report on devices and sync is made at the hub."),
@@ -104,6 +113,11 @@ cmd_report(int argc, char **argv)
     p.section = ov[OPT_SECTION];
     p.number = ov[OPT_NUMBER];
     p.place = ov[OPT_PLACE];
+    if (cs_report_csv_options(fmt, ov[OPT_DELIMITER], ov[OPT_LABELS] != NULL, &p, err,
+                              sizeof(err)) != 0) {
+        ret = client_usage("report: %s", err);
+        goto out;
+    }
     if (ov[OPT_SQL] != NULL) {
         ret = cs_report_print_sql(rep, stdout, kind) == 0 ? CS_EXIT_OK
                                                           : client_fail("%s", cs_strerror(-EIO));

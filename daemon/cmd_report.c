@@ -24,17 +24,23 @@ usage(FILE *f)
     fprintf(
         f, "%s\n\n%s\n\n%s\n",
         _("usage: cellsyncd report targets|pipeline|due|members|sync|all [--org ID]\n"
-          "  [--year YEAR] [--format table|json|csv|html] [--out FILE] [--section NAME]\n"
-          "  [--sql] [--number NO] [--place PLACE] [--state DIR] [--config FILE]"),
+          "  [--year YEAR] [--format table|json|csv|html|xlsx] [--out FILE] [--section NAME]\n"
+          "  [--delimiter ,|;|tab] [--labels] [--sql] [--number NO] [--place PLACE]\n"
+          "  [--state DIR] [--config FILE]"),
         _("Reports on the records the hub holds: targets and admissions, candidates by\n"
           "stage, deadlines, membership, and the devices' sync state. Each number comes\n"
           "from a documented query; --sql prints them."),
         _("options:\n"
           "  --org ID         only this unit and the units below it (default: the whole tree)\n"
           "  --year YEAR      the year of targets, admissions and ratings (default: this year)\n"
-          "  --format FORMAT  table (default), json, csv (one section) or html (one page)\n"
+          "  --format FORMAT  table (default), json, csv (one section), html (one page) or\n"
+          "                   xlsx (a workbook, a sheet per section)\n"
           "  --out FILE       write to FILE (atomically) instead of standard output\n"
           "  --section NAME   only this section of the report (CSV: default the first)\n"
+          "  --delimiter SEP  CSV: the field separator, ',' (default), ';' (Excel on\n"
+          "                   Vietnamese Windows) or 'tab'\n"
+          "  --labels         CSV: translated headings and labels instead of column names\n"
+          "                   and codes\n"
           "  --sql            print the queries of the report instead of running them\n"
           "  --number NO      HTML: the document's number, e.g. 12-BC/DU (default: dots)\n"
           "  --place PLACE    HTML: the place of the date line (default: dots)\n"
@@ -54,13 +60,21 @@ cmd_report(int argc, char **argv)
         OPT_SQL,
         OPT_NUMBER,
         OPT_PLACE,
+        OPT_DELIMITER,
+        OPT_LABELS,
         OPT__COUNT
     };
     static const struct cs_cli_opt opts[OPT__COUNT] = {
-        [OPT_ORG] = {"org", 1, NULL},         [OPT_YEAR] = {"year", 1, NULL},
-        [OPT_FORMAT] = {"format", 1, NULL},   [OPT_OUT] = {"out", 1, NULL},
-        [OPT_SECTION] = {"section", 1, NULL}, [OPT_SQL] = {"sql", 0, NULL},
-        [OPT_NUMBER] = {"number", 1, NULL},   [OPT_PLACE] = {"place", 1, NULL},
+        [OPT_ORG] = {"org", 1, NULL},
+        [OPT_YEAR] = {"year", 1, NULL},
+        [OPT_FORMAT] = {"format", 1, NULL},
+        [OPT_OUT] = {"out", 1, NULL},
+        [OPT_SECTION] = {"section", 1, NULL},
+        [OPT_SQL] = {"sql", 0, NULL},
+        [OPT_NUMBER] = {"number", 1, NULL},
+        [OPT_PLACE] = {"place", 1, NULL},
+        [OPT_DELIMITER] = {"delimiter", 1, NULL},
+        [OPT_LABELS] = {"labels", 0, NULL},
     };
     const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT], *name;
     struct cs_report_params p = {0};
@@ -103,6 +117,11 @@ cmd_report(int argc, char **argv)
     p.section = ov[OPT_SECTION];
     p.number = ov[OPT_NUMBER];
     p.place = ov[OPT_PLACE];
+    if (cs_report_csv_options(fmt, ov[OPT_DELIMITER], ov[OPT_LABELS] != NULL, &p, err,
+                              sizeof(err)) != 0) {
+        ret = cmd_usage_error("report", "%s", err);
+        goto out;
+    }
     if (ov[OPT_SQL] != NULL) {
         ret = cs_report_print_sql(rep, stdout, kind) == 0 ? CS_EXIT_OK
                                                           : cmd_fail("%s", cs_strerror(-EIO));

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cellsync/candidate.h"
 #include "cellsync/cli.h"
@@ -35,10 +36,8 @@ struct cs_report {
 };
 
 static const char *const format_names[] = {
-    [CS_REPORT_TABLE] = "table",
-    [CS_REPORT_JSON] = "json",
-    [CS_REPORT_CSV] = "csv",
-    [CS_REPORT_HTML] = "html",
+    [CS_REPORT_TABLE] = "table", [CS_REPORT_JSON] = "json", [CS_REPORT_CSV] = "csv",
+    [CS_REPORT_HTML] = "html",   [CS_REPORT_XLSX] = "xlsx",
 };
 
 int
@@ -506,13 +505,14 @@ render_json(struct run *x, const struct cs_report_kind_def *const *kinds, size_t
 
 /* ---- CSV (RFC 4180) ---- */
 
-/* A field, quoted when it holds a comma, a quote or a line break; quotes doubled. */
+/* A field, quoted when it holds the delimiter, a quote or a line break; quotes doubled. */
 static void
-csv_field(FILE *f, const char *s)
+csv_field(FILE *f, const char *s, char delim)
 {
+    const char special[] = {delim, '"', '\r', '\n', 0};
     if (s == NULL)
         return;
-    if (strpbrk(s, ",\"\r\n") == NULL) {
+    if (strpbrk(s, special) == NULL) {
         fputs(s, f);
         return;
     }
@@ -537,20 +537,34 @@ render_csv(struct run *x, const struct cs_report_kind_def *def)
             sec = &def->queries[i];
     if (sec == NULL)
         return cs_errf(x->err, x->errlen, CS_EINVAL, _("no section"));
-    if ((ret = cs__report_prepare(x, sec->sql, &st, sec->section)) != 0)
+    /* --labels: the columns, headings and labels the table shows (names indented). */
+    char *sql = NULL;
+    const char *headers[32];
+    int depth, nh = 0;
+    if (x->p->labels && (ret = cs__report_display_sql(x, sec, 1, &sql, &depth)) != 0)
         return ret;
+    ret = cs__report_prepare(x, sql != NULL ? sql : sec->sql, &st, sec->section);
+    sqlite3_free(sql);
+    if (ret != 0)
+        return ret;
+    cs__report_display_headers(sec, headers, CS_ARRAY_SIZE(headers));
+    while (x->p->labels && headers[nh] != NULL)
+        nh++;
+    /* A UTF-8 byte order mark: Excel reads the file as UTF-8 only with it. */
+    fputs("\xEF\xBB\xBF", x->f);
+    char d = x->p->delimiter != 0 ? x->p->delimiter : ',';
     int nc = sqlite3_column_count(st);
     for (int c = 0; c < nc; c++) {
         if (c > 0)
-            fputc(',', x->f);
-        csv_field(x->f, sqlite3_column_name(st, c));
+            fputc(d, x->f);
+        csv_field(x->f, c < nh ? _(headers[c]) : sqlite3_column_name(st, c), d);
     }
     fputs("\r\n", x->f);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         for (int c = 0; c < nc; c++) {
             if (c > 0)
-                fputc(',', x->f);
-            csv_field(x->f, (const char *)sqlite3_column_text(st, c));
+                fputc(d, x->f);
+            csv_field(x->f, (const char *)sqlite3_column_text(st, c), d);
         }
         fputs("\r\n", x->f);
     }
@@ -605,6 +619,27 @@ check_shape(const struct cs_report *rep, enum cs_report_kind kind, enum cs_repor
 }
 
 int
+cs_report_csv_options(enum cs_report_format fmt, const char *delimiter, int labels,
+                      struct cs_report_params *p, char *err, size_t errlen)
+{
+    if ((delimiter != NULL || labels) && fmt != CS_REPORT_CSV)
+        return cs_errf(err, errlen, CS_EINVAL, _("--%s is for --format csv only"),
+                       delimiter != NULL ? "delimiter" : "labels");
+    p->labels = labels != 0;
+    p->delimiter = ',';
+    if (delimiter == NULL || strcmp(delimiter, ",") == 0)
+        return 0;
+    if (strcmp(delimiter, ";") == 0)
+        p->delimiter = ';';
+    else if (strcmp(delimiter, "tab") == 0 || strcmp(delimiter, "\t") == 0)
+        p->delimiter = '\t';
+    else
+        return cs_errf(err, errlen, CS_EINVAL,
+                       _("--delimiter: '%s' is not one of ',', ';' or 'tab'"), delimiter);
+    return 0;
+}
+
+int
 cs_report_request(const struct cs_report *rep, const char *kind, const char *format,
                   const char *year, const char *section, enum cs_report_kind *kind_out,
                   enum cs_report_format *fmt_out, int *year_out, char *err, size_t errlen)
@@ -617,7 +652,7 @@ cs_report_request(const struct cs_report *rep, const char *kind, const char *for
         return CS_ENOTFOUND;
     if (format != NULL && (f = cs_report_format_from_name(format)) < 0)
         return cs_errf(err, errlen, CS_EINVAL,
-                       _("--format: '%s' is not one of table, json, csv, html"), format);
+                       _("--format: '%s' is not one of table, json, csv, html, xlsx"), format);
     if (year != NULL && cs_cli_number("year", year, CS_CLI_YEAR, CS_CLI_YEAR_MIN, CS_CLI_YEAR_MAX,
                                       &y, err, errlen) != 0)
         return CS_EINVAL;
@@ -660,6 +695,8 @@ render(struct run *x, enum cs_report_kind kind, enum cs_report_format fmt)
         return render_csv(x, kinds[0]);
     case CS_REPORT_HTML:
         return cs__report_render_html(x, kinds, nk, many);
+    case CS_REPORT_XLSX:
+        return cs__report_render_xlsx(x, kinds, nk);
     }
     return cs_errf(x->err, x->errlen, CS_EINVAL, _("unknown format"));
 }
@@ -717,9 +754,14 @@ cs_report_write(const struct cs_report *rep, struct cs_replica *r, enum cs_repor
 {
     char *buf = NULL;
     size_t len = 0;
-    int ret;
-    FILE *mem = open_memstream(&buf, &len);
+    int ret, to_stdout = path == NULL || strcmp(path, "-") == 0;
 
+    /* Checked before the work: a workbook's bytes would only scramble the terminal. */
+    if (fmt == CS_REPORT_XLSX && to_stdout && isatty(STDOUT_FILENO))
+        return cs_errf(err, errlen, CS_EINVAL, "%s",
+                       _("an xlsx workbook is not for the terminal: give --out FILE, or "
+                         "redirect standard output to a file"));
+    FILE *mem = open_memstream(&buf, &len);
     if (mem == NULL)
         return cs_errf(err, errlen, -errno, _("cannot write the report: %s"), strerror(errno));
     ret = cs_report_render(rep, r, kind, fmt, p, mem, err, errlen);
@@ -728,7 +770,7 @@ cs_report_write(const struct cs_report *rep, struct cs_replica *r, enum cs_repor
                       cs_strerror(CS_ENOMEM));
     if (ret != 0)
         goto out;
-    if (path == NULL || strcmp(path, "-") == 0) {
+    if (to_stdout) {
         if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
             int e = errno != 0 ? -errno : -EIO;
             ret = cs_errf(err, errlen, e, _("cannot write the report: %s"), cs_strerror(e));

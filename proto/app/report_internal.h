@@ -45,4 +45,7 @@ void cs__report_display_headers(const struct cs_report_query *q, const char **ou
 int cs__report_render_html(struct run *x, const struct cs_report_kind_def *const *kinds, size_t nk,
                            int many);
 
+/* The workbook of the given reports, a sheet per section (report_xlsx.c). */
+int cs__report_render_xlsx(struct run *x, const struct cs_report_kind_def *const *kinds, size_t nk);
+
 #endif

@@ -17,8 +17,9 @@
  *
  * A report is a few sections (tables) and one bar chart, rendered as an
  * aligned text table, JSON (built by SQLite's JSON functions), CSV (RFC
- * 4180, one section) or one self-contained HTML page (inline CSS and SVG,
- * no scripts) with labels through gettext.
+ * 4180, one section, with a UTF-8 BOM for Excel), one self-contained HTML
+ * page (inline CSS and SVG, no scripts) or an Excel workbook (a sheet per
+ * section), with labels through gettext.
  */
 #ifndef CELLSYNC_REPORT_H
 #define CELLSYNC_REPORT_H
@@ -50,6 +51,7 @@ enum cs_report_format {
     CS_REPORT_JSON,
     CS_REPORT_CSV,
     CS_REPORT_HTML,
+    CS_REPORT_XLSX, /* an Excel workbook, a sheet per section: never to a terminal */
 };
 
 /* One named query: a section of a report, or its chart. */
@@ -140,7 +142,7 @@ int cs_report_register(struct cs_report *rep, const struct cs_report_kind_def *d
 const char *cs_report_kind_name(const struct cs_report *rep, enum cs_report_kind k);
 /* The kind for a name, or -1. */
 int cs_report_kind_from_name(const struct cs_report *rep, const char *name);
-/* "table", "json", "csv", "html" and back (-1 for an unknown name). */
+/* "table", "json", "csv", "html", "xlsx" and back (-1 for an unknown name). */
 const char *cs_report_format_name(enum cs_report_format f);
 int cs_report_format_from_name(const char *name);
 
@@ -153,7 +155,18 @@ struct cs_report_params {
     const char *section;                /* only this section; NULL: all (CSV: the first) */
     const char *number;                 /* HTML: the document's number ("12-BC/ĐU"), or NULL */
     const char *place;                  /* HTML: the place of the date line, or NULL */
+    char delimiter;                     /* CSV: ',' (also for 0), ';' or '\t' */
+    int labels;                         /* CSV: headings and labels as the table shows them */
 };
+
+/*
+ * The CSV options of a command line: --delimiter (NULL: not given; ',',
+ * ';' or 'tab') and --labels (nonzero: given) into p, for fmt. 0, or
+ * CS_EINVAL with err saying what is wrong (another delimiter, or either
+ * option with another format than CSV).
+ */
+int cs_report_csv_options(enum cs_report_format fmt, const char *delimiter, int labels,
+                          struct cs_report_params *p, char *err, size_t errlen);
 
 /*
  * Renders one report (or CS_REPORT_ALL) on the replica's connection to out,
@@ -169,8 +182,10 @@ int cs_report_render(const struct cs_report *rep, struct cs_replica *r, enum cs_
 
 /*
  * cs_report_render() into memory, then to path atomically (a temp file,
- * fsync, rename: a reader never sees half a report), mode 0644, or to
- * standard output when path is NULL or "-".
+ * fsync, rename: a reader never sees half a report), mode 0600, or to
+ * standard output when path is NULL or "-". A workbook (CS_REPORT_XLSX) is
+ * refused (CS_EINVAL) before anything is made when standard output is a
+ * terminal.
  */
 int cs_report_write(const struct cs_report *rep, struct cs_replica *r, enum cs_report_kind kind,
                     enum cs_report_format fmt, const struct cs_report_params *p, const char *path,
