@@ -32,10 +32,11 @@ same() {
 
 # col FILE NAME [FILTERCOL VALUE]: the values of a CSV column, optionally of the
 # rows whose FILTERCOL is VALUE. The generated names hold no comma or quote, so
-# a plain split is exact; csv_plain checks that first.
+# a plain split is exact; csv_plain checks that first. The file starts with a UTF-8 BOM.
 col() {
     awk -F, -v name="$2" -v fc="${3:-}" -v fv="${4:-}" '
-        NR == 1 { for (i = 1; i <= NF; i++) { h = $i; sub(/\r$/, "", h); ix[h] = i }; next }
+        NR == 1 { sub(/^\357\273\277/, "")    # the BOM
+                  for (i = 1; i <= NF; i++) { h = $i; sub(/\r$/, "", h); ix[h] = i }; next }
         { sub(/\r$/, "") }
         fc == "" || $(ix[fc]) == fv { print $(ix[name]) }' "$1"
 }
