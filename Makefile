@@ -21,7 +21,7 @@ FUZZ_JOBS  ?= $(JOBS)
 
 # Libraries the product links, then the tools that build it, then those make lint runs.
 DEBS  = libsqlite3-dev libsodium-dev libuv1-dev libmsgpack-dev libcmocka-dev libzstd-dev \
-	libminizip-dev libexpat1-dev libutf8proc-dev libmicrohttpd-dev libsystemd-dev
+	libminizip-dev libexpat1-dev libutf8proc-dev libmicrohttpd-dev libsystemd-dev libxlsxwriter-dev
 TOOLS = cmake make gcc libc6-dev pkg-config gettext
 LINT_DEBS = clang-format shellcheck
 # The headless browser the HTML report is checked in (tests/cli/test_html_browser.sh),

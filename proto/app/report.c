@@ -5,7 +5,9 @@
  * renders what they return. Renderers never compute:
  * a table or HTML cell is a value a query returned, with codes turned into
  * labels and a unit's name indented by its depth; JSON is a json_object()
- * around the same queries; CSV prints one query's rows as they are. So a
+ * around the same queries; CSV prints one query's rows as they are (with
+ * --labels, as the table shows them); a workbook holds the rows the table
+ * shows, typed (report_xlsx.c). So a
  * figure on the page is always the figure of the documented query. The
  * HTML page, its theme and its charts are made in report_html.c.
  *
