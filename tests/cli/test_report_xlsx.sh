@@ -53,8 +53,8 @@ NAMES
 # ---- a small hub with known values ----
 cat >"$dir/tree.csv" <<'CSV'
 id,parent,level,kind,name
-XA-ML,,commune,commune,"Đảng bộ xã Mường Lý"
-CB-01,XA-ML,cell,village,"Chi bộ bản ""Khe"" Ván; xóm 1"
+XA-ML,,commune,commune,"Đảng bộ xã ""Mường Lý"""
+CB-01,XA-ML,cell,village,"Chi bộ bản Khe Ván; xóm 1"
 CB-02,XA-ML,cell,village,"Chi bộ bản Pù Quăn, xóm 2"
 CSV
 hubdo 0 "" -- init --org-tree "$dir/tree.csv"
@@ -79,12 +79,13 @@ book "$dir/hub" small
 
 # Known cells, read with the same reader: the targets (CB-01 is the third unit, after
 # the commune, by code) and the devices (b revoked today).
-python3 "$CHECK" --cells "$dir/small.xlsx" 1 A4 D4 A6 B6 C6 D6 E6 G6 A7 D7 >"$out" 2>&1
+python3 "$CHECK" --cells "$dir/small.xlsx" 1 A4 D4 B5 A6 B6 C6 D6 E6 G6 A7 D7 >"$out" 2>&1
 check "the targets' sheet" grep -qx 'SHEET Chỉ tiêu kết nạp theo đơn vị' "$out"
 check "the unit's heading in Vietnamese" grep -qx 'A4 s đơn vị' "$out"
 check "the target's heading in Vietnamese" grep -qx 'D4 s chỉ tiêu' "$out"
 check "CB-01's row" grep -qx 'A6 s CB-01' "$out"
-check "a name with quotes and a ';', as text" grep -qx 'B6 s Chi bộ bản "Khe" Ván; xóm 1' "$out"
+check "a name with quotes, as text" grep -qx 'B5 s Đảng bộ xã "Mường Lý"' "$out"
+check "a name with a ';', as text" grep -qx 'B6 s Chi bộ bản Khe Ván; xóm 1' "$out"
 check "the level by its Vietnamese label" grep -qx 'C6 s chi bộ' "$out"
 check "the target 5, a number" grep -qx 'D6 n 5 None' "$out"
 check "none admitted: the number 0" grep -qx 'E6 n 0 None' "$out"
@@ -118,7 +119,8 @@ check "the header stays the column names without --labels" \
     test "$(head -1 "$dir/t.csv" | tr -d '\r')" = "${bom}unit,name,level,depth,target,admitted,ceremonies,achieved_pct,expected,pace_pct,students_target,students_admitted,students_pct,non_state_target,non_state_admitted,non_state_pct"
 check "a name holding ',' is quoted with ','" grep -q '^CB-02,"Chi bộ bản Pù Quăn, xóm 2",cell,' "$dir/t.csv"
 check "a name holding quotes is quoted, quotes doubled" \
-    grep -q '^CB-01,"Chi bộ bản ""Khe"" Ván; xóm 1",cell,' "$dir/t.csv"
+    grep -q '^XA-ML,"Đảng bộ xã ""Mường Lý""",commune,' "$dir/t.csv"
+check "a name holding ';' is not quoted with ','" grep -q '^CB-01,Chi bộ bản Khe Ván; xóm 1,cell,' "$dir/t.csv"
 check "lines end in CRLF" test "$(grep -c "$(printf '\r')\$" "$dir/t.csv")" -eq "$(wc -l <"$dir/t.csv")"
 expect 0 stderr "" -- "$cellsyncd" report targets --state "$H" --format csv --delimiter ';' \
     --labels --out "$dir/v.csv"
@@ -126,12 +128,12 @@ check "--labels: the headings in Vietnamese, ';' between them" \
     test "$(head -1 "$dir/v.csv" | tr -d '\r')" = "${bom}đơn vị;tên;cấp;chỉ tiêu;đã kết nạp;lễ kết nạp;% đạt;cần đạt đến nay;% so với tiến độ;chỉ tiêu học sinh, sinh viên;học sinh, sinh viên;% sinh viên, học sinh;chỉ tiêu ngoài nhà nước;ngoài nhà nước;% ngoài nhà nước"
 check "';': a name holding ',' is not quoted, the level is a label, the name indented" \
     grep -q '^CB-02;  Chi bộ bản Pù Quăn, xóm 2;chi bộ;' "$dir/v.csv"
-check "';': a name holding ';' is quoted" grep -q '^CB-01;"  Chi bộ bản ""Khe"" Ván; xóm 1";chi bộ;5;' "$dir/v.csv"
+check "';': a name holding ';' is quoted" grep -q '^CB-01;"  Chi bộ bản Khe Ván; xóm 1";chi bộ;5;' "$dir/v.csv"
 expect 0 stderr "" -- "$cellsyncd" report targets --state "$H" --format csv --delimiter tab \
     --out "$dir/tab.csv"
 check "--delimiter tab" grep -q "^CB-02	Chi bộ bản Pù Quăn, xóm 2	cell	" "$dir/tab.csv"
 on a 0 "" -- report targets --format csv --delimiter ';' --labels
-check "cellsync report: the same options" grep -q '^CB-01;"Chi bộ bản ""Khe"" Ván; xóm 1";chi bộ;' "$out"
+check "cellsync report: the same options" grep -q '^CB-01;"Chi bộ bản Khe Ván; xóm 1";chi bộ;' "$out"
 
 # ---- refusals; nothing written on an error ----
 LANGUAGE=
