@@ -110,6 +110,12 @@ check "cellsync report members: four sheets" test "$(python3 -c 'import sys, zip
 check "an xlsx to redirected standard output is a zip archive" \
     python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).testzip()' "$dir/piped.xlsx"
 
+# libxlsxwriter is loaded at the first workbook, not linked: the other commands do not
+# map it at start.
+for b in "$cellsync" "$cellsyncd"; do
+    check "$(basename "$b") does not link libxlsxwriter" sh -c "! ldd '$b' 2>/dev/null | grep -q libxlsxwriter"
+done
+
 # ---- CSV ----
 H=$dir/hub
 bom=$(printf '\357\273\277')
