@@ -624,9 +624,10 @@ int
 cs_report_csv_options(enum cs_report_format fmt, const char *delimiter, int labels,
                       struct cs_report_params *p, char *err, size_t errlen)
 {
+    /* The option's name, which stays as typed. */
+    const char *opt = delimiter != NULL ? "--delimiter" : "--labels";
     if ((delimiter != NULL || labels) && fmt != CS_REPORT_CSV)
-        return cs_errf(err, errlen, CS_EINVAL, _("--%s is for --format csv only"),
-                       delimiter != NULL ? "delimiter" : "labels");
+        return cs_errf(err, errlen, CS_EINVAL, _("%s is for --format csv only"), opt);
     p->labels = labels != 0;
     p->delimiter = ',';
     if (delimiter == NULL || strcmp(delimiter, ",") == 0)
