@@ -10,6 +10,7 @@ set -u
 cellsync=$1 cellsyncd=$2 fixture=$3
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null 2>&1 || skip "no python3 to read the report's JSON"
 
 cat >"$dir/tree.csv" <<'CSV'
 id,parent,level,kind,name
