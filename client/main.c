@@ -40,7 +40,7 @@ static const struct cs_cmd commands[] = {
     {"bundle", cmd_bundle, N_("carry changes to and from the hub on a USB stick"),
      "export FILE | import REPLY [--quiet]"},
     {"report", cmd_report, N_("report on this unit's targets, candidates, deadlines and members"),
-     "KIND [--org ID] [--year YEAR] [--format table|json|csv|html] [--out FILE]"},
+     "KIND [--org ID] [--year YEAR] [--format table|json|csv|html|xlsx] [--out FILE]"},
     {"ui", cmd_ui, N_("open the web pages of cellsync in this computer's browser"),
      "[--no-browser] [--port N]"},
     {"help", NULL, N_("show help for cellsync or one of its commands"), "[<command>]"},
