@@ -116,14 +116,18 @@ sheet_name(struct book *b, const char *title, char *out, size_t size)
 {
     char base[4 * SHEET_NAME_CHARS + 1];
     size_t n = 0, chars = 0, short_n = 0; /* short_n: the bytes of 27 characters */
+    size_t space_n = 0;                   /* the bytes before the last space */
+    const char *s = title;
 
-    for (const char *s = title; *s && chars < SHEET_NAME_CHARS;) {
+    for (; *s && chars < SHEET_NAME_CHARS;) {
         size_t len = 1;
         while ((s[len] & 0xC0) == 0x80)
             len++;
         if (len == 1 && strchr("[]:*?/\\", *s) != NULL) {
             base[n++] = '-';
         } else {
+            if (*s == ' ')
+                space_n = n;
             memcpy(base + n, s, len);
             n += len;
         }
@@ -131,7 +135,10 @@ sheet_name(struct book *b, const char *title, char *out, size_t size)
         if (++chars == SHEET_NAME_CHARS - 4)
             short_n = n;
     }
-    if (short_n == 0)
+    /* A title cut short ends at a word, not inside one ("... theo bước và", not "... và đ"). */
+    if (*s != 0 && *s != ' ' && space_n > n / 2)
+        n = space_n;
+    if (short_n == 0 || short_n > n)
         short_n = n;
     base[n] = 0;
     const char *start = base;

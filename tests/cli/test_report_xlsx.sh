@@ -24,7 +24,7 @@ book() {
     mkdir -p "$dir/$2"
     expect 0 stderr "" -- "$cellsyncd" report all --state "$1" --format xlsx --out "$dir/$2.xlsx"
     expect 0 stderr "" -- "$cellsyncd" report all --state "$1" --format json --out "$dir/$2.json"
-    for rs in targets.units pipeline.stages pipeline.sources pipeline.days due.deadlines \
+    for rs in targets.units targets.months pipeline.stages pipeline.sources pipeline.days due.deadlines \
         due.units members.status members.age members.party_age members.ratings sync.devices; do
         expect 0 stderr "" -- "$cellsyncd" report "${rs%%.*}" --section "${rs#*.}" \
             --state "$1" --format csv --labels --out "$dir/$2/$rs.csv"
@@ -35,13 +35,14 @@ book() {
     check_rc $got "$2.xlsx read back cell by cell"
 }
 # The sheets of `report all`, named by their sections' titles in Vietnamese (31
-# characters at most).
+# characters at most, a longer title cut at a word).
 cat >"$dir/names" <<'NAMES'
 Chỉ tiêu kết nạp theo đơn vị
-Quần chúng ưu tú theo bước và đ
+Kết nạp theo tháng
+Quần chúng ưu tú theo bước và
 Quần chúng ưu tú theo nguồn
 Số ngày ở mỗi bước
-Việc quá hạn và sắp đến hạn the
+Việc quá hạn và sắp đến hạn
 Thời hạn theo đơn vị
 Đảng viên theo tình trạng
 Đảng viên theo độ tuổi
@@ -92,7 +93,7 @@ check "none admitted: the number 0" grep -qx 'E6 n 0 None' "$out"
 check "0 % achieved of a target: the number 0" grep -qx 'G6 n 0 None' "$out"
 check "CB-02 next" grep -qx 'A7 s CB-02' "$out"
 check "CB-02 has no target: no cell" grep -qx 'D7 -' "$out"
-python3 "$CHECK" --cells "$dir/small.xlsx" 11 B5 B6 G5 G6 >"$out" 2>&1
+python3 "$CHECK" --cells "$dir/small.xlsx" 12 B5 B6 G5 G6 >"$out" 2>&1
 today=$(python3 -c 'import datetime; print((datetime.date.today() - datetime.date(1899, 12, 30)).days)')
 check "the devices' sheet, a and b" grep -qx 'B5 s máy a' "$out"
 check "b revoked today, an Excel date ($today) as dd/mm/yyyy" grep -qx "G6 n $today dd/mm/yyyy" "$out"
