@@ -6,7 +6,7 @@
  * statement, measures them in terminal columns, then prints. Widths come
  * from utf8proc in every locale, so that Vietnamese names line up even
  * under LANG=C. Dates are stored and queried as ISO text; a cell that is
- * exactly such a date is shown as DD/MM/YYYY, as Vietnamese documents
+ * such a date, alone or opening a date and time, is shown as DD/MM/YYYY, as Vietnamese documents
  * write it, here in the one place every table and record goes through
  * (JSON and CSV keep ISO).
  */
@@ -130,10 +130,19 @@ cell_load(struct cell *c, sqlite3_stmt *st, int i)
         return CS_ENOMEM;
     memcpy(c->text, t, c->len + 1);
     int32_t day;
-    /* "YYYY-MM-DD" and a real day: the same length as DD/MM/YYYY, written over it. */
-    if (type == SQLITE_TEXT && c->len == CS_DATE_BUFSZ - 1 && t[4] == '-' && t[7] == '-' &&
-        cs_date_parse(t, &day, NULL, 0) == 0)
-        cs_date_format_vi(day, c->text);
+    char iso[CS_DATE_BUFSZ], vi[CS_DATE_BUFSZ];
+    /*
+     * "YYYY-MM-DD" and a real day, alone or opening a date and time ("2025-06-23 18:58"):
+     * the same length as DD/MM/YYYY, written over it.
+     */
+    if (type == SQLITE_TEXT && c->len >= CS_DATE_BUFSZ - 1 &&
+        (c->len == CS_DATE_BUFSZ - 1 || t[CS_DATE_BUFSZ - 1] == ' ') && t[4] == '-' &&
+        t[7] == '-') {
+        memcpy(iso, t, CS_DATE_BUFSZ - 1);
+        iso[CS_DATE_BUFSZ - 1] = 0;
+        if (cs_date_parse(iso, &day, NULL, 0) == 0)
+            memcpy(c->text, cs_date_format_vi(day, vi), CS_DATE_BUFSZ - 1);
+    }
     c->kind = type == SQLITE_TEXT ? CELL_TEXT : CELL_NUM;
     c->width = width_of(c->text, c->len);
     return 0;
