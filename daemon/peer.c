@@ -459,20 +459,8 @@ hub_peer_pending(struct hub *h, const struct cs_id *id, uint64_t *count, char *e
     if ((ret = hub_scope_load(h, p.dev.org, &p.scope)) != 0)
         return ret;
     peer_filter(h, &p, &x, &f, keys);
-    /* The chunks the sessions would read, counted and dropped one at a time. */
-    uint64_t after = p.dev.down_seq, top = cs_replica_seq(hub_replica(h));
-    while (after < top) {
-        struct cs_changeset *cs;
-        if ((ret = cs_replica_changes_since(hub_replica(h), after, CS_SYNC_CHUNK, &f, &cs, err,
-                                            errlen)) != 0)
-            break;
-        uint64_t last = cs_changeset_header(cs)->seq_last;
-        *count += cs_changeset_count(cs);
-        cs_changeset_free(cs);
-        if (last <= after)
-            break;
-        after = last;
-    }
+    /* What the sessions' chunks would hold, counted without making them. */
+    ret = cs_replica_count_since(hub_replica(h), p.dev.down_seq, &f, count, err, errlen);
     hub_scope_free(p.scope);
     return ret;
 }

@@ -2038,7 +2038,8 @@ struct since {
     size_t max_bytes, bytes;
     uint64_t last, run_hlc;
     struct cs_id run_site;
-    int full; /* cut: the set is as large as it may be */
+    int full;        /* cut: the set is as large as it may be */
+    uint64_t *count; /* not NULL: the versions that pass are counted, not read into cs */
 };
 
 /*
@@ -2062,6 +2063,16 @@ value_bytes(const struct cs_value *v)
     }
 }
 
+/* Whether the filter lets version c through. */
+static int
+since_passes(const struct cs_since_filter *f, const struct cs_change *c)
+{
+    return !((f->only_origin && cs_id_cmp(&c->origin, f->only_origin) != 0) ||
+             (f->not_origin && cs_id_cmp(&c->origin, f->not_origin) == 0) ||
+             (f->origin_ok && !f->origin_ok(f->ud, &c->origin)) ||
+             (f->row_ok && !f->row_ok(f->ud, c->table, &c->row)));
+}
+
 /* Takes the versions st gives (ST_SINCE or ST_SINCE_RANGE) until the set is full. */
 static int
 since_take(struct since *x, sqlite3_stmt *st, char *err, size_t errlen)
@@ -2083,6 +2094,13 @@ since_take(struct since *x, sqlite3_stmt *st, char *err, size_t errlen)
         if (c.prev_hlc != 0 && sqlite3_column_bytes(st, 8) == CS_ID_LEN)
             memcpy(c.prev_origin.b, sqlite3_column_blob(st, 8), CS_ID_LEN);
         c.cl = (uint64_t)sqlite3_column_int64(st, 9);
+        if (x->count != NULL) {
+            /* Counting: the filter alone, no value read, no cut (no size limit). */
+            x->last = seq;
+            if (since_passes(filter, &c))
+                (*x->count)++;
+            continue;
+        }
         if (sqlite3_column_int(st, 12) && sqlite3_column_type(st, 4) == SQLITE_NULL) {
             /* A current value the domain row holds (DVAL): read there, a row at a time. */
             if ((rc = cs__domain_value(r, sqlite3_column_int64(st, 10), &c.row,
@@ -2107,10 +2125,7 @@ since_take(struct since *x, sqlite3_stmt *st, char *err, size_t errlen)
         x->run_site = c.origin;
         x->last = seq;
         /* Filtered versions are covered by the seq range all the same. */
-        if ((filter->only_origin && cs_id_cmp(&c.origin, filter->only_origin) != 0) ||
-            (filter->not_origin && cs_id_cmp(&c.origin, filter->not_origin) == 0) ||
-            (filter->origin_ok && !filter->origin_ok(filter->ud, &c.origin)) ||
-            (filter->row_ok && !filter->row_ok(filter->ud, c.table, &c.row)))
+        if (!since_passes(filter, &c))
             continue;
         if ((ret = cs_changeset_add(x->cs, &c)) != 0) {
             cs__domain_value_done(r);
@@ -2211,6 +2226,42 @@ since_keyed(struct since *x, uint64_t after, char *err, size_t errlen)
     return ret;
 }
 
+/* The versions after `after` through x: the range, keyed or plain read the filter asks for. */
+static int
+since_run(struct since *x, uint64_t after, char *err, size_t errlen)
+{
+    struct cs_replica *r = x->r;
+    sqlite3_stmt *st = NULL;
+    int ret, rc;
+
+    if (x->f->upto != 0) {
+        ret = x->f->upto > after ? since_range(x, after, x->f->upto, err, errlen) : 0;
+        if (ret == 0 && !x->full && x->f->upto > x->last)
+            x->last = x->f->upto;
+    } else if (r->log_on && x->f->nkeys > 0 && x->f->nkeys < CS_SINCE_KEYS_MAX) {
+        ret = since_keyed(x, after, err, errlen);
+    } else if ((rc = cs_stmt_get(&r->stmts, ST_SINCE, &st)) != SQLITE_OK) {
+        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
+    } else {
+        sqlite3_bind_int64(st, 1, (int64_t)after);
+        ret = since_take(x, st, err, errlen);
+        sqlite3_reset(st);
+    }
+    return ret;
+}
+
+int
+cs_replica_count_since(struct cs_replica *r, uint64_t after, const struct cs_since_filter *filter,
+                       uint64_t *count, char *err, size_t errlen)
+{
+    static const struct cs_since_filter none = {0};
+    struct since x = {.r = r, .last = after, .count = count};
+
+    *count = 0;
+    x.f = filter != NULL ? filter : &none;
+    return since_run(&x, after, err, errlen);
+}
+
 int
 cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
                          const struct cs_since_filter *filter, struct cs_changeset **out, char *err,
@@ -2219,8 +2270,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
     static const struct cs_since_filter none = {0};
     struct cs_changeset_header h = {0};
     struct since x = {.r = r, .max_bytes = max_bytes, .last = after};
-    sqlite3_stmt *st = NULL;
-    int ret, rc;
+    int ret;
 
     *out = NULL;
     x.f = filter != NULL ? filter : &none;
@@ -2228,19 +2278,7 @@ cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_bytes,
     h.schema = CS_SCHEMA_VERSION;
     if ((ret = cs_changeset_new(&x.cs, &h)) != 0)
         return ret;
-    if (x.f->upto != 0) {
-        ret = x.f->upto > after ? since_range(&x, after, x.f->upto, err, errlen) : 0;
-        if (ret == 0 && !x.full && x.f->upto > x.last)
-            x.last = x.f->upto;
-    } else if (r->log_on && x.f->nkeys > 0 && x.f->nkeys < CS_SINCE_KEYS_MAX) {
-        ret = since_keyed(&x, after, err, errlen);
-    } else if ((rc = cs_stmt_get(&r->stmts, ST_SINCE, &st)) != SQLITE_OK) {
-        ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "read"));
-    } else {
-        sqlite3_bind_int64(st, 1, (int64_t)after);
-        ret = since_take(&x, st, err, errlen);
-        sqlite3_reset(st);
-    }
+    ret = since_run(&x, after, err, errlen);
     if (ret != 0) {
         cs_changeset_free(x.cs);
         return ret;

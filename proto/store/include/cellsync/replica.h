@@ -286,6 +286,14 @@ int cs_replica_changes_since(struct cs_replica *r, uint64_t after, size_t max_by
                              char *err, size_t errlen);
 
 /*
+ * How many versions with seq > after pass the filter: what reading every
+ * set from `after` would hold, without reading a value or making a set.
+ */
+int cs_replica_count_since(struct cs_replica *r, uint64_t after,
+                           const struct cs_since_filter *filter, uint64_t *count, char *err,
+                           size_t errlen);
+
+/*
  * For a clock that ran ahead: re-stamps this replica's own versions with
  * seq > after whose stamp is beyond limit, in one transaction. Each local
  * transaction gets one new stamp from the clock (whose offset the caller
