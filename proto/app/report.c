@@ -564,9 +564,24 @@ render_csv(struct run *x, const struct cs_report_kind_def *def)
     fputs("\r\n", x->f);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         for (int c = 0; c < nc; c++) {
+            const char *v = (const char *)sqlite3_column_text(st, c);
+            char num[64];
             if (c > 0)
                 fputc(d, x->f);
-            csv_field(x->f, (const char *)sqlite3_column_text(st, c), d);
+            /*
+             * ';' is the list separator where ',' is the decimal one (Vietnamese
+             * regional settings): there a decimal point would make Excel read 49.6 as
+             * text or a date, so a fraction is written 49,6.
+             */
+            if (d == ';' && v != NULL && sqlite3_column_type(st, c) == SQLITE_FLOAT &&
+                strlen(v) < sizeof(num)) {
+                strcpy(num, v);
+                char *dot = strchr(num, '.');
+                if (dot != NULL)
+                    *dot = ',';
+                v = num;
+            }
+            csv_field(x->f, v, d);
         }
         fputs("\r\n", x->f);
     }

@@ -136,6 +136,9 @@ check "--labels: the headings in Vietnamese, ';' between them" \
 check "';': a name holding ',' is not quoted, the level is a label, the name indented" \
     grep -q '^CB-02;  Chi bộ bản Pù Quăn, xóm 2;chi bộ;' "$dir/v.csv"
 check "';': a name holding ';' is quoted" grep -q '^CB-01;"  Chi bộ bản Khe Ván; xóm 1";chi bộ;5;' "$dir/v.csv"
+# CB-01: target 5, none admitted: 0.0 % achieved, with the decimal comma of the ';' locale.
+check "';': a fraction with a decimal comma" grep -q '^CB-01;"  Chi bộ bản Khe Ván; xóm 1";chi bộ;5;0;0;0,0;' "$dir/v.csv"
+check "',': a fraction with a decimal point" grep -q '^CB-01,Chi bộ bản Khe Ván; xóm 1,cell,1,5,0,0,0.0,' "$dir/t.csv"
 expect 0 stderr "" -- "$cellsyncd" report targets --state "$H" --format csv --delimiter tab \
     --out "$dir/tab.csv"
 check "--delimiter tab" grep -q "^CB-02	Chi bộ bản Pù Quăn, xóm 2	cell	" "$dir/tab.csv"
