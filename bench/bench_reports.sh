@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: MIT
 # How long each report takes on a generated district (gen_district, seed 7:
 # 60 grassroots organisations, 250 cells, 5,000 members, 600 candidates):
-# the median of 5 runs of the whole `cellsyncd report KIND --format F`
+# the median of RUNS (default 5) runs of the whole `cellsyncd report KIND --format F`
 # command, process start included, writing to a file. Then the district's
 # line of each report, as a person reads it.
 #   sh bench/bench_reports.sh [BUILD_DIR]     (default: build)
 set -u
 BUILD=${1:-build}
 CELLSYNCD=$BUILD/daemon/cellsyncd GEN=$BUILD/tests/gen_district
-RUNS=5
+RUNS=${RUNS:-5}
 for b in "$CELLSYNCD" "$GEN"; do
     [ -x "$b" ] || { echo "bench_reports: no '$b': build first (make build)" >&2; exit 1; }
 done
@@ -24,18 +24,18 @@ t0=$(now_ns)
 "$GEN" --state "$tmp/hub" --seed 7 || exit 1
 echo "generated in $((($(now_ns) - t0) / 1000000)) ms"
 echo
-printf '%-9s %9s %9s %9s %9s   (ms, median of %d; output size of html)\n' report table json \
-    csv html "$RUNS"
+printf '%-9s %9s %9s %9s %9s %9s   (ms, median of %d; output size of html)\n' report table \
+    json csv html xlsx "$RUNS"
 for k in targets pipeline due members sync all; do
     printf '%-9s' "$k"
-    for f in table json csv html; do
+    for f in table json csv html xlsx; do
         if [ "$k" = all ] && [ "$f" = csv ]; then
             printf ' %9s' -
             continue
         fi
         i=0
         : >"$tmp/times"
-        while [ $i -lt $RUNS ]; do
+        while [ $i -lt "$RUNS" ]; do
             t0=$(now_ns)
             "$CELLSYNCD" report "$k" --state "$tmp/hub" --format "$f" --out "$tmp/out.$f" ||
                 exit 1

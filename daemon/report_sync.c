@@ -8,6 +8,8 @@
  * prints it.
  */
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cellsync/error.h"
@@ -137,11 +139,35 @@ bind_sync(struct cs_replica *r, sqlite3_stmt *st, int index, const char *name)
     return 0;
 }
 
+/*
+ * What sync_pending() worked out, by device: a report reads the column more
+ * than once (its JSON and its page make the rows twice), and `cellsyncd
+ * report` is one command on one moment's replica, so each device's count is
+ * made once.
+ */
+struct pending_memo {
+    struct hub *h;
+    size_t n, cap;
+    struct {
+        struct cs_id id;
+        int64_t count; /* -1: NULL (the device's unit is gone) */
+    } * e;
+};
+
+static void
+pending_memo_free(void *p)
+{
+    struct pending_memo *m = p;
+    if (m != NULL)
+        free(m->e);
+    free(m);
+}
+
 /* sync_pending(id): hub_peer_pending() of the device, NULL when its unit is gone. */
 static void
 sync_pending_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    struct hub *h = sqlite3_user_data(ctx);
+    struct pending_memo *m = sqlite3_user_data(ctx);
     struct cs_id id;
     uint64_t n;
     char err[256] = "";
@@ -149,22 +175,44 @@ sync_pending_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || sqlite3_value_bytes(argv[0]) != CS_ID_LEN)
         return; /* NULL */
     memcpy(id.b, sqlite3_value_blob(argv[0]), CS_ID_LEN);
-    int ret = hub_peer_pending(h, &id, &n, err, sizeof(err));
-    if (ret == CS_ENOTFOUND)
-        return;
-    if (ret != 0) {
+    for (size_t i = 0; i < m->n; i++)
+        if (cs_id_cmp(&m->e[i].id, &id) == 0) {
+            if (m->e[i].count >= 0)
+                sqlite3_result_int64(ctx, m->e[i].count);
+            return;
+        }
+    int ret = hub_peer_pending(m->h, &id, &n, err, sizeof(err));
+    if (ret != 0 && ret != CS_ENOTFOUND) {
         sqlite3_result_error(ctx, err[0] != 0 ? err : cs_strerror(ret), -1);
         return;
     }
-    sqlite3_result_int64(ctx, (sqlite3_int64)n);
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 64;
+        void *e = realloc(m->e, cap * sizeof(*m->e));
+        if (e == NULL) {
+            sqlite3_result_error_nomem(ctx);
+            return;
+        }
+        m->e = e;
+        m->cap = cap;
+    }
+    m->e[m->n].id = id;
+    m->e[m->n++].count = ret == CS_ENOTFOUND ? -1 : (int64_t)n;
+    if (ret == 0)
+        sqlite3_result_int64(ctx, (sqlite3_int64)n);
 }
 
 int
 report_sync_functions(struct hub *h)
 {
     sqlite3 *db = cs_replica_db(hub_replica(h));
-    return sqlite3_create_function(db, "sync_pending", 1, SQLITE_UTF8, h, sync_pending_fn, NULL,
-                                   NULL) == SQLITE_OK
+    struct pending_memo *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return CS_ENOMEM;
+    m->h = h;
+    /* On failure sqlite3_create_function_v2 calls the destructor itself. */
+    return sqlite3_create_function_v2(db, "sync_pending", 1, SQLITE_UTF8, m, sync_pending_fn, NULL,
+                                      NULL, pending_memo_free) == SQLITE_OK
                ? 0
                : CS_ESQLITE;
 }

@@ -18,7 +18,9 @@ struct hub;
 /*
  * Adds to the hub's replica connection the SQL function the sync report
  * calls, sync_pending(device id): what the device's next sync would bring
- * it (hub_peer_pending()). 0 or CS_ESQLITE.
+ * it (hub_peer_pending()), worked out once per device for the connection's
+ * life (one report command on one moment's replica). 0, CS_ENOMEM or
+ * CS_ESQLITE.
  */
 int report_sync_functions(struct hub *h);
 
