@@ -20,11 +20,13 @@
 #   sh bench/bench_swarm.sh BUILD_DIR [BASELINE_BUILD_DIR]
 #   RUNS=5 DEVICES=1000 CELLS=500 ROUNDS=3 CONC=1000 CHANGES=3 SEQ=200
 #   PROFILE=FILE: perf record -g BUILD_DIR's daemon during the first run into FILE
+#   SYNC_REPORT=1: after each run, the time of `cellsyncd report sync` on the hub it filled
 set -u
 build=${1:?usage: bench_swarm.sh BUILD_DIR [BASELINE_BUILD_DIR]}
 base=${2:-}
 RUNS=${RUNS:-5} DEVICES=${DEVICES:-1000} CELLS=${CELLS:-500} ROUNDS=${ROUNDS:-3}
 CONC=${CONC:-$DEVICES} CHANGES=${CHANGES:-3} SEQ=${SEQ:-200} PROFILE=${PROFILE:-}
+SYNC_REPORT=${SYNC_REPORT:-}
 swarm=$build/bench/cs_swarm
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +60,13 @@ run() { # N LABEL BUILD: one run, its lines in $dir/run.LABEL.N
     fi
     hub_stop
     grep 'event=worker' "$dir/hub.log" | sed 's/.*event=worker/worker/' >>"$dir/run.$2.$1"
+    if [ -n "$SYNC_REPORT" ]; then
+        # The sync report on the hub the swarm filled (its pending: a count per device).
+        t0=$(date +%s%N)
+        "$cellsyncd" report sync --state "$dir/hub" --config "$dir/conf" --format json \
+            --out "$dir/sync.json" || die "report sync failed"
+        echo "sync_report ms=$((($(date +%s%N) - t0) / 1000000))" >>"$dir/run.$2.$1"
+    fi
     sed "s/^/run $1 $2: /" "$dir/run.$2.$1"
     [ $rc -eq 0 ] || {
         echo "run $1 $2: cs_swarm exited $rc: $(head -5 "$dir/swarm.err")"
@@ -108,6 +117,7 @@ row "small rounds p50 ms" 'summary kind=small' p50_ms
 row "small rounds p99 ms" 'summary kind=small' p99_ms
 row "all rounds syncs/s" 'summary kind=all' syncs_per_s
 row "hub CPU ms per sync, round 1" 'kind=first' hub_cpu_ms_per_sync
+[ -n "$SYNC_REPORT" ] && row "report sync ms (after the rounds)" 'sync_report' ms
 row "hub CPU ms per sync, small rounds" 'summary kind=small' hub_cpu_ms_per_sync
 row "cs_swarm CPU ms, all rounds" 'summary kind=all' swarm_cpu_ms
 row "hub VmHWM MiB" 'hub_vmhwm_kb' hub_vmhwm_kb 0.0009765625
