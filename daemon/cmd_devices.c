@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `cellsyncd devices` lists the enrolled devices; `cellsyncd revoke`
+ * `cellsyncd devices` lists the enrolled devices and those registered below; `cellsyncd revoke`
  * revokes one, named by its name or by the beginning or end of its id. A
  * revoked device is refused at its next handshake, and a serving hub ends
  * its open sessions within a second (conn.c); the revocation is written to
@@ -24,19 +24,23 @@ static void
 devices_usage(FILE *f)
 {
     fprintf(f, "%s\n\n%s\n\n%s\n%s\n",
-            _("usage: cellsyncd devices [--json] [--state DIR] [--config FILE]"),
-            _("Lists the enrolled devices: id, name, org unit, role, when each was enrolled,\n"
-              "last synced and revoked."),
+            _("usage: cellsyncd devices [--json] [--here] [--state DIR] [--config FILE]"),
+            _("Lists the devices enrolled here, then those the hubs below registered: id,\n"
+              "name, org unit, role, where (enrolled here, or the unit of the hub that\n"
+              "registered it), when each was enrolled, last synced, the time of its newest\n"
+              "change held here, and revoked."),
             _("options:\n"
-              "  --json         print a JSON array instead of a table"),
+              "  --json         print a JSON array instead of a table\n"
+              "  --here         only the devices enrolled at this hub"),
             _(state_help));
 }
 
 int
 cmd_devices(int argc, char **argv)
 {
-    enum { OPT_JSON, OPT__COUNT };
-    static const struct cs_cli_opt opts[OPT__COUNT] = {[OPT_JSON] = {"json", 0, NULL}};
+    enum { OPT_JSON, OPT_HERE, OPT__COUNT };
+    static const struct cs_cli_opt opts[OPT__COUNT] = {
+        [OPT_JSON] = {"json", 0, NULL}, [OPT_HERE] = {"here", 0, NULL}};
     const char *ov[OPT__COUNT], *sopt[CMD_STATE__COUNT];
     struct conf conf;
     struct hub *h = NULL;
@@ -52,7 +56,8 @@ cmd_devices(int argc, char **argv)
         return CS_EXIT_FAILURE;
     if (hub_open(&h, conf.state, err, sizeof(err)) != 0)
         return cmd_fail("%s", err);
-    int ret = hub_devices_print(h, stdout, ov[OPT_JSON] != NULL, err, sizeof(err));
+    int ret =
+        hub_devices_print(h, stdout, ov[OPT_JSON] != NULL, ov[OPT_HERE] != NULL, err, sizeof(err));
     hub_close(h);
     return ret == 0 ? CS_EXIT_OK : cmd_fail("%s", err);
 }

@@ -813,43 +813,74 @@ hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq)
     " ELSE strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch') END"
 
 /*
- * The table skips a row whose id or key has the wrong size, as device_row()
- * does; ?1 is what a device never in contact shows.
+ * The rows listed: the devices enrolled here (hub_device; one whose id or
+ * key has the wrong size is skipped, as device_row() does), then those a hub
+ * below registered (the replicated device table, not deleted, not enrolled
+ * here), with the hub whose version of the record came here first
+ * (cs_row.site) and that hub's unit, from hub_device or the device table.
+ * last_hlc: the newest current value the device wrote (cs_reg, one pass over
+ * it grouped by origin). ?1 is what a device never in contact shows; :here
+ * not NULL keeps the devices enrolled here alone.
  */
-/* clang-format off */
-static const char devices_table_sql[] =
-    "SELECT short_id(id), nullif(name, ''), org, label('role', role),"
-    " " LOCAL_SQL("enrolled_at") ","
-    " coalesce(" LOCAL_SQL("last_contact") ", ?1),"
-    " " LOCAL_SQL("revoked_at")
-    " FROM hub_device WHERE length(id) = 16 AND length(pk) = 32 ORDER BY org, name, id";
+#define DEVICE_ROWS                                                                                \
+    "WITH last AS MATERIALIZED (SELECT s.uuid AS uuid, max(v.hlc) AS hlc FROM cs_reg v"            \
+    " JOIN cs_site s ON s.ix = v.site GROUP BY v.site),"                                           \
+    " rows AS (SELECT 0 AS below, id, name, org, role, enrolled_at, last_contact, revoked_at,"     \
+    " CASE WHEN coalesce(revoked_at, 0) = 0 THEN NULL"                                             \
+    " ELSE strftime('%Y-%m-%d', revoked_at, 'unixepoch') END AS revoked_on,"                       \
+    " up_seq, down_seq, NULL AS by_id, NULL AS by_org FROM hub_device"                             \
+    " WHERE length(id) = 16 AND length(pk) = 32"                                                   \
+    " UNION ALL SELECT 1, d.id, d.name, d.org_unit, d.role, NULL, NULL, NULL,"                     \
+    " nullif(d.revoked_on, ''), NULL, NULL, s.uuid,"                                               \
+    " coalesce((SELECT org FROM hub_device WHERE id = s.uuid),"                                    \
+    " (SELECT org_unit FROM device WHERE id = s.uuid AND cl % 2 = 1)) FROM device d"               \
+    " LEFT JOIN cs_row r ON r.tbl = (SELECT ix FROM cs_name WHERE name = 'device')"                \
+    " AND r.row = d.id LEFT JOIN cs_site s ON s.ix = r.site"                                       \
+    " WHERE d.cl % 2 = 1 AND length(d.id) = 16 AND d.id NOT IN (SELECT id FROM hub_device))"       \
+    " SELECT rows.*, last.hlc AS last_hlc FROM rows LEFT JOIN last ON last.uuid = rows.id"         \
+    " WHERE :here IS NULL OR below = 0 ORDER BY below, org, name, id"
 
-static const char devices_json_sql[] =
-    "SELECT json_group_array(json_object("
-    " 'id', uuid(id),"
-    " 'name', name, 'org', org, 'role', role,"
-    " 'enrolled_at', " ISO_SQL("enrolled_at") ","
-    " 'last_contact', " ISO_SQL("last_contact") ","
-    " 'revoked_at', " ISO_SQL("revoked_at") ","
-    " 'up_seq', up_seq, 'down_seq', down_seq))"
-    " FROM (SELECT * FROM hub_device ORDER BY org, name, id)";
+/* A replica's stamp (cellsync/hlc.h) in Unix seconds. */
+#define HLC_SECONDS "((last_hlc >> 16) / 1000)"
+
+/*
+ * Where a device is: ?2 "enrolled here"; ?3 "registered at %s" with the
+ * registering hub's unit, or its short id when its unit is not known here;
+ * ?4 when not even the hub is known (a record from before cs_row.site).
+ */
+#define WHERE_SQL                                                                                  \
+    "CASE WHEN below = 0 THEN ?2 WHEN by_id IS NULL THEN ?4"                                       \
+    " ELSE printf(?3, coalesce(by_org, short_id(by_id))) END"
+
+/* clang-format off */
+#define DEVICES_TABLE(hub_key)                                                                     \
+    "SELECT short_id(id), nullif(name, ''), org, label('role', role), " WHERE_SQL ","              \
+    " " LOCAL_SQL("enrolled_at") ","                                                               \
+    " CASE WHEN below = 0 THEN coalesce(" LOCAL_SQL("last_contact") ", ?1) END,"                   \
+    " " LOCAL_SQL(HLC_SECONDS) ","                                                                 \
+    " CASE WHEN below = 0 THEN " LOCAL_SQL("revoked_at") " ELSE revoked_on END" hub_key            \
+    " FROM (" DEVICE_ROWS ")"
+#define DEVICES_JSON(hub_key)                                                                      \
+    "SELECT json_group_array(json_object("                                                         \
+    " 'id', uuid(id),"                                                                             \
+    " 'name', name, 'org', org, 'role', role,"                                                     \
+    " 'enrolled_at', " ISO_SQL("enrolled_at") ","                                                  \
+    " 'last_contact', " ISO_SQL("last_contact") ","                                                \
+    " 'revoked_at', " ISO_SQL("revoked_at") ","                                                    \
+    " 'up_seq', up_seq, 'down_seq', down_seq" hub_key ","                                          \
+    " 'where', CASE WHEN below = 0 THEN 'here' ELSE 'below' END,"                                  \
+    " 'registered_by', CASE WHEN by_id IS NULL THEN NULL ELSE uuid(by_id) END,"                    \
+    " 'registered_unit', by_org, 'revoked_on', revoked_on,"                                        \
+    " 'last_change', " ISO_SQL(HLC_SECONDS) "))"                                                   \
+    " FROM (" DEVICE_ROWS ")"
+
+static const char devices_table_sql[] = DEVICES_TABLE("");
+static const char devices_json_sql[] = DEVICES_JSON("");
 /* After a key rotation the table says which hub key each device trusts (keys.c). */
 static const char devices_rot_sql[] =
-    "SELECT short_id(id), nullif(name, ''), org, label('role', role),"
-    " " LOCAL_SQL("enrolled_at") ","
-    " coalesce(" LOCAL_SQL("last_contact") ", ?1),"
-    " " LOCAL_SQL("revoked_at") ", hub_pin(id, enrolled_at, 1)"
-    " FROM hub_device WHERE length(id) = 16 AND length(pk) = 32 ORDER BY org, name, id";
-
+    DEVICES_TABLE(", CASE WHEN below = 0 THEN hub_pin(id, enrolled_at, 1) END");
 static const char devices_json_rot_sql[] =
-    "SELECT json_group_array(json_object("
-    " 'id', uuid(id),"
-    " 'name', name, 'org', org, 'role', role,"
-    " 'enrolled_at', " ISO_SQL("enrolled_at") ","
-    " 'last_contact', " ISO_SQL("last_contact") ","
-    " 'revoked_at', " ISO_SQL("revoked_at") ","
-    " 'up_seq', up_seq, 'down_seq', down_seq, 'hub_key', hub_pin(id, enrolled_at, 0)))"
-    " FROM (SELECT * FROM hub_device ORDER BY org, name, id)";
+    DEVICES_JSON(", 'hub_key', CASE WHEN below = 0 THEN hub_pin(id, enrolled_at, 0) END");
 /* clang-format on */
 
 /*
@@ -921,11 +952,11 @@ hub_devices_each(struct hub *h, int (*fn)(void *ud, const struct hub_device *d),
 }
 
 int
-hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen)
+hub_devices_print(struct hub *h, FILE *f, int json, int here, char *err, size_t errlen)
 {
-    static const char *const heads[] = {N_("device"),  N_("name"),     N_("org unit"),
-                                        N_("role"),    N_("enrolled"), N_("last contact"),
-                                        N_("revoked"), N_("hub key")};
+    static const char *const heads[] = {
+        N_("device"),   N_("name"),         N_("org unit"),    N_("role"),    N_("where"),
+        N_("enrolled"), N_("last contact"), N_("last change"), N_("revoked"), N_("hub key")};
     sqlite3_stmt *st = NULL;
     int ret, rc;
 
@@ -938,8 +969,14 @@ hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen)
                                   : (json ? devices_json_sql : devices_table_sql);
     if ((rc = sqlite3_prepare_v2(h->db, sql, -1, &st, NULL)) != SQLITE_OK)
         return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
-    if (!json)
+    if (here)
+        sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":here"), 1);
+    if (!json) {
         sqlite3_bind_text(st, 1, _("never"), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, _("enrolled here"), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, _("registered at %s"), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, _("registered below"), -1, SQLITE_TRANSIENT);
+    }
     char oerr[512];
     ret = json ? cs_out_json(f, st, oerr, sizeof(oerr))
                : cs_out_table(f, st, heads, oerr, sizeof(oerr));

@@ -304,11 +304,14 @@ int hub_device_set_up_seq(struct hub *h, const struct cs_id *id, uint64_t seq);
 int hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq);
 
 /*
- * `cellsyncd devices [--json]`: a table (short id = cs_id_short(), name,
- * org, role, enrolled, last contact, revoked; times in local time) or a
- * JSON array made by SQLite (ids in full, times ISO 8601 UTC or null).
+ * `cellsyncd devices [--json] [--here]`: a table (short id = cs_id_short(),
+ * name, org, role, where, enrolled, last contact, last change, revoked;
+ * times in local time) or a JSON array made by SQLite (ids in full, times
+ * ISO 8601 UTC or null). The devices enrolled here, then (unless here) those
+ * a hub below registered (the replicated device table), with the unit of
+ * the hub that registered each.
  */
-int hub_devices_print(struct hub *h, FILE *f, int json, char *err, size_t errlen);
+int hub_devices_print(struct hub *h, FILE *f, int json, int here, char *err, size_t errlen);
 /*
  * `cellsyncd revoke DEVICE`: which is the exact name, or at least 4 hex
  * digits that begin or end the id (dashes ignored). CS_ENOTFOUND, or

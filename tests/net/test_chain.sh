@@ -186,6 +186,50 @@ equal "the device records at x1 and the province" \
                  ('XA-01','CB-01','CB-02') ORDER BY id")" \
     "$(sql x1 "SELECT name || org_unit || role || pk FROM device WHERE org_unit IN
                ('XA-01','CB-01','CB-02') AND name IS NOT NULL ORDER BY id")"
+echo "The province's devices: its communes' hubs enrolled there, the cells registered below"
+at prov 0 "" -- devices
+for x in x1:XA-01 x2:XA-02; do
+    grep -q "^[0-9a-f]\{8\}  hub ${x%%:*}  *${x#*:}  *hub  *enrolled here  " "$out" && ok ||
+        bad "the province's devices do not list hub ${x%%:*} as enrolled there"
+done
+for d in c1:CB-01:XA-01 c2:CB-02:XA-01 c3:CB-03:XA-02 c4:CB-04:XA-02; do
+    line=$(grep "  máy ${d%%:*}  " "$out")
+    # No enrollment nor contact here; the last change written; not revoked.
+    case $line in
+    [0-9a-f]*"  $(echo "$d" | cut -d: -f2)  "*"cell  "*"registered at ${d##*:}  "*"-  "*"-  "*[0-3][0-9]/[01][0-9]/20[0-9][0-9]" "*"  -") ok ;;
+    *) bad "the province's devices: máy ${d%%:*} not as registered at ${d##*:}: '$line'" ;;
+    esac
+done
+at prov 0 "" -- devices --json
+python3 - "$out" <<'PY' && ok || bad "the province's devices --json"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+by = {r["name"]: r for r in rows}
+keys = {"id", "name", "org", "role", "enrolled_at", "last_contact", "revoked_at", "up_seq",
+        "down_seq", "where", "registered_by", "registered_unit", "revoked_on", "last_change"}
+assert all(set(r) == keys for r in rows), [sorted(r) for r in rows]
+for x, unit in (("x1", "XA-01"), ("x2", "XA-02")):
+    h = by["hub " + x]
+    assert (h["where"], h["org"], h["role"], h["registered_by"]) == ("here", unit, "hub", None), h
+    assert h["enrolled_at"] and h["up_seq"] > 0, h
+for c, unit, up in (("c1", "CB-01", "XA-01"), ("c2", "CB-02", "XA-01"), ("c3", "CB-03", "XA-02"),
+                    ("c4", "CB-04", "XA-02")):
+    d = by["máy " + c]
+    assert (d["where"], d["org"], d["role"], d["registered_unit"]) == ("below", unit, "cell", up), d
+    assert d["registered_by"] == by["hub x" + ("1" if up == "XA-01" else "2")]["id"], d
+    assert d["enrolled_at"] is None and d["revoked_on"] is None and d["last_change"], d
+PY
+# A cell revoked at its commune shows its revoked day at the province once the commune syncs up.
+at x2 0 "revoked" -- revoke "máy c4"
+stick
+at prov 0 "" -- devices
+grep -q "  máy c4  .*registered at XA-02  .*  [0-3][0-9]/[01][0-9]/20[0-9][0-9]\$" "$out" && ok ||
+    bad "the province's devices do not show máy c4 revoked: $(grep "máy c4" "$out")"
+grep -q "  máy c3  .*  -\$" "$out" && ok || bad "máy c3 shown revoked at the province"
+at prov 0 '"name":"máy c4","org":"CB-04","role":"cell",[^}]*"revoked_on":"20[0-9-]*"' \
+    -- devices --json
+at prov 0 "^[0-9a-f]\{8\}  hub x1  " -- devices --here
+if grep -q "máy c" "$out"; then bad "devices --here lists a device registered below"; else ok; fi
 echo "Bad input: the wrong enrollment, a cut or foreign reply change nothing"
 at prov 0 "role cell" -- enroll --org CB-01 --role cell --name "máy lạ" --addr "$addr_prov" \
     --out "$dir/cell.enroll"

@@ -1717,7 +1717,7 @@ capture(struct hub *h, int json)
     size_t len = 0;
     FILE *mf = open_memstream(&buf, &len);
     assert_non_null(mf);
-    assert_int_equal(hub_devices_print(h, mf, json, err, sizeof(err)), 0);
+    assert_int_equal(hub_devices_print(h, mf, json, 0, err, sizeof(err)), 0);
     assert_int_equal(fclose(mf), 0);
     return buf;
 }
