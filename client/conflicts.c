@@ -431,6 +431,16 @@ conflicts_print(struct client *c, int json, char *err, size_t errlen)
         (ret = conflicts_prepare(c, "", json ? list_json_sql : list_table_sql, &st, err, errlen)) !=
             0)
         return ret;
+    /* A table of nothing would be its header alone: say that none is open (as search does). */
+    if (!json) {
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE) {
+            sqlite3_finalize(st);
+            printf("%s\n", _("no open conflicts"));
+            return 0;
+        }
+    }
     ret = json ? cs_out_json(stdout, st, oerr, sizeof(oerr))
                : cs_out_table(stdout, st, list_headers, oerr, sizeof(oerr));
     if (ret != 0)

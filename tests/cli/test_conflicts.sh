@@ -83,6 +83,8 @@ on a2 0 "synced" -- sync
 on a 0 "synced" -- sync
 on a 0 "^phone: *0911000333\$" -- candidate show "$k"
 on a 0 '^\[\]$' -- conflicts list --json
+on a 0 "" -- conflicts list
+equal "conflicts list with none open" "no open conflicts" "$(cat "$out")"
 on a 1 "there is no open conflict $na" -- conflicts resolve "$na" --pick other
 
 # A record the committee deleted names the committee's laptop on the cell's.

@@ -113,6 +113,9 @@ unchanged "bad conflicts resolve"
 hubdo 0 "^resolved conflict $n: candidate $k (Nguyễn Văn Sỹ), phone is now '$other'\$" \
     -- conflicts resolve "$n" --pick other
 hubdo 0 '^\[\]$' -- conflicts list --json
+# None open: one line that says so, not a header alone.
+hubdo 0 "" -- conflicts list
+equal "conflicts list at the hub with none open" "no open conflicts" "$(cat "$out")"
 equal "the resolution is the hub's own write" 1 \
     "$(hubsql "SELECT count(*) FROM cs_version WHERE tbl = 'candidate' AND col = 'phone'
                AND state = 'current' AND val = '$other'
@@ -121,6 +124,7 @@ for d in a a2; do
     on "$d" 0 "synced" -- sync
     on "$d" 0 "^phone: *$other\$" -- candidate show "$k"
     on "$d" 0 '^\[\]$' -- conflicts list --json
+    on "$d" 0 "^no open conflicts\$" -- conflicts list
 done
 hubdo 1 "there is no open conflict $n" -- conflicts resolve "$n" --pick current
 
@@ -128,6 +132,10 @@ hubdo 1 "there is no open conflict $n" -- conflicts resolve "$n" --pick current
 hubdo 0 "^candidate  $k  Nguyễn Văn Sỹ" -- search nguyen van sy
 hubdo 0 "^member  [0-9a-f]\{8\}  Đinh Văn Thắng" -- search dinh thang
 hubdo 0 "^no candidate, member or meeting matches 'khong ai'\$" -- search khong ai
+hubdo 0 "" -- search xyzabc
+equal "search at the hub that finds nothing" "no candidate, member or meeting matches 'xyzabc'" \
+    "$(cat "$out")"
+hubdo 0 '^\[\]$' -- search --json xyzabc
 hubdo 0 "" -- search --json nguyen sy
 equal "search --json at the hub" "candidate Nguyễn Văn Sỹ $k" \
     "$(json_get 'a[0]["kind"], a[0]["name"], a[0]["short_id"]' <"$out")"

@@ -106,6 +106,9 @@ expect 0 stdout "^meeting  $mt  28/02/2026  .*\[xuân\]" -- "$cellsync" search x
 expect 0 stdout "\\[Đồng\\] \\[chí\\] Thắng" -- "$cellsync" search dong chi
 expect 0 stdout '"kind":"member","id":"[0-9a-f-]*'"$m1"'"' -- "$cellsync" search --json dinh
 expect 0 stdout '^\[\]$' -- "$cellsync" search --json khongcogi
+# Nothing found: one line that says so, not a header alone.
+expect 0 stdout "" -- "$cellsync" search xyzabc
+equal "search that finds nothing" "no candidate, member or meeting matches 'xyzabc'" "$(cat "$out")"
 expect 0 stdout '^\[\]$' -- "$cellsync" search --json 'a"b'
 
 # ---- bad input ----
