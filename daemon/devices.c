@@ -19,6 +19,7 @@
 #include "cellsync/error.h"
 #include "cellsync/util.h"
 #include "cellsync/i18n.h"
+#include "cellsync/meta.h"
 #include "cellsync/output.h"
 #include "cellsync/pake.h"
 #include "hub_internal.h"
@@ -820,7 +821,9 @@ hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq)
  * (cs_row.site) and that hub's unit, from hub_device or the device table.
  * last_hlc: the newest current value the device wrote (cs_reg, one pass over
  * it grouped by origin). ?1 is what a device never in contact shows; :here
- * not NULL keeps the devices enrolled here alone.
+ * not NULL keeps the devices enrolled here alone. Not below: this hub's own
+ * record (:self) and those the hub above registered (:above, its id), which
+ * come down to a hub below for the units above it.
  */
 #define DEVICE_ROWS                                                                                \
     "WITH last AS MATERIALIZED (SELECT s.uuid AS uuid, max(v.hlc) AS hlc FROM cs_reg v"            \
@@ -836,7 +839,8 @@ hub_device_set_down_seq(struct hub *h, const struct cs_id *id, uint64_t seq)
     " (SELECT org_unit FROM device WHERE id = s.uuid AND cl % 2 = 1)) FROM device d"               \
     " LEFT JOIN cs_row r ON r.tbl = (SELECT ix FROM cs_name WHERE name = 'device')"                \
     " AND r.row = d.id LEFT JOIN cs_site s ON s.ix = r.site"                                       \
-    " WHERE d.cl % 2 = 1 AND length(d.id) = 16 AND d.id NOT IN (SELECT id FROM hub_device))"       \
+    " WHERE d.cl % 2 = 1 AND length(d.id) = 16 AND d.id NOT IN (SELECT id FROM hub_device)"        \
+    " AND d.id IS NOT :self AND (:above IS NULL OR s.uuid IS NOT :above))"                         \
     " SELECT rows.*, last.hlc AS last_hlc FROM rows LEFT JOIN last ON last.uuid = rows.id"         \
     " WHERE :here IS NULL OR below = 0 ORDER BY below, org, name, id"
 
@@ -971,6 +975,20 @@ hub_devices_print(struct hub *h, FILE *f, int json, int here, char *err, size_t 
         return hub__db_fail(h, rc, err, errlen, NC_("cannot %s", "read"));
     if (here)
         sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":here"), 1);
+    const struct cs_id *self = cs_replica_site(hub_replica(h));
+    sqlite3_bind_blob(st, sqlite3_bind_parameter_index(st, ":self"), self->b, CS_ID_LEN,
+                      SQLITE_STATIC);
+    char hex[2 * CS_PK_LEN + 1];
+    uint8_t pk[CS_PK_LEN];
+    struct cs_id above;
+    size_t bin = 0;
+    if (cs_replica_meta_get(hub_replica(h), CS_META_HUB_PK, hex, sizeof(hex)) == 0 &&
+        sodium_hex2bin(pk, sizeof(pk), hex, strlen(hex), NULL, &bin, NULL) == 0 &&
+        bin == CS_PK_LEN) {
+        cs_pk_id(pk, &above);
+        sqlite3_bind_blob(st, sqlite3_bind_parameter_index(st, ":above"), above.b, CS_ID_LEN,
+                          SQLITE_TRANSIENT);
+    }
     if (!json) {
         sqlite3_bind_text(st, 1, _("never"), -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, _("enrolled here"), -1, SQLITE_TRANSIENT);

@@ -228,6 +228,9 @@ grep -q "  máy c4  .*registered at XA-02  .*  [0-3][0-9]/[01][0-9]/20[0-9][0-9]
 grep -q "  máy c3  .*  -\$" "$out" && ok || bad "máy c3 shown revoked at the province"
 at prov 0 '"name":"máy c4","org":"CB-04","role":"cell",[^}]*"revoked_on":"20[0-9-]*"' \
     -- devices --json
+# A commune lists its cells as enrolled there, not its own record the province registered.
+at x1 0 "^[0-9a-f]\{8\}  máy c1  *CB-01  *cell  *enrolled here  " -- devices
+if grep -q "hub x1" "$out"; then bad "x1's devices list x1 itself, registered above"; else ok; fi
 at prov 0 "^[0-9a-f]\{8\}  hub x1  " -- devices --here
 if grep -q "máy c" "$out"; then bad "devices --here lists a device registered below"; else ok; fi
 echo "Bad input: the wrong enrollment, a cut or foreign reply change nothing"
