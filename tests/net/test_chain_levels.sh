@@ -191,6 +191,9 @@ equal "c1's candidate of the same sync up at the province" 1 \
 up ti
 equal "c2 revoked at the centre" 1 \
     "$(sql tw "SELECT revoked_on != '' FROM device WHERE hex(id) = '$c2site'")"
+# Two levels down: the commune hub that registered c2 is known at the centre by its record.
+at tw 0 "  máy c2  *CB-02  *cell  *registered at XA-01  .*  [0-3][0-9]/[01][0-9]/20[0-9][0-9]\$" \
+    -- devices
 # c2 writes on; x1's key relays it as c2 signed it (as a commune hub that still took it would).
 on c2 0 "added candidate" -- candidate add --name "Người c2 Muộn" --birth-date 05/05/2005
 on c2 1 "revoked" -- sync
