@@ -141,7 +141,7 @@ check "resolve --pick other: says the new value" grep -q "is now '$other'" "$out
 expect 0 stdout "^$other$" -- "$fixture" get candidate "$late" full_name
 expect 0 stdout "$other" -- "$cellsync" due
 expect 0 stdout "^\[\]$" -- "$cellsync" conflicts list --json
-expect 0 stdout "^conflict  *record" -- "$cellsync" conflicts list
+expect 0 stdout "^no open conflicts$" -- "$cellsync" conflicts list
 check "conflicts list: empty after resolving" test "$(wc -l <"$out")" -eq 1
 expect 0 stdout "^open conflicts: *0$" -- "$cellsync" status
 expect 1 stderr "no open conflict $conflict" -- \
