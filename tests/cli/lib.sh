@@ -62,6 +62,33 @@ skip() {
     echo "SKIPPED: $*"
     exit 77
 }
+# need_browser: $browser, headless Chromium (CS_BROWSER names another; CS_BROWSER=none: as
+# if none were installed), or the test is skipped.
+need_browser() {
+    browser=${CS_BROWSER:-}
+    if [ -z "$browser" ]; then
+        for b in /usr/bin/chromium /usr/bin/chromium-browser; do
+            [ -x "$b" ] && browser=$b && break
+        done
+    fi
+    [ -x "$browser" ] || skip "chromium is not installed (make deps installs it where the archive has it)"
+}
+# need_selenium: need_browser, then $driver (chromedriver, or CS_CHROMEDRIVER) and $py, a
+# python3 with selenium (Debian's python3-selenium is in the system python; a python3
+# earlier on PATH may lack it), or the test is skipped.
+need_selenium() {
+    need_browser
+    driver=${CS_CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}
+    [ -x "$driver" ] || skip "chromedriver is not installed (Debian package chromium-driver; make deps)"
+    py=
+    for p in python3 /usr/bin/python3; do
+        if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import selenium' >/dev/null 2>&1; then
+            py=$p
+            break
+        fi
+    done
+    [ -n "$py" ] || skip "python3 has no selenium (Debian package python3-selenium; make deps)"
+}
 # summary: the closing line, and the exit status.
 summary() {
     echo "$passes passed, $fails failed"

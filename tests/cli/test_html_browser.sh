@@ -16,14 +16,7 @@ CELLSYNCD=$1 GEN=$2
 LC_ALL=C
 export LC_ALL
 
-# CS_BROWSER names the browser instead (CS_BROWSER=none: as if none were installed).
-browser=${CS_BROWSER:-}
-if [ -z "$browser" ]; then
-    for b in /usr/bin/chromium /usr/bin/chromium-browser; do
-        [ -x "$b" ] && browser=$b && break
-    done
-fi
-[ -x "$browser" ] || skip "chromium is not installed (make deps installs it where the archive has it)"
+need_browser
 
 CELLSYNC_TODAY=2025-06-30
 export CELLSYNC_TODAY

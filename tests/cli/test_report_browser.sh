@@ -19,23 +19,7 @@ cellsyncd=$1 gen=$2
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-browser=${CS_BROWSER:-}
-if [ -z "$browser" ]; then
-    for b in /usr/bin/chromium /usr/bin/chromium-browser; do
-        [ -x "$b" ] && browser=$b && break
-    done
-fi
-[ -x "$browser" ] || skip "chromium is not installed (make deps installs it where the archive has it)"
-driver=${CS_CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}
-[ -x "$driver" ] || skip "chromedriver is not installed (Debian package chromium-driver; make deps)"
-py=
-for p in python3 /usr/bin/python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import selenium' >/dev/null 2>&1; then
-        py=$p
-        break
-    fi
-done
-[ -n "$py" ] || skip "python3 has no selenium (Debian package python3-selenium; make deps)"
+need_selenium
 
 CELLSYNC_TODAY=2025-06-30
 export CELLSYNC_TODAY

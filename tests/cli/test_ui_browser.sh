@@ -17,24 +17,7 @@ cellsync=$1 cellsyncd=$2 fixture=$3
 . "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-browser=${CS_BROWSER:-}
-if [ -z "$browser" ]; then
-    for b in /usr/bin/chromium /usr/bin/chromium-browser; do
-        [ -x "$b" ] && browser=$b && break
-    done
-fi
-[ -x "$browser" ] || skip "chromium is not installed (make deps installs it where the archive has it)"
-driver=${CS_CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}
-[ -x "$driver" ] || skip "chromedriver is not installed (Debian package chromium-driver; make deps)"
-# Debian's python3-selenium is in the system python; a python3 earlier on PATH may lack it.
-py=
-for p in python3 /usr/bin/python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import selenium' >/dev/null 2>&1; then
-        py=$p
-        break
-    fi
-done
-[ -n "$py" ] || skip "python3 has no selenium (Debian package python3-selenium; make deps)"
+need_selenium
 
 # The hub of one commune with one cell, its target for the year, two enrollments of
 # that cell: the laptop of the pages (by code) and a second laptop (by file), which
