@@ -89,6 +89,28 @@ need_selenium() {
     done
     [ -n "$py" ] || skip "python3 has no selenium (Debian package python3-selenium; make deps)"
 }
+# py_checks NAME RC: the lines of a python checker in $dir/py.out ("ok WHAT" counted, shown
+# with CS_VERBOSE=1; "FAIL WHAT" a failure; others shown as they came, so that a failure
+# shows where it happened), then its exit status RC and, if not 0, its $dir/py.err.
+py_checks() {
+    : >"$out"
+    : >"$err"
+    while IFS= read -r line; do
+        case $line in
+        "ok "*)
+            ok
+            [ -z "${CS_VERBOSE:-}" ] || echo "$line"
+            ;;
+        "FAIL "*) bad "${line#FAIL }" ;;
+        *) echo "$line" ;;
+        esac
+    done <"$dir/py.out"
+    grep -q "^ok " "$dir/py.out" || bad "the browser checks did not run"
+    if [ "$2" -ne 0 ]; then
+        bad "$1 exited $2"
+        tail -30 "$dir/py.err"
+    fi
+}
 # summary: the closing line, and the exit status.
 summary() {
     echo "$passes passed, $fails failed"

@@ -43,21 +43,5 @@ CS_DIR=$dir CS_BROWSER=$browser CS_CHROMEDRIVER=$driver CS_NUMBER=$number CS_PLA
     CS_ROOT=$root CS_TODAY=30/06/2025 "$py" "$here/browser/test_report.py" \
     >"$dir/py.out" 2>"$dir/py.err"
 rc=$?
-: >"$out"
-: >"$err"
-while IFS= read -r line; do
-    case $line in
-    "ok "*)
-        ok
-        [ -z "${CS_VERBOSE:-}" ] || echo "$line"
-        ;;
-    "FAIL "*) bad "${line#FAIL }" ;;
-    *) echo "$line" ;;
-    esac
-done <"$dir/py.out"
-grep -q "^ok " "$dir/py.out" || bad "the browser checks did not run"
-if [ $rc -ne 0 ]; then
-    bad "test_report.py exited $rc"
-    tail -30 "$dir/py.err"
-fi
+py_checks test_report.py "$rc"
 summary

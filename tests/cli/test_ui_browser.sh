@@ -54,23 +54,5 @@ CS_UI_URL=$ui_url CS_HUB=$addr CS_CODE=$code CS_DIR=$dir CS_CELLSYNC=$cellsync \
     CS_CELLSYNCD=$cellsyncd CS_FIXTURE=$fixture CS_BROWSER=$browser CS_CHROMEDRIVER=$driver \
     "$py" "$here/browser/test_month.py" >"$dir/py.out" 2>"$dir/py.err"
 rc=$?
-# The step headers as they came, so that a failure shows where it happened; the
-# checks counted.
-: >"$out"
-: >"$err"
-while IFS= read -r line; do
-    case $line in
-    "ok "*)
-        ok
-        [ -z "${CS_VERBOSE:-}" ] || echo "$line"
-        ;;
-    "FAIL "*) bad "${line#FAIL }" ;;
-    *) echo "$line" ;;
-    esac
-done <"$dir/py.out"
-grep -q "^ok " "$dir/py.out" || bad "the browser checks did not run"
-if [ $rc -ne 0 ]; then
-    bad "test_month.py exited $rc"
-    tail -30 "$dir/py.err"
-fi
+py_checks test_month.py "$rc"
 summary
