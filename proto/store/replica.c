@@ -1927,17 +1927,28 @@ out:
 /* ---- change sets ---- */
 
 int
-cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
-                 const struct cs_apply_opts *opts, struct cs_apply_stats *st, char *err,
-                 size_t errlen)
+cs_replica_begin_merge(struct cs_replica *r, char *err, size_t errlen)
+{
+    if (r->in_tx)
+        return cs_errf(err, errlen, CS_EINVAL, _("a transaction is already open"));
+    int ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, NC_("cannot %s", "write to"));
+    if (ret == 0)
+        r->in_tx = 1;
+    return ret;
+}
+
+int
+cs_replica_apply_in(struct cs_replica *r, const struct cs_changeset *cs,
+                    const struct cs_apply_opts *opts, struct cs_apply_stats *st, char *err,
+                    size_t errlen)
 {
     static const struct cs_apply_opts none = {0};
     struct cs_apply_stats s = {0};
     int ret, rc = SQLITE_OK;
 
     s.received = cs_changeset_count(cs);
-    if (r->in_tx)
-        return cs_errf(err, errlen, CS_EINVAL, _("a transaction is already open"));
+    if (!r->in_tx)
+        return cs_errf(err, errlen, CS_EINVAL, _("no transaction is open"));
     if (opts == NULL)
         opts = &none;
     /* Refuse the whole set before touching anything if one stamp is too far ahead. */
@@ -1951,10 +1962,6 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
                 (unsigned long long)((cs_hlc_ms(c.hlc) - cs_hlc_ms(cs_hlc_now(&r->clock))) / 1000),
                 (unsigned long long)(r->clock.max_drift_ms / 1000));
     }
-    if ((ret = cs__replica_exec(r, "BEGIN IMMEDIATE", err, errlen, NC_("cannot %s", "write to"))) !=
-        0)
-        return ret;
-    r->in_tx = 1;
     r->batching = 1;
     for (size_t i = 0; i < s.received; i++) {
         struct cs_change c;
@@ -1965,18 +1972,14 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
         if (opts->accept != NULL) {
             char reason[256] = "";
             int kind = 0;
-            if ((ret = opts->accept(opts->ud, cs, i, &kind, reason, sizeof(reason))) != 0) {
-                cs_errf(err, errlen, ret, _("cannot check change %zu: %s"), i, cs_strerror(ret));
-                goto out;
-            }
+            if ((ret = opts->accept(opts->ud, cs, i, &kind, reason, sizeof(reason))) != 0)
+                return cs_errf(err, errlen, ret, _("cannot check change %zu: %s"), i,
+                               cs_strerror(ret));
             if (kind != 0) {
                 s.refused++;
-                if (opts->refused != NULL &&
-                    (ret = opts->refused(opts->ud, &c, kind, reason)) != 0) {
-                    cs_errf(err, errlen, ret, _("cannot record a refused change: %s"),
-                            cs_strerror(ret));
-                    goto out;
-                }
+                if (opts->refused != NULL && (ret = opts->refused(opts->ud, &c, kind, reason)) != 0)
+                    return cs_errf(err, errlen, ret, _("cannot record a refused change: %s"),
+                                   cs_strerror(ret));
                 continue;
             }
         }
@@ -1985,10 +1988,8 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
          * it; one judged change by change may be a relayed one.
          */
         if ((ret = opts->per_change_drift ? cs_hlc_recv_relayed(&r->clock, c.hlc, &ignored)
-                                          : cs_hlc_recv(&r->clock, c.hlc, &ignored)) != 0) {
-            cs_errf(err, errlen, ret, _("change %zu: %s"), i, cs_strerror(ret));
-            goto out;
-        }
+                                          : cs_hlc_recv(&r->clock, c.hlc, &ignored)) != 0)
+            return cs_errf(err, errlen, ret, _("change %zu: %s"), i, cs_strerror(ret));
         x.row = c.row;
         x.hlc = c.hlc;
         x.prev_hlc = c.prev_hlc;
@@ -1997,31 +1998,48 @@ cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
             (rc = name_ix(r, c.column, &x.col)) != SQLITE_OK ||
             (rc = site_ix(r, &c.origin, &x.site)) != SQLITE_OK ||
             (c.prev_hlc && (rc = site_ix(r, &c.prev_origin, &x.prev_site)) != SQLITE_OK))
-            goto fail;
+            return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "merge into"));
         if ((rc = merge_one(r, &x, &c.value, &state, &s.conflicts)) != SQLITE_OK)
-            goto fail;
+            return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "merge into"));
         if (state < 0)
             s.duplicates++;
         else
             s.applied++;
     }
     r->batching = 0;
+    /* The set's rows written to the domain tables: the next set of the transaction reads them. */
     if ((rc = cs__pend_flush(r, 1)) != SQLITE_OK)
-        goto fail;
+        return cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "merge into"));
+    if (st != NULL)
+        *st = s;
+    return 0;
+}
+
+int
+cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
+                 const struct cs_apply_opts *opts, struct cs_apply_stats *st, char *err,
+                 size_t errlen)
+{
+    struct cs_apply_stats s = {0};
+    int ret;
+
+    if (r->in_tx)
+        return cs_errf(err, errlen, CS_EINVAL, _("a transaction is already open"));
+    if ((ret = cs_replica_begin_merge(r, err, errlen)) != 0)
+        return ret;
+    if ((ret = cs_replica_apply_in(r, cs, opts, &s, err, errlen)) != 0)
+        goto out;
     /* The hook sees the counts of what it commits with (the audit line does). */
     if (st != NULL)
         *st = s;
-    if (opts->before_commit != NULL && (ret = opts->before_commit(opts->ud, r->db)) != 0) {
+    if (opts != NULL && opts->before_commit != NULL &&
+        (ret = opts->before_commit(opts->ud, r->db)) != 0) {
         cs__replica_fail(r, ret, err, errlen, NC_("cannot %s", "merge into"));
         goto out;
     }
     if ((ret = cs_replica_commit(r, err, errlen)) != 0)
         goto out;
-    if (st != NULL)
-        *st = s;
     return 0;
-fail:
-    ret = cs__replica_fail(r, rc, err, errlen, NC_("cannot %s", "merge into"));
 out:
     cs_replica_rollback(r);
     return ret;

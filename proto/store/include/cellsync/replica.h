@@ -246,6 +246,21 @@ int cs_replica_apply(struct cs_replica *r, const struct cs_changeset *cs,
                      const struct cs_apply_opts *opts, struct cs_apply_stats *st, char *err,
                      size_t errlen);
 
+/*
+ * Several sets merged in one transaction (a hub's chunk: the relayer's own
+ * set and the sets it relays, all of them or none): cs_replica_begin_merge
+ * opens it (no local stamp: nothing of this replica's own is written), each
+ * cs_replica_apply_in merges one set as cs_replica_apply does, without its
+ * before_commit and without committing; the caller commits with
+ * cs_replica_commit, or on any error rolls all of it back with
+ * cs_replica_rollback. A set after another reads the domain rows the one
+ * before wrote.
+ */
+int cs_replica_begin_merge(struct cs_replica *r, char *err, size_t errlen);
+int cs_replica_apply_in(struct cs_replica *r, const struct cs_changeset *cs,
+                        const struct cs_apply_opts *opts, struct cs_apply_stats *st, char *err,
+                        size_t errlen);
+
 /* Which versions a change set for a peer carries (all optional). */
 struct cs_since_filter {
     const struct cs_id *only_origin; /* a device sends only its own writes */
