@@ -99,7 +99,6 @@ struct merge_ctx {
     const uint8_t *plain; /* the chunk's signed sets: what the audit keeps */
     size_t plain_len;
     struct cs_envelope_info info;
-    int final;                       /* the chunk's last merge: it commits cursor and audit line */
     size_t changes;                  /* in all the chunk's sets */
     uint64_t seq_lo;                 /* the first seq the chunk's merges may store here */
     struct cs_apply_stats rst;       /* what the relayed sets held */
@@ -150,13 +149,11 @@ merge_refused(void *ud, const struct cs_change *ch, int kind, const char *reason
     return hub_refusal(x->h, x->writer != NULL ? x->writer : &x->p->dev, ch, kind, reason);
 }
 
-/* The cursor and the audit line commit with the merge, or neither does. */
+/* The cursor and the audit line commit with the chunk's merges, or neither does. */
 static int
-merge_commit(void *ud, sqlite3 *db)
+merge_commit(struct merge_ctx *x)
 {
-    struct merge_ctx *x = ud;
     int ret;
-    (void)db;
     /*
      * The device's row read again in the merge's own transaction: revoked
      * since its handshake (by `cellsyncd revoke`, another process), nothing
@@ -165,8 +162,6 @@ merge_commit(void *ud, sqlite3 *db)
      */
     if ((ret = hub_device_revoked(x->h, &x->p->dev.id, x->revoked, sizeof(x->revoked))) != 0)
         return ret < 0 ? ret : CS_EREVOKED;
-    if (!x->final)
-        return 0;
     /* A chunk that starts past the cursor (a gap) merges, but the cursor waits for the gap. */
     if (x->p->dev.up_seq < x->info.seq_last && x->info.seq_first <= x->p->dev.up_seq + 1 &&
         (ret = hub_device_set_up_seq(x->h, &x->p->dev.id, x->info.seq_last)) != 0)
@@ -217,15 +212,14 @@ relay_verdict(struct merge_ctx *x, const struct cs_relayed *r, struct hub_device
 }
 
 /*
- * The sets a hub-role device relays, each in a merge of its own, judged as
- * its origin: the origin's role and scope, the same drift bound (a relay
+ * A set a hub-role device relays, merged in the chunk's transaction, judged
+ * as its origin: the origin's role and scope, the same drift bound (a relay
  * lends it no power). A set the relayer may not hand in is refused change
  * by change, through the refusal path, naming its origin. They merge after
  * the relayer's own set, which may register their devices (a commune's
- * cells at its province: the device table), and the last one's commit
- * moves the relayer's cursor and writes the one audit line of the chunk,
- * so a chunk that fails before it is sent again and merges again as a
- * duplicate.
+ * cells at its province: the device table); the chunk's commit moves the
+ * relayer's cursor and writes the one audit line of the chunk and its
+ * upward note, so a chunk that fails is sent again and merges whole.
  */
 static int
 merge_relayed(struct merge_ctx *x, const struct cs_apply_opts *opts, const struct cs_relayed *r,
@@ -248,12 +242,8 @@ merge_relayed(struct merge_ctx *x, const struct cs_apply_opts *opts, const struc
         cs_errf(err, errlen, ret, _("cannot check the chunk: %s"), cs_strerror(ret));
         goto out;
     }
-    if ((ret = cs_replica_apply(hub_replica(x->h), r->cs, opts, &st, err, errlen)) != 0) {
-        hub_log_forget(x->h);
-        if (ret == CS_EREVOKED)
-            cs_errf(err, errlen, ret, "%s", x->revoked);
+    if ((ret = cs_replica_apply_in(hub_replica(x->h), r->cs, opts, &st, err, errlen)) != 0)
         goto out;
-    }
     stats_add(&x->rst, &st);
 out:
     hub_authz_free(x->az);
@@ -295,12 +285,10 @@ hub_peer_merge_opened(struct hub *h, struct hub_peer *p, const uint8_t *env, siz
                       int open_rc, struct hub_merge *m, char *err, size_t errlen)
 {
     struct merge_ctx x = {.h = h, .p = p, .m = m, .info = *info};
-    struct cs_apply_opts opts = {.accept = merge_accept,
-                                 .refused = merge_refused,
-                                 .before_commit = merge_commit,
-                                 .ud = &x,
-                                 .per_change_drift = 1};
+    struct cs_apply_opts opts = {
+        .accept = merge_accept, .refused = merge_refused, .ud = &x, .per_change_drift = 1};
     const struct cs_chunk_sets *sets = opened;
+    struct cs_replica *r = hub_replica(h);
     int ret = open_rc;
 
     memset(m, 0, sizeof(*m));
@@ -313,29 +301,45 @@ hub_peer_merge_opened(struct hub *h, struct hub_peer *p, const uint8_t *env, siz
     }
     x.plain = sets->plain;
     x.plain_len = sets->plain_len;
-    x.seq_lo = cs_replica_seq(hub_replica(h)) + 1;
     x.changes = cs_changeset_count(sets->own);
     for (size_t i = 0; i < sets->nrelayed; i++)
         x.changes += cs_changeset_count(sets->relayed[i].cs);
-    x.final = sets->nrelayed == 0;
     if ((ret = hub_authz_new(h, &p->dev, p->scope, sets->own, &x.az)) != 0) {
         cs_errf(err, errlen, ret, _("cannot check the chunk: %s"), cs_strerror(ret));
         goto out;
     }
-    if ((ret = cs_replica_apply(hub_replica(h), sets->own, &opts, &m->st, err, errlen)) != 0) {
-        hub_log_forget(h);
-        if (ret == CS_EREVOKED)
-            cs_errf(err, errlen, ret, "%s", x.revoked);
+    /*
+     * The chunk in one transaction: its own set, then the sets it relays, then
+     * the cursor, the audit line and the upward note. A hub killed in between
+     * keeps none of it, and the chunk sent again merges whole; kept in parts,
+     * the sets stored before the kill would have no upward note once the
+     * retry found them already here, and would never go further up.
+     */
+    if ((ret = cs_replica_begin_merge(r, err, errlen)) != 0)
         goto out;
-    }
+    x.seq_lo = cs_replica_seq(r) + 1; /* under the write lock: no other writer's seqs */
+    ret = cs_replica_apply_in(r, sets->own, &opts, &m->st, err, errlen);
     hub_authz_free(x.az);
     x.az = NULL;
-    for (size_t i = 0; i < sets->nrelayed; i++) {
-        x.final = i + 1 == sets->nrelayed;
-        if ((ret = merge_relayed(&x, &opts, &sets->relayed[i], err, errlen)) != 0)
-            goto out;
+    for (size_t i = 0; ret == 0 && i < sets->nrelayed; i++)
+        ret = merge_relayed(&x, &opts, &sets->relayed[i], err, errlen);
+    /* The hook sees the counts of what it commits with (the audit line does). */
+    if (ret == 0) {
+        stats_add(&m->st, &x.rst);
+        if ((ret = merge_commit(&x)) != 0) {
+            if (ret == CS_EREVOKED)
+                cs_errf(err, errlen, ret, "%s", x.revoked);
+            else
+                cs_errf(err, errlen, ret, _("cannot merge the chunk: %s"), cs_strerror(ret));
+        }
     }
-    stats_add(&m->st, &x.rst);
+    if (ret == 0)
+        ret = cs_replica_commit(r, err, errlen);
+    if (ret != 0) {
+        cs_replica_rollback(r);
+        hub_log_forget(h);
+        goto out;
+    }
     if (x.info.seq_last > p->dev.up_seq && x.info.seq_first <= p->dev.up_seq + 1)
         p->dev.up_seq = x.info.seq_last;
     m->seq_last = x.info.seq_last;

@@ -2182,6 +2182,87 @@ refused_of(sqlite3 *db, const struct hub_device *d, int kind)
 }
 
 /*
+ * A relayer's chunk merges whole or not at all: a set that cannot be written
+ * (the disk fails) after one that was leaves nothing of the chunk here, not the relayer's own
+ * register nor the set before it, no cursor moved, no upward note; sent again, sound, the chunk
+ * merges whole, and one note covers every seq it stored, so all of it goes further up. Kept in
+ * parts, a retry that found the first sets already here would note none of them, and they would
+ * stop at this hub.
+ */
+static void
+test_relay_chunk_whole(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct cs_key *kr, *k[2];
+    struct hub_device c1, c2;
+    struct hub_peer p;
+    struct hub_merge m;
+    uint8_t *env;
+    size_t envlen;
+    char err[256];
+    fix_init(&f);
+    sqlite3 *db = db_of(f.h);
+    assert_int_equal(cs_key_generate(&kr), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(cs_key_generate(&k[i]), 0);
+    peer_of(f.h, kr, "NT-TH", "hub", "xã Tam Hải", &p);
+    dev_of(k[0], "NT-TH-1", "cell", &c1);
+    dev_of(k[1], "NT-TH-2", "cell", &c2);
+    uint64_t seq0 = cs_replica_seq(hub_replica(f.h));
+    int64_t audit0 = sql_int(db, "SELECT count(*) FROM hub_audit");
+    int64_t devices0 = sql_int(db, "SELECT count(*) FROM device");
+
+    struct cs_changeset *own = set_new(&p.dev), *sets[2];
+    add_record(&f, own, &p.dev, &c1, NULL);
+    add_record(&f, own, &p.dev, &c2, NULL);
+    sets[0] = candidate_set(&f, &c1, "NT-TH-1", NULL, NULL);
+    sets[1] = candidate_set(&f, &c2, "NT-TH-2", NULL, NULL);
+    relay_chunk(&f, kr, own, 1, 1, k, sets, 2, &env, &envlen);
+    /* The disk fails as c2's candidate is written (a trigger of this connection only). */
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "CREATE TEMP TRIGGER boom BEFORE INSERT ON main.candidate"
+             " WHEN NEW.full_name = '%s' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+             c2.name);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(hub_peer_merge(f.h, &p, env, envlen, 0, &m, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "disk full"));
+    hub_merge_release(&m);
+    free(env);
+    assert_int_equal(cs_replica_seq(hub_replica(f.h)), seq0);
+    assert_int_equal(candidates_of(db, &c1), 0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM device"), devices0);
+    assert_int_equal(p.dev.up_seq, 0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_upward"), 0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit WHERE verdict = 'accepted'"), 0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_audit"), audit0 + 1); /* refused */
+
+    /* Sent again, the disk sound: all of it, and one note from the first seq it stored to the last.
+     */
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER boom", NULL, NULL, NULL), SQLITE_OK);
+    relay_chunk(&f, kr, own, 1, 1, k, sets, 2, &env, &envlen);
+    if (hub_peer_merge(f.h, &p, env, envlen, 0, &m, err, sizeof(err)) != 0)
+        fail_msg("merge: %s", err);
+    hub_merge_release(&m);
+    free(env);
+    assert_int_equal(candidates_of(db, &c1), 1);
+    assert_int_equal(candidates_of(db, &c2), 1);
+    assert_int_equal(p.dev.up_seq, 1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM hub_upward"), 1);
+    assert_int_equal(sql_int(db, "SELECT lo FROM hub_upward"), (int64_t)seq0 + 1);
+    assert_int_equal(sql_int(db, "SELECT hi FROM hub_upward"),
+                     (int64_t)cs_replica_seq(hub_replica(f.h)));
+    cs_changeset_free(own);
+    for (int i = 0; i < 2; i++) {
+        cs_changeset_free(sets[i]);
+        cs_key_free(k[i]);
+    }
+    cs_key_free(kr);
+    fix_release(&f);
+}
+
+/*
  * A hub below relays the sets of the devices it registered (a province
  * merging a commune's chunk): the register in the relayer's own set merges
  * first, so a cell registered in the same chunk is taken; each set is
@@ -3001,6 +3082,7 @@ main(void)
         cmocka_unit_test(test_statements),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_relay_registered),
+        cmocka_unit_test(test_relay_chunk_whole),
         cmocka_unit_test(test_upward),
         cmocka_unit_test(test_upward_revoked),
         cmocka_unit_test(test_down_echo),
