@@ -3,7 +3,7 @@
 #   make demo   run what exists end to end
 #   make test   check the format and the shell scripts (make lint); build, run every
 #               test, then again under ASan+UBSan; the daemon's
-#               threaded tests under ThreadSanitizer; four integration tests under
+#               threaded tests under ThreadSanitizer; six integration tests under
 #               valgrind; every fuzz target for 30 s; then build, install and remove
 #               the Debian packages (as root)
 # Both install missing Debian packages first (apt-get, as root or via sudo).
@@ -147,12 +147,14 @@ test-tsan: deps
 # block definitely or indirectly lost, fails the target. Under valgrind each run of a
 # binary costs about 1 s of CPU, so a subset: the CLI's refusals, a candidate's whole
 # path, live sync through a real hub, and bundles through the hub's import and inbox (267
-# runs, 300 s of CPU). net_chain (hubs chained) ran clean under it (114 runs) but costs
-# four minutes of the CI's thirty: ASan and TSan run it. Left out: tests on timing (net_hostile: a 2 s handshake timeout;
-# net_crash, net_client_crash: SIGKILL at moments), tests of volume (net_many: 200
+# runs, 300 s of CPU); the office's commands at a serving hub (conflicts, search, member
+# add) and the sync report's pending on a live hub (113 runs more, 150 s of CPU).
+# net_chain (hubs chained) ran clean under it (114 runs) but costs four minutes of the
+# CI's thirty: ASan and TSan run it. Left out: tests on timing (net_hostile: a 2 s
+# handshake timeout; net_crash, net_client_crash: SIGKILL at moments), tests of volume (net_many: 200
 # devices, net_faults: a large sync cut at many points, cli_reports: a generated district)
 # and the other CLI tests (paths ASan already covers).
-VALGRIND_TESTS ?= cli_cellsync cli_candidate cli_sync cli_bundle
+VALGRIND_TESTS ?= cli_cellsync cli_candidate cli_sync cli_bundle cli_hub_ops cli_report_pending
 test-valgrind:
 	$(MAKE) deps EXTRA_DEBS="valgrind"
 	cmake -S . -B $(VG_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCS_VALGRIND=ON $(CMAKE_FLAGS)
