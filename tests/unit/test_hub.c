@@ -2259,6 +2259,7 @@ test_relay_chunk_whole(void **state)
         cs_key_free(k[i]);
     }
     cs_key_free(kr);
+    hub_peer_release(&p);
     fix_release(&f);
 }
 
