@@ -83,6 +83,7 @@ wait "$hubpid"
 got=$?
 hubpid=
 equal "cellsyncd's exit on SIGTERM" 0 "$got"
+wait_records "$n" STOPPING=1 1
 equal "SIGTERM: STOPPING=1 last" "READY=1 RELOADING=1 READY=1 RELOADING=1 READY=1 STOPPING=1 " \
     "$(states "$n")"
 grep -q 'event=stopped' "$dir/hub.log" && ok || bad "no stop line in the hub's log"
@@ -101,6 +102,8 @@ unset NOTIFY_SOCKET
 check "READY=1 on an abstract socket" wait_records "$a" READY=1 1
 equal "the port took a connection (abstract)" "X_CONNECT=ok" "$(grep '^X_CONNECT=' "$a" | head -1)"
 stop_hub
+# The listener writes what it read in its own time: the hub's exit does not wait for it.
+wait_records "$a" STOPPING=1 1
 equal "STOPPING=1 on an abstract socket" "READY=1 STOPPING=1 " "$(states "$a")"
 
 # ---- without $NOTIFY_SOCKET: nothing sent, served as before ----

@@ -54,6 +54,8 @@ equal "SIGHUP" "READY=1 RELOADING=1 READY=1 " "$(states)"
 kill -TERM "$hpid"
 wait "$hpid"
 equal "exit status on SIGTERM" 0 $?
+# The listener writes what it read in its own time: the daemon's exit does not wait for it.
+wait_records STOPPING=1 1
 equal "SIGTERM" "READY=1 RELOADING=1 READY=1 STOPPING=1 " "$(states)"
 equal "every datagram from the main process" "X_PID=$hpid" "$(grep '^X_PID=' "$w/notify.out" | sort -u)"
 kill "$lpid" 2>/dev/null
