@@ -39,7 +39,7 @@
 #include "cellsync/version.h"
 #include "hub.h"
 
-#define BATCH 500 /* records per transaction */
+#define BATCH 500 /* records per transaction, at most */
 
 static char err[1024];
 
@@ -241,21 +241,28 @@ make_tree(const char *csv, int ngrass, int ncell)
 /* ---- writing ---- */
 
 static struct cs_replica *rep;
-static int in_batch;
+static int in_batch, batch_unit;
 static uint64_t seed;
 
-/* Starts a record: commits the transaction before it when that one is full. */
+/*
+ * Starts a record of unit (an index of units): commits the transaction before
+ * it when that one is full or holds another unit's records. A hub's
+ * transactions are each one device's chunk, a cell's records; written so,
+ * the change log keys each transaction by the unit it touches, as a real
+ * hub's does (a transaction of many units' records would name every unit).
+ */
 static void
-batch_row(void)
+batch_row(int unit)
 {
     int ret;
-    if (in_batch == BATCH) {
+    if (in_batch == BATCH || (in_batch > 0 && unit != batch_unit)) {
         if ((ret = cs_replica_commit(rep, err, sizeof(err))) != 0)
             die("commit", ret);
         in_batch = 0;
     }
     if (in_batch == 0 && (ret = cs_replica_begin(rep, err, sizeof(err))) != 0)
         die("begin", ret);
+    batch_unit = unit;
     in_batch++;
 }
 
@@ -368,7 +375,7 @@ make_members(int n, int32_t today, int year)
         person_name(female, name, sizeof(name));
         snprintf(card, sizeof(card), "%08d", 10000000 + rng_below(89999999));
 
-        batch_row();
+        batch_row(m->cell);
         set_text("member", &m->id, "full_name", name);
         set_text("member", &m->id, "sex", female ? "female" : "male");
         set_date("member", &m->id, "birth_date", birth);
@@ -491,7 +498,7 @@ make_candidates(int n, int32_t today)
         row_id(&id, "candidate", i);
         person_name(female, name, sizeof(name));
         snprintf(phone, sizeof(phone), "09%08d", rng_below(100000000));
-        batch_row();
+        batch_row(cell);
         set_text("candidate", &id, "full_name", name);
         set_text("candidate", &id, "sex", female ? "female" : "male");
         set_date("candidate", &id, "birth_date", birth);
@@ -555,7 +562,7 @@ make_targets(int year)
         /* The id `cellsyncd target` gives the unit's target for the year. */
         snprintf(name, sizeof(name), "target:%s:%d", u->code, year);
         cs_id_derive(&id, name);
-        batch_row();
+        batch_row(i);
         set_text("target", &id, "org_unit", u->code);
         set_int("target", &id, "year", year);
         set_int("target", &id, "admissions", u->admissions);
