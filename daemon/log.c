@@ -171,6 +171,8 @@ log_vline(int prio, const char *peer, const char *device, const char *fmt, va_li
     if (peer != NULL)
         n = snprintf(line, sizeof(line), "peer=%s device=%s ", peer,
                      device != NULL && device[0] ? device : "-");
+    if (n < 0 || (size_t)n >= sizeof(line))
+        n = 0; /* an address longer than a line: the event without it, never past the buffer */
     vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
     if (native && journal_send(prio, line, line) == 0)
         return;
